@@ -1,0 +1,1 @@
+"""Thin Faust agents: read a stream, call plain functions, write a stream."""

@@ -1,0 +1,91 @@
+"""What every agent shares: dead letters, sending records, liveness counters."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipeline import topics as names
+from pipeline.errors import RecordError
+from pipeline.records import DeadLetter, Wire
+
+log = logging.getLogger("patrol.agents")
+
+
+@dataclass
+class AgentStats:
+    """Liveness of one agent: a stalled agent stops moving `last_progress`."""
+
+    processed: int = 0
+    dead_letters: int = 0
+    internal_errors: int = 0
+    last_progress: float = field(default_factory=time.monotonic)
+
+    def tick(self) -> None:
+        self.processed += 1
+        self.last_progress = time.monotonic()
+
+
+STATS: dict[str, AgentStats] = {}
+
+
+def stats(name: str) -> AgentStats:
+    return STATS.setdefault(name, AgentStats())
+
+
+def dead_letter(source_topic: str, raw: bytes | None, error: Exception, *, key: bytes | None = None, offset: int | None = None) -> DeadLetter:
+    """A dead letter carrying the reason and the original payload, with a stable id."""
+    payload = (raw or b"").decode("utf-8", errors="replace")
+    if isinstance(error, RecordError):
+        reason, error_kind = error.reason, error.kind
+    else:
+        reason, error_kind = f"internal error: {type(error).__name__}: {error}", "internal_error"
+    digest = hashlib.sha1(source_topic.encode() + b"\x1f" + (raw or b"")).hexdigest()[:16]
+    return DeadLetter(
+        topic=source_topic,
+        reason=reason,
+        payload=payload,
+        error=error_kind,
+        key=key.decode("utf-8", errors="replace") if key else None,
+        offset=offset,
+        event_id=f"dl-{digest}",
+    )
+
+
+class Outbox:
+    """Sends records to the app's topics by short name."""
+
+    def __init__(self, topics: Any) -> None:
+        self._topics = topics
+        self._cache: dict[str, Any] = {}
+
+    def topic(self, name: str) -> Any:
+        if name not in self._cache:
+            self._cache[name] = self._topics(name)
+        return self._cache[name]
+
+    async def send(self, name: str, key: str | None, record: Wire) -> Any:
+        """Queue a record; the returned future resolves when the broker has it."""
+        return await self.topic(name).send(key=key.encode("utf-8") if key else None, value=record.to_json())
+
+    async def send_all(self, records: list[tuple[str, str | None, Wire]]) -> None:
+        """Send and wait until the broker has every record (before state moves on)."""
+        futures = [await self.send(name, key, record) for name, key, record in records]
+        for future in futures:
+            await future
+
+    async def dead(self, source: str, raw: bytes | None, error: Exception, event: Any = None) -> None:
+        message = getattr(event, "message", None)
+        letter = dead_letter(
+            source,
+            raw,
+            error,
+            key=getattr(message, "key", None),
+            offset=getattr(message, "offset", None),
+        )
+        if not isinstance(error, RecordError):
+            log.exception("internal error on %s, record dead-lettered", source, exc_info=error)
+        await self.send_all([(names.DEAD_LETTERS, letter.event_id, letter)])

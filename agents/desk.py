@@ -1,0 +1,90 @@
+"""The desk agent: reports, weather, team status, acks and ticks in; decisions out.
+
+One agent on purpose: it is the single writer of incident and team state, so
+every input meets that state in one order and a replay decides exactly as a
+live night. The rules live in `pipeline.desk.Desk`; this is only the glue to
+topics and to the changelogged table that survives a crash.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from agents.common import Outbox, stats
+from pipeline import topics as names
+from pipeline.context import Context
+from pipeline.desk import Desk, Outputs
+from pipeline.errors import RecordError
+from pipeline.intake import parse_ack, parse_json, parse_team_status, parse_tick, parse_weather
+from pipeline.records import Conditions, Report, Watermark
+
+
+def _handler(desk: Desk, ctx: Context, short: str) -> Callable[[bytes], Outputs]:
+    """The pure function that handles one raw record of topic `short`."""
+    if short == names.REPORTS:
+        return lambda raw: desk.handle_report(Report.from_dict(json.loads(raw)))
+    if short == names.WEATHER:
+        return lambda raw: desk.handle_weather(*parse_weather(parse_json(raw), ctx))
+    if short == names.TEAM_STATUS:
+        return lambda raw: desk.handle_team_status(parse_team_status(parse_json(raw), ctx))
+    if short == names.TASK_ACKS:
+        return lambda raw: desk.handle_ack(parse_ack(parse_json(raw)))
+    if short == names.CLOCK:
+        return lambda raw: desk.handle_tick(parse_tick(parse_json(raw)).at)
+    raise RecordError(f"desk does not read topic {short!r}")
+
+
+def register(app: Any, topics: Any, ctx: Context) -> None:
+    outbox = Outbox(topics)
+    counters = stats("desk")
+    inputs = (names.REPORTS, names.WEATHER, names.TEAM_STATUS, names.TASK_ACKS, names.CLOCK)
+    by_full_name = {topics.settings.topic(short): short for short in inputs}
+    source = app.topic(
+        *by_full_name,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=1,
+    )
+    table = app.Table("desk-state", default=None, partitions=1, key_type=str, value_serializer="json", key_serializer="raw")
+    state: dict[str, Desk] = {}
+
+    def current_desk() -> Desk:
+        if "desk" not in state:
+            desk = Desk(ctx)
+            desk.load_entries((str(k), v) for k, v in table.items())
+            desk.dirty.clear()
+            state["desk"] = desk
+        return state["desk"]
+
+    @app.agent(source, name="desk")
+    async def desk_agent(stream: Any) -> None:
+        async for event in stream.events():
+            desk = current_desk()
+            short = by_full_name.get(event.message.topic, event.message.topic)
+            raw = event.value
+            try:
+                out = _handler(desk, ctx, short)(raw)
+            except Exception as exc:
+                counters.dead_letters += 1
+                state.pop("desk", None)  # the table is the truth: drop half-applied changes
+                await outbox.dead(short, raw, exc, event)
+                counters.tick()
+                continue
+            records: list[tuple[str, str | None, Any]] = [(names.DISPATCH, ev.incident_id, ev) for ev in out.events]
+            records += [(names.TEAM_TASKS, task.team_id, task) for task in out.tasks]
+            records += [(names.CONDITIONS, c["region"], Conditions(**c)) for c in out.conditions]
+            if short == names.CLOCK and desk.now is not None:
+                records.append((names.WATERMARKS, "desk", Watermark(stage="desk", at=desk.now, processed=counters.processed)))
+            # Outputs reach the broker before the state that says they were made:
+            # a crash in between replays the input and re-sends the same event ids.
+            await outbox.send_all(records)
+            for key, value in desk.take_dirty():
+                if value is None:
+                    table.pop(key, None)
+                else:
+                    table[key] = value
+            counters.tick()

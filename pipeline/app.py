@@ -1,0 +1,84 @@
+"""The Faust application factory: one app, its topics and its agents.
+
+Input topics carry raw bytes (parsing is ours, so a bad payload is
+dead-lettered with its original text). The desk stage is single-partition
+by design: it is the one writer of incident and team state, which keeps
+decisions deterministic; intake and detection stages scale with
+`PATROL_PARTITIONS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+
+from pipeline import topics as names
+from pipeline.context import Context
+from pipeline.kafka_compat import patch_faust_for_tansu
+from pipeline.settings import Settings
+
+SCALED = (names.TIPS, names.DETECTIONS, names.THERMAL_FRAMES)
+
+
+@dataclass
+class Topics:
+    """The app's topic objects by short name."""
+
+    app: faust.App
+    settings: Settings
+
+    def __call__(self, name: str) -> Any:
+        partitions = self.settings.partitions if name in SCALED else 1
+        return self.app.topic(
+            self.settings.topic(name),
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=partitions,
+            replicas=self.settings.replication,
+        )
+
+
+def broker_urls(bootstrap: str) -> list[str]:
+    return [f"aiokafka://{server.strip()}" for server in bootstrap.split(",") if server.strip()]
+
+
+def create_app(settings: Settings, ctx: Context, bootstrap: str) -> faust.App:
+    """Build the app with every agent registered."""
+    patch_faust_for_tansu()
+    app = faust.App(
+        settings.app_id,
+        broker=broker_urls(bootstrap),
+        store="memory://",
+        autodiscover=False,
+        datadir=str(settings.state_dir),
+        topic_partitions=1,
+        topic_replication_factor=settings.replication,
+        processing_guarantee=settings.guarantee,
+        web_enabled=True,
+        web_port=settings.web_port,
+        web_bind=settings.web_host,
+        web_host=settings.web_host,
+        broker_session_timeout=6.0,
+        broker_heartbeat_interval=0.5,
+        broker_rebalance_timeout=6.0,
+        broker_request_timeout=30.0,
+        broker_commit_interval=0.1,
+        consumer_auto_offset_reset="earliest",
+        producer_linger_ms=1,
+        stream_wait_empty=False,
+        table_standby_replicas=0,
+        logging_config=None,
+    )
+    topics = Topics(app, settings)
+    from agents import desk, detections, health, intake, thermal
+
+    intake.register(app, topics, ctx)
+    detections.register(app, topics, ctx)
+    thermal.register(app, topics, ctx)
+    desk.register(app, topics, ctx)
+    health.register(app)
+    return app

@@ -1,0 +1,32 @@
+"""The live clock: wall-clock ticks on the `clock` topic.
+
+The only place the product reads the wall clock for decisions' sake: ticks
+carry the time, and the desk acts on the ticks. Drills and replays publish a
+simulated clock on the same topic instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+
+from aiokafka import AIOKafkaProducer
+
+from pipeline import topics as names
+from pipeline.records import ClockTick
+from pipeline.settings import Settings
+
+
+async def run_ticker(settings: Settings, bootstrap: str, count: int | None = None) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        sent = 0
+        while count is None or sent < count:
+            tick = ClockTick(at=datetime.now(timezone.utc).replace(microsecond=0), source="ticker")
+            await producer.send_and_wait(settings.topic(names.CLOCK), tick.to_json())
+            sent += 1
+            if count is None or sent < count:
+                await asyncio.sleep(settings.tick_seconds)
+    finally:
+        await producer.stop()

@@ -1,0 +1,306 @@
+"""Run the real pipeline from a tool: worker processes and a lock-step feeder.
+
+Replays, drills, benchmarks and integration tests all drive the same worker
+processes the product runs in production. The feeder sends input records in
+event-time order and, whenever the next record goes to a different topic,
+waits until the workers have committed everything sent so far (a barrier).
+Records of one topic keep their order on their own; the barrier fixes the
+order across topics, so the same input always meets the same state and a
+replayed night decides exactly as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import TopicPartition
+
+from pipeline import topics as names
+from pipeline.broker import free_port
+from pipeline.errors import BrokerError, PatrolError
+from pipeline.feed import FeedItem
+from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
+from pipeline.records import ClockTick
+from pipeline.settings import PROJECT_ROOT, Settings
+
+# Topics the workers consume: the barrier waits until each is fully committed.
+CONSUMED = (
+    names.TIPS,
+    names.DETECTIONS,
+    names.THERMAL_FRAMES,
+    names.REPORTS,
+    names.WEATHER,
+    names.TEAM_STATUS,
+    names.TASK_ACKS,
+    names.CLOCK,
+)
+
+
+def create_topics(bootstrap: str, settings: Settings, extra: Iterable[str] = ()) -> None:
+    """Create every topic up front so consumers never race topic auto-creation."""
+    from kafka import KafkaAdminClient
+    from kafka.admin import NewTopic
+    from kafka.errors import TopicAlreadyExistsError
+
+    from pipeline.app import SCALED
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="patrol-admin")
+    try:
+        existing = set(admin.list_topics())
+        wanted = [
+            NewTopic(settings.topic(t), settings.partitions if t in SCALED else 1, settings.replication)
+            for t in (*names.ALL, *extra)
+            if settings.topic(t) not in existing
+        ]
+        if wanted:
+            with contextlib.suppress(TopicAlreadyExistsError):
+                admin.create_topics(wanted)
+    finally:
+        admin.close()
+
+
+@dataclass
+class WorkerProcess:
+    """One `patrol worker` subprocess with its own web port and state dir."""
+
+    settings: Settings
+    bootstrap: str
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def start(self) -> None:
+        env = dict(os.environ)
+        env.update(
+            {
+                "PATROL_BROKER": self.bootstrap,
+                "PATROL_TOPIC_PREFIX": self.settings.topic_prefix,
+                "PATROL_APP_ID": self.settings.app_id,
+                "PATROL_WEB_PORT": str(free_port()),
+                "PATROL_STATE_DIR": str(self.settings.state_dir),
+                "PATROL_POLICY": str(self.settings.policy_file),
+                "PATROL_LEXICON": str(self.settings.lexicon_file),
+                "PATROL_CITY": str(self.settings.city_dir),
+                "PATROL_PARTITIONS": str(self.settings.partitions),
+                "PATROL_LOG_LEVEL": self.settings.log_level,
+                "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), env.get("PYTHONPATH", "")]),
+            }
+        )
+        env.update(self.extra_env)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "pipeline.cli", "worker"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=str(PROJECT_ROOT),
+        )
+        log.close()
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: the crash the integration tests recover from."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def isolated_settings(base: Settings, run_id: str, state_root: Path | None = None) -> Settings:
+    """Settings for one run on a shared broker: own topics, group and state."""
+    root = state_root or Path(tempfile.mkdtemp(prefix="patrol-state-"))
+    return replace(
+        base,
+        topic_prefix=f"{base.topic_prefix}{run_id}-",
+        app_id=f"{base.app_id}-{run_id}",
+        state_dir=root,
+    )
+
+
+class Feeder:
+    """Sends timed inputs to the workers in lock-step and collects outputs."""
+
+    def __init__(self, settings: Settings, bootstrap: str, workers: list[WorkerProcess] | None = None) -> None:
+        self.settings = settings
+        self.bootstrap = bootstrap
+        self.workers = workers or []
+        self.sent: dict[str, int] = {}
+        self.last_topic: str | None = None
+        self.barriers = 0
+        self._producer: AIOKafkaProducer | None = None
+        self._probe: AIOKafkaConsumer | None = None
+        self._group: AIOKafkaConsumer | None = None
+        self._outputs: AIOKafkaConsumer | None = None
+        self._tps: list[TopicPartition] = []
+
+    async def __aenter__(self) -> Feeder:
+        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=0, acks="all")
+        await self._producer.start()
+        self._probe = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False, fetch_max_wait_ms=FETCH_MAX_WAIT_MS)
+        await self._probe.start()
+        self._group = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=self.settings.app_id, enable_auto_commit=False)
+        await self._group.start()
+        self._tps = []
+        for short in CONSUMED:
+            full = self.settings.topic(short)
+            parts = self._probe.partitions_for_topic(full)
+            if not parts:
+                await self._probe._client.force_metadata_update()  # noqa: SLF001 - aiokafka has no public refresh
+                parts = self._probe.partitions_for_topic(full) or {0}
+            self._tps += [TopicPartition(full, p) for p in sorted(parts)]
+        self._outputs = AIOKafkaConsumer(
+            self.settings.topic(names.DISPATCH),
+            self.settings.topic(names.DEAD_LETTERS),
+            self.settings.topic(names.WATERMARKS),
+            bootstrap_servers=self.bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+        )
+        await self._outputs.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for client in (self._producer, self._probe, self._group, self._outputs):
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    await client.stop()
+
+    # ------------------------------------------------------------- sending
+
+    async def send(self, item: FeedItem) -> None:
+        if self.last_topic is not None and item.topic != self.last_topic:
+            await self.barrier()
+        assert self._producer is not None
+        await self._producer.send_and_wait(
+            self.settings.topic(item.topic), item.value, key=item.key.encode("utf-8") if item.key else None
+        )
+        self.sent[item.topic] = self.sent.get(item.topic, 0) + 1
+        self.last_topic = item.topic
+
+    async def tick(self, at: datetime) -> None:
+        await self.send(FeedItem(at=at, seq=0, topic=names.CLOCK, value=ClockTick(at=at, source="simulated").to_json()))
+
+    # ------------------------------------------------------------- barrier
+
+    async def _ends(self) -> dict[TopicPartition, int]:
+        """True end offsets: ListOffsets, confirmed by a fetch's high watermark."""
+        assert self._probe is not None
+        listed = await self._probe.end_offsets(self._tps)
+        ends = dict(listed)
+        probe = [tp for tp in self._tps if listed[tp] > 0]
+        if probe:
+            self._probe.assign(probe)
+            for tp in probe:
+                self._probe.seek(tp, listed[tp] - 1)
+            await self._probe.getmany(*probe, timeout_ms=100, max_records=1)
+            for tp in probe:
+                high = self._probe.highwater(tp)
+                if high is not None:
+                    ends[tp] = max(ends[tp], high)
+        return ends
+
+    async def _committed(self) -> dict[TopicPartition, int]:
+        assert self._group is not None
+        result = {}
+        for tp in self._tps:
+            offset = await self._group.committed(tp)
+            result[tp] = offset or 0
+        return result
+
+    async def barrier(self, timeout_s: float = 120.0) -> None:
+        """Wait until the workers have processed and committed everything sent."""
+        self.barriers += 1
+        deadline = time.monotonic() + timeout_s
+        while True:
+            ends = await self._ends()
+            committed = await self._committed()
+            if all(committed[tp] >= ends[tp] for tp in self._tps):
+                self.last_topic = None
+                return
+            for worker in self.workers:
+                if worker.proc is not None and not worker.alive():
+                    raise PatrolError(f"worker exited with {worker.proc.returncode}:\n{worker.log_tail()}")
+            if time.monotonic() > deadline:
+                behind = {f"{tp.topic}[{tp.partition}]": (committed[tp], ends[tp]) for tp in self._tps if committed[tp] < ends[tp]}
+                raise BrokerError(f"workers did not catch up within {timeout_s:.0f}s: {behind}")
+            await asyncio.sleep(0.005)
+
+    async def wait_ready(self, at: datetime, timeout_s: float = 90.0) -> None:
+        """Send a first tick and wait for the workers to commit it (group joined)."""
+        await self.tick(at)
+        await self.barrier(timeout_s)
+
+    # ------------------------------------------------------------- outputs
+
+    async def drain(self, idle_ms: int = 50) -> list[tuple[str, dict[str, Any]]]:
+        """Every output record not read yet, as (short topic, JSON object)."""
+        assert self._outputs is not None
+        out: list[tuple[str, dict[str, Any]]] = []
+        prefix = len(self.settings.topic_prefix)
+        while True:
+            batch = await self._outputs.getmany(timeout_ms=idle_ms)
+            if not batch:
+                return out
+            for tp in sorted(batch, key=lambda t: (t.topic, t.partition)):
+                for msg in batch[tp]:
+                    out.append((tp.topic[prefix:], json.loads(msg.value)))
+
+
+async def run_schedule(
+    feeder: Feeder,
+    items: list[FeedItem],
+    ticks: list[datetime],
+    on_step: Callable[[datetime], Awaitable[None]] | None = None,
+) -> None:
+    """Feed inputs and clock ticks merged in event-time order.
+
+    At equal times inputs go first, then the tick, so a deadline that falls on
+    a tick sees every record stamped up to that moment. `on_step` runs after
+    each tick's barrier (drills read outputs there and let teams react).
+    """
+    merged: list[tuple[datetime, int, int, FeedItem | None]] = [(i.at, 0, i.seq, i) for i in items]
+    merged += [(t, 1, n, None) for n, t in enumerate(ticks)]
+    merged.sort(key=lambda m: (m[0], m[1], m[2]))
+    for at, _, _, item in merged:
+        if item is not None:
+            await feeder.send(item)
+        else:
+            await feeder.tick(at)
+            if on_step is not None:
+                await feeder.barrier()
+                await on_step(at)
+    await feeder.barrier()

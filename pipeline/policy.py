@@ -1,0 +1,339 @@
+"""The dispatch policy as data: loaded from TOML, validated, typed.
+
+A dispatch center edits `data/policy.toml`; a mistake there must stop a worker
+at start with the file, the line and the reason, never halfway through a
+night. Rules code (`pipeline/triage.py`, `pipeline/weather.py`,
+`pipeline/desk.py`) reads only this object.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import PolicyError
+from pipeline.records import CAPABILITIES, CATEGORIES, COLD_WAVE_LEVELS, FLAGS, PRIORITIES
+
+NOTIFY_TARGETS = ("health", "police", "city_management")
+HELP_POINT_KINDS = ("help_point", "warm_up_site", "rescue_station", "hospital")
+
+
+@dataclass(frozen=True)
+class CategoryRule:
+    name: str
+    flags: tuple[str, ...]
+    priority: str
+    action: str
+    needs: tuple[str, ...]
+    notify: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ThermalRule:
+    category: str
+    priority: str
+    lying_still_priority: str
+    lying_still_min: float
+    action: str
+
+
+@dataclass(frozen=True)
+class FlagRule:
+    notify: tuple[str, ...]
+    needs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FlagModifier:
+    name: str
+    flag: str
+    raise_by: int
+
+
+@dataclass(frozen=True)
+class ColdWaveLevel:
+    name: str
+    drop_c: float
+    within_h: float
+    min_at_or_below_c: float
+    raise_by: int
+    floor: str | None
+    deadline_factor: float
+    followup_after_h: float | None
+
+
+@dataclass(frozen=True)
+class Policy:
+    version: int
+    categories: tuple[CategoryRule, ...]
+    thermal: ThermalRule
+    flag_rules: Mapping[str, FlagRule]
+    night_start: time
+    night_end: time
+    night_raise: int
+    flag_modifiers: tuple[FlagModifier, ...]
+    severe_cold_wind_chill_c: float
+    severe_cold_raise: int
+    cold_wave_levels: tuple[ColdWaveLevel, ...]  # most severe first
+    cold_wave_history_h: float
+    warning_valid_h: float
+    correlation_radius_m: float
+    correlation_window_min: float
+    per_source_confidence: float
+    border_m: float
+    ack_min: Mapping[str, float]
+    escalate_to: tuple[str, ...]
+    followup_after_h: float
+    help_point_kinds: tuple[str, ...]
+    followup_outcomes: tuple[str, ...]
+    max_text_bytes: int
+    max_persons: int
+    source: str = ""
+
+    def level(self, name: str) -> ColdWaveLevel | None:
+        for lvl in self.cold_wave_levels:
+            if lvl.name == name:
+                return lvl
+        return None
+
+    def category(self, name: str) -> CategoryRule | None:
+        for rule in self.categories:
+            if rule.name == name:
+                return rule
+        return None
+
+
+class _Reader:
+    """Typed access into the parsed TOML that names file, line and key on error."""
+
+    def __init__(self, path: str, text: str) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+
+    def fail(self, keypath: Sequence[str | int], reason: str) -> PolicyError:
+        dotted = ".".join(f"[{k}]" if isinstance(k, int) else k for k in keypath).replace(".[", "[")
+        return PolicyError(f"{dotted}: {reason}", path=self.path, line=self.line_of(keypath))
+
+    def line_of(self, keypath: Sequence[str | int]) -> int | None:
+        """Best-effort line of a key: walk table headers, then the key."""
+        start = 0
+        parts = list(keypath)
+        # An array-of-tables element: [[name]] occurrence n.
+        if len(parts) >= 2 and isinstance(parts[1], int):
+            header = re.compile(rf"^\s*\[\[\s*{re.escape(str(parts[0]))}\s*\]\]")
+            seen = -1
+            for i, line in enumerate(self.lines):
+                if header.match(line):
+                    seen += 1
+                    if seen == parts[1]:
+                        start = i
+                        break
+            parts = parts[2:]
+        else:
+            # The deepest [a.b.c] header that prefixes the path.
+            for depth in range(len(parts), 0, -1):
+                name = ".".join(str(p) for p in parts[:depth])
+                header = re.compile(rf"^\s*\[\s*{re.escape(name)}\s*\]")
+                hit = next((i for i, line in enumerate(self.lines) if header.match(line)), None)
+                if hit is not None:
+                    start, parts = hit, parts[depth:]
+                    break
+        for key in parts:
+            pattern = re.compile(rf"(^|[\s{{,]){re.escape(str(key))}\s*=")
+            for i in range(start, len(self.lines)):
+                if pattern.search(self.lines[i]):
+                    start = i
+                    break
+        return start + 1 if self.lines else None
+
+    def get(self, data: Mapping[str, Any], keypath: Sequence[str | int], kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        node: Any = data
+        for key in keypath:
+            if isinstance(key, int):
+                node = node[key]
+            elif isinstance(node, Mapping) and key in node:
+                node = node[key]
+            elif default is not ...:
+                return default
+            else:
+                raise self.fail(keypath, "missing")
+        if kind is float and isinstance(node, int) and not isinstance(node, bool):
+            node = float(node)
+        if isinstance(node, bool) and kind is not bool:
+            raise self.fail(keypath, f"expected {getattr(kind, '__name__', kind)}, got a boolean")
+        if not isinstance(node, kind):
+            raise self.fail(keypath, f"expected {getattr(kind, '__name__', kind)}, got {type(node).__name__}")
+        return node
+
+    def names(self, data: Mapping[str, Any], keypath: Sequence[str | int], allowed: Sequence[str], default: Any = ...) -> tuple[str, ...]:
+        values = self.get(data, keypath, list, default)
+        for v in values:
+            if v not in allowed:
+                raise self.fail(keypath, f"unknown value {v!r} (allowed: {', '.join(allowed)})")
+        return tuple(values)
+
+    def choice(self, data: Mapping[str, Any], keypath: Sequence[str | int], allowed: Sequence[str], default: Any = ...) -> str:
+        value = self.get(data, keypath, str, default)
+        if value not in allowed:
+            raise self.fail(keypath, f"unknown value {value!r} (allowed: {', '.join(allowed)})")
+        return str(value)
+
+    def number(self, data: Mapping[str, Any], keypath: Sequence[str | int], *, minimum: float = 0.0, default: Any = ...) -> float:
+        value = float(self.get(data, keypath, float, default))
+        if value < minimum:
+            raise self.fail(keypath, f"must be at least {minimum:g}, got {value:g}")
+        return value
+
+    def clock(self, data: Mapping[str, Any], keypath: Sequence[str | int]) -> time:
+        value = self.get(data, keypath, str)
+        try:
+            hh, mm = value.split(":")
+            return time(int(hh), int(mm))
+        except ValueError:
+            raise self.fail(keypath, f"expected HH:MM, got {value!r}") from None
+
+
+def load_policy(path: Path | str) -> Policy:
+    """Load and validate a policy file; raise PolicyError naming file and line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"cannot read policy file: {exc.strerror}", path=str(path)) from exc
+    return parse_policy(text, str(path))
+
+
+def parse_policy(text: str, source: str = "<policy>") -> Policy:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        raise PolicyError(f"not valid TOML: {exc}", path=source, line=int(match.group(1)) if match else None) from exc
+    r = _Reader(source, text)
+
+    version = r.get(data, ["version"], int)
+    if version != 1:
+        raise r.fail(["version"], f"unsupported policy version {version} (this build reads 1)")
+
+    raw_categories = r.get(data, ["categories"], list)
+    categories: list[CategoryRule] = []
+    for i, _ in enumerate(raw_categories):
+        name = r.choice(data, ["categories", i, "name"], CATEGORIES)
+        if any(c.name == name for c in categories):
+            raise r.fail(["categories", i, "name"], f"category {name!r} listed twice")
+        categories.append(
+            CategoryRule(
+                name=name,
+                flags=r.names(data, ["categories", i, "flags"], FLAGS),
+                priority=r.choice(data, ["categories", i, "priority"], PRIORITIES),
+                action=r.get(data, ["categories", i, "action"], str, ""),
+                needs=r.names(data, ["categories", i, "needs"], CAPABILITIES, []),
+                notify=r.names(data, ["categories", i, "notify"], NOTIFY_TARGETS, []),
+            )
+        )
+    if not categories or categories[-1].flags:
+        raise r.fail(["categories"], "the last category must have no flags (it catches everyone else)")
+
+    thermal = ThermalRule(
+        category=r.choice(data, ["thermal", "category"], CATEGORIES),
+        priority=r.choice(data, ["thermal", "priority"], PRIORITIES),
+        lying_still_priority=r.choice(data, ["thermal", "lying_still_priority"], PRIORITIES),
+        lying_still_min=r.number(data, ["thermal", "lying_still_min"]),
+        action=r.get(data, ["thermal", "action"], str, ""),
+    )
+
+    flag_rules: dict[str, FlagRule] = {}
+    for flag in r.get(data, ["flag_rules"], dict, {}):
+        if flag not in FLAGS:
+            raise r.fail(["flag_rules", flag], f"unknown flag {flag!r}")
+        flag_rules[flag] = FlagRule(
+            notify=r.names(data, ["flag_rules", flag, "notify"], NOTIFY_TARGETS, []),
+            needs=r.names(data, ["flag_rules", flag, "needs"], CAPABILITIES, []),
+        )
+
+    modifiers = r.get(data, ["modifiers"], dict)
+    flag_modifiers: list[FlagModifier] = []
+    for name in modifiers:
+        if name in ("night", "severe_cold"):
+            continue
+        flag_modifiers.append(
+            FlagModifier(
+                name=name,
+                flag=r.choice(data, ["modifiers", name, "flag"], FLAGS),
+                raise_by=int(r.number(data, ["modifiers", name, "raise"])),
+            )
+        )
+
+    levels: list[ColdWaveLevel] = []
+    raw_levels = r.get(data, ["cold_wave", "levels"], dict)
+    for name in raw_levels:
+        if name not in COLD_WAVE_LEVELS or name == "none":
+            raise r.fail(["cold_wave", "levels", name], f"unknown cold-wave level {name!r}")
+        base = ["cold_wave", "levels", name]
+        floor = r.get(data, [*base, "floor"], str, None)
+        if floor is not None and floor not in PRIORITIES:
+            raise r.fail([*base, "floor"], f"unknown priority {floor!r}")
+        factor = r.number(data, [*base, "deadline_factor"], default=1.0)
+        if not 0 < factor <= 1:
+            raise r.fail([*base, "deadline_factor"], "must be in (0, 1]")
+        followup = r.get(data, [*base, "followup_after_h"], float, None)
+        levels.append(
+            ColdWaveLevel(
+                name=name,
+                drop_c=r.number(data, [*base, "drop_c"]),
+                within_h=r.number(data, [*base, "within_h"], minimum=1.0),
+                min_at_or_below_c=r.get(data, [*base, "min_at_or_below_c"], float),
+                raise_by=int(r.number(data, [*base, "raise"])),
+                floor=floor,
+                deadline_factor=factor,
+                followup_after_h=followup,
+            )
+        )
+    levels.sort(key=lambda lvl: COLD_WAVE_LEVELS.index(lvl.name), reverse=True)
+
+    ack_min: dict[str, float] = {}
+    for prio in PRIORITIES:
+        ack_min[prio] = r.number(data, ["deadlines", "ack_min", prio], minimum=0.1)
+    for extra in r.get(data, ["deadlines", "ack_min"], dict):
+        if extra not in PRIORITIES:
+            raise r.fail(["deadlines", "ack_min", extra], f"unknown priority {extra!r}")
+    escalate_to = tuple(r.get(data, ["deadlines", "escalate_to"], list))
+    if not escalate_to or not all(isinstance(x, str) and x for x in escalate_to):
+        raise r.fail(["deadlines", "escalate_to"], "needs at least one non-empty role name")
+
+    per_source = r.number(data, ["correlation", "per_source_confidence"])
+    if not 0 < per_source < 1:
+        raise r.fail(["correlation", "per_source_confidence"], "must be between 0 and 1")
+
+    return Policy(
+        version=version,
+        categories=tuple(categories),
+        thermal=thermal,
+        flag_rules=flag_rules,
+        night_start=r.clock(data, ["modifiers", "night", "start"]),
+        night_end=r.clock(data, ["modifiers", "night", "end"]),
+        night_raise=int(r.number(data, ["modifiers", "night", "raise"])),
+        flag_modifiers=tuple(flag_modifiers),
+        severe_cold_wind_chill_c=r.get(data, ["modifiers", "severe_cold", "wind_chill_at_or_below_c"], float),
+        severe_cold_raise=int(r.number(data, ["modifiers", "severe_cold", "raise"])),
+        cold_wave_levels=tuple(levels),
+        cold_wave_history_h=r.number(data, ["cold_wave", "history_h"], minimum=24.0),
+        warning_valid_h=r.number(data, ["cold_wave", "warning_valid_h"], minimum=1.0),
+        correlation_radius_m=r.number(data, ["correlation", "radius_m"]),
+        correlation_window_min=r.number(data, ["correlation", "window_min"]),
+        per_source_confidence=per_source,
+        border_m=r.number(data, ["correlation", "border_m"]),
+        ack_min=ack_min,
+        escalate_to=escalate_to,
+        followup_after_h=r.number(data, ["deadlines", "followup_after_h"]),
+        help_point_kinds=r.names(data, ["dispatch", "help_point_kinds"], HELP_POINT_KINDS),
+        followup_outcomes=tuple(r.get(data, ["dispatch", "followup_outcomes"], list)),
+        max_text_bytes=int(r.number(data, ["intake", "max_text_bytes"], minimum=1)),
+        max_persons=int(r.number(data, ["intake", "max_persons"], minimum=1)),
+        source=source,
+    )

@@ -1,0 +1,382 @@
+"""Typed records at every topic boundary: one schema per topic, versioned.
+
+Records are frozen dataclasses with explicit `to_dict`/`from_dict`, so the pure
+core (policy, geo, detector, simulators) uses them without a broker and the
+JSON on the wire is exactly what the README documents. Input topics carry raw
+bytes: parsing happens in the intake functions so that a malformed payload is
+dead-lettered with its original text instead of being dropped by a
+deserializer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+SCHEMA_VERSION = 1
+
+CHANNELS: tuple[str, ...] = (
+    "hotline",
+    "wechat",
+    "courier",
+    "sanitation",
+    "driver",
+    "security",
+    "volunteer",
+    "police",
+    "citizen",
+)
+THERMAL_CHANNEL = "thermal"
+
+FLAGS: tuple[str, ...] = (
+    "unresponsive",
+    "injured",
+    "ill",
+    "mental",
+    "minor",
+    "elderly",
+    "disabled",
+    "immobile",
+    "no_id",
+    "refuses",
+    "domestic_violence",
+    "migrant_worker",
+    "robbed",
+    "intoxicated",
+)
+
+CATEGORIES: tuple[str, ...] = (
+    "medical",
+    "escort_station",
+    "rescue_first",
+    "supplies_followup",
+    "basic_support",
+    "guidance",
+    "welfare_check",
+)
+PRIORITIES: tuple[str, ...] = ("P1", "P2", "P3", "P4")
+EVENT_KINDS: tuple[str, ...] = ("dispatch", "update", "queued", "escalation", "followup", "resolved")
+TEAM_STATUSES: tuple[str, ...] = ("available", "en_route", "on_scene", "off_duty")
+ACK_STATUSES: tuple[str, ...] = ("accepted", "on_scene", "resolved", "declined")
+CAPABILITIES: tuple[str, ...] = ("medical", "police", "social_work", "vehicle")
+COLD_WAVE_LEVELS: tuple[str, ...] = ("none", "blue", "yellow", "orange", "red")
+POSTURES: tuple[str, ...] = ("standing", "sitting", "lying", "unknown")
+
+
+def iso(dt: datetime | None) -> str | None:
+    """ISO 8601 with offset, seconds precision unless sub-second is present."""
+    if dt is None:
+        return None
+    return dt.isoformat()
+
+
+def parse_time(value: Any, field_name: str) -> datetime:
+    """Parse an ISO 8601 timestamp that must carry a UTC offset."""
+    from pipeline.errors import RecordError
+
+    if not isinstance(value, str):
+        raise RecordError(f"{field_name}: expected an ISO 8601 string, got {type(value).__name__}")
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise RecordError(f"{field_name}: not an ISO 8601 time: {value!r}") from exc
+    if dt.tzinfo is None:
+        raise RecordError(f"{field_name}: time {value!r} has no UTC offset")
+    return dt
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_encode(v) for v in value]
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return value
+
+
+W = TypeVar("W", bound="Wire")
+
+
+class Wire:
+    """Mixin: JSON encoding shared by every record."""
+
+    def to_dict(self) -> dict[str, Any]:
+        out = _encode(self)
+        assert isinstance(out, dict)
+        return out
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+    @classmethod
+    def from_dict(cls: type[W], data: dict[str, Any]) -> W:
+        """Rebuild a record written by `to_dict` (trusted, internal topics only)."""
+        hints = typing.get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+            if f.name not in data:
+                continue
+            value = data[f.name]
+            hint = str(hints[f.name])
+            if value is not None and "datetime" in hint:
+                value = datetime.fromisoformat(value)
+            elif value is not None and "HelpPointRef" in hint:
+                value = HelpPointRef(**value)
+            elif isinstance(value, list) and "tuple" in hint:
+                value = tuple(value)
+            values[f.name] = value
+        return cls(**values)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class Tip(Wire):
+    """A validated tip (topic `tips`), address already resolved to a position."""
+
+    tip_id: str
+    channel: str
+    reported_at: datetime
+    lat: float
+    lon: float
+    text: str = ""
+    address: str | None = None
+    persons: int | None = None
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WeatherObservation(Wire):
+    """A weather observation (topic `weather`); region, station position or neither (city)."""
+
+    observed_at: datetime
+    temp_c: float
+    wind_ms: float
+    region: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    station_id: str | None = None
+
+
+@dataclass(frozen=True)
+class WeatherWarning(Wire):
+    """An official cold-wave warning (topic `weather`, has `level` and `issued_at`)."""
+
+    level: str
+    issued_at: datetime
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class TeamStatus(Wire):
+    """A patrol team's live state (topic `team-status`)."""
+
+    team_id: str
+    at: datetime
+    status: str
+    lat: float
+    lon: float
+    capabilities: tuple[str, ...] = ()
+    name: str | None = None
+    district: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskAck(Wire):
+    """A team's or operator's answer to a task (topic `task-acks`).
+
+    Operators use the same topic: `status` `reassign` or `resolved` with
+    `team_id` "console".
+    """
+
+    event_id: str
+    team_id: str
+    status: str
+    at: datetime
+    outcome: str | None = None
+    incident_id: str | None = None
+    by: str | None = None
+
+
+@dataclass(frozen=True)
+class ClockTick(Wire):
+    """Event-time clock (topic `clock`): live ticker or simulated clock."""
+
+    at: datetime
+    source: str = "ticker"
+
+
+@dataclass(frozen=True)
+class Detection(Wire):
+    """A person found in a thermal frame (topic `detections`, detector or edge device)."""
+
+    detection_id: str
+    camera_id: str
+    captured_at: datetime
+    bbox: tuple[int, int, int, int]
+    posture: str
+    t_max_c: float
+    t_mean_c: float
+    score: float
+    lat: float | None = None
+    lon: float | None = None
+    error_m: float | None = None
+    track_id: str | None = None
+    still_s: float = 0.0
+    frame: str | None = None
+
+
+# --------------------------------------------------------------------------- internal
+
+
+@dataclass(frozen=True)
+class Report(Wire):
+    """One schema for tips and detections once they are on the map (topic `reports`)."""
+
+    report_id: str
+    source: str  # "tip" or "detection"
+    channel: str
+    at: datetime
+    lat: float
+    lon: float
+    district: str
+    zone_id: str | None = None
+    key_area: str | None = None
+    flags: tuple[str, ...] = ()
+    text: str = ""
+    address: str | None = None
+    persons: int | None = None
+    camera_id: str | None = None
+    track_id: str | None = None
+    posture: str | None = None
+    still_s: float = 0.0
+    score: float | None = None
+    error_m: float | None = None
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+@dataclass(frozen=True)
+class HelpPointRef(Wire):
+    id: str
+    name: str
+    distance_m: float
+    kind: str | None = None
+
+
+@dataclass(frozen=True)
+class DispatchEvent(Wire):
+    """Every output kind of the pipeline (topic `dispatch`), one schema.
+
+    `event_id` is deterministic (incident id, kind, revision), so a replay or a
+    crash-and-retry yields the same ids and consumers can drop duplicates.
+    """
+
+    event_id: str
+    kind: str
+    incident_id: str
+    revision: int
+    priority: str
+    category: str
+    rules: tuple[str, ...]
+    zone_id: str | None
+    key_area: str | None
+    lat: float
+    lon: float
+    sources: tuple[str, ...]
+    team_id: str | None
+    ack_deadline: datetime | None
+    nearest_help_point: HelpPointRef | None
+    notify: tuple[str, ...]
+    at: datetime
+    district: str = ""
+    flags: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    confidence: float = 0.0
+    escalation_level: int = 0
+    escalate_to: str | None = None
+    reason: str | None = None
+    first_report_at: datetime | None = None
+    status: str = "open"
+    action: str = ""
+    text: str = ""
+    persons: int | None = None
+    schema: int = SCHEMA_VERSION
+
+
+@dataclass(frozen=True)
+class TeamTask(Wire):
+    """A task as a team sees it on the phone (topic `team-tasks`, keyed by team)."""
+
+    event_id: str
+    team_id: str
+    kind: str  # assign / cancel
+    incident_id: str
+    priority: str
+    category: str
+    lat: float
+    lon: float
+    ack_deadline: datetime | None
+    nearest_help_point: HelpPointRef | None
+    notify: tuple[str, ...]
+    flags: tuple[str, ...]
+    summary: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DeadLetter(Wire):
+    """A record that could not be processed, with why and the original payload."""
+
+    topic: str
+    reason: str
+    payload: str
+    error: str = "invalid"
+    kind: str = "dead_letter"
+    key: str | None = None
+    offset: int | None = None
+    at: datetime | None = None
+    event_id: str = ""
+
+
+@dataclass(frozen=True)
+class Watermark(Wire):
+    """Progress marker an agent emits after handling a clock tick (topic `watermarks`)."""
+
+    stage: str
+    at: datetime
+    processed: int = 0
+
+
+
+@dataclass(frozen=True)
+class Conditions(Wire):
+    """A region's weather state as the pipeline judges it (topic `conditions`).
+
+    Emitted whenever a region's cold-wave level, wind chill or night status
+    changes, so consoles show what the priorities were computed from.
+    """
+
+    region: str
+    at: datetime
+    cold_wave_level: str
+    night: bool
+    temp_c: float | None = None
+    wind_ms: float | None = None
+    wind_chill_c: float | None = None
+    severe_cold: bool = False
+    warning_level: str | None = None

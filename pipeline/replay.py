@@ -1,0 +1,232 @@
+"""`patrol replay`: a recorded night through the real pipeline, deterministically.
+
+Input files are JSON lines (one record per line, as producers send them).
+Lines are fed in event-time order under a simulated clock; a malformed line
+still goes to the workers and comes back as a dead letter, exactly like a bad
+message from a live producer, and the replay also names it on stderr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pipeline import topics as names
+from pipeline.broker import broker_for
+from pipeline.context import Context
+from pipeline.errors import ConfigError
+from pipeline.feed import FeedItem
+from pipeline.harness import Feeder, WorkerProcess, create_topics, isolated_settings, run_schedule
+from pipeline.records import TeamStatus, parse_time
+from pipeline.settings import Settings
+
+TIME_FIELDS = {
+    names.TIPS: ("reported_at",),
+    names.WEATHER: ("observed_at", "issued_at"),
+    names.TEAM_STATUS: ("at",),
+    names.TASK_ACKS: ("at",),
+    names.DETECTIONS: ("captured_at",),
+    names.THERMAL_FRAMES: ("captured_at",),
+}
+KEY_FIELDS = {names.TIPS: "tip_id", names.TEAM_STATUS: "team_id", names.TASK_ACKS: "event_id", names.DETECTIONS: "camera_id"}
+
+
+@dataclass
+class Warning_:
+    path: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason} (sent on; it will come back as a dead letter)"
+
+
+@dataclass
+class LoadedInputs:
+    items: list[FeedItem] = field(default_factory=list)
+    warnings: list[Warning_] = field(default_factory=list)
+
+
+def load_jsonl(path: Path, topic: str, seq_start: int = 0, loaded: LoadedInputs | None = None) -> LoadedInputs:
+    """Read one input file; unreadable files raise ConfigError naming the file."""
+    loaded = loaded or LoadedInputs()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read input file: {exc.strerror}", path=str(path)) from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"not UTF-8 text ({exc.reason})", path=str(path), line=line) from exc
+    last_at: datetime | None = None
+    pending: list[tuple[int, bytes, str | None, datetime | None]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("//"):
+            continue
+        raw = line.strip().encode("utf-8")
+        at: datetime | None = None
+        key: str | None = None
+        try:
+            obj = json.loads(line)
+            if not isinstance(obj, dict):
+                raise ValueError("not a JSON object")
+            for name in TIME_FIELDS.get(topic, ()):
+                if obj.get(name) is not None:
+                    at = parse_time(obj[name], name)
+                    break
+            if at is None:
+                raise ValueError(f"no {' or '.join(TIME_FIELDS.get(topic, ('time',)))}")
+            key_value = obj.get(KEY_FIELDS.get(topic, ""))
+            key = str(key_value) if isinstance(key_value, str | int) else None
+        except Exception as exc:
+            loaded.warnings.append(Warning_(str(path), number, str(exc)))
+        pending.append((number, raw, key, at))
+        if at is not None:
+            last_at = at
+    # A line with no usable time goes in right after its predecessor.
+    fallback = next((p[3] for p in pending if p[3] is not None), None)
+    for number, raw, key, at in pending:
+        when = at or last_at or fallback
+        if when is None:
+            raise ConfigError("no line has a usable event time", path=str(path), line=number)
+        if at is not None:
+            last_at = at
+        loaded.items.append(FeedItem(at=when, seq=seq_start + number, topic=topic, value=raw, key=key))
+    return loaded
+
+
+def city_teams(ctx: Context, at: datetime) -> list[FeedItem]:
+    """Every team of the city's layer, available at its base, when no teams file is given."""
+    items = []
+    for n, team in enumerate(sorted(ctx.city.teams, key=lambda t: t.team_id)):
+        status = TeamStatus(
+            team_id=team.team_id,
+            at=at,
+            status="available",
+            lat=team.lat,
+            lon=team.lon,
+            capabilities=tuple(team.capabilities),
+            name=team.name,
+            district=team.district,
+        )
+        items.append(FeedItem(at=at, seq=-1000 + n, topic=names.TEAM_STATUS, value=status.to_json(), key=team.team_id))
+    return items
+
+
+def minute_ticks(start: datetime, end: datetime, step_s: float = 60.0) -> list[datetime]:
+    first = start.replace(second=0, microsecond=0)
+    ticks = []
+    t = first
+    while t <= end:
+        if t >= start:
+            ticks.append(t)
+        t += timedelta(seconds=step_s)
+    return ticks
+
+
+@dataclass
+class ReplayResult:
+    outputs: list[dict[str, Any]]
+    wall_s: float
+    inputs: int
+    barriers: int
+    warnings: list[Warning_]
+
+    def summary(self) -> str:
+        events = [o for o in self.outputs if o.get("kind") != "dead_letter"]
+        dead = [o for o in self.outputs if o.get("kind") == "dead_letter"]
+        kinds = Counter(e["kind"] for e in events)
+        first = {e["incident_id"]: e for e in reversed(events)}
+        prio = Counter(e["priority"] for e in first.values())
+        cats = Counter(e["category"] for e in first.values())
+        reasons = Counter(d.get("error", "invalid") for d in dead)
+        lines = [
+            f"inputs fed: {self.inputs}   wall time: {self.wall_s:.1f}s   barriers: {self.barriers}",
+            f"incidents: {len(first)}   events: {len(events)}   dead letters: {len(dead)}",
+            "events by kind:      " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())),
+            "incidents by priority (first event): " + ", ".join(f"{k} {v}" for k, v in sorted(prio.items())),
+            "incidents by category (first event): " + ", ".join(f"{k} {v}" for k, v in sorted(cats.items())),
+        ]
+        if dead:
+            lines.append("dead letters by reason: " + ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())))
+        return "\n".join(lines)
+
+
+def dedupe_outputs(records: Sequence[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Drop at-least-once duplicates by event id; dispatch order, then dead letters."""
+    seen: set[str] = set()
+    events, dead = [], []
+    for topic, obj in records:
+        event_id = str(obj.get("event_id", ""))
+        if topic == names.WATERMARKS or event_id in seen:
+            continue
+        seen.add(event_id)
+        (dead if topic == names.DEAD_LETTERS else events).append(obj)
+    dead.sort(key=lambda d: (d.get("topic") or "", d.get("offset") if d.get("offset") is not None else -1, d["event_id"]))
+    return events + dead
+
+
+async def _replay(
+    settings: Settings, bootstrap: str, items: list[FeedItem], until: datetime, log_dir: Path
+) -> tuple[list[dict[str, Any]], int]:
+    create_topics(bootstrap, settings)
+    worker = WorkerProcess(settings, bootstrap, log_dir / "worker.log")
+    worker.start()
+    try:
+        async with Feeder(settings, bootstrap, [worker]) as feeder:
+            start = items[0].at
+            await feeder.wait_ready(start)
+            await run_schedule(feeder, items, minute_ticks(start, until))
+            outputs = await feeder.drain()
+            return dedupe_outputs(outputs), feeder.barriers
+    finally:
+        worker.stop()
+
+
+def run_replay(
+    settings: Settings,
+    ctx: Context,
+    *,
+    tips: Path,
+    weather: Path | None = None,
+    teams: Path | None = None,
+    acks: Path | None = None,
+    out: Path,
+    tail: timedelta = timedelta(hours=2),
+) -> ReplayResult:
+    loaded = LoadedInputs()
+    # At equal event times: weather, then teams, then acks, then tips.
+    for rank, (path, topic) in enumerate(((weather, names.WEATHER), (teams, names.TEAM_STATUS), (acks, names.TASK_ACKS), (tips, names.TIPS))):
+        if path is not None:
+            load_jsonl(path, topic, seq_start=1_000_000 * (rank + 1), loaded=loaded)
+    for warning in loaded.warnings:
+        print(warning, file=sys.stderr)
+    if not loaded.items:
+        raise ConfigError("no input records", path=str(tips))
+    items = sorted(loaded.items, key=lambda i: (i.at, i.seq))
+    if teams is None:
+        items = city_teams(ctx, items[0].at) + items
+    until = max(i.at for i in items) + tail
+    started = time.monotonic()
+    log_dir = Path(tempfile.mkdtemp(prefix="patrol-replay-"))
+    with broker_for(settings.broker) as bootstrap:
+        run_settings = isolated_settings(settings, f"replay{uuid.uuid4().hex[:8]}", log_dir / "state") if settings.broker else replace(
+            settings, state_dir=log_dir / "state"
+        )
+        outputs, barriers = asyncio.run(_replay(run_settings, bootstrap, items, until, log_dir))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", encoding="utf-8") as fh:
+        for obj in outputs:
+            fh.write(json.dumps(obj, ensure_ascii=False, sort_keys=True) + "\n")
+    return ReplayResult(outputs=outputs, wall_s=time.monotonic() - started, inputs=len(items), barriers=barriers, warnings=loaded.warnings)

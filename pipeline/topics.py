@@ -1,0 +1,22 @@
+"""Topic names, the one place they are spelled."""
+
+from __future__ import annotations
+
+TIPS = "tips"
+WEATHER = "weather"
+TEAM_STATUS = "team-status"
+TASK_ACKS = "task-acks"
+CLOCK = "clock"
+THERMAL_FRAMES = "thermal-frames"
+DETECTIONS = "detections"
+REPORTS = "reports"
+CONDITIONS = "conditions"
+DISPATCH = "dispatch"
+TEAM_TASKS = "team-tasks"
+DEAD_LETTERS = "dead-letters"
+WATERMARKS = "watermarks"
+
+INPUTS: tuple[str, ...] = (TIPS, WEATHER, TEAM_STATUS, TASK_ACKS, CLOCK, THERMAL_FRAMES, DETECTIONS)
+OUTPUTS: tuple[str, ...] = (DISPATCH, TEAM_TASKS, DEAD_LETTERS, CONDITIONS)
+INTERNAL: tuple[str, ...] = (REPORTS, WATERMARKS)
+ALL: tuple[str, ...] = INPUTS + INTERNAL + OUTPUTS

@@ -1,0 +1,148 @@
+"""Weather judged by the policy: cold-wave level, wind chill, night.
+
+Pure functions over a region's observation history. The cold-wave level
+follows the CMA signal thresholds: the daily minimum (lowest temperature in
+the 24 h ending now) compared with the daily minimum of the 24 h ending
+`within_h` hours earlier; the drop and the minimum reached decide the level,
+checked from the most severe down. An official warning in force can only
+raise the derived level.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from pipeline.policy import Policy
+from pipeline.records import COLD_WAVE_LEVELS
+
+CITY = "*"  # region name of observations that name no region
+
+
+def wind_chill_c(temp_c: float, wind_ms: float) -> float:
+    """Wind-chill temperature (North American / UK formula, wind in km/h at 10 m).
+
+    Outside the formula's range (above 10 °C or wind under 4.8 km/h) the air
+    temperature itself is returned.
+    """
+    v = wind_ms * 3.6
+    if temp_c > 10.0 or v < 4.8:
+        return temp_c
+    p = v**0.16
+    return 13.12 + 0.6215 * temp_c - 11.37 * p + 0.3965 * temp_c * p
+
+
+def is_night(at: datetime, policy: Policy, tz: ZoneInfo) -> bool:
+    local = at.astimezone(tz).time()
+    start, end = policy.night_start, policy.night_end
+    if start <= end:
+        return start <= local < end
+    return local >= start or local < end
+
+
+def level_rank(level: str) -> int:
+    return COLD_WAVE_LEVELS.index(level) if level in COLD_WAVE_LEVELS else 0
+
+
+@dataclass
+class RegionWeather:
+    """Observation history and warnings of one region (or of the whole city)."""
+
+    observations: list[tuple[datetime, float, float]] = field(default_factory=list)  # (at, temp_c, wind_ms), by time
+    warning: tuple[datetime, str] | None = None  # (issued_at, level)
+
+    def add_observation(self, at: datetime, temp_c: float, wind_ms: float, history_h: float) -> None:
+        entry = (at, temp_c, wind_ms)
+        if entry in self.observations:
+            return
+        self.observations.append(entry)
+        self.observations.sort(key=lambda o: o[0])
+        horizon = self.observations[-1][0] - timedelta(hours=history_h)
+        self.observations = [o for o in self.observations if o[0] >= horizon]
+
+    def add_warning(self, issued_at: datetime, level: str) -> None:
+        if self.warning is None or issued_at >= self.warning[0]:
+            self.warning = (issued_at, level)
+
+    def latest(self, at: datetime) -> tuple[datetime, float, float] | None:
+        past = [o for o in self.observations if o[0] <= at]
+        return past[-1] if past else None
+
+    def daily_min(self, end: datetime) -> float | None:
+        temps = [t for (when, t, _) in self.observations if end - timedelta(hours=24) < when <= end]
+        return min(temps) if temps else None
+
+    def derived_level(self, at: datetime, policy: Policy) -> str:
+        now_min = self.daily_min(at)
+        if now_min is None:
+            return "none"
+        for lvl in policy.cold_wave_levels:
+            before = self.daily_min(at - timedelta(hours=lvl.within_h))
+            if before is None:
+                continue
+            if before - now_min >= lvl.drop_c and now_min <= lvl.min_at_or_below_c:
+                return lvl.name
+        return "none"
+
+    def warning_level(self, at: datetime, policy: Policy) -> str | None:
+        if self.warning is None:
+            return None
+        issued, level = self.warning
+        if issued <= at < issued + timedelta(hours=policy.warning_valid_h):
+            return level
+        return None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "observations": [[o[0].isoformat(), o[1], o[2]] for o in self.observations],
+            "warning": [self.warning[0].isoformat(), self.warning[1]] if self.warning else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> RegionWeather:
+        obs = data.get("observations") or []
+        warning = data.get("warning")
+        assert isinstance(obs, list)
+        return cls(
+            observations=[(datetime.fromisoformat(a), float(t), float(w)) for a, t, w in obs],
+            warning=(datetime.fromisoformat(warning[0]), str(warning[1])) if isinstance(warning, list) else None,
+        )
+
+
+@dataclass(frozen=True)
+class RegionConditions:
+    """What the rules need of a region's weather at one moment."""
+
+    cold_wave_level: str = "none"
+    temp_c: float | None = None
+    wind_ms: float | None = None
+    wind_chill_c: float | None = None
+    severe_cold: bool = False
+    warning_level: str | None = None
+
+
+def conditions(region: RegionWeather | None, city: RegionWeather | None, at: datetime, policy: Policy) -> RegionConditions:
+    """A region's conditions: its own observations, else the city-wide ones.
+
+    Warnings for the region and for the whole city both count; the most
+    severe of derived and warned levels wins.
+    """
+    source = region if region is not None and region.observations else city
+    derived = source.derived_level(at, policy) if source is not None else "none"
+    warned = [w for w in (region.warning_level(at, policy) if region else None, city.warning_level(at, policy) if city else None) if w]
+    level = max([derived, *warned], key=level_rank)
+    latest = source.latest(at) if source is not None else None
+    result = RegionConditions(cold_wave_level=level, warning_level=max(warned, key=level_rank) if warned else None)
+    if latest is None:
+        return result
+    _, temp, wind = latest
+    chill = wind_chill_c(temp, wind)
+    return replace(
+        result,
+        temp_c=temp,
+        wind_ms=wind,
+        wind_chill_c=round(chill, 1),
+        severe_cold=not math.isnan(chill) and chill <= policy.severe_cold_wind_chill_c,
+    )

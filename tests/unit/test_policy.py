@@ -1,0 +1,72 @@
+"""The policy file: shipped defaults load, and every mistake names file, line and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import PolicyError
+from pipeline.policy import load_policy, parse_policy
+from pipeline.settings import DATA_DIR
+
+POLICY = DATA_DIR / "policy.toml"
+
+
+def test_shipped_policy_matches_domain_defaults() -> None:
+    policy = load_policy(POLICY)
+    assert [c.name for c in policy.categories] == [
+        "medical",
+        "escort_station",
+        "rescue_first",
+        "supplies_followup",
+        "basic_support",
+        "guidance",
+    ]
+    assert policy.ack_min == {"P1": 5, "P2": 15, "P3": 30, "P4": 60}
+    assert policy.correlation_radius_m == 150 and policy.correlation_window_min == 20
+    assert [lvl.name for lvl in policy.cold_wave_levels] == ["red", "orange", "yellow", "blue"]
+    orange = policy.level("orange")
+    assert orange is not None and orange.drop_c == 12 and orange.min_at_or_below_c == 0 and orange.floor == "P2"
+    assert policy.thermal.lying_still_min == 10 and policy.thermal.lying_still_priority == "P2"
+    assert policy.followup_after_h == 12 and orange.followup_after_h == 3
+
+
+def _broken(tmp_path: Path, old: str, new: str) -> Path:
+    text = POLICY.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "policy.toml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "needle", "line_text"),
+    [
+        ('priority = "P2"\naction = "rescue', 'priority = "P7"\naction = "rescue', "categories[2].priority", 'priority = "P7"'),
+        ("radius_m = 150.0", 'radius_m = "far"', "correlation.radius_m", "radius_m"),
+        ("P1 = 5,", "P1 = -5,", "deadlines.ack_min.P1", "ack_min"),
+        ('start = "22:00"', 'start = "late"', "modifiers.night.start", 'start = "late"'),
+        ('flag = "elderly"', 'flag = "old"', "modifiers.elderly.flag", 'flag = "old"'),
+        ("version = 1", "version = ", "not valid TOML", "version"),
+    ],
+)
+def test_bad_policy_names_file_line_and_reason(tmp_path: Path, old: str, new: str, needle: str, line_text: str) -> None:
+    path = _broken(tmp_path, old, new)
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    message = str(info.value)
+    assert str(path) in message and needle in message
+    assert info.value.line is not None
+    assert line_text in path.read_text(encoding="utf-8").splitlines()[info.value.line - 1]
+
+
+def test_last_category_must_catch_everyone() -> None:
+    text = POLICY.read_text(encoding="utf-8").replace('name = "guidance"\nflags = []', 'name = "guidance"\nflags = ["robbed"]')
+    with pytest.raises(PolicyError, match="last category"):
+        parse_policy(text, "p.toml")
+
+
+def test_missing_file_is_a_policy_error(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="cannot read"):
+        load_policy(tmp_path / "nope.toml")

@@ -1,0 +1,115 @@
+"""Categories, priorities and modifiers: each rule of the domain brief."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from pipeline.policy import load_policy
+from pipeline.settings import DATA_DIR
+from pipeline.triage import ack_deadline, assess, followup_delay, raise_priority, rank_key
+from pipeline.weather import RegionConditions
+
+POLICY = load_policy(DATA_DIR / "policy.toml")
+CALM = RegionConditions()
+
+
+def day(flags: list[str], **kw: object) -> object:
+    return assess(flags, policy=POLICY, night=False, weather=kw.pop("weather", CALM), **kw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("flags", "category", "priority"),
+    [
+        (["unresponsive"], "medical", "P1"),
+        (["mental"], "medical", "P1"),
+        (["minor"], "escort_station", "P2"),
+        (["immobile"], "escort_station", "P2"),
+        (["no_id"], "rescue_first", "P2"),
+        (["refuses"], "supplies_followup", "P3"),
+        (["robbed"], "basic_support", "P3"),
+        ([], "guidance", "P3"),
+        (["minor", "ill"], "medical", "P1"),  # first matching row wins
+        (["refuses", "no_id"], "rescue_first", "P2"),
+    ],
+)
+def test_first_matching_category_decides(flags: list[str], category: str, priority: str) -> None:
+    result = day(flags)
+    assert (result.category, result.priority) == (category, priority)  # type: ignore[attr-defined]
+
+
+def test_notify_and_needs_follow_all_flags() -> None:
+    mental = day(["mental"])
+    assert set(mental.notify) == {"health", "police"} and set(mental.needs) == {"medical", "police"}  # type: ignore[attr-defined]
+    assert day(["no_id"]).notify == ("police",)  # type: ignore[attr-defined]
+    assert day(["domestic_violence"]).notify == ("police",)  # type: ignore[attr-defined]
+    assert day(["migrant_worker"]).notify == ()  # type: ignore[attr-defined]
+    # A flag that did not decide the category still notifies.
+    assert "police" in day(["minor", "robbed"]).notify  # type: ignore[attr-defined]
+
+
+def test_thermal_only_is_welfare_check_and_lying_still_is_p2() -> None:
+    plain = day([], has_tip=False)
+    assert (plain.category, plain.priority) == ("welfare_check", "P3")  # type: ignore[attr-defined]
+    still = day([], has_tip=False, lying_still_min=10)
+    assert still.priority == "P2" and "lying_still" in still.rules  # type: ignore[attr-defined]
+    assert day([], has_tip=False, lying_still_min=9.9).priority == "P3"  # type: ignore[attr-defined]
+
+
+def test_modifiers_raise_one_level_each_and_cap_at_p1() -> None:
+    night = assess([], policy=POLICY, night=True, weather=CALM)
+    assert night.priority == "P2" and "night" in night.rules
+    elderly = day(["elderly"])
+    assert elderly.priority == "P2" and "elderly" in elderly.rules  # type: ignore[attr-defined]
+    both = assess(["elderly", "intoxicated"], policy=POLICY, night=True, weather=CALM)
+    assert both.priority == "P1" and {"night", "elderly", "intoxicated"} <= set(both.rules)
+    capped = assess(["unresponsive"], policy=POLICY, night=True, weather=CALM)
+    assert capped.priority == "P1" and "night" in capped.rules
+
+
+def test_cold_wave_levels() -> None:
+    yellow = day([], weather=RegionConditions(cold_wave_level="yellow"))
+    assert yellow.priority == "P2" and "cold_wave:yellow" in yellow.rules  # type: ignore[attr-defined]
+    blue = day([], weather=RegionConditions(cold_wave_level="blue"))
+    assert blue.priority == "P3"  # type: ignore[attr-defined]
+    orange = day([], weather=RegionConditions(cold_wave_level="orange"))
+    assert orange.priority == "P2"  # type: ignore[attr-defined]
+    severe = day([], weather=RegionConditions(severe_cold=True, wind_chill_c=-12))
+    assert severe.priority == "P2" and "severe_cold" in severe.rules  # type: ignore[attr-defined]
+
+
+def test_orange_floor_lifts_p4() -> None:
+    text = (DATA_DIR / "policy.toml").read_text(encoding="utf-8").replace(
+        'name = "guidance"\nflags = []          # matches anyone stranded outdoors not matched above\npriority = "P3"',
+        'name = "guidance"\nflags = []\npriority = "P4"',
+    )
+    from pipeline.policy import parse_policy
+
+    policy = parse_policy(text)
+    plain = assess([], policy=policy, night=False, weather=CALM)
+    assert plain.priority == "P4"
+    orange = assess([], policy=policy, night=False, weather=RegionConditions(cold_wave_level="orange"))
+    assert orange.priority == "P2" and "cold_wave_floor:P2" in orange.rules
+
+
+def test_key_area_and_corroboration_rank_but_do_not_raise() -> None:
+    result = day([], key_area="underpass", sources=2)
+    assert result.priority == "P3" and "key_area:underpass" in result.rules and "corroborated:2" in result.rules  # type: ignore[attr-defined]
+    t = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    assert rank_key("P2", "bridge", t + timedelta(minutes=5)) < rank_key("P2", None, t)
+    assert rank_key("P1", None, t + timedelta(hours=1)) < rank_key("P2", "bridge", t)
+
+
+def test_deadlines_and_followups() -> None:
+    t = datetime(2026, 12, 1, 23, 0, tzinfo=timezone.utc)
+    assert ack_deadline(t, "P1", "none", POLICY) == t + timedelta(minutes=5)
+    assert ack_deadline(t, "P4", "yellow", POLICY) == t + timedelta(minutes=60)
+    assert ack_deadline(t, "P2", "orange", POLICY) == t + timedelta(minutes=7.5)
+    assert ack_deadline(t, "P3", "red", POLICY) == t + timedelta(minutes=15)
+    assert followup_delay("none", POLICY) == timedelta(hours=12)
+    assert followup_delay("orange", POLICY) == timedelta(hours=3)
+
+
+def test_raise_priority_bounds() -> None:
+    assert raise_priority("P4", 1) == "P3" and raise_priority("P2", 5) == "P1" and raise_priority("P3", 0) == "P3"

@@ -1,0 +1,87 @@
+"""Wind chill, night and cold-wave levels by the CMA thresholds."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from pipeline.policy import load_policy
+from pipeline.settings import DATA_DIR
+from pipeline.weather import RegionWeather, conditions, is_night, wind_chill_c
+
+POLICY = load_policy(DATA_DIR / "policy.toml")
+TZ = ZoneInfo("Asia/Shanghai")
+T0 = datetime(2026, 12, 20, 18, 0, tzinfo=TZ)
+
+
+def test_wind_chill_matches_published_table() -> None:
+    # Environment Canada table: -20 °C air, 30 km/h wind -> -33 (rounded).
+    assert wind_chill_c(-20.0, 30 / 3.6) == pytest.approx(-32.6, abs=0.1)
+    assert wind_chill_c(-5.0, 20 / 3.6) == pytest.approx(-11.6, abs=0.1)
+    # Outside the formula's range the air temperature stands.
+    assert wind_chill_c(-5.0, 1.0) == -5.0
+    assert wind_chill_c(12.0, 10.0) == 12.0
+
+
+@pytest.mark.parametrize(
+    ("hour", "minute", "night"),
+    [(21, 59, False), (22, 0, True), (3, 0, True), (5, 59, True), (6, 0, False), (12, 0, False)],
+)
+def test_night_is_judged_in_local_time(hour: int, minute: int, night: bool) -> None:
+    local = datetime(2026, 12, 20, hour, minute, tzinfo=TZ)
+    assert is_night(local.astimezone(timezone.utc), POLICY, TZ) is night
+
+
+def _history(yesterday_min: float, today_min: float, *, hours_between: float = 24) -> RegionWeather:
+    weather = RegionWeather()
+    start = T0 - timedelta(hours=hours_between)
+    weather.add_observation(start - timedelta(hours=2), yesterday_min + 3, 2.0, 72)
+    weather.add_observation(start, yesterday_min, 2.0, 72)
+    weather.add_observation(T0 - timedelta(hours=1), today_min + 2, 2.0, 72)
+    weather.add_observation(T0, today_min, 2.0, 72)
+    return weather
+
+
+@pytest.mark.parametrize(
+    ("yesterday", "today", "level"),
+    [
+        (10.0, 3.0, "none"),  # drop 7: below every threshold
+        (10.0, 0.0, "yellow"),  # drop 10 within 24 h, min <= 4
+        (10.0, -2.0, "orange"),  # drop 12, min <= 0
+        (14.0, 1.0, "yellow"),  # drop 13 but min 1 > 0: not orange
+        (10.0, -6.0, "red"),  # drop 16, min <= 0
+    ],
+)
+def test_cold_wave_levels_from_daily_minimum_drop(yesterday: float, today: float, level: str) -> None:
+    assert _history(yesterday, today).derived_level(T0, POLICY) == level
+
+
+def test_blue_needs_the_48h_window() -> None:
+    weather = _history(9.0, 0.5, hours_between=48)  # drop 8.5 over 48 h
+    assert weather.derived_level(T0, POLICY) == "blue"
+
+
+def test_official_warning_raises_but_expires() -> None:
+    weather = RegionWeather()
+    weather.add_observation(T0, -3.0, 1.0, 72)
+    weather.add_warning(T0 - timedelta(hours=1), "orange")
+    assert conditions(weather, None, T0, POLICY).cold_wave_level == "orange"
+    later = T0 + timedelta(hours=POLICY.warning_valid_h)
+    assert conditions(weather, None, later, POLICY).cold_wave_level == "none"
+
+
+def test_region_falls_back_to_city_observations_and_flags_severe_cold() -> None:
+    city = RegionWeather()
+    city.add_observation(T0, -8.0, 6.0, 72)  # wind chill about -15
+    cond = conditions(None, city, T0, POLICY)
+    assert cond.severe_cold and cond.wind_chill_c is not None and cond.wind_chill_c <= -10
+    assert cond.temp_c == -8.0
+
+
+def test_history_round_trips_through_dict() -> None:
+    weather = _history(10.0, -2.0)
+    weather.add_warning(T0, "red")
+    again = RegionWeather.from_dict(weather.to_dict())
+    assert again.observations == weather.observations and again.warning == weather.warning
