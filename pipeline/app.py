@@ -19,7 +19,7 @@ from pipeline.context import Context
 from pipeline.kafka_compat import patch_faust_for_tansu
 from pipeline.settings import Settings
 
-SCALED = (names.TIPS, names.DETECTIONS, names.THERMAL_FRAMES)
+
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Topics:
     settings: Settings
 
     def __call__(self, name: str) -> Any:
-        partitions = self.settings.partitions if name in SCALED else 1
+        partitions = self.settings.partitions if name in names.SCALED else 1
         return self.app.topic(
             self.settings.topic(name),
             key_type=bytes,

@@ -84,12 +84,16 @@ class Incident:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in self.__dict__.items():
-            out[key] = value.isoformat() if isinstance(value, datetime) else value
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            elif isinstance(value, list):
+                value = list(value)  # never share a list with the stored copy
+            out[key] = value
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Incident:
-        values = dict(data)
+        values = {k: list(v) if isinstance(v, list) else v for k, v in data.items()}
         for key in ("first_at", "last_at", "ack_deadline", "followup_at", "resolved_at"):
             if values.get(key) is not None:
                 values[key] = datetime.fromisoformat(values[key])
@@ -115,11 +119,11 @@ class Team:
     incident_id: str | None = None  # the task the desk gave it and has not closed
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.__dict__, "at": self.at.isoformat()}
+        return {**self.__dict__, "at": self.at.isoformat(), "capabilities": list(self.capabilities)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Team:
-        return cls(**{**data, "at": datetime.fromisoformat(data["at"])})
+        return cls(**{**data, "at": datetime.fromisoformat(data["at"]), "capabilities": list(data["capabilities"])})
 
     @property
     def free(self) -> bool:
@@ -455,6 +459,10 @@ class Desk:
     def _reassign(self, incident: Incident, at: datetime, *, reason: str, escalate: bool) -> Outputs:
         previous = incident.team_id
         self._release_team(incident)
+        if escalate and previous in self.teams:
+            # A team that let a deadline pass is unreachable until it reports again.
+            self.teams[previous].status = "unresponsive"
+            self._touch("teams", previous)
         out = Outputs()
         if previous:
             out.tasks.append(self._task(incident, previous, "cancel", at, event_id=f"{incident.task_event_id}-cancel"))

@@ -56,13 +56,11 @@ def create_topics(bootstrap: str, settings: Settings, extra: Iterable[str] = ())
     from kafka.admin import NewTopic
     from kafka.errors import TopicAlreadyExistsError
 
-    from pipeline.app import SCALED
-
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="patrol-admin")
     try:
         existing = set(admin.list_topics())
         wanted = [
-            NewTopic(settings.topic(t), settings.partitions if t in SCALED else 1, settings.replication)
+            NewTopic(settings.topic(t), settings.partitions if t in names.SCALED else 1, settings.replication)
             for t in (*names.ALL, *extra)
             if settings.topic(t) not in existing
         ]

@@ -20,3 +20,6 @@ INPUTS: tuple[str, ...] = (TIPS, WEATHER, TEAM_STATUS, TASK_ACKS, CLOCK, THERMAL
 OUTPUTS: tuple[str, ...] = (DISPATCH, TEAM_TASKS, DEAD_LETTERS, CONDITIONS)
 INTERNAL: tuple[str, ...] = (REPORTS, WATERMARKS)
 ALL: tuple[str, ...] = INPUTS + INTERNAL + OUTPUTS
+
+# Stages that scale with PATROL_PARTITIONS; the desk's inputs stay single-partition.
+SCALED: tuple[str, ...] = (TIPS, DETECTIONS, THERMAL_FRAMES)

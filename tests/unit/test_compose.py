@@ -1,0 +1,54 @@
+"""The compose file cannot run here; keep it honest against the code instead."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+import yaml
+
+from pipeline.cli import build_parser
+from pipeline.settings import PROJECT_ROOT, Settings
+
+COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+SETTING_VARS = {str(f.metadata["env"]) for f in fields(Settings)}
+
+
+def _env(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment", {})
+    return {str(k): str(v) for k, v in env.items()}
+
+
+def test_services_and_images() -> None:
+    services = COMPOSE["services"]
+    assert {"kafka", "worker", "clock", "console", "simulator"} <= set(services)
+    assert services["kafka"]["image"].startswith("apache/kafka:")
+    assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft, no ZooKeeper
+    assert services["worker"]["deploy"]["replicas"] >= 2
+    for name in ("worker", "clock", "console", "simulator"):
+        assert services[name]["image"] == "patrol:latest"
+
+
+def test_every_patrol_variable_is_a_setting_the_code_reads() -> None:
+    for name, service in COMPOSE["services"].items():
+        for var in _env(service):
+            if var.startswith("PATROL_"):
+                assert var in SETTING_VARS, f"{name}: {var} is not read by pipeline.settings"
+    for name in ("worker", "clock", "console", "simulator"):
+        env = _env(COMPOSE["services"][name])
+        assert env["PATROL_BROKER"] == "kafka:9092"
+        Settings.from_env(env)  # every value parses
+
+
+def test_commands_are_real_subcommands() -> None:
+    parser = build_parser()
+    for name in ("worker", "clock", "console", "simulator"):
+        command = COMPOSE["services"][name]["command"]
+        args = parser.parse_args(command)
+        assert args.command == command[0]
+
+
+def test_console_port_matches_published_port() -> None:
+    console = COMPOSE["services"]["console"]
+    port = _env(console)["PATROL_CONSOLE_PORT"]
+    assert any(str(p).endswith(f":{port}") for p in console["ports"])

@@ -1,0 +1,236 @@
+"""The desk state machine: correlation, dispatch, deadlines, escalation, follow-ups."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from geo.distance import offset_latlon
+from pipeline.context import Context
+from pipeline.desk import Desk, Outputs
+from pipeline.errors import RecordError
+from pipeline.records import Report, TaskAck, TeamStatus, WeatherObservation, WeatherWarning
+
+TZ = ZoneInfo("Asia/Shanghai")
+EVENING = datetime(2026, 12, 20, 19, 0, tzinfo=TZ)  # not night
+NIGHT = datetime(2026, 12, 20, 23, 0, tzinfo=TZ)
+CENTRE = (45.7600, 126.6300)
+
+
+@pytest.fixture
+def desk(ctx: Context) -> Desk:
+    return Desk(ctx)
+
+
+@pytest.fixture
+def report(ctx: Context) -> Callable[..., Report]:
+    counter = iter(range(1, 10_000))
+
+    def make(at: datetime = EVENING, lat: float = CENTRE[0], lon: float = CENTRE[1], flags: tuple[str, ...] = (), **kw: object) -> Report:
+        where = ctx.index.locate(lat, lon)
+        values: dict[str, object] = {
+            "report_id": f"tip-{next(counter)}",
+            "source": "tip",
+            "channel": "hotline",
+            "at": at,
+            "lat": lat,
+            "lon": lon,
+            "district": where.district or "",
+            "zone_id": where.zone_id,
+            "key_area": where.key_area,
+            "flags": flags,
+        }
+        values.update(kw)
+        return Report(**values)  # type: ignore[arg-type]
+
+    return make
+
+
+def team(desk: Desk, team_id: str, east_m: float, caps: tuple[str, ...] = ("social_work",), at: datetime = EVENING, status: str = "available") -> Outputs:
+    lat, lon = offset_latlon(*CENTRE, east_m, 0)
+    return desk.handle_team_status(TeamStatus(team_id=team_id, at=at, status=status, lat=lat, lon=lon, capabilities=caps))
+
+
+def test_new_tip_goes_to_nearest_able_team(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "far", 3000)
+    team(desk, "near", 500)
+    out = desk.handle_report(report())
+    (event,) = out.events
+    assert event.kind == "dispatch" and event.team_id == "near"
+    assert event.priority == "P3" and event.category == "guidance"
+    assert event.ack_deadline == EVENING + timedelta(minutes=30)
+    assert event.nearest_help_point is not None and event.nearest_help_point.distance_m > 0
+    assert event.event_id == f"{event.incident_id}-r1" and event.sources == ("tip-1",)
+    (task,) = out.tasks
+    assert task.team_id == "near" and task.kind == "assign" and task.event_id == event.event_id
+
+
+def test_capabilities_decide_who_can_go(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "social", 100)
+    team(desk, "medic", 2000, ("medical", "vehicle"))
+    team(desk, "medic-police", 4000, ("medical", "police"))
+    medical = desk.handle_report(report(flags=("unresponsive",))).events[0]
+    assert medical.team_id == "medic" and medical.priority == "P1" and "health" in medical.notify
+    mental = desk.handle_report(report(lat=45.79, lon=126.60, flags=("mental",))).events[0]
+    assert mental.team_id == "medic-police" and set(mental.notify) == {"health", "police"}
+
+
+def test_no_free_team_queues_then_dispatches_when_one_frees(desk: Desk, report: Callable[..., Report]) -> None:
+    queued = desk.handle_report(report()).events[0]
+    assert queued.kind == "queued" and queued.team_id is None and queued.status == "queued"
+    out = team(desk, "late", 800, at=EVENING + timedelta(minutes=3))
+    (event,) = [e for e in out.events if e.kind == "dispatch"]
+    assert event.incident_id == queued.incident_id and event.team_id == "late" and event.revision == 2
+
+
+def test_queue_serves_higher_priority_first(desk: Desk, report: Callable[..., Report]) -> None:
+    low = desk.handle_report(report(at=EVENING)).events[0]
+    high = desk.handle_report(report(at=EVENING + timedelta(minutes=1), lat=45.80, lon=126.62, flags=("minor",))).events[0]
+    assert low.kind == high.kind == "queued"
+    out = team(desk, "only", 0, at=EVENING + timedelta(minutes=2))
+    assert [e.incident_id for e in out.events if e.kind == "dispatch"] == [high.incident_id]
+
+
+def test_corroboration_merges_within_150m_and_20min(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "a", 500)
+    first = desk.handle_report(report()).events[0]
+    lat, lon = offset_latlon(*CENTRE, 120, 0)
+    merged = desk.handle_report(report(at=EVENING + timedelta(minutes=15), lat=lat, lon=lon, channel="courier")).events[0]
+    assert merged.kind == "update" and merged.incident_id == first.incident_id
+    assert merged.sources == ("tip-1", "tip-2") and merged.confidence > first.confidence
+    assert "corroborated:2" in merged.rules and merged.priority == first.priority
+    far_lat, far_lon = offset_latlon(*CENTRE, 200, 0)
+    other = desk.handle_report(report(at=EVENING + timedelta(minutes=16), lat=far_lat, lon=far_lon)).events[0]
+    assert other.incident_id != first.incident_id
+    late = desk.handle_report(report(at=EVENING + timedelta(minutes=60))).events[0]
+    assert late.incident_id not in (first.incident_id, other.incident_id)
+
+
+def test_tip_and_thermal_detection_are_one_incident(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "a", 500)
+    lat, lon = offset_latlon(*CENTRE, 40, 30)
+    detection = report(source="detection", channel="thermal", lat=lat, lon=lon, posture="lying", still_s=0.0, camera_id="cam-1")
+    first = desk.handle_report(detection).events[0]
+    assert first.category == "welfare_check" and first.priority == "P3"
+    tip = desk.handle_report(report(at=EVENING + timedelta(minutes=5), flags=("elderly",))).events[0]
+    assert tip.incident_id == first.incident_id and tip.category == "guidance" and tip.priority == "P2"
+    assert set(tip.channels) == {"hotline", "thermal"}
+
+
+def test_lying_still_ten_minutes_raises_thermal_incident(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "a", 500)
+    base = {"source": "detection", "channel": "thermal", "posture": "lying", "camera_id": "cam-1", "track_id": "trk-1"}
+    first = desk.handle_report(report(still_s=0.0, **base)).events[0]
+    assert first.priority == "P3"
+    later = desk.handle_report(report(at=EVENING + timedelta(minutes=10), still_s=600.0, **base)).events[0]
+    assert later.incident_id == first.incident_id and later.priority == "P2" and "lying_still" in later.rules
+
+
+def test_missed_deadline_escalates_and_reassigns_then_goes_to_leader(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "near", 300)
+    team(desk, "next", 900)
+    team(desk, "third", 1500)
+    first = desk.handle_report(report(at=NIGHT)).events[0]  # night: P2, 15 min
+    assert first.team_id == "near" and first.priority == "P2" and first.ack_deadline == NIGHT + timedelta(minutes=15)
+    assert desk.handle_tick(NIGHT + timedelta(minutes=14)).events == []
+    out = desk.handle_tick(NIGHT + timedelta(minutes=15))
+    (esc,) = out.events
+    assert esc.kind == "escalation" and esc.escalate_to == "duty_supervisor" and esc.escalation_level == 1
+    assert esc.team_id == "next" and esc.ack_deadline == NIGHT + timedelta(minutes=30)
+    assert {(t.team_id, t.kind) for t in out.tasks} == {("near", "cancel"), ("next", "assign")}
+    (esc2,) = desk.handle_tick(NIGHT + timedelta(minutes=30)).events
+    assert esc2.escalate_to == "leader_on_duty" and esc2.escalation_level == 2 and esc2.team_id == "third"
+
+
+def test_ack_in_time_stops_escalation(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "near", 300)
+    first = desk.handle_report(report()).events[0]
+    upd = desk.handle_ack(TaskAck(event_id=first.event_id, team_id="near", status="accepted", at=EVENING + timedelta(minutes=2)))
+    assert upd.events[0].kind == "update" and upd.events[0].status == "accepted"
+    assert desk.handle_tick(EVENING + timedelta(hours=1)).events == []
+
+
+def test_ack_from_wrong_team_or_unknown_task_is_rejected(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "near", 300)
+    first = desk.handle_report(report()).events[0]
+    with pytest.raises(RecordError, match="acknowledged a task of team"):
+        desk.handle_ack(TaskAck(event_id=first.event_id, team_id="intruder", status="accepted", at=EVENING))
+    with pytest.raises(RecordError, match="no task"):
+        desk.handle_ack(TaskAck(event_id="nope", team_id="near", status="accepted", at=EVENING))
+
+
+def test_declined_task_goes_to_next_team(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "near", 300)
+    team(desk, "next", 900)
+    first = desk.handle_report(report()).events[0]
+    out = desk.handle_ack(TaskAck(event_id=first.event_id, team_id="near", status="declined", at=EVENING + timedelta(minutes=1)))
+    assert out.events[0].kind == "dispatch" and out.events[0].team_id == "next" and out.events[0].escalation_level == 0
+
+
+def test_refusal_schedules_followup_after_12h_or_3h_at_orange(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "near", 300)
+    first = desk.handle_report(report(flags=("refuses",))).events[0]
+    assert first.category == "supplies_followup"
+    done = desk.handle_ack(TaskAck(event_id=first.event_id, team_id="near", status="resolved", outcome="refused_supplies_given", at=EVENING + timedelta(minutes=40)))
+    assert done.events[0].kind == "resolved"
+    assert desk.handle_tick(EVENING + timedelta(hours=12, minutes=39)).events == []
+    follow = [e for e in desk.handle_tick(EVENING + timedelta(hours=12, minutes=40)).events if e.kind == "followup"]
+    assert len(follow) == 1 and follow[0].team_id == "near" and follow[0].incident_id == first.incident_id
+
+    orange = Desk(desk.ctx)
+    team(orange, "near", 300)
+    orange.handle_weather("*", WeatherWarning(level="orange", issued_at=EVENING - timedelta(hours=1)))
+    inc = orange.handle_report(report(flags=("refuses",))).events[0]
+    assert inc.priority == "P2" and inc.ack_deadline == EVENING + timedelta(minutes=7.5)  # P3 raised at orange, halved
+    orange.handle_ack(TaskAck(event_id=inc.event_id, team_id="near", status="resolved", outcome="refused_supplies_given", at=EVENING + timedelta(minutes=5)))
+    follow = [e for e in orange.handle_tick(EVENING + timedelta(hours=3, minutes=5)).events if e.kind == "followup"]
+    assert len(follow) == 1
+
+
+def test_weather_change_reranks_open_incidents_and_publishes_conditions(desk: Desk, report: Callable[..., Report]) -> None:
+    first = desk.handle_report(report()).events[0]  # queued, P3
+    out = desk.handle_weather("*", WeatherObservation(observed_at=EVENING + timedelta(minutes=1), temp_c=-9.0, wind_ms=8.0))
+    assert any(c["severe_cold"] for c in out.conditions)
+    (upd,) = out.events
+    assert upd.incident_id == first.incident_id and upd.priority == "P2" and "severe_cold" in upd.rules
+
+
+def test_night_begins_on_a_tick(desk: Desk, report: Callable[..., Report]) -> None:
+    first = desk.handle_report(report(at=EVENING + timedelta(hours=2, minutes=50))).events[0]
+    assert first.priority == "P3"
+    out = desk.handle_tick(datetime(2026, 12, 20, 22, 0, tzinfo=TZ))
+    assert [e.priority for e in out.events if e.incident_id == first.incident_id] == ["P2"]
+    assert any(c["night"] for c in out.conditions)
+
+
+def test_duplicates_processed_once_or_rejected(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "near", 300)
+    r = report()
+    assert len(desk.handle_report(r).events) == 1
+    assert desk.handle_report(r).events == []
+    with pytest.raises(RecordError, match="duplicate"):
+        desk.handle_report(Report(**{**r.__dict__, "text": "changed"}))
+
+
+def test_operator_reassign_and_resolve(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "near", 300)
+    team(desk, "next", 900)
+    first = desk.handle_report(report()).events[0]
+    moved = desk.handle_ack(TaskAck(event_id=first.event_id, team_id="console", status="reassign", at=EVENING + timedelta(minutes=1), by="op1"))
+    assert moved.events[0].team_id == "next" and "operator op1" in (moved.events[0].reason or "")
+    closed = desk.handle_ack(TaskAck(event_id=moved.events[0].event_id, team_id="console", status="resolved", at=EVENING + timedelta(minutes=2), by="op1"))
+    assert closed.events[0].kind == "resolved"
+
+
+def test_state_round_trip_gives_the_same_decisions(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "near", 300)
+    team(desk, "next", 900)
+    desk.handle_report(report(at=NIGHT))
+    copy = Desk(desk.ctx)
+    copy.load_entries(desk.take_dirty())
+    assert copy.to_dict() == desk.to_dict()
+    at = NIGHT + timedelta(minutes=15)
+    assert [e.to_dict() for e in copy.handle_tick(at).events] == [e.to_dict() for e in desk.handle_tick(at).events]
