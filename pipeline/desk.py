@@ -10,6 +10,7 @@ table and a restarted worker resumes exactly where the last one stopped.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -157,6 +158,9 @@ class Desk:
         self.weather: dict[str, RegionWeather] = {}
         self.published: dict[str, dict[str, Any]] = {}  # region -> last conditions sent
         self.dirty: set[tuple[str, str]] = set()  # (table, key) changed since last flush
+        self._grid: dict[tuple[int, int], set[str]] = {}
+        self._cell_of: dict[str, tuple[int, int]] = {}
+        self._tracks: dict[str, str] = {}
 
     # ----------------------------------------------------------------- state
 
@@ -179,6 +183,9 @@ class Desk:
         self.teams = {k: Team.from_dict(v) for k, v in data.get("teams", {}).items()}
         self.weather = {k: RegionWeather.from_dict(v) for k, v in data.get("weather", {}).items()}
         self.published = dict(data.get("published", {}))
+        self._grid, self._cell_of, self._tracks = {}, {}, {}
+        for incident in self.incidents.values():
+            self._index(incident)
 
     def entry(self, table: str, key: str) -> Any:
         """The current value of one state entry (None once it is gone)."""
@@ -242,6 +249,7 @@ class Desk:
         self.seen[report.report_id] = [fp, incident.incident_id]
         self._touch("seen", report.report_id)
         self._merge(incident, report)
+        self._index(incident)
         decision_at = max(report.at, self.now or report.at)
         if incident.status == "new":
             self._reassess(incident, decision_at)
@@ -353,14 +361,42 @@ class Desk:
 
     # ----------------------------------------------------------------- rules
 
+    def _cell(self, lat: float, lon: float) -> tuple[int, int]:
+        size = self.ctx.policy.correlation_radius_m / 111_000
+        return (math.floor(lat / size), math.floor(lon / size))
+
+    def _index(self, incident: Incident) -> None:
+        """Keep the grid of incident positions (derived state, rebuilt on load)."""
+        cell = self._cell(incident.lat, incident.lon)
+        old = self._cell_of.get(incident.incident_id)
+        if old != cell:
+            if old is not None:
+                self._grid.get(old, set()).discard(incident.incident_id)
+            self._grid.setdefault(cell, set()).add(incident.incident_id)
+            self._cell_of[incident.incident_id] = cell
+        for track in incident.track_ids:
+            self._tracks[track] = incident.incident_id
+
+    def _nearby(self, lat: float, lon: float) -> list[Incident]:
+        """Incidents in the grid cells that can hold one within the radius."""
+        ci, cj = self._cell(lat, lon)
+        # A cell is radius/111 km high; at this latitude it is narrower than the
+        # radius east-west, so look as many cells sideways as that takes.
+        span = math.ceil(1 / max(0.1, math.cos(math.radians(lat))))
+        found: list[Incident] = []
+        for i in range(ci - 1, ci + 2):
+            for j in range(cj - span, cj + span + 1):
+                found += [self.incidents[k] for k in self._grid.get((i, j), ())]
+        return found
+
     def _match(self, report: Report) -> Incident | None:
         """The open (or recently resolved) incident this report is about, if any."""
         policy = self.ctx.policy
         window = timedelta(minutes=policy.correlation_window_min)
         best: tuple[float, str] | None = None
-        for incident in self.incidents.values():
-            if report.track_id and report.track_id in incident.track_ids:
-                return incident
+        if report.track_id and report.track_id in self._tracks:
+            return self.incidents[self._tracks[report.track_id]]
+        for incident in self._nearby(report.lat, report.lon):
             if not (incident.is_open or incident.status == "new"):
                 continue
             if abs(report.at - incident.last_at) > window and abs(report.at - incident.first_at) > window:

@@ -1,0 +1,375 @@
+"""Score a drill: the pipeline's output against the simulated night's ground truth.
+
+Incidents are mapped to persons through the dispatch events' `sources` (the
+report ids merged into the incident): a tip id, a detection id, or a
+detection id that starts with a thermal frame's id (the detector names its
+detections after the frame, e.g. `frame-7-00012-d0`). An incident whose
+sources name nobody is matched by position (nearest person present within
+`POSITION_MATCH_M`) and counted as such.
+
+Accounting rule (no event lost): every *event* input — a tip, a detection
+record or a thermal frame — must be accounted for:
+  * its id is in some dispatch event's `sources` (a frame: some source
+    starts with its id), or
+  * a dead letter carries it (its id occurs in the dead letter's payload, or
+    the payload is the input's raw text), or
+  * the truth says it concerns nobody and the pipeline may drop it silently:
+    a frame that shows no person, or a decoy detection (filtered).
+A frame that shows a person but yields no source counts as a *missed frame*
+(detector recall), not as lost. State inputs (weather, team-status,
+task-acks, clock) update tables and produce no event of their own, so they
+are not accounted for.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from geo.distance import haversine_m
+from pipeline.feed import FeedItem
+from pipeline.records import CATEGORIES, PRIORITIES
+
+EVENT_TOPICS: tuple[str, ...] = ("tips", "detections", "thermal-frames")
+STATE_TOPICS: tuple[str, ...] = ("weather", "team-status", "task-acks", "clock")
+POSITION_MATCH_M = 150.0
+_ID_FIELDS = {"tips": "tip_id", "detections": "detection_id", "thermal-frames": "frame_id"}
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """Linear-interpolated percentile (numpy's default); None when there is nothing to measure."""
+    data = sorted(float(v) for v in values)
+    if not data:
+        return None
+    if len(data) == 1:
+        return data[0]
+    pos = (len(data) - 1) * q / 100.0
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(data) - 1)
+    return data[lo] + (data[hi] - data[lo]) * (pos - lo)
+
+
+def _time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return None
+
+
+def _minutes(a: datetime, b: datetime) -> float:
+    return (b - a).total_seconds() / 60.0
+
+
+def _input_id(item: FeedItem) -> tuple[str | None, str]:
+    """(id, raw text) of an event input; id None when the payload does not parse."""
+    raw = item.value.decode("utf-8", errors="replace")
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None, raw
+    if not isinstance(data, dict):
+        return None, raw
+    value = data.get(_ID_FIELDS.get(item.topic, ""))
+    return (str(value) if value not in (None, "") else None), raw
+
+
+class _Sources:
+    """Which persons a report id concerns, exact or through its frame's id."""
+
+    def __init__(self, truth: dict[str, Any]) -> None:
+        self.reports: dict[str, list[str]] = {rid: list(r.get("person_ids") or []) for rid, r in (truth.get("reports") or {}).items()}
+        self.frames: dict[str, list[str]] = {fid: list(f.get("person_ids") or []) for fid, f in (truth.get("frames") or {}).items()}
+        self.persons = {p["person_id"]: p for p in truth.get("persons") or []}
+
+    def frame_of(self, source: str) -> str | None:
+        if source in self.frames:
+            return source
+        for sep in ("-", ":", "/", "#", "_"):
+            head = source.rsplit(sep, 1)[0]
+            if head != source and head in self.frames:
+                return head
+        return None
+
+    def persons_of(self, source: str, lat: float, lon: float) -> list[str]:
+        if self.reports.get(source):
+            return self.reports[source]
+        frame = self.frame_of(source)
+        if frame is not None:
+            pids = self.frames[frame]
+            if len(pids) <= 1:
+                return pids
+            # Several persons in the frame: the one nearest the incident.
+            return [min(pids, key=lambda p: haversine_m(lat, lon, self.persons[p]["lat"], self.persons[p]["lon"])
+                        if p in self.persons else math.inf)]
+        return []
+
+
+def _position_match(truth: dict[str, Any], lat: float, lon: float, at: datetime | None) -> str | None:
+    best: tuple[float, str] | None = None
+    for p in truth.get("persons") or []:
+        appears = _time(p.get("appears_at"))
+        if at is not None and appears is not None and appears > at:
+            continue
+        d = haversine_m(lat, lon, float(p["lat"]), float(p["lon"]))
+        if d <= POSITION_MATCH_M and (best is None or d < best[0]):
+            best = (d, p["person_id"])
+    return best[1] if best else None
+
+
+def _rank(priority: str | None) -> int | None:
+    return PRIORITIES.index(priority) if priority in PRIORITIES else None
+
+
+def score(truth: dict[str, Any], outputs: list[dict[str, Any]], dead_letters: list[dict[str, Any]], inputs: list[FeedItem],
+          wall_latencies_ms: list[float]) -> dict[str, Any]:
+    """Every drill measure in one dict (plain JSON types; `samples` holds the raw lists)."""
+    src = _Sources(truth)
+    persons = {p["person_id"]: p for p in truth.get("persons") or []}
+    events = sorted((e for e in outputs if isinstance(e, dict)), key=lambda e: (str(e.get("at", "")), str(e.get("event_id", ""))))
+
+    # ---------------------------------------------------------- incidents
+    incidents: dict[str, dict[str, Any]] = {}
+    event_incident: dict[str, str] = {}
+    for e in events:
+        iid = str(e.get("incident_id", ""))
+        inc = incidents.setdefault(iid, {"incident_id": iid, "events": [], "sources": [], "first": e, "dispatch": None})
+        inc["events"].append(e)
+        event_incident[str(e.get("event_id", ""))] = iid
+        for s in e.get("sources") or ():
+            if s not in inc["sources"]:
+                inc["sources"].append(str(s))
+        if inc["dispatch"] is None and e.get("kind") == "dispatch" and e.get("team_id"):
+            inc["dispatch"] = e
+    for inc in incidents.values():
+        first = inc["first"]
+        lat, lon = float(first.get("lat", 0.0)), float(first.get("lon", 0.0))
+        votes: Counter[str] = Counter()
+        for s in inc["sources"]:
+            votes.update(src.persons_of(s, lat, lon))
+        inc["by_position"] = False
+        if votes:
+            top = max(votes.values())
+            inc["person_id"] = sorted(p for p, n in votes.items() if n == top)[0]
+        else:
+            inc["person_id"] = _position_match(truth, lat, lon, _time(first.get("at")))
+            inc["by_position"] = inc["person_id"] is not None
+        decider = inc["dispatch"] or first
+        inc["category"] = decider.get("category")
+        inc["priority"] = decider.get("priority")
+
+    # ---------------------------------------------------------- arrivals (on_scene acks)
+    on_scene: dict[str, datetime] = {}
+    for item in inputs:
+        if item.topic != "task-acks":
+            continue
+        try:
+            ack = json.loads(item.value)
+        except ValueError:
+            continue
+        if not isinstance(ack, dict) or ack.get("status") != "on_scene":
+            continue
+        inc_id = str(ack.get("incident_id") or event_incident.get(str(ack.get("event_id", ""))) or "")
+        when = _time(ack.get("at")) or item.at
+        if inc_id and (inc_id not in on_scene or when < on_scene[inc_id]):
+            on_scene[inc_id] = when
+
+    # ---------------------------------------------------------- persons
+    by_person: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for inc in incidents.values():
+        if inc["person_id"]:
+            by_person[inc["person_id"]].append(inc)
+    reported = [p for p in persons.values() if p.get("first_report_at")]
+    reached: list[str] = []
+    arrived: list[str] = []
+    to_dispatch: list[float] = []
+    to_arrival: list[float] = []
+    confusion: dict[str, dict[str, int]] = {c: {} for c in CATEGORIES}
+    cat_right = cat_total = 0
+    prio = {"correct": 0, "under": 0, "over": 0, "total": 0}
+    duplicates = 0
+    persons_with_duplicates = 0
+    per_person: list[dict[str, Any]] = []
+    for pid, p in sorted(persons.items()):
+        incs = sorted(by_person.get(pid, []), key=lambda i: str(i["first"].get("at", "")))
+        first_report = _time(p.get("first_report_at"))
+        row: dict[str, Any] = {"person_id": pid, "category": p.get("category"), "incidents": [i["incident_id"] for i in incs],
+                               "reached": False, "arrived": False}
+        if len(incs) > 1:
+            duplicates += len(incs) - 1
+            persons_with_duplicates += 1
+        dispatches = [_time(i["dispatch"].get("at")) for i in incs if i["dispatch"] is not None]
+        dispatch_times = [t for t in dispatches if t is not None]
+        if dispatch_times:
+            reached.append(pid)
+            row["reached"] = True
+            if first_report is not None:
+                row["to_dispatch_min"] = round(_minutes(first_report, min(dispatch_times)), 2)
+                to_dispatch.append(row["to_dispatch_min"])
+        arrivals = [on_scene[i["incident_id"]] for i in incs if i["incident_id"] in on_scene]
+        if arrivals:
+            arrived.append(pid)
+            row["arrived"] = True
+            if first_report is not None:
+                row["to_arrival_min"] = round(_minutes(first_report, min(arrivals)), 2)
+                to_arrival.append(row["to_arrival_min"])
+        if incs:
+            main = next((i for i in incs if i["dispatch"] is not None), incs[0])
+            predicted = str(main["category"])
+            truth_cat = str(p.get("category"))
+            confusion.setdefault(truth_cat, {})
+            confusion[truth_cat][predicted] = confusion[truth_cat].get(predicted, 0) + 1
+            cat_total += 1
+            cat_right += predicted == truth_cat
+            got = _rank(main["priority"])
+            hi, lo = _rank(p.get("expected_priority")), _rank(p.get("expected_priority_min") or p.get("expected_priority"))
+            if got is not None and hi is not None and lo is not None:
+                prio["total"] += 1
+                if got < hi:
+                    prio["over"] += 1
+                elif got > lo:
+                    prio["under"] += 1
+                else:
+                    prio["correct"] += 1
+            row["predicted_category"], row["predicted_priority"] = predicted, main["priority"]
+        per_person.append(row)
+
+    # ---------------------------------------------------------- escalations
+    escalations = [e for e in events if e.get("kind") == "escalation"]
+    injected = sum(1 for j in truth.get("team_jobs") or [] if j.get("missed"))
+
+    # ---------------------------------------------------------- accounting
+    all_sources = {s for inc in incidents.values() for s in inc["sources"]}
+    source_frames = {f for s in all_sources if (f := src.frame_of(s)) is not None}
+    payloads = [str(d.get("payload", "")) for d in dead_letters if isinstance(d, dict)]
+    counted = Counter[str]()
+    lost: list[dict[str, Any]] = []
+    missed_frames: list[str] = []
+    for item in inputs:
+        if item.topic not in EVENT_TOPICS:
+            continue
+        counted["events"] += 1
+        rid, raw = _input_id(item)
+        if rid is not None and (rid in all_sources or (item.topic == "thermal-frames" and rid in source_frames)):
+            counted["in_output"] += 1
+            continue
+        if any(raw == pl or (rid is not None and rid in pl) for pl in payloads):
+            counted["dead_lettered"] += 1
+            continue
+        if item.topic == "thermal-frames" and rid is not None and rid in src.frames:
+            if src.frames[rid]:
+                missed_frames.append(rid)
+                counted["missed_frames"] += 1
+            else:
+                counted["silent"] += 1
+            continue
+        if item.topic == "detections" and rid is not None and rid in src.reports and not src.reports[rid]:
+            counted["silent"] += 1
+            continue
+        lost.append({"topic": item.topic, "id": rid, "at": item.at.isoformat(), "seq": item.seq})
+    malformed = set(truth.get("malformed") or [])
+    malformed_dead = sum(1 for m in malformed if any(m in pl for pl in payloads))
+
+    reported_ids = {p["person_id"] for p in reported}
+    false_incidents = [i["incident_id"] for i in incidents.values() if not i["person_id"]]
+    return {
+        "persons": len(persons),
+        "persons_reported": len(reported),
+        "persons_reached": len(reached),
+        "reach_share": _share(len(set(reached) & reported_ids), len(reported)),
+        "reach_share_all": _share(len(reached), len(persons)),
+        "persons_arrived": len(arrived),
+        "arrival_share": _share(len(set(arrived) & reported_ids), len(reported)),
+        "camera_only_reached": sum(1 for pid in reached if persons[pid].get("found_by_camera_only")),
+        "camera_only_persons": sum(1 for p in persons.values() if p.get("found_by_camera_only")),
+        "to_dispatch_min": {"p50": _r(percentile(to_dispatch, 50)), "p95": _r(percentile(to_dispatch, 95)), "n": len(to_dispatch)},
+        "to_arrival_min": {"p50": _r(percentile(to_arrival, 50)), "p95": _r(percentile(to_arrival, 95)), "n": len(to_arrival)},
+        "wall_latency_ms": {"p50": _r(percentile(wall_latencies_ms, 50)), "p99": _r(percentile(wall_latencies_ms, 99)),
+                            "n": len(wall_latencies_ms)},
+        "category_accuracy": _share(cat_right, cat_total),
+        "confusion": {k: dict(sorted(v.items())) for k, v in confusion.items() if v},
+        "priority": {**prio, "accuracy": _share(prio["correct"], prio["total"])},
+        "incidents": len(incidents),
+        "incidents_by_position": sum(1 for i in incidents.values() if i["by_position"]),
+        "false_incidents": len(false_incidents),
+        "duplicate_incidents": duplicates,
+        "persons_with_duplicates": persons_with_duplicates,
+        "escalations": len(escalations),
+        "escalated_incidents": len({e.get("incident_id") for e in escalations}),
+        "injected_ack_misses": injected,
+        "events": dict(Counter(str(e.get("kind")) for e in events)),
+        "accounting": {
+            "event_inputs": counted["events"], "in_output": counted["in_output"], "dead_lettered": counted["dead_lettered"],
+            "silent": counted["silent"], "missed_frames": counted["missed_frames"], "lost": len(lost),
+            "lost_items": lost[:50], "malformed": len(malformed), "malformed_dead_lettered": malformed_dead,
+            "dead_letters": len(payloads),
+        },
+        "per_person": per_person,
+        "samples": {"to_dispatch_min": to_dispatch, "to_arrival_min": to_arrival, "wall_latency_ms": list(wall_latencies_ms)},
+    }
+
+
+def _share(num: int, den: int) -> float | None:
+    return round(num / den, 4) if den else None
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.2f}{unit}"
+    return f"{value}{unit}"
+
+
+def format_scores(scores: dict[str, Any]) -> str:
+    """A short terminal table of the headline measures."""
+    acc = scores["accounting"]
+    rows: list[tuple[str, str]] = [
+        ("persons (reported)", f"{scores['persons']} ({scores['persons_reported']})"),
+        ("reached (dispatch)", f"{scores['persons_reached']}  share {_pct(scores['reach_share'])}"),
+        ("arrived (on scene)", f"{scores['persons_arrived']}  share {_pct(scores['arrival_share'])}"),
+        ("camera-only reached", f"{scores['camera_only_reached']} / {scores['camera_only_persons']}"),
+        ("report -> dispatch min", f"p50 {_fmt(scores['to_dispatch_min']['p50'])}  p95 {_fmt(scores['to_dispatch_min']['p95'])}"),
+        ("report -> arrival min", f"p50 {_fmt(scores['to_arrival_min']['p50'])}  p95 {_fmt(scores['to_arrival_min']['p95'])}"),
+        ("wall tip -> dispatch ms", f"p50 {_fmt(scores['wall_latency_ms']['p50'])}  p99 {_fmt(scores['wall_latency_ms']['p99'])}"),
+        ("category accuracy", _pct(scores["category_accuracy"])),
+        ("priority in range", f"{_pct(scores['priority']['accuracy'])}  under {scores['priority']['under']}  over {scores['priority']['over']}"),
+        ("incidents", f"{scores['incidents']}  false {scores['false_incidents']}  by position {scores['incidents_by_position']}"),
+        ("duplicate incidents", f"{scores['duplicate_incidents']}  ({scores['persons_with_duplicates']} persons)"),
+        ("escalations", f"{scores['escalations']}  (injected ack misses {scores['injected_ack_misses']})"),
+        ("event inputs", f"{acc['event_inputs']}: output {acc['in_output']}  dead {acc['dead_lettered']}  silent {acc['silent']}"
+                         f"  missed frames {acc['missed_frames']}"),
+        ("LOST events", str(acc["lost"])),
+        ("malformed dead-lettered", f"{acc['malformed_dead_lettered']} / {acc['malformed']}"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
+    bar = "-" * max(len(line) for line in lines)
+    return "\n".join([bar, *lines, bar])
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100.0 * value:.1f}%"
+
+
+def confusion_rows(confusion: dict[str, dict[str, int]], labels: Iterable[str] = CATEGORIES) -> list[list[str]]:
+    """The confusion matrix as table rows (truth down, predicted across)."""
+    cols = list(labels)
+    extra = sorted({c for row in confusion.values() for c in row} - set(cols))
+    cols += extra
+    rows = [["truth \\ predicted", *cols]]
+    for truth_cat in [*labels, *sorted(set(confusion) - set(labels))]:
+        if truth_cat in confusion:
+            rows.append([truth_cat, *(str(confusion[truth_cat].get(c, 0)) for c in cols)])
+    return rows

@@ -1,0 +1,488 @@
+"""The city as data: districts, patrol zones, help points, team bases, places.
+
+Loaded once at start from a folder of GeoJSON layers described by
+`city.json`, and validated there, so that a bad edit to the city fails the
+start with the file, the line and the reason instead of misrouting a tip at
+night. Geometries stay in WGS84 (lon, lat); `geo.zones.CityIndex` projects
+them to metres for the spatial queries.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeAlias
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.validation import explain_validity
+
+from pipeline.errors import CityDataError
+from pipeline.records import CAPABILITIES
+
+KEY_AREAS: tuple[str, ...] = ("underpass", "bridge", "station", "park", "market", "heating_vent", "construction")
+HELP_POINT_KINDS: tuple[str, ...] = ("help_point", "warm_up_site", "rescue_station", "hospital")
+LAYERS: tuple[str, ...] = ("districts", "zones", "help_points", "teams", "gazetteer")
+CITY_FILE = "city.json"
+# Districts may touch along shared borders; a shared area above this
+# (square degrees, about 10 m²) means the data is ambiguous.
+_OVERLAP_TOLERANCE_DEG2 = 1e-9
+
+Area: TypeAlias = "Polygon | MultiPolygon"
+
+
+@dataclass(frozen=True)
+class BBox:
+    """The service area: tips outside it are rejected at intake."""
+
+    lat_min: float
+    lat_max: float
+    lon_min: float
+    lon_max: float
+
+    def contains(self, lat: float, lon: float) -> bool:
+        return self.lat_min <= lat <= self.lat_max and self.lon_min <= lon <= self.lon_max
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return ((self.lat_min + self.lat_max) / 2, (self.lon_min + self.lon_max) / 2)
+
+
+@dataclass(frozen=True)
+class District:
+    """An administrative district: the unit weather and duty apply to."""
+
+    id: str
+    name: str
+    name_en: str
+    polygon: Area
+
+
+@dataclass(frozen=True)
+class Zone:
+    """A patrol zone; `key_area` names the kind of key area, None if ordinary."""
+
+    id: str
+    name: str
+    name_en: str
+    district: str
+    key_area: str | None
+    polygon: Polygon
+
+
+@dataclass(frozen=True)
+class HelpPoint:
+    """Where a patrol can guide a person: help point, warm-up site, station, hospital."""
+
+    id: str
+    name: str
+    name_en: str
+    kind: str
+    district: str
+    lat: float
+    lon: float
+    open_24h: bool
+
+
+@dataclass(frozen=True)
+class TeamBase:
+    """A patrol team's home base and what the team can do."""
+
+    team_id: str
+    name: str
+    name_en: str
+    district: str
+    capabilities: tuple[str, ...]
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True)
+class Place:
+    """A gazetteer entry: an address a caller may give instead of coordinates."""
+
+    name: str
+    aliases: tuple[str, ...]
+    kind: str
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True)
+class City:
+    """Everything the rules need to know about the city, read-only."""
+
+    name: str
+    timezone: ZoneInfo
+    bbox: BBox
+    districts: tuple[District, ...]
+    zones: tuple[Zone, ...]
+    help_points: tuple[HelpPoint, ...]
+    teams: tuple[TeamBase, ...]
+    places: tuple[Place, ...]
+    illustrative: bool = False
+
+    def district(self, district_id: str) -> District | None:
+        return next((d for d in self.districts if d.id == district_id), None)
+
+    def zone(self, zone_id: str) -> Zone | None:
+        return next((z for z in self.zones if z.id == zone_id), None)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_city(path: Path) -> City:
+    """Load and validate a city folder (or its `city.json`).
+
+    Raises `CityDataError` naming the file, the line where known, and the reason.
+    """
+    path = Path(path)
+    meta_path = path if path.is_file() else path / CITY_FILE
+    folder = meta_path.parent
+    meta_text = _read(meta_path)
+    meta = _parse_json(meta_text, meta_path)
+    if not isinstance(meta, dict):
+        raise CityDataError("expected a JSON object", path=str(meta_path), line=1)
+
+    def fail(message: str, key: str | None = None) -> CityDataError:
+        return CityDataError(message, path=str(meta_path), line=_key_line(meta_text, key) if key else None)
+
+    name = meta.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise fail("missing or empty 'name'", "name")
+    tz_name = meta.get("timezone")
+    if not isinstance(tz_name, str) or not tz_name.strip():
+        raise fail("missing 'timezone' (an IANA name such as Asia/Shanghai)", "timezone")
+    try:
+        timezone = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise fail(f"unknown timezone {tz_name!r}", "timezone") from exc
+    illustrative = meta.get("illustrative", False)
+    if not isinstance(illustrative, bool):
+        raise fail("'illustrative' must be true or false", "illustrative")
+    bbox = _bbox(meta.get("service_area"), fail)
+    layers = meta.get("layers")
+    if not isinstance(layers, dict):
+        raise fail("missing 'layers' object (file name per layer)", "layers")
+    files: dict[str, Path] = {}
+    for layer in LAYERS:
+        file_name = layers.get(layer)
+        if not isinstance(file_name, str) or not file_name.strip():
+            raise fail(f"layers: missing file name for layer {layer!r}", "layers")
+        files[layer] = folder / file_name
+
+    districts = _load_districts(files["districts"], bbox)
+    district_ids = {d.id for d in districts}
+    zones = _load_zones(files["zones"], bbox, district_ids)
+    help_points = _load_help_points(files["help_points"], bbox, district_ids)
+    teams = _load_teams(files["teams"], bbox, district_ids)
+    places = _load_places(files["gazetteer"], bbox)
+    return City(
+        name=name,
+        timezone=timezone,
+        bbox=bbox,
+        districts=districts,
+        zones=zones,
+        help_points=help_points,
+        teams=teams,
+        places=places,
+        illustrative=illustrative,
+    )
+
+
+def _bbox(area: Any, fail: Any) -> BBox:
+    if not isinstance(area, dict):
+        raise fail("missing 'service_area' {lat_min, lat_max, lon_min, lon_max}", "service_area")
+    values: dict[str, float] = {}
+    for key in ("lat_min", "lat_max", "lon_min", "lon_max"):
+        v = area.get(key)
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            raise fail(f"service_area.{key}: expected a number", "service_area")
+        values[key] = float(v)
+    box = BBox(**values)
+    if not (-90 <= box.lat_min < box.lat_max <= 90 and -180 <= box.lon_min < box.lon_max <= 180):
+        raise fail("service_area: need -90 <= lat_min < lat_max <= 90 and -180 <= lon_min < lon_max <= 180", "service_area")
+    return box
+
+
+# --------------------------------------------------------------------------- layers
+
+
+class _Layer:
+    """One GeoJSON FeatureCollection with the line of each feature, for errors."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.text = _read(path)
+        data = _parse_json(self.text, path)
+        if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
+            raise CityDataError("expected a GeoJSON FeatureCollection", path=str(path), line=1)
+        features = data.get("features")
+        if not isinstance(features, list):
+            raise CityDataError("'features' must be a list", path=str(path), line=_key_line(self.text, "features"))
+        self.features: list[Any] = features
+        starts = [self.text.count("\n", 0, m.start()) + 1 for m in _FEATURE_RE.finditer(self.text)]
+        self._lines = starts if len(starts) == len(features) else None
+
+    def line(self, index: int) -> int | None:
+        return self._lines[index] if self._lines is not None else None
+
+    def fail(self, index: int, ident: str | None, message: str) -> CityDataError:
+        label = f"feature {index}" + (f" ({ident})" if ident else "")
+        return CityDataError(f"{label}: {message}", path=str(self.path), line=self.line(index))
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, Any], Mapping[str, Any]]]:
+        """(index, properties, geometry) of each feature, shape-checked."""
+        for i, feature in enumerate(self.features):
+            if not isinstance(feature, dict) or feature.get("type") != "Feature":
+                raise self.fail(i, None, "not a GeoJSON Feature")
+            props = feature.get("properties")
+            if not isinstance(props, dict):
+                raise self.fail(i, None, "missing 'properties' object")
+            geometry = feature.get("geometry")
+            if not isinstance(geometry, dict):
+                raise self.fail(i, _ident(props), "missing 'geometry' object")
+            yield i, props, geometry
+
+
+_FEATURE_RE = re.compile(r'"type"\s*:\s*"Feature"')
+
+
+def _ident(props: Mapping[str, Any]) -> str | None:
+    for key in ("id", "team_id", "name"):
+        value = props.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _text(layer: _Layer, i: int, props: Mapping[str, Any], key: str) -> str:
+    value = props.get(key)
+    if value is None:
+        raise layer.fail(i, _ident(props), f"missing property {key!r}")
+    if not isinstance(value, str) or not value.strip():
+        raise layer.fail(i, _ident(props), f"property {key!r} must be a non-empty string")
+    return value.strip()
+
+
+def _district_ref(layer: _Layer, i: int, props: Mapping[str, Any], known: set[str]) -> str:
+    district = _text(layer, i, props, "district")
+    if district not in known:
+        raise layer.fail(i, _ident(props), f"unknown district {district!r} (known: {', '.join(sorted(known))})")
+    return district
+
+
+def _unique(layer: _Layer, i: int, ident: str, seen: set[str], what: str) -> None:
+    if ident in seen:
+        raise layer.fail(i, ident, f"duplicate {what} {ident!r}")
+    seen.add(ident)
+
+
+def _position(layer: _Layer, i: int, ident: str | None, value: Any, bbox: BBox) -> tuple[float, float]:
+    """A GeoJSON position [lon, lat] inside the service area, as (lat, lon)."""
+    if (
+        not isinstance(value, list | tuple)
+        or len(value) < 2
+        or not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value[:2])
+    ):
+        raise layer.fail(i, ident, f"invalid position {value!r:.60}: expected [lon, lat] numbers")
+    lon, lat = float(value[0]), float(value[1])
+    if not bbox.contains(lat, lon):
+        hint = " (coordinates look swapped: GeoJSON is [lon, lat])" if bbox.contains(lon, lat) else ""
+        raise layer.fail(i, ident, f"point (lat {lat}, lon {lon}) is outside the service area{hint}")
+    return lat, lon
+
+
+def _point(layer: _Layer, i: int, ident: str | None, geometry: Mapping[str, Any], bbox: BBox) -> tuple[float, float]:
+    if geometry.get("type") != "Point":
+        raise layer.fail(i, ident, f"geometry must be a Point, got {geometry.get('type')!r}")
+    return _position(layer, i, ident, geometry.get("coordinates"), bbox)
+
+
+def _rings(layer: _Layer, i: int, ident: str | None, value: Any, bbox: BBox) -> list[list[tuple[float, float]]]:
+    if not isinstance(value, list) or not value:
+        raise layer.fail(i, ident, "polygon needs a list of rings")
+    rings: list[list[tuple[float, float]]] = []
+    for ring in value:
+        if not isinstance(ring, list) or len(ring) < 4:
+            raise layer.fail(i, ident, "polygon ring needs at least 4 positions")
+        pts = []
+        for pos in ring:
+            lat, lon = _position(layer, i, ident, pos, bbox)
+            pts.append((lon, lat))
+        if pts[0] != pts[-1]:
+            raise layer.fail(i, ident, "polygon ring is not closed (first and last positions differ)")
+        rings.append(pts)
+    return rings
+
+
+def _polygon(
+    layer: _Layer, i: int, ident: str | None, geometry: Mapping[str, Any], bbox: BBox, multi: bool
+) -> Area:
+    kind = geometry.get("type")
+    coords = geometry.get("coordinates")
+    allowed = ("Polygon", "MultiPolygon") if multi else ("Polygon",)
+    if kind not in allowed:
+        raise layer.fail(i, ident, f"geometry must be {' or '.join(allowed)}, got {kind!r}")
+    shape: Area
+    if kind == "Polygon":
+        rings = _rings(layer, i, ident, coords, bbox)
+        shape = Polygon(rings[0], rings[1:])
+    else:
+        if not isinstance(coords, list) or not coords:
+            raise layer.fail(i, ident, "MultiPolygon needs a list of polygons")
+        parts = [_rings(layer, i, ident, p, bbox) for p in coords]
+        shape = MultiPolygon([Polygon(r[0], r[1:]) for r in parts])
+    if not shape.is_valid:
+        raise layer.fail(i, ident, f"invalid polygon: {explain_validity(shape)}")
+    if shape.area <= 0:
+        raise layer.fail(i, ident, "polygon has no area")
+    return shape
+
+
+def _load_districts(path: Path, bbox: BBox) -> tuple[District, ...]:
+    layer = _Layer(path)
+    out: list[District] = []
+    seen: set[str] = set()
+    for i, props, geometry in layer:
+        ident = _text(layer, i, props, "id")
+        _unique(layer, i, ident, seen, "district id")
+        polygon = _polygon(layer, i, ident, geometry, bbox, multi=True)
+        for other in out:
+            if polygon.intersection(other.polygon).area > _OVERLAP_TOLERANCE_DEG2:
+                raise layer.fail(i, ident, f"district overlaps district {other.id!r}")
+        out.append(District(ident, _text(layer, i, props, "name"), _text(layer, i, props, "name_en"), polygon))
+    if not out:
+        raise CityDataError("no districts", path=str(path))
+    return tuple(out)
+
+
+def _load_zones(path: Path, bbox: BBox, districts: set[str]) -> tuple[Zone, ...]:
+    layer = _Layer(path)
+    out: list[Zone] = []
+    seen: set[str] = set()
+    for i, props, geometry in layer:
+        ident = _text(layer, i, props, "id")
+        _unique(layer, i, ident, seen, "zone id")
+        if "key_area" not in props:
+            raise layer.fail(i, ident, "missing property 'key_area' (a kind, or null for an ordinary zone)")
+        key_area = props["key_area"]
+        if key_area is not None and key_area not in KEY_AREAS:
+            raise layer.fail(i, ident, f"unknown key_area {key_area!r} (known: {', '.join(KEY_AREAS)}, or null)")
+        polygon = _polygon(layer, i, ident, geometry, bbox, multi=False)
+        assert isinstance(polygon, Polygon)
+        out.append(
+            Zone(
+                id=ident,
+                name=_text(layer, i, props, "name"),
+                name_en=_text(layer, i, props, "name_en"),
+                district=_district_ref(layer, i, props, districts),
+                key_area=key_area,
+                polygon=polygon,
+            )
+        )
+    return tuple(out)
+
+
+def _load_help_points(path: Path, bbox: BBox, districts: set[str]) -> tuple[HelpPoint, ...]:
+    layer = _Layer(path)
+    out: list[HelpPoint] = []
+    seen: set[str] = set()
+    for i, props, geometry in layer:
+        ident = _text(layer, i, props, "id")
+        _unique(layer, i, ident, seen, "help point id")
+        kind = _text(layer, i, props, "kind")
+        if kind not in HELP_POINT_KINDS:
+            raise layer.fail(i, ident, f"unknown kind {kind!r} (known: {', '.join(HELP_POINT_KINDS)})")
+        open_24h = props.get("open_24h")
+        if not isinstance(open_24h, bool):
+            raise layer.fail(i, ident, "property 'open_24h' must be true or false")
+        lat, lon = _point(layer, i, ident, geometry, bbox)
+        out.append(
+            HelpPoint(
+                id=ident,
+                name=_text(layer, i, props, "name"),
+                name_en=_text(layer, i, props, "name_en"),
+                kind=kind,
+                district=_district_ref(layer, i, props, districts),
+                lat=lat,
+                lon=lon,
+                open_24h=open_24h,
+            )
+        )
+    return tuple(out)
+
+
+def _load_teams(path: Path, bbox: BBox, districts: set[str]) -> tuple[TeamBase, ...]:
+    layer = _Layer(path)
+    out: list[TeamBase] = []
+    seen: set[str] = set()
+    for i, props, geometry in layer:
+        ident = _text(layer, i, props, "team_id")
+        _unique(layer, i, ident, seen, "team_id")
+        caps = props.get("capabilities")
+        if not isinstance(caps, list) or not caps or not all(isinstance(c, str) for c in caps):
+            raise layer.fail(i, ident, "property 'capabilities' must be a non-empty list of strings")
+        unknown = sorted({c for c in caps if c not in CAPABILITIES})
+        if unknown:
+            raise layer.fail(i, ident, f"unknown capability {', '.join(map(repr, unknown))} (known: {', '.join(CAPABILITIES)})")
+        lat, lon = _point(layer, i, ident, geometry, bbox)
+        out.append(
+            TeamBase(
+                team_id=ident,
+                name=_text(layer, i, props, "name"),
+                name_en=_text(layer, i, props, "name_en"),
+                district=_district_ref(layer, i, props, districts),
+                capabilities=tuple(c for c in CAPABILITIES if c in caps),
+                lat=lat,
+                lon=lon,
+            )
+        )
+    return tuple(out)
+
+
+def _load_places(path: Path, bbox: BBox) -> tuple[Place, ...]:
+    layer = _Layer(path)
+    out: list[Place] = []
+    seen: set[str] = set()
+    for i, props, geometry in layer:
+        name = _text(layer, i, props, "name")
+        _unique(layer, i, name, seen, "place name")
+        aliases = props.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+            raise layer.fail(i, name, "property 'aliases' must be a list of non-empty strings")
+        lat, lon = _point(layer, i, name, geometry, bbox)
+        out.append(Place(name, tuple(a.strip() for a in aliases), _text(layer, i, props, "kind"), lat, lon))
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise CityDataError("file not found", path=str(path)) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CityDataError(f"cannot read: {exc}", path=str(path)) from exc
+
+
+def _parse_json(text: str, path: Path) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CityDataError(f"invalid JSON: {exc.msg} (column {exc.colno})", path=str(path), line=exc.lineno) from exc
+
+
+def _key_line(text: str, key: str | None) -> int | None:
+    """Line of the first `"key":` in a JSON text, for pointing at a bad value."""
+    if key is None:
+        return None
+    m = re.search(r'"' + re.escape(key) + r'"\s*:', text)
+    return text.count("\n", 0, m.start()) + 1 if m else None

@@ -1,0 +1,255 @@
+"""Pixels to ground positions: pinhole + flat ground for drones, homography for fixed cameras.
+
+Conventions (as common drone gimbal metadata): `yaw_deg` is the heading of
+the optical axis clockwise from true north, `pitch_deg` 0 level and -90
+straight down, `roll_deg` 0 with the image rows level (positive rolls the
+image's right side down); `u` grows right, `v` down, origin top-left. At
+pitch -90 and yaw 0 the top of the image faces north.
+
+The local frame is east/north/up metres around the drone's nadir point (or
+around the centroid of a fixed camera's ground points). Ground is flat at
+height 0; the detector may intersect a ray with a plane at a person's
+centroid height instead, so a standing person seen obliquely is placed above
+the feet and not behind them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+
+from geo.distance import LocalProjection
+from pipeline.errors import FrameError
+
+if TYPE_CHECKING:
+    from thermal.frames import FrameMeta
+
+# Rays within this angle of the horizon (or above it) do not give a ground point.
+MIN_DEPRESSION_DEG = 0.5
+
+
+class BeyondHorizonError(FrameError):
+    """The pixel's ray does not meet the ground (at or above the horizon)."""
+
+    def __init__(self, u: float, v: float) -> None:
+        super().__init__(f"pixel ({u:.1f}, {v:.1f}) looks at or above the horizon: no ground position")
+
+
+class Camera:
+    """Common interface: pixel <-> ground, scale at a pixel, position error."""
+
+    proj: LocalProjection
+    width: int
+    height: int
+
+    def pixel_to_xy(self, u: float, v: float, height_m: float = 0.0) -> tuple[float, float]:
+        """Local east/north metres where pixel (u, v)'s ray meets the plane z = height_m."""
+        raise NotImplementedError
+
+    def xy_to_pixel(self, x: float, y: float, height_m: float = 0.0) -> tuple[float, float]:
+        """Pixel of the local point (x, y, height_m)."""
+        raise NotImplementedError
+
+    def pixel_to_ground(self, u: float, v: float, height_m: float = 0.0) -> tuple[float, float]:
+        """(lat, lon) of pixel (u, v); BeyondHorizonError if the ray misses the ground."""
+        x, y = self.pixel_to_xy(u, v, height_m)
+        return self.proj.to_latlon(x, y)
+
+    def ground_to_pixel(self, lat: float, lon: float, height_m: float = 0.0) -> tuple[float, float]:
+        """Pixel (u, v) of a ground position (inverse of pixel_to_ground)."""
+        x, y = self.proj.to_xy(lat, lon)
+        return self.xy_to_pixel(x, y, height_m)
+
+    def jacobian(self, u: float, v: float) -> np.ndarray:
+        """d(east, north)/d(u, v) on the ground at a pixel, by central differences."""
+        e = 0.5
+        xu1, yu1 = self.pixel_to_xy(u + e, v)
+        xu0, yu0 = self.pixel_to_xy(u - e, v)
+        xv1, yv1 = self.pixel_to_xy(u, v + e)
+        xv0, yv0 = self.pixel_to_xy(u, v - e)
+        return np.array([[xu1 - xu0, xv1 - xv0], [yu1 - yu0, yv1 - yv0]]) / (2 * e)
+
+    def gsd_m(self, u: float, v: float) -> float:
+        """Ground sample distance at a pixel: sqrt of the ground area one pixel covers."""
+        return math.sqrt(abs(float(np.linalg.det(self.jacobian(u, v)))))
+
+    def scale_at(self, u: float, v: float) -> tuple[float, float]:
+        """(metres per pixel across the line of sight, sin of the depression angle).
+
+        Sizes of upright objects (standing people) are judged across the line
+        of sight; footprints on the ground shrink along the range by sin(depression).
+        """
+        j = self.jacobian(u, v)
+        su = float(np.hypot(j[0, 0], j[1, 0]))
+        sv = float(np.hypot(j[0, 1], j[1, 1]))
+        return su, min(1.0, su / max(sv, 1e-9))
+
+    def error_m(self, u: float, v: float) -> float:
+        """Estimated radius (about 2 sigma) of the position error at a pixel."""
+        raise NotImplementedError
+
+
+class DroneCamera(Camera):
+    """Pinhole camera at (0, 0, alt) looking at flat ground."""
+
+    def __init__(self, meta: FrameMeta, width: int, height: int) -> None:
+        if meta.lat is None or meta.lon is None or meta.alt_m is None or meta.yaw_deg is None \
+                or meta.pitch_deg is None:
+            raise FrameError(f"camera {meta.camera_id}: drone frame without a full pose")
+        self.meta = meta
+        self.width, self.height = width, height
+        self.fx, self.fy, self.cx, self.cy = meta.intrinsics(width, height)
+        self.alt = meta.alt_m
+        self.proj = LocalProjection(meta.lat, meta.lon)
+        self.R = camera_axes(meta.yaw_deg, meta.pitch_deg, meta.roll_deg)
+        self._r = tuple(float(v) for v in self.R.ravel())
+
+    def ray(self, u: float, v: float) -> tuple[float, float, float]:
+        """Unit direction (east, north, up) of pixel (u, v)'s ray (plain floats: called per blob)."""
+        a, b = (u - self.cx) / self.fx, (v - self.cy) / self.fy
+        r = self._r
+        x = r[0] * a + r[1] * b + r[2]
+        y = r[3] * a + r[4] * b + r[5]
+        z = r[6] * a + r[7] * b + r[8]
+        n = math.sqrt(x * x + y * y + z * z)
+        return (x / n, y / n, z / n)
+
+    def pixel_to_xy(self, u: float, v: float, height_m: float = 0.0) -> tuple[float, float]:
+        d = self.ray(u, v)
+        if d[2] > -math.sin(math.radians(MIN_DEPRESSION_DEG)):
+            raise BeyondHorizonError(u, v)
+        drop = self.alt - height_m
+        if drop <= 0:
+            raise BeyondHorizonError(u, v)
+        t = drop / -d[2]
+        return (float(t * d[0]), float(t * d[1]))
+
+    def xy_to_pixel(self, x: float, y: float, height_m: float = 0.0) -> tuple[float, float]:
+        c = self.R.T @ np.array([x, y, height_m - self.alt])
+        if c[2] <= 1e-9:
+            raise FrameError(f"point ({x:.1f}, {y:.1f}) m is behind the camera")
+        return (float(self.fx * c[0] / c[2] + self.cx), float(self.fy * c[1] / c[2] + self.cy))
+
+    def slant_range(self, u: float, v: float, height_m: float = 0.0) -> float:
+        d = self.ray(u, v)
+        if d[2] >= 0:
+            raise BeyondHorizonError(u, v)
+        return float((self.alt - height_m) / -d[2])
+
+    def scale_at(self, u: float, v: float) -> tuple[float, float]:
+        d = self.ray(u, v)
+        if d[2] > -math.sin(math.radians(MIN_DEPRESSION_DEG)):
+            raise BeyondHorizonError(u, v)
+        rng = self.alt / -d[2]
+        # metres per pixel across the line of sight, corrected for off-axis angle
+        r = self._r
+        cos_off = r[2] * d[0] + r[5] * d[1] + r[8] * d[2]
+        return rng / self.fx * cos_off, -d[2]
+
+    def error_m(self, u: float, v: float) -> float:
+        """GNSS, altitude and attitude errors propagated to the ground, plus one pixel."""
+        d = self.ray(u, v)
+        sin_dep = max(-d[2], 1e-3)
+        rng = self.alt / sin_dep
+        horiz = math.sqrt(max(rng * rng - self.alt * self.alt, 0.0))
+        att = math.radians(self.meta.att_sigma_deg)
+        s_pos = self.meta.pos_sigma_m
+        s_alt = self.meta.alt_sigma_m * horiz / self.alt
+        s_att_range = rng * att / sin_dep
+        s_att_cross = rng * att
+        s_pix = self.gsd_m(u, v)
+        sigma = math.sqrt(s_pos**2 + s_alt**2 + s_att_range**2 + s_att_cross**2 + s_pix**2)
+        return 2.0 * sigma
+
+
+def camera_axes(yaw_deg: float, pitch_deg: float, roll_deg: float = 0.0) -> np.ndarray:
+    """3x3 matrix whose columns are the camera's right, down and forward axes in ENU."""
+    yaw, pitch, roll = (math.radians(a) for a in (yaw_deg, pitch_deg, roll_deg))
+    fwd = np.array([math.sin(yaw) * math.cos(pitch), math.cos(yaw) * math.cos(pitch), math.sin(pitch)])
+    right0 = np.array([math.cos(yaw), -math.sin(yaw), 0.0])
+    up0 = np.cross(right0, fwd)
+    right = math.cos(roll) * right0 - math.sin(roll) * up0
+    up = math.sin(roll) * right0 + math.cos(roll) * up0
+    return np.column_stack([right, -up, fwd])
+
+
+class HomographyCamera(Camera):
+    """Fixed camera: plane-to-plane homography fitted on surveyed ground points."""
+
+    def __init__(self, meta: FrameMeta, width: int, height: int) -> None:
+        pts = meta.ground_points
+        if len(pts) < 4:
+            raise FrameError(f"camera {meta.camera_id}: a fixed camera needs at least 4 ground_points")
+        self.meta = meta
+        self.width, self.height = width, height
+        lat0 = sum(p[2] for p in pts) / len(pts)
+        lon0 = sum(p[3] for p in pts) / len(pts)
+        self.proj = LocalProjection(lat0, lon0)
+        src = np.array([[p[0], p[1]] for p in pts], dtype=np.float64)
+        dst = np.array([self.proj.to_xy(p[2], p[3]) for p in pts], dtype=np.float64)
+        H, _ = cv2.findHomography(src, dst, 0)
+        if H is None or not np.isfinite(H).all() or abs(np.linalg.det(H)) < 1e-12:
+            raise FrameError(f"camera {meta.camera_id}: ground_points are degenerate (collinear?)")
+        self.H = H
+        self.Hinv = np.linalg.inv(H)
+        w = (H @ np.column_stack([src, np.ones(len(src))]).T)[2]
+        if not (np.all(w > 0) or np.all(w < 0)):
+            raise FrameError(f"camera {meta.camera_id}: ground_points straddle the horizon")
+        self.w_sign = 1.0 if w[0] > 0 else -1.0
+        fit = [self._apply(p[0], p[1]) for p in src]
+        self.residual_m = float(np.sqrt(np.mean([(a - b[0]) ** 2 + (c - b[1]) ** 2
+                                                 for (a, c), b in zip(fit, dst, strict=True)])))
+
+    def _apply(self, u: float, v: float) -> tuple[float, float]:
+        x, y, w = self.H @ np.array([u, v, 1.0])
+        if w * self.w_sign <= 1e-12:
+            raise BeyondHorizonError(u, v)
+        return (float(x / w), float(y / w))
+
+    def pixel_to_xy(self, u: float, v: float, height_m: float = 0.0) -> tuple[float, float]:
+        # A homography knows only the ground plane; height is ignored.
+        return self._apply(u, v)
+
+    def xy_to_pixel(self, x: float, y: float, height_m: float = 0.0) -> tuple[float, float]:
+        a, b, w = self.Hinv @ np.array([x, y, 1.0])
+        if abs(w) < 1e-12:
+            raise FrameError(f"point ({x:.1f}, {y:.1f}) m maps to the horizon")
+        return (float(a / w), float(b / w))
+
+    def error_m(self, u: float, v: float) -> float:
+        """Survey error, homography fit residual and one pixel's footprint (about 2 sigma)."""
+        su, sin_dep = self.scale_at(u, v)
+        s_pix = su / max(sin_dep, 1e-3)
+        sigma = math.sqrt(self.meta.survey_sigma_m**2 + self.residual_m**2 + s_pix**2)
+        return 2.0 * sigma
+
+
+def make_camera(meta: FrameMeta, width: int | None = None, height: int | None = None) -> Camera:
+    """The right camera model for a frame's metadata; FrameError without a usable pose."""
+    w = width or meta.width
+    h = height or meta.height
+    if w is None or h is None:
+        raise FrameError(f"camera {meta.camera_id}: image size unknown (give width/height)")
+    if meta.kind == "fixed":
+        return HomographyCamera(meta, w, h)
+    return DroneCamera(meta, w, h)
+
+
+def pixel_to_ground(u: float, v: float, meta: FrameMeta, width: int | None = None,
+                    height: int | None = None) -> tuple[float, float]:
+    """(lat, lon) of pixel (u, v) on flat ground; BeyondHorizonError above the horizon."""
+    return make_camera(meta, width, height).pixel_to_ground(u, v)
+
+
+def ground_to_pixel(lat: float, lon: float, meta: FrameMeta, width: int | None = None,
+                    height: int | None = None) -> tuple[float, float]:
+    """Pixel (u, v) of a ground position."""
+    return make_camera(meta, width, height).ground_to_pixel(lat, lon)
+
+
+def gsd_m(meta: FrameMeta, u: float, v: float, width: int | None = None, height: int | None = None) -> float:
+    """Ground sample distance (metres per pixel) at pixel (u, v)."""
+    return make_camera(meta, width, height).gsd_m(u, v)

@@ -1,0 +1,161 @@
+"""`patrol bench pipeline`: throughput and latency, against a baseline in the same run.
+
+On the same broker, one after the other:
+1. baseline: a raw aiokafka consume-and-produce passthrough (messages/s);
+2. the whole tips-to-dispatch pipeline on a real worker process (tips/s);
+3. tip-to-dispatch latency p50/p99 at an offered rate (default 500 tips/s).
+The ratio pipeline/passthrough is what to watch: absolute figures drift on a
+shared machine, the ratio much less.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+import uuid
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from pipeline import topics as names
+from pipeline.broker import broker_for
+from pipeline.context import Context
+from pipeline.harness import Feeder, WorkerProcess, create_topics, isolated_settings
+from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
+from pipeline.settings import Settings
+
+START = datetime(2026, 12, 20, 19, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def bench_tip(n: int, ctx: Context, at: datetime) -> bytes:
+    """A valid tip spread over the service area (deterministic)."""
+    box = ctx.city.bbox
+    lat = box.lat_min + (box.lat_max - box.lat_min) * ((n * 7919) % 10007) / 10007
+    lon = box.lon_min + (box.lon_max - box.lon_min) * ((n * 104729) % 10009) / 10009
+    tip = {"tip_id": f"bench-{n}", "channel": "hotline", "reported_at": at.isoformat(), "lat": lat, "lon": lon, "text": "老人 cold"}
+    return json.dumps(tip, ensure_ascii=False).encode("utf-8")
+
+
+async def passthrough(bootstrap: str, prefix: str, count: int) -> float:
+    """Baseline: consume `count` messages and produce each to another topic."""
+    src, dst = f"{prefix}pt-in", f"{prefix}pt-out"
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=1)
+    await producer.start()
+    payload = b"x" * 200
+    for i in range(count):
+        await producer.send(src, payload, key=str(i).encode())
+    await producer.flush()
+    consumer = AIOKafkaConsumer(src, bootstrap_servers=bootstrap, group_id=f"{prefix}pt", auto_offset_reset="earliest", fetch_max_wait_ms=FETCH_MAX_WAIT_MS)
+    await consumer.start()
+    seen = 0
+    started = time.perf_counter()
+    while seen < count:
+        batch = await consumer.getmany(timeout_ms=1000)
+        for records in batch.values():
+            for msg in records:
+                await producer.send(dst, msg.value, key=msg.key)
+                seen += 1
+        await consumer.commit()
+    await producer.flush()
+    elapsed = time.perf_counter() - started
+    await consumer.stop()
+    await producer.stop()
+    return count / elapsed
+
+
+async def _pipeline(settings: Settings, bootstrap: str, ctx: Context, tips: int, rate: float) -> dict[str, Any]:
+    create_topics(bootstrap, settings)
+    worker = WorkerProcess(settings, bootstrap, Path(tempfile.mkdtemp(prefix="patrol-bench-")) / "worker.log")
+    worker.start()
+    results: dict[str, Any] = {}
+    try:
+        async with Feeder(settings, bootstrap, [worker]) as feeder:
+            await feeder.wait_ready(START)
+            producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=1)
+            await producer.start()
+            dispatch = AIOKafkaConsumer(
+                settings.topic(names.DISPATCH), bootstrap_servers=bootstrap, auto_offset_reset="latest", fetch_max_wait_ms=FETCH_MAX_WAIT_MS
+            )
+            await dispatch.start()
+            await dispatch.getmany(timeout_ms=200)  # position at the end before sending
+            tips_topic = settings.topic(names.TIPS)
+
+            # Throughput: push everything, time until the last dispatch event.
+            started = time.perf_counter()
+            for n in range(tips):
+                await producer.send(tips_topic, bench_tip(n, ctx, START + timedelta(seconds=n)))
+            await producer.flush()
+            pending = {f"bench-{n}" for n in range(tips)}
+            while pending:
+                batch = await dispatch.getmany(timeout_ms=30_000)
+                if not batch:
+                    raise TimeoutError(f"{len(pending)}/{tips} tips without a dispatch event after 30 s of silence")
+                for records in batch.values():
+                    for msg in records:
+                        pending.difference_update(json.loads(msg.value).get("sources", []))
+            results["pipeline_tips_per_s"] = tips / (time.perf_counter() - started)
+
+            # Latency at an offered rate.
+            count = min(tips, int(rate * 4))
+            sent_at: dict[str, float] = {}
+            latencies: list[float] = []
+
+            async def send_paced() -> None:
+                interval = 1.0 / rate
+                t0 = time.perf_counter()
+                for n in range(count):
+                    target = t0 + n * interval
+                    delay = target - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    tip_id = f"bench-{tips + n}"
+                    sent_at[tip_id] = time.perf_counter()
+                    await producer.send(tips_topic, bench_tip(tips + n, ctx, START + timedelta(seconds=tips + n)))
+
+            sender = asyncio.create_task(send_paced())
+            while len(latencies) < count:
+                batch = await dispatch.getmany(timeout_ms=30_000)
+                if not batch:
+                    raise TimeoutError("latency run stalled")
+                now = time.perf_counter()
+                for records in batch.values():
+                    for msg in records:
+                        event = json.loads(msg.value)
+                        for source in event.get("sources", []):
+                            if source in sent_at:  # the first event that carries the tip
+                                latencies.append((now - sent_at.pop(source)) * 1000)
+            await sender
+            latencies.sort()
+            results["offered_rate"] = rate
+            results["latency_p50_ms"] = statistics.median(latencies)
+            results["latency_p99_ms"] = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+            await dispatch.stop()
+            await producer.stop()
+    finally:
+        worker.stop()
+    return results
+
+
+def run_pipeline_bench(settings: Settings, ctx: Context, *, tips: int = 3000, rate: float = 500.0) -> dict[str, Any]:
+    with broker_for(settings.broker) as bootstrap:
+        run = isolated_settings(settings, f"bench{uuid.uuid4().hex[:6]}")
+        run = replace(run, log_level="WARNING")
+        baseline = asyncio.run(passthrough(bootstrap, run.topic_prefix, max(tips, 5000)))
+        results = asyncio.run(_pipeline(run, bootstrap, ctx, tips, rate))
+    results["passthrough_msgs_per_s"] = baseline
+    results["ratio_pipeline_to_passthrough"] = results["pipeline_tips_per_s"] / baseline
+    print(f"passthrough (raw aiokafka consume+produce): {baseline:8.0f} msg/s")
+    print(f"pipeline (tips -> dispatch, real worker):   {results['pipeline_tips_per_s']:8.0f} tips/s")
+    print(f"ratio pipeline/passthrough:                 {results['ratio_pipeline_to_passthrough']:8.3f}")
+    print(
+        f"latency at {rate:.0f} tips/s offered:          p50 {results['latency_p50_ms']:.1f} ms, "
+        f"p99 {results['latency_p99_ms']:.1f} ms"
+    )
+    return results

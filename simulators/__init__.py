@@ -1,0 +1,1 @@
+"""Simulators: seeded generators of drills and sensor data with ground truth."""

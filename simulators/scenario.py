@@ -1,0 +1,489 @@
+"""A drill scenario as data: a TOML file a drill organizer copies and edits.
+
+Every number of a simulated night (population, channel rates by hour, noise,
+team behaviour, weather curve, cameras) lives in `data/scenarios/*.toml`.
+A mistake there must stop the drill before it starts, with the file, the line
+(or the key path) and the reason, so `load_scenario` validates everything.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import ConfigError
+from pipeline.records import CHANNELS, COLD_WAVE_LEVELS
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "data" / "scenarios"
+
+# Kinds of person the population is drawn from: flags they carry and the
+# category the policy should give them (the first matching policy row).
+PROFILES: dict[str, tuple[tuple[str, ...], str]] = {
+    "unresponsive": (("unresponsive",), "medical"),
+    "injured": (("injured",), "medical"),
+    "ill": (("ill",), "medical"),
+    "mental": (("mental",), "medical"),
+    "minor": (("minor",), "escort_station"),
+    "disabled": (("disabled",), "escort_station"),
+    "immobile": (("immobile",), "escort_station"),
+    "no_id": (("no_id",), "rescue_first"),
+    "refuses": (("refuses",), "supplies_followup"),
+    "domestic_violence": (("domestic_violence",), "basic_support"),
+    "migrant_worker": (("migrant_worker",), "basic_support"),
+    "robbed": (("robbed",), "basic_support"),
+    "guidance": ((), "guidance"),
+    "thermal_only": ((), "welfare_check"),
+}
+
+MALFORMED_KINDS: tuple[str, ...] = ("bad_json", "unknown_channel", "outside_area", "missing_field", "bad_time")
+CAMERA_MODES: tuple[str, ...] = ("auto", "frames", "detections")
+
+
+@dataclass(frozen=True)
+class WeatherPoint:
+    h: float  # hours relative to the drill start (negative: before it)
+    temp_c: float
+    wind_ms: float
+
+
+@dataclass(frozen=True)
+class WarningSpec:
+    level: str
+    issued_h: float
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class WeatherSpec:
+    points: tuple[WeatherPoint, ...]
+    history_h: float
+    history_step_h: float
+    step_min: float
+    district_spread_c: float
+    warning: WarningSpec | None
+
+
+@dataclass(frozen=True)
+class PopulationSpec:
+    counts: Mapping[str, int]
+    elderly_share: float
+    intoxicated_share: float
+    lying_share: float
+    moving_share: float
+    at_place_share: float
+    appear_until_h: float
+    move_m: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class ReportingSpec:
+    mean_delay_min: float
+    duplicate_mean: float
+    duplicate_window_min: float
+    english_share: float
+    missing_flags_share: float
+    misspelt_address_share: float
+    unknown_address_share: float
+    persons_field_share: float
+    malformed: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class ChannelSpec:
+    name: str
+    rate_by_hour: tuple[float, ...]  # relative reporting rate per local hour 0..23
+    address_share: float
+    position_noise_m: float
+
+
+@dataclass(frozen=True)
+class TeamSpec:
+    speed_kmh: float
+    detour_factor: float
+    accept_delay_min: tuple[float, float]
+    on_scene_min: tuple[float, float]
+    ack_miss_probability: float
+    position_every_min: float
+    not_found_radius_m: float
+
+
+@dataclass(frozen=True)
+class DroneSpec:
+    camera_id: str
+    zones: tuple[str, ...]  # explicit zone ids, else the first `count` zones of these key areas
+    key_areas: tuple[str, ...]
+    count: int
+    interval_min: float
+    first_min: float
+    alt_m: float
+    hfov_deg: float
+
+
+@dataclass(frozen=True)
+class FixedSpec:
+    zones: tuple[str, ...]
+    key_areas: tuple[str, ...]
+    count: int
+    interval_min: float
+    height_m: float
+    hfov_deg: float
+
+
+@dataclass(frozen=True)
+class CameraSpec:
+    mode: str
+    width: int
+    height: int
+    decoys_per_frame: float
+    drones: tuple[DroneSpec, ...]
+    fixed: FixedSpec | None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One simulated night; frozen so a drill cannot change its own rules."""
+
+    name: str
+    description: str
+    date: date  # local date of the evening the drill starts
+    start: time
+    end: time  # next morning
+    timezone: str
+    weather: WeatherSpec
+    population: PopulationSpec
+    reporting: ReportingSpec
+    channels: Mapping[str, ChannelSpec]
+    teams: TeamSpec
+    cameras: CameraSpec
+    source: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def persons(self) -> int:
+        return sum(self.population.counts.values())
+
+
+class _Reader:
+    """Typed access into the parsed TOML that names file, line and key path on error."""
+
+    def __init__(self, path: str, text: str) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+
+    def fail(self, keypath: Sequence[str | int], reason: str) -> ConfigError:
+        dotted = ".".join(f"[{k}]" if isinstance(k, int) else k for k in keypath).replace(".[", "[")
+        return ConfigError(f"{dotted}: {reason}", path=self.path, line=self.line_of(keypath))
+
+    def line_of(self, keypath: Sequence[str | int]) -> int | None:
+        """Best-effort line of a key: the deepest table header on the path, then the key."""
+        start = 0
+        parts = [p for p in keypath]
+        for depth in range(len(parts), 0, -1):
+            head = parts[:depth]
+            if any(isinstance(p, int) for p in head):
+                continue
+            name = ".".join(str(p) for p in head)
+            header = re.compile(rf"^\s*\[\[?\s*{re.escape(name)}\s*\]\]?")
+            hits = [i for i, line in enumerate(self.lines) if header.match(line)]
+            if hits:
+                nxt = parts[depth] if depth < len(parts) else None
+                index = nxt if isinstance(nxt, int) and nxt < len(hits) else 0
+                start = hits[index]
+                parts = parts[depth + (1 if isinstance(nxt, int) else 0) :]
+                break
+        for key in parts:
+            if isinstance(key, int):
+                continue
+            pattern = re.compile(rf"(^|[\s{{,]){re.escape(str(key))}\s*=")
+            for i in range(start, len(self.lines)):
+                if pattern.search(self.lines[i]):
+                    start = i
+                    break
+        return start + 1 if self.lines else None
+
+    def get(self, data: Mapping[str, Any], keypath: Sequence[str | int], kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        node: Any = data
+        for key in keypath:
+            if isinstance(key, int):
+                node = node[key]
+            elif isinstance(node, Mapping) and key in node:
+                node = node[key]
+            elif default is not ...:
+                return default
+            else:
+                raise self.fail(keypath, "missing")
+        if kind is float and isinstance(node, int) and not isinstance(node, bool):
+            node = float(node)
+        if isinstance(node, bool) and kind is not bool:
+            raise self.fail(keypath, f"expected {getattr(kind, '__name__', kind)}, got a boolean")
+        if not isinstance(node, kind):
+            raise self.fail(keypath, f"expected {getattr(kind, '__name__', kind)}, got {type(node).__name__}")
+        return node
+
+    def number(self, data: Mapping[str, Any], keypath: Sequence[str | int], *, minimum: float = 0.0, maximum: float | None = None, default: Any = ...) -> float:
+        value = float(self.get(data, keypath, float, default))
+        if value < minimum:
+            raise self.fail(keypath, f"must be at least {minimum:g}, got {value:g}")
+        if maximum is not None and value > maximum:
+            raise self.fail(keypath, f"must be at most {maximum:g}, got {value:g}")
+        return value
+
+    def share(self, data: Mapping[str, Any], keypath: Sequence[str | int], default: Any = ...) -> float:
+        return self.number(data, keypath, minimum=0.0, maximum=1.0, default=default)
+
+    def count(self, data: Mapping[str, Any], keypath: Sequence[str | int], default: Any = ...) -> int:
+        value = self.get(data, keypath, int, default)
+        if value < 0:
+            raise self.fail(keypath, f"must not be negative, got {value}")
+        return int(value)
+
+    def span(self, data: Mapping[str, Any], keypath: Sequence[str | int], default: Any = ...) -> tuple[float, float]:
+        value = self.get(data, keypath, list, default)
+        if len(value) != 2 or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+            raise self.fail(keypath, f"expected [low, high] numbers, got {value!r}")
+        lo, hi = float(value[0]), float(value[1])
+        if lo < 0 or hi < lo:
+            raise self.fail(keypath, f"expected 0 <= low <= high, got [{lo:g}, {hi:g}]")
+        return (lo, hi)
+
+    def strings(self, data: Mapping[str, Any], keypath: Sequence[str | int], default: Any = ...) -> tuple[str, ...]:
+        value = self.get(data, keypath, list, default)
+        if not all(isinstance(v, str) and v for v in value):
+            raise self.fail(keypath, "expected a list of non-empty strings")
+        return tuple(value)
+
+    def clock(self, data: Mapping[str, Any], keypath: Sequence[str | int]) -> time:
+        value = self.get(data, keypath, str)
+        try:
+            hh, mm = value.split(":")
+            return time(int(hh), int(mm))
+        except ValueError:
+            raise self.fail(keypath, f"expected HH:MM, got {value!r}") from None
+
+    def unknown_keys(self, data: Mapping[str, Any], keypath: Sequence[str | int], allowed: Sequence[str]) -> None:
+        """Reject misspelt keys: an organizer's typo must not be silently ignored."""
+        node: Any = data
+        for key in keypath:
+            node = node[key]
+        if not isinstance(node, Mapping):
+            raise self.fail(keypath, f"expected a table, got {type(node).__name__}")
+        for key in node:
+            if key not in allowed:
+                raise self.fail([*keypath, key], f"unknown key (expected one of: {', '.join(allowed)})")
+
+
+def resolve_scenario_path(path_or_name: Path | str) -> Path:
+    """A path to a TOML file, or a bare name looked up in `data/scenarios/`."""
+    candidate = Path(path_or_name)
+    if candidate.suffix == ".toml" or candidate.exists() or "/" in str(path_or_name):
+        return candidate
+    return SCENARIO_DIR / f"{path_or_name}.toml"
+
+
+def load_scenario(path_or_name: Path | str) -> Scenario:
+    """Load and validate a scenario; raise ConfigError naming file and line or key."""
+    path = resolve_scenario_path(path_or_name)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        known = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.toml")))
+        raise ConfigError(f"cannot read scenario: {exc.strerror} (known scenarios: {known})", path=str(path)) from exc
+    return parse_scenario(text, str(path))
+
+
+def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        raise ConfigError(f"not valid TOML: {exc}", path=source, line=int(match.group(1)) if match else None) from exc
+    r = _Reader(source, text)
+    r.unknown_keys(data, [], ["name", "description", "date", "start", "end", "timezone", "weather", "population",
+                             "reporting", "channels", "teams", "cameras"])
+    try:
+        drill_date = date.fromisoformat(r.get(data, ["date"], str))
+    except ValueError:
+        raise r.fail(["date"], f"expected YYYY-MM-DD, got {data['date']!r}") from None
+    return Scenario(
+        name=r.get(data, ["name"], str),
+        description=r.get(data, ["description"], str, ""),
+        date=drill_date,
+        start=r.clock(data, ["start"]),
+        end=r.clock(data, ["end"]),
+        timezone=r.get(data, ["timezone"], str, "Asia/Shanghai"),
+        weather=_weather(r, data),
+        population=_population(r, data),
+        reporting=_reporting(r, data),
+        channels=_channels(r, data),
+        teams=_teams(r, data),
+        cameras=_cameras(r, data),
+        source=source,
+    )
+
+
+def _weather(r: _Reader, data: Mapping[str, Any]) -> WeatherSpec:
+    r.get(data, ["weather"], dict)
+    r.unknown_keys(data, ["weather"], ["points", "history_h", "history_step_h", "step_min", "district_spread_c", "warning"])
+    raw = r.get(data, ["weather", "points"], list)
+    if len(raw) < 2:
+        raise r.fail(["weather", "points"], "need at least two points to draw a curve")
+    points: list[WeatherPoint] = []
+    for i, p in enumerate(raw):
+        if not isinstance(p, dict):
+            raise r.fail(["weather", "points", i], "expected an inline table {h, temp_c, wind_ms}")
+        point = WeatherPoint(
+            h=float(r.get(data, ["weather", "points", i, "h"], float)),
+            temp_c=float(r.get(data, ["weather", "points", i, "temp_c"], float)),
+            wind_ms=r.number(data, ["weather", "points", i, "wind_ms"]),
+        )
+        if points and point.h <= points[-1].h:
+            raise r.fail(["weather", "points", i, "h"], f"hours must increase, {point.h:g} follows {points[-1].h:g}")
+        if not -60.0 <= point.temp_c <= 45.0:
+            raise r.fail(["weather", "points", i, "temp_c"], f"implausible temperature {point.temp_c:g} °C")
+        points.append(point)
+    history_h = r.number(data, ["weather", "history_h"], default=48.0)
+    if points[0].h > -history_h:
+        raise r.fail(["weather", "points"], f"the curve must start at or before h = -{history_h:g} (history_h)")
+    warning: WarningSpec | None = None
+    if "warning" in data["weather"]:
+        r.unknown_keys(data, ["weather", "warning"], ["level", "issued_h", "region"])
+        level = r.get(data, ["weather", "warning", "level"], str)
+        if level not in COLD_WAVE_LEVELS or level == "none":
+            raise r.fail(["weather", "warning", "level"], f"unknown level {level!r} (allowed: {', '.join(COLD_WAVE_LEVELS[1:])})")
+        warning = WarningSpec(level=level, issued_h=float(r.get(data, ["weather", "warning", "issued_h"], float)),
+                              region=r.get(data, ["weather", "warning", "region"], str, None))
+    return WeatherSpec(
+        points=tuple(points),
+        history_h=history_h,
+        history_step_h=r.number(data, ["weather", "history_step_h"], minimum=0.25, default=3.0),
+        step_min=r.number(data, ["weather", "step_min"], minimum=1.0, default=30.0),
+        district_spread_c=r.number(data, ["weather", "district_spread_c"], default=0.5),
+        warning=warning,
+    )
+
+
+def _population(r: _Reader, data: Mapping[str, Any]) -> PopulationSpec:
+    r.get(data, ["population"], dict)
+    modifiers = ["elderly_share", "intoxicated_share", "lying_share", "moving_share", "at_place_share", "appear_until_h", "move_m"]
+    r.unknown_keys(data, ["population"], [*PROFILES, *modifiers])
+    counts = {name: r.count(data, ["population", name], 0) for name in PROFILES}
+    if sum(counts.values()) == 0:
+        raise r.fail(["population"], "no persons at all: give a count for at least one of " + ", ".join(PROFILES))
+    return PopulationSpec(
+        counts=counts,
+        elderly_share=r.share(data, ["population", "elderly_share"], 0.2),
+        intoxicated_share=r.share(data, ["population", "intoxicated_share"], 0.15),
+        lying_share=r.share(data, ["population", "lying_share"], 0.3),
+        moving_share=r.share(data, ["population", "moving_share"], 0.3),
+        at_place_share=r.share(data, ["population", "at_place_share"], 0.5),
+        appear_until_h=r.number(data, ["population", "appear_until_h"], minimum=0.0, default=11.0),
+        move_m=r.span(data, ["population", "move_m"], [80.0, 250.0]),
+    )
+
+
+def _reporting(r: _Reader, data: Mapping[str, Any]) -> ReportingSpec:
+    r.get(data, ["reporting"], dict)
+    r.unknown_keys(data, ["reporting"], ["mean_delay_min", "duplicate_mean", "duplicate_window_min", "english_share",
+                                         "missing_flags_share", "misspelt_address_share", "unknown_address_share",
+                                         "persons_field_share", "malformed"])
+    malformed: dict[str, int] = {}
+    if "malformed" in data["reporting"]:
+        r.get(data, ["reporting", "malformed"], dict)
+        r.unknown_keys(data, ["reporting", "malformed"], MALFORMED_KINDS)
+        malformed = {k: r.count(data, ["reporting", "malformed", k], 0) for k in MALFORMED_KINDS}
+    return ReportingSpec(
+        mean_delay_min=r.number(data, ["reporting", "mean_delay_min"], minimum=0.1, default=15.0),
+        duplicate_mean=r.number(data, ["reporting", "duplicate_mean"], default=1.0),
+        duplicate_window_min=r.number(data, ["reporting", "duplicate_window_min"], minimum=0.5, default=10.0),
+        english_share=r.share(data, ["reporting", "english_share"], 0.2),
+        missing_flags_share=r.share(data, ["reporting", "missing_flags_share"], 0.4),
+        misspelt_address_share=r.share(data, ["reporting", "misspelt_address_share"], 0.1),
+        unknown_address_share=r.share(data, ["reporting", "unknown_address_share"], 0.05),
+        persons_field_share=r.share(data, ["reporting", "persons_field_share"], 0.5),
+        malformed=malformed,
+    )
+
+
+def _channels(r: _Reader, data: Mapping[str, Any]) -> dict[str, ChannelSpec]:
+    r.get(data, ["channels"], dict)
+    r.unknown_keys(data, ["channels"], CHANNELS)
+    out: dict[str, ChannelSpec] = {}
+    for name in data["channels"]:
+        r.unknown_keys(data, ["channels", name], ["rate_by_hour", "address_share", "position_noise_m"])
+        rates = r.get(data, ["channels", name, "rate_by_hour"], list)
+        if len(rates) != 24 or not all(isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 for v in rates):
+            raise r.fail(["channels", name, "rate_by_hour"], f"expected 24 non-negative numbers (local hours 0..23), got {len(rates)} values")
+        out[name] = ChannelSpec(
+            name=name,
+            rate_by_hour=tuple(float(v) for v in rates),
+            address_share=r.share(data, ["channels", name, "address_share"], 0.2),
+            position_noise_m=r.number(data, ["channels", name, "position_noise_m"], default=40.0),
+        )
+    if not out:
+        raise r.fail(["channels"], "no reporting channel defined")
+    return out
+
+
+def _teams(r: _Reader, data: Mapping[str, Any]) -> TeamSpec:
+    r.get(data, ["teams"], dict)
+    r.unknown_keys(data, ["teams"], ["speed_kmh", "detour_factor", "accept_delay_min", "on_scene_min",
+                                     "ack_miss_probability", "position_every_min", "not_found_radius_m"])
+    return TeamSpec(
+        speed_kmh=r.number(data, ["teams", "speed_kmh"], minimum=1.0),
+        detour_factor=r.number(data, ["teams", "detour_factor"], minimum=1.0, default=1.3),
+        accept_delay_min=r.span(data, ["teams", "accept_delay_min"], [0.5, 3.0]),
+        on_scene_min=r.span(data, ["teams", "on_scene_min"], [5.0, 20.0]),
+        ack_miss_probability=r.share(data, ["teams", "ack_miss_probability"], 0.1),
+        position_every_min=r.number(data, ["teams", "position_every_min"], minimum=0.5, default=5.0),
+        not_found_radius_m=r.number(data, ["teams", "not_found_radius_m"], minimum=1.0, default=300.0),
+    )
+
+
+def _cameras(r: _Reader, data: Mapping[str, Any]) -> CameraSpec:
+    r.get(data, ["cameras"], dict)
+    r.unknown_keys(data, ["cameras"], ["mode", "width", "height", "decoys_per_frame", "drones", "fixed"])
+    mode = r.get(data, ["cameras", "mode"], str, "auto")
+    if mode not in CAMERA_MODES:
+        raise r.fail(["cameras", "mode"], f"unknown value {mode!r} (allowed: {', '.join(CAMERA_MODES)})")
+    drones: list[DroneSpec] = []
+    for i, _ in enumerate(r.get(data, ["cameras", "drones"], list, [])):
+        key: list[str | int] = ["cameras", "drones", i]
+        r.unknown_keys(data, key, ["id", "zones", "key_areas", "count", "interval_min", "first_min", "alt_m", "hfov_deg"])
+        drone = DroneSpec(
+            camera_id=r.get(data, [*key, "id"], str),
+            zones=r.strings(data, [*key, "zones"], []),
+            key_areas=r.strings(data, [*key, "key_areas"], []),
+            count=r.count(data, [*key, "count"], 3),
+            interval_min=r.number(data, [*key, "interval_min"], minimum=5.0, default=60.0),
+            first_min=r.number(data, [*key, "first_min"], default=20.0),
+            alt_m=r.number(data, [*key, "alt_m"], minimum=10.0, maximum=500.0, default=60.0),
+            hfov_deg=r.number(data, [*key, "hfov_deg"], minimum=5.0, maximum=120.0, default=50.0),
+        )
+        if not drone.zones and not drone.key_areas:
+            raise r.fail(key, "give `zones` (zone ids) or `key_areas` (kinds) for the route")
+        drones.append(drone)
+    fixed: FixedSpec | None = None
+    if "fixed" in data["cameras"]:
+        key = ["cameras", "fixed"]
+        r.unknown_keys(data, key, ["zones", "key_areas", "count", "interval_min", "height_m", "hfov_deg"])
+        fixed = FixedSpec(
+            zones=r.strings(data, [*key, "zones"], []),
+            key_areas=r.strings(data, [*key, "key_areas"], ["underpass", "station"]),
+            count=r.count(data, [*key, "count"], 2),
+            interval_min=r.number(data, [*key, "interval_min"], minimum=1.0, default=15.0),
+            height_m=r.number(data, [*key, "height_m"], minimum=2.0, default=8.0),
+            hfov_deg=r.number(data, [*key, "hfov_deg"], minimum=5.0, maximum=120.0, default=56.0),
+        )
+    return CameraSpec(
+        mode=mode,
+        width=int(r.number(data, ["cameras", "width"], minimum=32, maximum=1280, default=320)),
+        height=int(r.number(data, ["cameras", "height"], minimum=24, maximum=1024, default=256)),
+        decoys_per_frame=r.number(data, ["cameras", "decoys_per_frame"], default=0.5),
+        drones=tuple(drones),
+        fixed=fixed,
+    )

@@ -1,0 +1,92 @@
+"""Addresses in Chinese, English and pinyin resolve to the same places."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from geo.city import Place, load_city
+from geo.gazetteer import Gazetteer, normalize
+
+HARBIN = Path(__file__).resolve().parents[2] / "data" / "cities" / "harbin"
+
+
+@pytest.fixture(scope="module")
+def gazetteer() -> Gazetteer:
+    return Gazetteer(load_city(HARBIN).places)
+
+
+def test_normalize_drops_case_space_and_punctuation() -> None:
+    assert normalize("  St. Sophia  Cathedral! ") == "stsophiacathedral"
+    assert normalize("哈尔滨站，西出口。") == "哈尔滨站西出口"
+    assert normalize("ＨＩＴ") == "hit"  # full-width letters
+
+
+@pytest.mark.parametrize(
+    ("address", "name"),
+    [
+        ("哈尔滨站", "哈尔滨站"),
+        ("Harbin Railway Station", "哈尔滨站"),
+        ("harbin   railway-station", "哈尔滨站"),
+        ("near the west exit of Harbin Railway Station", "哈尔滨站"),
+        ("哈尔滨站西出口附近", "哈尔滨站"),
+        ("Harbin Station's west exit", "哈尔滨站"),
+        ("中央大街127号", "中央大街"),
+        ("Zhongyang Dajie, by the McDonald's", "中央大街"),
+        ("CENTRAL STREET", "中央大街"),
+        ("索菲亚教堂门口", "圣索菲亚大教堂"),
+        ("outside St. Sophia Cathedral", "圣索菲亚大教堂"),
+        ("哈尔滨东站候车室外", "哈尔滨东站"),
+        ("Harbin East Station", "哈尔滨东站"),
+        ("红博广场地下商场入口", "红博广场"),
+        ("医大一院急诊门口", "哈尔滨医科大学附属第一医院"),
+        ("HIT main gate", "哈尔滨工业大学"),
+        ("哈工大正门", "哈尔滨工业大学"),
+        ("under the old river bridge", "松花江铁路桥"),
+        ("防洪纪念塔下", "防洪纪念塔"),
+        ("Flood Control Monument", "防洪纪念塔"),
+        ("Stalin Park bench", "斯大林公园"),
+        ("道外老街 北二道街", "道外老街"),
+        ("Gogol Street bus stop", "果戈里大街"),
+    ],
+)
+def test_resolves_in_both_languages(gazetteer: Gazetteer, address: str, name: str) -> None:
+    place = gazetteer.resolve(address)
+    assert place is not None, address
+    assert place.name == name
+
+
+def test_longest_alias_wins(gazetteer: Gazetteer) -> None:
+    underpass = gazetteer.resolve("经纬街地下通道口")
+    assert underpass is not None and underpass.name == "经纬街地下通道"
+    street = gazetteer.resolve("经纬街120号")
+    assert street is not None and street.name == "经纬街"
+
+
+@pytest.mark.parametrize("address", ["", "   ", "somewhere in town", "哈尔滨西站", "the white house", "出口", "!!!"])
+def test_no_match(gazetteer: Gazetteer, address: str) -> None:
+    assert gazetteer.resolve(address) is None
+
+
+def test_latin_aliases_match_whole_words_only(gazetteer: Gazetteer) -> None:
+    assert gazetteer.resolve("whitening shop") is None  # "hit" inside a word
+    found = gazetteer.resolve("哈工大HIT门口")  # script change is a boundary
+    assert found is not None and found.name == "哈尔滨工业大学"
+
+
+def test_ties_break_by_name() -> None:
+    a = Place("乙站", ("Twin Square",), "square", 45.75, 126.62)
+    b = Place("甲站", ("Twin Square",), "square", 45.76, 126.63)
+    for places in ((a, b), (b, a)):
+        found = Gazetteer(places).resolve("by the twin square")
+        assert found is not None and found.name == min(a.name, b.name)
+        exact = Gazetteer(places).resolve("Twin Square")
+        assert exact is not None and exact.name == min(a.name, b.name)
+
+
+def test_every_key_area_landmark_is_in_the_gazetteer(gazetteer: Gazetteer) -> None:
+    for address in ["松花江公路大桥", "霁虹桥", "秋林", "兆麟公园", "太阳岛", "透笼街", "靖宇公园", "南极国际",
+                    "儿童公园", "香坊站", "乐松广场", "哈尔滨市救助管理站", "黑龙江大学"]:
+        place = gazetteer.resolve(address)
+        assert place is not None and place.name == address

@@ -1,0 +1,239 @@
+"""The shipped demo city loads, is consistent, and bad data fails clearly."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from shapely.geometry import Point, box
+from shapely.ops import unary_union
+
+from geo.city import HELP_POINT_KINDS, KEY_AREAS, City, load_city
+from pipeline.errors import CityDataError
+from pipeline.records import CAPABILITIES
+
+HARBIN = Path(__file__).resolve().parents[2] / "data" / "cities" / "harbin"
+
+
+@pytest.fixture(scope="module")
+def city() -> City:
+    return load_city(HARBIN)
+
+
+def test_shipped_city_loads(city: City) -> None:
+    assert city.name == "Harbin (central districts)"
+    assert city.illustrative is True
+    assert str(city.timezone) == "Asia/Shanghai"
+    assert (city.bbox.lat_min, city.bbox.lat_max, city.bbox.lon_min, city.bbox.lon_max) == (45.70, 45.82, 126.55, 126.72)
+    assert {d.id for d in city.districts} >= {"daoli", "nangang", "daowai", "xiangfang"}
+    assert 25 <= len(city.zones) <= 40
+    assert 20 <= len(city.help_points) <= 30
+    assert 8 <= len(city.teams) <= 10
+    assert 40 <= len(city.places) <= 60
+    assert load_city(HARBIN / "city.json") == city  # the folder or its city.json
+
+
+def test_city_json_is_marked_illustrative() -> None:
+    meta = json.loads((HARBIN / "city.json").read_text(encoding="utf-8"))
+    assert meta["illustrative"] is True
+    assert "illustrative" in (HARBIN / "README.md").read_text(encoding="utf-8").lower()
+
+
+def test_districts_tile_the_service_area(city: City) -> None:
+    b = city.bbox
+    area = box(b.lon_min, b.lat_min, b.lon_max, b.lat_max)
+    union = unary_union([d.polygon for d in city.districts])
+    assert union.symmetric_difference(area).area < 1e-9
+    assert sum(d.polygon.area for d in city.districts) == pytest.approx(area.area, rel=1e-9)
+
+
+def test_layers_are_consistent(city: City) -> None:
+    districts = {d.id: d.polygon for d in city.districts}
+    kinds = {z.key_area for z in city.zones}
+    assert None in kinds and kinds - {None} <= set(KEY_AREAS)
+    assert len(kinds - {None}) >= 6
+    for zone in city.zones:
+        assert districts[zone.district].contains(zone.polygon.representative_point()), zone.id
+    for hp in city.help_points:
+        assert districts[hp.district].covers(Point(hp.lon, hp.lat)), hp.id
+        assert hp.kind in HELP_POINT_KINDS
+    for team in city.teams:
+        assert districts[team.district].covers(Point(team.lon, team.lat)), team.team_id
+        assert team.capabilities and set(team.capabilities) <= set(CAPABILITIES)
+    by_kind = [hp.kind for hp in city.help_points]
+    assert by_kind.count("rescue_station") >= 1
+    assert 3 <= by_kind.count("hospital") <= 5
+    assert by_kind.count("warm_up_site") >= 1
+    caps = [set(t.capabilities) for t in city.teams]
+    assert any(c == {"social_work"} for c in caps)
+    assert any({"medical", "vehicle"} <= c for c in caps)
+    assert any({"medical", "police"} <= c for c in caps)
+    assert city.zone("ng-station-square") is not None and city.district("daoli") is not None
+
+
+# --------------------------------------------------------------------------- bad data
+
+LAYER_FILES = {
+    "districts": "districts.geojson",
+    "zones": "zones.geojson",
+    "help_points": "help_points.geojson",
+    "teams": "teams.geojson",
+    "gazetteer": "gazetteer.geojson",
+}
+
+
+def _copy(tmp_path: Path) -> Path:
+    target = tmp_path / "city"
+    shutil.copytree(HARBIN, target)
+    return target
+
+
+def _features(folder: Path, layer: str) -> list[dict[str, Any]]:
+    data = json.loads((folder / LAYER_FILES[layer]).read_text(encoding="utf-8"))
+    features: list[dict[str, Any]] = data["features"]
+    return features
+
+
+def _write(folder: Path, layer: str, features: list[dict[str, Any]]) -> None:
+    """Same layout as the shipped files: feature i is on line i + 2."""
+    body = ",\n".join(json.dumps(f, ensure_ascii=False) for f in features)
+    text = '{"type": "FeatureCollection", "features": [\n' + body + "\n]}\n"
+    (folder / LAYER_FILES[layer]).write_text(text, encoding="utf-8")
+
+
+def _mutate(folder: Path, layer: str, index: int, change: Callable[[dict[str, Any]], None]) -> None:
+    features = _features(folder, layer)
+    change(features[index])
+    _write(folder, layer, features)
+
+
+def _expect(folder: Path, file_name: str, *fragments: str, line: int | None = None) -> CityDataError:
+    with pytest.raises(CityDataError) as info:
+        load_city(folder)
+    message = str(info.value)
+    assert file_name in message
+    assert info.value.path is not None and info.value.path.endswith(file_name)
+    for fragment in fragments:
+        assert fragment in message, message
+    if line is not None:
+        assert info.value.line == line, message
+    return info.value
+
+
+def test_json_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    path = folder / "zones.geojson"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[4] = lines[4].replace('"key_area":', '"key_area"', 1)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _expect(folder, "zones.geojson", "invalid JSON", line=5)
+
+
+def test_missing_property(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    _mutate(folder, "zones", 3, lambda f: f["properties"].pop("name_en"))
+    zone_id = _features(folder, "zones")[3]["properties"]["id"]
+    _expect(folder, "zones.geojson", "feature 3", zone_id, "missing property 'name_en'", line=5)
+
+
+def test_unknown_key_area(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    _mutate(folder, "zones", 0, lambda f: f["properties"].update(key_area="bus_shelter"))
+    _expect(folder, "zones.geojson", "unknown key_area 'bus_shelter'", line=2)
+
+
+def test_unknown_capability(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    _mutate(folder, "teams", 2, lambda f: f["properties"].update(capabilities=["medical", "firefighting"]))
+    _expect(folder, "teams.geojson", "unknown capability 'firefighting'", line=4)
+
+
+def test_unknown_district_reference(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    _mutate(folder, "help_points", 1, lambda f: f["properties"].update(district="hulan"))
+    _expect(folder, "help_points.geojson", "unknown district 'hulan'", line=3)
+
+
+def test_self_intersecting_polygon(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    bowtie = [[[126.60, 45.74], [126.61, 45.75], [126.61, 45.74], [126.60, 45.75], [126.60, 45.74]]]
+    _mutate(folder, "zones", 5, lambda f: f["geometry"].update(coordinates=bowtie))
+    _expect(folder, "zones.geojson", "invalid polygon", "Self-intersection", line=7)
+
+
+def test_unclosed_ring(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    ring = [[[126.60, 45.74], [126.61, 45.74], [126.61, 45.75], [126.60, 45.75]]]
+    _mutate(folder, "zones", 0, lambda f: f["geometry"].update(coordinates=ring))
+    _expect(folder, "zones.geojson", "not closed", line=2)
+
+
+def test_point_outside_service_area(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    _mutate(folder, "teams", 0, lambda f: f["geometry"].update(coordinates=[126.80, 45.76]))
+    _expect(folder, "teams.geojson", "outside the service area", line=2)
+
+
+def test_swapped_coordinates_are_pointed_out(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    _mutate(folder, "gazetteer", 0, lambda f: f["geometry"].update(coordinates=f["geometry"]["coordinates"][::-1]))
+    _expect(folder, "gazetteer.geojson", "swapped", line=2)
+
+
+def test_polygon_vertex_outside_service_area(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    ring = [[[126.70, 45.81], [126.73, 45.81], [126.73, 45.815], [126.70, 45.81]]]
+    _mutate(folder, "zones", 1, lambda f: f["geometry"].update(coordinates=ring))
+    _expect(folder, "zones.geojson", "outside the service area", line=3)
+
+
+def test_duplicate_zone_id(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    first = _features(folder, "zones")[0]["properties"]["id"]
+    _mutate(folder, "zones", 7, lambda f: f["properties"].update(id=first))
+    _expect(folder, "zones.geojson", f"duplicate zone id {first!r}", line=9)
+
+
+def test_duplicate_team_id(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    _mutate(folder, "teams", 1, lambda f: f["properties"].update(team_id="T-daoli-1"))
+    _expect(folder, "teams.geojson", "duplicate team_id 'T-daoli-1'", line=3)
+
+
+def test_unknown_help_point_kind_and_bad_flag(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    _mutate(folder, "help_points", 0, lambda f: f["properties"].update(kind="shelter"))
+    _expect(folder, "help_points.geojson", "unknown kind 'shelter'", line=2)
+    _mutate(folder, "help_points", 0, lambda f: f["properties"].update(kind="help_point", open_24h="yes"))
+    _expect(folder, "help_points.geojson", "open_24h", line=2)
+
+
+def test_overlapping_districts(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    grown = [[[126.55, 45.70], [126.65, 45.70], [126.65, 45.80], [126.55, 45.80], [126.55, 45.70]]]
+    _mutate(folder, "districts", 0, lambda f: f["geometry"].update(coordinates=grown))
+    _expect(folder, "districts.geojson", "overlaps")
+
+
+def test_unknown_timezone(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    path = folder / "city.json"
+    path.write_text(path.read_text(encoding="utf-8").replace("Asia/Shanghai", "Asia/Harbin_Nowhere"), encoding="utf-8")
+    error = _expect(folder, "city.json", "unknown timezone 'Asia/Harbin_Nowhere'")
+    assert error.line is not None and '"timezone"' in path.read_text(encoding="utf-8").splitlines()[error.line - 1]
+
+
+def test_missing_layer_file(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    (folder / "teams.geojson").unlink()
+    _expect(folder, "teams.geojson", "file not found")
+
+
+def test_not_a_feature_collection(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    (folder / "gazetteer.geojson").write_text('{"type": "Feature"}\n', encoding="utf-8")
+    _expect(folder, "gazetteer.geojson", "FeatureCollection", line=1)

@@ -1,0 +1,88 @@
+"""Scenario files: the shipped ones load; a mistake names the file and the line or key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import ConfigError
+from simulators.scenario import PROFILES, load_scenario, parse_scenario
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "data" / "scenarios"
+
+
+def _default_text() -> str:
+    return (SCENARIOS / "default.toml").read_text(encoding="utf-8")
+
+
+def test_shipped_scenarios_load_by_name_and_path() -> None:
+    default = load_scenario("default")
+    blizzard = load_scenario(SCENARIOS / "blizzard.toml")
+    assert default.name == "default" and blizzard.name == "blizzard"
+    assert set(default.population.counts) == set(PROFILES)
+    assert all(default.population.counts[k] > 0 for k in PROFILES)
+    assert 40 <= default.persons <= 60
+    assert blizzard.teams.speed_kmh < default.teams.speed_kmh
+    assert blizzard.teams.ack_miss_probability > default.teams.ack_miss_probability
+    assert len(default.channels["courier"].rate_by_hour) == 24
+
+
+def test_toml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    lines = _default_text().splitlines()
+    idx = next(i for i, ln in enumerate(lines) if ln.startswith("speed_kmh"))
+    lines[idx] = "speed_kmh = = 25"
+    bad = tmp_path / "broken.toml"
+    bad.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_scenario(bad)
+    assert err.value.path == str(bad)
+    assert err.value.line == idx + 1
+    assert str(bad) in str(err.value)
+
+
+def test_semantic_error_names_key_path_and_line() -> None:
+    text = _default_text().replace("ack_miss_probability = 0.1", "ack_miss_probability = 1.5")
+    with pytest.raises(ConfigError) as err:
+        parse_scenario(text, "my.toml")
+    message = str(err.value)
+    assert "teams.ack_miss_probability" in message and "at most 1" in message
+    assert err.value.line is not None
+    assert "ack_miss_probability" in text.splitlines()[err.value.line - 1]
+
+
+def test_rate_table_must_have_24_hours() -> None:
+    text = _default_text().replace("rate_by_hour = [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]",
+                                   "rate_by_hour = [0.5, 0.5]")
+    with pytest.raises(ConfigError) as err:
+        parse_scenario(text, "my.toml")
+    assert "channels.police.rate_by_hour" in str(err.value)
+    assert "24" in str(err.value)
+    assert err.value.line is not None
+    assert text.splitlines()[err.value.line - 1] == "rate_by_hour = [0.5, 0.5]"
+
+
+def test_unknown_key_and_unknown_channel_are_rejected() -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_scenario(_default_text().replace("speed_kmh = 25", "sped_kmh = 25"), "my.toml")
+    assert "teams.sped_kmh" in str(err.value) and "unknown key" in str(err.value)
+    with pytest.raises(ConfigError) as err2:
+        parse_scenario(_default_text().replace("[channels.police]", "[channels.pigeon]"), "my.toml")
+    assert "channels.pigeon" in str(err2.value)
+
+
+def test_weather_points_must_increase_and_cover_history() -> None:
+    text = _default_text().replace("{ h = -42, temp_c = 3.0,", "{ h = -50, temp_c = 3.0,")
+    with pytest.raises(ConfigError) as err:
+        parse_scenario(text, "my.toml")
+    assert "weather.points[1].h" in str(err.value) and "increase" in str(err.value)
+    short = _default_text().replace("{ h = -48, temp_c = 5.0,", "{ h = -47.5, temp_c = 5.0,").replace("history_h = 48", "history_h = 48")
+    with pytest.raises(ConfigError) as err2:
+        parse_scenario(short, "my.toml")
+    assert "history_h" in str(err2.value)
+
+
+def test_missing_file_lists_known_scenarios(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_scenario(tmp_path / "nope.toml")
+    assert "default" in str(err.value) and "blizzard" in str(err.value)

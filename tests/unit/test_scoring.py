@@ -1,0 +1,150 @@
+"""Scoring maths on small hand-made nights with known answers."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from drill.scoring import format_scores, percentile, score
+from pipeline.feed import FeedItem
+
+TZ = timezone(timedelta(hours=8))
+T0 = datetime(2025, 1, 14, 20, 0, tzinfo=TZ)
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def person(pid: str, category: str, lat: float, report_ids: list[str], first: float | None, prio: str = "P2",
+           prio_min: str | None = None, camera_only: bool = False) -> dict[str, Any]:
+    return {"person_id": pid, "category": category, "expected_priority": prio, "expected_priority_min": prio_min or prio,
+            "lat": lat, "lon": 126.6, "appears_at": at(-30).isoformat(), "report_ids": report_ids,
+            "first_report_at": at(first).isoformat() if first is not None else None, "found_by_camera_only": camera_only}
+
+
+def event(eid: str, kind: str, incident: str, minutes: float, sources: list[str], category: str = "medical",
+          priority: str = "P2", team: str | None = "T1", lat: float = 45.75) -> dict[str, Any]:
+    return {"event_id": eid, "kind": kind, "incident_id": incident, "at": at(minutes).isoformat(), "sources": sources,
+            "category": category, "priority": priority, "team_id": team, "lat": lat, "lon": 126.6}
+
+
+def tip_item(seq: int, tip_id: str, minutes: float, raw: bytes | None = None) -> FeedItem:
+    value = raw if raw is not None else json.dumps({"tip_id": tip_id, "channel": "hotline"}).encode()
+    return FeedItem(at=at(minutes), seq=seq, topic="tips", value=value, key=tip_id)
+
+
+def ack_item(seq: int, event_id: str, incident: str, minutes: float, status: str = "on_scene") -> FeedItem:
+    value = json.dumps({"event_id": event_id, "team_id": "T1", "status": status, "at": at(minutes).isoformat(),
+                        "incident_id": incident}).encode()
+    return FeedItem(at=at(minutes), seq=seq, topic="task-acks", value=value, key="T1")
+
+
+@pytest.fixture
+def case() -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], list[FeedItem]]:
+    """Four persons: A reached twice (a duplicate), B reached but miscategorised, C never reached, D camera-only."""
+    truth = {
+        "persons": [
+            person("A", "medical", 45.75, ["t1", "t2"], 0, prio="P1", prio_min="P2"),
+            person("B", "guidance", 45.76, ["t3"], 10, prio="P2"),
+            person("C", "rescue_first", 45.77, ["t4"], 20, prio="P2"),
+            person("D", "welfare_check", 45.78, ["f1"], 30, prio="P2", prio_min="P3", camera_only=True),
+        ],
+        "reports": {"t1": {"person_ids": ["A"]}, "t2": {"person_ids": ["A"]}, "t3": {"person_ids": ["B"]},
+                    "t4": {"person_ids": ["C"]}, "t9": {"person_ids": []}},
+        "frames": {"f1": {"person_ids": ["D"]}, "f2": {"person_ids": []}, "f3": {"person_ids": ["D"]}},
+        "malformed": ["t9"],
+        "team_jobs": [{"missed": True}, {"missed": False}],
+    }
+    outputs = [
+        event("i1:d", "dispatch", "i1", 2, ["t1"], "medical", "P1", lat=45.75),
+        event("i2:d", "dispatch", "i2", 6, ["t2"], "medical", "P3", lat=45.75),  # duplicate incident of A
+        event("i3:d", "dispatch", "i3", 14, ["t3"], "basic_support", "P2", lat=45.76),  # wrong category
+        event("i3:e", "escalation", "i3", 30, ["t3"], "basic_support", "P2", lat=45.76),
+        event("i4:q", "queued", "i4", 21, ["t4"], "rescue_first", "P2", team=None, lat=45.77),  # never dispatched
+        event("i5:d", "dispatch", "i5", 32, ["f1-d0"], "welfare_check", "P3", lat=45.78),  # via the frame id
+    ]
+    dead = [{"payload": '{"tip_id": "t9", "chan', "reason": "bad json"}]
+    inputs = [
+        tip_item(1, "t1", 0), tip_item(2, "t2", 4), tip_item(3, "t3", 10), tip_item(4, "t4", 20),
+        tip_item(5, "t9", 25, raw=b'{"tip_id": "t9", "chan'),
+        tip_item(6, "t-lost", 26),  # in no output, no dead letter: lost
+        FeedItem(at=at(30), seq=7, topic="thermal-frames", value=json.dumps({"frame_id": "f1"}).encode(), key="c"),
+        FeedItem(at=at(31), seq=8, topic="thermal-frames", value=json.dumps({"frame_id": "f2"}).encode(), key="c"),
+        FeedItem(at=at(32), seq=9, topic="thermal-frames", value=json.dumps({"frame_id": "f3"}).encode(), key="c"),
+        FeedItem(at=at(33), seq=10, topic="weather", value=b'{"temp_c": -10}', key="x"),
+        ack_item(11, "i1:d", "i1", 12),
+        ack_item(12, "i3:d", "i3", 40),
+    ]
+    return truth, outputs, dead, inputs
+
+
+def test_percentile_matches_linear_interpolation() -> None:
+    assert percentile([], 50) is None
+    assert percentile([7.0], 95) == 7.0
+    assert percentile([1, 2, 3, 4], 50) == 2.5
+    assert percentile([0, 10], 95) == pytest.approx(9.5)
+    assert percentile(list(range(101)), 99) == pytest.approx(99.0)
+
+
+def test_reach_times_and_arrivals(case: Any) -> None:
+    s = score(*case, wall_latencies_ms=[10.0, 20.0, 30.0, 40.0])
+    assert s["persons"] == 4 and s["persons_reported"] == 4
+    assert s["persons_reached"] == 3  # A, B, D; C only queued
+    assert s["reach_share"] == 0.75
+    assert s["camera_only_reached"] == 1 and s["camera_only_persons"] == 1
+    # A: 0 -> 2 min, B: 10 -> 14, D: 30 -> 32: to dispatch [2, 4, 2]
+    assert sorted(s["samples"]["to_dispatch_min"]) == [2.0, 2.0, 4.0]
+    assert s["to_dispatch_min"]["p50"] == 2.0
+    assert s["to_dispatch_min"]["p95"] == pytest.approx(3.8)
+    # arrivals: A on scene at 12 (12 min), B at 40 (30 min)
+    assert s["persons_arrived"] == 2 and sorted(s["samples"]["to_arrival_min"]) == [12.0, 30.0]
+    assert s["wall_latency_ms"]["p50"] == 25.0 and s["wall_latency_ms"]["p99"] == pytest.approx(39.7)
+
+
+def test_duplicates_confusion_priority_escalations(case: Any) -> None:
+    s = score(*case, wall_latencies_ms=[])
+    assert s["incidents"] == 5 and s["false_incidents"] == 0
+    assert s["duplicate_incidents"] == 1 and s["persons_with_duplicates"] == 1
+    assert s["confusion"]["medical"] == {"medical": 1}
+    assert s["confusion"]["guidance"] == {"basic_support": 1}
+    assert s["confusion"]["rescue_first"] == {"rescue_first": 1}
+    assert s["confusion"]["welfare_check"] == {"welfare_check": 1}
+    assert s["category_accuracy"] == 0.75
+    # A: P1 in [P1, P2] ok; B: P2 ok; C: P2 ok (queued event); D: P3 in [P2, P3] ok
+    assert s["priority"] == {"correct": 4, "under": 0, "over": 0, "total": 4, "accuracy": 1.0}
+    assert s["escalations"] == 1 and s["escalated_incidents"] == 1 and s["injected_ack_misses"] == 1
+    assert s["wall_latency_ms"]["p50"] is None
+
+
+def test_priority_under_and_over(case: Any) -> None:
+    truth, outputs, dead, inputs = case
+    outputs = [dict(e, priority="P3") if e["incident_id"] == "i1" else e for e in outputs]
+    outputs = [dict(e, priority="P1") if e["incident_id"] == "i3" else e for e in outputs]
+    s = score(truth, outputs, dead, inputs, [])
+    assert s["priority"]["under"] == 1 and s["priority"]["over"] == 1 and s["priority"]["correct"] == 2
+
+
+def test_accounting_finds_the_lost_event(case: Any) -> None:
+    s = score(*case, wall_latencies_ms=[])
+    acc = s["accounting"]
+    assert acc["event_inputs"] == 9  # 6 tips + 3 frames; weather and acks are state inputs
+    assert acc["in_output"] == 5  # t1-t4, f1 (through f1-d0)
+    assert acc["dead_lettered"] == 1 and acc["malformed_dead_lettered"] == 1
+    assert acc["silent"] == 1  # f2 shows nobody
+    assert acc["missed_frames"] == 1  # f3 shows D but gave no detection
+    assert acc["lost"] == 1 and acc["lost_items"][0]["id"] == "t-lost"
+    assert "LOST events" in format_scores(s)
+
+
+def test_incident_without_known_sources_matches_by_position(case: Any) -> None:
+    truth, outputs, dead, inputs = case
+    outputs = [*outputs, event("i6:d", "dispatch", "i6", 40, ["det-unknown"], "welfare_check", lat=45.7701)]
+    s = score(truth, outputs, dead, inputs, [])
+    assert s["incidents_by_position"] == 1
+    assert s["persons_reached"] == 4  # C reached through the position match
+    far = [*case[1], event("i7:d", "dispatch", "i7", 40, ["det-x"], lat=45.9)]
+    assert score(truth, far, dead, inputs, [])["false_incidents"] == 1

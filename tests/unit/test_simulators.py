@@ -1,0 +1,238 @@
+"""The drill world: deterministic, complete, realistic enough to test the pipeline."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from geo.city import City, load_city
+from pipeline.feed import FeedItem
+from pipeline.lexicon import load_lexicon
+from pipeline.policy import load_policy
+from pipeline.records import CATEGORIES, CHANNELS
+from pipeline.weather import RegionWeather
+from simulators.scenario import Scenario, load_scenario
+from simulators.world import DrillWorld
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def city() -> City:
+    return load_city(ROOT / "data" / "cities" / "harbin")
+
+
+@pytest.fixture(scope="module")
+def scenario() -> Scenario:
+    return load_scenario("default")
+
+
+@pytest.fixture(scope="module")
+def night(city: City, scenario: Scenario) -> tuple[DrillWorld, list[FeedItem]]:
+    world = DrillWorld(scenario, city, seed=11)
+    return world, world.inputs_until(world.end)
+
+
+def _tips(items: list[FeedItem]) -> list[dict[str, Any]]:
+    out = []
+    for item in items:
+        if item.topic == "tips":
+            try:
+                out.append(json.loads(item.value))
+            except ValueError:
+                continue
+    return out
+
+
+def test_same_seed_same_inputs_byte_for_byte(city: City, scenario: Scenario, night: tuple[DrillWorld, list[FeedItem]]) -> None:
+    _, first = night
+    again = DrillWorld(scenario, city, seed=11)
+    # Asked in small steps instead of all at once: the same items, the same seqs.
+    second: list[FeedItem] = []
+    t = again.start - timedelta(days=3)
+    while t <= again.end:
+        second += again.inputs_until(t)
+        t += timedelta(minutes=17)
+    second += again.inputs_until(again.end)
+    assert [(i.at, i.seq, i.topic, i.key, i.value) for i in first] == [(i.at, i.seq, i.topic, i.key, i.value) for i in second]
+
+
+def test_different_seed_differs(city: City, scenario: Scenario, night: tuple[DrillWorld, list[FeedItem]]) -> None:
+    _, first = night
+    other = DrillWorld(scenario, city, seed=12).inputs_until(night[0].end)
+    assert [i.value for i in first if i.topic == "tips"] != [i.value for i in other if i.topic == "tips"]
+
+
+def test_inputs_sorted_seq_increasing_and_in_window(night: tuple[DrillWorld, list[FeedItem]]) -> None:
+    world, items = night
+    assert [(i.at, i.seq) for i in items] == sorted((i.at, i.seq) for i in items)
+    assert [i.seq for i in items] == list(range(1, len(items) + 1))
+    assert all(i.at <= world.end for i in items)
+    assert world.start.hour == 18 and world.end.hour == 8 and (world.end - world.start) == timedelta(hours=14)
+    assert str(world.start.tzinfo) == "Asia/Shanghai"
+
+
+def test_modest_size(night: tuple[DrillWorld, list[FeedItem]]) -> None:
+    world, items = night
+    topics = Counter(i.topic for i in items)
+    assert 40 <= len(world.persons) <= 60
+    assert 90 <= topics["tips"] <= 160
+    assert 10 <= topics["thermal-frames"] + topics["detections"] <= 200
+    assert topics["team-status"] == len(world.map.teams) >= 8
+
+
+def test_every_category_and_modifier_present(night: tuple[DrillWorld, list[FeedItem]]) -> None:
+    world, _ = night
+    truth = world.truth()
+    assert {p["category"] for p in truth["persons"]} == set(CATEGORIES)
+    profiles = {p["profile"] for p in truth["persons"]}
+    assert {"mental", "minor", "disabled", "immobile", "no_id", "refuses", "domestic_violence", "migrant_worker", "robbed"} <= profiles
+    flags = Counter(f for p in truth["persons"] for f in p["flags"])
+    assert flags["elderly"] > 0 and flags["intoxicated"] > 0
+    assert any(p["lying"] for p in truth["persons"])
+    camera_only = [p for p in truth["persons"] if p["found_by_camera_only"]]
+    assert camera_only and all(p["category"] == "welfare_check" for p in camera_only)
+    assert all(p["report_ids"] for p in truth["persons"]), "every person is reported or seen by a camera"
+
+
+def test_tip_texts_carry_exactly_the_persons_flags(night: tuple[DrillWorld, list[FeedItem]]) -> None:
+    world, items = night
+    lexicon = load_lexicon(ROOT / "data" / "lexicon.toml")
+    truth = world.truth()
+    flags_of = {p["person_id"]: set(p["flags"]) for p in truth["persons"]}
+    tips = _tips(items)
+    without_flags = 0
+    languages = Counter()
+    for tip in tips:
+        pids = truth["reports"][tip["tip_id"]]["person_ids"]
+        if not pids:
+            continue
+        want = flags_of[pids[0]]
+        assert set(lexicon.flags_in(tip["text"])) == want, tip
+        if "flags" in tip:
+            assert set(tip["flags"]) == want
+        else:
+            without_flags += 1
+        languages["zh" if any("\u4e00" <= ch <= "\u9fff" for ch in tip["text"][:3]) else "en"] += 1
+    assert without_flags > 10
+    assert languages["zh"] > 0 and languages["en"] > 0
+
+
+def test_duplicates_noise_and_addresses(night: tuple[DrillWorld, list[FeedItem]]) -> None:
+    world, items = night
+    truth = world.truth()
+    tips = _tips(items)
+    per_person = Counter(pid for t in tips for pid in truth["reports"][t["tip_id"]]["person_ids"])
+    assert sum(1 for n in per_person.values() if n >= 2) >= 10
+    # Duplicates come from several channels within minutes.
+    multi = [p for p in truth["persons"] if len([r for r in p["report_ids"] if r.startswith("tip-")]) >= 2]
+    chans = [{truth["reports"][r]["channel"] for r in p["report_ids"] if r.startswith("tip-")} for p in multi]
+    assert sum(1 for c in chans if len(c) >= 2) >= 5
+    assert sum(1 for t in tips if "address" in t) >= 10
+    qualities = Counter(m.get("address_quality") for m in truth["reports"].values())
+    assert qualities["exact"] > 0 and qualities["misspelt"] + qualities["unknown"] > 0
+    assert all(t["reported_at"].endswith("+08:00") for t in tips if t["tip_id"] not in truth["malformed"])
+
+
+def test_malformed_records_present(night: tuple[DrillWorld, list[FeedItem]]) -> None:
+    world, items = night
+    truth = world.truth()
+    assert len(truth["malformed"]) == 8
+    raw = {i.key: i.value for i in items if i.topic == "tips"}
+    bad_json = unknown = outside = 0
+    for tid in truth["malformed"]:
+        try:
+            tip = json.loads(raw[tid])
+        except ValueError:
+            bad_json += 1
+            continue
+        unknown += tip.get("channel") not in CHANNELS
+        outside += "lat" in tip and not (45.70 <= tip["lat"] <= 45.82 and 126.55 <= tip["lon"] <= 126.72)
+    assert bad_json == 2 and unknown == 2 and outside == 2
+
+
+def test_channels_follow_their_hours(city: City, scenario: Scenario) -> None:
+    big = replace(scenario, population=replace(scenario.population, counts={**scenario.population.counts, "guidance": 150}))
+    world = DrillWorld(big, city, seed=5)
+    malformed = set(world.truth()["malformed"])
+    items = [i for i in world.inputs_until(world.end) if i.topic == "tips" and i.key not in malformed]
+    tips = _tips(items)
+    hours: dict[str, list[int]] = {}
+    for t in tips:
+        hours.setdefault(t["channel"], []).append(int(t["reported_at"][11:13]))
+    every = [h for hs in hours.values() for h in hs]
+
+    def share(hs: list[int], wanted: set[int]) -> float:
+        return sum(1 for h in hs if h in wanted) / len(hs)
+
+    dawn, meals, night = {3, 4, 5, 6, 7}, {18, 19, 7}, {21, 22, 23, 0, 1, 2, 3, 4, 5}
+    assert share(hours["sanitation"], dawn) >= 0.8
+    assert share(hours["sanitation"], dawn) >= 2 * share(every, dawn)
+    assert share(hours["courier"], meals) >= 2 * share(every, meals)
+    evening = set(range(24)) - night  # most tips come at night anyway: compare the off-hours
+    assert share(hours["security"] + hours["driver"], evening) <= 0.5 * share(every, evening)
+    assert share(hours["volunteer"], {18, 19, 20, 21}) >= 1.6 * share(every, {18, 19, 20, 21})
+
+
+def test_weather_reaches_orange_mid_drill(night: tuple[DrillWorld, list[FeedItem]]) -> None:
+    world, items = night
+    policy = load_policy(ROOT / "data" / "policy.toml")
+    region = world.map.districts[0]
+    hist = RegionWeather()
+    obs = [json.loads(i.value) for i in items if i.topic == "weather"]
+    assert min(o["observed_at"] for o in obs if "temp_c" in o) <= (world.start - timedelta(hours=45)).isoformat()
+    levels = {}
+    for item in items:
+        if item.topic != "weather":
+            continue
+        o = json.loads(item.value)
+        if o.get("region") == region and "temp_c" in o:
+            hist.add_observation(item.at, o["temp_c"], o["wind_ms"], 72)
+            levels[item.at] = hist.derived_level(item.at, policy)
+    assert levels[world.start] in ("none", "blue")
+    orange_at = min(t for t, lvl in levels.items() if lvl == "orange")
+    assert world.start + timedelta(hours=3) <= orange_at <= world.start + timedelta(hours=9)
+
+
+def test_teams_accept_travel_arrive_resolve_and_sometimes_miss(city: City, scenario: Scenario) -> None:
+    world = DrillWorld(replace(scenario, teams=replace(scenario.teams, ack_miss_probability=0.0)), city, seed=3)
+    first = world.inputs_until(world.start + timedelta(hours=2))
+    tip = next(json.loads(i.value) for i in first if i.topic == "tips" and json.loads(i.value).get("lat") and i.key not in world.truth()["malformed"])
+    now = world.start + timedelta(hours=2)
+    event = {"event_id": "inc-1:dispatch:1", "kind": "dispatch", "incident_id": "inc-1", "team_id": world.map.teams[0].team_id,
+             "at": now.isoformat(), "ack_deadline": (now + timedelta(minutes=15)).isoformat(), "lat": tip["lat"], "lon": tip["lon"],
+             "category": "guidance", "priority": "P2", "sources": [tip["tip_id"]]}
+    world.observe([event], now)
+    later = world.inputs_until(world.end)
+    acks = [json.loads(i.value) for i in later if i.topic == "task-acks"]
+    assert [a["status"] for a in acks] == ["accepted", "on_scene", "resolved"]
+    assert all(i.at > now for i in later if i.topic in ("task-acks", "team-status"))
+    assert acks[0]["at"] < event["ack_deadline"]
+    assert acks[2]["outcome"] in ("taken_to_hospital", "escorted_to_station", "refused_supplies_given", "guided_to_help_point", "not_found")
+    statuses = [json.loads(i.value)["status"] for i in later if i.topic == "team-status"]
+    assert statuses[0] == "en_route" and statuses[-1] == "available" and "on_scene" in statuses
+    # With certain misses, the team never acks; the reassigned event goes to the other team.
+    missing = DrillWorld(replace(scenario, teams=replace(scenario.teams, ack_miss_probability=1.0)), city, seed=3)
+    missing.inputs_until(now)
+    missing.observe([event], now)
+    assert not [i for i in missing.inputs_until(world.end) if i.topic == "task-acks"]
+    assert missing.truth()["team_jobs"][0]["missed"] is True
+
+
+def test_thermal_frames_show_the_camera_only_persons(night: tuple[DrillWorld, list[FeedItem]]) -> None:
+    world, items = night
+    truth = world.truth()
+    frames = [json.loads(i.value) for i in items if i.topic == "thermal-frames"]
+    assert frames, "the thermal generator is installed, so cameras send frames"
+    f = frames[0]
+    assert {"camera_id", "kind", "captured_at", "ambient_c", "png_b64", "frame_id"} <= set(f)
+    assert "ground_points" in f or {"lat", "lon", "alt_m", "yaw_deg", "pitch_deg", "roll_deg", "hfov_deg"} <= set(f)
+    seen = {pid for fr in truth["frames"].values() for pid in fr["person_ids"]}
+    camera_only = {p["person_id"] for p in truth["persons"] if p["profile"] == "thermal_only"}
+    assert camera_only <= seen
