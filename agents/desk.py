@@ -56,7 +56,7 @@ def register(app: Any, topics: Any, ctx: Context) -> None:
         value_serializer="raw",
         partitions=1,
     )
-    table = app.Table("desk-state", default=None, partitions=1, key_type=str, value_type=dict)
+    table = app.Table("desk-state", default=None, partitions=1, key_type=str)
     state: dict[str, Desk] = {}
 
     def current_desk() -> Desk:

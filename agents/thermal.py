@@ -38,7 +38,7 @@ def frame_from_payload(raw: bytes) -> tuple[Any, Any]:
 def register(app: Any, topics: Any, ctx: Context) -> None:
     outbox = Outbox(topics)
     counters = stats("thermal")
-    trackers = app.Table("thermal-trackers", default=None, key_type=str, value_type=dict)
+    trackers = app.Table("thermal-trackers", default=None, key_type=str)
 
     @app.agent(topics(names.THERMAL_FRAMES), name="thermal")
     async def thermal(stream: Any) -> None:

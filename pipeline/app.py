@@ -74,16 +74,11 @@ def create_app(settings: Settings, ctx: Context, bootstrap: str) -> faust.App:
         logging_config=None,
     )
     topics = Topics(app, settings)
-    from agents import desk, detections, health, intake
+    from agents import desk, detections, health, intake, thermal
 
     intake.register(app, topics, ctx)
     detections.register(app, topics, ctx)
-    try:  # TEMPORARY until thermal lands
-        from agents import thermal
-
-        thermal.register(app, topics, ctx)
-    except ImportError:
-        pass
+    thermal.register(app, topics, ctx)
     desk.register(app, topics, ctx)
     health.register(app)
     return app

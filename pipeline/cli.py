@@ -12,6 +12,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from pipeline.errors import PatrolError
@@ -83,7 +84,17 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     settings = _settings()
     ctx = _context(settings)
-    result = run_replay(settings, ctx, tips=args.tips, weather=args.weather, teams=args.teams, acks=args.acks, out=args.out)
+    result = run_replay(
+        settings,
+        ctx,
+        tips=args.tips,
+        weather=args.weather,
+        teams=args.teams,
+        acks=args.acks,
+        detections=args.detections,
+        out=args.out,
+        tail=timedelta(hours=args.tail_hours),
+    )
     print(result.summary())
     print(f"wrote {len(result.outputs)} output events to {args.out}")
     return 0
@@ -168,6 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weather", type=Path, help="weather observations and warnings (JSON lines)")
     p.add_argument("--teams", type=Path, help="team-status records (JSON lines); default: every team of the city at its base")
     p.add_argument("--acks", type=Path, help="task-acks records (JSON lines)")
+    p.add_argument("--detections", type=Path, help="thermal detections from edge devices (JSON lines)")
+    p.add_argument("--tail-hours", type=float, default=2.0, help="simulated hours to keep the clock running after the last record (deadlines, follow-ups); default 2")
     p.add_argument("--out", type=Path, required=True, help="where to write every output event (JSON lines)")
     p = add("detect", cmd_detect, "run the thermal detector on a folder of frames (.png/.tif 16-bit centi-kelvin, .npy float °C)")
     p.add_argument("folder", type=Path, help="folder of frames, each with an optional NAME.json metadata sidecar")

@@ -310,7 +310,8 @@ class Desk:
         at = max(ack.at, self.now or ack.at)
         operator = ack.status in ("reassign",) or ack.team_id == "console"
         if not operator and ack.team_id != incident.team_id:
-            raise RecordError(f"team {ack.team_id!r} acknowledged a task of team {incident.team_id!r}", kind="wrong_team")
+            holder = f"team {incident.team_id!r}" if incident.team_id else f"no team (incident is {incident.status})"
+            raise RecordError(f"team {ack.team_id!r} acknowledged a task that belongs to {holder}", kind="wrong_team")
         if not operator and ack.event_id != incident.task_event_id and ack.event_id in self.event_index:
             if ack.status in ("accepted", "on_scene") and incident.status in ("accepted", "on_scene"):
                 return Outputs()  # an older task's ack for the same team: already known

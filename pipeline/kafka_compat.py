@@ -27,11 +27,13 @@ FETCH_MAX_WAIT_MS = 10
 _patched = False
 
 
-async def true_end_offsets(bootstrap: str, partitions: Iterable[TopicPartition], timeout_s: float = 5.0) -> dict[TopicPartition, int]:
+async def true_end_offsets(bootstrap: str, partitions: Iterable[Any], timeout_s: float = 5.0) -> dict[Any, int]:
     """End offsets confirmed by a fetch's high watermark, not only by ListOffsets."""
-    tps = list(partitions)
-    if not tps:
+    # Faust passes its own TP tuples; aiokafka insists on its TopicPartition.
+    originals = list(partitions)
+    if not originals:
         return {}
+    tps = [TopicPartition(tp.topic, tp.partition) for tp in originals]
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=FETCH_MAX_WAIT_MS)
     await consumer.start()
     try:
@@ -52,7 +54,7 @@ async def true_end_offsets(bootstrap: str, partitions: Iterable[TopicPartition],
                     if high is not None:
                         result[tp] = max(result[tp], high)
                         pending.discard(tp)
-        return result
+        return {orig: result[tp] for orig, tp in zip(originals, tps, strict=True)}
     finally:
         await consumer.stop()
 

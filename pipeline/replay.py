@@ -202,12 +202,14 @@ def run_replay(
     weather: Path | None = None,
     teams: Path | None = None,
     acks: Path | None = None,
+    detections: Path | None = None,
     out: Path,
     tail: timedelta = timedelta(hours=2),
 ) -> ReplayResult:
     loaded = LoadedInputs()
-    # At equal event times: weather, then teams, then acks, then tips.
-    for rank, (path, topic) in enumerate(((weather, names.WEATHER), (teams, names.TEAM_STATUS), (acks, names.TASK_ACKS), (tips, names.TIPS))):
+    # At equal event times: weather, then teams, acks, detections, then tips.
+    files = ((weather, names.WEATHER), (teams, names.TEAM_STATUS), (acks, names.TASK_ACKS), (detections, names.DETECTIONS), (tips, names.TIPS))
+    for rank, (path, topic) in enumerate(files):
         if path is not None:
             load_jsonl(path, topic, seq_start=1_000_000 * (rank + 1), loaded=loaded)
     for warning in loaded.warnings:

@@ -1,0 +1,154 @@
+"""`patrol drill`: a simulated winter night through the real pipeline, scored.
+
+The world (weather, people, reporters, cameras, teams) lives in
+`simulators/`; this runner owns the loop: every simulated minute it hands the
+world's inputs to the real workers, ticks the clock, waits for the workers
+(the harness barrier), shows the world what the pipeline decided so the teams
+can react, and moves on. Same scenario and seed, same decisions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from drill.report import write_report
+from drill.scoring import format_scores, score
+from pipeline import topics as names
+from pipeline.broker import broker_for
+from pipeline.context import Context
+from pipeline.feed import FeedItem
+from pipeline.harness import Feeder, WorkerProcess, create_topics, isolated_settings
+from pipeline.settings import Settings
+from simulators.scenario import load_scenario
+from simulators.world import DrillWorld
+
+STEP = timedelta(minutes=1)
+
+
+class Progress:
+    """A one-line progress bar of simulated time (stderr, so stdout stays clean)."""
+
+    def __init__(self, start: datetime, end: datetime, out: TextIO = sys.stderr, enabled: bool = True) -> None:
+        self.start, self.end, self.out, self.enabled = start, end, out, enabled
+        self.last = -1
+
+    def show(self, now: datetime, incidents: int) -> None:
+        if not self.enabled:
+            return
+        share = (now - self.start) / (self.end - self.start)
+        step = int(share * 40)
+        if step == self.last and now < self.end:
+            return
+        self.last = step
+        bar = "#" * step + "-" * (40 - step)
+        self.out.write(f"\r[{bar}] {now:%H:%M} simulated, {incidents} incidents")
+        if now >= self.end:
+            self.out.write("\n")
+        self.out.flush()
+
+
+async def _night(world: DrillWorld, settings: Settings, bootstrap: str, log_dir: Path, speed: float, progress: Progress) -> dict[str, Any]:
+    create_topics(bootstrap, settings)
+    worker = WorkerProcess(settings, bootstrap, log_dir / "worker.log")
+    worker.start()
+    inputs: list[FeedItem] = []
+    outputs: list[dict[str, Any]] = []
+    dead: list[dict[str, Any]] = []
+    sent_wall: dict[str, float] = {}
+    latencies: list[float] = []
+    incidents: set[str] = set()
+    try:
+        async with Feeder(settings, bootstrap, [worker]) as feeder:
+            await feeder.wait_ready(world.start - STEP)
+            wall0 = time.monotonic()
+            now = world.start
+            while now <= world.end:
+                for item in world.inputs_until(now):
+                    await feeder.send(item)
+                    inputs.append(item)
+                    if item.topic == names.TIPS and item.key:
+                        sent_wall.setdefault(item.key, time.perf_counter())
+                await feeder.tick(now)
+                await feeder.barrier()
+                fresh = []
+                for topic, obj in await feeder.drain(idle_ms=5):
+                    if topic == names.DEAD_LETTERS:
+                        dead.append(obj)
+                    elif topic == names.DISPATCH:
+                        fresh.append(obj)
+                arrived = time.perf_counter()
+                for event in fresh:
+                    incidents.add(event["incident_id"])
+                    for source in event.get("sources", []):
+                        if source in sent_wall:
+                            latencies.append((arrived - sent_wall.pop(source)) * 1000.0)
+                outputs += fresh
+                world.observe(fresh, now)
+                progress.show(now, len(incidents))
+                if speed > 0:
+                    lag = (now - world.start).total_seconds() / speed - (time.monotonic() - wall0)
+                    if lag > 0:
+                        await asyncio.sleep(lag)
+                now += STEP
+            return {"inputs": inputs, "outputs": outputs, "dead": dead, "latencies": latencies, "barriers": feeder.barriers}
+    finally:
+        worker.stop()
+
+
+def _dedupe(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: set[str] = set()
+    unique = []
+    for event in events:
+        if event["event_id"] not in seen:
+            seen.add(event["event_id"])
+            unique.append(event)
+    return unique
+
+
+def run_drill(
+    settings: Settings,
+    ctx: Context,
+    *,
+    scenario: str = "default",
+    seed: int = 7,
+    speed: float = 0.0,
+    report: Path = Path("out/drill"),
+    progress: bool = True,
+) -> int:
+    scen = load_scenario(scenario)
+    world = DrillWorld(scen, ctx.city, seed, policy=ctx.policy)
+    started = time.monotonic()
+    log_dir = Path(tempfile.mkdtemp(prefix="patrol-drill-"))
+    bar = Progress(world.start, world.end, enabled=progress)
+    with broker_for(settings.broker) as bootstrap:
+        run = (
+            isolated_settings(settings, f"drill{uuid.uuid4().hex[:8]}", log_dir / "state")
+            if settings.broker
+            else replace(settings, state_dir=log_dir / "state")
+        )
+        result = asyncio.run(_night(world, run, bootstrap, log_dir, speed, bar))
+    outputs = _dedupe(result["outputs"])
+    dead = _dedupe(result["dead"])
+    truth = world.truth()
+    scores = score(truth, outputs, dead, result["inputs"], result["latencies"])
+    scores["wall_clock_s"] = round(time.monotonic() - started, 1)
+    scores["scenario"], scores["seed"] = scen.name if hasattr(scen, "name") else scenario, seed
+    report.mkdir(parents=True, exist_ok=True)
+    (report / "scores.json").write_text(json.dumps(scores, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    with open(report / "events.jsonl", "w", encoding="utf-8") as fh:
+        for event in outputs + dead:
+            fh.write(json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n")
+    page = write_report(report, scores, truth, outputs, ctx.city)
+    print(format_scores(scores))
+    print(f"wall clock: {scores['wall_clock_s']} s, barriers: {result['barriers']}, worker log: {log_dir / 'worker.log'}")
+    print(f"report: {page}")
+    return 0

@@ -1,0 +1,1 @@
+"""Seeded thermal-frame generator with ground truth, for tests and the benchmark."""

@@ -1,0 +1,150 @@
+"""`patrol replay` on the real embedded broker with real worker processes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from pipeline.cli import main
+from pipeline.context import Context
+from pipeline.desk import _stable_id
+from pipeline.replay import run_replay
+from pipeline.settings import DATA_DIR, Settings
+
+TZ = ZoneInfo("Asia/Shanghai")
+SAMPLE = DATA_DIR / "samples" / "night"
+EVENING = datetime(2026, 12, 20, 19, 0, tzinfo=TZ)
+Replay = Callable[..., list[dict[str, Any]]]
+
+
+def write_jsonl(path: Path, rows: list[Any]) -> Path:
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def replay(broker: str, ctx: Context, tmp_path: Path) -> Replay:
+    """Factory: run a replay of the given records on the session broker."""
+    runs = iter(range(100))
+
+    def run(tips: list[Any], *, weather: list[Any] | None = None, teams: list[Any] | None = None, acks: list[Any] | None = None,
+            detections: list[Any] | None = None, tail_h: float = 2.0) -> list[dict[str, Any]]:
+        n = next(runs)
+        files: dict[str, Path | None] = {}
+        for name, rows in (("tips", tips), ("weather", weather), ("teams", teams), ("acks", acks), ("detections", detections)):
+            files[name] = write_jsonl(tmp_path / f"{name}-{n}.jsonl", rows) if rows is not None else None
+        out = tmp_path / f"out-{n}.jsonl"
+        settings = replace(Settings.from_env({}), broker=broker)
+        assert files["tips"] is not None
+        run_replay(settings, ctx, tips=files["tips"], weather=files["weather"], teams=files["teams"], acks=files["acks"],
+                   detections=files["detections"], out=out, tail=timedelta(hours=tail_h))
+        return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+
+    return run
+
+
+def tip(tip_id: str, minutes: float, lat: float = 45.7600, lon: float = 126.6300, **kw: Any) -> dict[str, Any]:
+    return {"tip_id": tip_id, "channel": "hotline", "reported_at": (EVENING + timedelta(minutes=minutes)).isoformat(), "lat": lat, "lon": lon,
+            "text": "", **kw}
+
+
+def team(team_id: str, lat: float, lon: float, caps: list[str]) -> dict[str, Any]:
+    return {"team_id": team_id, "at": EVENING.isoformat(), "status": "available", "lat": lat, "lon": lon, "capabilities": caps}
+
+
+def events_of(outputs: list[dict[str, Any]], incident: str) -> list[dict[str, Any]]:
+    return [o for o in outputs if o.get("incident_id") == incident]
+
+
+def test_sample_night_is_deterministic_and_dead_letters_every_bad_record(broker: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATROL_BROKER", broker)
+    outs = []
+    for n in range(2):
+        out = tmp_path / f"night-{n}.jsonl"
+        code = main(["replay", "--tips", str(SAMPLE / "tips.jsonl"), "--weather", str(SAMPLE / "weather.jsonl"),
+                     "--acks", str(SAMPLE / "acks.jsonl"), "--out", str(out)])
+        assert code == 0
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1], "same input must give the same output, ids included"
+    records = [json.loads(line) for line in outs[0].decode().splitlines()]
+    dead = [r for r in records if r["kind"] == "dead_letter"]
+    errors = {(d["topic"], d["error"]) for d in dead}
+    for expected in [("tips", "malformed"), ("tips", "unknown_channel"), ("tips", "out_of_area"), ("tips", "wrong_type"),
+                     ("tips", "unknown_address"), ("tips", "too_large"), ("tips", "missing_field"), ("reports", "duplicate"),
+                     ("task-acks", "unknown_task")]:
+        assert expected in errors, expected
+    assert all(d["payload"] and d["reason"] for d in dead)
+    # Every valid tip is in exactly one incident; the identical resend of h-001 is processed once.
+    events = [r for r in records if r["kind"] != "dead_letter"]
+    owners: dict[str, set[str]] = {}
+    for e in events:
+        for s in e["sources"]:
+            owners.setdefault(s, set()).add(e["incident_id"])
+    valid = {"h-001", "c-002", "w-003", "h-004", "v-005", "d-006", "s-007", "p-008", "c-009", "m-010", "m-011", "h-012"}
+    assert set(owners) == valid and all(len(v) == 1 for v in owners.values())
+    assert owners["h-001"] == owners["c-002"], "two channels 80 m and 4 min apart are one incident"
+    assert len({e["event_id"] for e in events}) == len(events)
+
+
+def test_dispatch_escalation_reassignment_and_followup(replay: Replay) -> None:
+    teams = [team("med", 45.7610, 126.6310, ["medical", "vehicle"]), team("soc-near", 45.7605, 126.6305, ["social_work"]),
+             team("soc-far", 45.7800, 126.6600, ["social_work"])]
+    refuse_id = _stable_id("inc", "t-refuse")
+    # soc-near is busy with t-lost when t-refuse comes in, so soc-far takes it.
+    acks = [{"event_id": f"{refuse_id}-r1", "team_id": "soc-far", "status": "accepted", "at": (EVENING + timedelta(minutes=32)).isoformat()},
+            {"event_id": f"{refuse_id}-r1", "team_id": "soc-far", "status": "resolved", "outcome": "refused_supplies_given",
+             "at": (EVENING + timedelta(minutes=50)).isoformat()}]
+    out = replay(
+        [
+            tip("t-med", 0, text="老人昏迷不醒"),
+            tip("t-corr", 5, lat=45.7605, lon=126.6308, channel="courier", text="old man collapsed"),
+            tip("t-lost", 10, lat=45.7900, lon=126.6100, text="someone sitting in the cold"),
+            tip("t-refuse", 30, lat=45.7500, lon=126.6400, text="流浪汉不愿去救助站"),
+        ],
+        teams=teams,
+        acks=acks,
+        tail_h=13,
+    )
+    med = events_of(out, _stable_id("inc", "t-med"))
+    assert med[0]["kind"] == "dispatch" and med[0]["team_id"] == "med" and med[0]["priority"] == "P1"
+    assert med[0]["category"] == "medical" and "health" in med[0]["notify"] and "elderly" in med[0]["rules"]
+    assert med[1]["kind"] == "update" and med[1]["sources"] == ["t-med", "t-corr"] and "corroborated:2" in med[1]["rules"]
+    # Nobody acknowledges the medical task: P1 deadline 5 min -> duty supervisor;
+    # there is no other medical team, so the task waits in the queue.
+    esc = [e for e in med if e["kind"] == "escalation"]
+    assert esc[0]["escalate_to"] == "duty_supervisor" and esc[0]["at"].startswith("2026-12-20T19:05")
+    assert esc[0]["team_id"] is None and esc[0]["status"] == "queued"
+    # t-lost: soc-near misses (19:40, nobody free), soc-far takes it when free (19:50) and misses too -> leader.
+    lost = events_of(out, _stable_id("inc", "t-lost"))
+    assert [e["kind"] for e in lost][:4] == ["dispatch", "escalation", "dispatch", "escalation"]
+    assert lost[0]["team_id"] == "soc-near" and lost[1]["at"].startswith("2026-12-20T19:40") and lost[1]["team_id"] is None
+    assert lost[2]["team_id"] == "soc-far" and lost[2]["at"].startswith("2026-12-20T19:50")
+    assert lost[3]["escalate_to"] == "leader_on_duty" and lost[3]["escalation_level"] == 2
+    refuse = events_of(out, refuse_id)
+    kinds = [e["kind"] for e in refuse]
+    assert "resolved" in kinds and "followup" in kinds
+    follow = next(e for e in refuse if e["kind"] == "followup")
+    assert follow["at"].startswith("2026-12-21T07:50")  # 12 h after the outcome
+
+
+def test_thermal_detection_and_tip_become_one_incident(replay: Replay) -> None:
+    det = {"detection_id": "cam1-f1-d0", "camera_id": "cam1", "captured_at": (EVENING + timedelta(minutes=1)).isoformat(),
+           "bbox": [10, 20, 30, 12], "posture": "lying", "t_max_c": 31.0, "t_mean_c": 18.0, "score": 0.9,
+           "lat": 45.7602, "lon": 126.6302, "error_m": 2.0, "track_id": "cam1-t1", "still_s": 0}
+    still = {**det, "detection_id": "cam1-f2-d0", "captured_at": (EVENING + timedelta(minutes=11)).isoformat(), "still_s": 600}
+    out = replay([tip("t-thermal", 4, text="someone lying on the ground")], teams=[team("soc", 45.77, 126.64, ["social_work"])],
+                 detections=[det, still, {"detection_id": "bad"}])
+    incident = _stable_id("inc", "cam1-f1-d0")
+    evs = events_of(out, incident)
+    assert evs[0]["category"] == "welfare_check" and evs[0]["priority"] == "P3"
+    merged = evs[-1]
+    assert set(merged["sources"]) == {"cam1-f1-d0", "t-thermal", "cam1-f2-d0"} and set(merged["channels"]) == {"hotline", "thermal"}
+    assert "lying_still" in merged["rules"] and merged["priority"] == "P2"
+    assert any(o["kind"] == "dead_letter" and o["topic"] == "detections" for o in out)

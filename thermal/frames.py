@@ -1,0 +1,336 @@
+"""Radiometric frames and their metadata, validated at the door.
+
+A frame that is corrupt or physically implausible must be refused with a
+clear reason (FrameError) rather than produce phantom people on the map, so
+every check lives here and the detector can trust what it gets.
+
+Raw format: 16-bit grayscale, centi-kelvin ("TLinear"); in memory frames are
+float32 degrees Celsius.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+import zlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from pipeline.errors import FrameError, RecordError
+from pipeline.records import parse_time
+
+MAX_WIDTH = 640
+MAX_HEIGHT = 512
+MIN_K = 200.0
+MAX_K = 400.0
+KELVIN = 273.15
+KINDS = ("drone", "fixed")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+# Default pose uncertainty (1 sigma) of a consumer drone with GNSS and gimbal
+# IMU; a sidecar can override them with pos_sigma_m / alt_sigma_m / att_sigma_deg.
+DEFAULT_POS_SIGMA_M = 1.0
+DEFAULT_ALT_SIGMA_M = 0.5
+DEFAULT_ATT_SIGMA_DEG = 0.5
+# Survey error of a fixed camera's ground points (1 sigma, metres).
+DEFAULT_SURVEY_SIGMA_M = 0.3
+
+
+@dataclass(frozen=True)
+class FrameMeta:
+    """Validated metadata of one frame; what georeferencing and sizing need."""
+
+    camera_id: str
+    kind: str
+    captured_at: datetime
+    ambient_c: float | None = None
+    width: int | None = None
+    height: int | None = None
+    hfov_deg: float | None = None
+    fx: float | None = None
+    fy: float | None = None
+    cx: float | None = None
+    cy: float | None = None
+    lat: float | None = None
+    lon: float | None = None
+    alt_m: float | None = None
+    yaw_deg: float | None = None
+    pitch_deg: float | None = None
+    roll_deg: float = 0.0
+    ground_points: tuple[tuple[float, float, float, float], ...] = ()
+    pos_sigma_m: float = DEFAULT_POS_SIGMA_M
+    alt_sigma_m: float = DEFAULT_ALT_SIGMA_M
+    att_sigma_deg: float = DEFAULT_ATT_SIGMA_DEG
+    survey_sigma_m: float = DEFAULT_SURVEY_SIGMA_M
+
+    @property
+    def has_pose(self) -> bool:
+        """True when pixels can be put on the ground (drone pose or homography)."""
+        if self.kind == "fixed":
+            return len(self.ground_points) >= 4
+        return self.lat is not None and self.alt_m is not None
+
+    def intrinsics(self, width: int, height: int) -> tuple[float, float, float, float]:
+        """(fx, fy, cx, cy) in pixels for an image of this size.
+
+        With `hfov_deg` alone pixels are square and the principal point is the
+        centre of the actual image.
+        """
+        if self.fx is not None and self.fy is not None and self.cx is not None and self.cy is not None:
+            return (self.fx, self.fy, self.cx, self.cy)
+        if self.hfov_deg is None:
+            raise FrameError(f"camera {self.camera_id}: no intrinsics (hfov_deg or fx/fy/cx/cy)")
+        f = (width / 2.0) / math.tan(math.radians(self.hfov_deg) / 2.0)
+        return (f, f, width / 2.0, height / 2.0)
+
+
+def _num(d: dict[str, Any], key: str, *, required: bool = False, lo: float | None = None,
+         hi: float | None = None, positive: bool = False) -> float | None:
+    """A finite real number (bools and strings refused) within bounds."""
+    if key not in d or d[key] is None:
+        if required:
+            raise FrameError(f"metadata: missing {key}")
+        return None
+    value = d[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise FrameError(f"metadata: {key} must be a number, got {type(value).__name__}")
+    x = float(value)
+    if not math.isfinite(x):
+        raise FrameError(f"metadata: {key} is not finite")
+    if positive and x <= 0:
+        raise FrameError(f"metadata: {key} must be > 0, got {x}")
+    if (lo is not None and x < lo) or (hi is not None and x > hi):
+        raise FrameError(f"metadata: {key}={x} outside [{lo}, {hi}]")
+    return x
+
+
+def _int(d: dict[str, Any], key: str, hi: int) -> int | None:
+    if key not in d or d[key] is None:
+        return None
+    value = d[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or value > hi:
+        raise FrameError(f"metadata: {key} must be an integer in 1..{hi}, got {value!r}")
+    return int(value)
+
+
+def parse_meta(d: dict[str, Any]) -> FrameMeta:
+    """Validate a sidecar / message metadata dict; FrameError names the field."""
+    if not isinstance(d, dict):
+        raise FrameError(f"metadata: expected an object, got {type(d).__name__}")
+    camera_id = d.get("camera_id")
+    if not isinstance(camera_id, str) or not camera_id.strip():
+        raise FrameError("metadata: camera_id must be a non-empty string")
+    kind = d.get("kind")
+    if kind not in KINDS:
+        raise FrameError(f"metadata: kind must be one of {KINDS}, got {kind!r}")
+    try:
+        captured_at = parse_time(d.get("captured_at"), "captured_at")
+    except FrameError:
+        raise
+    except RecordError as exc:
+        raise FrameError(f"metadata: {exc.reason}") from exc
+    fields: dict[str, Any] = {
+        "ambient_c": _num(d, "ambient_c", lo=-80.0, hi=60.0),
+        "width": _int(d, "width", MAX_WIDTH),
+        "height": _int(d, "height", MAX_HEIGHT),
+        "hfov_deg": _num(d, "hfov_deg", lo=1.0, hi=170.0),
+    }
+    intr = {k: _num(d, k) for k in ("fx", "fy", "cx", "cy")}
+    given = [k for k, v in intr.items() if v is not None]
+    if given and len(given) != 4:
+        raise FrameError(f"metadata: intrinsics need all of fx, fy, cx, cy (got {', '.join(given)})")
+    if given and min(intr["fx"] or 0.0, intr["fy"] or 0.0) <= 0:
+        raise FrameError("metadata: fx and fy must be > 0")
+    fields.update(intr)
+    for key in ("pos_sigma_m", "alt_sigma_m", "att_sigma_deg", "survey_sigma_m"):
+        v = _num(d, key, lo=0.0, hi=1000.0)
+        if v is not None:
+            fields[key] = v
+    if kind == "drone":
+        fields["lat"] = _num(d, "lat", required=True, lo=-90.0, hi=90.0)
+        fields["lon"] = _num(d, "lon", required=True, lo=-180.0, hi=180.0)
+        fields["alt_m"] = _num(d, "alt_m", required=True, positive=True, hi=10_000.0)
+        fields["yaw_deg"] = _num(d, "yaw_deg", required=True, lo=-360.0, hi=360.0)
+        fields["pitch_deg"] = _num(d, "pitch_deg", required=True, lo=-90.0, hi=90.0)
+        fields["roll_deg"] = _num(d, "roll_deg", lo=-180.0, hi=180.0) or 0.0
+        if fields["hfov_deg"] is None and not given:
+            raise FrameError("metadata: a drone frame needs intrinsics: hfov_deg or fx, fy, cx, cy")
+    else:
+        fields["ground_points"] = _ground_points(d.get("ground_points"))
+    return FrameMeta(camera_id=camera_id, kind=kind, captured_at=captured_at, **fields)
+
+
+def _ground_points(raw: Any) -> tuple[tuple[float, float, float, float], ...]:
+    """At least four [u, v, lat, lon] survey points, distinct and finite."""
+    if not isinstance(raw, list | tuple):
+        raise FrameError("metadata: a fixed camera needs ground_points: a list of [u, v, lat, lon]")
+    if len(raw) < 4:
+        raise FrameError(f"metadata: a fixed camera needs at least 4 ground_points, got {len(raw)}")
+    out: list[tuple[float, float, float, float]] = []
+    for i, p in enumerate(raw):
+        if not isinstance(p, list | tuple) or len(p) != 4:
+            raise FrameError(f"metadata: ground_points[{i}] must be [u, v, lat, lon]")
+        vals = []
+        for x in p:
+            if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(float(x)):
+                raise FrameError(f"metadata: ground_points[{i}] has a non-numeric value {x!r}")
+            vals.append(float(x))
+        u, v, lat, lon = vals
+        if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+            raise FrameError(f"metadata: ground_points[{i}] lat/lon out of range")
+        out.append((u, v, lat, lon))
+    if len({(p[0], p[1]) for p in out}) < 4:
+        raise FrameError("metadata: ground_points need at least 4 distinct pixels")
+    return tuple(out)
+
+
+def check_meta_size(meta: FrameMeta | None, frame: np.ndarray) -> None:
+    """Metadata that claims another image size than the frame is inconsistent."""
+    if meta is None:
+        return
+    h, w = frame.shape[:2]
+    if (meta.width is not None and meta.width != w) or (meta.height is not None and meta.height != h):
+        raise FrameError(f"image is {w}x{h} but metadata says {meta.width}x{meta.height}")
+
+
+# --------------------------------------------------------------------------- pixels
+
+
+def _check_shape(shape: tuple[int, ...]) -> None:
+    if len(shape) != 2:
+        raise FrameError(f"frame must be single-channel 2-D, got shape {shape}")
+    h, w = shape
+    if h == 0 or w == 0:
+        raise FrameError("frame is empty (0 pixels)")
+    if w > MAX_WIDTH or h > MAX_HEIGHT:
+        raise FrameError(f"frame is {w}x{h}, larger than {MAX_WIDTH}x{MAX_HEIGHT}")
+    if w < 8 or h < 8:
+        raise FrameError(f"frame is {w}x{h}, too small to be a thermal image")
+
+
+def centikelvin_to_c(raw: np.ndarray) -> np.ndarray:
+    """Validate a uint16 centi-kelvin array and convert it to float32 Celsius."""
+    if raw.dtype != np.uint16:
+        raise FrameError(f"frame must be 16-bit centi-kelvin, got dtype {raw.dtype}")
+    _check_shape(raw.shape)
+    lo, hi = int(raw.min()), int(raw.max())
+    if lo < MIN_K * 100 or hi > MAX_K * 100:
+        raise FrameError(
+            f"pixel values {lo / 100:.2f}..{hi / 100:.2f} K outside the plausible {MIN_K:.0f}-{MAX_K:.0f} K"
+        )
+    out = raw.astype(np.float32)
+    out *= np.float32(0.01)
+    out -= np.float32(KELVIN)
+    return out
+
+
+def validate_celsius(frame_c: np.ndarray) -> np.ndarray:
+    """Validate a float Celsius array (e.g. from .npy); returns float32."""
+    if frame_c.dtype.kind != "f":
+        raise FrameError(f"a .npy frame must hold float degrees Celsius, got dtype {frame_c.dtype}")
+    _check_shape(frame_c.shape)
+    arr = np.asarray(frame_c, dtype=np.float32)
+    if not np.isfinite(arr).all():
+        raise FrameError("frame has non-finite values (NaN/inf)")
+    lo, hi = float(arr.min()), float(arr.max())
+    if lo < MIN_K - KELVIN or hi > MAX_K - KELVIN:
+        raise FrameError(
+            f"pixel values {lo:.2f}..{hi:.2f} °C outside the plausible {MIN_K:.0f}-{MAX_K:.0f} K"
+        )
+    return arr
+
+
+def _png_header(data: bytes) -> tuple[int, int, int, int]:
+    """Walk the PNG chunks: (width, height, bit depth, colour type).
+
+    cv2.imdecode silently returns a partly grey image for a truncated file, so
+    the chunk lengths and CRCs are checked here and IEND must be reached.
+    """
+    if not data:
+        raise FrameError("PNG is empty (0 bytes)")
+    if not data.startswith(PNG_SIGNATURE):
+        raise FrameError("not a PNG file (bad signature)")
+    pos = len(PNG_SIGNATURE)
+    header: tuple[int, int, int, int] | None = None
+    n = len(data)
+    while True:
+        if pos + 8 > n:
+            raise FrameError("truncated PNG (no IEND chunk)")
+        length, ctype = struct.unpack(">I4s", data[pos : pos + 8])
+        end = pos + 8 + length + 4
+        if end > n:
+            raise FrameError(f"truncated PNG (chunk {ctype!r} cut short)")
+        body = data[pos + 8 : pos + 8 + length]
+        (crc,) = struct.unpack(">I", data[end - 4 : end])
+        if zlib.crc32(ctype + body) & 0xFFFFFFFF != crc:
+            raise FrameError(f"corrupt PNG (CRC mismatch in chunk {ctype!r})")
+        if ctype == b"IHDR":
+            if length != 13:
+                raise FrameError("corrupt PNG (bad IHDR)")
+            w, h, depth, colour = struct.unpack(">IIBB", body[:10])
+            header = (w, h, depth, colour)
+        elif ctype == b"IEND":
+            break
+        pos = end
+    if header is None:
+        raise FrameError("corrupt PNG (no IHDR)")
+    return header
+
+
+def decode_png(data: bytes) -> np.ndarray:
+    """16-bit grayscale centi-kelvin PNG bytes -> float32 °C, validated."""
+    w, h, depth, colour = _png_header(data)
+    if depth != 16:
+        raise FrameError(f"PNG is {depth}-bit; a radiometric frame must be 16-bit centi-kelvin")
+    if colour != 0:
+        raise FrameError(f"PNG colour type {colour}; a radiometric frame must be single-channel grayscale")
+    _check_shape((h, w))
+    raw = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    if raw is None:
+        raise FrameError("PNG could not be decoded")
+    return centikelvin_to_c(raw)
+
+
+def encode_png(frame_ck: np.ndarray) -> bytes:
+    """uint16 centi-kelvin array -> PNG bytes (for simulators and tests)."""
+    ok, buf = cv2.imencode(".png", frame_ck)
+    if not ok:
+        raise FrameError("PNG encoding failed")
+    return buf.tobytes()
+
+
+def celsius_to_centikelvin(frame_c: np.ndarray) -> np.ndarray:
+    """float °C -> uint16 centi-kelvin, rounded and clipped to the 16-bit range."""
+    return np.clip(np.rint((frame_c.astype(np.float64) + KELVIN) * 100.0), 0, 65535).astype(np.uint16)
+
+
+def load_frame_file(path: Path | str) -> np.ndarray:
+    """Read a frame file (.png/.tif/.tiff centi-kelvin, .npy float °C) -> float32 °C."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    try:
+        if suffix == ".png":
+            return decode_png(p.read_bytes())
+        if suffix in (".tif", ".tiff"):
+            if p.stat().st_size == 0:
+                raise FrameError("TIFF is empty (0 bytes)")
+            raw = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
+            if raw is None:
+                raise FrameError("TIFF could not be decoded (corrupt or truncated)")
+            if raw.dtype != np.uint16:
+                raise FrameError(f"TIFF is {raw.dtype}; a radiometric frame must be 16-bit centi-kelvin")
+            return centikelvin_to_c(raw)
+        if suffix == ".npy":
+            try:
+                arr = np.load(p, allow_pickle=False)
+            except (ValueError, OSError, EOFError) as exc:
+                raise FrameError(f"NPY could not be read: {exc}") from exc
+            return validate_celsius(arr)
+    except OSError as exc:
+        raise FrameError(f"cannot read {p.name}: {exc.strerror or exc}") from exc
+    raise FrameError(f"unsupported frame file type {suffix!r} (want .png, .tif, .tiff or .npy)")

@@ -1,0 +1,145 @@
+"""Follow people across frames to know how long each has stayed still.
+
+Fixed cameras: detections of the same camera are associated by bbox overlap
+(IoU) or centroid distance, in pixels. Drones (or any detection with a ground
+position): associated by ground distance, across cameras and passes, so a
+second drone pass over the same sleeper continues the track.
+
+`still_s` counts from the moment the person last moved more than the
+stillness radius from its anchor; a track not seen for `max_gap_s` is dropped.
+The tracker is pure and deterministic, and its whole state round-trips through
+`to_dict`/`from_dict` so a Faust table can hold it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+from datetime import datetime
+from typing import Any
+
+from geo.distance import haversine_m
+from pipeline.records import Detection, parse_time
+from thermal.frames import FrameMeta
+
+MATCH_RADIUS_M = 4.0  # drone passes: same person if within a few metres
+STILL_RADIUS_M = 2.0  # moved less than this from the anchor: still
+MIN_IOU = 0.3
+MAX_GAP_S = 20 * 60.0
+
+
+def _iou(a: list[int], b: list[int]) -> float:
+    iw = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    ih = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _centre(b: list[int]) -> tuple[float, float]:
+    return (b[0] + b[2] / 2.0, b[1] + b[3] / 2.0)
+
+
+class Tracker:
+    """Deterministic multi-camera tracker; `update` returns detections with track_id/still_s."""
+
+    def __init__(self, match_radius_m: float = MATCH_RADIUS_M, still_radius_m: float = STILL_RADIUS_M,
+                 max_gap_s: float = MAX_GAP_S) -> None:
+        self.match_radius_m = match_radius_m
+        self.still_radius_m = still_radius_m
+        self.max_gap_s = max_gap_s
+        self.tracks: dict[str, dict[str, Any]] = {}
+
+    # ------------------------------------------------------------------ state
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe state (for a Faust table)."""
+        return {"match_radius_m": self.match_radius_m, "still_radius_m": self.still_radius_m,
+                "max_gap_s": self.max_gap_s, "tracks": {k: dict(v) for k, v in sorted(self.tracks.items())}}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Tracker:
+        t = cls(float(d.get("match_radius_m", MATCH_RADIUS_M)), float(d.get("still_radius_m", STILL_RADIUS_M)),
+                float(d.get("max_gap_s", MAX_GAP_S)))
+        t.tracks = {k: dict(v) for k, v in d.get("tracks", {}).items()}
+        return t
+
+    # ------------------------------------------------------------------ update
+
+    def _cost(self, tr: dict[str, Any], det: Detection) -> float | None:
+        """Lower is better; None when the detection cannot continue the track."""
+        if det.lat is not None and det.lon is not None and tr.get("lat") is not None:
+            dist = haversine_m(det.lat, det.lon, tr["lat"], tr["lon"])
+            radius = max(self.match_radius_m, min(3 * self.match_radius_m, det.error_m or 0.0))
+            return dist / radius if dist <= radius else None
+        if tr["camera_id"] != det.camera_id:
+            return None
+        b = list(det.bbox)
+        iou = _iou(b, tr["bbox"])
+        if iou >= MIN_IOU:
+            return 1.0 - iou
+        (ax, ay), (bx, by) = _centre(b), _centre(tr["bbox"])
+        size = max(b[2], b[3], tr["bbox"][2], tr["bbox"][3])
+        d = math.hypot(ax - bx, ay - by)
+        return 1.0 + d / size if d <= 0.5 * size else None
+
+    def _moved(self, tr: dict[str, Any], det: Detection) -> bool:
+        if det.lat is not None and det.lon is not None and tr.get("anchor_lat") is not None:
+            # across drone passes the position error alone can look like a move
+            radius = max(self.still_radius_m, det.error_m or 0.0)
+            return haversine_m(det.lat, det.lon, tr["anchor_lat"], tr["anchor_lon"]) > radius
+        (ax, ay), (bx, by) = _centre(list(det.bbox)), _centre(tr["anchor_bbox"])
+        size = max(det.bbox[2], det.bbox[3], 1)
+        return math.hypot(ax - bx, ay - by) > 0.5 * size
+
+    def update(self, detections: list[Detection], meta: FrameMeta | None = None) -> list[Detection]:
+        """Associate one frame's detections with tracks; returns them with track_id and still_s.
+
+        `meta` is accepted for symmetry with detect(); the time is each
+        detection's captured_at.
+        """
+        if not detections:
+            return []
+        now = max(d.captured_at for d in detections)
+        self._expire(now)
+        # greedy global matching on sorted (cost, track, detection): deterministic
+        pairs = []
+        for tid in sorted(self.tracks):
+            tr = self.tracks[tid]
+            for j, det in enumerate(detections):
+                c = self._cost(tr, det)
+                if c is not None:
+                    pairs.append((c, tid, j))
+        pairs.sort()
+        used_t: set[str] = set()
+        assigned: dict[int, str] = {}
+        for _, tid, j in pairs:
+            if tid in used_t or j in assigned:
+                continue
+            used_t.add(tid)
+            assigned[j] = tid
+        out = []
+        for j, det in enumerate(detections):
+            found = assigned.get(j)
+            if found is not None:
+                tid = found
+            else:
+                tid = "trk-" + hashlib.sha1(f"{det.camera_id}|{det.detection_id}".encode()).hexdigest()[:12]
+                self.tracks[tid] = {"camera_id": det.camera_id, "anchor_at": det.captured_at.isoformat(),
+                                    "anchor_lat": det.lat, "anchor_lon": det.lon, "anchor_bbox": list(det.bbox)}
+            tr = self.tracks[tid]
+            if self._moved(tr, det):
+                tr.update(anchor_at=det.captured_at.isoformat(), anchor_lat=det.lat, anchor_lon=det.lon,
+                          anchor_bbox=list(det.bbox))
+            tr.update(camera_id=det.camera_id, last_at=det.captured_at.isoformat(), lat=det.lat, lon=det.lon,
+                      bbox=list(det.bbox))
+            still = max(0.0, (det.captured_at - parse_time(tr["anchor_at"], "anchor_at")).total_seconds())
+            out.append(dataclasses.replace(det, track_id=tid, still_s=round(still, 1)))
+        return out
+
+    def _expire(self, now: datetime) -> None:
+        for tid in sorted(self.tracks):
+            last = parse_time(self.tracks[tid]["last_at"], "last_at") if "last_at" in self.tracks[tid] else now
+            if (now - last).total_seconds() > self.max_gap_s:
+                del self.tracks[tid]
