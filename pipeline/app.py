@@ -66,7 +66,7 @@ def create_app(settings: Settings, ctx: Context, bootstrap: str) -> faust.App:
         broker_heartbeat_interval=0.5,
         broker_rebalance_timeout=6.0,
         broker_request_timeout=30.0,
-        broker_commit_interval=0.05,
+        broker_commit_interval=settings.commit_interval,
         consumer_auto_offset_reset="earliest",
         producer_linger_ms=1,
         stream_wait_empty=False,

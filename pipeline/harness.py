@@ -95,6 +95,7 @@ class WorkerProcess:
                 "PATROL_CITY": str(self.settings.city_dir),
                 "PATROL_PARTITIONS": str(self.settings.partitions),
                 "PATROL_LOG_LEVEL": self.settings.log_level,
+                "PATROL_COMMIT_INTERVAL": str(self.settings.commit_interval),
                 "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), env.get("PYTHONPATH", "")]),
             }
         )
@@ -233,11 +234,9 @@ class Feeder:
 
     async def _committed(self) -> dict[TopicPartition, int]:
         assert self._group is not None
-        result = {}
-        for tp in self._tps:
-            offset = await self._group.committed(tp)
-            result[tp] = offset or 0
-        return result
+        group = self._group
+        offsets = await asyncio.gather(*(group.committed(tp) for tp in self._tps))
+        return {tp: offset or 0 for tp, offset in zip(self._tps, offsets, strict=True)}
 
     async def barrier(self, timeout_s: float = 120.0) -> None:
         """Wait until the workers have processed and committed everything sent."""

@@ -40,6 +40,7 @@ class Settings:
     console_host: str = field(default="127.0.0.1", metadata=_meta("PATROL_CONSOLE_HOST", "console bind address"))
     console_port: int = field(default=8080, metadata=_meta("PATROL_CONSOLE_PORT", "console and team API port"))
     tokens_file: Path = field(default=DATA_DIR / "tokens.json", metadata=_meta("PATROL_TOKENS", "hashed access tokens for console and team API", secret=True))
+    commit_interval: float = field(default=0.05, metadata=_meta("PATROL_COMMIT_INTERVAL", "seconds between offset commits (small: fewer redeliveries after a crash)"))
     tick_seconds: float = field(default=60.0, metadata=_meta("PATROL_TICK_SECONDS", "live clock ticker period"))
     log_level: str = field(default="WARNING", metadata=_meta("PATROL_LOG_LEVEL", "log level"))
 

@@ -156,7 +156,7 @@ def test_ack_in_time_stops_escalation(desk: Desk, report: Callable[..., Report])
 def test_ack_from_wrong_team_or_unknown_task_is_rejected(desk: Desk, report: Callable[..., Report]) -> None:
     team(desk, "near", 300)
     first = desk.handle_report(report()).events[0]
-    with pytest.raises(RecordError, match="acknowledged a task of team"):
+    with pytest.raises(RecordError, match="acknowledged a task that belongs to team"):
         desk.handle_ack(TaskAck(event_id=first.event_id, team_id="intruder", status="accepted", at=EVENING))
     with pytest.raises(RecordError, match="no task"):
         desk.handle_ack(TaskAck(event_id="nope", team_id="near", status="accepted", at=EVENING))

@@ -1,0 +1,484 @@
+"""The dispatch console and the patrol-team task API (aiohttp).
+
+One process serves operators (live page over Server-Sent Events, actions)
+and teams (task list, acknowledgements). It never decides anything itself:
+every action becomes a TaskAck on `task-acks`, the desk turns it into
+events, and the console shows those events when they come back on
+`dispatch`. So the console can restart at any time and rebuild its view
+from the topics.
+
+Errors are JSON `{"error": CODE, "message": TEXT}` with a 4xx status, and a
+refused request writes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from console.auth import CONSOLE_ROLES, Principal, TokenStore
+from console.kafka_io import AckPublisher, KafkaAckPublisher, consume_view_topics, ensure_topics
+from console.masking import team_view
+from console.state import Change, ConsoleState, IncidentView
+from pipeline.errors import ConfigError, PatrolError
+from pipeline.records import ACK_STATUSES, TaskAck
+from pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+CITY_LAYERS: tuple[str, ...] = ("districts", "zones", "help_points", "teams")
+MAX_BODY_BYTES = 16 * 1024
+SSE_QUEUE_SIZE = 2000
+SSE_PING_S = 15.0
+_OUTCOME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_NAME_RE = re.compile(r"^[^\x00-\x1f]{1,80}$")
+# Suggested outcome codes for the team page; any lower_snake code is accepted.
+OUTCOMES: tuple[str, ...] = (
+    "taken_to_hospital",
+    "taken_to_station",
+    "guided_to_help_point",
+    "returned_home",
+    "supplies_given",
+    "refused_supplies_given",
+    "refused",
+    "not_found",
+    "false_alarm",
+)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def api_error(status: int, code: str, message: str) -> web.HTTPException:
+    """A JSON error response to raise; `text` keeps the body a plain JSON object."""
+    classes: dict[int, type[web.HTTPException]] = {
+        400: web.HTTPBadRequest,
+        401: web.HTTPUnauthorized,
+        403: web.HTTPForbidden,
+        404: web.HTTPNotFound,
+        409: web.HTTPConflict,
+        413: web.HTTPRequestEntityTooLarge,
+        415: web.HTTPUnsupportedMediaType,
+        503: web.HTTPServiceUnavailable,
+    }
+    cls = classes.get(status, web.HTTPBadRequest)
+    headers = {"WWW-Authenticate": 'Bearer realm="patrol"'} if status == 401 else None
+    body = json.dumps({"error": code, "message": message}, ensure_ascii=False)
+    if cls is web.HTTPRequestEntityTooLarge:
+        return web.HTTPRequestEntityTooLarge(max_size=MAX_BODY_BYTES, actual_size=0, text=body, content_type="application/json")
+    return cls(text=body, content_type="application/json", headers=headers)
+
+
+def json_response(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, ensure_ascii=False))
+
+
+class Hub:
+    """Fans state changes out to live pages; a page that falls behind is dropped and reconnects."""
+
+    def __init__(self) -> None:
+        self._queues: set[asyncio.Queue[list[Change] | None]] = set()
+
+    def subscribe(self) -> asyncio.Queue[list[Change] | None]:
+        queue: asyncio.Queue[list[Change] | None] = asyncio.Queue(maxsize=SSE_QUEUE_SIZE)
+        self._queues.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[list[Change] | None]) -> None:
+        self._queues.discard(queue)
+
+    def broadcast(self, changes: list[Change]) -> None:
+        for queue in list(self._queues):
+            try:
+                queue.put_nowait(changes)
+            except asyncio.QueueFull:
+                self._queues.discard(queue)
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    queue.get_nowait()
+                queue.put_nowait(None)  # tells the stream to close
+
+    def close_all(self) -> None:
+        for queue in list(self._queues):
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(None)
+        self._queues.clear()
+
+    def __len__(self) -> int:
+        return len(self._queues)
+
+
+class ConsoleService:
+    """State, live fan-out, token check and the publisher, shared by every handler."""
+
+    def __init__(self, state: ConsoleState, publisher: AckPublisher, tokens: TokenStore, city_dir: Path) -> None:
+        self.state = state
+        self.publisher = publisher
+        self.tokens = tokens
+        self.city_dir = Path(city_dir)
+        self.hub = Hub()
+        self._city_cache: dict[str, Any] | None = None
+
+    def ingest(self, topic: str, data: Any) -> None:
+        """One record from the broker: fold it and push what changed to live pages."""
+        changes = self.state.apply_record(topic, data)
+        if changes:
+            self.hub.broadcast(changes)
+
+    def city(self) -> dict[str, Any]:
+        """The city's own GeoJSON layers, read once: the map needs nothing from the internet."""
+        if self._city_cache is None:
+            meta = _read_json(self.city_dir / "city.json")
+            layers = meta.get("layers") or {}
+            out: dict[str, Any] = {"meta": {k: meta.get(k) for k in ("name", "name_zh", "timezone", "service_area", "illustrative", "note")}}
+            for layer in CITY_LAYERS:
+                out[layer] = _read_json(self.city_dir / str(layers.get(layer, f"{layer}.geojson")))
+            self._city_cache = out
+        return self._city_cache
+
+    def authorize(self, request: web.Request, roles: tuple[str, ...]) -> Principal:
+        """401 without a valid bearer token, 403 when its role may not call this."""
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise api_error(401, "unauthorized", "missing bearer token (Authorization: Bearer TOKEN)")
+        principal = self.tokens.authenticate(token.strip())
+        if principal is None:
+            raise api_error(401, "unauthorized", "invalid token")
+        if principal.role not in roles:
+            raise api_error(403, "forbidden", f"role {principal.role} may not call this")
+        return principal
+
+
+SERVICE: web.AppKey[ConsoleService] = web.AppKey("service", ConsoleService)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read city layer: {exc}", path=str(path)) from exc
+    if not isinstance(data, dict):
+        raise ConfigError("expected a JSON object", path=str(path))
+    return data
+
+
+async def read_body(request: web.Request, *, allow_empty: bool = False) -> dict[str, Any]:
+    """The request's JSON object, or a 4xx naming what is wrong with it."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise api_error(413, "body_too_large", f"body over {MAX_BODY_BYTES} bytes")
+    raw = await request.read()
+    if len(raw) > MAX_BODY_BYTES:
+        raise api_error(413, "body_too_large", f"body over {MAX_BODY_BYTES} bytes")
+    if not raw.strip():
+        if allow_empty:
+            return {}
+        raise api_error(400, "malformed_json", "empty body; expected a JSON object")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise api_error(400, "malformed_json", f"body is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise api_error(400, "malformed_json", "body must be a JSON object")
+    return data
+
+
+def _optional_str(body: dict[str, Any], name: str, pattern: re.Pattern[str], hint: str) -> str | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not pattern.match(value):
+        raise api_error(400, f"invalid_{name}", f"{name} must be {hint}")
+    return value
+
+
+# ---------------------------------------------------------------------- pages
+
+
+async def page_index(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(STATIC_DIR / "index.html")
+
+
+async def page_team(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(STATIC_DIR / "team.html")
+
+
+async def healthz(request: web.Request) -> web.StreamResponse:
+    service = request.app[SERVICE]
+    state = service.state
+    return json_response({"ok": True, "now": state.now.isoformat() if state.now else None, "incidents": len(state.incidents), "streams": len(service.hub)})
+
+
+# ---------------------------------------------------------------- shared API
+
+
+async def api_me(request: web.Request) -> web.StreamResponse:
+    principal = request.app[SERVICE].authorize(request, ("operator", "supervisor", "team"))
+    return json_response({"role": principal.role, "name": principal.name, "team_id": principal.team_id, "outcomes": list(OUTCOMES)})
+
+
+async def api_city(request: web.Request) -> web.StreamResponse:
+    service = request.app[SERVICE]
+    service.authorize(request, ("operator", "supervisor", "team"))
+    return json_response(service.city())
+
+
+# --------------------------------------------------------------- console API
+
+
+async def api_state(request: web.Request) -> web.StreamResponse:
+    service = request.app[SERVICE]
+    service.authorize(request, CONSOLE_ROLES)
+    return json_response(service.state.snapshot())
+
+
+async def api_stream(request: web.Request) -> web.StreamResponse:
+    """Server-Sent Events: a `snapshot`, then `incident`/`team`/`conditions`/`now` changes as they happen."""
+    service = request.app[SERVICE]
+    service.authorize(request, CONSOLE_ROLES)
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    await response.prepare(request)
+    queue = service.hub.subscribe()
+    try:
+        await response.write(_sse("snapshot", service.state.snapshot()))
+        while True:
+            try:
+                changes = await asyncio.wait_for(queue.get(), timeout=SSE_PING_S)
+            except TimeoutError:
+                await response.write(b": ping\n\n")
+                continue
+            if changes is None:
+                break
+            await response.write(b"".join(_sse(name, data) for name, data in changes))
+    except ConnectionResetError:
+        pass  # the page went away
+    finally:
+        service.hub.unsubscribe(queue)
+    return response
+
+
+def _sse(event: str, data: dict[str, Any]) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n".encode()
+
+
+def _incident_or_404(service: ConsoleService, incident_id: str) -> IncidentView:
+    view = service.state.incidents.get(incident_id)
+    if view is None:
+        raise api_error(404, "incident_not_found", f"no incident {incident_id!r}")
+    return view
+
+
+async def api_reassign(request: web.Request) -> web.StreamResponse:
+    """Operator: take the task from its team and give it to the next-nearest able team."""
+    return await _operator_action(request, "reassign")
+
+
+async def api_resolve(request: web.Request) -> web.StreamResponse:
+    """Operator: mark the incident resolved (optional outcome code)."""
+    return await _operator_action(request, "resolved")
+
+
+async def _operator_action(request: web.Request, status: str) -> web.StreamResponse:
+    service = request.app[SERVICE]
+    principal = service.authorize(request, CONSOLE_ROLES)
+    body = await read_body(request, allow_empty=True)
+    outcome = _optional_str(body, "outcome", _OUTCOME_RE, "a lower_snake_case code")
+    view = _incident_or_404(service, request.match_info["incident_id"])
+    if view.closed:
+        raise api_error(409, "incident_closed", f"incident {view.latest.incident_id} is already {view.latest.status}")
+    ack = TaskAck(
+        event_id=view.latest.event_id,
+        team_id="console",
+        status=status,
+        at=service.state.now_or_wall(),
+        outcome=outcome if status == "resolved" else None,
+        incident_id=view.latest.incident_id,
+        by=principal.name,
+    )
+    await _publish(service, ack)
+    return json_response({"published": ack.to_dict()}, status=202)
+
+
+async def _publish(service: ConsoleService, ack: TaskAck) -> None:
+    try:
+        await service.publisher.publish(ack)
+    except Exception as exc:  # the broker is down: say so, nothing was written
+        log.error("could not publish %s: %s", ack.to_dict(), exc)
+        raise api_error(503, "broker_unavailable", "could not write to task-acks; try again") from exc
+
+
+# ------------------------------------------------------------------ team API
+
+
+async def api_team_tasks(request: web.Request) -> web.StreamResponse:
+    """Team: its open tasks, personal details masked."""
+    service = request.app[SERVICE]
+    principal = service.authorize(request, ("team",))
+    assert principal.team_id is not None
+    tasks = [team_view(v.latest.to_dict(), v.task_event_id) for v in service.state.team_tasks(principal.team_id)]
+    now = service.state.now
+    return json_response({"team_id": principal.team_id, "now": now.isoformat() if now else None, "tasks": tasks})
+
+
+async def api_team_ack(request: web.Request) -> web.StreamResponse:
+    """Team: accepted / on_scene / resolved (with outcome) / declined for one of its own tasks."""
+    service = request.app[SERVICE]
+    principal = service.authorize(request, ("team",))
+    assert principal.team_id is not None
+    body = await read_body(request)
+    missing = [k for k in ("event_id", "status") if body.get(k) in (None, "")]
+    if missing:
+        raise api_error(400, "missing_field", f"missing field(s): {', '.join(missing)}")
+    event_id, status = body["event_id"], body["status"]
+    if not isinstance(event_id, str) or len(event_id) > 200:
+        raise api_error(400, "invalid_event_id", "event_id must be a string")
+    if status not in ACK_STATUSES:
+        raise api_error(400, "unknown_status", f"status must be one of {', '.join(ACK_STATUSES)}")
+    outcome = _optional_str(body, "outcome", _OUTCOME_RE, "a lower_snake_case code, e.g. " + ", ".join(OUTCOMES[:3]))
+    if status == "resolved" and outcome is None:
+        raise api_error(400, "missing_field", "status resolved needs an outcome")
+    view = service.state.incident_for_event(event_id) or service.state.incidents.get(event_id)
+    if view is None:
+        raise api_error(404, "task_not_found", f"no task with event_id {event_id!r}")
+    if view.closed or view.latest.team_id != principal.team_id or view.task_event_id is None:
+        raise api_error(403, "not_your_task", f"task {event_id!r} is not an open task of team {principal.team_id}")
+    ack = TaskAck(
+        event_id=view.task_event_id,
+        team_id=principal.team_id,
+        status=status,
+        at=service.state.now_or_wall(),
+        outcome=outcome,
+        incident_id=view.latest.incident_id,
+        by=principal.name,
+    )
+    await _publish(service, ack)
+    return json_response({"published": ack.to_dict()}, status=202)
+
+
+# ----------------------------------------------------------------- assembly
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Pages load only their own scripts and styles: no CDN, no tile server, no inline code."""
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        _harden(request, exc)
+        raise
+    _harden(request, response)
+    return response
+
+
+def _harden(request: web.Request, response: web.StreamResponse) -> None:
+    if response.prepared:  # a live stream already sent its headers
+        return
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if request.path.startswith("/api/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+
+
+def build_app(service: ConsoleService) -> web.Application:
+    """The aiohttp application over a service (state + publisher + tokens); no broker needed."""
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[security_headers])
+    app[SERVICE] = service
+    app.router.add_get("/", page_index)
+    app.router.add_get("/team", page_team)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/api/me", api_me)
+    app.router.add_get("/api/city", api_city)
+    app.router.add_get("/api/state", api_state)
+    app.router.add_get("/api/stream", api_stream)
+    app.router.add_post("/api/incidents/{incident_id}/reassign", api_reassign)
+    app.router.add_post("/api/incidents/{incident_id}/resolve", api_resolve)
+    app.router.add_get("/api/team/tasks", api_team_tasks)
+    app.router.add_post("/api/team/acks", api_team_ack)
+    app.router.add_static("/static/", STATIC_DIR, show_index=False)
+
+    async def close_streams(app: web.Application) -> None:
+        app[SERVICE].hub.close_all()
+
+    app.on_shutdown.append(close_streams)
+    return app
+
+
+def city_teams(city_dir: Path) -> list[dict[str, Any]]:
+    """Team features of the city, so the console lists every team before it reports."""
+    meta = _read_json(Path(city_dir) / "city.json")
+    layer = (meta.get("layers") or {}).get("teams", "teams.geojson")
+    features = _read_json(Path(city_dir) / str(layer)).get("features") or []
+    return [f for f in features if isinstance(f, dict)]
+
+
+class ConsoleRunner:
+    """The console wired to a real broker; `start`/`stop` for tests, `run_console` for the CLI."""
+
+    def __init__(self, settings: Settings, bootstrap: str, *, host: str | None = None, port: int | None = None) -> None:
+        self.settings = settings
+        self.bootstrap = bootstrap
+        self.host = host if host is not None else settings.console_host
+        self.port = port if port is not None else settings.console_port
+        self.publisher = KafkaAckPublisher(bootstrap, settings)
+        self.service = ConsoleService(ConsoleState(city_teams(settings.city_dir)), self.publisher, TokenStore(settings.tokens_file), settings.city_dir)
+        self._runner: web.AppRunner | None = None
+        self._consumer: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, ensure_topics, self.bootstrap, self.settings)
+        await self.publisher.start()
+        started = asyncio.Event()
+        self._consumer = asyncio.create_task(consume_view_topics(self.bootstrap, self.settings, self.service.ingest, started=started))
+        done, _ = await asyncio.wait({self._consumer, asyncio.create_task(started.wait())}, return_when=asyncio.FIRST_COMPLETED)
+        if self._consumer in done:
+            await self._consumer  # raises why the consumer could not start
+        self._runner = web.AppRunner(build_app(self.service), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        log.info("console on http://%s:%s/ (team page /team)", self.host, self.port)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self._consumer is not None:
+            self._consumer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._consumer
+        await self.publisher.stop()
+
+    async def wait(self) -> None:
+        """Until the consumer fails (then raise) or the task is cancelled."""
+        assert self._consumer is not None
+        await self._consumer
+
+
+async def run_console(settings: Settings, bootstrap: str) -> None:
+    """Serve the console and team API until cancelled."""
+    runner = ConsoleRunner(settings, bootstrap)
+    await runner.start()
+    try:
+        await runner.wait()
+    finally:
+        await runner.stop()
+
+
+def main(settings: Settings) -> int:
+    """`patrol console`: needs PATROL_BROKER; Ctrl-C stops it."""
+    if not settings.broker:
+        raise PatrolError("patrol console needs PATROL_BROKER (start one with `patrol broker`)")
+    print(f"console on http://{settings.console_host}:{settings.console_port}/ (team page /team); Ctrl-C stops it", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_console(settings, settings.broker))
+    return 0

@@ -1,0 +1,258 @@
+"""The console's view model: topic records folded into what operators see.
+
+Pure and synchronous (no broker, no web), so it is unit-tested record by
+record and a restarted console rebuilds the same view by replaying the
+topics from the beginning. Each `apply_*` returns the changes to push to
+live pages (an SSE event name and its JSON data), or nothing when the record
+changed nothing (duplicate event id, older revision, repeated status).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pipeline import topics
+from pipeline.errors import RecordError
+from pipeline.records import PRIORITIES, ClockTick, Conditions, DispatchEvent, TeamStatus
+
+log = logging.getLogger(__name__)
+
+# Kinds that hand a task to a team: their event_id is what the team acknowledges.
+TASK_KINDS: frozenset[str] = frozenset({"dispatch", "escalation", "followup"})
+CLOSED_STATUSES: frozenset[str] = frozenset({"resolved", "followup_due"})
+HISTORY_LIMIT = 30
+CLOSED_LIMIT = 50
+
+Change = tuple[str, dict[str, Any]]
+
+
+@dataclass
+class IncidentView:
+    """The latest revision of one incident plus what the console derives from its history."""
+
+    latest: DispatchEvent
+    task_event_id: str | None = None
+    task_team_id: str | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def closed(self) -> bool:
+        return self.latest.kind == "resolved" or self.latest.status in CLOSED_STATUSES
+
+    @property
+    def queued(self) -> bool:
+        return not self.closed and (self.latest.status == "queued" or (self.latest.kind == "queued" and not self.latest.team_id))
+
+    def to_dict(self) -> dict[str, Any]:
+        out = self.latest.to_dict()
+        out["task_event_id"] = self.task_event_id
+        out["closed"] = self.closed
+        out["queued"] = self.queued
+        out["history"] = list(self.history)
+        out["escalations"] = [h for h in self.history if h["kind"] == "escalation"]
+        return out
+
+
+@dataclass
+class TeamView:
+    """A team: its city metadata (name, base) merged with its latest status."""
+
+    team_id: str
+    name: str | None = None
+    name_en: str | None = None
+    district: str | None = None
+    capabilities: tuple[str, ...] = ()
+    status: str = "unknown"
+    lat: float | None = None
+    lon: float | None = None
+    at: datetime | None = None
+
+    def to_dict(self, incident_id: str | None) -> dict[str, Any]:
+        return {
+            "team_id": self.team_id,
+            "name": self.name,
+            "name_en": self.name_en,
+            "district": self.district,
+            "capabilities": list(self.capabilities),
+            "status": self.status,
+            "lat": self.lat,
+            "lon": self.lon,
+            "at": self.at.isoformat() if self.at else None,
+            "incident_id": incident_id,
+        }
+
+
+def priority_rank(priority: str) -> int:
+    return PRIORITIES.index(priority) if priority in PRIORITIES else len(PRIORITIES)
+
+
+def sort_key(view: IncidentView) -> tuple[int, int, datetime, str]:
+    """Priority, then key area first, then oldest first report (the domain's ranking)."""
+    ev = view.latest
+    first = ev.first_report_at or ev.at
+    return (priority_rank(ev.priority), 0 if ev.key_area else 1, first.astimezone(UTC), ev.incident_id)
+
+
+class ConsoleState:
+    """Incidents, teams, conditions and event-time now, folded from the topics."""
+
+    def __init__(self, city_teams: Iterable[Mapping[str, Any]] = ()) -> None:
+        self.incidents: dict[str, IncidentView] = {}
+        self.event_index: dict[str, str] = {}
+        self.teams: dict[str, TeamView] = {}
+        self.conditions: dict[str, Conditions] = {}
+        self.now: datetime | None = None
+        self.skipped = 0
+        for feature in city_teams:
+            self._seed_team(feature)
+
+    # ------------------------------------------------------------------ input
+
+    def _seed_team(self, feature: Mapping[str, Any]) -> None:
+        """A team from the city's teams.geojson, shown at its base until it reports."""
+        props = feature.get("properties") or {}
+        team_id = props.get("team_id")
+        if not isinstance(team_id, str):
+            return
+        coords = (feature.get("geometry") or {}).get("coordinates") or [None, None]
+        self.teams[team_id] = TeamView(
+            team_id=team_id,
+            name=props.get("name"),
+            name_en=props.get("name_en"),
+            district=props.get("district"),
+            capabilities=tuple(props.get("capabilities") or ()),
+            lat=coords[1],
+            lon=coords[0],
+        )
+
+    def apply_record(self, topic: str, data: Any) -> list[Change]:
+        """Fold one decoded record from an unprefixed topic name; a malformed one is logged and skipped."""
+        if not isinstance(data, dict):
+            self.skipped += 1
+            log.warning("skipping non-object record on %s", topic)
+            return []
+        try:
+            if topic == topics.DISPATCH:
+                return self.apply_dispatch(DispatchEvent.from_dict(data))
+            if topic == topics.TEAM_STATUS:
+                return self.apply_team_status(TeamStatus.from_dict(data))
+            if topic == topics.CONDITIONS:
+                return self.apply_conditions(Conditions.from_dict(data))
+            if topic == topics.CLOCK:
+                return self.apply_clock(ClockTick.from_dict(data))
+        except (TypeError, ValueError, KeyError, AttributeError, RecordError) as exc:
+            self.skipped += 1
+            log.warning("skipping malformed record on %s: %s", topic, exc)
+        return []
+
+    def apply_dispatch(self, ev: DispatchEvent) -> list[Change]:
+        """Keep the latest revision per incident; drop duplicate and older event ids."""
+        changes = self._advance(ev.at)
+        if ev.event_id in self.event_index:
+            return changes
+        self.event_index[ev.event_id] = ev.incident_id
+        view = self.incidents.get(ev.incident_id)
+        entry = {"event_id": ev.event_id, "kind": ev.kind, "revision": ev.revision, "at": ev.at.isoformat(), "team_id": ev.team_id,
+                 "priority": ev.priority, "reason": ev.reason, "escalation_level": ev.escalation_level, "escalate_to": ev.escalate_to}
+        if view is None:
+            view = IncidentView(latest=ev)
+            self.incidents[ev.incident_id] = view
+        elif ev.revision <= view.latest.revision:
+            # An older revision arriving late: history only, the view stays.
+            view.history.append(entry)
+            view.history.sort(key=lambda h: h["revision"])
+            del view.history[:-HISTORY_LIMIT]
+            return changes
+        else:
+            view.latest = ev
+        if ev.kind in TASK_KINDS and ev.team_id:
+            view.task_event_id, view.task_team_id = ev.event_id, ev.team_id
+        elif not ev.team_id:
+            view.task_event_id, view.task_team_id = None, None
+        view.history.append(entry)
+        del view.history[:-HISTORY_LIMIT]
+        changes.append(("incident", view.to_dict()))
+        for team_id in {t for t in (ev.team_id, *(h["team_id"] for h in view.history[-3:])) if t}:
+            if team_id in self.teams:
+                changes.append(("team", self.team_dict(team_id)))
+        return changes
+
+    def apply_team_status(self, status: TeamStatus) -> list[Change]:
+        team = self.teams.get(status.team_id) or TeamView(team_id=status.team_id)
+        if team.at is not None and status.at < team.at:
+            return []
+        team.status, team.lat, team.lon, team.at = status.status, status.lat, status.lon, status.at
+        if status.capabilities:
+            team.capabilities = tuple(status.capabilities)
+        if status.name and not team.name:
+            team.name = status.name
+        if status.district:
+            team.district = status.district
+        self.teams[status.team_id] = team
+        return [("team", self.team_dict(status.team_id))]
+
+    def apply_conditions(self, cond: Conditions) -> list[Change]:
+        current = self.conditions.get(cond.region)
+        if current is not None and cond.at < current.at:
+            return []
+        self.conditions[cond.region] = cond
+        return [("conditions", cond.to_dict())]
+
+    def apply_clock(self, tick: ClockTick) -> list[Change]:
+        return self._advance(tick.at)
+
+    def _advance(self, at: datetime) -> list[Change]:
+        """Event-time now only moves forward."""
+        if self.now is None or at > self.now:
+            self.now = at
+            return [("now", {"now": at.isoformat()})]
+        return []
+
+    # ----------------------------------------------------------------- output
+
+    def now_or_wall(self) -> datetime:
+        """The console's notion of now: latest event time seen, else the wall clock."""
+        return self.now if self.now is not None else datetime.now(UTC)
+
+    def team_incident(self, team_id: str) -> str | None:
+        """The open incident a team currently holds, if any."""
+        for view in self.incidents.values():
+            if not view.closed and view.latest.team_id == team_id:
+                return view.latest.incident_id
+        return None
+
+    def team_dict(self, team_id: str) -> dict[str, Any]:
+        return self.teams[team_id].to_dict(self.team_incident(team_id))
+
+    def open_incidents(self) -> list[IncidentView]:
+        return sorted((v for v in self.incidents.values() if not v.closed), key=sort_key)
+
+    def closed_incidents(self) -> list[IncidentView]:
+        closed = [v for v in self.incidents.values() if v.closed]
+        closed.sort(key=lambda v: (v.latest.at.astimezone(UTC), v.latest.incident_id), reverse=True)
+        return closed[:CLOSED_LIMIT]
+
+    def queued(self) -> list[IncidentView]:
+        return [v for v in self.open_incidents() if v.queued]
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything a page needs on connect."""
+        return {
+            "now": self.now.isoformat() if self.now else None,
+            "incidents": [v.to_dict() for v in self.open_incidents()],
+            "closed": [v.to_dict() for v in self.closed_incidents()],
+            "teams": [self.team_dict(t) for t in sorted(self.teams)],
+            "conditions": [c.to_dict() for _, c in sorted(self.conditions.items())],
+        }
+
+    def incident_for_event(self, event_id: str) -> IncidentView | None:
+        incident_id = self.event_index.get(event_id)
+        return self.incidents.get(incident_id) if incident_id else None
+
+    def team_tasks(self, team_id: str) -> list[IncidentView]:
+        """Open incidents assigned to a team, most urgent first."""
+        return [v for v in self.open_incidents() if v.latest.team_id == team_id and v.task_event_id]

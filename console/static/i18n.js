@@ -1,0 +1,159 @@
+/* Chinese and English labels for the console and the team page (no external resources). */
+"use strict";
+
+const I18N = {
+  zh: {
+    title: "寒冬救助调度台", team_title: "巡查队任务", now: "当前时间", connection: "连接", logout: "退出",
+    incidents: "事件", priority: "等级", incident: "事件", category: "类别", rules: "规则", sources: "来源",
+    team: "队伍", deadline: "确认时限", escalation: "升级", actions: "操作", no_incidents: "暂无待处理事件",
+    map: "地图", legend_incident: "事件", legend_team: "队伍", legend_help: "求助点", legend_key: "重点区域",
+    queued: "待派(无空闲队伍)", teams: "队伍", closed: "已结束", login_title: "登录", token: "访问令牌",
+    login: "登录", outcome: "结果", cancel: "取消", confirm: "确认", reassign: "改派", resolve: "结案",
+    reassign_q: "把事件 {id} 改派给下一支最近的可用队伍？", resolve_q: "把事件 {id} 标记为已解决？",
+    sent: "已提交，等待流水线处理", failed: "提交失败", overdue: "超时", no_deadline: "—", unassigned: "未派",
+    none: "无", night: "夜间", day: "白天", wind_chill: "风寒", severe_cold: "严寒", level: "寒潮",
+    bad_token: "令牌无效", no_tasks: "暂无任务", accept: "接受", on_scene: "已到场", resolved_btn: "完成",
+    decline: "拒绝", navigate: "导航", help_point: "最近求助点", persons: "人数", flags: "标记", text: "描述",
+    action: "处置", history: "经过", confidence: "可信度", status: "状态", notify: "通知", refresh: "刷新",
+    escalated_to: "已升级至", queued_since: "排队自", district: "区", updated: "更新", at_base: "驻地",
+    reason: "原因", demo: "演示数据，非官方地图", conditions_label: "寒潮 · 昼夜 · 风寒温度",
+  },
+  en: {
+    title: "Winter rescue dispatch", team_title: "Patrol team tasks", now: "Now", connection: "Connection", logout: "Log out",
+    incidents: "Incidents", priority: "Pri.", incident: "Incident", category: "Category", rules: "Rules", sources: "Sources",
+    team: "Team", deadline: "Ack deadline", escalation: "Escalation", actions: "Actions", no_incidents: "No open incidents",
+    map: "Map", legend_incident: "incident", legend_team: "team", legend_help: "help point", legend_key: "key area",
+    queued: "Queued (no free team)", teams: "Teams", closed: "Closed", login_title: "Sign in", token: "Access token",
+    login: "Sign in", outcome: "Outcome", cancel: "Cancel", confirm: "Confirm", reassign: "Reassign", resolve: "Resolve",
+    reassign_q: "Reassign incident {id} to the next-nearest able team?", resolve_q: "Mark incident {id} resolved?",
+    sent: "Sent; waiting for the pipeline", failed: "Failed", overdue: "overdue", no_deadline: "—", unassigned: "none",
+    none: "none", night: "night", day: "day", wind_chill: "wind chill", severe_cold: "severe cold", level: "cold wave",
+    bad_token: "Invalid token", no_tasks: "No tasks", accept: "Accept", on_scene: "On scene", resolved_btn: "Resolve",
+    decline: "Decline", navigate: "Navigate", help_point: "Nearest help point", persons: "Persons", flags: "Flags", text: "Text",
+    action: "Action", history: "History", confidence: "Confidence", status: "Status", notify: "Notify", refresh: "Refresh",
+    escalated_to: "escalated to", queued_since: "queued since", district: "District", updated: "updated", at_base: "at base",
+    reason: "Reason", demo: "Demo data, not an official map", conditions_label: "Cold wave · night · wind chill",
+  },
+};
+
+const TERMS = {
+  zh: {
+    medical: "医疗救助", escort_station: "护送入站", rescue_first: "先救后核", supplies_followup: "送物资回访",
+    basic_support: "基本生活救助", guidance: "劝导引导", welfare_check: "核查(热成像)",
+    dispatch: "派遣", update: "更新", queued: "排队", escalation: "升级", followup: "回访", resolved: "已解决",
+    new: "新", assigned: "已派", accepted: "已接受", on_scene: "已到场", followup_due: "待回访", open: "处理中",
+    available: "空闲", en_route: "途中", off_duty: "下班", unresponsive: "未响应", unknown: "未知",
+    blue: "蓝色", yellow: "黄色", orange: "橙色", red: "红色",
+    night: "夜间", severe_cold: "严寒", elderly: "老人", intoxicated: "醉酒", lying_still: "静卧",
+    key_area: "重点区域", corroborated: "多源印证", cold_wave: "寒潮", cold_wave_floor: "寒潮保底",
+    unresponsive_flag: "无反应", injured: "受伤", ill: "患病", mental: "疑似精神障碍", minor: "未成年人",
+    disabled: "残疾", immobile: "行动不便", no_id: "无身份信息", refuses: "拒绝入站", domestic_violence: "家暴",
+    migrant_worker: "务工不着", robbed: "被盗被抢",
+    underpass: "地下通道", bridge: "桥下", station: "车站", park: "公园", market: "市场", heating_vent: "供热井",
+    construction: "工地", supervisor: "值班主任", leader_on_duty: "带班领导", police: "公安", health: "卫健",
+    social_work: "社工", vehicle: "车辆",
+    hotline: "热线", wechat: "公众号", courier: "快递员", sanitation: "环卫", driver: "司机", security: "保安",
+    volunteer: "志愿者", citizen: "市民", thermal: "热成像",
+    taken_to_hospital: "送医", taken_to_station: "送站", guided_to_help_point: "引导至求助点", returned_home: "送返",
+    supplies_given: "已送物资", refused_supplies_given: "拒绝入站/已送物资", refused: "拒绝", not_found: "未找到",
+    false_alarm: "误报",
+  },
+  en: {
+    medical: "medical", escort_station: "escort to station", rescue_first: "rescue first", supplies_followup: "supplies + follow-up",
+    basic_support: "basic support", guidance: "guidance", welfare_check: "welfare check",
+    dispatch: "dispatch", update: "update", queued: "queued", escalation: "escalation", followup: "follow-up", resolved: "resolved",
+    new: "new", assigned: "assigned", accepted: "accepted", on_scene: "on scene", followup_due: "follow-up due", open: "open",
+    available: "available", en_route: "en route", off_duty: "off duty", unresponsive: "unresponsive", unknown: "unknown",
+    blue: "blue", yellow: "yellow", orange: "orange", red: "red",
+    night: "night", severe_cold: "severe cold", elderly: "elderly", intoxicated: "intoxicated", lying_still: "lying still",
+    key_area: "key area", corroborated: "corroborated", cold_wave: "cold wave", cold_wave_floor: "cold-wave floor",
+    unresponsive_flag: "unresponsive", injured: "injured", ill: "ill", mental: "mental", minor: "minor",
+    disabled: "disabled", immobile: "immobile", no_id: "no ID", refuses: "refuses", domestic_violence: "domestic violence",
+    migrant_worker: "out of work", robbed: "robbed",
+    underpass: "underpass", bridge: "bridge", station: "station", park: "park", market: "market", heating_vent: "heating vent",
+    construction: "construction", supervisor: "supervisor", leader_on_duty: "leader on duty", police: "police", health: "health",
+    social_work: "social work", vehicle: "vehicle",
+    hotline: "hotline", wechat: "WeChat", courier: "courier", sanitation: "sanitation", driver: "driver", security: "guard",
+    volunteer: "volunteer", citizen: "citizen", thermal: "thermal",
+    taken_to_hospital: "taken to hospital", taken_to_station: "taken to station", guided_to_help_point: "guided to help point",
+    returned_home: "returned home", supplies_given: "supplies given", refused_supplies_given: "refused, supplies given",
+    refused: "refused", not_found: "not found", false_alarm: "false alarm",
+  },
+};
+
+let LANG = (function () {
+  try { return localStorage.getItem("patrol.lang") || "zh"; } catch (e) { return "zh"; }
+})();
+
+function t(key, vars) {
+  let s = (I18N[LANG] && I18N[LANG][key]) || I18N.en[key] || key;
+  if (vars) for (const k of Object.keys(vars)) s = s.replace("{" + k + "}", vars[k]);
+  return s;
+}
+
+/* A domain term (category, status, flag, rule like "cold_wave:orange"), translated part by part. */
+function term(value) {
+  if (value === null || value === undefined) return "";
+  const s = String(value);
+  const dict = TERMS[LANG] || TERMS.en;
+  if (s.includes(":")) {
+    const [head, tail] = s.split(/:(.*)/s);
+    return (dict[head] || head) + ":" + (dict[tail] || tail);
+  }
+  return dict[s] || s;
+}
+
+function applyLabels() {
+  document.documentElement.lang = LANG === "zh" ? "zh-CN" : "en";
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
+  const btn = document.getElementById("lang");
+  if (btn) btn.textContent = LANG === "zh" ? "English" : "中文";
+}
+
+function toggleLang() {
+  LANG = LANG === "zh" ? "en" : "zh";
+  try { localStorage.setItem("patrol.lang", LANG); } catch (e) { /* private mode */ }
+  applyLabels();
+}
+
+/* Token: from the URL fragment (#token=...) once, then from this tab's session storage. */
+function takeToken(storageKey) {
+  const m = location.hash.match(/token=([^&]+)/);
+  if (m) {
+    try { sessionStorage.setItem(storageKey, decodeURIComponent(m[1])); } catch (e) { /* ignore */ }
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  try { return sessionStorage.getItem(storageKey) || ""; } catch (e) { return ""; }
+}
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  if (attrs) for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === "class") node.className = v;
+    else if (k === "text") node.textContent = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : String(c));
+  return node;
+}
+
+/* The city's time zone (city.json), so times read as local time on any operator PC. */
+let TZ = "Asia/Shanghai";
+
+function fmtTime(iso) {
+  if (!iso) return "—";
+  const d = new Date(iso);
+  return d.toLocaleTimeString(LANG === "zh" ? "zh-CN" : "en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, timeZone: TZ });
+}
+
+function fmtDuration(ms) {
+  const neg = ms < 0;
+  let s = Math.floor(Math.abs(ms) / 1000);
+  const h = Math.floor(s / 3600); s -= h * 3600;
+  const m = Math.floor(s / 60); s -= m * 60;
+  const body = (h ? h + ":" + String(m).padStart(2, "0") : String(m)) + ":" + String(s).padStart(2, "0");
+  return (neg ? "-" : "") + body;
+}

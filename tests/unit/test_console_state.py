@@ -1,0 +1,162 @@
+"""Console view model and team masking: records folded one by one, no broker."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from console.masking import TEAM_FIELDS, mask_text, team_view
+from console.state import ConsoleState
+from pipeline import topics
+from pipeline.records import ClockTick, Conditions, DispatchEvent, HelpPointRef, TeamStatus
+from pipeline.settings import DATA_DIR
+
+CST = timezone(timedelta(hours=8))
+T0 = datetime(2026, 12, 20, 22, 30, tzinfo=CST)
+
+
+def event(incident: str = "inc-a", revision: int = 1, kind: str = "dispatch", **over: Any) -> DispatchEvent:
+    values: dict[str, Any] = {
+        "event_id": f"{incident}-r{revision}",
+        "kind": kind,
+        "incident_id": incident,
+        "revision": revision,
+        "priority": "P2",
+        "category": "guidance",
+        "rules": ("category:guidance", "night"),
+        "zone_id": None,
+        "key_area": None,
+        "lat": 45.77,
+        "lon": 126.62,
+        "sources": ("h-1",),
+        "team_id": "T-daoli-1",
+        "ack_deadline": T0 + timedelta(minutes=15),
+        "nearest_help_point": HelpPointRef(id="hp-1", name="站", distance_m=120.0, kind="help_point"),
+        "notify": (),
+        "at": T0 + timedelta(minutes=revision),
+        "status": "assigned",
+        "first_report_at": T0,
+        "text": "老人叫不醒，报警人王建国 13912345678",
+        "persons": 1,
+        "flags": ("elderly",),
+        "channels": ("hotline",),
+    }
+    values.update(over)
+    return DispatchEvent(**values)
+
+
+def city_teams() -> list[dict[str, Any]]:
+    features = json.loads((DATA_DIR / "cities" / "harbin" / "teams.geojson").read_text(encoding="utf-8"))["features"]
+    assert isinstance(features, list)
+    return features
+
+
+def test_latest_revision_wins_and_duplicates_are_dropped() -> None:
+    state = ConsoleState()
+    assert any(name == "incident" for name, _ in state.apply_dispatch(event(revision=1)))
+    state.apply_dispatch(event(revision=3, kind="update", status="accepted"))
+    # a duplicate and a late older revision change nothing
+    assert not [c for c in state.apply_dispatch(event(revision=3, kind="update", status="accepted")) if c[0] == "incident"]
+    assert not [c for c in state.apply_dispatch(event(revision=2, kind="update", status="on_scene")) if c[0] == "incident"]
+    view = state.incidents["inc-a"]
+    assert view.latest.revision == 3 and view.latest.status == "accepted"
+    assert view.task_event_id == "inc-a-r1"  # an update keeps the task the team acknowledges
+    assert [h["revision"] for h in view.history] == [1, 2, 3]
+
+
+def test_sorted_by_priority_then_key_area_then_age() -> None:
+    state = ConsoleState()
+    state.apply_dispatch(event("old-p3", priority="P3", first_report_at=T0 - timedelta(hours=2)))
+    state.apply_dispatch(event("new-p2", priority="P2", first_report_at=T0))
+    state.apply_dispatch(event("old-p2", priority="P2", first_report_at=T0 - timedelta(minutes=30)))
+    state.apply_dispatch(event("key-p2", priority="P2", key_area="bridge", first_report_at=T0 + timedelta(minutes=5)))
+    state.apply_dispatch(event("p1", priority="P1"))
+    assert [v.latest.incident_id for v in state.open_incidents()] == ["p1", "key-p2", "old-p2", "new-p2", "old-p3"]
+
+
+def test_queued_resolved_and_escalations() -> None:
+    state = ConsoleState()
+    state.apply_dispatch(event("q", kind="queued", team_id=None, status="queued", ack_deadline=None))
+    assert [v.latest.incident_id for v in state.queued()] == ["q"]
+    state.apply_dispatch(event("q", revision=2, kind="dispatch", team_id="T-daoli-2"))
+    assert state.queued() == []
+    state.apply_dispatch(event("e", revision=1))
+    state.apply_dispatch(event("e", revision=2, kind="escalation", escalation_level=1, escalate_to="supervisor", team_id="T-daoli-2"))
+    view = state.incidents["e"].to_dict()
+    assert view["escalation_level"] == 1 and len(view["escalations"]) == 1
+    assert view["task_event_id"] == "e-r2"
+    state.apply_dispatch(event("e", revision=3, kind="resolved", status="resolved", team_id="T-daoli-2"))
+    assert "e" not in [v.latest.incident_id for v in state.open_incidents()]
+    assert [v.latest.incident_id for v in state.closed_incidents()] == ["e"]
+    snap = state.snapshot()
+    assert [i["incident_id"] for i in snap["closed"]] == ["e"]
+
+
+def test_now_follows_event_time_only_forward() -> None:
+    state = ConsoleState()
+    before = datetime.now(CST)
+    assert state.now_or_wall() >= before  # nothing seen: wall clock
+    state.apply_clock(ClockTick(at=T0))
+    state.apply_dispatch(event(revision=5))
+    assert state.now == T0 + timedelta(minutes=5)
+    assert state.apply_clock(ClockTick(at=T0)) == []
+    assert state.now_or_wall() == T0 + timedelta(minutes=5)
+
+
+def test_teams_seeded_from_city_and_updated_by_status() -> None:
+    state = ConsoleState(city_teams())
+    assert "T-daoli-1" in state.teams and state.teams["T-daoli-1"].status == "unknown"
+    state.apply_team_status(TeamStatus(team_id="T-daoli-1", at=T0, status="en_route", lat=45.771, lon=126.615))
+    state.apply_team_status(TeamStatus(team_id="T-daoli-1", at=T0 - timedelta(minutes=1), status="available", lat=1.0, lon=1.0))
+    team = state.team_dict("T-daoli-1")
+    assert team["status"] == "en_route" and team["lat"] == 45.771 and team["name"]
+    state.apply_dispatch(event())
+    assert state.team_dict("T-daoli-1")["incident_id"] == "inc-a"
+
+
+def test_conditions_latest_per_region() -> None:
+    state = ConsoleState()
+    state.apply_conditions(Conditions(region="daoli", at=T0, cold_wave_level="orange", night=True))
+    state.apply_conditions(Conditions(region="daoli", at=T0 - timedelta(hours=1), cold_wave_level="none", night=False))
+    assert state.conditions["daoli"].cold_wave_level == "orange"
+
+
+def test_apply_record_decodes_and_skips_malformed() -> None:
+    state = ConsoleState()
+    ev = event()
+    assert state.apply_record(topics.DISPATCH, json.loads(ev.to_json()))
+    assert state.incidents["inc-a"].latest == ev
+    assert state.apply_record(topics.DISPATCH, {"event_id": "x"}) == []
+    assert state.apply_record(topics.CONDITIONS, [1, 2]) == []
+    assert state.apply_record(topics.CLOCK, {"at": "not a time"}) == []
+    assert state.skipped == 3
+
+
+def test_team_tasks_only_open_tasks_of_that_team() -> None:
+    state = ConsoleState()
+    state.apply_dispatch(event("mine"))
+    state.apply_dispatch(event("other", team_id="T-daoli-2"))
+    state.apply_dispatch(event("done"))
+    state.apply_dispatch(event("done", revision=2, kind="resolved", status="resolved"))
+    assert [v.latest.incident_id for v in state.team_tasks("T-daoli-1")] == ["mine"]
+
+
+def test_mask_text_hides_personal_details() -> None:
+    masked = mask_text("报警人王建国，电话139-1234-5678，身份证230102198001011234，车牌黑A12345，张大爷在桥下")
+    for secret in ("王建国", "139-1234-5678", "230102198001011234", "黑A12345", "张大爷"):
+        assert secret not in masked
+    assert "桥下" in masked
+    english = mask_text("Old man named John Smith, call +86 139 1234 5678 or a.b@example.cn, since 2026-12-20")
+    for secret in ("John", "Smith", "1234", "a.b@example.cn"):
+        assert secret not in english
+    assert "2026-12-20" in english and "Old man" in english
+
+
+def test_team_view_is_an_allow_list() -> None:
+    view = team_view(event().to_dict(), "inc-a-r1")
+    assert set(view) == {*TEAM_FIELDS, "event_id", "text"}
+    assert "sources" not in view and "channels" not in view and "reason" not in view
+    assert view["event_id"] == "inc-a-r1"
+    assert "13912345678" not in view["text"] and "王建国" not in view["text"]
+    assert view["persons"] == 1 and view["flags"] == ["elderly"] and view["nearest_help_point"]["id"] == "hp-1"

@@ -1,0 +1,47 @@
+"""Offline folder run: JSON lines per detection, sidecars optional, bad frames reported and counted."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+
+from simulators.thermal.generator import generate_frame, write_dataset
+from thermal.frames import centikelvin_to_c
+from thermal.offline import detect_dir
+
+
+def test_detect_dir_with_sidecars_bad_files_and_pixel_only(tmp_path: Path) -> None:
+    names = write_dataset(tmp_path, 3, seed=11, kind="drone", n_people=3, decoys=[], alt_m=30.0)
+    assert all((tmp_path / f"{n}.truth.json").exists() for n in names)
+    # a float °C .npy frame without a sidecar: pixel outputs only
+    ck, _, _ = generate_frame(12, kind="drone", n_people=3, decoys=[], alt_m=30.0)
+    np.save(tmp_path / "raw.npy", centikelvin_to_c(ck))
+    # two bad files
+    (tmp_path / "broken.png").write_bytes((tmp_path / f"{names[0]}.png").read_bytes()[:500])
+    (tmp_path / "nopose.png").write_bytes((tmp_path / f"{names[1]}.png").read_bytes())
+    meta = json.loads((tmp_path / f"{names[1]}.json").read_text())
+    del meta["alt_m"]
+    (tmp_path / "nopose.json").write_text(json.dumps(meta))
+
+    out = tmp_path / "out.jsonl"
+    err = io.StringIO()
+    bad = detect_dir(tmp_path, out, err=err)
+    assert bad == 2
+    assert "broken.png: truncated PNG" in err.getvalue()
+    assert "nopose.png: metadata: missing alt_m" in err.getvalue()
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    frames = {r["frame"] for r in rows}
+    assert set(names) <= frames and "raw" in frames
+    for r in rows:
+        assert {"detection_id", "camera_id", "captured_at", "bbox", "posture", "score", "lat", "lon"} <= set(r)
+        if r["frame"] == "raw":
+            assert r["lat"] is None and r["lon"] is None and r["camera_id"] == "raw"
+        else:
+            assert r["lat"] is not None and r["error_m"] is not None
+    # deterministic: a second run writes the same bytes
+    out2 = tmp_path / "out2.jsonl"
+    detect_dir(tmp_path, out2, err=io.StringIO())
+    assert out2.read_text() == out.read_text()

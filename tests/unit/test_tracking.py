@@ -1,0 +1,68 @@
+"""Tracker: fixed-camera bbox association, drone ground association, stillness, state round-trip."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from pipeline.records import Detection
+from thermal.tracking import Tracker
+
+T0 = datetime(2025, 1, 15, 2, 0, tzinfo=UTC)
+
+
+def det(i: str, minutes: float, bbox=(100, 100, 20, 40), cam: str = "f1", lat=None, lon=None) -> Detection:
+    return Detection(detection_id=i, camera_id=cam, captured_at=T0 + timedelta(minutes=minutes), bbox=bbox,
+                     posture="lying", t_max_c=30.0, t_mean_c=5.0, score=0.9, lat=lat, lon=lon,
+                     error_m=None if lat is None else 1.5)
+
+
+def test_fixed_camera_still_person_accumulates_time() -> None:
+    tr = Tracker()
+    a = tr.update([det("a", 0)])[0]
+    b = tr.update([det("b", 5, (102, 101, 20, 40))])[0]
+    c = tr.update([det("c", 12, (101, 99, 21, 40))])[0]
+    assert a.track_id == b.track_id == c.track_id
+    assert a.still_s == 0.0 and b.still_s == 300.0 and c.still_s == 720.0
+
+
+def test_moving_person_resets_stillness_and_other_camera_is_separate() -> None:
+    tr = Tracker()
+    tr.update([det("a", 0)])
+    moved = tr.update([det("b", 1, (108, 100, 20, 40))])[0]  # centroid 8 px: same track, still (< half size)
+    assert moved.still_s == 60.0
+    far = tr.update([det("c", 2, (400, 300, 20, 40))])[0]
+    assert far.track_id != moved.track_id and far.still_s == 0.0
+    other = tr.update([det("d", 3, (100, 100, 20, 40), cam="f2")])[0]
+    assert other.track_id not in (moved.track_id, far.track_id)
+
+
+def test_drone_passes_associate_by_ground_position() -> None:
+    tr = Tracker()
+    first = tr.update([det("a", 0, cam="drone-1", lat=45.75, lon=126.64)])[0]
+    # second pass by another drone, 1.5 m north, other pixels: same person, still
+    second = tr.update([det("b", 10, (400, 50, 10, 20), cam="drone-2", lat=45.75 + 1.5 / 111_195, lon=126.64)])[0]
+    assert second.track_id == first.track_id and second.still_s == 600.0
+    # 30 m away: someone else
+    third = tr.update([det("c", 11, cam="drone-2", lat=45.75 + 30 / 111_195, lon=126.64)])[0]
+    assert third.track_id != first.track_id
+
+
+def test_two_people_in_one_frame_get_two_tracks() -> None:
+    tr = Tracker()
+    out = tr.update([det("a", 0, (100, 100, 20, 40)), det("b", 0, (300, 100, 20, 40))])
+    assert len({d.track_id for d in out}) == 2
+    out2 = tr.update([det("c", 1, (301, 100, 20, 40)), det("d", 1, (99, 101, 20, 40))])
+    assert out2[0].track_id == out[1].track_id and out2[1].track_id == out[0].track_id
+
+
+def test_expiry_and_state_round_trip() -> None:
+    tr = Tracker(max_gap_s=600)
+    first = tr.update([det("a", 0)])[0]
+    state = json.loads(json.dumps(tr.to_dict()))
+    restored = Tracker.from_dict(state)
+    again = restored.update([det("b", 5)])[0]
+    assert again.track_id == first.track_id and again.still_s == 300.0
+    late = restored.update([det("c", 30)])[0]  # 25 min gap > 10 min: a new track
+    assert late.track_id != first.track_id and late.still_s == 0.0
+    assert restored.update([]) == []
