@@ -47,7 +47,7 @@ def register(app: Any, topics: Any, ctx: Context) -> None:
             try:
                 meta, frame_c = frame_from_payload(raw)
                 found = detect(frame_c, meta)
-                saved = trackers[meta.camera_id]
+                saved = trackers.get(meta.camera_id)
                 tracker = Tracker.from_dict(saved) if saved else Tracker()
                 tracked = tracker.update(found, meta)
                 await outbox.send_all([(names.DETECTIONS, meta.camera_id, d) for d in tracked])

@@ -275,7 +275,9 @@ def score(truth: dict[str, Any], outputs: list[dict[str, Any]], dead_letters: li
             continue
         lost.append({"topic": item.topic, "id": rid, "at": item.at.isoformat(), "seq": item.seq})
     malformed = set(truth.get("malformed") or [])
-    malformed_dead = sum(1 for m in malformed if any(m in pl for pl in payloads))
+    # A truncated JSON line may have lost its id: match the payload itself too.
+    sent = {item.key: item.value.decode("utf-8", errors="replace") for item in inputs if item.key in malformed}
+    malformed_dead = sum(1 for m in malformed if any(m in pl or (m in sent and sent[m] == pl) for pl in payloads))
 
     reported_ids = {p["person_id"] for p in reported}
     false_incidents = [i["incident_id"] for i in incidents.values() if not i["person_id"]]

@@ -20,8 +20,6 @@ from pipeline.kafka_compat import patch_faust_for_tansu
 from pipeline.settings import Settings
 
 
-
-
 @dataclass
 class Topics:
     """The app's topic objects by short name."""

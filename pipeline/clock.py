@@ -8,7 +8,7 @@ simulated clock on the same topic instead.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
 
@@ -23,7 +23,7 @@ async def run_ticker(settings: Settings, bootstrap: str, count: int | None = Non
     try:
         sent = 0
         while count is None or sent < count:
-            tick = ClockTick(at=datetime.now(timezone.utc).replace(microsecond=0), source="ticker")
+            tick = ClockTick(at=datetime.now(UTC).replace(microsecond=0), source="ticker")
             await producer.send_and_wait(settings.topic(names.CLOCK), tick.to_json())
             sent += 1
             if count is None or sent < count:

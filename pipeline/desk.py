@@ -94,7 +94,7 @@ class Incident:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Incident:
-        values = {k: list(v) if isinstance(v, list) else v for k, v in data.items()}
+        values: dict[str, Any] = {k: list(v) if isinstance(v, list) else v for k, v in data.items()}
         for key in ("first_at", "last_at", "ack_deadline", "followup_at", "resolved_at"):
             if values.get(key) is not None:
                 values[key] = datetime.fromisoformat(values[key])
@@ -192,7 +192,7 @@ class Desk:
         if table == "meta":
             return self.now.isoformat() if self.now else None
         source: dict[str, Any] = getattr(self, table)
-        value = source.get(key)
+        value: Any = source.get(key)
         return value.to_dict() if hasattr(value, "to_dict") else value
 
     def load_entries(self, items: Iterable[tuple[str, Any]]) -> None:
@@ -309,6 +309,8 @@ class Desk:
         self._advance(ack.at)
         at = max(ack.at, self.now or ack.at)
         operator = ack.status in ("reassign",) or ack.team_id == "console"
+        if incident.status in ("resolved", "followup_due") and ack.team_id in incident.tried_teams and not operator:
+            return Outputs()  # a late or repeated ack for a task already closed: nothing changes
         if not operator and ack.team_id != incident.team_id:
             holder = f"team {incident.team_id!r}" if incident.team_id else f"no team (incident is {incident.status})"
             raise RecordError(f"team {ack.team_id!r} acknowledged a task that belongs to {holder}", kind="wrong_team")

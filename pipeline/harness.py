@@ -101,7 +101,7 @@ class WorkerProcess:
         )
         env.update(self.extra_env)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
+        log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "pipeline.cli", "worker"],
             env=env,
@@ -164,6 +164,8 @@ class Feeder:
         self._group: AIOKafkaConsumer | None = None
         self._outputs: AIOKafkaConsumer | None = None
         self._tps: list[TopicPartition] = []
+        self._written: dict[TopicPartition, int] = {}
+        self._internal = {settings.topic(names.REPORTS), settings.topic(names.DETECTIONS)}
 
     async def __aenter__(self) -> Feeder:
         self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=0, acks="all")
@@ -177,7 +179,7 @@ class Feeder:
             full = self.settings.topic(short)
             parts = self._probe.partitions_for_topic(full)
             if not parts:
-                await self._probe._client.force_metadata_update()  # noqa: SLF001 - aiokafka has no public refresh
+                await self._probe._client.force_metadata_update()
                 parts = self._probe.partitions_for_topic(full) or {0}
             self._tps += [TopicPartition(full, p) for p in sorted(parts)]
         self._outputs = AIOKafkaConsumer(
@@ -204,9 +206,11 @@ class Feeder:
         if self.last_topic is not None and item.topic != self.last_topic:
             await self.barrier()
         assert self._producer is not None
-        await self._producer.send_and_wait(
+        meta = await self._producer.send_and_wait(
             self.settings.topic(item.topic), item.value, key=item.key.encode("utf-8") if item.key else None
         )
+        tp = TopicPartition(meta.topic, meta.partition)
+        self._written[tp] = max(self._written.get(tp, 0), meta.offset + 1)
         self.sent[item.topic] = self.sent.get(item.topic, 0) + 1
         self.last_topic = item.topic
 
@@ -215,12 +219,14 @@ class Feeder:
 
     # ------------------------------------------------------------- barrier
 
-    async def _ends(self) -> dict[TopicPartition, int]:
+    async def _ends(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
         """True end offsets: ListOffsets, confirmed by a fetch's high watermark."""
         assert self._probe is not None
-        listed = await self._probe.end_offsets(self._tps)
+        if not tps:
+            return {}
+        listed = await self._probe.end_offsets(tps)
         ends = dict(listed)
-        probe = [tp for tp in self._tps if listed[tp] > 0]
+        probe = [tp for tp in tps if listed[tp] > 0]
         if probe:
             self._probe.assign(probe)
             for tp in probe:
@@ -242,19 +248,24 @@ class Feeder:
         """Wait until the workers have processed and committed everything sent."""
         self.barriers += 1
         deadline = time.monotonic() + timeout_s
+        # Only workers write the internal topics; what we wrote ourselves we know.
+        internal = [tp for tp in self._tps if tp.topic in self._internal]
         while True:
-            ends = await self._ends()
             committed = await self._committed()
-            if all(committed[tp] >= ends[tp] for tp in self._tps):
-                self.last_topic = None
-                return
+            ours_done = all(committed[tp] >= end for tp, end in self._written.items() if tp in committed)
+            ends = dict(self._written)
+            if ours_done:
+                ends.update(await self._ends(internal))
+                if all(committed[tp] >= ends.get(tp, 0) for tp in self._tps):
+                    self.last_topic = None
+                    return
             for worker in self.workers:
                 if worker.proc is not None and not worker.alive():
                     raise PatrolError(f"worker exited with {worker.proc.returncode}:\n{worker.log_tail()}")
             if time.monotonic() > deadline:
-                behind = {f"{tp.topic}[{tp.partition}]": (committed[tp], ends[tp]) for tp in self._tps if committed[tp] < ends[tp]}
+                behind = {f"{tp.topic}[{tp.partition}]": (committed[tp], ends.get(tp)) for tp in self._tps if committed[tp] < ends.get(tp, 0)}
                 raise BrokerError(f"workers did not catch up within {timeout_s:.0f}s: {behind}")
-            await asyncio.sleep(0.005)
+            await asyncio.sleep(0.01)
 
     async def wait_ready(self, at: datetime, timeout_s: float = 90.0) -> None:
         """Send a first tick and wait for the workers to commit it (group joined)."""

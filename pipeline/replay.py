@@ -67,8 +67,8 @@ def load_jsonl(path: Path, topic: str, seq_start: int = 0, loaded: LoadedInputs 
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ConfigError(f"not UTF-8 text ({exc.reason})", path=str(path), line=line) from exc
+        bad_line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"not UTF-8 text ({exc.reason})", path=str(path), line=bad_line) from exc
     last_at: datetime | None = None
     pending: list[tuple[int, bytes, str | None, datetime | None]] = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -166,7 +166,8 @@ class ReplayResult:
 def dedupe_outputs(records: Sequence[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
     """Drop at-least-once duplicates by event id; dispatch order, then dead letters."""
     seen: set[str] = set()
-    events, dead = [], []
+    events: list[dict[str, Any]] = []
+    dead: list[dict[str, Any]] = []
     for topic, obj in records:
         event_id = str(obj.get("event_id", ""))
         if topic == names.WATERMARKS or event_id in seen:

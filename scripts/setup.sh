@@ -15,7 +15,7 @@ if [ "${1:-}" = "dev" ]; then
     if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
       echo "installing Debian's chromium for the browser test..." >&2
       apt-get update -qq >/dev/null
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
     else
       echo "warning: chromium not found and cannot be installed here; the browser test will fail" >&2
     fi

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -96,13 +96,13 @@ def test_orange_floor_lifts_p4() -> None:
 def test_key_area_and_corroboration_rank_but_do_not_raise() -> None:
     result = day([], key_area="underpass", sources=2)
     assert result.priority == "P3" and "key_area:underpass" in result.rules and "corroborated:2" in result.rules  # type: ignore[attr-defined]
-    t = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    t = datetime(2026, 12, 1, tzinfo=UTC)
     assert rank_key("P2", "bridge", t + timedelta(minutes=5)) < rank_key("P2", None, t)
     assert rank_key("P1", None, t + timedelta(hours=1)) < rank_key("P2", "bridge", t)
 
 
 def test_deadlines_and_followups() -> None:
-    t = datetime(2026, 12, 1, 23, 0, tzinfo=timezone.utc)
+    t = datetime(2026, 12, 1, 23, 0, tzinfo=UTC)
     assert ack_deadline(t, "P1", "none", POLICY) == t + timedelta(minutes=5)
     assert ack_deadline(t, "P4", "yellow", POLICY) == t + timedelta(minutes=60)
     assert ack_deadline(t, "P2", "orange", POLICY) == t + timedelta(minutes=7.5)

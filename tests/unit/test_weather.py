@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,7 +31,7 @@ def test_wind_chill_matches_published_table() -> None:
 )
 def test_night_is_judged_in_local_time(hour: int, minute: int, night: bool) -> None:
     local = datetime(2026, 12, 20, hour, minute, tzinfo=TZ)
-    assert is_night(local.astimezone(timezone.utc), POLICY, TZ) is night
+    assert is_night(local.astimezone(UTC), POLICY, TZ) is night
 
 
 def _history(yesterday_min: float, today_min: float, *, hours_between: float = 24) -> RegionWeather:
