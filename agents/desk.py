@@ -21,7 +21,7 @@ from pipeline.context import Context
 from pipeline.desk import Desk, Outputs
 from pipeline.errors import RecordError
 from pipeline.intake import parse_ack, parse_json, parse_team_status, parse_tick, parse_weather
-from pipeline.records import Conditions, Report, Watermark
+from pipeline.records import Conditions, Report
 
 
 def _handler(desk: Desk, ctx: Context, short: str) -> Callable[[bytes], Outputs]:
@@ -102,7 +102,5 @@ def register(app: Any, topics: Any, ctx: Context) -> None:
                 records += [(names.DISPATCH, ev.incident_id, ev) for ev in out.events]
                 records += [(names.TEAM_TASKS, task.team_id, task) for task in out.tasks]
                 records += [(names.CONDITIONS, c["region"], Conditions(**c)) for c in out.conditions]
-                if short == names.CLOCK and desk.now is not None:
-                    records.append((names.WATERMARKS, "desk", Watermark(stage="desk", at=desk.now, processed=counters.processed)))
                 counters.tick()
             await flush(records, desk, batch[-1])

@@ -185,7 +185,6 @@ class Feeder:
         self._outputs = AIOKafkaConsumer(
             self.settings.topic(names.DISPATCH),
             self.settings.topic(names.DEAD_LETTERS),
-            self.settings.topic(names.WATERMARKS),
             bootstrap_servers=self.bootstrap,
             auto_offset_reset="earliest",
             enable_auto_commit=False,

@@ -354,16 +354,6 @@ class DeadLetter(Wire):
 
 
 @dataclass(frozen=True)
-class Watermark(Wire):
-    """Progress marker an agent emits after handling a clock tick (topic `watermarks`)."""
-
-    stage: str
-    at: datetime
-    processed: int = 0
-
-
-
-@dataclass(frozen=True)
 class Conditions(Wire):
     """A region's weather state as the pipeline judges it (topic `conditions`).
 

@@ -170,7 +170,7 @@ def dedupe_outputs(records: Sequence[tuple[str, dict[str, Any]]]) -> list[dict[s
     dead: list[dict[str, Any]] = []
     for topic, obj in records:
         event_id = str(obj.get("event_id", ""))
-        if topic == names.WATERMARKS or event_id in seen:
+        if event_id in seen:
             continue
         seen.add(event_id)
         (dead if topic == names.DEAD_LETTERS else events).append(obj)

@@ -14,11 +14,10 @@ CONDITIONS = "conditions"
 DISPATCH = "dispatch"
 TEAM_TASKS = "team-tasks"
 DEAD_LETTERS = "dead-letters"
-WATERMARKS = "watermarks"
 
 INPUTS: tuple[str, ...] = (TIPS, WEATHER, TEAM_STATUS, TASK_ACKS, CLOCK, THERMAL_FRAMES, DETECTIONS)
 OUTPUTS: tuple[str, ...] = (DISPATCH, TEAM_TASKS, DEAD_LETTERS, CONDITIONS)
-INTERNAL: tuple[str, ...] = (REPORTS, WATERMARKS)
+INTERNAL: tuple[str, ...] = (REPORTS,)
 ALL: tuple[str, ...] = INPUTS + INTERNAL + OUTPUTS
 
 # Stages that scale with PATROL_PARTITIONS; the desk's inputs stay single-partition.

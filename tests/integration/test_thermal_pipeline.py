@@ -1,0 +1,64 @@
+"""Thermal frames through a real worker: detections become incidents, bad frames dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipeline import topics as names
+from pipeline.feed import FeedItem
+from pipeline.harness import Feeder, WorkerProcess, create_topics, isolated_settings
+from pipeline.settings import Settings
+from simulators.thermal.generator import generate_frame
+from thermal.frames import encode_png
+
+AT = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)  # 20:00 local
+
+
+def frame_payload(seed: int) -> tuple[bytes, list[dict]]:
+    frame, meta, truth = generate_frame(seed, kind="drone", alt_m=40.0, pitch_deg=-90.0, n_people=1, decoys=[], camera_id="drone-t",
+                                        captured_at=AT)
+    body = {**meta, "png_b64": base64.b64encode(encode_png(frame)).decode("ascii")}
+    return json.dumps(body).encode(), truth
+
+
+async def run(settings: Settings, broker: str, log: Path, items: list[FeedItem]) -> list[tuple[str, dict]]:
+    worker = WorkerProcess(settings, broker, log)
+    worker.start()
+    try:
+        async with Feeder(settings, broker, [worker]) as feeder:
+            await feeder.wait_ready(AT)
+            for item in items:
+                await feeder.send(item)
+            await feeder.barrier()
+            return await feeder.drain()
+    finally:
+        worker.stop()
+
+
+def test_frames_become_welfare_checks_and_bad_frames_dead_letters(broker: str, tmp_path: Path) -> None:
+    settings = isolated_settings(replace(Settings.from_env({}), broker=broker), f"thermal{uuid.uuid4().hex[:6]}", tmp_path / "state")
+    create_topics(broker, settings)
+    good, truth = frame_payload(5)
+    assert truth and truth[0]["label"] == "person"
+    truncated = json.loads(good)
+    truncated["png_b64"] = truncated["png_b64"][: len(truncated["png_b64"]) // 2]
+    no_pose = json.loads(good)
+    del no_pose["alt_m"]
+    items = [FeedItem(at=AT, seq=n, topic=names.THERMAL_FRAMES, value=v, key="drone-t")
+             for n, v in enumerate([good, json.dumps(truncated).encode(), json.dumps(no_pose).encode(), b"not json"])]
+    outputs = asyncio.run(run(settings, broker, tmp_path / "worker.log", items))
+    events = [o for t, o in outputs if t == names.DISPATCH]
+    dead = [o for t, o in outputs if t == names.DEAD_LETTERS]
+    assert events and events[0]["category"] == "welfare_check" and events[0]["channels"] == ["thermal"]
+    person = truth[0]
+    from geo.distance import haversine_m
+
+    assert haversine_m(events[0]["lat"], events[0]["lon"], person["lat"], person["lon"]) < 5.0
+    assert len(dead) == 3 and {d["topic"] for d in dead} == {"thermal-frames"}
+    assert all(d["reason"] for d in dead)

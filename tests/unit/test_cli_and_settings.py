@@ -1,0 +1,56 @@
+"""Settings from the environment and the CLI's handling of bad configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import build_parser, main
+from pipeline.errors import ConfigError
+from pipeline.settings import DATA_DIR, Settings
+
+
+def test_settings_read_env_and_hide_secrets() -> None:
+    settings = Settings.from_env({"PATROL_BROKER": "k1:9092,k2:9092", "PATROL_PARTITIONS": "4", "PATROL_TOKENS": "/secret/tokens.json"})
+    assert settings.broker == "k1:9092,k2:9092" and settings.partitions == 4
+    shown = settings.describe()
+    assert shown["PATROL_TOKENS"] == "***" and shown["PATROL_PARTITIONS"] == "4"
+    with pytest.raises(ConfigError, match="PATROL_PARTITIONS"):
+        Settings.from_env({"PATROL_PARTITIONS": "many"})
+    with pytest.raises(ConfigError, match="PATROL_GUARANTEE"):
+        Settings.from_env({"PATROL_GUARANTEE": "sometimes"})
+    with pytest.raises(AttributeError):
+        settings.broker = "x"  # type: ignore[misc]  # frozen
+
+
+def test_check_reports_bad_policy_with_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "policy.toml"
+    bad.write_text((DATA_DIR / "policy.toml").read_text(encoding="utf-8").replace("radius_m = 150.0", "radius_m = -3.0"), encoding="utf-8")
+    monkeypatch.setenv("PATROL_POLICY", str(bad))
+    assert main(["check"]) == 2
+    err = capsys.readouterr().err
+    line = next(i for i, text in enumerate(bad.read_text(encoding="utf-8").splitlines(), 1) if "radius_m = -3.0" in text)
+    assert f"{bad}:{line}: correlation.radius_m" in err
+
+
+def test_check_passes_on_shipped_files(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check"]) == 0
+    assert "Harbin" in capsys.readouterr().out
+
+
+def test_replay_names_an_unreadable_input_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nope.jsonl"
+    assert main(["replay", "--tips", str(missing), "--out", str(tmp_path / "o.jsonl")]) == 2
+    assert str(missing) in capsys.readouterr().err
+    binary = tmp_path / "tips.jsonl"
+    binary.write_bytes(b'{"tip_id": "a"}\n\xff\xfe\n')
+    assert main(["replay", "--tips", str(binary), "--out", str(tmp_path / "o.jsonl")]) == 2
+    assert f"{binary}:2" in capsys.readouterr().err
+
+
+def test_every_subcommand_has_help() -> None:
+    parser = build_parser()
+    text = parser.format_help()
+    for command in ("drill", "replay", "detect", "console", "broker", "worker", "clock", "bench", "check", "settings", "token"):
+        assert command in text
