@@ -9,13 +9,13 @@ injured", "没有受伤") cancels it.
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import ConfigError
 from pipeline.records import FLAGS
+from pipeline.tomlconfig import parse_toml
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -60,13 +60,9 @@ def load_lexicon(path: Path | str) -> Lexicon:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
     except OSError as exc:
         raise ConfigError(f"cannot read lexicon: {exc.strerror}", path=str(path)) from exc
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"line (\d+)", str(exc))
-        raise ConfigError(f"not valid TOML: {exc}", path=str(path), line=int(match.group(1)) if match else None) from exc
-    return parse_lexicon(data, str(path), text)
+    return parse_lexicon(parse_toml(text, str(path)), str(path), text)
 
 
 def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str = "") -> Lexicon:

@@ -8,16 +8,14 @@ night. Rules code (`pipeline/triage.py`, `pipeline/weather.py`,
 
 from __future__ import annotations
 
-import re
-import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import Any
 
 from pipeline.errors import PolicyError
 from pipeline.records import CAPABILITIES, CATEGORIES, COLD_WAVE_LEVELS, FLAGS, PRIORITIES
+from pipeline.tomlconfig import TomlReader, parse_toml
 
 NOTIFY_TARGETS = ("health", "police", "city_management")
 HELP_POINT_KINDS = ("help_point", "warm_up_site", "rescue_station", "hospital")
@@ -108,96 +106,6 @@ class Policy:
         return None
 
 
-class _Reader:
-    """Typed access into the parsed TOML that names file, line and key on error."""
-
-    def __init__(self, path: str, text: str) -> None:
-        self.path = path
-        self.lines = text.splitlines()
-
-    def fail(self, keypath: Sequence[str | int], reason: str) -> PolicyError:
-        dotted = ".".join(f"[{k}]" if isinstance(k, int) else k for k in keypath).replace(".[", "[")
-        return PolicyError(f"{dotted}: {reason}", path=self.path, line=self.line_of(keypath))
-
-    def line_of(self, keypath: Sequence[str | int]) -> int | None:
-        """Best-effort line of a key: walk table headers, then the key."""
-        start = 0
-        parts = list(keypath)
-        # An array-of-tables element: [[name]] occurrence n.
-        if len(parts) >= 2 and isinstance(parts[1], int):
-            header = re.compile(rf"^\s*\[\[\s*{re.escape(str(parts[0]))}\s*\]\]")
-            seen = -1
-            for i, line in enumerate(self.lines):
-                if header.match(line):
-                    seen += 1
-                    if seen == parts[1]:
-                        start = i
-                        break
-            parts = parts[2:]
-        else:
-            # The deepest [a.b.c] header that prefixes the path.
-            for depth in range(len(parts), 0, -1):
-                name = ".".join(str(p) for p in parts[:depth])
-                header = re.compile(rf"^\s*\[\s*{re.escape(name)}\s*\]")
-                hit = next((i for i, line in enumerate(self.lines) if header.match(line)), None)
-                if hit is not None:
-                    start, parts = hit, parts[depth:]
-                    break
-        for key in parts:
-            pattern = re.compile(rf"(^|[\s{{,]){re.escape(str(key))}\s*=")
-            for i in range(start, len(self.lines)):
-                if pattern.search(self.lines[i]):
-                    start = i
-                    break
-        return start + 1 if self.lines else None
-
-    def get(self, data: Mapping[str, Any], keypath: Sequence[str | int], kind: type | tuple[type, ...], default: Any = ...) -> Any:
-        node: Any = data
-        for key in keypath:
-            if isinstance(key, int):
-                node = node[key]
-            elif isinstance(node, Mapping) and key in node:
-                node = node[key]
-            elif default is not ...:
-                return default
-            else:
-                raise self.fail(keypath, "missing")
-        if kind is float and isinstance(node, int) and not isinstance(node, bool):
-            node = float(node)
-        if isinstance(node, bool) and kind is not bool:
-            raise self.fail(keypath, f"expected {getattr(kind, '__name__', kind)}, got a boolean")
-        if not isinstance(node, kind):
-            raise self.fail(keypath, f"expected {getattr(kind, '__name__', kind)}, got {type(node).__name__}")
-        return node
-
-    def names(self, data: Mapping[str, Any], keypath: Sequence[str | int], allowed: Sequence[str], default: Any = ...) -> tuple[str, ...]:
-        values = self.get(data, keypath, list, default)
-        for v in values:
-            if v not in allowed:
-                raise self.fail(keypath, f"unknown value {v!r} (allowed: {', '.join(allowed)})")
-        return tuple(values)
-
-    def choice(self, data: Mapping[str, Any], keypath: Sequence[str | int], allowed: Sequence[str], default: Any = ...) -> str:
-        value = self.get(data, keypath, str, default)
-        if value not in allowed:
-            raise self.fail(keypath, f"unknown value {value!r} (allowed: {', '.join(allowed)})")
-        return str(value)
-
-    def number(self, data: Mapping[str, Any], keypath: Sequence[str | int], *, minimum: float = 0.0, default: Any = ...) -> float:
-        value = float(self.get(data, keypath, float, default))
-        if value < minimum:
-            raise self.fail(keypath, f"must be at least {minimum:g}, got {value:g}")
-        return value
-
-    def clock(self, data: Mapping[str, Any], keypath: Sequence[str | int]) -> time:
-        value = self.get(data, keypath, str)
-        try:
-            hh, mm = value.split(":")
-            return time(int(hh), int(mm))
-        except ValueError:
-            raise self.fail(keypath, f"expected HH:MM, got {value!r}") from None
-
-
 def load_policy(path: Path | str) -> Policy:
     """Load and validate a policy file; raise PolicyError naming file and line."""
     path = Path(path)
@@ -209,12 +117,8 @@ def load_policy(path: Path | str) -> Policy:
 
 
 def parse_policy(text: str, source: str = "<policy>") -> Policy:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"line (\d+)", str(exc))
-        raise PolicyError(f"not valid TOML: {exc}", path=source, line=int(match.group(1)) if match else None) from exc
-    r = _Reader(source, text)
+    data = parse_toml(text, source, PolicyError)
+    r = TomlReader(source, text, PolicyError)
 
     version = r.get(data, ["version"], int)
     if version != 1:

@@ -8,9 +8,7 @@ A mistake there must stop the drill before it starts, with the file, the line
 
 from __future__ import annotations
 
-import re
-import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 
 from pipeline.errors import ConfigError
 from pipeline.records import CHANNELS, COLD_WAVE_LEVELS
+from pipeline.tomlconfig import TomlReader, parse_toml
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "data" / "scenarios"
 
@@ -168,115 +167,6 @@ class Scenario:
         return sum(self.population.counts.values())
 
 
-class _Reader:
-    """Typed access into the parsed TOML that names file, line and key path on error."""
-
-    def __init__(self, path: str, text: str) -> None:
-        self.path = path
-        self.lines = text.splitlines()
-
-    def fail(self, keypath: Sequence[str | int], reason: str) -> ConfigError:
-        dotted = ".".join(f"[{k}]" if isinstance(k, int) else k for k in keypath).replace(".[", "[")
-        return ConfigError(f"{dotted}: {reason}", path=self.path, line=self.line_of(keypath))
-
-    def line_of(self, keypath: Sequence[str | int]) -> int | None:
-        """Best-effort line of a key: the deepest table header on the path, then the key."""
-        start = 0
-        parts = [p for p in keypath]
-        for depth in range(len(parts), 0, -1):
-            head = parts[:depth]
-            if any(isinstance(p, int) for p in head):
-                continue
-            name = ".".join(str(p) for p in head)
-            header = re.compile(rf"^\s*\[\[?\s*{re.escape(name)}\s*\]\]?")
-            hits = [i for i, line in enumerate(self.lines) if header.match(line)]
-            if hits:
-                nxt = parts[depth] if depth < len(parts) else None
-                index = nxt if isinstance(nxt, int) and nxt < len(hits) else 0
-                start = hits[index]
-                parts = parts[depth + (1 if isinstance(nxt, int) else 0) :]
-                break
-        for key in parts:
-            if isinstance(key, int):
-                continue
-            pattern = re.compile(rf"(^|[\s{{,]){re.escape(str(key))}\s*=")
-            for i in range(start, len(self.lines)):
-                if pattern.search(self.lines[i]):
-                    start = i
-                    break
-        return start + 1 if self.lines else None
-
-    def get(self, data: Mapping[str, Any], keypath: Sequence[str | int], kind: type | tuple[type, ...], default: Any = ...) -> Any:
-        node: Any = data
-        for key in keypath:
-            if isinstance(key, int):
-                node = node[key]
-            elif isinstance(node, Mapping) and key in node:
-                node = node[key]
-            elif default is not ...:
-                return default
-            else:
-                raise self.fail(keypath, "missing")
-        if kind is float and isinstance(node, int) and not isinstance(node, bool):
-            node = float(node)
-        if isinstance(node, bool) and kind is not bool:
-            raise self.fail(keypath, f"expected {getattr(kind, '__name__', kind)}, got a boolean")
-        if not isinstance(node, kind):
-            raise self.fail(keypath, f"expected {getattr(kind, '__name__', kind)}, got {type(node).__name__}")
-        return node
-
-    def number(self, data: Mapping[str, Any], keypath: Sequence[str | int], *, minimum: float = 0.0, maximum: float | None = None, default: Any = ...) -> float:
-        value = float(self.get(data, keypath, float, default))
-        if value < minimum:
-            raise self.fail(keypath, f"must be at least {minimum:g}, got {value:g}")
-        if maximum is not None and value > maximum:
-            raise self.fail(keypath, f"must be at most {maximum:g}, got {value:g}")
-        return value
-
-    def share(self, data: Mapping[str, Any], keypath: Sequence[str | int], default: Any = ...) -> float:
-        return self.number(data, keypath, minimum=0.0, maximum=1.0, default=default)
-
-    def count(self, data: Mapping[str, Any], keypath: Sequence[str | int], default: Any = ...) -> int:
-        value = self.get(data, keypath, int, default)
-        if value < 0:
-            raise self.fail(keypath, f"must not be negative, got {value}")
-        return int(value)
-
-    def span(self, data: Mapping[str, Any], keypath: Sequence[str | int], default: Any = ...) -> tuple[float, float]:
-        value = self.get(data, keypath, list, default)
-        if len(value) != 2 or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
-            raise self.fail(keypath, f"expected [low, high] numbers, got {value!r}")
-        lo, hi = float(value[0]), float(value[1])
-        if lo < 0 or hi < lo:
-            raise self.fail(keypath, f"expected 0 <= low <= high, got [{lo:g}, {hi:g}]")
-        return (lo, hi)
-
-    def strings(self, data: Mapping[str, Any], keypath: Sequence[str | int], default: Any = ...) -> tuple[str, ...]:
-        value = self.get(data, keypath, list, default)
-        if not all(isinstance(v, str) and v for v in value):
-            raise self.fail(keypath, "expected a list of non-empty strings")
-        return tuple(value)
-
-    def clock(self, data: Mapping[str, Any], keypath: Sequence[str | int]) -> time:
-        value = self.get(data, keypath, str)
-        try:
-            hh, mm = value.split(":")
-            return time(int(hh), int(mm))
-        except ValueError:
-            raise self.fail(keypath, f"expected HH:MM, got {value!r}") from None
-
-    def unknown_keys(self, data: Mapping[str, Any], keypath: Sequence[str | int], allowed: Sequence[str]) -> None:
-        """Reject misspelt keys: an organizer's typo must not be silently ignored."""
-        node: Any = data
-        for key in keypath:
-            node = node[key]
-        if not isinstance(node, Mapping):
-            raise self.fail(keypath, f"expected a table, got {type(node).__name__}")
-        for key in node:
-            if key not in allowed:
-                raise self.fail([*keypath, key], f"unknown key (expected one of: {', '.join(allowed)})")
-
-
 def resolve_scenario_path(path_or_name: Path | str) -> Path:
     """A path to a TOML file, or a bare name looked up in `data/scenarios/`."""
     candidate = Path(path_or_name)
@@ -297,12 +187,8 @@ def load_scenario(path_or_name: Path | str) -> Scenario:
 
 
 def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"line (\d+)", str(exc))
-        raise ConfigError(f"not valid TOML: {exc}", path=source, line=int(match.group(1)) if match else None) from exc
-    r = _Reader(source, text)
+    data = parse_toml(text, source)
+    r = TomlReader(source, text)
     r.unknown_keys(data, [], ["name", "description", "date", "start", "end", "timezone", "weather", "population",
                              "reporting", "channels", "teams", "cameras"])
     try:
@@ -326,7 +212,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     )
 
 
-def _weather(r: _Reader, data: Mapping[str, Any]) -> WeatherSpec:
+def _weather(r: TomlReader, data: Mapping[str, Any]) -> WeatherSpec:
     r.get(data, ["weather"], dict)
     r.unknown_keys(data, ["weather"], ["points", "history_h", "history_step_h", "step_min", "district_spread_c", "warning"])
     raw = r.get(data, ["weather", "points"], list)
@@ -367,7 +253,7 @@ def _weather(r: _Reader, data: Mapping[str, Any]) -> WeatherSpec:
     )
 
 
-def _population(r: _Reader, data: Mapping[str, Any]) -> PopulationSpec:
+def _population(r: TomlReader, data: Mapping[str, Any]) -> PopulationSpec:
     r.get(data, ["population"], dict)
     modifiers = ["elderly_share", "intoxicated_share", "lying_share", "moving_share", "at_place_share", "appear_until_h", "move_m"]
     r.unknown_keys(data, ["population"], [*PROFILES, *modifiers])
@@ -386,7 +272,7 @@ def _population(r: _Reader, data: Mapping[str, Any]) -> PopulationSpec:
     )
 
 
-def _reporting(r: _Reader, data: Mapping[str, Any]) -> ReportingSpec:
+def _reporting(r: TomlReader, data: Mapping[str, Any]) -> ReportingSpec:
     r.get(data, ["reporting"], dict)
     r.unknown_keys(data, ["reporting"], ["mean_delay_min", "duplicate_mean", "duplicate_window_min", "english_share",
                                          "missing_flags_share", "misspelt_address_share", "unknown_address_share",
@@ -409,7 +295,7 @@ def _reporting(r: _Reader, data: Mapping[str, Any]) -> ReportingSpec:
     )
 
 
-def _channels(r: _Reader, data: Mapping[str, Any]) -> dict[str, ChannelSpec]:
+def _channels(r: TomlReader, data: Mapping[str, Any]) -> dict[str, ChannelSpec]:
     r.get(data, ["channels"], dict)
     r.unknown_keys(data, ["channels"], CHANNELS)
     out: dict[str, ChannelSpec] = {}
@@ -429,7 +315,7 @@ def _channels(r: _Reader, data: Mapping[str, Any]) -> dict[str, ChannelSpec]:
     return out
 
 
-def _teams(r: _Reader, data: Mapping[str, Any]) -> TeamSpec:
+def _teams(r: TomlReader, data: Mapping[str, Any]) -> TeamSpec:
     r.get(data, ["teams"], dict)
     r.unknown_keys(data, ["teams"], ["speed_kmh", "detour_factor", "accept_delay_min", "on_scene_min",
                                      "ack_miss_probability", "position_every_min", "not_found_radius_m"])
@@ -444,7 +330,7 @@ def _teams(r: _Reader, data: Mapping[str, Any]) -> TeamSpec:
     )
 
 
-def _cameras(r: _Reader, data: Mapping[str, Any]) -> CameraSpec:
+def _cameras(r: TomlReader, data: Mapping[str, Any]) -> CameraSpec:
     r.get(data, ["cameras"], dict)
     r.unknown_keys(data, ["cameras"], ["mode", "width", "height", "decoys_per_frame", "drones", "fixed"])
     mode = r.get(data, ["cameras", "mode"], str, "auto")

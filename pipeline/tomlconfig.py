@@ -1,0 +1,148 @@
+"""Typed reading of TOML configuration that names file, line and key on error.
+
+Policy and drill scenarios are files people edit by hand; a mistake must be
+reported where it is, not as a stack trace halfway through a night.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from datetime import time
+from typing import Any
+
+from pipeline.errors import ConfigError
+
+
+def parse_toml(text: str, source: str, error: type[ConfigError] = ConfigError) -> dict[str, Any]:
+    """Parse TOML; a syntax error names the file and line."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        raise error(f"not valid TOML: {exc}", path=source, line=int(match.group(1)) if match else None) from exc
+
+
+class TomlReader:
+    """Typed access into the parsed TOML that names file, line and key path on error."""
+
+    def __init__(self, path: str, text: str, error: type[ConfigError] = ConfigError) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+        self.error = error
+
+    def fail(self, keypath: Sequence[str | int], reason: str) -> ConfigError:
+        dotted = ".".join(f"[{k}]" if isinstance(k, int) else k for k in keypath).replace(".[", "[")
+        return self.error(f"{dotted}: {reason}", path=self.path, line=self.line_of(keypath))
+
+    def line_of(self, keypath: Sequence[str | int]) -> int | None:
+        """Best-effort line of a key: the deepest table header on the path, then the key."""
+        start = 0
+        parts = [p for p in keypath]
+        for depth in range(len(parts), 0, -1):
+            head = parts[:depth]
+            if any(isinstance(p, int) for p in head):
+                continue
+            name = ".".join(str(p) for p in head)
+            header = re.compile(rf"^\s*\[\[?\s*{re.escape(name)}\s*\]\]?")
+            hits = [i for i, line in enumerate(self.lines) if header.match(line)]
+            if hits:
+                nxt = parts[depth] if depth < len(parts) else None
+                index = nxt if isinstance(nxt, int) and nxt < len(hits) else 0
+                start = hits[index]
+                parts = parts[depth + (1 if isinstance(nxt, int) else 0) :]
+                break
+        for key in parts:
+            if isinstance(key, int):
+                continue
+            pattern = re.compile(rf"(^|[\s{{,]){re.escape(str(key))}\s*=")
+            for i in range(start, len(self.lines)):
+                if pattern.search(self.lines[i]):
+                    start = i
+                    break
+        return start + 1 if self.lines else None
+
+    def get(self, data: Mapping[str, Any], keypath: Sequence[str | int], kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        node: Any = data
+        for key in keypath:
+            if isinstance(key, int):
+                node = node[key]
+            elif isinstance(node, Mapping) and key in node:
+                node = node[key]
+            elif default is not ...:
+                return default
+            else:
+                raise self.fail(keypath, "missing")
+        if kind is float and isinstance(node, int) and not isinstance(node, bool):
+            node = float(node)
+        if isinstance(node, bool) and kind is not bool:
+            raise self.fail(keypath, f"expected {getattr(kind, '__name__', kind)}, got a boolean")
+        if not isinstance(node, kind):
+            raise self.fail(keypath, f"expected {getattr(kind, '__name__', kind)}, got {type(node).__name__}")
+        return node
+
+    def number(self, data: Mapping[str, Any], keypath: Sequence[str | int], *, minimum: float = 0.0, maximum: float | None = None, default: Any = ...) -> float:
+        value = float(self.get(data, keypath, float, default))
+        if value < minimum:
+            raise self.fail(keypath, f"must be at least {minimum:g}, got {value:g}")
+        if maximum is not None and value > maximum:
+            raise self.fail(keypath, f"must be at most {maximum:g}, got {value:g}")
+        return value
+
+    def share(self, data: Mapping[str, Any], keypath: Sequence[str | int], default: Any = ...) -> float:
+        return self.number(data, keypath, minimum=0.0, maximum=1.0, default=default)
+
+    def count(self, data: Mapping[str, Any], keypath: Sequence[str | int], default: Any = ...) -> int:
+        value = self.get(data, keypath, int, default)
+        if value < 0:
+            raise self.fail(keypath, f"must not be negative, got {value}")
+        return int(value)
+
+    def span(self, data: Mapping[str, Any], keypath: Sequence[str | int], default: Any = ...) -> tuple[float, float]:
+        value = self.get(data, keypath, list, default)
+        if len(value) != 2 or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+            raise self.fail(keypath, f"expected [low, high] numbers, got {value!r}")
+        lo, hi = float(value[0]), float(value[1])
+        if lo < 0 or hi < lo:
+            raise self.fail(keypath, f"expected 0 <= low <= high, got [{lo:g}, {hi:g}]")
+        return (lo, hi)
+
+    def strings(self, data: Mapping[str, Any], keypath: Sequence[str | int], default: Any = ...) -> tuple[str, ...]:
+        value = self.get(data, keypath, list, default)
+        if not all(isinstance(v, str) and v for v in value):
+            raise self.fail(keypath, "expected a list of non-empty strings")
+        return tuple(value)
+
+    def clock(self, data: Mapping[str, Any], keypath: Sequence[str | int]) -> time:
+        value = self.get(data, keypath, str)
+        try:
+            hh, mm = value.split(":")
+            return time(int(hh), int(mm))
+        except ValueError:
+            raise self.fail(keypath, f"expected HH:MM, got {value!r}") from None
+
+    def unknown_keys(self, data: Mapping[str, Any], keypath: Sequence[str | int], allowed: Sequence[str]) -> None:
+        """Reject misspelt keys: an organizer's typo must not be silently ignored."""
+        node: Any = data
+        for key in keypath:
+            node = node[key]
+        if not isinstance(node, Mapping):
+            raise self.fail(keypath, f"expected a table, got {type(node).__name__}")
+        for key in node:
+            if key not in allowed:
+                raise self.fail([*keypath, key], f"unknown key (expected one of: {', '.join(allowed)})")
+
+    def names(self, data: Mapping[str, Any], keypath: Sequence[str | int], allowed: Sequence[str], default: Any = ...) -> tuple[str, ...]:
+        """A list whose every value is one of `allowed`."""
+        values = self.get(data, keypath, list, default)
+        for v in values:
+            if v not in allowed:
+                raise self.fail(keypath, f"unknown value {v!r} (allowed: {', '.join(allowed)})")
+        return tuple(values)
+
+    def choice(self, data: Mapping[str, Any], keypath: Sequence[str | int], allowed: Sequence[str], default: Any = ...) -> str:
+        value = self.get(data, keypath, str, default)
+        if value not in allowed:
+            raise self.fail(keypath, f"unknown value {value!r} (allowed: {', '.join(allowed)})")
+        return str(value)
