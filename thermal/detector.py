@@ -22,8 +22,12 @@ Pipeline (about 1-2 ms for 640x512 on one core):
      while vents, manholes and windows are uniform plates;
    - skin-temperature areas are small (a face is ~0.2 m); a vent or window at
      the same temperature is a plate of 0.5 m or more;
-   - dogs are 0.6-1 m long, fur only a few degrees above ambient, without a
-     skin-temperature spot: a blob without skin must be longer than a dog.
+   - dogs are 0.6-1 m long and ~0.3 m wide, fur only a few degrees above ambient,
+     without a skin-temperature spot: a blob without skin must be longer than a
+     dog, or shaped as a dog's body cannot be (compact and >= ~0.55 m across, as a
+     hooded person sitting or seen from above; or upright and as long as a
+     standing person in an oblique view).
+   Sizes in metres are blur-corrected (MEAS_EXCESS_PX) before these tests.
 Without a pose (pixel-only mode) the size membership falls back to relative
 bounds: a person covers 3 px to 35 % of the image's short side.
 """
@@ -54,6 +58,14 @@ MAX_CANDIDATES = 64
 SKIN_MAX_C = 40.0  # nothing on a person is hotter than skin (35 °C) plus margin
 SKIN_MIN_C = 24.0  # a visible face or hand, blurred by the optics
 SCORE_MIN = 0.5
+# a blob's moment extent exceeds the object by ~2 px: the +1 px pixel footprint and
+# the optics blur (~0.7 px sigma on each edge) at the half-contrast level
+MEAS_EXCESS_PX = 2.0
+# a dog (0.6-1 m body, ~0.3 m wide, head ~0.17 m beyond it) is seen at most this long, with
+# the moment extent's ~15 % overestimate and a margin
+DOG_MAX_M = (1.25, 1.5)
+DOG_COMPACT_ASPECT = (1.15, 1.35)  # a dog is >= ~1.6:1 (0.6-1 m x 0.3 m, side-on 1 x 0.6 m)
+DOG_COMPACT_MIN_M = (0.55, 0.7)  # a seated or standing person is >= ~0.5 m across
 # centroid heights (m) used to put a person's visible centre above the feet
 CENTROID_HEIGHT_M = {"standing": 0.9, "sitting": 0.45, "lying": 0.15, "unknown": 0.4}
 
@@ -110,24 +122,33 @@ def detection_id(camera_id: str, captured_at: str, bbox: tuple[int, int, int, in
     return hashlib.sha1(key.encode()).hexdigest()[:16]
 
 
+def _metres(extent_px: float, m_per_px: float) -> float:
+    """Blur-corrected size in metres of a moment extent (never below half of it)."""
+    return max(extent_px - MEAS_EXCESS_PX, 0.5 * extent_px) * m_per_px
+
+
 def _size_score(major_m: float, minor_m: float, sin_dep: float, vertical: bool) -> tuple[float, str]:
     """Membership of a blob's size in the person envelope, and the likeliest posture.
 
-    Sizes are metres across the line of sight; lying footprints shrink along
-    the range by sin(depression), upright bodies by cos(depression).
+    Sizes are metres across the line of sight, already corrected for blur
+    (see MEAS_EXCESS_PX); moment extents still overestimate box-like shapes by
+    ~15 %. Upright bodies are seen as height * cos(depression) plus their
+    footprint * sin(depression); footprints on the ground shrink along the range
+    by sin(depression).
     """
     s = max(0.05, min(1.0, sin_dep))
     c = math.sqrt(max(0.0, 1.0 - s * s))
-    # standing: height 1.5-1.9 m seen as 1.7*c + 0.35*s tall, 0.4-0.6 m wide
-    st_len = 1.7 * c + 0.35 * s
-    stand = min(_band(major_m, 0.7 * max(st_len, 0.45) - 0.1, 0.85 * max(st_len, 0.45),
-                      1.2 * max(st_len, 0.6) + 0.2, 1.5 * max(st_len, 0.6) + 0.4),
-                _band(minor_m, 0.12, 0.25, 0.8, 1.1))
+    # standing: 1.5-1.9 m tall on a 0.4-0.6 m footprint; from overhead a compact ~0.5 x 0.6 m blob
+    st_lo, st_hi = 1.5 * c + 0.4 * s, 1.9 * c + 0.6 * s
+    stand = min(_band(major_m, 0.7 * st_lo - 0.1, 0.85 * st_lo, 1.2 * st_hi + 0.15, 1.45 * st_hi + 0.35),
+                _band(minor_m, 0.12, 0.25, 0.8, 1.05))
     # lying: 1.5-1.9 x 0.4-0.6 m on the ground, any orientation
-    lie = min(_band(major_m, 0.6, 1.0, 2.3, 2.8), _band(minor_m, 0.15 * s, 0.25 * s, 0.8, 1.1),
+    lie = min(_band(major_m, 0.6, 0.95, 2.2, 2.7), _band(minor_m, 0.15 * s, 0.25 * s, 0.8, 1.05),
               _ramp(major_m / max(minor_m, 1e-3), 1.3, 1.8))
-    # sitting / curled up: about 0.6-1.2 m, compact
-    sit = min(_band(major_m, 0.35, 0.5, 1.3, 1.7), _band(minor_m, 0.15, 0.3, 0.9, 1.2))
+    # sitting / curled up: head 0.85-1.05 m up over a 0.45-0.95 m footprint (legs, bag), 0.45-0.7 m wide
+    si_lo, si_hi = 0.85 * c + 0.45 * s, 1.05 * c + 0.95 * s
+    sit = min(_band(major_m, 0.7 * si_lo - 0.05, 0.85 * si_lo, 1.2 * si_hi + 0.15, 1.45 * si_hi + 0.35),
+              _band(minor_m, 0.15, 0.3, 0.95, 1.25))
     if vertical and c > 0.4:
         lie *= 0.7
     else:
@@ -214,15 +235,24 @@ def _score(f: dict[str, float], m_per_px: float | None, sin_dep: float, short_si
     skin = _ramp(t_max, SKIN_MIN_C - 4.0, SKIN_MIN_C + 2.0)
     vertical = f["vertical"] > 0.5
     if m_per_px is not None:
-        major_m, minor_m = f["major"] * m_per_px, f["minor"] * m_per_px
+        major_m, minor_m = _metres(f["major"], m_per_px), _metres(f["minor"], m_per_px)
         size, posture = _size_score(major_m, minor_m, sin_dep, vertical)
         hot_m = math.sqrt(f["hot_px"]) * m_per_px
         # skin-hot plate bigger than a face/hands: vent, manhole, window
         plate = _ramp(hot_m, 0.35, 0.6) * skin
-        # no skin-temperature spot and no longer than a dog (0.6-1 m, plus head, blur and the
-        # moment-based length overestimating a box by 15 %): a dog,
-        # or a person we cannot tell from one (hooded, seen from above)
-        dog = (1.0 - skin) * (1.0 - _ramp(major_m, 1.25, 1.5))
+        # no skin-temperature spot and no longer than a dog (0.6-1 m plus head; moment extents
+        # overestimate a box by ~15 %): a dog, or a hooded person we cannot tell from one ...
+        dog = (1.0 - skin) * (1.0 - _ramp(major_m, *DOG_MAX_M))
+        # ... unless the shape is one a dog's body (~0.3 m wide, ~0.6 m high, horizontal) cannot
+        # make: a wide compact blob (sitting / standing seen from above, >= 0.5 m across every
+        # way), or an upright body seen obliquely (image-vertical, as long as a standing person)
+        c = math.sqrt(max(0.0, 1.0 - min(1.0, sin_dep) ** 2))
+        aspect = major_m / max(minor_m, 1e-3)
+        compact = (1.0 - _ramp(aspect, DOG_COMPACT_ASPECT[0], DOG_COMPACT_ASPECT[1])) * \
+            _ramp(minor_m, DOG_COMPACT_MIN_M[0], DOG_COMPACT_MIN_M[1])
+        st_lo = 1.5 * c + 0.4 * sin_dep
+        upright = _ramp(major_m, 0.85 * st_lo, st_lo) if vertical and c > 0.4 else 0.0
+        dog *= 1.0 - max(compact, upright)
     else:
         major_px = f["major"]
         size = _band(major_px, 2.0, 3.0, 0.35 * short_side, 0.5 * short_side)
