@@ -14,6 +14,12 @@ from pipeline.records import DeadLetter, Wire
 
 log = logging.getLogger("patrol.agents")
 
+# Agents take their input in batches of up to BATCH_MAX records, waiting at
+# most BATCH_WITHIN_S for a batch to fill: per-record wake-ups and delivery
+# waits cost more than the records themselves.
+BATCH_MAX = 200
+BATCH_WITHIN_S = 0.005
+
 
 @dataclass
 class AgentStats:

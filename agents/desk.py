@@ -15,7 +15,7 @@ from typing import Any
 
 from faust.streams import _current_event
 
-from agents.common import Outbox, stats
+from agents.common import BATCH_MAX, BATCH_WITHIN_S, Outbox, stats
 from pipeline import topics as names
 from pipeline.context import Context
 from pipeline.desk import Desk, Outputs
@@ -37,10 +37,6 @@ def _handler(desk: Desk, ctx: Context, short: str) -> Callable[[bytes], Outputs]
     if short == names.CLOCK:
         return lambda raw: desk.handle_tick(parse_tick(parse_json(raw)).at)
     raise RecordError(f"desk does not read topic {short!r}")
-
-
-BATCH_MAX = 200
-BATCH_WITHIN_S = 0.005
 
 
 def register(app: Any, topics: Any, ctx: Context) -> None:

@@ -80,7 +80,7 @@ async def _night(world: DrillWorld, settings: Settings, bootstrap: str, log_dir:
                 await feeder.tick(now)
                 await feeder.barrier()
                 fresh = []
-                for topic, obj in await feeder.drain(idle_ms=5):
+                for topic, obj in await feeder.drain():
                     if topic == names.DEAD_LETTERS:
                         dead.append(obj)
                     elif topic == names.DISPATCH:

@@ -33,6 +33,7 @@ from pipeline.triage import Assessment, ack_deadline, assess, followup_delay, ra
 from pipeline.weather import CITY, RegionConditions, RegionWeather, conditions, is_night
 
 OPEN_STATES = ("queued", "assigned", "accepted", "on_scene", "followup_due")
+HELP_POINT_CACHE = 4096  # positions whose nearest help point is remembered
 
 
 def _stable_id(prefix: str, *parts: str) -> str:
@@ -161,6 +162,7 @@ class Desk:
         self._grid: dict[tuple[int, int], set[str]] = {}
         self._cell_of: dict[str, tuple[int, int]] = {}
         self._tracks: dict[str, str] = {}
+        self._help_points: dict[tuple[float, float], HelpPointRef | None] = {}
 
     # ----------------------------------------------------------------- state
 
@@ -598,11 +600,19 @@ class Desk:
         )
 
     def _help_point(self, incident: Incident) -> HelpPointRef | None:
+        """The nearest help point, remembered per position (city layers never change)."""
+        where = (incident.lat, incident.lon)
+        if where in self._help_points:
+            return self._help_points[where]
         found = self.ctx.index.nearest_help_point(incident.lat, incident.lon, self.ctx.policy.help_point_kinds)
-        if found is None:
-            return None
-        point, distance = found
-        return HelpPointRef(id=point.id, name=point.name, distance_m=round(distance, 1), kind=point.kind)
+        ref = None
+        if found is not None:
+            point, distance = found
+            ref = HelpPointRef(id=point.id, name=point.name, distance_m=round(distance, 1), kind=point.kind)
+        if len(self._help_points) >= HELP_POINT_CACHE:
+            self._help_points.clear()
+        self._help_points[where] = ref
+        return ref
 
     def _emit(self, incident: Incident, kind: str, at: datetime, *, reason: str, task: bool = False) -> Outputs:
         incident.revision += 1

@@ -273,18 +273,31 @@ class Feeder:
 
     # ------------------------------------------------------------- outputs
 
-    async def drain(self, idle_ms: int = 50) -> list[tuple[str, dict[str, Any]]]:
-        """Every output record not read yet, as (short topic, JSON object)."""
+    async def drain(self, idle_ms: int = 5, timeout_s: float = 30.0) -> list[tuple[str, dict[str, Any]]]:
+        """Every output record not read yet, as (short topic, JSON object).
+
+        Reads up to the outputs' end offsets as they are now, not merely until
+        a poll comes back empty: a slow fetch would otherwise leave records
+        written before the barrier for the next step, and a drill's simulated
+        teams would react a step late (not repeatable).
+        """
         assert self._outputs is not None
+        outputs = self._outputs
         out: list[tuple[str, dict[str, Any]]] = []
         prefix = len(self.settings.topic_prefix)
+        while not outputs.assignment():
+            await outputs.getmany(timeout_ms=idle_ms)  # wait for the partition assignment
+        ends = await self._ends(sorted(outputs.assignment()))
+        deadline = time.monotonic() + timeout_s
         while True:
-            batch = await self._outputs.getmany(timeout_ms=idle_ms)
-            if not batch:
-                return out
+            batch = await outputs.getmany(timeout_ms=idle_ms)
             for tp in sorted(batch, key=lambda t: (t.topic, t.partition)):
                 for msg in batch[tp]:
                     out.append((tp.topic[prefix:], json.loads(msg.value)))
+            if not batch:
+                behind = [tp for tp, end in ends.items() if await outputs.position(tp) < end]
+                if not behind or time.monotonic() > deadline:
+                    return out
 
 
 async def run_schedule(

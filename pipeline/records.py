@@ -95,15 +95,59 @@ def parse_time(value: Any, field_name: str) -> datetime:
 def _encode(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
-    if isinstance(value, tuple):
-        return [_encode(v) for v in value]
-    if isinstance(value, list):
+    if isinstance(value, tuple | list):
         return [_encode(v) for v in value]
     if isinstance(value, dict):
         return {k: _encode(v) for k, v in value.items()}
+    if isinstance(value, Wire):
+        return value.to_dict()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
     return value
+
+
+# JSON scalars pass through `_encode` unchanged; checking the exact type first
+# skips the isinstance chain for most fields (encoding is on every hot path).
+_PLAIN: frozenset[type] = frozenset({str, int, float, bool, type(None)})
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+
+# How `from_dict` turns a JSON value back into a field, decided once per class
+# from its type hints (resolving hints per record was the desk's top cost).
+_AS_IS, _DATETIME, _HELP_POINT, _TUPLE = range(4)
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_DECODERS: dict[type, tuple[tuple[str, int], ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
+def _decoders(cls: type) -> tuple[tuple[str, int], ...]:
+    plan = _DECODERS.get(cls)
+    if plan is None:
+        plan = _DECODERS[cls] = _decode_plan(cls)
+    return plan
+
+
+def _decode_plan(cls: type) -> tuple[tuple[str, int], ...]:
+    hints = typing.get_type_hints(cls)
+    plan = []
+    for f in dataclasses.fields(cls):
+        hint = str(hints[f.name])
+        if "datetime" in hint:
+            plan.append((f.name, _DATETIME))
+        elif "HelpPointRef" in hint:
+            plan.append((f.name, _HELP_POINT))
+        elif "tuple" in hint:
+            plan.append((f.name, _TUPLE))
+        else:
+            plan.append((f.name, _AS_IS))
+    return tuple(plan)
 
 
 W = TypeVar("W", bound="Wire")
@@ -113,30 +157,33 @@ class Wire:
     """Mixin: JSON encoding shared by every record."""
 
     def to_dict(self) -> dict[str, Any]:
-        out = _encode(self)
-        assert isinstance(out, dict)
+        plain = _PLAIN
+        out: dict[str, Any] = {}
+        for name in _field_names(type(self)):
+            value = getattr(self, name)
+            out[name] = value if type(value) in plain else _encode(value)
         return out
 
     def to_json(self) -> bytes:
-        return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True).encode("utf-8")
+        return _ENCODER.encode(self.to_dict()).encode("utf-8")
 
     @classmethod
     def from_dict(cls: type[W], data: dict[str, Any]) -> W:
         """Rebuild a record written by `to_dict` (trusted, internal topics only)."""
-        hints = typing.get_type_hints(cls)
         values: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-            if f.name not in data:
+        for name, how in _decoders(cls):
+            if name not in data:
                 continue
-            value = data[f.name]
-            hint = str(hints[f.name])
-            if value is not None and "datetime" in hint:
+            value = data[name]
+            if value is None or how == _AS_IS:
+                pass
+            elif how == _DATETIME:
                 value = datetime.fromisoformat(value)
-            elif value is not None and "HelpPointRef" in hint:
+            elif how == _HELP_POINT:
                 value = HelpPointRef(**value)
-            elif isinstance(value, list) and "tuple" in hint:
+            elif how == _TUPLE and isinstance(value, list):
                 value = tuple(value)
-            values[f.name] = value
+            values[name] = value
         return cls(**values)
 
 

@@ -54,7 +54,7 @@ def test_address_resolves_through_the_gazetteer(ctx: Context) -> None:
         ({"lat": 500.0}, "out_of_area", "not coordinates"),
         ({"lat": ..., "lon": ..., "address": "火星路99号"}, "unknown_address", "unknown address"),
         ({"lat": ..., "lon": ...}, "missing_field", "neither lat/lon nor address"),
-        ({"text": "冷" * 4000}, "too_large", "over 10240 bytes"),
+        ({"text": "冷" * 4000}, "too_large", "over 10000 bytes"),
         ({"text": 12}, "wrong_type", "text"),
         ({"reported_at": ...}, "missing_field", "reported_at"),
         ({"reported_at": "2026-12-20T23:10:00"}, "invalid", "no UTC offset"),
