@@ -83,7 +83,8 @@ class Outbox:
         for future in futures:
             await future
 
-    async def dead(self, source: str, raw: bytes | None, error: Exception, event: Any = None) -> None:
+    def dead_letter_record(self, source: str, raw: bytes | None, error: Exception, event: Any = None) -> tuple[str, str | None, Wire]:
+        """The dead letter for one failed record, ready for `send_all`."""
         message = getattr(event, "message", None)
         letter = dead_letter(
             source,
@@ -94,4 +95,7 @@ class Outbox:
         )
         if not isinstance(error, RecordError):
             log.exception("internal error on %s, record dead-lettered", source, exc_info=error)
-        await self.send_all([(names.DEAD_LETTERS, letter.event_id, letter)])
+        return (names.DEAD_LETTERS, letter.event_id, letter)
+
+    async def dead(self, source: str, raw: bytes | None, error: Exception, event: Any = None) -> None:
+        await self.send_all([self.dead_letter_record(source, raw, error, event)])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.common import Outbox, stats
+from agents.common import BATCH_MAX, BATCH_WITHIN_S, Outbox, stats
 from pipeline import topics as names
 from pipeline.context import Context
 from pipeline.intake import detection_report, parse_detection, parse_json
@@ -16,12 +16,17 @@ def register(app: Any, topics: Any, ctx: Context) -> None:
 
     @app.agent(topics(names.DETECTIONS), name="detections")
     async def detections(stream: Any) -> None:
-        async for event in stream.events():
-            raw = event.value
-            try:
-                report = detection_report(parse_detection(parse_json(raw), ctx), ctx)
-                await outbox.send(names.REPORTS, report.district, report)
-            except Exception as exc:
-                counters.dead_letters += 1
-                await outbox.dead(names.DETECTIONS, raw, exc, event)
-            counters.tick()
+        # A batch is acknowledged (and its offsets become committable) only
+        # after the broker has every report and dead letter it produced.
+        async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
+            records: list[tuple[str, str | None, Any]] = []
+            for event in batch:
+                raw = event.value
+                try:
+                    report = detection_report(parse_detection(parse_json(raw), ctx), ctx)
+                    records.append((names.REPORTS, report.district, report))
+                except Exception as exc:  # never let one record stop the agent
+                    counters.dead_letters += 1
+                    records.append(outbox.dead_letter_record(names.DETECTIONS, raw, exc, event))
+                counters.tick()
+            await outbox.send_all(records)

@@ -10,13 +10,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from geo.distance import offset_latlon
 from pipeline import topics as names
+from pipeline.errors import BrokerError
 from pipeline.feed import FeedItem
 from pipeline.harness import Feeder, WorkerProcess, create_topics, isolated_settings
 from pipeline.records import TeamStatus
 from pipeline.settings import Settings
 
+SESSION_TIMEOUT_S = 6.0  # pipeline.app: broker_session_timeout
+STALL_S = 30.0
 T0 = datetime(2026, 12, 20, 19, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 ORIGIN = (45.7250, 126.5800)
 
@@ -35,6 +40,7 @@ async def scenario(settings: Settings, broker: str, log_dir: Path) -> list[dict]
     first = WorkerProcess(settings, broker, log_dir / "worker-1.log")
     first.start()
     second = WorkerProcess(settings, broker, log_dir / "worker-2.log")
+    spares: list[WorkerProcess] = []
     try:
         async with Feeder(settings, broker, [first]) as feeder:
             await feeder.wait_ready(T0)
@@ -45,29 +51,50 @@ async def scenario(settings: Settings, broker: str, log_dir: Path) -> list[dict]
             for i in range(40):
                 await feeder.send(tip_item(f"a{i}", T0 + timedelta(seconds=20 * i), *position(i), seq=100 + i))
             await feeder.barrier()
-            # Phase 2: 40 more, and the worker dies while they stream in.
-            for i in range(40, 80):
-                await feeder.send(tip_item(f"b{i}", T0 + timedelta(seconds=20 * i), *position(i), seq=100 + i))
-                if i == 60:
+            # Phase 2: 40 reports about the same 40 people (30 m off, 13 min later);
+            # the worker is killed while they stream in, so the restarted worker
+            # can only merge the rest into the right incidents if the desk's state
+            # came back from its changelog.
+            for i in range(40):
+                lat, lon = offset_latlon(*position(i), 30.0, 0.0)
+                await feeder.send(tip_item(f"b{i}", T0 + timedelta(seconds=20 * (40 + i)), lat, lon, seq=200 + i))
+                if i == 20:
                     await asyncio.sleep(0.2)
                     first.kill()
             assert not first.alive()
+            # Restart after the dead member's session has expired, as a supervisor
+            # would, and keep a supervisor's liveness watch: a worker that makes no
+            # progress while input waits is killed and replaced (Tansu sometimes
+            # leaves a member that joined right after a crash stalled; see README).
+            await asyncio.sleep(SESSION_TIMEOUT_S + 1)
             second.start()
             feeder.workers = [second]
-            # Phase 3: reports about phase-1 people; they must join the recovered incidents.
-            for i in range(20):
-                lat, lon = position(i)
-                lat2, lon2 = offset_latlon(lat, lon, 30.0, 0.0)
-                await feeder.send(tip_item(f"c{i}", T0 + timedelta(seconds=20 * (40 + i)), lat2, lon2, seq=300 + i))
-            await feeder.barrier(timeout_s=120)
+            current = second
+            for restart in range(1, 4):
+                try:
+                    await feeder.barrier(timeout_s=STALL_S)
+                    break
+                except BrokerError:
+                    current.kill()
+                    await asyncio.sleep(SESSION_TIMEOUT_S + 1)
+                    current = WorkerProcess(settings, broker, log_dir / f"worker-{2 + restart}.log")
+                    spares.append(current)
+                    current.start()
+                    feeder.workers = [current]
+            else:
+                await feeder.barrier(timeout_s=STALL_S)
             return [obj for topic, obj in await feeder.drain() if topic == names.DISPATCH]
     finally:
         first.kill()
         second.stop()
+        for spare in spares:
+            spare.stop()
 
 
+@pytest.mark.crash
 def test_sigkill_mid_stream_loses_nothing_and_keeps_state(broker: str, tmp_path: Path) -> None:
-    settings = isolated_settings(replace(Settings.from_env({}), broker=broker), f"crash{uuid.uuid4().hex[:6]}", tmp_path / "state")
+    base = replace(Settings.from_env({}), broker=broker, log_level="INFO")  # a failure here needs the workers' story
+    settings = isolated_settings(base, f"crash{uuid.uuid4().hex[:6]}", tmp_path / "state")
     create_topics(broker, settings)
     events = asyncio.run(scenario(settings, broker, tmp_path))
 
@@ -86,10 +113,10 @@ def test_sigkill_mid_stream_loses_nothing_and_keeps_state(broker: str, tmp_path:
         if event["revision"] == 1:
             decisions[event["incident_id"]] = decisions.get(event["incident_id"], 0) + 1
 
-    expected = {f"a{i}" for i in range(40)} | {f"b{i}" for i in range(40, 80)} | {f"c{i}" for i in range(20)}
+    expected = {f"a{i}" for i in range(40)} | {f"b{i}" for i in range(40)}
     assert set(owner) == expected, f"missing: {sorted(expected - set(owner))}"
     assert all(len(incidents) == 1 for incidents in owner.values()), "a tip in two incidents"
-    assert all(count == 1 for count in decisions.values())
-    assert len(decisions) == 80, "one dispatch decision per person"
-    for i in range(20):
-        assert owner[f"c{i}"] == owner[f"a{i}"], f"c{i} did not join a{i}'s incident: desk state was lost"
+    assert all(count == 1 for count in decisions.values()), "a person got two first decisions"
+    assert len(decisions) == 40, "one dispatch decision per person"
+    for i in range(40):
+        assert owner[f"b{i}"] == owner[f"a{i}"], f"b{i} did not join a{i}'s incident: desk state was lost"
