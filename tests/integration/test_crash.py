@@ -22,6 +22,11 @@ from pipeline.settings import Settings
 
 SESSION_TIMEOUT_S = 6.0  # pipeline.app: broker_session_timeout
 STALL_S = 30.0
+# Long enough for the broker to evict the dead member before the new one joins
+# (session plus rebalance timeout): a join that races the eviction triggers a
+# second rebalance, and Faust can commit past an unprocessed record across it
+# (faust-streaming issue 527).
+RESTART_DELAY_S = 2 * SESSION_TIMEOUT_S + 3
 T0 = datetime(2026, 12, 20, 19, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 ORIGIN = (45.7250, 126.5800)
 
@@ -66,7 +71,7 @@ async def scenario(settings: Settings, broker: str, log_dir: Path) -> list[dict]
             # would, and keep a supervisor's liveness watch: a worker that makes no
             # progress while input waits is killed and replaced (Tansu sometimes
             # leaves a member that joined right after a crash stalled; see README).
-            await asyncio.sleep(SESSION_TIMEOUT_S + 1)
+            await asyncio.sleep(RESTART_DELAY_S)
             second.start()
             feeder.workers = [second]
             current = second
@@ -76,7 +81,7 @@ async def scenario(settings: Settings, broker: str, log_dir: Path) -> list[dict]
                     break
                 except BrokerError:
                     current.kill()
-                    await asyncio.sleep(SESSION_TIMEOUT_S + 1)
+                    await asyncio.sleep(RESTART_DELAY_S)
                     current = WorkerProcess(settings, broker, log_dir / f"worker-{2 + restart}.log")
                     spares.append(current)
                     current.start()
