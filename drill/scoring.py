@@ -32,7 +32,7 @@ from typing import Any
 
 from geo.distance import haversine_m
 from pipeline.feed import FeedItem
-from pipeline.records import CATEGORIES, PRIORITIES
+from pipeline.records import CATEGORIES, PRIORITIES, maybe_time
 
 EVENT_TOPICS: tuple[str, ...] = ("tips", "detections", "thermal-frames")
 STATE_TOPICS: tuple[str, ...] = ("weather", "team-status", "task-acks", "clock")
@@ -53,15 +53,6 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return data[lo] + (data[hi] - data[lo]) * (pos - lo)
 
 
-def _time(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    return None
 
 
 def _minutes(a: datetime, b: datetime) -> float:
@@ -115,7 +106,7 @@ class _Sources:
 def _position_match(truth: dict[str, Any], lat: float, lon: float, at: datetime | None) -> str | None:
     best: tuple[float, str] | None = None
     for p in truth.get("persons") or []:
-        appears = _time(p.get("appears_at"))
+        appears = maybe_time(p.get("appears_at"))
         if at is not None and appears is not None and appears > at:
             continue
         d = haversine_m(lat, lon, float(p["lat"]), float(p["lon"]))
@@ -159,7 +150,7 @@ def score(truth: dict[str, Any], outputs: list[dict[str, Any]], dead_letters: li
             top = max(votes.values())
             inc["person_id"] = sorted(p for p, n in votes.items() if n == top)[0]
         else:
-            inc["person_id"] = _position_match(truth, lat, lon, _time(first.get("at")))
+            inc["person_id"] = _position_match(truth, lat, lon, maybe_time(first.get("at")))
             inc["by_position"] = inc["person_id"] is not None
         decider = inc["dispatch"] or first
         inc["category"] = decider.get("category")
@@ -177,7 +168,7 @@ def score(truth: dict[str, Any], outputs: list[dict[str, Any]], dead_letters: li
         if not isinstance(ack, dict) or ack.get("status") != "on_scene":
             continue
         inc_id = str(ack.get("incident_id") or event_incident.get(str(ack.get("event_id", ""))) or "")
-        when = _time(ack.get("at")) or item.at
+        when = maybe_time(ack.get("at")) or item.at
         if inc_id and (inc_id not in on_scene or when < on_scene[inc_id]):
             on_scene[inc_id] = when
 
@@ -199,13 +190,13 @@ def score(truth: dict[str, Any], outputs: list[dict[str, Any]], dead_letters: li
     per_person: list[dict[str, Any]] = []
     for pid, p in sorted(persons.items()):
         incs = sorted(by_person.get(pid, []), key=lambda i: str(i["first"].get("at", "")))
-        first_report = _time(p.get("first_report_at"))
+        first_report = maybe_time(p.get("first_report_at"))
         row: dict[str, Any] = {"person_id": pid, "category": p.get("category"), "incidents": [i["incident_id"] for i in incs],
                                "reached": False, "arrived": False}
         if len(incs) > 1:
             duplicates += len(incs) - 1
             persons_with_duplicates += 1
-        dispatches = [_time(i["dispatch"].get("at")) for i in incs if i["dispatch"] is not None]
+        dispatches = [maybe_time(i["dispatch"].get("at")) for i in incs if i["dispatch"] is not None]
         dispatch_times = [t for t in dispatches if t is not None]
         if dispatch_times:
             reached.append(pid)

@@ -92,6 +92,18 @@ def parse_time(value: Any, field_name: str) -> datetime:
     return dt
 
 
+def maybe_time(value: Any) -> datetime | None:
+    """A lenient reader for times in already-written outputs: None if absent or bad."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return None
+
+
 def _encode(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from geo.distance import haversine_m
+from pipeline.records import maybe_time
 from simulators.citymap import TeamView
 from simulators.people import Person
 from simulators.scenario import TeamSpec
@@ -142,7 +143,7 @@ class Fleet:
         kind = str(event.get("kind", ""))
         incident = str(event.get("incident_id", ""))
         team_id = event.get("team_id")
-        at = _time(event.get("at")) or now
+        at = maybe_time(event.get("at")) or now
         cancel: list[int] = []
         out: list[Reaction] = []
         current = self.holder(incident)
@@ -167,7 +168,7 @@ class Fleet:
         job = Job(event_id=str(event.get("event_id")), incident_id=incident, team_id=str(team_id), kind=kind,
                   lat=float(event.get("lat", 0.0)), lon=float(event.get("lon", 0.0)), category=str(event.get("category", "")),
                   priority=str(event.get("priority", "")), sources=tuple(event.get("sources") or ()), received_at=at,
-                  ack_deadline=_time(event.get("ack_deadline")), token=self._token)
+                  ack_deadline=maybe_time(event.get("ack_deadline")), token=self._token)
         self.jobs.append(job)
         rng = stable_rng(self.seed, "job", job.event_id, job.team_id)
         if rng.uniform() < self.spec.ack_miss_probability:
@@ -264,12 +265,3 @@ class Fleet:
         return [(at, "team-status", status_record(state.team, at, "available", lat, lon), job.team_id, 0)]
 
 
-def _time(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    return None
