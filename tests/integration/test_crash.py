@@ -14,19 +14,11 @@ import pytest
 
 from geo.distance import offset_latlon
 from pipeline import topics as names
-from pipeline.errors import BrokerError
 from pipeline.feed import FeedItem
 from pipeline.harness import Feeder, WorkerProcess, create_topics, isolated_settings
 from pipeline.records import TeamStatus
 from pipeline.settings import Settings
 
-SESSION_TIMEOUT_S = 6.0  # pipeline.app: broker_session_timeout
-STALL_S = 30.0
-# Long enough for the broker to evict the dead member before the new one joins
-# (session plus rebalance timeout): a join that races the eviction triggers a
-# second rebalance, and Faust can commit past an unprocessed record across it
-# (faust-streaming issue 527).
-RESTART_DELAY_S = 2 * SESSION_TIMEOUT_S + 3
 T0 = datetime(2026, 12, 20, 19, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 ORIGIN = (45.7250, 126.5800)
 
@@ -42,58 +34,51 @@ def tip_item(tip_id: str, at: datetime, lat: float, lon: float, seq: int) -> Fee
 
 
 async def scenario(settings: Settings, broker: str, log_dir: Path) -> list[dict]:
-    first = WorkerProcess(settings, broker, log_dir / "worker-1.log")
-    first.start()
-    second = WorkerProcess(settings, broker, log_dir / "worker-2.log")
-    spares: list[WorkerProcess] = []
+    workers = [WorkerProcess(settings, broker, log_dir / f"worker-{n}.log") for n in range(1, 4)]
+    workers[0].start()
     try:
-        async with Feeder(settings, broker, [first]) as feeder:
+        async with Feeder(settings, broker, workers[:1]) as feeder:
+
+            async def restart(dead: int) -> None:
+                # A supervisor restarts the worker at once; the broker still
+                # holds the dead member until its session expires.
+                assert not workers[dead].alive()
+                workers[dead + 1].start()
+                feeder.workers = [workers[dead + 1]]
+
             await feeder.wait_ready(T0)
             for n in range(2):
                 status = TeamStatus(team_id=f"T{n}", at=T0, status="available", lat=ORIGIN[0], lon=ORIGIN[1], capabilities=("social_work",))
                 await feeder.send(FeedItem(at=T0, seq=n, topic=names.TEAM_STATUS, value=status.to_json(), key=f"T{n}"))
-            # Phase 1: 40 tips, fully processed.
+            # Phase 1: 40 tips about 40 people, fully processed.
             for i in range(40):
                 await feeder.send(tip_item(f"a{i}", T0 + timedelta(seconds=20 * i), *position(i), seq=100 + i))
             await feeder.barrier()
-            # Phase 2: 40 reports about the same 40 people (30 m off, 13 min later);
-            # the worker is killed while they stream in, so the restarted worker
-            # can only merge the rest into the right incidents if the desk's state
-            # came back from its changelog.
+            # Phase 2: a second report about each person (30 m off, 13 min
+            # later); the worker is killed while they stream in, so the
+            # restarted worker merges the rest into the right incidents only if
+            # the desk's state came back from its changelog.
             for i in range(40):
                 lat, lon = offset_latlon(*position(i), 30.0, 0.0)
                 await feeder.send(tip_item(f"b{i}", T0 + timedelta(seconds=20 * (40 + i)), lat, lon, seq=200 + i))
                 if i == 20:
                     await asyncio.sleep(0.2)
-                    first.kill()
-            assert not first.alive()
-            # Restart after the dead member's session has expired, as a supervisor
-            # would, and keep a supervisor's liveness watch: a worker that makes no
-            # progress while input waits is killed and replaced (Tansu sometimes
-            # leaves a member that joined right after a crash stalled; see README).
-            await asyncio.sleep(RESTART_DELAY_S)
-            second.start()
-            feeder.workers = [second]
-            current = second
-            for restart in range(1, 4):
-                try:
-                    await feeder.barrier(timeout_s=STALL_S)
-                    break
-                except BrokerError:
-                    current.kill()
-                    await asyncio.sleep(RESTART_DELAY_S)
-                    current = WorkerProcess(settings, broker, log_dir / f"worker-{2 + restart}.log")
-                    spares.append(current)
-                    current.start()
-                    feeder.workers = [current]
-            else:
-                await feeder.barrier(timeout_s=STALL_S)
+                    workers[0].kill()
+                    await restart(0)
+            # Phase 3: a third report each, and the restarted worker is killed
+            # too, while it is still recovering and catching up.
+            for i in range(40):
+                lat, lon = offset_latlon(*position(i), 0.0, 30.0)
+                await feeder.send(tip_item(f"c{i}", T0 + timedelta(seconds=20 * (80 + i)), lat, lon, seq=300 + i))
+                if i == 5:
+                    await asyncio.sleep(0.5)
+                    workers[1].kill()
+                    await restart(1)
+            await feeder.barrier()
             return [obj for topic, obj in await feeder.drain() if topic == names.DISPATCH]
     finally:
-        first.kill()
-        second.stop()
-        for spare in spares:
-            spare.stop()
+        for worker in workers:
+            worker.stop()
 
 
 @pytest.mark.crash
@@ -118,10 +103,11 @@ def test_sigkill_mid_stream_loses_nothing_and_keeps_state(broker: str, tmp_path:
         if event["revision"] == 1:
             decisions[event["incident_id"]] = decisions.get(event["incident_id"], 0) + 1
 
-    expected = {f"a{i}" for i in range(40)} | {f"b{i}" for i in range(40)}
+    expected = {f"{phase}{i}" for phase in "abc" for i in range(40)}
     assert set(owner) == expected, f"missing: {sorted(expected - set(owner))}"
     assert all(len(incidents) == 1 for incidents in owner.values()), "a tip in two incidents"
     assert all(count == 1 for count in decisions.values()), "a person got two first decisions"
     assert len(decisions) == 40, "one dispatch decision per person"
     for i in range(40):
-        assert owner[f"b{i}"] == owner[f"a{i}"], f"b{i} did not join a{i}'s incident: desk state was lost"
+        for later in (f"b{i}", f"c{i}"):
+            assert owner[later] == owner[f"a{i}"], f"{later} did not join a{i}'s incident: desk state was lost"
