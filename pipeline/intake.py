@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from datetime import datetime
 from typing import Any
 
 from pipeline.context import Context
@@ -31,50 +33,132 @@ from pipeline.records import (
     WeatherWarning,
     parse_time,
 )
+from pipeline.textfold import fold
 
 MAX_ID_LEN = 200
 OPERATOR_STATUSES = ("reassign", "resolved")
+# Event times outside these years are typing or clock errors (year 0, 9999),
+# and date arithmetic near datetime's limits would fail further down.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
+_BOM = b"\xef\xbb\xbf"
+_NUMERIC = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_WHOLE = re.compile(r"[0-9]{1,6}")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_FLAG_SEPARATORS = re.compile(r"[,;、|]")
+_FLAG_JOINERS = re.compile(r"[\s\-]+")
 
 
-def parse_json(raw: bytes | str) -> dict[str, Any]:
-    """Decode one JSON object; anything else is a clear RecordError."""
-    try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes | bytearray) else raw
-    except UnicodeDecodeError as exc:
-        raise RecordError(f"payload is not UTF-8: {exc.reason} at byte {exc.start}", kind="malformed") from exc
+def json_type(value: object) -> str:
+    """The JSON name of a decoded value's type, for reasons a producer understands."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def parse_json(raw: bytes | str | None) -> dict[str, Any]:
+    """Decode one JSON object; anything else is a clear RecordError.
+
+    A UTF-8 byte-order mark is tolerated (Windows tools write one); lone UTF-16
+    surrogates (a `\\ud800` escape) are refused here: no output could carry them.
+    """
+    if raw is None:
+        raise RecordError("empty payload (no value)", kind="malformed")
+    if isinstance(raw, bytes | bytearray | memoryview):
+        data = bytes(raw)
+        if data.startswith(_BOM):
+            data = data[len(_BOM) :]
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise RecordError(f"payload is not UTF-8: {exc.reason} at byte {exc.start}", kind="malformed") from exc
+    else:
+        text = raw.removeprefix("\ufeff")
+    if not text.strip():
+        raise RecordError("empty payload", kind="malformed")
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RecordError(f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", kind="malformed") from exc
+    except RecursionError as exc:
+        raise RecordError("malformed JSON: nested too deeply", kind="malformed") from exc
+    except ValueError as exc:  # an integer literal with more than 4300 digits
+        raise RecordError("malformed JSON: a number literal is too long", kind="malformed") from exc
     if not isinstance(obj, dict):
-        raise RecordError(f"expected a JSON object, got {type(obj).__name__}", kind="malformed")
+        raise RecordError(f"expected a JSON object, got {json_type(obj)}", kind="malformed")
+    if _SURROGATE_ESCAPE.search(text):
+        _refuse_lone_surrogates(obj)
     return obj
+
+
+def _refuse_lone_surrogates(obj: dict[str, Any]) -> None:
+    """Name the first field whose string holds a lone surrogate (valid pairs were joined by the decoder)."""
+    stack: list[tuple[str, Any]] = [(k, v) for k, v in obj.items()]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise RecordError(f"{path}: invalid Unicode (lone surrogate at character {exc.start})", kind="malformed") from exc
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                stack.append((f"{path}.{key}", item))
+                stack.append((f"{path} (a key)", key))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
+    for key in obj:
+        try:
+            key.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise RecordError("a field name holds invalid Unicode (lone surrogate)", kind="malformed") from exc
 
 
 def _ident(obj: dict[str, Any], name: str) -> str:
     value = obj.get(name)
-    if isinstance(value, bool) or value is None:
+    if value is None:
         raise RecordError(f"{name}: missing", kind="missing_field")
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
-    if not isinstance(value, str) or not value.strip():
-        raise RecordError(f"{name}: expected a non-empty string, got {type(value).__name__}", kind="wrong_type")
+    if not isinstance(value, str):
+        raise RecordError(f"{name}: expected a non-empty string, got {json_type(value)}", kind="wrong_type")
+    value = value.strip()
+    if not value:
+        raise RecordError(f"{name}: empty", kind="missing_field")
     if len(value) > MAX_ID_LEN:
-        raise RecordError(f"{name}: longer than {MAX_ID_LEN} characters", kind="wrong_type")
-    return value.strip()
+        raise RecordError(f"{name}: longer than {MAX_ID_LEN} characters ({len(value)})", kind="wrong_type")
+    if not value.isprintable():
+        raise RecordError(f"{name}: contains control or invalid characters", kind="wrong_type")
+    return value
 
 
 def _number(obj: dict[str, Any], name: str, *, required: bool = True) -> float | None:
+    """A finite number; a numeric string ("45.77", as web forms send) is read as its number."""
     value = obj.get(name)
     if value is None:
         if required:
             raise RecordError(f"{name}: missing", kind="missing_field")
         return None
+    if isinstance(value, str) and _NUMERIC.fullmatch(value.strip()):
+        value = float(value.strip())
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise RecordError(f"{name}: expected a number, got {type(value).__name__} {value!r:.40}", kind="wrong_type")
-    if not math.isfinite(value):
+        raise RecordError(f"{name}: expected a number, got {json_type(value)} {value!r:.40}", kind="wrong_type")
+    try:
+        number = float(value)
+    except OverflowError as exc:
+        raise RecordError(f"{name}: not a finite number (too large)", kind="wrong_type") from exc
+    if not math.isfinite(number):
         raise RecordError(f"{name}: not a finite number", kind="wrong_type")
-    return float(value)
+    return number
 
 
 def _choice(obj: dict[str, Any], name: str, allowed: tuple[str, ...], kind: str) -> str:
@@ -82,69 +166,155 @@ def _choice(obj: dict[str, Any], name: str, allowed: tuple[str, ...], kind: str)
     if value is None:
         raise RecordError(f"{name}: missing", kind="missing_field")
     if not isinstance(value, str):
-        raise RecordError(f"{name}: expected a string, got {type(value).__name__}", kind="wrong_type")
+        raise RecordError(f"{name}: expected a string, got {json_type(value)}", kind="wrong_type")
     norm = value.strip().lower()
     if norm not in allowed:
         raise RecordError(f"{name}: unknown {name} {value!r:.40} (known: {', '.join(allowed)})", kind=kind)
     return norm
 
 
+def _channel(obj: dict[str, Any], ctx: Context) -> str:
+    """The tip's channel; other spellings ("WeChat", "taxi", "外卖骑手") come from the lexicon's [channels]."""
+    value = obj.get("channel")
+    if value is None:
+        raise RecordError("channel: missing", kind="missing_field")
+    if not isinstance(value, str):
+        raise RecordError(f"channel: expected a string, got {json_type(value)}", kind="wrong_type")
+    if not value.strip():
+        raise RecordError("channel: empty", kind="missing_field")
+    channel = ctx.lexicon.channel(value)
+    if channel is None:
+        raise RecordError(f"channel: unknown channel {value!r:.40} (known: {', '.join(CHANNELS)})", kind="unknown_channel")
+    return channel
+
+
+def _time(obj: dict[str, Any], name: str) -> datetime:
+    """An ISO 8601 time with a UTC offset, in a plausible year."""
+    value = obj.get(name)
+    if value is None:
+        raise RecordError(f"{name}: missing", kind="missing_field")
+    if not isinstance(value, str):
+        raise RecordError(f"{name}: expected an ISO 8601 string, got {json_type(value)}")
+    at = parse_time(value, name)
+    if not EARLIEST_YEAR <= at.year <= LATEST_YEAR:
+        raise RecordError(f"{name}: implausible time {value!r:.40} (expected a year {EARLIEST_YEAR}..{LATEST_YEAR})")
+    return at
+
+
 def _position(obj: dict[str, Any], ctx: Context) -> tuple[float, float]:
     lat, lon = _number(obj, "lat"), _number(obj, "lon")
     assert lat is not None and lon is not None
+    swapped = " (lat and lon swapped?)" if ctx.index.in_service_area(lon, lat) else ""
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise RecordError(f"lat/lon ({lat}, {lon}) are not coordinates", kind="out_of_area")
+        raise RecordError(f"lat/lon ({lat}, {lon}) are not coordinates{swapped}", kind="out_of_area")
     if not ctx.index.in_service_area(lat, lon):
-        raise RecordError(f"position ({lat:.5f}, {lon:.5f}) is outside the service area", kind="out_of_area")
+        raise RecordError(f"position ({lat:.5f}, {lon:.5f}) is outside the service area{swapped}", kind="out_of_area")
     return lat, lon
 
 
 def _flag_list(obj: dict[str, Any], name: str = "flags") -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Known and unknown flags; unknown ones are reported, never fatal."""
+    """Known flag names and the other words as given; unknown ones are never fatal.
+
+    Names are compared folded, with spaces and hyphens as `_` ("No ID",
+    "domestic-violence"); a comma-separated string is read as a list.
+    """
     value = obj.get(name)
     if value is None:
         return (), ()
     if isinstance(value, str):
-        value = [v for v in value.replace(";", ",").split(",") if v.strip()]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise RecordError(f"{name}: expected a list of strings", kind="wrong_type")
-    norm = [v.strip().lower() for v in value]
-    return tuple(f for f in FLAGS if f in norm), tuple(sorted({f for f in norm if f not in FLAGS}))
+        value = [v for v in _FLAG_SEPARATORS.split(fold(value)) if v.strip()]
+    if not isinstance(value, list):
+        raise RecordError(f"{name}: expected a list of strings, got {json_type(value)}", kind="wrong_type")
+    bad = next((i for i, v in enumerate(value) if not isinstance(v, str)), None)
+    if bad is not None:
+        raise RecordError(f"{name}: expected a list of strings, item {bad} is {json_type(value[bad])}", kind="wrong_type")
+    names = {v.strip(): _FLAG_JOINERS.sub("_", fold(v).strip()) for v in value if v.strip()}
+    known = set(names.values())
+    return tuple(f for f in FLAGS if f in known), tuple(sorted(v for v, n in names.items() if n not in FLAGS))
 
 
-def parse_tip(obj: dict[str, Any], ctx: Context) -> Tip:
-    """Validate a tip and put it on the map (coordinates or gazetteer address)."""
-    tip_id = _ident(obj, "tip_id")
-    channel = _choice(obj, "channel", CHANNELS, "unknown_channel")
-    reported_at = parse_time(obj.get("reported_at"), "reported_at") if obj.get("reported_at") is not None else None
-    if reported_at is None:
-        raise RecordError("reported_at: missing", kind="missing_field")
-    text = obj.get("text", "")
-    if text is None:
-        text = ""
-    if not isinstance(text, str):
-        raise RecordError(f"text: expected a string, got {type(text).__name__}", kind="wrong_type")
-    if len(text.encode("utf-8")) > ctx.policy.max_text_bytes:
-        raise RecordError(f"text: over {ctx.policy.max_text_bytes} bytes ({len(text.encode('utf-8'))})", kind="too_large")
-    persons = obj.get("persons")
-    if persons is not None:
-        if isinstance(persons, bool) or not isinstance(persons, int) or not 1 <= persons <= ctx.policy.max_persons:
-            raise RecordError(f"persons: expected a whole number 1..{ctx.policy.max_persons}, got {persons!r:.20}", kind="wrong_type")
-    address = obj.get("address")
-    if address is not None and not isinstance(address, str):
-        raise RecordError(f"address: expected a string, got {type(address).__name__}", kind="wrong_type")
+def _persons(obj: dict[str, Any], ctx: Context) -> int | None:
+    """The form's head count: a whole number 1..max_persons (2.0 and "2" are read as 2)."""
+    value = obj.get("persons")
+    if value is None:
+        return None
+    limit = ctx.policy.max_persons
+    if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
+        value = int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
+        raise RecordError(f"persons: expected a whole number 1..{limit}, got {json_type(value)} {value!r:.20}", kind="wrong_type")
+    return value
+
+
+def _bounded_text(obj: dict[str, Any], name: str, ctx: Context) -> str | None:
+    """An optional string field of at most max_text_bytes of UTF-8."""
+    value = obj.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise RecordError(f"{name}: expected a string, got {json_type(value)}", kind="wrong_type")
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise RecordError(f"{name}: invalid Unicode (lone surrogate at character {exc.start})", kind="malformed") from exc
+    if size > ctx.policy.max_text_bytes:
+        raise RecordError(f"{name}: over {ctx.policy.max_text_bytes} bytes ({size})", kind="too_large")
+    return value
+
+
+def _locate(obj: dict[str, Any], address: str | None, ctx: Context) -> tuple[float, float]:
+    """Coordinates when given and usable, else the address through the gazetteer.
+
+    Coordinates win when both are given (a phone's fix is more precise than
+    a landmark). Unusable coordinates (0/0 from a phone without a fix, out of
+    the area, not numbers) fall back to a resolvable address instead of
+    losing the tip.
+    """
+    has_address = bool(address and address.strip())
     if obj.get("lat") is not None or obj.get("lon") is not None:
-        lat, lon = _position(obj, ctx)
-    elif address and address.strip():
+        try:
+            return _position(obj, ctx)
+        except RecordError as exc:
+            if not has_address:
+                raise
+            assert address is not None
+            place = ctx.gazetteer.resolve(address)
+            if place is None:
+                raise RecordError(f"{exc.reason}; address: unknown address {address!r:.80}", kind=exc.kind) from exc
+            return place.lat, place.lon
+    if has_address:
+        assert address is not None
         place = ctx.gazetteer.resolve(address)
         if place is None:
             raise RecordError(f"address: unknown address {address!r:.80}", kind="unknown_address")
-        lat, lon = place.lat, place.lon
-    else:
-        raise RecordError("neither lat/lon nor address given", kind="missing_field")
-    form_flags, _unknown = _flag_list(obj)
-    text_flags = ctx.lexicon.flags_in(text)
-    flags = tuple(f for f in FLAGS if f in form_flags or f in text_flags)
+        return place.lat, place.lon
+    raise RecordError("neither lat/lon nor address given", kind="missing_field")
+
+
+def parse_tip(obj: dict[str, Any], ctx: Context) -> Tip:
+    """Validate a tip and put it on the map (coordinates or gazetteer address).
+
+    Flags are the form's plus those the lexicon reads in the text; a form
+    flag that is no flag name is read like text ("drunk" -> intoxicated),
+    else ignored. Without a form head count, the text's ("两个人") is used.
+    """
+    tip_id = _ident(obj, "tip_id")
+    channel = _channel(obj, ctx)
+    reported_at = _time(obj, "reported_at")
+    text = _bounded_text(obj, "text", ctx) or ""
+    persons = _persons(obj, ctx)
+    address = _bounded_text(obj, "address", ctx)
+    lat, lon = _locate(obj, address, ctx)
+    form_flags, unknown = _flag_list(obj)
+    found = set(form_flags) | set(ctx.lexicon.flags_in(text))
+    for word in unknown:
+        found.update(ctx.lexicon.flags_in(word))
+    flags = tuple(f for f in FLAGS if f in found)
+    if persons is None:
+        counted = ctx.lexicon.persons_in(text)
+        persons = counted if counted is not None and 1 <= counted <= ctx.policy.max_persons else None
     return Tip(
         tip_id=tip_id,
         channel=channel,
@@ -180,8 +350,10 @@ def tip_report(tip: Tip, ctx: Context) -> Report:
 def parse_detection(obj: dict[str, Any], ctx: Context) -> Detection:
     """A detection from the detector or an edge device (same schema)."""
     bbox = obj.get("bbox")
-    if not isinstance(bbox, list) or len(bbox) != 4 or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in bbox):
-        raise RecordError("bbox: expected [x, y, w, h] numbers", kind="wrong_type")
+    if not isinstance(bbox, list) or len(bbox) != 4 or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) and abs(v) < 1e9 for v in bbox
+    ):
+        raise RecordError("bbox: expected [x, y, w, h] finite numbers", kind="wrong_type")
     posture = obj.get("posture") or "unknown"
     if posture not in POSTURES:
         raise RecordError(f"posture: unknown posture {posture!r:.20}", kind="wrong_type")
@@ -192,7 +364,7 @@ def parse_detection(obj: dict[str, Any], ctx: Context) -> Detection:
     return Detection(
         detection_id=_ident(obj, "detection_id"),
         camera_id=_ident(obj, "camera_id"),
-        captured_at=parse_time(obj.get("captured_at"), "captured_at"),
+        captured_at=_time(obj, "captured_at"),
         bbox=(int(bbox[0]), int(bbox[1]), int(bbox[2]), int(bbox[3])),
         posture=posture,
         t_max_c=_number(obj, "t_max_c", required=False) or 0.0,
@@ -239,7 +411,7 @@ def parse_weather(obj: dict[str, Any], ctx: Context) -> tuple[str, WeatherObserv
         raise RecordError(f"region: unknown region {region!r:.40} (known: {', '.join(sorted(known))})", kind="unknown_region")
     if "level" in obj or "issued_at" in obj:
         level = _choice(obj, "level", COLD_WAVE_LEVELS, "wrong_type")
-        return region or "*", WeatherWarning(level=level, issued_at=parse_time(obj.get("issued_at"), "issued_at"), region=region)
+        return region or "*", WeatherWarning(level=level, issued_at=_time(obj, "issued_at"), region=region)
     lat, lon = _number(obj, "lat", required=False), _number(obj, "lon", required=False)
     if region is None and lat is not None and lon is not None:
         _position(obj, ctx)
@@ -254,7 +426,7 @@ def parse_weather(obj: dict[str, Any], ctx: Context) -> tuple[str, WeatherObserv
     if not 0 <= wind <= 100:
         raise RecordError(f"wind_ms: implausible wind speed {wind}", kind="wrong_type")
     obs = WeatherObservation(
-        observed_at=parse_time(obj.get("observed_at"), "observed_at"),
+        observed_at=_time(obj, "observed_at"),
         temp_c=temp,
         wind_ms=wind,
         region=region,
@@ -278,7 +450,7 @@ def parse_team_status(obj: dict[str, Any], ctx: Context) -> TeamStatus:
         raise RecordError(f"lat/lon ({lat}, {lon}) are not coordinates", kind="out_of_area")
     return TeamStatus(
         team_id=_ident(obj, "team_id"),
-        at=parse_time(obj.get("at"), "at"),
+        at=_time(obj, "at"),
         status=_choice(obj, "status", TEAM_STATUSES, "wrong_type"),
         lat=lat,
         lon=lon,
@@ -296,7 +468,7 @@ def parse_ack(obj: dict[str, Any]) -> TaskAck:
         event_id=_ident(obj, "event_id"),
         team_id=_ident(obj, "team_id"),
         status=_choice(obj, "status", ACK_STATUSES + OPERATOR_STATUSES, "wrong_type"),
-        at=parse_time(obj.get("at"), "at"),
+        at=_time(obj, "at"),
         outcome=outcome,
         incident_id=str(obj["incident_id"]) if obj.get("incident_id") is not None else None,
         by=str(obj["by"]) if obj.get("by") is not None else None,
@@ -304,4 +476,4 @@ def parse_ack(obj: dict[str, Any]) -> TaskAck:
 
 
 def parse_tick(obj: dict[str, Any]) -> ClockTick:
-    return ClockTick(at=parse_time(obj.get("at"), "at"), source=str(obj.get("source") or "ticker"))
+    return ClockTick(at=_time(obj, "at"), source=str(obj.get("source") or "ticker"))

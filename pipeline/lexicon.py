@@ -1,59 +1,236 @@
 """Flags from free text: a bilingual cue lexicon kept as data.
 
 Call-takers do not always tick the form; the words of the tip then decide.
-Chinese cues match anywhere in the text, English cues match whole words (a
-trailing `*` matches any ending). A negation right before a cue ("not
-injured", "没有受伤") cancels it.
+Text and cues are folded alike (full width, case, traditional characters,
+curly apostrophes: `pipeline.textfold`). Chinese cues match anywhere in the
+text, English cues match whole words (a trailing `*` matches any ending, a
+`~` stands for a few words or characters in between). A negation right
+before a cue, with at most a few filler words ("not injured", "没有受伤",
+"没有明显外伤", "no sign of injury"), cancels it; a cue inside one of its
+flag's `[except]` phrases ("minor injuries", "大学生") does not count.
+Stated ages set `minor` and `elderly` by the `[ages]` thresholds, and the
+lexicon also reads how many persons a tip is about and the spellings of
+channel names.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import ConfigError
-from pipeline.records import FLAGS
+from pipeline.records import CHANNELS, FLAGS
+from pipeline.textfold import fold
 from pipeline.tomlconfig import parse_toml
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
+# What a `~` in a cue may skip: a few characters of one clause (Chinese) or a
+# few words (English), never across punctuation.
+_GAP_ZH = r"[^\s，。！？、；：,.!?;:]{0,4}?"
+_GAP_EN = r"(?:[\s\-]+[a-z0-9']+){0,3}?[\s\-]+"
+_WORD_SPLIT = re.compile(r"[\s\-]+")
+# How far before a cue a negation is looked for (characters of folded text).
+_NEGATION_WINDOW = 40
+
+_ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_EN_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+               "eleven": 11, "twelve": 12, "a couple of": 2, "couple of": 2, "a pair of": 2}
+_EN_DECADES = {"teens": 15, "twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60, "seventies": 70,
+               "eighties": 80, "nineties": 90}
+_ZH_NUM = r"\d{1,3}|[零〇一二两三四五六七八九十几]{1,4}"
+# "七十多岁", "80岁", "十五六岁", "未满18周岁"; "80-year-old", "aged 80", "in his 70s", "under 18 years old".
+_AGE = re.compile(
+    rf"(?P<zpre>不到|未满|不满|不足|小于|低于|没满)?(?<!\d)(?P<znum>{_ZH_NUM})(?:多|来)?(?:周)?岁"
+    r"|(?<![a-z0-9])(?P<epre>under|below|younger than|less than)?\s*(?P<enum>\d{1,3})[\s\-]*(?:years?|yrs?)[\s\-]*old(?![a-z])"
+    r"|(?<![a-z0-9])(?P<enum2>\d{1,3})\s*(?:yo|y/o|y\.o\.)(?![a-z])"
+    r"|(?<![a-z])aged?\s+(?P<enum3>\d{1,3})(?![\d])"
+    r"|(?<![a-z0-9])(?P<edec2>[1-9])0'?s(?![a-z0-9])"
+    r"|(?<![a-z])in\s+(?:his|her|their)\s+(?:(?P<edec>\d)0'?s|(?P<eword>teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties))(?![a-z])"
+)
+
+
+# Only text with a digit, 岁 or a decade word can state an age; only text
+# with a number word or a pair word can state a head count.
+_PERSONS_HINT = re.compile(r"[\d一二两三四五六七八九十俩对]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|couple|pair|both|family")
+_AGE_HINT = re.compile(r"岁|\d|ties|teens")
 
 
 def normalize_text(text: str) -> str:
-    """Fold width and case so full-width and ASCII spellings match alike."""
-    return unicodedata.normalize("NFKC", text).lower()
+    """Fold width, case and script so every spelling of a cue matches alike."""
+    return fold(text)
+
+
+def _zh_number(text: str) -> int | None:
+    """A small Chinese or Arabic number ("七十" 70, "十五六" 15, "六七十" 60); None if vague ("几十")."""
+    if text.isdigit():
+        return int(text)
+    if not text or text[0] == "几":
+        return None
+    if "十" in text:
+        before, _, after = text.partition("十")
+        tens = _ZH_DIGITS.get(before[:1]) if before else 1
+        if tens is None:
+            return None
+        return tens * 10 + _ZH_DIGITS.get(after[:1], 0)
+    return _ZH_DIGITS.get(text[0])
+
+
+def _english_cue(cue: str) -> str:
+    wildcard = cue.endswith("*")
+    segments = [s.strip() for s in cue.rstrip("*").split("~")]
+    parts = []
+    for segment in segments:
+        words = [re.escape(w).replace("'", "'?") for w in _WORD_SPLIT.split(segment) if w]
+        parts.append(r"[\s\-]+".join(words))
+    body = _GAP_EN.join(p for p in parts if p)
+    return rf"(?<![a-z0-9]){body}{'[a-z]*' if wildcard else ''}(?![a-z0-9])"
 
 
 def _cue_pattern(cue: str) -> str:
     cue = normalize_text(cue.strip())
     if _CJK.search(cue):
-        return re.escape(cue)
-    wildcard = cue.endswith("*")
-    body = re.escape(cue.rstrip("*")).replace(r"\ ", r"\s+")
-    return rf"(?<![a-z0-9]){body}{'[a-z]*' if wildcard else ''}(?![a-z0-9])"
+        return _GAP_ZH.join(re.escape(part.strip()) for part in cue.split("~"))
+    return _english_cue(cue)
+
+
+def _compile(cues: list[str]) -> re.Pattern[str]:
+    """All of a flag's cues in one pattern (longest first), for callers that want a single regex."""
+    return re.compile("|".join(_cue_pattern(c) for c in sorted(cues, key=len, reverse=True)))
+
+
+def _anchor(cue: str) -> str:
+    """A literal every match of the cue contains: the cheap test that skips its regex."""
+    cue = normalize_text(cue.strip()).rstrip("*")
+    pieces = [p for p in re.split(r"[~\s\-']+", cue) if p]
+    return max(pieces, key=len) if pieces else ""
+
+
+@dataclass(frozen=True)
+class Cue:
+    flag: str
+    anchor: str
+    pattern: re.Pattern[str]
+
+
+def _cues(flag: str, cues: list[str]) -> list[Cue]:
+    return [Cue(flag, _anchor(c), re.compile(_cue_pattern(c))) for c in cues]
+
+
+def _by_anchor(cues: list[Cue]) -> tuple[tuple[str, tuple[Cue, ...]], ...]:
+    grouped: dict[str, list[Cue]] = {}
+    for cue in cues:
+        grouped.setdefault(cue.anchor, []).append(cue)
+    return tuple((anchor, tuple(group)) for anchor, group in grouped.items())
 
 
 @dataclass(frozen=True)
 class Lexicon:
     patterns: dict[str, re.Pattern[str]]
     negation: re.Pattern[str]
+    exceptions: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    minor_under: int | None = None
+    elderly_from: int | None = None
+    persons: re.Pattern[str] | None = None
+    channels: dict[str, str] = field(default_factory=dict)
+    # Every cue and exception with its anchor, grouped by anchor: matching
+    # runs only the regexes whose literal occurs in the text.
+    cues: tuple[tuple[str, tuple[Cue, ...]], ...] = ()
+    except_cues: tuple[tuple[str, tuple[Cue, ...]], ...] = ()
+
+    def _negated(self, norm: str, start: int) -> bool:
+        return self.negation.search(norm[max(0, start - _NEGATION_WINDOW) : start]) is not None
+
+    @staticmethod
+    def _spans(groups: tuple[tuple[str, tuple[Cue, ...]], ...], norm: str) -> dict[str, list[tuple[int, int]]]:
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for anchor, cues in groups:
+            if anchor in norm:
+                for cue in cues:
+                    for match in cue.pattern.finditer(norm):
+                        spans.setdefault(cue.flag, []).append(match.span())
+        return spans
 
     def flags_in(self, text: str) -> tuple[str, ...]:
         """The flags whose cues occur in `text`, unnegated, in canonical order."""
         if not text:
             return ()
         norm = normalize_text(text)
-        found: list[str] = []
-        for flag in FLAGS:
-            pattern = self.patterns.get(flag)
-            if pattern is None:
+        found: set[str] = set()
+        hits = self._spans(self.cues, norm)
+        excluded = self._spans(self.except_cues, norm) if hits else {}
+        for flag, spans in hits.items():
+            # Excepted and negated spans cancel every cue overlapping them:
+            # "不像是喝醉了" negates "喝醉" and so "醉了" too.
+            skip = list(excluded.get(flag, ()))
+            for start, end in sorted(spans):
+                if any(s < end and start < e for s, e in skip):
+                    continue
+                if self._negated(norm, start):
+                    skip.append((start, end))
+                    continue
+                found.add(flag)
+                break
+        if _AGE_HINT.search(norm):
+            found.update(self._age_flags(norm))
+        return tuple(f for f in FLAGS if f in found)
+
+    def _age_flags(self, norm: str) -> set[str]:
+        """`minor` / `elderly` from ages stated in the text ("七十多岁", "a 12-year-old")."""
+        if self.minor_under is None and self.elderly_from is None:
+            return set()
+        flags: set[str] = set()
+        for match in _AGE.finditer(norm):
+            groups = match.groupdict()
+            if groups["znum"] is not None:
+                age = _zh_number(groups["znum"])
+            elif groups["eword"] is not None:
+                age = _EN_DECADES[groups["eword"]]
+            elif groups["edec"] is not None or groups["edec2"] is not None:
+                age = int(groups["edec"] or groups["edec2"]) * 10
+            else:
+                digits = groups["enum"] or groups["enum2"] or groups["enum3"]
+                age = int(digits) if digits else None
+            if age is None or age > 120 or self._negated(norm, match.start()):
                 continue
-            for match in pattern.finditer(norm):
-                if not self.negation.search(norm[max(0, match.start() - 12) : match.start()]):
-                    found.append(flag)
-                    break
-        return tuple(found)
+            if groups["zpre"] or groups["epre"]:
+                age -= 1  # "未满18岁", "under 18 years old": below the number
+            if self.minor_under is not None and age < self.minor_under:
+                flags.add("minor")
+            if self.elderly_from is not None and age >= self.elderly_from:
+                flags.add("elderly")
+        return flags
+
+    def persons_in(self, text: str) -> int | None:
+        """How many persons the text says the tip is about ("两个人", "一家三口", "3 people"); None if it does not say."""
+        if not text or self.persons is None:
+            return None
+        norm = normalize_text(text)
+        if not _PERSONS_HINT.search(norm):
+            return None
+        counts: list[int] = []
+        for match in self.persons.finditer(norm):
+            groups = match.groupdict()
+            if groups.get("pair") or groups.get("pair2"):
+                counts.append(2)
+                continue
+            raw = groups.get("zn") or groups.get("zn2") or groups.get("en") or groups.get("en2") or groups.get("en3")
+            if raw is None:
+                continue
+            value = _EN_NUMBERS.get(raw) if raw in _EN_NUMBERS else _zh_number(raw)
+            if value is not None and value > 0 and not self._negated(norm, match.start()):
+                counts.append(value)
+        return max(counts) if counts else None
+
+    def channel(self, name: str) -> str | None:
+        """The channel a spelling names ("Taxi", "外卖骑手", "security guard"), or None."""
+        return self.channels.get(channel_key(name))
+
+
+def channel_key(name: str) -> str:
+    """Folded, trimmed, words joined by `_`: the key channel names are compared by."""
+    return "_".join(w for w in re.split(r"[\s\-_]+", normalize_text(name)) if w)
 
 
 def load_lexicon(path: Path | str) -> Lexicon:
@@ -65,28 +242,120 @@ def load_lexicon(path: Path | str) -> Lexicon:
     return parse_lexicon(parse_toml(text, str(path)), str(path), text)
 
 
+def _persons_pattern(zh: list[str], en: list[str]) -> re.Pattern[str] | None:
+    """Counts followed by a person noun; a cue list in the data names the nouns."""
+    if not zh and not en:
+        return None
+    parts = [
+        # 一家三口; 母子俩, 老两口, 一对夫妻
+        r"一家(?P<zn>[二两三四五六七八九十\d]{1,2})口",
+        r"(?P<pair>[母父]子俩|[母父]女俩|夫妻俩|夫妇俩|兄弟俩|姐妹俩|他们俩|她们俩|两口子|老两口|俩人|一对(?:老)?(?:夫妻|夫妇|母子|父子|母女|父女|情侣|老人))",
+    ]
+    if zh:
+        nouns = "|".join(re.escape(normalize_text(n)) for n in sorted(zh, key=len, reverse=True))
+        parts.append(
+            rf"(?<![\d零〇一二两三四五六七八九十几第])(?P<zn2>\d{{1,3}}|[一二两三四五六七八九十]{{1,3}})\s*(?:个|名|位)?"
+            rf"(?:[^\s，。！？、；：,.!?;:的]{{1,6}}的)?(?:{nouns})"
+        )
+    if en:
+        nouns = "|".join(re.escape(normalize_text(n)) for n in sorted(en, key=len, reverse=True))
+        numbers = "|".join(re.escape(n) for n in sorted(_EN_NUMBERS, key=len, reverse=True))
+        parts.append(rf"(?<![a-z0-9])(?P<en>\d{{1,3}}|{numbers})\s+(?:[a-z'\-]+\s+)?(?:{nouns})(?![a-z])")
+        parts.append(r"(?<![a-z])(?:a\s+family\s+of|family\s+of)\s+(?P<en2>\d{1,2}|" + numbers + r")(?![a-z0-9])")
+        parts.append(r"(?<![a-z0-9])(?P<en3>\d{1,2}|" + numbers + r")\s+of\s+them(?![a-z])")
+        parts.append(r"(?<![a-z])(?P<pair2>both\s+of\s+them|couple)(?![a-z])(?!\s+of)")
+    return re.compile("|".join(parts))
+
+
 def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str = "") -> Lexicon:
     def fail(key: str, reason: str) -> ConfigError:
         line = next((i + 1 for i, ln in enumerate(text.splitlines()) if ln.strip().startswith(f"{key} ")), None)
         return ConfigError(f"{key}: {reason}", path=source, line=line)
 
+    def cue_list(key: str, cues: object) -> list[str]:
+        if not isinstance(cues, list) or not all(isinstance(c, str) and c.strip() for c in cues):
+            raise fail(key, "expected a list of non-empty strings")
+        return [str(c) for c in cues]
+
     flags = data.get("flags")
     if not isinstance(flags, dict):
         raise fail("flags", "missing [flags] table")
     patterns: dict[str, re.Pattern[str]] = {}
+    all_cues: list[Cue] = []
     for flag, cues in flags.items():
         if flag not in FLAGS:
             raise fail(flag, f"unknown flag {flag!r}")
-        if not isinstance(cues, list) or not all(isinstance(c, str) and c.strip() for c in cues):
-            raise fail(flag, "expected a list of non-empty strings")
-        patterns[flag] = re.compile("|".join(_cue_pattern(c) for c in cues))
-    negations = data.get("negations", {})
+        patterns[flag] = _compile(cue_list(flag, cues))
+        all_cues.extend(_cues(flag, cue_list(flag, cues)))
+    exceptions: dict[str, re.Pattern[str]] = {}
+    except_cues: list[Cue] = []
+    excepts = data.get("except", {})
+    if not isinstance(excepts, dict):
+        raise fail("except", "expected a table")
+    for flag, cues in excepts.items():
+        if flag not in FLAGS:
+            raise fail(flag, f"unknown flag {flag!r}")
+        exceptions[flag] = _compile(cue_list(flag, cues))
+        except_cues.extend(_cues(flag, cue_list(flag, cues)))
+    negation = _negation(data.get("negations", {}), fail)
+    ages = data.get("ages", {})
+    if not isinstance(ages, dict):
+        raise fail("ages", "expected a table")
+    bounds: dict[str, int | None] = {}
+    for key in ("minor_under", "elderly_from"):
+        value = ages.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 120):
+            raise fail(key, "expected a whole number of years 1..120")
+        bounds[key] = value
+    unknown_ages = set(ages) - set(bounds)
+    if unknown_ages:
+        raise fail(sorted(unknown_ages)[0], "unknown key in [ages] (known: minor_under, elderly_from)")
+    persons = data.get("persons", {})
+    if not isinstance(persons, dict):
+        raise fail("persons", "expected a table")
+    persons_pattern = _persons_pattern(cue_list("zh", persons.get("zh", [])), cue_list("en", persons.get("en", [])))
+    channels = data.get("channels", {})
+    if not isinstance(channels, dict):
+        raise fail("channels", "expected a table")
+    channel_map = {name: name for name in CHANNELS}
+    for name, spellings in channels.items():
+        if name not in CHANNELS:
+            raise fail(name, f"unknown channel {name!r} (known: {', '.join(CHANNELS)})")
+        for spelling in cue_list(name, spellings):
+            key = channel_key(spelling)
+            if channel_map.setdefault(key, name) != name:
+                raise fail(name, f"spelling {spelling!r} already names channel {channel_map[key]!r}")
+    return Lexicon(
+        patterns=patterns,
+        negation=negation,
+        exceptions=exceptions,
+        minor_under=bounds["minor_under"],
+        elderly_from=bounds["elderly_from"],
+        persons=persons_pattern,
+        channels=channel_map,
+        cues=_by_anchor(all_cues),
+        except_cues=_by_anchor(except_cues),
+    )
+
+
+def _negation(negations: object, fail: Callable[[str, str], ConfigError]) -> re.Pattern[str]:
+    """One pattern that matches at the end of the text before a cue when that cue is negated."""
     if not isinstance(negations, dict):
         raise fail("negations", "expected a table")
-    zh = [n for n in negations.get("zh", []) if isinstance(n, str)]
-    en = [n for n in negations.get("en", []) if isinstance(n, str)]
-    parts = [rf"(?:{'|'.join(re.escape(n) for n in zh)})$"] if zh else []
+
+    def words(key: str) -> list[str]:
+        value = negations.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise fail(key, "expected a list of non-empty strings")
+        return sorted((normalize_text(v.strip()) for v in value), key=len, reverse=True)
+
+    zh, zh_fill, en, en_fill = words("zh"), words("zh_fillers"), words("en"), words("en_fillers")
+    parts = []
+    if zh:
+        fill = f"(?:{'|'.join(re.escape(w) for w in zh_fill)}){{0,2}}" if zh_fill else ""
+        parts.append(rf"(?:{'|'.join(re.escape(n) for n in zh)}){fill}$")
     if en:
-        parts.append(rf"(?<![a-z])(?:{'|'.join(re.escape(n) for n in en)})\s+(?:[a-z']+\s+)?$")
-    negation = re.compile("|".join(parts) or r"(?!x)x")
-    return Lexicon(patterns=patterns, negation=negation)
+        neg = "|".join(re.escape(n).replace("'", "'?") for n in en)
+        fill = rf"(?:\s+(?:{'|'.join(re.escape(w) for w in en_fill)}))*" if en_fill else ""
+        parts.append(rf"(?<![a-z'])(?:{neg}){fill}(?:\s+[a-z']+)?\s+$")
+    return re.compile("|".join(parts) or r"(?!x)x")

@@ -90,3 +90,98 @@ def test_every_key_area_landmark_is_in_the_gazetteer(gazetteer: Gazetteer) -> No
                     "儿童公园", "香坊站", "乐松广场", "哈尔滨市救助管理站", "黑龙江大学"]:
         place = gazetteer.resolve(address)
         assert place is not None and place.name == address
+
+
+@pytest.mark.parametrize(
+    ("address", "name"),
+    [
+        # traditional characters, tone marks, full width
+        ("哈爾濱站", "哈尔滨站"),
+        ("哈爾濱火車站北廣場", "哈尔滨站北广场"),
+        ("聖索菲亞大教堂", "圣索菲亚大教堂"),
+        ("Zhōngyāng Dàjiē", "中央大街"),
+        ("中央大街１２７号", "中央大街"),
+        # English abbreviations and spellings
+        ("Zhongyang St.", "中央大街"),
+        ("Central St", "中央大街"),
+        ("Zhongyang Ave", "中央大街"),
+        ("Harbin Railway Stn", "哈尔滨站"),
+        ("near Harbin train station", "哈尔滨站"),
+        ("Jingwei St underpass", "经纬街地下通道"),
+        ("Gogol St", "果戈里大街"),
+        ("St. Sofia Cathedral", "圣索菲亚大教堂"),
+        # landmarks with 附近/旁边/门口/对面 and intersections
+        ("哈尔滨站北广场附近", "哈尔滨站北广场"),
+        ("中央大街和西十二道街交口", "中央大街"),
+        ("中央大街对面", "中央大街"),
+        ("黑龙江省哈尔滨市道里区中央大街100号", "中央大街"),
+        ("north square of Harbin Railway Station", "哈尔滨站北广场"),
+        ("防洪胜利纪念塔", "防洪纪念塔"),
+        ("公路桥下面", "松花江公路大桥"),
+    ],
+)
+def test_resolves_spelling_variants(gazetteer: Gazetteer, address: str, name: str) -> None:
+    place = gazetteer.resolve(address)
+    assert place is not None, address
+    assert place.name == name
+
+
+@pytest.mark.parametrize(
+    ("address", "name"),
+    [
+        ("哈尔宾站", "哈尔滨站"),  # pinyin input typos: one homophone
+        ("蛤尔滨站", "哈尔滨站"),
+        ("中央大接", "中央大街"),
+        ("钟央大街", "中央大街"),
+        ("友谊露", "友谊路"),
+        ("太阳到", "太阳岛"),
+        ("希大直街", "西大直街"),
+        ("哈尔滨站北光场", "哈尔滨站北广场"),  # the longer typo beats the shorter exact 哈尔滨站
+        ("Harbn Railway Station", "哈尔滨站"),
+        ("Harbin Railway Staion", "哈尔滨站"),
+        ("Stalin Prak", "斯大林公园"),
+        ("Zhongyang Streeet", "中央大街"),
+    ],
+)
+def test_one_typo_is_forgiven(gazetteer: Gazetteer, address: str, name: str) -> None:
+    place = gazetteer.resolve(address)
+    assert place is not None, address
+    assert place.name == name
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "哈尔滨西站", "哈尔滨南站", "哈尔滨北站",  # real stations we do not know: never the East Station
+        "哈尔滨工程大学", "哈尔滨理工大学", "哈尔滨医科大学",  # different universities, not HIT or the station
+        "南京路", "和平街", "中山街", "西十二道街", "道里区", "哈尔滨市", "博物馆",
+        "Harbin West Station", "Harbin Engineering University", "Heping Street", "heidi's shop", "Stalin",
+    ],
+)
+def test_different_names_are_not_typos(gazetteer: Gazetteer, address: str) -> None:
+    assert gazetteer.resolve(address) is None
+
+
+def test_an_ambiguous_typo_resolves_to_nothing() -> None:
+    red = Place("红旗路", (), "street", 45.75, 126.62)
+    flood = Place("洪旗路", (), "street", 45.76, 126.63)
+    assert Gazetteer((red, flood)).resolve("虹旗路") is None  # 虹 sounds like both
+    assert Gazetteer((red,)).resolve("虹旗路") == red
+
+
+def test_the_simulators_misspellings_resolve_to_their_place() -> None:
+    from simulators.reporters import MISSPELL_ZH
+
+    city = load_city(HARBIN)
+    gazetteer = Gazetteer(city.places)
+    for place in city.places:
+        for i, ch in enumerate(place.name):
+            if ch in MISSPELL_ZH:
+                typo = place.name[:i] + MISSPELL_ZH[ch] + place.name[i + 1 :]
+                found = gazetteer.resolve(typo)
+                assert found is not None and found.name == place.name, typo
+
+
+def test_normalize_folds_script_variants() -> None:
+    assert normalize("哈爾濱 Zhōngyāng") == "哈尔滨zhongyang"
+    assert normalize("St. Sophia") == "stsophia"  # abbreviations are spelled out only when matching

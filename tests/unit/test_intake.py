@@ -124,4 +124,155 @@ def test_detection_needs_a_ground_position(ctx: Context) -> None:
         parse_detection({**body, "lat": None}, ctx)
     with pytest.raises(RecordError, match="bbox"):
         parse_detection({**body, "bbox": [1, 2]}, ctx)
+    for bad in ([1, 2, float("inf"), 4], [1, 2, float("nan"), 4], [10**400, 2, 3, 4]):
+        with pytest.raises(RecordError, match="bbox"):
+            parse_detection({**body, "bbox": bad}, ctx)
     assert json.loads(json.dumps(body))  # the fixture itself is plain JSON
+
+
+# --------------------------------------------------------------------------- bad inputs, one reason each
+
+
+def raw_tip(**changes: Any) -> bytes:
+    return json.dumps(tip(**changes), ensure_ascii=False).encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("raw", "needle"),
+    [
+        (None, "empty payload"),
+        (b"   \n", "empty payload"),
+        (b"null", "got null"),
+        (b"42", "got number"),
+        (b'"tip"', "got string"),
+        (b"true", "got boolean"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'{"lat": 1' + b"0" * 5000 + b"}", "number literal is too long"),
+        (b'{"tip_id": "t1", "text": "\\ud800"}', "text: invalid Unicode"),
+        (b'{"tip_id": "\\udfff"}', "tip_id: invalid Unicode"),
+        (b'{"a": {"b": ["\\udc00"]}}', "a.b[0]: invalid Unicode"),
+    ],
+)
+def test_malformed_payloads_name_the_problem(raw: bytes | None, needle: str) -> None:
+    with pytest.raises(RecordError) as info:
+        parse_json(raw)
+    assert info.value.kind == "malformed" and needle in info.value.reason
+
+
+def test_bom_and_valid_surrogate_pairs_are_fine(ctx: Context) -> None:
+    assert parse_tip(parse_json(b"\xef\xbb\xbf" + raw_tip()), ctx).tip_id == "t1"
+    assert parse_json('\ufeff{"a": 1}') == {"a": 1}
+    assert parse_json(b'{"text": "\\ud83d\\ude00"}') == {"text": "\U0001f600"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "kind", "needle"),
+    [
+        ({"lat": 10**400}, "wrong_type", "lat: not a finite number"),
+        ({"lat": float("nan")}, "wrong_type", "lat: not a finite number"),
+        ({"lon": float("inf")}, "wrong_type", "lon: not a finite number"),
+        ({"lat": {"v": 1}}, "wrong_type", "lat: expected a number, got object"),
+        ({"lat": "nan"}, "wrong_type", "lat: expected a number"),
+        ({"lat": "1_0"}, "wrong_type", "lat: expected a number"),
+        ({"lat": 126.6165, "lon": 45.7735}, "out_of_area", "swapped"),
+        ({"lat": 0, "lon": 0}, "out_of_area", "outside the service area"),
+        ({"reported_at": "9999-12-31T23:59:59-12:00"}, "invalid", "reported_at: implausible time"),
+        ({"reported_at": "0001-01-01T00:00:00+08:00"}, "invalid", "reported_at: implausible time"),
+        ({"reported_at": "0000-01-01T00:00:00+00:00"}, "invalid", "reported_at: not an ISO 8601 time"),
+        ({"reported_at": 1766243400}, "invalid", "reported_at: expected an ISO 8601 string, got number"),
+        ({"reported_at": None}, "missing_field", "reported_at: missing"),
+        ({"tip_id": ""}, "missing_field", "tip_id: empty"),
+        ({"tip_id": "   "}, "missing_field", "tip_id: empty"),
+        ({"tip_id": True}, "wrong_type", "tip_id: expected a non-empty string, got boolean"),
+        ({"tip_id": 1.5}, "wrong_type", "tip_id: expected a non-empty string, got number"),
+        ({"tip_id": "x" * 201}, "wrong_type", "tip_id: longer than 200"),
+        ({"tip_id": "a\nb"}, "wrong_type", "tip_id: contains control"),
+        ({"persons": -1}, "wrong_type", "persons"),
+        ({"persons": 2.5}, "wrong_type", "persons"),
+        ({"persons": 10**30}, "wrong_type", "persons"),
+        ({"persons": "two"}, "wrong_type", "persons"),
+        ({"persons": "²"}, "wrong_type", "persons"),
+        ({"persons": "9" * 5000}, "wrong_type", "persons"),
+        ({"persons": True}, "wrong_type", "persons: expected a whole number 1..50, got boolean"),
+        ({"persons": 51}, "wrong_type", "persons"),
+        ({"flags": {"minor": True}}, "wrong_type", "flags: expected a list of strings, got object"),
+        ({"flags": 3}, "wrong_type", "flags: expected a list of strings, got number"),
+        ({"flags": ["minor", None]}, "wrong_type", "flags: expected a list of strings, item 1 is null"),
+        ({"flags": [["minor"]]}, "wrong_type", "item 0 is array"),
+        ({"text": ["a"]}, "wrong_type", "text: expected a string, got array"),
+        ({"text": "a" * 10001}, "too_large", "text: over 10000 bytes (10001)"),
+        ({"text": "冷" * 3334}, "too_large", "text: over 10000 bytes (10002)"),
+        ({"lat": ..., "lon": ..., "address": {"street": "中央大街"}}, "wrong_type", "address: expected a string, got object"),
+        ({"lat": ..., "lon": ..., "address": "街" * 4000}, "too_large", "address: over 10000 bytes"),
+        ({"lat": ..., "lon": ..., "address": "   "}, "missing_field", "neither lat/lon nor address"),
+        ({"lat": 0, "lon": 0, "address": "火星路99号"}, "out_of_area", "address: unknown address"),
+        ({"channel": ""}, "missing_field", "channel: empty"),
+        ({"channel": None}, "missing_field", "channel: missing"),
+        ({"channel": ["hotline"]}, "wrong_type", "channel: expected a string, got array"),
+        ({"channel": "tiktok"}, "unknown_channel", "channel: unknown channel 'tiktok'"),
+    ],
+)
+def test_more_bad_tips_are_rejected_with_a_reason(ctx: Context, changes: dict[str, Any], kind: str, needle: str) -> None:
+    with pytest.raises(RecordError) as info:
+        parse_tip(parse_json(raw_tip(**changes)), ctx)
+    assert info.value.kind == kind and needle in info.value.reason, info.value.reason
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"text": "a" * 10000},  # exactly at the limit (bytes)
+        {"text": "冷" * 3333},
+        {"text": None},
+        {"text": ""},
+        {"persons": 50},
+        {"flags": []},
+        {"reported_at": "2026-12-20T15:10:00Z"},
+        {"foo": {"bar": [1, 2]}},  # unknown fields are ignored
+    ],
+)
+def test_edge_values_that_are_fine(ctx: Context, changes: dict[str, Any]) -> None:
+    parsed = parse_tip(parse_json(raw_tip(**changes)), ctx)
+    assert parsed.tip_id == "t1"
+    tip_report(parsed, ctx).to_json()
+
+
+def test_lenient_spellings_of_valid_values(ctx: Context) -> None:
+    parsed = parse_tip(tip(lat="45.7735", lon=" 126.6165 ", persons=2.0, tip_id=12, channel=" Taxi Driver "), ctx)
+    assert (parsed.lat, parsed.lon, parsed.persons, parsed.tip_id, parsed.channel) == (45.7735, 126.6165, 2, "12", "driver")
+    assert parse_tip(tip(persons="3"), ctx).persons == 3
+    assert parse_tip(tip(channel="外卖骑手"), ctx).channel == "courier"
+
+
+def test_form_flags_are_normalized_and_free_words_read_as_text(ctx: Context) -> None:
+    parsed = parse_tip(tip(text="", flags=["No ID", "Domestic-Violence", " MINOR ", "drunk", "老人", "sleepy"]), ctx)
+    assert parsed.flags == ("minor", "elderly", "no_id", "domestic_violence", "intoxicated")
+    assert parse_tip(tip(text="", flags="elderly，minor、robbed"), ctx).flags == ("minor", "elderly", "robbed")
+    assert parse_tip(tip(text="", flags=["not drunk"]), ctx).flags == ()
+
+
+def test_unusable_coordinates_fall_back_to_the_address(ctx: Context) -> None:
+    station = ctx.gazetteer.resolve("哈尔滨站")
+    assert station is not None
+    for changes in ({"lat": 0, "lon": 0}, {"lat": "n/a", "lon": "n/a"}, {"lon": None}, {"lat": 39.9, "lon": 116.4}):
+        parsed = parse_tip(tip(address="哈尔滨站", **changes), ctx)
+        assert (parsed.lat, parsed.lon) == (station.lat, station.lon), changes
+
+
+def test_coordinates_win_over_a_disagreeing_address(ctx: Context) -> None:
+    parsed = parse_tip(tip(address="哈尔滨东站"), ctx)
+    assert (parsed.lat, parsed.lon) == (GOOD["lat"], GOOD["lon"]) and parsed.address == "哈尔滨东站"
+
+
+def test_persons_from_text_when_the_form_has_none(ctx: Context) -> None:
+    assert parse_tip(tip(text="桥下有两个人，一个喝醉了"), ctx).persons == 2
+    assert parse_tip(tip(text="一家三口在候车室外"), ctx).persons == 3
+    assert parse_tip(tip(text="two men sleeping in the underpass", persons=1), ctx).persons == 1  # the form wins
+    assert parse_tip(tip(text="60 people at the square"), ctx).persons is None  # over max_persons: not a head count
+
+
+def test_other_records_get_the_same_time_checks(ctx: Context) -> None:
+    with pytest.raises(RecordError, match="captured_at: missing"):
+        parse_detection({"detection_id": "d1", "camera_id": "c1", "bbox": [1, 2, 3, 4], "lat": 45.76, "lon": 126.63}, ctx)
+    with pytest.raises(RecordError, match="implausible"):
+        parse_ack({"event_id": "e", "team_id": "T1", "status": "accepted", "at": "1900-01-01T00:00:00+08:00"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.errors import ConfigError
-from pipeline.lexicon import load_lexicon, parse_lexicon
+from pipeline.lexicon import load_lexicon, normalize_text, parse_lexicon
 from pipeline.settings import DATA_DIR
 
 LEXICON = load_lexicon(DATA_DIR / "lexicon.toml")
@@ -43,3 +43,212 @@ def test_english_cues_match_whole_words_only() -> None:
 def test_unknown_flag_in_lexicon_is_rejected() -> None:
     with pytest.raises(ConfigError, match="unknown flag"):
         parse_lexicon({"flags": {"sleepy": ["困"]}}, "lex.toml")
+
+
+# --------------------------------------------------------------------------- field phrasing
+# Tips as dispatchers, couriers and guards write them: synonyms, dialect,
+# traditional characters, full width, typos, English and mixed.
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # unresponsive
+        ("怎么喊都喊不醒", {"unresponsive"}),
+        ("叫了半天都不醒", {"unresponsive"}),
+        ("喊他没反应", {"unresponsive"}),
+        ("晕倒在路边", {"unresponsive"}),
+        ("一个人躺在地上不省人事", {"unresponsive"}),
+        ("沒反應", {"unresponsive"}),  # traditional
+        ("man is unconcious by the bus stop", {"unresponsive"}),  # common misspelling
+        ("can't wake him up", {"unresponsive"}),
+        ("doesn’t respond when I shake him", {"unresponsive"}),  # curly apostrophe
+        # injured
+        ("头上有伤，满脸是血", {"injured"}),
+        ("受傷了", {"injured"}),
+        ("被车撞了", {"injured"}),
+        ("his leg is broken", {"injured"}),
+        ("frostbite on his fingers", {"injured"}),
+        # ill
+        ("一直在吐，喘不上气", {"ill"}),
+        ("發燒", {"ill"}),
+        ("冻得直哆嗦", {"ill"}),
+        ("trouble breathing, having a seizure", {"ill"}),
+        # mental
+        ("精神不正常，一直自言自语", {"mental"}),
+        ("神經病", {"mental"}),
+        ("mentally ill man shouting", {"mental"}),
+        # minor
+        ("小姑娘在哭", {"minor"}),
+        ("中学生模样", {"minor"}),
+        ("a 12-year-old alone at the station", {"minor"}),
+        ("underage girl", {"minor"}),
+        # elderly
+        ("大妈坐在路边", {"elderly"}),
+        ("老爷子迷路了", {"elderly"}),
+        ("八十多岁", {"elderly"}),
+        ("an old guy on the bench", {"elderly"}),
+        ("woman in her 70s", {"elderly"}),
+        # disabled / immobile
+        ("瘸子，腿有残疾", {"disabled"}),
+        ("拄着拐杖", {"immobile"}),
+        ("躺着不动，起不来", {"immobile"}),
+        ("can't get up", {"immobile"}),
+        ("坐轮椅的残疾人", {"disabled", "immobile"}),
+        # no_id
+        ("没带身份证，说不出自己叫什么", {"no_id"}),
+        ("can't remember his name", {"no_id"}),
+        # refuses
+        ("劝不动，就是不走", {"refuses"}),
+        ("doesn't want help", {"refuses"}),
+        # domestic violence
+        ("被家里人打出来的", {"domestic_violence"}),
+        ("her husband beat her", {"domestic_violence"}),
+        # migrant worker
+        ("工地干活的，找不到活", {"migrant_worker"}),
+        ("lost his job last week", {"migrant_worker"}),
+        # robbed
+        ("钱被偷光了", {"robbed"}),
+        ("被搶", {"robbed"}),
+        ("got mugged", {"robbed"}),
+        # intoxicated
+        ("喝大了，一身酒气", {"intoxicated"}),
+        ("醉醺醺的", {"intoxicated"}),
+        ("smells of booze, been drinking", {"intoxicated"}),
+        # mixed language, full width
+        ("一个old man躺在地上，ｄｒｕｎｋ", {"elderly", "intoxicated"}),
+    ],
+)
+def test_field_phrasings(text: str, expected: set[str]) -> None:
+    assert set(LEXICON.flags_in(text)) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "没有明显外伤",  # a filler between negation and cue
+        "未见出血",
+        "不像是喝醉了",  # the negation covers the overlapping cue 醉了 too
+        "不是老人",
+        "不昏迷，意识清醒",
+        "no sign of injury",
+        "doesn't seem drunk",
+        "doesn’t look injured",
+        "nobody is hurt",
+        "he's not a child",
+        "not an old man",
+    ],
+)
+def test_negations_with_fillers(text: str) -> None:
+    assert LEXICON.flags_in(text) == ()
+
+
+def test_negation_does_not_reach_the_next_clause() -> None:
+    assert LEXICON.flags_in("没有受伤，但是喝醉了") == ("intoxicated",)
+    assert LEXICON.flags_in("not injured, but drunk") == ("intoxicated",)
+    assert set(LEXICON.flags_in("老人没有受伤，但是叫不醒")) == {"unresponsive", "elderly"}
+    assert "ill" in LEXICON.flags_in("不停地发抖")  # 不 + an unlisted word is no negation
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("精神状态不错，精神很好", set()),  # 精神 alone is no cue
+        ("he has minor injuries on his hand", {"injured"}),  # "minor injuries" is not a minor
+        ("一个大学生", set()),
+        ("儿童公园门口有个老人", {"elderly"}),  # a place name is not a person
+        ("near Harbin Children's Park", set()),
+        ("mentally ill", {"mental"}),  # not also ill
+        ("精神病人", {"mental"}),
+        ("拒绝透露姓名", {"no_id"}),  # declining to give a name is no refusal to go
+        ("sleeping next to the refuse bins", set()),
+        ("被打劫了", {"robbed"}),  # not domestic violence
+        ("30多岁的男子", set()),  # an age that is neither minor nor elderly
+        ("流浪了多少年", set()),
+    ],
+)
+def test_exceptions_and_specific_cues(text: str, expected: set[str]) -> None:
+    assert set(LEXICON.flags_in(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("七十多岁的老人", {"elderly"}),
+        ("他说他60岁了", {"elderly"}),
+        ("an 80-year-old", {"elderly"}),
+        ("aged 65", {"elderly"}),
+        ("十五六岁", {"minor"}),
+        ("16岁少年", {"minor"}),
+        ("未满18周岁", {"minor"}),
+        ("kid, 8 or 9 years old", {"minor"}),
+        ("a 14 yo", {"minor"}),
+        ("18岁", set()),
+        ("59岁", set()),
+        ("1990s", set()),
+    ],
+)
+def test_stated_ages(text: str, expected: set[str]) -> None:
+    assert set(LEXICON.flags_in(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("两个人在桥下", 2),
+        ("一家三口", 3),
+        ("3名男子", 3),
+        ("两个喝醉的大爷", 2),
+        ("母子俩", 2),
+        ("老两口", 2),
+        ("3 people under the bridge", 3),
+        ("two homeless men", 2),
+        ("Ｔｗｏ ｍｅｎ", 2),
+        ("an elderly couple", 2),
+        ("a family of four", 4),
+        ("one person", None),
+        ("一个人", 1),
+        ("a couple of hours ago a man", None),
+        ("第一个人", None),
+        ("十几个人", None),
+        ("两个小时前看到一位老人", 1),
+        ("没有两个人", None),
+        ("", None),
+    ],
+)
+def test_persons_in_text(text: str, count: int | None) -> None:
+    assert LEXICON.persons_in(text) == count
+
+
+@pytest.mark.parametrize(
+    ("spelling", "channel"),
+    [("hotline", "hotline"), (" WeChat ", "wechat"), ("微信", "wechat"), ("Taxi Driver", "driver"), ("taxi-driver", "driver"),
+     ("外卖骑手", "courier"), ("security_guard", "security"), ("环卫工人", "sanitation"), ("110", "police"),
+     ("ＨＯＴＬＩＮＥ", "hotline"), ("pigeon", None), ("tiktok", None), ("fax", None), ("", None)],
+)
+def test_channel_spellings(spelling: str, channel: str | None) -> None:
+    assert LEXICON.channel(spelling) == channel
+
+
+def test_traditional_and_width_fold_alike() -> None:
+    assert normalize_text("哈爾濱火車站 ＡＢＣ１２ don’t") == "哈尔滨火车站 abc12 don't"
+
+
+def test_lexicon_sections_are_validated() -> None:
+    with pytest.raises(ConfigError, match="unknown channel"):
+        parse_lexicon({"flags": {}, "channels": {"pigeon": ["bird"]}}, "lex.toml")
+    with pytest.raises(ConfigError, match="already names"):
+        parse_lexicon({"flags": {}, "channels": {"driver": ["taxi"], "courier": ["Taxi"]}}, "lex.toml")
+    with pytest.raises(ConfigError, match="whole number"):
+        parse_lexicon({"flags": {}, "ages": {"minor_under": "18"}}, "lex.toml")
+    with pytest.raises(ConfigError, match="unknown key"):
+        parse_lexicon({"flags": {}, "ages": {"adult_from": 18}}, "lex.toml")
+    with pytest.raises(ConfigError, match="unknown flag"):
+        parse_lexicon({"flags": {}, "except": {"sleepy": ["困"]}}, "lex.toml")
+
+
+def test_a_tilde_skips_a_few_words_but_not_a_clause() -> None:
+    lexicon = parse_lexicon({"flags": {"unresponsive": ["叫~不醒", "won't ~ wake*"]}})
+    assert lexicon.flags_in("怎么叫都叫不醒") == ("unresponsive",)
+    assert lexicon.flags_in("he won't even wake up") == ("unresponsive",)
+    assert lexicon.flags_in("叫他，他睡着了，不醒") == ()

@@ -113,3 +113,27 @@ def test_deadlines_and_followups() -> None:
 
 def test_raise_priority_bounds() -> None:
     assert raise_priority("P4", 1) == "P3" and raise_priority("P2", 5) == "P1" and raise_priority("P3", 0) == "P3"
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "priority", "notify"),
+    [
+        # A negated cue must not make a tip medical; the other cues still count.
+        ("老人没有受伤，但是喝多了", "guidance", "P1", ()),  # elderly + intoxicated raise two levels
+        ("not injured, not drunk, just cold", "guidance", "P3", ()),
+        ("不像是喝醉了，叫不醒", "medical", "P1", ("health",)),
+        ("一个十五六岁的孩子，说被继父打了，不敢回家", "escort_station", "P2", ("police",)),
+        ("拒绝透露姓名的男子坐在桥下", "rescue_first", "P2", ("police",)),
+        ("流浪汉不愿意去救助站，他说他不冷", "supplies_followup", "P3", ()),
+        ("he has minor injuries on his hand", "medical", "P1", ("health",)),
+        ("儿童公园门口有个醉汉", "guidance", "P2", ()),  # the park's name is no child
+        ("精神状态不错，农民工，没地方住", "basic_support", "P3", ()),
+        ("mentally ill man shouting at the bus stop", "medical", "P1", ("health", "police")),
+    ],
+)
+def test_tip_texts_to_categories(text: str, category: str, priority: str, notify: tuple[str, ...]) -> None:
+    from pipeline.lexicon import load_lexicon
+
+    flags = load_lexicon(DATA_DIR / "lexicon.toml").flags_in(text)
+    result = day(list(flags))
+    assert (result.category, result.priority, result.notify) == (category, priority, notify), flags  # type: ignore[attr-defined]
