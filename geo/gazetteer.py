@@ -5,7 +5,9 @@ traditional characters (哈爾濱站), reads common English abbreviations as wor
 ("St" street, "Rd" road, "Stn" station), and knows each place by its Chinese
 name and its English, pinyin and short aliases. The whole address matching
 an alias wins; otherwise the longest alias contained in the address (so
-"near the west exit of Harbin Railway Station" finds the station). Latin
+"near the west exit of Harbin Railway Station" finds the station), a landmark
+before a street ("学府路黑大门口" is the university gate, not a point
+somewhere on a long road). Latin
 aliases only match on word boundaries, so a short alias such as "HIT" is not
 found inside "white". Ties go to the place name, so the same address always
 resolves to the same place.
@@ -74,6 +76,9 @@ def _homophones(typed: str, meant: str) -> bool:
     return typed != meant and bool(_SOUNDS.get(typed, frozenset()) & _SOUNDS.get(meant, frozenset()))
 
 
+# The kind of place that is a long line, not a point: any other place named
+# in the same address ("学府路黑大门口") says better where on it.
+STREET_KIND = "street"
 # Fuzzy matching only looks at the start of very long addresses.
 _FUZZY_MAX_CHARS = 200
 _LATIN_WORD = re.compile(r"[a-z0-9]+")
@@ -197,8 +202,11 @@ class Gazetteer:
         best: tuple[str, Place] | None = None
         for key, place in self._by_length:
             if len(key) <= len(text) and self._contains(text, bounds, key):
-                best = (key, place)
-                break
+                if place.kind != STREET_KIND:
+                    best = (key, place)
+                    break
+                if best is None:  # a street is long: a landmark named along with it is more precise
+                    best = (key, place)
         longer = len(best[0]) + 1 if best is not None else 0
         typo = self._resolve_typo(text, longer)
         if typo is None:

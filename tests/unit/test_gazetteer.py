@@ -118,6 +118,10 @@ def test_every_key_area_landmark_is_in_the_gazetteer(gazetteer: Gazetteer) -> No
         ("north square of Harbin Railway Station", "哈尔滨站北广场"),
         ("防洪胜利纪念塔", "防洪纪念塔"),
         ("公路桥下面", "松花江公路大桥"),
+        ("学府路黑大门口", "黑龙江大学"),  # a landmark says where on a long street
+        ("红军街，哈尔滨站对面", "哈尔滨站"),
+        ("the rescue station", "哈尔滨市救助管理站"),
+        ("East Station", "哈尔滨东站"),
     ],
 )
 def test_resolves_spelling_variants(gazetteer: Gazetteer, address: str, name: str) -> None:

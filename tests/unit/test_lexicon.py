@@ -165,6 +165,16 @@ def test_negation_does_not_reach_the_next_clause() -> None:
         ("被打劫了", {"robbed"}),  # not domestic violence
         ("30多岁的男子", set()),  # an age that is neither minor nor elderly
         ("流浪了多少年", set()),
+        # what the reporter says about the scene or about themselves
+        ("暖气井旁边有个人，井口一直在发热", set()),
+        ("我是学生，路过看到桥下有人", set()),
+        ("我在附近打工，下班路过看到一个人坐着", set()),
+        ("I'll run over there, someone is sitting in the snow", set()),
+        ("he turned down the street and sat by the vent", set()),
+        ("traffic was held up, a man is sitting on the curb", set()),
+        ("man in a pale blue jacket", set()),
+        ("我都冻坏了，那个人还坐在外面", set()),
+        ("他在发热，浑身没劲", {"ill"}),
     ],
 )
 def test_exceptions_and_specific_cues(text: str, expected: set[str]) -> None:
