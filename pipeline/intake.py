@@ -309,8 +309,9 @@ def parse_tip(obj: dict[str, Any], ctx: Context) -> Tip:
     lat, lon = _locate(obj, address, ctx)
     form_flags, unknown = _flag_list(obj)
     found = set(form_flags) | set(ctx.lexicon.flags_in(text))
-    for word in unknown:
-        found.update(ctx.lexicon.flags_in(word))
+    if unknown:  # one pass over all free words, each its own clause, bounded like the text
+        words = "；".join(w.replace("_", " ") for w in unknown)[: ctx.policy.max_text_bytes]
+        found.update(ctx.lexicon.flags_in(words))
     flags = tuple(f for f in FLAGS if f in found)
     if persons is None:
         counted = ctx.lexicon.persons_in(text)

@@ -352,7 +352,7 @@ def _negation(negations: object, fail: Callable[[str, str], ConfigError]) -> re.
     zh, zh_fill, en, en_fill = words("zh"), words("zh_fillers"), words("en"), words("en_fillers")
     parts = []
     if zh:
-        fill = f"(?:{'|'.join(re.escape(w) for w in zh_fill)}){{0,2}}" if zh_fill else ""
+        fill = f"(?:{'|'.join(re.escape(w) for w in zh_fill)}){{0,3}}" if zh_fill else ""
         parts.append(rf"(?:{'|'.join(re.escape(n) for n in zh)}){fill}$")
     if en:
         neg = "|".join(re.escape(n).replace("'", "'?") for n in en)

@@ -249,6 +249,9 @@ def test_form_flags_are_normalized_and_free_words_read_as_text(ctx: Context) -> 
     assert parsed.flags == ("minor", "elderly", "no_id", "domestic_violence", "intoxicated")
     assert parse_tip(tip(text="", flags="elderly，minor、robbed"), ctx).flags == ("minor", "elderly", "robbed")
     assert parse_tip(tip(text="", flags=["not drunk"]), ctx).flags == ()
+    assert parse_tip(tip(text="", flags=["not_drunk", "no", "drunk_driver"]), ctx).flags == ("intoxicated",)
+    many = parse_tip(tip(text="", flags=[f"word{i}" for i in range(20000)] + ["zz wheelchair"]), ctx)
+    assert many.flags == ()  # free words are read only up to the text size limit
 
 
 def test_unusable_coordinates_fall_back_to_the_address(ctx: Context) -> None:
@@ -276,3 +279,33 @@ def test_other_records_get_the_same_time_checks(ctx: Context) -> None:
         parse_detection({"detection_id": "d1", "camera_id": "c1", "bbox": [1, 2, 3, 4], "lat": 45.76, "lon": 126.63}, ctx)
     with pytest.raises(RecordError, match="implausible"):
         parse_ack({"event_id": "e", "team_id": "T1", "status": "accepted", "at": "1900-01-01T00:00:00+08:00"})
+
+
+def test_mutated_tips_never_raise_anything_but_record_errors(ctx: Context) -> None:
+    """Seeded mutation of a good tip: each result is a report or a RecordError with a kind, never a crash."""
+    import random
+
+    rng = random.Random(7)
+    body = {**GOOD, "address": "哈尔滨站", "persons": 2, "flags": ["elderly"]}
+    values: list[Any] = [None, True, 0, -1, 2**63, 10**30, 1.5, float("nan"), float("inf"), "", " ", "45.77", "nan", "\ud800",
+                         "哈爾濱站", "2026-12-20T23:10:00", "9999-12-31T23:59:59+14:00", [], [None], ["a"], {}, {"a": 1},
+                         "a" * 300, "冷" * 4000, "\x00", "ｈｏｔｌｉｎｅ", "no id, drunk"]
+    kinds = set()
+    for _ in range(1500):
+        mutated = dict(body)
+        for _ in range(rng.randint(1, 4)):
+            key = rng.choice([*body, "extra"])
+            if rng.random() < 0.2:
+                mutated.pop(key, None)
+            else:
+                mutated[key] = rng.choice(values)
+        raw = json.dumps(mutated, ensure_ascii=rng.random() < 0.5).encode("utf-8", "surrogatepass")
+        if rng.random() < 0.05:
+            raw = raw[: rng.randint(0, len(raw))]
+        try:
+            tip_report(parse_tip(parse_json(raw), ctx), ctx).to_json()
+            kinds.add("ok")
+        except RecordError as exc:
+            assert exc.reason and (exc.kind != "invalid" or exc.reason.startswith("reported_at")), exc.reason
+            kinds.add(exc.kind)
+    assert {"ok", "malformed", "wrong_type", "missing_field", "invalid"} <= kinds

@@ -135,6 +135,8 @@ def test_field_phrasings(text: str, expected: set[str]) -> None:
         "doesn't seem drunk",
         "doesn’t look injured",
         "nobody is hurt",
+        "没有人受伤",
+        "没看到有人受伤",
         "he's not a child",
         "not an old man",
     ],
@@ -148,6 +150,7 @@ def test_negation_does_not_reach_the_next_clause() -> None:
     assert LEXICON.flags_in("not injured, but drunk") == ("intoxicated",)
     assert set(LEXICON.flags_in("老人没有受伤，但是叫不醒")) == {"unresponsive", "elderly"}
     assert "ill" in LEXICON.flags_in("不停地发抖")  # 不 + an unlisted word is no negation
+    assert LEXICON.flags_in("no he is drunk") == ("intoxicated",)
 
 
 @pytest.mark.parametrize(
