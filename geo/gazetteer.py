@@ -211,7 +211,7 @@ class Gazetteer:
         typo = self._resolve_typo(text, longer)
         if typo is None:
             typo = self._resolve_latin_typo(address, longer)
-        if typo is not None:
+        if typo is not None and not (typo.kind == STREET_KIND and best is not None and best[1].kind != STREET_KIND):
             return typo
         return best[1] if best is not None else None
 

@@ -141,6 +141,7 @@ def test_resolves_spelling_variants(gazetteer: Gazetteer, address: str, name: st
         ("太阳到", "太阳岛"),
         ("希大直街", "西大直街"),
         ("哈尔滨站北光场", "哈尔滨站北广场"),  # the longer typo beats the shorter exact 哈尔滨站
+        ("学府露黑大门口", "黑龙江大学"),  # but a misspelt street does not beat a landmark
         ("Harbn Railway Station", "哈尔滨站"),
         ("Harbin Railway Staion", "哈尔滨站"),
         ("Stalin Prak", "斯大林公园"),
