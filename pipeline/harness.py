@@ -223,11 +223,16 @@ class Feeder:
         assert self._probe is not None
         if not tps:
             return {}
-        listed = await self._probe.end_offsets(tps)
+        # Ask ListOffsets on the group client: on the probe it queues behind
+        # the probe's own long-polling fetch (measured: 40 ms a call, against
+        # 0.6 ms here, and the drill makes thousands).
+        assert self._group is not None
+        listed = await self._group.end_offsets(tps)
         ends = dict(listed)
         probe = [tp for tp in tps if listed[tp] > 0]
         if probe:
-            self._probe.assign(probe)
+            if set(self._probe.assignment()) != set(probe):
+                self._probe.assign(probe)
             for tp in probe:
                 self._probe.seek(tp, listed[tp] - 1)
             await self._probe.getmany(*probe, timeout_ms=100, max_records=1)
