@@ -55,23 +55,30 @@ class Capture:
     decoys: int = 0
 
 
+def _watched_zones(where: str, zone_ids: tuple[str, ...], kinds: tuple[str, ...], cm: CityMap, source: str) -> list[Any]:
+    """The zones a camera spec names, by id or by key-area kind; a name the city lacks is an error."""
+    if zone_ids:
+        zones = []
+        for zid in zone_ids:
+            zone = cm.zone(zid)
+            if zone is None:
+                raise ConfigError(f"{where}.zones: unknown zone {zid!r} in this city", path=source)
+            zones.append(zone)
+        return zones
+    zones = cm.key_zones(kinds)
+    if not zones:
+        raise ConfigError(f"{where}.key_areas: no zone of kinds {list(kinds)} in this city", path=source)
+    return zones
+
+
 def build_sites(spec: CameraSpec, cm: CityMap, source: str) -> list[Site]:
     """Camera sites from the scenario's routes and key-area kinds, checked against the city."""
     sites: list[Site] = []
     aspect = min(1.0, spec.height / spec.width)
     for d_index, drone in enumerate(spec.drones):
-        if drone.zones:
-            zones = []
-            for zid in drone.zones:
-                zone = cm.zone(zid)
-                if zone is None:
-                    raise ConfigError(f"cameras.drones[{d_index}].zones: unknown zone {zid!r} in this city", path=source)
-                zones.append(zone)
-        else:
-            zones = cm.key_zones(drone.key_areas)[: drone.count]
-            if not zones:
-                raise ConfigError(f"cameras.drones[{d_index}].key_areas: no zone of kinds {list(drone.key_areas)} in this city",
-                                  path=source)
+        zones = _watched_zones(f"cameras.drones[{d_index}]", drone.zones, drone.key_areas, cm, source)
+        if not drone.zones:
+            zones = zones[: drone.count]
         half_w = drone.alt_m * math.tan(math.radians(drone.hfov_deg / 2))
         for zone in zones:
             lat, lon = zone.center
@@ -80,7 +87,7 @@ def build_sites(spec: CameraSpec, cm: CityMap, source: str) -> list[Site]:
                               hfov_deg=drone.hfov_deg, cam_lat=lat, cam_lon=lon, yaw_deg=0.0, pitch_deg=-90.0))
     if spec.fixed is not None:
         fx = spec.fixed
-        zones = [z for zid in fx.zones if (z := cm.zone(zid)) is not None] if fx.zones else cm.key_zones(fx.key_areas)
+        zones = _watched_zones("cameras.fixed", fx.zones, fx.key_areas, cm, source)
         for n, zone in enumerate(zones[: fx.count], start=1):
             lat, lon = zone.center
             # The camera stands 12 m south of the watched spot, looking north and down.

@@ -14,6 +14,7 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
+from geo.city import KEY_AREAS
 from pipeline.errors import ConfigError
 from pipeline.records import CHANNELS, COLD_WAVE_LEVELS
 from pipeline.tomlconfig import TomlReader, parse_toml
@@ -330,6 +331,15 @@ def _teams(r: TomlReader, data: Mapping[str, Any]) -> TeamSpec:
     )
 
 
+def _key_areas(r: TomlReader, data: Mapping[str, Any], key: list[str | int], default: list[str]) -> tuple[str, ...]:
+    """Key-area kinds, checked against the kinds every city layer uses (a typo names its line)."""
+    kinds = r.strings(data, key, default)
+    for kind in kinds:
+        if kind not in KEY_AREAS:
+            raise r.fail(key, f"unknown key area {kind!r} (known: {', '.join(KEY_AREAS)})")
+    return tuple(kinds)
+
+
 def _cameras(r: TomlReader, data: Mapping[str, Any]) -> CameraSpec:
     r.get(data, ["cameras"], dict)
     r.unknown_keys(data, ["cameras"], ["mode", "width", "height", "decoys_per_frame", "drones", "fixed"])
@@ -343,7 +353,7 @@ def _cameras(r: TomlReader, data: Mapping[str, Any]) -> CameraSpec:
         drone = DroneSpec(
             camera_id=r.get(data, [*key, "id"], str),
             zones=r.strings(data, [*key, "zones"], []),
-            key_areas=r.strings(data, [*key, "key_areas"], []),
+            key_areas=_key_areas(r, data, [*key, "key_areas"], []),
             count=r.count(data, [*key, "count"], 3),
             interval_min=r.number(data, [*key, "interval_min"], minimum=5.0, default=60.0),
             first_min=r.number(data, [*key, "first_min"], default=20.0),
@@ -359,7 +369,7 @@ def _cameras(r: TomlReader, data: Mapping[str, Any]) -> CameraSpec:
         r.unknown_keys(data, key, ["zones", "key_areas", "count", "interval_min", "height_m", "hfov_deg"])
         fixed = FixedSpec(
             zones=r.strings(data, [*key, "zones"], []),
-            key_areas=r.strings(data, [*key, "key_areas"], ["underpass", "station"]),
+            key_areas=_key_areas(r, data, [*key, "key_areas"], ["underpass", "station"]),
             count=r.count(data, [*key, "count"], 2),
             interval_min=r.number(data, [*key, "interval_min"], minimum=1.0, default=15.0),
             height_m=r.number(data, [*key, "height_m"], minimum=2.0, default=8.0),

@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.context import Context
 from pipeline.errors import ConfigError
+from simulators.cameras import build_sites
+from simulators.citymap import CityMap
 from simulators.scenario import PROFILES, load_scenario, parse_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "data" / "scenarios"
@@ -86,3 +89,19 @@ def test_missing_file_lists_known_scenarios(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load_scenario(tmp_path / "nope.toml")
     assert "default" in str(err.value) and "blizzard" in str(err.value)
+
+
+def test_unknown_key_area_kind_names_its_line() -> None:
+    text = _default_text().replace('key_areas = ["underpass", "station"]', 'key_areas = ["underpas", "station"]')
+    with pytest.raises(ConfigError) as err:
+        parse_scenario(text, "my.toml")
+    assert "cameras.fixed.key_areas" in str(err.value) and "'underpas'" in str(err.value)
+    assert err.value.line is not None
+    assert "underpas" in text.splitlines()[err.value.line - 1]
+
+
+def test_fixed_camera_zone_unknown_to_the_city_is_an_error(ctx: Context) -> None:
+    scenario = parse_scenario(_default_text().replace('[cameras.fixed]', '[cameras.fixed]\nzones = ["no-such-zone"]'), "my.toml")
+    assert scenario.cameras.fixed is not None and scenario.cameras.fixed.zones == ("no-such-zone",)
+    with pytest.raises(ConfigError, match=r"cameras\.fixed\.zones: unknown zone 'no-such-zone'"):
+        build_sites(scenario.cameras, CityMap(ctx.city), "my.toml")
