@@ -12,7 +12,7 @@ import pytest
 from pipeline import topics as names
 from pipeline.harness import Feeder, WorkerProcess, create_topics, isolated_settings
 from pipeline.settings import Settings
-from tests.integration.tipstream import PEOPLE, T0, Ledger, teams, tip
+from tests.integration.tipstream import PEOPLE, Ledger, first_reports, tip
 
 
 async def scenario(settings: Settings, broker: str, log_dir: Path) -> list[dict]:
@@ -28,13 +28,7 @@ async def scenario(settings: Settings, broker: str, log_dir: Path) -> list[dict]
                 workers[dead + 1].start()
                 feeder.workers = [workers[dead + 1]]
 
-            await feeder.wait_ready(T0)
-            for item in teams():
-                await feeder.send(item)
-            # Phase a: one tip per person, fully processed.
-            for i in range(PEOPLE):
-                await feeder.send(tip("a", i))
-            await feeder.barrier()
+            await first_reports(feeder)
             # Phase b: the worker is killed while the second reports stream in,
             # so the restarted worker merges the rest into the right incidents
             # only if the desk's state came back from its changelog.

@@ -10,7 +10,7 @@ from pathlib import Path
 from pipeline import topics as names
 from pipeline.harness import Feeder, WorkerProcess, create_topics, isolated_settings
 from pipeline.settings import Settings
-from tests.integration.tipstream import PEOPLE, T0, Ledger, teams, tip
+from tests.integration.tipstream import PEOPLE, Ledger, first_reports, tip
 
 
 async def scenario(settings: Settings, broker: str, log_dir: Path) -> list[dict]:
@@ -19,12 +19,7 @@ async def scenario(settings: Settings, broker: str, log_dir: Path) -> list[dict]
     first.start()
     try:
         async with Feeder(settings, broker, [first]) as feeder:
-            await feeder.wait_ready(T0)
-            for item in teams():
-                await feeder.send(item)
-            for i in range(PEOPLE):
-                await feeder.send(tip("a", i))
-            await feeder.barrier()
+            await first_reports(feeder)
             # A second worker joins mid-stream. On Apache Kafka the group
             # rebalances and the two split the tips partitions; Tansu never
             # tells the running member to rejoin, so there the newcomer waits

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from geo.distance import offset_latlon
 from pipeline import topics as names
 from pipeline.feed import FeedItem
+from pipeline.harness import Feeder
 from pipeline.records import TeamStatus
 
 T0 = datetime(2026, 12, 20, 19, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -48,6 +49,16 @@ def teams(count: int = 2) -> list[FeedItem]:
         status = TeamStatus(team_id=f"T{n}", at=T0, status="available", lat=ORIGIN[0], lon=ORIGIN[1], capabilities=("social_work",))
         items.append(FeedItem(at=T0, seq=n, topic=names.TEAM_STATUS, value=status.to_json(), key=f"T{n}"))
     return items
+
+
+async def first_reports(feeder: Feeder) -> None:
+    """Workers ready, teams available, phase a (one tip per person) fully processed."""
+    await feeder.wait_ready(T0)
+    for item in teams():
+        await feeder.send(item)
+    for i in range(PEOPLE):
+        await feeder.send(tip("a", i))
+    await feeder.barrier()
 
 
 @dataclass
