@@ -79,6 +79,10 @@ class TipPlan:
     address_quality: str | None = None  # exact / alias / misspelt / unknown (address tips only)
     extra: dict[str, object] = field(default_factory=dict)
 
+    def reported_at(self) -> datetime:
+        """The time the tip itself carries: forms keep whole seconds."""
+        return self.at.replace(microsecond=0)
+
 
 def channel_rates(channels: dict[str, ChannelSpec], hour: int) -> dict[str, float]:
     return {name: spec.rate_by_hour[hour] for name, spec in channels.items()}
@@ -201,7 +205,7 @@ def render_tips(plans: list[TipPlan], spec: ReportingSpec, channels: dict[str, C
     min_lat, min_lon, max_lat, max_lon = cm.bounds()
     for n, plan in enumerate(plans, start=1):
         plan.tip_id = f"tip-{seed}-{n:05d}"
-        local_at = plan.at.astimezone(tz).replace(microsecond=0)
+        local_at = plan.reported_at().astimezone(tz)
         record: dict[str, object] = {"tip_id": plan.tip_id, "channel": plan.channel, "reported_at": local_at.isoformat()}
         person = plan.person
         if person is None:

@@ -155,7 +155,7 @@ class DrillWorld:
             if person is not None:
                 self._report_persons[plan.tip_id] = [person.person_id]
             self._report_meta[plan.tip_id] = {"kind": "tip" if plan.kind == "tip" else "malformed", "malformed": plan.kind
-                                              if plan.kind != "tip" else None, "at": plan.at.isoformat(), "channel": plan.channel,
+                                              if plan.kind != "tip" else None, "at": plan.reported_at().isoformat(), "channel": plan.channel,
                                               "address_quality": plan.address_quality}
             return [(item.topic, item.value, item.key)]
         if item.capture is not None:

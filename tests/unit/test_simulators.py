@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -236,3 +236,17 @@ def test_thermal_frames_show_the_camera_only_persons(night: tuple[DrillWorld, li
     seen = {pid for fr in truth["frames"].values() for pid in fr["person_ids"]}
     camera_only = {p["person_id"] for p in truth["persons"] if p["profile"] == "thermal_only"}
     assert camera_only <= seen
+
+
+def test_truth_first_report_is_the_time_the_first_tip_carries(night: tuple[DrillWorld, list[FeedItem]]) -> None:
+    # Scoring measures report -> dispatch from this time; a truth time with
+    # microseconds the tip never carried made the delay come out negative.
+    world, items = night
+    carried = {tip["tip_id"]: datetime.fromisoformat(tip["reported_at"]) for tip in _tips(items) if "tip_id" in tip}
+    checked = 0
+    for person in world.truth()["persons"]:
+        tip_times = [carried[r] for r in person["report_ids"] if r in carried and carried[r].tzinfo is not None]
+        if person["first_report_at"] and tip_times and len(tip_times) == len(person["report_ids"]):
+            assert datetime.fromisoformat(person["first_report_at"]) == min(tip_times)
+            checked += 1
+    assert checked >= 10
