@@ -1,32 +1,41 @@
 """Find people in radiometric frames, in physical units, fast.
 
 Pipeline (about 1-2 ms for 640x512 on one core):
-1. Background: the frame (halved) averaged into 16x16-pixel cells, then a grey-level
+1. Background: the working copy averaged into 8x8-pixel cells, then a grey-level
    opening (removes warm things smaller than ~7 cells) and a light blur; this
    follows vignetting, warm facades and snow/asphalt patches but not people.
-2. Candidates (on the half-resolution copy): pixels warmer than background by max(2.5 °C, 6 noise sigma),
-   grouped by connectedComponentsWithStats. Clothing is a few to 15 °C above
-   ambient, so 2.5 °C keeps even well-insulated sleepers.
-3. Each candidate is measured only inside its bbox: peak and mean
-   temperature, local background from a ring around it, size along its
-   principal axes converted to metres with the camera model (metres per
-   pixel across the line of sight and the depression angle), hot-core size
-   and uniformity.
+   The working copy is the frame halved (4x fewer pixels) unless people would
+   be only a pixel or two there: small frames (<= 320x256) and coarse ground
+   sampling keep full resolution.
+2. Candidates: pixels warmer than background by max(2.5 °C, 6 noise sigma),
+   grouped as external contours. Clothing is a few to 15 °C above ambient, so
+   2.5 °C keeps even well-insulated sleepers.
+3. Each candidate is measured at full resolution inside its bbox only: peak
+   and mean temperature, local background from a ring around it, second
+   moments converted to metres with the camera model (metres per pixel across
+   the line of sight, depression angle, the image direction of the vertical),
+   hot-spot size and uniformity.
 4. A fuzzy score multiplies memberships, each a physical argument:
    - a person's surface never exceeds skin temperature (~35 °C, 40 with
      margin); engines, exhausts and lamps do;
    - a person's projected size lies in the envelope of standing (1.5-1.9 m
      tall, 0.4-0.6 m wide), sitting (~1 m) and lying (1.5-1.9 x 0.4-0.6 m,
-     foreshortened along the range by sin(depression));
+     foreshortened along the range by sin(depression)); a size is known only to
+     about a pixel, so a few-pixel blob is judged leniently;
    - a person is not uniform: a small hot face/hands over cooler clothing,
      while vents, manholes and windows are uniform plates;
-   - skin-temperature areas are small (a face is ~0.2 m); a vent or window at
-     the same temperature is a plate of 0.5 m or more;
-   - dogs are 0.6-1 m long and ~0.3 m wide, fur only a few degrees above ambient,
-     without a skin-temperature spot: a blob without skin must be longer than a
-     dog, or shaped as a dog's body cannot be (compact and >= ~0.55 m across, as a
-     hooded person sitting or seen from above; or upright and as long as a
-     standing person in an oblique view).
+   - skin-temperature areas are small (a face is ~0.2 m), and clothing is at
+     most ~15 °C above ambient: a patch bigger than a face that is at skin
+     temperature, or warmer than clothing can be, is a vent, manhole or window;
+   - a face a few pixels wide is blurred below skin temperature: its
+     temperature is unmixed with the share of it the hottest pixel can hold at
+     this ground sample distance (and the optics blur) before it counts;
+   - dogs are at most ~1.15 m long (with the head), 0.35 m wide and 0.75 m high,
+     fur only a few degrees above ambient, no skin-temperature spot: a blob
+     without a face whose silhouette fits inside such a dog's, seen at this
+     depression angle with any heading, is a dog (or a hooded person we cannot
+     tell from one); a standing person seen obliquely, or anyone wider than a
+     dog's body from above, does not fit.
    Sizes in metres are blur-corrected (MEAS_EXCESS_PX) before these tests.
 Without a pose (pixel-only mode) the size membership falls back to relative
 bounds: a person covers 3 px to 35 % of the image's short side.
@@ -48,24 +57,33 @@ from pipeline.errors import FrameError
 from pipeline.records import Detection
 from thermal.frames import FrameMeta
 
-CELL = 8  # background cell, pixels of the half-resolution copy (16 full-resolution pixels)
+CELL = 8  # background cell, pixels of the working copy (16 full-resolution pixels when halved)
 HALF_RES_FACTOR = 0.8  # averaging 2x2 lowers a small blob's contrast; be a little more lenient
 BG_KERNEL = 7  # opening size in cells: warm things up to ~7 cells are not background
 MIN_DELTA_C = 2.5  # clothing is at least a few °C above its surroundings
 NOISE_K = 6.0
 MIN_AREA_PX = 3
+SMALL_FRAME_PX = 320 * 256  # frames up to this many pixels are searched at full resolution
+PERSON_MIN_PX = 3.0  # below this many pixels per 0.5 m (a person's width), search at full resolution
 MAX_CANDIDATES = 64
 SKIN_MAX_C = 40.0  # nothing on a person is hotter than skin (35 °C) plus margin
 SKIN_MIN_C = 24.0  # a visible face or hand, blurred by the optics
 SCORE_MIN = 0.5
+# A face (~0.2 m) over cooler clothing: how much of its warmth reaches the hottest pixel depends
+# on the pixel footprint and the optics blur (PSF, ~1 px sigma for small thermal lenses).
+FACE_RADIUS_M = 0.1
+PSF_SIGMA_PX = 1.0
+FACE_FRAC_MIN = 0.15  # below this a face is unresolved; do not amplify noise further
+CLOTHING_MAX_K = 15.0  # clothing (and fur) is at most this much above ambient
+OVERWARM_MARGIN_K = 3.0  # noise and a clothing temperature ramp
 # a blob's moment extent exceeds the object by ~2 px: the +1 px pixel footprint and
 # the optics blur (~0.7 px sigma on each edge) at the half-contrast level
 MEAS_EXCESS_PX = 2.0
-# a dog (0.6-1 m body, ~0.3 m wide, head ~0.17 m beyond it) is seen at most this long, with
-# the moment extent's ~15 % overestimate and a margin
-DOG_MAX_M = (1.25, 1.5)
-DOG_COMPACT_ASPECT = (1.15, 1.35)  # a dog is >= ~1.6:1 (0.6-1 m x 0.3 m, side-on 1 x 0.6 m)
-DOG_COMPACT_MIN_M = (0.55, 0.7)  # a seated or standing person is >= ~0.5 m across
+SIZE_TOL_PX = 1.0  # a blob's extent is known to about a pixel (sampling phase, blur, threshold)
+# a dog: 0.6-1 m body, ~0.3 m wide, head ~0.17 m beyond it, back up to ~0.75 m
+DOG_BOX_M = (1.15, 0.35, 0.75)  # the largest dog as a solid box: length with head, width, height
+DOG_HEADINGS = tuple(math.radians(a) for a in range(0, 180, 15))
+DOG_FIT = (1.0, 1.2)  # blob/dog extent ratio: fits a dog at 1.0, clearly larger at 1.2
 # centroid heights (m) used to put a person's visible centre above the feet
 CENTROID_HEIGHT_M = {"standing": 0.9, "sitting": 0.45, "lying": 0.15, "unknown": 0.4}
 
@@ -122,33 +140,151 @@ def detection_id(camera_id: str, captured_at: str, bbox: tuple[int, int, int, in
     return hashlib.sha1(key.encode()).hexdigest()[:16]
 
 
+def face_fraction(m_per_px: float) -> float:
+    """Share of a face's excess temperature that survives in the hottest pixel at this scale."""
+    r = FACE_RADIUS_M / max(m_per_px, 1e-6)
+    var = PSF_SIGMA_PX**2 + 1.0 / 12.0  # optics blur plus the pixel's own footprint
+    return 1.0 - math.exp(-r * r / (2.0 * var))
+
+
+def spot_temperature(f: dict[str, float], m_per_px: float, ambient: float | None) -> float:
+    """Lower bound of the hottest spot's own temperature, as if it were a face blurred into its blob.
+
+    A face a few pixels wide loses most of its excess to the pixel footprint and
+    the optics, so its peak is unmixed with the face fraction; the surroundings
+    are taken as warm as clothing can be (ambient + 15 K, or the measured level
+    if warmer), which keeps a dog's head or a blurred warm edge from passing as
+    skin. A hot spot much larger than a blurred face is resolved: no unmixing.
+    """
+    frac = max(face_fraction(m_per_px), FACE_FRAC_MIN)
+    r = FACE_RADIUS_M / max(m_per_px, 1e-6)
+    face_area_px = math.pi * (r * r + (1.18 * PSF_SIGMA_PX) ** 2)  # a blurred face's half-maximum area
+    frac += (1.0 - frac) * _ramp(f["spot_px"] / face_area_px, 1.5, 3.0)
+    base = max(f["level"], (f["bg"] if ambient is None else ambient) + CLOTHING_MAX_K)
+    if f["t_max"] <= base:
+        return f["t_max"]
+    return base + (f["t_max"] - base) / frac
+
+
+def _up_direction(cam: Camera, u: float, v: float) -> tuple[float, float]:
+    """Unit image direction in which a vertical object at pixel (u, v) extends upwards.
+
+    Off the image centre a drone's tilt and roll lean verticals away from the image
+    columns; a homography knows no heights, so a fixed camera is taken as level.
+    """
+    x, y = cam.pixel_to_xy(u, v, 0.0)
+    try:
+        u1, v1 = cam.xy_to_pixel(x, y, 1.0)
+    except FrameError:
+        return (0.0, -1.0)
+    du, dv = u1 - u, v1 - v
+    n = math.hypot(du, dv)
+    if n < 1e-3:  # looking straight down on it: no up direction in the image
+        return (0.0, -1.0)
+    return (du / n, dv / n)
+
+
+def extent_along(f: dict[str, float], dx: float, dy: float) -> float:
+    """Moment extent (px) of a blob along the unit direction (dx, dy), like major/minor."""
+    var = dx * dx * f["mu20"] + 2.0 * dx * dy * f["mu11"] + dy * dy * f["mu02"]
+    return 4.0 * math.sqrt(max(var, 0.0)) + 1.0
+
+
+@functools.lru_cache(maxsize=128)
+def _dog_silhouettes(sin_dep_q: float) -> tuple[tuple[float, float, float], ...]:
+    """Second moments (across^2, up^2, across*up; m^2) of the largest dog's silhouette per heading.
+
+    The dog is a solid box (DOG_BOX_M) on the ground; its silhouette is the filled
+    convex hull of the projected corners (the mask a blob is measured on), not the
+    box's volume, whose projection is concentrated in the middle.
+    """
+    s = sin_dep_q
+    c = math.sqrt(max(0.0, 1.0 - s * s))
+    length, width, height = DOG_BOX_M
+    out = []
+    for phi in DOG_HEADINGS:
+        cp, sp = math.cos(phi), math.sin(phi)
+        pts = []
+        for a in (-0.5, 0.5):
+            for b in (-0.5, 0.5):
+                across = a * length * cp - b * width * sp  # ground point across the line of sight
+                along = a * length * sp + b * width * cp  # ground point along it (shows as up * sin)
+                for z in (0.0, height):
+                    pts.append((across, along * s + z * c))
+        hull = cv2.convexHull(np.array(pts, np.float32))
+        mo = cv2.moments(hull)
+        area = mo["m00"]
+        if area <= 1e-9:
+            continue
+        out.append((mo["mu20"] / area, mo["mu02"] / area, mo["mu11"] / area))
+    return tuple(out)
+
+
+def _dog_ratio(f: dict[str, float], m_per_px: float, sin_dep: float) -> float:
+    """How much larger than the largest dog the blob is, at the dog's best-fitting heading.
+
+    Blob and dog silhouettes are compared as second moments in metres in the
+    image plane (across the line of sight, and along the image's up direction):
+    the result is the largest factor by which the blob exceeds the dog in any
+    direction; <= 1 means it fits inside some dog's silhouette.
+    """
+    ux, uy = f.get("up_x", 0.0), f.get("up_y", -1.0)
+    mu20, mu02, mu11 = f["mu20"], f["mu02"], f["mu11"]
+    ax, ay = -uy, ux
+    k = m_per_px * m_per_px
+    baa = k * (ax * ax * mu20 + 2 * ax * ay * mu11 + ay * ay * mu02)
+    buu = k * (ux * ux * mu20 + 2 * ux * uy * mu11 + uy * uy * mu02)
+    bau = k * (ax * ux * mu20 + (ax * uy + ay * ux) * mu11 + ay * uy * mu02)
+    slack = (1.0 / 12.0 + PSF_SIGMA_PX**2) * k  # a mask's pixel footprint and blur widen it
+    best = math.inf
+    for daa, duu, dau in _dog_silhouettes(round(max(0.0, min(1.0, sin_dep)), 2)):
+        daa += slack
+        duu += slack
+        # largest generalised eigenvalue of (blob, dog): det(B - l D) = 0
+        a2 = daa * duu - dau * dau
+        a1 = -(baa * duu + buu * daa - 2.0 * bau * dau)
+        a0 = baa * buu - bau * bau
+        disc = max(a1 * a1 - 4.0 * a2 * a0, 0.0)
+        best = min(best, (-a1 + math.sqrt(disc)) / (2.0 * a2))
+    return math.sqrt(max(best, 0.0)) if math.isfinite(best) else math.inf
+
+
 def _metres(extent_px: float, m_per_px: float) -> float:
     """Blur-corrected size in metres of a moment extent (never below half of it)."""
     return max(extent_px - MEAS_EXCESS_PX, 0.5 * extent_px) * m_per_px
 
 
-def _size_score(major_m: float, minor_m: float, sin_dep: float, vertical: bool) -> tuple[float, str]:
+def _band_near(x: float, tol: float, lo0: float, lo1: float, hi1: float, hi0: float) -> float:
+    """Trapezoid membership of the best value within +-tol of x (a size known to +-tol)."""
+    best = min(max(min(max(x, lo1), hi1), x - tol), x + tol)  # x moved towards the plateau by <= tol
+    return _band(best, lo0, lo1, hi1, hi0)
+
+
+def _size_score(major_m: float, minor_m: float, sin_dep: float, vertical: bool,
+                tol: float = 0.0) -> tuple[float, str]:
     """Membership of a blob's size in the person envelope, and the likeliest posture.
 
     Sizes are metres across the line of sight, already corrected for blur
-    (see MEAS_EXCESS_PX); moment extents still overestimate box-like shapes by
-    ~15 %. Upright bodies are seen as height * cos(depression) plus their
-    footprint * sin(depression); footprints on the ground shrink along the range
-    by sin(depression).
+    (see MEAS_EXCESS_PX) and known to +-`tol` (about a pixel: a few-pixel blob
+    says little about its size); moment extents still overestimate box-like
+    shapes by ~15 %. Upright bodies are seen as height * cos(depression) plus
+    their footprint * sin(depression); footprints on the ground shrink along the
+    range by sin(depression).
     """
     s = max(0.05, min(1.0, sin_dep))
     c = math.sqrt(max(0.0, 1.0 - s * s))
+    t = tol
     # standing: 1.5-1.9 m tall on a 0.4-0.6 m footprint; from overhead a compact ~0.5 x 0.6 m blob
     st_lo, st_hi = 1.5 * c + 0.4 * s, 1.9 * c + 0.6 * s
-    stand = min(_band(major_m, 0.7 * st_lo - 0.1, 0.85 * st_lo, 1.2 * st_hi + 0.15, 1.45 * st_hi + 0.35),
-                _band(minor_m, 0.12, 0.25, 0.8, 1.05))
+    stand = min(_band_near(major_m, t, 0.7 * st_lo - 0.1, 0.85 * st_lo, 1.2 * st_hi + 0.15, 1.45 * st_hi + 0.35),
+                _band_near(minor_m, t, 0.12, 0.25, 0.8, 1.05))
     # lying: 1.5-1.9 x 0.4-0.6 m on the ground, any orientation
-    lie = min(_band(major_m, 0.6, 0.95, 2.2, 2.7), _band(minor_m, 0.15 * s, 0.25 * s, 0.8, 1.05),
-              _ramp(major_m / max(minor_m, 1e-3), 1.3, 1.8))
+    lie = min(_band_near(major_m, t, 0.6, 0.95, 2.2, 2.7), _band_near(minor_m, t, 0.15 * s, 0.25 * s, 0.8, 1.05),
+              _ramp((major_m + t) / max(minor_m - t, 0.05), 1.3, 1.8))
     # sitting / curled up: head 0.85-1.05 m up over a 0.45-0.95 m footprint (legs, bag), 0.45-0.7 m wide
     si_lo, si_hi = 0.85 * c + 0.45 * s, 1.05 * c + 0.95 * s
-    sit = min(_band(major_m, 0.7 * si_lo - 0.05, 0.85 * si_lo, 1.2 * si_hi + 0.15, 1.45 * si_hi + 0.35),
-              _band(minor_m, 0.15, 0.3, 0.95, 1.25))
+    sit = min(_band_near(major_m, t, 0.7 * si_lo - 0.05, 0.85 * si_lo, 1.2 * si_hi + 0.15, 1.45 * si_hi + 0.35),
+              _band_near(minor_m, t, 0.15, 0.3, 0.95, 1.25))
     if vertical and c > 0.4:
         lie *= 0.7
     else:
@@ -157,24 +293,29 @@ def _size_score(major_m: float, minor_m: float, sin_dep: float, vertical: bool) 
     return best
 
 
-def _features(frame_c: np.ndarray, bg_half: np.ndarray, delta: float, x: int, y: int, bw: int,
-              bh: int) -> dict[str, float] | None:
+def _features(frame_c: np.ndarray, bg_work: np.ndarray, scale: int, delta: float, x: int, y: int, bw: int,
+              bh: int, ambient: float | None = None) -> dict[str, float] | None:
     """Temperatures and shape of one candidate, at full resolution inside its bbox only.
 
-    The blob is re-thresholded locally against the background; the local
-    background is the mean of the non-warm pixels of a ring around it. Size
-    is measured at half the clothing contrast (like a full width at half
-    maximum) so optics blur and the detection threshold do not inflate it.
+    The blob is re-thresholded locally against the background (`bg_work`, at
+    1/`scale` resolution); the local background is the mean of the non-warm
+    pixels of a ring around it. Size is measured at half the clothing contrast
+    (like a full width at half maximum) so optics blur and the detection
+    threshold do not inflate it.
     """
     h, w = frame_c.shape
     pad = max(3, max(bw, bh) // 2)
     x0, y0, x1, y1 = max(0, x - pad), max(0, y - pad), min(w, x + bw + pad), min(h, y + bh + pad)
-    hx0, hy0 = x0 // 2, y0 // 2
-    hx1, hy1 = min(bg_half.shape[1], (x1 + 1) // 2), min(bg_half.shape[0], (y1 + 1) // 2)
-    if hx1 <= hx0 or hy1 <= hy0:
-        return None
-    bgp = cv2.resize(bg_half[hy0:hy1, hx0:hx1], ((hx1 - hx0) * 2, (hy1 - hy0) * 2),
-                     interpolation=cv2.INTER_LINEAR)[y0 - 2 * hy0 : y1 - 2 * hy0, x0 - 2 * hx0 : x1 - 2 * hx0]
+    if scale == 1:
+        bgp = bg_work[y0:y1, x0:x1]
+    else:
+        hx0, hy0 = x0 // scale, y0 // scale
+        hx1, hy1 = min(bg_work.shape[1], (x1 + scale - 1) // scale), min(bg_work.shape[0], (y1 + scale - 1) // scale)
+        if hx1 <= hx0 or hy1 <= hy0:
+            return None
+        bgp = cv2.resize(bg_work[hy0:hy1, hx0:hx1], ((hx1 - hx0) * scale, (hy1 - hy0) * scale),
+                         interpolation=cv2.INTER_LINEAR)[y0 - scale * hy0 : y1 - scale * hy0,
+                                                         x0 - scale * hx0 : x1 - scale * hx0]
     roi_pad = frame_c[y0:y1, x0:x1]
     if bgp.shape != roi_pad.shape:
         return None
@@ -217,42 +358,46 @@ def _features(frame_c: np.ndarray, bg_half: np.ndarray, delta: float, x: int, y:
     core = float(core_vals.mean()) if core_vals.size >= 3 else t_mean
     hot_ratio = (t_max - core) / contrast
     hot_px = int(np.count_nonzero(vals >= bg + 0.75 * contrast))
+    spot_px = int(np.count_nonzero(vals >= t_max - 0.5 * (t_max - level)))  # the hottest spot at half maximum
+    # warmer than any clothing can be (relative to the air, or to the ground when that is warmer)
+    ref = max(bg + 1.0 if ambient is None else ambient, bg)
+    over_t = ref + CLOTHING_MAX_K + OVERWARM_MARGIN_K
+    over = vals[vals > over_t]
+    # its smallest possible area: blur keeps the excess's integral, and nothing here is hotter than skin
+    over_min_px = float(over.sum() - over_t * over.size) / max(SKIN_MAX_C - over_t, 1.0)
     return {"bg": bg, "t_max": t_max, "t_mean": t_mean, "contrast": contrast, "cx": x + cx, "cy": y + cy,
-            "major": major, "minor": minor, "vertical": float(vertical), "hot_ratio": hot_ratio,
-            "hot_px": float(hot_px), "area": float(vals.size),
+            "level": level, "major": major, "minor": minor, "mu20": mu20, "mu02": mu02, "mu11": mu11, "vertical": float(vertical), "hot_ratio": hot_ratio,
+            "hot_px": float(hot_px), "spot_px": float(spot_px), "over_px": float(over.size), "over_min_px": over_min_px, "area": float(vals.size),
             "bx": float(x + tx), "by": float(y + ty), "bw": float(tw), "bh": float(th)}
 
 
-def _score(f: dict[str, float], m_per_px: float | None, sin_dep: float, short_side: int,
-           ambient: float | None) -> tuple[float, str]:
-    """Fuzzy person score 0..1 and posture from the physical memberships."""
+def _memberships(f: dict[str, float], m_per_px: float | None, sin_dep: float, short_side: int,
+                 ambient: float | None) -> tuple[dict[str, float], str]:
+    """Each physical argument as a membership 0..1 (named, for the score and for diagnosis)."""
     t_max, contrast = f["t_max"], f["contrast"]
     if t_max > SKIN_MAX_C:
-        return 0.0, "unknown"  # engine, exhaust, lamp: hotter than any skin
+        return {"hot": 1.0}, "unknown"  # engine, exhaust, lamp: hotter than any skin
     warm = _ramp(contrast, MIN_DELTA_C, 5.0)
     if ambient is not None:
         warm = min(warm, _ramp(t_max - ambient, 2.0, 4.0))
     skin = _ramp(t_max, SKIN_MIN_C - 4.0, SKIN_MIN_C + 2.0)
     vertical = f["vertical"] > 0.5
+    face = skin
     if m_per_px is not None:
+        face = _ramp(spot_temperature(f, m_per_px, ambient), SKIN_MIN_C - 4.0, SKIN_MIN_C + 2.0)
         major_m, minor_m = _metres(f["major"], m_per_px), _metres(f["minor"], m_per_px)
-        size, posture = _size_score(major_m, minor_m, sin_dep, vertical)
+        size, posture = _size_score(major_m, minor_m, sin_dep, vertical, SIZE_TOL_PX * m_per_px)
         hot_m = math.sqrt(f["hot_px"]) * m_per_px
-        # skin-hot plate bigger than a face/hands: vent, manhole, window
-        plate = _ramp(hot_m, 0.35, 0.6) * skin
-        # no skin-temperature spot and no longer than a dog (0.6-1 m plus head; moment extents
-        # overestimate a box by ~15 %): a dog, or a hooded person we cannot tell from one ...
-        dog = (1.0 - skin) * (1.0 - _ramp(major_m, *DOG_MAX_M))
-        # ... unless the shape is one a dog's body (~0.3 m wide, ~0.6 m high, horizontal) cannot
-        # make: a wide compact blob (sitting / standing seen from above, >= 0.5 m across every
-        # way), or an upright body seen obliquely (image-vertical, as long as a standing person)
-        c = math.sqrt(max(0.0, 1.0 - min(1.0, sin_dep) ** 2))
-        aspect = major_m / max(minor_m, 1e-3)
-        compact = (1.0 - _ramp(aspect, DOG_COMPACT_ASPECT[0], DOG_COMPACT_ASPECT[1])) * \
-            _ramp(minor_m, DOG_COMPACT_MIN_M[0], DOG_COMPACT_MIN_M[1])
-        st_lo = 1.5 * c + 0.4 * sin_dep
-        upright = _ramp(major_m, 0.85 * st_lo, st_lo) if vertical and c > 0.4 else 0.0
-        dog *= 1.0 - max(compact, upright)
+        # skin-hot plate bigger than a face/hands (vent, manhole, window), or any area bigger than
+        # a face that is warmer than clothing can be: only skin is, and skin shows in small patches
+        # (as a disc's diameter; blur spreads a small hot patch by about a PSF sigma all round, and
+        # spreads a hot patch's excess without changing its integral)
+        over_px = max(math.sqrt(f["over_px"] / math.pi) - PSF_SIGMA_PX, math.sqrt(f["over_min_px"] / math.pi), 0.0)
+        over_m = 2.0 * over_px * m_per_px
+        plate = max(_ramp(hot_m, 0.35, 0.6) * skin, _ramp(over_m, 0.35, 0.55))
+        # no face and a silhouette that some dog could make (any heading): a dog, or a hooded
+        # person we cannot tell from one
+        dog = (1.0 - face) * (1.0 - _ramp(_dog_ratio(f, m_per_px, sin_dep), *DOG_FIT))
     else:
         major_px = f["major"]
         size = _band(major_px, 2.0, 3.0, 0.35 * short_side, 0.5 * short_side)
@@ -264,9 +409,82 @@ def _score(f: dict[str, float], m_per_px: float | None, sin_dep: float, short_si
         dog = 0.0
     # uniform blob: vent/manhole/window (face-over-clothing gives hot_ratio >~0.3)
     uniform = 1.0 - _ramp(f["hot_ratio"], 0.08, 0.2) if f["area"] >= 12 else 0.0
-    temp_like = 0.55 + 0.45 * skin  # no visible skin (hood, sleeping bag): still a candidate, on size alone
-    score = warm * size * temp_like * (1.0 - 0.9 * plate) * (1.0 - 0.85 * uniform) * (1.0 - 0.7 * dog)
+    return {"warm": warm, "skin": skin, "face": face, "size": size, "plate": plate, "uniform": uniform,
+            "dog": dog}, posture
+
+
+def _score(f: dict[str, float], m_per_px: float | None, sin_dep: float, short_side: int,
+           ambient: float | None) -> tuple[float, str]:
+    """Fuzzy person score 0..1 and posture from the physical memberships."""
+    m, posture = _memberships(f, m_per_px, sin_dep, short_side, ambient)
+    if "hot" in m:
+        return 0.0, posture
+    temp_like = 0.75 + 0.25 * m["face"]  # no visible skin (hood, sleeping bag): still a candidate, on size alone
+    score = m["warm"] * m["size"] * temp_like * (1.0 - 0.9 * m["plate"]) * (1.0 - 0.85 * m["uniform"]) * \
+        (1.0 - 0.7 * m["dog"])
     return float(min(1.0, max(0.0, score))), posture
+
+
+Candidate = tuple[dict[str, float], float | None, float]  # features, metres per pixel, sin(depression)
+
+
+def work_scale(frame_c: np.ndarray, cam: Camera | None) -> int:
+    """Find candidates on a half-resolution copy (4x fewer pixels) only when people stay big enough.
+
+    Averaging 2x2 pixels costs a blob of a pixel or two most of its contrast, so
+    small frames (Lepton-class, 160x120) and coarse ground sampling (a standing
+    person's ~0.5 m under PERSON_MIN_PX pixels at the image centre) keep full resolution.
+    """
+    h, w = frame_c.shape
+    if w * h <= SMALL_FRAME_PX:
+        return 1
+    if cam is not None:
+        try:
+            m_per_px, _ = cam.scale_at(w / 2.0, h / 2.0)
+        except FrameError:
+            return 2
+        if 0.5 / m_per_px < PERSON_MIN_PX:
+            return 1
+    return 2
+
+
+def candidates(frame_c: np.ndarray, cam: Camera | None, ambient: float | None = None) -> list[Candidate]:
+    """Warm blobs with their features and the camera scale at their centroid, largest first."""
+    h, w = frame_c.shape
+    scale = work_scale(frame_c, cam)
+    work = frame_c if scale == 1 else cv2.resize(frame_c, (w // scale, h // scale), interpolation=cv2.INTER_AREA)
+    bg_work = background(work)
+    delta = max(MIN_DELTA_C, NOISE_K * noise_sigma(frame_c))
+    factor = 1.0 if scale == 1 else HALF_RES_FACTOR
+    mask = cv2.compare(cv2.subtract(work, bg_work), factor * delta, cv2.CMP_GT)  # type: ignore[call-overload]
+    # external contours are ~20x faster than connectedComponentsWithStats here
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    boxes = []
+    for c in contours:
+        bx, by, bbw, bbh = cv2.boundingRect(c)
+        x0, y0 = max(0, scale * bx - 1), max(0, scale * by - 1)
+        boxes.append((x0, y0, min(w, scale * (bx + bbw) + 1) - x0, min(h, scale * (by + bbh) + 1) - y0))
+    order = sorted(range(len(contours)), key=lambda i: -boxes[i][2] * boxes[i][3])
+    out: list[Candidate] = []
+    for i in order[:MAX_CANDIDATES]:
+        x, y, bw, bh = boxes[i]
+        if bw * bh < 4 * MIN_AREA_PX:
+            break
+        if bw > 0.6 * w or bh > 0.6 * h:
+            continue
+        f = _features(frame_c, bg_work, scale, delta, x, y, bw, bh, ambient)
+        if f is None:
+            continue
+        m_per_px: float | None = None
+        sin_dep = 1.0
+        if cam is not None:
+            try:
+                m_per_px, sin_dep = cam.scale_at(f["cx"], f["cy"])
+                f["up_x"], f["up_y"] = _up_direction(cam, f["cx"], f["cy"])
+            except FrameError:
+                continue  # above the horizon: sky, not a person on the ground
+        out.append((f, m_per_px, sin_dep))
+    return out
 
 
 def detect(frame_c: np.ndarray, meta: FrameMeta | None, frame_name: str | None = None, *,
@@ -283,44 +501,14 @@ def detect(frame_c: np.ndarray, meta: FrameMeta | None, frame_name: str | None =
     h, w = frame_c.shape
     if h < 8 or w < 8:
         raise FrameError(f"frame {w}x{h} is too small")
-    # candidates on a half-resolution copy (4x fewer pixels); analysis at full resolution
-    half = cv2.resize(frame_c, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
-    bg_half = background(half)
-    delta = max(MIN_DELTA_C, NOISE_K * noise_sigma(frame_c))
-    mask = cv2.compare(cv2.subtract(half, bg_half), HALF_RES_FACTOR * delta, cv2.CMP_GT)  # type: ignore[call-overload]
-    # external contours are ~20x faster than connectedComponentsWithStats here
-    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    if not contours:
-        return []
     cam = _camera(meta, w, h) if meta is not None else None
     ambient = meta.ambient_c if meta is not None else None
     camera_id = meta.camera_id if meta is not None else (frame_name or "unknown")
     when = meta.captured_at if meta is not None else (captured_at or EPOCH)
     at_iso = when.isoformat()
-    boxes = []
-    for c in contours:
-        bx, by, bbw, bbh = cv2.boundingRect(c)
-        x0, y0 = max(0, 2 * bx - 1), max(0, 2 * by - 1)
-        boxes.append((x0, y0, min(w, 2 * (bx + bbw) + 1) - x0, min(h, 2 * (by + bbh) + 1) - y0))
-    order = sorted(range(len(contours)), key=lambda i: -boxes[i][2] * boxes[i][3])
     out: list[Detection] = []
     short = min(h, w)
-    for i in order[:MAX_CANDIDATES]:
-        x, y, bw, bh = boxes[i]
-        if bw * bh < 4 * MIN_AREA_PX:
-            break
-        if bw > 0.6 * w or bh > 0.6 * h:
-            continue
-        f = _features(frame_c, bg_half, delta, x, y, bw, bh)
-        if f is None:
-            continue
-        m_per_px: float | None = None
-        sin_dep = 1.0
-        if cam is not None:
-            try:
-                m_per_px, sin_dep = cam.scale_at(f["cx"], f["cy"])
-            except FrameError:
-                continue  # above the horizon: sky, not a person on the ground
+    for f, m_per_px, sin_dep in candidates(frame_c, cam, ambient):
         score, posture = _score(f, m_per_px, sin_dep, short, ambient)
         if score < SCORE_MIN:
             continue

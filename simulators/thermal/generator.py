@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,13 +38,45 @@ STEAM = -999.0  # ramp marker of a soft steam halo layer
 Layer = tuple[np.ndarray, float, float]  # (Nx2 pixel polygon, temp at start, temp ramp along the polygon)
 
 
+@dataclass(frozen=True)
+class Style:
+    """Variations beyond the default family, for stress tests; the defaults reproduce it exactly.
+
+    Every range is drawn with the same generator calls as before, so a default
+    Style leaves existing seeds' frames unchanged; options that need new random
+    draws only draw when they are switched on.
+    """
+
+    clothing_k: tuple[float, float] = (4.0, 15.0)  # clothing above ambient (wind, insulation lower it)
+    skin_p: float = 0.8  # share of people with an exposed face
+    dog_side_on: bool = False  # dogs broadside to the line of sight (long and high in oblique views)
+    dog_head_k: tuple[float, float] = (3.0, 8.0)  # dog head (eyes, muzzle) above fur
+    blur_px: tuple[float, float] = (0.5, 0.9)  # optics blur sigma
+    vignette_k: tuple[float, float] = (0.5, 3.0)  # edge-to-centre fall-off
+    column_k: tuple[float, float] = (0.05, 0.2)  # column fixed-pattern noise sigma
+    row_k: tuple[float, float] = (0.03, 0.12)  # row fixed-pattern noise sigma
+    netd_k: tuple[float, float] = (0.04, 0.1)  # temporal noise sigma
+    nonuniform_k: float = 0.0  # smooth low-frequency gain/offset non-uniformity (uncorrected sensor)
+    texture_k: float = 0.6  # smooth ground texture (snow, asphalt)
+    people_spacing_m: float = 3.0  # minimum ground distance between people
+    cluster_m: float | None = None  # people within this radius of the first one (groups)
+    occlusion_p: float = 0.0  # chance that a cold object hides part of a person
+    roads: int = 0  # sharp-edged strips of cleared asphalt, a few K warmer than snow
+    sky: bool = False  # paint a cold sky above the horizon (oblique views)
+
+
+DEFAULT_STYLE = Style()
+
+
 class _Scene:
     """Camera, painting surface and truth of one frame."""
 
-    def __init__(self, rng: np.random.Generator, cam: DroneCamera, ambient: float) -> None:
+    def __init__(self, rng: np.random.Generator, cam: DroneCamera, ambient: float, style: Style = DEFAULT_STYLE) -> None:
         self.rng = rng
         self.cam = cam
         self.ambient = ambient
+        self.style = style
+        self.ground = ambient  # snow/asphalt base temperature, set by the frame
         self.h, self.w = cam.height, cam.width
         self.img = np.empty((self.h, self.w), np.float32)
         self.items: list[tuple[float, str, list[Layer], dict[str, Any] | None]] = []
@@ -62,8 +95,9 @@ class _Scene:
             return None
         return np.asarray(cv2.convexHull(px.astype(np.float32)).reshape(-1, 2))
 
-    def add(self, x: float, y: float, kind: str, layers: list[Layer], truth: dict[str, Any] | None) -> None:
-        dist = math.hypot(x, y)
+    def add(self, x: float, y: float, kind: str, layers: list[Layer], truth: dict[str, Any] | None,
+            dist: float | None = None) -> None:
+        dist = math.hypot(x, y) if dist is None else dist
         self.items.append((dist, kind, layers, truth))
 
 
@@ -95,16 +129,16 @@ def _box(cx: float, cy: float, z0: float, z1: float, length: float, width: float
 # --------------------------------------------------------------------------- objects
 
 
-def _skin(rng: np.random.Generator, ambient: float, clothing: float) -> float:
+def _skin(rng: np.random.Generator, ambient: float, clothing: float, skin_p: float = 0.8) -> float:
     """Exposed face 28-35 °C most of the time; a hood or hat shows clothing-like warmth."""
-    if rng.random() < 0.8:
+    if rng.random() < skin_p:
         return float(rng.uniform(28.0, 35.0))
     return clothing + float(rng.uniform(2.0, 6.0))
 
 
 def _person(sc: _Scene, x: float, y: float, posture: str) -> None:
-    rng, amb = sc.rng, sc.ambient
-    clothing = amb + float(rng.uniform(4.0, 15.0))
+    rng, amb, st = sc.rng, sc.ambient, sc.style
+    clothing = amb + float(rng.uniform(*st.clothing_k))
     theta = float(rng.uniform(0, 2 * math.pi))
     layers: list[Layer] = []
     ramp = float(rng.uniform(-3.0, 3.0))
@@ -114,7 +148,7 @@ def _person(sc: _Scene, x: float, y: float, posture: str) -> None:
         body = sc.hull(_ellipse(x, y, 0.2, length, width, theta))
         hx, hy = x + (length / 2 - 0.13) * math.cos(theta), y + (length / 2 - 0.13) * math.sin(theta)
         head = sc.hull(_circle(hx, hy, 0.25, 0.12))
-        parts = [(body, clothing, ramp), (head, _skin(rng, amb, clothing), 0.0)]
+        parts = [(body, clothing, ramp), (head, _skin(rng, amb, clothing, st.skin_p), 0.0)]
         if rng.random() < 0.5:
             a = theta + 0.5
             hand = sc.hull(_circle(x + 0.3 * math.cos(a), y + 0.3 * math.sin(a), 0.3, 0.06))
@@ -123,7 +157,7 @@ def _person(sc: _Scene, x: float, y: float, posture: str) -> None:
         tall, r = float(rng.uniform(1.55, 1.85)), float(rng.uniform(0.2, 0.27))
         body = sc.hull(np.vstack([_circle(x, y, 0.0, r * 0.8), _circle(x, y, tall - 0.25, r)]))
         head = sc.hull(np.vstack([_circle(x, y, tall - 0.24, 0.1), _circle(x, y, tall, 0.09)]))
-        parts = [(body, clothing, ramp), (head, _skin(rng, amb, clothing), 0.0)]
+        parts = [(body, clothing, ramp), (head, _skin(rng, amb, clothing, st.skin_p), 0.0)]
         height_c = 0.9
     else:  # sitting on the ground against a wall or on steps
         tall, r = float(rng.uniform(0.85, 1.05)), float(rng.uniform(0.22, 0.3))
@@ -131,18 +165,49 @@ def _person(sc: _Scene, x: float, y: float, posture: str) -> None:
         body = sc.hull(np.vstack([_circle(x, y, 0.0, r), _circle(x, y, tall - 0.22, r),
                                   _box(fx, fy, 0.0, 0.25, 0.55, 0.4, theta)]))
         head = sc.hull(np.vstack([_circle(x, y, tall - 0.22, 0.1), _circle(x, y, tall, 0.09)]))
-        parts = [(body, clothing, ramp), (head, _skin(rng, amb, clothing), 0.0)]
+        parts = [(body, clothing, ramp), (head, _skin(rng, amb, clothing, st.skin_p), 0.0)]
         height_c = 0.45
     layers = [(p, t, g) for p, t, g in parts if p is not None]
     if len(layers) < len(parts):
         return
     lat, lon = sc.cam.proj.to_latlon(x, y)
     sc.add(x, y, "person", layers, {"posture": posture, "lat": lat, "lon": lon, "height_c": height_c})
+    if st.occlusion_p > 0 and rng.random() < st.occlusion_p:
+        _occluder(sc, x, y, layers)
+
+
+def _occluder(sc: _Scene, x: float, y: float, layers: list[Layer]) -> None:
+    """A cold object (parked car, bin, snowbank, branch) in front of part of a person.
+
+    Drawn in pixels over 30-60 % of the person's box from one side (mostly the
+    bottom, as things on the ground in front of a standing or sitting person).
+    """
+    rng = sc.rng
+    pts = np.vstack([p for p, _, _ in layers])
+    x0, y0 = pts.min(axis=0)
+    x1, y1 = pts.max(axis=0)
+    bw, bh = x1 - x0, y1 - y0
+    frac = float(rng.uniform(0.3, 0.6))
+    side = int(rng.choice(4, p=[0.55, 0.15, 0.15, 0.15]))  # bottom, top, left, right
+    m = 2.0 + 0.5 * max(bw, bh)
+    if side == 0:
+        box = (x0 - m, y1 - frac * bh, x1 + m, y1 + m)
+    elif side == 1:
+        box = (x0 - m, y0 - m, x1 + m, y0 + frac * bh)
+    elif side == 2:
+        box = (x0 - m, y0 - m, x0 + frac * bw, y1 + m)
+    else:
+        box = (x1 - frac * bw, y0 - m, x1 + m, y1 + m)
+    poly = np.array([[box[0], box[1]], [box[2], box[1]], [box[2], box[3]], [box[0], box[3]]], np.float64)
+    temp = sc.ground + float(rng.uniform(-1.0, 1.0))
+    sc.add(x, y, "occluder", [(poly, temp, 0.0)], None, dist=math.hypot(x, y) - 1e-3)
 
 
 def _decoy(sc: _Scene, x: float, y: float, kind: str) -> None:
-    rng, amb = sc.rng, sc.ambient
+    rng, amb, st = sc.rng, sc.ambient, sc.style
     theta = float(rng.uniform(0, 2 * math.pi))
+    if kind == "dog" and st.dog_side_on:
+        theta = math.atan2(y, x) + math.pi / 2  # broadside to a camera above the nadir
     parts: list[tuple[np.ndarray | None, float, float]] = []
     if kind == "engine":
         body = sc.hull(_box(x, y, 0.2, 1.45, 4.4, 1.8, theta))
@@ -194,7 +259,7 @@ def _decoy(sc: _Scene, x: float, y: float, kind: str) -> None:
         body = sc.hull(np.vstack([_box(x, y, zb, zb + 0.25, length, 0.26, theta), _rect(x, y, 0.0, length * 0.8, 0.2, theta)]))
         c, s = math.cos(theta), math.sin(theta)
         head = sc.hull(_circle(x + (length / 2 + 0.08) * c, y + (length / 2 + 0.08) * s, zb + 0.25, 0.09))
-        parts = [(body, fur, 0.0), (head, fur + float(rng.uniform(3.0, 8.0)), 0.0)]
+        parts = [(body, fur, 0.0), (head, fur + float(rng.uniform(*st.dog_head_k)), 0.0)]
     layers = [(p, t, g) for p, t, g in parts if p is not None]
     if layers:
         sc.add(x, y, kind, layers, None)
@@ -253,17 +318,46 @@ def _paint(sc: _Scene) -> list[dict[str, Any]]:
     return truths
 
 
-def _sensor(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
+def _sensor(rng: np.random.Generator, img: np.ndarray, style: Style = DEFAULT_STYLE) -> np.ndarray:
     """Optics blur, vignetting, fixed-pattern non-uniformity and temporal noise."""
     h, w = img.shape
-    out = cv2.GaussianBlur(img, (0, 0), float(rng.uniform(0.5, 0.9)))
+    out = cv2.GaussianBlur(img, (0, 0), float(rng.uniform(*style.blur_px)))
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     r2 = ((xx - w / 2) / (w / 2)) ** 2 + ((yy - h / 2) / (h / 2)) ** 2
-    out -= float(rng.uniform(0.5, 3.0)) * r2 / 2
-    out += rng.normal(0.0, float(rng.uniform(0.05, 0.2)), (1, w)).astype(np.float32)
-    out += rng.normal(0.0, float(rng.uniform(0.03, 0.12)), (h, 1)).astype(np.float32)
-    out += rng.normal(0.0, float(rng.uniform(0.04, 0.1)), (h, w)).astype(np.float32)
+    out -= float(rng.uniform(*style.vignette_k)) * r2 / 2
+    out += rng.normal(0.0, float(rng.uniform(*style.column_k)), (1, w)).astype(np.float32)
+    out += rng.normal(0.0, float(rng.uniform(*style.row_k)), (h, 1)).astype(np.float32)
+    out += rng.normal(0.0, float(rng.uniform(*style.netd_k)), (h, w)).astype(np.float32)
+    if style.nonuniform_k > 0:
+        out += _smooth_noise(rng, h, w, 3, style.nonuniform_k)
     return out
+
+
+def _roads(sc: _Scene, n: int, ground: float) -> None:
+    """Sharp-edged strips of cleared asphalt (4-10 m wide, 1.5-4 K above snow) across the view."""
+    rng = sc.rng
+    for _ in range(n):
+        try:
+            cx, cy = sc.cam.pixel_to_xy(float(rng.uniform(0.2, 0.8)) * sc.w, float(rng.uniform(0.2, 0.8)) * sc.h)
+        except Exception:
+            continue
+        strip = sc.hull(_rect(cx, cy, 0.0, 400.0, float(rng.uniform(4.0, 10.0)), float(rng.uniform(0, math.pi))))
+        if strip is None:
+            continue
+        mask = np.zeros((sc.h, sc.w), np.uint8)
+        cv2.fillPoly(mask, [np.round(strip * 16).astype(np.int32).reshape(-1, 1, 2)], 1, shift=4)
+        sc.img[mask > 0] = ground + float(rng.uniform(1.5, 4.0))
+
+
+def _sky(sc: _Scene) -> None:
+    """Clear night sky (20-40 K below ambient) where a pixel's ray misses the ground."""
+    cam = sc.cam
+    vv, uu = np.mgrid[0 : sc.h, 0 : sc.w].astype(np.float64)
+    a, b = (uu - cam.cx) / cam.fx, (vv - cam.cy) / cam.fy
+    up = cam.R[2, 0] * a + cam.R[2, 1] * b + cam.R[2, 2]
+    norm = np.sqrt(a * a + b * b + 1.0)
+    sky = up / norm > -math.sin(math.radians(1.0))
+    sc.img[sky] = sc.ambient - float(sc.rng.uniform(20.0, 40.0))
 
 
 def generate_frame(
@@ -278,12 +372,21 @@ def generate_frame(
     height: int = 512,
     camera_id: str | None = None,
     captured_at: datetime | None = None,
+    ambient_c: float | None = None,
+    hfov_deg: float | None = None,
+    style: Style = DEFAULT_STYLE,
 ) -> tuple[np.ndarray, dict[str, Any], list[dict[str, Any]]]:
-    """One labelled frame: (uint16 centi-kelvin, metadata dict, truth list)."""
+    """One labelled frame: (uint16 centi-kelvin, metadata dict, truth list).
+
+    `ambient_c`, `hfov_deg` and `style` vary the scene beyond the default
+    family (stress tests); left at their defaults they change nothing.
+    """
     rng = rng_or_seed if isinstance(rng_or_seed, np.random.Generator) else np.random.default_rng(rng_or_seed)
     kind = kind or ("fixed" if rng.random() < 0.2 else "drone")
     ambient = float(rng.uniform(-25.0, 0.0))
     hfov = float(rng.uniform(35.0, 60.0))
+    ambient = ambient if ambient_c is None else float(ambient_c)
+    hfov = hfov if hfov_deg is None else float(hfov_deg)
     lat0 = BASE_LAT + float(rng.uniform(-0.03, 0.03))
     lon0 = BASE_LON + float(rng.uniform(-0.04, 0.04))
     yaw = float(rng.uniform(0.0, 360.0))
@@ -301,10 +404,14 @@ def generate_frame(
             "hfov_deg": round(hfov, 3), "width": width, "height": height, "lat": lat0, "lon": lon0,
             "alt_m": round(alt, 3), "yaw_deg": round(yaw, 3), "pitch_deg": round(pitch, 3), "roll_deg": round(roll, 3)}
     cam = DroneCamera(parse_meta(pose), width, height)
-    sc = _Scene(rng, cam, ambient)
+    sc = _Scene(rng, cam, ambient, style)
     ground = ambient + float(rng.uniform(-3.0, 1.0))
+    sc.ground = ground
     sc.img[:] = ground
-    sc.img += _smooth_noise(rng, height, width, 6, 0.6)
+    sc.img += _smooth_noise(rng, height, width, 6, style.texture_k)
+    if style.roads:
+        _roads(sc, style.roads, ground)
+        sc.img += _smooth_noise(rng, height, width, 12, 0.3)
 
     def ground_spot(margin: float = 0.08) -> tuple[float, float] | None:
         # fixed cameras: keep within 35 m so people stay several pixels tall
@@ -327,7 +434,10 @@ def generate_frame(
 
     for _ in range(n):
         p = ground_spot()
-        if p is not None and free(p, 3.0):
+        if style.cluster_m is not None and placed and p is not None:
+            a, r = float(rng.uniform(0, 2 * math.pi)), float(rng.uniform(style.people_spacing_m, style.cluster_m))
+            p = (placed[0][0] + r * math.cos(a), placed[0][1] + r * math.sin(a))
+        if p is not None and free(p, style.people_spacing_m):
             placed.append(p)
             _person(sc, p[0], p[1], PERSON_POSTURES[int(rng.integers(0, 3))])
     kinds = decoys if decoys is not None else [DECOYS[int(i)] for i in rng.integers(0, len(DECOYS), int(rng.integers(0, 4)))]
@@ -339,7 +449,9 @@ def generate_frame(
             placed.append(p)
             _decoy(sc, p[0], p[1], dk)
     truth = _paint(sc)
-    frame_ck = celsius_to_centikelvin(_sensor(rng, sc.img))
+    if style.sky:
+        _sky(sc)
+    frame_ck = celsius_to_centikelvin(_sensor(rng, sc.img, style))
     if kind == "drone":
         meta = pose
     else:
