@@ -55,7 +55,7 @@ import numpy as np
 from geo.georef import BeyondHorizonError, Camera, make_camera
 from pipeline.errors import FrameError
 from pipeline.records import Detection
-from thermal.frames import FrameMeta
+from thermal.frames import FrameMeta, check_meta_size
 
 CELL = 8  # background cell, pixels of the working copy (16 full-resolution pixels when halved)
 HALF_RES_FACTOR = 0.8  # averaging 2x2 lowers a small blob's contrast; be a little more lenient
@@ -94,13 +94,18 @@ _BG_KERNEL = cv2.getStructuringElement(cv2.MORPH_RECT, (BG_KERNEL, BG_KERNEL))
 
 @functools.lru_cache(maxsize=64)
 def _camera(meta: FrameMeta, width: int, height: int) -> Camera | None:
-    """Camera model for a frame; None when the metadata cannot georeference."""
+    """Camera model for a frame, None without a pose; FrameError when metadata and image
+    disagree (size, principal point, no ground in view) or the pose is unusable: a bad pose
+    must be refused, not turned into people without a position."""
+    shape = np.empty((height, width), np.uint8)
     if not meta.has_pose:
+        check_meta_size(meta, shape)
         return None
-    try:
-        return make_camera(meta, width, height)
-    except FrameError:
-        return None
+    if (meta.width is not None and meta.width != width) or (meta.height is not None and meta.height != height):
+        check_meta_size(meta, shape)  # names the mismatch before a camera is built for the wrong size
+    cam = make_camera(meta, width, height)
+    check_meta_size(meta, shape, cam)
+    return cam
 
 
 def _ramp(x: float, lo: float, hi: float) -> float:

@@ -16,7 +16,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -24,13 +24,26 @@ import numpy as np
 from pipeline.errors import FrameError, RecordError
 from pipeline.records import parse_time
 
+if TYPE_CHECKING:
+    from geo.georef import Camera
+
 MAX_WIDTH = 640
 MAX_HEIGHT = 512
 MIN_K = 200.0
 MAX_K = 400.0
+# Exhausts, lamps and fires read above MAX_K; a few such pixels are a scene, many are a
+# saturated sensor or another unit (raw counts, centi-Celsius).
+HOT_MAX_FRACTION = 0.02
+SATURATED = 65535
 KELVIN = 273.15
 KINDS = ("drone", "fixed")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2099  # as for every record (pipeline/intake.py)
+# survey points of a fixed camera must span an area, in the image and on the ground
+MIN_SURVEY_AREA_PX = 100.0
+MIN_SURVEY_AREA_M2 = 1.0
+MAX_SURVEY_RESIDUAL_M = 5.0  # more than 4 points that disagree by more than this are a survey error
+MAX_ID_CHARS = 200
 
 # Default pose uncertainty (1 sigma) of a consumer drone with GNSS and gimbal
 # IMU; a sidecar can override them with pos_sigma_m / alt_sigma_m / att_sigma_deg.
@@ -99,7 +112,10 @@ def _num(d: dict[str, Any], key: str, *, required: bool = False, lo: float | Non
     value = d[key]
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise FrameError(f"metadata: {key} must be a number, got {type(value).__name__}")
-    x = float(value)
+    try:
+        x = float(value)
+    except OverflowError:
+        raise FrameError(f"metadata: {key} is not finite (too large)") from None
     if not math.isfinite(x):
         raise FrameError(f"metadata: {key} is not finite")
     if positive and x <= 0:
@@ -110,11 +126,14 @@ def _num(d: dict[str, Any], key: str, *, required: bool = False, lo: float | Non
 
 
 def _int(d: dict[str, Any], key: str, hi: int) -> int | None:
+    """A whole number 1..hi (640.0 is read as 640, as JSON writers may emit it)."""
     if key not in d or d[key] is None:
         return None
     value = d[key]
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or value > hi:
-        raise FrameError(f"metadata: {key} must be an integer in 1..{hi}, got {value!r}")
+        raise FrameError(f"metadata: {key} must be an integer in 1..{hi}, got {value!r:.40}")
     return int(value)
 
 
@@ -125,15 +144,22 @@ def parse_meta(d: dict[str, Any]) -> FrameMeta:
     camera_id = d.get("camera_id")
     if not isinstance(camera_id, str) or not camera_id.strip():
         raise FrameError("metadata: camera_id must be a non-empty string")
+    if len(camera_id) > MAX_ID_CHARS or not camera_id.isprintable():
+        raise FrameError(f"metadata: camera_id must be 1-{MAX_ID_CHARS} printable characters")
     kind = d.get("kind")
     if kind not in KINDS:
-        raise FrameError(f"metadata: kind must be one of {KINDS}, got {kind!r}")
+        raise FrameError(f"metadata: kind must be one of {KINDS}, got {kind!r:.40}")
+    if "captured_at" not in d or d["captured_at"] is None:
+        raise FrameError("metadata: missing captured_at")
     try:
         captured_at = parse_time(d.get("captured_at"), "captured_at")
     except FrameError:
         raise
     except RecordError as exc:
         raise FrameError(f"metadata: {exc.reason}") from exc
+    if not EARLIEST_YEAR <= captured_at.year <= LATEST_YEAR:
+        raise FrameError(f"metadata: captured_at {captured_at.isoformat()} is implausible "
+                         f"(expected a year {EARLIEST_YEAR}..{LATEST_YEAR})")
     fields: dict[str, Any] = {
         "ambient_c": _num(d, "ambient_c", lo=-80.0, hi=60.0),
         "width": _int(d, "width", MAX_WIDTH),
@@ -158,11 +184,31 @@ def parse_meta(d: dict[str, Any]) -> FrameMeta:
         fields["yaw_deg"] = _num(d, "yaw_deg", required=True, lo=-360.0, hi=360.0)
         fields["pitch_deg"] = _num(d, "pitch_deg", required=True, lo=-90.0, hi=90.0)
         fields["roll_deg"] = _num(d, "roll_deg", lo=-180.0, hi=180.0) or 0.0
+        if fields["lat"] == 0.0 and fields["lon"] == 0.0:
+            raise FrameError("metadata: lat/lon is 0, 0 (a GNSS receiver without a fix)")
         if fields["hfov_deg"] is None and not given:
             raise FrameError("metadata: a drone frame needs intrinsics: hfov_deg or fx, fy, cx, cy")
     else:
         fields["ground_points"] = _ground_points(d.get("ground_points"))
-    return FrameMeta(camera_id=camera_id, kind=kind, captured_at=captured_at, **fields)
+    meta = FrameMeta(camera_id=camera_id, kind=kind, captured_at=captured_at, **fields)
+    if kind == "fixed":
+        _check_homography(meta)
+    return meta
+
+
+def _check_homography(meta: FrameMeta) -> None:
+    """Survey points that give no plane-to-plane mapping (collinear, one place) are refused."""
+    from geo.georef import HomographyCamera  # geo.georef imports this module for typing only
+
+    try:
+        cam = HomographyCamera(meta, MAX_WIDTH, MAX_HEIGHT)
+    except FrameError as exc:
+        raise FrameError(f"metadata: {exc.reason}") from exc
+    except (cv2.error, np.linalg.LinAlgError, ValueError) as exc:
+        raise FrameError(f"metadata: ground_points give no homography ({type(exc).__name__})") from exc
+    if not math.isfinite(cam.residual_m) or cam.residual_m > MAX_SURVEY_RESIDUAL_M:
+        raise FrameError(f"metadata: ground_points disagree with each other (homography residual "
+                         f"{cam.residual_m:.1f} m > {MAX_SURVEY_RESIDUAL_M:.0f} m)")
 
 
 def _ground_points(raw: Any) -> tuple[tuple[float, float, float, float], ...]:
@@ -186,16 +232,44 @@ def _ground_points(raw: Any) -> tuple[tuple[float, float, float, float], ...]:
         out.append((u, v, lat, lon))
     if len({(p[0], p[1]) for p in out}) < 4:
         raise FrameError("metadata: ground_points need at least 4 distinct pixels")
+    pixels = np.array([(p[0], p[1]) for p in out], np.float32)
+    lat0 = math.radians(out[0][2])
+    metres = np.array([((p[3] - out[0][3]) * 111_320.0 * math.cos(lat0), (p[2] - out[0][2]) * 110_540.0)
+                       for p in out], np.float32)
+    if cv2.contourArea(cv2.convexHull(pixels)) < MIN_SURVEY_AREA_PX:
+        raise FrameError("metadata: ground_points pixels are (nearly) on one line: no homography")
+    if cv2.contourArea(cv2.convexHull(metres)) < MIN_SURVEY_AREA_M2:
+        raise FrameError("metadata: ground_points lat/lon are (nearly) on one line or one spot: no homography")
     return tuple(out)
 
 
-def check_meta_size(meta: FrameMeta | None, frame: np.ndarray) -> None:
-    """Metadata that claims another image size than the frame is inconsistent."""
+def check_meta_size(meta: FrameMeta | None, frame: np.ndarray, cam: Camera | None = None) -> None:
+    """Metadata that does not fit the image is inconsistent: another size, a principal point
+    off the image, a field of view no lens has, or a drone camera that sees no ground.
+
+    `cam`, the frame's camera model if already built, saves building it again.
+    """
     if meta is None:
         return
     h, w = frame.shape[:2]
     if (meta.width is not None and meta.width != w) or (meta.height is not None and meta.height != h):
         raise FrameError(f"image is {w}x{h} but metadata says {meta.width}x{meta.height}")
+    if meta.kind != "drone":
+        return
+    fx, fy, cx, cy = meta.intrinsics(w, h)
+    if not (0.0 <= cx <= w and 0.0 <= cy <= h):
+        raise FrameError(f"metadata: principal point ({cx:g}, {cy:g}) is outside the {w}x{h} image")
+    for name, f, size in (("fx", fx, w), ("fy", fy, h)):
+        fov = math.degrees(2.0 * math.atan(size / 2.0 / f))
+        if not 0.5 <= fov <= 170.0:
+            raise FrameError(f"metadata: {name}={f:g} gives a {fov:.1f} degree field of view on {size} pixels")
+    from geo.georef import MIN_DEPRESSION_DEG, DroneCamera
+
+    drone = cam if isinstance(cam, DroneCamera) else DroneCamera(meta, w, h)
+    lowest = min(drone.ray(u, v)[2] for u in (0.0, w / 2.0, float(w)) for v in (0.0, float(h)))
+    if lowest > -math.sin(math.radians(MIN_DEPRESSION_DEG)):
+        raise FrameError(f"metadata: pitch_deg={meta.pitch_deg:g} leaves no ground in view "
+                         "(0 is level, -90 straight down)")
 
 
 # --------------------------------------------------------------------------- pixels
@@ -213,16 +287,28 @@ def _check_shape(shape: tuple[int, ...]) -> None:
         raise FrameError(f"frame is {w}x{h}, too small to be a thermal image")
 
 
+def _check_range(lo: float, hi: float, n_hot: int, n: int, unit: str, scale: float) -> None:
+    """Every pixel at least MIN_K; above MAX_K only a few (hot exhausts, lamps), never most."""
+    if lo < MIN_K * scale - (KELVIN if unit == "°C" else 0.0) or n_hot > HOT_MAX_FRACTION * n:
+        shown = f"{lo / scale:.2f}..{hi / scale:.2f} {unit}"
+        extra = "" if n_hot <= HOT_MAX_FRACTION * n else f" ({100.0 * n_hot / n:.0f} % of pixels above {MAX_K:.0f} K)"
+        raise FrameError(f"pixel values {shown} outside the plausible {MIN_K:.0f}-{MAX_K:.0f} K{extra}")
+
+
 def centikelvin_to_c(raw: np.ndarray) -> np.ndarray:
     """Validate a uint16 centi-kelvin array and convert it to float32 Celsius."""
     if raw.dtype != np.uint16:
         raise FrameError(f"frame must be 16-bit centi-kelvin, got dtype {raw.dtype}")
     _check_shape(raw.shape)
     lo, hi = int(raw.min()), int(raw.max())
-    if lo < MIN_K * 100 or hi > MAX_K * 100:
-        raise FrameError(
-            f"pixel values {lo / 100:.2f}..{hi / 100:.2f} K outside the plausible {MIN_K:.0f}-{MAX_K:.0f} K"
-        )
+    if lo == hi:
+        what = "saturated" if hi == SATURATED else ("all zero" if hi == 0 else f"constant at {hi / 100:.2f} K")
+        raise FrameError(f"frame is {what}: a stuck sensor, closed shutter or empty readout, not a scene")
+    n_hot = int(np.count_nonzero(raw > MAX_K * 100)) if hi > MAX_K * 100 else 0
+    if hi == SATURATED and n_hot > HOT_MAX_FRACTION * raw.size:
+        raise FrameError(f"frame is saturated ({100.0 * n_hot / raw.size:.0f} % of pixels at or above "
+                         f"{MAX_K:.0f} K, max {SATURATED})")
+    _check_range(lo, hi, n_hot, raw.size, "K", 100.0)
     out = raw.astype(np.float32)
     out *= np.float32(0.01)
     out -= np.float32(KELVIN)
@@ -238,15 +324,27 @@ def validate_celsius(frame_c: np.ndarray) -> np.ndarray:
     if not np.isfinite(arr).all():
         raise FrameError("frame has non-finite values (NaN/inf)")
     lo, hi = float(arr.min()), float(arr.max())
-    if lo < MIN_K - KELVIN or hi > MAX_K - KELVIN:
-        raise FrameError(
-            f"pixel values {lo:.2f}..{hi:.2f} °C outside the plausible {MIN_K:.0f}-{MAX_K:.0f} K"
-        )
+    if lo == hi:
+        raise FrameError(f"frame is constant at {hi:.2f} °C: a stuck sensor or closed shutter, not a scene")
+    if lo >= MIN_K - 10.0 and hi <= MAX_K:
+        raise FrameError(f"pixel values {lo:.2f}..{hi:.2f} look like kelvin; a .npy frame holds degrees Celsius")
+    n_hot = int(np.count_nonzero(arr > MAX_K - KELVIN)) if hi > MAX_K - KELVIN else 0
+    _check_range(lo, hi, n_hot, arr.size, "°C", 1.0)
     return arr
 
 
-def _png_header(data: bytes) -> tuple[int, int, int, int]:
-    """Walk the PNG chunks: (width, height, bit depth, colour type).
+@dataclass(frozen=True)
+class _PngInfo:
+    width: int
+    height: int
+    depth: int
+    colour: int
+    interlace: int
+    idat: tuple[bytes, ...]
+
+
+def _png_header(data: bytes) -> _PngInfo:
+    """Walk the PNG chunks: header fields and the image data chunks.
 
     cv2.imdecode silently returns a partly grey image for a truncated file, so
     the chunk lengths and CRCs are checked here and IEND must be reached.
@@ -256,7 +354,8 @@ def _png_header(data: bytes) -> tuple[int, int, int, int]:
     if not data.startswith(PNG_SIGNATURE):
         raise FrameError("not a PNG file (bad signature)")
     pos = len(PNG_SIGNATURE)
-    header: tuple[int, int, int, int] | None = None
+    header: tuple[int, int, int, int, int] | None = None
+    idat: list[bytes] = []
     n = len(data)
     while True:
         if pos + 8 > n:
@@ -269,30 +368,58 @@ def _png_header(data: bytes) -> tuple[int, int, int, int]:
         (crc,) = struct.unpack(">I", data[end - 4 : end])
         if zlib.crc32(ctype + body) & 0xFFFFFFFF != crc:
             raise FrameError(f"corrupt PNG (CRC mismatch in chunk {ctype!r})")
+        if (ctype == b"IHDR") != (header is None):
+            raise FrameError("corrupt PNG (IHDR must be the first chunk, and only one)")
         if ctype == b"IHDR":
             if length != 13:
                 raise FrameError("corrupt PNG (bad IHDR)")
-            w, h, depth, colour = struct.unpack(">IIBB", body[:10])
-            header = (w, h, depth, colour)
+            w, h, depth, colour, compression, filtering, interlace = struct.unpack(">IIBBBBB", body)
+            if compression != 0 or filtering != 0 or interlace not in (0, 1):
+                raise FrameError("corrupt PNG (unknown compression, filter or interlace method in IHDR)")
+            header = (w, h, depth, colour, interlace)
+        elif ctype == b"IDAT":
+            idat.append(body)
         elif ctype == b"IEND":
             break
         pos = end
     if header is None:
         raise FrameError("corrupt PNG (no IHDR)")
-    return header
+    return _PngInfo(*header, idat=tuple(idat))
+
+
+def _why_undecodable(info: _PngInfo) -> str:
+    """Name what is wrong with image data whose chunks are intact (cv2 only says no)."""
+    if not info.idat:
+        return "corrupt PNG (no image data: IDAT chunk missing)"
+    try:
+        raw = zlib.decompress(b"".join(info.idat))
+    except zlib.error as exc:
+        return f"corrupt PNG (image data is not a valid zlib stream: {exc})"
+    if info.interlace == 0:
+        row = 1 + 2 * info.width
+        need = info.height * row
+        if len(raw) < need:
+            return (f"corrupt PNG (image data holds {len(raw)} of the {need} bytes a "
+                    f"{info.width}x{info.height} 16-bit image needs)")
+        if any(raw[i] > 4 for i in range(0, need, row)):
+            return "corrupt PNG (unknown row filter in the image data)"
+    return "PNG could not be decoded"
 
 
 def decode_png(data: bytes) -> np.ndarray:
     """16-bit grayscale centi-kelvin PNG bytes -> float32 °C, validated."""
-    w, h, depth, colour = _png_header(data)
-    if depth != 16:
-        raise FrameError(f"PNG is {depth}-bit; a radiometric frame must be 16-bit centi-kelvin")
-    if colour != 0:
-        raise FrameError(f"PNG colour type {colour}; a radiometric frame must be single-channel grayscale")
-    _check_shape((h, w))
-    raw = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
-    if raw is None:
-        raise FrameError("PNG could not be decoded")
+    info = _png_header(data)
+    if info.depth != 16:
+        raise FrameError(f"PNG is {info.depth}-bit; a radiometric frame must be 16-bit centi-kelvin")
+    if info.colour != 0:
+        raise FrameError(f"PNG colour type {info.colour}; a radiometric frame must be single-channel grayscale")
+    _check_shape((info.height, info.width))
+    try:
+        raw = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error:
+        raw = None
+    if raw is None or raw.shape != (info.height, info.width):
+        raise FrameError(_why_undecodable(info))
     return centikelvin_to_c(raw)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+import zlib
 from pathlib import Path
 
 import cv2
@@ -9,7 +11,9 @@ import numpy as np
 import pytest
 
 from pipeline.errors import FrameError
+from thermal.detector import detect
 from thermal.frames import (
+    celsius_to_centikelvin,
     check_meta_size,
     decode_png,
     encode_png,
@@ -31,7 +35,7 @@ def drone_meta(**over: object) -> dict[str, object]:
 
 
 def test_good_png_decodes_to_celsius() -> None:
-    frame = decode_png(encode_png(ck()))
+    frame = decode_png(encode_png(ck() + np.arange(80, dtype=np.uint16)))
     assert frame.dtype == np.float32 and frame.shape == (64, 80)
     assert float(frame[0, 0]) == pytest.approx(-10.0, abs=0.01)
 
@@ -114,10 +118,10 @@ def test_meta_size_mismatch() -> None:
 
 def test_load_files(tmp_path: Path) -> None:
     tif = tmp_path / "a.tiff"
-    cv2.imwrite(str(tif), ck())
+    cv2.imwrite(str(tif), ck() + np.arange(80, dtype=np.uint16))
     assert load_frame_file(tif).shape == (64, 80)
     npy = tmp_path / "b.npy"
-    np.save(npy, np.full((64, 80), -5.0, np.float32))
+    np.save(npy, np.full((64, 80), -5.0, np.float32) + np.arange(80, dtype=np.float32) * 0.01)
     assert float(load_frame_file(npy)[0, 0]) == -5.0
     np.save(npy, np.full((64, 80), 500.0))
     with pytest.raises(FrameError):
@@ -131,3 +135,142 @@ def test_load_files(tmp_path: Path) -> None:
         load_frame_file(bad)
     with pytest.raises(FrameError):
         load_frame_file(tmp_path / "d.jpg")
+
+
+# --------------------------------------------------------------------------- every bad frame named
+
+
+def _chunk(ctype: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + ctype + body + struct.pack(">I", zlib.crc32(ctype + body) & 0xFFFFFFFF)
+
+
+def _png(ihdr: bytes, idat: bytes | None, *, first: bytes = b"") -> bytes:
+    """A PNG whose chunks are intact (lengths and CRCs right) around the given contents."""
+    data = b"\x89PNG\r\n\x1a\n" + first + _chunk(b"IHDR", ihdr)
+    if idat is not None:
+        data += _chunk(b"IDAT", idat)
+    return data + _chunk(b"IEND", b"")
+
+
+def _rows(frame: np.ndarray, filter_byte: int = 0) -> bytes:
+    return b"".join(bytes([filter_byte]) + row.astype(">u2").tobytes() for row in frame)
+
+
+IHDR_80x64 = struct.pack(">IIBBBBB", 80, 64, 16, 0, 0, 0, 0)
+
+
+def test_corrupt_image_data_inside_intact_chunks() -> None:
+    rows = _rows(ck())
+    packed = zlib.compress(rows)
+    cases = {
+        "not a valid zlib stream": _png(IHDR_80x64, packed[: len(packed) // 2]),
+        "holds 5152 of the 10304 bytes": _png(IHDR_80x64, zlib.compress(rows[: len(rows) // 2])),
+        "unknown row filter": _png(IHDR_80x64, zlib.compress(_rows(ck(), filter_byte=7))),
+        "IDAT chunk missing": _png(IHDR_80x64, None),
+        "IHDR must be the first chunk": _png(IHDR_80x64, packed, first=_chunk(b"tEXt", b"k\x00v")),
+        "unknown compression, filter or interlace": _png(struct.pack(">IIBBBBB", 80, 64, 16, 0, 0, 0, 5), packed),
+    }
+    for expected, data in cases.items():
+        with pytest.raises(FrameError) as exc:
+            decode_png(data)
+        assert expected in reason(exc), reason(exc)
+
+
+def test_stuck_and_saturated_frames() -> None:
+    for frame, expected in ((np.zeros((64, 80), np.uint16), "all zero"),
+                            (np.full((64, 80), 65535, np.uint16), "saturated"),
+                            (ck(), "constant at 263.15 K")):
+        with pytest.raises(FrameError) as exc:
+            decode_png(encode_png(frame))
+        assert expected in reason(exc)
+    half = ck() + np.arange(80, dtype=np.uint16)
+    half[:32] = 65535
+    with pytest.raises(FrameError) as exc:
+        decode_png(encode_png(half))
+    assert "saturated (50 % of pixels" in reason(exc)
+
+
+def test_a_hot_exhaust_is_a_scene_most_pixels_that_hot_are_not() -> None:
+    frame = ck() + np.arange(80, dtype=np.uint16)
+    frame[10:13, 10:13] = 45000  # 450 K exhaust pipe: 9 of 5120 pixels
+    assert float(decode_png(encode_png(frame)).max()) == pytest.approx(450.0 - 273.15, abs=0.01)
+    frame[:20] = 45000
+    with pytest.raises(FrameError) as exc:
+        decode_png(encode_png(frame))
+    assert "31 % of pixels above 400 K" in reason(exc)
+
+
+def test_npy_in_kelvin_is_named(tmp_path: Path) -> None:
+    npy = tmp_path / "k.npy"
+    np.save(npy, np.linspace(250.0, 270.0, 64 * 80).reshape(64, 80))
+    with pytest.raises(FrameError) as exc:
+        load_frame_file(npy)
+    assert "look like kelvin" in reason(exc)
+
+
+def test_more_bad_metadata_is_named() -> None:
+    cases = {
+        "alt_m is not finite": drone_meta(alt_m=10**400),
+        "lat/lon is 0, 0": drone_meta(lat=0.0, lon=0.0),
+        "expected a year 2000..2099": drone_meta(captured_at="1970-01-01T00:00:00Z"),
+        "missing captured_at": drone_meta(captured_at=None),
+        "camera_id must be 1-200 printable": drone_meta(camera_id="c" * 201),
+        "width must be an integer": drone_meta(width=640.5),
+        "hfov_deg=180.0 outside": drone_meta(hfov_deg=180),
+        "hfov_deg=0.0 outside": drone_meta(hfov_deg=0),
+        "pitch_deg=-95.0 outside": drone_meta(pitch_deg=-95.0),
+        "yaw_deg=400.0 outside": drone_meta(yaw_deg=400.0),
+        "missing yaw_deg": drone_meta(yaw_deg=None),
+    }
+    for expected, d in cases.items():
+        with pytest.raises(FrameError) as exc:
+            parse_meta(d)
+        assert expected in reason(exc), reason(exc)
+    assert parse_meta(drone_meta(width=640.0)).width == 640
+
+
+def test_fixed_camera_survey_must_span_an_area_and_agree() -> None:
+    base = {"camera_id": "f1", "kind": "fixed", "captured_at": "2025-01-15T02:00:00Z"}
+    on_a_line = [[0, 0, 45.75, 126.64], [10, 10, 45.7501, 126.6401], [20, 20, 45.7502, 126.6402],
+                 [30, 30, 45.7503, 126.6403]]
+    one_spot = [[0, 400, 45.75, 126.64], [600, 400, 45.75, 126.64], [0, 500, 45.75, 126.64], [600, 500, 45.75, 126.64]]
+    good = [[0, 300, 45.7505, 126.6395], [640, 300, 45.7505, 126.6405], [0, 500, 45.75, 126.6399],
+            [640, 500, 45.75, 126.6401], [320, 400, 45.7502, 126.64]]  # a 60 m survey, 4 m off a plane
+    off = [*good, [160, 450, 45.7502, 126.6399]]  # one more point 20 m from where the others put it
+    far = [*good[:4], [320, 400, 45.76, 126.65]]  # a kilometre off: no plane has all five
+    for pts, expected in ((on_a_line, "pixels are (nearly) on one line"), (one_spot, "one spot"),
+                          (off, "disagree with each other"), (far, "ground_points")):
+        with pytest.raises(FrameError) as exc:
+            parse_meta({**base, "ground_points": pts})
+        assert expected in reason(exc), reason(exc)
+    assert parse_meta({**base, "ground_points": good}).has_pose
+
+
+def test_metadata_that_does_not_fit_the_image() -> None:
+    frame = np.zeros((512, 640), np.float32)
+    for d, expected in ((drone_meta(pitch_deg=40.0), "leaves no ground in view"),
+                        (drone_meta(fx=500.0, fy=500.0, cx=-5000.0, cy=256.0, hfov_deg=None), "principal point"),
+                        (drone_meta(fx=0.001, fy=0.001, cx=320.0, cy=256.0, hfov_deg=None), "field of view"),
+                        (drone_meta(width=320, height=256), "image is 640x512 but metadata says 320x256")):
+        with pytest.raises(FrameError) as exc:
+            check_meta_size(parse_meta(d), frame)
+        assert expected in reason(exc), reason(exc)
+        # the thermal agent calls the detector without check_meta_size: it refuses too
+        with pytest.raises(FrameError):
+            detect(frame + 1.0, parse_meta(d))
+
+
+def test_random_frames_and_poses_raise_nothing_but_frame_errors() -> None:
+    rng = np.random.default_rng(3)
+    for k in range(60):
+        w, h = int(rng.integers(8, 200)), int(rng.integers(8, 160))
+        frame = (rng.uniform(-40.0, 40.0, (h, w)) if k % 2 else np.full((h, w), -20.0)).astype(np.float32)
+        frame[h // 3 : h // 2, w // 3 : w // 2] += float(rng.uniform(0.0, 120.0))
+        d = drone_meta(alt_m=float(rng.uniform(1.0, 500.0)), yaw_deg=float(rng.uniform(-360.0, 360.0)),
+                       pitch_deg=float(rng.uniform(-90.0, 30.0)), roll_deg=float(rng.uniform(-30.0, 30.0)),
+                       hfov_deg=float(rng.uniform(5.0, 120.0)), ambient_c=float(rng.uniform(-40.0, 5.0)))
+        try:
+            detect(frame, parse_meta(d))
+            decode_png(encode_png(celsius_to_centikelvin(frame)))
+        except FrameError:
+            pass
