@@ -14,7 +14,9 @@ Pipeline (about 1-2 ms for 640x512 on one core):
    and mean temperature, local background from a ring around it, second
    moments converted to metres with the camera model (metres per pixel across
    the line of sight, depression angle, the image direction of the vertical),
-   hot-spot size and uniformity.
+   hot-spot size and uniformity. A blob longer or wider than anyone
+   (people sitting or lying together) that shows two or more resolved faces
+   is split among them, each warm pixel going to its nearest face.
 4. A fuzzy score multiplies memberships, each a physical argument:
    - a person's surface never exceeds skin temperature (~35 °C, 40 with
      margin); engines, exhausts and lamps do;
@@ -84,6 +86,12 @@ SIZE_TOL_PX = 1.0  # a blob's extent is known to about a pixel (sampling phase, 
 DOG_BOX_M = (1.15, 0.35, 0.75)  # the largest dog as a solid box: length with head, width, height
 DOG_HEADINGS = tuple(math.radians(a) for a in range(0, 180, 15))
 DOG_FIT = (1.0, 1.2)  # blob/dog extent ratio: fits a dog at 1.0, clearly larger at 1.2
+# a blob longer or wider than any one person (m) may be several: split it at its faces,
+# which are at least a head's width apart
+GROUP_MIN_M = (2.4, 1.1)
+GROUP_FACE_GAP_M = 0.35
+GROUP_FACE_FRAC_MIN = 0.2  # faces must be resolved (face_fraction) to be counted
+GROUP_MAX = 8
 # centroid heights (m) used to put a person's visible centre above the feet
 CENTROID_HEIGHT_M = {"standing": 0.9, "sitting": 0.45, "lying": 0.15, "unknown": 0.4}
 
@@ -299,14 +307,15 @@ def _size_score(major_m: float, minor_m: float, sin_dep: float, vertical: bool,
 
 
 def _features(frame_c: np.ndarray, bg_work: np.ndarray, scale: int, delta: float, x: int, y: int, bw: int,
-              bh: int, ambient: float | None = None) -> dict[str, float] | None:
+              bh: int, ambient: float | None = None, part: np.ndarray | None = None) -> dict[str, float] | None:
     """Temperatures and shape of one candidate, at full resolution inside its bbox only.
 
     The blob is re-thresholded locally against the background (`bg_work`, at
     1/`scale` resolution); the local background is the mean of the non-warm
     pixels of a ring around it. Size is measured at half the clothing contrast
     (like a full width at half maximum) so optics blur and the detection
-    threshold do not inflate it.
+    threshold do not inflate it. `part` (a 0/255 mask of the bbox) keeps one
+    person's share of a blob that several people make together.
     """
     h, w = frame_c.shape
     pad = max(3, max(bw, bh) // 2)
@@ -331,6 +340,8 @@ def _features(frame_c: np.ndarray, bg_work: np.ndarray, scale: int, delta: float
     bg = cv2.mean(roi_pad, ring)[0]
     roi = frame_c[y : y + bh, x : x + bw]
     m = np.ascontiguousarray(warm[y - y0 : y - y0 + bh, x - x0 : x - x0 + bw])
+    if part is not None:
+        m = cv2.bitwise_and(m, part)
     sel = m > 0
     vals = roi[sel]
     if vals.size < MIN_AREA_PX:
@@ -402,7 +413,7 @@ def _memberships(f: dict[str, float], m_per_px: float | None, sin_dep: float, sh
         plate = max(_ramp(hot_m, 0.35, 0.6) * skin, _ramp(over_m, 0.35, 0.55))
         # no face and a silhouette that some dog could make (any heading): a dog, or a hooded
         # person we cannot tell from one
-        dog = (1.0 - face) * (1.0 - _ramp(_dog_ratio(f, m_per_px, sin_dep), *DOG_FIT))
+        dog = (1.0 - face) * (1.0 - _ramp(_dog_ratio(f, m_per_px, sin_dep), *DOG_FIT)) if face < 1.0 else 0.0
     else:
         major_px = f["major"]
         size = _band(major_px, 2.0, 3.0, 0.35 * short_side, 0.5 * short_side)
@@ -480,16 +491,81 @@ def candidates(frame_c: np.ndarray, cam: Camera | None, ambient: float | None = 
         f = _features(frame_c, bg_work, scale, delta, x, y, bw, bh, ambient)
         if f is None:
             continue
-        m_per_px: float | None = None
-        sin_dep = 1.0
-        if cam is not None:
-            try:
-                m_per_px, sin_dep = cam.scale_at(f["cx"], f["cy"])
-                f["up_x"], f["up_y"] = _up_direction(cam, f["cx"], f["cy"])
-            except FrameError:
-                continue  # above the horizon: sky, not a person on the ground
-        out.append((f, m_per_px, sin_dep))
+        whole = _scaled(f, cam)
+        if whole is None:
+            continue  # above the horizon: sky, not a person on the ground
+        parts = _split_by_faces(frame_c, f, whole[0], x, y, bw, bh, delta, ambient) if whole[0] else []
+        for part in parts:
+            fp = _features(frame_c, bg_work, scale, delta, x, y, bw, bh, ambient, part)
+            scaled = _scaled(fp, cam) if fp is not None else None
+            if fp is not None and scaled is not None:
+                out.append((fp, *scaled))
+        if not parts:
+            out.append((f, *whole))
     return out
+
+
+def _scaled(f: dict[str, float], cam: Camera | None) -> tuple[float | None, float] | None:
+    """(metres per pixel, sin(depression)) at a blob, and its up direction stored in `f`;
+    (None, 1.0) without a camera, None above the horizon."""
+    if cam is None:
+        return (None, 1.0)
+    try:
+        m_per_px, sin_dep = cam.scale_at(f["cx"], f["cy"])
+        f["up_x"], f["up_y"] = _up_direction(cam, f["cx"], f["cy"])
+    except FrameError:
+        return None
+    return (m_per_px, sin_dep)
+
+
+def _split_by_faces(frame_c: np.ndarray, f: dict[str, float], m_per_px: float, x: int, y: int, bw: int, bh: int,
+                    delta: float, ambient: float | None) -> list[np.ndarray]:
+    """One 0/255 mask per person of a blob too big for one person, when it shows two or more
+    faces at least GROUP_FACE_GAP_M apart (people sitting or lying together); else [].
+
+    A face is a local maximum that unmixes to skin temperature (see spot_temperature);
+    each warm pixel goes to its nearest face.
+    """
+    if _metres(f["major"], m_per_px) <= GROUP_MIN_M[0] and _metres(f["minor"], m_per_px) <= GROUP_MIN_M[1]:
+        return []
+    frac = face_fraction(m_per_px)
+    if frac < GROUP_FACE_FRAC_MIN:
+        return []  # faces blurred into a pixel or two: a window or a lamp looks the same
+    roi = frame_c[y : y + bh, x : x + bw]
+    base = max(f["level"], (f["bg"] if ambient is None else ambient) + CLOTHING_MAX_K)
+    face_t = min(base + (SKIN_MIN_C - 4.0 - base) * frac, SKIN_MIN_C - 4.0)
+    if f["t_max"] < face_t:
+        return []
+    gap = max(3, round(GROUP_FACE_GAP_M / m_per_px) | 1)
+    peaks = (roi >= cv2.dilate(roi, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap)))) & \
+        (roi >= face_t) & (roi <= SKIN_MAX_C)
+    n, _, _, centres = cv2.connectedComponentsWithStats(peaks.view(np.uint8), connectivity=8)
+    if n - 1 > 4 * GROUP_MAX:  # a noisy plateau (a warm plate), not a few faces
+        return []
+    # a face is a small spot: at half its height above the clothing it covers no more than a
+    # blurred face (a plate's maximum, e.g. a vent's, sits on a wide plateau)
+    r = FACE_RADIUS_M / m_per_px
+    face_area_px = 2.0 * math.pi * (r + 1.18 * PSF_SIGMA_PX) ** 2
+    reach = math.ceil(math.sqrt(face_area_px))  # a face's spot fits well inside this window
+    faces: list[tuple[float, float]] = []
+    for cx, cy in centres[1:]:
+        if len(faces) > GROUP_MAX or any((cx - a) ** 2 + (cy - b) ** 2 < (gap / 2.0) ** 2 for a, b in faces):
+            continue
+        u, v = min(bw - 1, round(cx)), min(bh - 1, round(cy))
+        u0, v0 = max(0, u - reach), max(0, v - reach)
+        win = roi[v0 : v + reach + 1, u0 : u + reach + 1] >= 0.5 * (float(roi[v, u]) + f["level"])
+        _, labels = cv2.connectedComponents(win.view(np.uint8), connectivity=8)
+        spot = labels == labels[v - v0, u - u0]
+        edge = spot[0].any() or spot[-1].any() or spot[:, 0].any() or spot[:, -1].any()
+        if np.count_nonzero(spot) <= face_area_px and not edge:
+            faces.append((float(cx), float(cy)))
+    if not 2 <= len(faces) <= GROUP_MAX:
+        return []
+    warm = (roi > f["bg"] + delta)
+    yy, xx = np.mgrid[0:bh, 0:bw]
+    d2 = np.stack([(xx - a) ** 2 + (yy - b) ** 2 for a, b in faces])
+    nearest = d2.argmin(axis=0)
+    return [np.where(warm & (nearest == k), 255, 0).astype(np.uint8) for k in range(len(faces))]
 
 
 def detect(frame_c: np.ndarray, meta: FrameMeta | None, frame_name: str | None = None, *,
