@@ -8,9 +8,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline import topics as names
-from pipeline.errors import RecordError
-from pipeline.records import DeadLetter, Wire
+from core import topics as names
+from core.errors import RecordError
+from core.records import DeadLetter, Wire
 
 log = logging.getLogger("patrol.agents")
 

@@ -2,7 +2,7 @@
 
 One agent on purpose: it is the single writer of incident and team state, so
 every input meets that state in one order and a replay decides exactly as a
-live night. The rules live in `pipeline.desk.Desk`; this is only the glue to
+live night. The rules live in `rules.desk.Desk`; this is only the glue to
 topics and to the changelogged table that survives a crash.
 """
 
@@ -16,12 +16,12 @@ from typing import Any
 from faust.streams import _current_event
 
 from agents.common import BATCH_MAX, BATCH_WITHIN_S, Outbox, stats
-from pipeline import topics as names
-from pipeline.context import Context
-from pipeline.desk import Desk, Outputs
-from pipeline.errors import RecordError
-from pipeline.intake import parse_ack, parse_json, parse_team_status, parse_tick, parse_weather
-from pipeline.records import Conditions, Report
+from core import topics as names
+from core.errors import RecordError
+from core.records import Conditions, Report
+from rules.context import Context
+from rules.desk import Desk, Outputs
+from rules.intake import parse_ack, parse_json, parse_team_status, parse_tick, parse_weather
 
 
 def _handler(desk: Desk, ctx: Context, short: str) -> Callable[[bytes], Outputs]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from agents.common import BATCH_MAX, BATCH_WITHIN_S, Outbox, stats
-from pipeline import topics as names
-from pipeline.context import Context
-from pipeline.intake import parse_json, parse_tip, tip_report
+from core import topics as names
+from rules.context import Context
+from rules.intake import parse_json, parse_tip, tip_report
 
 
 def register(app: Any, topics: Any, ctx: Context) -> None:

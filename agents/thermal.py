@@ -12,10 +12,10 @@ import binascii
 from typing import Any
 
 from agents.common import Outbox, stats
-from pipeline import topics as names
-from pipeline.context import Context
-from pipeline.errors import FrameError
-from pipeline.intake import parse_json
+from core import topics as names
+from core.errors import FrameError
+from rules.context import Context
+from rules.intake import parse_json
 from thermal.detector import detect
 from thermal.frames import decode_png, parse_meta
 from thermal.tracking import Tracker

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import ConfigError
+from core.errors import ConfigError
 
 ROLES: tuple[str, ...] = ("operator", "supervisor", "team")
 CONSOLE_ROLES: tuple[str, ...] = ("operator", "supervisor")

@@ -18,11 +18,11 @@ from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from pipeline import topics
-from pipeline.errors import BrokerError
+from core import topics
+from core.errors import BrokerError
+from core.records import TaskAck
+from core.settings import Settings
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
-from pipeline.records import TaskAck
-from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -28,9 +28,9 @@ from console.auth import CONSOLE_ROLES, Principal, TokenStore
 from console.kafka_io import AckPublisher, KafkaAckPublisher, consume_view_topics, ensure_topics
 from console.masking import team_view
 from console.state import Change, ConsoleState, IncidentView
-from pipeline.errors import ConfigError, PatrolError
-from pipeline.records import ACK_STATUSES, TaskAck
-from pipeline.settings import Settings
+from core.errors import ConfigError, PatrolError
+from core.records import ACK_STATUSES, TaskAck
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeline import topics
-from pipeline.errors import RecordError
-from pipeline.records import PRIORITIES, ClockTick, Conditions, DispatchEvent, TeamStatus
+from core import topics
+from core.errors import RecordError
+from core.records import PRIORITIES, ClockTick, Conditions, DispatchEvent, TeamStatus
 
 log = logging.getLogger(__name__)
 

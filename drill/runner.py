@@ -20,16 +20,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from core import topics as names
+from core.feed import FeedItem
+from core.settings import Settings
 from drill.report import write_report
 from drill.scoring import format_scores, score
-from pipeline import topics as names
 from pipeline.broker import broker_for
-from pipeline.context import Context
-from pipeline.feed import FeedItem
-from pipeline.harness import Feeder, WorkerProcess, create_topics, isolated_settings
-from pipeline.settings import Settings
+from rules.context import Context
 from simulators.scenario import load_scenario
 from simulators.world import DrillWorld
+from tools.harness import Feeder, WorkerProcess, create_topics, isolated_settings
 
 STEP = timedelta(minutes=1)
 

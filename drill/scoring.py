@@ -30,9 +30,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from core.feed import FeedItem
+from core.records import CATEGORIES, PRIORITIES, maybe_time
 from geo.distance import haversine_m
-from pipeline.feed import FeedItem
-from pipeline.records import CATEGORIES, PRIORITIES, maybe_time
 
 EVENT_TOPICS: tuple[str, ...] = ("tips", "detections", "thermal-frames")
 STATE_TOPICS: tuple[str, ...] = ("weather", "team-status", "task-acks", "clock")

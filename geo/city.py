@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.validation import explain_validity
 
-from pipeline.errors import CityDataError
-from pipeline.records import CAPABILITIES
+from core.errors import CityDataError
+from core.records import CAPABILITIES
 
 KEY_AREAS: tuple[str, ...] = ("underpass", "bridge", "station", "park", "market", "heating_vent", "construction")
 HELP_POINT_KINDS: tuple[str, ...] = ("help_point", "warm_up_site", "rescue_station", "hospital")

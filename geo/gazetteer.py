@@ -28,8 +28,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from core.textfold import fold, strip_marks
 from geo.city import Place
-from pipeline.textfold import fold, strip_marks
 
 # English abbreviations people type in addresses, read as the full word.
 _ABBREVIATIONS = {

@@ -1,4 +1,4 @@
-"""The Faust application factory: one app, its topics and its agents.
+"""The Faust application factory: one app and its topics (agents register on it from above).
 
 Input topics carry raw bytes (parsing is ours, so a bad payload is
 dead-lettered with its original text). The desk stage is single-partition
@@ -15,10 +15,9 @@ from typing import Any
 
 import faust
 
-from pipeline import topics as names
-from pipeline.context import Context
+from core import topics as names
+from core.settings import Settings
 from pipeline.kafka_compat import patch_faust_for_tansu
-from pipeline.settings import Settings
 
 
 @dataclass
@@ -59,8 +58,8 @@ def restore_log_level(level_name: str) -> None:
         root.setLevel(level)
 
 
-def create_app(settings: Settings, ctx: Context, bootstrap: str) -> faust.App:
-    """Build the app with every agent registered."""
+def create_app(settings: Settings, bootstrap: str) -> tuple[faust.App, Topics]:
+    """Build the bare app; `agents.worker.build_worker_app` registers the agents on it."""
     patch_faust_for_tansu()
     app = faust.App(
         settings.app_id,
@@ -87,17 +86,10 @@ def create_app(settings: Settings, ctx: Context, bootstrap: str) -> faust.App:
         logging_config=None,
     )
     topics = Topics(app, settings)
-    from agents import desk, detections, health, intake, thermal
-
-    intake.register(app, topics, ctx)
-    detections.register(app, topics, ctx)
-    thermal.register(app, topics, ctx)
-    desk.register(app, topics, ctx)
-    health.register(app)
 
     @app.task
     async def _restore_log_level() -> None:
         # Runs once the worker has set up logging (and its spinner).
         restore_log_level(settings.log_level)
 
-    return app
+    return app, topics

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
-from pipeline.errors import BrokerError
+from core.errors import BrokerError
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
 
-from pipeline import topics as names
-from pipeline.records import ClockTick
-from pipeline.settings import Settings
+from core import topics as names
+from core.records import ClockTick
+from core.settings import Settings
 
 
 async def run_ticker(settings: Settings, bootstrap: str, count: int | None = None) -> None:

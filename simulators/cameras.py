@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from core.errors import ConfigError
 from geo.distance import haversine_m, offset_latlon
-from pipeline.errors import ConfigError
 from simulators.citymap import CityMap
 from simulators.people import Person
 from simulators.scenario import CameraSpec
@@ -223,8 +223,8 @@ def render_frame(meta: dict[str, Any], people: list[tuple[str, float, float, str
     world says they are, so this composes the generator's scene, object and
     sensor models directly (same physics, chosen positions).
     """
-    from geo.georef import DroneCamera
     from simulators.thermal import generator as gen
+    from thermal.cameras import DroneCamera
     from thermal.frames import celsius_to_centikelvin, parse_meta
 
     width, height = int(meta["width"]), int(meta["height"])

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from geo.distance import offset_latlon
-from pipeline.lexicon import Lexicon, load_lexicon
+from rules.lexicon import Lexicon, load_lexicon
 from simulators.citymap import CityMap
 from simulators.people import Person
 from simulators.scenario import MALFORMED_KINDS, ChannelSpec, ReportingSpec

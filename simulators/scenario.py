@@ -14,10 +14,10 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
+from core.errors import ConfigError
+from core.records import CHANNELS, COLD_WAVE_LEVELS
+from core.tomlconfig import TomlReader, parse_toml
 from geo.city import KEY_AREAS
-from pipeline.errors import ConfigError
-from pipeline.records import CHANNELS, COLD_WAVE_LEVELS
-from pipeline.tomlconfig import TomlReader, parse_toml
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "data" / "scenarios"
 

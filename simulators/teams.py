@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from core.records import maybe_time
 from geo.distance import haversine_m
-from pipeline.records import maybe_time
 from simulators.citymap import TeamView
 from simulators.people import Person
 from simulators.scenario import TeamSpec

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from pipeline.policy import Policy
-from pipeline.weather import RegionConditions, RegionWeather, conditions
+from rules.policy import Policy
+from rules.weather import RegionConditions, RegionWeather, conditions
 from simulators.scenario import WeatherSpec
 
 

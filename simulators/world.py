@@ -18,13 +18,13 @@ from typing import Any
 
 import numpy as np
 
+from core.errors import ConfigError
+from core.feed import FeedItem
+from core.records import PRIORITIES
 from geo.distance import haversine_m
-from pipeline.errors import ConfigError
-from pipeline.feed import FeedItem
-from pipeline.policy import Policy, load_policy
-from pipeline.records import PRIORITIES
-from pipeline.triage import assess
-from pipeline.weather import is_night
+from rules.policy import Policy, load_policy
+from rules.triage import assess
+from rules.weather import is_night
 from simulators.cameras import Capture, Site, build_sites, detection_records, frame_record, load_generator, schedule
 from simulators.citymap import CityMap
 from simulators.people import Person, generate_population

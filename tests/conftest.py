@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.context import Context, load_context
-from pipeline.settings import DATA_DIR
+from core.settings import DATA_DIR
+from rules.context import Context, load_context
 
 
 @pytest.fixture(scope="session")

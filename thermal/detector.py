@@ -54,10 +54,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from geo.georef import BeyondHorizonError, Camera, make_camera
-from pipeline.errors import FrameError
-from pipeline.records import Detection
-from thermal.frames import FrameMeta, check_meta_size
+from core.errors import FrameError
+from core.records import Detection
+from thermal.cameras import BeyondHorizonError, Camera, FrameMeta, check_meta_size, make_camera
 
 CELL = 8  # background cell, pixels of the working copy (16 full-resolution pixels when halved)
 HALF_RES_FACTOR = 0.8  # averaging 2x2 lowers a small blob's contrast; be a little more lenient

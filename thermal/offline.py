@@ -19,9 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from pipeline.errors import FrameError
+from core.errors import FrameError
+from thermal.cameras import check_meta_size
 from thermal.detector import detect
-from thermal.frames import check_meta_size, load_frame_file, parse_meta
+from thermal.frames import load_frame_file, parse_meta
 
 FRAME_SUFFIXES = (".png", ".tif", ".tiff", ".npy")
 

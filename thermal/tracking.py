@@ -19,9 +19,9 @@ import math
 from datetime import datetime
 from typing import Any
 
+from core.records import Detection, parse_time
 from geo.distance import haversine_m
-from pipeline.records import Detection, parse_time
-from thermal.frames import FrameMeta
+from thermal.cameras import FrameMeta
 
 MATCH_RADIUS_M = 4.0  # drone passes: same person if within a few metres
 STILL_RADIUS_M = 2.0  # moved less than this from the anchor: still

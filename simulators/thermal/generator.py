@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from geo.distance import LocalProjection
-from geo.georef import DroneCamera
+from thermal.cameras import DroneCamera
 from thermal.frames import celsius_to_centikelvin, encode_png, parse_meta
 
 BASE_LAT = 45.7560  # Harbin, a north-east city of the winter campaign

@@ -19,11 +19,11 @@ from aiokafka.structs import TopicPartition
 
 from console.auth import add_token
 from console.server import ConsoleRunner
-from pipeline import topics
+from core import topics
+from core.records import ClockTick, Conditions, DispatchEvent, HelpPointRef, TeamStatus, Wire
+from core.settings import Settings
 from pipeline.broker import free_port
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
-from pipeline.records import ClockTick, Conditions, DispatchEvent, HelpPointRef, TeamStatus, Wire
-from pipeline.settings import Settings
 
 pytestmark = pytest.mark.integration
 

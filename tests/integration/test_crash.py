@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import topics as names
-from pipeline.harness import Feeder, WorkerProcess, create_topics, isolated_settings
-from pipeline.settings import Settings
+from core import topics as names
+from core.settings import Settings
 from tests.integration.tipstream import PEOPLE, Ledger, first_reports, tip
+from tools.harness import Feeder, WorkerProcess, create_topics, isolated_settings
 
 
 async def scenario(settings: Settings, broker: str, log_dir: Path) -> list[dict]:

@@ -6,10 +6,10 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from cli.main import main
+from core.settings import Settings
 from drill.runner import run_drill
-from pipeline.cli import main
-from pipeline.context import Context
-from pipeline.settings import Settings
+from rules.context import Context
 
 
 def _decisions(folder: Path) -> list[dict]:

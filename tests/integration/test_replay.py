@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pipeline.cli import main
-from pipeline.context import Context
-from pipeline.desk import _stable_id
-from pipeline.replay import run_replay
-from pipeline.settings import DATA_DIR, Settings
+from cli.main import main
+from core.settings import DATA_DIR, Settings
+from rules.context import Context
+from rules.desk import _stable_id
+from tools.replay import run_replay
 
 TZ = ZoneInfo("Asia/Shanghai")
 SAMPLE = DATA_DIR / "samples" / "night"

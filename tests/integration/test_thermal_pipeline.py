@@ -10,12 +10,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline import topics as names
-from pipeline.feed import FeedItem
-from pipeline.harness import Feeder, WorkerProcess, create_topics, isolated_settings
-from pipeline.settings import Settings
+from core import topics as names
+from core.feed import FeedItem
+from core.settings import Settings
 from simulators.thermal.generator import generate_frame
 from thermal.frames import encode_png
+from tools.harness import Feeder, WorkerProcess, create_topics, isolated_settings
 
 AT = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)  # 20:00 local
 

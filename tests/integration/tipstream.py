@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core import topics as names
+from core.feed import FeedItem
+from core.records import TeamStatus
 from geo.distance import offset_latlon
-from pipeline import topics as names
-from pipeline.feed import FeedItem
-from pipeline.harness import Feeder
-from pipeline.records import TeamStatus
+from tools.harness import Feeder
 
 T0 = datetime(2026, 12, 20, 19, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 ORIGIN = (45.7250, 126.5800)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli import build_parser, main
-from pipeline.errors import ConfigError
-from pipeline.settings import DATA_DIR, Settings
+from cli.main import build_parser, main
+from core.errors import ConfigError
+from core.settings import DATA_DIR, Settings
 
 
 def test_settings_read_env_and_hide_secrets() -> None:

@@ -7,8 +7,8 @@ from typing import Any
 
 import yaml
 
-from pipeline.cli import build_parser
-from pipeline.settings import PROJECT_ROOT, Settings
+from cli.main import build_parser
+from core.settings import PROJECT_ROOT, Settings
 
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 SETTING_VARS = {str(f.metadata["env"]) for f in fields(Settings)}
@@ -33,7 +33,7 @@ def test_every_patrol_variable_is_a_setting_the_code_reads() -> None:
     for name, service in COMPOSE["services"].items():
         for var in _env(service):
             if var.startswith("PATROL_"):
-                assert var in SETTING_VARS, f"{name}: {var} is not read by pipeline.settings"
+                assert var in SETTING_VARS, f"{name}: {var} is not read by core.settings"
     for name in ("worker", "clock", "console", "simulator"):
         env = _env(COMPOSE["services"][name])
         assert env["PATROL_BROKER"] == "kafka:9092"

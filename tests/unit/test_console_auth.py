@@ -17,9 +17,9 @@ from console.auth import TokenStore, add_token, hash_token, split_token, verify_
 from console.kafka_io import ListPublisher
 from console.server import ConsoleService, build_app
 from console.state import ConsoleState
-from pipeline.errors import ConfigError
-from pipeline.records import DispatchEvent
-from pipeline.settings import DATA_DIR
+from core.errors import ConfigError
+from core.records import DispatchEvent
+from core.settings import DATA_DIR
 
 CITY = DATA_DIR / "cities" / "harbin"
 CST = timezone(timedelta(hours=8))

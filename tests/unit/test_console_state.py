@@ -8,9 +8,9 @@ from typing import Any
 
 from console.masking import TEAM_FIELDS, mask_text, team_view
 from console.state import ConsoleState
-from pipeline import topics
-from pipeline.records import ClockTick, Conditions, DispatchEvent, HelpPointRef, TeamStatus
-from pipeline.settings import DATA_DIR
+from core import topics
+from core.records import ClockTick, Conditions, DispatchEvent, HelpPointRef, TeamStatus
+from core.settings import DATA_DIR
 
 CST = timezone(timedelta(hours=8))
 T0 = datetime(2026, 12, 20, 22, 30, tzinfo=CST)

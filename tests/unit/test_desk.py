@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.errors import RecordError
+from core.records import Report, TaskAck, TeamStatus, WeatherObservation, WeatherWarning
 from geo.distance import offset_latlon
-from pipeline.context import Context
-from pipeline.desk import Desk, Outputs
-from pipeline.errors import RecordError
-from pipeline.records import Report, TaskAck, TeamStatus, WeatherObservation, WeatherWarning
+from rules.context import Context
+from rules.desk import Desk, Outputs
 
 TZ = ZoneInfo("Asia/Shanghai")
 EVENING = datetime(2026, 12, 20, 19, 0, tzinfo=TZ)  # not night

@@ -12,9 +12,9 @@ import pytest
 from shapely.geometry import Point, box
 from shapely.ops import unary_union
 
+from core.errors import CityDataError
+from core.records import CAPABILITIES
 from geo.city import HELP_POINT_KINDS, KEY_AREAS, City, load_city
-from pipeline.errors import CityDataError
-from pipeline.records import CAPABILITIES
 
 HARBIN = Path(__file__).resolve().parents[2] / "data" / "cities" / "harbin"
 

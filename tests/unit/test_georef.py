@@ -6,9 +6,9 @@ import math
 
 import pytest
 
+from core.errors import FrameError
 from geo.distance import LocalProjection, haversine_m
-from geo.georef import BeyondHorizonError, DroneCamera, HomographyCamera, gsd_m, make_camera, pixel_to_ground
-from pipeline.errors import FrameError
+from thermal.cameras import BeyondHorizonError, DroneCamera, HomographyCamera, gsd_m, make_camera, pixel_to_ground
 from thermal.frames import parse_meta
 
 LAT, LON = 45.75, 126.64

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from pipeline.context import Context
-from pipeline.errors import RecordError
-from pipeline.intake import (
+from core.errors import RecordError
+from rules.context import Context
+from rules.intake import (
     parse_ack,
     parse_detection,
     parse_json,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.errors import ConfigError
-from pipeline.lexicon import load_lexicon, normalize_text, parse_lexicon
-from pipeline.settings import DATA_DIR
+from core.errors import ConfigError
+from core.settings import DATA_DIR
+from rules.lexicon import load_lexicon, normalize_text, parse_lexicon
 
 LEXICON = load_lexicon(DATA_DIR / "lexicon.toml")
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import PolicyError
-from pipeline.policy import load_policy, parse_policy
-from pipeline.settings import DATA_DIR
+from core.errors import PolicyError
+from core.settings import DATA_DIR
+from rules.policy import load_policy, parse_policy
 
 POLICY = DATA_DIR / "policy.toml"
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.context import Context
-from pipeline.errors import ConfigError
+from core.errors import ConfigError
+from rules.context import Context
 from simulators.cameras import build_sites
 from simulators.citymap import CityMap
 from simulators.scenario import PROFILES, load_scenario, parse_scenario

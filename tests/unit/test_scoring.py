@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from core.feed import FeedItem
 from drill.scoring import format_scores, percentile, score
-from pipeline.feed import FeedItem
 
 TZ = timezone(timedelta(hours=8))
 T0 = datetime(2025, 1, 14, 20, 0, tzinfo=TZ)

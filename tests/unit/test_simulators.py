@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
+from core.feed import FeedItem
+from core.records import CATEGORIES, CHANNELS
 from geo.city import City, load_city
-from pipeline.feed import FeedItem
-from pipeline.lexicon import load_lexicon
-from pipeline.policy import load_policy
-from pipeline.records import CATEGORIES, CHANNELS
-from pipeline.weather import RegionWeather
+from rules.lexicon import load_lexicon
+from rules.policy import load_policy
+from rules.weather import RegionWeather
 from simulators.scenario import Scenario, load_scenario
 from simulators.world import DrillWorld
 

@@ -10,9 +10,10 @@ import numpy as np
 
 from geo.distance import haversine_m
 from simulators.thermal.generator import Style, generate_frame
-from thermal.bench import match
+from thermal.cameras import FrameMeta
 from thermal.detector import _band_near, baseline_detect, detect
-from thermal.frames import FrameMeta, centikelvin_to_c, parse_meta
+from thermal.frames import centikelvin_to_c, parse_meta
+from tools.bench_thermal import match
 
 
 def scene(seed: int, **kw: object):

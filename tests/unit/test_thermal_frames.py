@@ -10,11 +10,11 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline.errors import FrameError
+from core.errors import FrameError
+from thermal.cameras import check_meta_size
 from thermal.detector import detect
 from thermal.frames import (
     celsius_to_centikelvin,
-    check_meta_size,
     decode_png,
     encode_png,
     load_frame_file,

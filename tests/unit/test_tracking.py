@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from pipeline.records import Detection
+from core.records import Detection
 from thermal.tracking import Tracker
 
 T0 = datetime(2025, 1, 15, 2, 0, tzinfo=UTC)

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline.policy import load_policy
-from pipeline.settings import DATA_DIR
-from pipeline.triage import ack_deadline, assess, followup_delay, raise_priority, rank_key
-from pipeline.weather import RegionConditions
+from core.settings import DATA_DIR
+from rules.policy import load_policy
+from rules.triage import ack_deadline, assess, followup_delay, raise_priority, rank_key
+from rules.weather import RegionConditions
 
 POLICY = load_policy(DATA_DIR / "policy.toml")
 CALM = RegionConditions()
@@ -84,7 +84,7 @@ def test_orange_floor_lifts_p4() -> None:
         'name = "guidance"\nflags = []          # matches anyone stranded outdoors not matched above\npriority = "P3"',
         'name = "guidance"\nflags = []\npriority = "P4"',
     )
-    from pipeline.policy import parse_policy
+    from rules.policy import parse_policy
 
     policy = parse_policy(text)
     plain = assess([], policy=policy, night=False, weather=CALM)
@@ -132,7 +132,7 @@ def test_raise_priority_bounds() -> None:
     ],
 )
 def test_tip_texts_to_categories(text: str, category: str, priority: str, notify: tuple[str, ...]) -> None:
-    from pipeline.lexicon import load_lexicon
+    from rules.lexicon import load_lexicon
 
     flags = load_lexicon(DATA_DIR / "lexicon.toml").flags_in(text)
     result = day(list(flags))

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pipeline.policy import load_policy
-from pipeline.settings import DATA_DIR
-from pipeline.weather import RegionWeather, conditions, is_night, wind_chill_c
+from core.settings import DATA_DIR
+from rules.policy import load_policy
+from rules.weather import RegionWeather, conditions, is_night, wind_chill_c
 
 POLICY = load_policy(DATA_DIR / "policy.toml")
 TZ = ZoneInfo("Asia/Shanghai")

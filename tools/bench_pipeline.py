@@ -24,12 +24,12 @@ from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from pipeline import topics as names
+from core import topics as names
+from core.settings import Settings
 from pipeline.broker import broker_for
-from pipeline.context import Context
-from pipeline.harness import Feeder, WorkerProcess, create_topics, isolated_settings
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
-from pipeline.settings import Settings
+from rules.context import Context
+from tools.harness import Feeder, WorkerProcess, create_topics, isolated_settings
 
 START = datetime(2026, 12, 20, 19, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 

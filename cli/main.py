@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from pipeline.errors import PatrolError
-from pipeline.settings import Settings
+from core.errors import PatrolError
+from core.settings import Settings
 
 EXIT_CONFIG = 2
 
@@ -26,7 +26,7 @@ def _settings() -> Settings:
 
 
 def _context(settings: Settings):  # type: ignore[no-untyped-def]
-    from pipeline.context import context_from_settings
+    from rules.context import context_from_settings
 
     return context_from_settings(settings)
 
@@ -67,20 +67,20 @@ def cmd_broker(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from faust.worker import Worker
 
-    from pipeline.app import create_app
+    from agents.worker import build_worker_app
 
     settings = _settings()
     if not settings.broker:
         raise PatrolError("patrol worker needs PATROL_BROKER (start one with `patrol broker`)")
     ctx = _context(settings)
-    app = create_app(settings, ctx, settings.broker)
+    app = build_worker_app(settings, ctx, settings.broker)
     worker = Worker(app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()
     return 0
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from pipeline.replay import run_replay
+    from tools.replay import run_replay
 
     settings = _settings()
     ctx = _context(settings)
@@ -143,13 +143,13 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.what == "pipeline":
-        from pipeline.bench import run_pipeline_bench
+        from tools.bench_pipeline import run_pipeline_bench
 
         settings = _settings()
         ctx = _context(settings)
         run_pipeline_bench(settings, ctx, tips=args.tips, rate=args.rate)
         return 0
-    from thermal.bench import format_thermal_bench, run_thermal_bench
+    from tools.bench_thermal import format_thermal_bench, run_thermal_bench
 
     print(format_thermal_bench(run_thermal_bench(n_frames=args.frames, seed=args.seed)))
     return 0

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from pipeline.policy import Policy
-from pipeline.records import COLD_WAVE_LEVELS
+from core.records import COLD_WAVE_LEVELS
+from rules.policy import Policy
 
 CITY = "*"  # region name of observations that name no region
 

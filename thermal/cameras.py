@@ -16,16 +16,75 @@ the feet and not behind them.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from datetime import datetime
 
 import cv2
 import numpy as np
 
+from core.errors import FrameError
 from geo.distance import LocalProjection
-from pipeline.errors import FrameError
 
-if TYPE_CHECKING:
-    from thermal.frames import FrameMeta
+MAX_WIDTH = 640
+MAX_HEIGHT = 512
+MAX_SURVEY_RESIDUAL_M = 5.0  # more than 4 points that disagree by more than this are a survey error
+
+# Default pose uncertainty (1 sigma) of a consumer drone with GNSS and gimbal
+# IMU; a sidecar can override them with pos_sigma_m / alt_sigma_m / att_sigma_deg.
+DEFAULT_POS_SIGMA_M = 1.0
+DEFAULT_ALT_SIGMA_M = 0.5
+DEFAULT_ATT_SIGMA_DEG = 0.5
+# Survey error of a fixed camera's ground points (1 sigma, metres).
+DEFAULT_SURVEY_SIGMA_M = 0.3
+
+
+@dataclass(frozen=True)
+class FrameMeta:
+    """Validated metadata of one frame; what georeferencing and sizing need."""
+
+    camera_id: str
+    kind: str
+    captured_at: datetime
+    ambient_c: float | None = None
+    width: int | None = None
+    height: int | None = None
+    hfov_deg: float | None = None
+    fx: float | None = None
+    fy: float | None = None
+    cx: float | None = None
+    cy: float | None = None
+    lat: float | None = None
+    lon: float | None = None
+    alt_m: float | None = None
+    yaw_deg: float | None = None
+    pitch_deg: float | None = None
+    roll_deg: float = 0.0
+    ground_points: tuple[tuple[float, float, float, float], ...] = ()
+    pos_sigma_m: float = DEFAULT_POS_SIGMA_M
+    alt_sigma_m: float = DEFAULT_ALT_SIGMA_M
+    att_sigma_deg: float = DEFAULT_ATT_SIGMA_DEG
+    survey_sigma_m: float = DEFAULT_SURVEY_SIGMA_M
+
+    @property
+    def has_pose(self) -> bool:
+        """True when pixels can be put on the ground (drone pose or homography)."""
+        if self.kind == "fixed":
+            return len(self.ground_points) >= 4
+        return self.lat is not None and self.alt_m is not None
+
+    def intrinsics(self, width: int, height: int) -> tuple[float, float, float, float]:
+        """(fx, fy, cx, cy) in pixels for an image of this size.
+
+        With `hfov_deg` alone pixels are square and the principal point is the
+        centre of the actual image.
+        """
+        if self.fx is not None and self.fy is not None and self.cx is not None and self.cy is not None:
+            return (self.fx, self.fy, self.cx, self.cy)
+        if self.hfov_deg is None:
+            raise FrameError(f"camera {self.camera_id}: no intrinsics (hfov_deg or fx/fy/cx/cy)")
+        f = (width / 2.0) / math.tan(math.radians(self.hfov_deg) / 2.0)
+        return (f, f, width / 2.0, height / 2.0)
+
 
 # Rays within this angle of the horizon (or above it) do not give a ground point.
 MIN_DEPRESSION_DEG = 0.5
@@ -253,3 +312,43 @@ def ground_to_pixel(lat: float, lon: float, meta: FrameMeta, width: int | None =
 def gsd_m(meta: FrameMeta, u: float, v: float, width: int | None = None, height: int | None = None) -> float:
     """Ground sample distance (metres per pixel) at pixel (u, v)."""
     return make_camera(meta, width, height).gsd_m(u, v)
+
+
+def check_homography(meta: FrameMeta) -> None:
+    """Survey points that give no plane-to-plane mapping (collinear, one place) are refused."""
+    try:
+        cam = HomographyCamera(meta, MAX_WIDTH, MAX_HEIGHT)
+    except FrameError as exc:
+        raise FrameError(f"metadata: {exc.reason}") from exc
+    except (cv2.error, np.linalg.LinAlgError, ValueError) as exc:
+        raise FrameError(f"metadata: ground_points give no homography ({type(exc).__name__})") from exc
+    if not math.isfinite(cam.residual_m) or cam.residual_m > MAX_SURVEY_RESIDUAL_M:
+        raise FrameError(f"metadata: ground_points disagree with each other (homography residual "
+                         f"{cam.residual_m:.1f} m > {MAX_SURVEY_RESIDUAL_M:.0f} m)")
+
+
+def check_meta_size(meta: FrameMeta | None, frame: np.ndarray, cam: Camera | None = None) -> None:
+    """Metadata that does not fit the image is inconsistent: another size, a principal point
+    off the image, a field of view no lens has, or a drone camera that sees no ground.
+
+    `cam`, the frame's camera model if already built, saves building it again.
+    """
+    if meta is None:
+        return
+    h, w = frame.shape[:2]
+    if (meta.width is not None and meta.width != w) or (meta.height is not None and meta.height != h):
+        raise FrameError(f"image is {w}x{h} but metadata says {meta.width}x{meta.height}")
+    if meta.kind != "drone":
+        return
+    fx, fy, cx, cy = meta.intrinsics(w, h)
+    if not (0.0 <= cx <= w and 0.0 <= cy <= h):
+        raise FrameError(f"metadata: principal point ({cx:g}, {cy:g}) is outside the {w}x{h} image")
+    for name, f, size in (("fx", fx, w), ("fy", fy, h)):
+        fov = math.degrees(2.0 * math.atan(size / 2.0 / f))
+        if not 0.5 <= fov <= 170.0:
+            raise FrameError(f"metadata: {name}={f:g} gives a {fov:.1f} degree field of view on {size} pixels")
+    drone = cam if isinstance(cam, DroneCamera) else DroneCamera(meta, w, h)
+    lowest = min(drone.ray(u, v)[2] for u in (0.0, w / 2.0, float(w)) for v in (0.0, float(h)))
+    if lowest > -math.sin(math.radians(MIN_DEPRESSION_DEG)):
+        raise FrameError(f"metadata: pitch_deg={meta.pitch_deg:g} leaves no ground in view "
+                         "(0 is level, -90 straight down)")

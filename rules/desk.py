@@ -16,10 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from geo.distance import haversine_m
-from pipeline.context import Context
-from pipeline.errors import RecordError
-from pipeline.records import (
+from core.errors import RecordError
+from core.records import (
     DispatchEvent,
     HelpPointRef,
     Report,
@@ -29,8 +27,10 @@ from pipeline.records import (
     WeatherObservation,
     WeatherWarning,
 )
-from pipeline.triage import Assessment, ack_deadline, assess, followup_delay, rank_key
-from pipeline.weather import CITY, RegionConditions, RegionWeather, conditions, is_night
+from geo.distance import haversine_m
+from rules.context import Context
+from rules.triage import Assessment, ack_deadline, assess, followup_delay, rank_key
+from rules.weather import CITY, RegionConditions, RegionWeather, conditions, is_night
 
 OPEN_STATES = ("queued", "assigned", "accepted", "on_scene", "followup_due")
 HELP_POINT_CACHE = 4096  # positions whose nearest help point is remembered

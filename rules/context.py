@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from core.settings import Settings
 from geo.city import City, load_city
 from geo.gazetteer import Gazetteer
 from geo.zones import CityIndex
-from pipeline.lexicon import Lexicon, load_lexicon
-from pipeline.policy import Policy, load_policy
-from pipeline.settings import Settings
+from rules.lexicon import Lexicon, load_lexicon
+from rules.policy import Policy, load_policy
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ def iso(dt: datetime | None) -> str | None:
 
 def parse_time(value: Any, field_name: str) -> datetime:
     """Parse an ISO 8601 timestamp that must carry a UTC offset."""
-    from pipeline.errors import RecordError
+    from core.errors import RecordError
 
     if not isinstance(value, str):
         raise RecordError(f"{field_name}: expected an ISO 8601 string, got {type(value).__name__}")

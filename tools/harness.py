@@ -29,13 +29,13 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 
-from pipeline import topics as names
+from core import topics as names
+from core.errors import BrokerError, PatrolError
+from core.feed import FeedItem
+from core.records import ClockTick
+from core.settings import PROJECT_ROOT, Settings
 from pipeline.broker import free_port
-from pipeline.errors import BrokerError, PatrolError
-from pipeline.feed import FeedItem
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
-from pipeline.records import ClockTick
-from pipeline.settings import PROJECT_ROOT, Settings
 
 # Topics the workers consume: the barrier waits until each is fully committed.
 CONSUMED = (
@@ -103,7 +103,7 @@ class WorkerProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.cli", "worker"],
+            [sys.executable, "-m", "cli.main", "worker"],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

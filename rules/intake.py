@@ -12,9 +12,8 @@ import re
 from datetime import datetime
 from typing import Any
 
-from pipeline.context import Context
-from pipeline.errors import RecordError
-from pipeline.records import (
+from core.errors import RecordError
+from core.records import (
     ACK_STATUSES,
     CAPABILITIES,
     CHANNELS,
@@ -33,7 +32,8 @@ from pipeline.records import (
     WeatherWarning,
     parse_time,
 )
-from pipeline.textfold import fold
+from core.textfold import fold
+from rules.context import Context
 
 MAX_ID_LEN = 200
 OPERATOR_STATUSES = ("reassign", "resolved")

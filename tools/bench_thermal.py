@@ -18,8 +18,9 @@ import numpy as np
 
 from geo.distance import haversine_m
 from simulators.thermal.generator import DECOYS, generate_frame
+from thermal.cameras import FrameMeta
 from thermal.detector import baseline_detect, detect
-from thermal.frames import FrameMeta, centikelvin_to_c, parse_meta
+from thermal.frames import centikelvin_to_c, parse_meta
 
 IOU_MIN = 0.3
 

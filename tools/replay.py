@@ -21,14 +21,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pipeline import topics as names
+from core import topics as names
+from core.errors import ConfigError
+from core.feed import FeedItem
+from core.records import TeamStatus, parse_time
+from core.settings import Settings
 from pipeline.broker import broker_for
-from pipeline.context import Context
-from pipeline.errors import ConfigError
-from pipeline.feed import FeedItem
-from pipeline.harness import Feeder, WorkerProcess, create_topics, isolated_settings, run_schedule
-from pipeline.records import TeamStatus, parse_time
-from pipeline.settings import Settings
+from rules.context import Context
+from tools.harness import Feeder, WorkerProcess, create_topics, isolated_settings, run_schedule
 
 TIME_FIELDS = {
     names.TIPS: ("reported_at",),

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import time
 from typing import Any
 
-from pipeline.errors import ConfigError
+from core.errors import ConfigError
 
 
 def parse_toml(text: str, source: str, error: type[ConfigError] = ConfigError) -> dict[str, Any]:

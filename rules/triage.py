@@ -10,9 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pipeline.policy import Policy
-from pipeline.records import FLAGS, PRIORITIES
-from pipeline.weather import RegionConditions
+from core.records import FLAGS, PRIORITIES
+from rules.policy import Policy
+from rules.weather import RegionConditions
 
 
 @dataclass(frozen=True)

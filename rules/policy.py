@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 
-from pipeline.errors import PolicyError
-from pipeline.records import CAPABILITIES, CATEGORIES, COLD_WAVE_LEVELS, FLAGS, PRIORITIES
-from pipeline.tomlconfig import TomlReader, parse_toml
+from core.errors import PolicyError
+from core.records import CAPABILITIES, CATEGORIES, COLD_WAVE_LEVELS, FLAGS, PRIORITIES
+from core.tomlconfig import TomlReader, parse_toml
 
 NOTIFY_TARGETS = ("health", "police", "city_management")
 HELP_POINT_KINDS = ("help_point", "warm_up_site", "rescue_station", "hospital")

@@ -2,7 +2,7 @@
 
 Call-takers do not always tick the form; the words of the tip then decide.
 Text and cues are folded alike (full width, case, traditional characters,
-curly apostrophes: `pipeline.textfold`). Chinese cues match anywhere in the
+curly apostrophes: `core.textfold`). Chinese cues match anywhere in the
 text, English cues match whole words (a trailing `*` matches any ending, a
 `~` stands for a few words or characters in between). A negation right
 before a cue, with at most a few filler words ("not injured", "没有受伤",
@@ -20,10 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.errors import ConfigError
-from pipeline.records import CHANNELS, FLAGS
-from pipeline.textfold import fold
-from pipeline.tomlconfig import parse_toml
+from core.errors import ConfigError
+from core.records import CHANNELS, FLAGS
+from core.textfold import fold
+from core.tomlconfig import parse_toml
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 # What a `~` in a cue may skip: a few characters of one clause (Chinese) or a
