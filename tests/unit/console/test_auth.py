@@ -19,7 +19,7 @@ from console.server import ConsoleService, build_app
 from console.state import ConsoleState
 from core.errors import ConfigError
 from core.records import DispatchEvent
-from core.settings import DATA_DIR
+from core.settings import DATA_DIR, PROJECT_ROOT
 
 CITY = DATA_DIR / "cities" / "harbin"
 CST = timezone(timedelta(hours=8))
@@ -183,7 +183,7 @@ def test_api_team_and_operator_actions_publish(tmp_path: Path) -> None:
 
 
 def test_static_files_have_no_external_urls() -> None:
-    static = Path(__file__).resolve().parents[2] / "console" / "static"
+    static = PROJECT_ROOT / "console" / "static"
     for path in static.iterdir():
         text = path.read_text(encoding="utf-8")
         for bad in ("https://", "http://", "//cdn", "{z}/{x}/{y}"):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from core.settings import PROJECT_ROOT
 from geo.city import Place, load_city
 from geo.gazetteer import Gazetteer, normalize
 
-HARBIN = Path(__file__).resolve().parents[2] / "data" / "cities" / "harbin"
+HARBIN = PROJECT_ROOT / "data" / "cities" / "harbin"
 
 
 @pytest.fixture(scope="module")

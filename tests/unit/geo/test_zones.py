@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from shapely.geometry import Point, box
 
+from core.settings import PROJECT_ROOT
 from geo.city import BBox, City, District, HelpPoint, Zone, load_city
 from geo.distance import haversine_m, offset_latlon
 from geo.zones import CityIndex, Location
 
-HARBIN = Path(__file__).resolve().parents[2] / "data" / "cities" / "harbin"
+HARBIN = PROJECT_ROOT / "data" / "cities" / "harbin"
 
 
 @pytest.fixture(scope="module")

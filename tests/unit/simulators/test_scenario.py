@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 
 from core.errors import ConfigError
+from core.settings import PROJECT_ROOT
 from rules.context import Context
 from simulators.cameras import build_sites
 from simulators.citymap import CityMap
 from simulators.scenario import PROFILES, load_scenario, parse_scenario
 
-SCENARIOS = Path(__file__).resolve().parents[2] / "data" / "scenarios"
+SCENARIOS = PROJECT_ROOT / "data" / "scenarios"
 
 
 def _default_text() -> str:

@@ -6,13 +6,13 @@ import json
 from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from core.feed import FeedItem
 from core.records import CATEGORIES, CHANNELS
+from core.settings import PROJECT_ROOT
 from geo.city import City, load_city
 from rules.lexicon import load_lexicon
 from rules.policy import load_policy
@@ -20,7 +20,7 @@ from rules.weather import RegionWeather
 from simulators.scenario import Scenario, load_scenario
 from simulators.world import DrillWorld
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = PROJECT_ROOT
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,14 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+from core.settings import PROJECT_ROOT
 from drill.report import write_report
 from drill.scoring import score
 from geo.city import load_city
 from simulators.scenario import load_scenario
 from simulators.world import DrillWorld
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = PROJECT_ROOT
 
 
 def test_report_files_written_and_referenced(tmp_path: Path) -> None:

@@ -14,9 +14,10 @@ from shapely.ops import unary_union
 
 from core.errors import CityDataError
 from core.records import CAPABILITIES
+from core.settings import PROJECT_ROOT
 from geo.city import HELP_POINT_KINDS, KEY_AREAS, City, load_city
 
-HARBIN = Path(__file__).resolve().parents[2] / "data" / "cities" / "harbin"
+HARBIN = PROJECT_ROOT / "data" / "cities" / "harbin"
 
 
 @pytest.fixture(scope="module")
