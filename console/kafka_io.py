@@ -18,11 +18,14 @@ from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from console.metrics import VIEW
 from core import topics
 from core.errors import BrokerError
 from core.records import TaskAck
 from core.settings import Settings
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
+from pipeline.kafka_security import client_kwargs
+from pipeline.metrics import RECORDS_OUT
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +47,7 @@ def ensure_topics(bootstrap: str, settings: Settings, names: Iterable[str] = (*R
     from kafka.errors import TopicAlreadyExistsError
 
     try:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="patrol-console-admin", request_timeout_ms=10000)
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="patrol-console-admin", request_timeout_ms=10000, **client_kwargs(settings))
     except Exception as exc:
         raise BrokerError(f"cannot reach the broker at {bootstrap}: {exc}") from exc
     try:
@@ -62,7 +65,7 @@ class KafkaAckPublisher:
 
     def __init__(self, bootstrap: str, settings: Settings) -> None:
         self.topic = settings.topic(WRITE_TOPIC)
-        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", client_id="patrol-console")
+        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", client_id="patrol-console", **client_kwargs(settings))
 
     async def start(self) -> None:
         await self._producer.start()
@@ -73,6 +76,7 @@ class KafkaAckPublisher:
     async def publish(self, ack: TaskAck) -> None:
         key = (ack.incident_id or ack.event_id).encode("utf-8")
         await self._producer.send_and_wait(self.topic, value=ack.to_json(), key=key)
+        RECORDS_OUT.labels(WRITE_TOPIC).inc()
 
 
 class ListPublisher:
@@ -105,6 +109,7 @@ async def consume_view_topics(
         auto_offset_reset="earliest",
         fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
         client_id="patrol-console",
+        **client_kwargs(settings),
     )
     await consumer.start()
     try:
@@ -114,12 +119,15 @@ async def consume_view_topics(
             batches = await consumer.getmany(timeout_ms=200, max_records=500)
             for tp, records in batches.items():
                 name = by_name.get(tp.topic, tp.topic)
+                if records:
+                    VIEW.batch(name, tp.partition, len(records), records[-1].offset + 1, consumer.highwater(tp))
                 for record in records:
                     try:
                         data = json.loads(record.value) if record.value is not None else None
                     except (ValueError, UnicodeDecodeError) as exc:
                         log.warning("skipping non-JSON record %s@%s: %s", tp.topic, record.offset, exc)
                         continue
+                    VIEW.record(name, data)
                     on_record(name, data)
     finally:
         await consumer.stop()
