@@ -15,10 +15,11 @@ from aiokafka import AIOKafkaProducer
 from core import topics as names
 from core.records import ClockTick
 from core.settings import Settings
+from pipeline.kafka_security import client_kwargs
 
 
 async def run_ticker(settings: Settings, bootstrap: str, count: int | None = None) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **client_kwargs(settings))
     await producer.start()
     try:
         sent = 0

@@ -28,6 +28,7 @@ from core import topics as names
 from core.settings import Settings
 from pipeline.broker import broker_for
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
+from pipeline.kafka_security import client_kwargs
 from rules.context import Context
 from tools.harness import Feeder, WorkerProcess, create_topics, isolated_settings
 
@@ -43,16 +44,17 @@ def bench_tip(n: int, ctx: Context, at: datetime) -> bytes:
     return json.dumps(tip, ensure_ascii=False).encode("utf-8")
 
 
-async def passthrough(bootstrap: str, prefix: str, count: int) -> float:
+async def passthrough(bootstrap: str, settings: Settings, count: int) -> float:
     """Baseline: consume `count` messages and produce each to another topic."""
+    prefix, security = settings.topic_prefix, client_kwargs(settings)
     src, dst = f"{prefix}pt-in", f"{prefix}pt-out"
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=1)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=1, **security)
     await producer.start()
     payload = b"x" * 200
     for i in range(count):
         await producer.send(src, payload, key=str(i).encode())
     await producer.flush()
-    consumer = AIOKafkaConsumer(src, bootstrap_servers=bootstrap, group_id=f"{prefix}pt", auto_offset_reset="earliest", fetch_max_wait_ms=FETCH_MAX_WAIT_MS)
+    consumer = AIOKafkaConsumer(src, bootstrap_servers=bootstrap, group_id=f"{prefix}pt", auto_offset_reset="earliest", fetch_max_wait_ms=FETCH_MAX_WAIT_MS, **security)
     await consumer.start()
     seen = 0
     started = time.perf_counter()
@@ -78,10 +80,11 @@ async def _pipeline(settings: Settings, bootstrap: str, ctx: Context, tips: int,
     try:
         async with Feeder(settings, bootstrap, [worker]) as feeder:
             await feeder.wait_ready(START)
-            producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=1)
+            security = client_kwargs(settings)
+            producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=1, **security)
             await producer.start()
             dispatch = AIOKafkaConsumer(
-                settings.topic(names.DISPATCH), bootstrap_servers=bootstrap, auto_offset_reset="latest", fetch_max_wait_ms=FETCH_MAX_WAIT_MS
+                settings.topic(names.DISPATCH), bootstrap_servers=bootstrap, auto_offset_reset="latest", fetch_max_wait_ms=FETCH_MAX_WAIT_MS, **security
             )
             await dispatch.start()
             await dispatch.getmany(timeout_ms=200)  # position at the end before sending
@@ -147,7 +150,7 @@ def run_pipeline_bench(settings: Settings, ctx: Context, *, tips: int = 3000, ra
     with broker_for(settings.broker) as bootstrap:
         run = isolated_settings(settings, f"bench{uuid.uuid4().hex[:6]}")
         run = replace(run, log_level="WARNING")
-        baseline = asyncio.run(passthrough(bootstrap, run.topic_prefix, max(tips, 5000)))
+        baseline = asyncio.run(passthrough(bootstrap, run, max(tips, 5000)))
         results = asyncio.run(_pipeline(run, bootstrap, ctx, tips, rate))
     results["passthrough_msgs_per_s"] = baseline
     results["ratio_pipeline_to_passthrough"] = results["pipeline_tips_per_s"] / baseline
