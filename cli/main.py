@@ -68,6 +68,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from faust.worker import Worker
 
     from agents.worker import build_worker_app
+    from pipeline.profiling import profiled
 
     settings = _settings()
     if not settings.broker:
@@ -75,7 +76,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     ctx = _context(settings)
     app = build_worker_app(settings, ctx, settings.broker)
     worker = Worker(app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
-    worker.execute_from_commandline()
+    with profiled(settings.profile_file):
+        worker.execute_from_commandline()
     return 0
 
 
@@ -147,7 +149,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         settings = _settings()
         ctx = _context(settings)
-        run_pipeline_bench(settings, ctx, tips=args.tips, rate=args.rate)
+        run_pipeline_bench(settings, ctx, tips=args.tips, rate=args.rate, profile=not args.no_profile)
         return 0
     from tools.bench_thermal import format_thermal_bench, run_thermal_bench
 
@@ -201,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("what", choices=["pipeline", "thermal"])
     p.add_argument("--tips", type=int, default=3000, help="pipeline: tips to push")
     p.add_argument("--rate", type=float, default=500.0, help="pipeline: offered rate for the latency run (tips/s)")
+    p.add_argument("--no-profile", action="store_true", help="pipeline: skip the profiled worker run")
     p.add_argument("--frames", type=int, default=200, help="thermal: frames to generate")
     p.add_argument("--seed", type=int, default=11, help="thermal: generator seed")
     return parser
