@@ -30,14 +30,14 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from core import topics as names
 from core.feed import FeedItem
 from core.records import CATEGORIES, PRIORITIES, maybe_time
 from geo.distance import haversine_m
 
-EVENT_TOPICS: tuple[str, ...] = ("tips", "detections", "thermal-frames")
-STATE_TOPICS: tuple[str, ...] = ("weather", "team-status", "task-acks", "clock")
+EVENT_TOPICS: tuple[str, ...] = (names.TIPS, names.DETECTIONS, names.THERMAL_FRAMES)
 POSITION_MATCH_M = 150.0
-_ID_FIELDS = {"tips": "tip_id", "detections": "detection_id", "thermal-frames": "frame_id"}
+_ID_FIELDS = {names.TIPS: "tip_id", names.DETECTIONS: "detection_id", names.THERMAL_FRAMES: "frame_id"}
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -159,7 +159,7 @@ def score(truth: dict[str, Any], outputs: list[dict[str, Any]], dead_letters: li
     # ---------------------------------------------------------- arrivals (on_scene acks)
     on_scene: dict[str, datetime] = {}
     for item in inputs:
-        if item.topic != "task-acks":
+        if item.topic != names.TASK_ACKS:
             continue
         try:
             ack = json.loads(item.value)
@@ -248,20 +248,20 @@ def score(truth: dict[str, Any], outputs: list[dict[str, Any]], dead_letters: li
             continue
         counted["events"] += 1
         rid, raw = _input_id(item)
-        if rid is not None and (rid in all_sources or (item.topic == "thermal-frames" and rid in source_frames)):
+        if rid is not None and (rid in all_sources or (item.topic == names.THERMAL_FRAMES and rid in source_frames)):
             counted["in_output"] += 1
             continue
         if any(raw == pl or (rid is not None and rid in pl) for pl in payloads):
             counted["dead_lettered"] += 1
             continue
-        if item.topic == "thermal-frames" and rid is not None and rid in src.frames:
+        if item.topic == names.THERMAL_FRAMES and rid is not None and rid in src.frames:
             if src.frames[rid]:
                 missed_frames.append(rid)
                 counted["missed_frames"] += 1
             else:
                 counted["silent"] += 1
             continue
-        if item.topic == "detections" and rid is not None and rid in src.reports and not src.reports[rid]:
+        if item.topic == names.DETECTIONS and rid is not None and rid in src.reports and not src.reports[rid]:
             counted["silent"] += 1
             continue
         lost.append({"topic": item.topic, "id": rid, "at": item.at.isoformat(), "seq": item.seq})
