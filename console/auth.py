@@ -289,7 +289,8 @@ class TokenStore:
             raise ConfigError(f"cannot read tokens file: {exc}", path=str(self.path)) from exc
         digest = None if raw is None else hashlib.sha256(raw).digest()
         if digest == self._digest and self._signature is not None:
-            self._signature = signature  # touched or copied back, same content
+            self._signature = signature  # touched, or the good file put back: same content
+            self.load_error = None
             return
         entries = _entries(self.path, _parse_file(self.path, raw))
         with self._lock:

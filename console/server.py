@@ -476,6 +476,11 @@ def build_app(service: ConsoleService) -> web.Application:
     return app
 
 
+def app_runner(service: ConsoleService, *, header_timeout_s: float = HEADER_TIMEOUT_S) -> web.AppRunner:
+    """The app behind a runner that drops a client not sending its request head within the timeout."""
+    return web.AppRunner(build_app(service), access_log=None, keepalive_timeout=header_timeout_s)
+
+
 def city_teams(city_dir: Path) -> list[dict[str, Any]]:
     """Team features of the city, so the console lists every team before it reports."""
     meta = _read_json(Path(city_dir) / "city.json")
@@ -530,7 +535,7 @@ class ConsoleRunner:
         done, _ = await asyncio.wait({self._consumer, asyncio.create_task(started.wait())}, return_when=asyncio.FIRST_COMPLETED)
         if self._consumer in done:
             await self._consumer  # raises why the consumer could not start
-        self._runner = web.AppRunner(build_app(self.service), access_log=None, keepalive_timeout=HEADER_TIMEOUT_S)
+        self._runner = app_runner(self.service)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
