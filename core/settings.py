@@ -38,6 +38,7 @@ class Settings:
     web_host: str = field(default="127.0.0.1", metadata=_meta("PATROL_WEB_HOST", "worker web/liveness bind address"))
     console_host: str = field(default="127.0.0.1", metadata=_meta("PATROL_CONSOLE_HOST", "console bind address"))
     console_port: int = field(default=8080, metadata=_meta("PATROL_CONSOLE_PORT", "console and team API port"))
+    allow_demo_tokens: bool = field(default=False, metadata=_meta("PATROL_ALLOW_DEMO_TOKENS", "let the console listen beyond loopback with the published demo tokens (demos only)"))
     tokens_file: Path = field(default=DATA_DIR / "tokens.json", metadata=_meta("PATROL_TOKENS", "hashed access tokens for console and team API", secret=True))
     commit_interval: float = field(default=0.05, metadata=_meta("PATROL_COMMIT_INTERVAL", "seconds between offset commits (small: fewer redeliveries after a crash)"))
     tick_seconds: float = field(default=60.0, metadata=_meta("PATROL_TICK_SECONDS", "live clock ticker period"))

@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +37,7 @@ from core.records import ClockTick
 from core.settings import PROJECT_ROOT, Settings
 from pipeline.broker import broker_for, free_port
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
+from pipeline.topics_admin import ensure_topics
 
 # Topics the workers consume: the barrier waits until each is fully committed.
 CONSUMED = (
@@ -51,25 +52,9 @@ CONSUMED = (
 )
 
 
-def create_topics(bootstrap: str, settings: Settings, extra: Iterable[str] = ()) -> None:
-    """Create every topic up front so consumers never race topic auto-creation."""
-    from kafka import KafkaAdminClient
-    from kafka.admin import NewTopic
-    from kafka.errors import TopicAlreadyExistsError
-
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="patrol-admin")
-    try:
-        existing = set(admin.list_topics())
-        wanted = [
-            NewTopic(settings.topic(t), settings.partitions if t in names.SCALED else 1, settings.replication)
-            for t in (*names.ALL, *extra)
-            if settings.topic(t) not in existing
-        ]
-        if wanted:
-            with contextlib.suppress(TopicAlreadyExistsError):
-                admin.create_topics(wanted)
-    finally:
-        admin.close()
+def create_topics(bootstrap: str, settings: Settings) -> None:
+    """Create (or check) every topic up front (`pipeline.topics_admin`), so consumers never race auto-creation."""
+    ensure_topics(bootstrap, settings)
 
 
 @dataclass
