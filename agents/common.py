@@ -12,6 +12,7 @@ from typing import Any
 from core import topics as names
 from core.errors import RecordError
 from core.records import DeadLetter, Report, Wire
+from pipeline.metrics import count_outputs
 
 log = logging.getLogger("patrol.agents")
 
@@ -80,6 +81,7 @@ class Outbox:
 
     async def send_all(self, records: list[tuple[str, str | None, Wire]]) -> None:
         """Send and wait until the broker has every record (before state moves on)."""
+        count_outputs(records)
         futures = [await self.send(name, key, record) for name, key, record in records]
         for future in futures:
             await future

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import faust
 
-from agents import desk, detections, health, intake, thermal
+from agents import desk, detections, health, intake, metrics, thermal
 from core.settings import Settings
 from pipeline.app import create_app
 from rules.context import Context
@@ -18,4 +18,5 @@ def build_worker_app(settings: Settings, ctx: Context, bootstrap: str) -> faust.
     thermal.register(app, topics, ctx)
     desk.register(app, topics, ctx)
     health.register(app)
+    metrics.register(app, settings.topic_prefix)
     return app

@@ -25,6 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
+from console import metrics
 from console.auth import CONSOLE_ROLES, Principal, TokenStore, TooManyAttempts
 from console.kafka_io import AckPublisher, KafkaAckPublisher, consume_view_topics
 from console.masking import team_view
@@ -468,6 +469,7 @@ def build_app(service: ConsoleService) -> web.Application:
     app.router.add_get("/api/team/tasks", api_team_tasks)
     app.router.add_post("/api/team/acks", api_team_ack)
     app.router.add_static("/static/", STATIC_DIR, show_index=False)
+    metrics.register(app, lambda: service.state)
 
     async def close_streams(app: web.Application) -> None:
         app[SERVICE].hub.close_all()

@@ -37,6 +37,7 @@ from core.records import ClockTick
 from core.settings import PROJECT_ROOT, Settings
 from pipeline.broker import broker_for, free_port
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
+from pipeline.kafka_security import client_kwargs
 from pipeline.topics_admin import ensure_topics
 
 # Topics the workers consume: the barrier waits until each is fully committed.
@@ -176,11 +177,12 @@ class Feeder:
         self._internal = {settings.topic(names.REPORTS), settings.topic(names.DETECTIONS)}
 
     async def __aenter__(self) -> Feeder:
-        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=0, acks="all")
+        security = client_kwargs(self.settings)
+        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=0, acks="all", **security)
         await self._producer.start()
-        self._probe = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False, fetch_max_wait_ms=FETCH_MAX_WAIT_MS)
+        self._probe = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False, fetch_max_wait_ms=FETCH_MAX_WAIT_MS, **security)
         await self._probe.start()
-        self._group = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=self.settings.app_id, enable_auto_commit=False)
+        self._group = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=self.settings.app_id, enable_auto_commit=False, **security)
         await self._group.start()
         self._tps = []
         for short in CONSUMED:
@@ -197,6 +199,7 @@ class Feeder:
             auto_offset_reset="earliest",
             enable_auto_commit=False,
             fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+            **security,
         )
         await self._outputs.start()
         return self
