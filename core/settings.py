@@ -22,7 +22,6 @@ def _meta(env: str, doc: str, secret: bool = False) -> dict[str, object]:
     return {"env": env, "doc": doc, "secret": secret}
 
 
-
 @dataclass(frozen=True)
 class Settings:
     broker: str = field(default="", metadata=_meta("PATROL_BROKER", "Kafka bootstrap servers; empty starts the embedded Tansu broker"))
@@ -39,6 +38,7 @@ class Settings:
     web_host: str = field(default="127.0.0.1", metadata=_meta("PATROL_WEB_HOST", "worker web/liveness bind address"))
     console_host: str = field(default="127.0.0.1", metadata=_meta("PATROL_CONSOLE_HOST", "console bind address"))
     console_port: int = field(default=8080, metadata=_meta("PATROL_CONSOLE_PORT", "console and team API port"))
+    allow_demo_tokens: bool = field(default=False, metadata=_meta("PATROL_ALLOW_DEMO_TOKENS", "let the console listen beyond loopback with the published demo tokens (demos only)"))
     tokens_file: Path = field(default=DATA_DIR / "tokens.json", metadata=_meta("PATROL_TOKENS", "hashed access tokens for console and team API", secret=True))
     commit_interval: float = field(default=0.05, metadata=_meta("PATROL_COMMIT_INTERVAL", "seconds between offset commits (small: fewer redeliveries after a crash)"))
     tick_seconds: float = field(default=60.0, metadata=_meta("PATROL_TICK_SECONDS", "live clock ticker period"))
@@ -86,8 +86,23 @@ class Settings:
             out[str(f.metadata["env"])] = "***" if f.metadata["secret"] else str(value)
         return out
 
+    def to_env(self) -> dict[str, str]:
+        """Every setting as its environment variable, so a child process reads back these settings.
+
+        `Settings.from_env(s.to_env()) == s`: tools start workers with this
+        instead of spelling `PATROL_*` names themselves.
+        """
+        return {str(f.metadata["env"]): _to_text(getattr(self, f.name)) for f in fields(self)}
+
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
+
+
+def _to_text(value: object) -> str:
+    """The environment spelling of one setting's value (`_convert` reads it back)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def _convert(name: str, raw: str, default: object) -> object:
