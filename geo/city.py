@@ -10,7 +10,6 @@ them to metres for the spatial queries.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from shapely.validation import explain_validity
 
 from core.errors import CityDataError
 from core.records import CAPABILITIES
+from core.validate import is_finite_number
 
 KEY_AREAS: tuple[str, ...] = ("underpass", "bridge", "station", "park", "market", "heating_vent", "construction")
 HELP_POINT_KINDS: tuple[str, ...] = ("help_point", "warm_up_site", "rescue_station", "hospital")
@@ -201,7 +201,7 @@ def _bbox(area: Any, fail: Any) -> BBox:
     values: dict[str, float] = {}
     for key in ("lat_min", "lat_max", "lon_min", "lon_max"):
         v = area.get(key)
-        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        if not is_finite_number(v):
             raise fail(f"service_area.{key}: expected a number", "service_area")
         values[key] = float(v)
     box = BBox(**values)
@@ -288,7 +288,7 @@ def _position(layer: _Layer, i: int, ident: str | None, value: Any, bbox: BBox) 
     if (
         not isinstance(value, list | tuple)
         or len(value) < 2
-        or not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value[:2])
+        or not all(is_finite_number(v) for v in value[:2])
     ):
         raise layer.fail(i, ident, f"invalid position {value!r:.60}: expected [lon, lat] numbers")
     lon, lat = float(value[0]), float(value[1])

@@ -16,9 +16,9 @@ from pathlib import Path
 from core.errors import PolicyError
 from core.records import CAPABILITIES, CATEGORIES, COLD_WAVE_LEVELS, FLAGS, PRIORITIES
 from core.tomlconfig import TomlReader, parse_toml
+from geo.city import HELP_POINT_KINDS
 
 NOTIFY_TARGETS = ("health", "police", "city_management")
-HELP_POINT_KINDS = ("help_point", "warm_up_site", "rescue_station", "hospital")
 
 
 @dataclass(frozen=True)
