@@ -28,14 +28,14 @@ from console.auth import CONSOLE_ROLES, Principal, TokenStore
 from console.kafka_io import AckPublisher, KafkaAckPublisher, consume_view_topics, ensure_topics
 from console.masking import team_view
 from console.state import Change, ConsoleState, IncidentView
-from core.errors import ConfigError, PatrolError
+from core.errors import PatrolError
 from core.records import ACK_STATUSES, TaskAck
 from core.settings import Settings
+from geo.city import city_map, load_city
 
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-CITY_LAYERS: tuple[str, ...] = ("districts", "zones", "help_points", "teams")
 MAX_BODY_BYTES = 16 * 1024
 SSE_QUEUE_SIZE = 2000
 SSE_PING_S = 15.0
@@ -133,14 +133,9 @@ class ConsoleService:
             self.hub.broadcast(changes)
 
     def city(self) -> dict[str, Any]:
-        """The city's own GeoJSON layers, read once: the map needs nothing from the internet."""
+        """The city's own GeoJSON layers (`geo.city.city_map`), read once: the map needs nothing from the internet."""
         if self._city_cache is None:
-            meta = _read_json(self.city_dir / "city.json")
-            layers = meta.get("layers") or {}
-            out: dict[str, Any] = {"meta": {k: meta.get(k) for k in ("name", "name_zh", "timezone", "service_area", "illustrative", "note")}}
-            for layer in CITY_LAYERS:
-                out[layer] = _read_json(self.city_dir / str(layers.get(layer, f"{layer}.geojson")))
-            self._city_cache = out
+            self._city_cache = city_map(self.city_dir)
         return self._city_cache
 
     def authorize(self, request: web.Request, roles: tuple[str, ...]) -> Principal:
@@ -158,16 +153,6 @@ class ConsoleService:
 
 
 SERVICE: web.AppKey[ConsoleService] = web.AppKey("service", ConsoleService)
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read city layer: {exc}", path=str(path)) from exc
-    if not isinstance(data, dict):
-        raise ConfigError("expected a JSON object", path=str(path))
-    return data
 
 
 async def read_body(request: web.Request, *, allow_empty: bool = False) -> dict[str, Any]:
@@ -414,14 +399,6 @@ def build_app(service: ConsoleService) -> web.Application:
     return app
 
 
-def city_teams(city_dir: Path) -> list[dict[str, Any]]:
-    """Team features of the city, so the console lists every team before it reports."""
-    meta = _read_json(Path(city_dir) / "city.json")
-    layer = (meta.get("layers") or {}).get("teams", "teams.geojson")
-    features = _read_json(Path(city_dir) / str(layer)).get("features") or []
-    return [f for f in features if isinstance(f, dict)]
-
-
 class ConsoleRunner:
     """The console wired to a real broker; `start`/`stop` for tests, `run_console` for the CLI."""
 
@@ -431,7 +408,9 @@ class ConsoleRunner:
         self.host = host if host is not None else settings.console_host
         self.port = port if port is not None else settings.console_port
         self.publisher = KafkaAckPublisher(bootstrap, settings)
-        self.service = ConsoleService(ConsoleState(city_teams(settings.city_dir)), self.publisher, TokenStore(settings.tokens_file), settings.city_dir)
+        # Every team of the city is listed before it reports.
+        state = ConsoleState(load_city(settings.city_dir).teams)
+        self.service = ConsoleService(state, self.publisher, TokenStore(settings.tokens_file), settings.city_dir)
         self._runner: web.AppRunner | None = None
         self._consumer: asyncio.Task[None] | None = None
 

@@ -28,6 +28,9 @@ KEY_AREAS: tuple[str, ...] = ("underpass", "bridge", "station", "park", "market"
 HELP_POINT_KINDS: tuple[str, ...] = ("help_point", "warm_up_site", "rescue_station", "hospital")
 LAYERS: tuple[str, ...] = ("districts", "zones", "help_points", "teams", "gazetteer")
 CITY_FILE = "city.json"
+# What a map of the city draws (`city_map`): these layers and this metadata of city.json.
+MAP_LAYERS: tuple[str, ...] = ("districts", "zones", "help_points", "teams")
+MAP_META: tuple[str, ...] = ("name", "name_zh", "timezone", "service_area", "illustrative", "note")
 # Districts may touch along shared borders; a shared area above this
 # (square degrees, about 10 m²) means the data is ambiguous.
 _OVERLAP_TOLERANCE_DEG2 = 1e-9
@@ -141,13 +144,8 @@ def load_city(path: Path) -> City:
 
     Raises `CityDataError` naming the file, the line where known, and the reason.
     """
-    path = Path(path)
-    meta_path = path if path.is_file() else path / CITY_FILE
+    meta_path, meta_text, meta = _read_meta(path)
     folder = meta_path.parent
-    meta_text = _read(meta_path)
-    meta = _parse_json(meta_text, meta_path)
-    if not isinstance(meta, dict):
-        raise CityDataError("expected a JSON object", path=str(meta_path), line=1)
 
     def fail(message: str, key: str | None = None) -> CityDataError:
         return CityDataError(message, path=str(meta_path), line=_key_line(meta_text, key) if key else None)
@@ -461,7 +459,33 @@ def _load_places(path: Path, bbox: BBox) -> tuple[Place, ...]:
     return tuple(out)
 
 
+def city_map(path: Path) -> dict[str, Any]:
+    """The city as a map draws it: city.json's display metadata and each map layer's GeoJSON as written.
+
+    The folder is validated first (`load_city`), so a map never shows a city
+    the rules would refuse. Keys: "meta" and every name in MAP_LAYERS.
+    """
+    meta_path, _, meta = _read_meta(path)
+    load_city(meta_path)
+    out: dict[str, Any] = {"meta": {key: meta.get(key) for key in MAP_META}}
+    for layer in MAP_LAYERS:
+        layer_path = meta_path.parent / meta["layers"][layer]
+        out[layer] = _parse_json(_read(layer_path), layer_path)
+    return out
+
+
 # --------------------------------------------------------------------------- files
+
+
+def _read_meta(path: Path) -> tuple[Path, str, dict[str, Any]]:
+    """city.json of a city folder (or the file itself): its path, text and object."""
+    path = Path(path)
+    meta_path = path if path.is_file() else path / CITY_FILE
+    meta_text = _read(meta_path)
+    meta = _parse_json(meta_text, meta_path)
+    if not isinstance(meta, dict):
+        raise CityDataError("expected a JSON object", path=str(meta_path), line=1)
+    return meta_path, meta_text, meta
 
 
 def _read(path: Path) -> str:
