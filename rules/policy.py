@@ -2,8 +2,8 @@
 
 A dispatch center edits `data/policy.toml`; a mistake there must stop a worker
 at start with the file, the line and the reason, never halfway through a
-night. Rules code (`pipeline/triage.py`, `pipeline/weather.py`,
-`pipeline/desk.py`) reads only this object.
+night. Rules code (`rules/triage.py`, `rules/weather.py`,
+`rules/desk.py`) reads only this object.
 """
 
 from __future__ import annotations

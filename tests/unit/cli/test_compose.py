@@ -1,7 +1,9 @@
-"""The compose file cannot run here; keep it honest against the code instead."""
+"""The compose file and the image cannot run here; keep them honest against the code instead."""
 
 from __future__ import annotations
 
+import re
+import tomllib
 from dataclasses import fields
 from typing import Any
 
@@ -52,3 +54,12 @@ def test_console_port_matches_published_port() -> None:
     console = COMPOSE["services"]["console"]
     port = _env(console)["PATROL_CONSOLE_PORT"]
     assert any(str(p).endswith(f":{port}") for p in console["ports"])
+
+
+def test_image_copies_every_package() -> None:
+    pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    packages = {p.rstrip("*") for p in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]}
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text(encoding="utf-8")
+    copied = set(re.findall(r"^COPY (\w+) \1$", dockerfile, re.MULTILINE))
+    assert packages <= copied, f"the image misses {sorted(packages - copied)}"
+    assert set(pyproject["tool"]["importlinter"]["root_packages"]) == packages
