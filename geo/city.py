@@ -234,6 +234,16 @@ class _Layer:
         label = f"feature {index}" + (f" ({ident})" if ident else "")
         return CityDataError(f"{label}: {message}", path=str(self.path), line=self.line(index))
 
+    def entries(self, id_key: str, what: str) -> Iterator[tuple[int, str, dict[str, Any], Mapping[str, Any]]]:
+        """(index, id, properties, geometry) of each feature, its id the property `id_key`, unique in the layer."""
+        seen: set[str] = set()
+        for i, props, geometry in self:
+            ident = _text(self, i, props, id_key)
+            if ident in seen:
+                raise self.fail(i, ident, f"duplicate {what} {ident!r}")
+            seen.add(ident)
+            yield i, ident, props, geometry
+
     def __iter__(self) -> Iterator[tuple[int, dict[str, Any], Mapping[str, Any]]]:
         """(index, properties, geometry) of each feature, shape-checked."""
         for i, feature in enumerate(self.features):
@@ -273,12 +283,6 @@ def _district_ref(layer: _Layer, i: int, props: Mapping[str, Any], known: set[st
     if district not in known:
         raise layer.fail(i, _ident(props), f"unknown district {district!r} (known: {', '.join(sorted(known))})")
     return district
-
-
-def _unique(layer: _Layer, i: int, ident: str, seen: set[str], what: str) -> None:
-    if ident in seen:
-        raise layer.fail(i, ident, f"duplicate {what} {ident!r}")
-    seen.add(ident)
 
 
 def _position(layer: _Layer, i: int, ident: str | None, value: Any, bbox: BBox) -> tuple[float, float]:
@@ -346,10 +350,7 @@ def _polygon(
 def _load_districts(path: Path, bbox: BBox) -> tuple[District, ...]:
     layer = _Layer(path)
     out: list[District] = []
-    seen: set[str] = set()
-    for i, props, geometry in layer:
-        ident = _text(layer, i, props, "id")
-        _unique(layer, i, ident, seen, "district id")
+    for i, ident, props, geometry in layer.entries("id", "district id"):
         polygon = _polygon(layer, i, ident, geometry, bbox, multi=True)
         for other in out:
             if polygon.intersection(other.polygon).area > _OVERLAP_TOLERANCE_DEG2:
@@ -363,10 +364,7 @@ def _load_districts(path: Path, bbox: BBox) -> tuple[District, ...]:
 def _load_zones(path: Path, bbox: BBox, districts: set[str]) -> tuple[Zone, ...]:
     layer = _Layer(path)
     out: list[Zone] = []
-    seen: set[str] = set()
-    for i, props, geometry in layer:
-        ident = _text(layer, i, props, "id")
-        _unique(layer, i, ident, seen, "zone id")
+    for i, ident, props, geometry in layer.entries("id", "zone id"):
         if "key_area" not in props:
             raise layer.fail(i, ident, "missing property 'key_area' (a kind, or null for an ordinary zone)")
         key_area = props["key_area"]
@@ -390,10 +388,7 @@ def _load_zones(path: Path, bbox: BBox, districts: set[str]) -> tuple[Zone, ...]
 def _load_help_points(path: Path, bbox: BBox, districts: set[str]) -> tuple[HelpPoint, ...]:
     layer = _Layer(path)
     out: list[HelpPoint] = []
-    seen: set[str] = set()
-    for i, props, geometry in layer:
-        ident = _text(layer, i, props, "id")
-        _unique(layer, i, ident, seen, "help point id")
+    for i, ident, props, geometry in layer.entries("id", "help point id"):
         kind = _text(layer, i, props, "kind")
         if kind not in HELP_POINT_KINDS:
             raise layer.fail(i, ident, f"unknown kind {kind!r} (known: {', '.join(HELP_POINT_KINDS)})")
@@ -419,10 +414,7 @@ def _load_help_points(path: Path, bbox: BBox, districts: set[str]) -> tuple[Help
 def _load_teams(path: Path, bbox: BBox, districts: set[str]) -> tuple[TeamBase, ...]:
     layer = _Layer(path)
     out: list[TeamBase] = []
-    seen: set[str] = set()
-    for i, props, geometry in layer:
-        ident = _text(layer, i, props, "team_id")
-        _unique(layer, i, ident, seen, "team_id")
+    for i, ident, props, geometry in layer.entries("team_id", "team_id"):
         caps = props.get("capabilities")
         if not isinstance(caps, list) or not caps or not all(isinstance(c, str) for c in caps):
             raise layer.fail(i, ident, "property 'capabilities' must be a non-empty list of strings")
@@ -447,10 +439,7 @@ def _load_teams(path: Path, bbox: BBox, districts: set[str]) -> tuple[TeamBase, 
 def _load_places(path: Path, bbox: BBox) -> tuple[Place, ...]:
     layer = _Layer(path)
     out: list[Place] = []
-    seen: set[str] = set()
-    for i, props, geometry in layer:
-        name = _text(layer, i, props, "name")
-        _unique(layer, i, name, seen, "place name")
+    for i, name, props, geometry in layer.entries("name", "place name"):
         aliases = props.get("aliases", [])
         if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
             raise layer.fail(i, name, "property 'aliases' must be a list of non-empty strings")

@@ -322,18 +322,32 @@ def parse_tip(obj: dict[str, Any], ctx: Context) -> Tip:
     )
 
 
-def tip_report(tip: Tip, ctx: Context) -> Report:
-    where = ctx.index.locate(tip.lat, tip.lon)
+def _placed(ctx: Context, report_id: str, source: str, channel: str, at: datetime, lat: float, lon: float, **details: Any) -> Report:
+    """A report put on the map: the district, zone and key area of its position."""
+    where = ctx.index.locate(lat, lon)
     return Report(
-        report_id=tip.tip_id,
-        source="tip",
-        channel=tip.channel,
-        at=tip.reported_at,
-        lat=tip.lat,
-        lon=tip.lon,
+        report_id=report_id,
+        source=source,
+        channel=channel,
+        at=at,
+        lat=lat,
+        lon=lon,
         district=where.district or "",
         zone_id=where.zone_id,
         key_area=where.key_area,
+        **details,
+    )
+
+
+def tip_report(tip: Tip, ctx: Context) -> Report:
+    return _placed(
+        ctx,
+        tip.tip_id,
+        "tip",
+        tip.channel,
+        tip.reported_at,
+        tip.lat,
+        tip.lon,
         flags=tip.flags,
         text=tip.text,
         address=tip.address,
@@ -375,17 +389,14 @@ def parse_detection(obj: dict[str, Any], ctx: Context) -> Detection:
 
 def detection_report(det: Detection, ctx: Context) -> Report:
     assert det.lat is not None and det.lon is not None
-    where = ctx.index.locate(det.lat, det.lon)
-    return Report(
-        report_id=det.detection_id,
-        source="detection",
-        channel=THERMAL_CHANNEL,
-        at=det.captured_at,
-        lat=det.lat,
-        lon=det.lon,
-        district=where.district or "",
-        zone_id=where.zone_id,
-        key_area=where.key_area,
+    return _placed(
+        ctx,
+        det.detection_id,
+        "detection",
+        THERMAL_CHANNEL,
+        det.captured_at,
+        det.lat,
+        det.lon,
         camera_id=det.camera_id,
         track_id=det.track_id,
         posture=det.posture,
