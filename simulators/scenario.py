@@ -16,11 +16,12 @@ from typing import Any
 
 from core.errors import ConfigError
 from core.records import CHANNELS, COLD_WAVE_LEVELS
+from core.settings import DATA_DIR
 from core.tomlconfig import TomlReader, parse_toml
 from core.validate import is_finite_number
 from geo.city import KEY_AREAS
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "data" / "scenarios"
+SCENARIO_DIR = DATA_DIR / "scenarios"
 
 # Kinds of person the population is drawn from: flags they carry and the
 # category the policy should give them (the first matching policy row).
