@@ -130,10 +130,11 @@ def run_drill(
     log_dir = Path(tempfile.mkdtemp(prefix="patrol-drill-"))
     bar = Progress(world.start, world.end, enabled=progress)
     with broker_for(settings.broker) as bootstrap:
-        run = (
+        run = replace(
             isolated_settings(settings, f"drill{uuid.uuid4().hex[:8]}", log_dir / "state")
             if settings.broker
-            else replace(settings, state_dir=log_dir / "state")
+            else replace(settings, state_dir=log_dir / "state"),
+            exercise=True,  # partner notices say Exercise, reporter replies say drill
         )
         result = asyncio.run(_night(world, run, bootstrap, log_dir, speed, bar))
     outputs = _dedupe(result["outputs"])

@@ -47,7 +47,11 @@ CONSUMED = (
     names.TEAM_STATUS,
     names.TASK_ACKS,
     names.CLOCK,
+    names.DISPATCH,
+    names.REPORTER_CONTACTS,
 )
+# What the replay and drills collect, in this order in an output file.
+COLLECTED = (names.DISPATCH, names.PARTNER_NOTICES, names.REPORTER_FEEDBACK, names.DEAD_LETTERS)
 
 
 def create_topics(bootstrap: str, settings: Settings, extra: Iterable[str] = ()) -> None:
@@ -96,6 +100,7 @@ class WorkerProcess:
                 "PATROL_PARTITIONS": str(self.settings.partitions),
                 "PATROL_LOG_LEVEL": self.settings.log_level,
                 "PATROL_COMMIT_INTERVAL": str(self.settings.commit_interval),
+                "PATROL_EXERCISE": "1" if self.settings.exercise else "0",
                 "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), env.get("PYTHONPATH", "")]),
             }
         )
@@ -165,7 +170,8 @@ class Feeder:
         self._outputs: AIOKafkaConsumer | None = None
         self._tps: list[TopicPartition] = []
         self._written: dict[TopicPartition, int] = {}
-        self._internal = {settings.topic(names.REPORTS), settings.topic(names.DETECTIONS)}
+        # Topics only the workers write (their ends are read, not known).
+        self._internal = {settings.topic(t) for t in (names.REPORTS, names.DETECTIONS, names.DISPATCH, names.REPORTER_CONTACTS)}
 
     async def __aenter__(self) -> Feeder:
         self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=0, acks="all")
@@ -183,8 +189,7 @@ class Feeder:
                 parts = self._probe.partitions_for_topic(full) or {0}
             self._tps += [TopicPartition(full, p) for p in sorted(parts)]
         self._outputs = AIOKafkaConsumer(
-            self.settings.topic(names.DISPATCH),
-            self.settings.topic(names.DEAD_LETTERS),
+            *(self.settings.topic(t) for t in COLLECTED),
             bootstrap_servers=self.bootstrap,
             auto_offset_reset="earliest",
             enable_auto_commit=False,
