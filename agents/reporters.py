@@ -23,6 +23,13 @@ from rules.reporters import ReplyWriter, TipReplies
 DEFAULT_HOTLINE = "12349"
 
 
+def _state(states: dict[str, TipReplies], table: Any, tip_id: str) -> TipReplies:
+    """A tip's replies as this batch left them, else as the table has them."""
+    if tip_id not in states:
+        states[tip_id] = TipReplies.from_dict(table.get(tip_id))
+    return states[tip_id]
+
+
 def register(app: Any, topics: Any, ctx: Context, *, exercise: bool) -> None:
     outbox = Outbox(topics)
     counters = stats("reporters")
@@ -38,12 +45,6 @@ def register(app: Any, topics: Any, ctx: Context, *, exercise: bool) -> None:
         async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
             records: list[tuple[str, str | None, Any]] = []
             states: dict[str, TipReplies] = {}
-
-            def state(tip_id: str) -> TipReplies:
-                if tip_id not in states:
-                    states[tip_id] = TipReplies.from_dict(table.get(tip_id))
-                return states[tip_id]
-
             for event in batch:
                 short = by_full_name.get(event.message.topic, event.message.topic)
                 raw = event.value
@@ -51,11 +52,11 @@ def register(app: Any, topics: Any, ctx: Context, *, exercise: bool) -> None:
                     data = json.loads(raw)
                     if short == names.REPORTER_CONTACTS:
                         contact = ReporterContact.from_dict(data)
-                        states[contact.tip_id] = writer.contact(contact, state(contact.tip_id))
+                        states[contact.tip_id] = writer.contact(contact, _state(states, table, contact.tip_id))
                     else:
                         ev = DispatchEvent.from_dict(data)
                         for tip_id in ev.sources:
-                            feedback, states[tip_id] = writer.handle(ev, tip_id, state(tip_id))
+                            feedback, states[tip_id] = writer.handle(ev, tip_id, _state(states, table, tip_id))
                             if feedback is not None:
                                 records.append((names.REPORTER_FEEDBACK, tip_id, feedback))
                 except Exception as exc:  # never let one record stop the agent
