@@ -18,14 +18,21 @@ import contextlib
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
 from console.auth import CONSOLE_ROLES, Principal, TokenStore
-from console.kafka_io import AckPublisher, KafkaAckPublisher, consume_view_topics, ensure_topics
+from console.kafka_io import (
+    READ_TOPICS,
+    WRITE_TOPIC,
+    AckPublisher,
+    KafkaAckPublisher,
+    consume_view_topics,
+    ensure_topics,
+)
 from console.masking import team_view
 from console.state import Change, ConsoleState, IncidentView
 from core.errors import ConfigError, PatrolError
@@ -422,10 +429,28 @@ def city_teams(city_dir: Path) -> list[dict[str, Any]]:
     return [f for f in features if isinstance(f, dict)]
 
 
+class Extension(Protocol):
+    """More console screens with their own topics and routes (e.g. `console.calls.CallDesk`)."""
+
+    read_topics: tuple[str, ...]
+    write_topics: tuple[str, ...]
+
+    def add_routes(self, app: web.Application) -> None: ...
+
+    def ingest(self, topic: str, data: Any) -> list[Change]: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 class ConsoleRunner:
     """The console wired to a real broker; `start`/`stop` for tests, `run_console` for the CLI."""
 
-    def __init__(self, settings: Settings, bootstrap: str, *, host: str | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, settings: Settings, bootstrap: str, *, host: str | None = None, port: int | None = None, extensions: Sequence[Extension] = ()
+    ) -> None:
+        self.extensions = tuple(extensions)
         self.settings = settings
         self.bootstrap = bootstrap
         self.host = host if host is not None else settings.console_host
@@ -435,15 +460,30 @@ class ConsoleRunner:
         self._runner: web.AppRunner | None = None
         self._consumer: asyncio.Task[None] | None = None
 
+    def _ingest(self, topic: str, data: Any) -> None:
+        self.service.ingest(topic, data)
+        for extension in self.extensions:
+            changes = extension.ingest(topic, data)
+            if changes:
+                self.service.hub.broadcast(changes)
+
     async def start(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(None, ensure_topics, self.bootstrap, self.settings)
+        extra_read = tuple(t for e in self.extensions for t in e.read_topics)
+        every = (*READ_TOPICS, WRITE_TOPIC, *extra_read, *(t for e in self.extensions for t in e.write_topics))
+        await asyncio.get_running_loop().run_in_executor(None, ensure_topics, self.bootstrap, self.settings, every)
         await self.publisher.start()
+        for extension in self.extensions:
+            await extension.start()
         started = asyncio.Event()
-        self._consumer = asyncio.create_task(consume_view_topics(self.bootstrap, self.settings, self.service.ingest, started=started))
+        reading = (*READ_TOPICS, *extra_read)
+        self._consumer = asyncio.create_task(consume_view_topics(self.bootstrap, self.settings, self._ingest, started=started, names=reading))
         done, _ = await asyncio.wait({self._consumer, asyncio.create_task(started.wait())}, return_when=asyncio.FIRST_COMPLETED)
         if self._consumer in done:
             await self._consumer  # raises why the consumer could not start
-        self._runner = web.AppRunner(build_app(self.service), access_log=None)
+        app = build_app(self.service)
+        for extension in self.extensions:
+            extension.add_routes(app)
+        self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
@@ -456,6 +496,8 @@ class ConsoleRunner:
             self._consumer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._consumer
+        for extension in self.extensions:
+            await extension.stop()
         await self.publisher.stop()
 
     async def wait(self) -> None:
@@ -464,9 +506,9 @@ class ConsoleRunner:
         await self._consumer
 
 
-async def run_console(settings: Settings, bootstrap: str) -> None:
+async def run_console(settings: Settings, bootstrap: str, extensions: Sequence[Extension] = ()) -> None:
     """Serve the console and team API until cancelled."""
-    runner = ConsoleRunner(settings, bootstrap)
+    runner = ConsoleRunner(settings, bootstrap, extensions=extensions)
     await runner.start()
     try:
         await runner.wait()
@@ -474,11 +516,11 @@ async def run_console(settings: Settings, bootstrap: str) -> None:
         await runner.stop()
 
 
-def main(settings: Settings) -> int:
-    """`patrol console`: needs PATROL_BROKER; Ctrl-C stops it."""
+def main(settings: Settings, extensions: Callable[[Settings, str], Sequence[Extension]] = lambda _s, _b: ()) -> int:
+    """`patrol console`: needs PATROL_BROKER; Ctrl-C stops it. `extensions` builds the extra screens."""
     if not settings.broker:
         raise PatrolError("patrol console needs PATROL_BROKER (start one with `patrol broker`)")
     print(f"console on http://{settings.console_host}:{settings.console_port}/ (team page /team); Ctrl-C stops it", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_console(settings, settings.broker))
+        asyncio.run(run_console(settings, settings.broker, extensions(settings, settings.broker)))
     return 0

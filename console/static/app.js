@@ -90,6 +90,8 @@ function handleBlock(block) {
     state.conditions.set(payload.region, payload);
   } else if (event === "now") {
     setNow(payload.now);
+  } else if (typeof onExtraEvent === "function") {
+    onExtraEvent(event, payload); // calls.js: attention queue, partner notices
   }
   scheduleRender();
 }
@@ -241,6 +243,7 @@ function renderSide() {
 
 function select(incidentId) {
   state.selected = state.selected === incidentId ? null : incidentId;
+  if (typeof onSelect === "function") onSelect(state.selected);
   scheduleRender();
 }
 
@@ -428,6 +431,7 @@ async function start() {
     drawCity();
     scheduleRender();
     stream();
+    if (typeof startCalls === "function") startCalls();
   } catch (e) {
     /* login shown by api() */
   }
