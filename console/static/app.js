@@ -90,9 +90,8 @@ function handleBlock(block) {
     state.conditions.set(payload.region, payload);
   } else if (event === "now") {
     setNow(payload.now);
-  } else if (typeof onExtraEvent === "function") {
-    onExtraEvent(event, payload); // calls.js: attention queue, partner notices
   }
+  if (typeof onExtraEvent === "function") onExtraEvent(event, payload); // calls.js: attention, notices, new incidents
   scheduleRender();
 }
 

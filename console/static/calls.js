@@ -81,7 +81,7 @@ async function send(ev) {
   toast(bi("已发送，等待派单：", "Sent, waiting for dispatch: ") + r.data.tip_id);
   closeForm();
   openWaited();
-  if (calls.letter === null) loadAttention();
+  loadAttention();
 }
 
 function openForm(letter) {
