@@ -15,6 +15,9 @@ const calls = {
 
 function bi(zh, en) { return LANG === "zh" ? zh : en; }
 
+/* "unresponsive" is also a team status; the flag has its own word. */
+function flagTerm(flag) { return flag === "unresponsive" ? term("unresponsive_flag") : term(flag); }
+
 function node(tag, attrs, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
@@ -59,7 +62,7 @@ function showPreview(p) {
       node("span", { id: "preview-category" }, term(p.category)), " · ", p.district || ""),
     node("div", {}, bi("规则 ", "rules ") + p.rules.join(", ")),
     node("div", {}, bi("通报 ", "notify ") + (p.notify.length ? p.notify.join(", ") : "-")),
-    node("div", {}, bi("情形 ", "flags ") + (p.flags.length ? p.flags.map(term).join(", ") : "-")),
+    node("div", {}, bi("情形 ", "flags ") + (p.flags.length ? p.flags.map(flagTerm).join(", ") : "-")),
     node("div", { class: "muted" }, p.action));
 }
 
@@ -257,7 +260,7 @@ async function startCalls() {
   calls.options = await res.json();
   document.getElementById("call-channel").replaceChildren(...calls.options.channels.map((c) => node("option", { value: c.id }, c.zh + " " + c.id)));
   document.getElementById("call-flags").replaceChildren(node("legend", {}, bi("情形", "Flags")), ...calls.options.flags.map((f) =>
-    node("label", {}, node("input", { type: "checkbox", value: f, name: "flag" }), " " + term(f))));
+    node("label", {}, node("input", { type: "checkbox", value: f, name: "flag" }), " " + flagTerm(f))));
   document.getElementById("call-persons").max = calls.options.max_persons;
   loadAttention();
 }
