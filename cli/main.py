@@ -140,10 +140,11 @@ def cmd_drill(args: argparse.Namespace) -> int:
 
 
 def cmd_console(args: argparse.Namespace) -> int:
+    from console.calls import call_desk
     from console.server import main as console_main
 
     settings = _settings()
-    return console_main(settings)
+    return console_main(settings, lambda s, bootstrap: [call_desk(s, bootstrap)])
 
 
 def cmd_token(args: argparse.Namespace) -> int:

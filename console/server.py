@@ -19,15 +19,15 @@ import ipaddress
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
 from console import metrics
 from console.auth import CONSOLE_ROLES, Principal, TokenStore, TooManyAttempts
-from console.kafka_io import AckPublisher, KafkaAckPublisher, consume_view_topics
+from console.kafka_io import READ_TOPICS, AckPublisher, KafkaAckPublisher, consume_view_topics
 from console.masking import team_view
 from console.state import Change, ConsoleState, IncidentView
 from core.errors import ConfigError, PatrolError
@@ -478,9 +478,14 @@ def build_app(service: ConsoleService) -> web.Application:
     return app
 
 
-def app_runner(service: ConsoleService, *, header_timeout_s: float = HEADER_TIMEOUT_S) -> web.AppRunner:
-    """The app behind a runner that drops a client not sending its request head within the timeout."""
-    return web.AppRunner(build_app(service), access_log=None, keepalive_timeout=header_timeout_s)
+def app_runner(
+    service: ConsoleService, *, extensions: Sequence[Extension] = (), header_timeout_s: float = HEADER_TIMEOUT_S
+) -> web.AppRunner:
+    """The app (with its extensions' routes) behind a runner that drops a client not sending its request head in time."""
+    app = build_app(service)
+    for extension in extensions:
+        extension.add_routes(app)
+    return web.AppRunner(app, access_log=None, keepalive_timeout=header_timeout_s)
 
 
 def city_teams(city_dir: Path) -> list[dict[str, Any]]:
@@ -513,10 +518,28 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+class Extension(Protocol):
+    """More console screens with their own topics and routes (e.g. `console.calls.CallDesk`)."""
+
+    read_topics: tuple[str, ...]
+    write_topics: tuple[str, ...]
+
+    def add_routes(self, app: web.Application) -> None: ...
+
+    def ingest(self, topic: str, data: Any) -> list[Change]: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 class ConsoleRunner:
     """The console wired to a real broker; `start`/`stop` for tests, `run_console` for the CLI."""
 
-    def __init__(self, settings: Settings, bootstrap: str, *, host: str | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, settings: Settings, bootstrap: str, *, host: str | None = None, port: int | None = None, extensions: Sequence[Extension] = ()
+    ) -> None:
+        self.extensions = tuple(extensions)
         self.settings = settings
         self.bootstrap = bootstrap
         self.host = host if host is not None else settings.console_host
@@ -527,17 +550,28 @@ class ConsoleRunner:
         self._consumer: asyncio.Task[None] | None = None
         self._watch: asyncio.Task[None] | None = None
 
+    def _ingest(self, topic: str, data: Any) -> None:
+        self.service.ingest(topic, data)
+        for extension in self.extensions:
+            changes = extension.ingest(topic, data)
+            if changes:
+                self.service.hub.broadcast(changes)
+
     async def start(self) -> None:
         refuse_demo_tokens(self.service.tokens, self.host, self.settings.allow_demo_tokens)
         await asyncio.get_running_loop().run_in_executor(None, ensure_topics, self.bootstrap, self.settings)
         await self.publisher.start()
         self._watch = asyncio.create_task(self.publisher.watch())
+        extra_read = tuple(t for e in self.extensions for t in e.read_topics)
+        for extension in self.extensions:
+            await extension.start()
         started = asyncio.Event()
-        self._consumer = asyncio.create_task(consume_view_topics(self.bootstrap, self.settings, self.service.ingest, started=started))
+        reading = (*READ_TOPICS, *extra_read)
+        self._consumer = asyncio.create_task(consume_view_topics(self.bootstrap, self.settings, self._ingest, started=started, names=reading))
         done, _ = await asyncio.wait({self._consumer, asyncio.create_task(started.wait())}, return_when=asyncio.FIRST_COMPLETED)
         if self._consumer in done:
             await self._consumer  # raises why the consumer could not start
-        self._runner = app_runner(self.service)
+        self._runner = app_runner(self.service, extensions=self.extensions)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
@@ -551,6 +585,8 @@ class ConsoleRunner:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+        for extension in self.extensions:
+            await extension.stop()
         await self.publisher.stop()
 
     async def wait(self) -> None:
@@ -559,9 +595,9 @@ class ConsoleRunner:
         await self._consumer
 
 
-async def run_console(settings: Settings, bootstrap: str) -> None:
+async def run_console(settings: Settings, bootstrap: str, extensions: Sequence[Extension] = ()) -> None:
     """Serve the console and team API until cancelled."""
-    runner = ConsoleRunner(settings, bootstrap)
+    runner = ConsoleRunner(settings, bootstrap, extensions=extensions)
     await runner.start()
     try:
         await runner.wait()
@@ -569,11 +605,11 @@ async def run_console(settings: Settings, bootstrap: str) -> None:
         await runner.stop()
 
 
-def main(settings: Settings) -> int:
-    """`patrol console`: needs PATROL_BROKER; Ctrl-C stops it."""
+def main(settings: Settings, extensions: Callable[[Settings, str], Sequence[Extension]] = lambda _s, _b: ()) -> int:
+    """`patrol console`: needs PATROL_BROKER; Ctrl-C stops it. `extensions` builds the extra screens."""
     if not settings.broker:
         raise PatrolError("patrol console needs PATROL_BROKER (start one with `patrol broker`)")
     print(f"console on http://{settings.console_host}:{settings.console_port}/ (team page /team); Ctrl-C stops it", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_console(settings, settings.broker))
+        asyncio.run(run_console(settings, settings.broker, extensions(settings, settings.broker)))
     return 0

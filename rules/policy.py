@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import PolicyError
-from core.records import CAPABILITIES, CATEGORIES, COLD_WAVE_LEVELS, FLAGS, PRIORITIES
+from core.records import CAPABILITIES, CATEGORIES, COLD_WAVE_LEVELS, FLAGS, PARTNERS, PRIORITIES
 from core.tomlconfig import TomlReader, parse_toml
 
-NOTIFY_TARGETS = ("health", "police", "city_management")
+NOTIFY_TARGETS = PARTNERS
 HELP_POINT_KINDS = ("help_point", "warm_up_site", "rescue_station", "hospital")
 
 
