@@ -193,6 +193,8 @@ function renderAttention() {
         node("button", { type: "button", class: "dismiss", onclick: () => dismiss(item, reasonInput.value) }, bi("忽略", "Dismiss"))));
   }));
   if (!a.items.length) list.append(node("li", { class: "empty" }, bi("没有待处理的报告", "Nothing needs attention")));
+  list.append(node("li", { class: "muted", id: "attention-totals" },
+    bi("已处理 ", "dealt with ") + a.resolved + bi("；其他数据的死信 ", "; dead letters of other inputs ") + a.other_dead_letters));
 }
 
 async function dismiss(item, reason) {
