@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import faust
 
-from agents import desk, detections, health, intake, partners, reporters, thermal
+from agents import desk, detections, health, intake, metrics, partners, reporters, thermal
 from core.settings import Settings
 from pipeline.app import create_app
 from rules.context import Context
@@ -20,4 +20,5 @@ def build_worker_app(settings: Settings, ctx: Context, bootstrap: str) -> faust.
     partners.register(app, topics, ctx, exercise=settings.exercise)
     reporters.register(app, topics, ctx, exercise=settings.exercise)
     health.register(app)
+    metrics.register(app, settings.topic_prefix)
     return app
