@@ -52,3 +52,14 @@ def test_console_port_matches_published_port() -> None:
     console = COMPOSE["services"]["console"]
     port = _env(console)["PATROL_CONSOLE_PORT"]
     assert any(str(p).endswith(f":{port}") for p in console["ports"])
+
+
+def test_console_is_published_on_loopback_with_its_own_tokens() -> None:
+    console = COMPOSE["services"]["console"]
+    assert all(str(p).startswith("127.0.0.1:") for p in console["ports"]), console["ports"]
+    tokens = _env(console)["PATROL_TOKENS"]
+    assert "data/tokens.json" not in tokens  # never the demo file
+    assert "PATROL_ALLOW_DEMO_TOKENS" not in _env(console)
+    assert set(console["secrets"]) <= set(COMPOSE["secrets"])
+    for name in ("worker", "console", "clock"):
+        assert COMPOSE["services"][name]["restart"] == "unless-stopped"  # a worker exits when an agent dies
