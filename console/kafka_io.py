@@ -14,7 +14,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -153,12 +153,13 @@ async def consume_view_topics(
     on_record: Callable[[str, Any], None],
     *,
     started: asyncio.Event | None = None,
+    names: Iterable[str] = READ_TOPICS,
 ) -> None:
     """Feed every record of the view topics, from the beginning, to `on_record(topic, data)` until cancelled.
 
     `topic` is the unprefixed name; a payload that is not JSON is logged and skipped.
     """
-    by_name = {settings.topic(t): t for t in READ_TOPICS}
+    by_name = {settings.topic(t): t for t in names}
     consumer = AIOKafkaConsumer(
         *by_name,
         bootstrap_servers=bootstrap,

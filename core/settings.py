@@ -42,6 +42,7 @@ class Settings:
     tokens_file: Path = field(default=DATA_DIR / "tokens.json", metadata=_meta("PATROL_TOKENS", "hashed access tokens for console and team API", secret=True))
     commit_interval: float = field(default=0.05, metadata=_meta("PATROL_COMMIT_INTERVAL", "seconds between offset commits (small: fewer redeliveries after a crash)"))
     tick_seconds: float = field(default=60.0, metadata=_meta("PATROL_TICK_SECONDS", "live clock ticker period"))
+    exercise: bool = field(default=False, metadata=_meta("PATROL_EXERCISE", "mark partner notices (CAP status Exercise) and reporter messages as a drill; drills set it"))
     log_level: str = field(default="WARNING", metadata=_meta("PATROL_LOG_LEVEL", "log level"))
     profile_file: str = field(default="", metadata=_meta("PATROL_PROFILE", "write a cProfile of the worker (all threads) to this file when it stops; empty: off"))
     # Kafka security (production clusters; the embedded broker speaks PLAINTEXT only): pipeline/kafka_security.py

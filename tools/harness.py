@@ -22,7 +22,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -50,7 +50,11 @@ CONSUMED = (
     names.TEAM_STATUS,
     names.TASK_ACKS,
     names.CLOCK,
+    names.DISPATCH,
+    names.REPORTER_CONTACTS,
 )
+# What the replay and drills collect, in this order in an output file.
+COLLECTED = (names.DISPATCH, names.PARTNER_NOTICES, names.REPORTER_FEEDBACK, names.DEAD_LETTERS)
 
 
 def create_topics(bootstrap: str, settings: Settings) -> None:
@@ -65,6 +69,7 @@ class WorkerProcess:
     settings: Settings
     bootstrap: str
     log_path: Path
+    extra_env: dict[str, str] = field(default_factory=dict)  # overrides, e.g. a fixed web port to scrape
     proc: subprocess.Popen[bytes] | None = None
     web_port: int = 0  # chosen at start: the worker's /healthz and /metrics
 
@@ -73,6 +78,7 @@ class WorkerProcess:
         self.web_port = free_port()
         env.update(replace(self.settings, broker=self.bootstrap, web_port=self.web_port).to_env())
         env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), env.get("PYTHONPATH", "")])
+        env.update(self.extra_env)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
@@ -176,7 +182,8 @@ class Feeder:
         self._outputs: AIOKafkaConsumer | None = None
         self._tps: list[TopicPartition] = []
         self._written: dict[TopicPartition, int] = {}
-        self._internal = {settings.topic(names.REPORTS), settings.topic(names.DETECTIONS)}
+        # Topics only the workers write (their ends are read, not known).
+        self._internal = {settings.topic(t) for t in (names.REPORTS, names.DETECTIONS, names.DISPATCH, names.REPORTER_CONTACTS)}
 
     async def __aenter__(self) -> Feeder:
         security = client_kwargs(self.settings)
@@ -195,8 +202,7 @@ class Feeder:
                 parts = self._probe.partitions_for_topic(full) or {0}
             self._tps += [TopicPartition(full, p) for p in sorted(parts)]
         self._outputs = AIOKafkaConsumer(
-            self.settings.topic(names.DISPATCH),
-            self.settings.topic(names.DEAD_LETTERS),
+            *(self.settings.topic(t) for t in COLLECTED),
             bootstrap_servers=self.bootstrap,
             auto_offset_reset="earliest",
             enable_auto_commit=False,
