@@ -57,7 +57,7 @@ async def scrape(url: str) -> Samples:
 
 async def scenario(settings: Settings, broker: str, tmp_path: Path) -> tuple[Samples, Samples]:
     web_port = free_port()
-    worker = WorkerProcess(settings, broker, tmp_path / "worker.log", extra_env={"PATROL_WEB_PORT": str(web_port)})
+    worker = WorkerProcess(settings, broker, tmp_path / "worker.log", web_port=web_port)
     console_port = free_port()
     console = ConsoleRunner(replace(settings, console_port=console_port), broker, host="127.0.0.1", port=console_port)
     worker.start()
