@@ -9,8 +9,12 @@ Its modules:
 - `auth`: bearer tokens, hashed at rest (`patrol token`).
 - `masking`: what a patrol team's phone may show about an incident.
 - `kafka_io`: reading the view topics and writing task-acks.
+- `calls`: call-taking and the needs-attention endpoints (`CallDesk`).
+- `attention`: the needs-attention queue, tips that could not be read (`AttentionQueue`).
+- `outbox`: the console's own records besides task-acks: new tips, operators' decisions.
+- `metrics`: the console's Prometheus page.
 
 Import the modules (`from console.server import ConsoleRunner`); this package file imports nothing.
 """
 
-__all__ = ["auth", "kafka_io", "masking", "server", "state"]
+__all__ = ["attention", "auth", "calls", "kafka_io", "masking", "metrics", "outbox", "server", "state"]
