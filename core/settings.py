@@ -43,6 +43,8 @@ class Settings:
     commit_interval: float = field(default=0.05, metadata=_meta("PATROL_COMMIT_INTERVAL", "seconds between offset commits (small: fewer redeliveries after a crash)"))
     tick_seconds: float = field(default=60.0, metadata=_meta("PATROL_TICK_SECONDS", "live clock ticker period"))
     log_level: str = field(default="WARNING", metadata=_meta("PATROL_LOG_LEVEL", "log level"))
+    database_url: str = field(default="", metadata=_meta("PATROL_DATABASE_URL", "ledger database: postgresql://user:pass@host/db, or empty for SQLite at PATROL_STATE_DIR/ledger.sqlite3", secret=True))
+    ledger_policy_file: Path = field(default=DATA_DIR / "ledger.toml", metadata=_meta("PATROL_LEDGER_POLICY", "ledger policy: retention, matching, refusals, sweeps (TOML)"))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -77,6 +79,11 @@ class Settings:
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
+
+    @property
+    def ledger_database(self) -> str:
+        """The ledger's database URL: PATROL_DATABASE_URL, or the embedded SQLite file under the state dir."""
+        return self.database_url or f"sqlite:///{self.state_dir / 'ledger.sqlite3'}"
 
 
 def _convert(name: str, raw: str, default: object) -> object:
