@@ -155,6 +155,116 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ledger(settings: Settings):  # type: ignore[no-untyped-def]
+    """The ledger store (migrated) and the city's timezone."""
+    from geo.city import load_city
+    from ledger.policy import load_ledger_policy
+    from ledger.store import Store
+
+    policy = load_ledger_policy(settings.ledger_policy_file)
+    return Store.open(settings.ledger_database, policy), load_city(settings.city_dir).timezone
+
+
+def _date(text: str):  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from None
+
+
+def cmd_ledger(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime, time
+
+    from ledger.migrations import current_version
+
+    settings = _settings()
+    if args.action == "run":
+        from agents.ledger import run_ledger
+
+        if not settings.broker:
+            raise PatrolError("patrol ledger run needs PATROL_BROKER")
+        store, _ = _ledger(settings)
+        try:
+            asyncio.run(run_ledger(settings, settings.broker, store))
+        finally:
+            store.close()
+        return 0
+    store, tz = _ledger(settings)
+    try:
+        if args.action == "migrate":
+            print(f"ledger schema version {current_version(store.db)} ({store.db.dialect})")
+        elif args.action == "anonymize":
+            as_of = datetime.combine(args.as_of, time(0), tzinfo=tz) if args.as_of else datetime.now(UTC)
+            done = store.anonymize(as_of)
+            print(f"anonymized {len(done)} file(s) with no contact for {store.policy.retention_days} days before {as_of:%Y-%m-%d}")
+            for person_id in done:
+                print(person_id)
+        elif args.action == "escalations":
+            for row in store.escalations():
+                print(f"{row['escalation_id']}  {row['person_id']}  {row['at']}  {row['reason']}")
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from datetime import datetime, timedelta
+
+    from ledger.report import report_day, to_csv, to_html
+
+    settings = _settings()
+    store, tz = _ledger(settings)
+    try:
+        if args.kind == "daily":
+            if args.date is None:
+                raise PatrolError("patrol report daily needs --date YYYY-MM-DD")
+            start, end = report_day(args.date, store.policy, tz)
+            name = f"daily-{args.date.isoformat()}"
+        else:
+            span = store.span()
+            first = args.date_from or (span[0].astimezone(tz).date() - timedelta(days=1) if span else datetime.now(tz).date())
+            last = args.date_to or (span[1].astimezone(tz).date() if span else first)
+            start, end = report_day(first, store.policy, tz)[0], report_day(last, store.policy, tz)[1]
+            name = f"campaign-{first.isoformat()}-{last.isoformat()}"
+        report = store.report(args.kind, start, end, tz)
+    finally:
+        store.close()
+    if args.out is None:
+        sys.stdout.write(to_csv(report, args.lang))
+        return 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"{name}-{args.lang}.csv").write_text(to_csv(report, args.lang), encoding="utf-8-sig")
+    (args.out / f"{name}-{args.lang}.html").write_text(to_html(report, args.lang), encoding="utf-8")
+    print(f"wrote {args.out / name}-{args.lang}.csv and .html")
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    import json
+    from datetime import datetime
+
+    from ledger.report import report_day
+
+    settings = _settings()
+    store, tz = _ledger(settings)
+    try:
+        tonight = args.date or datetime.now(tz).date()
+        level = args.level or store.latest_level(report_day(tonight, store.policy, tz)[0])
+        stops = store.sweep(tonight, level, tz)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([s.to_dict() for s in stops], ensure_ascii=False, indent=1))
+        return 0
+    print(f"sweep list for the night of {tonight} (cold wave {level}): {len(stops)} place(s)")
+    for s in stops:
+        people = ", ".join(s.persons) or "-"
+        print(f"{s.rank:>3}. risk {s.risk:6.3f}  {s.district:<10} ({s.lat:.5f}, {s.lon:.5f})  {s.hours}  nights {s.nights_seen}  persons {people}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="patrol",
@@ -197,6 +307,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("role", choices=["operator", "supervisor", "team"])
     p.add_argument("--team", help="team id (role team)")
     p.add_argument("--name", help="who holds the token")
+    p = add("ledger", cmd_ledger, "the person ledger: feed it from the stream, migrate its schema, anonymize old files")
+    p.add_argument("action", choices=["run", "migrate", "anonymize", "escalations"], help="run: consume dispatch/reports/conditions into the database; migrate: apply schema migrations; anonymize: apply the retention rule; escalations: list open social-work escalations")
+    p.add_argument("--as-of", type=_date, help="anonymize: the date the retention period counts back from (default: today)")
+    p = add("report", cmd_report, "reports up the chain: the daily report (日报) or campaign totals, as CSV and printable HTML")
+    p.add_argument("kind", choices=["daily", "campaign"])
+    p.add_argument("--date", type=_date, help="daily: the report day YYYY-MM-DD (the night that starts on it)")
+    p.add_argument("--from", dest="date_from", type=_date, help="campaign: first report day (default: the ledger's first)")
+    p.add_argument("--to", dest="date_to", type=_date, help="campaign: last report day (default: the ledger's last)")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language (default zh)")
+    p.add_argument("--out", type=Path, help="folder for NAME-LANG.csv and NAME-LANG.html (default: CSV on stdout)")
+    p = add("sweep", cmd_sweep, "tonight's proactive sweep list (主动排查): places, hours and people, ranked by risk")
+    p.add_argument("--date", type=_date, help="the night to plan, YYYY-MM-DD (default: today)")
+    p.add_argument("--level", choices=["none", "blue", "yellow", "orange", "red"], help="tonight's forecast cold-wave level (default: the latest in the ledger)")
+    p.add_argument("--json", action="store_true", help="print JSON")
     p = add("bench", cmd_bench, "benchmarks: pipeline throughput/latency or thermal detection quality/speed")
     p.add_argument("what", choices=["pipeline", "thermal"])
     p.add_argument("--tips", type=int, default=3000, help="pipeline: tips to push")

@@ -35,6 +35,7 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self._depth = 0
+        self._errors: tuple[type[BaseException], ...] = (sqlite3.Error,)
         if url.startswith("sqlite:"):
             self.dialect = "sqlite"
             path = sqlite_path(url)
@@ -52,6 +53,7 @@ class Database:
             import psycopg
             from psycopg.rows import dict_row
 
+            self._errors = (psycopg.Error,)
             try:
                 self._pg = psycopg.connect(url, autocommit=True, row_factory=dict_row)  # type: ignore[arg-type]
             except psycopg.Error as exc:
@@ -70,7 +72,7 @@ class Database:
             with self._pg.cursor() as cur:
                 cur.execute(self._sql(sql), tuple(params))  # type: ignore[arg-type]
                 return cur.rowcount
-        except (sqlite3.Error, *self._pg_errors()) as exc:
+        except self._errors as exc:
             raise DatabaseError(f"{exc} in: {sql.strip()[:200]}") from exc
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
@@ -80,19 +82,12 @@ class Database:
             with self._pg.cursor() as cur:
                 cur.execute(self._sql(sql), tuple(params))  # type: ignore[arg-type]
                 return [dict(row) for row in cur.fetchall()]
-        except (sqlite3.Error, *self._pg_errors()) as exc:
+        except self._errors as exc:
             raise DatabaseError(f"{exc} in: {sql.strip()[:200]}") from exc
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         rows = self.query(sql, params)
         return rows[0] if rows else None
-
-    def _pg_errors(self) -> tuple[type[BaseException], ...]:
-        if self.dialect != "postgresql":
-            return ()
-        import psycopg
-
-        return (psycopg.Error,)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Database]:
