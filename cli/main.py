@@ -126,10 +126,11 @@ def cmd_drill(args: argparse.Namespace) -> int:
 
 
 def cmd_console(args: argparse.Namespace) -> int:
+    from console.ledger_api import register as ledger_routes
     from console.server import main as console_main
 
     settings = _settings()
-    return console_main(settings)
+    return console_main(settings, extensions=(ledger_routes,))
 
 
 def cmd_token(args: argparse.Namespace) -> int:

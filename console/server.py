@@ -18,7 +18,7 @@ import contextlib
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,7 @@ OUTCOMES: tuple[str, ...] = (
 )
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Extension = Callable[[web.Application, Settings], None]
 
 
 def api_error(status: int, code: str, message: str) -> web.HTTPException:
@@ -425,8 +426,9 @@ def city_teams(city_dir: Path) -> list[dict[str, Any]]:
 class ConsoleRunner:
     """The console wired to a real broker; `start`/`stop` for tests, `run_console` for the CLI."""
 
-    def __init__(self, settings: Settings, bootstrap: str, *, host: str | None = None, port: int | None = None) -> None:
+    def __init__(self, settings: Settings, bootstrap: str, *, host: str | None = None, port: int | None = None, extensions: Sequence[Extension] = ()) -> None:
         self.settings = settings
+        self.extensions = tuple(extensions)
         self.bootstrap = bootstrap
         self.host = host if host is not None else settings.console_host
         self.port = port if port is not None else settings.console_port
@@ -443,7 +445,10 @@ class ConsoleRunner:
         done, _ = await asyncio.wait({self._consumer, asyncio.create_task(started.wait())}, return_when=asyncio.FIRST_COMPLETED)
         if self._consumer in done:
             await self._consumer  # raises why the consumer could not start
-        self._runner = web.AppRunner(build_app(self.service), access_log=None)
+        app = build_app(self.service)
+        for extend in self.extensions:  # more routes, e.g. console.ledger_api.register
+            extend(app, self.settings)
+        self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
@@ -464,9 +469,9 @@ class ConsoleRunner:
         await self._consumer
 
 
-async def run_console(settings: Settings, bootstrap: str) -> None:
+async def run_console(settings: Settings, bootstrap: str, extensions: Sequence[Extension] = ()) -> None:
     """Serve the console and team API until cancelled."""
-    runner = ConsoleRunner(settings, bootstrap)
+    runner = ConsoleRunner(settings, bootstrap, extensions=extensions)
     await runner.start()
     try:
         await runner.wait()
@@ -474,11 +479,11 @@ async def run_console(settings: Settings, bootstrap: str) -> None:
         await runner.stop()
 
 
-def main(settings: Settings) -> int:
+def main(settings: Settings, extensions: Sequence[Extension] = ()) -> int:
     """`patrol console`: needs PATROL_BROKER; Ctrl-C stops it."""
     if not settings.broker:
         raise PatrolError("patrol console needs PATROL_BROKER (start one with `patrol broker`)")
     print(f"console on http://{settings.console_host}:{settings.console_port}/ (team page /team); Ctrl-C stops it", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_console(settings, settings.broker))
+        asyncio.run(run_console(settings, settings.broker, extensions))
     return 0
