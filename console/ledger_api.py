@@ -220,13 +220,13 @@ async def api_team_helps(request: web.Request) -> web.StreamResponse:
 
 async def api_escalations(request: web.Request) -> web.StreamResponse:
     """Supervisor: files escalated for a social-work plan (repeated refusals in a cold wave)."""
-    _, ledger, _who_ = _who(request, ("supervisor",))
+    _, ledger, _principal = _who(request, ("supervisor",))
     status = request.query.get("status", "open")
     return json_response({"escalations": await ledger.call(lambda s: s.escalations(None if status == "all" else status))})
 
 
 async def api_close_escalation(request: web.Request) -> web.StreamResponse:
-    _, ledger, _who_ = _who(request, ("supervisor",))
+    _, ledger, _principal = _who(request, ("supervisor",))
     escalation_id = request.match_info["escalation_id"]
     if not await ledger.call(lambda s: s.close_escalation(escalation_id)):
         raise api_error(404, "escalation_not_found", f"no escalation {escalation_id!r}")
@@ -245,7 +245,7 @@ def _query_date(request: web.Request, name: str, default: date) -> date:
 
 async def api_sweep(request: web.Request) -> web.StreamResponse:
     """Operator/supervisor: tonight's sweep list (主动排查)."""
-    service, ledger, _who_ = _who(request, CONSOLE_ROLES)
+    service, ledger, _principal = _who(request, CONSOLE_ROLES)
     tonight = _query_date(request, "date", service.state.now_or_wall().astimezone(ledger.tz).date())
     level = request.query.get("level")
     if level is not None and level not in COLD_WAVE_LEVELS:
@@ -260,7 +260,7 @@ async def api_sweep(request: web.Request) -> web.StreamResponse:
 
 async def api_report(request: web.Request) -> web.StreamResponse:
     """Operator/supervisor: the daily report of `date` as JSON rows, CSV or printable HTML."""
-    service, ledger, _who_ = _who(request, CONSOLE_ROLES)
+    service, ledger, _principal = _who(request, CONSOLE_ROLES)
     day = _query_date(request, "date", service.state.now_or_wall().astimezone(ledger.tz).date())
     lang = request.query.get("lang", "zh")
     fmt = request.query.get("format", "json")
@@ -276,7 +276,7 @@ async def api_report(request: web.Request) -> web.StreamResponse:
 
 async def api_audit(request: web.Request) -> web.StreamResponse:
     """Supervisor: who read which file when."""
-    _, ledger, _who_ = _who(request, ("supervisor",))
+    _, ledger, _principal = _who(request, ("supervisor",))
     person_id = request.query.get("person_id") or None
     return json_response({"reads": await ledger.call(lambda s: s.audit_log(person_id))})
 
