@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from core import topics as names
 from core.errors import RecordError
-from core.records import DeadLetter, Wire
+from core.records import DeadLetter, Report, Wire
 
 log = logging.getLogger("patrol.agents")
 
@@ -99,3 +100,30 @@ class Outbox:
 
     async def dead(self, source: str, raw: bytes | None, error: Exception, event: Any = None) -> None:
         await self.send_all([self.dead_letter_record(source, raw, error, event)])
+
+
+def register_report_agent(app: Any, topics: Any, *, name: str, source: str, to_report: Callable[[bytes], Report]) -> None:
+    """An agent that turns each record of `source` into a report, or a dead letter naming why not.
+
+    A batch is acknowledged (and its offsets become committable) only after
+    the broker has every report and dead letter it produced; one bad record
+    never stops the agent.
+    """
+    outbox = Outbox(topics)
+    counters = stats(name)
+
+    async def agent(stream: Any) -> None:
+        async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
+            records: list[tuple[str, str | None, Wire]] = []
+            for event in batch:
+                raw = event.value
+                try:
+                    report = to_report(raw)
+                    records.append((names.REPORTS, report.district, report))
+                except Exception as exc:  # never let one record stop the agent
+                    counters.dead_letters += 1
+                    records.append(outbox.dead_letter_record(source, raw, exc, event))
+                counters.tick()
+            await outbox.send_all(records)
+
+    app.agent(topics(source), name=name)(agent)

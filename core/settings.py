@@ -22,7 +22,6 @@ def _meta(env: str, doc: str, secret: bool = False) -> dict[str, object]:
     return {"env": env, "doc": doc, "secret": secret}
 
 
-
 @dataclass(frozen=True)
 class Settings:
     broker: str = field(default="", metadata=_meta("PATROL_BROKER", "Kafka bootstrap servers; empty starts the embedded Tansu broker"))
@@ -77,6 +76,14 @@ class Settings:
             out[str(f.metadata["env"])] = "***" if f.metadata["secret"] else str(value)
         return out
 
+    def to_env(self) -> dict[str, str]:
+        """Every setting as its environment variable, so a child process reads back these settings.
+
+        `Settings.from_env(s.to_env()) == s`: tools start workers with this
+        instead of spelling `PATROL_*` names themselves.
+        """
+        return {str(f.metadata["env"]): _to_text(getattr(self, f.name)) for f in fields(self)}
+
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
 
@@ -84,6 +91,13 @@ class Settings:
     def ledger_database(self) -> str:
         """The ledger's database URL: PATROL_DATABASE_URL, or the embedded SQLite file under the state dir."""
         return self.database_url or f"sqlite:///{self.state_dir / 'ledger.sqlite3'}"
+
+
+def _to_text(value: object) -> str:
+    """The environment spelling of one setting's value (`_convert` reads it back)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def _convert(name: str, raw: str, default: object) -> object:

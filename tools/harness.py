@@ -20,8 +20,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field, replace
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from core.errors import BrokerError, PatrolError
 from core.feed import FeedItem
 from core.records import ClockTick
 from core.settings import PROJECT_ROOT, Settings
-from pipeline.broker import free_port
+from pipeline.broker import broker_for, free_port
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
 
 # Topics the workers consume: the barrier waits until each is fully committed.
@@ -79,27 +80,11 @@ class WorkerProcess:
     bootstrap: str
     log_path: Path
     proc: subprocess.Popen[bytes] | None = None
-    extra_env: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> None:
         env = dict(os.environ)
-        env.update(
-            {
-                "PATROL_BROKER": self.bootstrap,
-                "PATROL_TOPIC_PREFIX": self.settings.topic_prefix,
-                "PATROL_APP_ID": self.settings.app_id,
-                "PATROL_WEB_PORT": str(free_port()),
-                "PATROL_STATE_DIR": str(self.settings.state_dir),
-                "PATROL_POLICY": str(self.settings.policy_file),
-                "PATROL_LEXICON": str(self.settings.lexicon_file),
-                "PATROL_CITY": str(self.settings.city_dir),
-                "PATROL_PARTITIONS": str(self.settings.partitions),
-                "PATROL_LOG_LEVEL": self.settings.log_level,
-                "PATROL_COMMIT_INTERVAL": str(self.settings.commit_interval),
-                "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), env.get("PYTHONPATH", "")]),
-            }
-        )
-        env.update(self.extra_env)
+        env.update(replace(self.settings, broker=self.bootstrap, web_port=free_port()).to_env())
+        env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), env.get("PYTHONPATH", "")])
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
@@ -147,6 +132,44 @@ def isolated_settings(base: Settings, run_id: str, state_root: Path | None = Non
         app_id=f"{base.app_id}-{run_id}",
         state_dir=root,
     )
+
+
+@dataclass
+class PipelineRun:
+    """What `pipeline_run` set up: the run's own settings, its broker, worker and a ready feeder."""
+
+    settings: Settings
+    bootstrap: str
+    log_dir: Path
+    worker: WorkerProcess
+    feeder: Feeder
+
+
+@contextlib.asynccontextmanager
+async def pipeline_run(settings: Settings, name: str, *, ready_at: datetime, log_dir: Path | None = None) -> AsyncIterator[PipelineRun]:
+    """Broker, isolated settings, topics, one worker process and a ready feeder; all stopped on exit.
+
+    The one run setup of replay, bench and drill. With no `PATROL_BROKER` a
+    fresh embedded broker serves this run alone; on a configured broker the
+    run gets its own topics, consumer group and state (`isolated_settings`).
+    State and the worker's log go under `log_dir` (a new temporary folder by
+    default). The feeder has seen the worker commit a first tick at `ready_at`.
+    """
+    log_dir = log_dir or Path(tempfile.mkdtemp(prefix=f"patrol-{name}-"))
+    with broker_for(settings.broker) as bootstrap:
+        if settings.broker:
+            run_settings = isolated_settings(settings, f"{name}{uuid.uuid4().hex[:8]}", log_dir / "state")
+        else:
+            run_settings = replace(settings, state_dir=log_dir / "state")
+        create_topics(bootstrap, run_settings)
+        worker = WorkerProcess(run_settings, bootstrap, log_dir / "worker.log")
+        worker.start()
+        try:
+            async with Feeder(run_settings, bootstrap, [worker]) as feeder:
+                await feeder.wait_ready(ready_at)
+                yield PipelineRun(run_settings, bootstrap, log_dir, worker, feeder)
+        finally:
+            worker.stop()
 
 
 class Feeder:

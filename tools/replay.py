@@ -11,12 +11,10 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,9 +24,8 @@ from core.errors import ConfigError
 from core.feed import FeedItem
 from core.records import TeamStatus, parse_time
 from core.settings import Settings
-from pipeline.broker import broker_for
 from rules.context import Context
-from tools.harness import Feeder, WorkerProcess, create_topics, isolated_settings, run_schedule
+from tools.harness import pipeline_run, run_schedule
 
 TIME_FIELDS = {
     names.TIPS: ("reported_at",),
@@ -178,21 +175,11 @@ def dedupe_outputs(records: Sequence[tuple[str, dict[str, Any]]]) -> list[dict[s
     return events + dead
 
 
-async def _replay(
-    settings: Settings, bootstrap: str, items: list[FeedItem], until: datetime, log_dir: Path
-) -> tuple[list[dict[str, Any]], int]:
-    create_topics(bootstrap, settings)
-    worker = WorkerProcess(settings, bootstrap, log_dir / "worker.log")
-    worker.start()
-    try:
-        async with Feeder(settings, bootstrap, [worker]) as feeder:
-            start = items[0].at
-            await feeder.wait_ready(start)
-            await run_schedule(feeder, items, minute_ticks(start, until))
-            outputs = await feeder.drain()
-            return dedupe_outputs(outputs), feeder.barriers
-    finally:
-        worker.stop()
+async def _replay(settings: Settings, items: list[FeedItem], until: datetime) -> tuple[list[dict[str, Any]], int]:
+    start = items[0].at
+    async with pipeline_run(settings, "replay", ready_at=start) as run:
+        await run_schedule(run.feeder, items, minute_ticks(start, until))
+        return dedupe_outputs(await run.feeder.drain()), run.feeder.barriers
 
 
 def run_replay(
@@ -222,12 +209,7 @@ def run_replay(
         items = city_teams(ctx, items[0].at) + items
     until = max(i.at for i in items) + tail
     started = time.monotonic()
-    log_dir = Path(tempfile.mkdtemp(prefix="patrol-replay-"))
-    with broker_for(settings.broker) as bootstrap:
-        run_settings = isolated_settings(settings, f"replay{uuid.uuid4().hex[:8]}", log_dir / "state") if settings.broker else replace(
-            settings, state_dir=log_dir / "state"
-        )
-        outputs, barriers = asyncio.run(_replay(run_settings, bootstrap, items, until, log_dir))
+    outputs, barriers = asyncio.run(_replay(settings, items, until))
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", encoding="utf-8") as fh:
         for obj in outputs:
