@@ -41,8 +41,20 @@ async def _partitions(consumer: AIOKafkaConsumer, topics: list[str], stop: async
     return []
 
 
-async def run_ledger(settings: Settings, bootstrap: str, store: Store, stop: asyncio.Event | None = None) -> None:
-    """Feed the ledger until `stop` is set (or forever)."""
+async def _at_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> bool:
+    """Read up to each partition's high watermark (a fetch's, which Tansu reports right)."""
+    for tp in partitions:
+        high = consumer.highwater(tp)
+        if high is None or await consumer.position(tp) < high:
+            return False
+    return True
+
+
+async def run_ledger(settings: Settings, bootstrap: str, store: Store, stop: asyncio.Event | None = None, *, until_caught_up: bool = False) -> int:
+    """Feed the ledger until `stop` is set, forever, or (`until_caught_up`) until it has read all there is.
+
+    Returns the number of records read.
+    """
     stop = stop or asyncio.Event()
     counters = stats("ledger")
     by_full = {settings.topic(t): t for t in LEDGER_TOPICS}
@@ -67,9 +79,12 @@ async def run_ledger(settings: Settings, bootstrap: str, store: Store, stop: asy
             else:
                 await consumer.seek_to_beginning(tp)
         dead_letters = settings.topic(names.DEAD_LETTERS)
+        read = 0
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=200, max_records=500)
             if not batches:
+                if until_caught_up and await _at_end(consumer, partitions):
+                    break
                 continue
             with store.db.transaction():
                 letters = []
@@ -83,10 +98,12 @@ async def run_ledger(settings: Settings, bootstrap: str, store: Store, stop: asy
                             letters.append(dead_letter(short, record.value, exc, key=record.key, offset=record.offset))
                         counters.tick()
                     store.set_offset(tp.topic, tp.partition, records[-1].offset + 1)
+                    read += len(records)
                 # The dead letters reach the broker before the positions past them commit
                 # (a crash in between re-sends them under the same ids).
                 for letter in letters:
                     await producer.send_and_wait(dead_letters, key=letter.event_id.encode(), value=letter.to_json())
+        return read
     finally:
         await producer.stop()
         await consumer.stop()

@@ -188,7 +188,9 @@ def cmd_ledger(args: argparse.Namespace) -> int:
             raise PatrolError("patrol ledger run needs PATROL_BROKER")
         store, _ = _ledger(settings)
         try:
-            asyncio.run(run_ledger(settings, settings.broker, store))
+            read = asyncio.run(run_ledger(settings, settings.broker, store, until_caught_up=args.once))
+            if args.once:
+                print(f"read {read} records; the ledger has caught up")
         finally:
             store.close()
         return 0
@@ -310,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="who holds the token")
     p = add("ledger", cmd_ledger, "the person ledger: feed it from the stream, migrate its schema, anonymize old files")
     p.add_argument("action", choices=["run", "migrate", "anonymize", "escalations"], help="run: consume dispatch/reports/conditions into the database; migrate: apply schema migrations; anonymize: apply the retention rule; escalations: list open social-work escalations")
+    p.add_argument("--once", action="store_true", help="run: stop once everything on the topics now has been read")
     p.add_argument("--as-of", type=_date, help="anonymize: the date the retention period counts back from (default: today)")
     p = add("report", cmd_report, "reports up the chain: the daily report (日报) or campaign totals, as CSV and printable HTML")
     p.add_argument("kind", choices=["daily", "campaign"])

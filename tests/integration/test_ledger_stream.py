@@ -21,7 +21,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from agents.ledger import run_ledger
 from core import topics as names
@@ -30,7 +30,7 @@ from core.settings import DATA_DIR, PROJECT_ROOT, Settings
 from ledger.fold import fold_incident
 from ledger.policy import load_ledger_policy
 from ledger.report import report_day
-from ledger.store import LEDGER_TOPICS, Store
+from ledger.store import Store
 from rules.context import Context
 from tests.integration.test_ledger_db import dump
 from tests.unit.ledger.builders import T0, incident_story
@@ -68,55 +68,17 @@ def night(broker: str, ctx: Context, tmp_path_factory: pytest.TempPathFactory) -
     return Night(replace(base, topic_prefix=run_prefix), events)
 
 
-async def _high_watermarks(bootstrap: str, topics: list[str]) -> dict[tuple[str, int], int]:
-    """End of every partition, from a fetch's high watermark (Tansu's ListOffsets can undercount)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        await consumer.topics()
-        tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends: dict[tuple[str, int], int] = {}
-        for _ in range(50):
-            await consumer.getmany(timeout_ms=200, max_records=1)
-            for tp in tps:
-                high = consumer.highwater(tp)
-                if high is not None:
-                    ends[(tp.topic, tp.partition)] = high
-            if len(ends) == len(tps):
-                return ends
-        raise AssertionError(f"no high watermark for {[tp for tp in tps if (tp.topic, tp.partition) not in ends]}")
-    finally:
-        await consumer.stop()
-
-
-def _caught_up(store: Store, ends: dict[tuple[str, int], int]) -> bool:
-    done = store.offsets()
-    return all(done.get(key, 0) >= end for key, end in ends.items())
-
-
-async def _feed_until_caught_up(settings: Settings, url: str, timeout_s: float = 180.0) -> None:
+def _feed_until_caught_up(settings: Settings, url: str) -> int:
     """Run the ledger in this process until it has read every record there is now."""
-    ends = await _high_watermarks(settings.broker, [settings.topic(t) for t in LEDGER_TOPICS])
     store = Store.open(url, POLICY)
-    stop = asyncio.Event()
-    task = asyncio.create_task(run_ledger(settings, settings.broker, store, stop))
     try:
-        deadline = time.monotonic() + timeout_s
-        while not _caught_up(store, ends):
-            if task.done():
-                task.result()
-            assert time.monotonic() < deadline, f"ledger did not catch up: {store.offsets()} vs {ends}"
-            await asyncio.sleep(0.1)
+        return asyncio.run(asyncio.wait_for(run_ledger(settings, settings.broker, store, until_caught_up=True), 180))
     finally:
-        stop.set()
-        await asyncio.wait_for(task, 30)
         store.close()
 
 
 def test_ledger_follows_the_real_pipeline_and_a_replay_changes_nothing(night: Night, ledger_url: str) -> None:
-    asyncio.run(_feed_until_caught_up(night.settings, ledger_url))
+    _feed_until_caught_up(night.settings, ledger_url)
     store = Store.open(ledger_url, POLICY)
     first = dump(store)
     by_incident: dict[str, list[DispatchEvent]] = {}
@@ -138,9 +100,9 @@ def test_ledger_follows_the_real_pipeline_and_a_replay_changes_nothing(night: Ni
     # Replay: read everything again from the start, then once more with every dispatch event sent twice.
     store.db.execute("DELETE FROM ledger_offsets")
     store.close()
-    asyncio.run(_feed_until_caught_up(night.settings, ledger_url))
+    _feed_until_caught_up(night.settings, ledger_url)
     asyncio.run(_send(night.settings, [(names.DISPATCH, e) for e in night.dispatch]))
-    asyncio.run(_feed_until_caught_up(night.settings, ledger_url))
+    _feed_until_caught_up(night.settings, ledger_url)
     store = Store.open(ledger_url, POLICY)
     assert dump(store) == first
     store.close()
@@ -190,9 +152,9 @@ def test_killing_the_ledger_mid_stream_loses_and_doubles_nothing(broker: str, le
         "PYTHONPATH": str(PROJECT_ROOT),
     }
 
-    def start() -> subprocess.Popen[bytes]:
+    def start(*extra: str) -> subprocess.Popen[bytes]:
         log = open(tmp_path / f"ledger-{len(ledger_process)}.log", "wb")
-        proc = subprocess.Popen([sys.executable, "-m", "cli.main", "ledger", "run"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=str(PROJECT_ROOT))
+        proc = subprocess.Popen([sys.executable, "-m", "cli.main", "ledger", "run", *extra], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=str(PROJECT_ROOT))
         ledger_process.append(proc)
         return proc
 
@@ -211,13 +173,8 @@ def test_killing_the_ledger_mid_stream_loses_and_doubles_nothing(broker: str, le
     first.wait(10)
     at_kill = stored()
     assert 0 < at_kill < total, f"the kill must land mid-stream ({at_kill} of {total})"
-    second = start()
-    ends = asyncio.run(_high_watermarks(broker, [settings.topic(t) for t in LEDGER_TOPICS]))
-    while not _caught_up(store, ends):
-        assert second.poll() is None and time.monotonic() < deadline, (tmp_path / "ledger-1.log").read_text()
-        time.sleep(0.1)
-    second.send_signal(signal.SIGTERM)
-    second.wait(30)
+    second = start("--once")
+    assert second.wait(240) == 0, (tmp_path / "ledger-1.log").read_text()
     assert stored() == total
     rows = store.db.query("SELECT incident_id, last_revision, outcome FROM incidents")
     assert len(rows) == INCIDENTS and {(r["last_revision"], r["outcome"]) for r in rows} == {(4, "taken_to_station")}
