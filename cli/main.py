@@ -194,6 +194,18 @@ def cmd_ledger(args: argparse.Namespace) -> int:
         finally:
             store.close()
         return 0
+    if args.action == "drill":
+        from drill.ledger_drill import format_ledger_scores, run_ledger_drill
+
+        args.report.mkdir(parents=True, exist_ok=True)
+        database = args.database
+        if database is None:
+            (args.report / "ledger.sqlite3").unlink(missing_ok=True)
+            database = f"sqlite:///{(args.report / 'ledger.sqlite3').resolve()}"
+        result = run_ledger_drill(settings, _context(settings), database=database, nights=args.nights, seed=args.seed, out=args.report)
+        print(format_ledger_scores(result))
+        print(f"reports and scores.json in {args.report}")
+        return 0
     store, tz = _ledger(settings)
     try:
         if args.action == "migrate":
@@ -311,8 +323,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--team", help="team id (role team)")
     p.add_argument("--name", help="who holds the token")
     p = add("ledger", cmd_ledger, "the person ledger: feed it from the stream, migrate its schema, anonymize old files")
-    p.add_argument("action", choices=["run", "migrate", "anonymize", "escalations"], help="run: consume dispatch/reports/conditions into the database; migrate: apply schema migrations; anonymize: apply the retention rule; escalations: list open social-work escalations")
+    p.add_argument("action", choices=["run", "migrate", "anonymize", "escalations", "drill"], help="run: consume dispatch/reports/conditions into the database; migrate: apply schema migrations; anonymize: apply the retention rule; escalations: list open social-work escalations; drill: the multi-night ledger drill, scored")
     p.add_argument("--once", action="store_true", help="run: stop once everything on the topics now has been read")
+    p.add_argument("--nights", type=int, default=3, help="drill: nights to run (default 3)")
+    p.add_argument("--seed", type=int, default=7, help="drill: random seed")
+    p.add_argument("--report", type=Path, default=Path("out/ledger-drill"), help="drill: folder for scores.json and the daily reports")
+    p.add_argument("--database", help="drill: database URL (default: a fresh SQLite file in the report folder)")
     p.add_argument("--as-of", type=_date, help="anonymize: the date the retention period counts back from (default: today)")
     p = add("report", cmd_report, "reports up the chain: the daily report (日报) or campaign totals, as CSV and printable HTML")
     p.add_argument("kind", choices=["daily", "campaign"])

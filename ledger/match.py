@@ -2,7 +2,7 @@
 
 A candidate must have been seen within `radius_m` of the incident, at a time
 of day within `hour_window` hours of the incident's, and nothing in the
-incident may contradict the file (sex, age group). The score grows with
+incident may contradict the file (sex, age group, the kind of clothing). The score grows with
 closeness in place and hour, with how often the person was seen there, and
 with appearance words the reporter used. One suggestion is offered as "the
 likely file" only when it clearly beats the next one: two people who share a
@@ -77,6 +77,10 @@ def compatible(case: Case, profile: Profile, policy: LedgerPolicy) -> str | None
         return f"minor vs file {profile.age_group}"
     if "elderly" in case.flags and profile.age_group in ("child", "minor"):
         return f"elderly vs file {profile.age_group}"
+    said = {w for w in policy.clothing_words if _mentions(case.text, (w,))}
+    known = {w for w in policy.clothing_words if _mentions(profile.appearance, (w,))}
+    if said and known and not said & known:
+        return f"wears {'/'.join(sorted(said))} vs file {'/'.join(sorted(known))}"
     return None
 
 
