@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from console.auth import CONSOLE_ROLES, Principal
-from console.server import SERVICE, ConsoleService, api_error, json_response, read_body
+from console.server import SERVICE, STATIC_DIR, ConsoleService, api_error, json_response, read_body
 from core.errors import PatrolError, RecordError
 from core.records import COLD_WAVE_LEVELS, maybe_time
 from core.settings import Settings
@@ -281,9 +281,14 @@ async def api_audit(request: web.Request) -> web.StreamResponse:
     return json_response({"reads": await ledger.call(lambda s: s.audit_log(person_id))})
 
 
+async def page_ledger(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(STATIC_DIR / "ledger.html")
+
+
 def register(app: web.Application, settings: Settings) -> None:
-    """Add the ledger routes to a console app built by `console.server.build_app`."""
+    """Add the ledger page and routes to a console app built by `console.server.build_app`."""
     app[LEDGER] = LedgerService(settings)
+    app.router.add_get("/ledger", page_ledger)
     app.router.add_get("/api/ledger/incidents/{incident_id}", api_incident)
     app.router.add_post("/api/ledger/incidents/{incident_id}/link", api_link)
     app.router.add_get("/api/ledger/persons/{person_id}", api_person)
