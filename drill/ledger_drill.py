@@ -90,6 +90,8 @@ class Scores:
     new_suggested_as_known: int = 0
     unmatched_incidents: int = 0
     sweep: list[float | None] = field(default_factory=list)
+    sweep_known: list[float | None] = field(default_factory=list)
+    wrong: list[dict[str, Any]] = field(default_factory=list)
     report_checks: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -102,6 +104,8 @@ class Scores:
             "new_people": self.new_people,
             "sweep_coverage_by_night": self.sweep,
             "sweep_coverage": round(sum(covered) / len(covered), 3) if covered else None,
+            "sweep_coverage_of_places_with_history_by_night": self.sweep_known,
+            "wrong_link_cases": self.wrong,
             "daily_reports": self.report_checks,
             "daily_reports_equal_truth": all(c["equal"] for c in self.report_checks),
             "unmatched_incidents": self.unmatched_incidents,
@@ -252,10 +256,13 @@ def operate(store: Store, sightings: list[Sighting], files: dict[str, str], scor
                 scores.suggested_right += 1
             else:
                 scores.suggested_wrong += 1
+                scores.wrong.append({"incident": incident_id, "person": person.pid, "suggested": best.person_id, "reasons": list(best.reasons)})
         else:
             scores.new_people += 1
             if best is not None:
                 scores.new_suggested_as_known += 1
+                owner = next((pid for pid, f in files.items() if f == best.person_id), None)
+                scores.wrong.append({"incident": incident_id, "person": person.pid, "suggested_file_of": owner, "text": row["text"], "reasons": list(best.reasons)})
             files[person.pid] = store.open_person(
                 PersonInput(sex=person.sex, age_group=person.age_group, appearance=person.clothes), by="drill-operator", at=at, request_id=f"drill-{person.pid}"
             )
@@ -304,7 +311,11 @@ def run_ledger_drill(
             tonight = FIRST_NIGHT + timedelta(days=night)
             if night:
                 stops = store.sweep(tonight, level, tz)
-                scores.sweep.append(coverage(stops, [(s.lat, s.lon) for s in sightings], store.policy.sweep_radius_m))
+                radius = store.policy.sweep_radius_m
+                scores.sweep.append(coverage(stops, [(s.lat, s.lon) for s in sightings], radius))
+                history = [(float(r["lat"]), float(r["lon"])) for r in store.db.query("SELECT lat, lon FROM incidents")]
+                known = [(s.lat, s.lon) for s in sightings if any(haversine_m(s.lat, s.lon, lat, lon) <= radius for lat, lon in history)]
+                scores.sweep_known.append(coverage(stops, known, radius))
             asyncio.run(run_night(settings, ctx, sightings, level, store, night))
             operate(store, sightings, files, scores, tz, night)
             scores.report_checks.append(check_report(store, sightings, seen_before, tz, night))
@@ -329,10 +340,13 @@ def format_ledger_scores(result: dict[str, Any]) -> str:
         f"nights {result['nights']} (seed {result['seed']})",
         f"returning people linked by suggestion: {result['linked_by_suggestion']} of {result['returning_people']} (goal >= 0.9); no suggestion {result['no_suggestion']}",
         f"wrong links (a suggestion naming another person's file): {result['wrong_links']} (goal 0); new people {result['new_people']}",
-        f"sweep coverage of the next night's places: {result['sweep_coverage']} by night {result['sweep_coverage_by_night']} (goal >= 0.8)",
+        f"sweep coverage of the next night's places: {result['sweep_coverage']} by night {result['sweep_coverage_by_night']} (goal >= 0.8); "
+        f"of those with history {result['sweep_coverage_of_places_with_history_by_night']}",
         f"daily reports equal the drill's truth: {result['daily_reports_equal_truth']}",
         f"social-work escalations: {result['social_work_escalations']}",
     ]
+    for case in result["wrong_link_cases"]:
+        lines.append(f"  wrong: {case}")
     for check in result["daily_reports"]:
         if not check["equal"]:
             lines.append(f"  {check['night']}: truth {check['truth']} report {check['report']}")

@@ -216,13 +216,18 @@ class Store:
         return note_id
 
     def contacts(self, person_id: str) -> list[Contact]:
+        return self._contacts("WHERE l.person_id = ?", (person_id,)).get(person_id, [])
+
+    def _contacts(self, where: str, params: Sequence[Any]) -> dict[str, list[Contact]]:
+        """Linked incidents per file, in time order (one query for any number of files)."""
         rows = self.db.query(
-            "SELECT i.incident_id, i.first_report_at, i.lat, i.lon, i.outcome, i.cold_wave, i.flags, i.team_id "
-            "FROM person_links l JOIN incidents i ON i.incident_id = l.incident_id WHERE l.person_id = ? ORDER BY i.first_report_at, i.incident_id",
-            (person_id,),
+            "SELECT l.person_id, i.incident_id, i.first_report_at, i.lat, i.lon, i.outcome, i.cold_wave, i.flags, i.team_id "
+            f"FROM person_links l JOIN incidents i ON i.incident_id = l.incident_id {where} ORDER BY i.first_report_at, i.incident_id",
+            params,
         )
-        return [
-            Contact(
+        out: dict[str, list[Contact]] = {}
+        for r in rows:
+            contact = Contact(
                 incident_id=r["incident_id"],
                 at=datetime.fromisoformat(r["first_report_at"]),
                 lat=float(r["lat"]),
@@ -232,8 +237,8 @@ class Store:
                 flags=tuple(f for f in (r["flags"] or "").split(",") if f),
                 team_id=r["team_id"],
             )
-            for r in rows
-        ]
+            out.setdefault(r["person_id"], []).append(contact)
+        return out
 
     def check_refusals(self, person_id: str) -> str | None:
         """Escalate the file for a social-work plan when refusals pile up in a cold wave (once per run of refusals)."""
@@ -260,11 +265,12 @@ class Store:
         """What matching and sweeps need of every live (not anonymized) file."""
         rows = self.db.query("SELECT * FROM persons WHERE anonymized_at IS NULL ORDER BY person_id")
         wanted = set(person_ids) if person_ids is not None else None
+        every = self._contacts("", ())
         out = []
         for r in rows:
             if wanted is not None and r["person_id"] not in wanted:
                 continue
-            contacts = self.contacts(r["person_id"])
+            contacts = every.get(r["person_id"], [])
             out.append(
                 Profile(
                     person_id=r["person_id"],
