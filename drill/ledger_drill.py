@@ -44,7 +44,8 @@ from tools.replay import city_teams
 
 STEP = timedelta(minutes=5)
 FIRST_NIGHT = date(2026, 12, 14)
-CLOTHES: tuple[str, ...] = ("军大衣", "红围巾", "灰棉袄", "黑羽绒服", "蓝帽子", "绿毯子", "格子外套", "白口罩")
+COLOURS: tuple[str, ...] = ("红", "黑", "灰", "蓝", "绿", "白")
+GARMENTS: tuple[str, ...] = ("大衣", "围巾", "棉袄", "羽绒服", "帽子", "毯子", "外套", "口罩")
 WHO: dict[tuple[str, str], str] = {
     ("male", "elderly"): "一位老大爷", ("female", "elderly"): "一位老大娘",
     ("male", "adult"): "一名男子", ("female", "adult"): "一名女子",
@@ -131,7 +132,8 @@ def population(ctx: Context, rng: np.random.Generator, regulars: int) -> tuple[l
 def _someone(pid: str, rng: np.random.Generator, lat: float, lon: float, hour: float, *, regular: bool) -> Someone:
     sex = "male" if rng.random() < 0.7 else "female"
     age = "elderly" if rng.random() < 0.5 else "adult"
-    return Someone(pid, sex, age, str(rng.choice(CLOTHES)), bool(rng.random() < 0.3), lat, lon, hour, regular)
+    clothes = str(rng.choice(COLOURS)) + str(rng.choice(GARMENTS))
+    return Someone(pid, sex, age, clothes, bool(rng.random() < 0.3), lat, lon, hour, regular)
 
 
 def night_plan(night: int, people: list[Someone], spots: list[tuple[float, float]], rng: np.random.Generator, newcomers: int, tz: ZoneInfo) -> list[Sighting]:

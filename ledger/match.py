@@ -81,7 +81,17 @@ def compatible(case: Case, profile: Profile, policy: LedgerPolicy) -> str | None
     known = {w for w in policy.clothing_words if _mentions(profile.appearance, (w,))}
     if said and known and not said & known:
         return f"wears {'/'.join(sorted(said))} vs file {'/'.join(sorted(known))}"
+    for garment in sorted(said & known):
+        now, before = _colours(case.text, garment, policy), _colours(profile.appearance, garment, policy)
+        if now and before and not now & before:
+            return f"{'/'.join(sorted(now))} {garment} vs file {'/'.join(sorted(before))} {garment}"
     return None
+
+
+def _colours(text: str, garment: str, policy: LedgerPolicy) -> set[str]:
+    """Colours named right before a kind of clothing: 红围巾, 红色的围巾, red scarf."""
+    lowered = text.lower()
+    return {c for c in policy.colour_words if re.search(rf"{re.escape(c)}(色的?|色| )?{re.escape(garment)}", lowered)}
 
 
 def score(case: Case, profile: Profile, policy: LedgerPolicy, tz: ZoneInfo) -> Suggestion | None:

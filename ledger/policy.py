@@ -25,6 +25,7 @@ class LedgerPolicy:
     male_words: tuple[str, ...] = ()
     female_words: tuple[str, ...] = ()
     clothing_words: tuple[str, ...] = ()
+    colour_words: tuple[str, ...] = ()
     refusal_count: int = 2
     refusal_within_days: float = 7.0
     refusal_levels: tuple[str, ...] = ("orange", "red")
@@ -59,7 +60,7 @@ def load_ledger_policy(path: Path) -> LedgerPolicy:
         ("retention", ("days",)),
         ("report", ("day_starts",)),
         ("outcomes", OUTCOME_COLUMNS),
-        ("matching", ("radius_m", "hour_window", "min_score", "margin", "male_words", "female_words", "clothing_words")),
+        ("matching", ("radius_m", "hour_window", "min_score", "margin", "male_words", "female_words", "clothing_words", "colour_words")),
         ("refusals", ("count", "within_days", "cold_wave_levels", "outcomes")),
         ("sweep", ("nights", "radius_m", "top", "level_weight", "flag_weight")),
     ):
@@ -85,6 +86,7 @@ def load_ledger_policy(path: Path) -> LedgerPolicy:
         male_words=r.strings(data, ["matching", "male_words"], ()),
         female_words=r.strings(data, ["matching", "female_words"], ()),
         clothing_words=r.strings(data, ["matching", "clothing_words"], ()),
+        colour_words=r.strings(data, ["matching", "colour_words"], ()),
         refusal_count=max(1, r.count(data, ["refusals", "count"])),
         refusal_within_days=r.number(data, ["refusals", "within_days"], minimum=0.1),
         refusal_levels=r.names(data, ["refusals", "cold_wave_levels"], COLD_WAVE_LEVELS),

@@ -40,7 +40,10 @@ def test_contradicting_description_excludes_the_file() -> None:
     assert suggest(Case(BASE[0], BASE[1], at, (), "一名女子坐在路边"), [profile("him")], POLICY, TZ) == []
     assert suggest(Case(BASE[0], BASE[1], at, ("minor",), ""), [profile("him")], POLICY, TZ) == []
     assert suggest(Case(BASE[0], BASE[1], at, (), "老人穿黑羽绒服"), [profile("him")], POLICY, TZ) == []  # file: 军大衣
-    assert len(suggest(Case(BASE[0], BASE[1], at, (), "老人穿绿大衣"), [profile("him")], POLICY, TZ)) == 1  # a coat is a coat
+    assert len(suggest(Case(BASE[0], BASE[1], at, (), "老人穿大衣"), [profile("him")], POLICY, TZ)) == 1  # a coat is a coat
+    red = profile("red", appearance="红色围巾")
+    assert suggest(Case(BASE[0], BASE[1], at, (), "老人戴黑围巾"), [red], POLICY, TZ) == []
+    assert len(suggest(Case(BASE[0], BASE[1], at, (), "老人戴红围巾"), [red], POLICY, TZ)) == 1
     assert case_sex(Case(0, 0, at, (), "the man and the woman"), POLICY) == "unknown"
     assert case_sex(Case(0, 0, at, (), "theme park"), POLICY) == "unknown"  # "he" is a word, not a substring
 
