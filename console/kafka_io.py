@@ -16,13 +16,13 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
 from core import topics
 from core.errors import BrokerError
 from core.records import TaskAck
 from core.settings import Settings
-from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
+from pipeline.kafka_compat import group_free_reader
 
 log = logging.getLogger(__name__)
 
@@ -97,15 +97,7 @@ async def consume_view_topics(
     `topic` is the unprefixed name; a payload that is not JSON is logged and skipped.
     """
     by_name = {settings.topic(t): t for t in READ_TOPICS}
-    consumer = AIOKafkaConsumer(
-        *by_name,
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
-        client_id="patrol-console",
-    )
+    consumer = group_free_reader(bootstrap, *by_name, client_id="patrol-console")
     await consumer.start()
     try:
         if started is not None:

@@ -49,6 +49,23 @@ log = logging.getLogger("patrol.kafka")
 _patched = False
 
 
+def group_free_reader(bootstrap: str, *topics: str, client_id: str) -> AIOKafkaConsumer:
+    """A consumer outside any group that starts at the earliest offset and polls with Tansu's short wait.
+
+    For readers that keep their own positions (the ledger) or rebuild from
+    the start (the console): no rebalance wait, no partition stolen.
+    """
+    return AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+        client_id=client_id,
+    )
+
+
 async def true_end_offsets(bootstrap: str, partitions: Iterable[Any], timeout_s: float = 5.0) -> dict[Any, int]:
     """End offsets confirmed by a fetch's high watermark, not only by ListOffsets."""
     # Faust passes its own TP tuples; aiokafka insists on its TopicPartition.

@@ -6,24 +6,17 @@ import asyncio
 import shutil
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from console.auth import add_token
-from console.ledger_api import register
-from console.server import ConsoleRunner
-from core import topics
-from core.settings import PROJECT_ROOT, Settings
+from core.settings import DATA_DIR, PROJECT_ROOT
 from ledger.policy import load_ledger_policy
 from ledger.store import Store
-from pipeline.broker import free_port
-from tests.integration.test_console_api import dispatch_event
 from tests.integration.test_console_browser import CHROMIUM, CHROMIUM_ARGS
-from tests.integration.test_ledger_console import PLACE, seed
+from tests.integration.test_ledger_console import ledger_console, seed
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -48,19 +41,11 @@ def test_ledger_page_in_chromium(broker: str, topic_prefix: str, tmp_path: Path)
     person_a, _ = seed(url)
     tokens_file = tmp_path / "tokens.json"
     sup = add_token(tokens_file, "supervisor", name="值班主管")
-    port = free_port()
-    settings = replace(Settings(), broker=broker, topic_prefix=topic_prefix, tokens_file=tokens_file, console_port=port, database_url=url)
     shots = tmp_path / "screenshots"
     shots.mkdir()
 
     async def main() -> None:
-        runner = ConsoleRunner(settings, broker, host="127.0.0.1", port=port, extensions=(register,))
-        await runner.start()
-        producer = AIOKafkaProducer(bootstrap_servers=broker)
-        await producer.start()
-        try:
-            event = dispatch_event("inc-new", text="老大爷穿军大衣坐在长椅上", lat=PLACE[0], lon=PLACE[1], flags=("elderly",))
-            await producer.send_and_wait(settings.topic(topics.DISPATCH), event.to_json())
+        async with ledger_console(broker, topic_prefix, tokens_file, url) as port:
             async with async_playwright() as pw:
                 context = await pw.chromium.launch_persistent_context(
                     str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
@@ -92,12 +77,9 @@ def test_ledger_page_in_chromium(broker: str, topic_prefix: str, tmp_path: Path)
                     assert errors == []
                 finally:
                     await context.close()
-        finally:
-            await producer.stop()
-            await runner.stop()
 
     asyncio.run(main())
-    store = Store.open(url, load_ledger_policy(settings.ledger_policy_file))
+    store = Store.open(url, load_ledger_policy(DATA_DIR / "ledger.toml"))
     try:
         assert store.persons_of("inc-new") == [person_a]  # the click linked the incident
     finally:

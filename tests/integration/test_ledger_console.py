@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from console.auth import add_token
 from console.ledger_api import register
@@ -47,6 +51,28 @@ def seed(url: str) -> tuple[str, str]:
     return a, b
 
 
+@asynccontextmanager
+async def ledger_console(broker: str, topic_prefix: str, tokens_file: Path, database_url: str) -> AsyncIterator[int]:
+    """A console with the ledger routes on the real broker that has seen the new incident `inc-new`; yields its port."""
+    port = free_port()
+    settings = replace(Settings(), broker=broker, topic_prefix=topic_prefix, tokens_file=tokens_file, console_port=port, database_url=database_url)
+    runner = ConsoleRunner(settings, broker, host="127.0.0.1", port=port, extensions=(register,))
+    await runner.start()
+    producer = AIOKafkaProducer(bootstrap_servers=broker)
+    await producer.start()
+    try:
+        new = dispatch_event("inc-new", text="老大爷穿军大衣坐在长椅上", lat=PLACE[0] + 0.0005, lon=PLACE[1], flags=("elderly",))
+        await producer.send_and_wait(settings.topic(topics.DISPATCH), new.to_json())
+        deadline = time.monotonic() + 30
+        while "inc-new" not in runner.service.state.incidents:
+            assert time.monotonic() < deadline, "the console did not see inc-new"
+            await asyncio.sleep(0.02)
+        yield port
+    finally:
+        await producer.stop()
+        await runner.stop()
+
+
 def test_ledger_console_roles_links_suggestions_and_audit(broker: str, topic_prefix: str, tmp_path: Path, ledger_url: str) -> None:
     person_a, _ = seed(ledger_url)
     tokens_file = tmp_path / "tokens.json"
@@ -54,28 +80,10 @@ def test_ledger_console_roles_links_suggestions_and_audit(broker: str, topic_pre
     sup = add_token(tokens_file, "supervisor", name="sup1")
     t1 = add_token(tokens_file, "team", team_id="T-daoli-1")
     t2 = add_token(tokens_file, "team", team_id="T-daoli-2")
-    port = free_port()
-    settings = replace(Settings(), broker=broker, topic_prefix=topic_prefix, tokens_file=tokens_file, console_port=port, database_url=ledger_url)
 
     async def main() -> None:
-        from aiokafka import AIOKafkaProducer
-
-        runner = ConsoleRunner(settings, broker, host="127.0.0.1", port=port, extensions=(register,))
-        await runner.start()
-        producer = AIOKafkaProducer(bootstrap_servers=broker)
-        await producer.start()
-        try:
-            new = dispatch_event("inc-new", text="老大爷穿军大衣坐在长椅上", lat=PLACE[0] + 0.0005, lon=PLACE[1], flags=("elderly",))
-            await producer.send_and_wait(settings.topic(topics.DISPATCH), new.to_json())
-            for _ in range(500):
-                if "inc-new" in runner.service.state.incidents:
-                    break
-                await asyncio.sleep(0.02)
-            async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
-                await scenario(http)
-        finally:
-            await producer.stop()
-            await runner.stop()
+        async with ledger_console(broker, topic_prefix, tokens_file, ledger_url) as port, aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+            await scenario(http)
 
     async def call(http: aiohttp.ClientSession, method: str, path: str, token: str, body: object = None, status: int = 200) -> dict:
         data = None if body is None else json.dumps(body, ensure_ascii=False)
