@@ -258,6 +258,66 @@ async def api_sweep(request: web.Request) -> web.StreamResponse:
     return json_response(await ledger.call(sweep))
 
 
+async def api_send_sweep(request: web.Request) -> web.StreamResponse:
+    """Supervisor: send a place of the night's sweep list to a team (`{"date", "rank", "team_id", "level"?}`)."""
+    service, ledger, who = _who(request, ("supervisor",))
+    body = await read_body(request)
+    team_id, rank, level = body.get("team_id"), body.get("rank"), body.get("level")
+    if not isinstance(team_id, str) or team_id not in service.state.teams:
+        raise api_error(400, "invalid_team_id", "team_id must name a team of the city")
+    if not isinstance(rank, int) or isinstance(rank, bool) or rank < 1:
+        raise api_error(400, "invalid_rank", "rank must be a place's rank on the list (1, 2, ...)")
+    if level is not None and level not in COLD_WAVE_LEVELS:
+        raise api_error(400, "invalid_level", f"level must be one of {', '.join(COLD_WAVE_LEVELS)}")
+    try:
+        night = date.fromisoformat(str(body.get("date")))
+    except ValueError:
+        raise api_error(400, "invalid_date", "date must be YYYY-MM-DD") from None
+    at = service.state.now_or_wall()
+
+    def send(store: Store) -> tuple[str, bool]:
+        lvl = level or store.latest_level(report_day(night, store.policy, ledger.tz)[0])
+        stops = [s for s in store.sweep(night, lvl, ledger.tz) if s.rank == rank]
+        if not stops:
+            raise RecordError(f"no place ranked {rank} on the list of {night}", kind="invalid_rank")
+        return store.send_sweep(night, stops[0], team_id, by=who.name, at=at)
+
+    task_id, created = await ledger.call(send)
+    return json_response({"task_id": task_id, "created": created}, status=201 if created else 200)
+
+
+async def api_team_sweeps(request: web.Request) -> web.StreamResponse:
+    """Team: its open sweep tasks, each with what helps the people likely there (reads logged)."""
+    _, ledger, who = _who(request, ("team",))
+
+    def tasks(store: Store) -> list[dict[str, Any]]:
+        out = []
+        now = datetime.now(UTC)
+        for task in store.sweep_tasks(who.team_id):
+            persons = [p for p in task["persons"].split(",") if p]
+            for person_id in persons:
+                store.log_read(who=who.name, role=who.role, person_id=person_id, what=f"sweep {task['task_id']}", at=now)
+            task["persons"] = [p.team_summary() for p in store.profiles(persons)]
+            out.append(task)
+        return out
+
+    return json_response({"team_id": who.team_id, "tasks": await ledger.call(tasks)})
+
+
+async def api_team_sweep_done(request: web.Request) -> web.StreamResponse:
+    """Team: a sweep task done, with a note (whom it met, what it did)."""
+    service, ledger, who = _who(request, ("team",))
+    body = await read_body(request, allow_empty=True)
+    note = body.get("note", "")
+    if not isinstance(note, str) or len(note) > 2000:
+        raise api_error(400, "invalid_note", "note must be a text of at most 2000 characters")
+    task_id = request.match_info["task_id"]
+    at = service.state.now_or_wall()
+    if not await ledger.call(lambda s: s.finish_sweep(task_id, who.team_id or "", note, at=at)):
+        raise api_error(404, "task_not_found", f"no open sweep task {task_id!r} of team {who.team_id}")
+    return json_response({"task_id": task_id, "status": "done"})
+
+
 async def api_report(request: web.Request) -> web.StreamResponse:
     """Operator/supervisor: the daily report of `date` as JSON rows, CSV or printable HTML."""
     service, ledger, _principal = _who(request, CONSOLE_ROLES)
@@ -298,6 +358,9 @@ def register(app: web.Application, settings: Settings) -> None:
     app.router.add_post("/api/ledger/escalations/{escalation_id}/close", api_close_escalation)
     app.router.add_get("/api/ledger/sweep", api_sweep)
     app.router.add_get("/api/ledger/report", api_report)
+    app.router.add_post("/api/ledger/sweep/tasks", api_send_sweep)
+    app.router.add_get("/api/ledger/team/sweeps", api_team_sweeps)
+    app.router.add_post("/api/ledger/team/sweeps/{task_id}/done", api_team_sweep_done)
     app.router.add_get("/api/ledger/audit", api_audit)
 
     async def close(app: web.Application) -> None:

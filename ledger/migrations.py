@@ -83,6 +83,21 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        3,
+        "sweep tasks: a place of tonight's sweep list sent to a team",
+        (
+            """CREATE TABLE sweep_tasks (
+                task_id TEXT PRIMARY KEY, night TEXT NOT NULL, team_id TEXT NOT NULL, rank INTEGER NOT NULL,
+                lat DOUBLE PRECISION NOT NULL, lon DOUBLE PRECISION NOT NULL, district TEXT NOT NULL, hours TEXT NOT NULL,
+                persons TEXT NOT NULL, reasons TEXT NOT NULL, sent_by TEXT NOT NULL, sent_at TEXT NOT NULL,
+                status TEXT NOT NULL, note TEXT NOT NULL, done_at TEXT)""",
+            "CREATE INDEX sweep_tasks_team ON sweep_tasks (team_id, status)",
+        ),
+    ),
+)
+
 LATEST = MIGRATIONS[-1].version
 
 

@@ -379,6 +379,32 @@ class Store:
     def sweep(self, tonight: date, level: str, tz: ZoneInfo) -> list[SweepStop]:
         return sweep_list(self.seen_before(tonight, tz), level, self.policy, tz)
 
+    def send_sweep(self, night: date, stop: SweepStop, team_id: str, *, by: str, at: datetime) -> tuple[str, bool]:
+        """A place of the night's list as a task for a team (once per night, place and team); True if new."""
+        task_id = stable_id("SWT", night.isoformat(), f"{stop.lat:.5f},{stop.lon:.5f}", team_id)
+        row = {
+            "task_id": task_id, "night": night.isoformat(), "team_id": team_id, "rank": stop.rank, "lat": stop.lat, "lon": stop.lon,
+            "district": stop.district, "hours": stop.hours, "persons": ",".join(stop.persons), "reasons": "; ".join(stop.reasons),
+            "sent_by": by, "sent_at": utc_text(at), "status": "open", "note": "", "done_at": None,
+        }  # fmt: skip
+        return task_id, self.db.execute(*upsert("sweep_tasks", ("task_id",), row, update=False)) > 0
+
+    def sweep_tasks(self, team_id: str | None = None, status: str | None = "open") -> list[dict[str, Any]]:
+        where, params = [], []
+        for column, value in (("team_id", team_id), ("status", status)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        clause = f"WHERE {' AND '.join(where)} " if where else ""
+        return self.db.query(f"SELECT * FROM sweep_tasks {clause}ORDER BY night, rank, task_id", params)
+
+    def finish_sweep(self, task_id: str, team_id: str, note: str, *, at: datetime) -> bool:
+        """The team swept the place (its own task only); the note says whom it met."""
+        return self.db.execute(
+            "UPDATE sweep_tasks SET status = 'done', note = ?, done_at = ? WHERE task_id = ? AND team_id = ? AND status = 'open'",
+            (note, utc_text(at), task_id, team_id),
+        ) > 0
+
     def latest_level(self, at: datetime) -> str:
         """The highest cold-wave level in force in any region at `at` (tonight's forecast when none is given)."""
         rows = self.db.query("SELECT region, cold_wave_level, at FROM conditions WHERE at <= ? ORDER BY region, at", (utc_text(at),))

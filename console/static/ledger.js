@@ -4,6 +4,7 @@
 
 const LEDGER_TOKEN_KEY = "patrol.console.token";
 let token = "";
+let role = "";
 
 function authHeaders(json) {
   const h = { Authorization: "Bearer " + token };
@@ -106,8 +107,28 @@ async function makeSweep(ev) {
     const tr = document.createElement("tr");
     tr.append(cell(s.rank), cell(s.district), cell(`${s.lat.toFixed(5)}, ${s.lon.toFixed(5)}`), cell(s.hours), cell(s.nights_seen), cell(s.persons.join(", ")), cell(s.risk));
     tr.title = s.reasons.join("; ");
+    if (role === "supervisor") tr.append(sendCell(data, s));
     return tr;
   }));
+}
+
+function sendCell(list, stop) {
+  /* Supervisor: send this place to a team as a sweep task. */
+  const td = document.createElement("td");
+  const team = document.createElement("input");
+  team.placeholder = "T-…";
+  team.size = 10;
+  const send = document.createElement("button");
+  send.textContent = "派给 · Send";
+  send.addEventListener("click", async () => {
+    try {
+      const out = await call("/api/ledger/sweep/tasks", { method: "POST", body: JSON.stringify({ date: list.date, level: list.level, rank: stop.rank, team_id: team.value.trim() }) });
+      send.textContent = "已派 · Sent";
+      send.title = out.task_id;
+    } catch (err) { send.title = String(err.message || err); send.textContent = "失败 · Failed"; }
+  });
+  td.append(team, send);
+  return td;
 }
 
 async function report(format) {
@@ -134,6 +155,7 @@ async function startLedger() {
   try {
     const me = await call("/api/me");
     document.getElementById("who").textContent = `${me.name} (${me.role})`;
+    role = me.role;
     if (me.role !== "supervisor") document.getElementById("file-panel").classList.add("hidden");
   } catch (err) { return; }
   loadEscalations();

@@ -140,6 +140,20 @@ def test_ledger_console_roles_links_suggestions_and_audit(broker: str, topic_pre
         sweep = await call(http, "GET", "/api/ledger/sweep?date=2026-12-20&level=red", op)
         assert sweep["stops"][0]["persons"] == [person_a] and sweep["stops"][0]["nights_seen"] == 3
         await call(http, "GET", "/api/ledger/sweep?level=purple", op, status=400)
+        # The supervisor sends the first place to a team; the team sees who is likely there and what helps.
+        order = {"date": "2026-12-20", "rank": 1, "team_id": "T-daoli-1", "level": "red"}
+        await call(http, "POST", "/api/ledger/sweep/tasks", op, order, status=403)
+        await call(http, "POST", "/api/ledger/sweep/tasks", sup, {**order, "team_id": "T-nowhere"}, status=400)
+        await call(http, "POST", "/api/ledger/sweep/tasks", sup, {**order, "rank": 99}, status=400)
+        task_id = (await call(http, "POST", "/api/ledger/sweep/tasks", sup, order, status=201))["task_id"]
+        assert (await call(http, "POST", "/api/ledger/sweep/tasks", sup, order))["task_id"] == task_id
+        assert (await call(http, "GET", "/api/ledger/team/sweeps", t2))["tasks"] == []
+        tasks = (await call(http, "GET", "/api/ledger/team/sweeps", t1))["tasks"]
+        assert [t["task_id"] for t in tasks] == [task_id] and tasks[0]["persons"][0]["person_id"] == person_a
+        assert any("hot soup" in n for n in tasks[0]["persons"][0]["what_helps"])
+        await call(http, "POST", f"/api/ledger/team/sweeps/{task_id}/done", t2, {"note": "x"}, status=404)
+        await call(http, "POST", f"/api/ledger/team/sweeps/{task_id}/done", t1, {"note": "met him, took soup"})
+        assert (await call(http, "GET", "/api/ledger/team/sweeps", t1))["tasks"] == []
         # The daily report, as CSV and printable HTML.
         csv_text = (await call(http, "GET", "/api/ledger/report?date=2026-12-19&format=csv", op))["text"]
         assert "事件总数,合计,2" in csv_text

@@ -8,6 +8,7 @@ import pytest
 
 from cli.main import main
 from core.settings import DATA_DIR
+from ledger.migrations import LATEST
 from ledger.policy import load_ledger_policy
 from ledger.store import PersonInput, Store
 from tests.unit.ledger.builders import T0, incident_story
@@ -38,7 +39,7 @@ def test_sweep_and_migrate_and_anonymize(state: Path, capsys: pytest.CaptureFixt
     assert main(["sweep", "--date", "2026-12-21", "--level", "red"]) == 0
     assert "1. risk" in capsys.readouterr().out
     assert main(["ledger", "migrate"]) == 0
-    assert "schema version 2 (sqlite)" in capsys.readouterr().out
+    assert f"schema version {LATEST} (sqlite)" in capsys.readouterr().out
     assert main(["ledger", "anonymize", "--as-of", "2026-12-25"]) == 0
     assert "anonymized 0 file(s)" in capsys.readouterr().out
     assert main(["ledger", "anonymize", "--as-of", "2027-12-25"]) == 0
