@@ -5,6 +5,7 @@
 const LEDGER_TOKEN_KEY = "patrol.console.token";
 let token = "";
 let role = "";
+let sweepAsked = 0;
 
 function authHeaders(json) {
   const h = { Authorization: "Bearer " + token };
@@ -102,7 +103,9 @@ async function makeSweep(ev) {
   const level = document.getElementById("sweep-level").value;
   if (date) params.set("date", date);
   if (level) params.set("level", level);
+  const asked = ++sweepAsked;
   const data = await call(`/api/ledger/sweep?${params}`);
+  if (asked !== sweepAsked) return;  // a later request's answer wins, whatever order they come back in
   fillTable("sweep", data.stops.map((s) => {
     const tr = document.createElement("tr");
     tr.append(cell(s.rank), cell(s.district), cell(`${s.lat.toFixed(5)}, ${s.lon.toFixed(5)}`), cell(s.hours), cell(s.nights_seen), cell(s.persons.join(", ")), cell(s.risk));

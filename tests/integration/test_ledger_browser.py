@@ -69,6 +69,9 @@ def test_ledger_page_in_chromium(broker: str, topic_prefix: str, tmp_path: Path)
                     await page.click("#sweep-form button")
                     await page.wait_for_selector("#sweep tbody tr", timeout=30000)
                     assert person_a in await page.inner_text("#sweep tbody tr:first-child")
+                    await page.fill("#sweep tbody tr:first-child input", "T-daoli-1")
+                    await page.click("#sweep tbody tr:first-child button")
+                    await until(lambda: page.inner_text("#sweep tbody tr:first-child button"), "已派", contains=True)
                     await page.fill("#person-id", person_a)
                     await page.click("#file-form button")
                     await until(lambda: page.inner_text("#file"), "contacts", contains=True)
@@ -82,6 +85,7 @@ def test_ledger_page_in_chromium(broker: str, topic_prefix: str, tmp_path: Path)
     store = Store.open(url, load_ledger_policy(DATA_DIR / "ledger.toml"))
     try:
         assert store.persons_of("inc-new") == [person_a]  # the click linked the incident
+        assert [t["team_id"] for t in store.sweep_tasks()] == ["T-daoli-1"]  # and the list sent a place to a team
     finally:
         store.close()
     out = PROJECT_ROOT / "out" / "screenshots"
