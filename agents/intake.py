@@ -1,16 +1,31 @@
-"""Tips in, reports out: validate, read flags from text, put on the map."""
+"""Tips in, reports out: validate, read flags from text, put on the map.
+
+A tip that leaves a reporter contact also yields a `reporter-contacts`
+record, written before its report: the reply agent knows the contact before
+any dispatch event can name the tip.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from agents.common import register_report_agent
+from agents.common import Output, register_report_agent
 from core import topics as names
+from core.records import Report
 from rules.context import Context
-from rules.intake import parse_json, parse_tip, tip_report
+from rules.intake import parse_json, parse_tip, tip_contact, tip_report
 
 
 def register(app: Any, topics: Any, ctx: Context) -> None:
+    def to_report(raw: bytes) -> tuple[Report, list[Output]]:
+        tip = parse_tip(parse_json(raw), ctx)
+        contact = tip_contact(tip)
+        return tip_report(tip, ctx), [] if contact is None else [(names.REPORTER_CONTACTS, contact.tip_id, contact)]
+
     register_report_agent(
-        app, topics, name="intake", source=names.TIPS, to_report=lambda raw: tip_report(parse_tip(parse_json(raw), ctx), ctx)
+        app,
+        topics,
+        name="intake",
+        source=names.TIPS,
+        to_report=to_report,
     )

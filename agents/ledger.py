@@ -21,7 +21,8 @@ from core import topics as names
 from core.errors import RecordError
 from core.settings import Settings
 from ledger.store import LEDGER_TOPICS, Store, apply_record
-from pipeline.kafka_compat import group_free_reader
+from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
+from pipeline.kafka_security import client_kwargs
 
 log = logging.getLogger("patrol.ledger")
 
@@ -58,8 +59,17 @@ async def run_ledger(settings: Settings, bootstrap: str, store: Store, stop: asy
     stop = stop or asyncio.Event()
     counters = stats("ledger")
     by_full = {settings.topic(t): t for t in LEDGER_TOPICS}
-    consumer = group_free_reader(bootstrap, client_id="patrol-ledger")
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", client_id="patrol-ledger")
+    security = client_kwargs(settings)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+        client_id="patrol-ledger",
+        **security,
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", client_id="patrol-ledger", **security)
     await consumer.start()
     await producer.start()
     try:

@@ -1,7 +1,7 @@
 """The ledger's console and team API: person files, links, suggestions, sweeps, reports.
 
-Registered on the console app by `register` (a separate module so the
-dispatch console stays as it is). Who sees what:
+A console extension (`ledger_screens`, see `console.server.Extension`):
+`patrol console` adds it next to the call desk. Who sees what:
 
 - supervisors read whole files (identity masked) and the read log, and close
   social-work escalations;
@@ -17,7 +17,6 @@ when, what). Database calls run on one worker thread, off the event loop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -27,6 +26,7 @@ from aiohttp import web
 
 from console.auth import CONSOLE_ROLES, Principal
 from console.server import SERVICE, STATIC_DIR, ConsoleService, api_error, json_response, read_body
+from console.state import Change
 from core.errors import PatrolError, RecordError
 from core.records import COLD_WAVE_LEVELS, maybe_time
 from core.settings import Settings
@@ -65,9 +65,24 @@ class LedgerService:
         except PatrolError as exc:
             raise api_error(503, "ledger_unavailable", str(exc)) from exc
 
-    def close(self) -> None:
+    # The console extension protocol (`console.server.Extension`): routes only, no topics of its own.
+    read_topics: tuple[str, ...] = ()
+    write_topics: tuple[str, ...] = ()
+
+    def add_routes(self, app: web.Application) -> None:
+        _add_routes(app, self)
+
+    def ingest(self, topic: str, data: Any) -> list[Change]:
+        return []
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        """Close the database on its own thread."""
         if self._store is not None:
-            self._pool.submit(self._store.close).result()
+            store, self._store = self._store, None
+            await asyncio.get_running_loop().run_in_executor(self._pool, store.close)
         self._pool.shutdown(wait=True)
 
 
@@ -345,9 +360,8 @@ async def page_ledger(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(STATIC_DIR / "ledger.html")
 
 
-def register(app: web.Application, settings: Settings) -> None:
-    """Add the ledger page and routes to a console app built by `console.server.build_app`."""
-    app[LEDGER] = LedgerService(settings)
+def _add_routes(app: web.Application, ledger: LedgerService) -> None:
+    app[LEDGER] = ledger
     app.router.add_get("/ledger", page_ledger)
     app.router.add_get("/api/ledger/incidents/{incident_id}", api_incident)
     app.router.add_post("/api/ledger/incidents/{incident_id}/link", api_link)
@@ -363,8 +377,7 @@ def register(app: web.Application, settings: Settings) -> None:
     app.router.add_post("/api/ledger/team/sweeps/{task_id}/done", api_team_sweep_done)
     app.router.add_get("/api/ledger/audit", api_audit)
 
-    async def close(app: web.Application) -> None:
-        with contextlib.suppress(Exception):
-            app[LEDGER].close()
 
-    app.on_cleanup.append(close)
+def ledger_screens(settings: Settings) -> LedgerService:
+    """The ledger's page and API as a console extension (`console.server.Extension`)."""
+    return LedgerService(settings)

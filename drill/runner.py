@@ -14,6 +14,7 @@ import json
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -120,7 +121,8 @@ def run_drill(
     started = time.monotonic()
     log_dir = Path(tempfile.mkdtemp(prefix="patrol-drill-"))
     bar = Progress(world.start, world.end, enabled=progress)
-    result = asyncio.run(_night(world, settings, log_dir, speed, bar))
+    # partner notices say Exercise, reporter replies say drill
+    result = asyncio.run(_night(world, replace(settings, exercise=True), log_dir, speed, bar))
     outputs = _dedupe(result["outputs"])
     dead = _dedupe(result["dead"])
     truth = world.truth()

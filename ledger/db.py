@@ -55,7 +55,7 @@ class Database:
 
             self._errors = (psycopg.Error,)
             try:
-                self._pg = psycopg.connect(url, autocommit=True, row_factory=dict_row)  # type: ignore[arg-type]
+                self._pg = psycopg.connect(url, autocommit=True, row_factory=dict_row)
             except psycopg.Error as exc:
                 raise DatabaseError(f"cannot connect to PostgreSQL: {exc}") from exc
         else:
@@ -70,7 +70,7 @@ class Database:
             if self.dialect == "sqlite":
                 return self._sqlite.execute(sql, tuple(params)).rowcount
             with self._pg.cursor() as cur:
-                cur.execute(self._sql(sql), tuple(params))  # type: ignore[arg-type]
+                cur.execute(self._sql(sql), tuple(params))
                 return cur.rowcount
         except self._errors as exc:
             raise DatabaseError(f"{exc} in: {sql.strip()[:200]}") from exc
@@ -80,7 +80,7 @@ class Database:
             if self.dialect == "sqlite":
                 return [dict(row) for row in self._sqlite.execute(sql, tuple(params)).fetchall()]
             with self._pg.cursor() as cur:
-                cur.execute(self._sql(sql), tuple(params))  # type: ignore[arg-type]
+                cur.execute(self._sql(sql), tuple(params))
                 return [dict(row) for row in cur.fetchall()]
         except self._errors as exc:
             raise DatabaseError(f"{exc} in: {sql.strip()[:200]}") from exc

@@ -25,6 +25,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from core import topics as names
 from core.settings import Settings
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
+from pipeline.kafka_security import client_kwargs
 from rules.context import Context
 from tools.harness import pipeline_run
 
@@ -40,16 +41,17 @@ def bench_tip(n: int, ctx: Context, at: datetime) -> bytes:
     return json.dumps(tip, ensure_ascii=False).encode("utf-8")
 
 
-async def passthrough(bootstrap: str, prefix: str, count: int) -> float:
+async def passthrough(bootstrap: str, settings: Settings, count: int) -> float:
     """Baseline: consume `count` messages and produce each to another topic."""
+    prefix, security = settings.topic_prefix, client_kwargs(settings)
     src, dst = f"{prefix}pt-in", f"{prefix}pt-out"
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=1)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=1, **security)
     await producer.start()
     payload = b"x" * 200
     for i in range(count):
         await producer.send(src, payload, key=str(i).encode())
     await producer.flush()
-    consumer = AIOKafkaConsumer(src, bootstrap_servers=bootstrap, group_id=f"{prefix}pt", auto_offset_reset="earliest", fetch_max_wait_ms=FETCH_MAX_WAIT_MS)
+    consumer = AIOKafkaConsumer(src, bootstrap_servers=bootstrap, group_id=f"{prefix}pt", auto_offset_reset="earliest", fetch_max_wait_ms=FETCH_MAX_WAIT_MS, **security)
     await consumer.start()
     seen = 0
     started = time.perf_counter()
@@ -120,11 +122,13 @@ async def _bench(settings: Settings, ctx: Context, tips: int, rate: float) -> di
     """The baseline, then the pipeline, on one run's broker (the worker idles during the baseline)."""
     async with pipeline_run(settings, "bench", ready_at=START) as run:
         bootstrap = run.bootstrap
-        baseline = await passthrough(bootstrap, run.settings.topic_prefix, max(tips, 5000))
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=1)
+        baseline = await passthrough(bootstrap, run.settings, max(tips, 5000))
+        security = client_kwargs(run.settings)
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=1, **security)
         await producer.start()
         dispatch = AIOKafkaConsumer(
-            run.settings.topic(names.DISPATCH), bootstrap_servers=bootstrap, auto_offset_reset="latest", fetch_max_wait_ms=FETCH_MAX_WAIT_MS
+            run.settings.topic(names.DISPATCH), bootstrap_servers=bootstrap, auto_offset_reset="latest", fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+            **security,
         )
         await dispatch.start()
         try:

@@ -21,8 +21,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,8 @@ from core.records import ClockTick
 from core.settings import PROJECT_ROOT, Settings
 from pipeline.broker import broker_for, free_port
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
+from pipeline.kafka_security import client_kwargs
+from pipeline.topics_admin import ensure_topics
 
 # Topics the workers consume: the barrier waits until each is fully committed.
 CONSUMED = (
@@ -48,28 +50,16 @@ CONSUMED = (
     names.TEAM_STATUS,
     names.TASK_ACKS,
     names.CLOCK,
+    names.DISPATCH,
+    names.REPORTER_CONTACTS,
 )
+# What the replay and drills collect, in this order in an output file.
+COLLECTED = (names.DISPATCH, names.PARTNER_NOTICES, names.REPORTER_FEEDBACK, names.DEAD_LETTERS)
 
 
-def create_topics(bootstrap: str, settings: Settings, extra: Iterable[str] = ()) -> None:
-    """Create every topic up front so consumers never race topic auto-creation."""
-    from kafka import KafkaAdminClient
-    from kafka.admin import NewTopic
-    from kafka.errors import TopicAlreadyExistsError
-
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="patrol-admin")
-    try:
-        existing = set(admin.list_topics())
-        wanted = [
-            NewTopic(settings.topic(t), settings.partitions if t in names.SCALED else 1, settings.replication)
-            for t in (*names.ALL, *extra)
-            if settings.topic(t) not in existing
-        ]
-        if wanted:
-            with contextlib.suppress(TopicAlreadyExistsError):
-                admin.create_topics(wanted)
-    finally:
-        admin.close()
+def create_topics(bootstrap: str, settings: Settings) -> None:
+    """Create (or check) every topic up front (`pipeline.topics_admin`), so consumers never race auto-creation."""
+    ensure_topics(bootstrap, settings)
 
 
 @dataclass
@@ -79,12 +69,14 @@ class WorkerProcess:
     settings: Settings
     bootstrap: str
     log_path: Path
+    extra_env: dict[str, str] = field(default_factory=dict)  # overrides, e.g. a fixed web port to scrape
     proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         env = dict(os.environ)
         env.update(replace(self.settings, broker=self.bootstrap, web_port=free_port()).to_env())
         env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), env.get("PYTHONPATH", "")])
+        env.update(self.extra_env)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
@@ -188,14 +180,16 @@ class Feeder:
         self._outputs: AIOKafkaConsumer | None = None
         self._tps: list[TopicPartition] = []
         self._written: dict[TopicPartition, int] = {}
-        self._internal = {settings.topic(names.REPORTS), settings.topic(names.DETECTIONS)}
+        # Topics only the workers write (their ends are read, not known).
+        self._internal = {settings.topic(t) for t in (names.REPORTS, names.DETECTIONS, names.DISPATCH, names.REPORTER_CONTACTS)}
 
     async def __aenter__(self) -> Feeder:
-        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=0, acks="all")
+        security = client_kwargs(self.settings)
+        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=0, acks="all", **security)
         await self._producer.start()
-        self._probe = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False, fetch_max_wait_ms=FETCH_MAX_WAIT_MS)
+        self._probe = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False, fetch_max_wait_ms=FETCH_MAX_WAIT_MS, **security)
         await self._probe.start()
-        self._group = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=self.settings.app_id, enable_auto_commit=False)
+        self._group = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=self.settings.app_id, enable_auto_commit=False, **security)
         await self._group.start()
         self._tps = []
         for short in CONSUMED:
@@ -206,12 +200,12 @@ class Feeder:
                 parts = self._probe.partitions_for_topic(full) or {0}
             self._tps += [TopicPartition(full, p) for p in sorted(parts)]
         self._outputs = AIOKafkaConsumer(
-            self.settings.topic(names.DISPATCH),
-            self.settings.topic(names.DEAD_LETTERS),
+            *(self.settings.topic(t) for t in COLLECTED),
             bootstrap_servers=self.bootstrap,
             auto_offset_reset="earliest",
             enable_auto_commit=False,
             fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+            **security,
         )
         await self._outputs.start()
         return self

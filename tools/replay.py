@@ -22,10 +22,10 @@ from typing import Any
 from core import topics as names
 from core.errors import ConfigError
 from core.feed import FeedItem
-from core.records import TeamStatus, parse_time
+from core.records import EVENT_KINDS, TeamStatus, parse_time
 from core.settings import Settings
 from rules.context import Context
-from tools.harness import pipeline_run, run_schedule
+from tools.harness import COLLECTED, pipeline_run, run_schedule
 
 TIME_FIELDS = {
     names.TIPS: ("reported_at",),
@@ -141,8 +141,10 @@ class ReplayResult:
     warnings: list[Warning_]
 
     def summary(self) -> str:
-        events = [o for o in self.outputs if o.get("kind") != "dead_letter"]
+        events = [o for o in self.outputs if o.get("kind") in EVENT_KINDS]
         dead = [o for o in self.outputs if o.get("kind") == "dead_letter"]
+        notices = Counter(f"{o['partner']} {o['msg_type']}" for o in self.outputs if o.get("kind") == "partner_notice")
+        replies = Counter(o["stage"] for o in self.outputs if o.get("kind") == "reporter_feedback")
         kinds = Counter(e["kind"] for e in events)
         first = {e["incident_id"]: e for e in reversed(events)}
         prio = Counter(e["priority"] for e in first.values())
@@ -155,24 +157,33 @@ class ReplayResult:
             "incidents by priority (first event): " + ", ".join(f"{k} {v}" for k, v in sorted(prio.items())),
             "incidents by category (first event): " + ", ".join(f"{k} {v}" for k, v in sorted(cats.items())),
         ]
+        if notices:
+            lines.append("partner notices: " + ", ".join(f"{k} {v}" for k, v in sorted(notices.items())))
+        if replies:
+            lines.append("reporter replies: " + ", ".join(f"{k} {v}" for k, v in sorted(replies.items())))
         if dead:
             lines.append("dead letters by reason: " + ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())))
         return "\n".join(lines)
 
 
+# The id that makes a record unique on its topic (at-least-once duplicates share it).
+RECORD_IDS = {names.PARTNER_NOTICES: "notice_id", names.REPORTER_FEEDBACK: "feedback_id"}
+
+
 def dedupe_outputs(records: Sequence[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Drop at-least-once duplicates by event id; dispatch order, then dead letters."""
-    seen: set[str] = set()
-    events: list[dict[str, Any]] = []
-    dead: list[dict[str, Any]] = []
+    """Drop at-least-once duplicates by id; dispatch events, partner notices, reporter replies (each in
+    their topic's order), then dead letters."""
+    seen: set[tuple[str, str]] = set()
+    by_topic: dict[str, list[dict[str, Any]]] = {t: [] for t in COLLECTED}
     for topic, obj in records:
-        event_id = str(obj.get("event_id", ""))
-        if event_id in seen:
+        ident = (topic, str(obj.get(RECORD_IDS.get(topic, "event_id"), "")))
+        if ident in seen:
             continue
-        seen.add(event_id)
-        (dead if topic == names.DEAD_LETTERS else events).append(obj)
+        seen.add(ident)
+        by_topic.setdefault(topic, []).append(obj)
+    dead = by_topic.pop(names.DEAD_LETTERS, [])
     dead.sort(key=lambda d: (d.get("topic") or "", d.get("offset") if d.get("offset") is not None else -1, d["event_id"]))
-    return events + dead
+    return [obj for records_ in by_topic.values() for obj in records_] + dead
 
 
 async def _replay(settings: Settings, items: list[FeedItem], until: datetime) -> tuple[list[dict[str, Any]], int]:

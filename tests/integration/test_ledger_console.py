@@ -16,7 +16,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from console.auth import add_token
-from console.ledger_api import register
+from console.ledger_api import ledger_screens
 from console.server import ConsoleRunner
 from core import topics
 from core.settings import DATA_DIR, Settings
@@ -56,7 +56,7 @@ async def ledger_console(broker: str, topic_prefix: str, tokens_file: Path, data
     """A console with the ledger routes on the real broker that has seen the new incident `inc-new`; yields its port."""
     port = free_port()
     settings = replace(Settings(), broker=broker, topic_prefix=topic_prefix, tokens_file=tokens_file, console_port=port, database_url=database_url)
-    runner = ConsoleRunner(settings, broker, host="127.0.0.1", port=port, extensions=(register,))
+    runner = ConsoleRunner(settings, broker, host="127.0.0.1", port=port, extensions=(ledger_screens(settings),))
     await runner.start()
     producer = AIOKafkaProducer(bootstrap_servers=broker)
     await producer.start()
