@@ -25,7 +25,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from agents.ledger import run_ledger
 from core import topics as names
-from core.records import DispatchEvent
+from core.records import EVENT_KINDS, DispatchEvent
 from core.settings import DATA_DIR, PROJECT_ROOT, Settings
 from ledger.fold import fold_incident
 from ledger.policy import load_ledger_policy
@@ -64,7 +64,7 @@ def night(broker: str, ctx: Context, tmp_path_factory: pytest.TempPathFactory) -
     finally:
         admin.close()
     run_prefix = dispatch_topic[: -len(names.DISPATCH)]
-    events = [o for o in result.outputs if o.get("kind") != "dead_letter" and "incident_id" in o]
+    events = [o for o in result.outputs if o.get("kind") in EVENT_KINDS and "revision" in o]  # dispatch events only
     return Night(replace(base, topic_prefix=run_prefix), events)
 
 
