@@ -78,6 +78,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     from agents import health
     from agents.worker import build_worker_app
+    from pipeline.profiling import profiled
     from pipeline.topics_admin import ensure_topics
 
     settings = _settings()
@@ -88,7 +89,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     app = build_worker_app(settings, ctx, settings.broker)
     worker = Worker(app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
     try:
-        worker.execute_from_commandline()
+        with profiled(settings.profile_file):
+            worker.execute_from_commandline()
     except SystemExit as exc:
         if health.DEATHS:  # an agent died: exit non-zero so that a supervisor restarts the worker
             print(f"patrol: error: agent died: {health.DEATHS}", file=sys.stderr)
@@ -167,7 +169,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         settings = _settings()
         ctx = _context(settings)
-        run_pipeline_bench(settings, ctx, tips=args.tips, rate=args.rate)
+        run_pipeline_bench(settings, ctx, tips=args.tips, rate=args.rate, profile=not args.no_profile)
         return 0
     from tools.bench_thermal import format_thermal_bench, run_thermal_bench
 
@@ -364,6 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("what", choices=["pipeline", "thermal"])
     p.add_argument("--tips", type=int, default=3000, help="pipeline: tips to push")
     p.add_argument("--rate", type=float, default=500.0, help="pipeline: offered rate for the latency run (tips/s)")
+    p.add_argument("--no-profile", action="store_true", help="pipeline: skip the profiled worker run")
     p.add_argument("--frames", type=int, default=200, help="thermal: frames to generate")
     p.add_argument("--seed", type=int, default=11, help="thermal: generator seed")
     return parser

@@ -9,9 +9,13 @@ Its modules:
 - `auth`: bearer tokens, hashed at rest (`patrol token`).
 - `masking`: what a patrol team's phone may show about an incident.
 - `kafka_io`: reading the view topics and writing task-acks.
+- `calls`: call-taking and the needs-attention endpoints (`CallDesk`).
+- `attention`: the needs-attention queue, tips that could not be read (`AttentionQueue`).
+- `outbox`: the console's own records besides task-acks: new tips, operators' decisions.
+- `metrics`: the console's Prometheus page.
 - `ledger_api`: `ledger_screens`, the person ledger's page and API (files, links, sweeps, reports), a console extension.
 
 Import the modules (`from console.server import ConsoleRunner`); this package file imports nothing.
 """
 
-__all__ = ["auth", "kafka_io", "ledger_api", "masking", "server", "state"]
+__all__ = ["attention", "auth", "calls", "kafka_io", "ledger_api", "masking", "metrics", "outbox", "server", "state"]

@@ -44,6 +44,7 @@ class Settings:
     tick_seconds: float = field(default=60.0, metadata=_meta("PATROL_TICK_SECONDS", "live clock ticker period"))
     exercise: bool = field(default=False, metadata=_meta("PATROL_EXERCISE", "mark partner notices (CAP status Exercise) and reporter messages as a drill; drills set it"))
     log_level: str = field(default="WARNING", metadata=_meta("PATROL_LOG_LEVEL", "log level"))
+    profile_file: str = field(default="", metadata=_meta("PATROL_PROFILE", "write a cProfile of the worker (all threads) to this file when it stops; empty: off"))
     # Kafka security (production clusters; the embedded broker speaks PLAINTEXT only): pipeline/kafka_security.py
     kafka_security_protocol: str = field(default="PLAINTEXT", metadata=_meta("PATROL_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"))
     kafka_sasl_mechanism: str = field(default="PLAIN", metadata=_meta("PATROL_KAFKA_SASL_MECHANISM", "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (SASL_* protocols)"))

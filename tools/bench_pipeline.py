@@ -4,9 +4,14 @@ On the same broker (one `pipeline_run`), one after the other:
 1. baseline: a raw aiokafka consume-and-produce passthrough (messages/s),
    while the run's worker idles;
 2. the whole tips-to-dispatch pipeline on a real worker process (tips/s);
-3. tip-to-dispatch latency p50/p99 at an offered rate (default 500 tips/s).
+3. tip-to-dispatch latency p50/p99 at an offered rate (default 500 tips/s);
+4. where the time goes: the desk's share from the worker's own metrics in
+   the throughput phase, then a second, profiled worker (cProfile over all
+   its threads, CPU time, `pipeline/profiling.py`) on the same tips, summed
+   by library.
 The ratio pipeline/passthrough is what to watch: absolute figures drift on a
-shared machine, the ratio much less.
+shared machine, the ratio much less. The profile slows the worker, so it runs
+apart from the measured phases.
 """
 
 from __future__ import annotations
@@ -14,18 +19,23 @@ from __future__ import annotations
 import asyncio
 import json
 import statistics
+import tempfile
 import time
+import urllib.request
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
 
 from core import topics as names
 from core.settings import Settings
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
 from pipeline.kafka_security import client_kwargs
+from pipeline.profiling import IDLE, summary
 from rules.context import Context
 from tools.harness import pipeline_run
 
@@ -118,6 +128,66 @@ async def _latencies(
     return sorted(latencies)
 
 
+async def scrape(web_port: int) -> dict[str, float]:
+    """The worker's own metrics (`/metrics`), each summed over its labels."""
+
+    def get() -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/metrics", timeout=10) as response:
+            return str(response.read().decode("utf-8"))
+
+    out: dict[str, float] = {}
+    for family in text_string_to_metric_families(await asyncio.to_thread(get)):
+        for sample in family.samples:
+            out[sample.name] = out.get(sample.name, 0.0) + sample.value
+    return out
+
+
+def stage_times(before: dict[str, float], after: dict[str, float], elapsed: float) -> dict[str, float]:
+    """The desk's share of a phase, from the worker's metrics scraped before and after it."""
+    batches = after.get("patrol_desk_batch_seconds_count", 0.0) - before.get("patrol_desk_batch_seconds_count", 0.0)
+    desk_s = after.get("patrol_desk_batch_seconds_sum", 0.0) - before.get("patrol_desk_batch_seconds_sum", 0.0)
+    return {
+        "elapsed_s": elapsed,
+        "desk_batches": batches,
+        "desk_s": desk_s,
+        "desk_share": desk_s / elapsed if elapsed else 0.0,
+        "desk_batch_ms": 1000 * desk_s / batches if batches else 0.0,
+        "records_in": after.get("patrol_records_in_total", 0.0) - before.get("patrol_records_in_total", 0.0),
+    }
+
+
+async def _profiled(settings: Settings, ctx: Context, tips: int, out: Path) -> None:
+    """A worker under cProfile takes `tips` tips at once; it writes its profile when it stops."""
+    async with pipeline_run(replace(settings, profile_file=str(out)), "profile", ready_at=START, log_dir=out.parent) as run:
+        security = client_kwargs(run.settings)
+        producer = AIOKafkaProducer(bootstrap_servers=run.bootstrap, linger_ms=1, **security)
+        await producer.start()
+        dispatch = AIOKafkaConsumer(
+            run.settings.topic(names.DISPATCH), bootstrap_servers=run.bootstrap, auto_offset_reset="latest", fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+            **security,
+        )
+        await dispatch.start()
+        try:
+            await dispatch.getmany(timeout_ms=200)
+            await _throughput(producer, dispatch, run.settings.topic(names.TIPS), ctx, tips)
+        finally:
+            await dispatch.stop()
+            await producer.stop()
+
+
+def format_profile(path: Path, tips: int) -> str:
+    """CPU time by library (largest first), then the costliest functions."""
+    shares, functions = summary(path)
+    busy = sum(s.seconds for s in shares if s.group != IDLE)
+    lines = [f"worker profile ({tips} tips; {busy:.1f} s of CPU in all threads under cProfile, {1000 * busy / tips:.2f} ms per tip):"]
+    lines += [f"  {s.share * 100:5.1f}%  {s.seconds:7.2f} s  {s.group}" for s in shares if s.group != IDLE and s.share >= 0.005]
+    idle = next((s.seconds for s in shares if s.group == IDLE), 0.0)
+    lines.append(f"  (in select/lock waits: {idle:.1f} s of CPU)")
+    lines.append("  costliest functions (own time):")
+    lines += [f"    {seconds:7.2f} s  {name}" for name, seconds in functions]
+    return "\n".join(lines)
+
+
 async def _bench(settings: Settings, ctx: Context, tips: int, rate: float) -> dict[str, Any]:
     """The baseline, then the pipeline, on one run's broker (the worker idles during the baseline)."""
     async with pipeline_run(settings, "bench", ready_at=START) as run:
@@ -134,7 +204,10 @@ async def _bench(settings: Settings, ctx: Context, tips: int, rate: float) -> di
         try:
             await dispatch.getmany(timeout_ms=200)  # position at the end before sending
             tips_topic = run.settings.topic(names.TIPS)
+            before = await scrape(run.worker.web_port)
+            started = time.perf_counter()
             throughput = await _throughput(producer, dispatch, tips_topic, ctx, tips)
+            stages = stage_times(before, await scrape(run.worker.web_port), time.perf_counter() - started)
             latencies = await _latencies(producer, dispatch, tips_topic, ctx, tips, min(tips, int(rate * 4)), rate)
         finally:
             await dispatch.stop()
@@ -145,11 +218,16 @@ async def _bench(settings: Settings, ctx: Context, tips: int, rate: float) -> di
         "offered_rate": rate,
         "latency_p50_ms": statistics.median(latencies),
         "latency_p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        "stages": stages,
     }
 
 
-def run_pipeline_bench(settings: Settings, ctx: Context, *, tips: int = 3000, rate: float = 500.0) -> dict[str, Any]:
-    results = asyncio.run(_bench(replace(settings, log_level="WARNING"), ctx, tips, rate))
+def run_pipeline_bench(settings: Settings, ctx: Context, *, tips: int = 3000, rate: float = 500.0, profile: bool = True) -> dict[str, Any]:
+    settings = replace(settings, log_level="WARNING")
+    results = asyncio.run(_bench(settings, ctx, tips, rate))
+    profile_path = Path(tempfile.mkdtemp(prefix="patrol-profile-")) / "worker.prof"
+    if profile:
+        asyncio.run(_profiled(settings, ctx, tips, profile_path))
     baseline = results["passthrough_msgs_per_s"]
     results["ratio_pipeline_to_passthrough"] = results["pipeline_tips_per_s"] / baseline
     print(f"passthrough (raw aiokafka consume+produce): {baseline:8.0f} msg/s")
@@ -159,4 +237,16 @@ def run_pipeline_bench(settings: Settings, ctx: Context, *, tips: int = 3000, ra
         f"latency at {rate:.0f} tips/s offered:          p50 {results['latency_p50_ms']:.1f} ms, "
         f"p99 {results['latency_p99_ms']:.1f} ms"
     )
+    stages = results["stages"]
+    print(
+        f"desk (worker metrics, throughput phase):    {stages['desk_share'] * 100:5.1f}% of the wall time in "
+        f"{stages['desk_batches']:.0f} batches, {stages['desk_batch_ms']:.1f} ms per batch, {stages['records_in']:.0f} records read"
+    )
+    if profile:
+        if profile_path.exists():
+            results["profile"] = str(profile_path)
+            print(format_profile(profile_path, tips))
+            print(f"(pstats file: {profile_path})")
+        else:
+            print(f"no profile written (worker log: {profile_path.parent / 'worker.log'})")
     return results

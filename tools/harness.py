@@ -22,7 +22,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -69,14 +69,14 @@ class WorkerProcess:
     settings: Settings
     bootstrap: str
     log_path: Path
-    extra_env: dict[str, str] = field(default_factory=dict)  # overrides, e.g. a fixed web port to scrape
+    web_port: int = 0  # the worker's /healthz and /metrics; 0: a free one, chosen at start
     proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         env = dict(os.environ)
-        env.update(replace(self.settings, broker=self.bootstrap, web_port=free_port()).to_env())
+        self.web_port = self.web_port or free_port()
+        env.update(replace(self.settings, broker=self.bootstrap, web_port=self.web_port).to_env())
         env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), env.get("PYTHONPATH", "")])
-        env.update(self.extra_env)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(

@@ -55,13 +55,15 @@ async def scrape(url: str) -> Samples:
         return parse(await response.text())
 
 
-async def scenario(settings: Settings, broker: str, tmp_path: Path) -> tuple[Samples, Samples]:
-    web_port = free_port()
-    worker = WorkerProcess(settings, broker, tmp_path / "worker.log", extra_env={"PATROL_WEB_PORT": str(web_port)})
+async def scenario(settings: Settings, broker: str, tmp_path: Path) -> tuple[Samples, Samples, Samples]:
+    worker = WorkerProcess(settings, broker, tmp_path / "worker.log")
     console_port = free_port()
     console = ConsoleRunner(replace(settings, console_port=console_port), broker, host="127.0.0.1", port=console_port)
     worker.start()
+    web_port = worker.web_port
     await console.start()
+    console_url = f"http://127.0.0.1:{console_port}/metrics"
+    console_before = await scrape(console_url)  # counters are per process: other tests' consoles counted too
     try:
         async with Feeder(settings, broker, [worker]) as feeder:
             await feeder.wait_ready(T0)
@@ -79,7 +81,7 @@ async def scenario(settings: Settings, broker: str, tmp_path: Path) -> tuple[Sam
             while not (len(state.incidents) == 3 and any(v.latest.kind == "escalation" for v in state.incidents.values())):
                 assert time.monotonic() < deadline, "the console did not see the decisions"
                 await asyncio.sleep(0.05)
-            return await scrape(f"http://127.0.0.1:{web_port}/metrics"), await scrape(f"http://127.0.0.1:{console_port}/metrics")
+            return await scrape(f"http://127.0.0.1:{web_port}/metrics"), await scrape(console_url), console_before
     finally:
         await console.stop()
         worker.stop()
@@ -89,7 +91,7 @@ def test_worker_and_console_expose_prometheus_metrics(broker: str, tmp_path: Pat
     base = replace(Settings.from_env({}), broker=broker)
     settings = isolated_settings(base, f"metrics{uuid.uuid4().hex[:6]}", tmp_path / "state")
     create_topics(broker, settings)
-    worker, console = asyncio.run(scenario(settings, broker, tmp_path))
+    worker, console, console_before = asyncio.run(scenario(settings, broker, tmp_path))
 
     # Worker: what came in and went out, by unprefixed topic.
     assert total(worker, "patrol_records_in_total", topic=names.TIPS) == 4
@@ -113,5 +115,5 @@ def test_worker_and_console_expose_prometheus_metrics(broker: str, tmp_path: Pat
     assert total(console, "patrol_queued_tasks") == total(worker, "patrol_queued_tasks")
     for priority in ("P1", "P2", "P3", "P4"):
         assert total(console, "patrol_open_incidents", priority=priority) == total(worker, "patrol_open_incidents", priority=priority)
-    assert total(console, "patrol_escalations_total") == total(worker, "patrol_escalations_total")
+    assert total(console, "patrol_escalations_total") - total(console_before, "patrol_escalations_total") == total(worker, "patrol_escalations_total")
     assert ("patrol_consumer_lag", (("partition", "0"), ("topic", names.DISPATCH))) in console

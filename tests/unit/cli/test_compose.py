@@ -74,3 +74,12 @@ def test_commented_security_variables_are_settings() -> None:
     assert set(commented) <= SETTING_VARS
     secrets = {str(f.metadata["env"]) for f in fields(Settings) if f.metadata["secret"]} & set(commented)
     assert all(commented[v].startswith("${") or v == "PATROL_KAFKA_SSL_KEYFILE" for v in secrets)
+def test_console_is_published_on_loopback_with_its_own_tokens() -> None:
+    console = COMPOSE["services"]["console"]
+    assert all(str(p).startswith("127.0.0.1:") for p in console["ports"]), console["ports"]
+    tokens = _env(console)["PATROL_TOKENS"]
+    assert "data/tokens.json" not in tokens  # never the demo file
+    assert "PATROL_ALLOW_DEMO_TOKENS" not in _env(console)
+    assert set(console["secrets"]) <= set(COMPOSE["secrets"])
+    for name in ("worker", "console", "clock"):
+        assert COMPOSE["services"][name]["restart"] == "unless-stopped"  # a worker exits when an agent dies

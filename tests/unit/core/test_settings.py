@@ -19,11 +19,16 @@ def test_to_env_round_trips_every_setting() -> None:
         commit_interval=0.1 + 0.2,  # a float whose short spelling is not exact
         tick_seconds=7.5,
         log_level="INFO",
+        allow_demo_tokens=True,
+        exercise=True,
+        kafka_security_protocol="SASL_PLAINTEXT",
+        kafka_sasl_username="patrol",
+        kafka_sasl_password="s3cret",  # a worker needs its secrets too
     )
     env = changed.to_env()
     assert set(env) == {str(f.metadata["env"]) for f in fields(Settings)}
     assert all(isinstance(v, str) for v in env.values())
-    assert env["PATROL_PARTITIONS"] == "3" and env["PATROL_STATE_DIR"] == "/tmp/state dir"
+    assert env["PATROL_PARTITIONS"] == "3" and env["PATROL_STATE_DIR"] == "/tmp/state dir" and env["PATROL_EXERCISE"] == "true"
     assert Settings.from_env(env) == changed
 
 

@@ -6,10 +6,13 @@ import pytest
 from shapely.geometry import box
 from shapely.ops import unary_union
 
+from core.errors import RecordError
 from core.settings import DATA_DIR
 from geo.city import City, load_city
 from geo.gazetteer import Gazetteer
 from geo.zones import CityIndex
+from rules.context import load_context
+from rules.intake import parse_tip, tip_report
 
 QIQIHAR = DATA_DIR / "cities" / "qiqihar"
 
@@ -65,3 +68,14 @@ def test_demo_cities_do_not_overlap() -> None:
     harbin = load_city(DATA_DIR / "cities" / "harbin").bbox
     qiqihar = load_city(QIQIHAR).bbox
     assert harbin.lat_min > qiqihar.lat_max or qiqihar.lon_max < harbin.lon_min
+
+
+def test_a_worker_of_one_city_refuses_the_other_citys_tips() -> None:
+    """Until records are routed by centre, each worker keeps to its own service area."""
+    ctx = load_context(DATA_DIR / "policy.toml", DATA_DIR / "lexicon.toml", QIQIHAR)
+    base = {"tip_id": "q1", "channel": "hotline", "reported_at": "2026-12-20T22:00:00+08:00", "text": "老人躺在地上"}
+    report = tip_report(parse_tip({**base, "address": "齐齐哈尔站"}, ctx), ctx)
+    assert report.district == "tiefeng" and report.zone_id == "ts-station-square"
+    with pytest.raises(RecordError) as refused:
+        parse_tip({**base, "lat": 45.761, "lon": 126.631}, ctx)  # Harbin Railway Station
+    assert refused.value.kind == "out_of_area"
