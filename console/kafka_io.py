@@ -14,15 +14,18 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from console.metrics import VIEW
 from core import topics
 from core.records import TaskAck
 from core.settings import Settings
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
+from pipeline.kafka_security import client_kwargs
+from pipeline.metrics import RECORDS_OUT
 from pipeline.topics_admin import ensure_topics
 
 log = logging.getLogger(__name__)
@@ -64,7 +67,8 @@ class KafkaAckPublisher:
         self.timeout_s = timeout_s
         timeout_ms = int(timeout_s * 1000)
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap, acks="all", client_id="patrol-console", request_timeout_ms=timeout_ms, retry_backoff_ms=200
+            bootstrap_servers=bootstrap, acks="all", client_id="patrol-console", request_timeout_ms=timeout_ms, retry_backoff_ms=200,
+            **client_kwargs(settings),
         )
         self._reachable = True
         self._error = ""
@@ -127,6 +131,7 @@ class KafkaAckPublisher:
         except TimeoutError:
             self._mark(False, f"no acknowledgement within {self.timeout_s:.0f}s")
             raise
+        RECORDS_OUT.labels(WRITE_TOPIC).inc()
 
 
 class ListPublisher:
@@ -148,12 +153,13 @@ async def consume_view_topics(
     on_record: Callable[[str, Any], None],
     *,
     started: asyncio.Event | None = None,
+    names: Iterable[str] = READ_TOPICS,
 ) -> None:
     """Feed every record of the view topics, from the beginning, to `on_record(topic, data)` until cancelled.
 
     `topic` is the unprefixed name; a payload that is not JSON is logged and skipped.
     """
-    by_name = {settings.topic(t): t for t in READ_TOPICS}
+    by_name = {settings.topic(t): t for t in names}
     consumer = AIOKafkaConsumer(
         *by_name,
         bootstrap_servers=bootstrap,
@@ -162,6 +168,7 @@ async def consume_view_topics(
         auto_offset_reset="earliest",
         fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
         client_id="patrol-console",
+        **client_kwargs(settings),
     )
     await consumer.start()
     try:
@@ -171,12 +178,15 @@ async def consume_view_topics(
             batches = await consumer.getmany(timeout_ms=200, max_records=500)
             for tp, records in batches.items():
                 name = by_name.get(tp.topic, tp.topic)
+                if records:
+                    VIEW.batch(name, tp.partition, len(records), records[-1].offset + 1, consumer.highwater(tp))
                 for record in records:
                     try:
                         data = json.loads(record.value) if record.value is not None else None
                     except (ValueError, UnicodeDecodeError) as exc:
                         log.warning("skipping non-JSON record %s@%s: %s", tp.topic, record.offset, exc)
                         continue
+                    VIEW.record(name, data)
                     on_record(name, data)
     finally:
         await consumer.stop()

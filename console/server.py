@@ -19,25 +19,26 @@ import ipaddress
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
+from console import metrics
 from console.auth import CONSOLE_ROLES, Principal, TokenStore, TooManyAttempts
-from console.kafka_io import AckPublisher, KafkaAckPublisher, consume_view_topics
+from console.kafka_io import READ_TOPICS, AckPublisher, KafkaAckPublisher, consume_view_topics
 from console.masking import team_view
 from console.state import Change, ConsoleState, IncidentView
 from core.errors import ConfigError, PatrolError
 from core.records import ACK_STATUSES, TaskAck
 from core.settings import Settings
+from geo.city import city_map, load_city
 from pipeline.topics_admin import ensure_topics
 
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-CITY_LAYERS: tuple[str, ...] = ("districts", "zones", "help_points", "teams")
 MAX_BODY_BYTES = 16 * 1024
 # A client must send its request line and headers within HEADER_TIMEOUT_S (aiohttp's keep-alive
 # timer, which also runs before the first request) and its body within BODY_TIMEOUT_S.
@@ -147,14 +148,9 @@ class ConsoleService:
             self.hub.broadcast(changes)
 
     def city(self) -> dict[str, Any]:
-        """The city's own GeoJSON layers, read once: the map needs nothing from the internet."""
+        """The city's own GeoJSON layers (`geo.city.city_map`), read once: the map needs nothing from the internet."""
         if self._city_cache is None:
-            meta = _read_json(self.city_dir / "city.json")
-            layers = meta.get("layers") or {}
-            out: dict[str, Any] = {"meta": {k: meta.get(k) for k in ("name", "name_zh", "timezone", "service_area", "illustrative", "note")}}
-            for layer in CITY_LAYERS:
-                out[layer] = _read_json(self.city_dir / str(layers.get(layer, f"{layer}.geojson")))
-            self._city_cache = out
+            self._city_cache = city_map(self.city_dir)
         return self._city_cache
 
     def authorize(self, request: web.Request, roles: tuple[str, ...]) -> Principal:
@@ -163,7 +159,7 @@ class ConsoleService:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise api_error(401, "unauthorized", "missing bearer token (Authorization: Bearer TOKEN)")
-        principal = request.get(PRINCIPAL)  # checked by the bearer_auth middleware, off the event loop
+        principal: Principal | None = request.get(PRINCIPAL)  # checked by the bearer_auth middleware, off the event loop
         if principal is None:
             raise api_error(401, "unauthorized", "invalid token")
         if principal.role not in roles:
@@ -172,16 +168,6 @@ class ConsoleService:
 
 
 SERVICE: web.AppKey[ConsoleService] = web.AppKey("service", ConsoleService)
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read city layer: {exc}", path=str(path)) from exc
-    if not isinstance(data, dict):
-        raise ConfigError("expected a JSON object", path=str(path))
-    return data
 
 
 async def read_body(request: web.Request, *, allow_empty: bool = False) -> dict[str, Any]:
@@ -468,6 +454,7 @@ def build_app(service: ConsoleService) -> web.Application:
     app.router.add_get("/api/team/tasks", api_team_tasks)
     app.router.add_post("/api/team/acks", api_team_ack)
     app.router.add_static("/static/", STATIC_DIR, show_index=False)
+    metrics.register(app, lambda: service.state)
 
     async def close_streams(app: web.Application) -> None:
         app[SERVICE].hub.close_all()
@@ -476,17 +463,14 @@ def build_app(service: ConsoleService) -> web.Application:
     return app
 
 
-def app_runner(service: ConsoleService, *, header_timeout_s: float = HEADER_TIMEOUT_S) -> web.AppRunner:
-    """The app behind a runner that drops a client not sending its request head within the timeout."""
-    return web.AppRunner(build_app(service), access_log=None, keepalive_timeout=header_timeout_s)
-
-
-def city_teams(city_dir: Path) -> list[dict[str, Any]]:
-    """Team features of the city, so the console lists every team before it reports."""
-    meta = _read_json(Path(city_dir) / "city.json")
-    layer = (meta.get("layers") or {}).get("teams", "teams.geojson")
-    features = _read_json(Path(city_dir) / str(layer)).get("features") or []
-    return [f for f in features if isinstance(f, dict)]
+def app_runner(
+    service: ConsoleService, *, extensions: Sequence[Extension] = (), header_timeout_s: float = HEADER_TIMEOUT_S
+) -> web.AppRunner:
+    """The app (with its extensions' routes) behind a runner that drops a client not sending its request head in time."""
+    app = build_app(service)
+    for extension in extensions:
+        extension.add_routes(app)
+    return web.AppRunner(app, access_log=None, keepalive_timeout=header_timeout_s)
 
 
 def refuse_demo_tokens(tokens: TokenStore, host: str, allowed: bool) -> None:
@@ -511,31 +495,62 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+class Extension(Protocol):
+    """More console screens with their own topics and routes (e.g. `console.calls.CallDesk`)."""
+
+    read_topics: tuple[str, ...]
+    write_topics: tuple[str, ...]
+
+    def add_routes(self, app: web.Application) -> None: ...
+
+    def ingest(self, topic: str, data: Any) -> list[Change]: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 class ConsoleRunner:
     """The console wired to a real broker; `start`/`stop` for tests, `run_console` for the CLI."""
 
-    def __init__(self, settings: Settings, bootstrap: str, *, host: str | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, settings: Settings, bootstrap: str, *, host: str | None = None, port: int | None = None, extensions: Sequence[Extension] = ()
+    ) -> None:
+        self.extensions = tuple(extensions)
         self.settings = settings
         self.bootstrap = bootstrap
         self.host = host if host is not None else settings.console_host
         self.port = port if port is not None else settings.console_port
         self.publisher = KafkaAckPublisher(bootstrap, settings)
-        self.service = ConsoleService(ConsoleState(city_teams(settings.city_dir)), self.publisher, TokenStore(settings.tokens_file), settings.city_dir)
+        # Every team of the city is listed before it reports.
+        state = ConsoleState(load_city(settings.city_dir).teams)
+        self.service = ConsoleService(state, self.publisher, TokenStore(settings.tokens_file), settings.city_dir)
         self._runner: web.AppRunner | None = None
         self._consumer: asyncio.Task[None] | None = None
         self._watch: asyncio.Task[None] | None = None
+
+    def _ingest(self, topic: str, data: Any) -> None:
+        self.service.ingest(topic, data)
+        for extension in self.extensions:
+            changes = extension.ingest(topic, data)
+            if changes:
+                self.service.hub.broadcast(changes)
 
     async def start(self) -> None:
         refuse_demo_tokens(self.service.tokens, self.host, self.settings.allow_demo_tokens)
         await asyncio.get_running_loop().run_in_executor(None, ensure_topics, self.bootstrap, self.settings)
         await self.publisher.start()
         self._watch = asyncio.create_task(self.publisher.watch())
+        extra_read = tuple(t for e in self.extensions for t in e.read_topics)
+        for extension in self.extensions:
+            await extension.start()
         started = asyncio.Event()
-        self._consumer = asyncio.create_task(consume_view_topics(self.bootstrap, self.settings, self.service.ingest, started=started))
+        reading = (*READ_TOPICS, *extra_read)
+        self._consumer = asyncio.create_task(consume_view_topics(self.bootstrap, self.settings, self._ingest, started=started, names=reading))
         done, _ = await asyncio.wait({self._consumer, asyncio.create_task(started.wait())}, return_when=asyncio.FIRST_COMPLETED)
         if self._consumer in done:
             await self._consumer  # raises why the consumer could not start
-        self._runner = app_runner(self.service)
+        self._runner = app_runner(self.service, extensions=self.extensions)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
@@ -549,6 +564,8 @@ class ConsoleRunner:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+        for extension in self.extensions:
+            await extension.stop()
         await self.publisher.stop()
 
     async def wait(self) -> None:
@@ -557,9 +574,9 @@ class ConsoleRunner:
         await self._consumer
 
 
-async def run_console(settings: Settings, bootstrap: str) -> None:
+async def run_console(settings: Settings, bootstrap: str, extensions: Sequence[Extension] = ()) -> None:
     """Serve the console and team API until cancelled."""
-    runner = ConsoleRunner(settings, bootstrap)
+    runner = ConsoleRunner(settings, bootstrap, extensions=extensions)
     await runner.start()
     try:
         await runner.wait()
@@ -567,11 +584,11 @@ async def run_console(settings: Settings, bootstrap: str) -> None:
         await runner.stop()
 
 
-def main(settings: Settings) -> int:
-    """`patrol console`: needs PATROL_BROKER; Ctrl-C stops it."""
+def main(settings: Settings, extensions: Callable[[Settings, str], Sequence[Extension]] = lambda _s, _b: ()) -> int:
+    """`patrol console`: needs PATROL_BROKER; Ctrl-C stops it. `extensions` builds the extra screens."""
     if not settings.broker:
         raise PatrolError("patrol console needs PATROL_BROKER (start one with `patrol broker`)")
     print(f"console on http://{settings.console_host}:{settings.console_port}/ (team page /team); Ctrl-C stops it", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_console(settings, settings.broker))
+        asyncio.run(run_console(settings, settings.broker, extensions(settings, settings.broker)))
     return 0

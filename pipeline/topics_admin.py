@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from core import topics as names
 from core.errors import BrokerError
 from core.settings import Settings
+from pipeline.kafka_security import client_kwargs
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def ensure_topics(bootstrap: str, settings: Settings, shorts: Iterable[str] = na
     specs = topic_specs(settings, shorts)
     timeout_ms = int(timeout_s * 1000)
     try:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="patrol-admin", request_timeout_ms=timeout_ms)
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="patrol-admin", request_timeout_ms=timeout_ms, **client_kwargs(settings))
     except Exception as exc:
         raise BrokerError(f"cannot reach the broker at {bootstrap}: {exc}") from exc
     try:
