@@ -17,10 +17,11 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import TopicPartition
 
 from core import topics
 from core.errors import BrokerError
-from core.records import TaskAck
+from core.records import TaskAck, TeamStatus
 from core.settings import Settings
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
 
@@ -35,6 +36,8 @@ class AckPublisher(Protocol):
     """Where operator and team actions go: `task-acks` in production, a list in unit tests."""
 
     async def publish(self, ack: TaskAck) -> None: ...
+
+    async def publish_status(self, status: TeamStatus) -> None: ...
 
 
 def ensure_topics(bootstrap: str, settings: Settings, names: Iterable[str] = (*READ_TOPICS, WRITE_TOPIC)) -> None:
@@ -62,6 +65,7 @@ class KafkaAckPublisher:
 
     def __init__(self, bootstrap: str, settings: Settings) -> None:
         self.topic = settings.topic(WRITE_TOPIC)
+        self.status_topic = settings.topic(topics.TEAM_STATUS)
         self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", client_id="patrol-console")
 
     async def start(self) -> None:
@@ -74,15 +78,23 @@ class KafkaAckPublisher:
         key = (ack.incident_id or ack.event_id).encode("utf-8")
         await self._producer.send_and_wait(self.topic, value=ack.to_json(), key=key)
 
+    async def publish_status(self, status: TeamStatus) -> None:
+        """A phone's position or status change to `team-status`, keyed by team."""
+        await self._producer.send_and_wait(self.status_topic, value=status.to_json(), key=status.team_id.encode("utf-8"))
+
 
 class ListPublisher:
     """In-memory publisher for unit tests and dry runs."""
 
     def __init__(self) -> None:
         self.acks: list[TaskAck] = []
+        self.statuses: list[TeamStatus] = []
 
     async def publish(self, ack: TaskAck) -> None:
         self.acks.append(ack)
+
+    async def publish_status(self, status: TeamStatus) -> None:
+        self.statuses.append(status)
 
 
 async def consume_view_topics(
@@ -91,12 +103,15 @@ async def consume_view_topics(
     on_record: Callable[[str, Any], None],
     *,
     started: asyncio.Event | None = None,
+    names: tuple[str, ...] = READ_TOPICS,
+    caught_up: asyncio.Event | None = None,
 ) -> None:
     """Feed every record of the view topics, from the beginning, to `on_record(topic, data)` until cancelled.
 
     `topic` is the unprefixed name; a payload that is not JSON is logged and skipped.
+    `caught_up` is set once everything written before the start has been fed.
     """
-    by_name = {settings.topic(t): t for t in READ_TOPICS}
+    by_name = {settings.topic(t): t for t in names}
     consumer = AIOKafkaConsumer(
         *by_name,
         bootstrap_servers=bootstrap,
@@ -110,7 +125,10 @@ async def consume_view_topics(
     try:
         if started is not None:
             started.set()
+        ends = await _end_offsets(consumer, list(by_name)) if caught_up is not None else {}
         while True:
+            if caught_up is not None and not caught_up.is_set() and await _caught_up(consumer, ends):
+                caught_up.set()
             batches = await consumer.getmany(timeout_ms=200, max_records=500)
             for tp, records in batches.items():
                 name = by_name.get(tp.topic, tp.topic)
@@ -123,3 +141,18 @@ async def consume_view_topics(
                     on_record(name, data)
     finally:
         await consumer.stop()
+
+
+async def _end_offsets(consumer: AIOKafkaConsumer, names: list[str]) -> dict[TopicPartition, int]:
+    """Where each partition of these topics ends now (what "everything before the start" means)."""
+    tps = [TopicPartition(name, p) for name in names for p in sorted(consumer.partitions_for_topic(name) or {0})]
+    return dict(await consumer.end_offsets(tps))
+
+
+async def _caught_up(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:
+    if not set(ends) <= consumer.assignment():
+        return False
+    for tp, end in ends.items():
+        if await consumer.position(tp) < end:
+            return False
+    return True

@@ -18,7 +18,7 @@ import contextlib
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +27,10 @@ from aiohttp import web
 from console.auth import CONSOLE_ROLES, Principal, TokenStore
 from console.kafka_io import AckPublisher, KafkaAckPublisher, consume_view_topics, ensure_topics
 from console.masking import team_view
+from console.phone import PHONE_TOPICS, PhoneInputError, TeamPhones, client_id_of
 from console.state import Change, ConsoleState, IncidentView
 from core.errors import ConfigError, PatrolError
-from core.records import ACK_STATUSES, TaskAck
+from core.records import ACK_STATUSES, TaskAck, TeamStatus
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ def api_error(status: int, code: str, message: str) -> web.HTTPException:
         409: web.HTTPConflict,
         413: web.HTTPRequestEntityTooLarge,
         415: web.HTTPUnsupportedMediaType,
+        422: web.HTTPUnprocessableEntity,
         503: web.HTTPServiceUnavailable,
     }
     cls = classes.get(status, web.HTTPBadRequest)
@@ -118,13 +120,14 @@ class Hub:
 class ConsoleService:
     """State, live fan-out, token check and the publisher, shared by every handler."""
 
-    def __init__(self, state: ConsoleState, publisher: AckPublisher, tokens: TokenStore, city_dir: Path) -> None:
+    def __init__(self, state: ConsoleState, publisher: AckPublisher, tokens: TokenStore, city_dir: Path, phones: TeamPhones | None = None) -> None:
         self.state = state
         self.publisher = publisher
         self.tokens = tokens
         self.city_dir = Path(city_dir)
         self.hub = Hub()
         self._city_cache: dict[str, Any] | None = None
+        self.phones = phones if phones is not None else TeamPhones.from_files(Settings().policy_file, self.city_dir)
 
     def ingest(self, topic: str, data: Any) -> None:
         """One record from the broker: fold it and push what changed to live pages."""
@@ -306,12 +309,15 @@ async def _operator_action(request: web.Request, status: str) -> web.StreamRespo
     return json_response({"published": ack.to_dict()}, status=202)
 
 
-async def _publish(service: ConsoleService, ack: TaskAck) -> None:
+async def _publish(service: ConsoleService, record: TaskAck | TeamStatus) -> None:
     try:
-        await service.publisher.publish(ack)
+        if isinstance(record, TeamStatus):
+            await service.publisher.publish_status(record)
+        else:
+            await service.publisher.publish(record)
     except Exception as exc:  # the broker is down: say so, nothing was written
-        log.error("could not publish %s: %s", ack.to_dict(), exc)
-        raise api_error(503, "broker_unavailable", "could not write to task-acks; try again") from exc
+        log.error("could not publish %s: %s", record.to_dict(), exc)
+        raise api_error(503, "broker_unavailable", "could not write the record; try again") from exc
 
 
 # ------------------------------------------------------------------ team API
@@ -322,9 +328,7 @@ async def api_team_tasks(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE]
     principal = service.authorize(request, ("team",))
     assert principal.team_id is not None
-    tasks = [team_view(v.latest.to_dict(), v.task_event_id) for v in service.state.team_tasks(principal.team_id)]
-    now = service.state.now
-    return json_response({"team_id": principal.team_id, "now": now.isoformat() if now else None, "tasks": tasks})
+    return json_response(team_tasks_payload(service, principal.team_id))
 
 
 async def api_team_ack(request: web.Request) -> web.StreamResponse:
@@ -333,6 +337,11 @@ async def api_team_ack(request: web.Request) -> web.StreamResponse:
     principal = service.authorize(request, ("team",))
     assert principal.team_id is not None
     body = await read_body(request)
+    with phone_errors():  # a phone's resend of an action already written: answer it, write nothing
+        client_id = client_id_of(body)
+        original = service.phones.repeat("ack", client_id, principal.team_id)
+    if original is not None:
+        return json_response({"duplicate": True, "published": original})
     missing = [k for k in ("event_id", "status") if body.get(k) in (None, "")]
     if missing:
         raise api_error(400, "missing_field", f"missing field(s): {', '.join(missing)}")
@@ -349,17 +358,113 @@ async def api_team_ack(request: web.Request) -> web.StreamResponse:
         raise api_error(404, "task_not_found", f"no task with event_id {event_id!r}")
     if view.closed or view.latest.team_id != principal.team_id or view.task_event_id is None:
         raise api_error(403, "not_your_task", f"task {event_id!r} is not an open task of team {principal.team_id}")
+    with phone_errors():
+        at = service.phones.ack_time(body, service.state.now_or_wall())
     ack = TaskAck(
         event_id=view.task_event_id,
         team_id=principal.team_id,
         status=status,
-        at=service.state.now_or_wall(),
+        at=at,
         outcome=outcome,
         incident_id=view.latest.incident_id,
         by=principal.name,
+        client_id=client_id,
     )
-    await _publish(service, ack)
+    with phone_errors():
+        await service.phones.publish_once("ack", client_id, ack, lambda: _publish(service, ack))
     return json_response({"published": ack.to_dict()}, status=202)
+
+
+# ------------------------------------------------------- team phone (issue 14)
+# Positions and status, live tasks, the service worker; the logic is in console/phone.py.
+
+
+@contextlib.contextmanager
+def phone_errors() -> Iterator[None]:
+    """A PhoneInputError becomes the API's JSON error (nothing was written)."""
+    try:
+        yield
+    except PhoneInputError as exc:
+        raise api_error(exc.status, exc.code, exc.message) from exc
+
+
+def team_tasks_payload(service: ConsoleService, team_id: str) -> dict[str, Any]:
+    """The team's open tasks as its phone shows them, plus where the console last saw the team."""
+    phones = service.phones
+    tasks = [phones.task_view(team_view(v.latest.to_dict(), v.task_event_id)) for v in service.state.team_tasks(team_id)]
+    now = service.state.now
+    team = service.state.teams.get(team_id)
+    return {"team_id": team_id, "now": now.isoformat() if now else None, "tasks": tasks,
+            "team": team.to_dict(None) if team else None}
+
+
+async def api_team_phone(request: web.Request) -> web.StreamResponse:
+    """Team: what the page takes from the policy (position interval, statuses)."""
+    service = request.app[SERVICE]
+    service.authorize(request, ("team",))
+    return json_response(service.phones.config())
+
+
+async def api_team_status(request: web.Request) -> web.StreamResponse:
+    """Team: its position (Geolocation fix) and/or status to `team-status`, checked first."""
+    service = request.app[SERVICE]
+    principal = service.authorize(request, ("team",))
+    assert principal.team_id is not None
+    body = await read_body(request)
+    phones = service.phones
+    with phone_errors():
+        client_id = client_id_of(body)
+        original = phones.repeat("status", client_id, principal.team_id)
+        if original is not None:
+            return json_response({"duplicate": True, "published": original})
+        record = phones.team_status(principal.team_id, body, service.state.teams.get(principal.team_id), service.state.now_or_wall())
+        await phones.publish_once("status", client_id, record, lambda: _publish(service, record))
+    phones.note_fix(record)
+    return json_response({"published": record.to_dict()}, status=202)
+
+
+async def api_team_stream(request: web.Request) -> web.StreamResponse:
+    """Team, Server-Sent Events: `tasks` (the whole list) whenever it changes, `now` as the clock moves."""
+    service = request.app[SERVICE]
+    principal = service.authorize(request, ("team",))
+    assert principal.team_id is not None
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    await response.prepare(request)
+    queue = service.hub.subscribe()
+    sent = ""
+    try:
+        while True:
+            payload = team_tasks_payload(service, principal.team_id)
+            tasks = json.dumps(payload["tasks"], ensure_ascii=False, sort_keys=True)
+            if tasks != sent:
+                await response.write(_sse("tasks", payload))
+                sent = tasks
+            try:
+                changes = await asyncio.wait_for(queue.get(), timeout=SSE_PING_S)
+            except TimeoutError:
+                await response.write(b": ping\n\n")
+                continue
+            if changes is None:
+                break
+            await response.write(b"".join(_sse(name, data) for name, data in changes if name == "now"))
+    except ConnectionResetError:
+        pass  # the phone went away (or lost signal)
+    finally:
+        service.hub.unsubscribe(queue)
+    return response
+
+
+async def team_service_worker(request: web.Request) -> web.StreamResponse:
+    """The team page's service worker, served from the root so it may control /team."""
+    response = web.FileResponse(STATIC_DIR / "team-sw.js", headers={"Cache-Control": "no-cache", "Content-Type": "text/javascript"})
+    return response
+
+
+def add_team_phone_routes(app: web.Application) -> None:
+    app.router.add_get("/team-sw.js", team_service_worker)
+    app.router.add_get("/api/team/phone", api_team_phone)
+    app.router.add_post("/api/team/status", api_team_status)
+    app.router.add_get("/api/team/stream", api_team_stream)
 
 
 # ----------------------------------------------------------------- assembly
@@ -405,6 +510,7 @@ def build_app(service: ConsoleService) -> web.Application:
     app.router.add_post("/api/incidents/{incident_id}/resolve", api_resolve)
     app.router.add_get("/api/team/tasks", api_team_tasks)
     app.router.add_post("/api/team/acks", api_team_ack)
+    add_team_phone_routes(app)
     app.router.add_static("/static/", STATIC_DIR, show_index=False)
 
     async def close_streams(app: web.Application) -> None:
@@ -431,9 +537,11 @@ class ConsoleRunner:
         self.host = host if host is not None else settings.console_host
         self.port = port if port is not None else settings.console_port
         self.publisher = KafkaAckPublisher(bootstrap, settings)
-        self.service = ConsoleService(ConsoleState(city_teams(settings.city_dir)), self.publisher, TokenStore(settings.tokens_file), settings.city_dir)
+        phones = TeamPhones.from_files(settings.policy_file, settings.city_dir)
+        self.service = ConsoleService(ConsoleState(city_teams(settings.city_dir)), self.publisher, TokenStore(settings.tokens_file), settings.city_dir, phones)
         self._runner: web.AppRunner | None = None
         self._consumer: asyncio.Task[None] | None = None
+        self._phone_consumer: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, ensure_topics, self.bootstrap, self.settings)
@@ -443,6 +551,8 @@ class ConsoleRunner:
         done, _ = await asyncio.wait({self._consumer, asyncio.create_task(started.wait())}, return_when=asyncio.FIRST_COMPLETED)
         if self._consumer in done:
             await self._consumer  # raises why the consumer could not start
+        self._phone_consumer = asyncio.create_task(consume_view_topics(
+            self.bootstrap, self.settings, self.service.phones.fold, names=PHONE_TOPICS, caught_up=self.service.phones.caught_up))
         self._runner = web.AppRunner(build_app(self.service), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -452,10 +562,11 @@ class ConsoleRunner:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
-        if self._consumer is not None:
-            self._consumer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._consumer
+        for task in (self._consumer, self._phone_consumer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         await self.publisher.stop()
 
     async def wait(self) -> None:
