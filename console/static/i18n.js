@@ -17,6 +17,16 @@ const I18N = {
     action: "处置", history: "经过", confidence: "可信度", status: "状态", notify: "通知", refresh: "刷新",
     escalated_to: "已升级至", queued_since: "排队自", district: "区", updated: "更新", at_base: "驻地",
     reason: "原因", demo: "演示数据，非官方地图", conditions_label: "寒潮 · 昼夜 · 风寒温度",
+
+    // team phone
+    outbox: "未发送", outbox_hint: "无信号时操作保存在手机上，恢复连接后按顺序自动发送。", waiting_signal: "等待信号",
+    sending: "发送中", refused: "被拒绝", offline: "离线", online: "在线", live: "实时", polling: "轮询",
+    new_task: "新任务", task_changed: "任务有变化", task_withdrawn: "任务已撤回", dismiss: "知道了",
+    my_status: "队伍状态", status_break: "休息", share_position: "共享位置", stop_sharing: "停止共享",
+    position_sent: "位置已发送", position_refused: "位置被拒绝", no_gps: "无法定位", consent_q: "执勤期间按策略间隔向调度台共享本机位置？",
+    destination: "送往", target: "目标位置", map_btn: "地图", other_app: "其他地图", amap: "高德", baidu: "百度", tencent: "腾讯",
+    left: "剩余", screen_awake: "屏幕常亮", night_theme: "夜间", day_theme: "日间", you: "本队", queued_at: "操作时间",
+    sound_on: "点击任意处开启提示音", offline_note: "离线：显示的是最后收到的任务",
   },
   en: {
     title: "Winter rescue dispatch", team_title: "Patrol team tasks", now: "Now", connection: "Connection", logout: "Log out",
@@ -33,6 +43,16 @@ const I18N = {
     action: "Action", history: "History", confidence: "Confidence", status: "Status", notify: "Notify", refresh: "Refresh",
     escalated_to: "escalated to", queued_since: "queued since", district: "District", updated: "updated", at_base: "at base",
     reason: "Reason", demo: "Demo data, not an official map", conditions_label: "Cold wave · night · wind chill",
+
+    // team phone
+    outbox: "Not yet sent", outbox_hint: "Without signal, actions stay on the phone and go out in order when the connection returns.", waiting_signal: "waiting for signal",
+    sending: "sending", refused: "refused", offline: "offline", online: "online", live: "live", polling: "polling",
+    new_task: "New task", task_changed: "Task changed", task_withdrawn: "Task withdrawn", dismiss: "Dismiss",
+    my_status: "Team status", status_break: "break", share_position: "Share position", stop_sharing: "Stop sharing",
+    position_sent: "Position sent", position_refused: "Position refused", no_gps: "No position", consent_q: "Share this phone's position with the dispatch desk while on duty, at the policy's interval?",
+    destination: "Take to", target: "Target", map_btn: "Map", other_app: "Other app", amap: "Amap", baidu: "Baidu", tencent: "Tencent",
+    left: "left", screen_awake: "Screen awake", night_theme: "Night", day_theme: "Day", you: "us", queued_at: "made at",
+    sound_on: "Tap anywhere to enable the alert sound", offline_note: "Offline: showing the last tasks received",
   },
 };
 
@@ -42,7 +62,7 @@ const TERMS = {
     basic_support: "基本生活救助", guidance: "劝导引导", welfare_check: "核查(热成像)",
     dispatch: "派遣", update: "更新", queued: "排队", escalation: "升级", followup: "回访", resolved: "已解决",
     new: "新", assigned: "已派", accepted: "已接受", on_scene: "已到场", followup_due: "待回访", open: "处理中",
-    available: "空闲", en_route: "途中", off_duty: "下班", unresponsive: "未响应", unknown: "未知",
+    available: "空闲", en_route: "途中", off_duty: "下班", break: "休息", unresponsive: "未响应", unknown: "未知",
     blue: "蓝色", yellow: "黄色", orange: "橙色", red: "红色",
     night: "夜间", severe_cold: "严寒", elderly: "老人", intoxicated: "醉酒", lying_still: "静卧",
     key_area: "重点区域", corroborated: "多源印证", cold_wave: "寒潮", cold_wave_floor: "寒潮保底",
@@ -56,14 +76,15 @@ const TERMS = {
     volunteer: "志愿者", citizen: "市民", thermal: "热成像",
     taken_to_hospital: "送医", taken_to_station: "送站", guided_to_help_point: "引导至求助点", returned_home: "送返",
     supplies_given: "已送物资", refused_supplies_given: "拒绝入站/已送物资", refused: "拒绝", not_found: "未找到",
-    false_alarm: "误报",
+    false_alarm: "误报", escorted_to_station: "已护送入站",
+    help_point: "求助点", warm_up_site: "取暖点", rescue_station: "救助站", hospital: "医院",
   },
   en: {
     medical: "medical", escort_station: "escort to station", rescue_first: "rescue first", supplies_followup: "supplies + follow-up",
     basic_support: "basic support", guidance: "guidance", welfare_check: "welfare check",
     dispatch: "dispatch", update: "update", queued: "queued", escalation: "escalation", followup: "follow-up", resolved: "resolved",
     new: "new", assigned: "assigned", accepted: "accepted", on_scene: "on scene", followup_due: "follow-up due", open: "open",
-    available: "available", en_route: "en route", off_duty: "off duty", unresponsive: "unresponsive", unknown: "unknown",
+    available: "available", en_route: "en route", off_duty: "off duty", break: "break", unresponsive: "unresponsive", unknown: "unknown",
     blue: "blue", yellow: "yellow", orange: "orange", red: "red",
     night: "night", severe_cold: "severe cold", elderly: "elderly", intoxicated: "intoxicated", lying_still: "lying still",
     key_area: "key area", corroborated: "corroborated", cold_wave: "cold wave", cold_wave_floor: "cold-wave floor",
@@ -77,7 +98,8 @@ const TERMS = {
     volunteer: "volunteer", citizen: "citizen", thermal: "thermal",
     taken_to_hospital: "taken to hospital", taken_to_station: "taken to station", guided_to_help_point: "guided to help point",
     returned_home: "returned home", supplies_given: "supplies given", refused_supplies_given: "refused, supplies given",
-    refused: "refused", not_found: "not found", false_alarm: "false alarm",
+    refused: "refused", not_found: "not found", false_alarm: "false alarm", escorted_to_station: "escorted to station",
+    help_point: "help point", warm_up_site: "warm-up site", rescue_station: "rescue station", hospital: "hospital",
   },
 };
 
