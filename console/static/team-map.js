@@ -32,11 +32,15 @@ function mapProjection(points, width, height) {
 
 function mapLabel(ctx, colors, x, y, text) {
   ctx.font = "bold 14px system-ui, sans-serif";
+  const width = ctx.measureText(text).width;
+  const room = ctx.canvas.width / (window.devicePixelRatio || 1);
+  const left = x + 10 + width > room - 4 ? Math.max(4, x - 10 - width) : x + 10;  /* keep it on the canvas */
+  const top = Math.max(16, y - 8);
   ctx.lineWidth = 4;
   ctx.strokeStyle = colors.halo;
-  ctx.strokeText(text, x + 10, y - 8);
+  ctx.strokeText(text, left, top);
   ctx.fillStyle = colors.label;
-  ctx.fillText(text, x + 10, y - 8);
+  ctx.fillText(text, left, top);
 }
 
 function mapMarker(ctx, colors, xy, color, square, label) {

@@ -18,7 +18,7 @@ const team = {
   tasks: [], now: null, nowWall: 0, self: null, city: null, selected: null,
   queue: [], refused: [], flushing: false, retryMs: RETRY_MIN_MS, retryTimer: null,
   streaming: false, pollTimer: null, seen: {}, audio: null, wakeLock: null,
-  fix: null, sentFixAt: null, sentWall: 0, watchId: null, positionTimer: null,
+  fix: null, sentFixAt: null, sentWall: 0, watchId: null, positionTimer: null, online: false, note: null, wakeStream: null,
 };
 
 /* ------------------------------------------------------------------ storage */
@@ -58,6 +58,7 @@ function teamToast(text, bad) {
 }
 
 function setNet(online) {
+  team.online = online;
   const net = document.getElementById("net");
   net.className = "net " + (online ? "on" : "off");
   net.textContent = online ? t(team.streaming ? "live" : "polling") : t("offline");
@@ -209,7 +210,7 @@ async function streamTasks() {
     team.streaming = false;
     setNet(navigator.onLine);
     startPolling();
-    await new Promise((resolve) => setTimeout(resolve, navigator.onLine ? 3000 : 10000));
+    await new Promise((resolve) => { team.wakeStream = resolve; setTimeout(resolve, navigator.onLine ? 3000 : 10000); });
   }
 }
 
@@ -284,7 +285,8 @@ function raiseAlert(key, task) {
   const sounded = beep();
   const vibrated = !!(navigator.vibrate && navigator.vibrate([400, 150, 400, 150, 800]));
   document.body.dataset.alerts = String(Number(document.body.dataset.alerts || 0) + 1);
-  document.body.dataset.lastAlert = JSON.stringify({ key: key, incident: task.incident_id, sounded: sounded, vibrated: vibrated });
+  document.body.dataset.lastAlert = JSON.stringify({ key: key, incident: task.incident_id, sounded: sounded, vibrated: vibrated,
+    audio: team.audio ? team.audio.state : "none" });
   keepAwake();
 }
 
@@ -320,9 +322,7 @@ function startWatching() {
     team.fix = { lat: pos.coords.latitude, lon: pos.coords.longitude, accuracy_m: Math.round(pos.coords.accuracy), at: new Date(pos.timestamp).toISOString() };
     if (!team.sentFixAt) sendPosition();
     renderMap();
-  }, () => {
-    document.getElementById("position-note").textContent = t("no_gps");
-  }, { enableHighAccuracy: true, maximumAge: 10000, timeout: 60000 });
+  }, () => setNote("no_gps", "", true), { enableHighAccuracy: true, maximumAge: 10000, timeout: 60000 });
   clearInterval(team.positionTimer);
   team.positionTimer = setInterval(sendPosition, team.config.position_every_s * 1000);
 }
@@ -347,17 +347,26 @@ async function sendPosition() {
     return; /* no signal: the next fix goes when it is back */
   }
   const data = await res.json().catch(() => ({}));
-  const note = document.getElementById("position-note");
   if (res.ok) {
     team.sentFixAt = fix.at;
     team.sentWall = Date.now();
-    note.textContent = t("position_sent") + " " + fmtTime(fix.at) + " (±" + fix.accuracy_m + " m)";
-    note.className = "muted";
+    setNote("position_sent", fmtTime(fix.at) + " (±" + fix.accuracy_m + " m)", false);
   } else if (res.status < 500) {
     team.sentFixAt = fix.at; /* this fix is refused for good: wait for the next one */
-    note.textContent = t("position_refused") + ": " + (data.message || data.error || res.status);
-    note.className = "error";
+    setNote("position_refused", data.message || data.error || String(res.status), true);
   }
+}
+
+/* The line under the share button: a label key (translated on every render) and a detail. */
+function setNote(key, detail, bad) {
+  team.note = key ? { key: key, detail: detail, bad: bad } : null;
+  renderNote();
+}
+
+function renderNote() {
+  const note = document.getElementById("position-note");
+  note.textContent = team.note ? t(team.note.key) + (team.note.detail ? " " + team.note.detail : "") : "";
+  note.className = team.note && team.note.bad ? "error" : "muted";
 }
 
 function setStatus(status) {
@@ -514,6 +523,13 @@ async function startTeam() {
   if (!startTeam.timer) startTeam.timer = setInterval(tickCountdowns, 1000);
 }
 
+/* On the first visit the page loads before its service worker runs: once it does, fetch the
+   city map and settings again through it so they are there without signal. */
+function warmCache() {
+  if (!team.token) return;
+  for (const path of ["/api/city", "/api/me", "/api/team/phone"]) fetch(path, { headers: authHeaders() }).catch(() => {});
+}
+
 function applyTheme(dark) {
   document.body.classList.toggle("dark", dark);
   document.getElementById("theme").textContent = t(dark ? "day_theme" : "night_theme");
@@ -527,9 +543,20 @@ document.addEventListener("DOMContentLoaded", () => {
   try { dark = localStorage.getItem("patrol.team.theme") !== "light"; } catch (e) { /* ignore */ }
   applyTheme(dark);
   team.token = takeToken(TEAM_TOKEN_KEY);
-  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/team-sw.js", { scope: "/" }).catch(() => {});
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/team-sw.js", { scope: "/" }).catch(() => {});
+    navigator.serviceWorker.addEventListener("controllerchange", warmCache);
+  }
   document.addEventListener("pointerdown", unlockAudio, { once: true });
-  document.getElementById("lang").addEventListener("click", () => { toggleLang(); applyTheme(document.body.classList.contains("dark")); renderOutbox(); renderDuty(); renderTasks(); });
+  document.getElementById("lang").addEventListener("click", () => {
+    toggleLang();
+    applyTheme(document.body.classList.contains("dark"));
+    setNet(team.online);
+    renderNote();
+    renderOutbox();
+    renderDuty();
+    renderTasks();
+  });
   document.getElementById("theme").addEventListener("click", () => applyTheme(!document.body.classList.contains("dark")));
   document.getElementById("alert-dismiss").addEventListener("click", () => document.getElementById("alert").classList.add("hidden"));
   document.getElementById("share").addEventListener("click", () => {
@@ -546,7 +573,7 @@ document.addEventListener("DOMContentLoaded", () => {
     try { sessionStorage.setItem(TEAM_TOKEN_KEY, team.token); } catch (e) { /* ignore */ }
     startTeam();
   });
-  window.addEventListener("online", () => { setNet(true); flushQueue(); loadTasks(); });
+  window.addEventListener("online", () => { setNet(true); flushQueue(); loadTasks(); if (team.wakeStream) team.wakeStream(); });
   window.addEventListener("offline", () => setNet(false));
   document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") { keepAwake(); flushQueue(); } });
   if (team.token) startTeam(); else showTeamLogin("");
