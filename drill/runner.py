@@ -10,11 +10,14 @@ can react, and moves on. Same scenario and seed, same decisions.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,6 +26,7 @@ from typing import Any, TextIO
 from core import topics as names
 from core.feed import FeedItem
 from core.settings import Settings
+from drill.phones import PHONE_TOPICS, PhoneGateway
 from drill.report import write_report
 from drill.scoring import format_scores, score
 from pipeline.broker import broker_for
@@ -32,6 +36,8 @@ from simulators.world import DrillWorld
 from tools.harness import Feeder, WorkerProcess, create_topics, isolated_settings
 
 STEP = timedelta(minutes=1)
+# Starts the console for a run's settings and broker, and yields the gateway to its team API.
+Phones = Callable[[Settings, str], AbstractAsyncContextManager[PhoneGateway]]
 
 
 class Progress:
@@ -56,7 +62,8 @@ class Progress:
         self.out.flush()
 
 
-async def _night(world: DrillWorld, settings: Settings, bootstrap: str, log_dir: Path, speed: float, progress: Progress) -> dict[str, Any]:
+async def _night(world: DrillWorld, settings: Settings, bootstrap: str, log_dir: Path, speed: float, progress: Progress,
+                 phones: Phones | None = None) -> dict[str, Any]:
     create_topics(bootstrap, settings)
     worker = WorkerProcess(settings, bootstrap, log_dir / "worker.log")
     worker.start()
@@ -67,13 +74,20 @@ async def _night(world: DrillWorld, settings: Settings, bootstrap: str, log_dir:
     latencies: list[float] = []
     incidents: set[str] = set()
     try:
-        async with Feeder(settings, bootstrap, [worker]) as feeder:
+        async with contextlib.AsyncExitStack() as stack:
+            gateway = await stack.enter_async_context(phones(settings, bootstrap)) if phones is not None else None
+            feeder = await stack.enter_async_context(Feeder(settings, bootstrap, [worker], external=PHONE_TOPICS if gateway else ()))
             await feeder.wait_ready(world.start - STEP)
+            if gateway is not None:
+                await gateway.catch_up((), world.start - STEP)
             wall0 = time.monotonic()
             now = world.start
             while now <= world.end:
                 for item in world.inputs_until(now):
-                    await feeder.send(item)
+                    if gateway is not None and item.topic in PHONE_TOPICS:
+                        await feeder.send_via(item, gateway.send)  # the phones' path: the console's team API
+                    else:
+                        await feeder.send(item)
                     inputs.append(item)
                     if item.topic == names.TIPS and item.key:
                         sent_wall.setdefault(item.key, time.perf_counter())
@@ -92,6 +106,8 @@ async def _night(world: DrillWorld, settings: Settings, bootstrap: str, log_dir:
                         if source in sent_wall:
                             latencies.append((arrived - sent_wall.pop(source)) * 1000.0)
                 outputs += fresh
+                if gateway is not None:
+                    await gateway.catch_up([e["event_id"] for e in fresh], now)
                 world.observe(fresh, now)
                 progress.show(now, len(incidents))
                 if speed > 0:
@@ -99,7 +115,8 @@ async def _night(world: DrillWorld, settings: Settings, bootstrap: str, log_dir:
                     if lag > 0:
                         await asyncio.sleep(lag)
                 now += STEP
-            return {"inputs": inputs, "outputs": outputs, "dead": dead, "latencies": latencies, "barriers": feeder.barriers}
+            return {"inputs": inputs, "outputs": outputs, "dead": dead, "latencies": latencies, "barriers": feeder.barriers,
+                    "phones": gateway.summary() if gateway is not None else None}
     finally:
         worker.stop()
 
@@ -123,6 +140,7 @@ def run_drill(
     speed: float = 0.0,
     report: Path = Path("out/drill"),
     progress: bool = True,
+    phones: Phones | None = None,
 ) -> int:
     scen = load_scenario(scenario)
     world = DrillWorld(scen, ctx.city, seed, policy=ctx.policy)
@@ -135,13 +153,15 @@ def run_drill(
             if settings.broker
             else replace(settings, state_dir=log_dir / "state")
         )
-        result = asyncio.run(_night(world, run, bootstrap, log_dir, speed, bar))
+        result = asyncio.run(_night(world, run, bootstrap, log_dir, speed, bar, phones))
     outputs = _dedupe(result["outputs"])
     dead = _dedupe(result["dead"])
     truth = world.truth()
     scores = score(truth, outputs, dead, result["inputs"], result["latencies"])
     scores["wall_clock_s"] = round(time.monotonic() - started, 1)
     scores["scenario"], scores["seed"] = scen.name if hasattr(scen, "name") else scenario, seed
+    if result["phones"] is not None:
+        scores["phones"] = result["phones"]
     report.mkdir(parents=True, exist_ok=True)
     (report / "scores.json").write_text(json.dumps(scores, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     with open(report / "events.jsonl", "w", encoding="utf-8") as fh:
@@ -149,6 +169,8 @@ def run_drill(
             fh.write(json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n")
     page = write_report(report, scores, truth, outputs, ctx.city)
     print(format_scores(scores))
+    if result["phones"] is not None:
+        print(f"phones (console team API): {json.dumps(result['phones'], sort_keys=True)}")
     print(f"wall clock: {scores['wall_clock_s']} s, barriers: {result['barriers']}, worker log: {log_dir / 'worker.log'}")
     print(f"report: {page}")
     return 0

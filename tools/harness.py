@@ -152,7 +152,7 @@ def isolated_settings(base: Settings, run_id: str, state_root: Path | None = Non
 class Feeder:
     """Sends timed inputs to the workers in lock-step and collects outputs."""
 
-    def __init__(self, settings: Settings, bootstrap: str, workers: list[WorkerProcess] | None = None) -> None:
+    def __init__(self, settings: Settings, bootstrap: str, workers: list[WorkerProcess] | None = None, external: Iterable[str] = ()) -> None:
         self.settings = settings
         self.bootstrap = bootstrap
         self.workers = workers or []
@@ -165,7 +165,9 @@ class Feeder:
         self._outputs: AIOKafkaConsumer | None = None
         self._tps: list[TopicPartition] = []
         self._written: dict[TopicPartition, int] = {}
-        self._internal = {settings.topic(names.REPORTS), settings.topic(names.DETECTIONS)}
+        # Topics others write too (workers; the console's API in a drill on the phones' path):
+        # the barrier reads their true end offsets instead of counting what we sent.
+        self._internal = {settings.topic(names.REPORTS), settings.topic(names.DETECTIONS), *(settings.topic(t) for t in external)}
 
     async def __aenter__(self) -> Feeder:
         self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=0, acks="all")
@@ -210,6 +212,14 @@ class Feeder:
         )
         tp = TopicPartition(meta.topic, meta.partition)
         self._written[tp] = max(self._written.get(tp, 0), meta.offset + 1)
+        self.sent[item.topic] = self.sent.get(item.topic, 0) + 1
+        self.last_topic = item.topic
+
+    async def send_via(self, item: FeedItem, write: Callable[[FeedItem], Awaitable[None]]) -> None:
+        """Hand an item to another writer (one of `external`'s topics), keeping the cross-topic barrier."""
+        if self.last_topic is not None and item.topic != self.last_topic:
+            await self.barrier()
+        await write(item)
         self.sent[item.topic] = self.sent.get(item.topic, 0) + 1
         self.last_topic = item.topic
 
