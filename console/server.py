@@ -246,11 +246,22 @@ async def api_stream(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events: a `snapshot`, then `incident`/`team`/`conditions`/`now` changes as they happen."""
     service = request.app[SERVICE]
     service.authorize(request, CONSOLE_ROLES)
+
+    def render(changes: list[Change] | None) -> bytes:
+        if changes is None:
+            return _sse("snapshot", service.state.snapshot())
+        return b"".join(_sse(name, data) for name, data in changes)
+
+    return await _live(request, service, render)
+
+
+async def _live(request: web.Request, service: ConsoleService, render: Callable[[list[Change] | None], bytes]) -> web.StreamResponse:
+    """An event stream from the hub: `render(None)` first, then `render(changes)` per batch, pings between."""
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     await response.prepare(request)
     queue = service.hub.subscribe()
     try:
-        await response.write(_sse("snapshot", service.state.snapshot()))
+        await response.write(render(None))
         while True:
             try:
                 changes = await asyncio.wait_for(queue.get(), timeout=SSE_PING_S)
@@ -259,9 +270,9 @@ async def api_stream(request: web.Request) -> web.StreamResponse:
                 continue
             if changes is None:
                 break
-            await response.write(b"".join(_sse(name, data) for name, data in changes))
+            await response.write(render(changes))
     except ConnectionResetError:
-        pass  # the page went away
+        pass  # the page went away (or the phone lost signal)
     finally:
         service.hub.unsubscribe(queue)
     return response
@@ -427,31 +438,20 @@ async def api_team_stream(request: web.Request) -> web.StreamResponse:
     """Team, Server-Sent Events: `tasks` (the whole list) whenever it changes, `now` as the clock moves."""
     service = request.app[SERVICE]
     principal = service.authorize(request, ("team",))
-    assert principal.team_id is not None
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-    await response.prepare(request)
-    queue = service.hub.subscribe()
-    sent = ""
-    try:
-        while True:
-            payload = team_tasks_payload(service, principal.team_id)
-            tasks = json.dumps(payload["tasks"], ensure_ascii=False, sort_keys=True)
-            if tasks != sent:
-                await response.write(_sse("tasks", payload))
-                sent = tasks
-            try:
-                changes = await asyncio.wait_for(queue.get(), timeout=SSE_PING_S)
-            except TimeoutError:
-                await response.write(b": ping\n\n")
-                continue
-            if changes is None:
-                break
-            await response.write(b"".join(_sse(name, data) for name, data in changes if name == "now"))
-    except ConnectionResetError:
-        pass  # the phone went away (or lost signal)
-    finally:
-        service.hub.unsubscribe(queue)
-    return response
+    team_id = principal.team_id
+    assert team_id is not None
+    sent = [""]
+
+    def render(changes: list[Change] | None) -> bytes:
+        out = [_sse(name, data) for name, data in changes or () if name == "now"]
+        payload = team_tasks_payload(service, team_id)
+        tasks = json.dumps(payload["tasks"], ensure_ascii=False, sort_keys=True)
+        if tasks != sent[0]:
+            sent[0] = tasks
+            out.append(_sse("tasks", payload))
+        return b"".join(out)
+
+    return await _live(request, service, render)
 
 
 async def team_service_worker(request: web.Request) -> web.StreamResponse:

@@ -104,9 +104,9 @@ async function flushQueue() {
       const data = await res.json().catch(() => ({}));
       team.queue.shift();
       if (!res.ok) {
-        team.refused.unshift(Object.assign({}, item, { error: data.message || String(res.status) }));
+        team.refused.unshift(Object.assign({}, item, { error: data.error || String(res.status), message: data.message || "" }));
         team.refused.length = Math.min(team.refused.length, 5);
-        teamToast(t("refused") + ": " + item.label + " — " + (data.message || res.status), true);
+        teamToast(t("refused") + ": " + item.label + " — " + errorText(data.error, data.message || String(res.status)), true);
       }
       save("queue", team.queue);
       team.retryMs = RETRY_MIN_MS;
@@ -125,11 +125,18 @@ function renderOutbox() {
   const items = team.queue.map((item, i) => el("li", { class: "pending", "data-client-id": item.client_id },
     el("b", { text: item.label }), " · " + t("queued_at") + " " + fmtTime(item.made_at) + " · ",
     el("span", { class: "muted", text: i === 0 && team.flushing ? t("sending") : t("waiting_signal") })));
-  const refused = team.refused.map((item) => el("li", { class: "refused" },
-    el("b", { text: item.label }), " · " + t("refused") + ": " + item.error));
+  const refused = team.refused.map((item) => el("li", { class: "refused", title: item.message },
+    el("b", { text: item.label }), " · " + t("refused") + ": " + errorText(item.error, item.message)));
   document.getElementById("outbox-list").replaceChildren(...items, ...refused);
   document.getElementById("outbox-count").textContent = String(team.queue.length);
   box.classList.toggle("hidden", team.queue.length === 0 && team.refused.length === 0);
+}
+
+/* A refusal in the page's language when the code is known, else the server's sentence. */
+function errorText(code, message) {
+  const key = "err_" + code;
+  const text = t(key);
+  return text !== key ? text : message || code;
 }
 
 function pendingFor(task) {
@@ -353,7 +360,7 @@ async function sendPosition() {
     setNote("position_sent", fmtTime(fix.at) + " (±" + fix.accuracy_m + " m)", false);
   } else if (res.status < 500) {
     team.sentFixAt = fix.at; /* this fix is refused for good: wait for the next one */
-    setNote("position_refused", data.message || data.error || String(res.status), true);
+    setNote("position_refused", errorText(data.error, data.message || String(res.status)), true);
   }
 }
 

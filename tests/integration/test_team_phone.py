@@ -14,43 +14,18 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiokafka import AIOKafkaConsumer
-from aiokafka.structs import TopicPartition
 
 from console.server import ConsoleRunner
 from core import topics
 from core.feed import FeedItem
 from core.records import ClockTick, TaskAck, TeamStatus
 from core.settings import Settings
-from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
-from tests.integration.test_console_api import T0, Console, auth, dispatch_event, running_console
+from tests.integration.test_console_api import T0, Console, auth, dispatch_event, read_topic, running_console
 from tests.integration.tipstream import ORIGIN, tip
 from tests.integration.tipstream import T0 as TIP_T0
 from tools.harness import Feeder, WorkerProcess, create_topics, isolated_settings
 
 pytestmark = pytest.mark.integration
-
-
-async def read_topic(bootstrap: str, settings: Settings, topic: str, expect: int, settle_s: float = 1.0) -> list[dict[str, Any]]:
-    """Everything on one topic from the beginning: `expect` records, then nothing more for `settle_s`."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                                auto_offset_reset="earliest", fetch_max_wait_ms=FETCH_MAX_WAIT_MS)
-    await consumer.start()
-    try:
-        consumer.assign([TopicPartition(settings.topic(topic), 0)])
-        out: list[dict[str, Any]] = []
-        deadline = time.monotonic() + 20
-        quiet_until: float | None = None
-        while time.monotonic() < deadline:
-            for records in (await consumer.getmany(timeout_ms=100)).values():
-                out.extend(json.loads(r.value) for r in records)
-            if len(out) >= expect:
-                quiet_until = quiet_until or time.monotonic() + settle_s
-                if time.monotonic() >= quiet_until:
-                    break
-        return out
-    finally:
-        await consumer.stop()
 
 
 def test_position_reaches_team_status_and_a_resent_ack_lands_once(broker: str, topic_prefix: str, tmp_path: Path) -> None:
@@ -66,7 +41,7 @@ def test_position_reaches_team_status_and_a_resent_ack_lands_once(broker: str, t
                 assert resp.status == 422 and (await resp.json())["error"] == "impossible_jump"
             async with http.post("/api/team/status", json={"lat": 45.7731, "lon": 126.6152, "at": (T0 - timedelta(hours=1)).isoformat()}, headers=t1) as resp:
                 assert resp.status == 422 and (await resp.json())["error"] == "stale_fix"
-            statuses = await read_topic(broker, c.settings, topics.TEAM_STATUS, expect=1)
+            statuses = await read_topic(broker, c.settings, topics.TEAM_STATUS, expect=1, settle_s=1.0)
             assert [(s["team_id"], s["lat"], s["lon"], s["at"], s["accuracy_m"], s["capabilities"]) for s in statuses] == [
                 ("T-daoli-1", 45.7731, 126.6152, fix_at.isoformat(), 9.0, ["social_work"])]
             await c.wait_for(lambda: c.runner.service.state.teams["T-daoli-1"].lat == 45.7731)
@@ -82,7 +57,7 @@ def test_position_reaches_team_status_and_a_resent_ack_lands_once(broker: str, t
                 async with http.post("/api/team/acks", json=ack, headers=t1) as resp:
                     codes.append(resp.status)
             assert codes == [202, 200, 200]
-            acks = await read_topic(broker, c.settings, topics.TASK_ACKS, expect=1)
+            acks = await read_topic(broker, c.settings, topics.TASK_ACKS, expect=1, settle_s=1.0)
             assert [(a["client_id"], a["status"], a["at"]) for a in acks] == [(ack["client_id"], "accepted", ack["at"])]
 
         # a restarted console rebuilds the ids from task-acks: the resend is still a duplicate
@@ -99,7 +74,7 @@ def test_position_reaches_team_status_and_a_resent_ack_lands_once(broker: str, t
                             break
                     assert time.monotonic() < deadline
                     await asyncio.sleep(0.2)
-            assert len(await read_topic(broker, settings, topics.TASK_ACKS, expect=1)) == 1
+            assert len(await read_topic(broker, settings, topics.TASK_ACKS, expect=1, settle_s=1.0)) == 1
         finally:
             await runner.stop()
 

@@ -11,7 +11,6 @@ out/screenshots/.
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -27,10 +26,10 @@ from console.phone import nav_links
 from console.server import ConsoleRunner
 from core import topics
 from core.records import ClockTick, DispatchEvent, HelpPointRef, TeamStatus
-from core.settings import DATA_DIR, PROJECT_ROOT, Settings
+from core.settings import DATA_DIR, Settings
 from pipeline.broker import free_port
-from tests.integration.test_console_browser import CHROMIUM, CHROMIUM_ARGS
-from tests.integration.test_team_phone import read_topic
+from tests.integration.test_console_api import read_topic
+from tests.integration.test_console_browser import CHROMIUM, CHROMIUM_ARGS, keep_screenshots
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -212,6 +211,21 @@ def test_team_phone_offline_geolocation_alert_and_links(broker: str, topic_prefi
                     await context.unroute("**/api/team/acks")
                     assert lost
 
+                    # cut 4: while the phone had no signal the other task went to another team; the queued
+                    # accept is refused when the signal returns, shown in the page's language, not retried
+                    other = '.team-card[data-incident="inc-b2e9"]'
+                    await context.set_offline(True)
+                    await page.click(f'{other} button[data-ack="accepted"]')
+                    await send(topics.DISPATCH, task_event("inc-b2e9", now, team="T-daoli-1", revision=2, kind="escalation", priority="P2",
+                                                           category="guidance", lat=45.7701, lon=126.6102))
+                    await wait_until(lambda: _holder(runner, "inc-b2e9", "T-daoli-1"), "reassignment seen by the console")
+                    await context.set_offline(False)
+                    await page.wait_for_selector("#outbox li.refused", timeout=30000)
+                    assert "该任务已不属于本队" in (await page.text_content("#outbox li.refused") or "")
+                    assert await page.locator("#outbox li.pending").count() == 0
+                    await page.wait_for_selector(other, state="detached", timeout=30000)
+                    assert await page.evaluate("JSON.parse(document.body.dataset.lastAlert).key") == "task_withdrawn"
+
                     acks = await read_topic(broker, settings, topics.TASK_ACKS, expect=3)
                     assert [(a["status"], a["team_id"], a.get("outcome")) for a in acks] == [
                         ("accepted", "T-daoli-2", None), ("on_scene", "T-daoli-2", None), ("resolved", "T-daoli-2", "taken_to_hospital")]
@@ -235,13 +249,12 @@ def test_team_phone_offline_geolocation_alert_and_links(broker: str, topic_prefi
             await runner.stop()
 
     asyncio.run(main())
-    out = PROJECT_ROOT / "out" / "screenshots"
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        for name in ("team-alert.png", "team-offline.png", "team-en.png"):
-            shutil.copy(shots / name, out / name)
-    except OSError:
-        pass  # read-only checkout: the tmp copy is enough
+    keep_screenshots(shots, ("team-alert.png", "team-offline.png", "team-en.png"))
+
+
+async def _holder(runner: ConsoleRunner, incident: str, team: str) -> bool:
+    view = runner.service.state.incidents.get(incident)
+    return view is not None and view.latest.team_id == team
 
 
 async def _count(broker: str, settings: Settings, topic: str, expect: int) -> bool:
