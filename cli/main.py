@@ -41,6 +41,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     settings = _settings()
     ctx = _context(settings)
     print(f"policy  {settings.policy_file}: {len(ctx.policy.categories)} categories, {len(ctx.policy.cold_wave_levels)} cold-wave levels")
+    phone = ctx.policy.phone
+    print(f"phones  position every {phone.position_every_s:g} s; fixes at most {phone.max_fix_age_s:g} s old, "
+          f"{phone.max_accuracy_m:g} m vague, {phone.max_speed_kmh:g} km/h apart")
     print(f"lexicon {settings.lexicon_file}: {len(ctx.lexicon.patterns)} flags")
     city = ctx.city
     print(

@@ -27,7 +27,22 @@ function mapProjection(points, width, height) {
   const spanY = Math.max(Math.max(...lats) - Math.min(...lats), 0.0045);
   const spanX = Math.max((Math.max(...lons) - Math.min(...lons)) * k, 0.0045);
   const scale = 0.8 * Math.min(width / spanX, height / spanY);
-  return (lat, lon) => [width / 2 + (lon - cLon) * k * scale, height / 2 - (lat - cLat) * scale];
+  const project = (lat, lon) => [width / 2 + (lon - cLon) * k * scale, height / 2 - (lat - cLat) * scale];
+  project.pxPerM = scale / 111195;
+  return project;
+}
+
+/* A scale bar of a round length, about a quarter of the map wide. */
+function mapScaleBar(ctx, colors, pxPerM, height) {
+  const metres = [50, 100, 200, 500, 1000, 2000, 5000].find((m) => m * pxPerM >= 60) || 5000;
+  const len = metres * pxPerM;
+  ctx.strokeStyle = colors.label;
+  ctx.lineWidth = 3;
+  ctx.beginPath();
+  ctx.moveTo(12, height - 10);
+  ctx.lineTo(12 + len, height - 10);
+  ctx.stroke();
+  mapLabel(ctx, colors, 2, height - 14, metres >= 1000 ? metres / 1000 + " km" : metres + " m");
 }
 
 function mapLabel(ctx, colors, x, y, text) {
@@ -111,4 +126,5 @@ function drawTaskMap(canvas, city, task, own, dark, labels) {
   if (dest) mapMarker(ctx, colors, project(dest.lat, dest.lon), colors.dest, true, labels.destination);
   if (own) mapMarker(ctx, colors, project(own.lat, own.lon), colors.own, false, labels.own);
   mapMarker(ctx, colors, target, colors.target, false, labels.target);
+  mapScaleBar(ctx, colors, project.pxPerM, height);
 }

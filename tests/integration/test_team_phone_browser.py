@@ -139,6 +139,7 @@ def test_team_phone_offline_geolocation_alert_and_links(broker: str, topic_prefi
                         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
                         for (let i = 0; i < d.length; i += 4) if (d[i] > 240 && d[i+1] < 100 && d[i+2] < 100) n++; return n; }""")
                     assert red > 50
+                    await page.locator("#map-box").screenshot(path=str(shots / "team-map.png"))
 
                     # a second task arrives live over the stream (no reload): alert again, with sound now that
                     # the team has touched the screen (browsers start audio only after a gesture)
@@ -249,7 +250,7 @@ def test_team_phone_offline_geolocation_alert_and_links(broker: str, topic_prefi
             await runner.stop()
 
     asyncio.run(main())
-    keep_screenshots(shots, ("team-alert.png", "team-offline.png", "team-en.png"))
+    keep_screenshots(shots, ("team-alert.png", "team-offline.png", "team-map.png", "team-en.png"))
 
 
 async def _holder(runner: ConsoleRunner, incident: str, team: str) -> bool:
