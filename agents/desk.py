@@ -17,6 +17,7 @@ from typing import Any
 from faust.streams import _current_event
 
 from agents.common import BATCH_MAX, BATCH_WITHIN_S, Outbox, stats
+from agents.metrics import DeskBatchTimer, watch_desk
 from core import topics as names
 from core.errors import RecordError
 from core.records import Conditions, Report
@@ -99,6 +100,7 @@ def register(app: Any, topics: Any, ctx: Context) -> None:
     table = app.Table("desk-state", default=None, partitions=1, key_type=str)
     acks = AcksOnce(app.Table("desk-ack-ids", default=None, partitions=1, key_type=str), ctx)
     state: dict[str, Desk] = {}
+    watch_desk(lambda: state.get("desk"))
 
     def current_desk() -> Desk:
         if "desk" not in state:
@@ -128,6 +130,7 @@ def register(app: Any, topics: Any, ctx: Context) -> None:
     async def desk_agent(stream: Any) -> None:
         # Batches amortise the wait for delivery; within a batch order is kept.
         async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
+            timer = DeskBatchTimer()
             desk = current_desk()
             records: list[tuple[str, str | None, Any]] = []
             for event in batch:
@@ -146,3 +149,4 @@ def register(app: Any, topics: Any, ctx: Context) -> None:
                 records += [(names.CONDITIONS, c["region"], Conditions(**c)) for c in out.conditions]
                 counters.tick()
             await flush(records, desk, batch[-1])
+            timer.done()

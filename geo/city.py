@@ -23,6 +23,7 @@ from shapely.validation import explain_validity
 
 from core.errors import CityDataError
 from core.records import CAPABILITIES
+from geo.partners import Partners, load_partners
 
 KEY_AREAS: tuple[str, ...] = ("underpass", "bridge", "station", "park", "market", "heating_vent", "construction")
 HELP_POINT_KINDS: tuple[str, ...] = ("help_point", "warm_up_site", "rescue_station", "hospital")
@@ -125,6 +126,7 @@ class City:
     teams: tuple[TeamBase, ...]
     places: tuple[Place, ...]
     illustrative: bool = False
+    partners: Partners | None = None  # from the optional `partners` file named in city.json
 
     def district(self, district_id: str) -> District | None:
         return next((d for d in self.districts if d.id == district_id), None)
@@ -182,6 +184,10 @@ def load_city(path: Path) -> City:
     help_points = _load_help_points(files["help_points"], bbox, district_ids)
     teams = _load_teams(files["teams"], bbox, district_ids)
     places = _load_places(files["gazetteer"], bbox)
+    partners_file = meta.get("partners")
+    if partners_file is not None and (not isinstance(partners_file, str) or not partners_file.strip()):
+        raise fail("'partners' must name the partners file (TOML)", "partners")
+    partners = load_partners(folder / partners_file, district_ids) if partners_file else None
     return City(
         name=name,
         timezone=timezone,
@@ -192,6 +198,7 @@ def load_city(path: Path) -> City:
         teams=teams,
         places=places,
         illustrative=illustrative,
+        partners=partners,
     )
 
 

@@ -25,6 +25,7 @@ from core.records import (
     ClockTick,
     Detection,
     Report,
+    ReporterContact,
     TaskAck,
     TeamStatus,
     Tip,
@@ -293,6 +294,62 @@ def _locate(obj: dict[str, Any], address: str | None, ctx: Context) -> tuple[flo
     raise RecordError("neither lat/lon nor address given", kind="missing_field")
 
 
+_MOBILE = re.compile(r"(?:\+?86|0086)?(1[3-9]\d{9})")
+_LANDLINE = re.compile(r"(?:\+?86|0086)?0?([1-9]\d{1,2})(\d{7,8})")
+_WECHAT = re.compile(r"(?:wechat|weixin|微信|wx)[:：]\s*([A-Za-z][-_A-Za-z0-9]{5,19})", re.IGNORECASE)
+_PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")
+
+
+def parse_contact(value: Any) -> tuple[str, str, str]:
+    """A reporter contact as (normalized, masked, via): a Chinese mobile, a landline or a WeChat id.
+
+    Normalized forms are `tel:+8613812345678` and `wechat:abc_123`; the masked
+    form keeps only what an operator needs to see that a contact exists.
+    """
+    if not isinstance(value, str):
+        raise RecordError(f"reporter_contact: expected a string, got {json_type(value)}", kind="wrong_type")
+    text = value.strip()
+    if len(text) > 64:
+        raise RecordError("reporter_contact: longer than 64 characters", kind="wrong_type")
+    wechat = _WECHAT.fullmatch(text)
+    if wechat:
+        handle = wechat.group(1)
+        return f"wechat:{handle}", f"wechat:{handle[:2]}***", "wechat"
+    digits = _PHONE_SEPARATORS.sub("", text)
+    mobile = _MOBILE.fullmatch(digits)
+    if mobile:
+        number = mobile.group(1)
+        return f"tel:+86{number}", f"tel:+86{number[:3]}****{number[-4:]}", "sms"
+    landline = _LANDLINE.fullmatch(digits)
+    if landline and digits.lstrip("+").startswith(("0", "86")):
+        area, number = landline.groups()
+        return f"tel:+86{area}{number}", f"tel:+86{area}****{number[-2:]}", "call"
+    raise RecordError(
+        "reporter_contact: not a mobile (13812345678), landline (0451-12345678) or WeChat id (wechat:abc123)", kind="wrong_type"
+    )
+
+
+def _reporter_contact(obj: dict[str, Any]) -> str | None:
+    """The tip's contact, normalized; a contact that cannot be read never costs the tip (it is dropped)."""
+    value = obj.get("reporter_contact")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return parse_contact(value)[0]
+    except RecordError:
+        return None
+
+
+def _corrects(obj: dict[str, Any]) -> str | None:
+    """The dead letter this tip corrects (console resubmissions): an id like `dl-<hex>`."""
+    value = obj.get("corrects")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"dl-[0-9a-f]{1,64}", value):
+        raise RecordError("corrects: expected a dead letter id (dl-<hex>)", kind="wrong_type")
+    return value
+
+
 def parse_tip(obj: dict[str, Any], ctx: Context) -> Tip:
     """Validate a tip and put it on the map (coordinates or gazetteer address).
 
@@ -326,7 +383,17 @@ def parse_tip(obj: dict[str, Any], ctx: Context) -> Tip:
         address=address,
         persons=persons,
         flags=flags,
+        reporter_contact=_reporter_contact(obj),
+        corrects=_corrects(obj),
     )
+
+
+def tip_contact(tip: Tip) -> ReporterContact | None:
+    """The record that lets replies reach the reporter; None when the tip left no contact."""
+    if tip.reporter_contact is None:
+        return None
+    contact, masked, via = parse_contact(tip.reporter_contact.removeprefix("tel:"))
+    return ReporterContact(tip_id=tip.tip_id, contact=contact, masked=masked, via=via, at=tip.reported_at)
 
 
 def tip_report(tip: Tip, ctx: Context) -> Report:
@@ -345,6 +412,7 @@ def tip_report(tip: Tip, ctx: Context) -> Report:
         text=tip.text,
         address=tip.address,
         persons=tip.persons,
+        reporter_contact=parse_contact(tip.reporter_contact.removeprefix("tel:"))[1] if tip.reporter_contact else None,
     )
 
 

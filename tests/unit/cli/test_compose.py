@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields
 from typing import Any
 
@@ -10,7 +11,8 @@ import yaml
 from cli.main import build_parser
 from core.settings import PROJECT_ROOT, Settings
 
-COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+COMPOSE_TEXT = (PROJECT_ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+COMPOSE = yaml.safe_load(COMPOSE_TEXT)
 SETTING_VARS = {str(f.metadata["env"]) for f in fields(Settings)}
 
 
@@ -52,3 +54,13 @@ def test_console_port_matches_published_port() -> None:
     console = COMPOSE["services"]["console"]
     port = _env(console)["PATROL_CONSOLE_PORT"]
     assert any(str(p).endswith(f":{port}") for p in console["ports"])
+
+
+def test_commented_security_variables_are_settings() -> None:
+    """The commented Kafka security lines show real variables, every one of them, and no secret value."""
+    commented = dict(re.findall(r"^\s*#\s*(PATROL_[A-Z_]+):\s*(\S+)", COMPOSE_TEXT, flags=re.M))
+    security = {v for v in SETTING_VARS if v.startswith("PATROL_KAFKA_")}
+    assert security and security <= set(commented)
+    assert set(commented) <= SETTING_VARS
+    secrets = {str(f.metadata["env"]) for f in fields(Settings) if f.metadata["secret"]} & set(commented)
+    assert all(commented[v].startswith("${") or v == "PATROL_KAFKA_SSL_KEYFILE" for v in secrets)
