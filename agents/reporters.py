@@ -3,7 +3,10 @@
 Thin: `rules.reporters.ReplyWriter` decides. The contact comes from the
 intake (`reporter-contacts`, written before the tip's report) and is kept
 per tip in a changelogged table with the replies already sent, so a
-redelivered event never messages a reporter twice.
+redelivered event never messages a reporter twice. The two topics are read
+in one stream but not in a guaranteed order: an event read before its tip's
+contact is remembered (in memory, bounded) and answered when the contact
+comes.
 """
 
 from __future__ import annotations
@@ -52,7 +55,8 @@ def register(app: Any, topics: Any, ctx: Context, *, exercise: bool) -> None:
                     data = json.loads(raw)
                     if short == names.REPORTER_CONTACTS:
                         contact = ReporterContact.from_dict(data)
-                        states[contact.tip_id] = writer.contact(contact, _state(states, table, contact.tip_id))
+                        due, states[contact.tip_id] = writer.contact(contact, _state(states, table, contact.tip_id))
+                        records += [(names.REPORTER_FEEDBACK, contact.tip_id, feedback) for feedback in due]
                     else:
                         ev = DispatchEvent.from_dict(data)
                         for tip_id in ev.sources:

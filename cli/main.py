@@ -15,9 +15,13 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.errors import PatrolError
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from rules.context import Context
 
 EXIT_CONFIG = 2
 
@@ -26,7 +30,7 @@ def _settings() -> Settings:
     return Settings.from_env()
 
 
-def _context(settings: Settings):  # type: ignore[no-untyped-def]
+def _context(settings: Settings) -> Context:
     from rules.context import context_from_settings
 
     return context_from_settings(settings)

@@ -34,12 +34,13 @@ from console.state import Change, ConsoleState, IncidentView
 from core.errors import ConfigError, PatrolError
 from core.records import ACK_STATUSES, TaskAck, TeamStatus
 from core.settings import Settings
+from geo.city import city_map, load_city
 from pipeline.topics_admin import ensure_topics
+from rules.policy import load_policy
 
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-CITY_LAYERS: tuple[str, ...] = ("districts", "zones", "help_points", "teams")
 MAX_BODY_BYTES = 16 * 1024
 # A client must send its request line and headers within HEADER_TIMEOUT_S (aiohttp's keep-alive
 # timer, which also runs before the first request) and its body within BODY_TIMEOUT_S.
@@ -157,14 +158,9 @@ class ConsoleService:
             self.hub.broadcast(changes)
 
     def city(self) -> dict[str, Any]:
-        """The city's own GeoJSON layers, read once: the map needs nothing from the internet."""
+        """The city's own GeoJSON layers (`geo.city.city_map`), read once: the map needs nothing from the internet."""
         if self._city_cache is None:
-            meta = _read_json(self.city_dir / "city.json")
-            layers = meta.get("layers") or {}
-            out: dict[str, Any] = {"meta": {k: meta.get(k) for k in ("name", "name_zh", "timezone", "service_area", "illustrative", "note")}}
-            for layer in CITY_LAYERS:
-                out[layer] = _read_json(self.city_dir / str(layers.get(layer, f"{layer}.geojson")))
-            self._city_cache = out
+            self._city_cache = city_map(self.city_dir)
         return self._city_cache
 
     def authorize(self, request: web.Request, roles: tuple[str, ...]) -> Principal:
@@ -173,7 +169,7 @@ class ConsoleService:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise api_error(401, "unauthorized", "missing bearer token (Authorization: Bearer TOKEN)")
-        principal = request.get(PRINCIPAL)  # checked by the bearer_auth middleware, off the event loop
+        principal: Principal | None = request.get(PRINCIPAL)  # checked by the bearer_auth middleware, off the event loop
         if principal is None:
             raise api_error(401, "unauthorized", "invalid token")
         if principal.role not in roles:
@@ -182,16 +178,6 @@ class ConsoleService:
 
 
 SERVICE: web.AppKey[ConsoleService] = web.AppKey("service", ConsoleService)
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read city layer: {exc}", path=str(path)) from exc
-    if not isinstance(data, dict):
-        raise ConfigError("expected a JSON object", path=str(path))
-    return data
 
 
 async def read_body(request: web.Request, *, allow_empty: bool = False) -> dict[str, Any]:
@@ -600,14 +586,6 @@ def app_runner(
     return web.AppRunner(app, access_log=None, keepalive_timeout=header_timeout_s)
 
 
-def city_teams(city_dir: Path) -> list[dict[str, Any]]:
-    """Team features of the city, so the console lists every team before it reports."""
-    meta = _read_json(Path(city_dir) / "city.json")
-    layer = (meta.get("layers") or {}).get("teams", "teams.geojson")
-    features = _read_json(Path(city_dir) / str(layer)).get("features") or []
-    return [f for f in features if isinstance(f, dict)]
-
-
 def refuse_demo_tokens(tokens: TokenStore, host: str, allowed: bool) -> None:
     """The published demo tokens open the console to anyone: only on loopback, unless explicitly allowed."""
     if allowed or _is_loopback(host):
@@ -657,8 +635,10 @@ class ConsoleRunner:
         self.host = host if host is not None else settings.console_host
         self.port = port if port is not None else settings.console_port
         self.publisher = KafkaAckPublisher(bootstrap, settings)
-        phones = TeamPhones.from_files(settings.policy_file, settings.city_dir)
-        self.service = ConsoleService(ConsoleState(city_teams(settings.city_dir)), self.publisher, TokenStore(settings.tokens_file), settings.city_dir, phones)
+        # Every team of the city is listed before it reports.
+        city = load_city(settings.city_dir)
+        phones = TeamPhones(load_policy(settings.policy_file), city)
+        self.service = ConsoleService(ConsoleState(city.teams), self.publisher, TokenStore(settings.tokens_file), settings.city_dir, phones)
         self._runner: web.AppRunner | None = None
         self._consumer: asyncio.Task[None] | None = None
         self._phone_consumer: asyncio.Task[None] | None = None

@@ -7,7 +7,6 @@ the agent turns that into a dead letter carrying the original payload.
 from __future__ import annotations
 
 import json
-import math
 import re
 from datetime import datetime
 from typing import Any
@@ -34,13 +33,11 @@ from core.records import (
     parse_time,
 )
 from core.textfold import fold
+from core.validate import EARLIEST_YEAR, LATEST_YEAR, NotFinite, finite, is_number, plausible_year, whole
 from rules.context import Context
 
 MAX_ID_LEN = 200
 OPERATOR_STATUSES = ("reassign", "resolved")
-# Event times outside these years are typing or clock errors (year 0, 9999),
-# and date arithmetic near datetime's limits would fail further down.
-EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
 _BOM = b"\xef\xbb\xbf"
 _NUMERIC = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _WHOLE = re.compile(r"[0-9]{1,6}")
@@ -151,15 +148,12 @@ def _number(obj: dict[str, Any], name: str, *, required: bool = True) -> float |
         return None
     if isinstance(value, str) and _NUMERIC.fullmatch(value.strip()):
         value = float(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise RecordError(f"{name}: expected a number, got {json_type(value)} {value!r:.40}", kind="wrong_type")
     try:
-        number = float(value)
-    except OverflowError as exc:
-        raise RecordError(f"{name}: not a finite number (too large)", kind="wrong_type") from exc
-    if not math.isfinite(number):
-        raise RecordError(f"{name}: not a finite number", kind="wrong_type")
-    return number
+        return finite(value)
+    except TypeError:
+        raise RecordError(f"{name}: expected a number, got {json_type(value)} {value!r:.40}", kind="wrong_type") from None
+    except NotFinite as exc:
+        raise RecordError(f"{name}: not a finite number" + (" (too large)" if exc.too_large else ""), kind="wrong_type") from exc
 
 
 def _choice(obj: dict[str, Any], name: str, allowed: tuple[str, ...], kind: str) -> str:
@@ -197,7 +191,7 @@ def _time(obj: dict[str, Any], name: str) -> datetime:
     if not isinstance(value, str):
         raise RecordError(f"{name}: expected an ISO 8601 string, got {json_type(value)}")
     at = parse_time(value, name)
-    if not EARLIEST_YEAR <= at.year <= LATEST_YEAR:
+    if not plausible_year(at):
         raise RecordError(f"{name}: implausible time {value!r:.40} (expected a year {EARLIEST_YEAR}..{LATEST_YEAR})")
     return at
 
@@ -242,11 +236,10 @@ def _persons(obj: dict[str, Any], ctx: Context) -> int | None:
     limit = ctx.policy.max_persons
     if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
         value = int(value.strip())
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
+    persons = whole(value, 1, limit)
+    if persons is None:
         raise RecordError(f"persons: expected a whole number 1..{limit}, got {json_type(value)} {value!r:.20}", kind="wrong_type")
-    return value
+    return persons
 
 
 def _bounded_text(obj: dict[str, Any], name: str, ctx: Context) -> str | None:
@@ -396,18 +389,32 @@ def tip_contact(tip: Tip) -> ReporterContact | None:
     return ReporterContact(tip_id=tip.tip_id, contact=contact, masked=masked, via=via, at=tip.reported_at)
 
 
-def tip_report(tip: Tip, ctx: Context) -> Report:
-    where = ctx.index.locate(tip.lat, tip.lon)
+def _placed(ctx: Context, report_id: str, source: str, channel: str, at: datetime, lat: float, lon: float, **details: Any) -> Report:
+    """A report put on the map: the district, zone and key area of its position."""
+    where = ctx.index.locate(lat, lon)
     return Report(
-        report_id=tip.tip_id,
-        source="tip",
-        channel=tip.channel,
-        at=tip.reported_at,
-        lat=tip.lat,
-        lon=tip.lon,
+        report_id=report_id,
+        source=source,
+        channel=channel,
+        at=at,
+        lat=lat,
+        lon=lon,
         district=where.district or "",
         zone_id=where.zone_id,
         key_area=where.key_area,
+        **details,
+    )
+
+
+def tip_report(tip: Tip, ctx: Context) -> Report:
+    return _placed(
+        ctx,
+        tip.tip_id,
+        "tip",
+        tip.channel,
+        tip.reported_at,
+        tip.lat,
+        tip.lon,
         flags=tip.flags,
         text=tip.text,
         address=tip.address,
@@ -420,7 +427,7 @@ def parse_detection(obj: dict[str, Any], ctx: Context) -> Detection:
     """A detection from the detector or an edge device (same schema)."""
     bbox = obj.get("bbox")
     if not isinstance(bbox, list) or len(bbox) != 4 or not all(
-        isinstance(v, int | float) and not isinstance(v, bool) and abs(v) < 1e9 for v in bbox
+        is_number(v) and abs(v) < 1e9 for v in bbox
     ):
         raise RecordError("bbox: expected [x, y, w, h] finite numbers", kind="wrong_type")
     posture = obj.get("posture") or "unknown"
@@ -450,17 +457,14 @@ def parse_detection(obj: dict[str, Any], ctx: Context) -> Detection:
 
 def detection_report(det: Detection, ctx: Context) -> Report:
     assert det.lat is not None and det.lon is not None
-    where = ctx.index.locate(det.lat, det.lon)
-    return Report(
-        report_id=det.detection_id,
-        source="detection",
-        channel=THERMAL_CHANNEL,
-        at=det.captured_at,
-        lat=det.lat,
-        lon=det.lon,
-        district=where.district or "",
-        zone_id=where.zone_id,
-        key_area=where.key_area,
+    return _placed(
+        ctx,
+        det.detection_id,
+        "detection",
+        THERMAL_CHANNEL,
+        det.captured_at,
+        det.lat,
+        det.lon,
         camera_id=det.camera_id,
         track_id=det.track_id,
         posture=det.posture,

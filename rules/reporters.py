@@ -9,6 +9,7 @@ another reporter said.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,9 @@ OUTCOME_CLASSES: dict[str, tuple[str, str, str]] = {
     "false_alarm": ("no_help_needed", "经核实无人需要救助", "no one there needed help"),
 }
 HANDLED = ("handled", "已处理完毕", "handled")
+# Tips named by recent events whose contact was not read yet (contacts and
+# events arrive on two topics): replayed when the contact comes.
+RECENT_TIPS = 10_000
 
 
 @dataclass
@@ -78,14 +82,25 @@ class ReplyWriter:
     def __init__(self, *, hotline: str, exercise: bool) -> None:
         self.hotline = hotline
         self.exercise = exercise
+        self.recent: OrderedDict[str, list[DispatchEvent]] = OrderedDict()
 
-    def contact(self, record: ReporterContact, state: TipReplies) -> TipReplies:
-        return TipReplies(contact=record.contact, via=record.via, sent=list(state.sent))
+    def contact(self, record: ReporterContact, state: TipReplies) -> tuple[list[ReporterFeedback], TipReplies]:
+        """Remember a tip's contact; replies due for events already read about the tip go out now."""
+        state = TipReplies(contact=record.contact, via=record.via, sent=list(state.sent))
+        out: list[ReporterFeedback] = []
+        for ev in self.recent.pop(record.tip_id, []):
+            feedback, state = self.handle(ev, record.tip_id, state)
+            if feedback is not None:
+                out.append(feedback)
+        return out, state
 
     def handle(self, ev: DispatchEvent, tip_id: str, state: TipReplies) -> tuple[ReporterFeedback | None, TipReplies]:
         """The reply this event calls for to the reporter of `tip_id`, if any, and the state after it."""
         stage = stage_of(ev)
-        if stage is None or state.contact is None or state.via is None:
+        if stage is None:
+            return None, state
+        if state.contact is None or state.via is None:
+            self._remember(tip_id, ev)
             return None, state
         key = f"{ev.incident_id}:{stage}"
         if key in state.sent or (stage == ON_THE_WAY and f"{ev.incident_id}:{ENDED}" in state.sent):
@@ -106,6 +121,15 @@ class ReplyWriter:
             exercise=self.exercise,
         )
         return feedback, TipReplies(contact=state.contact, via=state.via, sent=[*state.sent, key])
+
+    def _remember(self, tip_id: str, ev: DispatchEvent) -> None:
+        """Keep a tip's reply-worthy events (bounded) in case its contact is read after them."""
+        events = self.recent.setdefault(tip_id, [])
+        self.recent.move_to_end(tip_id)
+        events.append(ev)
+        del events[:-4]
+        while len(self.recent) > RECENT_TIPS:
+            self.recent.popitem(last=False)
 
     def _words(self, ev: DispatchEvent, stage: str) -> tuple[str, str, str]:
         drill_zh, drill_en = ("【演练】", "[Drill] ") if self.exercise else ("", "")

@@ -13,7 +13,6 @@ import bisect
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,6 +21,7 @@ from core import topics as names
 from core.errors import ConfigError
 from core.feed import FeedItem
 from core.records import PRIORITIES
+from core.settings import DATA_DIR
 from geo.distance import haversine_m
 from rules.policy import Policy, load_policy
 from rules.triage import assess
@@ -34,7 +34,7 @@ from simulators.scenario import Scenario
 from simulators.teams import Fleet, stable_rng
 from simulators.weather import ColdWaveWarning, Observation, WeatherBook, simulate_weather
 
-POLICY_PATH = Path(__file__).resolve().parent.parent / "data" / "policy.toml"
+POLICY_PATH = DATA_DIR / "policy.toml"
 
 
 @dataclass

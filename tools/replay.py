@@ -61,21 +61,18 @@ def load_jsonl(path: Path, topic: str, seq_start: int = 0, loaded: LoadedInputs 
         data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read input file: {exc.strerror}", path=str(path)) from exc
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        bad_line = data[: exc.start].count(b"\n") + 1
-        raise ConfigError(f"not UTF-8 text ({exc.reason})", path=str(path), line=bad_line) from exc
     last_at: datetime | None = None
     pending: list[tuple[int, bytes, str | None, datetime | None]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("//"):
+    # Lines are split as bytes: each is fed as the raw message it would be on the topic, so a line
+    # that is not UTF-8 becomes a dead letter like any producer's bad message.
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        raw = line.strip()
+        if not raw or raw.startswith(b"//"):
             continue
-        raw = line.strip().encode("utf-8")
         at: datetime | None = None
         key: str | None = None
         try:
-            obj = json.loads(line)
+            obj = json.loads(raw.decode("utf-8"))
             if not isinstance(obj, dict):
                 raise ValueError("not a JSON object")
             for name in TIME_FIELDS.get(topic, ()):
@@ -86,6 +83,8 @@ def load_jsonl(path: Path, topic: str, seq_start: int = 0, loaded: LoadedInputs 
                 raise ValueError(f"no {' or '.join(TIME_FIELDS.get(topic, ('time',)))}")
             key_value = obj.get(KEY_FIELDS.get(topic, ""))
             key = str(key_value) if isinstance(key_value, str | int) else None
+        except UnicodeDecodeError as exc:
+            loaded.warnings.append(Warning_(str(path), number, f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
         except Exception as exc:
             loaded.warnings.append(Warning_(str(path), number, str(exc)))
         pending.append((number, raw, key, at))

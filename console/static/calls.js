@@ -10,7 +10,7 @@ const calls = {
   position: null,    // {lat, lon} clicked on the map
   picking: false,
   waitFor: null,     // tip id whose incident to open when it arrives
-  notices: [],
+  notices: new Map(), // incident id -> notice id -> notice summary (from the API and live events)
 };
 
 function bi(zh, en) { return LANG === "zh" ? zh : en; }
@@ -193,6 +193,8 @@ function renderAttention() {
         node("button", { type: "button", class: "dismiss", onclick: () => dismiss(item, reasonInput.value) }, bi("忽略", "Dismiss"))));
   }));
   if (!a.items.length) list.append(node("li", { class: "empty" }, bi("没有待处理的报告", "Nothing needs attention")));
+  list.append(node("li", { class: "muted", id: "attention-totals" },
+    bi("已处理 ", "dealt with ") + a.resolved + bi("；其他数据的死信 ", "; dead letters of other inputs ") + a.other_dead_letters));
 }
 
 async function dismiss(item, reason) {
@@ -215,12 +217,16 @@ function openWaited() {
   }
 }
 
+function addNotice(n) {
+  if (!calls.notices.has(n.incident_id)) calls.notices.set(n.incident_id, new Map());
+  calls.notices.get(n.incident_id).set(n.notice_id, n);
+}
+
 async function onSelect(incidentId) {
-  calls.notices = [];
-  if (incidentId) {
-    const res = await api("/api/incidents/" + encodeURIComponent(incidentId) + "/notices");
-    if (res.ok) calls.notices = (await res.json()).notices;
-  }
+  renderDetail();
+  if (!incidentId) return;
+  const res = await api("/api/incidents/" + encodeURIComponent(incidentId) + "/notices");
+  if (res.ok) for (const n of (await res.json()).notices) addNotice(n); // merged: a live notice may have come first
   renderDetail();
 }
 
@@ -229,12 +235,13 @@ function renderDetail() {
   const inc = state.selected && state.incidents.get(state.selected);
   if (!inc) { box.classList.add("hidden"); return; }
   box.classList.remove("hidden");
+  const notices = [...(calls.notices.get(inc.incident_id) || new Map()).values()].sort((a, b) => String(a.at).localeCompare(String(b.at)));
   box.replaceChildren(
     node("h2", {}, bi("事件 ", "Incident ") + inc.incident_id),
     node("div", { id: "detail-summary" }, inc.priority + " · " + term(inc.category) + " · " + bi("队伍 ", "team ") + (inc.team_id || "-") + " · " + term(inc.status)),
     node("div", {}, bi("来源 ", "sources ") + (inc.sources || []).join(", ")),
     node("h3", {}, bi("合作单位通报", "Partner notices")),
-    node("ul", { id: "detail-notices" }, ...(calls.notices.length ? calls.notices.map((n) => node("li", { class: "notice", "data-partner": n.partner },
+    node("ul", { id: "detail-notices" }, ...(notices.length ? notices.map((n) => node("li", { class: "notice", "data-partner": n.partner },
       n.partner + " · " + n.msg_type + " · " + n.status + " · " + n.address)) : [node("li", { class: "muted" }, "-")])));
 }
 
@@ -242,10 +249,8 @@ function onExtraEvent(event, payload) {
   if (event === "attention") {
     loadAttention();
   } else if (event === "notice") {
-    if (payload.incident_id === state.selected) {
-      if (!calls.notices.some((n) => n.notice_id === payload.notice_id)) calls.notices.push(payload);
-      renderDetail();
-    }
+    addNotice(payload);
+    if (payload.incident_id === state.selected) renderDetail();
   } else if (event === "incident") {
     openWaited();
     if (payload.incident_id === state.selected) renderDetail();

@@ -65,17 +65,22 @@ async def wait_for(check: Callable[[], bool], timeout_s: float = 90.0) -> None:
         await asyncio.sleep(0.1)
 
 
-def test_every_unreadable_tip_is_resubmitted_or_dismissed_and_calls_become_incidents(broker: str, tmp_path: Path) -> None:
-    base = replace(Settings.from_env({}), broker=broker)
-    settings = isolated_settings(base, f"calls{uuid.uuid4().hex[:6]}", tmp_path / "state")
+def with_worker(broker: str, tmp_path: Path, operator: str) -> tuple[Settings, WorkerProcess, str, str]:
+    """Own topics, a started worker, an operator's and a team's token: (settings, worker, operator, team)."""
+    settings = isolated_settings(replace(Settings.from_env({}), broker=broker), f"calls{uuid.uuid4().hex[:6]}", tmp_path / "state")
     tokens_file = tmp_path / "tokens.json"
-    op = add_token(tokens_file, "operator", name="李调度")
+    op = add_token(tokens_file, "operator", name=operator)
     team_token = add_token(tokens_file, "team", team_id="T-daoli-1")
-    port = free_port()
-    settings = replace(settings, tokens_file=tokens_file, console_port=port)
+    settings = replace(settings, tokens_file=tokens_file, console_port=free_port())
     create_topics(broker, settings)
     worker = WorkerProcess(settings, broker, tmp_path / "worker.log")
     worker.start()
+    return settings, worker, op, team_token
+
+
+def test_every_unreadable_tip_is_resubmitted_or_dismissed_and_calls_become_incidents(broker: str, tmp_path: Path) -> None:
+    settings, worker, op, team_token = with_worker(broker, tmp_path, "李调度")
+    port = settings.console_port
 
     async def main() -> None:
         producer = AIOKafkaProducer(bootstrap_servers=broker)

@@ -10,35 +10,22 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import time
-import uuid
-from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from console.auth import add_token
 from console.calls import call_desk
 from console.server import ConsoleRunner
 from core import topics
 from core.records import TeamStatus
-from core.settings import PROJECT_ROOT, Settings
-from pipeline.broker import free_port
+from core.settings import PROJECT_ROOT
 from tests.integration.test_console_browser import CHROMIUM, CHROMIUM_ARGS
-from tools.harness import WorkerProcess, create_topics, isolated_settings
+from tests.integration.test_console_calls import wait_for, with_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-async def wait_for(check: Callable[[], bool], timeout_s: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.1)
 
 
 def test_call_form_and_attention_queue_in_chromium(broker: str, tmp_path: Path) -> None:
@@ -46,14 +33,8 @@ def test_call_form_and_attention_queue_in_chromium(broker: str, tmp_path: Path) 
         pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")
     from playwright.async_api import async_playwright
 
-    settings = isolated_settings(replace(Settings.from_env({}), broker=broker), f"cb{uuid.uuid4().hex[:6]}", tmp_path / "state")
-    tokens_file = tmp_path / "tokens.json"
-    op = add_token(tokens_file, "operator", name="值班调度员")
-    port = free_port()
-    settings = replace(settings, tokens_file=tokens_file, console_port=port)
-    create_topics(broker, settings)
-    worker = WorkerProcess(settings, broker, tmp_path / "worker.log")
-    worker.start()
+    settings, worker, op, _ = with_worker(broker, tmp_path, "值班调度员")
+    port = settings.console_port
     shots = tmp_path / "screenshots"
     shots.mkdir()
 

@@ -148,3 +148,21 @@ def test_thermal_detection_and_tip_become_one_incident(replay: Replay) -> None:
     assert set(merged["sources"]) == {"cam1-f1-d0", "t-thermal", "cam1-f2-d0"} and set(merged["channels"]) == {"hotline", "thermal"}
     assert "lying_still" in merged["rules"] and merged["priority"] == "P2"
     assert any(o["kind"] == "dead_letter" and o["topic"] == "detections" for o in out)
+
+
+def test_a_line_that_is_not_utf8_is_one_dead_letter_and_the_rest_is_replayed(broker: str, tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PATROL_BROKER", broker)
+    good = [json.dumps(tip(f"u{i}", i, lat=45.7600 + 0.01 * i, text="老人躺在地上"), ensure_ascii=False).encode() for i in range(3)]
+    bad = b'{"tip_id": "u-gbk", "channel": "hotline", "text": "' + "老人躺着".encode("gbk") + b'"}'
+    tips = tmp_path / "tips.jsonl"
+    tips.write_bytes(b"\n".join([good[0], bad, good[1], good[2]]) + b"\n")
+    out = tmp_path / "out.jsonl"
+    assert main(["replay", "--tips", str(tips), "--out", str(out)]) == 0
+    assert f"{tips}:2: not UTF-8 text" in capsys.readouterr().err
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    dead = [r for r in records if r["kind"] == "dead_letter"]
+    assert [(d["topic"], d["error"]) for d in dead] == [("tips", "malformed")]
+    assert "u-gbk" in dead[0]["payload"]
+    decided = {s for r in records if r["kind"] != "dead_letter" for s in r.get("sources", [])}
+    assert {"u0", "u1", "u2"} <= decided

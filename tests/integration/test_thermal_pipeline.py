@@ -27,11 +27,11 @@ def frame_payload(seed: int) -> tuple[bytes, list[dict]]:
 
 
 async def run(settings: Settings, log_dir: Path, items: list[FeedItem]) -> list[tuple[str, dict]]:
-    async with pipeline_run(settings, "thermal", ready_at=AT, log_dir=log_dir) as pipeline:
+    async with pipeline_run(settings, "thermal", ready_at=AT, log_dir=log_dir) as live:
         for item in items:
-            await pipeline.feeder.send(item)
-        await pipeline.feeder.barrier()
-        return await pipeline.feeder.drain()
+            await live.feeder.send(item)
+        await live.feeder.barrier()
+        return await live.feeder.drain()
 
 
 def test_frames_become_welfare_checks_and_bad_frames_dead_letters(broker: str, tmp_path: Path) -> None:

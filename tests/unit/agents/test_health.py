@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 from types import SimpleNamespace
 
+from aiokafka.structs import TopicPartition
+
 from agents.common import AgentStats
-from agents.health import DEATHS, agent_report, exit_on_agent_death
+from agents.health import DEATHS, agent_report, consumer_lags, exit_on_agent_death
 
 
 def test_running_agents_are_healthy_even_when_idle_without_input() -> None:
@@ -38,3 +40,20 @@ def test_an_agent_error_stops_the_worker() -> None:
     asyncio.run(agent._on_error(agent, RuntimeError("table write failed")))
     assert stopped == [True]
     assert DEATHS.pop("desk-test") == "RuntimeError: table write failed"
+
+
+def test_lag_is_what_each_agent_has_not_committed_on_its_own_partitions() -> None:
+    reports, tips0, tips1, frames = (TopicPartition(t, p) for t, p in (("reports", 0), ("tips", 0), ("tips", 1), ("frames", 0)))
+    high = {reports: 10, tips0: 5, tips1: 7, frames: 3}
+    consumer = SimpleNamespace(
+        assignment=lambda: {reports, tips0, tips1, frames},
+        highwater=lambda t: high[t] if t is not frames else (_ for _ in ()).throw(KeyError(t)),  # not fetched yet
+        _committed_offset={reports: 8, tips0: 5, tips1: None},
+    )
+    agents = {
+        "desk": SimpleNamespace(name="desk", channel=SimpleNamespace(topics=("reports", "clock"))),
+        "intake": SimpleNamespace(name="intake", channel=SimpleNamespace(topics=("tips",))),
+        "thermal": SimpleNamespace(name="thermal", channel=SimpleNamespace(topics=("frames",))),
+    }
+    lags = consumer_lags(SimpleNamespace(consumer=consumer, agents=agents))
+    assert lags == {"desk": 2, "intake": 7, "thermal": 0}

@@ -1,8 +1,9 @@
-"""The compose file cannot run here; keep it honest against the code instead."""
+"""The compose file and the image cannot run here; keep them honest against the code instead."""
 
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import fields
 from typing import Any
 
@@ -56,6 +57,15 @@ def test_console_port_matches_published_port() -> None:
     assert any(str(p).endswith(f":{port}") for p in console["ports"])
 
 
+def test_image_copies_every_package() -> None:
+    pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    packages = {p.rstrip("*") for p in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]}
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text(encoding="utf-8")
+    copied = set(re.findall(r"^COPY (\w+) \1$", dockerfile, re.MULTILINE))
+    assert packages <= copied, f"the image misses {sorted(packages - copied)}"
+    assert set(pyproject["tool"]["importlinter"]["root_packages"]) == packages
+
+
 def test_commented_security_variables_are_settings() -> None:
     """The commented Kafka security lines show real variables, every one of them, and no secret value."""
     commented = dict(re.findall(r"^\s*#\s*(PATROL_[A-Z_]+):\s*(\S+)", COMPOSE_TEXT, flags=re.M))
@@ -64,3 +74,12 @@ def test_commented_security_variables_are_settings() -> None:
     assert set(commented) <= SETTING_VARS
     secrets = {str(f.metadata["env"]) for f in fields(Settings) if f.metadata["secret"]} & set(commented)
     assert all(commented[v].startswith("${") or v == "PATROL_KAFKA_SSL_KEYFILE" for v in secrets)
+def test_console_is_published_on_loopback_with_its_own_tokens() -> None:
+    console = COMPOSE["services"]["console"]
+    assert all(str(p).startswith("127.0.0.1:") for p in console["ports"]), console["ports"]
+    tokens = _env(console)["PATROL_TOKENS"]
+    assert "data/tokens.json" not in tokens  # never the demo file
+    assert "PATROL_ALLOW_DEMO_TOKENS" not in _env(console)
+    assert set(console["secrets"]) <= set(COMPOSE["secrets"])
+    for name in ("worker", "console", "clock"):
+        assert COMPOSE["services"][name]["restart"] == "unless-stopped"  # a worker exits when an agent dies

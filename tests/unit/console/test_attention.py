@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from console.attention import AttentionQueue
@@ -12,7 +13,7 @@ AT = datetime(2026, 12, 20, 15, 0, tzinfo=UTC)
 
 
 def letter(n: int, topic: str = "tips", error: str = "unknown_address") -> dict:
-    return DeadLetter(topic=topic, reason="address: unknown address", payload=f'{{"tip_id": "t{n}", "address": "x"}}', error=error,
+    return DeadLetter(topic=topic, reason="address: unknown address", payload=json.dumps({"tip_id": f"t{n}", "address": "x"}), error=error,
                       offset=n, event_id=f"dl-{n:04x}").to_dict()
 
 

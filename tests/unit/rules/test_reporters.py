@@ -17,7 +17,8 @@ CONTACT = ReporterContact(tip_id="tip-1", contact="tel:+8613812345678", masked="
 
 def test_team_on_the_way_then_outcome_once_each() -> None:
     writer = ReplyWriter(hotline="12349", exercise=False)
-    state = writer.contact(CONTACT, TipReplies())
+    due, state = writer.contact(CONTACT, TipReplies())
+    assert due == []
     first, state = writer.handle(event(), "tip-1", state)
     assert first is not None and first.stage == "on_the_way" and first.outcome_class == "team_on_the_way"
     assert first.to == "tel:+8613812345678" and first.via == "sms" and first.feedback_id == "fb-tip-1-inc-abc-on_the_way"
@@ -38,7 +39,7 @@ def test_no_contact_no_reply_and_queued_is_not_on_the_way() -> None:
     writer = ReplyWriter(hotline="12349", exercise=True)
     none, _ = writer.handle(event(), "tip-1", TipReplies())
     assert none is None
-    state = writer.contact(CONTACT, TipReplies())
+    _, state = writer.contact(CONTACT, TipReplies())
     queued, _ = writer.handle(event(kind="queued", team_id=None, status="queued"), "tip-1", state)
     assert queued is None
     end, _ = writer.handle(event(kind="resolved", status="resolved", reason="resolved by console"), "tip-1", state)
@@ -49,3 +50,14 @@ def test_outcome_from_field_or_reason() -> None:
     assert outcome_of(event(kind="resolved", reason="resolved by T-1: not_found")) == "not_found"
     assert outcome_of(event(kind="resolved", reason=None)) is None
     assert dataclasses.is_dataclass(CONTACT)
+
+
+def test_an_event_read_before_the_contact_is_answered_when_the_contact_comes() -> None:
+    writer = ReplyWriter(hotline="12349", exercise=False)
+    early, state = writer.handle(event(), "tip-1", TipReplies())
+    assert early is None
+    writer.handle(event(2, kind="update", team_id="T-daoli-1"), "tip-1", state)
+    due, state = writer.contact(CONTACT, state)
+    assert [f.stage for f in due] == ["on_the_way"] and due[0].event_id == "inc-abc-r1"
+    again, _ = writer.contact(CONTACT, state)
+    assert again == [], "remembered events are answered once"
