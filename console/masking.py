@@ -68,6 +68,7 @@ class Rule:
     group: int = 0
     mask: str = MASK
     keep: Callable[[str], bool] | None = None  # a match this says True to is not personal (a date, a count)
+    numerals: bool = True  # match on text with Chinese numerals as digits (not for names: 张三丰 is no number)
 
 
 def _not_a_number(text: str) -> bool:
@@ -105,19 +106,21 @@ RULES: tuple[Rule, ...] = (
         re.compile(r"(?:姓名|名字|名叫|叫做|自称|本人叫|他叫|她叫|老人叫|孩子叫|联系人|报警人|举报人)\s*[:：是为]?\s*(" + _CJK + "{2,4})"),
         group=1,
         mask=NAME_MASK,
+        numerals=False,
     ),
     # A surname, up to two given-name characters, then a title: 王先生, 张建国师傅 -> 某先生.
-    Rule("name_title_zh", re.compile("([" + _SURNAMES_ZH + "]" + _CJK + "{0,2})(?:先生|女士|小姐|大爷|大妈|阿姨|师傅)"), group=1, mask="某"),
+    Rule("name_title_zh", re.compile("([" + _SURNAMES_ZH + "]" + _CJK + "{0,2})(?:先生|女士|小姐|大爷|大妈|阿姨|师傅)"), group=1, mask="某", numerals=False),
     Rule(
         "name_cue_en",
         re.compile(r"\b(?:[Nn]ame(?:d| is|:)|[Cc]alled|[Cc]alls (?:him|her)self|Mr\.?|Mrs\.?|Ms\.?|Miss|Mister)\s+([A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+)?)"),
         group=1,
+        numerals=False,
     ),
 )
 
 
-def fold_with_origins(text: str) -> tuple[str, list[int]]:
-    """NFKC-fold each character (full width, compatibility forms) and Chinese numerals to digits.
+def fold_with_origins(text: str, *, numerals: bool = True) -> tuple[str, list[int]]:
+    """NFKC-fold each character (full width, compatibility forms) and, with `numerals`, Chinese numerals to digits.
 
     Returns the folded text and, for each folded character, the index of the
     original character it came from, so matches map back onto the original.
@@ -125,7 +128,9 @@ def fold_with_origins(text: str) -> tuple[str, list[int]]:
     parts: list[str] = []
     origins: list[int] = []
     for i, ch in enumerate(text):
-        folded = unicodedata.normalize("NFKC", ch).translate(_CN_DIGITS)
+        folded = unicodedata.normalize("NFKC", ch)
+        if numerals:
+            folded = folded.translate(_CN_DIGITS)
         parts.append(folded)
         origins.extend([i] * len(folded))
     return "".join(parts), origins
@@ -139,14 +144,16 @@ def _phone_spans(folded: str) -> list[tuple[int, int]]:
 
 def personal_spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, mask) of every personal detail in `text`, merged where they overlap."""
-    folded, origins = fold_with_origins(text)
-    found: list[tuple[int, int, str]] = [(a, b, MASK) for a, b in _phone_spans(folded)]
+    folds = {flag: fold_with_origins(text, numerals=flag) for flag in (True, False)}
+    folded, origins = folds[True]
+    found: list[tuple[int, int, str]] = [(origins[a], origins[b - 1] + 1, MASK) for a, b in _phone_spans(folded)]
     for rule in RULES:
-        for m in rule.pattern.finditer(folded):
+        ftext, forig = folds[rule.numerals]
+        for m in rule.pattern.finditer(ftext):
             a, b = m.span(rule.group)
             if a == b or (rule.keep is not None and rule.keep(m.group(rule.group))):
                 continue
-            found.append((a, b, rule.mask))
+            found.append((forig[a], forig[b - 1] + 1, rule.mask))
     merged: list[tuple[int, int, str]] = []
     for a, b, mask in sorted(found):
         if merged and a < merged[-1][1]:
@@ -154,7 +161,7 @@ def personal_spans(text: str) -> list[tuple[int, int, str]]:
             merged[-1] = (last[0], max(last[1], b), last[2] if b <= last[1] else MASK)
         else:
             merged.append((a, b, mask))
-    return [(origins[a], origins[b - 1] + 1, mask) for a, b, mask in merged]
+    return merged
 
 
 def mask_text(text: str) -> str:

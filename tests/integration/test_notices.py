@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 from cli.main import main
-from rules.desk import _stable_id
+from rules.desk.model import stable_id as _stable_id
 from rules.partners import CAP_NS
 from tests.capschema import cap_errors
 

@@ -61,6 +61,8 @@ HIDDEN: list[tuple[str, str]] = [
     ("证件E12345678", "E12345678"),
     # names
     ("报警人王建国说", "王建国"),
+    ("报警人张三丰 电话13800138000", "三丰"),  # a numeral character inside a name is still a name
+    ("李四先生在桥下", "李四"),
     ("张建国师傅", "建国"),
     ("Old man named John Smith", "John Smith"),
     ("Mr. Wang called", "Wang"),
