@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import weakref
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from faust.streams import _current_event
@@ -23,9 +24,52 @@ from core.records import Conditions, Report
 from rules.context import Context
 from rules.desk import Desk, Outputs
 from rules.intake import parse_ack, parse_json, parse_team_status, parse_tick, parse_weather
+from rules.phone import ClientIds
 
 
-def _handler(desk: Desk, ctx: Context, short: str) -> Callable[[bytes], Outputs]:
+class AcksOnce:
+    """Where acks enter the desk: a phone's action carrying a client id is applied once.
+
+    A phone resends a queued action until it hears back, so the same action
+    can reach `task-acks` twice (the first answer was lost). The ids applied
+    live in their own changelogged table, kept for twice the policy's offline
+    limit of event time; acks without a client id pass straight through.
+    """
+
+    def __init__(self, table: Any, ctx: Context) -> None:
+        self.table = table
+        self.keep = timedelta(hours=2 * ctx.policy.phone.max_offline_h)
+        self.ids: ClientIds[None] | None = None
+        self.changed: dict[str, str | None] = {}
+        self.repeats = 0
+
+    def handle(self, desk: Desk, raw: bytes) -> Outputs:
+        ack = parse_ack(parse_json(raw))
+        if self.ids is None:
+            self.ids = ClientIds(self.keep)
+            for key, value in self.table.items():
+                self.ids.add(str(key), datetime.fromisoformat(value), None)
+        if ack.client_id is not None and ack.client_id in self.ids:
+            self.repeats += 1
+            return Outputs()
+        out = desk.handle_ack(ack)
+        if ack.client_id is not None:
+            self.ids.add(ack.client_id, ack.at, None)
+            self.changed[ack.client_id] = ack.at.isoformat()
+            for old in self.ids.prune(desk.now or ack.at):
+                self.changed[old] = None
+        return out
+
+    def flush(self) -> None:
+        for key, value in self.changed.items():
+            if value is None:
+                self.table.pop(key, None)
+            else:
+                self.table[key] = value
+        self.changed.clear()
+
+
+def _handler(desk: Desk, ctx: Context, short: str, acks: AcksOnce) -> Callable[[bytes], Outputs]:
     """The pure function that handles one raw record of topic `short`."""
     if short == names.REPORTS:
         return lambda raw: desk.handle_report(Report.from_dict(json.loads(raw)))
@@ -34,7 +78,7 @@ def _handler(desk: Desk, ctx: Context, short: str) -> Callable[[bytes], Outputs]
     if short == names.TEAM_STATUS:
         return lambda raw: desk.handle_team_status(parse_team_status(parse_json(raw), ctx))
     if short == names.TASK_ACKS:
-        return lambda raw: desk.handle_ack(parse_ack(parse_json(raw)))
+        return lambda raw: acks.handle(desk, raw)
     if short == names.CLOCK:
         return lambda raw: desk.handle_tick(parse_tick(parse_json(raw)).at)
     raise RecordError(f"desk does not read topic {short!r}")
@@ -54,6 +98,7 @@ def register(app: Any, topics: Any, ctx: Context) -> None:
         partitions=1,
     )
     table = app.Table("desk-state", default=None, partitions=1, key_type=str)
+    acks = AcksOnce(app.Table("desk-ack-ids", default=None, partitions=1, key_type=str), ctx)
     state: dict[str, Desk] = {}
     watch_desk(lambda: state.get("desk"))
 
@@ -79,6 +124,7 @@ def register(app: Any, topics: Any, ctx: Context) -> None:
                     table.pop(key, None)
                 else:
                     table[key] = value
+        acks.flush()
 
     @app.agent(source, name="desk")
     async def desk_agent(stream: Any) -> None:
@@ -91,7 +137,7 @@ def register(app: Any, topics: Any, ctx: Context) -> None:
                 short = by_full_name.get(event.message.topic, event.message.topic)
                 raw = event.value
                 try:
-                    out = _handler(desk, ctx, short)(raw)
+                    out = _handler(desk, ctx, short, acks)(raw)
                 except Exception as exc:
                     counters.dead_letters += 1
                     await flush(records, desk, event)  # keep what the records before it decided

@@ -46,6 +46,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     settings = _settings()
     ctx = _context(settings)
     print(f"policy  {settings.policy_file}: {len(ctx.policy.categories)} categories, {len(ctx.policy.cold_wave_levels)} cold-wave levels")
+    phone = ctx.policy.phone
+    print(f"phones  position every {phone.position_every_s:g} s; fixes at most {phone.max_fix_age_s:g} s old, "
+          f"{phone.max_accuracy_m:g} m vague, {phone.max_speed_kmh:g} km/h apart")
     print(f"lexicon {settings.lexicon_file}: {len(ctx.lexicon.patterns)} flags")
     city = ctx.city
     print(
@@ -142,7 +145,13 @@ def cmd_drill(args: argparse.Namespace) -> int:
 
     settings = _settings()
     ctx = _context(settings)
-    return run_drill(settings, ctx, scenario=args.scenario, seed=args.seed, speed=args.speed, report=args.report, progress=not args.quiet)
+    phones = None
+    if args.phones:
+        from cli.phones import console_phones
+
+        phones = console_phones
+    return run_drill(settings, ctx, scenario=args.scenario, seed=args.seed, speed=args.speed, report=args.report, progress=not args.quiet,
+                     phones=phones)
 
 
 def cmd_console(args: argparse.Namespace) -> int:
@@ -337,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speed", type=float, default=0.0, help="simulated seconds per wall second (0: as fast as the pipeline goes)")
     p.add_argument("--report", type=Path, default=Path("out/drill"), help="folder for the scores JSON and the HTML report")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--phones", action="store_true", help="teams ack and report positions through a console's team API, as phones do")
     add("console", cmd_console, "serve the dispatch console and the team API")
     p = add("token", cmd_token, "create an access token for the console or team API (printed once, stored hashed)")
     p.add_argument("action", choices=["add"])

@@ -14,8 +14,9 @@ Its modules:
 - `outbox`: the console's own records besides task-acks: new tips, operators' decisions.
 - `metrics`: the console's Prometheus page.
 - `ledger_api`: `ledger_screens`, the person ledger's page and API (files, links, sweeps, reports), a console extension.
+- `phone`: `TeamPhones`, the team page's side: actions applied once, fixes checked, tasks with `nav_links`.
 
 Import the modules (`from console.server import ConsoleRunner`); this package file imports nothing.
 """
 
-__all__ = ["attention", "auth", "calls", "kafka_io", "ledger_api", "masking", "metrics", "outbox", "server", "state"]
+__all__ = ["attention", "auth", "calls", "kafka_io", "ledger_api", "masking", "metrics", "outbox", "phone", "server", "state"]

@@ -18,10 +18,11 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import TopicPartition
 
 from console.metrics import VIEW
 from core import topics
-from core.records import TaskAck
+from core.records import TaskAck, TeamStatus
 from core.settings import Settings
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
 from pipeline.kafka_security import client_kwargs
@@ -46,6 +47,8 @@ class AckPublisher(Protocol):
 
     async def publish(self, ack: TaskAck) -> None: ...
 
+    async def publish_status(self, status: TeamStatus) -> None: ...
+
     def broker_health(self) -> dict[str, Any]: ...
 
 
@@ -64,6 +67,7 @@ class KafkaAckPublisher:
         self.bootstrap = bootstrap
         self.settings = settings
         self.topic = settings.topic(WRITE_TOPIC)
+        self.status_topic = settings.topic(topics.TEAM_STATUS)
         self.timeout_s = timeout_s
         timeout_ms = int(timeout_s * 1000)
         self._producer = AIOKafkaProducer(
@@ -120,18 +124,23 @@ class KafkaAckPublisher:
 
     async def publish(self, ack: TaskAck) -> None:
         """Send and wait for the broker's acknowledgement; TimeoutError or KafkaError when it does not come."""
-        key = (ack.incident_id or ack.event_id).encode("utf-8")
+        await self._send(WRITE_TOPIC, self.topic, (ack.incident_id or ack.event_id).encode("utf-8"), ack.to_json())
 
+    async def publish_status(self, status: TeamStatus) -> None:
+        """A phone's position or status change to `team-status`, keyed by team; same guarantees as `publish`."""
+        await self._send(topics.TEAM_STATUS, self.status_topic, status.team_id.encode("utf-8"), status.to_json())
+
+    async def _send(self, short: str, topic: str, key: bytes, value: bytes) -> None:
         async def send() -> None:
             await self._ready()
-            await self._producer.send_and_wait(self.topic, value=ack.to_json(), key=key)
+            await self._producer.send_and_wait(topic, value=value, key=key)
 
         try:
             await asyncio.wait_for(send(), self.timeout_s)
         except TimeoutError:
             self._mark(False, f"no acknowledgement within {self.timeout_s:.0f}s")
             raise
-        RECORDS_OUT.labels(WRITE_TOPIC).inc()
+        RECORDS_OUT.labels(short).inc()
 
 
 class ListPublisher:
@@ -139,9 +148,13 @@ class ListPublisher:
 
     def __init__(self) -> None:
         self.acks: list[TaskAck] = []
+        self.statuses: list[TeamStatus] = []
 
     async def publish(self, ack: TaskAck) -> None:
         self.acks.append(ack)
+
+    async def publish_status(self, status: TeamStatus) -> None:
+        self.statuses.append(status)
 
     def broker_health(self) -> dict[str, Any]:
         return {"reachable": True, "bootstrap": "memory"}
@@ -154,10 +167,14 @@ async def consume_view_topics(
     *,
     started: asyncio.Event | None = None,
     names: Iterable[str] = READ_TOPICS,
+    caught_up: asyncio.Event | None = None,
+    meter: bool = True,
 ) -> None:
     """Feed every record of the view topics, from the beginning, to `on_record(topic, data)` until cancelled.
 
     `topic` is the unprefixed name; a payload that is not JSON is logged and skipped.
+    `caught_up` is set once everything written before the start has been fed;
+    `meter` off for a second reader of the same topics (counted once, by the view).
     """
     by_name = {settings.topic(t): t for t in names}
     consumer = AIOKafkaConsumer(
@@ -174,11 +191,14 @@ async def consume_view_topics(
     try:
         if started is not None:
             started.set()
+        ends = await _end_offsets(consumer, list(by_name)) if caught_up is not None else {}
         while True:
+            if caught_up is not None and not caught_up.is_set() and await _caught_up(consumer, ends):
+                caught_up.set()
             batches = await consumer.getmany(timeout_ms=200, max_records=500)
             for tp, records in batches.items():
                 name = by_name.get(tp.topic, tp.topic)
-                if records:
+                if records and meter:
                     VIEW.batch(name, tp.partition, len(records), records[-1].offset + 1, consumer.highwater(tp))
                 for record in records:
                     try:
@@ -186,7 +206,23 @@ async def consume_view_topics(
                     except (ValueError, UnicodeDecodeError) as exc:
                         log.warning("skipping non-JSON record %s@%s: %s", tp.topic, record.offset, exc)
                         continue
-                    VIEW.record(name, data)
+                    if meter:
+                        VIEW.record(name, data)
                     on_record(name, data)
     finally:
         await consumer.stop()
+
+
+async def _end_offsets(consumer: AIOKafkaConsumer, names: list[str]) -> dict[TopicPartition, int]:
+    """Where each partition of these topics ends now (what "everything before the start" means)."""
+    tps = [TopicPartition(name, p) for name in names for p in sorted(consumer.partitions_for_topic(name) or {0})]
+    return dict(await consumer.end_offsets(tps))
+
+
+async def _caught_up(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:
+    if not set(ends) <= consumer.assignment():
+        return False
+    for tp, end in ends.items():
+        if await consumer.position(tp) < end:
+            return False
+    return True

@@ -19,7 +19,7 @@ import ipaddress
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,12 +29,14 @@ from console import metrics
 from console.auth import CONSOLE_ROLES, Principal, TokenStore, TooManyAttempts
 from console.kafka_io import READ_TOPICS, AckPublisher, KafkaAckPublisher, consume_view_topics
 from console.masking import team_view
+from console.phone import PHONE_TOPICS, PhoneInputError, TeamPhones, client_id_of
 from console.state import Change, ConsoleState, IncidentView
 from core.errors import ConfigError, PatrolError
-from core.records import ACK_STATUSES, TaskAck
+from core.records import ACK_STATUSES, TaskAck, TeamStatus
 from core.settings import Settings
 from geo.city import city_map, load_city
 from pipeline.topics_admin import ensure_topics
+from rules.policy import load_policy
 
 log = logging.getLogger(__name__)
 
@@ -133,13 +135,21 @@ class Hub:
 class ConsoleService:
     """State, live fan-out, token check and the publisher, shared by every handler."""
 
-    def __init__(self, state: ConsoleState, publisher: AckPublisher, tokens: TokenStore, city_dir: Path) -> None:
+    def __init__(self, state: ConsoleState, publisher: AckPublisher, tokens: TokenStore, city_dir: Path, phones: TeamPhones | None = None) -> None:
         self.state = state
         self.publisher = publisher
         self.tokens = tokens
         self.city_dir = Path(city_dir)
         self.hub = Hub()
         self._city_cache: dict[str, Any] | None = None
+        self._phones = phones
+
+    @property
+    def phones(self) -> TeamPhones:
+        """The team phones' side (console/phone.py); loaded on first use when not given."""
+        if self._phones is None:
+            self._phones = TeamPhones.from_files(Settings().policy_file, self.city_dir)
+        return self._phones
 
     def ingest(self, topic: str, data: Any) -> None:
         """One record from the broker: fold it and push what changed to live pages."""
@@ -258,11 +268,22 @@ async def api_stream(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events: a `snapshot`, then `incident`/`team`/`conditions`/`now` changes as they happen."""
     service = request.app[SERVICE]
     service.authorize(request, CONSOLE_ROLES)
+
+    def render(changes: list[Change] | None) -> bytes:
+        if changes is None:
+            return _sse("snapshot", service.state.snapshot())
+        return b"".join(_sse(name, data) for name, data in changes)
+
+    return await _live(request, service, render)
+
+
+async def _live(request: web.Request, service: ConsoleService, render: Callable[[list[Change] | None], bytes]) -> web.StreamResponse:
+    """An event stream from the hub: `render(None)` first, then `render(changes)` per batch, pings between."""
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     await response.prepare(request)
     queue = service.hub.subscribe()
     try:
-        await response.write(_sse("snapshot", service.state.snapshot()))
+        await response.write(render(None))
         while True:
             try:
                 changes = await asyncio.wait_for(queue.get(), timeout=SSE_PING_S)
@@ -271,9 +292,9 @@ async def api_stream(request: web.Request) -> web.StreamResponse:
                 continue
             if changes is None:
                 break
-            await response.write(b"".join(_sse(name, data) for name, data in changes))
+            await response.write(render(changes))
     except ConnectionResetError:
-        pass  # the page went away
+        pass  # the page went away (or the phone lost signal)
     finally:
         service.hub.unsubscribe(queue)
     return response
@@ -321,12 +342,15 @@ async def _operator_action(request: web.Request, status: str) -> web.StreamRespo
     return json_response({"published": ack.to_dict()}, status=202)
 
 
-async def _publish(service: ConsoleService, ack: TaskAck) -> None:
+async def _publish(service: ConsoleService, record: TaskAck | TeamStatus) -> None:
     try:
-        await service.publisher.publish(ack)
+        if isinstance(record, TeamStatus):
+            await service.publisher.publish_status(record)
+        else:
+            await service.publisher.publish(record)
     except Exception as exc:  # the broker is down: say so, nothing was written
-        log.error("could not publish %s: %s", ack.to_dict(), exc)
-        raise api_error(503, "broker_unavailable", "could not write to task-acks; try again") from exc
+        log.error("could not publish %s: %s", record.to_dict(), exc)
+        raise api_error(503, "broker_unavailable", "could not write the record; try again") from exc
 
 
 # ------------------------------------------------------------------ team API
@@ -337,9 +361,7 @@ async def api_team_tasks(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE]
     principal = service.authorize(request, ("team",))
     assert principal.team_id is not None
-    tasks = [team_view(v.latest.to_dict(), v.task_event_id) for v in service.state.team_tasks(principal.team_id)]
-    now = service.state.now
-    return json_response({"team_id": principal.team_id, "now": now.isoformat() if now else None, "tasks": tasks})
+    return json_response(team_tasks_payload(service, principal.team_id))
 
 
 async def api_team_ack(request: web.Request) -> web.StreamResponse:
@@ -348,6 +370,11 @@ async def api_team_ack(request: web.Request) -> web.StreamResponse:
     principal = service.authorize(request, ("team",))
     assert principal.team_id is not None
     body = await read_body(request)
+    with phone_errors():  # a phone's resend of an action already written: answer it, write nothing
+        client_id = client_id_of(body)
+        original = service.phones.repeat("ack", client_id, principal.team_id)
+    if original is not None:
+        return json_response({"duplicate": True, "published": original})
     missing = [k for k in ("event_id", "status") if body.get(k) in (None, "")]
     if missing:
         raise api_error(400, "missing_field", f"missing field(s): {', '.join(missing)}")
@@ -364,17 +391,102 @@ async def api_team_ack(request: web.Request) -> web.StreamResponse:
         raise api_error(404, "task_not_found", f"no task with event_id {event_id!r}")
     if view.closed or view.latest.team_id != principal.team_id or view.task_event_id is None:
         raise api_error(403, "not_your_task", f"task {event_id!r} is not an open task of team {principal.team_id}")
+    with phone_errors():
+        at = service.phones.ack_time(body, service.state.now_or_wall())
     ack = TaskAck(
         event_id=view.task_event_id,
         team_id=principal.team_id,
         status=status,
-        at=service.state.now_or_wall(),
+        at=at,
         outcome=outcome,
         incident_id=view.latest.incident_id,
         by=principal.name,
+        client_id=client_id,
     )
-    await _publish(service, ack)
+    with phone_errors():
+        await service.phones.publish_once("ack", client_id, ack, lambda: _publish(service, ack))
     return json_response({"published": ack.to_dict()}, status=202)
+
+
+# ------------------------------------------------------- team phone (issue 14)
+# Positions and status, live tasks, the service worker; the logic is in console/phone.py.
+
+
+@contextlib.contextmanager
+def phone_errors() -> Iterator[None]:
+    """A PhoneInputError becomes the API's JSON error (nothing was written)."""
+    try:
+        yield
+    except PhoneInputError as exc:
+        raise api_error(exc.status, exc.code, exc.message) from exc
+
+
+def team_tasks_payload(service: ConsoleService, team_id: str) -> dict[str, Any]:
+    """The team's open tasks as its phone shows them, plus where the console last saw the team."""
+    phones = service.phones
+    tasks = [phones.task_view(team_view(v.latest.to_dict(), v.task_event_id)) for v in service.state.team_tasks(team_id)]
+    now = service.state.now
+    team = service.state.teams.get(team_id)
+    return {"team_id": team_id, "now": now.isoformat() if now else None, "tasks": tasks,
+            "team": team.to_dict(None) if team else None}
+
+
+async def api_team_phone(request: web.Request) -> web.StreamResponse:
+    """Team: what the page takes from the policy (position interval, statuses)."""
+    service = request.app[SERVICE]
+    service.authorize(request, ("team",))
+    return json_response(service.phones.config())
+
+
+async def api_team_status(request: web.Request) -> web.StreamResponse:
+    """Team: its position (Geolocation fix) and/or status to `team-status`, checked first."""
+    service = request.app[SERVICE]
+    principal = service.authorize(request, ("team",))
+    assert principal.team_id is not None
+    body = await read_body(request)
+    phones = service.phones
+    with phone_errors():
+        client_id = client_id_of(body)
+        original = phones.repeat("status", client_id, principal.team_id)
+        if original is not None:
+            return json_response({"duplicate": True, "published": original})
+        record = phones.team_status(principal.team_id, body, service.state.teams.get(principal.team_id), service.state.now_or_wall())
+        await phones.publish_once("status", client_id, record, lambda: _publish(service, record))
+    phones.note_fix(record)
+    return json_response({"published": record.to_dict()}, status=202)
+
+
+async def api_team_stream(request: web.Request) -> web.StreamResponse:
+    """Team, Server-Sent Events: `tasks` (the whole list) whenever it changes, `now` as the clock moves."""
+    service = request.app[SERVICE]
+    principal = service.authorize(request, ("team",))
+    team_id = principal.team_id
+    assert team_id is not None
+    sent = [""]
+
+    def render(changes: list[Change] | None) -> bytes:
+        out = [_sse(name, data) for name, data in changes or () if name == "now"]
+        payload = team_tasks_payload(service, team_id)
+        tasks = json.dumps(payload["tasks"], ensure_ascii=False, sort_keys=True)
+        if tasks != sent[0]:
+            sent[0] = tasks
+            out.append(_sse("tasks", payload))
+        return b"".join(out)
+
+    return await _live(request, service, render)
+
+
+async def team_service_worker(request: web.Request) -> web.StreamResponse:
+    """The team page's service worker, served from the root so it may control /team."""
+    response = web.FileResponse(STATIC_DIR / "team-sw.js", headers={"Cache-Control": "no-cache", "Content-Type": "text/javascript"})
+    return response
+
+
+def add_team_phone_routes(app: web.Application) -> None:
+    app.router.add_get("/team-sw.js", team_service_worker)
+    app.router.add_get("/api/team/phone", api_team_phone)
+    app.router.add_post("/api/team/status", api_team_status)
+    app.router.add_get("/api/team/stream", api_team_stream)
 
 
 # ----------------------------------------------------------------- assembly
@@ -453,6 +565,7 @@ def build_app(service: ConsoleService) -> web.Application:
     app.router.add_post("/api/incidents/{incident_id}/resolve", api_resolve)
     app.router.add_get("/api/team/tasks", api_team_tasks)
     app.router.add_post("/api/team/acks", api_team_ack)
+    add_team_phone_routes(app)
     app.router.add_static("/static/", STATIC_DIR, show_index=False)
     metrics.register(app, lambda: service.state)
 
@@ -523,10 +636,12 @@ class ConsoleRunner:
         self.port = port if port is not None else settings.console_port
         self.publisher = KafkaAckPublisher(bootstrap, settings)
         # Every team of the city is listed before it reports.
-        state = ConsoleState(load_city(settings.city_dir).teams)
-        self.service = ConsoleService(state, self.publisher, TokenStore(settings.tokens_file), settings.city_dir)
+        city = load_city(settings.city_dir)
+        phones = TeamPhones(load_policy(settings.policy_file), city)
+        self.service = ConsoleService(ConsoleState(city.teams), self.publisher, TokenStore(settings.tokens_file), settings.city_dir, phones)
         self._runner: web.AppRunner | None = None
         self._consumer: asyncio.Task[None] | None = None
+        self._phone_consumer: asyncio.Task[None] | None = None
         self._watch: asyncio.Task[None] | None = None
 
     def _ingest(self, topic: str, data: Any) -> None:
@@ -550,6 +665,8 @@ class ConsoleRunner:
         done, _ = await asyncio.wait({self._consumer, asyncio.create_task(started.wait())}, return_when=asyncio.FIRST_COMPLETED)
         if self._consumer in done:
             await self._consumer  # raises why the consumer could not start
+        self._phone_consumer = asyncio.create_task(consume_view_topics(
+            self.bootstrap, self.settings, self.service.phones.fold, names=PHONE_TOPICS, caught_up=self.service.phones.caught_up, meter=False))
         self._runner = app_runner(self.service, extensions=self.extensions)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -559,7 +676,7 @@ class ConsoleRunner:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
-        for task in (self._consumer, self._watch):
+        for task in (self._consumer, self._watch, self._phone_consumer):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):

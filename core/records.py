@@ -68,7 +68,7 @@ CATEGORIES: tuple[str, ...] = (
 )
 PRIORITIES: tuple[str, ...] = ("P1", "P2", "P3", "P4")
 EVENT_KINDS: tuple[str, ...] = ("dispatch", "update", "queued", "escalation", "followup", "resolved")
-TEAM_STATUSES: tuple[str, ...] = ("available", "en_route", "on_scene", "off_duty")
+TEAM_STATUSES: tuple[str, ...] = ("available", "en_route", "on_scene", "break", "off_duty")
 ACK_STATUSES: tuple[str, ...] = ("accepted", "on_scene", "resolved", "declined")
 CAPABILITIES: tuple[str, ...] = ("medical", "police", "social_work", "vehicle")
 COLD_WAVE_LEVELS: tuple[str, ...] = ("none", "blue", "yellow", "orange", "red")
@@ -261,6 +261,9 @@ class TeamStatus(Wire):
     capabilities: tuple[str, ...] = ()
     name: str | None = None
     district: str | None = None
+    # From a phone: the fix's accuracy radius, and the id the phone gave a status change.
+    accuracy_m: float | None = None
+    client_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -268,7 +271,8 @@ class TaskAck(Wire):
     """A team's or operator's answer to a task (topic `task-acks`).
 
     Operators use the same topic: `status` `reassign` or `resolved` with
-    `team_id` "console".
+    `team_id` "console". `client_id` is the id a phone gave the action, so a
+    resend after a lost answer is applied once.
     """
 
     event_id: str
@@ -278,6 +282,7 @@ class TaskAck(Wire):
     outcome: str | None = None
     incident_id: str | None = None
     by: str | None = None
+    client_id: str | None = None
 
 
 @dataclass(frozen=True)

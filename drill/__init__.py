@@ -2,6 +2,7 @@
 
 Layer 7, beside `console` (imports `tools` and below). Its modules:
 
+- `phones`: `PhoneGateway`, the simulated teams' reactions sent through the console's team API (`--phones`).
 - `runner`: `patrol drill`, the loop of world inputs, worker barriers and team reactions.
 - `scoring`: `score`, the run's outputs against the night's truth; `format_scores`.
 - `report`: the HTML report with map, timeline and latencies (needs matplotlib).
@@ -10,4 +11,4 @@ Layer 7, beside `console` (imports `tools` and below). Its modules:
 Import the modules (`from drill.scoring import score`); this package file imports nothing.
 """
 
-__all__ = ["ledger_drill", "report", "runner", "scoring"]
+__all__ = ["ledger_drill", "phones", "report", "runner", "scoring"]

@@ -10,10 +10,13 @@ can react, and moves on. Same scenario and seed, same decisions.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,6 +25,7 @@ from typing import Any, TextIO
 from core import topics as names
 from core.feed import FeedItem
 from core.settings import Settings
+from drill.phones import PHONE_TOPICS, PhoneGateway
 from drill.report import write_report
 from drill.scoring import format_scores, score
 from rules.context import Context
@@ -30,6 +34,8 @@ from simulators.world import DrillWorld
 from tools.harness import pipeline_run
 
 STEP = timedelta(minutes=1)
+# Starts the console for a run's settings and broker, and yields the gateway to its team API.
+Phones = Callable[[Settings, str], AbstractAsyncContextManager[PhoneGateway]]
 
 
 class Progress:
@@ -54,20 +60,30 @@ class Progress:
         self.out.flush()
 
 
-async def _night(world: DrillWorld, settings: Settings, log_dir: Path, speed: float, progress: Progress) -> dict[str, Any]:
+async def _night(world: DrillWorld, settings: Settings, log_dir: Path, speed: float, progress: Progress,
+                 phones: Phones | None = None) -> dict[str, Any]:
     inputs: list[FeedItem] = []
     outputs: list[dict[str, Any]] = []
     dead: list[dict[str, Any]] = []
     sent_wall: dict[str, float] = {}
     latencies: list[float] = []
     incidents: set[str] = set()
-    async with pipeline_run(settings, "drill", ready_at=world.start - STEP, log_dir=log_dir) as run:
+    async with (
+        pipeline_run(settings, "drill", ready_at=world.start - STEP, log_dir=log_dir, external=PHONE_TOPICS if phones else ()) as run,
+        contextlib.AsyncExitStack() as stack,
+    ):
         feeder = run.feeder
+        gateway = await stack.enter_async_context(phones(run.settings, run.bootstrap)) if phones is not None else None
+        if gateway is not None:
+            await gateway.catch_up((), world.start - STEP)
         wall0 = time.monotonic()
         now = world.start
         while now <= world.end:
             for item in world.inputs_until(now):
-                await feeder.send(item)
+                if gateway is not None and item.topic in PHONE_TOPICS:
+                    await feeder.send_via(item, gateway.send)  # the phones' path: the console's team API
+                else:
+                    await feeder.send(item)
                 inputs.append(item)
                 if item.topic == names.TIPS and item.key:
                     sent_wall.setdefault(item.key, time.perf_counter())
@@ -86,6 +102,8 @@ async def _night(world: DrillWorld, settings: Settings, log_dir: Path, speed: fl
                     if source in sent_wall:
                         latencies.append((arrived - sent_wall.pop(source)) * 1000.0)
             outputs += fresh
+            if gateway is not None:
+                await gateway.catch_up([e["event_id"] for e in fresh], now)
             world.observe(fresh, now)
             progress.show(now, len(incidents))
             if speed > 0:
@@ -93,7 +111,8 @@ async def _night(world: DrillWorld, settings: Settings, log_dir: Path, speed: fl
                 if lag > 0:
                     await asyncio.sleep(lag)
             now += STEP
-        return {"inputs": inputs, "outputs": outputs, "dead": dead, "latencies": latencies, "barriers": feeder.barriers}
+        return {"inputs": inputs, "outputs": outputs, "dead": dead, "latencies": latencies, "barriers": feeder.barriers,
+                "phones": gateway.summary() if gateway is not None else None}
 
 
 def _dedupe(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -115,6 +134,7 @@ def run_drill(
     speed: float = 0.0,
     report: Path = Path("out/drill"),
     progress: bool = True,
+    phones: Phones | None = None,
 ) -> int:
     scen = load_scenario(scenario)
     world = DrillWorld(scen, ctx.city, seed, policy=ctx.policy)
@@ -122,13 +142,15 @@ def run_drill(
     log_dir = Path(tempfile.mkdtemp(prefix="patrol-drill-"))
     bar = Progress(world.start, world.end, enabled=progress)
     # partner notices say Exercise, reporter replies say drill
-    result = asyncio.run(_night(world, replace(settings, exercise=True), log_dir, speed, bar))
+    result = asyncio.run(_night(world, replace(settings, exercise=True), log_dir, speed, bar, phones))
     outputs = _dedupe(result["outputs"])
     dead = _dedupe(result["dead"])
     truth = world.truth()
     scores = score(truth, outputs, dead, result["inputs"], result["latencies"])
     scores["wall_clock_s"] = round(time.monotonic() - started, 1)
     scores["scenario"], scores["seed"] = scen.name if hasattr(scen, "name") else scenario, seed
+    if result["phones"] is not None:
+        scores["phones"] = result["phones"]
     report.mkdir(parents=True, exist_ok=True)
     (report / "scores.json").write_text(json.dumps(scores, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     with open(report / "events.jsonl", "w", encoding="utf-8") as fh:
@@ -136,6 +158,8 @@ def run_drill(
             fh.write(json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n")
     page = write_report(report, scores, truth, outputs, ctx.city)
     print(format_scores(scores))
+    if result["phones"] is not None:
+        print(f"phones (console team API): {json.dumps(result['phones'], sort_keys=True)}")
     print(f"wall clock: {scores['wall_clock_s']} s, barriers: {result['barriers']}, worker log: {log_dir / 'worker.log'}")
     print(f"report: {page}")
     return 0

@@ -68,10 +68,10 @@ class Database:
         """Run one statement; returns the number of rows it changed."""
         try:
             if self.dialect == "sqlite":
-                return self._sqlite.execute(sql, tuple(params)).rowcount
+                return int(self._sqlite.execute(sql, tuple(params)).rowcount)
             with self._pg.cursor() as cur:
                 cur.execute(self._sql(sql), tuple(params))
-                return cur.rowcount
+                return int(cur.rowcount)
         except self._errors as exc:
             raise DatabaseError(f"{exc} in: {sql.strip()[:200]}") from exc
 

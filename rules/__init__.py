@@ -9,6 +9,7 @@ Layer 2, beside `thermal` (imports `core` and `geo`, never a broker). Its module
 - `partners`: partner notices, one OASIS CAP 1.2 alert per partner and change (`NoticeWriter`).
 - `reporters`: replies to reporters who left a contact (`ReplyWriter`).
 - `wording`: plain words for categories and flags, in Chinese and English.
+- `phone`: the teams' phones: `PhonePolicy`, `check_fix` (stale, vague, impossible fixes), `ClientIds` (applied once).
 - `policy`: the dispatch policy (`data/policy.toml`), loaded and validated.
 - `triage`: category, priority, notifications and deadline of an incident.
 - `weather`: cold-wave level, wind chill and night, judged by the policy.
@@ -16,4 +17,4 @@ Layer 2, beside `thermal` (imports `core` and `geo`, never a broker). Its module
 Import the modules (`from rules.desk import Desk`); this package file imports nothing.
 """
 
-__all__ = ["context", "desk", "intake", "lexicon", "partners", "policy", "reporters", "triage", "weather", "wording"]
+__all__ = ["context", "desk", "intake", "lexicon", "partners", "phone", "policy", "reporters", "triage", "weather", "wording"]

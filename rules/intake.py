@@ -545,6 +545,7 @@ def parse_ack(obj: dict[str, Any]) -> TaskAck:
         outcome=outcome,
         incident_id=str(obj["incident_id"]) if obj.get("incident_id") is not None else None,
         by=str(obj["by"]) if obj.get("by") is not None else None,
+        client_id=str(obj["client_id"]) if obj.get("client_id") is not None else None,
     )
 
 

@@ -9,7 +9,7 @@ night. Rules code (`rules/triage.py`, `rules/weather.py`,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from core.errors import PolicyError
 from core.records import CAPABILITIES, CATEGORIES, COLD_WAVE_LEVELS, FLAGS, PARTNERS, PRIORITIES
 from core.tomlconfig import TomlReader, parse_toml
 from geo.city import HELP_POINT_KINDS
+from rules.phone import PhonePolicy, parse_phone_policy
 
 NOTIFY_TARGETS = PARTNERS
 
@@ -30,6 +31,7 @@ class CategoryRule:
     action: str
     needs: tuple[str, ...]
     notify: tuple[str, ...]
+    action_zh: str = ""  # the action in Chinese, for the team's phone
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class ThermalRule:
     lying_still_priority: str
     lying_still_min: float
     action: str
+    action_zh: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,7 @@ class Policy:
     max_text_bytes: int
     max_persons: int
     source: str = ""
+    phone: PhonePolicy = field(default_factory=PhonePolicy)
 
     def level(self, name: str) -> ColdWaveLevel | None:
         for lvl in self.cold_wave_levels:
@@ -159,6 +163,7 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         max_text_bytes=int(r.number(data, ["intake", "max_text_bytes"], minimum=1)),
         max_persons=int(r.number(data, ["intake", "max_persons"], minimum=1)),
         source=source,
+        phone=parse_phone_policy(r, data, HELP_POINT_KINDS),
     )
 
 
@@ -180,6 +185,7 @@ def _categories(r: TomlReader, data: Data) -> tuple[CategoryRule, ...]:
                 action=r.get(data, ["categories", i, "action"], str, ""),
                 needs=r.names(data, ["categories", i, "needs"], CAPABILITIES, []),
                 notify=r.names(data, ["categories", i, "notify"], NOTIFY_TARGETS, []),
+                action_zh=r.get(data, ["categories", i, "action_zh"], str, ""),
             )
         )
     if not categories or categories[-1].flags:
@@ -194,6 +200,7 @@ def _thermal(r: TomlReader, data: Data) -> ThermalRule:
         lying_still_priority=r.choice(data, ["thermal", "lying_still_priority"], PRIORITIES),
         lying_still_min=r.number(data, ["thermal", "lying_still_min"]),
         action=r.get(data, ["thermal", "action"], str, ""),
+        action_zh=r.get(data, ["thermal", "action_zh"], str, ""),
     )
 
 

@@ -9,6 +9,6 @@ echo "== ruff"
 echo "== import layers"
 .venv/bin/lint-imports
 echo "== mypy"
-.venv/bin/mypy core geo rules thermal pipeline agents simulators tools console drill cli
+.venv/bin/mypy core geo rules thermal ledger pipeline agents simulators tools console drill cli
 echo "== pytest"
 .venv/bin/pytest -q "$@"

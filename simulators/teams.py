@@ -165,6 +165,8 @@ class Fleet:
             out += self._cancel(current, now, floor)
         if any(j.event_id == event.get("event_id") and j.team_id == team_id for j in self.jobs):
             return out, cancel
+        if kind == "update":
+            return out, cancel  # an update never hands a task over: no new job (a phone shows it, nobody re-acks it)
         self._token += 1
         job = Job(event_id=str(event.get("event_id")), incident_id=incident, team_id=str(team_id), kind=kind,
                   lat=float(event.get("lat", 0.0)), lon=float(event.get("lon", 0.0)), category=str(event.get("category", "")),

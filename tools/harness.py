@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -138,14 +138,17 @@ class PipelineRun:
 
 
 @contextlib.asynccontextmanager
-async def pipeline_run(settings: Settings, name: str, *, ready_at: datetime, log_dir: Path | None = None) -> AsyncIterator[PipelineRun]:
+async def pipeline_run(
+    settings: Settings, name: str, *, ready_at: datetime, log_dir: Path | None = None, external: Iterable[str] = ()
+) -> AsyncIterator[PipelineRun]:
     """Broker, isolated settings, topics, one worker process and a ready feeder; all stopped on exit.
 
     The one run setup of replay, bench and drill. With no `PATROL_BROKER` a
     fresh embedded broker serves this run alone; on a configured broker the
     run gets its own topics, consumer group and state (`isolated_settings`).
     State and the worker's log go under `log_dir` (a new temporary folder by
-    default). The feeder has seen the worker commit a first tick at `ready_at`.
+    default). The feeder has seen the worker commit a first tick at `ready_at`;
+    `external` names input topics someone else writes too (see `Feeder`).
     """
     log_dir = log_dir or Path(tempfile.mkdtemp(prefix=f"patrol-{name}-"))
     with broker_for(settings.broker) as bootstrap:
@@ -157,7 +160,7 @@ async def pipeline_run(settings: Settings, name: str, *, ready_at: datetime, log
         worker = WorkerProcess(run_settings, bootstrap, log_dir / "worker.log")
         worker.start()
         try:
-            async with Feeder(run_settings, bootstrap, [worker]) as feeder:
+            async with Feeder(run_settings, bootstrap, [worker], external=external) as feeder:
                 await feeder.wait_ready(ready_at)
                 yield PipelineRun(run_settings, bootstrap, log_dir, worker, feeder)
         finally:
@@ -167,7 +170,7 @@ async def pipeline_run(settings: Settings, name: str, *, ready_at: datetime, log
 class Feeder:
     """Sends timed inputs to the workers in lock-step and collects outputs."""
 
-    def __init__(self, settings: Settings, bootstrap: str, workers: list[WorkerProcess] | None = None) -> None:
+    def __init__(self, settings: Settings, bootstrap: str, workers: list[WorkerProcess] | None = None, external: Iterable[str] = ()) -> None:
         self.settings = settings
         self.bootstrap = bootstrap
         self.workers = workers or []
@@ -180,8 +183,10 @@ class Feeder:
         self._outputs: AIOKafkaConsumer | None = None
         self._tps: list[TopicPartition] = []
         self._written: dict[TopicPartition, int] = {}
-        # Topics only the workers write (their ends are read, not known).
-        self._internal = {settings.topic(t) for t in (names.REPORTS, names.DETECTIONS, names.DISPATCH, names.REPORTER_CONTACTS)}
+        # Topics others write (the workers; the console's API in a drill on the phones' path):
+        # their ends are read, not known from what we sent.
+        written_by_others = (names.REPORTS, names.DETECTIONS, names.DISPATCH, names.REPORTER_CONTACTS, *external)
+        self._internal = {settings.topic(t) for t in written_by_others}
 
     async def __aenter__(self) -> Feeder:
         security = client_kwargs(self.settings)
@@ -227,6 +232,14 @@ class Feeder:
         )
         tp = TopicPartition(meta.topic, meta.partition)
         self._written[tp] = max(self._written.get(tp, 0), meta.offset + 1)
+        self.sent[item.topic] = self.sent.get(item.topic, 0) + 1
+        self.last_topic = item.topic
+
+    async def send_via(self, item: FeedItem, write: Callable[[FeedItem], Awaitable[None]]) -> None:
+        """Hand an item to another writer (one of `external`'s topics), keeping the cross-topic barrier."""
+        if self.last_topic is not None and item.topic != self.last_topic:
+            await self.barrier()
+        await write(item)
         self.sent[item.topic] = self.sent.get(item.topic, 0) + 1
         self.last_topic = item.topic
 

@@ -69,25 +69,29 @@ class Console:
 
     async def acks(self, expect: int, settle_s: float = 0.5) -> list[dict[str, Any]]:
         """Everything on task-acks, read from the beginning: `expect` records, then nothing more for `settle_s`."""
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
-                                    auto_offset_reset="earliest", fetch_max_wait_ms=FETCH_MAX_WAIT_MS)
-        await consumer.start()
-        try:
-            consumer.assign([TopicPartition(self.settings.topic(topics.TASK_ACKS), 0)])
-            out: list[dict[str, Any]] = []
-            deadline = time.monotonic() + 10
-            quiet_until: float | None = None
-            while time.monotonic() < deadline:
-                batch = await consumer.getmany(timeout_ms=100)
-                for records in batch.values():
-                    out.extend(json.loads(r.value) for r in records)
-                if len(out) >= expect:
-                    quiet_until = quiet_until or time.monotonic() + settle_s
-                    if time.monotonic() >= quiet_until:
-                        break
-            return out
-        finally:
-            await consumer.stop()
+        return await read_topic(self.bootstrap, self.settings, topics.TASK_ACKS, expect, settle_s)
+
+
+async def read_topic(bootstrap: str, settings: Settings, topic: str, expect: int, settle_s: float = 0.5) -> list[dict[str, Any]]:
+    """Everything on one topic from the beginning: `expect` records, then nothing more for `settle_s`."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                                auto_offset_reset="earliest", fetch_max_wait_ms=FETCH_MAX_WAIT_MS)
+    await consumer.start()
+    try:
+        consumer.assign([TopicPartition(settings.topic(topic), 0)])
+        out: list[dict[str, Any]] = []
+        deadline = time.monotonic() + 20
+        quiet_until: float | None = None
+        while time.monotonic() < deadline:
+            for records in (await consumer.getmany(timeout_ms=100)).values():
+                out.extend(json.loads(r.value) for r in records)
+            if len(out) >= expect:
+                quiet_until = quiet_until or time.monotonic() + settle_s
+                if time.monotonic() >= quiet_until:
+                    break
+        return out
+    finally:
+        await consumer.stop()
 
 
 @asynccontextmanager

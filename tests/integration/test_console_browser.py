@@ -201,10 +201,15 @@ def test_console_page_live_in_chromium(broker: str, topic_prefix: str, tmp_path:
 
     asyncio.run(main())
     assert (shots / "console.png").stat().st_size > 10000
+    keep_screenshots(shots, ("console.png", "console-en.png", "team.png"))
+
+
+def keep_screenshots(shots: Path, names: tuple[str, ...]) -> None:
+    """Copy a test's screenshots to out/screenshots/ (the README's pictures come from there)."""
     out = PROJECT_ROOT / "out" / "screenshots"
     try:
         out.mkdir(parents=True, exist_ok=True)
-        for name in ("console.png", "console-en.png", "team.png"):
+        for name in names:
             shutil.copy(shots / name, out / name)
     except OSError:
         pass  # read-only checkout: the tmp copy is enough

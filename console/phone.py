@@ -1,0 +1,279 @@
+"""The team's phone: actions applied once, positions checked, tasks with navigation.
+
+A phone on a winter night queues its actions while it has no signal and
+resends them when it has; each carries a client-generated id, and this
+module remembers the ids already written (rebuilt from `task-acks` and
+`team-status` when the console starts) so a resend after a lost answer is
+applied once. Positions are checked (stale, vague, impossible jumps) before
+anything reaches `team-status`. Tasks go to the phone with the action text in
+both languages, the destination for the category, and links for Amap, Baidu
+and Tencent Maps in the coordinates each app expects (converted here, once).
+
+No web framework in here: `console/server.py` calls it from thin handlers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from core import topics
+from core.errors import PatrolError, RecordError
+from core.records import TEAM_STATUSES, TaskAck, TeamStatus, parse_time
+from geo.chinacoords import wgs84_to_bd09, wgs84_to_gcj02
+from geo.city import City, HelpPoint, load_city
+from geo.zones import CityIndex
+from rules.phone import CLIENT_ID_RE, ClientIds, Fix, PhonePolicy, action_time, check_fix
+from rules.policy import Policy, load_policy
+
+log = logging.getLogger(__name__)
+
+# What the phone's console connection reads besides the view topics: the ids already written.
+PHONE_TOPICS: tuple[str, ...] = (topics.TASK_ACKS, topics.TEAM_STATUS)
+KINDS = ("ack", "status")
+
+
+class PhoneInputError(PatrolError):
+    """A phone's request that is refused: HTTP status, stable code, sentence; nothing is written."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _round(value: float) -> float:
+    return round(value, 6)  # about 0.1 m: more is noise, less moves the pin
+
+
+def nav_links(lat: float, lon: float, name: str) -> dict[str, Any]:
+    """A WGS-84 point in each map app's coordinates, with the link that opens the app there.
+
+    Amap and Tencent Maps take GCJ-02, Baidu Maps BD-09; `geo:` (any other
+    app) takes WGS-84. Outside China the three are the same point.
+    """
+    glat, glon = (_round(v) for v in wgs84_to_gcj02(lat, lon))
+    blat, blon = (_round(v) for v in wgs84_to_bd09(lat, lon))
+    wlat, wlon = _round(lat), _round(lon)
+    label = quote(name or "target", safe="")
+    return {
+        "name": name,
+        "wgs84": [wlat, wlon],
+        "gcj02": [glat, glon],
+        "bd09": [blat, blon],
+        "amap": f"https://uri.amap.com/navigation?to={glon},{glat},{label}&mode=car&coordinate=gaode&callnative=1&src=patrol",
+        "baidu": f"baidumap://map/direction?destination=latlng:{blat},{blon}|name:{label}&coord_type=bd09ll&mode=driving&src=patrol.team",
+        "tencent": f"qqmap://map/routeplan?type=drive&to={label}&tocoord={glat},{glon}&referer=patrol",
+        "geo": f"geo:{wlat},{wlon}?q={wlat},{wlon}({label})",
+    }
+
+
+def client_id_of(body: Mapping[str, Any]) -> str | None:
+    """The action's client-generated id, if the phone sent one."""
+    value = body.get("client_id")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not CLIENT_ID_RE.match(value):
+        raise PhoneInputError(400, "invalid_client_id", "client_id must be 8-100 letters, digits, '-', '_', '.', ':'")
+    return value
+
+
+def client_time_of(body: Mapping[str, Any], name: str = "at") -> datetime | None:
+    """An ISO 8601 time with offset from the phone, if present."""
+    if body.get(name) is None:
+        return None
+    try:
+        return parse_time(body[name], name)
+    except RecordError as exc:
+        raise PhoneInputError(400, f"invalid_{name}", exc.reason) from exc
+
+
+def _number(body: Mapping[str, Any], name: str) -> float | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise PhoneInputError(400, f"invalid_{name}", f"{name} must be a number")
+    return float(value)
+
+
+class TeamPhones:
+    """Ids already applied, each team's latest fix, and the phone's view of a task."""
+
+    def __init__(self, policy: Policy, city: City) -> None:
+        self.policy: PhonePolicy = policy.phone
+        keep = timedelta(hours=2 * self.policy.max_offline_h)
+        self.applied: dict[str, ClientIds[dict[str, Any]]] = {kind: ClientIds(keep) for kind in KINDS}
+        self.fixes: dict[str, Fix] = {}
+        self.bases = {t.team_id: t for t in city.teams}
+        self.index = CityIndex(city)
+        self.help_points: dict[str, HelpPoint] = {p.id: p for p in city.help_points}
+        self.actions: dict[str, tuple[str, str]] = {c.name: (c.action, c.action_zh) for c in policy.categories}
+        self.actions.setdefault(policy.thermal.category, (policy.thermal.action, policy.thermal.action_zh))
+        self.caught_up = asyncio.Event()  # set once the ids written before start are known
+        self._inflight: set[str] = set()
+
+    @classmethod
+    def from_files(cls, policy_file: Path, city_dir: Path) -> TeamPhones:
+        return cls(load_policy(policy_file), load_city(city_dir))
+
+    # ------------------------------------------------------------- topics
+
+    def fold(self, topic: str, data: Any) -> None:
+        """One record of `task-acks` or `team-status`: remember its client id and the team's fix."""
+        if not isinstance(data, dict):
+            return
+        try:
+            if topic == topics.TASK_ACKS:
+                ack = TaskAck.from_dict(data)
+                if ack.client_id:
+                    self.applied["ack"].add(ack.client_id, ack.at, ack.to_dict())
+            elif topic == topics.TEAM_STATUS:
+                status = TeamStatus.from_dict(data)
+                self.note_fix(status)
+                if status.client_id:
+                    self.applied["status"].add(status.client_id, status.at, status.to_dict())
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            log.warning("phone view skips a malformed %s record: %s", topic, exc)
+
+    def note_fix(self, status: TeamStatus) -> None:
+        last = self.fixes.get(status.team_id)
+        if last is None or status.at >= last.at:
+            self.fixes[status.team_id] = Fix(status.lat, status.lon, status.at, status.accuracy_m)
+
+    # ------------------------------------------------------------- once
+
+    def repeat(self, kind: str, client_id: str | None, team_id: str) -> dict[str, Any] | None:
+        """What was written for this client id before (a resend), or None for a new action."""
+        if client_id is None:
+            return None
+        if not self.caught_up.is_set():
+            raise PhoneInputError(503, "catching_up", "the console is still reading what was sent before; try again")
+        original = self.applied[kind].get(client_id)
+        if original is not None and original.get("team_id") != team_id:
+            raise PhoneInputError(409, "client_id_conflict", f"client_id {client_id!r} belongs to another team's action")
+        return original
+
+    async def publish_once(self, kind: str, client_id: str | None, record: TaskAck | TeamStatus, publish: Callable[[], Awaitable[None]]) -> None:
+        """Write the record; with a client id, never twice (a concurrent resend is told to retry)."""
+        if client_id is None:
+            await publish()
+            return
+        if client_id in self._inflight:
+            raise PhoneInputError(503, "in_flight", f"action {client_id!r} is being written; try again")
+        self._inflight.add(client_id)
+        try:
+            await publish()
+            ledger = self.applied[kind]
+            ledger.add(client_id, record.at, record.to_dict())
+            ledger.prune(record.at)
+        finally:
+            self._inflight.discard(client_id)
+
+    def ack_time(self, body: Mapping[str, Any], now: datetime) -> datetime:
+        """When the team pressed the button (the phone's `at`), if believable; else now."""
+        return action_time(client_time_of(body), now, self.policy)
+
+    # ------------------------------------------------------------- team-status
+
+    def team_status(self, team_id: str, body: Mapping[str, Any], current: Any, now: datetime) -> TeamStatus:
+        """A position fix and/or a status change from the phone, checked; raises PhoneInputError.
+
+        `current` is the console's view of the team (status, lat, lon, at) or
+        None. A fix keeps its own time; a status change alone keeps the last
+        position and is never older than the team's latest record.
+        """
+        status = body.get("status")
+        if status is not None and status not in TEAM_STATUSES:
+            raise PhoneInputError(400, "unknown_status", f"status must be one of {', '.join(TEAM_STATUSES)}")
+        lat, lon = _number(body, "lat"), _number(body, "lon")
+        accuracy = _number(body, "accuracy_m")
+        at = client_time_of(body)
+        last_status = getattr(current, "status", None)
+        status = status or (last_status if last_status in TEAM_STATUSES else "available")
+        if lat is not None or lon is not None:
+            if lat is None or lon is None or at is None:
+                raise PhoneInputError(400, "missing_field", "a position needs lat, lon and at (the fix's own time)")
+            fix = Fix(lat, lon, at, accuracy)
+            refusal = check_fix(fix, self.fixes.get(team_id), now, self.policy)
+            if refusal is not None:
+                raise PhoneInputError(422, refusal.code, refusal.message)
+        else:
+            if body.get("status") is None:
+                raise PhoneInputError(400, "missing_field", "send a status, a position (lat, lon, at), or both")
+            last = self.fixes.get(team_id)
+            if last is not None:
+                lat, lon, accuracy = last.lat, last.lon, last.accuracy_m
+            elif getattr(current, "lat", None) is not None:
+                lat, lon = current.lat, current.lon
+            else:
+                raise PhoneInputError(409, "no_position", "no position known for the team yet: share the position first")
+            at = action_time(at, now, self.policy)
+            if last is not None and at < last.at:
+                at = last.at
+        base = self.bases.get(team_id)
+        assert lat is not None and lon is not None and at is not None
+        return TeamStatus(
+            team_id=team_id,
+            at=at,
+            status=status,
+            lat=_round(lat),
+            lon=_round(lon),
+            capabilities=base.capabilities if base else (),
+            name=base.name if base else None,
+            district=base.district if base else None,
+            accuracy_m=accuracy,
+            client_id=client_id_of(body),
+        )
+
+    def config(self) -> dict[str, Any]:
+        """What the page needs to know from the policy."""
+        return {
+            "position_every_s": self.policy.position_every_s,
+            "max_accuracy_m": self.policy.max_accuracy_m,
+            "max_offline_h": self.policy.max_offline_h,
+            "statuses": list(TEAM_STATUSES),
+        }
+
+    # ------------------------------------------------------------- tasks
+
+    def action_text(self, category: str, action: str) -> dict[str, str]:
+        """The task's action in both languages (Chinese from the policy's `action_zh`)."""
+        en, zh = self.actions.get(category, (action, ""))
+        return {"en": action or en, "zh": zh or action or en}
+
+    def destination(self, category: str, lat: float, lon: float, nearest: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        """Where the team takes the person: the nearest help point of the category's kinds, else the task's."""
+        point: HelpPoint | None = None
+        kinds = self.policy.destination_kinds.get(category)
+        if kinds:
+            found = self.index.nearest_help_point(lat, lon, kinds)
+            point = found[0] if found else None
+        if point is None and nearest:
+            point = self.help_points.get(str(nearest.get("id")))
+        if point is None:
+            return None
+        return {
+            "id": point.id,
+            "name": point.name,
+            "name_en": point.name_en,
+            "kind": point.kind,
+            "lat": point.lat,
+            "lon": point.lon,
+            "distance_m": round(self.index.distance_m(lat, lon, point.lat, point.lon), 1),
+            "nav": nav_links(point.lat, point.lon, point.name),
+        }
+
+    def task_view(self, view: dict[str, Any]) -> dict[str, Any]:
+        """A masked task (console.masking.team_view) plus action texts, destination and map links."""
+        category = str(view.get("category") or "")
+        lat, lon = float(view["lat"]), float(view["lon"])
+        view["action_text"] = self.action_text(category, str(view.get("action") or ""))
+        view["target"] = nav_links(lat, lon, str(view.get("incident_id") or "target"))
+        view["destination"] = self.destination(category, lat, lon, view.get("nearest_help_point"))
+        return view

@@ -1,0 +1,45 @@
+"""A drill whose teams use the phones' path (the console's team API) decides exactly as the direct one."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cli.phones import console_phones
+from core.settings import Settings
+from drill.runner import run_drill
+from rules.context import Context
+
+
+def _events(folder: Path) -> list[dict[str, Any]]:
+    events = [json.loads(line) for line in (folder / "events.jsonl").read_text(encoding="utf-8").splitlines()]
+    return [e for e in events if e.get("kind") != "dead_letter"]
+
+
+def _decisions(events: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [(e["event_id"], e["kind"], e["team_id"], e["status"], e["priority"], e["ack_deadline"] is not None) for e in events]
+
+
+def test_drill_through_the_team_api_matches_the_direct_drill(broker: str, ctx: Context, tmp_path: Path) -> None:
+    settings = replace(Settings.from_env({}), broker=broker)
+    direct, phones = tmp_path / "direct", tmp_path / "phones"
+    assert run_drill(settings, ctx, scenario="short", seed=3, report=direct, progress=False) == 0
+    assert run_drill(settings, ctx, scenario="short", seed=3, report=phones, progress=False, phones=console_phones) == 0
+
+    scores = json.loads((phones / "scores.json").read_text(encoding="utf-8"))
+    api = scores["phones"]
+    assert api["refused"] == {} and api["repeats"] == 0, api
+    assert api["sent"]["task-acks"] >= 3 * scores["persons_reached"] - 3 and api["sent"]["team-status"] > 10
+    assert scores["accounting"]["lost"] == 0
+    on_phones, on_direct = _events(phones), _events(direct)
+    assert _decisions(on_phones) == _decisions(on_direct)
+    # An ack's time through the API is capped at the console's clock (the last tick), so events
+    # made by acks may be stamped up to one simulated minute earlier; nothing else moves.
+    for a, b in zip(on_phones, on_direct, strict=True):
+        shift = datetime.fromisoformat(b["at"]) - datetime.fromisoformat(a["at"])
+        assert timedelta(0) <= shift < timedelta(minutes=1), (a["event_id"], a["at"], b["at"])
+    reasons = [json.loads(line).get("reason") or "" for line in (phones / "events.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert any(r.startswith("accepted by drill T-") for r in reasons)  # the token's name: the ack came through the API

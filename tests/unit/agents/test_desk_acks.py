@@ -1,0 +1,66 @@
+"""Where acks enter the desk: a phone's repeated client id is applied once, and the ids survive a restart."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from agents.desk import AcksOnce
+from core.errors import RecordError
+from core.records import TaskAck
+from rules.context import Context
+from rules.desk import Outputs
+
+CST = timezone(timedelta(hours=8))
+T0 = datetime(2026, 12, 20, 23, 0, tzinfo=CST)
+
+
+class FakeDesk:
+    """Counts the acks that reach the rules; refuses event ids starting with 'bad'."""
+
+    def __init__(self) -> None:
+        self.now: datetime | None = None
+        self.acks: list[TaskAck] = []
+
+    def handle_ack(self, ack: TaskAck) -> Outputs:
+        if ack.event_id.startswith("bad"):
+            raise RecordError("no such task", kind="unknown_task")
+        self.acks.append(ack)
+        self.now = max(self.now or ack.at, ack.at)
+        return Outputs()
+
+
+def raw(client_id: str | None, at: datetime = T0, event_id: str = "inc-1-r1", status: str = "accepted") -> bytes:
+    return TaskAck(event_id=event_id, team_id="T-daoli-1", status=status, at=at, client_id=client_id).to_json()
+
+
+def test_a_client_id_is_applied_once_and_survives_a_restart(ctx: Context) -> None:
+    table: dict[str, Any] = {}
+    desk = FakeDesk()
+    once = AcksOnce(table, ctx)
+    once.handle(desk, raw("phone-0001-aaaa"))  # type: ignore[arg-type]
+    once.handle(desk, raw("phone-0001-aaaa"))  # type: ignore[arg-type]
+    once.handle(desk, raw(None))  # type: ignore[arg-type]
+    once.handle(desk, raw(None))  # type: ignore[arg-type]  # no id: the desk's own rules decide
+    assert len(desk.acks) == 3 and once.repeats == 1
+    once.flush()
+    assert table == {"phone-0001-aaaa": T0.isoformat()}
+    restarted = AcksOnce(table, ctx)  # a new worker reads the changelogged table
+    restarted.handle(desk, raw("phone-0001-aaaa"))  # type: ignore[arg-type]
+    assert len(desk.acks) == 3 and restarted.repeats == 1
+
+
+def test_a_refused_ack_is_not_remembered_and_old_ids_are_forgotten(ctx: Context) -> None:
+    table: dict[str, Any] = {}
+    desk = FakeDesk()
+    once = AcksOnce(table, ctx)
+    with pytest.raises(RecordError):
+        once.handle(desk, raw("phone-0002-bbbb", event_id="bad-r1"))  # type: ignore[arg-type]
+    assert "phone-0002-bbbb" not in (once.ids or {})
+    once.handle(desk, raw("phone-0003-cccc"))  # type: ignore[arg-type]
+    later = T0 + once.keep + timedelta(minutes=1)
+    once.handle(desk, raw("phone-0004-dddd", at=later))  # type: ignore[arg-type]
+    once.flush()
+    assert table == {"phone-0004-dddd": later.isoformat()}  # kept 2 x max_offline_h of event time

@@ -1,0 +1,190 @@
+"""The team phone's API with a fake publisher: actions applied once, fixes checked, tasks with navigation."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from console.auth import TokenStore, add_token
+from console.kafka_io import ListPublisher
+from console.phone import TeamPhones, nav_links
+from console.server import ConsoleService, build_app
+from console.state import ConsoleState
+from core.records import DispatchEvent, HelpPointRef, TeamStatus
+from core.settings import DATA_DIR
+from geo.chinacoords import wgs84_to_bd09, wgs84_to_gcj02
+
+CITY = DATA_DIR / "cities" / "harbin"
+CST = timezone(timedelta(hours=8))
+NOW = datetime(2026, 12, 20, 23, 40, tzinfo=CST)
+PHONES = TeamPhones.from_files(DATA_DIR / "policy.toml", CITY)
+
+
+def test_nav_links_carry_each_apps_coordinates() -> None:
+    lat, lon = 45.7735, 126.6165
+    links = nav_links(lat, lon, "中央大街 求助点")
+    glat, glon = (round(v, 6) for v in wgs84_to_gcj02(lat, lon))
+    blat, blon = (round(v, 6) for v in wgs84_to_bd09(lat, lon))
+    assert links["wgs84"] == [lat, lon] and links["gcj02"] == [glat, glon] and links["bd09"] == [blat, blon]
+    name = quote("中央大街 求助点", safe="")
+    assert links["amap"].startswith(f"https://uri.amap.com/navigation?to={glon},{glat},{name}&") and "coordinate=gaode" in links["amap"]
+    assert f"destination=latlng:{blat},{blon}|name:{name}" in links["baidu"] and "coord_type=bd09ll" in links["baidu"]
+    assert f"tocoord={glat},{glon}" in links["tencent"] and links["tencent"].startswith("qqmap://map/routeplan?")
+    assert links["geo"] == f"geo:{lat},{lon}?q={lat},{lon}({name})"
+
+
+def test_nav_links_outside_china_need_no_offset() -> None:
+    links = nav_links(52.52, 13.405, "Berlin")
+    assert links["gcj02"] == links["bd09"] == links["wgs84"] == [52.52, 13.405]
+
+
+def test_task_view_has_both_languages_and_the_categorys_destination() -> None:
+    view = PHONES.task_view({"incident_id": "inc-1", "category": "medical", "lat": 45.7735, "lon": 126.6165,
+                             "action": "escort to a medical institution; notify health", "nearest_help_point": None})
+    assert view["action_text"] == {"en": "escort to a medical institution; notify health", "zh": "护送至医疗机构；通知卫健部门"}
+    assert view["destination"]["kind"] == "hospital" and view["destination"]["nav"]["gcj02"] != [view["destination"]["lat"], view["destination"]["lon"]]
+    guidance = PHONES.task_view({"incident_id": "inc-2", "category": "guidance", "lat": 45.7735, "lon": 126.6165, "action": "",
+                                 "nearest_help_point": {"id": "hp-rescue-city", "name": "x", "distance_m": 1.0}})
+    assert guidance["destination"]["id"] == "hp-rescue-city"  # no kinds for guidance: the task's nearest help point
+    assert guidance["action_text"]["zh"] == "劝导前往最近的求助点或救助站"
+
+
+def _event(incident: str, team: str | None) -> DispatchEvent:
+    return DispatchEvent(
+        event_id=f"{incident}-r1", kind="dispatch", incident_id=incident, revision=1, priority="P1", category="medical",
+        rules=("category:medical",), zone_id=None, key_area=None, lat=45.7735, lon=126.6165, sources=("h-1",), team_id=team,
+        ack_deadline=NOW + timedelta(minutes=5), nearest_help_point=HelpPointRef(id="hp-1", name="x", distance_m=80.0),
+        notify=("health",), at=NOW, status="assigned", action="escort to a medical institution; notify health",
+    )
+
+
+Run = Callable[[TestClient[Any, Any], ListPublisher, dict[str, str], TeamPhones], Awaitable[None]]
+
+
+def _with_client(tmp_path: Path, body: Run, caught_up: bool = True) -> None:
+    path = tmp_path / "tokens.json"
+    tokens = {"t1": add_token(path, "team", team_id="T-daoli-1", name="daoli 1"), "t2": add_token(path, "team", team_id="T-daoli-2")}
+    state = ConsoleState()
+    state.apply_dispatch(_event("inc-1", "T-daoli-1"))
+    publisher = ListPublisher()
+    phones = TeamPhones.from_files(DATA_DIR / "policy.toml", CITY)
+    phones.fold("team-status", TeamStatus(team_id="T-daoli-1", at=NOW - timedelta(minutes=1), status="available",
+                                          lat=45.772, lon=126.614, accuracy_m=10.0).to_dict())
+    if caught_up:
+        phones.caught_up.set()
+    service = ConsoleService(state, publisher, TokenStore(path), CITY, phones)
+
+    async def main() -> None:
+        async with TestClient(TestServer(build_app(service))) as client:
+            await body(client, publisher, tokens, phones)
+
+    asyncio.run(main())
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_resent_ack_is_written_once(tmp_path: Path) -> None:
+    async def body(client: TestClient[Any, Any], pub: ListPublisher, tok: dict[str, str], phones: TeamPhones) -> None:
+        pressed = NOW - timedelta(minutes=3)
+        ack = {"event_id": "inc-1-r1", "status": "accepted", "client_id": "c0ffee00-0001", "at": pressed.isoformat()}
+        first = await client.post("/api/team/acks", json=ack, headers=_auth(tok["t1"]))
+        assert first.status == 202
+        written = (await first.json())["published"]
+        assert written["client_id"] == "c0ffee00-0001" and written["at"] == pressed.isoformat()
+        for _ in range(3):  # the answer was lost: the phone sends again
+            again = await client.post("/api/team/acks", json=ack, headers=_auth(tok["t1"]))
+            assert again.status == 200 and await again.json() == {"duplicate": True, "published": written}
+        stolen = await client.post("/api/team/acks", json=ack, headers=_auth(tok["t2"]))
+        assert stolen.status == 409 and (await stolen.json())["error"] == "client_id_conflict"
+        bad = await client.post("/api/team/acks", json={**ack, "client_id": "x"}, headers=_auth(tok["t1"]))
+        assert bad.status == 400 and (await bad.json())["error"] == "invalid_client_id"
+        future = await client.post("/api/team/acks", json={**ack, "client_id": "c0ffee00-0002", "at": "2027-01-01T00:00:00+08:00",
+                                                           "status": "on_scene"}, headers=_auth(tok["t1"]))
+        assert future.status == 202 and (await future.json())["published"]["at"] == NOW.isoformat()
+        assert [(a.status, a.client_id) for a in pub.acks] == [("accepted", "c0ffee00-0001"), ("on_scene", "c0ffee00-0002")]
+
+    _with_client(tmp_path, body)
+
+
+def test_client_ids_wait_until_the_console_knows_what_was_sent(tmp_path: Path) -> None:
+    async def body(client: TestClient[Any, Any], pub: ListPublisher, tok: dict[str, str], phones: TeamPhones) -> None:
+        ack = {"event_id": "inc-1-r1", "status": "accepted", "client_id": "c0ffee00-0003"}
+        resp = await client.post("/api/team/acks", json=ack, headers=_auth(tok["t1"]))
+        assert resp.status == 503 and (await resp.json())["error"] == "catching_up"
+        assert pub.acks == []
+        # an ack written before the restart is known once caught up: the resend is a duplicate
+        phones.fold("task-acks", {"event_id": "inc-1-r1", "team_id": "T-daoli-1", "status": "accepted", "at": NOW.isoformat(),
+                                  "client_id": "c0ffee00-0003"})
+        phones.caught_up.set()
+        resp = await client.post("/api/team/acks", json=ack, headers=_auth(tok["t1"]))
+        assert resp.status == 200 and (await resp.json())["duplicate"] is True and pub.acks == []
+
+    _with_client(tmp_path, body, caught_up=False)
+
+
+def test_positions_are_checked_before_team_status(tmp_path: Path) -> None:
+    async def body(client: TestClient[Any, Any], pub: ListPublisher, tok: dict[str, str], phones: TeamPhones) -> None:
+        t1 = _auth(tok["t1"])
+        ok = await client.post("/api/team/status", json={"lat": 45.7731, "lon": 126.6152, "accuracy_m": 8, "at": NOW.isoformat()}, headers=t1)
+        assert ok.status == 202, await ok.text()
+        status = pub.statuses[-1]
+        assert (status.team_id, status.status, status.at, status.accuracy_m) == ("T-daoli-1", "available", NOW, 8.0)
+        assert status.capabilities == ("social_work",) and status.district == "daoli"  # from the city's teams layer
+        refusals = [
+            ({"lat": 45.77, "lon": 126.61, "at": (NOW - timedelta(minutes=6)).isoformat()}, "stale_fix"),
+            ({"lat": 45.77, "lon": 126.61, "at": NOW.isoformat(), "accuracy_m": 900}, "poor_accuracy"),
+            ({"lat": 45.95, "lon": 126.61, "at": (NOW + timedelta(seconds=30)).isoformat()}, "impossible_jump"),
+            ({"lat": 45.77, "lon": 126.61, "at": (NOW - timedelta(seconds=30)).isoformat()}, "out_of_order"),
+            ({"lat": 45.77, "lon": 126.61}, "missing_field"),
+            ({"lat": "45.77", "lon": 126.61, "at": NOW.isoformat()}, "invalid_lat"),
+            ({"status": "napping"}, "unknown_status"),
+            ({}, "missing_field"),
+            ({"status": "break", "at": "yesterday"}, "invalid_at"),
+        ]
+        for payload, code in refusals:
+            resp = await client.post("/api/team/status", json=payload, headers=t1)
+            data = await resp.json()
+            assert 400 <= resp.status < 500 and data["error"] == code, (payload, data)
+            assert data["message"]
+        assert len(pub.statuses) == 1  # nothing refused was written
+        # a status change alone keeps the last position; a resend is applied once
+        change = {"status": "break", "client_id": "c0ffee00-0010", "at": (NOW - timedelta(minutes=2)).isoformat()}
+        first = await client.post("/api/team/status", json=change, headers=t1)
+        again = await client.post("/api/team/status", json=change, headers=t1)
+        assert first.status == 202 and again.status == 200 and (await again.json())["duplicate"] is True
+        brk = pub.statuses[-1]
+        assert len(pub.statuses) == 2 and brk.status == "break" and (brk.lat, brk.lon) == (45.7731, 126.6152)
+        assert brk.at == NOW  # never older than the team's latest fix
+        forbidden = await client.post("/api/team/status", json=change, headers={"Authorization": "Bearer nope.nope"})
+        assert forbidden.status == 401
+
+    _with_client(tmp_path, body)
+
+
+def test_team_tasks_and_phone_config(tmp_path: Path) -> None:
+    async def body(client: TestClient[Any, Any], pub: ListPublisher, tok: dict[str, str], phones: TeamPhones) -> None:
+        data = await (await client.get("/api/team/tasks", headers=_auth(tok["t1"]))).json()
+        (task,) = data["tasks"]
+        assert task["action_text"]["zh"] == "护送至医疗机构；通知卫健部门"
+        assert task["target"]["gcj02"] == [round(v, 6) for v in wgs84_to_gcj02(45.7735, 126.6165)]
+        assert task["destination"]["kind"] == "hospital"
+        config = await (await client.get("/api/team/phone", headers=_auth(tok["t1"]))).json()
+        assert config["position_every_s"] == 30 and "break" in config["statuses"]
+        sw = await client.get("/team-sw.js")
+        assert sw.status == 200 and "caches" in await sw.text()
+        stream = await client.get("/api/team/stream", headers=_auth(tok["t1"]))
+        first = await stream.content.readuntil(b"\n\n")
+        assert first.startswith(b"event: tasks\n")
+        assert json.loads(first.split(b"data: ", 1)[1])["tasks"][0]["incident_id"] == "inc-1"
+        stream.close()
+
+    _with_client(tmp_path, body)
