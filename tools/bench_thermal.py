@@ -52,7 +52,27 @@ def match(preds: list[list[int]], truths: list[list[int]]) -> list[tuple[int, in
     return out
 
 
-def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
+def match_real(preds: list[Any], truths: list[Any]) -> list[tuple[int, int]]:
+    """Greedy one-to-one matching for hand-labelled frames: IoU >= IOU_MIN, or the detection's
+    centre inside the label's box (people label a small blob loosely), best overlap first."""
+    def centre_in(p: Any, t: Any) -> bool:
+        u, v = p[0] + p[2] / 2.0, p[1] + p[3] / 2.0
+        return bool(t[0] <= u <= t[0] + t[2] and t[1] <= v <= t[1] + t[3])
+
+    pairs = sorted(((iou(p, t), i, j) for i, p in enumerate(preds) for j, t in enumerate(truths)), reverse=True)
+    used_p: set[int] = set()
+    used_t: set[int] = set()
+    out = []
+    for v, i, j in pairs:
+        if i in used_p or j in used_t or (v < IOU_MIN and not centre_in(preds[i], truths[j])):
+            continue
+        used_p.add(i)
+        used_t.add(j)
+        out.append((i, j))
+    return out
+
+
+def prf(tp: int, fp: int, fn: int) -> dict[str, float]:
     p = tp / (tp + fp) if tp + fp else 1.0
     r = tp / (tp + fn) if tp + fn else 1.0
     f1 = 2 * p * r / (p + r) if p + r else 0.0
@@ -103,8 +123,8 @@ def _evaluate(frames: list[Frame]) -> dict[str, Any]:
         counts["base"][2] += full - len(bhit)
     n = max(1, len(frames))
     return {
-        "detector": _prf(*counts["det"]),
-        "baseline": _prf(*counts["base"]),
+        "detector": prf(*counts["det"]),
+        "baseline": prf(*counts["base"]),
         "detector_fps": round(n / t_det, 1) if t_det else 0.0,
         "baseline_fps": round(n / t_base, 1) if t_base else 0.0,
         "geo_err": geo_err,
