@@ -535,7 +535,7 @@ def candidates(frame_c: np.ndarray, cam: Camera | None, ambient: float | None = 
     search = _Search(frame_c, bg_work, scale, cam, ambient)
     out: list[Candidate] = []
     for i in order[:MAX_CANDIDATES]:
-        x, y, bw, bh = boxes[i]
+        _x, _y, bw, bh = boxes[i]
         if bw * bh < 4 * MIN_AREA_PX:
             break
         out.extend(_measure(search, boxes[i], delta, 0))

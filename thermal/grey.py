@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -175,7 +174,7 @@ def _components(sc: _Scene, level: float, window: Window) -> tuple[list[GreyCand
     bw, bh = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     stats[:, 0] += wx
     stats[:, 1] += wy
-    centroids = centroids + (wx, wy)
+    centroids = np.add(centroids, (wx, wy))
     cu = np.clip(np.rint(centroids[:, 0]).astype(np.int64), 0, w - 1)
     cv = np.clip(np.rint(centroids[:, 1]).astype(np.int64), 0, h - 1)
     e = sc.e_map[cv, cu].astype(np.float64)

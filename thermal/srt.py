@@ -21,9 +21,10 @@ skipped: a wrong position would put a person in the wrong street.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from core.errors import FrameError
 
@@ -176,7 +177,7 @@ def parse_srt(text: str, source: str = "SRT") -> list[Telemetry]:
     if not blocks:
         raise TelemetryError(1, "no subtitles (empty file)", source)
     out = [_block(b, source) for b in blocks]
-    for prev, cur in zip(out, out[1:], strict=False):
+    for prev, cur in itertools.pairwise(out):
         if cur.start_s < prev.start_s:
             raise TelemetryError(cur.line, f"subtitle {cur.index} starts before subtitle {prev.index}", source)
     return out
@@ -195,4 +196,4 @@ def at_offset(records: list[Telemetry], t_s: float) -> Telemetry | None:
 
 def to_utc(clock: datetime, utc_offset_h: float) -> datetime:
     """The drone's naive local clock as UTC, given its offset from UTC in hours."""
-    return (clock - timedelta(hours=utc_offset_h)).replace(tzinfo=timezone.utc)
+    return (clock - timedelta(hours=utc_offset_h)).replace(tzinfo=UTC)

@@ -25,6 +25,7 @@ import json
 import os
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,7 @@ def frame_candidates(fr: RealFrame) -> list[GreyCandidate]:
 def candidate_labels(cands: list[GreyCandidate], people: tuple[Box, ...], ignore: tuple[Box, ...]) -> np.ndarray:
     """1 person, 0 not, -1 ignore (inside a DontCare box, or a second candidate on one person)."""
     y = np.zeros(len(cands), np.int64)
-    for i, j in match_real([c.bbox for c in cands], list(people)):
+    for i, _j in match_real([c.bbox for c in cands], list(people)):
         y[i] = 1
     for i, c in enumerate(cands):
         if y[i] == 1:
@@ -126,44 +127,67 @@ def export(gbm: Any, threshold: float, meta: dict[str, Any]) -> TreeModel:
                      threshold, meta)
 
 
-def evaluate(model: TreeModel, frames: list[RealFrame], threshold: float) -> dict[str, int]:
-    """tp/fp/fn of the shipped detection rule on labelled frames at a threshold."""
-    tp = fp = fn = 0
+@dataclass(frozen=True)
+class Scored:
+    """One labelled frame's candidates with their person probabilities (computed once per model)."""
+
+    frame: RealFrame
+    cands: list[GreyCandidate]
+    p: np.ndarray
+
+
+def score_frames(model: TreeModel, frames: list[RealFrame]) -> list[Scored]:
+    out = []
     for fr in frames:
         cands = frame_candidates(fr)
-        p = model.predict(feature_matrix(cands)) if cands else np.zeros(0)
-        kept = [c for c, s in zip(cands, p, strict=True) if s >= threshold]
-        pairs = match_real([c.bbox for c in kept], list(fr.people))
+        out.append(Scored(fr, cands, model.predict(feature_matrix(cands)) if cands else np.zeros(0)))
+    return out
+
+
+def evaluate(scored: list[Scored], threshold: float) -> dict[str, int]:
+    """tp/fp/fn of the detection rule (person probability >= threshold) on labelled frames."""
+    tp = fp = fn = 0
+    for sc in scored:
+        kept = [c for c, s in zip(sc.cands, sc.p, strict=True) if s >= threshold]
+        pairs = match_real([c.bbox for c in kept], list(sc.frame.people))
         hit = {i for i, _ in pairs}
-        fp += sum(1 for i, c in enumerate(kept) if i not in hit and not any(_inside(c.cx, c.cy, b) for b in fr.ignore))
+        fp += sum(1 for i, c in enumerate(kept)
+                  if i not in hit and not any(_inside(c.cx, c.cy, b) for b in sc.frame.ignore))
         tp += len(pairs)
-        fn += len(fr.people) - len(pairs)
+        fn += len(sc.frame.people) - len(pairs)
     return {"tp": tp, "fp": fp, "fn": fn}
 
 
-def train(train_dir: Path, val_dir: Path, out: Path) -> None:
+def train(train_dir: Path, val_dir: Path, out: Path, cache: Path | None = None, every: int = 1) -> None:
     try:
         from sklearn.ensemble import GradientBoostingClassifier  # training-only extra
     except ImportError:
         raise SystemExit("training needs scikit-learn: pip install -e '.[train]'") from None
-    x, y = dataset(iter_real(train_dir))
+    if cache is not None and cache.exists():
+        data = np.load(cache)
+        x, y = data["x"], data["y"]
+    else:
+        x, y = dataset(fr for k, fr in enumerate(iter_real(train_dir)) if k % every == 0)
+        if cache is not None:
+            np.savez(cache, x=x, y=y)
     print(f"train: {len(y)} candidates, {int(y.sum())} people", file=sys.stderr)
     gbm = GradientBoostingClassifier(n_estimators=TREES, max_depth=DEPTH, learning_rate=RATE, subsample=0.8,
                                      random_state=0)
     # the negatives were sampled: weigh them back so probabilities stay those of all candidates
     gbm.fit(x, y, sample_weight=np.where(y == 1, 1.0, 1.0 / NEGATIVE_SHARE))
     model = export(gbm, 0.5, {})
-    val = list(iter_real(val_dir))
-    night = [f for f in val if "night" in f.tags]
+    val = score_frames(model, list(iter_real(val_dir)))
+    night = [sc for sc in val if "night" in sc.frame.tags]
     # the decision threshold: best F1 on val night frames (the goal's condition)
-    best = max(((prf(**evaluate(model, night, t))["f1"], t) for t in np.arange(0.2, 0.81, 0.05)))
+    best = max((prf(**evaluate(night, t))["f1"], t) for t in np.arange(0.2, 0.81, 0.05))
     threshold = round(float(best[1]), 2)
     rows = []
-    for label, frames in (("val all", val), ("val night", night), ("val day", [f for f in val if "day" in f.tags])):
-        r = prf(**evaluate(model, frames, threshold))
-        rows.append(f"{label:10s} {len(frames):5d} frames  P {r['precision']:.3f}  R {r['recall']:.3f}  "
+    day = [sc for sc in val if "day" in sc.frame.tags]
+    for label, scored in (("val all", val), ("val night", night), ("val day", day)):
+        r = prf(**evaluate(scored, threshold))
+        rows.append(f"{label:10s} {len(scored):5d} frames  P {r['precision']:.3f}  R {r['recall']:.3f}  "
                     f"F1 {r['f1']:.3f}  (tp {r['tp']} fp {r['fp']} fn {r['fn']})")
-    meta = {"data": "HIT-UAV train split (CC BY 4.0, Suo et al. 2023, suojiashun/HIT-UAV-Infrared-Thermal-Dataset)",
+    meta = {"train_frames_every": every, "data": "HIT-UAV train split (CC BY 4.0, Suo et al. 2023, suojiashun/HIT-UAV-Infrared-Thermal-Dataset)",
             "threshold_from": "HIT-UAV val split, night frames, best F1", "hfov_assumed_deg": HIT_UAV_HFOV_DEG,
             "trees": TREES, "depth": DEPTH, "rate": RATE, "validation": rows}
     model = TreeModel(model.features, model.init, model.rate, model.trees, threshold, meta)
@@ -183,11 +207,13 @@ def main(argv: list[str] | None = None) -> int:
     pt.add_argument("train_dir", type=Path)
     pt.add_argument("val_dir", type=Path)
     pt.add_argument("--out", type=Path, default=MODEL_PATH)
+    pt.add_argument("--every", type=int, default=1, help="train on every N-th frame only (faster)")
+    pt.add_argument("--cache", type=Path, help="keep the training features here (and reuse them when present)")
     args = p.parse_args(argv)
     if args.cmd == "prepare-hituav":
         print(f"{prepare_hituav(args.src, args.split, args.out)} frames written to {args.out}")
     else:
-        train(args.train_dir, args.val_dir, args.out)
+        train(args.train_dir, args.val_dir, args.out, args.cache, args.every)
     return 0
 
 

@@ -159,8 +159,7 @@ def _decoy(c: _Canvas, kind: str, u: float, v: float, ambient: float) -> None:
     elif kind == "manhole":  # a disc with a soft steam halo
         halo = np.zeros((H, W), np.float32)
         cv2.circle(halo, (round(u), round(v)), max(2, round(0.9 * k)), 1.0, -1)
-        halo = cv2.GaussianBlur(halo, (0, 0), max(1.0, 0.4 * k))
-        c.img += halo * float(rng.uniform(3, 6))
+        c.img += cv2.GaussianBlur(halo, (0, 0), max(1.0, 0.4 * k)) * float(rng.uniform(3, 6))
         c.paint(_ellipse(_mask(), u, v, 0.35 * k, 0.35 * k * s, 0), ambient + float(rng.uniform(15, 25)))
 
 
@@ -221,9 +220,11 @@ def _scene(rng: np.random.Generator, i: int, kind: str) -> HandFrame:
     cv2.rectangle(band, (0, y0), (W, y0 + int(rng.integers(25, 60))), 255, -1)
     c.img[band > 0] += float(rng.uniform(1.0, 3.0))
     decoys: list[str] = []
-    skin = (lambda: float(rng.uniform(24, 33)) if rng.random() < 0.6 else None)
+    def skin() -> float | None:
+        return float(rng.uniform(24, 33)) if rng.random() < 0.6 else None
     v_lo = 0.55 if street else 0.12
-    clothing = (lambda: ambient + float(rng.uniform(4, 12)))
+    def clothing() -> float:
+        return ambient + float(rng.uniform(4, 12))
     if kind == "sitting":
         for u, v in _spots(rng, int(rng.integers(2, 4)), v_lo, 0.88, 60):
             _sitting(c, u, v, clothing(), skin())

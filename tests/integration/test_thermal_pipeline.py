@@ -14,7 +14,8 @@ from core import topics as names
 from core.feed import FeedItem
 from core.settings import Settings
 from simulators.thermal.generator import generate_frame
-from thermal.frames import encode_png
+from simulators.thermal.handmade import to_8bit
+from thermal.frames import centikelvin_to_c, encode_png
 from tools.harness import Feeder, WorkerProcess, create_topics, isolated_settings
 
 AT = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)  # 20:00 local
@@ -62,3 +63,25 @@ def test_frames_become_welfare_checks_and_bad_frames_dead_letters(broker: str, t
     assert haversine_m(events[0]["lat"], events[0]["lon"], person["lat"], person["lon"]) < 5.0
     assert len(dead) == 3 and {d["topic"] for d in dead} == {"thermal-frames"}
     assert all(d["reason"] for d in dead)
+
+
+def test_an_8bit_jpeg_frame_becomes_a_welfare_check(broker: str, tmp_path: Path) -> None:
+    """A drone's video frame (8-bit after gain control, black-hot JPEG, no temperatures) through the
+    real worker: the person is found by contrast and size, placed on the map, and dispatched."""
+    settings = isolated_settings(replace(Settings.from_env({}), broker=broker), f"thermal8{uuid.uuid4().hex[:6]}", tmp_path / "state")
+    create_topics(broker, settings)
+    frame, meta, truth = generate_frame(5, kind="drone", alt_m=40.0, pitch_deg=-90.0, n_people=1, decoys=[], camera_id="drone-v",
+                                        captured_at=AT)
+    jpeg = to_8bit(centikelvin_to_c(frame), "black-hot")
+    body = {**meta, "polarity": "black-hot", "jpeg_b64": base64.b64encode(jpeg).decode("ascii")}
+    both = {**body, "png_b64": base64.b64encode(encode_png(frame)).decode("ascii")}
+    items = [FeedItem(at=AT, seq=n, topic=names.THERMAL_FRAMES, value=json.dumps(v).encode(), key="drone-v")
+             for n, v in enumerate([body, both])]
+    outputs = asyncio.run(run(settings, broker, tmp_path / "worker.log", items))
+    events = [o for t, o in outputs if t == names.DISPATCH]
+    dead = [o for t, o in outputs if t == names.DEAD_LETTERS]
+    assert events and events[0]["category"] == "welfare_check" and events[0]["channels"] == ["thermal"]
+    from geo.distance import haversine_m
+
+    assert haversine_m(events[0]["lat"], events[0]["lon"], truth[0]["lat"], truth[0]["lon"]) < 5.0
+    assert len(dead) == 1 and "exactly one of" in dead[0]["reason"]
