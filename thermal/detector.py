@@ -66,7 +66,7 @@ from thermal.cameras import (
     make_camera,
 )
 from thermal.frames import ThermalImage
-from thermal.grey import grey_candidates, grey_posture, load_model, score_candidates
+from thermal.grey import grey_candidates, grey_posture, keep_best, load_model, score_candidates
 from thermal.scene import background, noise_sigma
 
 HALF_RES_FACTOR = 0.8  # averaging 2x2 lowers a small blob's contrast; be a little more lenient
@@ -738,9 +738,7 @@ def detect_grey(grey: np.ndarray, meta: FrameMeta | None, frame_name: str | None
     model = load_model()
     cands = grey_candidates(grey, cam)
     out: list[Detection] = []
-    for c, p in zip(cands, score_candidates(cands, model), strict=True):
-        if p < model.threshold:
-            continue
+    for c, p in keep_best(cands, score_candidates(cands, model), model.threshold):
         out.append(_detection(cam, camera_id, when, c.bbox, (c.cx, c.cy), grey_posture(c.features), float(p),
                               frame_name, (None, None)))
     out.sort(key=lambda d: (d.bbox[1], d.bbox[0]))

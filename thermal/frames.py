@@ -334,6 +334,14 @@ def _why_undecodable(info: _PngInfo) -> str:
     return "PNG could not be decoded"
 
 
+def _imdecode(data: bytes) -> np.ndarray | None:
+    """cv2's decoder, None when it refuses (it raises on some corrupt data, returns None on other)."""
+    try:
+        return cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error:
+        return None
+
+
 def decode_png(data: bytes) -> np.ndarray:
     """16-bit grayscale centi-kelvin PNG bytes -> float32 °C, validated."""
     info = _png_header(data)
@@ -342,10 +350,7 @@ def decode_png(data: bytes) -> np.ndarray:
     if info.colour != 0:
         raise FrameError(f"PNG colour type {info.colour}; a radiometric frame must be single-channel grayscale")
     _check_shape((info.height, info.width))
-    try:
-        raw = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
-    except cv2.error:
-        raw = None
+    raw = _imdecode(data)
     if raw is None or raw.shape != (info.height, info.width):
         raise FrameError(_why_undecodable(info))
     return centikelvin_to_c(raw)
@@ -405,10 +410,7 @@ def _decode_jpeg(data: bytes, polarity: str | None) -> ThermalImage:
     sos = data.rfind(JPEG_SOS)
     if sos < 0 or data.rfind(JPEG_EOI) < sos:
         raise FrameError("truncated JPEG (no end-of-image marker after the image data)")
-    try:
-        raw = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
-    except cv2.error:
-        raw = None
+    raw = _imdecode(data)
     if raw is None:
         raise FrameError("JPEG could not be decoded (corrupt image data)")
     return grey_image(raw, polarity, "JPEG")
@@ -422,10 +424,7 @@ def _decode_png_any(data: bytes, polarity: str | None) -> ThermalImage:
     if info.depth != 8:
         raise FrameError(f"PNG is {info.depth}-bit; want 16-bit centi-kelvin or 8-bit grey")
     _check_shape((info.height, info.width))
-    try:
-        raw = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
-    except cv2.error:
-        raw = None
+    raw = _imdecode(data)
     if raw is None or raw.shape[:2] != (info.height, info.width):
         raise FrameError("PNG could not be decoded (corrupt image data)")
     return grey_image(raw, polarity, "PNG")

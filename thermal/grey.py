@@ -315,3 +315,21 @@ def grey_posture(f: GreyFeatures) -> str:
     if f.major < 2.2 or f.aspect < 1.8:
         return "unknown"
     return "lying" if f.sin_dep > 0.7 else "standing"
+
+
+def keep_best(cands: list[GreyCandidate], p: np.ndarray, threshold: float) -> list[tuple[GreyCandidate, float]]:
+    """Candidates at or above the threshold, one per person: the same blob is a candidate at each
+    threshold level, so a lower-scored one whose centre lies in a kept box (or the reverse) goes."""
+    order = sorted((i for i in range(len(cands)) if p[i] >= threshold), key=lambda i: (-p[i], i))
+    kept: list[tuple[GreyCandidate, float]] = []
+    for i in order:
+        c = cands[i]
+        if any(_centre_in(c, k) or _centre_in(k, c) for k, _ in kept):
+            continue
+        kept.append((c, float(p[i])))
+    return kept
+
+
+def _centre_in(a: GreyCandidate, b: GreyCandidate) -> bool:
+    x, y, w, h = b.bbox
+    return x <= a.cx <= x + w and y <= a.cy <= y + h

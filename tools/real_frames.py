@@ -66,11 +66,12 @@ def read_labels(folder: Path) -> dict[str, dict[str, Any]]:
     return frames
 
 
-def iter_real(folder: Path | str, tag: str | None = None) -> Iterator[RealFrame]:
-    """The labelled frames of a folder in name order (only those with `tag`, when given)."""
+def iter_real(folder: Path | str, tag: str | None = None, every: int = 1) -> Iterator[RealFrame]:
+    """The labelled frames of a folder in name order (only those with `tag`, when given; only every
+    `every`-th name, for a quicker look)."""
     folder = Path(folder)
     labels = read_labels(folder)
-    for name in sorted(labels):
+    for name in sorted(labels)[::every]:
         entry = labels[name]
         where = f"{folder / 'labels.json'}: {name}"
         if not isinstance(entry, dict):

@@ -24,15 +24,26 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from simulators.thermal.generator import generate_frame
+from simulators.thermal.handmade import to_8bit
 from thermal.detector import camera_for
-from thermal.grey import FEATURE_NAMES, MODEL_PATH, GreyCandidate, TreeModel, feature_matrix, grey_candidates
+from thermal.frames import POLARITIES, centikelvin_to_c, decode_image, parse_meta
+from thermal.grey import (
+    FEATURE_NAMES,
+    MODEL_PATH,
+    GreyCandidate,
+    TreeModel,
+    feature_matrix,
+    grey_candidates,
+    keep_best,
+)
 from tools.bench_thermal import match_real, prf
 from tools.real_frames import Box, RealFrame, iter_real
 
@@ -42,6 +53,7 @@ PLACEHOLDER_LAT, PLACEHOLDER_LON = 45.7560, 126.6420
 SPLITS = ("train", "val")
 TREES, DEPTH, RATE = 120, 3, 0.15
 NEGATIVE_SHARE = 0.25
+SYNTHETIC_SEED = 7077
 
 
 def prepare_hituav(src: Path, split: str, out: Path) -> int:
@@ -73,6 +85,20 @@ def prepare_hituav(src: Path, split: str, out: Path) -> int:
     (out / "labels.json").write_text(json.dumps({"source": f"HIT-UAV {split} (CC BY 4.0)", "frames": frames}),
                                      encoding="utf-8")
     return len(frames)
+
+
+def synthetic_frames(n: int, seed: int = SYNTHETIC_SEED) -> Iterator[RealFrame]:
+    """Generator frames (simulators/thermal/generator.py, seeds apart from the bench's) as 8-bit
+    video frames, white-hot and black-hot alternately: the real frames' 60-130 m do not cover the
+    lower flights and fixed cameras the product also sees."""
+    rng = np.random.default_rng(seed)
+    for k in range(n):
+        ck, meta, truth = generate_frame(rng)
+        pol = POLARITIES[k % 2]
+        image = decode_image(to_8bit(centikelvin_to_c(ck), pol), pol)
+        people = tuple(tuple(t["bbox"]) for t in truth if t["label"] == "person" and not t.get("partial"))
+        ignore = tuple(tuple(t["bbox"]) for t in truth if t.get("partial"))
+        yield RealFrame(f"synthetic-{k}", image, parse_meta(meta), people, ignore, ("synthetic",))  # type: ignore[arg-type]
 
 
 def frame_candidates(fr: RealFrame) -> list[GreyCandidate]:
@@ -148,7 +174,7 @@ def evaluate(scored: list[Scored], threshold: float) -> dict[str, int]:
     """tp/fp/fn of the detection rule (person probability >= threshold) on labelled frames."""
     tp = fp = fn = 0
     for sc in scored:
-        kept = [c for c, s in zip(sc.cands, sc.p, strict=True) if s >= threshold]
+        kept = [c for c, _ in keep_best(sc.cands, sc.p, threshold)]
         pairs = match_real([c.bbox for c in kept], list(sc.frame.people))
         hit = {i for i, _ in pairs}
         fp += sum(1 for i, c in enumerate(kept)
@@ -158,7 +184,8 @@ def evaluate(scored: list[Scored], threshold: float) -> dict[str, int]:
     return {"tp": tp, "fp": fp, "fn": fn}
 
 
-def train(train_dir: Path, val_dir: Path, out: Path, cache: Path | None = None, every: int = 1) -> None:
+def train(train_dir: Path, val_dir: Path, out: Path, cache: Path | None = None, every: int = 1,
+          synthetic: int = 0) -> None:
     try:
         from sklearn.ensemble import GradientBoostingClassifier  # training-only extra
     except ImportError:
@@ -167,9 +194,12 @@ def train(train_dir: Path, val_dir: Path, out: Path, cache: Path | None = None, 
         data = np.load(cache)
         x, y = data["x"], data["y"]
     else:
-        x, y = dataset(fr for k, fr in enumerate(iter_real(train_dir)) if k % every == 0)
+        x, y = dataset(iter_real(train_dir, every=every))
         if cache is not None:
             np.savez(cache, x=x, y=y)
+    if synthetic:
+        xs, ys = dataset(synthetic_frames(synthetic))
+        x, y = np.concatenate([x, xs]), np.concatenate([y, ys])
     print(f"train: {len(y)} candidates, {int(y.sum())} people", file=sys.stderr)
     gbm = GradientBoostingClassifier(n_estimators=TREES, max_depth=DEPTH, learning_rate=RATE, subsample=0.8,
                                      random_state=0)
@@ -187,7 +217,7 @@ def train(train_dir: Path, val_dir: Path, out: Path, cache: Path | None = None, 
         r = prf(**evaluate(scored, threshold))
         rows.append(f"{label:10s} {len(scored):5d} frames  P {r['precision']:.3f}  R {r['recall']:.3f}  "
                     f"F1 {r['f1']:.3f}  (tp {r['tp']} fp {r['fp']} fn {r['fn']})")
-    meta = {"train_frames_every": every, "data": "HIT-UAV train split (CC BY 4.0, Suo et al. 2023, suojiashun/HIT-UAV-Infrared-Thermal-Dataset)",
+    meta = {"train_frames_every": every, "synthetic_frames": synthetic, "data": "HIT-UAV train split (CC BY 4.0, Suo et al. 2023, suojiashun/HIT-UAV-Infrared-Thermal-Dataset)",
             "threshold_from": "HIT-UAV val split, night frames, best F1", "hfov_assumed_deg": HIT_UAV_HFOV_DEG,
             "trees": TREES, "depth": DEPTH, "rate": RATE, "validation": rows}
     model = TreeModel(model.features, model.init, model.rate, model.trees, threshold, meta)
@@ -207,13 +237,14 @@ def main(argv: list[str] | None = None) -> int:
     pt.add_argument("train_dir", type=Path)
     pt.add_argument("val_dir", type=Path)
     pt.add_argument("--out", type=Path, default=MODEL_PATH)
+    pt.add_argument("--synthetic", type=int, default=0, help="also train on this many generator frames made 8-bit")
     pt.add_argument("--every", type=int, default=1, help="train on every N-th frame only (faster)")
     pt.add_argument("--cache", type=Path, help="keep the training features here (and reuse them when present)")
     args = p.parse_args(argv)
     if args.cmd == "prepare-hituav":
         print(f"{prepare_hituav(args.src, args.split, args.out)} frames written to {args.out}")
     else:
-        train(args.train_dir, args.val_dir, args.out, args.cache, args.every)
+        train(args.train_dir, args.val_dir, args.out, args.cache, args.every, args.synthetic)
     return 0
 
 
