@@ -10,13 +10,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.errors import PatrolError
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from rules.context import Context
 
 EXIT_CONFIG = 2
 
@@ -25,7 +30,7 @@ def _settings() -> Settings:
     return Settings.from_env()
 
 
-def _context(settings: Settings):  # type: ignore[no-untyped-def]
+def _context(settings: Settings) -> Context:
     from rules.context import context_from_settings
 
     return context_from_settings(settings)
@@ -53,10 +58,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_broker(args: argparse.Namespace) -> int:
     from pipeline.broker import EmbeddedBroker
 
+    def interrupted(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # so that `finally` stops the broker child on SIGTERM too
+
+    signal.signal(signal.SIGTERM, interrupted)
     broker = EmbeddedBroker(host=args.host, port=args.port)
-    broker.start()
-    print(f"embedded broker (Tansu, memory storage) on {broker.bootstrap}; Ctrl-C stops it", flush=True)
     try:
+        broker.start()
+        print(f"embedded broker (Tansu, memory storage) on {broker.bootstrap}; Ctrl-C stops it", flush=True)
         return broker.wait()
     except KeyboardInterrupt:
         return 0
@@ -67,15 +76,24 @@ def cmd_broker(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from faust.worker import Worker
 
+    from agents import health
     from agents.worker import build_worker_app
+    from pipeline.topics_admin import ensure_topics
 
     settings = _settings()
     if not settings.broker:
         raise PatrolError("patrol worker needs PATROL_BROKER (start one with `patrol broker`)")
     ctx = _context(settings)
+    ensure_topics(settings.broker, settings)  # a conflicting topic stops the worker before it consumes
     app = build_worker_app(settings, ctx, settings.broker)
     worker = Worker(app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
-    worker.execute_from_commandline()
+    try:
+        worker.execute_from_commandline()
+    except SystemExit as exc:
+        if health.DEATHS:  # an agent died: exit non-zero so that a supervisor restarts the worker
+            print(f"patrol: error: agent died: {health.DEATHS}", file=sys.stderr)
+            return health.EXIT_AGENT_DIED
+        return int(exc.code or 0)
     return 0
 
 
@@ -126,10 +144,11 @@ def cmd_drill(args: argparse.Namespace) -> int:
 
 
 def cmd_console(args: argparse.Namespace) -> int:
+    from console.calls import call_desk
     from console.server import main as console_main
 
     settings = _settings()
-    return console_main(settings)
+    return console_main(settings, lambda s, bootstrap: [call_desk(s, bootstrap)])
 
 
 def cmd_token(args: argparse.Namespace) -> int:

@@ -27,17 +27,18 @@ import json
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from core import topics as names
 from core.feed import FeedItem
 from core.records import CATEGORIES, PRIORITIES, maybe_time
 from geo.distance import haversine_m
 
-EVENT_TOPICS: tuple[str, ...] = ("tips", "detections", "thermal-frames")
-STATE_TOPICS: tuple[str, ...] = ("weather", "team-status", "task-acks", "clock")
+EVENT_TOPICS: tuple[str, ...] = (names.TIPS, names.DETECTIONS, names.THERMAL_FRAMES)
 POSITION_MATCH_M = 150.0
-_ID_FIELDS = {"tips": "tip_id", "detections": "detection_id", "thermal-frames": "frame_id"}
+_ID_FIELDS = {names.TIPS: "tip_id", names.DETECTIONS: "detection_id", names.THERMAL_FRAMES: "frame_id"}
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -125,8 +126,52 @@ def score(truth: dict[str, Any], outputs: list[dict[str, Any]], dead_letters: li
     src = _Sources(truth)
     persons = {p["person_id"]: p for p in truth.get("persons") or []}
     events = sorted((e for e in outputs if isinstance(e, dict)), key=lambda e: (str(e.get("at", "")), str(e.get("event_id", ""))))
+    incidents, event_incident = _incidents(events, src, truth)
+    on_scene = _arrivals(inputs, event_incident)
+    people = _persons(persons, incidents, on_scene)
+    escalations = [e for e in events if e.get("kind") == "escalation"]
+    injected = sum(1 for j in truth.get("team_jobs") or [] if j.get("missed"))
+    accounting = _accounting(truth, incidents, src, dead_letters, inputs)
+    reported_ids = {p["person_id"] for p in people.reported}
+    reached, arrived = people.reached, people.arrived
+    false_incidents = [i["incident_id"] for i in incidents.values() if not i["person_id"]]
+    return {
+        "persons": len(persons),
+        "persons_reported": len(people.reported),
+        "persons_reached": len(reached),
+        "reach_share": _share(len(set(reached) & reported_ids), len(people.reported)),
+        "reach_share_all": _share(len(reached), len(persons)),
+        "persons_arrived": len(arrived),
+        "arrival_share": _share(len(set(arrived) & reported_ids), len(people.reported)),
+        "camera_only_reached": sum(1 for pid in reached if persons[pid].get("found_by_camera_only")),
+        "camera_only_persons": sum(1 for p in persons.values() if p.get("found_by_camera_only")),
+        "to_dispatch_min": {"p50": _r(percentile(people.to_dispatch, 50)), "p95": _r(percentile(people.to_dispatch, 95)),
+                            "n": len(people.to_dispatch)},
+        "to_arrival_min": {"p50": _r(percentile(people.to_arrival, 50)), "p95": _r(percentile(people.to_arrival, 95)),
+                           "n": len(people.to_arrival)},
+        "wall_latency_ms": {"p50": _r(percentile(wall_latencies_ms, 50)), "p99": _r(percentile(wall_latencies_ms, 99)),
+                            "n": len(wall_latencies_ms)},
+        "category_accuracy": _share(people.cat_right, people.cat_total),
+        "confusion": {k: dict(sorted(v.items())) for k, v in people.confusion.items() if v},
+        "priority": {**people.prio, "accuracy": _share(people.prio["correct"], people.prio["total"])},
+        "incidents": len(incidents),
+        "incidents_by_position": sum(1 for i in incidents.values() if i["by_position"]),
+        "false_incidents": len(false_incidents),
+        "duplicate_incidents": people.duplicates,
+        "persons_with_duplicates": people.persons_with_duplicates,
+        "escalations": len(escalations),
+        "escalated_incidents": len({e.get("incident_id") for e in escalations}),
+        "injected_ack_misses": injected,
+        "events": dict(Counter(str(e.get("kind")) for e in events)),
+        "accounting": accounting,
+        "per_person": people.rows,
+        "samples": {"to_dispatch_min": people.to_dispatch, "to_arrival_min": people.to_arrival,
+                    "wall_latency_ms": list(wall_latencies_ms)},
+    }
 
-    # ---------------------------------------------------------- incidents
+
+def _incidents(events: list[dict[str, Any]], src: _Sources, truth: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Incidents rebuilt from their events, each with the person it concerns; and event id -> incident id."""
     incidents: dict[str, dict[str, Any]] = {}
     event_incident: dict[str, str] = {}
     for e in events:
@@ -155,11 +200,14 @@ def score(truth: dict[str, Any], outputs: list[dict[str, Any]], dead_letters: li
         decider = inc["dispatch"] or first
         inc["category"] = decider.get("category")
         inc["priority"] = decider.get("priority")
+    return incidents, event_incident
 
-    # ---------------------------------------------------------- arrivals (on_scene acks)
+
+def _arrivals(inputs: list[FeedItem], event_incident: dict[str, str]) -> dict[str, datetime]:
+    """First on-scene acknowledgement per incident."""
     on_scene: dict[str, datetime] = {}
     for item in inputs:
-        if item.topic != "task-acks":
+        if item.topic != names.TASK_ACKS:
             continue
         try:
             ack = json.loads(item.value)
@@ -171,97 +219,107 @@ def score(truth: dict[str, Any], outputs: list[dict[str, Any]], dead_letters: li
         when = maybe_time(ack.get("at")) or item.at
         if inc_id and (inc_id not in on_scene or when < on_scene[inc_id]):
             on_scene[inc_id] = when
+    return on_scene
 
-    # ---------------------------------------------------------- persons
+
+@dataclass
+class _People:
+    """Per-person measures: reach, times, category and priority against the truth."""
+
+    reported: list[dict[str, Any]]
+    reached: list[str] = field(default_factory=list)
+    arrived: list[str] = field(default_factory=list)
+    to_dispatch: list[float] = field(default_factory=list)
+    to_arrival: list[float] = field(default_factory=list)
+    confusion: dict[str, dict[str, int]] = field(default_factory=lambda: {c: {} for c in CATEGORIES})
+    cat_right: int = 0
+    cat_total: int = 0
+    prio: dict[str, int] = field(default_factory=lambda: {"correct": 0, "under": 0, "over": 0, "total": 0})
+    duplicates: int = 0
+    persons_with_duplicates: int = 0
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _persons(persons: dict[str, dict[str, Any]], incidents: dict[str, dict[str, Any]], on_scene: dict[str, datetime]) -> _People:
     by_person: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for inc in incidents.values():
         if inc["person_id"]:
             by_person[inc["person_id"]].append(inc)
-    reported = [p for p in persons.values() if p.get("first_report_at")]
-    reached: list[str] = []
-    arrived: list[str] = []
-    to_dispatch: list[float] = []
-    to_arrival: list[float] = []
-    confusion: dict[str, dict[str, int]] = {c: {} for c in CATEGORIES}
-    cat_right = cat_total = 0
-    prio = {"correct": 0, "under": 0, "over": 0, "total": 0}
-    duplicates = 0
-    persons_with_duplicates = 0
-    per_person: list[dict[str, Any]] = []
+    people = _People(reported=[p for p in persons.values() if p.get("first_report_at")])
     for pid, p in sorted(persons.items()):
         incs = sorted(by_person.get(pid, []), key=lambda i: str(i["first"].get("at", "")))
         first_report = maybe_time(p.get("first_report_at"))
         row: dict[str, Any] = {"person_id": pid, "category": p.get("category"), "incidents": [i["incident_id"] for i in incs],
                                "reached": False, "arrived": False}
         if len(incs) > 1:
-            duplicates += len(incs) - 1
-            persons_with_duplicates += 1
+            people.duplicates += len(incs) - 1
+            people.persons_with_duplicates += 1
         dispatches = [maybe_time(i["dispatch"].get("at")) for i in incs if i["dispatch"] is not None]
         dispatch_times = [t for t in dispatches if t is not None]
         if dispatch_times:
-            reached.append(pid)
+            people.reached.append(pid)
             row["reached"] = True
             if first_report is not None:
                 row["to_dispatch_min"] = round(_minutes(first_report, min(dispatch_times)), 2)
-                to_dispatch.append(row["to_dispatch_min"])
+                people.to_dispatch.append(row["to_dispatch_min"])
         arrivals = [on_scene[i["incident_id"]] for i in incs if i["incident_id"] in on_scene]
         if arrivals:
-            arrived.append(pid)
+            people.arrived.append(pid)
             row["arrived"] = True
             if first_report is not None:
                 row["to_arrival_min"] = round(_minutes(first_report, min(arrivals)), 2)
-                to_arrival.append(row["to_arrival_min"])
+                people.to_arrival.append(row["to_arrival_min"])
         if incs:
-            main = next((i for i in incs if i["dispatch"] is not None), incs[0])
-            predicted = str(main["category"])
-            truth_cat = str(p.get("category"))
-            confusion.setdefault(truth_cat, {})
-            confusion[truth_cat][predicted] = confusion[truth_cat].get(predicted, 0) + 1
-            cat_total += 1
-            cat_right += predicted == truth_cat
-            got = _rank(main["priority"])
-            hi, lo = _rank(p.get("expected_priority")), _rank(p.get("expected_priority_min") or p.get("expected_priority"))
-            if got is not None and hi is not None and lo is not None:
-                prio["total"] += 1
-                if got < hi:
-                    prio["over"] += 1
-                elif got > lo:
-                    prio["under"] += 1
-                else:
-                    prio["correct"] += 1
-            row["predicted_category"], row["predicted_priority"] = predicted, main["priority"]
-        per_person.append(row)
+            _judge(people, p, incs, row)
+        people.rows.append(row)
+    return people
 
-    # ---------------------------------------------------------- escalations
-    escalations = [e for e in events if e.get("kind") == "escalation"]
-    injected = sum(1 for j in truth.get("team_jobs") or [] if j.get("missed"))
 
-    # ---------------------------------------------------------- accounting
+def _judge(people: _People, person: dict[str, Any], incs: list[dict[str, Any]], row: dict[str, Any]) -> None:
+    """Category and priority of the person's main incident against the truth."""
+    main = next((i for i in incs if i["dispatch"] is not None), incs[0])
+    predicted = str(main["category"])
+    truth_cat = str(person.get("category"))
+    people.confusion.setdefault(truth_cat, {})
+    people.confusion[truth_cat][predicted] = people.confusion[truth_cat].get(predicted, 0) + 1
+    people.cat_total += 1
+    people.cat_right += predicted == truth_cat
+    got = _rank(main["priority"])
+    hi, lo = _rank(person.get("expected_priority")), _rank(person.get("expected_priority_min") or person.get("expected_priority"))
+    if got is not None and hi is not None and lo is not None:
+        people.prio["total"] += 1
+        if got < hi:
+            people.prio["over"] += 1
+        elif got > lo:
+            people.prio["under"] += 1
+        else:
+            people.prio["correct"] += 1
+    row["predicted_category"], row["predicted_priority"] = predicted, main["priority"]
+
+
+def _accounting(truth: dict[str, Any], incidents: dict[str, dict[str, Any]], src: _Sources, dead_letters: list[dict[str, Any]],
+                inputs: list[FeedItem]) -> dict[str, Any]:
+    """Every event input is in an output, a dead letter, silent by the truth, or a missed frame; else lost."""
     all_sources = {s for inc in incidents.values() for s in inc["sources"]}
     source_frames = {f for s in all_sources if (f := src.frame_of(s)) is not None}
     payloads = [str(d.get("payload", "")) for d in dead_letters if isinstance(d, dict)]
     counted = Counter[str]()
     lost: list[dict[str, Any]] = []
-    missed_frames: list[str] = []
     for item in inputs:
         if item.topic not in EVENT_TOPICS:
             continue
         counted["events"] += 1
         rid, raw = _input_id(item)
-        if rid is not None and (rid in all_sources or (item.topic == "thermal-frames" and rid in source_frames)):
+        if rid is not None and (rid in all_sources or (item.topic == names.THERMAL_FRAMES and rid in source_frames)):
             counted["in_output"] += 1
             continue
         if any(raw == pl or (rid is not None and rid in pl) for pl in payloads):
             counted["dead_lettered"] += 1
             continue
-        if item.topic == "thermal-frames" and rid is not None and rid in src.frames:
-            if src.frames[rid]:
-                missed_frames.append(rid)
-                counted["missed_frames"] += 1
-            else:
-                counted["silent"] += 1
+        if item.topic == names.THERMAL_FRAMES and rid is not None and rid in src.frames:
+            counted["missed_frames" if src.frames[rid] else "silent"] += 1
             continue
-        if item.topic == "detections" and rid is not None and rid in src.reports and not src.reports[rid]:
+        if item.topic == names.DETECTIONS and rid is not None and rid in src.reports and not src.reports[rid]:
             counted["silent"] += 1
             continue
         lost.append({"topic": item.topic, "id": rid, "at": item.at.isoformat(), "seq": item.seq})
@@ -269,43 +327,11 @@ def score(truth: dict[str, Any], outputs: list[dict[str, Any]], dead_letters: li
     # A truncated JSON line may have lost its id: match the payload itself too.
     sent = {item.key: item.value.decode("utf-8", errors="replace") for item in inputs if item.key in malformed}
     malformed_dead = sum(1 for m in malformed if any(m in pl or (m in sent and sent[m] == pl) for pl in payloads))
-
-    reported_ids = {p["person_id"] for p in reported}
-    false_incidents = [i["incident_id"] for i in incidents.values() if not i["person_id"]]
     return {
-        "persons": len(persons),
-        "persons_reported": len(reported),
-        "persons_reached": len(reached),
-        "reach_share": _share(len(set(reached) & reported_ids), len(reported)),
-        "reach_share_all": _share(len(reached), len(persons)),
-        "persons_arrived": len(arrived),
-        "arrival_share": _share(len(set(arrived) & reported_ids), len(reported)),
-        "camera_only_reached": sum(1 for pid in reached if persons[pid].get("found_by_camera_only")),
-        "camera_only_persons": sum(1 for p in persons.values() if p.get("found_by_camera_only")),
-        "to_dispatch_min": {"p50": _r(percentile(to_dispatch, 50)), "p95": _r(percentile(to_dispatch, 95)), "n": len(to_dispatch)},
-        "to_arrival_min": {"p50": _r(percentile(to_arrival, 50)), "p95": _r(percentile(to_arrival, 95)), "n": len(to_arrival)},
-        "wall_latency_ms": {"p50": _r(percentile(wall_latencies_ms, 50)), "p99": _r(percentile(wall_latencies_ms, 99)),
-                            "n": len(wall_latencies_ms)},
-        "category_accuracy": _share(cat_right, cat_total),
-        "confusion": {k: dict(sorted(v.items())) for k, v in confusion.items() if v},
-        "priority": {**prio, "accuracy": _share(prio["correct"], prio["total"])},
-        "incidents": len(incidents),
-        "incidents_by_position": sum(1 for i in incidents.values() if i["by_position"]),
-        "false_incidents": len(false_incidents),
-        "duplicate_incidents": duplicates,
-        "persons_with_duplicates": persons_with_duplicates,
-        "escalations": len(escalations),
-        "escalated_incidents": len({e.get("incident_id") for e in escalations}),
-        "injected_ack_misses": injected,
-        "events": dict(Counter(str(e.get("kind")) for e in events)),
-        "accounting": {
-            "event_inputs": counted["events"], "in_output": counted["in_output"], "dead_lettered": counted["dead_lettered"],
-            "silent": counted["silent"], "missed_frames": counted["missed_frames"], "lost": len(lost),
-            "lost_items": lost[:50], "malformed": len(malformed), "malformed_dead_lettered": malformed_dead,
-            "dead_letters": len(payloads),
-        },
-        "per_person": per_person,
-        "samples": {"to_dispatch_min": to_dispatch, "to_arrival_min": to_arrival, "wall_latency_ms": list(wall_latencies_ms)},
+        "event_inputs": counted["events"], "in_output": counted["in_output"], "dead_lettered": counted["dead_lettered"],
+        "silent": counted["silent"], "missed_frames": counted["missed_frames"], "lost": len(lost),
+        "lost_items": lost[:50], "malformed": len(malformed), "malformed_dead_lettered": malformed_dead,
+        "dead_letters": len(payloads),
     }
 
 

@@ -2,8 +2,8 @@
 
 A dispatch center edits `data/policy.toml`; a mistake there must stop a worker
 at start with the file, the line and the reason, never halfway through a
-night. Rules code (`pipeline/triage.py`, `pipeline/weather.py`,
-`pipeline/desk.py`) reads only this object.
+night. Rules code (`rules/triage.py`, `rules/weather.py`,
+`rules/desk.py`) reads only this object.
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
+from typing import Any
 
 from core.errors import PolicyError
-from core.records import CAPABILITIES, CATEGORIES, COLD_WAVE_LEVELS, FLAGS, PRIORITIES
+from core.records import CAPABILITIES, CATEGORIES, COLD_WAVE_LEVELS, FLAGS, PARTNERS, PRIORITIES
 from core.tomlconfig import TomlReader, parse_toml
+from geo.city import HELP_POINT_KINDS
 
-NOTIFY_TARGETS = ("health", "police", "city_management")
-HELP_POINT_KINDS = ("help_point", "warm_up_site", "rescue_station", "hospital")
+NOTIFY_TARGETS = PARTNERS
 
 
 @dataclass(frozen=True)
@@ -117,115 +118,33 @@ def load_policy(path: Path | str) -> Policy:
 
 
 def parse_policy(text: str, source: str = "<policy>") -> Policy:
+    """Parse and validate policy TOML text; every mistake names `source` and its line."""
     data = parse_toml(text, source, PolicyError)
     r = TomlReader(source, text, PolicyError)
 
     version = r.get(data, ["version"], int)
     if version != 1:
         raise r.fail(["version"], f"unsupported policy version {version} (this build reads 1)")
-
-    raw_categories = r.get(data, ["categories"], list)
-    categories: list[CategoryRule] = []
-    for i, _ in enumerate(raw_categories):
-        name = r.choice(data, ["categories", i, "name"], CATEGORIES)
-        if any(c.name == name for c in categories):
-            raise r.fail(["categories", i, "name"], f"category {name!r} listed twice")
-        categories.append(
-            CategoryRule(
-                name=name,
-                flags=r.names(data, ["categories", i, "flags"], FLAGS),
-                priority=r.choice(data, ["categories", i, "priority"], PRIORITIES),
-                action=r.get(data, ["categories", i, "action"], str, ""),
-                needs=r.names(data, ["categories", i, "needs"], CAPABILITIES, []),
-                notify=r.names(data, ["categories", i, "notify"], NOTIFY_TARGETS, []),
-            )
-        )
-    if not categories or categories[-1].flags:
-        raise r.fail(["categories"], "the last category must have no flags (it catches everyone else)")
-
-    thermal = ThermalRule(
-        category=r.choice(data, ["thermal", "category"], CATEGORIES),
-        priority=r.choice(data, ["thermal", "priority"], PRIORITIES),
-        lying_still_priority=r.choice(data, ["thermal", "lying_still_priority"], PRIORITIES),
-        lying_still_min=r.number(data, ["thermal", "lying_still_min"]),
-        action=r.get(data, ["thermal", "action"], str, ""),
-    )
-
-    flag_rules: dict[str, FlagRule] = {}
-    for flag in r.get(data, ["flag_rules"], dict, {}):
-        if flag not in FLAGS:
-            raise r.fail(["flag_rules", flag], f"unknown flag {flag!r}")
-        flag_rules[flag] = FlagRule(
-            notify=r.names(data, ["flag_rules", flag, "notify"], NOTIFY_TARGETS, []),
-            needs=r.names(data, ["flag_rules", flag, "needs"], CAPABILITIES, []),
-        )
-
-    modifiers = r.get(data, ["modifiers"], dict)
-    flag_modifiers: list[FlagModifier] = []
-    for name in modifiers:
-        if name in ("night", "severe_cold"):
-            continue
-        flag_modifiers.append(
-            FlagModifier(
-                name=name,
-                flag=r.choice(data, ["modifiers", name, "flag"], FLAGS),
-                raise_by=int(r.number(data, ["modifiers", name, "raise"])),
-            )
-        )
-
-    levels: list[ColdWaveLevel] = []
-    raw_levels = r.get(data, ["cold_wave", "levels"], dict)
-    for name in raw_levels:
-        if name not in COLD_WAVE_LEVELS or name == "none":
-            raise r.fail(["cold_wave", "levels", name], f"unknown cold-wave level {name!r}")
-        base = ["cold_wave", "levels", name]
-        floor = r.get(data, [*base, "floor"], str, None)
-        if floor is not None and floor not in PRIORITIES:
-            raise r.fail([*base, "floor"], f"unknown priority {floor!r}")
-        factor = r.number(data, [*base, "deadline_factor"], default=1.0)
-        if not 0 < factor <= 1:
-            raise r.fail([*base, "deadline_factor"], "must be in (0, 1]")
-        followup = r.get(data, [*base, "followup_after_h"], float, None)
-        levels.append(
-            ColdWaveLevel(
-                name=name,
-                drop_c=r.number(data, [*base, "drop_c"]),
-                within_h=r.number(data, [*base, "within_h"], minimum=1.0),
-                min_at_or_below_c=r.get(data, [*base, "min_at_or_below_c"], float),
-                raise_by=int(r.number(data, [*base, "raise"])),
-                floor=floor,
-                deadline_factor=factor,
-                followup_after_h=followup,
-            )
-        )
-    levels.sort(key=lambda lvl: COLD_WAVE_LEVELS.index(lvl.name), reverse=True)
-
-    ack_min: dict[str, float] = {}
-    for prio in PRIORITIES:
-        ack_min[prio] = r.number(data, ["deadlines", "ack_min", prio], minimum=0.1)
-    for extra in r.get(data, ["deadlines", "ack_min"], dict):
-        if extra not in PRIORITIES:
-            raise r.fail(["deadlines", "ack_min", extra], f"unknown priority {extra!r}")
-    escalate_to = tuple(r.get(data, ["deadlines", "escalate_to"], list))
-    if not escalate_to or not all(isinstance(x, str) and x for x in escalate_to):
-        raise r.fail(["deadlines", "escalate_to"], "needs at least one non-empty role name")
-
+    # Validated in file order, so the first mistake reported is the first one met.
+    categories, thermal, flag_rules = _categories(r, data), _thermal(r, data), _flag_rules(r, data)
+    flag_modifiers, levels = _flag_modifiers(r, data), _cold_wave_levels(r, data)
+    ack_min, escalate_to = _deadlines(r, data)
     per_source = r.number(data, ["correlation", "per_source_confidence"])
     if not 0 < per_source < 1:
         raise r.fail(["correlation", "per_source_confidence"], "must be between 0 and 1")
 
     return Policy(
         version=version,
-        categories=tuple(categories),
+        categories=categories,
         thermal=thermal,
         flag_rules=flag_rules,
         night_start=r.clock(data, ["modifiers", "night", "start"]),
         night_end=r.clock(data, ["modifiers", "night", "end"]),
         night_raise=int(r.number(data, ["modifiers", "night", "raise"])),
-        flag_modifiers=tuple(flag_modifiers),
+        flag_modifiers=flag_modifiers,
         severe_cold_wind_chill_c=r.get(data, ["modifiers", "severe_cold", "wind_chill_at_or_below_c"], float),
         severe_cold_raise=int(r.number(data, ["modifiers", "severe_cold", "raise"])),
-        cold_wave_levels=tuple(levels),
+        cold_wave_levels=levels,
         cold_wave_history_h=r.number(data, ["cold_wave", "history_h"], minimum=24.0),
         warning_valid_h=r.number(data, ["cold_wave", "warning_valid_h"], minimum=1.0),
         correlation_radius_m=r.number(data, ["correlation", "radius_m"]),
@@ -241,3 +160,111 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         max_persons=int(r.number(data, ["intake", "max_persons"], minimum=1)),
         source=source,
     )
+
+
+Data = dict[str, Any]
+
+
+def _categories(r: TomlReader, data: Data) -> tuple[CategoryRule, ...]:
+    """Category rows in order; the last one catches everyone (no flags)."""
+    categories: list[CategoryRule] = []
+    for i, _ in enumerate(r.get(data, ["categories"], list)):
+        name = r.choice(data, ["categories", i, "name"], CATEGORIES)
+        if any(c.name == name for c in categories):
+            raise r.fail(["categories", i, "name"], f"category {name!r} listed twice")
+        categories.append(
+            CategoryRule(
+                name=name,
+                flags=r.names(data, ["categories", i, "flags"], FLAGS),
+                priority=r.choice(data, ["categories", i, "priority"], PRIORITIES),
+                action=r.get(data, ["categories", i, "action"], str, ""),
+                needs=r.names(data, ["categories", i, "needs"], CAPABILITIES, []),
+                notify=r.names(data, ["categories", i, "notify"], NOTIFY_TARGETS, []),
+            )
+        )
+    if not categories or categories[-1].flags:
+        raise r.fail(["categories"], "the last category must have no flags (it catches everyone else)")
+    return tuple(categories)
+
+
+def _thermal(r: TomlReader, data: Data) -> ThermalRule:
+    return ThermalRule(
+        category=r.choice(data, ["thermal", "category"], CATEGORIES),
+        priority=r.choice(data, ["thermal", "priority"], PRIORITIES),
+        lying_still_priority=r.choice(data, ["thermal", "lying_still_priority"], PRIORITIES),
+        lying_still_min=r.number(data, ["thermal", "lying_still_min"]),
+        action=r.get(data, ["thermal", "action"], str, ""),
+    )
+
+
+def _flag_rules(r: TomlReader, data: Data) -> dict[str, FlagRule]:
+    flag_rules: dict[str, FlagRule] = {}
+    for flag in r.get(data, ["flag_rules"], dict, {}):
+        if flag not in FLAGS:
+            raise r.fail(["flag_rules", flag], f"unknown flag {flag!r}")
+        flag_rules[flag] = FlagRule(
+            notify=r.names(data, ["flag_rules", flag, "notify"], NOTIFY_TARGETS, []),
+            needs=r.names(data, ["flag_rules", flag, "needs"], CAPABILITIES, []),
+        )
+    return flag_rules
+
+
+def _flag_modifiers(r: TomlReader, data: Data) -> tuple[FlagModifier, ...]:
+    """Every `[modifiers.X]` table but night and severe cold raises for a flag."""
+    flag_modifiers: list[FlagModifier] = []
+    for name in r.get(data, ["modifiers"], dict):
+        if name in ("night", "severe_cold"):
+            continue
+        flag_modifiers.append(
+            FlagModifier(
+                name=name,
+                flag=r.choice(data, ["modifiers", name, "flag"], FLAGS),
+                raise_by=int(r.number(data, ["modifiers", name, "raise"])),
+            )
+        )
+    return tuple(flag_modifiers)
+
+
+def _cold_wave_levels(r: TomlReader, data: Data) -> tuple[ColdWaveLevel, ...]:
+    """Cold-wave levels, most severe first."""
+    levels: list[ColdWaveLevel] = []
+    for name in r.get(data, ["cold_wave", "levels"], dict):
+        if name not in COLD_WAVE_LEVELS or name == "none":
+            raise r.fail(["cold_wave", "levels", name], f"unknown cold-wave level {name!r}")
+        levels.append(_cold_wave_level(r, data, name))
+    levels.sort(key=lambda lvl: COLD_WAVE_LEVELS.index(lvl.name), reverse=True)
+    return tuple(levels)
+
+
+def _cold_wave_level(r: TomlReader, data: Data, name: str) -> ColdWaveLevel:
+    base = ["cold_wave", "levels", name]
+    floor = r.get(data, [*base, "floor"], str, None)
+    if floor is not None and floor not in PRIORITIES:
+        raise r.fail([*base, "floor"], f"unknown priority {floor!r}")
+    factor = r.number(data, [*base, "deadline_factor"], default=1.0)
+    if not 0 < factor <= 1:
+        raise r.fail([*base, "deadline_factor"], "must be in (0, 1]")
+    return ColdWaveLevel(
+        name=name,
+        drop_c=r.number(data, [*base, "drop_c"]),
+        within_h=r.number(data, [*base, "within_h"], minimum=1.0),
+        min_at_or_below_c=r.get(data, [*base, "min_at_or_below_c"], float),
+        raise_by=int(r.number(data, [*base, "raise"])),
+        floor=floor,
+        deadline_factor=factor,
+        followup_after_h=r.get(data, [*base, "followup_after_h"], float, None),
+    )
+
+
+def _deadlines(r: TomlReader, data: Data) -> tuple[dict[str, float], tuple[str, ...]]:
+    """Acknowledgement minutes per priority and the escalation chain."""
+    ack_min: dict[str, float] = {}
+    for prio in PRIORITIES:
+        ack_min[prio] = r.number(data, ["deadlines", "ack_min", prio], minimum=0.1)
+    for extra in r.get(data, ["deadlines", "ack_min"], dict):
+        if extra not in PRIORITIES:
+            raise r.fail(["deadlines", "ack_min", extra], f"unknown priority {extra!r}")
+    escalate_to = tuple(r.get(data, ["deadlines", "escalate_to"], list))
+    if not escalate_to or not all(isinstance(x, str) and x for x in escalate_to):
+        raise r.fail(["deadlines", "escalate_to"], "needs at least one non-empty role name")
+    return ack_min, escalate_to

@@ -1,7 +1,8 @@
 """`patrol bench pipeline`: throughput and latency, against a baseline in the same run.
 
-On the same broker, one after the other:
-1. baseline: a raw aiokafka consume-and-produce passthrough (messages/s);
+On the same broker (one `pipeline_run`), one after the other:
+1. baseline: a raw aiokafka consume-and-produce passthrough (messages/s),
+   while the run's worker idles;
 2. the whole tips-to-dispatch pipeline on a real worker process (tips/s);
 3. tip-to-dispatch latency p50/p99 at an offered rate (default 500 tips/s).
 The ratio pipeline/passthrough is what to watch: absolute figures drift on a
@@ -13,12 +14,9 @@ from __future__ import annotations
 import asyncio
 import json
 import statistics
-import tempfile
 import time
-import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,10 +24,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from core import topics as names
 from core.settings import Settings
-from pipeline.broker import broker_for
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
+from pipeline.kafka_security import client_kwargs
 from rules.context import Context
-from tools.harness import Feeder, WorkerProcess, create_topics, isolated_settings
+from tools.harness import pipeline_run
 
 START = datetime(2026, 12, 20, 19, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -43,16 +41,17 @@ def bench_tip(n: int, ctx: Context, at: datetime) -> bytes:
     return json.dumps(tip, ensure_ascii=False).encode("utf-8")
 
 
-async def passthrough(bootstrap: str, prefix: str, count: int) -> float:
+async def passthrough(bootstrap: str, settings: Settings, count: int) -> float:
     """Baseline: consume `count` messages and produce each to another topic."""
+    prefix, security = settings.topic_prefix, client_kwargs(settings)
     src, dst = f"{prefix}pt-in", f"{prefix}pt-out"
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=1)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=1, **security)
     await producer.start()
     payload = b"x" * 200
     for i in range(count):
         await producer.send(src, payload, key=str(i).encode())
     await producer.flush()
-    consumer = AIOKafkaConsumer(src, bootstrap_servers=bootstrap, group_id=f"{prefix}pt", auto_offset_reset="earliest", fetch_max_wait_ms=FETCH_MAX_WAIT_MS)
+    consumer = AIOKafkaConsumer(src, bootstrap_servers=bootstrap, group_id=f"{prefix}pt", auto_offset_reset="earliest", fetch_max_wait_ms=FETCH_MAX_WAIT_MS, **security)
     await consumer.start()
     seen = 0
     started = time.perf_counter()
@@ -70,86 +69,88 @@ async def passthrough(bootstrap: str, prefix: str, count: int) -> float:
     return count / elapsed
 
 
-async def _pipeline(settings: Settings, bootstrap: str, ctx: Context, tips: int, rate: float) -> dict[str, Any]:
-    create_topics(bootstrap, settings)
-    worker = WorkerProcess(settings, bootstrap, Path(tempfile.mkdtemp(prefix="patrol-bench-")) / "worker.log")
-    worker.start()
-    results: dict[str, Any] = {}
-    try:
-        async with Feeder(settings, bootstrap, [worker]) as feeder:
-            await feeder.wait_ready(START)
-            producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=1)
-            await producer.start()
-            dispatch = AIOKafkaConsumer(
-                settings.topic(names.DISPATCH), bootstrap_servers=bootstrap, auto_offset_reset="latest", fetch_max_wait_ms=FETCH_MAX_WAIT_MS
-            )
-            await dispatch.start()
+async def _throughput(producer: AIOKafkaProducer, dispatch: AIOKafkaConsumer, tips_topic: str, ctx: Context, tips: int) -> float:
+    """Tips per second: push `tips` tips at once, time until each has a dispatch event."""
+    started = time.perf_counter()
+    for n in range(tips):
+        await producer.send(tips_topic, bench_tip(n, ctx, START + timedelta(seconds=n)))
+    await producer.flush()
+    pending = {f"bench-{n}" for n in range(tips)}
+    while pending:
+        batch = await dispatch.getmany(timeout_ms=30_000)
+        if not batch:
+            raise TimeoutError(f"{len(pending)}/{tips} tips without a dispatch event after 30 s of silence")
+        for records in batch.values():
+            for msg in records:
+                pending.difference_update(json.loads(msg.value).get("sources", []))
+    return tips / (time.perf_counter() - started)
+
+
+async def _latencies(
+    producer: AIOKafkaProducer, dispatch: AIOKafkaConsumer, tips_topic: str, ctx: Context, first: int, count: int, rate: float
+) -> list[float]:
+    """Tip-to-dispatch latencies (ms, sorted) of `count` tips offered at `rate` tips/s."""
+    sent_at: dict[str, float] = {}
+    latencies: list[float] = []
+
+    async def send_paced() -> None:
+        interval = 1.0 / rate
+        t0 = time.perf_counter()
+        for n in range(first, first + count):
+            delay = t0 + (n - first) * interval - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            sent_at[f"bench-{n}"] = time.perf_counter()
+            await producer.send(tips_topic, bench_tip(n, ctx, START + timedelta(seconds=n)))
+
+    sender = asyncio.create_task(send_paced())
+    while len(latencies) < count:
+        batch = await dispatch.getmany(timeout_ms=30_000)
+        if not batch:
+            raise TimeoutError("latency run stalled")
+        now = time.perf_counter()
+        for records in batch.values():
+            for msg in records:
+                for source in json.loads(msg.value).get("sources", []):
+                    if source in sent_at:  # the first event that carries the tip
+                        latencies.append((now - sent_at.pop(source)) * 1000)
+    await sender
+    return sorted(latencies)
+
+
+async def _bench(settings: Settings, ctx: Context, tips: int, rate: float) -> dict[str, Any]:
+    """The baseline, then the pipeline, on one run's broker (the worker idles during the baseline)."""
+    async with pipeline_run(settings, "bench", ready_at=START) as run:
+        bootstrap = run.bootstrap
+        baseline = await passthrough(bootstrap, run.settings, max(tips, 5000))
+        security = client_kwargs(run.settings)
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=1, **security)
+        await producer.start()
+        dispatch = AIOKafkaConsumer(
+            run.settings.topic(names.DISPATCH), bootstrap_servers=bootstrap, auto_offset_reset="latest", fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+            **security,
+        )
+        await dispatch.start()
+        try:
             await dispatch.getmany(timeout_ms=200)  # position at the end before sending
-            tips_topic = settings.topic(names.TIPS)
-
-            # Throughput: push everything, time until the last dispatch event.
-            started = time.perf_counter()
-            for n in range(tips):
-                await producer.send(tips_topic, bench_tip(n, ctx, START + timedelta(seconds=n)))
-            await producer.flush()
-            pending = {f"bench-{n}" for n in range(tips)}
-            while pending:
-                batch = await dispatch.getmany(timeout_ms=30_000)
-                if not batch:
-                    raise TimeoutError(f"{len(pending)}/{tips} tips without a dispatch event after 30 s of silence")
-                for records in batch.values():
-                    for msg in records:
-                        pending.difference_update(json.loads(msg.value).get("sources", []))
-            results["pipeline_tips_per_s"] = tips / (time.perf_counter() - started)
-
-            # Latency at an offered rate.
-            count = min(tips, int(rate * 4))
-            sent_at: dict[str, float] = {}
-            latencies: list[float] = []
-
-            async def send_paced() -> None:
-                interval = 1.0 / rate
-                t0 = time.perf_counter()
-                for n in range(count):
-                    target = t0 + n * interval
-                    delay = target - time.perf_counter()
-                    if delay > 0:
-                        await asyncio.sleep(delay)
-                    tip_id = f"bench-{tips + n}"
-                    sent_at[tip_id] = time.perf_counter()
-                    await producer.send(tips_topic, bench_tip(tips + n, ctx, START + timedelta(seconds=tips + n)))
-
-            sender = asyncio.create_task(send_paced())
-            while len(latencies) < count:
-                batch = await dispatch.getmany(timeout_ms=30_000)
-                if not batch:
-                    raise TimeoutError("latency run stalled")
-                now = time.perf_counter()
-                for records in batch.values():
-                    for msg in records:
-                        event = json.loads(msg.value)
-                        for source in event.get("sources", []):
-                            if source in sent_at:  # the first event that carries the tip
-                                latencies.append((now - sent_at.pop(source)) * 1000)
-            await sender
-            latencies.sort()
-            results["offered_rate"] = rate
-            results["latency_p50_ms"] = statistics.median(latencies)
-            results["latency_p99_ms"] = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+            tips_topic = run.settings.topic(names.TIPS)
+            throughput = await _throughput(producer, dispatch, tips_topic, ctx, tips)
+            latencies = await _latencies(producer, dispatch, tips_topic, ctx, tips, min(tips, int(rate * 4)), rate)
+        finally:
             await dispatch.stop()
             await producer.stop()
-    finally:
-        worker.stop()
-    return results
+    return {
+        "passthrough_msgs_per_s": baseline,
+        "pipeline_tips_per_s": throughput,
+        "offered_rate": rate,
+        "latency_p50_ms": statistics.median(latencies),
+        "latency_p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+    }
 
 
 def run_pipeline_bench(settings: Settings, ctx: Context, *, tips: int = 3000, rate: float = 500.0) -> dict[str, Any]:
-    with broker_for(settings.broker) as bootstrap:
-        run = isolated_settings(settings, f"bench{uuid.uuid4().hex[:6]}")
-        run = replace(run, log_level="WARNING")
-        baseline = asyncio.run(passthrough(bootstrap, run.topic_prefix, max(tips, 5000)))
-        results = asyncio.run(_pipeline(run, bootstrap, ctx, tips, rate))
-    results["passthrough_msgs_per_s"] = baseline
+    results = asyncio.run(_bench(replace(settings, log_level="WARNING"), ctx, tips, rate))
+    baseline = results["passthrough_msgs_per_s"]
     results["ratio_pipeline_to_passthrough"] = results["pipeline_tips_per_s"] / baseline
     print(f"passthrough (raw aiokafka consume+produce): {baseline:8.0f} msg/s")
     print(f"pipeline (tips -> dispatch, real worker):   {results['pipeline_tips_per_s']:8.0f} tips/s")

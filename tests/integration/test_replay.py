@@ -15,7 +15,7 @@ import pytest
 from cli.main import main
 from core.settings import DATA_DIR, Settings
 from rules.context import Context
-from rules.desk import _stable_id
+from rules.desk import stable_id
 from tools.replay import run_replay
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -82,7 +82,7 @@ def test_sample_night_is_deterministic_and_dead_letters_every_bad_record(broker:
         assert expected in errors, expected
     assert all(d["payload"] and d["reason"] for d in dead)
     # Every valid tip is in exactly one incident; the identical resend of h-001 is processed once.
-    events = [r for r in records if r["kind"] != "dead_letter"]
+    events = [r for r in records if r["kind"] not in ("dead_letter", "partner_notice", "reporter_feedback")]
     owners: dict[str, set[str]] = {}
     for e in events:
         for s in e["sources"]:
@@ -96,7 +96,7 @@ def test_sample_night_is_deterministic_and_dead_letters_every_bad_record(broker:
 def test_dispatch_escalation_reassignment_and_followup(replay: Replay) -> None:
     teams = [team("med", 45.7610, 126.6310, ["medical", "vehicle"]), team("soc-near", 45.7605, 126.6305, ["social_work"]),
              team("soc-far", 45.7800, 126.6600, ["social_work"])]
-    refuse_id = _stable_id("inc", "t-refuse")
+    refuse_id = stable_id("inc", "t-refuse")
     # soc-near is busy with t-lost when t-refuse comes in, so soc-far takes it.
     acks = [{"event_id": f"{refuse_id}-r1", "team_id": "soc-far", "status": "accepted", "at": (EVENING + timedelta(minutes=32)).isoformat()},
             {"event_id": f"{refuse_id}-r1", "team_id": "soc-far", "status": "resolved", "outcome": "refused_supplies_given",
@@ -112,7 +112,7 @@ def test_dispatch_escalation_reassignment_and_followup(replay: Replay) -> None:
         acks=acks,
         tail_h=13,
     )
-    med = events_of(out, _stable_id("inc", "t-med"))
+    med = events_of(out, stable_id("inc", "t-med"))
     assert med[0]["kind"] == "dispatch" and med[0]["team_id"] == "med" and med[0]["priority"] == "P1"
     assert med[0]["category"] == "medical" and "health" in med[0]["notify"] and "elderly" in med[0]["rules"]
     assert med[1]["kind"] == "update" and med[1]["sources"] == ["t-med", "t-corr"] and "corroborated:2" in med[1]["rules"]
@@ -122,7 +122,7 @@ def test_dispatch_escalation_reassignment_and_followup(replay: Replay) -> None:
     assert esc[0]["escalate_to"] == "duty_supervisor" and esc[0]["at"].startswith("2026-12-20T19:05")
     assert esc[0]["team_id"] is None and esc[0]["status"] == "queued"
     # t-lost: soc-near misses (19:40, nobody free), soc-far takes it when free (19:50) and misses too -> leader.
-    lost = events_of(out, _stable_id("inc", "t-lost"))
+    lost = events_of(out, stable_id("inc", "t-lost"))
     assert [e["kind"] for e in lost][:4] == ["dispatch", "escalation", "dispatch", "escalation"]
     assert lost[0]["team_id"] == "soc-near" and lost[1]["at"].startswith("2026-12-20T19:40") and lost[1]["team_id"] is None
     assert lost[2]["team_id"] == "soc-far" and lost[2]["at"].startswith("2026-12-20T19:50")
@@ -141,10 +141,28 @@ def test_thermal_detection_and_tip_become_one_incident(replay: Replay) -> None:
     still = {**det, "detection_id": "cam1-f2-d0", "captured_at": (EVENING + timedelta(minutes=11)).isoformat(), "still_s": 600}
     out = replay([tip("t-thermal", 4, text="someone lying on the ground")], teams=[team("soc", 45.77, 126.64, ["social_work"])],
                  detections=[det, still, {"detection_id": "bad"}])
-    incident = _stable_id("inc", "cam1-f1-d0")
+    incident = stable_id("inc", "cam1-f1-d0")
     evs = events_of(out, incident)
     assert evs[0]["category"] == "welfare_check" and evs[0]["priority"] == "P3"
     merged = evs[-1]
     assert set(merged["sources"]) == {"cam1-f1-d0", "t-thermal", "cam1-f2-d0"} and set(merged["channels"]) == {"hotline", "thermal"}
     assert "lying_still" in merged["rules"] and merged["priority"] == "P2"
     assert any(o["kind"] == "dead_letter" and o["topic"] == "detections" for o in out)
+
+
+def test_a_line_that_is_not_utf8_is_one_dead_letter_and_the_rest_is_replayed(broker: str, tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PATROL_BROKER", broker)
+    good = [json.dumps(tip(f"u{i}", i, lat=45.7600 + 0.01 * i, text="老人躺在地上"), ensure_ascii=False).encode() for i in range(3)]
+    bad = b'{"tip_id": "u-gbk", "channel": "hotline", "text": "' + "老人躺着".encode("gbk") + b'"}'
+    tips = tmp_path / "tips.jsonl"
+    tips.write_bytes(b"\n".join([good[0], bad, good[1], good[2]]) + b"\n")
+    out = tmp_path / "out.jsonl"
+    assert main(["replay", "--tips", str(tips), "--out", str(out)]) == 0
+    assert f"{tips}:2: not UTF-8 text" in capsys.readouterr().err
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    dead = [r for r in records if r["kind"] == "dead_letter"]
+    assert [(d["topic"], d["error"]) for d in dead] == [("tips", "malformed")]
+    assert "u-gbk" in dead[0]["payload"]
+    decided = {s for r in records if r["kind"] != "dead_letter" for s in r.get("sources", [])}
+    assert {"u0", "u1", "u2"} <= decided

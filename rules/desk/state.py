@@ -1,0 +1,90 @@
+"""The desk's whole state as plain tables, with the entries each input changed.
+
+The agent stores the state in a changelogged Faust table as `table|key`
+entries; only the entries touched since the last flush are written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from rules.desk.model import Incident, Team
+from rules.weather import RegionWeather
+
+TABLES = ("incidents", "seen", "event_index", "teams", "weather", "published")
+
+
+class DeskState:
+    """Incidents, teams and weather of one partition, and what changed since the last flush."""
+
+    def __init__(self) -> None:
+        self.now: datetime | None = None
+        self.incidents: dict[str, Incident] = {}
+        self.seen: dict[str, list[str]] = {}  # report_id -> [fingerprint, incident_id]
+        self.event_index: dict[str, str] = {}  # task event_id -> incident_id
+        self.teams: dict[str, Team] = {}
+        self.weather: dict[str, RegionWeather] = {}
+        self.published: dict[str, dict[str, Any]] = {}  # region -> last conditions sent
+        self.dirty: set[tuple[str, str]] = set()  # (table, key) changed since last flush
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "now": self.now.isoformat() if self.now else None,
+            "incidents": {k: v.to_dict() for k, v in self.incidents.items()},
+            "seen": self.seen,
+            "event_index": self.event_index,
+            "teams": {k: v.to_dict() for k, v in self.teams.items()},
+            "weather": {k: v.to_dict() for k, v in self.weather.items()},
+            "published": self.published,
+        }
+
+    def load(self, data: dict[str, Any]) -> None:
+        self.now = datetime.fromisoformat(data["now"]) if data.get("now") else None
+        self.incidents = {k: Incident.from_dict(v) for k, v in data.get("incidents", {}).items()}
+        self.seen = dict(data.get("seen", {}))
+        self.event_index = dict(data.get("event_index", {}))
+        self.teams = {k: Team.from_dict(v) for k, v in data.get("teams", {}).items()}
+        self.weather = {k: RegionWeather.from_dict(v) for k, v in data.get("weather", {}).items()}
+        self.published = dict(data.get("published", {}))
+        self.loaded()
+
+    def loaded(self) -> None:
+        """Rebuild derived state after a load (subclasses index what they need)."""
+
+    def entry(self, table: str, key: str) -> Any:
+        """The current value of one state entry (None once it is gone)."""
+        if table == "meta":
+            return self.now.isoformat() if self.now else None
+        source: dict[str, Any] = getattr(self, table)
+        value: Any = source.get(key)
+        return value.to_dict() if hasattr(value, "to_dict") else value
+
+    def load_entries(self, items: Iterable[tuple[str, Any]]) -> None:
+        """Rebuild from `table|key -> value` entries (a Faust table's content)."""
+        data: dict[str, Any] = {name: {} for name in TABLES}
+        for flat, value in items:
+            table, _, key = flat.partition("|")
+            if value is None:
+                continue
+            if table == "meta":
+                data["now"] = value
+            elif table in data:
+                data[table][key] = value
+        self.load(data)
+
+    def take_dirty(self) -> list[tuple[str, Any]]:
+        """Changed entries since the last call, as `table|key -> value`."""
+        changed = sorted(self.dirty)
+        self.dirty.clear()
+        return [(f"{table}|{key}", self.entry(table, key)) for table, key in changed]
+
+    def touch(self, table: str, key: str) -> None:
+        self.dirty.add((table, key))
+
+    def advance(self, at: datetime) -> None:
+        """Event time moves forward only."""
+        if self.now is None or at > self.now:
+            self.now = at
+            self.touch("meta", "now")
