@@ -66,7 +66,7 @@ from thermal.cameras import (
     make_camera,
 )
 from thermal.frames import ThermalImage
-from thermal.grey import grey_candidates, grey_posture, keep_best, load_model, score_candidates
+from thermal.grey import grey_candidates, grey_posture, keep_best, load_model, person_px, score_candidates
 from thermal.scene import background, noise_sigma
 
 HALF_RES_FACTOR = 0.8  # averaging 2x2 lowers a small blob's contrast; be a little more lenient
@@ -102,6 +102,7 @@ GROUP_FACE_FRAC_MIN = 0.2  # faces must be resolved (face_fraction) to be counte
 GROUP_MAX = 8
 BODY_ASPECT = (2.0, 2.6)
 PLATE_EXCESS_K = (6.0, 9.0)  # above its surroundings a uniform blob is clothing below 6 K, a plate above 9 K  # length/width of a standing or lying body (plates, vents, windows: below 2)
+GREY_LEARNED_PERSON_PX = 8.0  # 8-bit frames: the classifier learned people about this many pixels wide
 LEVEL_SPLITS = 2  # a blob too big for one person and without faces is re-thresholded this many times at most
 LEVEL_STEP = 0.5  # each time higher by half its clothing contrast (at least the base threshold)
 # centroid heights (m) used to put a person's visible centre above the feet
@@ -736,13 +737,39 @@ def detect_grey(grey: np.ndarray, meta: FrameMeta | None, frame_name: str | None
     cam = camera_for(meta, w, h) if meta is not None else None
     camera_id, when = _frame_ids(meta, frame_name, captured_at)
     model = load_model()
-    cands = grey_candidates(grey, cam)
+    k = _grey_reduction(cam, w, h)
+    small_cam = cam
+    if k > 1 and meta is not None:
+        grey = np.asarray(cv2.resize(grey, (w // k, h // k), interpolation=cv2.INTER_AREA))
+        small_cam = camera_for(_reduced_meta(meta, k, w // k, h // k), w // k, h // k)
+    cands = grey_candidates(grey, small_cam)
     out: list[Detection] = []
     for c, p in keep_best(cands, score_candidates(cands, model), model.threshold):
-        out.append(_detection(cam, camera_id, when, c.bbox, (c.cx, c.cy), grey_posture(c.features), float(p),
-                              frame_name, (None, None)))
+        x, y, bw, bh = c.bbox
+        bbox = (min(w - 1, k * x), min(h - 1, k * y), k * bw, k * bh)
+        out.append(_detection(cam, camera_id, when, bbox, (k * c.cx + (k - 1) / 2.0, k * c.cy + (k - 1) / 2.0),
+                              grey_posture(c.features), float(p), frame_name, (None, None)))
     out.sort(key=lambda d: (d.bbox[1], d.bbox[0]))
     return out
+
+
+def _grey_reduction(cam: Camera | None, w: int, h: int) -> int:
+    """Integer factor that brings people near the size the classifier learned them at (close
+    fixed cameras and low flights show people several times larger than HIT-UAV's 60-130 m)."""
+    if cam is None:
+        return 1
+    e_px = person_px(cam, w / 2.0, h / 2.0)[0]
+    return max(1, min(4, int(e_px / GREY_LEARNED_PERSON_PX + 0.25)))
+
+
+def _reduced_meta(meta: FrameMeta, k: int, w: int, h: int) -> FrameMeta:
+    """The same camera for an image reduced k times: pixel quantities divided by k."""
+    def div(x: float | None) -> float | None:
+        return None if x is None else x / k
+
+    points = tuple((u / k, v / k, lat, lon) for u, v, lat, lon in meta.ground_points)
+    return replace(meta, width=w, height=h, ground_points=points, fx=div(meta.fx), fy=div(meta.fy), cx=div(meta.cx),
+                   cy=div(meta.cy))
 
 
 def detect_image(img: ThermalImage, meta: FrameMeta | None, frame_name: str | None = None, *,

@@ -208,6 +208,7 @@ def _components(sc: _Scene, level: float, window: Window) -> tuple[list[GreyCand
     low = tv < 0.6 * peak[lab]  # a face over clothing has many; a uniform plate few
     low_sum, low_n = np.bincount(lab[low], tv[low], n), np.bincount(lab[low], minlength=n)
     idx = np.nonzero(ok)[0]
+    idx = idx[np.argsort(-peak[idx], kind="stable")]  # the most contrasted first: the cap keeps them
     a = area[idx]
     mu20 = sxx[idx] / a - (sx[idx] / a) ** 2
     mu02 = syy[idx] / a - (sy[idx] / a) ** 2
@@ -287,7 +288,7 @@ class TreeModel:
                 go_left = x[rows, np.where(inner, f, 0)] <= thr[node]
                 node = np.where(inner, np.where(go_left, left[node], right[node]), node)
             score += self.rate * thr[node]
-        return 1.0 / (1.0 + np.exp(-score))
+        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(score, -50.0, 50.0))))
 
 
 @functools.lru_cache(maxsize=4)

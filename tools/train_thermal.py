@@ -51,7 +51,7 @@ HIT_UAV_HFOV_DEG = 25.0  # DJI Zenmuse XT2 with its 25 mm lens (640x512, 17 um p
 HIT_UAV_PERSON, HIT_UAV_DONTCARE = 0, 4
 PLACEHOLDER_LAT, PLACEHOLDER_LON = 45.7560, 126.6420
 SPLITS = ("train", "val")
-TREES, DEPTH, RATE = 120, 3, 0.15
+TREES, DEPTH, RATE = 200, 4, 0.1
 NEGATIVE_SHARE = 0.25
 SYNTHETIC_SEED = 7077
 
@@ -98,7 +98,7 @@ def synthetic_frames(n: int, seed: int = SYNTHETIC_SEED) -> Iterator[RealFrame]:
         image = decode_image(to_8bit(centikelvin_to_c(ck), pol), pol)
         people = tuple(tuple(t["bbox"]) for t in truth if t["label"] == "person" and not t.get("partial"))
         ignore = tuple(tuple(t["bbox"]) for t in truth if t.get("partial"))
-        yield RealFrame(f"synthetic-{k}", image, parse_meta(meta), people, ignore, ("synthetic",))  # type: ignore[arg-type]
+        yield RealFrame(f"synthetic-{k}", image, parse_meta(meta), people, ignore, ("synthetic",))
 
 
 def frame_candidates(fr: RealFrame) -> list[GreyCandidate]:

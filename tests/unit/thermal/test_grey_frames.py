@@ -76,7 +76,7 @@ def test_bad_polarity_in_metadata() -> None:
 
 
 def test_detections_on_8bit_frames_have_no_temperature() -> None:
-    frame_c, meta, truth = scene(5)
+    frame_c, meta, _ = scene(5)
     dets = detect_image(decode_image(to_8bit(frame_c, "black-hot")), parse_meta(meta), "f")
     assert dets, "the people of a plain overhead scene are found in 8-bit"
     assert all(d.t_max_c is None and d.t_mean_c is None for d in dets)
