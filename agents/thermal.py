@@ -24,7 +24,6 @@ from thermal.detector import detect_image
 from thermal.frames import ThermalImage, decode_image, parse_meta
 from thermal.tracking import Tracker
 
-
 IMAGE_FIELDS = ("png_b64", "jpeg_b64")
 
 
