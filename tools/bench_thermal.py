@@ -133,7 +133,7 @@ def _evaluate(frames: list[Frame]) -> dict[str, Any]:
         counts["det"][2] += full - len(hit)
         for i, j in hit:
             d = dets[i]
-            if d.lat is not None and d.lon is not None:
+            if d.lat is not None and d.lon is not None and "lat" in truth[j]:
                 geo_err.append(haversine_m(d.lat, d.lon, truth[j]["lat"], truth[j]["lon"]))
         bp = match([b["bbox"] for b in base], tb)
         bhit = [(i, j) for i, j in bp if j not in partial]
