@@ -19,10 +19,11 @@ video's start, used when the SRT has no clock).
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -142,3 +143,17 @@ def read_video(path: Path, every_s: float = VIDEO_SAMPLE_S) -> Iterator[VideoFra
             raise FrameError("video has no readable frame (corrupt or an unknown codec)")
     finally:
         cap.release()
+
+
+def frame_record(vf: VideoFrame) -> dict[str, Any]:
+    """A sampled video frame as a `thermal-frames` record (metadata plus `jpeg_b64`, white-hot),
+    the way a ground station forwards a drone's video to the pipeline."""
+    meta = {f.name: getattr(vf.meta, f.name) for f in fields(vf.meta)}
+    meta["captured_at"] = vf.meta.captured_at.isoformat()
+    meta["ground_points"] = [list(p) for p in vf.meta.ground_points] or None
+    meta["polarity"] = "white-hot"  # ThermalImage pixels are warm-bright whatever the source
+    ok, buf = cv2.imencode(".jpg", np.clip(vf.image.pixels, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 90])
+    if not ok:
+        raise FrameError(f"video frame {vf.index} could not be encoded")
+    meta["jpeg_b64"] = base64.b64encode(buf.tobytes()).decode("ascii")
+    return {k: v for k, v in meta.items() if v is not None}

@@ -14,7 +14,9 @@ from core.feed import FeedItem
 from core.settings import Settings
 from simulators.thermal.generator import generate_frame
 from simulators.thermal.handmade import to_8bit
+from tests.unit.thermal.test_video import write_video
 from thermal.frames import centikelvin_to_c, encode_png
+from thermal.video import frame_record, read_video
 from tools.harness import pipeline_run
 
 AT = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)  # 20:00 local
@@ -75,3 +77,21 @@ def test_an_8bit_jpeg_frame_becomes_a_welfare_check(broker: str, tmp_path: Path)
 
     assert haversine_m(events[0]["lat"], events[0]["lon"], truth[0]["lat"], truth[0]["lon"]) < 5.0
     assert len(dead) == 1 and "exactly one of" in dead[0]["reason"]
+
+
+def test_a_dji_video_with_its_srt_through_the_topic_becomes_a_welfare_check(broker: str, tmp_path: Path) -> None:
+    """A DJI-style video (8-bit, black-hot, SRT telemetry, flight sidecar) forwarded frame by frame
+    as a ground station would: the people are placed from the SRT's position and dispatched."""
+    truth = write_video(tmp_path)
+    records = [frame_record(vf) for vf in read_video(tmp_path / "DJI_0001.mp4", every_s=1.0)]
+    at = datetime.fromisoformat(records[0]["captured_at"])
+    items = [FeedItem(at=at, seq=n, topic=names.THERMAL_FRAMES, value=json.dumps(r).encode(), key="m3t-1")
+             for n, r in enumerate(records)]
+    outputs = asyncio.run(run(replace(Settings.from_env({}), broker=broker), tmp_path, items))
+    events = [o for t, o in outputs if t == names.DISPATCH and o.get("category") == "welfare_check"]
+    assert not [o for t, o in outputs if t == names.DEAD_LETTERS]
+    from geo.distance import haversine_m
+
+    people = [t for t in truth if t["label"] == "person"]
+    assert events and all(min(haversine_m(e["lat"], e["lon"], p["lat"], p["lon"]) for p in people) < 5.0
+                          for e in events)
