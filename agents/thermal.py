@@ -1,6 +1,9 @@
 """Thermal frames in, detections out: the detector and the stillness tracker.
 
-Frames arrive as JSON metadata plus the 16-bit PNG (base64, `png_b64`).
+Frames arrive as JSON metadata plus the image in base64: `png_b64` (16-bit
+centi-kelvin, or 8-bit grey) or `jpeg_b64` (8-bit grey; white-hot or black-hot
+from `polarity`, else detected). 8-bit frames give detections without
+temperatures.
 Trackers are kept per camera in a changelogged table, so how long a person
 has lain still survives a restart.
 """
@@ -16,23 +19,30 @@ from core import topics as names
 from core.errors import FrameError
 from rules.context import Context
 from rules.intake import parse_json
-from thermal.detector import detect
-from thermal.frames import decode_png, parse_meta
+from thermal.cameras import FrameMeta
+from thermal.detector import detect_image
+from thermal.frames import ThermalImage, decode_image, parse_meta
 from thermal.tracking import Tracker
 
+IMAGE_FIELDS = ("png_b64", "jpeg_b64")
 
-def frame_from_payload(raw: bytes) -> tuple[Any, Any]:
-    """Metadata and temperatures (°C) of one frame record."""
+
+def frame_from_payload(raw: bytes) -> tuple[FrameMeta, ThermalImage]:
+    """Metadata and decoded image of one frame record."""
     obj = parse_json(raw)
-    encoded = obj.get("png_b64")
+    given = [k for k in IMAGE_FIELDS if obj.get(k) is not None]
+    if len(given) != 1:
+        raise FrameError(f"need exactly one of {', '.join(IMAGE_FIELDS)} (the frame image)", kind="missing_field")
+    field = given[0]
+    encoded = obj[field]
     if not isinstance(encoded, str) or not encoded:
-        raise FrameError("png_b64: missing frame image", kind="missing_field")
+        raise FrameError(f"{field}: missing frame image", kind="missing_field")
     try:
-        png = base64.b64decode(encoded, validate=True)
+        data = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise FrameError(f"png_b64: not base64: {exc}", kind="malformed") from exc
+        raise FrameError(f"{field}: not base64: {exc}", kind="malformed") from exc
     meta = parse_meta(obj)
-    return meta, decode_png(png)
+    return meta, decode_image(data, meta.polarity)
 
 
 def register(app: Any, topics: Any, ctx: Context) -> None:
@@ -45,8 +55,8 @@ def register(app: Any, topics: Any, ctx: Context) -> None:
         async for event in stream.events():
             raw = event.value
             try:
-                meta, frame_c = frame_from_payload(raw)
-                found = detect(frame_c, meta)
+                meta, image = frame_from_payload(raw)
+                found = detect_image(image, meta)
                 saved = trackers.get(meta.camera_id)
                 tracker = Tracker.from_dict(saved) if saved else Tracker()
                 tracked = tracker.update(found, meta)

@@ -136,7 +136,7 @@ def cmd_clock(args: argparse.Namespace) -> int:
 def cmd_detect(args: argparse.Namespace) -> int:
     from thermal.offline import detect_dir
 
-    bad = detect_dir(args.folder, args.out)
+    bad = detect_dir(args.folder, args.out, every_s=args.every)
     return 1 if bad else 0
 
 
@@ -182,7 +182,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return 0
     from tools.bench_thermal import format_thermal_bench, run_thermal_bench
 
-    print(format_thermal_bench(run_thermal_bench(n_frames=args.frames, seed=args.seed)))
+    print(format_thermal_bench(run_thermal_bench(n_frames=args.frames, seed=args.seed, real=args.real)))
     return 0
 
 
@@ -337,8 +337,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--detections", type=Path, help="thermal detections from edge devices (JSON lines)")
     p.add_argument("--tail-hours", type=float, default=2.0, help="simulated hours to keep the clock running after the last record (deadlines, follow-ups); default 2")
     p.add_argument("--out", type=Path, required=True, help="where to write every output event (JSON lines)")
-    p = add("detect", cmd_detect, "run the thermal detector on a folder of frames (.png/.tif 16-bit centi-kelvin, .npy float °C)")
-    p.add_argument("folder", type=Path, help="folder of frames, each with an optional NAME.json metadata sidecar")
+    p = add("detect", cmd_detect, "run the thermal detector on a folder of frames (.png/.tif 16-bit centi-kelvin or 8-bit, .jpg 8-bit, .npy float °C) and videos (.mp4/.mov with NAME.SRT and NAME.json)")
+    p.add_argument("folder", type=Path, help="folder of frames, each with an optional NAME.json metadata sidecar, and videos")
+    p.add_argument("--every", type=float, default=1.0, help="video: seconds of video between sampled frames (default 1)")
     p.add_argument("--out", type=Path, required=True, help="detections, one JSON object per line")
     p = add("drill", cmd_drill, "run a simulated winter night through the real pipeline and score it")
     p.add_argument("--scenario", default="default", help="scenario name (data/scenarios/NAME.toml) or path to a scenario file")
@@ -379,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-profile", action="store_true", help="pipeline: skip the profiled worker run")
     p.add_argument("--frames", type=int, default=200, help="thermal: frames to generate")
     p.add_argument("--seed", type=int, default=11, help="thermal: generator seed")
+    p.add_argument("--real", type=Path, help="thermal: also score a folder of labelled real frames (frames, NAME.json sidecars, labels.json)")
     return parser
 
 

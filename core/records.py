@@ -302,8 +302,8 @@ class Detection(Wire):
     captured_at: datetime
     bbox: tuple[int, int, int, int]
     posture: str
-    t_max_c: float
-    t_mean_c: float
+    t_max_c: float | None  # None: an 8-bit frame gives no temperatures
+    t_mean_c: float | None
     score: float
     lat: float | None = None
     lon: float | None = None

@@ -443,8 +443,8 @@ def parse_detection(obj: dict[str, Any], ctx: Context) -> Detection:
         captured_at=_time(obj, "captured_at"),
         bbox=(int(bbox[0]), int(bbox[1]), int(bbox[2]), int(bbox[3])),
         posture=posture,
-        t_max_c=_number(obj, "t_max_c", required=False) or 0.0,
-        t_mean_c=_number(obj, "t_mean_c", required=False) or 0.0,
+        t_max_c=_number(obj, "t_max_c", required=False),  # None: an 8-bit frame, no temperature
+        t_mean_c=_number(obj, "t_mean_c", required=False),
         score=_number(obj, "score", required=False) or 0.0,
         lat=lat,
         lon=lon,

@@ -1,14 +1,18 @@
-"""Thermal detection: radiometric frames in, people on the map out.
+"""Thermal detection: radiometric and 8-bit frames and videos in, people on the map out.
 
 Layer 2, beside `rules` (imports `core` and `geo`). Its modules:
 
 - `cameras`: camera models, pixels to ground positions (drones: pinhole and flat ground; fixed: homography).
-- `frames`: frames and their metadata decoded and validated at the door.
-- `detector`: `detect`, people found in a frame, in physical units.
+- `frames`: frames (16-bit radiometric, 8-bit grey) and their metadata decoded and validated at the door.
+- `scene`: the smooth background a warm thing stands out from, and the sensor noise.
+- `grey`: candidates and the learned person classifier of 8-bit frames.
+- `detector`: `detect`, `detect_grey`, `detect_image`: people found in a frame.
+- `srt`: DJI flight telemetry from a video's `.SRT` file.
+- `video`: sampled video frames with their metadata (SRT and flight sidecar).
 - `tracking`: `Tracker`, follows people across frames to know how long each has stayed still.
-- `offline`: `patrol detect DIR`, the detector over a folder of frames.
+- `offline`: `patrol detect DIR`, the detector over a folder of frames and videos.
 
 Import the modules (`from thermal.detector import detect`); this package file imports nothing.
 """
 
-__all__ = ["cameras", "detector", "frames", "offline", "tracking"]
+__all__ = ["cameras", "detector", "frames", "grey", "offline", "scene", "srt", "tracking", "video"]

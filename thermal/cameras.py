@@ -49,6 +49,7 @@ class FrameMeta:
     width: int | None = None
     height: int | None = None
     hfov_deg: float | None = None
+    polarity: str | None = None  # of an 8-bit frame: "white-hot" or "black-hot"; None: detect it
     fx: float | None = None
     fy: float | None = None
     cx: float | None = None

@@ -48,6 +48,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,11 +57,19 @@ import numpy as np
 
 from core.errors import FrameError
 from core.records import Detection
-from thermal.cameras import BeyondHorizonError, Camera, FrameMeta, check_meta_size, make_camera
+from thermal.cameras import (
+    BeyondHorizonError,
+    Camera,
+    FrameMeta,
+    HomographyCamera,
+    check_meta_size,
+    make_camera,
+)
+from thermal.frames import ThermalImage
+from thermal.grey import grey_candidates, grey_posture, keep_best, load_model, person_px, score_candidates
+from thermal.scene import background, noise_sigma
 
-CELL = 8  # background cell, pixels of the working copy (16 full-resolution pixels when halved)
 HALF_RES_FACTOR = 0.8  # averaging 2x2 lowers a small blob's contrast; be a little more lenient
-BG_KERNEL = 7  # opening size in cells: warm things up to ~7 cells are not background
 MIN_DELTA_C = 2.5  # clothing is at least a few °C above its surroundings
 NOISE_K = 6.0
 MIN_AREA_PX = 3
@@ -91,16 +100,20 @@ GROUP_MIN_M = (2.4, 1.1)
 GROUP_FACE_GAP_M = 0.35
 GROUP_FACE_FRAC_MIN = 0.2  # faces must be resolved (face_fraction) to be counted
 GROUP_MAX = 8
+BODY_ASPECT = (2.0, 2.6)
+PLATE_EXCESS_K = (6.0, 9.0)  # above its surroundings a uniform blob is clothing below 6 K, a plate above 9 K  # length/width of a standing or lying body (plates, vents, windows: below 2)
+GREY_LEARNED_PERSON_PX = 8.0  # 8-bit frames: the classifier learned people about this many pixels wide
+LEVEL_SPLITS = 2  # a blob too big for one person and without faces is re-thresholded this many times at most
+LEVEL_STEP = 0.5  # each time higher by half its clothing contrast (at least the base threshold)
 # centroid heights (m) used to put a person's visible centre above the feet
 CENTROID_HEIGHT_M = {"standing": 0.9, "sitting": 0.45, "lying": 0.15, "unknown": 0.4}
 
 _K3 = np.ones((3, 3), np.uint8)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_BG_KERNEL = cv2.getStructuringElement(cv2.MORPH_RECT, (BG_KERNEL, BG_KERNEL))
 
 
 @functools.lru_cache(maxsize=64)
-def _camera(meta: FrameMeta, width: int, height: int) -> Camera | None:
+def camera_for(meta: FrameMeta, width: int, height: int) -> Camera | None:
     """Camera model for a frame, None without a pose; FrameError when metadata and image
     disagree (size, principal point, no ground in view) or the pose is unusable: a bad pose
     must be refused, not turned into people without a position."""
@@ -127,25 +140,6 @@ def _band(x: float, lo0: float, lo1: float, hi1: float, hi0: float) -> float:
     return min(_ramp(x, lo0, lo1), 1.0 - _ramp(x, hi1, hi0))
 
 
-def background(frame_c: np.ndarray) -> np.ndarray:
-    """Smooth background temperature at full resolution."""
-    h, w = frame_c.shape
-    sw, sh = max(2, w // CELL), max(2, h // CELL)
-    small = cv2.resize(frame_c, (sw, sh), interpolation=cv2.INTER_AREA)
-    k = min(BG_KERNEL, sw, sh) | 1
-    kernel = _BG_KERNEL if k == BG_KERNEL else cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
-    bg = cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
-    bg = cv2.blur(bg, (3, 3))
-    return np.asarray(cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR))
-
-
-def noise_sigma(frame_c: np.ndarray) -> float:
-    """Temporal+pattern noise from horizontal neighbour differences (robust MAD)."""
-    sub = frame_c[::16, ::4]
-    d = np.abs(sub[:, 1:] - sub[:, :-1]).ravel()
-    return float(np.median(d)) * 1.4826 / math.sqrt(2.0)
-
-
 def detection_id(camera_id: str, captured_at: str, bbox: tuple[int, int, int, int]) -> str:
     """Deterministic id: the same frame always yields the same ids (replays, retries)."""
     key = f"{camera_id}|{captured_at}|{bbox[0]},{bbox[1]},{bbox[2]},{bbox[3]}"
@@ -159,7 +153,7 @@ def face_fraction(m_per_px: float) -> float:
     return 1.0 - math.exp(-r * r / (2.0 * var))
 
 
-def spot_temperature(f: dict[str, float], m_per_px: float, ambient: float | None) -> float:
+def spot_temperature(f: Blob, m_per_px: float, ambient: float | None) -> float:
     """Lower bound of the hottest spot's own temperature, as if it were a face blurred into its blob.
 
     A face a few pixels wide loses most of its excess to the pixel footprint and
@@ -171,11 +165,11 @@ def spot_temperature(f: dict[str, float], m_per_px: float, ambient: float | None
     frac = max(face_fraction(m_per_px), FACE_FRAC_MIN)
     r = FACE_RADIUS_M / max(m_per_px, 1e-6)
     face_area_px = math.pi * (r * r + (1.18 * PSF_SIGMA_PX) ** 2)  # a blurred face's half-maximum area
-    frac += (1.0 - frac) * _ramp(f["spot_px"] / face_area_px, 1.5, 3.0)
-    base = max(f["level"], (f["bg"] if ambient is None else ambient) + CLOTHING_MAX_K)
-    if f["t_max"] <= base:
-        return f["t_max"]
-    return base + (f["t_max"] - base) / frac
+    frac += (1.0 - frac) * _ramp(f.spot_px / face_area_px, 1.5, 3.0)
+    base = max(f.level, (f.bg if ambient is None else ambient) + CLOTHING_MAX_K)
+    if f.t_max <= base:
+        return f.t_max
+    return base + (f.t_max - base) / frac
 
 
 def _up_direction(cam: Camera, u: float, v: float) -> tuple[float, float]:
@@ -196,9 +190,9 @@ def _up_direction(cam: Camera, u: float, v: float) -> tuple[float, float]:
     return (du / n, dv / n)
 
 
-def extent_along(f: dict[str, float], dx: float, dy: float) -> float:
+def extent_along(f: Blob, dx: float, dy: float) -> float:
     """Moment extent (px) of a blob along the unit direction (dx, dy), like major/minor."""
-    var = dx * dx * f["mu20"] + 2.0 * dx * dy * f["mu11"] + dy * dy * f["mu02"]
+    var = dx * dx * f.mu20 + 2.0 * dx * dy * f.mu11 + dy * dy * f.mu02
     return 4.0 * math.sqrt(max(var, 0.0)) + 1.0
 
 
@@ -232,7 +226,7 @@ def _dog_silhouettes(sin_dep_q: float) -> tuple[tuple[float, float, float], ...]
     return tuple(out)
 
 
-def _dog_ratio(f: dict[str, float], m_per_px: float, sin_dep: float) -> float:
+def _dog_ratio(f: Blob, m_per_px: float, sin_dep: float) -> float:
     """How much larger than the largest dog the blob is, at the dog's best-fitting heading.
 
     Blob and dog silhouettes are compared as second moments in metres in the
@@ -240,8 +234,8 @@ def _dog_ratio(f: dict[str, float], m_per_px: float, sin_dep: float) -> float:
     the result is the largest factor by which the blob exceeds the dog in any
     direction; <= 1 means it fits inside some dog's silhouette.
     """
-    ux, uy = f.get("up_x", 0.0), f.get("up_y", -1.0)
-    mu20, mu02, mu11 = f["mu20"], f["mu02"], f["mu11"]
+    ux, uy = f.up_x, f.up_y
+    mu20, mu02, mu11 = f.mu20, f.mu02, f.mu11
     ax, ay = -uy, ux
     k = m_per_px * m_per_px
     baa = k * (ax * ax * mu20 + 2 * ax * ay * mu11 + ay * ay * mu02)
@@ -290,8 +284,8 @@ def _size_score(major_m: float, minor_m: float, sin_dep: float, vertical: bool,
     st_lo, st_hi = 1.5 * c + 0.4 * s, 1.9 * c + 0.6 * s
     stand = min(_band_near(major_m, t, 0.7 * st_lo - 0.1, 0.85 * st_lo, 1.2 * st_hi + 0.15, 1.45 * st_hi + 0.35),
                 _band_near(minor_m, t, 0.12, 0.25, 0.8, 1.05))
-    # lying: 1.5-1.9 x 0.4-0.6 m on the ground, any orientation
-    lie = min(_band_near(major_m, t, 0.6, 0.95, 2.2, 2.7), _band_near(minor_m, t, 0.15 * s, 0.25 * s, 0.8, 1.05),
+    # lying: 1.5-1.9 x 0.4-0.6 m on the ground, any orientation; up to ~1 m wide under a blanket
+    lie = min(_band_near(major_m, t, 0.6, 0.95, 2.2, 2.7), _band_near(minor_m, t, 0.15 * s, 0.25 * s, 0.9, 1.2),
               _ramp((major_m + t) / max(minor_m - t, 0.05), 1.3, 1.8))
     # sitting / curled up: head 0.85-1.05 m up over a 0.45-0.95 m footprint (legs, bag), 0.45-0.7 m wide
     si_lo, si_hi = 0.85 * c + 0.45 * s, 1.05 * c + 0.95 * s
@@ -305,17 +299,49 @@ def _size_score(major_m: float, minor_m: float, sin_dep: float, vertical: bool,
     return best
 
 
-def _features(frame_c: np.ndarray, bg_work: np.ndarray, scale: int, delta: float, x: int, y: int, bw: int,
-              bh: int, ambient: float | None = None, part: np.ndarray | None = None) -> dict[str, float] | None:
-    """Temperatures and shape of one candidate, at full resolution inside its bbox only.
+@dataclass(frozen=True)
+class Blob:
+    """One candidate measured at full resolution: temperatures (°C), shape (px), hot spot."""
 
-    The blob is re-thresholded locally against the background (`bg_work`, at
-    1/`scale` resolution); the local background is the mean of the non-warm
-    pixels of a ring around it. Size is measured at half the clothing contrast
-    (like a full width at half maximum) so optics blur and the detection
-    threshold do not inflate it. `part` (a 0/255 mask of the bbox) keeps one
-    person's share of a blob that several people make together.
-    """
+    bg: float  # local background: mean of the non-warm pixels of a ring around the blob
+    t_max: float
+    t_mean: float
+    contrast: float  # t_max - bg
+    level: float  # the clothing: mean of the blob's pixels below 60 % of its contrast
+    cx: float  # centroid, frame pixels
+    cy: float
+    major: float  # moment extents (px) of the half-contrast mask
+    minor: float
+    mu20: float
+    mu02: float
+    mu11: float
+    vertical: bool  # major axis near the image columns and clearly elongated
+    hot_ratio: float  # (t_max - interior mean) / contrast: ~0 for a uniform plate
+    hot_px: int  # pixels above 75 % of the contrast
+    spot_px: int  # the hottest spot at half its height above the clothing
+    over_px: int  # pixels warmer than clothing can be
+    over_min_px: float  # their smallest possible area before blur
+    area: int
+    bx: int  # tight bbox of the warm pixels, frame pixels
+    by: int
+    bw: int
+    bh: int
+    up_x: float = 0.0  # image direction of the vertical at the blob (set once a camera is known)
+    up_y: float = -1.0
+
+
+@dataclass(frozen=True)
+class _Patch:
+    """A candidate's bbox with padding, and the background resampled to it."""
+
+    frame: np.ndarray  # padded region of the frame
+    bg: np.ndarray  # background over the same region
+    x0: int
+    y0: int
+
+
+def _patch(frame_c: np.ndarray, bg_work: np.ndarray, scale: int, x: int, y: int, bw: int, bh: int) -> _Patch | None:
+    """The padded region around a bbox and its background at full resolution (bg_work is 1/scale)."""
     h, w = frame_c.shape
     pad = max(3, max(bw, bh) // 2)
     x0, y0, x1, y1 = max(0, x - pad), max(0, y - pad), min(w, x + bw + pad), min(h, y + bh + pad)
@@ -332,103 +358,130 @@ def _features(frame_c: np.ndarray, bg_work: np.ndarray, scale: int, delta: float
     roi_pad = frame_c[y0:y1, x0:x1]
     if bgp.shape != roi_pad.shape:
         return None
-    warm = cv2.compare(cv2.subtract(roi_pad, bgp), delta, cv2.CMP_GT)  # type: ignore[call-overload]
+    return _Patch(roi_pad, bgp, x0, y0)
+
+
+def _moments(size_mask: np.ndarray) -> tuple[float, float, float, float, float, float, float, bool]:
+    """Centroid, central moments, extents of an equivalent uniform ellipse (+1 px footprint), and
+    whether the blob is upright in the image: (cx, cy, mu20, mu02, mu11, major, minor, vertical)."""
+    mo = cv2.moments(size_mask.view(np.uint8), binaryImage=True)
+    cx, cy = mo["m10"] / mo["m00"], mo["m01"] / mo["m00"]
+    mu20, mu02, mu11 = mo["mu20"] / mo["m00"], mo["mu02"] / mo["m00"], mo["mu11"] / mo["m00"]
+    common = math.sqrt(((mu20 - mu02) / 2) ** 2 + mu11**2)
+    major = 4.0 * math.sqrt(max((mu20 + mu02) / 2 + common, 0.0)) + 1.0
+    minor = 4.0 * math.sqrt(max((mu20 + mu02) / 2 - common, 0.0)) + 1.0
+    angle = 0.5 * math.atan2(2 * mu11, mu20 - mu02)  # of the major axis, from the image x axis
+    vertical = abs(math.cos(angle)) < 0.5 and major > 1.4 * minor
+    return cx, cy, mu20, mu02, mu11, major, minor, vertical
+
+
+def _overwarm(vals: np.ndarray, bg: float, ambient: float | None) -> tuple[int, float]:
+    """Pixels warmer than any clothing can be (relative to the air, or to the ground when that is
+    warmer), and their smallest possible area: blur keeps the excess's integral, and nothing
+    here is hotter than skin."""
+    ref = max(bg + 1.0 if ambient is None else ambient, bg)
+    over_t = ref + CLOTHING_MAX_K + OVERWARM_MARGIN_K
+    over = vals[vals > over_t]
+    return int(over.size), float(over.sum() - over_t * over.size) / max(SKIN_MAX_C - over_t, 1.0)
+
+
+def _features(frame_c: np.ndarray, bg_work: np.ndarray, scale: int, delta: float, x: int, y: int, bw: int,
+              bh: int, ambient: float | None = None, part: np.ndarray | None = None) -> Blob | None:
+    """Temperatures and shape of one candidate, at full resolution inside its bbox only.
+
+    The blob is re-thresholded locally against the background (`bg_work`, at
+    1/`scale` resolution); the local background is the mean of the non-warm
+    pixels of a ring around it. Size is measured at half the clothing contrast
+    (like a full width at half maximum) so optics blur and the detection
+    threshold do not inflate it. `part` (a 0/255 mask of the bbox) keeps one
+    person's share of a blob that several people make together.
+    """
+    patch = _patch(frame_c, bg_work, scale, x, y, bw, bh)
+    if patch is None:
+        return None
+    warm = cv2.compare(cv2.subtract(patch.frame, patch.bg), delta, cv2.CMP_GT)  # type: ignore[call-overload]
     ring = cv2.bitwise_not(warm)
     if cv2.countNonZero(ring) < 4:
         return None
-    bg = cv2.mean(roi_pad, ring)[0]
+    bg = cv2.mean(patch.frame, ring)[0]
     roi = frame_c[y : y + bh, x : x + bw]
-    m = np.ascontiguousarray(warm[y - y0 : y - y0 + bh, x - x0 : x - x0 + bw])
+    m = np.ascontiguousarray(warm[y - patch.y0 : y - patch.y0 + bh, x - patch.x0 : x - patch.x0 + bw])
     if part is not None:
         m = cv2.bitwise_and(m, part)
     sel = m > 0
     vals = roi[sel]
     if vals.size < MIN_AREA_PX:
         return None
-    tx, ty, tw, th = cv2.boundingRect(m)
-    t_max = float(vals.max())
-    t_mean = float(vals.mean())
+    t_max, t_mean = float(vals.max()), float(vals.mean())
     contrast = t_max - bg
     if contrast <= 0:
         return None
     cool = vals[vals < bg + 0.6 * contrast]
     level = float(cool.mean()) if cool.size >= 3 else t_mean
     size_m = (roi >= bg + 0.5 * (level - bg)) & sel
-    if np.count_nonzero(size_m) < 2:
-        size_m = sel
-    mo = cv2.moments(size_m.view(np.uint8), binaryImage=True)
-    cx, cy = mo["m10"] / mo["m00"], mo["m01"] / mo["m00"]
-    mu20, mu02, mu11 = mo["mu20"] / mo["m00"], mo["mu02"] / mo["m00"], mo["mu11"] / mo["m00"]
-    common = math.sqrt(((mu20 - mu02) / 2) ** 2 + mu11**2)
-    l1 = (mu20 + mu02) / 2 + common
-    l2 = (mu20 + mu02) / 2 - common
-    # full extents of an equivalent uniform ellipse; +1 px for the pixel footprint
-    major = 4.0 * math.sqrt(max(l1, 0.0)) + 1.0
-    minor = 4.0 * math.sqrt(max(l2, 0.0)) + 1.0
-    angle = 0.5 * math.atan2(2 * mu11, mu20 - mu02)  # of the major axis, from the image x axis
-    vertical = abs(math.cos(angle)) < 0.5 and major > 1.4 * minor
+    cx, cy, mu20, mu02, mu11, major, minor, vertical = _moments(size_m if np.count_nonzero(size_m) >= 2 else sel)
     # uniformity: how far the hottest spot stands above the blob's interior
     interior = cv2.erode(m, _K3) if min(bw, bh) >= 4 else m
     core_vals = roi[interior > 0]
     core = float(core_vals.mean()) if core_vals.size >= 3 else t_mean
-    hot_ratio = (t_max - core) / contrast
-    hot_px = int(np.count_nonzero(vals >= bg + 0.75 * contrast))
-    spot_px = int(np.count_nonzero(vals >= t_max - 0.5 * (t_max - level)))  # the hottest spot at half maximum
-    # warmer than any clothing can be (relative to the air, or to the ground when that is warmer)
-    ref = max(bg + 1.0 if ambient is None else ambient, bg)
-    over_t = ref + CLOTHING_MAX_K + OVERWARM_MARGIN_K
-    over = vals[vals > over_t]
-    # its smallest possible area: blur keeps the excess's integral, and nothing here is hotter than skin
-    over_min_px = float(over.sum() - over_t * over.size) / max(SKIN_MAX_C - over_t, 1.0)
-    return {"bg": bg, "t_max": t_max, "t_mean": t_mean, "contrast": contrast, "cx": x + cx, "cy": y + cy,
-            "level": level, "major": major, "minor": minor, "mu20": mu20, "mu02": mu02, "mu11": mu11, "vertical": float(vertical), "hot_ratio": hot_ratio,
-            "hot_px": float(hot_px), "spot_px": float(spot_px), "over_px": float(over.size), "over_min_px": over_min_px, "area": float(vals.size),
-            "bx": float(x + tx), "by": float(y + ty), "bw": float(tw), "bh": float(th)}
+    over_px, over_min_px = _overwarm(vals, bg, ambient)
+    tx, ty, tw, th = cv2.boundingRect(m)
+    return Blob(
+        bg=bg, t_max=t_max, t_mean=t_mean, contrast=contrast, level=level, cx=x + cx, cy=y + cy,
+        major=major, minor=minor, mu20=mu20, mu02=mu02, mu11=mu11, vertical=vertical,
+        hot_ratio=(t_max - core) / contrast, hot_px=int(np.count_nonzero(vals >= bg + 0.75 * contrast)),
+        spot_px=int(np.count_nonzero(vals >= t_max - 0.5 * (t_max - level))), over_px=over_px,
+        over_min_px=over_min_px, area=int(vals.size), bx=x + tx, by=y + ty, bw=tw, bh=th,
+    )
 
 
-def _memberships(f: dict[str, float], m_per_px: float | None, sin_dep: float, short_side: int,
+def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: int,
                  ambient: float | None) -> tuple[dict[str, float], str]:
     """Each physical argument as a membership 0..1 (named, for the score and for diagnosis)."""
-    t_max, contrast = f["t_max"], f["contrast"]
+    t_max, contrast = f.t_max, f.contrast
     if t_max > SKIN_MAX_C:
         return {"hot": 1.0}, "unknown"  # engine, exhaust, lamp: hotter than any skin
     warm = _ramp(contrast, MIN_DELTA_C, 5.0)
     if ambient is not None:
         warm = min(warm, _ramp(t_max - ambient, 2.0, 4.0))
     skin = _ramp(t_max, SKIN_MIN_C - 4.0, SKIN_MIN_C + 2.0)
-    vertical = f["vertical"] > 0.5
+    vertical = f.vertical
     face = skin
     if m_per_px is not None:
         face = _ramp(spot_temperature(f, m_per_px, ambient), SKIN_MIN_C - 4.0, SKIN_MIN_C + 2.0)
-        major_m, minor_m = _metres(f["major"], m_per_px), _metres(f["minor"], m_per_px)
+        major_m, minor_m = _metres(f.major, m_per_px), _metres(f.minor, m_per_px)
         size, posture = _size_score(major_m, minor_m, sin_dep, vertical, SIZE_TOL_PX * m_per_px)
-        hot_m = math.sqrt(f["hot_px"]) * m_per_px
+        hot_m = math.sqrt(f.hot_px) * m_per_px
         # skin-hot plate bigger than a face/hands (vent, manhole, window), or any area bigger than
         # a face that is warmer than clothing can be: only skin is, and skin shows in small patches
         # (as a disc's diameter; blur spreads a small hot patch by about a PSF sigma all round, and
         # spreads a hot patch's excess without changing its integral)
-        over_px = max(math.sqrt(f["over_px"] / math.pi) - PSF_SIGMA_PX, math.sqrt(f["over_min_px"] / math.pi), 0.0)
+        over_px = max(math.sqrt(f.over_px / math.pi) - PSF_SIGMA_PX, math.sqrt(f.over_min_px / math.pi), 0.0)
         over_m = 2.0 * over_px * m_per_px
         plate = max(_ramp(hot_m, 0.35, 0.6) * skin, _ramp(over_m, 0.35, 0.55))
         # no face and a silhouette that some dog could make (any heading): a dog, or a hooded
         # person we cannot tell from one
         dog = (1.0 - face) * (1.0 - _ramp(_dog_ratio(f, m_per_px, sin_dep), *DOG_FIT)) if face < 1.0 else 0.0
     else:
-        major_px = f["major"]
+        major_px = f.major
         size = _band(major_px, 2.0, 3.0, 0.35 * short_side, 0.5 * short_side)
-        aspect = major_px / max(f["minor"], 1e-3)
+        aspect = major_px / max(f.minor, 1e-3)
         posture = "unknown"
         if aspect > 2.0 and major_px > 6:
             posture = "standing" if vertical else "lying"
-        plate = _ramp(f["hot_px"], 30.0, 80.0) * skin
+        plate = _ramp(f.hot_px, 30.0, 80.0) * skin
         dog = 0.0
-    # uniform blob: vent/manhole/window (face-over-clothing gives hot_ratio >~0.3)
-    uniform = 1.0 - _ramp(f["hot_ratio"], 0.08, 0.2) if f["area"] >= 12 else 0.0
+    # uniform blob: vent/manhole/window (face-over-clothing gives hot_ratio >~0.3); but a hooded
+    # person or a sleeping bag is uniform too, and no plate is as long for its width as a body
+    uniform = 1.0 - _ramp(f.hot_ratio, 0.08, 0.2) if f.area >= 12 else 0.0
+    uniform *= 1.0 - _ramp(f.major / max(f.minor, 1e-3), *BODY_ASPECT)
+    # and a person without a face is uniform at clothing warmth; vents, manholes and windows are warmer
+    uniform *= _ramp(contrast, *PLATE_EXCESS_K)
     return {"warm": warm, "skin": skin, "face": face, "size": size, "plate": plate, "uniform": uniform,
             "dog": dog}, posture
 
 
-def _score(f: dict[str, float], m_per_px: float | None, sin_dep: float, short_side: int,
+def _score(f: Blob, m_per_px: float | None, sin_dep: float, short_side: int,
            ambient: float | None) -> tuple[float, str]:
     """Fuzzy person score 0..1 and posture from the physical memberships."""
     m, posture = _memberships(f, m_per_px, sin_dep, short_side, ambient)
@@ -440,7 +493,7 @@ def _score(f: dict[str, float], m_per_px: float | None, sin_dep: float, short_si
     return float(min(1.0, max(0.0, score))), posture
 
 
-Candidate = tuple[dict[str, float], float | None, float]  # features, metres per pixel, sin(depression)
+Candidate = tuple[Blob, float | None, float]  # features, metres per pixel, sin(depression)
 
 
 def work_scale(frame_c: np.ndarray, cam: Camera | None) -> int:
@@ -480,44 +533,93 @@ def candidates(frame_c: np.ndarray, cam: Camera | None, ambient: float | None = 
         x0, y0 = max(0, scale * bx - 1), max(0, scale * by - 1)
         boxes.append((x0, y0, min(w, scale * (bx + bbw) + 1) - x0, min(h, scale * (by + bbh) + 1) - y0))
     order = sorted(range(len(contours)), key=lambda i: -boxes[i][2] * boxes[i][3])
+    search = _Search(frame_c, bg_work, scale, cam, ambient)
     out: list[Candidate] = []
     for i in order[:MAX_CANDIDATES]:
-        x, y, bw, bh = boxes[i]
+        _x, _y, bw, bh = boxes[i]
         if bw * bh < 4 * MIN_AREA_PX:
             break
-        if bw > 0.6 * w or bh > 0.6 * h:
-            continue
-        f = _features(frame_c, bg_work, scale, delta, x, y, bw, bh, ambient)
-        if f is None:
-            continue
-        whole = _scaled(f, cam)
-        if whole is None:
-            continue  # above the horizon: sky, not a person on the ground
-        parts = _split_by_faces(frame_c, f, whole[0], x, y, bw, bh, delta, ambient) if whole[0] else []
-        for part in parts:
-            fp = _features(frame_c, bg_work, scale, delta, x, y, bw, bh, ambient, part)
-            scaled = _scaled(fp, cam) if fp is not None else None
-            if fp is not None and scaled is not None:
-                out.append((fp, *scaled))
-        if not parts:
-            out.append((f, *whole))
+        out.extend(_measure(search, boxes[i], delta, 0))
     return out
 
 
-def _scaled(f: dict[str, float], cam: Camera | None) -> tuple[float | None, float] | None:
-    """(metres per pixel, sin(depression)) at a blob, and its up direction stored in `f`;
-    (None, 1.0) without a camera, None above the horizon."""
+@dataclass(frozen=True)
+class _Search:
+    """What measuring a candidate needs besides its box: the frame, its background, the camera."""
+
+    frame: np.ndarray
+    bg_work: np.ndarray  # background at 1/scale resolution
+    scale: int
+    cam: Camera | None
+    ambient: float | None
+
+
+def _too_big(f: Blob, m_per_px: float | None) -> bool:
+    """Longer or wider than anyone: several people, or a person merged with a warm road or wall."""
+    return m_per_px is not None and (_metres(f.major, m_per_px) > GROUP_MIN_M[0] or
+                                     _metres(f.minor, m_per_px) > GROUP_MIN_M[1])
+
+
+def _measure(s: _Search, box: tuple[int, int, int, int], delta: float, depth: int) -> list[Candidate]:
+    """One candidate box measured; a blob too big for one person is split at its faces or, failing
+    that, re-thresholded higher (LEVEL_SPLITS times at most) so people come apart from each other
+    and from warm ground they touch."""
+    h, w = s.frame.shape
+    x, y, bw, bh = box
+    oversized = bw > 0.6 * w or bh > 0.6 * h
+    f = None if oversized else _features(s.frame, s.bg_work, s.scale, delta, x, y, bw, bh, s.ambient)
+    whole = _scaled(f, s.cam) if f is not None else None
+    if f is not None and whole is None:
+        return []  # above the horizon: sky, not a person on the ground
+    if whole is not None and whole[1] is not None:
+        parts = _split_by_faces(s.frame, whole[0], whole[1], x, y, bw, bh, delta, s.ambient)
+        if parts:
+            blobs = [_features(s.frame, s.bg_work, s.scale, delta, x, y, bw, bh, s.ambient, part) for part in parts]
+            return [c for c in (_scaled(b, s.cam) for b in blobs if b is not None) if c is not None]
+    hot = f is not None and f.t_max > SKIN_MAX_C  # an engine or a lamp with its surroundings: nobody to free
+    if depth < LEVEL_SPLITS and not hot and (oversized or (whole is not None and _too_big(whole[0], whole[1]))):
+        higher = delta + max(delta, LEVEL_STEP * (f.level - f.bg)) if f is not None else 2.0 * delta
+        pieces = _pieces(s, box, higher)
+        if pieces:
+            return [c for b in pieces for c in _measure(s, b, higher, depth + 1)]
+    return [whole] if whole is not None else []
+
+
+def _pieces(s: _Search, box: tuple[int, int, int, int], level: float) -> list[tuple[int, int, int, int]]:
+    """Boxes (frame pixels, 1 px margin) of the parts of a box warmer than the background by `level`."""
+    h, w = s.frame.shape
+    x, y, bw, bh = box
+    patch = _patch(s.frame, s.bg_work, s.scale, x, y, bw, bh)
+    if patch is None:
+        return []
+    ox, oy = x - patch.x0, y - patch.y0
+    diff = cv2.subtract(patch.frame, patch.bg)[oy : oy + bh, ox : ox + bw]
+    mask = cv2.compare(diff, level, cv2.CMP_GT)  # type: ignore[call-overload]
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    out = []
+    for c in contours:
+        px, py, pw, ph = cv2.boundingRect(c)
+        if pw * ph < 4 * MIN_AREA_PX:
+            continue
+        x0, y0 = max(0, x + px - 1), max(0, y + py - 1)
+        out.append((x0, y0, min(w, x + px + pw + 1) - x0, min(h, y + py + ph + 1) - y0))
+    return out if len(out) >= 1 and out != [box] else []
+
+
+def _scaled(f: Blob, cam: Camera | None) -> Candidate | None:
+    """The blob with its up direction, metres per pixel and sin(depression) at its centroid;
+    (f, None, 1.0) without a camera, None above the horizon."""
     if cam is None:
-        return (None, 1.0)
+        return (f, None, 1.0)
     try:
-        m_per_px, sin_dep = cam.scale_at(f["cx"], f["cy"])
-        f["up_x"], f["up_y"] = _up_direction(cam, f["cx"], f["cy"])
+        m_per_px, sin_dep = cam.scale_at(f.cx, f.cy)
+        up_x, up_y = _up_direction(cam, f.cx, f.cy)
     except FrameError:
         return None
-    return (m_per_px, sin_dep)
+    return (replace(f, up_x=up_x, up_y=up_y), m_per_px, sin_dep)
 
 
-def _split_by_faces(frame_c: np.ndarray, f: dict[str, float], m_per_px: float, x: int, y: int, bw: int, bh: int,
+def _split_by_faces(frame_c: np.ndarray, f: Blob, m_per_px: float, x: int, y: int, bw: int, bh: int,
                     delta: float, ambient: float | None) -> list[np.ndarray]:
     """One 0/255 mask per person of a blob too big for one person, when it shows two or more
     faces at least GROUP_FACE_GAP_M apart (people sitting or lying together); else [].
@@ -525,15 +627,15 @@ def _split_by_faces(frame_c: np.ndarray, f: dict[str, float], m_per_px: float, x
     A face is a local maximum that unmixes to skin temperature (see spot_temperature);
     each warm pixel goes to its nearest face.
     """
-    if _metres(f["major"], m_per_px) <= GROUP_MIN_M[0] and _metres(f["minor"], m_per_px) <= GROUP_MIN_M[1]:
+    if _metres(f.major, m_per_px) <= GROUP_MIN_M[0] and _metres(f.minor, m_per_px) <= GROUP_MIN_M[1]:
         return []
     frac = face_fraction(m_per_px)
     if frac < GROUP_FACE_FRAC_MIN:
         return []  # faces blurred into a pixel or two: a window or a lamp looks the same
     roi = frame_c[y : y + bh, x : x + bw]
-    base = max(f["level"], (f["bg"] if ambient is None else ambient) + CLOTHING_MAX_K)
+    base = max(f.level, (f.bg if ambient is None else ambient) + CLOTHING_MAX_K)
     face_t = min(base + (SKIN_MIN_C - 4.0 - base) * frac, SKIN_MIN_C - 4.0)
-    if f["t_max"] < face_t:
+    if f.t_max < face_t:
         return []
     gap = max(3, round(GROUP_FACE_GAP_M / m_per_px) | 1)
     peaks = (roi >= cv2.dilate(roi, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (gap, gap)))) & \
@@ -552,7 +654,7 @@ def _split_by_faces(frame_c: np.ndarray, f: dict[str, float], m_per_px: float, x
             continue
         u, v = min(bw - 1, round(cx)), min(bh - 1, round(cy))
         u0, v0 = max(0, u - reach), max(0, v - reach)
-        win = roi[v0 : v + reach + 1, u0 : u + reach + 1] >= 0.5 * (float(roi[v, u]) + f["level"])
+        win = roi[v0 : v + reach + 1, u0 : u + reach + 1] >= 0.5 * (float(roi[v, u]) + f.level)
         _, labels = cv2.connectedComponents(win.view(np.uint8), connectivity=8)
         spot = labels == labels[v - v0, u - u0]
         edge = spot[0].any() or spot[-1].any() or spot[:, 0].any() or spot[:, -1].any()
@@ -560,59 +662,131 @@ def _split_by_faces(frame_c: np.ndarray, f: dict[str, float], m_per_px: float, x
             faces.append((float(cx), float(cy)))
     if not 2 <= len(faces) <= GROUP_MAX:
         return []
-    warm = (roi > f["bg"] + delta)
+    warm = (roi > f.bg + delta)
     yy, xx = np.mgrid[0:bh, 0:bw]
     d2 = np.stack([(xx - a) ** 2 + (yy - b) ** 2 for a, b in faces])
     nearest = d2.argmin(axis=0)
     return [np.where(warm & (nearest == k), 255, 0).astype(np.uint8) for k in range(len(faces))]
 
 
+def _frame_ids(meta: FrameMeta | None, frame_name: str | None,
+               captured_at: datetime | None) -> tuple[str, datetime]:
+    """Camera id and time of a frame: from the metadata, else the frame name and `captured_at`
+    or, failing that, the Unix epoch (UTC)."""
+    if meta is not None:
+        return meta.camera_id, meta.captured_at
+    return frame_name or "unknown", captured_at or EPOCH
+
+
+def _checked(frame: np.ndarray) -> np.ndarray:
+    if frame.ndim != 2 or frame.size == 0:
+        raise FrameError(f"frame must be a non-empty 2-D array, got shape {frame.shape}")
+    h, w = frame.shape
+    if h < 8 or w < 8:
+        raise FrameError(f"frame {w}x{h} is too small")
+    return frame if frame.dtype == np.float32 else frame.astype(np.float32)
+
+
 def detect(frame_c: np.ndarray, meta: FrameMeta | None, frame_name: str | None = None, *,
            captured_at: datetime | None = None) -> list[Detection]:
-    """People in one frame (float32 °C); lat/lon/error_m filled when the pose allows.
+    """People in one radiometric frame (float32 °C); lat/lon/error_m filled when the pose allows.
 
     Without metadata (pixel-only mode) the camera id is the frame name and the
     time is `captured_at` or, failing that, the Unix epoch (UTC).
     """
-    if frame_c.ndim != 2 or frame_c.size == 0:
-        raise FrameError(f"frame must be a non-empty 2-D array, got shape {frame_c.shape}")
-    if frame_c.dtype != np.float32:
-        frame_c = frame_c.astype(np.float32)
+    frame_c = _checked(frame_c)
     h, w = frame_c.shape
-    if h < 8 or w < 8:
-        raise FrameError(f"frame {w}x{h} is too small")
-    cam = _camera(meta, w, h) if meta is not None else None
+    cam = camera_for(meta, w, h) if meta is not None else None
     ambient = meta.ambient_c if meta is not None else None
-    camera_id = meta.camera_id if meta is not None else (frame_name or "unknown")
-    when = meta.captured_at if meta is not None else (captured_at or EPOCH)
-    at_iso = when.isoformat()
+    camera_id, when = _frame_ids(meta, frame_name, captured_at)
     out: list[Detection] = []
     short = min(h, w)
     for f, m_per_px, sin_dep in candidates(frame_c, cam, ambient):
         score, posture = _score(f, m_per_px, sin_dep, short, ambient)
         if score < SCORE_MIN:
             continue
-        bbox = (int(f["bx"]), int(f["by"]), int(f["bw"]), int(f["bh"]))
-        lat = lon = err = None
-        if cam is not None:
-            lat, lon, err = _locate(cam, f, bbox, posture)
-        out.append(Detection(
-            detection_id=detection_id(camera_id, at_iso, bbox), camera_id=camera_id, captured_at=when,
-            bbox=bbox, posture=posture, t_max_c=round(f["t_max"], 2), t_mean_c=round(f["t_mean"], 2),
-            score=round(score, 3), lat=lat, lon=lon, error_m=err, frame=frame_name,
-        ))
+        bbox = (int(f.bx), int(f.by), int(f.bw), int(f.bh))
+        out.append(_detection(cam, camera_id, when, bbox, (f.cx, f.cy), posture, score, frame_name,
+                              (round(f.t_max, 2), round(f.t_mean, 2))))
     out.sort(key=lambda d: (d.bbox[1], d.bbox[0]))
     return out
 
 
-def _locate(cam: Camera, f: dict[str, float], bbox: tuple[int, int, int, int],
+def _detection(cam: Camera | None, camera_id: str, when: datetime, bbox: tuple[int, int, int, int],
+               centre: tuple[float, float], posture: str, score: float, frame_name: str | None,
+               temps: tuple[float | None, float | None]) -> Detection:
+    """One Detection record, placed on the ground when the camera allows."""
+    lat = lon = err = None
+    if cam is not None:
+        lat, lon, err = _locate(cam, centre, bbox, posture)
+    return Detection(
+        detection_id=detection_id(camera_id, when.isoformat(), bbox), camera_id=camera_id, captured_at=when,
+        bbox=bbox, posture=posture, t_max_c=temps[0], t_mean_c=temps[1], score=round(score, 3), lat=lat, lon=lon,
+        error_m=err, frame=frame_name,
+    )
+
+
+def detect_grey(grey: np.ndarray, meta: FrameMeta | None, frame_name: str | None = None, *,
+                captured_at: datetime | None = None) -> list[Detection]:
+    """People in one 8-bit frame (grey levels, warm bright): see thermal/grey.py.
+
+    Temperatures are unknown (None): grey levels after gain control are no degrees.
+    """
+    grey = _checked(grey)
+    h, w = grey.shape
+    cam = camera_for(meta, w, h) if meta is not None else None
+    camera_id, when = _frame_ids(meta, frame_name, captured_at)
+    model = load_model()
+    k = _grey_reduction(cam, w, h)
+    small_cam = cam
+    if k > 1 and meta is not None:
+        grey = np.asarray(cv2.resize(grey, (w // k, h // k), interpolation=cv2.INTER_AREA))
+        small_cam = camera_for(_reduced_meta(meta, k, w // k, h // k), w // k, h // k)
+    cands = grey_candidates(grey, small_cam)
+    out: list[Detection] = []
+    for c, p in keep_best(cands, score_candidates(cands, model), model.threshold):
+        x, y, bw, bh = c.bbox
+        bbox = (min(w - 1, k * x), min(h - 1, k * y), k * bw, k * bh)
+        out.append(_detection(cam, camera_id, when, bbox, (k * c.cx + (k - 1) / 2.0, k * c.cy + (k - 1) / 2.0),
+                              grey_posture(c.features), float(p), frame_name, (None, None)))
+    out.sort(key=lambda d: (d.bbox[1], d.bbox[0]))
+    return out
+
+
+def _grey_reduction(cam: Camera | None, w: int, h: int) -> int:
+    """Integer factor that brings people near the size the classifier learned them at (close
+    fixed cameras and low flights show people several times larger than HIT-UAV's 60-130 m)."""
+    if cam is None:
+        return 1
+    e_px = person_px(cam, w / 2.0, h / 2.0)[0]
+    return max(1, min(4, int(e_px / GREY_LEARNED_PERSON_PX + 0.25)))
+
+
+def _reduced_meta(meta: FrameMeta, k: int, w: int, h: int) -> FrameMeta:
+    """The same camera for an image reduced k times: pixel quantities divided by k."""
+    def div(x: float | None) -> float | None:
+        return None if x is None else x / k
+
+    points = tuple((u / k, v / k, lat, lon) for u, v, lat, lon in meta.ground_points)
+    return replace(meta, width=w, height=h, ground_points=points, fx=div(meta.fx), fy=div(meta.fy), cx=div(meta.cx),
+                   cy=div(meta.cy))
+
+
+def detect_image(img: ThermalImage, meta: FrameMeta | None, frame_name: str | None = None, *,
+                 captured_at: datetime | None = None) -> list[Detection]:
+    """People in a decoded frame of either kind: radiometric (°C) or 8-bit (grey levels)."""
+    run = detect if img.radiometric else detect_grey
+    return run(img.pixels, meta, frame_name, captured_at=captured_at)
+
+
+def _locate(cam: Camera, centre: tuple[float, float], bbox: tuple[int, int, int, int],
             posture: str) -> tuple[float | None, float | None, float | None]:
     """Ground position of a person: centroid ray at the body's centroid height (drones),
     feet or body centre on the ground plane (homography cameras)."""
-    u, v = f["cx"], f["cy"]
+    u, v = centre
     height = CENTROID_HEIGHT_M.get(posture, 0.4)
     try:
-        if cam.__class__.__name__ == "HomographyCamera" and posture in ("standing", "sitting"):
+        if isinstance(cam, HomographyCamera) and posture in ("standing", "sitting"):
             v = bbox[1] + bbox[3] - (0.5 if posture == "standing" else 0.25 * bbox[3])
             height = 0.0
         lat, lon = cam.pixel_to_ground(u, v, height)

@@ -4,8 +4,14 @@ A frame that is corrupt or physically implausible must be refused with a
 clear reason (FrameError) rather than produce phantom people on the map, so
 every check lives here and the detector can trust what it gets.
 
-Raw format: 16-bit grayscale, centi-kelvin ("TLinear"); in memory frames are
-float32 degrees Celsius.
+Radiometric frames: 16-bit grayscale, centi-kelvin ("TLinear"), or .npy float
+degrees Celsius; in memory float32 degrees Celsius.
+
+Non-radiometric frames (most drone live feeds and recordings): 8-bit grey JPEG,
+PNG or TIFF after automatic gain control, white-hot or black-hot. Grey levels
+rank temperatures within one frame only, so they are never turned into
+degrees: `ThermalImage.pixels` holds grey levels 0..255 with warm bright (a
+black-hot frame is inverted here) and `radiometric` is False.
 """
 
 from __future__ import annotations
@@ -38,6 +44,25 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MIN_SURVEY_AREA_PX = 100.0
 MIN_SURVEY_AREA_M2 = 1.0
 MAX_ID_CHARS = 200
+POLARITIES = ("white-hot", "black-hot")
+JPEG_SOI, JPEG_EOI, JPEG_SOS = b"\xff\xd8", b"\xff\xd9", b"\xff\xda"
+GREY_MAX_CHANNEL_DIFF = 3.0  # mean |R-G|, |G-B| of a grey frame saved as colour (JPEG noise)
+GREY_MIN_LEVELS = 4  # fewer distinct grey levels is a blank or stuck feed, not a scene
+POLARITY_BLUR = 15  # median filter (px) that removes people, leaving the scene they stand out from
+
+
+@dataclass(frozen=True)
+class ThermalImage:
+    """A decoded frame as the detector takes it.
+
+    Radiometric: `pixels` are float32 °C. Otherwise grey levels 0..255 as
+    float32 with warm bright whatever the source's polarity (kept in
+    `polarity`, as given by the sidecar or detected).
+    """
+
+    pixels: np.ndarray
+    radiometric: bool
+    polarity: str | None = None
 
 def _num(d: dict[str, Any], key: str, *, required: bool = False, lo: float | None = None,
          hi: float | None = None, positive: bool = False) -> float | None:
@@ -98,6 +123,7 @@ def parse_meta(d: dict[str, Any]) -> FrameMeta:
         "width": _int(d, "width", MAX_WIDTH),
         "height": _int(d, "height", MAX_HEIGHT),
         "hfov_deg": _num(d, "hfov_deg", lo=1.0, hi=170.0),
+        "polarity": _polarity(d.get("polarity")),
     }
     intr = {k: _num(d, k) for k in ("fx", "fy", "cx", "cy")}
     given = [k for k, v in intr.items() if v is not None]
@@ -127,6 +153,15 @@ def parse_meta(d: dict[str, Any]) -> FrameMeta:
     if kind == "fixed":
         check_homography(meta)
     return meta
+
+
+def _polarity(raw: Any) -> str | None:
+    """`white-hot` / `black-hot` for 8-bit frames; absent means detect it from the image."""
+    if raw is None:
+        return None
+    if raw not in POLARITIES:
+        raise FrameError(f"metadata: polarity must be one of {POLARITIES}, got {raw!r:.40}")
+    return str(raw)
 
 
 def _ground_points(raw: Any) -> tuple[tuple[float, float, float, float], ...]:
@@ -295,6 +330,14 @@ def _why_undecodable(info: _PngInfo) -> str:
     return "PNG could not be decoded"
 
 
+def _imdecode(data: bytes) -> np.ndarray | None:
+    """cv2's decoder, None when it refuses (it raises on some corrupt data, returns None on other)."""
+    try:
+        return cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error:
+        return None
+
+
 def decode_png(data: bytes) -> np.ndarray:
     """16-bit grayscale centi-kelvin PNG bytes -> float32 °C, validated."""
     info = _png_header(data)
@@ -303,10 +346,7 @@ def decode_png(data: bytes) -> np.ndarray:
     if info.colour != 0:
         raise FrameError(f"PNG colour type {info.colour}; a radiometric frame must be single-channel grayscale")
     _check_shape((info.height, info.width))
-    try:
-        raw = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
-    except cv2.error:
-        raw = None
+    raw = _imdecode(data)
     if raw is None or raw.shape != (info.height, info.width):
         raise FrameError(_why_undecodable(info))
     return centikelvin_to_c(raw)
@@ -325,28 +365,125 @@ def celsius_to_centikelvin(frame_c: np.ndarray) -> np.ndarray:
     return np.clip(np.rint((frame_c.astype(np.float64) + KELVIN) * 100.0), 0, 65535).astype(np.uint16)
 
 
-def load_frame_file(path: Path | str) -> np.ndarray:
-    """Read a frame file (.png/.tif/.tiff centi-kelvin, .npy float °C) -> float32 °C."""
+def detect_polarity(grey: np.ndarray) -> str:
+    """White-hot or black-hot from the image alone: people, lamps and engines are small warm
+    things, so the strongest small departures from the median-filtered scene point to warm.
+    A heuristic; a sidecar's `polarity` overrides it."""
+    scene = cv2.medianBlur(grey, POLARITY_BLUR)
+    residual = grey.astype(np.int16) - scene.astype(np.int16)
+    bright, dark = np.percentile(residual, [99.9, 0.1])
+    return "white-hot" if bright >= -dark else "black-hot"
+
+
+def grey_image(raw: np.ndarray, polarity: str | None = None, what: str = "image") -> ThermalImage:
+    """Validate an 8-bit frame (grey, or grey stored as colour) -> ThermalImage with warm bright."""
+    if raw.dtype != np.uint8:
+        raise FrameError(f"{what} is {raw.dtype}; a non-radiometric frame must be 8-bit grey")
+    if raw.ndim == 3:
+        if raw.shape[2] not in (3, 4):
+            raise FrameError(f"{what} has {raw.shape[2]} channels; expected grey")
+        b, g, r = (raw[:, :, i].astype(np.int16) for i in range(3))
+        diff = float(max(np.abs(b - g).mean(), np.abs(g - r).mean()))
+        if diff > GREY_MAX_CHANNEL_DIFF:
+            raise FrameError(f"{what} is in false colour (a palette, channels differ by {diff:.0f} levels): "
+                             "the detector needs grey white-hot or black-hot frames")
+        raw = np.ascontiguousarray(raw[:, :, 1])
+    _check_shape(raw.shape)
+    levels = int(np.count_nonzero(np.bincount(raw.ravel(), minlength=256)))
+    if levels < GREY_MIN_LEVELS:
+        raise FrameError(f"{what} has only {levels} grey level(s): a blank, stuck or saturated feed, not a scene")
+    pol = polarity or detect_polarity(raw)
+    grey = raw if pol == "white-hot" else cv2.bitwise_not(raw)
+    return ThermalImage(grey.astype(np.float32), radiometric=False, polarity=pol)
+
+
+def _decode_jpeg(data: bytes, polarity: str | None) -> ThermalImage:
+    """8-bit JPEG bytes -> ThermalImage; a truncated file is refused (cv2 would fill it with grey)."""
+    if not data:
+        raise FrameError("JPEG is empty (0 bytes)")
+    if not data.startswith(JPEG_SOI):
+        raise FrameError("not a JPEG file (bad signature)")
+    sos = data.rfind(JPEG_SOS)
+    if sos < 0 or data.rfind(JPEG_EOI) < sos:
+        raise FrameError("truncated JPEG (no end-of-image marker after the image data)")
+    raw = _imdecode(data)
+    if raw is None:
+        raise FrameError("JPEG could not be decoded (corrupt image data)")
+    return grey_image(raw, polarity, "JPEG")
+
+
+def _decode_png_any(data: bytes, polarity: str | None) -> ThermalImage:
+    """PNG bytes: 16-bit grey is radiometric (centi-kelvin), 8-bit is an AGC frame."""
+    info = _png_header(data)
+    if info.depth == 16:
+        return ThermalImage(decode_png(data), radiometric=True)
+    if info.depth != 8:
+        raise FrameError(f"PNG is {info.depth}-bit; want 16-bit centi-kelvin or 8-bit grey")
+    _check_shape((info.height, info.width))
+    raw = _imdecode(data)
+    if raw is None or raw.shape[:2] != (info.height, info.width):
+        raise FrameError("PNG could not be decoded (corrupt image data)")
+    return grey_image(raw, polarity, "PNG")
+
+
+def decode_image(data: bytes, polarity: str | None = None) -> ThermalImage:
+    """Frame bytes of any accepted kind (16-bit or 8-bit PNG, JPEG), told apart by their signature."""
+    if data.startswith(JPEG_SOI):
+        return _decode_jpeg(data, polarity)
+    if data.startswith(PNG_SIGNATURE) or not data:
+        return _decode_png_any(data, polarity)
+    raise FrameError("not a PNG or JPEG frame (unknown signature)")
+
+
+def _read_tiff(p: Path, polarity: str | None) -> ThermalImage:
+    if p.stat().st_size == 0:
+        raise FrameError("TIFF is empty (0 bytes)")
+    raw = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
+    if raw is None:
+        raise FrameError("TIFF could not be decoded (corrupt or truncated)")
+    if raw.dtype == np.uint8:
+        return grey_image(raw, polarity, "TIFF")
+    if raw.dtype != np.uint16:
+        raise FrameError(f"TIFF is {raw.dtype}; want 16-bit centi-kelvin or 8-bit grey")
+    return ThermalImage(centikelvin_to_c(raw), radiometric=True)
+
+
+def _read_npy(p: Path) -> ThermalImage:
+    try:
+        arr = np.load(p, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise FrameError(f"NPY could not be read: {exc}") from exc
+    return ThermalImage(validate_celsius(arr), radiometric=True)
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".npy")
+
+
+def load_image_file(path: Path | str, polarity: str | None = None) -> ThermalImage:
+    """Read any accepted frame file: .png (16-bit centi-kelvin or 8-bit grey), .jpg/.jpeg (8-bit),
+    .tif/.tiff (16- or 8-bit), .npy (float °C). FrameError says why a file cannot be used."""
     p = Path(path)
     suffix = p.suffix.lower()
+    if suffix not in IMAGE_SUFFIXES:
+        raise FrameError(f"unsupported frame file type {suffix!r} (want {', '.join(IMAGE_SUFFIXES)})")
     try:
-        if suffix == ".png":
-            return decode_png(p.read_bytes())
         if suffix in (".tif", ".tiff"):
-            if p.stat().st_size == 0:
-                raise FrameError("TIFF is empty (0 bytes)")
-            raw = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
-            if raw is None:
-                raise FrameError("TIFF could not be decoded (corrupt or truncated)")
-            if raw.dtype != np.uint16:
-                raise FrameError(f"TIFF is {raw.dtype}; a radiometric frame must be 16-bit centi-kelvin")
-            return centikelvin_to_c(raw)
+            return _read_tiff(p, polarity)
         if suffix == ".npy":
-            try:
-                arr = np.load(p, allow_pickle=False)
-            except (ValueError, OSError, EOFError) as exc:
-                raise FrameError(f"NPY could not be read: {exc}") from exc
-            return validate_celsius(arr)
+            return _read_npy(p)
+        data = p.read_bytes()
+        if suffix == ".png" and not data.startswith(PNG_SIGNATURE) and data:
+            raise FrameError("not a PNG file (bad signature)")
+        if suffix != ".png" and not data.startswith(JPEG_SOI) and data:
+            raise FrameError("not a JPEG file (bad signature)")
+        return _decode_png_any(data, polarity) if suffix == ".png" else _decode_jpeg(data, polarity)
     except OSError as exc:
         raise FrameError(f"cannot read {p.name}: {exc.strerror or exc}") from exc
-    raise FrameError(f"unsupported frame file type {suffix!r} (want .png, .tif, .tiff or .npy)")
+
+
+def load_frame_file(path: Path | str) -> np.ndarray:
+    """Read a radiometric frame file (.png/.tif/.tiff centi-kelvin, .npy float °C) -> float32 °C."""
+    img = load_image_file(path)
+    if not img.radiometric:
+        raise FrameError(f"{Path(path).name} is an 8-bit frame; a radiometric frame must be 16-bit centi-kelvin")
+    return img.pixels

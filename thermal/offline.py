@@ -1,75 +1,105 @@
-"""`patrol detect DIR --out F`: run the detector over a folder of frames.
+"""`patrol detect DIR --out F`: run the detector over a folder of frames and videos.
 
-Each `NAME.png` / `NAME.tif` / `NAME.tiff` (16-bit centi-kelvin) or `NAME.npy`
-(float °C) with an optional sidecar `NAME.json` (metadata) gives one JSON
-line per detection: Detection.to_dict() plus `frame` = NAME. Without a
-sidecar the outputs are in pixels only (lat/lon null, camera_id = NAME, time =
-the file's modification time). `NAME.truth.json` files are ignored.
+Frames: `NAME.png` / `NAME.tif` / `NAME.tiff` (16-bit centi-kelvin, or 8-bit
+grey), `NAME.jpg` / `NAME.jpeg` (8-bit grey), `NAME.npy` (float °C), each with
+an optional sidecar `NAME.json` (metadata). 8-bit frames are white-hot or
+black-hot (sidecar `polarity`, else detected) and give detections without
+temperatures (null). Without a sidecar the outputs are in pixels only
+(lat/lon null, camera_id = NAME, time = the file's modification time).
 
-Bad frames (corrupt, implausible, bad metadata) do not stop the run: each is
-reported on stderr as `NAME: reason` and skipped. `detect_dir` returns the
-number of bad files, so the CLI can exit non-zero when it is not 0.
+Videos: `NAME.mp4` / `NAME.mov` with the flight sidecar `NAME.json` and the
+DJI telemetry `NAME.SRT` (see thermal/video.py), sampled every `every_s`
+seconds; their detections carry positions and tracks (thermal/tracking.py),
+and `frame` = `NAME#INDEX` (the video frame's index).
+
+Every detection is one JSON line: Detection.to_dict() plus `frame`.
+`NAME.truth.json`, `labels.json`, sidecars and SRT files are inputs, not
+frames. A frame or video that cannot be used (corrupt, implausible, bad metadata
+or telemetry) does not stop the run: it is named on stderr as `NAME: reason`
+and counted; other files are named as skipped. A folder without a single readable frame is an
+error (FrameError).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 from core.errors import FrameError
+from core.records import Detection
 from thermal.cameras import check_meta_size
-from thermal.detector import detect
-from thermal.frames import load_frame_file, parse_meta
+from thermal.detector import detect_image
+from thermal.frames import IMAGE_SUFFIXES, load_image_file, parse_meta
+from thermal.tracking import Tracker
+from thermal.video import VIDEO_SAMPLE_S, VIDEO_SUFFIXES, read_sidecar, read_video
 
-FRAME_SUFFIXES = (".png", ".tif", ".tiff", ".npy")
+INPUT_SUFFIXES = (".json", ".srt")  # sidecars, labels and telemetry: read with their frame or video
 
 
-def frame_files(folder: Path) -> list[Path]:
-    """Frame files of a folder, sorted by name (deterministic output)."""
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in FRAME_SUFFIXES)
+def input_files(folder: Path) -> list[Path]:
+    """Frame and video files of a folder (and unknown files, to be named), sorted by name."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() not in INPUT_SUFFIXES
+                  and not p.name.startswith("."))
+
+
+def _row(d: Detection, frame: str) -> dict[str, object]:
+    row = d.to_dict()
+    row["frame"] = frame
+    return row
 
 
 def detect_file(path: Path) -> list[dict[str, object]]:
     """Detections of one frame file as JSON-ready dicts; FrameError on a bad frame or sidecar."""
     name = path.stem
-    frame = load_frame_file(path)
     sidecar = path.with_suffix(".json")
-    meta = None
-    if sidecar.exists():
-        try:
-            raw = json.loads(sidecar.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise FrameError(f"sidecar {sidecar.name} is not valid JSON: {exc}") from exc
-        meta = parse_meta(raw)
-        check_meta_size(meta, frame)
+    meta = parse_meta(read_sidecar(sidecar)) if sidecar.exists() else None
+    image = load_image_file(path, meta.polarity if meta else None)
+    check_meta_size(meta, image.pixels)
     when = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-    dets = detect(frame, meta, name, captured_at=when)
-    out = []
-    for d in dets:
-        row = d.to_dict()
-        row["frame"] = name
-        out.append(row)
-    return out
+    return [_row(d, name) for d in detect_image(image, meta, name, captured_at=when)]
 
 
-def detect_dir(folder: Path, out: Path, *, err: TextIO | None = None) -> int:
-    """Write one JSON line per detection to `out`; returns the number of bad frame files."""
+def detect_video(path: Path, every_s: float = VIDEO_SAMPLE_S) -> Iterator[dict[str, object]]:
+    """Detections of a video's sampled frames, tracked across them; FrameError on a bad video."""
+    tracker = Tracker()
+    for vf in read_video(path, every_s):
+        frame = f"{path.stem}#{vf.index}"
+        for d in tracker.update(detect_image(vf.image, vf.meta, frame), vf.meta):
+            yield _row(d, frame)
+
+
+def detect_dir(folder: Path, out: Path, *, err: TextIO | None = None, every_s: float = VIDEO_SAMPLE_S) -> int:
+    """Write one JSON line per detection to `out`; returns the number of files that could not be used.
+
+    FrameError when the folder holds no readable frame or video at all.
+    """
     err = err or sys.stderr
     folder = Path(folder)
     if not folder.is_dir():
         raise FrameError(f"{folder}: not a directory")
-    bad = 0
-    with Path(out).open("w", encoding="utf-8") as fh:
-        for path in frame_files(folder):
+    bad = readable = 0
+    out = Path(out)
+    with out.open("w", encoding="utf-8") as fh:
+        for path in input_files(folder):
+            suffix = path.suffix.lower()
+            if suffix not in VIDEO_SUFFIXES + IMAGE_SUFFIXES:
+                if path.resolve() != out.resolve():
+                    print(f"{path.name}: skipped, not a frame or a video "
+                          f"(want {', '.join(IMAGE_SUFFIXES + VIDEO_SUFFIXES)})", file=err)
+                continue
             try:
-                rows = detect_file(path)
+                rows = list(detect_video(path, every_s)) if suffix in VIDEO_SUFFIXES else detect_file(path)
             except FrameError as exc:
                 bad += 1
                 print(f"{path.name}: {exc.reason}", file=err)
                 continue
+            readable += 1
             for row in rows:
                 fh.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+    if not readable:
+        raise FrameError(f"{folder}: no readable frame or video ({bad} file(s) could not be used)")
     return bad

@@ -11,6 +11,7 @@ nor a false positive.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -18,9 +19,11 @@ import numpy as np
 
 from geo.distance import haversine_m
 from simulators.thermal.generator import DECOYS, generate_frame
+from simulators.thermal.handmade import independent_set, to_8bit
 from thermal.cameras import FrameMeta
-from thermal.detector import baseline_detect, detect
-from thermal.frames import centikelvin_to_c, parse_meta
+from thermal.detector import baseline_detect, detect_image
+from thermal.frames import POLARITIES, ThermalImage, centikelvin_to_c, decode_image, parse_meta
+from tools.real_frames import iter_real
 
 IOU_MIN = 0.3
 
@@ -52,22 +55,58 @@ def match(preds: list[list[int]], truths: list[list[int]]) -> list[tuple[int, in
     return out
 
 
-def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
+def match_real(preds: list[Any], truths: list[Any]) -> list[tuple[int, int]]:
+    """Greedy one-to-one matching for hand-labelled frames: IoU >= IOU_MIN, or the detection's
+    centre inside the label's box (people label a small blob loosely), best overlap first."""
+    def centre_in(p: Any, t: Any) -> bool:
+        u, v = p[0] + p[2] / 2.0, p[1] + p[3] / 2.0
+        return bool(t[0] <= u <= t[0] + t[2] and t[1] <= v <= t[1] + t[3])
+
+    pairs = sorted(((iou(p, t), i, j) for i, p in enumerate(preds) for j, t in enumerate(truths)), reverse=True)
+    used_p: set[int] = set()
+    used_t: set[int] = set()
+    out = []
+    for v, i, j in pairs:
+        if i in used_p or j in used_t or (v < IOU_MIN and not centre_in(preds[i], truths[j])):
+            continue
+        used_p.add(i)
+        used_t.add(j)
+        out.append((i, j))
+    return out
+
+
+def prf(tp: int, fp: int, fn: int) -> dict[str, float]:
     p = tp / (tp + fp) if tp + fp else 1.0
     r = tp / (tp + fn) if tp + fn else 1.0
     f1 = 2 * p * r / (p + r) if p + r else 0.0
     return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f1, 4), "tp": tp, "fp": fp, "fn": fn}
 
 
-Frame = tuple[np.ndarray, FrameMeta, list[dict[str, Any]]]
+Frame = tuple[ThermalImage, FrameMeta | None, list[dict[str, Any]]]
 
 
 def _frames(n: int, seed: int, **kw: Any) -> list[Frame]:
     rng = np.random.default_rng(seed)
-    out = []
+    out: list[Frame] = []
     for _ in range(n):
         ck, meta, truth = generate_frame(rng, **kw)
-        out.append((centikelvin_to_c(ck), parse_meta(meta), truth))
+        out.append((ThermalImage(centikelvin_to_c(ck), radiometric=True), parse_meta(meta), truth))
+    return out
+
+
+def _independent(seed: int, per_kind: int) -> list[Frame]:
+    """The hand-painted set (simulators/thermal/handmade.py), radiometric."""
+    return [(ThermalImage(f.frame_c, radiometric=True), parse_meta(f.meta), [{"bbox": list(b)} for b in f.people])
+            for f in independent_set(seed, per_kind)]
+
+
+def as_8bit(frames: list[Frame]) -> list[Frame]:
+    """The same frames as a drone's video would show them: 8-bit after gain control, JPEG,
+    white-hot and black-hot alternately, polarity left for the reader to detect."""
+    out = []
+    for k, (img, meta, truth) in enumerate(frames):
+        grey = decode_image(to_8bit(img.pixels, POLARITIES[k % 2]))
+        out.append((grey, meta, truth))
     return out
 
 
@@ -76,11 +115,11 @@ def _evaluate(frames: list[Frame]) -> dict[str, Any]:
     counts = {"det": [0, 0, 0], "base": [0, 0, 0]}
     geo_err: list[float] = []
     t_det = t_base = 0.0
-    for frame_c, meta, truth in frames:
+    for img, meta, truth in frames:
         t0 = time.perf_counter()
-        dets = detect(frame_c, meta)
+        dets = detect_image(img, meta)
         t1 = time.perf_counter()
-        base = baseline_detect(frame_c, meta)
+        base = baseline_detect(img.pixels, meta)
         t2 = time.perf_counter()
         t_det += t1 - t0
         t_base += t2 - t1
@@ -94,7 +133,7 @@ def _evaluate(frames: list[Frame]) -> dict[str, Any]:
         counts["det"][2] += full - len(hit)
         for i, j in hit:
             d = dets[i]
-            if d.lat is not None and d.lon is not None:
+            if d.lat is not None and d.lon is not None and "lat" in truth[j]:
                 geo_err.append(haversine_m(d.lat, d.lon, truth[j]["lat"], truth[j]["lon"]))
         bp = match([b["bbox"] for b in base], tb)
         bhit = [(i, j) for i, j in bp if j not in partial]
@@ -103,8 +142,8 @@ def _evaluate(frames: list[Frame]) -> dict[str, Any]:
         counts["base"][2] += full - len(bhit)
     n = max(1, len(frames))
     return {
-        "detector": _prf(*counts["det"]),
-        "baseline": _prf(*counts["base"]),
+        "detector": prf(*counts["det"]),
+        "baseline": prf(*counts["base"]),
         "detector_fps": round(n / t_det, 1) if t_det else 0.0,
         "baseline_fps": round(n / t_base, 1) if t_base else 0.0,
         "geo_err": geo_err,
@@ -115,19 +154,51 @@ def _pct(xs: list[float], q: float) -> float | None:
     return round(float(np.percentile(xs, q)), 2) if xs else None
 
 
-def run_thermal_bench(n_frames: int = 200, seed: int = 20250115) -> dict[str, Any]:
-    """Score detect() and baseline_detect() on generated frames; see module doc."""
+def evaluate_real(folder: Path) -> dict[str, Any]:
+    """Precision, recall and F1 against hand labels (match_real), overall and per tag, and frames/s."""
+    counts: dict[str, list[int]] = {}
+    t_det = 0.0
+    n = 0
+    for fr in iter_real(folder):
+        t0 = time.perf_counter()
+        dets = detect_image(fr.image, fr.meta, fr.name)
+        t_det += time.perf_counter() - t0
+        n += 1
+        pairs = match_real([list(d.bbox) for d in dets], [list(b) for b in fr.people])
+        hit = {i for i, _ in pairs}
+        ignored = sum(1 for i, d in enumerate(dets) if i not in hit and any(
+            b[0] <= d.bbox[0] + d.bbox[2] / 2 <= b[0] + b[2] and b[1] <= d.bbox[1] + d.bbox[3] / 2 <= b[1] + b[3]
+            for b in fr.ignore))
+        tp, fp, fn = len(pairs), len(dets) - len(pairs) - ignored, len(fr.people) - len(pairs)
+        for key in ("all", *fr.tags):
+            c = counts.setdefault(key, [0, 0, 0])
+            c[0] += tp
+            c[1] += fp
+            c[2] += fn
+    return {"frames": n, "fps": round(n / t_det, 1) if t_det else 0.0,
+            "scores": {k: prf(*v) for k, v in sorted(counts.items())}}
+
+
+def run_thermal_bench(n_frames: int = 200, seed: int = 20250115, real: Path | None = None) -> dict[str, Any]:
+    """Score detect_image() and baseline_detect() on generated, hand-painted, 8-bit and (optionally)
+    real labelled frames; see module doc."""
     threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
     try:
         mixed = _frames(n_frames, seed)
         heavy = _frames(max(20, n_frames // 4), seed + 1, n_people=1, decoys=[*DECOYS, "engine", "vent"])
         at40 = _frames(max(20, n_frames // 4), seed + 2, kind="drone", alt_m=40.0, n_people=3)
+        hand = _independent(seed + 3, max(3, n_frames // 40))
         for fr in mixed[:5]:  # warm caches before timing
-            detect(fr[0], fr[1])
+            detect_image(fr[0], fr[1])
         r_mixed = _evaluate(mixed)
         r_heavy = _evaluate(heavy)
         r_40 = _evaluate(at40)
+        r_hand = _evaluate(hand)
+        r_decoys = _evaluate([fr for fr in hand if not fr[2]])
+        r_8bit = _evaluate(as_8bit(mixed))
+        r_hand8 = _evaluate(as_8bit(hand))
+        r_real = evaluate_real(real) if real is not None else None
     finally:
         cv2.setNumThreads(threads)
     return {
@@ -147,7 +218,22 @@ def run_thermal_bench(n_frames: int = 200, seed: int = 20250115) -> dict[str, An
         "decoy_heavy_frames": len(heavy),
         "decoy_heavy_detector": r_heavy["detector"],
         "decoy_heavy_baseline": r_heavy["baseline"],
+        "independent_frames": len(hand),
+        "independent_detector": r_hand["detector"],
+        "independent_baseline": r_hand["baseline"],
+        "independent_decoy_fp": r_decoys["detector"]["fp"],
+        "independent_decoy_frames": sum(1 for fr in hand if not fr[2]),
+        "grey_detector": r_8bit["detector"],
+        "grey_fps": r_8bit["detector_fps"],
+        "grey_baseline_fps": r_8bit["baseline_fps"],
+        "independent_grey_detector": r_hand8["detector"],
+        "real": r_real,
     }
+
+
+def _line(label: str, d: dict[str, Any]) -> str:
+    return (f"  {label:<34s} P {d['precision']:.3f} R {d['recall']:.3f} F1 {d['f1']:.3f}"
+            f"  (tp {d['tp']} fp {d['fp']} fn {d['fn']})")
 
 
 def format_thermal_bench(r: dict[str, Any]) -> str:
@@ -164,5 +250,18 @@ def format_thermal_bench(r: dict[str, Any]) -> str:
         f"  geolocation error all: p50 {r['geo_err_p50_m']} m, p95 {r['geo_err_p95_m']} m",
         f"  geolocation error 40 m altitude, exact pose: p50 {r['geo_err_40m_p50_m']} m,"
         f" p95 {r['geo_err_40m_p95_m']} m (recall {r['recall_40m']:.3f})",
+        f"independent hand-painted set ({r['independent_frames']} frames, not the generator):",
+        _line("detector", r["independent_detector"]),
+        _line("baseline", r["independent_baseline"]),
+        f"  decoy-only frames: {r['independent_decoy_fp']} false people in {r['independent_decoy_frames']} frames",
+        "8-bit conversions (gain control, JPEG, white-/black-hot alternately; temperatures unknown):",
+        _line(f"generator frames ({r['grey_fps']:.0f} frames/s)", r["grey_detector"]),
+        _line("independent set", r["independent_grey_detector"]),
+        f"  speed 8-bit detector/baseline {round(r['grey_fps'] / r['grey_baseline_fps'], 3) if r['grey_baseline_fps'] else None}",
     ]
+    real = r.get("real")
+    if real:
+        lines.append(f"real labelled frames ({real['frames']} frames, {real['fps']:.0f} frames/s, "
+                     "match: IoU >= 0.3 or centre in the label):")
+        lines.extend(_line(tag, sc) for tag, sc in real["scores"].items())
     return "\n".join(lines)

@@ -13,7 +13,10 @@ from core import topics as names
 from core.feed import FeedItem
 from core.settings import Settings
 from simulators.thermal.generator import generate_frame
-from thermal.frames import encode_png
+from simulators.thermal.handmade import to_8bit
+from tests.unit.thermal.test_video import write_video
+from thermal.frames import centikelvin_to_c, encode_png
+from thermal.video import frame_record, read_video
 from tools.harness import pipeline_run
 
 AT = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)  # 20:00 local
@@ -53,3 +56,42 @@ def test_frames_become_welfare_checks_and_bad_frames_dead_letters(broker: str, t
     assert haversine_m(events[0]["lat"], events[0]["lon"], person["lat"], person["lon"]) < 5.0
     assert len(dead) == 3 and {d["topic"] for d in dead} == {"thermal-frames"}
     assert all(d["reason"] for d in dead)
+
+
+def test_an_8bit_jpeg_frame_becomes_a_welfare_check(broker: str, tmp_path: Path) -> None:
+    """A drone's video frame (8-bit after gain control, black-hot JPEG, no temperatures) through the
+    real worker: the person is found by contrast and size, placed on the map, and dispatched.
+    (A standing person: the path is under test here; the bench measures the 8-bit detector.)"""
+    frame, meta, truth = generate_frame(9, kind="drone", alt_m=40.0, pitch_deg=-90.0, n_people=1, decoys=[], camera_id="drone-v",
+                                        captured_at=AT)
+    jpeg = to_8bit(centikelvin_to_c(frame), "black-hot")
+    body = {**meta, "polarity": "black-hot", "jpeg_b64": base64.b64encode(jpeg).decode("ascii")}
+    both = {**body, "png_b64": base64.b64encode(encode_png(frame)).decode("ascii")}
+    items = [FeedItem(at=AT, seq=n, topic=names.THERMAL_FRAMES, value=json.dumps(v).encode(), key="drone-v")
+             for n, v in enumerate([body, both])]
+    outputs = asyncio.run(run(replace(Settings.from_env({}), broker=broker), tmp_path, items))
+    events = [o for t, o in outputs if t == names.DISPATCH]
+    dead = [o for t, o in outputs if t == names.DEAD_LETTERS]
+    assert events and events[0]["category"] == "welfare_check" and events[0]["channels"] == ["thermal"]
+    from geo.distance import haversine_m
+
+    assert haversine_m(events[0]["lat"], events[0]["lon"], truth[0]["lat"], truth[0]["lon"]) < 5.0
+    assert len(dead) == 1 and "exactly one of" in dead[0]["reason"]
+
+
+def test_a_dji_video_with_its_srt_through_the_topic_becomes_a_welfare_check(broker: str, tmp_path: Path) -> None:
+    """A DJI-style video (8-bit, black-hot, SRT telemetry, flight sidecar) forwarded frame by frame
+    as a ground station would: the people are placed from the SRT's position and dispatched."""
+    truth = write_video(tmp_path)
+    records = [frame_record(vf) for vf in read_video(tmp_path / "DJI_0001.mp4", every_s=1.0)]
+    at = datetime.fromisoformat(records[0]["captured_at"])
+    items = [FeedItem(at=at, seq=n, topic=names.THERMAL_FRAMES, value=json.dumps(r).encode(), key="m3t-1")
+             for n, r in enumerate(records)]
+    outputs = asyncio.run(run(replace(Settings.from_env({}), broker=broker), tmp_path, items))
+    events = [o for t, o in outputs if t == names.DISPATCH and o.get("category") == "welfare_check"]
+    assert not [o for t, o in outputs if t == names.DEAD_LETTERS]
+    from geo.distance import haversine_m
+
+    people = [t for t in truth if t["label"] == "person"]
+    assert events and all(min(haversine_m(e["lat"], e["lon"], p["lat"], p["lon"]) for p in people) < 5.0
+                          for e in events)

@@ -1,0 +1,143 @@
+"""DJI SRT telemetry in the layouts of several models; malformed files named by line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from core.errors import FrameError
+from thermal.srt import TelemetryError, at_offset, parse_srt
+from thermal.video import frame_meta
+
+M3T = """1
+00:00:00,000 --> 00:00:00,033
+<font size="28">FrameCnt: 1, DiffTime: 33ms
+2024-01-18 21:14:03.412
+[iso: 0] [shutter: 1/30.0] [fnum: 1.0] [ev: 0] [color_md: default] [focal_len: 40.00] [latitude: 59.913912] [longitude: 10.752245] [rel_alt: 60.021 abs_alt: 112.395] [gb_yaw: 12.3 gb_pitch: -45.0 gb_roll: 0.0] </font>
+
+2
+00:00:00,033 --> 00:00:00,066
+<font size="28">FrameCnt: 2, DiffTime: 33ms
+2024-01-18 21:14:03.445
+[iso: 0] [shutter: 1/30.0] [fnum: 1.0] [ev: 0] [color_md: default] [focal_len: 40.00] [latitude: 59.913915] [longitude: 10.752251] [rel_alt: 60.030 abs_alt: 112.404] [gb_yaw: 12.4 gb_pitch: -45.1 gb_roll: 0.1] </font>
+"""
+
+M30T = """1
+00:00:00,000 --> 00:00:00,033
+<font size="28">FrameCnt: 1, DiffTime: 33ms
+2023-05-10 21:15:03.412
+[iso: 0] [shutter: 1/30.0] [fnum: 1.0] [ev: 0] [focal_len: 40.00] [dzoom: 1.00] [latitude: 22.579921] [longitude: 113.938312] [rel_alt: 43.004 abs_alt: 95.377] [drone_speedx: 0.0 drone_speedy: 0.0 drone_speedz: 0.0] [drone_yaw: 88.1 drone_pitch: -1.0 drone_roll: 0.2] [gb_yaw: 88.0 gb_pitch: -90.0 gb_roll: 0.0] </font>
+"""
+
+# Mavic 2 Enterprise / Mini 2 / Air 2: spaces before colons, "longtitude", "altitude", SrtCnt, comma milliseconds
+M2EA = """1
+00:00:00,000 --> 00:00:01,000
+<font size="36">SrtCnt : 1, DiffTime : 1000ms
+2021-03-23 17:22:29,417,066
+[iso : 110] [shutter : 1/200.0] [fnum : 280] [ev : 0] [ct : 5064] [color_md : default] [focal_len : 240] [latitude : 46.800102] [longtitude : 7.180108] [altitude: 60.400000] </font>
+
+2
+00:00:01,000 --> 00:00:02,000
+<font size="36">SrtCnt : 2, DiffTime : 1000ms
+2021-03-23 17:22:30,417,066
+[iso : 110] [shutter : 1/200.0] [fnum : 280] [ev : 0] [ct : 5064] [color_md : default] [focal_len : 240] [latitude : 46.800150] [longtitude : 7.180160] [altitude: 60.500000] </font>
+"""
+
+MINI = """1
+00:00:00,000 --> 00:00:00,033
+<font size="28">FrameCnt: 1, DiffTime: 33ms
+2023-11-02 18:01:12.004
+[iso: 3200] [shutter: 1/30.0] [fnum: 1.7] [ev: 0] [color_md: default] [focal_len: 24.00] [latitude: 48.137154] [longitude: 11.576124] [rel_alt: 35.800 abs_alt: 556.210] [ct: 5500] </font>
+"""
+
+PHANTOM = """1
+00:00:00,000 --> 00:00:01,000
+HOME(149.0251,-20.2532) 2017.08.05 14:11:51
+GPS(149.0253,-20.2534,16) BAROMETER:31.9
+ISO:100 Shutter:60 EV:0 Fnum:2.2
+
+2
+00:00:01,000 --> 00:00:02,000
+HOME(149.0251,-20.2532) 2017.08.05 14:11:52
+GPS(149.0254,-20.2535,16) BAROMETER:32.1
+ISO:100 Shutter:60 EV:0 Fnum:2.2
+"""
+
+
+def test_mavic3_thermal_gives_position_altitude_and_gimbal() -> None:
+    recs = parse_srt(M3T)
+    assert [r.frame_count for r in recs] == [1, 2]
+    r = recs[0]
+    assert (r.lat, r.lon, r.rel_alt, r.abs_alt) == (59.913912, 10.752245, 60.021, 112.395)
+    assert (r.gb_yaw, r.gb_pitch, r.gb_roll) == (12.3, -45.0, 0.0)
+    assert r.clock == datetime(2024, 1, 18, 21, 14, 3, 412000)
+    assert recs[1].start_s == pytest.approx(0.033)
+
+
+def test_m30t_gimbal_and_drone_yaw() -> None:
+    (r,) = parse_srt(M30T)
+    assert r.gb_pitch == -90.0 and r.gb_yaw == 88.0 and r.drone_yaw == 88.1 and r.rel_alt == 43.004
+
+
+def test_mavic2_enterprise_spaces_misspelling_and_microseconds() -> None:
+    recs = parse_srt(M2EA)
+    assert recs[0].lon == 7.180108 and recs[0].lat == 46.800102
+    assert recs[0].rel_alt == 60.4 and recs[0].gb_pitch is None
+    assert recs[0].clock == datetime(2021, 3, 23, 17, 22, 29, 417000)
+    assert recs[1].frame_count == 2
+
+
+def test_mini_style_has_no_gimbal() -> None:
+    (r,) = parse_srt(MINI)
+    assert r.gb_pitch is None and r.gb_yaw is None and r.rel_alt == 35.8 and r.has_fix
+
+
+def test_phantom_gps_is_longitude_first() -> None:
+    recs = parse_srt(PHANTOM)
+    assert (recs[0].lat, recs[0].lon) == (-20.2534, 149.0253)
+    assert recs[1].rel_alt == 32.1
+    assert recs[0].clock == datetime(2017, 8, 5, 14, 11, 51)
+
+
+def test_subtitle_at_a_video_offset() -> None:
+    recs = parse_srt(M2EA)
+    assert at_offset(recs, 0.5) is recs[0]
+    assert at_offset(recs, 1.5) is recs[1]
+    assert at_offset(recs, 99.0) is recs[1]
+
+
+@pytest.mark.parametrize(("text", "line", "words"), [
+    (M3T.replace("00:00:00,033 --> 00:00:00,066", "00:00:00,033 -> 00:00:00,066"), 8, "HH:MM:SS"),
+    (M3T.replace("[latitude: 59.913915]", "[latitude: 99.913915]"), 11, "lat=99.913915 outside"),
+    (M3T.replace("[longitude: 10.752251]", "[longitude: 10.75x]"), 11, "is not a number"),
+    (M3T.replace("\n2\n", "\ntwo\n"), 7, "subtitle number"),
+    (M2EA.replace("[longtitude : 7.180108]", ""), 5, "latitude without longitude"),
+    (PHANTOM.replace("GPS(149.0253,-20.2534,16)", "GPS(149.0253;-20.2534)"), 4, "malformed GPS"),
+    (M3T.replace("2024-01-18 21:14:03.412", "2024-13-18 21:14:03.412"), 4, "bad date"),
+    ("", 1, "empty"),
+])
+def test_malformed_srt_names_the_line(text: str, line: int, words: str) -> None:
+    with pytest.raises(TelemetryError) as exc:
+        parse_srt(text, "flight.SRT")
+    assert exc.value.line == line
+    assert f"flight.SRT:{line}:" in exc.value.reason and words in exc.value.reason
+
+
+def test_frame_meta_takes_srt_first_and_the_sidecar_for_the_rest() -> None:
+    (mini,) = parse_srt(MINI)
+    sidecar = {"camera_id": "mini-1", "hfov_deg": 40.0, "pitch_deg": -60.0, "yaw_deg": 30.0,
+               "srt_utc_offset_h": 1, "polarity": "black-hot"}
+    meta = frame_meta(sidecar, mini, 0.0, 640, 512)
+    assert (meta.lat, meta.lon, meta.alt_m) == (48.137154, 11.576124, 35.8)
+    assert (meta.pitch_deg, meta.yaw_deg, meta.hfov_deg, meta.polarity) == (-60.0, 30.0, 40.0, "black-hot")
+    assert meta.captured_at == datetime(2023, 11, 2, 17, 1, 12, 4000, tzinfo=UTC)
+    (m30,) = parse_srt(M30T)
+    meta = frame_meta(sidecar, m30, 0.0, 640, 512)
+    assert (meta.pitch_deg, meta.yaw_deg) == (-90.0, 88.0)  # the gimbal's own angles win
+    # without a clock in the SRT the sidecar's start time plus the offset
+    no_srt = frame_meta({**sidecar, "captured_at": "2025-01-01T00:00:00Z", "lat": 48.1, "lon": 11.5, "alt_m": 40},
+                        None, 2.5, 640, 512)
+    assert no_srt.captured_at == datetime(2025, 1, 1, 0, 0, 2, 500000, tzinfo=UTC)
+    with pytest.raises(FrameError, match="hfov_deg or fx"):
+        frame_meta({"camera_id": "x", "pitch_deg": -60.0, "yaw_deg": 0.0}, mini, 0.0, 640, 512)

@@ -1,0 +1,98 @@
+"""A DJI-style thermal video with its SRT and flight sidecar: sampled frames, positions, tracks."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from core.errors import FrameError
+from geo.distance import haversine_m
+from simulators.thermal.generator import generate_frame
+from simulators.thermal.handmade import to_8bit
+from thermal.frames import centikelvin_to_c
+from thermal.offline import detect_dir
+from thermal.video import read_video
+
+FPS = 10
+SECONDS = 3
+
+
+def srt_text(meta: dict[str, object], n: int) -> str:
+    """An M3T-style SRT, one subtitle per frame, the drone hovering."""
+    start = datetime(2025, 1, 15, 3, 0, 0)
+    blocks = []
+    for i in range(n):
+        a, b = i / FPS, (i + 1) / FPS
+        t = start + timedelta(seconds=a)
+        blocks.append(
+            f"{i + 1}\n"
+            f"00:00:{int(a):02d},{round(a % 1 * 1000):03d} --> 00:00:{int(b):02d},{round(b % 1 * 1000):03d}\n"
+            f'<font size="28">FrameCnt: {i + 1}, DiffTime: 100ms\n'
+            f"{t:%Y-%m-%d %H:%M:%S}.{t.microsecond // 1000:03d}\n"
+            f"[iso: 0] [shutter: 1/30.0] [fnum: 1.0] [ev: 0] [focal_len: 40.00] [latitude: {meta['lat']:.7f}] "
+            f"[longitude: {meta['lon']:.7f}] [rel_alt: {meta['alt_m']:.3f} abs_alt: 152.100] "
+            f"[gb_yaw: {meta['yaw_deg']:.1f} gb_pitch: {meta['pitch_deg']:.1f} gb_roll: 0.0] </font>\n")
+    return "\n".join(blocks)
+
+
+def write_video(folder: Path, name: str = "DJI_0001") -> list[dict[str, object]]:
+    ck, meta, truth = generate_frame(21, kind="drone", alt_m=35.0, pitch_deg=-90.0, n_people=2, decoys=[])
+    frame_c = centikelvin_to_c(ck)
+    writer = cv2.VideoWriter(str(folder / f"{name}.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), FPS, (640, 512))
+    rng = np.random.default_rng(0)
+    for _ in range(FPS * SECONDS):
+        noisy = frame_c + rng.normal(0, 0.05, frame_c.shape).astype(np.float32)
+        grey = cv2.imdecode(np.frombuffer(to_8bit(noisy, "black-hot"), np.uint8), cv2.IMREAD_GRAYSCALE)
+        writer.write(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR))
+    writer.release()
+    (folder / f"{name}.SRT").write_text(srt_text(meta, FPS * SECONDS))
+    sidecar = {"camera_id": "m3t-1", "hfov_deg": meta["hfov_deg"], "polarity": "black-hot", "srt_utc_offset_h": 0}
+    (folder / f"{name}.json").write_text(json.dumps(sidecar))
+    return truth
+
+
+def test_video_frames_are_sampled_with_srt_metadata(tmp_path: Path) -> None:
+    write_video(tmp_path)
+    frames = list(read_video(tmp_path / "DJI_0001.mp4", every_s=1.0))
+    assert [f.index for f in frames] == [0, 10, 20]
+    assert frames[1].meta.captured_at.isoformat() == "2025-01-15T03:00:01+00:00"
+    assert frames[0].meta.pitch_deg == -90.0 and frames[0].meta.camera_id == "m3t-1"
+    assert not frames[0].image.radiometric
+
+
+def test_video_detections_carry_positions_and_tracks(tmp_path: Path) -> None:
+    truth = write_video(tmp_path)
+    out, err = tmp_path / "out.jsonl", io.StringIO()
+    assert detect_dir(tmp_path, out, err=err, every_s=1.0) == 0, err.getvalue()
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {r["frame"] for r in rows} == {"DJI_0001#0", "DJI_0001#10", "DJI_0001#20"}
+    people = [t for t in truth if t["label"] == "person"]
+    for r in rows:
+        assert r["t_max_c"] is None and r["track_id"]
+        assert min(haversine_m(r["lat"], r["lon"], p["lat"], p["lon"]) for p in people) < 3.0
+    last = [r for r in rows if r["frame"] == "DJI_0001#20"]
+    assert len({r["track_id"] for r in rows}) == len(last) and all(r["still_s"] == 2.0 for r in last)
+
+
+def test_bad_videos_are_named(tmp_path: Path) -> None:
+    write_video(tmp_path)
+    (tmp_path / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100)
+    (tmp_path / "broken.json").write_text(json.dumps({"camera_id": "x", "hfov_deg": 40}))
+    (tmp_path / "nosidecar.mov").write_bytes((tmp_path / "DJI_0001.mp4").read_bytes())
+    (tmp_path / "badsrt.mp4").write_bytes((tmp_path / "DJI_0001.mp4").read_bytes())
+    (tmp_path / "badsrt.json").write_text((tmp_path / "DJI_0001.json").read_text())
+    (tmp_path / "badsrt.SRT").write_text((tmp_path / "DJI_0001.SRT").read_text().replace("[latitude: ", "[latitude: x", 1))
+    err = io.StringIO()
+    assert detect_dir(tmp_path, tmp_path / "out.jsonl", err=err) == 3
+    text = err.getvalue()
+    assert "broken.mp4: video" in text
+    assert "nosidecar.mov: no flight sidecar" in text
+    assert "badsrt.mp4: badsrt.SRT:5: lat:" in text
+    with pytest.raises(FrameError, match="interval"):
+        list(read_video(tmp_path / "DJI_0001.mp4", every_s=0))

@@ -1,0 +1,199 @@
+"""DJI flight telemetry from a video's `.SRT` subtitle file, one record per subtitle.
+
+DJI drones write the telemetry of every video frame (or every second on older
+models) as a subtitle next to the video. The layout differs by model:
+
+- Mavic 3 / 3E / 3T, M30T, Mini 3/4, Air 3:
+  `FrameCnt: 12, DiffTime: 33ms` / `2023-03-05 18:37:44.096` /
+  `[iso: 100] ... [latitude: 47.37] [longitude: 8.54] [rel_alt: 43.2 abs_alt: 452.6]`
+  and on enterprise thermal models `[gb_yaw: 12.3 gb_pitch: -45.0 gb_roll: 0.0]`;
+- Mavic 2 Enterprise, Mini 2, Air 2: `SrtCnt : 1, DiffTime : 1000ms` /
+  `2021-03-23 17:22:29,417,066` / `[iso : 110] ... [latitude : 22.67] [longtitude : 114.04] [altitude: 18.2]`
+  (spaces before the colon, and DJI's own spelling "longtitude");
+- Phantom 3/4: `HOME(149.0251,-20.2532) 2017.08.05 14:11:51` / `GPS(149.0251,-20.2533,16) BAROMETER:1.9`
+  (longitude first; the third GPS number is the satellite count).
+
+What a file lacks (gimbal angles on consumer models, the field of view
+everywhere) comes from the flight sidecar; see `thermal.video.frame_meta`.
+A malformed block is refused with its line number (TelemetryError), never
+skipped: a wrong position would put a person in the wrong street.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from core.errors import FrameError
+
+_TIMING = re.compile(r"^(\d+):(\d\d):(\d\d)[,.](\d{1,3})\s*-->\s*(\d+):(\d\d):(\d\d)[,.](\d{1,3})$")
+_TAG = re.compile(r"<[^>]*>")
+_DATE = re.compile(r"(\d{4})[-.](\d\d)[-.](\d\d)\s+(\d\d):(\d\d):(\d\d)(?:[.,](\d{1,3}))?(?:[.,]\d+)?")
+_BRACKET = re.compile(r"\[([^\]]*)\]")
+_PAIR = re.compile(r"([A-Za-z_]+)\s*:\s*([^\s\]]+)")
+_COUNT = re.compile(r"(?:FrameCnt|SrtCnt)\s*:\s*(\d+)")
+_HOME = re.compile(r"HOME\(\s*([-+0-9.]+)\s*,\s*([-+0-9.]+)\s*\)")
+_GPS = re.compile(r"GPS\(\s*([-+0-9.]+)\s*,\s*([-+0-9.]+)\s*(?:,\s*([-+0-9.]+)\s*)?\)")
+_BARO = re.compile(r"BAROMETER\s*:\s*([-+0-9.]+)")
+_HEIGHT = re.compile(r"\bH\s+([-+0-9.]+)\s*m\b")
+# keys as DJI spells them -> our field
+_KEYS = {
+    "latitude": "lat", "longitude": "lon", "longtitude": "lon",
+    "rel_alt": "rel_alt", "altitude": "rel_alt", "abs_alt": "abs_alt",
+    "gb_yaw": "gb_yaw", "gb_pitch": "gb_pitch", "gb_roll": "gb_roll",
+    "drone_yaw": "drone_yaw", "focal_len": "focal_len",
+}
+_RANGES = {"lat": (-90.0, 90.0), "lon": (-180.0, 180.0), "rel_alt": (-500.0, 10_000.0),
+           "abs_alt": (-500.0, 10_000.0), "gb_yaw": (-360.0, 360.0), "gb_pitch": (-180.0, 180.0),
+           "gb_roll": (-180.0, 180.0), "drone_yaw": (-360.0, 360.0), "focal_len": (0.0, 10_000.0)}
+
+
+class TelemetryError(FrameError):
+    """An SRT file is malformed; the message names the line."""
+
+    def __init__(self, line: int, reason: str, source: str = "SRT") -> None:
+        super().__init__(f"{source}:{line}: {reason}")
+        self.line = line
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    """One subtitle's telemetry: when (offset into the video and clock time) and where."""
+
+    index: int
+    start_s: float
+    end_s: float
+    line: int
+    frame_count: int | None = None
+    clock: datetime | None = None  # the drone's clock (local time unless the sidecar says otherwise)
+    lat: float | None = None
+    lon: float | None = None
+    rel_alt: float | None = None  # metres above the take-off point
+    abs_alt: float | None = None
+    gb_yaw: float | None = None
+    gb_pitch: float | None = None
+    gb_roll: float | None = None
+    drone_yaw: float | None = None
+    focal_len: float | None = None
+
+    @property
+    def has_fix(self) -> bool:
+        """A position that means something (0, 0 is a receiver without a fix)."""
+        return self.lat is not None and self.lon is not None and (self.lat, self.lon) != (0.0, 0.0)
+
+
+def _seconds(groups: tuple[str, ...]) -> float:
+    h, m, s, ms = groups
+    return int(h) * 3600 + int(m) * 60 + int(s) + int(ms.ljust(3, "0")) / 1000.0
+
+
+def _clock(text: str, line: int, source: str) -> datetime | None:
+    found = _DATE.search(text)
+    if not found:
+        return None
+    y, mo, d, h, mi, s, ms = found.groups()
+    try:
+        return datetime(int(y), int(mo), int(d), int(h), int(mi), int(s), int((ms or "0").ljust(3, "0")) * 1000)
+    except ValueError as exc:
+        raise TelemetryError(line, f"bad date {found.group(0)!r}: {exc}", source) from exc
+
+
+def _values(lines: list[tuple[int, str]], source: str) -> tuple[dict[str, float], dict[str, int]]:
+    """Numbers of one block by field, from [key: value] pairs and the Phantom layout, and the
+    line each came from."""
+    out: dict[str, float] = {}
+    where: dict[str, int] = {}
+
+    def put(field: str, raw: str, line: int) -> None:
+        try:
+            value = float(raw.rstrip(","))
+        except ValueError:
+            raise TelemetryError(line, f"{field}: {raw!r} is not a number", source) from None
+        lo, hi = _RANGES[field]
+        if not lo <= value <= hi:
+            raise TelemetryError(line, f"{field}={value} outside [{lo:g}, {hi:g}]", source)
+        out[field] = value
+        where[field] = line
+
+    for n, text in lines:
+        for bracket in _BRACKET.findall(text):
+            for key, raw in _PAIR.findall(bracket):
+                field = _KEYS.get(key.lower())
+                if field:
+                    put(field, raw, n)
+        gps = _GPS.search(text)
+        if gps:  # Phantom: GPS(longitude, latitude, satellites)
+            put("lon", gps.group(1), n)
+            put("lat", gps.group(2), n)
+        elif "GPS(" in text:
+            raise TelemetryError(n, "malformed GPS(longitude, latitude, satellites)", source)
+        for pattern in (_BARO, _HEIGHT):
+            found = pattern.search(text)
+            if found:
+                put("rel_alt", found.group(1), n)
+    return out, where
+
+
+def _block(rows: list[tuple[int, str]], source: str) -> Telemetry:
+    first_line, head = rows[0]
+    if not head.strip().isdigit():
+        raise TelemetryError(first_line, f"expected a subtitle number, got {head.strip()[:40]!r}", source)
+    if len(rows) < 3:
+        raise TelemetryError(first_line, "subtitle without timing or text", source)
+    timing_line, timing = rows[1]
+    found = _TIMING.match(timing.strip())
+    if not found:
+        raise TelemetryError(timing_line, f"expected 'HH:MM:SS,mmm --> HH:MM:SS,mmm', got {timing.strip()[:40]!r}",
+                             source)
+    start, end = _seconds(found.groups()[:4]), _seconds(found.groups()[4:])
+    if end < start:
+        raise TelemetryError(timing_line, "subtitle ends before it starts", source)
+    body = [(n, _TAG.sub(" ", text)) for n, text in rows[2:]]
+    count = next((int(m.group(1)) for _, t in body if (m := _COUNT.search(t))), None)
+    clock = next((c for n, t in body if (c := _clock(t, n, source)) is not None), None)
+    values, where = _values(body, source)
+    if ("lat" in values) != ("lon" in values):
+        raise TelemetryError(where.get("lat", where.get("lon", first_line)),
+                             "latitude without longitude (or the reverse)", source)
+    return Telemetry(index=int(head), start_s=start, end_s=end, line=first_line, frame_count=count, clock=clock,
+                     **values)
+
+
+def parse_srt(text: str, source: str = "SRT") -> list[Telemetry]:
+    """All subtitles of a DJI SRT file, in file order; TelemetryError names the line of the first bad one."""
+    text = text.lstrip("\ufeff")
+    blocks: list[list[tuple[int, str]]] = []
+    current: list[tuple[int, str]] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            current.append((n, line.rstrip()))
+        elif current:
+            blocks.append(current)
+            current = []
+    if current:
+        blocks.append(current)
+    if not blocks:
+        raise TelemetryError(1, "no subtitles (empty file)", source)
+    out = [_block(b, source) for b in blocks]
+    for prev, cur in itertools.pairwise(out):
+        if cur.start_s < prev.start_s:
+            raise TelemetryError(cur.line, f"subtitle {cur.index} starts before subtitle {prev.index}", source)
+    return out
+
+
+def at_offset(records: list[Telemetry], t_s: float) -> Telemetry | None:
+    """The subtitle shown at `t_s` seconds into the video (the last one started), None before the first."""
+    found = None
+    for r in records:
+        if r.start_s <= t_s + 1e-6:
+            found = r
+        else:
+            break
+    return found
+
+
+def to_utc(clock: datetime, utc_offset_h: float) -> datetime:
+    """The drone's naive local clock as UTC, given its offset from UTC in hours."""
+    return (clock - timedelta(hours=utc_offset_h)).replace(tzinfo=UTC)

@@ -1,0 +1,252 @@
+"""Train the person classifier of 8-bit frames (thermal/grey.py) on real labelled frames.
+
+Data: HIT-UAV (Suo et al., "HIT-UAV: A high-altitude infrared thermal dataset
+for Unmanned Aerial Vehicle-based object detection", Scientific Data 10, 227,
+2023; CC BY 4.0; GitHub suojiashun/HIT-UAV-Infrared-Thermal-Dataset): 2,898
+white-hot 640x512 frames from 60-130 m, camera 30-90 degrees below the
+horizon, day and night, with Person/Car/Bicycle/OtherVehicle/DontCare boxes.
+Only its `train` split trains and its `val` split picks the decision threshold
+and prints the validation table; `prepare-hituav` refuses the `test` split.
+
+    python -m tools.train_thermal prepare-hituav HIT_UAV_DIR train /tmp/hit/train
+    python -m tools.train_thermal prepare-hituav HIT_UAV_DIR val /tmp/hit/val
+    python -m tools.train_thermal train /tmp/hit/train /tmp/hit/val   # needs scikit-learn (extra `train`)
+
+HIT-UAV gives no position, so the prepared sidecars carry a placeholder
+position (the generator's base) with the file name's altitude and camera
+angle and an assumed field of view (HIT_UAV_HFOV_DEG): enough for the
+ground sample distance, which is all the classifier takes from the pose.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from simulators.thermal.generator import generate_frame
+from simulators.thermal.handmade import to_8bit
+from thermal.detector import camera_for
+from thermal.frames import POLARITIES, centikelvin_to_c, decode_image, parse_meta
+from thermal.grey import (
+    FEATURE_NAMES,
+    MODEL_PATH,
+    GreyCandidate,
+    TreeModel,
+    feature_matrix,
+    grey_candidates,
+    keep_best,
+)
+from tools.bench_thermal import match_real, prf
+from tools.real_frames import Box, RealFrame, iter_real
+
+HIT_UAV_HFOV_DEG = 25.0  # DJI Zenmuse XT2 with its 25 mm lens (640x512, 17 um pixels)
+HIT_UAV_PERSON, HIT_UAV_DONTCARE = 0, 4
+PLACEHOLDER_LAT, PLACEHOLDER_LON = 45.7560, 126.6420
+SPLITS = ("train", "val")
+TREES, DEPTH, RATE = 120, 3, 0.15
+NEGATIVE_SHARE = 0.25
+SYNTHETIC_SEED = 7077
+
+
+def prepare_hituav(src: Path, split: str, out: Path) -> int:
+    """Write a HIT-UAV split as a labelled folder (tools/real_frames.py format); returns the frame count."""
+    if split not in SPLITS:
+        raise SystemExit(f"split {split!r} refused: only {SPLITS} train or tune (test is for evaluation only)")
+    doc = json.loads((src / "normal_json" / "annotations" / f"{split}.json").read_text(encoding="utf-8"))
+    out.mkdir(parents=True, exist_ok=True)
+    images = {im["id"]: im for im in doc["images"]}
+    boxes: dict[int, dict[str, list[list[int]]]] = {i: {"people": [], "ignore": []} for i in images}
+    for a in doc.get("annotation", doc.get("annotations", [])):
+        key = {HIT_UAV_PERSON: "people", HIT_UAV_DONTCARE: "ignore"}.get(a["category_id"])
+        if key:
+            boxes[a["image_id"]][key].append([int(v) for v in a["bbox"]])
+    frames: dict[str, Any] = {}
+    for iid, im in sorted(images.items()):
+        name = im["filename"]
+        night, alt, angle = name.split("_")[:3]
+        target = out / name
+        if not target.exists():
+            os.symlink((src / "normal_json" / split / name).resolve(), target)
+        d = str(im.get("date_captured", "20210101"))
+        meta = {"camera_id": "hit-uav", "kind": "drone", "captured_at": f"{d[:4]}-{d[4:6]}-{d[6:8]}T12:00:00+00:00",
+                "lat": PLACEHOLDER_LAT, "lon": PLACEHOLDER_LON, "alt_m": float(alt), "yaw_deg": 0.0,
+                "pitch_deg": -float(angle), "hfov_deg": HIT_UAV_HFOV_DEG, "width": im["width"],
+                "height": im["height"], "polarity": "white-hot"}
+        target.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
+        frames[name] = {**boxes[iid], "tags": ["night" if night == "1" else "day"]}
+    (out / "labels.json").write_text(json.dumps({"source": f"HIT-UAV {split} (CC BY 4.0)", "frames": frames}),
+                                     encoding="utf-8")
+    return len(frames)
+
+
+def synthetic_frames(n: int, seed: int = SYNTHETIC_SEED) -> Iterator[RealFrame]:
+    """Generator frames (simulators/thermal/generator.py, seeds apart from the bench's) as 8-bit
+    video frames, white-hot and black-hot alternately: the real frames' 60-130 m do not cover the
+    lower flights and fixed cameras the product also sees."""
+    rng = np.random.default_rng(seed)
+    for k in range(n):
+        ck, meta, truth = generate_frame(rng)
+        pol = POLARITIES[k % 2]
+        image = decode_image(to_8bit(centikelvin_to_c(ck), pol), pol)
+        people = tuple(tuple(t["bbox"]) for t in truth if t["label"] == "person" and not t.get("partial"))
+        ignore = tuple(tuple(t["bbox"]) for t in truth if t.get("partial"))
+        yield RealFrame(f"synthetic-{k}", image, parse_meta(meta), people, ignore, ("synthetic",))
+
+
+def frame_candidates(fr: RealFrame) -> list[GreyCandidate]:
+    """Candidates of one labelled 8-bit frame."""
+    h, w = fr.image.pixels.shape
+    cam = camera_for(fr.meta, w, h) if fr.meta is not None else None
+    return grey_candidates(fr.image.pixels, cam)
+
+
+def candidate_labels(cands: list[GreyCandidate], people: tuple[Box, ...], ignore: tuple[Box, ...]) -> np.ndarray:
+    """1 person, 0 not, -1 ignore (inside a DontCare box, or a second candidate on one person)."""
+    y = np.zeros(len(cands), np.int64)
+    for i, _j in match_real([c.bbox for c in cands], list(people)):
+        y[i] = 1
+    for i, c in enumerate(cands):
+        if y[i] == 1:
+            continue
+        if any(_inside(c.cx, c.cy, b) for b in (*ignore, *people)):
+            y[i] = -1
+    return y
+
+
+def _inside(u: float, v: float, b: Box) -> bool:
+    return b[0] <= u <= b[0] + b[2] and b[1] <= v <= b[1] + b[3]
+
+
+def dataset(frames: Iterable[RealFrame], negatives: float = NEGATIVE_SHARE) -> tuple[np.ndarray, np.ndarray]:
+    """Feature rows and labels of the candidates of labelled frames (ignored ones left out), with
+    every person and a fixed, seeded share of the rest (there are hundreds per frame)."""
+    rng = np.random.default_rng(0)
+    xs, ys = [], []
+    for fr in frames:
+        cands = frame_candidates(fr)
+        y = candidate_labels(cands, fr.people, fr.ignore)
+        keep = (y == 1) | ((y == 0) & (rng.random(len(y)) < negatives))
+        xs.append(feature_matrix(cands)[keep])
+        ys.append(y[keep])
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def export(gbm: Any, threshold: float, meta: dict[str, Any]) -> TreeModel:
+    """A fitted sklearn GradientBoostingClassifier as our numpy tree model."""
+    trees = []
+    for est in gbm.estimators_[:, 0]:
+        t = est.tree_
+        leaf = t.children_left < 0
+        trees.append((np.where(leaf, -1, t.feature).astype(np.int64),
+                      np.where(leaf, t.value[:, 0, 0], t.threshold).astype(np.float64),
+                      t.children_left.astype(np.int64), t.children_right.astype(np.int64)))
+    init = float(gbm.init_.class_prior_[1])
+    return TreeModel(FEATURE_NAMES, float(np.log(init / (1.0 - init))), float(gbm.learning_rate), tuple(trees),
+                     threshold, meta)
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One labelled frame's candidates with their person probabilities (computed once per model)."""
+
+    frame: RealFrame
+    cands: list[GreyCandidate]
+    p: np.ndarray
+
+
+def score_frames(model: TreeModel, frames: list[RealFrame]) -> list[Scored]:
+    out = []
+    for fr in frames:
+        cands = frame_candidates(fr)
+        out.append(Scored(fr, cands, model.predict(feature_matrix(cands)) if cands else np.zeros(0)))
+    return out
+
+
+def evaluate(scored: list[Scored], threshold: float) -> dict[str, int]:
+    """tp/fp/fn of the detection rule (person probability >= threshold) on labelled frames."""
+    tp = fp = fn = 0
+    for sc in scored:
+        kept = [c for c, _ in keep_best(sc.cands, sc.p, threshold)]
+        pairs = match_real([c.bbox for c in kept], list(sc.frame.people))
+        hit = {i for i, _ in pairs}
+        fp += sum(1 for i, c in enumerate(kept)
+                  if i not in hit and not any(_inside(c.cx, c.cy, b) for b in sc.frame.ignore))
+        tp += len(pairs)
+        fn += len(sc.frame.people) - len(pairs)
+    return {"tp": tp, "fp": fp, "fn": fn}
+
+
+def train(train_dir: Path, val_dir: Path, out: Path, cache: Path | None = None, every: int = 1,
+          synthetic: int = 0) -> None:
+    try:
+        from sklearn.ensemble import GradientBoostingClassifier  # training-only extra
+    except ImportError:
+        raise SystemExit("training needs scikit-learn: pip install -e '.[train]'") from None
+    if cache is not None and cache.exists():
+        data = np.load(cache)
+        x, y = data["x"], data["y"]
+    else:
+        x, y = dataset(iter_real(train_dir, every=every))
+        if cache is not None:
+            np.savez(cache, x=x, y=y)
+    if synthetic:
+        xs, ys = dataset(synthetic_frames(synthetic))
+        x, y = np.concatenate([x, xs]), np.concatenate([y, ys])
+    print(f"train: {len(y)} candidates, {int(y.sum())} people", file=sys.stderr)
+    gbm = GradientBoostingClassifier(n_estimators=TREES, max_depth=DEPTH, learning_rate=RATE, subsample=0.8,
+                                     random_state=0)
+    # the negatives were sampled: weigh them back so probabilities stay those of all candidates
+    gbm.fit(x, y, sample_weight=np.where(y == 1, 1.0, 1.0 / NEGATIVE_SHARE))
+    model = export(gbm, 0.5, {})
+    val = score_frames(model, list(iter_real(val_dir)))
+    night = [sc for sc in val if "night" in sc.frame.tags]
+    # the decision threshold: best F1 on val night frames (the goal's condition)
+    best = max((prf(**evaluate(night, t))["f1"], t) for t in np.arange(0.2, 0.81, 0.05))
+    threshold = round(float(best[1]), 2)
+    rows = []
+    day = [sc for sc in val if "day" in sc.frame.tags]
+    for label, scored in (("val all", val), ("val night", night), ("val day", day)):
+        r = prf(**evaluate(scored, threshold))
+        rows.append(f"{label:10s} {len(scored):5d} frames  P {r['precision']:.3f}  R {r['recall']:.3f}  "
+                    f"F1 {r['f1']:.3f}  (tp {r['tp']} fp {r['fp']} fn {r['fn']})")
+    meta = {"train_frames_every": every, "synthetic_frames": synthetic, "data": "HIT-UAV train split (CC BY 4.0, Suo et al. 2023, suojiashun/HIT-UAV-Infrared-Thermal-Dataset)",
+            "threshold_from": "HIT-UAV val split, night frames, best F1", "hfov_assumed_deg": HIT_UAV_HFOV_DEG,
+            "trees": TREES, "depth": DEPTH, "rate": RATE, "validation": rows}
+    model = TreeModel(model.features, model.init, model.rate, model.trees, threshold, meta)
+    out.write_text(json.dumps(model.to_dict(), separators=(",", ":")), encoding="utf-8")
+    print(f"threshold {threshold}; model written to {out}")
+    print("\n".join(rows))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m tools.train_thermal", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    pp = sub.add_parser("prepare-hituav", help="write a HIT-UAV split (train or val) as a labelled folder")
+    pp.add_argument("src", type=Path)
+    pp.add_argument("split")
+    pp.add_argument("out", type=Path)
+    pt = sub.add_parser("train", help="train on a labelled folder, pick the threshold and validate on another")
+    pt.add_argument("train_dir", type=Path)
+    pt.add_argument("val_dir", type=Path)
+    pt.add_argument("--out", type=Path, default=MODEL_PATH)
+    pt.add_argument("--synthetic", type=int, default=0, help="also train on this many generator frames made 8-bit")
+    pt.add_argument("--every", type=int, default=1, help="train on every N-th frame only (faster)")
+    pt.add_argument("--cache", type=Path, help="keep the training features here (and reuse them when present)")
+    args = p.parse_args(argv)
+    if args.cmd == "prepare-hituav":
+        print(f"{prepare_hituav(args.src, args.split, args.out)} frames written to {args.out}")
+    else:
+        train(args.train_dir, args.val_dir, args.out, args.cache, args.every, args.synthetic)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
