@@ -15,11 +15,13 @@ from typing import Any
 from core.errors import RecordError
 from core.records import (
     ACK_STATUSES,
+    AGE_GROUPS,
     CAPABILITIES,
     CHANNELS,
     COLD_WAVE_LEVELS,
     FLAGS,
     POSTURES,
+    SEXES,
     TEAM_STATUSES,
     THERMAL_CHANNEL,
     ClockTick,
@@ -264,7 +266,7 @@ def _bounded_text(obj: dict[str, Any], name: str, ctx: Context) -> str | None:
     return value
 
 
-def _locate(obj: dict[str, Any], address: str | None, ctx: Context) -> tuple[float, float]:
+def _locate(obj: dict[str, Any], address: str | None, ctx: Context) -> tuple[float, float, float | None]:
     """Coordinates when given and usable, else the address through the gazetteer.
 
     Coordinates win when both are given (a phone's fix is more precise than
@@ -275,7 +277,11 @@ def _locate(obj: dict[str, Any], address: str | None, ctx: Context) -> tuple[flo
     has_address = bool(address and address.strip())
     if obj.get("lat") is not None or obj.get("lon") is not None:
         try:
-            return _position(obj, ctx)
+            lat, lon = _position(obj, ctx)
+            accuracy = _number(obj, "accuracy_m", required=False)
+            if accuracy is not None and not 0 <= accuracy <= 10_000:
+                raise RecordError(f"accuracy_m: expected 0..10000 metres, got {accuracy}", kind="wrong_type")
+            return lat, lon, accuracy
         except RecordError as exc:
             if not has_address:
                 raise
@@ -283,13 +289,13 @@ def _locate(obj: dict[str, Any], address: str | None, ctx: Context) -> tuple[flo
             place = ctx.gazetteer.resolve(address)
             if place is None:
                 raise RecordError(f"{exc.reason}; address: unknown address {address!r:.80}", kind=exc.kind) from exc
-            return place.lat, place.lon
+            return place.lat, place.lon, place.extent_m
     if has_address:
         assert address is not None
         place = ctx.gazetteer.resolve(address)
         if place is None:
             raise RecordError(f"address: unknown address {address!r:.80}", kind="unknown_address")
-        return place.lat, place.lon
+        return place.lat, place.lon, place.extent_m
     raise RecordError("neither lat/lon nor address given", kind="missing_field")
 
 
@@ -306,7 +312,9 @@ def parse_tip(obj: dict[str, Any], ctx: Context) -> Tip:
     text = _bounded_text(obj, "text", ctx) or ""
     persons = _persons(obj, ctx)
     address = _bounded_text(obj, "address", ctx)
-    lat, lon = _locate(obj, address, ctx)
+    lat, lon, accuracy = _locate(obj, address, ctx)
+    sex = _choice(obj, "sex", SEXES, "wrong_type") if obj.get("sex") is not None else None
+    age_group = _choice(obj, "age_group", AGE_GROUPS, "wrong_type") if obj.get("age_group") is not None else None
     form_flags, unknown = _flag_list(obj)
     found = set(form_flags) | set(ctx.lexicon.flags_in(text))
     if unknown:  # one pass over all free words, each its own clause, bounded like the text
@@ -326,6 +334,9 @@ def parse_tip(obj: dict[str, Any], ctx: Context) -> Tip:
         address=address,
         persons=persons,
         flags=flags,
+        accuracy_m=accuracy,
+        sex=sex,
+        age_group=age_group,
     )
 
 
@@ -345,6 +356,9 @@ def tip_report(tip: Tip, ctx: Context) -> Report:
         text=tip.text,
         address=tip.address,
         persons=tip.persons,
+        accuracy_m=tip.accuracy_m,
+        sex=tip.sex,
+        age_group=tip.age_group,
     )
 
 

@@ -150,7 +150,10 @@ def test_ack_in_time_stops_escalation(desk: Desk, report: Callable[..., Report])
     first = desk.handle_report(report()).events[0]
     upd = desk.handle_ack(TaskAck(event_id=first.event_id, team_id="near", status="accepted", at=EVENING + timedelta(minutes=2)))
     assert upd.events[0].kind == "update" and upd.events[0].status == "accepted"
-    assert desk.handle_tick(EVENING + timedelta(hours=1)).events == []
+    # No escalation; past ETA + 10 min the unit timer asks the team to report, once.
+    (timer,) = desk.handle_tick(EVENING + timedelta(hours=1)).events
+    assert timer.kind == "unit_timer" and "unit_timer:en_route" in timer.rules
+    assert desk.handle_tick(EVENING + timedelta(hours=2)).events == []
 
 
 def test_ack_from_wrong_team_or_unknown_task_is_rejected(desk: Desk, report: Callable[..., Report]) -> None:
