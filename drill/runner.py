@@ -139,7 +139,7 @@ def run_drill(
     outputs = _dedupe(result["outputs"])
     dead = _dedupe(result["dead"])
     truth = world.truth()
-    scores = score(truth, outputs, dead, result["inputs"], result["latencies"])
+    scores = score(truth, outputs, dead, result["inputs"], result["latencies"], p1_ack_min=ctx.policy.ack_min["P1"])
     scores["wall_clock_s"] = round(time.monotonic() - started, 1)
     scores["scenario"], scores["seed"] = scen.name if hasattr(scen, "name") else scenario, seed
     report.mkdir(parents=True, exist_ok=True)
