@@ -256,9 +256,13 @@ def render_tips(plans: list[TipPlan], spec: ReportingSpec, channels: dict[str, C
             nlat, nlon = offset_latlon(lat, lon, float(east), float(north))
             record["lat"], record["lon"] = round(nlat, 6), round(nlon, 6)
             plan.extra["noise_m"] = round(math.hypot(float(east), float(north)), 1)
+            if sigma > 0:
+                record["accuracy_m"] = round(2.0 * sigma)  # what a phone reports: about the 95 % radius
         record["text"] = texts.compose(person, english, rng, mention)
         if rng.uniform() < spec.persons_field_share:
             record["persons"] = 1
+        if zlib.crc32(plan.tip_id.encode("utf-8")) % 2 == 0:
+            record["sex"] = person.sex  # half the callers say whether it is a man or a woman
         if rng.uniform() >= spec.missing_flags_share:
             record["flags"] = list(person.flags)
         plan.extra["english"] = english
