@@ -233,6 +233,7 @@ class WeatherObservation(Wire):
     lat: float | None = None
     lon: float | None = None
     station_id: str | None = None
+    snow: bool = False  # snowfall or ice on the roads
 
 
 @dataclass(frozen=True)
@@ -450,3 +451,4 @@ class Conditions(Wire):
     wind_chill_c: float | None = None
     severe_cold: bool = False
     warning_level: str | None = None
+    snow: bool = False

@@ -448,8 +448,17 @@ def parse_weather(obj: dict[str, Any], ctx: Context) -> tuple[str, WeatherObserv
         lat=lat,
         lon=lon,
         station_id=str(obj["station_id"]) if obj.get("station_id") is not None else None,
+        snow=_snow(obj),
     )
     return region or "*", obs
+
+
+def _snow(obj: dict[str, Any]) -> bool:
+    """Optional `snow`: true when snow falls or roads are icy (teams are slower)."""
+    value = obj.get("snow", False)
+    if not isinstance(value, bool):
+        raise RecordError(f"snow: expected true or false, got {json_type(value)}", kind="wrong_type")
+    return value
 
 
 def parse_team_status(obj: dict[str, Any], ctx: Context) -> TeamStatus:

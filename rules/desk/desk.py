@@ -86,7 +86,7 @@ class Desk(DeskState):
             history.add_warning(record.issued_at, record.level)
             at = record.issued_at
         else:
-            history.add_observation(record.observed_at, record.temp_c, record.wind_ms, self.ctx.policy.cold_wave_history_h)
+            history.add_observation(record.observed_at, record.temp_c, record.wind_ms, self.ctx.policy.cold_wave_history_h, record.snow)
             at = record.observed_at
         self.touch("weather", region)
         self.advance(at)
@@ -228,12 +228,13 @@ class Desk(DeskState):
 
     def _assign(self, incident: Incident, at: datetime, *, kind: str, reason: str) -> Outputs:
         """Give the incident to the able free team with the lowest ETA, else divert one, else queue it."""
-        choice = choose(incident.lat, incident.lon, incident.needs, self.teams.values(), incident.tried_teams, self.ctx.policy)
+        snow = self.region_conditions(incident.district, at).snow
+        choice = choose(incident.lat, incident.lon, incident.needs, self.teams.values(), incident.tried_teams, self.ctx.policy, snow)
         self.touch("incidents", incident.incident_id)
         out = Outputs()
-        decisions: tuple[str, ...] = ("eta",)
+        decisions: tuple[str, ...] = ("eta", "snow") if snow else ("eta",)
         if choice is None:
-            taken = diversion(incident, self.teams.values(), self.incidents, self.ctx.policy)
+            taken = diversion(incident, self.teams.values(), self.incidents, self.ctx.policy, snow)
             if taken is not None:
                 team, eta, victim = taken
                 out.extend(self._divert(victim, incident, team, at))
@@ -305,7 +306,8 @@ class Desk(DeskState):
         if not missing:
             return out
         busy = [incident.team_id or "", *(u["team_id"] for u in incident.supports)]
-        choice = choose(incident.lat, incident.lon, missing, self.teams.values(), busy, self.ctx.policy)
+        choice = choose(incident.lat, incident.lon, missing, self.teams.values(), busy, self.ctx.policy,
+                        self.region_conditions(incident.district, at).snow)
         if choice is None:
             fresh = [n for n in missing if n not in incident.partner_notices]
             if fresh:
@@ -474,9 +476,10 @@ class Desk(DeskState):
             free = any(t.free for t in self.teams.values())
             if not free and incident.priority not in divertible:
                 continue
-            choice = choose(incident.lat, incident.lon, incident.needs, self.teams.values(), incident.tried_teams, self.ctx.policy)
+            snow = self.region_conditions(incident.district, at).snow
+            choice = choose(incident.lat, incident.lon, incident.needs, self.teams.values(), incident.tried_teams, self.ctx.policy, snow)
             if choice is None and (incident.priority not in divertible
-                                   or diversion(incident, self.teams.values(), self.incidents, self.ctx.policy) is None):
+                                   or diversion(incident, self.teams.values(), self.incidents, self.ctx.policy, snow) is None):
                 continue
             out.extend(self._assign(incident, at, kind="dispatch", reason="team became free" if choice else "queued"))
         return out

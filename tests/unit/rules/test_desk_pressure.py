@@ -224,3 +224,16 @@ def test_followup_only_when_the_person_stays_outside(desk: Desk, report: Callabl
     done = desk.handle_ack(TaskAck(event_id=other.event_id, team_id="t", status="resolved", outcome="refused_supplies_given",
                                    at=EVENING + timedelta(minutes=50)))
     assert "followup" in done.events[0].rules and desk.incidents[other.incident_id].status == "followup_due"
+
+
+def test_snow_halves_team_speed(desk: Desk, report: Callable[..., Report]) -> None:
+    from core.records import WeatherObservation
+
+    team(desk, "driver", 2000, ("social_work", "vehicle"))
+    dry = desk.handle_report(report()).events[0]
+    desk.handle_weather("*", WeatherObservation(observed_at=EVENING + timedelta(minutes=1), temp_c=-12.0, wind_ms=2.0, snow=True))
+    team(desk, "driver2", 2000, ("social_work", "vehicle"), at=EVENING + timedelta(minutes=1))
+    snowy = desk.handle_report(report(at=EVENING + timedelta(minutes=2), east_m=-3000)).events[0]
+    assert "snow" in snowy.rules and "snow" not in dry.rules
+    assert snowy.eta_min is not None and dry.eta_min is not None
+    assert snowy.eta_min == pytest.approx(2 * 5000 * 1.4 / 25_000 * 60, abs=0.1) and dry.eta_min == pytest.approx(6.72, abs=0.05)
