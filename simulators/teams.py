@@ -2,7 +2,7 @@
 
 A team gets a task, accepts after a delay (or, with the scenario's
 probability, misses the ack deadline so the pipeline must escalate and
-reassign), drives at the scenario speed, reports on scene, resolves with an
+reassign, and reports back in contact 5-15 minutes later), drives at the scenario speed, reports on scene, resolves with an
 outcome that depends on whom it finds there, and is available again where it
 stands. Every reaction is a future input (task-acks, team-status), never a
 change of the past.
@@ -190,6 +190,12 @@ class Fleet:
         rng = stable_rng(self.seed, "job", job.event_id, job.team_id)
         if rng.uniform() < self.spec.ack_miss_probability:
             job.missed = True
+            # A crew that missed its phone is back in contact a while later (radio check).
+            state = self.states[job.team_id]
+            back = max(job.ack_deadline or at, floor) + timedelta(minutes=float(rng.uniform(5.0, 15.0)))
+            back = back.replace(microsecond=0)
+            state.free_at = max(state.free_at, back)
+            out.append((back, "team-status", status_record(state.team, back, "available", state.lat, state.lon), job.team_id, 0))
             return out, cancel
         out += self._run(job, now, floor, rng, persons, report_persons)
         return out, cancel

@@ -29,7 +29,7 @@ PEOPLE = 40
 GAP_S = 20  # between two tips of one phase
 # Each phase reports every person again, 30 m from the first report.
 OFFSETS_M = {"a": (0.0, 0.0), "b": (30.0, 0.0), "c": (0.0, 30.0), "d": (-30.0, 0.0)}
-MENTAL = frozenset(i for i in range(PEOPLE) if i % 10 == 7)  # lead + support unit
+MENTAL = frozenset(i for i in range(PEOPLE) if i % 10 == 0)  # lead + support unit (person 0 finds both free)
 SPLIT = frozenset(i for i in range(PEOPLE) if i % 10 == 3)  # two incidents until phase b merges them
 SPLIT_M = (-184.0, 184.0)  # the second first report, 260 m north-west: beyond the 150 m radius, far from the neighbours
 LINK_M = (-92.0, 92.0)  # phase b's report about a split person: 130 m from both

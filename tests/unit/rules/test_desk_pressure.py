@@ -4,47 +4,14 @@ no demotion, merges, destinations and follow-ups (DOMAIN "Dispatch under pressur
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 
-from core.records import Report, TaskAck, TeamStatus
-from geo.distance import offset_latlon
+from core.records import Report, TaskAck
 from rules.context import Context
-from rules.desk import Desk, Outputs
-
-TZ = ZoneInfo("Asia/Shanghai")
-EVENING = datetime(2026, 12, 20, 19, 0, tzinfo=TZ)
-NIGHT = datetime(2026, 12, 20, 23, 0, tzinfo=TZ)
-CENTRE = (45.7600, 126.6300)
-
-
-@pytest.fixture
-def desk(ctx: Context) -> Desk:
-    return Desk(ctx)
-
-
-@pytest.fixture
-def report(ctx: Context) -> Callable[..., Report]:
-    counter = iter(range(1, 10_000))
-
-    def make(at: datetime = EVENING, east_m: float = 0.0, flags: tuple[str, ...] = (), **kw: object) -> Report:
-        lat, lon = offset_latlon(*CENTRE, east_m, 0)
-        where = ctx.index.locate(lat, lon)
-        values: dict[str, object] = {"report_id": f"tip-{next(counter)}", "source": "tip", "channel": "hotline", "at": at,
-                                     "lat": lat, "lon": lon, "district": where.district or "", "zone_id": where.zone_id,
-                                     "key_area": where.key_area, "flags": flags}
-        values.update(kw)
-        return Report(**values)  # type: ignore[arg-type]
-
-    return make
-
-
-def team(desk: Desk, team_id: str, east_m: float, caps: tuple[str, ...] = ("social_work",), at: datetime = EVENING,
-         status: str = "available") -> Outputs:
-    lat, lon = offset_latlon(*CENTRE, east_m, 0)
-    return desk.handle_team_status(TeamStatus(team_id=team_id, at=at, status=status, lat=lat, lon=lon, capabilities=caps))
+from rules.desk import Desk
+from tests.unit.rules.deskkit import EVENING, NIGHT, team
 
 
 def test_mental_case_takes_a_medical_lead_and_a_police_support_unit(desk: Desk, report: Callable[..., Report]) -> None:

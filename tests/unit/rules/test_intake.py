@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from core.errors import RecordError
+from core.records import WeatherObservation
 from rules.context import Context
 from rules.intake import (
     parse_ack,
@@ -324,6 +325,6 @@ def test_position_uncertainty_and_description_travel_with_the_report(ctx: Contex
 
 def test_weather_snow_flag(ctx: Context) -> None:
     _, obs = parse_weather({"observed_at": "2026-12-20T23:00:00+08:00", "temp_c": -15, "wind_ms": 3, "snow": True}, ctx)
-    assert obs.snow is True
+    assert isinstance(obs, WeatherObservation) and obs.snow is True
     with pytest.raises(RecordError, match="snow"):
         parse_weather({"observed_at": "2026-12-20T23:00:00+08:00", "temp_c": -15, "wind_ms": 3, "snow": "lots"}, ctx)
