@@ -220,6 +220,7 @@ class Tip(Wire):
     accuracy_m: float | None = None  # the phone fix's accuracy, or the extent of the address's place
     sex: str | None = None
     age_group: str | None = None
+    posture: str | None = None  # from the text: lying, sitting, standing
 
 
 @dataclass(frozen=True)

@@ -135,7 +135,7 @@ def score(truth: dict[str, Any], outputs: list[dict[str, Any]], dead_letters: li
     reported_ids = {p["person_id"] for p in people.reported}
     reached, arrived = people.reached, people.arrived
     false_incidents = [i["incident_id"] for i in incidents.values() if not i["person_id"]]
-    wrong = _what_went_wrong(persons, people, incidents, events, p1_ack_min)
+    wrong = _what_went_wrong(persons, people, incidents, events, p1_ack_min, _dead_reasons(src, dead_letters))
     return {
         **wrong,
         "persons": len(persons),
@@ -337,8 +337,22 @@ def _accounting(truth: dict[str, Any], incidents: dict[str, dict[str, Any]], src
     }
 
 
+def _dead_reasons(src: _Sources, dead_letters: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Person id -> why their reports were dead-lettered (a report's id found in a dead letter's payload)."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for d in dead_letters:
+        if not isinstance(d, dict):
+            continue
+        payload = str(d.get("payload", ""))
+        for rid, pids in src.reports.items():
+            if pids and f'"{rid}"' in payload:
+                for pid in pids:
+                    out[pid].append(f"{rid} dead-lettered: {d.get('reason')}")
+    return out
+
+
 def _what_went_wrong(persons: dict[str, dict[str, Any]], people: _People, incidents: dict[str, dict[str, Any]],
-                     events: list[dict[str, Any]], p1_ack_min: float) -> dict[str, Any]:
+                     events: list[dict[str, Any]], p1_ack_min: float, dead: dict[str, list[str]]) -> dict[str, Any]:
     """The failures first: persons never reached and why, queue waits, duplicates, false merges, diversions, escalations."""
     by_person: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for inc in incidents.values():
@@ -349,7 +363,12 @@ def _what_went_wrong(persons: dict[str, dict[str, Any]], people: _People, incide
     for pid in sorted(reported - set(people.reached)):
         incs = by_person.get(pid, [])
         last = max((e for i in incs for e in i["events"]), key=lambda e: str(e.get("at", "")), default=None)
-        why = f"last event {last.get('kind')}: {last.get('reason')}" if last else "no incident (no report reached the desk)"
+        if last:
+            why = f"last event {last.get('kind')}: {last.get('reason')}"
+        elif dead.get(pid):
+            why = "no incident: " + "; ".join(dead[pid])
+        else:
+            why = "no incident of its own: its reports were counted into another person's incident"
         unreached.append({"person_id": pid, "category": persons[pid].get("category"), "incidents": [i["incident_id"] for i in incs],
                           "why": why})
     waits: dict[str, list[float]] = defaultdict(list)

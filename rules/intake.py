@@ -321,6 +321,8 @@ def parse_tip(obj: dict[str, Any], ctx: Context) -> Tip:
         words = "；".join(w.replace("_", " ") for w in unknown)[: ctx.policy.max_text_bytes]
         found.update(ctx.lexicon.flags_in(words))
     flags = tuple(f for f in FLAGS if f in found)
+    said_sex, posture = ctx.lexicon.description_in(text)
+    sex = sex or said_sex
     if persons is None:
         counted = ctx.lexicon.persons_in(text)
         persons = counted if counted is not None and 1 <= counted <= ctx.policy.max_persons else None
@@ -337,6 +339,7 @@ def parse_tip(obj: dict[str, Any], ctx: Context) -> Tip:
         accuracy_m=accuracy,
         sex=sex,
         age_group=age_group,
+        posture=posture,
     )
 
 
@@ -359,6 +362,7 @@ def tip_report(tip: Tip, ctx: Context) -> Report:
         accuracy_m=tip.accuracy_m,
         sex=tip.sex,
         age_group=tip.age_group,
+        posture=tip.posture,
     )
 
 

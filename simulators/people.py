@@ -55,8 +55,8 @@ class Person:
 
     @property
     def sex(self) -> str:
-        """A fixed sex per person, from its id (draws nothing from the night's random stream)."""
-        return "female" if zlib.crc32(self.person_id.encode("utf-8")) % 3 == 0 else "male"
+        """A fixed sex per person, from its id (draws nothing from the night's random stream); agrees with the tips' wording."""
+        return "female" if zlib.crc32(self.person_id.encode("utf-8")) % 3 == 1 else "male"
 
     def present(self, at: datetime) -> bool:
         return self.appears_at <= at and (self.gone_at is None or at < self.gone_at)

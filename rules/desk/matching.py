@@ -70,12 +70,17 @@ def age_group(flags: Iterable[str], stated: str | None) -> str | None:
     return None
 
 
+def lying(posture: str | None) -> bool | None:
+    """Posture as descriptions compare it: lying or upright (sitting and standing blur at a distance)."""
+    return None if posture in (None, "unknown") else posture == "lying"
+
+
 def description_conflict(incident: Incident, report: Report, fields: Iterable[str]) -> str | None:
     """The first description field on which report and incident disagree (both known), else None."""
     theirs: dict[str, object] = {"sex": report.sex, "age_group": age_group(report.flags, report.age_group),
-                                 "persons": report.persons, "posture": report.posture if report.posture != "unknown" else None}
+                                 "persons": report.persons, "posture": lying(report.posture)}
     ours: dict[str, object] = {"sex": incident.sex, "age_group": incident.age_group, "persons": incident.persons,
-                               "posture": incident.posture}
+                               "posture": lying(incident.posture)}
     for name in fields:
         if theirs[name] is not None and ours[name] is not None and theirs[name] != ours[name]:
             return name
@@ -86,6 +91,8 @@ def incidents_conflict(a: Incident, b: Incident, fields: Iterable[str]) -> bool:
     """Two incidents whose descriptions disagree are two persons."""
     for name in fields:
         x, y = getattr(a, name), getattr(b, name)
+        if name == "posture":
+            x, y = lying(x), lying(y)
         if x is not None and y is not None and x != y:
             return True
     return False
