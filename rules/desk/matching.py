@@ -130,16 +130,20 @@ def match(report: Report, grid: IncidentGrid, incidents: dict[str, Incident], po
     return found[0] if found else None
 
 
+ACTIVE = ("queued", "assigned", "accepted", "on_scene")  # incidents that may merge, least to most advanced
+
+
 def mergeable(found: list[Incident], policy: Policy) -> list[Incident]:
-    """Of the incidents one report matched, those that are one person with the first: oldest survives."""
-    if len(found) < 2:
+    """Of the incidents one report matched, those that are one person with the nearest; the survivor first."""
+    if len(found) < 2 or found[0].status not in ACTIVE:
         return found[:1]
     fields = policy.dispatching.describe
     group = [found[0]]
     for other in found[1:]:
-        if other.status in ("queued", "assigned", "accepted", "on_scene") and not any(incidents_conflict(other, g, fields) for g in group):
+        if other.status in ACTIVE and not any(incidents_conflict(other, g, fields) for g in group):
             group.append(other)
-    group.sort(key=lambda i: (i.first_at, i.incident_id))
+    # The survivor is the one furthest along (a team on scene stays), then the oldest.
+    group.sort(key=lambda i: (-ACTIVE.index(i.status), i.first_at, i.incident_id))
     return group
 
 

@@ -26,9 +26,10 @@ def queue_overdue(incident: Incident, now: datetime, policy: Policy) -> bool:
 
 
 def unit_timer(incident: Incident, now: datetime, policy: Policy) -> str | None:
-    """`en_route` past ETA + margin, or `on_scene` past the limit without an outcome; once per task."""
+    """`en_route` (accepted, not on scene) past ETA + margin from the assignment, or `on_scene` past the limit
+    without an outcome; once per task (an unacknowledged task has its ack deadline instead)."""""
     t = policy.dispatching.timers
-    if incident.status in ("assigned", "accepted") and incident.assigned_at is not None and incident.eta_min is not None:
+    if incident.status == "accepted" and incident.assigned_at is not None and incident.eta_min is not None:
         due = incident.assigned_at + timedelta(minutes=incident.eta_min + t.en_route_margin_min)
         if due <= now and f"{incident.task_event_id}:en_route" not in incident.warned:
             return "en_route"

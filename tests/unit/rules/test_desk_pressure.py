@@ -204,3 +204,15 @@ def test_snow_halves_team_speed(desk: Desk, report: Callable[..., Report]) -> No
     assert "snow" in snowy.rules and "snow" not in dry.rules
     assert snowy.eta_min is not None and dry.eta_min is not None
     assert snowy.eta_min == pytest.approx(2 * 5000 * 1.4 / 25_000 * 60, abs=0.1) and dry.eta_min == pytest.approx(6.72, abs=0.05)
+
+
+def test_merge_keeps_the_incident_whose_team_is_on_scene(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "t1", 0)
+    team(desk, "t2", 400)
+    a = desk.handle_report(report(east_m=0)).events[0]
+    b = desk.handle_report(report(at=EVENING + timedelta(minutes=1), east_m=260)).events[0]
+    desk.handle_ack(TaskAck(event_id=b.event_id, team_id="t2", status="on_scene", at=EVENING + timedelta(minutes=2)))
+    out = desk.handle_report(report(at=EVENING + timedelta(minutes=3), east_m=130, accuracy_m=10))
+    merged = next(e for e in out.events if e.kind == "merged")
+    assert merged.incident_id == a.incident_id and merged.merged_into == b.incident_id
+    assert desk.incidents[b.incident_id].team_id == "t2" and desk.teams["t1"].incident_id is None
