@@ -34,6 +34,13 @@ from tools.harness import Feeder, WorkerProcess, create_topics, isolated_setting
 STEP = timedelta(minutes=1)
 
 
+def _p1_limit_min(ctx: Context) -> float:
+    """The longest a P1 may wait without a team or an escalation: its strictest ack deadline
+    (cold-wave factors applied) plus one clock step, as the desk sees time only on ticks."""
+    factor = min([lvl.deadline_factor for lvl in ctx.policy.cold_wave_levels] or [1.0])
+    return ctx.policy.ack_min["P1"] * factor + STEP.total_seconds() / 60.0
+
+
 class Progress:
     """A one-line progress bar of simulated time (stderr, so stdout stays clean)."""
 
@@ -139,7 +146,7 @@ def run_drill(
     outputs = _dedupe(result["outputs"])
     dead = _dedupe(result["dead"])
     truth = world.truth()
-    scores = score(truth, outputs, dead, result["inputs"], result["latencies"], p1_ack_min=ctx.policy.ack_min["P1"])
+    scores = score(truth, outputs, dead, result["inputs"], result["latencies"], p1_ack_min=_p1_limit_min(ctx))
     scores["wall_clock_s"] = round(time.monotonic() - started, 1)
     scores["scenario"], scores["seed"] = scen.name if hasattr(scen, "name") else scenario, seed
     report.mkdir(parents=True, exist_ok=True)

@@ -405,6 +405,7 @@ def _what_went_wrong(persons: dict[str, dict[str, Any]], people: _People, incide
         "p1_to_dispatch_min": {"p50": _r(percentile(p1_to_dispatch, 50)), "p95": _r(percentile(p1_to_dispatch, 95)), "n": len(p1_to_dispatch)},
         "p1_longest_unattended_min": _r(max(p1_unattended, default=0.0)),
         "p1_waits_over_deadline": sum(1 for w in p1_unattended if w > p1_ack_min),
+        "p1_wait_limit_min": p1_ack_min,
         "merges": len(merges),
         "false_merges": false_merges,
         "diversions": sum(1 for e in events if "diversion" in (e.get("rules") or ())),
@@ -473,7 +474,8 @@ def format_scores(scores: dict[str, Any]) -> str:
         ("LOST events", str(acc["lost"])),
         ("NOT REACHED (reported)", str(len(scores["unreached"]))),
         ("P1 report -> dispatch min", f"p50 {_fmt(scores['p1_to_dispatch_min']['p50'])}  p95 {_fmt(scores['p1_to_dispatch_min']['p95'])}"),
-        ("P1 waits over deadline", f"{scores['p1_waits_over_deadline']}  (longest unattended {_fmt(scores['p1_longest_unattended_min'])} min)"),
+        ("P1 waits over deadline", f"{scores['p1_waits_over_deadline']}  (limit {_fmt(scores['p1_wait_limit_min'])} min,"
+                                   f" longest unattended {_fmt(scores['p1_longest_unattended_min'])} min)"),
         ("queue wait min", "  ".join(f"{p} p50 {_fmt(w['p50'])} p95 {_fmt(w['p95'])} max {_fmt(w['max'])}"
                                      for p, w in scores["queue_wait_min"].items()) or "-"),
         ("merges", f"{scores['merges']}  false {len(scores['false_merges'])}"),

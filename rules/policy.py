@@ -95,6 +95,7 @@ class Dispatching:
     candidates_shown: int
     category_order: tuple[str, ...]
     queue_escalates: bool
+    queue_reminds_top: bool  # at the last role, a still-queued task is escalated again at every deadline
     diversion: DiversionRule
     timers: UnitTimers
     never_demote_unattended: bool
@@ -375,6 +376,7 @@ def _dispatching(r: TomlReader, data: Data) -> Dispatching:
         candidates_shown=int(r.number(data, [*base, "candidates_shown"], maximum=10)),
         category_order=order,
         queue_escalates=r.get(data, [*base, "queue_escalates"], bool),
+        queue_reminds_top=r.get(data, [*base, "queue_reminds_top"], bool),
         diversion=diversion,
         timers=timers,
         never_demote_unattended=r.get(data, [*base, "never_demote_unattended"], bool),

@@ -385,7 +385,7 @@ class Desk(DeskState):
     def _escalate_queued(self, incident: Incident, now: datetime) -> Outputs:
         """No silent queue: a task nobody could take goes up the chain at its deadline."""
         self.touch("incidents", incident.incident_id)
-        incident.escalation_level += 1
+        incident.escalation_level = min(incident.escalation_level + 1, len(self.ctx.policy.escalate_to))
         incident.escalation_cause = "queued"
         incident.queue_deadline = self._deadline(incident, now)
         waited = (now - (incident.queued_at or now)).total_seconds() / 60.0

@@ -20,9 +20,11 @@ def ack_overdue(incident: Incident, now: datetime) -> bool:
 
 
 def queue_overdue(incident: Incident, now: datetime, policy: Policy) -> bool:
-    """A queued task past its deadline that can still go up the escalation chain."""
-    return (policy.dispatching.queue_escalates and incident.status == "queued" and incident.queue_deadline is not None
-            and incident.queue_deadline <= now and incident.escalation_level < len(policy.escalate_to))
+    """A queued task past its deadline that can still go up the escalation chain (or remind its top)."""
+    if not (policy.dispatching.queue_escalates and incident.status == "queued" and incident.queue_deadline is not None
+            and incident.queue_deadline <= now):
+        return False
+    return incident.escalation_level < len(policy.escalate_to) or policy.dispatching.queue_reminds_top
 
 
 def unit_timer(incident: Incident, now: datetime, policy: Policy) -> str | None:

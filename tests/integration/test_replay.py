@@ -169,7 +169,8 @@ def test_all_teams_busy_p1_escalates_within_its_deadline(replay: Replay) -> None
     assert events[0]["kind"] == "queued" and events[0]["priority"] == "P1" and events[0]["queued_since"]
     answer = p1_answered_in_time(events, 1)
     assert answer["kind"] == "escalation" and answer["escalate_to"] == "duty_supervisor" and answer["escalation_cause"] == "queued"
-    assert [e["escalate_to"] for e in events if e["kind"] == "escalation"] == ["duty_supervisor", "leader_on_duty"]
+    chain = [e["escalate_to"] for e in events if e["kind"] == "escalation"]
+    assert chain[:2] == ["duty_supervisor", "leader_on_duty"] and set(chain[2:]) <= {"leader_on_duty"} and len(chain) > 2
 
 
 def test_only_doubly_skilled_team_busy_mental_case_gets_lead_and_support(replay: Replay) -> None:

@@ -65,7 +65,10 @@ def test_queued_p1_escalates_at_its_deadline_then_to_the_leader(desk: Desk, repo
     assert [(e.kind, e.escalate_to, e.escalation_cause) for e in first] == [("escalation", "duty_supervisor", "queued")]
     second = desk.handle_tick(EVENING + timedelta(minutes=10)).events
     assert [(e.kind, e.escalate_to) for e in second] == [("escalation", "leader_on_duty")]
-    assert desk.handle_tick(EVENING + timedelta(minutes=30)).events == []  # the chain ends at the leader
+    # At the top of the chain the leader is reminded at every further deadline.
+    assert desk.handle_tick(EVENING + timedelta(minutes=14)).events == []
+    third = desk.handle_tick(EVENING + timedelta(minutes=15)).events
+    assert [(e.kind, e.escalate_to, e.escalation_level) for e in third] == [("escalation", "leader_on_duty", 2)]
     # The moment the team frees up, the queued P1 is offered to it.
     freed = team(desk, "busy", 500, ("medical", "vehicle"), at=EVENING + timedelta(minutes=31))
     assert freed.events[0].kind == "dispatch" and freed.events[0].team_id == "busy"
