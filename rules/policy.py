@@ -101,6 +101,7 @@ class Dispatching:
     never_demote_unattended: bool
     destinations: Mapping[str, DestinationRule]
     max_uncertainty_m: float
+    link_max_uncertainty_m: float
     describe: tuple[str, ...]
 
 
@@ -382,5 +383,6 @@ def _dispatching(r: TomlReader, data: Data) -> Dispatching:
         never_demote_unattended=r.get(data, [*base, "never_demote_unattended"], bool),
         destinations=destinations,
         max_uncertainty_m=r.number(data, ["correlation", "max_uncertainty_m"]),
+        link_max_uncertainty_m=r.number(data, ["correlation", "link_max_uncertainty_m"]),
         describe=r.names(data, ["correlation", "describe"], DESCRIPTION_FIELDS),
     )

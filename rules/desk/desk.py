@@ -60,7 +60,7 @@ class Desk(DeskState):
             raise RecordError(f"duplicate report id {report.report_id!r} with different content", kind="duplicate")
         self.advance(report.at)
         decision_at = max(report.at, self.now or report.at)
-        group = mergeable(matches(report, self.grid, self.incidents, self.ctx.policy), self.ctx.policy)
+        group = mergeable(matches(report, self.grid, self.incidents, self.ctx.policy), self.ctx.policy, report)
         out = Outputs()
         incident = group[0] if group else self._new_incident(report)
         for other in group[1:]:

@@ -133,9 +133,14 @@ def match(report: Report, grid: IncidentGrid, incidents: dict[str, Incident], po
 ACTIVE = ("queued", "assigned", "accepted", "on_scene")  # incidents that may merge, least to most advanced
 
 
-def mergeable(found: list[Incident], policy: Policy) -> list[Incident]:
-    """Of the incidents one report matched, those that are one person with the nearest; the survivor first."""
-    if len(found) < 2 or found[0].status not in ACTIVE:
+def mergeable(found: list[Incident], policy: Policy, report: Report | None = None) -> list[Incident]:
+    """Of the incidents one report matched, those that are one person with the nearest; the survivor first.
+
+    Only a precise report links incidents (its own uncertainty at most the
+    policy's `link_max_uncertainty_m`): a street address can be about either.
+    """
+    vague = report is not None and report_uncertainty(report) > policy.dispatching.link_max_uncertainty_m
+    if len(found) < 2 or found[0].status not in ACTIVE or vague:
         return found[:1]
     fields = policy.dispatching.describe
     group = [found[0]]

@@ -219,3 +219,10 @@ def test_merge_keeps_the_incident_whose_team_is_on_scene(desk: Desk, report: Cal
     merged = next(e for e in out.events if e.kind == "merged")
     assert merged.incident_id == a.incident_id and merged.merged_into == b.incident_id
     assert desk.incidents[b.incident_id].team_id == "t2" and desk.teams["t1"].incident_id is None
+
+
+def test_a_vague_report_never_links_two_incidents(desk: Desk, report: Callable[..., Report]) -> None:
+    a = desk.handle_report(report(east_m=0)).events[0]
+    b = desk.handle_report(report(at=EVENING + timedelta(minutes=1), east_m=260)).events[0]
+    out = desk.handle_report(report(at=EVENING + timedelta(minutes=2), east_m=130, accuracy_m=300))
+    assert [e.kind for e in out.events] == ["update"] and out.events[0].incident_id in (a.incident_id, b.incident_id)
