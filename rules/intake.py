@@ -321,8 +321,10 @@ def parse_tip(obj: dict[str, Any], ctx: Context) -> Tip:
         words = "；".join(w.replace("_", " ") for w in unknown)[: ctx.policy.max_text_bytes]
         found.update(ctx.lexicon.flags_in(words))
     flags = tuple(f for f in FLAGS if f in found)
-    said_sex, posture = ctx.lexicon.description_in(text)
+    said_sex, posture, adult = ctx.lexicon.description_in(text)
     sex = sex or said_sex
+    if age_group is None and adult and not {"minor", "elderly"} & set(form_flags):
+        age_group = "adult"
     if persons is None:
         counted = ctx.lexicon.persons_in(text)
         persons = counted if counted is not None and 1 <= counted <= ctx.policy.max_persons else None

@@ -107,7 +107,7 @@ def _anchor(cue: str) -> str:
     return max(pieces, key=len) if pieces else ""
 
 
-DESCRIPTION_WORDS = ("male", "female", "lying", "sitting", "standing")
+DESCRIPTION_WORDS = ("male", "female", "lying", "sitting", "standing", "adult")
 
 
 @dataclass(frozen=True)
@@ -207,16 +207,18 @@ class Lexicon:
                 flags.add("elderly")
         return flags
 
-    def description_in(self, text: str) -> tuple[str | None, str | None]:
-        """(sex, posture) the text states unambiguously, each None when it says nothing or both ways."""
+    def description_in(self, text: str) -> tuple[str | None, str | None, bool]:
+        """(sex, posture, adult) the text states unambiguously: sex and posture None when it says nothing or
+        both ways; adult when it names a grown-up ("一名男子") and no age flag contradicts it."""
         if not text or not self.describe_cues:
-            return None, None
+            return None, None, False
         norm = normalize_text(text)
         said = {word for word, spans in self._spans(self.describe_cues, norm).items()
                 if any(not self._negated(norm, start) for start, _ in spans)}
         sexes = said & {"male", "female"}
         postures = said & {"lying", "sitting", "standing"}
-        return (next(iter(sexes)) if len(sexes) == 1 else None, next(iter(postures)) if len(postures) == 1 else None)
+        adult = "adult" in said and not ({"minor", "elderly"} & set(self.flags_in(text)))
+        return (next(iter(sexes)) if len(sexes) == 1 else None, next(iter(postures)) if len(postures) == 1 else None, adult)
 
     def persons_in(self, text: str) -> int | None:
         """How many persons the text says the tip is about ("两个人", "一家三口", "3 people"); None if it does not say."""

@@ -272,8 +272,9 @@ def test_description_sex_and_posture_from_text() -> None:
     from rules.lexicon import load_lexicon
 
     lex = load_lexicon(DATA_DIR / "lexicon.toml")
-    assert lex.description_in("A man lying on the ground in the park") == ("male", "lying")
-    assert lex.description_in("一名女子在外面坐了很久") == ("female", "sitting")
-    assert lex.description_in("地下通道里有一个人躺在地上") == (None, "lying")
-    assert lex.description_in("没有人躺在地上") == (None, None)  # negated
-    assert lex.description_in("一个老大爷躺在地上，在外面坐了很久") == ("male", None)  # both postures: says nothing
+    assert lex.description_in("A man lying on the ground in the park") == ("male", "lying", True)
+    assert lex.description_in("一名女子在外面坐了很久") == ("female", "sitting", True)
+    assert lex.description_in("地下通道里有一个人躺在地上") == (None, "lying", False)
+    assert lex.description_in("没有人躺在地上") == (None, None, False)  # negated
+    assert lex.description_in("一个老大爷躺在地上，在外面坐了很久") == ("male", None, False)  # both postures: says nothing
+    assert lex.description_in("An elderly man near the station")[2] is False  # not "a man": elderly
