@@ -328,3 +328,12 @@ def test_weather_snow_flag(ctx: Context) -> None:
     assert isinstance(obs, WeatherObservation) and obs.snow is True
     with pytest.raises(RecordError, match="snow"):
         parse_weather({"observed_at": "2026-12-20T23:00:00+08:00", "temp_c": -15, "wind_ms": 3, "snow": "lots"}, ctx)
+
+
+def test_description_from_the_text(ctx: Context) -> None:
+    adult = tip_report(parse_tip(tip(text="一名男子躺在地上，昏迷不醒"), ctx), ctx)
+    assert (adult.sex, adult.age_group, adult.posture) == ("male", "adult", "lying")
+    old = tip_report(parse_tip(tip(text="市场门口有一个老大爷，看起来没地方去"), ctx), ctx)
+    assert (old.sex, old.age_group) == ("male", None) and "elderly" in old.flags
+    form = tip_report(parse_tip(tip(text="a woman sitting by the road", sex="male"), ctx), ctx)
+    assert (form.sex, form.posture) == ("male", "sitting")  # the form wins over the text
