@@ -2,13 +2,18 @@
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
+# Every package, bottom layer first (the layers: README, Architecture).
+COPY core core
+COPY geo geo
+COPY rules rules
+COPY thermal thermal
 COPY pipeline pipeline
 COPY agents agents
-COPY geo geo
 COPY simulators simulators
-COPY thermal thermal
+COPY tools tools
 COPY console console
 COPY drill drill
+COPY cli cli
 COPY data data
 RUN pip install --no-cache-dir .
 ENV PATROL_CITY=/app/data/cities/harbin \

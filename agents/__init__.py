@@ -1,1 +1,20 @@
-"""Thin Faust agents: read a stream, call plain functions, write a stream."""
+"""Thin Faust agents: read a stream, call the rules, write a stream.
+
+Layer 4 (imports `pipeline`, `rules`, `thermal` and below). Its modules:
+
+- `worker`: `build_worker_app`, the app of `patrol worker` with every agent registered.
+- `common`: what agents share: dead letters, the outbox, batching, liveness counters,
+  and `register_report_agent` (records in, reports or dead letters out).
+- `intake`: tips to reports.
+- `detections`: detections to reports.
+- `thermal`: thermal frames to detections (detector and tracker).
+- `desk`: reports, weather, team status, acks and ticks to dispatch events, tasks and conditions.
+- `health`: the liveness page.
+- `metrics`: the worker's Prometheus page.
+- `partners`: dispatch events to partner notices.
+- `reporters`: reporter contacts and dispatch events to replies to reporters.
+
+Import the modules (`from agents.worker import build_worker_app`); this package file imports nothing.
+"""
+
+__all__ = ["common", "desk", "detections", "health", "intake", "metrics", "partners", "reporters", "thermal", "worker"]

@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from core import topics as names
 from core.errors import RecordError
-from core.records import DeadLetter, Wire
+from core.records import DeadLetter, Report, Wire
+from pipeline.metrics import count_outputs
 
 log = logging.getLogger("patrol.agents")
 
@@ -79,6 +81,7 @@ class Outbox:
 
     async def send_all(self, records: list[tuple[str, str | None, Wire]]) -> None:
         """Send and wait until the broker has every record (before state moves on)."""
+        count_outputs(records)
         futures = [await self.send(name, key, record) for name, key, record in records]
         for future in futures:
             await future
@@ -99,3 +102,50 @@ class Outbox:
 
     async def dead(self, source: str, raw: bytes | None, error: Exception, event: Any = None) -> None:
         await self.send_all([self.dead_letter_record(source, raw, error, event)])
+
+
+Output = tuple[str, str | None, Wire]
+
+
+def register_report_agent(
+    app: Any,
+    topics: Any,
+    *,
+    name: str,
+    source: str,
+    to_report: Callable[[bytes], Report | tuple[Report, list[Output]]],
+) -> None:
+    """An agent that turns each record of `source` into a report, or a dead letter naming why not.
+
+    A batch is acknowledged (and its offsets become committable) only after
+    the broker has every report and dead letter it produced; one bad record
+    never stops the agent. `to_report` may also give more records of a good
+    input (a reporter contact) with the report: they are sent, and acknowledged by the broker,
+    before the batch's reports, so nothing downstream of a report misses them.
+    """
+    outbox = Outbox(topics)
+    counters = stats(name)
+
+    async def agent(stream: Any) -> None:
+        async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
+            side: list[Output] = []
+            records: list[Output] = []
+            for event in batch:
+                raw = event.value
+                try:
+                    converted = to_report(raw)
+                    if isinstance(converted, tuple):
+                        report, extra = converted
+                        side.extend(extra)
+                    else:
+                        report = converted
+                    records.append((names.REPORTS, report.district, report))
+                except Exception as exc:  # never let one record stop the agent
+                    counters.dead_letters += 1
+                    records.append(outbox.dead_letter_record(source, raw, exc, event))
+                counters.tick()
+            if side:
+                await outbox.send_all(side)
+            await outbox.send_all(records)
+
+    app.agent(topics(source), name=name)(agent)

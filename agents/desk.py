@@ -16,6 +16,7 @@ from typing import Any
 from faust.streams import _current_event
 
 from agents.common import BATCH_MAX, BATCH_WITHIN_S, Outbox, stats
+from agents.metrics import DeskBatchTimer, watch_desk
 from core import topics as names
 from core.errors import RecordError
 from core.records import Conditions, Report
@@ -54,6 +55,7 @@ def register(app: Any, topics: Any, ctx: Context) -> None:
     )
     table = app.Table("desk-state", default=None, partitions=1, key_type=str)
     state: dict[str, Desk] = {}
+    watch_desk(lambda: state.get("desk"))
 
     def current_desk() -> Desk:
         if "desk" not in state:
@@ -82,6 +84,7 @@ def register(app: Any, topics: Any, ctx: Context) -> None:
     async def desk_agent(stream: Any) -> None:
         # Batches amortise the wait for delivery; within a batch order is kept.
         async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
+            timer = DeskBatchTimer()
             desk = current_desk()
             records: list[tuple[str, str | None, Any]] = []
             for event in batch:
@@ -100,3 +103,4 @@ def register(app: Any, topics: Any, ctx: Context) -> None:
                 records += [(names.CONDITIONS, c["region"], Conditions(**c)) for c in out.conditions]
                 counters.tick()
             await flush(records, desk, batch[-1])
+            timer.done()

@@ -10,13 +10,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.errors import PatrolError
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from rules.context import Context
 
 EXIT_CONFIG = 2
 
@@ -25,7 +30,7 @@ def _settings() -> Settings:
     return Settings.from_env()
 
 
-def _context(settings: Settings):  # type: ignore[no-untyped-def]
+def _context(settings: Settings) -> Context:
     from rules.context import context_from_settings
 
     return context_from_settings(settings)
@@ -53,10 +58,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_broker(args: argparse.Namespace) -> int:
     from pipeline.broker import EmbeddedBroker
 
+    def interrupted(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # so that `finally` stops the broker child on SIGTERM too
+
+    signal.signal(signal.SIGTERM, interrupted)
     broker = EmbeddedBroker(host=args.host, port=args.port)
-    broker.start()
-    print(f"embedded broker (Tansu, memory storage) on {broker.bootstrap}; Ctrl-C stops it", flush=True)
     try:
+        broker.start()
+        print(f"embedded broker (Tansu, memory storage) on {broker.bootstrap}; Ctrl-C stops it", flush=True)
         return broker.wait()
     except KeyboardInterrupt:
         return 0
@@ -67,15 +76,26 @@ def cmd_broker(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from faust.worker import Worker
 
+    from agents import health
     from agents.worker import build_worker_app
+    from pipeline.profiling import profiled
+    from pipeline.topics_admin import ensure_topics
 
     settings = _settings()
     if not settings.broker:
         raise PatrolError("patrol worker needs PATROL_BROKER (start one with `patrol broker`)")
     ctx = _context(settings)
+    ensure_topics(settings.broker, settings)  # a conflicting topic stops the worker before it consumes
     app = build_worker_app(settings, ctx, settings.broker)
     worker = Worker(app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
-    worker.execute_from_commandline()
+    try:
+        with profiled(settings.profile_file):
+            worker.execute_from_commandline()
+    except SystemExit as exc:
+        if health.DEATHS:  # an agent died: exit non-zero so that a supervisor restarts the worker
+            print(f"patrol: error: agent died: {health.DEATHS}", file=sys.stderr)
+            return health.EXIT_AGENT_DIED
+        return int(exc.code or 0)
     return 0
 
 
@@ -126,10 +146,11 @@ def cmd_drill(args: argparse.Namespace) -> int:
 
 
 def cmd_console(args: argparse.Namespace) -> int:
+    from console.calls import call_desk
     from console.server import main as console_main
 
     settings = _settings()
-    return console_main(settings)
+    return console_main(settings, lambda s, bootstrap: [call_desk(s, bootstrap)])
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -147,7 +168,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         settings = _settings()
         ctx = _context(settings)
-        run_pipeline_bench(settings, ctx, tips=args.tips, rate=args.rate)
+        run_pipeline_bench(settings, ctx, tips=args.tips, rate=args.rate, profile=not args.no_profile)
         return 0
     from tools.bench_thermal import format_thermal_bench, run_thermal_bench
 
@@ -201,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("what", choices=["pipeline", "thermal"])
     p.add_argument("--tips", type=int, default=3000, help="pipeline: tips to push")
     p.add_argument("--rate", type=float, default=500.0, help="pipeline: offered rate for the latency run (tips/s)")
+    p.add_argument("--no-profile", action="store_true", help="pipeline: skip the profiled worker run")
     p.add_argument("--frames", type=int, default=200, help="thermal: frames to generate")
     p.add_argument("--seed", type=int, default=11, help="thermal: generator seed")
     return parser

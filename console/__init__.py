@@ -1,5 +1,20 @@
 """Dispatch console (operators, live over SSE) and patrol-team task API.
 
-Both sit on the pipeline's topics: they read `dispatch`, `team-status`,
-`conditions` and `clock`, and every action is a TaskAck on `task-acks`.
+Layer 7, beside `drill` (imports `tools` and below). Both sit on the pipeline's topics: they read
+`dispatch`, `team-status`, `conditions` and `clock`, and every action is a TaskAck on `task-acks`.
+Its modules:
+
+- `server`: the aiohttp app, its routes and `ConsoleRunner` (`patrol console`).
+- `state`: `ConsoleState`, topic records folded into what operators see.
+- `auth`: bearer tokens, hashed at rest (`patrol token`).
+- `masking`: what a patrol team's phone may show about an incident.
+- `kafka_io`: reading the view topics and writing task-acks.
+- `calls`: call-taking and the needs-attention endpoints (`CallDesk`).
+- `attention`: the needs-attention queue, tips that could not be read (`AttentionQueue`).
+- `outbox`: the console's own records besides task-acks: new tips, operators' decisions.
+- `metrics`: the console's Prometheus page.
+
+Import the modules (`from console.server import ConsoleRunner`); this package file imports nothing.
 """
+
+__all__ = ["attention", "auth", "calls", "kafka_io", "masking", "metrics", "outbox", "server", "state"]

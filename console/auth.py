@@ -9,20 +9,28 @@ the token) so that the live stream and the phones' polling stay cheap.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
+import logging
 import os
 import re
 import secrets
 import tempfile
 import threading
-from dataclasses import dataclass
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core.errors import ConfigError
+from core.errors import ConfigError, PatrolError
+
+log = logging.getLogger(__name__)
 
 ROLES: tuple[str, ...] = ("operator", "supervisor", "team")
 CONSOLE_ROLES: tuple[str, ...] = ("operator", "supervisor")
@@ -77,20 +85,31 @@ def split_token(token: str) -> tuple[str, str] | None:
     return token_id, secret
 
 
-def _read_file(path: Path) -> dict[str, Any]:
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+def _parse_file(path: Path, raw: bytes | None) -> dict[str, Any]:
+    """The tokens file's JSON (None: a missing file, no tokens); ConfigError with the line when broken."""
+    if raw is None:
         return {"version": FILE_VERSION, "kdf": "scrypt", "tokens": []}
-    except OSError as exc:
-        raise ConfigError(f"cannot read tokens file: {exc}", path=str(path)) from exc
     try:
-        data = json.loads(raw)
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text ({exc.reason})", path=str(path), line=raw[: exc.start].count(b"\n") + 1) from exc
     except json.JSONDecodeError as exc:
         raise ConfigError(f"not valid JSON: {exc.msg}", path=str(path), line=exc.lineno) from exc
+    except RecursionError as exc:
+        raise ConfigError("not valid JSON: nested too deeply", path=str(path)) from exc
     if not isinstance(data, dict) or not isinstance(data.get("tokens"), list):
         raise ConfigError('expected an object with a "tokens" list', path=str(path))
     return data
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        raw: bytes | None = path.read_bytes()
+    except FileNotFoundError:
+        raw = None
+    except OSError as exc:
+        raise ConfigError(f"cannot read tokens file: {exc}", path=str(path)) from exc
+    return _parse_file(path, raw)
 
 
 def _entries(path: Path, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -176,63 +195,189 @@ def _tokens_json(tokens: list[dict[str, Any]]) -> str:
     return "[\n" + ",\n".join("    " + json.dumps(t, ensure_ascii=False) for t in tokens) + "\n  ]"
 
 
-class TokenStore:
-    """Authenticates bearer tokens against the tokens file; reloads it when it changes."""
+class TooManyAttempts(PatrolError):
+    """Too many failed token checks from one client or for one token id; retry after `retry_after_s`."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, what: str, retry_after_s: float) -> None:
+        super().__init__(f"too many failed attempts ({what}); retry in {retry_after_s:.0f}s")
+        self.retry_after_s = retry_after_s
+
+
+@dataclass
+class FailureLimiter:
+    """Failed attempts per key (client address, token id) in a sliding window.
+
+    Only failures count, and a token already verified is answered from the
+    cache before the limiter is asked, so an outsider guessing cannot lock
+    out a phone that is already signed in.
+    """
+
+    max_failures: int = 10
+    window_s: float = 60.0
+    clock: Callable[[], float] = time.monotonic
+    _failures: dict[str, deque[float]] = field(default_factory=dict)
+
+    def _recent(self, key: str) -> deque[float]:
+        now = self.clock()
+        times = self._failures.get(key)
+        if times is None:
+            return deque()
+        while times and times[0] <= now - self.window_s:
+            times.popleft()
+        if not times:
+            del self._failures[key]
+        return times
+
+    def check(self, *keys: str) -> None:
+        """Raise TooManyAttempts when any key is over its limit."""
+        for key in keys:
+            times = self._recent(key)
+            if len(times) >= self.max_failures:
+                raise TooManyAttempts(key.partition(":")[0], times[0] + self.window_s - self.clock())
+
+    def fail(self, *keys: str) -> None:
+        now = self.clock()
+        for key in keys:
+            self._failures.setdefault(key, deque()).append(now)
+            if len(self._failures) > 100_000:  # a flood of distinct keys: forget the oldest
+                self._failures.pop(next(iter(self._failures)))
+
+
+# Verified against when the token id is unknown, so that an unknown id costs
+# exactly what a wrong secret does and timing does not tell which ids exist.
+_DUMMY_HASH = hash_token("patrol-dummy.never-valid", salt=bytes(_SALT_BYTES))
+
+
+class TokenStore:
+    """Authenticates bearer tokens against the tokens file; reloads it when its content changes.
+
+    A file that fails to load at start raises ConfigError; one that breaks
+    later is refused: the last good tokens stay in force and `load_error`
+    says why (file:line), for the log and the console's /healthz.
+    """
+
+    def __init__(self, path: Path, *, limiter: FailureLimiter | None = None, kdf_slots: int = 2) -> None:
         self.path = Path(path)
+        self.limiter = limiter or FailureLimiter()
+        self.load_error: str | None = None
         self._lock = threading.Lock()
-        self._mtime: float | None = None
+        self._signature: tuple[int, ...] | None = None
+        self._digest: bytes | None = None
         self._entries: dict[str, dict[str, Any]] = {}
         self._cache: dict[bytes, Principal] = {}
+        self._kdf_slots = kdf_slots
+        self._kdf_pool: ThreadPoolExecutor | None = None
+        self._kdf_gate: asyncio.Semaphore | None = None
         self.reload()
 
-    def reload(self) -> None:
-        """Read the file (missing file: no tokens, every call is refused)."""
-        data = _read_file(self.path)
-        entries = _entries(self.path, data)
+    def _stat(self) -> tuple[int, ...] | None:
+        """What changes whenever the file is written or replaced (ctime cannot be set back)."""
         try:
-            mtime: float | None = self.path.stat().st_mtime
+            st = self.path.stat()
         except FileNotFoundError:
-            mtime = None
+            return None
+        return (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+    def reload(self) -> None:
+        """Read the file (missing file: no tokens, every call is refused); ConfigError when it is broken."""
+        signature = self._stat()
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            raw = None
+        except OSError as exc:
+            raise ConfigError(f"cannot read tokens file: {exc}", path=str(self.path)) from exc
+        digest = None if raw is None else hashlib.sha256(raw).digest()
+        if digest == self._digest and self._signature is not None:
+            self._signature = signature  # touched, or the good file put back: same content
+            self.load_error = None
+            return
+        entries = _entries(self.path, _parse_file(self.path, raw))
         with self._lock:
             self._entries = entries
-            self._mtime = mtime
+            self._signature = signature
+            self._digest = digest
             self._cache.clear()
+            self.load_error = None
 
     def _maybe_reload(self) -> None:
+        if self._stat() == self._signature:
+            return
         try:
-            mtime: float | None = self.path.stat().st_mtime
-        except FileNotFoundError:
-            mtime = None
-        if mtime != self._mtime:
             self.reload()
+        except ConfigError as exc:
+            if str(exc) != self.load_error:
+                log.error("tokens file not reloaded, keeping the last good tokens: %s", exc)
+            self.load_error = str(exc)
+            self._signature = self._stat()  # do not re-read a broken file on every request
 
-    def authenticate(self, token: str | None) -> Principal | None:
-        """The principal of a valid token, else None."""
-        if not token:
-            return None
-        self._maybe_reload()
-        key = hashlib.sha256(token.encode("utf-8")).digest()
-        with self._lock:
-            cached = self._cache.get(key)
-            if cached is not None:
-                return cached
+    def _principal(self, token: str) -> Principal | None:
+        """The scrypt check: exactly one KDF run whether the id exists or not."""
         parts = split_token(token)
-        if parts is None:
+        entry = self._entries.get(parts[0]) if parts else None
+        ok = verify_token(token, str(entry["hash"]) if entry else _DUMMY_HASH)
+        if not ok or entry is None:
             return None
-        entry = self._entries.get(parts[0])
-        if entry is None or not verify_token(token, str(entry["hash"])):
-            return None
-        principal = Principal(
+        return Principal(
             token_id=str(entry["id"]),
             role=str(entry["role"]),
             name=str(entry.get("name") or entry["id"]),
             team_id=entry.get("team_id") if entry["role"] == "team" else None,
         )
+
+    def _cached(self, token: str) -> tuple[bytes, Principal | None]:
+        self._maybe_reload()
+        key = hashlib.sha256(token.encode("utf-8")).digest()
+        with self._lock:
+            return key, self._cache.get(key)
+
+    def _remember(self, key: bytes, principal: Principal) -> None:
         with self._lock:
             self._cache[key] = principal
+
+    def authenticate(self, token: str | None) -> Principal | None:
+        """The principal of a valid token, else None (blocking; servers use `authenticate_async`)."""
+        if not token:
+            return None
+        key, cached = self._cached(token)
+        if cached is not None:
+            return cached
+        principal = self._principal(token)
+        if principal is not None:
+            self._remember(key, principal)
         return principal
+
+    async def authenticate_async(self, token: str, client: str) -> Principal | None:
+        """Like `authenticate`, with the KDF off the event loop and failures limited per client and token id.
+
+        Raises TooManyAttempts when `client` or the token's id failed too often.
+        """
+        if not token:
+            return None
+        key, cached = self._cached(token)
+        if cached is not None:
+            return cached
+        parts = split_token(token)
+        keys = (f"client:{client}", f"token id:{parts[0] if parts else '-'}")
+        self.limiter.check(*keys)
+        if self._kdf_pool is None or self._kdf_gate is None:
+            self._kdf_pool = ThreadPoolExecutor(max_workers=self._kdf_slots, thread_name_prefix="patrol-kdf")
+            self._kdf_gate = asyncio.Semaphore(self._kdf_slots)
+        async with self._kdf_gate:
+            principal = await asyncio.get_running_loop().run_in_executor(self._kdf_pool, self._principal, token)
+        if principal is None:
+            self.limiter.fail(*keys)
+            return None
+        self._remember(key, principal)
+        return principal
+
+    def demo_token_ids(self) -> list[str]:
+        """Ids of entries that still hold a published demo token (`demo-X.winter-warmth-X`)."""
+        return [
+            token_id
+            for token_id, entry in self._entries.items()
+            if token_id.startswith("demo-") and verify_token(f"{token_id}.winter-warmth-{token_id[5:]}", str(entry["hash"]))
+        ]
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -13,16 +13,20 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from console.metrics import VIEW
 from core import topics
-from core.errors import BrokerError
 from core.records import TaskAck
 from core.settings import Settings
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
+from pipeline.kafka_security import client_kwargs
+from pipeline.metrics import RECORDS_OUT
+from pipeline.topics_admin import ensure_topics
 
 log = logging.getLogger(__name__)
 
@@ -31,48 +35,103 @@ READ_TOPICS: tuple[str, ...] = (topics.DISPATCH, topics.TEAM_STATUS, topics.COND
 WRITE_TOPIC = topics.TASK_ACKS
 
 
+# A publish answers within this: the broker has the record, or the caller gets a 503 to retry.
+PUBLISH_TIMEOUT_S = 5.0
+# How often the console checks that the broker answers (its /healthz reports it).
+PROBE_EVERY_S = 2.0
+
+
 class AckPublisher(Protocol):
     """Where operator and team actions go: `task-acks` in production, a list in unit tests."""
 
     async def publish(self, ack: TaskAck) -> None: ...
 
-
-def ensure_topics(bootstrap: str, settings: Settings, names: Iterable[str] = (*READ_TOPICS, WRITE_TOPIC)) -> None:
-    """Create the console's topics if missing, so subscribing never races auto-creation."""
-    from kafka import KafkaAdminClient
-    from kafka.admin import NewTopic
-    from kafka.errors import TopicAlreadyExistsError
-
-    try:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="patrol-console-admin", request_timeout_ms=10000)
-    except Exception as exc:
-        raise BrokerError(f"cannot reach the broker at {bootstrap}: {exc}") from exc
-    try:
-        existing = set(admin.list_topics())
-        wanted = [NewTopic(settings.topic(n), 1, settings.replication) for n in names if settings.topic(n) not in existing]
-        for topic in wanted:  # one by one: a concurrent creator makes only its own topic fail
-            with contextlib.suppress(TopicAlreadyExistsError):
-                admin.create_topics([topic])
-    finally:
-        admin.close()
+    def broker_health(self) -> dict[str, Any]: ...
 
 
 class KafkaAckPublisher:
-    """Writes TaskAck records to `task-acks`, waiting for the broker's acknowledgement."""
+    """Writes TaskAck records to `task-acks`; returns only once the broker has the record.
 
-    def __init__(self, bootstrap: str, settings: Settings) -> None:
+    Every publish first checks the broker's metadata: a broker restarted on
+    memory storage has lost its topics, and sending blindly would auto-create
+    `task-acks` with the broker's default partitions (acks land where nobody
+    reads them and the desk dies). Missing topics are recreated with
+    `pipeline.topics_admin` first. A broker that does not answer gives an error
+    within `timeout_s`, never a 40 s hang.
+    """
+
+    def __init__(self, bootstrap: str, settings: Settings, *, timeout_s: float = PUBLISH_TIMEOUT_S) -> None:
+        self.bootstrap = bootstrap
+        self.settings = settings
         self.topic = settings.topic(WRITE_TOPIC)
-        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", client_id="patrol-console")
+        self.timeout_s = timeout_s
+        timeout_ms = int(timeout_s * 1000)
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap, acks="all", client_id="patrol-console", request_timeout_ms=timeout_ms, retry_backoff_ms=200,
+            **client_kwargs(settings),
+        )
+        self._reachable = True
+        self._error = ""
+        self._checked_at: float | None = None
 
     async def start(self) -> None:
         await self._producer.start()
 
     async def stop(self) -> None:
-        await self._producer.stop()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._producer.stop(), self.timeout_s)
+
+    async def _ready(self) -> None:
+        """The broker answers and has our topics (recreated if a restart lost them)."""
+        try:
+            cluster = await self._producer.client.fetch_all_metadata()
+            missing = [t for t in (*READ_TOPICS, WRITE_TOPIC) if self.settings.topic(t) not in cluster.topics()]
+            if missing:
+                log.warning("broker lost topics %s (restarted?); creating them again", missing)
+                await asyncio.get_running_loop().run_in_executor(None, ensure_topics, self.bootstrap, self.settings)
+        except Exception as exc:
+            self._mark(False, f"{type(exc).__name__}: {exc}")
+            raise
+        self._mark(True, "")
+
+    def _mark(self, reachable: bool, error: str) -> None:
+        if reachable != self._reachable:
+            (log.info if reachable else log.error)("broker %s %s", self.bootstrap, "reachable again" if reachable else f"unreachable: {error}")
+        self._reachable, self._error, self._checked_at = reachable, error, time.monotonic()
+
+    async def probe(self) -> bool:
+        """Check the broker now (within the timeout); the result shows in `broker_health`."""
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._ready(), self.timeout_s)
+            return True
+        if self._reachable:  # a timeout never reached _mark
+            self._mark(False, f"no answer within {self.timeout_s:.0f}s")
+        return False
+
+    async def watch(self, every_s: float = PROBE_EVERY_S) -> None:
+        """Probe the broker forever (a task of the console)."""
+        while True:
+            await self.probe()
+            await asyncio.sleep(every_s)
+
+    def broker_health(self) -> dict[str, Any]:
+        checked = None if self._checked_at is None else round(time.monotonic() - self._checked_at, 1)
+        return {"reachable": self._reachable, "bootstrap": self.bootstrap, "checked_s_ago": checked, **({"error": self._error} if self._error else {})}
 
     async def publish(self, ack: TaskAck) -> None:
+        """Send and wait for the broker's acknowledgement; TimeoutError or KafkaError when it does not come."""
         key = (ack.incident_id or ack.event_id).encode("utf-8")
-        await self._producer.send_and_wait(self.topic, value=ack.to_json(), key=key)
+
+        async def send() -> None:
+            await self._ready()
+            await self._producer.send_and_wait(self.topic, value=ack.to_json(), key=key)
+
+        try:
+            await asyncio.wait_for(send(), self.timeout_s)
+        except TimeoutError:
+            self._mark(False, f"no acknowledgement within {self.timeout_s:.0f}s")
+            raise
+        RECORDS_OUT.labels(WRITE_TOPIC).inc()
 
 
 class ListPublisher:
@@ -84,6 +143,9 @@ class ListPublisher:
     async def publish(self, ack: TaskAck) -> None:
         self.acks.append(ack)
 
+    def broker_health(self) -> dict[str, Any]:
+        return {"reachable": True, "bootstrap": "memory"}
+
 
 async def consume_view_topics(
     bootstrap: str,
@@ -91,12 +153,13 @@ async def consume_view_topics(
     on_record: Callable[[str, Any], None],
     *,
     started: asyncio.Event | None = None,
+    names: Iterable[str] = READ_TOPICS,
 ) -> None:
     """Feed every record of the view topics, from the beginning, to `on_record(topic, data)` until cancelled.
 
     `topic` is the unprefixed name; a payload that is not JSON is logged and skipped.
     """
-    by_name = {settings.topic(t): t for t in READ_TOPICS}
+    by_name = {settings.topic(t): t for t in names}
     consumer = AIOKafkaConsumer(
         *by_name,
         bootstrap_servers=bootstrap,
@@ -105,6 +168,7 @@ async def consume_view_topics(
         auto_offset_reset="earliest",
         fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
         client_id="patrol-console",
+        **client_kwargs(settings),
     )
     await consumer.start()
     try:
@@ -114,12 +178,15 @@ async def consume_view_topics(
             batches = await consumer.getmany(timeout_ms=200, max_records=500)
             for tp, records in batches.items():
                 name = by_name.get(tp.topic, tp.topic)
+                if records:
+                    VIEW.batch(name, tp.partition, len(records), records[-1].offset + 1, consumer.highwater(tp))
                 for record in records:
                     try:
                         data = json.loads(record.value) if record.value is not None else None
                     except (ValueError, UnicodeDecodeError) as exc:
                         log.warning("skipping non-JSON record %s@%s: %s", tp.topic, record.offset, exc)
                         continue
+                    VIEW.record(name, data)
                     on_record(name, data)
     finally:
         await consumer.stop()

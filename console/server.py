@@ -15,28 +15,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
-from console.auth import CONSOLE_ROLES, Principal, TokenStore
-from console.kafka_io import AckPublisher, KafkaAckPublisher, consume_view_topics, ensure_topics
+from console import metrics
+from console.auth import CONSOLE_ROLES, Principal, TokenStore, TooManyAttempts
+from console.kafka_io import READ_TOPICS, AckPublisher, KafkaAckPublisher, consume_view_topics
 from console.masking import team_view
 from console.state import Change, ConsoleState, IncidentView
 from core.errors import ConfigError, PatrolError
 from core.records import ACK_STATUSES, TaskAck
 from core.settings import Settings
+from geo.city import city_map, load_city
+from pipeline.topics_admin import ensure_topics
 
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-CITY_LAYERS: tuple[str, ...] = ("districts", "zones", "help_points", "teams")
 MAX_BODY_BYTES = 16 * 1024
+# A client must send its request line and headers within HEADER_TIMEOUT_S (aiohttp's keep-alive
+# timer, which also runs before the first request) and its body within BODY_TIMEOUT_S.
+HEADER_TIMEOUT_S = 15.0
+BODY_TIMEOUT_S = 15.0
+PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal", object)  # type: ignore[arg-type]
 SSE_QUEUE_SIZE = 2000
 SSE_PING_S = 15.0
 _OUTCOME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -57,24 +65,31 @@ OUTCOMES: tuple[str, ...] = (
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def api_error(status: int, code: str, message: str) -> web.HTTPException:
-    """A JSON error response to raise; `text` keeps the body a plain JSON object."""
-    classes: dict[int, type[web.HTTPException]] = {
-        400: web.HTTPBadRequest,
-        401: web.HTTPUnauthorized,
-        403: web.HTTPForbidden,
-        404: web.HTTPNotFound,
-        409: web.HTTPConflict,
-        413: web.HTTPRequestEntityTooLarge,
-        415: web.HTTPUnsupportedMediaType,
-        503: web.HTTPServiceUnavailable,
-    }
-    cls = classes.get(status, web.HTTPBadRequest)
-    headers = {"WWW-Authenticate": 'Bearer realm="patrol"'} if status == 401 else None
-    body = json.dumps({"error": code, "message": message}, ensure_ascii=False)
-    if cls is web.HTTPRequestEntityTooLarge:
-        return web.HTTPRequestEntityTooLarge(max_size=MAX_BODY_BYTES, actual_size=0, text=body, content_type="application/json")
-    return cls(text=body, content_type="application/json", headers=headers)
+class ApiError(web.HTTPException):
+    """A JSON error `{"error": CODE, "message": TEXT}` with any status, to raise from a handler."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        self.status_code = status
+        body = json.dumps({"error": code, "message": message}, ensure_ascii=False)
+        super().__init__(text=body, content_type="application/json", headers=headers)
+
+
+def api_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.HTTPException:
+    """A JSON error response to raise; a 401 names the scheme it wants."""
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="patrol"'}
+    return ApiError(status, code, message, headers)
+
+
+# Codes for errors aiohttp raises itself (routing, body size), so that every answer is JSON.
+_HTTP_CODES: dict[int, str] = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    408: "request_timeout",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+}
 
 
 def json_response(data: Any, status: int = 200) -> web.Response:
@@ -133,14 +148,9 @@ class ConsoleService:
             self.hub.broadcast(changes)
 
     def city(self) -> dict[str, Any]:
-        """The city's own GeoJSON layers, read once: the map needs nothing from the internet."""
+        """The city's own GeoJSON layers (`geo.city.city_map`), read once: the map needs nothing from the internet."""
         if self._city_cache is None:
-            meta = _read_json(self.city_dir / "city.json")
-            layers = meta.get("layers") or {}
-            out: dict[str, Any] = {"meta": {k: meta.get(k) for k in ("name", "name_zh", "timezone", "service_area", "illustrative", "note")}}
-            for layer in CITY_LAYERS:
-                out[layer] = _read_json(self.city_dir / str(layers.get(layer, f"{layer}.geojson")))
-            self._city_cache = out
+            self._city_cache = city_map(self.city_dir)
         return self._city_cache
 
     def authorize(self, request: web.Request, roles: tuple[str, ...]) -> Principal:
@@ -149,7 +159,7 @@ class ConsoleService:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise api_error(401, "unauthorized", "missing bearer token (Authorization: Bearer TOKEN)")
-        principal = self.tokens.authenticate(token.strip())
+        principal: Principal | None = request.get(PRINCIPAL)  # checked by the bearer_auth middleware, off the event loop
         if principal is None:
             raise api_error(401, "unauthorized", "invalid token")
         if principal.role not in roles:
@@ -160,21 +170,14 @@ class ConsoleService:
 SERVICE: web.AppKey[ConsoleService] = web.AppKey("service", ConsoleService)
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read city layer: {exc}", path=str(path)) from exc
-    if not isinstance(data, dict):
-        raise ConfigError("expected a JSON object", path=str(path))
-    return data
-
-
 async def read_body(request: web.Request, *, allow_empty: bool = False) -> dict[str, Any]:
     """The request's JSON object, or a 4xx naming what is wrong with it."""
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise api_error(413, "body_too_large", f"body over {MAX_BODY_BYTES} bytes")
-    raw = await request.read()
+    try:
+        raw = await asyncio.wait_for(request.read(), BODY_TIMEOUT_S)
+    except TimeoutError as exc:
+        raise api_error(408, "request_timeout", f"body not received within {BODY_TIMEOUT_S:.0f}s") from exc
     if len(raw) > MAX_BODY_BYTES:
         raise api_error(413, "body_too_large", f"body over {MAX_BODY_BYTES} bytes")
     if not raw.strip():
@@ -185,6 +188,8 @@ async def read_body(request: web.Request, *, allow_empty: bool = False) -> dict[
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise api_error(400, "malformed_json", f"body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise api_error(400, "malformed_json", "body is nested too deeply") from exc
     if not isinstance(data, dict):
         raise api_error(400, "malformed_json", "body must be a JSON object")
     return data
@@ -211,9 +216,19 @@ async def page_team(request: web.Request) -> web.StreamResponse:
 
 
 async def healthz(request: web.Request) -> web.StreamResponse:
+    """200 while the broker answers (503 otherwise), with the tokens file's reload error if any."""
     service = request.app[SERVICE]
     state = service.state
-    return json_response({"ok": True, "now": state.now.isoformat() if state.now else None, "incidents": len(state.incidents), "streams": len(service.hub)})
+    broker = service.publisher.broker_health()
+    body = {
+        "ok": bool(broker["reachable"]),
+        "broker": broker,
+        "tokens": {"count": len(service.tokens), "error": service.tokens.load_error},
+        "now": state.now.isoformat() if state.now else None,
+        "incidents": len(state.incidents),
+        "streams": len(service.hub),
+    }
+    return json_response(body, status=200 if body["ok"] else 503)
 
 
 # ---------------------------------------------------------------- shared API
@@ -377,6 +392,38 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     return response
 
 
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure answers the JSON error contract: aiohttp's own (unknown route, method, body size) and crashes."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.content_type == "application/json":
+            raise
+        headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
+        raise api_error(exc.status, _HTTP_CODES.get(exc.status, "error"), exc.reason, headers) from None
+    except Exception:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        raise api_error(500, "internal_error", "internal error (logged by the console)") from None
+
+
+@web.middleware
+async def bearer_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Check a bearer token before the handler runs: scrypt off the loop, failed attempts limited."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        try:
+            request[PRINCIPAL] = await request.app[SERVICE].tokens.authenticate_async(token.strip(), request.remote or "-")
+        except TooManyAttempts as exc:
+            retry = str(max(1, round(exc.retry_after_s)))
+            raise api_error(429, "too_many_attempts", str(exc), {"Retry-After": retry}) from None
+    return await handler(request)
+
+
+async def _hide_server(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers["Server"] = "patrol"  # no version banner
+
+
 def _harden(request: web.Request, response: web.StreamResponse) -> None:
     if response.prepared:  # a live stream already sent its headers
         return
@@ -392,8 +439,9 @@ def _harden(request: web.Request, response: web.StreamResponse) -> None:
 
 def build_app(service: ConsoleService) -> web.Application:
     """The aiohttp application over a service (state + publisher + tokens); no broker needed."""
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[security_headers])
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[security_headers, json_errors, bearer_auth])
     app[SERVICE] = service
+    app.on_response_prepare.append(_hide_server)
     app.router.add_get("/", page_index)
     app.router.add_get("/team", page_team)
     app.router.add_get("/healthz", healthz)
@@ -406,6 +454,7 @@ def build_app(service: ConsoleService) -> web.Application:
     app.router.add_get("/api/team/tasks", api_team_tasks)
     app.router.add_post("/api/team/acks", api_team_ack)
     app.router.add_static("/static/", STATIC_DIR, show_index=False)
+    metrics.register(app, lambda: service.state)
 
     async def close_streams(app: web.Application) -> None:
         app[SERVICE].hub.close_all()
@@ -414,36 +463,94 @@ def build_app(service: ConsoleService) -> web.Application:
     return app
 
 
-def city_teams(city_dir: Path) -> list[dict[str, Any]]:
-    """Team features of the city, so the console lists every team before it reports."""
-    meta = _read_json(Path(city_dir) / "city.json")
-    layer = (meta.get("layers") or {}).get("teams", "teams.geojson")
-    features = _read_json(Path(city_dir) / str(layer)).get("features") or []
-    return [f for f in features if isinstance(f, dict)]
+def app_runner(
+    service: ConsoleService, *, extensions: Sequence[Extension] = (), header_timeout_s: float = HEADER_TIMEOUT_S
+) -> web.AppRunner:
+    """The app (with its extensions' routes) behind a runner that drops a client not sending its request head in time."""
+    app = build_app(service)
+    for extension in extensions:
+        extension.add_routes(app)
+    return web.AppRunner(app, access_log=None, keepalive_timeout=header_timeout_s)
+
+
+def refuse_demo_tokens(tokens: TokenStore, host: str, allowed: bool) -> None:
+    """The published demo tokens open the console to anyone: only on loopback, unless explicitly allowed."""
+    if allowed or _is_loopback(host):
+        return
+    demo = tokens.demo_token_ids()
+    if demo:
+        raise ConfigError(
+            f"the console would listen on {host} with the published demo tokens ({', '.join(demo[:3])}...); "
+            "replace them (`patrol token add`, PATROL_TOKENS) or set PATROL_ALLOW_DEMO_TOKENS=1 for a demo",
+            path=str(tokens.path),
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Extension(Protocol):
+    """More console screens with their own topics and routes (e.g. `console.calls.CallDesk`)."""
+
+    read_topics: tuple[str, ...]
+    write_topics: tuple[str, ...]
+
+    def add_routes(self, app: web.Application) -> None: ...
+
+    def ingest(self, topic: str, data: Any) -> list[Change]: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 class ConsoleRunner:
     """The console wired to a real broker; `start`/`stop` for tests, `run_console` for the CLI."""
 
-    def __init__(self, settings: Settings, bootstrap: str, *, host: str | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, settings: Settings, bootstrap: str, *, host: str | None = None, port: int | None = None, extensions: Sequence[Extension] = ()
+    ) -> None:
+        self.extensions = tuple(extensions)
         self.settings = settings
         self.bootstrap = bootstrap
         self.host = host if host is not None else settings.console_host
         self.port = port if port is not None else settings.console_port
         self.publisher = KafkaAckPublisher(bootstrap, settings)
-        self.service = ConsoleService(ConsoleState(city_teams(settings.city_dir)), self.publisher, TokenStore(settings.tokens_file), settings.city_dir)
+        # Every team of the city is listed before it reports.
+        state = ConsoleState(load_city(settings.city_dir).teams)
+        self.service = ConsoleService(state, self.publisher, TokenStore(settings.tokens_file), settings.city_dir)
         self._runner: web.AppRunner | None = None
         self._consumer: asyncio.Task[None] | None = None
+        self._watch: asyncio.Task[None] | None = None
+
+    def _ingest(self, topic: str, data: Any) -> None:
+        self.service.ingest(topic, data)
+        for extension in self.extensions:
+            changes = extension.ingest(topic, data)
+            if changes:
+                self.service.hub.broadcast(changes)
 
     async def start(self) -> None:
+        refuse_demo_tokens(self.service.tokens, self.host, self.settings.allow_demo_tokens)
         await asyncio.get_running_loop().run_in_executor(None, ensure_topics, self.bootstrap, self.settings)
         await self.publisher.start()
+        self._watch = asyncio.create_task(self.publisher.watch())
+        extra_read = tuple(t for e in self.extensions for t in e.read_topics)
+        for extension in self.extensions:
+            await extension.start()
         started = asyncio.Event()
-        self._consumer = asyncio.create_task(consume_view_topics(self.bootstrap, self.settings, self.service.ingest, started=started))
+        reading = (*READ_TOPICS, *extra_read)
+        self._consumer = asyncio.create_task(consume_view_topics(self.bootstrap, self.settings, self._ingest, started=started, names=reading))
         done, _ = await asyncio.wait({self._consumer, asyncio.create_task(started.wait())}, return_when=asyncio.FIRST_COMPLETED)
         if self._consumer in done:
             await self._consumer  # raises why the consumer could not start
-        self._runner = web.AppRunner(build_app(self.service), access_log=None)
+        self._runner = app_runner(self.service, extensions=self.extensions)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
@@ -452,10 +559,13 @@ class ConsoleRunner:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
-        if self._consumer is not None:
-            self._consumer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._consumer
+        for task in (self._consumer, self._watch):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        for extension in self.extensions:
+            await extension.stop()
         await self.publisher.stop()
 
     async def wait(self) -> None:
@@ -464,9 +574,9 @@ class ConsoleRunner:
         await self._consumer
 
 
-async def run_console(settings: Settings, bootstrap: str) -> None:
+async def run_console(settings: Settings, bootstrap: str, extensions: Sequence[Extension] = ()) -> None:
     """Serve the console and team API until cancelled."""
-    runner = ConsoleRunner(settings, bootstrap)
+    runner = ConsoleRunner(settings, bootstrap, extensions=extensions)
     await runner.start()
     try:
         await runner.wait()
@@ -474,11 +584,11 @@ async def run_console(settings: Settings, bootstrap: str) -> None:
         await runner.stop()
 
 
-def main(settings: Settings) -> int:
-    """`patrol console`: needs PATROL_BROKER; Ctrl-C stops it."""
+def main(settings: Settings, extensions: Callable[[Settings, str], Sequence[Extension]] = lambda _s, _b: ()) -> int:
+    """`patrol console`: needs PATROL_BROKER; Ctrl-C stops it. `extensions` builds the extra screens."""
     if not settings.broker:
         raise PatrolError("patrol console needs PATROL_BROKER (start one with `patrol broker`)")
     print(f"console on http://{settings.console_host}:{settings.console_port}/ (team page /team); Ctrl-C stops it", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_console(settings, settings.broker))
+        asyncio.run(run_console(settings, settings.broker, extensions(settings, settings.broker)))
     return 0

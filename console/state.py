@@ -10,7 +10,7 @@ changed nothing (duplicate event id, older revision, repeated status).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 from core import topics
 from core.errors import RecordError
 from core.records import PRIORITIES, ClockTick, Conditions, DispatchEvent, TeamStatus
+from geo.city import TeamBase
 
 log = logging.getLogger(__name__)
 
@@ -101,33 +102,28 @@ def sort_key(view: IncidentView) -> tuple[int, int, datetime, str]:
 class ConsoleState:
     """Incidents, teams, conditions and event-time now, folded from the topics."""
 
-    def __init__(self, city_teams: Iterable[Mapping[str, Any]] = ()) -> None:
+    def __init__(self, city_teams: Iterable[TeamBase] = ()) -> None:
         self.incidents: dict[str, IncidentView] = {}
         self.event_index: dict[str, str] = {}
         self.teams: dict[str, TeamView] = {}
         self.conditions: dict[str, Conditions] = {}
         self.now: datetime | None = None
         self.skipped = 0
-        for feature in city_teams:
-            self._seed_team(feature)
+        for base in city_teams:
+            self._seed_team(base)
 
     # ------------------------------------------------------------------ input
 
-    def _seed_team(self, feature: Mapping[str, Any]) -> None:
-        """A team from the city's teams.geojson, shown at its base until it reports."""
-        props = feature.get("properties") or {}
-        team_id = props.get("team_id")
-        if not isinstance(team_id, str):
-            return
-        coords = (feature.get("geometry") or {}).get("coordinates") or [None, None]
-        self.teams[team_id] = TeamView(
-            team_id=team_id,
-            name=props.get("name"),
-            name_en=props.get("name_en"),
-            district=props.get("district"),
-            capabilities=tuple(props.get("capabilities") or ()),
-            lat=coords[1],
-            lon=coords[0],
+    def _seed_team(self, base: TeamBase) -> None:
+        """A team of the city's teams layer, shown at its base until it reports."""
+        self.teams[base.team_id] = TeamView(
+            team_id=base.team_id,
+            name=base.name,
+            name_en=base.name_en,
+            district=base.district,
+            capabilities=base.capabilities,
+            lat=base.lat,
+            lon=base.lon,
         )
 
     def apply_record(self, topic: str, data: Any) -> list[Change]:

@@ -29,8 +29,16 @@ CHANNELS: tuple[str, ...] = (
     "volunteer",
     "police",
     "citizen",
+    "city_management",
+    "grid_worker",
+    "community",
+    "hotline_12345",
+    "transfer_110",
+    "transfer_120",
 )
 THERMAL_CHANNEL = "thermal"
+# Who gets a notice when `notify` names them (police 110, health 120, 城管).
+PARTNERS: tuple[str, ...] = ("health", "police", "city_management")
 
 FLAGS: tuple[str, ...] = (
     "unresponsive",
@@ -221,6 +229,8 @@ class Tip(Wire):
     sex: str | None = None
     age_group: str | None = None
     posture: str | None = None  # from the text: lying, sitting, standing
+    reporter_contact: str | None = None  # normalized (tel:+86..., wechat:...); leaves intake only on `reporter-contacts`
+    corrects: str | None = None  # the dead letter an operator corrected into this tip
 
 
 @dataclass(frozen=True)
@@ -334,6 +344,18 @@ class Report(Wire):
     accuracy_m: float | None = None
     sex: str | None = None
     age_group: str | None = None
+    reporter_contact: str | None = None  # masked (tel:+86138****5678): operators may see that one exists
+
+
+@dataclass(frozen=True)
+class ReporterContact(Wire):
+    """A tip's reporter contact, for replies only (topic `reporter-contacts`, keyed by tip id)."""
+
+    tip_id: str
+    contact: str
+    masked: str
+    via: str  # sms or wechat
+    at: datetime
 
 
 # --------------------------------------------------------------------------- outputs
@@ -453,3 +475,55 @@ class Conditions(Wire):
     severe_cold: bool = False
     warning_level: str | None = None
     snow: bool = False
+
+
+@dataclass(frozen=True)
+class PartnerNotice(Wire):
+    """A notice to a partner named by `notify` (topic `partner-notices`): an OASIS CAP 1.2 alert in `cap`."""
+
+    notice_id: str
+    partner: str
+    incident_id: str
+    event_id: str
+    msg_type: str  # Alert / Update / Cancel
+    status: str  # Actual / Exercise
+    address: str
+    cap: str
+    at: datetime
+    kind: str = "partner_notice"
+
+
+@dataclass(frozen=True)
+class ReporterFeedback(Wire):
+    """A short message back to a reporter who left a contact (topic `reporter-feedback`).
+
+    `to` is the reporter's own contact for the SMS/WeChat gateway; the message
+    says nothing about the person found or anyone's identity.
+    """
+
+    feedback_id: str
+    tip_id: str
+    incident_id: str
+    event_id: str
+    stage: str  # on_the_way / ended
+    outcome_class: str
+    message_zh: str
+    message_en: str
+    via: str
+    to: str
+    at: datetime
+    exercise: bool = False
+    kind: str = "reporter_feedback"
+
+
+@dataclass(frozen=True)
+class ConsoleAction(Wire):
+    """An operator's decision on a dead letter (topic `console-actions`): the console rebuilds its queue from these."""
+
+    action_id: str
+    dead_letter_id: str
+    action: str  # resubmitted / dismissed
+    by: str
+    at: datetime
+    reason: str = ""
+    tip_id: str | None = None

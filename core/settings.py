@@ -22,7 +22,6 @@ def _meta(env: str, doc: str, secret: bool = False) -> dict[str, object]:
     return {"env": env, "doc": doc, "secret": secret}
 
 
-
 @dataclass(frozen=True)
 class Settings:
     broker: str = field(default="", metadata=_meta("PATROL_BROKER", "Kafka bootstrap servers; empty starts the embedded Tansu broker"))
@@ -39,10 +38,22 @@ class Settings:
     web_host: str = field(default="127.0.0.1", metadata=_meta("PATROL_WEB_HOST", "worker web/liveness bind address"))
     console_host: str = field(default="127.0.0.1", metadata=_meta("PATROL_CONSOLE_HOST", "console bind address"))
     console_port: int = field(default=8080, metadata=_meta("PATROL_CONSOLE_PORT", "console and team API port"))
+    allow_demo_tokens: bool = field(default=False, metadata=_meta("PATROL_ALLOW_DEMO_TOKENS", "let the console listen beyond loopback with the published demo tokens (demos only)"))
     tokens_file: Path = field(default=DATA_DIR / "tokens.json", metadata=_meta("PATROL_TOKENS", "hashed access tokens for console and team API", secret=True))
     commit_interval: float = field(default=0.05, metadata=_meta("PATROL_COMMIT_INTERVAL", "seconds between offset commits (small: fewer redeliveries after a crash)"))
     tick_seconds: float = field(default=60.0, metadata=_meta("PATROL_TICK_SECONDS", "live clock ticker period"))
+    exercise: bool = field(default=False, metadata=_meta("PATROL_EXERCISE", "mark partner notices (CAP status Exercise) and reporter messages as a drill; drills set it"))
     log_level: str = field(default="WARNING", metadata=_meta("PATROL_LOG_LEVEL", "log level"))
+    profile_file: str = field(default="", metadata=_meta("PATROL_PROFILE", "write a cProfile of the worker (all threads) to this file when it stops; empty: off"))
+    # Kafka security (production clusters; the embedded broker speaks PLAINTEXT only): pipeline/kafka_security.py
+    kafka_security_protocol: str = field(default="PLAINTEXT", metadata=_meta("PATROL_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"))
+    kafka_sasl_mechanism: str = field(default="PLAIN", metadata=_meta("PATROL_KAFKA_SASL_MECHANISM", "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (SASL_* protocols)"))
+    kafka_sasl_username: str = field(default="", metadata=_meta("PATROL_KAFKA_SASL_USERNAME", "SASL user name"))
+    kafka_sasl_password: str = field(default="", metadata=_meta("PATROL_KAFKA_SASL_PASSWORD", "SASL password", secret=True))
+    kafka_ssl_cafile: str = field(default="", metadata=_meta("PATROL_KAFKA_SSL_CAFILE", "CA bundle (PEM) that signed the brokers' certificates; empty: the system's CAs"))
+    kafka_ssl_certfile: str = field(default="", metadata=_meta("PATROL_KAFKA_SSL_CERTFILE", "client certificate (PEM) for mutual TLS"))
+    kafka_ssl_keyfile: str = field(default="", metadata=_meta("PATROL_KAFKA_SSL_KEYFILE", "client private key (PEM) for mutual TLS", secret=True))
+    kafka_ssl_key_password: str = field(default="", metadata=_meta("PATROL_KAFKA_SSL_KEY_PASSWORD", "password of the client private key", secret=True))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -66,6 +77,7 @@ class Settings:
             raise ConfigError("PATROL_PARTITIONS must be at least 1")
         if self.tick_seconds <= 0:
             raise ConfigError("PATROL_TICK_SECONDS must be positive")
+        validate_kafka_security(self)
 
     def describe(self) -> dict[str, str]:
         """Settings for display, secrets hidden."""
@@ -75,8 +87,23 @@ class Settings:
             out[str(f.metadata["env"])] = "***" if f.metadata["secret"] else str(value)
         return out
 
+    def to_env(self) -> dict[str, str]:
+        """Every setting as its environment variable, so a child process reads back these settings.
+
+        `Settings.from_env(s.to_env()) == s`: tools start workers with this
+        instead of spelling `PATROL_*` names themselves.
+        """
+        return {str(f.metadata["env"]): _to_text(getattr(self, f.name)) for f in fields(self)}
+
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
+
+
+def _to_text(value: object) -> str:
+    """The environment spelling of one setting's value (`_convert` reads it back)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def _convert(name: str, raw: str, default: object) -> object:
@@ -92,3 +119,35 @@ def _convert(name: str, raw: str, default: object) -> object:
     except ValueError as exc:
         raise ConfigError(f"{name}={raw!r}: expected {type(default).__name__}") from exc
     return raw
+
+
+KAFKA_SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+KAFKA_SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
+def validate_kafka_security(settings: Settings) -> None:
+    """Refuse a security setting that cannot work, naming its variable, before any client tries."""
+    protocol = settings.kafka_security_protocol.upper()
+    if protocol not in KAFKA_SECURITY_PROTOCOLS:
+        raise ConfigError(f"PATROL_KAFKA_SECURITY_PROTOCOL={settings.kafka_security_protocol!r}: expected one of {', '.join(KAFKA_SECURITY_PROTOCOLS)}")
+    if protocol != "PLAINTEXT" and not settings.broker:
+        raise ConfigError(f"PATROL_KAFKA_SECURITY_PROTOCOL={protocol} needs PATROL_BROKER: the embedded broker speaks PLAINTEXT only")
+    if protocol.startswith("SASL_"):
+        if settings.kafka_sasl_mechanism.upper() not in KAFKA_SASL_MECHANISMS:
+            raise ConfigError(f"PATROL_KAFKA_SASL_MECHANISM={settings.kafka_sasl_mechanism!r}: expected one of {', '.join(KAFKA_SASL_MECHANISMS)}")
+        for name, value in (("PATROL_KAFKA_SASL_USERNAME", settings.kafka_sasl_username), ("PATROL_KAFKA_SASL_PASSWORD", settings.kafka_sasl_password)):
+            if not value:
+                raise ConfigError(f"{name} is required with PATROL_KAFKA_SECURITY_PROTOCOL={protocol}")
+    tls = protocol in ("SSL", "SASL_SSL")
+    files = (
+        ("PATROL_KAFKA_SSL_CAFILE", settings.kafka_ssl_cafile),
+        ("PATROL_KAFKA_SSL_CERTFILE", settings.kafka_ssl_certfile),
+        ("PATROL_KAFKA_SSL_KEYFILE", settings.kafka_ssl_keyfile),
+    )
+    for name, value in files:
+        if value and not tls:
+            raise ConfigError(f"{name} is set but PATROL_KAFKA_SECURITY_PROTOCOL={protocol} does not use TLS (SSL or SASL_SSL)")
+        if value and not Path(value).is_file():
+            raise ConfigError(f"{name}={value!r}: no such file")
+    if settings.kafka_ssl_keyfile and not settings.kafka_ssl_certfile:
+        raise ConfigError("PATROL_KAFKA_SSL_KEYFILE needs PATROL_KAFKA_SSL_CERTFILE (the client certificate)")

@@ -13,6 +13,7 @@ from datetime import time
 from typing import Any
 
 from core.errors import ConfigError
+from core.validate import is_finite_number
 
 
 def parse_toml(text: str, source: str, error: type[ConfigError] = ConfigError) -> dict[str, Any]:
@@ -84,6 +85,8 @@ class TomlReader:
 
     def number(self, data: Mapping[str, Any], keypath: Sequence[str | int], *, minimum: float = 0.0, maximum: float | None = None, default: Any = ...) -> float:
         value = float(self.get(data, keypath, float, default))
+        if not is_finite_number(value):
+            raise self.fail(keypath, f"expected a finite number, got {value!r}")
         if value < minimum:
             raise self.fail(keypath, f"must be at least {minimum:g}, got {value:g}")
         if maximum is not None and value > maximum:
@@ -101,7 +104,7 @@ class TomlReader:
 
     def span(self, data: Mapping[str, Any], keypath: Sequence[str | int], default: Any = ...) -> tuple[float, float]:
         value = self.get(data, keypath, list, default)
-        if len(value) != 2 or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+        if len(value) != 2 or not all(is_finite_number(v) for v in value):
             raise self.fail(keypath, f"expected [low, high] numbers, got {value!r}")
         lo, hi = float(value[0]), float(value[1])
         if lo < 0 or hi < lo:

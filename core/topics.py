@@ -14,11 +14,17 @@ CONDITIONS = "conditions"
 DISPATCH = "dispatch"
 TEAM_TASKS = "team-tasks"
 DEAD_LETTERS = "dead-letters"
+PARTNER_NOTICES = "partner-notices"
+REPORTER_FEEDBACK = "reporter-feedback"
+REPORTER_CONTACTS = "reporter-contacts"
+CONSOLE_ACTIONS = "console-actions"
 
 INPUTS: tuple[str, ...] = (TIPS, WEATHER, TEAM_STATUS, TASK_ACKS, CLOCK, THERMAL_FRAMES, DETECTIONS)
-OUTPUTS: tuple[str, ...] = (DISPATCH, TEAM_TASKS, DEAD_LETTERS, CONDITIONS)
-INTERNAL: tuple[str, ...] = (REPORTS,)
-ALL: tuple[str, ...] = INPUTS + INTERNAL + OUTPUTS
+OUTPUTS: tuple[str, ...] = (DISPATCH, TEAM_TASKS, DEAD_LETTERS, CONDITIONS, PARTNER_NOTICES, REPORTER_FEEDBACK)
+INTERNAL: tuple[str, ...] = (REPORTS, REPORTER_CONTACTS)
+# Written by the console only: operators' decisions on dead letters, read back at its start.
+CONSOLE: tuple[str, ...] = (CONSOLE_ACTIONS,)
+ALL: tuple[str, ...] = INPUTS + INTERNAL + OUTPUTS + CONSOLE
 
 # Stages that scale with PATROL_PARTITIONS; the desk's inputs stay single-partition.
 SCALED: tuple[str, ...] = (TIPS, DETECTIONS, THERMAL_FRAMES)

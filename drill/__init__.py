@@ -1,9 +1,12 @@
 """Drills: a simulated night run through the real pipeline, scored against ground truth.
 
-`drill.scoring` turns the run's outputs into measures; `drill.report` draws
-them (imported on demand: it needs matplotlib).
+Layer 7, beside `console` (imports `tools` and below). Its modules:
+
+- `runner`: `patrol drill`, the loop of world inputs, worker barriers and team reactions.
+- `scoring`: `score`, the run's outputs against the night's truth; `format_scores`.
+- `report`: the HTML report with map, timeline and latencies (needs matplotlib).
+
+Import the modules (`from drill.scoring import score`); this package file imports nothing.
 """
 
-from drill.scoring import format_scores, score
-
-__all__ = ["format_scores", "score"]
+__all__ = ["report", "runner", "scoring"]

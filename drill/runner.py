@@ -14,7 +14,6 @@ import json
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,11 +24,10 @@ from core.feed import FeedItem
 from core.settings import Settings
 from drill.report import write_report
 from drill.scoring import format_scores, score
-from pipeline.broker import broker_for
 from rules.context import Context
 from simulators.scenario import load_scenario
 from simulators.world import DrillWorld
-from tools.harness import Feeder, WorkerProcess, create_topics, isolated_settings
+from tools.harness import pipeline_run
 
 STEP = timedelta(minutes=1)
 
@@ -63,52 +61,46 @@ class Progress:
         self.out.flush()
 
 
-async def _night(world: DrillWorld, settings: Settings, bootstrap: str, log_dir: Path, speed: float, progress: Progress) -> dict[str, Any]:
-    create_topics(bootstrap, settings)
-    worker = WorkerProcess(settings, bootstrap, log_dir / "worker.log")
-    worker.start()
+async def _night(world: DrillWorld, settings: Settings, log_dir: Path, speed: float, progress: Progress) -> dict[str, Any]:
     inputs: list[FeedItem] = []
     outputs: list[dict[str, Any]] = []
     dead: list[dict[str, Any]] = []
     sent_wall: dict[str, float] = {}
     latencies: list[float] = []
     incidents: set[str] = set()
-    try:
-        async with Feeder(settings, bootstrap, [worker]) as feeder:
-            await feeder.wait_ready(world.start - STEP)
-            wall0 = time.monotonic()
-            now = world.start
-            while now <= world.end:
-                for item in world.inputs_until(now):
-                    await feeder.send(item)
-                    inputs.append(item)
-                    if item.topic == names.TIPS and item.key:
-                        sent_wall.setdefault(item.key, time.perf_counter())
-                await feeder.tick(now)
-                await feeder.barrier()
-                fresh = []
-                for topic, obj in await feeder.drain():
-                    if topic == names.DEAD_LETTERS:
-                        dead.append(obj)
-                    elif topic == names.DISPATCH:
-                        fresh.append(obj)
-                arrived = time.perf_counter()
-                for event in fresh:
-                    incidents.add(event["incident_id"])
-                    for source in event.get("sources", []):
-                        if source in sent_wall:
-                            latencies.append((arrived - sent_wall.pop(source)) * 1000.0)
-                outputs += fresh
-                world.observe(fresh, now)
-                progress.show(now, len(incidents))
-                if speed > 0:
-                    lag = (now - world.start).total_seconds() / speed - (time.monotonic() - wall0)
-                    if lag > 0:
-                        await asyncio.sleep(lag)
-                now += STEP
-            return {"inputs": inputs, "outputs": outputs, "dead": dead, "latencies": latencies, "barriers": feeder.barriers}
-    finally:
-        worker.stop()
+    async with pipeline_run(settings, "drill", ready_at=world.start - STEP, log_dir=log_dir) as run:
+        feeder = run.feeder
+        wall0 = time.monotonic()
+        now = world.start
+        while now <= world.end:
+            for item in world.inputs_until(now):
+                await feeder.send(item)
+                inputs.append(item)
+                if item.topic == names.TIPS and item.key:
+                    sent_wall.setdefault(item.key, time.perf_counter())
+            await feeder.tick(now)
+            await feeder.barrier()
+            fresh = []
+            for topic, obj in await feeder.drain():
+                if topic == names.DEAD_LETTERS:
+                    dead.append(obj)
+                elif topic == names.DISPATCH:
+                    fresh.append(obj)
+            arrived = time.perf_counter()
+            for event in fresh:
+                incidents.add(event["incident_id"])
+                for source in event.get("sources", []):
+                    if source in sent_wall:
+                        latencies.append((arrived - sent_wall.pop(source)) * 1000.0)
+            outputs += fresh
+            world.observe(fresh, now)
+            progress.show(now, len(incidents))
+            if speed > 0:
+                lag = (now - world.start).total_seconds() / speed - (time.monotonic() - wall0)
+                if lag > 0:
+                    await asyncio.sleep(lag)
+            now += STEP
+        return {"inputs": inputs, "outputs": outputs, "dead": dead, "latencies": latencies, "barriers": feeder.barriers}
 
 
 def _dedupe(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -136,13 +128,8 @@ def run_drill(
     started = time.monotonic()
     log_dir = Path(tempfile.mkdtemp(prefix="patrol-drill-"))
     bar = Progress(world.start, world.end, enabled=progress)
-    with broker_for(settings.broker) as bootstrap:
-        run = (
-            isolated_settings(settings, f"drill{uuid.uuid4().hex[:8]}", log_dir / "state")
-            if settings.broker
-            else replace(settings, state_dir=log_dir / "state")
-        )
-        result = asyncio.run(_night(world, run, bootstrap, log_dir, speed, bar))
+    # partner notices say Exercise, reporter replies say drill
+    result = asyncio.run(_night(world, replace(settings, exercise=True), log_dir, speed, bar))
     outputs = _dedupe(result["outputs"])
     dead = _dedupe(result["dead"])
     truth = world.truth()

@@ -31,14 +31,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from core import topics as names
 from core.feed import FeedItem
 from core.records import CATEGORIES, PRIORITIES, maybe_time
 from geo.distance import haversine_m
 
-EVENT_TOPICS: tuple[str, ...] = ("tips", "detections", "thermal-frames")
-STATE_TOPICS: tuple[str, ...] = ("weather", "team-status", "task-acks", "clock")
+EVENT_TOPICS: tuple[str, ...] = (names.TIPS, names.DETECTIONS, names.THERMAL_FRAMES)
 POSITION_MATCH_M = 150.0
-_ID_FIELDS = {"tips": "tip_id", "detections": "detection_id", "thermal-frames": "frame_id"}
+_ID_FIELDS = {names.TIPS: "tip_id", names.DETECTIONS: "detection_id", names.THERMAL_FRAMES: "frame_id"}
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -209,7 +209,7 @@ def _arrivals(inputs: list[FeedItem], event_incident: dict[str, str]) -> dict[st
     """First on-scene acknowledgement per incident."""
     on_scene: dict[str, datetime] = {}
     for item in inputs:
-        if item.topic != "task-acks":
+        if item.topic != names.TASK_ACKS:
             continue
         try:
             ack = json.loads(item.value)
@@ -312,16 +312,16 @@ def _accounting(truth: dict[str, Any], incidents: dict[str, dict[str, Any]], src
             continue
         counted["events"] += 1
         rid, raw = _input_id(item)
-        if rid is not None and (rid in all_sources or (item.topic == "thermal-frames" and rid in source_frames)):
+        if rid is not None and (rid in all_sources or (item.topic == names.THERMAL_FRAMES and rid in source_frames)):
             counted["in_output"] += 1
             continue
         if any(raw == pl or (rid is not None and rid in pl) for pl in payloads):
             counted["dead_lettered"] += 1
             continue
-        if item.topic == "thermal-frames" and rid is not None and rid in src.frames:
+        if item.topic == names.THERMAL_FRAMES and rid is not None and rid in src.frames:
             counted["missed_frames" if src.frames[rid] else "silent"] += 1
             continue
-        if item.topic == "detections" and rid is not None and rid in src.reports and not src.reports[rid]:
+        if item.topic == names.DETECTIONS and rid is not None and rid in src.reports and not src.reports[rid]:
             counted["silent"] += 1
             continue
         lost.append({"topic": item.topic, "id": rid, "at": item.at.isoformat(), "seq": item.seq})

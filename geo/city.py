@@ -10,7 +10,6 @@ them to metres for the spatial queries.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -24,11 +23,16 @@ from shapely.validation import explain_validity
 
 from core.errors import CityDataError
 from core.records import CAPABILITIES
+from core.validate import is_finite_number
+from geo.partners import Partners, load_partners
 
 KEY_AREAS: tuple[str, ...] = ("underpass", "bridge", "station", "park", "market", "heating_vent", "construction")
 HELP_POINT_KINDS: tuple[str, ...] = ("help_point", "warm_up_site", "rescue_station", "hospital")
 LAYERS: tuple[str, ...] = ("districts", "zones", "help_points", "teams", "gazetteer")
 CITY_FILE = "city.json"
+# What a map of the city draws (`city_map`): these layers and this metadata of city.json.
+MAP_LAYERS: tuple[str, ...] = ("districts", "zones", "help_points", "teams")
+MAP_META: tuple[str, ...] = ("name", "name_zh", "timezone", "service_area", "illustrative", "note")
 # Districts may touch along shared borders; a shared area above this
 # (square degrees, about 10 m²) means the data is ambiguous.
 _OVERLAP_TOLERANCE_DEG2 = 1e-9
@@ -139,6 +143,7 @@ class City:
     teams: tuple[TeamBase, ...]
     places: tuple[Place, ...]
     illustrative: bool = False
+    partners: Partners | None = None  # from the optional `partners` file named in city.json
 
     def district(self, district_id: str) -> District | None:
         return next((d for d in self.districts if d.id == district_id), None)
@@ -155,13 +160,8 @@ def load_city(path: Path) -> City:
 
     Raises `CityDataError` naming the file, the line where known, and the reason.
     """
-    path = Path(path)
-    meta_path = path if path.is_file() else path / CITY_FILE
+    meta_path, meta_text, meta = _read_meta(path)
     folder = meta_path.parent
-    meta_text = _read(meta_path)
-    meta = _parse_json(meta_text, meta_path)
-    if not isinstance(meta, dict):
-        raise CityDataError("expected a JSON object", path=str(meta_path), line=1)
 
     def fail(message: str, key: str | None = None) -> CityDataError:
         return CityDataError(message, path=str(meta_path), line=_key_line(meta_text, key) if key else None)
@@ -196,6 +196,10 @@ def load_city(path: Path) -> City:
     help_points = _load_help_points(files["help_points"], bbox, district_ids)
     teams = _load_teams(files["teams"], bbox, district_ids)
     places = _load_places(files["gazetteer"], bbox)
+    partners_file = meta.get("partners")
+    if partners_file is not None and (not isinstance(partners_file, str) or not partners_file.strip()):
+        raise fail("'partners' must name the partners file (TOML)", "partners")
+    partners = load_partners(folder / partners_file, district_ids) if partners_file else None
     return City(
         name=name,
         timezone=timezone,
@@ -206,6 +210,7 @@ def load_city(path: Path) -> City:
         teams=teams,
         places=places,
         illustrative=illustrative,
+        partners=partners,
     )
 
 
@@ -215,7 +220,7 @@ def _bbox(area: Any, fail: Any) -> BBox:
     values: dict[str, float] = {}
     for key in ("lat_min", "lat_max", "lon_min", "lon_max"):
         v = area.get(key)
-        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        if not is_finite_number(v):
             raise fail(f"service_area.{key}: expected a number", "service_area")
         values[key] = float(v)
     box = BBox(**values)
@@ -249,6 +254,16 @@ class _Layer:
     def fail(self, index: int, ident: str | None, message: str) -> CityDataError:
         label = f"feature {index}" + (f" ({ident})" if ident else "")
         return CityDataError(f"{label}: {message}", path=str(self.path), line=self.line(index))
+
+    def entries(self, id_key: str, what: str) -> Iterator[tuple[int, str, dict[str, Any], Mapping[str, Any]]]:
+        """(index, id, properties, geometry) of each feature, its id the property `id_key`, unique in the layer."""
+        seen: set[str] = set()
+        for i, props, geometry in self:
+            ident = _text(self, i, props, id_key)
+            if ident in seen:
+                raise self.fail(i, ident, f"duplicate {what} {ident!r}")
+            seen.add(ident)
+            yield i, ident, props, geometry
 
     def __iter__(self) -> Iterator[tuple[int, dict[str, Any], Mapping[str, Any]]]:
         """(index, properties, geometry) of each feature, shape-checked."""
@@ -291,18 +306,12 @@ def _district_ref(layer: _Layer, i: int, props: Mapping[str, Any], known: set[st
     return district
 
 
-def _unique(layer: _Layer, i: int, ident: str, seen: set[str], what: str) -> None:
-    if ident in seen:
-        raise layer.fail(i, ident, f"duplicate {what} {ident!r}")
-    seen.add(ident)
-
-
 def _position(layer: _Layer, i: int, ident: str | None, value: Any, bbox: BBox) -> tuple[float, float]:
     """A GeoJSON position [lon, lat] inside the service area, as (lat, lon)."""
     if (
         not isinstance(value, list | tuple)
         or len(value) < 2
-        or not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value[:2])
+        or not all(is_finite_number(v) for v in value[:2])
     ):
         raise layer.fail(i, ident, f"invalid position {value!r:.60}: expected [lon, lat] numbers")
     lon, lat = float(value[0]), float(value[1])
@@ -362,10 +371,7 @@ def _polygon(
 def _load_districts(path: Path, bbox: BBox) -> tuple[District, ...]:
     layer = _Layer(path)
     out: list[District] = []
-    seen: set[str] = set()
-    for i, props, geometry in layer:
-        ident = _text(layer, i, props, "id")
-        _unique(layer, i, ident, seen, "district id")
+    for i, ident, props, geometry in layer.entries("id", "district id"):
         polygon = _polygon(layer, i, ident, geometry, bbox, multi=True)
         for other in out:
             if polygon.intersection(other.polygon).area > _OVERLAP_TOLERANCE_DEG2:
@@ -379,10 +385,7 @@ def _load_districts(path: Path, bbox: BBox) -> tuple[District, ...]:
 def _load_zones(path: Path, bbox: BBox, districts: set[str]) -> tuple[Zone, ...]:
     layer = _Layer(path)
     out: list[Zone] = []
-    seen: set[str] = set()
-    for i, props, geometry in layer:
-        ident = _text(layer, i, props, "id")
-        _unique(layer, i, ident, seen, "zone id")
+    for i, ident, props, geometry in layer.entries("id", "zone id"):
         if "key_area" not in props:
             raise layer.fail(i, ident, "missing property 'key_area' (a kind, or null for an ordinary zone)")
         key_area = props["key_area"]
@@ -406,10 +409,7 @@ def _load_zones(path: Path, bbox: BBox, districts: set[str]) -> tuple[Zone, ...]
 def _load_help_points(path: Path, bbox: BBox, districts: set[str]) -> tuple[HelpPoint, ...]:
     layer = _Layer(path)
     out: list[HelpPoint] = []
-    seen: set[str] = set()
-    for i, props, geometry in layer:
-        ident = _text(layer, i, props, "id")
-        _unique(layer, i, ident, seen, "help point id")
+    for i, ident, props, geometry in layer.entries("id", "help point id"):
         kind = _text(layer, i, props, "kind")
         if kind not in HELP_POINT_KINDS:
             raise layer.fail(i, ident, f"unknown kind {kind!r} (known: {', '.join(HELP_POINT_KINDS)})")
@@ -460,10 +460,7 @@ def _clock(text: str) -> time:
 def _load_teams(path: Path, bbox: BBox, districts: set[str]) -> tuple[TeamBase, ...]:
     layer = _Layer(path)
     out: list[TeamBase] = []
-    seen: set[str] = set()
-    for i, props, geometry in layer:
-        ident = _text(layer, i, props, "team_id")
-        _unique(layer, i, ident, seen, "team_id")
+    for i, ident, props, geometry in layer.entries("team_id", "team_id"):
         caps = props.get("capabilities")
         if not isinstance(caps, list) or not caps or not all(isinstance(c, str) for c in caps):
             raise layer.fail(i, ident, "property 'capabilities' must be a non-empty list of strings")
@@ -488,10 +485,7 @@ def _load_teams(path: Path, bbox: BBox, districts: set[str]) -> tuple[TeamBase, 
 def _load_places(path: Path, bbox: BBox) -> tuple[Place, ...]:
     layer = _Layer(path)
     out: list[Place] = []
-    seen: set[str] = set()
-    for i, props, geometry in layer:
-        name = _text(layer, i, props, "name")
-        _unique(layer, i, name, seen, "place name")
+    for i, name, props, geometry in layer.entries("name", "place name"):
         aliases = props.get("aliases", [])
         if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
             raise layer.fail(i, name, "property 'aliases' must be a list of non-empty strings")
@@ -503,7 +497,33 @@ def _load_places(path: Path, bbox: BBox) -> tuple[Place, ...]:
     return tuple(out)
 
 
+def city_map(path: Path) -> dict[str, Any]:
+    """The city as a map draws it: city.json's display metadata and each map layer's GeoJSON as written.
+
+    The folder is validated first (`load_city`), so a map never shows a city
+    the rules would refuse. Keys: "meta" and every name in MAP_LAYERS.
+    """
+    meta_path, _, meta = _read_meta(path)
+    load_city(meta_path)
+    out: dict[str, Any] = {"meta": {key: meta.get(key) for key in MAP_META}}
+    for layer in MAP_LAYERS:
+        layer_path = meta_path.parent / meta["layers"][layer]
+        out[layer] = _parse_json(_read(layer_path), layer_path)
+    return out
+
+
 # --------------------------------------------------------------------------- files
+
+
+def _read_meta(path: Path) -> tuple[Path, str, dict[str, Any]]:
+    """city.json of a city folder (or the file itself): its path, text and object."""
+    path = Path(path)
+    meta_path = path if path.is_file() else path / CITY_FILE
+    meta_text = _read(meta_path)
+    meta = _parse_json(meta_text, meta_path)
+    if not isinstance(meta, dict):
+        raise CityDataError("expected a JSON object", path=str(meta_path), line=1)
+    return meta_path, meta_text, meta
 
 
 def _read(path: Path) -> str:

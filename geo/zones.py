@@ -116,7 +116,8 @@ class CityIndex:
 
     def _project(self, coords: np.ndarray) -> np.ndarray:
         """(lon, lat) rows to (x, y) metres, for `shapely.transform`."""
-        return (coords - self._origin) * self._scale
+        projected: np.ndarray = (coords - self._origin) * self._scale
+        return projected
 
     def _point(self, lat: float, lon: float) -> Point:
         return Point(*self.to_xy(lat, lon))

@@ -18,6 +18,7 @@ import faust
 from core import topics as names
 from core.settings import Settings
 from pipeline.kafka_compat import patch_faust_for_tansu
+from pipeline.kafka_security import faust_credentials
 
 
 @dataclass
@@ -64,6 +65,7 @@ def create_app(settings: Settings, bootstrap: str) -> tuple[faust.App, Topics]:
     app = faust.App(
         settings.app_id,
         broker=broker_urls(bootstrap),
+        broker_credentials=faust_credentials(settings),
         store="memory://",
         autodiscover=False,
         datadir=str(settings.state_dir),

@@ -9,6 +9,7 @@ started and those bootstrap servers are used instead.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -27,6 +28,16 @@ def free_port(host: str = "127.0.0.1") -> int:
         s.bind((host, 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def _die_with_parent() -> None:
+    """In the broker child before exec: the kernel sends it SIGTERM when its parent dies, even by SIGKILL.
+
+    Linux only (prctl PR_SET_PDEATHSIG); elsewhere the parent's `stop` is the only way out.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
 def tansu_binary() -> str:
@@ -91,7 +102,9 @@ class EmbeddedBroker:
             "--storage-engine",
             "memory://tansu/",
         ]
-        self._proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+        self._proc = subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, preexec_fn=_die_with_parent
+        )
         self._log = stack
         try:
             wait_until_ready(self.bootstrap, timeout_s)

@@ -15,10 +15,14 @@ from aiokafka import AIOKafkaProducer
 from core import topics as names
 from core.records import ClockTick
 from core.settings import Settings
+from pipeline.kafka_security import client_kwargs
+from pipeline.topics_admin import ensure_topics
 
 
 async def run_ticker(settings: Settings, bootstrap: str, count: int | None = None) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    # Ticks must never auto-create `clock` with the broker's default partitions (the desk needs one).
+    await asyncio.get_running_loop().run_in_executor(None, ensure_topics, bootstrap, settings)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, **client_kwargs(settings))
     await producer.start()
     try:
         sent = 0

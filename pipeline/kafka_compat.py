@@ -49,14 +49,17 @@ log = logging.getLogger("patrol.kafka")
 _patched = False
 
 
-async def true_end_offsets(bootstrap: str, partitions: Iterable[Any], timeout_s: float = 5.0) -> dict[Any, int]:
-    """End offsets confirmed by a fetch's high watermark, not only by ListOffsets."""
+async def true_end_offsets(bootstrap: str, partitions: Iterable[Any], timeout_s: float = 5.0, **client_options: Any) -> dict[Any, int]:
+    """End offsets confirmed by a fetch's high watermark, not only by ListOffsets.
+
+    `client_options`: the cluster's security keywords (`pipeline.kafka_security`).
+    """
     # Faust passes its own TP tuples; aiokafka insists on its TopicPartition.
     originals = list(partitions)
     if not originals:
         return {}
     tps = [TopicPartition(tp.topic, tp.partition) for tp in originals]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=FETCH_MAX_WAIT_MS)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=FETCH_MAX_WAIT_MS, **client_options)
     await consumer.start()
     try:
         listed: Mapping[TopicPartition, int] = await consumer.end_offsets(tps)
@@ -101,7 +104,8 @@ def patch_faust_for_tansu() -> None:
         if self.consumer.in_transaction:
             return {tp: consumer.last_stable_offset(tp) for tp in partitions}
         bootstrap = ",".join(f"{u.host}:{u.port or 9092}" for u in self.transport.url)
-        return await true_end_offsets(bootstrap, partitions)
+        conf = self.app.conf  # the worker's own security settings, as Faust holds them
+        return await true_end_offsets(bootstrap, partitions, **driver.credentials_to_aiokafka_auth(conf.broker_credentials, conf.ssl_context))
 
     thread_cls._create_worker_consumer = _create_worker_consumer
     thread_cls._highwaters = _highwaters

@@ -1,0 +1,19 @@
+"""The pure rules: every decision of the pipeline, as functions over records and state.
+
+Layer 2, beside `thermal` (imports `core` and `geo`, never a broker). Its modules:
+
+- `context`: `Context`, everything the rules read besides records (policy, lexicon, city index).
+- `desk`: the dispatch desk (subpackage): `Desk` coordinates, the rules are pure modules beside it.
+- `intake`: raw payloads to typed records (tips, detections, weather, team status, acks, ticks) or a `RecordError`.
+- `lexicon`: flags from free text, by a bilingual cue lexicon kept as data.
+- `partners`: partner notices, one OASIS CAP 1.2 alert per partner and change (`NoticeWriter`).
+- `reporters`: replies to reporters who left a contact (`ReplyWriter`).
+- `wording`: plain words for categories and flags, in Chinese and English.
+- `policy`: the dispatch policy (`data/policy.toml`), loaded and validated.
+- `triage`: category, priority, notifications and deadline of an incident.
+- `weather`: cold-wave level, wind chill and night, judged by the policy.
+
+Import the modules (`from rules.desk import Desk`); this package file imports nothing.
+"""
+
+__all__ = ["context", "desk", "intake", "lexicon", "partners", "policy", "reporters", "triage", "weather", "wording"]

@@ -7,7 +7,6 @@ the agent turns that into a dead letter carrying the original payload.
 from __future__ import annotations
 
 import json
-import math
 import re
 from datetime import datetime
 from typing import Any
@@ -27,6 +26,7 @@ from core.records import (
     ClockTick,
     Detection,
     Report,
+    ReporterContact,
     TaskAck,
     TeamStatus,
     Tip,
@@ -35,13 +35,11 @@ from core.records import (
     parse_time,
 )
 from core.textfold import fold
+from core.validate import EARLIEST_YEAR, LATEST_YEAR, NotFinite, finite, is_number, plausible_year, whole
 from rules.context import Context
 
 MAX_ID_LEN = 200
 OPERATOR_STATUSES = ("reassign", "resolved")
-# Event times outside these years are typing or clock errors (year 0, 9999),
-# and date arithmetic near datetime's limits would fail further down.
-EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
 _BOM = b"\xef\xbb\xbf"
 _NUMERIC = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _WHOLE = re.compile(r"[0-9]{1,6}")
@@ -152,15 +150,12 @@ def _number(obj: dict[str, Any], name: str, *, required: bool = True) -> float |
         return None
     if isinstance(value, str) and _NUMERIC.fullmatch(value.strip()):
         value = float(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise RecordError(f"{name}: expected a number, got {json_type(value)} {value!r:.40}", kind="wrong_type")
     try:
-        number = float(value)
-    except OverflowError as exc:
-        raise RecordError(f"{name}: not a finite number (too large)", kind="wrong_type") from exc
-    if not math.isfinite(number):
-        raise RecordError(f"{name}: not a finite number", kind="wrong_type")
-    return number
+        return finite(value)
+    except TypeError:
+        raise RecordError(f"{name}: expected a number, got {json_type(value)} {value!r:.40}", kind="wrong_type") from None
+    except NotFinite as exc:
+        raise RecordError(f"{name}: not a finite number" + (" (too large)" if exc.too_large else ""), kind="wrong_type") from exc
 
 
 def _choice(obj: dict[str, Any], name: str, allowed: tuple[str, ...], kind: str) -> str:
@@ -198,7 +193,7 @@ def _time(obj: dict[str, Any], name: str) -> datetime:
     if not isinstance(value, str):
         raise RecordError(f"{name}: expected an ISO 8601 string, got {json_type(value)}")
     at = parse_time(value, name)
-    if not EARLIEST_YEAR <= at.year <= LATEST_YEAR:
+    if not plausible_year(at):
         raise RecordError(f"{name}: implausible time {value!r:.40} (expected a year {EARLIEST_YEAR}..{LATEST_YEAR})")
     return at
 
@@ -243,11 +238,10 @@ def _persons(obj: dict[str, Any], ctx: Context) -> int | None:
     limit = ctx.policy.max_persons
     if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
         value = int(value.strip())
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
+    persons = whole(value, 1, limit)
+    if persons is None:
         raise RecordError(f"persons: expected a whole number 1..{limit}, got {json_type(value)} {value!r:.20}", kind="wrong_type")
-    return value
+    return persons
 
 
 def _bounded_text(obj: dict[str, Any], name: str, ctx: Context) -> str | None:
@@ -299,6 +293,62 @@ def _locate(obj: dict[str, Any], address: str | None, ctx: Context) -> tuple[flo
     raise RecordError("neither lat/lon nor address given", kind="missing_field")
 
 
+_MOBILE = re.compile(r"(?:\+?86|0086)?(1[3-9]\d{9})")
+_LANDLINE = re.compile(r"(?:\+?86|0086)?0?([1-9]\d{1,2})(\d{7,8})")
+_WECHAT = re.compile(r"(?:wechat|weixin|微信|wx)[:：]\s*([A-Za-z][-_A-Za-z0-9]{5,19})", re.IGNORECASE)
+_PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")
+
+
+def parse_contact(value: Any) -> tuple[str, str, str]:
+    """A reporter contact as (normalized, masked, via): a Chinese mobile, a landline or a WeChat id.
+
+    Normalized forms are `tel:+8613812345678` and `wechat:abc_123`; the masked
+    form keeps only what an operator needs to see that a contact exists.
+    """
+    if not isinstance(value, str):
+        raise RecordError(f"reporter_contact: expected a string, got {json_type(value)}", kind="wrong_type")
+    text = value.strip()
+    if len(text) > 64:
+        raise RecordError("reporter_contact: longer than 64 characters", kind="wrong_type")
+    wechat = _WECHAT.fullmatch(text)
+    if wechat:
+        handle = wechat.group(1)
+        return f"wechat:{handle}", f"wechat:{handle[:2]}***", "wechat"
+    digits = _PHONE_SEPARATORS.sub("", text)
+    mobile = _MOBILE.fullmatch(digits)
+    if mobile:
+        number = mobile.group(1)
+        return f"tel:+86{number}", f"tel:+86{number[:3]}****{number[-4:]}", "sms"
+    landline = _LANDLINE.fullmatch(digits)
+    if landline and digits.lstrip("+").startswith(("0", "86")):
+        area, number = landline.groups()
+        return f"tel:+86{area}{number}", f"tel:+86{area}****{number[-2:]}", "call"
+    raise RecordError(
+        "reporter_contact: not a mobile (13812345678), landline (0451-12345678) or WeChat id (wechat:abc123)", kind="wrong_type"
+    )
+
+
+def _reporter_contact(obj: dict[str, Any]) -> str | None:
+    """The tip's contact, normalized; a contact that cannot be read never costs the tip (it is dropped)."""
+    value = obj.get("reporter_contact")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return parse_contact(value)[0]
+    except RecordError:
+        return None
+
+
+def _corrects(obj: dict[str, Any]) -> str | None:
+    """The dead letter this tip corrects (console resubmissions): an id like `dl-<hex>`."""
+    value = obj.get("corrects")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"dl-[0-9a-f]{1,64}", value):
+        raise RecordError("corrects: expected a dead letter id (dl-<hex>)", kind="wrong_type")
+    return value
+
+
 def parse_tip(obj: dict[str, Any], ctx: Context) -> Tip:
     """Validate a tip and put it on the map (coordinates or gazetteer address).
 
@@ -342,21 +392,45 @@ def parse_tip(obj: dict[str, Any], ctx: Context) -> Tip:
         sex=sex,
         age_group=age_group,
         posture=posture,
+        reporter_contact=_reporter_contact(obj),
+        corrects=_corrects(obj),
+    )
+
+
+def tip_contact(tip: Tip) -> ReporterContact | None:
+    """The record that lets replies reach the reporter; None when the tip left no contact."""
+    if tip.reporter_contact is None:
+        return None
+    contact, masked, via = parse_contact(tip.reporter_contact.removeprefix("tel:"))
+    return ReporterContact(tip_id=tip.tip_id, contact=contact, masked=masked, via=via, at=tip.reported_at)
+
+
+def _placed(ctx: Context, report_id: str, source: str, channel: str, at: datetime, lat: float, lon: float, **details: Any) -> Report:
+    """A report put on the map: the district, zone and key area of its position."""
+    where = ctx.index.locate(lat, lon)
+    return Report(
+        report_id=report_id,
+        source=source,
+        channel=channel,
+        at=at,
+        lat=lat,
+        lon=lon,
+        district=where.district or "",
+        zone_id=where.zone_id,
+        key_area=where.key_area,
+        **details,
     )
 
 
 def tip_report(tip: Tip, ctx: Context) -> Report:
-    where = ctx.index.locate(tip.lat, tip.lon)
-    return Report(
-        report_id=tip.tip_id,
-        source="tip",
-        channel=tip.channel,
-        at=tip.reported_at,
-        lat=tip.lat,
-        lon=tip.lon,
-        district=where.district or "",
-        zone_id=where.zone_id,
-        key_area=where.key_area,
+    return _placed(
+        ctx,
+        tip.tip_id,
+        "tip",
+        tip.channel,
+        tip.reported_at,
+        tip.lat,
+        tip.lon,
         flags=tip.flags,
         text=tip.text,
         address=tip.address,
@@ -365,6 +439,7 @@ def tip_report(tip: Tip, ctx: Context) -> Report:
         sex=tip.sex,
         age_group=tip.age_group,
         posture=tip.posture,
+        reporter_contact=parse_contact(tip.reporter_contact.removeprefix("tel:"))[1] if tip.reporter_contact else None,
     )
 
 
@@ -372,7 +447,7 @@ def parse_detection(obj: dict[str, Any], ctx: Context) -> Detection:
     """A detection from the detector or an edge device (same schema)."""
     bbox = obj.get("bbox")
     if not isinstance(bbox, list) or len(bbox) != 4 or not all(
-        isinstance(v, int | float) and not isinstance(v, bool) and abs(v) < 1e9 for v in bbox
+        is_number(v) and abs(v) < 1e9 for v in bbox
     ):
         raise RecordError("bbox: expected [x, y, w, h] finite numbers", kind="wrong_type")
     posture = obj.get("posture") or "unknown"
@@ -402,17 +477,14 @@ def parse_detection(obj: dict[str, Any], ctx: Context) -> Detection:
 
 def detection_report(det: Detection, ctx: Context) -> Report:
     assert det.lat is not None and det.lon is not None
-    where = ctx.index.locate(det.lat, det.lon)
-    return Report(
-        report_id=det.detection_id,
-        source="detection",
-        channel=THERMAL_CHANNEL,
-        at=det.captured_at,
-        lat=det.lat,
-        lon=det.lon,
-        district=where.district or "",
-        zone_id=where.zone_id,
-        key_area=where.key_area,
+    return _placed(
+        ctx,
+        det.detection_id,
+        "detection",
+        THERMAL_CHANNEL,
+        det.captured_at,
+        det.lat,
+        det.lon,
         camera_id=det.camera_id,
         track_id=det.track_id,
         posture=det.posture,

@@ -2,8 +2,8 @@
 
 A dispatch center edits `data/policy.toml`; a mistake there must stop a worker
 at start with the file, the line and the reason, never halfway through a
-night. Rules code (`pipeline/triage.py`, `pipeline/weather.py`,
-`pipeline/desk.py`) reads only this object.
+night. Rules code (`rules/triage.py`, `rules/weather.py`,
+`rules/desk.py`) reads only this object.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import PolicyError
-from core.records import CAPABILITIES, CATEGORIES, COLD_WAVE_LEVELS, FLAGS, PRIORITIES
+from core.records import CAPABILITIES, CATEGORIES, COLD_WAVE_LEVELS, FLAGS, PARTNERS, PRIORITIES
 from core.tomlconfig import TomlReader, parse_toml
+from geo.city import HELP_POINT_KINDS
 
-NOTIFY_TARGETS = ("health", "police", "city_management")
-HELP_POINT_KINDS = ("help_point", "warm_up_site", "rescue_station", "hospital")
+NOTIFY_TARGETS = PARTNERS
 
 
 @dataclass(frozen=True)

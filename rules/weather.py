@@ -30,7 +30,7 @@ def wind_chill_c(temp_c: float, wind_ms: float) -> float:
     v = wind_ms * 3.6
     if temp_c > 10.0 or v < 4.8:
         return temp_c
-    p = v**0.16
+    p: float = v**0.16  # float ** float is typed Any
     return 13.12 + 0.6215 * temp_c - 11.37 * p + 0.3965 * temp_c * p
 
 

@@ -17,18 +17,18 @@ import math
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from core.settings import DATA_DIR
 from geo.distance import offset_latlon
 from rules.lexicon import Lexicon, load_lexicon
 from simulators.citymap import CityMap
 from simulators.people import Person
 from simulators.scenario import MALFORMED_KINDS, ChannelSpec, ReportingSpec
 
-LEXICON_PATH = Path(__file__).resolve().parent.parent / "data" / "lexicon.toml"
+LEXICON_PATH = DATA_DIR / "lexicon.toml"
 
 # Cue phrases per flag: (Chinese choices, English choices). Each must make the
 # lexicon find exactly its flag.

@@ -16,10 +16,12 @@ from typing import Any
 
 from core.errors import ConfigError
 from core.records import CHANNELS, COLD_WAVE_LEVELS
+from core.settings import DATA_DIR
 from core.tomlconfig import TomlReader, parse_toml
+from core.validate import is_finite_number
 from geo.city import KEY_AREAS
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "data" / "scenarios"
+SCENARIO_DIR = DATA_DIR / "scenarios"
 
 # Kinds of person the population is drawn from: flags they carry and the
 # category the policy should give them (the first matching policy row).
@@ -303,7 +305,7 @@ def _channels(r: TomlReader, data: Mapping[str, Any]) -> dict[str, ChannelSpec]:
     for name in data["channels"]:
         r.unknown_keys(data, ["channels", name], ["rate_by_hour", "address_share", "position_noise_m"])
         rates = r.get(data, ["channels", name, "rate_by_hour"], list)
-        if len(rates) != 24 or not all(isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 for v in rates):
+        if len(rates) != 24 or not all(is_finite_number(v) and v >= 0 for v in rates):
             raise r.fail(["channels", name, "rate_by_hour"], f"expected 24 non-negative numbers (local hours 0..23), got {len(rates)} values")
         out[name] = ChannelSpec(
             name=name,

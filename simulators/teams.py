@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from core import topics as names
 from core.records import maybe_time
 from geo.distance import haversine_m
 from simulators.citymap import TeamView
@@ -128,7 +129,7 @@ class Fleet:
         self.unknown_team_events: list[str] = []
 
     def initial_status(self, start: datetime) -> list[Reaction]:
-        return [(start, "team-status", status_record(s.team, start, "available", s.lat, s.lon), s.team.team_id, 0)
+        return [(start, names.TEAM_STATUS, status_record(s.team, start, "available", s.lat, s.lon), s.team.team_id, 0)
                 for s in self.states.values()]
 
     def holder(self, incident_id: str, role: str = "lead") -> Job | None:
@@ -212,25 +213,25 @@ class Fleet:
         accept = max(base + timedelta(minutes=delay), floor + timedelta(seconds=1))
         accept = accept.replace(microsecond=0) + timedelta(seconds=1)
         job.accept_at = accept
-        out: list[Reaction] = [(accept, "task-acks", ack_record(job, "accepted", accept), job.team_id, job.token)]
+        out: list[Reaction] = [(accept, names.TASK_ACKS, ack_record(job, "accepted", accept), job.team_id, job.token)]
         depart = max(accept, state.free_at + timedelta(seconds=1))
         lat0, lon0 = state.lat, state.lon
         dist = haversine_m(lat0, lon0, job.lat, job.lon) * self.spec.detour_factor
         travel = timedelta(hours=dist / 1000.0 / self.spec.speed_kmh) + timedelta(seconds=30)
         arrive = (depart + travel).replace(microsecond=0)
         job.depart_at, job.arrive_at = depart, arrive
-        out.append((depart, "team-status", status_record(state.team, depart, "en_route", lat0, lon0), job.team_id, job.token))
+        out.append((depart, names.TEAM_STATUS, status_record(state.team, depart, "en_route", lat0, lon0), job.team_id, job.token))
         state.track.append((depart, lat0, lon0, "en_route"))
         step = timedelta(minutes=self.spec.position_every_min)
         t = depart + step
         while t < arrive:
             f = (t - depart) / (arrive - depart)
             la, lo_ = lat0 + (job.lat - lat0) * f, lon0 + (job.lon - lon0) * f
-            out.append((t, "team-status", status_record(state.team, t, "en_route", la, lo_), job.team_id, job.token))
+            out.append((t, names.TEAM_STATUS, status_record(state.team, t, "en_route", la, lo_), job.team_id, job.token))
             state.track.append((t, la, lo_, "en_route"))
             t += step
-        out.append((arrive, "task-acks", ack_record(job, "on_scene", arrive), job.team_id, job.token))
-        out.append((arrive, "team-status", status_record(state.team, arrive, "on_scene", job.lat, job.lon), job.team_id, job.token))
+        out.append((arrive, names.TASK_ACKS, ack_record(job, "on_scene", arrive), job.team_id, job.token))
+        out.append((arrive, names.TEAM_STATUS, status_record(state.team, arrive, "on_scene", job.lat, job.lon), job.team_id, job.token))
         state.track.append((arrive, job.lat, job.lon, "on_scene"))
         on_lo, on_hi = self.spec.on_scene_min
         resolve = (arrive + timedelta(minutes=float(rng.uniform(on_lo, on_hi)))).replace(microsecond=0)
@@ -244,8 +245,8 @@ class Fleet:
                 person.outcome = outcome
             elif person.outcome is None:
                 person.outcome = outcome
-        out.append((resolve, "task-acks", ack_record(job, "resolved", resolve, outcome), job.team_id, job.token))
-        out.append((resolve, "team-status", status_record(state.team, resolve, "available", job.lat, job.lon), job.team_id, job.token))
+        out.append((resolve, names.TASK_ACKS, ack_record(job, "resolved", resolve, outcome), job.team_id, job.token))
+        out.append((resolve, names.TEAM_STATUS, status_record(state.team, resolve, "available", job.lat, job.lon), job.team_id, job.token))
         state.track.append((resolve, job.lat, job.lon, "available"))
         state.lat, state.lon, state.free_at = job.lat, job.lon, resolve
         return out
@@ -285,6 +286,6 @@ class Fleet:
         state.track = [p for p in state.track if p[0] <= now]
         state.track.append((at, lat, lon, "available"))
         state.lat, state.lon, state.free_at = lat, lon, at
-        return [(at, "team-status", status_record(state.team, at, "available", lat, lon), job.team_id, 0)]
+        return [(at, names.TEAM_STATUS, status_record(state.team, at, "available", lat, lon), job.team_id, 0)]
 
 

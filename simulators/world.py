@@ -13,14 +13,15 @@ import bisect
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from core import topics as names
 from core.errors import ConfigError
 from core.feed import FeedItem
 from core.records import PRIORITIES
+from core.settings import DATA_DIR
 from geo.distance import haversine_m
 from rules.policy import Policy, load_policy
 from rules.triage import assess
@@ -33,8 +34,7 @@ from simulators.scenario import Scenario
 from simulators.teams import Fleet, stable_rng
 from simulators.weather import ColdWaveWarning, Observation, WeatherBook, simulate_weather
 
-POLICY_PATH = Path(__file__).resolve().parent.parent / "data" / "policy.toml"
-STATE_TOPICS: tuple[str, ...] = ("weather", "team-status", "task-acks", "clock")
+POLICY_PATH = DATA_DIR / "policy.toml"
 
 
 @dataclass
@@ -99,14 +99,14 @@ class DrillWorld:
         self._pending: list[_Pending] = []
         self._order = 0
         for obs in self.observations:
-            self._push(obs.at, "weather", json.dumps(obs.to_dict(), sort_keys=True).encode(), obs.region)
+            self._push(obs.at, names.WEATHER, json.dumps(obs.to_dict(), sort_keys=True).encode(), obs.region)
         for w in self.warnings:
-            self._push(w.at, "weather", json.dumps(w.to_dict(), sort_keys=True).encode(), w.region)
+            self._push(w.at, names.WEATHER, json.dumps(w.to_dict(), sort_keys=True).encode(), w.region)
         for at, topic, record, key, token in self.fleet.initial_status(self.start):
             self._push(at, topic, json.dumps(record, ensure_ascii=False, sort_keys=True).encode(), key, token)
         for plan in self.tips:
-            self._push(plan.at, "tips", plan.payload, plan.tip_id, tip=plan)
-        topic = "thermal-frames" if self.camera_mode == "frames" else "detections"
+            self._push(plan.at, names.TIPS, plan.payload, plan.tip_id, tip=plan)
+        topic = names.THERMAL_FRAMES if self.camera_mode == "frames" else names.DETECTIONS
         for cap in self.captures:
             self._push(cap.at, topic, b"", cap.site.camera_id, capture=cap)
         self._seq = 0
@@ -290,4 +290,4 @@ class DrillWorld:
         }
 
 
-__all__ = ["STATE_TOPICS", "ColdWaveWarning", "DrillWorld", "Observation"]
+__all__ = ["ColdWaveWarning", "DrillWorld", "Observation"]

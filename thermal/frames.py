@@ -22,6 +22,7 @@ import numpy as np
 
 from core.errors import FrameError, RecordError
 from core.records import parse_time
+from core.validate import EARLIEST_YEAR, LATEST_YEAR, NotFinite, finite, is_finite_number, plausible_year, whole
 from thermal.cameras import MAX_HEIGHT, MAX_WIDTH, FrameMeta, check_homography
 
 MIN_K = 200.0
@@ -33,7 +34,6 @@ SATURATED = 65535
 KELVIN = 273.15
 KINDS = ("drone", "fixed")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-EARLIEST_YEAR, LATEST_YEAR = 2000, 2099  # as for every record (pipeline/intake.py)
 # survey points of a fixed camera must span an area, in the image and on the ground
 MIN_SURVEY_AREA_PX = 100.0
 MIN_SURVEY_AREA_M2 = 1.0
@@ -47,14 +47,12 @@ def _num(d: dict[str, Any], key: str, *, required: bool = False, lo: float | Non
             raise FrameError(f"metadata: missing {key}")
         return None
     value = d[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise FrameError(f"metadata: {key} must be a number, got {type(value).__name__}")
     try:
-        x = float(value)
-    except OverflowError:
-        raise FrameError(f"metadata: {key} is not finite (too large)") from None
-    if not math.isfinite(x):
-        raise FrameError(f"metadata: {key} is not finite")
+        x = finite(value)
+    except TypeError:
+        raise FrameError(f"metadata: {key} must be a number, got {type(value).__name__}") from None
+    except NotFinite as exc:
+        raise FrameError(f"metadata: {key} is {exc}") from None
     if positive and x <= 0:
         raise FrameError(f"metadata: {key} must be > 0, got {x}")
     if (lo is not None and x < lo) or (hi is not None and x > hi):
@@ -66,12 +64,10 @@ def _int(d: dict[str, Any], key: str, hi: int) -> int | None:
     """A whole number 1..hi (640.0 is read as 640, as JSON writers may emit it)."""
     if key not in d or d[key] is None:
         return None
-    value = d[key]
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or value > hi:
-        raise FrameError(f"metadata: {key} must be an integer in 1..{hi}, got {value!r:.40}")
-    return int(value)
+    value = whole(d[key], 1, hi)
+    if value is None:
+        raise FrameError(f"metadata: {key} must be an integer in 1..{hi}, got {d[key]!r:.40}")
+    return value
 
 
 def parse_meta(d: dict[str, Any]) -> FrameMeta:
@@ -94,7 +90,7 @@ def parse_meta(d: dict[str, Any]) -> FrameMeta:
         raise
     except RecordError as exc:
         raise FrameError(f"metadata: {exc.reason}") from exc
-    if not EARLIEST_YEAR <= captured_at.year <= LATEST_YEAR:
+    if not plausible_year(captured_at):
         raise FrameError(f"metadata: captured_at {captured_at.isoformat()} is implausible "
                          f"(expected a year {EARLIEST_YEAR}..{LATEST_YEAR})")
     fields: dict[str, Any] = {
@@ -145,7 +141,7 @@ def _ground_points(raw: Any) -> tuple[tuple[float, float, float, float], ...]:
             raise FrameError(f"metadata: ground_points[{i}] must be [u, v, lat, lon]")
         vals = []
         for x in p:
-            if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(float(x)):
+            if not is_finite_number(x):
                 raise FrameError(f"metadata: ground_points[{i}] has a non-numeric value {x!r}")
             vals.append(float(x))
         u, v, lat, lon = vals

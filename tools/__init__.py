@@ -1,0 +1,14 @@
+"""Tools that run the real pipeline: the run harness, replay and benchmarks.
+
+Layer 6 (imports `simulators` and below). Its modules:
+
+- `harness`: `pipeline_run`, the one run setup (broker, isolated settings, topics, worker, ready feeder),
+  and its parts: `WorkerProcess`, `Feeder` (lock-step feeding with barriers), `create_topics`.
+- `replay`: `patrol replay`, a recorded night through the pipeline, deterministically.
+- `bench_pipeline`: `patrol bench pipeline`, throughput and latency against a passthrough baseline.
+- `bench_thermal`: `patrol bench thermal`, the detector against an OpenCV baseline.
+
+Import the modules (`from tools.harness import pipeline_run`); this package file imports nothing.
+"""
+
+__all__ = ["bench_pipeline", "bench_thermal", "harness", "replay"]

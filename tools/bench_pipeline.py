@@ -1,11 +1,17 @@
 """`patrol bench pipeline`: throughput and latency, against a baseline in the same run.
 
-On the same broker, one after the other:
-1. baseline: a raw aiokafka consume-and-produce passthrough (messages/s);
+On the same broker (one `pipeline_run`), one after the other:
+1. baseline: a raw aiokafka consume-and-produce passthrough (messages/s),
+   while the run's worker idles;
 2. the whole tips-to-dispatch pipeline on a real worker process (tips/s);
-3. tip-to-dispatch latency p50/p99 at an offered rate (default 500 tips/s).
+3. tip-to-dispatch latency p50/p99 at an offered rate (default 500 tips/s);
+4. where the time goes: the desk's share from the worker's own metrics in
+   the throughput phase, then a second, profiled worker (cProfile over all
+   its threads, CPU time, `pipeline/profiling.py`) on the same tips, summed
+   by library.
 The ratio pipeline/passthrough is what to watch: absolute figures drift on a
-shared machine, the ratio much less.
+shared machine, the ratio much less. The profile slows the worker, so it runs
+apart from the measured phases.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import json
 import statistics
 import tempfile
 import time
-import uuid
+import urllib.request
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,13 +29,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
 
 from core import topics as names
 from core.settings import Settings
-from pipeline.broker import broker_for
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
+from pipeline.kafka_security import client_kwargs
+from pipeline.profiling import IDLE, summary
 from rules.context import Context
-from tools.harness import Feeder, WorkerProcess, create_topics, isolated_settings
+from tools.harness import pipeline_run
 
 START = datetime(2026, 12, 20, 19, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -43,16 +51,17 @@ def bench_tip(n: int, ctx: Context, at: datetime) -> bytes:
     return json.dumps(tip, ensure_ascii=False).encode("utf-8")
 
 
-async def passthrough(bootstrap: str, prefix: str, count: int) -> float:
+async def passthrough(bootstrap: str, settings: Settings, count: int) -> float:
     """Baseline: consume `count` messages and produce each to another topic."""
+    prefix, security = settings.topic_prefix, client_kwargs(settings)
     src, dst = f"{prefix}pt-in", f"{prefix}pt-out"
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=1)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=1, **security)
     await producer.start()
     payload = b"x" * 200
     for i in range(count):
         await producer.send(src, payload, key=str(i).encode())
     await producer.flush()
-    consumer = AIOKafkaConsumer(src, bootstrap_servers=bootstrap, group_id=f"{prefix}pt", auto_offset_reset="earliest", fetch_max_wait_ms=FETCH_MAX_WAIT_MS)
+    consumer = AIOKafkaConsumer(src, bootstrap_servers=bootstrap, group_id=f"{prefix}pt", auto_offset_reset="earliest", fetch_max_wait_ms=FETCH_MAX_WAIT_MS, **security)
     await consumer.start()
     seen = 0
     started = time.perf_counter()
@@ -70,86 +79,156 @@ async def passthrough(bootstrap: str, prefix: str, count: int) -> float:
     return count / elapsed
 
 
-async def _pipeline(settings: Settings, bootstrap: str, ctx: Context, tips: int, rate: float) -> dict[str, Any]:
-    create_topics(bootstrap, settings)
-    worker = WorkerProcess(settings, bootstrap, Path(tempfile.mkdtemp(prefix="patrol-bench-")) / "worker.log")
-    worker.start()
-    results: dict[str, Any] = {}
-    try:
-        async with Feeder(settings, bootstrap, [worker]) as feeder:
-            await feeder.wait_ready(START)
-            producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=1)
-            await producer.start()
-            dispatch = AIOKafkaConsumer(
-                settings.topic(names.DISPATCH), bootstrap_servers=bootstrap, auto_offset_reset="latest", fetch_max_wait_ms=FETCH_MAX_WAIT_MS
-            )
-            await dispatch.start()
-            await dispatch.getmany(timeout_ms=200)  # position at the end before sending
-            tips_topic = settings.topic(names.TIPS)
+async def _throughput(producer: AIOKafkaProducer, dispatch: AIOKafkaConsumer, tips_topic: str, ctx: Context, tips: int) -> float:
+    """Tips per second: push `tips` tips at once, time until each has a dispatch event."""
+    started = time.perf_counter()
+    for n in range(tips):
+        await producer.send(tips_topic, bench_tip(n, ctx, START + timedelta(seconds=n)))
+    await producer.flush()
+    pending = {f"bench-{n}" for n in range(tips)}
+    while pending:
+        batch = await dispatch.getmany(timeout_ms=30_000)
+        if not batch:
+            raise TimeoutError(f"{len(pending)}/{tips} tips without a dispatch event after 30 s of silence")
+        for records in batch.values():
+            for msg in records:
+                pending.difference_update(json.loads(msg.value).get("sources", []))
+    return tips / (time.perf_counter() - started)
 
-            # Throughput: push everything, time until the last dispatch event.
-            started = time.perf_counter()
-            for n in range(tips):
-                await producer.send(tips_topic, bench_tip(n, ctx, START + timedelta(seconds=n)))
-            await producer.flush()
-            pending = {f"bench-{n}" for n in range(tips)}
-            while pending:
-                batch = await dispatch.getmany(timeout_ms=30_000)
-                if not batch:
-                    raise TimeoutError(f"{len(pending)}/{tips} tips without a dispatch event after 30 s of silence")
-                for records in batch.values():
-                    for msg in records:
-                        pending.difference_update(json.loads(msg.value).get("sources", []))
-            results["pipeline_tips_per_s"] = tips / (time.perf_counter() - started)
 
-            # Latency at an offered rate.
-            count = min(tips, int(rate * 4))
-            sent_at: dict[str, float] = {}
-            latencies: list[float] = []
+async def _latencies(
+    producer: AIOKafkaProducer, dispatch: AIOKafkaConsumer, tips_topic: str, ctx: Context, first: int, count: int, rate: float
+) -> list[float]:
+    """Tip-to-dispatch latencies (ms, sorted) of `count` tips offered at `rate` tips/s."""
+    sent_at: dict[str, float] = {}
+    latencies: list[float] = []
 
-            async def send_paced() -> None:
-                interval = 1.0 / rate
-                t0 = time.perf_counter()
-                for n in range(count):
-                    target = t0 + n * interval
-                    delay = target - time.perf_counter()
-                    if delay > 0:
-                        await asyncio.sleep(delay)
-                    tip_id = f"bench-{tips + n}"
-                    sent_at[tip_id] = time.perf_counter()
-                    await producer.send(tips_topic, bench_tip(tips + n, ctx, START + timedelta(seconds=tips + n)))
+    async def send_paced() -> None:
+        interval = 1.0 / rate
+        t0 = time.perf_counter()
+        for n in range(first, first + count):
+            delay = t0 + (n - first) * interval - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            sent_at[f"bench-{n}"] = time.perf_counter()
+            await producer.send(tips_topic, bench_tip(n, ctx, START + timedelta(seconds=n)))
 
-            sender = asyncio.create_task(send_paced())
-            while len(latencies) < count:
-                batch = await dispatch.getmany(timeout_ms=30_000)
-                if not batch:
-                    raise TimeoutError("latency run stalled")
-                now = time.perf_counter()
-                for records in batch.values():
-                    for msg in records:
-                        event = json.loads(msg.value)
-                        for source in event.get("sources", []):
-                            if source in sent_at:  # the first event that carries the tip
-                                latencies.append((now - sent_at.pop(source)) * 1000)
-            await sender
-            latencies.sort()
-            results["offered_rate"] = rate
-            results["latency_p50_ms"] = statistics.median(latencies)
-            results["latency_p99_ms"] = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    sender = asyncio.create_task(send_paced())
+    while len(latencies) < count:
+        batch = await dispatch.getmany(timeout_ms=30_000)
+        if not batch:
+            raise TimeoutError("latency run stalled")
+        now = time.perf_counter()
+        for records in batch.values():
+            for msg in records:
+                for source in json.loads(msg.value).get("sources", []):
+                    if source in sent_at:  # the first event that carries the tip
+                        latencies.append((now - sent_at.pop(source)) * 1000)
+    await sender
+    return sorted(latencies)
+
+
+async def scrape(web_port: int) -> dict[str, float]:
+    """The worker's own metrics (`/metrics`), each summed over its labels."""
+
+    def get() -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/metrics", timeout=10) as response:
+            return str(response.read().decode("utf-8"))
+
+    out: dict[str, float] = {}
+    for family in text_string_to_metric_families(await asyncio.to_thread(get)):
+        for sample in family.samples:
+            out[sample.name] = out.get(sample.name, 0.0) + sample.value
+    return out
+
+
+def stage_times(before: dict[str, float], after: dict[str, float], elapsed: float) -> dict[str, float]:
+    """The desk's share of a phase, from the worker's metrics scraped before and after it."""
+    batches = after.get("patrol_desk_batch_seconds_count", 0.0) - before.get("patrol_desk_batch_seconds_count", 0.0)
+    desk_s = after.get("patrol_desk_batch_seconds_sum", 0.0) - before.get("patrol_desk_batch_seconds_sum", 0.0)
+    return {
+        "elapsed_s": elapsed,
+        "desk_batches": batches,
+        "desk_s": desk_s,
+        "desk_share": desk_s / elapsed if elapsed else 0.0,
+        "desk_batch_ms": 1000 * desk_s / batches if batches else 0.0,
+        "records_in": after.get("patrol_records_in_total", 0.0) - before.get("patrol_records_in_total", 0.0),
+    }
+
+
+async def _profiled(settings: Settings, ctx: Context, tips: int, out: Path) -> None:
+    """A worker under cProfile takes `tips` tips at once; it writes its profile when it stops."""
+    async with pipeline_run(replace(settings, profile_file=str(out)), "profile", ready_at=START, log_dir=out.parent) as run:
+        security = client_kwargs(run.settings)
+        producer = AIOKafkaProducer(bootstrap_servers=run.bootstrap, linger_ms=1, **security)
+        await producer.start()
+        dispatch = AIOKafkaConsumer(
+            run.settings.topic(names.DISPATCH), bootstrap_servers=run.bootstrap, auto_offset_reset="latest", fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+            **security,
+        )
+        await dispatch.start()
+        try:
+            await dispatch.getmany(timeout_ms=200)
+            await _throughput(producer, dispatch, run.settings.topic(names.TIPS), ctx, tips)
+        finally:
             await dispatch.stop()
             await producer.stop()
-    finally:
-        worker.stop()
-    return results
 
 
-def run_pipeline_bench(settings: Settings, ctx: Context, *, tips: int = 3000, rate: float = 500.0) -> dict[str, Any]:
-    with broker_for(settings.broker) as bootstrap:
-        run = isolated_settings(settings, f"bench{uuid.uuid4().hex[:6]}")
-        run = replace(run, log_level="WARNING")
-        baseline = asyncio.run(passthrough(bootstrap, run.topic_prefix, max(tips, 5000)))
-        results = asyncio.run(_pipeline(run, bootstrap, ctx, tips, rate))
-    results["passthrough_msgs_per_s"] = baseline
+def format_profile(path: Path, tips: int) -> str:
+    """CPU time by library (largest first), then the costliest functions."""
+    shares, functions = summary(path)
+    busy = sum(s.seconds for s in shares if s.group != IDLE)
+    lines = [f"worker profile ({tips} tips; {busy:.1f} s of CPU in all threads under cProfile, {1000 * busy / tips:.2f} ms per tip):"]
+    lines += [f"  {s.share * 100:5.1f}%  {s.seconds:7.2f} s  {s.group}" for s in shares if s.group != IDLE and s.share >= 0.005]
+    idle = next((s.seconds for s in shares if s.group == IDLE), 0.0)
+    lines.append(f"  (in select/lock waits: {idle:.1f} s of CPU)")
+    lines.append("  costliest functions (own time):")
+    lines += [f"    {seconds:7.2f} s  {name}" for name, seconds in functions]
+    return "\n".join(lines)
+
+
+async def _bench(settings: Settings, ctx: Context, tips: int, rate: float) -> dict[str, Any]:
+    """The baseline, then the pipeline, on one run's broker (the worker idles during the baseline)."""
+    async with pipeline_run(settings, "bench", ready_at=START) as run:
+        bootstrap = run.bootstrap
+        baseline = await passthrough(bootstrap, run.settings, max(tips, 5000))
+        security = client_kwargs(run.settings)
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=1, **security)
+        await producer.start()
+        dispatch = AIOKafkaConsumer(
+            run.settings.topic(names.DISPATCH), bootstrap_servers=bootstrap, auto_offset_reset="latest", fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+            **security,
+        )
+        await dispatch.start()
+        try:
+            await dispatch.getmany(timeout_ms=200)  # position at the end before sending
+            tips_topic = run.settings.topic(names.TIPS)
+            before = await scrape(run.worker.web_port)
+            started = time.perf_counter()
+            throughput = await _throughput(producer, dispatch, tips_topic, ctx, tips)
+            stages = stage_times(before, await scrape(run.worker.web_port), time.perf_counter() - started)
+            latencies = await _latencies(producer, dispatch, tips_topic, ctx, tips, min(tips, int(rate * 4)), rate)
+        finally:
+            await dispatch.stop()
+            await producer.stop()
+    return {
+        "passthrough_msgs_per_s": baseline,
+        "pipeline_tips_per_s": throughput,
+        "offered_rate": rate,
+        "latency_p50_ms": statistics.median(latencies),
+        "latency_p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        "stages": stages,
+    }
+
+
+def run_pipeline_bench(settings: Settings, ctx: Context, *, tips: int = 3000, rate: float = 500.0, profile: bool = True) -> dict[str, Any]:
+    settings = replace(settings, log_level="WARNING")
+    results = asyncio.run(_bench(settings, ctx, tips, rate))
+    profile_path = Path(tempfile.mkdtemp(prefix="patrol-profile-")) / "worker.prof"
+    if profile:
+        asyncio.run(_profiled(settings, ctx, tips, profile_path))
+    baseline = results["passthrough_msgs_per_s"]
     results["ratio_pipeline_to_passthrough"] = results["pipeline_tips_per_s"] / baseline
     print(f"passthrough (raw aiokafka consume+produce): {baseline:8.0f} msg/s")
     print(f"pipeline (tips -> dispatch, real worker):   {results['pipeline_tips_per_s']:8.0f} tips/s")
@@ -158,4 +237,16 @@ def run_pipeline_bench(settings: Settings, ctx: Context, *, tips: int = 3000, ra
         f"latency at {rate:.0f} tips/s offered:          p50 {results['latency_p50_ms']:.1f} ms, "
         f"p99 {results['latency_p99_ms']:.1f} ms"
     )
+    stages = results["stages"]
+    print(
+        f"desk (worker metrics, throughput phase):    {stages['desk_share'] * 100:5.1f}% of the wall time in "
+        f"{stages['desk_batches']:.0f} batches, {stages['desk_batch_ms']:.1f} ms per batch, {stages['records_in']:.0f} records read"
+    )
+    if profile:
+        if profile_path.exists():
+            results["profile"] = str(profile_path)
+            print(format_profile(profile_path, tips))
+            print(f"(pstats file: {profile_path})")
+        else:
+            print(f"no profile written (worker log: {profile_path.parent / 'worker.log'})")
     return results

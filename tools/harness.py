@@ -20,8 +20,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field, replace
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -34,8 +35,10 @@ from core.errors import BrokerError, PatrolError
 from core.feed import FeedItem
 from core.records import ClockTick
 from core.settings import PROJECT_ROOT, Settings
-from pipeline.broker import free_port
+from pipeline.broker import broker_for, free_port
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
+from pipeline.kafka_security import client_kwargs
+from pipeline.topics_admin import ensure_topics
 
 # Topics the workers consume: the barrier waits until each is fully committed.
 CONSUMED = (
@@ -47,28 +50,16 @@ CONSUMED = (
     names.TEAM_STATUS,
     names.TASK_ACKS,
     names.CLOCK,
+    names.DISPATCH,
+    names.REPORTER_CONTACTS,
 )
+# What the replay and drills collect, in this order in an output file.
+COLLECTED = (names.DISPATCH, names.PARTNER_NOTICES, names.REPORTER_FEEDBACK, names.DEAD_LETTERS)
 
 
-def create_topics(bootstrap: str, settings: Settings, extra: Iterable[str] = ()) -> None:
-    """Create every topic up front so consumers never race topic auto-creation."""
-    from kafka import KafkaAdminClient
-    from kafka.admin import NewTopic
-    from kafka.errors import TopicAlreadyExistsError
-
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="patrol-admin")
-    try:
-        existing = set(admin.list_topics())
-        wanted = [
-            NewTopic(settings.topic(t), settings.partitions if t in names.SCALED else 1, settings.replication)
-            for t in (*names.ALL, *extra)
-            if settings.topic(t) not in existing
-        ]
-        if wanted:
-            with contextlib.suppress(TopicAlreadyExistsError):
-                admin.create_topics(wanted)
-    finally:
-        admin.close()
+def create_topics(bootstrap: str, settings: Settings) -> None:
+    """Create (or check) every topic up front (`pipeline.topics_admin`), so consumers never race auto-creation."""
+    ensure_topics(bootstrap, settings)
 
 
 @dataclass
@@ -78,28 +69,14 @@ class WorkerProcess:
     settings: Settings
     bootstrap: str
     log_path: Path
+    web_port: int = 0  # the worker's /healthz and /metrics; 0: a free one, chosen at start
     proc: subprocess.Popen[bytes] | None = None
-    extra_env: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> None:
         env = dict(os.environ)
-        env.update(
-            {
-                "PATROL_BROKER": self.bootstrap,
-                "PATROL_TOPIC_PREFIX": self.settings.topic_prefix,
-                "PATROL_APP_ID": self.settings.app_id,
-                "PATROL_WEB_PORT": str(free_port()),
-                "PATROL_STATE_DIR": str(self.settings.state_dir),
-                "PATROL_POLICY": str(self.settings.policy_file),
-                "PATROL_LEXICON": str(self.settings.lexicon_file),
-                "PATROL_CITY": str(self.settings.city_dir),
-                "PATROL_PARTITIONS": str(self.settings.partitions),
-                "PATROL_LOG_LEVEL": self.settings.log_level,
-                "PATROL_COMMIT_INTERVAL": str(self.settings.commit_interval),
-                "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), env.get("PYTHONPATH", "")]),
-            }
-        )
-        env.update(self.extra_env)
+        self.web_port = self.web_port or free_port()
+        env.update(replace(self.settings, broker=self.bootstrap, web_port=self.web_port).to_env())
+        env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), env.get("PYTHONPATH", "")])
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
@@ -149,6 +126,44 @@ def isolated_settings(base: Settings, run_id: str, state_root: Path | None = Non
     )
 
 
+@dataclass
+class PipelineRun:
+    """What `pipeline_run` set up: the run's own settings, its broker, worker and a ready feeder."""
+
+    settings: Settings
+    bootstrap: str
+    log_dir: Path
+    worker: WorkerProcess
+    feeder: Feeder
+
+
+@contextlib.asynccontextmanager
+async def pipeline_run(settings: Settings, name: str, *, ready_at: datetime, log_dir: Path | None = None) -> AsyncIterator[PipelineRun]:
+    """Broker, isolated settings, topics, one worker process and a ready feeder; all stopped on exit.
+
+    The one run setup of replay, bench and drill. With no `PATROL_BROKER` a
+    fresh embedded broker serves this run alone; on a configured broker the
+    run gets its own topics, consumer group and state (`isolated_settings`).
+    State and the worker's log go under `log_dir` (a new temporary folder by
+    default). The feeder has seen the worker commit a first tick at `ready_at`.
+    """
+    log_dir = log_dir or Path(tempfile.mkdtemp(prefix=f"patrol-{name}-"))
+    with broker_for(settings.broker) as bootstrap:
+        if settings.broker:
+            run_settings = isolated_settings(settings, f"{name}{uuid.uuid4().hex[:8]}", log_dir / "state")
+        else:
+            run_settings = replace(settings, state_dir=log_dir / "state")
+        create_topics(bootstrap, run_settings)
+        worker = WorkerProcess(run_settings, bootstrap, log_dir / "worker.log")
+        worker.start()
+        try:
+            async with Feeder(run_settings, bootstrap, [worker]) as feeder:
+                await feeder.wait_ready(ready_at)
+                yield PipelineRun(run_settings, bootstrap, log_dir, worker, feeder)
+        finally:
+            worker.stop()
+
+
 class Feeder:
     """Sends timed inputs to the workers in lock-step and collects outputs."""
 
@@ -165,14 +180,16 @@ class Feeder:
         self._outputs: AIOKafkaConsumer | None = None
         self._tps: list[TopicPartition] = []
         self._written: dict[TopicPartition, int] = {}
-        self._internal = {settings.topic(names.REPORTS), settings.topic(names.DETECTIONS)}
+        # Topics only the workers write (their ends are read, not known).
+        self._internal = {settings.topic(t) for t in (names.REPORTS, names.DETECTIONS, names.DISPATCH, names.REPORTER_CONTACTS)}
 
     async def __aenter__(self) -> Feeder:
-        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=0, acks="all")
+        security = client_kwargs(self.settings)
+        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=0, acks="all", **security)
         await self._producer.start()
-        self._probe = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False, fetch_max_wait_ms=FETCH_MAX_WAIT_MS)
+        self._probe = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False, fetch_max_wait_ms=FETCH_MAX_WAIT_MS, **security)
         await self._probe.start()
-        self._group = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=self.settings.app_id, enable_auto_commit=False)
+        self._group = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=self.settings.app_id, enable_auto_commit=False, **security)
         await self._group.start()
         self._tps = []
         for short in CONSUMED:
@@ -183,12 +200,12 @@ class Feeder:
                 parts = self._probe.partitions_for_topic(full) or {0}
             self._tps += [TopicPartition(full, p) for p in sorted(parts)]
         self._outputs = AIOKafkaConsumer(
-            self.settings.topic(names.DISPATCH),
-            self.settings.topic(names.DEAD_LETTERS),
+            *(self.settings.topic(t) for t in COLLECTED),
             bootstrap_servers=self.bootstrap,
             auto_offset_reset="earliest",
             enable_auto_commit=False,
             fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+            **security,
         )
         await self._outputs.start()
         return self

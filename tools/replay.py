@@ -11,12 +11,10 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,11 +22,10 @@ from typing import Any
 from core import topics as names
 from core.errors import ConfigError
 from core.feed import FeedItem
-from core.records import TeamStatus, parse_time
+from core.records import EVENT_KINDS, TeamStatus, parse_time
 from core.settings import Settings
-from pipeline.broker import broker_for
 from rules.context import Context
-from tools.harness import Feeder, WorkerProcess, create_topics, isolated_settings, run_schedule
+from tools.harness import COLLECTED, pipeline_run, run_schedule
 
 TIME_FIELDS = {
     names.TIPS: ("reported_at",),
@@ -64,21 +61,18 @@ def load_jsonl(path: Path, topic: str, seq_start: int = 0, loaded: LoadedInputs 
         data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read input file: {exc.strerror}", path=str(path)) from exc
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        bad_line = data[: exc.start].count(b"\n") + 1
-        raise ConfigError(f"not UTF-8 text ({exc.reason})", path=str(path), line=bad_line) from exc
     last_at: datetime | None = None
     pending: list[tuple[int, bytes, str | None, datetime | None]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("//"):
+    # Lines are split as bytes: each is fed as the raw message it would be on the topic, so a line
+    # that is not UTF-8 becomes a dead letter like any producer's bad message.
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        raw = line.strip()
+        if not raw or raw.startswith(b"//"):
             continue
-        raw = line.strip().encode("utf-8")
         at: datetime | None = None
         key: str | None = None
         try:
-            obj = json.loads(line)
+            obj = json.loads(raw.decode("utf-8"))
             if not isinstance(obj, dict):
                 raise ValueError("not a JSON object")
             for name in TIME_FIELDS.get(topic, ()):
@@ -89,6 +83,8 @@ def load_jsonl(path: Path, topic: str, seq_start: int = 0, loaded: LoadedInputs 
                 raise ValueError(f"no {' or '.join(TIME_FIELDS.get(topic, ('time',)))}")
             key_value = obj.get(KEY_FIELDS.get(topic, ""))
             key = str(key_value) if isinstance(key_value, str | int) else None
+        except UnicodeDecodeError as exc:
+            loaded.warnings.append(Warning_(str(path), number, f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
         except Exception as exc:
             loaded.warnings.append(Warning_(str(path), number, str(exc)))
         pending.append((number, raw, key, at))
@@ -144,8 +140,10 @@ class ReplayResult:
     warnings: list[Warning_]
 
     def summary(self) -> str:
-        events = [o for o in self.outputs if o.get("kind") != "dead_letter"]
+        events = [o for o in self.outputs if o.get("kind") in EVENT_KINDS]
         dead = [o for o in self.outputs if o.get("kind") == "dead_letter"]
+        notices = Counter(f"{o['partner']} {o['msg_type']}" for o in self.outputs if o.get("kind") == "partner_notice")
+        replies = Counter(o["stage"] for o in self.outputs if o.get("kind") == "reporter_feedback")
         kinds = Counter(e["kind"] for e in events)
         first = {e["incident_id"]: e for e in reversed(events)}
         prio = Counter(e["priority"] for e in first.values())
@@ -158,41 +156,40 @@ class ReplayResult:
             "incidents by priority (first event): " + ", ".join(f"{k} {v}" for k, v in sorted(prio.items())),
             "incidents by category (first event): " + ", ".join(f"{k} {v}" for k, v in sorted(cats.items())),
         ]
+        if notices:
+            lines.append("partner notices: " + ", ".join(f"{k} {v}" for k, v in sorted(notices.items())))
+        if replies:
+            lines.append("reporter replies: " + ", ".join(f"{k} {v}" for k, v in sorted(replies.items())))
         if dead:
             lines.append("dead letters by reason: " + ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())))
         return "\n".join(lines)
 
 
+# The id that makes a record unique on its topic (at-least-once duplicates share it).
+RECORD_IDS = {names.PARTNER_NOTICES: "notice_id", names.REPORTER_FEEDBACK: "feedback_id"}
+
+
 def dedupe_outputs(records: Sequence[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Drop at-least-once duplicates by event id; dispatch order, then dead letters."""
-    seen: set[str] = set()
-    events: list[dict[str, Any]] = []
-    dead: list[dict[str, Any]] = []
+    """Drop at-least-once duplicates by id; dispatch events, partner notices, reporter replies (each in
+    their topic's order), then dead letters."""
+    seen: set[tuple[str, str]] = set()
+    by_topic: dict[str, list[dict[str, Any]]] = {t: [] for t in COLLECTED}
     for topic, obj in records:
-        event_id = str(obj.get("event_id", ""))
-        if event_id in seen:
+        ident = (topic, str(obj.get(RECORD_IDS.get(topic, "event_id"), "")))
+        if ident in seen:
             continue
-        seen.add(event_id)
-        (dead if topic == names.DEAD_LETTERS else events).append(obj)
+        seen.add(ident)
+        by_topic.setdefault(topic, []).append(obj)
+    dead = by_topic.pop(names.DEAD_LETTERS, [])
     dead.sort(key=lambda d: (d.get("topic") or "", d.get("offset") if d.get("offset") is not None else -1, d["event_id"]))
-    return events + dead
+    return [obj for records_ in by_topic.values() for obj in records_] + dead
 
 
-async def _replay(
-    settings: Settings, bootstrap: str, items: list[FeedItem], until: datetime, log_dir: Path
-) -> tuple[list[dict[str, Any]], int]:
-    create_topics(bootstrap, settings)
-    worker = WorkerProcess(settings, bootstrap, log_dir / "worker.log")
-    worker.start()
-    try:
-        async with Feeder(settings, bootstrap, [worker]) as feeder:
-            start = items[0].at
-            await feeder.wait_ready(start)
-            await run_schedule(feeder, items, minute_ticks(start, until))
-            outputs = await feeder.drain()
-            return dedupe_outputs(outputs), feeder.barriers
-    finally:
-        worker.stop()
+async def _replay(settings: Settings, items: list[FeedItem], until: datetime) -> tuple[list[dict[str, Any]], int]:
+    start = items[0].at
+    async with pipeline_run(settings, "replay", ready_at=start) as run:
+        await run_schedule(run.feeder, items, minute_ticks(start, until))
+        return dedupe_outputs(await run.feeder.drain()), run.feeder.barriers
 
 
 def run_replay(
@@ -222,12 +219,7 @@ def run_replay(
         items = city_teams(ctx, items[0].at) + items
     until = max(i.at for i in items) + tail
     started = time.monotonic()
-    log_dir = Path(tempfile.mkdtemp(prefix="patrol-replay-"))
-    with broker_for(settings.broker) as bootstrap:
-        run_settings = isolated_settings(settings, f"replay{uuid.uuid4().hex[:8]}", log_dir / "state") if settings.broker else replace(
-            settings, state_dir=log_dir / "state"
-        )
-        outputs, barriers = asyncio.run(_replay(run_settings, bootstrap, items, until, log_dir))
+    outputs, barriers = asyncio.run(_replay(settings, items, until))
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", encoding="utf-8") as fh:
         for obj in outputs:

@@ -91,6 +91,7 @@ function handleBlock(block) {
   } else if (event === "now") {
     setNow(payload.now);
   }
+  if (typeof onExtraEvent === "function") onExtraEvent(event, payload); // calls.js: attention, notices, new incidents
   scheduleRender();
 }
 
@@ -241,6 +242,7 @@ function renderSide() {
 
 function select(incidentId) {
   state.selected = state.selected === incidentId ? null : incidentId;
+  if (typeof onSelect === "function") onSelect(state.selected);
   scheduleRender();
 }
 
@@ -428,6 +430,7 @@ async function start() {
     drawCity();
     scheduleRender();
     stream();
+    if (typeof startCalls === "function") startCalls();
   } catch (e) {
     /* login shown by api() */
   }

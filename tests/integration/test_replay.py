@@ -82,7 +82,7 @@ def test_sample_night_is_deterministic_and_dead_letters_every_bad_record(broker:
         assert expected in errors, expected
     assert all(d["payload"] and d["reason"] for d in dead)
     # Every valid tip is in exactly one incident; the identical resend of h-001 is processed once.
-    events = [r for r in records if r["kind"] != "dead_letter"]
+    events = [r for r in records if r["kind"] not in ("dead_letter", "partner_notice", "reporter_feedback")]
     owners: dict[str, set[str]] = {}
     for e in events:
         for s in e["sources"]:
@@ -183,3 +183,21 @@ def test_only_doubly_skilled_team_busy_mental_case_gets_lead_and_support(replay:
     support = next(e for e in events if e["kind"] == "support")
     assert support["unit_team_id"] == "police" and "support:police" in support["rules"]
     assert answer["destination"]["kind"] == "hospital"
+
+
+def test_a_line_that_is_not_utf8_is_one_dead_letter_and_the_rest_is_replayed(broker: str, tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PATROL_BROKER", broker)
+    good = [json.dumps(tip(f"u{i}", i, lat=45.7600 + 0.01 * i, text="老人躺在地上"), ensure_ascii=False).encode() for i in range(3)]
+    bad = b'{"tip_id": "u-gbk", "channel": "hotline", "text": "' + "老人躺着".encode("gbk") + b'"}'
+    tips = tmp_path / "tips.jsonl"
+    tips.write_bytes(b"\n".join([good[0], bad, good[1], good[2]]) + b"\n")
+    out = tmp_path / "out.jsonl"
+    assert main(["replay", "--tips", str(tips), "--out", str(out)]) == 0
+    assert f"{tips}:2: not UTF-8 text" in capsys.readouterr().err
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    dead = [r for r in records if r["kind"] == "dead_letter"]
+    assert [(d["topic"], d["error"]) for d in dead] == [("tips", "malformed")]
+    assert "u-gbk" in dead[0]["payload"]
+    decided = {s for r in records if r["kind"] != "dead_letter" for s in r.get("sources", [])}
+    assert {"u0", "u1", "u2"} <= decided

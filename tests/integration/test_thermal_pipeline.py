@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +14,7 @@ from core.feed import FeedItem
 from core.settings import Settings
 from simulators.thermal.generator import generate_frame
 from thermal.frames import encode_png
-from tools.harness import Feeder, WorkerProcess, create_topics, isolated_settings
+from tools.harness import pipeline_run
 
 AT = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)  # 20:00 local
 
@@ -27,23 +26,15 @@ def frame_payload(seed: int) -> tuple[bytes, list[dict]]:
     return json.dumps(body).encode(), truth
 
 
-async def run(settings: Settings, broker: str, log: Path, items: list[FeedItem]) -> list[tuple[str, dict]]:
-    worker = WorkerProcess(settings, broker, log)
-    worker.start()
-    try:
-        async with Feeder(settings, broker, [worker]) as feeder:
-            await feeder.wait_ready(AT)
-            for item in items:
-                await feeder.send(item)
-            await feeder.barrier()
-            return await feeder.drain()
-    finally:
-        worker.stop()
+async def run(settings: Settings, log_dir: Path, items: list[FeedItem]) -> list[tuple[str, dict]]:
+    async with pipeline_run(settings, "thermal", ready_at=AT, log_dir=log_dir) as live:
+        for item in items:
+            await live.feeder.send(item)
+        await live.feeder.barrier()
+        return await live.feeder.drain()
 
 
 def test_frames_become_welfare_checks_and_bad_frames_dead_letters(broker: str, tmp_path: Path) -> None:
-    settings = isolated_settings(replace(Settings.from_env({}), broker=broker), f"thermal{uuid.uuid4().hex[:6]}", tmp_path / "state")
-    create_topics(broker, settings)
     good, truth = frame_payload(5)
     assert truth and truth[0]["label"] == "person"
     truncated = json.loads(good)
@@ -52,7 +43,7 @@ def test_frames_become_welfare_checks_and_bad_frames_dead_letters(broker: str, t
     del no_pose["alt_m"]
     items = [FeedItem(at=AT, seq=n, topic=names.THERMAL_FRAMES, value=v, key="drone-t")
              for n, v in enumerate([good, json.dumps(truncated).encode(), json.dumps(no_pose).encode(), b"not json"])]
-    outputs = asyncio.run(run(settings, broker, tmp_path / "worker.log", items))
+    outputs = asyncio.run(run(replace(Settings.from_env({}), broker=broker), tmp_path, items))
     events = [o for t, o in outputs if t == names.DISPATCH]
     dead = [o for t, o in outputs if t == names.DEAD_LETTERS]
     assert events and events[0]["category"] == "welfare_check" and events[0]["channels"] == ["thermal"]

@@ -1,7 +1,9 @@
-"""The compose file cannot run here; keep it honest against the code instead."""
+"""The compose file and the image cannot run here; keep them honest against the code instead."""
 
 from __future__ import annotations
 
+import re
+import tomllib
 from dataclasses import fields
 from typing import Any
 
@@ -10,7 +12,8 @@ import yaml
 from cli.main import build_parser
 from core.settings import PROJECT_ROOT, Settings
 
-COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+COMPOSE_TEXT = (PROJECT_ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+COMPOSE = yaml.safe_load(COMPOSE_TEXT)
 SETTING_VARS = {str(f.metadata["env"]) for f in fields(Settings)}
 
 
@@ -52,3 +55,31 @@ def test_console_port_matches_published_port() -> None:
     console = COMPOSE["services"]["console"]
     port = _env(console)["PATROL_CONSOLE_PORT"]
     assert any(str(p).endswith(f":{port}") for p in console["ports"])
+
+
+def test_image_copies_every_package() -> None:
+    pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    packages = {p.rstrip("*") for p in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]}
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text(encoding="utf-8")
+    copied = set(re.findall(r"^COPY (\w+) \1$", dockerfile, re.MULTILINE))
+    assert packages <= copied, f"the image misses {sorted(packages - copied)}"
+    assert set(pyproject["tool"]["importlinter"]["root_packages"]) == packages
+
+
+def test_commented_security_variables_are_settings() -> None:
+    """The commented Kafka security lines show real variables, every one of them, and no secret value."""
+    commented = dict(re.findall(r"^\s*#\s*(PATROL_[A-Z_]+):\s*(\S+)", COMPOSE_TEXT, flags=re.M))
+    security = {v for v in SETTING_VARS if v.startswith("PATROL_KAFKA_")}
+    assert security and security <= set(commented)
+    assert set(commented) <= SETTING_VARS
+    secrets = {str(f.metadata["env"]) for f in fields(Settings) if f.metadata["secret"]} & set(commented)
+    assert all(commented[v].startswith("${") or v == "PATROL_KAFKA_SSL_KEYFILE" for v in secrets)
+def test_console_is_published_on_loopback_with_its_own_tokens() -> None:
+    console = COMPOSE["services"]["console"]
+    assert all(str(p).startswith("127.0.0.1:") for p in console["ports"]), console["ports"]
+    tokens = _env(console)["PATROL_TOKENS"]
+    assert "data/tokens.json" not in tokens  # never the demo file
+    assert "PATROL_ALLOW_DEMO_TOKENS" not in _env(console)
+    assert set(console["secrets"]) <= set(COMPOSE["secrets"])
+    for name in ("worker", "console", "clock"):
+        assert COMPOSE["services"][name]["restart"] == "unless-stopped"  # a worker exits when an agent dies

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
 import stat
+import threading
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -13,9 +17,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from console.auth import TokenStore, add_token, hash_token, split_token, verify_token
+from console import auth as auth_module
+from console.auth import FailureLimiter, TokenStore, TooManyAttempts, add_token, hash_token, split_token, verify_token
 from console.kafka_io import ListPublisher
-from console.server import ConsoleService, build_app
+from console.server import ConsoleService, build_app, refuse_demo_tokens
 from console.state import ConsoleState
 from core.errors import ConfigError
 from core.records import DispatchEvent
@@ -189,3 +194,159 @@ def test_static_files_have_no_external_urls() -> None:
         for bad in ("https://", "http://", "//cdn", "{z}/{x}/{y}"):
             assert bad not in text.replace("http://www.w3.org/2000/svg", ""), (path.name, bad)
     assert json.loads((DATA_DIR / "tokens.json").read_text(encoding="utf-8"))["note"].startswith("DEMO ONLY")
+
+
+# ------------------------------------------------------------------ guessing, timing, reloads
+
+
+def _store_with(tmp_path: Path, **limits: Any) -> tuple[TokenStore, str, Path]:
+    path = tmp_path / "tokens.json"
+    token = add_token(path, "operator", token_id="op")
+    return TokenStore(path, limiter=FailureLimiter(**limits)), token, path
+
+
+def test_limiter_counts_failures_in_a_sliding_window() -> None:
+    now = [0.0]
+    limiter = FailureLimiter(max_failures=3, window_s=60.0, clock=lambda: now[0])
+    for _ in range(3):
+        limiter.check("client:a")
+        limiter.fail("client:a")
+    with pytest.raises(TooManyAttempts) as caught:
+        limiter.check("client:b", "client:a")
+    assert caught.value.retry_after_s == pytest.approx(60.0)
+    limiter.check("client:b")  # others are not affected
+    now[0] = 60.5
+    limiter.check("client:a")  # the window has passed
+
+
+def test_unknown_id_wrong_secret_and_malformed_cost_one_kdf_each(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store, token, _ = _store_with(tmp_path)
+    calls: list[str] = []
+    real = auth_module.verify_token
+
+    def counting(candidate: str, encoded: str) -> bool:
+        calls.append(candidate)
+        return real(candidate, encoded)
+
+    monkeypatch.setattr(auth_module, "verify_token", counting)
+    for guess in ("op.wrong-secret", "nobody.wrong-secret", "no-dot-at-all", token):
+        calls.clear()
+        store.authenticate(guess)
+        assert calls == [guess], guess  # the same work whether the id exists or not
+
+
+def test_async_check_runs_off_the_loop_with_bounded_concurrency(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store, _, _ = _store_with(tmp_path, max_failures=1000)
+    threads: set[str] = set()
+    running = [0, 0]  # now, max
+    lock = threading.Lock()
+
+    def slow(candidate: str, encoded: str) -> bool:
+        with lock:
+            running[0] += 1
+            running[1] = max(running)
+        threads.add(threading.current_thread().name)
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return False
+
+    monkeypatch.setattr(auth_module, "verify_token", slow)
+
+    async def main() -> None:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.001)
+
+        beat = asyncio.create_task(ticker())
+        results = await asyncio.gather(*(store.authenticate_async(f"op.guess{i}", f"10.0.0.{i}") for i in range(12)))
+        beat.cancel()
+        assert results == [None] * 12
+        assert ticks > 12  # the loop kept running while the checks ran
+
+    asyncio.run(main())
+    assert threading.main_thread().name not in threads and threads
+    assert running[1] <= 2
+
+
+def test_failed_attempts_are_limited_per_client_and_per_token_id(tmp_path: Path) -> None:
+    store, token, _ = _store_with(tmp_path, max_failures=3, window_s=600)
+
+    async def main() -> None:
+        for i in range(3):
+            assert await store.authenticate_async(f"x{i}.bad", "10.0.0.1") is None
+        with pytest.raises(TooManyAttempts, match="client"):
+            await store.authenticate_async(token, "10.0.0.1")  # even the right token, from this client
+        for i in range(3):  # another client guesses at the same id from many addresses
+            assert await store.authenticate_async(f"ghost.bad{i}", f"10.0.1.{i}") is None
+        with pytest.raises(TooManyAttempts, match="token id"):
+            await store.authenticate_async("ghost.bad9", "10.0.2.1")
+        assert await store.authenticate_async(token, "10.0.3.1") is not None  # the real id is not locked
+        store.limiter.fail("token id:op", "token id:op", "token id:op")
+        assert await store.authenticate_async(token, "10.0.4.1") is not None  # cached: never locked out
+
+    asyncio.run(main())
+
+
+def test_revoked_token_dies_even_when_the_file_keeps_its_old_mtime(tmp_path: Path) -> None:
+    path = tmp_path / "tokens.json"
+    keep = add_token(path, "operator", token_id="keep")
+    old_text = path.read_text(encoding="utf-8")
+    revoked = add_token(path, "team", team_id="T-daoli-1", token_id="gone")
+    store = TokenStore(path)
+    assert store.authenticate(revoked) is not None  # now cached
+    before = path.stat()
+    path.write_text(old_text, encoding="utf-8")  # the operator restores the file without the token...
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # ...with the old modification time
+    assert store.authenticate(revoked) is None
+    assert store.authenticate(keep) is not None
+
+
+def test_same_size_rewrite_with_old_mtime_is_seen(tmp_path: Path) -> None:
+    path = tmp_path / "tokens.json"
+    token = add_token(path, "operator", token_id="op")
+    store = TokenStore(path)
+    assert store.authenticate(token) is not None
+    before = path.stat()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["tokens"][0]["hash"] = hash_token("op.other-secret")
+    text = json.dumps(data)
+    path.write_text(text + " " * (before.st_size - len(text.encode())), encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+    assert store.authenticate(token) is None
+
+
+def test_broken_file_keeps_the_last_good_tokens(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "tokens.json"
+    token = add_token(path, "operator", token_id="op")
+    store = TokenStore(path)
+    good = path.read_text(encoding="utf-8")
+    path.write_text(good.replace('"tokens": [', '"tokens": [,'), encoding="utf-8")
+    with caplog.at_level(logging.ERROR):
+        assert store.authenticate(token) is not None  # last good tokens still in force
+        assert store.authenticate(token) is not None
+    assert store.load_error is not None and f"{path}:4: not valid JSON" in store.load_error
+    assert sum("keeping the last good tokens" in r.getMessage() for r in caplog.records) == 1  # logged once
+    path.write_text(good, encoding="utf-8")
+    assert store.authenticate(token) is not None and store.load_error is None
+
+
+def test_demo_tokens_are_refused_off_loopback() -> None:
+    store = TokenStore(DATA_DIR / "tokens.json")
+    assert "demo-operator" in store.demo_token_ids() and len(store.demo_token_ids()) == len(store)
+    for host in ("127.0.0.1", "::1", "localhost"):
+        refuse_demo_tokens(store, host, allowed=False)
+    refuse_demo_tokens(store, "0.0.0.0", allowed=True)
+    with pytest.raises(ConfigError, match="demo tokens"):
+        refuse_demo_tokens(store, "0.0.0.0", allowed=False)
+
+
+def test_own_tokens_may_listen_anywhere(tmp_path: Path) -> None:
+    path = tmp_path / "tokens.json"
+    add_token(path, "operator", token_id="demo-operator")  # a demo-looking id with a real secret
+    refuse_demo_tokens(TokenStore(path), "0.0.0.0", allowed=False)

@@ -11,6 +11,7 @@ from console.state import ConsoleState
 from core import topics
 from core.records import ClockTick, Conditions, DispatchEvent, HelpPointRef, TeamStatus
 from core.settings import DATA_DIR
+from geo.city import TeamBase, load_city
 
 CST = timezone(timedelta(hours=8))
 T0 = datetime(2026, 12, 20, 22, 30, tzinfo=CST)
@@ -46,10 +47,8 @@ def event(incident: str = "inc-a", revision: int = 1, kind: str = "dispatch", **
     return DispatchEvent(**values)
 
 
-def city_teams() -> list[dict[str, Any]]:
-    features = json.loads((DATA_DIR / "cities" / "harbin" / "teams.geojson").read_text(encoding="utf-8"))["features"]
-    assert isinstance(features, list)
-    return features
+def city_teams() -> tuple[TeamBase, ...]:
+    return load_city(DATA_DIR / "cities" / "harbin").teams
 
 
 def test_latest_revision_wins_and_duplicates_are_dropped() -> None:

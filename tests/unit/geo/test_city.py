@@ -15,7 +15,7 @@ from shapely.ops import unary_union
 from core.errors import CityDataError
 from core.records import CAPABILITIES
 from core.settings import PROJECT_ROOT
-from geo.city import HELP_POINT_KINDS, KEY_AREAS, City, load_city
+from geo.city import HELP_POINT_KINDS, KEY_AREAS, MAP_LAYERS, MAP_META, City, city_map, load_city
 
 HARBIN = PROJECT_ROOT / "data" / "cities" / "harbin"
 
@@ -259,3 +259,19 @@ def test_help_point_hours_emergency_and_place_extents(city: City, tmp_path: Path
     folder2 = _copy(tmp_path / "b")
     _mutate(folder2, "gazetteer", 0, lambda f: f["properties"].update(extent_m="long"))
     _expect(folder2, "gazetteer.geojson", "extent_m", line=2)
+
+
+def test_city_map_is_the_layers_as_written_with_display_metadata() -> None:
+    drawn = city_map(HARBIN)
+    meta = json.loads((HARBIN / "city.json").read_text(encoding="utf-8"))
+    assert set(drawn) == {"meta", *MAP_LAYERS}
+    assert drawn["meta"] == {key: meta.get(key) for key in MAP_META}
+    for layer in MAP_LAYERS:
+        assert drawn[layer] == json.loads((HARBIN / meta["layers"][layer]).read_text(encoding="utf-8"))
+
+
+def test_city_map_refuses_a_city_the_rules_refuse(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    _mutate(folder, "help_points", 0, lambda f: f["properties"].update(kind="shelter"))
+    with pytest.raises(CityDataError, match="unknown kind 'shelter'"):
+        city_map(folder)

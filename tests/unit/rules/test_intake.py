@@ -337,3 +337,47 @@ def test_description_from_the_text(ctx: Context) -> None:
     assert (old.sex, old.age_group) == ("male", None) and "elderly" in old.flags
     form = tip_report(parse_tip(tip(text="a woman sitting by the road", sex="male"), ctx), ctx)
     assert (form.sex, form.posture) == ("male", "sitting")  # the form wins over the text
+
+
+@pytest.mark.parametrize(
+    ("spelling", "channel"),
+    [("城管", "city_management"), ("网格员", "grid_worker"), ("社区工作人员", "community"), ("12345", "hotline_12345"),
+     ("110转警", "transfer_110"), ("120", "transfer_120"), ("Grid Worker", "grid_worker"), ("居委会", "community")],
+)
+def test_new_channels_are_read_with_their_chinese_names(ctx: Context, spelling: str, channel: str) -> None:
+    assert parse_tip(tip(channel=spelling), ctx).channel == channel
+
+
+@pytest.mark.parametrize(
+    ("given", "normalized", "masked", "via"),
+    [("13812345678", "tel:+8613812345678", "tel:+86138****5678", "sms"),
+     ("+86 138-1234-5678", "tel:+8613812345678", "tel:+86138****5678", "sms"),
+     ("0451-87654321", "tel:+8645187654321", "tel:+86451****21", "call"),
+     ("微信: wx_helper01", "wechat:wx_helper01", "wechat:wx***", "wechat")],
+)
+def test_reporter_contact_is_normalized_and_masked_on_the_report(ctx: Context, given: str, normalized: str, masked: str, via: str) -> None:
+    from rules.intake import parse_contact, tip_contact
+
+    assert parse_contact(given) == (normalized, masked, via)
+    parsed = parse_tip(tip(reporter_contact=given), ctx)
+    assert parsed.reporter_contact == normalized
+    report = tip_report(parsed, ctx)
+    assert report.reporter_contact == masked and given not in json.dumps(report.to_dict(), ensure_ascii=False)
+    contact = tip_contact(parsed)
+    assert contact is not None and (contact.contact, contact.masked, contact.via) == (normalized, masked, via)
+
+
+@pytest.mark.parametrize("bad", ["12345", "call me", "1381234567", 13812345678, "wechat:1abc"])
+def test_a_bad_contact_is_refused_by_the_form_check_but_never_costs_the_tip(ctx: Context, bad: Any) -> None:
+    from rules.intake import parse_contact
+
+    with pytest.raises(RecordError):
+        parse_contact(bad)
+    parsed = parse_tip(tip(reporter_contact=bad), ctx)
+    assert parsed.reporter_contact is None and tip_report(parsed, ctx).reporter_contact is None
+
+
+def test_a_correction_names_its_dead_letter(ctx: Context) -> None:
+    assert parse_tip(tip(corrects="dl-0123abcd"), ctx).corrects == "dl-0123abcd"
+    with pytest.raises(RecordError, match="corrects"):
+        parse_tip(tip(corrects="anything"), ctx)

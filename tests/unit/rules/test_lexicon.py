@@ -236,7 +236,7 @@ def test_persons_in_text(text: str, count: int | None) -> None:
 @pytest.mark.parametrize(
     ("spelling", "channel"),
     [("hotline", "hotline"), (" WeChat ", "wechat"), ("微信", "wechat"), ("Taxi Driver", "driver"), ("taxi-driver", "driver"),
-     ("外卖骑手", "courier"), ("security_guard", "security"), ("环卫工人", "sanitation"), ("110", "police"),
+     ("外卖骑手", "courier"), ("security_guard", "security"), ("环卫工人", "sanitation"), ("110", "transfer_110"),
      ("ＨＯＴＬＩＮＥ", "hotline"), ("pigeon", None), ("tiktok", None), ("fax", None), ("", None)],
 )
 def test_channel_spellings(spelling: str, channel: str | None) -> None:

@@ -1,0 +1,267 @@
+"""Call-taking and the "needs attention" queue: the console's endpoints that write tips.
+
+A call taken at the console and a dead letter corrected by an operator both
+become an ordinary tip on `tips` (one path for every tip), validated here
+with the same intake functions first, so the operator hears why a form is
+refused before anything is written. The preview runs the policy's triage on
+the form as the desk would (category, priority, rules, partners to notify).
+Decisions on dead letters go to `console-actions`, from which a restarted
+console rebuilds its queue. Registered on the app by `register`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from console.attention import AttentionQueue, Change
+from console.auth import CONSOLE_ROLES, Principal
+from console.outbox import KafkaOutbox, Outbox
+from console.server import SERVICE, api_error, json_response, read_body
+from core import topics
+from core.errors import RecordError
+from core.records import CHANNELS, FLAGS, ConsoleAction
+from core.settings import Settings
+from geo.gazetteer import normalize
+from rules.context import Context, context_from_settings
+from rules.intake import parse_contact, parse_tip, tip_report
+from rules.triage import assess
+from rules.weather import RegionConditions, is_night
+
+# What a call form may carry; anything else is refused (no smuggled fields).
+FORM_FIELDS: tuple[str, ...] = ("channel", "text", "address", "lat", "lon", "flags", "persons", "reporter_contact", "reported_at")
+MAX_REASON = 200
+MAX_SUGGESTIONS = 8
+
+
+@dataclass
+class CallDesk:
+    """Policy context, the attention queue and where records go: a console extension (`server.Extension`)."""
+
+    ctx: Context
+    outbox: Outbox
+    queue: AttentionQueue = field(default_factory=AttentionQueue)
+    read_topics: tuple[str, ...] = (topics.DEAD_LETTERS, topics.CONSOLE_ACTIONS, topics.PARTNER_NOTICES)
+    write_topics: tuple[str, ...] = (topics.TIPS, topics.CONSOLE_ACTIONS)
+
+    notices: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # incident -> notice id -> summary
+
+    def ingest(self, topic: str, data: Any) -> list[Change]:
+        if topic == topics.PARTNER_NOTICES and isinstance(data, dict) and isinstance(data.get("incident_id"), str):
+            summary = {k: data.get(k) for k in ("notice_id", "partner", "incident_id", "event_id", "msg_type", "status", "address", "at")}
+            self.notices.setdefault(data["incident_id"], {})[str(data.get("notice_id"))] = summary
+            return [("notice", summary)]
+        return self.queue.apply_record(topic, data)
+
+    def add_routes(self, app: web.Application) -> None:
+        register(app, self)
+
+    async def start(self) -> None:
+        if isinstance(self.outbox, KafkaOutbox):
+            await self.outbox.start()
+
+    async def stop(self) -> None:
+        if isinstance(self.outbox, KafkaOutbox):
+            await self.outbox.stop()
+
+
+def call_desk(settings: Settings, bootstrap: str) -> CallDesk:
+    """The call-taking and attention screens on a real broker."""
+    return CallDesk(ctx=context_from_settings(settings), outbox=KafkaOutbox(bootstrap, settings))
+
+
+CALLS: web.AppKey[CallDesk] = web.AppKey("calls", CallDesk)
+
+
+def register(app: web.Application, desk: CallDesk) -> None:
+    """Add the call-taking and attention routes to the console app."""
+    app[CALLS] = desk
+    app.router.add_get("/api/calls/options", api_options)
+    app.router.add_get("/api/gazetteer", api_gazetteer)
+    app.router.add_post("/api/calls/preview", api_preview)
+    app.router.add_post("/api/calls", api_call)
+    app.router.add_get("/api/attention", api_attention)
+    app.router.add_get("/api/incidents/{incident_id}/notices", api_notices)
+    app.router.add_post("/api/attention/{letter_id}/resubmit", api_resubmit)
+    app.router.add_post("/api/attention/{letter_id}/dismiss", api_dismiss)
+
+
+def _operator(request: web.Request) -> Principal:
+    return request.app[SERVICE].authorize(request, CONSOLE_ROLES)
+
+
+# ------------------------------------------------------------------ reading
+
+
+async def api_options(request: web.Request) -> web.StreamResponse:
+    """Channels with their Chinese names (from the lexicon), flags, the head-count limit."""
+    _operator(request)
+    ctx = request.app[CALLS].ctx
+    labels: dict[str, str] = {}
+    for spelling, channel in ctx.lexicon.channels.items():
+        if channel not in labels and any("\u4e00" <= ch <= "\u9fff" for ch in spelling):
+            labels[channel] = spelling
+    channels = [{"id": c, "zh": labels.get(c, c)} for c in CHANNELS]
+    return json_response({"channels": channels, "flags": list(FLAGS), "max_persons": ctx.policy.max_persons})
+
+
+async def api_gazetteer(request: web.Request) -> web.StreamResponse:
+    """Places whose name or alias contains the typed text; the gazetteer's own answer first."""
+    _operator(request)
+    ctx = request.app[CALLS].ctx
+    query = request.query.get("q", "").strip()[:80]
+    if not query:
+        return json_response({"places": []})
+    key = normalize(query)
+    found = []
+    best = ctx.gazetteer.resolve(query)
+    if best is not None:
+        found.append(best)
+    for place in ctx.city.places:
+        if place not in found and any(key in normalize(n) for n in (place.name, *place.aliases)):
+            found.append(place)
+        if len(found) >= MAX_SUGGESTIONS:
+            break
+    return json_response({"places": [{"name": p.name, "kind": p.kind, "lat": p.lat, "lon": p.lon, "aliases": list(p.aliases[:3])} for p in found]})
+
+
+async def api_notices(request: web.Request) -> web.StreamResponse:
+    """The partner notices sent about one incident (the CAP documents stay on `partner-notices`)."""
+    _operator(request)
+    found = request.app[CALLS].notices.get(request.match_info["incident_id"], {})
+    return json_response({"notices": sorted(found.values(), key=lambda n: (str(n["at"]), str(n["notice_id"])))})
+
+
+async def api_attention(request: web.Request) -> web.StreamResponse:
+    _operator(request)
+    return json_response(request.app[CALLS].queue.snapshot())
+
+
+# ------------------------------------------------------------------ forms
+
+
+def _form(body: dict[str, Any], request: web.Request) -> dict[str, Any]:
+    """The form as a tip payload: known fields only, time defaulting to the console's now."""
+    extra = sorted(set(body) - set(FORM_FIELDS))
+    if extra:
+        raise api_error(400, "unknown_field", f"unknown field(s): {', '.join(extra)}")
+    tip = {k: v for k, v in body.items() if v not in (None, "", [])}
+    if "reported_at" not in tip:
+        tip["reported_at"] = request.app[SERVICE].state.now_or_wall().isoformat()
+    if "reporter_contact" in tip:
+        try:
+            parse_contact(tip["reporter_contact"])
+        except RecordError as exc:
+            raise api_error(400, "invalid_contact", exc.reason) from exc
+    return tip
+
+
+def _preview(tip: dict[str, Any], request: web.Request) -> dict[str, Any]:
+    ctx = request.app[CALLS].ctx
+    try:
+        parsed = parse_tip(tip, ctx)
+    except RecordError as exc:
+        raise api_error(400, exc.kind, exc.reason) from exc
+    report = tip_report(parsed, ctx)
+    seen = request.app[SERVICE].state.conditions.get(report.district) or request.app[SERVICE].state.conditions.get("*")
+    weather = RegionConditions(
+        cold_wave_level=seen.cold_wave_level, temp_c=seen.temp_c, wind_ms=seen.wind_ms, wind_chill_c=seen.wind_chill_c,
+        severe_cold=seen.severe_cold, warning_level=seen.warning_level,
+    ) if seen is not None else RegionConditions()
+    night = is_night(parsed.reported_at, ctx.policy, ctx.city.timezone)
+    result = assess(report.flags, policy=ctx.policy, night=night, weather=weather, key_area=report.key_area)
+    return {
+        "category": result.category,
+        "priority": result.priority,
+        "rules": list(result.rules),
+        "notify": list(result.notify),
+        "action": result.action,
+        "flags": list(report.flags),
+        "persons": report.persons,
+        "lat": report.lat,
+        "lon": report.lon,
+        "district": report.district,
+        "zone_id": report.zone_id,
+        "key_area": report.key_area,
+        "channel": report.channel,
+        "reporter_contact": report.reporter_contact,
+    }
+
+
+async def api_preview(request: web.Request) -> web.StreamResponse:
+    """What the policy will give this call, before anything is sent."""
+    _operator(request)
+    tip = _form(await read_body(request), request)
+    tip["tip_id"] = "preview"
+    return json_response({"preview": _preview(tip, request)})
+
+
+async def _publish_tip(request: web.Request, tip: dict[str, Any], principal: Principal) -> dict[str, Any]:
+    preview = _preview(tip, request)  # refuses (400) what the intake would dead-letter
+    tip["taken_by"] = principal.name
+    try:
+        await request.app[CALLS].outbox.publish(topics.TIPS, tip["tip_id"], json.dumps(tip, ensure_ascii=False).encode("utf-8"))
+    except Exception as exc:
+        raise api_error(503, "broker_unavailable", "could not write to tips; try again") from exc
+    return preview
+
+
+async def api_call(request: web.Request) -> web.StreamResponse:
+    """A call taken by an operator: an ordinary tip on `tips`."""
+    principal = _operator(request)
+    tip = _form(await read_body(request), request)
+    tip["tip_id"] = f"call-{uuid.uuid4().hex[:12]}"
+    preview = await _publish_tip(request, tip, principal)
+    return json_response({"tip_id": tip["tip_id"], "preview": preview}, status=202)
+
+
+def _open_item(request: web.Request) -> str:
+    letter_id = request.match_info["letter_id"]
+    item = request.app[CALLS].queue.get(letter_id)
+    if item is None:
+        raise api_error(404, "not_found", f"no dead letter {letter_id!r} in the queue")
+    if not item.open:
+        assert item.action is not None
+        raise api_error(409, "already_done", f"{letter_id} was already {item.action.action} by {item.action.by}")
+    return letter_id
+
+
+async def _decide(request: web.Request, action: ConsoleAction) -> None:
+    try:
+        await request.app[CALLS].outbox.publish(topics.CONSOLE_ACTIONS, action.dead_letter_id, action.to_json())
+    except Exception as exc:
+        raise api_error(503, "broker_unavailable", "could not write to console-actions; try again") from exc
+    request.app[CALLS].queue.apply_action(action)  # at once on this console; the topic tells the others
+
+
+async def api_resubmit(request: web.Request) -> web.StreamResponse:
+    """A corrected dead letter back in as a tip that names it (`corrects`); the item is resolved."""
+    principal = _operator(request)
+    body = await read_body(request)
+    letter_id = _open_item(request)
+    tip = _form(body, request)
+    tip["tip_id"] = f"{letter_id}-fix"
+    tip["corrects"] = letter_id
+    preview = await _publish_tip(request, tip, principal)
+    action = ConsoleAction(action_id=f"{letter_id}-resubmitted", dead_letter_id=letter_id, action="resubmitted", by=principal.name,
+                           at=request.app[SERVICE].state.now_or_wall(), tip_id=tip["tip_id"])
+    await _decide(request, action)
+    return json_response({"tip_id": tip["tip_id"], "preview": preview, "action": action.to_dict()}, status=202)
+
+
+async def api_dismiss(request: web.Request) -> web.StreamResponse:
+    """A dead letter nobody can act on (a test message, a duplicate), closed with the operator's reason."""
+    principal = _operator(request)
+    body = await read_body(request)
+    letter_id = _open_item(request)
+    reason = body.get("reason")
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON or not reason.isprintable():
+        raise api_error(400, "invalid_reason", f"reason: a short text (1..{MAX_REASON} characters) is required")
+    action = ConsoleAction(action_id=f"{letter_id}-dismissed", dead_letter_id=letter_id, action="dismissed", by=principal.name,
+                           at=request.app[SERVICE].state.now_or_wall(), reason=reason.strip())
+    await _decide(request, action)
+    return json_response({"action": action.to_dict()}, status=202)

@@ -1,0 +1,69 @@
+"""Checks shared by every reader of outside data: numbers and plausible times.
+
+Records, frame metadata, the city's layers and hand-edited TOML refuse the
+same things (a boolean as a number, NaN, infinity, an integer too large for
+a float, year 9999); each caller words the refusal for its own reader.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import TypeGuard
+
+# Event times outside these years are typing or clock errors (year 0, 9999),
+# and date arithmetic near datetime's limits would fail further down.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
+
+
+class NotFinite(ValueError):
+    """A number that is no finite float; `too_large` for an integer beyond float range."""
+
+    def __init__(self, too_large: bool) -> None:
+        super().__init__("not finite (too large)" if too_large else "not finite")
+        self.too_large = too_large
+
+
+def plausible_year(at: datetime) -> bool:
+    """Whether an event time falls in EARLIEST_YEAR..LATEST_YEAR."""
+    return EARLIEST_YEAR <= at.year <= LATEST_YEAR
+
+
+def is_number(value: object) -> TypeGuard[int | float]:
+    """A JSON or TOML number: an int or a float, never a bool (True is an int in Python)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def finite(value: object) -> float:
+    """`value` as a finite float.
+
+    Raises TypeError when it is no number (bools and numeric strings
+    included) and `NotFinite` when it is NaN, infinite or too large.
+    """
+    if not is_number(value):
+        raise TypeError(f"expected a number, got {type(value).__name__}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise NotFinite(too_large=True) from None
+    if not math.isfinite(number):
+        raise NotFinite(too_large=False)
+    return number
+
+
+def is_finite_number(value: object) -> TypeGuard[int | float]:
+    """Whether `finite(value)` would succeed."""
+    try:
+        finite(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def whole(value: object, lo: int, hi: int) -> int | None:
+    """A whole number in lo..hi, else None; an integral float (640.0, as JSON writers emit) counts."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        return None
+    return value

@@ -1,0 +1,47 @@
+"""The needs-attention queue folds dead letters and operators' decisions, in either order."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from console.attention import AttentionQueue
+from core import topics
+from core.records import ConsoleAction, DeadLetter
+
+AT = datetime(2026, 12, 20, 15, 0, tzinfo=UTC)
+
+
+def letter(n: int, topic: str = "tips", error: str = "unknown_address") -> dict:
+    return DeadLetter(topic=topic, reason="address: unknown address", payload=json.dumps({"tip_id": f"t{n}", "address": "x"}), error=error,
+                      offset=n, event_id=f"dl-{n:04x}").to_dict()
+
+
+def action(n: int, what: str = "dismissed") -> dict:
+    return ConsoleAction(action_id=f"dl-{n:04x}-{what}", dead_letter_id=f"dl-{n:04x}", action=what, by="op", at=AT, reason="test").to_dict()
+
+
+def test_open_until_decided_and_first_decision_stands() -> None:
+    q = AttentionQueue()
+    changes = q.apply_record(topics.DEAD_LETTERS, letter(1))
+    assert changes and changes[0][0] == "attention" and q.counts()["open"] == 1
+    assert q.apply_record(topics.DEAD_LETTERS, letter(1)) == [], "a redelivered dead letter is one item"
+    item = q.snapshot()["items"][0]
+    assert item["original"] == {"tip_id": "t1", "address": "x"} and "map" in item["hint"]
+    q.apply_record(topics.CONSOLE_ACTIONS, action(1))
+    assert q.counts() == {"open": 0, "resolved": 1, "other_dead_letters": 0}
+    assert q.apply_record(topics.CONSOLE_ACTIONS, action(1, "resubmitted")) == []
+    assert q.get("dl-0001").action.action == "dismissed"  # type: ignore[union-attr]
+
+
+def test_decision_read_before_its_dead_letter_and_other_topics_counted() -> None:
+    q = AttentionQueue()
+    q.apply_record(topics.CONSOLE_ACTIONS, action(2, "resubmitted"))
+    q.apply_record(topics.DEAD_LETTERS, letter(2))
+    q.apply_record(topics.DEAD_LETTERS, letter(3, topic="weather"))
+    q.apply_record(topics.DEAD_LETTERS, {"nonsense": True})
+    q.apply_record(topics.DEAD_LETTERS, "not an object")
+    assert q.counts() == {"open": 0, "resolved": 1, "other_dead_letters": 1}
+    malformed = DeadLetter(topic="tips", reason="malformed JSON", payload="not json {", error="malformed", event_id="dl-9").to_dict()
+    q.apply_record(topics.DEAD_LETTERS, malformed)
+    assert q.snapshot()["items"][0]["original"] is None and q.counts()["open"] == 1

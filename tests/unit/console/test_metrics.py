@@ -1,0 +1,46 @@
+"""The console's metrics: queue gauges from the folded view, escalations once per event id."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from prometheus_client import REGISTRY
+
+from console.metrics import ViewMeter, console_open_items
+from console.state import ConsoleState
+from core import topics
+from tests.unit.console.test_state import T0, event
+
+
+def test_open_items_follow_the_view() -> None:
+    state = ConsoleState()
+    state.apply_dispatch(event("inc-a", priority="P1"))
+    state.apply_dispatch(event("inc-b", kind="queued", team_id=None, status="queued", first_report_at=T0 - timedelta(minutes=10)))
+    state.apply_dispatch(event("inc-c"))
+    state.apply_dispatch(event("inc-c", 2, kind="resolved", status="resolved"))
+    items, now = console_open_items(state)
+    by_priority = sorted((i.priority, i.queued, i.since) for i in items)
+    assert by_priority == [("P1", False, T0), ("P2", True, T0 - timedelta(minutes=10))]
+    assert now == state.now
+
+
+def test_escalations_counted_once_per_event_id() -> None:
+    def value() -> float:
+        return REGISTRY.get_sample_value("patrol_escalations_total", {"level": "2", "cause": "ack_deadline_missed"}) or 0.0
+
+    meter = ViewMeter()
+    before = value()
+    escalation = event("inc-e", 3, kind="escalation", escalation_level=2, reason="ack deadline missed by T-daoli-1; team T-2 at 300 m").to_dict()
+    for _ in range(3):  # redelivered
+        meter.record(topics.DISPATCH, escalation)
+    meter.record(topics.DISPATCH, event("inc-e", 4).to_dict())
+    meter.record(topics.CLOCK, {"at": T0.isoformat()})
+    assert value() == before + 1
+
+
+def test_lag_per_partition() -> None:
+    meter = ViewMeter()
+    meter.batch(topics.DISPATCH, 0, 10, next_offset=10, highwater=25)
+    meter.batch(topics.DISPATCH, 0, 15, next_offset=25, highwater=25)
+    meter.batch(topics.CLOCK, 0, 1, next_offset=1, highwater=None)
+    assert list(meter.lags()) == [(topics.DISPATCH, 0, 0)]

@@ -1,0 +1,144 @@
+"""The console's error contract, limits and health, on the real aiohttp app with a fake publisher (no broker)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from console.auth import FailureLimiter, TokenStore, add_token
+from console.kafka_io import ListPublisher
+from console.server import MAX_BODY_BYTES, SERVICE, ConsoleService, app_runner, build_app
+from console.state import ConsoleState
+from core.records import TaskAck
+from core.settings import DATA_DIR
+
+CITY = DATA_DIR / "cities" / "harbin"
+
+
+class DownPublisher(ListPublisher):
+    """A broker that does not answer."""
+
+    async def publish(self, ack: TaskAck) -> None:
+        raise TimeoutError("no acknowledgement within 5s")
+
+    def broker_health(self) -> dict[str, Any]:
+        return {"reachable": False, "bootstrap": "nowhere:9092", "error": "KafkaConnectionError"}
+
+
+Body = Callable[[TestClient[Any, Any], str], Awaitable[None]]
+
+
+def _run(tmp_path: Path, body: Body, *, publisher: ListPublisher | None = None, city: Path = CITY, **limits: Any) -> None:
+    path = tmp_path / "tokens.json"
+    token = add_token(path, "operator", token_id="op")
+    service = ConsoleService(ConsoleState(), publisher or ListPublisher(), TokenStore(path, limiter=FailureLimiter(**limits)), city)
+
+    async def main() -> None:
+        async with TestClient(TestServer(build_app(service))) as client:
+            await body(client, token)
+
+    asyncio.run(main())
+
+
+async def _error(resp: Any, status: int, code: str) -> dict[str, Any]:
+    assert resp.status == status, await resp.text()
+    assert resp.content_type == "application/json"
+    data: dict[str, Any] = await resp.json()
+    assert data["error"] == code and data["message"]
+    assert "Traceback" not in data["message"]
+    return data
+
+
+def test_every_failure_answers_json(tmp_path: Path) -> None:
+    async def body(client: TestClient[Any, Any], token: str) -> None:
+        auth = {"Authorization": f"Bearer {token}"}
+        deep = "[" * 8000 + "]" * 8000
+        await _error(await client.post("/api/incidents/x/resolve", headers=auth, data=deep), 400, "malformed_json")
+        deep_obj = '{"a":' * 2500 + "1" + "}" * 2500  # under the size limit, over the parser's depth
+        await _error(await client.post("/api/incidents/x/reassign", headers=auth, data=deep_obj), 400, "malformed_json")
+        await _error(await client.get("/no/such/page"), 404, "not_found")
+        await _error(await client.get("/api/nothing-here", headers=auth), 404, "not_found")
+        resp = await client.delete("/api/state", headers=auth)
+        await _error(resp, 405, "method_not_allowed")
+        assert "GET" in resp.headers["Allow"]
+
+        async def chunks() -> AsyncIterator[bytes]:
+            for _ in range(2 * MAX_BODY_BYTES // 1024):
+                yield b" " * 1024
+
+        resp = await client.post("/api/incidents/x/resolve", headers=auth, data=chunks())
+        await _error(resp, 413, "body_too_large")
+        resp = await client.get("/healthz")
+        assert resp.headers["Server"] == "patrol"  # no version banner
+
+    _run(tmp_path, body)
+
+
+def test_an_unexpected_error_is_a_json_500_without_traceback(tmp_path: Path) -> None:
+    async def body(client: TestClient[Any, Any], token: str) -> None:
+        resp = await client.get("/api/city", headers={"Authorization": f"Bearer {token}"})
+        data = await _error(resp, 500, "internal_error")
+        assert "city.json" not in data["message"]
+
+    _run(tmp_path, body, city=tmp_path / "no-city")
+
+
+def test_guessing_is_limited_with_429(tmp_path: Path) -> None:
+    async def body(client: TestClient[Any, Any], token: str) -> None:
+        for i in range(3):
+            await _error(await client.get("/api/state", headers={"Authorization": f"Bearer op.guess{i}"}), 401, "unauthorized")
+        resp = await client.get("/api/state", headers={"Authorization": "Bearer op.guess9"})
+        await _error(resp, 429, "too_many_attempts")
+        assert int(resp.headers["Retry-After"]) >= 1
+
+    _run(tmp_path, body, max_failures=3)
+
+
+def test_healthz_and_actions_when_the_broker_is_down(tmp_path: Path) -> None:
+    publisher = DownPublisher()
+
+    async def body(client: TestClient[Any, Any], token: str) -> None:
+        resp = await client.get("/healthz")
+        assert resp.status == 503
+        data = await resp.json()
+        assert data["ok"] is False and data["broker"]["reachable"] is False
+        service = client.server.app[SERVICE]
+        service.state.apply_record("dispatch", {
+            "event_id": "i-r1", "kind": "dispatch", "incident_id": "i", "revision": 1, "priority": "P2", "category": "guidance",
+            "rules": [], "zone_id": None, "key_area": None, "lat": 45.77, "lon": 126.62, "sources": [], "team_id": "T-daoli-1",
+            "ack_deadline": None, "nearest_help_point": None, "notify": [], "at": "2026-12-20T22:30:00+08:00", "status": "assigned",
+        })
+        resp = await client.post("/api/incidents/i/resolve", headers={"Authorization": f"Bearer {token}"})
+        await _error(resp, 503, "broker_unavailable")
+
+    _run(tmp_path, body, publisher=publisher)
+
+
+def test_a_half_sent_request_is_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "tokens.json"
+    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(path), CITY)
+
+    async def main() -> None:
+        runner = app_runner(service, header_timeout_s=0.5)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /heal")  # half a request line, then nothing
+            await writer.drain()
+            started = time.monotonic()
+            data = await asyncio.wait_for(reader.read(), timeout=60)  # EOF once the server drops us
+            assert data == b"" and time.monotonic() - started < 60
+            writer.close()
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(main())

@@ -1,0 +1,36 @@
+"""Settings back to environment variables: what a worker started by a tool reads."""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+from pathlib import Path
+
+from core.settings import Settings
+
+
+def test_to_env_round_trips_every_setting() -> None:
+    changed = replace(
+        Settings(),
+        broker="127.0.0.1:9999",
+        topic_prefix="run1-",
+        app_id="patrol-run1",
+        partitions=3,
+        state_dir=Path("/tmp/state dir"),
+        commit_interval=0.1 + 0.2,  # a float whose short spelling is not exact
+        tick_seconds=7.5,
+        log_level="INFO",
+        allow_demo_tokens=True,
+        exercise=True,
+        kafka_security_protocol="SASL_PLAINTEXT",
+        kafka_sasl_username="patrol",
+        kafka_sasl_password="s3cret",  # a worker needs its secrets too
+    )
+    env = changed.to_env()
+    assert set(env) == {str(f.metadata["env"]) for f in fields(Settings)}
+    assert all(isinstance(v, str) for v in env.values())
+    assert env["PATROL_PARTITIONS"] == "3" and env["PATROL_STATE_DIR"] == "/tmp/state dir" and env["PATROL_EXERCISE"] == "true"
+    assert Settings.from_env(env) == changed
+
+
+def test_to_env_of_defaults_reads_back_as_defaults() -> None:
+    assert Settings.from_env(Settings().to_env()) == Settings()

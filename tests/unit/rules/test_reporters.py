@@ -1,0 +1,63 @@
+"""Replies to reporters: once per stage, plain bilingual words, nothing about anyone's identity."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from core.records import ReporterContact
+from rules.reporters import ReplyWriter, TipReplies, outcome_of
+from tests.unit.rules.test_partners import event
+
+TZ = ZoneInfo("Asia/Shanghai")
+AT = datetime(2026, 12, 20, 23, 5, tzinfo=TZ)
+CONTACT = ReporterContact(tip_id="tip-1", contact="tel:+8613812345678", masked="tel:+86138****5678", via="sms", at=AT)
+
+
+def test_team_on_the_way_then_outcome_once_each() -> None:
+    writer = ReplyWriter(hotline="12349", exercise=False)
+    due, state = writer.contact(CONTACT, TipReplies())
+    assert due == []
+    first, state = writer.handle(event(), "tip-1", state)
+    assert first is not None and first.stage == "on_the_way" and first.outcome_class == "team_on_the_way"
+    assert first.to == "tel:+8613812345678" and first.via == "sms" and first.feedback_id == "fb-tip-1-inc-abc-on_the_way"
+    assert "on the way" in first.message_en and "已出发" in first.message_zh
+    again, state = writer.handle(event(2, kind="update", team_id="T-daoli-1"), "tip-1", state)
+    assert again is None, "a second team is not a second message"
+    end, state = writer.handle(event(3, kind="resolved", status="resolved", reason="resolved by T-daoli-2: taken_to_station"), "tip-1", state)
+    assert end is not None and end.stage == "ended" and end.outcome_class == "taken_to_station"
+    assert "rescue station" in end.message_en and "救助站" in end.message_zh and "12349" in end.message_zh
+    for message in (first.message_zh, first.message_en, end.message_zh, end.message_en):
+        assert "13812345678" not in message and "胡言乱语" not in message and "mental" not in message
+    repeat, _ = writer.handle(event(3, kind="resolved", status="resolved"), "tip-1", state)
+    assert repeat is None
+    assert TipReplies.from_dict(state.to_dict()) == state
+
+
+def test_no_contact_no_reply_and_queued_is_not_on_the_way() -> None:
+    writer = ReplyWriter(hotline="12349", exercise=True)
+    none, _ = writer.handle(event(), "tip-1", TipReplies())
+    assert none is None
+    _, state = writer.contact(CONTACT, TipReplies())
+    queued, _ = writer.handle(event(kind="queued", team_id=None, status="queued"), "tip-1", state)
+    assert queued is None
+    end, _ = writer.handle(event(kind="resolved", status="resolved", reason="resolved by console"), "tip-1", state)
+    assert end is not None and end.outcome_class == "handled" and end.exercise and end.message_en.startswith("[Drill]")
+
+
+def test_outcome_from_field_or_reason() -> None:
+    assert outcome_of(event(kind="resolved", reason="resolved by T-1: not_found")) == "not_found"
+    assert outcome_of(event(kind="resolved", reason=None)) is None
+    assert dataclasses.is_dataclass(CONTACT)
+
+
+def test_an_event_read_before_the_contact_is_answered_when_the_contact_comes() -> None:
+    writer = ReplyWriter(hotline="12349", exercise=False)
+    early, state = writer.handle(event(), "tip-1", TipReplies())
+    assert early is None
+    writer.handle(event(2, kind="update", team_id="T-daoli-1"), "tip-1", state)
+    due, state = writer.contact(CONTACT, state)
+    assert [f.stage for f in due] == ["on_the_way"] and due[0].event_id == "inc-abc-r1"
+    again, _ = writer.contact(CONTACT, state)
+    assert again == [], "remembered events are answered once"
