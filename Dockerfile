@@ -7,6 +7,7 @@ COPY core core
 COPY geo geo
 COPY rules rules
 COPY thermal thermal
+COPY ledger ledger
 COPY pipeline pipeline
 COPY agents agents
 COPY simulators simulators

@@ -13,8 +13,10 @@ Layer 4 (imports `pipeline`, `rules`, `thermal` and below). Its modules:
 - `metrics`: the worker's Prometheus page.
 - `partners`: dispatch events to partner notices.
 - `reporters`: reporter contacts and dispatch events to replies to reporters.
+- `ledger`: `run_ledger`, the ledger's feeder (`patrol ledger run`): dispatch, reports and conditions into the database,
+  read positions in the same transaction (a plain consumer, not a Faust agent).
 
 Import the modules (`from agents.worker import build_worker_app`); this package file imports nothing.
 """
 
-__all__ = ["common", "desk", "detections", "health", "intake", "metrics", "partners", "reporters", "thermal", "worker"]
+__all__ = ["common", "desk", "detections", "health", "intake", "ledger", "metrics", "partners", "reporters", "thermal", "worker"]

@@ -147,10 +147,11 @@ def cmd_drill(args: argparse.Namespace) -> int:
 
 def cmd_console(args: argparse.Namespace) -> int:
     from console.calls import call_desk
+    from console.ledger_api import ledger_screens
     from console.server import main as console_main
 
     settings = _settings()
-    return console_main(settings, lambda s, bootstrap: [call_desk(s, bootstrap)])
+    return console_main(settings, lambda s, bootstrap: [call_desk(s, bootstrap), ledger_screens(s)])
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -173,6 +174,130 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from tools.bench_thermal import format_thermal_bench, run_thermal_bench
 
     print(format_thermal_bench(run_thermal_bench(n_frames=args.frames, seed=args.seed)))
+    return 0
+
+
+def _ledger(settings: Settings):  # type: ignore[no-untyped-def]
+    """The ledger store (migrated) and the city's timezone."""
+    from geo.city import load_city
+    from ledger.policy import load_ledger_policy
+    from ledger.store import Store
+
+    policy = load_ledger_policy(settings.ledger_policy_file)
+    return Store.open(settings.ledger_database, policy), load_city(settings.city_dir).timezone
+
+
+def _date(text: str):  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from None
+
+
+def cmd_ledger(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime, time
+
+    from ledger.migrations import current_version
+
+    settings = _settings()
+    if args.action == "run":
+        from agents.ledger import run_ledger
+
+        if not settings.broker:
+            raise PatrolError("patrol ledger run needs PATROL_BROKER")
+        store, _ = _ledger(settings)
+        try:
+            read = asyncio.run(run_ledger(settings, settings.broker, store, until_caught_up=args.once))
+            if args.once:
+                print(f"read {read} records; the ledger has caught up")
+        finally:
+            store.close()
+        return 0
+    if args.action == "drill":
+        from drill.ledger_drill import format_ledger_scores, run_ledger_drill
+
+        args.report.mkdir(parents=True, exist_ok=True)
+        database = args.database
+        if database is None:
+            (args.report / "ledger.sqlite3").unlink(missing_ok=True)
+            database = f"sqlite:///{(args.report / 'ledger.sqlite3').resolve()}"
+        result = run_ledger_drill(settings, _context(settings), database=database, nights=args.nights, seed=args.seed, out=args.report)
+        print(format_ledger_scores(result))
+        print(f"reports and scores.json in {args.report}")
+        return 0
+    store, tz = _ledger(settings)
+    try:
+        if args.action == "migrate":
+            print(f"ledger schema version {current_version(store.db)} ({store.db.dialect})")
+        elif args.action == "anonymize":
+            as_of = datetime.combine(args.as_of, time(0), tzinfo=tz) if args.as_of else datetime.now(UTC)
+            done = store.anonymize(as_of)
+            print(f"anonymized {len(done)} file(s) with no contact for {store.policy.retention_days} days before {as_of:%Y-%m-%d}")
+            for person_id in done:
+                print(person_id)
+        elif args.action == "escalations":
+            for row in store.escalations():
+                print(f"{row['escalation_id']}  {row['person_id']}  {row['at']}  {row['reason']}")
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from datetime import datetime, timedelta
+
+    from ledger.report import report_day, to_csv, to_html
+
+    settings = _settings()
+    store, tz = _ledger(settings)
+    try:
+        if args.kind == "daily":
+            if args.date is None:
+                raise PatrolError("patrol report daily needs --date YYYY-MM-DD")
+            start, end = report_day(args.date, store.policy, tz)
+            name = f"daily-{args.date.isoformat()}"
+        else:
+            span = store.span()
+            first = args.date_from or (span[0].astimezone(tz).date() - timedelta(days=1) if span else datetime.now(tz).date())
+            last = args.date_to or (span[1].astimezone(tz).date() if span else first)
+            start, end = report_day(first, store.policy, tz)[0], report_day(last, store.policy, tz)[1]
+            name = f"campaign-{first.isoformat()}-{last.isoformat()}"
+        report = store.report(args.kind, start, end, tz)
+    finally:
+        store.close()
+    if args.out is None:
+        sys.stdout.write(to_csv(report, args.lang))
+        return 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"{name}-{args.lang}.csv").write_text(to_csv(report, args.lang), encoding="utf-8-sig")
+    (args.out / f"{name}-{args.lang}.html").write_text(to_html(report, args.lang), encoding="utf-8")
+    print(f"wrote {args.out / name}-{args.lang}.csv and .html")
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    import json
+    from datetime import datetime
+
+    from ledger.report import report_day
+
+    settings = _settings()
+    store, tz = _ledger(settings)
+    try:
+        tonight = args.date or datetime.now(tz).date()
+        level = args.level or store.latest_level(report_day(tonight, store.policy, tz)[0])
+        stops = store.sweep(tonight, level, tz)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([s.to_dict() for s in stops], ensure_ascii=False, indent=1))
+        return 0
+    print(f"sweep list for the night of {tonight} (cold wave {level}): {len(stops)} place(s)")
+    for s in stops:
+        people = ", ".join(s.persons) or "-"
+        print(f"{s.rank:>3}. risk {s.risk:6.3f}  {s.district:<10} ({s.lat:.5f}, {s.lon:.5f})  {s.hours}  nights {s.nights_seen}  persons {people}")
     return 0
 
 
@@ -218,6 +343,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("role", choices=["operator", "supervisor", "team"])
     p.add_argument("--team", help="team id (role team)")
     p.add_argument("--name", help="who holds the token")
+    p = add("ledger", cmd_ledger, "the person ledger: feed it from the stream, migrate its schema, anonymize old files")
+    p.add_argument("action", choices=["run", "migrate", "anonymize", "escalations", "drill"], help="run: consume dispatch/reports/conditions into the database; migrate: apply schema migrations; anonymize: apply the retention rule; escalations: list open social-work escalations; drill: the multi-night ledger drill, scored")
+    p.add_argument("--once", action="store_true", help="run: stop once everything on the topics now has been read")
+    p.add_argument("--nights", type=int, default=3, help="drill: nights to run (default 3)")
+    p.add_argument("--seed", type=int, default=7, help="drill: random seed")
+    p.add_argument("--report", type=Path, default=Path("out/ledger-drill"), help="drill: folder for scores.json and the daily reports")
+    p.add_argument("--database", help="drill: database URL (default: a fresh SQLite file in the report folder)")
+    p.add_argument("--as-of", type=_date, help="anonymize: the date the retention period counts back from (default: today)")
+    p = add("report", cmd_report, "reports up the chain: the daily report (日报) or campaign totals, as CSV and printable HTML")
+    p.add_argument("kind", choices=["daily", "campaign"])
+    p.add_argument("--date", type=_date, help="daily: the report day YYYY-MM-DD (the night that starts on it)")
+    p.add_argument("--from", dest="date_from", type=_date, help="campaign: first report day (default: the ledger's first)")
+    p.add_argument("--to", dest="date_to", type=_date, help="campaign: last report day (default: the ledger's last)")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language (default zh)")
+    p.add_argument("--out", type=Path, help="folder for NAME-LANG.csv and NAME-LANG.html (default: CSV on stdout)")
+    p = add("sweep", cmd_sweep, "tonight's proactive sweep list (主动排查): places, hours and people, ranked by risk")
+    p.add_argument("--date", type=_date, help="the night to plan, YYYY-MM-DD (default: today)")
+    p.add_argument("--level", choices=["none", "blue", "yellow", "orange", "red"], help="tonight's forecast cold-wave level (default: the latest in the ledger)")
+    p.add_argument("--json", action="store_true", help="print JSON")
     p = add("bench", cmd_bench, "benchmarks: pipeline throughput/latency or thermal detection quality/speed")
     p.add_argument("what", choices=["pipeline", "thermal"])
     p.add_argument("--tips", type=int, default=3000, help="pipeline: tips to push")

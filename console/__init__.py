@@ -13,8 +13,9 @@ Its modules:
 - `attention`: the needs-attention queue, tips that could not be read (`AttentionQueue`).
 - `outbox`: the console's own records besides task-acks: new tips, operators' decisions.
 - `metrics`: the console's Prometheus page.
+- `ledger_api`: `ledger_screens`, the person ledger's page and API (files, links, sweeps, reports), a console extension.
 
 Import the modules (`from console.server import ConsoleRunner`); this package file imports nothing.
 """
 
-__all__ = ["attention", "auth", "calls", "kafka_io", "masking", "metrics", "outbox", "server", "state"]
+__all__ = ["attention", "auth", "calls", "kafka_io", "ledger_api", "masking", "metrics", "outbox", "server", "state"]

@@ -54,6 +54,8 @@ class Settings:
     kafka_ssl_certfile: str = field(default="", metadata=_meta("PATROL_KAFKA_SSL_CERTFILE", "client certificate (PEM) for mutual TLS"))
     kafka_ssl_keyfile: str = field(default="", metadata=_meta("PATROL_KAFKA_SSL_KEYFILE", "client private key (PEM) for mutual TLS", secret=True))
     kafka_ssl_key_password: str = field(default="", metadata=_meta("PATROL_KAFKA_SSL_KEY_PASSWORD", "password of the client private key", secret=True))
+    database_url: str = field(default="", metadata=_meta("PATROL_DATABASE_URL", "ledger database: postgresql://user:pass@host/db, or empty for SQLite at PATROL_STATE_DIR/ledger.sqlite3", secret=True))
+    ledger_policy_file: Path = field(default=DATA_DIR / "ledger.toml", metadata=_meta("PATROL_LEDGER_POLICY", "ledger policy: retention, matching, refusals, sweeps (TOML)"))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -97,6 +99,11 @@ class Settings:
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
+
+    @property
+    def ledger_database(self) -> str:
+        """The ledger's database URL: PATROL_DATABASE_URL, or the embedded SQLite file under the state dir."""
+        return self.database_url or f"sqlite:///{self.state_dir / 'ledger.sqlite3'}"
 
 
 def _to_text(value: object) -> str:

@@ -26,3 +26,7 @@ def broker() -> Iterator[str]:
 def topic_prefix() -> str:
     """A fresh topic namespace per test, so tests on one broker never see each other's records."""
     return f"t{uuid.uuid4().hex[:8]}-"
+
+
+# The ledger's databases (PostgreSQL cluster, fresh SQLite files): see ledger_fixtures.py.
+from tests.integration.ledger_fixtures import ledger_url, postgres_server  # noqa: E402, F401

@@ -107,6 +107,7 @@ def test_console_clock_and_an_outside_producer_first_then_the_worker(broker: str
     add_token(tokens, "operator", token_id="op")
     console_settings = replace(settings, tokens_file=tokens)
     web_port = free_port()
+    worker = WorkerProcess(settings, broker, tmp_path / "worker.log", extra_env={"PATROL_WEB_PORT": str(web_port)})
 
     async def scenario() -> list[dict[str, Any]]:
         # An outside producer writes a tip before any patrol role ran: the broker auto-creates `tips`.
@@ -117,7 +118,6 @@ def test_console_clock_and_an_outside_producer_first_then_the_worker(broker: str
         console = ConsoleRunner(console_settings, broker, host="127.0.0.1", port=free_port())
         await console.start()  # creates the rest with the right counts
         await run_ticker(settings, broker, count=1)
-        worker = WorkerProcess(settings, broker, tmp_path / "worker.log", extra_env={"PATROL_WEB_PORT": str(web_port)})
         worker.start()
         try:
             async with Feeder(settings, broker, [worker]) as feeder:
@@ -132,5 +132,11 @@ def test_console_clock_and_an_outside_producer_first_then_the_worker(broker: str
             worker.stop()
             await console.stop()
 
-    events = asyncio.run(scenario())
+    async def bounded() -> list[dict[str, Any]]:
+        try:  # under pytest's own timeout, so that a stall shows the worker's story
+            return await asyncio.wait_for(scenario(), 240)
+        except TimeoutError:
+            raise AssertionError(f"stalled; worker log:\n{worker.log_tail(120)}") from None
+
+    events = asyncio.run(bounded())
     Ledger.of(events).assert_complete("a")

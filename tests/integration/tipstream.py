@@ -96,7 +96,9 @@ class Ledger:
         by_id: dict[str, dict[str, Any]] = {}
         for event in events:
             if event["event_id"] in by_id:
-                assert by_id[event["event_id"]] == event, "a redelivered event must be identical"
+                first = by_id[event["event_id"]]
+                diff = {k: (first.get(k), event.get(k)) for k in sorted(set(first) | set(event)) if first.get(k) != event.get(k)}
+                assert not diff, f"a redelivered event must be identical: {event['event_id']} differs in {diff}"
             by_id[event["event_id"]] = event
         merged = {e["incident_id"]: e["merged_into"] for e in by_id.values() if e["kind"] == "merged"}
         ledger = cls()

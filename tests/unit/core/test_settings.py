@@ -34,3 +34,12 @@ def test_to_env_round_trips_every_setting() -> None:
 
 def test_to_env_of_defaults_reads_back_as_defaults() -> None:
     assert Settings.from_env(Settings().to_env()) == Settings()
+
+
+def test_the_ledger_database_is_sqlite_under_the_state_dir_unless_a_url_is_given() -> None:
+    settings = Settings.from_env({"PATROL_STATE_DIR": "/srv/patrol"})
+    assert settings.ledger_database == "sqlite:////srv/patrol/ledger.sqlite3"
+    url = "postgresql://patrol:s3cret@db:5432/patrol"
+    with_pg = Settings.from_env({"PATROL_DATABASE_URL": url})
+    assert with_pg.ledger_database == url
+    assert with_pg.describe()["PATROL_DATABASE_URL"] == "***" and "s3cret" not in str(with_pg.describe())

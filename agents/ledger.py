@@ -1,0 +1,112 @@
+"""The ledger's feeder: dispatch, reports and conditions in, database rows out.
+
+A plain consumer process (`patrol ledger run`), not a Faust agent: it keeps
+its read positions in the ledger database itself, in the same transaction as
+the rows a batch wrote, so a crash at any point neither loses nor doubles a
+row; the rows are upserts keyed by the ids the records carry, so a replay of
+the same records (a new consumer, a topic re-read from the start) changes
+nothing either. No consumer group: one ledger per database, and it never
+waits for a group rebalance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from agents.common import dead_letter, stats
+from core import topics as names
+from core.errors import RecordError
+from core.settings import Settings
+from ledger.store import LEDGER_TOPICS, Store, apply_record
+from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
+from pipeline.kafka_security import client_kwargs
+
+log = logging.getLogger("patrol.ledger")
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topics: list[str], stop: asyncio.Event) -> list[TopicPartition]:
+    """Every partition of the ledger's topics, waiting until the pipeline has created them."""
+    warned = False
+    while not stop.is_set():
+        known = await consumer.topics()
+        missing = [t for t in topics if t not in known]
+        if not missing:
+            return [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+        if not warned:
+            log.warning("waiting for topics %s", ", ".join(missing))
+            warned = True
+        await asyncio.sleep(1.0)
+    return []
+
+
+async def _at_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> bool:
+    """Read up to each partition's high watermark (a fetch's, which Tansu reports right)."""
+    for tp in partitions:
+        high = consumer.highwater(tp)
+        if high is None or await consumer.position(tp) < high:
+            return False
+    return True
+
+
+async def run_ledger(settings: Settings, bootstrap: str, store: Store, stop: asyncio.Event | None = None, *, until_caught_up: bool = False) -> int:
+    """Feed the ledger until `stop` is set, forever, or (`until_caught_up`) until it has read all there is.
+
+    Returns the number of records read.
+    """
+    stop = stop or asyncio.Event()
+    counters = stats("ledger")
+    by_full = {settings.topic(t): t for t in LEDGER_TOPICS}
+    security = client_kwargs(settings)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+        client_id="patrol-ledger",
+        **security,
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", client_id="patrol-ledger", **security)
+    await consumer.start()
+    await producer.start()
+    try:
+        partitions = await _partitions(consumer, list(by_full), stop)
+        consumer.assign(partitions)
+        stored = store.offsets()
+        for tp in partitions:
+            if (tp.topic, tp.partition) in stored:
+                consumer.seek(tp, stored[(tp.topic, tp.partition)])
+            else:
+                await consumer.seek_to_beginning(tp)
+        dead_letters = settings.topic(names.DEAD_LETTERS)
+        read = 0
+        while not stop.is_set():
+            batches = await consumer.getmany(timeout_ms=200, max_records=500)
+            if not batches:
+                if until_caught_up and await _at_end(consumer, partitions):
+                    break
+                continue
+            with store.db.transaction():
+                letters = []
+                for tp, records in batches.items():
+                    short = by_full[tp.topic]
+                    for record in records:
+                        try:
+                            apply_record(store, short, record.value)
+                        except RecordError as exc:
+                            counters.dead_letters += 1
+                            letters.append(dead_letter(short, record.value, exc, key=record.key, offset=record.offset))
+                        counters.tick()
+                    store.set_offset(tp.topic, tp.partition, records[-1].offset + 1)
+                    read += len(records)
+                # The dead letters reach the broker before the positions past them commit
+                # (a crash in between re-sends them under the same ids).
+                for letter in letters:
+                    await producer.send_and_wait(dead_letters, key=letter.event_id.encode(), value=letter.to_json())
+        return read
+    finally:
+        await producer.stop()
+        await consumer.stop()

@@ -1,0 +1,383 @@
+"""The ledger's console and team API: person files, links, suggestions, sweeps, reports.
+
+A console extension (`ledger_screens`, see `console.server.Extension`):
+`patrol console` adds it next to the call desk. Who sees what:
+
+- supervisors read whole files (identity masked) and the read log, and close
+  social-work escalations;
+- operators see what dispatch needs: suggested and linked files as summaries,
+  sweep lists and reports; they link incidents and open files;
+- teams see the summary of the person on their own open task ("what helps")
+  and may link their task's incident to a file or open one.
+
+Every read of a file, whole or summary, writes a `read_audit` row (who, role,
+when, what). Database calls run on one worker thread, off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from console.auth import CONSOLE_ROLES, Principal
+from console.server import SERVICE, STATIC_DIR, ConsoleService, api_error, json_response, read_body
+from console.state import Change
+from core.errors import PatrolError, RecordError
+from core.records import COLD_WAVE_LEVELS, maybe_time
+from core.settings import Settings
+from geo.city import load_city
+from ledger.match import Case, likely, suggest
+from ledger.policy import load_ledger_policy
+from ledger.report import report_day, to_csv, to_html
+from ledger.store import PersonInput, Store
+
+T = TypeVar("T")
+
+
+class LedgerService:
+    """The ledger store behind the console, opened on first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.tz: ZoneInfo = load_city(settings.city_dir).timezone
+        self._store: Store | None = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-db")
+
+    def _open(self) -> Store:
+        if self._store is None:
+            self._store = Store.open(self.settings.ledger_database, load_ledger_policy(self.settings.ledger_policy_file))
+        return self._store
+
+    async def call(self, fn: Any, *args: Any) -> Any:
+        """Run `fn(store, *args)` on the database thread; refusals become 400, an unreachable database 503."""
+        def work() -> Any:
+            return fn(self._open(), *args)
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, work)
+        except RecordError as exc:
+            raise api_error(400, exc.kind, exc.reason) from exc
+        except PatrolError as exc:
+            raise api_error(503, "ledger_unavailable", str(exc)) from exc
+
+    # The console extension protocol (`console.server.Extension`): routes only, no topics of its own.
+    read_topics: tuple[str, ...] = ()
+    write_topics: tuple[str, ...] = ()
+
+    def add_routes(self, app: web.Application) -> None:
+        _add_routes(app, self)
+
+    def ingest(self, topic: str, data: Any) -> list[Change]:
+        return []
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        """Close the database on its own thread."""
+        if self._store is not None:
+            store, self._store = self._store, None
+            await asyncio.get_running_loop().run_in_executor(self._pool, store.close)
+        self._pool.shutdown(wait=True)
+
+
+LEDGER: web.AppKey[LedgerService] = web.AppKey("ledger", LedgerService)
+
+
+def _who(request: web.Request, roles: tuple[str, ...]) -> tuple[ConsoleService, LedgerService, Principal]:
+    service = request.app[SERVICE]
+    return service, request.app[LEDGER], service.authorize(request, roles)
+
+
+def _case(store: Store, service: ConsoleService, incident_id: str) -> Case | None:
+    """What the incident says about the person: the ledger's row, else the console's live view."""
+    row = store.incident(incident_id)
+    if row is not None:
+        flags = tuple(f for f in row["flags"].split(",") if f)
+        return Case(float(row["lat"]), float(row["lon"]), datetime.fromisoformat(row["first_report_at"]), flags, row["text"])
+    view = service.state.incidents.get(incident_id)
+    if view is None:
+        return None
+    ev = view.latest
+    return Case(ev.lat, ev.lon, maybe_time(ev.first_report_at) or ev.at, tuple(ev.flags), ev.text)
+
+
+def _incident_view(store: Store, service: ConsoleService, tz: ZoneInfo, incident_id: str, who: Principal) -> dict[str, Any]:
+    """Linked files and suggestions for one incident, each shown as a summary (and logged)."""
+    case = _case(store, service, incident_id)
+    if case is None:
+        raise RecordError(f"no incident {incident_id!r}", kind="incident_not_found")
+    linked = store.persons_of(incident_id)
+    profiles = {p.person_id: p for p in store.profiles()}
+    suggestions = [s for s in suggest(case, list(profiles.values()), store.policy, tz) if s.person_id not in linked]
+    best = likely(suggestions, store.policy)
+    now = datetime.now(UTC)
+    for person_id in [*linked, *(s.person_id for s in suggestions)]:
+        store.log_read(who=who.name, role=who.role, person_id=person_id, what=f"summary for {incident_id}", at=now)
+    return {
+        "incident_id": incident_id,
+        "linked": [profiles[p].team_summary() for p in linked if p in profiles],
+        "suggestions": [{**profiles[s.person_id].team_summary(), "score": s.score, "distance_m": s.distance_m, "hour_gap": s.hour_gap, "reasons": list(s.reasons)} for s in suggestions],
+        "likely": best.person_id if best else None,
+    }
+
+
+def _team_incident(service: ConsoleService, principal: Principal, incident_id: str) -> None:
+    """A team touches only the incident of one of its own open tasks."""
+    if not any(v.latest.incident_id == incident_id for v in service.state.team_tasks(principal.team_id or "")):
+        raise api_error(403, "not_your_task", f"incident {incident_id!r} is not an open task of team {principal.team_id}")
+
+
+async def api_incident(request: web.Request) -> web.StreamResponse:
+    """Operator/supervisor: files linked to an incident and the likely file for it."""
+    service, ledger, who = _who(request, CONSOLE_ROLES)
+    incident_id = request.match_info["incident_id"]
+    return json_response(await ledger.call(_incident_view, service, ledger.tz, incident_id, who))
+
+
+async def api_link(request: web.Request) -> web.StreamResponse:
+    """Link an incident to a known file (`person_id`) or to a new one (`new`: description, optional identity)."""
+    service, ledger, who = _who(request, ("operator", "supervisor", "team"))
+    incident_id = request.match_info["incident_id"]
+    if who.role == "team":
+        _team_incident(service, who, incident_id)
+    body = await read_body(request)
+    at = service.state.now_or_wall()
+    person_id = body.get("person_id")
+    new = body.get("new")
+    if (person_id is None) == (new is None):
+        raise api_error(400, "missing_field", "give either person_id or new")
+    if new is not None:
+        if not isinstance(new, dict):
+            raise api_error(400, "invalid_new", "new must be an object")
+        try:
+            person = PersonInput(**{k: v for k, v in new.items() if k != "identity"}, identity=dict(new.get("identity") or {}))
+        except TypeError as exc:
+            raise api_error(400, "invalid_new", f"new: {exc}") from exc
+        request_id = body.get("request_id")
+        if request_id is not None and not isinstance(request_id, str):
+            raise api_error(400, "invalid_request_id", "request_id must be a string")
+
+        def open_and_link(store: Store) -> tuple[str, bool]:
+            if _case(store, service, incident_id) is None:
+                raise RecordError(f"no incident {incident_id!r}", kind="incident_not_found")
+            pid = store.open_person(person, by=who.name, at=at, request_id=request_id)
+            return pid, store.link(incident_id, pid, by=who.name, at=at)
+
+        person_id, created = await ledger.call(open_and_link)
+    else:
+        if not isinstance(person_id, str):
+            raise api_error(400, "invalid_person_id", "person_id must be a string")
+
+        def link_known(store: Store) -> bool:
+            if not store.person_exists(person_id):
+                raise RecordError(f"no file {person_id!r}", kind="person_not_found")
+            if _case(store, service, incident_id) is None:
+                raise RecordError(f"no incident {incident_id!r}", kind="incident_not_found")
+            return store.link(incident_id, person_id, by=who.name, at=at)
+
+        created = await ledger.call(link_known)
+    return json_response({"incident_id": incident_id, "person_id": person_id, "linked": created}, status=201 if created else 200)
+
+
+async def api_person(request: web.Request) -> web.StreamResponse:
+    """Supervisor: the whole file (identity masked); the read is logged."""
+    _, ledger, who = _who(request, ("supervisor",))
+    person_id = request.match_info["person_id"]
+
+    def read(store: Store) -> dict[str, Any] | None:
+        file = store.person_file(person_id)
+        if file is not None:
+            store.log_read(who=who.name, role=who.role, person_id=person_id, what="file", at=datetime.now(UTC))
+        return file
+
+    file = await ledger.call(read)
+    if file is None:
+        raise api_error(404, "person_not_found", f"no file {person_id!r}")
+    return json_response(file)
+
+
+async def api_note(request: web.Request) -> web.StreamResponse:
+    """Add a follow-up, referral, refusal or note to a file."""
+    _, ledger, who = _who(request, ("operator", "supervisor", "team"))
+    person_id = request.match_info["person_id"]
+    body = await read_body(request)
+    at = request.app[SERVICE].state.now_or_wall()
+
+    def note(store: Store) -> str:
+        if not store.person_exists(person_id):
+            raise RecordError(f"no file {person_id!r}", kind="person_not_found")
+        return store.add_note(person_id, str(body.get("kind", "")), body.get("text"), by=who.name, at=at)  # type: ignore[arg-type]
+
+    return json_response({"note_id": await ledger.call(note)}, status=201)
+
+
+async def api_team_helps(request: web.Request) -> web.StreamResponse:
+    """Team: what is known to help the person of one of its open tasks (linked file, else the likely one)."""
+    service, ledger, who = _who(request, ("team",))
+    incident_id = request.query.get("incident_id", "")
+    _team_incident(service, who, incident_id)
+
+    def helps(store: Store) -> dict[str, Any]:
+        view = _incident_view(store, service, ledger.tz, incident_id, who)
+        if view["linked"]:
+            return {"incident_id": incident_id, "known": True, "persons": view["linked"]}
+        best = [s for s in view["suggestions"] if s["person_id"] == view["likely"]]
+        return {"incident_id": incident_id, "known": False, "persons": [{k: v for k, v in s.items() if k != "reasons"} for s in best]}
+
+    return json_response(await ledger.call(helps))
+
+
+async def api_escalations(request: web.Request) -> web.StreamResponse:
+    """Supervisor: files escalated for a social-work plan (repeated refusals in a cold wave)."""
+    _, ledger, _principal = _who(request, ("supervisor",))
+    status = request.query.get("status", "open")
+    return json_response({"escalations": await ledger.call(lambda s: s.escalations(None if status == "all" else status))})
+
+
+async def api_close_escalation(request: web.Request) -> web.StreamResponse:
+    _, ledger, _principal = _who(request, ("supervisor",))
+    escalation_id = request.match_info["escalation_id"]
+    if not await ledger.call(lambda s: s.close_escalation(escalation_id)):
+        raise api_error(404, "escalation_not_found", f"no escalation {escalation_id!r}")
+    return json_response({"escalation_id": escalation_id, "status": "closed"})
+
+
+def _query_date(request: web.Request, name: str, default: date) -> date:
+    raw = request.query.get(name)
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise api_error(400, f"invalid_{name}", f"{name} must be YYYY-MM-DD") from None
+
+
+async def api_sweep(request: web.Request) -> web.StreamResponse:
+    """Operator/supervisor: tonight's sweep list (主动排查)."""
+    service, ledger, _principal = _who(request, CONSOLE_ROLES)
+    tonight = _query_date(request, "date", service.state.now_or_wall().astimezone(ledger.tz).date())
+    level = request.query.get("level")
+    if level is not None and level not in COLD_WAVE_LEVELS:
+        raise api_error(400, "invalid_level", f"level must be one of {', '.join(COLD_WAVE_LEVELS)}")
+
+    def sweep(store: Store) -> dict[str, Any]:
+        lvl = level or store.latest_level(report_day(tonight, store.policy, ledger.tz)[0])
+        return {"date": tonight.isoformat(), "level": lvl, "stops": [s.to_dict() for s in store.sweep(tonight, lvl, ledger.tz)]}
+
+    return json_response(await ledger.call(sweep))
+
+
+async def api_send_sweep(request: web.Request) -> web.StreamResponse:
+    """Supervisor: send a place of the night's sweep list to a team (`{"date", "rank", "team_id", "level"?}`)."""
+    service, ledger, who = _who(request, ("supervisor",))
+    body = await read_body(request)
+    team_id, rank, level = body.get("team_id"), body.get("rank"), body.get("level")
+    if not isinstance(team_id, str) or team_id not in service.state.teams:
+        raise api_error(400, "invalid_team_id", "team_id must name a team of the city")
+    if not isinstance(rank, int) or isinstance(rank, bool) or rank < 1:
+        raise api_error(400, "invalid_rank", "rank must be a place's rank on the list (1, 2, ...)")
+    if level is not None and level not in COLD_WAVE_LEVELS:
+        raise api_error(400, "invalid_level", f"level must be one of {', '.join(COLD_WAVE_LEVELS)}")
+    try:
+        night = date.fromisoformat(str(body.get("date")))
+    except ValueError:
+        raise api_error(400, "invalid_date", "date must be YYYY-MM-DD") from None
+    at = service.state.now_or_wall()
+
+    def send(store: Store) -> tuple[str, bool]:
+        lvl = level or store.latest_level(report_day(night, store.policy, ledger.tz)[0])
+        stops = [s for s in store.sweep(night, lvl, ledger.tz) if s.rank == rank]
+        if not stops:
+            raise RecordError(f"no place ranked {rank} on the list of {night}", kind="invalid_rank")
+        return store.send_sweep(night, stops[0], team_id, by=who.name, at=at)
+
+    task_id, created = await ledger.call(send)
+    return json_response({"task_id": task_id, "created": created}, status=201 if created else 200)
+
+
+async def api_team_sweeps(request: web.Request) -> web.StreamResponse:
+    """Team: its open sweep tasks, each with what helps the people likely there (reads logged)."""
+    _, ledger, who = _who(request, ("team",))
+
+    def tasks(store: Store) -> list[dict[str, Any]]:
+        out = []
+        now = datetime.now(UTC)
+        for task in store.sweep_tasks(who.team_id):
+            persons = [p for p in task["persons"].split(",") if p]
+            for person_id in persons:
+                store.log_read(who=who.name, role=who.role, person_id=person_id, what=f"sweep {task['task_id']}", at=now)
+            task["persons"] = [p.team_summary() for p in store.profiles(persons)]
+            out.append(task)
+        return out
+
+    return json_response({"team_id": who.team_id, "tasks": await ledger.call(tasks)})
+
+
+async def api_team_sweep_done(request: web.Request) -> web.StreamResponse:
+    """Team: a sweep task done, with a note (whom it met, what it did)."""
+    service, ledger, who = _who(request, ("team",))
+    body = await read_body(request, allow_empty=True)
+    note = body.get("note", "")
+    if not isinstance(note, str) or len(note) > 2000:
+        raise api_error(400, "invalid_note", "note must be a text of at most 2000 characters")
+    task_id = request.match_info["task_id"]
+    at = service.state.now_or_wall()
+    if not await ledger.call(lambda s: s.finish_sweep(task_id, who.team_id or "", note, at=at)):
+        raise api_error(404, "task_not_found", f"no open sweep task {task_id!r} of team {who.team_id}")
+    return json_response({"task_id": task_id, "status": "done"})
+
+
+async def api_report(request: web.Request) -> web.StreamResponse:
+    """Operator/supervisor: the daily report of `date` as JSON rows, CSV or printable HTML."""
+    service, ledger, _principal = _who(request, CONSOLE_ROLES)
+    day = _query_date(request, "date", service.state.now_or_wall().astimezone(ledger.tz).date())
+    lang = request.query.get("lang", "zh")
+    fmt = request.query.get("format", "json")
+    if lang not in ("zh", "en") or fmt not in ("json", "csv", "html"):
+        raise api_error(400, "invalid_format", "lang zh|en, format json|csv|html")
+    report = await ledger.call(lambda s: s.report("daily", *report_day(day, s.policy, ledger.tz), ledger.tz))
+    if fmt == "csv":
+        return web.Response(text=to_csv(report, lang), content_type="text/csv", charset="utf-8")
+    if fmt == "html":
+        return web.Response(text=to_html(report, lang), content_type="text/html", charset="utf-8")
+    return json_response({"date": day.isoformat(), "rows": [list(r) for r in report.rows()]})
+
+
+async def api_audit(request: web.Request) -> web.StreamResponse:
+    """Supervisor: who read which file when."""
+    _, ledger, _principal = _who(request, ("supervisor",))
+    person_id = request.query.get("person_id") or None
+    return json_response({"reads": await ledger.call(lambda s: s.audit_log(person_id))})
+
+
+async def page_ledger(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(STATIC_DIR / "ledger.html")
+
+
+def _add_routes(app: web.Application, ledger: LedgerService) -> None:
+    app[LEDGER] = ledger
+    app.router.add_get("/ledger", page_ledger)
+    app.router.add_get("/api/ledger/incidents/{incident_id}", api_incident)
+    app.router.add_post("/api/ledger/incidents/{incident_id}/link", api_link)
+    app.router.add_get("/api/ledger/persons/{person_id}", api_person)
+    app.router.add_post("/api/ledger/persons/{person_id}/notes", api_note)
+    app.router.add_get("/api/ledger/team/helps", api_team_helps)
+    app.router.add_get("/api/ledger/escalations", api_escalations)
+    app.router.add_post("/api/ledger/escalations/{escalation_id}/close", api_close_escalation)
+    app.router.add_get("/api/ledger/sweep", api_sweep)
+    app.router.add_get("/api/ledger/report", api_report)
+    app.router.add_post("/api/ledger/sweep/tasks", api_send_sweep)
+    app.router.add_get("/api/ledger/team/sweeps", api_team_sweeps)
+    app.router.add_post("/api/ledger/team/sweeps/{task_id}/done", api_team_sweep_done)
+    app.router.add_get("/api/ledger/audit", api_audit)
+
+
+def ledger_screens(settings: Settings) -> LedgerService:
+    """The ledger's page and API as a console extension (`console.server.Extension`)."""
+    return LedgerService(settings)

@@ -1,0 +1,133 @@
+"""One thin database handle for SQLite (embedded default) and PostgreSQL (production).
+
+Every dialect difference lives here: the URL, the placeholder style, how a
+transaction starts and how rows come back. The SQL elsewhere is the portable
+subset both speak (`INSERT ... ON CONFLICT ... DO UPDATE`, TEXT times in UTC
+ISO 8601, DOUBLE PRECISION, BIGINT).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from core.errors import PatrolError
+
+
+class DatabaseError(PatrolError):
+    """The ledger database cannot be opened, migrated or written."""
+
+
+def sqlite_path(url: str) -> Path:
+    """`sqlite:///relative/file` or `sqlite:////absolute/file` -> the file's path."""
+    rest = url[len("sqlite://") :]
+    if not rest.startswith("/"):
+        raise DatabaseError(f"PATROL_DATABASE_URL: expected sqlite:///FILE, got {url!r}")
+    return Path(rest[1:])
+
+
+class Database:
+    """A connection with `?` placeholders on both dialects and dict rows."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._depth = 0
+        self._errors: tuple[type[BaseException], ...] = (sqlite3.Error,)
+        if url.startswith("sqlite:"):
+            self.dialect = "sqlite"
+            path = sqlite_path(url)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self._sqlite = sqlite3.connect(str(path), isolation_level=None, timeout=30.0, check_same_thread=False)
+            except sqlite3.Error as exc:
+                raise DatabaseError(f"cannot open SQLite database {path}: {exc}") from exc
+            self._sqlite.row_factory = sqlite3.Row
+            self._sqlite.execute("PRAGMA journal_mode=WAL")
+            self._sqlite.execute("PRAGMA busy_timeout=30000")
+            self._sqlite.execute("PRAGMA foreign_keys=ON")
+        elif url.startswith(("postgresql:", "postgres:")):
+            self.dialect = "postgresql"
+            import psycopg
+            from psycopg.rows import dict_row
+
+            self._errors = (psycopg.Error,)
+            try:
+                self._pg = psycopg.connect(url, autocommit=True, row_factory=dict_row)
+            except psycopg.Error as exc:
+                raise DatabaseError(f"cannot connect to PostgreSQL: {exc}") from exc
+        else:
+            raise DatabaseError(f"PATROL_DATABASE_URL: unknown scheme in {url.split(':', 1)[0]!r} (use sqlite:/// or postgresql://)")
+
+    def _sql(self, sql: str) -> str:
+        return sql if self.dialect == "sqlite" else sql.replace("%", "%%").replace("?", "%s")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; returns the number of rows it changed."""
+        try:
+            if self.dialect == "sqlite":
+                return self._sqlite.execute(sql, tuple(params)).rowcount
+            with self._pg.cursor() as cur:
+                cur.execute(self._sql(sql), tuple(params))
+                return cur.rowcount
+        except self._errors as exc:
+            raise DatabaseError(f"{exc} in: {sql.strip()[:200]}") from exc
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        try:
+            if self.dialect == "sqlite":
+                return [dict(row) for row in self._sqlite.execute(sql, tuple(params)).fetchall()]
+            with self._pg.cursor() as cur:
+                cur.execute(self._sql(sql), tuple(params))
+                return [dict(row) for row in cur.fetchall()]
+        except self._errors as exc:
+            raise DatabaseError(f"{exc} in: {sql.strip()[:200]}") from exc
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """All or nothing; nested calls join the outer transaction."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        self._depth = 1
+        try:
+            if self.dialect == "sqlite":
+                self._sqlite.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self
+                except BaseException:
+                    self._sqlite.execute("ROLLBACK")
+                    raise
+                self._sqlite.execute("COMMIT")
+            else:
+                with self._pg.transaction():
+                    yield self
+        finally:
+            self._depth = 0
+
+    def lock_schema(self) -> None:
+        """Inside a transaction: one migrator at a time (SQLite's BEGIN IMMEDIATE already is)."""
+        if self.dialect == "postgresql":
+            self.execute("SELECT pg_advisory_xact_lock(7301160)")
+
+    def close(self) -> None:
+        if self.dialect == "sqlite":
+            self._sqlite.close()
+        else:
+            self._pg.close()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,90 @@
+"""From an incident's dispatch events to its one ledger row (pure).
+
+The row is recomputed from every stored event of the incident, in revision
+order, so it does not depend on the order or the number of times the events
+arrived: a replay or a redelivery after a crash leaves the same row.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from core.errors import RecordError
+from core.records import COLD_WAVE_LEVELS, DispatchEvent, maybe_time
+
+_OUTCOME = re.compile(r":\s*([a-z][a-z0-9_]{0,63})$")
+
+
+def utc_text(value: datetime) -> str:
+    """Times are stored as UTC ISO 8601 text, so they sort and compare as strings on both databases."""
+    return value.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def parse_dispatch(data: Any) -> DispatchEvent:
+    """A dispatch event from its JSON, or a RecordError naming what is wrong."""
+    if not isinstance(data, dict):
+        raise RecordError("dispatch event: expected a JSON object", kind="malformed")
+    for name in ("event_id", "incident_id", "kind", "revision", "at", "lat", "lon"):
+        if data.get(name) in (None, ""):
+            raise RecordError(f"{name}: missing", kind="missing_field")
+    try:
+        event = DispatchEvent.from_dict(data)
+    except (TypeError, ValueError) as exc:
+        raise RecordError(f"dispatch event: {exc}", kind="invalid") from exc
+    if event.at.tzinfo is None:
+        raise RecordError("at: time has no UTC offset", kind="invalid")
+    return event
+
+
+def outcome_of(event: DispatchEvent) -> str | None:
+    """The outcome code of a `resolved` event ("resolved by team-3: taken_to_station")."""
+    match = _OUTCOME.search(event.reason or "")
+    return match.group(1) if match else None
+
+
+def cold_wave_of(rules: Sequence[str]) -> str:
+    levels = [r.split(":", 1)[1] for r in rules if r.startswith("cold_wave:")]
+    known = [lvl for lvl in levels if lvl in COLD_WAVE_LEVELS]
+    return max(known, key=COLD_WAVE_LEVELS.index) if known else "none"
+
+
+def fold_incident(events: Sequence[DispatchEvent]) -> dict[str, Any]:
+    """The incident row from all of its events (any order, duplicates allowed)."""
+    if not events:
+        raise ValueError("an incident needs at least one event")
+    ordered = sorted({e.event_id: e for e in events}.values(), key=lambda e: (e.revision, e.event_id))
+    first, last = ordered[0], ordered[-1]
+    first_report = min((maybe_time(e.first_report_at) or e.at for e in ordered), default=first.at)
+    assigned = [e.at for e in ordered if e.team_id and e.status == "assigned"]
+    on_scene = [e.at for e in ordered if e.status == "on_scene"]
+    resolved = [e for e in ordered if e.kind == "resolved"]
+    levels = [cold_wave_of(e.rules) for e in ordered]
+    return {
+        "incident_id": first.incident_id,
+        "first_report_at": utc_text(first_report),
+        "district": first.district,
+        "zone_id": first.zone_id,
+        "key_area": first.key_area,
+        "lat": first.lat,
+        "lon": first.lon,
+        "category": last.category,
+        "priority": last.priority,
+        "flags": ",".join(sorted(set(last.flags))),
+        "channels": ",".join(sorted({c for e in ordered for c in e.channels})),
+        "persons": last.persons,
+        "text": last.text,
+        "cold_wave": max(levels, key=COLD_WAVE_LEVELS.index),
+        "dispatched_at": utc_text(min(assigned)) if assigned else None,
+        "on_scene_at": utc_text(min(on_scene)) if on_scene else None,
+        "resolved_at": utc_text(resolved[0].at) if resolved else None,
+        "team_id": next((e.team_id for e in reversed(ordered) if e.team_id), None),
+        "outcome": outcome_of(resolved[-1]) if resolved else None,
+        "escalations": sum(1 for e in ordered if e.kind == "escalation"),
+        "followups": sum(1 for e in ordered if e.kind == "followup"),
+        "status": last.status,
+        "last_revision": last.revision,
+        "last_at": utc_text(last.at),
+    }

@@ -1,0 +1,99 @@
+"""The ledger's policy (data/ledger.toml), checked at load with file and line in every error."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+
+from core.errors import ConfigError
+from core.records import COLD_WAVE_LEVELS, FLAGS
+from core.tomlconfig import TomlReader, parse_toml
+
+OUTCOME_COLUMNS: tuple[str, ...] = ("station", "hospital", "home", "persuaded", "refused", "supplies", "not_found")
+
+
+@dataclass(frozen=True)
+class LedgerPolicy:
+    retention_days: int = 180
+    day_starts: time = time(12, 0)
+    outcomes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    match_radius_m: float = 250.0
+    match_hour_window: float = 3.0
+    match_min_score: float = 0.35
+    match_margin: float = 0.15
+    male_words: tuple[str, ...] = ()
+    female_words: tuple[str, ...] = ()
+    clothing_words: tuple[str, ...] = ()
+    colour_words: tuple[str, ...] = ()
+    refusal_count: int = 2
+    refusal_within_days: float = 7.0
+    refusal_levels: tuple[str, ...] = ("orange", "red")
+    refusal_outcomes: tuple[str, ...] = ("refused", "refused_supplies_given")
+    sweep_nights: int = 7
+    sweep_radius_m: float = 200.0
+    sweep_top: int = 25
+    level_weight: tuple[tuple[str, float], ...] = ()
+    flag_weight: tuple[tuple[str, float], ...] = ()
+
+    def outcome_columns(self, outcome: str | None) -> tuple[str, ...]:
+        """The report columns an outcome code counts in (none for an unknown code)."""
+        return tuple(column for column, codes in self.outcomes if outcome in codes)
+
+    def level_factor(self, level: str) -> float:
+        return dict(self.level_weight).get(level, 1.0)
+
+    def flag_factor(self, flags: tuple[str, ...] | list[str]) -> float:
+        weights = dict(self.flag_weight)
+        return max([1.0, *(weights.get(f, 1.0) for f in flags)])
+
+
+def load_ledger_policy(path: Path) -> LedgerPolicy:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read the ledger policy: {exc.strerror or exc}", path=str(path)) from exc
+    data = parse_toml(text, str(path))
+    r = TomlReader(str(path), text)
+    r.unknown_keys(data, [], ("retention", "report", "outcomes", "matching", "refusals", "sweep"))
+    for table, keys in (
+        ("retention", ("days",)),
+        ("report", ("day_starts",)),
+        ("outcomes", OUTCOME_COLUMNS),
+        ("matching", ("radius_m", "hour_window", "min_score", "margin", "male_words", "female_words", "clothing_words", "colour_words")),
+        ("refusals", ("count", "within_days", "cold_wave_levels", "outcomes")),
+        ("sweep", ("nights", "radius_m", "top", "level_weight", "flag_weight")),
+    ):
+        r.get(data, [table], dict)
+        r.unknown_keys(data, [table], keys)
+    days = r.count(data, ["retention", "days"])
+    if days < 1:
+        raise r.fail(["retention", "days"], "must be at least 1")
+    level_weight = r.get(data, ["sweep", "level_weight"], dict, {})
+    if level_weight:
+        r.unknown_keys(data, ["sweep", "level_weight"], COLD_WAVE_LEVELS)
+    flag_weight = r.get(data, ["sweep", "flag_weight"], dict, {})
+    if flag_weight:
+        r.unknown_keys(data, ["sweep", "flag_weight"], FLAGS)
+    return LedgerPolicy(
+        retention_days=days,
+        day_starts=r.clock(data, ["report", "day_starts"]),
+        outcomes=tuple((c, r.strings(data, ["outcomes", c], ())) for c in OUTCOME_COLUMNS),
+        match_radius_m=r.number(data, ["matching", "radius_m"], minimum=1.0),
+        match_hour_window=r.number(data, ["matching", "hour_window"], minimum=0.5, maximum=12.0),
+        match_min_score=r.share(data, ["matching", "min_score"]),
+        match_margin=r.share(data, ["matching", "margin"]),
+        male_words=r.strings(data, ["matching", "male_words"], ()),
+        female_words=r.strings(data, ["matching", "female_words"], ()),
+        clothing_words=r.strings(data, ["matching", "clothing_words"], ()),
+        colour_words=r.strings(data, ["matching", "colour_words"], ()),
+        refusal_count=max(1, r.count(data, ["refusals", "count"])),
+        refusal_within_days=r.number(data, ["refusals", "within_days"], minimum=0.1),
+        refusal_levels=r.names(data, ["refusals", "cold_wave_levels"], COLD_WAVE_LEVELS),
+        refusal_outcomes=r.strings(data, ["refusals", "outcomes"]),
+        sweep_nights=max(1, r.count(data, ["sweep", "nights"])),
+        sweep_radius_m=r.number(data, ["sweep", "radius_m"], minimum=1.0),
+        sweep_top=max(1, r.count(data, ["sweep", "top"])),
+        level_weight=tuple((k, r.number(data, ["sweep", "level_weight", k], minimum=0.0)) for k in level_weight),
+        flag_weight=tuple((k, r.number(data, ["sweep", "flag_weight", k], minimum=0.0)) for k in flag_weight),
+    )

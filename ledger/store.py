@@ -1,0 +1,461 @@
+"""Ledger storage: idempotent upserts from the stream, person files, links, audit.
+
+Every write from the stream is keyed by the id it carries (event id, report
+id, region + time), so applying a record twice changes nothing. Person
+identities (name, phone, ID number) live in their own table and leave it only
+masked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from core import topics as names
+from core.errors import RecordError
+from core.records import COLD_WAVE_LEVELS, maybe_time
+from ledger.db import Database
+from ledger.fold import fold_incident, parse_dispatch, utc_text
+from ledger.migrations import migrate
+from ledger.policy import LedgerPolicy
+from ledger.profile import Contact, Profile, Sighting, social_work_due
+from ledger.report import Report, aggregate, day_of, report_day
+from ledger.sweep import Seen, SweepStop, sweep_list
+
+INCIDENT_COLUMNS: tuple[str, ...] = (
+    "incident_id", "first_report_at", "district", "zone_id", "key_area", "lat", "lon", "category", "priority",
+    "flags", "channels", "persons", "text", "cold_wave", "dispatched_at", "on_scene_at", "resolved_at", "team_id",
+    "outcome", "escalations", "followups", "status", "last_revision", "last_at",
+)  # fmt: skip
+PROFILE_TEXT: tuple[str, ...] = ("appearance", "languages", "health_notes", "risk_notes", "needs", "helps")
+SEXES: tuple[str, ...] = ("unknown", "male", "female")
+AGE_GROUPS: tuple[str, ...] = ("unknown", "child", "minor", "adult", "elderly")
+NOTE_KINDS: tuple[str, ...] = ("note", "followup", "referral", "refusal")
+# What the ledger reads from the stream (unprefixed topic names).
+LEDGER_TOPICS: tuple[str, ...] = (names.DISPATCH, names.REPORTS, names.CONDITIONS)
+
+
+def upsert(table: str, key: Sequence[str], row: dict[str, Any], *, update: bool = True) -> tuple[str, list[Any]]:
+    """Portable `INSERT ... ON CONFLICT (key) DO UPDATE` (or `DO NOTHING`: first write wins) for one row."""
+    columns = list(row)
+    updates = [c for c in columns if c not in key] if update else []
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}) ON CONFLICT ({', '.join(key)}) "
+    sql += f"DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in updates)}" if updates else "DO NOTHING"
+    return sql, [row[c] for c in columns]
+
+
+def stable_id(prefix: str, *parts: str) -> str:
+    digest = hashlib.sha1("\x1f".join(parts).encode()).hexdigest()[:12]
+    return f"{prefix}-{digest}"
+
+
+def mask(value: str | None, keep_end: int = 0) -> str | None:
+    """`张三丰` -> `张**`, `13812345678` -> `*******5678`: enough to recognise, not to copy."""
+    if not value:
+        return None
+    if keep_end:
+        return "*" * max(0, len(value) - keep_end) + value[-keep_end:]
+    return value[0] + "*" * (len(value) - 1)
+
+
+@dataclass
+class PersonInput:
+    """What an operator or team records when opening a file."""
+
+    sex: str = "unknown"
+    age_group: str = "unknown"
+    appearance: str = ""
+    languages: str = ""
+    health_notes: str = ""
+    risk_notes: str = ""
+    needs: str = ""
+    helps: str = ""
+    identity: dict[str, str] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        if self.sex not in SEXES:
+            raise RecordError(f"sex: one of {', '.join(SEXES)}", kind="invalid")
+        if self.age_group not in AGE_GROUPS:
+            raise RecordError(f"age_group: one of {', '.join(AGE_GROUPS)}", kind="invalid")
+        for name in PROFILE_TEXT:
+            value = getattr(self, name)
+            if not isinstance(value, str) or len(value) > 2000:
+                raise RecordError(f"{name}: a text of at most 2000 characters", kind="invalid")
+        for name, value in self.identity.items():
+            if name not in ("name", "phone", "id_number") or not isinstance(value, str) or len(value) > 100:
+                raise RecordError(f"identity.{name}: name, phone or id_number, a short text", kind="invalid")
+
+
+class Store:
+    """The ledger on one database connection."""
+
+    def __init__(self, db: Database, policy: LedgerPolicy) -> None:
+        self.db = db
+        self.policy = policy
+
+    @classmethod
+    def open(cls, url: str, policy: LedgerPolicy) -> Store:
+        db = Database(url)
+        migrate(db)
+        return cls(db, policy)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ------------------------------------------------------------ read positions
+
+    def offsets(self) -> dict[tuple[str, int], int]:
+        return {(r["topic"], int(r["part"])): int(r["next_offset"]) for r in self.db.query("SELECT topic, part, next_offset FROM ledger_offsets")}
+
+    def set_offset(self, topic: str, part: int, next_offset: int) -> None:
+        self.db.execute(*upsert("ledger_offsets", ("topic", "part"), {"topic": topic, "part": part, "next_offset": next_offset}))
+
+    # ------------------------------------------------------------ stream records
+
+    def apply_dispatch(self, data: Any) -> str:
+        """One dispatch event: stored once by event id, then its incident row recomputed."""
+        event = parse_dispatch(data)
+        payload = json.dumps(data, ensure_ascii=False, sort_keys=True)
+        row = {"event_id": event.event_id, "incident_id": event.incident_id, "revision": event.revision, "kind": event.kind, "at": utc_text(event.at), "payload": payload}
+        with self.db.transaction():
+            # Events are immutable by id: a replay neither doubles nor rewrites one (nor undoes an anonymization).
+            self.db.execute(*upsert("dispatch_events", ("event_id",), row, update=False))
+            self.refresh_incident(event.incident_id)
+        return event.incident_id
+
+    def refresh_incident(self, incident_id: str) -> None:
+        rows = self.db.query("SELECT payload FROM dispatch_events WHERE incident_id = ?", (incident_id,))
+        folded = fold_incident([parse_dispatch(json.loads(r["payload"])) for r in rows])
+        self.db.execute(*upsert("incidents", ("incident_id",), folded))
+        for link in self.db.query("SELECT person_id FROM person_links WHERE incident_id = ?", (incident_id,)):
+            self.check_refusals(link["person_id"])
+
+    def apply_report(self, data: Any) -> None:
+        try:
+            at = maybe_time(data["at"])
+            row = {
+                "report_id": str(data["report_id"]),
+                "source": str(data["source"]),
+                "channel": str(data["channel"]),
+                "at": utc_text(at) if at and at.tzinfo else None,
+                "district": str(data.get("district") or ""),
+                "lat": float(data["lat"]),
+                "lon": float(data["lon"]),
+            }
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RecordError(f"report: {type(exc).__name__}: {exc}", kind="invalid") from exc
+        if row["at"] is None:
+            raise RecordError("at: not an ISO 8601 time with offset", kind="invalid")
+        self.db.execute(*upsert("reports", ("report_id",), row))
+
+    def apply_conditions(self, data: Any) -> None:
+        try:
+            at = maybe_time(data["at"])
+            level = str(data["cold_wave_level"])
+            row = {
+                "region": str(data["region"]),
+                "at": utc_text(at) if at and at.tzinfo else None,
+                "cold_wave_level": level,
+                "night": 1 if data.get("night") else 0,
+                "temp_c": None if data.get("temp_c") is None else float(data["temp_c"]),
+                "wind_chill_c": None if data.get("wind_chill_c") is None else float(data["wind_chill_c"]),
+            }
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RecordError(f"conditions: {type(exc).__name__}: {exc}", kind="invalid") from exc
+        if row["at"] is None or level not in COLD_WAVE_LEVELS:
+            raise RecordError("conditions: bad time or cold-wave level", kind="invalid")
+        self.db.execute(*upsert("conditions", ("region", "at"), row))
+
+    # ------------------------------------------------------------ person files
+
+    def open_person(self, person: PersonInput, *, by: str, at: datetime, request_id: str | None = None) -> str:
+        """A new file; the same `request_id` twice opens it once."""
+        person.validate()
+        person_id = stable_id("P", request_id) if request_id else f"P-{uuid.uuid4().hex[:12]}"
+        row = {"person_id": person_id, "created_at": utc_text(at), "created_by": by, "sex": person.sex, "age_group": person.age_group}
+        row.update({name: getattr(person, name) for name in PROFILE_TEXT})
+        with self.db.transaction():
+            self.db.execute(*upsert("persons", ("person_id",), row, update=False))
+            if person.identity:
+                ident = {"person_id": person_id, **{k: person.identity.get(k) for k in ("name", "phone", "id_number")}}
+                self.db.execute(*upsert("person_identities", ("person_id",), ident))
+        return person_id
+
+    def person_exists(self, person_id: str) -> bool:
+        return self.db.one("SELECT 1 AS x FROM persons WHERE person_id = ?", (person_id,)) is not None
+
+    def incident(self, incident_id: str) -> dict[str, Any] | None:
+        return self.db.one("SELECT * FROM incidents WHERE incident_id = ?", (incident_id,))
+
+    def link(self, incident_id: str, person_id: str, *, by: str, at: datetime) -> bool:
+        """Link an incident to a file (idempotent); True if the link is new."""
+        with self.db.transaction():
+            changed = self.db.execute(
+                "INSERT INTO person_links (incident_id, person_id, linked_at, linked_by) VALUES (?, ?, ?, ?) ON CONFLICT (incident_id, person_id) DO NOTHING",
+                (incident_id, person_id, utc_text(at), by),
+            )
+            self.check_refusals(person_id)
+        return changed > 0
+
+    def add_note(self, person_id: str, kind: str, text: str, *, by: str, at: datetime, note_id: str | None = None) -> str:
+        if kind not in NOTE_KINDS:
+            raise RecordError(f"kind: one of {', '.join(NOTE_KINDS)}", kind="invalid")
+        if not isinstance(text, str) or not text.strip() or len(text) > 2000:
+            raise RecordError("text: 1 to 2000 characters", kind="invalid")
+        note_id = note_id or stable_id("N", person_id, kind, text, utc_text(at), by)
+        self.db.execute(
+            "INSERT INTO person_notes (note_id, person_id, at, by_whom, kind, text) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (note_id) DO NOTHING",
+            (note_id, person_id, utc_text(at), by, kind, text.strip()),
+        )
+        return note_id
+
+    def contacts(self, person_id: str) -> list[Contact]:
+        return self._contacts("WHERE l.person_id = ?", (person_id,)).get(person_id, [])
+
+    def _contacts(self, where: str, params: Sequence[Any]) -> dict[str, list[Contact]]:
+        """Linked incidents per file, in time order (one query for any number of files)."""
+        rows = self.db.query(
+            "SELECT l.person_id, i.incident_id, i.first_report_at, i.lat, i.lon, i.outcome, i.cold_wave, i.flags, i.team_id "
+            f"FROM person_links l JOIN incidents i ON i.incident_id = l.incident_id {where} ORDER BY i.first_report_at, i.incident_id",
+            params,
+        )
+        out: dict[str, list[Contact]] = {}
+        for r in rows:
+            contact = Contact(
+                incident_id=r["incident_id"],
+                at=datetime.fromisoformat(r["first_report_at"]),
+                lat=float(r["lat"]),
+                lon=float(r["lon"]),
+                outcome=r["outcome"],
+                cold_wave=r["cold_wave"],
+                flags=tuple(f for f in (r["flags"] or "").split(",") if f),
+                team_id=r["team_id"],
+            )
+            out.setdefault(r["person_id"], []).append(contact)
+        return out
+
+    def check_refusals(self, person_id: str) -> str | None:
+        """Escalate the file for a social-work plan when refusals pile up in a cold wave (once per run of refusals)."""
+        reason = social_work_due(self.contacts(person_id), self.policy)
+        if reason is None:
+            return None
+        first_incident, text, at = reason
+        escalation_id = stable_id("SW", person_id, first_incident)
+        self.db.execute(
+            "INSERT INTO ledger_escalations (escalation_id, person_id, at, reason, status) VALUES (?, ?, ?, ?, 'open') ON CONFLICT (escalation_id) DO NOTHING",
+            (escalation_id, person_id, utc_text(at), text),
+        )
+        return escalation_id
+
+    def escalations(self, status: str | None = "open") -> list[dict[str, Any]]:
+        if status is None:
+            return self.db.query("SELECT * FROM ledger_escalations ORDER BY at, escalation_id")
+        return self.db.query("SELECT * FROM ledger_escalations WHERE status = ? ORDER BY at, escalation_id", (status,))
+
+    def close_escalation(self, escalation_id: str) -> bool:
+        return self.db.execute("UPDATE ledger_escalations SET status = 'closed' WHERE escalation_id = ?", (escalation_id,)) > 0
+
+    def profiles(self, person_ids: Iterable[str] | None = None) -> list[Profile]:
+        """What matching and sweeps need of every live (not anonymized) file."""
+        rows = self.db.query("SELECT * FROM persons WHERE anonymized_at IS NULL ORDER BY person_id")
+        wanted = set(person_ids) if person_ids is not None else None
+        every = self._contacts("", ())
+        out = []
+        for r in rows:
+            if wanted is not None and r["person_id"] not in wanted:
+                continue
+            contacts = every.get(r["person_id"], [])
+            out.append(
+                Profile(
+                    person_id=r["person_id"],
+                    sex=r["sex"],
+                    age_group=r["age_group"],
+                    appearance=r["appearance"],
+                    languages=r["languages"],
+                    health_notes=r["health_notes"],
+                    helps=r["helps"],
+                    sightings=tuple(Sighting(c.lat, c.lon, c.at) for c in contacts),
+                    refusals=sum(1 for c in contacts if c.outcome in self.policy.refusal_outcomes),
+                    flags=tuple(sorted({f for c in contacts for f in c.flags})),
+                )
+            )
+        return out
+
+    def person_file(self, person_id: str) -> dict[str, Any] | None:
+        """The whole file as a supervisor reads it: identity masked, every contact and note."""
+        person = self.db.one("SELECT * FROM persons WHERE person_id = ?", (person_id,))
+        if person is None:
+            return None
+        ident = self.db.one("SELECT name, phone, id_number FROM person_identities WHERE person_id = ?", (person_id,)) or {}
+        contacts = self.contacts(person_id)
+        return {
+            **person,
+            "identity": {"name": mask(ident.get("name")), "phone": mask(ident.get("phone"), 4), "id_number": mask(ident.get("id_number"), 4)},
+            "contacts": [c.to_dict() for c in contacts],
+            "refusals": sum(1 for c in contacts if c.outcome in self.policy.refusal_outcomes),
+            "notes": self.db.query("SELECT note_id, at, by_whom, kind, text FROM person_notes WHERE person_id = ? ORDER BY at, note_id", (person_id,)),
+            "escalations": self.db.query("SELECT * FROM ledger_escalations WHERE person_id = ? ORDER BY at", (person_id,)),
+        }
+
+    def persons_of(self, incident_id: str) -> list[str]:
+        return [r["person_id"] for r in self.db.query("SELECT person_id FROM person_links WHERE incident_id = ? ORDER BY person_id", (incident_id,))]
+
+    def log_read(self, *, who: str, role: str, person_id: str, what: str, at: datetime) -> None:
+        """Every read of a file leaves a row: who, when, what."""
+        self.db.execute(
+            "INSERT INTO read_audit (audit_id, at, who, role, person_id, what) VALUES (?, ?, ?, ?, ?, ?)",
+            (uuid.uuid4().hex, utc_text(at), who, role, person_id, what),
+        )
+
+    def audit_log(self, person_id: str | None = None) -> list[dict[str, Any]]:
+        if person_id is None:
+            return self.db.query("SELECT * FROM read_audit ORDER BY at, audit_id")
+        return self.db.query("SELECT * FROM read_audit WHERE person_id = ? ORDER BY at, audit_id", (person_id,))
+
+    # ------------------------------------------------------------ reports and sweeps
+
+    def report(self, kind: str, start: datetime, end: datetime, tz: ZoneInfo) -> Report:
+        """Counts of the incidents first reported in [start, end)."""
+        lo, hi = utc_text(start - timedelta(days=1)), utc_text(end + timedelta(days=1))  # coarse in SQL, exact in `aggregate`
+        return aggregate(
+            kind,
+            start,
+            end,
+            incidents=self.db.query("SELECT * FROM incidents WHERE first_report_at >= ? AND first_report_at < ?", (lo, hi)),
+            reports=self.db.query("SELECT * FROM reports WHERE at >= ? AND at < ?", (lo, hi)),
+            conditions=self.db.query("SELECT * FROM conditions WHERE at < ? ORDER BY region, at", (hi,)),
+            links=self.db.query(
+                "SELECT l.person_id, i.first_report_at FROM person_links l JOIN incidents i ON i.incident_id = l.incident_id WHERE i.first_report_at < ?",
+                (hi,),
+            ),
+            social_work=int((self.db.one("SELECT COUNT(*) AS n FROM ledger_escalations WHERE at >= ? AND at < ?", (utc_text(start), utc_text(end))) or {"n": 0})["n"]),
+            policy=self.policy,
+            tz=tz,
+        )
+
+    def span(self) -> tuple[datetime, datetime] | None:
+        """First and last first-report time in the ledger."""
+        row = self.db.one("SELECT MIN(first_report_at) AS lo, MAX(first_report_at) AS hi FROM incidents")
+        if not row or row["lo"] is None:
+            return None
+        return datetime.fromisoformat(row["lo"]), datetime.fromisoformat(row["hi"])
+
+    def seen_before(self, tonight: date, tz: ZoneInfo) -> list[Seen]:
+        """Incidents of the policy's last nights before `tonight`, with their linked files."""
+        start = report_day(tonight - timedelta(days=self.policy.sweep_nights), self.policy, tz)[0]
+        end = report_day(tonight, self.policy, tz)[0]
+        rows = self.db.query(
+            "SELECT incident_id, lat, lon, first_report_at, district, flags, outcome FROM incidents WHERE first_report_at >= ? AND first_report_at < ? ORDER BY first_report_at, incident_id",
+            (utc_text(start), utc_text(end)),
+        )
+        linked: dict[str, list[str]] = {}
+        for link in self.db.query(
+            "SELECT l.incident_id, l.person_id FROM person_links l JOIN incidents i ON i.incident_id = l.incident_id WHERE i.first_report_at >= ? AND i.first_report_at < ?",
+            (utc_text(start), utc_text(end)),
+        ):
+            linked.setdefault(link["incident_id"], []).append(link["person_id"])
+        not_people = set(dict(self.policy.outcomes).get("not_found", ()))
+        return [
+            Seen(
+                incident_id=r["incident_id"],
+                lat=float(r["lat"]),
+                lon=float(r["lon"]),
+                at=datetime.fromisoformat(r["first_report_at"]),
+                night=day_of(datetime.fromisoformat(r["first_report_at"]), self.policy, tz),
+                district=r["district"],
+                flags=tuple(f for f in (r["flags"] or "").split(",") if f),
+                persons=tuple(sorted(linked.get(r["incident_id"], []))),
+            )
+            for r in rows
+            if r["outcome"] not in not_people
+        ]
+
+    def sweep(self, tonight: date, level: str, tz: ZoneInfo) -> list[SweepStop]:
+        return sweep_list(self.seen_before(tonight, tz), level, self.policy, tz)
+
+    def send_sweep(self, night: date, stop: SweepStop, team_id: str, *, by: str, at: datetime) -> tuple[str, bool]:
+        """A place of the night's list as a task for a team (once per night, place and team); True if new."""
+        task_id = stable_id("SWT", night.isoformat(), f"{stop.lat:.5f},{stop.lon:.5f}", team_id)
+        row = {
+            "task_id": task_id, "night": night.isoformat(), "team_id": team_id, "rank": stop.rank, "lat": stop.lat, "lon": stop.lon,
+            "district": stop.district, "hours": stop.hours, "persons": ",".join(stop.persons), "reasons": "; ".join(stop.reasons),
+            "sent_by": by, "sent_at": utc_text(at), "status": "open", "note": "", "done_at": None,
+        }  # fmt: skip
+        return task_id, self.db.execute(*upsert("sweep_tasks", ("task_id",), row, update=False)) > 0
+
+    def sweep_tasks(self, team_id: str | None = None, status: str | None = "open") -> list[dict[str, Any]]:
+        where, params = [], []
+        for column, value in (("team_id", team_id), ("status", status)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        clause = f"WHERE {' AND '.join(where)} " if where else ""
+        return self.db.query(f"SELECT * FROM sweep_tasks {clause}ORDER BY night, rank, task_id", params)
+
+    def finish_sweep(self, task_id: str, team_id: str, note: str, *, at: datetime) -> bool:
+        """The team swept the place (its own task only); the note says whom it met."""
+        return self.db.execute(
+            "UPDATE sweep_tasks SET status = 'done', note = ?, done_at = ? WHERE task_id = ? AND team_id = ? AND status = 'open'",
+            (note, utc_text(at), task_id, team_id),
+        ) > 0
+
+    def latest_level(self, at: datetime) -> str:
+        """The highest cold-wave level in force in any region at `at` (tonight's forecast when none is given)."""
+        rows = self.db.query("SELECT region, cold_wave_level, at FROM conditions WHERE at <= ? ORDER BY region, at", (utc_text(at),))
+        latest = {r["region"]: r["cold_wave_level"] for r in rows}
+        return max(latest.values(), key=COLD_WAVE_LEVELS.index, default="none")
+
+    # ------------------------------------------------------------ retention
+
+    def anonymize(self, as_of: datetime) -> list[str]:
+        """Anonymize files with no contact (or creation) within the retention period; returns their ids."""
+        cutoff = utc_text(as_of - timedelta(days=self.policy.retention_days))
+        rows = self.db.query(
+            "SELECT p.person_id, p.created_at, MAX(i.first_report_at) AS last_seen FROM persons p "
+            "LEFT JOIN person_links l ON l.person_id = p.person_id LEFT JOIN incidents i ON i.incident_id = l.incident_id "
+            "WHERE p.anonymized_at IS NULL GROUP BY p.person_id, p.created_at ORDER BY p.person_id"
+        )
+        due = [r["person_id"] for r in rows if max(r["created_at"], r["last_seen"] or "") < cutoff]
+        with self.db.transaction():
+            for person_id in due:
+                self.db.execute("DELETE FROM person_identities WHERE person_id = ?", (person_id,))
+                self.db.execute(
+                    "UPDATE persons SET appearance = '', languages = '', health_notes = '', risk_notes = '', needs = '', helps = '', anonymized_at = ? WHERE person_id = ?",
+                    (utc_text(as_of), person_id),
+                )
+                self.db.execute("UPDATE person_notes SET text = '' WHERE person_id = ?", (person_id,))
+                for link in self.db.query("SELECT incident_id FROM person_links WHERE person_id = ?", (person_id,)):
+                    self._clear_incident_text(link["incident_id"])
+        return due
+
+    def _clear_incident_text(self, incident_id: str) -> None:
+        """The reporters' free text may describe the person: blank it in the events and the row."""
+        for r in self.db.query("SELECT event_id, payload FROM dispatch_events WHERE incident_id = ?", (incident_id,)):
+            payload = json.loads(r["payload"])
+            payload["text"] = ""
+            self.db.execute("UPDATE dispatch_events SET payload = ? WHERE event_id = ?", (json.dumps(payload, ensure_ascii=False, sort_keys=True), r["event_id"]))
+        self.db.execute("UPDATE incidents SET text = '' WHERE incident_id = ?", (incident_id,))
+
+
+def apply_record(store: Store, topic: str, raw: bytes | None) -> None:
+    """One record of a topic the ledger reads (unprefixed name), or a RecordError."""
+    try:
+        data = json.loads(raw) if raw is not None else None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RecordError(f"not JSON: {exc}", kind="malformed") from exc
+    if not isinstance(data, dict):
+        raise RecordError("expected a JSON object", kind="malformed")
+    if topic == names.DISPATCH:
+        store.apply_dispatch(data)
+    elif topic == names.REPORTS:
+        store.apply_report(data)
+    elif topic == names.CONDITIONS:
+        store.apply_conditions(data)
+    else:
+        raise RecordError(f"the ledger does not read topic {topic!r}", kind="invalid")

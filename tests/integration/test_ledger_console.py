@@ -1,0 +1,163 @@
+"""The ledger's console and team API on the real broker and both databases: who sees what, and every read logged."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from console.auth import add_token
+from console.ledger_api import ledger_screens
+from console.server import ConsoleRunner
+from core import topics
+from core.settings import DATA_DIR, Settings
+from ledger.policy import load_ledger_policy
+from ledger.store import PersonInput, Store
+from pipeline.broker import free_port
+from tests.integration.test_console_api import T0, auth, dispatch_event
+from tests.unit.ledger.builders import incident_story
+
+pytestmark = pytest.mark.integration
+PLACE = (45.7735, 126.6165)
+
+
+def seed(url: str) -> tuple[str, str]:
+    """Three cold nights on which the same old man refused help at one place; another person elsewhere."""
+    store = Store.open(url, load_ledger_policy(DATA_DIR / "ledger.toml"))
+    a = store.open_person(
+        PersonInput(sex="male", age_group="elderly", appearance="军大衣 灰胡子", languages="只说方言", health_notes="diabetic", helps="hot soup first", identity={"name": "张三丰", "phone": "13812345678"}),
+        by="seed",
+        at=T0 - timedelta(days=3),
+    )
+    b = store.open_person(PersonInput(sex="female", age_group="adult"), by="seed", at=T0 - timedelta(days=3))
+    for night in (3, 2, 1):
+        incident = f"past-{night}"
+        for e in incident_story(incident, T0 - timedelta(days=night, minutes=10), outcome="refused", level="orange", lat=PLACE[0], lon=PLACE[1]):
+            store.apply_dispatch(e)
+        store.link(incident, a, by="seed", at=T0)
+    for e in incident_story("past-b", T0 - timedelta(days=1), lat=45.74, lon=126.66):
+        store.apply_dispatch(e)
+    store.link("past-b", b, by="seed", at=T0)
+    store.close()
+    return a, b
+
+
+@asynccontextmanager
+async def ledger_console(broker: str, topic_prefix: str, tokens_file: Path, database_url: str) -> AsyncIterator[int]:
+    """A console with the ledger routes on the real broker that has seen the new incident `inc-new`; yields its port."""
+    port = free_port()
+    settings = replace(Settings(), broker=broker, topic_prefix=topic_prefix, tokens_file=tokens_file, console_port=port, database_url=database_url)
+    runner = ConsoleRunner(settings, broker, host="127.0.0.1", port=port, extensions=(ledger_screens(settings),))
+    await runner.start()
+    producer = AIOKafkaProducer(bootstrap_servers=broker)
+    await producer.start()
+    try:
+        new = dispatch_event("inc-new", text="老大爷穿军大衣坐在长椅上", lat=PLACE[0] + 0.0005, lon=PLACE[1], flags=("elderly",))
+        await producer.send_and_wait(settings.topic(topics.DISPATCH), new.to_json())
+        deadline = time.monotonic() + 30
+        while "inc-new" not in runner.service.state.incidents:
+            assert time.monotonic() < deadline, "the console did not see inc-new"
+            await asyncio.sleep(0.02)
+        yield port
+    finally:
+        await producer.stop()
+        await runner.stop()
+
+
+def test_ledger_console_roles_links_suggestions_and_audit(broker: str, topic_prefix: str, tmp_path: Path, ledger_url: str) -> None:
+    person_a, _ = seed(ledger_url)
+    tokens_file = tmp_path / "tokens.json"
+    op = add_token(tokens_file, "operator", name="王调度")
+    sup = add_token(tokens_file, "supervisor", name="sup1")
+    t1 = add_token(tokens_file, "team", team_id="T-daoli-1")
+    t2 = add_token(tokens_file, "team", team_id="T-daoli-2")
+
+    async def main() -> None:
+        async with ledger_console(broker, topic_prefix, tokens_file, ledger_url) as port, aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+            await scenario(http)
+
+    async def call(http: aiohttp.ClientSession, method: str, path: str, token: str, body: object = None, status: int = 200) -> dict:
+        data = None if body is None else json.dumps(body, ensure_ascii=False)
+        async with http.request(method, path, headers=auth(token), data=data) as resp:
+            text = await resp.text()
+            assert resp.status == status, (method, path, text)
+            return json.loads(text) if resp.content_type == "application/json" else {"text": text, "type": resp.content_type}
+
+    async def scenario(http: aiohttp.ClientSession) -> None:
+        # The operator sees the likely file for the new incident, as a summary only.
+        view = await call(http, "GET", "/api/ledger/incidents/inc-new", op)
+        assert view["likely"] == person_a and view["linked"] == []
+        top = view["suggestions"][0]
+        assert top["person_id"] == person_a and any("refused help 3" in n for n in top["what_helps"])
+        assert "张" not in json.dumps(view, ensure_ascii=False) and "1381" not in json.dumps(view)
+        # The team on the task is told what helps; another team is refused.
+        helps = await call(http, "GET", "/api/ledger/team/helps?incident_id=inc-new", t1)
+        assert [p["person_id"] for p in helps["persons"]] == [person_a] and helps["known"] is False
+        await call(http, "GET", "/api/ledger/team/helps?incident_id=inc-new", t2, status=403)
+        await call(http, "POST", "/api/ledger/incidents/inc-new/link", t2, {"person_id": person_a}, status=403)
+        # The team links its incident to the file, once.
+        assert (await call(http, "POST", "/api/ledger/incidents/inc-new/link", t1, {"person_id": person_a}, status=201))["linked"] is True
+        assert (await call(http, "POST", "/api/ledger/incidents/inc-new/link", t1, {"person_id": person_a}))["linked"] is False
+        helps = await call(http, "GET", "/api/ledger/team/helps?incident_id=inc-new", t1)
+        assert helps["known"] is True
+        # Refused requests.
+        await call(http, "POST", "/api/ledger/incidents/inc-new/link", op, {"person_id": "P-nobody"}, status=400)
+        await call(http, "POST", "/api/ledger/incidents/inc-404/link", op, {"person_id": person_a}, status=400)
+        await call(http, "POST", "/api/ledger/incidents/inc-new/link", op, {}, status=400)
+        await call(http, "POST", "/api/ledger/incidents/inc-new/link", op, {"new": {"sex": "robot"}}, status=400)
+        await call(http, "POST", "/api/ledger/incidents/inc-new/link", op, {"new": {"shoe_size": 44}}, status=400)
+        # A new file for a second person at the same incident; the same request twice opens it once.
+        body = {"new": {"sex": "female", "age_group": "adult", "identity": {"name": "李四"}}, "request_id": "req-7"}
+        first = await call(http, "POST", "/api/ledger/incidents/inc-new/link", op, body, status=201)
+        again = await call(http, "POST", "/api/ledger/incidents/inc-new/link", op, body)
+        assert first["person_id"] == again["person_id"] != person_a
+        # Only a supervisor reads a whole file, identity masked.
+        await call(http, "GET", f"/api/ledger/persons/{person_a}", op, status=403)
+        await call(http, "GET", f"/api/ledger/persons/{person_a}", t1, status=403)
+        file = await call(http, "GET", f"/api/ledger/persons/{person_a}", sup)
+        assert file["identity"]["name"] == "张**" and file["identity"]["phone"] == "*******5678" and file["refusals"] == 3
+        await call(http, "POST", f"/api/ledger/persons/{person_a}/notes", t1, {"kind": "referral", "text": "referred to social work"}, status=201)
+        await call(http, "POST", f"/api/ledger/persons/{person_a}/notes", t1, {"kind": "gossip", "text": "x"}, status=400)
+        # Every read is in the log: who, as what.
+        reads = (await call(http, "GET", f"/api/ledger/audit?person_id={person_a}", sup))["reads"]
+        assert {(r["who"], r["role"]) for r in reads} >= {("王调度", "operator"), ("T-daoli-1", "team"), ("sup1", "supervisor")}
+        await call(http, "GET", "/api/ledger/audit", op, status=403)
+        # Repeated refusals in an orange cold wave escalated the file; the supervisor closes it.
+        escalations = (await call(http, "GET", "/api/ledger/escalations", sup))["escalations"]
+        assert [e["person_id"] for e in escalations] == [person_a]
+        await call(http, "POST", f"/api/ledger/escalations/{escalations[0]['escalation_id']}/close", sup)
+        assert (await call(http, "GET", "/api/ledger/escalations", sup))["escalations"] == []
+        # Tonight's sweep list puts the place first, with the person likely there.
+        sweep = await call(http, "GET", "/api/ledger/sweep?date=2026-12-20&level=red", op)
+        assert sweep["stops"][0]["persons"] == [person_a] and sweep["stops"][0]["nights_seen"] == 3
+        await call(http, "GET", "/api/ledger/sweep?level=purple", op, status=400)
+        # The supervisor sends the first place to a team; the team sees who is likely there and what helps.
+        order = {"date": "2026-12-20", "rank": 1, "team_id": "T-daoli-1", "level": "red"}
+        await call(http, "POST", "/api/ledger/sweep/tasks", op, order, status=403)
+        await call(http, "POST", "/api/ledger/sweep/tasks", sup, {**order, "team_id": "T-nowhere"}, status=400)
+        await call(http, "POST", "/api/ledger/sweep/tasks", sup, {**order, "rank": 99}, status=400)
+        task_id = (await call(http, "POST", "/api/ledger/sweep/tasks", sup, order, status=201))["task_id"]
+        assert (await call(http, "POST", "/api/ledger/sweep/tasks", sup, order))["task_id"] == task_id
+        assert (await call(http, "GET", "/api/ledger/team/sweeps", t2))["tasks"] == []
+        tasks = (await call(http, "GET", "/api/ledger/team/sweeps", t1))["tasks"]
+        assert [t["task_id"] for t in tasks] == [task_id] and tasks[0]["persons"][0]["person_id"] == person_a
+        assert any("hot soup" in n for n in tasks[0]["persons"][0]["what_helps"])
+        await call(http, "POST", f"/api/ledger/team/sweeps/{task_id}/done", t2, {"note": "x"}, status=404)
+        await call(http, "POST", f"/api/ledger/team/sweeps/{task_id}/done", t1, {"note": "met him, took soup"})
+        assert (await call(http, "GET", "/api/ledger/team/sweeps", t1))["tasks"] == []
+        # The daily report, as CSV and printable HTML.
+        csv_text = (await call(http, "GET", "/api/ledger/report?date=2026-12-19&format=csv", op))["text"]
+        assert "事件总数,合计,2" in csv_text
+        page = await call(http, "GET", "/api/ledger/report?date=2026-12-19&format=html&lang=en", sup)
+        assert page["type"] == "text/html" and "<svg" in page["text"]
+
+    asyncio.run(main())

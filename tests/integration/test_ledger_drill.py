@@ -1,0 +1,29 @@
+"""The multi-night ledger drill on the real broker, with SQLite and with PostgreSQL: the issue's goals."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from core.settings import Settings
+from drill.ledger_drill import run_ledger_drill
+from rules.context import Context
+
+pytestmark = pytest.mark.integration
+
+
+def test_three_nights_returning_people_are_suggested_sweeps_cover_known_places_and_reports_equal_truth(broker: str, ctx: Context, ledger_url: str, tmp_path: Path) -> None:
+    settings = replace(Settings.from_env({}), broker=broker, topic_prefix=f"{tmp_path.name[-12:]}-")
+    result = run_ledger_drill(settings, ctx, database=ledger_url, nights=3, seed=7, out=tmp_path / "report")
+    assert result["returning_people"] >= 10
+    assert result["linked_by_suggestion"] >= 0.9
+    assert result["wrong_links"] == 0
+    # Every place where someone had been found before is on the list; places nobody had used yet cannot be.
+    assert result["sweep_coverage_of_places_with_history_by_night"] == [1.0, 1.0]
+    assert result["sweep_coverage"] >= 0.5
+    assert result["daily_reports_equal_truth"], result["daily_reports"]
+    assert result["unmatched_incidents"] == 0
+    assert result["social_work_escalations"] >= 1
+    assert (tmp_path / "report" / "daily-2026-12-16-zh.html").exists()

@@ -1,0 +1,66 @@
+"""`patrol ledger`, `patrol report` and `patrol sweep` on an embedded SQLite ledger (no broker)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cli.main import main
+from core.settings import DATA_DIR
+from ledger.migrations import LATEST
+from ledger.policy import load_ledger_policy
+from ledger.store import PersonInput, Store
+from tests.unit.ledger.builders import T0, incident_story
+
+
+@pytest.fixture
+def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PATROL_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv("PATROL_DATABASE_URL", raising=False)
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", load_ledger_policy(DATA_DIR / "ledger.toml"))
+    for e in incident_story("inc-1", T0, outcome="taken_to_hospital"):
+        store.apply_dispatch(e)
+    person = store.open_person(PersonInput(age_group="elderly"), by="op", at=T0)
+    store.link("inc-1", person, by="op", at=T0)
+    store.close()
+    return tmp_path
+
+
+def test_report_daily_prints_csv_and_writes_html(state: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", "daily", "--date", "2026-12-20", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "incidents,total,1" in out and "Outcomes,taken to hospital,1" in out and "Persons in the ledger,new files,1" in out
+    assert main(["report", "campaign", "--out", str(state / "r")]) == 0
+    assert any(p.suffix == ".html" for p in (state / "r").iterdir())
+
+
+def test_sweep_and_migrate_and_anonymize(state: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sweep", "--date", "2026-12-21", "--level", "red"]) == 0
+    assert "1. risk" in capsys.readouterr().out
+    assert main(["ledger", "migrate"]) == 0
+    assert f"schema version {LATEST} (sqlite)" in capsys.readouterr().out
+    assert main(["ledger", "anonymize", "--as-of", "2026-12-25"]) == 0
+    assert "anonymized 0 file(s)" in capsys.readouterr().out
+    assert main(["ledger", "anonymize", "--as-of", "2027-12-25"]) == 0
+    assert "anonymized 1 file(s)" in capsys.readouterr().out
+
+
+def test_a_bad_ledger_policy_names_file_and_line(state: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = state / "ledger.toml"
+    bad.write_text((DATA_DIR / "ledger.toml").read_text(encoding="utf-8").replace("days = 180", "days = -3"), encoding="utf-8")
+    monkeypatch.setenv("PATROL_LEDGER_POLICY", str(bad))
+    assert main(["report", "daily", "--date", "2026-12-20"]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:" in err and "retention.days" in err
+
+
+def test_report_daily_needs_a_date(state: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", "daily"]) == 2
+    assert "--date" in capsys.readouterr().err
+
+
+def test_a_bad_database_url_is_a_clear_error(state: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PATROL_DATABASE_URL", "mysql://nope")
+    assert main(["ledger", "migrate"]) == 2
+    assert "unknown scheme" in capsys.readouterr().err

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.errors import ConfigError
+from core.settings import DATA_DIR
+from ledger.policy import load_ledger_policy
+
+SHIPPED = (DATA_DIR / "ledger.toml").read_text(encoding="utf-8")
+
+
+def test_the_shipped_policy_loads() -> None:
+    policy = load_ledger_policy(DATA_DIR / "ledger.toml")
+    assert policy.retention_days == 180 and policy.outcome_columns("refused_supplies_given") == ("refused", "supplies")
+    assert policy.flag_factor(("elderly", "intoxicated")) == 1.5 and policy.level_factor("red") == 3.0
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [
+        ("days = 180", "days = 0", "retention.days: must be at least 1"),
+        ("days = 180", 'days = "long"', "retention.days: expected int"),
+        ('day_starts = "12:00"', 'day_starts = "noon"', "report.day_starts: expected HH:MM"),
+        ("radius_m = 250.0", "radius_m = 250.0\nradius_km = 1", "matching.radius_km: unknown key"),
+        ('cold_wave_levels = ["orange", "red"]', 'cold_wave_levels = ["purple"]', "refusals.cold_wave_levels: unknown value 'purple'"),
+        ("elderly = 1.5", "elderly = 1.5\nsleepy = 2", "sweep.flag_weight.sleepy: unknown key"),
+        ("min_score = 0.35", "min_score = 3", "matching.min_score: must be at most 1"),
+    ],
+)
+def test_a_bad_policy_names_file_line_and_key(tmp_path: Path, old: str, new: str, says: str) -> None:
+    path = tmp_path / "ledger.toml"
+    assert old in SHIPPED
+    text = SHIPPED.replace(old, new, 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_ledger_policy(path)
+    message = str(err.value)
+    assert says in message and message.startswith(f"{path}:")
+    line = int(message.split(":")[1])
+    assert new.split("\n")[-1].split(" =")[0] in text.splitlines()[line - 1] or "[" in text.splitlines()[line - 1]
+
+
+def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read the ledger policy"):
+        load_ledger_policy(tmp_path / "nope.toml")

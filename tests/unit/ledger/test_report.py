@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from core.settings import DATA_DIR
+from ledger.policy import load_ledger_policy
+from ledger.report import aggregate, cold_wave_days, day_of, percentile, report_day, to_csv, to_html
+
+POLICY = load_ledger_policy(DATA_DIR / "ledger.toml")
+TZ = ZoneInfo("Asia/Shanghai")
+START, END = report_day(date(2026, 12, 20), POLICY, TZ)
+
+
+def incident(n: int, first: str, *, dispatched: str | None, on_scene: str | None, outcome: str | None, resolved: str | None = "x") -> dict:
+    return {
+        "incident_id": f"i{n}", "first_report_at": first, "dispatched_at": dispatched, "on_scene_at": on_scene,
+        "outcome": outcome, "resolved_at": resolved if outcome else None, "category": "medical" if n % 2 else "guidance",
+        "priority": "P1", "district": "daoli", "escalations": n % 2,
+    }  # fmt: skip
+
+
+def test_percentile_is_nearest_rank() -> None:
+    assert percentile([], 50) is None
+    assert percentile([1, 2, 3, 4], 50) == 2 and percentile([1, 2, 3, 4], 90) == 4 and percentile([7], 90) == 7
+
+
+def test_a_night_after_midnight_belongs_to_the_day_it_started() -> None:
+    assert day_of(datetime.fromisoformat("2026-12-21T03:00:00+08:00"), POLICY, TZ) == date(2026, 12, 20)
+    assert day_of(datetime.fromisoformat("2026-12-21T13:00:00+08:00"), POLICY, TZ) == date(2026, 12, 21)
+
+
+def test_aggregate_counts_the_period_only() -> None:
+    incidents = [
+        incident(1, "2026-12-20T11:00:00+00:00", dispatched="2026-12-20T11:04:00+00:00", on_scene="2026-12-20T11:20:00+00:00", outcome="taken_to_hospital"),
+        incident(2, "2026-12-20T18:00:00+00:00", dispatched="2026-12-20T18:10:00+00:00", on_scene=None, outcome="refused_supplies_given"),
+        incident(3, "2026-12-20T19:00:00+00:00", dispatched=None, on_scene=None, outcome=None),
+        incident(4, "2026-12-19T19:00:00+00:00", dispatched=None, on_scene=None, outcome="not_found"),  # the day before
+        incident(5, "2026-12-20T20:00:00+00:00", dispatched=None, on_scene=None, outcome="danced"),
+    ]
+    reports = [
+        {"source": "tip", "channel": "hotline", "at": "2026-12-20T11:00:00+00:00"},
+        {"source": "tip", "channel": "wechat", "at": "2026-12-20T18:00:00+00:00"},
+        {"source": "detection", "channel": "thermal", "at": "2026-12-20T18:00:00+00:00"},
+        {"source": "tip", "channel": "hotline", "at": "2026-12-19T01:00:00+00:00"},
+    ]
+    links = [
+        {"person_id": "A", "first_report_at": "2026-12-19T19:00:00+00:00"},
+        {"person_id": "A", "first_report_at": "2026-12-20T11:00:00+00:00"},
+        {"person_id": "B", "first_report_at": "2026-12-20T18:00:00+00:00"},
+    ]
+    conditions = [{"region": "daoli", "at": "2026-12-20T14:00:00+00:00", "cold_wave_level": "orange"}]
+    r = aggregate("daily", START, END, incidents=incidents, reports=reports, conditions=conditions, links=links, social_work=1, policy=POLICY, tz=TZ)
+    assert r.incidents == 4 and r.tips_by_channel == {"hotline": 1, "wechat": 1}
+    assert r.by_category == {"medical": 3, "guidance": 1}
+    assert r.report_to_dispatch == (2, 4.0, 10.0) and r.report_to_arrival == (1, 20.0, 20.0)
+    assert r.outcomes == {"hospital": 1, "refused": 1, "supplies": 1, "open": 1, "other": 1}
+    assert (r.persons_new, r.persons_returning, r.dispatch_escalations, r.social_work) == (1, 1, 3, 1)
+    assert r.cold_wave_days == {"orange": 1}
+    csv_zh = to_csv(r, "zh")
+    assert "处置结果,送医,1" in csv_zh and "线索来源（渠道）,热线,1" in csv_zh
+    assert "Outcomes,taken to hospital,1" in to_csv(r, "en")
+    page = to_html(r, "en")
+    assert page.startswith("<!doctype html>") and "<script" not in page and page.count("<svg") >= 4
+
+
+def test_cold_wave_days_carry_the_level_in_force_into_later_days() -> None:
+    start, _ = report_day(date(2026, 12, 18), POLICY, TZ)
+    _, end = report_day(date(2026, 12, 21), POLICY, TZ)
+    rows = [
+        {"region": "a", "at": "2026-12-18T13:00:00+08:00", "cold_wave_level": "yellow"},
+        {"region": "b", "at": "2026-12-19T20:00:00+08:00", "cold_wave_level": "red"},
+        {"region": "b", "at": "2026-12-20T11:00:00+08:00", "cold_wave_level": "none"},
+    ]
+    assert cold_wave_days(rows, start, end, POLICY, TZ) == {"yellow": 3, "red": 1}
