@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 
 # Kinds that hand a task to a team: their event_id is what the team acknowledges.
 TASK_KINDS: frozenset[str] = frozenset({"dispatch", "escalation", "followup"})
-CLOSED_STATUSES: frozenset[str] = frozenset({"resolved", "followup_due"})
+CLOSED_STATUSES: frozenset[str] = frozenset({"resolved", "followup_due", "merged"})
+ACTIVE_UNIT: frozenset[str] = frozenset({"assigned", "accepted", "on_scene"})
 HISTORY_LIMIT = 30
 CLOSED_LIMIT = 50
 
@@ -215,9 +216,12 @@ class ConsoleState:
         return self.now if self.now is not None else datetime.now(UTC)
 
     def team_incident(self, team_id: str) -> str | None:
-        """The open incident a team currently holds, if any."""
+        """The open incident a team currently holds, as lead or as support unit, if any."""
         for view in self.incidents.values():
-            if not view.closed and view.latest.team_id == team_id:
+            if view.closed:
+                continue
+            if view.latest.team_id == team_id or any(a.get("team_id") == team_id and a.get("status") in ACTIVE_UNIT
+                                                      for a in view.latest.assignments):
                 return view.latest.incident_id
         return None
 

@@ -67,12 +67,14 @@ CATEGORIES: tuple[str, ...] = (
     "welfare_check",
 )
 PRIORITIES: tuple[str, ...] = ("P1", "P2", "P3", "P4")
-EVENT_KINDS: tuple[str, ...] = ("dispatch", "update", "queued", "escalation", "followup", "resolved")
+EVENT_KINDS: tuple[str, ...] = ("dispatch", "update", "queued", "escalation", "followup", "resolved", "support", "merged", "unit_timer")
 TEAM_STATUSES: tuple[str, ...] = ("available", "en_route", "on_scene", "break", "off_duty")
 ACK_STATUSES: tuple[str, ...] = ("accepted", "on_scene", "resolved", "declined")
 CAPABILITIES: tuple[str, ...] = ("medical", "police", "social_work", "vehicle")
 COLD_WAVE_LEVELS: tuple[str, ...] = ("none", "blue", "yellow", "orange", "red")
 POSTURES: tuple[str, ...] = ("standing", "sitting", "lying", "unknown")
+SEXES: tuple[str, ...] = ("male", "female")
+AGE_GROUPS: tuple[str, ...] = ("minor", "adult", "elderly")
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -223,6 +225,10 @@ class Tip(Wire):
     address: str | None = None
     persons: int | None = None
     flags: tuple[str, ...] = ()
+    accuracy_m: float | None = None  # the phone fix's accuracy, or the extent of the address's place
+    sex: str | None = None
+    age_group: str | None = None
+    posture: str | None = None  # from the text: lying, sitting, standing
     reporter_contact: str | None = None  # normalized (tel:+86..., wechat:...); leaves intake only on `reporter-contacts`
     corrects: str | None = None  # the dead letter an operator corrected into this tip
 
@@ -238,6 +244,7 @@ class WeatherObservation(Wire):
     lat: float | None = None
     lon: float | None = None
     station_id: str | None = None
+    snow: bool = False  # snowfall or ice on the roads
 
 
 @dataclass(frozen=True)
@@ -339,6 +346,9 @@ class Report(Wire):
     still_s: float = 0.0
     score: float | None = None
     error_m: float | None = None
+    accuracy_m: float | None = None
+    sex: str | None = None
+    age_group: str | None = None
     reporter_contact: str | None = None  # masked (tel:+86138****5678): operators may see that one exists
 
 
@@ -401,6 +411,15 @@ class DispatchEvent(Wire):
     action: str = ""
     text: str = ""
     persons: int | None = None
+    eta_min: float | None = None
+    candidates: tuple[dict[str, Any], ...] = ()
+    unit_role: str | None = None
+    unit_team_id: str | None = None
+    assignments: tuple[dict[str, Any], ...] = ()
+    destination: HelpPointRef | None = None
+    merged_into: str | None = None
+    escalation_cause: str | None = None
+    queued_since: datetime | None = None
     schema: int = SCHEMA_VERSION
 
 
@@ -422,6 +441,10 @@ class TeamTask(Wire):
     flags: tuple[str, ...]
     summary: str
     at: datetime
+    destination: HelpPointRef | None = None
+    eta_min: float | None = None
+    unit_role: str = "lead"
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -456,6 +479,7 @@ class Conditions(Wire):
     wind_chill_c: float | None = None
     severe_cold: bool = False
     warning_level: str | None = None
+    snow: bool = False
 
 
 @dataclass(frozen=True)

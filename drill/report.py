@@ -182,6 +182,40 @@ def _table(rows: list[list[str]], header: bool = True) -> str:
     return "\n".join(out)
 
 
+def _what_went_wrong(scores: dict[str, Any]) -> str:
+    """The failures, before any average: who was never reached and why, waits, duplicates, merges, escalations."""
+    parts: list[str] = []
+    unreached = scores.get("unreached") or []
+    if unreached:
+        parts.append("<h3>Reported but never reached</h3>")
+        parts.append(_table([["person", "category", "incidents", "why"],
+                             *[[u["person_id"], str(u["category"]), ", ".join(u["incidents"]) or "-", str(u["why"])] for u in unreached]]))
+    else:
+        parts.append("<p>Every reported person was reached.</p>")
+    waits = scores.get("queue_wait_min") or {}
+    parts.append("<h3>Queue waits by priority (minutes)</h3>")
+    parts.append(_table([["priority", "n", "p50", "p95", "max"],
+                         *[[p, str(w["n"]), str(w["p50"]), str(w["p95"]), str(w["max"])] for p, w in waits.items()]])
+                 if waits else "<p>Nothing was queued.</p>")
+    dup = [r for r in scores.get("per_person") or [] if len(r.get("incidents") or []) > 1]
+    false_merges = scores.get("false_merges") or []
+    causes = ", ".join(f"{k}: {v}" for k, v in (scores.get("escalations_by_cause") or {}).items()) or "none"
+    parts.append(f"<p>Persons with duplicate incidents: {len(dup)}; merges: {scores.get('merges', 0)}, false merges: {len(false_merges)}; "
+                 f"diversions: {scores.get('diversions', 0)}; escalations by cause: {html.escape(causes)}; "
+                 f"P1 waits over the ack deadline without a team or escalation: {scores.get('p1_waits_over_deadline', 0)}.</p>")
+    for fm in false_merges:
+        parts.append(f"<p>False merge: {html.escape(str(fm))}</p>")
+    timelines = scores.get("failure_timelines") or {}
+    if timelines:
+        parts.append("<h3>Timelines of failures</h3>")
+        for pid, rows in timelines.items():
+            parts.append(f"<h4>{html.escape(pid)}</h4>")
+            parts.append(_table([["at", "incident", "kind", "priority", "team", "reason"],
+                                 *[[str(r["at"]), str(r["incident"]), str(r["kind"]), str(r["priority"]), str(r["team"] or "-"),
+                                    str(r["reason"] or "")] for r in rows]]))
+    return "\n".join(parts)
+
+
 def write_report(folder: Path, scores: dict[str, Any], truth: dict[str, Any], outputs: list[dict[str, Any]], city: Any) -> Path:
     """Write index.html and its PNGs into `folder`; return the HTML path."""
     folder = Path(folder)
@@ -196,6 +230,7 @@ def write_report(folder: Path, scores: dict[str, Any], truth: dict[str, Any], ou
                              "yes" if row.get("arrived") else "no", str(row.get("to_dispatch_min", "-")),
                              str(row.get("to_arrival_min", "-")), str(row.get("predicted_category", "-")),
                              str(row.get("predicted_priority", "-"))])
+    wrong_html = _what_went_wrong(scores)
     lost = scores.get("accounting", {}).get("lost_items") or []
     lost_html = _table([["topic", "id", "at", "seq"], *[[x["topic"], str(x["id"]), x["at"], str(x["seq"])] for x in lost]]) \
         if lost else "<p>No event input was lost.</p>"
@@ -212,6 +247,8 @@ img {{ max-width: 100%; border: 1px solid #ddd; margin: 0.5em 0; }}
 </style></head><body>
 <h1>Drill report: {html.escape(str(truth.get('scenario', '')))} (seed {html.escape(str(truth.get('seed', '')))})</h1>
 <p>{html.escape(str(truth.get('start', '')))} &rarr; {html.escape(str(truth.get('end', '')))}, cameras: {html.escape(str(truth.get('camera_mode', '')))}</p>
+<h2>What went wrong</h2>
+{wrong_html}
 <h2>Scores</h2>
 <pre>{html.escape(headline)}</pre>
 <h2>Map</h2>

@@ -38,6 +38,13 @@ STEP = timedelta(minutes=1)
 Phones = Callable[[Settings, str], AbstractAsyncContextManager[PhoneGateway]]
 
 
+def _p1_limit_min(ctx: Context) -> float:
+    """The longest a P1 may wait without a team or an escalation: its strictest ack deadline
+    (cold-wave factors applied) plus one clock step, as the desk sees time only on ticks."""
+    factor = min([lvl.deadline_factor for lvl in ctx.policy.cold_wave_levels] or [1.0])
+    return ctx.policy.ack_min["P1"] * factor + STEP.total_seconds() / 60.0
+
+
 class Progress:
     """A one-line progress bar of simulated time (stderr, so stdout stays clean)."""
 
@@ -146,7 +153,7 @@ def run_drill(
     outputs = _dedupe(result["outputs"])
     dead = _dedupe(result["dead"])
     truth = world.truth()
-    scores = score(truth, outputs, dead, result["inputs"], result["latencies"])
+    scores = score(truth, outputs, dead, result["inputs"], result["latencies"], p1_ack_min=_p1_limit_min(ctx))
     scores["wall_clock_s"] = round(time.monotonic() - started, 1)
     scores["scenario"], scores["seed"] = scen.name if hasattr(scen, "name") else scenario, seed
     if result["phones"] is not None:

@@ -121,7 +121,7 @@ def _rank(priority: str | None) -> int | None:
 
 
 def score(truth: dict[str, Any], outputs: list[dict[str, Any]], dead_letters: list[dict[str, Any]], inputs: list[FeedItem],
-          wall_latencies_ms: list[float]) -> dict[str, Any]:
+          wall_latencies_ms: list[float], p1_ack_min: float = 5.0) -> dict[str, Any]:
     """Every drill measure in one dict (plain JSON types; `samples` holds the raw lists)."""
     src = _Sources(truth)
     persons = {p["person_id"]: p for p in truth.get("persons") or []}
@@ -135,7 +135,9 @@ def score(truth: dict[str, Any], outputs: list[dict[str, Any]], dead_letters: li
     reported_ids = {p["person_id"] for p in people.reported}
     reached, arrived = people.reached, people.arrived
     false_incidents = [i["incident_id"] for i in incidents.values() if not i["person_id"]]
+    wrong = _what_went_wrong(persons, people, incidents, events, p1_ack_min, _dead_reasons(src, dead_letters))
     return {
+        **wrong,
         "persons": len(persons),
         "persons_reported": len(people.reported),
         "persons_reached": len(reached),
@@ -335,6 +337,106 @@ def _accounting(truth: dict[str, Any], incidents: dict[str, dict[str, Any]], src
     }
 
 
+def _dead_reasons(src: _Sources, dead_letters: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Person id -> why their reports were dead-lettered (a report's id found in a dead letter's payload)."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for d in dead_letters:
+        if not isinstance(d, dict):
+            continue
+        payload = str(d.get("payload", ""))
+        for rid, pids in src.reports.items():
+            if pids and f'"{rid}"' in payload:
+                for pid in pids:
+                    out[pid].append(f"{rid} dead-lettered: {d.get('reason')}")
+    return out
+
+
+def _what_went_wrong(persons: dict[str, dict[str, Any]], people: _People, incidents: dict[str, dict[str, Any]],
+                     events: list[dict[str, Any]], p1_ack_min: float, dead: dict[str, list[str]]) -> dict[str, Any]:
+    """The failures first: persons never reached and why, queue waits, duplicates, false merges, diversions, escalations."""
+    by_person: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for inc in incidents.values():
+        if inc["person_id"]:
+            by_person[inc["person_id"]].append(inc)
+    reported = {p["person_id"] for p in people.reported}
+    unreached = []
+    for pid in sorted(reported - set(people.reached)):
+        incs = by_person.get(pid, [])
+        last = max((e for i in incs for e in i["events"]), key=lambda e: str(e.get("at", "")), default=None)
+        if last:
+            why = f"last event {last.get('kind')}: {last.get('reason')}"
+        elif dead.get(pid):
+            why = "no incident: " + "; ".join(dead[pid])
+        else:
+            why = "no incident of its own: its reports were counted into another person's incident"
+        unreached.append({"person_id": pid, "category": persons[pid].get("category"), "incidents": [i["incident_id"] for i in incs],
+                          "why": why})
+    waits: dict[str, list[float]] = defaultdict(list)
+    p1_to_dispatch: list[float] = []
+    p1_unattended: list[float] = []
+    for inc in incidents.values():
+        evs = inc["events"]
+        queued_at = next((maybe_time(e.get("at")) for e in evs if e.get("kind") == "queued"), None)
+        if queued_at is not None:
+            served = next((maybe_time(e.get("at")) for e in evs if e.get("team_id") and maybe_time(e.get("at")) and
+                           maybe_time(e.get("at")) >= queued_at), None)  # type: ignore[operator]
+            end = served or maybe_time(evs[-1].get("at")) or queued_at
+            waits[str(inc["priority"])].append(round(_minutes(queued_at, end), 2))
+        if inc["priority"] == "P1":
+            p1_unattended.append(_longest_silence(evs))
+    for row in people.rows:
+        if row.get("predicted_priority") == "P1" and "to_dispatch_min" in row:
+            p1_to_dispatch.append(row["to_dispatch_min"])
+    merges = [e for e in events if e.get("kind") == "merged"]
+    false_merges = [{"incident": e.get("incident_id"), "into": e.get("merged_into"),
+                     "persons": [incidents.get(str(e.get("incident_id")), {}).get("person_id"),
+                                 incidents.get(str(e.get("merged_into")), {}).get("person_id")]}
+                    for e in merges if _different(incidents, str(e.get("incident_id")), str(e.get("merged_into")))]
+    escalations = [e for e in events if e.get("kind") == "escalation"]
+    failures = {u["person_id"] for u in unreached} | {r["person_id"] for r in people.rows if len(r["incidents"]) > 1}
+    timelines = {pid: [{"at": e.get("at"), "incident": e.get("incident_id"), "kind": e.get("kind"), "priority": e.get("priority"),
+                        "team": e.get("unit_team_id") or e.get("team_id"), "reason": e.get("reason")}
+                       for e in sorted((e for i in by_person.get(pid, []) for e in i["events"]), key=lambda e: str(e.get("at", "")))]
+                 for pid in sorted(failures)}
+    return {
+        "unreached": unreached,
+        "queue_wait_min": {p: {"p50": _r(percentile(w, 50)), "p95": _r(percentile(w, 95)), "max": _r(max(w)), "n": len(w)}
+                           for p, w in sorted(waits.items())},
+        "p1_to_dispatch_min": {"p50": _r(percentile(p1_to_dispatch, 50)), "p95": _r(percentile(p1_to_dispatch, 95)), "n": len(p1_to_dispatch)},
+        "p1_longest_unattended_min": _r(max(p1_unattended, default=0.0)),
+        "p1_waits_over_deadline": sum(1 for w in p1_unattended if w > p1_ack_min),
+        "p1_wait_limit_min": p1_ack_min,
+        "merges": len(merges),
+        "false_merges": false_merges,
+        "diversions": sum(1 for e in events if "diversion" in (e.get("rules") or ())),
+        "escalations_by_cause": dict(sorted(Counter(str(e.get("escalation_cause") or "ack_missed") for e in escalations).items())),
+        "unit_timers": sum(1 for e in events if e.get("kind") == "unit_timer"),
+        "failure_timelines": timelines,
+    }
+
+
+def _different(incidents: dict[str, dict[str, Any]], a: str, b: str) -> bool:
+    pa, pb = incidents.get(a, {}).get("person_id"), incidents.get(b, {}).get("person_id")
+    return bool(pa and pb and pa != pb)
+
+
+def _longest_silence(events: list[dict[str, Any]]) -> float:
+    """The longest time a P1 waited without a team and without an escalation (minutes)."""
+    longest = 0.0
+    since: datetime | None = None
+    for e in events:
+        at = maybe_time(e.get("at"))
+        if at is None:
+            continue
+        kind = e.get("kind")
+        if since is not None and (e.get("team_id") or kind in ("escalation", "resolved", "merged")):
+            longest = max(longest, _minutes(since, at))
+            since = None
+        if kind == "queued" or (kind == "escalation" and not e.get("team_id")):
+            since = at
+    return longest
+
+
 def _share(num: int, den: int) -> float | None:
     return round(num / den, 4) if den else None
 
@@ -370,6 +472,15 @@ def format_scores(scores: dict[str, Any]) -> str:
         ("event inputs", f"{acc['event_inputs']}: output {acc['in_output']}  dead {acc['dead_lettered']}  silent {acc['silent']}"
                          f"  missed frames {acc['missed_frames']}"),
         ("LOST events", str(acc["lost"])),
+        ("NOT REACHED (reported)", str(len(scores["unreached"]))),
+        ("P1 report -> dispatch min", f"p50 {_fmt(scores['p1_to_dispatch_min']['p50'])}  p95 {_fmt(scores['p1_to_dispatch_min']['p95'])}"),
+        ("P1 waits over deadline", f"{scores['p1_waits_over_deadline']}  (limit {_fmt(scores['p1_wait_limit_min'])} min,"
+                                   f" longest unattended {_fmt(scores['p1_longest_unattended_min'])} min)"),
+        ("queue wait min", "  ".join(f"{p} p50 {_fmt(w['p50'])} p95 {_fmt(w['p95'])} max {_fmt(w['max'])}"
+                                     for p, w in scores["queue_wait_min"].items()) or "-"),
+        ("merges", f"{scores['merges']}  false {len(scores['false_merges'])}"),
+        ("diversions", str(scores["diversions"])),
+        ("escalations by cause", ", ".join(f"{k} {v}" for k, v in scores["escalations_by_cause"].items()) or "-"),
         ("malformed dead-lettered", f"{acc['malformed_dead_lettered']} / {acc['malformed']}"),
     ]
     width = max(len(k) for k, _ in rows)

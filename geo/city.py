@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 from typing import Any, TypeAlias
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -90,6 +91,18 @@ class HelpPoint:
     lat: float
     lon: float
     open_24h: bool
+    emergency: bool = False  # a hospital with an emergency department
+    serves: tuple[str, ...] = ()  # groups it is for first, e.g. "minors"
+    hours: tuple[time, time] | None = None  # opening hours when not open_24h (may pass midnight)
+
+    def open_at(self, local: time) -> bool:
+        """Whether it is open at this local time of day."""
+        if self.open_24h:
+            return True
+        if self.hours is None:
+            return False
+        start, end = self.hours
+        return start <= local < end if start <= end else (local >= start or local < end)
 
 
 @dataclass(frozen=True)
@@ -114,6 +127,7 @@ class Place:
     kind: str
     lat: float
     lon: float
+    extent_m: float = 0.0  # how far the place reaches from its point (a street is long, a monument small)
 
 
 @dataclass(frozen=True)
@@ -403,6 +417,12 @@ def _load_help_points(path: Path, bbox: BBox, districts: set[str]) -> tuple[Help
         if not isinstance(open_24h, bool):
             raise layer.fail(i, ident, "property 'open_24h' must be true or false")
         lat, lon = _point(layer, i, ident, geometry, bbox)
+        emergency = props.get("emergency", False)
+        if not isinstance(emergency, bool):
+            raise layer.fail(i, ident, "property 'emergency' must be true or false")
+        serves = props.get("serves", [])
+        if not isinstance(serves, list) or not all(isinstance(x, str) and x for x in serves):
+            raise layer.fail(i, ident, "property 'serves' must be a list of group names")
         out.append(
             HelpPoint(
                 id=ident,
@@ -413,9 +433,28 @@ def _load_help_points(path: Path, bbox: BBox, districts: set[str]) -> tuple[Help
                 lat=lat,
                 lon=lon,
                 open_24h=open_24h,
+                emergency=emergency,
+                serves=tuple(serves),
+                hours=_hours(layer, i, ident, props.get("hours")),
             )
         )
     return tuple(out)
+
+
+def _hours(layer: _Layer, i: int, ident: str, value: Any) -> tuple[time, time] | None:
+    """`"HH:MM-HH:MM"` opening hours (None when absent)."""
+    if value is None:
+        return None
+    try:
+        start, end = str(value).split("-")
+        return _clock(start), _clock(end)
+    except ValueError:
+        raise layer.fail(i, ident, f"property 'hours' must be \"HH:MM-HH:MM\", got {value!r:.40}") from None
+
+
+def _clock(text: str) -> time:
+    hh, mm = text.strip().split(":")
+    return time(int(hh), int(mm))
 
 
 def _load_teams(path: Path, bbox: BBox, districts: set[str]) -> tuple[TeamBase, ...]:
@@ -451,7 +490,10 @@ def _load_places(path: Path, bbox: BBox) -> tuple[Place, ...]:
         if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
             raise layer.fail(i, name, "property 'aliases' must be a list of non-empty strings")
         lat, lon = _point(layer, i, name, geometry, bbox)
-        out.append(Place(name, tuple(a.strip() for a in aliases), _text(layer, i, props, "kind"), lat, lon))
+        extent = props.get("extent_m", 0.0)
+        if isinstance(extent, bool) or not isinstance(extent, int | float) or not 0 <= extent <= 5000:
+            raise layer.fail(i, name, "property 'extent_m' must be a number of metres 0..5000")
+        out.append(Place(name, tuple(a.strip() for a in aliases), _text(layer, i, props, "kind"), lat, lon, float(extent)))
     return tuple(out)
 
 

@@ -52,7 +52,8 @@ def escalation_cause(reason: str) -> str:
 
 def count_escalation(event: DispatchEvent) -> None:
     if event.kind == "escalation":
-        ESCALATIONS.labels(str(event.escalation_level), escalation_cause(event.reason or "")).inc()
+        # The desk names the cause (ack_missed, queued, support_ack_missed); older events only say it in the reason.
+        ESCALATIONS.labels(str(event.escalation_level), event.escalation_cause or escalation_cause(event.reason or "")).inc()
 
 
 def count_outputs(records: Iterable[tuple[str, str | None, Wire]]) -> None:

@@ -14,11 +14,13 @@ from typing import Any
 from core.errors import RecordError
 from core.records import (
     ACK_STATUSES,
+    AGE_GROUPS,
     CAPABILITIES,
     CHANNELS,
     COLD_WAVE_LEVELS,
     FLAGS,
     POSTURES,
+    SEXES,
     TEAM_STATUSES,
     THERMAL_CHANNEL,
     ClockTick,
@@ -258,7 +260,7 @@ def _bounded_text(obj: dict[str, Any], name: str, ctx: Context) -> str | None:
     return value
 
 
-def _locate(obj: dict[str, Any], address: str | None, ctx: Context) -> tuple[float, float]:
+def _locate(obj: dict[str, Any], address: str | None, ctx: Context) -> tuple[float, float, float | None]:
     """Coordinates when given and usable, else the address through the gazetteer.
 
     Coordinates win when both are given (a phone's fix is more precise than
@@ -269,7 +271,11 @@ def _locate(obj: dict[str, Any], address: str | None, ctx: Context) -> tuple[flo
     has_address = bool(address and address.strip())
     if obj.get("lat") is not None or obj.get("lon") is not None:
         try:
-            return _position(obj, ctx)
+            lat, lon = _position(obj, ctx)
+            accuracy = _number(obj, "accuracy_m", required=False)
+            if accuracy is not None and not 0 <= accuracy <= 10_000:
+                raise RecordError(f"accuracy_m: expected 0..10000 metres, got {accuracy}", kind="wrong_type")
+            return lat, lon, accuracy
         except RecordError as exc:
             if not has_address:
                 raise
@@ -277,13 +283,13 @@ def _locate(obj: dict[str, Any], address: str | None, ctx: Context) -> tuple[flo
             place = ctx.gazetteer.resolve(address)
             if place is None:
                 raise RecordError(f"{exc.reason}; address: unknown address {address!r:.80}", kind=exc.kind) from exc
-            return place.lat, place.lon
+            return place.lat, place.lon, place.extent_m
     if has_address:
         assert address is not None
         place = ctx.gazetteer.resolve(address)
         if place is None:
             raise RecordError(f"address: unknown address {address!r:.80}", kind="unknown_address")
-        return place.lat, place.lon
+        return place.lat, place.lon, place.extent_m
     raise RecordError("neither lat/lon nor address given", kind="missing_field")
 
 
@@ -356,13 +362,19 @@ def parse_tip(obj: dict[str, Any], ctx: Context) -> Tip:
     text = _bounded_text(obj, "text", ctx) or ""
     persons = _persons(obj, ctx)
     address = _bounded_text(obj, "address", ctx)
-    lat, lon = _locate(obj, address, ctx)
+    lat, lon, accuracy = _locate(obj, address, ctx)
+    sex = _choice(obj, "sex", SEXES, "wrong_type") if obj.get("sex") is not None else None
+    age_group = _choice(obj, "age_group", AGE_GROUPS, "wrong_type") if obj.get("age_group") is not None else None
     form_flags, unknown = _flag_list(obj)
     found = set(form_flags) | set(ctx.lexicon.flags_in(text))
     if unknown:  # one pass over all free words, each its own clause, bounded like the text
         words = "；".join(w.replace("_", " ") for w in unknown)[: ctx.policy.max_text_bytes]
         found.update(ctx.lexicon.flags_in(words))
     flags = tuple(f for f in FLAGS if f in found)
+    said_sex, posture, adult = ctx.lexicon.description_in(text)
+    sex = sex or said_sex
+    if age_group is None and adult and not {"minor", "elderly"} & set(form_flags):
+        age_group = "adult"
     if persons is None:
         counted = ctx.lexicon.persons_in(text)
         persons = counted if counted is not None and 1 <= counted <= ctx.policy.max_persons else None
@@ -376,6 +388,10 @@ def parse_tip(obj: dict[str, Any], ctx: Context) -> Tip:
         address=address,
         persons=persons,
         flags=flags,
+        accuracy_m=accuracy,
+        sex=sex,
+        age_group=age_group,
+        posture=posture,
         reporter_contact=_reporter_contact(obj),
         corrects=_corrects(obj),
     )
@@ -419,6 +435,10 @@ def tip_report(tip: Tip, ctx: Context) -> Report:
         text=tip.text,
         address=tip.address,
         persons=tip.persons,
+        accuracy_m=tip.accuracy_m,
+        sex=tip.sex,
+        age_group=tip.age_group,
+        posture=tip.posture,
         reporter_contact=parse_contact(tip.reporter_contact.removeprefix("tel:"))[1] if tip.reporter_contact else None,
     )
 
@@ -506,8 +526,17 @@ def parse_weather(obj: dict[str, Any], ctx: Context) -> tuple[str, WeatherObserv
         lat=lat,
         lon=lon,
         station_id=str(obj["station_id"]) if obj.get("station_id") is not None else None,
+        snow=_snow(obj),
     )
     return region or "*", obs
+
+
+def _snow(obj: dict[str, Any]) -> bool:
+    """Optional `snow`: true when snow falls or roads are icy (teams are slower)."""
+    value = obj.get("snow", False)
+    if not isinstance(value, bool):
+        raise RecordError(f"snow: expected true or false, got {json_type(value)}", kind="wrong_type")
+    return value
 
 
 def parse_team_status(obj: dict[str, Any], ctx: Context) -> TeamStatus:

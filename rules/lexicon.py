@@ -107,6 +107,9 @@ def _anchor(cue: str) -> str:
     return max(pieces, key=len) if pieces else ""
 
 
+DESCRIPTION_WORDS = ("male", "female", "lying", "sitting", "standing", "adult")
+
+
 @dataclass(frozen=True)
 class Cue:
     flag: str
@@ -138,6 +141,8 @@ class Lexicon:
     # runs only the regexes whose literal occurs in the text.
     cues: tuple[tuple[str, tuple[Cue, ...]], ...] = ()
     except_cues: tuple[tuple[str, tuple[Cue, ...]], ...] = ()
+    # Description cues (`[describe]`): male, female, lying, sitting, standing.
+    describe_cues: tuple[tuple[str, tuple[Cue, ...]], ...] = ()
 
     def _negated(self, norm: str, start: int) -> bool:
         return self.negation.search(norm[max(0, start - _NEGATION_WINDOW) : start]) is not None
@@ -201,6 +206,19 @@ class Lexicon:
             if self.elderly_from is not None and age >= self.elderly_from:
                 flags.add("elderly")
         return flags
+
+    def description_in(self, text: str) -> tuple[str | None, str | None, bool]:
+        """(sex, posture, adult) the text states unambiguously: sex and posture None when it says nothing or
+        both ways; adult when it names a grown-up ("一名男子") and no age flag contradicts it."""
+        if not text or not self.describe_cues:
+            return None, None, False
+        norm = normalize_text(text)
+        said = {word for word, spans in self._spans(self.describe_cues, norm).items()
+                if any(not self._negated(norm, start) for start, _ in spans)}
+        sexes = said & {"male", "female"}
+        postures = said & {"lying", "sitting", "standing"}
+        adult = "adult" in said and not ({"minor", "elderly"} & set(self.flags_in(text)))
+        return (next(iter(sexes)) if len(sexes) == 1 else None, next(iter(postures)) if len(postures) == 1 else None, adult)
 
     def persons_in(self, text: str) -> int | None:
         """How many persons the text says the tip is about ("两个人", "一家三口", "3 people"); None if it does not say."""
@@ -314,6 +332,14 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
     if not isinstance(persons, dict):
         raise fail("persons", "expected a table")
     persons_pattern = _persons_pattern(cue_list("zh", persons.get("zh", [])), cue_list("en", persons.get("en", [])))
+    describe = data.get("describe", {})
+    if not isinstance(describe, dict):
+        raise fail("describe", "expected a table")
+    describe_cues: list[Cue] = []
+    for word, cues in describe.items():
+        if word not in DESCRIPTION_WORDS:
+            raise fail(word, f"unknown description {word!r} (known: {', '.join(DESCRIPTION_WORDS)})")
+        describe_cues.extend(_cues(word, cue_list(word, cues)))
     channels = data.get("channels", {})
     if not isinstance(channels, dict):
         raise fail("channels", "expected a table")
@@ -335,6 +361,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         channels=channel_map,
         cues=_by_anchor(all_cues),
         except_cues=_by_anchor(except_cues),
+        describe_cues=_by_anchor(describe_cues),
     )
 
 

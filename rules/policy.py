@@ -46,8 +46,66 @@ class ThermalRule:
 
 @dataclass(frozen=True)
 class FlagRule:
+    """What a flag adds whatever the category: partner notices, lead-unit needs, support-unit needs."""
+
     notify: tuple[str, ...]
     needs: tuple[str, ...]
+    support: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EtaRule:
+    """Arrival time: straight line x road factor at the team's mode speed, slower in snow."""
+
+    road_factor: float
+    vehicle_kmh: float
+    foot_kmh: float
+    snow_factor: float
+
+
+@dataclass(frozen=True)
+class DiversionRule:
+    """When an urgent incident may take a team en route to a less urgent one."""
+
+    enabled: bool
+    for_priorities: tuple[str, ...]
+    from_priorities: tuple[str, ...]
+    max_extra_eta_min: float
+
+
+@dataclass(frozen=True)
+class UnitTimers:
+    en_route_margin_min: float
+    on_scene_max_min: float
+
+
+@dataclass(frozen=True)
+class DestinationRule:
+    """Where a category's person is taken: nearest place of these kinds (open now, with an ED)."""
+
+    category: str
+    kinds: tuple[str, ...]
+    emergency: bool = False
+    serves: str | None = None  # a place serving this group first (e.g. minors), if the city has one
+    serves_flag: str | None = None
+
+
+@dataclass(frozen=True)
+class Dispatching:
+    """Choosing, ordering, diverting and timing units (DOMAIN "Dispatch under pressure")."""
+
+    eta: EtaRule
+    candidates_shown: int
+    category_order: tuple[str, ...]
+    queue_escalates: bool
+    queue_reminds_top: bool  # at the last role, a still-queued task is escalated again at every deadline
+    diversion: DiversionRule
+    timers: UnitTimers
+    never_demote_unattended: bool
+    destinations: Mapping[str, DestinationRule]
+    max_uncertainty_m: float
+    link_max_uncertainty_m: float
+    describe: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -95,6 +153,7 @@ class Policy:
     followup_outcomes: tuple[str, ...]
     max_text_bytes: int
     max_persons: int
+    dispatching: Dispatching
     source: str = ""
     phone: PhonePolicy = field(default_factory=PhonePolicy)
 
@@ -133,6 +192,7 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
     categories, thermal, flag_rules = _categories(r, data), _thermal(r, data), _flag_rules(r, data)
     flag_modifiers, levels = _flag_modifiers(r, data), _cold_wave_levels(r, data)
     ack_min, escalate_to = _deadlines(r, data)
+    dispatching = _dispatching(r, data)
     per_source = r.number(data, ["correlation", "per_source_confidence"])
     if not 0 < per_source < 1:
         raise r.fail(["correlation", "per_source_confidence"], "must be between 0 and 1")
@@ -162,6 +222,7 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         followup_outcomes=tuple(r.get(data, ["dispatch", "followup_outcomes"], list)),
         max_text_bytes=int(r.number(data, ["intake", "max_text_bytes"], minimum=1)),
         max_persons=int(r.number(data, ["intake", "max_persons"], minimum=1)),
+        dispatching=dispatching,
         source=source,
         phone=parse_phone_policy(r, data, HELP_POINT_KINDS),
     )
@@ -212,6 +273,7 @@ def _flag_rules(r: TomlReader, data: Data) -> dict[str, FlagRule]:
         flag_rules[flag] = FlagRule(
             notify=r.names(data, ["flag_rules", flag, "notify"], NOTIFY_TARGETS, []),
             needs=r.names(data, ["flag_rules", flag, "needs"], CAPABILITIES, []),
+            support=r.names(data, ["flag_rules", flag, "support"], CAPABILITIES, []),
         )
     return flag_rules
 
@@ -275,3 +337,59 @@ def _deadlines(r: TomlReader, data: Data) -> tuple[dict[str, float], tuple[str, 
     if not escalate_to or not all(isinstance(x, str) and x for x in escalate_to):
         raise r.fail(["deadlines", "escalate_to"], "needs at least one non-empty role name")
     return ack_min, escalate_to
+
+
+DESCRIPTION_FIELDS = ("sex", "age_group", "persons", "posture")
+
+
+def _dispatching(r: TomlReader, data: Data) -> Dispatching:
+    base = ["dispatch"]
+    order = r.names(data, [*base, "category_order"], CATEGORIES)
+    if sorted(order) != sorted(CATEGORIES):
+        missing = ", ".join(c for c in CATEGORIES if c not in order) or "none"
+        raise r.fail([*base, "category_order"], f"must list every category once (missing: {missing})")
+    eta = EtaRule(
+        road_factor=r.number(data, [*base, "eta", "road_factor"], minimum=1.0),
+        vehicle_kmh=r.number(data, [*base, "eta", "vehicle_kmh"], minimum=1.0),
+        foot_kmh=r.number(data, [*base, "eta", "foot_kmh"], minimum=0.5),
+        snow_factor=r.number(data, [*base, "eta", "snow_factor"], minimum=0.05, maximum=1.0),
+    )
+    div = [*base, "diversion"]
+    diversion = DiversionRule(
+        enabled=r.get(data, [*div, "enabled"], bool),
+        for_priorities=r.names(data, [*div, "for_priorities"], PRIORITIES),
+        from_priorities=r.names(data, [*div, "from_priorities"], PRIORITIES),
+        max_extra_eta_min=r.number(data, [*div, "max_extra_eta_min"]),
+    )
+    if set(diversion.for_priorities) & set(diversion.from_priorities):
+        raise r.fail([*div, "from_priorities"], "a priority cannot both take and give up a team")
+    timers = UnitTimers(
+        en_route_margin_min=r.number(data, [*base, "unit_timers", "en_route_margin_min"]),
+        on_scene_max_min=r.number(data, [*base, "unit_timers", "on_scene_max_min"], minimum=1.0),
+    )
+    destinations: dict[str, DestinationRule] = {}
+    for category in r.get(data, [*base, "destinations"], dict):
+        if category not in CATEGORIES:
+            raise r.fail([*base, "destinations", category], f"unknown category {category!r}")
+        path = [*base, "destinations", category]
+        destinations[category] = DestinationRule(
+            category=category,
+            kinds=r.names(data, [*path, "kinds"], HELP_POINT_KINDS),
+            emergency=r.get(data, [*path, "emergency"], bool, False),
+            serves=r.get(data, [*path, "serves"], str, None),
+            serves_flag=r.choice(data, [*path, "serves_flag"], FLAGS, None) if "serves_flag" in r.get(data, path, dict) else None,
+        )
+    return Dispatching(
+        eta=eta,
+        candidates_shown=int(r.number(data, [*base, "candidates_shown"], maximum=10)),
+        category_order=order,
+        queue_escalates=r.get(data, [*base, "queue_escalates"], bool),
+        queue_reminds_top=r.get(data, [*base, "queue_reminds_top"], bool),
+        diversion=diversion,
+        timers=timers,
+        never_demote_unattended=r.get(data, [*base, "never_demote_unattended"], bool),
+        destinations=destinations,
+        max_uncertainty_m=r.number(data, ["correlation", "max_uncertainty_m"]),
+        link_max_uncertainty_m=r.number(data, ["correlation", "link_max_uncertainty_m"]),
+        describe=r.names(data, ["correlation", "describe"], DESCRIPTION_FIELDS),
+    )

@@ -24,6 +24,7 @@ class Assessment:
     notify: tuple[str, ...]
     needs: tuple[str, ...]
     action: str
+    support: tuple[str, ...] = ()
 
 
 def raise_priority(priority: str, levels: int) -> str:
@@ -61,6 +62,7 @@ def assess(
     flag_set = canonical_flags(flags)
     rules: list[str] = []
     needs: set[str] = set()
+    support: set[str] = set()
     notify: set[str] = set()
     if has_tip:
         rule = next(c for c in policy.categories if not c.flags or set(c.flags) & set(flag_set))
@@ -81,6 +83,7 @@ def assess(
         extra = policy.flag_rules.get(flag)
         if extra is not None:
             needs.update(extra.needs)
+            support.update(extra.support)
             notify.update(extra.notify)
 
     raise_by = 0
@@ -114,6 +117,7 @@ def assess(
         notify=tuple(sorted(notify)),
         needs=tuple(sorted(needs)),
         action=action,
+        support=tuple(sorted(support - needs)),
     )
 
 
@@ -132,6 +136,17 @@ def followup_delay(cold_wave_level: str, policy: Policy) -> timedelta:
     return timedelta(hours=hours)
 
 
-def rank_key(priority: str, key_area: str | None, first_report_at: datetime) -> tuple[int, int, datetime]:
-    """Order of a queue: priority, then key areas first, then oldest first."""
-    return (PRIORITIES.index(priority), 0 if key_area else 1, first_report_at)
+NOT_RAISING = ("category:", "key_area:", "corroborated:", "no_demotion")
+
+
+def raising_rules(rules: Iterable[str]) -> int:
+    """How many of an incident's rules made it more urgent (night, cold wave, flags...)."""
+    return sum(1 for r in rules if not r.startswith(NOT_RAISING))
+
+
+def rank_key(priority: str, category: str, rules: Iterable[str], key_area: str | None, first_report_at: datetime,
+             policy: Policy) -> tuple[int, int, int, int, datetime]:
+    """Order of a queue: priority, category severity, more raising rules, key areas, oldest first."""
+    order = policy.dispatching.category_order
+    severity = order.index(category) if category in order else len(order)
+    return (PRIORITIES.index(priority), severity, -raising_rules(rules), 0 if key_area else 1, first_report_at)

@@ -52,8 +52,11 @@ class RegionWeather:
 
     observations: list[tuple[datetime, float, float]] = field(default_factory=list)  # (at, temp_c, wind_ms), by time
     warning: tuple[datetime, str] | None = None  # (issued_at, level)
+    snow: tuple[datetime, bool] | None = None  # the latest observation's snowfall / road ice, and when
 
-    def add_observation(self, at: datetime, temp_c: float, wind_ms: float, history_h: float) -> None:
+    def add_observation(self, at: datetime, temp_c: float, wind_ms: float, history_h: float, snow: bool = False) -> None:
+        if self.snow is None or at >= self.snow[0]:
+            self.snow = (at, snow)
         entry = (at, temp_c, wind_ms)
         if entry in self.observations:
             return
@@ -98,16 +101,19 @@ class RegionWeather:
         return {
             "observations": [[o[0].isoformat(), o[1], o[2]] for o in self.observations],
             "warning": [self.warning[0].isoformat(), self.warning[1]] if self.warning else None,
+            "snow": [self.snow[0].isoformat(), self.snow[1]] if self.snow else None,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> RegionWeather:
         obs = data.get("observations") or []
         warning = data.get("warning")
+        snow = data.get("snow")
         assert isinstance(obs, list)
         return cls(
             observations=[(datetime.fromisoformat(a), float(t), float(w)) for a, t, w in obs],
             warning=(datetime.fromisoformat(warning[0]), str(warning[1])) if isinstance(warning, list) else None,
+            snow=(datetime.fromisoformat(snow[0]), bool(snow[1])) if isinstance(snow, list) else None,
         )
 
 
@@ -121,6 +127,7 @@ class RegionConditions:
     wind_chill_c: float | None = None
     severe_cold: bool = False
     warning_level: str | None = None
+    snow: bool = False  # snowfall or road ice: teams are slower
 
 
 def conditions(region: RegionWeather | None, city: RegionWeather | None, at: datetime, policy: Policy) -> RegionConditions:
@@ -134,7 +141,8 @@ def conditions(region: RegionWeather | None, city: RegionWeather | None, at: dat
     warned = [w for w in (region.warning_level(at, policy) if region else None, city.warning_level(at, policy) if city else None) if w]
     level = max([derived, *warned], key=level_rank)
     latest = source.latest(at) if source is not None else None
-    result = RegionConditions(cold_wave_level=level, warning_level=max(warned, key=level_rank) if warned else None)
+    snow = source is not None and source.snow is not None and source.snow[0] <= at and source.snow[1]
+    result = RegionConditions(cold_wave_level=level, warning_level=max(warned, key=level_rank) if warned else None, snow=snow)
     if latest is None:
         return result
     _, temp, wind = latest

@@ -10,6 +10,7 @@ where a camera will see them, since nobody reports them.
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -51,6 +52,11 @@ class Person:
                 f = (at - t0) / (t1 - t0)
                 return (la0 + (la1 - la0) * f, lo0 + (lo1 - lo0) * f)
         return (self.track[-1][1], self.track[-1][2])
+
+    @property
+    def sex(self) -> str:
+        """A fixed sex per person, from its id (draws nothing from the night's random stream); agrees with the tips' wording."""
+        return "female" if zlib.crc32(self.person_id.encode("utf-8")) % 3 == 1 else "male"
 
     def present(self, at: datetime) -> bool:
         return self.appears_at <= at and (self.gone_at is None or at < self.gone_at)

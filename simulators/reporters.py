@@ -50,7 +50,7 @@ CUES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 PLAIN = (("穿得很少", "在外面坐了很久", "看起来没地方去"), ("sitting in the cold", "with nowhere to go", "dressed too lightly"))
 SUBJECTS_ZH = ("一名男子", "一名女子", "一个人")
 SUBJECTS_EN = ("a man", "a woman", "someone")
-ELDERLY_ZH = ("一位老人", "一个老大爷", "一位老奶奶")
+ELDERLY_ZH = ("一个老大爷", "一位老奶奶", "一位老人")  # same order as the English: man, woman, unsaid
 ELDERLY_EN = ("an elderly man", "an old woman", "an elderly person")
 SPOT_ZH = {"underpass": "地下通道里", "bridge": "桥下", "station": "车站门口", "park": "公园里",
            "heating_vent": "暖气井旁边", "construction": "工地旁边", "market": "市场门口"}
@@ -256,9 +256,13 @@ def render_tips(plans: list[TipPlan], spec: ReportingSpec, channels: dict[str, C
             nlat, nlon = offset_latlon(lat, lon, float(east), float(north))
             record["lat"], record["lon"] = round(nlat, 6), round(nlon, 6)
             plan.extra["noise_m"] = round(math.hypot(float(east), float(north)), 1)
+            if sigma > 0:
+                record["accuracy_m"] = round(2.0 * sigma)  # what a phone reports: about the 95 % radius
         record["text"] = texts.compose(person, english, rng, mention)
         if rng.uniform() < spec.persons_field_share:
             record["persons"] = 1
+        if zlib.crc32(plan.tip_id.encode("utf-8")) % 2 == 0:
+            record["sex"] = person.sex  # half the callers say whether it is a man or a woman
         if rng.uniform() >= spec.missing_flags_share:
             record["flags"] = list(person.flags)
         plan.extra["english"] = english

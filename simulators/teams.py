@@ -2,7 +2,7 @@
 
 A team gets a task, accepts after a delay (or, with the scenario's
 probability, misses the ack deadline so the pipeline must escalate and
-reassign), drives at the scenario speed, reports on scene, resolves with an
+reassign, and reports back in contact 5-15 minutes later), drives at the scenario speed, reports on scene, resolves with an
 outcome that depends on whom it finds there, and is available again where it
 stands. Every reaction is a future input (task-acks, team-status), never a
 change of the past.
@@ -58,6 +58,7 @@ class Job:
     person_id: str | None = None
     cancelled_at: datetime | None = None
     token: int = 0
+    role: str = "lead"
 
     def to_dict(self) -> dict[str, Any]:
         def t(v: datetime | None) -> str | None:
@@ -131,10 +132,17 @@ class Fleet:
         return [(start, names.TEAM_STATUS, status_record(s.team, start, "available", s.lat, s.lon), s.team.team_id, 0)
                 for s in self.states.values()]
 
-    def holder(self, incident_id: str) -> Job | None:
-        """The live (accepted, not finished, not cancelled) job of an incident."""
+    def holder(self, incident_id: str, role: str = "lead") -> Job | None:
+        """The live (accepted, not finished, not cancelled) job of an incident's lead or support unit."""
         for job in reversed(self.jobs):
-            if job.incident_id == incident_id and not job.missed and job.cancelled_at is None and job.outcome is None:
+            if job.incident_id == incident_id and job.role == role and not job.missed and job.cancelled_at is None and job.outcome is None:
+                return job
+        return None
+
+    def busy_with(self, team_id: str, now: datetime) -> Job | None:
+        """The live job a team is still working on at `now`, if any."""
+        for job in reversed(self.jobs):
+            if job.team_id == team_id and not job.missed and job.cancelled_at is None and job.resolve_at is not None and job.resolve_at > now:
                 return job
         return None
 
@@ -147,13 +155,18 @@ class Fleet:
         at = maybe_time(event.get("at")) or now
         cancel: list[int] = []
         out: list[Reaction] = []
-        current = self.holder(incident)
-        if kind == "resolved":
-            if current is not None and current.resolve_at is not None and current.resolve_at > now:
-                cancel.append(current.token)
-                out += self._cancel(current, now, floor)
+        role = "support" if kind == "support" else "lead"
+        if role == "support":
+            team_id = event.get("unit_team_id")
+        current = self.holder(incident, role)
+        if kind in ("resolved", "merged") or (kind == "queued" and not team_id):
+            # The task is over, merged away, or its team was diverted: the units stop.
+            for job in [current, self.holder(incident, "support")] if role == "lead" else []:
+                if job is not None and job.resolve_at is not None and job.resolve_at > now:
+                    cancel.append(job.token)
+                    out += self._cancel(job, now, floor)
             return out, cancel
-        if kind not in ("dispatch", "update", "escalation", "followup") or not team_id:
+        if kind not in ("dispatch", "update", "escalation", "followup", "support") or not team_id:
             return out, cancel
         if team_id not in self.states:
             self.unknown_team_events.append(str(event.get("event_id", "")))
@@ -167,15 +180,25 @@ class Fleet:
             return out, cancel
         if kind == "update":
             return out, cancel  # an update never hands a task over: no new job (a phone shows it, nobody re-acks it)
+        other = self.busy_with(str(team_id), now)
+        if other is not None and other.incident_id != incident:
+            cancel.append(other.token)  # diverted to a more urgent task
+            out += self._cancel(other, now, floor)
         self._token += 1
         job = Job(event_id=str(event.get("event_id")), incident_id=incident, team_id=str(team_id), kind=kind,
                   lat=float(event.get("lat", 0.0)), lon=float(event.get("lon", 0.0)), category=str(event.get("category", "")),
                   priority=str(event.get("priority", "")), sources=tuple(event.get("sources") or ()), received_at=at,
-                  ack_deadline=maybe_time(event.get("ack_deadline")), token=self._token)
+                  ack_deadline=maybe_time(event.get("ack_deadline")), token=self._token, role=role)
         self.jobs.append(job)
         rng = stable_rng(self.seed, "job", job.event_id, job.team_id)
         if rng.uniform() < self.spec.ack_miss_probability:
             job.missed = True
+            # A crew that missed its phone is back in contact a while later (radio check).
+            state = self.states[job.team_id]
+            back = max(job.ack_deadline or at, floor) + timedelta(minutes=float(rng.uniform(5.0, 15.0)))
+            back = back.replace(microsecond=0)
+            state.free_at = max(state.free_at, back)
+            out.append((back, "team-status", status_record(state.team, back, "available", state.lat, state.lon), job.team_id, 0))
             return out, cancel
         out += self._run(job, now, floor, rng, persons, report_persons)
         return out, cancel

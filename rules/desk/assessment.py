@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.records import PRIORITIES
 from rules.desk.model import Incident
 from rules.policy import Policy
 from rules.triage import Assessment, assess
@@ -9,7 +10,11 @@ from rules.weather import RegionConditions
 
 
 def reassess(incident: Incident, policy: Policy, night: bool, weather: RegionConditions) -> str:
-    """Recompute category and priority in place; say what changed ("" if nothing)."""
+    """Recompute category and priority in place; say what changed ("" if nothing).
+
+    Until a team has been on scene the priority may rise but never fall
+    (rule `no_demotion`): dawn or milder weather do not make an unseen person safer.
+    """
     result: Assessment = assess(
         incident.flags,
         policy=policy,
@@ -20,13 +25,20 @@ def reassess(incident: Incident, policy: Policy, night: bool, weather: RegionCon
         key_area=incident.key_area,
         sources=incident.independent_sources,
     )
+    priority = result.priority
+    rules = list(result.rules)
+    keep = policy.dispatching.never_demote_unattended and not incident.reached and incident.priority in PRIORITIES
+    if keep and PRIORITIES.index(priority) > PRIORITIES.index(incident.priority):
+        priority = incident.priority
+        rules.append("no_demotion")
     changes = []
-    if incident.priority and result.priority != incident.priority:
-        changes.append(f"priority {incident.priority}->{result.priority}")
+    if incident.priority and priority != incident.priority:
+        changes.append(f"priority {incident.priority}->{priority}")
     if incident.category and result.category != incident.category:
         changes.append(f"category {incident.category}->{result.category}")
-    incident.category, incident.priority = result.category, result.priority
-    incident.rules, incident.notify, incident.needs = list(result.rules), list(result.notify), list(result.needs)
+    incident.category, incident.priority = result.category, priority
+    incident.rules, incident.notify, incident.needs = rules, list(result.notify), list(result.needs)
+    incident.support_needs = list(result.support)
     incident.action = result.action
     return ", ".join(changes)
 

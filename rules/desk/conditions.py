@@ -30,6 +30,7 @@ def changed_views(weather: dict[str, RegionWeather], published: dict[str, dict[s
             "night": night,
             "severe_cold": cond.severe_cold,
             "warning_level": cond.warning_level,
+            "snow": cond.snow,
         }
         if published.get(region) != view:
             published[region] = view

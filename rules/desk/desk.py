@@ -5,13 +5,15 @@ status, acknowledgements and clock ticks in order, and answers with output
 events. It never reads the wall clock: `now` is the latest event time seen.
 The rules themselves live beside it: `matching` (which incident a report is
 about), `assessment` (category and priority), `dispatching` (which team),
-`timers` (deadlines, escalation, follow-ups), `conditions` (weather per
-region) and `events` (what is sent).
+`timers` (deadlines, escalation, unit timers, follow-ups), `destinations`
+(where the person is taken), `conditions` (weather per region) and `events`
+(what is sent).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from core.errors import RecordError
 from core.records import Report, TaskAck, TeamStatus, WeatherObservation, WeatherWarning
@@ -19,9 +21,10 @@ from rules.context import Context
 from rules.desk import timers
 from rules.desk.assessment import reassess
 from rules.desk.conditions import changed_views, region_conditions
-from rules.desk.dispatching import nearest_team, queue_order
+from rules.desk.destinations import destination
+from rules.desk.dispatching import Choice, choose, diversion, queue_order
 from rules.desk.events import HelpPoints, dispatch_event, team_task
-from rules.desk.matching import IncidentGrid, add_report, match
+from rules.desk.matching import IncidentGrid, absorb, add_report, matches, mergeable
 from rules.desk.model import Incident, Outputs, Team, fingerprint, stable_id
 from rules.desk.state import DeskState
 from rules.triage import ack_deadline, followup_delay
@@ -34,11 +37,15 @@ class Desk(DeskState):
     def __init__(self, ctx: Context) -> None:
         super().__init__()
         self.ctx = ctx
-        self.grid = IncidentGrid(ctx.policy.correlation_radius_m)
+        self.grid = self._new_grid()
         self.help_points = HelpPoints(ctx.index, ctx.policy.help_point_kinds)
 
+    def _new_grid(self) -> IncidentGrid:
+        policy = self.ctx.policy
+        return IncidentGrid(policy.correlation_radius_m + policy.dispatching.max_uncertainty_m)
+
     def loaded(self) -> None:
-        self.grid = IncidentGrid(self.ctx.policy.correlation_radius_m)
+        self.grid = self._new_grid()
         for incident in self.incidents.values():
             self.grid.index(incident)
 
@@ -52,29 +59,24 @@ class Desk(DeskState):
                 return Outputs()  # a redelivery or a resend: processed once
             raise RecordError(f"duplicate report id {report.report_id!r} with different content", kind="duplicate")
         self.advance(report.at)
-        incident = match(report, self.grid, self.incidents, self.ctx.policy)
+        decision_at = max(report.at, self.now or report.at)
+        group = mergeable(matches(report, self.grid, self.incidents, self.ctx.policy), self.ctx.policy, report)
         out = Outputs()
-        if incident is None:
-            incident = self._new_incident(report)
+        incident = group[0] if group else self._new_incident(report)
+        for other in group[1:]:
+            out.extend(self._merge(incident, other, decision_at, report.report_id))
         self.seen[report.report_id] = [fp, incident.incident_id]
         self.touch("seen", report.report_id)
         add_report(incident, report)
         self.grid.index(incident)
-        decision_at = max(report.at, self.now or report.at)
         if incident.status == "new":
             self._reassess(incident, decision_at)
             out.extend(self._assign(incident, decision_at, kind="dispatch", reason="new incident"))
-        elif incident.status == "resolved":
-            # A new report about a person already helped reopens the case.
-            incident.status = "queued"
-            incident.team_id = None
-            incident.tried_teams = []
-            incident.escalation_level = 0
-            self._reassess(incident, decision_at)
-            out.extend(self._assign(incident, decision_at, kind="dispatch", reason="reported again after resolution"))
         else:
             changed = self._reassess(incident, decision_at)
-            out.extend(self._emit(incident, "update", decision_at, reason=f"new report {report.report_id}" + (f"; {changed}" if changed else "")))
+            merged = f"; merged {', '.join(o.incident_id for o in group[1:])}" if len(group) > 1 else ""
+            out.extend(self._emit(incident, "update", decision_at, reason=f"new report {report.report_id}" + (f"; {changed}" if changed else "") + merged,
+                                  decisions=("merge",) if merged else ()))
         self.touch("incidents", incident.incident_id)
         return out
 
@@ -84,7 +86,7 @@ class Desk(DeskState):
             history.add_warning(record.issued_at, record.level)
             at = record.issued_at
         else:
-            history.add_observation(record.observed_at, record.temp_c, record.wind_ms, self.ctx.policy.cold_wave_history_h)
+            history.add_observation(record.observed_at, record.temp_c, record.wind_ms, self.ctx.policy.cold_wave_history_h, record.snow)
             at = record.observed_at
         self.touch("weather", region)
         self.advance(at)
@@ -102,13 +104,17 @@ class Desk(DeskState):
             team.lat, team.lon, team.status, team.at = status.lat, status.lon, status.status, status.at
             if status.capabilities:
                 team.capabilities = list(status.capabilities)
+        self.touch("teams", team.team_id)
         if status.status == "off_duty" and team.incident_id is not None:
             incident = self.incidents.get(team.incident_id)
             team.incident_id = None
-            self.touch("teams", team.team_id)
             if incident is not None and incident.is_open and incident.team_id == team.team_id:
                 return self._reassign(incident, status.at, reason=f"team {team.team_id} went off duty", escalate=False)
-        self.touch("teams", team.team_id)
+            if incident is not None:
+                for unit in incident.active_supports():
+                    if unit["team_id"] == team.team_id:
+                        unit["status"] = "released"
+                        self.touch("incidents", incident.incident_id)
         return self._drain_queue(status.at) if team.free else Outputs()
 
     def handle_ack(self, ack: TaskAck) -> Outputs:
@@ -118,6 +124,11 @@ class Desk(DeskState):
         incident = self.incidents[incident_id]
         self.advance(ack.at)
         at = max(ack.at, self.now or ack.at)
+        if incident.status == "merged":
+            return Outputs()  # the task went with the merge: the team was released and told
+        unit = incident.support(ack.event_id)
+        if unit is not None:
+            return self._support_ack(incident, unit, ack, at)
         operator = ack.status in ("reassign",) or ack.team_id == "console"
         if incident.status in ("resolved", "followup_due") and ack.team_id in incident.tried_teams and not operator:
             return Outputs()  # a late or repeated ack for a task already closed: nothing changes
@@ -142,6 +153,8 @@ class Desk(DeskState):
                 return Outputs()
             incident.acked = True
             incident.status = "on_scene"
+            incident.on_scene_at = at
+            incident.reached = True
             return self._emit(incident, "update", at, reason=f"{who} on scene")
         if ack.status == "declined":
             return self._reassign(incident, at, reason=f"declined by {who}", escalate=False)
@@ -153,21 +166,30 @@ class Desk(DeskState):
         return self._resolve(incident, at, ack.outcome, who)
 
     def handle_tick(self, at: datetime) -> Outputs:
-        """Advance event time; check deadlines, follow-ups, queue and weather."""
+        """Advance event time; check deadlines, queue waits, unit timers, follow-ups and weather."""
         self.advance(at)
         now = self.now or at
+        policy = self.ctx.policy
         out = Outputs()
         for incident in timers.by_deadline(self.incidents.values(), now):
             if timers.ack_overdue(incident, now):
                 self.touch("incidents", incident.incident_id)
+                incident.escalation_cause = "ack_missed"
                 out.extend(self._reassign(incident, now, reason=f"ack deadline missed by {incident.team_id}", escalate=True))
+            elif timers.queue_overdue(incident, now, policy):
+                out.extend(self._escalate_queued(incident, now))
             elif timers.followup_due(incident, now):
                 self.touch("incidents", incident.incident_id)
                 incident.followup_at = None
                 incident.status = "queued"
                 incident.tried_teams = []
                 incident.escalation_level = 0
+                incident.queued_at = incident.queue_deadline = None
                 out.extend(self._assign(incident, now, kind="followup", reason="scheduled follow-up visit"))
+            elif (timer := timers.unit_timer(incident, now, policy)) is not None:
+                out.extend(self._unit_timer(incident, timer, now))
+            for unit in timers.support_overdue(incident, now):
+                out.extend(self._support_missed(incident, unit, now))
         out.extend(self._conditions_changed(now))
         out.extend(self._drain_queue(now))
         return out
@@ -200,26 +222,208 @@ class Desk(DeskState):
         night = is_night(at, self.ctx.policy, self.ctx.city.timezone)
         return reassess(incident, self.ctx.policy, night, self.region_conditions(incident.district, at))
 
+    def _deadline(self, incident: Incident, at: datetime) -> datetime:
+        level = self.region_conditions(incident.district, at).cold_wave_level
+        return ack_deadline(at, incident.priority, level, self.ctx.policy)
+
     def _assign(self, incident: Incident, at: datetime, *, kind: str, reason: str) -> Outputs:
-        """Give the incident to the nearest able free team, or queue it."""
-        choice = nearest_team(incident, self.teams.values())
+        """Give the incident to the able free team with the lowest ETA, else divert one, else queue it."""
+        snow = self.region_conditions(incident.district, at).snow
+        choice = choose(incident.lat, incident.lon, incident.needs, self.teams.values(), incident.tried_teams, self.ctx.policy, snow)
         self.touch("incidents", incident.incident_id)
+        out = Outputs()
+        decisions: tuple[str, ...] = ("eta", "snow") if snow else ("eta",)
         if choice is None:
+            taken = diversion(incident, self.teams.values(), self.incidents, self.ctx.policy, snow)
+            if taken is not None:
+                team, eta, victim = taken
+                out.extend(self._divert(victim, incident, team, at))
+                choice = Choice(team, eta, ())
+                decisions = ("diversion", f"diverted_from:{victim.incident_id}")
+                reason = f"{reason}; diverted team {team.team_id} from {victim.priority} {victim.incident_id}"
+        if choice is None:
+            if incident.status != "queued" or incident.queued_at is None:
+                incident.queued_at = at
+                incident.queue_deadline = self._deadline(incident, at)
             incident.status = "queued"
             incident.team_id = None
             incident.ack_deadline = None
+            incident.eta_min, incident.candidates = None, []
+            self._set_destination(incident, at)
             needs = ", ".join(incident.needs) or "any"
-            return self._emit(incident, "queued" if kind == "dispatch" else kind, at, reason=f"{reason}; no free team with {needs}")
-        team, distance = choice
+            out.extend(self._emit(incident, "queued" if kind == "dispatch" else kind, at, reason=f"{reason}; no free team with {needs}",
+                                  decisions=("queue_deadline",)))
+            return out
+        team = choice.team
         team.incident_id = incident.incident_id
         self.touch("teams", team.team_id)
         incident.team_id = team.team_id
         incident.tried_teams.append(team.team_id)
         incident.status = "assigned"
         incident.acked = False
-        level = self.region_conditions(incident.district, at).cold_wave_level
-        incident.ack_deadline = ack_deadline(at, incident.priority, level, self.ctx.policy)
-        return self._emit(incident, kind, at, reason=f"{reason}; team {team.team_id} at {distance:.0f} m", task=True)
+        incident.eta_min = choice.eta_min
+        incident.candidates = [[tid, eta] for tid, eta in choice.candidates]
+        incident.assigned_at = at
+        incident.queued_at = incident.queue_deadline = None
+        incident.ack_deadline = self._deadline(incident, at)
+        self._set_destination(incident, at)
+        out.extend(self._emit(incident, kind, at, reason=f"{reason}; team {team.team_id} ETA {choice.eta_min:.1f} min", task=True,
+                              decisions=decisions))
+        out.extend(self._staff_supports(incident, at))
+        return out
+
+    def _set_destination(self, incident: Incident, at: datetime) -> None:
+        found = destination(incident.category, incident.flags, incident.lat, incident.lon, at, self.ctx.city.help_points,
+                            self.ctx.policy, self.ctx.city.timezone)
+        incident.destination = found[0].to_dict() if found else None
+        incident.rules = [r for r in incident.rules if not r.startswith("destination:")] + ([found[1]] if found else [])
+
+    def _divert(self, victim: Incident, by: Incident, team: Team, at: datetime) -> Outputs:
+        """Take the team off a less urgent task: that task goes back to the queue and keeps its timers."""
+        out = Outputs()
+        out.tasks.append(team_task(victim, team.team_id, "cancel", at, f"{victim.task_event_id}-cancel",
+                                   self.help_points.near(victim.lat, victim.lon), reason=f"diverted to {by.priority} {by.incident_id}"))
+        team.incident_id = None
+        victim.team_id = None
+        victim.ack_deadline = None
+        victim.status = "queued"
+        victim.queued_at = victim.first_at
+        victim.queue_deadline = self._deadline(victim, victim.first_at)
+        victim.eta_min, victim.candidates = None, []
+        self.touch("incidents", victim.incident_id)
+        out.extend(self._emit(victim, "queued", at, reason=f"team {team.team_id} diverted to {by.priority} {by.incident_id}",
+                              decisions=(f"diverted_to:{by.incident_id}",)))
+        return out
+
+    def _staff_supports(self, incident: Incident, at: datetime) -> Outputs:
+        """A second unit for each extra need the lead team lacks, else a partner notice."""
+        out = Outputs()
+        lead = self.teams.get(incident.team_id or "")
+        covered = set(lead.capabilities) if lead else set()
+        for held in incident.active_supports():
+            covered |= set(held["needs"])
+        missing = [n for n in incident.support_needs if n not in covered]
+        if not missing:
+            return out
+        busy = [incident.team_id or "", *(u["team_id"] for u in incident.supports)]
+        choice = choose(incident.lat, incident.lon, missing, self.teams.values(), busy, self.ctx.policy,
+                        self.region_conditions(incident.district, at).snow)
+        if choice is None:
+            fresh = [n for n in missing if n not in incident.partner_notices]
+            if fresh:
+                incident.partner_notices += fresh
+                incident.notify = sorted(set(incident.notify) | {n for n in fresh if n in ("police", "health")})
+                out.extend(self._emit(incident, "update", at, reason=f"no free unit with {', '.join(fresh)}: partner notice instead",
+                                      decisions=tuple(f"partner_notice:{n}" for n in fresh)))
+            return out
+        team = choice.team
+        team.incident_id = incident.incident_id
+        self.touch("teams", team.team_id)
+        unit: dict[str, Any] = {"team_id": team.team_id, "event_id": "", "needs": missing, "status": "assigned",
+                                "ack_deadline": self._deadline(incident, at).isoformat(), "assigned_at": at.isoformat(),
+                                "eta_min": choice.eta_min}
+        incident.supports.append(unit)
+        out.extend(self._emit(incident, "support", at, reason=f"support unit {team.team_id} for {', '.join(missing)}, ETA {choice.eta_min:.1f} min",
+                              decisions=tuple(f"support:{n}" for n in missing), unit=unit))
+        return out
+
+    def _release_supports(self, incident: Incident, at: datetime, why: str) -> list[Any]:
+        tasks = []
+        for unit in incident.active_supports():
+            unit["status"] = "released"
+            team = self.teams.get(unit["team_id"])
+            if team is not None and team.incident_id == incident.incident_id:
+                team.incident_id = None
+                self.touch("teams", team.team_id)
+            tasks.append(team_task(incident, unit["team_id"], "cancel", at, f"{unit['event_id']}-cancel",
+                                   self.help_points.near(incident.lat, incident.lon), unit=unit, reason=why))
+        return tasks
+
+    def _support_ack(self, incident: Incident, unit: dict[str, Any], ack: TaskAck, at: datetime) -> Outputs:
+        if unit["status"] == "released" or ack.status not in ("accepted", "on_scene", "resolved", "declined"):
+            return Outputs()
+        if ack.team_id not in (unit["team_id"], "console"):
+            raise RecordError(f"team {ack.team_id!r} acknowledged a support task of team {unit['team_id']!r}", kind="wrong_team")
+        self.touch("incidents", incident.incident_id)
+        if ack.status in ("accepted", "on_scene"):
+            if unit["status"] == ack.status or (unit["status"] == "on_scene" and ack.status == "accepted"):
+                return Outputs()
+            unit["status"] = ack.status
+            return self._emit(incident, "update", at, reason=f"support {unit['team_id']} {ack.status.replace('_', ' ')}")
+        unit["status"] = "released"
+        team = self.teams.get(unit["team_id"])
+        if team is not None and team.incident_id == incident.incident_id:
+            team.incident_id = None
+            self.touch("teams", team.team_id)
+        if ack.status == "declined":
+            return self._staff_supports(incident, at)
+        return Outputs()
+
+    def _support_missed(self, incident: Incident, unit: dict[str, Any], now: datetime) -> Outputs:
+        """A support unit that did not acknowledge: released, escalated, replaced or a partner notice."""
+        self.touch("incidents", incident.incident_id)
+        out = Outputs()
+        out.tasks += self._release_supports_one(incident, unit, now)
+        incident.escalation_cause = "support_ack_missed"
+        level = incident.escalation_level + 1
+        out.extend(self._emit(incident, "escalation", now, reason=f"support unit {unit['team_id']} missed its ack deadline",
+                              decisions=("support_deadline",), escalate_to=timers.escalation_target(level, self.ctx.policy)))
+        out.extend(self._staff_supports(incident, now))
+        return out
+
+    def _release_supports_one(self, incident: Incident, unit: dict[str, Any], at: datetime) -> list[Any]:
+        unit["status"] = "released"
+        if unit["team_id"] in self.teams:
+            team = self.teams[unit["team_id"]]
+            team.status = "unresponsive"
+            if team.incident_id == incident.incident_id:
+                team.incident_id = None
+            self.touch("teams", team.team_id)
+        return [team_task(incident, unit["team_id"], "cancel", at, f"{unit['event_id']}-cancel",
+                          self.help_points.near(incident.lat, incident.lon), unit=unit, reason="ack deadline missed")]
+
+    def _escalate_queued(self, incident: Incident, now: datetime) -> Outputs:
+        """No silent queue: a task nobody could take goes up the chain at its deadline."""
+        self.touch("incidents", incident.incident_id)
+        incident.escalation_level = min(incident.escalation_level + 1, len(self.ctx.policy.escalate_to))
+        incident.escalation_cause = "queued"
+        incident.queue_deadline = self._deadline(incident, now)
+        waited = (now - (incident.queued_at or now)).total_seconds() / 60.0
+        needs = ", ".join(incident.needs) or "any"
+        return self._emit(incident, "escalation", now, reason=f"queued {waited:.0f} min: no free team with {needs}",
+                          decisions=("queue_deadline",))
+
+    def _unit_timer(self, incident: Incident, timer: str, now: datetime) -> Outputs:
+        """Warn the console and ask the team to report."""
+        self.touch("incidents", incident.incident_id)
+        incident.warned.append(f"{incident.task_event_id}:{timer}")
+        limits = self.ctx.policy.dispatching.timers
+        if timer == "en_route":
+            reason = f"team {incident.team_id} en route past ETA {incident.eta_min or 0:.0f} + {limits.en_route_margin_min:.0f} min"
+        else:
+            reason = f"team {incident.team_id} on scene {limits.on_scene_max_min:.0f} min without an outcome"
+        out = self._emit(incident, "unit_timer", now, reason=reason, decisions=(f"unit_timer:{timer}",))
+        if incident.team_id:
+            out.tasks.append(team_task(incident, incident.team_id, "report", now, f"{out.events[0].event_id}-report",
+                                       self.help_points.near(incident.lat, incident.lon), reason=reason))
+        return out
+
+    def _merge(self, survivor: Incident, other: Incident, at: datetime, report_id: str) -> Outputs:
+        """Two open incidents a later report links: one person. The other closes and its units are released and told."""
+        out = Outputs()
+        if other.team_id:
+            out.tasks.append(team_task(other, other.team_id, "cancel", at, f"{other.task_event_id}-cancel",
+                                       self.help_points.near(other.lat, other.lon), reason=f"merged into {survivor.incident_id}"))
+        self._release_team(other)
+        out.tasks += self._release_supports(other, at, f"merged into {survivor.incident_id}")
+        absorb(survivor, other)
+        other.team_id = None
+        other.ack_deadline = None
+        self.touch("incidents", other.incident_id)
+        self.touch("incidents", survivor.incident_id)
+        out.extend(self._emit(other, "merged", at, reason=f"same person as {survivor.incident_id} (linked by report {report_id})",
+                              decisions=("merge",)))
+        return out
 
     def _release_team(self, incident: Incident) -> None:
         if incident.team_id and incident.team_id in self.teams:
@@ -238,7 +442,7 @@ class Desk(DeskState):
         out = Outputs()
         if previous:
             out.tasks.append(team_task(incident, previous, "cancel", at, f"{incident.task_event_id}-cancel",
-                                       self.help_points.near(incident.lat, incident.lon)))
+                                       self.help_points.near(incident.lat, incident.lon), reason=reason))
         incident.team_id = None
         kind = "dispatch"
         if escalate:
@@ -253,8 +457,11 @@ class Desk(DeskState):
         incident.resolved_at = at
         incident.outcome = outcome
         incident.acked = True
-        out = self._emit(incident, "resolved", at, reason=f"resolved by {who}" + (f": {outcome}" if outcome else ""))
-        if timers.wants_followup(incident.category, outcome, self.ctx.policy):
+        out = Outputs(tasks=self._release_supports(incident, at, "incident resolved"))
+        followup = timers.wants_followup(outcome, self.ctx.policy)
+        out.extend(self._emit(incident, "resolved", at, reason=f"resolved by {who}" + (f": {outcome}" if outcome else ""),
+                              decisions=("followup",) if followup else ()))
+        if followup:
             level = self.region_conditions(incident.district, at).cold_wave_level
             incident.followup_at = at + followup_delay(level, self.ctx.policy)
             incident.status = "followup_due"
@@ -262,13 +469,19 @@ class Desk(DeskState):
         return out
 
     def _drain_queue(self, at: datetime) -> Outputs:
+        """Offer queued tasks to free teams most urgent first; an urgent one may divert a team."""
         out = Outputs()
-        for incident in queue_order(self.incidents.values()):
-            if not any(t.free for t in self.teams.values()):
-                break
-            if nearest_team(incident, self.teams.values()) is None:
+        divertible = self.ctx.policy.dispatching.diversion.for_priorities
+        for incident in queue_order(self.incidents.values(), self.ctx.policy):
+            free = any(t.free for t in self.teams.values())
+            if not free and incident.priority not in divertible:
                 continue
-            out.extend(self._assign(incident, at, kind="dispatch", reason="team became free"))
+            snow = self.region_conditions(incident.district, at).snow
+            choice = choose(incident.lat, incident.lon, incident.needs, self.teams.values(), incident.tried_teams, self.ctx.policy, snow)
+            if choice is None and (incident.priority not in divertible
+                                   or diversion(incident, self.teams.values(), self.incidents, self.ctx.policy, snow) is None):
+                continue
+            out.extend(self._assign(incident, at, kind="dispatch", reason="team became free" if choice else "queued"))
         return out
 
     def _conditions_changed(self, at: datetime) -> Outputs:
@@ -291,18 +504,25 @@ class Desk(DeskState):
 
     # ----------------------------------------------------------------- output
 
-    def _emit(self, incident: Incident, kind: str, at: datetime, *, reason: str, task: bool = False) -> Outputs:
+    def _emit(self, incident: Incident, kind: str, at: datetime, *, reason: str, task: bool = False, decisions: tuple[str, ...] = (),
+              unit: dict[str, Any] | None = None, escalate_to: str | None = None) -> Outputs:
         incident.revision += 1
         event_id = f"{incident.incident_id}-r{incident.revision}"
         if task:
             incident.task_event_id = event_id
+        if unit is not None:
+            unit["event_id"] = event_id
+        if task or unit is not None:
             self.event_index[event_id] = incident.incident_id
             self.touch("event_index", event_id)
-        escalate_to = timers.escalation_target(incident.escalation_level, self.ctx.policy) if kind == "escalation" else None
+        if kind == "escalation" and escalate_to is None:
+            escalate_to = timers.escalation_target(incident.escalation_level, self.ctx.policy)
         help_point = self.help_points.near(incident.lat, incident.lon)
         event = dispatch_event(incident, event_id, kind, at, reason=reason, policy=self.ctx.policy, help_point=help_point,
-                               escalate_to=escalate_to)
+                               escalate_to=escalate_to, decisions=decisions, unit=unit)
         out = Outputs(events=[event])
         if task and incident.team_id:
             out.tasks.append(team_task(incident, incident.team_id, "assign", at, event_id, help_point))
+        if unit is not None:
+            out.tasks.append(team_task(incident, unit["team_id"], "assign", at, event_id, help_point, unit=unit))
         return out

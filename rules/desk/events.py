@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from core.records import DispatchEvent, HelpPointRef, TeamTask
 from geo.zones import CityIndex
@@ -35,9 +36,15 @@ class HelpPoints:
 
 
 def dispatch_event(incident: Incident, event_id: str, kind: str, at: datetime, *, reason: str, policy: Policy,
-                   help_point: HelpPointRef | None, escalate_to: str | None) -> DispatchEvent:
-    """The incident as it stands, as one event of `kind`."""
+                   help_point: HelpPointRef | None, escalate_to: str | None, decisions: tuple[str, ...] = (),
+                   unit: dict[str, Any] | None = None) -> DispatchEvent:
+    """The incident as it stands, as one event of `kind`; `decisions` names the desk's rules that shaped it.
+
+    `unit` is the support assignment a `support` event is about (its team,
+    deadline and ETA); otherwise the event speaks of the lead unit.
+    """
     per_source = policy.per_source_confidence
+    destination = HelpPointRef(**incident.destination) if incident.destination else None
     return DispatchEvent(
         event_id=event_id,
         kind=kind,
@@ -45,14 +52,15 @@ def dispatch_event(incident: Incident, event_id: str, kind: str, at: datetime, *
         revision=incident.revision,
         priority=incident.priority,
         category=incident.category,
-        rules=tuple(incident.rules),
+        rules=(*incident.rules, *decisions),
         zone_id=incident.zone_id,
         key_area=incident.key_area,
         lat=round(incident.lat, 6),
         lon=round(incident.lon, 6),
         sources=tuple(incident.reports),
         team_id=incident.team_id,
-        ack_deadline=incident.ack_deadline if incident.status == "assigned" else None,
+        ack_deadline=(datetime.fromisoformat(unit["ack_deadline"]) if unit["ack_deadline"] else None) if unit
+        else incident.ack_deadline if incident.status == "assigned" else None,
         nearest_help_point=help_point,
         notify=tuple(incident.notify),
         at=at,
@@ -68,11 +76,21 @@ def dispatch_event(incident: Incident, event_id: str, kind: str, at: datetime, *
         action=incident.action,
         text=incident.text,
         persons=incident.persons,
+        eta_min=unit["eta_min"] if unit else incident.eta_min,
+        candidates=tuple({"team_id": t, "eta_min": e} for t, e in incident.candidates) if not unit else (),
+        unit_role="support" if unit else ("lead" if incident.team_id else None),
+        unit_team_id=unit["team_id"] if unit else incident.team_id,
+        assignments=tuple(incident.assignments()),
+        destination=destination,
+        merged_into=incident.merged_into,
+        escalation_cause=incident.escalation_cause if kind == "escalation" else None,
+        queued_since=incident.queued_at if incident.status == "queued" else None,
     )
 
 
-def team_task(incident: Incident, team_id: str, kind: str, at: datetime, event_id: str, help_point: HelpPointRef | None) -> TeamTask:
-    """A task (assign or cancel) as the team's phone shows it."""
+def team_task(incident: Incident, team_id: str, kind: str, at: datetime, event_id: str, help_point: HelpPointRef | None,
+              *, unit: dict[str, Any] | None = None, reason: str | None = None) -> TeamTask:
+    """A task (assign, cancel or report) as the team's phone shows it."""
     return TeamTask(
         event_id=event_id,
         team_id=team_id,
@@ -82,10 +100,14 @@ def team_task(incident: Incident, team_id: str, kind: str, at: datetime, event_i
         category=incident.category,
         lat=incident.lat,
         lon=incident.lon,
-        ack_deadline=incident.ack_deadline,
+        ack_deadline=(datetime.fromisoformat(unit["ack_deadline"]) if unit["ack_deadline"] else None) if unit else incident.ack_deadline,
         nearest_help_point=help_point,
         notify=tuple(incident.notify),
         flags=tuple(incident.flags),
-        summary=incident.action,
+        summary=incident.action if not unit else f"support ({', '.join(unit['needs'])}): {incident.action}",
         at=at,
+        destination=HelpPointRef(**incident.destination) if incident.destination else None,
+        eta_min=unit["eta_min"] if unit else incident.eta_min,
+        unit_role="support" if unit else "lead",
+        reason=reason,
     )

@@ -8,6 +8,7 @@ thermal track stays with the incident it first fed.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import timedelta
 
 from core.records import Report
@@ -20,7 +21,7 @@ class IncidentGrid:
     """Incident positions on a grid of radius-sized cells, and thermal tracks (derived state, rebuilt on load)."""
 
     def __init__(self, radius_m: float) -> None:
-        self.size = radius_m / 111_000
+        self.size = max(radius_m, 1.0) / 111_000
         self.cells: dict[tuple[int, int], set[str]] = {}
         self.cell_of: dict[str, tuple[int, int]] = {}
         self.tracks: dict[str, str] = {}
@@ -52,22 +53,122 @@ class IncidentGrid:
         return found
 
 
-def match(report: Report, grid: IncidentGrid, incidents: dict[str, Incident], policy: Policy) -> Incident | None:
-    """The open (or recently resolved) incident this report is about, if any."""
+def report_uncertainty(report: Report) -> float:
+    """How far the person may be from the report's point: phone accuracy, address extent or camera error."""
+    return float(report.accuracy_m or 0.0) + float(report.error_m or 0.0)
+
+
+def age_group(flags: Iterable[str], stated: str | None) -> str | None:
+    """The age group a report gives: the form's, else from the minor/elderly flags."""
+    if stated:
+        return stated
+    found = set(flags)
+    if "minor" in found:
+        return "minor"
+    if "elderly" in found:
+        return "elderly"
+    return None
+
+
+def lying(posture: str | None) -> bool | None:
+    """Posture as descriptions compare it: lying or upright (sitting and standing blur at a distance)."""
+    return None if posture in (None, "unknown") else posture == "lying"
+
+
+def description_conflict(incident: Incident, report: Report, fields: Iterable[str]) -> str | None:
+    """The first description field on which report and incident disagree (both known), else None."""
+    theirs: dict[str, object] = {"sex": report.sex, "age_group": age_group(report.flags, report.age_group),
+                                 "persons": report.persons, "posture": lying(report.posture)}
+    ours: dict[str, object] = {"sex": incident.sex, "age_group": incident.age_group, "persons": incident.persons,
+                               "posture": lying(incident.posture)}
+    for name in fields:
+        if theirs[name] is not None and ours[name] is not None and theirs[name] != ours[name]:
+            return name
+    return None
+
+
+def incidents_conflict(a: Incident, b: Incident, fields: Iterable[str]) -> bool:
+    """Two incidents whose descriptions disagree are two persons."""
+    for name in fields:
+        x, y = getattr(a, name), getattr(b, name)
+        if name == "posture":
+            x, y = lying(x), lying(y)
+        if x is not None and y is not None and x != y:
+            return True
+    return False
+
+
+def matches(report: Report, grid: IncidentGrid, incidents: dict[str, Incident], policy: Policy) -> list[Incident]:
+    """Every open incident this report can be about, nearest first.
+
+    Within the correlation radius plus the combined position uncertainty
+    (capped by the policy) and the time window, and with no conflicting
+    description. A thermal track stays with the incident it first fed.
+    """
     window = timedelta(minutes=policy.correlation_window_min)
-    best: tuple[float, str] | None = None
     if report.track_id and report.track_id in grid.tracks:
-        return incidents[grid.tracks[report.track_id]]
+        return [incidents[grid.tracks[report.track_id]]]
+    found: list[tuple[float, str]] = []
+    spread = report_uncertainty(report)
+    fields = policy.dispatching.describe
     for incident_id in grid.nearby(report.lat, report.lon):
         incident = incidents[incident_id]
         if not (incident.is_open or incident.status == "new"):
             continue
         if abs(report.at - incident.last_at) > window and abs(report.at - incident.first_at) > window:
             continue
+        reach = policy.correlation_radius_m + min(policy.dispatching.max_uncertainty_m, spread + incident.uncertainty_m)
         distance = haversine_m(report.lat, report.lon, incident.lat, incident.lon)
-        if distance <= policy.correlation_radius_m and (best is None or (distance, incident.incident_id) < best):
-            best = (distance, incident.incident_id)
-    return incidents[best[1]] if best else None
+        if distance <= reach and description_conflict(incident, report, fields) is None:
+            found.append((distance, incident.incident_id))
+    return [incidents[i] for _, i in sorted(found)]
+
+
+def match(report: Report, grid: IncidentGrid, incidents: dict[str, Incident], policy: Policy) -> Incident | None:
+    """The open incident this report is about, if any (the nearest)."""
+    found = matches(report, grid, incidents, policy)
+    return found[0] if found else None
+
+
+ACTIVE = ("queued", "assigned", "accepted", "on_scene")  # incidents that may merge, least to most advanced
+
+
+def mergeable(found: list[Incident], policy: Policy, report: Report | None = None) -> list[Incident]:
+    """Of the incidents one report matched, those that are one person with the nearest; the survivor first.
+
+    Only a precise report links incidents (its own uncertainty at most the
+    policy's `link_max_uncertainty_m`): a street address can be about either.
+    """
+    vague = report is not None and report_uncertainty(report) > policy.dispatching.link_max_uncertainty_m
+    if len(found) < 2 or found[0].status not in ACTIVE or vague:
+        return found[:1]
+    fields = policy.dispatching.describe
+    group = [found[0]]
+    for other in found[1:]:
+        if other.status in ACTIVE and not any(incidents_conflict(other, g, fields) for g in group):
+            group.append(other)
+    # The survivor is the one furthest along (a team on scene stays), then the oldest.
+    group.sort(key=lambda i: (-ACTIVE.index(i.status), i.first_at, i.incident_id))
+    return group
+
+
+def absorb(survivor: Incident, other: Incident) -> None:
+    """The survivor keeps both histories and sources; the other closes as merged."""
+    survivor.reports += [r for r in other.reports if r not in survivor.reports]
+    survivor.channels += other.channels
+    survivor.flags = sorted(set(survivor.flags) | set(other.flags))
+    survivor.first_at = min(survivor.first_at, other.first_at)
+    survivor.last_at = max(survivor.last_at, other.last_at)
+    survivor.track_ids += [t for t in other.track_ids if t not in survivor.track_ids]
+    survivor.has_tip = survivor.has_tip or other.has_tip
+    survivor.text = survivor.text or other.text
+    survivor.still_s = max(survivor.still_s, other.still_s)
+    survivor.reached = survivor.reached or other.reached
+    for name in ("persons", "sex", "age_group", "posture"):
+        if getattr(survivor, name) is None:
+            setattr(survivor, name, getattr(other, name))
+    other.status = "merged"
+    other.merged_into = survivor.incident_id
 
 
 def add_report(incident: Incident, report: Report) -> None:
@@ -84,8 +185,15 @@ def add_report(incident: Incident, report: Report) -> None:
             # A caller's position beats a camera's estimate of where a person lies.
             incident.lat, incident.lon = report.lat, report.lon
             incident.zone_id, incident.key_area = report.zone_id, report.key_area
+            incident.uncertainty_m = report_uncertainty(report)
         incident.has_tip = True
         incident.text = report.text or incident.text
         incident.persons = report.persons or incident.persons
+    elif len(incident.reports) == 1:
+        incident.uncertainty_m = report_uncertainty(report)
     if report.posture == "lying":
         incident.still_s = max(incident.still_s, report.still_s)
+    incident.sex = incident.sex or report.sex
+    incident.age_group = incident.age_group or age_group(report.flags, report.age_group)
+    if report.posture and report.posture != "unknown":
+        incident.posture = report.posture

@@ -14,6 +14,7 @@ from typing import Any
 from core.records import DispatchEvent, Report, TeamTask
 
 OPEN_STATES = ("queued", "assigned", "accepted", "on_scene", "followup_due")
+ACTIVE_SUPPORT = ("assigned", "accepted", "on_scene")
 
 
 def stable_id(prefix: str, *parts: str) -> str:
@@ -64,6 +65,28 @@ class Incident:
     followup_at: datetime | None = None
     resolved_at: datetime | None = None
     outcome: str | None = None
+    # the lead unit's way there and the alternatives shown with it
+    eta_min: float | None = None
+    candidates: list[list[Any]] = field(default_factory=list)  # [[team_id, eta_min], ...]
+    assigned_at: datetime | None = None
+    on_scene_at: datetime | None = None
+    reached: bool = False  # a team has been on scene (from then on priority may fall)
+    warned: list[str] = field(default_factory=list)  # unit timers already fired, "<event_id>:<timer>"
+    # no silent queue: a queued incident escalates at its deadline
+    queued_at: datetime | None = None
+    queue_deadline: datetime | None = None
+    escalation_cause: str | None = None
+    # support units: [{team_id, event_id, needs, status, ack_deadline, assigned_at, eta_min}]
+    support_needs: list[str] = field(default_factory=list)
+    supports: list[dict[str, Any]] = field(default_factory=list)
+    partner_notices: list[str] = field(default_factory=list)
+    destination: dict[str, Any] | None = None
+    merged_into: str | None = None
+    # what reports said about the person (descriptions must not conflict to match)
+    sex: str | None = None
+    age_group: str | None = None
+    posture: str | None = None
+    uncertainty_m: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -71,14 +94,20 @@ class Incident:
             if isinstance(value, datetime):
                 value = value.isoformat()
             elif isinstance(value, list):
-                value = list(value)  # never share a list with the stored copy
+                # never share a list (or a support's dict) with the stored copy
+                value = [dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v for v in value]
+            elif isinstance(value, dict):
+                value = dict(value)
             out[key] = value
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Incident:
-        values: dict[str, Any] = {k: list(v) if isinstance(v, list) else v for k, v in data.items()}
-        for key in ("first_at", "last_at", "ack_deadline", "followup_at", "resolved_at"):
+        values: dict[str, Any] = {
+            k: [dict(x) if isinstance(x, dict) else x for x in v] if isinstance(v, list) else v for k, v in data.items()
+        }
+        for key in ("first_at", "last_at", "ack_deadline", "followup_at", "resolved_at", "assigned_at", "on_scene_at",
+                    "queued_at", "queue_deadline"):
             if values.get(key) is not None:
                 values[key] = datetime.fromisoformat(values[key])
         return cls(**values)
@@ -90,6 +119,26 @@ class Incident:
     @property
     def independent_sources(self) -> int:
         return len(set(self.channels))
+
+    def support(self, event_id: str) -> dict[str, Any] | None:
+        """The support assignment a task event id names, if any."""
+        return next((s for s in self.supports if s["event_id"] == event_id), None)
+
+    def active_supports(self) -> list[dict[str, Any]]:
+        return [s for s in self.supports if s["status"] in ACTIVE_SUPPORT]
+
+    def assignments(self) -> list[dict[str, Any]]:
+        """Every unit on the incident, lead first, as events show them."""
+        units: list[dict[str, Any]] = []
+        if self.team_id:
+            units.append({"team_id": self.team_id, "role": "lead", "event_id": self.task_event_id, "status": self.status,
+                          "ack_deadline": self.ack_deadline.isoformat() if self.ack_deadline and not self.acked else None,
+                          "eta_min": self.eta_min})
+        for s in self.supports:
+            units.append({"team_id": s["team_id"], "role": "support", "event_id": s["event_id"], "status": s["status"],
+                          "ack_deadline": s["ack_deadline"] if s["status"] == "assigned" else None, "eta_min": s["eta_min"],
+                          "needs": list(s["needs"])})
+        return units
 
 
 @dataclass

@@ -1,9 +1,9 @@
-"""Deadlines: acknowledgements that are overdue, follow-ups that are due, escalation targets."""
+"""Deadlines: acknowledgements overdue, queued tasks waiting too long, unit timers, follow-ups, escalation targets."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rules.desk.model import Incident
 from rules.policy import Policy
@@ -11,7 +11,7 @@ from rules.policy import Policy
 
 def by_deadline(incidents: Iterable[Incident], now: datetime) -> list[Incident]:
     """Incidents in the order their deadlines fall (no deadline counts as now)."""
-    return sorted(incidents, key=lambda i: (i.ack_deadline or now, i.incident_id))
+    return sorted(incidents, key=lambda i: (i.ack_deadline or i.queue_deadline or now, i.incident_id))
 
 
 def ack_overdue(incident: Incident, now: datetime) -> bool:
@@ -19,13 +19,42 @@ def ack_overdue(incident: Incident, now: datetime) -> bool:
     return incident.status == "assigned" and not incident.acked and incident.ack_deadline is not None and incident.ack_deadline <= now
 
 
+def queue_overdue(incident: Incident, now: datetime, policy: Policy) -> bool:
+    """A queued task past its deadline that can still go up the escalation chain (or remind its top)."""
+    if not (policy.dispatching.queue_escalates and incident.status == "queued" and incident.queue_deadline is not None
+            and incident.queue_deadline <= now):
+        return False
+    return incident.escalation_level < len(policy.escalate_to) or policy.dispatching.queue_reminds_top
+
+
+def unit_timer(incident: Incident, now: datetime, policy: Policy) -> str | None:
+    """`en_route` (accepted, not on scene) past ETA + margin from the assignment, or `on_scene` past the limit
+    without an outcome; once per task (an unacknowledged task has its ack deadline instead)."""""
+    t = policy.dispatching.timers
+    if incident.status == "accepted" and incident.assigned_at is not None and incident.eta_min is not None:
+        due = incident.assigned_at + timedelta(minutes=incident.eta_min + t.en_route_margin_min)
+        if due <= now and f"{incident.task_event_id}:en_route" not in incident.warned:
+            return "en_route"
+    if incident.status == "on_scene" and incident.on_scene_at is not None:
+        due = incident.on_scene_at + timedelta(minutes=t.on_scene_max_min)
+        if due <= now and f"{incident.task_event_id}:on_scene" not in incident.warned:
+            return "on_scene"
+    return None
+
+
+def support_overdue(incident: Incident, now: datetime) -> list[dict[str, object]]:
+    """Support units assigned and not acknowledged by their deadline."""
+    return [s for s in incident.supports if s["status"] == "assigned" and s["ack_deadline"] is not None
+            and datetime.fromisoformat(str(s["ack_deadline"])) <= now]
+
+
 def followup_due(incident: Incident, now: datetime) -> bool:
     return incident.status == "followup_due" and incident.followup_at is not None and incident.followup_at <= now
 
 
-def wants_followup(category: str, outcome: str | None, policy: Policy) -> bool:
-    """Whether a resolution schedules a follow-up visit."""
-    return category == "supplies_followup" or (outcome or "") in policy.followup_outcomes
+def wants_followup(outcome: str | None, policy: Policy) -> bool:
+    """A follow-up visit only after outcomes that leave the person outside."""
+    return (outcome or "") in policy.followup_outcomes
 
 
 def escalation_target(level: int, policy: Policy) -> str | None:

@@ -31,7 +31,10 @@ def test_short_drill_scores_and_repeats(broker: str, ctx: Context, tmp_path: Pat
     assert scores["accounting"]["lost"] == 0, scores["accounting"]["lost_items"]
     assert scores["persons"] > 5 and scores["persons_reached"] >= 1
     assert scores["accounting"]["dead_lettered"] >= 1  # the scenario's malformed tips
+    for key in ("unreached", "queue_wait_min", "p1_to_dispatch_min", "false_merges", "escalations_by_cause"):
+        assert scores[key] == again[key], key
     html = (first / "index.html").read_text(encoding="utf-8")
+    assert html.index("What went wrong") < html.index("<h2>Scores</h2>")  # the failures lead
     for png in ("map.png", "timeline.png", "latency.png"):
         assert (first / png).stat().st_size > 1000 and png in html
 

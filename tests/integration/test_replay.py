@@ -150,6 +150,41 @@ def test_thermal_detection_and_tip_become_one_incident(replay: Replay) -> None:
     assert any(o["kind"] == "dead_letter" and o["topic"] == "detections" for o in out)
 
 
+def busy(team_id: str, lat: float, lon: float, caps: list[str]) -> dict[str, Any]:
+    return {**team(team_id, lat, lon, caps), "status": "on_scene"}
+
+
+def p1_answered_in_time(events: list[dict[str, Any]], reported_min: float, deadline_min: float = 5.0) -> dict[str, Any]:
+    """The first event that gave the P1 a team or escalated it, checked to fall within its ack deadline."""
+    tip_at = EVENING + timedelta(minutes=reported_min)
+    answer = next(e for e in events if e.get("team_id") or e["kind"] == "escalation")
+    assert datetime.fromisoformat(answer["at"]) <= tip_at + timedelta(minutes=deadline_min), answer
+    return answer
+
+
+def test_all_teams_busy_p1_escalates_within_its_deadline(replay: Replay) -> None:
+    teams = [busy("med", 45.7610, 126.6310, ["medical", "vehicle"]), busy("soc", 45.7700, 126.6400, ["social_work"])]
+    out = replay([tip("t-down", 1, text="a man lies unconscious", flags=["unresponsive"])], teams=teams, tail_h=1)
+    events = events_of(out, stable_id("inc", "t-down"))
+    assert events[0]["kind"] == "queued" and events[0]["priority"] == "P1" and events[0]["queued_since"]
+    answer = p1_answered_in_time(events, 1)
+    assert answer["kind"] == "escalation" and answer["escalate_to"] == "duty_supervisor" and answer["escalation_cause"] == "queued"
+    chain = [e["escalate_to"] for e in events if e["kind"] == "escalation"]
+    assert chain[:2] == ["duty_supervisor", "leader_on_duty"] and set(chain[2:]) <= {"leader_on_duty"} and len(chain) > 2
+
+
+def test_only_doubly_skilled_team_busy_mental_case_gets_lead_and_support(replay: Replay) -> None:
+    teams = [busy("med-police", 45.7610, 126.6310, ["medical", "police", "vehicle"]),
+             team("med", 45.7700, 126.6400, ["medical", "vehicle"]), team("police", 45.7650, 126.6200, ["police", "social_work"])]
+    out = replay([tip("t-mental", 2, text="someone confused and shouting", flags=["mental"])], teams=teams, tail_h=1)
+    events = events_of(out, stable_id("inc", "t-mental"))
+    answer = p1_answered_in_time(events, 2)
+    assert answer["kind"] == "dispatch" and answer["team_id"] == "med" and answer["eta_min"] > 0
+    support = next(e for e in events if e["kind"] == "support")
+    assert support["unit_team_id"] == "police" and "support:police" in support["rules"]
+    assert answer["destination"]["kind"] == "hospital"
+
+
 def test_a_line_that_is_not_utf8_is_one_dead_letter_and_the_rest_is_replayed(broker: str, tmp_path: Path,
                                                                               monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("PATROL_BROKER", broker)

@@ -159,3 +159,17 @@ def test_team_view_is_an_allow_list() -> None:
     assert view["event_id"] == "inc-a-r1"
     assert "13912345678" not in view["text"] and "王建国" not in view["text"]
     assert view["persons"] == 1 and view["flags"] == ["elderly"] and view["nearest_help_point"]["id"] == "hp-1"
+
+
+def test_merged_incident_closes_and_support_team_counts_as_busy() -> None:
+    state = ConsoleState(city_teams())
+    unit = {"team_id": "T-daowai-3", "role": "support", "event_id": "inc-a-r2", "status": "assigned", "ack_deadline": None, "eta_min": 4.0}
+    lead = {"team_id": "T-daoli-1", "role": "lead", "event_id": "inc-a-r1", "status": "assigned", "ack_deadline": None, "eta_min": 3.0}
+    state.apply_dispatch(event(revision=1, assignments=(lead,)))
+    state.apply_dispatch(event(revision=2, kind="support", unit_role="support", unit_team_id="T-daowai-3", assignments=(lead, unit)))
+    view = state.incidents["inc-a"]
+    assert view.task_event_id == "inc-a-r1" and view.latest.team_id == "T-daoli-1"  # the lead's task stays the task
+    assert state.team_incident("T-daowai-3") == "inc-a"
+    state.apply_dispatch(event(incident="inc-b", revision=1))
+    state.apply_dispatch(event(incident="inc-b", revision=2, kind="merged", status="merged", team_id=None, merged_into="inc-a"))
+    assert state.incidents["inc-b"].closed and "inc-b" not in [v.latest.incident_id for v in state.open_incidents()]

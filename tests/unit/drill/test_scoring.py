@@ -148,3 +148,26 @@ def test_incident_without_known_sources_matches_by_position(case: Any) -> None:
     assert s["persons_reached"] == 4  # C reached through the position match
     far = [*case[1], event("i7:d", "dispatch", "i7", 40, ["det-x"], lat=45.9)]
     assert score(truth, far, dead, inputs, [])["false_incidents"] == 1
+
+
+def test_what_went_wrong_leads(case: Any) -> None:
+    truth, outputs, dead, inputs = case
+    s = score(truth, outputs, dead, inputs, [], p1_ack_min=5.0)
+    # C was reported and only queued: named with the last thing that happened to it.
+    (c,) = s["unreached"]
+    assert c["person_id"] == "C" and c["incidents"] == ["i4"] and "queued" in c["why"]
+    # i4 queued at 21 and never served: waits until its last event (0 min here).
+    assert s["queue_wait_min"]["P2"]["n"] == 1
+    assert set(s["failure_timelines"]) == {"A", "C"}  # A has a duplicate, C was never reached
+    assert s["false_merges"] == [] and s["merges"] == 0 and s["diversions"] == 0
+    assert s["escalations_by_cause"] == {"ack_missed": 1}
+    # A P1 queued at 40 and left silent until an escalation at 48: 8 min over a 5-min deadline.
+    extra = [event("i8:q", "queued", "i8", 40, ["t1"], priority="P1", team=None),
+             dict(event("i8:e", "escalation", "i8", 48, ["t1"], priority="P1", team=None), escalation_cause="queued"),
+             dict(event("i2:m", "merged", "i2", 50, ["t2"], team=None), merged_into="i3", rules=["merge"])]
+    s2 = score(truth, [*outputs, *extra], dead, inputs, [], p1_ack_min=5.0)
+    assert s2["p1_waits_over_deadline"] == 1 and s2["p1_longest_unattended_min"] == 8.0
+    assert s2["escalations_by_cause"] == {"ack_missed": 1, "queued": 1}
+    # i2 (person A) merged into i3 (person B): a false merge.
+    assert s2["merges"] == 1 and s2["false_merges"][0]["persons"] == ["A", "B"]
+    assert "NOT REACHED" in format_scores(s2)

@@ -240,6 +240,27 @@ def test_not_a_feature_collection(tmp_path: Path) -> None:
     _expect(folder, "gazetteer.geojson", "FeatureCollection", line=1)
 
 
+def test_help_point_hours_emergency_and_place_extents(city: City, tmp_path: Path) -> None:
+    from datetime import time
+
+    hospitals = [p for p in city.help_points if p.kind == "hospital"]
+    assert hospitals and all(p.emergency for p in hospitals)
+    assert any("minors" in p.serves for p in city.help_points)
+    kiosk = next(p for p in city.help_points if not p.open_24h and p.hours is not None and p.hours[0] < p.hours[1])
+    assert kiosk.open_at(time(12, 0)) and not kiosk.open_at(time(23, 30))
+    night_site = next(p for p in city.help_points if p.hours is not None and p.hours[0] > p.hours[1])
+    assert night_site.open_at(time(23, 30)) and night_site.open_at(time(3, 0)) and not night_site.open_at(time(12, 0))
+    streets = [p for p in city.places if p.kind == "street"]
+    landmarks = [p for p in city.places if p.kind == "landmark"]
+    assert min(s.extent_m for s in streets) > max(m.extent_m for m in landmarks) > 0
+    folder = _copy(tmp_path)
+    _mutate(folder, "help_points", 0, lambda f: f["properties"].update(hours="late"))
+    _expect(folder, "help_points.geojson", "hours", line=2)
+    folder2 = _copy(tmp_path / "b")
+    _mutate(folder2, "gazetteer", 0, lambda f: f["properties"].update(extent_m="long"))
+    _expect(folder2, "gazetteer.geojson", "extent_m", line=2)
+
+
 def test_city_map_is_the_layers_as_written_with_display_metadata() -> None:
     drawn = city_map(HARBIN)
     meta = json.loads((HARBIN / "city.json").read_text(encoding="utf-8"))

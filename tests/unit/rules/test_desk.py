@@ -4,54 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from core.errors import RecordError
-from core.records import Report, TaskAck, TeamStatus, WeatherObservation, WeatherWarning
+from core.records import Report, TaskAck, WeatherObservation, WeatherWarning
 from geo.distance import offset_latlon
-from rules.context import Context
-from rules.desk import Desk, Outputs
-
-TZ = ZoneInfo("Asia/Shanghai")
-EVENING = datetime(2026, 12, 20, 19, 0, tzinfo=TZ)  # not night
-NIGHT = datetime(2026, 12, 20, 23, 0, tzinfo=TZ)
-CENTRE = (45.7600, 126.6300)
-
-
-@pytest.fixture
-def desk(ctx: Context) -> Desk:
-    return Desk(ctx)
-
-
-@pytest.fixture
-def report(ctx: Context) -> Callable[..., Report]:
-    counter = iter(range(1, 10_000))
-
-    def make(at: datetime = EVENING, lat: float = CENTRE[0], lon: float = CENTRE[1], flags: tuple[str, ...] = (), **kw: object) -> Report:
-        where = ctx.index.locate(lat, lon)
-        values: dict[str, object] = {
-            "report_id": f"tip-{next(counter)}",
-            "source": "tip",
-            "channel": "hotline",
-            "at": at,
-            "lat": lat,
-            "lon": lon,
-            "district": where.district or "",
-            "zone_id": where.zone_id,
-            "key_area": where.key_area,
-            "flags": flags,
-        }
-        values.update(kw)
-        return Report(**values)  # type: ignore[arg-type]
-
-    return make
-
-
-def team(desk: Desk, team_id: str, east_m: float, caps: tuple[str, ...] = ("social_work",), at: datetime = EVENING, status: str = "available") -> Outputs:
-    lat, lon = offset_latlon(*CENTRE, east_m, 0)
-    return desk.handle_team_status(TeamStatus(team_id=team_id, at=at, status=status, lat=lat, lon=lon, capabilities=caps))
+from rules.desk import Desk
+from tests.unit.rules.deskkit import CENTRE, EVENING, NIGHT, TZ, team
 
 
 def test_new_tip_goes_to_nearest_able_team(desk: Desk, report: Callable[..., Report]) -> None:
@@ -150,7 +110,10 @@ def test_ack_in_time_stops_escalation(desk: Desk, report: Callable[..., Report])
     first = desk.handle_report(report()).events[0]
     upd = desk.handle_ack(TaskAck(event_id=first.event_id, team_id="near", status="accepted", at=EVENING + timedelta(minutes=2)))
     assert upd.events[0].kind == "update" and upd.events[0].status == "accepted"
-    assert desk.handle_tick(EVENING + timedelta(hours=1)).events == []
+    # No escalation; past ETA + 10 min the unit timer asks the team to report, once.
+    (timer,) = desk.handle_tick(EVENING + timedelta(hours=1)).events
+    assert timer.kind == "unit_timer" and "unit_timer:en_route" in timer.rules
+    assert desk.handle_tick(EVENING + timedelta(hours=2)).events == []
 
 
 def test_ack_from_wrong_team_or_unknown_task_is_rejected(desk: Desk, report: Callable[..., Report]) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from core.errors import RecordError
+from core.records import WeatherObservation
 from rules.context import Context
 from rules.intake import (
     parse_ack,
@@ -309,6 +310,33 @@ def test_mutated_tips_never_raise_anything_but_record_errors(ctx: Context) -> No
             assert exc.reason and (exc.kind != "invalid" or exc.reason.startswith("reported_at")), exc.reason
             kinds.add(exc.kind)
     assert {"ok", "malformed", "wrong_type", "missing_field", "invalid"} <= kinds
+
+
+def test_position_uncertainty_and_description_travel_with_the_report(ctx: Context) -> None:
+    phone = tip_report(parse_tip(tip(accuracy_m=35, sex="female", age_group="elderly"), ctx), ctx)
+    assert (phone.accuracy_m, phone.sex, phone.age_group) == (35, "female", "elderly")
+    by_address = tip_report(parse_tip(tip(lat=..., lon=..., address="中央大街"), ctx), ctx)
+    street = ctx.gazetteer.resolve("中央大街")
+    assert street is not None and by_address.accuracy_m == street.extent_m > 0
+    for bad in ({"accuracy_m": -1}, {"accuracy_m": "near"}, {"sex": "robot"}, {"age_group": 7}):
+        with pytest.raises(RecordError):
+            parse_tip(tip(**bad), ctx)
+
+
+def test_weather_snow_flag(ctx: Context) -> None:
+    _, obs = parse_weather({"observed_at": "2026-12-20T23:00:00+08:00", "temp_c": -15, "wind_ms": 3, "snow": True}, ctx)
+    assert isinstance(obs, WeatherObservation) and obs.snow is True
+    with pytest.raises(RecordError, match="snow"):
+        parse_weather({"observed_at": "2026-12-20T23:00:00+08:00", "temp_c": -15, "wind_ms": 3, "snow": "lots"}, ctx)
+
+
+def test_description_from_the_text(ctx: Context) -> None:
+    adult = tip_report(parse_tip(tip(text="一名男子躺在地上，昏迷不醒"), ctx), ctx)
+    assert (adult.sex, adult.age_group, adult.posture) == ("male", "adult", "lying")
+    old = tip_report(parse_tip(tip(text="市场门口有一个老大爷，看起来没地方去"), ctx), ctx)
+    assert (old.sex, old.age_group) == ("male", None) and "elderly" in old.flags
+    form = tip_report(parse_tip(tip(text="a woman sitting by the road", sex="male"), ctx), ctx)
+    assert (form.sex, form.posture) == ("male", "sitting")  # the form wins over the text
 
 
 @pytest.mark.parametrize(

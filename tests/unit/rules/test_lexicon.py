@@ -265,3 +265,16 @@ def test_a_tilde_skips_a_few_words_but_not_a_clause() -> None:
     assert lexicon.flags_in("怎么叫都叫不醒") == ("unresponsive",)
     assert lexicon.flags_in("he won't even wake up") == ("unresponsive",)
     assert lexicon.flags_in("叫他，他睡着了，不醒") == ()
+
+
+def test_description_sex_and_posture_from_text() -> None:
+    from core.settings import DATA_DIR
+    from rules.lexicon import load_lexicon
+
+    lex = load_lexicon(DATA_DIR / "lexicon.toml")
+    assert lex.description_in("A man lying on the ground in the park") == ("male", "lying", True)
+    assert lex.description_in("一名女子在外面坐了很久") == ("female", "sitting", True)
+    assert lex.description_in("地下通道里有一个人躺在地上") == (None, "lying", False)
+    assert lex.description_in("没有人躺在地上") == (None, None, False)  # negated
+    assert lex.description_in("一个老大爷躺在地上，在外面坐了很久") == ("male", None, False)  # both postures: says nothing
+    assert lex.description_in("An elderly man near the station")[2] is False  # not "a man": elderly

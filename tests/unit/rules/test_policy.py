@@ -30,6 +30,13 @@ def test_shipped_policy_matches_domain_defaults() -> None:
     assert orange is not None and orange.drop_c == 12 and orange.min_at_or_below_c == 0 and orange.floor == "P2"
     assert policy.thermal.lying_still_min == 10 and policy.thermal.lying_still_priority == "P2"
     assert policy.followup_after_h == 12 and orange.followup_after_h == 3
+    d = policy.dispatching
+    assert (d.eta.road_factor, d.eta.vehicle_kmh, d.eta.foot_kmh, d.eta.snow_factor) == (1.4, 25, 4, 0.5)
+    assert d.diversion.enabled and d.diversion.for_priorities == ("P1",) and d.diversion.from_priorities == ("P3", "P4")
+    assert (d.timers.en_route_margin_min, d.timers.on_scene_max_min) == (10, 60) and d.candidates_shown == 2
+    assert policy.flag_rules["mental"].support == ("police",) and "police" not in policy.flag_rules["mental"].needs
+    assert d.destinations["medical"].emergency and d.destinations["escort_station"].serves == "minors"
+    assert "taken_to_station" not in policy.followup_outcomes and "refused_supplies_given" in policy.followup_outcomes
 
 
 def _broken(tmp_path: Path, old: str, new: str) -> Path:
@@ -49,6 +56,14 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         ('start = "22:00"', 'start = "late"', "modifiers.night.start", 'start = "late"'),
         ('flag = "elderly"', 'flag = "old"', "modifiers.elderly.flag", 'flag = "old"'),
         ("version = 1", "version = ", "not valid TOML", "version"),
+        ("road_factor = 1.4", "road_factor = 0.5", "dispatch.eta.road_factor", "road_factor"),
+        ('for_priorities = ["P1"]', 'for_priorities = ["P9"]', "dispatch.diversion.for_priorities", "for_priorities"),
+        ('from_priorities = ["P3", "P4"]', 'from_priorities = ["P1", "P4"]', "dispatch.diversion.from_priorities", "from_priorities"),
+        ("on_scene_max_min = 60.0", "on_scene_max_min = 0", "dispatch.unit_timers.on_scene_max_min", "on_scene_max_min"),
+        ('kinds = ["hospital"]', 'kinds = ["spa"]', "dispatch.destinations.medical.kinds", 'kinds = ["spa"]'),
+        ('category_order = ["medical", ', 'category_order = [', "dispatch.category_order", "category_order"),
+        ('support = ["police"]', 'support = ["pilot"]', "flag_rules.mental.support", "support"),
+        ('describe = ["sex"', 'describe = ["hair"', "correlation.describe", "describe"),
     ],
 )
 def test_bad_policy_names_file_line_and_reason(tmp_path: Path, old: str, new: str, needle: str, line_text: str) -> None:

@@ -41,7 +41,9 @@ def test_first_matching_category_decides(flags: list[str], category: str, priori
 
 def test_notify_and_needs_follow_all_flags() -> None:
     mental = day(["mental"])
-    assert set(mental.notify) == {"health", "police"} and set(mental.needs) == {"medical", "police"}  # type: ignore[attr-defined]
+    # The lead unit needs medical; police is a support unit's need, never the lead's.
+    assert set(mental.notify) == {"health", "police"} and set(mental.needs) == {"medical"}  # type: ignore[attr-defined]
+    assert mental.support == ("police",)  # type: ignore[attr-defined]
     assert day(["no_id"]).notify == ("police",)  # type: ignore[attr-defined]
     assert day(["domestic_violence"]).notify == ("police",)  # type: ignore[attr-defined]
     assert day(["migrant_worker"]).notify == ()  # type: ignore[attr-defined]
@@ -97,8 +99,16 @@ def test_key_area_and_corroboration_rank_but_do_not_raise() -> None:
     result = day([], key_area="underpass", sources=2)
     assert result.priority == "P3" and "key_area:underpass" in result.rules and "corroborated:2" in result.rules  # type: ignore[attr-defined]
     t = datetime(2026, 12, 1, tzinfo=UTC)
-    assert rank_key("P2", "bridge", t + timedelta(minutes=5)) < rank_key("P2", None, t)
-    assert rank_key("P1", None, t + timedelta(hours=1)) < rank_key("P2", "bridge", t)
+    policy = POLICY
+
+    def key(prio: str, area: str | None, at: datetime, category: str = "guidance", rules: tuple[str, ...] = ()) -> object:
+        return rank_key(prio, category, rules, area, at, policy)
+
+    assert key("P2", "bridge", t + timedelta(minutes=5)) < key("P2", None, t)  # type: ignore[operator]
+    assert key("P1", None, t + timedelta(hours=1)) < key("P2", "bridge", t)  # type: ignore[operator]
+    # Within a priority: category severity, then more raising rules, before key area and age.
+    assert key("P2", None, t + timedelta(hours=1), "medical") < key("P2", "bridge", t, "guidance")  # type: ignore[operator]
+    assert key("P2", None, t + timedelta(hours=1), rules=("night", "elderly")) < key("P2", "bridge", t, rules=("night",))  # type: ignore[operator]
 
 
 def test_deadlines_and_followups() -> None:

@@ -1,0 +1,228 @@
+"""Dispatch under pressure: lead and support units, ETA, queue escalation, diversion, unit timers,
+no demotion, merges, destinations and follow-ups (DOMAIN "Dispatch under pressure")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+
+from core.records import Report, TaskAck
+from rules.context import Context
+from rules.desk import Desk
+from tests.unit.rules.deskkit import EVENING, NIGHT, team
+
+
+def test_mental_case_takes_a_medical_lead_and_a_police_support_unit(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "medic", 500, ("medical", "vehicle"))
+    team(desk, "police", 800, ("police", "social_work"))
+    out = desk.handle_report(report(flags=("mental",)))
+    lead, support = out.events
+    assert lead.kind == "dispatch" and lead.team_id == "medic" and lead.unit_role == "lead"
+    assert support.kind == "support" and support.unit_team_id == "police" and support.team_id == "medic"
+    assert "support:police" in support.rules and support.ack_deadline is not None
+    assert [a["role"] for a in support.assignments] == ["lead", "support"]
+    assert {t.team_id for t in out.tasks} == {"medic", "police"}
+    # The support unit's own ack and release.
+    acked = desk.handle_ack(TaskAck(event_id=support.event_id, team_id="police", status="accepted", at=EVENING + timedelta(minutes=1)))
+    assert acked.events[0].kind == "update"
+    done = desk.handle_ack(TaskAck(event_id=lead.event_id, team_id="medic", status="resolved", outcome="taken_to_hospital",
+                                   at=EVENING + timedelta(minutes=30)))
+    assert [t.kind for t in done.tasks] == ["cancel"] and done.tasks[0].team_id == "police"
+    assert desk.teams["police"].free
+
+
+def test_no_free_support_unit_gives_a_partner_notice_and_never_holds_the_lead(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "medic", 500, ("medical", "vehicle"))
+    out = desk.handle_report(report(flags=("mental",)))
+    assert out.events[0].team_id == "medic"
+    assert out.events[1].kind == "update" and "partner_notice:police" in out.events[1].rules and "police" in out.events[1].notify
+
+
+def test_team_is_chosen_by_eta_not_distance(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "walker", 800)  # 800 m x 1.4 on foot at 4 km/h: ~17 min
+    team(desk, "driver", 2000, ("social_work", "vehicle"))  # 2.8 km at 25 km/h: ~6.7 min
+    team(desk, "far", 5000, ("social_work", "vehicle"))
+    event = desk.handle_report(report()).events[0]
+    assert event.team_id == "driver" and event.eta_min == pytest.approx(6.72, abs=0.05)
+    assert [c["team_id"] for c in event.candidates] == ["far", "walker"]
+    assert "eta" in event.rules
+
+
+def test_immobile_person_needs_a_vehicle(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "walker", 100)
+    team(desk, "van", 3000, ("social_work", "vehicle"))
+    assert desk.handle_report(report(flags=("immobile",))).events[0].team_id == "van"
+
+
+def test_queued_p1_escalates_at_its_deadline_then_to_the_leader(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "busy", 500, ("medical", "vehicle"), status="on_scene")
+    queued = desk.handle_report(report(flags=("unresponsive",))).events[0]
+    assert queued.kind == "queued" and queued.priority == "P1" and queued.queued_since == EVENING
+    assert desk.handle_tick(EVENING + timedelta(minutes=4)).events == []
+    first = desk.handle_tick(EVENING + timedelta(minutes=5)).events
+    assert [(e.kind, e.escalate_to, e.escalation_cause) for e in first] == [("escalation", "duty_supervisor", "queued")]
+    second = desk.handle_tick(EVENING + timedelta(minutes=10)).events
+    assert [(e.kind, e.escalate_to) for e in second] == [("escalation", "leader_on_duty")]
+    # At the top of the chain the leader is reminded at every further deadline.
+    assert desk.handle_tick(EVENING + timedelta(minutes=14)).events == []
+    third = desk.handle_tick(EVENING + timedelta(minutes=15)).events
+    assert [(e.kind, e.escalate_to, e.escalation_level) for e in third] == [("escalation", "leader_on_duty", 2)]
+    # The moment the team frees up, the queued P1 is offered to it.
+    freed = team(desk, "busy", 500, ("medical", "vehicle"), at=EVENING + timedelta(minutes=31))
+    assert freed.events[0].kind == "dispatch" and freed.events[0].team_id == "busy"
+
+
+def test_queue_empties_in_priority_order(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "t", 0, ("medical", "social_work", "vehicle"), status="on_scene")
+    p3 = desk.handle_report(report(at=EVENING, east_m=0)).events[0]
+    p2 = desk.handle_report(report(at=EVENING + timedelta(minutes=1), east_m=1000, flags=("minor",))).events[0]
+    p1 = desk.handle_report(report(at=EVENING + timedelta(minutes=2), east_m=2000, flags=("ill",))).events[0]
+    assert {p3.kind, p2.kind, p1.kind} == {"queued"}
+    order = []
+    for n in range(3):
+        at = EVENING + timedelta(minutes=3 + n)
+        out = team(desk, "t", 0, ("medical", "social_work", "vehicle"), at=at)
+        order.append(out.events[0].incident_id)
+        desk.handle_ack(TaskAck(event_id=out.events[0].event_id, team_id="t", status="resolved", outcome="escorted_to_station",
+                                at=at + timedelta(seconds=30)))
+    assert order == [p1.incident_id, p2.incident_id, p3.incident_id]
+
+
+def test_p1_diverts_a_team_en_route_to_a_p3(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "medic", 500, ("medical", "vehicle"))
+    p3 = desk.handle_report(report(east_m=1500)).events[0]
+    desk.handle_ack(TaskAck(event_id=p3.event_id, team_id="medic", status="accepted", at=EVENING + timedelta(minutes=1)))
+    out = desk.handle_report(report(at=EVENING + timedelta(minutes=2), flags=("injured",)))
+    back, p1 = out.events
+    assert back.incident_id == p3.incident_id and back.kind == "queued" and f"diverted_to:{p1.incident_id}" in back.rules
+    assert back.queued_since == p3.first_report_at  # it keeps its timers
+    assert p1.kind == "dispatch" and p1.team_id == "medic" and "diversion" in p1.rules
+    assert [(t.kind, t.incident_id) for t in out.tasks] == [("cancel", p3.incident_id), ("assign", p1.incident_id)]
+
+
+def test_no_diversion_of_a_team_already_on_scene(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "medic", 500, ("medical", "vehicle"))
+    p3 = desk.handle_report(report(east_m=1500)).events[0]
+    desk.handle_ack(TaskAck(event_id=p3.event_id, team_id="medic", status="on_scene", at=EVENING + timedelta(minutes=1)))
+    team(desk, "medic", 1500, ("medical", "vehicle"), at=EVENING + timedelta(minutes=1), status="on_scene")
+    (p1,) = desk.handle_report(report(at=EVENING + timedelta(minutes=2), flags=("injured",))).events
+    assert p1.kind == "queued" and "diversion" not in p1.rules
+    assert desk.incidents[p3.incident_id].team_id == "medic"
+
+
+def test_no_diversion_when_it_costs_too_much(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "medic", 0, ("medical", "vehicle"))
+    desk.handle_report(report(east_m=100))
+    (p1,) = desk.handle_report(report(at=EVENING + timedelta(minutes=1), east_m=20_000, flags=("injured",))).events
+    assert p1.kind == "queued"
+
+
+def test_unattended_person_is_never_demoted(desk: Desk, report: Callable[..., Report], ctx: Context) -> None:
+    first = desk.handle_report(report(at=NIGHT)).events[0]
+    assert first.priority == "P2" and "night" in first.rules
+    incident = desk.incidents[first.incident_id]
+    from rules.desk.assessment import reassess
+    from rules.weather import RegionConditions
+
+    reassess(incident, ctx.policy, night=False, weather=RegionConditions())
+    assert incident.priority == "P2" and "no_demotion" in incident.rules
+    incident.reached = True
+    reassess(incident, ctx.policy, night=False, weather=RegionConditions())
+    assert incident.priority == "P3"
+
+
+def test_unit_timer_on_scene_without_outcome(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "t", 300)
+    first = desk.handle_report(report()).events[0]
+    desk.handle_ack(TaskAck(event_id=first.event_id, team_id="t", status="on_scene", at=EVENING + timedelta(minutes=5)))
+    assert desk.handle_tick(EVENING + timedelta(minutes=64)).events == []
+    out = desk.handle_tick(EVENING + timedelta(minutes=65))
+    assert [e.kind for e in out.events] == ["unit_timer"] and "unit_timer:on_scene" in out.events[0].rules
+    assert [(t.kind, t.team_id) for t in out.tasks] == [("report", "t")]
+
+
+def test_two_people_100m_apart_with_different_descriptions_stay_two(desk: Desk, report: Callable[..., Report]) -> None:
+    a = desk.handle_report(report(sex="male", flags=("elderly",))).events[0]
+    b = desk.handle_report(report(at=EVENING + timedelta(minutes=3), east_m=100, sex="female")).events[0]
+    assert a.incident_id != b.incident_id
+    c = desk.handle_report(report(at=EVENING + timedelta(minutes=4), east_m=50, persons=3)).events
+    assert all(e.kind != "merged" for e in c)
+
+
+def test_position_uncertainty_widens_the_match(desk: Desk, report: Callable[..., Report]) -> None:
+    a = desk.handle_report(report()).events[0]
+    far = desk.handle_report(report(at=EVENING + timedelta(minutes=2), east_m=300)).events[0]
+    assert far.incident_id != a.incident_id
+    near = desk.handle_report(report(at=EVENING + timedelta(minutes=3), east_m=-250, accuracy_m=120)).events[0]
+    assert near.incident_id == a.incident_id
+
+
+def test_a_linking_report_merges_two_open_incidents(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "t1", 0)
+    team(desk, "t2", 400)
+    a = desk.handle_report(report(east_m=0)).events[0]
+    b = desk.handle_report(report(at=EVENING + timedelta(minutes=1), east_m=260)).events[0]
+    assert a.incident_id != b.incident_id and b.team_id == "t2"
+    out = desk.handle_report(report(at=EVENING + timedelta(minutes=2), east_m=130, accuracy_m=10))
+    merged = next(e for e in out.events if e.kind == "merged")
+    assert merged.incident_id == b.incident_id and merged.merged_into == a.incident_id
+    survivor = out.events[-1]
+    assert survivor.incident_id == a.incident_id and set(b.sources) <= set(survivor.sources) and len(survivor.sources) == 3
+    assert ("cancel", "t2") in [(t.kind, t.team_id) for t in out.tasks] and desk.teams["t2"].incident_id is None
+    # A late ack for the merged task changes nothing.
+    assert desk.handle_ack(TaskAck(event_id=b.event_id, team_id="t2", status="accepted", at=EVENING + timedelta(minutes=3))).events == []
+
+
+def test_destination_fits_the_need(desk: Desk, report: Callable[..., Report]) -> None:
+    medical = desk.handle_report(report(flags=("injured",))).events[0]
+    assert medical.destination is not None and medical.destination.kind == "hospital" and "destination:medical" in medical.rules
+    minor = desk.handle_report(report(east_m=3000, flags=("minor",))).events[0]
+    assert minor.destination is not None and minor.destination.id == "hp-minors-center" and "destination:minors" in minor.rules
+    guidance = desk.handle_report(report(at=NIGHT, east_m=-3000)).events[0]
+    assert guidance.destination is not None and guidance.destination.kind in ("help_point", "warm_up_site")
+
+
+def test_followup_only_when_the_person_stays_outside(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "t", 300)
+    refuses = desk.handle_report(report(flags=("refuses",))).events[0]
+    desk.handle_ack(TaskAck(event_id=refuses.event_id, team_id="t", status="resolved", outcome="taken_to_station", at=EVENING + timedelta(minutes=20)))
+    assert desk.incidents[refuses.incident_id].status == "resolved"
+    team(desk, "t", 300, at=EVENING + timedelta(minutes=21))
+    other = desk.handle_report(report(at=EVENING + timedelta(minutes=30), east_m=2000)).events[0]
+    done = desk.handle_ack(TaskAck(event_id=other.event_id, team_id="t", status="resolved", outcome="refused_supplies_given",
+                                   at=EVENING + timedelta(minutes=50)))
+    assert "followup" in done.events[0].rules and desk.incidents[other.incident_id].status == "followup_due"
+
+
+def test_snow_halves_team_speed(desk: Desk, report: Callable[..., Report]) -> None:
+    from core.records import WeatherObservation
+
+    team(desk, "driver", 2000, ("social_work", "vehicle"))
+    dry = desk.handle_report(report()).events[0]
+    desk.handle_weather("*", WeatherObservation(observed_at=EVENING + timedelta(minutes=1), temp_c=-12.0, wind_ms=2.0, snow=True))
+    team(desk, "driver2", 2000, ("social_work", "vehicle"), at=EVENING + timedelta(minutes=1))
+    snowy = desk.handle_report(report(at=EVENING + timedelta(minutes=2), east_m=-3000)).events[0]
+    assert "snow" in snowy.rules and "snow" not in dry.rules
+    assert snowy.eta_min is not None and dry.eta_min is not None
+    assert snowy.eta_min == pytest.approx(2 * 5000 * 1.4 / 25_000 * 60, abs=0.1) and dry.eta_min == pytest.approx(6.72, abs=0.05)
+
+
+def test_merge_keeps_the_incident_whose_team_is_on_scene(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "t1", 0)
+    team(desk, "t2", 400)
+    a = desk.handle_report(report(east_m=0)).events[0]
+    b = desk.handle_report(report(at=EVENING + timedelta(minutes=1), east_m=260)).events[0]
+    desk.handle_ack(TaskAck(event_id=b.event_id, team_id="t2", status="on_scene", at=EVENING + timedelta(minutes=2)))
+    out = desk.handle_report(report(at=EVENING + timedelta(minutes=3), east_m=130, accuracy_m=10))
+    merged = next(e for e in out.events if e.kind == "merged")
+    assert merged.incident_id == a.incident_id and merged.merged_into == b.incident_id
+    assert desk.incidents[b.incident_id].team_id == "t2" and desk.teams["t1"].incident_id is None
+
+
+def test_a_vague_report_never_links_two_incidents(desk: Desk, report: Callable[..., Report]) -> None:
+    a = desk.handle_report(report(east_m=0)).events[0]
+    b = desk.handle_report(report(at=EVENING + timedelta(minutes=1), east_m=260)).events[0]
+    out = desk.handle_report(report(at=EVENING + timedelta(minutes=2), east_m=130, accuracy_m=300))
+    assert [e.kind for e in out.events] == ["update"] and out.events[0].incident_id in (a.incident_id, b.incident_id)
