@@ -389,12 +389,13 @@ async def api_team_ack(request: web.Request) -> web.StreamResponse:
     view = service.state.incident_for_event(event_id) or service.state.incidents.get(event_id)
     if view is None:
         raise api_error(404, "task_not_found", f"no task with event_id {event_id!r}")
-    if view.closed or view.latest.team_id != principal.team_id or view.task_event_id is None:
+    task_event_id = view.task_of(principal.team_id)
+    if task_event_id is None:
         raise api_error(403, "not_your_task", f"task {event_id!r} is not an open task of team {principal.team_id}")
     with phone_errors():
         at = service.phones.ack_time(body, service.state.now_or_wall())
     ack = TaskAck(
-        event_id=view.task_event_id,
+        event_id=task_event_id,
         team_id=principal.team_id,
         status=status,
         at=at,
@@ -424,7 +425,7 @@ def phone_errors() -> Iterator[None]:
 def team_tasks_payload(service: ConsoleService, team_id: str) -> dict[str, Any]:
     """The team's open tasks as its phone shows them, plus where the console last saw the team."""
     phones = service.phones
-    tasks = [phones.task_view(team_view(v.latest.to_dict(), v.task_event_id)) for v in service.state.team_tasks(team_id)]
+    tasks = [phones.task_view(team_view(v.latest.to_dict(), v.task_of(team_id))) for v in service.state.team_tasks(team_id)]
     now = service.state.now
     team = service.state.teams.get(team_id)
     return {"team_id": team_id, "now": now.isoformat() if now else None, "tasks": tasks,

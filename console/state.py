@@ -49,6 +49,17 @@ class IncidentView:
     def queued(self) -> bool:
         return not self.closed and (self.latest.status == "queued" or (self.latest.kind == "queued" and not self.latest.team_id))
 
+    def task_of(self, team_id: str) -> str | None:
+        """The event id of this team's open task here: the lead's task, or its support unit's; None if it holds none."""
+        if self.closed:
+            return None
+        if self.latest.team_id == team_id and self.task_event_id:
+            return self.task_event_id
+        for unit in self.latest.assignments:
+            if unit.get("team_id") == team_id and unit.get("role") == "support" and unit.get("status") in ACTIVE_UNIT:
+                return str(unit.get("event_id")) if unit.get("event_id") else None
+        return None
+
     def to_dict(self) -> dict[str, Any]:
         out = self.latest.to_dict()
         out["task_event_id"] = self.task_event_id
@@ -254,5 +265,5 @@ class ConsoleState:
         return self.incidents.get(incident_id) if incident_id else None
 
     def team_tasks(self, team_id: str) -> list[IncidentView]:
-        """Open incidents assigned to a team, most urgent first."""
-        return [v for v in self.open_incidents() if v.latest.team_id == team_id and v.task_event_id]
+        """Open incidents in which a team holds a task (lead or support unit), most urgent first."""
+        return [v for v in self.open_incidents() if v.task_of(team_id)]

@@ -107,7 +107,7 @@ def test_console_clock_and_an_outside_producer_first_then_the_worker(broker: str
     add_token(tokens, "operator", token_id="op")
     console_settings = replace(settings, tokens_file=tokens)
     web_port = free_port()
-    worker = WorkerProcess(settings, broker, tmp_path / "worker.log", extra_env={"PATROL_WEB_PORT": str(web_port)})
+    worker = WorkerProcess(settings, broker, tmp_path / "worker.log", web_port=web_port)
 
     async def scenario() -> list[dict[str, Any]]:
         # An outside producer writes a tip before any patrol role ran: the broker auto-creates `tips`.

@@ -112,7 +112,8 @@ def test_desk_applies_a_repeated_client_id_once(broker: str, tmp_path: Path) -> 
                 await feeder.wait_ready(TIP_T0)
                 for n in range(4):
                     await feeder.send(status(f"T{n}", 0))
-                await feeder.send(tip("a", 0))
+                # two plain persons (tipstream's person 0 is a mental-health case that needs a medical lead)
+                await feeder.send(tip("a", 1))
                 await feeder.send(tip("a", 5))
                 await feeder.barrier()
                 first = [obj for topic, obj in await feeder.drain() if topic == topics.DISPATCH]
