@@ -390,6 +390,9 @@ async def api_team_ack(request: web.Request) -> web.StreamResponse:
     if view is None:
         raise api_error(404, "task_not_found", f"no task with event_id {event_id!r}")
     task_event_id = view.task_of(principal.team_id)
+    if task_event_id is None and view.ended_for(principal.team_id):
+        # A support unit reporting after the lead closed the incident: nothing to do, and no error on the phone.
+        return json_response({"closed": True, "incident_id": view.latest.incident_id, "published": None})
     if task_event_id is None:
         raise api_error(403, "not_your_task", f"task {event_id!r} is not an open task of team {principal.team_id}")
     with phone_errors():

@@ -60,6 +60,10 @@ class IncidentView:
                 return str(unit.get("event_id")) if unit.get("event_id") else None
         return None
 
+    def ended_for(self, team_id: str) -> bool:
+        """The incident is closed and the team had a unit in it: its late action changes nothing."""
+        return self.closed and (self.latest.team_id == team_id or any(u.get("team_id") == team_id for u in self.latest.assignments))
+
     def to_dict(self) -> dict[str, Any]:
         out = self.latest.to_dict()
         out["task_event_id"] = self.task_event_id

@@ -139,4 +139,5 @@ def test_console_clock_and_an_outside_producer_first_then_the_worker(broker: str
             raise AssertionError(f"stalled; worker log:\n{worker.log_tail(120)}") from None
 
     events = asyncio.run(bounded())
-    Ledger.of(events).assert_complete("a")
+    # a0 comes before any team is known, so the one police unit may already lead another person by then
+    Ledger.of(events).assert_complete("a", support=False)

@@ -40,28 +40,30 @@ def position(i: int) -> tuple[float, float]:
     return offset_latlon(*ORIGIN, 400.0 * (i % 20), 400.0 * (i // 20))
 
 
-def tip(phase: str, i: int, split: bool = False) -> FeedItem:
+def tip(phase: str, i: int, split: bool = False, plain: bool = False) -> FeedItem:
     """Phase `phase`'s report about person `i` (phases follow each other, 13 min apart).
 
     `split`: the second, far first report of a split person (phase a only).
+    `plain`: no mental-health case and no split person (one social worker per person suffices).
     """
     n = "abcd".index(phase) * PEOPLE + i
     at = T0 + timedelta(seconds=GAP_S * n + (GAP_S // 2 if split else 0))
     east, north = OFFSETS_M[phase]
-    if i in SPLIT and (split or phase == "b"):
+    if i in SPLIT and (split or phase == "b") and not plain:
         east, north = SPLIT_M if split else LINK_M
     lat, lon = offset_latlon(*position(i), east, north)
     tip_id = f"x{i}" if split else f"{phase}{i}"
     body: dict[str, Any] = {"tip_id": tip_id, "channel": "courier" if split else "hotline", "reported_at": at.isoformat(),
                             "lat": lat, "lon": lon, "text": "cold", "accuracy_m": 5}
-    if i in MENTAL:
+    if i in MENTAL and not plain:
         body["flags"] = ["mental"]
     return FeedItem(at=at, seq=n, topic=names.TIPS, value=json.dumps(body).encode(), key=tip_id)
 
 
-def teams(count: int = 2) -> list[FeedItem]:
-    """Available teams at the origin: social workers, a medical lead and a police support unit for the mental cases."""
-    kinds = [("social_work",)] * count + [("medical", "vehicle"), ("police", "social_work")]
+def teams(count: int = 2, specialists: bool = True) -> list[FeedItem]:
+    """Available teams at the origin: social workers and (`specialists`) a medical lead and a police support unit
+    for the mental cases."""
+    kinds = [("social_work",)] * count + ([("medical", "vehicle"), ("police", "social_work")] if specialists else [])
     items = []
     for n, caps in enumerate(kinds):
         status = TeamStatus(team_id=f"T{n}", at=T0, status="available", lat=ORIGIN[0], lon=ORIGIN[1], capabilities=caps)
@@ -113,16 +115,27 @@ class Ledger:
                 ledger.first_decisions[event["incident_id"]] = ledger.first_decisions.get(event["incident_id"], 0) + 1
         return ledger
 
-    def assert_complete(self, phases: str) -> None:
-        expected = {f"{phase}{i}" for phase in phases for i in range(PEOPLE)} | {f"x{i}" for i in SPLIT}
+    def assert_complete(self, phases: str, plain: bool = False, support: bool = True) -> None:
+        """Every tip in one incident, one first decision each; `plain`: a stream of `tip(..., plain=True)`;
+        `support`: some mental-health case got its lead and its support unit."""
+        split = frozenset() if plain else SPLIT
+        expected = {f"{phase}{i}" for phase in phases for i in range(PEOPLE)} | {f"x{i}" for i in split}
         assert set(self.owner) == expected, f"missing: {sorted(expected - set(self.owner))}"
         assert all(len(incidents) == 1 for incidents in self.owner.values()), "a tip in two incidents (after merges)"
         assert all(count == 1 for count in self.first_decisions.values()), "an incident got two first decisions"
-        assert len(self.first_decisions) == PEOPLE + len(SPLIT), "one first decision per incident"
-        assert len(self.survivors) == PEOPLE, "one incident per person once the split ones merged"
+        assert len(self.first_decisions) == PEOPLE + len(split), "one first decision per incident"
+        merged = "b" in phases  # phase b's report links a split person's two incidents
+        if merged:
+            assert len(self.survivors) == PEOPLE, "one incident per person once the split ones merged"
+        else:
+            assert len(self.survivors) == PEOPLE + len(split), "a split person has two incidents until phase b"
         for i in range(PEOPLE):
             for later in phases[1:]:
                 assert self.owner[f"{later}{i}"] == self.owner[f"a{i}"], f"{later}{i} did not join a{i}'s incident: desk state was lost"
-        for i in SPLIT:
-            assert self.owner[f"x{i}"] == self.owner[f"a{i}"], f"x{i} was not merged into a{i}'s incident"
-        assert any(self.units.get(next(iter(self.owner[f"a{i}"]))) == {"lead", "support"} for i in MENTAL), "no lead + support incident"
+        for i in split:
+            if merged:
+                assert self.owner[f"x{i}"] == self.owner[f"a{i}"], f"x{i} was not merged into a{i}'s incident"
+            else:
+                assert self.owner[f"x{i}"] != self.owner[f"a{i}"], f"x{i} joined a{i}'s incident 260 m away before any report linked them"
+        if support and not plain:
+            assert any(self.units.get(next(iter(self.owner[f"a{i}"]))) == {"lead", "support"} for i in MENTAL), "no lead + support incident"

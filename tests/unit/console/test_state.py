@@ -141,6 +141,20 @@ def test_team_tasks_only_open_tasks_of_that_team() -> None:
     assert [v.latest.incident_id for v in state.team_tasks("T-daoli-1")] == ["mine"]
 
 
+def test_a_support_unit_holds_its_own_task_until_the_incident_ends() -> None:
+    state = ConsoleState()
+    lead = {"team_id": "T-daoli-1", "role": "lead", "event_id": "inc-m-r1", "status": "accepted"}
+    support = {"team_id": "T-police-1", "role": "support", "event_id": "inc-m-r2", "status": "assigned"}
+    state.apply_dispatch(event("inc-m", revision=2, kind="support", assignments=(lead, support)))
+    view = state.incidents["inc-m"]
+    assert view.task_of("T-police-1") == "inc-m-r2" and view.task_of("T-daoli-2") is None
+    assert [v.latest.incident_id for v in state.team_tasks("T-police-1")] == ["inc-m"]
+    released = {**support, "status": "released"}
+    state.apply_dispatch(event("inc-m", revision=3, kind="resolved", status="resolved", assignments=({**lead, "status": "resolved"}, released)))
+    view = state.incidents["inc-m"]
+    assert view.task_of("T-police-1") is None and view.ended_for("T-police-1") and not view.ended_for("T-daoli-2")
+
+
 def test_mask_text_hides_personal_details() -> None:
     masked = mask_text("报警人王建国，电话139-1234-5678，身份证230102198001011234，车牌黑A12345，张大爷在桥下")
     for secret in ("王建国", "139-1234-5678", "230102198001011234", "黑A12345", "张大爷"):
