@@ -125,6 +125,10 @@ def register(app: Any, topics: Any, ctx: Context) -> None:
                 else:
                     table[key] = value
         acks.flush()
+        # The changelog writes must reach the broker before the batch is acknowledged:
+        # a graceful stop cancels pending sends and still commits acknowledged offsets,
+        # which lost desk state (and then decisions) when a worker left mid-stream.
+        await app.producer.flush()
 
     @app.agent(source, name="desk")
     async def desk_agent(stream: Any) -> None:
