@@ -139,7 +139,7 @@ def register_report_agent(
                         side.extend(extra)
                     else:
                         report = converted
-                    records.append((names.REPORTS, report.district, report))
+                    records.append((names.REPORTS, report.centre, report))  # one centre, one desk partition
                 except Exception as exc:  # never let one record stop the agent
                     counters.dead_letters += 1
                     records.append(outbox.dead_letter_record(source, raw, exc, event))

@@ -1,16 +1,20 @@
 """The desk agent: reports, weather, team status, acks and ticks in; decisions out.
 
-One agent on purpose: it is the single writer of incident and team state, so
-every input meets that state in one order and a replay decides exactly as a
-live night. The rules live in `rules.desk.Desk`; this is only the glue to
-topics and to the changelogged table that survives a crash.
+One writer of each dispatch centre's state: the desk's inputs are keyed by
+centre (`geo.centres`, `pipeline.partitioning`), so one partition holds a
+centre and every input meets its state in one order; a replay decides exactly
+as a live night. The agent keeps one `rules.desk.Desk` per centre it holds,
+its state under `<centre>/` keys of one changelogged table, and drops them all
+when partitions move (rebuilt from the table after the rebalance). Clock
+ticks come to every partition and tick the centres homed there. The rules
+live in `rules.desk.Desk`; this is only the glue.
 """
 
 from __future__ import annotations
 
 import json
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,10 +25,29 @@ from agents.metrics import DeskBatchTimer, watch_desk
 from core import topics as names
 from core.errors import RecordError
 from core.records import Conditions, Report
-from rules.context import Context
+from pipeline.partitioning import centres_on, home_partition
+from rules.context import Context, Province
 from rules.desk import Desk, Outputs
 from rules.intake import parse_ack, parse_json, parse_team_status, parse_tick, parse_weather
 from rules.phone import ClientIds
+
+
+class CentreTable:
+    """One centre's view of a shared table: its keys carry the `<centre>/` prefix."""
+
+    def __init__(self, table: Any, centre: str) -> None:
+        self.table, self.prefix = table, f"{centre}/"
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        for key, value in self.table.items():
+            if str(key).startswith(self.prefix):
+                yield str(key)[len(self.prefix):], value
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.table[self.prefix + key] = value
+
+    def pop(self, key: str, default: Any = None) -> Any:
+        return self.table.pop(self.prefix + key, default)
 
 
 class AcksOnce:
@@ -79,52 +102,108 @@ def _handler(desk: Desk, ctx: Context, short: str, acks: AcksOnce) -> Callable[[
         return lambda raw: desk.handle_team_status(parse_team_status(parse_json(raw), ctx))
     if short == names.TASK_ACKS:
         return lambda raw: acks.handle(desk, raw)
-    if short == names.CLOCK:
-        return lambda raw: desk.handle_tick(parse_tick(parse_json(raw)).at)
     raise RecordError(f"desk does not read topic {short!r}")
 
 
-def register(app: Any, topics: Any, ctx: Context) -> None:
+def _key(event: Any) -> str | None:
+    key = getattr(event.message, "key", None)
+    return key.decode("utf-8", errors="replace") if isinstance(key, bytes) else key
+
+
+class Centres:
+    """The desks of the centres this worker holds, built from the table on first use."""
+
+    def __init__(self, province: Province, table: Any, ack_table: Any) -> None:
+        self.province, self.table, self.ack_table = province, table, ack_table
+        self.desks: dict[str, Desk] = {}
+        self.acks: dict[str, AcksOnce] = {}
+
+    def drop(self) -> None:
+        """Forget every cached desk: after a rebalance the table, not memory, is the truth."""
+        self.desks.clear()
+        self.acks.clear()
+
+    def desk(self, centre: str) -> Desk:
+        if centre not in self.desks:
+            desk = Desk(self.province.centres[centre])
+            desk.load_entries(CentreTable(self.table, centre).items())
+            desk.dirty.clear()
+            self.desks[centre] = desk
+            self.acks[centre] = AcksOnce(CentreTable(self.ack_table, centre), self.province.centres[centre])
+        return self.desks[centre]
+
+    def centre_of(self, short: str, raw: bytes, key: str | None, partition: int, partitions: int) -> str:
+        """The centre one desk input belongs to; a record no centre claims is refused."""
+        if short == names.REPORTS:
+            centre: str | None = json.loads(raw).get("centre") or next(iter(self.province.centres))
+        else:
+            obj = parse_json(raw)
+            centre = obj.get("centre") if isinstance(obj.get("centre"), str) else None
+            if short == names.TASK_ACKS and centre is None:
+                # an operator's ack names no team of a city: the desk that issued the task knows it
+                for name in centres_on(partition, list(self.province.centres), partitions):
+                    desk = self.desk(name)
+                    if obj.get("event_id") in desk.event_index or obj.get("incident_id") in desk.incidents:
+                        centre = name
+                        break
+            centre = centre or self.province.route(obj, key)
+        if centre is None or centre not in self.province.centres:
+            raise RecordError(f"no dispatch centre for this record (deployed: {', '.join(self.province.centres)}); "
+                              "give `centre`, a position, a team or region of a deployed city", kind="unknown_centre")
+        return centre
+
+
+def register(app: Any, topics: Any, province: Province) -> None:
     outbox = Outbox(topics)
     counters = stats("desk")
-    inputs = (names.REPORTS, names.WEATHER, names.TEAM_STATUS, names.TASK_ACKS, names.CLOCK)
-    by_full_name = {topics.settings.topic(short): short for short in inputs}
+    partitions = topics.settings.partitions
+    by_full_name = {topics.settings.topic(short): short for short in names.DESK_INPUTS}
     source = app.topic(
         *by_full_name,
         key_type=bytes,
         value_type=bytes,
         key_serializer="raw",
         value_serializer="raw",
-        partitions=1,
+        partitions=partitions,
     )
-    table = app.Table("desk-state", default=None, partitions=1, key_type=str)
-    acks = AcksOnce(app.Table("desk-ack-ids", default=None, partitions=1, key_type=str), ctx)
-    state: dict[str, Desk] = {}
-    watch_desk(lambda: state.get("desk"))
+    centres = Centres(
+        province,
+        app.Table("desk-state", default=None, partitions=partitions, key_type=str),
+        app.Table("desk-ack-ids", default=None, partitions=partitions, key_type=str),
+    )
+    watch_desk(lambda: list(centres.desks.values()))
 
-    def current_desk() -> Desk:
-        if "desk" not in state:
-            desk = Desk(ctx)
-            desk.load_entries((str(k), v) for k, v in table.items())
-            desk.dirty.clear()
-            state["desk"] = desk
-        return state["desk"]
+    @app.on_partitions_revoked.connect
+    async def _revoked(sender: Any, revoked: Any, **kwargs: Any) -> None:
+        centres.drop()
 
-    async def flush(records: list[tuple[str, str | None, Any]], desk: Desk, event: Any) -> None:
+    @app.on_partitions_assigned.connect
+    async def _assigned(sender: Any, assigned: Any, **kwargs: Any) -> None:
+        centres.drop()
+
+    async def flush(records: list[tuple[str, str | None, Any]], forwarded: list[Any], last: dict[str, Any]) -> None:
         # Outputs reach the broker before the state that says they were made:
         # a crash in between replays the inputs and re-sends the same event ids.
         await outbox.send_all(records)
+        for future in forwarded:
+            await future
         records.clear()
-        # Table writes pick their changelog partition from the current event;
-        # a batch has none of its own, so name the batch's last one.
-        _current_event.set(weakref.ref(event))
-        if desk.dirty:
-            for key, value in desk.take_dirty():
-                if value is None:
-                    table.pop(key, None)
-                else:
-                    table[key] = value
-        acks.flush()
+        forwarded.clear()
+        for centre, event in last.items():
+            # Table writes pick their changelog partition from the current event:
+            # name one of this centre's own (its home partition) for its entries.
+            _current_event.set(weakref.ref(event))
+            desk = centres.desks.get(centre)
+            if desk is not None and desk.dirty:
+                table = CentreTable(centres.table, centre)
+                for key, value in desk.take_dirty():
+                    if value is None:
+                        table.pop(key, None)
+                    else:
+                        table[key] = value
+            if centre in centres.acks:
+                centres.acks[centre].flush()
+        last.clear()
         # The changelog writes must reach the broker before the batch is acknowledged:
         # a graceful stop cancels pending sends and still commits acknowledged offsets,
         # which lost desk state (and then decisions) when a worker left mid-stream.
@@ -135,22 +214,40 @@ def register(app: Any, topics: Any, ctx: Context) -> None:
         # Batches amortise the wait for delivery; within a batch order is kept.
         async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
             timer = DeskBatchTimer()
-            desk = current_desk()
             records: list[tuple[str, str | None, Any]] = []
+            forwarded: list[Any] = []
+            last: dict[str, Any] = {}
             for event in batch:
                 short = by_full_name.get(event.message.topic, event.message.topic)
                 raw = event.value
+                partition = event.message.partition
                 try:
-                    out = _handler(desk, ctx, short, acks)(raw)
+                    if short == names.CLOCK:
+                        at = parse_tick(parse_json(raw)).at
+                        outs = []
+                        for centre in centres_on(partition, list(province.centres), partitions):
+                            outs.append(centres.desk(centre).handle_tick(at))
+                            last[centre] = event
+                    else:
+                        centre = centres.centre_of(short, raw, _key(event), partition, partitions)
+                        if home_partition(centre, partitions) != partition:
+                            # keyed by something else: send it home, where its centre's state lives
+                            forwarded.append(await outbox.topic(short).send(key=centre.encode("utf-8"), value=raw))
+                            counters.tick()
+                            continue
+                        desk = centres.desk(centre)
+                        outs = [_handler(desk, province.centres[centre], short, centres.acks[centre])(raw)]
+                        last[centre] = event
                 except Exception as exc:
                     counters.dead_letters += 1
-                    await flush(records, desk, event)  # keep what the records before it decided
+                    await flush(records, forwarded, last)  # keep what the records before it decided
                     await outbox.dead(short, raw, exc, event)
                     counters.tick()
                     continue
-                records += [(names.DISPATCH, ev.incident_id, ev) for ev in out.events]
-                records += [(names.TEAM_TASKS, task.team_id, task) for task in out.tasks]
-                records += [(names.CONDITIONS, c["region"], Conditions(**c)) for c in out.conditions]
+                for out in outs:
+                    records += [(names.DISPATCH, ev.incident_id, ev) for ev in out.events]
+                    records += [(names.TEAM_TASKS, task.team_id, task) for task in out.tasks]
+                    records += [(names.CONDITIONS, c["region"], Conditions(**c)) for c in out.conditions]
                 counters.tick()
-            await flush(records, desk, batch[-1])
+            await flush(records, forwarded, last)
             timer.done()

@@ -7,20 +7,24 @@ any dispatch event can name the tip.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from agents.common import Output, register_report_agent
 from core import topics as names
 from core.records import Report
-from rules.context import Context
+from rules.context import Province
 from rules.intake import parse_json, parse_tip, tip_contact, tip_report
 
 
-def register(app: Any, topics: Any, ctx: Context) -> None:
+def register(app: Any, topics: Any, province: Province) -> None:
     def to_report(raw: bytes) -> tuple[Report, list[Output]]:
-        tip = parse_tip(parse_json(raw), ctx)
+        obj = parse_json(raw)
+        centre, ctx = province.context_for(obj)  # the city that holds it reads it
+        tip = parse_tip(obj, ctx)
         contact = tip_contact(tip)
-        return tip_report(tip, ctx), [] if contact is None else [(names.REPORTER_CONTACTS, contact.tip_id, contact)]
+        report = replace(tip_report(tip, ctx), centre=centre)
+        return report, [] if contact is None else [(names.REPORTER_CONTACTS, contact.tip_id, contact)]
 
     register_report_agent(
         app,

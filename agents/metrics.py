@@ -31,8 +31,8 @@ from pipeline.metrics import (
 )
 from rules.desk import Desk
 
-# Set by the desk agent: how to reach its Desk (None until its first batch).
-_desk_source: list[Callable[[], Desk | None]] = []
+# Set by the desk agent: how to reach its Desks, one per dispatch centre this worker holds.
+_desk_source: list[Callable[[], Iterable[Desk]]] = []
 
 
 class RecordSensor(faust.Sensor):
@@ -74,25 +74,28 @@ class RecordSensor(faust.Sensor):
             yield short_topic(tp.topic, self.prefix), tp.partition, high - (last + 1 if last is not None else 0)
 
 
-def desk_open_items(desk: Desk | None) -> tuple[Iterable[OpenItem], datetime | None]:
-    """Open incidents of the desk, read-only: the queue gauges' view of its state."""
-    if desk is None:
-        return [], None
-    items = [
-        OpenItem(priority=inc.priority, queued=inc.status == "queued", since=inc.first_at)
-        for inc in desk.incidents.values()
-        if inc.is_open and inc.status != "followup_due"
-    ]
-    return items, desk.now
+def desk_open_items(desks: Iterable[Desk]) -> tuple[Iterable[OpenItem], datetime | None]:
+    """Open incidents of the worker's desks, read-only: the queue gauges' view of their state."""
+    items: list[OpenItem] = []
+    nows: list[datetime] = []
+    for desk in desks:
+        items += [
+            OpenItem(priority=inc.priority, queued=inc.status == "queued", since=inc.first_at)
+            for inc in desk.incidents.values()
+            if inc.is_open and inc.status != "followup_due"
+        ]
+        if desk.now is not None:
+            nows.append(desk.now)
+    return items, max(nows, default=None)
 
 
-def watch_desk(source: Callable[[], Desk | None]) -> None:
-    """The desk agent names where its Desk lives; the page reads it when scraped."""
+def watch_desk(source: Callable[[], Iterable[Desk]]) -> None:
+    """The desk agent names where its Desks live; the page reads them when scraped."""
     _desk_source[:] = [source]
 
 
-def _current_desk() -> Desk | None:
-    return _desk_source[0]() if _desk_source else None
+def _current_desks() -> Iterable[Desk]:
+    return _desk_source[0]() if _desk_source else ()
 
 
 class DeskBatchTimer:
@@ -110,7 +113,7 @@ def register(app: Any, prefix: str) -> None:
     sensor = RecordSensor(prefix)
     app.sensors.add(sensor)
     local = CollectorRegistry(auto_describe=False)
-    local.register(QueueCollector(lambda: desk_open_items(_current_desk())))
+    local.register(QueueCollector(lambda: desk_open_items(_current_desks())))
     local.register(LagCollector(lambda: sensor.lag(app.consumer)))
 
     @app.page("/metrics")

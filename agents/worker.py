@@ -7,16 +7,21 @@ import faust
 from agents import desk, detections, health, intake, metrics, partners, reporters, thermal
 from core.settings import Settings
 from pipeline.app import create_app
-from rules.context import Context
+from rules.context import Province
 
 
-def build_worker_app(settings: Settings, ctx: Context, bootstrap: str) -> faust.App:
-    """One app with the intake, detections, thermal, desk, partner-notice, reporter-reply and health agents."""
+def build_worker_app(settings: Settings, province: Province, bootstrap: str) -> faust.App:
+    """One app with the intake, detections, thermal, desk, partner-notice, reporter-reply and health agents.
+
+    Intake, detections and the desk route each record to its dispatch centre;
+    the thermal, partner and reporter agents read the first centre's city.
+    """
+    ctx = province.first
     app, topics = create_app(settings, bootstrap)
-    intake.register(app, topics, ctx)
-    detections.register(app, topics, ctx)
+    intake.register(app, topics, province)
+    detections.register(app, topics, province)
     thermal.register(app, topics, ctx)
-    desk.register(app, topics, ctx)
+    desk.register(app, topics, province)
     partners.register(app, topics, ctx, exercise=settings.exercise)
     reporters.register(app, topics, ctx, exercise=settings.exercise)
     health.register(app)

@@ -87,9 +87,11 @@ def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings()
     if not settings.broker:
         raise PatrolError("patrol worker needs PATROL_BROKER (start one with `patrol broker`)")
-    ctx = _context(settings)
+    from rules.context import province_from_settings
+
+    province = province_from_settings(settings)
     ensure_topics(settings.broker, settings)  # a conflicting topic stops the worker before it consumes
-    app = build_worker_app(settings, ctx, settings.broker)
+    app = build_worker_app(settings, province, settings.broker)
     worker = Worker(app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
     try:
         with profiled(settings.profile_file):
@@ -106,10 +108,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from tools.replay import run_replay
 
     settings = _settings()
-    ctx = _context(settings)
     result = run_replay(
         settings,
-        ctx,
         tips=args.tips,
         weather=args.weather,
         teams=args.teams,

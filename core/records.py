@@ -350,6 +350,7 @@ class Report(Wire):
     sex: str | None = None
     age_group: str | None = None
     reporter_contact: str | None = None  # masked (tel:+86138****5678): operators may see that one exists
+    centre: str = ""  # the dispatch centre (city folder) that holds the position; the topic's key
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ def _meta(env: str, doc: str, secret: bool = False) -> dict[str, object]:
 class Settings:
     broker: str = field(default="", metadata=_meta("PATROL_BROKER", "Kafka bootstrap servers; empty starts the embedded Tansu broker"))
     city_dir: Path = field(default=DATA_DIR / "cities" / "harbin", metadata=_meta("PATROL_CITY", "folder of the city's GeoJSON layers"))
+    cities: str = field(default="", metadata=_meta("PATROL_CITIES", "comma-separated city folders (names under data/cities, or paths), one dispatch centre each; empty: PATROL_CITY alone"))
     policy_file: Path = field(default=DATA_DIR / "policy.toml", metadata=_meta("PATROL_POLICY", "policy file (TOML)"))
     lexicon_file: Path = field(default=DATA_DIR / "lexicon.toml", metadata=_meta("PATROL_LEXICON", "bilingual flag lexicon (TOML)"))
     topic_prefix: str = field(default="", metadata=_meta("PATROL_TOPIC_PREFIX", "prefix for every topic name (isolates tenants and tests)"))
@@ -80,6 +81,26 @@ class Settings:
         if self.tick_seconds <= 0:
             raise ConfigError("PATROL_TICK_SECONDS must be positive")
         validate_kafka_security(self)
+        _ = self.centre_dirs
+
+    @property
+    def centre_dirs(self) -> dict[str, Path]:
+        """The deployment's dispatch centres in order: id (the folder's name) -> city folder."""
+        if not self.cities.strip():
+            return {self.city_dir.name: self.city_dir}
+        out: dict[str, Path] = {}
+        for entry in (e.strip() for e in self.cities.split(",")):
+            if not entry:
+                continue
+            path = Path(entry) if ("/" in entry or entry.startswith(".")) else DATA_DIR / "cities" / entry
+            if not path.is_dir():
+                raise ConfigError(f"PATROL_CITIES: {entry!r} is not a city folder ({path})")
+            if path.name in out:
+                raise ConfigError(f"PATROL_CITIES: centre {path.name!r} is named twice")
+            out[path.name] = path
+        if not out:
+            raise ConfigError("PATROL_CITIES names no city")
+        return out
 
     def describe(self) -> dict[str, str]:
         """Settings for display, secrets hidden."""

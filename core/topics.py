@@ -26,5 +26,7 @@ INTERNAL: tuple[str, ...] = (REPORTS, REPORTER_CONTACTS)
 CONSOLE: tuple[str, ...] = (CONSOLE_ACTIONS,)
 ALL: tuple[str, ...] = INPUTS + INTERNAL + OUTPUTS + CONSOLE
 
-# Stages that scale with PATROL_PARTITIONS; the desk's inputs stay single-partition.
-SCALED: tuple[str, ...] = (TIPS, DETECTIONS, THERMAL_FRAMES)
+# Topics with PATROL_PARTITIONS partitions. The desk's inputs are keyed by dispatch
+# centre (one centre, one partition); clock ticks go to every partition.
+DESK_INPUTS: tuple[str, ...] = (REPORTS, WEATHER, TEAM_STATUS, TASK_ACKS, CLOCK)
+SCALED: tuple[str, ...] = (TIPS, DETECTIONS, THERMAL_FRAMES, *DESK_INPUTS)

@@ -187,7 +187,7 @@ async def run_night(settings: Settings, ctx: Context, sightings: list[Sighting],
     end = max(s.at for s in sightings) + timedelta(hours=2)
     by_tip = {s.tip_id: s for s in sightings}
     night_settings = replace(settings, topic_prefix=f"{settings.topic_prefix}ledgerdrill-n{night}-")
-    pending: list[FeedItem] = [*city_teams(ctx, start), *(tip(s) for s in sightings)]
+    pending: list[FeedItem] = [*city_teams({ctx.city.name: ctx}, start), *(tip(s) for s in sightings)]
     if level != "none":
         warning = WeatherWarning(level=level, issued_at=start)
         pending.append(FeedItem(at=start, seq=-2000, topic=names.WEATHER, value=warning.to_json()))

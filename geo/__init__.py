@@ -2,6 +2,7 @@
 
 Layer 1 (imports only `core`). Its modules:
 
+- `centres`: which dispatch centre (city) a record belongs to in a many-city deployment (`centre_for`, `route`).
 - `chinacoords`: WGS-84 to GCJ-02 and BD-09 for Chinese map apps (`wgs84_to_gcj02`, `wgs84_to_bd09`).
 - `city`: `load_city` reads and validates a city folder of GeoJSON layers into `City`; `city_map` gives
   the map layers as written, for drawing. The only reader of city files.
@@ -13,4 +14,4 @@ Layer 1 (imports only `core`). Its modules:
 Import the modules (`from geo.city import load_city`); this package file imports nothing.
 """
 
-__all__ = ["chinacoords", "city", "distance", "gazetteer", "partners", "zones"]
+__all__ = ["centres", "chinacoords", "city", "distance", "gazetteer", "partners", "zones"]

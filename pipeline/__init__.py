@@ -8,10 +8,11 @@ Layer 3 (imports `core` and below; knows no agent). Its modules:
 - `kafka_compat`: measured broker and Faust quirks and the patches the product lives with.
 - `kafka_security`: Kafka client security (TLS, SASL) from the settings, for every client.
 - `metrics`: Prometheus metrics shared by workers and the console.
+- `partitioning`: where a dispatch centre's records land (`home_partition`, `centres_on`): the desk's partitions are its centres.
 - `profiling`: where a worker's time goes (cProfile over every thread, summed by library) for the benchmark.
 - `topics_admin`: the one place topics are created and checked (`ensure_topics`).
 
 Import the modules (`from pipeline.broker import broker_for`); this package file imports nothing.
 """
 
-__all__ = ["app", "broker", "clock", "kafka_compat", "kafka_security", "metrics", "profiling", "topics_admin"]
+__all__ = ["app", "broker", "clock", "kafka_compat", "kafka_security", "metrics", "partitioning", "profiling", "topics_admin"]

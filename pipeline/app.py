@@ -1,10 +1,10 @@
 """The Faust application factory: one app and its topics (agents register on it from above).
 
 Input topics carry raw bytes (parsing is ours, so a bad payload is
-dead-lettered with its original text). The desk stage is single-partition
-by design: it is the one writer of incident and team state, which keeps
-decisions deterministic; intake and detection stages scale with
-`PATROL_PARTITIONS`.
+dead-lettered with its original text). Every stage has `PATROL_PARTITIONS`
+partitions; the desk's inputs are keyed by dispatch centre, so each centre has
+one writer of its incident and team state, which keeps decisions
+deterministic (`pipeline.partitioning`).
 """
 
 from __future__ import annotations

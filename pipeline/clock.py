@@ -2,7 +2,8 @@
 
 The only place the product reads the wall clock for decisions' sake: ticks
 carry the time, and the desk acts on the ticks. Drills and replays publish a
-simulated clock on the same topic instead.
+simulated clock on the same topic instead. A tick goes to every partition of
+`clock`: each partition is a set of dispatch centres, all living the same time.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ async def run_ticker(settings: Settings, bootstrap: str, count: int | None = Non
         sent = 0
         while count is None or sent < count:
             tick = ClockTick(at=datetime.now(UTC).replace(microsecond=0), source="ticker")
-            await producer.send_and_wait(settings.topic(names.CLOCK), tick.to_json())
+            topic = settings.topic(names.CLOCK)
+            for partition in sorted(await producer.partitions_for(topic)):
+                await producer.send_and_wait(topic, tick.to_json(), partition=partition)
             sent += 1
             if count is None or sent < count:
                 await asyncio.sleep(settings.tick_seconds)

@@ -3,9 +3,10 @@
 Whichever role starts first (worker, console, clock, replay, drill, a bench)
 creates every topic with the partitions the pipeline needs, so no topic is
 left to the broker's auto-creation (Tansu and Kafka default to several
-partitions). The desk's inputs must have exactly one partition: its Faust
-table is single-partition, and Faust raises `PartitionsMismatch` on the first
-table write when a source topic has more, which kills the agent. A topic that
+partitions). The desk's inputs must have exactly `PATROL_PARTITIONS`
+partitions: its Faust table is co-partitioned with them (Faust raises
+`PartitionsMismatch` on the first table write otherwise, which kills the
+agent), and a centre's home partition depends on the count. A topic that
 exists with a count the pipeline cannot use stops the role before anything is
 consumed, with an error naming the topic and both counts.
 """
@@ -24,8 +25,8 @@ from pipeline.kafka_security import client_kwargs
 
 log = logging.getLogger(__name__)
 
-# The desk's inputs: single-partition, exactly (its table has one partition).
-DESK_INPUTS: tuple[str, ...] = (names.REPORTS, names.WEATHER, names.TEAM_STATUS, names.TASK_ACKS, names.CLOCK)
+# The desk's inputs: exactly PATROL_PARTITIONS partitions (co-partitioned with its table).
+DESK_INPUTS: tuple[str, ...] = names.DESK_INPUTS
 
 
 class TopicMismatchError(BrokerError):
@@ -42,7 +43,7 @@ class TopicSpec:
 
 
 def topic_specs(settings: Settings, shorts: Iterable[str] = names.ALL) -> list[TopicSpec]:
-    """What each topic must look like: desk inputs exactly one partition; scaled stages and outputs any count."""
+    """What each topic must look like: desk inputs exactly PATROL_PARTITIONS; other scaled stages and outputs any count."""
     specs = []
     for short in shorts:
         partitions = settings.partitions if short in names.SCALED else 1
@@ -60,7 +61,7 @@ def check_specs(specs: Iterable[TopicSpec], existing: dict[str, int]) -> list[st
         if spec.exact:
             problems.append(
                 f"topic {spec.name!r} has {found} partitions, the pipeline needs exactly {spec.partitions} "
-                "(the desk's table is single-partition); delete and recreate it, or use another PATROL_TOPIC_PREFIX"
+                "(the desk's table is co-partitioned with its inputs: PATROL_PARTITIONS); delete and recreate it, or use another PATROL_TOPIC_PREFIX"
             )
         else:
             log.warning("topic %s has %d partitions (created with %d here); it works, scaling follows its count", spec.name, found, spec.partitions)

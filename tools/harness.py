@@ -223,12 +223,12 @@ class Feeder:
 
     # ------------------------------------------------------------- sending
 
-    async def send(self, item: FeedItem) -> None:
+    async def send(self, item: FeedItem, partition: int | None = None) -> None:
         if self.last_topic is not None and item.topic != self.last_topic:
             await self.barrier()
         assert self._producer is not None
         meta = await self._producer.send_and_wait(
-            self.settings.topic(item.topic), item.value, key=item.key.encode("utf-8") if item.key else None
+            self.settings.topic(item.topic), item.value, key=item.key.encode("utf-8") if item.key else None, partition=partition
         )
         tp = TopicPartition(meta.topic, meta.partition)
         self._written[tp] = max(self._written.get(tp, 0), meta.offset + 1)
@@ -244,7 +244,10 @@ class Feeder:
         self.last_topic = item.topic
 
     async def tick(self, at: datetime) -> None:
-        await self.send(FeedItem(at=at, seq=0, topic=names.CLOCK, value=ClockTick(at=at, source="simulated").to_json()))
+        """One tick on every partition of `clock` (each holds its own dispatch centres)."""
+        full = self.settings.topic(names.CLOCK)
+        for tp in [tp for tp in self._tps if tp.topic == full]:
+            await self.send(FeedItem(at=at, seq=0, topic=names.CLOCK, value=ClockTick(at=at, source="simulated").to_json()), tp.partition)
 
     # ------------------------------------------------------------- barrier
 

@@ -13,7 +13,7 @@ import json
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,7 +24,7 @@ from core.errors import ConfigError
 from core.feed import FeedItem
 from core.records import EVENT_KINDS, TeamStatus, parse_time
 from core.settings import Settings
-from rules.context import Context
+from rules.context import Context, province_from_settings
 from tools.harness import COLLECTED, pipeline_run, run_schedule
 
 TIME_FIELDS = {
@@ -102,10 +102,11 @@ def load_jsonl(path: Path, topic: str, seq_start: int = 0, loaded: LoadedInputs 
     return loaded
 
 
-def city_teams(ctx: Context, at: datetime) -> list[FeedItem]:
-    """Every team of the city's layer, available at its base, when no teams file is given."""
+def city_teams(centres: Mapping[str, Context], at: datetime) -> list[FeedItem]:
+    """Every team of each centre's city layer, available at its base, keyed by its centre (no teams file given)."""
     items = []
-    for n, team in enumerate(sorted(ctx.city.teams, key=lambda t: t.team_id)):
+    bases = sorted(((team, centre) for centre, ctx in centres.items() for team in ctx.city.teams), key=lambda tc: tc[0].team_id)
+    for n, (team, centre) in enumerate(bases):
         status = TeamStatus(
             team_id=team.team_id,
             at=at,
@@ -116,7 +117,7 @@ def city_teams(ctx: Context, at: datetime) -> list[FeedItem]:
             name=team.name,
             district=team.district,
         )
-        items.append(FeedItem(at=at, seq=-1000 + n, topic=names.TEAM_STATUS, value=status.to_json(), key=team.team_id))
+        items.append(FeedItem(at=at, seq=-1000 + n, topic=names.TEAM_STATUS, value=status.to_json(), key=centre))
     return items
 
 
@@ -194,7 +195,6 @@ async def _replay(settings: Settings, items: list[FeedItem], until: datetime) ->
 
 def run_replay(
     settings: Settings,
-    ctx: Context,
     *,
     tips: Path,
     weather: Path | None = None,
@@ -216,7 +216,7 @@ def run_replay(
         raise ConfigError("no input records", path=str(tips))
     items = sorted(loaded.items, key=lambda i: (i.at, i.seq))
     if teams is None:
-        items = city_teams(ctx, items[0].at) + items
+        items = city_teams(province_from_settings(settings).centres, items[0].at) + items
     until = max(i.at for i in items) + tail
     started = time.monotonic()
     outputs, barriers = asyncio.run(_replay(settings, items, until))

@@ -57,7 +57,7 @@ def night(broker: str, ctx: Context, tmp_path_factory: pytest.TempPathFactory) -
 
     base = replace(Settings.from_env({}), broker=broker, topic_prefix=f"ln{uuid.uuid4().hex[:6]}-")
     out = tmp_path_factory.mktemp("night") / "out.jsonl"
-    result = run_replay(base, ctx, tips=SAMPLES / "tips.jsonl", weather=SAMPLES / "weather.jsonl", acks=SAMPLES / "acks.jsonl", out=out)
+    result = run_replay(base, tips=SAMPLES / "tips.jsonl", weather=SAMPLES / "weather.jsonl", acks=SAMPLES / "acks.jsonl", out=out)
     admin = KafkaAdminClient(bootstrap_servers=broker)
     try:
         dispatch_topic = next(t for t in admin.list_topics() if t.startswith(base.topic_prefix) and t.endswith(names.DISPATCH))

@@ -43,7 +43,7 @@ def replay(broker: str, ctx: Context, tmp_path: Path) -> Replay:
         out = tmp_path / f"out-{n}.jsonl"
         settings = replace(Settings.from_env({}), broker=broker)
         assert files["tips"] is not None
-        run_replay(settings, ctx, tips=files["tips"], weather=files["weather"], teams=files["teams"], acks=files["acks"],
+        run_replay(settings, tips=files["tips"], weather=files["weather"], teams=files["teams"], acks=files["acks"],
                    detections=files["detections"], out=out, tail=timedelta(hours=tail_h))
         return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
 

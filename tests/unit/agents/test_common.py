@@ -64,7 +64,7 @@ def to_report(raw: bytes) -> Report:
     if "lat" not in obj:
         raise RecordError("lat: missing", kind="missing_field")
     return Report(report_id=obj["id"], source="tip", channel="hotline", at=datetime(2026, 12, 20, tzinfo=UTC),
-                  lat=obj["lat"], lon=126.6, district="Daoli")
+                  lat=obj["lat"], lon=126.6, district="Daoli", centre="harbin")
 
 
 def test_reports_and_dead_letters_of_one_batch_are_sent_in_order() -> None:
@@ -81,7 +81,7 @@ def test_reports_and_dead_letters_of_one_batch_are_sent_in_order() -> None:
     ]
     asyncio.run(agent(Stream([batch])))
     assert [topic for topic, _, _ in sent] == [names.REPORTS, names.DEAD_LETTERS, names.DEAD_LETTERS]
-    assert sent[0][1] == b"Daoli" and json.loads(sent[0][2])["report_id"] == "a"
+    assert sent[0][1] == b"harbin" and json.loads(sent[0][2])["report_id"] == "a"
     missing = json.loads(sent[1][2])
     assert missing["error"] == "missing_field" and missing["payload"] == '{"id": "b"}' and missing["offset"] == 1
     internal = json.loads(sent[2][2])

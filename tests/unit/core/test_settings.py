@@ -43,3 +43,19 @@ def test_the_ledger_database_is_sqlite_under_the_state_dir_unless_a_url_is_given
     with_pg = Settings.from_env({"PATROL_DATABASE_URL": url})
     assert with_pg.ledger_database == url
     assert with_pg.describe()["PATROL_DATABASE_URL"] == "***" and "s3cret" not in str(with_pg.describe())
+
+
+def test_cities_name_the_centres_in_order_and_a_bad_one_names_its_variable() -> None:
+    import pytest
+
+    from core.errors import ConfigError
+    from core.settings import DATA_DIR
+
+    assert Settings().centre_dirs == {"harbin": DATA_DIR / "cities" / "harbin"}  # PATROL_CITY alone
+    two = Settings.from_env({"PATROL_CITIES": "qiqihar, harbin"})
+    assert list(two.centre_dirs) == ["qiqihar", "harbin"]
+    assert Settings.from_env(two.to_env()) == two
+    for bad, said in (("harbin,atlantis", "'atlantis' is not a city folder"), ("harbin,harbin", "named twice"), (" , ", "names no city")):
+        with pytest.raises(ConfigError, match="PATROL_CITIES") as err:
+            Settings.from_env({"PATROL_CITIES": bad})
+        assert said in str(err.value)

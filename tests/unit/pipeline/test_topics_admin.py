@@ -9,13 +9,13 @@ from core.settings import Settings
 from pipeline.topics_admin import DESK_INPUTS, check_specs, topic_specs
 
 
-def test_desk_inputs_are_exactly_one_partition_and_scaled_stages_follow_the_setting() -> None:
+def test_desk_inputs_are_exactly_the_setting_and_scaled_stages_follow_it() -> None:
     settings = replace(Settings(), partitions=4, topic_prefix="p-")
     specs = {s.name: s for s in topic_specs(settings)}
     assert set(specs) == {f"p-{t}" for t in names.ALL}
     for short in DESK_INPUTS:
-        assert (specs[f"p-{short}"].partitions, specs[f"p-{short}"].exact) == (1, True)
-    for short in names.SCALED:
+        assert (specs[f"p-{short}"].partitions, specs[f"p-{short}"].exact) == (4, True)
+    for short in set(names.SCALED) - set(DESK_INPUTS):
         assert (specs[f"p-{short}"].partitions, specs[f"p-{short}"].exact) == (4, False)
     assert specs["p-dispatch"].partitions == 1 and not specs["p-dispatch"].exact
 

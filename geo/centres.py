@@ -1,0 +1,95 @@
+"""Which dispatch centre a record belongs to, when one deployment serves several cities.
+
+A centre is one city folder (its id is the folder's name). Routing is pure
+so that intake, the desk and the producers (simulators, console, clock) agree
+on it. Every desk input is keyed by its centre's id, so one partition (and one
+worker) holds the whole of a centre (`pipeline.partitioning`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from geo.city import City
+from geo.gazetteer import Gazetteer
+from geo.zones import CityIndex
+
+
+def centre_for(indexes: Mapping[str, CityIndex], lat: float, lon: float) -> str | None:
+    """The centre that holds a position: its districts first, then its service area; None outside all.
+
+    A report near a border goes to the city whose district holds the point,
+    never to a neighbour whose matching range merely reaches it: incidents
+    never cross centres.
+    """
+    for centre, index in indexes.items():
+        if index.locate(lat, lon).district is not None:
+            return centre
+    for centre, index in indexes.items():
+        if index.in_service_area(lat, lon):
+            return centre
+    return None
+
+
+def centre_of_address(gazetteers: Mapping[str, Gazetteer], address: str) -> str | None:
+    """The first centre (in the deployment's order) whose gazetteer knows an address."""
+    for centre, gazetteer in gazetteers.items():
+        if gazetteer.resolve(address) is not None:
+            return centre
+    return None
+
+
+def centre_of_team(cities: Mapping[str, City], team_id: str) -> str | None:
+    """The centre whose city lists a team (team ids are unique within a deployment)."""
+    for centre, city in cities.items():
+        if any(team.team_id == team_id for team in city.teams):
+            return centre
+    return None
+
+
+def centre_of_region(cities: Mapping[str, City], region: str) -> str | None:
+    """The centre with a district of that id."""
+    for centre, city in cities.items():
+        if city.district(region) is not None:
+            return centre
+    return None
+
+
+def route(
+    obj: Mapping[str, Any],
+    cities: Mapping[str, City],
+    indexes: Mapping[str, CityIndex],
+    gazetteers: Mapping[str, Gazetteer],
+    key: str | None = None,
+) -> str | None:
+    """The centre of one raw input record, or None when nothing names one.
+
+    In order: an explicit `centre` field; a position (`lat`/`lon`); a team
+    (`team_id`); a region (`region`); an address; the record's key when it
+    names a centre; the only centre of a one-city deployment. An explicit
+    centre that is not deployed gives None (the record is dead-lettered).
+    """
+    explicit = obj.get("centre")
+    if explicit is not None:
+        return explicit if isinstance(explicit, str) and explicit in cities else None
+    lat, lon = obj.get("lat"), obj.get("lon")
+    if _number(lat) and _number(lon):
+        assert lat is not None and lon is not None
+        found = centre_for(indexes, float(lat), float(lon))
+        if found is not None:
+            return found
+    for field, finder in (("team_id", centre_of_team), ("region", centre_of_region)):
+        value = obj.get(field)
+        if isinstance(value, str) and (found := finder(cities, value)) is not None:
+            return found
+    address = obj.get("address")
+    if isinstance(address, str) and address.strip() and (found := centre_of_address(gazetteers, address)) is not None:
+        return found
+    if key is not None and key in cities:
+        return key
+    return next(iter(cities)) if len(cities) == 1 else None
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -1,0 +1,75 @@
+"""Routing records to dispatch centres: position, team, region, address, key; borders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from core.errors import RecordError
+from core.settings import DATA_DIR
+from geo.centres import centre_for
+from rules.context import Province, load_province
+
+HARBIN = (45.7600, 126.6300)
+QIQIHAR = (47.3410, 123.9690)
+
+
+@pytest.fixture(scope="module")
+def province() -> Province:
+    return load_province(DATA_DIR / "policy.toml", DATA_DIR / "lexicon.toml",
+                         {name: DATA_DIR / "cities" / name for name in ("harbin", "qiqihar")})
+
+
+def test_a_position_goes_to_the_city_that_holds_it_and_outside_every_city_to_none(province: Province) -> None:
+    assert province.route({"lat": HARBIN[0], "lon": HARBIN[1]}) == "harbin"
+    assert province.route({"lat": QIQIHAR[0], "lon": QIQIHAR[1]}) == "qiqihar"
+    assert province.route({"lat": 39.9, "lon": 116.4}) is None  # Beijing: no centre holds it
+
+
+def test_teams_regions_addresses_and_explicit_centres_route_without_a_position(province: Province) -> None:
+    assert province.route({"team_id": "T-longsha-1"}) == "qiqihar"
+    assert province.route({"team_id": "T-daoli-1"}) == "harbin"
+    assert province.route({"region": "tiefeng", "temp_c": -20}) == "qiqihar"
+    assert province.route({"address": "齐齐哈尔站"}) == "qiqihar"
+    assert province.route({"address": "中央大街"}) == "harbin"
+    assert province.route({"centre": "qiqihar", "lat": HARBIN[0], "lon": HARBIN[1]}) == "qiqihar"  # explicit wins
+    assert province.route({"temp_c": -20}, key="qiqihar") == "qiqihar"  # whole-city weather, keyed by centre
+    assert province.route({"temp_c": -20}) is None  # which city? nothing says
+
+
+def test_a_one_city_deployment_takes_every_record_and_an_unknown_centre_is_refused(province: Province) -> None:
+    single = Province({"harbin": province.centres["harbin"]})
+    assert single.route({"temp_c": -20}) == "harbin"
+    with pytest.raises(RecordError) as err:
+        province.context_for({"centre": "atlantis", "lat": HARBIN[0], "lon": HARBIN[1]})
+    assert err.value.kind == "unknown_centre" and "harbin, qiqihar" in err.value.reason
+    # outside every city: read against the first city, which refuses it as one city does
+    centre, ctx = province.context_for({"lat": 39.9, "lon": 116.4})
+    assert centre == "harbin" and not ctx.index.in_service_area(39.9, 116.4)
+
+
+@dataclass
+class _Where:
+    district: str | None
+
+
+@dataclass
+class _Area:
+    """A city west or east of a border at lon 124.0, whose service area reaches 0.01° past it."""
+
+    east: bool
+
+    def locate(self, lat: float, lon: float) -> _Where:
+        mine = lon >= 124.0 if self.east else lon < 124.0
+        return _Where("d" if mine else None)
+
+    def in_service_area(self, lat: float, lon: float) -> bool:
+        return (lon >= 123.99) if self.east else (lon < 124.01)
+
+
+def test_a_report_within_matching_range_of_a_border_goes_to_the_centre_whose_district_holds_it() -> None:
+    areas = {"west": _Area(east=False), "east": _Area(east=True)}
+    # 50 m east of the border: inside both service areas, in the east city's district
+    assert centre_for(areas, 47.0, 124.0007) == "east"  # type: ignore[arg-type]
+    assert centre_for(areas, 47.0, 123.9993) == "west"  # type: ignore[arg-type]
