@@ -13,6 +13,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -142,15 +143,19 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
 def cmd_drill(args: argparse.Namespace) -> int:
     from drill.runner import run_drill
+    from rules.context import province_from_settings
 
     settings = _settings()
-    ctx = _context(settings)
+    if args.cities:
+        settings = replace(settings, cities=args.cities)
+        settings.validate()
+    province = province_from_settings(settings)
     phones = None
     if args.phones:
         from cli.phones import console_phones
 
         phones = console_phones
-    return run_drill(settings, ctx, scenario=args.scenario, seed=args.seed, speed=args.speed, report=args.report, progress=not args.quiet,
+    return run_drill(settings, province.centres, scenario=args.scenario, seed=args.seed, speed=args.speed, report=args.report, progress=not args.quiet,
                      phones=phones)
 
 
@@ -348,6 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", type=Path, default=Path("out/drill"), help="folder for the scores JSON and the HTML report")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--phones", action="store_true", help="teams ack and report positions through a console's team API, as phones do")
+    p.add_argument("--cities", default="", help="run the scenario in several cities at once, one dispatch centre each (e.g. harbin,qiqihar; "
+                   "sets PATROL_CITIES); each city's report goes to REPORT/CITY/")
     add("console", cmd_console, "serve the dispatch console and the team API")
     p = add("token", cmd_token, "create an access token for the console or team API (printed once, stored hashed)")
     p.add_argument("action", choices=["add"])

@@ -15,7 +15,7 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from core import topics as names
+from core.errors import ConfigError
 from core.feed import FeedItem
 from core.settings import Settings
 from drill.phones import PHONE_TOPICS, PhoneGateway
@@ -67,59 +68,96 @@ class Progress:
         self.out.flush()
 
 
-async def _night(world: DrillWorld, settings: Settings, log_dir: Path, speed: float, progress: Progress,
-                 phones: Phones | None = None) -> dict[str, Any]:
-    inputs: list[FeedItem] = []
-    outputs: list[dict[str, Any]] = []
-    dead: list[dict[str, Any]] = []
+def _multi_keyed(item: FeedItem, centre: str) -> FeedItem:
+    """A world's desk input keyed by its centre, as producers of a many-city deployment key them."""
+    return replace(item, key=centre) if item.topic in names.DESK_INPUTS else item
+
+
+class _Owners:
+    """Which centre's world each incident belongs to, from the report ids its events name."""
+
+    def __init__(self, worlds: dict[str, DrillWorld]) -> None:
+        self.worlds = worlds
+        self.of_incident: dict[str, str] = {}
+        self.crossing: set[str] = set()  # incidents whose sources came from two worlds
+
+    def centre(self, event: dict[str, Any]) -> str:
+        sources = {c for s in event.get("sources", []) for c, w in self.worlds.items() if w.owns_report(str(s))}
+        incident = str(event.get("incident_id", ""))
+        if len(sources) > 1:
+            self.crossing.add(incident)
+        if sources and incident not in self.of_incident:
+            self.of_incident[incident] = min(sources, key=list(self.worlds).index)
+        return self.of_incident.get(incident, next(iter(self.worlds)))
+
+    def of_dead(self, letter: dict[str, Any]) -> str:
+        key = str(letter.get("key") or "")
+        return next((c for c, w in self.worlds.items() if w.owns_report(key)), next(iter(self.worlds)))
+
+
+async def _night(worlds: dict[str, DrillWorld], settings: Settings, log_dir: Path, speed: float, progress: Progress,
+                 phones: Phones | None = None) -> dict[str, dict[str, Any]]:
+    """The night of every centre's world through one pipeline; results by centre."""
+    results: dict[str, dict[str, Any]] = {
+        c: {"inputs": [], "outputs": [], "dead": [], "latencies": []} for c in worlds
+    }
+    multi = len(worlds) > 1
+    owners = _Owners(worlds)
     sent_wall: dict[str, float] = {}
-    latencies: list[float] = []
     incidents: set[str] = set()
+    start, end = min(w.start for w in worlds.values()), max(w.end for w in worlds.values())
     async with (
-        pipeline_run(settings, "drill", ready_at=world.start - STEP, log_dir=log_dir, external=PHONE_TOPICS if phones else ()) as run,
+        pipeline_run(settings, "drill", ready_at=start - STEP, log_dir=log_dir, external=PHONE_TOPICS if phones else ()) as run,
         contextlib.AsyncExitStack() as stack,
     ):
         feeder = run.feeder
         gateway = await stack.enter_async_context(phones(run.settings, run.bootstrap)) if phones is not None else None
         if gateway is not None:
-            await gateway.catch_up((), world.start - STEP)
+            await gateway.catch_up((), start - STEP)
         wall0 = time.monotonic()
-        now = world.start
-        while now <= world.end:
-            for item in world.inputs_until(now):
+        now = start
+        while now <= end:
+            step = [(c, item) for c, world in worlds.items() for item in world.inputs_until(now)]
+            if multi:
+                step = sorted(((c, _multi_keyed(item, c)) for c, item in step), key=lambda ci: ci[1].at)
+            for centre, item in step:
                 if gateway is not None and item.topic in PHONE_TOPICS:
                     await feeder.send_via(item, gateway.send)  # the phones' path: the console's team API
                 else:
                     await feeder.send(item)
-                inputs.append(item)
+                results[centre]["inputs"].append(item)
                 if item.topic == names.TIPS and item.key:
                     sent_wall.setdefault(item.key, time.perf_counter())
             await feeder.tick(now)
             await feeder.barrier()
-            fresh = []
+            fresh: dict[str, list[dict[str, Any]]] = {c: [] for c in worlds}
             for topic, obj in await feeder.drain():
                 if topic == names.DEAD_LETTERS:
-                    dead.append(obj)
+                    results[owners.of_dead(obj)]["dead"].append(obj)
                 elif topic == names.DISPATCH:
-                    fresh.append(obj)
+                    fresh[owners.centre(obj)].append(obj)
             arrived = time.perf_counter()
-            for event in fresh:
-                incidents.add(event["incident_id"])
-                for source in event.get("sources", []):
-                    if source in sent_wall:
-                        latencies.append((arrived - sent_wall.pop(source)) * 1000.0)
-            outputs += fresh
+            for centre, events in fresh.items():
+                for event in events:
+                    incidents.add(event["incident_id"])
+                    for source in event.get("sources", []):
+                        if source in sent_wall:
+                            results[centre]["latencies"].append((arrived - sent_wall.pop(source)) * 1000.0)
+                results[centre]["outputs"] += events
+                worlds[centre].observe(events, now)
             if gateway is not None:
-                await gateway.catch_up([e["event_id"] for e in fresh], now)
-            world.observe(fresh, now)
+                await gateway.catch_up([e["event_id"] for events in fresh.values() for e in events], now)
             progress.show(now, len(incidents))
             if speed > 0:
-                lag = (now - world.start).total_seconds() / speed - (time.monotonic() - wall0)
+                lag = (now - start).total_seconds() / speed - (time.monotonic() - wall0)
                 if lag > 0:
                     await asyncio.sleep(lag)
             now += STEP
-        return {"inputs": inputs, "outputs": outputs, "dead": dead, "latencies": latencies, "barriers": feeder.barriers,
-                "phones": gateway.summary() if gateway is not None else None}
+        for result in results.values():
+            result["barriers"] = feeder.barriers
+            result["phones"] = gateway.summary() if gateway is not None else None
+            result["crossing"] = sorted(owners.crossing)
+        return results
 
 
 def _dedupe(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -134,7 +172,7 @@ def _dedupe(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def run_drill(
     settings: Settings,
-    ctx: Context,
+    centres: Context | Mapping[str, Context],
     *,
     scenario: str = "default",
     seed: int = 7,
@@ -143,19 +181,59 @@ def run_drill(
     progress: bool = True,
     phones: Phones | None = None,
 ) -> int:
+    """One scenario in every centre's city at once (seed + k for the k-th centre), each scored and reported.
+
+    With one centre the report is `report/`; with several, `report/<centre>/`
+    each, and `report/scores.json` holds every centre's scores and the
+    incidents whose reports came from two centres (none, by design).
+    """
+    if isinstance(centres, Context):
+        centres = {settings.city_dir.name: centres}
+    elif list(centres) != list(settings.centre_dirs):
+        raise ConfigError(f"the drill's centres {list(centres)} are not PATROL_CITIES {list(settings.centre_dirs)}: the workers would serve others")
+    if phones is not None and len(centres) > 1:
+        raise ConfigError("--phones drives one city's console: run it with one city")
     scen = load_scenario(scenario)
-    world = DrillWorld(scen, ctx.city, seed, policy=ctx.policy)
+    multi = len(centres) > 1
+    worlds = {
+        c: DrillWorld(scen, ctx.city, seed + k, policy=ctx.policy, camera_prefix=f"{c}-" if multi else "")
+        for k, (c, ctx) in enumerate(centres.items())
+    }
     started = time.monotonic()
     log_dir = Path(tempfile.mkdtemp(prefix="patrol-drill-"))
-    bar = Progress(world.start, world.end, enabled=progress)
+    bar = Progress(min(w.start for w in worlds.values()), max(w.end for w in worlds.values()), enabled=progress)
     # partner notices say Exercise, reporter replies say drill
-    result = asyncio.run(_night(world, replace(settings, exercise=True), log_dir, speed, bar, phones))
+    results = asyncio.run(_night(worlds, replace(settings, exercise=True), log_dir, speed, bar, phones))
+    wall = round(time.monotonic() - started, 1)
+    every: dict[str, Any] = {}
+    pages = []
+    for k, (centre, ctx) in enumerate(centres.items()):
+        every[centre], page = _score_centre(worlds[centre], ctx, results[centre], report / centre if multi else report, wall, scenario, seed + k)
+        pages.append(page)
+        if multi:
+            print(f"== {centre}")
+        print(format_scores(every[centre]))
+    some = next(iter(results.values()))
+    if multi:
+        combined = {"centres": every, "incidents_crossing_centres": some["crossing"], "wall_clock_s": wall, "seed": seed}
+        (report / "scores.json").write_text(json.dumps(combined, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        print(f"incidents crossing centres: {len(some['crossing'])}")
+    if some["phones"] is not None:
+        print(f"phones (console team API): {json.dumps(some['phones'], sort_keys=True)}")
+    print(f"wall clock: {wall} s, barriers: {some['barriers']}, worker log: {log_dir / 'worker.log'}")
+    print(f"report: {', '.join(str(p) for p in pages)}")
+    return 0
+
+
+def _score_centre(world: DrillWorld, ctx: Context, result: dict[str, Any], report: Path, wall: float, scenario: str,
+                  seed: int) -> tuple[dict[str, Any], Path]:
+    """Score one centre's night and write its scores, events and HTML report under `report`."""
     outputs = _dedupe(result["outputs"])
     dead = _dedupe(result["dead"])
     truth = world.truth()
     scores = score(truth, outputs, dead, result["inputs"], result["latencies"], p1_ack_min=_p1_limit_min(ctx))
-    scores["wall_clock_s"] = round(time.monotonic() - started, 1)
-    scores["scenario"], scores["seed"] = scen.name if hasattr(scen, "name") else scenario, seed
+    scores["wall_clock_s"] = wall
+    scores["scenario"], scores["seed"] = world.scenario.name if hasattr(world.scenario, "name") else scenario, seed
     if result["phones"] is not None:
         scores["phones"] = result["phones"]
     report.mkdir(parents=True, exist_ok=True)
@@ -163,10 +241,4 @@ def run_drill(
     with open(report / "events.jsonl", "w", encoding="utf-8") as fh:
         for event in outputs + dead:
             fh.write(json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n")
-    page = write_report(report, scores, truth, outputs, ctx.city)
-    print(format_scores(scores))
-    if result["phones"] is not None:
-        print(f"phones (console team API): {json.dumps(result['phones'], sort_keys=True)}")
-    print(f"wall clock: {scores['wall_clock_s']} s, barriers: {result['barriers']}, worker log: {log_dir / 'worker.log'}")
-    print(f"report: {page}")
-    return 0
+    return scores, write_report(report, scores, truth, outputs, ctx.city)

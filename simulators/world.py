@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -57,7 +57,8 @@ class _Pending:
 class DrillWorld:
     """The simulated night the drill runner feeds through the real pipeline."""
 
-    def __init__(self, scenario: Scenario, city: Any, seed: int, *, policy: Policy | None = None) -> None:
+    def __init__(self, scenario: Scenario, city: Any, seed: int, *, policy: Policy | None = None, camera_prefix: str = "") -> None:
+        """`camera_prefix` keeps camera ids apart when several cities' worlds share one pipeline."""
         self.scenario = scenario
         self.seed = seed
         self.policy = policy or load_policy(POLICY_PATH)
@@ -77,7 +78,10 @@ class DrillWorld:
                                                             np.random.default_rng([seed, 2]))
         self.weather = WeatherBook(self.observations, self.warnings, self.policy)
         # Cameras, then persons (thermal-only persons sit where a camera looks).
-        self.sites: list[Site] = build_sites(scenario.cameras, self.map, scenario.source)
+        self.sites: list[Site] = [
+            replace(s, site_id=camera_prefix + s.site_id, camera_id=camera_prefix + s.camera_id)
+            for s in build_sites(scenario.cameras, self.map, scenario.source)
+        ]
         generator = load_generator()
         mode = scenario.cameras.mode
         if mode == "auto":
@@ -190,6 +194,10 @@ class DrillWorld:
                                            "frame_id": cap.frame_id, "decoys": decoys,
                                            "truth": [{k: t[k] for k in ("bbox", "posture", "lat", "lon", "person_id")} for t in truth]}
         return [(topic, json.dumps(record, sort_keys=True).encode(), site.camera_id)]
+
+    def owns_report(self, report_id: str) -> bool:
+        """Whether a tip, detection or frame id is one this world handed out."""
+        return report_id in self._report_meta
 
     # ------------------------------------------------------------------ teams
 
