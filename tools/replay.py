@@ -14,7 +14,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from core.errors import ConfigError
 from core.feed import FeedItem
 from core.records import EVENT_KINDS, TeamStatus, parse_time
 from core.settings import Settings
-from rules.context import Context, province_from_settings
+from rules.context import Context, Province, province_from_settings
 from tools.harness import COLLECTED, pipeline_run, run_schedule
 
 TIME_FIELDS = {
@@ -121,6 +121,22 @@ def city_teams(centres: Mapping[str, Context], at: datetime) -> list[FeedItem]:
     return items
 
 
+def keyed_by_centre(items: list[FeedItem], province: Province) -> list[FeedItem]:
+    """Desk inputs keyed by their dispatch centre, as a many-city deployment's producers key them
+    (a record no centre claims keeps its key; the desk dead-letters it)."""
+    out = []
+    for item in items:
+        if item.topic in names.DESK_INPUTS and item.topic != names.CLOCK:
+            try:
+                obj = json.loads(item.value)
+            except ValueError:
+                obj = None
+            centre = province.route(obj, item.key) if isinstance(obj, dict) else None
+            item = replace(item, key=centre or item.key)
+        out.append(item)
+    return out
+
+
 def minute_ticks(start: datetime, end: datetime, step_s: float = 60.0) -> list[datetime]:
     first = start.replace(second=0, microsecond=0)
     ticks = []
@@ -170,9 +186,14 @@ class ReplayResult:
 RECORD_IDS = {names.PARTNER_NOTICES: "notice_id", names.REPORTER_FEEDBACK: "feedback_id"}
 
 
-def dedupe_outputs(records: Sequence[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+def dedupe_outputs(records: Sequence[tuple[str, dict[str, Any]]], canonical: bool = False) -> list[dict[str, Any]]:
     """Drop at-least-once duplicates by id; dispatch events, partner notices, reporter replies (each in
-    their topic's order), then dead letters."""
+    their topic's order), then dead letters.
+
+    `canonical`: each topic's records by event time, incident and revision instead. Several centres'
+    desks write the same output topics from their own partitions, so the interleaving of two centres
+    is not repeatable while each centre's own order is.
+    """
     seen: set[tuple[str, str]] = set()
     by_topic: dict[str, list[dict[str, Any]]] = {t: [] for t in COLLECTED}
     for topic, obj in records:
@@ -181,16 +202,20 @@ def dedupe_outputs(records: Sequence[tuple[str, dict[str, Any]]]) -> list[dict[s
             continue
         seen.add(ident)
         by_topic.setdefault(topic, []).append(obj)
+    if canonical:
+        for records_ in by_topic.values():
+            records_.sort(key=lambda o: (str(o.get("at", "")), str(o.get("incident_id", "")), int(o.get("revision") or 0),
+                                         json.dumps(o, sort_keys=True, ensure_ascii=False)))
     dead = by_topic.pop(names.DEAD_LETTERS, [])
     dead.sort(key=lambda d: (d.get("topic") or "", d.get("offset") if d.get("offset") is not None else -1, d["event_id"]))
     return [obj for records_ in by_topic.values() for obj in records_] + dead
 
 
-async def _replay(settings: Settings, items: list[FeedItem], until: datetime) -> tuple[list[dict[str, Any]], int]:
+async def _replay(settings: Settings, items: list[FeedItem], until: datetime, canonical: bool) -> tuple[list[dict[str, Any]], int]:
     start = items[0].at
     async with pipeline_run(settings, "replay", ready_at=start) as run:
         await run_schedule(run.feeder, items, minute_ticks(start, until))
-        return dedupe_outputs(await run.feeder.drain()), run.feeder.barriers
+        return dedupe_outputs(await run.feeder.drain(), canonical), run.feeder.barriers
 
 
 def run_replay(
@@ -215,11 +240,14 @@ def run_replay(
     if not loaded.items:
         raise ConfigError("no input records", path=str(tips))
     items = sorted(loaded.items, key=lambda i: (i.at, i.seq))
+    province = province_from_settings(settings)
     if teams is None:
-        items = city_teams(province_from_settings(settings).centres, items[0].at) + items
+        items = city_teams(province.centres, items[0].at) + items
+    if len(province.centres) > 1:
+        items = keyed_by_centre(items, province)
     until = max(i.at for i in items) + tail
     started = time.monotonic()
-    outputs, barriers = asyncio.run(_replay(settings, items, until))
+    outputs, barriers = asyncio.run(_replay(settings, items, until, canonical=len(province.centres) > 1))
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", encoding="utf-8") as fh:
         for obj in outputs:

@@ -35,51 +35,72 @@ SPLIT_M = (-184.0, 184.0)  # the second first report, 260 m north-west: beyond t
 LINK_M = (-92.0, 92.0)  # phase b's report about a split person: 130 m from both
 
 
-def position(i: int) -> tuple[float, float]:
-    """Points 400 m apart on a grid: no two people correlate."""
-    return offset_latlon(*ORIGIN, 400.0 * (i % 20), 400.0 * (i // 20))
+@dataclass(frozen=True)
+class TipStream:
+    """The stream about PEOPLE persons on a grid from `origin`; `prefix` names its tips and teams apart
+    (two streams in two cities run side by side), `centre` keys its team statuses (a many-city deployment)."""
+
+    origin: tuple[float, float] = ORIGIN
+    prefix: str = ""
+    centre: str | None = None
+
+    def position(self, i: int) -> tuple[float, float]:
+        """Points 400 m apart on a grid: no two people correlate."""
+        return offset_latlon(*self.origin, 400.0 * (i % 20), 400.0 * (i // 20))
+
+    def tip(self, phase: str, i: int, split: bool = False, plain: bool = False) -> FeedItem:
+        """Phase `phase`'s report about person `i` (phases follow each other, 13 min apart).
+
+        `split`: the second, far first report of a split person (phase a only).
+        `plain`: no mental-health case and no split person (one social worker per person suffices).
+        """
+        n = "abcd".index(phase) * PEOPLE + i
+        at = T0 + timedelta(seconds=GAP_S * n + (GAP_S // 2 if split else 0))
+        east, north = OFFSETS_M[phase]
+        if i in SPLIT and (split or phase == "b") and not plain:
+            east, north = SPLIT_M if split else LINK_M
+        lat, lon = offset_latlon(*self.position(i), east, north)
+        tip_id = f"{self.prefix}x{i}" if split else f"{self.prefix}{phase}{i}"
+        body: dict[str, Any] = {"tip_id": tip_id, "channel": "courier" if split else "hotline", "reported_at": at.isoformat(),
+                                "lat": lat, "lon": lon, "text": "cold", "accuracy_m": 5}
+        if i in MENTAL and not plain:
+            body["flags"] = ["mental"]
+        return FeedItem(at=at, seq=n, topic=names.TIPS, value=json.dumps(body).encode(), key=tip_id)
+
+    def teams(self, count: int = 2, specialists: bool = True) -> list[FeedItem]:
+        """Available teams at the origin: social workers and (`specialists`) a medical lead and a police support unit
+        for the mental cases."""
+        kinds = [("social_work",)] * count + ([("medical", "vehicle"), ("police", "social_work")] if specialists else [])
+        items = []
+        for n, caps in enumerate(kinds):
+            team_id = f"{self.prefix}T{n}"
+            status = TeamStatus(team_id=team_id, at=T0, status="available", lat=self.origin[0], lon=self.origin[1], capabilities=caps)
+            items.append(FeedItem(at=T0, seq=n, topic=names.TEAM_STATUS, value=status.to_json(), key=self.centre or team_id))
+        return items
+
+    async def send_first(self, feeder: Feeder) -> None:
+        """Teams available and phase a (one tip per person) sent."""
+        for item in self.teams():
+            await feeder.send(item)
+        for i in range(PEOPLE):
+            await feeder.send(self.tip("a", i))
+            if i in SPLIT:
+                await feeder.send(self.tip("a", i, split=True))
+
+    def ledger(self, events: list[dict[str, Any]]) -> Ledger:
+        """The ledger of this stream's incidents: events whose sources are all its own tips."""
+        return Ledger.of([e for e in events if all(str(s).startswith(self.prefix) for s in e["sources"])], self.prefix)
 
 
-def tip(phase: str, i: int, split: bool = False, plain: bool = False) -> FeedItem:
-    """Phase `phase`'s report about person `i` (phases follow each other, 13 min apart).
-
-    `split`: the second, far first report of a split person (phase a only).
-    `plain`: no mental-health case and no split person (one social worker per person suffices).
-    """
-    n = "abcd".index(phase) * PEOPLE + i
-    at = T0 + timedelta(seconds=GAP_S * n + (GAP_S // 2 if split else 0))
-    east, north = OFFSETS_M[phase]
-    if i in SPLIT and (split or phase == "b") and not plain:
-        east, north = SPLIT_M if split else LINK_M
-    lat, lon = offset_latlon(*position(i), east, north)
-    tip_id = f"x{i}" if split else f"{phase}{i}"
-    body: dict[str, Any] = {"tip_id": tip_id, "channel": "courier" if split else "hotline", "reported_at": at.isoformat(),
-                            "lat": lat, "lon": lon, "text": "cold", "accuracy_m": 5}
-    if i in MENTAL and not plain:
-        body["flags"] = ["mental"]
-    return FeedItem(at=at, seq=n, topic=names.TIPS, value=json.dumps(body).encode(), key=tip_id)
+DEFAULT = TipStream()
+position, tip, teams = DEFAULT.position, DEFAULT.tip, DEFAULT.teams
 
 
-def teams(count: int = 2, specialists: bool = True) -> list[FeedItem]:
-    """Available teams at the origin: social workers and (`specialists`) a medical lead and a police support unit
-    for the mental cases."""
-    kinds = [("social_work",)] * count + ([("medical", "vehicle"), ("police", "social_work")] if specialists else [])
-    items = []
-    for n, caps in enumerate(kinds):
-        status = TeamStatus(team_id=f"T{n}", at=T0, status="available", lat=ORIGIN[0], lon=ORIGIN[1], capabilities=caps)
-        items.append(FeedItem(at=T0, seq=n, topic=names.TEAM_STATUS, value=status.to_json(), key=f"T{n}"))
-    return items
-
-
-async def first_reports(feeder: Feeder) -> None:
-    """Workers ready, teams available, phase a (one tip per person) fully processed."""
+async def first_reports(feeder: Feeder, *streams: TipStream) -> None:
+    """Workers ready, then each stream's (default: one Harbin stream) teams and phase a, fully processed."""
     await feeder.wait_ready(T0)
-    for item in teams():
-        await feeder.send(item)
-    for i in range(PEOPLE):
-        await feeder.send(tip("a", i))
-        if i in SPLIT:
-            await feeder.send(tip("a", i, split=True))
+    for stream in streams or (DEFAULT,):
+        await stream.send_first(feeder)
     await feeder.barrier()
 
 
@@ -92,9 +113,10 @@ class Ledger:
 
     survivors: set[str] = field(default_factory=set)
     units: dict[str, set[str]] = field(default_factory=dict)  # incident -> teams assigned (lead and support)
+    prefix: str = ""  # the stream's tip ids start with it
 
     @classmethod
-    def of(cls, events: list[dict[str, Any]]) -> Ledger:
+    def of(cls, events: list[dict[str, Any]], prefix: str = "") -> Ledger:
         by_id: dict[str, dict[str, Any]] = {}
         for event in events:
             if event["event_id"] in by_id:
@@ -103,7 +125,7 @@ class Ledger:
                 assert not diff, f"a redelivered event must be identical: {event['event_id']} differs in {diff}"
             by_id[event["event_id"]] = event
         merged = {e["incident_id"]: e["merged_into"] for e in by_id.values() if e["kind"] == "merged"}
-        ledger = cls()
+        ledger = cls(prefix=prefix)
         for event in by_id.values():
             survivor = merged.get(event["incident_id"], event["incident_id"])
             ledger.survivors.add(survivor)
@@ -119,7 +141,8 @@ class Ledger:
         """Every tip in one incident, one first decision each; `plain`: a stream of `tip(..., plain=True)`;
         `support`: some mental-health case got its lead and its support unit."""
         split = frozenset() if plain else SPLIT
-        expected = {f"{phase}{i}" for phase in phases for i in range(PEOPLE)} | {f"x{i}" for i in split}
+        p = self.prefix
+        expected = {f"{p}{phase}{i}" for phase in phases for i in range(PEOPLE)} | {f"{p}x{i}" for i in split}
         assert set(self.owner) == expected, f"missing: {sorted(expected - set(self.owner))}"
         assert all(len(incidents) == 1 for incidents in self.owner.values()), "a tip in two incidents (after merges)"
         assert all(count == 1 for count in self.first_decisions.values()), "an incident got two first decisions"
@@ -131,11 +154,11 @@ class Ledger:
             assert len(self.survivors) == PEOPLE + len(split), "a split person has two incidents until phase b"
         for i in range(PEOPLE):
             for later in phases[1:]:
-                assert self.owner[f"{later}{i}"] == self.owner[f"a{i}"], f"{later}{i} did not join a{i}'s incident: desk state was lost"
+                assert self.owner[f"{p}{later}{i}"] == self.owner[f"{p}a{i}"], f"{p}{later}{i} did not join {p}a{i}'s incident: desk state was lost"
         for i in split:
             if merged:
-                assert self.owner[f"x{i}"] == self.owner[f"a{i}"], f"x{i} was not merged into a{i}'s incident"
+                assert self.owner[f"{p}x{i}"] == self.owner[f"{p}a{i}"], f"{p}x{i} was not merged into {p}a{i}'s incident"
             else:
-                assert self.owner[f"x{i}"] != self.owner[f"a{i}"], f"x{i} joined a{i}'s incident 260 m away before any report linked them"
+                assert self.owner[f"{p}x{i}"] != self.owner[f"{p}a{i}"], f"{p}x{i} joined {p}a{i}'s incident 260 m away before any report linked them"
         if support and not plain:
-            assert any(self.units.get(next(iter(self.owner[f"a{i}"]))) == {"lead", "support"} for i in MENTAL), "no lead + support incident"
+            assert any(self.units.get(next(iter(self.owner[f"{p}a{i}"]))) == {"lead", "support"} for i in MENTAL), "no lead + support incident"
