@@ -201,3 +201,44 @@ def test_a_line_that_is_not_utf8_is_one_dead_letter_and_the_rest_is_replayed(bro
     assert "u-gbk" in dead[0]["payload"]
     decided = {s for r in records if r["kind"] != "dead_letter" for s in r.get("sources", [])}
     assert {"u0", "u1", "u2"} <= decided
+
+
+def test_two_centres_replay_side_by_side_byte_identical_and_never_share_an_incident(broker: str, tmp_path: Path) -> None:
+    """Harbin and Qiqihar on one pipeline, four partitions (each centre on its own desk partition)."""
+    qiqihar_station = (47.3410, 123.9690)
+    tips = [
+        tip("h1", 0, text="老人躺在地上"),
+        tip("h2", 4, lat=45.7607, lon=126.6300),  # 80 m from h1: one incident in Harbin
+        tip("q1", 1, lat=qiqihar_station[0], lon=qiqihar_station[1], text="老人躺在地上"),
+        {**tip("q2", 5, address="齐齐哈尔站"), "lat": None, "lon": None},  # by address: the same place in Qiqihar
+        tip("b1", 2, lat=39.9042, lon=116.4074),  # Beijing: no centre holds it
+        tip("z1", 3, centre="atlantis"),  # a centre this deployment does not run
+    ]
+    weather = [  # a severe cold in the whole of Qiqihar only (named by centre), mild in Harbin
+        {"centre": "qiqihar", "observed_at": (EVENING - timedelta(minutes=5)).isoformat(), "temp_c": -25.0, "wind_ms": 8.0},
+        {"observed_at": (EVENING - timedelta(minutes=5)).isoformat(), "temp_c": -2.0, "wind_ms": 1.0, "lat": 45.76, "lon": 126.63},
+    ]
+    settings = replace(Settings.from_env({}), broker=broker, cities="harbin,qiqihar", partitions=4)
+    outs = []
+    for n in range(2):
+        out = tmp_path / f"two-{n}.jsonl"
+        run_replay(settings, tips=write_jsonl(tmp_path / "tips.jsonl", tips), weather=write_jsonl(tmp_path / "weather.jsonl", weather),
+                   out=out, tail=timedelta(hours=1))
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1], "same input, same output, ids included, with two centres on four partitions"
+    records = [json.loads(line) for line in outs[0].decode().splitlines()]
+    dead = {(d["topic"], d["error"]) for d in records if d["kind"] == "dead_letter"}
+    assert dead == {("tips", "out_of_area"), ("tips", "unknown_centre")}
+    events = [r for r in records if r["kind"] not in ("dead_letter", "partner_notice", "reporter_feedback")]
+    owners: dict[str, set[str]] = {}
+    for e in events:
+        assert len({s[0] for s in e["sources"]}) == 1, f"an incident crossed centres: {e['event_id']}"
+        for s in e["sources"]:
+            owners.setdefault(s, set()).add(e["incident_id"])
+        for unit in e.get("assignments") or ():  # each centre dispatches its own city's teams
+            city_teams = ("T-daoli", "T-nangang", "T-daowai", "T-xiangfang", "T-songbei") if e["sources"][0][0] == "h" else ("T-longsha", "T-jianhua", "T-tiefeng")
+            assert unit["team_id"].startswith(city_teams), (e["event_id"], unit["team_id"])
+    assert owners["h1"] == owners["h2"] and owners["q1"] == owners["q2"] and owners["h1"] != owners["q1"]
+    first = {e["incident_id"]: e for e in events if e["revision"] == 1}
+    harbin, qiqihar = first[next(iter(owners["h1"]))], first[next(iter(owners["q1"]))]
+    assert "severe_cold" in qiqihar["rules"] and "severe_cold" not in harbin["rules"], "weather stays in its centre"

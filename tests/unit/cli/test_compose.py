@@ -43,6 +43,19 @@ def test_every_patrol_variable_is_a_setting_the_code_reads() -> None:
         Settings.from_env(env)  # every value parses
 
 
+def test_two_workers_share_two_centres_on_distinct_partitions_and_the_drill_runs_both() -> None:
+    from pipeline.partitioning import home_partition
+
+    services = COMPOSE["services"]
+    settings = Settings.from_env(_env(services["worker"]))
+    centres = list(settings.centre_dirs)
+    assert len(centres) >= 2 and services["worker"]["deploy"]["replicas"] >= 2
+    homes = {home_partition(c, settings.partitions) for c in centres}
+    assert len(homes) == len(centres), f"centres {centres} share a desk partition of {settings.partitions}: one worker would hold both"
+    command = services["simulator"]["command"]
+    assert build_parser().parse_args(command).cities == settings.cities
+
+
 def test_commands_are_real_subcommands() -> None:
     parser = build_parser()
     for name in ("worker", "clock", "console", "simulator"):
