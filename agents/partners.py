@@ -3,6 +3,8 @@
 Thin: `rules.partners.NoticeWriter` decides; a changelogged table keeps what
 each partner was told per incident, so a restart continues the same threads
 (Update/Cancel reference the earlier Alert) with the same identifiers.
+Each incident's notices go to the partners of the centre that holds its
+position (a many-city deployment has one partner list per city).
 """
 
 from __future__ import annotations
@@ -16,18 +18,20 @@ from faust.streams import _current_event
 from agents.common import BATCH_MAX, BATCH_WITHIN_S, Outbox, stats
 from core import topics as names
 from core.records import DispatchEvent
-from rules.context import Context
+from rules.context import Province
 from rules.partners import NoticeWriter, Thread
 
 
-def register(app: Any, topics: Any, ctx: Context, *, exercise: bool) -> None:
-    partners = ctx.city.partners
-    if partners is None:
-        return  # the city names no partners: nothing to notify
+def register(app: Any, topics: Any, province: Province, *, exercise: bool) -> None:
+    writers = {
+        centre: NoticeWriter(ctx.city.partners, ctx.city.timezone, exercise=exercise, team_name={t.team_id: t.name for t in ctx.city.teams}.get)
+        for centre, ctx in province.centres.items()
+        if ctx.city.partners is not None
+    }
+    if not writers:
+        return  # no city names partners: nothing to notify
     outbox = Outbox(topics)
     counters = stats("partners")
-    team_names = {t.team_id: t.name for t in ctx.city.teams}
-    writer = NoticeWriter(partners, ctx.city.timezone, exercise=exercise, team_name=team_names.get)
     threads = app.Table("partner-threads", default=None, partitions=1, key_type=str)
 
     @app.agent(topics(names.DISPATCH), name="partners")
@@ -39,6 +43,10 @@ def register(app: Any, topics: Any, ctx: Context, *, exercise: bool) -> None:
                 raw = event.value
                 try:
                     ev = DispatchEvent.from_dict(json.loads(raw))
+                    writer = writers.get(province.route({"lat": ev.lat, "lon": ev.lon}) or "")
+                    if writer is None:
+                        counters.tick()
+                        continue  # that centre's city names no partners
                     saved = updates.get(ev.incident_id, threads.get(ev.incident_id)) or {}
                     before = {p: Thread.from_dict(t) for p, t in saved.items()}
                     notices, after = writer.handle(ev, before)

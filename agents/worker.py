@@ -14,7 +14,8 @@ def build_worker_app(settings: Settings, province: Province, bootstrap: str) -> 
     """One app with the intake, detections, thermal, desk, partner-notice, reporter-reply and health agents.
 
     Intake, detections and the desk route each record to its dispatch centre;
-    the thermal, partner and reporter agents read the first centre's city.
+    partner notices go to the partners of the incident's centre; the
+    thermal and reporter agents read the first centre's city (the reply's hotline).
     """
     ctx = province.first
     app, topics = create_app(settings, bootstrap)
@@ -22,7 +23,7 @@ def build_worker_app(settings: Settings, province: Province, bootstrap: str) -> 
     detections.register(app, topics, province)
     thermal.register(app, topics, ctx)
     desk.register(app, topics, province)
-    partners.register(app, topics, ctx, exercise=settings.exercise)
+    partners.register(app, topics, province, exercise=settings.exercise)
     reporters.register(app, topics, ctx, exercise=settings.exercise)
     health.register(app)
     metrics.register(app, settings.topic_prefix)

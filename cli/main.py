@@ -179,11 +179,12 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.what == "pipeline":
+        from rules.context import province_from_settings
         from tools.bench_pipeline import run_pipeline_bench
 
-        settings = _settings()
-        ctx = _context(settings)
-        run_pipeline_bench(settings, ctx, tips=args.tips, rate=args.rate, profile=not args.no_profile)
+        settings = replace(_settings(), cities=args.cities)
+        settings.validate()
+        run_pipeline_bench(settings, province_from_settings(settings), tips=args.tips, rate=args.rate, profile=not args.no_profile)
         return 0
     from tools.bench_thermal import format_thermal_bench, run_thermal_bench
 
@@ -385,6 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tips", type=int, default=3000, help="pipeline: tips to push")
     p.add_argument("--rate", type=float, default=500.0, help="pipeline: offered rate for the latency run (tips/s)")
     p.add_argument("--no-profile", action="store_true", help="pipeline: skip the profiled worker run")
+    p.add_argument("--cities", default="harbin,qiqihar", help="pipeline: runs with the first city alone, then with the first two (default harbin,qiqihar)")
     p.add_argument("--frames", type=int, default=200, help="thermal: frames to generate")
     p.add_argument("--seed", type=int, default=11, help="thermal: generator seed")
     p.add_argument("--real", type=Path, help="thermal: also score a folder of labelled real frames (frames, NAME.json sidecars, labels.json)")

@@ -29,6 +29,7 @@ from core.settings import Settings
 from drill.phones import PHONE_TOPICS, PhoneGateway
 from drill.report import write_report
 from drill.scoring import format_scores, score
+from geo.centres import centre_for
 from rules.context import Context
 from simulators.scenario import load_scenario
 from simulators.world import DrillWorld
@@ -74,10 +75,12 @@ def _multi_keyed(item: FeedItem, centre: str) -> FeedItem:
 
 
 class _Owners:
-    """Which centre's world each incident belongs to, from the report ids its events name."""
+    """Which centre's world each incident belongs to: from the report ids its events name, else
+    (detections the thermal agent made from a world's frames) from its position."""
 
-    def __init__(self, worlds: dict[str, DrillWorld]) -> None:
+    def __init__(self, worlds: dict[str, DrillWorld], centres: Mapping[str, Context]) -> None:
         self.worlds = worlds
+        self.indexes = {c: ctx.index for c, ctx in centres.items()}
         self.of_incident: dict[str, str] = {}
         self.crossing: set[str] = set()  # incidents whose sources came from two worlds
 
@@ -86,8 +89,11 @@ class _Owners:
         incident = str(event.get("incident_id", ""))
         if len(sources) > 1:
             self.crossing.add(incident)
-        if sources and incident not in self.of_incident:
-            self.of_incident[incident] = min(sources, key=list(self.worlds).index)
+        if incident not in self.of_incident:
+            if sources:
+                self.of_incident[incident] = min(sources, key=list(self.worlds).index)
+            elif isinstance(event.get("lat"), float | int) and isinstance(event.get("lon"), float | int):
+                self.of_incident[incident] = centre_for(self.indexes, float(event["lat"]), float(event["lon"])) or next(iter(self.worlds))
         return self.of_incident.get(incident, next(iter(self.worlds)))
 
     def of_dead(self, letter: dict[str, Any]) -> str:
@@ -95,14 +101,14 @@ class _Owners:
         return next((c for c, w in self.worlds.items() if w.owns_report(key)), next(iter(self.worlds)))
 
 
-async def _night(worlds: dict[str, DrillWorld], settings: Settings, log_dir: Path, speed: float, progress: Progress,
+async def _night(worlds: dict[str, DrillWorld], centres: Mapping[str, Context], settings: Settings, log_dir: Path, speed: float, progress: Progress,
                  phones: Phones | None = None) -> dict[str, dict[str, Any]]:
     """The night of every centre's world through one pipeline; results by centre."""
     results: dict[str, dict[str, Any]] = {
         c: {"inputs": [], "outputs": [], "dead": [], "latencies": []} for c in worlds
     }
     multi = len(worlds) > 1
-    owners = _Owners(worlds)
+    owners = _Owners(worlds, centres)
     sent_wall: dict[str, float] = {}
     incidents: set[str] = set()
     start, end = min(w.start for w in worlds.values()), max(w.end for w in worlds.values())
@@ -203,7 +209,7 @@ def run_drill(
     log_dir = Path(tempfile.mkdtemp(prefix="patrol-drill-"))
     bar = Progress(min(w.start for w in worlds.values()), max(w.end for w in worlds.values()), enabled=progress)
     # partner notices say Exercise, reporter replies say drill
-    results = asyncio.run(_night(worlds, replace(settings, exercise=True), log_dir, speed, bar, phones))
+    results = asyncio.run(_night(worlds, centres, replace(settings, exercise=True), log_dir, speed, bar, phones))
     wall = round(time.monotonic() - started, 1)
     every: dict[str, Any] = {}
     pages = []

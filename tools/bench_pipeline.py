@@ -9,6 +9,8 @@ On the same broker (one `pipeline_run`), one after the other:
    the throughput phase, then a second, profiled worker (cProfile over all
    its threads, CPU time, `pipeline/profiling.py`) on the same tips, summed
    by library.
+Phases 1-3 run twice: with one dispatch centre, then with two (tips
+alternate between the cities; one worker holds both centres' desks).
 The ratio pipeline/passthrough is what to watch: absolute figures drift on a
 shared machine, the ratio much less. The profile slows the worker, so it runs
 apart from the measured phases.
@@ -36,15 +38,16 @@ from core.settings import Settings
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
 from pipeline.kafka_security import client_kwargs
 from pipeline.profiling import IDLE, summary
-from rules.context import Context
+from rules.context import Province
 from tools.harness import pipeline_run
 
 START = datetime(2026, 12, 20, 19, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
-def bench_tip(n: int, ctx: Context, at: datetime) -> bytes:
-    """A valid tip spread over the service area (deterministic)."""
-    box = ctx.city.bbox
+def bench_tip(n: int, province: Province, at: datetime) -> bytes:
+    """A valid tip spread over the service area of one centre, the centres taking turns (deterministic)."""
+    contexts = list(province.centres.values())
+    box = contexts[n % len(contexts)].city.bbox
     lat = box.lat_min + (box.lat_max - box.lat_min) * ((n * 7919) % 10007) / 10007
     lon = box.lon_min + (box.lon_max - box.lon_min) * ((n * 104729) % 10009) / 10009
     tip = {"tip_id": f"bench-{n}", "channel": "hotline", "reported_at": at.isoformat(), "lat": lat, "lon": lon, "text": "老人 cold"}
@@ -79,11 +82,11 @@ async def passthrough(bootstrap: str, settings: Settings, count: int) -> float:
     return count / elapsed
 
 
-async def _throughput(producer: AIOKafkaProducer, dispatch: AIOKafkaConsumer, tips_topic: str, ctx: Context, tips: int) -> float:
+async def _throughput(producer: AIOKafkaProducer, dispatch: AIOKafkaConsumer, tips_topic: str, province: Province, tips: int) -> float:
     """Tips per second: push `tips` tips at once, time until each has a dispatch event."""
     started = time.perf_counter()
     for n in range(tips):
-        await producer.send(tips_topic, bench_tip(n, ctx, START + timedelta(seconds=n)))
+        await producer.send(tips_topic, bench_tip(n, province, START + timedelta(seconds=n)))
     await producer.flush()
     pending = {f"bench-{n}" for n in range(tips)}
     while pending:
@@ -97,7 +100,7 @@ async def _throughput(producer: AIOKafkaProducer, dispatch: AIOKafkaConsumer, ti
 
 
 async def _latencies(
-    producer: AIOKafkaProducer, dispatch: AIOKafkaConsumer, tips_topic: str, ctx: Context, first: int, count: int, rate: float
+    producer: AIOKafkaProducer, dispatch: AIOKafkaConsumer, tips_topic: str, province: Province, first: int, count: int, rate: float
 ) -> list[float]:
     """Tip-to-dispatch latencies (ms, sorted) of `count` tips offered at `rate` tips/s."""
     sent_at: dict[str, float] = {}
@@ -111,7 +114,7 @@ async def _latencies(
             if delay > 0:
                 await asyncio.sleep(delay)
             sent_at[f"bench-{n}"] = time.perf_counter()
-            await producer.send(tips_topic, bench_tip(n, ctx, START + timedelta(seconds=n)))
+            await producer.send(tips_topic, bench_tip(n, province, START + timedelta(seconds=n)))
 
     sender = asyncio.create_task(send_paced())
     while len(latencies) < count:
@@ -156,7 +159,7 @@ def stage_times(before: dict[str, float], after: dict[str, float], elapsed: floa
     }
 
 
-async def _profiled(settings: Settings, ctx: Context, tips: int, out: Path) -> None:
+async def _profiled(settings: Settings, province: Province, tips: int, out: Path) -> None:
     """A worker under cProfile takes `tips` tips at once; it writes its profile when it stops."""
     async with pipeline_run(replace(settings, profile_file=str(out)), "profile", ready_at=START, log_dir=out.parent) as run:
         security = client_kwargs(run.settings)
@@ -169,7 +172,7 @@ async def _profiled(settings: Settings, ctx: Context, tips: int, out: Path) -> N
         await dispatch.start()
         try:
             await dispatch.getmany(timeout_ms=200)
-            await _throughput(producer, dispatch, run.settings.topic(names.TIPS), ctx, tips)
+            await _throughput(producer, dispatch, run.settings.topic(names.TIPS), province, tips)
         finally:
             await dispatch.stop()
             await producer.stop()
@@ -188,7 +191,7 @@ def format_profile(path: Path, tips: int) -> str:
     return "\n".join(lines)
 
 
-async def _bench(settings: Settings, ctx: Context, tips: int, rate: float) -> dict[str, Any]:
+async def _bench(settings: Settings, province: Province, tips: int, rate: float) -> dict[str, Any]:
     """The baseline, then the pipeline, on one run's broker (the worker idles during the baseline)."""
     async with pipeline_run(settings, "bench", ready_at=START) as run:
         bootstrap = run.bootstrap
@@ -206,9 +209,9 @@ async def _bench(settings: Settings, ctx: Context, tips: int, rate: float) -> di
             tips_topic = run.settings.topic(names.TIPS)
             before = await scrape(run.worker.web_port)
             started = time.perf_counter()
-            throughput = await _throughput(producer, dispatch, tips_topic, ctx, tips)
+            throughput = await _throughput(producer, dispatch, tips_topic, province, tips)
             stages = stage_times(before, await scrape(run.worker.web_port), time.perf_counter() - started)
-            latencies = await _latencies(producer, dispatch, tips_topic, ctx, tips, min(tips, int(rate * 4)), rate)
+            latencies = await _latencies(producer, dispatch, tips_topic, province, tips, min(tips, int(rate * 4)), rate)
         finally:
             await dispatch.stop()
             await producer.stop()
@@ -222,12 +225,31 @@ async def _bench(settings: Settings, ctx: Context, tips: int, rate: float) -> di
     }
 
 
-def run_pipeline_bench(settings: Settings, ctx: Context, *, tips: int = 3000, rate: float = 500.0, profile: bool = True) -> dict[str, Any]:
+def run_pipeline_bench(settings: Settings, province: Province, *, tips: int = 3000, rate: float = 500.0, profile: bool = True) -> dict[str, Any]:
+    """The bench with the first centre alone, then (when the province has two or more) with the first two."""
     settings = replace(settings, log_level="WARNING")
-    results = asyncio.run(_bench(settings, ctx, tips, rate))
+    names_ = list(province.centres)
+    runs = {1: names_[:1]} | ({2: names_[:2]} if len(names_) > 1 else {})
+    results: dict[str, Any] = {}
+    for count, centres in runs.items():
+        part = Province({c: province.centres[c] for c in centres})
+        print(f"== {count} centre{'s' if count > 1 else ''} ({', '.join(centres)})")
+        results[f"centres_{count}"] = _report(asyncio.run(_bench(replace(settings, cities=",".join(centres)), part, tips, rate)), rate)
     profile_path = Path(tempfile.mkdtemp(prefix="patrol-profile-")) / "worker.prof"
     if profile:
-        asyncio.run(_profiled(settings, ctx, tips, profile_path))
+        first = Province({names_[0]: province.first})
+        asyncio.run(_profiled(replace(settings, cities=names_[0]), first, tips, profile_path))
+        if profile_path.exists():
+            results["profile"] = str(profile_path)
+            print(format_profile(profile_path, tips))
+            print(f"(pstats file: {profile_path})")
+        else:
+            print(f"no profile written (worker log: {profile_path.parent / 'worker.log'})")
+    return results
+
+
+def _report(results: dict[str, Any], rate: float) -> dict[str, Any]:
+    """Print one run's figures; the ratio joins the results."""
     baseline = results["passthrough_msgs_per_s"]
     results["ratio_pipeline_to_passthrough"] = results["pipeline_tips_per_s"] / baseline
     print(f"passthrough (raw aiokafka consume+produce): {baseline:8.0f} msg/s")
@@ -242,11 +264,4 @@ def run_pipeline_bench(settings: Settings, ctx: Context, *, tips: int = 3000, ra
         f"desk (worker metrics, throughput phase):    {stages['desk_share'] * 100:5.1f}% of the wall time in "
         f"{stages['desk_batches']:.0f} batches, {stages['desk_batch_ms']:.1f} ms per batch, {stages['records_in']:.0f} records read"
     )
-    if profile:
-        if profile_path.exists():
-            results["profile"] = str(profile_path)
-            print(format_profile(profile_path, tips))
-            print(f"(pstats file: {profile_path})")
-        else:
-            print(f"no profile written (worker log: {profile_path.parent / 'worker.log'})")
     return results

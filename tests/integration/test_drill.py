@@ -45,3 +45,21 @@ def test_drill_with_a_bad_scenario_file_names_file_and_line(tmp_path: Path, caps
     assert main(["drill", "--scenario", str(bad), "--report", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
     assert str(bad) in err and ":2" in err
+
+
+def test_two_centres_in_one_drill_never_share_an_incident(broker: str, tmp_path: Path) -> None:
+    from rules.context import province_from_settings
+
+    settings = replace(Settings.from_env({}), broker=broker, cities="harbin,qiqihar")
+    province = province_from_settings(settings)
+    assert run_drill(settings, province.centres, scenario="short", seed=3, report=tmp_path, progress=False) == 0
+    combined = json.loads((tmp_path / "scores.json").read_text(encoding="utf-8"))
+    assert combined["incidents_crossing_centres"] == []
+    for centre, ctx in province.centres.items():
+        scores = combined["centres"][centre]
+        assert scores["accounting"]["lost"] == 0, (centre, scores["accounting"]["lost_items"])
+        assert scores["persons_reached"] >= 1 and scores["incidents"] >= 1
+        own_teams = {t.team_id for t in ctx.city.teams}
+        units = {u["team_id"] for e in _decisions(tmp_path / centre) for u in e.get("assignments") or ()}
+        assert units and units <= own_teams, f"{centre} dispatched another city's team: {sorted(units - own_teams)}"
+        assert (tmp_path / centre / "index.html").exists()
