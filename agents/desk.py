@@ -13,14 +13,11 @@ live in `rules.desk.Desk`; this is only the glue.
 from __future__ import annotations
 
 import json
-import weakref
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from faust.streams import _current_event
-
-from agents.common import BATCH_MAX, BATCH_WITHIN_S, Outbox, stats
+from agents.common import BATCH_MAX, BATCH_WITHIN_S, Outbox, forget_on_revoke, save_tables, stats
 from agents.metrics import DeskBatchTimer, watch_desk
 from core import topics as names
 from core.errors import RecordError
@@ -83,13 +80,9 @@ class AcksOnce:
                 self.changed[old] = None
         return out
 
-    def flush(self) -> None:
-        for key, value in self.changed.items():
-            if value is None:
-                self.table.pop(key, None)
-            else:
-                self.table[key] = value
-        self.changed.clear()
+    def take_changes(self) -> dict[str, str | None]:
+        changes, self.changed = self.changed, {}
+        return changes
 
 
 def _handler(desk: Desk, ctx: Context, short: str, acks: AcksOnce) -> Callable[[bytes], Outputs]:
@@ -117,11 +110,21 @@ class Centres:
         self.province, self.table, self.ack_table = province, table, ack_table
         self.desks: dict[str, Desk] = {}
         self.acks: dict[str, AcksOnce] = {}
+        self.stale = False
 
     def drop(self) -> None:
-        """Forget every cached desk: after a rebalance the table, not memory, is the truth."""
-        self.desks.clear()
-        self.acks.clear()
+        """Forget every cached desk at the next batch: after a rebalance the table, not memory, is the truth.
+
+        Deferred so that a batch under way when partitions are revoked ends on
+        the state it began with and writes what it changed.
+        """
+        self.stale = True
+
+    def begin_batch(self) -> None:
+        if self.stale:
+            self.desks.clear()
+            self.acks.clear()
+            self.stale = False
 
     def desk(self, centre: str) -> Desk:
         if centre not in self.desks:
@@ -173,13 +176,7 @@ def register(app: Any, topics: Any, province: Province) -> None:
     )
     watch_desk(lambda: list(centres.desks.values()))
 
-    @app.on_partitions_revoked.connect
-    async def _revoked(sender: Any, revoked: Any, **kwargs: Any) -> None:
-        centres.drop()
-
-    @app.on_partitions_assigned.connect
-    async def _assigned(sender: Any, assigned: Any, **kwargs: Any) -> None:
-        centres.drop()
+    forget_on_revoke(app, centres.drop)
 
     async def flush(records: list[tuple[str, str | None, Any]], forwarded: list[Any], last: dict[str, Any]) -> None:
         # Outputs reach the broker before the state that says they were made:
@@ -190,30 +187,19 @@ def register(app: Any, topics: Any, province: Province) -> None:
         records.clear()
         forwarded.clear()
         for centre, event in last.items():
-            # Table writes pick their changelog partition from the current event:
-            # name one of this centre's own (its home partition) for its entries.
-            _current_event.set(weakref.ref(event))
-            desk = centres.desks.get(centre)
-            if desk is not None and desk.dirty:
-                table = CentreTable(centres.table, centre)
-                for key, value in desk.take_dirty():
-                    if value is None:
-                        table.pop(key, None)
-                    else:
-                        table[key] = value
-            if centre in centres.acks:
-                centres.acks[centre].flush()
+            # Each centre's entries go to its own changelog partition: name one of its events.
+            desk, acks = centres.desks.get(centre), centres.acks.get(centre)
+            if desk is not None and acks is not None:
+                await save_tables(app, event, (CentreTable(centres.table, centre), dict(desk.take_dirty())),
+                                  (acks.table, acks.take_changes()))
         last.clear()
-        # The changelog writes must reach the broker before the batch is acknowledged:
-        # a graceful stop cancels pending sends and still commits acknowledged offsets,
-        # which lost desk state (and then decisions) when a worker left mid-stream.
-        await app.producer.flush()
 
     @app.agent(source, name="desk")
     async def desk_agent(stream: Any) -> None:
         # Batches amortise the wait for delivery; within a batch order is kept.
         async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
             timer = DeskBatchTimer()
+            centres.begin_batch()
             records: list[tuple[str, str | None, Any]] = []
             forwarded: list[Any] = []
             last: dict[str, Any] = {}
