@@ -21,15 +21,16 @@ def centre_for(indexes: Mapping[str, CityIndex], lat: float, lon: float) -> str 
 
     A report near a border goes to the city whose district holds the point,
     never to a neighbour whose matching range merely reaches it: incidents
-    never cross centres.
+    never cross centres. The service areas are asked first (cheap); the
+    district polygons only where several service areas hold the point.
     """
-    for centre, index in indexes.items():
-        if index.locate(lat, lon).district is not None:
+    holding = [centre for centre, index in indexes.items() if index.in_service_area(lat, lon)]
+    if len(holding) <= 1:
+        return holding[0] if holding else None
+    for centre in holding:
+        if indexes[centre].locate(lat, lon).district is not None:
             return centre
-    for centre, index in indexes.items():
-        if index.in_service_area(lat, lon):
-            return centre
-    return None
+    return holding[0]
 
 
 def centre_of_address(gazetteers: Mapping[str, Gazetteer], address: str) -> str | None:
@@ -73,6 +74,8 @@ def route(
     explicit = obj.get("centre")
     if explicit is not None:
         return explicit if isinstance(explicit, str) and explicit in cities else None
+    if len(cities) == 1:
+        return next(iter(cities))  # one city: its own rules refuse what lies outside it
     lat, lon = obj.get("lat"), obj.get("lon")
     if _number(lat) and _number(lon):
         assert lat is not None and lon is not None
