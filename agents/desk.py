@@ -135,7 +135,7 @@ class Centres:
             self.acks[centre] = AcksOnce(CentreTable(self.ack_table, centre), self.province.centres[centre])
         return self.desks[centre]
 
-    def centre_of(self, short: str, raw: bytes, key: str | None, partition: int, partitions: int) -> str:
+    def centre_of(self, short: str, raw: bytes, key: str | None) -> str:
         """The centre one desk input belongs to; a record no centre claims is refused."""
         if short == names.REPORTS:
             centre: str | None = json.loads(raw).get("centre") or next(iter(self.province.centres))
@@ -143,8 +143,9 @@ class Centres:
             obj = parse_json(raw)
             centre = obj.get("centre") if isinstance(obj.get("centre"), str) else None
             if short == names.TASK_ACKS and centre is None:
-                # an operator's ack names no team of a city: the desk that issued the task knows it
-                for name in centres_on(partition, list(self.province.centres), partitions):
+                # An operator's ack names no team of a city: the desk that issued the task knows it
+                # (any centre this worker holds; one keyed elsewhere is then sent home).
+                for name in self.province.centres:
                     desk = self.desk(name)
                     if obj.get("event_id") in desk.event_index or obj.get("incident_id") in desk.incidents:
                         centre = name
@@ -215,7 +216,7 @@ def register(app: Any, topics: Any, province: Province) -> None:
                             outs.append(centres.desk(centre).handle_tick(at))
                             last[centre] = event
                     else:
-                        centre = centres.centre_of(short, raw, _key(event), partition, partitions)
+                        centre = centres.centre_of(short, raw, _key(event))
                         if home_partition(centre, partitions) != partition:
                             # keyed by something else: send it home, where its centre's state lives
                             forwarded.append(await outbox.topic(short).send(key=centre.encode("utf-8"), value=raw))

@@ -51,11 +51,14 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"phones  position every {phone.position_every_s:g} s; fixes at most {phone.max_fix_age_s:g} s old, "
           f"{phone.max_accuracy_m:g} m vague, {phone.max_speed_kmh:g} km/h apart")
     print(f"lexicon {settings.lexicon_file}: {len(ctx.lexicon.patterns)} flags")
-    city = ctx.city
-    print(
-        f"city    {settings.city_dir}: {city.name}; {len(city.districts)} districts, {len(city.zones)} zones, "
-        f"{len(city.help_points)} help points, {len(city.teams)} teams, {len(city.places)} places"
-    )
+    from rules.context import province_from_settings
+
+    cities = {c: x.city for c, x in province_from_settings(settings).centres.items()} if settings.cities else {"": ctx.city}
+    for folder, city in zip(settings.centre_dirs.values(), cities.values(), strict=True):
+        print(
+            f"city    {folder}: {city.name}; {len(city.districts)} districts, {len(city.zones)} zones, "
+            f"{len(city.help_points)} help points, {len(city.teams)} teams, {len(city.places)} places"
+        )
     return 0
 
 

@@ -31,7 +31,7 @@ class Settings:
     lexicon_file: Path = field(default=DATA_DIR / "lexicon.toml", metadata=_meta("PATROL_LEXICON", "bilingual flag lexicon (TOML)"))
     topic_prefix: str = field(default="", metadata=_meta("PATROL_TOPIC_PREFIX", "prefix for every topic name (isolates tenants and tests)"))
     app_id: str = field(default="patrol", metadata=_meta("PATROL_APP_ID", "Faust application id (consumer group)"))
-    partitions: int = field(default=1, metadata=_meta("PATROL_PARTITIONS", "partitions per topic (workers scale up to this)"))
+    partitions: int = field(default=1, metadata=_meta("PATROL_PARTITIONS", "partitions of the scaled topics and, exactly, of the desk's inputs (workers share the dispatch centres up to this)"))
     replication: int = field(default=1, metadata=_meta("PATROL_REPLICATION", "replication factor of created topics"))
     guarantee: str = field(default="at_least_once", metadata=_meta("PATROL_GUARANTEE", "at_least_once or exactly_once (real Kafka only)"))
     state_dir: Path = field(default=PROJECT_ROOT / "var" / "state", metadata=_meta("PATROL_STATE_DIR", "worker-local table state"))

@@ -186,6 +186,9 @@ class Feeder:
         # Topics others write (the workers; the console's API in a drill on the phones' path):
         # their ends are read, not known from what we sent.
         written_by_others = (names.REPORTS, names.DETECTIONS, names.DISPATCH, names.REPORTER_CONTACTS, *external)
+        if settings.partitions > 1:
+            # The desk re-sends a record that reached another partition than its centre's: read those ends too.
+            written_by_others += tuple(t for t in names.DESK_INPUTS if t != names.CLOCK)
         self._internal = {settings.topic(t) for t in written_by_others}
 
     async def __aenter__(self) -> Feeder:

@@ -218,12 +218,17 @@ def test_two_centres_replay_side_by_side_byte_identical_and_never_share_an_incid
         {"centre": "qiqihar", "observed_at": (EVENING - timedelta(minutes=5)).isoformat(), "temp_c": -25.0, "wind_ms": 8.0},
         {"observed_at": (EVENING - timedelta(minutes=5)).isoformat(), "temp_c": -2.0, "wind_ms": 1.0, "lat": 45.76, "lon": 126.63},
     ]
+    q_incident = stable_id("inc", "q1")
+    acks = [  # an operator closes the Qiqihar incident: no city's team is named, the desk that issued the task claims it
+        {"event_id": f"{q_incident}-r1", "team_id": "console", "status": "resolved", "incident_id": q_incident, "by": "op",
+         "at": (EVENING + timedelta(minutes=20)).isoformat()},
+    ]
     settings = replace(Settings.from_env({}), broker=broker, cities="harbin,qiqihar", partitions=4)
     outs = []
     for n in range(2):
         out = tmp_path / f"two-{n}.jsonl"
         run_replay(settings, tips=write_jsonl(tmp_path / "tips.jsonl", tips), weather=write_jsonl(tmp_path / "weather.jsonl", weather),
-                   out=out, tail=timedelta(hours=1))
+                   acks=write_jsonl(tmp_path / "acks.jsonl", acks), out=out, tail=timedelta(hours=1))
         outs.append(out.read_bytes())
     assert outs[0] == outs[1], "same input, same output, ids included, with two centres on four partitions"
     records = [json.loads(line) for line in outs[0].decode().splitlines()]
@@ -242,3 +247,5 @@ def test_two_centres_replay_side_by_side_byte_identical_and_never_share_an_incid
     first = {e["incident_id"]: e for e in events if e["revision"] == 1}
     harbin, qiqihar = first[next(iter(owners["h1"]))], first[next(iter(owners["q1"]))]
     assert "severe_cold" in qiqihar["rules"] and "severe_cold" not in harbin["rules"], "weather stays in its centre"
+    assert any(e["kind"] == "resolved" for e in events_of(events, q_incident)), "the operator's ack reached Qiqihar's desk"
+    assert not any(e["kind"] == "resolved" for e in events_of(events, harbin["incident_id"]))

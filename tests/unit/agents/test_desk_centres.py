@@ -33,7 +33,7 @@ def test_records_go_to_the_centre_that_names_holds_or_issued_them(province: Prov
     centres = Centres(province, {}, {})
 
     def centre(short: str, obj: dict[str, Any], key: str | None = None) -> str:
-        return centres.centre_of(short, json.dumps(obj).encode(), key, 0, 1)
+        return centres.centre_of(short, json.dumps(obj).encode(), key)
 
     assert centre(names.REPORTS, {"report_id": "r", "centre": "qiqihar"}) == "qiqihar"
     assert centre(names.WEATHER, {"centre": "qiqihar", "temp_c": -20}) == "qiqihar"

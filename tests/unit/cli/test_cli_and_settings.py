@@ -39,6 +39,13 @@ def test_check_passes_on_shipped_files(capsys: pytest.CaptureFixture[str]) -> No
     assert "Harbin" in capsys.readouterr().out
 
 
+def test_check_validates_every_city_of_the_deployment(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PATROL_CITIES", "harbin,qiqihar")
+    assert main(["check"]) == 0
+    cities = [line for line in capsys.readouterr().out.splitlines() if line.startswith("city")]
+    assert len(cities) == 2 and "Harbin" in cities[0] and "Qiqihar" in cities[1]
+
+
 def test_replay_names_an_unreadable_input_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "nope.jsonl"
     assert main(["replay", "--tips", str(missing), "--out", str(tmp_path / "o.jsonl")]) == 2
