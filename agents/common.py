@@ -112,7 +112,7 @@ Output = tuple[str, str | None, Wire]
 TableChanges = tuple[Any, Mapping[str, Any]]  # a Faust table and its new values by key (None deletes)
 
 
-async def save_tables(app: Any, event: Any, *changes: TableChanges) -> None:
+async def save_tables(app: Any, event: Any, *changes: TableChanges, flush: bool = True) -> bool:
     """Write a batch's table changes and wait until their changelog records reach the broker.
 
     Call it after the batch's outputs were sent: outputs first, then the state
@@ -121,7 +121,9 @@ async def save_tables(app: Any, event: Any, *changes: TableChanges) -> None:
     from the current event; a batch has none of its own, so `event` (the
     batch's last) is named. The wait matters because a graceful stop cancels
     pending sends yet commits the offsets of acknowledged events: without it a
-    worker leaving mid-stream lost state, and then decisions.
+    worker leaving mid-stream lost state, and then decisions. `flush=False`
+    leaves that wait to the caller (one wait for several calls); the result
+    says whether anything was written.
     """
     _current_event.set(weakref.ref(event))
     written = False
@@ -132,8 +134,9 @@ async def save_tables(app: Any, event: Any, *changes: TableChanges) -> None:
                 table.pop(key, None)
             else:
                 table[key] = value
-    if written:
+    if written and flush:
         await app.producer.flush()
+    return written
 
 
 def forget_on_revoke(app: Any, forget: Callable[[], None]) -> None:

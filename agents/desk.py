@@ -187,13 +187,16 @@ def register(app: Any, topics: Any, province: Province) -> None:
             await future
         records.clear()
         forwarded.clear()
+        written = False
         for centre, event in last.items():
             # Each centre's entries go to its own changelog partition: name one of its events.
             desk, acks = centres.desks.get(centre), centres.acks.get(centre)
             if desk is not None and acks is not None:
-                await save_tables(app, event, (CentreTable(centres.table, centre), dict(desk.take_dirty())),
-                                  (acks.table, acks.take_changes()))
+                written |= await save_tables(app, event, (CentreTable(centres.table, centre), dict(desk.take_dirty())),
+                                             (acks.table, acks.take_changes()), flush=False)
         last.clear()
+        if written:  # one wait for every centre's changelog writes, before the batch is acknowledged
+            await app.producer.flush()
 
     @app.agent(source, name="desk")
     async def desk_agent(stream: Any) -> None:
