@@ -44,12 +44,18 @@ from tools.harness import pipeline_run
 START = datetime(2026, 12, 20, 19, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
-def bench_tip(n: int, province: Province, at: datetime) -> bytes:
-    """A valid tip spread over the service area of one centre, the centres taking turns (deterministic)."""
+def bench_tip(n: int, province: Province) -> bytes:
+    """A valid tip spread over the service area of one centre, the centres taking turns (deterministic).
+
+    Each centre's k-th tip lies where a lone centre's k-th tip would (scaled to its
+    area) and time, so one and two centres face the same kind of work per tip.
+    """
     contexts = list(province.centres.values())
     box = contexts[n % len(contexts)].city.bbox
-    lat = box.lat_min + (box.lat_max - box.lat_min) * ((n * 7919) % 10007) / 10007
-    lon = box.lon_min + (box.lon_max - box.lon_min) * ((n * 104729) % 10009) / 10009
+    k = n // len(contexts)
+    lat = box.lat_min + (box.lat_max - box.lat_min) * ((k * 7919) % 10007) / 10007
+    lon = box.lon_min + (box.lon_max - box.lon_min) * ((k * 104729) % 10009) / 10009
+    at = START + timedelta(seconds=k)
     tip = {"tip_id": f"bench-{n}", "channel": "hotline", "reported_at": at.isoformat(), "lat": lat, "lon": lon, "text": "老人 cold"}
     return json.dumps(tip, ensure_ascii=False).encode("utf-8")
 
@@ -86,7 +92,7 @@ async def _throughput(producer: AIOKafkaProducer, dispatch: AIOKafkaConsumer, ti
     """Tips per second: push `tips` tips at once, time until each has a dispatch event."""
     started = time.perf_counter()
     for n in range(tips):
-        await producer.send(tips_topic, bench_tip(n, province, START + timedelta(seconds=n)))
+        await producer.send(tips_topic, bench_tip(n, province))
     await producer.flush()
     pending = {f"bench-{n}" for n in range(tips)}
     while pending:
@@ -114,7 +120,7 @@ async def _latencies(
             if delay > 0:
                 await asyncio.sleep(delay)
             sent_at[f"bench-{n}"] = time.perf_counter()
-            await producer.send(tips_topic, bench_tip(n, province, START + timedelta(seconds=n)))
+            await producer.send(tips_topic, bench_tip(n, province))
 
     sender = asyncio.create_task(send_paced())
     while len(latencies) < count:
