@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -64,3 +65,27 @@ def test_a_refused_ack_is_not_remembered_and_old_ids_are_forgotten(ctx: Context)
     once.handle(desk, raw("phone-0004-dddd", at=later))  # type: ignore[arg-type]
     once.flush()
     assert table == {"phone-0004-dddd": later.isoformat()}  # kept 2 x max_offline_h of event time
+
+
+def test_a_command_is_applied_once_by_its_id_and_survives_a_restart(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    table: dict[str, Any] = {}
+    desk = FakeDesk()
+    applied: list[Any] = []
+
+    def handle(_desk: Any, command: Any) -> Outputs:
+        applied.append(command)
+        return Outputs()
+
+    monkeypatch.setattr("agents.desk.commands.handle", handle)
+    payload = {"command_id": "cmd-7", "kind": "priority", "incident_id": "inc-1", "at": T0.isoformat(), "by": "alice",
+               "priority": "P1", "reason": "not moving"}
+    once = AcksOnce(table, ctx)
+    once.command(desk, json.dumps(payload).encode())  # type: ignore[arg-type]
+    once.command(desk, json.dumps(payload).encode())  # type: ignore[arg-type]  # a redelivery
+    assert len(applied) == 1 and once.repeats == 1
+    once.flush()
+    assert table == {"cmd:cmd-7": T0.isoformat()}
+    AcksOnce(table, ctx).command(desk, json.dumps(payload).encode())  # type: ignore[arg-type]
+    assert len(applied) == 1
+    with pytest.raises(RecordError):  # malformed: the agent dead-letters it
+        once.command(desk, json.dumps({**payload, "command_id": "cmd-8", "kind": "teleport"}).encode())  # type: ignore[arg-type]
