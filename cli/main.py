@@ -156,11 +156,12 @@ def cmd_drill(args: argparse.Namespace) -> int:
 
 def cmd_console(args: argparse.Namespace) -> int:
     from console.calls import call_desk
+    from console.commands import command_desk
     from console.ledger_api import ledger_screens
     from console.server import main as console_main
 
     settings = _settings()
-    return console_main(settings, lambda s, bootstrap: [call_desk(s, bootstrap), ledger_screens(s)])
+    return console_main(settings, lambda s, bootstrap: [call_desk(s, bootstrap), command_desk(s, bootstrap), ledger_screens(s)])
 
 
 def cmd_token(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ Its modules:
 - `masking`: what a patrol team's phone may show about an incident.
 - `kafka_io`: reading the view topics and writing task-acks.
 - `calls`: call-taking and the needs-attention endpoints (`CallDesk`).
+- `commands`: operators' and teams' commands to the desk and the desk's answers (`CommandDesk`).
 - `attention`: the needs-attention queue, tips that could not be read (`AttentionQueue`).
 - `outbox`: the console's own records besides task-acks: new tips, operators' decisions.
 - `metrics`: the console's Prometheus page.
@@ -19,4 +20,4 @@ Its modules:
 Import the modules (`from console.server import ConsoleRunner`); this package file imports nothing.
 """
 
-__all__ = ["attention", "auth", "calls", "kafka_io", "ledger_api", "masking", "metrics", "outbox", "phone", "server", "state"]
+__all__ = ["attention", "auth", "calls", "commands", "kafka_io", "ledger_api", "masking", "metrics", "outbox", "phone", "server", "state"]
