@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from core import topics
 from core.errors import PatrolError, RecordError
-from core.records import TEAM_STATUSES, OperatorCommand, TaskAck, TeamStatus, parse_time
+from core.records import FLAGS, TEAM_STATUSES, OperatorCommand, TaskAck, TeamStatus, parse_time
 from geo.chinacoords import wgs84_to_bd09, wgs84_to_gcj02
 from geo.city import City, HelpPoint, load_city
 from geo.zones import CityIndex
@@ -246,6 +246,7 @@ class TeamPhones:
             "max_accuracy_m": self.policy.max_accuracy_m,
             "max_offline_h": self.policy.max_offline_h,
             "statuses": list(TEAM_STATUSES),
+            "flags": list(FLAGS),  # what a team on scene may add or remove (POST /api/team/assessment)
         }
 
     # ------------------------------------------------------------- tasks
