@@ -19,7 +19,7 @@ from aiohttp import web
 
 from console.attention import Change
 from console.auth import CONSOLE_ROLES, Principal
-from console.outbox import KafkaOutbox, Outbox
+from console.outbox import KafkaOutbox, Outbox, OutboxScreens
 from console.phone import client_id_of
 from console.server import SERVICE, api_error, json_response, phone_errors, read_body
 from core import topics
@@ -36,7 +36,7 @@ ANSWERS_KEPT = 500
 
 
 @dataclass
-class CommandDesk:
+class CommandDesk(OutboxScreens):
     """The desk's answers as the console has read them, and where commands go: a console extension (`server.Extension`)."""
 
     ctx: Context
@@ -57,13 +57,6 @@ class CommandDesk:
     def add_routes(self, app: web.Application) -> None:
         register(app, self)
 
-    async def start(self) -> None:
-        if isinstance(self.outbox, KafkaOutbox):
-            await self.outbox.start()
-
-    async def stop(self) -> None:
-        if isinstance(self.outbox, KafkaOutbox):
-            await self.outbox.stop()
 
 
 def command_desk(settings: Settings, bootstrap: str) -> CommandDesk:
