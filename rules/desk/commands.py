@@ -49,11 +49,11 @@ def open_incident(desk: Desk, incident_id: str) -> Incident:
 
 
 def able_team(desk: Desk, team_id: str, incident: Incident, needs: list[str]) -> Team:
-    """A known team that is on duty, not busy elsewhere, and has every capability in `needs`."""
+    """A known team that is on duty and not on a break, not busy elsewhere, and has every capability in `needs`."""
     team = desk.teams.get(team_id)
     if team is None:
         raise Refused(f"no team {team_id!r}", kind="unknown_team")
-    if team.status in ("off_duty", "unresponsive"):
+    if team.status in ("off_duty", "unresponsive", "break"):
         raise Refused(f"team {team_id} is {team.status}", kind="team_unavailable")
     if team.incident_id is not None and team.incident_id != incident.incident_id:
         raise Refused(f"team {team_id} is busy with {team.incident_id}", kind="team_busy")

@@ -11,7 +11,7 @@ import pytest
 from core.errors import RecordError
 from core.records import CommandResult, OperatorCommand, Report, TaskAck
 from rules.context import Context
-from rules.desk import Desk, Outputs, commands
+from rules.desk import Desk, Incident, Outputs, commands
 from rules.intake import parse_command
 from tests.unit.rules.deskkit import EVENING, team
 
@@ -50,6 +50,7 @@ def test_operator_overrides_the_lead_from_the_shortlist(desk: Desk, report: Call
     ("ghost", None, "available", "unknown_team"),
     ("walker", ("social_work",), "available", "lacks_capability"),
     ("gone", ("medical", "vehicle"), "off_duty", "team_unavailable"),
+    ("resting", ("medical", "vehicle"), "break", "team_unavailable"),
 ])
 def test_assign_refusals_write_nothing_but_an_answer(desk: Desk, report: Callable[..., Report], team_id: str,
                                                      caps: tuple[str, ...] | None, status: str, code: str) -> None:
@@ -133,6 +134,9 @@ def test_operator_priority_holds_over_reassessment_and_is_the_operators_rule(des
     # A new report reassesses; the operator's priority stands.
     later = desk.handle_report(report(at=LATER + timedelta(minutes=1), east_m=20)).events[0]
     assert later.incident_id == first.incident_id and later.priority == "P1" and "operator:alice" in later.rules
+    # The operator's priority survives a restart (the changelogged state round trip).
+    stored = Incident.from_dict(desk.incidents[first.incident_id].to_dict())
+    assert stored.override == {"priority": "P1", "by": "alice", "reason": "caller says he is not moving"}
     lowered = commands.handle(desk, command("priority", first.incident_id, 2, priority="P4", reason="false alarm, he is a guard"))
     assert lowered.events[0].priority == "P4" and "lowered" in (lowered.events[0].reason or "")
 
