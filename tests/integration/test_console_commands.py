@@ -24,6 +24,7 @@ from console.commands import CommandDesk, command_desk
 from console.server import ConsoleRunner
 from core import topics
 from core.records import TeamStatus
+from tests.integration.test_console_api import read_topic
 from tests.integration.test_console_calls import NOW, auth, wait_for, with_worker
 
 pytestmark = pytest.mark.integration
@@ -91,6 +92,8 @@ def test_operators_command_the_desk_and_teams_correct_the_assessment(broker: str
                 latest = state.incidents[a].latest
                 assert latest.team_id == "T-daowai-3" and "operator:assign" in latest.rules and "王调度" in (latest.reason or "")
                 assert set(desk.answers) == {answer["command_id"]}, "the refused requests wrote nothing"
+                written = await read_topic(broker, settings, topics.OPERATOR_COMMANDS, expect=1)
+                assert [(c["command_id"], c["by"], c["team_id"]) for c in written] == [(answer["command_id"], "王调度", "T-daowai-3")]
 
                 # Refusals are answers, shown with the incident's other answers.
                 unknown = await command(a, {"kind": "assign", "team_id": "T-nobody"})
@@ -142,6 +145,11 @@ def test_operators_command_the_desk_and_teams_correct_the_assessment(broker: str
                 assert raised["status"] == "applied"
                 latest = state.incidents[a].latest
                 assert latest.priority == "P1" and "operator:王调度" in latest.rules
+
+                # Eight commands were accepted, each written once (the phone's resend was not).
+                written = await read_topic(broker, settings, topics.OPERATOR_COMMANDS, expect=8)
+                assert len(written) == 8 and [c["command_id"] for c in written].count("phone-assess-0001") == 1
+                assert [c["by_team"] for c in written if c["kind"] == "assess"] == ["T-daowai-3"]
         finally:
             await runner.stop()
             await producer.stop()
