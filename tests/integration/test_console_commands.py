@@ -11,6 +11,7 @@ answers the console shows, and unauthorised or malformed requests write nothing.
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,9 @@ def test_operators_command_the_desk_and_teams_correct_the_assessment(broker: str
                 assert set(desk.answers) == {answer["command_id"]}, "the refused requests wrote nothing"
                 written = await read_topic(broker, settings, topics.OPERATOR_COMMANDS, expect=1)
                 assert [(c["command_id"], c["by"], c["team_id"]) for c in written] == [(answer["command_id"], "王调度", "T-daowai-3")]
+                # At least once: the same command delivered again (a producer's retry) is applied and answered once.
+                await producer.send_and_wait(settings.topic(topics.OPERATOR_COMMANDS), json.dumps(written[0], ensure_ascii=False).encode(),
+                                             key=a.encode())
 
                 # Refusals are answers, shown with the incident's other answers.
                 unknown = await command(a, {"kind": "assign", "team_id": "T-nobody"})
@@ -146,10 +150,13 @@ def test_operators_command_the_desk_and_teams_correct_the_assessment(broker: str
                 latest = state.incidents[a].latest
                 assert latest.priority == "P1" and "operator:王调度" in latest.rules
 
-                # Eight commands were accepted, each written once (the phone's resend was not).
-                written = await read_topic(broker, settings, topics.OPERATOR_COMMANDS, expect=8)
-                assert len(written) == 8 and [c["command_id"] for c in written].count("phone-assess-0001") == 1
+                # Eight commands were accepted, each written once by the console (the phone's resend was not), plus the redelivery.
+                written = await read_topic(broker, settings, topics.OPERATOR_COMMANDS, expect=9)
+                assert len(written) == 9 and [c["command_id"] for c in written].count("phone-assess-0001") == 1
                 assert [c["by_team"] for c in written if c["kind"] == "assess"] == ["T-daowai-3"]
+                results = await read_topic(broker, settings, topics.COMMAND_RESULTS, expect=8)
+                assert len(results) == 8 and [r["command_id"] for r in results].count(answer["command_id"]) == 1
+                assert state.incidents[a].latest.team_id == "T-daowai-3"
         finally:
             await runner.stop()
             await producer.stop()
