@@ -20,6 +20,13 @@ Station). A replacement that is no homophone is a different name, so
 哈尔滨西站 does not become 哈尔滨东站 and 哈尔滨工程大学 does not become
 哈尔滨工业大学; when a typo could mean two places (希大直街: 西 or 东?) the
 address stays unresolved.
+
+Two neighbouring characters typed in the wrong order (洪防纪念塔 for
+防洪纪念塔) keep every character of the name, so a transposition is forgiven
+too, scored by RapidFuzz's optimal-string-alignment similarity (one swap in
+five characters: 0.8) against `min_similarity` (the policy's
+`intake.address_min_similarity`): a swap in a short name (3 characters, 0.67)
+is too likely another name, and a swap that fits two places resolves to none.
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+
+from rapidfuzz.distance import OSA
 
 from core.textfold import fold, strip_marks
 from geo.city import Place
@@ -76,6 +85,9 @@ def _homophones(typed: str, meant: str) -> bool:
     return typed != meant and bool(_SOUNDS.get(typed, frozenset()) & _SOUNDS.get(meant, frozenset()))
 
 
+# The least optimal-string-alignment similarity at which a transposed name is
+# taken for the place (policy `intake.address_min_similarity` overrides it).
+DEFAULT_MIN_SIMILARITY = 0.75
 # The kind of place that is a long line, not a point: any other place named
 # in the same address ("学府路黑大门口") says better where on it.
 STREET_KIND = "street"
@@ -166,8 +178,9 @@ def _one_edit(typed: str, known: str) -> bool:
 class Gazetteer:
     """Resolves free-text addresses to known places, deterministically."""
 
-    def __init__(self, places: Iterable[Place]) -> None:
+    def __init__(self, places: Iterable[Place], min_similarity: float = DEFAULT_MIN_SIMILARITY) -> None:
         self.places = tuple(places)
+        self.min_similarity = min_similarity
         index: dict[str, Place] = {}
         latin: list[tuple[tuple[str, ...], Place]] = []
         for place in sorted(self.places, key=lambda p: p.name):
@@ -188,6 +201,13 @@ class Gazetteer:
                 for i in range(len(key)):
                     wild.setdefault(key[:i] + "?" + key[i + 1 :], []).append((i, key, place))
         self._wild = wild
+        # Chinese alias keys by their characters in sorted order: a transposition keeps them.
+        anagrams: dict[str, list[tuple[str, Place]]] = {}
+        for key, place in self._by_length:
+            if len(key) >= 3 and all(_is_cjk(ch) for ch in key):
+                anagrams.setdefault("".join(sorted(key)), []).append((key, place))
+        self._anagrams = anagrams
+        self._anagram_lengths = sorted({len(k) for k in anagrams}, reverse=True)
         self._wild_lengths = sorted({len(k) for k in wild}, reverse=True)
         self._latin = sorted(latin, key=lambda wp: (-sum(map(len, wp[0])), wp[1].name, wp[0]))
 
@@ -211,6 +231,8 @@ class Gazetteer:
         typo = self._resolve_typo(text, longer)
         if typo is None:
             typo = self._resolve_latin_typo(address, longer)
+        if typo is None:
+            typo = self._resolve_swap(text, longer)
         if typo is not None and not (typo.kind == STREET_KIND and best is not None and best[1].kind != STREET_KIND):
             return typo
         return best[1] if best is not None else None
@@ -267,3 +289,25 @@ class Gazetteer:
                     found_length = length
                     break
         return found.pop() if len(found) == 1 else None
+
+    def _resolve_swap(self, text: str, min_length: int) -> Place | None:
+        """The longest Chinese alias (of at least `min_length`) found with two neighbouring characters swapped.
+
+        Only a single adjacent transposition counts (optimal string
+        alignment distance 1 between anagrams), at a similarity of at least
+        `min_similarity`; two different places at that length: None.
+        """
+        text = text[:_FUZZY_MAX_CHARS]
+        for length in self._anagram_lengths:
+            if length < min_length:
+                break
+            found: set[Place] = set()
+            for start in range(len(text) - length + 1):
+                window = text[start : start + length]
+                for key, place in self._anagrams.get("".join(sorted(window)), ()):
+                    if (window != key and OSA.distance(window, key) == 1
+                            and OSA.normalized_similarity(window, key) >= self.min_similarity):
+                        found.add(place)
+            if found:
+                return found.pop() if len(found) == 1 else None
+        return None
