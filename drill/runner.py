@@ -40,9 +40,9 @@ Phones = Callable[[Settings, str], AbstractAsyncContextManager[PhoneGateway]]
 
 def _p1_limit_min(ctx: Context) -> float:
     """The longest a P1 may wait without a team or an escalation: its strictest ack deadline
-    (cold-wave factors applied) plus one clock step, as the desk sees time only on ticks."""
+    (cold-wave factors applied); the desk escalates on the last tick at or before it."""
     factor = min([lvl.deadline_factor for lvl in ctx.policy.cold_wave_levels] or [1.0])
-    return ctx.policy.ack_min["P1"] * factor + STEP.total_seconds() / 60.0
+    return ctx.policy.ack_min["P1"] * factor
 
 
 class Progress:

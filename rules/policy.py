@@ -156,6 +156,7 @@ class Policy:
     max_persons: int
     dispatching: Dispatching
     source: str = ""
+    clock_step_s: float = 60.0  # the clock's period: a queued task escalates on the last tick at or before its deadline
     address_min_similarity: float = DEFAULT_MIN_SIMILARITY  # a transposed place name's least similarity (geo/gazetteer.py)
     phone: PhonePolicy = field(default_factory=PhonePolicy)
 
@@ -220,6 +221,7 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         ack_min=ack_min,
         escalate_to=escalate_to,
         followup_after_h=r.number(data, ["deadlines", "followup_after_h"]),
+        clock_step_s=r.number(data, ["deadlines", "clock_step_s"], minimum=0.0, default=60.0),
         help_point_kinds=r.names(data, ["dispatch", "help_point_kinds"], HELP_POINT_KINDS),
         followup_outcomes=tuple(r.get(data, ["dispatch", "followup_outcomes"], list)),
         max_text_bytes=int(r.number(data, ["intake", "max_text_bytes"], minimum=1)),

@@ -4,6 +4,7 @@ no demotion, merges, destinations and follow-ups (DOMAIN "Dispatch under pressur
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -72,6 +73,26 @@ def test_queued_p1_escalates_at_its_deadline_then_to_the_leader(desk: Desk, repo
     # The moment the team frees up, the queued P1 is offered to it.
     freed = team(desk, "busy", 500, ("medical", "vehicle"), at=EVENING + timedelta(minutes=31))
     assert freed.events[0].kind == "dispatch" and freed.events[0].team_id == "busy"
+
+
+def test_a_queued_p1_reported_between_ticks_escalates_on_the_last_tick_before_its_deadline(
+        desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "busy", 500, ("medical", "vehicle"), status="on_scene")
+    reported = EVENING + timedelta(seconds=37)  # deadline 5 min on: 18:05:37, between the minute ticks
+    desk.handle_report(report(at=reported, flags=("unresponsive",)))
+    assert desk.handle_tick(EVENING + timedelta(minutes=4)).events == []  # the next tick (18:05) is still before it
+    first = desk.handle_tick(EVENING + timedelta(minutes=5)).events  # 18:06 would be past it
+    assert [(e.kind, e.escalation_cause) for e in first] == [("escalation", "queued")]
+    assert first[0].at - reported <= timedelta(minutes=5)
+
+
+def test_a_queued_task_escalates_exactly_at_its_deadline_when_the_clock_step_is_zero(
+        ctx: Context, report: Callable[..., Report]) -> None:
+    exact = Desk(replace(ctx, policy=replace(ctx.policy, clock_step_s=0.0)))
+    team(exact, "busy", 500, ("medical", "vehicle"), status="on_scene")
+    exact.handle_report(report(at=EVENING + timedelta(seconds=37), flags=("unresponsive",)))
+    assert exact.handle_tick(EVENING + timedelta(minutes=5)).events == []
+    assert exact.handle_tick(EVENING + timedelta(minutes=5, seconds=37)).events[0].kind == "escalation"
 
 
 def test_queue_empties_in_priority_order(desk: Desk, report: Callable[..., Report]) -> None:
