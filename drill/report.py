@@ -205,6 +205,8 @@ def _what_went_wrong(scores: dict[str, Any]) -> str:
                  f"P1 waits over the ack deadline without a team or escalation: {scores.get('p1_waits_over_deadline', 0)}.</p>")
     for fm in false_merges:
         parts.append(f"<p>False merge: {html.escape(str(fm))}</p>")
+    for fm in scores.get("false_matches") or []:
+        parts.append(f"<p>False match (a report counted into another person's incident): {html.escape(str(fm))}</p>")
     timelines = scores.get("failure_timelines") or {}
     if timelines:
         parts.append("<h3>Timelines of failures</h3>")

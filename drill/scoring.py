@@ -138,6 +138,7 @@ def score(truth: dict[str, Any], outputs: list[dict[str, Any]], dead_letters: li
     wrong = _what_went_wrong(persons, people, incidents, events, p1_ack_min, _dead_reasons(src, dead_letters))
     return {
         **wrong,
+        "false_matches": _false_matches(incidents, src),
         "persons": len(persons),
         "persons_reported": len(people.reported),
         "persons_reached": len(reached),
@@ -415,6 +416,18 @@ def _what_went_wrong(persons: dict[str, dict[str, Any]], people: _People, incide
     }
 
 
+def _false_matches(incidents: dict[str, dict[str, Any]], src: _Sources) -> list[dict[str, Any]]:
+    """Reports counted into another person's incident: a false merge of a report, which leaves its person unseen."""
+    found = []
+    for inc in sorted(incidents.values(), key=lambda i: i["incident_id"]):
+        owner = inc["person_id"]
+        lat, lon = float(inc["first"].get("lat", 0.0)), float(inc["first"].get("lon", 0.0))
+        strays = [{"report": s, "person": p} for s in inc["sources"] for p in src.persons_of(s, lat, lon) if owner and p != owner]
+        if strays:
+            found.append({"incident": inc["incident_id"], "person": owner, "reports": strays})
+    return found
+
+
 def _different(incidents: dict[str, dict[str, Any]], a: str, b: str) -> bool:
     pa, pb = incidents.get(a, {}).get("person_id"), incidents.get(b, {}).get("person_id")
     return bool(pa and pb and pa != pb)
@@ -478,7 +491,7 @@ def format_scores(scores: dict[str, Any]) -> str:
                                    f" longest unattended {_fmt(scores['p1_longest_unattended_min'])} min)"),
         ("queue wait min", "  ".join(f"{p} p50 {_fmt(w['p50'])} p95 {_fmt(w['p95'])} max {_fmt(w['max'])}"
                                      for p, w in scores["queue_wait_min"].items()) or "-"),
-        ("merges", f"{scores['merges']}  false {len(scores['false_merges'])}"),
+        ("merges", f"{scores['merges']}  false {len(scores['false_merges'])}  false matches {len(scores['false_matches'])}"),
         ("diversions", str(scores["diversions"])),
         ("escalations by cause", ", ".join(f"{k} {v}" for k, v in scores["escalations_by_cause"].items()) or "-"),
         ("malformed dead-lettered", f"{acc['malformed_dead_lettered']} / {acc['malformed']}"),

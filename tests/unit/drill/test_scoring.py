@@ -159,7 +159,7 @@ def test_what_went_wrong_leads(case: Any) -> None:
     # i4 queued at 21 and never served: waits until its last event (0 min here).
     assert s["queue_wait_min"]["P2"]["n"] == 1
     assert set(s["failure_timelines"]) == {"A", "C"}  # A has a duplicate, C was never reached
-    assert s["false_merges"] == [] and s["merges"] == 0 and s["diversions"] == 0
+    assert s["false_merges"] == [] and s["merges"] == 0 and s["diversions"] == 0 and s["false_matches"] == []
     assert s["escalations_by_cause"] == {"ack_missed": 1}
     # A P1 queued at 40 and left silent until an escalation at 48: 8 min over a 5-min deadline.
     extra = [event("i8:q", "queued", "i8", 40, ["t1"], priority="P1", team=None),
@@ -171,3 +171,14 @@ def test_what_went_wrong_leads(case: Any) -> None:
     # i2 (person A) merged into i3 (person B): a false merge.
     assert s2["merges"] == 1 and s2["false_merges"][0]["persons"] == ["A", "B"]
     assert "NOT REACHED" in format_scores(s2)
+
+
+def test_a_report_counted_into_another_persons_incident_is_a_false_match(case: Any) -> None:
+    truth, outputs, dead, inputs = case
+    # C's only tip t4 folded into A's incident i1 (and A's two tips outvote it): C is never reached.
+    outputs = [e for e in outputs if e["incident_id"] != "i4"]
+    outputs.append(event("i1:u", "update", "i1", 21, ["t1", "t4"], "medical", "P1", lat=45.75))
+    s = score(truth, outputs, dead, inputs, [])
+    assert s["false_matches"] == [{"incident": "i1", "person": "A", "reports": [{"report": "t4", "person": "C"}]}]
+    assert "false matches 1" in format_scores(s)
+    assert "another person's incident" in next(u["why"] for u in s["unreached"] if u["person_id"] == "C")
