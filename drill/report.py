@@ -205,6 +205,12 @@ def _what_went_wrong(scores: dict[str, Any]) -> str:
                  f"P1 waits over the ack deadline without a team or escalation: {scores.get('p1_waits_over_deadline', 0)}.</p>")
     for fm in false_merges:
         parts.append(f"<p>False merge: {html.escape(str(fm))}</p>")
+    calls = scores.get("call_backs") or {}
+    if calls.get("n"):
+        parts.append("<h3>Needs attention: dead tips the call-taker resubmitted</h3>")
+        parts.append(_table([["person", "tip", "reported", "resubmitted", "time lost (min)", "reached", "why dead"],
+                             *[[c["person_id"], c["tip_id"], c["reported_at"], c["resubmitted_at"], str(c["lost_min"]),
+                                "yes" if c["reached"] else "no", str(c["reason"])] for c in calls["items"]]]))
     for fm in scores.get("false_matches") or []:
         parts.append(f"<p>False match (a report counted into another person's incident): {html.escape(str(fm))}</p>")
     timelines = scores.get("failure_timelines") or {}

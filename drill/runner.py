@@ -96,12 +96,13 @@ async def _night(world: DrillWorld, settings: Settings, log_dir: Path, speed: fl
                     sent_wall.setdefault(item.key, time.perf_counter())
             await feeder.tick(now)
             await feeder.barrier()
-            fresh = []
+            fresh, fresh_dead = [], []
             for topic, obj in await feeder.drain():
                 if topic == names.DEAD_LETTERS:
-                    dead.append(obj)
+                    fresh_dead.append(obj)
                 elif topic == names.DISPATCH:
                     fresh.append(obj)
+            dead += fresh_dead
             arrived = time.perf_counter()
             for event in fresh:
                 incidents.add(event["incident_id"])
@@ -112,6 +113,7 @@ async def _night(world: DrillWorld, settings: Settings, log_dir: Path, speed: fl
             if gateway is not None:
                 await gateway.catch_up([e["event_id"] for e in fresh], now)
             world.observe(fresh, now)
+            world.call_back(fresh_dead, now)
             progress.show(now, len(incidents))
             if speed > 0:
                 lag = (now - world.start).total_seconds() / speed - (time.monotonic() - wall0)

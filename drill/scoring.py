@@ -139,6 +139,7 @@ def score(truth: dict[str, Any], outputs: list[dict[str, Any]], dead_letters: li
     return {
         **wrong,
         "false_matches": _false_matches(incidents, src),
+        "call_backs": _call_backs(truth, set(reached)),
         "persons": len(persons),
         "persons_reported": len(people.reported),
         "persons_reached": len(reached),
@@ -416,6 +417,15 @@ def _what_went_wrong(persons: dict[str, dict[str, Any]], people: _People, incide
     }
 
 
+def _call_backs(truth: dict[str, Any], reached: set[str]) -> dict[str, Any]:
+    """Dead tips the drill's call-taker resubmitted with a position: how many, the time each lost, and who was reached."""
+    rows = [{**c, "lost_min": round(_minutes(datetime.fromisoformat(c["reported_at"]), datetime.fromisoformat(c["resubmitted_at"])), 2),
+             "reached": c["person_id"] in reached} for c in truth.get("callbacks") or []]
+    lost = [r["lost_min"] for r in rows]
+    return {"n": len(rows), "reached": sum(1 for r in rows if r["reached"]), "lost_min_p50": _r(percentile(lost, 50)),
+            "lost_min_max": _r(max(lost, default=None)), "items": rows}
+
+
 def _false_matches(incidents: dict[str, dict[str, Any]], src: _Sources) -> list[dict[str, Any]]:
     """Reports counted into another person's incident: a false merge of a report, which leaves its person unseen."""
     found = []
@@ -493,6 +503,9 @@ def format_scores(scores: dict[str, Any]) -> str:
                                      for p, w in scores["queue_wait_min"].items()) or "-"),
         ("merges", f"{scores['merges']}  false {len(scores['false_merges'])}  false matches {len(scores['false_matches'])}"),
         ("diversions", str(scores["diversions"])),
+        ("call-backs (dead tips)", f"{scores['call_backs']['n']}  reached {scores['call_backs']['reached']}"
+                                   f"  time lost p50 {_fmt(scores['call_backs']['lost_min_p50'])}"
+                                   f" max {_fmt(scores['call_backs']['lost_min_max'])} min"),
         ("escalations by cause", ", ".join(f"{k} {v}" for k, v in scores["escalations_by_cause"].items()) or "-"),
         ("malformed dead-lettered", f"{acc['malformed_dead_lettered']} / {acc['malformed']}"),
     ]

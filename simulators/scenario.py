@@ -115,6 +115,22 @@ class TeamSpec:
 
 
 @dataclass(frozen=True)
+class CallTakerSpec:
+    """The dispatch centre's needs-attention queue as the drill models it.
+
+    A tip the intake dead-letters for an error in `fixable` (an address
+    nobody knows) is seen by a call-taker, who calls the reporter back and
+    resubmits it with a position (a tip that `corrects` the dead letter)
+    after a delay drawn from `callback_min`; the drill counts the time lost.
+    """
+
+    enabled: bool = True
+    callback_min: tuple[float, float] = (3.0, 8.0)
+    fixable: tuple[str, ...] = ("unknown_address",)
+    position_noise_m: float = 30.0
+
+
+@dataclass(frozen=True)
 class DroneSpec:
     camera_id: str
     zones: tuple[str, ...]  # explicit zone ids, else the first `count` zones of these key areas
@@ -164,6 +180,7 @@ class Scenario:
     cameras: CameraSpec
     source: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    call_taker: CallTakerSpec = CallTakerSpec()
 
     @property
     def persons(self) -> int:
@@ -193,7 +210,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     data = parse_toml(text, source)
     r = TomlReader(source, text)
     r.unknown_keys(data, [], ["name", "description", "date", "start", "end", "timezone", "weather", "population",
-                             "reporting", "channels", "teams", "cameras"])
+                             "reporting", "channels", "teams", "cameras", "call_taker"])
     try:
         drill_date = date.fromisoformat(r.get(data, ["date"], str))
     except ValueError:
@@ -212,6 +229,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
         teams=_teams(r, data),
         cameras=_cameras(r, data),
         source=source,
+        call_taker=_call_taker(r, data),
     )
 
 
@@ -330,6 +348,20 @@ def _teams(r: TomlReader, data: Mapping[str, Any]) -> TeamSpec:
         ack_miss_probability=r.share(data, ["teams", "ack_miss_probability"], 0.1),
         position_every_min=r.number(data, ["teams", "position_every_min"], minimum=0.5, default=5.0),
         not_found_radius_m=r.number(data, ["teams", "not_found_radius_m"], minimum=1.0, default=300.0),
+    )
+
+
+def _call_taker(r: TomlReader, data: Mapping[str, Any]) -> CallTakerSpec:
+    if "call_taker" not in data:
+        return CallTakerSpec()
+    r.get(data, ["call_taker"], dict)
+    r.unknown_keys(data, ["call_taker"], ["enabled", "callback_min", "fixable", "position_noise_m"])
+    default = CallTakerSpec()
+    return CallTakerSpec(
+        enabled=r.get(data, ["call_taker", "enabled"], bool, True),
+        callback_min=r.span(data, ["call_taker", "callback_min"], list(default.callback_min)),
+        fixable=tuple(r.strings(data, ["call_taker", "fixable"], list(default.fixable))),
+        position_noise_m=r.number(data, ["call_taker", "position_noise_m"], default=default.position_noise_m),
     )
 
 
