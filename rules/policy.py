@@ -345,7 +345,7 @@ def _deadlines(r: TomlReader, data: Data) -> tuple[dict[str, float], tuple[str, 
     return ack_min, escalate_to
 
 
-DESCRIPTION_FIELDS = ("sex", "age_group", "persons", "posture")
+DESCRIPTION_FIELDS = ("sex", "age_group", "persons", "posture", "situation")
 
 
 def _dispatching(r: TomlReader, data: Data) -> Dispatching:

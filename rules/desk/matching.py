@@ -75,14 +75,33 @@ def lying(posture: str | None) -> bool | None:
     return None if posture in (None, "unknown") else posture == "lying"
 
 
+def situation(flags: Iterable[str]) -> frozenset[str] | None:
+    """What a report says is wrong with the person (its flags), None when it says nothing."""
+    return frozenset(flags) or None
+
+
+def _disagree(name: str, x: object, y: object) -> bool:
+    """Both known and incompatible: different values, or for `situation` two flag sets with nothing in common.
+
+    Callers describing one person name the same trouble (an unconscious man
+    is not also "an old man who cannot give his name" 70 m up the street).
+    """
+    if x is None or y is None:
+        return False
+    if name == "situation":
+        assert isinstance(x, frozenset) and isinstance(y, frozenset)
+        return not x & y
+    return x != y
+
+
 def description_conflict(incident: Incident, report: Report, fields: Iterable[str]) -> str | None:
     """The first description field on which report and incident disagree (both known), else None."""
     theirs: dict[str, object] = {"sex": report.sex, "age_group": age_group(report.flags, report.age_group),
-                                 "persons": report.persons, "posture": lying(report.posture)}
+                                 "persons": report.persons, "posture": lying(report.posture), "situation": situation(report.flags)}
     ours: dict[str, object] = {"sex": incident.sex, "age_group": incident.age_group, "persons": incident.persons,
-                               "posture": lying(incident.posture)}
+                               "posture": lying(incident.posture), "situation": situation(incident.flags)}
     for name in fields:
-        if theirs[name] is not None and ours[name] is not None and theirs[name] != ours[name]:
+        if _disagree(name, theirs[name], ours[name]):
             return name
     return None
 
@@ -90,10 +109,13 @@ def description_conflict(incident: Incident, report: Report, fields: Iterable[st
 def incidents_conflict(a: Incident, b: Incident, fields: Iterable[str]) -> bool:
     """Two incidents whose descriptions disagree are two persons."""
     for name in fields:
-        x, y = getattr(a, name), getattr(b, name)
+        if name == "situation":
+            x, y = situation(a.flags), situation(b.flags)
+        else:
+            x, y = getattr(a, name), getattr(b, name)
         if name == "posture":
             x, y = lying(x), lying(y)
-        if x is not None and y is not None and x != y:
+        if _disagree(name, x, y):
             return True
     return False
 
@@ -181,11 +203,14 @@ def add_report(incident: Incident, report: Report) -> None:
     if report.track_id and report.track_id not in incident.track_ids:
         incident.track_ids.append(report.track_id)
     if report.source == "tip":
-        if not incident.has_tip:
-            # A caller's position beats a camera's estimate of where a person lies.
+        spread = report_uncertainty(report)
+        if not incident.has_tip or spread < incident.uncertainty_m:
+            # A caller's position beats a camera's estimate of where a person lies, and
+            # the most precise call places the incident (a police officer's fix, not a
+            # hotline caller's 240 m one), so it stops matching reports of people further off.
             incident.lat, incident.lon = report.lat, report.lon
             incident.zone_id, incident.key_area = report.zone_id, report.key_area
-            incident.uncertainty_m = report_uncertainty(report)
+            incident.uncertainty_m = spread
         incident.has_tip = True
         incident.text = report.text or incident.text
         incident.persons = report.persons or incident.persons

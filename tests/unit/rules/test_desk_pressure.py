@@ -172,6 +172,39 @@ def test_two_people_100m_apart_with_different_descriptions_stay_two(desk: Desk, 
     assert all(e.kind != "merged" for e in c)
 
 
+def test_an_unconscious_person_and_an_old_man_70m_up_the_street_stay_two(desk: Desk, report: Callable[..., Report]) -> None:
+    """The cold-wave drill's false match: a street address (its extent) put a no_id old man's tip within reach of an
+    unconscious man's incident, and the descriptions said nothing against it (both male, posture unknown)."""
+    lying_man = desk.handle_report(report(sex="male", flags=("unresponsive",), posture="lying", accuracy_m=300)).events[0]
+    old_man = desk.handle_report(report(at=EVENING + timedelta(minutes=8), east_m=74, sex="male", flags=("no_id", "elderly"),
+                                        accuracy_m=300)).events[0]
+    assert old_man.incident_id != lying_man.incident_id and old_man.kind in ("dispatch", "queued")
+    # Callers who name the same trouble (or none) are still one person.
+    again = desk.handle_report(report(at=EVENING + timedelta(minutes=9), east_m=20, flags=("unresponsive", "injured"))).events[0]
+    plain = desk.handle_report(report(at=EVENING + timedelta(minutes=10), east_m=-30, sex="male")).events[0]
+    assert again.incident_id == lying_man.incident_id and plain.incident_id == lying_man.incident_id
+
+
+def test_situation_is_policy_data(ctx: Context, report: Callable[..., Report]) -> None:
+    fields = tuple(f for f in ctx.policy.dispatching.describe if f != "situation")
+    lenient = Desk(replace(ctx, policy=replace(ctx.policy, dispatching=replace(ctx.policy.dispatching, describe=fields))))
+    a = lenient.handle_report(report(flags=("refuses",))).events[0]
+    b = lenient.handle_report(report(at=EVENING + timedelta(minutes=2), east_m=80, flags=("migrant_worker",))).events[0]
+    assert a.incident_id == b.incident_id  # without it, two women at one market door are one incident
+
+
+def test_the_most_precise_call_places_the_incident(desk: Desk, report: Callable[..., Report]) -> None:
+    """A hotline fix (240 m) then a police fix (20 m) 400 m east: a report 420 m west of the police fix, within the
+    first fix's reach, is somebody else."""
+    vague = desk.handle_report(report(accuracy_m=240)).events[0]
+    precise = desk.handle_report(report(at=EVENING + timedelta(minutes=4), east_m=100, accuracy_m=20)).events[-1]
+    assert precise.incident_id == vague.incident_id
+    assert desk.incidents[vague.incident_id].uncertainty_m == 20
+    assert precise.lon > vague.lon  # moved to the precise fix
+    other = desk.handle_report(report(at=EVENING + timedelta(minutes=6), east_m=-320, accuracy_m=100)).events[0]
+    assert other.incident_id != vague.incident_id
+
+
 def test_position_uncertainty_widens_the_match(desk: Desk, report: Callable[..., Report]) -> None:
     a = desk.handle_report(report()).events[0]
     far = desk.handle_report(report(at=EVENING + timedelta(minutes=2), east_m=300)).events[0]
