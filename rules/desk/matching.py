@@ -108,16 +108,12 @@ def description_conflict(incident: Incident, report: Report, fields: Iterable[st
 
 def incidents_conflict(a: Incident, b: Incident, fields: Iterable[str]) -> bool:
     """Two incidents whose descriptions disagree are two persons."""
-    for name in fields:
+    def value(incident: Incident, name: str) -> object:
         if name == "situation":
-            x, y = situation(a.flags), situation(b.flags)
-        else:
-            x, y = getattr(a, name), getattr(b, name)
-        if name == "posture":
-            x, y = lying(x), lying(y)
-        if _disagree(name, x, y):
-            return True
-    return False
+            return situation(incident.flags)
+        return lying(incident.posture) if name == "posture" else getattr(incident, name)
+
+    return any(_disagree(name, value(a, name), value(b, name)) for name in fields)
 
 
 def matches(report: Report, grid: IncidentGrid, incidents: dict[str, Incident], policy: Policy) -> list[Incident]:
