@@ -80,6 +80,10 @@ class PopulationSpec:
     at_place_share: float
     appear_until_h: float
     move_m: tuple[float, float]
+    # A rush: this share of the persons appears within the first rush_h hours
+    # (a cold wave's first evening strands people on their way home).
+    rush_share: float = 0.0
+    rush_h: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -276,7 +280,8 @@ def _weather(r: TomlReader, data: Mapping[str, Any]) -> WeatherSpec:
 
 def _population(r: TomlReader, data: Mapping[str, Any]) -> PopulationSpec:
     r.get(data, ["population"], dict)
-    modifiers = ["elderly_share", "intoxicated_share", "lying_share", "moving_share", "at_place_share", "appear_until_h", "move_m"]
+    modifiers = ["elderly_share", "intoxicated_share", "lying_share", "moving_share", "at_place_share", "appear_until_h", "move_m",
+                 "rush_share", "rush_h"]
     r.unknown_keys(data, ["population"], [*PROFILES, *modifiers])
     counts = {name: r.count(data, ["population", name], 0) for name in PROFILES}
     if sum(counts.values()) == 0:
@@ -290,6 +295,8 @@ def _population(r: TomlReader, data: Mapping[str, Any]) -> PopulationSpec:
         at_place_share=r.share(data, ["population", "at_place_share"], 0.5),
         appear_until_h=r.number(data, ["population", "appear_until_h"], minimum=0.0, default=11.0),
         move_m=r.span(data, ["population", "move_m"], [80.0, 250.0]),
+        rush_share=r.share(data, ["population", "rush_share"], 0.0),
+        rush_h=r.number(data, ["population", "rush_h"], minimum=0.25, default=2.0),
     )
 
 

@@ -291,3 +291,14 @@ def test_the_call_taker_can_be_switched_off(city: City, scenario: Scenario) -> N
     tip = next(t for t in _tips(world.inputs_until(now)) if "address" in t)
     world.call_back([{"topic": "tips", "error": "unknown_address", "event_id": "dl-1", "payload": json.dumps(tip)}], now)
     assert not [t for t in _tips(world.inputs_until(world.end)) if t.get("corrects")] and world.truth()["callbacks"] == []
+
+
+def test_an_evening_rush_brings_that_share_of_persons_early(city: City, scenario: Scenario) -> None:
+    calm = DrillWorld(scenario, city, seed=7)
+    rush = DrillWorld(replace(scenario, population=replace(scenario.population, rush_share=0.5, rush_h=1.5)), city, seed=7)
+    cut = calm.start + timedelta(hours=1.5)
+    early = [sum(p.appears_at <= cut for p in w.persons) / len(w.persons) for w in (calm, rush)]
+    assert early[0] < 0.25 and 0.45 <= early[1] <= 0.75  # uniform over 11 h: ~14 %; rushed: half, plus the calm ones
+    # The same persons, only earlier: flags and places do not change with the rush.
+    assert sorted((p.person_id, p.flags, p.track[0][1:]) for p in calm.persons) == \
+        sorted((p.person_id, p.flags, p.track[0][1:]) for p in rush.persons)
