@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin, pinyin
@@ -235,27 +235,32 @@ class Gazetteer:
             start = text.find(key, start + 1)
         return False
 
-    def _resolve_typo(self, text: str, min_length: int) -> Place | None:
-        """The longest Chinese alias (of at least `min_length`) found with one character replaced by a homophone.
-
-        Two different places at that length make the typo ambiguous: None.
-        """
+    @staticmethod
+    def _longest_unique(text: str, lengths: list[int], min_length: int,
+                        places_in: Callable[[str], Iterable[Place]]) -> Place | None:
+        """The place found by `places_in` in the longest windows of `text` (lengths longest first, at least
+        `min_length`); two different places at that length make it ambiguous: None."""
         text = text[:_FUZZY_MAX_CHARS]
-        for length in self._wild_lengths:
+        for length in lengths:
             if length < min_length:
                 break
-            found: set[Place] = set()
-            for start in range(len(text) - length + 1):
-                window = text[start : start + length]
-                if not all(_is_cjk(ch) for ch in window):
-                    continue
-                for i in range(length):
-                    for pos, key, place in self._wild.get(window[:i] + "?" + window[i + 1 :], ()):
-                        if pos == i and _homophones(window[pos], key[pos]):
-                            found.add(place)
+            found = {place for start in range(len(text) - length + 1) for place in places_in(text[start : start + length])}
             if found:
                 return found.pop() if len(found) == 1 else None
         return None
+
+    def _resolve_typo(self, text: str, min_length: int) -> Place | None:
+        """The longest Chinese alias (of at least `min_length`) found with one character replaced by a homophone."""
+
+        def places_in(window: str) -> Iterable[Place]:
+            if not all(_is_cjk(ch) for ch in window):
+                return
+            for i in range(len(window)):
+                for pos, key, place in self._wild.get(window[:i] + "?" + window[i + 1 :], ()):
+                    if pos == i and _homophones(window[pos], key[pos]):
+                        yield place
+
+        return self._longest_unique(text, self._wild_lengths, min_length, places_in)
 
     def _resolve_latin_typo(self, address: str, min_length: int) -> Place | None:
         """The longest multi-word Latin alias found with one word off by one letter ("Harbn Railway Station")."""
@@ -283,19 +288,12 @@ class Gazetteer:
 
         Only a single adjacent transposition counts (optimal string
         alignment distance 1 between anagrams), at a similarity of at least
-        `min_similarity`; two different places at that length: None.
+        `min_similarity`.
         """
-        text = text[:_FUZZY_MAX_CHARS]
-        for length in self._anagram_lengths:
-            if length < min_length:
-                break
-            found: set[Place] = set()
-            for start in range(len(text) - length + 1):
-                window = text[start : start + length]
-                for key, place in self._anagrams.get("".join(sorted(window)), ()):
-                    if (window != key and OSA.distance(window, key) == 1
-                            and OSA.normalized_similarity(window, key) >= self.min_similarity):
-                        found.add(place)
-            if found:
-                return found.pop() if len(found) == 1 else None
-        return None
+
+        def places_in(window: str) -> Iterable[Place]:
+            for key, place in self._anagrams.get("".join(sorted(window)), ()):
+                if window != key and OSA.distance(window, key) == 1 and OSA.normalized_similarity(window, key) >= self.min_similarity:
+                    yield place
+
+        return self._longest_unique(text, self._anagram_lengths, min_length, places_in)
