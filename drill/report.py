@@ -205,6 +205,11 @@ def _what_went_wrong(scores: dict[str, Any]) -> str:
                  f"P1 waits over the ack deadline without a team or escalation: {scores.get('p1_waits_over_deadline', 0)}.</p>")
     for fm in false_merges:
         parts.append(f"<p>False merge: {html.escape(str(fm))}</p>")
+    diverted = scores.get("diversion_items") or []
+    if diverted:
+        parts.append("<h3>Diversions: a team taken off a less urgent task</h3>")
+        parts.append(_table([["at", "incident", "priority", "team", "taken from"],
+                             *[[str(d["at"]), str(d["incident"]), str(d["priority"]), str(d["team"]), str(d["taken_from"])] for d in diverted]]))
     calls = scores.get("call_backs") or {}
     if calls.get("n"):
         parts.append("<h3>Needs attention: dead tips the call-taker resubmitted</h3>")

@@ -411,6 +411,9 @@ def _what_went_wrong(persons: dict[str, dict[str, Any]], people: _People, incide
         "merges": len(merges),
         "false_merges": false_merges,
         "diversions": sum(1 for e in events if "diversion" in (e.get("rules") or ())),
+        "diversion_items": [{"at": e.get("at"), "incident": e.get("incident_id"), "priority": e.get("priority"), "team": e.get("team_id"),
+                             "taken_from": next((str(r).split(":", 1)[1] for r in e.get("rules") or () if str(r).startswith("diverted_from:")), None)}
+                            for e in events if "diversion" in (e.get("rules") or ())],
         "escalations_by_cause": dict(sorted(Counter(str(e.get("escalation_cause") or "ack_missed") for e in escalations).items())),
         "unit_timers": sum(1 for e in events if e.get("kind") == "unit_timer"),
         "failure_timelines": timelines,

@@ -182,3 +182,11 @@ def test_a_report_counted_into_another_persons_incident_is_a_false_match(case: A
     assert s["false_matches"] == [{"incident": "i1", "person": "A", "reports": [{"report": "t4", "person": "C"}]}]
     assert "false matches 1" in format_scores(s)
     assert "another person's incident" in next(u["why"] for u in s["unreached"] if u["person_id"] == "C")
+
+
+def test_diversions_are_listed_with_the_task_they_took_the_team_from(case: Any) -> None:
+    truth, outputs, dead, inputs = case
+    diverted = dict(event("i1:x", "dispatch", "i1", 3, ["t1"], "medical", "P1", team="T2"), rules=["diversion", "diverted_from:i3"])
+    s = score(truth, [*outputs, diverted], dead, inputs, [])
+    assert s["diversions"] == 1
+    assert s["diversion_items"] == [{"at": at(3).isoformat(), "incident": "i1", "priority": "P1", "team": "T2", "taken_from": "i3"}]
