@@ -447,19 +447,28 @@ def _different(incidents: dict[str, dict[str, Any]], a: str, b: str) -> bool:
 
 
 def _longest_silence(events: list[dict[str, Any]]) -> float:
-    """The longest time a P1 waited without a team and without an escalation (minutes)."""
+    """The longest time a P1 waited without a team and without an escalation (minutes).
+
+    Counted from when the incident was P1: a P3 queued at dusk waits by the
+    P3 deadline until the cold wave makes it a P1.
+    """
     longest = 0.0
-    since: datetime | None = None
+    silent: datetime | None = None  # since when nobody was sent and nobody told
+    as_p1: datetime | None = None  # since when that silence concerned a P1
     for e in events:
         at = maybe_time(e.get("at"))
         if at is None:
             continue
         kind = e.get("kind")
-        if since is not None and (e.get("team_id") or kind in ("escalation", "resolved", "merged")):
-            longest = max(longest, _minutes(since, at))
-            since = None
+        if silent is not None and (e.get("team_id") or kind in ("escalation", "resolved", "merged")):
+            if as_p1 is not None:
+                longest = max(longest, _minutes(as_p1, at))
+            silent = as_p1 = None
         if kind == "queued" or (kind == "escalation" and not e.get("team_id")):
-            since = at
+            silent = at
+            as_p1 = at if e.get("priority") == "P1" else None
+        elif silent is not None and as_p1 is None and e.get("priority") == "P1":
+            as_p1 = at
     return longest
 
 

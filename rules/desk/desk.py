@@ -220,7 +220,16 @@ class Desk(DeskState):
 
     def _reassess(self, incident: Incident, at: datetime) -> str:
         night = is_night(at, self.ctx.policy, self.ctx.city.timezone)
-        return reassess(incident, self.ctx.policy, night, self.region_conditions(incident.district, at))
+        before = incident.priority
+        changed = reassess(incident, self.ctx.policy, night, self.region_conditions(incident.district, at))
+        if before and timers.raised(before, incident.priority):
+            # A more urgent incident waits no longer than its new priority allows, counted from now.
+            due = self._deadline(incident, at)
+            if incident.status == "queued":
+                incident.queue_deadline = timers.earlier(incident.queue_deadline, due)
+            elif incident.status == "assigned" and not incident.acked:
+                incident.ack_deadline = timers.earlier(incident.ack_deadline, due)
+        return changed
 
     def _deadline(self, incident: Incident, at: datetime) -> datetime:
         level = self.region_conditions(incident.district, at).cold_wave_level

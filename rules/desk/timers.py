@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from core.records import PRIORITIES
 from rules.desk.model import Incident
 from rules.policy import Policy
 
@@ -12,6 +13,16 @@ from rules.policy import Policy
 def by_deadline(incidents: Iterable[Incident], now: datetime) -> list[Incident]:
     """Incidents in the order their deadlines fall (no deadline counts as now)."""
     return sorted(incidents, key=lambda i: (i.ack_deadline or i.queue_deadline or now, i.incident_id))
+
+
+def raised(before: str, after: str) -> bool:
+    """Whether a priority went up (P3 -> P1)."""
+    return after in PRIORITIES and before in PRIORITIES and PRIORITIES.index(after) < PRIORITIES.index(before)
+
+
+def earlier(deadline: datetime | None, other: datetime) -> datetime:
+    """The sooner of a deadline (if any) and another: a raised priority only ever brings a deadline forward."""
+    return other if deadline is None or other < deadline else deadline
 
 
 def ack_overdue(incident: Incident, now: datetime) -> bool:

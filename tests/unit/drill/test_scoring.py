@@ -190,3 +190,13 @@ def test_diversions_are_listed_with_the_task_they_took_the_team_from(case: Any) 
     s = score(truth, [*outputs, diverted], dead, inputs, [])
     assert s["diversions"] == 1
     assert s["diversion_items"] == [{"at": at(3).isoformat(), "incident": "i1", "priority": "P1", "team": "T2", "taken_from": "i3"}]
+
+
+def test_a_p1_wait_counts_from_when_the_incident_became_p1(case: Any) -> None:
+    truth, outputs, dead, inputs = case
+    extra = [event("i8:q", "queued", "i8", 40, ["t1"], priority="P3", team=None),
+             event("i8:u", "update", "i8", 45, ["t1"], priority="P1", team=None),  # the cold wave raised it
+             dict(event("i8:e", "escalation", "i8", 47, ["t1"], priority="P1", team=None), escalation_cause="queued"),
+             event("i8:d", "dispatch", "i8", 50.5, ["t1"], priority="P1")]
+    s = score(truth, [*outputs, *extra], dead, inputs, [], p1_ack_min=2.5)
+    assert s["p1_longest_unattended_min"] == 3.5 and s["p1_waits_over_deadline"] == 1  # 47 -> 50.5 after the escalation

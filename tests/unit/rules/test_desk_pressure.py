@@ -95,6 +95,17 @@ def test_a_queued_task_escalates_exactly_at_its_deadline_when_the_clock_step_is_
     assert exact.handle_tick(EVENING + timedelta(minutes=5, seconds=37)).events[0].kind == "escalation"
 
 
+def test_a_queued_task_whose_priority_rises_escalates_by_its_new_deadline(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "busy", 500, status="on_scene")
+    queued = desk.handle_report(report()).events[0]  # guidance in the evening: P3, 30 min to escalate
+    assert queued.kind == "queued" and queued.priority == "P3"
+    raised = desk.handle_report(report(at=EVENING + timedelta(minutes=10), east_m=20, flags=("refuses", "elderly", "intoxicated"))).events
+    assert raised[-1].priority == "P1" and raised[-1].incident_id == queued.incident_id
+    assert desk.handle_tick(EVENING + timedelta(minutes=14)).events == []
+    escalated = desk.handle_tick(EVENING + timedelta(minutes=15)).events  # P1: 5 min from the raise, not 30 from the queue
+    assert [(e.kind, e.escalation_cause) for e in escalated] == [("escalation", "queued")]
+
+
 def test_queue_empties_in_priority_order(desk: Desk, report: Callable[..., Report]) -> None:
     team(desk, "t", 0, ("medical", "social_work", "vehicle"), status="on_scene")
     p3 = desk.handle_report(report(at=EVENING, east_m=0)).events[0]
