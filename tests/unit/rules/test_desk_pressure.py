@@ -101,9 +101,22 @@ def test_a_queued_task_whose_priority_rises_escalates_by_its_new_deadline(desk: 
     assert queued.kind == "queued" and queued.priority == "P3"
     raised = desk.handle_report(report(at=EVENING + timedelta(minutes=10), east_m=20, flags=("refuses", "elderly", "intoxicated"))).events
     assert raised[-1].priority == "P1" and raised[-1].incident_id == queued.incident_id
-    assert desk.handle_tick(EVENING + timedelta(minutes=14)).events == []
-    escalated = desk.handle_tick(EVENING + timedelta(minutes=15)).events  # P1: 5 min from the raise, not 30 from the queue
+    # A P1 waits 5 min, not a P3's 30: queued 10 min ago, it goes up the chain on the next tick.
+    escalated = desk.handle_tick(EVENING + timedelta(minutes=10)).events
     assert [(e.kind, e.escalation_cause) for e in escalated] == [("escalation", "queued")]
+    assert desk.handle_tick(EVENING + timedelta(minutes=14)).events == []  # the next wait: 5 min from the escalation
+    assert [e.kind for e in desk.handle_tick(EVENING + timedelta(minutes=15)).events] == ["escalation"]
+
+
+def test_a_stricter_cold_wave_level_brings_a_queued_deadline_forward(desk: Desk, report: Callable[..., Report]) -> None:
+    from core.records import WeatherWarning
+
+    team(desk, "busy", 500, ("medical", "vehicle"), status="on_scene")
+    queued = desk.handle_report(report(at=NIGHT, flags=("unresponsive",))).events[0]
+    assert queued.kind == "queued" and queued.priority == "P1"  # 5 min to escalate at no cold wave
+    desk.handle_weather("*", WeatherWarning(issued_at=NIGHT + timedelta(minutes=1), level="red"))
+    # Red halves it: 2.5 min from the queue, so the tick at +2 (the last before +2.5) escalates.
+    assert [e.kind for e in desk.handle_tick(NIGHT + timedelta(minutes=2)).events if e.kind == "escalation"] == ["escalation"]
 
 
 def test_queue_empties_in_priority_order(desk: Desk, report: Callable[..., Report]) -> None:
