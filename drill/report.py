@@ -210,6 +210,8 @@ def _what_went_wrong(scores: dict[str, Any]) -> str:
         parts.append("<h3>Diversions: a team taken off a less urgent task</h3>")
         parts.append(_table([["at", "incident", "priority", "team", "taken from"],
                              *[[str(d["at"]), str(d["incident"]), str(d["priority"]), str(d["team"]), str(d["taken_from"])] for d in diverted]]))
+    for w in scores.get("p1_waits_over_deadline_items") or []:
+        parts.append(f"<p>P1 wait over its deadline: {html.escape(str(w))}</p>")
     calls = scores.get("call_backs") or {}
     if calls.get("n"):
         parts.append("<h3>Needs attention: dead tips the call-taker resubmitted</h3>")

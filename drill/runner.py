@@ -27,7 +27,7 @@ from core.feed import FeedItem
 from core.settings import Settings
 from drill.phones import PHONE_TOPICS, PhoneGateway
 from drill.report import write_report
-from drill.scoring import format_scores, score
+from drill.scoring import P1Limit, format_scores, score
 from rules.context import Context
 from simulators.scenario import load_scenario
 from simulators.world import DrillWorld
@@ -39,10 +39,25 @@ Phones = Callable[[Settings, str], AbstractAsyncContextManager[PhoneGateway]]
 
 
 def _p1_limit_min(ctx: Context) -> float:
-    """The longest a P1 may wait without a team or an escalation: its strictest ack deadline
-    (cold-wave factors applied); the desk escalates on the last tick at or before it."""
+    """The strictest P1 ack deadline of the policy (cold-wave factors applied), shown beside the waits."""
     factor = min([lvl.deadline_factor for lvl in ctx.policy.cold_wave_levels] or [1.0])
     return ctx.policy.ack_min["P1"] * factor
+
+
+def _p1_limit(ctx: Context, truth: dict[str, Any]) -> P1Limit:
+    """The longest a P1 may wait without a team or an escalation: its ack deadline at the most severe
+    cold-wave level in force in its district during the wait (the world's own weather, not the desk's);
+    the desk escalates on the last tick at or before it."""
+    series = {d: [(datetime.fromisoformat(t), lvl) for t, lvl in rows] for d, rows in (truth.get("cold_wave") or {}).items()}
+
+    def limit(district: str, start: datetime, end: datetime) -> float:
+        rows = series.get(district) or [r for rows in series.values() for r in rows]
+        before = [lvl for t, lvl in rows if t <= start][-1:]
+        during = [lvl for t, lvl in rows if start < t <= end]
+        factors = [lvl.deadline_factor for name in before + during if (lvl := ctx.policy.level(name)) is not None]
+        return ctx.policy.ack_min["P1"] * min(factors, default=1.0)
+
+    return limit
 
 
 class Progress:
@@ -155,7 +170,8 @@ def run_drill(
     outputs = _dedupe(result["outputs"])
     dead = _dedupe(result["dead"])
     truth = world.truth()
-    scores = score(truth, outputs, dead, result["inputs"], result["latencies"], p1_ack_min=_p1_limit_min(ctx))
+    scores = score(truth, outputs, dead, result["inputs"], result["latencies"], p1_ack_min=_p1_limit_min(ctx),
+                   p1_limit=_p1_limit(ctx, truth))
     scores["wall_clock_s"] = round(time.monotonic() - started, 1)
     scores["scenario"], scores["seed"] = scen.name if hasattr(scen, "name") else scenario, seed
     if result["phones"] is not None:

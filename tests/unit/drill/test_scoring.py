@@ -200,3 +200,18 @@ def test_a_p1_wait_counts_from_when_the_incident_became_p1(case: Any) -> None:
              event("i8:d", "dispatch", "i8", 50.5, ["t1"], priority="P1")]
     s = score(truth, [*outputs, *extra], dead, inputs, [], p1_ack_min=2.5)
     assert s["p1_longest_unattended_min"] == 3.5 and s["p1_waits_over_deadline"] == 1  # 47 -> 50.5 after the escalation
+
+
+def test_a_p1_wait_is_judged_by_the_deadline_of_its_district_and_time(case: Any) -> None:
+    truth, outputs, dead, inputs = case
+    extra = [dict(event("i8:q", "queued", "i8", 40, ["t1"], priority="P1", team=None), district="north"),
+             dict(event("i8:e", "escalation", "i8", 44, ["t1"], priority="P1", team=None), district="north")]
+
+    def limit(district: str, start: datetime, end: datetime) -> float:
+        return 5.0 if district == "north" else 2.5  # north: no cold wave; elsewhere red
+
+    s = score(truth, [*outputs, *extra], dead, inputs, [], p1_ack_min=2.5, p1_limit=limit)
+    assert s["p1_waits_over_deadline"] == 0 and s["p1_longest_unattended_min"] == 4.0
+    south = [dict(e, district="south") for e in extra]
+    s2 = score(truth, [*outputs, *south], dead, inputs, [], p1_ack_min=2.5, p1_limit=limit)
+    assert s2["p1_waits_over_deadline_items"] == [{"incident": "i8", "from": at(40).isoformat(), "waited_min": 4.0, "deadline_min": 2.5}]
