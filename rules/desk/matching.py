@@ -75,9 +75,13 @@ def lying(posture: str | None) -> bool | None:
     return None if posture in (None, "unknown") else posture == "lying"
 
 
+# Flags that say how old, not what is wrong: `age_group` compares them.
+AGE_ONLY_FLAGS = frozenset({"elderly"})
+
+
 def situation(flags: Iterable[str]) -> frozenset[str] | None:
-    """What a report says is wrong with the person (its flags), None when it says nothing."""
-    return frozenset(flags) or None
+    """What a report says is wrong with the person (its flags but age), None when it says nothing."""
+    return frozenset(flags) - AGE_ONLY_FLAGS or None
 
 
 def _disagree(name: str, x: object, y: object) -> bool:
