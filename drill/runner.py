@@ -45,17 +45,23 @@ def _p1_limit_min(ctx: Context) -> float:
 
 
 def _p1_limit(ctx: Context, truth: dict[str, Any]) -> P1Limit:
-    """The longest a P1 may wait without a team or an escalation: its ack deadline at the most severe
-    cold-wave level in force in its district during the wait (the world's own weather, not the desk's);
-    the desk escalates on the last tick at or before it."""
+    """The longest a P1 may wait without a team or an escalation: its ack deadline at the cold-wave level in force
+    in its district when the wait began, brought forward by a stricter level from the moment it is declared (the
+    world's own weather, not the desk's); the desk escalates on the last tick at or before it."""
     series = {d: [(datetime.fromisoformat(t), lvl) for t, lvl in rows] for d, rows in (truth.get("cold_wave") or {}).items()}
 
+    def minutes(name: str) -> float:
+        level = ctx.policy.level(name)
+        return ctx.policy.ack_min["P1"] * (level.deadline_factor if level is not None else 1.0)
+
     def limit(district: str, start: datetime, end: datetime) -> float:
-        rows = series.get(district) or [r for rows in series.values() for r in rows]
-        before = [lvl for t, lvl in rows if t <= start][-1:]
-        during = [lvl for t, lvl in rows if start < t <= end]
-        factors = [lvl.deadline_factor for name in before + during if (lvl := ctx.policy.level(name)) is not None]
-        return ctx.policy.ack_min["P1"] * min(factors, default=1.0)
+        rows = series.get(district) or sorted(r for rows in series.values() for r in rows)
+        before = [lvl for t, lvl in rows if t <= start][-1:] or ["none"]
+        deadline = start + timedelta(minutes=minutes(before[0]))
+        for t, lvl in rows:
+            if start < t < min(end, deadline):
+                deadline = min(deadline, max(t, start + timedelta(minutes=minutes(lvl))))
+        return (deadline - start).total_seconds() / 60.0
 
     return limit
 
