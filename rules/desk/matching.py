@@ -80,8 +80,15 @@ AGE_ONLY_FLAGS = frozenset({"elderly"})
 
 
 def situation(flags: Iterable[str]) -> frozenset[str] | None:
-    """What a report says is wrong with the person (its flags but age), None when it says nothing."""
-    return frozenset(flags) - AGE_ONLY_FLAGS or None
+    """What a report says about the person's state (its flags), None when it says nothing."""
+    return frozenset(flags) or None
+
+
+def situations_conflict(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Nothing in common, or both name a trouble and none is the same (being old is not a trouble in common:
+    a blind old man and an old man with a fever are two people)."""
+    troubles = a - AGE_ONLY_FLAGS, b - AGE_ONLY_FLAGS
+    return not a & b or (bool(troubles[0]) and bool(troubles[1]) and not troubles[0] & troubles[1])
 
 
 def _disagree(name: str, x: object, y: object) -> bool:
@@ -94,7 +101,7 @@ def _disagree(name: str, x: object, y: object) -> bool:
         return False
     if name == "situation":
         assert isinstance(x, frozenset) and isinstance(y, frozenset)
-        return not x & y
+        return situations_conflict(x, y)
     return x != y
 
 

@@ -207,6 +207,9 @@ def test_an_unconscious_person_and_an_old_man_70m_up_the_street_stay_two(desk: D
     blind = desk.handle_report(report(at=EVENING + timedelta(minutes=8), east_m=-2000, flags=("disabled", "elderly"))).events[0]
     fever = desk.handle_report(report(at=EVENING + timedelta(minutes=9), east_m=-1900, flags=("ill", "elderly"))).events[0]
     assert fever.incident_id != blind.incident_id
+    # "An old man with nowhere to go" next to an unconscious man is somebody else too.
+    nowhere = desk.handle_report(report(at=EVENING + timedelta(minutes=10), east_m=60, flags=("elderly",))).events[0]
+    assert nowhere.incident_id != lying_man.incident_id
     # Callers who name the same trouble (or none) are still one person.
     again = desk.handle_report(report(at=EVENING + timedelta(minutes=9), east_m=20, flags=("unresponsive", "injured"))).events[0]
     plain = desk.handle_report(report(at=EVENING + timedelta(minutes=10), east_m=-30, sex="male")).events[0]
