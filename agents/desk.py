@@ -1,4 +1,4 @@
-"""The desk agent: reports, weather, team status, acks and ticks in; decisions out.
+"""The desk agent: reports, weather, team status, acks, commands and ticks in; decisions out.
 
 One agent on purpose: it is the single writer of incident and team state, so
 every input meets that state in one order and a replay decides exactly as a
@@ -9,21 +9,18 @@ topics and to the changelogged table that survives a crash.
 from __future__ import annotations
 
 import json
-import weakref
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from faust.streams import _current_event
-
-from agents.common import BATCH_MAX, BATCH_WITHIN_S, Outbox, stats
+from agents.common import BATCH_MAX, BATCH_WITHIN_S, Outbox, forget_on_revoke, save_tables, stats
 from agents.metrics import DeskBatchTimer, watch_desk
 from core import topics as names
 from core.errors import RecordError
 from core.records import Conditions, Report
 from rules.context import Context
-from rules.desk import Desk, Outputs
-from rules.intake import parse_ack, parse_json, parse_team_status, parse_tick, parse_weather
+from rules.desk import Desk, Outputs, commands
+from rules.intake import parse_ack, parse_command, parse_json, parse_team_status, parse_tick, parse_weather
 from rules.phone import ClientIds
 
 
@@ -34,10 +31,12 @@ class AcksOnce:
     can reach `task-acks` twice (the first answer was lost). The ids applied
     live in their own changelogged table, kept for twice the policy's offline
     limit of event time; acks without a client id pass straight through.
+    Commands on `operator-commands` share the table (as `cmd:<command_id>`).
     """
 
     def __init__(self, table: Any, ctx: Context) -> None:
         self.table = table
+        self.ctx = ctx
         self.keep = timedelta(hours=2 * ctx.policy.phone.max_offline_h)
         self.ids: ClientIds[None] | None = None
         self.changed: dict[str, str | None] = {}
@@ -45,28 +44,36 @@ class AcksOnce:
 
     def handle(self, desk: Desk, raw: bytes) -> Outputs:
         ack = parse_ack(parse_json(raw))
+        return self._once(desk, ack.client_id, ack.at, lambda: desk.handle_ack(ack))
+
+    def command(self, desk: Desk, raw: bytes) -> Outputs:
+        """An operator's or a team's command: every one has an id, applied (and answered) once."""
+        command = parse_command(parse_json(raw), self.ctx)
+        return self._once(desk, f"cmd:{command.command_id}", command.at, lambda: commands.handle(desk, command))
+
+    def _once(self, desk: Desk, client_id: str | None, at: datetime, apply: Callable[[], Outputs]) -> Outputs:
         if self.ids is None:
             self.ids = ClientIds(self.keep)
             for key, value in self.table.items():
                 self.ids.add(str(key), datetime.fromisoformat(value), None)
-        if ack.client_id is not None and ack.client_id in self.ids:
+        if client_id is not None and client_id in self.ids:
             self.repeats += 1
             return Outputs()
-        out = desk.handle_ack(ack)
-        if ack.client_id is not None:
-            self.ids.add(ack.client_id, ack.at, None)
-            self.changed[ack.client_id] = ack.at.isoformat()
-            for old in self.ids.prune(desk.now or ack.at):
+        out = apply()
+        if client_id is not None:
+            self.ids.add(client_id, at, None)
+            self.changed[client_id] = at.isoformat()
+            for old in self.ids.prune(desk.now or at):
                 self.changed[old] = None
         return out
 
-    def flush(self) -> None:
-        for key, value in self.changed.items():
-            if value is None:
-                self.table.pop(key, None)
-            else:
-                self.table[key] = value
-        self.changed.clear()
+    def take_changes(self) -> dict[str, str | None]:
+        changes, self.changed = self.changed, {}
+        return changes
+
+    def forget(self) -> None:
+        """Drop the in-memory ids: the table is the truth after a rebalance."""
+        self.ids = None
 
 
 def _handler(desk: Desk, ctx: Context, short: str, acks: AcksOnce) -> Callable[[bytes], Outputs]:
@@ -79,6 +86,8 @@ def _handler(desk: Desk, ctx: Context, short: str, acks: AcksOnce) -> Callable[[
         return lambda raw: desk.handle_team_status(parse_team_status(parse_json(raw), ctx))
     if short == names.TASK_ACKS:
         return lambda raw: acks.handle(desk, raw)
+    if short == names.OPERATOR_COMMANDS:
+        return lambda raw: acks.command(desk, raw)
     if short == names.CLOCK:
         return lambda raw: desk.handle_tick(parse_tick(parse_json(raw)).at)
     raise RecordError(f"desk does not read topic {short!r}")
@@ -87,7 +96,7 @@ def _handler(desk: Desk, ctx: Context, short: str, acks: AcksOnce) -> Callable[[
 def register(app: Any, topics: Any, ctx: Context) -> None:
     outbox = Outbox(topics)
     counters = stats("desk")
-    inputs = (names.REPORTS, names.WEATHER, names.TEAM_STATUS, names.TASK_ACKS, names.CLOCK)
+    inputs = (names.REPORTS, names.WEATHER, names.TEAM_STATUS, names.TASK_ACKS, names.OPERATOR_COMMANDS, names.CLOCK)
     by_full_name = {topics.settings.topic(short): short for short in inputs}
     source = app.topic(
         *by_full_name,
@@ -102,6 +111,12 @@ def register(app: Any, topics: Any, ctx: Context) -> None:
     state: dict[str, Desk] = {}
     watch_desk(lambda: state.get("desk"))
 
+    def forget() -> None:
+        state.clear()
+        acks.forget()
+
+    forget_on_revoke(app, forget)
+
     def current_desk() -> Desk:
         if "desk" not in state:
             desk = Desk(ctx)
@@ -111,24 +126,9 @@ def register(app: Any, topics: Any, ctx: Context) -> None:
         return state["desk"]
 
     async def flush(records: list[tuple[str, str | None, Any]], desk: Desk, event: Any) -> None:
-        # Outputs reach the broker before the state that says they were made:
-        # a crash in between replays the inputs and re-sends the same event ids.
         await outbox.send_all(records)
         records.clear()
-        # Table writes pick their changelog partition from the current event;
-        # a batch has none of its own, so name the batch's last one.
-        _current_event.set(weakref.ref(event))
-        if desk.dirty:
-            for key, value in desk.take_dirty():
-                if value is None:
-                    table.pop(key, None)
-                else:
-                    table[key] = value
-        acks.flush()
-        # The changelog writes must reach the broker before the batch is acknowledged:
-        # a graceful stop cancels pending sends and still commits acknowledged offsets,
-        # which lost desk state (and then decisions) when a worker left mid-stream.
-        await app.producer.flush()
+        await save_tables(app, event, (table, dict(desk.take_dirty())), (acks.table, acks.take_changes()))
 
     @app.agent(source, name="desk")
     async def desk_agent(stream: Any) -> None:
@@ -151,6 +151,7 @@ def register(app: Any, topics: Any, ctx: Context) -> None:
                 records += [(names.DISPATCH, ev.incident_id, ev) for ev in out.events]
                 records += [(names.TEAM_TASKS, task.team_id, task) for task in out.tasks]
                 records += [(names.CONDITIONS, c["region"], Conditions(**c)) for c in out.conditions]
+                records += [(names.COMMAND_RESULTS, r.incident_id, r) for r in out.results]
                 counters.tick()
             await flush(records, desk, batch[-1])
             timer.done()

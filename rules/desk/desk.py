@@ -7,7 +7,7 @@ The rules themselves live beside it: `matching` (which incident a report is
 about), `assessment` (category and priority), `dispatching` (which team),
 `timers` (deadlines, escalation, unit timers, follow-ups), `destinations`
 (where the person is taken), `conditions` (weather per region) and `events`
-(what is sent).
+(what is sent). Operators' and teams' orders (`commands`) work through its steps.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from rules.desk.conditions import changed_views, region_conditions
 from rules.desk.destinations import destination
 from rules.desk.dispatching import Choice, choose, diversion, queue_order
 from rules.desk.events import HelpPoints, dispatch_event, team_task
-from rules.desk.matching import IncidentGrid, absorb, add_report, matches, mergeable
+from rules.desk.matching import IncidentGrid, absorb, add_report, matches, mergeable, relocate
 from rules.desk.model import Incident, Outputs, Team, fingerprint, stable_id
 from rules.desk.state import DeskState
 from rules.triage import ack_deadline, followup_delay
@@ -65,6 +65,8 @@ class Desk(DeskState):
         incident = group[0] if group else self._new_incident(report)
         for other in group[1:]:
             out.extend(self._merge(incident, other, decision_at, report.report_id))
+        if len(group) > 1:
+            relocate(incident, report)
         self.seen[report.report_id] = [fp, incident.incident_id]
         self.touch("seen", report.report_id)
         add_report(incident, report)
@@ -262,6 +264,12 @@ class Desk(DeskState):
             out.extend(self._emit(incident, "queued" if kind == "dispatch" else kind, at, reason=f"{reason}; no free team with {needs}",
                                   decisions=("queue_deadline",)))
             return out
+        out.extend(self._give(incident, choice, at, kind=kind, reason=reason, decisions=decisions))
+        return out
+
+    def _give(self, incident: Incident, choice: Choice, at: datetime, *, kind: str, reason: str, decisions: tuple[str, ...]) -> Outputs:
+        """Make `choice` the incident's lead unit: its task, deadline and ETA; then staff the support needs."""
+        out = Outputs()
         team = choice.team
         team.incident_id = incident.incident_id
         self.touch("teams", team.team_id)
@@ -324,16 +332,21 @@ class Desk(DeskState):
                 out.extend(self._emit(incident, "update", at, reason=f"no free unit with {', '.join(fresh)}: partner notice instead",
                                       decisions=tuple(f"partner_notice:{n}" for n in fresh)))
             return out
+        out.extend(self._add_support(incident, choice, missing, at, reason="", decisions=tuple(f"support:{n}" for n in missing)))
+        return out
+
+    def _add_support(self, incident: Incident, choice: Choice, needs: list[str], at: datetime, *, reason: str,
+                     decisions: tuple[str, ...]) -> Outputs:
+        """A support assignment for `choice` with its own task and acknowledgement deadline."""
         team = choice.team
         team.incident_id = incident.incident_id
         self.touch("teams", team.team_id)
-        unit: dict[str, Any] = {"team_id": team.team_id, "event_id": "", "needs": missing, "status": "assigned",
+        unit: dict[str, Any] = {"team_id": team.team_id, "event_id": "", "needs": needs, "status": "assigned",
                                 "ack_deadline": self._deadline(incident, at).isoformat(), "assigned_at": at.isoformat(),
                                 "eta_min": choice.eta_min}
         incident.supports.append(unit)
-        out.extend(self._emit(incident, "support", at, reason=f"support unit {team.team_id} for {', '.join(missing)}, ETA {choice.eta_min:.1f} min",
-                              decisions=tuple(f"support:{n}" for n in missing), unit=unit))
-        return out
+        why = f"support unit {team.team_id} for {', '.join(needs) or 'support'}, ETA {choice.eta_min:.1f} min" + (f"; {reason}" if reason else "")
+        return self._emit(incident, "support", at, reason=why, decisions=decisions, unit=unit)
 
     def _release_supports(self, incident: Incident, at: datetime, why: str) -> list[Any]:
         tasks = []
@@ -417,7 +430,7 @@ class Desk(DeskState):
                                        self.help_points.near(incident.lat, incident.lon), reason=reason))
         return out
 
-    def _merge(self, survivor: Incident, other: Incident, at: datetime, report_id: str) -> Outputs:
+    def _merge(self, survivor: Incident, other: Incident, at: datetime, report_id: str, *, why: str | None = None) -> Outputs:
         """Two open incidents a later report links: one person. The other closes and its units are released and told."""
         out = Outputs()
         if other.team_id:
@@ -430,7 +443,7 @@ class Desk(DeskState):
         other.ack_deadline = None
         self.touch("incidents", other.incident_id)
         self.touch("incidents", survivor.incident_id)
-        out.extend(self._emit(other, "merged", at, reason=f"same person as {survivor.incident_id} (linked by report {report_id})",
+        out.extend(self._emit(other, "merged", at, reason=why or f"same person as {survivor.incident_id} (linked by report {report_id})",
                               decisions=("merge",)))
         return out
 
