@@ -27,7 +27,7 @@ from core.feed import FeedItem
 from core.settings import Settings
 from drill.phones import PHONE_TOPICS, PhoneGateway
 from drill.report import write_report
-from drill.scoring import format_scores, score
+from drill.scoring import P1Limit, format_scores, score
 from rules.context import Context
 from simulators.scenario import load_scenario
 from simulators.world import DrillWorld
@@ -39,10 +39,31 @@ Phones = Callable[[Settings, str], AbstractAsyncContextManager[PhoneGateway]]
 
 
 def _p1_limit_min(ctx: Context) -> float:
-    """The longest a P1 may wait without a team or an escalation: its strictest ack deadline
-    (cold-wave factors applied) plus one clock step, as the desk sees time only on ticks."""
+    """The strictest P1 ack deadline of the policy (cold-wave factors applied), shown beside the waits."""
     factor = min([lvl.deadline_factor for lvl in ctx.policy.cold_wave_levels] or [1.0])
-    return ctx.policy.ack_min["P1"] * factor + STEP.total_seconds() / 60.0
+    return ctx.policy.ack_min["P1"] * factor
+
+
+def _p1_limit(ctx: Context, truth: dict[str, Any]) -> P1Limit:
+    """The longest a P1 may wait without a team or an escalation: its ack deadline at the cold-wave level in force
+    in its district when the wait began, brought forward by a stricter level from the moment it is declared (the
+    world's own weather, not the desk's); the desk escalates on the last tick at or before it."""
+    series = {d: [(datetime.fromisoformat(t), lvl) for t, lvl in rows] for d, rows in (truth.get("cold_wave") or {}).items()}
+
+    def minutes(name: str) -> float:
+        level = ctx.policy.level(name)
+        return ctx.policy.ack_min["P1"] * (level.deadline_factor if level is not None else 1.0)
+
+    def limit(district: str, start: datetime, end: datetime) -> float:
+        rows = series.get(district) or sorted(r for rows in series.values() for r in rows)
+        before = [lvl for t, lvl in rows if t <= start][-1:] or ["none"]
+        deadline = start + timedelta(minutes=minutes(before[0]))
+        for t, lvl in rows:
+            if start < t < min(end, deadline):
+                deadline = min(deadline, max(t, start + timedelta(minutes=minutes(lvl))))
+        return (deadline - start).total_seconds() / 60.0
+
+    return limit
 
 
 class Progress:
@@ -96,12 +117,13 @@ async def _night(world: DrillWorld, settings: Settings, log_dir: Path, speed: fl
                     sent_wall.setdefault(item.key, time.perf_counter())
             await feeder.tick(now)
             await feeder.barrier()
-            fresh = []
+            fresh, fresh_dead = [], []
             for topic, obj in await feeder.drain():
                 if topic == names.DEAD_LETTERS:
-                    dead.append(obj)
+                    fresh_dead.append(obj)
                 elif topic == names.DISPATCH:
                     fresh.append(obj)
+            dead += fresh_dead
             arrived = time.perf_counter()
             for event in fresh:
                 incidents.add(event["incident_id"])
@@ -112,6 +134,7 @@ async def _night(world: DrillWorld, settings: Settings, log_dir: Path, speed: fl
             if gateway is not None:
                 await gateway.catch_up([e["event_id"] for e in fresh], now)
             world.observe(fresh, now)
+            world.call_back(fresh_dead, now)
             progress.show(now, len(incidents))
             if speed > 0:
                 lag = (now - world.start).total_seconds() / speed - (time.monotonic() - wall0)
@@ -153,7 +176,8 @@ def run_drill(
     outputs = _dedupe(result["outputs"])
     dead = _dedupe(result["dead"])
     truth = world.truth()
-    scores = score(truth, outputs, dead, result["inputs"], result["latencies"], p1_ack_min=_p1_limit_min(ctx))
+    scores = score(truth, outputs, dead, result["inputs"], result["latencies"], p1_ack_min=_p1_limit_min(ctx),
+                   p1_limit=_p1_limit(ctx, truth))
     scores["wall_clock_s"] = round(time.monotonic() - started, 1)
     scores["scenario"], scores["seed"] = scen.name if hasattr(scen, "name") else scenario, seed
     if result["phones"] is not None:

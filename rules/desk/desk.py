@@ -172,7 +172,7 @@ class Desk(DeskState):
         self.advance(at)
         now = self.now or at
         policy = self.ctx.policy
-        out = Outputs()
+        out = self._conditions_changed(now)  # first: a stricter level brings this tick's deadlines forward
         for incident in timers.by_deadline(self.incidents.values(), now):
             if timers.ack_overdue(incident, now):
                 self.touch("incidents", incident.incident_id)
@@ -192,7 +192,6 @@ class Desk(DeskState):
                 out.extend(self._unit_timer(incident, timer, now))
             for unit in timers.support_overdue(incident, now):
                 out.extend(self._support_missed(incident, unit, now))
-        out.extend(self._conditions_changed(now))
         out.extend(self._drain_queue(now))
         return out
 
@@ -222,7 +221,16 @@ class Desk(DeskState):
 
     def _reassess(self, incident: Incident, at: datetime) -> str:
         night = is_night(at, self.ctx.policy, self.ctx.city.timezone)
-        return reassess(incident, self.ctx.policy, night, self.region_conditions(incident.district, at))
+        conditions = self.region_conditions(incident.district, at)
+        changed = reassess(incident, self.ctx.policy, night, conditions)
+        # A raised priority or a stricter cold-wave level brings deadlines forward: a queued task's from the start of
+        # its wait, an unacknowledged one's from now; a milder one never pushes them back.
+        if incident.status == "queued" and incident.waiting_since is not None:
+            due = ack_deadline(incident.waiting_since, incident.priority, conditions.cold_wave_level, self.ctx.policy)
+            incident.queue_deadline = timers.earlier(incident.queue_deadline, due)
+        elif incident.status == "assigned" and not incident.acked and incident.priority:
+            incident.ack_deadline = timers.earlier(incident.ack_deadline, self._deadline(incident, at))
+        return changed
 
     def _deadline(self, incident: Incident, at: datetime) -> datetime:
         level = self.region_conditions(incident.district, at).cold_wave_level
@@ -245,7 +253,7 @@ class Desk(DeskState):
                 reason = f"{reason}; diverted team {team.team_id} from {victim.priority} {victim.incident_id}"
         if choice is None:
             if incident.status != "queued" or incident.queued_at is None:
-                incident.queued_at = at
+                incident.queued_at = incident.waiting_since = at
                 incident.queue_deadline = self._deadline(incident, at)
             incident.status = "queued"
             incident.team_id = None
@@ -295,7 +303,7 @@ class Desk(DeskState):
         victim.team_id = None
         victim.ack_deadline = None
         victim.status = "queued"
-        victim.queued_at = victim.first_at
+        victim.queued_at = victim.waiting_since = victim.first_at
         victim.queue_deadline = self._deadline(victim, victim.first_at)
         victim.eta_min, victim.candidates = None, []
         self.touch("incidents", victim.incident_id)
@@ -400,6 +408,7 @@ class Desk(DeskState):
         self.touch("incidents", incident.incident_id)
         incident.escalation_level = min(incident.escalation_level + 1, len(self.ctx.policy.escalate_to))
         incident.escalation_cause = "queued"
+        incident.waiting_since = now
         incident.queue_deadline = self._deadline(incident, now)
         waited = (now - (incident.queued_at or now)).total_seconds() / 60.0
         needs = ", ".join(incident.needs) or "any"

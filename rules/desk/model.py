@@ -75,6 +75,7 @@ class Incident:
     # no silent queue: a queued incident escalates at its deadline
     queued_at: datetime | None = None
     queue_deadline: datetime | None = None
+    waiting_since: datetime | None = None  # the start of the queued wait the deadline guards (queued or last escalated)
     escalation_cause: str | None = None
     # support units: [{team_id, event_id, needs, status, ack_deadline, assigned_at, eta_min}]
     support_needs: list[str] = field(default_factory=list)
@@ -109,7 +110,7 @@ class Incident:
             k: [dict(x) if isinstance(x, dict) else x for x in v] if isinstance(v, list) else v for k, v in data.items()
         }
         for key in ("first_at", "last_at", "ack_deadline", "followup_at", "resolved_at", "assigned_at", "on_scene_at",
-                    "queued_at", "queue_deadline"):
+                    "queued_at", "queue_deadline", "waiting_since"):
             if values.get(key) is not None:
                 values[key] = datetime.fromisoformat(values[key])
         return cls(**values)
