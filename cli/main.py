@@ -290,14 +290,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     import json
     from datetime import datetime
 
+    from geo.city import load_city
     from ledger.report import report_day
+    from ledger.sweep import gathering_places
 
     settings = _settings()
     store, tz = _ledger(settings)
     try:
         tonight = args.date or datetime.now(tz).date()
         level = args.level or store.latest_level(report_day(tonight, store.policy, tz)[0])
-        stops = store.sweep(tonight, level, tz)
+        stops = store.sweep(tonight, level, tz, gathering_places(load_city(settings.city_dir), store.policy.sweep_radius_m))
     finally:
         store.close()
     if args.json:

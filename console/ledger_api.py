@@ -30,11 +30,12 @@ from console.state import Change
 from core.errors import PatrolError, RecordError
 from core.records import COLD_WAVE_LEVELS, maybe_time
 from core.settings import Settings
-from geo.city import load_city
+from geo.city import City, load_city
 from ledger.match import Case, likely, suggest
 from ledger.policy import load_ledger_policy
 from ledger.report import report_day, to_csv, to_html
 from ledger.store import PersonInput, Store
+from ledger.sweep import Gathering, gathering_places
 
 T = TypeVar("T")
 
@@ -44,13 +45,16 @@ class LedgerService:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.tz: ZoneInfo = load_city(settings.city_dir).timezone
+        self.city: City = load_city(settings.city_dir)
+        self.tz: ZoneInfo = self.city.timezone
+        self.gathering: list[Gathering] = []
         self._store: Store | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-db")
 
     def _open(self) -> Store:
         if self._store is None:
             self._store = Store.open(self.settings.ledger_database, load_ledger_policy(self.settings.ledger_policy_file))
+            self.gathering = gathering_places(self.city, self._store.policy.sweep_radius_m)
         return self._store
 
     async def call(self, fn: Any, *args: Any) -> Any:
@@ -268,7 +272,7 @@ async def api_sweep(request: web.Request) -> web.StreamResponse:
 
     def sweep(store: Store) -> dict[str, Any]:
         lvl = level or store.latest_level(report_day(tonight, store.policy, ledger.tz)[0])
-        return {"date": tonight.isoformat(), "level": lvl, "stops": [s.to_dict() for s in store.sweep(tonight, lvl, ledger.tz)]}
+        return {"date": tonight.isoformat(), "level": lvl, "stops": [s.to_dict() for s in store.sweep(tonight, lvl, ledger.tz, ledger.gathering)]}
 
     return json_response(await ledger.call(sweep))
 
@@ -292,7 +296,7 @@ async def api_send_sweep(request: web.Request) -> web.StreamResponse:
 
     def send(store: Store) -> tuple[str, bool]:
         lvl = level or store.latest_level(report_day(night, store.policy, ledger.tz)[0])
-        stops = [s for s in store.sweep(night, lvl, ledger.tz) if s.rank == rank]
+        stops = [s for s in store.sweep(night, lvl, ledger.tz, ledger.gathering) if s.rank == rank]
         if not stops:
             raise RecordError(f"no place ranked {rank} on the list of {night}", kind="invalid_rank")
         return store.send_sweep(night, stops[0], team_id, by=who.name, at=at)

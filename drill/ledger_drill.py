@@ -37,7 +37,7 @@ from ledger.match import Case, likely, suggest
 from ledger.policy import load_ledger_policy
 from ledger.report import report_day, to_csv, to_html
 from ledger.store import PersonInput, Store
-from ledger.sweep import coverage
+from ledger.sweep import coverage, gathering_places
 from rules.context import Context
 from tools.harness import pipeline_run
 from tools.replay import city_teams
@@ -302,6 +302,7 @@ def run_ledger_drill(
     tz = ctx.city.timezone
     store = Store.open(database, load_ledger_policy(settings.ledger_policy_file))
     people, spots = population(ctx, rng, regulars)
+    gathering = gathering_places(ctx.city, store.policy.sweep_radius_m)
     scores = Scores()
     files: dict[str, str] = {}
     seen_before: set[str] = set()
@@ -312,7 +313,7 @@ def run_ledger_drill(
             level = levels[night % len(levels)]
             tonight = FIRST_NIGHT + timedelta(days=night)
             if night:
-                stops = store.sweep(tonight, level, tz)
+                stops = store.sweep(tonight, level, tz, gathering)
                 radius = store.policy.sweep_radius_m
                 scores.sweep.append(coverage(stops, [(s.lat, s.lon) for s in sightings], radius))
                 history = [(float(r["lat"]), float(r["lon"])) for r in store.db.query("SELECT lat, lon FROM incidents")]

@@ -26,7 +26,7 @@ from ledger.migrations import migrate
 from ledger.policy import LedgerPolicy
 from ledger.profile import Contact, Profile, Sighting, social_work_due
 from ledger.report import Report, aggregate, day_of, report_day
-from ledger.sweep import Seen, SweepStop, sweep_list
+from ledger.sweep import Gathering, Seen, SweepStop, sweep_list
 
 INCIDENT_COLUMNS: tuple[str, ...] = (
     "incident_id", "first_report_at", "district", "zone_id", "key_area", "lat", "lon", "category", "priority",
@@ -376,8 +376,9 @@ class Store:
             if r["outcome"] not in not_people
         ]
 
-    def sweep(self, tonight: date, level: str, tz: ZoneInfo) -> list[SweepStop]:
-        return sweep_list(self.seen_before(tonight, tz), level, self.policy, tz)
+    def sweep(self, tonight: date, level: str, tz: ZoneInfo, gathering: Sequence[Gathering] = ()) -> list[SweepStop]:
+        """Tonight's list from the last nights' incidents and files, with the city's unseen gathering places."""
+        return sweep_list(self.seen_before(tonight, tz), level, self.policy, tz, gathering)
 
     def send_sweep(self, night: date, stop: SweepStop, team_id: str, *, by: str, at: datetime) -> tuple[str, bool]:
         """A place of the night's list as a task for a team (once per night, place and team); True if new."""
