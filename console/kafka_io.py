@@ -32,7 +32,7 @@ from pipeline.topics_admin import ensure_topics
 log = logging.getLogger(__name__)
 
 # What the console reads (unprefixed names) and writes.
-READ_TOPICS: tuple[str, ...] = (topics.DISPATCH, topics.TEAM_STATUS, topics.CONDITIONS, topics.CLOCK)
+READ_TOPICS: tuple[str, ...] = (topics.DISPATCH, topics.TEAM_STATUS, topics.CONDITIONS, topics.CLOCK, topics.TASK_HINTS)
 WRITE_TOPIC = topics.TASK_ACKS
 
 

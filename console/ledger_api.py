@@ -34,7 +34,7 @@ from geo.city import City, load_city
 from ledger.match import Case, likely, suggest
 from ledger.policy import load_ledger_policy
 from ledger.report import report_day, to_csv, to_html
-from ledger.store import PersonInput, Store
+from ledger.store import SWEEP_REPORTS, PersonInput, Store
 from ledger.sweep import Gathering, gathering_places
 
 T = TypeVar("T")
@@ -312,7 +312,7 @@ async def api_team_sweeps(request: web.Request) -> web.StreamResponse:
     def tasks(store: Store) -> list[dict[str, Any]]:
         out = []
         now = datetime.now(UTC)
-        for task in store.sweep_tasks(who.team_id):
+        for task in (t for t in store.sweep_tasks(who.team_id, None) if t["status"] != "done"):
             persons = [p for p in task["persons"].split(",") if p]
             for person_id in persons:
                 store.log_read(who=who.name, role=who.role, person_id=person_id, what=f"sweep {task['task_id']}", at=now)
@@ -321,6 +321,24 @@ async def api_team_sweeps(request: web.Request) -> web.StreamResponse:
         return out
 
     return json_response({"team_id": who.team_id, "tasks": await ledger.call(tasks)})
+
+
+async def api_team_sweep_report(request: web.Request) -> web.StreamResponse:
+    """Team phone: `{"task_id", "status": accepted|found|not_found, "note"?}` on one of its sweep tasks (a resend changes nothing)."""
+    service, ledger, who = _who(request, ("team",))
+    body = await read_body(request)
+    task_id, status, note = body.get("task_id"), body.get("status"), body.get("note", "")
+    if not isinstance(task_id, str) or not task_id:
+        raise api_error(400, "missing_field", "task_id must name a sweep task")
+    if status not in SWEEP_REPORTS:
+        raise api_error(400, "unknown_status", f"status must be one of {', '.join(SWEEP_REPORTS)}")
+    if not isinstance(note, str) or len(note) > 2000:
+        raise api_error(400, "invalid_note", "note must be a text of at most 2000 characters")
+    at = service.state.now_or_wall()
+    task = await ledger.call(lambda s: s.report_sweep(task_id, who.team_id or "", status, note, at=at))
+    if task is None:
+        raise api_error(404, "task_not_found", f"no sweep task {task_id!r} of team {who.team_id}")
+    return json_response({"task_id": task_id, "status": task["status"], "result": task["result"]})
 
 
 async def api_team_sweep_done(request: web.Request) -> web.StreamResponse:
@@ -378,6 +396,7 @@ def _add_routes(app: web.Application, ledger: LedgerService) -> None:
     app.router.add_get("/api/ledger/report", api_report)
     app.router.add_post("/api/ledger/sweep/tasks", api_send_sweep)
     app.router.add_get("/api/ledger/team/sweeps", api_team_sweeps)
+    app.router.add_post("/api/ledger/team/sweeps/report", api_team_sweep_report)
     app.router.add_post("/api/ledger/team/sweeps/{task_id}/done", api_team_sweep_done)
     app.router.add_get("/api/ledger/audit", api_audit)
 

@@ -30,6 +30,7 @@ const I18N = {
     err_not_your_task: "该任务已不属于本队", err_task_not_found: "找不到该任务", err_incident_closed: "事件已结束",
     err_stale_fix: "定位过旧", err_future_fix: "定位时间超前", err_poor_accuracy: "定位精度不足", err_impossible_jump: "位置跳变异常",
     err_out_of_order: "定位早于上一次", err_no_position: "尚无位置", err_client_id_conflict: "操作编号冲突",
+    known_file: "已建档", likely_file: "可能是", sweeps: "主动排查", sweep_found: "找到人", sweep_not_found: "未找到", sweep_note: "备注(遇到谁、做了什么)",
   },
   en: {
     title: "Winter rescue dispatch", team_title: "Patrol team tasks", now: "Now", connection: "Connection", logout: "Log out",
@@ -59,6 +60,7 @@ const I18N = {
     err_not_your_task: "the task is no longer this team's", err_task_not_found: "task not found", err_incident_closed: "incident closed",
     err_stale_fix: "fix too old", err_future_fix: "fix time ahead", err_poor_accuracy: "fix not accurate enough", err_impossible_jump: "impossible jump",
     err_out_of_order: "fix older than the last", err_no_position: "no position yet", err_client_id_conflict: "action id conflict",
+    known_file: "Known file", likely_file: "Likely file", sweeps: "Sweep", sweep_found: "Found someone", sweep_not_found: "Nobody there", sweep_note: "Note (whom you met, what you did)",
   },
 };
 
@@ -83,7 +85,7 @@ const TERMS = {
     hotline: "热线", wechat: "公众号", courier: "快递员", sanitation: "环卫", driver: "司机", security: "保安",
     volunteer: "志愿者", citizen: "市民", thermal: "热成像",
     taken_to_hospital: "送医", taken_to_station: "送站", guided_to_help_point: "引导至求助点", returned_home: "送返",
-    supplies_given: "已送物资", refused_supplies_given: "拒绝入站/已送物资", refused: "拒绝", not_found: "未找到",
+    supplies_given: "已送物资", refused_supplies_given: "拒绝入站/已送物资", refused: "拒绝", not_found: "未找到", found: "找到人",
     false_alarm: "误报", escorted_to_station: "已护送入站",
     help_point: "求助点", warm_up_site: "取暖点", rescue_station: "救助站", hospital: "医院",
   },
@@ -108,7 +110,7 @@ const TERMS = {
     volunteer: "volunteer", citizen: "citizen", thermal: "thermal",
     taken_to_hospital: "taken to hospital", taken_to_station: "taken to station", guided_to_help_point: "guided to help point",
     returned_home: "returned home", supplies_given: "supplies given", refused_supplies_given: "refused, supplies given",
-    refused: "refused", not_found: "not found", false_alarm: "false alarm", escorted_to_station: "escorted to station",
+    refused: "refused", not_found: "not found", found: "found", false_alarm: "false alarm", escorted_to_station: "escorted to station",
     help_point: "help point", warm_up_site: "warm-up site", rescue_station: "rescue station", hospital: "hospital",
   },
 };
