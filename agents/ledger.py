@@ -20,6 +20,7 @@ decisions, and a replay's bytes, do not depend on the ledger.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from zoneinfo import ZoneInfo
 
@@ -53,7 +54,7 @@ async def _partitions(consumer: AIOKafkaConsumer, topics: list[str], stop: async
     return []
 
 
-async def _at_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> bool:
+async def at_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> bool:
     """Read up to each partition's high watermark (a fetch's, which Tansu reports right)."""
     for tp in partitions:
         high = consumer.highwater(tp)
@@ -75,6 +76,26 @@ def _hints(store: Store, events: list[tuple[DispatchEvent, ConsumerRecord]], tz:
         except Exception as exc:
             letters.append(dead_letter(names.DISPATCH, record.value, RecordError(f"task hint: {type(exc).__name__}: {exc}", kind="hint_failed"), key=record.key, offset=record.offset))
     return out
+
+
+async def read_task_hints(settings: Settings, bootstrap: str, timeout_s: float = 60.0) -> list[TaskHint]:
+    """Every hint on `task-hints` so far, in order (drills and tools; a phone gets its own through the console)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=FETCH_MAX_WAIT_MS, **client_kwargs(settings))
+    await consumer.start()
+    try:
+        partitions = await _partitions(consumer, [settings.topic(names.TASK_HINTS)], asyncio.Event())
+        consumer.assign(partitions)
+        for tp in partitions:
+            await consumer.seek_to_beginning(tp)
+        out: list[TaskHint] = []
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            batches = await consumer.getmany(timeout_ms=100)
+            out += [TaskHint.from_dict(json.loads(r.value)) for tp in sorted(batches, key=lambda t: t.partition) for r in batches[tp]]
+            if not batches and (await at_end(consumer, partitions) or asyncio.get_running_loop().time() > deadline):
+                return out
+    finally:
+        await consumer.stop()
 
 
 async def run_ledger(settings: Settings, bootstrap: str, store: Store, stop: asyncio.Event | None = None, *, until_caught_up: bool = False) -> int:
@@ -114,7 +135,7 @@ async def run_ledger(settings: Settings, bootstrap: str, store: Store, stop: asy
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=200, max_records=500)
             if not batches:
-                if until_caught_up and await _at_end(consumer, partitions):
+                if until_caught_up and await at_end(consumer, partitions):
                     break
                 continue
             with store.db.transaction():
