@@ -77,24 +77,33 @@ async def ledger_console(broker: str, topic_prefix: str, tokens_file: Path, data
         await runner.stop()
 
 
+def tokens(tokens_file: Path) -> tuple[str, str, str, str]:
+    """An operator, a supervisor and two teams of the district."""
+    return (
+        add_token(tokens_file, "operator", name="王调度"),
+        add_token(tokens_file, "supervisor", name="sup1"),
+        add_token(tokens_file, "team", team_id="T-daoli-1"),
+        add_token(tokens_file, "team", team_id="T-daoli-2"),
+    )
+
+
+async def call(http: aiohttp.ClientSession, method: str, path: str, token: str, body: object = None, status: int = 200) -> dict:
+    """One API call with a token; asserts the status; JSON back (or the text and type of a CSV or HTML answer)."""
+    data = None if body is None else json.dumps(body, ensure_ascii=False)
+    async with http.request(method, path, headers=auth(token), data=data) as resp:
+        text = await resp.text()
+        assert resp.status == status, (method, path, text)
+        return json.loads(text) if resp.content_type == "application/json" else {"text": text, "type": resp.content_type}
+
+
 def test_ledger_console_roles_links_suggestions_and_audit(broker: str, topic_prefix: str, tmp_path: Path, ledger_url: str) -> None:
     person_a, _ = seed(ledger_url)
     tokens_file = tmp_path / "tokens.json"
-    op = add_token(tokens_file, "operator", name="王调度")
-    sup = add_token(tokens_file, "supervisor", name="sup1")
-    t1 = add_token(tokens_file, "team", team_id="T-daoli-1")
-    t2 = add_token(tokens_file, "team", team_id="T-daoli-2")
+    op, sup, t1, t2 = tokens(tokens_file)
 
     async def main() -> None:
         async with ledger_console(broker, topic_prefix, tokens_file, ledger_url) as port, aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
             await scenario(http)
-
-    async def call(http: aiohttp.ClientSession, method: str, path: str, token: str, body: object = None, status: int = 200) -> dict:
-        data = None if body is None else json.dumps(body, ensure_ascii=False)
-        async with http.request(method, path, headers=auth(token), data=data) as resp:
-            text = await resp.text()
-            assert resp.status == status, (method, path, text)
-            return json.loads(text) if resp.content_type == "application/json" else {"text": text, "type": resp.content_type}
 
     async def scenario(http: aiohttp.ClientSession) -> None:
         # The operator sees the likely file for the new incident, as a summary only.
@@ -171,9 +180,7 @@ def test_the_teams_task_carries_the_likely_file_and_its_phone_works_a_sweep(brok
     """The feeder reads the new task, sends the team what the ledger knows; the console puts it on the team's task only."""
     person_a, _ = seed(ledger_url)
     tokens_file = tmp_path / "tokens.json"
-    sup = add_token(tokens_file, "supervisor", name="sup1")
-    t1 = add_token(tokens_file, "team", team_id="T-daoli-1")
-    t2 = add_token(tokens_file, "team", team_id="T-daoli-2")
+    _, sup, t1, t2 = tokens(tokens_file)
     settings = replace(Settings(), broker=broker, topic_prefix=topic_prefix, database_url=ledger_url)
     policy = load_ledger_policy(DATA_DIR / "ledger.toml")
 
@@ -185,13 +192,6 @@ def test_the_teams_task_carries_the_likely_file_and_its_phone_works_a_sweep(brok
             await asyncio.wait_for(run_ledger(settings, broker, store, until_caught_up=True), 120)
         finally:
             store.close()
-
-    async def call(http: aiohttp.ClientSession, method: str, path: str, token: str, body: object = None, status: int = 200) -> dict:
-        data = None if body is None else json.dumps(body, ensure_ascii=False)
-        async with http.request(method, path, headers=auth(token), data=data) as resp:
-            text = await resp.text()
-            assert resp.status == status, (method, path, text)
-            return json.loads(text)
 
     async def main() -> None:
         async with ledger_console(broker, topic_prefix, tokens_file, ledger_url) as port, aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
