@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from faust.streams import _current_event
 
 from core import topics as names
 from core.errors import RecordError
@@ -105,6 +108,48 @@ class Outbox:
 
 
 Output = tuple[str, str | None, Wire]
+
+TableChanges = tuple[Any, Mapping[str, Any]]  # a Faust table and its new values by key (None deletes)
+
+
+async def save_tables(app: Any, event: Any, *changes: TableChanges) -> None:
+    """Write a batch's table changes and wait until their changelog records reach the broker.
+
+    Call it after the batch's outputs were sent: outputs first, then the state
+    that says they were made, so a crash in between replays the inputs and
+    re-sends the same event ids. Table writes pick their changelog partition
+    from the current event; a batch has none of its own, so `event` (the
+    batch's last) is named. The wait matters because a graceful stop cancels
+    pending sends yet commits the offsets of acknowledged events: without it a
+    worker leaving mid-stream lost state, and then decisions.
+    """
+    _current_event.set(weakref.ref(event))
+    written = False
+    for table, values in changes:
+        for key, value in values.items():
+            written = True
+            if value is None:
+                table.pop(key, None)
+            else:
+                table[key] = value
+    if written:
+        await app.producer.flush()
+
+
+def forget_on_revoke(app: Any, forget: Callable[[], None]) -> None:
+    """Call `forget` whenever this worker's partitions are revoked.
+
+    Agents keep a table's state in memory between batches for speed. When a
+    rebalance moves a partition away and later back, the table is recovered
+    from its changelog but such a cache would still hold what this worker knew
+    before, and the agent would decide on stale state. Dropping it makes the
+    next batch rebuild from the (recovered) table.
+    """
+
+    async def on_revoked(sender: Any, revoked: Any, **kwargs: Any) -> None:
+        forget()
+
+    app.on_partitions_revoked.connect(on_revoked, weak=False)
 
 
 def register_report_agent(

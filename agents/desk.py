@@ -9,14 +9,11 @@ topics and to the changelogged table that survives a crash.
 from __future__ import annotations
 
 import json
-import weakref
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from faust.streams import _current_event
-
-from agents.common import BATCH_MAX, BATCH_WITHIN_S, Outbox, stats
+from agents.common import BATCH_MAX, BATCH_WITHIN_S, Outbox, forget_on_revoke, save_tables, stats
 from agents.metrics import DeskBatchTimer, watch_desk
 from core import topics as names
 from core.errors import RecordError
@@ -60,13 +57,13 @@ class AcksOnce:
                 self.changed[old] = None
         return out
 
-    def flush(self) -> None:
-        for key, value in self.changed.items():
-            if value is None:
-                self.table.pop(key, None)
-            else:
-                self.table[key] = value
-        self.changed.clear()
+    def take_changes(self) -> dict[str, str | None]:
+        changes, self.changed = self.changed, {}
+        return changes
+
+    def forget(self) -> None:
+        """Drop the in-memory ids: the table is the truth after a rebalance."""
+        self.ids = None
 
 
 def _handler(desk: Desk, ctx: Context, short: str, acks: AcksOnce) -> Callable[[bytes], Outputs]:
@@ -102,6 +99,12 @@ def register(app: Any, topics: Any, ctx: Context) -> None:
     state: dict[str, Desk] = {}
     watch_desk(lambda: state.get("desk"))
 
+    def forget() -> None:
+        state.clear()
+        acks.forget()
+
+    forget_on_revoke(app, forget)
+
     def current_desk() -> Desk:
         if "desk" not in state:
             desk = Desk(ctx)
@@ -111,24 +114,9 @@ def register(app: Any, topics: Any, ctx: Context) -> None:
         return state["desk"]
 
     async def flush(records: list[tuple[str, str | None, Any]], desk: Desk, event: Any) -> None:
-        # Outputs reach the broker before the state that says they were made:
-        # a crash in between replays the inputs and re-sends the same event ids.
         await outbox.send_all(records)
         records.clear()
-        # Table writes pick their changelog partition from the current event;
-        # a batch has none of its own, so name the batch's last one.
-        _current_event.set(weakref.ref(event))
-        if desk.dirty:
-            for key, value in desk.take_dirty():
-                if value is None:
-                    table.pop(key, None)
-                else:
-                    table[key] = value
-        acks.flush()
-        # The changelog writes must reach the broker before the batch is acknowledged:
-        # a graceful stop cancels pending sends and still commits acknowledged offsets,
-        # which lost desk state (and then decisions) when a worker left mid-stream.
-        await app.producer.flush()
+        await save_tables(app, event, (table, dict(desk.take_dirty())), (acks.table, acks.take_changes()))
 
     @app.agent(source, name="desk")
     async def desk_agent(stream: Any) -> None:

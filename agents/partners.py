@@ -8,12 +8,9 @@ each partner was told per incident, so a restart continues the same threads
 from __future__ import annotations
 
 import json
-import weakref
 from typing import Any
 
-from faust.streams import _current_event
-
-from agents.common import BATCH_MAX, BATCH_WITHIN_S, Outbox, stats
+from agents.common import BATCH_MAX, BATCH_WITHIN_S, Outbox, save_tables, stats
 from core import topics as names
 from core.records import DispatchEvent
 from rules.context import Context
@@ -51,9 +48,4 @@ def register(app: Any, topics: Any, ctx: Context, *, exercise: bool) -> None:
                 counters.tick()
             # Notices reach the broker before the threads that say they were sent.
             await outbox.send_all(records)
-            _current_event.set(weakref.ref(batch[-1]))  # table writes take the changelog partition from it
-            for incident_id, value in updates.items():
-                if value:
-                    threads[incident_id] = value
-                else:
-                    threads.pop(incident_id, None)
+            await save_tables(app, batch[-1], (threads, {i: value or None for i, value in updates.items()}))

@@ -12,12 +12,9 @@ comes.
 from __future__ import annotations
 
 import json
-import weakref
 from typing import Any
 
-from faust.streams import _current_event
-
-from agents.common import BATCH_MAX, BATCH_WITHIN_S, Outbox, stats
+from agents.common import BATCH_MAX, BATCH_WITHIN_S, Outbox, save_tables, stats
 from core import topics as names
 from core.records import DispatchEvent, ReporterContact
 from rules.context import Context
@@ -68,7 +65,5 @@ def register(app: Any, topics: Any, ctx: Context, *, exercise: bool) -> None:
                     records.append(outbox.dead_letter_record(short, raw, exc, event))
                 counters.tick()
             await outbox.send_all(records)
-            _current_event.set(weakref.ref(batch[-1]))  # table writes take the changelog partition from it
-            for tip_id, replies in states.items():
-                if replies.contact is not None:
-                    table[tip_id] = replies.to_dict()
+            saved = {tip_id: replies.to_dict() for tip_id, replies in states.items() if replies.contact is not None}
+            await save_tables(app, batch[-1], (table, saved))

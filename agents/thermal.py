@@ -14,7 +14,7 @@ import base64
 import binascii
 from typing import Any
 
-from agents.common import Outbox, stats
+from agents.common import Outbox, save_tables, stats
 from core import topics as names
 from core.errors import FrameError
 from rules.context import Context
@@ -61,7 +61,7 @@ def register(app: Any, topics: Any, ctx: Context) -> None:
                 tracker = Tracker.from_dict(saved) if saved else Tracker()
                 tracked = tracker.update(found, meta)
                 await outbox.send_all([(names.DETECTIONS, meta.camera_id, d) for d in tracked])
-                trackers[meta.camera_id] = tracker.to_dict()
+                await save_tables(app, event, (trackers, {meta.camera_id: tracker.to_dict()}))
             except Exception as exc:
                 counters.dead_letters += 1
                 await outbox.dead(names.THERMAL_FRAMES, raw, exc, event)

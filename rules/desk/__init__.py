@@ -7,7 +7,7 @@ the id helpers `stable_id` and `fingerprint`. Its modules:
 - `desk`: `Desk`, the coordinator that feeds each input through the rules.
 - `model`: the state records (`Incident`, `Team`) and what one input produced (`Outputs`).
 - `state`: `DeskState`, the whole state as plain tables with the entries each input changed.
-- `matching`: which incidents a report can be about (`matches`, `match`), what it adds (`add_report`), merges (`mergeable`, `absorb`).
+- `matching`: which incidents a report can be about (`matches`, `match`), what it adds (`add_report`), merges (`mergeable`, `absorb`, `relocate`).
 - `assessment`: an incident's category and priority under the current night and weather (`reassess`).
 - `dispatching`: who can take an incident by ETA (`choose`, `eta_min`), `diversion`, and the order queued incidents are offered (`queue_order`).
 - `timers`: overdue acknowledgements and queued tasks, unit timers, due follow-ups, escalation targets.

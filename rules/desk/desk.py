@@ -24,7 +24,7 @@ from rules.desk.conditions import changed_views, region_conditions
 from rules.desk.destinations import destination
 from rules.desk.dispatching import Choice, choose, diversion, queue_order
 from rules.desk.events import HelpPoints, dispatch_event, team_task
-from rules.desk.matching import IncidentGrid, absorb, add_report, matches, mergeable
+from rules.desk.matching import IncidentGrid, absorb, add_report, matches, mergeable, relocate
 from rules.desk.model import Incident, Outputs, Team, fingerprint, stable_id
 from rules.desk.state import DeskState
 from rules.triage import ack_deadline, followup_delay
@@ -65,6 +65,8 @@ class Desk(DeskState):
         incident = group[0] if group else self._new_incident(report)
         for other in group[1:]:
             out.extend(self._merge(incident, other, decision_at, report.report_id))
+        if len(group) > 1:
+            relocate(incident, report)
         self.seen[report.report_id] = [fp, incident.incident_id]
         self.touch("seen", report.report_id)
         add_report(incident, report)

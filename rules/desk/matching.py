@@ -171,6 +171,18 @@ def absorb(survivor: Incident, other: Incident) -> None:
     other.merged_into = survivor.incident_id
 
 
+def relocate(incident: Incident, report: Report) -> None:
+    """A report that linked incidents is the freshest precise sighting: the person is looked for there.
+
+    Left at the survivor's first position, a merged incident drifted out of
+    reach of reports near the other one's: the next report about the person
+    opened a second incident.
+    """
+    incident.lat, incident.lon = report.lat, report.lon
+    incident.zone_id, incident.key_area = report.zone_id, report.key_area
+    incident.uncertainty_m = report_uncertainty(report)
+
+
 def add_report(incident: Incident, report: Report) -> None:
     """Fold one report into its incident: sources, flags, times, position, description."""
     incident.reports.append(report.report_id)

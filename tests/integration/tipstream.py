@@ -115,6 +115,13 @@ class Ledger:
                 ledger.first_decisions[event["incident_id"]] = ledger.first_decisions.get(event["incident_id"], 0) + 1
         return ledger
 
+    def tips_by_incident(self) -> dict[str, list[str]]:
+        by_incident: dict[str, list[str]] = {}
+        for tip_id, incidents in sorted(self.owner.items()):
+            for incident in incidents:
+                by_incident.setdefault(incident, []).append(tip_id)
+        return by_incident
+
     def assert_complete(self, phases: str, plain: bool = False, support: bool = True) -> None:
         """Every tip in one incident, one first decision each; `plain`: a stream of `tip(..., plain=True)`;
         `support`: some mental-health case got its lead and its support unit."""
@@ -123,7 +130,11 @@ class Ledger:
         assert set(self.owner) == expected, f"missing: {sorted(expected - set(self.owner))}"
         assert all(len(incidents) == 1 for incidents in self.owner.values()), "a tip in two incidents (after merges)"
         assert all(count == 1 for count in self.first_decisions.values()), "an incident got two first decisions"
-        assert len(self.first_decisions) == PEOPLE + len(split), "one first decision per incident"
+        seen = {incident for incidents in self.owner.values() for incident in incidents} | set(self.first_decisions)
+        undecided = sorted(seen - set(self.first_decisions))
+        assert len(self.first_decisions) == PEOPLE + len(split), (
+            f"one first decision per incident: {len(self.first_decisions)} incidents decided, "
+            f"expected {PEOPLE + len(split)}; no first decision: {undecided}; tips by incident: {self.tips_by_incident()}")
         merged = "b" in phases  # phase b's report links a split person's two incidents
         if merged:
             assert len(self.survivors) == PEOPLE, "one incident per person once the split ones merged"

@@ -226,3 +226,17 @@ def test_a_vague_report_never_links_two_incidents(desk: Desk, report: Callable[.
     b = desk.handle_report(report(at=EVENING + timedelta(minutes=1), east_m=260)).events[0]
     out = desk.handle_report(report(at=EVENING + timedelta(minutes=2), east_m=130, accuracy_m=300))
     assert [e.kind for e in out.events] == ["update"] and out.events[0].incident_id in (a.incident_id, b.incident_id)
+
+
+def test_a_merged_incident_is_looked_for_where_the_linking_report_saw_the_person(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "t1", 0)
+    team(desk, "t2", 400)
+    a = desk.handle_report(report(east_m=0)).events[0]
+    b = desk.handle_report(report(at=EVENING + timedelta(minutes=1), east_m=260)).events[0]
+    # b's team is on scene, so b survives the merge, 260 m from where a's caller saw the person.
+    desk.handle_ack(TaskAck(event_id=b.event_id, team_id="t2", status="on_scene", at=EVENING + timedelta(minutes=2)))
+    linked = desk.handle_report(report(at=EVENING + timedelta(minutes=3), east_m=130, accuracy_m=10)).events
+    assert (linked[0].kind, linked[0].incident_id) == ("merged", a.incident_id)
+    # A later report 30 m from a's first report is the same person: it joins the survivor, not a new incident.
+    later = desk.handle_report(report(at=EVENING + timedelta(minutes=4), east_m=20, accuracy_m=10)).events
+    assert [e.incident_id for e in later] == [b.incident_id]
