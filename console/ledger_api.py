@@ -17,6 +17,7 @@ when, what). Database calls run on one worker thread, off the event loop.
 from __future__ import annotations
 
 import asyncio
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -38,6 +39,7 @@ from ledger.store import SWEEP_REPORTS, PersonInput, Store
 from ledger.sweep import Gathering, gathering_places
 
 T = TypeVar("T")
+log = logging.getLogger("patrol.console.ledger")
 
 
 class LedgerService:
@@ -186,7 +188,25 @@ async def api_link(request: web.Request) -> web.StreamResponse:
             return store.link(incident_id, person_id, by=who.name, at=at)
 
         created = await ledger.call(link_known)
+    await _tell_teams(service, ledger, incident_id, at)
     return json_response({"incident_id": incident_id, "person_id": person_id, "linked": created}, status=201 if created else 200)
+
+
+async def _tell_teams(service: ConsoleService, ledger: LedgerService, incident_id: str, at: datetime) -> None:
+    """After a link, the teams holding a task in the incident get the file as a task hint (the feeder only sees the stream).
+
+    The link is written whatever happens here: a broker that does not answer
+    costs the phones the update, not the link (`/api/ledger/team/helps` has it).
+    """
+    view = service.state.incidents.get(incident_id)
+    if view is None:
+        return
+    tasks = [(view.latest, team, task, at) for team in sorted(service.state.teams) if (task := view.task_of(team))]
+    for hint in await ledger.call(lambda s: s.hints_for(tasks, ledger.tz)):
+        try:
+            await service.publisher.publish_hint(hint)
+        except Exception as exc:  # the broker is down: the phone keeps the hint it had
+            log.error("could not publish task hint %s: %s", hint.hint_id, exc)
 
 
 async def api_person(request: web.Request) -> web.StreamResponse:

@@ -198,10 +198,10 @@ class ConsoleState:
         return changes
 
     def apply_hint(self, hint: TaskHint) -> list[Change]:
-        """Keep the latest hint per team and incident (a replayed or older one changes nothing)."""
+        """Keep the latest hint per team and incident, a linked file over a suggestion of the same time (a replayed or older one changes nothing)."""
         key = (hint.team_id, hint.incident_id)
         held = self.hints.get(key)
-        if held is not None and (held.at, held.hint_id) >= (hint.at, hint.hint_id):
+        if held is not None and (held.at, held.linked, held.hint_id) >= (hint.at, hint.linked, hint.hint_id):
             return []
         self.hints[key] = hint
         return [("team", self.team_dict(hint.team_id))] if hint.team_id in self.teams else []

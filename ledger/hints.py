@@ -11,6 +11,7 @@ phone or ID number, no history beyond counts.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from core.records import DispatchEvent, TaskHint
@@ -42,9 +43,22 @@ def usual_place(profile: Profile, lat: float, lon: float, tz: ZoneInfo) -> str:
 
 
 def task_hint(
-    ev: DispatchEvent, team_id: str, linked: Sequence[Profile], profiles: Sequence[Profile], policy: LedgerPolicy, tz: ZoneInfo
+    ev: DispatchEvent,
+    team_id: str,
+    linked: Sequence[Profile],
+    profiles: Sequence[Profile],
+    policy: LedgerPolicy,
+    tz: ZoneInfo,
+    *,
+    task_event_id: str | None = None,
+    at: datetime | None = None,
 ) -> TaskHint | None:
-    """The hint for `team_id`'s task in `ev`: the linked file, else the likely one; None when the ledger knows nobody."""
+    """The hint for `team_id`'s task in `ev`: the linked file, else the likely one; None when the ledger knows nobody.
+
+    `task_event_id` and `at` name the task and the time when the hint is not
+    sent for the task's own event (a link made later); a hint for a linked
+    file has its own id, so it never counts as a resend of the likely one.
+    """
     score: float | None = None
     if linked:
         profile = linked[0]
@@ -56,12 +70,13 @@ def task_hint(
         profile = next(p for p in profiles if p.person_id == best.person_id)
         score = best.score
     summary = profile.team_summary()
+    task = task_event_id or ev.event_id
     return TaskHint(
-        hint_id=f"{ev.event_id}-known-{team_id}",
+        hint_id=f"{task}-file-{profile.person_id}-{team_id}" if linked else f"{task}-known-{team_id}",
         team_id=team_id,
         incident_id=ev.incident_id,
-        task_event_id=ev.event_id,
-        at=ev.at,
+        task_event_id=task,
+        at=at or ev.at,
         person_id=profile.person_id,
         linked=bool(linked),
         score=score,

@@ -320,18 +320,21 @@ class Store:
 
     def task_hints(self, events: Sequence[DispatchEvent], tz: ZoneInfo) -> list[TaskHint]:
         """The hints for the tasks these events hand to teams (`hints.task_hint`), each read logged for its team, once."""
-        wanted = [(ev, team) for ev in events for team in task_teams(ev)]
-        if not wanted:
+        return self.hints_for([(ev, team, ev.event_id, ev.at) for ev in events for team in task_teams(ev)], tz)
+
+    def hints_for(self, tasks: Sequence[tuple[DispatchEvent, str, str, datetime]], tz: ZoneInfo) -> list[TaskHint]:
+        """Hints for (incident as it stands, team, the team's task event id, time): the linked file, else the likely one."""
+        if not tasks:
             return []
         profiles = self.profiles()
         by_id = {p.person_id: p for p in profiles}
         out = []
-        for ev, team in wanted:
+        for ev, team, task_event_id, at in tasks:
             linked = [by_id[p] for p in self.persons_of(ev.incident_id) if p in by_id]
-            hint = task_hint(ev, team, linked, profiles, self.policy, tz)
+            hint = task_hint(ev, team, linked, profiles, self.policy, tz, task_event_id=task_event_id, at=at)
             if hint is not None:
                 what = f"task hint for {ev.incident_id} ({'linked' if hint.linked else 'suggested'})"
-                self.log_read(who=team, role="team", person_id=hint.person_id, what=what, at=ev.at, audit_id=stable_id("AUD", hint.hint_id))
+                self.log_read(who=team, role="team", person_id=hint.person_id, what=what, at=hint.at, audit_id=stable_id("AUD", hint.hint_id))
                 out.append(hint)
         return out
 

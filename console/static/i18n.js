@@ -30,7 +30,7 @@ const I18N = {
     err_not_your_task: "该任务已不属于本队", err_task_not_found: "找不到该任务", err_incident_closed: "事件已结束",
     err_stale_fix: "定位过旧", err_future_fix: "定位时间超前", err_poor_accuracy: "定位精度不足", err_impossible_jump: "位置跳变异常",
     err_out_of_order: "定位早于上一次", err_no_position: "尚无位置", err_client_id_conflict: "操作编号冲突",
-    known_file: "已建档", likely_file: "可能是", sweeps: "主动排查", sweep_found: "找到人", sweep_not_found: "未找到", sweep_note: "备注(遇到谁、做了什么)",
+    known_file: "已建档", likely_file: "可能是", confirm_file: "确认是此人", sweeps: "主动排查", sweep_found: "找到人", sweep_not_found: "未找到", sweep_note: "备注(遇到谁、做了什么)",
   },
   en: {
     title: "Winter rescue dispatch", team_title: "Patrol team tasks", now: "Now", connection: "Connection", logout: "Log out",
@@ -60,7 +60,7 @@ const I18N = {
     err_not_your_task: "the task is no longer this team's", err_task_not_found: "task not found", err_incident_closed: "incident closed",
     err_stale_fix: "fix too old", err_future_fix: "fix time ahead", err_poor_accuracy: "fix not accurate enough", err_impossible_jump: "impossible jump",
     err_out_of_order: "fix older than the last", err_no_position: "no position yet", err_client_id_conflict: "action id conflict",
-    known_file: "Known file", likely_file: "Likely file", sweeps: "Sweep", sweep_found: "Found someone", sweep_not_found: "Nobody there", sweep_note: "Note (whom you met, what you did)",
+    known_file: "Known file", likely_file: "Likely file", confirm_file: "Confirm: this is the person", sweeps: "Sweep", sweep_found: "Found someone", sweep_not_found: "Nobody there", sweep_note: "Note (whom you met, what you did)",
   },
 };
 

@@ -81,7 +81,10 @@ function enqueue(kind, body, label) {
   flushQueue();
 }
 
-const OUTBOX_PATHS = { ack: "/api/team/acks", status: "/api/team/status", sweep: "/api/ledger/team/sweeps/report" };
+const OUTBOX_PATHS = {
+  ack: "/api/team/acks", status: "/api/team/status", sweep: "/api/ledger/team/sweeps/report",
+  link: (body) => "/api/ledger/incidents/" + encodeURIComponent(body.incident_id) + "/link",
+};
 
 /* Send queued actions in order; stop at the first that cannot get through and retry later. */
 async function flushQueue() {
@@ -93,7 +96,8 @@ async function flushQueue() {
       const item = team.queue[0];
       let res;
       try {
-        res = await fetch(OUTBOX_PATHS[item.kind], { method: "POST", headers: authHeaders({ "Content-Type": "application/json" }), body: JSON.stringify(item.body), cache: "no-store" });
+        const path = OUTBOX_PATHS[item.kind];
+        res = await fetch(typeof path === "function" ? path(item.body) : path, { method: "POST", headers: authHeaders({ "Content-Type": "application/json" }), body: JSON.stringify(item.body), cache: "no-store" });
       } catch (e) {
         res = null; /* no signal */
       }
@@ -415,15 +419,18 @@ function countdown(task) {
     el("span", { class: "label", text: t("deadline") }), el("span", { class: "big", text: fmtDuration(left) }));
 }
 
-/* What the person ledger knows about the person on this task: their file (linked) or the likely one. */
-function knownBox(known) {
+/* What the person ledger knows about the person on this task: their file (linked) or the likely one,
+   which the team confirms once it has met the person. */
+function knownBox(known, incidentId) {
   if (!known) return null;
   const who = [term(known.sex), term(known.age_group), known.appearance].filter((x) => x && x !== "unknown").join(" · ");
   return el("section", { class: "known", "data-person": known.person_id },
     el("h3", { text: t(known.linked ? "known_file" : "likely_file") + " · " + known.person_id }),
     who ? el("p", { class: "muted", text: who }) : null,
     known.usual ? el("p", { text: known.usual }) : null,
-    el("ul", null, ...(known.what_helps || []).map((w) => el("li", { text: w }))));
+    el("ul", null, ...(known.what_helps || []).map((w) => el("li", { text: w }))),
+    incidentId && !known.linked ? el("button", { type: "button", "data-link": known.person_id, text: t("confirm_file"),
+      onclick: () => enqueue("link", { incident_id: incidentId, person_id: known.person_id }, t("confirm_file") + " · " + known.person_id) }) : null);
 }
 
 function taskCard(task) {
@@ -447,7 +454,7 @@ function taskCard(task) {
     el("div", { class: "muted", text: task.incident_id + " · " + term(task.status) + (task.key_area ? " · " + term(task.key_area) : "") }),
     countdown(task),
     el("p", { class: "action-text", text: action || "—" }),
-    knownBox(task.known),
+    knownBox(task.known, task.incident_id),
     el("dl", null,
       el("dt", { text: t("target") }), el("dd", null, task.lat.toFixed(5) + ", " + task.lon.toFixed(5)),
       el("dt", { text: t("destination") }), el("dd", { text: dest ? (LANG === "zh" ? dest.name : dest.name_en || dest.name) + " · " + term(dest.kind) + " · " + Math.round(dest.distance_m) + " m" : "—" }),

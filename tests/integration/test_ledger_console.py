@@ -214,6 +214,15 @@ def test_the_teams_task_carries_the_likely_file_and_its_phone_works_a_sweep(brok
             await feed(again=True)
             reads = (await call(http, "GET", f"/api/ledger/audit?person_id={person_a}", sup))["reads"]
             assert [(r["who"], r["role"]) for r in reads if r["what"].startswith("task hint")] == [("T-daoli-1", "team")]
+            # The team confirms the file from its phone: the console sends the linked file as the task's hint.
+            assert (await call(http, "POST", "/api/ledger/incidents/inc-new/link", t1, {"person_id": person_a, "client_id": "c0"}, status=201))["linked"]
+            deadline = time.monotonic() + 30
+            while not (known := (await call(http, "GET", "/api/team/tasks", t1))["tasks"][0]["known"])["linked"]:
+                assert time.monotonic() < deadline, f"the linked file did not reach the team's task: {known}"
+                await asyncio.sleep(0.05)
+            assert known["person_id"] == person_a and known["score"] is None and known["task_event_id"] == "inc-new-r1"
+            reads = (await call(http, "GET", f"/api/ledger/audit?person_id={person_a}", sup))["reads"]
+            assert sorted(r["what"] for r in reads if r["what"].startswith("task hint")) == ["task hint for inc-new (linked)", "task hint for inc-new (suggested)"]
             # A sweep task on the phone: accepted, then found with a note; a resend or a late "not found" changes nothing.
             order = {"date": "2026-12-20", "rank": 1, "team_id": "T-daoli-1", "level": "red"}
             task_id = (await call(http, "POST", "/api/ledger/sweep/tasks", sup, order, status=201))["task_id"]

@@ -193,10 +193,10 @@ def test_the_ledgers_task_hint_is_kept_per_team_and_incident_latest_first() -> N
     state = ConsoleState(city_teams())
     state.apply_dispatch(event("mine"))
 
-    def hint(at_min: int, person: str, team: str = "T-daoli-1") -> dict[str, Any]:
+    def hint(at_min: int, person: str, team: str = "T-daoli-1", linked: bool = False) -> dict[str, Any]:
         return TaskHint(
-            hint_id=f"mine-r{at_min}-known-{team}", team_id=team, incident_id="mine", task_event_id=f"mine-r{at_min}", at=T0 + timedelta(minutes=at_min),
-            person_id=person, linked=False, score=0.8, sex="male", age_group="elderly", appearance="军大衣", usual="usually within 20 m of here",
+            hint_id=f"mine-r1-file-{person}-{team}" if linked else f"mine-r1-known-{team}", team_id=team, incident_id="mine", task_event_id="mine-r1",
+            at=T0 + timedelta(minutes=at_min), person_id=person, linked=linked, score=None if linked else 0.8, sex="male", age_group="elderly", appearance="军大衣", usual="usually within 20 m of here",
             what_helps=("health: diabetic",),
         ).to_dict()  # fmt: skip
 
@@ -209,4 +209,9 @@ def test_the_ledgers_task_hint_is_kept_per_team_and_incident_latest_first() -> N
     assert known is not None and known["person_id"] == "P-2" and known["what_helps"] == ["health: diabetic"]
     assert "team_id" not in known and "hint_id" not in known
     assert state.known_for("T-daoli-2", "mine") is None  # another team's hint would be its own
+    # The file the team then confirmed, at the same event time, wins over the suggestion.
+    assert state.apply_record(topics.TASK_HINTS, hint(2, "P-2", linked=True)) != []
+    confirmed = state.known_for("T-daoli-1", "mine")
+    assert confirmed is not None and confirmed["linked"] is True
+    assert state.apply_record(topics.TASK_HINTS, hint(2, "P-2")) == []  # the suggestion re-sent by a replaying feeder does not undo it
     assert state.apply_record(topics.TASK_HINTS, {"hint_id": "x"}) == [] and state.skipped == 1

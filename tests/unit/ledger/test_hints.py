@@ -40,6 +40,10 @@ def test_a_linked_file_wins_and_nobody_known_means_no_hint() -> None:
     linked = profile("P-linked", east_m=2000)
     hint = task_hint(dispatch(), "T1", [linked], [linked, profile("P-1")], POLICY, TZ)
     assert hint is not None and hint.person_id == "P-linked" and hint.linked is True and hint.score is None
+    assert hint.hint_id == "inc-9-r1-file-P-linked-T1"  # its own id: never dropped as a resend of the suggestion
+    # A link made later on the console: the team's task and the time of the link.
+    later = task_hint(dispatch(), "T3", [linked], [linked], POLICY, TZ, task_event_id="inc-9-r4", at=T0 + timedelta(hours=1))
+    assert later is not None and (later.hint_id, later.task_event_id, later.at) == ("inc-9-r4-file-P-linked-T3", "inc-9-r4", T0 + timedelta(hours=1))
     assert task_hint(dispatch(), "T1", [], [profile("P-far", east_m=900)], POLICY, TZ) is None
     # Two files fit about as well: the ledger does not guess.
     assert task_hint(dispatch(), "T1", [], [profile("P-1"), profile("P-2", east_m=10)], POLICY, TZ) is None
