@@ -1,4 +1,4 @@
-"""The desk agent: reports, weather, team status, acks and ticks in; decisions out.
+"""The desk agent: reports, weather, team status, acks, commands and ticks in; decisions out.
 
 One agent on purpose: it is the single writer of incident and team state, so
 every input meets that state in one order and a replay decides exactly as a
@@ -19,8 +19,8 @@ from core import topics as names
 from core.errors import RecordError
 from core.records import Conditions, Report
 from rules.context import Context
-from rules.desk import Desk, Outputs
-from rules.intake import parse_ack, parse_json, parse_team_status, parse_tick, parse_weather
+from rules.desk import Desk, Outputs, commands
+from rules.intake import parse_ack, parse_command, parse_json, parse_team_status, parse_tick, parse_weather
 from rules.phone import ClientIds
 
 
@@ -31,10 +31,12 @@ class AcksOnce:
     can reach `task-acks` twice (the first answer was lost). The ids applied
     live in their own changelogged table, kept for twice the policy's offline
     limit of event time; acks without a client id pass straight through.
+    Commands on `operator-commands` share the table (as `cmd:<command_id>`).
     """
 
     def __init__(self, table: Any, ctx: Context) -> None:
         self.table = table
+        self.ctx = ctx
         self.keep = timedelta(hours=2 * ctx.policy.phone.max_offline_h)
         self.ids: ClientIds[None] | None = None
         self.changed: dict[str, str | None] = {}
@@ -42,18 +44,26 @@ class AcksOnce:
 
     def handle(self, desk: Desk, raw: bytes) -> Outputs:
         ack = parse_ack(parse_json(raw))
+        return self._once(desk, ack.client_id, ack.at, lambda: desk.handle_ack(ack))
+
+    def command(self, desk: Desk, raw: bytes) -> Outputs:
+        """An operator's or a team's command: every one has an id, applied (and answered) once."""
+        command = parse_command(parse_json(raw), self.ctx)
+        return self._once(desk, f"cmd:{command.command_id}", command.at, lambda: commands.handle(desk, command))
+
+    def _once(self, desk: Desk, client_id: str | None, at: datetime, apply: Callable[[], Outputs]) -> Outputs:
         if self.ids is None:
             self.ids = ClientIds(self.keep)
             for key, value in self.table.items():
                 self.ids.add(str(key), datetime.fromisoformat(value), None)
-        if ack.client_id is not None and ack.client_id in self.ids:
+        if client_id is not None and client_id in self.ids:
             self.repeats += 1
             return Outputs()
-        out = desk.handle_ack(ack)
-        if ack.client_id is not None:
-            self.ids.add(ack.client_id, ack.at, None)
-            self.changed[ack.client_id] = ack.at.isoformat()
-            for old in self.ids.prune(desk.now or ack.at):
+        out = apply()
+        if client_id is not None:
+            self.ids.add(client_id, at, None)
+            self.changed[client_id] = at.isoformat()
+            for old in self.ids.prune(desk.now or at):
                 self.changed[old] = None
         return out
 
@@ -76,6 +86,8 @@ def _handler(desk: Desk, ctx: Context, short: str, acks: AcksOnce) -> Callable[[
         return lambda raw: desk.handle_team_status(parse_team_status(parse_json(raw), ctx))
     if short == names.TASK_ACKS:
         return lambda raw: acks.handle(desk, raw)
+    if short == names.OPERATOR_COMMANDS:
+        return lambda raw: acks.command(desk, raw)
     if short == names.CLOCK:
         return lambda raw: desk.handle_tick(parse_tick(parse_json(raw)).at)
     raise RecordError(f"desk does not read topic {short!r}")
@@ -84,7 +96,7 @@ def _handler(desk: Desk, ctx: Context, short: str, acks: AcksOnce) -> Callable[[
 def register(app: Any, topics: Any, ctx: Context) -> None:
     outbox = Outbox(topics)
     counters = stats("desk")
-    inputs = (names.REPORTS, names.WEATHER, names.TEAM_STATUS, names.TASK_ACKS, names.CLOCK)
+    inputs = (names.REPORTS, names.WEATHER, names.TEAM_STATUS, names.TASK_ACKS, names.OPERATOR_COMMANDS, names.CLOCK)
     by_full_name = {topics.settings.topic(short): short for short in inputs}
     source = app.topic(
         *by_full_name,
@@ -139,6 +151,7 @@ def register(app: Any, topics: Any, ctx: Context) -> None:
                 records += [(names.DISPATCH, ev.incident_id, ev) for ev in out.events]
                 records += [(names.TEAM_TASKS, task.team_id, task) for task in out.tasks]
                 records += [(names.CONDITIONS, c["region"], Conditions(**c)) for c in out.conditions]
+                records += [(names.COMMAND_RESULTS, r.incident_id, r) for r in out.results]
                 counters.tick()
             await flush(records, desk, batch[-1])
             timer.done()

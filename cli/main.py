@@ -156,11 +156,12 @@ def cmd_drill(args: argparse.Namespace) -> int:
 
 def cmd_console(args: argparse.Namespace) -> int:
     from console.calls import call_desk
+    from console.commands import command_desk
     from console.ledger_api import ledger_screens
     from console.server import main as console_main
 
     settings = _settings()
-    return console_main(settings, lambda s, bootstrap: [call_desk(s, bootstrap), ledger_screens(s)])
+    return console_main(settings, lambda s, bootstrap: [call_desk(s, bootstrap), command_desk(s, bootstrap), ledger_screens(s)])
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -351,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", type=Path, default=Path("out/drill"), help="folder for the scores JSON and the HTML report")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--phones", action="store_true", help="teams ack and report positions through a console's team API, as phones do")
-    add("console", cmd_console, "serve the dispatch console and the team API")
+    add("console", cmd_console, "serve the dispatch console (calls, needs attention, operator commands) and the team API")
     p = add("token", cmd_token, "create an access token for the console or team API (printed once, stored hashed)")
     p.add_argument("action", choices=["add"])
     p.add_argument("role", choices=["operator", "supervisor", "team"])

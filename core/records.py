@@ -70,6 +70,8 @@ PRIORITIES: tuple[str, ...] = ("P1", "P2", "P3", "P4")
 EVENT_KINDS: tuple[str, ...] = ("dispatch", "update", "queued", "escalation", "followup", "resolved", "support", "merged", "unit_timer")
 TEAM_STATUSES: tuple[str, ...] = ("available", "en_route", "on_scene", "break", "off_duty")
 ACK_STATUSES: tuple[str, ...] = ("accepted", "on_scene", "resolved", "declined")
+# What operators (all) and teams on scene (`assess` only) may ask the desk on `operator-commands`.
+COMMAND_KINDS: tuple[str, ...] = ("assign", "support", "merge", "split", "priority", "assess")
 CAPABILITIES: tuple[str, ...] = ("medical", "police", "social_work", "vehicle")
 COLD_WAVE_LEVELS: tuple[str, ...] = ("none", "blue", "yellow", "orange", "red")
 POSTURES: tuple[str, ...] = ("standing", "sitting", "lying", "unknown")
@@ -290,6 +292,49 @@ class TaskAck(Wire):
     incident_id: str | None = None
     by: str | None = None
     client_id: str | None = None
+
+
+@dataclass(frozen=True)
+class OperatorCommand(Wire):
+    """An operator's or a team's order to the desk (topic `operator-commands`).
+
+    `kind` is one of COMMAND_KINDS. The desk stays the one writer of incident
+    state: the console only asks, and the desk answers with a CommandResult.
+    `command_id` is deterministic per action (a phone's client id, or the id
+    the console gave it), so a redelivered command is applied once. `by` is
+    the token's name; `by_team` the team that sent it from its phone.
+    """
+
+    command_id: str
+    kind: str
+    incident_id: str
+    at: datetime
+    by: str
+    by_team: str | None = None
+    team_id: str | None = None  # assign / support: the team chosen
+    other_incident_id: str | None = None  # merge: the incident folded into this one
+    report_id: str | None = None  # split: the report taken out
+    priority: str | None = None  # priority: the operator's priority
+    reason: str | None = None
+    add_flags: tuple[str, ...] = ()
+    remove_flags: tuple[str, ...] = ()
+    persons: int | None = None
+
+
+@dataclass(frozen=True)
+class CommandResult(Wire):
+    """The desk's answer to one command (topic `command-results`): applied (with its events) or rejected and why."""
+
+    command_id: str
+    kind: str
+    incident_id: str
+    status: str  # applied / rejected
+    reason: str
+    by: str
+    at: datetime
+    by_team: str | None = None
+    error: str | None = None  # rejected: a short code (unknown_incident, closed, unknown_team, lacks_capability, ...)
+    event_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

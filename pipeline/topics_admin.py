@@ -25,7 +25,7 @@ from pipeline.kafka_security import client_kwargs
 log = logging.getLogger(__name__)
 
 # The desk's inputs: single-partition, exactly (its table has one partition).
-DESK_INPUTS: tuple[str, ...] = (names.REPORTS, names.WEATHER, names.TEAM_STATUS, names.TASK_ACKS, names.CLOCK)
+DESK_INPUTS: tuple[str, ...] = (names.REPORTS, names.WEATHER, names.TEAM_STATUS, names.TASK_ACKS, names.OPERATOR_COMMANDS, names.CLOCK)
 
 
 class TopicMismatchError(BrokerError):

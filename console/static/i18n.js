@@ -19,6 +19,7 @@ const I18N = {
     reason: "原因", demo: "演示数据，非官方地图", conditions_label: "寒潮 · 昼夜 · 风寒温度",
 
     // team phone
+    on_scene_found: "现场情况（标记、人数）", send_found: "发送现场情况", nothing_changed: "没有变化",
     outbox: "未发送", outbox_hint: "无信号时操作保存在手机上，恢复连接后按顺序自动发送。", waiting_signal: "等待信号",
     sending: "发送中", refused: "被拒绝", offline: "离线", online: "在线", live: "实时", polling: "轮询",
     new_task: "新任务", task_changed: "任务有变化", task_withdrawn: "任务已撤回", dismiss: "知道了",
@@ -49,6 +50,7 @@ const I18N = {
     reason: "Reason", demo: "Demo data, not an official map", conditions_label: "Cold wave · night · wind chill",
 
     // team phone
+    on_scene_found: "Found on scene (flags, head count)", send_found: "Send what we found", nothing_changed: "Nothing changed",
     outbox: "Not yet sent", outbox_hint: "Without signal, actions stay on the phone and go out in order when the connection returns.", waiting_signal: "waiting for signal",
     sending: "sending", refused: "refused", offline: "offline", online: "online", live: "live", polling: "polling",
     new_task: "New task", task_changed: "Task changed", task_withdrawn: "Task withdrawn", dismiss: "Dismiss",

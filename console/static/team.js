@@ -18,7 +18,7 @@ const RETRY_MAX_MS = 30000;
 const ON_DUTY = ["available", "en_route", "on_scene", "break"];
 const team = {
   token: "", me: null, outcomes: [], config: { position_every_s: 30, statuses: ["available", "en_route", "on_scene", "break", "off_duty"] },
-  tasks: [], sweeps: [], now: null, nowWall: 0, self: null, city: null, selected: null,
+  tasks: [], sweeps: [], now: null, nowWall: 0, self: null, city: null, selected: null, openScene: new Set(),
   queue: [], refused: [], flushing: false, retryMs: RETRY_MIN_MS, retryTimer: null,
   streaming: false, pollTimer: null, seen: {}, audio: null, wakeLock: null,
   fix: null, sentFixAt: null, sentWall: 0, watchId: null, positionTimer: null, online: false, note: null, wakeStream: null,
@@ -82,7 +82,7 @@ function enqueue(kind, body, label) {
 }
 
 const OUTBOX_PATHS = {
-  ack: "/api/team/acks", status: "/api/team/status", sweep: "/api/ledger/team/sweeps/report",
+  ack: "/api/team/acks", status: "/api/team/status", assess: "/api/team/assessment", sweep: "/api/ledger/team/sweeps/report",
   link: (body) => "/api/ledger/incidents/" + encodeURIComponent(body.incident_id) + "/link",
 };
 
@@ -464,6 +464,7 @@ function taskCard(task) {
       el("dt", { text: t("text") }), el("dd", { text: task.text || "—" })),
     el("h3", { text: t("navigate") + " · " + t("target") }), navRow(task.target, "target"),
     dest ? el("h3", { text: t("navigate") + " · " + t("destination") }) : null, dest ? navRow(dest.nav, "destination") : null,
+    onScene(task),
     el("div", { class: "buttons" },
       el("button", { type: "button", class: "primary", "data-ack": "accepted", text: t("accept"), onclick: ack("accepted") }),
       el("button", { type: "button", "data-ack": "on_scene", text: t("on_scene"), onclick: ack("on_scene") }),
@@ -471,6 +472,30 @@ function taskCard(task) {
       el("button", { type: "button", class: "primary", "data-ack": "resolved", text: t("resolved_btn"), onclick: ack("resolved") }),
       el("button", { type: "button", "data-ack": "declined", text: t("decline"), onclick: ack("declined") }),
       el("button", { type: "button", class: "map-btn", text: t("map_btn"), onclick: () => { team.selected = task.incident_id; renderTasks(); document.getElementById("map-box").scrollIntoView(); } })));
+}
+
+/* What the team finds on scene: flags to add or remove and the head count, queued like an ack
+   (offline-safe, applied once by its client id); the desk reassesses and the console shows who said it. */
+function onScene(task) {
+  const flags = (team.config.flags || []);
+  const have = new Set(task.flags || []);
+  const boxes = flags.map((f) => el("label", { class: "flag" },
+    el("input", { type: "checkbox", value: f, "data-flag": f, checked: have.has(f) }), " " + (f === "unresponsive" ? term("unresponsive_flag") : term(f))));
+  const persons = el("input", { type: "number", min: "1", step: "1", class: "persons", value: task.persons || "", "aria-label": t("persons") });
+  const send = () => {
+    const chosen = new Set(boxes.map((b) => b.querySelector("input")).filter((i) => i.checked).map((i) => i.value));
+    const body = { event_id: task.event_id, add_flags: [...chosen].filter((f) => !have.has(f)), remove_flags: [...have].filter((f) => flags.includes(f) && !chosen.has(f)) };
+    if (persons.value && Number(persons.value) !== task.persons) body.persons = Number(persons.value);
+    if (!body.add_flags.length && !body.remove_flags.length && body.persons === undefined) { teamToast(t("nothing_changed"), true); return; }
+    const said = [...body.add_flags.map((f) => "+" + term(f)), ...body.remove_flags.map((f) => "-" + term(f))].concat(body.persons ? ["×" + body.persons] : []);
+    enqueue("assess", body, said.join(" ") + " · " + task.incident_id);
+  };
+  return el("details", { class: "on-scene", "data-incident": task.incident_id, open: team.openScene.has(task.incident_id),
+    ontoggle: (ev) => { if (ev.target.open) team.openScene.add(task.incident_id); else team.openScene.delete(task.incident_id); } },
+    el("summary", { text: t("on_scene_found") }),
+    el("div", { class: "flags" }, ...boxes),
+    el("label", null, t("persons") + " ", persons),
+    el("button", { type: "button", class: "primary", "data-assess": task.incident_id, text: t("send_found"), onclick: send }));
 }
 
 function renderTasks() {

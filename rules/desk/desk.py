@@ -7,7 +7,7 @@ The rules themselves live beside it: `matching` (which incident a report is
 about), `assessment` (category and priority), `dispatching` (which team),
 `timers` (deadlines, escalation, unit timers, follow-ups), `destinations`
 (where the person is taken), `conditions` (weather per region) and `events`
-(what is sent).
+(what is sent). Operators' and teams' orders (`commands`) work through its steps.
 """
 
 from __future__ import annotations
@@ -256,6 +256,12 @@ class Desk(DeskState):
             out.extend(self._emit(incident, "queued" if kind == "dispatch" else kind, at, reason=f"{reason}; no free team with {needs}",
                                   decisions=("queue_deadline",)))
             return out
+        out.extend(self._give(incident, choice, at, kind=kind, reason=reason, decisions=decisions))
+        return out
+
+    def _give(self, incident: Incident, choice: Choice, at: datetime, *, kind: str, reason: str, decisions: tuple[str, ...]) -> Outputs:
+        """Make `choice` the incident's lead unit: its task, deadline and ETA; then staff the support needs."""
+        out = Outputs()
         team = choice.team
         team.incident_id = incident.incident_id
         self.touch("teams", team.team_id)
@@ -318,16 +324,21 @@ class Desk(DeskState):
                 out.extend(self._emit(incident, "update", at, reason=f"no free unit with {', '.join(fresh)}: partner notice instead",
                                       decisions=tuple(f"partner_notice:{n}" for n in fresh)))
             return out
+        out.extend(self._add_support(incident, choice, missing, at, reason="", decisions=tuple(f"support:{n}" for n in missing)))
+        return out
+
+    def _add_support(self, incident: Incident, choice: Choice, needs: list[str], at: datetime, *, reason: str,
+                     decisions: tuple[str, ...]) -> Outputs:
+        """A support assignment for `choice` with its own task and acknowledgement deadline."""
         team = choice.team
         team.incident_id = incident.incident_id
         self.touch("teams", team.team_id)
-        unit: dict[str, Any] = {"team_id": team.team_id, "event_id": "", "needs": missing, "status": "assigned",
+        unit: dict[str, Any] = {"team_id": team.team_id, "event_id": "", "needs": needs, "status": "assigned",
                                 "ack_deadline": self._deadline(incident, at).isoformat(), "assigned_at": at.isoformat(),
                                 "eta_min": choice.eta_min}
         incident.supports.append(unit)
-        out.extend(self._emit(incident, "support", at, reason=f"support unit {team.team_id} for {', '.join(missing)}, ETA {choice.eta_min:.1f} min",
-                              decisions=tuple(f"support:{n}" for n in missing), unit=unit))
-        return out
+        why = f"support unit {team.team_id} for {', '.join(needs) or 'support'}, ETA {choice.eta_min:.1f} min" + (f"; {reason}" if reason else "")
+        return self._emit(incident, "support", at, reason=why, decisions=decisions, unit=unit)
 
     def _release_supports(self, incident: Incident, at: datetime, why: str) -> list[Any]:
         tasks = []
@@ -410,7 +421,7 @@ class Desk(DeskState):
                                        self.help_points.near(incident.lat, incident.lon), reason=reason))
         return out
 
-    def _merge(self, survivor: Incident, other: Incident, at: datetime, report_id: str) -> Outputs:
+    def _merge(self, survivor: Incident, other: Incident, at: datetime, report_id: str, *, why: str | None = None) -> Outputs:
         """Two open incidents a later report links: one person. The other closes and its units are released and told."""
         out = Outputs()
         if other.team_id:
@@ -423,7 +434,7 @@ class Desk(DeskState):
         other.ack_deadline = None
         self.touch("incidents", other.incident_id)
         self.touch("incidents", survivor.incident_id)
-        out.extend(self._emit(other, "merged", at, reason=f"same person as {survivor.incident_id} (linked by report {report_id})",
+        out.extend(self._emit(other, "merged", at, reason=why or f"same person as {survivor.incident_id} (linked by report {report_id})",
                               decisions=("merge",)))
         return out
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from core.records import DispatchEvent, Report, TeamTask
+from core.records import CommandResult, DispatchEvent, Report, TeamTask
 
 OPEN_STATES = ("queued", "assigned", "accepted", "on_scene", "followup_due")
 ACTIVE_SUPPORT = ("assigned", "accepted", "on_scene")
@@ -87,6 +87,8 @@ class Incident:
     age_group: str | None = None
     posture: str | None = None
     uncertainty_m: float = 0.0
+    # an operator's priority, kept over every reassessment: {priority, by, reason}
+    override: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -172,8 +174,10 @@ class Outputs:
     events: list[DispatchEvent] = field(default_factory=list)
     tasks: list[TeamTask] = field(default_factory=list)
     conditions: list[dict[str, Any]] = field(default_factory=list)
+    results: list[CommandResult] = field(default_factory=list)  # the desk's answers to commands
 
     def extend(self, other: Outputs) -> None:
         self.events.extend(other.events)
         self.tasks.extend(other.tasks)
         self.conditions.extend(other.conditions)
+        self.results.extend(other.results)
