@@ -493,6 +493,35 @@ class TeamTask(Wire):
 
 
 @dataclass(frozen=True)
+class TaskHint(Wire):
+    """What the person ledger knows that helps a team on its task (topic `task-hints`, keyed by team).
+
+    Written by the ledger feeder once it has read the task's dispatch event:
+    the file the incident is linked to, else the one file the ledger suggests
+    (`linked` False, with `score`). Only what a team may see: the pseudonymous
+    file id, description, usual place and hours, and notes that help
+    (refusals, health and risk, languages, needs); never a name, phone or ID
+    number. `hint_id` derives from the task's event id and the team, so a
+    replay re-sends the same id.
+    """
+
+    hint_id: str
+    team_id: str
+    incident_id: str
+    task_event_id: str
+    at: datetime
+    person_id: str
+    linked: bool
+    score: float | None
+    sex: str
+    age_group: str
+    appearance: str
+    usual: str  # usual place and hours: "usually within 60 m of here, 19:00-22:00 (met 3 times)"
+    what_helps: tuple[str, ...]
+    kind: str = "task_hint"
+
+
+@dataclass(frozen=True)
 class DeadLetter(Wire):
     """A record that could not be processed, with why and the original payload."""
 
