@@ -1,4 +1,4 @@
-"""The desk agent: reports, weather, team status, acks and ticks in; decisions out.
+"""The desk agent: reports, weather, team status, acks, commands and ticks in; decisions out.
 
 One writer of each dispatch centre's state: the desk's inputs are keyed by
 centre (`geo.centres`, `pipeline.partitioning`), so one partition holds a
@@ -24,8 +24,8 @@ from core.errors import RecordError
 from core.records import Conditions, Report
 from pipeline.partitioning import centres_on, home_partition
 from rules.context import Context, Province
-from rules.desk import Desk, Outputs
-from rules.intake import parse_ack, parse_json, parse_team_status, parse_tick, parse_weather
+from rules.desk import Desk, Outputs, commands
+from rules.intake import parse_ack, parse_command, parse_json, parse_team_status, parse_tick, parse_weather
 from rules.phone import ClientIds
 
 
@@ -54,10 +54,12 @@ class AcksOnce:
     can reach `task-acks` twice (the first answer was lost). The ids applied
     live in their own changelogged table, kept for twice the policy's offline
     limit of event time; acks without a client id pass straight through.
+    Commands on `operator-commands` share the table (as `cmd:<command_id>`).
     """
 
     def __init__(self, table: Any, ctx: Context) -> None:
         self.table = table
+        self.ctx = ctx
         self.keep = timedelta(hours=2 * ctx.policy.phone.max_offline_h)
         self.ids: ClientIds[None] | None = None
         self.changed: dict[str, str | None] = {}
@@ -65,18 +67,26 @@ class AcksOnce:
 
     def handle(self, desk: Desk, raw: bytes) -> Outputs:
         ack = parse_ack(parse_json(raw))
+        return self._once(desk, ack.client_id, ack.at, lambda: desk.handle_ack(ack))
+
+    def command(self, desk: Desk, raw: bytes) -> Outputs:
+        """An operator's or a team's command: every one has an id, applied (and answered) once."""
+        command = parse_command(parse_json(raw), self.ctx)
+        return self._once(desk, f"cmd:{command.command_id}", command.at, lambda: commands.handle(desk, command))
+
+    def _once(self, desk: Desk, client_id: str | None, at: datetime, apply: Callable[[], Outputs]) -> Outputs:
         if self.ids is None:
             self.ids = ClientIds(self.keep)
             for key, value in self.table.items():
                 self.ids.add(str(key), datetime.fromisoformat(value), None)
-        if ack.client_id is not None and ack.client_id in self.ids:
+        if client_id is not None and client_id in self.ids:
             self.repeats += 1
             return Outputs()
-        out = desk.handle_ack(ack)
-        if ack.client_id is not None:
-            self.ids.add(ack.client_id, ack.at, None)
-            self.changed[ack.client_id] = ack.at.isoformat()
-            for old in self.ids.prune(desk.now or ack.at):
+        out = apply()
+        if client_id is not None:
+            self.ids.add(client_id, at, None)
+            self.changed[client_id] = at.isoformat()
+            for old in self.ids.prune(desk.now or at):
                 self.changed[old] = None
         return out
 
@@ -95,6 +105,8 @@ def _handler(desk: Desk, ctx: Context, short: str, acks: AcksOnce) -> Callable[[
         return lambda raw: desk.handle_team_status(parse_team_status(parse_json(raw), ctx))
     if short == names.TASK_ACKS:
         return lambda raw: acks.handle(desk, raw)
+    if short == names.OPERATOR_COMMANDS:
+        return lambda raw: acks.command(desk, raw)
     raise RecordError(f"desk does not read topic {short!r}")
 
 
@@ -142,9 +154,9 @@ class Centres:
         else:
             obj = parse_json(raw)
             centre = obj.get("centre") if isinstance(obj.get("centre"), str) else None
-            if short == names.TASK_ACKS and centre is None:
-                # An operator's ack names no team of a city: the desk that issued the task knows it
-                # (any centre this worker holds; one keyed elsewhere is then sent home).
+            if short in (names.TASK_ACKS, names.OPERATOR_COMMANDS) and centre is None:
+                # An operator's ack or command names no team of a city: the desk that holds the
+                # incident knows it (any centre this worker holds; one keyed elsewhere is then sent home).
                 for name in self.province.centres:
                     desk = self.desk(name)
                     if obj.get("event_id") in desk.event_index or obj.get("incident_id") in desk.incidents:
@@ -238,6 +250,7 @@ def register(app: Any, topics: Any, province: Province) -> None:
                     records += [(names.DISPATCH, ev.incident_id, ev) for ev in out.events]
                     records += [(names.TEAM_TASKS, task.team_id, task) for task in out.tasks]
                     records += [(names.CONDITIONS, c["region"], Conditions(**c)) for c in out.conditions]
+                    records += [(names.COMMAND_RESULTS, r.incident_id, r) for r in out.results]
                 counters.tick()
             await flush(records, forwarded, last)
             timer.done()

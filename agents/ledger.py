@@ -7,19 +7,31 @@ row; the rows are upserts keyed by the ids the records carry, so a replay of
 the same records (a new consumer, a topic re-read from the start) changes
 nothing either. No consumer group: one ledger per database, and it never
 waits for a group rebalance.
+
+It also tells the teams what the ledger knows: for every dispatch event that
+hands a task to a team it sends a `TaskHint` (the linked or the likely file,
+as a team may see it) to `task-hints`, keyed by team, read by the console
+for the team's phone. Hints, like dead letters, reach the broker before the
+read positions past their event commit; their ids derive from the event, so
+a crash re-sends the same ids. The desk never waits for the database: its
+decisions, and a replay's bytes, do not depend on the ledger.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+from zoneinfo import ZoneInfo
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from agents.common import dead_letter, stats
 from core import topics as names
 from core.errors import RecordError
+from core.records import DeadLetter, DispatchEvent, TaskHint
 from core.settings import Settings
+from geo.city import load_city
 from ledger.store import LEDGER_TOPICS, Store, apply_record
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
 from pipeline.kafka_security import client_kwargs
@@ -42,13 +54,48 @@ async def _partitions(consumer: AIOKafkaConsumer, topics: list[str], stop: async
     return []
 
 
-async def _at_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> bool:
+async def at_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> bool:
     """Read up to each partition's high watermark (a fetch's, which Tansu reports right)."""
     for tp in partitions:
         high = consumer.highwater(tp)
         if high is None or await consumer.position(tp) < high:
             return False
     return True
+
+
+def _hints(store: Store, events: list[tuple[DispatchEvent, ConsumerRecord]], tz: ZoneInfo, letters: list[DeadLetter]) -> list[TaskHint]:
+    """The batch's task hints; an event whose hint cannot be made becomes a dead letter (its rows stay written)."""
+    try:
+        return store.task_hints([ev for ev, _ in events], tz)
+    except Exception:  # one bad event must not cost the others their hints: retry one by one
+        log.exception("task hints of a batch failed; retrying event by event")
+    out: list[TaskHint] = []
+    for ev, record in events:
+        try:
+            out += store.task_hints([ev], tz)
+        except Exception as exc:
+            letters.append(dead_letter(names.DISPATCH, record.value, RecordError(f"task hint: {type(exc).__name__}: {exc}", kind="hint_failed"), key=record.key, offset=record.offset))
+    return out
+
+
+async def read_task_hints(settings: Settings, bootstrap: str, timeout_s: float = 60.0) -> list[TaskHint]:
+    """Every hint on `task-hints` so far, in order (drills and tools; a phone gets its own through the console)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=FETCH_MAX_WAIT_MS, **client_kwargs(settings))
+    await consumer.start()
+    try:
+        partitions = await _partitions(consumer, [settings.topic(names.TASK_HINTS)], asyncio.Event())
+        consumer.assign(partitions)
+        for tp in partitions:
+            await consumer.seek_to_beginning(tp)
+        out: list[TaskHint] = []
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            batches = await consumer.getmany(timeout_ms=100)
+            out += [TaskHint.from_dict(json.loads(r.value)) for tp in sorted(batches, key=lambda t: t.partition) for r in batches[tp]]
+            if not batches and (await at_end(consumer, partitions) or asyncio.get_running_loop().time() > deadline):
+                return out
+    finally:
+        await consumer.stop()
 
 
 async def run_ledger(settings: Settings, bootstrap: str, store: Store, stop: asyncio.Event | None = None, *, until_caught_up: bool = False) -> int:
@@ -82,20 +129,25 @@ async def run_ledger(settings: Settings, bootstrap: str, store: Store, stop: asy
             else:
                 await consumer.seek_to_beginning(tp)
         dead_letters = settings.topic(names.DEAD_LETTERS)
+        hints_topic = settings.topic(names.TASK_HINTS)
+        tz = load_city(settings.city_dir).timezone
         read = 0
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=200, max_records=500)
             if not batches:
-                if until_caught_up and await _at_end(consumer, partitions):
+                if until_caught_up and await at_end(consumer, partitions):
                     break
                 continue
             with store.db.transaction():
                 letters = []
+                events: list[tuple[DispatchEvent, ConsumerRecord]] = []
                 for tp, records in batches.items():
                     short = by_full[tp.topic]
                     for record in records:
                         try:
-                            apply_record(store, short, record.value)
+                            event = apply_record(store, short, record.value)
+                            if event is not None:
+                                events.append((event, record))
                         except RecordError as exc:
                             counters.dead_letters += 1
                             letters.append(dead_letter(short, record.value, exc, key=record.key, offset=record.offset))
@@ -104,8 +156,11 @@ async def run_ledger(settings: Settings, bootstrap: str, store: Store, stop: asy
                     read += len(records)
                 # The dead letters reach the broker before the positions past them commit
                 # (a crash in between re-sends them under the same ids).
+                hints = _hints(store, events, tz, letters)
                 for letter in letters:
                     await producer.send_and_wait(dead_letters, key=letter.event_id.encode(), value=letter.to_json())
+                for hint in hints:
+                    await producer.send_and_wait(hints_topic, key=hint.team_id.encode(), value=hint.to_json())
         return read
     finally:
         await producer.stop()

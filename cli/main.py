@@ -164,11 +164,12 @@ def cmd_drill(args: argparse.Namespace) -> int:
 
 def cmd_console(args: argparse.Namespace) -> int:
     from console.calls import call_desk
+    from console.commands import command_desk
     from console.ledger_api import ledger_screens
     from console.server import main as console_main
 
     settings = _settings()
-    return console_main(settings, lambda s, bootstrap: [call_desk(s, bootstrap), ledger_screens(s)])
+    return console_main(settings, lambda s, bootstrap: [call_desk(s, bootstrap), command_desk(s, bootstrap), ledger_screens(s)])
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -299,14 +300,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     import json
     from datetime import datetime
 
+    from geo.city import load_city
     from ledger.report import report_day
+    from ledger.sweep import gathering_places
 
     settings = _settings()
     store, tz = _ledger(settings)
     try:
         tonight = args.date or datetime.now(tz).date()
         level = args.level or store.latest_level(report_day(tonight, store.policy, tz)[0])
-        stops = store.sweep(tonight, level, tz)
+        stops = store.sweep(tonight, level, tz, gathering_places(load_city(settings.city_dir), store.policy.sweep_radius_m))
     finally:
         store.close()
     if args.json:
@@ -315,7 +318,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     print(f"sweep list for the night of {tonight} (cold wave {level}): {len(stops)} place(s)")
     for s in stops:
         people = ", ".join(s.persons) or "-"
-        print(f"{s.rank:>3}. risk {s.risk:6.3f}  {s.district:<10} ({s.lat:.5f}, {s.lon:.5f})  {s.hours}  nights {s.nights_seen}  persons {people}")
+        place = f"  {s.place}" if s.place else ""
+        print(f"{s.rank:>3}. risk {s.risk:6.3f}  {s.district:<10} ({s.lat:.5f}, {s.lon:.5f})  {s.hours}  nights {s.nights_seen}  persons {people}{place}")
     return 0
 
 
@@ -359,14 +363,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--phones", action="store_true", help="teams ack and report positions through a console's team API, as phones do")
     p.add_argument("--cities", default="", help="run the scenario in several cities at once, one dispatch centre each (e.g. harbin,qiqihar; "
                    "sets PATROL_CITIES); each city's report goes to REPORT/CITY/")
-    add("console", cmd_console, "serve the dispatch console and the team API")
+    add("console", cmd_console, "serve the dispatch console (calls, needs attention, operator commands) and the team API")
     p = add("token", cmd_token, "create an access token for the console or team API (printed once, stored hashed)")
     p.add_argument("action", choices=["add"])
     p.add_argument("role", choices=["operator", "supervisor", "team"])
     p.add_argument("--team", help="team id (role team)")
     p.add_argument("--name", help="who holds the token")
     p = add("ledger", cmd_ledger, "the person ledger: feed it from the stream, migrate its schema, anonymize old files")
-    p.add_argument("action", choices=["run", "migrate", "anonymize", "escalations", "drill"], help="run: consume dispatch/reports/conditions into the database; migrate: apply schema migrations; anonymize: apply the retention rule; escalations: list open social-work escalations; drill: the multi-night ledger drill, scored")
+    p.add_argument("action", choices=["run", "migrate", "anonymize", "escalations", "drill"], help="run: consume dispatch/reports/conditions into the database and send each team's task what the ledger knows (task-hints); migrate: apply schema migrations; anonymize: apply the retention rule; escalations: list open social-work escalations; drill: the multi-night ledger drill, scored")
     p.add_argument("--once", action="store_true", help="run: stop once everything on the topics now has been read")
     p.add_argument("--nights", type=int, default=3, help="drill: nights to run (default 3)")
     p.add_argument("--seed", type=int, default=7, help="drill: random seed")
@@ -380,7 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="date_to", type=_date, help="campaign: last report day (default: the ledger's last)")
     p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language (default zh)")
     p.add_argument("--out", type=Path, help="folder for NAME-LANG.csv and NAME-LANG.html (default: CSV on stdout)")
-    p = add("sweep", cmd_sweep, "tonight's proactive sweep list (主动排查): places, hours and people, ranked by risk")
+    p = add("sweep", cmd_sweep, "tonight's proactive sweep list (主动排查): places people were found (hours, people) and the city's gathering places, ranked by risk")
     p.add_argument("--date", type=_date, help="the night to plan, YYYY-MM-DD (default: today)")
     p.add_argument("--level", choices=["none", "blue", "yellow", "orange", "red"], help="tonight's forecast cold-wave level (default: the latest in the ledger)")
     p.add_argument("--json", action="store_true", help="print JSON")

@@ -10,8 +10,9 @@ Its modules:
 - `masking`: what a patrol team's phone may show about an incident.
 - `kafka_io`: reading the view topics and writing task-acks.
 - `calls`: call-taking and the needs-attention endpoints (`CallDesk`).
+- `commands`: operators' and teams' commands to the desk and the desk's answers (`CommandDesk`).
 - `attention`: the needs-attention queue, tips that could not be read (`AttentionQueue`).
-- `outbox`: the console's own records besides task-acks: new tips, operators' decisions.
+- `outbox`: the console's own records besides task-acks: new tips, operators' decisions and commands (`OutboxScreens` starts an extension's outbox).
 - `metrics`: the console's Prometheus page.
 - `ledger_api`: `ledger_screens`, the person ledger's page and API (files, links, sweeps, reports), a console extension.
 - `phone`: `TeamPhones`, the team page's side: actions applied once, fixes checked, tasks with `nav_links`.
@@ -19,4 +20,4 @@ Its modules:
 Import the modules (`from console.server import ConsoleRunner`); this package file imports nothing.
 """
 
-__all__ = ["attention", "auth", "calls", "kafka_io", "ledger_api", "masking", "metrics", "outbox", "phone", "server", "state"]
+__all__ = ["attention", "auth", "calls", "commands", "kafka_io", "ledger_api", "masking", "metrics", "outbox", "phone", "server", "state"]

@@ -20,7 +20,7 @@ from aiohttp import web
 
 from console.attention import AttentionQueue, Change
 from console.auth import CONSOLE_ROLES, Principal
-from console.outbox import KafkaOutbox, Outbox
+from console.outbox import KafkaOutbox, Outbox, OutboxScreens
 from console.server import SERVICE, api_error, json_response, read_body
 from core import topics
 from core.errors import RecordError
@@ -39,7 +39,7 @@ MAX_SUGGESTIONS = 8
 
 
 @dataclass
-class CallDesk:
+class CallDesk(OutboxScreens):
     """Policy context, the attention queue and where records go: a console extension (`server.Extension`)."""
 
     ctx: Context
@@ -60,13 +60,6 @@ class CallDesk:
     def add_routes(self, app: web.Application) -> None:
         register(app, self)
 
-    async def start(self) -> None:
-        if isinstance(self.outbox, KafkaOutbox):
-            await self.outbox.start()
-
-    async def stop(self) -> None:
-        if isinstance(self.outbox, KafkaOutbox):
-            await self.outbox.stop()
 
 
 def call_desk(settings: Settings, bootstrap: str) -> CallDesk:

@@ -22,7 +22,7 @@ from aiokafka.structs import TopicPartition
 
 from console.metrics import VIEW
 from core import topics
-from core.records import TaskAck, TeamStatus
+from core.records import TaskAck, TaskHint, TeamStatus
 from core.settings import Settings
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
 from pipeline.kafka_security import client_kwargs
@@ -32,7 +32,7 @@ from pipeline.topics_admin import ensure_topics
 log = logging.getLogger(__name__)
 
 # What the console reads (unprefixed names) and writes.
-READ_TOPICS: tuple[str, ...] = (topics.DISPATCH, topics.TEAM_STATUS, topics.CONDITIONS, topics.CLOCK)
+READ_TOPICS: tuple[str, ...] = (topics.DISPATCH, topics.TEAM_STATUS, topics.CONDITIONS, topics.CLOCK, topics.TASK_HINTS)
 WRITE_TOPIC = topics.TASK_ACKS
 
 
@@ -48,6 +48,8 @@ class AckPublisher(Protocol):
     async def publish(self, ack: TaskAck) -> None: ...
 
     async def publish_status(self, status: TeamStatus) -> None: ...
+
+    async def publish_hint(self, hint: TaskHint) -> None: ...
 
     def broker_health(self) -> dict[str, Any]: ...
 
@@ -130,6 +132,10 @@ class KafkaAckPublisher:
         """A phone's position or status change to `team-status`, keyed by team; same guarantees as `publish`."""
         await self._send(topics.TEAM_STATUS, self.status_topic, status.team_id.encode("utf-8"), status.to_json())
 
+    async def publish_hint(self, hint: TaskHint) -> None:
+        """What the ledger knows for a team's task (after a link made on the console) to `task-hints`, keyed by team."""
+        await self._send(topics.TASK_HINTS, self.settings.topic(topics.TASK_HINTS), hint.team_id.encode("utf-8"), hint.to_json())
+
     async def _send(self, short: str, topic: str, key: bytes, value: bytes) -> None:
         async def send() -> None:
             await self._ready()
@@ -149,9 +155,13 @@ class ListPublisher:
     def __init__(self) -> None:
         self.acks: list[TaskAck] = []
         self.statuses: list[TeamStatus] = []
+        self.hints: list[TaskHint] = []
 
     async def publish(self, ack: TaskAck) -> None:
         self.acks.append(ack)
+
+    async def publish_hint(self, hint: TaskHint) -> None:
+        self.hints.append(hint)
 
     async def publish_status(self, status: TeamStatus) -> None:
         self.statuses.append(status)

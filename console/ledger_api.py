@@ -17,6 +17,7 @@ when, what). Database calls run on one worker thread, off the event loop.
 from __future__ import annotations
 
 import asyncio
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -30,13 +31,15 @@ from console.state import Change
 from core.errors import PatrolError, RecordError
 from core.records import COLD_WAVE_LEVELS, maybe_time
 from core.settings import Settings
-from geo.city import load_city
+from geo.city import City, load_city
 from ledger.match import Case, likely, suggest
 from ledger.policy import load_ledger_policy
 from ledger.report import report_day, to_csv, to_html
-from ledger.store import PersonInput, Store
+from ledger.store import SWEEP_REPORTS, PersonInput, Store
+from ledger.sweep import Gathering, gathering_places
 
 T = TypeVar("T")
+log = logging.getLogger("patrol.console.ledger")
 
 
 class LedgerService:
@@ -44,13 +47,16 @@ class LedgerService:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.tz: ZoneInfo = load_city(settings.city_dir).timezone
+        self.city: City = load_city(settings.city_dir)
+        self.tz: ZoneInfo = self.city.timezone
+        self.gathering: list[Gathering] = []
         self._store: Store | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-db")
 
     def _open(self) -> Store:
         if self._store is None:
             self._store = Store.open(self.settings.ledger_database, load_ledger_policy(self.settings.ledger_policy_file))
+            self.gathering = gathering_places(self.city, self._store.policy.sweep_radius_m)
         return self._store
 
     async def call(self, fn: Any, *args: Any) -> Any:
@@ -182,7 +188,25 @@ async def api_link(request: web.Request) -> web.StreamResponse:
             return store.link(incident_id, person_id, by=who.name, at=at)
 
         created = await ledger.call(link_known)
+    await _tell_teams(service, ledger, incident_id, at)
     return json_response({"incident_id": incident_id, "person_id": person_id, "linked": created}, status=201 if created else 200)
+
+
+async def _tell_teams(service: ConsoleService, ledger: LedgerService, incident_id: str, at: datetime) -> None:
+    """After a link, the teams holding a task in the incident get the file as a task hint (the feeder only sees the stream).
+
+    The link is written whatever happens here: a broker that does not answer
+    costs the phones the update, not the link (`/api/ledger/team/helps` has it).
+    """
+    view = service.state.incidents.get(incident_id)
+    if view is None:
+        return
+    tasks = [(view.latest, team, task, at) for team in sorted(service.state.teams) if (task := view.task_of(team))]
+    for hint in await ledger.call(lambda s: s.hints_for(tasks, ledger.tz)):
+        try:
+            await service.publisher.publish_hint(hint)
+        except Exception as exc:  # the broker is down: the phone keeps the hint it had
+            log.error("could not publish task hint %s: %s", hint.hint_id, exc)
 
 
 async def api_person(request: web.Request) -> web.StreamResponse:
@@ -268,7 +292,7 @@ async def api_sweep(request: web.Request) -> web.StreamResponse:
 
     def sweep(store: Store) -> dict[str, Any]:
         lvl = level or store.latest_level(report_day(tonight, store.policy, ledger.tz)[0])
-        return {"date": tonight.isoformat(), "level": lvl, "stops": [s.to_dict() for s in store.sweep(tonight, lvl, ledger.tz)]}
+        return {"date": tonight.isoformat(), "level": lvl, "stops": [s.to_dict() for s in store.sweep(tonight, lvl, ledger.tz, ledger.gathering)]}
 
     return json_response(await ledger.call(sweep))
 
@@ -292,7 +316,7 @@ async def api_send_sweep(request: web.Request) -> web.StreamResponse:
 
     def send(store: Store) -> tuple[str, bool]:
         lvl = level or store.latest_level(report_day(night, store.policy, ledger.tz)[0])
-        stops = [s for s in store.sweep(night, lvl, ledger.tz) if s.rank == rank]
+        stops = [s for s in store.sweep(night, lvl, ledger.tz, ledger.gathering) if s.rank == rank]
         if not stops:
             raise RecordError(f"no place ranked {rank} on the list of {night}", kind="invalid_rank")
         return store.send_sweep(night, stops[0], team_id, by=who.name, at=at)
@@ -308,7 +332,7 @@ async def api_team_sweeps(request: web.Request) -> web.StreamResponse:
     def tasks(store: Store) -> list[dict[str, Any]]:
         out = []
         now = datetime.now(UTC)
-        for task in store.sweep_tasks(who.team_id):
+        for task in (t for t in store.sweep_tasks(who.team_id, None) if t["status"] != "done"):
             persons = [p for p in task["persons"].split(",") if p]
             for person_id in persons:
                 store.log_read(who=who.name, role=who.role, person_id=person_id, what=f"sweep {task['task_id']}", at=now)
@@ -317,6 +341,24 @@ async def api_team_sweeps(request: web.Request) -> web.StreamResponse:
         return out
 
     return json_response({"team_id": who.team_id, "tasks": await ledger.call(tasks)})
+
+
+async def api_team_sweep_report(request: web.Request) -> web.StreamResponse:
+    """Team phone: `{"task_id", "status": accepted|found|not_found, "note"?}` on one of its sweep tasks (a resend changes nothing)."""
+    service, ledger, who = _who(request, ("team",))
+    body = await read_body(request)
+    task_id, status, note = body.get("task_id"), body.get("status"), body.get("note", "")
+    if not isinstance(task_id, str) or not task_id:
+        raise api_error(400, "missing_field", "task_id must name a sweep task")
+    if status not in SWEEP_REPORTS:
+        raise api_error(400, "unknown_status", f"status must be one of {', '.join(SWEEP_REPORTS)}")
+    if not isinstance(note, str) or len(note) > 2000:
+        raise api_error(400, "invalid_note", "note must be a text of at most 2000 characters")
+    at = service.state.now_or_wall()
+    task = await ledger.call(lambda s: s.report_sweep(task_id, who.team_id or "", status, note, at=at))
+    if task is None:
+        raise api_error(404, "task_not_found", f"no sweep task {task_id!r} of team {who.team_id}")
+    return json_response({"task_id": task_id, "status": task["status"], "result": task["result"]})
 
 
 async def api_team_sweep_done(request: web.Request) -> web.StreamResponse:
@@ -374,6 +416,7 @@ def _add_routes(app: web.Application, ledger: LedgerService) -> None:
     app.router.add_get("/api/ledger/report", api_report)
     app.router.add_post("/api/ledger/sweep/tasks", api_send_sweep)
     app.router.add_get("/api/ledger/team/sweeps", api_team_sweeps)
+    app.router.add_post("/api/ledger/team/sweeps/report", api_team_sweep_report)
     app.router.add_post("/api/ledger/team/sweeps/{task_id}/done", api_team_sweep_done)
     app.router.add_get("/api/ledger/audit", api_audit)
 

@@ -1,4 +1,4 @@
-"""Where the console's own records go besides `task-acks`: new tips and operators' decisions.
+"""Where the console's own records go besides `task-acks`: new tips, operators' decisions and commands.
 
 Kafka in production (acks=all: the call returns once the broker has it),
 a list in unit tests.
@@ -53,3 +53,17 @@ class ListOutbox:
 
     async def publish(self, topic: str, key: str, value: bytes) -> None:
         self.records.append((topic, key, value))
+
+
+class OutboxScreens:
+    """Mixin for a console extension (`server.Extension`) that writes through its own outbox, started and stopped with the console."""
+
+    outbox: Outbox
+
+    async def start(self) -> None:
+        if isinstance(self.outbox, KafkaOutbox):
+            await self.outbox.start()
+
+    async def stop(self) -> None:
+        if isinstance(self.outbox, KafkaOutbox):
+            await self.outbox.stop()

@@ -2,8 +2,8 @@
 
 A phone on a winter night queues its actions while it has no signal and
 resends them when it has; each carries a client-generated id, and this
-module remembers the ids already written (rebuilt from `task-acks` and
-`team-status` when the console starts) so a resend after a lost answer is
+module remembers the ids already written (rebuilt from `task-acks`,
+`team-status` and `operator-commands` when the console starts) so a resend after a lost answer is
 applied once. Positions are checked (stale, vague, impossible jumps) before
 anything reaches `team-status`. Tasks go to the phone with the action text in
 both languages, the destination for the category, and links for Amap, Baidu
@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from core import topics
 from core.errors import PatrolError, RecordError
-from core.records import TEAM_STATUSES, TaskAck, TeamStatus, parse_time
+from core.records import FLAGS, TEAM_STATUSES, OperatorCommand, TaskAck, TeamStatus, parse_time
 from geo.chinacoords import wgs84_to_bd09, wgs84_to_gcj02
 from geo.city import City, HelpPoint, load_city
 from geo.zones import CityIndex
@@ -35,8 +35,8 @@ from rules.policy import Policy, load_policy
 log = logging.getLogger(__name__)
 
 # What the phone's console connection reads besides the view topics: the ids already written.
-PHONE_TOPICS: tuple[str, ...] = (topics.TASK_ACKS, topics.TEAM_STATUS)
-KINDS = ("ack", "status")
+PHONE_TOPICS: tuple[str, ...] = (topics.TASK_ACKS, topics.TEAM_STATUS, topics.OPERATOR_COMMANDS)
+KINDS = ("ack", "status", "command")
 
 
 class PhoneInputError(PatrolError):
@@ -138,6 +138,9 @@ class TeamPhones:
                 self.note_fix(status)
                 if status.client_id:
                     self.applied["status"].add(status.client_id, status.at, status.to_dict())
+            elif topic == topics.OPERATOR_COMMANDS:
+                command = OperatorCommand.from_dict(data)
+                self.applied["command"].add(command.command_id, command.at, command.to_dict())
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
             log.warning("phone view skips a malformed %s record: %s", topic, exc)
 
@@ -149,17 +152,22 @@ class TeamPhones:
     # ------------------------------------------------------------- once
 
     def repeat(self, kind: str, client_id: str | None, team_id: str) -> dict[str, Any] | None:
-        """What was written for this client id before (a resend), or None for a new action."""
+        """What was written for this client id before (a resend), or None for a new action.
+
+        `team_id` is who may resend it: the team, or for an operator's command the token's name.
+        """
         if client_id is None:
             return None
         if not self.caught_up.is_set():
             raise PhoneInputError(503, "catching_up", "the console is still reading what was sent before; try again")
         original = self.applied[kind].get(client_id)
-        if original is not None and original.get("team_id") != team_id:
+        # A command's owner is the team that sent it, else the operator's token name; acks and positions belong to a team.
+        owner = (original.get("by_team") or original.get("by")) if original is not None and kind == "command" else (original or {}).get("team_id")
+        if original is not None and owner != team_id:
             raise PhoneInputError(409, "client_id_conflict", f"client_id {client_id!r} belongs to another team's action")
         return original
 
-    async def publish_once(self, kind: str, client_id: str | None, record: TaskAck | TeamStatus, publish: Callable[[], Awaitable[None]]) -> None:
+    async def publish_once(self, kind: str, client_id: str | None, record: TaskAck | TeamStatus | OperatorCommand, publish: Callable[[], Awaitable[None]]) -> None:
         """Write the record; with a client id, never twice (a concurrent resend is told to retry)."""
         if client_id is None:
             await publish()
@@ -238,6 +246,7 @@ class TeamPhones:
             "max_accuracy_m": self.policy.max_accuracy_m,
             "max_offline_h": self.policy.max_offline_h,
             "statuses": list(TEAM_STATUSES),
+            "flags": list(FLAGS),  # what a team on scene may add or remove (POST /api/team/assessment)
         }
 
     # ------------------------------------------------------------- tasks

@@ -429,6 +429,8 @@ def team_tasks_payload(service: ConsoleService, team_id: str) -> dict[str, Any]:
     """The team's open tasks as its phone shows them, plus where the console last saw the team."""
     phones = service.phones
     tasks = [phones.task_view(team_view(v.latest.to_dict(), v.task_of(team_id))) for v in service.state.team_tasks(team_id)]
+    for task in tasks:  # what the person ledger knows that helps (its task hint), when it knows the person
+        task["known"] = service.state.known_for(team_id, str(task.get("incident_id")))
     now = service.state.now
     team = service.state.teams.get(team_id)
     return {"team_id": team_id, "now": now.isoformat() if now else None, "tasks": tasks,

@@ -17,7 +17,7 @@ from typing import Any
 
 from core import topics
 from core.errors import RecordError
-from core.records import PRIORITIES, ClockTick, Conditions, DispatchEvent, TeamStatus
+from core.records import PRIORITIES, ClockTick, Conditions, DispatchEvent, TaskHint, TeamStatus
 from geo.city import TeamBase
 
 log = logging.getLogger(__name__)
@@ -123,6 +123,8 @@ class ConsoleState:
         self.teams: dict[str, TeamView] = {}
         self.conditions: dict[str, Conditions] = {}
         self.now: datetime | None = None
+        # What the person ledger told each team about the person on its task: (team, incident) -> the latest hint.
+        self.hints: dict[tuple[str, str], TaskHint] = {}
         self.skipped = 0
         for base in city_teams:
             self._seed_team(base)
@@ -156,6 +158,8 @@ class ConsoleState:
                 return self.apply_conditions(Conditions.from_dict(data))
             if topic == topics.CLOCK:
                 return self.apply_clock(ClockTick.from_dict(data))
+            if topic == topics.TASK_HINTS:
+                return self.apply_hint(TaskHint.from_dict(data))
         except (TypeError, ValueError, KeyError, AttributeError, RecordError) as exc:
             self.skipped += 1
             log.warning("skipping malformed record on %s: %s", topic, exc)
@@ -192,6 +196,22 @@ class ConsoleState:
             if team_id in self.teams:
                 changes.append(("team", self.team_dict(team_id)))
         return changes
+
+    def apply_hint(self, hint: TaskHint) -> list[Change]:
+        """Keep the latest hint per team and incident, a linked file over a suggestion of the same time (a replayed or older one changes nothing)."""
+        key = (hint.team_id, hint.incident_id)
+        held = self.hints.get(key)
+        if held is not None and (held.at, held.linked, held.hint_id) >= (hint.at, hint.linked, hint.hint_id):
+            return []
+        self.hints[key] = hint
+        return [("team", self.team_dict(hint.team_id))] if hint.team_id in self.teams else []
+
+    def known_for(self, team_id: str, incident_id: str) -> dict[str, Any] | None:
+        """What the team's phone shows of the ledger's hint for its task (None: the ledger knows nobody here)."""
+        hint = self.hints.get((team_id, incident_id))
+        if hint is None:
+            return None
+        return {k: v for k, v in hint.to_dict().items() if k not in ("kind", "hint_id", "team_id", "incident_id")}
 
     def apply_team_status(self, status: TeamStatus) -> list[Change]:
         team = self.teams.get(status.team_id) or TeamView(team_id=status.team_id)

@@ -70,6 +70,8 @@ PRIORITIES: tuple[str, ...] = ("P1", "P2", "P3", "P4")
 EVENT_KINDS: tuple[str, ...] = ("dispatch", "update", "queued", "escalation", "followup", "resolved", "support", "merged", "unit_timer")
 TEAM_STATUSES: tuple[str, ...] = ("available", "en_route", "on_scene", "break", "off_duty")
 ACK_STATUSES: tuple[str, ...] = ("accepted", "on_scene", "resolved", "declined")
+# What operators (all) and teams on scene (`assess` only) may ask the desk on `operator-commands`.
+COMMAND_KINDS: tuple[str, ...] = ("assign", "support", "merge", "split", "priority", "assess")
 CAPABILITIES: tuple[str, ...] = ("medical", "police", "social_work", "vehicle")
 COLD_WAVE_LEVELS: tuple[str, ...] = ("none", "blue", "yellow", "orange", "red")
 POSTURES: tuple[str, ...] = ("standing", "sitting", "lying", "unknown")
@@ -293,6 +295,49 @@ class TaskAck(Wire):
 
 
 @dataclass(frozen=True)
+class OperatorCommand(Wire):
+    """An operator's or a team's order to the desk (topic `operator-commands`).
+
+    `kind` is one of COMMAND_KINDS. The desk stays the one writer of incident
+    state: the console only asks, and the desk answers with a CommandResult.
+    `command_id` is deterministic per action (a phone's client id, or the id
+    the console gave it), so a redelivered command is applied once. `by` is
+    the token's name; `by_team` the team that sent it from its phone.
+    """
+
+    command_id: str
+    kind: str
+    incident_id: str
+    at: datetime
+    by: str
+    by_team: str | None = None
+    team_id: str | None = None  # assign / support: the team chosen
+    other_incident_id: str | None = None  # merge: the incident folded into this one
+    report_id: str | None = None  # split: the report taken out
+    priority: str | None = None  # priority: the operator's priority
+    reason: str | None = None
+    add_flags: tuple[str, ...] = ()
+    remove_flags: tuple[str, ...] = ()
+    persons: int | None = None
+
+
+@dataclass(frozen=True)
+class CommandResult(Wire):
+    """The desk's answer to one command (topic `command-results`): applied (with its events) or rejected and why."""
+
+    command_id: str
+    kind: str
+    incident_id: str
+    status: str  # applied / rejected
+    reason: str
+    by: str
+    at: datetime
+    by_team: str | None = None
+    error: str | None = None  # rejected: a short code (unknown_incident, closed, unknown_team, lacks_capability, ...)
+    event_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ClockTick(Wire):
     """Event-time clock (topic `clock`): live ticker or simulated clock."""
 
@@ -446,6 +491,35 @@ class TeamTask(Wire):
     eta_min: float | None = None
     unit_role: str = "lead"
     reason: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskHint(Wire):
+    """What the person ledger knows that helps a team on its task (topic `task-hints`, keyed by team).
+
+    Written by the ledger feeder once it has read the task's dispatch event:
+    the file the incident is linked to, else the one file the ledger suggests
+    (`linked` False, with `score`). Only what a team may see: the pseudonymous
+    file id, description, usual place and hours, and notes that help
+    (refusals, health and risk, languages, needs); never a name, phone or ID
+    number. `hint_id` derives from the task's event id and the team, so a
+    replay re-sends the same id.
+    """
+
+    hint_id: str
+    team_id: str
+    incident_id: str
+    task_event_id: str
+    at: datetime
+    person_id: str
+    linked: bool
+    score: float | None
+    sex: str
+    age_group: str
+    appearance: str
+    usual: str  # usual place and hours: "usually within 60 m of here, 19:00-22:00 (met 3 times)"
+    what_helps: tuple[str, ...]
+    kind: str = "task_hint"
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,20 @@ PARTNER_NOTICES = "partner-notices"
 REPORTER_FEEDBACK = "reporter-feedback"
 REPORTER_CONTACTS = "reporter-contacts"
 CONSOLE_ACTIONS = "console-actions"
+OPERATOR_COMMANDS = "operator-commands"
+COMMAND_RESULTS = "command-results"
+TASK_HINTS = "task-hints"
 
-INPUTS: tuple[str, ...] = (TIPS, WEATHER, TEAM_STATUS, TASK_ACKS, CLOCK, THERMAL_FRAMES, DETECTIONS)
-OUTPUTS: tuple[str, ...] = (DISPATCH, TEAM_TASKS, DEAD_LETTERS, CONDITIONS, PARTNER_NOTICES, REPORTER_FEEDBACK)
+INPUTS: tuple[str, ...] = (TIPS, WEATHER, TEAM_STATUS, TASK_ACKS, OPERATOR_COMMANDS, CLOCK, THERMAL_FRAMES, DETECTIONS)
+OUTPUTS: tuple[str, ...] = (DISPATCH, TEAM_TASKS, DEAD_LETTERS, CONDITIONS, PARTNER_NOTICES, REPORTER_FEEDBACK, COMMAND_RESULTS)
 INTERNAL: tuple[str, ...] = (REPORTS, REPORTER_CONTACTS)
 # Written by the console only: operators' decisions on dead letters, read back at its start.
 CONSOLE: tuple[str, ...] = (CONSOLE_ACTIONS,)
-ALL: tuple[str, ...] = INPUTS + INTERNAL + OUTPUTS + CONSOLE
+# Written by the ledger feeder (`patrol ledger run`): what the person ledger knows, for a team's task.
+LEDGER: tuple[str, ...] = (TASK_HINTS,)
+ALL: tuple[str, ...] = INPUTS + INTERNAL + OUTPUTS + CONSOLE + LEDGER
 
 # Topics with PATROL_PARTITIONS partitions. The desk's inputs are keyed by dispatch
 # centre (one centre, one partition); clock ticks go to every partition.
-DESK_INPUTS: tuple[str, ...] = (REPORTS, WEATHER, TEAM_STATUS, TASK_ACKS, CLOCK)
+DESK_INPUTS: tuple[str, ...] = (REPORTS, WEATHER, TEAM_STATUS, TASK_ACKS, OPERATOR_COMMANDS, CLOCK)
 SCALED: tuple[str, ...] = (TIPS, DETECTIONS, THERMAL_FRAMES, *DESK_INPUTS)

@@ -6,7 +6,9 @@ on scene, resolved with the outcome the person gives); the ledger feeder then
 reads the night into the database, and a simulated operator works through the
 night's incidents with the ledger's suggestions: a returning person's likely
 file should be theirs (goal ≥ 90 %), and a suggestion must never name another
-person's file (a wrong link merges two people). Before each night after the
+person's file (a wrong link merges two people). The same is scored on what
+reached the teams: the task hints the feeder sent (`task-hints`) for each
+incident's task. Before each night after the
 first the sweep list is drawn from the ledger and scored on the places people
 were found that night (goal ≥ 80 %); each night's daily report is compared
 with the drill's truth.
@@ -26,10 +28,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from agents.ledger import run_ledger
+from agents.ledger import read_task_hints, run_ledger
 from core import topics as names
 from core.feed import FeedItem
-from core.records import CHANNELS, TaskAck, WeatherWarning
+from core.records import CHANNELS, TaskAck, TaskHint, WeatherWarning
 from core.settings import Settings
 from geo.distance import haversine_m, offset_latlon
 from ledger.fold import utc_text
@@ -37,7 +39,7 @@ from ledger.match import Case, likely, suggest
 from ledger.policy import load_ledger_policy
 from ledger.report import report_day, to_csv, to_html
 from ledger.store import PersonInput, Store
-from ledger.sweep import coverage
+from ledger.sweep import coverage, gathering_places
 from rules.context import Context
 from tools.harness import pipeline_run
 from tools.replay import city_teams
@@ -90,6 +92,11 @@ class Scores:
     new_people: int = 0
     new_suggested_as_known: int = 0
     unmatched_incidents: int = 0
+    hint_returning: int = 0
+    hint_right: int = 0
+    hint_none: int = 0
+    hint_wrong: int = 0
+    hint_new_as_known: int = 0
     sweep: list[float | None] = field(default_factory=list)
     sweep_known: list[float | None] = field(default_factory=list)
     wrong: list[dict[str, Any]] = field(default_factory=list)
@@ -110,6 +117,12 @@ class Scores:
             "daily_reports": self.report_checks,
             "daily_reports_equal_truth": all(c["equal"] for c in self.report_checks),
             "unmatched_incidents": self.unmatched_incidents,
+            "task_hints": {
+                "returning_people": self.hint_returning,
+                "linked_on_the_task": round(self.hint_right / self.hint_returning, 3) if self.hint_returning else None,
+                "no_hint": self.hint_none,
+                "wrong": self.hint_wrong + self.hint_new_as_known,
+            },
         }
 
 
@@ -181,8 +194,8 @@ def outcome(person: Someone) -> str:
     return "refused_supplies_given" if person.refuses else "taken_to_station"
 
 
-async def run_night(settings: Settings, ctx: Context, sightings: list[Sighting], level: str, store: Store, night: int) -> list[dict[str, Any]]:
-    """One night through the real pipeline, crews answering every task; then the ledger reads it."""
+async def run_night(settings: Settings, ctx: Context, sightings: list[Sighting], level: str, store: Store, night: int) -> tuple[list[dict[str, Any]], list[TaskHint]]:
+    """One night through the real pipeline, crews answering every task; then the ledger reads it and tells the teams."""
     start = min(s.at for s in sightings) - timedelta(minutes=30)
     end = max(s.at for s in sightings) + timedelta(hours=2)
     by_tip = {s.tip_id: s for s in sightings}
@@ -210,7 +223,34 @@ async def run_night(settings: Settings, ctx: Context, sightings: list[Sighting],
                     pending += _answers(obj, now, person)
             now += STEP
         await run_ledger(run.settings, run.bootstrap, store, until_caught_up=True)
-    return events
+        hints = await read_task_hints(run.settings, run.bootstrap)
+    return events, hints
+
+
+def score_hints(events: list[dict[str, Any]], hints: list[TaskHint], sightings: list[Sighting], files: dict[str, str], scores: Scores) -> None:
+    """What the team on each incident's first task was told, against who the person was (before tonight's new files)."""
+    by_tip = {s.tip_id: s for s in sightings}
+    people: dict[str, set[str]] = {}
+    for ev in events:
+        people.setdefault(ev["incident_id"], set()).update(by_tip[t].person.pid for t in ev.get("sources", []) if t in by_tip)
+    first: dict[str, TaskHint] = {}
+    for hint in sorted(hints, key=lambda h: (h.at, h.hint_id)):
+        first.setdefault(hint.incident_id, hint)
+    for incident_id, pids in people.items():
+        if len(pids) != 1:
+            continue
+        pid = next(iter(pids))
+        told = first.get(incident_id)
+        if pid in files:
+            scores.hint_returning += 1
+            if told is None:
+                scores.hint_none += 1
+            elif told.person_id == files[pid]:
+                scores.hint_right += 1
+            else:
+                scores.hint_wrong += 1
+        elif told is not None:
+            scores.hint_new_as_known += 1
 
 
 def _answers(event: dict[str, Any], now: datetime, person: Someone | None) -> list[FeedItem]:
@@ -302,6 +342,7 @@ def run_ledger_drill(
     tz = ctx.city.timezone
     store = Store.open(database, load_ledger_policy(settings.ledger_policy_file))
     people, spots = population(ctx, rng, regulars)
+    gathering = gathering_places(ctx.city, store.policy.sweep_radius_m)
     scores = Scores()
     files: dict[str, str] = {}
     seen_before: set[str] = set()
@@ -312,13 +353,14 @@ def run_ledger_drill(
             level = levels[night % len(levels)]
             tonight = FIRST_NIGHT + timedelta(days=night)
             if night:
-                stops = store.sweep(tonight, level, tz)
+                stops = store.sweep(tonight, level, tz, gathering)
                 radius = store.policy.sweep_radius_m
                 scores.sweep.append(coverage(stops, [(s.lat, s.lon) for s in sightings], radius))
                 history = [(float(r["lat"]), float(r["lon"])) for r in store.db.query("SELECT lat, lon FROM incidents")]
                 known = [(s.lat, s.lon) for s in sightings if any(haversine_m(s.lat, s.lon, lat, lon) <= radius for lat, lon in history)]
                 scores.sweep_known.append(coverage(stops, known, radius))
-            asyncio.run(run_night(settings, ctx, sightings, level, store, night))
+            events, hints = asyncio.run(run_night(settings, ctx, sightings, level, store, night))
+            score_hints(events, hints, sightings, files, scores)
             operate(store, sightings, files, scores, tz, night)
             scores.report_checks.append(check_report(store, sightings, seen_before, tz, night))
             seen_before |= {s.person.pid for s in sightings}
@@ -344,6 +386,8 @@ def format_ledger_scores(result: dict[str, Any]) -> str:
         f"wrong links (a suggestion naming another person's file): {result['wrong_links']} (goal 0); new people {result['new_people']}",
         f"sweep coverage of the next night's places: {result['sweep_coverage']} by night {result['sweep_coverage_by_night']} (goal >= 0.8); "
         f"of those with history {result['sweep_coverage_of_places_with_history_by_night']}",
+        f"task hints (what reached the team's task): returning people linked {result['task_hints']['linked_on_the_task']} "
+        f"of {result['task_hints']['returning_people']}; no hint {result['task_hints']['no_hint']}; wrong {result['task_hints']['wrong']} (goal 0)",
         f"daily reports equal the drill's truth: {result['daily_reports_equal_truth']}",
         f"social-work escalations: {result['social_work_escalations']}",
     ]

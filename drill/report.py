@@ -205,6 +205,21 @@ def _what_went_wrong(scores: dict[str, Any]) -> str:
                  f"P1 waits over the ack deadline without a team or escalation: {scores.get('p1_waits_over_deadline', 0)}.</p>")
     for fm in false_merges:
         parts.append(f"<p>False merge: {html.escape(str(fm))}</p>")
+    diverted = scores.get("diversion_items") or []
+    if diverted:
+        parts.append("<h3>Diversions: a team taken off a less urgent task</h3>")
+        parts.append(_table([["at", "incident", "priority", "team", "taken from"],
+                             *[[str(d["at"]), str(d["incident"]), str(d["priority"]), str(d["team"]), str(d["taken_from"])] for d in diverted]]))
+    for w in scores.get("p1_waits_over_deadline_items") or []:
+        parts.append(f"<p>P1 wait over its deadline: {html.escape(str(w))}</p>")
+    calls = scores.get("call_backs") or {}
+    if calls.get("n"):
+        parts.append("<h3>Needs attention: dead tips the call-taker resubmitted</h3>")
+        parts.append(_table([["person", "tip", "reported", "resubmitted", "time lost (min)", "reached", "why dead"],
+                             *[[c["person_id"], c["tip_id"], c["reported_at"], c["resubmitted_at"], str(c["lost_min"]),
+                                "yes" if c["reached"] else "no", str(c["reason"])] for c in calls["items"]]]))
+    for fm in scores.get("false_matches") or []:
+        parts.append(f"<p>False match (a report counted into another person's incident): {html.escape(str(fm))}</p>")
     timelines = scores.get("failure_timelines") or {}
     if timelines:
         parts.append("<h3>Timelines of failures</h3>")

@@ -28,7 +28,7 @@ from core.feed import FeedItem
 from core.settings import Settings
 from drill.phones import PHONE_TOPICS, PhoneGateway
 from drill.report import write_report
-from drill.scoring import format_scores, score
+from drill.scoring import P1Limit, format_scores, score
 from geo.centres import centre_for
 from rules.context import Context
 from simulators.scenario import load_scenario
@@ -41,10 +41,31 @@ Phones = Callable[[Settings, str], AbstractAsyncContextManager[PhoneGateway]]
 
 
 def _p1_limit_min(ctx: Context) -> float:
-    """The longest a P1 may wait without a team or an escalation: its strictest ack deadline
-    (cold-wave factors applied) plus one clock step, as the desk sees time only on ticks."""
+    """The strictest P1 ack deadline of the policy (cold-wave factors applied), shown beside the waits."""
     factor = min([lvl.deadline_factor for lvl in ctx.policy.cold_wave_levels] or [1.0])
-    return ctx.policy.ack_min["P1"] * factor + STEP.total_seconds() / 60.0
+    return ctx.policy.ack_min["P1"] * factor
+
+
+def _p1_limit(ctx: Context, truth: dict[str, Any]) -> P1Limit:
+    """The longest a P1 may wait without a team or an escalation: its ack deadline at the cold-wave level in force
+    in its district when the wait began, brought forward by a stricter level from the moment it is declared (the
+    world's own weather, not the desk's); the desk escalates on the last tick at or before it."""
+    series = {d: [(datetime.fromisoformat(t), lvl) for t, lvl in rows] for d, rows in (truth.get("cold_wave") or {}).items()}
+
+    def minutes(name: str) -> float:
+        level = ctx.policy.level(name)
+        return ctx.policy.ack_min["P1"] * (level.deadline_factor if level is not None else 1.0)
+
+    def limit(district: str, start: datetime, end: datetime) -> float:
+        rows = series.get(district) or sorted(r for rows in series.values() for r in rows)
+        before = [lvl for t, lvl in rows if t <= start][-1:] or ["none"]
+        deadline = start + timedelta(minutes=minutes(before[0]))
+        for t, lvl in rows:
+            if start < t < min(end, deadline):
+                deadline = min(deadline, max(t, start + timedelta(minutes=minutes(lvl))))
+        return (deadline - start).total_seconds() / 60.0
+
+    return limit
 
 
 class Progress:
@@ -137,11 +158,14 @@ async def _night(worlds: dict[str, DrillWorld], centres: Mapping[str, Context], 
             await feeder.tick(now)
             await feeder.barrier()
             fresh: dict[str, list[dict[str, Any]]] = {c: [] for c in worlds}
+            fresh_dead: dict[str, list[dict[str, Any]]] = {c: [] for c in worlds}
             for topic, obj in await feeder.drain():
                 if topic == names.DEAD_LETTERS:
-                    results[owners.of_dead(obj)]["dead"].append(obj)
+                    fresh_dead[owners.of_dead(obj)].append(obj)
                 elif topic == names.DISPATCH:
                     fresh[owners.centre(obj)].append(obj)
+            for centre, letters in fresh_dead.items():
+                results[centre]["dead"] += letters
             arrived = time.perf_counter()
             for centre, events in fresh.items():
                 for event in events:
@@ -151,6 +175,7 @@ async def _night(worlds: dict[str, DrillWorld], centres: Mapping[str, Context], 
                             results[centre]["latencies"].append((arrived - sent_wall.pop(source)) * 1000.0)
                 results[centre]["outputs"] += events
                 worlds[centre].observe(events, now)
+                worlds[centre].call_back(fresh_dead[centre], now)
             if gateway is not None:
                 await gateway.catch_up([e["event_id"] for events in fresh.values() for e in events], now)
             progress.show(now, len(incidents))
@@ -237,7 +262,8 @@ def _score_centre(world: DrillWorld, ctx: Context, result: dict[str, Any], repor
     outputs = _dedupe(result["outputs"])
     dead = _dedupe(result["dead"])
     truth = world.truth()
-    scores = score(truth, outputs, dead, result["inputs"], result["latencies"], p1_ack_min=_p1_limit_min(ctx))
+    scores = score(truth, outputs, dead, result["inputs"], result["latencies"], p1_ack_min=_p1_limit_min(ctx),
+                   p1_limit=_p1_limit(ctx, truth))
     scores["wall_clock_s"] = wall
     scores["scenario"], scores["seed"] = world.scenario.name if hasattr(world.scenario, "name") else scenario, seed
     if result["phones"] is not None:

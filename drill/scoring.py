@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -36,6 +36,8 @@ from core.feed import FeedItem
 from core.records import CATEGORIES, PRIORITIES, maybe_time
 from geo.distance import haversine_m
 
+# The P1 acknowledgement deadline (minutes) that held in a district over a span of time.
+P1Limit = Callable[[str, datetime, datetime], float]
 EVENT_TOPICS: tuple[str, ...] = (names.TIPS, names.DETECTIONS, names.THERMAL_FRAMES)
 POSITION_MATCH_M = 150.0
 _ID_FIELDS = {names.TIPS: "tip_id", names.DETECTIONS: "detection_id", names.THERMAL_FRAMES: "frame_id"}
@@ -121,7 +123,7 @@ def _rank(priority: str | None) -> int | None:
 
 
 def score(truth: dict[str, Any], outputs: list[dict[str, Any]], dead_letters: list[dict[str, Any]], inputs: list[FeedItem],
-          wall_latencies_ms: list[float], p1_ack_min: float = 5.0) -> dict[str, Any]:
+          wall_latencies_ms: list[float], p1_ack_min: float = 5.0, p1_limit: P1Limit | None = None) -> dict[str, Any]:
     """Every drill measure in one dict (plain JSON types; `samples` holds the raw lists)."""
     src = _Sources(truth)
     persons = {p["person_id"]: p for p in truth.get("persons") or []}
@@ -135,9 +137,12 @@ def score(truth: dict[str, Any], outputs: list[dict[str, Any]], dead_letters: li
     reported_ids = {p["person_id"] for p in people.reported}
     reached, arrived = people.reached, people.arrived
     false_incidents = [i["incident_id"] for i in incidents.values() if not i["person_id"]]
-    wrong = _what_went_wrong(persons, people, incidents, events, p1_ack_min, _dead_reasons(src, dead_letters))
+    limit = p1_limit or (lambda district, start, end: p1_ack_min)
+    wrong = _what_went_wrong(persons, people, incidents, events, p1_ack_min, limit, _dead_reasons(src, dead_letters))
     return {
         **wrong,
+        "false_matches": _false_matches(incidents, src),
+        "call_backs": _call_backs(truth, set(reached)),
         "persons": len(persons),
         "persons_reported": len(people.reported),
         "persons_reached": len(reached),
@@ -352,7 +357,7 @@ def _dead_reasons(src: _Sources, dead_letters: list[dict[str, Any]]) -> dict[str
 
 
 def _what_went_wrong(persons: dict[str, dict[str, Any]], people: _People, incidents: dict[str, dict[str, Any]],
-                     events: list[dict[str, Any]], p1_ack_min: float, dead: dict[str, list[str]]) -> dict[str, Any]:
+                     events: list[dict[str, Any]], p1_ack_min: float, limit: P1Limit, dead: dict[str, list[str]]) -> dict[str, Any]:
     """The failures first: persons never reached and why, queue waits, duplicates, false merges, diversions, escalations."""
     by_person: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for inc in incidents.values():
@@ -374,6 +379,7 @@ def _what_went_wrong(persons: dict[str, dict[str, Any]], people: _People, incide
     waits: dict[str, list[float]] = defaultdict(list)
     p1_to_dispatch: list[float] = []
     p1_unattended: list[float] = []
+    p1_over: list[dict[str, Any]] = []
     for inc in incidents.values():
         evs = inc["events"]
         queued_at = next((maybe_time(e.get("at")) for e in evs if e.get("kind") == "queued"), None)
@@ -383,7 +389,12 @@ def _what_went_wrong(persons: dict[str, dict[str, Any]], people: _People, incide
             end = served or maybe_time(evs[-1].get("at")) or queued_at
             waits[str(inc["priority"])].append(round(_minutes(queued_at, end), 2))
         if inc["priority"] == "P1":
-            p1_unattended.append(_longest_silence(evs))
+            silences = _p1_silences(evs)
+            p1_unattended.append(max((_minutes(a, b) for a, b in silences), default=0.0))
+            district = str(inc["first"].get("district") or "")
+            p1_over += [{"incident": inc["incident_id"], "from": a.isoformat(), "waited_min": round(_minutes(a, b), 2),
+                         "deadline_min": round(limit(district, a, b), 2)}
+                        for a, b in silences if _minutes(a, b) > limit(district, a, b) + 1e-9]
     for row in people.rows:
         if row.get("predicted_priority") == "P1" and "to_dispatch_min" in row:
             p1_to_dispatch.append(row["to_dispatch_min"])
@@ -404,15 +415,40 @@ def _what_went_wrong(persons: dict[str, dict[str, Any]], people: _People, incide
                            for p, w in sorted(waits.items())},
         "p1_to_dispatch_min": {"p50": _r(percentile(p1_to_dispatch, 50)), "p95": _r(percentile(p1_to_dispatch, 95)), "n": len(p1_to_dispatch)},
         "p1_longest_unattended_min": _r(max(p1_unattended, default=0.0)),
-        "p1_waits_over_deadline": sum(1 for w in p1_unattended if w > p1_ack_min),
+        "p1_waits_over_deadline": len(p1_over),
+        "p1_waits_over_deadline_items": p1_over,
         "p1_wait_limit_min": p1_ack_min,
         "merges": len(merges),
         "false_merges": false_merges,
         "diversions": sum(1 for e in events if "diversion" in (e.get("rules") or ())),
+        "diversion_items": [{"at": e.get("at"), "incident": e.get("incident_id"), "priority": e.get("priority"), "team": e.get("team_id"),
+                             "taken_from": next((str(r).split(":", 1)[1] for r in e.get("rules") or () if str(r).startswith("diverted_from:")), None)}
+                            for e in events if "diversion" in (e.get("rules") or ())],
         "escalations_by_cause": dict(sorted(Counter(str(e.get("escalation_cause") or "ack_missed") for e in escalations).items())),
         "unit_timers": sum(1 for e in events if e.get("kind") == "unit_timer"),
         "failure_timelines": timelines,
     }
+
+
+def _call_backs(truth: dict[str, Any], reached: set[str]) -> dict[str, Any]:
+    """Dead tips the drill's call-taker resubmitted with a position: how many, the time each lost, and who was reached."""
+    rows = [{**c, "lost_min": round(_minutes(datetime.fromisoformat(c["reported_at"]), datetime.fromisoformat(c["resubmitted_at"])), 2),
+             "reached": c["person_id"] in reached} for c in truth.get("callbacks") or []]
+    lost = [r["lost_min"] for r in rows]
+    return {"n": len(rows), "reached": sum(1 for r in rows if r["reached"]), "lost_min_p50": _r(percentile(lost, 50)),
+            "lost_min_max": _r(max(lost, default=None)), "items": rows}
+
+
+def _false_matches(incidents: dict[str, dict[str, Any]], src: _Sources) -> list[dict[str, Any]]:
+    """Reports counted into another person's incident: a false merge of a report, which leaves its person unseen."""
+    found = []
+    for inc in sorted(incidents.values(), key=lambda i: i["incident_id"]):
+        owner = inc["person_id"]
+        lat, lon = float(inc["first"].get("lat", 0.0)), float(inc["first"].get("lon", 0.0))
+        strays = [{"report": s, "person": p} for s in inc["sources"] for p in src.persons_of(s, lat, lon) if owner and p != owner]
+        if strays:
+            found.append({"incident": inc["incident_id"], "person": owner, "reports": strays})
+    return found
 
 
 def _different(incidents: dict[str, dict[str, Any]], a: str, b: str) -> bool:
@@ -420,21 +456,30 @@ def _different(incidents: dict[str, dict[str, Any]], a: str, b: str) -> bool:
     return bool(pa and pb and pa != pb)
 
 
-def _longest_silence(events: list[dict[str, Any]]) -> float:
-    """The longest time a P1 waited without a team and without an escalation (minutes)."""
-    longest = 0.0
-    since: datetime | None = None
+def _p1_silences(events: list[dict[str, Any]]) -> list[tuple[datetime, datetime]]:
+    """The spans a P1 waited without a team and without an escalation.
+
+    Counted from when the incident was P1: a P3 queued at dusk waits by the
+    P3 deadline until the cold wave makes it a P1.
+    """
+    spans: list[tuple[datetime, datetime]] = []
+    silent: datetime | None = None  # since when nobody was sent and nobody told
+    as_p1: datetime | None = None  # since when that silence concerned a P1
     for e in events:
         at = maybe_time(e.get("at"))
         if at is None:
             continue
         kind = e.get("kind")
-        if since is not None and (e.get("team_id") or kind in ("escalation", "resolved", "merged")):
-            longest = max(longest, _minutes(since, at))
-            since = None
+        if silent is not None and (e.get("team_id") or kind in ("escalation", "resolved", "merged")):
+            if as_p1 is not None:
+                spans.append((as_p1, at))
+            silent = as_p1 = None
         if kind == "queued" or (kind == "escalation" and not e.get("team_id")):
-            since = at
-    return longest
+            silent = at
+            as_p1 = at if e.get("priority") == "P1" else None
+        elif silent is not None and as_p1 is None and e.get("priority") == "P1":
+            as_p1 = at
+    return spans
 
 
 def _share(num: int, den: int) -> float | None:
@@ -474,12 +519,15 @@ def format_scores(scores: dict[str, Any]) -> str:
         ("LOST events", str(acc["lost"])),
         ("NOT REACHED (reported)", str(len(scores["unreached"]))),
         ("P1 report -> dispatch min", f"p50 {_fmt(scores['p1_to_dispatch_min']['p50'])}  p95 {_fmt(scores['p1_to_dispatch_min']['p95'])}"),
-        ("P1 waits over deadline", f"{scores['p1_waits_over_deadline']}  (limit {_fmt(scores['p1_wait_limit_min'])} min,"
+        ("P1 waits over deadline", f"{scores['p1_waits_over_deadline']}  (deadline at the level in force, strictest {_fmt(scores['p1_wait_limit_min'])} min,"
                                    f" longest unattended {_fmt(scores['p1_longest_unattended_min'])} min)"),
         ("queue wait min", "  ".join(f"{p} p50 {_fmt(w['p50'])} p95 {_fmt(w['p95'])} max {_fmt(w['max'])}"
                                      for p, w in scores["queue_wait_min"].items()) or "-"),
-        ("merges", f"{scores['merges']}  false {len(scores['false_merges'])}"),
+        ("merges", f"{scores['merges']}  false {len(scores['false_merges'])}  false matches {len(scores['false_matches'])}"),
         ("diversions", str(scores["diversions"])),
+        ("call-backs (dead tips)", f"{scores['call_backs']['n']}  reached {scores['call_backs']['reached']}"
+                                   f"  time lost p50 {_fmt(scores['call_backs']['lost_min_p50'])}"
+                                   f" max {_fmt(scores['call_backs']['lost_min_max'])} min"),
         ("escalations by cause", ", ".join(f"{k} {v}" for k, v in scores["escalations_by_cause"].items()) or "-"),
         ("malformed dead-lettered", f"{acc['malformed_dead_lettered']} / {acc['malformed']}"),
     ]

@@ -14,19 +14,32 @@ resolves to the same place.
 
 One typo is forgiven when it names a longer alias than any exact match: a
 Chinese alias of three or more characters with one character replaced by a
-homophone, as pinyin input methods do (哈尔宾站, 中央大接, 友谊露); a
+homophone, as pinyin input methods do (哈尔宾站, 中央大接, 友谊露: the usual
+reading of the meant character is a reading of the typed one, from
+pypinyin's dictionary); a
 multi-word Latin alias with one word off by one letter (Harbn Railway
 Station). A replacement that is no homophone is a different name, so
 哈尔滨西站 does not become 哈尔滨东站 and 哈尔滨工程大学 does not become
 哈尔滨工业大学; when a typo could mean two places (希大直街: 西 or 东?) the
 address stays unresolved.
+
+Two neighbouring characters typed in the wrong order (洪防纪念塔 for
+防洪纪念塔) keep every character of the name, so a transposition is forgiven
+too, scored by RapidFuzz's optimal-string-alignment similarity (one swap in
+five characters: 0.8) against `min_similarity` (the policy's
+`intake.address_min_similarity`): a swap in a short name (3 characters, 0.67)
+is too likely another name, and a swap that fits two places resolves to none.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+
+from pypinyin import Style, lazy_pinyin, pinyin
+from rapidfuzz.distance import OSA
 
 from core.textfold import fold, strip_marks
 from geo.city import Place
@@ -38,44 +51,31 @@ _ABBREVIATIONS = {
     "rwy": "railway", "blvd": "boulevard", "bldg": "building", "intl": "international",
 }
 _ABBREVIATION = re.compile(r"(?<![a-z0-9])(" + "|".join(sorted(_ABBREVIATIONS, key=len, reverse=True)) + r")(?![a-z0-9])")
-# Groups of characters read alike (toneless Mandarin syllables) for the
-# characters of place names: a pinyin input method's typo picks one of these.
-# A character outside every group is never taken as a typo.
-_HOMOPHONES = (
-    "一衣医依伊壹仪宜移遗姨疑以已乙艺义亿忆议亦异役译易意益谊逸翼毅", "下夏吓虾瞎峡侠狭霞辖厦", "业也叶页夜野爷液耶冶",
-    "东冬董懂动冻洞栋", "中钟终忠种众重肿仲衷", "乐勒了", "乐月越岳阅悦跃粤约", "乡香相想向象项响箱湘详祥享巷橡镶襄",
-    "二而儿耳尔饵洱贰", "亚压呀鸭牙芽雅哑崖涯讶", "兆照找赵招朝召罩昭沼", "克可科客刻课颗棵柯渴壳苛",
-    "公工功攻宫弓共供贡巩恭躬龚", "军君均菌俊峻骏郡竣", "利力历里理李立丽例礼粒厉励莉黎离梨璃狸", "前钱千迁签浅欠潜谦铅牵",
-    "助主住注著朱珠竹猪煮柱祝驻筑诸逐烛嘱", "化花华话画划滑哗桦", "北被备背贝辈杯悲碑倍", "区去取曲趣渠屈驱娶",
-    "南难男楠喃", "博波播伯薄搏勃驳脖泊柏拨剥", "厦沙杀纱傻啥", "友有又由油游优邮尤右幼犹悠忧佑柚", "发法罚乏伐阀",
-    "史是市事时十石式世室试使始实士示师诗施失识视势适释拾食氏", "司四思斯死私丝寺似撕饲肆", "和河合何喝贺荷盒核禾鹤赫",
-    "哈蛤", "商上尚伤赏晌裳", "园元原圆源员远院愿怨援缘苑袁渊", "国过果锅郭裹", "圣生声胜升省盛绳剩牲甥",
-    "地第弟底低滴迪抵帝递敌笛堤", "场厂常长尝昌唱畅肠倡", "坊方房放防芳访仿纺妨", "堂唐汤糖躺烫趟塘", "塔他她它踏塌榻",
-    "外歪", "大达打答搭", "太台泰态抬胎汰", "央阳洋杨扬羊养样仰氧秧", "学雪血穴靴薛",
-    "宇于与雨语鱼余玉遇育预域欲御誉愉愚渔予屿羽", "属书树数术输叔舒熟鼠述暑束梳疏蔬殊", "山衫善闪扇删珊陕杉",
-    "岛道到倒导刀稻盗蹈祷", "巴八吧把爸拔坝霸疤芭", "平评凭瓶萍屏苹坪", "广光逛", "府夫服福富父付副复负妇扶浮符辅腐赴傅斧抚肤附",
-    "志之只知直值治制指支止纸智至质职植致执织置秩稚", "念年粘碾捻", "戈哥歌个各格隔割革阁鸽搁", "成城程承诚称乘呈撑橙秤惩",
-    "批皮披匹屁脾疲劈僻", "政正整证争郑征睁蒸挣症", "救就九酒久旧究纠揪舅", "教交叫脚角较焦骄胶郊椒浇娇搅", "文问温闻稳吻纹蚊",
-    "旗起其期气齐骑器奇棋汽企启七妻欺岂", "景经京精静井警境镜敬竟竞净惊晶径颈靖", "曼满慢漫蛮馒瞒", "松送宋颂诵耸",
-    "极及级机几记计基鸡际即集急纪技季继寄剂迹积击吉籍激挤疾寂辑霁", "林临邻淋琳霖鳞凛麟", "桥乔巧侨敲瞧翘悄", "步不部布补捕簿",
-    "段断短端锻缎", "江将讲姜奖降僵浆疆", "洛落罗络骆逻锣萝螺裸", "洪红宏虹鸿轰哄", "洲州周舟粥轴宙皱昼", "滨宾彬斌缤濒",
-    "火或货获活伙祸惑", "物无五武午舞务误屋乌吴悟雾伍", "电店点典殿垫淀颠", "畔盘判盼攀叛", "秋求球丘邱囚",
-    "站战占展斩沾粘詹盏栈绽湛蘸毡", "童同通铜统桶痛筒彤", "笼龙隆聋拢垄陇", "管关观官馆冠惯贯灌罐", "索所锁缩梭",
-    "纬为位未委味围卫维伟尾微危威唯胃慰谓", "老劳牢捞涝", "菲非飞肥费废妃啡匪", "行星兴型形醒姓性幸杏", "行航杭",
-    "街接阶节皆结介届界借姐解揭杰洁截戒", "西希溪吸夕息稀惜喜洗系细戏习席袭熙", "路露鹿录陆禄炉卢芦鲁庐", "车彻撤扯",
-    "进金今近尽紧仅斤津筋锦劲禁", "透头投偷", "铁贴帖", "风丰封峰锋疯蜂枫奉逢", "黑嘿",
-)
-_SOUNDS: dict[str, frozenset[int]] = {}
-for _group, _chars in enumerate(_HOMOPHONES):
-    for _ch in _chars:
-        _SOUNDS[_ch] = _SOUNDS.get(_ch, frozenset()) | {_group}
+@lru_cache(maxsize=8192)
+def _readings(ch: str) -> frozenset[str]:
+    """Every toneless Mandarin reading of a character (pypinyin's dictionary); none for anything else."""
+    if not _is_cjk(ch):
+        return frozenset()
+    return frozenset(r for r in pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")[0] if r.isascii() and r.isalpha())
+
+
+@lru_cache(maxsize=8192)
+def _reading(ch: str) -> str | None:
+    """A character's usual reading: the syllable a caller types for it."""
+    found = lazy_pinyin(ch, style=Style.NORMAL, errors="ignore") if _is_cjk(ch) else []
+    return found[0] if found and found[0].isascii() and found[0].isalpha() else None
 
 
 def _homophones(typed: str, meant: str) -> bool:
-    """Whether a pinyin input method could have typed `typed` for `meant`."""
-    return typed != meant and bool(_SOUNDS.get(typed, frozenset()) & _SOUNDS.get(meant, frozenset()))
+    """Whether a pinyin input method could have typed `typed` for `meant`: the syllable
+    typed for `meant` (its usual reading) is one of `typed`'s readings (哈 ha -> 蛤 ha/ge)."""
+    sound = _reading(meant)
+    return typed != meant and sound is not None and sound in _readings(typed)
 
 
+# The least optimal-string-alignment similarity at which a transposed name is
+# taken for the place (policy `intake.address_min_similarity` overrides it).
+DEFAULT_MIN_SIMILARITY = 0.75
 # The kind of place that is a long line, not a point: any other place named
 # in the same address ("学府路黑大门口") says better where on it.
 STREET_KIND = "street"
@@ -166,8 +166,9 @@ def _one_edit(typed: str, known: str) -> bool:
 class Gazetteer:
     """Resolves free-text addresses to known places, deterministically."""
 
-    def __init__(self, places: Iterable[Place]) -> None:
+    def __init__(self, places: Iterable[Place], min_similarity: float = DEFAULT_MIN_SIMILARITY) -> None:
         self.places = tuple(places)
+        self.min_similarity = min_similarity
         index: dict[str, Place] = {}
         latin: list[tuple[tuple[str, ...], Place]] = []
         for place in sorted(self.places, key=lambda p: p.name):
@@ -188,6 +189,13 @@ class Gazetteer:
                 for i in range(len(key)):
                     wild.setdefault(key[:i] + "?" + key[i + 1 :], []).append((i, key, place))
         self._wild = wild
+        # Chinese alias keys by their characters in sorted order: a transposition keeps them.
+        anagrams: dict[str, list[tuple[str, Place]]] = {}
+        for key, place in self._by_length:
+            if len(key) >= 3 and all(_is_cjk(ch) for ch in key):
+                anagrams.setdefault("".join(sorted(key)), []).append((key, place))
+        self._anagrams = anagrams
+        self._anagram_lengths = sorted({len(k) for k in anagrams}, reverse=True)
         self._wild_lengths = sorted({len(k) for k in wild}, reverse=True)
         self._latin = sorted(latin, key=lambda wp: (-sum(map(len, wp[0])), wp[1].name, wp[0]))
 
@@ -211,6 +219,8 @@ class Gazetteer:
         typo = self._resolve_typo(text, longer)
         if typo is None:
             typo = self._resolve_latin_typo(address, longer)
+        if typo is None:
+            typo = self._resolve_swap(text, longer)
         if typo is not None and not (typo.kind == STREET_KIND and best is not None and best[1].kind != STREET_KIND):
             return typo
         return best[1] if best is not None else None
@@ -225,27 +235,32 @@ class Gazetteer:
             start = text.find(key, start + 1)
         return False
 
-    def _resolve_typo(self, text: str, min_length: int) -> Place | None:
-        """The longest Chinese alias (of at least `min_length`) found with one character replaced by a homophone.
-
-        Two different places at that length make the typo ambiguous: None.
-        """
+    @staticmethod
+    def _longest_unique(text: str, lengths: list[int], min_length: int,
+                        places_in: Callable[[str], Iterable[Place]]) -> Place | None:
+        """The place found by `places_in` in the longest windows of `text` (lengths longest first, at least
+        `min_length`); two different places at that length make it ambiguous: None."""
         text = text[:_FUZZY_MAX_CHARS]
-        for length in self._wild_lengths:
+        for length in lengths:
             if length < min_length:
                 break
-            found: set[Place] = set()
-            for start in range(len(text) - length + 1):
-                window = text[start : start + length]
-                if not all(_is_cjk(ch) for ch in window):
-                    continue
-                for i in range(length):
-                    for pos, key, place in self._wild.get(window[:i] + "?" + window[i + 1 :], ()):
-                        if pos == i and _homophones(window[pos], key[pos]):
-                            found.add(place)
+            found = {place for start in range(len(text) - length + 1) for place in places_in(text[start : start + length])}
             if found:
                 return found.pop() if len(found) == 1 else None
         return None
+
+    def _resolve_typo(self, text: str, min_length: int) -> Place | None:
+        """The longest Chinese alias (of at least `min_length`) found with one character replaced by a homophone."""
+
+        def places_in(window: str) -> Iterable[Place]:
+            if not all(_is_cjk(ch) for ch in window):
+                return
+            for i in range(len(window)):
+                for pos, key, place in self._wild.get(window[:i] + "?" + window[i + 1 :], ()):
+                    if pos == i and _homophones(window[pos], key[pos]):
+                        yield place
+
+        return self._longest_unique(text, self._wild_lengths, min_length, places_in)
 
     def _resolve_latin_typo(self, address: str, min_length: int) -> Place | None:
         """The longest multi-word Latin alias found with one word off by one letter ("Harbn Railway Station")."""
@@ -267,3 +282,18 @@ class Gazetteer:
                     found_length = length
                     break
         return found.pop() if len(found) == 1 else None
+
+    def _resolve_swap(self, text: str, min_length: int) -> Place | None:
+        """The longest Chinese alias (of at least `min_length`) found with two neighbouring characters swapped.
+
+        Only a single adjacent transposition counts (optimal string
+        alignment distance 1 between anagrams), at a similarity of at least
+        `min_similarity`.
+        """
+
+        def places_in(window: str) -> Iterable[Place]:
+            for key, place in self._anagrams.get("".join(sorted(window)), ()):
+                if window != key and OSA.distance(window, key) == 1 and OSA.normalized_similarity(window, key) >= self.min_similarity:
+                    yield place
+
+        return self._longest_unique(text, self._anagram_lengths, min_length, places_in)

@@ -98,6 +98,17 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        4,
+        "sweep tasks on the team's phone: accepted, then found or not found",
+        (
+            "ALTER TABLE sweep_tasks ADD COLUMN accepted_at TEXT",
+            "ALTER TABLE sweep_tasks ADD COLUMN result TEXT NOT NULL DEFAULT ''",
+        ),
+    ),
+)
+
 LATEST = MIGRATIONS[-1].version
 
 

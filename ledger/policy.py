@@ -9,6 +9,7 @@ from pathlib import Path
 from core.errors import ConfigError
 from core.records import COLD_WAVE_LEVELS, FLAGS
 from core.tomlconfig import TomlReader, parse_toml
+from geo.city import KEY_AREAS
 
 OUTCOME_COLUMNS: tuple[str, ...] = ("station", "hospital", "home", "persuaded", "refused", "supplies", "not_found")
 
@@ -35,6 +36,7 @@ class LedgerPolicy:
     sweep_top: int = 25
     level_weight: tuple[tuple[str, float], ...] = ()
     flag_weight: tuple[tuple[str, float], ...] = ()
+    gathering_weight: tuple[tuple[str, float], ...] = ()
 
     def outcome_columns(self, outcome: str | None) -> tuple[str, ...]:
         """The report columns an outcome code counts in (none for an unknown code)."""
@@ -46,6 +48,10 @@ class LedgerPolicy:
     def flag_factor(self, flags: tuple[str, ...] | list[str]) -> float:
         weights = dict(self.flag_weight)
         return max([1.0, *(weights.get(f, 1.0) for f in flags)])
+
+    def gathering_factor(self, kind: str) -> float:
+        """Base risk of a gathering place of this kind where nobody was found yet (0 keeps the kind off the list)."""
+        return dict(self.gathering_weight).get(kind, 0.0)
 
 
 def load_ledger_policy(path: Path) -> LedgerPolicy:
@@ -62,7 +68,7 @@ def load_ledger_policy(path: Path) -> LedgerPolicy:
         ("outcomes", OUTCOME_COLUMNS),
         ("matching", ("radius_m", "hour_window", "min_score", "margin", "male_words", "female_words", "clothing_words", "colour_words")),
         ("refusals", ("count", "within_days", "cold_wave_levels", "outcomes")),
-        ("sweep", ("nights", "radius_m", "top", "level_weight", "flag_weight")),
+        ("sweep", ("nights", "radius_m", "top", "level_weight", "flag_weight", "gathering_weight")),
     ):
         r.get(data, [table], dict)
         r.unknown_keys(data, [table], keys)
@@ -75,6 +81,9 @@ def load_ledger_policy(path: Path) -> LedgerPolicy:
     flag_weight = r.get(data, ["sweep", "flag_weight"], dict, {})
     if flag_weight:
         r.unknown_keys(data, ["sweep", "flag_weight"], FLAGS)
+    gathering_weight = r.get(data, ["sweep", "gathering_weight"], dict, {})
+    if gathering_weight:
+        r.unknown_keys(data, ["sweep", "gathering_weight"], KEY_AREAS)
     return LedgerPolicy(
         retention_days=days,
         day_starts=r.clock(data, ["report", "day_starts"]),
@@ -96,4 +105,5 @@ def load_ledger_policy(path: Path) -> LedgerPolicy:
         sweep_top=max(1, r.count(data, ["sweep", "top"])),
         level_weight=tuple((k, r.number(data, ["sweep", "level_weight", k], minimum=0.0)) for k in level_weight),
         flag_weight=tuple((k, r.number(data, ["sweep", "flag_weight", k], minimum=0.0)) for k in flag_weight),
+        gathering_weight=tuple((k, r.number(data, ["sweep", "gathering_weight", k], minimum=0.0)) for k in gathering_weight),
     )

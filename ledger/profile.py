@@ -59,15 +59,20 @@ class Profile:
     sightings: tuple[Sighting, ...]
     refusals: int
     flags: tuple[str, ...] = ()
+    risk_notes: str = ""
+    needs: str = ""
 
     def helps_notes(self) -> list[str]:
         """Short notes a team reads before it arrives (no identity, no history beyond counts)."""
         notes = []
         if self.refusals:
             notes.append(f"refused help {self.refusals} time(s) / 已拒绝救助{self.refusals}次")
-        for label, text in (("health", self.health_notes), ("languages", self.languages), ("helps", self.helps)):
+        labelled = (("health", self.health_notes), ("risk", self.risk_notes), ("needs", self.needs), ("languages", self.languages), ("helps", self.helps))
+        for label, text in labelled:
             if text.strip():
                 notes.append(f"{label}: {text.strip()}")
+        if self.flags:
+            notes.append("seen before as / 曾见: " + ", ".join(self.flags))
         return notes
 
     def team_summary(self) -> dict[str, Any]:

@@ -19,14 +19,15 @@ from zoneinfo import ZoneInfo
 
 from core import topics as names
 from core.errors import RecordError
-from core.records import COLD_WAVE_LEVELS, maybe_time
+from core.records import COLD_WAVE_LEVELS, DispatchEvent, TaskHint, maybe_time
 from ledger.db import Database
 from ledger.fold import fold_incident, parse_dispatch, utc_text
+from ledger.hints import task_hint, task_teams
 from ledger.migrations import migrate
 from ledger.policy import LedgerPolicy
 from ledger.profile import Contact, Profile, Sighting, social_work_due
 from ledger.report import Report, aggregate, day_of, report_day
-from ledger.sweep import Seen, SweepStop, sweep_list
+from ledger.sweep import Gathering, Seen, SweepStop, sweep_list
 
 INCIDENT_COLUMNS: tuple[str, ...] = (
     "incident_id", "first_report_at", "district", "zone_id", "key_area", "lat", "lon", "category", "priority",
@@ -39,6 +40,10 @@ AGE_GROUPS: tuple[str, ...] = ("unknown", "child", "minor", "adult", "elderly")
 NOTE_KINDS: tuple[str, ...] = ("note", "followup", "referral", "refusal")
 # What the ledger reads from the stream (unprefixed topic names).
 LEDGER_TOPICS: tuple[str, ...] = (names.DISPATCH, names.REPORTS, names.CONDITIONS)
+
+
+# What a team reports on a sweep task from its phone.
+SWEEP_REPORTS: tuple[str, ...] = ("accepted", "found", "not_found")
 
 
 def upsert(table: str, key: Sequence[str], row: dict[str, Any], *, update: bool = True) -> tuple[str, list[Any]]:
@@ -118,8 +123,8 @@ class Store:
 
     # ------------------------------------------------------------ stream records
 
-    def apply_dispatch(self, data: Any) -> str:
-        """One dispatch event: stored once by event id, then its incident row recomputed."""
+    def apply_dispatch(self, data: Any) -> DispatchEvent:
+        """One dispatch event: stored once by event id, then its incident row recomputed; returns the event."""
         event = parse_dispatch(data)
         payload = json.dumps(data, ensure_ascii=False, sort_keys=True)
         row = {"event_id": event.event_id, "incident_id": event.incident_id, "revision": event.revision, "kind": event.kind, "at": utc_text(event.at), "payload": payload}
@@ -127,7 +132,7 @@ class Store:
             # Events are immutable by id: a replay neither doubles nor rewrites one (nor undoes an anonymization).
             self.db.execute(*upsert("dispatch_events", ("event_id",), row, update=False))
             self.refresh_incident(event.incident_id)
-        return event.incident_id
+        return event
 
     def refresh_incident(self, incident_id: str) -> None:
         rows = self.db.query("SELECT payload FROM dispatch_events WHERE incident_id = ?", (incident_id,))
@@ -280,6 +285,8 @@ class Store:
                     languages=r["languages"],
                     health_notes=r["health_notes"],
                     helps=r["helps"],
+                    risk_notes=r["risk_notes"],
+                    needs=r["needs"],
                     sightings=tuple(Sighting(c.lat, c.lon, c.at) for c in contacts),
                     refusals=sum(1 for c in contacts if c.outcome in self.policy.refusal_outcomes),
                     flags=tuple(sorted({f for c in contacts for f in c.flags})),
@@ -306,12 +313,30 @@ class Store:
     def persons_of(self, incident_id: str) -> list[str]:
         return [r["person_id"] for r in self.db.query("SELECT person_id FROM person_links WHERE incident_id = ? ORDER BY person_id", (incident_id,))]
 
-    def log_read(self, *, who: str, role: str, person_id: str, what: str, at: datetime) -> None:
-        """Every read of a file leaves a row: who, when, what."""
-        self.db.execute(
-            "INSERT INTO read_audit (audit_id, at, who, role, person_id, what) VALUES (?, ?, ?, ?, ?, ?)",
-            (uuid.uuid4().hex, utc_text(at), who, role, person_id, what),
-        )
+    def log_read(self, *, who: str, role: str, person_id: str, what: str, at: datetime, audit_id: str | None = None) -> None:
+        """Every read of a file leaves a row: who, when, what (`audit_id` given: once, however often it is replayed)."""
+        row = {"audit_id": audit_id or uuid.uuid4().hex, "at": utc_text(at), "who": who, "role": role, "person_id": person_id, "what": what}
+        self.db.execute(*upsert("read_audit", ("audit_id",), row, update=False))
+
+    def task_hints(self, events: Sequence[DispatchEvent], tz: ZoneInfo) -> list[TaskHint]:
+        """The hints for the tasks these events hand to teams (`hints.task_hint`), each read logged for its team, once."""
+        return self.hints_for([(ev, team, ev.event_id, ev.at) for ev in events for team in task_teams(ev)], tz)
+
+    def hints_for(self, tasks: Sequence[tuple[DispatchEvent, str, str, datetime]], tz: ZoneInfo) -> list[TaskHint]:
+        """Hints for (incident as it stands, team, the team's task event id, time): the linked file, else the likely one."""
+        if not tasks:
+            return []
+        profiles = self.profiles()
+        by_id = {p.person_id: p for p in profiles}
+        out = []
+        for ev, team, task_event_id, at in tasks:
+            linked = [by_id[p] for p in self.persons_of(ev.incident_id) if p in by_id]
+            hint = task_hint(ev, team, linked, profiles, self.policy, tz, task_event_id=task_event_id, at=at)
+            if hint is not None:
+                what = f"task hint for {ev.incident_id} ({'linked' if hint.linked else 'suggested'})"
+                self.log_read(who=team, role="team", person_id=hint.person_id, what=what, at=hint.at, audit_id=stable_id("AUD", hint.hint_id))
+                out.append(hint)
+        return out
 
     def audit_log(self, person_id: str | None = None) -> list[dict[str, Any]]:
         if person_id is None:
@@ -376,8 +401,9 @@ class Store:
             if r["outcome"] not in not_people
         ]
 
-    def sweep(self, tonight: date, level: str, tz: ZoneInfo) -> list[SweepStop]:
-        return sweep_list(self.seen_before(tonight, tz), level, self.policy, tz)
+    def sweep(self, tonight: date, level: str, tz: ZoneInfo, gathering: Sequence[Gathering] = ()) -> list[SweepStop]:
+        """Tonight's list from the last nights' incidents and files, with the city's unseen gathering places."""
+        return sweep_list(self.seen_before(tonight, tz), level, self.policy, tz, gathering)
 
     def send_sweep(self, night: date, stop: SweepStop, team_id: str, *, by: str, at: datetime) -> tuple[str, bool]:
         """A place of the night's list as a task for a team (once per night, place and team); True if new."""
@@ -398,10 +424,31 @@ class Store:
         clause = f"WHERE {' AND '.join(where)} " if where else ""
         return self.db.query(f"SELECT * FROM sweep_tasks {clause}ORDER BY night, rank, task_id", params)
 
+    def report_sweep(self, task_id: str, team_id: str, status: str, note: str, *, at: datetime) -> dict[str, Any] | None:
+        """The team's phone on its own sweep task: `accepted`, then `found` or `not_found` (with a note).
+
+        Returns the task as it now stands, None if the team has no such task.
+        A repeated report changes nothing; a task already swept keeps its
+        first result (the phone shows what the ledger has).
+        """
+        if status not in SWEEP_REPORTS:
+            raise RecordError(f"status must be one of {', '.join(SWEEP_REPORTS)}", kind="invalid_status")
+        task = self.db.one("SELECT * FROM sweep_tasks WHERE task_id = ? AND team_id = ?", (task_id, team_id))
+        if task is None:
+            return None
+        if task["status"] == "open" and status == "accepted":
+            self.db.execute("UPDATE sweep_tasks SET status = 'accepted', accepted_at = ? WHERE task_id = ? AND status = 'open'", (utc_text(at), task_id))
+        elif task["status"] in ("open", "accepted") and status != "accepted":
+            self.db.execute(
+                "UPDATE sweep_tasks SET status = 'done', result = ?, note = ?, done_at = ? WHERE task_id = ? AND status IN ('open', 'accepted')",
+                (status, note, utc_text(at), task_id),
+            )
+        return self.db.one("SELECT * FROM sweep_tasks WHERE task_id = ?", (task_id,))
+
     def finish_sweep(self, task_id: str, team_id: str, note: str, *, at: datetime) -> bool:
         """The team swept the place (its own task only); the note says whom it met."""
         return self.db.execute(
-            "UPDATE sweep_tasks SET status = 'done', note = ?, done_at = ? WHERE task_id = ? AND team_id = ? AND status = 'open'",
+            "UPDATE sweep_tasks SET status = 'done', note = ?, done_at = ? WHERE task_id = ? AND team_id = ? AND status IN ('open', 'accepted')",
             (note, utc_text(at), task_id, team_id),
         ) > 0
 
@@ -443,8 +490,8 @@ class Store:
         self.db.execute("UPDATE incidents SET text = '' WHERE incident_id = ?", (incident_id,))
 
 
-def apply_record(store: Store, topic: str, raw: bytes | None) -> None:
-    """One record of a topic the ledger reads (unprefixed name), or a RecordError."""
+def apply_record(store: Store, topic: str, raw: bytes | None) -> DispatchEvent | None:
+    """One record of a topic the ledger reads (unprefixed name), or a RecordError; a dispatch event is returned."""
     try:
         data = json.loads(raw) if raw is not None else None
     except (ValueError, UnicodeDecodeError) as exc:
@@ -452,10 +499,11 @@ def apply_record(store: Store, topic: str, raw: bytes | None) -> None:
     if not isinstance(data, dict):
         raise RecordError("expected a JSON object", kind="malformed")
     if topic == names.DISPATCH:
-        store.apply_dispatch(data)
-    elif topic == names.REPORTS:
+        return store.apply_dispatch(data)
+    if topic == names.REPORTS:
         store.apply_report(data)
     elif topic == names.CONDITIONS:
         store.apply_conditions(data)
     else:
         raise RecordError(f"the ledger does not read topic {topic!r}", kind="invalid")
+    return None

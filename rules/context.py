@@ -33,7 +33,7 @@ class Context:
 
     @cached_property
     def gazetteer(self) -> Gazetteer:
-        return Gazetteer(self.city.places)
+        return Gazetteer(self.city.places, self.policy.address_min_similarity)
 
 
 def load_context(policy: Path, lexicon: Path, city: Path) -> Context:

@@ -18,13 +18,16 @@ from core.records import (
     CAPABILITIES,
     CHANNELS,
     COLD_WAVE_LEVELS,
+    COMMAND_KINDS,
     FLAGS,
     POSTURES,
+    PRIORITIES,
     SEXES,
     TEAM_STATUSES,
     THERMAL_CHANNEL,
     ClockTick,
     Detection,
+    OperatorCommand,
     Report,
     ReporterContact,
     TaskAck,
@@ -576,6 +579,57 @@ def parse_ack(obj: dict[str, Any]) -> TaskAck:
         by=str(obj["by"]) if obj.get("by") is not None else None,
         client_id=str(obj["client_id"]) if obj.get("client_id") is not None else None,
     )
+
+
+MAX_REASON_CHARS = 200
+
+
+def _opt_ident(obj: dict[str, Any], name: str) -> str | None:
+    return _ident(obj, name) if obj.get(name) is not None else None
+
+
+def _strict_flags(obj: dict[str, Any], name: str) -> tuple[str, ...]:
+    """A command's flags: every word must be a known flag (an order cannot be half understood)."""
+    known, unknown = _flag_list(obj, name)
+    if unknown:
+        raise RecordError(f"{name}: unknown flag(s) {', '.join(unknown)} (known: {', '.join(FLAGS)})", kind="unknown_flag")
+    return known
+
+
+def parse_command(obj: dict[str, Any], ctx: Context) -> OperatorCommand:
+    """An operator's or a team's command to the desk, every field checked; the desk judges whether it can apply."""
+    kind = _choice(obj, "kind", COMMAND_KINDS, "unknown_command")
+    reason = obj.get("reason")
+    if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON_CHARS or not reason.isprintable()):
+        raise RecordError(f"reason: a printable text of at most {MAX_REASON_CHARS} characters", kind="wrong_type")
+    reason = reason.strip() if reason else None
+    priority = _choice(obj, "priority", tuple(p.lower() for p in PRIORITIES), "wrong_type").upper() if obj.get("priority") is not None else None
+    command = OperatorCommand(
+        command_id=_ident(obj, "command_id"),
+        kind=kind,
+        incident_id=_ident(obj, "incident_id"),
+        at=_time(obj, "at"),
+        by=_ident(obj, "by"),
+        by_team=_opt_ident(obj, "by_team"),
+        team_id=_opt_ident(obj, "team_id"),
+        other_incident_id=_opt_ident(obj, "other_incident_id"),
+        report_id=_opt_ident(obj, "report_id"),
+        priority=priority,
+        reason=reason or None,
+        add_flags=_strict_flags(obj, "add_flags"),
+        remove_flags=_strict_flags(obj, "remove_flags"),
+        persons=_persons(obj, ctx),
+    )
+    needed = {"assign": "team_id", "support": "team_id", "merge": "other_incident_id", "split": "report_id", "priority": "priority"}.get(kind)
+    if needed is not None and getattr(command, needed) is None:
+        raise RecordError(f"{needed}: missing (a {kind} command names it)", kind="missing_field")
+    if kind == "priority" and command.reason is None:
+        raise RecordError("reason: missing (a priority set by hand says why)", kind="missing_field")
+    if kind == "assess" and not (command.add_flags or command.remove_flags or command.persons is not None):
+        raise RecordError("an assess command adds or removes flags or sets persons", kind="missing_field")
+    if command.by_team is not None and kind != "assess":
+        raise RecordError(f"a team may only send assess commands, not {kind}", kind="forbidden")
+    return command
 
 
 def parse_tick(obj: dict[str, Any]) -> ClockTick:

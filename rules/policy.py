@@ -18,6 +18,7 @@ from core.errors import PolicyError
 from core.records import CAPABILITIES, CATEGORIES, COLD_WAVE_LEVELS, FLAGS, PARTNERS, PRIORITIES
 from core.tomlconfig import TomlReader, parse_toml
 from geo.city import HELP_POINT_KINDS
+from geo.gazetteer import DEFAULT_MIN_SIMILARITY
 from rules.phone import PhonePolicy, parse_phone_policy
 
 NOTIFY_TARGETS = PARTNERS
@@ -155,6 +156,8 @@ class Policy:
     max_persons: int
     dispatching: Dispatching
     source: str = ""
+    clock_step_s: float = 60.0  # the clock's period: a queued task escalates on the last tick at or before its deadline
+    address_min_similarity: float = DEFAULT_MIN_SIMILARITY  # a transposed place name's least similarity (geo/gazetteer.py)
     phone: PhonePolicy = field(default_factory=PhonePolicy)
 
     def level(self, name: str) -> ColdWaveLevel | None:
@@ -218,10 +221,13 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         ack_min=ack_min,
         escalate_to=escalate_to,
         followup_after_h=r.number(data, ["deadlines", "followup_after_h"]),
+        clock_step_s=r.number(data, ["deadlines", "clock_step_s"], minimum=0.0, default=60.0),
         help_point_kinds=r.names(data, ["dispatch", "help_point_kinds"], HELP_POINT_KINDS),
         followup_outcomes=tuple(r.get(data, ["dispatch", "followup_outcomes"], list)),
         max_text_bytes=int(r.number(data, ["intake", "max_text_bytes"], minimum=1)),
         max_persons=int(r.number(data, ["intake", "max_persons"], minimum=1)),
+        address_min_similarity=r.number(data, ["intake", "address_min_similarity"], minimum=0.5, maximum=1.0,
+                                        default=DEFAULT_MIN_SIMILARITY),
         dispatching=dispatching,
         source=source,
         phone=parse_phone_policy(r, data, HELP_POINT_KINDS),
@@ -339,7 +345,7 @@ def _deadlines(r: TomlReader, data: Data) -> tuple[dict[str, float], tuple[str, 
     return ack_min, escalate_to
 
 
-DESCRIPTION_FIELDS = ("sex", "age_group", "persons", "posture")
+DESCRIPTION_FIELDS = ("sex", "age_group", "persons", "posture", "situation")
 
 
 def _dispatching(r: TomlReader, data: Data) -> Dispatching:

@@ -94,7 +94,9 @@ def generate_population(spec: PopulationSpec, cm: CityMap, start: datetime, end:
             if rng.uniform() < spec.intoxicated_share and profile != "minor":
                 flags.append("intoxicated")
             lying = bool(rng.uniform() < spec.lying_share) or profile == "unresponsive"
-            appears = start + timedelta(minutes=float(rng.uniform(0.0, span_h * 60.0)))
+            # One draw either way, so a scenario without a rush draws exactly as before.
+            rush = spec.rush_share > 0 and zlib.crc32(f"rush-{seed}-{n}".encode()) / 2**32 < spec.rush_share
+            appears = start + timedelta(minutes=float(rng.uniform(0.0, min(span_h, spec.rush_h) * 60.0 if rush else span_h * 60.0)))
             site: str | None = None
             place: PlaceView | None = None
             if profile == "thermal_only" and camera_sites:

@@ -80,6 +80,10 @@ class PopulationSpec:
     at_place_share: float
     appear_until_h: float
     move_m: tuple[float, float]
+    # A rush: this share of the persons appears within the first rush_h hours
+    # (a cold wave's first evening strands people on their way home).
+    rush_share: float = 0.0
+    rush_h: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,22 @@ class TeamSpec:
     ack_miss_probability: float
     position_every_min: float
     not_found_radius_m: float
+
+
+@dataclass(frozen=True)
+class CallTakerSpec:
+    """The dispatch centre's needs-attention queue as the drill models it.
+
+    A tip the intake dead-letters for an error in `fixable` (an address
+    nobody knows) is seen by a call-taker, who calls the reporter back and
+    resubmits it with a position (a tip that `corrects` the dead letter)
+    after a delay drawn from `callback_min`; the drill counts the time lost.
+    """
+
+    enabled: bool = True
+    callback_min: tuple[float, float] = (3.0, 8.0)
+    fixable: tuple[str, ...] = ("unknown_address",)
+    position_noise_m: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -164,6 +184,7 @@ class Scenario:
     cameras: CameraSpec
     source: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    call_taker: CallTakerSpec = CallTakerSpec()
 
     @property
     def persons(self) -> int:
@@ -193,7 +214,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     data = parse_toml(text, source)
     r = TomlReader(source, text)
     r.unknown_keys(data, [], ["name", "description", "date", "start", "end", "timezone", "weather", "population",
-                             "reporting", "channels", "teams", "cameras"])
+                             "reporting", "channels", "teams", "cameras", "call_taker"])
     try:
         drill_date = date.fromisoformat(r.get(data, ["date"], str))
     except ValueError:
@@ -212,6 +233,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
         teams=_teams(r, data),
         cameras=_cameras(r, data),
         source=source,
+        call_taker=_call_taker(r, data),
     )
 
 
@@ -258,7 +280,8 @@ def _weather(r: TomlReader, data: Mapping[str, Any]) -> WeatherSpec:
 
 def _population(r: TomlReader, data: Mapping[str, Any]) -> PopulationSpec:
     r.get(data, ["population"], dict)
-    modifiers = ["elderly_share", "intoxicated_share", "lying_share", "moving_share", "at_place_share", "appear_until_h", "move_m"]
+    modifiers = ["elderly_share", "intoxicated_share", "lying_share", "moving_share", "at_place_share", "appear_until_h", "move_m",
+                 "rush_share", "rush_h"]
     r.unknown_keys(data, ["population"], [*PROFILES, *modifiers])
     counts = {name: r.count(data, ["population", name], 0) for name in PROFILES}
     if sum(counts.values()) == 0:
@@ -272,6 +295,8 @@ def _population(r: TomlReader, data: Mapping[str, Any]) -> PopulationSpec:
         at_place_share=r.share(data, ["population", "at_place_share"], 0.5),
         appear_until_h=r.number(data, ["population", "appear_until_h"], minimum=0.0, default=11.0),
         move_m=r.span(data, ["population", "move_m"], [80.0, 250.0]),
+        rush_share=r.share(data, ["population", "rush_share"], 0.0),
+        rush_h=r.number(data, ["population", "rush_h"], minimum=0.25, default=2.0),
     )
 
 
@@ -330,6 +355,20 @@ def _teams(r: TomlReader, data: Mapping[str, Any]) -> TeamSpec:
         ack_miss_probability=r.share(data, ["teams", "ack_miss_probability"], 0.1),
         position_every_min=r.number(data, ["teams", "position_every_min"], minimum=0.5, default=5.0),
         not_found_radius_m=r.number(data, ["teams", "not_found_radius_m"], minimum=1.0, default=300.0),
+    )
+
+
+def _call_taker(r: TomlReader, data: Mapping[str, Any]) -> CallTakerSpec:
+    if "call_taker" not in data:
+        return CallTakerSpec()
+    r.get(data, ["call_taker"], dict)
+    r.unknown_keys(data, ["call_taker"], ["enabled", "callback_min", "fixable", "position_noise_m"])
+    default = CallTakerSpec()
+    return CallTakerSpec(
+        enabled=r.get(data, ["call_taker", "enabled"], bool, True),
+        callback_min=r.span(data, ["call_taker", "callback_min"], list(default.callback_min)),
+        fixable=tuple(r.strings(data, ["call_taker", "fixable"], list(default.fixable))),
+        position_noise_m=r.number(data, ["call_taker", "position_noise_m"], default=default.position_noise_m),
     )
 
 

@@ -22,7 +22,7 @@ from core.errors import ConfigError
 from core.feed import FeedItem
 from core.records import PRIORITIES
 from core.settings import DATA_DIR
-from geo.distance import haversine_m
+from geo.distance import haversine_m, offset_latlon
 from rules.policy import Policy, load_policy
 from rules.triage import assess
 from rules.weather import is_night
@@ -123,6 +123,8 @@ class DrillWorld:
         self._seen_events: set[str] = set()
         self._first_seen: dict[tuple[str, str], datetime] = {}
         self._rendered: set[str] = set()
+        self._plans = {plan.tip_id: plan for plan in self.tips}
+        self.callbacks: list[dict[str, Any]] = []  # the call-taker's resubmissions, for the scores
         del rng
 
     # ------------------------------------------------------------------ feeding
@@ -161,6 +163,8 @@ class DrillWorld:
             self._report_meta[plan.tip_id] = {"kind": "tip" if plan.kind == "tip" else "malformed", "malformed": plan.kind
                                               if plan.kind != "tip" else None, "at": plan.reported_at().isoformat(), "channel": plan.channel,
                                               "address_quality": plan.address_quality}
+            if "corrects" in plan.extra:
+                self._report_meta[plan.tip_id]["corrects"] = plan.extra["corrects"]
             return [(item.topic, item.value, item.key)]
         if item.capture is not None:
             return self._render_capture(item.capture, item.topic)
@@ -225,6 +229,49 @@ class DrillWorld:
                 at = max(at, floor + timedelta(seconds=1))
                 self._push(at, topic, json.dumps(record, ensure_ascii=False, sort_keys=True).encode(), key, token)
 
+    # ------------------------------------------------------------------ call-taker
+
+    def call_back(self, dead_letters: list[dict[str, Any]], now: datetime) -> None:
+        """The needs-attention queue: a dead tip the call-taker can fix is resubmitted with a position, later.
+
+        As an operator does at the console: call the reporter back, place the
+        person on the map, resubmit a tip that names the dead letter
+        (`corrects`, id `<letter>-fix`). The person's reports keep their
+        first time, so the drill's report-to-dispatch times include the time lost.
+        """
+        spec = self.scenario.call_taker
+        if not spec.enabled:
+            return
+        floor = max(now, self._horizon)
+        for letter in dead_letters:
+            letter_id = str(letter.get("event_id") or "")
+            if letter.get("topic") != names.TIPS or letter.get("error") not in spec.fixable or not letter_id:
+                continue
+            if any(c["dead_letter"] == letter_id for c in self.callbacks):
+                continue  # a redelivered dead letter: one call back
+            try:
+                original = json.loads(str(letter.get("payload", "")))
+            except ValueError:
+                continue
+            plan = self._plans.get(str(original.get("tip_id", ""))) if isinstance(original, dict) else None
+            if plan is None or plan.person is None:
+                continue
+            rng = stable_rng(self.seed, "callback", letter_id)
+            at = max(now + timedelta(minutes=float(rng.uniform(*spec.callback_min))), floor + timedelta(seconds=1)).replace(microsecond=0)
+            lat, lon = plan.person.position(at)
+            east, north = rng.normal(0.0, spec.position_noise_m, size=2) if spec.position_noise_m > 0 else (0.0, 0.0)
+            lat, lon = offset_latlon(lat, lon, float(east), float(north))
+            record = {k: v for k, v in original.items() if k != "address"}
+            fix_id = f"{letter_id}-fix"
+            record.update(tip_id=fix_id, corrects=letter_id, reported_at=at.astimezone(self.tz).isoformat(), lat=round(lat, 6),
+                          lon=round(lon, 6), accuracy_m=round(2.0 * spec.position_noise_m))
+            fix = TipPlan(at=at, channel=plan.channel, person=plan.person, tip_id=fix_id, extra={"corrects": letter_id},
+                          payload=json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+            self.callbacks.append({"dead_letter": letter_id, "tip_id": plan.tip_id, "fix_tip_id": fix_id,
+                                   "person_id": plan.person.person_id, "reported_at": plan.reported_at().isoformat(),
+                                   "resubmitted_at": at.isoformat(), "reason": letter.get("reason")})
+            self._push(at, names.TIPS, fix.payload, fix_id, tip=fix)
+
     # ------------------------------------------------------------------ truth
 
     def _expected(self, person: Person, at: datetime) -> tuple[str, str, str]:
@@ -283,6 +330,7 @@ class DrillWorld:
             "reports": {rid: {**meta, "person_ids": self._report_persons.get(rid, [])} for rid, meta in sorted(self._report_meta.items())},
             "malformed": malformed,
             "unresolvable_tips": unresolvable,
+            "callbacks": list(self.callbacks),
             "suppressed_tips": list(self._suppressed),
             "weather": [o.to_dict() for o in self.observations],
             "warnings": [w.to_dict() for w in self.warnings],

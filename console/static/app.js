@@ -188,6 +188,16 @@ function actionButtons(inc) {
     el("button", { type: "button", class: "small primary", "data-action": "resolve", "data-incident": inc.incident_id, text: t("resolve"), onclick: (e) => { e.stopPropagation(); askAction("resolve", inc); } }));
 }
 
+/* The latest unit timer warning (en route past ETA, too long on scene) since the lead's task was given, if any. */
+function unitTimerFired(inc) {
+  const history = inc.history || [];
+  for (let i = history.length - 1; i >= 0; i--) {
+    if (history[i].kind === "unit_timer") return history[i];
+    if (history[i].event_id === inc.task_event_id) return null;
+  }
+  return null;
+}
+
 function renderIncidents() {
   const body = document.querySelector("#incidents tbody");
   const list = openIncidents();
@@ -200,7 +210,9 @@ function renderIncidents() {
     const esc = inc.escalation_level > 0
       ? el("span", { class: "tag danger", title: (inc.escalations || []).map((e) => fmtTime(e.at) + " " + (e.reason || "")).join("\n"), text: "L" + inc.escalation_level + (inc.escalate_to ? " → " + term(inc.escalate_to) : "") })
       : el("span", { class: "muted", text: "—" });
-    const status = el("div", { class: "muted small-text", text: term(inc.status) + (inc.key_area ? " · " + term(inc.key_area) : "") });
+    const timer = unitTimerFired(inc) ? el("span", { class: "tag warn", "data-timer": inc.incident_id, title: unitTimerFired(inc).reason || "", text: "⏱ " + term("unit_timer") }) : null;
+    const status = el("div", { class: "muted small-text", text: term(inc.status) + (inc.key_area ? " · " + term(inc.key_area) : "") },
+      " ", el("span", { class: "age esc-L" + Math.min(inc.escalation_level || 0, 3), text: fmtDuration(Math.max(0, nowMs() - new Date(inc.first_report_at || inc.at).getTime())) }));
     const row = el("tr", { class: "prio-" + inc.priority + (state.selected === inc.incident_id ? " selected" : ""), "data-incident": inc.incident_id, onclick: () => select(inc.incident_id) },
       el("td", null, el("span", { class: "prio prio-" + inc.priority, text: inc.priority })),
       el("td", { class: "id" }, el("div", { text: inc.incident_id }), status),
@@ -209,7 +221,7 @@ function renderIncidents() {
       el("td", null, sources),
       el("td", null, team),
       el("td", { class: "deadline" }, deadlineCell(inc)),
-      el("td", null, esc),
+      el("td", null, esc, timer),
       el("td", null, actionButtons(inc)));
     return row;
   }));
@@ -221,7 +233,9 @@ function renderSide() {
   document.getElementById("queued").replaceChildren(...queued.map((inc) => el("li", { onclick: () => select(inc.incident_id) },
     el("span", { class: "prio prio-" + inc.priority, text: inc.priority }), " ",
     el("b", { text: inc.incident_id }), " ", term(inc.category), " ",
-    el("span", { class: "muted", text: t("queued_since") + " " + fmtTime(inc.at) + (inc.reason ? " · " + inc.reason : "") }))));
+    el("span", { class: "age esc-L" + Math.min(inc.escalation_level || 0, 3), "data-age": "queued",
+      text: fmtDuration(Math.max(0, nowMs() - new Date(inc.queued_since || inc.at).getTime())) }), " ",
+    el("span", { class: "muted", text: t("queued_since") + " " + fmtTime(inc.queued_since || inc.at) + (inc.reason ? " · " + inc.reason : "") }))));
   if (!queued.length) document.getElementById("queued").append(el("li", { class: "muted", text: t("none") }));
 
   const teams = [...state.teams.values()].sort((a, b) => a.team_id.localeCompare(b.team_id));

@@ -243,9 +243,11 @@ function renderDetail() {
     node("h3", {}, bi("合作单位通报", "Partner notices")),
     node("ul", { id: "detail-notices" }, ...(notices.length ? notices.map((n) => node("li", { class: "notice", "data-partner": n.partner },
       n.partner + " · " + n.msg_type + " · " + n.status + " · " + n.address)) : [node("li", { class: "muted" }, "-")])));
+  if (typeof commandPanel === "function") box.append(commandPanel(inc)); // commands.js: operators in control
 }
 
 function onExtraEvent(event, payload) {
+  if (typeof onCommandEvent === "function") onCommandEvent(event, payload); // commands.js: the desk's answers
   if (event === "attention") {
     loadAttention();
   } else if (event === "notice") {

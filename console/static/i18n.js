@@ -19,6 +19,7 @@ const I18N = {
     reason: "原因", demo: "演示数据，非官方地图", conditions_label: "寒潮 · 昼夜 · 风寒温度",
 
     // team phone
+    on_scene_found: "现场情况（标记、人数）", send_found: "发送现场情况", nothing_changed: "没有变化",
     outbox: "未发送", outbox_hint: "无信号时操作保存在手机上，恢复连接后按顺序自动发送。", waiting_signal: "等待信号",
     sending: "发送中", refused: "被拒绝", offline: "离线", online: "在线", live: "实时", polling: "轮询",
     new_task: "新任务", task_changed: "任务有变化", task_withdrawn: "任务已撤回", dismiss: "知道了",
@@ -30,6 +31,7 @@ const I18N = {
     err_not_your_task: "该任务已不属于本队", err_task_not_found: "找不到该任务", err_incident_closed: "事件已结束",
     err_stale_fix: "定位过旧", err_future_fix: "定位时间超前", err_poor_accuracy: "定位精度不足", err_impossible_jump: "位置跳变异常",
     err_out_of_order: "定位早于上一次", err_no_position: "尚无位置", err_client_id_conflict: "操作编号冲突",
+    known_file: "已建档", likely_file: "可能是", confirm_file: "确认是此人", sweeps: "主动排查", sweep_found: "找到人", sweep_not_found: "未找到", sweep_note: "备注(遇到谁、做了什么)",
   },
   en: {
     title: "Winter rescue dispatch", team_title: "Patrol team tasks", now: "Now", connection: "Connection", logout: "Log out",
@@ -48,6 +50,7 @@ const I18N = {
     reason: "Reason", demo: "Demo data, not an official map", conditions_label: "Cold wave · night · wind chill",
 
     // team phone
+    on_scene_found: "Found on scene (flags, head count)", send_found: "Send what we found", nothing_changed: "Nothing changed",
     outbox: "Not yet sent", outbox_hint: "Without signal, actions stay on the phone and go out in order when the connection returns.", waiting_signal: "waiting for signal",
     sending: "sending", refused: "refused", offline: "offline", online: "online", live: "live", polling: "polling",
     new_task: "New task", task_changed: "Task changed", task_withdrawn: "Task withdrawn", dismiss: "Dismiss",
@@ -59,6 +62,7 @@ const I18N = {
     err_not_your_task: "the task is no longer this team's", err_task_not_found: "task not found", err_incident_closed: "incident closed",
     err_stale_fix: "fix too old", err_future_fix: "fix time ahead", err_poor_accuracy: "fix not accurate enough", err_impossible_jump: "impossible jump",
     err_out_of_order: "fix older than the last", err_no_position: "no position yet", err_client_id_conflict: "action id conflict",
+    known_file: "Known file", likely_file: "Likely file", confirm_file: "Confirm: this is the person", sweeps: "Sweep", sweep_found: "Found someone", sweep_not_found: "Nobody there", sweep_note: "Note (whom you met, what you did)",
   },
 };
 
@@ -72,7 +76,7 @@ const TERMS = {
     new: "新", assigned: "已派", accepted: "已接受", on_scene: "已到场", followup_due: "待回访", open: "处理中",
     available: "空闲", en_route: "途中", off_duty: "下班", break: "休息", unresponsive: "未响应", unknown: "未知",
     blue: "蓝色", yellow: "黄色", orange: "橙色", red: "红色",
-    night: "夜间", severe_cold: "严寒", elderly: "老人", intoxicated: "醉酒", lying_still: "静卧",
+    night: "夜间", severe_cold: "严寒", elderly: "老人", male: "男", female: "女", adult: "成年人", child: "儿童", intoxicated: "醉酒", lying_still: "静卧",
     key_area: "重点区域", corroborated: "多源印证", cold_wave: "寒潮", cold_wave_floor: "寒潮保底",
     unresponsive_flag: "无反应", injured: "受伤", ill: "患病", mental: "疑似精神障碍", minor: "未成年人",
     disabled: "残疾", immobile: "行动不便", no_id: "无身份信息", refuses: "拒绝入站", domestic_violence: "家暴",
@@ -83,7 +87,7 @@ const TERMS = {
     hotline: "热线", wechat: "公众号", courier: "快递员", sanitation: "环卫", driver: "司机", security: "保安",
     volunteer: "志愿者", citizen: "市民", thermal: "热成像",
     taken_to_hospital: "送医", taken_to_station: "送站", guided_to_help_point: "引导至求助点", returned_home: "送返",
-    supplies_given: "已送物资", refused_supplies_given: "拒绝入站/已送物资", refused: "拒绝", not_found: "未找到",
+    supplies_given: "已送物资", refused_supplies_given: "拒绝入站/已送物资", refused: "拒绝", not_found: "未找到", found: "找到人",
     false_alarm: "误报", escorted_to_station: "已护送入站",
     help_point: "求助点", warm_up_site: "取暖点", rescue_station: "救助站", hospital: "医院",
   },
@@ -96,7 +100,7 @@ const TERMS = {
     new: "new", assigned: "assigned", accepted: "accepted", on_scene: "on scene", followup_due: "follow-up due", open: "open",
     available: "available", en_route: "en route", off_duty: "off duty", break: "break", unresponsive: "unresponsive", unknown: "unknown",
     blue: "blue", yellow: "yellow", orange: "orange", red: "red",
-    night: "night", severe_cold: "severe cold", elderly: "elderly", intoxicated: "intoxicated", lying_still: "lying still",
+    night: "night", severe_cold: "severe cold", elderly: "elderly", male: "male", female: "female", adult: "adult", child: "child", intoxicated: "intoxicated", lying_still: "lying still",
     key_area: "key area", corroborated: "corroborated", cold_wave: "cold wave", cold_wave_floor: "cold-wave floor",
     unresponsive_flag: "unresponsive", injured: "injured", ill: "ill", mental: "mental", minor: "minor",
     disabled: "disabled", immobile: "immobile", no_id: "no ID", refuses: "refuses", domestic_violence: "domestic violence",
@@ -108,7 +112,7 @@ const TERMS = {
     volunteer: "volunteer", citizen: "citizen", thermal: "thermal",
     taken_to_hospital: "taken to hospital", taken_to_station: "taken to station", guided_to_help_point: "guided to help point",
     returned_home: "returned home", supplies_given: "supplies given", refused_supplies_given: "refused, supplies given",
-    refused: "refused", not_found: "not found", false_alarm: "false alarm", escorted_to_station: "escorted to station",
+    refused: "refused", not_found: "not found", found: "found", false_alarm: "false alarm", escorted_to_station: "escorted to station",
     help_point: "help point", warm_up_site: "warm-up site", rescue_station: "rescue station", hospital: "hospital",
   },
 };

@@ -5,7 +5,10 @@
      server and the desk apply each id once. "Not yet sent" lists what is still on the phone.
    - A new or changed task sounds (WebAudio), vibrates and shows an alert; the screen stays awake.
    - While on duty, with consent, the phone's position goes to team-status at the policy's interval.
-   - Navigation buttons for Amap / Baidu / Tencent use coordinates converted by the server. */
+   - Navigation buttons for Amap / Baidu / Tencent use coordinates converted by the server.
+   - A task shows what the person ledger knows (`known`: the linked or likely file, what helps).
+   - Sweep tasks the supervisor sent (/api/ledger/team/sweeps) are listed below the tasks; accepted,
+     found and not found go through the same outbox. */
 "use strict";
 
 const TEAM_TOKEN_KEY = "patrol.team.token";
@@ -15,7 +18,7 @@ const RETRY_MAX_MS = 30000;
 const ON_DUTY = ["available", "en_route", "on_scene", "break"];
 const team = {
   token: "", me: null, outcomes: [], config: { position_every_s: 30, statuses: ["available", "en_route", "on_scene", "break", "off_duty"] },
-  tasks: [], now: null, nowWall: 0, self: null, city: null, selected: null,
+  tasks: [], sweeps: [], now: null, nowWall: 0, self: null, city: null, selected: null, openScene: new Set(),
   queue: [], refused: [], flushing: false, retryMs: RETRY_MIN_MS, retryTimer: null,
   streaming: false, pollTimer: null, seen: {}, audio: null, wakeLock: null,
   fix: null, sentFixAt: null, sentWall: 0, watchId: null, positionTimer: null, online: false, note: null, wakeStream: null,
@@ -78,7 +81,10 @@ function enqueue(kind, body, label) {
   flushQueue();
 }
 
-const OUTBOX_PATHS = { ack: "/api/team/acks", status: "/api/team/status" };
+const OUTBOX_PATHS = {
+  ack: "/api/team/acks", status: "/api/team/status", assess: "/api/team/assessment", sweep: "/api/ledger/team/sweeps/report",
+  link: (body) => "/api/ledger/incidents/" + encodeURIComponent(body.incident_id) + "/link",
+};
 
 /* Send queued actions in order; stop at the first that cannot get through and retry later. */
 async function flushQueue() {
@@ -90,7 +96,8 @@ async function flushQueue() {
       const item = team.queue[0];
       let res;
       try {
-        res = await fetch(OUTBOX_PATHS[item.kind], { method: "POST", headers: authHeaders({ "Content-Type": "application/json" }), body: JSON.stringify(item.body), cache: "no-store" });
+        const path = OUTBOX_PATHS[item.kind];
+        res = await fetch(typeof path === "function" ? path(item.body) : path, { method: "POST", headers: authHeaders({ "Content-Type": "application/json" }), body: JSON.stringify(item.body), cache: "no-store" });
       } catch (e) {
         res = null; /* no signal */
       }
@@ -118,6 +125,7 @@ async function flushQueue() {
     team.flushing = false;
   }
   renderTasks();
+  loadSweeps();
 }
 
 function renderOutbox() {
@@ -411,6 +419,20 @@ function countdown(task) {
     el("span", { class: "label", text: t("deadline") }), el("span", { class: "big", text: fmtDuration(left) }));
 }
 
+/* What the person ledger knows about the person on this task: their file (linked) or the likely one,
+   which the team confirms once it has met the person. */
+function knownBox(known, incidentId) {
+  if (!known) return null;
+  const who = [term(known.sex), term(known.age_group), known.appearance].filter((x) => x && x !== "unknown").join(" · ");
+  return el("section", { class: "known", "data-person": known.person_id },
+    el("h3", { text: t(known.linked ? "known_file" : "likely_file") + " · " + known.person_id }),
+    who ? el("p", { class: "muted", text: who }) : null,
+    known.usual ? el("p", { text: known.usual }) : null,
+    el("ul", null, ...(known.what_helps || []).map((w) => el("li", { text: w }))),
+    incidentId && !known.linked ? el("button", { type: "button", "data-link": known.person_id, text: t("confirm_file"),
+      onclick: () => enqueue("link", { incident_id: incidentId, person_id: known.person_id }, t("confirm_file") + " · " + known.person_id) }) : null);
+}
+
 function taskCard(task) {
   const dest = task.destination;
   const pending = pendingFor(task);
@@ -432,6 +454,7 @@ function taskCard(task) {
     el("div", { class: "muted", text: task.incident_id + " · " + term(task.status) + (task.key_area ? " · " + term(task.key_area) : "") }),
     countdown(task),
     el("p", { class: "action-text", text: action || "—" }),
+    knownBox(task.known, task.incident_id),
     el("dl", null,
       el("dt", { text: t("target") }), el("dd", null, task.lat.toFixed(5) + ", " + task.lon.toFixed(5)),
       el("dt", { text: t("destination") }), el("dd", { text: dest ? (LANG === "zh" ? dest.name : dest.name_en || dest.name) + " · " + term(dest.kind) + " · " + Math.round(dest.distance_m) + " m" : "—" }),
@@ -441,6 +464,7 @@ function taskCard(task) {
       el("dt", { text: t("text") }), el("dd", { text: task.text || "—" })),
     el("h3", { text: t("navigate") + " · " + t("target") }), navRow(task.target, "target"),
     dest ? el("h3", { text: t("navigate") + " · " + t("destination") }) : null, dest ? navRow(dest.nav, "destination") : null,
+    onScene(task),
     el("div", { class: "buttons" },
       el("button", { type: "button", class: "primary", "data-ack": "accepted", text: t("accept"), onclick: ack("accepted") }),
       el("button", { type: "button", "data-ack": "on_scene", text: t("on_scene"), onclick: ack("on_scene") }),
@@ -448,6 +472,30 @@ function taskCard(task) {
       el("button", { type: "button", class: "primary", "data-ack": "resolved", text: t("resolved_btn"), onclick: ack("resolved") }),
       el("button", { type: "button", "data-ack": "declined", text: t("decline"), onclick: ack("declined") }),
       el("button", { type: "button", class: "map-btn", text: t("map_btn"), onclick: () => { team.selected = task.incident_id; renderTasks(); document.getElementById("map-box").scrollIntoView(); } })));
+}
+
+/* What the team finds on scene: flags to add or remove and the head count, queued like an ack
+   (offline-safe, applied once by its client id); the desk reassesses and the console shows who said it. */
+function onScene(task) {
+  const flags = (team.config.flags || []);
+  const have = new Set(task.flags || []);
+  const boxes = flags.map((f) => el("label", { class: "flag" },
+    el("input", { type: "checkbox", value: f, "data-flag": f, checked: have.has(f) }), " " + (f === "unresponsive" ? term("unresponsive_flag") : term(f))));
+  const persons = el("input", { type: "number", min: "1", step: "1", class: "persons", value: task.persons || "", "aria-label": t("persons") });
+  const send = () => {
+    const chosen = new Set(boxes.map((b) => b.querySelector("input")).filter((i) => i.checked).map((i) => i.value));
+    const body = { event_id: task.event_id, add_flags: [...chosen].filter((f) => !have.has(f)), remove_flags: [...have].filter((f) => flags.includes(f) && !chosen.has(f)) };
+    if (persons.value && Number(persons.value) !== task.persons) body.persons = Number(persons.value);
+    if (!body.add_flags.length && !body.remove_flags.length && body.persons === undefined) { teamToast(t("nothing_changed"), true); return; }
+    const said = [...body.add_flags.map((f) => "+" + term(f)), ...body.remove_flags.map((f) => "-" + term(f))].concat(body.persons ? ["×" + body.persons] : []);
+    enqueue("assess", body, said.join(" ") + " · " + task.incident_id);
+  };
+  return el("details", { class: "on-scene", "data-incident": task.incident_id, open: team.openScene.has(task.incident_id),
+    ontoggle: (ev) => { if (ev.target.open) team.openScene.add(task.incident_id); else team.openScene.delete(task.incident_id); } },
+    el("summary", { text: t("on_scene_found") }),
+    el("div", { class: "flags" }, ...boxes),
+    el("label", null, t("persons") + " ", persons),
+    el("button", { type: "button", class: "primary", "data-assess": task.incident_id, text: t("send_found"), onclick: send }));
 }
 
 function renderTasks() {
@@ -459,6 +507,47 @@ function renderTasks() {
   document.getElementById("tasks").replaceChildren(...team.tasks.map(taskCard));
   for (const [id, value] of Object.entries(chosen)) { const s = document.getElementById(id); if (s) s.value = value; }
   renderMap();
+}
+
+/* ------------------------------------------------------------------ sweeps */
+
+async function loadSweeps() {
+  if (!team.token) return;
+  let res;
+  try {
+    res = await fetch("/api/ledger/team/sweeps", { headers: authHeaders(), cache: "no-store" });
+  } catch (e) {
+    return; /* no signal: keep the last list */
+  }
+  if (!res.ok) return;
+  team.sweeps = (await res.json()).tasks || [];
+  save("sweeps", team.sweeps);
+  renderSweeps();
+}
+
+function sweepCard(task) {
+  const pending = team.queue.filter((item) => item.kind === "sweep" && item.body.task_id === task.task_id);
+  const note = el("input", { id: "sweep-note-" + task.task_id, type: "text", maxlength: "2000", placeholder: t("sweep_note") });
+  const report = (status) => () => enqueue("sweep", { task_id: task.task_id, status: status, note: note.value }, term(status) + " · " + t("sweeps"));
+  return el("article", { class: "team-card sweep-card", "data-task": task.task_id },
+    el("h2", null, t("sweeps") + " #" + task.rank + " · " + (task.district || ""),
+      pending.length ? el("span", { class: "pending-tag", text: t("outbox") + " " + pending.length }) : null),
+    el("div", { class: "muted", text: term(task.status) + " · " + task.hours }),
+    el("dl", null,
+      el("dt", { text: t("target") }), el("dd", null, Number(task.lat).toFixed(5) + ", " + Number(task.lon).toFixed(5)),
+      el("dt", { text: t("reason") }), el("dd", { text: task.reasons || "—" })),
+    ...(task.persons || []).map((p) => knownBox(Object.assign({ linked: true, usual: "" }, p))),
+    el("div", { class: "buttons" },
+      task.status === "open" ? el("button", { type: "button", class: "primary", "data-sweep": "accepted", text: t("accept"), onclick: report("accepted") }) : null,
+      note,
+      el("button", { type: "button", class: "primary", "data-sweep": "found", text: t("sweep_found"), onclick: report("found") }),
+      el("button", { type: "button", "data-sweep": "not_found", text: t("sweep_not_found"), onclick: report("not_found") })));
+}
+
+function renderSweeps() {
+  const box = document.getElementById("sweeps");
+  box.classList.toggle("hidden", team.sweeps.length === 0);
+  document.getElementById("sweep-list").replaceChildren(...team.sweeps.map(sweepCard));
 }
 
 function ownPosition() {
@@ -520,9 +609,12 @@ async function startTeam() {
   if (config) { team.config = config; save("config", config); } else team.config = load("config", team.config);
   team.city = city;
   if (city && city.meta && city.meta.timezone) TZ = city.meta.timezone;
+  team.sweeps = load("sweeps", []);
   renderOutbox();
   renderDuty();
   renderTasks();
+  renderSweeps();
+  loadSweeps();
   if (sharing()) startWatching();
   keepAwake();
   flushQueue();

@@ -14,6 +14,7 @@ the id helpers `stable_id` and `fingerprint`. Its modules:
 - `destinations`: where the person is taken, by need and opening hours (`destination`).
 - `conditions`: weather per region as the desk judges it, and which regions changed.
 - `events`: dispatch events for consoles and files, tasks for team phones.
+- `commands`: operators' and teams' orders (assign, support, merge, split, priority, assess), applied or refused with an answer (`run`, `Refused`).
 """
 
 from rules.desk.desk import Desk

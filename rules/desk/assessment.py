@@ -14,6 +14,7 @@ def reassess(incident: Incident, policy: Policy, night: bool, weather: RegionCon
 
     Until a team has been on scene the priority may rise but never fall
     (rule `no_demotion`): dawn or milder weather do not make an unseen person safer.
+    An operator's priority (`override`) wins over both, recorded as `operator:<name>`.
     """
     result: Assessment = assess(
         incident.flags,
@@ -31,6 +32,10 @@ def reassess(incident: Incident, policy: Policy, night: bool, weather: RegionCon
     if keep and PRIORITIES.index(priority) > PRIORITIES.index(incident.priority):
         priority = incident.priority
         rules.append("no_demotion")
+    if incident.override is not None:
+        # An operator's priority stands until the operator changes it; the rule names who set it.
+        priority = incident.override["priority"]
+        rules.append(f"operator:{incident.override['by']}")
     changes = []
     if incident.priority and priority != incident.priority:
         changes.append(f"priority {incident.priority}->{priority}")

@@ -7,7 +7,7 @@ The rules themselves live beside it: `matching` (which incident a report is
 about), `assessment` (category and priority), `dispatching` (which team),
 `timers` (deadlines, escalation, unit timers, follow-ups), `destinations`
 (where the person is taken), `conditions` (weather per region) and `events`
-(what is sent).
+(what is sent). Operators' and teams' orders (`commands`) work through its steps.
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ class Desk(DeskState):
         self.advance(at)
         now = self.now or at
         policy = self.ctx.policy
-        out = Outputs()
+        out = self._conditions_changed(now)  # first: a stricter level brings this tick's deadlines forward
         for incident in timers.by_deadline(self.incidents.values(), now):
             if timers.ack_overdue(incident, now):
                 self.touch("incidents", incident.incident_id)
@@ -192,7 +192,6 @@ class Desk(DeskState):
                 out.extend(self._unit_timer(incident, timer, now))
             for unit in timers.support_overdue(incident, now):
                 out.extend(self._support_missed(incident, unit, now))
-        out.extend(self._conditions_changed(now))
         out.extend(self._drain_queue(now))
         return out
 
@@ -222,7 +221,16 @@ class Desk(DeskState):
 
     def _reassess(self, incident: Incident, at: datetime) -> str:
         night = is_night(at, self.ctx.policy, self.ctx.city.timezone)
-        return reassess(incident, self.ctx.policy, night, self.region_conditions(incident.district, at))
+        conditions = self.region_conditions(incident.district, at)
+        changed = reassess(incident, self.ctx.policy, night, conditions)
+        # A raised priority or a stricter cold-wave level brings deadlines forward: a queued task's from the start of
+        # its wait, an unacknowledged one's from now; a milder one never pushes them back.
+        if incident.status == "queued" and incident.waiting_since is not None:
+            due = ack_deadline(incident.waiting_since, incident.priority, conditions.cold_wave_level, self.ctx.policy)
+            incident.queue_deadline = timers.earlier(incident.queue_deadline, due)
+        elif incident.status == "assigned" and not incident.acked and incident.priority:
+            incident.ack_deadline = timers.earlier(incident.ack_deadline, self._deadline(incident, at))
+        return changed
 
     def _deadline(self, incident: Incident, at: datetime) -> datetime:
         level = self.region_conditions(incident.district, at).cold_wave_level
@@ -245,7 +253,7 @@ class Desk(DeskState):
                 reason = f"{reason}; diverted team {team.team_id} from {victim.priority} {victim.incident_id}"
         if choice is None:
             if incident.status != "queued" or incident.queued_at is None:
-                incident.queued_at = at
+                incident.queued_at = incident.waiting_since = at
                 incident.queue_deadline = self._deadline(incident, at)
             incident.status = "queued"
             incident.team_id = None
@@ -256,6 +264,12 @@ class Desk(DeskState):
             out.extend(self._emit(incident, "queued" if kind == "dispatch" else kind, at, reason=f"{reason}; no free team with {needs}",
                                   decisions=("queue_deadline",)))
             return out
+        out.extend(self._give(incident, choice, at, kind=kind, reason=reason, decisions=decisions))
+        return out
+
+    def _give(self, incident: Incident, choice: Choice, at: datetime, *, kind: str, reason: str, decisions: tuple[str, ...]) -> Outputs:
+        """Make `choice` the incident's lead unit: its task, deadline and ETA; then staff the support needs."""
+        out = Outputs()
         team = choice.team
         team.incident_id = incident.incident_id
         self.touch("teams", team.team_id)
@@ -289,7 +303,7 @@ class Desk(DeskState):
         victim.team_id = None
         victim.ack_deadline = None
         victim.status = "queued"
-        victim.queued_at = victim.first_at
+        victim.queued_at = victim.waiting_since = victim.first_at
         victim.queue_deadline = self._deadline(victim, victim.first_at)
         victim.eta_min, victim.candidates = None, []
         self.touch("incidents", victim.incident_id)
@@ -318,16 +332,21 @@ class Desk(DeskState):
                 out.extend(self._emit(incident, "update", at, reason=f"no free unit with {', '.join(fresh)}: partner notice instead",
                                       decisions=tuple(f"partner_notice:{n}" for n in fresh)))
             return out
+        out.extend(self._add_support(incident, choice, missing, at, reason="", decisions=tuple(f"support:{n}" for n in missing)))
+        return out
+
+    def _add_support(self, incident: Incident, choice: Choice, needs: list[str], at: datetime, *, reason: str,
+                     decisions: tuple[str, ...]) -> Outputs:
+        """A support assignment for `choice` with its own task and acknowledgement deadline."""
         team = choice.team
         team.incident_id = incident.incident_id
         self.touch("teams", team.team_id)
-        unit: dict[str, Any] = {"team_id": team.team_id, "event_id": "", "needs": missing, "status": "assigned",
+        unit: dict[str, Any] = {"team_id": team.team_id, "event_id": "", "needs": needs, "status": "assigned",
                                 "ack_deadline": self._deadline(incident, at).isoformat(), "assigned_at": at.isoformat(),
                                 "eta_min": choice.eta_min}
         incident.supports.append(unit)
-        out.extend(self._emit(incident, "support", at, reason=f"support unit {team.team_id} for {', '.join(missing)}, ETA {choice.eta_min:.1f} min",
-                              decisions=tuple(f"support:{n}" for n in missing), unit=unit))
-        return out
+        why = f"support unit {team.team_id} for {', '.join(needs) or 'support'}, ETA {choice.eta_min:.1f} min" + (f"; {reason}" if reason else "")
+        return self._emit(incident, "support", at, reason=why, decisions=decisions, unit=unit)
 
     def _release_supports(self, incident: Incident, at: datetime, why: str) -> list[Any]:
         tasks = []
@@ -389,6 +408,7 @@ class Desk(DeskState):
         self.touch("incidents", incident.incident_id)
         incident.escalation_level = min(incident.escalation_level + 1, len(self.ctx.policy.escalate_to))
         incident.escalation_cause = "queued"
+        incident.waiting_since = now
         incident.queue_deadline = self._deadline(incident, now)
         waited = (now - (incident.queued_at or now)).total_seconds() / 60.0
         needs = ", ".join(incident.needs) or "any"
@@ -410,7 +430,7 @@ class Desk(DeskState):
                                        self.help_points.near(incident.lat, incident.lon), reason=reason))
         return out
 
-    def _merge(self, survivor: Incident, other: Incident, at: datetime, report_id: str) -> Outputs:
+    def _merge(self, survivor: Incident, other: Incident, at: datetime, report_id: str, *, why: str | None = None) -> Outputs:
         """Two open incidents a later report links: one person. The other closes and its units are released and told."""
         out = Outputs()
         if other.team_id:
@@ -423,7 +443,7 @@ class Desk(DeskState):
         other.ack_deadline = None
         self.touch("incidents", other.incident_id)
         self.touch("incidents", survivor.incident_id)
-        out.extend(self._emit(other, "merged", at, reason=f"same person as {survivor.incident_id} (linked by report {report_id})",
+        out.extend(self._emit(other, "merged", at, reason=why or f"same person as {survivor.incident_id} (linked by report {report_id})",
                               decisions=("merge",)))
         return out
 

@@ -75,27 +75,56 @@ def lying(posture: str | None) -> bool | None:
     return None if posture in (None, "unknown") else posture == "lying"
 
 
+# Flags that say how old, not what is wrong: `age_group` compares them.
+AGE_ONLY_FLAGS = frozenset({"elderly"})
+
+
+def situation(flags: Iterable[str]) -> frozenset[str] | None:
+    """What a report says about the person's state (its flags), None when it says nothing."""
+    return frozenset(flags) or None
+
+
+def situations_conflict(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Nothing in common, or both name a trouble and none is the same (being old is not a trouble in common:
+    a blind old man and an old man with a fever are two people)."""
+    troubles = a - AGE_ONLY_FLAGS, b - AGE_ONLY_FLAGS
+    return not a & b or (bool(troubles[0]) and bool(troubles[1]) and not troubles[0] & troubles[1])
+
+
+def _disagree(name: str, x: object, y: object) -> bool:
+    """Both known and incompatible: different values, or for `situation` two flag sets with nothing in common.
+
+    Callers describing one person name the same trouble (an unconscious man
+    is not also "an old man who cannot give his name" 70 m up the street).
+    """
+    if x is None or y is None:
+        return False
+    if name == "situation":
+        assert isinstance(x, frozenset) and isinstance(y, frozenset)
+        return situations_conflict(x, y)
+    return x != y
+
+
 def description_conflict(incident: Incident, report: Report, fields: Iterable[str]) -> str | None:
     """The first description field on which report and incident disagree (both known), else None."""
     theirs: dict[str, object] = {"sex": report.sex, "age_group": age_group(report.flags, report.age_group),
-                                 "persons": report.persons, "posture": lying(report.posture)}
+                                 "persons": report.persons, "posture": lying(report.posture), "situation": situation(report.flags)}
     ours: dict[str, object] = {"sex": incident.sex, "age_group": incident.age_group, "persons": incident.persons,
-                               "posture": lying(incident.posture)}
+                               "posture": lying(incident.posture), "situation": situation(incident.flags)}
     for name in fields:
-        if theirs[name] is not None and ours[name] is not None and theirs[name] != ours[name]:
+        if _disagree(name, theirs[name], ours[name]):
             return name
     return None
 
 
 def incidents_conflict(a: Incident, b: Incident, fields: Iterable[str]) -> bool:
     """Two incidents whose descriptions disagree are two persons."""
-    for name in fields:
-        x, y = getattr(a, name), getattr(b, name)
-        if name == "posture":
-            x, y = lying(x), lying(y)
-        if x is not None and y is not None and x != y:
-            return True
-    return False
+    def value(incident: Incident, name: str) -> object:
+        if name == "situation":
+            return situation(incident.flags)
+        return lying(incident.posture) if name == "posture" else getattr(incident, name)
+
+    return any(_disagree(name, value(a, name), value(b, name)) for name in fields)
 
 
 def matches(report: Report, grid: IncidentGrid, incidents: dict[str, Incident], policy: Policy) -> list[Incident]:
@@ -193,11 +222,14 @@ def add_report(incident: Incident, report: Report) -> None:
     if report.track_id and report.track_id not in incident.track_ids:
         incident.track_ids.append(report.track_id)
     if report.source == "tip":
-        if not incident.has_tip:
-            # A caller's position beats a camera's estimate of where a person lies.
+        spread = report_uncertainty(report)
+        if not incident.has_tip or spread < incident.uncertainty_m:
+            # A caller's position beats a camera's estimate of where a person lies, and
+            # the most precise call places the incident (a police officer's fix, not a
+            # hotline caller's 240 m one), so it stops matching reports of people further off.
             incident.lat, incident.lon = report.lat, report.lon
             incident.zone_id, incident.key_area = report.zone_id, report.key_area
-            incident.uncertainty_m = report_uncertainty(report)
+            incident.uncertainty_m = spread
         incident.has_tip = True
         incident.text = report.text or incident.text
         incident.persons = report.persons or incident.persons

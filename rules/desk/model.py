@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from core.records import DispatchEvent, Report, TeamTask
+from core.records import CommandResult, DispatchEvent, Report, TeamTask
 
 OPEN_STATES = ("queued", "assigned", "accepted", "on_scene", "followup_due")
 ACTIVE_SUPPORT = ("assigned", "accepted", "on_scene")
@@ -75,6 +75,7 @@ class Incident:
     # no silent queue: a queued incident escalates at its deadline
     queued_at: datetime | None = None
     queue_deadline: datetime | None = None
+    waiting_since: datetime | None = None  # the start of the queued wait the deadline guards (queued or last escalated)
     escalation_cause: str | None = None
     # support units: [{team_id, event_id, needs, status, ack_deadline, assigned_at, eta_min}]
     support_needs: list[str] = field(default_factory=list)
@@ -87,6 +88,8 @@ class Incident:
     age_group: str | None = None
     posture: str | None = None
     uncertainty_m: float = 0.0
+    # an operator's priority, kept over every reassessment: {priority, by, reason}
+    override: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -107,7 +110,7 @@ class Incident:
             k: [dict(x) if isinstance(x, dict) else x for x in v] if isinstance(v, list) else v for k, v in data.items()
         }
         for key in ("first_at", "last_at", "ack_deadline", "followup_at", "resolved_at", "assigned_at", "on_scene_at",
-                    "queued_at", "queue_deadline"):
+                    "queued_at", "queue_deadline", "waiting_since"):
             if values.get(key) is not None:
                 values[key] = datetime.fromisoformat(values[key])
         return cls(**values)
@@ -172,8 +175,10 @@ class Outputs:
     events: list[DispatchEvent] = field(default_factory=list)
     tasks: list[TeamTask] = field(default_factory=list)
     conditions: list[dict[str, Any]] = field(default_factory=list)
+    results: list[CommandResult] = field(default_factory=list)  # the desk's answers to commands
 
     def extend(self, other: Outputs) -> None:
         self.events.extend(other.events)
         self.tasks.extend(other.tasks)
         self.conditions.extend(other.conditions)
+        self.results.extend(other.results)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from core.records import PRIORITIES
 from rules.desk.model import Incident
 from rules.policy import Policy
 
@@ -14,15 +15,38 @@ def by_deadline(incidents: Iterable[Incident], now: datetime) -> list[Incident]:
     return sorted(incidents, key=lambda i: (i.ack_deadline or i.queue_deadline or now, i.incident_id))
 
 
+def raised(before: str, after: str) -> bool:
+    """Whether a priority went up (P3 -> P1)."""
+    return after in PRIORITIES and before in PRIORITIES and PRIORITIES.index(after) < PRIORITIES.index(before)
+
+
+def earlier(deadline: datetime | None, other: datetime) -> datetime:
+    """The sooner of a deadline (if any) and another: a raised priority only ever brings a deadline forward."""
+    return other if deadline is None or other < deadline else deadline
+
+
 def ack_overdue(incident: Incident, now: datetime) -> bool:
     """An assigned task nobody acknowledged by its deadline."""
     return incident.status == "assigned" and not incident.acked and incident.ack_deadline is not None and incident.ack_deadline <= now
 
 
+def due_by_next_tick(deadline: datetime, now: datetime, policy: Policy) -> bool:
+    """Whether a deadline must be met on this tick: it has come, or the next tick (one clock step on) would pass it.
+
+    The desk sees time only on clock ticks; waiting for the first tick after
+    a deadline would let a task wait up to a whole step past it.
+    """
+    return deadline <= now or deadline < now + timedelta(seconds=policy.clock_step_s)
+
+
 def queue_overdue(incident: Incident, now: datetime, policy: Policy) -> bool:
-    """A queued task past its deadline that can still go up the escalation chain (or remind its top)."""
+    """A queued task whose deadline falls by the next tick that can still go up the escalation chain (or remind its top).
+
+    Escalated on the last tick at or before its deadline, so nobody queued
+    waits past it unseen (an assigned team keeps its whole time to acknowledge).
+    """
     if not (policy.dispatching.queue_escalates and incident.status == "queued" and incident.queue_deadline is not None
-            and incident.queue_deadline <= now):
+            and due_by_next_tick(incident.queue_deadline, now, policy)):
         return False
     return incident.escalation_level < len(policy.escalate_to) or policy.dispatching.queue_reminds_top
 

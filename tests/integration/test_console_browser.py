@@ -49,7 +49,8 @@ SCENE: list[tuple[str, str, str, float, float, str | None, str | None, int, dict
     ("inc-7a1c", "P1", "medical", 45.7645, 126.6175, "T-daoli-2", "underpass", 12, {"flags": ("unresponsive", "elderly"), "notify": ("health",)}),
     ("inc-2b9e", "P2", "escort_station", 45.761, 126.631, "T-nangang-1", "station", 30, {"flags": ("minor",)}),
     ("inc-5c03", "P2", "rescue_first", 45.7795, 126.645, None, "heating_vent", 8,
-     {"kind": "queued", "status": "queued", "reason": "new incident; no free team with police"}),
+     {"kind": "queued", "status": "queued", "reason": "new incident; no free team with police", "escalation_level": 1,
+      "queued_since": NOW - timedelta(minutes=8)}),
     ("inc-9d44", "P2", "guidance", 45.7838, 126.602, "T-daoli-1", "bridge", 40,
      {"kind": "escalation", "escalation_level": 1, "escalate_to": "supervisor", "revision": 3}),
     ("inc-e812", "P3", "supplies_followup", 45.7565, 126.6475, "T-nangang-3", "market", 25, {"flags": ("refuses",)}),
@@ -124,6 +125,11 @@ def test_console_page_live_in_chromium(broker: str, topic_prefix: str, tmp_path:
             ]
             items += [(topics.TEAM_STATUS, TeamStatus(team_id="T-daoli-2", at=NOW, status="en_route", lat=45.767, lon=126.62))]
             items += [(topics.DISPATCH, make_event(*row[:8], dict(row[8]))) for row in SCENE]
+            # The desk's unit timer on inc-e812: its team has been on scene too long without an outcome.
+            items += [(topics.DISPATCH, make_event("inc-e812", "P3", "supplies_followup", 45.7565, 126.6475, "T-nangang-3", "market", 1,
+                                                   {"kind": "unit_timer", "revision": 2, "status": "on_scene", "flags": ("refuses",),
+                                                    "first_report_at": NOW - timedelta(minutes=25),
+                                                    "reason": "team T-nangang-3 on scene 60 min without an outcome"}))]
             items += [(topics.CLOCK, ClockTick(at=NOW))]
             await send_all(producer, settings, items)
             state = runner.service.state
@@ -156,6 +162,13 @@ def test_console_page_live_in_chromium(broker: str, topic_prefix: str, tmp_path:
                     color = await overdue.evaluate("e => getComputedStyle(e).backgroundColor")
                     assert color == "rgb(198, 40, 40)"
                     assert await page.locator("#queued li").filter(has_text="inc-5c03").count() == 1
+                    # The queue shows how long each task has waited, coloured by its escalation level; a fired unit timer is tagged.
+                    age = page.locator("#queued li", has_text="inc-5c03").locator(".age.esc-L1")
+                    assert (await age.text_content() or "").startswith("8:")
+                    assert await age.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(239, 108, 0)"
+                    timer = page.locator('#incidents tr[data-incident="inc-e812"] [data-timer]')
+                    assert await timer.count() == 1 and "60 min" in (await timer.get_attribute("title") or "")
+                    assert await page.locator('#incidents tr[data-incident="inc-2b9e"] [data-timer]').count() == 0
                     assert await page.locator("#conditions .chip.level-orange").count() == 2
 
                     # live: a new dispatch event shows up within a second, no reload

@@ -1,4 +1,5 @@
-"""The person-ledger page in Debian's Chromium: escalations, a suggestion linked by a click, the sweep list, a file."""
+"""The person-ledger page in Debian's Chromium: escalations, a suggestion linked by a click, the sweep list, a file;
+then the team's phone: the task shows the person's file, and the sweep sent to it is reported found."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ import asyncio
 import shutil
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from agents.ledger import run_ledger
 from console.auth import add_token
-from core.settings import DATA_DIR, PROJECT_ROOT
+from core.settings import DATA_DIR, PROJECT_ROOT, Settings
 from ledger.policy import load_ledger_policy
 from ledger.store import Store
 from tests.integration.test_console_browser import CHROMIUM, CHROMIUM_ARGS
@@ -41,6 +44,7 @@ def test_ledger_page_in_chromium(broker: str, topic_prefix: str, tmp_path: Path)
     person_a, _ = seed(url)
     tokens_file = tmp_path / "tokens.json"
     sup = add_token(tokens_file, "supervisor", name="值班主管")
+    crew = add_token(tokens_file, "team", team_id="T-daoli-1", name="道里一队")
     shots = tmp_path / "screenshots"
     shots.mkdir()
 
@@ -77,6 +81,28 @@ def test_ledger_page_in_chromium(broker: str, topic_prefix: str, tmp_path: Path)
                     await until(lambda: page.inner_text("#file"), "contacts", contains=True)
                     assert "张**" in await page.inner_text("#file") and "13812345678" not in await page.inner_text("#file")
                     await page.screenshot(path=str(shots / "ledger.png"), full_page=True)
+                    # The feeder reads the night and tells the team; the team's phone shows the file on its task.
+                    store = Store.open(url, load_ledger_policy(DATA_DIR / "ledger.toml"))
+                    try:
+                        settings = replace(Settings(), broker=broker, topic_prefix=topic_prefix, database_url=url)
+                        await asyncio.wait_for(run_ledger(settings, broker, store, until_caught_up=True), 120)
+                    finally:
+                        store.close()
+                    phone = await context.new_page()
+                    phone.on("pageerror", lambda exc: errors.append(str(exc)))
+                    await phone.set_viewport_size({"width": 412, "height": 900})
+                    await phone.goto(f"http://127.0.0.1:{port}/team#token={crew}")
+                    await phone.wait_for_selector(f'#tasks .known[data-person="{person_a}"]', timeout=30000)
+                    known = await phone.inner_text("#tasks .known")
+                    assert "已建档" in known and "diabetic" in known and "13812345678" not in known and "张" not in known
+                    # The sweep the supervisor sent: accepted, then "found someone" with a note, through the outbox.
+                    await phone.wait_for_selector("#sweep-list article", timeout=30000)
+                    await phone.click('#sweep-list [data-sweep="accepted"]')
+                    await until(lambda: phone.inner_text("#sweep-list"), "已接受", contains=True)
+                    await phone.fill("#sweep-list input", "见到老人，送了热汤")
+                    await phone.click('#sweep-list [data-sweep="found"]')
+                    await until(lambda: phone.locator("#sweep-list article").count(), 0)
+                    await phone.screenshot(path=str(shots / "team-ledger.png"), full_page=True)
                     assert errors == []
                 finally:
                     await context.close()
@@ -85,9 +111,11 @@ def test_ledger_page_in_chromium(broker: str, topic_prefix: str, tmp_path: Path)
     store = Store.open(url, load_ledger_policy(DATA_DIR / "ledger.toml"))
     try:
         assert store.persons_of("inc-new") == [person_a]  # the click linked the incident
-        assert [t["team_id"] for t in store.sweep_tasks()] == ["T-daoli-1"]  # and the list sent a place to a team
+        # The list sent a place to a team, whose phone reported it swept.
+        assert [(t["team_id"], t["status"], t["result"], t["note"]) for t in store.sweep_tasks(None, None)] == [("T-daoli-1", "done", "found", "见到老人，送了热汤")]
     finally:
         store.close()
     out = PROJECT_ROOT / "out" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
     shutil.copy(shots / "ledger.png", out / "ledger.png")
+    shutil.copy(shots / "team-ledger.png", out / "team-ledger.png")

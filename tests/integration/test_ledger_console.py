@@ -1,4 +1,7 @@
-"""The ledger's console and team API on the real broker and both databases: who sees what, and every read logged."""
+"""The ledger's console and team API on the real broker and both databases: who sees what, and every read logged.
+
+The feeder's task hints reach the team's task on the console; sweep tasks are worked from the phone's API.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ import aiohttp
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from agents.ledger import run_ledger
 from console.auth import add_token
 from console.ledger_api import ledger_screens
 from console.server import ConsoleRunner
@@ -73,24 +77,33 @@ async def ledger_console(broker: str, topic_prefix: str, tokens_file: Path, data
         await runner.stop()
 
 
+def tokens(tokens_file: Path) -> tuple[str, str, str, str]:
+    """An operator, a supervisor and two teams of the district."""
+    return (
+        add_token(tokens_file, "operator", name="王调度"),
+        add_token(tokens_file, "supervisor", name="sup1"),
+        add_token(tokens_file, "team", team_id="T-daoli-1"),
+        add_token(tokens_file, "team", team_id="T-daoli-2"),
+    )
+
+
+async def call(http: aiohttp.ClientSession, method: str, path: str, token: str, body: object = None, status: int = 200) -> dict:
+    """One API call with a token; asserts the status; JSON back (or the text and type of a CSV or HTML answer)."""
+    data = None if body is None else json.dumps(body, ensure_ascii=False)
+    async with http.request(method, path, headers=auth(token), data=data) as resp:
+        text = await resp.text()
+        assert resp.status == status, (method, path, text)
+        return json.loads(text) if resp.content_type == "application/json" else {"text": text, "type": resp.content_type}
+
+
 def test_ledger_console_roles_links_suggestions_and_audit(broker: str, topic_prefix: str, tmp_path: Path, ledger_url: str) -> None:
     person_a, _ = seed(ledger_url)
     tokens_file = tmp_path / "tokens.json"
-    op = add_token(tokens_file, "operator", name="王调度")
-    sup = add_token(tokens_file, "supervisor", name="sup1")
-    t1 = add_token(tokens_file, "team", team_id="T-daoli-1")
-    t2 = add_token(tokens_file, "team", team_id="T-daoli-2")
+    op, sup, t1, t2 = tokens(tokens_file)
 
     async def main() -> None:
         async with ledger_console(broker, topic_prefix, tokens_file, ledger_url) as port, aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
             await scenario(http)
-
-    async def call(http: aiohttp.ClientSession, method: str, path: str, token: str, body: object = None, status: int = 200) -> dict:
-        data = None if body is None else json.dumps(body, ensure_ascii=False)
-        async with http.request(method, path, headers=auth(token), data=data) as resp:
-            text = await resp.text()
-            assert resp.status == status, (method, path, text)
-            return json.loads(text) if resp.content_type == "application/json" else {"text": text, "type": resp.content_type}
 
     async def scenario(http: aiohttp.ClientSession) -> None:
         # The operator sees the likely file for the new incident, as a summary only.
@@ -161,3 +174,75 @@ def test_ledger_console_roles_links_suggestions_and_audit(broker: str, topic_pre
         assert page["type"] == "text/html" and "<svg" in page["text"]
 
     asyncio.run(main())
+
+
+def test_the_teams_task_carries_the_likely_file_and_its_phone_works_a_sweep(broker: str, topic_prefix: str, tmp_path: Path, ledger_url: str) -> None:
+    """The feeder reads the new task, sends the team what the ledger knows; the console puts it on the team's task only."""
+    person_a, _ = seed(ledger_url)
+    tokens_file = tmp_path / "tokens.json"
+    _, sup, t1, t2 = tokens(tokens_file)
+    settings = replace(Settings(), broker=broker, topic_prefix=topic_prefix, database_url=ledger_url)
+    policy = load_ledger_policy(DATA_DIR / "ledger.toml")
+
+    async def feed(*, again: bool = False) -> None:
+        store = Store.open(ledger_url, policy)
+        try:
+            if again:  # a replay: the same records read once more from the start
+                store.db.execute("DELETE FROM ledger_offsets")
+            await asyncio.wait_for(run_ledger(settings, broker, store, until_caught_up=True), 120)
+        finally:
+            store.close()
+
+    async def main() -> None:
+        async with ledger_console(broker, topic_prefix, tokens_file, ledger_url) as port, aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+            await feed()
+            deadline = time.monotonic() + 30
+            while not (tasks := (await call(http, "GET", "/api/team/tasks", t1))["tasks"]) or tasks[0]["known"] is None:
+                assert time.monotonic() < deadline, f"no task hint reached the team's task: {tasks}"
+                await asyncio.sleep(0.05)
+            known = tasks[0]["known"]
+            assert tasks[0]["incident_id"] == "inc-new" and known["person_id"] == person_a and known["linked"] is False
+            assert known["task_event_id"] == "inc-new-r1" and 0 < known["score"] <= 1
+            assert (known["sex"], known["age_group"], known["appearance"]) == ("male", "elderly", "军大衣 灰胡子")
+            helps = " | ".join(known["what_helps"])
+            assert "refused help 3" in helps and "diabetic" in helps and "只说方言" in helps and "hot soup" in helps
+            assert known["usual"].startswith("usually within ") and "(met 3 time(s))" in known["usual"]
+            blob = json.dumps(known, ensure_ascii=False)
+            assert "张" not in blob and "1381" not in blob  # identity never leaves the database
+            assert (await call(http, "GET", "/api/team/tasks", t2))["tasks"] == []  # another team sees nothing of it
+            # The hint was a read of the file on the team's behalf, logged once even when the feeder replays.
+            await feed(again=True)
+            reads = (await call(http, "GET", f"/api/ledger/audit?person_id={person_a}", sup))["reads"]
+            assert [(r["who"], r["role"]) for r in reads if r["what"].startswith("task hint")] == [("T-daoli-1", "team")]
+            # The team confirms the file from its phone: the console sends the linked file as the task's hint.
+            assert (await call(http, "POST", "/api/ledger/incidents/inc-new/link", t1, {"person_id": person_a, "client_id": "c0"}, status=201))["linked"]
+            deadline = time.monotonic() + 30
+            while not (known := (await call(http, "GET", "/api/team/tasks", t1))["tasks"][0]["known"])["linked"]:
+                assert time.monotonic() < deadline, f"the linked file did not reach the team's task: {known}"
+                await asyncio.sleep(0.05)
+            assert known["person_id"] == person_a and known["score"] is None and known["task_event_id"] == "inc-new-r1"
+            reads = (await call(http, "GET", f"/api/ledger/audit?person_id={person_a}", sup))["reads"]
+            assert sorted(r["what"] for r in reads if r["what"].startswith("task hint")) == ["task hint for inc-new (linked)", "task hint for inc-new (suggested)"]
+            # A sweep task on the phone: accepted, then found with a note; a resend or a late "not found" changes nothing.
+            order = {"date": "2026-12-20", "rank": 1, "team_id": "T-daoli-1", "level": "red"}
+            task_id = (await call(http, "POST", "/api/ledger/sweep/tasks", sup, order, status=201))["task_id"]
+            report = "/api/ledger/team/sweeps/report"
+            await call(http, "POST", report, t2, {"task_id": task_id, "status": "accepted"}, status=404)
+            await call(http, "POST", report, t1, {"task_id": task_id, "status": "asleep"}, status=400)
+            await call(http, "POST", report, t1, {"status": "accepted"}, status=400)
+            assert (await call(http, "POST", report, t1, {"task_id": task_id, "status": "accepted", "client_id": "c1"}))["status"] == "accepted"
+            listed = (await call(http, "GET", "/api/ledger/team/sweeps", t1))["tasks"]
+            assert [(t["task_id"], t["status"]) for t in listed] == [(task_id, "accepted")]
+            found = {"task_id": task_id, "status": "found", "note": "met him, took soup", "client_id": "c2"}
+            assert (await call(http, "POST", report, t1, found)) == {"task_id": task_id, "status": "done", "result": "found"}
+            assert (await call(http, "POST", report, t1, found))["result"] == "found"
+            assert (await call(http, "POST", report, t1, {"task_id": task_id, "status": "not_found"}))["result"] == "found"
+            assert (await call(http, "GET", "/api/ledger/team/sweeps", t1))["tasks"] == []
+
+    asyncio.run(main())
+    store = Store.open(ledger_url, policy)
+    try:
+        (task,) = store.sweep_tasks(None, None)
+        assert (task["status"], task["result"], task["note"]) == ("done", "found", "met him, took soup") and task["accepted_at"]
+    finally:
+        store.close()

@@ -20,9 +20,12 @@ def test_three_nights_returning_people_are_suggested_sweeps_cover_known_places_a
     assert result["returning_people"] >= 10
     assert result["linked_by_suggestion"] >= 0.9
     assert result["wrong_links"] == 0
-    # Every place where someone had been found before is on the list; places nobody had used yet cannot be.
+    # What reached the teams: the task hint of a returning person names their file, and never another's.
+    hints = result["task_hints"]
+    assert hints["returning_people"] == result["returning_people"] and hints["linked_on_the_task"] >= 0.9 and hints["wrong"] == 0
+    # Every place where someone had been found before is on the list, and with the city's gathering places the goal is met.
     assert result["sweep_coverage_of_places_with_history_by_night"] == [1.0, 1.0]
-    assert result["sweep_coverage"] >= 0.5
+    assert result["sweep_coverage"] >= 0.8
     assert result["daily_reports_equal_truth"], result["daily_reports"]
     assert result["unmatched_incidents"] == 0
     assert result["social_work_escalations"] >= 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -32,13 +33,13 @@ class FakeDesk:
         return Outputs()
 
 
-def _save(once: AcksOnce, table: dict[str, Any]) -> None:
-    """What the agent's `save_tables` does with the ids a batch applied or forgot."""
+def save(once: AcksOnce) -> None:
+    """What `agents.common.save_tables` does with the ids a batch changed: write them, drop the forgotten ones."""
     for key, value in once.take_changes().items():
         if value is None:
-            table.pop(key, None)
+            once.table.pop(key, None)
         else:
-            table[key] = value
+            once.table[key] = value
 
 
 def raw(client_id: str | None, at: datetime = T0, event_id: str = "inc-1-r1", status: str = "accepted") -> bytes:
@@ -54,7 +55,7 @@ def test_a_client_id_is_applied_once_and_survives_a_restart(ctx: Context) -> Non
     once.handle(desk, raw(None))  # type: ignore[arg-type]
     once.handle(desk, raw(None))  # type: ignore[arg-type]  # no id: the desk's own rules decide
     assert len(desk.acks) == 3 and once.repeats == 1
-    _save(once, table)
+    save(once)
     assert table == {"phone-0001-aaaa": T0.isoformat()}
     restarted = AcksOnce(table, ctx)  # a new worker reads the changelogged table
     restarted.handle(desk, raw("phone-0001-aaaa"))  # type: ignore[arg-type]
@@ -71,5 +72,29 @@ def test_a_refused_ack_is_not_remembered_and_old_ids_are_forgotten(ctx: Context)
     once.handle(desk, raw("phone-0003-cccc"))  # type: ignore[arg-type]
     later = T0 + once.keep + timedelta(minutes=1)
     once.handle(desk, raw("phone-0004-dddd", at=later))  # type: ignore[arg-type]
-    _save(once, table)
+    save(once)
     assert table == {"phone-0004-dddd": later.isoformat()}  # kept 2 x max_offline_h of event time
+
+
+def test_a_command_is_applied_once_by_its_id_and_survives_a_restart(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    table: dict[str, Any] = {}
+    desk = FakeDesk()
+    applied: list[Any] = []
+
+    def handle(_desk: Any, command: Any) -> Outputs:
+        applied.append(command)
+        return Outputs()
+
+    monkeypatch.setattr("agents.desk.commands.handle", handle)
+    payload = {"command_id": "cmd-7", "kind": "priority", "incident_id": "inc-1", "at": T0.isoformat(), "by": "alice",
+               "priority": "P1", "reason": "not moving"}
+    once = AcksOnce(table, ctx)
+    once.command(desk, json.dumps(payload).encode())  # type: ignore[arg-type]
+    once.command(desk, json.dumps(payload).encode())  # type: ignore[arg-type]  # a redelivery
+    assert len(applied) == 1 and once.repeats == 1
+    save(once)
+    assert table == {"cmd:cmd-7": T0.isoformat()}
+    AcksOnce(table, ctx).command(desk, json.dumps(payload).encode())  # type: ignore[arg-type]
+    assert len(applied) == 1
+    with pytest.raises(RecordError):  # malformed: the agent dead-letters it
+        once.command(desk, json.dumps({**payload, "command_id": "cmd-8", "kind": "teleport"}).encode())  # type: ignore[arg-type]

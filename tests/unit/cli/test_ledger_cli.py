@@ -37,7 +37,10 @@ def test_report_daily_prints_csv_and_writes_html(state: Path, capsys: pytest.Cap
 
 def test_sweep_and_migrate_and_anonymize(state: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sweep", "--date", "2026-12-21", "--level", "red"]) == 0
-    assert "1. risk" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if ". risk" in line]
+    assert lines[0].strip().startswith("1. risk") and "nights 1" in lines[0]  # the place of the night before first
+    assert len(lines) == 25 and any("station: " in line and "nights 0" in line for line in lines[1:])  # then the city's gathering places
     assert main(["ledger", "migrate"]) == 0
     assert f"schema version {LATEST} (sqlite)" in capsys.readouterr().out
     assert main(["ledger", "anonymize", "--as-of", "2026-12-25"]) == 0

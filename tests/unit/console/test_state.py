@@ -9,7 +9,7 @@ from typing import Any
 from console.masking import TEAM_FIELDS, mask_text, team_view
 from console.state import ConsoleState
 from core import topics
-from core.records import ClockTick, Conditions, DispatchEvent, HelpPointRef, TeamStatus
+from core.records import ClockTick, Conditions, DispatchEvent, HelpPointRef, TaskHint, TeamStatus
 from core.settings import DATA_DIR
 from geo.city import TeamBase, load_city
 
@@ -187,3 +187,31 @@ def test_merged_incident_closes_and_support_team_counts_as_busy() -> None:
     state.apply_dispatch(event(incident="inc-b", revision=1))
     state.apply_dispatch(event(incident="inc-b", revision=2, kind="merged", status="merged", team_id=None, merged_into="inc-a"))
     assert state.incidents["inc-b"].closed and "inc-b" not in [v.latest.incident_id for v in state.open_incidents()]
+
+
+def test_the_ledgers_task_hint_is_kept_per_team_and_incident_latest_first() -> None:
+    state = ConsoleState(city_teams())
+    state.apply_dispatch(event("mine"))
+
+    def hint(at_min: int, person: str, team: str = "T-daoli-1", linked: bool = False) -> dict[str, Any]:
+        return TaskHint(
+            hint_id=f"mine-r1-file-{person}-{team}" if linked else f"mine-r1-known-{team}", team_id=team, incident_id="mine", task_event_id="mine-r1",
+            at=T0 + timedelta(minutes=at_min), person_id=person, linked=linked, score=None if linked else 0.8, sex="male", age_group="elderly", appearance="军大衣", usual="usually within 20 m of here",
+            what_helps=("health: diabetic",),
+        ).to_dict()  # fmt: skip
+
+    assert state.known_for("T-daoli-1", "mine") is None
+    changes = state.apply_record(topics.TASK_HINTS, hint(2, "P-2"))
+    assert [name for name, _ in changes] == ["team"]  # the team's phone re-renders its tasks
+    assert state.apply_record(topics.TASK_HINTS, hint(2, "P-2")) == []  # a replayed hint changes nothing
+    assert state.apply_record(topics.TASK_HINTS, hint(1, "P-old")) == []  # nor does an older one
+    known = state.known_for("T-daoli-1", "mine")
+    assert known is not None and known["person_id"] == "P-2" and known["what_helps"] == ["health: diabetic"]
+    assert "team_id" not in known and "hint_id" not in known
+    assert state.known_for("T-daoli-2", "mine") is None  # another team's hint would be its own
+    # The file the team then confirmed, at the same event time, wins over the suggestion.
+    assert state.apply_record(topics.TASK_HINTS, hint(2, "P-2", linked=True)) != []
+    confirmed = state.known_for("T-daoli-1", "mine")
+    assert confirmed is not None and confirmed["linked"] is True
+    assert state.apply_record(topics.TASK_HINTS, hint(2, "P-2")) == []  # the suggestion re-sent by a replaying feeder does not undo it
+    assert state.apply_record(topics.TASK_HINTS, {"hint_id": "x"}) == [] and state.skipped == 1

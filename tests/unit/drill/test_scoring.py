@@ -159,7 +159,7 @@ def test_what_went_wrong_leads(case: Any) -> None:
     # i4 queued at 21 and never served: waits until its last event (0 min here).
     assert s["queue_wait_min"]["P2"]["n"] == 1
     assert set(s["failure_timelines"]) == {"A", "C"}  # A has a duplicate, C was never reached
-    assert s["false_merges"] == [] and s["merges"] == 0 and s["diversions"] == 0
+    assert s["false_merges"] == [] and s["merges"] == 0 and s["diversions"] == 0 and s["false_matches"] == []
     assert s["escalations_by_cause"] == {"ack_missed": 1}
     # A P1 queued at 40 and left silent until an escalation at 48: 8 min over a 5-min deadline.
     extra = [event("i8:q", "queued", "i8", 40, ["t1"], priority="P1", team=None),
@@ -171,3 +171,47 @@ def test_what_went_wrong_leads(case: Any) -> None:
     # i2 (person A) merged into i3 (person B): a false merge.
     assert s2["merges"] == 1 and s2["false_merges"][0]["persons"] == ["A", "B"]
     assert "NOT REACHED" in format_scores(s2)
+
+
+def test_a_report_counted_into_another_persons_incident_is_a_false_match(case: Any) -> None:
+    truth, outputs, dead, inputs = case
+    # C's only tip t4 folded into A's incident i1 (and A's two tips outvote it): C is never reached.
+    outputs = [e for e in outputs if e["incident_id"] != "i4"]
+    outputs.append(event("i1:u", "update", "i1", 21, ["t1", "t4"], "medical", "P1", lat=45.75))
+    s = score(truth, outputs, dead, inputs, [])
+    assert s["false_matches"] == [{"incident": "i1", "person": "A", "reports": [{"report": "t4", "person": "C"}]}]
+    assert "false matches 1" in format_scores(s)
+    assert "another person's incident" in next(u["why"] for u in s["unreached"] if u["person_id"] == "C")
+
+
+def test_diversions_are_listed_with_the_task_they_took_the_team_from(case: Any) -> None:
+    truth, outputs, dead, inputs = case
+    diverted = dict(event("i1:x", "dispatch", "i1", 3, ["t1"], "medical", "P1", team="T2"), rules=["diversion", "diverted_from:i3"])
+    s = score(truth, [*outputs, diverted], dead, inputs, [])
+    assert s["diversions"] == 1
+    assert s["diversion_items"] == [{"at": at(3).isoformat(), "incident": "i1", "priority": "P1", "team": "T2", "taken_from": "i3"}]
+
+
+def test_a_p1_wait_counts_from_when_the_incident_became_p1(case: Any) -> None:
+    truth, outputs, dead, inputs = case
+    extra = [event("i8:q", "queued", "i8", 40, ["t1"], priority="P3", team=None),
+             event("i8:u", "update", "i8", 45, ["t1"], priority="P1", team=None),  # the cold wave raised it
+             dict(event("i8:e", "escalation", "i8", 47, ["t1"], priority="P1", team=None), escalation_cause="queued"),
+             event("i8:d", "dispatch", "i8", 50.5, ["t1"], priority="P1")]
+    s = score(truth, [*outputs, *extra], dead, inputs, [], p1_ack_min=2.5)
+    assert s["p1_longest_unattended_min"] == 3.5 and s["p1_waits_over_deadline"] == 1  # 47 -> 50.5 after the escalation
+
+
+def test_a_p1_wait_is_judged_by_the_deadline_of_its_district_and_time(case: Any) -> None:
+    truth, outputs, dead, inputs = case
+    extra = [dict(event("i8:q", "queued", "i8", 40, ["t1"], priority="P1", team=None), district="north"),
+             dict(event("i8:e", "escalation", "i8", 44, ["t1"], priority="P1", team=None), district="north")]
+
+    def limit(district: str, start: datetime, end: datetime) -> float:
+        return 5.0 if district == "north" else 2.5  # north: no cold wave; elsewhere red
+
+    s = score(truth, [*outputs, *extra], dead, inputs, [], p1_ack_min=2.5, p1_limit=limit)
+    assert s["p1_waits_over_deadline"] == 0 and s["p1_longest_unattended_min"] == 4.0
+    south = [dict(e, district="south") for e in extra]
+    s2 = score(truth, [*outputs, *south], dead, inputs, [], p1_ack_min=2.5, p1_limit=limit)
+    assert s2["p1_waits_over_deadline_items"] == [{"incident": "i8", "from": at(40).isoformat(), "waited_min": 4.0, "deadline_min": 2.5}]

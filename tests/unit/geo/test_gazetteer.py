@@ -189,3 +189,39 @@ def test_the_simulators_misspellings_resolve_to_their_place() -> None:
 def test_normalize_folds_script_variants() -> None:
     assert normalize("哈爾濱 Zhōngyāng") == "哈尔滨zhongyang"
     assert normalize("St. Sophia") == "stsophia"  # abbreviations are spelled out only when matching
+
+
+@pytest.mark.parametrize(
+    ("address", "name"),
+    [
+        ("洪防纪念塔", "防洪纪念塔"),  # the drill's transposed tip
+        ("洪防纪念塔下面", "防洪纪念塔"),
+        ("尔哈滨站", "哈尔滨站"),  # one swap in four characters: similarity 0.75
+        ("索菲亚大堂教", "圣索菲亚大教堂"),
+    ],
+)
+def test_two_swapped_characters_are_forgiven(gazetteer: Gazetteer, address: str, name: str) -> None:
+    place = gazetteer.resolve(address)
+    assert place is not None, address
+    assert place.name == name
+
+
+def test_a_swap_needs_the_policy_similarity() -> None:
+    tower = Place("防洪纪念塔", (), "landmark", 45.7792, 126.6178)
+    assert Gazetteer((tower,), min_similarity=0.8).resolve("洪防纪念塔") == tower  # 1 - 1/5
+    assert Gazetteer((tower,), min_similarity=0.85).resolve("洪防纪念塔") is None
+    short = Place("太阳岛", (), "park", 45.79, 126.60)
+    assert Gazetteer((short,)).resolve("阳太岛") is None  # 0.67: a swap in three characters is another name
+
+
+def test_a_swap_is_not_another_edit_or_an_ambiguous_one() -> None:
+    tower = Place("防洪纪念塔", (), "landmark", 45.7792, 126.6178)
+    assert Gazetteer((tower,)).resolve("洪纪防念塔") is None  # a character moved two places is no neighbour swap
+    assert Gazetteer((tower,)).resolve("防洪纪念馆") is None  # another character: another place
+    a = Place("东山西路", (), "street", 45.75, 126.62)
+    b = Place("山东西路", (), "street", 45.76, 126.63)
+    assert Gazetteer((a, b)).resolve("东山西路") == a  # an exact name is never a swap of another
+    north = Place("北江桥头", (), "bridge", 45.75, 126.62)
+    twin = Place("江北头桥", (), "bridge", 45.76, 126.63)
+    assert Gazetteer((north, twin)).resolve("江北桥头") is None  # one swap from either: unresolved
+    assert Gazetteer((north,)).resolve("江北桥头") == north

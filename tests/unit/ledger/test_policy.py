@@ -15,6 +15,7 @@ def test_the_shipped_policy_loads() -> None:
     policy = load_ledger_policy(DATA_DIR / "ledger.toml")
     assert policy.retention_days == 180 and policy.outcome_columns("refused_supplies_given") == ("refused", "supplies")
     assert policy.flag_factor(("elderly", "intoxicated")) == 1.5 and policy.level_factor("red") == 3.0
+    assert policy.gathering_factor("station") == 0.12 and policy.gathering_factor("square") == 0.0
 
 
 @pytest.mark.parametrize(
@@ -27,6 +28,8 @@ def test_the_shipped_policy_loads() -> None:
         ('cold_wave_levels = ["orange", "red"]', 'cold_wave_levels = ["purple"]', "refusals.cold_wave_levels: unknown value 'purple'"),
         ("elderly = 1.5", "elderly = 1.5\nsleepy = 2", "sweep.flag_weight.sleepy: unknown key"),
         ("min_score = 0.35", "min_score = 3", "matching.min_score: must be at most 1"),
+        ("construction = 0.08", "construction = 0.08\nbus_stop = 0.1", "sweep.gathering_weight.bus_stop: unknown key"),
+        ("station = 0.12", "station = -1", "sweep.gathering_weight.station: must be at least 0"),
     ],
 )
 def test_a_bad_policy_names_file_line_and_key(tmp_path: Path, old: str, new: str, says: str) -> None:

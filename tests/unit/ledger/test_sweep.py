@@ -4,10 +4,11 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from core.settings import DATA_DIR
-from geo.distance import offset_latlon
+from geo.city import KEY_AREAS, load_city
+from geo.distance import haversine_m, offset_latlon
 from ledger.policy import load_ledger_policy
 from ledger.report import day_of
-from ledger.sweep import Seen, coverage, hour_span, sweep_list
+from ledger.sweep import Gathering, Seen, coverage, gathering_places, hour_span, sweep_list
 from tests.unit.ledger.builders import BASE, T0
 
 POLICY = load_ledger_policy(DATA_DIR / "ledger.toml")
@@ -45,3 +46,42 @@ def test_coverage_of_the_next_nights_places() -> None:
     nowhere = offset_latlon(BASE[0], BASE[1], 9000, 0)
     assert coverage(stops, [here, here, nowhere], POLICY.sweep_radius_m) == 2 / 3
     assert coverage(stops, [], POLICY.sweep_radius_m) is None
+
+
+def gathering(name: str, kind: str, east_m: float) -> Gathering:
+    lat, lon = offset_latlon(BASE[0], BASE[1], east_m, 0)
+    return Gathering(name, kind, lat, lon, "daoli")
+
+
+def test_unseen_gathering_places_join_below_the_places_people_were_found() -> None:
+    items = [seen(1, 1, 0, persons=("P-1",)), seen(2, 2, 3000, hours=2)]  # a station (0 m) and a market (3000 m) with history
+    places = [
+        gathering("station A", "station", 100),  # within 200 m of the incident at 0 m: not a second stop
+        gathering("market B", "market", 3050),  # near the other incident: not a second stop either
+        gathering("station C", "station", 6000),  # unseen
+        gathering("park D", "park", 9000),  # unseen
+    ]
+    stops = sweep_list(items, "orange", POLICY, TZ, places)
+    assert [s.place for s in stops] == ["", "", "station: station C", "park: park D"]
+    assert [s.nights_seen for s in stops] == [1, 1, 0, 0]
+    station = stops[2]
+    assert station.persons == () and station.hours == "19:00-22:00"  # the hours people were found anywhere
+    assert "people found at 1 other station place(s)" in station.reasons
+    # A kind people were found at weighs more (the station beats the park); tonight's level multiplies.
+    assert station.risk == round(0.12 * 1.5 * 2.0, 3) and stops[3].risk == round(0.1 * 2.0, 3)
+    assert sweep_list(items, "red", POLICY, TZ, places)[2].risk > station.risk
+    # Without history every gathering place of a weighted kind is listed; a kind weighted 0 (square) never.
+    alone = sweep_list([], "none", POLICY, TZ, [*places, gathering("square E", "square", 12000)])
+    assert {s.place for s in alone} == {"station: station A", "market: market B", "station: station C", "park: park D"}
+
+
+def test_the_citys_gathering_places_are_its_key_areas_once_each() -> None:
+    city = load_city(DATA_DIR / "cities" / "harbin")
+    places = gathering_places(city, POLICY.sweep_radius_m)
+    assert places and {g.kind for g in places} <= set(KEY_AREAS)
+    assert {g.kind for g in places} >= {"station", "underpass", "heating_vent", "bridge", "park"}
+    assert all(g.district for g in places)
+    for n, a in enumerate(places):
+        assert all(haversine_m(a.lat, a.lon, b.lat, b.lon) > POLICY.sweep_radius_m for b in places[n + 1 :])
+    station = next(p for p in city.places if p.kind == "station")
+    assert any(haversine_m(station.lat, station.lon, g.lat, g.lon) <= POLICY.sweep_radius_m for g in places)

@@ -4,6 +4,7 @@ no demotion, merges, destinations and follow-ups (DOMAIN "Dispatch under pressur
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -72,6 +73,50 @@ def test_queued_p1_escalates_at_its_deadline_then_to_the_leader(desk: Desk, repo
     # The moment the team frees up, the queued P1 is offered to it.
     freed = team(desk, "busy", 500, ("medical", "vehicle"), at=EVENING + timedelta(minutes=31))
     assert freed.events[0].kind == "dispatch" and freed.events[0].team_id == "busy"
+
+
+def test_a_queued_p1_reported_between_ticks_escalates_on_the_last_tick_before_its_deadline(
+        desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "busy", 500, ("medical", "vehicle"), status="on_scene")
+    reported = EVENING + timedelta(seconds=37)  # deadline 5 min on: 18:05:37, between the minute ticks
+    desk.handle_report(report(at=reported, flags=("unresponsive",)))
+    assert desk.handle_tick(EVENING + timedelta(minutes=4)).events == []  # the next tick (18:05) is still before it
+    first = desk.handle_tick(EVENING + timedelta(minutes=5)).events  # 18:06 would be past it
+    assert [(e.kind, e.escalation_cause) for e in first] == [("escalation", "queued")]
+    assert first[0].at - reported <= timedelta(minutes=5)
+
+
+def test_a_queued_task_escalates_exactly_at_its_deadline_when_the_clock_step_is_zero(
+        ctx: Context, report: Callable[..., Report]) -> None:
+    exact = Desk(replace(ctx, policy=replace(ctx.policy, clock_step_s=0.0)))
+    team(exact, "busy", 500, ("medical", "vehicle"), status="on_scene")
+    exact.handle_report(report(at=EVENING + timedelta(seconds=37), flags=("unresponsive",)))
+    assert exact.handle_tick(EVENING + timedelta(minutes=5)).events == []
+    assert exact.handle_tick(EVENING + timedelta(minutes=5, seconds=37)).events[0].kind == "escalation"
+
+
+def test_a_queued_task_whose_priority_rises_escalates_by_its_new_deadline(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "busy", 500, status="on_scene")
+    queued = desk.handle_report(report()).events[0]  # guidance in the evening: P3, 30 min to escalate
+    assert queued.kind == "queued" and queued.priority == "P3"
+    raised = desk.handle_report(report(at=EVENING + timedelta(minutes=10), east_m=20, flags=("refuses", "elderly", "intoxicated"))).events
+    assert raised[-1].priority == "P1" and raised[-1].incident_id == queued.incident_id
+    # A P1 waits 5 min, not a P3's 30: queued 10 min ago, it goes up the chain on the next tick.
+    escalated = desk.handle_tick(EVENING + timedelta(minutes=10)).events
+    assert [(e.kind, e.escalation_cause) for e in escalated] == [("escalation", "queued")]
+    assert desk.handle_tick(EVENING + timedelta(minutes=14)).events == []  # the next wait: 5 min from the escalation
+    assert [e.kind for e in desk.handle_tick(EVENING + timedelta(minutes=15)).events] == ["escalation"]
+
+
+def test_a_stricter_cold_wave_level_brings_a_queued_deadline_forward(desk: Desk, report: Callable[..., Report]) -> None:
+    from core.records import WeatherWarning
+
+    team(desk, "busy", 500, ("medical", "vehicle"), status="on_scene")
+    queued = desk.handle_report(report(at=NIGHT, flags=("unresponsive",))).events[0]
+    assert queued.kind == "queued" and queued.priority == "P1"  # 5 min to escalate at no cold wave
+    desk.handle_weather("*", WeatherWarning(issued_at=NIGHT + timedelta(minutes=1), level="red"))
+    # Red halves it: 2.5 min from the queue, so the tick at +2 (the last before +2.5) escalates.
+    assert [e.kind for e in desk.handle_tick(NIGHT + timedelta(minutes=2)).events if e.kind == "escalation"] == ["escalation"]
 
 
 def test_queue_empties_in_priority_order(desk: Desk, report: Callable[..., Report]) -> None:
@@ -149,6 +194,46 @@ def test_two_people_100m_apart_with_different_descriptions_stay_two(desk: Desk, 
     assert a.incident_id != b.incident_id
     c = desk.handle_report(report(at=EVENING + timedelta(minutes=4), east_m=50, persons=3)).events
     assert all(e.kind != "merged" for e in c)
+
+
+def test_an_unconscious_person_and_an_old_man_70m_up_the_street_stay_two(desk: Desk, report: Callable[..., Report]) -> None:
+    """The cold-wave drill's false match: a street address (its extent) put a no_id old man's tip within reach of an
+    unconscious man's incident, and the descriptions said nothing against it (both male, posture unknown)."""
+    lying_man = desk.handle_report(report(sex="male", flags=("unresponsive",), posture="lying", accuracy_m=300)).events[0]
+    old_man = desk.handle_report(report(at=EVENING + timedelta(minutes=8), east_m=74, sex="male", flags=("no_id", "elderly"),
+                                        accuracy_m=300)).events[0]
+    assert old_man.incident_id != lying_man.incident_id and old_man.kind in ("dispatch", "queued")
+    # Being old is no trouble in common: a blind old man and an old man with a fever are two people.
+    blind = desk.handle_report(report(at=EVENING + timedelta(minutes=8), east_m=-2000, flags=("disabled", "elderly"))).events[0]
+    fever = desk.handle_report(report(at=EVENING + timedelta(minutes=9), east_m=-1900, flags=("ill", "elderly"))).events[0]
+    assert fever.incident_id != blind.incident_id
+    # "An old man with nowhere to go" next to an unconscious man is somebody else too.
+    nowhere = desk.handle_report(report(at=EVENING + timedelta(minutes=10), east_m=60, flags=("elderly",))).events[0]
+    assert nowhere.incident_id != lying_man.incident_id
+    # Callers who name the same trouble (or none) are still one person.
+    again = desk.handle_report(report(at=EVENING + timedelta(minutes=9), east_m=20, flags=("unresponsive", "injured"))).events[0]
+    plain = desk.handle_report(report(at=EVENING + timedelta(minutes=10), east_m=-30, sex="male")).events[0]
+    assert again.incident_id == lying_man.incident_id and plain.incident_id == lying_man.incident_id
+
+
+def test_situation_is_policy_data(ctx: Context, report: Callable[..., Report]) -> None:
+    fields = tuple(f for f in ctx.policy.dispatching.describe if f != "situation")
+    lenient = Desk(replace(ctx, policy=replace(ctx.policy, dispatching=replace(ctx.policy.dispatching, describe=fields))))
+    a = lenient.handle_report(report(flags=("refuses",))).events[0]
+    b = lenient.handle_report(report(at=EVENING + timedelta(minutes=2), east_m=80, flags=("migrant_worker",))).events[0]
+    assert a.incident_id == b.incident_id  # without it, two women at one market door are one incident
+
+
+def test_the_most_precise_call_places_the_incident(desk: Desk, report: Callable[..., Report]) -> None:
+    """A hotline fix (240 m) then a police fix (20 m) 400 m east: a report 420 m west of the police fix, within the
+    first fix's reach, is somebody else."""
+    vague = desk.handle_report(report(accuracy_m=240)).events[0]
+    precise = desk.handle_report(report(at=EVENING + timedelta(minutes=4), east_m=100, accuracy_m=20)).events[-1]
+    assert precise.incident_id == vague.incident_id
+    assert desk.incidents[vague.incident_id].uncertainty_m == 20
+    assert precise.lon > vague.lon  # moved to the precise fix
+    other = desk.handle_report(report(at=EVENING + timedelta(minutes=6), east_m=-320, accuracy_m=100)).events[0]
+    assert other.incident_id != vague.incident_id
 
 
 def test_position_uncertainty_widens_the_match(desk: Desk, report: Callable[..., Report]) -> None:

@@ -106,3 +106,18 @@ def test_fixed_camera_zone_unknown_to_the_city_is_an_error(ctx: Context) -> None
     assert scenario.cameras.fixed is not None and scenario.cameras.fixed.zones == ("no-such-zone",)
     with pytest.raises(ConfigError, match=r"cameras\.fixed\.zones: unknown zone 'no-such-zone'"):
         build_sites(scenario.cameras, CityMap(ctx.city), "my.toml")
+
+
+def test_call_taker_section_is_checked_and_optional() -> None:
+    default = load_scenario("default")
+    assert default.call_taker.enabled and default.call_taker.fixable == ("unknown_address",)
+    lo, hi = default.call_taker.callback_min
+    assert 0 < lo <= hi
+    with pytest.raises(ConfigError) as err:
+        parse_scenario(_default_text().replace("callback_min = [3.0, 8.0]", "callback_min = [8.0, 3.0]"), "my.toml")
+    assert "call_taker.callback_min" in str(err.value) and err.value.line is not None
+    with pytest.raises(ConfigError) as err2:
+        parse_scenario(_default_text().replace("fixable = [\"unknown_address\"]", "fixes = [\"unknown_address\"]"), "my.toml")
+    assert "call_taker.fixes" in str(err2.value)
+    short = load_scenario("short")  # no [call_taker] table: the defaults
+    assert short.call_taker.enabled and short.call_taker.callback_min == (3.0, 8.0)

@@ -14,6 +14,7 @@ from core.feed import FeedItem
 from core.records import CATEGORIES, CHANNELS
 from core.settings import PROJECT_ROOT
 from geo.city import City, load_city
+from geo.distance import haversine_m
 from rules.lexicon import load_lexicon
 from rules.policy import load_policy
 from rules.weather import RegionWeather
@@ -250,3 +251,54 @@ def test_truth_first_report_is_the_time_the_first_tip_carries(night: tuple[Drill
             assert datetime.fromisoformat(person["first_report_at"]) == min(tip_times)
             checked += 1
     assert checked >= 10
+
+
+def test_the_call_taker_resubmits_a_dead_address_tip_with_a_position(city: City, scenario: Scenario) -> None:
+    world = DrillWorld(scenario, city, seed=7)
+    now = world.start + timedelta(hours=3)
+    items = world.inputs_until(now)
+    original = next(t for t in _tips(items) if "address" in t and t["tip_id"] in world.truth()["reports"]
+                    and world.truth()["reports"][t["tip_id"]]["person_ids"])
+    person_id = world.truth()["reports"][original["tip_id"]]["person_ids"][0]
+    raw = json.dumps(original, ensure_ascii=False)
+    letter = {"topic": "tips", "error": "unknown_address", "event_id": "dl-0123456789abcdef", "payload": raw,
+              "reason": "address: unknown address"}
+    world.call_back([letter, {**letter, "error": "bad_json", "event_id": "dl-ffff"}], now)
+    world.call_back([letter], now)  # redelivered: one call back
+    later = [t for t in _tips(world.inputs_until(world.end)) if t.get("corrects")]
+    assert len(later) == 1
+    fix = later[0]
+    assert fix["tip_id"] == "dl-0123456789abcdef-fix" and fix["corrects"] == "dl-0123456789abcdef" and "address" not in fix
+    assert fix["text"] == original["text"] and fix.get("flags") == original.get("flags")
+    lo, hi = scenario.call_taker.callback_min
+    waited = (datetime.fromisoformat(fix["reported_at"]) - now).total_seconds() / 60.0
+    assert lo <= waited <= hi + 1 / 60
+    truth = world.truth()
+    person = next(p for p in truth["persons"] if p["person_id"] == person_id)
+    assert fix["tip_id"] in person["report_ids"]
+    assert person["first_report_at"] <= original["reported_at"]  # the time lost counts from the first report
+    (call,) = truth["callbacks"]
+    assert call["person_id"] == person_id and call["fix_tip_id"] == fix["tip_id"]
+    # Placed where the person is, within the call's position noise.
+    lat, lon = next((la, lo_) for t, la, lo_ in reversed([(datetime.fromisoformat(a), b, c) for a, b, c in person["track"]])
+                    if t <= datetime.fromisoformat(fix["reported_at"]))
+    assert haversine_m(fix["lat"], fix["lon"], lat, lon) < 5 * scenario.call_taker.position_noise_m
+
+
+def test_the_call_taker_can_be_switched_off(city: City, scenario: Scenario) -> None:
+    world = DrillWorld(replace(scenario, call_taker=replace(scenario.call_taker, enabled=False)), city, seed=7)
+    now = world.start + timedelta(hours=3)
+    tip = next(t for t in _tips(world.inputs_until(now)) if "address" in t)
+    world.call_back([{"topic": "tips", "error": "unknown_address", "event_id": "dl-1", "payload": json.dumps(tip)}], now)
+    assert not [t for t in _tips(world.inputs_until(world.end)) if t.get("corrects")] and world.truth()["callbacks"] == []
+
+
+def test_an_evening_rush_brings_that_share_of_persons_early(city: City, scenario: Scenario) -> None:
+    calm = DrillWorld(scenario, city, seed=7)
+    rush = DrillWorld(replace(scenario, population=replace(scenario.population, rush_share=0.5, rush_h=1.5)), city, seed=7)
+    cut = calm.start + timedelta(hours=1.5)
+    early = [sum(p.appears_at <= cut for p in w.persons) / len(w.persons) for w in (calm, rush)]
+    assert early[0] < 0.25 and 0.45 <= early[1] <= 0.75  # uniform over 11 h: ~14 %; rushed: half, plus the calm ones
+    # The same persons, only earlier: flags and places do not change with the rush.
+    assert sorted((p.person_id, p.flags, p.track[0][1:]) for p in calm.persons) == \
+        sorted((p.person_id, p.flags, p.track[0][1:]) for p in rush.persons)
