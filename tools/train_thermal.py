@@ -53,6 +53,7 @@ HIT_UAV_HFOV_DEG = 25.0  # DJI Zenmuse XT2 with its 25 mm lens (640x512, 17 um p
 HIT_UAV_PERSON, HIT_UAV_DONTCARE = 0, 4
 PLACEHOLDER_LAT, PLACEHOLDER_LON = 45.7560, 126.6420
 SPLITS = ("train", "val")
+TEST_SPLIT = "test"
 TREES, DEPTH, RATE = 300, 6, 0.1
 NEGATIVE_SHARE = 0.25
 SYNTHETIC_SEED = 7077
@@ -60,9 +61,11 @@ CASCADE_SHARE, CASCADE_LOSS = 0.2, 0.003
 GOAL_PRECISION = 0.8  # issue 15: recall >= 0.8 at precision >= 0.8 on night frames
 
 
-def prepare_hituav(src: Path, split: str, out: Path) -> int:
-    """Write a HIT-UAV split as a labelled folder (tools/real_frames.py format); returns the frame count."""
-    if split not in SPLITS:
+def prepare_hituav(src: Path, split: str, out: Path, evaluation: bool = False) -> int:
+    """Write a HIT-UAV split as a labelled folder (tools/real_frames.py format); returns the frame count.
+    The `test` split only with `evaluation` (for `patrol bench thermal --real`): its folder is
+    marked, and `train` refuses it."""
+    if split not in SPLITS and not (evaluation and split == TEST_SPLIT):
         raise SystemExit(f"split {split!r} refused: only {SPLITS} train or tune (test is for evaluation only)")
     doc = json.loads((src / "normal_json" / "annotations" / f"{split}.json").read_text(encoding="utf-8"))
     out.mkdir(parents=True, exist_ok=True)
@@ -86,7 +89,8 @@ def prepare_hituav(src: Path, split: str, out: Path) -> int:
                 "height": im["height"], "polarity": "white-hot"}
         target.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
         frames[name] = {**boxes[iid], "tags": ["night" if night == "1" else "day"]}
-    (out / "labels.json").write_text(json.dumps({"source": f"HIT-UAV {split} (CC BY 4.0)", "frames": frames}),
+    (out / "labels.json").write_text(json.dumps({"source": f"HIT-UAV {split} (CC BY 4.0)", "split": split,
+                                                 "frames": frames}),
                                      encoding="utf-8")
     return len(frames)
 
@@ -208,6 +212,16 @@ def evaluate(scored: list[Scored], threshold: float) -> dict[str, int]:
     return {"tp": tp, "fp": fp, "fn": fn}
 
 
+def _refuse_test(folder: Path) -> None:
+    """A folder prepared from a test split never trains or tunes."""
+    try:
+        split = json.loads((folder / "labels.json").read_text(encoding="utf-8")).get("split")
+    except (OSError, ValueError, AttributeError):
+        return  # iter_real reports a missing or bad labels file with its path
+    if split == TEST_SPLIT:
+        raise SystemExit(f"{folder} holds a test split: it is for evaluation only, never for training or tuning")
+
+
 def pick_threshold(scored: list[Scored]) -> float:
     """The decision threshold on val night frames (the goal's condition): the highest recall at
     precision >= GOAL_PRECISION, else the best F1."""
@@ -220,6 +234,8 @@ def pick_threshold(scored: list[Scored]) -> float:
 
 def train(train_dir: Path, val_dir: Path, out: Path, cache: Path | None = None, every: int = 1,
           synthetic: int = 0, flip: bool = True) -> None:
+    for folder in (train_dir, val_dir):
+        _refuse_test(folder)
     try:
         from sklearn.ensemble import HistGradientBoostingClassifier  # training-only extra
     except ImportError:
@@ -268,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     pp.add_argument("src", type=Path)
     pp.add_argument("split")
     pp.add_argument("out", type=Path)
+    pp.add_argument("--evaluation", action="store_true",
+                    help="allow the test split, for `patrol bench thermal --real` only (train refuses it)")
     pt = sub.add_parser("train", help="train on a labelled folder, pick the threshold and validate on another")
     pt.add_argument("train_dir", type=Path)
     pt.add_argument("val_dir", type=Path)
@@ -278,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     pt.add_argument("--no-flip", action="store_true", help="do not add mirrored people to the training rows")
     args = p.parse_args(argv)
     if args.cmd == "prepare-hituav":
-        print(f"{prepare_hituav(args.src, args.split, args.out)} frames written to {args.out}")
+        print(f"{prepare_hituav(args.src, args.split, args.out, args.evaluation)} frames written to {args.out}")
     else:
         train(args.train_dir, args.val_dir, args.out, args.cache, args.every, args.synthetic, not args.no_flip)
     return 0
