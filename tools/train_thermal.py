@@ -10,7 +10,8 @@ and prints the validation table; `prepare-hituav` refuses the `test` split.
 
     python -m tools.train_thermal prepare-hituav HIT_UAV_DIR train /tmp/hit/train
     python -m tools.train_thermal prepare-hituav HIT_UAV_DIR val /tmp/hit/val
-    python -m tools.train_thermal train /tmp/hit/train /tmp/hit/val   # needs scikit-learn (extra `train`)
+    python -m tools.train_thermal train /tmp/hit/train /tmp/hit/val --synthetic 150  # needs scikit-learn (extra `train`)
+    python -m tools.train_thermal prepare-hituav HIT_UAV_DIR test /tmp/hit/test --evaluation  # bench only
 
 HIT-UAV gives no position, so the prepared sidecars carry a placeholder
 position (the generator's base) with the file name's altitude and camera
