@@ -188,14 +188,18 @@ def _components(sc: _Scene, level: float, within: np.ndarray | None) -> tuple[li
     a person, measured all at once, and the mask of blobs bigger than one person (to search
     again at a higher level: only there, so each blob is measured once per level it splits at)."""
     h, w = sc.grey.shape
-    mask = cv2.compare(sc.top, level, cv2.CMP_GT)  # type: ignore[call-overload]
-    if within is not None:
-        mask = cv2.bitwise_and(mask, within)
+    wx, wy, ww, wh = cv2.boundingRect(within) if within is not None else (0, 0, w, h)
+    mask = cv2.compare(sc.top[wy:wy + wh, wx:wx + ww], level, cv2.CMP_GT)  # type: ignore[call-overload]
+    if within is not None:  # only the region of the blobs to split: labelling costs by the pixel
+        mask = cv2.bitwise_and(mask, within[wy:wy + wh, wx:wx + ww])
     n, labels, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if n <= 1:
         return [], None
     area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
     bw, bh = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    stats[:, 0] += wx
+    stats[:, 1] += wy
+    centroids = np.add(centroids, (wx, wy))
     cu = np.clip(np.rint(centroids[:, 0]).astype(np.int64), 0, w - 1)
     cv = np.clip(np.rint(centroids[:, 1]).astype(np.int64), 0, h - 1)
     e = grid_at(sc.e_map, w, h, centroids[:, 0], centroids[:, 1])
@@ -206,11 +210,15 @@ def _components(sc: _Scene, level: float, within: np.ndarray | None) -> tuple[li
     # hold people that stand out only above it)
     split = (area >= MIN_AREA_PX) & (side > SPLIT_PERSON_WIDTHS * np.maximum(e, 2.0))
     split[0] = False
-    big = np.take((split * 255).astype(np.uint8), labels) if split.any() else None
+    big = None
+    if split.any():
+        big = np.zeros((h, w), np.uint8)
+        big[wy:wy + wh, wx:wx + ww] = np.take((split * 255).astype(np.uint8), labels)
     if not ok.any():
         return [], big
     ys, xs = np.nonzero(mask)
     lab = labels[ys, xs]
+    ys, xs = ys + wy, xs + wx
     keep = ok[lab]
     ys, xs, lab = ys[keep], xs[keep], lab[keep]
     tv = sc.top[ys, xs].astype(np.float64)
