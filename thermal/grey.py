@@ -199,7 +199,7 @@ def _components(sc: _Scene, level: float, within: np.ndarray | None) -> tuple[li
     bw, bh = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     stats[:, 0] += wx
     stats[:, 1] += wy
-    centroids = np.add(centroids, (wx, wy))
+    centroids = np.add(np.nan_to_num(centroids), (wx, wy))  # label 0 may be empty in a crop
     cu = np.clip(np.rint(centroids[:, 0]).astype(np.int64), 0, w - 1)
     cv = np.clip(np.rint(centroids[:, 1]).astype(np.int64), 0, h - 1)
     e = grid_at(sc.e_map, w, h, centroids[:, 0], centroids[:, 1])
