@@ -4,18 +4,21 @@ After automatic gain control grey levels only rank temperatures within one
 frame, so nothing here is in °C and detections carry no temperature.
 
 1. Candidates: the frame (warm bright) minus its smooth background
-   (`detector.background`: cells, grey-level opening) above a threshold
-   relative to the scene: max(GREY_MIN_DELTA levels, 4 noise sigma,
-   GREY_SPREAD_FRAC of the scene's spread p99.5 - p50). Connected components
-   of at least 3 pixels, at most a few expected people wide.
-2. Features per candidate (`GreyFeatures`), all relative to the scene or to
-   the expected size of a person at the candidate's ground sample distance
-   (from the camera model; DEFAULT_PERSON_PX without a pose): size, shape,
-   contrast, uniformity.
-3. A learned classifier (gradient-boosted trees over these features, trained
-   on the HIT-UAV train split: see tools/train_thermal.py and
-   the model file's `meta`) scores each candidate; the trees ship as JSON and
-   run in numpy, so the runtime needs nothing beyond numpy and OpenCV.
+   (`local_background`: a grey-level opening sized from the expected person)
+   above a threshold relative to the scene: max(GREY_MIN_DELTA levels, 4 noise
+   sigma, GREY_SPREAD_FRAC of the scene's spread p99.5 - p50). Connected
+   components of at least 3 pixels, at most a few expected people wide; blobs
+   bigger than a person are searched again at THRESHOLD_STEPS higher levels
+   (only their region), so people in groups or on warm ground come apart.
+2. Features per candidate, all relative to the scene or to the expected size
+   of a person at the candidate's ground sample distance (from the camera
+   model; DEFAULT_PERSON_PX without a pose): size, shape, contrast, uniformity
+   (`GreyFeatures`), and its appearance: a PATCH x PATCH sample of the frame
+   above background over PATCH_SPAN expected person widths, divided by its peak.
+3. A learned classifier (gradient-boosted trees trained on the HIT-UAV train
+   split with tools/train_thermal.py; see the model file's `meta`) scores each
+   candidate, with an early exit for the plainly negative; the trees ship as
+   JSON and run in numpy, so the runtime needs nothing beyond numpy and OpenCV.
 """
 
 from __future__ import annotations
