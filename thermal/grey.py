@@ -4,25 +4,28 @@ After automatic gain control grey levels only rank temperatures within one
 frame, so nothing here is in °C and detections carry no temperature.
 
 1. Candidates: the frame (warm bright) minus its smooth background
-   (`detector.background`: cells, grey-level opening) above a threshold
-   relative to the scene: max(GREY_MIN_DELTA levels, 4 noise sigma,
-   GREY_SPREAD_FRAC of the scene's spread p99.5 - p50). Connected components
-   of at least 3 pixels, at most a few expected people wide.
-2. Features per candidate (`GreyFeatures`), all relative to the scene or to
-   the expected size of a person at the candidate's ground sample distance
-   (from the camera model; DEFAULT_PERSON_PX without a pose): size, shape,
-   contrast, uniformity.
-3. A learned classifier (gradient-boosted trees over these features, trained
-   on the HIT-UAV train split: see tools/train_thermal.py and
-   the model file's `meta`) scores each candidate; the trees ship as JSON and
-   run in numpy, so the runtime needs nothing beyond numpy and OpenCV.
+   (`local_background`: a grey-level opening sized from the expected person)
+   above a threshold relative to the scene: max(GREY_MIN_DELTA levels, 4 noise
+   sigma, GREY_SPREAD_FRAC of the scene's spread p99.5 - p50). Connected
+   components of at least 3 pixels, at most a few expected people wide; blobs
+   bigger than a person are searched again at THRESHOLD_STEPS higher levels
+   (only their region), so people in groups or on warm ground come apart.
+2. Features per candidate, all relative to the scene or to the expected size
+   of a person at the candidate's ground sample distance (from the camera
+   model; DEFAULT_PERSON_PX without a pose): size, shape, contrast, uniformity
+   (`GreyFeatures`), and its appearance: a PATCH x PATCH sample of the frame
+   above background over PATCH_SPAN expected person widths, divided by its peak.
+3. A learned classifier (gradient-boosted trees trained on the HIT-UAV train
+   split with tools/train_thermal.py; see the model file's `meta`) scores each
+   candidate, with an early exit for the plainly negative; the trees ship as
+   JSON and run in numpy, so the runtime needs nothing beyond numpy and OpenCV.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -72,17 +75,27 @@ class GreyFeatures:
     spread: float  # the scene's spread p99.5 - p50 (0..1)
 
 
-FEATURE_NAMES = tuple(f.name for f in fields(GreyFeatures))
+SHAPE_NAMES = tuple(f.name for f in fields(GreyFeatures))
+PATCH = 9  # the appearance patch: PATCH x PATCH samples ...
+PATCH_SPAN = 3.2  # ... over this many expected person widths around the candidate's centre
+PATCH_NAMES = tuple(f"p{j}{i}" for j in range(PATCH) for i in range(PATCH))
+FEATURE_NAMES = SHAPE_NAMES + PATCH_NAMES
+_OFFSETS = np.linspace(-PATCH_SPAN / 2, PATCH_SPAN / 2, PATCH)
 
 
 @dataclass(frozen=True)
 class GreyCandidate:
-    """A candidate's box and centre (pixels) with its features."""
+    """A candidate's box and centre (pixels) with its feature row (FEATURE_NAMES order)."""
 
     bbox: tuple[int, int, int, int]
     cx: float
     cy: float
-    features: GreyFeatures
+    row: np.ndarray
+
+    @property
+    def features(self) -> GreyFeatures:
+        """The named shape and contrast features (the patch is in `row` only)."""
+        return GreyFeatures(*(float(v) for v in self.row[:len(SHAPE_NAMES)]))
 
 
 def person_px(cam: Camera | None, u: float, v: float) -> tuple[float, float]:
@@ -114,18 +127,29 @@ def _scene(grey: np.ndarray) -> tuple[float, float, float]:
 
 
 def person_px_map(cam: Camera | None, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
-    """Expected person width (px) and sin(depression) over the frame, from a coarse grid of the
-    camera model (cheap: a few dozen rays per frame); 0 width above the horizon."""
+    """Expected person width (px) and sin(depression) on a GRID x GRID lattice over the frame
+    (corners included), from the camera model: a few dozen rays per frame, read back by
+    `grid_at` only where there are candidates. 0 width above the horizon."""
     if cam is None:
-        return np.full((h, w), DEFAULT_PERSON_PX, np.float32), np.ones((h, w), np.float32)
+        return np.full((GRID, GRID), DEFAULT_PERSON_PX), np.ones((GRID, GRID))
     us, vs = np.linspace(0, w - 1, GRID), np.linspace(0, h - 1, GRID)
-    e = np.zeros((GRID, GRID), np.float32)
-    sd = np.zeros((GRID, GRID), np.float32)
+    e = np.zeros((GRID, GRID))
+    sd = np.zeros((GRID, GRID))
     for j, v in enumerate(vs):
         for i, u in enumerate(us):
             e[j, i], sd[j, i] = person_px(cam, float(u), float(v))
-    size = (w, h)
-    return cv2.resize(e, size, interpolation=cv2.INTER_LINEAR), cv2.resize(sd, size, interpolation=cv2.INTER_LINEAR)
+    return e, sd
+
+
+def grid_at(grid: np.ndarray, w: int, h: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Bilinear reading of a person_px_map lattice at pixels (u, v)."""
+    gu = np.clip(np.asarray(u, np.float64) * (GRID - 1) / max(w - 1, 1), 0, GRID - 1)
+    gv = np.clip(np.asarray(v, np.float64) * (GRID - 1) / max(h - 1, 1), 0, GRID - 1)
+    i0, j0 = np.minimum(gu.astype(np.int64), GRID - 2), np.minimum(gv.astype(np.int64), GRID - 2)
+    fu, fv = gu - i0, gv - j0
+    top = grid[j0, i0] * (1 - fu) + grid[j0, i0 + 1] * fu
+    bottom = grid[j0 + 1, i0] * (1 - fu) + grid[j0 + 1, i0 + 1] * fu
+    return np.asarray(top * (1 - fv) + bottom * fv)
 
 
 def grey_candidates(grey: np.ndarray, cam: Camera | None) -> list[GreyCandidate]:
@@ -133,15 +157,18 @@ def grey_candidates(grey: np.ndarray, cam: Camera | None) -> list[GreyCandidate]
     so that people walking together or next to a warm wall also come apart as candidates."""
     h, w = grey.shape
     e_map, sd_map = person_px_map(cam, w, h)
-    bg = local_background(grey, float(e_map[h // 2, w // 2]) or DEFAULT_PERSON_PX)
+    e_centre = float(grid_at(e_map, w, h, np.array([w / 2.0]), np.array([h / 2.0]))[0])
+    bg = local_background(grey, e_centre or DEFAULT_PERSON_PX)
     top = cv2.subtract(grey, bg)
     median, spread, thr = _scene(grey)
-    scene = _Scene(grey, top, bg, e_map, sd_map, median, spread, thr)
+    rel = cv2.blur(grey.astype(np.float32) - bg.astype(np.float32), (3, 3))
+    scene = _Scene(grey, top, bg, rel, e_map, sd_map, median, spread, thr)
     out: list[GreyCandidate] = []
+    within: np.ndarray | None = None
     for step in THRESHOLD_STEPS:
-        found, big = _components(scene, thr * step, (0, 0, w, h))
+        found, within = _components(scene, thr * step, within)
         out.extend(found)
-        if len(out) >= MAX_GREY_CANDIDATES or not big:
+        if len(out) >= MAX_GREY_CANDIDATES or within is None:
             break  # nothing bigger than one person left to split at a higher level
     return out[:MAX_GREY_CANDIDATES]
 
@@ -151,40 +178,45 @@ class _Scene:
     grey: np.ndarray
     top: np.ndarray  # grey above the local background
     bg: np.ndarray
-    e_map: np.ndarray  # expected person width per pixel
-    sd_map: np.ndarray  # sin(depression) per pixel
+    rel: np.ndarray  # grey minus background, signed and lightly blurred: the patches' source
+    e_map: np.ndarray  # expected person width (person_px_map lattice)
+    sd_map: np.ndarray  # sin(depression) (person_px_map lattice)
     median: float
     spread: float
     thr: float  # the base threshold
 
 
-Window = tuple[int, int, int, int]  # x0, y0, x1, y1
-
-
-def _components(sc: _Scene, level: float, window: Window) -> tuple[list[GreyCandidate], list[Window]]:
-    """Connected blobs of `top > level` inside a window that could be a person, measured all at
-    once, and the windows of blobs bigger than one person (to search at a higher level)."""
+def _components(sc: _Scene, level: float, within: np.ndarray | None) -> tuple[list[GreyCandidate], np.ndarray | None]:
+    """Connected blobs of `top > level` (only inside the `within` mask, when given) that could be
+    a person, measured all at once, and the mask of blobs bigger than one person (to search
+    again at a higher level: only there, so each blob is measured once per level it splits at)."""
     h, w = sc.grey.shape
-    wx, wy, wx1, wy1 = window
-    mask = cv2.compare(sc.top[wy:wy1, wx:wx1], level, cv2.CMP_GT)  # type: ignore[call-overload]
+    wx, wy, ww, wh = cv2.boundingRect(within) if within is not None else (0, 0, w, h)
+    mask = cv2.compare(sc.top[wy:wy + wh, wx:wx + ww], level, cv2.CMP_GT)  # type: ignore[call-overload]
+    if within is not None:  # only the region of the blobs to split: labelling costs by the pixel
+        mask = cv2.bitwise_and(mask, within[wy:wy + wh, wx:wx + ww])
     n, labels, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if n <= 1:
-        return [], []
+        return [], None
     area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
     bw, bh = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     stats[:, 0] += wx
     stats[:, 1] += wy
-    centroids = np.add(centroids, (wx, wy))
+    centroids = np.add(np.nan_to_num(centroids), (wx, wy))  # label 0 may be empty in a crop
     cu = np.clip(np.rint(centroids[:, 0]).astype(np.int64), 0, w - 1)
     cv = np.clip(np.rint(centroids[:, 1]).astype(np.int64), 0, h - 1)
-    e = sc.e_map[cv, cu].astype(np.float64)
+    e = grid_at(sc.e_map, w, h, centroids[:, 0], centroids[:, 1])
     side = np.maximum(bw, bh)
     ok = (area >= MIN_AREA_PX) & (e > 0) & (side <= MAX_PERSON_WIDTHS * np.maximum(e, 2.0))
     ok[0] = False
-    split = (area >= MIN_AREA_PX) & (side > SPLIT_PERSON_WIDTHS * np.maximum(e, 2.0)) & (side < min(w, h) // 2)
+    # bigger than a person: searched again higher up (a warm road or field at the base level may
+    # hold people that stand out only above it)
+    split = (area >= MIN_AREA_PX) & (side > SPLIT_PERSON_WIDTHS * np.maximum(e, 2.0))
     split[0] = False
-    big = [(int(stats[i, 0]), int(stats[i, 1]), int(stats[i, 0] + bw[i]), int(stats[i, 1] + bh[i]))
-           for i in np.nonzero(split)[0]]
+    big = None
+    if split.any():
+        big = np.zeros((h, w), np.uint8)
+        big[wy:wy + wh, wx:wx + ww] = np.take((split * 255).astype(np.uint8), labels)
     if not ok.any():
         return [], big
     ys, xs = np.nonzero(mask)
@@ -194,13 +226,9 @@ def _components(sc: _Scene, level: float, window: Window) -> tuple[list[GreyCand
     ys, xs, lab = ys[keep], xs[keep], lab[keep]
     tv = sc.top[ys, xs].astype(np.float64)
     gv = sc.grey[ys, xs].astype(np.float64)
-    # per-blob maxima: sort by value, the last write per label wins
-    order = np.argsort(tv, kind="stable")
-    peak = np.zeros(n)
-    peak[lab[order]] = tv[order]
-    gmax = np.zeros(n)
-    order_g = np.argsort(gv, kind="stable")
-    gmax[lab[order_g]] = gv[order_g]
+    peak, gmax = np.zeros(n), np.zeros(n)
+    np.maximum.at(peak, lab, tv)
+    np.maximum.at(gmax, lab, gv)
     total = np.bincount(lab, weights=tv, minlength=n)
     fx, fy = xs.astype(np.float64), ys.astype(np.float64)
     sx, sy = np.bincount(lab, fx, n), np.bincount(lab, fy, n)
@@ -220,7 +248,7 @@ def _components(sc: _Scene, level: float, window: Window) -> tuple[list[GreyCand
     core = np.where(low_n[idx] > 0, low_sum[idx] / np.maximum(low_n[idx], 1), pk)
     ei = e[idx]
     cols = {
-        "person_px": ei, "sin_dep": sc.sd_map[cv[idx], cu[idx]].astype(np.float64),
+        "person_px": ei, "sin_dep": grid_at(sc.sd_map, w, h, centroids[idx, 0], centroids[idx, 1]),
         "width": bw[idx] / ei, "height": bh[idx] / ei, "area": a / (ei * ei), "major": major / ei,
         "minor": minor / ei, "fill": a / (bw[idx] * bh[idx]), "aspect": major / minor, "peak": pk / sc.spread,
         "mean": total[idx] / a / sc.spread, "integral": total[idx] / sc.spread / (ei * ei),
@@ -228,22 +256,34 @@ def _components(sc: _Scene, level: float, window: Window) -> tuple[list[GreyCand
         "ground": (sc.bg[cv[idx], cu[idx]] - sc.median) / sc.spread, "core": (pk - core) / np.maximum(pk, 1e-6),
         "spread": np.full(len(idx), sc.spread / 255.0),
     }
-    rows = np.column_stack([cols[name] for name in FEATURE_NAMES]).tolist()
+    rows = np.column_stack([*(cols[name] for name in SHAPE_NAMES), _patches(sc, centroids[idx], ei, pk)])
     p = BOX_PAD_PX
     out = []
     for k, i in enumerate(idx):
         x, y = int(stats[i, 0]), int(stats[i, 1])
         x0, y0 = max(0, x - p), max(0, y - p)
         box = (x0, y0, min(w, x + int(bw[i]) + p) - x0, min(h, y + int(bh[i]) + p) - y0)
-        out.append(GreyCandidate(box, float(centroids[i, 0]), float(centroids[i, 1]), GreyFeatures(*rows[k])))
+        out.append(GreyCandidate(box, float(centroids[i, 0]), float(centroids[i, 1]), rows[k]))
     return out, big
+
+
+def _patches(sc: _Scene, centres: np.ndarray, e: np.ndarray, peak: np.ndarray) -> np.ndarray:
+    """Appearance around each candidate, learned rather than hand-described: PATCH x PATCH samples
+    of the frame above its local background (lightly blurred) over PATCH_SPAN expected person
+    widths, divided by the candidate's peak, so a person looks alike at any altitude and gain."""
+    h, w = sc.rel.shape
+    step = e[:, None] * _OFFSETS[None, :]
+    us = np.clip(np.rint(centres[:, 0:1] + step), 0, w - 1).astype(np.int64)
+    vs = np.clip(np.rint(centres[:, 1:2] + step), 0, h - 1).astype(np.int64)
+    vals = sc.rel[vs[:, :, None], us[:, None, :]]  # (n, rows, cols)
+    return np.asarray(vals.reshape(len(e), -1) / np.maximum(peak, 1.0)[:, None], np.float64)
 
 
 def feature_matrix(cands: list[GreyCandidate]) -> np.ndarray:
     """Candidates' features as rows (FEATURE_NAMES order), float64."""
     if not cands:
         return np.zeros((0, len(FEATURE_NAMES)))
-    return np.array([astuple(c.features) for c in cands], dtype=np.float64)
+    return np.stack([c.row for c in cands])
 
 
 @dataclass(frozen=True)
@@ -260,35 +300,78 @@ class TreeModel:
     trees: tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], ...]
     threshold: float
     meta: dict[str, Any]
+    cascade: tuple[int, float] | None = None  # (first n trees, minimum log-odds to go on)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TreeModel:
         trees = tuple((np.asarray(t["feature"], np.int64), np.asarray(t["threshold"], np.float64),
                        np.asarray(t["left"], np.int64), np.asarray(t["right"], np.int64)) for t in d["trees"])
+        cascade = d.get("cascade")
         return cls(tuple(d["features"]), float(d["init"]), float(d["rate"]), trees, float(d["threshold"]),
-                   dict(d.get("meta", {})))
+                   dict(d.get("meta", {})), (int(cascade[0]), float(cascade[1])) if cascade else None)
 
     def to_dict(self) -> dict[str, Any]:
         return {"features": list(self.features), "init": self.init, "rate": self.rate, "threshold": self.threshold,
-                "meta": self.meta,
+                "meta": self.meta, "cascade": list(self.cascade) if self.cascade else None,
                 "trees": [{"feature": f.tolist(), "threshold": t.tolist(), "left": lft.tolist(), "right": r.tolist()}
                           for f, t, lft, r in self.trees]}
 
+    @functools.cached_property
+    def _stacked(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+        """All trees padded into (trees, nodes) arrays, and the deepest path: predict walks every
+        tree at once, one level per step, instead of tree after tree."""
+        m = max(len(f) for f, _, _, _ in self.trees)
+        shape = (len(self.trees), m)
+        feat, thr = np.full(shape, -1, np.int64), np.zeros(shape)
+        left, right = np.zeros(shape, np.int64), np.zeros(shape, np.int64)
+        for k, (f, t, lft, r) in enumerate(self.trees):
+            n = len(f)
+            feat[k, :n], thr[k, :n], left[k, :n], right[k, :n] = f, t, lft, r
+        return feat, thr, left, right, _max_depth(self.trees)
+
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """Probability of a person per row of `x` (columns in `features` order)."""
-        score = np.full(len(x), self.init)
-        rows = np.arange(len(x))
-        for feat, thr, left, right in self.trees:
-            node = np.zeros(len(x), np.int64)
-            while True:
-                f = feat[node]
-                inner = f >= 0
-                if not inner.any():
-                    break
-                go_left = x[rows, np.where(inner, f, 0)] <= thr[node]
-                node = np.where(inner, np.where(go_left, left[node], right[node]), node)
-            score += self.rate * thr[node]
+        """Probability of a person per row of `x` (columns in `features` order). With a cascade
+        (first n trees, minimum log-odds), rows that score below the minimum after the first n
+        trees stop there: most candidates are plainly not people, and this keeps the stage cheap."""
+        if len(x) == 0:
+            return np.zeros(0)
+        feat, thr, left, right, depth = self._stacked
+        first = self.cascade[0] if self.cascade else len(feat)
+        arrays = (feat[:first], thr[:first], left[:first], right[:first])
+        score = self.init + self.rate * _walk(*arrays, depth, x)
+        if first < len(feat):
+            go_on = score >= self.cascade[1]  # type: ignore[index]
+            if go_on.any():
+                rest = (feat[first:], thr[first:], left[first:], right[first:])
+                score[go_on] += self.rate * _walk(*rest, depth, x[go_on])
         return np.asarray(1.0 / (1.0 + np.exp(-np.clip(score, -50.0, 50.0))))
+
+
+def _walk(feat: np.ndarray, thr: np.ndarray, left: np.ndarray, right: np.ndarray, depth: int,
+          x: np.ndarray) -> np.ndarray:
+    """Sum over trees of each row's leaf value: every tree at once, one level per step."""
+    t = np.arange(len(feat))[:, None]
+    cols = np.arange(len(x))[None, :]
+    node = np.zeros((len(feat), len(x)), np.int64)
+    for _ in range(depth):
+        f = feat[t, node]
+        go_left = x[cols, np.maximum(f, 0)] <= thr[t, node]
+        node = np.where(f >= 0, np.where(go_left, left[t, node], right[t, node]), node)
+    return np.asarray(thr[t, node].sum(axis=0))
+
+
+def _max_depth(trees: tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], ...]) -> int:
+    """The deepest leaf of any tree (iterative walk from each root)."""
+    deepest = 0
+    for feat, _, left, right in trees:
+        stack = [(0, 0)]
+        while stack:
+            node, d = stack.pop()
+            if feat[node] < 0:
+                deepest = max(deepest, d)
+            else:
+                stack.extend(((int(left[node]), d + 1), (int(right[node]), d + 1)))
+    return deepest
 
 
 @functools.lru_cache(maxsize=4)

@@ -10,7 +10,8 @@ and prints the validation table; `prepare-hituav` refuses the `test` split.
 
     python -m tools.train_thermal prepare-hituav HIT_UAV_DIR train /tmp/hit/train
     python -m tools.train_thermal prepare-hituav HIT_UAV_DIR val /tmp/hit/val
-    python -m tools.train_thermal train /tmp/hit/train /tmp/hit/val   # needs scikit-learn (extra `train`)
+    python -m tools.train_thermal train /tmp/hit/train /tmp/hit/val --synthetic 150  # needs scikit-learn (extra `train`)
+    python -m tools.train_thermal prepare-hituav HIT_UAV_DIR test /tmp/hit/test --evaluation  # bench only
 
 HIT-UAV gives no position, so the prepared sidecars carry a placeholder
 position (the generator's base) with the file name's altitude and camera
@@ -38,6 +39,8 @@ from thermal.frames import POLARITIES, centikelvin_to_c, decode_image, parse_met
 from thermal.grey import (
     FEATURE_NAMES,
     MODEL_PATH,
+    PATCH,
+    SHAPE_NAMES,
     GreyCandidate,
     TreeModel,
     feature_matrix,
@@ -51,14 +54,19 @@ HIT_UAV_HFOV_DEG = 25.0  # DJI Zenmuse XT2 with its 25 mm lens (640x512, 17 um p
 HIT_UAV_PERSON, HIT_UAV_DONTCARE = 0, 4
 PLACEHOLDER_LAT, PLACEHOLDER_LON = 45.7560, 126.6420
 SPLITS = ("train", "val")
-TREES, DEPTH, RATE = 120, 3, 0.15
+TEST_SPLIT = "test"
+TREES, DEPTH, RATE = 300, 6, 0.1
 NEGATIVE_SHARE = 0.25
 SYNTHETIC_SEED = 7077
+CASCADE_SHARE, CASCADE_LOSS = 0.1, 0.003
+GOAL_PRECISION = 0.8  # issue 15: recall >= 0.8 at precision >= 0.8 on night frames
 
 
-def prepare_hituav(src: Path, split: str, out: Path) -> int:
-    """Write a HIT-UAV split as a labelled folder (tools/real_frames.py format); returns the frame count."""
-    if split not in SPLITS:
+def prepare_hituav(src: Path, split: str, out: Path, evaluation: bool = False) -> int:
+    """Write a HIT-UAV split as a labelled folder (tools/real_frames.py format); returns the frame count.
+    The `test` split only with `evaluation` (for `patrol bench thermal --real`): its folder is
+    marked, and `train` refuses it."""
+    if split not in SPLITS and not (evaluation and split == TEST_SPLIT):
         raise SystemExit(f"split {split!r} refused: only {SPLITS} train or tune (test is for evaluation only)")
     doc = json.loads((src / "normal_json" / "annotations" / f"{split}.json").read_text(encoding="utf-8"))
     out.mkdir(parents=True, exist_ok=True)
@@ -82,7 +90,8 @@ def prepare_hituav(src: Path, split: str, out: Path) -> int:
                 "height": im["height"], "polarity": "white-hot"}
         target.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
         frames[name] = {**boxes[iid], "tags": ["night" if night == "1" else "day"]}
-    (out / "labels.json").write_text(json.dumps({"source": f"HIT-UAV {split} (CC BY 4.0)", "frames": frames}),
+    (out / "labels.json").write_text(json.dumps({"source": f"HIT-UAV {split} (CC BY 4.0)", "split": split,
+                                                 "frames": frames}),
                                      encoding="utf-8")
     return len(frames)
 
@@ -139,18 +148,38 @@ def dataset(frames: Iterable[RealFrame], negatives: float = NEGATIVE_SHARE) -> t
     return np.concatenate(xs), np.concatenate(ys)
 
 
+def mirrored(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows plus every person's mirror image (appearance patch flipped left-right; the shape
+    features do not change): a person facing the other way is still a person."""
+    pos = x[y == 1].copy()
+    patch = pos[:, len(SHAPE_NAMES):].reshape(len(pos), PATCH, PATCH)
+    pos[:, len(SHAPE_NAMES):] = patch[:, :, ::-1].reshape(len(pos), -1)
+    return np.concatenate([x, pos]), np.concatenate([y, np.ones(len(pos), y.dtype)])
+
+
 def export(gbm: Any, threshold: float, meta: dict[str, Any]) -> TreeModel:
-    """A fitted sklearn GradientBoostingClassifier as our numpy tree model."""
+    """A fitted sklearn HistGradientBoostingClassifier as our numpy tree model (leaf values
+    already carry the learning rate, so the model's rate is 1)."""
     trees = []
-    for est in gbm.estimators_[:, 0]:
-        t = est.tree_
-        leaf = t.children_left < 0
-        trees.append((np.where(leaf, -1, t.feature).astype(np.int64),
-                      np.where(leaf, t.value[:, 0, 0], t.threshold).astype(np.float64),
-                      t.children_left.astype(np.int64), t.children_right.astype(np.int64)))
-    init = float(gbm.init_.class_prior_[1])
-    return TreeModel(FEATURE_NAMES, float(np.log(init / (1.0 - init))), float(gbm.learning_rate), tuple(trees),
-                     threshold, meta)
+    for (pred,) in gbm._predictors:
+        nodes = pred.nodes
+        leaf = nodes["is_leaf"].astype(bool)
+        trees.append((np.where(leaf, -1, nodes["feature_idx"]).astype(np.int64),
+                      np.where(leaf, nodes["value"], nodes["num_threshold"]).astype(np.float64),
+                      nodes["left"].astype(np.int64), nodes["right"].astype(np.int64)))
+    init = float(np.ravel(gbm._baseline_prediction)[0])
+    return TreeModel(FEATURE_NAMES, init, 1.0, tuple(trees), threshold, meta)
+
+
+def with_cascade(model: TreeModel, positives: np.ndarray) -> TreeModel:
+    """The model with an early exit after its first CASCADE_SHARE of trees, at the log-odds that
+    all but CASCADE_LOSS of the training people pass (the rest of the trees only see those)."""
+    first = max(1, int(len(model.trees) * CASCADE_SHARE))
+    partial = TreeModel(model.features, model.init, model.rate, model.trees[:first], 0.5, {})
+    p = np.clip(partial.predict(positives), 1e-12, 1 - 1e-12)
+    floor = float(np.quantile(np.log(p / (1 - p)), CASCADE_LOSS))
+    return TreeModel(model.features, model.init, model.rate, model.trees, model.threshold, model.meta,
+                     (first, round(floor, 4)))
 
 
 @dataclass(frozen=True)
@@ -184,10 +213,32 @@ def evaluate(scored: list[Scored], threshold: float) -> dict[str, int]:
     return {"tp": tp, "fp": fp, "fn": fn}
 
 
-def train(train_dir: Path, val_dir: Path, out: Path, cache: Path | None = None, every: int = 1,
-          synthetic: int = 0) -> None:
+def _refuse_test(folder: Path) -> None:
+    """A folder prepared from a test split never trains or tunes."""
     try:
-        from sklearn.ensemble import GradientBoostingClassifier  # training-only extra
+        split = json.loads((folder / "labels.json").read_text(encoding="utf-8")).get("split")
+    except (OSError, ValueError, AttributeError):
+        return  # iter_real reports a missing or bad labels file with its path
+    if split == TEST_SPLIT:
+        raise SystemExit(f"{folder} holds a test split: it is for evaluation only, never for training or tuning")
+
+
+def pick_threshold(scored: list[Scored]) -> float:
+    """The decision threshold on val night frames (the goal's condition): the highest recall at
+    precision >= GOAL_PRECISION, else the best F1."""
+    table = [(prf(**evaluate(scored, float(t))), round(float(t), 2)) for t in np.arange(0.2, 0.86, 0.05)]
+    for r, t in table:
+        print(f"  threshold {t:.2f}: P {r['precision']:.3f} R {r['recall']:.3f} F1 {r['f1']:.3f}", file=sys.stderr)
+    good = [(r["recall"], t) for r, t in table if r["precision"] >= GOAL_PRECISION]
+    return max(good)[1] if good else max((r["f1"], t) for r, t in table)[1]
+
+
+def train(train_dir: Path, val_dir: Path, out: Path, cache: Path | None = None, every: int = 1,
+          synthetic: int = 0, flip: bool = True) -> None:
+    for folder in (train_dir, val_dir):
+        _refuse_test(folder)
+    try:
+        from sklearn.ensemble import HistGradientBoostingClassifier  # training-only extra
     except ImportError:
         raise SystemExit("training needs scikit-learn: pip install -e '.[train]'") from None
     if cache is not None and cache.exists():
@@ -200,27 +251,28 @@ def train(train_dir: Path, val_dir: Path, out: Path, cache: Path | None = None, 
     if synthetic:
         xs, ys = dataset(synthetic_frames(synthetic))
         x, y = np.concatenate([x, xs]), np.concatenate([y, ys])
+    if flip:
+        x, y = mirrored(x, y)
     print(f"train: {len(y)} candidates, {int(y.sum())} people", file=sys.stderr)
-    gbm = GradientBoostingClassifier(n_estimators=TREES, max_depth=DEPTH, learning_rate=RATE, subsample=0.8,
-                                     random_state=0)
+    gbm = HistGradientBoostingClassifier(max_iter=TREES, max_depth=DEPTH, learning_rate=RATE,
+                                         l2_regularization=1.0, early_stopping=False, random_state=0)
     # the negatives were sampled: weigh them back so probabilities stay those of all candidates
     gbm.fit(x, y, sample_weight=np.where(y == 1, 1.0, 1.0 / NEGATIVE_SHARE))
-    model = export(gbm, 0.5, {})
+    model = with_cascade(export(gbm, 0.5, {}), x[y == 1])
     val = score_frames(model, list(iter_real(val_dir)))
     night = [sc for sc in val if "night" in sc.frame.tags]
-    # the decision threshold: best F1 on val night frames (the goal's condition)
-    best = max((prf(**evaluate(night, t))["f1"], t) for t in np.arange(0.2, 0.81, 0.05))
-    threshold = round(float(best[1]), 2)
+    threshold = pick_threshold(night)
     rows = []
     day = [sc for sc in val if "day" in sc.frame.tags]
     for label, scored in (("val all", val), ("val night", night), ("val day", day)):
         r = prf(**evaluate(scored, threshold))
         rows.append(f"{label:10s} {len(scored):5d} frames  P {r['precision']:.3f}  R {r['recall']:.3f}  "
                     f"F1 {r['f1']:.3f}  (tp {r['tp']} fp {r['fp']} fn {r['fn']})")
-    meta = {"train_frames_every": every, "synthetic_frames": synthetic, "data": "HIT-UAV train split (CC BY 4.0, Suo et al. 2023, suojiashun/HIT-UAV-Infrared-Thermal-Dataset)",
-            "threshold_from": "HIT-UAV val split, night frames, best F1", "hfov_assumed_deg": HIT_UAV_HFOV_DEG,
-            "trees": TREES, "depth": DEPTH, "rate": RATE, "validation": rows}
-    model = TreeModel(model.features, model.init, model.rate, model.trees, threshold, meta)
+    meta = {"train_frames_every": every, "synthetic_frames": synthetic, "mirrored_people": flip, "data": "HIT-UAV train split (CC BY 4.0, Suo et al. 2023, suojiashun/HIT-UAV-Infrared-Thermal-Dataset)",
+            "threshold_from": f"HIT-UAV val split, night frames: highest recall at precision >= {GOAL_PRECISION}", "hfov_assumed_deg": HIT_UAV_HFOV_DEG,
+            "trees": TREES, "depth": DEPTH, "rate": RATE, "cascade_after_trees": model.cascade,
+            "validation": rows}
+    model = TreeModel(model.features, model.init, model.rate, model.trees, threshold, meta, model.cascade)
     out.write_text(json.dumps(model.to_dict(), separators=(",", ":")), encoding="utf-8")
     print(f"threshold {threshold}; model written to {out}")
     print("\n".join(rows))
@@ -233,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     pp.add_argument("src", type=Path)
     pp.add_argument("split")
     pp.add_argument("out", type=Path)
+    pp.add_argument("--evaluation", action="store_true",
+                    help="allow the test split, for `patrol bench thermal --real` only (train refuses it)")
     pt = sub.add_parser("train", help="train on a labelled folder, pick the threshold and validate on another")
     pt.add_argument("train_dir", type=Path)
     pt.add_argument("val_dir", type=Path)
@@ -240,11 +294,12 @@ def main(argv: list[str] | None = None) -> int:
     pt.add_argument("--synthetic", type=int, default=0, help="also train on this many generator frames made 8-bit")
     pt.add_argument("--every", type=int, default=1, help="train on every N-th frame only (faster)")
     pt.add_argument("--cache", type=Path, help="keep the training features here (and reuse them when present)")
+    pt.add_argument("--no-flip", action="store_true", help="do not add mirrored people to the training rows")
     args = p.parse_args(argv)
     if args.cmd == "prepare-hituav":
-        print(f"{prepare_hituav(args.src, args.split, args.out)} frames written to {args.out}")
+        print(f"{prepare_hituav(args.src, args.split, args.out, args.evaluation)} frames written to {args.out}")
     else:
-        train(args.train_dir, args.val_dir, args.out, args.cache, args.every, args.synthetic)
+        train(args.train_dir, args.val_dir, args.out, args.cache, args.every, args.synthetic, not args.no_flip)
     return 0
 
 

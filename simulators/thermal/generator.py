@@ -63,6 +63,8 @@ class Style:
     occlusion_p: float = 0.0  # chance that a cold object hides part of a person
     roads: int = 0  # sharp-edged strips of cleared asphalt, a few K warmer than snow
     sky: bool = False  # paint a cold sky above the horizon (oblique views)
+    postures: tuple[str, ...] = PERSON_POSTURES  # people's postures, drawn uniformly (e.g. only "sitting")
+    covered_p: float = 0.0  # chance that a lying person is in a sleeping bag or under a blanket: no face
 
 
 DEFAULT_STYLE = Style()
@@ -143,7 +145,9 @@ def _person(sc: _Scene, x: float, y: float, posture: str) -> None:
     layers: list[Layer] = []
     ramp = float(rng.uniform(-3.0, 3.0))
     height_c = 0.15
-    if posture == "lying":
+    if posture == "lying" and st.covered_p > 0 and rng.random() < st.covered_p:
+        parts = _covered(sc, x, y, theta, amb)
+    elif posture == "lying":
         length, width = float(rng.uniform(1.5, 1.9)), float(rng.uniform(0.4, 0.6))
         body = sc.hull(_ellipse(x, y, 0.2, length, width, theta))
         hx, hy = x + (length / 2 - 0.13) * math.cos(theta), y + (length / 2 - 0.13) * math.sin(theta)
@@ -174,6 +178,22 @@ def _person(sc: _Scene, x: float, y: float, posture: str) -> None:
     sc.add(x, y, "person", layers, {"posture": posture, "lat": lat, "lon": lon, "height_c": height_c})
     if st.occlusion_p > 0 and rng.random() < st.occlusion_p:
         _occluder(sc, x, y, layers)
+
+
+def _covered(sc: _Scene, x: float, y: float, theta: float, amb: float) -> list[tuple[np.ndarray | None, float, float]]:
+    """A rough sleeper in a sleeping bag or under a blanket: wider than a body, no face, only a few
+    K above ambient through the insulation, the hood end a little warmer; a blanket's outline is
+    irregular."""
+    rng = sc.rng
+    length, width = float(rng.uniform(1.7, 2.1)), float(rng.uniform(0.6, 0.95))
+    cover = amb + float(rng.uniform(1.5, 5.0))
+    outline = _ellipse(x, y, 0.25, length, width, theta, n=24)
+    if rng.random() < 0.5:  # a blanket: a lumpy outline
+        centre = np.array([x, y])
+        outline[:, :2] = centre + (outline[:, :2] - centre) * rng.uniform(0.85, 1.15, (len(outline), 1))
+    hx, hy = x + (length / 2 - 0.25) * math.cos(theta), y + (length / 2 - 0.25) * math.sin(theta)
+    hood = _ellipse(hx, hy, 0.3, 0.45, width * 0.7, theta)
+    return [(sc.hull(outline), cover, float(rng.uniform(-1.0, 1.0))), (sc.hull(hood), cover + float(rng.uniform(1.0, 3.0)), 0.0)]
 
 
 def _occluder(sc: _Scene, x: float, y: float, layers: list[Layer]) -> None:
@@ -439,7 +459,7 @@ def generate_frame(
             p = (placed[0][0] + r * math.cos(a), placed[0][1] + r * math.sin(a))
         if p is not None and free(p, style.people_spacing_m):
             placed.append(p)
-            _person(sc, p[0], p[1], PERSON_POSTURES[int(rng.integers(0, 3))])
+            _person(sc, p[0], p[1], style.postures[int(rng.integers(0, len(style.postures)))])
     kinds = decoys if decoys is not None else [DECOYS[int(i)] for i in rng.integers(0, len(DECOYS), int(rng.integers(0, 4)))]
     for dk in kinds:
         if dk == "window" and pitch < -70:

@@ -70,3 +70,22 @@ def test_occluders_hide_part_of_people() -> None:
             a, b = open_truth[0]["bbox"], hid_truth[0]["bbox"]
             shrunk += b[2] * b[3] < a[2] * a[3]
     assert shrunk >= 4
+
+
+def test_postures_can_be_chosen_and_sleepers_covered_without_a_face() -> None:
+    sitting = replace(Style(), postures=("sitting",))
+    _, _, truth = generate_frame(21, kind="drone", alt_m=30.0, n_people=4, decoys=[], style=sitting)
+    assert truth and {t["posture"] for t in truth} == {"sitting"}
+    covered = replace(Style(), postures=("lying",), covered_p=1.0, skin_p=0.0)
+    ck, meta, truth = generate_frame(22, kind="drone", alt_m=30.0, n_people=4, decoys=[], style=covered)
+    frame = centikelvin_to_c(ck)
+    assert truth and {t["posture"] for t in truth} == {"lying"}
+    for t in truth:
+        x, y, w, h = t["bbox"]
+        body = frame[y:y + h, x:x + w]
+        # through the insulation: a few K above ambient, never a face's 28-35 °C
+        assert float(body.max()) < meta["ambient_c"] + 10.0 < 20.0
+    bare = replace(Style(), postures=("lying",), skin_p=0.0)
+    _, _, bare_truth = generate_frame(22, kind="drone", alt_m=30.0, n_people=4, decoys=[], style=bare)
+    # a bag or blanket is bigger than the body inside it
+    assert sum(t["bbox"][2] * t["bbox"][3] for t in truth) > sum(t["bbox"][2] * t["bbox"][3] for t in bare_truth)

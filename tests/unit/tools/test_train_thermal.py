@@ -1,0 +1,62 @@
+"""Training data discipline: HIT-UAV splits prepared as labelled folders; the test split never trains."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from thermal.grey import PATCH, SHAPE_NAMES
+from tools.real_frames import iter_real
+from tools.train_thermal import mirrored, prepare_hituav, train
+
+
+def _hituav(root: Path, split: str) -> Path:
+    """A two-frame data set in HIT-UAV's normal_json layout (night at 60 m/80 deg, day at 130 m/30 deg)."""
+    (root / "normal_json" / "annotations").mkdir(parents=True, exist_ok=True)
+    (root / "normal_json" / split).mkdir(parents=True, exist_ok=True)
+    names = ["1_60_80_0_00001.jpg", "0_130_30_0_00002.jpg"]
+    for name in names:
+        scene = np.random.default_rng(0).integers(30, 90, (512, 640)).astype(np.uint8)
+        cv2.imwrite(str(root / "normal_json" / split / name), scene)
+    doc = {"images": [{"id": i, "filename": n, "width": 640, "height": 512, "date_captured": "20211020"}
+                      for i, n in enumerate(names)],
+           "annotation": [{"image_id": 0, "category_id": 0, "bbox": [10, 20, 9, 17]},
+                          {"image_id": 0, "category_id": 4, "bbox": [100, 100, 30, 30]},
+                          {"image_id": 1, "category_id": 1, "bbox": [50, 50, 40, 20]}]}
+    (root / "normal_json" / "annotations" / f"{split}.json").write_text(json.dumps(doc))
+    return root
+
+
+def test_a_split_becomes_labelled_frames_with_pose_from_the_name(tmp_path: Path) -> None:
+    out = tmp_path / "val"
+    assert prepare_hituav(_hituav(tmp_path / "hit", "val"), "val", out) == 2
+    frames = {f.name: f for f in iter_real(out)}
+    night = frames["1_60_80_0_00001.jpg"]
+    assert night.people == ((10, 20, 9, 17),) and night.ignore == ((100, 100, 30, 30),) and night.tags == ("night",)
+    assert night.meta is not None and night.meta.alt_m == 60.0 and night.meta.pitch_deg == -80.0
+    assert frames["0_130_30_0_00002.jpg"].people == () and frames["0_130_30_0_00002.jpg"].tags == ("day",)
+
+
+def test_the_test_split_is_for_evaluation_only(tmp_path: Path) -> None:
+    src = _hituav(tmp_path / "hit", "test")
+    with pytest.raises(SystemExit, match="evaluation only"):
+        prepare_hituav(src, "test", tmp_path / "t")
+    assert prepare_hituav(src, "test", tmp_path / "t", evaluation=True) == 2
+    with pytest.raises(SystemExit, match="test split"):
+        train(tmp_path / "t", tmp_path / "t", tmp_path / "model.json")
+    assert not (tmp_path / "model.json").exists()
+
+
+def test_mirrored_people_flip_the_patch_only() -> None:
+    n = len(SHAPE_NAMES)
+    x = np.zeros((2, n + PATCH * PATCH))
+    x[:, :n] = 7.0
+    x[0, n:] = np.tile(np.arange(PATCH, dtype=np.float64), PATCH)  # columns 0..8 in each row
+    xs, ys = mirrored(x, np.array([1, 0]))
+    assert len(xs) == 3 and ys.tolist() == [1, 0, 1]
+    assert (xs[2, :n] == 7.0).all()
+    assert xs[2, n:n + PATCH].tolist() == list(range(PATCH - 1, -1, -1))
