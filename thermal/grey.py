@@ -327,6 +327,9 @@ class TreeModel:
         for k, (f, t, lft, r) in enumerate(self.trees):
             n = len(f)
             feat[k, :n], thr[k, :n], left[k, :n], right[k, :n] = f, t, lft, r
+        leaf = feat < 0  # a leaf (or padding) leads to itself: a row that reaches it stays
+        own = np.broadcast_to(np.arange(m), shape)
+        left, right = np.where(leaf, own, left), np.where(leaf, own, right)
         return feat, thr, left, right, _max_depth(self.trees)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -349,15 +352,22 @@ class TreeModel:
 
 def _walk(feat: np.ndarray, thr: np.ndarray, left: np.ndarray, right: np.ndarray, depth: int,
           x: np.ndarray) -> np.ndarray:
-    """Sum over trees of each row's leaf value: every tree at once, one level per step."""
-    t = np.arange(len(feat))[:, None]
-    cols = np.arange(len(x))[None, :]
-    node = np.zeros((len(feat), len(x)), np.int64)
+    """Sum over trees of each row's leaf value: every tree at once, one level per step.
+
+    Nodes are addressed as flat indices into the (trees, nodes) arrays and leaves lead to
+    themselves (see TreeModel._stacked), so each step is four flat takes: no 2-D indexing.
+    """
+    n_trees, m = feat.shape
+    base = (np.arange(n_trees, dtype=np.int64) * m)[:, None]
+    ff, tf = feat.ravel(), thr.ravel()
+    lf, rf = (left + base).ravel(), (right + base).ravel()
+    xf = np.ascontiguousarray(x, np.float64).ravel()
+    row = (np.arange(len(x), dtype=np.int64) * x.shape[1])[None, :]
+    node = np.repeat(base, len(x), axis=1)
     for _ in range(depth):
-        f = feat[t, node]
-        go_left = x[cols, np.maximum(f, 0)] <= thr[t, node]
-        node = np.where(f >= 0, np.where(go_left, left[t, node], right[t, node]), node)
-    return np.asarray(thr[t, node].sum(axis=0))
+        go_left = xf.take(row + np.maximum(ff.take(node), 0)) <= tf.take(node)
+        node = np.where(go_left, lf.take(node), rf.take(node))
+    return np.asarray(tf.take(node).sum(axis=0))
 
 
 def _max_depth(trees: tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], ...]) -> int:
