@@ -219,9 +219,9 @@ def _components(sc: _Scene, level: float, within: np.ndarray | None) -> tuple[li
         big[wy:wy + wh, wx:wx + ww] = np.take((split * 255).astype(np.uint8), labels)
     if not ok.any():
         return [], big
-    ys, xs = np.nonzero(mask)
-    lab = labels[ys, xs]
-    ys, xs = ys + wy, xs + wx
+    pts = cv2.findNonZero(mask).reshape(-1, 2)  # (x, y) in row order, like np.nonzero, a few times faster
+    lab = labels[pts[:, 1], pts[:, 0]]
+    xs, ys = pts[:, 0].astype(np.int64) + wx, pts[:, 1].astype(np.int64) + wy
     keep = ok[lab]
     ys, xs, lab = ys[keep], xs[keep], lab[keep]
     tv = sc.top[ys, xs].astype(np.float64)
