@@ -214,9 +214,12 @@ def _components(sc: _Scene, level: float, within: np.ndarray | None) -> tuple[li
     split = (area >= MIN_AREA_PX) & (side > SPLIT_PERSON_WIDTHS * np.maximum(e, 2.0))
     split[0] = False
     big = None
-    if split.any():
+    if split.any():  # painted blob by blob inside its box: a few blobs, not the whole frame's labels
         big = np.zeros((h, w), np.uint8)
-        big[wy:wy + wh, wx:wx + ww] = np.take((split * 255).astype(np.uint8), labels)
+        for i in np.nonzero(split)[0].tolist():
+            x, y, bw_i, bh_i = (int(v) for v in stats[i, :4])
+            box = (slice(y, y + bh_i), slice(x, x + bw_i))
+            big[box] |= cv2.compare(labels[y - wy : y - wy + bh_i, x - wx : x - wx + bw_i], i, cv2.CMP_EQ)  # type: ignore[call-overload]
     if not ok.any():
         return [], big
     pts = cv2.findNonZero(mask).reshape(-1, 2)  # (x, y) in row order, like np.nonzero, a few times faster
