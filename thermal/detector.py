@@ -102,6 +102,7 @@ GROUP_FACE_FRAC_MIN = 0.2  # faces must be resolved (face_fraction) to be counte
 GROUP_MAX = 8
 BODY_ASPECT = (2.0, 2.6)
 PLATE_EXCESS_K = (6.0, 9.0)  # above its surroundings a uniform blob is clothing below 6 K, a plate above 9 K  # length/width of a standing or lying body (plates, vents, windows: below 2)
+EDGE_SHARP = (0.15, 0.3)  # outline slope / contrast per px: warm ground at or below 0.15, an object above 0.3
 GREY_LEARNED_PERSON_PX = 8.0  # 8-bit frames: the classifier learned people about this many pixels wide
 LEVEL_SPLITS = 2  # a blob too big for one person and without faces is re-thresholded this many times at most
 LEVEL_STEP = 0.5  # each time higher by half its clothing contrast (at least the base threshold)
@@ -326,6 +327,7 @@ class Blob:
     by: int
     bw: int
     bh: int
+    edge: float = 0.0  # steepest fall of warmth at the blob's outline, per px, over the clothing contrast
     up_x: float = 0.0  # image direction of the vertical at the blob (set once a camera is known)
     up_y: float = -1.0
 
@@ -426,13 +428,36 @@ def _features(frame_c: np.ndarray, bg_work: np.ndarray, scale: int, delta: float
     core = float(core_vals.mean()) if core_vals.size >= 3 else t_mean
     over_px, over_min_px = _overwarm(vals, bg, ambient)
     tx, ty, tw, th = cv2.boundingRect(m)
+    edge = _edge_sharpness(patch, size_m, x, y, level - bg)
     return Blob(
         bg=bg, t_max=t_max, t_mean=t_mean, contrast=contrast, level=level, cx=x + cx, cy=y + cy,
         major=major, minor=minor, mu20=mu20, mu02=mu02, mu11=mu11, vertical=vertical,
         hot_ratio=(t_max - core) / contrast, hot_px=int(np.count_nonzero(vals >= bg + 0.75 * contrast)),
         spot_px=int(np.count_nonzero(vals >= t_max - 0.5 * (t_max - level))), over_px=over_px,
-        over_min_px=over_min_px, area=int(vals.size), bx=x + tx, by=y + ty, bw=tw, bh=th,
+        over_min_px=over_min_px, area=int(vals.size), bx=x + tx, by=y + ty, bw=tw, bh=th, edge=edge,
     )
+
+
+def _edge_sharpness(patch: _Patch, size_m: np.ndarray, x: int, y: int, step: float) -> float:
+    """Median steepest warmth gradient (K/px) at the half-contrast mask's outline, over `step`.
+
+    An object (a body, a blanket over one) ends at an edge blurred only by the optics: a step
+    blurred by a ~1 px PSF falls at ~0.4 of its height per pixel. Ground warmed from below or by
+    the day varies over metres: a bump of that contrast falls a few times slower. So a sharp
+    outline says "object", which lets a weakly warm one (an insulated sleeper) count as warm.
+    """
+    if step <= 0 or np.count_nonzero(size_m) < 4:
+        return 0.0
+    mask = size_m.view(np.uint8)
+    outline = cv2.subtract(mask, cv2.erode(mask, _K3, borderType=cv2.BORDER_REPLICATE))
+    gx = cv2.Sobel(patch.frame, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(patch.frame, cv2.CV_32F, 0, 1, ksize=3)
+    ox, oy = x - patch.x0, y - patch.y0
+    h, w = mask.shape
+    # the steepest gradient within a pixel of the outline: a weak blob's mask may end near its top
+    mag = cv2.dilate(cv2.magnitude(gx, gy), _K3)[oy : oy + h, ox : ox + w]
+    vals = mag[outline > 0]
+    return float(np.median(vals)) / (8.0 * step) if vals.size else 0.0
 
 
 def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: int,
@@ -441,7 +466,8 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
     t_max, contrast = f.t_max, f.contrast
     if t_max > SKIN_MAX_C:
         return {"hot": 1.0}, "unknown"  # engine, exhaust, lamp: hotter than any skin
-    warm = _ramp(contrast, MIN_DELTA_C, 5.0)
+    # warm enough: 5 K above the surroundings, or 3 K for a sharp-edged object (see _edge_sharpness)
+    warm = _ramp(contrast, MIN_DELTA_C, 5.0 - 2.0 * _ramp(f.edge, *EDGE_SHARP))
     if ambient is not None:
         warm = min(warm, _ramp(t_max - ambient, 2.0, 4.0))
     skin = _ramp(t_max, SKIN_MIN_C - 4.0, SKIN_MIN_C + 2.0)

@@ -214,14 +214,17 @@ def _components(sc: _Scene, level: float, within: np.ndarray | None) -> tuple[li
     split = (area >= MIN_AREA_PX) & (side > SPLIT_PERSON_WIDTHS * np.maximum(e, 2.0))
     split[0] = False
     big = None
-    if split.any():
+    if split.any():  # painted blob by blob inside its box: a few blobs, not the whole frame's labels
         big = np.zeros((h, w), np.uint8)
-        big[wy:wy + wh, wx:wx + ww] = np.take((split * 255).astype(np.uint8), labels)
+        for i in np.nonzero(split)[0].tolist():
+            x, y, bw_i, bh_i = (int(v) for v in stats[i, :4])
+            box = (slice(y, y + bh_i), slice(x, x + bw_i))
+            big[box] |= cv2.compare(labels[y - wy : y - wy + bh_i, x - wx : x - wx + bw_i], i, cv2.CMP_EQ)  # type: ignore[call-overload]
     if not ok.any():
         return [], big
-    ys, xs = np.nonzero(mask)
-    lab = labels[ys, xs]
-    ys, xs = ys + wy, xs + wx
+    pts = cv2.findNonZero(mask).reshape(-1, 2)  # (x, y) in row order, like np.nonzero, a few times faster
+    lab = labels[pts[:, 1], pts[:, 0]]
+    xs, ys = pts[:, 0].astype(np.int64) + wx, pts[:, 1].astype(np.int64) + wy
     keep = ok[lab]
     ys, xs, lab = ys[keep], xs[keep], lab[keep]
     tv = sc.top[ys, xs].astype(np.float64)
@@ -257,13 +260,14 @@ def _components(sc: _Scene, level: float, within: np.ndarray | None) -> tuple[li
         "spread": np.full(len(idx), sc.spread / 255.0),
     }
     rows = np.column_stack([*(cols[name] for name in SHAPE_NAMES), _patches(sc, centroids[idx], ei, pk)])
-    p = BOX_PAD_PX
-    out = []
-    for k, i in enumerate(idx):
-        x, y = int(stats[i, 0]), int(stats[i, 1])
-        x0, y0 = max(0, x - p), max(0, y - p)
-        box = (x0, y0, min(w, x + int(bw[i]) + p) - x0, min(h, y + int(bh[i]) + p) - y0)
-        out.append(GreyCandidate(box, float(centroids[i, 0]), float(centroids[i, 1]), rows[k]))
+    # boxes padded by BOX_PAD_PX, all at once: hundreds of candidates a frame, built in one pass
+    x, y = stats[idx, 0], stats[idx, 1]
+    x0, y0 = np.maximum(x - BOX_PAD_PX, 0), np.maximum(y - BOX_PAD_PX, 0)
+    bws = np.minimum(x + bw[idx] + BOX_PAD_PX, w) - x0
+    bhs = np.minimum(y + bh[idx] + BOX_PAD_PX, h) - y0
+    out = [GreyCandidate((a, b, c, d), u, v, r) for a, b, c, d, u, v, r in
+           zip(x0.tolist(), y0.tolist(), bws.tolist(), bhs.tolist(), centroids[idx, 0].tolist(),
+               centroids[idx, 1].tolist(), rows, strict=True)]
     return out, big
 
 
@@ -327,6 +331,9 @@ class TreeModel:
         for k, (f, t, lft, r) in enumerate(self.trees):
             n = len(f)
             feat[k, :n], thr[k, :n], left[k, :n], right[k, :n] = f, t, lft, r
+        leaf = feat < 0  # a leaf (or padding) leads to itself: a row that reaches it stays
+        own = np.broadcast_to(np.arange(m), shape)
+        left, right = np.where(leaf, own, left), np.where(leaf, own, right)
         return feat, thr, left, right, _max_depth(self.trees)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -349,15 +356,22 @@ class TreeModel:
 
 def _walk(feat: np.ndarray, thr: np.ndarray, left: np.ndarray, right: np.ndarray, depth: int,
           x: np.ndarray) -> np.ndarray:
-    """Sum over trees of each row's leaf value: every tree at once, one level per step."""
-    t = np.arange(len(feat))[:, None]
-    cols = np.arange(len(x))[None, :]
-    node = np.zeros((len(feat), len(x)), np.int64)
+    """Sum over trees of each row's leaf value: every tree at once, one level per step.
+
+    Nodes are addressed as flat indices into the (trees, nodes) arrays and leaves lead to
+    themselves (see TreeModel._stacked), so each step is four flat takes: no 2-D indexing.
+    """
+    n_trees, m = feat.shape
+    base = (np.arange(n_trees, dtype=np.int64) * m)[:, None]
+    ff, tf = feat.ravel(), thr.ravel()
+    lf, rf = (left + base).ravel(), (right + base).ravel()
+    xf = np.ascontiguousarray(x, np.float64).ravel()
+    row = (np.arange(len(x), dtype=np.int64) * x.shape[1])[None, :]
+    node = np.repeat(base, len(x), axis=1)
     for _ in range(depth):
-        f = feat[t, node]
-        go_left = x[cols, np.maximum(f, 0)] <= thr[t, node]
-        node = np.where(f >= 0, np.where(go_left, left[t, node], right[t, node]), node)
-    return np.asarray(thr[t, node].sum(axis=0))
+        go_left = xf.take(row + np.maximum(ff.take(node), 0)) <= tf.take(node)
+        node = np.where(go_left, lf.take(node), rf.take(node))
+    return np.asarray(tf.take(node).sum(axis=0))
 
 
 def _max_depth(trees: tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], ...]) -> int:

@@ -216,3 +216,16 @@ def test_groups_standing_close_together() -> None:
     rec, false = recall_and_false(range(900, 912), kind="drone", alt_m=40.0, n_people=4, decoys=[],
                                   style=replace(Style(), people_spacing_m=0.9, cluster_m=2.0))
     assert rec >= 0.72 and false <= 4
+
+
+def test_a_weakly_warm_blanket_is_found_by_its_sharp_outline_and_warm_ground_is_not() -> None:
+    """Same contrast (3 K over ground at ambient + 1) and size (1.9 x 1.0 m at 30 m): a blanket over
+    a sleeper ends at an edge blurred only by the optics, ground warmed from below fades over metres."""
+    meta = nadir(30.0, ambient=-15.0)  # ~0.039 m/px: 49 x 26 px
+    blanket = discs(-13.0, [(320, 256, 24.5, 13.0, -11.0)])
+    dets = detect(blanket, meta)
+    assert [d.posture for d in dets] == ["lying"], dets
+    yy, xx = np.mgrid[0:512, 0:640]
+    bump = np.exp(-(((xx - 320) / 21.0) ** 2 + ((yy - 256) / 11.0) ** 2) / 2.0).astype(np.float32)
+    ground = discs(-13.0, []) + 3.0 * bump
+    assert detect(ground, meta) == []
