@@ -27,6 +27,7 @@ from aiohttp import web
 
 from console import metrics
 from console.auth import CONSOLE_ROLES, Principal, TokenStore, TooManyAttempts
+from console.centres import CentreKeys
 from console.kafka_io import READ_TOPICS, AckPublisher, KafkaAckPublisher, consume_view_topics
 from console.masking import team_view
 from console.phone import PHONE_TOPICS, PhoneInputError, TeamPhones, client_id_of
@@ -36,6 +37,7 @@ from core.records import ACK_STATUSES, TaskAck, TeamStatus
 from core.settings import Settings
 from geo.city import city_map, load_city
 from pipeline.topics_admin import ensure_topics
+from rules.context import province_from_settings
 from rules.policy import load_policy
 
 log = logging.getLogger(__name__)
@@ -135,8 +137,12 @@ class Hub:
 class ConsoleService:
     """State, live fan-out, token check and the publisher, shared by every handler."""
 
-    def __init__(self, state: ConsoleState, publisher: AckPublisher, tokens: TokenStore, city_dir: Path, phones: TeamPhones | None = None) -> None:
+    def __init__(
+        self, state: ConsoleState, publisher: AckPublisher, tokens: TokenStore, city_dir: Path, phones: TeamPhones | None = None,
+        centres: CentreKeys | None = None,
+    ) -> None:
         self.state = state
+        self.centres = centres or CentreKeys()
         self.publisher = publisher
         self.tokens = tokens
         self.city_dir = Path(city_dir)
@@ -338,16 +344,17 @@ async def _operator_action(request: web.Request, status: str) -> web.StreamRespo
         incident_id=view.latest.incident_id,
         by=principal.name,
     )
-    await _publish(service, ack)
+    await _publish(service, ack, service.centres.of_incident(view.latest))
     return json_response({"published": ack.to_dict()}, status=202)
 
 
-async def _publish(service: ConsoleService, record: TaskAck | TeamStatus) -> None:
+async def _publish(service: ConsoleService, record: TaskAck | TeamStatus, key: str) -> None:
+    """Write an ack or a status keyed by its dispatch centre (`console.centres`): 503 when the broker does not take it."""
     try:
         if isinstance(record, TeamStatus):
-            await service.publisher.publish_status(record)
+            await service.publisher.publish_status(record, key)
         else:
-            await service.publisher.publish(record)
+            await service.publisher.publish(record, key)
     except Exception as exc:  # the broker is down: say so, nothing was written
         log.error("could not publish %s: %s", record.to_dict(), exc)
         raise api_error(503, "broker_unavailable", "could not write the record; try again") from exc
@@ -408,7 +415,7 @@ async def api_team_ack(request: web.Request) -> web.StreamResponse:
         client_id=client_id,
     )
     with phone_errors():
-        await service.phones.publish_once("ack", client_id, ack, lambda: _publish(service, ack))
+        await service.phones.publish_once("ack", client_id, ack, lambda: _publish(service, ack, service.centres.of_incident(view.latest)))
     return json_response({"published": ack.to_dict()}, status=202)
 
 
@@ -457,7 +464,7 @@ async def api_team_status(request: web.Request) -> web.StreamResponse:
         if original is not None:
             return json_response({"duplicate": True, "published": original})
         record = phones.team_status(principal.team_id, body, service.state.teams.get(principal.team_id), service.state.now_or_wall())
-        await phones.publish_once("status", client_id, record, lambda: _publish(service, record))
+        await phones.publish_once("status", client_id, record, lambda: _publish(service, record, service.centres.of_team(record.team_id)))
     phones.note_fix(record)
     return json_response({"published": record.to_dict()}, status=202)
 
@@ -641,10 +648,13 @@ class ConsoleRunner:
         self.host = host if host is not None else settings.console_host
         self.port = port if port is not None else settings.console_port
         self.publisher = KafkaAckPublisher(bootstrap, settings)
-        # Every team of the city is listed before it reports.
+        # Every team of every city is listed before it reports; acks and statuses are keyed by their centre.
+        province = province_from_settings(settings)
         city = load_city(settings.city_dir)
         phones = TeamPhones(load_policy(settings.policy_file), city)
-        self.service = ConsoleService(ConsoleState(city.teams), self.publisher, TokenStore(settings.tokens_file), settings.city_dir, phones)
+        teams = [team for ctx in province.centres.values() for team in ctx.city.teams]
+        self.service = ConsoleService(ConsoleState(teams), self.publisher, TokenStore(settings.tokens_file), settings.city_dir, phones,
+                                      CentreKeys(province))
         self._runner: web.AppRunner | None = None
         self._consumer: asyncio.Task[None] | None = None
         self._phone_consumer: asyncio.Task[None] | None = None
