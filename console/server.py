@@ -19,7 +19,7 @@ import ipaddress
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -35,10 +35,9 @@ from console.state import Change, ConsoleState, IncidentView
 from core.errors import ConfigError, PatrolError
 from core.records import ACK_STATUSES, TaskAck, TeamStatus
 from core.settings import Settings
-from geo.city import city_map, load_city
+from geo.city import city_map
 from pipeline.topics_admin import ensure_topics
 from rules.context import province_from_settings
-from rules.policy import load_policy
 
 log = logging.getLogger(__name__)
 
@@ -139,15 +138,17 @@ class ConsoleService:
 
     def __init__(
         self, state: ConsoleState, publisher: AckPublisher, tokens: TokenStore, city_dir: Path, phones: TeamPhones | None = None,
-        centres: CentreKeys | None = None,
+        centres: CentreKeys | None = None, centre_dirs: Mapping[str, Path] | None = None,
     ) -> None:
         self.state = state
         self.centres = centres or CentreKeys()
         self.publisher = publisher
         self.tokens = tokens
         self.city_dir = Path(city_dir)
+        # Every city's folder by centre (PATROL_CITIES), the console's own city first.
+        self.centre_dirs: dict[str, Path] = dict(centre_dirs or {self.city_dir.name: self.city_dir})
         self.hub = Hub()
-        self._city_cache: dict[str, Any] | None = None
+        self._city_cache: dict[str, dict[str, Any]] = {}
         self._phones = phones
 
     @property
@@ -163,11 +164,15 @@ class ConsoleService:
         if changes:
             self.hub.broadcast(changes)
 
-    def city(self) -> dict[str, Any]:
-        """The city's own GeoJSON layers (`geo.city.city_map`), read once: the map needs nothing from the internet."""
-        if self._city_cache is None:
-            self._city_cache = city_map(self.city_dir)
-        return self._city_cache
+    def city(self, centre: str | None = None) -> dict[str, Any]:
+        """A city's own GeoJSON layers (`geo.city.city_map`), read once: the map needs nothing from the internet.
+
+        `centre` names one of the deployment's cities (None: the first); `centres` lists them all for the page's choice.
+        """
+        centre = centre or next(iter(self.centre_dirs))
+        if centre not in self._city_cache:
+            self._city_cache[centre] = {**city_map(self.centre_dirs[centre]), "centre": centre, "centres": list(self.centre_dirs)}
+        return self._city_cache[centre]
 
     def authorize(self, request: web.Request, roles: tuple[str, ...]) -> Principal:
         """401 without a valid bearer token, 403 when its role may not call this."""
@@ -256,9 +261,16 @@ async def api_me(request: web.Request) -> web.StreamResponse:
 
 
 async def api_city(request: web.Request) -> web.StreamResponse:
+    """The map of one city: `?centre=ID` (operators), a team's own city, else the first; 404 for a city not deployed."""
     service = request.app[SERVICE]
-    service.authorize(request, ("operator", "supervisor", "team"))
-    return json_response(service.city())
+    principal = service.authorize(request, ("operator", "supervisor", "team"))
+    centre = request.query.get("centre")
+    if principal.team_id is not None:
+        own = service.centres.of_team(principal.team_id)
+        centre = own if own in service.centre_dirs else None
+    if centre is not None and centre not in service.centre_dirs:
+        raise api_error(404, "unknown_centre", f"no city {centre!r:.40} in this deployment ({', '.join(service.centre_dirs)})")
+    return json_response(service.city(centre))
 
 
 # --------------------------------------------------------------- console API
@@ -650,11 +662,10 @@ class ConsoleRunner:
         self.publisher = KafkaAckPublisher(bootstrap, settings)
         # Every team of every city is listed before it reports; acks and statuses are keyed by their centre.
         province = province_from_settings(settings)
-        city = load_city(settings.city_dir)
-        phones = TeamPhones(load_policy(settings.policy_file), city)
+        phones = TeamPhones(province.first.policy, province.first.city)
         teams = [team for ctx in province.centres.values() for team in ctx.city.teams]
-        self.service = ConsoleService(ConsoleState(teams), self.publisher, TokenStore(settings.tokens_file), settings.city_dir, phones,
-                                      CentreKeys(province))
+        self.service = ConsoleService(ConsoleState(teams), self.publisher, TokenStore(settings.tokens_file), next(iter(settings.centre_dirs.values())), phones,
+                                      CentreKeys(province), settings.centre_dirs)
         self._runner: web.AppRunner | None = None
         self._consumer: asyncio.Task[None] | None = None
         self._phone_consumer: asyncio.Task[None] | None = None

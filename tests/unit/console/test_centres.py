@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
+from console.auth import TokenStore, add_token
 from console.centres import CentreKeys
+from console.kafka_io import ListPublisher
+from console.server import ConsoleService, build_app
+from console.state import ConsoleState
 from core.settings import DATA_DIR
 from rules.context import Province, load_province
 from tests.unit.console.test_state import event
@@ -33,3 +41,29 @@ def test_without_a_province_the_keys_are_the_records_ids() -> None:
     keys = CentreKeys()
     assert keys.of_incident(event("inc-h")) == "inc-h"
     assert keys.of_team("T-daoli-1") == "T-daoli-1"
+
+
+def test_the_map_of_each_city_operators_choose_teams_see_their_own(province: Province, tmp_path: Path) -> None:
+    tokens = tmp_path / "tokens.json"
+    op = add_token(tokens, "operator", token_id="op")
+    team = add_token(tokens, "team", team_id="T-longsha-2")
+    dirs = {name: DATA_DIR / "cities" / name for name in ("harbin", "qiqihar")}
+    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(tokens), dirs["harbin"], centres=CentreKeys(province), centre_dirs=dirs)
+
+    async def main() -> None:
+        async with TestClient(TestServer(build_app(service))) as client:
+            async def city(token: str, query: str = "") -> Any:
+                resp = await client.get("/api/city" + query, headers={"Authorization": f"Bearer {token}"})
+                return resp.status, await resp.json()
+
+            status, first = await city(op)
+            assert status == 200 and (first["centre"], first["centres"]) == ("harbin", ["harbin", "qiqihar"])
+            status, chosen = await city(op, "?centre=qiqihar")
+            assert status == 200 and chosen["centre"] == "qiqihar"
+            assert {f["properties"]["id"] for f in chosen["districts"]["features"]} != {f["properties"]["id"] for f in first["districts"]["features"]}
+            status, own = await city(team)
+            assert status == 200 and own["centre"] == "qiqihar", "a Qiqihar team's phone draws Qiqihar"
+            status, error = await city(op, "?centre=mars")
+            assert status == 404 and error["error"] == "unknown_centre"
+
+    asyncio.run(main())
