@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from console.auth import TokenStore, add_token
 from console.centres import CentreKeys
 from console.kafka_io import ListPublisher
+from console.phone import TeamPhones
 from console.server import ConsoleService, build_app
 from console.state import ConsoleState
 from core.settings import DATA_DIR
@@ -67,3 +69,13 @@ def test_the_map_of_each_city_operators_choose_teams_see_their_own(province: Pro
             assert status == 404 and error["error"] == "unknown_centre"
 
     asyncio.run(main())
+
+
+def test_a_phone_of_another_city_keeps_its_teams_details_and_its_citys_help_points(province: Province) -> None:
+    phones = TeamPhones(province.first.policy, *(ctx.city for ctx in province.centres.values()))
+    now = datetime(2026, 12, 20, 22, 30, tzinfo=UTC)
+    status = phones.team_status("T-longsha-2", {"lat": 47.3485, "lon": 123.9455, "accuracy_m": 10, "at": now.isoformat()}, None, now)
+    assert set(status.capabilities) == {"medical", "vehicle"} and status.district == "longsha"
+    qiqihar_points = {p.id for p in province.centres["qiqihar"].city.help_points}
+    destination = phones.destination("medical", 47.3485, 123.9455, None)
+    assert destination is not None and destination["id"] in qiqihar_points and destination["distance_m"] < 50_000
