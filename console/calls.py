@@ -109,22 +109,21 @@ async def api_options(request: web.Request) -> web.StreamResponse:
 
 
 async def api_gazetteer(request: web.Request) -> web.StreamResponse:
-    """Places whose name or alias contains the typed text; the gazetteer's own answer first."""
+    """Places whose name or alias contains the typed text, in every city of the deployment; each gazetteer's own answer first."""
     _operator(request)
-    ctx = request.app[CALLS].ctx
+    desk = request.app[CALLS]
+    contexts = [desk.ctx] if desk.province is None else list(desk.province.centres.values())
     query = request.query.get("q", "").strip()[:80]
     if not query:
         return json_response({"places": []})
     key = normalize(query)
-    found = []
-    best = ctx.gazetteer.resolve(query)
-    if best is not None:
-        found.append(best)
-    for place in ctx.city.places:
-        if place not in found and any(key in normalize(n) for n in (place.name, *place.aliases)):
-            found.append(place)
+    found = [best for ctx in contexts if (best := ctx.gazetteer.resolve(query)) is not None]
+    for place in (p for ctx in contexts for p in ctx.city.places):
         if len(found) >= MAX_SUGGESTIONS:
             break
+        if place not in found and any(key in normalize(n) for n in (place.name, *place.aliases)):
+            found.append(place)
+    found = found[:MAX_SUGGESTIONS]
     return json_response({"places": [{"name": p.name, "kind": p.kind, "lat": p.lat, "lon": p.lon, "aliases": list(p.aliases[:3])} for p in found]})
 
 

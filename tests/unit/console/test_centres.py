@@ -12,8 +12,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from console.auth import TokenStore, add_token
+from console.calls import CallDesk
 from console.centres import CentreKeys
 from console.kafka_io import ListPublisher
+from console.outbox import ListOutbox
 from console.phone import TeamPhones
 from console.server import ConsoleService, build_app
 from console.state import ConsoleState
@@ -79,3 +81,24 @@ def test_a_phone_of_another_city_keeps_its_teams_details_and_its_citys_help_poin
     qiqihar_points = {p.id for p in province.centres["qiqihar"].city.help_points}
     destination = phones.destination("medical", 47.3485, 123.9455, None)
     assert destination is not None and destination["id"] in qiqihar_points and destination["distance_m"] < 50_000
+
+
+def test_calls_are_read_and_places_found_in_every_city(province: Province, tmp_path: Path) -> None:
+    tokens = tmp_path / "tokens.json"
+    op = add_token(tokens, "operator", token_id="op")
+    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(tokens), DATA_DIR / "cities" / "harbin")
+    desk = CallDesk(ctx=province.first, outbox=ListOutbox(), province=province)
+    app = build_app(service)
+    desk.add_routes(app)
+
+    async def main() -> None:
+        async with TestClient(TestServer(app)) as client:
+            headers = {"Authorization": f"Bearer {op}"}
+            places = (await (await client.get("/api/gazetteer?q=齐齐哈尔", headers=headers)).json())["places"]
+            assert places and places[0]["name"].startswith("齐齐哈尔")
+            call = {"channel": "hotline", "text": "有人躺在路边", "lat": 47.3470, "lon": 123.9480}
+            resp = await client.post("/api/calls/preview", json=call, headers=headers)
+            assert resp.status == 200, await resp.text()  # the first city alone would refuse it as out of area
+            assert (await resp.json())["preview"]["district"] == "longsha"
+
+    asyncio.run(main())
