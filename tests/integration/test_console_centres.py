@@ -19,19 +19,17 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
 from console.auth import add_token
-from console.calls import call_desk
-from console.commands import CommandDesk, command_desk
-from console.server import ConsoleRunner
 from core import topics
-from core.records import TaskAck, TeamStatus
+from core.records import TaskAck
 from core.settings import Settings
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
 from pipeline.partitioning import home_partition
 from tests.integration.test_console_calls import NOW, auth, wait_for, with_worker
+from tests.integration.test_console_commands import console_with_commands
 
 pytestmark = pytest.mark.integration
 
@@ -66,18 +64,9 @@ def test_acks_commands_and_statuses_reach_the_partition_of_their_centre(broker: 
     assert home["harbin"] != home["qiqihar"]
 
     async def main() -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=broker)
-        await producer.start()
-        runner = ConsoleRunner(settings, broker, host="127.0.0.1", port=port, extensions=[call_desk(settings, broker), command_desk(settings, broker)])
-        await runner.start()
-        desk = runner.extensions[1]
-        assert isinstance(desk, CommandDesk)
-        state = runner.service.state
-        assert {"T-longsha-2", "T-daoli-1"} <= set(state.teams), "the console lists every city's teams"
-        try:
-            for team_id, lat, lon, caps in TEAMS:
-                status = TeamStatus(team_id=team_id, at=NOW, status="available", lat=lat, lon=lon, capabilities=caps)
-                await producer.send_and_wait(settings.topic(topics.TEAM_STATUS), status.to_json(), key=team_id.encode())
+        async with console_with_commands(settings, broker, TEAMS) as (producer, runner, desk):
+            state = runner.service.state
+            assert {"T-longsha-2", "T-daoli-1"} <= set(state.teams), "the console lists every city's teams"
             async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
 
                 async def call(lat: float, lon: float) -> str:
@@ -134,9 +123,6 @@ def test_acks_commands_and_statuses_reach_the_partition_of_their_centre(broker: 
             assert home_again == [(home["qiqihar"], "qiqihar"), (home["harbin"], "harbin")], "the wrong-keyed ack, then re-sent home"
             dead = await read_all(broker, settings, topics.DEAD_LETTERS, settle_s=0.5)
             assert not [d for _, _, d in dead if d.get("error") == "unknown_centre"], dead
-        finally:
-            await runner.stop()
-            await producer.stop()
 
     try:
         asyncio.run(main())
