@@ -147,8 +147,12 @@ class Centres:
             self.acks[centre] = AcksOnce(CentreTable(self.ack_table, centre), self.province.centres[centre])
         return self.desks[centre]
 
-    def centre_of(self, short: str, raw: bytes, key: str | None) -> str:
-        """The centre one desk input belongs to; a record no centre claims is refused."""
+    def centre_of(self, short: str, raw: bytes, key: str | None) -> str | None:
+        """The centre one desk input belongs to; a record no centre claims is refused.
+
+        None: an ack or command about an incident that no desk of this worker
+        holds and that names no centre (`next_hop` says where to ask next).
+        """
         if short == names.REPORTS:
             centre: str | None = json.loads(raw).get("centre") or next(iter(self.province.centres))
         else:
@@ -160,13 +164,45 @@ class Centres:
                 for name in self.province.centres:
                     desk = self.desk(name)
                     if obj.get("event_id") in desk.event_index or obj.get("incident_id") in desk.incidents:
-                        centre = name
-                        break
+                        return name
+                if (centre := self.province.route(obj, key)) is None:
+                    return None  # keyed by something else (an incident id): another worker's desk may hold it
             centre = centre or self.province.route(obj, key)
         if centre is None or centre not in self.province.centres:
-            raise RecordError(f"no dispatch centre for this record (deployed: {', '.join(self.province.centres)}); "
-                              "give `centre`, a position, a team or region of a deployed city", kind="unknown_centre")
+            raise _unknown_centre(self.province)
         return centre
+
+    def next_hop(self, earlier: set[str], held: set[int], partitions: int) -> tuple[str, bytes]:
+        """Where to send an ack or command no desk here holds, and the `patrol-tried` header it then carries.
+
+        The centres that have looked for its incident are those the record's
+        header names (earlier hops) and those homed on the partitions this
+        worker holds; the next is the first centre not among them. With every
+        centre asked (always on one worker) the record is refused, as before.
+        """
+        tried = earlier | {c for p in held for c in centres_on(p, list(self.province.centres), partitions)}
+        for centre in self.province.centres:
+            if centre not in tried:
+                return centre, ",".join(sorted(tried)).encode("utf-8")
+        raise _unknown_centre(self.province)
+
+
+TRIED_HEADER = "patrol-tried"
+
+
+def _unknown_centre(province: Province) -> RecordError:
+    return RecordError(f"no dispatch centre for this record (deployed: {', '.join(province.centres)}); "
+                       "give `centre`, a position, a team or region of a deployed city", kind="unknown_centre")
+
+
+def _tried(event: Any) -> set[str]:
+    """The centres an earlier hop named in the record's `patrol-tried` header."""
+    headers = getattr(event.message, "headers", None) or ()
+    pairs = headers.items() if isinstance(headers, dict) else headers
+    for name, value in pairs:
+        if name == TRIED_HEADER and isinstance(value, bytes):
+            return {c for c in value.decode("utf-8", errors="replace").split(",") if c}
+    return set()
 
 
 def register(app: Any, topics: Any, province: Province) -> None:
@@ -231,7 +267,15 @@ def register(app: Any, topics: Any, province: Province) -> None:
                             outs.append(centres.desk(centre).handle_tick(at))
                             last[centre] = event
                     else:
-                        centre = centres.centre_of(short, raw, _key(event))
+                        earlier = _tried(event)  # a hop's key names the centre asked, not the record's: route by its fields
+                        owner = centres.centre_of(short, raw, None if earlier else _key(event))
+                        if owner is None:  # no desk here holds its incident: ask the next centre's worker
+                            held = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == event.message.topic}
+                            hop, tried = centres.next_hop(earlier, held | {partition}, partitions)
+                            forwarded.append(await outbox.topic(short).send(key=hop.encode("utf-8"), value=raw, headers={TRIED_HEADER: tried}))
+                            counters.tick()
+                            continue
+                        centre = owner
                         if home_partition(centre, partitions) != partition:
                             # keyed by something else: send it home, where its centre's state lives
                             forwarded.append(await outbox.topic(short).send(key=centre.encode("utf-8"), value=raw))

@@ -12,12 +12,13 @@ comes.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from agents.common import BATCH_MAX, BATCH_WITHIN_S, Outbox, save_tables, stats
 from core import topics as names
 from core.records import DispatchEvent, ReporterContact
-from rules.context import Context
+from rules.context import Province
 from rules.reporters import ReplyWriter, TipReplies
 
 DEFAULT_HOTLINE = "12349"
@@ -30,11 +31,18 @@ def _state(states: dict[str, TipReplies], table: Any, tip_id: str) -> TipReplies
     return states[tip_id]
 
 
-def register(app: Any, topics: Any, ctx: Context, *, exercise: bool) -> None:
+def hotlines(province: Province) -> Callable[[DispatchEvent], str]:
+    """The hotline a reply names: that of the partners of the centre holding the incident (as partner notices are routed)."""
+    numbers = {centre: ctx.city.partners.contact if ctx.city.partners is not None else DEFAULT_HOTLINE
+               for centre, ctx in province.centres.items()}
+    first = next(iter(numbers.values()))
+    return lambda ev: numbers.get(province.route({"lat": ev.lat, "lon": ev.lon}) or "", first)
+
+
+def register(app: Any, topics: Any, province: Province, *, exercise: bool) -> None:
     outbox = Outbox(topics)
     counters = stats("reporters")
-    hotline = ctx.city.partners.contact if ctx.city.partners is not None else DEFAULT_HOTLINE
-    writer = ReplyWriter(hotline=hotline, exercise=exercise)
+    writer = ReplyWriter(hotline=hotlines(province), exercise=exercise)
     table = app.Table("reporter-replies", default=None, partitions=1, key_type=str)
     inputs = (names.REPORTER_CONTACTS, names.DISPATCH)
     by_full_name = {topics.settings.topic(short): short for short in inputs}

@@ -4,8 +4,8 @@ Frames arrive as JSON metadata plus the image in base64: `png_b64` (16-bit
 centi-kelvin, or 8-bit grey) or `jpeg_b64` (8-bit grey; white-hot or black-hot
 from `polarity`, else detected). 8-bit frames give detections without
 temperatures.
-Trackers are kept per camera in a changelogged table, so how long a person
-has lain still survives a restart.
+Trackers are kept per camera (per centre and camera with several cities) in a
+changelogged table, so how long a person has lain still survives a restart.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 from agents.common import Outbox, save_tables, stats
 from core import topics as names
 from core.errors import FrameError
-from rules.context import Context
+from rules.context import Province
 from rules.intake import parse_json
 from thermal.cameras import FrameMeta
 from thermal.detector import detect_image
@@ -45,7 +45,21 @@ def frame_from_payload(raw: bytes) -> tuple[FrameMeta, ThermalImage]:
     return meta, decode_image(data, meta.polarity)
 
 
-def register(app: Any, topics: Any, ctx: Context) -> None:
+def tracker_key(province: Province, raw: bytes, camera_id: str) -> str:
+    """Where a camera's tracker is kept: `<centre>/<camera>` with several cities (camera ids need only be unique in a city).
+
+    The centre is routed like any record (`centre` field, else the drone's
+    position, ...); a frame nothing routes, and every frame of a one-city
+    deployment, keeps the bare camera id. Its detections are routed, like any
+    report, by their own positions (the detections agent).
+    """
+    if len(province.centres) == 1:
+        return camera_id
+    centre = province.route(parse_json(raw))
+    return camera_id if centre is None else f"{centre}/{camera_id}"
+
+
+def register(app: Any, topics: Any, province: Province) -> None:
     outbox = Outbox(topics)
     counters = stats("thermal")
     trackers = app.Table("thermal-trackers", default=None, key_type=str)
@@ -57,11 +71,12 @@ def register(app: Any, topics: Any, ctx: Context) -> None:
             try:
                 meta, image = frame_from_payload(raw)
                 found = detect_image(image, meta)
-                saved = trackers.get(meta.camera_id)
+                key = tracker_key(province, raw, meta.camera_id)
+                saved = trackers.get(key)
                 tracker = Tracker.from_dict(saved) if saved else Tracker()
                 tracked = tracker.update(found, meta)
                 await outbox.send_all([(names.DETECTIONS, meta.camera_id, d) for d in tracked])
-                await save_tables(app, event, (trackers, {meta.camera_id: tracker.to_dict()}))
+                await save_tables(app, event, (trackers, {key: tracker.to_dict()}))
             except Exception as exc:
                 counters.dead_letters += 1
                 await outbox.dead(names.THERMAL_FRAMES, raw, exc, event)

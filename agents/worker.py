@@ -14,17 +14,17 @@ def build_worker_app(settings: Settings, province: Province, bootstrap: str) -> 
     """One app with the intake, detections, thermal, desk, partner-notice, reporter-reply and health agents.
 
     Intake, detections and the desk route each record to its dispatch centre;
-    partner notices go to the partners of the incident's centre; the
-    thermal and reporter agents read the first centre's city (the reply's hotline).
+    partner notices go to the partners of the incident's centre, and a
+    reporter's reply names the hotline of that centre's city; thermal trackers
+    are kept per centre and camera.
     """
-    ctx = province.first
     app, topics = create_app(settings, bootstrap)
     intake.register(app, topics, province)
     detections.register(app, topics, province)
-    thermal.register(app, topics, ctx)
+    thermal.register(app, topics, province)
     desk.register(app, topics, province)
     partners.register(app, topics, province, exercise=settings.exercise)
-    reporters.register(app, topics, ctx, exercise=settings.exercise)
+    reporters.register(app, topics, province, exercise=settings.exercise)
     health.register(app)
     metrics.register(app, settings.topic_prefix)
     return app

@@ -9,6 +9,7 @@ Its modules:
 - `auth`: bearer tokens, hashed at rest (`patrol token`).
 - `masking`: what a patrol team's phone may show about an incident.
 - `kafka_io`: reading the view topics and writing task-acks.
+- `centres`: `CentreKeys`, the dispatch centre (the Kafka key) of each record the console writes to a desk input.
 - `calls`: call-taking and the needs-attention endpoints (`CallDesk`).
 - `commands`: operators' and teams' commands to the desk and the desk's answers (`CommandDesk`).
 - `attention`: the needs-attention queue, tips that could not be read (`AttentionQueue`).
@@ -20,4 +21,4 @@ Its modules:
 Import the modules (`from console.server import ConsoleRunner`); this package file imports nothing.
 """
 
-__all__ = ["attention", "auth", "calls", "commands", "kafka_io", "ledger_api", "masking", "metrics", "outbox", "phone", "server", "state"]
+__all__ = ["attention", "auth", "calls", "centres", "commands", "kafka_io", "ledger_api", "masking", "metrics", "outbox", "phone", "server", "state"]

@@ -27,7 +27,7 @@ from core.errors import RecordError
 from core.records import CHANNELS, FLAGS, ConsoleAction
 from core.settings import Settings
 from geo.gazetteer import normalize
-from rules.context import Context, context_from_settings
+from rules.context import Context, Province, province_from_settings
 from rules.intake import parse_contact, parse_tip, tip_report
 from rules.triage import assess
 from rules.weather import RegionConditions, is_night
@@ -44,6 +44,7 @@ class CallDesk(OutboxScreens):
 
     ctx: Context
     outbox: Outbox
+    province: Province | None = None  # several cities: a call is read by the city that holds it
     queue: AttentionQueue = field(default_factory=AttentionQueue)
     read_topics: tuple[str, ...] = (topics.DEAD_LETTERS, topics.CONSOLE_ACTIONS, topics.PARTNER_NOTICES)
     write_topics: tuple[str, ...] = (topics.TIPS, topics.CONSOLE_ACTIONS)
@@ -60,11 +61,16 @@ class CallDesk(OutboxScreens):
     def add_routes(self, app: web.Application) -> None:
         register(app, self)
 
+    def context_for(self, tip: dict[str, Any]) -> Context:
+        """The context of the city a call belongs to (`Province.context_for`, as the intake routes it)."""
+        return self.ctx if self.province is None else self.province.context_for(tip)[1]
+
 
 
 def call_desk(settings: Settings, bootstrap: str) -> CallDesk:
     """The call-taking and attention screens on a real broker."""
-    return CallDesk(ctx=context_from_settings(settings), outbox=KafkaOutbox(bootstrap, settings))
+    province = province_from_settings(settings)
+    return CallDesk(ctx=province.first, outbox=KafkaOutbox(bootstrap, settings), province=province)
 
 
 CALLS: web.AppKey[CallDesk] = web.AppKey("calls", CallDesk)
@@ -103,22 +109,21 @@ async def api_options(request: web.Request) -> web.StreamResponse:
 
 
 async def api_gazetteer(request: web.Request) -> web.StreamResponse:
-    """Places whose name or alias contains the typed text; the gazetteer's own answer first."""
+    """Places whose name or alias contains the typed text, in every city of the deployment; each gazetteer's own answer first."""
     _operator(request)
-    ctx = request.app[CALLS].ctx
+    desk = request.app[CALLS]
+    contexts = [desk.ctx] if desk.province is None else list(desk.province.centres.values())
     query = request.query.get("q", "").strip()[:80]
     if not query:
         return json_response({"places": []})
     key = normalize(query)
-    found = []
-    best = ctx.gazetteer.resolve(query)
-    if best is not None:
-        found.append(best)
-    for place in ctx.city.places:
-        if place not in found and any(key in normalize(n) for n in (place.name, *place.aliases)):
-            found.append(place)
+    found = [best for ctx in contexts if (best := ctx.gazetteer.resolve(query)) is not None]
+    for place in (p for ctx in contexts for p in ctx.city.places):
         if len(found) >= MAX_SUGGESTIONS:
             break
+        if place not in found and any(key in normalize(n) for n in (place.name, *place.aliases)):
+            found.append(place)
+    found = found[:MAX_SUGGESTIONS]
     return json_response({"places": [{"name": p.name, "kind": p.kind, "lat": p.lat, "lon": p.lon, "aliases": list(p.aliases[:3])} for p in found]})
 
 
@@ -154,8 +159,8 @@ def _form(body: dict[str, Any], request: web.Request) -> dict[str, Any]:
 
 
 def _preview(tip: dict[str, Any], request: web.Request) -> dict[str, Any]:
-    ctx = request.app[CALLS].ctx
     try:
+        ctx = request.app[CALLS].context_for(tip)
         parsed = parse_tip(tip, ctx)
     except RecordError as exc:
         raise api_error(400, exc.kind, exc.reason) from exc

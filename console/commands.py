@@ -22,6 +22,7 @@ from console.auth import CONSOLE_ROLES, Principal
 from console.outbox import KafkaOutbox, Outbox, OutboxScreens
 from console.phone import client_id_of
 from console.server import SERVICE, api_error, json_response, phone_errors, read_body
+from console.state import IncidentView
 from core import topics
 from core.errors import RecordError
 from core.settings import Settings
@@ -82,8 +83,11 @@ def _only(body: dict[str, Any], allowed: tuple[str, ...]) -> None:
         raise api_error(400, "unknown_field", f"unknown field(s): {', '.join(extra)}")
 
 
-async def _send(request: web.Request, payload: dict[str, Any], owner: str, client_id: str | None) -> web.Response:
-    """Check the command as the desk will, write it once (a resend of its client id is answered, not written), answer 202."""
+async def _send(request: web.Request, payload: dict[str, Any], owner: str, client_id: str | None, view: IncidentView) -> web.Response:
+    """Check the command as the desk will, write it once (a resend of its client id is answered, not written), answer 202.
+
+    Keyed by the incident's dispatch centre (`console.centres`), so it lands on the partition of the desk that holds the incident.
+    """
     service = request.app[SERVICE]
     desk = request.app[COMMANDS]
     with phone_errors():
@@ -98,7 +102,7 @@ async def _send(request: web.Request, payload: dict[str, Any], owner: str, clien
 
     async def publish() -> None:
         try:
-            await desk.outbox.publish(topics.OPERATOR_COMMANDS, command.incident_id, command.to_json())
+            await desk.outbox.publish(topics.OPERATOR_COMMANDS, service.centres.of_incident(view.latest), command.to_json())
         except Exception as exc:
             raise api_error(503, "broker_unavailable", "could not write the command; try again") from exc
 
@@ -132,7 +136,7 @@ async def api_command(request: web.Request) -> web.StreamResponse:
     if view.closed:
         raise api_error(409, "incident_closed", f"incident {incident_id} is already {view.latest.status}")
     payload = _payload(body, principal, incident_id, service.state.now_or_wall().isoformat())
-    return await _send(request, payload, principal.name, _client_id(body))
+    return await _send(request, payload, principal.name, _client_id(body), view)
 
 
 async def api_team_assessment(request: web.Request) -> web.StreamResponse:
@@ -154,7 +158,7 @@ async def api_team_assessment(request: web.Request) -> web.StreamResponse:
         at = service.phones.ack_time(body, service.state.now_or_wall())
     payload = _payload(body, principal, view.latest.incident_id, at.isoformat())
     payload.update(kind="assess", by_team=principal.team_id)
-    return await _send(request, payload, principal.team_id, _client_id(body))
+    return await _send(request, payload, principal.team_id, _client_id(body), view)
 
 
 async def api_answers(request: web.Request) -> web.StreamResponse:

@@ -45,9 +45,9 @@ PROBE_EVERY_S = 2.0
 class AckPublisher(Protocol):
     """Where operator and team actions go: `task-acks` in production, a list in unit tests."""
 
-    async def publish(self, ack: TaskAck) -> None: ...
+    async def publish(self, ack: TaskAck, key: str | None = None) -> None: ...
 
-    async def publish_status(self, status: TeamStatus) -> None: ...
+    async def publish_status(self, status: TeamStatus, key: str | None = None) -> None: ...
 
     async def publish_hint(self, hint: TaskHint) -> None: ...
 
@@ -124,13 +124,16 @@ class KafkaAckPublisher:
         checked = None if self._checked_at is None else round(time.monotonic() - self._checked_at, 1)
         return {"reachable": self._reachable, "bootstrap": self.bootstrap, "checked_s_ago": checked, **({"error": self._error} if self._error else {})}
 
-    async def publish(self, ack: TaskAck) -> None:
-        """Send and wait for the broker's acknowledgement; TimeoutError or KafkaError when it does not come."""
-        await self._send(WRITE_TOPIC, self.topic, (ack.incident_id or ack.event_id).encode("utf-8"), ack.to_json())
+    async def publish(self, ack: TaskAck, key: str | None = None) -> None:
+        """Send and wait for the broker's acknowledgement; TimeoutError or KafkaError when it does not come.
 
-    async def publish_status(self, status: TeamStatus) -> None:
-        """A phone's position or status change to `team-status`, keyed by team; same guarantees as `publish`."""
-        await self._send(topics.TEAM_STATUS, self.status_topic, status.team_id.encode("utf-8"), status.to_json())
+        `key` is the incident's dispatch centre (`console.centres`); without one, the incident id.
+        """
+        await self._send(WRITE_TOPIC, self.topic, (key or ack.incident_id or ack.event_id).encode("utf-8"), ack.to_json())
+
+    async def publish_status(self, status: TeamStatus, key: str | None = None) -> None:
+        """A phone's position or status change to `team-status`, keyed by the team's centre (else the team); same guarantees as `publish`."""
+        await self._send(topics.TEAM_STATUS, self.status_topic, (key or status.team_id).encode("utf-8"), status.to_json())
 
     async def publish_hint(self, hint: TaskHint) -> None:
         """What the ledger knows for a team's task (after a link made on the console) to `task-hints`, keyed by team."""
@@ -156,15 +159,18 @@ class ListPublisher:
         self.acks: list[TaskAck] = []
         self.statuses: list[TeamStatus] = []
         self.hints: list[TaskHint] = []
+        self.keys: list[str | None] = []  # the key of each ack and status, in order
 
-    async def publish(self, ack: TaskAck) -> None:
+    async def publish(self, ack: TaskAck, key: str | None = None) -> None:
         self.acks.append(ack)
+        self.keys.append(key)
 
     async def publish_hint(self, hint: TaskHint) -> None:
         self.hints.append(hint)
 
-    async def publish_status(self, status: TeamStatus) -> None:
+    async def publish_status(self, status: TeamStatus, key: str | None = None) -> None:
         self.statuses.append(status)
+        self.keys.append(key)
 
     def broker_health(self) -> dict[str, Any]:
         return {"reachable": True, "bootstrap": "memory"}

@@ -105,14 +105,16 @@ def _number(body: Mapping[str, Any], name: str) -> float | None:
 class TeamPhones:
     """Ids already applied, each team's latest fix, and the phone's view of a task."""
 
-    def __init__(self, policy: Policy, city: City) -> None:
+    def __init__(self, policy: Policy, city: City, *more: City) -> None:
+        """`more`: the deployment's other cities (PATROL_CITIES): their teams' bases and help points too."""
         self.policy: PhonePolicy = policy.phone
         keep = timedelta(hours=2 * self.policy.max_offline_h)
         self.applied: dict[str, ClientIds[dict[str, Any]]] = {kind: ClientIds(keep) for kind in KINDS}
         self.fixes: dict[str, Fix] = {}
-        self.bases = {t.team_id: t for t in city.teams}
-        self.index = CityIndex(city)
-        self.help_points: dict[str, HelpPoint] = {p.id: p for p in city.help_points}
+        self.bases = {t.team_id: t for c in (city, *more) for t in c.teams}
+        self.indexes = [CityIndex(c) for c in (city, *more)]
+        self.index = self.indexes[0]
+        self.help_points: dict[str, HelpPoint] = {p.id: p for c in (city, *more) for p in c.help_points}
         self.actions: dict[str, tuple[str, str]] = {c.name: (c.action, c.action_zh) for c in policy.categories}
         self.actions.setdefault(policy.thermal.category, (policy.thermal.action, policy.thermal.action_zh))
         self.caught_up = asyncio.Event()  # set once the ids written before start are known
@@ -260,8 +262,9 @@ class TeamPhones:
         """Where the team takes the person: the nearest help point of the category's kinds, else the task's."""
         point: HelpPoint | None = None
         kinds = self.policy.destination_kinds.get(category)
+        index = next((i for i in self.indexes if i.in_service_area(lat, lon)), self.index)  # the task's own city
         if kinds:
-            found = self.index.nearest_help_point(lat, lon, kinds)
+            found = index.nearest_help_point(lat, lon, kinds)
             point = found[0] if found else None
         if point is None and nearest:
             point = self.help_points.get(str(nearest.get("id")))
@@ -274,7 +277,7 @@ class TeamPhones:
             "kind": point.kind,
             "lat": point.lat,
             "lon": point.lon,
-            "distance_m": round(self.index.distance_m(lat, lon, point.lat, point.lon), 1),
+            "distance_m": round(index.distance_m(lat, lon, point.lat, point.lon), 1),
             "nav": nav_links(point.lat, point.lon, point.name),
         }
 

@@ -19,7 +19,7 @@ import ipaddress
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,6 +27,7 @@ from aiohttp import web
 
 from console import metrics
 from console.auth import CONSOLE_ROLES, Principal, TokenStore, TooManyAttempts
+from console.centres import CentreKeys
 from console.kafka_io import READ_TOPICS, AckPublisher, KafkaAckPublisher, consume_view_topics
 from console.masking import team_view
 from console.phone import PHONE_TOPICS, PhoneInputError, TeamPhones, client_id_of
@@ -34,9 +35,9 @@ from console.state import Change, ConsoleState, IncidentView
 from core.errors import ConfigError, PatrolError
 from core.records import ACK_STATUSES, TaskAck, TeamStatus
 from core.settings import Settings
-from geo.city import city_map, load_city
+from geo.city import city_map
 from pipeline.topics_admin import ensure_topics
-from rules.policy import load_policy
+from rules.context import province_from_settings
 
 log = logging.getLogger(__name__)
 
@@ -135,13 +136,19 @@ class Hub:
 class ConsoleService:
     """State, live fan-out, token check and the publisher, shared by every handler."""
 
-    def __init__(self, state: ConsoleState, publisher: AckPublisher, tokens: TokenStore, city_dir: Path, phones: TeamPhones | None = None) -> None:
+    def __init__(
+        self, state: ConsoleState, publisher: AckPublisher, tokens: TokenStore, city_dir: Path, phones: TeamPhones | None = None,
+        centres: CentreKeys | None = None, centre_dirs: Mapping[str, Path] | None = None,
+    ) -> None:
         self.state = state
+        self.centres = centres or CentreKeys()
         self.publisher = publisher
         self.tokens = tokens
         self.city_dir = Path(city_dir)
+        # Every city's folder by centre (PATROL_CITIES), the console's own city first.
+        self.centre_dirs: dict[str, Path] = dict(centre_dirs or {self.city_dir.name: self.city_dir})
         self.hub = Hub()
-        self._city_cache: dict[str, Any] | None = None
+        self._city_cache: dict[str, dict[str, Any]] = {}
         self._phones = phones
 
     @property
@@ -157,11 +164,15 @@ class ConsoleService:
         if changes:
             self.hub.broadcast(changes)
 
-    def city(self) -> dict[str, Any]:
-        """The city's own GeoJSON layers (`geo.city.city_map`), read once: the map needs nothing from the internet."""
-        if self._city_cache is None:
-            self._city_cache = city_map(self.city_dir)
-        return self._city_cache
+    def city(self, centre: str | None = None) -> dict[str, Any]:
+        """A city's own GeoJSON layers (`geo.city.city_map`), read once: the map needs nothing from the internet.
+
+        `centre` names one of the deployment's cities (None: the first); `centres` lists them all for the page's choice.
+        """
+        centre = centre or next(iter(self.centre_dirs))
+        if centre not in self._city_cache:
+            self._city_cache[centre] = {**city_map(self.centre_dirs[centre]), "centre": centre, "centres": list(self.centre_dirs)}
+        return self._city_cache[centre]
 
     def authorize(self, request: web.Request, roles: tuple[str, ...]) -> Principal:
         """401 without a valid bearer token, 403 when its role may not call this."""
@@ -250,9 +261,16 @@ async def api_me(request: web.Request) -> web.StreamResponse:
 
 
 async def api_city(request: web.Request) -> web.StreamResponse:
+    """The map of one city: `?centre=ID` (operators), a team's own city, else the first; 404 for a city not deployed."""
     service = request.app[SERVICE]
-    service.authorize(request, ("operator", "supervisor", "team"))
-    return json_response(service.city())
+    principal = service.authorize(request, ("operator", "supervisor", "team"))
+    centre = request.query.get("centre")
+    if principal.team_id is not None:
+        own = service.centres.of_team(principal.team_id)
+        centre = own if own in service.centre_dirs else None
+    if centre is not None and centre not in service.centre_dirs:
+        raise api_error(404, "unknown_centre", f"no city {centre!r:.40} in this deployment ({', '.join(service.centre_dirs)})")
+    return json_response(service.city(centre))
 
 
 # --------------------------------------------------------------- console API
@@ -338,16 +356,17 @@ async def _operator_action(request: web.Request, status: str) -> web.StreamRespo
         incident_id=view.latest.incident_id,
         by=principal.name,
     )
-    await _publish(service, ack)
+    await _publish(service, ack, service.centres.of_incident(view.latest))
     return json_response({"published": ack.to_dict()}, status=202)
 
 
-async def _publish(service: ConsoleService, record: TaskAck | TeamStatus) -> None:
+async def _publish(service: ConsoleService, record: TaskAck | TeamStatus, key: str) -> None:
+    """Write an ack or a status keyed by its dispatch centre (`console.centres`): 503 when the broker does not take it."""
     try:
         if isinstance(record, TeamStatus):
-            await service.publisher.publish_status(record)
+            await service.publisher.publish_status(record, key)
         else:
-            await service.publisher.publish(record)
+            await service.publisher.publish(record, key)
     except Exception as exc:  # the broker is down: say so, nothing was written
         log.error("could not publish %s: %s", record.to_dict(), exc)
         raise api_error(503, "broker_unavailable", "could not write the record; try again") from exc
@@ -408,7 +427,7 @@ async def api_team_ack(request: web.Request) -> web.StreamResponse:
         client_id=client_id,
     )
     with phone_errors():
-        await service.phones.publish_once("ack", client_id, ack, lambda: _publish(service, ack))
+        await service.phones.publish_once("ack", client_id, ack, lambda: _publish(service, ack, service.centres.of_incident(view.latest)))
     return json_response({"published": ack.to_dict()}, status=202)
 
 
@@ -457,7 +476,7 @@ async def api_team_status(request: web.Request) -> web.StreamResponse:
         if original is not None:
             return json_response({"duplicate": True, "published": original})
         record = phones.team_status(principal.team_id, body, service.state.teams.get(principal.team_id), service.state.now_or_wall())
-        await phones.publish_once("status", client_id, record, lambda: _publish(service, record))
+        await phones.publish_once("status", client_id, record, lambda: _publish(service, record, service.centres.of_team(record.team_id)))
     phones.note_fix(record)
     return json_response({"published": record.to_dict()}, status=202)
 
@@ -641,10 +660,12 @@ class ConsoleRunner:
         self.host = host if host is not None else settings.console_host
         self.port = port if port is not None else settings.console_port
         self.publisher = KafkaAckPublisher(bootstrap, settings)
-        # Every team of the city is listed before it reports.
-        city = load_city(settings.city_dir)
-        phones = TeamPhones(load_policy(settings.policy_file), city)
-        self.service = ConsoleService(ConsoleState(city.teams), self.publisher, TokenStore(settings.tokens_file), settings.city_dir, phones)
+        # Every team of every city is listed before it reports; acks and statuses are keyed by their centre.
+        province = province_from_settings(settings)
+        phones = TeamPhones(province.first.policy, *(ctx.city for ctx in province.centres.values()))
+        teams = [team for ctx in province.centres.values() for team in ctx.city.teams]
+        self.service = ConsoleService(ConsoleState(teams), self.publisher, TokenStore(settings.tokens_file), next(iter(settings.centre_dirs.values())), phones,
+                                      CentreKeys(province), settings.centre_dirs)
         self._runner: web.AppRunner | None = None
         self._consumer: asyncio.Task[None] | None = None
         self._phone_consumer: asyncio.Task[None] | None = None

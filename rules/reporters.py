@@ -10,7 +10,7 @@ another reporter said.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,8 +79,9 @@ def stage_of(ev: DispatchEvent) -> str | None:
 class ReplyWriter:
     """Messages for the reporters named by a dispatch event's sources."""
 
-    def __init__(self, *, hotline: str, exercise: bool) -> None:
-        self.hotline = hotline
+    def __init__(self, *, hotline: str | Callable[[DispatchEvent], str], exercise: bool) -> None:
+        """`hotline`: the number a reply names, or the number for an event (each city's own, in a many-city deployment)."""
+        self.hotline_of: Callable[[DispatchEvent], str] = hotline if callable(hotline) else (lambda _ev: hotline)
         self.exercise = exercise
         self.recent: OrderedDict[str, list[DispatchEvent]] = OrderedDict()
 
@@ -141,9 +142,10 @@ class ReplyWriter:
             )
         code = outcome_of(ev)
         outcome_class, zh, en = OUTCOME_CLASSES.get(code or "", HANDLED)
+        hotline = self.hotline_of(ev)
         return (
             outcome_class,
-            f"{drill_zh}【救助热线】您报告的求助已处理：{zh}。感谢您的关心，再发现需要帮助的人请拨打 {self.hotline}。",
+            f"{drill_zh}【救助热线】您报告的求助已处理：{zh}。感谢您的关心，再发现需要帮助的人请拨打 {hotline}。",
             f"{drill_en}Rescue hotline: the help you reported has been dealt with: {en}. Thank you. If you see someone "
-            f"else in need, call {self.hotline}.",
+            f"else in need, call {hotline}.",
         )

@@ -428,6 +428,26 @@ function toast(text, bad) {
 
 /* ---------------------------------------------------------------- start */
 
+/* Draw one city's map (null: the first); with several cities, a choice of city beside its name. */
+async function showCity(centre) {
+  const city = await api("/api/city" + (centre ? "?centre=" + encodeURIComponent(centre) : ""));
+  state.city = await city.json();
+  if (state.city.meta && state.city.meta.timezone) TZ = state.city.meta.timezone;
+  document.getElementById("city-name").textContent = (LANG === "zh" ? state.city.meta.name_zh : state.city.meta.name) || "";
+  const choice = document.getElementById("city-choice");
+  const centres = state.city.centres || [];
+  choice.classList.toggle("hidden", centres.length < 2);
+  choice.replaceChildren(...centres.map((c) => {
+    const option = document.createElement("option");
+    option.value = c;
+    option.textContent = c;
+    option.selected = c === state.city.centre;
+    return option;
+  }));
+  drawCity();
+  scheduleRender();
+}
+
 async function start() {
   try {
     const me = await api("/api/me");
@@ -437,12 +457,7 @@ async function start() {
     state.outcomes = state.me.outcomes || [];
     document.getElementById("who").textContent = state.me.name + " (" + state.me.role + ")";
     document.getElementById("login").classList.add("hidden");
-    const city = await api("/api/city");
-    state.city = await city.json();
-    if (state.city.meta && state.city.meta.timezone) TZ = state.city.meta.timezone;
-    document.getElementById("city-name").textContent = (LANG === "zh" ? state.city.meta.name_zh : state.city.meta.name) || "";
-    drawCity();
-    scheduleRender();
+    await showCity(null);
     stream();
     if (typeof startCalls === "function") startCalls();
   } catch (e) {
@@ -468,6 +483,7 @@ document.addEventListener("DOMContentLoaded", () => {
     try { sessionStorage.setItem(TOKEN_KEY, state.token); } catch (e) { /* ignore */ }
     start();
   });
+  document.getElementById("city-choice").addEventListener("change", (ev) => showCity(ev.target.value));
   document.getElementById("confirm-form").addEventListener("submit", doAction);
   document.getElementById("confirm-cancel").addEventListener("click", () => { pending = null; document.getElementById("confirm").classList.add("hidden"); });
   for (const tab of document.querySelectorAll(".tab")) {

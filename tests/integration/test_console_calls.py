@@ -65,9 +65,9 @@ async def wait_for(check: Callable[[], bool], timeout_s: float = 90.0) -> None:
         await asyncio.sleep(0.1)
 
 
-def with_worker(broker: str, tmp_path: Path, operator: str) -> tuple[Settings, WorkerProcess, str, str]:
-    """Own topics, a started worker, an operator's and a team's token: (settings, worker, operator, team)."""
-    settings = isolated_settings(replace(Settings.from_env({}), broker=broker), f"calls{uuid.uuid4().hex[:6]}", tmp_path / "state")
+def with_worker(broker: str, tmp_path: Path, operator: str, **over: Any) -> tuple[Settings, WorkerProcess, str, str]:
+    """Own topics, a started worker, an operator's and a team's token: (settings, worker, operator, team); `over`: more settings."""
+    settings = isolated_settings(replace(Settings.from_env({}), broker=broker, **over), f"calls{uuid.uuid4().hex[:6]}", tmp_path / "state")
     tokens_file = tmp_path / "tokens.json"
     op = add_token(tokens_file, "operator", name=operator)
     team_token = add_token(tokens_file, "team", team_id="T-daoli-1")

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from console.commands import CommandDesk, command_desk
 from console.server import ConsoleRunner
 from core import topics
 from core.records import TeamStatus
+from core.settings import Settings
 from tests.integration.test_console_api import read_topic
 from tests.integration.test_console_calls import NOW, auth, wait_for, with_worker
 
@@ -34,6 +37,30 @@ TEAMS = (("T-daoli-1", 45.7730, 126.6160, ("social_work",)), ("T-daoli-2", 45.77
          ("T-nangang-2", 45.7535, 126.6480, ("medical", "police", "vehicle")), ("T-daowai-3", 45.7810, 126.6690, ("police", "social_work")))
 
 
+Team = tuple[str, float, float, tuple[str, ...]]
+
+
+@asynccontextmanager
+async def console_with_commands(settings: Settings, broker: str, teams: tuple[Team, ...]) -> AsyncIterator[
+        tuple[AIOKafkaProducer, ConsoleRunner, CommandDesk]]:
+    """A producer and a console with the call and command screens, every team available at NOW; both stopped after."""
+    producer = AIOKafkaProducer(bootstrap_servers=broker)
+    await producer.start()
+    runner = ConsoleRunner(settings, broker, host="127.0.0.1", port=settings.console_port,
+                           extensions=[call_desk(settings, broker), command_desk(settings, broker)])
+    await runner.start()
+    try:
+        desk = runner.extensions[1]
+        assert isinstance(desk, CommandDesk)
+        for team_id, lat, lon, caps in teams:
+            status = TeamStatus(team_id=team_id, at=NOW, status="available", lat=lat, lon=lon, capabilities=caps)
+            await producer.send_and_wait(settings.topic(topics.TEAM_STATUS), status.to_json(), key=team_id.encode())
+        yield producer, runner, desk
+    finally:
+        await runner.stop()
+        await producer.stop()
+
+
 def test_operators_command_the_desk_and_teams_correct_the_assessment(broker: str, tmp_path: Path) -> None:
     settings, worker, op, _ = with_worker(broker, tmp_path, "王调度")
     lead_token = add_token(settings.tokens_file, "team", team_id="T-daowai-3")
@@ -41,17 +68,8 @@ def test_operators_command_the_desk_and_teams_correct_the_assessment(broker: str
     port = settings.console_port
 
     async def main() -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=broker)
-        await producer.start()
-        runner = ConsoleRunner(settings, broker, host="127.0.0.1", port=port, extensions=[call_desk(settings, broker), command_desk(settings, broker)])
-        await runner.start()
-        desk = runner.extensions[1]
-        assert isinstance(desk, CommandDesk)
-        state = runner.service.state
-        try:
-            for team_id, lat, lon, caps in TEAMS:
-                status = TeamStatus(team_id=team_id, at=NOW, status="available", lat=lat, lon=lon, capabilities=caps)
-                await producer.send_and_wait(settings.topic(topics.TEAM_STATUS), status.to_json(), key=team_id.encode())
+        async with console_with_commands(settings, broker, TEAMS) as (producer, runner, desk):
+            state = runner.service.state
             async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
 
                 async def call(lat: float, lon: float, flags: list[str]) -> str:
@@ -157,9 +175,6 @@ def test_operators_command_the_desk_and_teams_correct_the_assessment(broker: str
                 results = await read_topic(broker, settings, topics.COMMAND_RESULTS, expect=8)
                 assert len(results) == 8 and [r["command_id"] for r in results].count(answer["command_id"]) == 1
                 assert state.incidents[a].latest.team_id == "T-daowai-3"
-        finally:
-            await runner.stop()
-            await producer.stop()
 
     try:
         asyncio.run(main())

@@ -62,3 +62,24 @@ def test_a_dropped_centre_is_rebuilt_from_the_table_at_the_next_batch(province: 
     rebuilt = centres.desk("harbin")
     assert rebuilt is not desk and rebuilt.event_index == {"inc-h-r1": "inc-h"}
     assert centres.desk("qiqihar").event_index == {}
+
+
+def test_an_ack_no_held_desk_knows_is_asked_of_the_next_centre_then_refused(province: Province) -> None:
+    centres = Centres(province, {}, {})
+    ack = json.dumps({"event_id": "inc-far-r1", "incident_id": "inc-far", "team_id": "console", "status": "resolved"}).encode()
+    # keyed by its incident (an older console): nobody here holds it, so it is not refused here
+    assert centres.centre_of(names.TASK_ACKS, ack, "inc-far") is None
+    assert centres.centre_of(names.OPERATOR_COMMANDS, ack, "inc-far") is None
+    # a worker holding only Harbin's partition (0 of 4) asks Qiqihar's next, naming who has looked
+    assert centres.next_hop(set(), {0}, 4) == ("qiqihar", b"harbin")
+    # Qiqihar's worker (partition 2) has looked too: every centre asked, refused as before
+    with pytest.raises(RecordError) as err:
+        centres.next_hop({"harbin"}, {2}, 4)
+    assert err.value.kind == "unknown_centre"
+    # one worker holding both partitions refuses at once
+    with pytest.raises(RecordError):
+        centres.next_hop(set(), {0, 2}, 4)
+    # a team's ack still goes to its team's centre, and a centre's key is the centre
+    team_ack = json.dumps({"event_id": "x-r1", "team_id": "T-longsha-2", "status": "accepted"}).encode()
+    assert centres.centre_of(names.TASK_ACKS, team_ack, None) == "qiqihar"
+    assert centres.centre_of(names.TASK_ACKS, ack, "qiqihar") == "qiqihar"

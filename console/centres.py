@@ -1,0 +1,35 @@
+"""Which dispatch centre a record the console writes to a desk input belongs to: its Kafka key.
+
+The desk's inputs are keyed by centre (`pipeline.partitioning`), so one
+partition, and on Apache Kafka one worker, holds a whole centre. An
+operator's ack or command and a team's ack or assessment belong to the
+centre of the incident (the city that holds its position, as the partner
+notices are routed); a phone's position to the team's centre. The routing is
+`geo.centres` through `rules.context.Province`, so the console and the
+desk agree. Without a province (unit tests), or when no centre claims the
+record, the console keys it as before (incident or team id) and the desk
+sends it home.
+"""
+
+from __future__ import annotations
+
+from core.records import DispatchEvent
+from rules.context import Province
+
+
+class CentreKeys:
+    """The key of each desk input the console writes: the centre's id, else the record's own id."""
+
+    def __init__(self, province: Province | None = None) -> None:
+        self.province = province
+
+    def of_incident(self, latest: DispatchEvent) -> str:
+        """The centre of an incident: the city that holds its position."""
+        return self._route({"lat": latest.lat, "lon": latest.lon}) or latest.incident_id
+
+    def of_team(self, team_id: str) -> str:
+        """The centre whose city lists the team."""
+        return self._route({"team_id": team_id}) or team_id
+
+    def _route(self, obj: dict[str, object]) -> str | None:
+        return None if self.province is None else self.province.route(obj)

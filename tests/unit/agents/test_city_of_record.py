@@ -1,0 +1,41 @@
+"""The reporters' and thermal agents use the city of each record, not the first city of the deployment."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+from agents.reporters import hotlines
+from agents.thermal import tracker_key
+from core.settings import DATA_DIR
+from rules.context import Province, load_province
+from tests.unit.console.test_state import event
+
+
+def _province(tmp_path: Path, qiqihar_hotline: str | None = None) -> Province:
+    qiqihar = tmp_path / "qiqihar"
+    shutil.copytree(DATA_DIR / "cities" / "qiqihar", qiqihar)
+    if qiqihar_hotline is not None:
+        partners = qiqihar / "partners.toml"
+        partners.write_text(partners.read_text(encoding="utf-8").replace('contact = "12349"', f'contact = "{qiqihar_hotline}"'), encoding="utf-8")
+    return load_province(DATA_DIR / "policy.toml", DATA_DIR / "lexicon.toml", {"harbin": DATA_DIR / "cities" / "harbin", "qiqihar": qiqihar})
+
+
+def test_a_reply_names_the_hotline_of_the_incidents_city(tmp_path: Path) -> None:
+    hotline = hotlines(_province(tmp_path, "0452-12349"))
+    assert hotline(event("inc-h")) == "12349"  # Harbin (45.77, 126.62)
+    assert hotline(replace(event("inc-q"), lat=47.3485, lon=123.9455)) == "0452-12349"  # Qiqihar's Longsha
+    assert hotline(replace(event("inc-x"), lat=30.0, lon=100.0)) == "12349"  # no city holds it: the first city's
+
+
+def test_thermal_trackers_are_kept_per_centre_and_camera(tmp_path: Path) -> None:
+    province = _province(tmp_path)
+    frame = {"camera_id": "drone-1", "kind": "drone", "lat": 47.3485, "lon": 123.9455}
+    assert tracker_key(province, json.dumps(frame).encode(), "drone-1") == "qiqihar/drone-1"
+    assert tracker_key(province, json.dumps({**frame, "lat": 45.77, "lon": 126.62}).encode(), "drone-1") == "harbin/drone-1"
+    assert tracker_key(province, json.dumps({**frame, "centre": "qiqihar", "lat": None}).encode(), "drone-1") == "qiqihar/drone-1"
+    assert tracker_key(province, json.dumps({"camera_id": "fixed-1", "kind": "fixed"}).encode(), "fixed-1") == "fixed-1"
+    one = load_province(DATA_DIR / "policy.toml", DATA_DIR / "lexicon.toml", {"harbin": DATA_DIR / "cities" / "harbin"})
+    assert tracker_key(one, json.dumps(frame).encode(), "drone-1") == "drone-1", "one city: the bare camera id, as before"

@@ -1,0 +1,104 @@
+"""The console keys every record it writes to a desk input by the dispatch centre it belongs to."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from console.auth import TokenStore, add_token
+from console.calls import CallDesk
+from console.centres import CentreKeys
+from console.kafka_io import ListPublisher
+from console.outbox import ListOutbox
+from console.phone import TeamPhones
+from console.server import ConsoleService, build_app
+from console.state import ConsoleState
+from core.settings import DATA_DIR
+from rules.context import Province, load_province
+from tests.unit.console.test_state import event
+
+
+@pytest.fixture(scope="module")
+def province() -> Province:
+    return load_province(DATA_DIR / "policy.toml", DATA_DIR / "lexicon.toml",
+                         {name: DATA_DIR / "cities" / name for name in ("harbin", "qiqihar")})
+
+
+def test_incidents_and_teams_are_keyed_by_their_centre(province: Province) -> None:
+    keys = CentreKeys(province)
+    assert keys.of_incident(event("inc-h")) == "harbin"  # 45.77, 126.62: Daoli
+    assert keys.of_incident(replace(event("inc-q"), lat=47.3485, lon=123.9455)) == "qiqihar"  # Longsha
+    assert keys.of_team("T-longsha-2") == "qiqihar"
+    assert keys.of_team("T-daoli-1") == "harbin"
+    # nothing claims it: the record's own id, and the desk sends it home
+    assert keys.of_incident(replace(event("inc-x"), lat=30.0, lon=100.0)) == "inc-x"
+    assert keys.of_team("T-nowhere") == "T-nowhere"
+
+
+def test_without_a_province_the_keys_are_the_records_ids() -> None:
+    keys = CentreKeys()
+    assert keys.of_incident(event("inc-h")) == "inc-h"
+    assert keys.of_team("T-daoli-1") == "T-daoli-1"
+
+
+def test_the_map_of_each_city_operators_choose_teams_see_their_own(province: Province, tmp_path: Path) -> None:
+    tokens = tmp_path / "tokens.json"
+    op = add_token(tokens, "operator", token_id="op")
+    team = add_token(tokens, "team", team_id="T-longsha-2")
+    dirs = {name: DATA_DIR / "cities" / name for name in ("harbin", "qiqihar")}
+    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(tokens), dirs["harbin"], centres=CentreKeys(province), centre_dirs=dirs)
+
+    async def main() -> None:
+        async with TestClient(TestServer(build_app(service))) as client:
+            async def city(token: str, query: str = "") -> Any:
+                resp = await client.get("/api/city" + query, headers={"Authorization": f"Bearer {token}"})
+                return resp.status, await resp.json()
+
+            status, first = await city(op)
+            assert status == 200 and (first["centre"], first["centres"]) == ("harbin", ["harbin", "qiqihar"])
+            status, chosen = await city(op, "?centre=qiqihar")
+            assert status == 200 and chosen["centre"] == "qiqihar"
+            assert {f["properties"]["id"] for f in chosen["districts"]["features"]} != {f["properties"]["id"] for f in first["districts"]["features"]}
+            status, own = await city(team)
+            assert status == 200 and own["centre"] == "qiqihar", "a Qiqihar team's phone draws Qiqihar"
+            status, error = await city(op, "?centre=mars")
+            assert status == 404 and error["error"] == "unknown_centre"
+
+    asyncio.run(main())
+
+
+def test_a_phone_of_another_city_keeps_its_teams_details_and_its_citys_help_points(province: Province) -> None:
+    phones = TeamPhones(province.first.policy, *(ctx.city for ctx in province.centres.values()))
+    now = datetime(2026, 12, 20, 22, 30, tzinfo=UTC)
+    status = phones.team_status("T-longsha-2", {"lat": 47.3485, "lon": 123.9455, "accuracy_m": 10, "at": now.isoformat()}, None, now)
+    assert set(status.capabilities) == {"medical", "vehicle"} and status.district == "longsha"
+    qiqihar_points = {p.id for p in province.centres["qiqihar"].city.help_points}
+    destination = phones.destination("medical", 47.3485, 123.9455, None)
+    assert destination is not None and destination["id"] in qiqihar_points and destination["distance_m"] < 50_000
+
+
+def test_calls_are_read_and_places_found_in_every_city(province: Province, tmp_path: Path) -> None:
+    tokens = tmp_path / "tokens.json"
+    op = add_token(tokens, "operator", token_id="op")
+    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(tokens), DATA_DIR / "cities" / "harbin")
+    desk = CallDesk(ctx=province.first, outbox=ListOutbox(), province=province)
+    app = build_app(service)
+    desk.add_routes(app)
+
+    async def main() -> None:
+        async with TestClient(TestServer(app)) as client:
+            headers = {"Authorization": f"Bearer {op}"}
+            places = (await (await client.get("/api/gazetteer?q=齐齐哈尔", headers=headers)).json())["places"]
+            assert places and places[0]["name"].startswith("齐齐哈尔")
+            call = {"channel": "hotline", "text": "有人躺在路边", "lat": 47.3470, "lon": 123.9480}
+            resp = await client.post("/api/calls/preview", json=call, headers=headers)
+            assert resp.status == 200, await resp.text()  # the first city alone would refuse it as out of area
+            assert (await resp.json())["preview"]["district"] == "longsha"
+
+    asyncio.run(main())
