@@ -7,10 +7,11 @@ Layer 6 (imports `simulators` and below). Its modules:
 - `replay`: `patrol replay`, a recorded night through the pipeline, deterministically.
 - `bench_pipeline`: `patrol bench pipeline`, throughput and latency against a passthrough baseline.
 - `bench_thermal`: `patrol bench thermal`, the detector against an OpenCV baseline.
+- `profile_thermal`: `python -m tools.profile_thermal`, where the 8-bit detector's time goes (cProfile).
 - `real_frames`: `iter_real`, labelled real frames on disk (a labels.json file), for the benchmark and training.
 - `train_thermal`: `train`, the 8-bit person classifier trained on HIT-UAV (train split), validated on its val split.
 
 Import the modules (`from tools.harness import pipeline_run`); this package file imports nothing.
 """
 
-__all__ = ["bench_pipeline", "bench_thermal", "harness", "real_frames", "replay", "train_thermal"]
+__all__ = ["bench_pipeline", "bench_thermal", "harness", "profile_thermal", "real_frames", "replay", "train_thermal"]
