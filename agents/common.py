@@ -6,7 +6,7 @@ import hashlib
 import logging
 import time
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,25 @@ log = logging.getLogger("patrol.agents")
 # waits cost more than the records themselves.
 BATCH_MAX = 200
 BATCH_WITHIN_S = 0.005
+
+
+async def batches(stream: Any) -> AsyncIterator[list[Any]]:
+    """The stream's events in batches, committable only once the agent has finished a batch.
+
+    Faust's `take_events` acknowledges a batch's events in a `finally`, so a
+    batch interrupted by a stop (the agent cancelled mid-batch) was still
+    acknowledged and its offsets committed: a worker leaving gracefully lost
+    the reports it was deciding. Marking the messages as acknowledged while the
+    agent works on them makes that `finally` a no-op for an interrupted batch
+    (its offsets stay uncommitted and the next owner processes it again, with
+    the same event ids); a finished batch is unmarked and acknowledged as usual.
+    """
+    async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
+        for event in batch:
+            event.message.acked = True
+        yield batch
+        for event in batch:  # reached only when the agent finished the batch
+            event.message.acked = False
 
 
 @dataclass
@@ -175,7 +194,7 @@ def register_report_agent(
     counters = stats(name)
 
     async def agent(stream: Any) -> None:
-        async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
+        async for batch in batches(stream):
             side: list[Output] = []
             records: list[Output] = []
             for event in batch:

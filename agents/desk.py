@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from agents.common import BATCH_MAX, BATCH_WITHIN_S, Outbox, forget_on_revoke, save_tables, stats
+from agents.common import Outbox, batches, forget_on_revoke, save_tables, stats
 from agents.metrics import DeskBatchTimer, watch_desk
 from core import topics as names
 from core.errors import RecordError
@@ -249,7 +249,7 @@ def register(app: Any, topics: Any, province: Province) -> None:
     @app.agent(source, name="desk")
     async def desk_agent(stream: Any) -> None:
         # Batches amortise the wait for delivery; within a batch order is kept.
-        async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
+        async for batch in batches(stream):
             timer = DeskBatchTimer()
             centres.begin_batch()
             records: list[tuple[str, str | None, Any]] = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agents.common import BATCH_MAX, BATCH_WITHIN_S, Outbox, save_tables, stats
+from agents.common import Outbox, batches, save_tables, stats
 from core import topics as names
 from core.records import DispatchEvent
 from rules.context import Province
@@ -33,7 +33,7 @@ def register(app: Any, topics: Any, province: Province, *, exercise: bool) -> No
 
     @app.agent(topics(names.DISPATCH), name="partners")
     async def partner_notices(stream: Any) -> None:
-        async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
+        async for batch in batches(stream):
             records: list[tuple[str, str | None, Any]] = []
             updates: dict[str, dict[str, Any]] = {}
             for event in batch:

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from agents.common import BATCH_MAX, BATCH_WITHIN_S, Outbox, save_tables, stats
+from agents.common import Outbox, batches, save_tables, stats
 from core import topics as names
 from core.records import DispatchEvent, ReporterContact
 from rules.context import Province
@@ -50,7 +50,7 @@ def register(app: Any, topics: Any, province: Province, *, exercise: bool) -> No
 
     @app.agent(source, name="reporters")
     async def reporters(stream: Any) -> None:
-        async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
+        async for batch in batches(stream):
             records: list[tuple[str, str | None, Any]] = []
             states: dict[str, TipReplies] = {}
             for event in batch:
