@@ -201,11 +201,12 @@ def absorb(survivor: Incident, other: Incident) -> None:
 
 
 def relocate(incident: Incident, report: Report) -> None:
-    """A report that linked incidents is the freshest precise sighting: the person is looked for there.
+    """The person is looked for where `report` saw them.
 
-    Left at the survivor's first position, a merged incident drifted out of
-    reach of reports near the other one's: the next report about the person
-    opened a second incident.
+    Used for the most precise call, and for a report that linked incidents
+    (the freshest precise sighting): left at the survivor's first position, a
+    merged incident drifted out of reach of reports near the other one's, and
+    the next report about the person opened a second incident.
     """
     incident.lat, incident.lon = report.lat, report.lon
     incident.zone_id, incident.key_area = report.zone_id, report.key_area
@@ -222,14 +223,11 @@ def add_report(incident: Incident, report: Report) -> None:
     if report.track_id and report.track_id not in incident.track_ids:
         incident.track_ids.append(report.track_id)
     if report.source == "tip":
-        spread = report_uncertainty(report)
-        if not incident.has_tip or spread < incident.uncertainty_m:
+        if not incident.has_tip or report_uncertainty(report) < incident.uncertainty_m:
             # A caller's position beats a camera's estimate of where a person lies, and
             # the most precise call places the incident (a police officer's fix, not a
             # hotline caller's 240 m one), so it stops matching reports of people further off.
-            incident.lat, incident.lon = report.lat, report.lon
-            incident.zone_id, incident.key_area = report.zone_id, report.key_area
-            incident.uncertainty_m = spread
+            relocate(incident, report)
         incident.has_tip = True
         incident.text = report.text or incident.text
         incident.persons = report.persons or incident.persons

@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from core.records import Report, TaskAck
+from core.records import DispatchEvent, Report, TaskAck
 from rules.context import Context
-from rules.desk import Desk
+from rules.desk import Desk, Outputs
 from tests.unit.rules.deskkit import EVENING, NIGHT, team
 
 
@@ -294,13 +294,18 @@ def test_snow_halves_team_speed(desk: Desk, report: Callable[..., Report]) -> No
     assert snowy.eta_min == pytest.approx(2 * 5000 * 1.4 / 25_000 * 60, abs=0.1) and dry.eta_min == pytest.approx(6.72, abs=0.05)
 
 
-def test_merge_keeps_the_incident_whose_team_is_on_scene(desk: Desk, report: Callable[..., Report]) -> None:
+def _merge_into_the_team_on_scene(desk: Desk, report: Callable[..., Report]) -> tuple[DispatchEvent, DispatchEvent, Outputs]:
+    """Incidents a and b 260 m apart, b's team on scene, then a precise report between them: (a, b, its outputs)."""
     team(desk, "t1", 0)
     team(desk, "t2", 400)
     a = desk.handle_report(report(east_m=0)).events[0]
     b = desk.handle_report(report(at=EVENING + timedelta(minutes=1), east_m=260)).events[0]
     desk.handle_ack(TaskAck(event_id=b.event_id, team_id="t2", status="on_scene", at=EVENING + timedelta(minutes=2)))
-    out = desk.handle_report(report(at=EVENING + timedelta(minutes=3), east_m=130, accuracy_m=10))
+    return a, b, desk.handle_report(report(at=EVENING + timedelta(minutes=3), east_m=130, accuracy_m=10))
+
+
+def test_merge_keeps_the_incident_whose_team_is_on_scene(desk: Desk, report: Callable[..., Report]) -> None:
+    a, b, out = _merge_into_the_team_on_scene(desk, report)
     merged = next(e for e in out.events if e.kind == "merged")
     assert merged.incident_id == a.incident_id and merged.merged_into == b.incident_id
     assert desk.incidents[b.incident_id].team_id == "t2" and desk.teams["t1"].incident_id is None
@@ -314,13 +319,9 @@ def test_a_vague_report_never_links_two_incidents(desk: Desk, report: Callable[.
 
 
 def test_a_merged_incident_is_looked_for_where_the_linking_report_saw_the_person(desk: Desk, report: Callable[..., Report]) -> None:
-    team(desk, "t1", 0)
-    team(desk, "t2", 400)
-    a = desk.handle_report(report(east_m=0)).events[0]
-    b = desk.handle_report(report(at=EVENING + timedelta(minutes=1), east_m=260)).events[0]
     # b's team is on scene, so b survives the merge, 260 m from where a's caller saw the person.
-    desk.handle_ack(TaskAck(event_id=b.event_id, team_id="t2", status="on_scene", at=EVENING + timedelta(minutes=2)))
-    linked = desk.handle_report(report(at=EVENING + timedelta(minutes=3), east_m=130, accuracy_m=10)).events
+    a, b, out = _merge_into_the_team_on_scene(desk, report)
+    linked = out.events
     assert (linked[0].kind, linked[0].incident_id) == ("merged", a.incident_id)
     # A later report 30 m from a's first report is the same person: it joins the survivor, not a new incident.
     later = desk.handle_report(report(at=EVENING + timedelta(minutes=4), east_m=20, accuracy_m=10)).events
