@@ -66,7 +66,7 @@ from thermal.cameras import (
     make_camera,
 )
 from thermal.frames import ThermalImage
-from thermal.grey import grey_candidates, grey_posture, keep_best, load_model, person_px, score_candidates
+from thermal.grey import candidate_table, grey_posture, keep_best, load_model, person_px
 from thermal.scene import background, noise_sigma
 
 HALF_RES_FACTOR = 0.8  # averaging 2x2 lowers a small blob's contrast; be a little more lenient
@@ -768,13 +768,15 @@ def detect_grey(grey: np.ndarray, meta: FrameMeta | None, frame_name: str | None
     if k > 1 and meta is not None:
         grey = np.asarray(cv2.resize(grey, (w // k, h // k), interpolation=cv2.INTER_AREA))
         small_cam = camera_for(_reduced_meta(meta, k, w // k, h // k), w // k, h // k)
-    cands = grey_candidates(grey, small_cam)
+    table = candidate_table(grey, small_cam)
+    p = model.predict(table.rows)
+    passed = np.nonzero(p >= model.threshold)[0]  # records only for these: most candidates are not people
     out: list[Detection] = []
-    for c, p in keep_best(cands, score_candidates(cands, model), model.threshold):
+    for c, p_c in keep_best(table.candidates(passed), p[passed], model.threshold):
         x, y, bw, bh = c.bbox
         bbox = (min(w - 1, k * x), min(h - 1, k * y), k * bw, k * bh)
         out.append(_detection(cam, camera_id, when, bbox, (k * c.cx + (k - 1) / 2.0, k * c.cy + (k - 1) / 2.0),
-                              grey_posture(c.features), float(p), frame_name, (None, None)))
+                              grey_posture(c.features), p_c, frame_name, (None, None)))
     out.sort(key=lambda d: (d.bbox[1], d.bbox[0]))
     return out
 

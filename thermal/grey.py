@@ -111,10 +111,16 @@ def person_px(cam: Camera | None, u: float, v: float) -> tuple[float, float]:
 
 def local_background(grey: np.ndarray, e_px: float) -> np.ndarray:
     """The frame without anything narrower than a few people: a grey-level opening whose square
-    kernel is BG_PERSON_WIDTHS expected person widths (at the frame centre), lightly smoothed."""
+    kernel is BG_PERSON_WIDTHS expected person widths (at the frame centre), lightly smoothed.
+
+    An opening only picks values of the frame, so a float frame holding 8-bit levels is opened
+    as 8-bit (the same result, several times faster) and smoothed in its own type."""
     k = int(min(max(BG_PERSON_WIDTHS * e_px, 7), 61)) | 1
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
-    return np.asarray(cv2.blur(cv2.morphologyEx(grey, cv2.MORPH_OPEN, kernel), (3, 3)))
+    levels = grey.astype(np.uint8)
+    src = levels if grey.dtype == np.uint8 or np.array_equal(levels, grey) else grey
+    opened = cv2.morphologyEx(src, cv2.MORPH_OPEN, kernel).astype(grey.dtype, copy=False)
+    return np.asarray(cv2.blur(opened, (3, 3)))
 
 
 def _scene(grey: np.ndarray) -> tuple[float, float, float]:
@@ -155,6 +161,30 @@ def grid_at(grid: np.ndarray, w: int, h: int, u: np.ndarray, v: np.ndarray) -> n
 def grey_candidates(grey: np.ndarray, cam: Camera | None) -> list[GreyCandidate]:
     """Warm blobs of an 8-bit frame (warm bright) with their features, at THRESHOLD_STEPS levels
     so that people walking together or next to a warm wall also come apart as candidates."""
+    return candidate_table(grey, cam).candidates()
+
+
+@dataclass(frozen=True)
+class CandidateTable:
+    """A frame's candidates as arrays, in grey_candidates' order: a frame has hundreds, and few of
+    them reach the classifier's threshold, so records are built only for those (`candidates`)."""
+
+    boxes: np.ndarray  # (n, 4) int64: x, y, w, h (px)
+    centres: np.ndarray  # (n, 2) float64: cx, cy (px)
+    rows: np.ndarray  # (n, FEATURE_NAMES) float64
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def candidates(self, idx: np.ndarray | None = None) -> list[GreyCandidate]:
+        """The records of rows `idx` (all rows without it), in table order."""
+        sel = np.arange(len(self.rows)) if idx is None else np.asarray(idx, np.int64)
+        return [GreyCandidate((x, y, bw, bh), cx, cy, r) for (x, y, bw, bh), (cx, cy), r in
+                zip(self.boxes[sel].tolist(), self.centres[sel].tolist(), self.rows[sel], strict=True)]
+
+
+def candidate_table(grey: np.ndarray, cam: Camera | None) -> CandidateTable:
+    """grey_candidates as a CandidateTable (see there)."""
     h, w = grey.shape
     e_map, sd_map = person_px_map(cam, w, h)
     e_centre = float(grid_at(e_map, w, h, np.array([w / 2.0]), np.array([h / 2.0]))[0])
@@ -163,14 +193,16 @@ def grey_candidates(grey: np.ndarray, cam: Camera | None) -> list[GreyCandidate]
     median, spread, thr = _scene(grey)
     rel = cv2.blur(grey.astype(np.float32) - bg.astype(np.float32), (3, 3))
     scene = _Scene(grey, top, bg, rel, e_map, sd_map, median, spread, thr)
-    out: list[GreyCandidate] = []
+    parts: list[CandidateTable] = []
+    room = MAX_GREY_CANDIDATES
     within: np.ndarray | None = None
     for step in THRESHOLD_STEPS:
-        found, within = _components(scene, thr * step, within)
-        out.extend(found)
-        if len(out) >= MAX_GREY_CANDIDATES or within is None:
+        found, within = _components(scene, thr * step, within, room)
+        parts.append(found)
+        room -= len(found)
+        if room <= 0 or within is None:
             break  # nothing bigger than one person left to split at a higher level
-    return out[:MAX_GREY_CANDIDATES]
+    return CandidateTable(*(np.concatenate([getattr(t, f.name) for t in parts]) for f in fields(CandidateTable)))
 
 
 @dataclass(frozen=True)
@@ -186,60 +218,57 @@ class _Scene:
     thr: float  # the base threshold
 
 
-def _components(sc: _Scene, level: float, within: np.ndarray | None) -> tuple[list[GreyCandidate], np.ndarray | None]:
+_NO_CANDIDATES = CandidateTable(np.zeros((0, 4), np.int64), np.zeros((0, 2)), np.zeros((0, len(FEATURE_NAMES))))
+
+
+def _components(sc: _Scene, level: float, within: np.ndarray | None,
+                room: int) -> tuple[CandidateTable, np.ndarray | None]:
     """Connected blobs of `top > level` (only inside the `within` mask, when given) that could be
-    a person, measured all at once, and the mask of blobs bigger than one person (to search
-    again at a higher level: only there, so each blob is measured once per level it splits at)."""
+    a person, the `room` most contrasted of them measured all at once, and the mask of blobs
+    bigger than one person (to search again at a higher level: only there, so each blob is
+    measured once per level it splits at; None when there is no room left for their parts)."""
     h, w = sc.grey.shape
     wx, wy, ww, wh = cv2.boundingRect(within) if within is not None else (0, 0, w, h)
     mask = cv2.compare(sc.top[wy:wy + wh, wx:wx + ww], level, cv2.CMP_GT)  # type: ignore[call-overload]
     if within is not None:  # only the region of the blobs to split: labelling costs by the pixel
         mask = cv2.bitwise_and(mask, within[wy:wy + wh, wx:wx + ww])
-    n, labels, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    n, labels, pts, lab, stats, centroids = _label(mask)
     if n <= 1:
-        return [], None
+        return _NO_CANDIDATES, None
     area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
     bw, bh = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     stats[:, 0] += wx
     stats[:, 1] += wy
-    centroids = np.add(np.nan_to_num(centroids), (wx, wy))  # label 0 may be empty in a crop
-    cu = np.clip(np.rint(centroids[:, 0]).astype(np.int64), 0, w - 1)
-    cv = np.clip(np.rint(centroids[:, 1]).astype(np.int64), 0, h - 1)
+    centroids += (wx, wy)
     e = grid_at(sc.e_map, w, h, centroids[:, 0], centroids[:, 1])
     side = np.maximum(bw, bh)
     ok = (area >= MIN_AREA_PX) & (e > 0) & (side <= MAX_PERSON_WIDTHS * np.maximum(e, 2.0))
     ok[0] = False
-    # bigger than a person: searched again higher up (a warm road or field at the base level may
-    # hold people that stand out only above it)
-    split = (area >= MIN_AREA_PX) & (side > SPLIT_PERSON_WIDTHS * np.maximum(e, 2.0))
-    split[0] = False
-    big = None
-    if split.any():  # painted blob by blob inside its box: a few blobs, not the whole frame's labels
-        big = np.zeros((h, w), np.uint8)
-        for i in np.nonzero(split)[0].tolist():
-            x, y, bw_i, bh_i = (int(v) for v in stats[i, :4])
-            box = (slice(y, y + bh_i), slice(x, x + bw_i))
-            big[box] |= cv2.compare(labels[y - wy : y - wy + bh_i, x - wx : x - wx + bw_i], i, cv2.CMP_EQ)  # type: ignore[call-overload]
-    if not ok.any():
-        return [], big
-    pts = cv2.findNonZero(mask).reshape(-1, 2)  # (x, y) in row order, like np.nonzero, a few times faster
-    lab = labels[pts[:, 1], pts[:, 0]]
-    xs, ys = pts[:, 0].astype(np.int64) + wx, pts[:, 1].astype(np.int64) + wy
+    n_ok = int(np.count_nonzero(ok))
+    big = _split_mask(sc, labels, stats, (wx, wy), area, side, e) if n_ok < room else None
+    if not n_ok:
+        return _NO_CANDIDATES, big
     keep = ok[lab]
-    ys, xs, lab = ys[keep], xs[keep], lab[keep]
-    tv = sc.top[ys, xs].astype(np.float64)
-    gv = sc.grey[ys, xs].astype(np.float64)
-    peak, gmax = np.zeros(n), np.zeros(n)
+    pts, lab = pts[keep], lab[keep]
+    tv = sc.top[pts[:, 1] + wy, pts[:, 0] + wx].astype(np.float64)
+    peak = np.zeros(n)
     np.maximum.at(peak, lab, tv)
-    np.maximum.at(gmax, lab, gv)
+    idx = np.nonzero(ok)[0]
+    idx = idx[np.argsort(-peak[idx], kind="stable")][:room]  # the most contrasted first: the cap keeps them
+    if len(idx) < n_ok:  # measure only the blobs the cap keeps
+        chosen = np.zeros(n, bool)
+        chosen[idx] = True
+        keep = chosen[lab]
+        pts, lab, tv = pts[keep], lab[keep], tv[keep]
+    xs, ys = pts[:, 0].astype(np.int64) + wx, pts[:, 1].astype(np.int64) + wy
+    gmax = np.zeros(n)
+    np.maximum.at(gmax, lab, sc.grey[ys, xs].astype(np.float64))
     total = np.bincount(lab, weights=tv, minlength=n)
     fx, fy = xs.astype(np.float64), ys.astype(np.float64)
     sx, sy = np.bincount(lab, fx, n), np.bincount(lab, fy, n)
     sxx, syy, sxy = np.bincount(lab, fx * fx, n), np.bincount(lab, fy * fy, n), np.bincount(lab, fx * fy, n)
     low = tv < 0.6 * peak[lab]  # a face over clothing has many; a uniform plate few
     low_sum, low_n = np.bincount(lab[low], tv[low], n), np.bincount(lab[low], minlength=n)
-    idx = np.nonzero(ok)[0]
-    idx = idx[np.argsort(-peak[idx], kind="stable")]  # the most contrasted first: the cap keeps them
     a = area[idx]
     mu20 = sxx[idx] / a - (sx[idx] / a) ** 2
     mu02 = syy[idx] / a - (sy[idx] / a) ** 2
@@ -250,25 +279,65 @@ def _components(sc: _Scene, level: float, within: np.ndarray | None) -> tuple[li
     pk = peak[idx]
     core = np.where(low_n[idx] > 0, low_sum[idx] / np.maximum(low_n[idx], 1), pk)
     ei = e[idx]
+    cu = np.clip(np.rint(centroids[idx, 0]).astype(np.int64), 0, w - 1)
+    cv = np.clip(np.rint(centroids[idx, 1]).astype(np.int64), 0, h - 1)
     cols = {
         "person_px": ei, "sin_dep": grid_at(sc.sd_map, w, h, centroids[idx, 0], centroids[idx, 1]),
         "width": bw[idx] / ei, "height": bh[idx] / ei, "area": a / (ei * ei), "major": major / ei,
         "minor": minor / ei, "fill": a / (bw[idx] * bh[idx]), "aspect": major / minor, "peak": pk / sc.spread,
         "mean": total[idx] / a / sc.spread, "integral": total[idx] / sc.spread / (ei * ei),
         "peak_thr": pk / sc.thr, "level": gmax[idx] / 255.0,
-        "ground": (sc.bg[cv[idx], cu[idx]] - sc.median) / sc.spread, "core": (pk - core) / np.maximum(pk, 1e-6),
+        "ground": (sc.bg[cv, cu] - sc.median) / sc.spread, "core": (pk - core) / np.maximum(pk, 1e-6),
         "spread": np.full(len(idx), sc.spread / 255.0),
     }
     rows = np.column_stack([*(cols[name] for name in SHAPE_NAMES), _patches(sc, centroids[idx], ei, pk)])
-    # boxes padded by BOX_PAD_PX, all at once: hundreds of candidates a frame, built in one pass
+    # boxes padded by BOX_PAD_PX, all at once
     x, y = stats[idx, 0], stats[idx, 1]
     x0, y0 = np.maximum(x - BOX_PAD_PX, 0), np.maximum(y - BOX_PAD_PX, 0)
-    bws = np.minimum(x + bw[idx] + BOX_PAD_PX, w) - x0
-    bhs = np.minimum(y + bh[idx] + BOX_PAD_PX, h) - y0
-    out = [GreyCandidate((a, b, c, d), u, v, r) for a, b, c, d, u, v, r in
-           zip(x0.tolist(), y0.tolist(), bws.tolist(), bhs.tolist(), centroids[idx, 0].tolist(),
-               centroids[idx, 1].tolist(), rows, strict=True)]
-    return out, big
+    boxes = np.column_stack([x0, y0, np.minimum(x + bw[idx] + BOX_PAD_PX, w) - x0,
+                             np.minimum(y + bh[idx] + BOX_PAD_PX, h) - y0]).astype(np.int64)
+    return CandidateTable(boxes, centroids[idx], rows), big
+
+
+def _label(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What cv2.connectedComponentsWithStats gives (count, labels, stats, centroids; label 0, the
+    background, with zero area and centroid), plus the mask's pixels (x, y; row order) and their
+    labels. The statistics come from bincounts over those pixels: OpenCV's cost 5x the labelling
+    itself on a frame of JPEG noise, more than the bare baseline's whole detection."""
+    n, labels = cv2.connectedComponents(mask, connectivity=8)
+    found = cv2.findNonZero(mask)  # (x, y) in row order, like np.nonzero, a few times faster
+    pts = np.zeros((0, 2), np.int32) if found is None else found.reshape(-1, 2)
+    lab = labels[pts[:, 1], pts[:, 0]]
+    x, y = pts[:, 0], pts[:, 1]
+    area = np.bincount(lab, minlength=n)
+    lo = np.full((2, n), max(mask.shape), np.int32)
+    hi = np.zeros((2, n), np.int32)
+    for k, c in enumerate((x, y)):
+        np.minimum.at(lo[k], lab, c)
+        np.maximum.at(hi[k], lab, c)
+    stats = np.column_stack([lo[0], lo[1], hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, area]).astype(np.int32)
+    stats[0, :] = 0
+    count = np.maximum(area, 1)
+    centroids = np.column_stack([np.bincount(lab, x, n) / count, np.bincount(lab, y, n) / count])
+    return n, labels, pts, lab, stats, centroids
+
+
+def _split_mask(sc: _Scene, labels: np.ndarray, stats: np.ndarray, origin: tuple[int, int], area: np.ndarray,
+                side: np.ndarray, e: np.ndarray) -> np.ndarray | None:
+    """The frame mask of the blobs bigger than a person (a warm road or field at the base level may
+    hold people that stand out only above it), or None: painted blob by blob inside its box, a
+    few blobs rather than the whole frame's labels."""
+    split = (area >= MIN_AREA_PX) & (side > SPLIT_PERSON_WIDTHS * np.maximum(e, 2.0))
+    split[0] = False
+    if not split.any():
+        return None
+    wx, wy = origin
+    big = np.zeros(sc.grey.shape, np.uint8)
+    for i in np.nonzero(split)[0].tolist():
+        x, y, bw_i, bh_i = (int(v) for v in stats[i, :4])
+        box = (slice(y, y + bh_i), slice(x, x + bw_i))
+        big[box] |= cv2.compare(labels[y - wy : y - wy + bh_i, x - wx : x - wx + bw_i], i, cv2.CMP_EQ)  # type: ignore[call-overload]
+    return big
 
 
 def _patches(sc: _Scene, centres: np.ndarray, e: np.ndarray, peak: np.ndarray) -> np.ndarray:
@@ -398,13 +467,6 @@ def load_model(path: Path = MODEL_PATH) -> TreeModel:
     if model.features != FEATURE_NAMES:
         raise FrameError(f"grey person model {path} was trained on other features: retrain it")
     return model
-
-
-def score_candidates(cands: list[GreyCandidate], model: TreeModel | None = None) -> np.ndarray:
-    """Person probability of each candidate."""
-    if not cands:
-        return np.zeros(0)
-    return (model or load_model()).predict(feature_matrix(cands))
 
 
 def grey_posture(f: GreyFeatures) -> str:
