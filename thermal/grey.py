@@ -191,7 +191,7 @@ def candidate_table(grey: np.ndarray, cam: Camera | None) -> CandidateTable:
     bg = local_background(grey, e_centre or DEFAULT_PERSON_PX)
     top = cv2.subtract(grey, bg)
     median, spread, thr = _scene(grey)
-    rel = cv2.blur(grey.astype(np.float32) - bg.astype(np.float32), (3, 3))
+    rel = cv2.blur(np.subtract(grey, bg, dtype=np.float32), (3, 3))
     scene = _Scene(grey, top, bg, rel, e_map, sd_map, median, spread, thr)
     parts: list[CandidateTable] = []
     room = MAX_GREY_CANDIDATES

@@ -197,7 +197,7 @@ def run_thermal_bench(n_frames: int = 200, seed: int = 20250115, real: Path | No
         heavy = _frames(max(20, n_frames // 4), seed + 1, n_people=1, decoys=[*DECOYS, "engine", "vent"])
         at40 = _frames(max(20, n_frames // 4), seed + 2, kind="drone", alt_m=40.0, n_people=3)
         hand = _independent(seed + 3, max(3, n_frames // 40))
-        for fr in mixed[:5]:  # warm caches before timing
+        for fr in [*mixed[:5], *as_8bit(mixed[:5])]:  # warm caches (the 8-bit model's trees too) before timing
             detect_image(fr[0], fr[1])
         r_mixed = _evaluate(mixed)
         r_heavy = _evaluate(heavy)
