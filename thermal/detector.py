@@ -16,7 +16,10 @@ Pipeline (about 1-2 ms for 640x512 on one core):
    the line of sight, depression angle, the image direction of the vertical),
    hot-spot size and uniformity. A blob longer or wider than anyone
    (people sitting or lying together) that shows two or more resolved faces
-   is split among them, each warm pixel going to its nearest face.
+   is split among them, each warm pixel going to its nearest face. A face found
+   without its body (thick clothing on frozen ground, below the threshold) is
+   grown into the body connected to it at half the threshold, within a body's
+   reach: a face ends a body, so that low level is searched only there.
 4. A fuzzy score multiplies memberships, each a physical argument:
    - a person's surface never exceeds skin temperature (~35 °C, 40 with
      margin); engines, exhausts and lamps do;
@@ -39,6 +42,8 @@ Pipeline (about 1-2 ms for 640x512 on one core):
      tell from one); a standing person seen obliquely, or anyone wider than a
      dog's body from above, does not fit.
    Sizes in metres are blur-corrected (MEAS_EXCESS_PX) before these tests.
+   Candidates overlapping a better-scored one (a face's body and a fragment of
+   it) are the same person: reported once.
 Without a pose (pixel-only mode) the size membership falls back to relative
 bounds: a person covers 3 px to 35 % of the image's short side.
 """
@@ -103,6 +108,10 @@ GROUP_MAX = 8
 BODY_ASPECT = (2.0, 2.6)
 PLATE_EXCESS_K = (6.0, 9.0)  # above its surroundings a uniform blob is clothing below 6 K, a plate above 9 K  # length/width of a standing or lying body (plates, vents, windows: below 2)
 EDGE_SHARP = (0.15, 0.3)  # outline slope / contrast per px: warm ground at or below 0.15, an object above 0.3
+SAME_PERSON_IOU = 0.5  # two candidates' boxes overlapping this much are one person (a face and its body)
+LONE_FACE_M = 0.45  # a warm spot no longer than this (a head) that unmixes to skin is a face
+BODY_REACH_M = 2.0  # a face's body lies within this distance of it (standing, sitting or lying)
+BODY_LEVEL = 0.5  # a face's body is searched for at this share of the warmth threshold
 GREY_LEARNED_PERSON_PX = 8.0  # 8-bit frames: the classifier learned people about this many pixels wide
 LEVEL_SPLITS = 2  # a blob too big for one person and without faces is re-thresholded this many times at most
 LEVEL_STEP = 0.5  # each time higher by half its clothing contrast (at least the base threshold)
@@ -603,12 +612,47 @@ def _measure(s: _Search, box: tuple[int, int, int, int], delta: float, depth: in
             blobs = [_features(s.frame, s.bg_work, s.scale, delta, x, y, bw, bh, s.ambient, part) for part in parts]
             return [c for c in (_scaled(b, s.cam) for b in blobs if b is not None) if c is not None]
     hot = f is not None and f.t_max > SKIN_MAX_C  # an engine or a lamp with its surroundings: nobody to free
+    if whole is not None and whole[1] is not None and not hot and _lone_face(whole[0], whole[1], s.ambient):
+        body = _body_of_face(s, whole[0], whole[1], delta)
+        if body is not None:
+            return [body]
     if depth < LEVEL_SPLITS and not hot and (oversized or (whole is not None and _too_big(whole[0], whole[1]))):
         higher = delta + max(delta, LEVEL_STEP * (f.level - f.bg)) if f is not None else 2.0 * delta
         pieces = _pieces(s, box, higher)
         if pieces:
             return [c for b in pieces for c in _measure(s, b, higher, depth + 1)]
     return [whole] if whole is not None else []
+
+
+def _lone_face(f: Blob, m_per_px: float, ambient: float | None) -> bool:
+    """A warm spot no bigger than a head whose hottest pixel unmixes to skin: a face, maybe
+    without its body (clothing on a cold night can be barely warmer than the ground around it)."""
+    return _metres(f.major, m_per_px) <= LONE_FACE_M and spot_temperature(f, m_per_px, ambient) >= SKIN_MIN_C
+
+
+def _body_of_face(s: _Search, f: Blob, m_per_px: float, delta: float) -> Candidate | None:
+    """The pixels warmer than the background by BODY_LEVEL of the threshold that are connected to
+    a face, within a body's reach of it: a body ends at its face, so its warmth, however low,
+    is searched for there only (elsewhere that level would be ground texture and noise)."""
+    h, w = s.frame.shape
+    reach = max(2, round(BODY_REACH_M / m_per_px))
+    u, v = min(w - 1, round(f.cx)), min(h - 1, round(f.cy))
+    x0, y0, x1, y1 = max(0, u - reach), max(0, v - reach), min(w, u + reach + 1), min(h, v + reach + 1)
+    patch = _patch(s.frame, s.bg_work, s.scale, x0, y0, x1 - x0, y1 - y0)
+    if patch is None:
+        return None
+    low = BODY_LEVEL * delta
+    ox, oy = x0 - patch.x0, y0 - patch.y0
+    warm = cv2.compare(cv2.subtract(patch.frame, patch.bg), low, cv2.CMP_GT)[oy : oy + y1 - y0, ox : ox + x1 - x0]  # type: ignore[call-overload]
+    _, labels = cv2.connectedComponents(np.ascontiguousarray(warm), connectivity=8)
+    label = labels[v - y0, u - x0]
+    if label == 0:
+        return None
+    body = np.where(labels == label, 255, 0).astype(np.uint8)
+    bx, by, bw, bh = cv2.boundingRect(body)
+    blob = _features(s.frame, s.bg_work, s.scale, low, x0 + bx, y0 + by, bw, bh, s.ambient,
+                     np.ascontiguousarray(body[by : by + bh, bx : bx + bw]))
+    return _scaled(blob, s.cam) if blob is not None else None
 
 
 def _pieces(s: _Search, box: tuple[int, int, int, int], level: float) -> list[tuple[int, int, int, int]]:
@@ -727,15 +771,24 @@ def detect(frame_c: np.ndarray, meta: FrameMeta | None, frame_name: str | None =
     camera_id, when = _frame_ids(meta, frame_name, captured_at)
     out: list[Detection] = []
     short = min(h, w)
-    for f, m_per_px, sin_dep in candidates(frame_c, cam, ambient):
-        score, posture = _score(f, m_per_px, sin_dep, short, ambient)
-        if score < SCORE_MIN:
-            continue
+    scored = [(f, *_score(f, m_per_px, sin_dep, short, ambient))
+              for f, m_per_px, sin_dep in candidates(frame_c, cam, ambient)]
+    for f, score, posture in sorted(scored, key=lambda c: -c[1]):  # the best first: a person is detected once
         bbox = (int(f.bx), int(f.by), int(f.bw), int(f.bh))
+        if score < SCORE_MIN or any(_overlap(bbox, d.bbox) >= SAME_PERSON_IOU for d in out):
+            continue
         out.append(_detection(cam, camera_id, when, bbox, (f.cx, f.cy), posture, score, frame_name,
                               (round(f.t_max, 2), round(f.t_mean, 2))))
     out.sort(key=lambda d: (d.bbox[1], d.bbox[0]))
     return out
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Intersection over union of two (x, y, w, h) boxes."""
+    iw = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    ih = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    return inter / max(a[2] * a[3] + b[2] * b[3] - inter, 1)
 
 
 def _detection(cam: Camera | None, camera_id: str, when: datetime, bbox: tuple[int, int, int, int],

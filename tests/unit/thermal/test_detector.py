@@ -7,9 +7,12 @@ from dataclasses import replace
 
 import cv2
 import numpy as np
+import pytest
 
+import thermal.detector as det
 from geo.distance import haversine_m
 from simulators.thermal.generator import Style, generate_frame
+from simulators.thermal.handmade import H, W, _camera, _Canvas, _standing
 from thermal.cameras import FrameMeta
 from thermal.detector import _band_near, baseline_detect, detect
 from thermal.frames import centikelvin_to_c, parse_meta
@@ -229,3 +232,35 @@ def test_a_weakly_warm_blanket_is_found_by_its_sharp_outline_and_warm_ground_is_
     bump = np.exp(-(((xx - 320) / 21.0) ** 2 + ((yy - 256) / 11.0) ** 2) / 2.0).astype(np.float32)
     ground = discs(-13.0, []) + 3.0 * bump
     assert detect(ground, meta) == []
+
+
+def _street_person(clothing_k: float, face_c: float | None, seed: int = 3) -> tuple[np.ndarray, FrameMeta, tuple[int, int, int, int]]:
+    """A standing person close to a street camera on a -20 °C night, painted by the hand-painted
+    set's renderer (not the generator): clothing `clothing_k` above the ground, face at `face_c`."""
+    rng = np.random.default_rng(seed)
+    meta, cam = _camera(rng, 0, alt=4.0, pitch=-14.0, hfov=40.0, ambient=-20.0, fixed=True)
+    canvas = _Canvas(rng, meta, cam, -20.0)
+    _standing(canvas, W / 2, 0.85 * H, -20.0 + clothing_k, face_c)
+    frame = cv2.GaussianBlur(canvas.img, (0, 0), 0.8) + rng.normal(0, 0.05, (H, W)).astype(np.float32)
+    return frame.astype(np.float32), parse_meta(meta), canvas.people[0]
+
+
+def test_a_face_over_clothing_as_cold_as_the_ground_is_found_with_its_body_once() -> None:
+    """Thick clothing can be barely warmer than frozen ground (below the warmth threshold) while
+    the face is at skin temperature: the body is searched for around the face at half the
+    threshold, and the person is reported once, with the body's box."""
+    frame, meta, truth = _street_person(1.8, 31.0)
+    dets = detect(frame, meta)
+    assert len(match([list(d.bbox) for d in dets], [list(truth)])) == 1
+    assert len(dets) == 1 and dets[0].bbox[3] > 0.5 * truth[3]
+    # without a face nothing stands out, and the ground's warmth alone is no person
+    assert detect(*_street_person(1.8, None)[:2]) == []
+
+
+def test_overlapping_candidates_of_one_person_give_one_detection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A face's body and a fragment of the same body can both be candidates: the best-scored is kept."""
+    frame, meta, truth = _street_person(6.0, 31.0)
+    found = det.candidates
+    monkeypatch.setattr(det, "candidates", lambda *a: [*found(*a), *found(*a)])  # each one twice
+    dets = detect(frame, meta)
+    assert len(dets) == 1 and len(match([list(d.bbox) for d in dets], [list(truth)])) == 1
