@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
@@ -19,30 +20,54 @@ from pipeline.metrics import count_outputs
 
 log = logging.getLogger("patrol.agents")
 
-# Agents take their input in batches of up to BATCH_MAX records, waiting at
-# most BATCH_WITHIN_S for a batch to fill: per-record wake-ups and delivery
-# waits cost more than the records themselves.
-BATCH_MAX = 200
-BATCH_WITHIN_S = 0.005
+# Agents take their input in batches of what has arrived, up to BATCH_MAX
+# records: per-record wake-ups and delivery waits cost more than the records
+# themselves, and a batch's fixed costs (two waits for the broker) are paid
+# once for everything that queued up while the previous batch was out.
+BATCH_MAX = 500
 
 
-async def batches(stream: Any) -> AsyncIterator[list[Any]]:
-    """The stream's events in batches, committable only once the agent has finished a batch.
+async def batches(stream: Any, most: int = BATCH_MAX) -> AsyncIterator[list[Any]]:
+    """The stream's events in batches of what is waiting, acknowledged only once the agent has finished a batch.
 
-    Faust's `take_events` acknowledges a batch's events in a `finally`, so a
-    batch interrupted by a stop (the agent cancelled mid-batch) was still
-    acknowledged and its offsets committed: a worker leaving gracefully lost
-    the reports it was deciding. Marking the messages as acknowledged while the
-    agent works on them makes that `finally` a no-op for an interrupted batch
-    (its offsets stay uncommitted and the next owner processes it again, with
-    the same event ids); a finished batch is unmarked and acknowledged as usual.
+    Faust's `take_events` polls: it wakes the agent every `within` seconds even
+    when nothing arrived (most of an idle worker's CPU), hands over only what
+    the stream delivered in that window, and acknowledges a batch in a
+    `finally`, so a batch interrupted by a stop (the agent cancelled mid-batch)
+    was committed and lost. Here the stream runs in the background, filling
+    the next batch while the agent works on the current one; the agent wakes
+    when something arrives and takes everything waiting (at most `most`, the
+    stream pausing beyond that); a batch is acknowledged after the agent has
+    finished it, never when it is interrupted (the next owner processes it
+    again, with the same event ids).
     """
-    async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
-        for event in batch:
-            event.message.acked = True
-        yield batch
-        for event in batch:  # reached only when the agent finished the batch
-            event.message.acked = False
+    waiting: list[Any] = []
+    arrived, room = asyncio.Event(), asyncio.Event()
+
+    async def collect(value: Any) -> Any:
+        while len(waiting) >= most:
+            room.clear()
+            await stream.wait(room)
+        waiting.append(stream.current_event)
+        arrived.set()
+        return value
+
+    acks = stream.enable_acks
+    stream.enable_acks = False  # acknowledged here, per finished batch
+    stream.add_processor(collect)
+    stream._enable_passive(aiter(stream.channel))
+    try:
+        while not await stream.wait_for_stopped(arrived):
+            batch = waiting[:]
+            waiting.clear()
+            arrived.clear()
+            room.set()
+            yield batch
+            for event in batch:  # reached only when the agent finished the batch
+                await stream.ack(event)
+    finally:
+        stream.enable_acks = acks
+        stream._processors.remove(collect)
 
 
 @dataclass
