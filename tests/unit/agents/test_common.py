@@ -29,15 +29,32 @@ class Event:
     message: Message
 
 
-class Topic:
-    def __init__(self, name: str, sent: list[tuple[str, bytes | None, bytes]]) -> None:
-        self.name, self.sent = name, sent
+class Producer:
+    def __init__(self, sent: list[tuple[str, bytes | None, bytes]]) -> None:
+        self.sent = sent
 
-    async def send(self, key: bytes | None, value: bytes) -> asyncio.Future[None]:
-        self.sent.append((self.name, key, value))
+    async def send(self, topic: str, key: bytes | None, value: bytes, partition: int | None, timestamp: float | None,
+                   headers: Any) -> asyncio.Future[None]:
+        self.sent.append((topic, key, value))
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         done.set_result(None)
         return done
+
+
+class Names:
+    def topic(self, short: str) -> str:
+        return short
+
+
+class Topics:
+    """The app's topics by short name (an input is named by its short name) and the producer behind them."""
+
+    def __init__(self, app: App, sent: list[tuple[str, bytes | None, bytes]]) -> None:
+        self.app, self.settings, self.producer = app, Names(), Producer(sent)
+        app.producer = self.producer
+
+    def __call__(self, name: str) -> str:
+        return name
 
 
 async def given_batches(stream: list[list[Event]]) -> AsyncIterator[list[Event]]:
@@ -48,14 +65,18 @@ async def given_batches(stream: list[list[Event]]) -> AsyncIterator[list[Event]]
 
 class App:
     def __init__(self) -> None:
-        self.agents: dict[str, tuple[Topic, Callable[[Any], Any]]] = {}
+        self.agents: dict[str, tuple[str, Callable[[Any], Any]]] = {}
+        self.producer: Producer | None = None
 
-    def agent(self, channel: Topic, name: str) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]]:
+    def agent(self, channel: str, name: str) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]]:
         def register(fun: Callable[[Any], Any]) -> Callable[[Any], Any]:
             self.agents[name] = (channel, fun)
             return fun
 
         return register
+
+    async def maybe_start_producer(self) -> Producer | None:
+        return self.producer
 
 
 def to_report(raw: bytes) -> Report:
@@ -69,11 +90,10 @@ def to_report(raw: bytes) -> Report:
 def test_reports_and_dead_letters_of_one_batch_are_sent_in_order(monkeypatch: Any) -> None:
     monkeypatch.setattr(common, "batches", given_batches)
     sent: list[tuple[str, bytes | None, bytes]] = []
-    topics = lambda name: Topic(name, sent)  # noqa: E731
     app = App()
-    register_report_agent(app, topics, name="unit-intake", source=names.TIPS, to_report=to_report)
+    register_report_agent(app, Topics(app, sent), name="unit-intake", source=names.TIPS, to_report=to_report)
     channel, agent = app.agents["unit-intake"]
-    assert channel.name == names.TIPS
+    assert channel == names.TIPS
     batch = [
         Event(b'{"id": "a", "lat": 45.7}', Message(b"a", 0)),
         Event(b'{"id": "b"}', Message(b"b", 1)),
