@@ -31,7 +31,7 @@ async def batches(stream: Any, most: int = BATCH_MAX) -> AsyncIterator[list[Any]
     """The stream's events in batches of what is waiting, acknowledged only once the agent has finished a batch.
 
     Faust's `take_events` polls: it wakes the agent every `within` seconds even
-    when nothing arrived (most of an idle worker's CPU), hands over only what
+    when nothing arrived (half of an idle worker's CPU), hands over only what
     the stream delivered in that window, and acknowledges a batch in a
     `finally`, so a batch interrupted by a stop (the agent cancelled mid-batch)
     was committed and lost. Here the stream runs in the background, filling
