@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
@@ -15,34 +16,58 @@ from faust.streams import _current_event
 from core import topics as names
 from core.errors import RecordError
 from core.records import DeadLetter, Report, Wire
-from pipeline.metrics import count_outputs
+from pipeline.metrics import RECORDS_OUT, count_outputs
 
 log = logging.getLogger("patrol.agents")
 
-# Agents take their input in batches of up to BATCH_MAX records, waiting at
-# most BATCH_WITHIN_S for a batch to fill: per-record wake-ups and delivery
-# waits cost more than the records themselves.
-BATCH_MAX = 200
-BATCH_WITHIN_S = 0.005
+# Agents take their input in batches of what has arrived, up to BATCH_MAX
+# records: per-record wake-ups and delivery waits cost more than the records
+# themselves, and a batch's fixed costs (two waits for the broker) are paid
+# once for everything that queued up while the previous batch was out.
+BATCH_MAX = 500
 
 
-async def batches(stream: Any) -> AsyncIterator[list[Any]]:
-    """The stream's events in batches, committable only once the agent has finished a batch.
+async def batches(stream: Any, most: int = BATCH_MAX) -> AsyncIterator[list[Any]]:
+    """The stream's events in batches of what is waiting, acknowledged only once the agent has finished a batch.
 
-    Faust's `take_events` acknowledges a batch's events in a `finally`, so a
-    batch interrupted by a stop (the agent cancelled mid-batch) was still
-    acknowledged and its offsets committed: a worker leaving gracefully lost
-    the reports it was deciding. Marking the messages as acknowledged while the
-    agent works on them makes that `finally` a no-op for an interrupted batch
-    (its offsets stay uncommitted and the next owner processes it again, with
-    the same event ids); a finished batch is unmarked and acknowledged as usual.
+    Faust's `take_events` polls: it wakes the agent every `within` seconds even
+    when nothing arrived (half of an idle worker's CPU), hands over only what
+    the stream delivered in that window, and acknowledges a batch in a
+    `finally`, so a batch interrupted by a stop (the agent cancelled mid-batch)
+    was committed and lost. Here the stream runs in the background, filling
+    the next batch while the agent works on the current one; the agent wakes
+    when something arrives and takes everything waiting (at most `most`, the
+    stream pausing beyond that); a batch is acknowledged after the agent has
+    finished it, never when it is interrupted (the next owner processes it
+    again, with the same event ids).
     """
-    async for batch in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
-        for event in batch:
-            event.message.acked = True
-        yield batch
-        for event in batch:  # reached only when the agent finished the batch
-            event.message.acked = False
+    waiting: list[Any] = []
+    arrived, room = asyncio.Event(), asyncio.Event()
+
+    async def collect(value: Any) -> Any:
+        while len(waiting) >= most:
+            room.clear()
+            await stream.wait(room)
+        waiting.append(stream.current_event)
+        arrived.set()
+        return value
+
+    acks = stream.enable_acks
+    stream.enable_acks = False  # acknowledged here, per finished batch
+    stream.add_processor(collect)
+    stream._enable_passive(aiter(stream.channel))
+    try:
+        while not await stream.wait_for_stopped(arrived):
+            batch = waiting[:]
+            waiting.clear()
+            arrived.clear()
+            room.set()
+            yield batch
+            for event in batch:  # reached only when the agent finished the batch
+                await stream.ack(event)
+    finally:
+        stream.enable_acks = acks
+        stream._processors.remove(collect)
 
 
 @dataclass
@@ -86,25 +111,28 @@ def dead_letter(source_topic: str, raw: bytes | None, error: Exception, *, key: 
 
 
 class Outbox:
-    """Sends records to the app's topics by short name."""
+    """Sends records to the app's topics by short name, straight to the producer.
+
+    Faust's `topic.send` wraps each record in a pending message and a future
+    and gives the event loop a turn per record: a desk batch of 60 dispatch
+    events took 15-35 ms to hand over that way, 0.5 ms through the producer
+    (same partitioner, same bytes). Records out are counted here, as Faust's
+    sensor counts only what goes through its topics.
+    """
 
     def __init__(self, topics: Any) -> None:
         self._topics = topics
-        self._cache: dict[str, Any] = {}
 
-    def topic(self, name: str) -> Any:
-        if name not in self._cache:
-            self._cache[name] = self._topics(name)
-        return self._cache[name]
-
-    async def send(self, name: str, key: str | None, record: Wire) -> Any:
-        """Queue a record; the returned future resolves when the broker has it."""
-        return await self.topic(name).send(key=key.encode("utf-8") if key else None, value=record.to_json())
+    async def send_raw(self, name: str, key: bytes | None, value: bytes, headers: Mapping[str, bytes] | None = None) -> Any:
+        """Queue one record; the returned future resolves when the broker has it."""
+        producer = await self._topics.app.maybe_start_producer()  # the transaction manager under exactly_once
+        RECORDS_OUT.labels(name).inc()
+        return await producer.send(self._topics.settings.topic(name), key, value, partition=None, timestamp=None, headers=headers)
 
     async def send_all(self, records: list[tuple[str, str | None, Wire]]) -> None:
         """Send and wait until the broker has every record (before state moves on)."""
         count_outputs(records)
-        futures = [await self.send(name, key, record) for name, key, record in records]
+        futures = [await self.send_raw(name, key.encode("utf-8") if key else None, record.to_json()) for name, key, record in records]
         for future in futures:
             await future
 

@@ -272,13 +272,13 @@ def register(app: Any, topics: Any, province: Province) -> None:
                         if owner is None:  # no desk here holds its incident: ask the next centre's worker
                             held = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == event.message.topic}
                             hop, tried = centres.next_hop(earlier, held | {partition}, partitions)
-                            forwarded.append(await outbox.topic(short).send(key=hop.encode("utf-8"), value=raw, headers={TRIED_HEADER: tried}))
+                            forwarded.append(await outbox.send_raw(short, hop.encode("utf-8"), raw, {TRIED_HEADER: tried}))
                             counters.tick()
                             continue
                         centre = owner
                         if home_partition(centre, partitions) != partition:
                             # keyed by something else: send it home, where its centre's state lives
-                            forwarded.append(await outbox.topic(short).send(key=centre.encode("utf-8"), value=raw))
+                            forwarded.append(await outbox.send_raw(short, centre.encode("utf-8"), raw))
                             counters.tick()
                             continue
                         desk = centres.desk(centre)

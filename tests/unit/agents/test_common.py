@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from agents import common
 from agents.common import register_report_agent, stats
 from core import topics as names
 from core.errors import RecordError
@@ -27,36 +29,54 @@ class Event:
     message: Message
 
 
-class Topic:
-    def __init__(self, name: str, sent: list[tuple[str, bytes | None, bytes]]) -> None:
-        self.name, self.sent = name, sent
+class Producer:
+    def __init__(self, sent: list[tuple[str, bytes | None, bytes]]) -> None:
+        self.sent = sent
 
-    async def send(self, key: bytes | None, value: bytes) -> asyncio.Future[None]:
-        self.sent.append((self.name, key, value))
+    async def send(self, topic: str, key: bytes | None, value: bytes, partition: int | None, timestamp: float | None,
+                   headers: Any) -> asyncio.Future[None]:
+        self.sent.append((topic, key, value))
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         done.set_result(None)
         return done
 
 
-class Stream:
-    def __init__(self, batches: list[list[Event]]) -> None:
-        self.batches = batches
+class Names:
+    def topic(self, short: str) -> str:
+        return short
 
-    async def take_events(self, max_: int, within: float) -> AsyncIterator[list[Event]]:
-        for batch in self.batches:
-            yield batch
+
+class Topics:
+    """The app's topics by short name (an input is named by its short name) and the producer behind them."""
+
+    def __init__(self, app: App, sent: list[tuple[str, bytes | None, bytes]]) -> None:
+        self.app, self.settings, self.producer = app, Names(), Producer(sent)
+        app.producer = self.producer
+
+    def __call__(self, name: str) -> str:
+        return name
+
+
+async def given_batches(stream: list[list[Event]]) -> AsyncIterator[list[Event]]:
+    """Stands in for `agents.common.batches`: the stream is the list of its batches."""
+    for batch in stream:
+        yield batch
 
 
 class App:
     def __init__(self) -> None:
-        self.agents: dict[str, tuple[Topic, Callable[[Any], Any]]] = {}
+        self.agents: dict[str, tuple[str, Callable[[Any], Any]]] = {}
+        self.producer: Producer | None = None
 
-    def agent(self, channel: Topic, name: str) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]]:
+    def agent(self, channel: str, name: str) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]]:
         def register(fun: Callable[[Any], Any]) -> Callable[[Any], Any]:
             self.agents[name] = (channel, fun)
             return fun
 
         return register
+
+    async def maybe_start_producer(self) -> Producer | None:
+        return self.producer
 
 
 def to_report(raw: bytes) -> Report:
@@ -67,19 +87,19 @@ def to_report(raw: bytes) -> Report:
                   lat=obj["lat"], lon=126.6, district="Daoli", centre="harbin")
 
 
-def test_reports_and_dead_letters_of_one_batch_are_sent_in_order() -> None:
+def test_reports_and_dead_letters_of_one_batch_are_sent_in_order(monkeypatch: Any) -> None:
+    monkeypatch.setattr(common, "batches", given_batches)
     sent: list[tuple[str, bytes | None, bytes]] = []
-    topics = lambda name: Topic(name, sent)  # noqa: E731
     app = App()
-    register_report_agent(app, topics, name="unit-intake", source=names.TIPS, to_report=to_report)
+    register_report_agent(app, Topics(app, sent), name="unit-intake", source=names.TIPS, to_report=to_report)
     channel, agent = app.agents["unit-intake"]
-    assert channel.name == names.TIPS
+    assert channel == names.TIPS
     batch = [
         Event(b'{"id": "a", "lat": 45.7}', Message(b"a", 0)),
         Event(b'{"id": "b"}', Message(b"b", 1)),
         Event(b"not json", Message(None, 2)),
     ]
-    asyncio.run(agent(Stream([batch])))
+    asyncio.run(agent([batch]))
     assert [topic for topic, _, _ in sent] == [names.REPORTS, names.DEAD_LETTERS, names.DEAD_LETTERS]
     assert sent[0][1] == b"harbin" and json.loads(sent[0][2])["report_id"] == "a"
     missing = json.loads(sent[1][2])
@@ -88,3 +108,68 @@ def test_reports_and_dead_letters_of_one_batch_are_sent_in_order() -> None:
     assert internal["error"] == "internal_error" and internal["payload"] == "not json" and internal["topic"] == names.TIPS
     counters = stats("unit-intake")
     assert counters.processed == 3 and counters.dead_letters == 2
+
+
+class Channel:
+    def __aiter__(self) -> Channel:
+        return self
+
+    async def __anext__(self) -> int:
+        raise StopAsyncIteration
+
+
+class LiveStream:
+    """The part of a Faust stream `batches` drives: processors run on each arriving event, in order."""
+
+    def __init__(self, arrivals: list[list[int]]) -> None:
+        self.arrivals = arrivals  # events that arrive together, group after group
+        self.channel = Channel()
+        self.enable_acks = True
+        self.current_event: int | None = None
+        self._processors: list[Callable[[Any], Any]] = []
+        self.acked: list[int] = []
+        self.drained = asyncio.Event()
+
+    def add_processor(self, processor: Callable[[Any], Any]) -> None:
+        self._processors.append(processor)
+
+    def _enable_passive(self, channel: Channel) -> None:
+        self.drainer = asyncio.ensure_future(self._drain())
+
+    async def _drain(self) -> None:
+        for group in self.arrivals:
+            for event in group:
+                self.current_event = event
+                for processor in self._processors:
+                    await processor(event)
+            await asyncio.sleep(0.01)
+        self.drained.set()
+
+    async def wait(self, event: asyncio.Event) -> None:
+        await event.wait()
+
+    async def wait_for_stopped(self, event: asyncio.Event) -> bool:
+        await event.wait()
+        return False
+
+    async def ack(self, event: int) -> None:
+        self.acked.append(event)
+
+
+def test_batches_take_what_waits_and_ack_only_finished_batches() -> None:
+    async def run() -> tuple[LiveStream, list[list[int]]]:
+        stream = LiveStream([[0], [1, 2, 3, 4, 5], [6]])
+        taken: list[list[int]] = []
+        async with contextlib.aclosing(common.batches(stream, most=3)) as batches:
+            async for batch in batches:
+                taken.append(batch)
+                await asyncio.sleep(0.05)  # long enough for what arrives next to queue up
+                if 6 in batch:
+                    break  # interrupted: a stop cancels the agent mid-batch
+        await stream.drainer
+        return stream, taken
+
+    stream, taken = asyncio.run(run())
+    assert taken == [[0], [1, 2, 3], [4, 5, 6]]  # what arrived meanwhile, never more than `most`
+    assert stream.acked == [0, 1, 2, 3]  # the interrupted batch stays unacknowledged
+    assert stream.enable_acks and not stream._processors
