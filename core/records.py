@@ -467,6 +467,7 @@ class DispatchEvent(Wire):
     escalation_cause: str | None = None
     queued_since: datetime | None = None
     schema: int = SCHEMA_VERSION
+    centre: str = ""  # the dispatch centre whose desk decided it; "" in events written before centres were named
 
 
 @dataclass(frozen=True)
@@ -491,6 +492,7 @@ class TeamTask(Wire):
     eta_min: float | None = None
     unit_role: str = "lead"
     reason: str | None = None
+    centre: str = ""  # the dispatch centre whose desk gave the task; "" in tasks written before centres were named
 
 
 @dataclass(frozen=True)

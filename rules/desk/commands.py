@@ -18,7 +18,6 @@ from core.errors import RecordError
 from core.records import PRIORITIES, CommandResult, OperatorCommand
 from rules.desk.desk import Desk
 from rules.desk.dispatching import Choice, eta_min
-from rules.desk.events import team_task
 from rules.desk.model import Incident, Outputs, Team, stable_id
 
 
@@ -92,8 +91,7 @@ def assign(desk: Desk, incident: Incident, command: OperatorCommand, at: datetim
     previous = incident.team_id
     if previous:
         desk._release_team(incident)
-        out.tasks.append(team_task(incident, previous, "cancel", at, f"{incident.task_event_id}-cancel",
-                                   desk.help_points.near(incident.lat, incident.lon), reason=why))
+        out.tasks.append(desk.task(incident, previous, "cancel", at, f"{incident.task_event_id}-cancel", reason=why))
     out.extend(desk._give(incident, choice_for(desk, team, incident, at), at, kind="dispatch", reason=why, decisions=("operator:assign",)))
     return out
 

@@ -28,6 +28,9 @@ def test_a_reply_names_the_hotline_of_the_incidents_city(tmp_path: Path) -> None
     assert hotline(event("inc-h")) == "12349"  # Harbin (45.77, 126.62)
     assert hotline(replace(event("inc-q"), lat=47.3485, lon=123.9455)) == "0452-12349"  # Qiqihar's Longsha
     assert hotline(replace(event("inc-x"), lat=30.0, lon=100.0)) == "12349"  # no city holds it: the first city's
+    # the centre the desk names wins over a position that moved across the border
+    assert hotline(replace(event("inc-q"), centre="qiqihar")) == "0452-12349"
+    assert hotline(replace(event("inc-h"), lat=47.3485, lon=123.9455, centre="harbin")) == "12349"
 
 
 def test_thermal_trackers_are_kept_per_centre_and_camera(tmp_path: Path) -> None:
