@@ -222,8 +222,6 @@ def run_drill(
         centres = {settings.city_dir.name: centres}
     elif list(centres) != list(settings.centre_dirs):
         raise ConfigError(f"the drill's centres {list(centres)} are not PATROL_CITIES {list(settings.centre_dirs)}: the workers would serve others")
-    if phones is not None and len(centres) > 1:
-        raise ConfigError("--phones drives one city's console: run it with one city")
     scen = load_scenario(scenario)
     multi = len(centres) > 1
     worlds = {
