@@ -236,13 +236,17 @@ def cmd_ledger(args: argparse.Namespace) -> int:
         return 0
     if args.action == "drill":
         from drill.ledger_drill import format_ledger_scores, run_ledger_drill
+        from rules.context import province_from_settings
 
+        if args.cities:
+            settings = replace(settings, cities=args.cities)
+            settings.validate()
         args.report.mkdir(parents=True, exist_ok=True)
         database = args.database
         if database is None:
             (args.report / "ledger.sqlite3").unlink(missing_ok=True)
             database = f"sqlite:///{(args.report / 'ledger.sqlite3').resolve()}"
-        result = run_ledger_drill(settings, _context(settings), database=database, nights=args.nights, seed=args.seed, out=args.report)
+        result = run_ledger_drill(settings, province_from_settings(settings).centres, database=database, nights=args.nights, seed=args.seed, out=args.report)
         print(format_ledger_scores(result))
         print(f"reports and scores.json in {args.report}")
         return 0
@@ -376,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7, help="drill: random seed")
     p.add_argument("--report", type=Path, default=Path("out/ledger-drill"), help="drill: folder for scores.json and the daily reports")
     p.add_argument("--database", help="drill: database URL (default: a fresh SQLite file in the report folder)")
+    p.add_argument("--cities", default="", help="drill: several cities at once, one dispatch centre each, one ledger (e.g. harbin,qiqihar; default PATROL_CITIES)")
     p.add_argument("--as-of", type=_date, help="anonymize: the date the retention period counts back from (default: today)")
     p = add("report", cmd_report, "reports up the chain: the daily report (日报) or campaign totals, as CSV and printable HTML")
     p.add_argument("kind", choices=["daily", "campaign"])

@@ -202,7 +202,7 @@ async def _tell_teams(service: ConsoleService, ledger: LedgerService, incident_i
     if view is None:
         return
     tasks = [(view.latest, team, task, at) for team in sorted(service.state.teams) if (task := view.task_of(team))]
-    for hint in await ledger.call(lambda s: s.hints_for(tasks, ledger.tz)):
+    for hint in await ledger.call(lambda s: s.hints_for(tasks, lambda _: ledger.tz)):
         try:
             await service.publisher.publish_hint(hint)
         except Exception as exc:  # the broker is down: the phone keeps the hint it had
