@@ -18,7 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.errors import PatrolError
+from core.errors import ConfigError, PatrolError
 from core.settings import Settings
 
 if TYPE_CHECKING:
@@ -305,21 +305,23 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from datetime import datetime
 
     from geo.city import load_city
-    from ledger.report import report_day
-    from ledger.sweep import gathering_places
+    from ledger.centres import Sweeps
 
     settings = _settings()
-    store, tz = _ledger(settings)
+    store, _ = _ledger(settings)
     try:
-        tonight = args.date or datetime.now(tz).date()
-        level = args.level or store.latest_level(report_day(tonight, store.policy, tz)[0])
-        stops = store.sweep(tonight, level, tz, gathering_places(load_city(settings.city_dir), store.policy.sweep_radius_m))
+        sweeps = Sweeps({centre: load_city(folder) for centre, folder in settings.centre_dirs.items()}, store.policy.sweep_radius_m)
+        centre = args.centre or sweeps.first
+        if centre not in sweeps.cities:
+            raise ConfigError(f"--centre: {centre!r} is not a centre of PATROL_CITIES ({', '.join(sweeps.cities)})")
+        tonight = args.date or datetime.now(sweeps.cities[centre].timezone).date()
+        level, stops = sweeps.sweep(store, tonight, args.level, centre)
     finally:
         store.close()
     if args.json:
         print(json.dumps([s.to_dict() for s in stops], ensure_ascii=False, indent=1))
         return 0
-    print(f"sweep list for the night of {tonight} (cold wave {level}): {len(stops)} place(s)")
+    print(f"sweep list of {centre} for the night of {tonight} (cold wave {level}): {len(stops)} place(s)")
     for s in stops:
         people = ", ".join(s.persons) or "-"
         place = f"  {s.place}" if s.place else ""
@@ -391,7 +393,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="folder for NAME-LANG.csv and NAME-LANG.html (default: CSV on stdout)")
     p = add("sweep", cmd_sweep, "tonight's proactive sweep list (主动排查): places people were found (hours, people) and the city's gathering places, ranked by risk")
     p.add_argument("--date", type=_date, help="the night to plan, YYYY-MM-DD (default: today)")
-    p.add_argument("--level", choices=["none", "blue", "yellow", "orange", "red"], help="tonight's forecast cold-wave level (default: the latest in the ledger)")
+    p.add_argument("--level", choices=["none", "blue", "yellow", "orange", "red"], help="tonight's forecast cold-wave level (default: the latest in the centre's districts)")
+    p.add_argument("--centre", help="the dispatch centre whose list (one of PATROL_CITIES; default the first): its own incidents and gathering places")
     p.add_argument("--json", action="store_true", help="print JSON")
     p = add("bench", cmd_bench, "benchmarks: pipeline throughput/latency or thermal detection quality/speed")
     p.add_argument("what", choices=["pipeline", "thermal"])

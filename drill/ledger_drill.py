@@ -16,7 +16,7 @@ with the drill's truth.
 With several centres (PATROL_CITIES) one pipeline and one ledger serve every
 city: each city has its own people, its own teams answer its tasks (acks keyed
 by the centre the events name), and each city's sweep list is drawn from its
-own incidents (`ledger.sweep.of_centre`) and its gathering places, scored on
+own incidents and its gathering places (`ledger.centres.Sweeps`), scored on
 the places its people were found.
 """
 
@@ -41,15 +41,15 @@ from core.errors import ConfigError
 from core.feed import FeedItem
 from core.records import CHANNELS, TaskAck, TaskHint, WeatherWarning
 from core.settings import Settings
-from geo.centres import centre_for
 from geo.distance import haversine_m, offset_latlon
 from geo.zones import CityIndex
+from ledger.centres import Sweeps
 from ledger.fold import utc_text
 from ledger.match import Case, likely, suggest
 from ledger.policy import load_ledger_policy
 from ledger.report import report_day, to_csv, to_html
 from ledger.store import PersonInput, Store
-from ledger.sweep import Gathering, coverage, gathering_places, of_centre
+from ledger.sweep import coverage
 from rules.context import Context
 from tools.harness import pipeline_run
 from tools.replay import city_teams
@@ -140,12 +140,11 @@ class Scores:
 
 @dataclass(frozen=True)
 class Town:
-    """One centre's city in the drill: its people, the spots they keep to, its gathering places."""
+    """One centre's city in the drill: its people and the spots they keep to."""
 
     centre: str
     people: list[Someone]
     spots: list[tuple[float, float]]
-    gathering: list[Gathering]
     prefix: str  # of its people's and tips' ids: "" with one centre, "<centre>-" with several
     index: CityIndex
 
@@ -369,11 +368,11 @@ def run_ledger_drill(
     rng = np.random.default_rng(seed)
     tz = next(iter(centres.values())).city.timezone
     store = Store.open(database, load_ledger_policy(settings.ledger_policy_file))
-    indexes = {centre: ctx.index for centre, ctx in centres.items()}
     towns = []
     for centre, ctx in centres.items():
         prefix = f"{centre}-" if len(centres) > 1 else ""
-        towns.append(Town(centre, *population(ctx, rng, regulars, prefix), gathering_places(ctx.city, store.policy.sweep_radius_m), prefix, ctx.index))
+        towns.append(Town(centre, *population(ctx, rng, regulars, prefix), prefix, ctx.index))
+    sweeps = Sweeps({centre: ctx.city for centre, ctx in centres.items()}, store.policy.sweep_radius_m)
     scores = Scores()
     files: dict[str, str] = {}
     seen_before: set[str] = set()
@@ -389,7 +388,7 @@ def run_ledger_drill(
                 history = [(float(r["lat"]), float(r["lon"])) for r in store.db.query("SELECT lat, lon FROM incidents")]
                 stops = []
                 for town in towns:  # each city's list from its own incidents, scored on where its people are found
-                    mine = store.sweep(tonight, level, tz, town.gathering, of_centre(town.centre, lambda lat, lon: centre_for(indexes, lat, lon)))
+                    mine = sweeps.sweep(store, tonight, level, town.centre)[1]
                     scores.sweep_by_centre.setdefault(town.centre, []).append(coverage(mine, [(s.lat, s.lon) for s in by_town[town.centre]], radius))
                     stops += mine
                 scores.sweep.append(coverage(stops, [(s.lat, s.lon) for s in sightings], radius))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -461,10 +461,10 @@ class Store:
             (note, utc_text(at), task_id, team_id),
         ) > 0
 
-    def latest_level(self, at: datetime) -> str:
-        """The highest cold-wave level in force in any region at `at` (tonight's forecast when none is given)."""
+    def latest_level(self, at: datetime, regions: Collection[str] | None = None) -> str:
+        """The highest cold-wave level in force at `at` in any region, or any of `regions` (a city's districts); tonight's forecast when none is given."""
         rows = self.db.query("SELECT region, cold_wave_level, at FROM conditions WHERE at <= ? ORDER BY region, at", (utc_text(at),))
-        latest = {r["region"]: r["cold_wave_level"] for r in rows}
+        latest = {r["region"]: r["cold_wave_level"] for r in rows if regions is None or r["region"] in regions}
         return max(latest.values(), key=COLD_WAVE_LEVELS.index, default="none")
 
     # ------------------------------------------------------------ retention
