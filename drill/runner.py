@@ -96,8 +96,9 @@ def _multi_keyed(item: FeedItem, centre: str) -> FeedItem:
 
 
 class _Owners:
-    """Which centre's world each incident belongs to: from the report ids its events name, else
-    (detections the thermal agent made from a world's frames) from its position."""
+    """Which centre's world each incident belongs to: the centre its events name, else the world
+    of the report ids they name, else (detections the thermal agent made from a world's frames)
+    its position."""
 
     def __init__(self, worlds: dict[str, DrillWorld], centres: Mapping[str, Context]) -> None:
         self.worlds = worlds
@@ -111,7 +112,9 @@ class _Owners:
         if len(sources) > 1:
             self.crossing.add(incident)
         if incident not in self.of_incident:
-            if sources:
+            if event.get("centre") in self.worlds:
+                self.of_incident[incident] = str(event["centre"])
+            elif sources:
                 self.of_incident[incident] = min(sources, key=list(self.worlds).index)
             elif isinstance(event.get("lat"), float | int) and isinstance(event.get("lon"), float | int):
                 self.of_incident[incident] = centre_for(self.indexes, float(event["lat"]), float(event["lon"])) or next(iter(self.worlds))
