@@ -29,7 +29,7 @@ from console.auth import CONSOLE_ROLES, Principal
 from console.server import SERVICE, STATIC_DIR, ConsoleService, api_error, json_response, read_body
 from console.state import Change
 from core.errors import PatrolError, RecordError
-from core.records import COLD_WAVE_LEVELS, maybe_time
+from core.records import COLD_WAVE_LEVELS, DispatchEvent, maybe_time
 from core.settings import Settings
 from geo.city import City, load_city
 from ledger.centres import Sweeps
@@ -59,6 +59,11 @@ class LedgerService:
             self._store = Store.open(self.settings.ledger_database, load_ledger_policy(self.settings.ledger_policy_file))
             self.sweeps = Sweeps(self.cities, self._store.policy.sweep_radius_m)
         return self._store
+
+    def zone(self, event: DispatchEvent) -> ZoneInfo:
+        """The time zone of an incident's city: of the centre its event names, else the deployment's."""
+        city = self.cities.get(event.centre)
+        return self.tz if city is None else city.timezone
 
     def centre(self, asked: object) -> str:
         """The centre a sweep request names (`centre`), else the first; 404 for one not deployed."""
@@ -215,7 +220,7 @@ async def _tell_teams(service: ConsoleService, ledger: LedgerService, incident_i
     if view is None:
         return
     tasks = [(view.latest, team, task, at) for team in sorted(service.state.teams) if (task := view.task_of(team))]
-    for hint in await ledger.call(lambda s: s.hints_for(tasks, lambda _: ledger.tz)):
+    for hint in await ledger.call(lambda s: s.hints_for(tasks, ledger.zone)):
         try:
             await service.publisher.publish_hint(hint)
         except Exception as exc:  # the broker is down: the phone keeps the hint it had
