@@ -182,7 +182,7 @@ def test_an_incident_whose_position_crosses_the_border_keeps_its_centre_for_the_
 
             async def tip(tip_id: str, where: tuple[float, float], accuracy_m: float, **more: Any) -> None:
                 body = {"tip_id": tip_id, "channel": "hotline", "reported_at": NOW.isoformat(), "lat": where[0], "lon": where[1],
-                        "accuracy_m": accuracy_m, "text": "有人在路边躺着", **more}
+                        "accuracy_m": accuracy_m, "text": "老人躺在路边叫不醒", **more}  # unresponsive: health is notified
                 await producer.send_and_wait(settings.topic(topics.TIPS), json.dumps(body, ensure_ascii=False).encode(), key=tip_id.encode())
 
             await tip("border-1", near, 300.0)
@@ -201,6 +201,9 @@ def test_an_incident_whose_position_crosses_the_border_keeps_its_centre_for_the_
             assert [(p, k) for p, k, _ in acks] == [(home_partition("harbin", PARTITIONS), "harbin")], "keyed to its own centre, never re-sent"
             tasks = await read_all(broker, settings, topics.TEAM_TASKS)
             assert tasks and {t["centre"] for _, _, t in tasks} == {"harbin"}
+            # Harbin's partners follow the incident to its end (Hulan names none: by position they would hear nothing more)
+            notices = [n for _, _, n in await read_all(broker, settings, topics.PARTNER_NOTICES) if n["incident_id"] == incident]
+            assert {n["msg_type"] for n in notices} >= {"Alert", "Cancel"}, notices
 
     try:
         asyncio.run(main())
