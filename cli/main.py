@@ -197,13 +197,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _ledger(settings: Settings):  # type: ignore[no-untyped-def]
-    """The ledger store (migrated) and the city's timezone."""
+    """The ledger store (migrated) and the deployment's timezone (its first city's: report days)."""
     from geo.city import load_city
     from ledger.policy import load_ledger_policy
     from ledger.store import Store
 
     policy = load_ledger_policy(settings.ledger_policy_file)
-    return Store.open(settings.ledger_database, policy), load_city(settings.city_dir).timezone
+    return Store.open(settings.ledger_database, policy), load_city(next(iter(settings.centre_dirs.values()))).timezone
 
 
 def _date(text: str):  # type: ignore[no-untyped-def]
