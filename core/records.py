@@ -335,6 +335,7 @@ class CommandResult(Wire):
     by_team: str | None = None
     error: str | None = None  # rejected: a short code (unknown_incident, closed, unknown_team, lacks_capability, ...)
     event_ids: tuple[str, ...] = ()
+    centre: str = ""  # the dispatch centre whose desk answered; "" in results written before centres were named
 
 
 @dataclass(frozen=True)
@@ -557,6 +558,7 @@ class Conditions(Wire):
     severe_cold: bool = False
     warning_level: str | None = None
     snow: bool = False
+    centre: str = ""  # the dispatch centre whose desk judged it; "" in records written before centres were named
 
 
 @dataclass(frozen=True)

@@ -507,7 +507,7 @@ class Desk(DeskState):
         views = changed_views(self.weather, self.published, at, self.ctx)
         for view in views:
             self.touch("published", view["region"])
-        out.conditions.extend(views)
+        out.conditions.extend({**view, "centre": self.centre} for view in views)
         changed_regions = [v["region"] for v in views]
         if changed_regions:
             for incident in sorted(self.incidents.values(), key=lambda i: i.incident_id):

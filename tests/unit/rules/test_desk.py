@@ -28,7 +28,7 @@ def test_new_tip_goes_to_nearest_able_team(desk: Desk, report: Callable[..., Rep
     assert task.team_id == "near" and task.kind == "assign" and task.event_id == event.event_id
 
 
-def test_every_event_and_task_names_the_desks_centre(desk: Desk, report: Callable[..., Report]) -> None:
+def test_every_event_task_and_condition_names_the_desks_centre(desk: Desk, report: Callable[..., Report]) -> None:
     team(desk, "near", 500)
     team(desk, "far", 3000)
     first = desk.handle_report(report())
@@ -36,6 +36,8 @@ def test_every_event_and_task_names_the_desks_centre(desk: Desk, report: Callabl
     events, tasks = [*first.events, *declined.events], [*first.tasks, *declined.tasks]
     assert {t.kind for t in tasks} == {"assign", "cancel"} and len(events) == 2
     assert {e.centre for e in events} == {t.centre for t in tasks} == {"harbin"}, "consumers route by it, not by the position"
+    ticked = desk.handle_tick(EVENING + timedelta(minutes=2))
+    assert ticked.conditions and {c["centre"] for c in ticked.conditions} == {"harbin"}
 
 
 def test_capabilities_decide_who_can_go(desk: Desk, report: Callable[..., Report]) -> None:
