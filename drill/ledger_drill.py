@@ -37,10 +37,10 @@ import numpy as np
 
 from agents.ledger import read_task_hints, run_ledger
 from core import topics as names
-from core.errors import ConfigError
 from core.feed import FeedItem
 from core.records import CHANNELS, TaskAck, TaskHint, WeatherWarning
 from core.settings import Settings
+from drill.runner import check_centres
 from geo.distance import haversine_m, offset_latlon
 from geo.zones import CityIndex
 from ledger.centres import Sweeps
@@ -363,8 +363,7 @@ def run_ledger_drill(
     out: Path | None = None,
 ) -> dict[str, Any]:
     """Run the drill in every centre's city (PATROL_CITIES); returns the scores (and writes them, with each night's reports, under `out`)."""
-    if list(centres) != list(settings.centre_dirs):
-        raise ConfigError(f"the drill's centres {list(centres)} are not PATROL_CITIES {list(settings.centre_dirs)}: the workers would serve others")
+    check_centres(settings, centres)
     rng = np.random.default_rng(seed)
     tz = next(iter(centres.values())).city.timezone
     store = Store.open(database, load_ledger_policy(settings.ledger_policy_file))

@@ -204,6 +204,12 @@ def _dedupe(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return unique
 
 
+def check_centres(settings: Settings, centres: Mapping[str, Context]) -> None:
+    """A drill's centres must be the workers' (PATROL_CITIES), in order."""
+    if list(centres) != list(settings.centre_dirs):
+        raise ConfigError(f"the drill's centres {list(centres)} are not PATROL_CITIES {list(settings.centre_dirs)}: the workers would serve others")
+
+
 def run_drill(
     settings: Settings,
     centres: Context | Mapping[str, Context],
@@ -223,8 +229,8 @@ def run_drill(
     """
     if isinstance(centres, Context):
         centres = {settings.city_dir.name: centres}
-    elif list(centres) != list(settings.centre_dirs):
-        raise ConfigError(f"the drill's centres {list(centres)} are not PATROL_CITIES {list(settings.centre_dirs)}: the workers would serve others")
+    else:
+        check_centres(settings, centres)
     scen = load_scenario(scenario)
     multi = len(centres) > 1
     worlds = {
