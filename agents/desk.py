@@ -140,7 +140,7 @@ class Centres:
 
     def desk(self, centre: str) -> Desk:
         if centre not in self.desks:
-            desk = Desk(self.province.centres[centre])
+            desk = Desk(self.province.centres[centre], centre)
             desk.load_entries(CentreTable(self.table, centre).items())
             desk.dirty.clear()
             self.desks[centre] = desk

@@ -11,7 +11,8 @@ waits for a group rebalance.
 It also tells the teams what the ledger knows: for every dispatch event that
 hands a task to a team it sends a `TaskHint` (the linked or the likely file,
 as a team may see it) to `task-hints`, keyed by team, read by the console
-for the team's phone. Hints, like dead letters, reach the broker before the
+for the team's phone, its hours in the time zone of the incident's city (the
+centre its events name). Hints, like dead letters, reach the broker before the
 read positions past their event commit; their ids derive from the event, so
 a crash re-sends the same ids. The desk never waits for the database: its
 decisions, and a replay's bytes, do not depend on the ledger.
@@ -22,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -31,10 +33,10 @@ from core import topics as names
 from core.errors import RecordError
 from core.records import DeadLetter, DispatchEvent, TaskHint
 from core.settings import Settings
-from geo.city import load_city
 from ledger.store import LEDGER_TOPICS, Store, apply_record
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
 from pipeline.kafka_security import client_kwargs
+from rules.context import Province, province_from_settings
 
 log = logging.getLogger("patrol.ledger")
 
@@ -63,16 +65,24 @@ async def at_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -
     return True
 
 
-def _hints(store: Store, events: list[tuple[DispatchEvent, ConsumerRecord]], tz: ZoneInfo, letters: list[DeadLetter]) -> list[TaskHint]:
+def time_zones(province: Province) -> Callable[[DispatchEvent], ZoneInfo]:
+    """The time zone of an event's city: of the centre it names (`Province.centre_of`), else the first city's."""
+    zones = {centre: ctx.city.timezone for centre, ctx in province.centres.items()}
+    first = province.first.city.timezone
+    return lambda ev: zones.get(province.centre_of(ev) or "", first)
+
+
+def _hints(store: Store, events: list[tuple[DispatchEvent, ConsumerRecord]], zone: Callable[[DispatchEvent], ZoneInfo],
+           letters: list[DeadLetter]) -> list[TaskHint]:
     """The batch's task hints; an event whose hint cannot be made becomes a dead letter (its rows stay written)."""
     try:
-        return store.task_hints([ev for ev, _ in events], tz)
+        return store.task_hints([ev for ev, _ in events], zone)
     except Exception:  # one bad event must not cost the others their hints: retry one by one
         log.exception("task hints of a batch failed; retrying event by event")
     out: list[TaskHint] = []
     for ev, record in events:
         try:
-            out += store.task_hints([ev], tz)
+            out += store.task_hints([ev], zone)
         except Exception as exc:
             letters.append(dead_letter(names.DISPATCH, record.value, RecordError(f"task hint: {type(exc).__name__}: {exc}", kind="hint_failed"), key=record.key, offset=record.offset))
     return out
@@ -130,7 +140,7 @@ async def run_ledger(settings: Settings, bootstrap: str, store: Store, stop: asy
                 await consumer.seek_to_beginning(tp)
         dead_letters = settings.topic(names.DEAD_LETTERS)
         hints_topic = settings.topic(names.TASK_HINTS)
-        tz = load_city(settings.city_dir).timezone
+        zone = time_zones(province_from_settings(settings))
         read = 0
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=200, max_records=500)
@@ -156,7 +166,7 @@ async def run_ledger(settings: Settings, bootstrap: str, store: Store, stop: asy
                     read += len(records)
                 # The dead letters reach the broker before the positions past them commit
                 # (a crash in between re-sends them under the same ids).
-                hints = _hints(store, events, tz, letters)
+                hints = _hints(store, events, zone, letters)
                 for letter in letters:
                     await producer.send_and_wait(dead_letters, key=letter.event_id.encode(), value=letter.to_json())
                 for hint in hints:

@@ -3,8 +3,9 @@
 Thin: `rules.partners.NoticeWriter` decides; a changelogged table keeps what
 each partner was told per incident, so a restart continues the same threads
 (Update/Cancel reference the earlier Alert) with the same identifiers.
-Each incident's notices go to the partners of the centre that holds its
-position (a many-city deployment has one partner list per city).
+Each incident's notices go to the partners of its centre, the one whose desk
+wrote the event (`Province.centre_of`; a many-city deployment has one
+partner list per city).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def register(app: Any, topics: Any, province: Province, *, exercise: bool) -> No
                 raw = event.value
                 try:
                     ev = DispatchEvent.from_dict(json.loads(raw))
-                    writer = writers.get(province.route({"lat": ev.lat, "lon": ev.lon}) or "")
+                    writer = writers.get(province.centre_of(ev) or "")
                     if writer is None:
                         counters.tick()
                         continue  # that centre's city names no partners

@@ -32,11 +32,11 @@ def _state(states: dict[str, TipReplies], table: Any, tip_id: str) -> TipReplies
 
 
 def hotlines(province: Province) -> Callable[[DispatchEvent], str]:
-    """The hotline a reply names: that of the partners of the centre holding the incident (as partner notices are routed)."""
+    """The hotline a reply names: that of the partners of the incident's centre (`Province.centre_of`, as partner notices are routed)."""
     numbers = {centre: ctx.city.partners.contact if ctx.city.partners is not None else DEFAULT_HOTLINE
                for centre, ctx in province.centres.items()}
     first = next(iter(numbers.values()))
-    return lambda ev: numbers.get(province.route({"lat": ev.lat, "lon": ev.lon}) or "", first)
+    return lambda ev: numbers.get(province.centre_of(ev) or "", first)
 
 
 def register(app: Any, topics: Any, province: Province, *, exercise: bool) -> None:

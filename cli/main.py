@@ -18,7 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.errors import PatrolError
+from core.errors import ConfigError, PatrolError
 from core.settings import Settings
 
 if TYPE_CHECKING:
@@ -197,13 +197,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _ledger(settings: Settings):  # type: ignore[no-untyped-def]
-    """The ledger store (migrated) and the city's timezone."""
+    """The ledger store (migrated) and the deployment's timezone (its first city's: report days)."""
     from geo.city import load_city
     from ledger.policy import load_ledger_policy
     from ledger.store import Store
 
     policy = load_ledger_policy(settings.ledger_policy_file)
-    return Store.open(settings.ledger_database, policy), load_city(settings.city_dir).timezone
+    return Store.open(settings.ledger_database, policy), load_city(next(iter(settings.centre_dirs.values()))).timezone
 
 
 def _date(text: str):  # type: ignore[no-untyped-def]
@@ -236,13 +236,17 @@ def cmd_ledger(args: argparse.Namespace) -> int:
         return 0
     if args.action == "drill":
         from drill.ledger_drill import format_ledger_scores, run_ledger_drill
+        from rules.context import province_from_settings
 
+        if args.cities:
+            settings = replace(settings, cities=args.cities)
+            settings.validate()
         args.report.mkdir(parents=True, exist_ok=True)
         database = args.database
         if database is None:
             (args.report / "ledger.sqlite3").unlink(missing_ok=True)
             database = f"sqlite:///{(args.report / 'ledger.sqlite3').resolve()}"
-        result = run_ledger_drill(settings, _context(settings), database=database, nights=args.nights, seed=args.seed, out=args.report)
+        result = run_ledger_drill(settings, province_from_settings(settings).centres, database=database, nights=args.nights, seed=args.seed, out=args.report)
         print(format_ledger_scores(result))
         print(f"reports and scores.json in {args.report}")
         return 0
@@ -301,21 +305,23 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from datetime import datetime
 
     from geo.city import load_city
-    from ledger.report import report_day
-    from ledger.sweep import gathering_places
+    from ledger.centres import Sweeps
 
     settings = _settings()
-    store, tz = _ledger(settings)
+    store, _ = _ledger(settings)
     try:
-        tonight = args.date or datetime.now(tz).date()
-        level = args.level or store.latest_level(report_day(tonight, store.policy, tz)[0])
-        stops = store.sweep(tonight, level, tz, gathering_places(load_city(settings.city_dir), store.policy.sweep_radius_m))
+        sweeps = Sweeps({centre: load_city(folder) for centre, folder in settings.centre_dirs.items()}, store.policy.sweep_radius_m)
+        centre = args.centre or sweeps.first
+        if centre not in sweeps.cities:
+            raise ConfigError(f"--centre: {centre!r} is not a centre of PATROL_CITIES ({', '.join(sweeps.cities)})")
+        tonight = args.date or datetime.now(sweeps.cities[centre].timezone).date()
+        level, stops = sweeps.sweep(store, tonight, args.level, centre)
     finally:
         store.close()
     if args.json:
         print(json.dumps([s.to_dict() for s in stops], ensure_ascii=False, indent=1))
         return 0
-    print(f"sweep list for the night of {tonight} (cold wave {level}): {len(stops)} place(s)")
+    print(f"sweep list of {centre} for the night of {tonight} (cold wave {level}): {len(stops)} place(s)")
     for s in stops:
         people = ", ".join(s.persons) or "-"
         place = f"  {s.place}" if s.place else ""
@@ -376,6 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7, help="drill: random seed")
     p.add_argument("--report", type=Path, default=Path("out/ledger-drill"), help="drill: folder for scores.json and the daily reports")
     p.add_argument("--database", help="drill: database URL (default: a fresh SQLite file in the report folder)")
+    p.add_argument("--cities", default="", help="drill: several cities at once, one dispatch centre each, one ledger (e.g. harbin,qiqihar; default PATROL_CITIES)")
     p.add_argument("--as-of", type=_date, help="anonymize: the date the retention period counts back from (default: today)")
     p = add("report", cmd_report, "reports up the chain: the daily report (日报) or campaign totals, as CSV and printable HTML")
     p.add_argument("kind", choices=["daily", "campaign"])
@@ -386,7 +393,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="folder for NAME-LANG.csv and NAME-LANG.html (default: CSV on stdout)")
     p = add("sweep", cmd_sweep, "tonight's proactive sweep list (主动排查): places people were found (hours, people) and the city's gathering places, ranked by risk")
     p.add_argument("--date", type=_date, help="the night to plan, YYYY-MM-DD (default: today)")
-    p.add_argument("--level", choices=["none", "blue", "yellow", "orange", "red"], help="tonight's forecast cold-wave level (default: the latest in the ledger)")
+    p.add_argument("--level", choices=["none", "blue", "yellow", "orange", "red"], help="tonight's forecast cold-wave level (default: the latest in the centre's districts)")
+    p.add_argument("--centre", help="the dispatch centre whose list (one of PATROL_CITIES; default the first): its own incidents and gathering places")
     p.add_argument("--json", action="store_true", help="print JSON")
     p = add("bench", cmd_bench, "benchmarks: pipeline throughput/latency or thermal detection quality/speed")
     p.add_argument("what", choices=["pipeline", "thermal"])

@@ -1,7 +1,8 @@
 """`patrol drill --phones`: the drill's teams through a console's team API.
 
 Wires two packages that do not know each other: the console (started here,
-in-process, on the drill's own topics, with one token per team of the city)
+in-process, on the drill's own topics, with one token per team of every
+city of PATROL_CITIES, so each city's teams act on their own phones)
 and the drill's gateway that sends each simulated reaction as a phone would.
 """
 
@@ -27,7 +28,7 @@ async def console_phones(settings: Settings, bootstrap: str) -> AsyncIterator[Ph
     """A console on the run's topics and the gateway to its team API; the console stops after."""
     tokens_file = Path(tempfile.mkdtemp(prefix="patrol-phones-")) / "tokens.json"
     tokens = {team.team_id: add_token(tokens_file, "team", team_id=team.team_id, name=f"drill {team.team_id}")
-              for team in load_city(settings.city_dir).teams}
+              for folder in settings.centre_dirs.values() for team in load_city(folder).teams}
     port = free_port()
     runner = ConsoleRunner(replace(settings, tokens_file=tokens_file), bootstrap, host="127.0.0.1", port=port)
     await runner.start()

@@ -3,8 +3,10 @@
 The desk's inputs are keyed by centre (`pipeline.partitioning`), so one
 partition, and on Apache Kafka one worker, holds a whole centre. An
 operator's ack or command and a team's ack or assessment belong to the
-centre of the incident (the city that holds its position, as the partner
-notices are routed); a phone's position to the team's centre. The routing is
+centre of the incident (the one its desk names on its events, even when the
+incident's position has since moved across a border; by the position only
+for events written before the desk named it); a phone's position to the
+team's centre. The routing is
 `geo.centres` through `rules.context.Province`, so the console and the
 desk agree. Without a province (unit tests), or when no centre claims the
 record, the console keys it as before (incident or team id) and the desk
@@ -24,8 +26,9 @@ class CentreKeys:
         self.province = province
 
     def of_incident(self, latest: DispatchEvent) -> str:
-        """The centre of an incident: the city that holds its position."""
-        return self._route({"lat": latest.lat, "lon": latest.lon}) or latest.incident_id
+        """The centre of an incident: the one whose desk wrote its latest event (`Province.centre_of`)."""
+        centre = latest.centre if self.province is None else self.province.centre_of(latest)
+        return centre or latest.incident_id
 
     def of_team(self, team_id: str) -> str:
         """The centre whose city lists the team."""

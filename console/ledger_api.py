@@ -29,14 +29,15 @@ from console.auth import CONSOLE_ROLES, Principal
 from console.server import SERVICE, STATIC_DIR, ConsoleService, api_error, json_response, read_body
 from console.state import Change
 from core.errors import PatrolError, RecordError
-from core.records import COLD_WAVE_LEVELS, maybe_time
+from core.records import COLD_WAVE_LEVELS, DispatchEvent, maybe_time
 from core.settings import Settings
 from geo.city import City, load_city
+from ledger.centres import Sweeps
 from ledger.match import Case, likely, suggest
 from ledger.policy import load_ledger_policy
 from ledger.report import report_day, to_csv, to_html
 from ledger.store import SWEEP_REPORTS, PersonInput, Store
-from ledger.sweep import Gathering, gathering_places
+from ledger.sweep import SweepStop
 
 T = TypeVar("T")
 log = logging.getLogger("patrol.console.ledger")
@@ -47,17 +48,34 @@ class LedgerService:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.city: City = load_city(settings.city_dir)
-        self.tz: ZoneInfo = self.city.timezone
-        self.gathering: list[Gathering] = []
+        self.cities: dict[str, City] = {centre: load_city(folder) for centre, folder in settings.centre_dirs.items()}
+        self.tz: ZoneInfo = next(iter(self.cities.values())).timezone  # the deployment's (the first city's): reports, dates
+        self.sweeps: Sweeps | None = None
         self._store: Store | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-db")
 
     def _open(self) -> Store:
         if self._store is None:
             self._store = Store.open(self.settings.ledger_database, load_ledger_policy(self.settings.ledger_policy_file))
-            self.gathering = gathering_places(self.city, self._store.policy.sweep_radius_m)
+            self.sweeps = Sweeps(self.cities, self._store.policy.sweep_radius_m)
         return self._store
+
+    def zone(self, event: DispatchEvent) -> ZoneInfo:
+        """The time zone of an incident's city: of the centre its event names, else the deployment's."""
+        city = self.cities.get(event.centre)
+        return self.tz if city is None else city.timezone
+
+    def centre(self, asked: object) -> str:
+        """The centre a sweep request names (`centre`), else the first; 404 for one not deployed."""
+        centre = asked if isinstance(asked, str) and asked else next(iter(self.cities))
+        if centre not in self.cities:
+            raise api_error(404, "unknown_centre", f"no city {centre!r:.40} in this deployment ({', '.join(self.cities)})")
+        return centre
+
+    def sweep(self, store: Store, night: date, level: str | None, centre: str) -> tuple[str, list[SweepStop]]:
+        """A centre's sweep list (`ledger.centres.Sweeps`) and its level; on the database thread, so the store is open."""
+        assert self.sweeps is not None
+        return self.sweeps.sweep(store, night, level, centre)
 
     async def call(self, fn: Any, *args: Any) -> Any:
         """Run `fn(store, *args)` on the database thread; refusals become 400, an unreachable database 503."""
@@ -202,7 +220,7 @@ async def _tell_teams(service: ConsoleService, ledger: LedgerService, incident_i
     if view is None:
         return
     tasks = [(view.latest, team, task, at) for team in sorted(service.state.teams) if (task := view.task_of(team))]
-    for hint in await ledger.call(lambda s: s.hints_for(tasks, ledger.tz)):
+    for hint in await ledger.call(lambda s: s.hints_for(tasks, ledger.zone)):
         try:
             await service.publisher.publish_hint(hint)
         except Exception as exc:  # the broker is down: the phone keeps the hint it had
@@ -290,15 +308,17 @@ async def api_sweep(request: web.Request) -> web.StreamResponse:
     if level is not None and level not in COLD_WAVE_LEVELS:
         raise api_error(400, "invalid_level", f"level must be one of {', '.join(COLD_WAVE_LEVELS)}")
 
+    centre = ledger.centre(request.query.get("centre"))
+
     def sweep(store: Store) -> dict[str, Any]:
-        lvl = level or store.latest_level(report_day(tonight, store.policy, ledger.tz)[0])
-        return {"date": tonight.isoformat(), "level": lvl, "stops": [s.to_dict() for s in store.sweep(tonight, lvl, ledger.tz, ledger.gathering)]}
+        lvl, stops = ledger.sweep(store, tonight, level, centre)
+        return {"date": tonight.isoformat(), "centre": centre, "level": lvl, "stops": [s.to_dict() for s in stops]}
 
     return json_response(await ledger.call(sweep))
 
 
 async def api_send_sweep(request: web.Request) -> web.StreamResponse:
-    """Supervisor: send a place of the night's sweep list to a team (`{"date", "rank", "team_id", "level"?}`)."""
+    """Supervisor: send a place of a centre's sweep list to a team (`{"date", "rank", "team_id", "level"?, "centre"?}`)."""
     service, ledger, who = _who(request, ("supervisor",))
     body = await read_body(request)
     team_id, rank, level = body.get("team_id"), body.get("rank"), body.get("level")
@@ -313,10 +333,12 @@ async def api_send_sweep(request: web.Request) -> web.StreamResponse:
     except ValueError:
         raise api_error(400, "invalid_date", "date must be YYYY-MM-DD") from None
     at = service.state.now_or_wall()
+    centre = ledger.centre(body.get("centre"))
+    if len(ledger.cities) > 1 and service.centres.of_team(team_id) != centre:
+        raise api_error(400, "invalid_team_id", f"team {team_id} is not a team of {centre}")
 
     def send(store: Store) -> tuple[str, bool]:
-        lvl = level or store.latest_level(report_day(night, store.policy, ledger.tz)[0])
-        stops = [s for s in store.sweep(night, lvl, ledger.tz, ledger.gathering) if s.rank == rank]
+        stops = [s for s in ledger.sweep(store, night, level, centre)[1] if s.rank == rank]
         if not stops:
             raise RecordError(f"no place ranked {rank} on the list of {night}", kind="invalid_rank")
         return store.send_sweep(night, stops[0], team_id, by=who.name, at=at)

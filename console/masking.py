@@ -46,6 +46,7 @@ TEAM_FIELDS: tuple[str, ...] = (
     "rules",
     "first_report_at",
     "at",
+    "centre",
 )
 
 _CJK = r"[\u4e00-\u9fff]"

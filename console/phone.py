@@ -105,16 +105,16 @@ def _number(body: Mapping[str, Any], name: str) -> float | None:
 class TeamPhones:
     """Ids already applied, each team's latest fix, and the phone's view of a task."""
 
-    def __init__(self, policy: Policy, city: City, *more: City) -> None:
-        """`more`: the deployment's other cities (PATROL_CITIES): their teams' bases and help points too."""
+    def __init__(self, policy: Policy, cities: Mapping[str, City]) -> None:
+        """`cities`: the deployment's cities by centre (PATROL_CITIES), the first the console's own: every team's base and help points."""
         self.policy: PhonePolicy = policy.phone
         keep = timedelta(hours=2 * self.policy.max_offline_h)
         self.applied: dict[str, ClientIds[dict[str, Any]]] = {kind: ClientIds(keep) for kind in KINDS}
         self.fixes: dict[str, Fix] = {}
-        self.bases = {t.team_id: t for c in (city, *more) for t in c.teams}
-        self.indexes = [CityIndex(c) for c in (city, *more)]
-        self.index = self.indexes[0]
-        self.help_points: dict[str, HelpPoint] = {p.id: p for c in (city, *more) for p in c.help_points}
+        self.bases = {t.team_id: t for c in cities.values() for t in c.teams}
+        self.indexes = {centre: CityIndex(c) for centre, c in cities.items()}
+        self.index = next(iter(self.indexes.values()))
+        self.help_points: dict[str, HelpPoint] = {p.id: p for c in cities.values() for p in c.help_points}
         self.actions: dict[str, tuple[str, str]] = {c.name: (c.action, c.action_zh) for c in policy.categories}
         self.actions.setdefault(policy.thermal.category, (policy.thermal.action, policy.thermal.action_zh))
         self.caught_up = asyncio.Event()  # set once the ids written before start are known
@@ -122,7 +122,7 @@ class TeamPhones:
 
     @classmethod
     def from_files(cls, policy_file: Path, city_dir: Path) -> TeamPhones:
-        return cls(load_policy(policy_file), load_city(city_dir))
+        return cls(load_policy(policy_file), {city_dir.name: load_city(city_dir)})
 
     # ------------------------------------------------------------- topics
 
@@ -258,11 +258,15 @@ class TeamPhones:
         en, zh = self.actions.get(category, (action, ""))
         return {"en": action or en, "zh": zh or action or en}
 
-    def destination(self, category: str, lat: float, lon: float, nearest: Mapping[str, Any] | None) -> dict[str, Any] | None:
-        """Where the team takes the person: the nearest help point of the category's kinds, else the task's."""
+    def destination(self, category: str, lat: float, lon: float, nearest: Mapping[str, Any] | None, centre: str = "") -> dict[str, Any] | None:
+        """Where the team takes the person: the nearest help point of the category's kinds in the task's city, else the task's.
+
+        The task's city is its `centre`; an event written before the desk
+        named it, by the city whose service area holds the position.
+        """
         point: HelpPoint | None = None
         kinds = self.policy.destination_kinds.get(category)
-        index = next((i for i in self.indexes if i.in_service_area(lat, lon)), self.index)  # the task's own city
+        index = self.indexes.get(centre) or next((i for i in self.indexes.values() if i.in_service_area(lat, lon)), self.index)
         if kinds:
             found = index.nearest_help_point(lat, lon, kinds)
             point = found[0] if found else None
@@ -287,5 +291,5 @@ class TeamPhones:
         lat, lon = float(view["lat"]), float(view["lon"])
         view["action_text"] = self.action_text(category, str(view.get("action") or ""))
         view["target"] = nav_links(lat, lon, str(view.get("incident_id") or "target"))
-        view["destination"] = self.destination(category, lat, lon, view.get("nearest_help_point"))
+        view["destination"] = self.destination(category, lat, lon, view.get("nearest_help_point"), str(view.get("centre") or ""))
         return view

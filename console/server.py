@@ -662,7 +662,7 @@ class ConsoleRunner:
         self.publisher = KafkaAckPublisher(bootstrap, settings)
         # Every team of every city is listed before it reports; acks and statuses are keyed by their centre.
         province = province_from_settings(settings)
-        phones = TeamPhones(province.first.policy, *(ctx.city for ctx in province.centres.values()))
+        phones = TeamPhones(province.first.policy, {centre: ctx.city for centre, ctx in province.centres.items()})
         teams = [team for ctx in province.centres.values() for team in ctx.city.teams]
         self.service = ConsoleService(ConsoleState(teams), self.publisher, TokenStore(settings.tokens_file), next(iter(settings.centre_dirs.values())), phones,
                                       CentreKeys(province), settings.centre_dirs)

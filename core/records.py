@@ -335,6 +335,7 @@ class CommandResult(Wire):
     by_team: str | None = None
     error: str | None = None  # rejected: a short code (unknown_incident, closed, unknown_team, lacks_capability, ...)
     event_ids: tuple[str, ...] = ()
+    centre: str = ""  # the dispatch centre whose desk answered; "" in results written before centres were named
 
 
 @dataclass(frozen=True)
@@ -467,6 +468,7 @@ class DispatchEvent(Wire):
     escalation_cause: str | None = None
     queued_since: datetime | None = None
     schema: int = SCHEMA_VERSION
+    centre: str = ""  # the dispatch centre whose desk decided it; "" in events written before centres were named
 
 
 @dataclass(frozen=True)
@@ -491,6 +493,7 @@ class TeamTask(Wire):
     eta_min: float | None = None
     unit_role: str = "lead"
     reason: str | None = None
+    centre: str = ""  # the dispatch centre whose desk gave the task; "" in tasks written before centres were named
 
 
 @dataclass(frozen=True)
@@ -555,6 +558,7 @@ class Conditions(Wire):
     severe_cold: bool = False
     warning_level: str | None = None
     snow: bool = False
+    centre: str = ""  # the dispatch centre whose desk judged it; "" in records written before centres were named
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,12 @@ incident's task. Before each night after the
 first the sweep list is drawn from the ledger and scored on the places people
 were found that night (goal ≥ 80 %); each night's daily report is compared
 with the drill's truth.
+
+With several centres (PATROL_CITIES) one pipeline and one ledger serve every
+city: each city has its own people, its own teams answer its tasks (acks keyed
+by the centre the events name), and each city's sweep list is drawn from its
+own incidents and its gathering places (`ledger.centres.Sweeps`), scored on
+the places its people were found.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import asyncio
 import json
 import zlib
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -33,13 +40,16 @@ from core import topics as names
 from core.feed import FeedItem
 from core.records import CHANNELS, TaskAck, TaskHint, WeatherWarning
 from core.settings import Settings
+from drill.runner import check_centres
 from geo.distance import haversine_m, offset_latlon
+from geo.zones import CityIndex
+from ledger.centres import Sweeps
 from ledger.fold import utc_text
 from ledger.match import Case, likely, suggest
 from ledger.policy import load_ledger_policy
 from ledger.report import report_day, to_csv, to_html
 from ledger.store import PersonInput, Store
-from ledger.sweep import coverage, gathering_places
+from ledger.sweep import coverage
 from rules.context import Context
 from tools.harness import pipeline_run
 from tools.replay import city_teams
@@ -99,6 +109,7 @@ class Scores:
     hint_new_as_known: int = 0
     sweep: list[float | None] = field(default_factory=list)
     sweep_known: list[float | None] = field(default_factory=list)
+    sweep_by_centre: dict[str, list[float | None]] = field(default_factory=dict)
     wrong: list[dict[str, Any]] = field(default_factory=list)
     report_checks: list[dict[str, Any]] = field(default_factory=list)
 
@@ -113,6 +124,7 @@ class Scores:
             "sweep_coverage_by_night": self.sweep,
             "sweep_coverage": round(sum(covered) / len(covered), 3) if covered else None,
             "sweep_coverage_of_places_with_history_by_night": self.sweep_known,
+            "sweep_coverage_by_centre_by_night": self.sweep_by_centre,
             "wrong_link_cases": self.wrong,
             "daily_reports": self.report_checks,
             "daily_reports_equal_truth": all(c["equal"] for c in self.report_checks),
@@ -126,8 +138,23 @@ class Scores:
         }
 
 
-def population(ctx: Context, rng: np.random.Generator, regulars: int) -> tuple[list[Someone], list[tuple[float, float]]]:
-    """Regulars at gathering places (some places shared by two people at hours far apart)."""
+@dataclass(frozen=True)
+class Town:
+    """One centre's city in the drill: its people and the spots they keep to."""
+
+    centre: str
+    people: list[Someone]
+    spots: list[tuple[float, float]]
+    prefix: str  # of its people's and tips' ids: "" with one centre, "<centre>-" with several
+    index: CityIndex
+
+    def inside(self, lat: float, lon: float) -> bool:
+        """A newcomer's spot stays within the city's built-up area: near some gathering place, in its service area."""
+        return self.index.in_service_area(lat, lon) and any(haversine_m(lat, lon, s_lat, s_lon) < 2500 for s_lat, s_lon in self.spots)
+
+
+def population(ctx: Context, rng: np.random.Generator, regulars: int, prefix: str = "") -> tuple[list[Someone], list[tuple[float, float]]]:
+    """Regulars at gathering places (some places shared by two people at hours far apart); ids start with `prefix`."""
     spots: list[tuple[float, float]] = []
     for place in ctx.city.places:
         if all(haversine_m(place.lat, place.lon, lat, lon) > 700 for lat, lon in spots):
@@ -138,7 +165,7 @@ def population(ctx: Context, rng: np.random.Generator, regulars: int) -> tuple[l
         shared = n >= len(spots) // 2 and n % 3 == 0 and n - 1 >= 0
         lat, lon = spots[(n - 1) if shared else n % len(spots)]
         hour = (people[-1].hour + 5.0 - 18) % 8 + 18 if shared else float(rng.uniform(18.5, 25.5))
-        people.append(_someone(f"R{n:02d}", rng, lat, lon, hour, regular=True))
+        people.append(_someone(f"{prefix}R{n:02d}", rng, lat, lon, hour, regular=True))
     return people, spots
 
 
@@ -149,8 +176,9 @@ def _someone(pid: str, rng: np.random.Generator, lat: float, lon: float, hour: f
     return Someone(pid, sex, age, clothes, bool(rng.random() < 0.3), lat, lon, hour, regular)
 
 
-def night_plan(night: int, people: list[Someone], spots: list[tuple[float, float]], rng: np.random.Generator, newcomers: int, tz: ZoneInfo) -> list[Sighting]:
-    """Who is found where and when on night `night` (regulars at their place most nights; newcomers once)."""
+def night_plan(night: int, town: Town, rng: np.random.Generator, newcomers: int, tz: ZoneInfo) -> list[Sighting]:
+    """Who of a town is found where and when on night `night` (regulars at their place most nights; newcomers once)."""
+    people, spots, prefix = town.people, town.spots, town.prefix
     evening = datetime.combine(FIRST_NIGHT + timedelta(days=night), time(0), tzinfo=tz)
     found: list[tuple[Someone, float, float, float]] = []
     for person in people:
@@ -167,21 +195,16 @@ def night_plan(night: int, people: list[Someone], spots: list[tuple[float, float
             hour = float(rng.uniform(18.5, 25.5))
             near_known = [p for p in people if haversine_m(lat, lon, p.lat, p.lon) < 400 and abs(p.hour - hour) < 3.5]
             clash = [f for f in found if haversine_m(lat, lon, f[1], f[2]) < 400 and abs(f[3] - hour) < 1]
-            if not near_known and not clash and ctx_inside(lat, lon, spots):
-                found.append((_someone(f"N{night}-{n}", rng, lat, lon, hour, regular=False), lat, lon, hour))
+            if not near_known and not clash and town.inside(lat, lon):
+                found.append((_someone(f"{prefix}N{night}-{n}", rng, lat, lon, hour, regular=False), lat, lon, hour))
                 break
     sightings = []
     for n, (person, lat, lon, hour) in enumerate(sorted(found, key=lambda f: f[3])):
         at = evening + timedelta(hours=hour)
         at = at.replace(second=0, microsecond=0)
         channel = CHANNELS[int(rng.integers(len(CHANNELS)))]
-        sightings.append(Sighting(person, night, f"ld-{night}-{n:03d}", channel, at, round(lat, 6), round(lon, 6)))
+        sightings.append(Sighting(person, night, f"ld-{prefix}{night}-{n:03d}", channel, at, round(lat, 6), round(lon, 6)))
     return sightings
-
-
-def ctx_inside(lat: float, lon: float, spots: list[tuple[float, float]]) -> bool:
-    """A newcomer's spot stays within the city's built-up area: near some gathering place."""
-    return any(haversine_m(lat, lon, s_lat, s_lon) < 2500 for s_lat, s_lon in spots)
 
 
 def tip(s: Sighting) -> FeedItem:
@@ -194,16 +217,17 @@ def outcome(person: Someone) -> str:
     return "refused_supplies_given" if person.refuses else "taken_to_station"
 
 
-async def run_night(settings: Settings, ctx: Context, sightings: list[Sighting], level: str, store: Store, night: int) -> tuple[list[dict[str, Any]], list[TaskHint]]:
-    """One night through the real pipeline, crews answering every task; then the ledger reads it and tells the teams."""
+async def run_night(settings: Settings, centres: Mapping[str, Context], sightings: list[Sighting], level: str, store: Store,
+                    night: int) -> tuple[list[dict[str, Any]], list[TaskHint]]:
+    """One night of every centre through the real pipeline, crews answering every task; then the ledger reads it and tells the teams."""
     start = min(s.at for s in sightings) - timedelta(minutes=30)
     end = max(s.at for s in sightings) + timedelta(hours=2)
     by_tip = {s.tip_id: s for s in sightings}
     night_settings = replace(settings, topic_prefix=f"{settings.topic_prefix}ledgerdrill-n{night}-")
-    pending: list[FeedItem] = [*city_teams({ctx.city.name: ctx}, start), *(tip(s) for s in sightings)]
-    if level != "none":
+    pending: list[FeedItem] = [*city_teams(centres, start), *(tip(s) for s in sightings)]
+    if level != "none":  # the province's warning, to every centre
         warning = WeatherWarning(level=level, issued_at=start)
-        pending.append(FeedItem(at=start, seq=-2000, topic=names.WEATHER, value=warning.to_json()))
+        pending += [FeedItem(at=start, seq=-2000, topic=names.WEATHER, value=warning.to_json(), key=centre) for centre in centres]
     events: list[dict[str, Any]] = []
     async with pipeline_run(night_settings, "ledgerdrill", ready_at=start - STEP) as run:
         now = start
@@ -262,7 +286,7 @@ def _answers(event: dict[str, Any], now: datetime, person: Someone | None) -> li
             event_id=event["event_id"], team_id=event["team_id"], status=status, at=at,
             outcome=(outcome(person) if person else "not_found") if status == "resolved" else None, incident_id=event["incident_id"],
         )  # fmt: skip
-        out.append(FeedItem(at=at, seq=minutes, topic=names.TASK_ACKS, value=ack.to_json(), key=event["incident_id"]))
+        out.append(FeedItem(at=at, seq=minutes, topic=names.TASK_ACKS, value=ack.to_json(), key=event.get("centre") or event["incident_id"]))
     return out
 
 
@@ -335,31 +359,41 @@ def check_report(store: Store, sightings: list[Sighting], seen_before: set[str],
 
 
 def run_ledger_drill(
-    settings: Settings, ctx: Context, *, database: str, nights: int = 3, regulars: int = 14, newcomers: int = 4, seed: int = 7, out: Path | None = None
+    settings: Settings, centres: Mapping[str, Context], *, database: str, nights: int = 3, regulars: int = 14, newcomers: int = 4, seed: int = 7,
+    out: Path | None = None,
 ) -> dict[str, Any]:
-    """Run the drill; returns the scores (and writes them, with each night's reports, under `out`)."""
+    """Run the drill in every centre's city (PATROL_CITIES); returns the scores (and writes them, with each night's reports, under `out`)."""
+    check_centres(settings, centres)
     rng = np.random.default_rng(seed)
-    tz = ctx.city.timezone
+    tz = next(iter(centres.values())).city.timezone
     store = Store.open(database, load_ledger_policy(settings.ledger_policy_file))
-    people, spots = population(ctx, rng, regulars)
-    gathering = gathering_places(ctx.city, store.policy.sweep_radius_m)
+    towns = []
+    for centre, ctx in centres.items():
+        prefix = f"{centre}-" if len(centres) > 1 else ""
+        towns.append(Town(centre, *population(ctx, rng, regulars, prefix), prefix, ctx.index))
+    sweeps = Sweeps({centre: ctx.city for centre, ctx in centres.items()}, store.policy.sweep_radius_m)
     scores = Scores()
     files: dict[str, str] = {}
     seen_before: set[str] = set()
     levels = ["none", "orange", "orange", "red", "yellow", "none", "none"]
     try:
         for night in range(nights):
-            sightings = night_plan(night, people, spots, rng, newcomers, tz)
+            by_town = {town.centre: night_plan(night, town, rng, newcomers, tz) for town in towns}
+            sightings = [s for plan in by_town.values() for s in plan]
             level = levels[night % len(levels)]
             tonight = FIRST_NIGHT + timedelta(days=night)
             if night:
-                stops = store.sweep(tonight, level, tz, gathering)
                 radius = store.policy.sweep_radius_m
-                scores.sweep.append(coverage(stops, [(s.lat, s.lon) for s in sightings], radius))
                 history = [(float(r["lat"]), float(r["lon"])) for r in store.db.query("SELECT lat, lon FROM incidents")]
+                stops = []
+                for town in towns:  # each city's list from its own incidents, scored on where its people are found
+                    mine = sweeps.sweep(store, tonight, level, town.centre)[1]
+                    scores.sweep_by_centre.setdefault(town.centre, []).append(coverage(mine, [(s.lat, s.lon) for s in by_town[town.centre]], radius))
+                    stops += mine
+                scores.sweep.append(coverage(stops, [(s.lat, s.lon) for s in sightings], radius))
                 known = [(s.lat, s.lon) for s in sightings if any(haversine_m(s.lat, s.lon, lat, lon) <= radius for lat, lon in history)]
                 scores.sweep_known.append(coverage(stops, known, radius))
-            events, hints = asyncio.run(run_night(settings, ctx, sightings, level, store, night))
+            events, hints = asyncio.run(run_night(settings, centres, sightings, level, store, night))
             score_hints(events, hints, sightings, files, scores)
             operate(store, sightings, files, scores, tz, night)
             scores.report_checks.append(check_report(store, sightings, seen_before, tz, night))

@@ -96,8 +96,9 @@ def _multi_keyed(item: FeedItem, centre: str) -> FeedItem:
 
 
 class _Owners:
-    """Which centre's world each incident belongs to: from the report ids its events name, else
-    (detections the thermal agent made from a world's frames) from its position."""
+    """Which centre's world each incident belongs to: the centre its events name, else the world
+    of the report ids they name, else (detections the thermal agent made from a world's frames)
+    its position."""
 
     def __init__(self, worlds: dict[str, DrillWorld], centres: Mapping[str, Context]) -> None:
         self.worlds = worlds
@@ -111,7 +112,9 @@ class _Owners:
         if len(sources) > 1:
             self.crossing.add(incident)
         if incident not in self.of_incident:
-            if sources:
+            if event.get("centre") in self.worlds:
+                self.of_incident[incident] = str(event["centre"])
+            elif sources:
                 self.of_incident[incident] = min(sources, key=list(self.worlds).index)
             elif isinstance(event.get("lat"), float | int) and isinstance(event.get("lon"), float | int):
                 self.of_incident[incident] = centre_for(self.indexes, float(event["lat"]), float(event["lon"])) or next(iter(self.worlds))
@@ -201,6 +204,12 @@ def _dedupe(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return unique
 
 
+def check_centres(settings: Settings, centres: Mapping[str, Context]) -> None:
+    """A drill's centres must be the workers' (PATROL_CITIES), in order."""
+    if list(centres) != list(settings.centre_dirs):
+        raise ConfigError(f"the drill's centres {list(centres)} are not PATROL_CITIES {list(settings.centre_dirs)}: the workers would serve others")
+
+
 def run_drill(
     settings: Settings,
     centres: Context | Mapping[str, Context],
@@ -220,10 +229,8 @@ def run_drill(
     """
     if isinstance(centres, Context):
         centres = {settings.city_dir.name: centres}
-    elif list(centres) != list(settings.centre_dirs):
-        raise ConfigError(f"the drill's centres {list(centres)} are not PATROL_CITIES {list(settings.centre_dirs)}: the workers would serve others")
-    if phones is not None and len(centres) > 1:
-        raise ConfigError("--phones drives one city's console: run it with one city")
+    else:
+        check_centres(settings, centres)
     scen = load_scenario(scenario)
     multi = len(centres) > 1
     worlds = {

@@ -9,12 +9,13 @@ feeder that reads the stream into it is `agents.ledger`. Its modules:
 - `fold`: `fold_incident`, an incident's row from its dispatch events (pure); `parse_dispatch`, `utc_text`.
 - `profile`: `Profile`, `Contact`, `Sighting` and the refusal rule `social_work_due` (pure).
 - `match`: `suggest` and `likely`, the files a new incident may be (pure).
-- `sweep`: `sweep_list`, tonight's places ranked by risk (with the city's `gathering_places`), and its `coverage` (pure).
+- `sweep`: `sweep_list`, tonight's places ranked by risk (with the city's `gathering_places`), its `coverage`, and `of_centre`, which past incidents are one centre's (pure).
 - `hints`: `task_hint`, what a team's task is told about the person (linked or likely file, team-level summary) (pure).
 - `report`: `aggregate` into a `Report`, `to_csv` and `to_html`, `report_day` (pure).
 - `store`: `Store`, idempotent upserts from the stream, person files, links, audit, retention; `apply_record`.
+- `centres`: `Sweeps`, each dispatch centre's sweep list when one ledger serves several cities.
 
 Import the modules (`from ledger import store`); this package file imports nothing.
 """
 
-__all__ = ["db", "fold", "hints", "match", "migrations", "policy", "profile", "report", "store", "sweep"]
+__all__ = ["centres", "db", "fold", "hints", "match", "migrations", "policy", "profile", "report", "store", "sweep"]

@@ -87,4 +87,5 @@ def fold_incident(events: Sequence[DispatchEvent]) -> dict[str, Any]:
         "status": last.status,
         "last_revision": last.revision,
         "last_at": utc_text(last.at),
+        "centre": next((e.centre for e in reversed(ordered) if e.centre), ""),  # its desk's; "" if no event names one
     }

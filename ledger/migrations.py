@@ -109,6 +109,14 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        5,
+        "incidents name their dispatch centre (the desk's, from its events; '' for events written before)",
+        ("ALTER TABLE incidents ADD COLUMN centre TEXT NOT NULL DEFAULT ''",),
+    ),
+)
+
 LATEST = MIGRATIONS[-1].version
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -318,12 +318,15 @@ class Store:
         row = {"audit_id": audit_id or uuid.uuid4().hex, "at": utc_text(at), "who": who, "role": role, "person_id": person_id, "what": what}
         self.db.execute(*upsert("read_audit", ("audit_id",), row, update=False))
 
-    def task_hints(self, events: Sequence[DispatchEvent], tz: ZoneInfo) -> list[TaskHint]:
+    def task_hints(self, events: Sequence[DispatchEvent], zone: Callable[[DispatchEvent], ZoneInfo]) -> list[TaskHint]:
         """The hints for the tasks these events hand to teams (`hints.task_hint`), each read logged for its team, once."""
-        return self.hints_for([(ev, team, ev.event_id, ev.at) for ev in events for team in task_teams(ev)], tz)
+        return self.hints_for([(ev, team, ev.event_id, ev.at) for ev in events for team in task_teams(ev)], zone)
 
-    def hints_for(self, tasks: Sequence[tuple[DispatchEvent, str, str, datetime]], tz: ZoneInfo) -> list[TaskHint]:
-        """Hints for (incident as it stands, team, the team's task event id, time): the linked file, else the likely one."""
+    def hints_for(self, tasks: Sequence[tuple[DispatchEvent, str, str, datetime]], zone: Callable[[DispatchEvent], ZoneInfo]) -> list[TaskHint]:
+        """Hints for (incident as it stands, team, the team's task event id, time): the linked file, else the likely one.
+
+        `zone` is the time zone of the incident's city (its hours read as local time).
+        """
         if not tasks:
             return []
         profiles = self.profiles()
@@ -331,7 +334,7 @@ class Store:
         out = []
         for ev, team, task_event_id, at in tasks:
             linked = [by_id[p] for p in self.persons_of(ev.incident_id) if p in by_id]
-            hint = task_hint(ev, team, linked, profiles, self.policy, tz, task_event_id=task_event_id, at=at)
+            hint = task_hint(ev, team, linked, profiles, self.policy, zone(ev), task_event_id=task_event_id, at=at)
             if hint is not None:
                 what = f"task hint for {ev.incident_id} ({'linked' if hint.linked else 'suggested'})"
                 self.log_read(who=team, role="team", person_id=hint.person_id, what=what, at=hint.at, audit_id=stable_id("AUD", hint.hint_id))
@@ -376,7 +379,7 @@ class Store:
         start = report_day(tonight - timedelta(days=self.policy.sweep_nights), self.policy, tz)[0]
         end = report_day(tonight, self.policy, tz)[0]
         rows = self.db.query(
-            "SELECT incident_id, lat, lon, first_report_at, district, flags, outcome FROM incidents WHERE first_report_at >= ? AND first_report_at < ? ORDER BY first_report_at, incident_id",
+            "SELECT incident_id, lat, lon, first_report_at, district, flags, outcome, centre FROM incidents WHERE first_report_at >= ? AND first_report_at < ? ORDER BY first_report_at, incident_id",
             (utc_text(start), utc_text(end)),
         )
         linked: dict[str, list[str]] = {}
@@ -396,14 +399,20 @@ class Store:
                 district=r["district"],
                 flags=tuple(f for f in (r["flags"] or "").split(",") if f),
                 persons=tuple(sorted(linked.get(r["incident_id"], []))),
+                centre=r["centre"],
             )
             for r in rows
             if r["outcome"] not in not_people
         ]
 
-    def sweep(self, tonight: date, level: str, tz: ZoneInfo, gathering: Sequence[Gathering] = ()) -> list[SweepStop]:
-        """Tonight's list from the last nights' incidents and files, with the city's unseen gathering places."""
-        return sweep_list(self.seen_before(tonight, tz), level, self.policy, tz, gathering)
+    def sweep(self, tonight: date, level: str, tz: ZoneInfo, gathering: Sequence[Gathering] = (),
+              keep: Callable[[Seen], bool] | None = None) -> list[SweepStop]:
+        """Tonight's list from the last nights' incidents and files, with the city's unseen gathering places.
+
+        `keep`: which incidents count (`sweep.of_centre`: one centre's, for its city's list); None: all.
+        """
+        seen = self.seen_before(tonight, tz)
+        return sweep_list([s for s in seen if keep(s)] if keep else seen, level, self.policy, tz, gathering)
 
     def send_sweep(self, night: date, stop: SweepStop, team_id: str, *, by: str, at: datetime) -> tuple[str, bool]:
         """A place of the night's list as a task for a team (once per night, place and team); True if new."""
@@ -452,10 +461,10 @@ class Store:
             (note, utc_text(at), task_id, team_id),
         ) > 0
 
-    def latest_level(self, at: datetime) -> str:
-        """The highest cold-wave level in force in any region at `at` (tonight's forecast when none is given)."""
+    def latest_level(self, at: datetime, regions: Collection[str] | None = None) -> str:
+        """The highest cold-wave level in force at `at` in any region, or any of `regions` (a city's districts); tonight's forecast when none is given."""
         rows = self.db.query("SELECT region, cold_wave_level, at FROM conditions WHERE at <= ? ORDER BY region, at", (utc_text(at),))
-        latest = {r["region"]: r["cold_wave_level"] for r in rows}
+        latest = {r["region"]: r["cold_wave_level"] for r in rows if regions is None or r["region"] in regions}
         return max(latest.values(), key=COLD_WAVE_LEVELS.index, default="none")
 
     # ------------------------------------------------------------ retention

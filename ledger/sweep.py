@@ -19,7 +19,7 @@ person was found.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -43,6 +43,7 @@ class Seen:
     district: str
     flags: tuple[str, ...] = ()
     persons: tuple[str, ...] = ()
+    centre: str = ""  # the dispatch centre whose desk held it; "" when written before events named it
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,11 @@ def _unseen_gathering(
             reasons.append(f"people found at {found_kinds[g.kind]} other {g.kind} place(s)")
         out.append(SweepStop(0, g.lat, g.lon, g.district, hours, 0, 0, (), risk, tuple(reasons), place=f"{g.kind}: {g.name}"))
     return out
+
+
+def of_centre(centre: str, locate: Callable[[float, float], str | None]) -> Callable[[Seen], bool]:
+    """Whether a past incident is one centre's: the centre its desk named; one written before events named it, where it was."""
+    return lambda seen: (seen.centre or locate(seen.lat, seen.lon)) == centre
 
 
 def coverage(stops: Sequence[SweepStop], found: Iterable[tuple[float, float]], radius_m: float) -> float | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import RecordError
+from core.records import DispatchEvent, TeamTask
 from core.settings import Settings
 from geo.centres import route
 from geo.city import City, load_city
@@ -76,6 +77,17 @@ class Province:
     def route(self, obj: Mapping[str, Any], key: str | None = None) -> str | None:
         """The centre of a raw record (`geo.centres.route`), or None."""
         return route(obj, self._cities, self._indexes, self._gazetteers, key)
+
+    def centre_of(self, record: DispatchEvent | TeamTask) -> str | None:
+        """The centre whose desk wrote a dispatch event or a task: the one it names.
+
+        The position decides only for a record that names no deployed centre
+        (written before the desk named it): an incident's position may have
+        moved across a border since its first report, its desk stays.
+        """
+        if record.centre in self.centres:
+            return record.centre
+        return self.route({"lat": record.lat, "lon": record.lon})
 
     def context_for(self, obj: Mapping[str, Any], key: str | None = None) -> tuple[str, Context]:
         """The centre of a raw record and its context.

@@ -101,6 +101,8 @@ async function makeSweep(ev) {
   const params = new URLSearchParams();
   const date = document.getElementById("sweep-date").value;
   const level = document.getElementById("sweep-level").value;
+  const centre = document.getElementById("sweep-centre").value;
+  if (centre) params.set("centre", centre);
   if (date) params.set("date", date);
   if (level) params.set("level", level);
   const asked = ++sweepAsked;
@@ -125,7 +127,7 @@ function sendCell(list, stop) {
   send.textContent = "派给 · Send";
   send.addEventListener("click", async () => {
     try {
-      const out = await call("/api/ledger/sweep/tasks", { method: "POST", body: JSON.stringify({ date: list.date, level: list.level, rank: stop.rank, team_id: team.value.trim() }) });
+      const out = await call("/api/ledger/sweep/tasks", { method: "POST", body: JSON.stringify({ date: list.date, level: list.level, centre: list.centre, rank: stop.rank, team_id: team.value.trim() }) });
       send.textContent = "已派 · Sent";
       send.title = out.task_id;
     } catch (err) { send.title = String(err.message || err); send.textContent = "失败 · Failed"; }
@@ -162,7 +164,17 @@ async function startLedger() {
     if (me.role !== "supervisor") document.getElementById("file-panel").classList.add("hidden");
   } catch (err) { return; }
   loadEscalations();
+  await chooseCentres().catch(() => {});
   makeSweep().catch(() => {});
+}
+
+async function chooseCentres() {
+  /* Several cities (PATROL_CITIES): each has its own sweep list; the choice shows only then. */
+  const centres = (await call("/api/city")).centres || [];
+  const choice = document.getElementById("sweep-centre");
+  choice.replaceChildren(...centres.map((c) => { const option = document.createElement("option"); option.value = option.textContent = c; return option; }));
+  choice.classList.toggle("hidden", centres.length < 2);
+  choice.onchange = () => makeSweep().catch(() => {});
 }
 
 window.addEventListener("DOMContentLoaded", () => {

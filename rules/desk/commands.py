@@ -18,7 +18,6 @@ from core.errors import RecordError
 from core.records import PRIORITIES, CommandResult, OperatorCommand
 from rules.desk.desk import Desk
 from rules.desk.dispatching import Choice, eta_min
-from rules.desk.events import team_task
 from rules.desk.model import Incident, Outputs, Team, stable_id
 
 
@@ -92,8 +91,7 @@ def assign(desk: Desk, incident: Incident, command: OperatorCommand, at: datetim
     previous = incident.team_id
     if previous:
         desk._release_team(incident)
-        out.tasks.append(team_task(incident, previous, "cancel", at, f"{incident.task_event_id}-cancel",
-                                   desk.help_points.near(incident.lat, incident.lon), reason=why))
+        out.tasks.append(desk.task(incident, previous, "cancel", at, f"{incident.task_event_id}-cancel", reason=why))
     out.extend(desk._give(incident, choice_for(desk, team, incident, at), at, kind="dispatch", reason=why, decisions=("operator:assign",)))
     return out
 
@@ -226,14 +224,15 @@ def run(desk: Desk, command: OperatorCommand, at: datetime) -> Outputs:
         incident = open_incident(desk, command.incident_id)
         out = ACTIONS[command.kind](desk, incident, command, at)
     except Refused as refused:
-        return Outputs(results=[result(command, at, "rejected", refused.reason, error=refused.kind)])
+        return Outputs(results=[result(desk, command, at, "rejected", refused.reason, error=refused.kind)])
     events = tuple(e.event_id for e in out.events)
     summary = "; ".join(e.reason or e.kind for e in out.events if e.incident_id == command.incident_id) or "applied"
-    out.results.append(result(command, at, "applied", summary, events=events))
+    out.results.append(result(desk, command, at, "applied", summary, events=events))
     return out
 
 
-def result(command: OperatorCommand, at: datetime, status: str, reason: str, *, error: str | None = None,
+def result(desk: Desk, command: OperatorCommand, at: datetime, status: str, reason: str, *, error: str | None = None,
            events: tuple[str, ...] = ()) -> CommandResult:
+    """The desk's answer to a command, naming its centre as its events do."""
     return CommandResult(command_id=command.command_id, kind=command.kind, incident_id=command.incident_id, status=status, reason=reason,
-                         by=command.by, at=at, by_team=command.by_team, error=error, event_ids=events)
+                         by=command.by, at=at, by_team=command.by_team, error=error, event_ids=events, centre=desk.centre)

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from core.errors import RecordError
-from core.records import Report, TaskAck, TeamStatus, WeatherObservation, WeatherWarning
+from core.records import Report, TaskAck, TeamStatus, TeamTask, WeatherObservation, WeatherWarning
 from rules.context import Context
 from rules.desk import timers
 from rules.desk.assessment import reassess
@@ -32,11 +32,12 @@ from rules.weather import RegionConditions, RegionWeather, is_night
 
 
 class Desk(DeskState):
-    """Incidents, teams, weather and deadlines of one partition."""
+    """Incidents, teams, weather and deadlines of one dispatch centre; every event and task it sends names `centre`."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, centre: str) -> None:
         super().__init__()
         self.ctx = ctx
+        self.centre = centre
         self.grid = self._new_grid()
         self.help_points = HelpPoints(ctx.index, ctx.policy.help_point_kinds)
 
@@ -297,8 +298,7 @@ class Desk(DeskState):
     def _divert(self, victim: Incident, by: Incident, team: Team, at: datetime) -> Outputs:
         """Take the team off a less urgent task: that task goes back to the queue and keeps its timers."""
         out = Outputs()
-        out.tasks.append(team_task(victim, team.team_id, "cancel", at, f"{victim.task_event_id}-cancel",
-                                   self.help_points.near(victim.lat, victim.lon), reason=f"diverted to {by.priority} {by.incident_id}"))
+        out.tasks.append(self.task(victim, team.team_id, "cancel", at, f"{victim.task_event_id}-cancel", reason=f"diverted to {by.priority} {by.incident_id}"))
         team.incident_id = None
         victim.team_id = None
         victim.ack_deadline = None
@@ -356,8 +356,7 @@ class Desk(DeskState):
             if team is not None and team.incident_id == incident.incident_id:
                 team.incident_id = None
                 self.touch("teams", team.team_id)
-            tasks.append(team_task(incident, unit["team_id"], "cancel", at, f"{unit['event_id']}-cancel",
-                                   self.help_points.near(incident.lat, incident.lon), unit=unit, reason=why))
+            tasks.append(self.task(incident, unit["team_id"], "cancel", at, f"{unit['event_id']}-cancel", unit=unit, reason=why))
         return tasks
 
     def _support_ack(self, incident: Incident, unit: dict[str, Any], ack: TaskAck, at: datetime) -> Outputs:
@@ -400,8 +399,7 @@ class Desk(DeskState):
             if team.incident_id == incident.incident_id:
                 team.incident_id = None
             self.touch("teams", team.team_id)
-        return [team_task(incident, unit["team_id"], "cancel", at, f"{unit['event_id']}-cancel",
-                          self.help_points.near(incident.lat, incident.lon), unit=unit, reason="ack deadline missed")]
+        return [self.task(incident, unit["team_id"], "cancel", at, f"{unit['event_id']}-cancel", unit=unit, reason="ack deadline missed")]
 
     def _escalate_queued(self, incident: Incident, now: datetime) -> Outputs:
         """No silent queue: a task nobody could take goes up the chain at its deadline."""
@@ -426,16 +424,14 @@ class Desk(DeskState):
             reason = f"team {incident.team_id} on scene {limits.on_scene_max_min:.0f} min without an outcome"
         out = self._emit(incident, "unit_timer", now, reason=reason, decisions=(f"unit_timer:{timer}",))
         if incident.team_id:
-            out.tasks.append(team_task(incident, incident.team_id, "report", now, f"{out.events[0].event_id}-report",
-                                       self.help_points.near(incident.lat, incident.lon), reason=reason))
+            out.tasks.append(self.task(incident, incident.team_id, "report", now, f"{out.events[0].event_id}-report", reason=reason))
         return out
 
     def _merge(self, survivor: Incident, other: Incident, at: datetime, report_id: str, *, why: str | None = None) -> Outputs:
         """Two open incidents a later report links: one person. The other closes and its units are released and told."""
         out = Outputs()
         if other.team_id:
-            out.tasks.append(team_task(other, other.team_id, "cancel", at, f"{other.task_event_id}-cancel",
-                                       self.help_points.near(other.lat, other.lon), reason=f"merged into {survivor.incident_id}"))
+            out.tasks.append(self.task(other, other.team_id, "cancel", at, f"{other.task_event_id}-cancel", reason=f"merged into {survivor.incident_id}"))
         self._release_team(other)
         out.tasks += self._release_supports(other, at, f"merged into {survivor.incident_id}")
         absorb(survivor, other)
@@ -463,8 +459,7 @@ class Desk(DeskState):
             self.touch("teams", previous)
         out = Outputs()
         if previous:
-            out.tasks.append(team_task(incident, previous, "cancel", at, f"{incident.task_event_id}-cancel",
-                                       self.help_points.near(incident.lat, incident.lon), reason=reason))
+            out.tasks.append(self.task(incident, previous, "cancel", at, f"{incident.task_event_id}-cancel", reason=reason))
         incident.team_id = None
         kind = "dispatch"
         if escalate:
@@ -512,7 +507,7 @@ class Desk(DeskState):
         views = changed_views(self.weather, self.published, at, self.ctx)
         for view in views:
             self.touch("published", view["region"])
-        out.conditions.extend(views)
+        out.conditions.extend({**view, "centre": self.centre} for view in views)
         changed_regions = [v["region"] for v in views]
         if changed_regions:
             for incident in sorted(self.incidents.values(), key=lambda i: i.incident_id):
@@ -539,12 +534,17 @@ class Desk(DeskState):
             self.touch("event_index", event_id)
         if kind == "escalation" and escalate_to is None:
             escalate_to = timers.escalation_target(incident.escalation_level, self.ctx.policy)
-        help_point = self.help_points.near(incident.lat, incident.lon)
-        event = dispatch_event(incident, event_id, kind, at, reason=reason, policy=self.ctx.policy, help_point=help_point,
-                               escalate_to=escalate_to, decisions=decisions, unit=unit)
+        event = dispatch_event(incident, event_id, kind, at, centre=self.centre, reason=reason, policy=self.ctx.policy,
+                               help_point=self.help_points.near(incident.lat, incident.lon), escalate_to=escalate_to, decisions=decisions, unit=unit)
         out = Outputs(events=[event])
         if task and incident.team_id:
-            out.tasks.append(team_task(incident, incident.team_id, "assign", at, event_id, help_point))
+            out.tasks.append(self.task(incident, incident.team_id, "assign", at, event_id))
         if unit is not None:
-            out.tasks.append(team_task(incident, unit["team_id"], "assign", at, event_id, help_point, unit=unit))
+            out.tasks.append(self.task(incident, unit["team_id"], "assign", at, event_id, unit=unit))
         return out
+
+    def task(self, incident: Incident, team_id: str, kind: str, at: datetime, event_id: str, *,
+             unit: dict[str, Any] | None = None, reason: str | None = None) -> TeamTask:
+        """A task of this centre's desk for a team's phone, with the help point nearest the incident."""
+        return team_task(incident, team_id, kind, at, event_id, self.help_points.near(incident.lat, incident.lon),
+                         centre=self.centre, unit=unit, reason=reason)

@@ -35,13 +35,15 @@ class HelpPoints:
         return ref
 
 
-def dispatch_event(incident: Incident, event_id: str, kind: str, at: datetime, *, reason: str, policy: Policy,
+def dispatch_event(incident: Incident, event_id: str, kind: str, at: datetime, *, centre: str, reason: str, policy: Policy,
                    help_point: HelpPointRef | None, escalate_to: str | None, decisions: tuple[str, ...] = (),
                    unit: dict[str, Any] | None = None) -> DispatchEvent:
     """The incident as it stands, as one event of `kind`; `decisions` names the desk's rules that shaped it.
 
-    `unit` is the support assignment a `support` event is about (its team,
-    deadline and ETA); otherwise the event speaks of the lead unit.
+    `centre` is the dispatch centre whose desk holds the incident (consumers
+    route by it, never by the position, which may have moved across a
+    border). `unit` is the support assignment a `support` event is about (its
+    team, deadline and ETA); otherwise the event speaks of the lead unit.
     """
     per_source = policy.per_source_confidence
     destination = HelpPointRef(**incident.destination) if incident.destination else None
@@ -85,12 +87,13 @@ def dispatch_event(incident: Incident, event_id: str, kind: str, at: datetime, *
         merged_into=incident.merged_into,
         escalation_cause=incident.escalation_cause if kind == "escalation" else None,
         queued_since=incident.queued_at if incident.status == "queued" else None,
+        centre=centre,
     )
 
 
 def team_task(incident: Incident, team_id: str, kind: str, at: datetime, event_id: str, help_point: HelpPointRef | None,
-              *, unit: dict[str, Any] | None = None, reason: str | None = None) -> TeamTask:
-    """A task (assign, cancel or report) as the team's phone shows it."""
+              *, centre: str, unit: dict[str, Any] | None = None, reason: str | None = None) -> TeamTask:
+    """A task (assign, cancel or report) as the team's phone shows it, of the desk of `centre`."""
     return TeamTask(
         event_id=event_id,
         team_id=team_id,
@@ -110,4 +113,5 @@ def team_task(incident: Incident, team_id: str, kind: str, at: datetime, event_i
         eta_min=unit["eta_min"] if unit else incident.eta_min,
         unit_role="support" if unit else "lead",
         reason=reason,
+        centre=centre,
     )

@@ -7,6 +7,11 @@ operator raises its priority and resolves both incidents. Every ack, command
 and phone status lands on its centre's home partition, keyed by the centre, so
 on several workers the worker holding the centre reads it; an ack a producer
 keyed by the wrong centre is sent home and applied, never dead-lettered.
+
+Neighbouring cities share a border: a Harbin incident whose most precise
+report lies across it (a caller the call-taker filed under Harbin) keeps its
+centre, and the operator's ack goes to Harbin's desk, not to the neighbour
+that the position names.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ from aiokafka.structs import TopicPartition
 from console.auth import add_token
 from core import topics
 from core.records import TaskAck
-from core.settings import Settings
+from core.settings import DATA_DIR, Settings
+from geo.centres import centre_for
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
 from pipeline.partitioning import home_partition
 from tests.integration.test_console_calls import NOW, auth, wait_for, with_worker
@@ -124,6 +130,80 @@ def test_acks_commands_and_statuses_reach_the_partition_of_their_centre(broker: 
             assert sorted(home_again) == sorted([(home["qiqihar"], "qiqihar"), (home["harbin"], "harbin")]), "the wrong-keyed ack, and re-sent home"
             dead = await read_all(broker, settings, topics.DEAD_LETTERS, settle_s=0.5)
             assert not [d for _, _, d in dead if d.get("error") == "unknown_centre"], dead
+
+    try:
+        asyncio.run(main())
+    finally:
+        worker.stop()
+
+
+def _rectangle(lat_min: float, lat_max: float, lon_min: float, lon_max: float) -> list[list[list[float]]]:
+    return [[[lon_min, lat_min], [lon_max, lat_min], [lon_max, lat_max], [lon_min, lat_max], [lon_min, lat_min]]]
+
+
+def neighbour_of_harbin(folder: Path) -> Path:
+    """A small city, Hulan, north of Harbin whose one district overlaps Harbin's north edge (lat 45.80-45.82)."""
+    folder.mkdir(parents=True)
+    meta = json.loads((DATA_DIR / "cities" / "harbin" / "city.json").read_text(encoding="utf-8"))
+    del meta["partners"]
+    meta.update(name="Hulan (test)", name_zh="呼兰（测试）", service_area={"lat_min": 45.80, "lat_max": 45.90, "lon_min": 126.55, "lon_max": 126.72})
+    (folder / "city.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+
+    def layer(name: str, features: list[dict[str, Any]]) -> None:
+        (folder / meta["layers"][name]).write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False), encoding="utf-8")
+
+    def point(lat: float, lon: float, **props: Any) -> dict[str, Any]:
+        return {"type": "Feature", "properties": props, "geometry": {"type": "Point", "coordinates": [lon, lat]}}
+
+    layer("districts", [{"type": "Feature", "properties": {"id": "hulan", "name": "呼兰区", "name_en": "Hulan"},
+                         "geometry": {"type": "Polygon", "coordinates": _rectangle(45.80, 45.90, 126.55, 126.72)}}])
+    layer("zones", [])
+    layer("help_points", [point(45.85, 126.60, id="hp-hulan", name="呼兰救助站", name_en="Hulan station", kind="rescue_station",
+                                district="hulan", open_24h=True)])
+    layer("teams", [point(45.85, 126.61, team_id="T-hulan-1", name="呼兰一队", name_en="Hulan team 1", district="hulan",
+                          capabilities=["social_work", "medical", "vehicle"])])
+    layer("gazetteer", [point(45.85, 126.60, name="呼兰站", aliases=["Hulan Station"], kind="station")])
+    return folder
+
+
+def test_an_incident_whose_position_crosses_the_border_keeps_its_centre_for_the_operators_acks(broker: str, tmp_path: Path) -> None:
+    hulan = neighbour_of_harbin(tmp_path / "cities" / "hulan")
+    settings, worker, op, _ = with_worker(broker, tmp_path, "钱调度", cities=f"{hulan},harbin", partitions=PARTITIONS)
+    port = settings.console_port
+    near, across = (45.7995, 126.6400), (45.8005, 126.6400)  # 110 m apart, either side of the border
+
+    async def main() -> None:
+        async with console_with_commands(settings, broker, TEAMS) as (producer, runner, _):
+            province = runner.service.centres.province
+            assert province is not None and list(province.centres) == ["hulan", "harbin"]
+            indexes = {c: ctx.index for c, ctx in province.centres.items()}
+            assert (centre_for(indexes, *near), centre_for(indexes, *across)) == ("harbin", "hulan")
+            state = runner.service.state
+
+            async def tip(tip_id: str, where: tuple[float, float], accuracy_m: float, **more: Any) -> None:
+                body = {"tip_id": tip_id, "channel": "hotline", "reported_at": NOW.isoformat(), "lat": where[0], "lon": where[1],
+                        "accuracy_m": accuracy_m, "text": "老人躺在路边叫不醒", **more}  # unresponsive: health is notified
+                await producer.send_and_wait(settings.topic(topics.TIPS), json.dumps(body, ensure_ascii=False).encode(), key=tip_id.encode())
+
+            await tip("border-1", near, 300.0)
+            await wait_for(lambda: any("border-1" in v.latest.sources and v.latest.team_id for v in state.incidents.values()))
+            incident = next(i for i, v in state.incidents.items() if "border-1" in v.latest.sources)
+            # the caller back on the line, filed under Harbin's call: its precise fix is across the border
+            await tip("border-2", across, 10.0, centre="harbin")
+            await wait_for(lambda: "border-2" in state.incidents[incident].latest.sources)
+            latest = state.incidents[incident].latest
+            assert (latest.lat, latest.lon) == across and latest.centre == "harbin", "the incident moved; its desk did not"
+            async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+                sent = await http.post(f"/api/incidents/{incident}/resolve", json={"outcome": "taken_to_station"}, headers=auth(op))
+                assert sent.status == 202, await sent.text()
+            await wait_for(lambda: state.incidents[incident].closed)
+            acks = await read_all(broker, settings, topics.TASK_ACKS)
+            assert [(p, k) for p, k, _ in acks] == [(home_partition("harbin", PARTITIONS), "harbin")], "keyed to its own centre, never re-sent"
+            tasks = await read_all(broker, settings, topics.TEAM_TASKS)
+            assert tasks and {t["centre"] for _, _, t in tasks} == {"harbin"}
+            # Harbin's partners follow the incident to its end (Hulan names none: by position they would hear nothing more)
+            notices = [n for _, _, n in await read_all(broker, settings, topics.PARTNER_NOTICES) if n["incident_id"] == incident]
+            assert {n["msg_type"] for n in notices} >= {"Alert", "Cancel"}, notices
 
     try:
         asyncio.run(main())

@@ -11,7 +11,7 @@ from typing import Any
 from cli.phones import console_phones
 from core.settings import Settings
 from drill.runner import run_drill
-from rules.context import Context
+from rules.context import Context, province_from_settings
 
 
 def _events(folder: Path) -> list[dict[str, Any]]:
@@ -44,3 +44,21 @@ def test_drill_through_the_team_api_matches_the_direct_drill(broker: str, ctx: C
         assert timedelta(0) <= shift <= timedelta(minutes=1), (a["event_id"], a["at"], b["at"])
     reasons = [json.loads(line).get("reason") or "" for line in (phones / "events.jsonl").read_text(encoding="utf-8").splitlines()]
     assert any(r.startswith("accepted by drill T-") for r in reasons)  # the token's name: the ack came through the API
+
+
+def test_two_cities_teams_act_on_their_own_phones(broker: str, tmp_path: Path) -> None:
+    settings = replace(Settings.from_env({}), broker=broker, cities="harbin,qiqihar")
+    province = province_from_settings(settings)
+    assert run_drill(settings, province.centres, scenario="short", seed=3, report=tmp_path, progress=False, phones=console_phones) == 0
+    combined = json.loads((tmp_path / "scores.json").read_text(encoding="utf-8"))
+    assert combined["incidents_crossing_centres"] == []
+    for centre, ctx in province.centres.items():
+        scores = combined["centres"][centre]
+        assert scores["accounting"]["lost"] == 0, (centre, scores["accounting"]["lost_items"])
+        api = scores["phones"]
+        assert api["refused"] == {} and api["repeats"] == 0, api
+        assert api["sent"]["task-acks"] >= 3 and api["sent"]["team-status"] > 10
+        events = _events(tmp_path / centre)
+        accepted = {str(e["reason"]).removeprefix("accepted by drill ") for e in events if str(e.get("reason") or "").startswith("accepted by drill ")}
+        assert accepted and accepted <= {t.team_id for t in ctx.city.teams}, f"{centre}: {sorted(accepted)}"  # through the API, by its own teams
+        assert {e.get("centre") for e in events} == {centre}

@@ -56,10 +56,11 @@ def seed(url: str) -> tuple[str, str]:
 
 
 @asynccontextmanager
-async def ledger_console(broker: str, topic_prefix: str, tokens_file: Path, database_url: str) -> AsyncIterator[int]:
+async def ledger_console(broker: str, topic_prefix: str, tokens_file: Path, database_url: str, cities: str = "") -> AsyncIterator[int]:
     """A console with the ledger routes on the real broker that has seen the new incident `inc-new`; yields its port."""
     port = free_port()
-    settings = replace(Settings(), broker=broker, topic_prefix=topic_prefix, tokens_file=tokens_file, console_port=port, database_url=database_url)
+    settings = replace(Settings(), broker=broker, topic_prefix=topic_prefix, tokens_file=tokens_file, console_port=port, database_url=database_url,
+                       cities=cities)
     runner = ConsoleRunner(settings, broker, host="127.0.0.1", port=port, extensions=(ledger_screens(settings),))
     await runner.start()
     producer = AIOKafkaProducer(bootstrap_servers=broker)
@@ -246,3 +247,34 @@ def test_the_teams_task_carries_the_likely_file_and_its_phone_works_a_sweep(brok
         assert (task["status"], task["result"], task["note"]) == ("done", "found", "met him, took soup") and task["accepted_at"]
     finally:
         store.close()
+
+
+def test_each_centre_has_its_own_sweep_list_and_sends_it_to_its_own_teams(broker: str, topic_prefix: str, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    seed(url)  # Harbin's nights, written before events named a centre: placed by position
+    store = Store.open(url, load_ledger_policy(DATA_DIR / "ledger.toml"))
+    for e in incident_story("past-q", T0 - timedelta(days=1), lat=47.3485, lon=123.9455):
+        store.apply_dispatch({**e, "centre": "qiqihar"})
+    for e in incident_story("past-moved", T0 - timedelta(days=1), lat=47.3440, lon=123.9500):
+        store.apply_dispatch({**e, "centre": "harbin"})  # Harbin's incident, its position since moved into Qiqihar
+    store.close()
+    tokens_file = tmp_path / "tokens.json"
+    op, sup, *_ = tokens(tokens_file)
+
+    async def main() -> None:
+        async with ledger_console(broker, topic_prefix, tokens_file, url, cities="harbin,qiqihar") as port, \
+                aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+            def seen(sweep: dict) -> set[tuple[float, float]]:
+                return {(round(s["lat"], 2), round(s["lon"], 2)) for s in sweep["stops"] if s["nights_seen"]}
+
+            harbin = await call(http, "GET", "/api/ledger/sweep?date=2026-12-20&level=red", op)
+            assert harbin["centre"] == "harbin" and seen(harbin) == {(45.77, 126.62), (45.74, 126.66), (47.34, 123.95)}
+            qiqihar = await call(http, "GET", "/api/ledger/sweep?date=2026-12-20&level=red&centre=qiqihar", op)
+            assert qiqihar["centre"] == "qiqihar" and seen(qiqihar) == {(47.35, 123.95)}
+            assert all(47.3 <= s["lat"] <= 47.38 for s in qiqihar["stops"]), "its gathering places are its own city's"
+            await call(http, "GET", "/api/ledger/sweep?centre=mars", op, status=404)
+            order = {"date": "2026-12-20", "level": "red", "rank": 1, "centre": "qiqihar"}
+            await call(http, "POST", "/api/ledger/sweep/tasks", sup, {**order, "team_id": "T-daoli-1"}, status=400)
+            await call(http, "POST", "/api/ledger/sweep/tasks", sup, {**order, "team_id": "T-longsha-2"}, status=201)
+
+    asyncio.run(main())

@@ -1,4 +1,4 @@
-"""The reporters' and thermal agents use the city of each record, not the first city of the deployment."""
+"""The reporters', thermal and ledger-feeder agents use the city of each record, not the first city of the deployment."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+from agents.ledger import time_zones
 from agents.reporters import hotlines
 from agents.thermal import tracker_key
 from core.settings import DATA_DIR
@@ -28,6 +29,9 @@ def test_a_reply_names_the_hotline_of_the_incidents_city(tmp_path: Path) -> None
     assert hotline(event("inc-h")) == "12349"  # Harbin (45.77, 126.62)
     assert hotline(replace(event("inc-q"), lat=47.3485, lon=123.9455)) == "0452-12349"  # Qiqihar's Longsha
     assert hotline(replace(event("inc-x"), lat=30.0, lon=100.0)) == "12349"  # no city holds it: the first city's
+    # the centre the desk names wins over a position that moved across the border
+    assert hotline(replace(event("inc-q"), centre="qiqihar")) == "0452-12349"
+    assert hotline(replace(event("inc-h"), lat=47.3485, lon=123.9455, centre="harbin")) == "12349"
 
 
 def test_thermal_trackers_are_kept_per_centre_and_camera(tmp_path: Path) -> None:
@@ -39,3 +43,15 @@ def test_thermal_trackers_are_kept_per_centre_and_camera(tmp_path: Path) -> None
     assert tracker_key(province, json.dumps({"camera_id": "fixed-1", "kind": "fixed"}).encode(), "fixed-1") == "fixed-1"
     one = load_province(DATA_DIR / "policy.toml", DATA_DIR / "lexicon.toml", {"harbin": DATA_DIR / "cities" / "harbin"})
     assert tracker_key(one, json.dumps(frame).encode(), "drone-1") == "drone-1", "one city: the bare camera id, as before"
+
+
+def test_the_ledger_feeder_reads_hints_in_the_time_zone_of_the_events_centre(tmp_path: Path) -> None:
+    qiqihar = tmp_path / "qiqihar"
+    shutil.copytree(DATA_DIR / "cities" / "qiqihar", qiqihar)
+    meta = json.loads((qiqihar / "city.json").read_text(encoding="utf-8"))
+    (qiqihar / "city.json").write_text(json.dumps({**meta, "timezone": "Asia/Tokyo"}), encoding="utf-8")  # made up, to tell them apart
+    province = load_province(DATA_DIR / "policy.toml", DATA_DIR / "lexicon.toml", {"harbin": DATA_DIR / "cities" / "harbin", "qiqihar": qiqihar})
+    zone = time_zones(province)
+    assert str(zone(replace(event("inc-q"), centre="qiqihar"))) == "Asia/Tokyo", "the centre it names, wherever it lies"
+    assert str(zone(replace(event("inc-q"), lat=47.3485, lon=123.9455))) == "Asia/Tokyo"  # older event: by position
+    assert str(zone(event("inc-h"))) == "Asia/Shanghai"

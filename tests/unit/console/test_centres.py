@@ -41,9 +41,20 @@ def test_incidents_and_teams_are_keyed_by_their_centre(province: Province) -> No
     assert keys.of_team("T-nowhere") == "T-nowhere"
 
 
+def test_an_incident_stays_with_the_centre_its_desk_names_when_its_position_crosses_the_border(province: Province) -> None:
+    keys = CentreKeys(province)
+    moved = replace(event("inc-h"), lat=47.3485, lon=123.9455, centre="harbin")  # Harbin's incident, now placed in Longsha
+    assert keys.of_incident(moved) == "harbin", "its acks and commands go to the desk that knows it"
+    assert keys.of_incident(replace(event("inc-q"), centre="qiqihar")) == "qiqihar"
+    # written before the desk named its centre, or naming one not deployed: by the position, as before
+    assert keys.of_incident(replace(moved, centre="")) == "qiqihar"
+    assert keys.of_incident(replace(moved, centre="mudanjiang")) == "qiqihar"
+
+
 def test_without_a_province_the_keys_are_the_records_ids() -> None:
     keys = CentreKeys()
     assert keys.of_incident(event("inc-h")) == "inc-h"
+    assert keys.of_incident(replace(event("inc-h"), centre="harbin")) == "harbin"
     assert keys.of_team("T-daoli-1") == "T-daoli-1"
 
 
@@ -74,13 +85,17 @@ def test_the_map_of_each_city_operators_choose_teams_see_their_own(province: Pro
 
 
 def test_a_phone_of_another_city_keeps_its_teams_details_and_its_citys_help_points(province: Province) -> None:
-    phones = TeamPhones(province.first.policy, *(ctx.city for ctx in province.centres.values()))
+    phones = TeamPhones(province.first.policy, {centre: ctx.city for centre, ctx in province.centres.items()})
     now = datetime(2026, 12, 20, 22, 30, tzinfo=UTC)
     status = phones.team_status("T-longsha-2", {"lat": 47.3485, "lon": 123.9455, "accuracy_m": 10, "at": now.isoformat()}, None, now)
     assert set(status.capabilities) == {"medical", "vehicle"} and status.district == "longsha"
     qiqihar_points = {p.id for p in province.centres["qiqihar"].city.help_points}
     destination = phones.destination("medical", 47.3485, 123.9455, None)
     assert destination is not None and destination["id"] in qiqihar_points and destination["distance_m"] < 50_000
+    # a Harbin task whose position moved into Qiqihar still takes the person to a Harbin help point
+    harbin_points = {p.id for p in province.centres["harbin"].city.help_points}
+    moved = phones.destination("medical", 47.3485, 123.9455, None, "harbin")
+    assert moved is not None and moved["id"] in harbin_points
 
 
 def test_calls_are_read_and_places_found_in_every_city(province: Province, tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -30,6 +31,14 @@ def test_fold_ignores_order_and_duplicates() -> None:
     shuffled = story + story[:2]
     random.Random(3).shuffle(shuffled)
     assert fold_incident(shuffled) == fold_incident(story)
+
+
+def test_the_incident_keeps_the_centre_its_events_name_and_none_for_older_events() -> None:
+    story = events(incident_story("i", T0))
+    assert fold_incident(story)["centre"] == ""  # written before the desk named its centre
+    named = [replace(e, centre="qiqihar") for e in story]
+    assert fold_incident(named)["centre"] == "qiqihar"
+    assert fold_incident([*story[:1], *named[1:]])["centre"] == "qiqihar"
 
 
 def test_an_open_incident_has_no_outcome_and_a_queued_one_no_dispatch_time() -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -8,7 +9,7 @@ from geo.city import KEY_AREAS, load_city
 from geo.distance import haversine_m, offset_latlon
 from ledger.policy import load_ledger_policy
 from ledger.report import day_of
-from ledger.sweep import Gathering, Seen, coverage, gathering_places, hour_span, sweep_list
+from ledger.sweep import Gathering, Seen, coverage, gathering_places, hour_span, of_centre, sweep_list
 from tests.unit.ledger.builders import BASE, T0
 
 POLICY = load_ledger_policy(DATA_DIR / "ledger.toml")
@@ -85,3 +86,11 @@ def test_the_citys_gathering_places_are_its_key_areas_once_each() -> None:
         assert all(haversine_m(a.lat, a.lon, b.lat, b.lon) > POLICY.sweep_radius_m for b in places[n + 1 :])
     station = next(p for p in city.places if p.kind == "station")
     assert any(haversine_m(station.lat, station.lon, g.lat, g.lon) <= POLICY.sweep_radius_m for g in places)
+
+
+def test_a_centres_incidents_are_those_its_desk_named_older_ones_where_they_were() -> None:
+    harbin = of_centre("harbin", lambda lat, lon: "harbin" if lat < 46 else "qiqihar")
+    own, other = seen(0, 1, 0.0), seen(1, 1, 0.0)
+    assert harbin(replace(own, centre="harbin")) and not harbin(replace(other, centre="qiqihar"))
+    assert harbin(replace(own, lat=47.35, centre="harbin")), "its desk's, wherever its position went"
+    assert harbin(replace(own, lat=45.77)) and not harbin(replace(own, lat=47.35)), "no centre named: by the position"

@@ -16,7 +16,7 @@ from tests.unit.rules.deskkit import CENTRE, EVENING
 
 @pytest.fixture
 def desk(ctx: Context) -> Desk:
-    return Desk(ctx)
+    return Desk(ctx, "harbin")
 
 
 @pytest.fixture

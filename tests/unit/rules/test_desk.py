@@ -28,6 +28,18 @@ def test_new_tip_goes_to_nearest_able_team(desk: Desk, report: Callable[..., Rep
     assert task.team_id == "near" and task.kind == "assign" and task.event_id == event.event_id
 
 
+def test_every_event_task_and_condition_names_the_desks_centre(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "near", 500)
+    team(desk, "far", 3000)
+    first = desk.handle_report(report())
+    declined = desk.handle_ack(TaskAck(event_id=first.events[0].event_id, team_id="near", status="declined", at=EVENING + timedelta(minutes=1)))
+    events, tasks = [*first.events, *declined.events], [*first.tasks, *declined.tasks]
+    assert {t.kind for t in tasks} == {"assign", "cancel"} and len(events) == 2
+    assert {e.centre for e in events} == {t.centre for t in tasks} == {"harbin"}, "consumers route by it, not by the position"
+    ticked = desk.handle_tick(EVENING + timedelta(minutes=2))
+    assert ticked.conditions and {c["centre"] for c in ticked.conditions} == {"harbin"}
+
+
 def test_capabilities_decide_who_can_go(desk: Desk, report: Callable[..., Report]) -> None:
     team(desk, "social", 100)
     team(desk, "medic", 2000, ("medical", "vehicle"))
@@ -143,7 +155,7 @@ def test_refusal_schedules_followup_after_12h_or_3h_at_orange(desk: Desk, report
     follow = [e for e in desk.handle_tick(EVENING + timedelta(hours=12, minutes=40)).events if e.kind == "followup"]
     assert len(follow) == 1 and follow[0].team_id == "near" and follow[0].incident_id == first.incident_id
 
-    orange = Desk(desk.ctx)
+    orange = Desk(desk.ctx, desk.centre)
     team(orange, "near", 300)
     orange.handle_weather("*", WeatherWarning(level="orange", issued_at=EVENING - timedelta(hours=1)))
     inc = orange.handle_report(report(flags=("refuses",))).events[0]
@@ -192,7 +204,7 @@ def test_state_round_trip_gives_the_same_decisions(desk: Desk, report: Callable[
     team(desk, "near", 300)
     team(desk, "next", 900)
     desk.handle_report(report(at=NIGHT))
-    copy = Desk(desk.ctx)
+    copy = Desk(desk.ctx, desk.centre)
     copy.load_entries(desk.take_dirty())
     assert copy.to_dict() == desk.to_dict()
     at = NIGHT + timedelta(minutes=15)

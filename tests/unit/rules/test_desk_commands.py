@@ -34,7 +34,7 @@ def test_operator_overrides_the_lead_from_the_shortlist(desk: Desk, report: Call
     assert first.team_id == "near" and [c["team_id"] for c in first.candidates] == ["far"]
     out = commands.handle(desk, command("assign", first.incident_id, team_id="far", reason="near team has no interpreter"))
     result = answer(out)
-    assert result.status == "applied" and result.by == "alice"
+    assert result.status == "applied" and result.by == "alice" and result.centre == "harbin"
     event = out.events[0]
     assert event.kind == "dispatch" and event.team_id == "far" and "operator:assign" in event.rules
     assert "operator alice" in (event.reason or "") and "interpreter" in (event.reason or "")
@@ -62,7 +62,7 @@ def test_assign_refusals_write_nothing_but_an_answer(desk: Desk, report: Callabl
     out = commands.handle(desk, command("assign", first.incident_id, team_id=team_id))
     assert out.events == [] and out.tasks == []
     result = answer(out)
-    assert (result.status, result.error) == ("rejected", code)
+    assert (result.status, result.error, result.centre) == ("rejected", code, "harbin")
     assert desk.incidents[first.incident_id].team_id == "medic"
 
 

@@ -88,7 +88,7 @@ def test_a_queued_p1_reported_between_ticks_escalates_on_the_last_tick_before_it
 
 def test_a_queued_task_escalates_exactly_at_its_deadline_when_the_clock_step_is_zero(
         ctx: Context, report: Callable[..., Report]) -> None:
-    exact = Desk(replace(ctx, policy=replace(ctx.policy, clock_step_s=0.0)))
+    exact = Desk(replace(ctx, policy=replace(ctx.policy, clock_step_s=0.0)), "harbin")
     team(exact, "busy", 500, ("medical", "vehicle"), status="on_scene")
     exact.handle_report(report(at=EVENING + timedelta(seconds=37), flags=("unresponsive",)))
     assert exact.handle_tick(EVENING + timedelta(minutes=5)).events == []
@@ -218,7 +218,7 @@ def test_an_unconscious_person_and_an_old_man_70m_up_the_street_stay_two(desk: D
 
 def test_situation_is_policy_data(ctx: Context, report: Callable[..., Report]) -> None:
     fields = tuple(f for f in ctx.policy.dispatching.describe if f != "situation")
-    lenient = Desk(replace(ctx, policy=replace(ctx.policy, dispatching=replace(ctx.policy.dispatching, describe=fields))))
+    lenient = Desk(replace(ctx, policy=replace(ctx.policy, dispatching=replace(ctx.policy.dispatching, describe=fields))), "harbin")
     a = lenient.handle_report(report(flags=("refuses",))).events[0]
     b = lenient.handle_report(report(at=EVENING + timedelta(minutes=2), east_m=80, flags=("migrant_worker",))).events[0]
     assert a.incident_id == b.incident_id  # without it, two women at one market door are one incident

@@ -1,0 +1,43 @@
+"""Each dispatch centre's sweep list when one ledger serves several cities (PATROL_CITIES).
+
+A centre's list holds the places of its own incidents (the centre their
+events name; incidents written before events named one, by where they were:
+`sweep.of_centre`) and its city's gathering places; its level, when not
+given, is the latest in its city's districts. With one city the list is the
+whole ledger's, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from geo.centres import centre_for
+from geo.city import City
+from geo.zones import CityIndex
+from ledger.report import report_day
+from ledger.store import Store
+from ledger.sweep import Gathering, SweepStop, gathering_places, of_centre
+
+
+class Sweeps:
+    """The deployment's cities by centre, in order (the first is the default), with their gathering places."""
+
+    def __init__(self, cities: Mapping[str, City], radius_m: float) -> None:
+        self.cities = dict(cities)
+        self.indexes = {centre: CityIndex(city) for centre, city in self.cities.items()}
+        self.gathering: dict[str, list[Gathering]] = {centre: gathering_places(city, radius_m) for centre, city in self.cities.items()}
+
+    @property
+    def first(self) -> str:
+        return next(iter(self.cities))
+
+    def locate(self, lat: float, lon: float) -> str | None:
+        return centre_for(self.indexes, lat, lon)
+
+    def sweep(self, store: Store, night: date, level: str | None, centre: str) -> tuple[str, list[SweepStop]]:
+        """A centre's list for `night` and the level it was ranked for."""
+        city = self.cities[centre]
+        level = level or store.latest_level(report_day(night, store.policy, city.timezone)[0], {d.id for d in city.districts})
+        keep = of_centre(centre, self.locate) if len(self.cities) > 1 else None
+        return level, store.sweep(night, level, city.timezone, self.gathering[centre], keep)

@@ -1,0 +1,48 @@
+"""One ledger, two cities: each centre's sweep list holds its own incidents and its city's gathering places."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from core.records import DispatchEvent
+from core.settings import DATA_DIR
+from geo.city import load_city
+from ledger.centres import Sweeps
+from ledger.policy import load_ledger_policy
+from ledger.store import Store
+from tests.unit.ledger.builders import T0, incident_story
+
+QIQIHAR = (47.3485, 123.9455)
+
+
+def _story(incident: str, lat: float, lon: float, centre: str) -> list[dict[str, Any]]:
+    return [{**e, "centre": centre} for e in incident_story(incident, T0, lat=lat, lon=lon)]
+
+
+def test_each_centres_list_has_its_own_incidents_wherever_they_moved_and_older_ones_by_position(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", load_ledger_policy(DATA_DIR / "ledger.toml"))
+    try:
+        for e in [*_story("h-1", 45.7725, 126.6170, "harbin"), *_story("q-1", *QIQIHAR, "qiqihar"),
+                  *_story("h-moved", *QIQIHAR, "harbin"),  # a Harbin incident now placed in Qiqihar: still Harbin's
+                  *_story("old-q", 47.3440, 123.9500, "")]:  # written before events named a centre: by position
+            store.apply_dispatch(e)
+        assert DispatchEvent.from_dict(_story("x", *QIQIHAR, "qiqihar")[0]).centre == "qiqihar"
+        cities = {c: load_city(DATA_DIR / "cities" / c) for c in ("harbin", "qiqihar")}
+        sweeps = Sweeps(cities, store.policy.sweep_radius_m)
+        night = date(2026, 12, 21)
+
+        def places(centre: str) -> set[tuple[float, float]]:
+            level, stops = sweeps.sweep(store, night, "red", centre)
+            assert level == "red"
+            return {(round(s.lat, 2), round(s.lon, 2)) for s in stops if s.nights_seen}
+
+        assert places("harbin") == {(45.77, 126.62), (47.35, 123.95)}
+        assert places("qiqihar") == {(47.35, 123.95), (47.34, 123.95)}
+        gathering = {(s.lat, s.lon) for s in sweeps.sweep(store, night, "red", "qiqihar")[1] if not s.nights_seen}
+        assert gathering and all(cities["qiqihar"].bbox.lat_min <= lat <= cities["qiqihar"].bbox.lat_max for lat, _ in gathering)
+        one = Sweeps({"harbin": cities["harbin"]}, store.policy.sweep_radius_m)
+        assert len([s for s in one.sweep(store, night, "red", "harbin")[1] if s.nights_seen]) == 3, "one city: the whole ledger, as before"
+    finally:
+        store.close()
