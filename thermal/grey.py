@@ -42,7 +42,7 @@ GREY_NOISE_K = 4.0
 MIN_AREA_PX = 3
 MAX_PERSON_WIDTHS = 8.0  # a candidate wider than this many expected person widths is a building or a road
 MAX_GREY_CANDIDATES = 600
-THRESHOLD_STEPS = (1.0, 1.7, 2.8)  # multiples of the base threshold: groups split at the higher ones
+THRESHOLD_STEPS = (1.0, 1.4, 2.0, 2.8, 4.0, 5.6)  # multiples of the base threshold: groups split at the higher ones
 SPLIT_PERSON_WIDTHS = 1.5  # a blob bigger than this is searched again at the next threshold step
 GRID = 7  # camera rays per side for the expected-size map
 PERSON_WIDTH_M = 0.5
@@ -79,13 +79,17 @@ SHAPE_NAMES = tuple(f.name for f in fields(GreyFeatures))
 PATCH = 9  # the appearance patch: PATCH x PATCH samples ...
 PATCH_SPAN = 3.2  # ... over this many expected person widths around the candidate's centre
 PATCH_NAMES = tuple(f"p{j}{i}" for j in range(PATCH) for i in range(PATCH))
-FEATURE_NAMES = SHAPE_NAMES + PATCH_NAMES
+CONTEXT_NAMES = ("holds", "held", "near", "crowd")  # see context_features
+FEATURE_NAMES = SHAPE_NAMES + PATCH_NAMES + CONTEXT_NAMES
+NEAR_PERSON_WIDTHS = 3.0
 _OFFSETS = np.linspace(-PATCH_SPAN / 2, PATCH_SPAN / 2, PATCH)
+_PERSON_PX = SHAPE_NAMES.index("person_px")
 
 
 @dataclass(frozen=True)
 class GreyCandidate:
-    """A candidate's box and centre (pixels) with its feature row (FEATURE_NAMES order)."""
+    """A candidate's box and centre (pixels) with its own feature row (SHAPE_NAMES + PATCH_NAMES order;
+    the context among the frame's other candidates is added by feature_matrix)."""
 
     bbox: tuple[int, int, int, int]
     cx: float
@@ -287,7 +291,27 @@ def feature_matrix(cands: list[GreyCandidate]) -> np.ndarray:
     """Candidates' features as rows (FEATURE_NAMES order), float64."""
     if not cands:
         return np.zeros((0, len(FEATURE_NAMES)))
-    return np.stack([c.row for c in cands])
+    return np.column_stack([np.stack([c.row for c in cands]), context_features(cands)])
+
+
+def context_features(cands: list[GreyCandidate]) -> np.ndarray:
+    """Where each candidate sits among the frame's others (CONTEXT_NAMES columns): how many candidates'
+    centres its box holds (a group or warm ground that splits at higher levels), how many boxes hold
+    its centre (a part of such a blob), how many others lie within NEAR_PERSON_WIDTHS expected widths
+    outside it (texture: roofs, fields, vehicles' parts) and the log count of the frame's candidates
+    (clutter). A blob alone looks alike in a busy and a quiet scene; these tell them apart."""
+    box = np.array([c.bbox for c in cands], np.float64)
+    cx, cy = np.array([c.cx for c in cands]), np.array([c.cy for c in cands])
+    holds = ((box[:, 0:1] <= cx) & (cx <= box[:, 0:1] + box[:, 2:3])
+             & (box[:, 1:2] <= cy) & (cy <= box[:, 1:2] + box[:, 3:4]))  # [i, j]: i's box holds j's centre
+    np.fill_diagonal(holds, False)
+    e = np.maximum(np.array([c.row[_PERSON_PX] for c in cands]), 1.0)
+    dx, dy = cx[:, None] - cx, cy[:, None] - cy
+    near = dx * dx + dy * dy < (NEAR_PERSON_WIDTHS * e[:, None]) ** 2  # squares: no root for hundreds squared
+    near &= ~(holds | holds.T)
+    np.fill_diagonal(near, False)
+    crowd = np.full(len(cands), np.log1p(len(cands)))
+    return np.column_stack([holds.sum(axis=1), holds.sum(axis=0), near.sum(axis=1), crowd]).astype(np.float64)
 
 
 @dataclass(frozen=True)

@@ -150,10 +150,10 @@ def dataset(frames: Iterable[RealFrame], negatives: float = NEGATIVE_SHARE) -> t
 
 def mirrored(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The rows plus every person's mirror image (appearance patch flipped left-right; the shape
-    features do not change): a person facing the other way is still a person."""
+    and context features do not change): a person facing the other way is still a person."""
     pos = x[y == 1].copy()
-    patch = pos[:, len(SHAPE_NAMES):].reshape(len(pos), PATCH, PATCH)
-    pos[:, len(SHAPE_NAMES):] = patch[:, :, ::-1].reshape(len(pos), -1)
+    cols = slice(len(SHAPE_NAMES), len(SHAPE_NAMES) + PATCH * PATCH)
+    pos[:, cols] = pos[:, cols].reshape(len(pos), PATCH, PATCH)[:, :, ::-1].reshape(len(pos), -1)
     return np.concatenate([x, pos]), np.concatenate([y, np.ones(len(pos), y.dtype)])
 
 
