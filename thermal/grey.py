@@ -13,8 +13,9 @@ frame, so nothing here is in °C and detections carry no temperature.
 2. Features per candidate, all relative to the scene or to the expected size
    of a person at the candidate's ground sample distance (from the camera
    model; DEFAULT_PERSON_PX without a pose): size, shape, contrast, uniformity
-   (`GreyFeatures`), and its appearance: a PATCH x PATCH sample of the frame
-   above background over PATCH_SPAN expected person widths, divided by its peak.
+   (`GreyFeatures`), its appearance: a PATCH x PATCH sample of the frame
+   above background over PATCH_SPAN expected person widths, divided by its peak,
+   and its context among the frame's candidates (`context_features`).
 3. A learned classifier (gradient-boosted trees trained on the HIT-UAV train
    split with tools/train_thermal.py; see the model file's `meta`) scores each
    candidate, with an early exit for the plainly negative; the trees ship as
@@ -73,6 +74,7 @@ class GreyFeatures:
     ground: float  # local background relative to the frame median, in spreads
     core: float  # (peak - interior mean) / peak: a uniform plate is near 0
     spread: float  # the scene's spread p99.5 - p50 (0..1)
+    median: float  # the scene's median grey level (0..1): sun-warmed day ground sits high, night ground low
 
 
 SHAPE_NAMES = tuple(f.name for f in fields(GreyFeatures))
@@ -261,7 +263,7 @@ def _components(sc: _Scene, level: float, within: np.ndarray | None) -> tuple[li
         "mean": total[idx] / a / sc.spread, "integral": total[idx] / sc.spread / (ei * ei),
         "peak_thr": pk / sc.thr, "level": gmax[idx] / 255.0,
         "ground": (sc.bg[cv[idx], cu[idx]] - sc.median) / sc.spread, "core": (pk - core) / np.maximum(pk, 1e-6),
-        "spread": np.full(len(idx), sc.spread / 255.0),
+        "spread": np.full(len(idx), sc.spread / 255.0), "median": np.full(len(idx), sc.median / 255.0),
     }
     rows = np.column_stack([*(cols[name] for name in SHAPE_NAMES), _patches(sc, centroids[idx], ei, pk)])
     # boxes padded by BOX_PAD_PX, all at once: hundreds of candidates a frame, built in one pass

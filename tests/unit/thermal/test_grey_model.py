@@ -107,4 +107,6 @@ def test_context_counts_blobs_held_holding_and_near() -> None:
     group = max(range(len(cands)), key=lambda i: cands[i].bbox[2] if cands[i].cx < 120 else 0)
     assert all(ctx["holds"][i] == 0 and ctx["near"][i] == 0 for i in alone)
     assert ctx["holds"][group] >= 2  # the warm patch holds both people's blobs
+    held = [i for i, c in enumerate(cands) if c.cx < 120 and i != group]
+    assert held and all(ctx["held"][i] >= 1 for i in held)
     assert np.allclose(ctx["crowd"], np.log1p(len(cands)))
