@@ -302,14 +302,13 @@ def context_features(cands: list[GreyCandidate]) -> np.ndarray:
     its centre (a part of such a blob), how many others lie within NEAR_PERSON_WIDTHS expected widths
     outside it (texture: roofs, fields, vehicles' parts) and the log count of the frame's candidates
     (clutter). A blob alone looks alike in a busy and a quiet scene; these tell them apart."""
-    box = np.array([c.bbox for c in cands], np.float64)
-    cx, cy = np.array([c.cx for c in cands]), np.array([c.cy for c in cands])
-    holds = ((box[:, 0:1] <= cx) & (cx <= box[:, 0:1] + box[:, 2:3])
-             & (box[:, 1:2] <= cy) & (cy <= box[:, 1:2] + box[:, 3:4]))  # [i, j]: i's box holds j's centre
+    # one pass over the records and squared distances: hundreds squared pairs a frame
+    a = np.array([(*c.bbox, c.cx, c.cy, c.row[_PERSON_PX]) for c in cands])
+    x0, y0, cx, cy = a[:, 0:1], a[:, 1:2], a[:, 4], a[:, 5]
+    holds = (x0 <= cx) & (cx <= x0 + a[:, 2:3]) & (y0 <= cy) & (cy <= y0 + a[:, 3:4])  # [i, j]: i holds j's centre
     np.fill_diagonal(holds, False)
-    e = np.maximum(np.array([c.row[_PERSON_PX] for c in cands]), 1.0)
     dx, dy = cx[:, None] - cx, cy[:, None] - cy
-    near = dx * dx + dy * dy < (NEAR_PERSON_WIDTHS * e[:, None]) ** 2  # squares: no root for hundreds squared
+    near = dx * dx + dy * dy < (NEAR_PERSON_WIDTHS * np.maximum(a[:, 6:7], 1.0)) ** 2
     near &= ~(holds | holds.T)
     np.fill_diagonal(near, False)
     crowd = np.full(len(cands), np.log1p(len(cands)))
