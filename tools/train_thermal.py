@@ -41,6 +41,7 @@ from thermal.grey import (
     MODEL_PATH,
     PATCH,
     SHAPE_NAMES,
+    THRESHOLD_STEPS,
     GreyCandidate,
     TreeModel,
     feature_matrix,
@@ -270,7 +271,9 @@ def train(train_dir: Path, val_dir: Path, out: Path, cache: Path | None = None, 
         rows.append(f"{label:10s} {len(scored):5d} frames  P {r['precision']:.3f}  R {r['recall']:.3f}  "
                     f"F1 {r['f1']:.3f}  (tp {r['tp']} fp {r['fp']} fn {r['fn']})")
     meta = {"train_frames_every": every, "synthetic_frames": synthetic, "mirrored_people": flip, "data": "HIT-UAV train split (CC BY 4.0, Suo et al. 2023, suojiashun/HIT-UAV-Infrared-Thermal-Dataset)",
-            "threshold_from": f"HIT-UAV val split, night frames: highest recall at precision >= {GOAL_PRECISION}", "hfov_assumed_deg": HIT_UAV_HFOV_DEG,
+            "threshold_from": f"HIT-UAV val split, night frames: at precision >= {GOAL_PRECISION}, the highest "
+                              "lower of precision and recall", "hfov_assumed_deg": HIT_UAV_HFOV_DEG,
+            "candidate_levels": list(THRESHOLD_STEPS),
             "trees": TREES, "depth": DEPTH, "rate": RATE, "cascade_after_trees": model.cascade,
             "validation": rows}
     model = TreeModel(model.features, model.init, model.rate, model.trees, threshold, meta, model.cascade)
