@@ -293,25 +293,27 @@ def feature_matrix(cands: list[GreyCandidate]) -> np.ndarray:
     """Candidates' features as rows (FEATURE_NAMES order), float64."""
     if not cands:
         return np.zeros((0, len(FEATURE_NAMES)))
-    return np.column_stack([np.stack([c.row for c in cands]), context_features(cands)])
+    own = np.stack([c.row for c in cands])
+    boxes, centres = np.array([c.bbox for c in cands]), np.array([(c.cx, c.cy) for c in cands])
+    return np.column_stack([own, context_features(boxes, centres, own[:, _PERSON_PX])])
 
 
-def context_features(cands: list[GreyCandidate]) -> np.ndarray:
-    """Where each candidate sits among the frame's others (CONTEXT_NAMES columns): how many candidates'
-    centres its box holds (a group or warm ground that splits at higher levels), how many boxes hold
-    its centre (a part of such a blob), how many others lie within NEAR_PERSON_WIDTHS expected widths
+def context_features(boxes: np.ndarray, centres: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """Where each candidate sits among the frame's others (CONTEXT_NAMES columns), from all the frame's
+    candidates' boxes (x, y, w, h), centres and expected person widths: how many candidates' centres
+    its box holds (a group or warm ground that splits at higher levels), how many boxes hold its
+    centre (a part of such a blob), how many others lie within NEAR_PERSON_WIDTHS expected widths
     outside it (texture: roofs, fields, vehicles' parts) and the log count of the frame's candidates
     (clutter). A blob alone looks alike in a busy and a quiet scene; these tell them apart."""
-    # one pass over the records and squared distances: hundreds squared pairs a frame
-    a = np.array([(*c.bbox, c.cx, c.cy, c.row[_PERSON_PX]) for c in cands])
-    x0, y0, cx, cy = a[:, 0:1], a[:, 1:2], a[:, 4], a[:, 5]
-    holds = (x0 <= cx) & (cx <= x0 + a[:, 2:3]) & (y0 <= cy) & (cy <= y0 + a[:, 3:4])  # [i, j]: i holds j's centre
+    box = np.asarray(boxes, np.float64)
+    x0, y0, cx, cy = box[:, 0:1], box[:, 1:2], centres[:, 0], centres[:, 1]
+    holds = (x0 <= cx) & (cx <= x0 + box[:, 2:3]) & (y0 <= cy) & (cy <= y0 + box[:, 3:4])  # [i, j]: i holds j's centre
     np.fill_diagonal(holds, False)
-    dx, dy = cx[:, None] - cx, cy[:, None] - cy
-    near = dx * dx + dy * dy < (NEAR_PERSON_WIDTHS * np.maximum(a[:, 6:7], 1.0)) ** 2
+    dx, dy = cx[:, None] - cx, cy[:, None] - cy  # squared distances: no root for hundreds squared pairs
+    near = dx * dx + dy * dy < (NEAR_PERSON_WIDTHS * np.maximum(e, 1.0)[:, None]) ** 2
     near &= ~(holds | holds.T)
     np.fill_diagonal(near, False)
-    crowd = np.full(len(cands), np.log1p(len(cands)))
+    crowd = np.full(len(box), np.log1p(len(box)))
     return np.column_stack([holds.sum(axis=1), holds.sum(axis=0), near.sum(axis=1), crowd]).astype(np.float64)
 
 
