@@ -13,8 +13,9 @@ frame, so nothing here is in °C and detections carry no temperature.
 2. Features per candidate, all relative to the scene or to the expected size
    of a person at the candidate's ground sample distance (from the camera
    model; DEFAULT_PERSON_PX without a pose): size, shape, contrast, uniformity
-   (`GreyFeatures`), and its appearance: a PATCH x PATCH sample of the frame
-   above background over PATCH_SPAN expected person widths, divided by its peak.
+   (`GreyFeatures`), its appearance: a PATCH x PATCH sample of the frame
+   above background over PATCH_SPAN expected person widths, divided by its peak,
+   and its context among the frame's candidates (`context_features`).
 3. A learned classifier (gradient-boosted trees trained on the HIT-UAV train
    split with tools/train_thermal.py; see the model file's `meta`) scores each
    candidate, with an early exit for the plainly negative; the trees ship as
@@ -42,7 +43,7 @@ GREY_NOISE_K = 4.0
 MIN_AREA_PX = 3
 MAX_PERSON_WIDTHS = 8.0  # a candidate wider than this many expected person widths is a building or a road
 MAX_GREY_CANDIDATES = 600
-THRESHOLD_STEPS = (1.0, 1.7, 2.8)  # multiples of the base threshold: groups split at the higher ones
+THRESHOLD_STEPS = (1.0, 1.7, 2.8, 4.5)  # multiples of the base threshold: groups split at the higher ones
 SPLIT_PERSON_WIDTHS = 1.5  # a blob bigger than this is searched again at the next threshold step
 GRID = 7  # camera rays per side for the expected-size map
 PERSON_WIDTH_M = 0.5
@@ -73,19 +74,25 @@ class GreyFeatures:
     ground: float  # local background relative to the frame median, in spreads
     core: float  # (peak - interior mean) / peak: a uniform plate is near 0
     spread: float  # the scene's spread p99.5 - p50 (0..1)
+    median: float  # the scene's median grey level (0..1): sun-warmed day ground sits high, night ground low
 
 
 SHAPE_NAMES = tuple(f.name for f in fields(GreyFeatures))
 PATCH = 9  # the appearance patch: PATCH x PATCH samples ...
 PATCH_SPAN = 3.2  # ... over this many expected person widths around the candidate's centre
 PATCH_NAMES = tuple(f"p{j}{i}" for j in range(PATCH) for i in range(PATCH))
-FEATURE_NAMES = SHAPE_NAMES + PATCH_NAMES
+CONTEXT_NAMES = ("holds", "held", "near", "crowd")  # see context_features
+FEATURE_NAMES = SHAPE_NAMES + PATCH_NAMES + CONTEXT_NAMES
+NEAR_PERSON_WIDTHS = 3.0
 _OFFSETS = np.linspace(-PATCH_SPAN / 2, PATCH_SPAN / 2, PATCH)
+_PERSON_PX = SHAPE_NAMES.index("person_px")
+_OWN_WIDTH = len(SHAPE_NAMES) + len(PATCH_NAMES)  # a candidate's own columns, before its context
 
 
 @dataclass(frozen=True)
 class GreyCandidate:
-    """A candidate's box and centre (pixels) with its feature row (FEATURE_NAMES order)."""
+    """A candidate's box and centre (pixels) with its feature row (FEATURE_NAMES order: its own
+    shape and patch, then its context among the frame's candidates)."""
 
     bbox: tuple[int, int, int, int]
     cx: float
@@ -171,7 +178,7 @@ class CandidateTable:
 
     boxes: np.ndarray  # (n, 4) int64: x, y, w, h (px)
     centres: np.ndarray  # (n, 2) float64: cx, cy (px)
-    rows: np.ndarray  # (n, FEATURE_NAMES) float64
+    rows: np.ndarray  # (n, FEATURE_NAMES) float64 (own columns only inside _components)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -202,7 +209,8 @@ def candidate_table(grey: np.ndarray, cam: Camera | None) -> CandidateTable:
         room -= len(found)
         if room <= 0 or within is None:
             break  # nothing bigger than one person left to split at a higher level
-    return CandidateTable(*(np.concatenate([getattr(t, f.name) for t in parts]) for f in fields(CandidateTable)))
+    boxes, centres, own = (np.concatenate([getattr(t, f.name) for t in parts]) for f in fields(CandidateTable))
+    return CandidateTable(boxes, centres, np.column_stack([own, context_features(boxes, centres, own[:, _PERSON_PX])]))
 
 
 @dataclass(frozen=True)
@@ -218,7 +226,7 @@ class _Scene:
     thr: float  # the base threshold
 
 
-_NO_CANDIDATES = CandidateTable(np.zeros((0, 4), np.int64), np.zeros((0, 2)), np.zeros((0, len(FEATURE_NAMES))))
+_NO_CANDIDATES = CandidateTable(np.zeros((0, 4), np.int64), np.zeros((0, 2)), np.zeros((0, _OWN_WIDTH)))
 
 
 def _components(sc: _Scene, level: float, within: np.ndarray | None,
@@ -288,7 +296,7 @@ def _components(sc: _Scene, level: float, within: np.ndarray | None,
         "mean": total[idx] / a / sc.spread, "integral": total[idx] / sc.spread / (ei * ei),
         "peak_thr": pk / sc.thr, "level": gmax[idx] / 255.0,
         "ground": (sc.bg[cv, cu] - sc.median) / sc.spread, "core": (pk - core) / np.maximum(pk, 1e-6),
-        "spread": np.full(len(idx), sc.spread / 255.0),
+        "spread": np.full(len(idx), sc.spread / 255.0), "median": np.full(len(idx), sc.median / 255.0),
     }
     rows = np.column_stack([*(cols[name] for name in SHAPE_NAMES), _patches(sc, centroids[idx], ei, pk)])
     # boxes padded by BOX_PAD_PX, all at once
@@ -357,6 +365,25 @@ def feature_matrix(cands: list[GreyCandidate]) -> np.ndarray:
     if not cands:
         return np.zeros((0, len(FEATURE_NAMES)))
     return np.stack([c.row for c in cands])
+
+
+def context_features(boxes: np.ndarray, centres: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """Where each candidate sits among the frame's others (CONTEXT_NAMES columns), from all the frame's
+    candidates' boxes (x, y, w, h), centres and expected person widths: how many candidates' centres
+    its box holds (a group or warm ground that splits at higher levels), how many boxes hold its
+    centre (a part of such a blob), how many others lie within NEAR_PERSON_WIDTHS expected widths
+    outside it (texture: roofs, fields, vehicles' parts) and the log count of the frame's candidates
+    (clutter). A blob alone looks alike in a busy and a quiet scene; these tell them apart."""
+    box = np.asarray(boxes, np.float64)
+    x0, y0, cx, cy = box[:, 0:1], box[:, 1:2], centres[:, 0], centres[:, 1]
+    holds = (x0 <= cx) & (cx <= x0 + box[:, 2:3]) & (y0 <= cy) & (cy <= y0 + box[:, 3:4])  # [i, j]: i holds j's centre
+    np.fill_diagonal(holds, False)
+    dx, dy = cx[:, None] - cx, cy[:, None] - cy  # squared distances: no root for hundreds squared pairs
+    near = dx * dx + dy * dy < (NEAR_PERSON_WIDTHS * np.maximum(e, 1.0)[:, None]) ** 2
+    near &= ~(holds | holds.T)
+    np.fill_diagonal(near, False)
+    crowd = np.full(len(box), np.log1p(len(box)))
+    return np.column_stack([holds.sum(axis=1), holds.sum(axis=0), near.sum(axis=1), crowd]).astype(np.float64)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from thermal.grey import (
     MODEL_PATH,
     PATCH,
     SHAPE_NAMES,
+    THRESHOLD_STEPS,
     GreyCandidate,
     TreeModel,
     feature_matrix,
@@ -150,10 +151,10 @@ def dataset(frames: Iterable[RealFrame], negatives: float = NEGATIVE_SHARE) -> t
 
 def mirrored(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The rows plus every person's mirror image (appearance patch flipped left-right; the shape
-    features do not change): a person facing the other way is still a person."""
+    and context features do not change): a person facing the other way is still a person."""
     pos = x[y == 1].copy()
-    patch = pos[:, len(SHAPE_NAMES):].reshape(len(pos), PATCH, PATCH)
-    pos[:, len(SHAPE_NAMES):] = patch[:, :, ::-1].reshape(len(pos), -1)
+    cols = slice(len(SHAPE_NAMES), len(SHAPE_NAMES) + PATCH * PATCH)
+    pos[:, cols] = pos[:, cols].reshape(len(pos), PATCH, PATCH)[:, :, ::-1].reshape(len(pos), -1)
     return np.concatenate([x, pos]), np.concatenate([y, np.ones(len(pos), y.dtype)])
 
 
@@ -224,12 +225,13 @@ def _refuse_test(folder: Path) -> None:
 
 
 def pick_threshold(scored: list[Scored]) -> float:
-    """The decision threshold on val night frames (the goal's condition): the highest recall at
-    precision >= GOAL_PRECISION, else the best F1."""
-    table = [(prf(**evaluate(scored, float(t))), round(float(t), 2)) for t in np.arange(0.2, 0.86, 0.05)]
+    """The decision threshold on val night frames (the goal's condition): among those at precision
+    >= GOAL_PRECISION, the one whose lower of precision and recall is highest (the widest margin on
+    both sides of the goal, for frames val has not seen), else the best F1."""
+    table = [(prf(**evaluate(scored, float(t))), round(float(t), 2)) for t in np.arange(0.2, 0.86, 0.02)]
     for r, t in table:
         print(f"  threshold {t:.2f}: P {r['precision']:.3f} R {r['recall']:.3f} F1 {r['f1']:.3f}", file=sys.stderr)
-    good = [(r["recall"], t) for r, t in table if r["precision"] >= GOAL_PRECISION]
+    good = [(min(r["precision"], r["recall"]), t) for r, t in table if r["precision"] >= GOAL_PRECISION]
     return max(good)[1] if good else max((r["f1"], t) for r, t in table)[1]
 
 
@@ -269,7 +271,9 @@ def train(train_dir: Path, val_dir: Path, out: Path, cache: Path | None = None, 
         rows.append(f"{label:10s} {len(scored):5d} frames  P {r['precision']:.3f}  R {r['recall']:.3f}  "
                     f"F1 {r['f1']:.3f}  (tp {r['tp']} fp {r['fp']} fn {r['fn']})")
     meta = {"train_frames_every": every, "synthetic_frames": synthetic, "mirrored_people": flip, "data": "HIT-UAV train split (CC BY 4.0, Suo et al. 2023, suojiashun/HIT-UAV-Infrared-Thermal-Dataset)",
-            "threshold_from": f"HIT-UAV val split, night frames: highest recall at precision >= {GOAL_PRECISION}", "hfov_assumed_deg": HIT_UAV_HFOV_DEG,
+            "threshold_from": f"HIT-UAV val split, night frames: at precision >= {GOAL_PRECISION}, the highest "
+                              "lower of precision and recall", "hfov_assumed_deg": HIT_UAV_HFOV_DEG,
+            "candidate_levels": list(THRESHOLD_STEPS),
             "trees": TREES, "depth": DEPTH, "rate": RATE, "cascade_after_trees": model.cascade,
             "validation": rows}
     model = TreeModel(model.features, model.init, model.rate, model.trees, threshold, meta, model.cascade)

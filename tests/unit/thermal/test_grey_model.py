@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from thermal.grey import FEATURE_NAMES, PATCH, SHAPE_NAMES, TreeModel, grey_candidates, grid_at, load_model
+from thermal.grey import (
+    CONTEXT_NAMES,
+    FEATURE_NAMES,
+    PATCH,
+    SHAPE_NAMES,
+    TreeModel,
+    feature_matrix,
+    grey_candidates,
+    grid_at,
+    load_model,
+)
 
 Tree = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
@@ -79,7 +89,24 @@ def test_a_warm_blob_gets_a_patch_that_peaks_at_its_centre() -> None:
     grey[50:66, 70:78] = 200  # one person-sized warm blob (no pose: 8 px wide expected)
     cands = grey_candidates(grey, None)
     best = max(cands, key=lambda c: c.features.peak)
-    patch = best.row[len(SHAPE_NAMES):].reshape(PATCH, PATCH)
+    patch = best.row[len(SHAPE_NAMES):len(SHAPE_NAMES) + PATCH * PATCH].reshape(PATCH, PATCH)
     assert patch[PATCH // 2, PATCH // 2] == patch.max() > 0.5
     assert abs(patch[0, 0]) < 0.1  # three person widths away: background
     assert 70 <= best.cx <= 78 and 50 <= best.cy <= 66
+
+
+def test_context_counts_blobs_held_holding_and_near() -> None:
+    grey = np.full((120, 200), 60, np.uint8)
+    grey[40:60, 40:47] = 170  # two people side by side on a warm patch: one blob low, two higher up
+    grey[40:60, 49:56] = 170
+    grey[38:62, 38:58] = np.maximum(grey[38:62, 38:58], 110)
+    grey[50:60, 150:158] = 200  # one person alone, seen from above (no second level)
+    cands = grey_candidates(grey, None)
+    ctx = dict(zip(CONTEXT_NAMES, feature_matrix(cands)[:, -len(CONTEXT_NAMES):].T, strict=True))
+    alone = [i for i, c in enumerate(cands) if c.cx > 120]
+    group = max(range(len(cands)), key=lambda i: cands[i].bbox[2] if cands[i].cx < 120 else 0)
+    assert all(ctx["holds"][i] == 0 and ctx["near"][i] == 0 for i in alone)
+    assert ctx["holds"][group] >= 2  # the warm patch holds both people's blobs
+    held = [i for i, c in enumerate(cands) if c.cx < 120 and i != group]
+    assert held and all(ctx["held"][i] >= 1 for i in held)
+    assert np.allclose(ctx["crowd"], np.log1p(len(cands)))

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from thermal.grey import PATCH, SHAPE_NAMES
+from thermal.grey import FEATURE_NAMES, PATCH, SHAPE_NAMES
 from tools.real_frames import iter_real
 from tools.train_thermal import mirrored, prepare_hituav, train
 
@@ -52,11 +52,12 @@ def test_the_test_split_is_for_evaluation_only(tmp_path: Path) -> None:
 
 
 def test_mirrored_people_flip_the_patch_only() -> None:
-    n = len(SHAPE_NAMES)
-    x = np.zeros((2, n + PATCH * PATCH))
+    n, end = len(SHAPE_NAMES), len(SHAPE_NAMES) + PATCH * PATCH
+    x = np.zeros((2, len(FEATURE_NAMES)))
     x[:, :n] = 7.0
-    x[0, n:] = np.tile(np.arange(PATCH, dtype=np.float64), PATCH)  # columns 0..8 in each row
+    x[:, end:] = 3.0  # context columns
+    x[0, n:end] = np.tile(np.arange(PATCH, dtype=np.float64), PATCH)  # columns 0..8 in each row
     xs, ys = mirrored(x, np.array([1, 0]))
     assert len(xs) == 3 and ys.tolist() == [1, 0, 1]
-    assert (xs[2, :n] == 7.0).all()
+    assert (xs[2, :n] == 7.0).all() and (xs[2, end:] == 3.0).all()
     assert xs[2, n:n + PATCH].tolist() == list(range(PATCH - 1, -1, -1))
