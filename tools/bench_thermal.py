@@ -34,6 +34,19 @@ FIELD_STYLES: dict[str, dict[str, Any]] = {
                                                                         covered_p=1.0, skin_p=0.0)},
     "standing, fixed oblique camera": {"kind": "fixed", "style": replace(DEFAULT_STYLE, postures=("standing",))},
 }
+# the generator's stress styles (simulators/thermal/generator.py Style), each scored on its own
+STRESS_STYLES: dict[str, dict[str, Any]] = {
+    "no visible face (skin_p 0)": {"style": replace(DEFAULT_STYLE, skin_p=0.0)},
+    "cold clothing 1-4 K": {"style": replace(DEFAULT_STYLE, clothing_k=(1.0, 4.0))},
+    "side-on dogs": {"style": replace(DEFAULT_STYLE, dog_side_on=True)},
+    "blur 1-2 px": {"style": replace(DEFAULT_STYLE, blur_px=(1.0, 2.0))},
+    "non-uniform sensor 1.5 K": {"style": replace(DEFAULT_STYLE, nonuniform_k=1.5)},
+    "groups within 2 m": {"style": replace(DEFAULT_STYLE, people_spacing_m=0.9, cluster_m=2.0)},
+    "occlusion by cold objects 0.5": {"style": replace(DEFAULT_STYLE, occlusion_p=0.5)},
+    "roads (3 asphalt strips)": {"style": replace(DEFAULT_STYLE, roads=3)},
+    "oblique -35 deg with sky, drone": {"kind": "drone", "pitch_deg": -35.0,
+                                        "style": replace(DEFAULT_STYLE, sky=True)},
+}
 
 
 def iou(a: tuple[int, ...] | list[int], b: tuple[int, ...] | list[int]) -> float:
@@ -209,6 +222,8 @@ def run_thermal_bench(n_frames: int = 200, seed: int = 20250115, real: Path | No
         r_real = evaluate_real(real) if real is not None else None
         r_styles = {name: _evaluate(_frames(max(10, n_frames // 8), seed + 10 + k, **kw))["detector"]
                     for k, (name, kw) in enumerate(FIELD_STYLES.items())}
+        r_stress = {name: _evaluate(_frames(max(10, n_frames // 8), seed + 20 + k, **kw))["detector"]
+                    for k, (name, kw) in enumerate(STRESS_STYLES.items())}
     finally:
         cv2.setNumThreads(threads)
     return {
@@ -240,6 +255,8 @@ def run_thermal_bench(n_frames: int = 200, seed: int = 20250115, real: Path | No
         "real": r_real,
         "field_styles": r_styles,
         "field_style_frames": max(10, n_frames // 8),
+        "stress_styles": r_stress,
+        "stress_style_frames": max(10, n_frames // 8),
     }
 
 
@@ -273,6 +290,9 @@ def format_thermal_bench(r: dict[str, Any]) -> str:
     ]
     lines.append(f"field styles of the generator ({r['field_style_frames']} frames each, radiometric):")
     lines.extend(_line(name, sc) for name, sc in r["field_styles"].items())
+    if "stress_styles" in r:
+        lines.append(f"stress styles of the generator ({r['stress_style_frames']} frames each, radiometric):")
+        lines.extend(_line(name, sc) for name, sc in r["stress_styles"].items())
     real = r.get("real")
     if real:
         lines.append(f"real labelled frames ({real['frames']} frames, {real['fps']:.0f} frames/s, "
