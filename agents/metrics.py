@@ -33,6 +33,8 @@ from pipeline.metrics import (
 from rules.desk import Desk
 
 # Set by the desk agent: how to reach its Desks, one per dispatch centre this worker holds.
+CHANGELOG_SUFFIX = "-changelog"  # Faust's name for a table's changelog topic: <app id>-<table>-changelog
+
 _desk_source: list[Callable[[], Iterable[Desk]]] = []
 
 
@@ -61,10 +63,16 @@ class RecordSensor(faust.Sensor):
         return None
 
     def lag(self, consumer: Any) -> Iterator[tuple[str, int, int]]:
-        """Per assigned partition: the high watermark minus the next offset to read."""
+        """Per assigned partition of the streams: the high watermark minus the next offset to read.
+
+        Table changelogs are left out: the worker writes its own tables' changelog and never
+        reads it back after recovery, so their "lag" grows with every write and would never be
+        0 on a worker that is up to date."""
         if consumer is None:
             return
         for tp in list(consumer.assignment()):
+            if tp.topic.endswith(CHANGELOG_SUFFIX):
+                continue
             try:
                 high = consumer.highwater(tp)
             except Exception:  # not fetched yet, or the consumer is restarting

@@ -110,6 +110,7 @@ def test_worker_and_console_expose_prometheus_metrics(broker: str, tmp_path: Pat
     assert total(worker, "patrol_oldest_open_incident_age_seconds") >= 100 * 60  # event time: ticks ran 2 h past the tips
     lags = {dict(ls)["topic"]: v for (n, ls), v in worker.items() if n == "patrol_consumer_lag"}
     assert lags.get(names.TIPS) == 0 and lags.get(names.CLOCK) == 0, lags
+    assert not any(topic.endswith("-changelog") for topic in lags), lags  # written, never read back: no lag
 
     # Console: the same incidents, folded from `dispatch`.
     assert total(console, "patrol_records_in_total", topic=names.DISPATCH) >= 3
