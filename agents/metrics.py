@@ -32,9 +32,9 @@ from pipeline.metrics import (
 )
 from rules.desk import Desk
 
-# Set by the desk agent: how to reach its Desks, one per dispatch centre this worker holds.
 CHANGELOG_SUFFIX = "-changelog"  # Faust's name for a table's changelog topic: <app id>-<table>-changelog
 
+# Set by the desk agent: how to reach its Desks, one per dispatch centre this worker holds.
 _desk_source: list[Callable[[], Iterable[Desk]]] = []
 
 

@@ -73,6 +73,7 @@ from thermal.cameras import (
 from thermal.frames import ThermalImage
 from thermal.grey import candidate_table, grey_posture, keep_best, load_model, person_px
 from thermal.scene import background, noise_sigma
+from thermal.tracking import iou
 
 HALF_RES_FACTOR = 0.8  # averaging 2x2 lowers a small blob's contrast; be a little more lenient
 MIN_DELTA_C = 2.5  # clothing is at least a few °C above its surroundings
@@ -775,20 +776,12 @@ def detect(frame_c: np.ndarray, meta: FrameMeta | None, frame_name: str | None =
               for f, m_per_px, sin_dep in candidates(frame_c, cam, ambient)]
     for f, score, posture in sorted(scored, key=lambda c: -c[1]):  # the best first: a person is detected once
         bbox = (int(f.bx), int(f.by), int(f.bw), int(f.bh))
-        if score < SCORE_MIN or any(_overlap(bbox, d.bbox) >= SAME_PERSON_IOU for d in out):
+        if score < SCORE_MIN or any(iou(bbox, d.bbox) >= SAME_PERSON_IOU for d in out):
             continue
         out.append(_detection(cam, camera_id, when, bbox, (f.cx, f.cy), posture, score, frame_name,
                               (round(f.t_max, 2), round(f.t_mean, 2))))
     out.sort(key=lambda d: (d.bbox[1], d.bbox[0]))
     return out
-
-
-def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    """Intersection over union of two (x, y, w, h) boxes."""
-    iw = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    ih = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    return inter / max(a[2] * a[3] + b[2] * b[3] - inter, 1)
 
 
 def _detection(cam: Camera | None, camera_id: str, when: datetime, bbox: tuple[int, int, int, int],

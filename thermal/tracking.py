@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +30,8 @@ MIN_IOU = 0.3
 MAX_GAP_S = 20 * 60.0
 
 
-def _iou(a: list[int], b: list[int]) -> float:
+def iou(a: Sequence[int], b: Sequence[int]) -> float:
+    """Intersection over union of two (x, y, w, h) pixel boxes."""
     iw = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
     ih = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
     inter = iw * ih
@@ -76,9 +78,9 @@ class Tracker:
         if tr["camera_id"] != det.camera_id:
             return None
         b = list(det.bbox)
-        iou = _iou(b, tr["bbox"])
-        if iou >= MIN_IOU:
-            return 1.0 - iou
+        overlap = iou(b, tr["bbox"])
+        if overlap >= MIN_IOU:
+            return 1.0 - overlap
         (ax, ay), (bx, by) = _centre(b), _centre(tr["bbox"])
         size = max(b[2], b[3], tr["bbox"][2], tr["bbox"][3])
         d = math.hypot(ax - bx, ay - by)

@@ -24,6 +24,7 @@ from simulators.thermal.handmade import independent_set, to_8bit
 from thermal.cameras import FrameMeta
 from thermal.detector import baseline_detect, detect_image
 from thermal.frames import POLARITIES, ThermalImage, centikelvin_to_c, decode_image, parse_meta
+from thermal.tracking import iou
 from tools.real_frames import iter_real
 
 IOU_MIN = 0.3
@@ -47,16 +48,6 @@ STRESS_STYLES: dict[str, dict[str, Any]] = {
     "oblique -35 deg with sky, drone": {"kind": "drone", "pitch_deg": -35.0,
                                         "style": replace(DEFAULT_STYLE, sky=True)},
 }
-
-
-def iou(a: tuple[int, ...] | list[int], b: tuple[int, ...] | list[int]) -> float:
-    """Intersection over union of two [x, y, w, h] boxes."""
-    ax1, ay1, bx1, by1 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
-    iw = max(0, min(ax1, bx1) - max(a[0], b[0]))
-    ih = max(0, min(ay1, by1) - max(a[1], b[1]))
-    inter = iw * ih
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
 
 
 def match(preds: list[list[int]], truths: list[list[int]]) -> list[tuple[int, int]]:
@@ -200,6 +191,11 @@ def evaluate_real(folder: Path) -> dict[str, Any]:
             "scores": {k: prf(*v) for k, v in sorted(counts.items())}}
 
 
+def _style_scores(styles: dict[str, dict[str, Any]], n: int, seed: int) -> dict[str, dict[str, float]]:
+    """The detector's scores on `n` generated frames of each style, the k-th style from seed + k."""
+    return {name: _evaluate(_frames(n, seed + k, **kw))["detector"] for k, (name, kw) in enumerate(styles.items())}
+
+
 def run_thermal_bench(n_frames: int = 200, seed: int = 20250115, real: Path | None = None) -> dict[str, Any]:
     """Score detect_image() and baseline_detect() on generated, hand-painted, 8-bit and (optionally)
     real labelled frames; see module doc."""
@@ -220,10 +216,8 @@ def run_thermal_bench(n_frames: int = 200, seed: int = 20250115, real: Path | No
         r_8bit = _evaluate(as_8bit(mixed))
         r_hand8 = _evaluate(as_8bit(hand))
         r_real = evaluate_real(real) if real is not None else None
-        r_styles = {name: _evaluate(_frames(max(10, n_frames // 8), seed + 10 + k, **kw))["detector"]
-                    for k, (name, kw) in enumerate(FIELD_STYLES.items())}
-        r_stress = {name: _evaluate(_frames(max(10, n_frames // 8), seed + 20 + k, **kw))["detector"]
-                    for k, (name, kw) in enumerate(STRESS_STYLES.items())}
+        r_styles = _style_scores(FIELD_STYLES, max(10, n_frames // 8), seed + 10)
+        r_stress = _style_scores(STRESS_STYLES, max(10, n_frames // 8), seed + 20)
     finally:
         cv2.setNumThreads(threads)
     return {
