@@ -9,6 +9,7 @@ deterministic (`pipeline.partitioning`).
 
 from __future__ import annotations
 
+import gc
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,8 @@ from core import topics as names
 from core.settings import Settings
 from pipeline.kafka_compat import patch_faust_for_tansu
 from pipeline.kafka_security import faust_credentials
+
+log = logging.getLogger("patrol.app")
 
 
 @dataclass
@@ -59,6 +62,22 @@ def restore_log_level(level_name: str) -> None:
         root.setLevel(level)
 
 
+def settle_heap() -> int:
+    """Move every object alive now out of the collector's reach; the number moved.
+
+    A worker holds some 300,000 long-lived objects (Faust, aiokafka, the
+    city layers, recovered tables). Each full collection walked them all:
+    a 100-130 ms stall of the one event loop, twice in a 4 s run at 500
+    tips/s, which made most of the p99 tip-to-dispatch latency. Frozen
+    objects are still freed when their last reference goes (a closed
+    incident's state is); only reference cycles among them would outlive
+    their use, and a collection runs first so that none are frozen.
+    """
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
+
+
 def create_app(settings: Settings, bootstrap: str) -> tuple[faust.App, Topics]:
     """Build the bare app; `agents.worker.build_worker_app` registers the agents on it."""
     patch_faust_for_tansu()
@@ -88,6 +107,11 @@ def create_app(settings: Settings, bootstrap: str) -> tuple[faust.App, Topics]:
         logging_config=None,
     )
     topics = Topics(app, settings)
+
+    @app.on_rebalance_complete.connect
+    async def _settle_heap(sender: Any, **kwargs: Any) -> None:
+        # Recovery is done: what the worker holds now stays for a long time.
+        log.info("froze %d long-lived objects out of the garbage collector", settle_heap())
 
     @app.task
     async def _restore_log_level() -> None:
