@@ -108,10 +108,11 @@ def create_app(settings: Settings, bootstrap: str) -> tuple[faust.App, Topics]:
     )
     topics = Topics(app, settings)
 
-    @app.on_rebalance_complete.connect
-    async def _settle_heap(sender: Any, **kwargs: Any) -> None:
+    async def _settle_heap(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         # Recovery is done: what the worker holds now stays for a long time.
         log.info("froze %d long-lived objects out of the garbage collector", settle_heap())
+
+    app.on_rebalance_complete.connect(_settle_heap)
 
     @app.task
     async def _restore_log_level() -> None:
