@@ -165,8 +165,14 @@ async def settle(web_port: int, timeout_s: float = 120.0) -> float:
     return time.perf_counter() - started
 
 
-def stage_times(before: dict[str, float], after: dict[str, float], elapsed: float) -> dict[str, float]:
-    """The desk's share of a phase, from the worker's metrics scraped before and after it."""
+def stage_times(before: dict[str, float], after: dict[str, float], elapsed: float, tips: int) -> dict[str, float]:
+    """The desk's share of a phase and the worker's CPU per tip, from its metrics scraped before and after it.
+
+    CPU per tip (`process_cpu_seconds_total`, all the worker's threads) is the
+    figure to compare across runs on a shared machine: another process's load
+    stretches the wall time, not the CPU the worker spends.
+    """
+    cpu_s = after.get("process_cpu_seconds_total", 0.0) - before.get("process_cpu_seconds_total", 0.0)
     batches = after.get("patrol_desk_batch_seconds_count", 0.0) - before.get("patrol_desk_batch_seconds_count", 0.0)
     desk_s = after.get("patrol_desk_batch_seconds_sum", 0.0) - before.get("patrol_desk_batch_seconds_sum", 0.0)
     return {
@@ -176,6 +182,9 @@ def stage_times(before: dict[str, float], after: dict[str, float], elapsed: floa
         "desk_share": desk_s / elapsed if elapsed else 0.0,
         "desk_batch_ms": 1000 * desk_s / batches if batches else 0.0,
         "records_in": after.get("patrol_records_in_total", 0.0) - before.get("patrol_records_in_total", 0.0),
+        "cpu_s": cpu_s,
+        "cpu_ms_per_tip": 1000 * cpu_s / tips if tips else 0.0,
+        "cpu_share": cpu_s / elapsed if elapsed else 0.0,
     }
 
 
@@ -230,7 +239,7 @@ async def _bench(settings: Settings, province: Province, tips: int, rate: float)
             before = await scrape(run.worker.web_port)
             started = time.perf_counter()
             throughput = await _throughput(producer, dispatch, tips_topic, province, tips)
-            stages = stage_times(before, await scrape(run.worker.web_port), time.perf_counter() - started)
+            stages = stage_times(before, await scrape(run.worker.web_port), time.perf_counter() - started, tips)
             stages["settle_s"] = await settle(run.worker.web_port)
             latencies = await _latencies(producer, dispatch, tips_topic, province, tips, min(tips, int(rate * 4)), rate)
         finally:
@@ -284,5 +293,9 @@ def _report(results: dict[str, Any], rate: float) -> dict[str, Any]:
     print(
         f"desk (worker metrics, throughput phase):    {stages['desk_share'] * 100:5.1f}% of the wall time in "
         f"{stages['desk_batches']:.0f} batches, {stages['desk_batch_ms']:.1f} ms per batch, {stages['records_in']:.0f} records read"
+    )
+    print(
+        f"worker CPU (throughput phase):              {stages['cpu_ms_per_tip']:.2f} ms per tip, "
+        f"{stages['cpu_share'] * 100:.0f}% of one core (compare this across runs: load elsewhere stretches only the wall time)"
     )
     return results

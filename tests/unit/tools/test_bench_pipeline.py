@@ -1,4 +1,4 @@
-"""The pipeline bench waits for the worker to read its backlog before it measures latency."""
+"""The pipeline bench: it waits for the worker to read its backlog before it measures latency, and reads a phase's figures from the worker's metrics."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tools.bench_pipeline import settle
+from tools.bench_pipeline import settle, stage_times
 
 
 def _metrics_server(lags: list[int]) -> tuple[ThreadingHTTPServer, list[int]]:
@@ -67,3 +67,15 @@ def test_settle_gives_up_after_its_timeout(page: Page) -> None:
     port, served = page([7])
     waited = asyncio.run(settle(port, timeout_s=0.6))
     assert 0.6 <= waited < 5.0 and set(served) == {7}
+
+
+def test_stage_times_give_the_desks_share_and_the_workers_cpu_per_tip() -> None:
+    before = {"process_cpu_seconds_total": 10.0, "patrol_desk_batch_seconds_count": 4.0, "patrol_desk_batch_seconds_sum": 0.5,
+              "patrol_records_in_total": 100.0}
+    after = {"process_cpu_seconds_total": 13.0, "patrol_desk_batch_seconds_count": 14.0, "patrol_desk_batch_seconds_sum": 2.5,
+             "patrol_records_in_total": 3100.0}
+    stages = stage_times(before, after, elapsed=4.0, tips=2000)
+    assert stages["cpu_ms_per_tip"] == 1.5  # 3 s of CPU over 2000 tips
+    assert stages["cpu_share"] == 0.75
+    assert stages["desk_batches"] == 10 and stages["desk_batch_ms"] == 200.0 and stages["desk_share"] == 0.5
+    assert stages["records_in"] == 3000
