@@ -22,6 +22,8 @@ from core.errors import ConfigError, PatrolError
 from core.settings import Settings
 
 if TYPE_CHECKING:
+    from ledger.centres import Sweeps
+    from ledger.store import Store
     from rules.context import Context
 
 EXIT_CONFIG = 2
@@ -271,25 +273,28 @@ def cmd_ledger(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from datetime import datetime, timedelta
 
-    from ledger.report import report_day, to_csv, to_html
+    from ledger.report import to_csv, to_html
 
     settings = _settings()
-    store, tz = _ledger(settings)
+    store, _ = _ledger(settings)
     try:
+        sweeps = _centres(settings, store)
+        centre = _centre(sweeps, args.centre) if args.centre else None
+        tz = sweeps.cities[centre or sweeps.first].timezone
         if args.kind == "daily":
             if args.date is None:
                 raise PatrolError("patrol report daily needs --date YYYY-MM-DD")
-            start, end = report_day(args.date, store.policy, tz)
+            first = last = args.date
             name = f"daily-{args.date.isoformat()}"
         else:
             span = store.span()
             first = args.date_from or (span[0].astimezone(tz).date() - timedelta(days=1) if span else datetime.now(tz).date())
             last = args.date_to or (span[1].astimezone(tz).date() if span else first)
-            start, end = report_day(first, store.policy, tz)[0], report_day(last, store.policy, tz)[1]
             name = f"campaign-{first.isoformat()}-{last.isoformat()}"
-        report = store.report(args.kind, start, end, tz)
+        report = sweeps.report(store, args.kind, first, last, centre)
     finally:
         store.close()
+    name = f"{centre}-{name}" if centre else name
     if args.out is None:
         sys.stdout.write(to_csv(report, args.lang))
         return 0
@@ -300,20 +305,31 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _centres(settings: Settings, store: Store) -> Sweeps:
+    """The deployment's centres over the ledger (`ledger.centres.Sweeps`): sweep lists and reports per centre."""
+    from geo.city import load_city
+    from ledger.centres import Sweeps
+
+    return Sweeps({centre: load_city(folder) for centre, folder in settings.centre_dirs.items()}, store.policy.sweep_radius_m)
+
+
+def _centre(sweeps: Sweeps, asked: str | None) -> str:
+    """The centre `--centre` names (default the first); a clear error for one not in PATROL_CITIES."""
+    centre = asked or sweeps.first
+    if centre not in sweeps.cities:
+        raise ConfigError(f"--centre: {centre!r} is not a centre of PATROL_CITIES ({', '.join(sweeps.cities)})")
+    return centre
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     import json
     from datetime import datetime
 
-    from geo.city import load_city
-    from ledger.centres import Sweeps
-
     settings = _settings()
     store, _ = _ledger(settings)
     try:
-        sweeps = Sweeps({centre: load_city(folder) for centre, folder in settings.centre_dirs.items()}, store.policy.sweep_radius_m)
-        centre = args.centre or sweeps.first
-        if centre not in sweeps.cities:
-            raise ConfigError(f"--centre: {centre!r} is not a centre of PATROL_CITIES ({', '.join(sweeps.cities)})")
+        sweeps = _centres(settings, store)
+        centre = _centre(sweeps, args.centre)
         tonight = args.date or datetime.now(sweeps.cities[centre].timezone).date()
         level, stops = sweeps.sweep(store, tonight, args.level, centre)
     finally:
@@ -391,6 +407,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="date_to", type=_date, help="campaign: last report day (default: the ledger's last)")
     p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language (default zh)")
     p.add_argument("--out", type=Path, help="folder for NAME-LANG.csv and NAME-LANG.html (default: CSV on stdout)")
+    p.add_argument("--centre", help="one dispatch centre's report (one of PATROL_CITIES): its incidents, persons, tips and weather, "
+                   "days in its city's time zone (default: the whole deployment, days in the first city's zone)")
     p = add("sweep", cmd_sweep, "tonight's proactive sweep list (主动排查): places people were found (hours, people) and the city's gathering places, ranked by risk")
     p.add_argument("--date", type=_date, help="the night to plan, YYYY-MM-DD (default: today)")
     p.add_argument("--level", choices=["none", "blue", "yellow", "orange", "red"], help="tonight's forecast cold-wave level (default: the latest in the centre's districts)")

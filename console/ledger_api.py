@@ -35,7 +35,7 @@ from geo.city import City, load_city
 from ledger.centres import Sweeps
 from ledger.match import Case, likely, suggest
 from ledger.policy import load_ledger_policy
-from ledger.report import report_day, to_csv, to_html
+from ledger.report import Report, to_csv, to_html
 from ledger.store import SWEEP_REPORTS, PersonInput, Store
 from ledger.sweep import SweepStop
 
@@ -71,6 +71,11 @@ class LedgerService:
         if centre not in self.cities:
             raise api_error(404, "unknown_centre", f"no city {centre!r:.40} in this deployment ({', '.join(self.cities)})")
         return centre
+
+    def report(self, store: Store, day: date, centre: str | None) -> Report:
+        """The daily report of one centre, or of the whole deployment (`ledger.centres.Sweeps.report`); on the database thread."""
+        assert self.sweeps is not None
+        return self.sweeps.report(store, "daily", day, day, centre)
 
     def sweep(self, store: Store, night: date, level: str | None, centre: str) -> tuple[str, list[SweepStop]]:
         """A centre's sweep list (`ledger.centres.Sweeps`) and its level; on the database thread, so the store is open."""
@@ -398,14 +403,17 @@ async def api_team_sweep_done(request: web.Request) -> web.StreamResponse:
 
 
 async def api_report(request: web.Request) -> web.StreamResponse:
-    """Operator/supervisor: the daily report of `date` as JSON rows, CSV or printable HTML."""
+    """Operator/supervisor: the daily report of `date` as JSON rows, CSV or printable HTML; one centre's with `centre`
+    (its incidents, persons, tips and weather, the day in its city's time zone), else the whole deployment's."""
     service, ledger, _principal = _who(request, CONSOLE_ROLES)
-    day = _query_date(request, "date", service.state.now_or_wall().astimezone(ledger.tz).date())
+    centre = ledger.centre(request.query["centre"]) if request.query.get("centre") else None
+    tz = ledger.cities[centre].timezone if centre else ledger.tz
+    day = _query_date(request, "date", service.state.now_or_wall().astimezone(tz).date())
     lang = request.query.get("lang", "zh")
     fmt = request.query.get("format", "json")
     if lang not in ("zh", "en") or fmt not in ("json", "csv", "html"):
         raise api_error(400, "invalid_format", "lang zh|en, format json|csv|html")
-    report = await ledger.call(lambda s: s.report("daily", *report_day(day, s.policy, ledger.tz), ledger.tz))
+    report = await ledger.call(lambda s: ledger.report(s, day, centre))
     if fmt == "csv":
         return web.Response(text=to_csv(report, lang), content_type="text/csv", charset="utf-8")
     if fmt == "html":

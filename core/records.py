@@ -540,6 +540,9 @@ class DeadLetter(Wire):
     event_id: str = ""
 
 
+CITY_WIDE = "*"  # the region of weather and conditions that name no district: the whole city
+
+
 @dataclass(frozen=True)
 class Conditions(Wire):
     """A region's weather state as the pipeline judges it (topic `conditions`).

@@ -1,10 +1,12 @@
-"""Each dispatch centre's sweep list when one ledger serves several cities (PATROL_CITIES).
+"""Each dispatch centre's sweep list and reports when one ledger serves several cities (PATROL_CITIES).
 
 A centre's list holds the places of its own incidents (the centre their
 events name; incidents written before events named one, by where they were:
-`sweep.of_centre`) and its city's gathering places; its level, when not
-given, is the latest in its city's districts. With one city the list is the
-whole ledger's, as before.
+`sweep.owner`) and its city's gathering places; its level, when not given,
+is the latest in its city's districts. A centre's report counts its own
+incidents, persons and escalations and its city's tips and weather, with
+days in its city's time zone. With one city the list and the report are
+the whole ledger's, as before.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from datetime import date
 from geo.centres import centre_for
 from geo.city import City
 from geo.zones import CityIndex
-from ledger.report import report_day
+from ledger.report import Report, ReportScope, report_day
 from ledger.store import Store
-from ledger.sweep import Gathering, SweepStop, gathering_places, of_centre
+from ledger.sweep import Gathering, SweepStop, gathering_places, of_centre, owner
 
 
 class Sweeps:
@@ -41,3 +43,14 @@ class Sweeps:
         level = level or store.latest_level(report_day(night, store.policy, city.timezone)[0], {d.id for d in city.districts})
         keep = of_centre(centre, self.locate) if len(self.cities) > 1 else None
         return level, store.sweep(night, level, city.timezone, self.gathering[centre], keep)
+
+    def report(self, store: Store, kind: str, first: date, last: date, centre: str | None = None) -> Report:
+        """The report of the days `first`..`last`: one centre's, with days in its city's time zone; None: the
+        whole deployment's (days in the first city's zone)."""
+        city = self.cities[centre or self.first]
+        start, end = report_day(first, store.policy, city.timezone)[0], report_day(last, store.policy, city.timezone)[1]
+        scope = None
+        if centre is not None and len(self.cities) > 1:
+            scope = ReportScope(keep=lambda row: owner(row["centre"], float(row["lat"]), float(row["lon"]), self.locate) == centre,
+                                districts=frozenset(d.id for d in city.districts))
+        return store.report(kind, start, end, city.timezone, scope)

@@ -12,7 +12,7 @@ import html
 import io
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -52,6 +52,20 @@ LABELS: dict[str, dict[str, str]] = {
         "section": "section", "key": "key", "value": "value",
     },
 }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """One centre's part of a ledger several cities share (`ledger.centres.Sweeps.report`).
+
+    `keep` says whether an incident row (with its centre, lat and lon) is the
+    centre's; tips and weather count by their district (district ids are
+    unique across a deployment's cities); city-wide weather (`CITY_WIDE`)
+    counts for every centre.
+    """
+
+    keep: Callable[[Mapping[str, Any]], bool]
+    districts: frozenset[str]
 
 
 @dataclass

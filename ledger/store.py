@@ -19,14 +19,14 @@ from zoneinfo import ZoneInfo
 
 from core import topics as names
 from core.errors import RecordError
-from core.records import COLD_WAVE_LEVELS, DispatchEvent, TaskHint, maybe_time
+from core.records import CITY_WIDE, COLD_WAVE_LEVELS, DispatchEvent, TaskHint, maybe_time
 from ledger.db import Database
 from ledger.fold import fold_incident, parse_dispatch, utc_text
 from ledger.hints import task_hint, task_teams
 from ledger.migrations import migrate
 from ledger.policy import LedgerPolicy
 from ledger.profile import Contact, Profile, Sighting, social_work_due
-from ledger.report import Report, aggregate, day_of, report_day
+from ledger.report import Report, ReportScope, aggregate, day_of, report_day
 from ledger.sweep import Gathering, Seen, SweepStop, sweep_list
 
 INCIDENT_COLUMNS: tuple[str, ...] = (
@@ -348,21 +348,34 @@ class Store:
 
     # ------------------------------------------------------------ reports and sweeps
 
-    def report(self, kind: str, start: datetime, end: datetime, tz: ZoneInfo) -> Report:
-        """Counts of the incidents first reported in [start, end)."""
+    def report(self, kind: str, start: datetime, end: datetime, tz: ZoneInfo, scope: ReportScope | None = None) -> Report:
+        """Counts of the incidents first reported in [start, end): the whole ledger's, or one centre's (`scope`)."""
         lo, hi = utc_text(start - timedelta(days=1)), utc_text(end + timedelta(days=1))  # coarse in SQL, exact in `aggregate`
+        incidents = self.db.query("SELECT * FROM incidents WHERE first_report_at >= ? AND first_report_at < ?", (lo, hi))
+        reports = self.db.query("SELECT * FROM reports WHERE at >= ? AND at < ?", (lo, hi))
+        conditions = self.db.query("SELECT * FROM conditions WHERE at < ? ORDER BY region, at", (hi,))
+        links = self.db.query(
+            "SELECT l.person_id, i.first_report_at, i.centre, i.lat, i.lon FROM person_links l JOIN incidents i ON i.incident_id = l.incident_id "
+            "WHERE i.first_report_at < ?",
+            (hi,),
+        )
+        escalations = self.db.query("SELECT person_id FROM ledger_escalations WHERE at >= ? AND at < ?", (utc_text(start), utc_text(end)))
+        if scope is not None:
+            incidents = [i for i in incidents if scope.keep(i)]
+            reports = [r for r in reports if r["district"] in scope.districts]
+            conditions = [c for c in conditions if c["region"] in scope.districts or c["region"] == CITY_WIDE]
+            links = [link for link in links if scope.keep(link)]
+            persons = {link["person_id"] for link in links}
+            escalations = [e for e in escalations if e["person_id"] in persons]
         return aggregate(
             kind,
             start,
             end,
-            incidents=self.db.query("SELECT * FROM incidents WHERE first_report_at >= ? AND first_report_at < ?", (lo, hi)),
-            reports=self.db.query("SELECT * FROM reports WHERE at >= ? AND at < ?", (lo, hi)),
-            conditions=self.db.query("SELECT * FROM conditions WHERE at < ? ORDER BY region, at", (hi,)),
-            links=self.db.query(
-                "SELECT l.person_id, i.first_report_at FROM person_links l JOIN incidents i ON i.incident_id = l.incident_id WHERE i.first_report_at < ?",
-                (hi,),
-            ),
-            social_work=int((self.db.one("SELECT COUNT(*) AS n FROM ledger_escalations WHERE at >= ? AND at < ?", (utc_text(start), utc_text(end))) or {"n": 0})["n"]),
+            incidents=incidents,
+            reports=reports,
+            conditions=conditions,
+            links=links,
+            social_work=len(escalations),
             policy=self.policy,
             tz=tz,
         )

@@ -181,9 +181,14 @@ def _unseen_gathering(
     return out
 
 
+def owner(named: str | None, lat: float, lon: float, locate: Callable[[float, float], str | None]) -> str | None:
+    """The centre an incident of the ledger is one of: the centre its desk named; one written before events named it, where it was."""
+    return named or locate(lat, lon)
+
+
 def of_centre(centre: str, locate: Callable[[float, float], str | None]) -> Callable[[Seen], bool]:
-    """Whether a past incident is one centre's: the centre its desk named; one written before events named it, where it was."""
-    return lambda seen: (seen.centre or locate(seen.lat, seen.lon)) == centre
+    """Whether a past incident is one centre's (`owner`)."""
+    return lambda seen: owner(seen.centre, seen.lat, seen.lon, locate) == centre
 
 
 def coverage(stops: Sequence[SweepStop], found: Iterable[tuple[float, float]], radius_m: float) -> float | None:

@@ -17,6 +17,7 @@ from core.records import (
     AGE_GROUPS,
     CAPABILITIES,
     CHANNELS,
+    CITY_WIDE,
     COLD_WAVE_LEVELS,
     COMMAND_KINDS,
     FLAGS,
@@ -498,7 +499,7 @@ def detection_report(det: Detection, ctx: Context) -> Report:
 
 
 def parse_weather(obj: dict[str, Any], ctx: Context) -> tuple[str, WeatherObservation | WeatherWarning]:
-    """A weather record and the region it applies to ("*" for the whole city)."""
+    """A weather record and the region it applies to (`CITY_WIDE` for the whole city)."""
     region = obj.get("region")
     if region is not None and (not isinstance(region, str) or not region.strip()):
         raise RecordError("region: expected a non-empty string", kind="wrong_type")
@@ -507,7 +508,7 @@ def parse_weather(obj: dict[str, Any], ctx: Context) -> tuple[str, WeatherObserv
         raise RecordError(f"region: unknown region {region!r:.40} (known: {', '.join(sorted(known))})", kind="unknown_region")
     if "level" in obj or "issued_at" in obj:
         level = _choice(obj, "level", COLD_WAVE_LEVELS, "wrong_type")
-        return region or "*", WeatherWarning(level=level, issued_at=_time(obj, "issued_at"), region=region)
+        return region or CITY_WIDE, WeatherWarning(level=level, issued_at=_time(obj, "issued_at"), region=region)
     lat, lon = _number(obj, "lat", required=False), _number(obj, "lon", required=False)
     if region is None and lat is not None and lon is not None:
         _position(obj, ctx)
@@ -531,7 +532,7 @@ def parse_weather(obj: dict[str, Any], ctx: Context) -> tuple[str, WeatherObserv
         station_id=str(obj["station_id"]) if obj.get("station_id") is not None else None,
         snow=_snow(obj),
     )
-    return region or "*", obs
+    return region or CITY_WIDE, obs
 
 
 def _snow(obj: dict[str, Any]) -> bool:

@@ -18,8 +18,6 @@ from zoneinfo import ZoneInfo
 from core.records import COLD_WAVE_LEVELS
 from rules.policy import Policy
 
-CITY = "*"  # region name of observations that name no region
-
 
 def wind_chill_c(temp_c: float, wind_ms: float) -> float:
     """Wind-chill temperature (North American / UK formula, wind in km/h at 10 m).

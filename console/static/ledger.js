@@ -140,11 +140,14 @@ async function report(format) {
   const date = document.getElementById("report-date").value;
   const lang = document.getElementById("report-lang").value;
   if (!date) return;
-  const text = await call(`/api/ledger/report?date=${date}&lang=${lang}&format=${format}`);
+  const centre = document.getElementById("report-centre").value;
+  const params = new URLSearchParams({ date, lang, format });
+  if (centre) params.set("centre", centre);
+  const text = await call(`/api/ledger/report?${params}`);
   const blob = new Blob([format === "csv" ? "\ufeff" + text : text], { type: format === "csv" ? "text/csv" : "text/html" });
   const a = document.createElement("a");
   a.href = URL.createObjectURL(blob);
-  if (format === "csv") a.download = `daily-${date}-${lang}.csv`; else a.target = "_blank";
+  if (format === "csv") a.download = `${centre ? centre + "-" : ""}daily-${date}-${lang}.csv`; else a.target = "_blank";
   a.click();
 }
 
@@ -169,12 +172,16 @@ async function startLedger() {
 }
 
 async function chooseCentres() {
-  /* Several cities (PATROL_CITIES): each has its own sweep list; the choice shows only then. */
+  /* Several cities (PATROL_CITIES): each has its own sweep list and report; the choices show only then. */
   const centres = (await call("/api/city")).centres || [];
+  const options = () => centres.map((c) => { const option = document.createElement("option"); option.value = option.textContent = c; return option; });
   const choice = document.getElementById("sweep-centre");
-  choice.replaceChildren(...centres.map((c) => { const option = document.createElement("option"); option.value = option.textContent = c; return option; }));
+  choice.replaceChildren(...options());
   choice.classList.toggle("hidden", centres.length < 2);
   choice.onchange = () => makeSweep().catch(() => {});
+  const reportChoice = document.getElementById("report-centre");
+  reportChoice.replaceChildren(reportChoice.options[0], ...options());  /* first: the whole deployment */
+  reportChoice.classList.toggle("hidden", centres.length < 2);
 }
 
 window.addEventListener("DOMContentLoaded", () => {

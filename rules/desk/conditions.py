@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from core.records import CITY_WIDE
 from rules.context import Context
-from rules.weather import CITY, RegionConditions, RegionWeather, conditions, is_night
+from rules.weather import RegionConditions, RegionWeather, conditions, is_night
 
 
 def region_conditions(weather: dict[str, RegionWeather], region: str, at: datetime, ctx: Context) -> RegionConditions:
     """A region's conditions from its own history and the city-wide one."""
-    return conditions(weather.get(region), weather.get(CITY), at, ctx.policy)
+    return conditions(weather.get(region), weather.get(CITY_WIDE), at, ctx.policy)
 
 
 def changed_views(weather: dict[str, RegionWeather], published: dict[str, dict[str, Any]], at: datetime,

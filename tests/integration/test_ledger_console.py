@@ -171,6 +171,9 @@ def test_ledger_console_roles_links_suggestions_and_audit(broker: str, topic_pre
         # The daily report, as CSV and printable HTML.
         csv_text = (await call(http, "GET", "/api/ledger/report?date=2026-12-19&format=csv", op))["text"]
         assert "事件总数,合计,2" in csv_text
+        own = (await call(http, "GET", "/api/ledger/report?date=2026-12-19&format=csv&centre=harbin", op))["text"]
+        assert "事件总数,合计,2" in own  # the one centre of this deployment: the whole ledger
+        await call(http, "GET", "/api/ledger/report?date=2026-12-19&centre=nowhere", op, status=404)
         page = await call(http, "GET", "/api/ledger/report?date=2026-12-19&format=html&lang=en", sup)
         assert page["type"] == "text/html" and "<svg" in page["text"]
 

@@ -67,3 +67,13 @@ def test_a_bad_database_url_is_a_clear_error(state: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("PATROL_DATABASE_URL", "mysql://nope")
     assert main(["ledger", "migrate"]) == 2
     assert "unknown scheme" in capsys.readouterr().err
+
+
+def test_report_of_one_centre(state: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PATROL_CITIES", "harbin,qiqihar")
+    assert main(["report", "daily", "--date", "2026-12-20", "--lang", "en", "--centre", "qiqihar"]) == 0
+    assert "incidents,total,0" in capsys.readouterr().out  # the ledger's one incident is Harbin's (by position)
+    assert main(["report", "daily", "--date", "2026-12-20", "--lang", "en", "--centre", "harbin", "--out", str(state / "r")]) == 0
+    assert (state / "r" / "harbin-daily-2026-12-20-en.csv").read_text(encoding="utf-8-sig").count("incidents,total,1") == 1
+    assert main(["report", "daily", "--date", "2026-12-20", "--centre", "nowhere"]) == 2
+    assert "--centre: 'nowhere' is not a centre of PATROL_CITIES (harbin, qiqihar)" in capsys.readouterr().err
