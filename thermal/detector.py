@@ -41,6 +41,11 @@ Pipeline (about 1-2 ms for 640x512 on one core):
      depression angle with any heading, is a dog (or a hooded person we cannot
      tell from one); a standing person seen obliquely, or anyone wider than a
      dog's body from above, does not fit.
+   - in a mild scene (dusk, spring) a face at range reads 15-20 °C and clothing can
+     be as warm: degrees no longer tell a face, its place and contrast do. A small
+     spot warmer than the blob's own clothing at the top end of an upright blob
+     wider than a dog, in an oblique view, is a face too (top_face): relative to
+     the scene, not to a fixed skin temperature.
    Sizes in metres are blur-corrected (MEAS_EXCESS_PX) before these tests.
    Candidates overlapping a better-scored one (a face's body and a fragment of
    it) are the same person: reported once.
@@ -100,6 +105,15 @@ SIZE_TOL_PX = 1.0  # a blob's extent is known to about a pixel (sampling phase, 
 DOG_BOX_M = (1.15, 0.35, 0.75)  # the largest dog as a solid box: length with head, width, height
 DOG_HEADINGS = tuple(math.radians(a) for a in range(0, 180, 15))
 DOG_FIT = (1.0, 1.2)  # blob/dog extent ratio: fits a dog at 1.0, clearly larger at 1.2
+# a face told by its place and contrast, not its degrees (top_face), used in mild scenes only:
+# where the warmest clothing (ambient + CLOTHING_MAX_K) comes within MILD_K of the face
+# membership's lower end (SKIN_MIN_C - 4), degrees no longer tell a face from clothing
+MILD_K = 6.0
+TOP_FACE_COS = (0.4, 0.55)  # cos(depression): a view oblique enough for a body to have a top
+TOP_FACE_EXCESS_K = (1.5, 2.5)  # the spot above the blob's own clothing
+TOP_FACE_UPRIGHT = (1.8, 2.2)  # extent along the vertical / width: a standing person at cos >= 0.55 is >= ~1.9
+TOP_FACE_PLACE = (0.35, 0.5)  # the spot's offset up from the centroid / half the extent along the vertical
+TOP_FACE_WIDER_M = 0.1  # shoulders (0.45-0.6 m) are wider than the widest dog (DOG_BOX_M) by this
 # a blob longer or wider than any one person (m) may be several: split it at its faces,
 # which are at least a head's width apart
 GROUP_MIN_M = (2.4, 1.1)
@@ -181,6 +195,40 @@ def spot_temperature(f: Blob, m_per_px: float, ambient: float | None) -> float:
     if f.t_max <= base:
         return f.t_max
     return base + (f.t_max - base) / frac
+
+
+def top_face(f: Blob, m_per_px: float, sin_dep: float, ambient: float | None) -> float:
+    """Membership of a face told by its place and its contrast, not its degrees (0..1).
+
+    In a mild scene (dusk, spring: ground near +10 °C) a face at 40-80 m mixes with the
+    clothing around it and reads 15-20 °C, below the skin threshold, and clothing itself may be
+    that warm (up to ambient + CLOTHING_MAX_K): degrees no longer tell a face. What still does
+    is relative: exposed skin is warmer than the clothing on the same body (clothing's surface
+    lies between skin and air), and a face is where a standing body ends upwards. So: a hot
+    spot no bigger than a blurred face, clearly warmer than this blob's own clothing, at the
+    top end of a blob that is upright in an oblique view (a body is taller than wide, a dog
+    longer than tall) and wider than any dog (a dog heading along the line of sight is upright
+    too, its head on top). Seen from above there is no top end to tell: 0. In a cold scene 0
+    too: there a face, however blurred, unmixes to skin over its clothing (spot_temperature),
+    and a warm spot that does not is a hood or a dog's head.
+    """
+    ref = f.bg if ambient is None else ambient
+    mild = _ramp(ref + CLOTHING_MAX_K, SKIN_MIN_C - 4.0 - MILD_K, SKIN_MIN_C - 4.0)
+    c = math.sqrt(max(0.0, 1.0 - sin_dep * sin_dep))
+    view = min(mild, _ramp(c, *TOP_FACE_COS))
+    if view <= 0.0:
+        return 0.0
+    r = FACE_RADIUS_M / max(m_per_px, 1e-6)
+    face_area_px = math.pi * (r * r + (1.18 * PSF_SIGMA_PX) ** 2)  # a blurred face's half-maximum area
+    small = 1.0 - _ramp(f.spot_px / face_area_px, 1.5, 3.0)
+    warmer = _ramp(f.t_max - f.level, *TOP_FACE_EXCESS_K)
+    ux, uy = f.up_x, f.up_y
+    up_ext = extent_along(f, ux, uy)
+    across = extent_along(f, -uy, ux)
+    upright = _ramp(up_ext / across, *TOP_FACE_UPRIGHT)
+    wide = _ramp(_metres(across, m_per_px), DOG_BOX_M[1], DOG_BOX_M[1] + TOP_FACE_WIDER_M)
+    top = _ramp(((f.spot_cx - f.cx) * ux + (f.spot_cy - f.cy) * uy) / (0.5 * up_ext), *TOP_FACE_PLACE)
+    return min(view, small, warmer, upright, wide, top)
 
 
 def _up_direction(cam: Camera, u: float, v: float) -> tuple[float, float]:
@@ -330,6 +378,8 @@ class Blob:
     hot_ratio: float  # (t_max - interior mean) / contrast: ~0 for a uniform plate
     hot_px: int  # pixels above 75 % of the contrast
     spot_px: int  # the hottest spot at half its height above the clothing
+    spot_cx: float  # its centroid, frame pixels
+    spot_cy: float
     over_px: int  # pixels warmer than clothing can be
     over_min_px: float  # their smallest possible area before blur
     area: int
@@ -437,13 +487,16 @@ def _features(frame_c: np.ndarray, bg_work: np.ndarray, scale: int, delta: float
     core_vals = roi[interior > 0]
     core = float(core_vals.mean()) if core_vals.size >= 3 else t_mean
     over_px, over_min_px = _overwarm(vals, bg, ambient)
+    spot = cv2.bitwise_and(cv2.compare(roi, t_max - 0.5 * (t_max - level), cv2.CMP_GE), m)  # type: ignore[call-overload]
+    mo = cv2.moments(spot, binaryImage=True)
+    spot_n = max(mo["m00"], 1e-9)  # empty only for a frame with non-finite values
     tx, ty, tw, th = cv2.boundingRect(m)
     edge = _edge_sharpness(patch, size_m, x, y, level - bg)
     return Blob(
         bg=bg, t_max=t_max, t_mean=t_mean, contrast=contrast, level=level, cx=x + cx, cy=y + cy,
         major=major, minor=minor, mu20=mu20, mu02=mu02, mu11=mu11, vertical=vertical,
         hot_ratio=(t_max - core) / contrast, hot_px=int(np.count_nonzero(vals >= bg + 0.75 * contrast)),
-        spot_px=int(np.count_nonzero(vals >= t_max - 0.5 * (t_max - level))), over_px=over_px,
+        spot_px=round(mo["m00"]), spot_cx=x + mo["m10"] / spot_n, spot_cy=y + mo["m01"] / spot_n, over_px=over_px,
         over_min_px=over_min_px, area=int(vals.size), bx=x + tx, by=y + ty, bw=tw, bh=th, edge=edge,
     )
 
@@ -497,7 +550,8 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
         plate = max(_ramp(hot_m, 0.35, 0.6) * skin, _ramp(over_m, 0.35, 0.55))
         # no face and a silhouette that some dog could make (any heading): a dog, or a hooded
         # person we cannot tell from one
-        dog = (1.0 - face) * (1.0 - _ramp(_dog_ratio(f, m_per_px, sin_dep), *DOG_FIT)) if face < 1.0 else 0.0
+        face_any = max(face, top_face(f, m_per_px, sin_dep, ambient))
+        dog = (1.0 - face_any) * (1.0 - _ramp(_dog_ratio(f, m_per_px, sin_dep), *DOG_FIT)) if face_any < 1.0 else 0.0
     else:
         major_px = f.major
         size = _band(major_px, 2.0, 3.0, 0.35 * short_side, 0.5 * short_side)

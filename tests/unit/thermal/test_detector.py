@@ -12,7 +12,7 @@ import pytest
 import thermal.detector as det
 from geo.distance import haversine_m
 from simulators.thermal.generator import Style, generate_frame
-from simulators.thermal.handmade import H, W, _camera, _Canvas, _standing
+from simulators.thermal.handmade import H, W, _camera, _Canvas, _ellipse, _mask, _standing
 from thermal.cameras import FrameMeta
 from thermal.detector import _band_near, baseline_detect, detect
 from thermal.frames import centikelvin_to_c, parse_meta
@@ -264,3 +264,41 @@ def test_overlapping_candidates_of_one_person_give_one_detection(monkeypatch: py
     monkeypatch.setattr(det, "candidates", lambda *a: [*found(*a), *found(*a)])  # each one twice
     dets = detect(frame, meta)
     assert len(dets) == 1 and len(match([list(d.bbox) for d in dets], [list(truth)])) == 1
+
+
+def _dusk(seed: int, paint: str, face_c: float) -> tuple[np.ndarray, FrameMeta, list[tuple[int, int, int, int]]]:
+    """A +8 °C dusk seen by a drone at 43 m, pitch -40 (hand-painted set's renderer): a standing
+    person in clothing at +12 °C with a face at `face_c`, a 0.7 m vent at `face_c`, or a dog
+    heading away from the camera (0.32 m wide, its head on top at `face_c`)."""
+    rng = np.random.default_rng(seed)
+    meta, cam = _camera(rng, 0, alt=43.0, pitch=-40.0, hfov=40.0, ambient=8.0, fixed=False)
+    c = _Canvas(rng, meta, cam, 8.0)
+    u, v = W / 2, 0.6 * H
+    k, s = c.px(u, v)
+    if paint == "person":
+        _standing(c, u, v, 12.0, face_c)
+    elif paint == "vent":
+        m = _mask()
+        cv2.rectangle(m, (round(u - 0.35 * k), round(v - 0.35 * k * s)), (round(u + 0.35 * k), round(v + 0.35 * k * s)), 255, -1)
+        c.paint(m, face_c)
+    else:
+        c.paint(_ellipse(_mask(), u, v - 0.6 * k, 0.16 * k, 0.6 * k, 0), 13.0)
+        c.paint(_ellipse(_mask(), u, v - 1.08 * k, 0.08 * k, 0.08 * k, 0), face_c)
+    frame = cv2.GaussianBlur(c.img, (0, 0), 0.8) + rng.normal(0, 0.05, (H, W)).astype(np.float32)
+    return frame.astype(np.float32), parse_meta(meta), c.people
+
+
+def test_a_dusk_face_below_skin_temperature_is_told_by_its_place_and_contrast() -> None:
+    """At +8 °C a face at 43 m reads ~17 °C, below the skin threshold, and clothing could be as
+    warm: the face is the small spot warmer than its own clothing at the top of an upright body
+    (was 4 of 8: the narrower bodies fitted a dog's silhouette). A vent at the same temperature
+    is still a plate, and a dog heading away (upright, its warm head on top) is narrower than
+    anyone's shoulders."""
+    for face_c in (17.0, 19.0):
+        for seed in range(8):
+            frame, meta, truth = _dusk(seed, "person", face_c)
+            dets = detect(frame, meta)
+            assert len(dets) == 1 and len(match([list(d.bbox) for d in dets], [list(t) for t in truth])) == 1
+            assert dets[0].t_max_c is not None and dets[0].t_max_c < 20.0
+            assert detect(*_dusk(seed, "vent", face_c)[:2]) == []
+            assert detect(*_dusk(seed, "dog", face_c)[:2]) == []
