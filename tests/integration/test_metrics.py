@@ -76,12 +76,17 @@ async def scenario(settings: Settings, broker: str, tmp_path: Path) -> tuple[Sam
             for minutes in range(5, 125, 5):
                 await feeder.tick(T0 + timedelta(minutes=minutes))
             await feeder.barrier()
-            state = console.service.state
+            worker_page = await scrape(f"http://127.0.0.1:{web_port}/metrics")  # final: the worker committed every input
+            written = total(worker_page, "patrol_records_out_total", topic=names.DISPATCH)
+            read_before = total(console_before, "patrol_records_in_total", topic=names.DISPATCH)
             deadline = time.monotonic() + 60
-            while not (len(state.incidents) == 3 and any(v.latest.kind == "escalation" for v in state.incidents.values())):
-                assert time.monotonic() < deadline, "the console did not see the decisions"
+            while True:  # the console reads `dispatch` on its own: compare once it has read every decision
+                console_page = await scrape(console_url)
+                if total(console_page, "patrol_records_in_total", topic=names.DISPATCH) - read_before >= written:
+                    break
+                assert time.monotonic() < deadline, "the console did not read every decision"
                 await asyncio.sleep(0.05)
-            return await scrape(f"http://127.0.0.1:{web_port}/metrics"), await scrape(console_url), console_before
+            return worker_page, console_page, console_before
     finally:
         await console.stop()
         worker.stop()
