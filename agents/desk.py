@@ -40,11 +40,9 @@ class CentreTable:
             if str(key).startswith(self.prefix):
                 yield str(key)[len(self.prefix):], value
 
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.table[self.prefix + key] = value
-
-    def pop(self, key: str, default: Any = None) -> Any:
-        return self.table.pop(self.prefix + key, default)
+    def changes(self, values: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """Changes to this centre's keys, as `agents.common.save_tables` writes them to the shared table."""
+        return self.table, {self.prefix + key: value for key, value in values.items()}
 
 
 class AcksOnce:
@@ -240,8 +238,8 @@ def register(app: Any, topics: Any, province: Province) -> None:
             # Each centre's entries go to its own changelog partition: name one of its events.
             desk, acks = centres.desks.get(centre), centres.acks.get(centre)
             if desk is not None and acks is not None:
-                written |= await save_tables(app, event, (CentreTable(centres.table, centre), dict(desk.take_dirty())),
-                                             (acks.table, acks.take_changes()), flush=False)
+                written |= await save_tables(app, event, CentreTable(centres.table, centre).changes(dict(desk.take_dirty())),
+                                             acks.table.changes(acks.take_changes()), flush=False)
         last.clear()
         if written:  # one wait for every centre's changelog writes, before the batch is acknowledged
             await app.producer.flush()

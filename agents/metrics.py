@@ -19,6 +19,7 @@ import faust
 from prometheus_client import CollectorRegistry
 
 from pipeline.metrics import (
+    CHANGELOG_SUFFIX,
     CHARSET,
     CONTENT_TYPE,
     DESK_BATCH_SECONDS,
@@ -31,8 +32,6 @@ from pipeline.metrics import (
     short_topic,
 )
 from rules.desk import Desk
-
-CHANGELOG_SUFFIX = "-changelog"  # Faust's name for a table's changelog topic: <app id>-<table>-changelog
 
 # Set by the desk agent: how to reach its Desks, one per dispatch centre this worker holds.
 _desk_source: list[Callable[[], Iterable[Desk]]] = []

@@ -26,6 +26,7 @@ CONTENT_TYPE = "text/plain; version=0.0.4"
 CHARSET = "utf-8"
 
 RECORDS_IN = Counter("patrol_records_in", "Records read, by topic (without the topic prefix).", ["topic"])
+CHANGELOG_SUFFIX = "-changelog"  # Faust's name for a table's changelog topic: <app id>-<table>-changelog
 RECORDS_OUT = Counter("patrol_records_out", "Records written, by topic (without the topic prefix).", ["topic"])
 DEAD_LETTERS = Counter("patrol_dead_letters", "Dead letters written, by source topic and reason (the error kind).", ["topic", "reason"])
 ESCALATIONS = Counter("patrol_escalations", "Escalation events, by escalation level and cause.", ["level", "cause"])

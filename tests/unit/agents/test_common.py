@@ -173,3 +173,41 @@ def test_batches_take_what_waits_and_ack_only_finished_batches() -> None:
     assert taken == [[0], [1, 2, 3], [4, 5, 6]]  # what arrived meanwhile, never more than `most`
     assert stream.acked == [0, 1, 2, 3]  # the interrupted batch stays unacknowledged
     assert stream.enable_acks and not stream._processors
+
+
+class _Producer:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Any, Any, int | None]] = []
+        self.flushed = 0
+
+    async def send(self, topic: str, key: Any, value: Any, partition: int | None, timestamp: float | None, headers: Any) -> None:
+        self.sent.append((topic, key, value, partition))
+
+    async def flush(self) -> None:
+        self.flushed += 1
+
+
+def test_save_tables_writes_the_store_and_the_changelog_as_faust_would() -> None:
+    import faust
+
+    app = faust.App("unit-save", store="memory://", autodiscover=False)
+    table = app.Table("state", default=None, partitions=4, key_type=str)
+    table.data["gone"] = {"n": 0}
+    producer = _Producer()
+
+    async def start() -> _Producer:
+        return producer
+
+    app.maybe_start_producer = start  # type: ignore[method-assign]
+    app.producer = producer  # type: ignore[assignment,misc]
+    table.partition_for_key = lambda key: 2  # type: ignore[method-assign]  # Faust: the current event's partition
+    event = Event(b"", Message(None, 7))
+    written = asyncio.run(common.save_tables(app, event, (table, {"a": {"n": 1}, "gone": None, "never": None})))
+    assert written and producer.flushed == 1
+    assert dict(table.data) == {"a": {"n": 1}}  # the store; a missing key deleted writes nothing
+    faust_key, headers = table.changelog_topic.prepare_key("a", table.key_serializer, None, {})
+    faust_value, _ = table.changelog_topic.prepare_value({"n": 1}, table.value_serializer, None, headers)
+    tombstone_key, _ = table.changelog_topic.prepare_key("gone", table.key_serializer, None, {})
+    assert producer.sent == [("unit-save-state-changelog", faust_key, faust_value, 2), ("unit-save-state-changelog", tombstone_key, None, 2)]
+    assert json.loads(faust_value) == {"n": 1}
+    assert not asyncio.run(common.save_tables(app, event, (table, {"never": None}))), "nothing to write"

@@ -24,9 +24,7 @@ def test_each_centre_sees_and_writes_only_its_own_keys() -> None:
     shared: dict[str, Any] = {"harbin/incidents|a": 1, "qiqihar/incidents|a": 2, "harbinx/incidents|b": 3}
     harbin, qiqihar = CentreTable(shared, "harbin"), CentreTable(shared, "qiqihar")
     assert dict(harbin.items()) == {"incidents|a": 1}  # "harbinx/" is another centre
-    qiqihar["teams|T"] = 4
-    harbin.pop("incidents|a")
-    assert shared == {"qiqihar/incidents|a": 2, "harbinx/incidents|b": 3, "qiqihar/teams|T": 4}
+    assert qiqihar.changes({"teams|T": 4, "incidents|a": None}) == (shared, {"qiqihar/teams|T": 4, "qiqihar/incidents|a": None})
 
 
 def test_records_go_to_the_centre_that_names_holds_or_issued_them(province: Province) -> None:
@@ -53,8 +51,8 @@ def test_a_dropped_centre_is_rebuilt_from_the_table_at_the_next_batch(province: 
     desk = centres.desk("harbin")
     desk.event_index["inc-h-r1"] = "inc-h"
     desk.touch("event_index", "inc-h-r1")
-    for key, value in desk.take_dirty():
-        CentreTable(table, "harbin")[key] = value
+    _, written = CentreTable(table, "harbin").changes(dict(desk.take_dirty()))
+    table.update(written)
     desk.event_index["unsaved-r1"] = "unsaved"  # in memory only: never written
     centres.drop()
     assert centres.desk("harbin") is desk, "a batch under way keeps its desk"
