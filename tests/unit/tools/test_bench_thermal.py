@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from simulators.thermal.generator import DEFAULT_STYLE
-from tools.bench_thermal import FIELD_STYLES, STRESS_STYLES, _frames, format_thermal_bench, prf
+from tools.bench_thermal import FIELD_STYLES, STRESS_STYLES, _frames, format_thermal_bench, prf, style_frames
 
 
 def _result() -> dict[str, Any]:
@@ -39,3 +39,7 @@ def test_the_stress_styles_cover_the_generators_style_options_and_generate_frame
     for kw in STRESS_STYLES.values():
         [(img, meta, _truth)] = _frames(1, 7, **kw)
         assert img.pixels.shape == (512, 640) and meta is not None
+
+
+def test_each_style_is_scored_on_enough_frames_to_mean_something() -> None:
+    assert style_frames(100) == 50 and style_frames(20) == 48 and style_frames(400) == 200
