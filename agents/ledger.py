@@ -33,10 +33,11 @@ from core import topics as names
 from core.errors import RecordError
 from core.records import DeadLetter, DispatchEvent, TaskHint
 from core.settings import Settings
+from ledger.centres import LedgerCentres
 from ledger.store import LEDGER_TOPICS, Store, apply_record
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
 from pipeline.kafka_security import client_kwargs
-from rules.context import Province, province_from_settings
+from rules.context import province_from_settings
 
 log = logging.getLogger("patrol.ledger")
 
@@ -63,13 +64,6 @@ async def at_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -
         if high is None or await consumer.position(tp) < high:
             return False
     return True
-
-
-def time_zones(province: Province) -> Callable[[DispatchEvent], ZoneInfo]:
-    """The time zone of an event's city: of the centre it names (`Province.centre_of`), else the first city's."""
-    zones = {centre: ctx.city.timezone for centre, ctx in province.centres.items()}
-    first = province.first.city.timezone
-    return lambda ev: zones.get(province.centre_of(ev) or "", first)
 
 
 def _hints(store: Store, events: list[tuple[DispatchEvent, ConsumerRecord]], zone: Callable[[DispatchEvent], ZoneInfo],
@@ -140,7 +134,8 @@ async def run_ledger(settings: Settings, bootstrap: str, store: Store, stop: asy
                 await consumer.seek_to_beginning(tp)
         dead_letters = settings.topic(names.DEAD_LETTERS)
         hints_topic = settings.topic(names.TASK_HINTS)
-        zone = time_zones(province_from_settings(settings))
+        province = province_from_settings(settings)
+        zone = LedgerCentres({centre: ctx.city for centre, ctx in province.centres.items()}, store.policy.sweep_radius_m).zone
         read = 0
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=200, max_records=500)

@@ -22,7 +22,7 @@ from core.errors import ConfigError, PatrolError
 from core.settings import Settings
 
 if TYPE_CHECKING:
-    from ledger.centres import Sweeps
+    from ledger.centres import LedgerCentres
     from ledger.store import Store
     from rules.context import Context
 
@@ -305,15 +305,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _centres(settings: Settings, store: Store) -> Sweeps:
-    """The deployment's centres over the ledger (`ledger.centres.Sweeps`): sweep lists and reports per centre."""
+def _centres(settings: Settings, store: Store) -> LedgerCentres:
+    """The deployment's centres over the ledger (`ledger.centres.LedgerCentres`): sweep lists and reports per centre."""
     from geo.city import load_city
-    from ledger.centres import Sweeps
+    from ledger.centres import LedgerCentres
 
-    return Sweeps({centre: load_city(folder) for centre, folder in settings.centre_dirs.items()}, store.policy.sweep_radius_m)
+    return LedgerCentres({centre: load_city(folder) for centre, folder in settings.centre_dirs.items()}, store.policy.sweep_radius_m)
 
 
-def _centre(sweeps: Sweeps, asked: str | None) -> str:
+def _centre(sweeps: LedgerCentres, asked: str | None) -> str:
     """The centre `--centre` names (default the first); a clear error for one not in PATROL_CITIES."""
     centre = asked or sweeps.first
     if centre not in sweeps.cities:

@@ -32,7 +32,7 @@ from core.errors import PatrolError, RecordError
 from core.records import COLD_WAVE_LEVELS, DispatchEvent, maybe_time
 from core.settings import Settings
 from geo.city import City, load_city
-from ledger.centres import Sweeps
+from ledger.centres import LedgerCentres
 from ledger.match import Case, likely, suggest
 from ledger.policy import load_ledger_policy
 from ledger.report import Report, to_csv, to_html
@@ -50,20 +50,20 @@ class LedgerService:
         self.settings = settings
         self.cities: dict[str, City] = {centre: load_city(folder) for centre, folder in settings.centre_dirs.items()}
         self.tz: ZoneInfo = next(iter(self.cities.values())).timezone  # the deployment's (the first city's): reports, dates
-        self.sweeps: Sweeps | None = None
+        self.centres: LedgerCentres | None = None
         self._store: Store | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-db")
 
     def _open(self) -> Store:
         if self._store is None:
             self._store = Store.open(self.settings.ledger_database, load_ledger_policy(self.settings.ledger_policy_file))
-            self.sweeps = Sweeps(self.cities, self._store.policy.sweep_radius_m)
+            self.centres = LedgerCentres(self.cities, self._store.policy.sweep_radius_m)
         return self._store
 
     def zone(self, event: DispatchEvent) -> ZoneInfo:
-        """The time zone of an incident's city: of the centre its event names, else the deployment's."""
-        city = self.cities.get(event.centre)
-        return self.tz if city is None else city.timezone
+        """The time zone of an incident's city (`ledger.centres.LedgerCentres.zone`); on the database thread."""
+        assert self.centres is not None
+        return self.centres.zone(event)
 
     def centre(self, asked: object) -> str:
         """The centre a sweep request names (`centre`), else the first; 404 for one not deployed."""
@@ -73,14 +73,14 @@ class LedgerService:
         return centre
 
     def report(self, store: Store, day: date, centre: str | None) -> Report:
-        """The daily report of one centre, or of the whole deployment (`ledger.centres.Sweeps.report`); on the database thread."""
-        assert self.sweeps is not None
-        return self.sweeps.report(store, "daily", day, day, centre)
+        """The daily report of one centre, or of the whole deployment (`ledger.centres.LedgerCentres.report`); on the database thread."""
+        assert self.centres is not None
+        return self.centres.report(store, "daily", day, day, centre)
 
     def sweep(self, store: Store, night: date, level: str | None, centre: str) -> tuple[str, list[SweepStop]]:
-        """A centre's sweep list (`ledger.centres.Sweeps`) and its level; on the database thread, so the store is open."""
-        assert self.sweeps is not None
-        return self.sweeps.sweep(store, night, level, centre)
+        """A centre's sweep list (`ledger.centres.LedgerCentres`) and its level; on the database thread, so the store is open."""
+        assert self.centres is not None
+        return self.centres.sweep(store, night, level, centre)
 
     async def call(self, fn: Any, *args: Any) -> Any:
         """Run `fn(store, *args)` on the database thread; refusals become 400, an unreachable database 503."""

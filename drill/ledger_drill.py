@@ -16,7 +16,7 @@ with the drill's truth.
 With several centres (PATROL_CITIES) one pipeline and one ledger serve every
 city: each city has its own people, its own teams answer its tasks (acks keyed
 by the centre the events name), and each city's sweep list is drawn from its
-own incidents and its gathering places (`ledger.centres.Sweeps`), scored on
+own incidents and its gathering places (`ledger.centres.LedgerCentres`), scored on
 the places its people were found.
 """
 
@@ -43,7 +43,7 @@ from core.settings import Settings
 from drill.runner import check_centres
 from geo.distance import haversine_m, offset_latlon
 from geo.zones import CityIndex
-from ledger.centres import Sweeps
+from ledger.centres import LedgerCentres
 from ledger.fold import utc_text
 from ledger.match import Case, likely, suggest
 from ledger.policy import load_ledger_policy
@@ -371,7 +371,7 @@ def run_ledger_drill(
     for centre, ctx in centres.items():
         prefix = f"{centre}-" if len(centres) > 1 else ""
         towns.append(Town(centre, *population(ctx, rng, regulars, prefix), prefix, ctx.index))
-    sweeps = Sweeps({centre: ctx.city for centre, ctx in centres.items()}, store.policy.sweep_radius_m)
+    sweeps = LedgerCentres({centre: ctx.city for centre, ctx in centres.items()}, store.policy.sweep_radius_m)
     scores = Scores()
     files: dict[str, str] = {}
     seen_before: set[str] = set()

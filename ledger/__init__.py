@@ -13,7 +13,7 @@ feeder that reads the stream into it is `agents.ledger`. Its modules:
 - `hints`: `task_hint`, what a team's task is told about the person (linked or likely file, team-level summary) (pure).
 - `report`: `aggregate` into a `Report`, `to_csv` and `to_html`, `report_day` (pure).
 - `store`: `Store`, idempotent upserts from the stream, person files, links, audit, retention; `apply_record`.
-- `centres`: `Sweeps`, each dispatch centre's sweep list when one ledger serves several cities.
+- `centres`: `LedgerCentres`, the deployment's dispatch centres over one ledger: each one's sweep list, report and time zone.
 
 Import the modules (`from ledger import store`); this package file imports nothing.
 """

@@ -6,14 +6,17 @@ events name; incidents written before events named one, by where they were:
 is the latest in its city's districts. A centre's report counts its own
 incidents, persons and escalations and its city's tips and weather, with
 days in its city's time zone. With one city the list and the report are
-the whole ledger's, as before.
+the whole ledger's, as before. An incident's time zone (task hints, reports)
+is its centre's city's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from zoneinfo import ZoneInfo
 
+from core.records import DispatchEvent
 from geo.centres import centre_for
 from geo.city import City
 from geo.zones import CityIndex
@@ -22,7 +25,7 @@ from ledger.store import Store
 from ledger.sweep import Gathering, SweepStop, gathering_places, of_centre, owner
 
 
-class Sweeps:
+class LedgerCentres:
     """The deployment's cities by centre, in order (the first is the default), with their gathering places."""
 
     def __init__(self, cities: Mapping[str, City], radius_m: float) -> None:
@@ -36,6 +39,12 @@ class Sweeps:
 
     def locate(self, lat: float, lon: float) -> str | None:
         return centre_for(self.indexes, lat, lon)
+
+    def zone(self, event: DispatchEvent) -> ZoneInfo:
+        """The time zone of an incident's city: of its centre (`sweep.owner`: the one its events name,
+        else where it is), else the first city's."""
+        city = self.cities.get(owner(event.centre, event.lat, event.lon, self.locate) or "")
+        return (city or self.cities[self.first]).timezone
 
     def sweep(self, store: Store, night: date, level: str | None, centre: str) -> tuple[str, list[SweepStop]]:
         """A centre's list for `night` and the level it was ranked for."""

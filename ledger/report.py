@@ -56,7 +56,7 @@ LABELS: dict[str, dict[str, str]] = {
 
 @dataclass(frozen=True)
 class ReportScope:
-    """One centre's part of a ledger several cities share (`ledger.centres.Sweeps.report`).
+    """One centre's part of a ledger several cities share (`ledger.centres.LedgerCentres.report`).
 
     `keep` says whether an incident row (with its centre, lat and lon) is the
     centre's; tips and weather count by their district (district ids are

@@ -7,10 +7,10 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-from agents.ledger import time_zones
 from agents.reporters import hotlines
 from agents.thermal import tracker_key
 from core.settings import DATA_DIR
+from ledger.centres import LedgerCentres
 from rules.context import Province, load_province
 from tests.unit.console.test_state import event
 
@@ -51,7 +51,8 @@ def test_the_ledger_feeder_reads_hints_in_the_time_zone_of_the_events_centre(tmp
     meta = json.loads((qiqihar / "city.json").read_text(encoding="utf-8"))
     (qiqihar / "city.json").write_text(json.dumps({**meta, "timezone": "Asia/Tokyo"}), encoding="utf-8")  # made up, to tell them apart
     province = load_province(DATA_DIR / "policy.toml", DATA_DIR / "lexicon.toml", {"harbin": DATA_DIR / "cities" / "harbin", "qiqihar": qiqihar})
-    zone = time_zones(province)
+    zone = LedgerCentres({centre: ctx.city for centre, ctx in province.centres.items()}, 200.0).zone  # what the feeder reads them with
     assert str(zone(replace(event("inc-q"), centre="qiqihar"))) == "Asia/Tokyo", "the centre it names, wherever it lies"
     assert str(zone(replace(event("inc-q"), lat=47.3485, lon=123.9455))) == "Asia/Tokyo"  # older event: by position
     assert str(zone(event("inc-h"))) == "Asia/Shanghai"
+    assert str(zone(replace(event("inc-x"), lat=30.0, lon=100.0))) == "Asia/Shanghai"  # no city holds it: the first city's

@@ -9,7 +9,7 @@ from typing import Any
 from core.records import DispatchEvent
 from core.settings import DATA_DIR
 from geo.city import load_city
-from ledger.centres import Sweeps
+from ledger.centres import LedgerCentres
 from ledger.policy import load_ledger_policy
 from ledger.store import PersonInput, Store
 from tests.unit.ledger.builders import T0, incident_story
@@ -30,7 +30,7 @@ def test_each_centres_list_has_its_own_incidents_wherever_they_moved_and_older_o
             store.apply_dispatch(e)
         assert DispatchEvent.from_dict(_story("x", *QIQIHAR, "qiqihar")[0]).centre == "qiqihar"
         cities = {c: load_city(DATA_DIR / "cities" / c) for c in ("harbin", "qiqihar")}
-        sweeps = Sweeps(cities, store.policy.sweep_radius_m)
+        sweeps = LedgerCentres(cities, store.policy.sweep_radius_m)
         night = date(2026, 12, 21)
 
         def places(centre: str) -> set[tuple[float, float]]:
@@ -42,7 +42,7 @@ def test_each_centres_list_has_its_own_incidents_wherever_they_moved_and_older_o
         assert places("qiqihar") == {(47.35, 123.95), (47.34, 123.95)}
         gathering = {(s.lat, s.lon) for s in sweeps.sweep(store, night, "red", "qiqihar")[1] if not s.nights_seen}
         assert gathering and all(cities["qiqihar"].bbox.lat_min <= lat <= cities["qiqihar"].bbox.lat_max for lat, _ in gathering)
-        one = Sweeps({"harbin": cities["harbin"]}, store.policy.sweep_radius_m)
+        one = LedgerCentres({"harbin": cities["harbin"]}, store.policy.sweep_radius_m)
         assert len([s for s in one.sweep(store, night, "red", "harbin")[1] if s.nights_seen]) == 3, "one city: the whole ledger, as before"
     finally:
         store.close()
@@ -64,7 +64,7 @@ def test_each_centres_report_counts_its_own_incidents_persons_tips_and_weather(t
         person = store.open_person(PersonInput(), by="op", at=T0)
         store.link("q-1", person, by="op", at=T0)
         cities = {c: load_city(DATA_DIR / "cities" / c) for c in ("harbin", "qiqihar")}
-        sweeps = Sweeps(cities, store.policy.sweep_radius_m)
+        sweeps = LedgerCentres(cities, store.policy.sweep_radius_m)
         day = T0.astimezone(cities["harbin"].timezone).date()
 
         harbin = sweeps.report(store, "daily", day, day, "harbin")
