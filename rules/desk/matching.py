@@ -127,22 +127,45 @@ def incidents_conflict(a: Incident, b: Incident, fields: Iterable[str]) -> bool:
     return any(_disagree(name, value(a, name), value(b, name)) for name in fields)
 
 
+def can_match(incident: Incident) -> bool:
+    """Only an incident still open (or being opened) takes reports: a closed one's person was seen to."""
+    return incident.is_open or incident.status == "new"
+
+
+def track_holder(report: Report, grid: IncidentGrid, incidents: dict[str, Incident]) -> Incident | None:
+    """The open incident the report's thermal track first fed, if any.
+
+    A track outlives its incident: a fixed camera's tracker links whoever
+    lies at the same spot frame after frame, so after a team resolved the
+    incident (the person taken away, or not found) the track's next
+    detections are somebody still lying there, or the person back. They are
+    matched afresh like any report; held by the closed incident, they were
+    silently absorbed and nobody was sent.
+    """
+    if not report.track_id or report.track_id not in grid.tracks:
+        return None
+    held = incidents.get(grid.tracks[report.track_id])
+    return held if held is not None and can_match(held) else None
+
+
 def matches(report: Report, grid: IncidentGrid, incidents: dict[str, Incident], policy: Policy) -> list[Incident]:
     """Every open incident this report can be about, nearest first.
 
     Within the correlation radius plus the combined position uncertainty
     (capped by the policy) and the time window, and with no conflicting
-    description. A thermal track stays with the incident it first fed.
+    description. A thermal track stays with the incident it first fed while
+    that incident is open.
     """
     window = timedelta(minutes=policy.correlation_window_min)
-    if report.track_id and report.track_id in grid.tracks:
-        return [incidents[grid.tracks[report.track_id]]]
+    held = track_holder(report, grid, incidents)
+    if held is not None:
+        return [held]
     found: list[tuple[float, str]] = []
     spread = report_uncertainty(report)
     fields = policy.dispatching.describe
     for incident_id in grid.nearby(report.lat, report.lon):
         incident = incidents[incident_id]
-        if not (incident.is_open or incident.status == "new"):
+        if not can_match(incident):
             continue
         if abs(report.at - incident.last_at) > window and abs(report.at - incident.first_at) > window:
             continue

@@ -326,3 +326,27 @@ def test_a_merged_incident_is_looked_for_where_the_linking_report_saw_the_person
     # A later report 30 m from a's first report is the same person: it joins the survivor, not a new incident.
     later = desk.handle_report(report(at=EVENING + timedelta(minutes=4), east_m=20, accuracy_m=10)).events
     assert [e.incident_id for e in later] == [b.incident_id]
+
+
+def test_a_closed_incident_does_not_keep_its_thermal_track(desk: Desk, report: Callable[..., Report]) -> None:
+    """Drill seed 13: a fixed camera's tracker linked a lying person to the track of a person taken away from the
+    same spot 20 min before; the track held them in the resolved incident, and for three hours nobody was sent."""
+    team(desk, "a", 500)
+    seen = {"source": "detection", "channel": "thermal", "posture": "lying", "camera_id": "cam-1", "track_id": "trk-1"}
+    first = desk.handle_report(report(still_s=0.0, **seen)).events[0]
+    assert first.team_id == "a"
+    desk.handle_ack(TaskAck(event_id=first.event_id, team_id="a", status="on_scene", at=EVENING + timedelta(minutes=5)))
+    desk.handle_ack(TaskAck(event_id=first.event_id, team_id="a", status="resolved", at=EVENING + timedelta(minutes=10),
+                            outcome="taken_to_hospital"))
+    again = desk.handle_report(report(at=EVENING + timedelta(minutes=20), still_s=1200.0, **seen)).events
+    assert [e.kind for e in again] == ["dispatch"] and again[0].incident_id != first.incident_id and again[0].team_id == "a"
+    # The track now feeds the new incident.
+    later = desk.handle_report(report(at=EVENING + timedelta(minutes=40), still_s=2400.0, **seen)).events
+    assert [e.incident_id for e in later] == [again[0].incident_id]
+
+
+def test_an_open_incident_keeps_its_thermal_track_beyond_the_radius(desk: Desk, report: Callable[..., Report]) -> None:
+    seen = {"source": "detection", "channel": "thermal", "posture": "standing", "camera_id": "cam-1", "track_id": "trk-1"}
+    first = desk.handle_report(report(**seen)).events[0]
+    walked = desk.handle_report(report(at=EVENING + timedelta(minutes=20), east_m=600, **seen)).events
+    assert [e.incident_id for e in walked] == [first.incident_id]
