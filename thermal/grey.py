@@ -42,7 +42,8 @@ GREY_SPREAD_FRAC = 0.3
 GREY_NOISE_K = 4.0
 MIN_AREA_PX = 3
 MAX_PERSON_WIDTHS = 8.0  # a candidate wider than this many expected person widths is a building or a road
-MAX_GREY_CANDIDATES = 600
+MAX_GREY_CANDIDATES = 800  # cluttered day frames hold more than 600: people among them were cut
+SPLIT_RESERVE = 200  # of those, kept for the higher levels: the base level alone fills the cap in cluttered frames
 THRESHOLD_STEPS = (1.0, 1.7, 2.8, 4.5)  # multiples of the base threshold: groups split at the higher ones
 SPLIT_PERSON_WIDTHS = 1.5  # a blob bigger than this is searched again at the next threshold step
 GRID = 7  # camera rays per side for the expected-size map
@@ -203,8 +204,9 @@ def candidate_table(grey: np.ndarray, cam: Camera | None) -> CandidateTable:
     parts: list[CandidateTable] = []
     room = MAX_GREY_CANDIDATES
     within: np.ndarray | None = None
-    for step in THRESHOLD_STEPS:
-        found, within = _components(scene, thr * step, within, room)
+    for k, step in enumerate(THRESHOLD_STEPS):
+        reserve = SPLIT_RESERVE if k == 0 else 0
+        found, within = _components(scene, thr * step, within, room - reserve, reserve > 0)
         parts.append(found)
         room -= len(found)
         if room <= 0 or within is None:
@@ -230,7 +232,7 @@ _NO_CANDIDATES = CandidateTable(np.zeros((0, 4), np.int64), np.zeros((0, 2)), np
 
 
 def _components(sc: _Scene, level: float, within: np.ndarray | None,
-                room: int) -> tuple[CandidateTable, np.ndarray | None]:
+                room: int, reserved: bool = False) -> tuple[CandidateTable, np.ndarray | None]:
     """Connected blobs of `top > level` (only inside the `within` mask, when given) that could be
     a person, the `room` most contrasted of them measured all at once, and the mask of blobs
     bigger than one person (to search again at a higher level: only there, so each blob is
@@ -253,7 +255,7 @@ def _components(sc: _Scene, level: float, within: np.ndarray | None,
     ok = (area >= MIN_AREA_PX) & (e > 0) & (side <= MAX_PERSON_WIDTHS * np.maximum(e, 2.0))
     ok[0] = False
     n_ok = int(np.count_nonzero(ok))
-    big = _split_mask(sc, labels, stats, (wx, wy), area, side, e) if n_ok < room else None
+    big = _split_mask(sc, labels, stats, (wx, wy), area, side, e) if n_ok < room or reserved else None
     if not n_ok:
         return _NO_CANDIDATES, big
     keep = ok[lab]
@@ -374,16 +376,19 @@ def context_features(boxes: np.ndarray, centres: np.ndarray, e: np.ndarray) -> n
     centre (a part of such a blob), how many others lie within NEAR_PERSON_WIDTHS expected widths
     outside it (texture: roofs, fields, vehicles' parts) and the log count of the frame's candidates
     (clutter). A blob alone looks alike in a busy and a quiet scene; these tell them apart."""
-    box = np.asarray(boxes, np.float64)
-    x0, y0, cx, cy = box[:, 0:1], box[:, 1:2], centres[:, 0], centres[:, 1]
+    box = np.asarray(boxes, np.float32)  # float32 and counts, not sums: a cluttered frame has a million pairs
+    x0, y0 = box[:, 0:1], box[:, 1:2]
+    cx, cy = np.asarray(centres[:, 0], np.float32), np.asarray(centres[:, 1], np.float32)
     holds = (x0 <= cx) & (cx <= x0 + box[:, 2:3]) & (y0 <= cy) & (cy <= y0 + box[:, 3:4])  # [i, j]: i holds j's centre
     np.fill_diagonal(holds, False)
     dx, dy = cx[:, None] - cx, cy[:, None] - cy  # squared distances: no root for hundreds squared pairs
-    near = dx * dx + dy * dy < (NEAR_PERSON_WIDTHS * np.maximum(e, 1.0)[:, None]) ** 2
+    r = (np.float32(NEAR_PERSON_WIDTHS) * np.maximum(e, 1.0).astype(np.float32))[:, None]
+    near = dx * dx + dy * dy < r * r
     near &= ~(holds | holds.T)
     np.fill_diagonal(near, False)
     crowd = np.full(len(box), np.log1p(len(box)))
-    return np.column_stack([holds.sum(axis=1), holds.sum(axis=0), near.sum(axis=1), crowd]).astype(np.float64)
+    return np.column_stack([np.count_nonzero(holds, axis=1), np.count_nonzero(holds, axis=0),
+                            np.count_nonzero(near, axis=1), crowd]).astype(np.float64)
 
 
 @dataclass(frozen=True)

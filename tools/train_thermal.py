@@ -38,9 +38,11 @@ from thermal.detector import camera_for
 from thermal.frames import POLARITIES, centikelvin_to_c, decode_image, parse_meta
 from thermal.grey import (
     FEATURE_NAMES,
+    MAX_GREY_CANDIDATES,
     MODEL_PATH,
     PATCH,
     SHAPE_NAMES,
+    SPLIT_RESERVE,
     THRESHOLD_STEPS,
     GreyCandidate,
     TreeModel,
@@ -214,6 +216,14 @@ def evaluate(scored: list[Scored], threshold: float) -> dict[str, int]:
     return {"tp": tp, "fp": fp, "fn": fn}
 
 
+def proposed(scored: list[Scored]) -> str:
+    """How many labelled people some candidate matches (before the classifier): the recall the
+    candidate stage leaves the classifier, whatever its threshold."""
+    found = sum(len(match_real([c.bbox for c in sc.cands], list(sc.frame.people))) for sc in scored)
+    total = sum(len(sc.frame.people) for sc in scored)
+    return f"{found / max(total, 1):.3f} ({found} of {total})"
+
+
 def _refuse_test(folder: Path) -> None:
     """A folder prepared from a test split never trains or tunes."""
     try:
@@ -269,11 +279,12 @@ def train(train_dir: Path, val_dir: Path, out: Path, cache: Path | None = None, 
     for label, scored in (("val all", val), ("val night", night), ("val day", day)):
         r = prf(**evaluate(scored, threshold))
         rows.append(f"{label:10s} {len(scored):5d} frames  P {r['precision']:.3f}  R {r['recall']:.3f}  "
-                    f"F1 {r['f1']:.3f}  (tp {r['tp']} fp {r['fp']} fn {r['fn']})")
+                    f"F1 {r['f1']:.3f}  (tp {r['tp']} fp {r['fp']} fn {r['fn']})  candidates {proposed(scored)}")
     meta = {"train_frames_every": every, "synthetic_frames": synthetic, "mirrored_people": flip, "data": "HIT-UAV train split (CC BY 4.0, Suo et al. 2023, suojiashun/HIT-UAV-Infrared-Thermal-Dataset)",
             "threshold_from": f"HIT-UAV val split, night frames: at precision >= {GOAL_PRECISION}, the highest "
                               "lower of precision and recall", "hfov_assumed_deg": HIT_UAV_HFOV_DEG,
-            "candidate_levels": list(THRESHOLD_STEPS),
+            "candidate_levels": list(THRESHOLD_STEPS), "candidate_cap": MAX_GREY_CANDIDATES,
+            "cap_reserved_for_higher_levels": SPLIT_RESERVE,
             "trees": TREES, "depth": DEPTH, "rate": RATE, "cascade_after_trees": model.cascade,
             "validation": rows}
     model = TreeModel(model.features, model.init, model.rate, model.trees, threshold, meta, model.cascade)
