@@ -46,6 +46,9 @@ Pipeline (about 1-2 ms for 640x512 on one core):
      spot warmer than the blob's own clothing at the top end of an upright blob
      wider than a dog, in an oblique view, is a face too (top_face): relative to
      the scene, not to a fixed skin temperature.
+   - a sleeping bag's or blanket's surface is only 1.5-5 K above the air (clothing 4-15): a
+     lying, body-sized, sharp-edged blob clearly warmer than its surroundings is warm enough
+     from 1.5 K above the air (BAG_OVER_AIR_K; at night snow is colder than the air).
    Sizes in metres are blur-corrected (MEAS_EXCESS_PX) before these tests.
    Candidates overlapping a better-scored one (a face's body and a fragment of
    it) are the same person: reported once.
@@ -122,6 +125,7 @@ GROUP_FACE_FRAC_MIN = 0.2  # faces must be resolved (face_fraction) to be counte
 GROUP_MAX = 8
 BODY_ASPECT = (2.0, 2.6)
 PLATE_EXCESS_K = (6.0, 9.0)  # above its surroundings a uniform blob is clothing below 6 K, a plate above 9 K  # length/width of a standing or lying body (plates, vents, windows: below 2)
+BAG_OVER_AIR_K = (1.5, 3.0)  # an insulated sleeper's surface above the air (see _memberships)
 EDGE_SHARP = (0.15, 0.3)  # outline slope / contrast per px: warm ground at or below 0.15, an object above 0.3
 SAME_PERSON_IOU = 0.5  # two candidates' boxes overlapping this much are one person (a face and its body)
 LONE_FACE_M = 0.45  # a warm spot no longer than this (a head) that unmixes to skin is a face
@@ -550,6 +554,11 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
         plate = max(_ramp(hot_m, 0.35, 0.6) * skin, _ramp(over_m, 0.35, 0.55))
         # no face and a silhouette that some dog could make (any heading): a dog, or a hooded
         # person we cannot tell from one
+        if posture == "lying" and ambient is not None and contrast >= 5.0 - 2.0 * _ramp(f.edge, *EDGE_SHARP):
+            # a sleeping bag or blanket: the insulation leaves its surface 1.5-5 K above the air
+            # (clothing shows 4-15), so over snow colder than the air a body-shaped, sharp-edged
+            # object clearly warmer than its surroundings is warm enough from 1.5 K above the air
+            warm = max(warm, min(size, _ramp(t_max - ambient, *BAG_OVER_AIR_K)))
         face_any = max(face, top_face(f, m_per_px, sin_dep, ambient))
         dog = (1.0 - face_any) * (1.0 - _ramp(_dog_ratio(f, m_per_px, sin_dep), *DOG_FIT)) if face_any < 1.0 else 0.0
     else:

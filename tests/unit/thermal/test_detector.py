@@ -234,6 +234,18 @@ def test_a_weakly_warm_blanket_is_found_by_its_sharp_outline_and_warm_ground_is_
     assert detect(ground, meta) == []
 
 
+def test_a_sleeping_bag_over_snow_colder_than_the_air_is_warm_enough() -> None:
+    """At night snow radiates below the air temperature; an insulated bag's surface is only 1.5-5 K
+    above the air (clothing 4-15 K). A body-shaped, sharp-edged bag 2 K above the air (hood end
+    2.7 K) stands 5 K over the snow: a person. The same shape at 0.5 K above the air (a tarpaulin,
+    a bin's lid at air temperature) is not."""
+    meta = nadir(30.0, ambient=-15.0)  # ~0.039 m/px: 49 x 22 px
+    for body, hood in ((-13.0, -12.3), (-12.8, -12.0)):
+        bag = discs(-17.0, [(320, 256, 24.5, 11.0, body), (340, 256, 8.0, 8.0, hood)])  # snow at -18
+        assert [d.posture for d in detect(bag, meta)] == ["lying"], (body, hood)
+    assert detect(discs(-17.0, [(320, 256, 24.5, 11.0, -14.5), (340, 256, 8.0, 8.0, -14.0)]), meta) == []
+
+
 def _street_person(clothing_k: float, face_c: float | None, seed: int = 3) -> tuple[np.ndarray, FrameMeta, tuple[int, int, int, int]]:
     """A standing person close to a street camera on a -20 °C night, painted by the hand-painted
     set's renderer (not the generator): clothing `clothing_k` above the ground, face at `face_c`."""
