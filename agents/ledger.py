@@ -33,11 +33,10 @@ from core import topics as names
 from core.errors import RecordError
 from core.records import DeadLetter, DispatchEvent, TaskHint
 from core.settings import Settings
-from ledger.centres import LedgerCentres
+from ledger.centres import LedgerCentres, deployment_cities
 from ledger.store import LEDGER_TOPICS, Store, apply_record
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
 from pipeline.kafka_security import client_kwargs
-from rules.context import province_from_settings
 
 log = logging.getLogger("patrol.ledger")
 
@@ -134,8 +133,7 @@ async def run_ledger(settings: Settings, bootstrap: str, store: Store, stop: asy
                 await consumer.seek_to_beginning(tp)
         dead_letters = settings.topic(names.DEAD_LETTERS)
         hints_topic = settings.topic(names.TASK_HINTS)
-        province = province_from_settings(settings)
-        zone = LedgerCentres({centre: ctx.city for centre, ctx in province.centres.items()}, store.policy.sweep_radius_m).zone
+        zone = LedgerCentres(deployment_cities(settings), store.policy.sweep_radius_m).zone
         read = 0
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=200, max_records=500)

@@ -307,10 +307,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def _centres(settings: Settings, store: Store) -> LedgerCentres:
     """The deployment's centres over the ledger (`ledger.centres.LedgerCentres`): sweep lists and reports per centre."""
-    from geo.city import load_city
-    from ledger.centres import LedgerCentres
+    from ledger.centres import LedgerCentres, deployment_cities
 
-    return LedgerCentres({centre: load_city(folder) for centre, folder in settings.centre_dirs.items()}, store.policy.sweep_radius_m)
+    return LedgerCentres(deployment_cities(settings), store.policy.sweep_radius_m)
 
 
 def _centre(sweeps: LedgerCentres, asked: str | None) -> str:

@@ -31,8 +31,8 @@ from console.state import Change
 from core.errors import PatrolError, RecordError
 from core.records import COLD_WAVE_LEVELS, DispatchEvent, maybe_time
 from core.settings import Settings
-from geo.city import City, load_city
-from ledger.centres import LedgerCentres
+from geo.city import City
+from ledger.centres import LedgerCentres, deployment_cities
 from ledger.match import Case, likely, suggest
 from ledger.policy import load_ledger_policy
 from ledger.report import Report, to_csv, to_html
@@ -48,7 +48,7 @@ class LedgerService:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.cities: dict[str, City] = {centre: load_city(folder) for centre, folder in settings.centre_dirs.items()}
+        self.cities: dict[str, City] = deployment_cities(settings)
         self.tz: ZoneInfo = next(iter(self.cities.values())).timezone  # the deployment's (the first city's): reports, dates
         self.centres: LedgerCentres | None = None
         self._store: Store | None = None

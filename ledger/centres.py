@@ -17,12 +17,18 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from core.records import DispatchEvent
+from core.settings import Settings
 from geo.centres import centre_for
-from geo.city import City
+from geo.city import City, load_city
 from geo.zones import CityIndex
 from ledger.report import Report, ReportScope, report_day
 from ledger.store import Store
 from ledger.sweep import Gathering, SweepStop, gathering_places, of_centre, owner
+
+
+def deployment_cities(settings: Settings) -> dict[str, City]:
+    """The cities of PATROL_CITIES by centre, in order (the first is the default): what the ledger's tools, feeder and console serve."""
+    return {centre: load_city(folder) for centre, folder in settings.centre_dirs.items()}
 
 
 class LedgerCentres:
