@@ -1,9 +1,10 @@
 """The worker's Prometheus page: `/metrics` on the Faust web server (PATROL_WEB_PORT).
 
 Records in are counted by a Faust sensor (every consumed message); records
-out by that sensor for what goes through Faust (table changelogs) and by
-`agents.common.Outbox` for what the agents send straight to the producer,
-with dead letters and escalations; the desk's batch time by the desk
+out where the agents hand them to the producer (`agents.common.Outbox`, and
+`agents.common.save_tables` for table changelogs, as `<table>-changelog`),
+and by that sensor for what still goes through Faust's topics; dead letters
+and escalations as the agents send them; the desk's batch time by the desk
 agent; open incidents, queued tasks and consumer lag are read from the
 worker's own state when the page is scraped.
 """
