@@ -35,7 +35,7 @@ from core.records import DeadLetter, DispatchEvent, TaskHint
 from core.settings import Settings
 from ledger.centres import LedgerCentres, deployment_cities
 from ledger.store import LEDGER_TOPICS, Store, apply_record
-from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
+from pipeline.kafka_compat import reader
 from pipeline.kafka_security import client_kwargs
 
 log = logging.getLogger("patrol.ledger")
@@ -83,7 +83,7 @@ def _hints(store: Store, events: list[tuple[DispatchEvent, ConsumerRecord]], zon
 
 async def read_task_hints(settings: Settings, bootstrap: str, timeout_s: float = 60.0) -> list[TaskHint]:
     """Every hint on `task-hints` so far, in order (drills and tools; a phone gets its own through the console)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=FETCH_MAX_WAIT_MS, **client_kwargs(settings))
+    consumer = reader(settings, bootstrap)
     await consumer.start()
     try:
         partitions = await _partitions(consumer, [settings.topic(names.TASK_HINTS)], asyncio.Event())
@@ -109,17 +109,8 @@ async def run_ledger(settings: Settings, bootstrap: str, store: Store, stop: asy
     stop = stop or asyncio.Event()
     counters = stats("ledger")
     by_full = {settings.topic(t): t for t in LEDGER_TOPICS}
-    security = client_kwargs(settings)
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
-        client_id="patrol-ledger",
-        **security,
-    )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", client_id="patrol-ledger", **security)
+    consumer = reader(settings, bootstrap, client_id="patrol-ledger")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", client_id="patrol-ledger", **client_kwargs(settings))
     await consumer.start()
     await producer.start()
     try:

@@ -24,7 +24,7 @@ from console.metrics import VIEW
 from core import topics
 from core.records import TaskAck, TaskHint, TeamStatus
 from core.settings import Settings
-from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
+from pipeline.kafka_compat import reader
 from pipeline.kafka_security import client_kwargs
 from pipeline.metrics import RECORDS_OUT
 from pipeline.topics_admin import ensure_topics
@@ -193,16 +193,7 @@ async def consume_view_topics(
     `meter` off for a second reader of the same topics (counted once, by the view).
     """
     by_name = {settings.topic(t): t for t in names}
-    consumer = AIOKafkaConsumer(
-        *by_name,
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
-        client_id="patrol-console",
-        **client_kwargs(settings),
-    )
+    consumer = reader(settings, bootstrap, *by_name, client_id="patrol-console")
     await consumer.start()
     try:
         if started is not None:

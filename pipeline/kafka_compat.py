@@ -44,9 +44,20 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
+from core.settings import Settings
+from pipeline.kafka_security import client_kwargs
+
 FETCH_MAX_WAIT_MS = 10
 log = logging.getLogger("patrol.kafka")
 _patched = False
+
+
+def reader(settings: Settings, bootstrap: str, *topics: str, **options: Any) -> AIOKafkaConsumer:
+    """A plain consumer of the product's tools and side processes: no group, no commits, from the first
+    record, the short fetch wait Tansu needs (1. above) and the cluster's security settings; `options` override."""
+    kwargs: dict[str, Any] = {"group_id": None, "enable_auto_commit": False, "auto_offset_reset": "earliest",
+                              "fetch_max_wait_ms": FETCH_MAX_WAIT_MS, **client_kwargs(settings), **options}
+    return AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, **kwargs)
 
 
 async def true_end_offsets(bootstrap: str, partitions: Iterable[Any], timeout_s: float = 5.0, **client_options: Any) -> dict[Any, int]:

@@ -36,7 +36,7 @@ from core.feed import FeedItem
 from core.records import ClockTick
 from core.settings import PROJECT_ROOT, Settings
 from pipeline.broker import broker_for, free_port
-from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
+from pipeline.kafka_compat import FETCH_MAX_WAIT_MS, reader
 from pipeline.kafka_security import client_kwargs
 from pipeline.topics_admin import ensure_topics
 
@@ -207,14 +207,7 @@ class Feeder:
                 await self._probe._client.force_metadata_update()
                 parts = self._probe.partitions_for_topic(full) or {0}
             self._tps += [TopicPartition(full, p) for p in sorted(parts)]
-        self._outputs = AIOKafkaConsumer(
-            *(self.settings.topic(t) for t in COLLECTED),
-            bootstrap_servers=self.bootstrap,
-            auto_offset_reset="earliest",
-            enable_auto_commit=False,
-            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
-            **security,
-        )
+        self._outputs = reader(self.settings, self.bootstrap, *(self.settings.topic(t) for t in COLLECTED))
         await self._outputs.start()
         return self
 
