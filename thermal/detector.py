@@ -19,7 +19,10 @@ Pipeline (about 1-2 ms for 640x512 on one core):
    is split among them, each warm pixel going to its nearest face. A face found
    without its body (thick clothing on frozen ground, below the threshold) is
    grown into the body connected to it at half the threshold, within a body's
-   reach: a face ends a body, so that low level is searched only there.
+   reach: a face ends a body, so that low level is searched only there. A faceless spot no
+   warmer than clothing may likewise be the warm end of a body below the threshold (a sleeping
+   bag's hood end over ground warmer than the air): its body is searched for the same way and
+   kept when it is an object's (sharp outline, several times the spot) and scores as well.
 4. A fuzzy score multiplies memberships, each a physical argument:
    - a person's surface never exceeds skin temperature (~35 °C, 40 with
      margin); engines, exhausts and lamps do;
@@ -131,6 +134,11 @@ SAME_PERSON_IOU = 0.5  # two candidates' boxes overlapping this much are one per
 LONE_FACE_M = 0.45  # a warm spot no longer than this (a head) that unmixes to skin is a face
 BODY_REACH_M = 2.0  # a face's body lies within this distance of it (standing, sitting or lying)
 BODY_LEVEL = 0.5  # a face's body is searched for at this share of the warmth threshold
+# a faceless warm spot may be the warm end of a body whose rest is below the threshold (a sleeping
+# bag's hood end, the head and shoulders of a coat on frozen ground): the body it ends is searched
+# for like a face's (_body_of_hood) when the spot is no longer than a head and shoulders or a hood end
+HOOD_MAX_M = 0.9
+HOOD_GROW = 2.5  # and kept at this many times the spot's area at least (a hood is ~1/6 of a bag)
 GREY_LEARNED_PERSON_PX = 8.0  # 8-bit frames: the classifier learned people about this many pixels wide
 LEVEL_SPLITS = 2  # a blob too big for one person and without faces is re-thresholded this many times at most
 LEVEL_STEP = 0.5  # each time higher by half its clothing contrast (at least the base threshold)
@@ -680,6 +688,10 @@ def _measure(s: _Search, box: tuple[int, int, int, int], delta: float, depth: in
         body = _body_of_face(s, whole[0], whole[1], delta)
         if body is not None:
             return [body]
+    if depth == 0 and whole is not None and not hot:
+        body = _body_of_hood(s, whole, delta)
+        if body is not None:
+            return [body]
     if depth < LEVEL_SPLITS and not hot and (oversized or (whole is not None and _too_big(whole[0], whole[1]))):
         higher = delta + max(delta, LEVEL_STEP * (f.level - f.bg)) if f is not None else 2.0 * delta
         pieces = _pieces(s, box, higher)
@@ -692,6 +704,36 @@ def _lone_face(f: Blob, m_per_px: float, ambient: float | None) -> bool:
     """A warm spot no bigger than a head whose hottest pixel unmixes to skin: a face, maybe
     without its body (clothing on a cold night can be barely warmer than the ground around it)."""
     return _metres(f.major, m_per_px) <= LONE_FACE_M and spot_temperature(f, m_per_px, ambient) >= SKIN_MIN_C
+
+
+def _body_of_hood(s: _Search, spot: Candidate, delta: float) -> Candidate | None:
+    """The body a faceless warm spot ends, or None to keep the spot as it is.
+
+    A sleeping bag's surface is only 1.5-5 K above the air and the ground may be as warm: often
+    only its warmer hood end passes the threshold, and a coat on frozen ground may show only the
+    head and shoulders. Such a spot is searched for its body like a face (_body_of_face: at half
+    the threshold, connected to it, within a body's reach), and the body replaces it when it is
+    the body of an object, not more of the same thing or of the ground:
+    - the spot is clothing, no warmer than clothing can be (a vent, a manhole or an engine part
+      is warmer: their steam and their surroundings are no body);
+    - the body covers HOOD_GROW times the spot at least (a lower contour of the same object, its
+      blur skirt, adds far less; a hood end is about a sixth of a bag);
+    - it ends at an outline sharper than warm ground's (EDGE_SHARP: ground warmed from below or
+      by the day fades over metres), and is not too big for one person;
+    - it scores better as a person than the spot alone.
+    Only at the detection threshold: a piece of a blob re-thresholded higher would grow back into it.
+    """
+    f, m_per_px, _ = spot
+    ambient = s.ambient
+    if m_per_px is None or ambient is None or _metres(f.major, m_per_px) > HOOD_MAX_M:
+        return None
+    if f.t_max > ambient + CLOTHING_MAX_K + OVERWARM_MARGIN_K:
+        return None
+    body = _body_of_face(s, f, m_per_px, delta)
+    if body is None or body[0].area <= HOOD_GROW * f.area or body[0].edge < EDGE_SHARP[0] or _too_big(*body[:2]):
+        return None
+    short = min(s.frame.shape)
+    return body if _score(*body, short, ambient)[0] >= _score(*spot, short, ambient)[0] else None
 
 
 def _body_of_face(s: _Search, f: Blob, m_per_px: float, delta: float) -> Candidate | None:

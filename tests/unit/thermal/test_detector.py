@@ -246,6 +246,32 @@ def test_a_sleeping_bag_over_snow_colder_than_the_air_is_warm_enough() -> None:
     assert detect(discs(-17.0, [(320, 256, 24.5, 11.0, -14.5), (340, 256, 8.0, 8.0, -14.0)]), meta) == []
 
 
+def test_a_sleeping_bag_of_which_only_the_hood_end_stands_out_is_found_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ground 1 K above the air and a bag only 1.4 K over it (below the warmth threshold): only the
+    warmer hood end (3 K over the ground) is a candidate, too small for a lying person. The body it
+    ends is searched for at half the threshold, like a face's, and the whole bag is the person."""
+    meta = nadir(30.0, ambient=-15.0)  # ~0.039 m/px: the bag 49 x 22 px, the hood 16 px
+    for body, hood in ((-12.6, -11.0), (-12.3, -10.5)):
+        bag = discs(-13.0, [(320, 256, 24.5, 11.0, body), (340, 256, 8.0, 8.0, hood)])  # ground at -14
+        dets = detect(bag, meta)
+        assert [d.posture for d in dets] == ["lying"], (body, hood, dets)
+        assert dets[0].bbox[2] >= 45, dets  # the bag's box, not the hood's
+    # the hood end alone is not enough without the rule
+    monkeypatch.setattr(det, "_body_of_hood", lambda *a: None)
+    bag = discs(-13.0, [(320, 256, 24.5, 11.0, -12.6), (340, 256, 8.0, 8.0, -11.0)])
+    assert [d.bbox[2] >= 45 for d in detect(bag, meta)] in ([], [False])
+
+
+def test_a_hood_end_does_not_grow_into_a_vent_or_its_steam() -> None:
+    """A spot warmer than clothing can be (a vent at 25 °C on a -15 °C night) is no hood: its steam
+    halo, however body-shaped, is not searched as its body."""
+    meta = nadir(30.0, ambient=-15.0)
+    yy, xx = np.mgrid[0:512, 0:640]
+    steam = np.exp(-(((xx - 320) / 20.0) ** 2 + ((yy - 256) / 9.0) ** 2) / 2.0).astype(np.float32)
+    vent = discs(-15.0, [(330, 256, 6.0, 6.0, 25.0)]) + 2.0 * steam
+    assert [d for d in detect(vent, meta) if d.bbox[2] > 20] == []
+
+
 def _street_person(clothing_k: float, face_c: float | None, seed: int = 3) -> tuple[np.ndarray, FrameMeta, tuple[int, int, int, int]]:
     """A standing person close to a street camera on a -20 °C night, painted by the hand-painted
     set's renderer (not the generator): clothing `clothing_k` above the ground, face at `face_c`."""
