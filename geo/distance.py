@@ -9,6 +9,10 @@ from __future__ import annotations
 import math
 
 EARTH_RADIUS_M = 6_371_008.8
+# The length of a degree of latitude, and how much looser than that `surely_farther` is: rounding
+# in `haversine_m` at city scale is some 1e-9 m, so a millimetre of slack keeps the test exact.
+_METRES_PER_DEGREE_LAT = math.radians(1.0) * EARTH_RADIUS_M
+_SLACK_M = 0.001
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -17,6 +21,15 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dl = math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def surely_farther(lat1: float, lat2: float, metres: float) -> bool:
+    """Whether `haversine_m` puts points at these latitudes more than `metres` apart, whatever their longitudes.
+
+    The cheap test before the trigonometry: no path between two points is
+    shorter than the meridian arc between their latitudes. False says nothing.
+    """
+    return abs(lat1 - lat2) * _METRES_PER_DEGREE_LAT - _SLACK_M > metres
 
 
 class LocalProjection:

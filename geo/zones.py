@@ -21,6 +21,7 @@ from geo.distance import LocalProjection, haversine_m
 # A point in a gap between district polygons (digitising slivers along a
 # border) still belongs to the nearest district up to this far away.
 DISTRICT_SNAP_M = 200.0
+HELP_TREES = 16  # sets of help point kinds whose tree is kept
 
 
 @dataclass(frozen=True)
@@ -54,12 +55,10 @@ class CityIndex:
         self._zone_areas = [g.area for g in self._zone_geoms]
         self._zone_tree = shapely.STRtree(self._zone_geoms)
 
-        # One tree per kind, so a kind filter never scans the other kinds.
-        self._help_by_kind: dict[str, tuple[list[HelpPoint], shapely.STRtree]] = {}
-        for kind in sorted({p.kind for p in city.help_points}):
-            points = sorted((p for p in city.help_points if p.kind == kind), key=lambda p: p.id)
-            geoms = [self._point(p.lat, p.lon) for p in points]
-            self._help_by_kind[kind] = (points, shapely.STRtree(geoms))
+        # Help points by kind then id; one tree per set of kinds asked for (built on first use), so
+        # a query never scans other kinds and asks one tree, not one per kind.
+        self._help_points = sorted(city.help_points, key=lambda p: (p.kind, p.id))
+        self._help_trees: dict[frozenset[str] | None, tuple[list[HelpPoint], shapely.STRtree | None]] = {}
 
     # ------------------------------------------------------------------ queries
 
@@ -84,18 +83,16 @@ class CityIndex:
         self, lat: float, lon: float, kinds: Collection[str] | None = None
     ) -> tuple[HelpPoint, float] | None:
         """The nearest help point of the given kinds (all if None) and its distance in metres."""
-        pt = self._point(lat, lon)
-        best: tuple[float, str, HelpPoint] | None = None
-        for kind, (points, tree) in self._help_by_kind.items():
-            if kinds is not None and kind not in kinds:
-                continue
-            index, dist = tree.query_nearest(pt, return_distance=True, all_matches=True)
-            for i, d in zip(index, dist, strict=True):
-                p = points[int(i)]
-                if best is None or (float(d), p.id) < best[:2]:
-                    best = (float(d), p.id, p)
-        if best is None:
+        points, tree = self._help_tree(kinds)
+        if tree is None:
             return None
+        index, dist = tree.query_nearest(self._point(lat, lon), return_distance=True, all_matches=True)
+        best: tuple[float, str, HelpPoint] | None = None
+        for i, d in zip(index, dist, strict=True):
+            p = points[int(i)]
+            if best is None or (float(d), p.id) < best[:2]:
+                best = (float(d), p.id, p)
+        assert best is not None
         point = best[2]
         return point, haversine_m(lat, lon, point.lat, point.lon)
 
@@ -114,13 +111,26 @@ class CityIndex:
 
     # ------------------------------------------------------------------ helpers
 
+    def _help_tree(self, kinds: Collection[str] | None) -> tuple[list[HelpPoint], shapely.STRtree | None]:
+        """The help points of these kinds (all if None) and their tree; None for no point."""
+        key = None if kinds is None else frozenset(kinds)
+        found = self._help_trees.get(key)
+        if found is None:
+            points = [p for p in self._help_points if key is None or p.kind in key]
+            tree = shapely.STRtree([self._point(p.lat, p.lon) for p in points]) if points else None
+            if len(self._help_trees) >= HELP_TREES:  # callers ask for the policy's few sets of kinds
+                self._help_trees.clear()
+            found = self._help_trees[key] = (points, tree)
+        return found
+
     def _project(self, coords: np.ndarray) -> np.ndarray:
         """(lon, lat) rows to (x, y) metres, for `shapely.transform`."""
         projected: np.ndarray = (coords - self._origin) * self._scale
         return projected
 
     def _point(self, lat: float, lon: float) -> Point:
-        return Point(*self.to_xy(lat, lon))
+        point: Point = shapely.points(self.to_xy(lat, lon))  # the same point as `Point(x, y)`, without its checks
+        return point
 
     def _district_at(self, pt: BaseGeometry) -> str | None:
         hits: Sequence[int] = [int(i) for i in self._district_tree.query(pt, predicate="intersects")]

@@ -121,11 +121,47 @@ def _cues(flag: str, cues: list[str]) -> list[Cue]:
     return [Cue(flag, _anchor(c), re.compile(_cue_pattern(c))) for c in cues]
 
 
-def _by_anchor(cues: list[Cue]) -> tuple[tuple[str, tuple[Cue, ...]], ...]:
-    grouped: dict[str, list[Cue]] = {}
-    for cue in cues:
-        grouped.setdefault(cue.anchor, []).append(cue)
-    return tuple((anchor, tuple(group)) for anchor, group in grouped.items())
+@dataclass(frozen=True)
+class CueGroups:
+    """Cues grouped by anchor, the anchors indexed by their first two characters.
+
+    Matching runs only the regexes whose anchor occurs in the text; of the
+    several hundred anchors, a tip's text starts at most a few dozen, so only
+    those (the anchors under one of the text's characters or pairs of
+    characters) are looked for, in the groups' order.
+    """
+
+    groups: tuple[tuple[str, tuple[Cue, ...]], ...] = ()
+    by_prefix: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def of(cls, cues: list[Cue]) -> CueGroups:
+        grouped: dict[str, list[Cue]] = {}
+        for cue in cues:
+            grouped.setdefault(cue.anchor, []).append(cue)
+        groups = tuple((anchor, tuple(group)) for anchor, group in grouped.items())
+        by_prefix: dict[str, list[int]] = {}
+        for i, (anchor, _) in enumerate(groups):
+            by_prefix.setdefault(anchor[:2], []).append(i)
+        return cls(groups, {prefix: tuple(found) for prefix, found in by_prefix.items()})
+
+    def __bool__(self) -> bool:
+        return bool(self.groups)
+
+    def spans(self, norm: str) -> dict[str, list[tuple[int, int]]]:
+        """Where each flag's (or description word's) cues match in the folded text."""
+        # Every substring of one or two characters (and "", the prefix of an empty anchor):
+        # an anchor can occur only if its prefix is one of them.
+        prefixes = {norm[i : i + 2] for i in range(len(norm))} | set(norm) | {""}
+        candidates = sorted(i for prefix in prefixes & self.by_prefix.keys() for i in self.by_prefix[prefix])
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for i in candidates:
+            anchor, cues = self.groups[i]
+            if anchor in norm:
+                for cue in cues:
+                    for match in cue.pattern.finditer(norm):
+                        spans.setdefault(cue.flag, []).append(match.span())
+        return spans
 
 
 @dataclass(frozen=True)
@@ -139,23 +175,13 @@ class Lexicon:
     channels: dict[str, str] = field(default_factory=dict)
     # Every cue and exception with its anchor, grouped by anchor: matching
     # runs only the regexes whose literal occurs in the text.
-    cues: tuple[tuple[str, tuple[Cue, ...]], ...] = ()
-    except_cues: tuple[tuple[str, tuple[Cue, ...]], ...] = ()
+    cues: CueGroups = CueGroups()
+    except_cues: CueGroups = CueGroups()
     # Description cues (`[describe]`): male, female, lying, sitting, standing.
-    describe_cues: tuple[tuple[str, tuple[Cue, ...]], ...] = ()
+    describe_cues: CueGroups = CueGroups()
 
     def _negated(self, norm: str, start: int) -> bool:
         return self.negation.search(norm[max(0, start - _NEGATION_WINDOW) : start]) is not None
-
-    @staticmethod
-    def _spans(groups: tuple[tuple[str, tuple[Cue, ...]], ...], norm: str) -> dict[str, list[tuple[int, int]]]:
-        spans: dict[str, list[tuple[int, int]]] = {}
-        for anchor, cues in groups:
-            if anchor in norm:
-                for cue in cues:
-                    for match in cue.pattern.finditer(norm):
-                        spans.setdefault(cue.flag, []).append(match.span())
-        return spans
 
     def flags_in(self, text: str) -> tuple[str, ...]:
         """The flags whose cues occur in `text`, unnegated, in canonical order."""
@@ -163,8 +189,8 @@ class Lexicon:
             return ()
         norm = normalize_text(text)
         found: set[str] = set()
-        hits = self._spans(self.cues, norm)
-        excluded = self._spans(self.except_cues, norm) if hits else {}
+        hits = self.cues.spans(norm)
+        excluded = self.except_cues.spans(norm) if hits else {}
         for flag, spans in hits.items():
             # Excepted and negated spans cancel every cue overlapping them:
             # "不像是喝醉了" negates "喝醉" and so "醉了" too.
@@ -213,7 +239,7 @@ class Lexicon:
         if not text or not self.describe_cues:
             return None, None, False
         norm = normalize_text(text)
-        said = {word for word, spans in self._spans(self.describe_cues, norm).items()
+        said = {word for word, spans in self.describe_cues.spans(norm).items()
                 if any(not self._negated(norm, start) for start, _ in spans)}
         sexes = said & {"male", "female"}
         postures = said & {"lying", "sitting", "standing"}
@@ -246,9 +272,12 @@ class Lexicon:
         return self.channels.get(channel_key(name))
 
 
+_CHANNEL_SEPARATORS = re.compile(r"[\s\-_]+")
+
+
 def channel_key(name: str) -> str:
     """Folded, trimmed, words joined by `_`: the key channel names are compared by."""
-    return "_".join(w for w in re.split(r"[\s\-_]+", normalize_text(name)) if w)
+    return "_".join(w for w in _CHANNEL_SEPARATORS.split(normalize_text(name)) if w)
 
 
 def load_lexicon(path: Path | str) -> Lexicon:
@@ -359,9 +388,9 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         elderly_from=bounds["elderly_from"],
         persons=persons_pattern,
         channels=channel_map,
-        cues=_by_anchor(all_cues),
-        except_cues=_by_anchor(except_cues),
-        describe_cues=_by_anchor(describe_cues),
+        cues=CueGroups.of(all_cues),
+        except_cues=CueGroups.of(except_cues),
+        describe_cues=CueGroups.of(describe_cues),
     )
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import time, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +160,11 @@ class Policy:
     clock_step_s: float = 60.0  # the clock's period: a queued task escalates on the last tick at or before its deadline
     address_min_similarity: float = DEFAULT_MIN_SIMILARITY  # a transposed place name's least similarity (geo/gazetteer.py)
     phone: PhonePolicy = field(default_factory=PhonePolicy)
+
+    @cached_property
+    def clock_step(self) -> timedelta:
+        """`clock_step_s` as a duration: every tick compares it with every queued deadline."""
+        return timedelta(seconds=self.clock_step_s)
 
     def level(self, name: str) -> ColdWaveLevel | None:
         for lvl in self.cold_wave_levels:

@@ -489,7 +489,12 @@ class Desk(DeskState):
         """Offer queued tasks to free teams most urgent first; an urgent one may divert a team."""
         out = Outputs()
         divertible = self.ctx.policy.dispatching.diversion.for_priorities
-        for incident in queue_order(self.incidents.values(), self.ctx.policy):
+        # An assignment takes a free team or diverts a busy one, never frees one: with no team free now, only
+        # the incidents that may divert a team can be served, so only those are ranked (in the same order, the
+        # queue's order being total), not the whole queue on every tick.
+        waiting = self.incidents.values() if any(t.free for t in self.teams.values()) else [
+            i for i in self.incidents.values() if i.priority in divertible]
+        for incident in queue_order(waiting, self.ctx.policy):
             free = any(t.free for t in self.teams.values())
             if not free and incident.priority not in divertible:
                 continue

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from core.records import HelpPointRef
 from geo.city import HelpPoint
-from geo.distance import haversine_m
+from geo.distance import haversine_m, surely_farther
 from rules.policy import Policy
 
 
@@ -27,6 +27,23 @@ def destination(category: str, flags: Iterable[str], lat: float, lon: float, at:
             fitting, name = serving, f"destination:{rule.serves}"
     if not fitting:
         return None
-    best = min(fitting, key=lambda p: (haversine_m(lat, lon, p.lat, p.lon), p.id))
-    ref = HelpPointRef(id=best.id, name=best.name, distance_m=round(haversine_m(lat, lon, best.lat, best.lon), 1), kind=best.kind)
+    best, distance = _nearest(lat, lon, fitting)
+    ref = HelpPointRef(id=best.id, name=best.name, distance_m=round(distance, 1), kind=best.kind)
     return ref, name
+
+
+def _nearest(lat: float, lon: float, points: list[HelpPoint]) -> tuple[HelpPoint, float]:
+    """The point nearest by `haversine_m` (ties by id) and its distance; `points` is not empty.
+
+    A point whose latitude alone puts it farther than the best so far cannot
+    win, so most points skip the trigonometry.
+    """
+    best: tuple[float, str, HelpPoint] | None = None
+    for point in points:
+        if best is not None and surely_farther(lat, point.lat, best[0]):
+            continue
+        distance = haversine_m(lat, lon, point.lat, point.lon)
+        if best is None or (distance, point.id) < best[:2]:
+            best = (distance, point.id, point)
+    assert best is not None
+    return best[2], best[0]

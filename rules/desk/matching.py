@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from core.records import Report
-from geo.distance import haversine_m
+from geo.distance import haversine_m, surely_farther
 from rules.desk.model import Incident
 from rules.policy import Policy
 
@@ -167,9 +167,11 @@ def matches(report: Report, grid: IncidentGrid, incidents: dict[str, Incident], 
         incident = incidents[incident_id]
         if not can_match(incident):
             continue
+        reach = policy.correlation_radius_m + min(policy.dispatching.max_uncertainty_m, spread + incident.uncertainty_m)
+        if surely_farther(report.lat, incident.lat, reach):  # most of the grid's neighbours, cheaper than the times
+            continue
         if abs(report.at - incident.last_at) > window and abs(report.at - incident.first_at) > window:
             continue
-        reach = policy.correlation_radius_m + min(policy.dispatching.max_uncertainty_m, spread + incident.uncertainty_m)
         distance = haversine_m(report.lat, report.lon, incident.lat, incident.lon)
         if distance <= reach and description_conflict(incident, report, fields) is None:
             found.append((distance, incident.incident_id))

@@ -13,6 +13,8 @@ from typing import Any
 
 from core.records import CommandResult, DispatchEvent, Report, TeamTask
 
+# Field values `to_dict` keeps as they are: immutable JSON scalars.
+_PLAIN: frozenset[type] = frozenset({str, int, float, bool, type(None)})
 OPEN_STATES = ("queued", "assigned", "accepted", "on_scene", "followup_due")
 ACTIVE_SUPPORT = ("assigned", "accepted", "on_scene")
 
@@ -92,16 +94,17 @@ class Incident:
     override: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in self.__dict__.items():
+        out = dict(self.__dict__)
+        for key, value in out.items():
+            if type(value) in _PLAIN:  # most fields: nothing to convert (the desk writes every touched incident)
+                continue
             if isinstance(value, datetime):
-                value = value.isoformat()
+                out[key] = value.isoformat()
             elif isinstance(value, list):
                 # never share a list (or a support's dict) with the stored copy
-                value = [dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v for v in value]
+                out[key] = [dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v for v in value]
             elif isinstance(value, dict):
-                value = dict(value)
-            out[key] = value
+                out[key] = dict(value)
         return out
 
     @classmethod

@@ -36,7 +36,7 @@ def due_by_next_tick(deadline: datetime, now: datetime, policy: Policy) -> bool:
     The desk sees time only on clock ticks; waiting for the first tick after
     a deadline would let a task wait up to a whole step past it.
     """
-    return deadline <= now or deadline < now + timedelta(seconds=policy.clock_step_s)
+    return deadline <= now or deadline < now + policy.clock_step
 
 
 def queue_overdue(incident: Incident, now: datetime, policy: Policy) -> bool:

@@ -6,7 +6,7 @@ import pytest
 
 from core.errors import ConfigError
 from core.settings import DATA_DIR
-from rules.lexicon import load_lexicon, normalize_text, parse_lexicon
+from rules.lexicon import CueGroups, load_lexicon, normalize_text, parse_lexicon
 
 LEXICON = load_lexicon(DATA_DIR / "lexicon.toml")
 
@@ -278,3 +278,22 @@ def test_description_sex_and_posture_from_text() -> None:
     assert lex.description_in("没有人躺在地上") == (None, None, False)  # negated
     assert lex.description_in("一个老大爷躺在地上，在外面坐了很久") == ("male", None, False)  # both postures: says nothing
     assert lex.description_in("An elderly man near the station")[2] is False  # not "a man": elderly
+
+
+def test_cue_index_finds_what_a_scan_of_every_anchor_finds() -> None:
+    """`CueGroups.spans` looks only under the text's own characters: the same spans as testing every anchor."""
+    def scan(groups: CueGroups, norm: str) -> dict[str, list[tuple[int, int]]]:
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for anchor, cues in groups.groups:
+            if anchor in norm:
+                for cue in cues:
+                    for match in cue.pattern.finditer(norm):
+                        spans.setdefault(cue.flag, []).append(match.span())
+        return spans
+
+    every_anchor = [anchor for groups in (LEXICON.cues, LEXICON.except_cues, LEXICON.describe_cues) for anchor, _ in groups.groups]
+    texts = [*every_anchor, "，".join(every_anchor), "老人 cold", "a man lying on the bench, not moving, looks drunk", "", "x"]
+    for text in texts:
+        norm = normalize_text(text)
+        for groups in (LEXICON.cues, LEXICON.except_cues, LEXICON.describe_cues):
+            assert groups.spans(norm) == scan(groups, norm)
