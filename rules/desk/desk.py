@@ -12,7 +12,7 @@ about), `assessment` (category and priority), `dispatching` (which team),
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from core.errors import RecordError
@@ -52,7 +52,20 @@ class Desk(DeskState):
 
     # ----------------------------------------------------------------- inputs
 
+    def admit(self, at: datetime, name: str) -> None:
+        """Refuse an input stamped more than the policy's `max_ahead_min` ahead of the desk's clock.
+
+        Event time only moves forward: one record from next year would make every
+        open deadline pass at once and put every new one out of the clock's reach.
+        """
+        limit = self.ctx.policy.max_ahead_min
+        if self.now is not None and at - self.now > timedelta(minutes=limit):
+            ahead = (at - self.now).total_seconds() / 60.0
+            raise RecordError(f"{name}: {at.isoformat()} is {ahead:.0f} min ahead of the desk's clock ({self.now.isoformat()}); "
+                              f"at most {limit:g} min is taken (a wrong date or time zone?)", kind="future_time")
+
     def handle_report(self, report: Report) -> Outputs:
+        self.admit(report.at, "reported_at" if report.source == "tip" else "captured_at")
         seen = self.seen.get(report.report_id)
         fp = fingerprint(report)
         if seen is not None:
@@ -84,6 +97,8 @@ class Desk(DeskState):
         return out
 
     def handle_weather(self, region: str, record: WeatherObservation | WeatherWarning) -> Outputs:
+        self.admit(record.issued_at if isinstance(record, WeatherWarning) else record.observed_at,
+                   "issued_at" if isinstance(record, WeatherWarning) else "observed_at")
         history = self.weather.setdefault(region, RegionWeather())
         if isinstance(record, WeatherWarning):
             history.add_warning(record.issued_at, record.level)
@@ -96,6 +111,7 @@ class Desk(DeskState):
         return self._conditions_changed(self.now or at)
 
     def handle_team_status(self, status: TeamStatus) -> Outputs:
+        self.admit(status.at, "at")
         team = self.teams.get(status.team_id)
         if team is not None and status.at < team.at:
             return Outputs()  # an older position: keep the newer one
@@ -121,6 +137,7 @@ class Desk(DeskState):
         return self._drain_queue(status.at) if team.free else Outputs()
 
     def handle_ack(self, ack: TaskAck) -> Outputs:
+        self.admit(ack.at, "at")
         incident_id = self.event_index.get(ack.event_id) or (ack.incident_id if ack.incident_id in self.incidents else None)
         if incident_id is None:
             raise RecordError(f"no task with event_id {ack.event_id!r}", kind="unknown_task")
