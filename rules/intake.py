@@ -461,6 +461,12 @@ def parse_detection(obj: dict[str, Any], ctx: Context) -> Detection:
     if lat is None or lon is None:
         raise RecordError("detection has no ground position (lat/lon)", kind="missing_field")
     _position(obj, ctx)
+    # A negative error would shrink the matching radius below nothing: no later report could join the incident.
+    error_m, still_s = _number(obj, "error_m", required=False), _number(obj, "still_s", required=False)
+    if error_m is not None and error_m < 0:
+        raise RecordError(f"error_m: expected metres >= 0, got {error_m}", kind="wrong_type")
+    if still_s is not None and still_s < 0:
+        raise RecordError(f"still_s: expected seconds >= 0, got {still_s}", kind="wrong_type")
     return Detection(
         detection_id=_ident(obj, "detection_id"),
         camera_id=_ident(obj, "camera_id"),
@@ -472,10 +478,10 @@ def parse_detection(obj: dict[str, Any], ctx: Context) -> Detection:
         score=_number(obj, "score", required=False) or 0.0,
         lat=lat,
         lon=lon,
-        error_m=_number(obj, "error_m", required=False),
-        track_id=str(obj["track_id"]) if obj.get("track_id") is not None else None,
-        still_s=_number(obj, "still_s", required=False) or 0.0,
-        frame=str(obj["frame"]) if obj.get("frame") is not None else None,
+        error_m=error_m,
+        track_id=_opt_ident(obj, "track_id"),
+        still_s=still_s or 0.0,
+        frame=_opt_ident(obj, "frame"),
     )
 
 

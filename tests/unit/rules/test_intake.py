@@ -10,7 +10,9 @@ import pytest
 from core.errors import RecordError
 from core.records import WeatherObservation
 from rules.context import Context
+from rules.desk import Desk
 from rules.intake import (
+    detection_report,
     parse_ack,
     parse_detection,
     parse_json,
@@ -129,6 +131,23 @@ def test_detection_needs_a_ground_position(ctx: Context) -> None:
         with pytest.raises(RecordError, match="bbox"):
             parse_detection({**body, "bbox": bad}, ctx)
     assert json.loads(json.dumps(body))  # the fixture itself is plain JSON
+
+
+def test_a_detection_cannot_shrink_the_matching_radius_or_carry_junk_ids(ctx: Context, desk: Desk) -> None:
+    """error_m -1e308 was taken: the incident's uncertainty went below nothing and a tip on the same spot opened a second incident."""
+    body = {"detection_id": "d1", "camera_id": "c1", "captured_at": "2026-12-20T20:00:00+08:00", "bbox": [1, 2, 3, 4], "lat": 45.76, "lon": 126.63}
+    for name, bad in (("error_m", -1e308), ("error_m", -5), ("still_s", -60)):
+        with pytest.raises(RecordError, match=f"{name}: expected") as refused:
+            parse_detection({**body, name: bad}, ctx)
+        assert refused.value.kind == "wrong_type"
+    for name, bad in (("track_id", ["a"]), ("track_id", "x" * 5000), ("frame", {"a": 1}), ("frame", "f\u202e\x00")):
+        with pytest.raises(RecordError, match=name):
+            parse_detection({**body, name: bad}, ctx)
+    assert parse_detection({**body, "track_id": 7, "frame": "f-1"}, ctx).track_id == "7"
+    seen = desk.handle_report(detection_report(parse_detection({**body, "error_m": 0.0}, ctx), ctx)).events[0]
+    tip_body = tip(reported_at="2026-12-20T20:02:00+08:00", lat=45.76, lon=126.63, text="有人躺着")
+    again = desk.handle_report(tip_report(parse_tip(tip_body, ctx), ctx)).events[0]
+    assert again.incident_id == seen.incident_id
 
 
 # --------------------------------------------------------------------------- bad inputs, one reason each
