@@ -400,3 +400,28 @@ def test_a_correction_names_its_dead_letter(ctx: Context) -> None:
     assert parse_tip(tip(corrects="dl-0123abcd"), ctx).corrects == "dl-0123abcd"
     with pytest.raises(RecordError, match="corrects"):
         parse_tip(tip(corrects="anything"), ctx)
+
+
+@pytest.mark.parametrize(
+    ("parse", "body", "name"),
+    [
+        ("ack", {"event_id": "e", "team_id": "T1", "status": "resolved", "at": "2026-12-20T20:00:00+08:00"}, "outcome"),
+        ("ack", {"event_id": "e", "team_id": "T1", "status": "accepted", "at": "2026-12-20T20:00:00+08:00"}, "by"),
+        ("ack", {"event_id": "e", "team_id": "T1", "status": "accepted", "at": "2026-12-20T20:00:00+08:00"}, "incident_id"),
+        ("ack", {"event_id": "e", "team_id": "T1", "status": "accepted", "at": "2026-12-20T20:00:00+08:00"}, "client_id"),
+        ("team", {"team_id": "T1", "at": "2026-12-20T20:00:00+08:00", "status": "available", "lat": 45.76, "lon": 126.63}, "name"),
+        ("team", {"team_id": "T1", "at": "2026-12-20T20:00:00+08:00", "status": "available", "lat": 45.76, "lon": 126.63}, "district"),
+        ("weather", {"observed_at": "2026-12-20T20:00:00+08:00", "temp_c": -20, "wind_ms": 3}, "station_id"),
+        ("tick", {"at": "2026-12-20T20:00:00+08:00"}, "source"),
+    ],
+)
+def test_free_text_fields_are_typed_and_bounded(ctx: Context, parse: str, body: dict[str, Any], name: str) -> None:
+    """A list, 100 000 characters or a line break in `by`, `outcome`, a team's name... were str()-ed into events as they came."""
+    from rules.intake import parse_tick
+
+    parsers = {"ack": parse_ack, "team": lambda o: parse_team_status(o, ctx), "weather": lambda o: parse_weather(o, ctx), "tick": parse_tick}
+    for bad in (["a"], {"a": 1}, "x" * 100_000, "evil\nline", "a\u202e\x00"):
+        with pytest.raises(RecordError, match=name) as refused:
+            parsers[parse]({**body, name: bad})
+        assert refused.value.kind == "wrong_type"
+    parsers[parse]({**body, name: "ok_value 1"})
