@@ -46,6 +46,9 @@ MIN_SURVEY_AREA_M2 = 1.0
 MAX_ID_CHARS = 200
 POLARITIES = ("white-hot", "black-hot")
 JPEG_SOI, JPEG_EOI, JPEG_SOS = b"\xff\xd8", b"\xff\xd9", b"\xff\xda"
+# Start-of-frame markers (baseline, progressive, lossless, arithmetic; not DHT C4, JPG C8, DAC CC) and markers without a length.
+_JPEG_SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
+_JPEG_STANDALONE = frozenset({0x01, *range(0xD0, 0xD9)})
 GREY_MAX_CHANNEL_DIFF = 3.0  # mean |R-G|, |G-B| of a grey frame saved as colour (JPEG noise)
 GREY_MIN_LEVELS = 4  # fewer distinct grey levels is a blank or stuck feed, not a scene
 POLARITY_BLUR = 15  # median filter (px) that removes people, leaving the scene they stand out from
@@ -397,6 +400,32 @@ def grey_image(raw: np.ndarray, polarity: str | None = None, what: str = "image"
     return ThermalImage(grey.astype(np.float32), radiometric=False, polarity=pol)
 
 
+def _jpeg_size(data: bytes) -> tuple[int, int]:
+    """(height, width) from the JPEG's frame header, read before decoding: a few kilobytes may declare 30000x30000,
+    and cv2 would allocate (and fill with grey) the whole image before its size could be refused."""
+    pos, n = len(JPEG_SOI), len(data)
+    while pos + 4 <= n:
+        if data[pos] != 0xFF:
+            raise FrameError("corrupt JPEG (a marker was expected)")
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker in _JPEG_STANDALONE:
+            pos += 2
+            continue
+        (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
+        if marker in _JPEG_SOF:
+            if length < 8 or pos + 9 > n:
+                raise FrameError("corrupt JPEG (frame header cut short)")
+            height, width = struct.unpack(">HH", data[pos + 5 : pos + 9])
+            return height, width
+        if marker == JPEG_SOS[1] or length < 2:
+            break
+        pos += 2 + length
+    raise FrameError("corrupt JPEG (no frame header before the image data)")
+
+
 def _decode_jpeg(data: bytes, polarity: str | None) -> ThermalImage:
     """8-bit JPEG bytes -> ThermalImage; a truncated file is refused (cv2 would fill it with grey)."""
     if not data:
@@ -406,6 +435,7 @@ def _decode_jpeg(data: bytes, polarity: str | None) -> ThermalImage:
     sos = data.rfind(JPEG_SOS)
     if sos < 0 or data.rfind(JPEG_EOI) < sos:
         raise FrameError("truncated JPEG (no end-of-image marker after the image data)")
+    _check_shape(_jpeg_size(data))
     raw = _imdecode(data)
     if raw is None:
         raise FrameError("JPEG could not be decoded (corrupt image data)")
