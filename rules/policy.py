@@ -16,7 +16,7 @@ from typing import Any
 
 from core.errors import PolicyError
 from core.records import CAPABILITIES, CATEGORIES, COLD_WAVE_LEVELS, FLAGS, PARTNERS, PRIORITIES
-from core.tomlconfig import TomlReader, parse_toml
+from core.tomlconfig import TomlReader, parse_toml, read_text
 from geo.city import HELP_POINT_KINDS
 from geo.gazetteer import DEFAULT_MIN_SIMILARITY
 from rules.phone import PhonePolicy, parse_phone_policy
@@ -177,11 +177,7 @@ class Policy:
 def load_policy(path: Path | str) -> Policy:
     """Load and validate a policy file; raise PolicyError naming file and line."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PolicyError(f"cannot read policy file: {exc.strerror}", path=str(path)) from exc
-    return parse_policy(text, str(path))
+    return parse_policy(read_text(path, "policy file", PolicyError), str(path))
 
 
 def parse_policy(text: str, source: str = "<policy>") -> Policy:
