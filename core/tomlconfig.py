@@ -36,7 +36,8 @@ def parse_toml(text: str, source: str, error: type[ConfigError] = ConfigError) -
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
-        raise error(f"not valid TOML: {exc}", path=source, line=int(match.group(1)) if match else None) from exc
+        line = int(match.group(1)) if match else len(text.splitlines()) or 1  # tomllib names no line "at end of document"
+        raise error(f"not valid TOML: {exc}", path=source, line=line) from exc
 
 
 class TomlReader:
