@@ -158,6 +158,7 @@ class Policy:
     source: str = ""
     clock_step_s: float = 60.0  # the clock's period: a queued task escalates on the last tick at or before its deadline
     max_ahead_min: float = 60.0  # an input stamped further ahead of the desk's clock is refused (it would move the clock)
+    max_behind_h: float = 24.0  # a report stamped further behind the desk's clock is refused (stale, or a wrong date)
     address_min_similarity: float = DEFAULT_MIN_SIMILARITY  # a transposed place name's least similarity (geo/gazetteer.py)
     phone: PhonePolicy = field(default_factory=PhonePolicy)
 
@@ -220,6 +221,7 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         followup_after_h=r.number(data, ["deadlines", "followup_after_h"]),
         clock_step_s=r.number(data, ["deadlines", "clock_step_s"], minimum=0.0, default=60.0),
         max_ahead_min=r.number(data, ["deadlines", "max_ahead_min"], minimum=1.0, default=60.0),
+        max_behind_h=r.number(data, ["deadlines", "max_behind_h"], minimum=1.0, default=24.0),
         help_point_kinds=r.names(data, ["dispatch", "help_point_kinds"], HELP_POINT_KINDS),
         followup_outcomes=tuple(r.get(data, ["dispatch", "followup_outcomes"], list)),
         max_text_bytes=int(r.number(data, ["intake", "max_text_bytes"], minimum=1)),

@@ -52,26 +52,35 @@ class Desk(DeskState):
 
     # ----------------------------------------------------------------- inputs
 
-    def admit(self, at: datetime, name: str) -> None:
-        """Refuse an input stamped more than the policy's `max_ahead_min` ahead of the desk's clock.
+    def admit(self, at: datetime, name: str, *, report: bool = False) -> None:
+        """Refuse an input stamped more than the policy's `max_ahead_min` ahead of the desk's clock,
+        and a report more than `max_behind_h` behind it.
 
         Event time only moves forward: one record from next year would make every
         open deadline pass at once and put every new one out of the clock's reach.
+        A report from years ago would open an incident that ranks first among
+        equal priorities (the oldest first report) and that no report of tonight joins.
         """
-        limit = self.ctx.policy.max_ahead_min
-        if self.now is not None and at - self.now > timedelta(minutes=limit):
+        if self.now is None:
+            return
+        policy = self.ctx.policy
+        if at - self.now > timedelta(minutes=policy.max_ahead_min):
             ahead = (at - self.now).total_seconds() / 60.0
             raise RecordError(f"{name}: {at.isoformat()} is {ahead:.0f} min ahead of the desk's clock ({self.now.isoformat()}); "
-                              f"at most {limit:g} min is taken (a wrong date or time zone?)", kind="future_time")
+                              f"at most {policy.max_ahead_min:g} min is taken (a wrong date or time zone?)", kind="future_time")
+        if report and self.now - at > timedelta(hours=policy.max_behind_h):
+            behind = (self.now - at).total_seconds() / 3600.0
+            raise RecordError(f"{name}: {at.isoformat()} is {behind:.0f} h behind the desk's clock ({self.now.isoformat()}); "
+                              f"a report at most {policy.max_behind_h:g} h old is taken (a wrong date?)", kind="stale_time")
 
     def handle_report(self, report: Report) -> Outputs:
-        self.admit(report.at, "reported_at" if report.source == "tip" else "captured_at")
         seen = self.seen.get(report.report_id)
         fp = fingerprint(report)
         if seen is not None:
             if seen[0] == fp:
                 return Outputs()  # a redelivery or a resend: processed once
             raise RecordError(f"duplicate report id {report.report_id!r} with different content", kind="duplicate")
+        self.admit(report.at, "reported_at" if report.source == "tip" else "captured_at", report=True)
         self.advance(report.at)
         decision_at = max(report.at, self.now or report.at)
         group = mergeable(matches(report, self.grid, self.incidents, self.ctx.policy), self.ctx.policy, report)

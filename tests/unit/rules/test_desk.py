@@ -237,3 +237,18 @@ def test_an_input_far_ahead_of_the_clock_is_refused_and_moves_no_deadline(desk: 
     assert desk.now == EVENING
     assert not desk.handle_tick(EVENING + timedelta(minutes=1)).events, "the first task's deadline is still 30 min away"
     assert desk.handle_report(report(at=EVENING + timedelta(minutes=30))).events, "a little ahead (within the policy's hour) is taken"
+
+
+def test_a_report_from_long_ago_is_refused_and_jumps_no_queue(desk: Desk, report: Callable[..., Report]) -> None:
+    """A tip dated 2001 opened an incident that took the first free team ahead of tonight's equal-priority tip (oldest first)."""
+    team(desk, "busy", 500, status="on_scene")
+    desk.handle_tick(EVENING)
+    tonight = desk.handle_report(report()).events[0]
+    with pytest.raises(RecordError) as refused:
+        desk.handle_report(report(at=EVENING.replace(year=2001), east_m=2000))
+    assert refused.value.kind == "stale_time" and "behind the desk's clock" in refused.value.reason
+    assert desk.handle_report(report(at=EVENING - timedelta(hours=23), east_m=4000)).events, "a day-old report is still taken"
+    again = desk.handle_report(report(at=EVENING - timedelta(hours=23), east_m=4000, report_id="tip-3"))
+    assert again.events == [], "a redelivery is still dropped, never refused"
+    assert tonight.kind == "queued" and len(desk.incidents) == 2, "no incident of 2001 waits in the queue"
+
