@@ -560,6 +560,8 @@ def parse_team_status(obj: dict[str, Any], ctx: Context) -> TeamStatus:
     assert lat is not None and lon is not None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise RecordError(f"lat/lon ({lat}, {lon}) are not coordinates", kind="out_of_area")
+    if lat == 0 and lon == 0:  # the team would be 10 000 km away, and a P1 could still be given to it
+        raise RecordError("lat/lon is 0, 0 (a GNSS receiver without a fix)", kind="out_of_area")
     return TeamStatus(
         team_id=_ident(obj, "team_id"),
         at=_time(obj, "at"),

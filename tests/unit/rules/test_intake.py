@@ -425,3 +425,12 @@ def test_free_text_fields_are_typed_and_bounded(ctx: Context, parse: str, body: 
             parsers[parse]({**body, name: bad})
         assert refused.value.kind == "wrong_type"
     parsers[parse]({**body, name: "ok_value 1"})
+
+
+def test_a_team_status_at_0_0_is_refused(ctx: Context, desk: Desk) -> None:
+    """A tracker without a fix sent (0, 0): the only medical team moved to the Gulf of Guinea and a P1 went to it, ETA 29 days."""
+    body = {"team_id": "T-daoli-2", "at": "2026-12-20T19:00:00+08:00", "status": "available", "lat": 0, "lon": 0.0, "capabilities": ["medical"]}
+    with pytest.raises(RecordError, match="0, 0") as refused:
+        desk.handle_team_status(parse_team_status(body, ctx))
+    assert refused.value.kind == "out_of_area" and desk.teams == {}
+    assert parse_team_status({**body, "lat": 45.76, "lon": 126.63}, ctx).lat == 45.76
