@@ -176,6 +176,28 @@ class ListPublisher:
         return {"reachable": True, "bootstrap": "memory"}
 
 
+def fold_one(name: str, value: bytes | None, on_record: Callable[[str, Any], None], *, meter: bool = True, where: str = "") -> bool:
+    """Decode one record and hand it to the view; False when it was skipped.
+
+    Nothing one record holds may stop the console's reader: it would die, and
+    read the same record again at every start (JSON nested 100 000 deep raised
+    RecursionError here and ended the console).
+    """
+    try:
+        data = json.loads(value) if value is not None else None
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        log.warning("skipping non-JSON record %s: %s", where, exc)
+        return False
+    try:
+        if meter:
+            VIEW.record(name, data)
+        on_record(name, data)
+    except Exception:
+        log.exception("skipping a record the view could not fold: %s", where)
+        return False
+    return True
+
+
 async def consume_view_topics(
     bootstrap: str,
     settings: Settings,
@@ -208,14 +230,7 @@ async def consume_view_topics(
                 if records and meter:
                     VIEW.batch(name, tp.partition, len(records), records[-1].offset + 1, consumer.highwater(tp))
                 for record in records:
-                    try:
-                        data = json.loads(record.value) if record.value is not None else None
-                    except (ValueError, UnicodeDecodeError) as exc:
-                        log.warning("skipping non-JSON record %s@%s: %s", tp.topic, record.offset, exc)
-                        continue
-                    if meter:
-                        VIEW.record(name, data)
-                    on_record(name, data)
+                    fold_one(name, record.value, on_record, meter=meter, where=f"{tp.topic}@{record.offset}")
     finally:
         await consumer.stop()
 

@@ -52,6 +52,7 @@ SSE_QUEUE_SIZE = 2000
 SSE_PING_S = 15.0
 _OUTCOME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _NAME_RE = re.compile(r"^[^\x00-\x1f]{1,80}$")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 # Suggested outcome codes for the team page; any lower_snake code is accepted.
 OUTCOMES: tuple[str, ...] = (
     "taken_to_hospital",
@@ -213,6 +214,11 @@ async def read_body(request: web.Request, *, allow_empty: bool = False) -> dict[
         raise api_error(400, "malformed_json", "body is nested too deeply") from exc
     if not isinstance(data, dict):
         raise api_error(400, "malformed_json", "body must be a JSON object")
+    if _SURROGATE_ESCAPE.search(raw):  # a lone \ud800 decodes to a str that no answer, record or log line can encode
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise api_error(400, "malformed_json", "body holds invalid Unicode (a lone surrogate escape such as \\ud800)") from exc
     return data
 
 

@@ -10,10 +10,24 @@ import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from datetime import time
+from pathlib import Path
 from typing import Any
 
 from core.errors import ConfigError
 from core.validate import is_finite_number
+
+
+def read_text(path: Path, what: str, error: type[ConfigError] = ConfigError) -> str:
+    """A hand-edited file's text: UTF-8 (a byte-order mark is tolerated); an unreadable or undecodable file names its line."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise error(f"cannot read {what}: {exc.strerror or exc}", path=str(path)) from exc
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise error(f"{what} is not UTF-8: {exc.reason} at byte {exc.start}", path=str(path), line=line) from exc
 
 
 def parse_toml(text: str, source: str, error: type[ConfigError] = ConfigError) -> dict[str, Any]:
@@ -22,7 +36,8 @@ def parse_toml(text: str, source: str, error: type[ConfigError] = ConfigError) -
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
-        raise error(f"not valid TOML: {exc}", path=source, line=int(match.group(1)) if match else None) from exc
+        line = int(match.group(1)) if match else len(text.splitlines()) or 1  # tomllib names no line "at end of document"
+        raise error(f"not valid TOML: {exc}", path=source, line=line) from exc
 
 
 class TomlReader:

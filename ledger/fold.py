@@ -8,12 +8,14 @@ arrived: a replay or a redelivery after a crash leaves the same row.
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from core.errors import RecordError
 from core.records import COLD_WAVE_LEVELS, DispatchEvent, maybe_time
+from core.validate import is_finite_number
 
 _OUTCOME = re.compile(r":\s*([a-z][a-z0-9_]{0,63})$")
 
@@ -36,7 +38,33 @@ def parse_dispatch(data: Any) -> DispatchEvent:
         raise RecordError(f"dispatch event: {exc}", kind="invalid") from exc
     if event.at.tzinfo is None:
         raise RecordError("at: time has no UTC offset", kind="invalid")
+    _check_types(event)
     return event
+
+
+def _check_types(event: DispatchEvent) -> None:
+    """Every field of the type its record declares: a revision "x" or a list for an id, once stored, broke the
+    sorting and folding of every later event of its incident, and the feeder with it."""
+    for name, hint in _HINTS.items():
+        value = getattr(event, name)
+        if value is None and "None" in hint:
+            continue
+        if hint.startswith("tuple"):
+            item = str if "tuple[str" in hint else dict
+            ok = isinstance(value, tuple) and all(isinstance(v, item) for v in value)
+        elif hint.startswith(("int", "float")):
+            ok = is_finite_number(value) and (hint.startswith("float") or isinstance(value, int))
+        elif hint.startswith("str"):
+            ok = isinstance(value, str) and (name not in ("event_id", "incident_id", "kind") or 0 < len(value) <= 200)
+        else:  # datetimes and help points: decoded by from_dict
+            continue
+        if not ok:
+            raise RecordError(f"{name}: expected {hint}, got {type(value).__name__} {value!r:.40}", kind="wrong_type")
+    if event.revision < 1:
+        raise RecordError(f"revision: expected 1 or more, got {event.revision}", kind="wrong_type")
+
+
+_HINTS = {name: hint.__name__ if isinstance(hint, type) else str(hint) for name, hint in typing.get_type_hints(DispatchEvent).items()}
 
 
 def outcome_of(event: DispatchEvent) -> str | None:

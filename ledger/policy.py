@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 
-from core.errors import ConfigError
 from core.records import COLD_WAVE_LEVELS, FLAGS
-from core.tomlconfig import TomlReader, parse_toml
+from core.tomlconfig import TomlReader, parse_toml, read_text
 from geo.city import KEY_AREAS
 
 OUTCOME_COLUMNS: tuple[str, ...] = ("station", "hospital", "home", "persuaded", "refused", "supplies", "not_found")
@@ -55,10 +54,7 @@ class LedgerPolicy:
 
 
 def load_ledger_policy(path: Path) -> LedgerPolicy:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read the ledger policy: {exc.strerror or exc}", path=str(path)) from exc
+    text = read_text(Path(path), "the ledger policy")
     data = parse_toml(text, str(path))
     r = TomlReader(str(path), text)
     r.unknown_keys(data, [], ("retention", "report", "outcomes", "matching", "refusals", "sweep"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import uuid
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -150,10 +151,10 @@ class Store:
                 "channel": str(data["channel"]),
                 "at": utc_text(at) if at and at.tzinfo else None,
                 "district": str(data.get("district") or ""),
-                "lat": float(data["lat"]),
-                "lon": float(data["lon"]),
+                "lat": _real(data["lat"]),
+                "lon": _real(data["lon"]),
             }
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise RecordError(f"report: {type(exc).__name__}: {exc}", kind="invalid") from exc
         if row["at"] is None:
             raise RecordError("at: not an ISO 8601 time with offset", kind="invalid")
@@ -168,10 +169,10 @@ class Store:
                 "at": utc_text(at) if at and at.tzinfo else None,
                 "cold_wave_level": level,
                 "night": 1 if data.get("night") else 0,
-                "temp_c": None if data.get("temp_c") is None else float(data["temp_c"]),
-                "wind_chill_c": None if data.get("wind_chill_c") is None else float(data["wind_chill_c"]),
+                "temp_c": None if data.get("temp_c") is None else _real(data["temp_c"]),
+                "wind_chill_c": None if data.get("wind_chill_c") is None else _real(data["wind_chill_c"]),
             }
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise RecordError(f"conditions: {type(exc).__name__}: {exc}", kind="invalid") from exc
         if row["at"] is None or level not in COLD_WAVE_LEVELS:
             raise RecordError("conditions: bad time or cold-wave level", kind="invalid")
@@ -512,14 +513,28 @@ class Store:
         self.db.execute("UPDATE incidents SET text = '' WHERE incident_id = ?", (incident_id,))
 
 
+def _real(value: Any) -> float:
+    """A finite number (a numeric string as well); NaN, infinity and too large an integer raise ValueError/OverflowError."""
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"not a finite number: {value!r:.20}")
+    return number
+
+
 def apply_record(store: Store, topic: str, raw: bytes | None) -> DispatchEvent | None:
     """One record of a topic the ledger reads (unprefixed name), or a RecordError; a dispatch event is returned."""
     try:
         data = json.loads(raw) if raw is not None else None
     except (ValueError, UnicodeDecodeError) as exc:
         raise RecordError(f"not JSON: {exc}", kind="malformed") from exc
+    except RecursionError as exc:
+        raise RecordError("not JSON: nested too deeply", kind="malformed") from exc
     if not isinstance(data, dict):
         raise RecordError("expected a JSON object", kind="malformed")
+    try:  # a lone \ud800 decodes, but no database row can hold it
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise RecordError("invalid Unicode (a lone surrogate escape)", kind="malformed") from exc
     if topic == names.DISPATCH:
         return store.apply_dispatch(data)
     if topic == names.REPORTS:

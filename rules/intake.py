@@ -461,6 +461,12 @@ def parse_detection(obj: dict[str, Any], ctx: Context) -> Detection:
     if lat is None or lon is None:
         raise RecordError("detection has no ground position (lat/lon)", kind="missing_field")
     _position(obj, ctx)
+    # A negative error would shrink the matching radius below nothing: no later report could join the incident.
+    error_m, still_s = _number(obj, "error_m", required=False), _number(obj, "still_s", required=False)
+    if error_m is not None and error_m < 0:
+        raise RecordError(f"error_m: expected metres >= 0, got {error_m}", kind="wrong_type")
+    if still_s is not None and still_s < 0:
+        raise RecordError(f"still_s: expected seconds >= 0, got {still_s}", kind="wrong_type")
     return Detection(
         detection_id=_ident(obj, "detection_id"),
         camera_id=_ident(obj, "camera_id"),
@@ -472,10 +478,10 @@ def parse_detection(obj: dict[str, Any], ctx: Context) -> Detection:
         score=_number(obj, "score", required=False) or 0.0,
         lat=lat,
         lon=lon,
-        error_m=_number(obj, "error_m", required=False),
-        track_id=str(obj["track_id"]) if obj.get("track_id") is not None else None,
-        still_s=_number(obj, "still_s", required=False) or 0.0,
-        frame=str(obj["frame"]) if obj.get("frame") is not None else None,
+        error_m=error_m,
+        track_id=_opt_ident(obj, "track_id"),
+        still_s=still_s or 0.0,
+        frame=_opt_ident(obj, "frame"),
     )
 
 
@@ -529,7 +535,7 @@ def parse_weather(obj: dict[str, Any], ctx: Context) -> tuple[str, WeatherObserv
         region=region,
         lat=lat,
         lon=lon,
-        station_id=str(obj["station_id"]) if obj.get("station_id") is not None else None,
+        station_id=_opt_ident(obj, "station_id"),
         snow=_snow(obj),
     )
     return region or CITY_WIDE, obs
@@ -554,6 +560,8 @@ def parse_team_status(obj: dict[str, Any], ctx: Context) -> TeamStatus:
     assert lat is not None and lon is not None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise RecordError(f"lat/lon ({lat}, {lon}) are not coordinates", kind="out_of_area")
+    if lat == 0 and lon == 0:  # the team would be 10 000 km away, and a P1 could still be given to it
+        raise RecordError("lat/lon is 0, 0 (a GNSS receiver without a fix)", kind="out_of_area")
     return TeamStatus(
         team_id=_ident(obj, "team_id"),
         at=_time(obj, "at"),
@@ -561,32 +569,45 @@ def parse_team_status(obj: dict[str, Any], ctx: Context) -> TeamStatus:
         lat=lat,
         lon=lon,
         capabilities=tuple(c for c in CAPABILITIES if c in (caps or [])),
-        name=str(obj["name"]) if obj.get("name") is not None else None,
-        district=str(obj["district"]) if obj.get("district") is not None else None,
+        name=_label(obj, "name", MAX_NAME_CHARS),
+        district=_opt_ident(obj, "district"),
     )
 
 
 def parse_ack(obj: dict[str, Any]) -> TaskAck:
-    outcome = obj.get("outcome")
-    if outcome is not None and not isinstance(outcome, str):
-        raise RecordError("outcome: expected a string", kind="wrong_type")
+    outcome = _label(obj, "outcome", MAX_OUTCOME_CHARS)
     return TaskAck(
         event_id=_ident(obj, "event_id"),
         team_id=_ident(obj, "team_id"),
         status=_choice(obj, "status", ACK_STATUSES + OPERATOR_STATUSES, "wrong_type"),
         at=_time(obj, "at"),
         outcome=outcome,
-        incident_id=str(obj["incident_id"]) if obj.get("incident_id") is not None else None,
-        by=str(obj["by"]) if obj.get("by") is not None else None,
-        client_id=str(obj["client_id"]) if obj.get("client_id") is not None else None,
+        incident_id=_opt_ident(obj, "incident_id"),
+        by=_opt_ident(obj, "by"),
+        client_id=_opt_ident(obj, "client_id"),
     )
 
 
 MAX_REASON_CHARS = 200
+MAX_NAME_CHARS = 80  # a team's display name (the console's own limit)
+MAX_OUTCOME_CHARS = 64  # an outcome code (the console's own limit)
 
 
 def _opt_ident(obj: dict[str, Any], name: str) -> str | None:
     return _ident(obj, name) if obj.get(name) is not None else None
+
+
+def _label(obj: dict[str, Any], name: str, limit: int) -> str | None:
+    """An optional short text shown as is (a name, an outcome code): printable, at most `limit` characters; blank is absent."""
+    value = obj.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise RecordError(f"{name}: expected a string, got {json_type(value)}", kind="wrong_type")
+    value = value.strip()
+    if len(value) > limit or not value.isprintable():
+        raise RecordError(f"{name}: a printable text of at most {limit} characters", kind="wrong_type")
+    return value or None
 
 
 def _strict_flags(obj: dict[str, Any], name: str) -> tuple[str, ...]:
@@ -634,4 +655,4 @@ def parse_command(obj: dict[str, Any], ctx: Context) -> OperatorCommand:
 
 
 def parse_tick(obj: dict[str, Any]) -> ClockTick:
-    return ClockTick(at=_time(obj, "at"), source=str(obj.get("source") or "ticker"))
+    return ClockTick(at=_time(obj, "at"), source=_opt_ident(obj, "source") or "ticker")

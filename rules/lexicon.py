@@ -23,7 +23,7 @@ from pathlib import Path
 from core.errors import ConfigError
 from core.records import CHANNELS, FLAGS
 from core.textfold import fold
-from core.tomlconfig import parse_toml
+from core.tomlconfig import parse_toml, read_text
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 # What a `~` in a cue may skip: a few characters of one clause (Chinese) or a
@@ -282,10 +282,7 @@ def channel_key(name: str) -> str:
 
 def load_lexicon(path: Path | str) -> Lexicon:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read lexicon: {exc.strerror}", path=str(path)) from exc
+    text = read_text(path, "lexicon")
     return parse_lexicon(parse_toml(text, str(path)), str(path), text)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from core.errors import PolicyError
 from core.records import CAPABILITIES, CATEGORIES, COLD_WAVE_LEVELS, FLAGS, PARTNERS, PRIORITIES
-from core.tomlconfig import TomlReader, parse_toml
+from core.tomlconfig import TomlReader, parse_toml, read_text
 from geo.city import HELP_POINT_KINDS
 from geo.gazetteer import DEFAULT_MIN_SIMILARITY
 from rules.phone import PhonePolicy, parse_phone_policy
@@ -158,6 +158,8 @@ class Policy:
     dispatching: Dispatching
     source: str = ""
     clock_step_s: float = 60.0  # the clock's period: a queued task escalates on the last tick at or before its deadline
+    max_ahead_min: float = 60.0  # an input stamped further ahead of the desk's clock is refused (it would move the clock)
+    max_behind_h: float = 24.0  # a report stamped further behind the desk's clock is refused (stale, or a wrong date)
     address_min_similarity: float = DEFAULT_MIN_SIMILARITY  # a transposed place name's least similarity (geo/gazetteer.py)
     phone: PhonePolicy = field(default_factory=PhonePolicy)
 
@@ -182,11 +184,7 @@ class Policy:
 def load_policy(path: Path | str) -> Policy:
     """Load and validate a policy file; raise PolicyError naming file and line."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PolicyError(f"cannot read policy file: {exc.strerror}", path=str(path)) from exc
-    return parse_policy(text, str(path))
+    return parse_policy(read_text(path, "policy file", PolicyError), str(path))
 
 
 def parse_policy(text: str, source: str = "<policy>") -> Policy:
@@ -228,6 +226,8 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         escalate_to=escalate_to,
         followup_after_h=r.number(data, ["deadlines", "followup_after_h"]),
         clock_step_s=r.number(data, ["deadlines", "clock_step_s"], minimum=0.0, default=60.0),
+        max_ahead_min=r.number(data, ["deadlines", "max_ahead_min"], minimum=1.0, default=60.0),
+        max_behind_h=r.number(data, ["deadlines", "max_behind_h"], minimum=1.0, default=24.0),
         help_point_kinds=r.names(data, ["dispatch", "help_point_kinds"], HELP_POINT_KINDS),
         followup_outcomes=tuple(r.get(data, ["dispatch", "followup_outcomes"], list)),
         max_text_bytes=int(r.number(data, ["intake", "max_text_bytes"], minimum=1)),

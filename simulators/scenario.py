@@ -17,7 +17,7 @@ from typing import Any
 from core.errors import ConfigError
 from core.records import CHANNELS, COLD_WAVE_LEVELS
 from core.settings import DATA_DIR
-from core.tomlconfig import TomlReader, parse_toml
+from core.tomlconfig import TomlReader, parse_toml, read_text
 from core.validate import is_finite_number
 from geo.city import KEY_AREAS
 
@@ -203,10 +203,12 @@ def load_scenario(path_or_name: Path | str) -> Scenario:
     """Load and validate a scenario; raise ConfigError naming file and line or key."""
     path = resolve_scenario_path(path_or_name)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
+        text = read_text(path, "scenario")
+    except ConfigError as exc:
+        if exc.line is not None:  # read, but not UTF-8
+            raise
         known = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.toml")))
-        raise ConfigError(f"cannot read scenario: {exc.strerror} (known scenarios: {known})", path=str(path)) from exc
+        raise ConfigError(f"{exc.reason} (known scenarios: {known})", path=str(path)) from exc
     return parse_scenario(text, str(path))
 
 

@@ -46,6 +46,9 @@ MIN_SURVEY_AREA_M2 = 1.0
 MAX_ID_CHARS = 200
 POLARITIES = ("white-hot", "black-hot")
 JPEG_SOI, JPEG_EOI, JPEG_SOS = b"\xff\xd8", b"\xff\xd9", b"\xff\xda"
+# Start-of-frame markers (baseline, progressive, lossless, arithmetic; not DHT C4, JPG C8, DAC CC) and markers without a length.
+_JPEG_SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
+_JPEG_STANDALONE = frozenset({0x01, *range(0xD0, 0xD9)})
 GREY_MAX_CHANNEL_DIFF = 3.0  # mean |R-G|, |G-B| of a grey frame saved as colour (JPEG noise)
 GREY_MIN_LEVELS = 4  # fewer distinct grey levels is a blank or stuck feed, not a scene
 POLARITY_BLUR = 15  # median filter (px) that removes people, leaving the scene they stand out from
@@ -311,17 +314,42 @@ def _png_header(data: bytes) -> _PngInfo:
     return _PngInfo(*header, idat=tuple(idat))
 
 
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # by colour type: grey, RGB, palette, grey+alpha, RGBA
+
+
+def _refuse_excess_data(info: _PngInfo) -> None:
+    """Refuse image data that inflates past what the header's image holds, before cv2 sees it.
+
+    libpng inflates every byte of a stream even past the image's end: half a
+    megabyte of zlib holding 500 MB of zeros kept the decoder busy 2.5 s.
+    """
+    channels = _PNG_CHANNELS.get(info.colour, 4)
+    holds = info.height * (1 + (info.width * info.depth * channels + 7) // 8)
+    if info.interlace:
+        holds += 8 * info.height + 8  # Adam7: a filter byte and a partial byte per row of each pass
+    try:
+        inflated = zlib.decompressobj().decompress(b"".join(info.idat), holds + 1)
+    except zlib.error:
+        return  # cv2 refuses it, and _why_undecodable says why
+    if len(inflated) > holds:
+        raise FrameError(f"corrupt PNG (image data inflates past the {holds} bytes a {info.width}x{info.height} image holds)")
+
+
 def _why_undecodable(info: _PngInfo) -> str:
     """Name what is wrong with image data whose chunks are intact (cv2 only says no)."""
     if not info.idat:
         return "corrupt PNG (no image data: IDAT chunk missing)"
+    row = 1 + 2 * info.width
+    need = info.height * row
+    limit = need + 8 * info.height + 8  # no more than the image can hold: half a megabyte of zlib may inflate to half a gigabyte
+    inflater = zlib.decompressobj()
     try:
-        raw = zlib.decompress(b"".join(info.idat))
+        raw = inflater.decompress(b"".join(info.idat), limit)
     except zlib.error as exc:
         return f"corrupt PNG (image data is not a valid zlib stream: {exc})"
+    if not inflater.eof and len(raw) < limit:
+        return "corrupt PNG (image data is not a valid zlib stream: incomplete or truncated stream)"
     if info.interlace == 0:
-        row = 1 + 2 * info.width
-        need = info.height * row
         if len(raw) < need:
             return (f"corrupt PNG (image data holds {len(raw)} of the {need} bytes a "
                     f"{info.width}x{info.height} 16-bit image needs)")
@@ -346,6 +374,7 @@ def decode_png(data: bytes) -> np.ndarray:
     if info.colour != 0:
         raise FrameError(f"PNG colour type {info.colour}; a radiometric frame must be single-channel grayscale")
     _check_shape((info.height, info.width))
+    _refuse_excess_data(info)
     raw = _imdecode(data)
     if raw is None or raw.shape != (info.height, info.width):
         raise FrameError(_why_undecodable(info))
@@ -397,6 +426,32 @@ def grey_image(raw: np.ndarray, polarity: str | None = None, what: str = "image"
     return ThermalImage(grey.astype(np.float32), radiometric=False, polarity=pol)
 
 
+def _jpeg_size(data: bytes) -> tuple[int, int]:
+    """(height, width) from the JPEG's frame header, read before decoding: a few kilobytes may declare 30000x30000,
+    and cv2 would allocate (and fill with grey) the whole image before its size could be refused."""
+    pos, n = len(JPEG_SOI), len(data)
+    while pos + 4 <= n:
+        if data[pos] != 0xFF:
+            raise FrameError("corrupt JPEG (a marker was expected)")
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker in _JPEG_STANDALONE:
+            pos += 2
+            continue
+        (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
+        if marker in _JPEG_SOF:
+            if length < 8 or pos + 9 > n:
+                raise FrameError("corrupt JPEG (frame header cut short)")
+            height, width = struct.unpack(">HH", data[pos + 5 : pos + 9])
+            return height, width
+        if marker == JPEG_SOS[1] or length < 2:
+            break
+        pos += 2 + length
+    raise FrameError("corrupt JPEG (no frame header before the image data)")
+
+
 def _decode_jpeg(data: bytes, polarity: str | None) -> ThermalImage:
     """8-bit JPEG bytes -> ThermalImage; a truncated file is refused (cv2 would fill it with grey)."""
     if not data:
@@ -406,6 +461,7 @@ def _decode_jpeg(data: bytes, polarity: str | None) -> ThermalImage:
     sos = data.rfind(JPEG_SOS)
     if sos < 0 or data.rfind(JPEG_EOI) < sos:
         raise FrameError("truncated JPEG (no end-of-image marker after the image data)")
+    _check_shape(_jpeg_size(data))
     raw = _imdecode(data)
     if raw is None:
         raise FrameError("JPEG could not be decoded (corrupt image data)")
@@ -420,6 +476,7 @@ def _decode_png_any(data: bytes, polarity: str | None) -> ThermalImage:
     if info.depth != 8:
         raise FrameError(f"PNG is {info.depth}-bit; want 16-bit centi-kelvin or 8-bit grey")
     _check_shape((info.height, info.width))
+    _refuse_excess_data(info)
     raw = _imdecode(data)
     if raw is None or raw.shape[:2] != (info.height, info.width):
         raise FrameError("PNG could not be decoded (corrupt image data)")

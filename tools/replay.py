@@ -24,6 +24,7 @@ from core.errors import ConfigError
 from core.feed import FeedItem
 from core.records import EVENT_KINDS, TeamStatus, parse_time
 from core.settings import Settings
+from core.validate import EARLIEST_YEAR, LATEST_YEAR, plausible_year
 from rules.context import Context, Province, province_from_settings
 from tools.harness import COLLECTED, pipeline_run, run_schedule
 
@@ -52,6 +53,16 @@ class Warning_:
 class LoadedInputs:
     items: list[FeedItem] = field(default_factory=list)
     warnings: list[Warning_] = field(default_factory=list)
+    lines: dict[int, tuple[str, int]] = field(default_factory=dict)  # an item's seq -> its file and line
+
+    def where(self, item: FeedItem) -> str:
+        path, line = self.lines.get(item.seq, ("?", 0))
+        return f"{path}:{line}"
+
+
+# A replay's simulated clock ticks every minute from its first record to its last: inputs spanning more
+# than this are refused (a line stamped 2099 among tonight's asked for 38 million ticks: the replay never ended).
+MAX_SPAN = timedelta(days=7)
 
 
 def load_jsonl(path: Path, topic: str, seq_start: int = 0, loaded: LoadedInputs | None = None) -> LoadedInputs:
@@ -78,6 +89,9 @@ def load_jsonl(path: Path, topic: str, seq_start: int = 0, loaded: LoadedInputs 
             for name in TIME_FIELDS.get(topic, ()):
                 if obj.get(name) is not None:
                     at = parse_time(obj[name], name)
+                    if not plausible_year(at):  # the workers refuse it; its time must not set the clock's span
+                        at = None
+                        raise ValueError(f"{name}: implausible time {obj[name]!r:.40} (expected a year {EARLIEST_YEAR}..{LATEST_YEAR})")
                     break
             if at is None:
                 raise ValueError(f"no {' or '.join(TIME_FIELDS.get(topic, ('time',)))}")
@@ -99,6 +113,7 @@ def load_jsonl(path: Path, topic: str, seq_start: int = 0, loaded: LoadedInputs 
         if at is not None:
             last_at = at
         loaded.items.append(FeedItem(at=when, seq=seq_start + number, topic=topic, value=raw, key=key))
+        loaded.lines[seq_start + number] = (str(path), number)
     return loaded
 
 
@@ -240,6 +255,10 @@ def run_replay(
     if not loaded.items:
         raise ConfigError("no input records", path=str(tips))
     items = sorted(loaded.items, key=lambda i: (i.at, i.seq))
+    if items[-1].at - items[0].at > MAX_SPAN:
+        raise ConfigError(f"the inputs span {items[-1].at - items[0].at} (at most {MAX_SPAN.days} days are replayed): "
+                          f"the earliest record is {loaded.where(items[0])} at {items[0].at.isoformat()}, the latest "
+                          f"{loaded.where(items[-1])} at {items[-1].at.isoformat()}; a wrong date? split a longer recording")
     province = province_from_settings(settings)
     if teams is None:
         items = city_teams(province.centres, items[0].at) + items

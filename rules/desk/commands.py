@@ -214,6 +214,7 @@ ACTIONS: dict[str, Callable[[Desk, Incident, OperatorCommand, datetime], Outputs
 
 def handle(desk: Desk, command: OperatorCommand) -> Outputs:
     """The desk's input for `operator-commands`: event time moves on, then the command is run."""
+    desk.admit(command.at, "at")
     desk.advance(command.at)
     return run(desk, command, max(command.at, desk.now or command.at))
 

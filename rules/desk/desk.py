@@ -12,7 +12,7 @@ about), `assessment` (category and priority), `dispatching` (which team),
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from core.errors import RecordError
@@ -52,6 +52,27 @@ class Desk(DeskState):
 
     # ----------------------------------------------------------------- inputs
 
+    def admit(self, at: datetime, name: str, *, report: bool = False) -> None:
+        """Refuse an input stamped more than the policy's `max_ahead_min` ahead of the desk's clock,
+        and a report more than `max_behind_h` behind it.
+
+        Event time only moves forward: one record from next year would make every
+        open deadline pass at once and put every new one out of the clock's reach.
+        A report from years ago would open an incident that ranks first among
+        equal priorities (the oldest first report) and that no report of tonight joins.
+        """
+        if self.now is None:
+            return
+        policy = self.ctx.policy
+        if at - self.now > timedelta(minutes=policy.max_ahead_min):
+            ahead = (at - self.now).total_seconds() / 60.0
+            raise RecordError(f"{name}: {at.isoformat()} is {ahead:.0f} min ahead of the desk's clock ({self.now.isoformat()}); "
+                              f"at most {policy.max_ahead_min:g} min is taken (a wrong date or time zone?)", kind="future_time")
+        if report and self.now - at > timedelta(hours=policy.max_behind_h):
+            behind = (self.now - at).total_seconds() / 3600.0
+            raise RecordError(f"{name}: {at.isoformat()} is {behind:.0f} h behind the desk's clock ({self.now.isoformat()}); "
+                              f"a report at most {policy.max_behind_h:g} h old is taken (a wrong date?)", kind="stale_time")
+
     def handle_report(self, report: Report) -> Outputs:
         seen = self.seen.get(report.report_id)
         fp = fingerprint(report)
@@ -59,6 +80,7 @@ class Desk(DeskState):
             if seen[0] == fp:
                 return Outputs()  # a redelivery or a resend: processed once
             raise RecordError(f"duplicate report id {report.report_id!r} with different content", kind="duplicate")
+        self.admit(report.at, "reported_at" if report.source == "tip" else "captured_at", report=True)
         self.advance(report.at)
         decision_at = max(report.at, self.now or report.at)
         group = mergeable(matches(report, self.grid, self.incidents, self.ctx.policy), self.ctx.policy, report)
@@ -84,6 +106,8 @@ class Desk(DeskState):
         return out
 
     def handle_weather(self, region: str, record: WeatherObservation | WeatherWarning) -> Outputs:
+        self.admit(record.issued_at if isinstance(record, WeatherWarning) else record.observed_at,
+                   "issued_at" if isinstance(record, WeatherWarning) else "observed_at")
         history = self.weather.setdefault(region, RegionWeather())
         if isinstance(record, WeatherWarning):
             history.add_warning(record.issued_at, record.level)
@@ -96,6 +120,7 @@ class Desk(DeskState):
         return self._conditions_changed(self.now or at)
 
     def handle_team_status(self, status: TeamStatus) -> Outputs:
+        self.admit(status.at, "at")
         team = self.teams.get(status.team_id)
         if team is not None and status.at < team.at:
             return Outputs()  # an older position: keep the newer one
@@ -121,6 +146,7 @@ class Desk(DeskState):
         return self._drain_queue(status.at) if team.free else Outputs()
 
     def handle_ack(self, ack: TaskAck) -> Outputs:
+        self.admit(ack.at, "at")
         incident_id = self.event_index.get(ack.event_id) or (ack.incident_id if ack.incident_id in self.incidents else None)
         if incident_id is None:
             raise RecordError(f"no task with event_id {ack.event_id!r}", kind="unknown_task")

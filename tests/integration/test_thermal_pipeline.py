@@ -29,8 +29,8 @@ def frame_payload(seed: int) -> tuple[bytes, list[dict]]:
     return json.dumps(body).encode(), truth
 
 
-async def run(settings: Settings, log_dir: Path, items: list[FeedItem]) -> list[tuple[str, dict]]:
-    async with pipeline_run(settings, "thermal", ready_at=AT, log_dir=log_dir) as live:
+async def run(settings: Settings, log_dir: Path, items: list[FeedItem], ready_at: datetime = AT) -> list[tuple[str, dict]]:
+    async with pipeline_run(settings, "thermal", ready_at=ready_at, log_dir=log_dir) as live:
         for item in items:
             await live.feeder.send(item)
         await live.feeder.barrier()
@@ -88,7 +88,9 @@ def test_a_dji_video_with_its_srt_through_the_topic_becomes_a_welfare_check(brok
     at = datetime.fromisoformat(records[0]["captured_at"])
     items = [FeedItem(at=at, seq=n, topic=names.THERMAL_FRAMES, value=json.dumps(r).encode(), key="m3t-1")
              for n, r in enumerate(records)]
-    outputs = asyncio.run(run(replace(Settings.from_env({}), broker=broker), tmp_path, items))
+    # The clock at the flight's time, as when a ground station forwards it live (frames 23 months behind the
+    # clock are refused as stale).
+    outputs = asyncio.run(run(replace(Settings.from_env({}), broker=broker), tmp_path, items, ready_at=at))
     events = [o for t, o in outputs if t == names.DISPATCH and o.get("category") == "welfare_check"]
     assert not [o for t, o in outputs if t == names.DEAD_LETTERS]
     from geo.distance import haversine_m

@@ -143,3 +143,16 @@ def test_notices_are_listed_per_incident(ctx: Context, tokens: tuple[Path, dict[
         assert [n["partner"] for n in notices] == ["police"] and "cap" not in notices[0]
 
     run(ctx, tokens, body)
+
+
+def test_a_lone_surrogate_in_a_body_is_a_400_not_a_500(ctx: Context, tokens: tuple[Path, dict[str, str]]) -> None:
+    """{"\\ud800": 1} decoded into a key no answer could encode: the unknown-field error itself crashed into a 500."""
+    async def body(client: TestClient[Any, Any], outbox: ListOutbox, desk: CallDesk, tok: dict[str, str]) -> None:
+        for raw in (b'{"\\ud800": 1}', b'{"channel": "hotline", "address": "\\u4e2d\\u592e\\u5927\\u8857", "text": "\\udfff"}'):
+            for path in ("/api/calls", "/api/calls/preview"):
+                resp = await client.post(path, data=raw, headers={**auth(tok["op"]), "Content-Type": "application/json"})
+                assert resp.status == 400, await resp.text()
+                assert (await resp.json())["error"] == "malformed_json"
+        assert outbox.records == []
+
+    run(ctx, tokens, body)

@@ -18,3 +18,11 @@ def test_nan_and_inf_are_refused_with_their_line() -> None:
         r.number(data, ["teams", "speed_kmh"])
     with pytest.raises(ConfigError, match=r"s\.toml:3: teams\.span: expected \[low, high\] numbers"):
         r.span(data, ["teams", "span"])
+
+
+@pytest.mark.parametrize("text", ['version = 1\nx = [\n', 'version = 1\nname = "unterminated', "a = 1\nb ="])
+def test_a_file_broken_at_its_end_names_the_last_line(text: str) -> None:
+    """tomllib says "(at end of document)" without a line: partners.toml ending in `x = [` was reported with no line at all."""
+    with pytest.raises(ConfigError) as refused:
+        parse_toml(text, "p.toml")
+    assert refused.value.line == len(text.splitlines()) and str(refused.value).startswith(f"p.toml:{refused.value.line}: not valid TOML")

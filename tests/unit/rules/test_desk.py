@@ -105,6 +105,7 @@ def test_missed_deadline_escalates_and_reassigns_then_goes_to_leader(desk: Desk,
     team(desk, "near", 300)
     team(desk, "next", 900)
     team(desk, "third", 1500)
+    desk.handle_tick(NIGHT)  # the clock runs on to the night (an input may run at most an hour ahead of it)
     first = desk.handle_report(report(at=NIGHT)).events[0]  # night: P2, 15 min
     assert first.team_id == "near" and first.priority == "P2" and first.ack_deadline == NIGHT + timedelta(minutes=15)
     assert desk.handle_tick(NIGHT + timedelta(minutes=14)).events == []
@@ -203,9 +204,51 @@ def test_operator_reassign_and_resolve(desk: Desk, report: Callable[..., Report]
 def test_state_round_trip_gives_the_same_decisions(desk: Desk, report: Callable[..., Report]) -> None:
     team(desk, "near", 300)
     team(desk, "next", 900)
+    desk.handle_tick(NIGHT)
     desk.handle_report(report(at=NIGHT))
     copy = Desk(desk.ctx, desk.centre)
     copy.load_entries(desk.take_dirty())
     assert copy.to_dict() == desk.to_dict()
     at = NIGHT + timedelta(minutes=15)
     assert [e.to_dict() for e in copy.handle_tick(at).events] == [e.to_dict() for e in desk.handle_tick(at).events]
+
+
+def test_an_input_far_ahead_of_the_clock_is_refused_and_moves_no_deadline(desk: Desk, report: Callable[..., Report]) -> None:
+    """One tip dated next year moved event time there: every open deadline passed at the next tick, and new ones never came due."""
+    from core.records import OperatorCommand, TeamStatus
+    from rules.desk import commands
+
+    team(desk, "near", 500)
+    desk.handle_tick(EVENING)
+    first = desk.handle_report(report())
+    future = EVENING.replace(year=2099)
+    with pytest.raises(RecordError) as refused:
+        desk.handle_report(report(at=future, east_m=5000))
+    assert refused.value.kind == "future_time" and "ahead of the desk's clock" in refused.value.reason
+    for hostile in (
+        lambda: desk.handle_weather("*", WeatherWarning(level="red", issued_at=future)),
+        lambda: desk.handle_team_status(TeamStatus(team_id="near", at=future, status="off_duty", lat=CENTRE[0], lon=CENTRE[1])),
+        lambda: desk.handle_ack(TaskAck(event_id=first.events[0].event_id, team_id="near", status="declined", at=future)),
+        lambda: commands.handle(desk, OperatorCommand(command_id="c1", kind="priority", incident_id=first.events[0].incident_id, at=future,
+                                                      by="op", priority="P1", reason="test")),
+    ):
+        with pytest.raises(RecordError, match="ahead of the desk's clock"):
+            hostile()
+    assert desk.now == EVENING
+    assert not desk.handle_tick(EVENING + timedelta(minutes=1)).events, "the first task's deadline is still 30 min away"
+    assert desk.handle_report(report(at=EVENING + timedelta(minutes=30))).events, "a little ahead (within the policy's hour) is taken"
+
+
+def test_a_report_from_long_ago_is_refused_and_jumps_no_queue(desk: Desk, report: Callable[..., Report]) -> None:
+    """A tip dated 2001 opened an incident that took the first free team ahead of tonight's equal-priority tip (oldest first)."""
+    team(desk, "busy", 500, status="on_scene")
+    desk.handle_tick(EVENING)
+    tonight = desk.handle_report(report()).events[0]
+    with pytest.raises(RecordError) as refused:
+        desk.handle_report(report(at=EVENING.replace(year=2001), east_m=2000))
+    assert refused.value.kind == "stale_time" and "behind the desk's clock" in refused.value.reason
+    assert desk.handle_report(report(at=EVENING - timedelta(hours=23), east_m=4000)).events, "a day-old report is still taken"
+    again = desk.handle_report(report(at=EVENING - timedelta(hours=23), east_m=4000, report_id="tip-3"))
+    assert again.events == [], "a redelivery is still dropped, never refused"
+    assert tonight.kind == "queued" and len(desk.incidents) == 2, "no incident of 2001 waits in the queue"
+

@@ -112,6 +112,7 @@ def test_a_stricter_cold_wave_level_brings_a_queued_deadline_forward(desk: Desk,
     from core.records import WeatherWarning
 
     team(desk, "busy", 500, ("medical", "vehicle"), status="on_scene")
+    desk.handle_tick(NIGHT)  # the clock runs on to the night (an input may run at most an hour ahead of it)
     queued = desk.handle_report(report(at=NIGHT, flags=("unresponsive",))).events[0]
     assert queued.kind == "queued" and queued.priority == "P1"  # 5 min to escalate at no cold wave
     desk.handle_weather("*", WeatherWarning(issued_at=NIGHT + timedelta(minutes=1), level="red"))
@@ -265,6 +266,7 @@ def test_destination_fits_the_need(desk: Desk, report: Callable[..., Report]) ->
     assert medical.destination is not None and medical.destination.kind == "hospital" and "destination:medical" in medical.rules
     minor = desk.handle_report(report(east_m=3000, flags=("minor",))).events[0]
     assert minor.destination is not None and minor.destination.id == "hp-minors-center" and "destination:minors" in minor.rules
+    desk.handle_tick(NIGHT)
     guidance = desk.handle_report(report(at=NIGHT, east_m=-3000)).events[0]
     assert guidance.destination is not None and guidance.destination.kind in ("help_point", "warm_up_site")
 

@@ -10,7 +10,9 @@ import pytest
 from core.errors import RecordError
 from core.records import WeatherObservation
 from rules.context import Context
+from rules.desk import Desk
 from rules.intake import (
+    detection_report,
     parse_ack,
     parse_detection,
     parse_json,
@@ -129,6 +131,23 @@ def test_detection_needs_a_ground_position(ctx: Context) -> None:
         with pytest.raises(RecordError, match="bbox"):
             parse_detection({**body, "bbox": bad}, ctx)
     assert json.loads(json.dumps(body))  # the fixture itself is plain JSON
+
+
+def test_a_detection_cannot_shrink_the_matching_radius_or_carry_junk_ids(ctx: Context, desk: Desk) -> None:
+    """error_m -1e308 was taken: the incident's uncertainty went below nothing and a tip on the same spot opened a second incident."""
+    body = {"detection_id": "d1", "camera_id": "c1", "captured_at": "2026-12-20T20:00:00+08:00", "bbox": [1, 2, 3, 4], "lat": 45.76, "lon": 126.63}
+    for name, bad in (("error_m", -1e308), ("error_m", -5), ("still_s", -60)):
+        with pytest.raises(RecordError, match=f"{name}: expected") as refused:
+            parse_detection({**body, name: bad}, ctx)
+        assert refused.value.kind == "wrong_type"
+    for name, bad in (("track_id", ["a"]), ("track_id", "x" * 5000), ("frame", {"a": 1}), ("frame", "f\u202e\x00")):
+        with pytest.raises(RecordError, match=name):
+            parse_detection({**body, name: bad}, ctx)
+    assert parse_detection({**body, "track_id": 7, "frame": "f-1"}, ctx).track_id == "7"
+    seen = desk.handle_report(detection_report(parse_detection({**body, "error_m": 0.0}, ctx), ctx)).events[0]
+    tip_body = tip(reported_at="2026-12-20T20:02:00+08:00", lat=45.76, lon=126.63, text="有人躺着")
+    again = desk.handle_report(tip_report(parse_tip(tip_body, ctx), ctx)).events[0]
+    assert again.incident_id == seen.incident_id
 
 
 # --------------------------------------------------------------------------- bad inputs, one reason each
@@ -381,3 +400,37 @@ def test_a_correction_names_its_dead_letter(ctx: Context) -> None:
     assert parse_tip(tip(corrects="dl-0123abcd"), ctx).corrects == "dl-0123abcd"
     with pytest.raises(RecordError, match="corrects"):
         parse_tip(tip(corrects="anything"), ctx)
+
+
+@pytest.mark.parametrize(
+    ("parse", "body", "name"),
+    [
+        ("ack", {"event_id": "e", "team_id": "T1", "status": "resolved", "at": "2026-12-20T20:00:00+08:00"}, "outcome"),
+        ("ack", {"event_id": "e", "team_id": "T1", "status": "accepted", "at": "2026-12-20T20:00:00+08:00"}, "by"),
+        ("ack", {"event_id": "e", "team_id": "T1", "status": "accepted", "at": "2026-12-20T20:00:00+08:00"}, "incident_id"),
+        ("ack", {"event_id": "e", "team_id": "T1", "status": "accepted", "at": "2026-12-20T20:00:00+08:00"}, "client_id"),
+        ("team", {"team_id": "T1", "at": "2026-12-20T20:00:00+08:00", "status": "available", "lat": 45.76, "lon": 126.63}, "name"),
+        ("team", {"team_id": "T1", "at": "2026-12-20T20:00:00+08:00", "status": "available", "lat": 45.76, "lon": 126.63}, "district"),
+        ("weather", {"observed_at": "2026-12-20T20:00:00+08:00", "temp_c": -20, "wind_ms": 3}, "station_id"),
+        ("tick", {"at": "2026-12-20T20:00:00+08:00"}, "source"),
+    ],
+)
+def test_free_text_fields_are_typed_and_bounded(ctx: Context, parse: str, body: dict[str, Any], name: str) -> None:
+    """A list, 100 000 characters or a line break in `by`, `outcome`, a team's name... were str()-ed into events as they came."""
+    from rules.intake import parse_tick
+
+    parsers = {"ack": parse_ack, "team": lambda o: parse_team_status(o, ctx), "weather": lambda o: parse_weather(o, ctx), "tick": parse_tick}
+    for bad in (["a"], {"a": 1}, "x" * 100_000, "evil\nline", "a\u202e\x00"):
+        with pytest.raises(RecordError, match=name) as refused:
+            parsers[parse]({**body, name: bad})
+        assert refused.value.kind == "wrong_type"
+    parsers[parse]({**body, name: "ok_value 1"})
+
+
+def test_a_team_status_at_0_0_is_refused(ctx: Context, desk: Desk) -> None:
+    """A tracker without a fix sent (0, 0): the only medical team moved to the Gulf of Guinea and a P1 went to it, ETA 29 days."""
+    body = {"team_id": "T-daoli-2", "at": "2026-12-20T19:00:00+08:00", "status": "available", "lat": 0, "lon": 0.0, "capabilities": ["medical"]}
+    with pytest.raises(RecordError, match="0, 0") as refused:
+        desk.handle_team_status(parse_team_status(body, ctx))
+    assert refused.value.kind == "out_of_area" and desk.teams == {}
+    assert parse_team_status({**body, "lat": 45.76, "lon": 126.63}, ctx).lat == 45.76

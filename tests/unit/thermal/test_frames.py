@@ -274,3 +274,23 @@ def test_random_frames_and_poses_raise_nothing_but_frame_errors() -> None:
             decode_png(encode_png(celsius_to_centikelvin(frame)))
         except FrameError:
             pass
+
+
+@pytest.mark.parametrize("first_filter", [b"\x00", b"\x09"])
+def test_png_image_data_that_inflates_past_the_image_is_refused_unread(first_filter: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """50 kB of zlib holding 50 MB of zeros in a 640x512 PNG: libpng inflated all of it (2.5 s per 500 MB), and a bad
+    row filter made the refusal's explanation inflate it all again into memory (1 GB for a 500 kB record)."""
+    import thermal.frames as frames
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    packer = zlib.compressobj(9)
+    stream = packer.compress(first_filter) + b"".join(packer.compress(b"\0" * (1 << 20)) for _ in range(50)) + packer.flush()
+    png = (frames.PNG_SIGNATURE + chunk(b"IHDR", struct.pack(">IIBBBBB", 640, 512, 16, 0, 0, 0, 0)) + chunk(b"IDAT", stream)
+           + chunk(b"IEND", b""))
+    monkeypatch.setattr(frames, "_imdecode", lambda data: pytest.fail("decoded"))
+    with pytest.raises(FrameError, match="inflates past the 655872 bytes a 640x512 image holds"):
+        frames.decode_image(png)
+    if first_filter == b"\x09":  # the explanation of a refusal reads no more than the image holds either
+        assert frames._why_undecodable(frames._png_header(png)) == "corrupt PNG (unknown row filter in the image data)"

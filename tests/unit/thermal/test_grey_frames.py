@@ -107,3 +107,24 @@ def test_folder_without_a_readable_frame_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(FrameError, match="no readable frame"):
         detect_dir(tmp_path, tmp_path / "out.jsonl", err=err)
     assert "a.jpg:" in err.getvalue()
+
+
+def test_a_small_jpeg_declaring_a_huge_image_is_refused_before_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """4 kB declaring 16000x16000: cv2 allocated ~550 MB and spent seconds filling it with grey before the size was refused."""
+    import struct
+
+    import thermal.frames as frames
+
+    ok, buf = cv2.imencode(".jpg", np.random.default_rng(0).integers(0, 255, (64, 64)).astype(np.uint8))
+    assert ok
+    data = bytearray(buf.tobytes())
+    sof = data.find(b"\xff\xc0")
+    struct.pack_into(">HH", data, sof + 5, 16000, 16000)
+    decoded: list[int] = []
+    monkeypatch.setattr(frames, "_imdecode", lambda b: decoded.append(len(b)))
+    with pytest.raises(FrameError, match="16000x16000, larger than"):
+        decode_image(bytes(data))
+    assert decoded == [], "refused from the header, never decoded"
+    no_header = bytes(data[:2]) + bytes(data[sof + 2 + struct.unpack(">H", data[sof + 2 : sof + 4])[0] :])
+    with pytest.raises(FrameError, match="no frame header"):
+        decode_image(no_header)

@@ -30,3 +30,31 @@ def test_a_line_separator_inside_a_string_does_not_split_the_record(tmp_path: Pa
     path.write_bytes(line + b"\r\n" + _tip("t2", 2) + b"\r\n")
     loaded = load_jsonl(path, names.TIPS)
     assert [item.value for item in loaded.items] == [line, _tip("t2", 2)] and loaded.warnings == []
+
+
+def test_a_line_of_year_9999_or_1_is_fed_in_place_and_sets_no_clock(tmp_path: Path) -> None:
+    """reported_at 9999-12-31 ended `patrol replay` in an OverflowError traceback (its time + the tail); year 1 asked for
+    a tick every minute since then."""
+    path = tmp_path / "tips.jsonl"
+    far = [json.dumps({"tip_id": f"x{y}", "channel": "hotline", "reported_at": f"{y:04d}-12-31T23:59:00+00:00"}).encode() for y in (9999, 1)]
+    path.write_bytes(b"\n".join([_tip("t1", 1), far[0], _tip("t3", 3), far[1]]))
+    loaded = load_jsonl(path, names.TIPS)
+    assert [item.at for item in loaded.items][1::2] == [loaded.items[0].at, loaded.items[2].at]
+    assert [(w.line, w.reason.split(" (")[0]) for w in loaded.warnings] == [(2, "reported_at: implausible time '9999-12-31T23:59:00+00:00'"),
+                                                                            (4, "reported_at: implausible time '0001-12-31T23:59:00+00:00'")]
+
+
+def test_inputs_spanning_years_are_refused_naming_both_ends(tmp_path: Path) -> None:
+    """One line stamped 2099 among tonight's asked for 38 million minute ticks: the replay never ended."""
+    import pytest
+
+    from core.errors import ConfigError
+    from core.settings import Settings
+    from tools.replay import run_replay
+
+    path = tmp_path / "tips.jsonl"
+    path.write_bytes(b"\n".join([_tip("t1", 1), _tip("t2", 2).replace(b"2026-12-20", b"2099-12-20")]))
+    with pytest.raises(ConfigError) as refused:
+        run_replay(Settings(), tips=path, out=tmp_path / "out.jsonl")
+    message = str(refused.value)
+    assert f"{path}:1 at 2026-12-20T19:01:00+08:00" in message and f"{path}:2 at 2099-12-20T19:02:00+08:00" in message

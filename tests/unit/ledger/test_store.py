@@ -1,0 +1,44 @@
+"""The ledger feeder's one entry for a record (`apply_record`): a bad record is a RecordError, never a crash or a poisoned row."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from core.errors import RecordError
+from core.settings import DATA_DIR
+from ledger.policy import load_ledger_policy
+from ledger.store import Store, apply_record
+from tests.unit.ledger.builders import T0, event
+
+
+@pytest.mark.parametrize(
+    ("topic", "raw"),
+    [
+        ("dispatch", b"[" * 100_000 + b"]" * 100_000),
+        ("reports", b'{"report_id": "\\ud800", "source": "tip", "channel": "hotline", "at": "2026-12-20T23:00:00+08:00", "lat": 45.7, "lon": 126.6}'),
+        ("reports", b'{"report_id": "r1", "source": "tip", "channel": "hotline", "at": "2026-12-20T23:00:00+08:00", "lat": NaN, "lon": 126.6}'),
+        ("reports", b'{"report_id": "r1", "source": "tip", "channel": "hotline", "at": "2026-12-20T23:00:00+08:00", "lat": 1' + b"0" * 400 + b', "lon": 1}'),
+        ("conditions", b'{"region": "daoli", "at": "2026-12-20T23:00:00+08:00", "cold_wave_level": "red", "temp_c": 1' + b"0" * 400 + b"}"),
+    ],
+)
+def test_a_hostile_record_is_a_record_error(tmp_path: Path, topic: str, raw: bytes) -> None:
+    """Each of these raised RecursionError, UnicodeEncodeError, a database error or OverflowError: the feeder
+    catches RecordError only, so it died, and read the same record again at its restart."""
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", load_ledger_policy(DATA_DIR / "ledger.toml"))
+    with pytest.raises(RecordError):
+        apply_record(store, topic, raw)
+
+
+@pytest.mark.parametrize(("field", "bad"), [("revision", "x"), ("revision", True), ("event_id", ["a"]), ("kind", {}), ("lat", "north"),
+                                           ("rules", "cold_wave:red"), ("flags", [1]), ("persons", 2.5), ("team_id", 7)])
+def test_a_mistyped_dispatch_event_is_refused_before_it_poisons_its_incident(tmp_path: Path, field: str, bad: object) -> None:
+    """A revision "x" was stored, then every later event of its incident failed to sort: a TypeError each time."""
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", load_ledger_policy(DATA_DIR / "ledger.toml"))
+    first = event("inc-1", 1, "dispatch", T0)
+    with pytest.raises(RecordError, match=field):
+        apply_record(store, "dispatch", json.dumps({**first, field: bad}).encode())
+    assert apply_record(store, "dispatch", json.dumps(first).encode()) is not None
+    assert apply_record(store, "dispatch", json.dumps(event("inc-1", 2, "update", T0)).encode()) is not None
