@@ -17,7 +17,7 @@ checks; its table, on stderr, is the figure for flights never seen.
 
     python -m tools.train_thermal prepare-hituav HIT_UAV_DIR train /tmp/hit/train
     python -m tools.train_thermal prepare-hituav HIT_UAV_DIR val /tmp/hit/val
-    python -m tools.train_thermal train /tmp/hit/train /tmp/hit/val --synthetic 300 --augment 1  # needs scikit-learn (extra `train`)
+    python -m tools.train_thermal train /tmp/hit/train /tmp/hit/val --synthetic 300 --augment 1 --cv 3  # needs scikit-learn (extra `train`)
     python -m tools.train_thermal prepare-hituav HIT_UAV_DIR test /tmp/hit/test --evaluation  # bench only
 
 HIT-UAV gives no position, so the prepared sidecars carry a placeholder
@@ -67,7 +67,7 @@ HIT_UAV_PERSON, HIT_UAV_DONTCARE = 0, 4
 PLACEHOLDER_LAT, PLACEHOLDER_LON = 45.7560, 126.6420
 SPLITS = ("train", "val")
 TEST_SPLIT = "test"
-TREES, DEPTH, RATE = 300, 6, 0.1
+TREES, DEPTH, RATE = 500, 6, 0.1  # 300 before the augmented copies doubled the rows
 NEGATIVE_SHARE = 0.25
 SYNTHETIC_SEED = 7077
 AUGMENT_SEED = 8088
@@ -350,13 +350,13 @@ def pick_threshold(scored: list[Scored]) -> float:
     return max(good)[1] if good else max((r["f1"], t) for r, t in table)[1]
 
 
-def fit(x: np.ndarray, y: np.ndarray) -> TreeModel:
+def fit(x: np.ndarray, y: np.ndarray, trees: int) -> TreeModel:
     """Gradient-boosted trees on candidate rows (labels 1/0), exported with their cascade."""
     try:
         from sklearn.ensemble import HistGradientBoostingClassifier  # training-only extra
     except ImportError:
         raise SystemExit("training needs scikit-learn: pip install -e '.[train]'") from None
-    gbm = HistGradientBoostingClassifier(max_iter=TREES, max_depth=DEPTH, learning_rate=RATE,
+    gbm = HistGradientBoostingClassifier(max_iter=trees, max_depth=DEPTH, learning_rate=RATE,
                                          l2_regularization=1.0, early_stopping=False, random_state=0)
     # the negatives were sampled: weigh them back so probabilities stay those of all candidates
     gbm.fit(x, y, sample_weight=np.where(y == 1, 1.0, 1.0 / NEGATIVE_SHARE))
@@ -375,7 +375,7 @@ def _rows(x: np.ndarray, y: np.ndarray, flip: bool) -> tuple[np.ndarray, np.ndar
 
 
 def cross_validated(train_dir: Path, every: int, k: int, x: np.ndarray, y: np.ndarray, g: np.ndarray,
-                    extra: tuple[np.ndarray, np.ndarray], flip: bool) -> list[Scored]:
+                    extra: tuple[np.ndarray, np.ndarray], flip: bool, trees: int = TREES) -> list[Scored]:
     """Out-of-fold scores of the clean train frames: k models, each trained without one fold of
     flights (their augmented copies included; `extra` rows, synthetic, always in) and scoring
     that fold's frames."""
@@ -385,7 +385,7 @@ def cross_validated(train_dir: Path, every: int, k: int, x: np.ndarray, y: np.nd
     for f in range(k):
         held = row_fold == f
         xt, yt = _rows(np.concatenate([x[~held], extra[0]]), np.concatenate([y[~held], extra[1]]), flip)
-        model = fit(xt, yt)
+        model = fit(xt, yt, trees)
         frames = (fr for fr in iter_real(train_dir, every=every) if fold.get(flight(fr.name)) == f)
         scored = score_frames(model, frames, THRESHOLDS[0])
         print(f"fold {f + 1}/{k}: {len(scored)} frames held out, {len(yt)} rows trained", file=sys.stderr)
@@ -395,7 +395,7 @@ def cross_validated(train_dir: Path, every: int, k: int, x: np.ndarray, y: np.nd
 
 def train(train_dir: Path, val_dir: Path, out: Path, cache: Path | None = None, every: int = 1,
           synthetic: int = 0, flip: bool = True, augment: int = 0, cv: int = 0,
-          drop: tuple[str, ...] = ()) -> None:
+          drop: tuple[str, ...] = (), trees: int = TREES) -> None:
     for folder in (train_dir, val_dir):
         _refuse_test(folder)
     if unknown := [name for name in drop if name not in FEATURE_NAMES]:
@@ -428,11 +428,11 @@ def train(train_dir: Path, val_dir: Path, out: Path, cache: Path | None = None, 
     print(f"train: {len(y) + len(ys)} candidates, {int(y.sum() + ys.sum())} people (before mirroring)",
           file=sys.stderr)
     if cv:
-        tuned = cross_validated(train_dir, every, cv, x, y, g, (xs, ys), flip)
+        tuned = cross_validated(train_dir, every, cv, x, y, g, (xs, ys), flip, trees)
         source = (f"HIT-UAV train split, {cv}-fold cross-validation grouped by flight (day/night, altitude, "
                   f"angle), night frames out of fold: at precision >= {GOAL_PRECISION}, the highest lower of "
                   "precision and recall")
-    model = fit(*_rows(np.concatenate([x, xs]), np.concatenate([y, ys]), flip))
+    model = fit(*_rows(np.concatenate([x, xs]), np.concatenate([y, ys]), flip), trees)
     val = score_frames(model, iter_real(val_dir))
     night = [sc for sc in val if "night" in sc.frame.tags]
     if not cv:
@@ -452,7 +452,7 @@ def train(train_dir: Path, val_dir: Path, out: Path, cache: Path | None = None, 
             "threshold_from": source, "hfov_assumed_deg": HIT_UAV_HFOV_DEG,
             "candidate_levels": list(THRESHOLD_STEPS), "candidate_cap": MAX_GREY_CANDIDATES,
             "cap_reserved_for_higher_levels": SPLIT_RESERVE,
-            "trees": TREES, "depth": DEPTH, "rate": RATE, "cascade_after_trees": model.cascade,
+            "trees": trees, "depth": DEPTH, "rate": RATE, "cascade_after_trees": model.cascade,
             "validation": rows}
     model = TreeModel(model.features, model.init, model.rate, model.trees, threshold, meta, model.cascade)
     out.write_text(json.dumps(model.to_dict(), separators=(",", ":")), encoding="utf-8")
@@ -479,6 +479,7 @@ def main(argv: list[str] | None = None) -> int:
     pt.add_argument("--cv", type=int, default=0,
                     help="pick the threshold by this many folds of train grouped by flight (val then only checks)")
     pt.add_argument("--drop", default="", help="features the trees must not use (comma-separated names)")
+    pt.add_argument("--trees", type=int, default=TREES, help=f"boosting rounds (default {TREES})")
     pt.add_argument("--every", type=int, default=1, help="train on every N-th frame only (faster)")
     pt.add_argument("--cache", type=Path, help="keep the training features here (and reuse them when present)")
     pt.add_argument("--no-flip", action="store_true", help="do not add mirrored people to the training rows")
@@ -487,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{prepare_hituav(args.src, args.split, args.out, args.evaluation)} frames written to {args.out}")
     else:
         train(args.train_dir, args.val_dir, args.out, args.cache, args.every, args.synthetic, not args.no_flip,
-              args.augment, args.cv, tuple(n for n in args.drop.split(",") if n))
+              args.augment, args.cv, tuple(n for n in args.drop.split(",") if n), args.trees)
     return 0
 
 
