@@ -61,3 +61,28 @@ def test_mirrored_people_flip_the_patch_only() -> None:
     assert len(xs) == 3 and ys.tolist() == [1, 0, 1]
     assert (xs[2, :n] == 7.0).all() and (xs[2, end:] == 3.0).all()
     assert xs[2, n:n + PATCH].tolist() == list(range(PATCH - 1, -1, -1))
+
+
+def test_another_camera_keeps_warm_bright_and_draws_the_same_with_the_same_seed() -> None:
+    from tools.train_thermal import Camera8, draw_camera, flight, other_camera
+
+    grey = np.random.default_rng(1).integers(50, 70, (128, 160)).astype(np.uint8)
+    grey[50:62, 70:76] = 200  # a warm person-sized blob
+    for cam in (Camera8(black_hot=True), Camera8(gamma=1.5, contrast=0.6, noise=3.0, jpeg=50, scale=0.6)):
+        img = other_camera(grey, cam, np.random.default_rng(0))
+        assert img.pixels.shape == grey.shape and not img.radiometric
+        assert img.pixels[52:60, 71:75].mean() > img.pixels[:40].mean() + 40  # still warm bright
+    assert img.polarity == "white-hot"
+    assert other_camera(grey, Camera8(black_hot=True), np.random.default_rng(0)).polarity == "black-hot"
+    assert draw_camera(np.random.default_rng(5)) == draw_camera(np.random.default_rng(5))
+    assert flight("1_60_30_0_03280.jpg#aug") == flight("1_60_30_0_03999.jpg") == "1_60_30"
+    assert flight("synthetic-4") == "synthetic-4"
+
+
+def test_folds_keep_each_flight_whole() -> None:
+    from tools.train_thermal import folds_of
+
+    groups = np.array(["1_60_30"] * 5 + ["0_100_40"] * 3 + ["1_130_90"] * 4 + ["1_70_60"])
+    fold = folds_of(groups, 3)
+    assert set(fold) == set(groups.tolist()) and set(fold.values()) == {0, 1, 2}
+    assert folds_of(groups, 3) == fold  # seeded
