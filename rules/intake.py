@@ -248,13 +248,21 @@ def _persons(obj: dict[str, Any], ctx: Context) -> int | None:
     return persons
 
 
-def _bounded_text(obj: dict[str, Any], name: str, ctx: Context) -> str | None:
-    """An optional string field of at most max_text_bytes of UTF-8."""
+def _opt_str(obj: dict[str, Any], name: str) -> str | None:
+    """An optional field that, when present, must be a string."""
     value = obj.get(name)
     if value is None:
         return None
     if not isinstance(value, str):
         raise RecordError(f"{name}: expected a string, got {json_type(value)}", kind="wrong_type")
+    return value
+
+
+def _bounded_text(obj: dict[str, Any], name: str, ctx: Context) -> str | None:
+    """An optional string field of at most max_text_bytes of UTF-8."""
+    value = _opt_str(obj, name)
+    if value is None:
+        return None
     try:
         size = len(value.encode("utf-8"))
     except UnicodeEncodeError as exc:
@@ -599,11 +607,9 @@ def _opt_ident(obj: dict[str, Any], name: str) -> str | None:
 
 def _label(obj: dict[str, Any], name: str, limit: int) -> str | None:
     """An optional short text shown as is (a name, an outcome code): printable, at most `limit` characters; blank is absent."""
-    value = obj.get(name)
+    value = _opt_str(obj, name)
     if value is None:
         return None
-    if not isinstance(value, str):
-        raise RecordError(f"{name}: expected a string, got {json_type(value)}", kind="wrong_type")
     value = value.strip()
     if len(value) > limit or not value.isprintable():
         raise RecordError(f"{name}: a printable text of at most {limit} characters", kind="wrong_type")
