@@ -61,9 +61,9 @@ class CallDesk(OutboxScreens):
     def add_routes(self, app: web.Application) -> None:
         register(app, self)
 
-    def context_for(self, tip: dict[str, Any]) -> Context:
-        """The context of the city a call belongs to (`Province.context_for`, as the intake routes it)."""
-        return self.ctx if self.province is None else self.province.context_for(tip)[1]
+    def context_for(self, tip: dict[str, Any]) -> tuple[str, Context]:
+        """The centre and context of the city a call belongs to (`Province.context_for`, as the intake routes it)."""
+        return ("", self.ctx) if self.province is None else self.province.context_for(tip)
 
 
 
@@ -160,12 +160,12 @@ def _form(body: dict[str, Any], request: web.Request) -> dict[str, Any]:
 
 def _preview(tip: dict[str, Any], request: web.Request) -> dict[str, Any]:
     try:
-        ctx = request.app[CALLS].context_for(tip)
+        centre, ctx = request.app[CALLS].context_for(tip)
         parsed = parse_tip(tip, ctx)
     except RecordError as exc:
         raise api_error(400, exc.kind, exc.reason) from exc
     report = tip_report(parsed, ctx)
-    seen = request.app[SERVICE].state.conditions.get(report.district) or request.app[SERVICE].state.conditions.get("*")
+    seen = request.app[SERVICE].state.conditions_in(centre, report.district)
     weather = RegionConditions(
         cold_wave_level=seen.cold_wave_level, temp_c=seen.temp_c, wind_ms=seen.wind_ms, wind_chill_c=seen.wind_chill_c,
         severe_cold=seen.severe_cold, warning_level=seen.warning_level,

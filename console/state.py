@@ -17,7 +17,7 @@ from typing import Any
 
 from core import topics
 from core.errors import RecordError
-from core.records import PRIORITIES, ClockTick, Conditions, DispatchEvent, TaskHint, TeamStatus
+from core.records import CITY_WIDE, PRIORITIES, ClockTick, Conditions, DispatchEvent, TaskHint, TeamStatus
 from geo.city import TeamBase
 
 log = logging.getLogger(__name__)
@@ -121,7 +121,7 @@ class ConsoleState:
         self.incidents: dict[str, IncidentView] = {}
         self.event_index: dict[str, str] = {}
         self.teams: dict[str, TeamView] = {}
-        self.conditions: dict[str, Conditions] = {}
+        self.conditions: dict[tuple[str, str], Conditions] = {}  # by centre and region: each city has its own city-wide weather
         self.now: datetime | None = None
         # What the person ledger told each team about the person on its task: (team, incident) -> the latest hint.
         self.hints: dict[tuple[str, str], TaskHint] = {}
@@ -228,11 +228,20 @@ class ConsoleState:
         return [("team", self.team_dict(status.team_id))]
 
     def apply_conditions(self, cond: Conditions) -> list[Change]:
-        current = self.conditions.get(cond.region)
+        key = (cond.centre, cond.region)
+        current = self.conditions.get(key)
         if current is not None and cond.at < current.at:
             return []
-        self.conditions[cond.region] = cond
+        self.conditions[key] = cond
         return [("conditions", cond.to_dict())]
+
+    def conditions_in(self, centre: str, district: str) -> Conditions | None:
+        """The weather a call in `district` of `centre`'s city is judged by: the district's, else its city-wide."""
+        for (_, region), cond in self.conditions.items():
+            if region == district:  # district ids are unique across a deployment's cities
+                return cond
+        wide = [c for (of, region), c in self.conditions.items() if region == CITY_WIDE and (of == centre or not of or not centre)]
+        return max(wide, key=lambda c: c.at, default=None)
 
     def apply_clock(self, tick: ClockTick) -> list[Change]:
         return self._advance(tick.at)

@@ -55,7 +55,7 @@ class LedgerCentres:
     def sweep(self, store: Store, night: date, level: str | None, centre: str) -> tuple[str, list[SweepStop]]:
         """A centre's list for `night` and the level it was ranked for."""
         city = self.cities[centre]
-        level = level or store.latest_level(report_day(night, store.policy, city.timezone)[0], {d.id for d in city.districts})
+        level = level or store.latest_level(report_day(night, store.policy, city.timezone)[0], (centre, {d.id for d in city.districts}))
         keep = of_centre(centre, self.locate) if len(self.cities) > 1 else None
         return level, store.sweep(night, level, city.timezone, self.gathering[centre], keep)
 
@@ -67,5 +67,5 @@ class LedgerCentres:
         scope = None
         if centre is not None and len(self.cities) > 1:
             scope = ReportScope(keep=lambda row: owner(row["centre"], float(row["lat"]), float(row["lon"]), self.locate) == centre,
-                                districts=frozenset(d.id for d in city.districts))
+                                centre=centre, districts=frozenset(d.id for d in city.districts))
         return store.report(kind, start, end, city.timezone, scope)

@@ -117,6 +117,23 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        6,
+        "conditions name their dispatch centre: two cities' city-wide weather ('*') at the same time are two rows",
+        (
+            """CREATE TABLE conditions_by_centre (
+                centre TEXT NOT NULL, region TEXT NOT NULL, at TEXT NOT NULL, cold_wave_level TEXT NOT NULL,
+                night INTEGER NOT NULL, temp_c DOUBLE PRECISION, wind_chill_c DOUBLE PRECISION,
+                PRIMARY KEY (centre, region, at))""",
+            "INSERT INTO conditions_by_centre (centre, region, at, cold_wave_level, night, temp_c, wind_chill_c) "
+            "SELECT '', region, at, cold_wave_level, night, temp_c, wind_chill_c FROM conditions",
+            "DROP TABLE conditions",
+            "ALTER TABLE conditions_by_centre RENAME TO conditions",
+        ),
+    ),
+)
+
 LATEST = MIGRATIONS[-1].version
 
 

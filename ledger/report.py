@@ -12,13 +12,13 @@ import html
 import io
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.records import COLD_WAVE_LEVELS
+from core.records import CITY_WIDE, COLD_WAVE_LEVELS
 from ledger.policy import OUTCOME_COLUMNS, LedgerPolicy
 
 LABELS: dict[str, dict[str, str]] = {
@@ -61,11 +61,18 @@ class ReportScope:
     `keep` says whether an incident row (with its centre, lat and lon) is the
     centre's; tips and weather count by their district (district ids are
     unique across a deployment's cities); city-wide weather (`CITY_WIDE`)
-    counts for every centre.
+    counts for the centre whose desk judged it (`in_city`).
     """
 
     keep: Callable[[Mapping[str, Any]], bool]
+    centre: str
     districts: frozenset[str]
+
+
+def in_city(conditions: Mapping[str, Any], centre: str, districts: Collection[str]) -> bool:
+    """Whether a conditions row applies to a centre's city: one of its districts, or city-wide weather its desk
+    judged (or that names no centre: written before conditions named one)."""
+    return conditions["region"] in districts or (conditions["region"] == CITY_WIDE and conditions["centre"] in (centre, ""))
 
 
 @dataclass
@@ -135,9 +142,9 @@ def _minutes(later: str | None, earlier: str) -> float | None:
 
 def cold_wave_days(conditions: Iterable[dict[str, Any]], start: datetime, end: datetime, policy: LedgerPolicy, tz: ZoneInfo) -> dict[str, int]:
     """Report days in [start, end) by the highest cold-wave level in force in any region during the day."""
-    by_region: dict[str, list[tuple[datetime, str]]] = {}
+    by_region: dict[tuple[str, str], list[tuple[datetime, str]]] = {}
     for row in conditions:
-        by_region.setdefault(row["region"], []).append((datetime.fromisoformat(row["at"]), row["cold_wave_level"]))
+        by_region.setdefault((row.get("centre", ""), row["region"]), []).append((datetime.fromisoformat(row["at"]), row["cold_wave_level"]))
     days: Counter[str] = Counter()
     day = day_of(start, policy, tz)
     while True:

@@ -20,14 +20,14 @@ from zoneinfo import ZoneInfo
 
 from core import topics as names
 from core.errors import RecordError
-from core.records import CITY_WIDE, COLD_WAVE_LEVELS, DispatchEvent, TaskHint, maybe_time
+from core.records import COLD_WAVE_LEVELS, DispatchEvent, TaskHint, maybe_time
 from ledger.db import Database
 from ledger.fold import fold_incident, parse_dispatch, utc_text
 from ledger.hints import task_hint, task_teams
 from ledger.migrations import migrate
 from ledger.policy import LedgerPolicy
 from ledger.profile import Contact, Profile, Sighting, social_work_due
-from ledger.report import Report, ReportScope, aggregate, day_of, report_day
+from ledger.report import Report, ReportScope, aggregate, day_of, in_city, report_day
 from ledger.sweep import Gathering, Seen, SweepStop, sweep_list
 
 INCIDENT_COLUMNS: tuple[str, ...] = (
@@ -165,6 +165,7 @@ class Store:
             at = maybe_time(data["at"])
             level = str(data["cold_wave_level"])
             row = {
+                "centre": str(data.get("centre") or ""),
                 "region": str(data["region"]),
                 "at": utc_text(at) if at and at.tzinfo else None,
                 "cold_wave_level": level,
@@ -176,7 +177,7 @@ class Store:
             raise RecordError(f"conditions: {type(exc).__name__}: {exc}", kind="invalid") from exc
         if row["at"] is None or level not in COLD_WAVE_LEVELS:
             raise RecordError("conditions: bad time or cold-wave level", kind="invalid")
-        self.db.execute(*upsert("conditions", ("region", "at"), row))
+        self.db.execute(*upsert("conditions", ("centre", "region", "at"), row))
 
     # ------------------------------------------------------------ person files
 
@@ -364,7 +365,7 @@ class Store:
         if scope is not None:
             incidents = [i for i in incidents if scope.keep(i)]
             reports = [r for r in reports if r["district"] in scope.districts]
-            conditions = [c for c in conditions if c["region"] in scope.districts or c["region"] == CITY_WIDE]
+            conditions = [c for c in conditions if in_city(c, scope.centre, scope.districts)]
             links = [link for link in links if scope.keep(link)]
             persons = {link["person_id"] for link in links}
             escalations = [e for e in escalations if e["person_id"] in persons]
@@ -475,10 +476,11 @@ class Store:
             (note, utc_text(at), task_id, team_id),
         ) > 0
 
-    def latest_level(self, at: datetime, regions: Collection[str] | None = None) -> str:
-        """The highest cold-wave level in force at `at` in any region, or any of `regions` (a city's districts); tonight's forecast when none is given."""
-        rows = self.db.query("SELECT region, cold_wave_level, at FROM conditions WHERE at <= ? ORDER BY region, at", (utc_text(at),))
-        latest = {r["region"]: r["cold_wave_level"] for r in rows if regions is None or r["region"] in regions}
+    def latest_level(self, at: datetime, city: tuple[str, Collection[str]] | None = None) -> str:
+        """The highest cold-wave level in force at `at` in any region, or in one city's (`city`: its centre and
+        district ids; its city-wide weather counts too); tonight's forecast when none is given."""
+        rows = self.db.query("SELECT centre, region, cold_wave_level, at FROM conditions WHERE at <= ? ORDER BY centre, region, at", (utc_text(at),))
+        latest = {(r["centre"], r["region"]): r["cold_wave_level"] for r in rows if city is None or in_city(r, *city)}
         return max(latest.values(), key=COLD_WAVE_LEVELS.index, default="none")
 
     # ------------------------------------------------------------ retention

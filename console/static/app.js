@@ -80,14 +80,14 @@ function handleBlock(block) {
     state.teams.clear();
     for (const team of payload.teams) state.teams.set(team.team_id, team);
     state.conditions.clear();
-    for (const c of payload.conditions) state.conditions.set(c.region, c);
+    for (const c of payload.conditions) state.conditions.set(conditionsKey(c), c);
     setNow(payload.now);
   } else if (event === "incident") {
     state.incidents.set(payload.incident_id, payload);
   } else if (event === "team") {
     state.teams.set(payload.team_id, payload);
   } else if (event === "conditions") {
-    state.conditions.set(payload.region, payload);
+    state.conditions.set(conditionsKey(payload), payload);
   } else if (event === "now") {
     setNow(payload.now);
   }
@@ -160,16 +160,30 @@ function districtName(props) {
   return LANG === "zh" ? props.name : (props.name_en || props.name || "").replace(/ District.*$/, "");
 }
 
+/* Each city's desk judges its own city-wide weather (region "*"): keyed by centre and region. */
+function conditionsKey(c) {
+  return (c.centre || "") + "|" + c.region;
+}
+
+/* The shown city's weather: its districts and its own city-wide region (every region with one city). */
+function shownConditions(names) {
+  const centre = state.city && state.city.centre;
+  const several = state.city && (state.city.centres || []).length > 1;
+  return [...state.conditions.values()]
+    .filter((c) => !several || names.has(c.region) || (c.region === "*" && (!c.centre || c.centre === centre)))
+    .sort((a, b) => conditionsKey(a).localeCompare(conditionsKey(b)));
+}
+
 function renderConditions() {
   const box = document.getElementById("conditions");
   box.replaceChildren();
   const districts = (state.city && state.city.districts.features) || [];
   const names = new Map(districts.map((f) => [f.properties.id, f.properties]));
-  const regions = [...state.conditions.keys()].sort();
+  const shown = shownConditions(names);
   box.append(el("span", { class: "label", text: t("conditions_label") }));
-  if (!regions.length) box.append(el("span", { class: "muted", text: t("none") }));
-  for (const region of regions) {
-    const c = state.conditions.get(region);
+  if (!shown.length) box.append(el("span", { class: "muted", text: t("none") }));
+  for (const c of shown) {
+    const region = c.region;
     const name = districtName(names.get(region)) || region;
     const level = c.cold_wave_level || "none";
     const chip = el("span", { class: "chip level-" + level, "data-region": region },

@@ -23,7 +23,7 @@ POLICY = load_ledger_policy(DATA_DIR / "ledger.toml")
 def dump(store: Store) -> dict[str, list[dict]]:
     """Every stream-fed table, sorted: what "identical" means."""
     out = {}
-    for table, key in (("dispatch_events", "event_id"), ("incidents", "incident_id"), ("reports", "report_id"), ("conditions", "region, at")):
+    for table, key in (("dispatch_events", "event_id"), ("incidents", "incident_id"), ("reports", "report_id"), ("conditions", "centre, region, at")):
         out[table] = store.db.query(f"SELECT * FROM {table} ORDER BY {key}")
     return out
 
@@ -36,6 +36,25 @@ def test_migrations_are_versioned_and_run_once(ledger_url: str) -> None:
         assert migrate(db) == list(range(2, LATEST + 1))
         assert migrate(db) == []
         assert current_version(db) == LATEST
+
+
+def test_conditions_kept_through_migration_6_and_each_centres_city_wide_weather_is_its_own(ledger_url: str) -> None:
+    with Database(ledger_url) as db:
+        migrate(db, target=5)
+        db.execute("INSERT INTO conditions (region, at, cold_wave_level, night) VALUES ('*', '2026-12-20T10:00:00+00:00', 'yellow', 1)")
+    store = Store.open(ledger_url, POLICY)
+    try:
+        assert store.db.query("SELECT centre, region, cold_wave_level FROM conditions") == [{"centre": "", "region": "*", "cold_wave_level": "yellow"}]
+        for centre, level in (("harbin", "red"), ("qiqihar", "none")):  # the same hour, both cities' desks
+            store.apply_conditions({"region": "*", "at": "2026-12-20T12:00:00+00:00", "cold_wave_level": level, "night": True, "centre": centre})
+        rows = store.db.query("SELECT centre, cold_wave_level FROM conditions WHERE at = '2026-12-20T12:00:00+00:00' ORDER BY centre")
+        assert rows == [{"centre": "harbin", "cold_wave_level": "red"}, {"centre": "qiqihar", "cold_wave_level": "none"}]
+        later = T0 + timedelta(hours=6)
+        assert store.latest_level(later, ("qiqihar", {"longsha"})) == "yellow"  # its own "none", and the centre-less row
+        assert store.latest_level(later, ("harbin", {"daoli"})) == "red"
+        assert store.latest_level(later) == "red"
+    finally:
+        store.close()
 
 
 def test_applying_events_twice_changes_nothing(ledger_url: str) -> None:

@@ -118,7 +118,18 @@ def test_conditions_latest_per_region() -> None:
     state = ConsoleState()
     state.apply_conditions(Conditions(region="daoli", at=T0, cold_wave_level="orange", night=True))
     state.apply_conditions(Conditions(region="daoli", at=T0 - timedelta(hours=1), cold_wave_level="none", night=False))
-    assert state.conditions["daoli"].cold_wave_level == "orange"
+    assert state.conditions[("", "daoli")].cold_wave_level == "orange"
+
+
+def test_each_citys_city_wide_weather_is_its_own() -> None:
+    state = ConsoleState()
+    state.apply_conditions(Conditions(region="*", at=T0, cold_wave_level="red", night=True, centre="harbin"))
+    state.apply_conditions(Conditions(region="*", at=T0, cold_wave_level="none", night=True, centre="qiqihar"))
+    state.apply_conditions(Conditions(region="longsha", at=T0, cold_wave_level="yellow", night=True, centre="qiqihar"))
+    assert len(state.snapshot()["conditions"]) == 3
+    assert [(c.centre, c.cold_wave_level) for c in (state.conditions_in("harbin", "daoli"), state.conditions_in("qiqihar", "jianhua"),
+                                                    state.conditions_in("qiqihar", "longsha"))] == [("harbin", "red"), ("qiqihar", "none"), ("qiqihar", "yellow")]
+    assert state.conditions_in("", "daoli") is not None  # no province (one city): any city-wide weather
 
 
 def test_apply_record_decodes_and_skips_malformed() -> None:

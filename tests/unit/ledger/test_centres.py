@@ -57,10 +57,11 @@ def test_each_centres_report_counts_its_own_incidents_persons_tips_and_weather(t
         for report_id, district in (("r-h", "daoli"), ("r-q1", "longsha"), ("r-q2", "jianhua")):
             store.apply_report({"report_id": report_id, "source": "tip", "channel": "hotline", "at": T0.isoformat(),
                                 "district": district, "lat": 45.0, "lon": 125.0})
-        for region, level in (("longsha", "red"), ("daoli", "none")):
+        for centre, region, level in (("qiqihar", "longsha", "red"), ("harbin", "daoli", "none"),
+                                      ("harbin", "*", "orange"), ("qiqihar", "*", "yellow")):  # city-wide: each city's own
             for hours in range(0, 30, 6):  # a whole report day at that level
                 store.apply_conditions({"region": region, "at": (T0 - timedelta(hours=8) + timedelta(hours=hours)).isoformat(),
-                                        "cold_wave_level": level, "night": True})
+                                        "cold_wave_level": level, "night": True, "centre": centre})
         person = store.open_person(PersonInput(), by="op", at=T0)
         store.link("q-1", person, by="op", at=T0)
         cities = {c: load_city(DATA_DIR / "cities" / c) for c in ("harbin", "qiqihar")}
@@ -73,6 +74,9 @@ def test_each_centres_report_counts_its_own_incidents_persons_tips_and_weather(t
         assert (harbin.incidents, qiqihar.incidents, everyone.incidents) == (2, 2, 4)  # old-q: Qiqihar's by position
         assert (harbin.tips_by_channel, qiqihar.tips_by_channel) == ({"hotline": 1}, {"hotline": 2})
         assert (harbin.persons_new, qiqihar.persons_new, everyone.persons_new) == (0, 1, 1)
-        assert qiqihar.cold_wave_days.get("red") == 1 and "red" not in harbin.cold_wave_days
+        assert (harbin.cold_wave_days, qiqihar.cold_wave_days, everyone.cold_wave_days) == ({"orange": 1}, {"red": 1}, {"red": 1})
+        night = date(2026, 12, 20)
+        assert sweeps.sweep(store, night, None, "harbin")[0] == "orange"  # tonight's level: Harbin's own city-wide warning
+        assert sweeps.sweep(store, night, None, "qiqihar")[0] == "red"
     finally:
         store.close()
