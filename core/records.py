@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import typing
 from dataclasses import dataclass
 from datetime import datetime
@@ -489,6 +490,17 @@ class DispatchEvent(Wire):
     queued_since: datetime | None = None
     schema: int = SCHEMA_VERSION
     centre: str = ""  # the dispatch centre whose desk decided it; "" in events written before centres were named
+    outcome: str | None = None  # a `resolved` event's outcome code (taken_to_station, refused, ...); None when none was given
+
+    def outcome_code(self) -> str | None:
+        """The outcome code of a `resolved` event: its field, else (events written before it) the reason's tail, "resolved by team-3: refused"."""
+        if self.outcome:
+            return self.outcome
+        match = _REASON_OUTCOME.search(self.reason or "")
+        return match.group(1) if match else None
+
+
+_REASON_OUTCOME = re.compile(r":\s*([a-z][a-z0-9_]{0,63})$")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ arrived: a replay or a redelivery after a crash leaves the same row.
 
 from __future__ import annotations
 
-import re
 import typing
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -16,8 +15,6 @@ from typing import Any
 from core.errors import RecordError
 from core.records import COLD_WAVE_LEVELS, DispatchEvent, maybe_time
 from core.validate import is_finite_number
-
-_OUTCOME = re.compile(r":\s*([a-z][a-z0-9_]{0,63})$")
 
 
 def utc_text(value: datetime) -> str:
@@ -67,12 +64,6 @@ def _check_types(event: DispatchEvent) -> None:
 _HINTS = {name: hint.__name__ if isinstance(hint, type) else str(hint) for name, hint in typing.get_type_hints(DispatchEvent).items()}
 
 
-def outcome_of(event: DispatchEvent) -> str | None:
-    """The outcome code of a `resolved` event ("resolved by team-3: taken_to_station")."""
-    match = _OUTCOME.search(event.reason or "")
-    return match.group(1) if match else None
-
-
 def cold_wave_of(rules: Sequence[str]) -> str:
     levels = [r.split(":", 1)[1] for r in rules if r.startswith("cold_wave:")]
     known = [lvl for lvl in levels if lvl in COLD_WAVE_LEVELS]
@@ -109,7 +100,7 @@ def fold_incident(events: Sequence[DispatchEvent]) -> dict[str, Any]:
         "on_scene_at": utc_text(min(on_scene)) if on_scene else None,
         "resolved_at": utc_text(resolved[0].at) if resolved else None,
         "team_id": next((e.team_id for e in reversed(ordered) if e.team_id), None),
-        "outcome": outcome_of(resolved[-1]) if resolved else None,
+        "outcome": resolved[-1].outcome_code() if resolved else None,
         "escalations": sum(1 for e in ordered if e.kind == "escalation"),
         "followups": sum(1 for e in ordered if e.kind == "followup"),
         "status": last.status,

@@ -56,17 +56,6 @@ class TipReplies:
         return cls(contact=data.get("contact"), via=data.get("via"), sent=list(data.get("sent") or []))
 
 
-def outcome_of(ev: DispatchEvent) -> str | None:
-    """The outcome code of a resolved event: its `outcome` field, else the desk's reason `resolved by X: code`."""
-    code = getattr(ev, "outcome", None)
-    if isinstance(code, str) and code:
-        return code
-    reason = ev.reason or ""
-    if ": " in reason:
-        return reason.rsplit(": ", 1)[1].strip() or None
-    return None
-
-
 def stage_of(ev: DispatchEvent) -> str | None:
     """Which reply an event calls for: a team sent, the incident resolved, or none."""
     if ev.kind == "resolved":
@@ -140,7 +129,7 @@ class ReplyWriter:
                 f"{drill_zh}【救助热线】感谢您的报告，救助队伍已出发前往您报告的地点。",
                 f"{drill_en}Rescue hotline: thank you for your report. A team is on the way to the place you reported.",
             )
-        code = outcome_of(ev)
+        code = ev.outcome_code()
         outcome_class, zh, en = OUTCOME_CLASSES.get(code or "", HANDLED)
         hotline = self.hotline_of(ev)
         return (

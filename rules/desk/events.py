@@ -73,6 +73,7 @@ def dispatch_event(incident: Incident, event_id: str, kind: str, at: datetime, *
         escalation_level=incident.escalation_level,
         escalate_to=escalate_to,
         reason=reason,
+        outcome=incident.outcome if kind == "resolved" else None,
         first_report_at=incident.first_at,
         status=incident.status,
         action=incident.action,

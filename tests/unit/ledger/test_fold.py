@@ -8,7 +8,7 @@ import pytest
 
 from core.errors import RecordError
 from core.records import DispatchEvent
-from ledger.fold import cold_wave_of, fold_incident, outcome_of, parse_dispatch
+from ledger.fold import cold_wave_of, fold_incident, parse_dispatch
 from tests.unit.ledger.builders import T0, event, incident_story
 
 
@@ -49,8 +49,10 @@ def test_an_open_incident_has_no_outcome_and_a_queued_one_no_dispatch_time() -> 
 
 def test_outcome_and_cold_wave_readers() -> None:
     resolved = DispatchEvent.from_dict(event("i", 3, "resolved", T0 + timedelta(hours=1), reason="resolved by 王: 调度: taken_to_station"))
-    assert outcome_of(resolved) == "taken_to_station"
-    assert outcome_of(DispatchEvent.from_dict(event("i", 3, "resolved", T0, reason="resolved by console"))) is None
+    assert resolved.outcome_code() == "taken_to_station"  # written before events carried the field: the reason's tail
+    assert DispatchEvent.from_dict(event("i", 3, "resolved", T0, reason="resolved by console")).outcome_code() is None
+    fielded = DispatchEvent.from_dict(event("i", 3, "resolved", T0, reason="resolved by 王: a note: with colons", outcome="refused"))
+    assert fold_incident([fielded])["outcome"] == "refused"
     assert cold_wave_of(("night", "cold_wave:yellow", "cold_wave:red", "cold_wave:bogus")) == "red"
     assert cold_wave_of(()) == "none"
 

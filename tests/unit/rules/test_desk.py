@@ -151,7 +151,8 @@ def test_refusal_schedules_followup_after_12h_or_3h_at_orange(desk: Desk, report
     first = desk.handle_report(report(flags=("refuses",))).events[0]
     assert first.category == "supplies_followup"
     done = desk.handle_ack(TaskAck(event_id=first.event_id, team_id="near", status="resolved", outcome="refused_supplies_given", at=EVENING + timedelta(minutes=40)))
-    assert done.events[0].kind == "resolved"
+    assert (done.events[0].kind, done.events[0].outcome) == ("resolved", "refused_supplies_given")
+    assert done.events[0].outcome_code() == "refused_supplies_given"
     assert desk.handle_tick(EVENING + timedelta(hours=12, minutes=39)).events == []
     follow = [e for e in desk.handle_tick(EVENING + timedelta(hours=12, minutes=40)).events if e.kind == "followup"]
     assert len(follow) == 1 and follow[0].team_id == "near" and follow[0].incident_id == first.incident_id

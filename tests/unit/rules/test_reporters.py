@@ -7,7 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from core.records import ReporterContact
-from rules.reporters import ReplyWriter, TipReplies, outcome_of
+from rules.reporters import ReplyWriter, TipReplies
 from tests.unit.rules.test_partners import event
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -47,8 +47,9 @@ def test_no_contact_no_reply_and_queued_is_not_on_the_way() -> None:
 
 
 def test_outcome_from_field_or_reason() -> None:
-    assert outcome_of(event(kind="resolved", reason="resolved by T-1: not_found")) == "not_found"
-    assert outcome_of(event(kind="resolved", reason=None)) is None
+    assert event(kind="resolved", reason="resolved by T-1: not_found").outcome_code() == "not_found"
+    assert event(kind="resolved", reason=None).outcome_code() is None
+    assert event(kind="resolved", reason="resolved by T-1", outcome="refused").outcome_code() == "refused"
     assert dataclasses.is_dataclass(CONTACT)
 
 
