@@ -18,7 +18,7 @@ from typing import Any
 from core.errors import RecordError
 from core.records import Report, TaskAck, TeamStatus, TeamTask, WeatherObservation, WeatherWarning
 from rules.context import Context
-from rules.desk import timers
+from rules.desk import retention, timers
 from rules.desk.assessment import reassess
 from rules.desk.conditions import changed_views, region_conditions
 from rules.desk.destinations import destination
@@ -220,7 +220,40 @@ class Desk(DeskState):
             for unit in timers.support_overdue(incident, now):
                 out.extend(self._support_missed(incident, unit, now))
         out.extend(self._drain_queue(now))
+        self.forget_closed(now)
         return out
+
+    def forget_closed(self, now: datetime) -> list[str]:
+        """Forget the incidents closed longer than the policy's retention, with their task and report ids
+        (`rules.desk.retention`); their table entries are deleted. The ids forgotten, in order."""
+        gone = retention.expired(self.incidents.values(), self.teams.values(), now, self.ctx.policy)
+        if not gone:
+            return []
+        for incident in gone:
+            del self.incidents[incident.incident_id]
+            self.touch("incidents", incident.incident_id)
+            self.grid.forget(incident)
+            kept = self._survivor_reports(incident)
+            for report_id in incident.reports:  # absorbed ones too (a copy of any of them is now refused as stale)
+                if report_id not in kept and self.seen.pop(report_id, None) is not None:
+                    self.touch("seen", report_id)
+            for revision in range(1, incident.revision + 1):  # event ids are <incident>-r<revision>
+                event_id = f"{incident.incident_id}-r{revision}"
+                if self.event_index.pop(event_id, None) is not None:
+                    self.touch("event_index", event_id)
+        return [incident.incident_id for incident in gone]
+
+    def _survivor_reports(self, incident: Incident) -> set[str]:
+        """The reports of the incident a merged one lives on in (following later merges), while the desk holds it."""
+        seen_ids: set[str] = set()
+        survivor = incident
+        while survivor.merged_into is not None and survivor.merged_into not in seen_ids:
+            seen_ids.add(survivor.merged_into)
+            found = self.incidents.get(survivor.merged_into)
+            if found is None:
+                return set()
+            survivor = found
+        return set(survivor.reports) if survivor is not incident else set()
 
     # ----------------------------------------------------------------- steps
 
@@ -463,6 +496,7 @@ class Desk(DeskState):
         absorb(survivor, other)
         other.team_id = None
         other.ack_deadline = None
+        other.closed_at = at
         self.touch("incidents", other.incident_id)
         self.touch("incidents", survivor.incident_id)
         out.extend(self._emit(other, "merged", at, reason=why or f"same person as {survivor.incident_id} (linked by report {report_id})",
@@ -509,6 +543,8 @@ class Desk(DeskState):
             incident.followup_at = at + followup_delay(level, self.ctx.policy)
             incident.status = "followup_due"
             incident.team_id = None
+        else:
+            incident.closed_at = at
         return out
 
     def _drain_queue(self, at: datetime) -> Outputs:
