@@ -60,13 +60,18 @@ class Desk(DeskState):
         open deadline pass at once and put every new one out of the clock's reach.
         A report from years ago would open an incident that ranks first among
         equal priorities (the oldest first report) and that no report of tonight joins.
+        Once the desk has a clock tick, "ahead" is counted from the latest tick, not
+        from the latest record: records that each stay within the bound of the one
+        before could otherwise walk the clock forward without a tick.
         """
         if self.now is None:
             return
         policy = self.ctx.policy
-        if at - self.now > timedelta(minutes=policy.max_ahead_min):
-            ahead = (at - self.now).total_seconds() / 60.0
-            raise RecordError(f"{name}: {at.isoformat()} is {ahead:.0f} min ahead of the desk's clock ({self.now.isoformat()}); "
+        clock = self.tick or self.now
+        if at - clock > timedelta(minutes=policy.max_ahead_min):
+            ahead = (at - clock).total_seconds() / 60.0
+            which = "clock tick" if self.tick else "clock"
+            raise RecordError(f"{name}: {at.isoformat()} is {ahead:.0f} min ahead of the desk's {which} ({clock.isoformat()}); "
                               f"at most {policy.max_ahead_min:g} min is taken (a wrong date or time zone?)", kind="future_time")
         if report and self.now - at > timedelta(hours=policy.max_behind_h):
             behind = (self.now - at).total_seconds() / 3600.0
@@ -196,6 +201,7 @@ class Desk(DeskState):
 
     def handle_tick(self, at: datetime) -> Outputs:
         """Advance event time; check deadlines, queue waits, unit timers, follow-ups and weather."""
+        self.first_tick(at)
         self.advance(at)
         now = self.now or at
         policy = self.ctx.policy
@@ -222,6 +228,17 @@ class Desk(DeskState):
         out.extend(self._drain_queue(now))
         self.forget_closed(now)
         return out
+
+    def first_tick(self, at: datetime) -> None:
+        """Note the latest tick. The first tick a desk sees sets its clock back when records alone had set it further
+        ahead than the policy's `max_ahead_min`: on a fresh desk nothing bounds the first record, and one stamped
+        2099 would otherwise hold the clock there and refuse every report of tonight as stale."""
+        if self.tick is None and self.now is not None and self.now - at > timedelta(minutes=self.ctx.policy.max_ahead_min):
+            self.now = at
+            self.touch("meta", "now")
+        if self.tick is None or at > self.tick:
+            self.tick = at
+            self.touch("meta", "tick")
 
     def forget_closed(self, now: datetime) -> list[str]:
         """Forget the incidents closed longer than the policy's retention, with their task and report ids
