@@ -164,6 +164,7 @@ class Policy:
     phone: PhonePolicy = field(default_factory=PhonePolicy)
     closed_retention_h: float = 24.0  # a closed incident is forgotten this long after it closed (event time)
     team_area_margin_km: float = 20.0  # a team position further than this outside the service area is refused
+    roster_teams_only: bool = False  # True: a team status of a team the city's teams layer does not list is refused
 
     @cached_property
     def clock_step(self) -> timedelta:
@@ -246,6 +247,7 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         phone=phone,
         closed_retention_h=retention,
         team_area_margin_km=r.number(data, ["intake", "team_area_margin_km"], default=20.0),
+        roster_teams_only=r.get(data, ["intake", "roster_teams_only"], bool, False),
     )
 
 

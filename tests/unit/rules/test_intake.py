@@ -455,3 +455,14 @@ def test_a_team_status_just_outside_the_service_area_is_taken(ctx: Context) -> N
     tight = replace(ctx, policy=replace(ctx.policy, team_area_margin_km=5.0))
     with pytest.raises(RecordError, match="11 km outside"):
         parse_team_status({**body, "lat": box.lat_max + 0.1, "lon": box.lon_max}, tight)
+
+
+def test_with_a_closed_roster_a_team_status_of_an_unknown_team_is_refused(ctx: Context) -> None:
+    body = {"team_id": "T-forged", "at": "2026-12-20T19:00:00+08:00", "status": "available", "lat": 45.76, "lon": 126.63,
+            "capabilities": ["medical"]}
+    assert parse_team_status(body, ctx).team_id == "T-forged", "open by default: replays and tests bring their own teams"
+    closed = replace(ctx, policy=replace(ctx.policy, roster_teams_only=True))
+    with pytest.raises(RecordError, match="not on .* roster") as refused:
+        parse_team_status(body, closed)
+    assert refused.value.kind == "unknown_team"
+    assert parse_team_status({**body, "team_id": "T-daoli-2"}, closed).team_id == "T-daoli-2"
