@@ -59,8 +59,8 @@ class DeskState:
     def entry(self, table: str, key: str) -> Any:
         """The current value of one state entry (None once it is gone)."""
         if table == "meta":
-            value = self.tick if key == "tick" else self.now
-            return value.isoformat() if value else None
+            clock = self.tick if key == "tick" else self.now
+            return clock.isoformat() if clock else None
         source: dict[str, Any] = getattr(self, table)
         value: Any = source.get(key)
         return value.to_dict() if hasattr(value, "to_dict") else value

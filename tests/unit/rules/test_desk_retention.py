@@ -63,7 +63,7 @@ def test_a_resolved_incident_is_forgotten_after_the_retention_with_its_ids(desk:
 def test_late_duplicates_are_recognised_within_the_retention_and_refused_as_stale_after(
         desk: Desk, report: Callable[..., Report]) -> None:
     team(desk, "near", 300)
-    tip, incident_id, event_id = _resolved(desk, report)
+    tip, _, event_id = _resolved(desk, report)
     closed = EVENING + timedelta(minutes=20)
     desk.handle_tick(closed + timedelta(hours=23))
     assert desk.handle_report(tip).events == [], "a redelivered report is dropped as before"
@@ -96,7 +96,7 @@ def test_an_open_incident_is_never_forgotten(desk: Desk, report: Callable[..., R
 def test_the_last_report_must_also_be_older_than_max_behind(desk: Desk, report: Callable[..., Report], ctx: Context) -> None:
     """A long retention is not needed for safety, but a short one must not forget a report a copy of which would be taken."""
     team(desk, "near", 300)
-    tip, incident_id, _ = _resolved(desk, report)
+    _, incident_id, _ = _resolved(desk, report)
     incident = desk.incidents[incident_id]
     short = replace(ctx.policy, closed_retention_h=1.0, max_behind_h=30.0)
     at = EVENING + DAY + timedelta(hours=2)

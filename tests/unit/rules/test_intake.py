@@ -441,7 +441,7 @@ def test_a_team_status_at_0_0_is_refused(ctx: Context, desk: Desk) -> None:
 def test_a_team_status_far_outside_the_service_area_is_refused(ctx: Context, desk: Desk, lat: float, lon: float, where: str) -> None:
     """A team "in Paris" counted as on duty for the centre (an operator could assign it a task)."""
     body = {"team_id": "T-daoli-2", "at": "2026-12-20T19:00:00+08:00", "status": "available", "lat": lat, "lon": lon, "capabilities": ["medical"]}
-    with pytest.raises(RecordError, match="outside .* service area") as refused:
+    with pytest.raises(RecordError, match=r"outside .* service area") as refused:
         desk.handle_team_status(parse_team_status(body, ctx))
     assert refused.value.kind == "out_of_area" and "team_area_margin_km" in str(refused.value) and desk.teams == {}, where
 
@@ -462,7 +462,7 @@ def test_with_a_closed_roster_a_team_status_of_an_unknown_team_is_refused(ctx: C
             "capabilities": ["medical"]}
     assert parse_team_status(body, ctx).team_id == "T-forged", "open by default: replays and tests bring their own teams"
     closed = replace(ctx, policy=replace(ctx.policy, roster_teams_only=True))
-    with pytest.raises(RecordError, match="not on .* roster") as refused:
+    with pytest.raises(RecordError, match=r"not on .* roster") as refused:
         parse_team_status(body, closed)
     assert refused.value.kind == "unknown_team"
     assert parse_team_status({**body, "team_id": "T-daoli-2"}, closed).team_id == "T-daoli-2"
