@@ -201,7 +201,7 @@ class Desk(DeskState):
 
     def handle_tick(self, at: datetime) -> Outputs:
         """Advance event time; check deadlines, queue waits, unit timers, follow-ups and weather."""
-        self.first_tick(at)
+        self.note_tick(at)
         self.advance(at)
         now = self.now or at
         policy = self.ctx.policy
@@ -229,7 +229,7 @@ class Desk(DeskState):
         self.forget_closed(now)
         return out
 
-    def first_tick(self, at: datetime) -> None:
+    def note_tick(self, at: datetime) -> None:
         """Note the latest tick. The first tick a desk sees sets its clock back when records alone had set it further
         ahead than the policy's `max_ahead_min`: on a fresh desk nothing bounds the first record, and one stamped
         2099 would otherwise hold the clock there and refuse every report of tonight as stale."""
