@@ -24,6 +24,7 @@ from shapely.validation import explain_validity
 from core.errors import CityDataError
 from core.records import CAPABILITIES
 from core.validate import is_finite_number
+from geo.distance import haversine_m
 from geo.partners import Partners, load_partners
 
 KEY_AREAS: tuple[str, ...] = ("underpass", "bridge", "station", "park", "market", "heating_vent", "construction")
@@ -51,6 +52,14 @@ class BBox:
 
     def contains(self, lat: float, lon: float) -> bool:
         return self.lat_min <= lat <= self.lat_max and self.lon_min <= lon <= self.lon_max
+
+    def distance_m(self, lat: float, lon: float) -> float:
+        """How far a point lies outside the box (0 inside): metres to the box's nearest point."""
+        if self.contains(lat, lon):
+            return 0.0
+        near_lat = min(max(lat, self.lat_min), self.lat_max)
+        near_lon = min(max(lon, self.lon_min), self.lon_max)
+        return haversine_m(lat, lon, near_lat, near_lon)
 
     @property
     def center(self) -> tuple[float, float]:

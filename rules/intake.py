@@ -570,8 +570,18 @@ def parse_team_status(obj: dict[str, Any], ctx: Context) -> TeamStatus:
         raise RecordError(f"lat/lon ({lat}, {lon}) are not coordinates", kind="out_of_area")
     if lat == 0 and lon == 0:  # the team would be 10 000 km away, and a P1 could still be given to it
         raise RecordError("lat/lon is 0, 0 (a GNSS receiver without a fix)", kind="out_of_area")
+    outside_km = ctx.city.bbox.distance_m(lat, lon) / 1000.0
+    if outside_km > ctx.policy.team_area_margin_km:
+        # A forged or broken fix: on another continent the team is never chosen, but it counts as on duty and
+        # an operator may still assign it; a position just outside (a hospital past the edge) is still taken.
+        raise RecordError(f"lat/lon ({lat}, {lon}) is {outside_km:.0f} km outside {ctx.city.name}'s service area "
+                          f"(at most {ctx.policy.team_area_margin_km:g} km is taken: intake.team_area_margin_km)", kind="out_of_area")
+    team_id = _ident(obj, "team_id")
+    if ctx.policy.roster_teams_only and not any(base.team_id == team_id for base in ctx.city.teams):
+        raise RecordError(f"team_id: {team_id!r} is not on {ctx.city.name}'s roster (its teams layer; intake.roster_teams_only)",
+                          kind="unknown_team")
     return TeamStatus(
-        team_id=_ident(obj, "team_id"),
+        team_id=team_id,
         at=_time(obj, "at"),
         status=_choice(obj, "status", TEAM_STATUSES, "wrong_type"),
         lat=lat,

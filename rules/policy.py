@@ -162,6 +162,9 @@ class Policy:
     max_behind_h: float = 24.0  # a report stamped further behind the desk's clock is refused (stale, or a wrong date)
     address_min_similarity: float = DEFAULT_MIN_SIMILARITY  # a transposed place name's least similarity (geo/gazetteer.py)
     phone: PhonePolicy = field(default_factory=PhonePolicy)
+    closed_retention_h: float = 24.0  # a closed incident is forgotten this long after it closed (event time)
+    team_area_margin_km: float = 20.0  # a team position further than this outside the service area is refused
+    roster_teams_only: bool = False  # True: a team status of a team the city's teams layer does not list is refused
 
     @cached_property
     def clock_step(self) -> timedelta:
@@ -203,6 +206,11 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
     per_source = r.number(data, ["correlation", "per_source_confidence"])
     if not 0 < per_source < 1:
         raise r.fail(["correlation", "per_source_confidence"], "must be between 0 and 1")
+    phone = parse_phone_policy(r, data, HELP_POINT_KINDS)
+    retention = r.number(data, ["state", "closed_retention_h"], minimum=1.0, default=24.0)
+    if retention < phone.max_offline_h:
+        raise r.fail(["state", "closed_retention_h"], f"must be at least phone.max_offline_h ({phone.max_offline_h:g} h): "
+                     "an action a phone queued offline must still find its closed task")
 
     return Policy(
         version=version,
@@ -236,7 +244,10 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
                                         default=DEFAULT_MIN_SIMILARITY),
         dispatching=dispatching,
         source=source,
-        phone=parse_phone_policy(r, data, HELP_POINT_KINDS),
+        phone=phone,
+        closed_retention_h=retention,
+        team_area_margin_km=r.number(data, ["intake", "team_area_margin_km"], default=20.0),
+        roster_teams_only=r.get(data, ["intake", "roster_teams_only"], bool, False),
     )
 
 

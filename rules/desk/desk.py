@@ -18,7 +18,7 @@ from typing import Any
 from core.errors import RecordError
 from core.records import Report, TaskAck, TeamStatus, TeamTask, WeatherObservation, WeatherWarning
 from rules.context import Context
-from rules.desk import timers
+from rules.desk import retention, timers
 from rules.desk.assessment import reassess
 from rules.desk.conditions import changed_views, region_conditions
 from rules.desk.destinations import destination
@@ -60,13 +60,18 @@ class Desk(DeskState):
         open deadline pass at once and put every new one out of the clock's reach.
         A report from years ago would open an incident that ranks first among
         equal priorities (the oldest first report) and that no report of tonight joins.
+        Once the desk has a clock tick, "ahead" is counted from the latest tick, not
+        from the latest record: records that each stay within the bound of the one
+        before could otherwise walk the clock forward without a tick.
         """
         if self.now is None:
             return
         policy = self.ctx.policy
-        if at - self.now > timedelta(minutes=policy.max_ahead_min):
-            ahead = (at - self.now).total_seconds() / 60.0
-            raise RecordError(f"{name}: {at.isoformat()} is {ahead:.0f} min ahead of the desk's clock ({self.now.isoformat()}); "
+        clock = self.tick or self.now
+        if at - clock > timedelta(minutes=policy.max_ahead_min):
+            ahead = (at - clock).total_seconds() / 60.0
+            which = "clock tick" if self.tick else "clock"
+            raise RecordError(f"{name}: {at.isoformat()} is {ahead:.0f} min ahead of the desk's {which} ({clock.isoformat()}); "
                               f"at most {policy.max_ahead_min:g} min is taken (a wrong date or time zone?)", kind="future_time")
         if report and self.now - at > timedelta(hours=policy.max_behind_h):
             behind = (self.now - at).total_seconds() / 3600.0
@@ -196,6 +201,7 @@ class Desk(DeskState):
 
     def handle_tick(self, at: datetime) -> Outputs:
         """Advance event time; check deadlines, queue waits, unit timers, follow-ups and weather."""
+        self.note_tick(at)
         self.advance(at)
         now = self.now or at
         policy = self.ctx.policy
@@ -220,7 +226,51 @@ class Desk(DeskState):
             for unit in timers.support_overdue(incident, now):
                 out.extend(self._support_missed(incident, unit, now))
         out.extend(self._drain_queue(now))
+        self.forget_closed(now)
         return out
+
+    def note_tick(self, at: datetime) -> None:
+        """Note the latest tick. The first tick a desk sees sets its clock back when records alone had set it further
+        ahead than the policy's `max_ahead_min`: on a fresh desk nothing bounds the first record, and one stamped
+        2099 would otherwise hold the clock there and refuse every report of tonight as stale."""
+        if self.tick is None and self.now is not None and self.now - at > timedelta(minutes=self.ctx.policy.max_ahead_min):
+            self.now = at
+            self.touch("meta", "now")
+        if self.tick is None or at > self.tick:
+            self.tick = at
+            self.touch("meta", "tick")
+
+    def forget_closed(self, now: datetime) -> list[str]:
+        """Forget the incidents closed longer than the policy's retention, with their task and report ids
+        (`rules.desk.retention`); their table entries are deleted. The ids forgotten, in order."""
+        gone = retention.expired(self.incidents.values(), self.teams.values(), now, self.ctx.policy)
+        if not gone:
+            return []
+        for incident in gone:
+            del self.incidents[incident.incident_id]
+            self.touch("incidents", incident.incident_id)
+            self.grid.forget(incident)
+            kept = self._survivor_reports(incident)
+            for report_id in incident.reports:  # absorbed ones too (a copy of any of them is now refused as stale)
+                if report_id not in kept and self.seen.pop(report_id, None) is not None:
+                    self.touch("seen", report_id)
+            for revision in range(1, incident.revision + 1):  # event ids are <incident>-r<revision>
+                event_id = f"{incident.incident_id}-r{revision}"
+                if self.event_index.pop(event_id, None) is not None:
+                    self.touch("event_index", event_id)
+        return [incident.incident_id for incident in gone]
+
+    def _survivor_reports(self, incident: Incident) -> set[str]:
+        """The reports of the incident a merged one lives on in (following later merges), while the desk holds it."""
+        seen_ids: set[str] = set()
+        survivor = incident
+        while survivor.merged_into is not None and survivor.merged_into not in seen_ids:
+            seen_ids.add(survivor.merged_into)
+            found = self.incidents.get(survivor.merged_into)
+            if found is None:
+                return set()
+            survivor = found
+        return set(survivor.reports) if survivor is not incident else set()
 
     # ----------------------------------------------------------------- steps
 
@@ -463,6 +513,7 @@ class Desk(DeskState):
         absorb(survivor, other)
         other.team_id = None
         other.ack_deadline = None
+        other.closed_at = at
         self.touch("incidents", other.incident_id)
         self.touch("incidents", survivor.incident_id)
         out.extend(self._emit(other, "merged", at, reason=why or f"same person as {survivor.incident_id} (linked by report {report_id})",
@@ -509,6 +560,8 @@ class Desk(DeskState):
             incident.followup_at = at + followup_delay(level, self.ctx.policy)
             incident.status = "followup_due"
             incident.team_id = None
+        else:
+            incident.closed_at = at
         return out
 
     def _drain_queue(self, at: datetime) -> Outputs:

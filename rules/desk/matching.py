@@ -40,6 +40,20 @@ class IncidentGrid:
         for track in incident.track_ids:
             self.tracks[track] = incident.incident_id
 
+    def forget(self, incident: Incident) -> None:
+        """Drop a forgotten incident from the cells and from the tracks it held."""
+        incident_id = incident.incident_id
+        cell = self.cell_of.pop(incident_id, None)
+        if cell is not None:
+            held = self.cells.get(cell)
+            if held is not None:
+                held.discard(incident_id)
+                if not held:
+                    del self.cells[cell]
+        for track in incident.track_ids:
+            if self.tracks.get(track) == incident_id:
+                del self.tracks[track]
+
     def nearby(self, lat: float, lon: float) -> list[str]:
         """Ids of incidents in the grid cells that can hold one within the radius."""
         ci, cj = self.cell(lat, lon)

@@ -92,6 +92,7 @@ class Incident:
     uncertainty_m: float = 0.0
     # an operator's priority, kept over every reassessment: {priority, by, reason}
     override: dict[str, str] | None = None
+    closed_at: datetime | None = None  # when it was resolved (no follow-up due) or merged: forgotten after the retention
 
     def to_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)
@@ -113,7 +114,7 @@ class Incident:
             k: [dict(x) if isinstance(x, dict) else x for x in v] if isinstance(v, list) else v for k, v in data.items()
         }
         for key in ("first_at", "last_at", "ack_deadline", "followup_at", "resolved_at", "assigned_at", "on_scene_at",
-                    "queued_at", "queue_deadline", "waiting_since"):
+                    "queued_at", "queue_deadline", "waiting_since", "closed_at"):
             if values.get(key) is not None:
                 values[key] = datetime.fromisoformat(values[key])
         return cls(**values)

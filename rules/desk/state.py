@@ -21,6 +21,7 @@ class DeskState:
 
     def __init__(self) -> None:
         self.now: datetime | None = None
+        self.tick: datetime | None = None  # the latest clock tick: inputs are admitted against it once there is one
         self.incidents: dict[str, Incident] = {}
         self.seen: dict[str, list[str]] = {}  # report_id -> [fingerprint, incident_id]
         self.event_index: dict[str, str] = {}  # task event_id -> incident_id
@@ -32,6 +33,7 @@ class DeskState:
     def to_dict(self) -> dict[str, Any]:
         return {
             "now": self.now.isoformat() if self.now else None,
+            "tick": self.tick.isoformat() if self.tick else None,
             "incidents": {k: v.to_dict() for k, v in self.incidents.items()},
             "seen": self.seen,
             "event_index": self.event_index,
@@ -42,6 +44,7 @@ class DeskState:
 
     def load(self, data: dict[str, Any]) -> None:
         self.now = datetime.fromisoformat(data["now"]) if data.get("now") else None
+        self.tick = datetime.fromisoformat(data["tick"]) if data.get("tick") else None
         self.incidents = {k: Incident.from_dict(v) for k, v in data.get("incidents", {}).items()}
         self.seen = dict(data.get("seen", {}))
         self.event_index = dict(data.get("event_index", {}))
@@ -56,7 +59,8 @@ class DeskState:
     def entry(self, table: str, key: str) -> Any:
         """The current value of one state entry (None once it is gone)."""
         if table == "meta":
-            return self.now.isoformat() if self.now else None
+            clock = self.tick if key == "tick" else self.now
+            return clock.isoformat() if clock else None
         source: dict[str, Any] = getattr(self, table)
         value: Any = source.get(key)
         return value.to_dict() if hasattr(value, "to_dict") else value
@@ -69,7 +73,7 @@ class DeskState:
             if value is None:
                 continue
             if table == "meta":
-                data["now"] = value
+                data["tick" if key == "tick" else "now"] = value
             elif table in data:
                 data[table][key] = value
         self.load(data)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from agents.desk import Centres, CentreTable
 from core import topics as names
 from core.errors import RecordError
+from core.records import Report, TaskAck, TeamStatus
 from core.settings import DATA_DIR
 from rules.context import Province, load_province
 
@@ -81,3 +84,33 @@ def test_an_ack_no_held_desk_knows_is_asked_of_the_next_centre_then_refused(prov
     team_ack = json.dumps({"event_id": "x-r1", "team_id": "T-longsha-2", "status": "accepted"}).encode()
     assert centres.centre_of(names.TASK_ACKS, team_ack, None) == "qiqihar"
     assert centres.centre_of(names.TASK_ACKS, ack, "qiqihar") == "qiqihar"
+
+
+def test_a_forgotten_incident_leaves_the_table_and_a_rebuilt_desk_does_not_load_it(province: Province) -> None:
+    at = datetime(2026, 12, 20, 19, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    table: dict[str, Any] = {}
+    centres = Centres(province, table, {})
+
+    def save() -> None:  # as agents.common.save_tables: None deletes the key
+        desk = centres.desk("harbin")
+        for key, value in CentreTable(table, "harbin").changes(dict(desk.take_dirty()))[1].items():
+            if value is None:
+                table.pop(key, None)
+            else:
+                table[key] = value
+
+    desk = centres.desk("harbin")
+    desk.handle_team_status(TeamStatus(team_id="T-daoli-1", at=at, status="available", lat=45.772, lon=126.614, capabilities=("social_work",)))
+    event = desk.handle_report(Report(report_id="tip-1", source="tip", channel="hotline", at=at, lat=45.7705, lon=126.6235,
+                                      district="daoli", zone_id=None, key_area=None, flags=())).events[0]
+    desk.handle_ack(TaskAck(event_id=event.event_id, team_id="T-daoli-1", status="resolved", outcome="taken_to_station",
+                            at=at + timedelta(minutes=30)))
+    save()
+    assert f"harbin/incidents|{event.incident_id}" in table and "harbin/seen|tip-1" in table
+    desk.handle_tick(at + timedelta(minutes=30, hours=24))
+    save()
+    assert not [key for key in table if event.incident_id in key or "tip-1" in key]
+    centres.drop()
+    centres.begin_batch()
+    rebuilt = centres.desk("harbin")
+    assert rebuilt is not desk and rebuilt.incidents == {} and "T-daoli-1" in rebuilt.teams

@@ -275,3 +275,10 @@ def test_city_map_refuses_a_city_the_rules_refuse(tmp_path: Path) -> None:
     _mutate(folder, "help_points", 0, lambda f: f["properties"].update(kind="shelter"))
     with pytest.raises(CityDataError, match="unknown kind 'shelter'"):
         city_map(folder)
+
+
+def test_distance_outside_the_service_area(city: City) -> None:
+    b = city.bbox
+    assert b.distance_m(*b.center) == 0.0 and b.distance_m(b.lat_max, b.lon_min) == 0.0
+    assert b.distance_m(b.lat_max + 0.1, (b.lon_min + b.lon_max) / 2) == pytest.approx(11_120, rel=0.01)  # 0.1 degree north
+    assert b.distance_m(48.8566, 2.3522) > 7_000_000  # Paris

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -434,3 +435,34 @@ def test_a_team_status_at_0_0_is_refused(ctx: Context, desk: Desk) -> None:
         desk.handle_team_status(parse_team_status(body, ctx))
     assert refused.value.kind == "out_of_area" and desk.teams == {}
     assert parse_team_status({**body, "lat": 45.76, "lon": 126.63}, ctx).lat == 45.76
+
+
+@pytest.mark.parametrize(("lat", "lon", "where"), [(48.8566, 2.3522, "Paris"), (45.76, -126.63, "a flipped sign"), (46.5, 126.63, "80 km north")])
+def test_a_team_status_far_outside_the_service_area_is_refused(ctx: Context, desk: Desk, lat: float, lon: float, where: str) -> None:
+    """A team "in Paris" counted as on duty for the centre (an operator could assign it a task)."""
+    body = {"team_id": "T-daoli-2", "at": "2026-12-20T19:00:00+08:00", "status": "available", "lat": lat, "lon": lon, "capabilities": ["medical"]}
+    with pytest.raises(RecordError, match=r"outside .* service area") as refused:
+        desk.handle_team_status(parse_team_status(body, ctx))
+    assert refused.value.kind == "out_of_area" and "team_area_margin_km" in str(refused.value) and desk.teams == {}, where
+
+
+def test_a_team_status_just_outside_the_service_area_is_taken(ctx: Context) -> None:
+    """Within the policy's margin: on the way back from a hospital past the box's edge."""
+    box = ctx.city.bbox
+    body = {"team_id": "T-daoli-2", "at": "2026-12-20T19:00:00+08:00", "status": "en_route", "capabilities": ["medical"]}
+    inside = parse_team_status({**body, "lat": box.lat_max + 0.1, "lon": box.lon_max}, ctx)  # about 11 km north
+    assert inside.lat == box.lat_max + 0.1
+    tight = replace(ctx, policy=replace(ctx.policy, team_area_margin_km=5.0))
+    with pytest.raises(RecordError, match="11 km outside"):
+        parse_team_status({**body, "lat": box.lat_max + 0.1, "lon": box.lon_max}, tight)
+
+
+def test_with_a_closed_roster_a_team_status_of_an_unknown_team_is_refused(ctx: Context) -> None:
+    body = {"team_id": "T-forged", "at": "2026-12-20T19:00:00+08:00", "status": "available", "lat": 45.76, "lon": 126.63,
+            "capabilities": ["medical"]}
+    assert parse_team_status(body, ctx).team_id == "T-forged", "open by default: replays and tests bring their own teams"
+    closed = replace(ctx, policy=replace(ctx.policy, roster_teams_only=True))
+    with pytest.raises(RecordError, match=r"not on .* roster") as refused:
+        parse_team_status(body, closed)
+    assert refused.value.kind == "unknown_team"
+    assert parse_team_status({**body, "team_id": "T-daoli-2"}, closed).team_id == "T-daoli-2"

@@ -37,6 +37,7 @@ def test_shipped_policy_matches_domain_defaults() -> None:
     assert policy.flag_rules["mental"].support == ("police",) and "police" not in policy.flag_rules["mental"].needs
     assert d.destinations["medical"].emergency and d.destinations["escort_station"].serves == "minors"
     assert "taken_to_station" not in policy.followup_outcomes and "refused_supplies_given" in policy.followup_outcomes
+    assert policy.closed_retention_h == 24 and policy.team_area_margin_km == 20 and not policy.roster_teams_only
 
 
 def _broken(tmp_path: Path, old: str, new: str) -> Path:
@@ -64,6 +65,10 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         ('category_order = ["medical", ', 'category_order = [', "dispatch.category_order", "category_order"),
         ('support = ["police"]', 'support = ["pilot"]', "flag_rules.mental.support", "support"),
         ('describe = ["sex"', 'describe = ["hair"', "correlation.describe", "describe"),
+        ("closed_retention_h = 24", "closed_retention_h = 6", "state.closed_retention_h", "closed_retention_h"),
+        ("closed_retention_h = 24", 'closed_retention_h = "long"', "state.closed_retention_h", "closed_retention_h"),
+        ("team_area_margin_km = 20.0", "team_area_margin_km = -1", "intake.team_area_margin_km", "team_area_margin_km"),
+        ("roster_teams_only = false", 'roster_teams_only = "yes"', "intake.roster_teams_only", "roster_teams_only"),
     ],
 )
 def test_bad_policy_names_file_line_and_reason(tmp_path: Path, old: str, new: str, needle: str, line_text: str) -> None:

@@ -1,0 +1,63 @@
+"""The desk's event clock: what moves it, and how far a record may be from it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import pytest
+
+from core.errors import RecordError
+from core.records import Report
+from rules.context import Context
+from rules.desk import Desk
+from tests.unit.rules.deskkit import EVENING, TZ, team
+
+FAR = datetime(2099, 6, 1, 12, 0, tzinfo=TZ)
+
+
+def test_a_far_future_first_record_on_a_fresh_desk_gives_way_to_the_first_tick(desk: Desk, report: Callable[..., Report]) -> None:
+    """Nothing bounds a fresh desk's first record; stamped 2099 it held the clock there and every report of tonight was stale."""
+    team(desk, "near", 300, at=FAR)
+    assert desk.now == FAR
+    desk.handle_tick(EVENING)
+    assert desk.now == EVENING and desk.tick == EVENING
+    out = desk.handle_report(report(at=EVENING + timedelta(minutes=1)))
+    assert out.events and out.events[0].at == EVENING + timedelta(minutes=1)
+
+
+def test_only_the_first_tick_sets_the_clock_back(desk: Desk) -> None:
+    desk.handle_tick(EVENING)
+    team(desk, "near", 300, at=EVENING + timedelta(minutes=30))
+    desk.handle_tick(EVENING - timedelta(hours=5))
+    assert desk.now == EVENING + timedelta(minutes=30), "event time only moves forward once the desk has a tick"
+
+
+def test_a_record_a_little_ahead_of_a_fresh_desks_records_keeps_the_clock_at_the_first_tick(desk: Desk) -> None:
+    team(desk, "near", 300, at=EVENING + timedelta(minutes=30))
+    desk.handle_tick(EVENING)
+    assert desk.now == EVENING + timedelta(minutes=30), "within max_ahead_min of the tick: nothing to correct"
+
+
+def test_records_cannot_walk_the_clock_forward_without_ticks(desk: Desk, report: Callable[..., Report]) -> None:
+    """Each record within max_ahead_min (60) of the one before moved the clock on: 50 records, 50 hours."""
+    desk.handle_tick(EVENING)
+    team(desk, "a", 300, at=EVENING + timedelta(minutes=50))
+    with pytest.raises(RecordError) as refused:
+        team(desk, "b", 400, at=EVENING + timedelta(minutes=100))
+    assert refused.value.kind == "future_time" and "clock tick" in str(refused.value)
+    with pytest.raises(RecordError):
+        desk.handle_report(report(at=EVENING + timedelta(minutes=100)))
+    desk.handle_tick(EVENING + timedelta(minutes=45))
+    team(desk, "b", 400, at=EVENING + timedelta(minutes=100))  # the clock has come on: taken
+    assert desk.now == EVENING + timedelta(minutes=100)
+
+
+def test_the_latest_tick_is_kept_in_the_state(desk: Desk, ctx: Context) -> None:
+    desk.handle_tick(EVENING)
+    team(desk, "a", 300, at=EVENING + timedelta(minutes=20))
+    restarted = Desk(ctx, "harbin")
+    restarted.load_entries(desk.take_dirty())
+    assert restarted.tick == EVENING and restarted.now == EVENING + timedelta(minutes=20)
+    with pytest.raises(RecordError):
+        team(restarted, "b", 400, at=EVENING + timedelta(minutes=70))
