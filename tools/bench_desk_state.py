@@ -1,6 +1,6 @@
 """The desk's state size and tick time over a long winter, without and with forgetting closed incidents.
 
-    PYTHONPATH=. .venv/bin/python scripts/bench_desk_state.py [--incidents 5000]
+    .venv/bin/python -m tools.bench_desk_state [--incidents 5000]
 
 Feeds one desk (Harbin, its ten teams) an incident every 20 minutes of event
 time: a tip, dispatched, accepted, resolved (no follow-up), with a clock tick
@@ -18,14 +18,13 @@ import random
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from core.records import Report, TaskAck, TeamStatus
+from core.settings import DATA_DIR
 from rules.context import Context, load_context
 from rules.desk import Desk
 
-ROOT = Path(__file__).resolve().parent.parent
 START = datetime(2026, 11, 1, 18, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 STEP = timedelta(minutes=20)
 
@@ -66,7 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=5000)
     args = parser.parse_args()
-    ctx = load_context(ROOT / "data/policy.toml", ROOT / "data/lexicon.toml", ROOT / "data/cities/harbin")
+    ctx = load_context(DATA_DIR / "policy.toml", DATA_DIR / "lexicon.toml", DATA_DIR / "cities" / "harbin")
     never = replace(ctx, policy=replace(ctx.policy, closed_retention_h=1e9))
     for name, context in (("kept", never), ("forgotten", ctx)):
         r = run(context, args.incidents)
