@@ -339,7 +339,14 @@ def _band_near(x: float, tol: float, lo0: float, lo1: float, hi1: float, hi0: fl
 
 def _size_score(major_m: float, minor_m: float, sin_dep: float, vertical: bool,
                 tol: float = 0.0) -> tuple[float, str]:
-    """Membership of a blob's size in the person envelope, and the likeliest posture.
+    """Membership of a blob's size in the person envelope, and the likeliest posture
+    (see _posture_sizes)."""
+    return max((m, p) for p, m in _posture_sizes(major_m, minor_m, sin_dep, vertical, tol).items())
+
+
+def _posture_sizes(major_m: float, minor_m: float, sin_dep: float, vertical: bool,
+                   tol: float = 0.0) -> dict[str, float]:
+    """Membership of a blob's size in each posture's envelope (standing, lying, sitting).
 
     Sizes are metres across the line of sight, already corrected for blur
     (see MEAS_EXCESS_PX) and known to +-`tol` (about a pixel: a few-pixel blob
@@ -366,8 +373,7 @@ def _size_score(major_m: float, minor_m: float, sin_dep: float, vertical: bool,
         lie *= 0.7
     else:
         stand *= 0.85 if c > 0.5 else 1.0
-    best = max((stand, "standing"), (lie, "lying"), (sit, "sitting"))
-    return best
+    return {"standing": stand, "lying": lie, "sitting": sit}
 
 
 @dataclass(frozen=True)
@@ -551,7 +557,8 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
     if m_per_px is not None:
         face = _ramp(spot_temperature(f, m_per_px, ambient), SKIN_MIN_C - 4.0, SKIN_MIN_C + 2.0)
         major_m, minor_m = _metres(f.major, m_per_px), _metres(f.minor, m_per_px)
-        size, posture = _size_score(major_m, minor_m, sin_dep, vertical, SIZE_TOL_PX * m_per_px)
+        sizes = _posture_sizes(major_m, minor_m, sin_dep, vertical, SIZE_TOL_PX * m_per_px)
+        size, posture = max((m, p) for p, m in sizes.items())
         hot_m = math.sqrt(f.hot_px) * m_per_px
         # skin-hot plate bigger than a face/hands (vent, manhole, window), or any area bigger than
         # a face that is warmer than clothing can be: only skin is, and skin shows in small patches
@@ -562,11 +569,14 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
         plate = max(_ramp(hot_m, 0.35, 0.6) * skin, _ramp(over_m, 0.35, 0.55))
         # no face and a silhouette that some dog could make (any heading): a dog, or a hooded
         # person we cannot tell from one
-        if posture == "lying" and ambient is not None and contrast >= 5.0 - 2.0 * _ramp(f.edge, *EDGE_SHARP):
+        if ambient is not None and contrast >= 5.0 - 2.0 * _ramp(f.edge, *EDGE_SHARP):
             # a sleeping bag or blanket: the insulation leaves its surface 1.5-5 K above the air
             # (clothing shows 4-15), so over snow colder than the air a body-shaped, sharp-edged
-            # object clearly warmer than its surroundings is warm enough from 1.5 K above the air
-            warm = max(warm, min(size, _ramp(t_max - ambient, *BAG_OVER_AIR_K)))
+            # object clearly warmer than its surroundings is warm enough from 1.5 K above the air,
+            # as far as its size is a lying body's: seen obliquely, a bag's outline (wider than a
+            # body, its hood end raised) may fit sitting or standing better, which is no reason
+            # to judge its warmth as clothing's
+            warm = max(warm, min(sizes["lying"], _ramp(t_max - ambient, *BAG_OVER_AIR_K)))
         face_any = max(face, top_face(f, m_per_px, sin_dep, ambient))
         dog = (1.0 - face_any) * (1.0 - _ramp(_dog_ratio(f, m_per_px, sin_dep), *DOG_FIT)) if face_any < 1.0 else 0.0
     else:

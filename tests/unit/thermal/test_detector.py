@@ -340,3 +340,31 @@ def test_a_dusk_face_below_skin_temperature_is_told_by_its_place_and_contrast() 
             assert dets[0].t_max_c is not None and dets[0].t_max_c < 20.0
             assert detect(*_dusk(seed, "vent", face_c)[:2]) == []
             assert detect(*_dusk(seed, "dog", face_c)[:2]) == []
+
+
+def _lying_blob(major_m: float, minor_m: float, m_per_px: float, ambient: float, over_air: float,
+                over_ground: float, edge: float) -> det.Blob:
+    """A uniform, sharp-edged blob (no hot spot) whose long axis lies across the image."""
+    major, minor = major_m / m_per_px + det.MEAS_EXCESS_PX, minor_m / m_per_px + det.MEAS_EXCESS_PX
+    t = ambient + over_air
+    bg = t - over_ground
+    return det.Blob(bg=bg, t_max=t, t_mean=t - 0.3, contrast=t - bg, level=t - 0.5, cx=320.0, cy=256.0,
+                    major=major, minor=minor, mu20=((major - 1) / 4) ** 2, mu02=((minor - 1) / 4) ** 2, mu11=0.0,
+                    vertical=False, hot_ratio=0.05, hot_px=40, spot_px=60, spot_cx=320.0, spot_cy=256.0, over_px=0,
+                    over_min_px=0.0, area=int(major * minor * 0.8), bx=312, by=252, bw=int(major), bh=int(minor),
+                    edge=edge)
+
+
+def test_a_sleeping_bag_seen_obliquely_is_warm_enough_when_its_size_fits_lying_too() -> None:
+    """Seen obliquely (depression ~40 deg) a bag foreshortened along the range fits sitting as well as
+    lying, and sitting wins the tie; its warmth (3 K above the air, 6 K over snow colder than the air,
+    a sharp outline) is judged as a bag's as far as its size is a lying body's, not as clothing's."""
+    ambient = -15.0
+    blob = _lying_blob(1.4, 0.6, 0.1, ambient, over_air=3.0, over_ground=6.0, edge=0.6)
+    m, posture = det._memberships(blob, 0.1, 0.65, 512, ambient)
+    sizes = det._posture_sizes(1.4, 0.6, 0.65, False, det.SIZE_TOL_PX * 0.1)
+    assert posture != "lying" and sizes["lying"] >= 0.99, (posture, sizes)
+    assert m["warm"] >= 0.99, m  # as clothing's (2-4 K above the air) it would be 0.5
+    # no warmer than the air by a bag's margin: not warm enough, whatever the shape
+    cold = _lying_blob(1.4, 0.6, 0.1, ambient, over_air=1.0, over_ground=6.0, edge=0.6)
+    assert det._memberships(cold, 0.1, 0.65, 512, ambient)[0]["warm"] == 0.0
