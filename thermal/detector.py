@@ -64,7 +64,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -110,6 +110,8 @@ SIZE_TOL_PX = 1.0  # a blob's extent is known to about a pixel (sampling phase, 
 # a dog: 0.6-1 m body, ~0.3 m wide, head ~0.17 m beyond it, back up to ~0.75 m
 DOG_BOX_M = (1.15, 0.35, 0.75)  # the largest dog as a solid box: length with head, width, height
 DOG_HEADINGS = tuple(math.radians(a) for a in range(0, 180, 15))
+CALIPER_DIRS = tuple(math.radians(a) for a in range(0, 180, 15))  # directions a silhouette's widths are compared in
+_CALIPER_UNIT = np.array([[math.cos(a) for a in CALIPER_DIRS], [math.sin(a) for a in CALIPER_DIRS]])
 DOG_FIT = (1.0, 1.2)  # blob/dog extent ratio: fits a dog at 1.0, clearly larger at 1.2
 # a face told by its place and contrast, not its degrees (top_face), used in mild scenes only:
 # where the warmest clothing (ambient + CLOTHING_MAX_K) comes within MILD_K of the face
@@ -268,8 +270,9 @@ def extent_along(f: Blob, dx: float, dy: float) -> float:
 
 
 @functools.lru_cache(maxsize=128)
-def _dog_silhouettes(sin_dep_q: float) -> tuple[tuple[float, float, float], ...]:
-    """Second moments (across^2, up^2, across*up; m^2) of the largest dog's silhouette per heading.
+def _dog_silhouettes(sin_dep_q: float) -> tuple[tuple[tuple[float, float, float], ...], np.ndarray]:
+    """Second moments (across^2, up^2, across*up; m^2) of the largest dog's silhouette per heading,
+    and its widths (m) along CALIPER_DIRS (one row per heading).
 
     The dog is a solid box (DOG_BOX_M) on the ground; its silhouette is the filled
     convex hull of the projected corners (the mask a blob is measured on), not the
@@ -279,6 +282,7 @@ def _dog_silhouettes(sin_dep_q: float) -> tuple[tuple[float, float, float], ...]
     c = math.sqrt(max(0.0, 1.0 - s * s))
     length, width, height = DOG_BOX_M
     out = []
+    widths = []
     for phi in DOG_HEADINGS:
         cp, sp = math.cos(phi), math.sin(phi)
         pts = []
@@ -294,7 +298,9 @@ def _dog_silhouettes(sin_dep_q: float) -> tuple[tuple[float, float, float], ...]
         if area <= 1e-9:
             continue
         out.append((mo["mu20"] / area, mo["mu02"] / area, mo["mu11"] / area))
-    return tuple(out)
+        # its widths (m) along CALIPER_DIRS, angles from the across direction towards the up direction
+        widths.append(np.ptp(hull.reshape(-1, 2).astype(np.float64) @ _CALIPER_UNIT, axis=0))
+    return tuple(out), np.array(widths)
 
 
 def _dog_ratio(f: Blob, m_per_px: float, sin_dep: float) -> float:
@@ -303,7 +309,10 @@ def _dog_ratio(f: Blob, m_per_px: float, sin_dep: float) -> float:
     Blob and dog silhouettes are compared as second moments in metres in the
     image plane (across the line of sight, and along the image's up direction):
     the result is the largest factor by which the blob exceeds the dog in any
-    direction; <= 1 means it fits inside some dog's silhouette.
+    direction; <= 1 means it fits inside some dog's silhouette. Second moments alone let a
+    rounded blob wider than the dog pass (an ellipse spreads 3/4 as much as a box of its width):
+    where they say it may fit, its widths along CALIPER_DIRS (of its largest connected part)
+    are compared with the dog's too, as a convex dog holding it must be as wide in every direction.
     """
     ux, uy = f.up_x, f.up_y
     mu20, mu02, mu11 = f.mu20, f.mu02, f.mu11
@@ -313,8 +322,9 @@ def _dog_ratio(f: Blob, m_per_px: float, sin_dep: float) -> float:
     buu = k * (ux * ux * mu20 + 2 * ux * uy * mu11 + uy * uy * mu02)
     bau = k * (ax * ux * mu20 + (ax * uy + ay * ux) * mu11 + ay * uy * mu02)
     slack = (1.0 / 12.0 + PSF_SIGMA_PX**2) * k  # a mask's pixel footprint and blur widen it
-    best = math.inf
-    for daa, duu, dau in _dog_silhouettes(round(max(0.0, min(1.0, sin_dep)), 2)):
+    dogs, dog_widths = _dog_silhouettes(round(max(0.0, min(1.0, sin_dep)), 2))
+    ratios = []
+    for daa, duu, dau in dogs:
         daa += slack
         duu += slack
         # largest generalised eigenvalue of (blob, dog): det(B - l D) = 0
@@ -322,8 +332,36 @@ def _dog_ratio(f: Blob, m_per_px: float, sin_dep: float) -> float:
         a1 = -(baa * duu + buu * daa - 2.0 * bau * dau)
         a0 = baa * buu - bau * bau
         disc = max(a1 * a1 - 4.0 * a2 * a0, 0.0)
-        best = min(best, (-a1 + math.sqrt(disc)) / (2.0 * a2))
-    return math.sqrt(max(best, 0.0)) if math.isfinite(best) else math.inf
+        ratios.append(math.sqrt(max((-a1 + math.sqrt(disc)) / (2.0 * a2), 0.0)))
+    if not ratios:
+        return math.inf
+    if min(ratios) >= DOG_FIT[1]:
+        return min(ratios)
+    widths = _caliper_widths(f)
+    if widths is None:
+        return min(ratios)
+    # a convex dog holds the blob only if it is at least as wide in every direction; the mask is
+    # wider than the object by its pixel footprint and blur (MEAS_EXCESS_PX), and its outline is
+    # known to about a pixel (SIZE_TOL_PX)
+    caliper = (widths / (dog_widths / m_per_px + MEAS_EXCESS_PX + SIZE_TOL_PX)).max(axis=1)
+    return min(max(r, float(c)) for r, c in zip(ratios, caliper, strict=True))
+
+
+def _caliper_widths(f: Blob) -> np.ndarray | None:
+    """Widths (px, with the pixel footprint) of the blob's shape along CALIPER_DIRS, the angles
+    measured from the across direction (-up_y, up_x) towards the up direction; of its largest
+    connected part only (a bbox may hold pieces of other blobs). None without a shape."""
+    if f.shape is None:
+        return None
+    contours, _ = cv2.findContours(np.ascontiguousarray(f.shape, np.uint8), cv2.RETR_EXTERNAL,
+                                   cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    main = max(contours, key=lambda c: (cv2.contourArea(c), len(c)))  # its outline holds its hull
+    hull = main.reshape(-1, 2).astype(np.float64)
+    ax, ay, ux, uy = -f.up_y, f.up_x, f.up_x, f.up_y
+    dirs = np.array([[ax, ux], [ay, uy]]) @ _CALIPER_UNIT  # image components of each direction
+    return np.asarray(np.ptp(hull @ dirs, axis=0) + np.abs(dirs).sum(axis=0))
 
 
 def _metres(extent_px: float, m_per_px: float) -> float:
@@ -339,7 +377,14 @@ def _band_near(x: float, tol: float, lo0: float, lo1: float, hi1: float, hi0: fl
 
 def _size_score(major_m: float, minor_m: float, sin_dep: float, vertical: bool,
                 tol: float = 0.0) -> tuple[float, str]:
-    """Membership of a blob's size in the person envelope, and the likeliest posture.
+    """Membership of a blob's size in the person envelope, and the likeliest posture
+    (see _posture_sizes)."""
+    return max((m, p) for p, m in _posture_sizes(major_m, minor_m, sin_dep, vertical, tol).items())
+
+
+def _posture_sizes(major_m: float, minor_m: float, sin_dep: float, vertical: bool,
+                   tol: float = 0.0) -> dict[str, float]:
+    """Membership of a blob's size in each posture's envelope (standing, lying, sitting).
 
     Sizes are metres across the line of sight, already corrected for blur
     (see MEAS_EXCESS_PX) and known to +-`tol` (about a pixel: a few-pixel blob
@@ -366,8 +411,7 @@ def _size_score(major_m: float, minor_m: float, sin_dep: float, vertical: bool,
         lie *= 0.7
     else:
         stand *= 0.85 if c > 0.5 else 1.0
-    best = max((stand, "standing"), (lie, "lying"), (sit, "sitting"))
-    return best
+    return {"standing": stand, "lying": lie, "sitting": sit}
 
 
 @dataclass(frozen=True)
@@ -400,6 +444,8 @@ class Blob:
     bw: int
     bh: int
     edge: float = 0.0  # steepest fall of warmth at the blob's outline, per px, over the clothing contrast
+    # the half-contrast mask (0/1, the bbox's pixels from bx, by) the shape was measured on
+    shape: np.ndarray | None = field(default=None, compare=False, repr=False)
     up_x: float = 0.0  # image direction of the vertical at the blob (set once a camera is known)
     up_y: float = -1.0
 
@@ -493,7 +539,8 @@ def _features(frame_c: np.ndarray, bg_work: np.ndarray, scale: int, delta: float
     cool = vals[vals < bg + 0.6 * contrast]
     level = float(cool.mean()) if cool.size >= 3 else t_mean
     size_m = (roi >= bg + 0.5 * (level - bg)) & sel
-    cx, cy, mu20, mu02, mu11, major, minor, vertical = _moments(size_m if np.count_nonzero(size_m) >= 2 else sel)
+    shape_m = size_m if np.count_nonzero(size_m) >= 2 else sel
+    cx, cy, mu20, mu02, mu11, major, minor, vertical = _moments(shape_m)
     # uniformity: how far the hottest spot stands above the blob's interior
     interior = cv2.erode(m, _K3) if min(bw, bh) >= 4 else m
     core_vals = roi[interior > 0]
@@ -510,6 +557,7 @@ def _features(frame_c: np.ndarray, bg_work: np.ndarray, scale: int, delta: float
         hot_ratio=(t_max - core) / contrast, hot_px=int(np.count_nonzero(vals >= bg + 0.75 * contrast)),
         spot_px=round(mo["m00"]), spot_cx=x + mo["m10"] / spot_n, spot_cy=y + mo["m01"] / spot_n, over_px=over_px,
         over_min_px=over_min_px, area=int(vals.size), bx=x + tx, by=y + ty, bw=tw, bh=th, edge=edge,
+        shape=shape_m[ty : ty + th, tx : tx + tw],
     )
 
 
@@ -551,7 +599,8 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
     if m_per_px is not None:
         face = _ramp(spot_temperature(f, m_per_px, ambient), SKIN_MIN_C - 4.0, SKIN_MIN_C + 2.0)
         major_m, minor_m = _metres(f.major, m_per_px), _metres(f.minor, m_per_px)
-        size, posture = _size_score(major_m, minor_m, sin_dep, vertical, SIZE_TOL_PX * m_per_px)
+        sizes = _posture_sizes(major_m, minor_m, sin_dep, vertical, SIZE_TOL_PX * m_per_px)
+        size, posture = max((m, p) for p, m in sizes.items())
         hot_m = math.sqrt(f.hot_px) * m_per_px
         # skin-hot plate bigger than a face/hands (vent, manhole, window), or any area bigger than
         # a face that is warmer than clothing can be: only skin is, and skin shows in small patches
@@ -562,11 +611,14 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
         plate = max(_ramp(hot_m, 0.35, 0.6) * skin, _ramp(over_m, 0.35, 0.55))
         # no face and a silhouette that some dog could make (any heading): a dog, or a hooded
         # person we cannot tell from one
-        if posture == "lying" and ambient is not None and contrast >= 5.0 - 2.0 * _ramp(f.edge, *EDGE_SHARP):
+        if ambient is not None and contrast >= 5.0 - 2.0 * _ramp(f.edge, *EDGE_SHARP):
             # a sleeping bag or blanket: the insulation leaves its surface 1.5-5 K above the air
             # (clothing shows 4-15), so over snow colder than the air a body-shaped, sharp-edged
-            # object clearly warmer than its surroundings is warm enough from 1.5 K above the air
-            warm = max(warm, min(size, _ramp(t_max - ambient, *BAG_OVER_AIR_K)))
+            # object clearly warmer than its surroundings is warm enough from 1.5 K above the air,
+            # as far as its size is a lying body's: seen obliquely, a bag's outline (wider than a
+            # body, its hood end raised) may fit sitting or standing better, which is no reason
+            # to judge its warmth as clothing's
+            warm = max(warm, min(sizes["lying"], _ramp(t_max - ambient, *BAG_OVER_AIR_K)))
         face_any = max(face, top_face(f, m_per_px, sin_dep, ambient))
         dog = (1.0 - face_any) * (1.0 - _ramp(_dog_ratio(f, m_per_px, sin_dep), *DOG_FIT)) if face_any < 1.0 else 0.0
     else:

@@ -340,3 +340,58 @@ def test_a_dusk_face_below_skin_temperature_is_told_by_its_place_and_contrast() 
             assert dets[0].t_max_c is not None and dets[0].t_max_c < 20.0
             assert detect(*_dusk(seed, "vent", face_c)[:2]) == []
             assert detect(*_dusk(seed, "dog", face_c)[:2]) == []
+
+
+def _lying_blob(major_m: float, minor_m: float, m_per_px: float, ambient: float, over_air: float,
+                over_ground: float, edge: float) -> det.Blob:
+    """A uniform, sharp-edged blob (no hot spot) whose long axis lies across the image."""
+    major, minor = major_m / m_per_px + det.MEAS_EXCESS_PX, minor_m / m_per_px + det.MEAS_EXCESS_PX
+    t = ambient + over_air
+    bg = t - over_ground
+    return det.Blob(bg=bg, t_max=t, t_mean=t - 0.3, contrast=t - bg, level=t - 0.5, cx=320.0, cy=256.0,
+                    major=major, minor=minor, mu20=((major - 1) / 4) ** 2, mu02=((minor - 1) / 4) ** 2, mu11=0.0,
+                    vertical=False, hot_ratio=0.05, hot_px=40, spot_px=60, spot_cx=320.0, spot_cy=256.0, over_px=0,
+                    over_min_px=0.0, area=int(major * minor * 0.8), bx=312, by=252, bw=int(major), bh=int(minor),
+                    edge=edge)
+
+
+def test_a_sleeping_bag_seen_obliquely_is_warm_enough_when_its_size_fits_lying_too() -> None:
+    """Seen obliquely (depression ~40 deg) a bag foreshortened along the range fits sitting as well as
+    lying, and sitting wins the tie; its warmth (3 K above the air, 6 K over snow colder than the air,
+    a sharp outline) is judged as a bag's as far as its size is a lying body's, not as clothing's."""
+    ambient = -15.0
+    blob = _lying_blob(1.4, 0.6, 0.1, ambient, over_air=3.0, over_ground=6.0, edge=0.6)
+    m, posture = det._memberships(blob, 0.1, 0.65, 512, ambient)
+    sizes = det._posture_sizes(1.4, 0.6, 0.65, False, det.SIZE_TOL_PX * 0.1)
+    assert posture != "lying" and sizes["lying"] >= 0.99, (posture, sizes)
+    assert m["warm"] >= 0.99, m  # as clothing's (2-4 K above the air) it would be 0.5
+    # no warmer than the air by a bag's margin: not warm enough, whatever the shape
+    cold = _lying_blob(1.4, 0.6, 0.1, ambient, over_air=1.0, over_ground=6.0, edge=0.6)
+    assert det._memberships(cold, 0.1, 0.65, 512, ambient)[0]["warm"] == 0.0
+
+
+def _shaped_blob(mask: np.ndarray) -> det.Blob:
+    """A faceless blob measured on `mask` (its pixels from the frame's origin), up = image up."""
+    cx, cy, mu20, mu02, mu11, major, minor, vertical = det._moments(mask)
+    return det.Blob(bg=-20.0, t_max=-12.0, t_mean=-13.0, contrast=8.0, level=-13.0, cx=cx, cy=cy, major=major,
+                    minor=minor, mu20=mu20, mu02=mu02, mu11=mu11, vertical=vertical, hot_ratio=0.2, hot_px=10,
+                    spot_px=10, spot_cx=cx, spot_cy=cy, over_px=0, over_min_px=0.0, area=int(mask.sum()), bx=0, by=0,
+                    bw=mask.shape[1], bh=mask.shape[0], shape=mask)
+
+
+def test_a_rounded_blob_wider_than_any_dog_does_not_fit_one_by_its_moments_alone() -> None:
+    """Seen from above at 1 cm/px (a close fixed camera), a body 1.1 x 0.45 m with a rounded
+    outline: wider than the largest dog's 0.35 m. Its second moments (an ellipse's spread is 3/4 of
+    a box's of the same width) nearly fit inside the dog's box silhouette; its widths, which a
+    convex dog holding it would need to match in every direction, do not."""
+    m_per_px = 0.01
+    mask = np.zeros((140, 140), np.uint8)
+    cv2.ellipse(mask, (70, 70), (55, 22), 0, 0, 360, 1, -1)
+    blob = _shaped_blob(mask.astype(bool))
+    by_moments = det._dog_ratio(replace(blob, shape=None), m_per_px, 1.0)
+    both = det._dog_ratio(blob, m_per_px, 1.0)
+    assert by_moments < 1.15 < both, (by_moments, both)
+    # a dog-sized one (1.0 x 0.3 m) still fits either way
+    dog = np.zeros((140, 140), np.uint8)
+    cv2.ellipse(dog, (70, 70), (50, 15), 0, 0, 360, 1, -1)
+    assert det._dog_ratio(_shaped_blob(dog.astype(bool)), m_per_px, 1.0) <= 1.0
