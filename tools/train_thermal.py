@@ -13,7 +13,8 @@ fixed-pattern stripes, blur, a coarser core, JPEG quality, black-hot; seeded).
 `--cv K` picks the threshold on train instead, out of fold over K folds grouped
 by flight (the name's day/night, altitude and angle: HIT-UAV's consecutive
 frames are near copies, and val shares train's flights), so that val only
-checks; its table, on stderr, is the figure for flights never seen.
+checks; its table, on stderr, is the figure for flights never seen, followed by
+each night flight's out-of-fold people, candidate share and P/R (`flight_report`).
 
     python -m tools.train_thermal prepare-hituav HIT_UAV_DIR train /tmp/hit/train
     python -m tools.train_thermal prepare-hituav HIT_UAV_DIR val /tmp/hit/val
