@@ -13,7 +13,8 @@ fixed-pattern stripes, blur, a coarser core, JPEG quality, black-hot; seeded).
 `--cv K` picks the threshold on train instead, out of fold over K folds grouped
 by flight (the name's day/night, altitude and angle: HIT-UAV's consecutive
 frames are near copies, and val shares train's flights), so that val only
-checks; its table, on stderr, is the figure for flights never seen.
+checks; its table, on stderr, is the figure for flights never seen, followed by
+each night flight's out-of-fold people, candidate share and P/R (`flight_report`).
 
     python -m tools.train_thermal prepare-hituav HIT_UAV_DIR train /tmp/hit/train
     python -m tools.train_thermal prepare-hituav HIT_UAV_DIR val /tmp/hit/val
@@ -67,7 +68,8 @@ HIT_UAV_PERSON, HIT_UAV_DONTCARE = 0, 4
 PLACEHOLDER_LAT, PLACEHOLDER_LON = 45.7560, 126.6420
 SPLITS = ("train", "val")
 TEST_SPLIT = "test"
-TREES, DEPTH, RATE = 500, 6, 0.1  # 300 before the augmented copies doubled the rows
+TREES, RATE = 500, 0.1  # 300 trees before the augmented copies doubled the rows
+DEPTH, LEAVES = 6, 31  # 31 leaves: scikit-learn's default; depth 4 or 3 did no better out of fold (README)
 NEGATIVE_SHARE = 0.25
 SYNTHETIC_SEED = 7077
 AUGMENT_SEED = 8088
@@ -291,6 +293,20 @@ class Scored:
     frame: RealFrame
     cands: list[GreyCandidate]
     p: np.ndarray
+    proposed: int = 0  # labelled people some candidate matches (all candidates, before `floor`)
+
+
+def people_proposed(boxes: np.ndarray, people: tuple[Box, ...]) -> int:
+    """How many labelled people some candidate box matches (one-to-one, as match_real): the recall
+    the candidate stage leaves the classifier. Only boxes that touch a person are matched (a frame
+    has hundreds)."""
+    if not people or not len(boxes):
+        return 0
+    b = np.asarray(boxes, np.float64)[:, None, :]
+    t = np.asarray(people, np.float64)[None, :, :]
+    touch = ((b[..., 0] < t[..., 0] + t[..., 2]) & (t[..., 0] < b[..., 0] + b[..., 2])
+             & (b[..., 1] < t[..., 1] + t[..., 3]) & (t[..., 1] < b[..., 1] + b[..., 3])).any(axis=1)
+    return len(match_real(b[touch, 0].astype(np.int64).tolist(), list(people)))
 
 
 def score_frames(model: TreeModel, frames: Iterable[RealFrame], floor: float = 0.0) -> list[Scored]:
@@ -300,7 +316,7 @@ def score_frames(model: TreeModel, frames: Iterable[RealFrame], floor: float = 0
         p = model.predict(table.rows) if len(table) else np.zeros(0)
         keep = np.nonzero(p >= floor)[0]
         light = RealFrame(fr.name, _NO_IMAGE, fr.meta, fr.people, fr.ignore, fr.tags)
-        out.append(Scored(light, table.candidates(keep), p[keep]))
+        out.append(Scored(light, table.candidates(keep), p[keep], people_proposed(table.boxes, fr.people)))
     return out
 
 
@@ -324,9 +340,30 @@ def evaluate(scored: list[Scored], threshold: float) -> dict[str, int]:
 def proposed(scored: list[Scored]) -> str:
     """How many labelled people some candidate matches (before the classifier): the recall the
     candidate stage leaves the classifier, whatever its threshold."""
-    found = sum(len(match_real([c.bbox for c in sc.cands], list(sc.frame.people))) for sc in scored)
+    found = sum(sc.proposed for sc in scored)
     total = sum(len(sc.frame.people) for sc in scored)
     return f"{found / max(total, 1):.3f} ({found} of {total})"
+
+
+def flight_report(scored: list[Scored], threshold: float) -> list[str]:
+    """Per flight (`flight`) of out-of-fold scored frames: people, the share some candidate matches
+    (the most any classifier could find) and precision/recall at `threshold`, worst recall first,
+    then the totals: which flights a model never saw it fails on, and whether the candidate stage
+    or the classifier loses them."""
+    by: dict[str, list[Scored]] = {}
+    for sc in scored:
+        by.setdefault(flight(sc.frame.name), []).append(sc)
+
+    def line(name: str, group: list[Scored]) -> tuple[float, str]:
+        r = prf(**evaluate(group, threshold))
+        people = r["tp"] + r["fn"]
+        cand = f"{sum(sc.proposed for sc in group) / people:.3f}" if people else "  -  "
+        return r["recall"] if people else 2.0, (f"  {name:12s} {len(group):4d} frames {people:5d} people  candidates "
+                                               f"{cand}  P {r['precision']:.3f} R {r['recall']:.3f}  "
+                                               f"(tp {r['tp']} fp {r['fp']} fn {r['fn']})")
+
+    rows = sorted(line(name, group) for name, group in by.items())
+    return [text for _, text in rows] + [line("all", scored)[1]]
 
 
 def _refuse_test(folder: Path) -> None:
@@ -350,13 +387,14 @@ def pick_threshold(scored: list[Scored]) -> float:
     return max(good)[1] if good else max((r["f1"], t) for r, t in table)[1]
 
 
-def fit(x: np.ndarray, y: np.ndarray, trees: int) -> TreeModel:
+def fit(x: np.ndarray, y: np.ndarray, trees: int, depth: int = DEPTH, leaves: int = LEAVES) -> TreeModel:
     """Gradient-boosted trees on candidate rows (labels 1/0), exported with their cascade."""
     try:
         from sklearn.ensemble import HistGradientBoostingClassifier  # training-only extra
     except ImportError:
         raise SystemExit("training needs scikit-learn: pip install -e '.[train]'") from None
-    gbm = HistGradientBoostingClassifier(max_iter=trees, max_depth=DEPTH, learning_rate=RATE,
+    gbm = HistGradientBoostingClassifier(max_iter=trees, max_depth=depth, max_leaf_nodes=leaves,
+                                         learning_rate=RATE,
                                          l2_regularization=1.0, early_stopping=False, random_state=0)
     # the negatives were sampled: weigh them back so probabilities stay those of all candidates
     gbm.fit(x, y, sample_weight=np.where(y == 1, 1.0, 1.0 / NEGATIVE_SHARE))
@@ -375,7 +413,8 @@ def _rows(x: np.ndarray, y: np.ndarray, flip: bool) -> tuple[np.ndarray, np.ndar
 
 
 def cross_validated(train_dir: Path, every: int, k: int, x: np.ndarray, y: np.ndarray, g: np.ndarray,
-                    extra: tuple[np.ndarray, np.ndarray], flip: bool, trees: int = TREES) -> list[Scored]:
+                    extra: tuple[np.ndarray, np.ndarray], flip: bool, trees: int = TREES,
+                    depth: int = DEPTH, leaves: int = LEAVES) -> list[Scored]:
     """Out-of-fold scores of the clean train frames: k models, each trained without one fold of
     flights (their augmented copies included; `extra` rows, synthetic, always in) and scoring
     that fold's frames."""
@@ -385,7 +424,7 @@ def cross_validated(train_dir: Path, every: int, k: int, x: np.ndarray, y: np.nd
     for f in range(k):
         held = row_fold == f
         xt, yt = _rows(np.concatenate([x[~held], extra[0]]), np.concatenate([y[~held], extra[1]]), flip)
-        model = fit(xt, yt, trees)
+        model = fit(xt, yt, trees, depth, leaves)
         frames = (fr for fr in iter_real(train_dir, every=every) if fold.get(flight(fr.name)) == f)
         scored = score_frames(model, frames, THRESHOLDS[0])
         print(f"fold {f + 1}/{k}: {len(scored)} frames held out, {len(yt)} rows trained", file=sys.stderr)
@@ -395,7 +434,7 @@ def cross_validated(train_dir: Path, every: int, k: int, x: np.ndarray, y: np.nd
 
 def train(train_dir: Path, val_dir: Path, out: Path, cache: Path | None = None, every: int = 1,
           synthetic: int = 0, flip: bool = True, augment: int = 0, cv: int = 0,
-          drop: tuple[str, ...] = (), trees: int = TREES) -> None:
+          drop: tuple[str, ...] = (), trees: int = TREES, depth: int = DEPTH, leaves: int = LEAVES) -> None:
     for folder in (train_dir, val_dir):
         _refuse_test(folder)
     if unknown := [name for name in drop if name not in FEATURE_NAMES]:
@@ -428,11 +467,11 @@ def train(train_dir: Path, val_dir: Path, out: Path, cache: Path | None = None, 
     print(f"train: {len(y) + len(ys)} candidates, {int(y.sum() + ys.sum())} people (before mirroring)",
           file=sys.stderr)
     if cv:
-        tuned = cross_validated(train_dir, every, cv, x, y, g, (xs, ys), flip, trees)
+        tuned = cross_validated(train_dir, every, cv, x, y, g, (xs, ys), flip, trees, depth, leaves)
         source = (f"HIT-UAV train split, {cv}-fold cross-validation grouped by flight (day/night, altitude, "
                   f"angle), night frames out of fold: at precision >= {GOAL_PRECISION}, the highest lower of "
                   "precision and recall")
-    model = fit(*_rows(np.concatenate([x, xs]), np.concatenate([y, ys]), flip), trees)
+    model = fit(*_rows(np.concatenate([x, xs]), np.concatenate([y, ys]), flip), trees, depth, leaves)
     val = score_frames(model, iter_real(val_dir))
     night = [sc for sc in val if "night" in sc.frame.tags]
     if not cv:
@@ -440,6 +479,9 @@ def train(train_dir: Path, val_dir: Path, out: Path, cache: Path | None = None, 
         source = (f"HIT-UAV val split, night frames: at precision >= {GOAL_PRECISION}, the highest lower of "
                   "precision and recall")
     threshold = pick_threshold([sc for sc in tuned if "night" in sc.frame.tags])
+    if cv:
+        print(f"out of fold, night flights at threshold {threshold} (worst recall first):", file=sys.stderr)
+        print("\n".join(flight_report([sc for sc in tuned if "night" in sc.frame.tags], threshold)), file=sys.stderr)
     rows = []
     day = [sc for sc in val if "day" in sc.frame.tags]
     for label, scored in (("val all", val), ("val night", night), ("val day", day)):
@@ -452,7 +494,7 @@ def train(train_dir: Path, val_dir: Path, out: Path, cache: Path | None = None, 
             "threshold_from": source, "hfov_assumed_deg": HIT_UAV_HFOV_DEG,
             "candidate_levels": list(THRESHOLD_STEPS), "candidate_cap": MAX_GREY_CANDIDATES,
             "cap_reserved_for_higher_levels": SPLIT_RESERVE,
-            "trees": trees, "depth": DEPTH, "rate": RATE, "cascade_after_trees": model.cascade,
+            "trees": trees, "depth": depth, **({"leaves": leaves} if leaves != LEAVES else {}), "rate": RATE, "cascade_after_trees": model.cascade,
             "validation": rows}
     model = TreeModel(model.features, model.init, model.rate, model.trees, threshold, meta, model.cascade)
     out.write_text(json.dumps(model.to_dict(), separators=(",", ":")), encoding="utf-8")
@@ -480,6 +522,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="pick the threshold by this many folds of train grouped by flight (val then only checks)")
     pt.add_argument("--drop", default="", help="features the trees must not use (comma-separated names)")
     pt.add_argument("--trees", type=int, default=TREES, help=f"boosting rounds (default {TREES})")
+    pt.add_argument("--depth", type=int, default=DEPTH, help=f"the trees' maximum depth (default {DEPTH})")
+    pt.add_argument("--leaves", type=int, default=LEAVES, help=f"the trees' maximum leaves (default {LEAVES})")
     pt.add_argument("--every", type=int, default=1, help="train on every N-th frame only (faster)")
     pt.add_argument("--cache", type=Path, help="keep the training features here (and reuse them when present)")
     pt.add_argument("--no-flip", action="store_true", help="do not add mirrored people to the training rows")
@@ -488,7 +532,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{prepare_hituav(args.src, args.split, args.out, args.evaluation)} frames written to {args.out}")
     else:
         train(args.train_dir, args.val_dir, args.out, args.cache, args.every, args.synthetic, not args.no_flip,
-              args.augment, args.cv, tuple(n for n in args.drop.split(",") if n), args.trees)
+              args.augment, args.cv, tuple(n for n in args.drop.split(",") if n), args.trees,
+              args.depth, args.leaves)
     return 0
 
 

@@ -86,3 +86,30 @@ def test_folds_keep_each_flight_whole() -> None:
     fold = folds_of(groups, 3)
     assert set(fold) == set(groups.tolist()) and set(fold.values()) == {0, 1, 2}
     assert folds_of(groups, 3) == fold  # seeded
+
+
+def test_the_flight_report_tells_candidate_losses_from_classifier_losses() -> None:
+    from thermal.frames import ThermalImage
+    from thermal.grey import GreyCandidate
+    from tools.real_frames import RealFrame
+    from tools.train_thermal import Scored, flight_report, people_proposed
+
+    people = ((10, 10, 8, 16), (100, 100, 8, 16), (300, 300, 8, 16))
+    boxes = np.array([[9, 9, 10, 18], [99, 99, 10, 18], [200, 200, 6, 6], [400, 10, 5, 5]])
+    assert people_proposed(boxes, people) == 2  # the third person has no candidate at all
+    assert people_proposed(boxes[:0], people) == 0 and people_proposed(boxes, ()) == 0
+
+    def scored(name: str, p: list[float], people: tuple[tuple[int, int, int, int], ...] = people) -> Scored:
+        cands = [GreyCandidate(tuple(int(v) for v in b), b[0] + b[2] / 2, b[1] + b[3] / 2, np.zeros(1))
+                 for b in boxes.tolist()]
+        frame = RealFrame(name, ThermalImage(np.zeros((1, 1), np.float32), False), None, people, (), ("night",))
+        return Scored(frame, cands, np.array(p), people_proposed(boxes, people))
+
+    report = flight_report([scored("1_60_30_0_00001.jpg", [0.9, 0.1, 0.8, 0.0]),
+                            scored("1_130_90_0_00002.jpg", [0.9, 0.9, 0.1, 0.0]),
+                            scored("1_60_40_0_00003.jpg", [0.0, 0.0, 0.0, 0.9], ())], 0.5)
+    assert report[0].split()[0] == "1_60_30"  # worst recall first: 1 of 3, and one false person
+    assert "candidates 0.667" in report[0] and "P 0.500 R 0.333" in report[0]
+    assert report[1].split()[0] == "1_130_90" and "P 1.000 R 0.667" in report[1]
+    assert report[2].split()[0] == "1_60_40" and "candidates   -  " in report[2]  # no people: last
+    assert report[3].split()[0] == "all" and "(tp 3 fp 2 fn 3)" in report[3]
