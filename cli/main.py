@@ -415,7 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p = add("bench", cmd_bench, "benchmarks: pipeline throughput/latency or thermal detection quality/speed")
     p.add_argument("what", choices=["pipeline", "thermal"])
-    p.add_argument("--tips", type=int, default=3000, help="pipeline: tips to push")
+    p.add_argument("--tips", type=int, default=3000, help="pipeline: tips to push (one second of event time apart; at most the policy's max_ahead_min × 60)")
     p.add_argument("--rate", type=float, default=500.0, help="pipeline: offered rate for the latency run (tips/s)")
     p.add_argument("--no-profile", action="store_true", help="pipeline: skip the profiled worker run")
     p.add_argument("--cities", default="harbin,qiqihar", help="pipeline: runs with the first city alone, then with the first two (default harbin,qiqihar)")

@@ -57,8 +57,11 @@ def wait_until_ready(bootstrap: str, timeout_s: float = 20.0) -> None:
 
     deadline = time.monotonic() + timeout_s
     last: Exception | None = None
+    host, _, port = bootstrap.split(",")[0].rpartition(":")
     while time.monotonic() < deadline:
         try:
+            # The port first, quietly: a refused client connection is logged at ERROR by kafka-python.
+            socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=1.0).close()
             admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000, client_id="patrol-probe")
             try:
                 admin.list_topics()

@@ -6,6 +6,7 @@ Layer 6 (imports `simulators` and below). Its modules:
   and its parts: `WorkerProcess`, `Feeder` (lock-step feeding with barriers), `create_topics`.
 - `replay`: `patrol replay`, a recorded night through the pipeline, deterministically.
 - `bench_pipeline`: `patrol bench pipeline`, throughput and latency against a passthrough baseline.
+- `bench_desk_state`: `python -m tools.bench_desk_state`, the desk's state size and tick time over a long winter, with and without forgetting closed incidents.
 - `bench_rules`: `python -m tools.bench_rules`, CPU per tip of the pure rules on the tip path (no broker), with a digest of every output.
 - `bench_thermal`: `patrol bench thermal`, the detector against an OpenCV baseline.
 - `profile_thermal`: `python -m tools.profile_thermal`, where the 8-bit detector's time goes (cProfile).
@@ -15,4 +16,4 @@ Layer 6 (imports `simulators` and below). Its modules:
 Import the modules (`from tools.harness import pipeline_run`); this package file imports nothing.
 """
 
-__all__ = ["bench_pipeline", "bench_rules", "bench_thermal", "harness", "profile_thermal", "real_frames", "replay", "train_thermal"]
+__all__ = ["bench_desk_state", "bench_pipeline", "bench_rules", "bench_thermal", "harness", "profile_thermal", "real_frames", "replay", "train_thermal"]

@@ -34,6 +34,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
 from core import topics as names
+from core.errors import ConfigError
 from core.settings import Settings
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
 from pipeline.kafka_security import client_kwargs
@@ -240,8 +241,11 @@ async def _bench(settings: Settings, province: Province, tips: int, rate: float)
             started = time.perf_counter()
             throughput = await _throughput(producer, dispatch, tips_topic, province, tips)
             stages = stage_times(before, await scrape(run.worker.web_port), time.perf_counter() - started, tips)
+            # The clock moves on to the latency run's first tip (the desk takes records at most the policy's
+            # `max_ahead_min` past its latest tick); the deadlines that tick passes are drained before timing.
+            await run.feeder.tick(START + timedelta(seconds=tips // len(province.centres)))
             stages["settle_s"] = await settle(run.worker.web_port)
-            latencies = await _latencies(producer, dispatch, tips_topic, province, tips, min(tips, int(rate * 4)), rate)
+            latencies = await _latencies(producer, dispatch, tips_topic, province, tips, latency_tips(tips, rate), rate)
         finally:
             await dispatch.stop()
             await producer.stop()
@@ -255,8 +259,27 @@ async def _bench(settings: Settings, province: Province, tips: int, rate: float)
     }
 
 
+def latency_tips(tips: int, rate: float) -> int:
+    """Tips of the latency run: four seconds at the offered rate, at most as many as the throughput run's."""
+    return min(tips, int(rate * 4))
+
+
+def check_event_span(tips: int, max_ahead_min: float) -> None:
+    """Refuse a run whose tips (one second of event time apart, per centre) would run past the desk's bound.
+
+    The clock ticks at the start of each run; the desk refuses a record more
+    than `max_ahead_min` past its latest tick (`future_time`), so a longer
+    burst would stall the bench on dead letters instead of measuring it (the
+    latency run is never longer than the burst: `latency_tips`).
+    """
+    if tips > max_ahead_min * 60:
+        raise ConfigError(f"bench: {tips} tips span {tips / 60:.0f} min of event time (one a second), more than the policy's "
+                          f"max_ahead_min ({max_ahead_min:g}) past the clock tick; use --tips up to {int(max_ahead_min * 60)}")
+
+
 def run_pipeline_bench(settings: Settings, province: Province, *, tips: int = 3000, rate: float = 500.0, profile: bool = True) -> dict[str, Any]:
     """The bench with the first centre alone, then (when the province has two or more) with the first two."""
+    check_event_span(tips, province.first.policy.max_ahead_min)
     settings = replace(settings, log_level="WARNING")
     names_ = list(province.centres)
     runs = {1: names_[:1]} | ({2: names_[:2]} if len(names_) > 1 else {})

@@ -9,7 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tools.bench_pipeline import settle, stage_times
+from core.errors import ConfigError
+from tools.bench_pipeline import check_event_span, latency_tips, settle, stage_times
 
 
 def _metrics_server(lags: list[int]) -> tuple[ThreadingHTTPServer, list[int]]:
@@ -79,3 +80,10 @@ def test_stage_times_give_the_desks_share_and_the_workers_cpu_per_tip() -> None:
     assert stages["cpu_share"] == 0.75
     assert stages["desk_batches"] == 10 and stages["desk_batch_ms"] == 200.0 and stages["desk_share"] == 0.5
     assert stages["records_in"] == 3000
+
+
+def test_a_run_longer_than_the_desks_bound_past_the_clock_tick_is_refused_before_it_starts() -> None:
+    check_event_span(3000, 60.0)  # the default: 50 min, then 2000 tips (33 min)
+    assert latency_tips(3000, 500.0) == 2000 and latency_tips(1000, 500.0) == 1000
+    with pytest.raises(ConfigError, match="max_ahead_min"):
+        check_event_span(4000, 60.0)  # the burst: 67 min of event time
