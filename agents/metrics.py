@@ -26,6 +26,7 @@ from pipeline.metrics import (
     DESK_BATCH_SECONDS,
     RECORDS_IN,
     RECORDS_OUT,
+    ClockCollector,
     LagCollector,
     OpenItem,
     QueueCollector,
@@ -124,6 +125,7 @@ def register(app: Any, prefix: str) -> None:
     local = CollectorRegistry(auto_describe=False)
     local.register(QueueCollector(lambda: desk_open_items(_current_desks())))
     local.register(LagCollector(lambda: sensor.lag(app.consumer)))
+    local.register(ClockCollector(lambda: [(desk.centre, desk.tick) for desk in _current_desks()]))
 
     @app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:

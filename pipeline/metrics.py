@@ -139,6 +139,30 @@ class LagCollector(Collector):
         yield family
 
 
+ClockSource = Callable[[], Iterable[tuple[str, datetime | None]]]
+
+
+class ClockCollector(Collector):
+    """The event time of each desk's latest clock tick, read when scraped.
+
+    The desk takes records at most the policy's `max_ahead_min` past its
+    latest tick, so a clock that stopped (`patrol clock` down) turns tips
+    into `future_time` dead letters after that long: alert on
+    `time() - patrol_desk_clock_tick_seconds` well before it.
+    """
+
+    def __init__(self, source: ClockSource) -> None:
+        self._source = source
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily("patrol_desk_clock_tick_seconds", "Event time (Unix seconds) of the latest clock tick each desk has seen, by centre.",
+                                   labels=["centre"])
+        for centre, tick in sorted(self._source(), key=lambda pair: pair[0]):
+            if tick is not None:
+                family.add_metric([centre], tick.timestamp())
+        yield family
+
+
 def exposition(local: CollectorRegistry) -> bytes:
     """The text page: the process-wide counters, then this process's state gauges."""
     return generate_latest(REGISTRY) + generate_latest(local)

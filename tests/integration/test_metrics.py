@@ -113,6 +113,8 @@ def test_worker_and_console_expose_prometheus_metrics(broker: str, tmp_path: Pat
     assert total(worker, "patrol_open_incidents") == 3
     assert total(worker, "patrol_queued_tasks") >= 2
     assert total(worker, "patrol_oldest_open_incident_age_seconds") >= 100 * 60  # event time: ticks ran 2 h past the tips
+    ticks = {dict(ls)["centre"]: v for (n, ls), v in worker.items() if n == "patrol_desk_clock_tick_seconds"}
+    assert ticks == {"harbin": (T0 + timedelta(minutes=120)).timestamp()}, ticks  # the last tick fed
     lags = {dict(ls)["topic"]: v for (n, ls), v in worker.items() if n == "patrol_consumer_lag"}
     assert lags.get(names.TIPS) == 0 and lags.get(names.CLOCK) == 0, lags
     assert not any(topic.endswith("-changelog") for topic in lags), lags  # written, never read back: no lag

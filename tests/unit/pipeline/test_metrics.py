@@ -9,6 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from core.records import DeadLetter
 from pipeline.metrics import (
+    ClockCollector,
     LagCollector,
     OpenItem,
     QueueCollector,
@@ -58,6 +59,15 @@ def test_lag_never_negative_and_topics_unprefixed() -> None:
     got = samples(registry)
     assert got[("patrol_consumer_lag", (("partition", "0"), ("topic", "tips")))] == 5
     assert got[("patrol_consumer_lag", (("partition", "0"), ("topic", "clock")))] == 0
+
+
+def test_clock_gauge_gives_each_desks_latest_tick_and_leaves_out_a_desk_without_one() -> None:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(ClockCollector(lambda: [("qiqihar", NOW - timedelta(minutes=3)), ("harbin", NOW), ("fresh", None)]))
+    got = samples(registry)
+    assert got[("patrol_desk_clock_tick_seconds", (("centre", "harbin"),))] == NOW.timestamp()
+    assert got[("patrol_desk_clock_tick_seconds", (("centre", "qiqihar"),))] == NOW.timestamp() - 180
+    assert not any(labels == (("centre", "fresh"),) for _, labels in got)
 
 
 def test_dead_letters_counted_by_topic_and_reason() -> None:
