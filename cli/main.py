@@ -87,10 +87,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     from agents import health
     from agents.worker import build_worker_app
+    from pipeline.eventloop import use_event_loop
     from pipeline.profiling import profiled
     from pipeline.topics_admin import ensure_topics
 
     settings = _settings()
+    use_event_loop(settings)
     if not settings.broker:
         raise PatrolError("patrol worker needs PATROL_BROKER (start one with `patrol broker`)")
     from rules.context import province_from_settings

@@ -36,6 +36,7 @@ from core.errors import ConfigError, PatrolError
 from core.records import ACK_STATUSES, TaskAck, TeamStatus
 from core.settings import Settings
 from geo.city import city_map
+from pipeline.eventloop import use_event_loop
 from pipeline.topics_admin import ensure_topics
 from rules.context import province_from_settings
 
@@ -739,6 +740,7 @@ def main(settings: Settings, extensions: Callable[[Settings, str], Sequence[Exte
     if not settings.broker:
         raise PatrolError("patrol console needs PATROL_BROKER (start one with `patrol broker`)")
     print(f"console on http://{settings.console_host}:{settings.console_port}/ (team page /team); Ctrl-C stops it", flush=True)
+    use_event_loop(settings)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_console(settings, settings.broker, extensions(settings, settings.broker)))
     return 0

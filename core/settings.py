@@ -45,6 +45,7 @@ class Settings:
     tick_seconds: float = field(default=60.0, metadata=_meta("PATROL_TICK_SECONDS", "live clock ticker period"))
     exercise: bool = field(default=False, metadata=_meta("PATROL_EXERCISE", "mark partner notices (CAP status Exercise) and reporter messages as a drill; drills set it"))
     log_level: str = field(default="WARNING", metadata=_meta("PATROL_LOG_LEVEL", "log level"))
+    event_loop: str = field(default="uvloop", metadata=_meta("PATROL_EVENT_LOOP", "event loop of the worker, console and benches: uvloop or asyncio"))
     profile_file: str = field(default="", metadata=_meta("PATROL_PROFILE", "write a cProfile of the worker (all threads) to this file when it stops; empty: off"))
     # Kafka security (production clusters; the embedded broker speaks PLAINTEXT only): pipeline/kafka_security.py
     kafka_security_protocol: str = field(default="PLAINTEXT", metadata=_meta("PATROL_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"))
@@ -76,6 +77,8 @@ class Settings:
     def validate(self) -> None:
         if self.guarantee not in ("at_least_once", "exactly_once"):
             raise ConfigError(f"PATROL_GUARANTEE must be at_least_once or exactly_once, not {self.guarantee!r}")
+        if self.event_loop not in ("uvloop", "asyncio"):
+            raise ConfigError(f"PATROL_EVENT_LOOP must be uvloop or asyncio, not {self.event_loop!r}")
         if self.partitions < 1:
             raise ConfigError("PATROL_PARTITIONS must be at least 1")
         if self.tick_seconds <= 0:

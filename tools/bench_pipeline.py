@@ -36,6 +36,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from core import topics as names
 from core.errors import ConfigError
 from core.settings import Settings
+from pipeline.eventloop import use_event_loop
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
 from pipeline.kafka_security import client_kwargs
 from pipeline.profiling import IDLE, summary
@@ -281,6 +282,7 @@ def run_pipeline_bench(settings: Settings, province: Province, *, tips: int = 30
     """The bench with the first centre alone, then (when the province has two or more) with the first two."""
     check_event_span(tips, province.first.policy.max_ahead_min)
     settings = replace(settings, log_level="WARNING")
+    print(f"event loop of the worker and the passthrough: {use_event_loop(settings)} (PATROL_EVENT_LOOP)")
     names_ = list(province.centres)
     runs = {1: names_[:1]} | ({2: names_[:2]} if len(names_) > 1 else {})
     results: dict[str, Any] = {}
