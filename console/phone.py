@@ -113,8 +113,8 @@ class TeamPhones:
         self.fixes: dict[str, Fix] = {}
         self.bases = {t.team_id: t for c in cities.values() for t in c.teams}
         self.indexes = {centre: CityIndex(c) for centre, c in cities.items()}
-        self.index = next(iter(self.indexes.values()))
-        self.help_points: dict[str, HelpPoint] = {p.id: p for c in cities.values() for p in c.help_points}
+        # Help point ids are each city's own: two cities may both have an `hp-rescue-city`.
+        self.help_points: dict[tuple[str, str], HelpPoint] = {(centre, p.id): p for centre, c in cities.items() for p in c.help_points}
         self.actions: dict[str, tuple[str, str]] = {c.name: (c.action, c.action_zh) for c in policy.categories}
         self.actions.setdefault(policy.thermal.category, (policy.thermal.action, policy.thermal.action_zh))
         self.caught_up = asyncio.Event()  # set once the ids written before start are known
@@ -266,12 +266,14 @@ class TeamPhones:
         """
         point: HelpPoint | None = None
         kinds = self.policy.destination_kinds.get(category)
-        index = self.indexes.get(centre) or next((i for i in self.indexes.values() if i.in_service_area(lat, lon)), self.index)
+        if centre not in self.indexes:
+            centre = next((c for c, i in self.indexes.items() if i.in_service_area(lat, lon)), next(iter(self.indexes)))
+        index = self.indexes[centre]
         if kinds:
             found = index.nearest_help_point(lat, lon, kinds)
             point = found[0] if found else None
         if point is None and nearest:
-            point = self.help_points.get(str(nearest.get("id")))
+            point = self.help_points.get((centre, str(nearest.get("id"))))
         if point is None:
             return None
         return {

@@ -8,12 +8,40 @@ worker) holds the whole of a centre (`pipeline.partitioning`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
+from core.errors import CityDataError
 from geo.city import City
 from geo.gazetteer import Gazetteer
 from geo.zones import CityIndex
+
+# Ids that records carry without their centre: a team status routes by its
+# team (`centre_of_team`), a weather record by its region (`centre_of_region`),
+# and a zone id names the zone in dispatch events and on the console's map.
+# Help point ids are each city's own (every city has its `hp-rescue-city`).
+_LAYER_IDS: tuple[tuple[str, Callable[[City], Iterable[str]]], ...] = (
+    ("district", lambda city: (d.id for d in city.districts)),
+    ("zone", lambda city: (z.id for z in city.zones)),
+    ("team", lambda city: (t.team_id for t in city.teams)),
+)
+
+
+def check_distinct_ids(cities: Mapping[str, tuple[Path, City]]) -> None:
+    """Refuse a deployment whose cities share a district, zone or team id.
+
+    A team status or a region names no centre: the first city that lists the
+    id would take every record of the other city's namesake, silently.
+    """
+    for what, ids_of in _LAYER_IDS:
+        owner: dict[str, Path] = {}
+        for folder, city in cities.values():
+            for ident in ids_of(city):
+                if ident in owner:
+                    raise CityDataError(f"{what} id {ident!r} is also defined in {owner[ident]}; ids must be unique across "
+                                        "the deployment's cities (PATROL_CITIES)", path=str(folder))
+                owner[ident] = folder
 
 
 def centre_for(indexes: Mapping[str, CityIndex], lat: float, lon: float) -> str | None:

@@ -14,7 +14,7 @@ from typing import Any
 from core.errors import RecordError
 from core.records import DispatchEvent, TeamTask
 from core.settings import Settings
-from geo.centres import route
+from geo.centres import check_distinct_ids, route
 from geo.city import City, load_city
 from geo.gazetteer import Gazetteer
 from geo.zones import CityIndex
@@ -106,9 +106,11 @@ class Province:
 
 def load_province(policy: Path, lexicon: Path, cities: Mapping[str, Path]) -> Province:
     shared_policy, shared_lexicon = load_policy(policy), load_lexicon(lexicon)
+    loaded = {centre: (folder, load_city(folder)) for centre, folder in cities.items()}
+    check_distinct_ids(loaded)
     centres = {}
-    for centre, folder in cities.items():
-        ctx = Context(policy=shared_policy, lexicon=shared_lexicon, city=load_city(folder))
+    for centre, (_, city) in loaded.items():
+        ctx = Context(policy=shared_policy, lexicon=shared_lexicon, city=city)
         _ = ctx.index, ctx.gazetteer
         centres[centre] = ctx
     return Province(centres)

@@ -20,6 +20,8 @@ from console.state import ConsoleState
 from core.records import DispatchEvent, HelpPointRef, TeamStatus
 from core.settings import DATA_DIR
 from geo.chinacoords import wgs84_to_bd09, wgs84_to_gcj02
+from geo.city import load_city
+from rules.policy import load_policy
 
 CITY = DATA_DIR / "cities" / "harbin"
 CST = timezone(timedelta(hours=8))
@@ -55,6 +57,15 @@ def test_task_view_has_both_languages_and_the_categorys_destination() -> None:
     assert guidance["destination"]["id"] == "hp-rescue-city"  # no kinds for guidance: the task's nearest help point
     assert guidance["action_text"]["zh"] == "劝导前往最近的求助点或救助站"
 
+
+def test_a_help_point_id_both_cities_use_leads_to_the_tasks_own_city() -> None:
+    phones = TeamPhones(load_policy(DATA_DIR / "policy.toml"), {name: load_city(DATA_DIR / "cities" / name) for name in ("harbin", "qiqihar")})
+    nearest = {"id": "hp-warm-station", "name": "x", "distance_m": 1.0}  # each city has its own warm station under this id
+    for centre, (lat, lon), name in (("harbin", (45.7735, 126.6165), "哈尔滨站临时避寒点"), ("qiqihar", (47.3410, 123.9690), "齐齐哈尔站临时避寒点")):
+        for task_centre in (centre, ""):  # named by the desk, or found by the position
+            view = phones.task_view({"incident_id": "inc", "category": "guidance", "lat": lat, "lon": lon, "action": "",
+                                     "nearest_help_point": nearest, "centre": task_centre})
+            assert view["destination"]["name"] == name and view["destination"]["distance_m"] < 20_000
 
 def _event(incident: str, team: str | None) -> DispatchEvent:
     return DispatchEvent(

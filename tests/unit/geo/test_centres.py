@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
-from core.errors import RecordError
+from core.errors import CityDataError, RecordError
 from core.settings import DATA_DIR
 from geo.centres import centre_for
 from rules.context import Province, load_province
@@ -73,3 +75,16 @@ def test_a_report_within_matching_range_of_a_border_goes_to_the_centre_whose_dis
     # 50 m east of the border: inside both service areas, in the east city's district
     assert centre_for(areas, 47.0, 124.0007) == "east"  # type: ignore[arg-type]
     assert centre_for(areas, 47.0, 123.9993) == "west"  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("old", "new", "what"), [
+    ('"T-longsha-1"', '"T-daoli-1"', "team id 'T-daoli-1'"),
+    ("longsha", "daoli", "district id 'daoli'"),  # renamed wherever the city names it
+])
+def test_two_cities_sharing_a_routing_id_are_refused_at_load(tmp_path: Path, old: str, new: str, what: str) -> None:
+    qiqihar = tmp_path / "qiqihar"
+    shutil.copytree(DATA_DIR / "cities" / "qiqihar", qiqihar)
+    for layer in [*qiqihar.glob("*.geojson"), *qiqihar.glob("*.toml")]:
+        layer.write_text(layer.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    with pytest.raises(CityDataError, match=f"^{qiqihar}: {what} is also defined in .*harbin; ids must be unique"):
+        load_province(DATA_DIR / "policy.toml", DATA_DIR / "lexicon.toml", {"harbin": DATA_DIR / "cities" / "harbin", "qiqihar": qiqihar})
