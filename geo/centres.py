@@ -14,7 +14,7 @@ from typing import Any
 
 from core.errors import CityDataError
 from geo.city import City
-from geo.gazetteer import Gazetteer
+from geo.gazetteer import Gazetteer, normalize
 from geo.zones import CityIndex
 
 # Ids that records carry without their centre: a team status routes by its
@@ -62,11 +62,23 @@ def centre_for(indexes: Mapping[str, CityIndex], lat: float, lon: float) -> str 
 
 
 def centre_of_address(gazetteers: Mapping[str, Gazetteer], address: str) -> str | None:
-    """The first centre (in the deployment's order) whose gazetteer knows an address."""
+    """The centre whose gazetteer names an address most fully; a tie (or only typos) to the first in the deployment's order.
+
+    A gazetteer also resolves an address that merely contains one of its
+    aliases: Harbin's finds its 市第一医院 inside "齐齐哈尔市第一医院", which
+    Qiqihar's knows by its whole name. The longest name or alias of the
+    resolved place that the address spells out decides.
+    """
+    text = normalize(address)
+    best: tuple[int, str] | None = None
     for centre, gazetteer in gazetteers.items():
-        if gazetteer.resolve(address) is not None:
-            return centre
-    return None
+        place = gazetteer.resolve(address)
+        if place is None:
+            continue
+        named = max((len(key) for key in map(normalize, (place.name, *place.aliases)) if key and key in text), default=0)
+        if best is None or named > best[0]:
+            best = (named, centre)
+    return best[1] if best is not None else None
 
 
 def centre_of_team(cities: Mapping[str, City], team_id: str) -> str | None:

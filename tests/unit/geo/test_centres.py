@@ -88,3 +88,16 @@ def test_two_cities_sharing_a_routing_id_are_refused_at_load(tmp_path: Path, old
         layer.write_text(layer.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
     with pytest.raises(CityDataError, match=f"^{qiqihar}: {what} is also defined in .*harbin; ids must be unique"):
         load_province(DATA_DIR / "policy.toml", DATA_DIR / "lexicon.toml", {"harbin": DATA_DIR / "cities" / "harbin", "qiqihar": qiqihar})
+
+
+def test_an_address_goes_to_the_city_that_names_it_most_fully_not_the_first_that_half_knows_it(province: Province) -> None:
+    # Harbin's gazetteer finds its own 市第一医院 (an alias) inside Qiqihar's hospital's name, and its
+    # 松花江公路大桥 inside 嫩江公路大桥: the call went to Harbin's desk, at Harbin's hospital or bridge.
+    assert province.route({"address": "齐齐哈尔市第一医院"}) == "qiqihar"
+    assert province.route({"address": "齐齐哈尔市救助管理站门口"}) == "qiqihar"
+    assert province.route({"address": "嫩江公路大桥下面"}) == "qiqihar"
+    centre, ctx = province.context_for({"address": "齐齐哈尔市第一医院"})
+    place = ctx.gazetteer.resolve("齐齐哈尔市第一医院")
+    assert centre == "qiqihar" and place is not None and place.name == "齐齐哈尔市第一医院"
+    assert province.route({"address": "哈尔滨市第一医院"}) == "harbin"
+    assert province.route({"address": "救助站"}) == "harbin"  # both cities' own alias: nothing says which, the first
