@@ -26,6 +26,7 @@ from core import topics
 from core.errors import RecordError
 from core.records import CHANNELS, FLAGS, ConsoleAction
 from core.settings import Settings
+from geo.centres import named_length
 from geo.gazetteer import normalize
 from rules.context import Context, Province, province_from_settings
 from rules.intake import parse_contact, parse_tip, tip_report
@@ -109,7 +110,8 @@ async def api_options(request: web.Request) -> web.StreamResponse:
 
 
 async def api_gazetteer(request: web.Request) -> web.StreamResponse:
-    """Places whose name or alias contains the typed text, in every city of the deployment; each gazetteer's own answer first."""
+    """Places whose name or alias contains the typed text, in every city of the deployment; each gazetteer's own answer
+    first, the one the text names most fully ahead (the city a call for it goes to, `geo.centres.centre_of_address`)."""
     _operator(request)
     desk = request.app[CALLS]
     contexts = [desk.ctx] if desk.province is None else list(desk.province.centres.values())
@@ -117,7 +119,7 @@ async def api_gazetteer(request: web.Request) -> web.StreamResponse:
     if not query:
         return json_response({"places": []})
     key = normalize(query)
-    found = [best for ctx in contexts if (best := ctx.gazetteer.resolve(query)) is not None]
+    found = sorted((best for ctx in contexts if (best := ctx.gazetteer.resolve(query)) is not None), key=lambda p: -named_length(p, query))
     for place in (p for ctx in contexts for p in ctx.city.places):
         if len(found) >= MAX_SUGGESTIONS:
             break

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import CityDataError
-from geo.city import City
+from geo.city import City, Place
 from geo.gazetteer import Gazetteer, normalize
 from geo.zones import CityIndex
 
@@ -69,16 +69,14 @@ def centre_of_address(gazetteers: Mapping[str, Gazetteer], address: str) -> str 
     Qiqihar's knows by its whole name. The longest name or alias of the
     resolved place that the address spells out decides.
     """
+    found = [(named_length(place, address), centre) for centre, gazetteer in gazetteers.items() if (place := gazetteer.resolve(address)) is not None]
+    return max(found, key=lambda nc: nc[0])[1] if found else None  # max keeps the first of equals
+
+
+def named_length(place: Place, address: str) -> int:
+    """How much of an address names the place: its longest name or alias the address spells out (0: a typo's match)."""
     text = normalize(address)
-    best: tuple[int, str] | None = None
-    for centre, gazetteer in gazetteers.items():
-        place = gazetteer.resolve(address)
-        if place is None:
-            continue
-        named = max((len(key) for key in map(normalize, (place.name, *place.aliases)) if key and key in text), default=0)
-        if best is None or named > best[0]:
-            best = (named, centre)
-    return best[1] if best is not None else None
+    return max((len(key) for key in map(normalize, (place.name, *place.aliases)) if key and key in text), default=0)
 
 
 def centre_of_team(cities: Mapping[str, City], team_id: str) -> str | None:

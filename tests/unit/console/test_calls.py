@@ -21,7 +21,7 @@ from console.state import ConsoleState
 from core import topics
 from core.records import ClockTick, Conditions, DeadLetter
 from core.settings import DATA_DIR
-from rules.context import Context
+from rules.context import Context, Province, load_province
 
 CITY = DATA_DIR / "cities" / "harbin"
 T0 = datetime(2026, 12, 20, 23, 30, tzinfo=timezone(timedelta(hours=8)))
@@ -37,13 +37,13 @@ def tokens(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, st
                   "team": add_token(path, "team", team_id="T-daoli-1")}
 
 
-def run(ctx: Context, tokens: tuple[Path, dict[str, str]], body: Run) -> None:
+def run(ctx: Context, tokens: tuple[Path, dict[str, str]], body: Run, province: Province | None = None) -> None:
     state = ConsoleState()
     state.apply_clock(ClockTick(at=T0))
     state.apply_conditions(Conditions(region="daoli", at=T0, cold_wave_level="orange", night=True, severe_cold=True))
     service = ConsoleService(state, ListPublisher(), TokenStore(tokens[0]), CITY)
     outbox = ListOutbox()
-    desk = CallDesk(ctx=ctx, outbox=outbox)
+    desk = CallDesk(ctx=ctx, outbox=outbox, province=province)
     desk.ingest(topics.DEAD_LETTERS, LETTER.to_dict())
     app = build_app(service)
     desk.add_routes(app)
@@ -156,3 +156,16 @@ def test_a_lone_surrogate_in_a_body_is_a_400_not_a_500(ctx: Context, tokens: tup
         assert outbox.records == []
 
     run(ctx, tokens, body)
+
+
+def test_with_two_cities_the_gazetteer_lists_first_the_place_the_typed_text_names_most_fully(tokens: tuple[Path, dict[str, str]]) -> None:
+    # Harbin's gazetteer resolves "齐齐哈尔市第一医院" too (its own 市第一医院 is in it): its hospital came first,
+    # and the operator who took the top suggestion sent a Qiqihar caller's person to Harbin.
+    province = load_province(DATA_DIR / "policy.toml", DATA_DIR / "lexicon.toml", {c: DATA_DIR / "cities" / c for c in ("harbin", "qiqihar")})
+
+    async def body(client: TestClient[Any, Any], outbox: ListOutbox, desk: CallDesk, tok: dict[str, str]) -> None:
+        for typed, first in (("齐齐哈尔市第一医院", "齐齐哈尔市第一医院"), ("哈尔滨市第一医院", "哈尔滨市第一医院"), ("嫩江公路大桥", "嫩江公路大桥")):
+            places = (await (await client.get(f"/api/gazetteer?q={typed}", headers=auth(tok["op"]))).json())["places"]
+            assert places[0]["name"] == first, places
+
+    run(province.first, tokens, body, province)
