@@ -306,14 +306,13 @@ def _query_date(request: web.Request, name: str, default: date) -> date:
 
 
 async def api_sweep(request: web.Request) -> web.StreamResponse:
-    """Operator/supervisor: tonight's sweep list (主动排查)."""
+    """Operator/supervisor: a centre's sweep list (主动排查) for `date`, by default tonight in its city's time zone."""
     service, ledger, _principal = _who(request, CONSOLE_ROLES)
-    tonight = _query_date(request, "date", service.state.now_or_wall().astimezone(ledger.tz).date())
+    centre = ledger.centre(request.query.get("centre"))
+    tonight = _query_date(request, "date", service.state.now_or_wall().astimezone(ledger.cities[centre].timezone).date())
     level = request.query.get("level")
     if level is not None and level not in COLD_WAVE_LEVELS:
         raise api_error(400, "invalid_level", f"level must be one of {', '.join(COLD_WAVE_LEVELS)}")
-
-    centre = ledger.centre(request.query.get("centre"))
 
     def sweep(store: Store) -> dict[str, Any]:
         lvl, stops = ledger.sweep(store, tonight, level, centre)

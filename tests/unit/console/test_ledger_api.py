@@ -1,0 +1,49 @@
+"""The ledger's console screens with several cities: each centre's sweep list in its own city's time."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from console.auth import TokenStore, add_token
+from console.kafka_io import ListPublisher
+from console.ledger_api import ledger_screens
+from console.server import ConsoleService, build_app
+from console.state import ConsoleState
+from core.records import ClockTick
+from core.settings import DATA_DIR, Settings
+
+
+def test_a_centres_sweep_list_is_for_tonight_in_its_own_citys_time_zone(tmp_path: Path) -> None:
+    # A second city two hours behind Harbin: at 01:00 in Harbin it is still 23:00 of the day before there,
+    # and its supervisor's list (no date given) was drawn for Harbin's date, a night that had not begun.
+    west = tmp_path / "kashgar"
+    shutil.copytree(DATA_DIR / "cities" / "qiqihar", west)
+    meta = json.loads((west / "city.json").read_text(encoding="utf-8"))
+    (west / "city.json").write_text(json.dumps({**meta, "timezone": "Asia/Urumqi"}), encoding="utf-8")
+    settings = replace(Settings(), cities=f"harbin,{west}", database_url=f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    token = add_token(tmp_path / "tokens.json", "supervisor", name="sup")
+    state = ConsoleState()
+    state.apply_clock(ClockTick(at=datetime(2026, 12, 21, 1, 0, tzinfo=timezone(timedelta(hours=8)))))
+    service = ConsoleService(state, ListPublisher(), TokenStore(tmp_path / "tokens.json"), DATA_DIR / "cities" / "harbin",
+                             centre_dirs=settings.centre_dirs)
+    ledger = ledger_screens(settings)
+    app = build_app(service)
+    ledger.add_routes(app)
+
+    async def main() -> dict[str, str]:
+        try:
+            async with TestClient(TestServer(app)) as client:
+                return {centre: (await (await client.get(f"/api/ledger/sweep?centre={centre}&level=none",
+                                                         headers={"Authorization": f"Bearer {token}"})).json())["date"]
+                        for centre in ("harbin", "kashgar")}
+        finally:
+            await ledger.stop()
+
+    assert asyncio.run(main()) == {"harbin": "2026-12-21", "kashgar": "2026-12-20"}
