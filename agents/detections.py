@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from agents.common import register_report_agent
@@ -16,6 +15,6 @@ def register(app: Any, topics: Any, province: Province) -> None:
     def to_report(raw: bytes) -> Report:
         obj = parse_json(raw)
         centre, ctx = province.context_for(obj)
-        return replace(detection_report(parse_detection(obj, ctx), ctx), centre=centre)
+        return detection_report(parse_detection(obj, ctx), ctx, centre)
 
     register_report_agent(app, topics, name="detections", source=names.DETECTIONS, to_report=to_report)

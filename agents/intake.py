@@ -7,7 +7,6 @@ any dispatch event can name the tip.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from agents.common import Output, register_report_agent
@@ -23,7 +22,7 @@ def register(app: Any, topics: Any, province: Province) -> None:
         centre, ctx = province.context_for(obj)  # the city that holds it reads it
         tip = parse_tip(obj, ctx)
         contact = tip_contact(tip)
-        report = replace(tip_report(tip, ctx), centre=centre)
+        report = tip_report(tip, ctx, centre)
         return report, [] if contact is None else [(names.REPORTER_CONTACTS, contact.tip_id, contact)]
 
     register_report_agent(

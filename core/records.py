@@ -206,8 +206,13 @@ class Wire:
         return out
 
     def field_values(self) -> dict[str, Any]:
-        """The field values as they are (no copy, no conversion): what `to_json` encodes."""
-        return {name: getattr(self, name) for name in _field_names(type(self))}
+        """The field values as they are (no copy, no conversion): what `to_json` encodes, read only.
+
+        A record's attribute dict holds exactly its fields (frozen dataclasses,
+        no other attributes), so it is returned itself rather than rebuilt.
+        """
+        values: dict[str, Any] = self.__dict__
+        return values
 
     def to_json(self) -> bytes:
         return _ENCODER.encode(self.field_values()).encode("utf-8")

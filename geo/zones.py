@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from shapely.geometry import Point
-from shapely.geometry.base import BaseGeometry
 
 from geo.city import City, HelpPoint
 from geo.distance import LocalProjection, haversine_m
@@ -71,13 +70,13 @@ class CityIndex:
 
     def locate(self, lat: float, lon: float) -> Location:
         """District and zone of a point; the smallest containing zone wins."""
-        pt = self._point(lat, lon)
-        zone_hits = self._zone_tree.query(pt, predicate="intersects")
+        pts = self._points(lat, lon)
+        zone_hits = self._zone_tree.query(pts, predicate="intersects")[1]
         zone_id = key_area = None
         if len(zone_hits):
             best = min((int(i) for i in zone_hits), key=lambda i: (self._zone_areas[i], self._zones[i].id))
             zone_id, key_area = self._zones[best].id, self._zones[best].key_area
-        return Location(district=self._district_at(pt), zone_id=zone_id, key_area=key_area)
+        return Location(district=self._district_at(pts), zone_id=zone_id, key_area=key_area)
 
     def nearest_help_point(
         self, lat: float, lon: float, kinds: Collection[str] | None = None
@@ -86,9 +85,9 @@ class CityIndex:
         points, tree = self._help_tree(kinds)
         if tree is None:
             return None
-        index, dist = tree.query_nearest(self._point(lat, lon), return_distance=True, all_matches=True)
+        index, dist = tree.query_nearest(self._points(lat, lon), return_distance=True, all_matches=True)
         best: tuple[float, str, HelpPoint] | None = None
-        for i, d in zip(index, dist, strict=True):
+        for i, d in zip(index[1], dist, strict=True):
             p = points[int(i)]
             if best is None or (float(d), p.id) < best[:2]:
                 best = (float(d), p.id, p)
@@ -132,13 +131,19 @@ class CityIndex:
         point: Point = shapely.points(self.to_xy(lat, lon))  # the same point as `Point(x, y)`, without its checks
         return point
 
-    def _district_at(self, pt: BaseGeometry) -> str | None:
-        hits: Sequence[int] = [int(i) for i in self._district_tree.query(pt, predicate="intersects")]
+    def _points(self, lat: float, lon: float) -> np.ndarray:
+        """The point as a one-point array: the STRtree queries of every report take arrays as they are (a single
+        geometry costs them a reshape each); their indices come back as [input, tree] rows."""
+        points: np.ndarray = shapely.points([self.to_xy(lat, lon)])
+        return points
+
+    def _district_at(self, pts: np.ndarray) -> str | None:
+        hits: Sequence[int] = [int(i) for i in self._district_tree.query(pts, predicate="intersects")[1]]
         if hits:
             return min(self._districts[i].id for i in hits)
         index, dist = self._district_tree.query_nearest(
-            pt, max_distance=DISTRICT_SNAP_M, return_distance=True, all_matches=True
+            pts, max_distance=DISTRICT_SNAP_M, return_distance=True, all_matches=True
         )
-        if len(index) == 0:
+        if len(dist) == 0:
             return None
-        return min((float(d), self._districts[int(i)].id) for i, d in zip(index, dist, strict=True))[1]
+        return min((float(d), self._districts[int(i)].id) for i, d in zip(index[1], dist, strict=True))[1]

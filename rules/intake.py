@@ -434,7 +434,8 @@ def _placed(ctx: Context, report_id: str, source: str, channel: str, at: datetim
     )
 
 
-def tip_report(tip: Tip, ctx: Context) -> Report:
+def tip_report(tip: Tip, ctx: Context, centre: str = "") -> Report:
+    """The tip as a report of `centre`, the dispatch centre that holds it (built once, not copied to set it)."""
     return _placed(
         ctx,
         tip.tip_id,
@@ -452,6 +453,7 @@ def tip_report(tip: Tip, ctx: Context) -> Report:
         age_group=tip.age_group,
         posture=tip.posture,
         reporter_contact=parse_contact(tip.reporter_contact.removeprefix("tel:"))[1] if tip.reporter_contact else None,
+        centre=centre,
     )
 
 
@@ -493,7 +495,8 @@ def parse_detection(obj: dict[str, Any], ctx: Context) -> Detection:
     )
 
 
-def detection_report(det: Detection, ctx: Context) -> Report:
+def detection_report(det: Detection, ctx: Context, centre: str = "") -> Report:
+    """The detection as a report of `centre`, the dispatch centre that holds it."""
     assert det.lat is not None and det.lon is not None
     return _placed(
         ctx,
@@ -509,6 +512,7 @@ def detection_report(det: Detection, ctx: Context) -> Report:
         still_s=det.still_s,
         score=det.score,
         error_m=det.error_m,
+        centre=centre,
     )
 
 

@@ -102,7 +102,7 @@ def run_rules(province: Province, tips: int, *, batch: int = 100, tick_s: float 
             centre, ctx = province.context_for(obj)
             tip = parse_tip(obj, ctx)
             contact = tip_contact(tip)
-            report = replace(tip_report(tip, ctx), centre=centre)
+            report = tip_report(tip, ctx, centre)
         except RecordError as exc:
             digest.update(exc.reason.encode("utf-8"))
             continue

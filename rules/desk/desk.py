@@ -39,6 +39,7 @@ class Desk(DeskState):
         self.ctx = ctx
         self.centre = centre
         self.grid = self._new_grid()
+        self.wakes = timers.Wakes()
         self.help_points = HelpPoints(ctx.index, ctx.policy.help_point_kinds)
 
     def _new_grid(self) -> IncidentGrid:
@@ -47,8 +48,15 @@ class Desk(DeskState):
 
     def loaded(self) -> None:
         self.grid = self._new_grid()
+        self.wakes = timers.Wakes()
         for incident in self.incidents.values():
             self.grid.index(incident)
+            self.wakes.mark(incident.incident_id)
+
+    def touch(self, table: str, key: str) -> None:
+        super().touch(table, key)
+        if table == "incidents":
+            self.wakes.mark(key)
 
     # ----------------------------------------------------------------- inputs
 
@@ -206,7 +214,7 @@ class Desk(DeskState):
         now = self.now or at
         policy = self.ctx.policy
         out = self._conditions_changed(now)  # first: a stricter level brings this tick's deadlines forward
-        for incident in timers.by_deadline(self.incidents.values(), now):
+        for incident in self.wakes.walk(self.incidents, now, policy):
             if timers.ack_overdue(incident, now):
                 self.touch("incidents", incident.incident_id)
                 incident.escalation_cause = "ack_missed"
@@ -297,6 +305,7 @@ class Desk(DeskState):
         return region_conditions(self.weather, region, at, self.ctx)
 
     def _reassess(self, incident: Incident, at: datetime) -> str:
+        self.wakes.mark(incident.incident_id)  # its deadlines may come forward (not every caller writes the incident)
         night = is_night(at, self.ctx.policy, self.ctx.city.timezone)
         conditions = self.region_conditions(incident.district, at)
         changed = reassess(incident, self.ctx.policy, night, conditions)
@@ -608,6 +617,7 @@ class Desk(DeskState):
     def _emit(self, incident: Incident, kind: str, at: datetime, *, reason: str, task: bool = False, decisions: tuple[str, ...] = (),
               unit: dict[str, Any] | None = None, escalate_to: str | None = None) -> Outputs:
         incident.revision += 1
+        self.wakes.mark(incident.incident_id)  # a decision about it: its timers may have changed
         event_id = f"{incident.incident_id}-r{incident.revision}"
         if task:
             incident.task_event_id = event_id

@@ -7,14 +7,15 @@ Faust table and a restarted worker resumes exactly where the last one stopped.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
 from core.records import CommandResult, DispatchEvent, Report, TeamTask
 
-# Field values `to_dict` keeps as they are: immutable JSON scalars.
-_PLAIN: frozenset[type] = frozenset({str, int, float, bool, type(None)})
+# The incident's times, written as ISO strings.
+_TIMES = ("first_at", "last_at", "ack_deadline", "followup_at", "resolved_at", "assigned_at", "on_scene_at", "queued_at",
+          "queue_deadline", "waiting_since", "closed_at")
 OPEN_STATES = ("queued", "assigned", "accepted", "on_scene", "followup_due")
 ACTIVE_SUPPORT = ("assigned", "accepted", "on_scene")
 
@@ -95,16 +96,18 @@ class Incident:
     closed_at: datetime | None = None  # when it was resolved (no follow-up due) or merged: forgotten after the retention
 
     def to_dict(self) -> dict[str, Any]:
+        # Field by field as their types say (the desk writes every touched incident): times as ISO strings, and
+        # never a list (or a support's dict, or a candidate) shared with the stored copy.
         out = dict(self.__dict__)
-        for key, value in out.items():
-            if type(value) in _PLAIN:  # most fields: nothing to convert (the desk writes every touched incident)
-                continue
-            if isinstance(value, datetime):
+        for key in _TIMES:
+            if (value := out[key]) is not None:
                 out[key] = value.isoformat()
-            elif isinstance(value, list):
-                # never share a list (or a support's dict) with the stored copy
-                out[key] = [dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v for v in value]
-            elif isinstance(value, dict):
+        for key in _STRING_LISTS:
+            out[key] = list(out[key])
+        out["candidates"] = [list(c) for c in self.candidates]
+        out["supports"] = [dict(s) for s in self.supports]
+        for key in ("destination", "override"):
+            if (value := out[key]) is not None:
                 out[key] = dict(value)
         return out
 
@@ -113,8 +116,7 @@ class Incident:
         values: dict[str, Any] = {
             k: [dict(x) if isinstance(x, dict) else x for x in v] if isinstance(v, list) else v for k, v in data.items()
         }
-        for key in ("first_at", "last_at", "ack_deadline", "followup_at", "resolved_at", "assigned_at", "on_scene_at",
-                    "queued_at", "queue_deadline", "waiting_since", "closed_at"):
+        for key in _TIMES:
             if values.get(key) is not None:
                 values[key] = datetime.fromisoformat(values[key])
         return cls(**values)
@@ -146,6 +148,9 @@ class Incident:
                           "ack_deadline": s["ack_deadline"] if s["status"] == "assigned" else None, "eta_min": s["eta_min"],
                           "needs": list(s["needs"])})
         return units
+
+
+_STRING_LISTS = tuple(f.name for f in fields(Incident) if f.type == "list[str]")
 
 
 @dataclass

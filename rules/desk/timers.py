@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import heapq
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from core.records import PRIORITIES
 from rules.desk.model import Incident
 from rules.policy import Policy
-
-
-def by_deadline(incidents: Iterable[Incident], now: datetime) -> list[Incident]:
-    """Incidents in the order their deadlines fall (no deadline counts as now)."""
-    return sorted(incidents, key=lambda i: (i.ack_deadline or i.queue_deadline or now, i.incident_id))
 
 
 def raised(before: str, after: str) -> bool:
@@ -39,41 +35,133 @@ def due_by_next_tick(deadline: datetime, now: datetime, policy: Policy) -> bool:
     return deadline <= now or deadline < now + policy.clock_step
 
 
+def escalating_queue_deadline(incident: Incident, policy: Policy) -> datetime | None:
+    """The deadline of a queued task that can still go up the escalation chain (or remind its top)."""
+    if not (policy.dispatching.queue_escalates and incident.status == "queued" and incident.queue_deadline is not None):
+        return None
+    if incident.escalation_level < len(policy.escalate_to) or policy.dispatching.queue_reminds_top:
+        return incident.queue_deadline
+    return None
+
+
 def queue_overdue(incident: Incident, now: datetime, policy: Policy) -> bool:
     """A queued task whose deadline falls by the next tick that can still go up the escalation chain (or remind its top).
 
     Escalated on the last tick at or before its deadline, so nobody queued
     waits past it unseen (an assigned team keeps its whole time to acknowledge).
     """
-    if not (policy.dispatching.queue_escalates and incident.status == "queued" and incident.queue_deadline is not None
-            and due_by_next_tick(incident.queue_deadline, now, policy)):
-        return False
-    return incident.escalation_level < len(policy.escalate_to) or policy.dispatching.queue_reminds_top
+    deadline = escalating_queue_deadline(incident, policy)
+    return deadline is not None and due_by_next_tick(deadline, now, policy)
+
+
+def next_unit_timer(incident: Incident, policy: Policy) -> tuple[str, datetime] | None:
+    """The unit timer the lead task may still fire, and when: `en_route` (accepted, not on scene) at ETA + margin
+    from the assignment, or `on_scene` at the limit without an outcome; once per task."""
+    t = policy.dispatching.timers
+    if incident.status == "accepted" and incident.assigned_at is not None and incident.eta_min is not None:
+        timer, due = "en_route", incident.assigned_at + timedelta(minutes=incident.eta_min + t.en_route_margin_min)
+    elif incident.status == "on_scene" and incident.on_scene_at is not None:
+        timer, due = "on_scene", incident.on_scene_at + timedelta(minutes=t.on_scene_max_min)
+    else:
+        return None
+    return None if f"{incident.task_event_id}:{timer}" in incident.warned else (timer, due)
 
 
 def unit_timer(incident: Incident, now: datetime, policy: Policy) -> str | None:
-    """`en_route` (accepted, not on scene) past ETA + margin from the assignment, or `on_scene` past the limit
-    without an outcome; once per task (an unacknowledged task has its ack deadline instead)."""""
-    t = policy.dispatching.timers
-    if incident.status == "accepted" and incident.assigned_at is not None and incident.eta_min is not None:
-        due = incident.assigned_at + timedelta(minutes=incident.eta_min + t.en_route_margin_min)
-        if due <= now and f"{incident.task_event_id}:en_route" not in incident.warned:
-            return "en_route"
-    if incident.status == "on_scene" and incident.on_scene_at is not None:
-        due = incident.on_scene_at + timedelta(minutes=t.on_scene_max_min)
-        if due <= now and f"{incident.task_event_id}:on_scene" not in incident.warned:
-            return "on_scene"
-    return None
+    """The unit timer past due (an unacknowledged task has its ack deadline instead)."""
+    found = next_unit_timer(incident, policy)
+    return found[0] if found is not None and found[1] <= now else None
+
+
+def support_deadlines(incident: Incident) -> list[tuple[dict[str, object], datetime]]:
+    """Support units assigned and not yet acknowledged, with their deadlines."""
+    return [(s, datetime.fromisoformat(str(s["ack_deadline"]))) for s in incident.supports
+            if s["status"] == "assigned" and s["ack_deadline"] is not None]
 
 
 def support_overdue(incident: Incident, now: datetime) -> list[dict[str, object]]:
     """Support units assigned and not acknowledged by their deadline."""
-    return [s for s in incident.supports if s["status"] == "assigned" and s["ack_deadline"] is not None
-            and datetime.fromisoformat(str(s["ack_deadline"])) <= now]
+    return [unit for unit, due in support_deadlines(incident) if due <= now]
 
 
 def followup_due(incident: Incident, now: datetime) -> bool:
     return incident.status == "followup_due" and incident.followup_at is not None and incident.followup_at <= now
+
+
+def next_due(incident: Incident, policy: Policy) -> datetime | None:
+    """The earliest event time at which a tick may find one of the incident's timers due (None: none can come due).
+
+    Never later than the first tick that fires one (a queued task counts a
+    clock step early, as `due_by_next_tick` escalates it), so a tick can pass
+    over every incident whose time has not come.
+    """
+    times = [due for _, due in support_deadlines(incident)]
+    if incident.status == "assigned" and not incident.acked and incident.ack_deadline is not None:
+        times.append(incident.ack_deadline)
+    if (queued := escalating_queue_deadline(incident, policy)) is not None:
+        times.append(queued - policy.clock_step)
+    if incident.status == "followup_due" and incident.followup_at is not None:
+        times.append(incident.followup_at)
+    if (unit := next_unit_timer(incident, policy)) is not None:
+        times.append(unit[1])
+    return min(times, default=None)
+
+
+class Wakes:
+    """When each incident's timers may next come due: a tick looks at the incidents whose time has come instead of
+    at every timer of every incident.
+
+    Derived state (rebuilt from the incidents on load): the desk marks every
+    incident it changes, and a tick first refreshes the marked ones.
+    """
+
+    def __init__(self) -> None:
+        self.due: dict[str, datetime] = {}  # incident_id -> next_due, for incidents that have one
+        self.order: dict[str, datetime | None] = {}  # incident_id -> the deadline that places it in a tick's order
+        self.changed: set[str] = set()
+
+    def mark(self, incident_id: str) -> None:
+        self.changed.add(incident_id)
+
+    def refresh(self, incidents: dict[str, Incident], policy: Policy) -> None:
+        for incident_id in self.changed:
+            self.order.pop(incident_id, None)
+            self.due.pop(incident_id, None)
+            incident = incidents.get(incident_id)  # None once forgotten
+            if incident is None:
+                continue
+            self.order[incident_id] = incident.ack_deadline or incident.queue_deadline
+            if (due := next_due(incident, policy)) is not None:
+                self.due[incident_id] = due
+        self.changed.clear()
+
+    def rank(self, incident_id: str, now: datetime) -> tuple[datetime, str]:
+        """An incident's place in a tick's order: its deadline as the tick found it (none counts as now), then id."""
+        return (self.order[incident_id] or now, incident_id)
+
+    def walk(self, incidents: dict[str, Incident], now: datetime, policy: Policy) -> Iterator[Incident]:
+        """The incidents a tick at `now` must check, in the order their deadlines fall.
+
+        The same incidents, in the same order, that do anything when a tick
+        walks all of them: an incident the step before changed (a task whose
+        team was diverted goes back to the queue) is checked when its place
+        is still ahead.
+        """
+        self.refresh(incidents, policy)
+        ahead = [self.rank(i, now) for i, due in self.due.items() if due <= now]
+        heapq.heapify(ahead)
+        taken = {incident_id for _, incident_id in ahead}
+        changed: set[str] = set()
+        while ahead:
+            place = heapq.heappop(ahead)
+            yield incidents[place[1]]
+            for other in self.changed - taken:
+                if self.rank(other, now) > place:
+                    heapq.heappush(ahead, self.rank(other, now))
+                    taken.add(other)
+            changed |= self.changed
+            self.changed.clear()
+        self.changed |= changed
 
 
 def wants_followup(outcome: str | None, policy: Policy) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -11,6 +12,7 @@ from core.errors import RecordError
 from core.records import Report, TaskAck, WeatherObservation, WeatherWarning
 from geo.distance import offset_latlon
 from rules.desk import Desk
+from rules.desk.model import Incident
 from tests.unit.rules.deskkit import CENTRE, EVENING, NIGHT, TZ, team
 
 
@@ -212,6 +214,25 @@ def test_state_round_trip_gives_the_same_decisions(desk: Desk, report: Callable[
     assert copy.to_dict() == desk.to_dict()
     at = NIGHT + timedelta(minutes=15)
     assert [e.to_dict() for e in copy.handle_tick(at).events] == [e.to_dict() for e in desk.handle_tick(at).events]
+
+
+def test_an_incident_as_stored_shares_nothing_with_the_desk_and_reads_back_the_same() -> None:
+    incident = Incident("inc-1", "daoli", "z", None, 45.76, 126.63, EVENING, NIGHT, reports=["r1"], channels=["hotline"], flags=["ill"],
+                        track_ids=["t"], rules=["ill"], notify=["health"], needs=["medical"], tried_teams=["a"], candidates=[["b", 4.0]],
+                        warned=["inc-1-r1:en_route"], support_needs=["police"], partner_notices=["police"],
+                        supports=[{"team_id": "c", "event_id": "inc-1-r2", "needs": ["police"], "status": "assigned",
+                                   "ack_deadline": NIGHT.isoformat(), "assigned_at": NIGHT.isoformat(), "eta_min": 3.0}],
+                        destination={"id": "hp", "name": "站", "distance_m": 10.0, "kind": "shelter"},
+                        override={"priority": "P1", "by": "op", "reason": "why"}, ack_deadline=NIGHT, queued_at=EVENING, closed_at=NIGHT)
+    stored = incident.to_dict()
+    assert stored["ack_deadline"] == NIGHT.isoformat() and stored["closed_at"] == NIGHT.isoformat() and stored["followup_at"] is None
+    for name, value in vars(incident).items():
+        if isinstance(value, list | dict):
+            assert stored[name] == value and stored[name] is not value, name
+            assert all(a is not b for a, b in zip(stored[name], value, strict=True) if isinstance(a, list | dict)), name
+        else:
+            assert not isinstance(stored[name], datetime), name
+    assert Incident.from_dict(json.loads(json.dumps(stored))) == incident
 
 
 def test_an_input_far_ahead_of_the_clock_is_refused_and_moves_no_deadline(desk: Desk, report: Callable[..., Report]) -> None:

@@ -1,0 +1,25 @@
+"""Records on the wire: what `to_json` writes."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC, datetime
+
+from core.records import HelpPointRef, TeamTask, Wire
+
+
+def test_every_record_is_a_frozen_dataclass_whose_attributes_are_its_fields() -> None:
+    # `field_values` hands the encoder a record's attribute dict: nothing but the fields may live there.
+    for cls in Wire.__subclasses__():
+        assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen, cls  # type: ignore[attr-defined]
+        assert not hasattr(cls, "__post_init__") and "__slots__" not in vars(cls), cls
+
+
+def test_to_json_writes_to_dict_with_sorted_keys() -> None:
+    at = datetime(2026, 12, 20, 19, 0, tzinfo=UTC)
+    task = TeamTask(event_id="inc-1-r1", team_id="t1", kind="assign", incident_id="inc-1", priority="P1", category="medical", lat=45.76,
+                    lon=126.63, ack_deadline=at, nearest_help_point=HelpPointRef(id="hp", name="站", distance_m=12.5, kind="help_point"),
+                    notify=("health",), flags=("injured",), summary="看护", at=at)
+    assert set(task.field_values()) == {f.name for f in dataclasses.fields(task)}
+    assert task.to_json() == json.dumps(task.to_dict(), ensure_ascii=False, sort_keys=True).encode("utf-8")
