@@ -43,10 +43,7 @@ Pipeline (about 1-2 ms for 640x512 on one core):
      without a face whose silhouette fits inside such a dog's, seen at this
      depression angle with any heading, is a dog (or a hooded person we cannot
      tell from one); a standing person seen obliquely, or anyone wider than a
-     dog's body from above, does not fit. Nor does a blob whose warmest point (a
-     head standing out from a body, not a uniform blob's noise) lies nearer its centre
-     than a dog's head can at this view: a dog's head is at the front end of its body,
-     a person's, seen from overhead, amid the shoulders.
+     dog's body from above, does not fit.
    - in a mild scene (dusk, spring) a face at range reads 15-20 °C and clothing can
      be as warm: degrees no longer tell a face, its place and contrast do. A small
      spot warmer than the blob's own clothing at the top end of an upright blob
@@ -116,11 +113,6 @@ DOG_HEADINGS = tuple(math.radians(a) for a in range(0, 180, 15))
 CALIPER_DIRS = tuple(math.radians(a) for a in range(0, 180, 15))  # directions a silhouette's widths are compared in
 _CALIPER_UNIT = np.array([[math.cos(a) for a in CALIPER_DIRS], [math.sin(a) for a in CALIPER_DIRS]])
 DOG_FIT = (1.0, 1.2)  # blob/dog extent ratio: fits a dog at 1.0, clearly larger at 1.2
-# a dog's warmest point is its head (eyes, ears, mouth), at the front end of its body and held at the
-# height of its back: its centre this far inside the front end of DOG_BOX_M
-DOG_HEAD_IN_M = 0.1
-PEAK_TOL_PX = 0.7 + PSF_SIGMA_PX  # the hottest pixel: half a pixel each way, and blur pulls a head's peak towards its body
-HOT_SPOT = (0.08, 0.2)  # hot_ratio: a uniform blob (plate, fur, a bag) at 0.08 or less, a warmer head above 0.2
 # a face told by its place and contrast, not its degrees (top_face), used in mild scenes only:
 # where the warmest clothing (ambient + CLOTHING_MAX_K) comes within MILD_K of the face
 # membership's lower end (SKIN_MIN_C - 4), degrees no longer tell a face from clothing
@@ -311,51 +303,6 @@ def _dog_silhouettes(sin_dep_q: float) -> tuple[tuple[tuple[float, float, float]
     return tuple(out), np.array(widths)
 
 
-@functools.lru_cache(maxsize=128)
-def _dog_head_place(sin_dep_q: float) -> float:
-    """The least offset from its silhouette's centroid, along the silhouette's long axis, at which the
-    largest dog's head can show at any heading, over the silhouette's half extent (2 sigma) there.
-
-    Seen from overhead a dog's head is at an end of its long silhouette; the more oblique the view,
-    the nearer the centre a dog facing the camera holds its raised head (0 at a level view).
-    """
-    s = sin_dep_q
-    c = math.sqrt(max(0.0, 1.0 - s * s))
-    length, width, height = DOG_BOX_M
-    least = math.inf
-    for phi in (math.radians(a) for a in range(0, 360, 15)):
-        cp, sp = math.cos(phi), math.sin(phi)
-        pts = [(a * length * cp - b * width * sp, (a * length * sp + b * width * cp) * s + z * c)
-               for a in (-0.5, 0.5) for b in (-0.5, 0.5) for z in (0.0, height)]
-        mo = cv2.moments(cv2.convexHull(np.array(pts, np.float32)))
-        if mo["m00"] <= 1e-9:
-            continue
-        cx, cy = mo["m10"] / mo["m00"], mo["m01"] / mo["m00"]
-        mu20, mu02, mu11 = mo["mu20"] / mo["m00"], mo["mu02"] / mo["m00"], mo["mu11"] / mo["m00"]
-        axis = 0.5 * math.atan2(2.0 * mu11, mu20 - mu02)
-        spread = math.sqrt((mu20 + mu02) / 2.0 + math.sqrt(((mu20 - mu02) / 2.0) ** 2 + mu11 * mu11))
-        front = length / 2.0 - DOG_HEAD_IN_M
-        hx, hy = front * cp, front * sp * s + height * c
-        least = min(least, abs((hx - cx) * math.cos(axis) + (hy - cy) * math.sin(axis)) / (2.0 * spread))
-    return least
-
-
-def _central_peak(f: Blob, sin_dep: float) -> float:
-    """Membership of the blob's hottest point lying nearer its centre than any dog's head can (0..1).
-
-    A person's warmest part is the head, hooded or not, which from overhead lies amid the shoulders;
-    a dog's is its head, at an end of its body (_dog_head_place). The offset is the hottest pixel's
-    whole distance from the centroid over the blob's half extent (2 sigma) along its long axis.
-    """
-    if f.peak_x is None or f.peak_y is None:
-        return 0.0
-    distinct = _ramp(f.hot_ratio, *HOT_SPOT)  # a uniform blob's hottest pixel is noise, anywhere
-    half = max(0.5 * (f.major - 1.0), 1e-3)
-    rel = (math.hypot(f.peak_x - f.cx, f.peak_y - f.cy) + PEAK_TOL_PX) / half
-    bound = _dog_head_place(round(max(0.0, min(1.0, sin_dep)), 2))
-    return min(distinct, 1.0 - _ramp(rel, 0.75 * bound, bound))
-
-
 def _dog_ratio(f: Blob, m_per_px: float, sin_dep: float) -> float:
     """How much larger than the largest dog the blob is, at the dog's best-fitting heading.
 
@@ -501,8 +448,6 @@ class Blob:
     shape: np.ndarray | None = field(default=None, compare=False, repr=False)
     up_x: float = 0.0  # image direction of the vertical at the blob (set once a camera is known)
     up_y: float = -1.0
-    peak_x: float | None = None  # the hottest pixel, frame pixels (None: unknown, taken as a dog's head could be)
-    peak_y: float | None = None
 
 
 @dataclass(frozen=True)
@@ -588,7 +533,6 @@ def _features(frame_c: np.ndarray, bg_work: np.ndarray, scale: int, delta: float
     if vals.size < MIN_AREA_PX:
         return None
     t_max, t_mean = float(vals.max()), float(vals.mean())
-    peak = cv2.minMaxLoc(roi, m)[3]
     contrast = t_max - bg
     if contrast <= 0:
         return None
@@ -613,7 +557,7 @@ def _features(frame_c: np.ndarray, bg_work: np.ndarray, scale: int, delta: float
         hot_ratio=(t_max - core) / contrast, hot_px=int(np.count_nonzero(vals >= bg + 0.75 * contrast)),
         spot_px=round(mo["m00"]), spot_cx=x + mo["m10"] / spot_n, spot_cy=y + mo["m01"] / spot_n, over_px=over_px,
         over_min_px=over_min_px, area=int(vals.size), bx=x + tx, by=y + ty, bw=tw, bh=th, edge=edge,
-        shape=shape_m[ty : ty + th, tx : tx + tw], peak_x=float(x + peak[0]), peak_y=float(y + peak[1]),
+        shape=shape_m[ty : ty + th, tx : tx + tw],
     )
 
 
@@ -676,8 +620,7 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
             # to judge its warmth as clothing's
             warm = max(warm, min(sizes["lying"], _ramp(t_max - ambient, *BAG_OVER_AIR_K)))
         face_any = max(face, top_face(f, m_per_px, sin_dep, ambient))
-        dog = (1.0 - face_any) * (1.0 - _ramp(_dog_ratio(f, m_per_px, sin_dep), *DOG_FIT)) * \
-            (1.0 - _central_peak(f, sin_dep)) if face_any < 1.0 else 0.0
+        dog = (1.0 - face_any) * (1.0 - _ramp(_dog_ratio(f, m_per_px, sin_dep), *DOG_FIT)) if face_any < 1.0 else 0.0
     else:
         major_px = f.major
         size = _band(major_px, 2.0, 3.0, 0.35 * short_side, 0.5 * short_side)
@@ -689,7 +632,7 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
         dog = 0.0
     # uniform blob: vent/manhole/window (face-over-clothing gives hot_ratio >~0.3); but a hooded
     # person or a sleeping bag is uniform too, and no plate is as long for its width as a body
-    uniform = 1.0 - _ramp(f.hot_ratio, *HOT_SPOT) if f.area >= 12 else 0.0
+    uniform = 1.0 - _ramp(f.hot_ratio, 0.08, 0.2) if f.area >= 12 else 0.0
     uniform *= 1.0 - _ramp(f.major / max(f.minor, 1e-3), *BODY_ASPECT)
     # and a person without a face is uniform at clothing warmth; vents, manholes and windows are warmer
     uniform *= _ramp(contrast, *PLATE_EXCESS_K)

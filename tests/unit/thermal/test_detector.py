@@ -395,22 +395,3 @@ def test_a_rounded_blob_wider_than_any_dog_does_not_fit_one_by_its_moments_alone
     dog = np.zeros((140, 140), np.uint8)
     cv2.ellipse(dog, (70, 70), (50, 15), 0, 0, 360, 1, -1)
     assert det._dog_ratio(_shaped_blob(dog.astype(bool)), m_per_px, 1.0) <= 1.0
-
-
-def test_a_hooded_head_amid_the_shoulders_seen_from_overhead_is_no_dog(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Straight down from 30 m (~0.039 m/px) a faceless standing person is a 0.56 x 0.46 m blob with
-    the warm hood in its middle: within a pixel or two of the largest dog's width, so its silhouette
-    alone half fits a dog. A dog's warmest point is its head, at an end of its body; a person's
-    head lies amid the shoulders. A dog of that size with its warm head at its front end is still
-    a dog, and a uniform blob's hottest pixel (noise) says nothing."""
-    meta = nadir(30.0, ambient=-20.0)
-    mpp = 2 * 30.0 * math.tan(math.radians(22.5)) / 640
-    person = discs(-20.0, [(320, 256, 0.28 / mpp, 0.23 / mpp, -13.0), (320, 256, 0.11 / mpp, -7.0)])
-    assert [d.posture for d in detect(person, meta)] == ["standing"]
-    dog = discs(-20.0, [(320, 256, 0.45 / mpp, 0.14 / mpp, -13.0), (320 + 0.45 / mpp, 256, 0.09 / mpp, -7.0)])
-    assert detect(dog, meta) == []
-    cam = det.camera_for(meta, 640, 512)
-    uniform = discs(-20.0, [(320, 256, 0.28 / mpp, 0.23 / mpp, -13.0)])
-    assert [det._central_peak(f, sd) for f, _, sd in det.candidates(uniform, cam, -20.0)] == [0.0]
-    monkeypatch.setattr(det, "_central_peak", lambda *a: 0.0)
-    assert detect(person, meta) == []  # without the head's place it half fits a dog
