@@ -130,7 +130,9 @@ GROUP_FACE_FRAC_MIN = 0.2  # faces must be resolved (face_fraction) to be counte
 GROUP_MAX = 8
 BODY_ASPECT = (2.0, 2.6)
 PLATE_EXCESS_K = (6.0, 9.0)  # above its surroundings a uniform blob is clothing below 6 K, a plate above 9 K  # length/width of a standing or lying body (plates, vents, windows: below 2)
-BAG_OVER_AIR_K = (1.5, 3.0)  # an insulated sleeper's surface above the air (see _memberships)
+# an insulated sleeper's surface above the air (see _memberships): 1.5-5 K, so warm enough in full from
+# 1.5 K; not within 1 K of the air (the air's reading is a station's; a tarpaulin or a lid is at the air's)
+BAG_OVER_AIR_K = (1.0, 1.5)
 EDGE_SHARP = (0.15, 0.3)  # outline slope / contrast per px: warm ground at or below 0.15, an object above 0.3
 SAME_PERSON_IOU = 0.5  # two candidates' boxes overlapping this much are one person (a face and its body)
 LONE_FACE_M = 0.45  # a warm spot no longer than this (a head) that unmixes to skin is a face

@@ -246,6 +246,16 @@ def test_a_sleeping_bag_over_snow_colder_than_the_air_is_warm_enough() -> None:
     assert detect(discs(-17.0, [(320, 256, 24.5, 11.0, -14.5), (340, 256, 8.0, 8.0, -14.0)]), meta) == []
 
 
+def test_a_sleeping_bag_at_the_low_end_of_a_bags_warmth_is_warm_enough() -> None:
+    """A bag's surface is 1.5-5 K above the air: one at 1.5 K (hood end 2 K) over snow 3 K colder than
+    the air is warm enough in full (it was refused while a bag counted fully only from 3 K). Within
+    1 K of the air (0.8 K, hood 1 K: a tarpaulin, a lid) it is not."""
+    meta = nadir(30.0, ambient=-15.0)
+    bag = discs(-17.0, [(320, 256, 24.5, 11.0, -13.5), (340, 256, 8.0, 8.0, -13.0)])  # snow at -18
+    assert [d.posture for d in detect(bag, meta)] == ["lying"]
+    assert detect(discs(-17.0, [(320, 256, 24.5, 11.0, -14.2), (340, 256, 8.0, 8.0, -14.0)]), meta) == []
+
+
 def test_a_sleeping_bag_of_which_only_the_hood_end_stands_out_is_found_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     """Ground 1 K above the air and a bag only 1.4 K over it (below the warmth threshold): only the
     warmer hood end (3 K over the ground) is a candidate, too small for a lying person. The body it
