@@ -28,7 +28,9 @@ Pipeline (about 1-2 ms for 640x512 on one core):
      margin); engines, exhausts and lamps do;
    - a person's projected size lies in the envelope of standing (1.5-1.9 m
      tall, 0.4-0.6 m wide), sitting (~1 m) and lying (1.5-1.9 x 0.4-0.6 m,
-     foreshortened along the range by sin(depression)); a size is known only to
+     foreshortened along the range by sin(depression), so that along the image's
+     vertical it spans no more than its length's share of the range plus its low
+     height's); a size is known only to
      about a pixel, so a few-pixel blob is judged leniently;
    - a person is not uniform: a small hot face/hands over cooler clothing,
      while vents, manholes and windows are uniform plates;
@@ -146,6 +148,7 @@ HOOD_GROW = 2.5  # and kept at this many times the spot's area at least (a hood 
 GREY_LEARNED_PERSON_PX = 8.0  # 8-bit frames: the classifier learned people about this many pixels wide
 LEVEL_SPLITS = 2  # a blob too big for one person and without faces is re-thresholded this many times at most
 LEVEL_STEP = 0.5  # each time higher by half its clothing contrast (at least the base threshold)
+LIE_HEIGHT_M = 0.4  # a body lying on the ground, in a bag or under a blanket, rises no higher than this
 # centroid heights (m) used to put a person's visible centre above the feet
 CENTROID_HEIGHT_M = {"standing": 0.9, "sitting": 0.45, "lying": 0.15, "unknown": 0.4}
 
@@ -385,7 +388,7 @@ def _size_score(major_m: float, minor_m: float, sin_dep: float, vertical: bool,
 
 
 def _posture_sizes(major_m: float, minor_m: float, sin_dep: float, vertical: bool,
-                   tol: float = 0.0) -> dict[str, float]:
+                   tol: float = 0.0, up_m: float | None = None) -> dict[str, float]:
     """Membership of a blob's size in each posture's envelope (standing, lying, sitting).
 
     Sizes are metres across the line of sight, already corrected for blur
@@ -393,7 +396,9 @@ def _posture_sizes(major_m: float, minor_m: float, sin_dep: float, vertical: boo
     says little about its size); moment extents still overestimate box-like
     shapes by ~15 %. Upright bodies are seen as height * cos(depression) plus
     their footprint * sin(depression); footprints on the ground shrink along the
-    range by sin(depression).
+    range by sin(depression). `up_m`, the blob's extent along the image direction of
+    the vertical, bounds what lies on the ground: its length along the range shrinks by
+    sin(depression), and only its low height (LIE_HEIGHT_M) rises by cos(depression).
     """
     s = max(0.05, min(1.0, sin_dep))
     c = math.sqrt(max(0.0, 1.0 - s * s))
@@ -405,6 +410,8 @@ def _posture_sizes(major_m: float, minor_m: float, sin_dep: float, vertical: boo
     # lying: 1.5-1.9 x 0.4-0.6 m on the ground, any orientation; up to ~1 m wide under a blanket
     lie = min(_band_near(major_m, t, 0.6, 0.95, 2.2, 2.7), _band_near(minor_m, t, 0.15 * s, 0.25 * s, 0.9, 1.2),
               _ramp((major_m + t) / max(minor_m - t, 0.05), 1.3, 1.8))
+    if up_m is not None:
+        lie = min(lie, 1.0 - _ramp(up_m - t, 2.2 * s + LIE_HEIGHT_M * c, 2.7 * s + 1.25 * LIE_HEIGHT_M * c))
     # sitting / curled up: head 0.85-1.05 m up over a 0.45-0.95 m footprint (legs, bag), 0.45-0.7 m wide
     si_lo, si_hi = 0.85 * c + 0.45 * s, 1.05 * c + 0.95 * s
     sit = min(_band_near(major_m, t, 0.7 * si_lo - 0.05, 0.85 * si_lo, 1.2 * si_hi + 0.15, 1.45 * si_hi + 0.35),
@@ -601,7 +608,8 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
     if m_per_px is not None:
         face = _ramp(spot_temperature(f, m_per_px, ambient), SKIN_MIN_C - 4.0, SKIN_MIN_C + 2.0)
         major_m, minor_m = _metres(f.major, m_per_px), _metres(f.minor, m_per_px)
-        sizes = _posture_sizes(major_m, minor_m, sin_dep, vertical, SIZE_TOL_PX * m_per_px)
+        sizes = _posture_sizes(major_m, minor_m, sin_dep, vertical, SIZE_TOL_PX * m_per_px,
+                               _metres(extent_along(f, f.up_x, f.up_y), m_per_px))
         size, posture = max((m, p) for p, m in sizes.items())
         hot_m = math.sqrt(f.hot_px) * m_per_px
         # skin-hot plate bigger than a face/hands (vent, manhole, window), or any area bigger than

@@ -405,3 +405,19 @@ def test_a_rounded_blob_wider_than_any_dog_does_not_fit_one_by_its_moments_alone
     dog = np.zeros((140, 140), np.uint8)
     cv2.ellipse(dog, (70, 70), (50, 15), 0, 0, 360, 1, -1)
     assert det._dog_ratio(_shaped_blob(dog.astype(bool)), m_per_px, 1.0) <= 1.0
+
+
+def test_an_upright_post_is_not_warm_as_a_bag_for_its_height_in_an_oblique_view() -> None:
+    """Seen at 30 deg depression, something lying on the ground (a bag, up to 2.2 m long and 0.4 m
+    high) spans at most 2.2 sin + 0.4 cos of the image's vertical: an upright post 0.26 m wide and
+    2.4 m tall (a facade's edge, a pole), 2.5 K above the air, is longer than that, so its warmth
+    is not a sleeping bag's (it was taken for a standing person at 0.525). A bag 2.0 x 0.8 m lying
+    along the line of sight at the same view, as warm, is still a person."""
+    meta = parse_meta({"camera_id": "t", "kind": "drone", "captured_at": "2025-01-15T02:00:00+08:00", "lat": 45.75,
+                       "lon": 126.64, "alt_m": 30.0, "yaw_deg": 0.0, "pitch_deg": -30.0, "hfov_deg": 45.0,
+                       "width": 640, "height": 512, "ambient_c": -15.0})
+    mpp = 60.0 * 2 * math.tan(math.radians(22.5)) / 640  # 60 m along the axis
+    post = discs(-17.0, [(320, 256, 0.13 / mpp, 1.2 / mpp, -12.5)])  # snow at -18
+    assert detect(post, meta) == []
+    bag = discs(-17.0, [(320, 256, 0.4 / mpp, 0.6 / mpp, -12.5), (320, 256 - 0.45 / mpp, 0.3 / mpp, 0.15 / mpp, -11.5)])
+    assert len(detect(bag, meta)) == 1
