@@ -22,7 +22,9 @@ Pipeline (about 1-2 ms for 640x512 on one core):
    reach: a face ends a body, so that low level is searched only there. A faceless spot no
    warmer than clothing may likewise be the warm end of a body below the threshold (a sleeping
    bag's hood end over ground warmer than the air): its body is searched for the same way and
-   kept when it is an object's (sharp outline, several times the spot) and scores as well.
+   kept when it is an object's (sharp outline, several times the spot) and scores as well; so is
+   a face with part of its clothing (a head and shoulders), whose body is grown only through
+   pixels clearly warmer than the air, and a grown body's box is drawn round its own outline.
 4. A fuzzy score multiplies memberships, each a physical argument:
    - a person's surface never exceeds skin temperature (~35 °C, 40 with
      margin); engines, exhausts and lamps do;
@@ -132,9 +134,11 @@ GROUP_FACE_FRAC_MIN = 0.2  # faces must be resolved (face_fraction) to be counte
 GROUP_MAX = 8
 BODY_ASPECT = (2.0, 2.6)
 PLATE_EXCESS_K = (6.0, 9.0)  # above its surroundings a uniform blob is clothing below 6 K, a plate above 9 K  # length/width of a standing or lying body (plates, vents, windows: below 2)
-# an insulated sleeper's surface above the air (see _memberships): 1.5-5 K, so warm enough in full from
-# 1.5 K; not within 1 K of the air (the air's reading is a station's; a tarpaulin or a lid is at the air's)
-BAG_OVER_AIR_K = (1.0, 1.5)
+# within this of the air a surface may be at the air's temperature (the air's reading is a station's;
+# a tarpaulin, a bin or a car is at the air's temperature): no body's warmth
+AIR_READING_K = 1.0
+# an insulated sleeper's surface above the air (see _memberships): 1.5-5 K, so warm enough in full from 1.5 K
+BAG_OVER_AIR_K = (AIR_READING_K, 1.5)
 EDGE_SHARP = (0.15, 0.3)  # outline slope / contrast per px: warm ground at or below 0.15, an object above 0.3
 SAME_PERSON_IOU = 0.5  # two candidates' boxes overlapping this much are one person (a face and its body)
 LONE_FACE_M = 0.45  # a warm spot no longer than this (a head) that unmixes to skin is a face
@@ -769,7 +773,8 @@ def _lone_face(f: Blob, m_per_px: float, ambient: float | None) -> bool:
 
 
 def _body_of_hood(s: _Search, spot: Candidate, delta: float) -> Candidate | None:
-    """The body a faceless warm spot ends, or None to keep the spot as it is.
+    """The body a warm spot (a hood end, or a face with part of its clothing) ends, or None to keep
+    the spot as it is.
 
     A sleeping bag's surface is only 1.5-5 K above the air and the ground may be as warm: often
     only its warmer hood end passes the threshold, and a coat on frozen ground may show only the
@@ -777,31 +782,57 @@ def _body_of_hood(s: _Search, spot: Candidate, delta: float) -> Candidate | None
     the threshold, connected to it, within a body's reach), and the body replaces it when it is
     the body of an object, not more of the same thing or of the ground:
     - the spot is clothing, no warmer than clothing can be (a vent, a manhole or an engine part
-      is warmer: their steam and their surroundings are no body);
+      is warmer: their steam and their surroundings are no body), or a face (a spot that unmixes
+      to skin, no bigger than a face: no plate) with part of its clothing: on a cold night the rest
+      of the clothing may be barely warmer than the ground. A face's body is grown only through
+      pixels more than AIR_READING_K above the air: its warmth next to the face made the spot,
+      so what is no warmer than the air (a bin, a car, a snowbank in front of the person, over
+      snow colder than the air) is not its body;
     - the body covers HOOD_GROW times the spot at least (a lower contour of the same object, its
       blur skirt, adds far less; a hood end is about a sixth of a bag);
     - it ends at an outline sharper than warm ground's (EDGE_SHARP: ground warmed from below or
       by the day fades over metres), and is not too big for one person;
     - it scores better as a person than the spot alone.
-    Only at the detection threshold: a piece of a blob re-thresholded higher would grow back into it.
+    The body's box is drawn round its own outline (_outlined). Only at the detection threshold: a
+    piece of a blob re-thresholded higher would grow back into it.
     """
     f, m_per_px, _ = spot
     ambient = s.ambient
     if m_per_px is None or ambient is None or _metres(f.major, m_per_px) > HOOD_MAX_M:
         return None
-    if f.t_max > ambient + CLOTHING_MAX_K + OVERWARM_MARGIN_K:
-        return None
-    body = _body_of_face(s, f, m_per_px, delta)
+    short = min(s.frame.shape)
+    face = f.t_max > ambient + CLOTHING_MAX_K + OVERWARM_MARGIN_K
+    if face:
+        m = _memberships(f, m_per_px, spot[2], short, ambient)[0]
+        if "hot" in m or m["face"] < 1.0 or m["plate"] > 0.0:
+            return None
+    body = _body_of_face(s, f, m_per_px, delta, above_air=face)
     if body is None or body[0].area <= HOOD_GROW * f.area or body[0].edge < EDGE_SHARP[0] or _too_big(*body[:2]):
         return None
-    short = min(s.frame.shape)
-    return body if _score(*body, short, ambient)[0] >= _score(*spot, short, ambient)[0] else None
+    if _score(*body, short, ambient)[0] < _score(*spot, short, ambient)[0]:
+        return None
+    return (_outlined(body[0], s.frame.shape), body[1], body[2])
 
 
-def _body_of_face(s: _Search, f: Blob, m_per_px: float, delta: float) -> Candidate | None:
+def _outlined(f: Blob, frame_shape: tuple[int, ...]) -> Blob:
+    """The blob with its box drawn round its half-contrast shape (and a pixel of blur), not round
+    the low level it was grown at: that level also reaches into whatever touches the body at
+    about the air's temperature (a bin, a car, a snowbank in front of it), the body's outline is
+    where its own warmth halves."""
+    if f.shape is None or not f.shape.any():
+        return f
+    ys, xs = np.nonzero(f.shape)
+    h, w = frame_shape[:2]
+    x0, y0 = max(0, f.bx + int(xs.min()) - 1), max(0, f.by + int(ys.min()) - 1)
+    x1, y1 = min(w, f.bx + int(xs.max()) + 2), min(h, f.by + int(ys.max()) + 2)
+    return replace(f, bx=x0, by=y0, bw=x1 - x0, bh=y1 - y0)
+
+
+def _body_of_face(s: _Search, f: Blob, m_per_px: float, delta: float, above_air: bool = False) -> Candidate | None:
     """The pixels warmer than the background by BODY_LEVEL of the threshold that are connected to
     a face, within a body's reach of it: a body ends at its face, so its warmth, however low,
-    is searched for there only (elsewhere that level would be ground texture and noise)."""
+    is searched for there only (elsewhere that level would be ground texture and noise).
+    `above_air`: only pixels more than AIR_READING_K above the air (when it is known)."""
     h, w = s.frame.shape
     reach = max(2, round(BODY_REACH_M / m_per_px))
     u, v = min(w - 1, round(f.cx)), min(h - 1, round(f.cy))
@@ -812,6 +843,9 @@ def _body_of_face(s: _Search, f: Blob, m_per_px: float, delta: float) -> Candida
     low = BODY_LEVEL * delta
     ox, oy = x0 - patch.x0, y0 - patch.y0
     warm = cv2.compare(cv2.subtract(patch.frame, patch.bg), low, cv2.CMP_GT)[oy : oy + y1 - y0, ox : ox + x1 - x0]  # type: ignore[call-overload]
+    if above_air and s.ambient is not None:
+        air = cv2.compare(patch.frame, s.ambient + AIR_READING_K, cv2.CMP_GT)[oy : oy + y1 - y0, ox : ox + x1 - x0]  # type: ignore[call-overload]
+        warm = cv2.bitwise_and(warm, air)
     _, labels = cv2.connectedComponents(np.ascontiguousarray(warm), connectivity=8)
     label = labels[v - y0, u - x0]
     if label == 0:
