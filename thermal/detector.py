@@ -615,14 +615,7 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
         sizes = _posture_sizes(major_m, minor_m, sin_dep, vertical, SIZE_TOL_PX * m_per_px,
                                _metres(extent_along(f, f.up_x, f.up_y), m_per_px))
         size, posture = max((m, p) for p, m in sizes.items())
-        hot_m = math.sqrt(f.hot_px) * m_per_px
-        # skin-hot plate bigger than a face/hands (vent, manhole, window), or any area bigger than
-        # a face that is warmer than clothing can be: only skin is, and skin shows in small patches
-        # (as a disc's diameter; blur spreads a small hot patch by about a PSF sigma all round, and
-        # spreads a hot patch's excess without changing its integral)
-        over_px = max(math.sqrt(f.over_px / math.pi) - PSF_SIGMA_PX, math.sqrt(f.over_min_px / math.pi), 0.0)
-        over_m = 2.0 * over_px * m_per_px
-        plate = max(_ramp(hot_m, 0.35, 0.6) * skin, _ramp(over_m, 0.35, 0.55))
+        plate = _plate(f, m_per_px, skin)
         # no face and a silhouette that some dog could make (any heading): a dog, or a hooded
         # person we cannot tell from one
         if ambient is not None and contrast >= 5.0 - 2.0 * _ramp(f.edge, *EDGE_SHARP):
@@ -652,6 +645,17 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
     uniform *= _ramp(contrast, *PLATE_EXCESS_K)
     return {"warm": warm, "skin": skin, "face": face, "size": size, "plate": plate, "uniform": uniform,
             "dog": dog}, posture
+
+
+def _plate(f: Blob, m_per_px: float, skin: float) -> float:
+    """Membership of a plate: a skin-hot area bigger than a face or hands (vent, manhole, window), or
+    any area bigger than a face that is warmer than clothing can be: only skin is, and skin shows
+    in small patches (as a disc's diameter; blur spreads a small hot patch by about a PSF sigma all
+    round, and spreads a hot patch's excess without changing its integral)."""
+    hot_m = math.sqrt(f.hot_px) * m_per_px
+    over_px = max(math.sqrt(f.over_px / math.pi) - PSF_SIGMA_PX, math.sqrt(f.over_min_px / math.pi), 0.0)
+    over_m = 2.0 * over_px * m_per_px
+    return max(_ramp(hot_m, 0.35, 0.6) * skin, _ramp(over_m, 0.35, 0.55))
 
 
 def _score(f: Blob, m_per_px: float | None, sin_dep: float, short_side: int,
@@ -802,10 +806,9 @@ def _body_of_hood(s: _Search, spot: Candidate, delta: float) -> Candidate | None
         return None
     short = min(s.frame.shape)
     face = f.t_max > ambient + CLOTHING_MAX_K + OVERWARM_MARGIN_K
-    if face:
-        m = _memberships(f, m_per_px, spot[2], short, ambient)[0]
-        if "hot" in m or m["face"] < 1.0 or m["plate"] > 0.0:
-            return None
+    if face and (f.t_max > SKIN_MAX_C or spot_temperature(f, m_per_px, ambient) < SKIN_MIN_C + 2.0
+                 or _plate(f, m_per_px, _ramp(f.t_max, SKIN_MIN_C - 4.0, SKIN_MIN_C + 2.0)) > 0.0):
+        return None  # neither clothing nor a face (its membership 1): a vent, a manhole, an engine part
     body = _body_of_face(s, f, m_per_px, delta, above_air=face)
     if body is None or body[0].area <= HOOD_GROW * f.area or body[0].edge < EDGE_SHARP[0] or _too_big(*body[:2]):
         return None
