@@ -22,13 +22,17 @@ Pipeline (about 1-2 ms for 640x512 on one core):
    reach: a face ends a body, so that low level is searched only there. A faceless spot no
    warmer than clothing may likewise be the warm end of a body below the threshold (a sleeping
    bag's hood end over ground warmer than the air): its body is searched for the same way and
-   kept when it is an object's (sharp outline, several times the spot) and scores as well.
+   kept when it is an object's (sharp outline, several times the spot) and scores as well; so is
+   a face with part of its clothing (a head and shoulders), whose body is grown only through
+   pixels clearly warmer than the air, and a grown body's box is drawn round its own outline.
 4. A fuzzy score multiplies memberships, each a physical argument:
    - a person's surface never exceeds skin temperature (~35 °C, 40 with
      margin); engines, exhausts and lamps do;
    - a person's projected size lies in the envelope of standing (1.5-1.9 m
      tall, 0.4-0.6 m wide), sitting (~1 m) and lying (1.5-1.9 x 0.4-0.6 m,
-     foreshortened along the range by sin(depression)); a size is known only to
+     foreshortened along the range by sin(depression), so that along the image's
+     vertical it spans no more than its length's share of the range plus its low
+     height's); a size is known only to
      about a pixel, so a few-pixel blob is judged leniently;
    - a person is not uniform: a small hot face/hands over cooler clothing,
      while vents, manholes and windows are uniform plates;
@@ -130,7 +134,11 @@ GROUP_FACE_FRAC_MIN = 0.2  # faces must be resolved (face_fraction) to be counte
 GROUP_MAX = 8
 BODY_ASPECT = (2.0, 2.6)
 PLATE_EXCESS_K = (6.0, 9.0)  # above its surroundings a uniform blob is clothing below 6 K, a plate above 9 K  # length/width of a standing or lying body (plates, vents, windows: below 2)
-BAG_OVER_AIR_K = (1.5, 3.0)  # an insulated sleeper's surface above the air (see _memberships)
+# within this of the air a surface may be at the air's temperature (the air's reading is a station's;
+# a tarpaulin, a bin or a car is at the air's temperature): no body's warmth
+AIR_READING_K = 1.0
+# an insulated sleeper's surface above the air (see _memberships): 1.5-5 K, so warm enough in full from 1.5 K
+BAG_OVER_AIR_K = (AIR_READING_K, 1.5)
 EDGE_SHARP = (0.15, 0.3)  # outline slope / contrast per px: warm ground at or below 0.15, an object above 0.3
 SAME_PERSON_IOU = 0.5  # two candidates' boxes overlapping this much are one person (a face and its body)
 LONE_FACE_M = 0.45  # a warm spot no longer than this (a head) that unmixes to skin is a face
@@ -144,6 +152,7 @@ HOOD_GROW = 2.5  # and kept at this many times the spot's area at least (a hood 
 GREY_LEARNED_PERSON_PX = 8.0  # 8-bit frames: the classifier learned people about this many pixels wide
 LEVEL_SPLITS = 2  # a blob too big for one person and without faces is re-thresholded this many times at most
 LEVEL_STEP = 0.5  # each time higher by half its clothing contrast (at least the base threshold)
+LIE_HEIGHT_M = 0.4  # a body lying on the ground, in a bag or under a blanket, rises no higher than this
 # centroid heights (m) used to put a person's visible centre above the feet
 CENTROID_HEIGHT_M = {"standing": 0.9, "sitting": 0.45, "lying": 0.15, "unknown": 0.4}
 
@@ -383,7 +392,7 @@ def _size_score(major_m: float, minor_m: float, sin_dep: float, vertical: bool,
 
 
 def _posture_sizes(major_m: float, minor_m: float, sin_dep: float, vertical: bool,
-                   tol: float = 0.0) -> dict[str, float]:
+                   tol: float = 0.0, up_m: float | None = None) -> dict[str, float]:
     """Membership of a blob's size in each posture's envelope (standing, lying, sitting).
 
     Sizes are metres across the line of sight, already corrected for blur
@@ -391,7 +400,9 @@ def _posture_sizes(major_m: float, minor_m: float, sin_dep: float, vertical: boo
     says little about its size); moment extents still overestimate box-like
     shapes by ~15 %. Upright bodies are seen as height * cos(depression) plus
     their footprint * sin(depression); footprints on the ground shrink along the
-    range by sin(depression).
+    range by sin(depression). `up_m`, the blob's extent along the image direction of
+    the vertical, bounds what lies on the ground: its length along the range shrinks by
+    sin(depression), and only its low height (LIE_HEIGHT_M) rises by cos(depression).
     """
     s = max(0.05, min(1.0, sin_dep))
     c = math.sqrt(max(0.0, 1.0 - s * s))
@@ -403,6 +414,8 @@ def _posture_sizes(major_m: float, minor_m: float, sin_dep: float, vertical: boo
     # lying: 1.5-1.9 x 0.4-0.6 m on the ground, any orientation; up to ~1 m wide under a blanket
     lie = min(_band_near(major_m, t, 0.6, 0.95, 2.2, 2.7), _band_near(minor_m, t, 0.15 * s, 0.25 * s, 0.9, 1.2),
               _ramp((major_m + t) / max(minor_m - t, 0.05), 1.3, 1.8))
+    if up_m is not None:
+        lie = min(lie, 1.0 - _ramp(up_m - t, 2.2 * s + LIE_HEIGHT_M * c, 2.7 * s + 1.25 * LIE_HEIGHT_M * c))
     # sitting / curled up: head 0.85-1.05 m up over a 0.45-0.95 m footprint (legs, bag), 0.45-0.7 m wide
     si_lo, si_hi = 0.85 * c + 0.45 * s, 1.05 * c + 0.95 * s
     sit = min(_band_near(major_m, t, 0.7 * si_lo - 0.05, 0.85 * si_lo, 1.2 * si_hi + 0.15, 1.45 * si_hi + 0.35),
@@ -599,16 +612,10 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
     if m_per_px is not None:
         face = _ramp(spot_temperature(f, m_per_px, ambient), SKIN_MIN_C - 4.0, SKIN_MIN_C + 2.0)
         major_m, minor_m = _metres(f.major, m_per_px), _metres(f.minor, m_per_px)
-        sizes = _posture_sizes(major_m, minor_m, sin_dep, vertical, SIZE_TOL_PX * m_per_px)
+        sizes = _posture_sizes(major_m, minor_m, sin_dep, vertical, SIZE_TOL_PX * m_per_px,
+                               _metres(extent_along(f, f.up_x, f.up_y), m_per_px))
         size, posture = max((m, p) for p, m in sizes.items())
-        hot_m = math.sqrt(f.hot_px) * m_per_px
-        # skin-hot plate bigger than a face/hands (vent, manhole, window), or any area bigger than
-        # a face that is warmer than clothing can be: only skin is, and skin shows in small patches
-        # (as a disc's diameter; blur spreads a small hot patch by about a PSF sigma all round, and
-        # spreads a hot patch's excess without changing its integral)
-        over_px = max(math.sqrt(f.over_px / math.pi) - PSF_SIGMA_PX, math.sqrt(f.over_min_px / math.pi), 0.0)
-        over_m = 2.0 * over_px * m_per_px
-        plate = max(_ramp(hot_m, 0.35, 0.6) * skin, _ramp(over_m, 0.35, 0.55))
+        plate = _plate(f, m_per_px, skin)
         # no face and a silhouette that some dog could make (any heading): a dog, or a hooded
         # person we cannot tell from one
         if ambient is not None and contrast >= 5.0 - 2.0 * _ramp(f.edge, *EDGE_SHARP):
@@ -638,6 +645,17 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
     uniform *= _ramp(contrast, *PLATE_EXCESS_K)
     return {"warm": warm, "skin": skin, "face": face, "size": size, "plate": plate, "uniform": uniform,
             "dog": dog}, posture
+
+
+def _plate(f: Blob, m_per_px: float, skin: float) -> float:
+    """Membership of a plate: a skin-hot area bigger than a face or hands (vent, manhole, window), or
+    any area bigger than a face that is warmer than clothing can be: only skin is, and skin shows
+    in small patches (as a disc's diameter; blur spreads a small hot patch by about a PSF sigma all
+    round, and spreads a hot patch's excess without changing its integral)."""
+    hot_m = math.sqrt(f.hot_px) * m_per_px
+    over_px = max(math.sqrt(f.over_px / math.pi) - PSF_SIGMA_PX, math.sqrt(f.over_min_px / math.pi), 0.0)
+    over_m = 2.0 * over_px * m_per_px
+    return max(_ramp(hot_m, 0.35, 0.6) * skin, _ramp(over_m, 0.35, 0.55))
 
 
 def _score(f: Blob, m_per_px: float | None, sin_dep: float, short_side: int,
@@ -759,7 +777,8 @@ def _lone_face(f: Blob, m_per_px: float, ambient: float | None) -> bool:
 
 
 def _body_of_hood(s: _Search, spot: Candidate, delta: float) -> Candidate | None:
-    """The body a faceless warm spot ends, or None to keep the spot as it is.
+    """The body a warm spot (a hood end, or a face with part of its clothing) ends, or None to keep
+    the spot as it is.
 
     A sleeping bag's surface is only 1.5-5 K above the air and the ground may be as warm: often
     only its warmer hood end passes the threshold, and a coat on frozen ground may show only the
@@ -767,31 +786,56 @@ def _body_of_hood(s: _Search, spot: Candidate, delta: float) -> Candidate | None
     the threshold, connected to it, within a body's reach), and the body replaces it when it is
     the body of an object, not more of the same thing or of the ground:
     - the spot is clothing, no warmer than clothing can be (a vent, a manhole or an engine part
-      is warmer: their steam and their surroundings are no body);
+      is warmer: their steam and their surroundings are no body), or a face (a spot that unmixes
+      to skin, no bigger than a face: no plate) with part of its clothing: on a cold night the rest
+      of the clothing may be barely warmer than the ground. A face's body is grown only through
+      pixels more than AIR_READING_K above the air: its warmth next to the face made the spot,
+      so what is no warmer than the air (a bin, a car, a snowbank in front of the person, over
+      snow colder than the air) is not its body;
     - the body covers HOOD_GROW times the spot at least (a lower contour of the same object, its
       blur skirt, adds far less; a hood end is about a sixth of a bag);
     - it ends at an outline sharper than warm ground's (EDGE_SHARP: ground warmed from below or
       by the day fades over metres), and is not too big for one person;
     - it scores better as a person than the spot alone.
-    Only at the detection threshold: a piece of a blob re-thresholded higher would grow back into it.
+    The body's box is drawn round its own outline (_outlined). Only at the detection threshold: a
+    piece of a blob re-thresholded higher would grow back into it.
     """
     f, m_per_px, _ = spot
     ambient = s.ambient
     if m_per_px is None or ambient is None or _metres(f.major, m_per_px) > HOOD_MAX_M:
         return None
-    if f.t_max > ambient + CLOTHING_MAX_K + OVERWARM_MARGIN_K:
-        return None
-    body = _body_of_face(s, f, m_per_px, delta)
+    short = min(s.frame.shape)
+    face = f.t_max > ambient + CLOTHING_MAX_K + OVERWARM_MARGIN_K
+    if face and (f.t_max > SKIN_MAX_C or spot_temperature(f, m_per_px, ambient) < SKIN_MIN_C + 2.0
+                 or _plate(f, m_per_px, _ramp(f.t_max, SKIN_MIN_C - 4.0, SKIN_MIN_C + 2.0)) > 0.0):
+        return None  # neither clothing nor a face (its membership 1): a vent, a manhole, an engine part
+    body = _body_of_face(s, f, m_per_px, delta, above_air=face)
     if body is None or body[0].area <= HOOD_GROW * f.area or body[0].edge < EDGE_SHARP[0] or _too_big(*body[:2]):
         return None
-    short = min(s.frame.shape)
-    return body if _score(*body, short, ambient)[0] >= _score(*spot, short, ambient)[0] else None
+    if _score(*body, short, ambient)[0] < _score(*spot, short, ambient)[0]:
+        return None
+    return (_outlined(body[0], s.frame.shape), body[1], body[2])
 
 
-def _body_of_face(s: _Search, f: Blob, m_per_px: float, delta: float) -> Candidate | None:
+def _outlined(f: Blob, frame_shape: tuple[int, ...]) -> Blob:
+    """The blob with its box drawn round its half-contrast shape (and a pixel of blur), not round
+    the low level it was grown at: that level also reaches into whatever touches the body at
+    about the air's temperature (a bin, a car, a snowbank in front of it), the body's outline is
+    where its own warmth halves."""
+    if f.shape is None or not f.shape.any():
+        return f
+    ys, xs = np.nonzero(f.shape)
+    h, w = frame_shape[:2]
+    x0, y0 = max(0, f.bx + int(xs.min()) - 1), max(0, f.by + int(ys.min()) - 1)
+    x1, y1 = min(w, f.bx + int(xs.max()) + 2), min(h, f.by + int(ys.max()) + 2)
+    return replace(f, bx=x0, by=y0, bw=x1 - x0, bh=y1 - y0)
+
+
+def _body_of_face(s: _Search, f: Blob, m_per_px: float, delta: float, above_air: bool = False) -> Candidate | None:
     """The pixels warmer than the background by BODY_LEVEL of the threshold that are connected to
     a face, within a body's reach of it: a body ends at its face, so its warmth, however low,
-    is searched for there only (elsewhere that level would be ground texture and noise)."""
+    is searched for there only (elsewhere that level would be ground texture and noise).
+    `above_air`: only pixels more than AIR_READING_K above the air (when it is known)."""
     h, w = s.frame.shape
     reach = max(2, round(BODY_REACH_M / m_per_px))
     u, v = min(w - 1, round(f.cx)), min(h - 1, round(f.cy))
@@ -802,6 +846,9 @@ def _body_of_face(s: _Search, f: Blob, m_per_px: float, delta: float) -> Candida
     low = BODY_LEVEL * delta
     ox, oy = x0 - patch.x0, y0 - patch.y0
     warm = cv2.compare(cv2.subtract(patch.frame, patch.bg), low, cv2.CMP_GT)[oy : oy + y1 - y0, ox : ox + x1 - x0]  # type: ignore[call-overload]
+    if above_air and s.ambient is not None:
+        air = cv2.compare(patch.frame, s.ambient + AIR_READING_K, cv2.CMP_GT)[oy : oy + y1 - y0, ox : ox + x1 - x0]  # type: ignore[call-overload]
+        warm = cv2.bitwise_and(warm, air)
     _, labels = cv2.connectedComponents(np.ascontiguousarray(warm), connectivity=8)
     label = labels[v - y0, u - x0]
     if label == 0:

@@ -246,6 +246,16 @@ def test_a_sleeping_bag_over_snow_colder_than_the_air_is_warm_enough() -> None:
     assert detect(discs(-17.0, [(320, 256, 24.5, 11.0, -14.5), (340, 256, 8.0, 8.0, -14.0)]), meta) == []
 
 
+def test_a_sleeping_bag_at_the_low_end_of_a_bags_warmth_is_warm_enough() -> None:
+    """A bag's surface is 1.5-5 K above the air: one at 1.5 K (hood end 2 K) over snow 3 K colder than
+    the air is warm enough in full (it was refused while a bag counted fully only from 3 K). Within
+    1 K of the air (0.8 K, hood 1 K: a tarpaulin, a lid) it is not."""
+    meta = nadir(30.0, ambient=-15.0)
+    bag = discs(-17.0, [(320, 256, 24.5, 11.0, -13.5), (340, 256, 8.0, 8.0, -13.0)])  # snow at -18
+    assert [d.posture for d in detect(bag, meta)] == ["lying"]
+    assert detect(discs(-17.0, [(320, 256, 24.5, 11.0, -14.2), (340, 256, 8.0, 8.0, -14.0)]), meta) == []
+
+
 def test_a_sleeping_bag_of_which_only_the_hood_end_stands_out_is_found_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     """Ground 1 K above the air and a bag only 1.4 K over it (below the warmth threshold): only the
     warmer hood end (3 K over the ground) is a candidate, too small for a lying person. The body it
@@ -395,3 +405,58 @@ def test_a_rounded_blob_wider_than_any_dog_does_not_fit_one_by_its_moments_alone
     dog = np.zeros((140, 140), np.uint8)
     cv2.ellipse(dog, (70, 70), (50, 15), 0, 0, 360, 1, -1)
     assert det._dog_ratio(_shaped_blob(dog.astype(bool)), m_per_px, 1.0) <= 1.0
+
+
+def test_an_upright_post_is_not_warm_as_a_bag_for_its_height_in_an_oblique_view() -> None:
+    """Seen at 30 deg depression, something lying on the ground (a bag, up to 2.2 m long and 0.4 m
+    high) spans at most 2.2 sin + 0.4 cos of the image's vertical: an upright post 0.26 m wide and
+    2.4 m tall (a facade's edge, a pole), 2.5 K above the air, is longer than that, so its warmth
+    is not a sleeping bag's (it was taken for a standing person at 0.525). A bag 2.0 x 0.8 m lying
+    along the line of sight at the same view, as warm, is still a person."""
+    meta = parse_meta({"camera_id": "t", "kind": "drone", "captured_at": "2025-01-15T02:00:00+08:00", "lat": 45.75,
+                       "lon": 126.64, "alt_m": 30.0, "yaw_deg": 0.0, "pitch_deg": -30.0, "hfov_deg": 45.0,
+                       "width": 640, "height": 512, "ambient_c": -15.0})
+    mpp = 60.0 * 2 * math.tan(math.radians(22.5)) / 640  # 60 m along the axis
+    post = discs(-17.0, [(320, 256, 0.13 / mpp, 1.2 / mpp, -12.5)])  # snow at -18
+    assert detect(post, meta) == []
+    bag = discs(-17.0, [(320, 256, 0.4 / mpp, 0.6 / mpp, -12.5), (320, 256 - 0.45 / mpp, 0.3 / mpp, 0.15 / mpp, -11.5)])
+    assert len(detect(bag, meta)) == 1
+
+
+def _head_and_shoulders(extra: list[tuple[float, ...]], shoulders_c: float = -11.0) -> tuple[np.ndarray, FrameMeta, float]:
+    """Straight down from 30 m on a -15 °C night, ground 0.5 K below the air: a face (31 °C) and
+    shoulders 0.5 m wide above the threshold, plus `extra` ellipses in metres from the shoulders'
+    centre (du, dv, semi-axis u, semi-axis v, °C). Returns the frame, its meta and px per metre."""
+    meta = nadir(30.0, ambient=-15.0)
+    k = 640 / (2 * 30.0 * math.tan(math.radians(22.5)))
+    u, v = 320 + 0.55 * k, 256.0
+    objs = [(u + du * k, v + dv * k, a * k, b * k, t) for du, dv, a, b, t in extra]
+    return discs(-14.5, [*objs, (u, v, 0.25 * k, 0.25 * k, shoulders_c), (u + 0.2 * k, v, 0.1 * k, 31.0)]), meta, k
+
+
+def test_a_face_with_its_shoulders_is_grown_into_a_body_barely_warmer_than_the_ground(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cold clothing (1.5 K above the air, 2 K over the ground: below the threshold) lying behind a
+    face whose shoulders stand out: the face and shoulders (0.6 m, too long for a lone face) are
+    searched for their body like a hood end, and the person's box is the whole body's, 1.7 m."""
+    body = [(-0.55, 0.0, 0.85, 0.25, -13.5)]
+    frame, meta, k = _head_and_shoulders(body)
+    dets = detect(frame, meta)
+    assert len(dets) == 1 and dets[0].bbox[2] >= 1.6 * k, dets
+    monkeypatch.setattr(det, "_body_of_face", lambda *a, **kw: None)
+    assert [d.bbox[2] < 0.8 * k for d in detect(frame, meta)] == [True]  # the head and shoulders only
+
+
+def test_a_faces_body_is_not_grown_into_an_object_at_the_airs_temperature(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bin 1.0 x 0.6 m touching a person's shoulders, 0.9 K above the air (1.4 K over snow colder
+    than the air, above half the threshold): no body's warmth, so the face keeps its own box; a bin
+    1.3 K above the air joins the grown region but not the body's outline, where its warmth halves."""
+    frame, meta, k = _head_and_shoulders([(0.0, 0.55, 0.5, 0.3, -14.1)])
+    assert [d.bbox[3] < 0.6 * k for d in detect(frame, meta)] == [True]
+    frame, meta, k = _head_and_shoulders([(0.0, 0.65, 0.4, 0.4, -13.7)], shoulders_c=-7.0)
+    assert [d.bbox[3] < 0.8 * k for d in detect(frame, meta)] == [True]
+    monkeypatch.setattr(det, "_outlined", lambda f, shape: f)  # boxed round the grown region: the bin too
+    assert [d.bbox[3] > 1.0 * k for d in detect(frame, meta)] == [True]
+    monkeypatch.setattr(det, "AIR_READING_K", -100.0)  # no floor at the air: the colder bin joins as well
+    frame, meta, k = _head_and_shoulders([(0.0, 0.55, 0.5, 0.3, -14.1)])
+    assert [d.bbox[3] > 0.9 * k for d in detect(frame, meta)] == [True]
