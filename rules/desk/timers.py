@@ -152,16 +152,18 @@ class Wakes:
         heapq.heapify(ahead)
         taken = {incident_id for _, incident_id in ahead}
         changed: set[str] = set()
-        while ahead:
-            place = heapq.heappop(ahead)
-            yield incidents[place[1]]
-            for other in self.changed - taken:
-                if self.rank(other, now) > place:
-                    heapq.heappush(ahead, self.rank(other, now))
-                    taken.add(other)
-            changed |= self.changed
-            self.changed.clear()
-        self.changed |= changed
+        try:
+            while ahead:
+                place = heapq.heappop(ahead)
+                yield incidents[place[1]]
+                for other in self.changed - taken:
+                    if self.rank(other, now) > place:
+                        heapq.heappush(ahead, self.rank(other, now))
+                        taken.add(other)
+                changed |= self.changed
+                self.changed.clear()
+        finally:  # a tick cut short by an error still leaves every change to refresh
+            self.changed |= changed
 
 
 def wants_followup(outcome: str | None, policy: Policy) -> bool:
