@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from core.records import COLD_WAVE_LEVELS
+from core.records import COLD_WAVE_LEVELS, from_iso
 from rules.policy import Policy
 
 
@@ -109,9 +109,9 @@ class RegionWeather:
         snow = data.get("snow")
         assert isinstance(obs, list)
         return cls(
-            observations=[(datetime.fromisoformat(a), float(t), float(w)) for a, t, w in obs],
-            warning=(datetime.fromisoformat(warning[0]), str(warning[1])) if isinstance(warning, list) else None,
-            snow=(datetime.fromisoformat(snow[0]), bool(snow[1])) if isinstance(snow, list) else None,
+            observations=[(from_iso(a), float(t), float(w)) for a, t, w in obs],
+            warning=(from_iso(warning[0]), str(warning[1])) if isinstance(warning, list) else None,
+            snow=(from_iso(snow[0]), bool(snow[1])) if isinstance(snow, list) else None,
         )
 
 

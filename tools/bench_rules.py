@@ -5,9 +5,9 @@ with the rules; this measures the rules alone, as the agents call them:
 intake's conversion (`agents.intake`), each centre's `Desk` (built as
 `agents.desk.Centres.desk` builds one) fed the report through JSON, every
 output's `to_json()`, the state entries `take_dirty()` gives per batch, and
-a clock tick per `tick_s` of event time. The digest covers every output
-byte and state entry, so a change that claims to keep behaviour can prove
-it: same tips, same digest.
+a clock tick per `tick_s` of event time (read from JSON, as the agent reads
+the `clock` topic). The digest covers every output byte and state entry, so
+a change that claims to keep behaviour can prove it: same tips, same digest.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from core.errors import RecordError
-from core.records import Conditions, Report, TeamStatus
+from core.records import ClockTick, Conditions, Report, TeamStatus
 from core.settings import DATA_DIR, Settings
 from rules.context import Province, province_from_settings
 from rules.desk import Desk, Outputs
-from rules.intake import parse_json, parse_tip, tip_contact, tip_report
+from rules.intake import parse_json, parse_tick, parse_tip, tip_contact, tip_report
 from tools.bench_pipeline import START, bench_tip
 
 
@@ -111,8 +111,9 @@ def run_rules(province: Province, tips: int, *, batch: int = 100, tick_s: float 
         wire = report.to_json()
         digest.update(wire)
         if report.at >= next_tick:  # the clock: every tick_s of event time, every desk
+            at = parse_tick(parse_json(ClockTick(at=next_tick).to_json())).at  # as the agent reads the clock topic
             for desk in desks.values():
-                send(desk.handle_tick(next_tick))
+                send(desk.handle_tick(at))
             next_tick += timedelta(seconds=tick_s)
         send(desks[centre].handle_report(Report.from_dict(json.loads(wire))))
         if (n + 1) % batch == 0:

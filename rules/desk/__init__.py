@@ -11,7 +11,7 @@ the id helpers `stable_id` and `fingerprint`. Its modules:
 - `assessment`: an incident's category and priority under the current night and weather (`reassess`).
 - `dispatching`: who can take an incident by ETA (`choose`, `eta_min`), `diversion`, and the order queued incidents are offered (`queue_order`).
 - `retention`: which closed incidents the desk forgets, after the policy's retention of event time (`expired`, `closed_since`).
-- `timers`: overdue acknowledgements and queued tasks, unit timers, due follow-ups, escalation targets.
+- `timers`: overdue acknowledgements and queued tasks, unit timers, due follow-ups, escalation targets; `Wakes`, when each incident's timers may next come due (a tick checks only those).
 - `destinations`: where the person is taken, by need and opening hours (`destination`).
 - `conditions`: weather per region as the desk judges it, and which regions changed.
 - `events`: dispatch events for consoles and files, tasks for team phones.

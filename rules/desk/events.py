@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from core.records import DispatchEvent, HelpPointRef, TeamTask
+from core.records import DispatchEvent, HelpPointRef, TeamTask, from_iso
 from geo.zones import CityIndex
 from rules.desk.model import Incident
 from rules.policy import Policy
@@ -61,7 +61,7 @@ def dispatch_event(incident: Incident, event_id: str, kind: str, at: datetime, *
         lon=round(incident.lon, 6),
         sources=tuple(incident.reports),
         team_id=incident.team_id,
-        ack_deadline=(datetime.fromisoformat(unit["ack_deadline"]) if unit["ack_deadline"] else None) if unit
+        ack_deadline=(from_iso(unit["ack_deadline"]) if unit["ack_deadline"] else None) if unit
         else incident.ack_deadline if incident.status == "assigned" else None,
         nearest_help_point=help_point,
         notify=tuple(incident.notify),
@@ -104,7 +104,7 @@ def team_task(incident: Incident, team_id: str, kind: str, at: datetime, event_i
         category=incident.category,
         lat=incident.lat,
         lon=incident.lon,
-        ack_deadline=(datetime.fromisoformat(unit["ack_deadline"]) if unit["ack_deadline"] else None) if unit else incident.ack_deadline,
+        ack_deadline=(from_iso(unit["ack_deadline"]) if unit["ack_deadline"] else None) if unit else incident.ack_deadline,
         nearest_help_point=help_point,
         notify=tuple(incident.notify),
         flags=tuple(incident.flags),

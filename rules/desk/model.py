@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from core.records import CommandResult, DispatchEvent, Report, TeamTask
+from core.records import CommandResult, DispatchEvent, Report, TeamTask, from_iso
 
 # The incident's times, written as ISO strings.
 _TIMES = ("first_at", "last_at", "ack_deadline", "followup_at", "resolved_at", "assigned_at", "on_scene_at", "queued_at",
@@ -118,7 +118,7 @@ class Incident:
         }
         for key in _TIMES:
             if values.get(key) is not None:
-                values[key] = datetime.fromisoformat(values[key])
+                values[key] = from_iso(values[key])
         return cls(**values)
 
     @property
@@ -170,7 +170,7 @@ class Team:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Team:
-        return cls(**{**data, "at": datetime.fromisoformat(data["at"]), "capabilities": list(data["capabilities"])})
+        return cls(**{**data, "at": from_iso(data["at"]), "capabilities": list(data["capabilities"])})
 
     @property
     def free(self) -> bool:

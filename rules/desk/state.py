@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from core.records import from_iso
 from rules.desk.model import Incident, Team
 from rules.weather import RegionWeather
 
@@ -43,8 +44,8 @@ class DeskState:
         }
 
     def load(self, data: dict[str, Any]) -> None:
-        self.now = datetime.fromisoformat(data["now"]) if data.get("now") else None
-        self.tick = datetime.fromisoformat(data["tick"]) if data.get("tick") else None
+        self.now = from_iso(data["now"]) if data.get("now") else None
+        self.tick = from_iso(data["tick"]) if data.get("tick") else None
         self.incidents = {k: Incident.from_dict(v) for k, v in data.get("incidents", {}).items()}
         self.seen = dict(data.get("seen", {}))
         self.event_index = dict(data.get("event_index", {}))

@@ -6,7 +6,7 @@ import heapq
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from core.records import PRIORITIES
+from core.records import PRIORITIES, from_iso
 from rules.desk.model import Incident
 from rules.policy import Policy
 
@@ -75,7 +75,7 @@ def unit_timer(incident: Incident, now: datetime, policy: Policy) -> str | None:
 
 def support_deadlines(incident: Incident) -> list[tuple[dict[str, object], datetime]]:
     """Support units assigned and not yet acknowledged, with their deadlines."""
-    return [(s, datetime.fromisoformat(str(s["ack_deadline"]))) for s in incident.supports
+    return [(s, from_iso(str(s["ack_deadline"]))) for s in incident.supports
             if s["status"] == "assigned" and s["ack_deadline"] is not None]
 
 
@@ -152,16 +152,18 @@ class Wakes:
         heapq.heapify(ahead)
         taken = {incident_id for _, incident_id in ahead}
         changed: set[str] = set()
-        while ahead:
-            place = heapq.heappop(ahead)
-            yield incidents[place[1]]
-            for other in self.changed - taken:
-                if self.rank(other, now) > place:
-                    heapq.heappush(ahead, self.rank(other, now))
-                    taken.add(other)
-            changed |= self.changed
-            self.changed.clear()
-        self.changed |= changed
+        try:
+            while ahead:
+                place = heapq.heappop(ahead)
+                yield incidents[place[1]]
+                for other in self.changed - taken:
+                    if self.rank(other, now) > place:
+                        heapq.heappush(ahead, self.rank(other, now))
+                        taken.add(other)
+                changed |= self.changed
+                self.changed.clear()
+        finally:  # a tick cut short by an error still leaves every change to refresh
+            self.changed |= changed
 
 
 def wants_followup(outcome: str | None, policy: Policy) -> bool:

@@ -6,7 +6,7 @@ import dataclasses
 import json
 from datetime import UTC, datetime
 
-from core.records import HelpPointRef, TeamTask, Wire
+from core.records import HelpPointRef, TeamTask, Wire, from_iso
 
 
 def test_every_record_is_a_frozen_dataclass_whose_attributes_are_its_fields() -> None:
@@ -23,3 +23,9 @@ def test_to_json_writes_to_dict_with_sorted_keys() -> None:
                     notify=("health",), flags=("injured",), summary="看护", at=at)
     assert set(task.field_values()) == {f.name for f in dataclasses.fields(task)}
     assert task.to_json() == json.dumps(task.to_dict(), ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def test_times_read_from_text_share_one_tzinfo_per_offset_and_keep_their_text() -> None:
+    a, b = from_iso("2026-12-20T19:00:00+08:00"), from_iso("2026-12-20T11:30:00.250000+08:00")
+    assert a.tzinfo is b.tzinfo and a.isoformat() == "2026-12-20T19:00:00+08:00" and b.isoformat() == "2026-12-20T11:30:00.250000+08:00"
+    assert from_iso("2026-12-20T11:00:00+00:00") == a and from_iso("2026-12-20T11:00:00+00:00").isoformat().endswith("+00:00")

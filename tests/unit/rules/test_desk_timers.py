@@ -52,6 +52,19 @@ def test_a_tick_checks_an_incident_changed_before_its_turn_and_not_one_whose_tur
     assert wakes.changed == {"b", "c"}  # refreshed at the next tick
 
 
+def test_a_tick_cut_short_still_refreshes_what_it_changed(ctx: Context) -> None:
+    incidents = {i.incident_id: i for i in (_queued("a", 0.5), _queued("b", 1))}
+    wakes = Wakes()
+    for incident_id in incidents:
+        wakes.mark(incident_id)
+    walk = wakes.walk(incidents, EVENING + timedelta(minutes=2), ctx.policy)
+    next(walk)
+    wakes.mark("a")  # the step on "a" changed it...
+    next(walk)
+    walk.close()  # ...and the step on "b" failed
+    assert wakes.changed == {"a"}
+
+
 def test_timers_are_found_again_after_a_restart(ctx: Context, report: Callable[..., Report]) -> None:
     desk = Desk(ctx, "harbin")
     team(desk, "busy", 500, ("medical", "vehicle"), status="on_scene")
