@@ -617,7 +617,9 @@ class Desk(DeskState):
     def _emit(self, incident: Incident, kind: str, at: datetime, *, reason: str, task: bool = False, decisions: tuple[str, ...] = (),
               unit: dict[str, Any] | None = None, escalate_to: str | None = None) -> Outputs:
         incident.revision += 1
-        self.wakes.mark(incident.incident_id)  # a decision about it: its timers may have changed
+        # Every event is a new revision to store (and its timers may have changed): an
+        # incident left unwritten would restart at its old revision and reissue event ids.
+        self.touch("incidents", incident.incident_id)
         event_id = f"{incident.incident_id}-r{incident.revision}"
         if task:
             incident.task_event_id = event_id

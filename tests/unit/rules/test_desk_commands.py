@@ -170,3 +170,20 @@ def test_parse_command_refuses_malformed_orders(ctx: Context) -> None:
         with pytest.raises(RecordError) as err:
             parse_command({**base, **bad}, ctx)
         assert err.value.kind == kind
+
+
+@pytest.mark.parametrize("kind", ["assign", "support"])
+def test_a_command_is_stored_so_a_restart_does_not_reissue_its_event_ids(desk: Desk, report: Callable[..., Report], kind: str) -> None:
+    team(desk, "near", 300)
+    team(desk, "far", 2000, ("police",))
+    first = desk.handle_report(report()).events[0]
+    stored = dict(desk.take_dirty())
+    applied = commands.handle(desk, command(kind, first.incident_id, team_id="far"))
+    assert answer(applied).status == "applied"
+    stored.update(desk.take_dirty())
+    restarted = Desk(desk.ctx, desk.centre)
+    restarted.load_entries(stored.items())
+    assert restarted.to_dict() == desk.to_dict()
+    # The next decision on the incident gets the next id, on the restarted desk as on the live one.
+    ack = TaskAck(event_id=applied.events[0].event_id, team_id="far", status="accepted", at=LATER)
+    assert [e.to_dict() for e in restarted.handle_ack(ack).events] == [e.to_dict() for e in desk.handle_ack(ack).events]
