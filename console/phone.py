@@ -26,6 +26,7 @@ from urllib.parse import quote
 from core import topics
 from core.errors import PatrolError, RecordError
 from core.records import FLAGS, TEAM_STATUSES, OperatorCommand, TaskAck, TeamStatus, parse_time
+from geo.centres import centre_for
 from geo.chinacoords import wgs84_to_bd09, wgs84_to_gcj02
 from geo.city import City, HelpPoint, load_city
 from geo.zones import CityIndex
@@ -262,12 +263,12 @@ class TeamPhones:
         """Where the team takes the person: the nearest help point of the category's kinds in the task's city, else the task's.
 
         The task's city is its `centre`; an event written before the desk
-        named it, by the city whose service area holds the position.
+        named it, by the city that holds the position (`geo.centres.centre_for`, as records are routed).
         """
         point: HelpPoint | None = None
         kinds = self.policy.destination_kinds.get(category)
         if centre not in self.indexes:
-            centre = next((c for c, i in self.indexes.items() if i.in_service_area(lat, lon)), next(iter(self.indexes)))
+            centre = centre_for(self.indexes, lat, lon) or next(iter(self.indexes))
         index = self.indexes[centre]
         if kinds:
             found = index.nearest_help_point(lat, lon, kinds)
