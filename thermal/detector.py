@@ -183,6 +183,11 @@ def _ramp(x: float, lo: float, hi: float) -> float:
     return min(1.0, max(0.0, (x - lo) / (hi - lo)))
 
 
+def _skin(t_c: float) -> float:
+    """Membership of skin's temperature: none 4 K below SKIN_MIN_C, full 2 K above it."""
+    return _ramp(t_c, SKIN_MIN_C - 4.0, SKIN_MIN_C + 2.0)
+
+
 def _band(x: float, lo0: float, lo1: float, hi1: float, hi0: float) -> float:
     """Trapezoid membership: 0 outside [lo0, hi0], 1 inside [lo1, hi1]."""
     return min(_ramp(x, lo0, lo1), 1.0 - _ramp(x, hi1, hi0))
@@ -606,11 +611,11 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
     warm = _ramp(contrast, MIN_DELTA_C, 5.0 - 2.0 * _ramp(f.edge, *EDGE_SHARP))
     if ambient is not None:
         warm = min(warm, _ramp(t_max - ambient, 2.0, 4.0))
-    skin = _ramp(t_max, SKIN_MIN_C - 4.0, SKIN_MIN_C + 2.0)
+    skin = _skin(t_max)
     vertical = f.vertical
     face = skin
     if m_per_px is not None:
-        face = _ramp(spot_temperature(f, m_per_px, ambient), SKIN_MIN_C - 4.0, SKIN_MIN_C + 2.0)
+        face = _skin(spot_temperature(f, m_per_px, ambient))
         major_m, minor_m = _metres(f.major, m_per_px), _metres(f.minor, m_per_px)
         sizes = _posture_sizes(major_m, minor_m, sin_dep, vertical, SIZE_TOL_PX * m_per_px,
                                _metres(extent_along(f, f.up_x, f.up_y), m_per_px))
@@ -807,7 +812,7 @@ def _body_of_hood(s: _Search, spot: Candidate, delta: float) -> Candidate | None
     short = min(s.frame.shape)
     face = f.t_max > ambient + CLOTHING_MAX_K + OVERWARM_MARGIN_K
     if face and (f.t_max > SKIN_MAX_C or spot_temperature(f, m_per_px, ambient) < SKIN_MIN_C + 2.0
-                 or _plate(f, m_per_px, _ramp(f.t_max, SKIN_MIN_C - 4.0, SKIN_MIN_C + 2.0)) > 0.0):
+                 or _plate(f, m_per_px, _skin(f.t_max)) > 0.0):
         return None  # neither clothing nor a face (its membership 1): a vent, a manhole, an engine part
     body = _body_of_face(s, f, m_per_px, delta, above_air=face)
     if body is None or body[0].area <= HOOD_GROW * f.area or body[0].edge < EDGE_SHARP[0] or _too_big(*body[:2]):
