@@ -132,7 +132,7 @@ async def run_ledger(settings: Settings, bootstrap: str, store: Store, stop: asy
                 if until_caught_up and await at_end(consumer, partitions):
                     break
                 continue
-            with store.db.transaction():
+            with store.batch():
                 letters = []
                 events: list[tuple[DispatchEvent, ConsumerRecord]] = []
                 for tp, records in batches.items():

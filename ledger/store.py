@@ -8,11 +8,12 @@ masked.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import uuid
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -104,6 +105,7 @@ class Store:
     def __init__(self, db: Database, policy: LedgerPolicy) -> None:
         self.db = db
         self.policy = policy
+        self._stale: set[str] | None = None  # inside `batch()`: incidents whose rows wait for its end
 
     @classmethod
     def open(cls, url: str, policy: LedgerPolicy) -> Store:
@@ -130,10 +132,40 @@ class Store:
         payload = json.dumps(data, ensure_ascii=False, sort_keys=True)
         row = {"event_id": event.event_id, "incident_id": event.incident_id, "revision": event.revision, "kind": event.kind, "at": utc_text(event.at), "payload": payload}
         with self.db.transaction():
-            # Events are immutable by id: a replay neither doubles nor rewrites one (nor undoes an anonymization).
-            self.db.execute(*upsert("dispatch_events", ("event_id",), row, update=False))
-            self.refresh_incident(event.incident_id)
+            # Events are immutable by id: a replay neither doubles nor rewrites one (nor undoes an anonymization),
+            # and an event already stored leaves its incident's row as it is.
+            if self.db.execute(*upsert("dispatch_events", ("event_id",), row, update=False)):
+                if self._stale is None:
+                    self.refresh_incident(event.incident_id)
+                else:
+                    self._stale.add(event.incident_id)
         return event
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[Store]:
+        """One transaction whose incident rows are folded once each, at its end.
+
+        Folding reads every event of the incident, so a feeder catching up on an
+        incident with hundreds of events (a night of missed acknowledgements)
+        would otherwise fold it once per event: quadratic in its events.
+        """
+        with self.db.transaction():
+            if self._stale is not None:  # nested: the outer batch folds
+                yield self
+                return
+            self._stale = set()
+            try:
+                yield self
+                self.settle()
+            finally:
+                self._stale = None
+
+    def settle(self) -> None:
+        """Fold the incidents this batch has changed so far (reads of incident rows need them)."""
+        if self._stale:
+            for incident_id in sorted(self._stale):
+                self.refresh_incident(incident_id)
+            self._stale.clear()
 
     def refresh_incident(self, incident_id: str) -> None:
         rows = self.db.query("SELECT payload FROM dispatch_events WHERE incident_id = ?", (incident_id,))
@@ -331,6 +363,7 @@ class Store:
         """
         if not tasks:
             return []
+        self.settle()
         profiles = self.profiles()
         by_id = {p.person_id: p for p in profiles}
         out = []
