@@ -56,7 +56,12 @@ def test_a_batch_folds_each_incident_once_into_the_same_rows_as_event_by_event(t
     batched = Store.open(f"sqlite:///{tmp_path / 'batch.sqlite3'}", policy)
     folds: list[str] = []
     refresh = Store.refresh_incident
-    monkeypatch.setattr(Store, "refresh_incident", lambda self, i: (folds.append(i), refresh(self, i))[1])
+
+    def counted(self: Store, incident_id: str) -> None:
+        folds.append(incident_id)
+        refresh(self, incident_id)
+
+    monkeypatch.setattr(Store, "refresh_incident", counted)
     with batched.batch():
         for e in events:
             batched.apply_dispatch(e)
