@@ -104,26 +104,31 @@ def route(
 ) -> str | None:
     """The centre of one raw input record, or None when nothing names one.
 
-    In order: an explicit `centre` field; a position (`lat`/`lon`); a team
-    (`team_id`); a region (`region`); an address; the record's key when it
+    In order: an explicit `centre` field; a team (`team_id`); a position
+    (`lat`/`lon`); a region (`region`); an address; the record's key when it
     names a centre; the only centre of a one-city deployment. An explicit
     centre that is not deployed gives None (the record is dead-lettered).
+    A team answers to its own centre wherever it stands: a crew that drove a
+    person across the border still reports its status and acks to the desk
+    that gives it tasks.
     """
     explicit = obj.get("centre")
     if explicit is not None:
         return explicit if isinstance(explicit, str) and explicit in cities else None
     if len(cities) == 1:
         return next(iter(cities))  # one city: its own rules refuse what lies outside it
+    team = obj.get("team_id")
+    if isinstance(team, str) and (found := centre_of_team(cities, team)) is not None:
+        return found
     lat, lon = obj.get("lat"), obj.get("lon")
     if _number(lat) and _number(lon):
         assert lat is not None and lon is not None
         found = centre_for(indexes, float(lat), float(lon))
         if found is not None:
             return found
-    for field, finder in (("team_id", centre_of_team), ("region", centre_of_region)):
-        value = obj.get(field)
-        if isinstance(value, str) and (found := finder(cities, value)) is not None:
-            return found
+    region = obj.get("region")
+    if isinstance(region, str) and (found := centre_of_region(cities, region)) is not None:
+        return found
     address = obj.get("address")
     if isinstance(address, str) and address.strip() and (found := centre_of_address(gazetteers, address)) is not None:
         return found

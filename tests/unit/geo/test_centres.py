@@ -40,6 +40,13 @@ def test_teams_regions_addresses_and_explicit_centres_route_without_a_position(p
     assert province.route({"temp_c": -20}) is None  # which city? nothing says
 
 
+def test_a_team_standing_across_the_border_still_answers_to_its_own_centre(province: Province) -> None:
+    """A Harbin crew that escorted someone into Qiqihar: its status and acks go to the desk that tasks it."""
+    status = {"team_id": "T-daoli-1", "lat": QIQIHAR[0], "lon": QIQIHAR[1], "status": "en_route"}
+    assert province.route(status) == "harbin"
+    assert province.route({"team_id": "T-nobody", "lat": QIQIHAR[0], "lon": QIQIHAR[1]}) == "qiqihar"  # no such team: by position
+
+
 def test_a_one_city_deployment_takes_every_record_and_an_unknown_centre_is_refused(province: Province) -> None:
     single = Province({"harbin": province.centres["harbin"]})
     assert single.route({"temp_c": -20}) == "harbin"
