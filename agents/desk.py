@@ -138,7 +138,7 @@ class Centres:
 
     def desk(self, centre: str) -> Desk:
         if centre not in self.desks:
-            desk = Desk.of(self.province, centre)
+            desk = Desk(self.province.centres[centre], centre)
             desk.load_entries(CentreTable(self.table, centre).items())
             desk.dirty.clear()
             self.desks[centre] = desk

@@ -41,8 +41,8 @@ class RulesRun:
 
 def _desks(province: Province) -> dict[str, Desk]:
     desks = {}
-    for centre in province.centres:
-        desk = Desk.of(province, centre)
+    for centre, ctx in province.centres.items():
+        desk = Desk(ctx, centre)
         desk.load_entries(())
         desk.dirty.clear()
         desks[centre] = desk

@@ -17,7 +17,7 @@ from typing import Any
 
 from core.errors import RecordError
 from core.records import Report, TaskAck, TeamStatus, TeamTask, WeatherObservation, WeatherWarning
-from rules.context import Context, Province
+from rules.context import Context
 from rules.desk import retention, timers
 from rules.desk.assessment import reassess
 from rules.desk.conditions import changed_views, region_conditions
@@ -34,26 +34,13 @@ from rules.weather import RegionConditions, RegionWeather, is_night
 class Desk(DeskState):
     """Incidents, teams, weather and deadlines of one dispatch centre; every event and task it sends names `centre`."""
 
-    def __init__(self, ctx: Context, centre: str, *, scoped_ids: bool = False) -> None:
-        """`scoped_ids`: incident ids also cover the centre.
-
-        Two cities' hotlines or edge cameras may number a record alike
-        (`tip-1`), so every centre but the deployment's first scopes its ids;
-        the first keeps the ids a one-city deployment has always written
-        (recorded acks and replays name them).
-        """
+    def __init__(self, ctx: Context, centre: str) -> None:
         super().__init__()
         self.ctx = ctx
         self.centre = centre
-        self.id_scope = (centre,) if scoped_ids else ()
         self.grid = self._new_grid()
         self.wakes = timers.Wakes()
         self.help_points = HelpPoints(ctx.index, ctx.policy.help_point_kinds)
-
-    @classmethod
-    def of(cls, province: Province, centre: str) -> Desk:
-        """The desk of one of the province's centres: ids scoped for every centre but the first."""
-        return cls(province.centres[centre], centre, scoped_ids=centre != next(iter(province.centres)))
 
     def _new_grid(self) -> IncidentGrid:
         policy = self.ctx.policy
@@ -302,7 +289,7 @@ class Desk(DeskState):
         the new incident (by place and hour), before it is assessed.
         """
         incident = Incident(
-            incident_id=stable_id("inc", *self.id_scope, report.report_id),
+            incident_id=stable_id("inc", self.centre, report.report_id),
             district=report.district,
             zone_id=report.zone_id,
             key_area=report.key_area,

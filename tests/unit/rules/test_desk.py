@@ -10,11 +10,9 @@ import pytest
 
 from core.errors import RecordError
 from core.records import Report, TaskAck, WeatherObservation, WeatherWarning
-from core.settings import DATA_DIR
 from geo.distance import offset_latlon
-from rules.context import load_province
 from rules.desk import Desk
-from rules.desk.model import Incident, stable_id
+from rules.desk.model import Incident
 from tests.unit.rules.deskkit import CENTRE, EVENING, NIGHT, TZ, team
 
 
@@ -46,7 +44,7 @@ def test_every_event_task_and_condition_names_the_desks_centre(desk: Desk, repor
 
 def test_the_same_report_id_in_two_centres_opens_two_incidents(desk: Desk, report: Callable[..., Report]) -> None:
     """Each city's hotline or edge camera numbers its own records: `tip-1` in both may not share an incident id."""
-    other = Desk(desk.ctx, "qiqihar", scoped_ids=True)
+    other = Desk(desk.ctx, "qiqihar")
     team(desk, "near", 500)
     team(other, "near", 500)
     tip = report()
@@ -54,15 +52,6 @@ def test_the_same_report_id_in_two_centres_opens_two_incidents(desk: Desk, repor
     assert ours.incident_id != theirs.incident_id
     assert ours.event_id != theirs.event_id
     assert desk.handle_report(tip).events == [], "a redelivery in one centre still opens nothing"
-
-
-def test_the_first_centre_keeps_the_ids_of_a_one_city_deployment() -> None:
-    """Recorded acks name incidents by the ids one city has always written (`data/samples/night/acks.jsonl`)."""
-    province = load_province(DATA_DIR / "policy.toml", DATA_DIR / "lexicon.toml",
-                             {name: DATA_DIR / "cities" / name for name in ("harbin", "qiqihar")})
-    assert Desk.of(province, "harbin").id_scope == ()
-    assert Desk.of(province, "qiqihar").id_scope == ("qiqihar",)
-    assert stable_id("inc", *Desk.of(province, "harbin").id_scope, "tip-1") == stable_id("inc", "tip-1")
 
 
 def test_capabilities_decide_who_can_go(desk: Desk, report: Callable[..., Report]) -> None:
