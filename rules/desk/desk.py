@@ -289,7 +289,7 @@ class Desk(DeskState):
         the new incident (by place and hour), before it is assessed.
         """
         incident = Incident(
-            incident_id=stable_id("inc", self.centre, report.report_id),
+            incident_id=stable_id("inc", report.report_id),
             district=report.district,
             zone_id=report.zone_id,
             key_area=report.key_area,

@@ -42,18 +42,6 @@ def test_every_event_task_and_condition_names_the_desks_centre(desk: Desk, repor
     assert ticked.conditions and {c["centre"] for c in ticked.conditions} == {"harbin"}
 
 
-def test_the_same_report_id_in_two_centres_opens_two_incidents(desk: Desk, report: Callable[..., Report]) -> None:
-    """Each city's hotline or edge camera numbers its own records: `tip-1` in both may not share an incident id."""
-    other = Desk(desk.ctx, "qiqihar")
-    team(desk, "near", 500)
-    team(other, "near", 500)
-    tip = report()
-    ours, theirs = desk.handle_report(tip).events[0], other.handle_report(tip).events[0]
-    assert ours.incident_id != theirs.incident_id
-    assert ours.event_id != theirs.event_id
-    assert desk.handle_report(tip).events == [], "a redelivery in one centre still opens nothing"
-
-
 def test_capabilities_decide_who_can_go(desk: Desk, report: Callable[..., Report]) -> None:
     team(desk, "social", 100)
     team(desk, "medic", 2000, ("medical", "vehicle"))
