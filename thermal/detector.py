@@ -657,15 +657,14 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
             "dog": dog}, posture
 
 
-def _plate(f: Blob, m_per_px: float, skin: float, tol_px: float = 0.0) -> float:
+def _plate(f: Blob, m_per_px: float, skin: float) -> float:
     """Membership of a plate: a skin-hot area bigger than a face or hands (vent, manhole, window), or
     any area bigger than a face that is warmer than clothing can be: only skin is, and skin shows
     in small patches (as a disc's diameter; blur spreads a small hot patch by about a PSF sigma all
-    round, and spreads a hot patch's excess without changing its integral). `tol_px`: the sizes
-    taken that many pixels smaller (the least they can be, a size being known to about a pixel)."""
-    hot_m = max(math.sqrt(f.hot_px) - tol_px, 0.0) * m_per_px
+    round, and spreads a hot patch's excess without changing its integral)."""
+    hot_m = math.sqrt(f.hot_px) * m_per_px
     over_px = max(math.sqrt(f.over_px / math.pi) - PSF_SIGMA_PX, math.sqrt(f.over_min_px / math.pi), 0.0)
-    over_m = 2.0 * max(over_px - 0.5 * tol_px, 0.0) * m_per_px
+    over_m = 2.0 * over_px * m_per_px
     return max(_ramp(hot_m, 0.35, 0.6) * skin, _ramp(over_m, 0.35, 0.55))
 
 
@@ -829,7 +828,7 @@ def _body_of_hood(s: _Search, spot: Candidate, delta: float) -> Candidate | None
     short = min(s.frame.shape)
     face = f.t_max > ambient + CLOTHING_MAX_K + OVERWARM_MARGIN_K
     if face and (f.t_max > SKIN_MAX_C or spot_temperature(f, m_per_px, ambient) < SKIN_MIN_C + 2.0
-                 or _plate(f, m_per_px, _skin(f.t_max), SIZE_TOL_PX) > 0.0):
+                 or _plate(f, m_per_px, _skin(f.t_max)) > 0.0):
         return None  # neither clothing nor a face (its membership 1): a vent, a manhole, an engine part
     body = _body_of_face(s, f, m_per_px, delta, above_air=face)
     if body is None or body[0].area <= HOOD_GROW * f.area or body[0].edge < EDGE_SHARP[0] or _too_big(*body[:2]):
