@@ -144,6 +144,11 @@ SAME_PERSON_IOU = 0.5  # two candidates' boxes overlapping this much are one per
 LONE_FACE_M = 0.45  # a warm spot no longer than this (a head) that unmixes to skin is a face
 BODY_REACH_M = 2.0  # a face's body lies within this distance of it (standing, sitting or lying)
 BODY_LEVEL = 0.5  # a face's body is searched for at this share of the warmth threshold
+# and, when nothing grew there, this much above the background (and FAINT_BODY_NOISE noise sigmas):
+# on a cold night clothing may be only 1-2 K above the air over snow about as cold, so a lying
+# body can stand ~1 K above the ground, below half the threshold (1.25 K)
+FAINT_BODY_K = 0.6
+FAINT_BODY_NOISE = 4.0
 # a faceless warm spot may be the warm end of a body whose rest is below the threshold (a sleeping
 # bag's hood end, the head and shoulders of a coat on frozen ground): the body it ends is searched
 # for like a face's (_body_of_hood) when the spot is no longer than a head and shoulders or a hood end
@@ -704,7 +709,8 @@ def candidates(frame_c: np.ndarray, cam: Camera | None, ambient: float | None = 
     scale = work_scale(frame_c, cam)
     work = frame_c if scale == 1 else cv2.resize(frame_c, (w // scale, h // scale), interpolation=cv2.INTER_AREA)
     bg_work = background(work)
-    delta = max(MIN_DELTA_C, NOISE_K * noise_sigma(frame_c))
+    noise = noise_sigma(frame_c)
+    delta = max(MIN_DELTA_C, NOISE_K * noise)
     factor = 1.0 if scale == 1 else HALF_RES_FACTOR
     mask = cv2.compare(cv2.subtract(work, bg_work), factor * delta, cv2.CMP_GT)  # type: ignore[call-overload]
     # external contours are ~20x faster than connectedComponentsWithStats here
@@ -715,7 +721,7 @@ def candidates(frame_c: np.ndarray, cam: Camera | None, ambient: float | None = 
         x0, y0 = max(0, scale * bx - 1), max(0, scale * by - 1)
         boxes.append((x0, y0, min(w, scale * (bx + bbw) + 1) - x0, min(h, scale * (by + bbh) + 1) - y0))
     order = sorted(range(len(contours)), key=lambda i: -boxes[i][2] * boxes[i][3])
-    search = _Search(frame_c, bg_work, scale, cam, ambient)
+    search = _Search(frame_c, bg_work, scale, cam, ambient, noise)
     out: list[Candidate] = []
     for i in order[:MAX_CANDIDATES]:
         _x, _y, bw, bh = boxes[i]
@@ -734,12 +740,20 @@ class _Search:
     scale: int
     cam: Camera | None
     ambient: float | None
+    noise: float = 0.0  # the frame's noise sigma (K)
 
 
 def _too_big(f: Blob, m_per_px: float | None) -> bool:
-    """Longer or wider than anyone: several people, or a person merged with a warm road or wall."""
-    return m_per_px is not None and (_metres(f.major, m_per_px) > GROUP_MIN_M[0] or
-                                     _metres(f.minor, m_per_px) > GROUP_MIN_M[1])
+    """Longer or wider than anyone: several people, or a person merged with a warm road or wall.
+
+    A length is judged with a pixel's allowance (SIZE_TOL_PX): a body is long and square-ended, and
+    moments overestimate such a shape's length by ~15 % (an ellipse's they measure exactly), so a
+    lying body seen diagonally at 0.15 m/px, its warm face at one end, measures 2.4 m. Across, a
+    body is rounded: its width is taken as measured."""
+    if m_per_px is None:
+        return False
+    return (_metres(f.major, m_per_px) - SIZE_TOL_PX * m_per_px > GROUP_MIN_M[0] or
+            _metres(f.minor, m_per_px) > GROUP_MIN_M[1])
 
 
 def _measure(s: _Search, box: tuple[int, int, int, int], delta: float, depth: int) -> list[Candidate]:
@@ -761,6 +775,8 @@ def _measure(s: _Search, box: tuple[int, int, int, int], delta: float, depth: in
     hot = f is not None and f.t_max > SKIN_MAX_C  # an engine or a lamp with its surroundings: nobody to free
     if whole is not None and whole[1] is not None and not hot and _lone_face(whole[0], whole[1], s.ambient):
         body = _body_of_face(s, whole[0], whole[1], delta)
+        if body is not None and body[0].area <= HOOD_GROW * whole[0].area:
+            body = _faint_body(s, whole, delta) or body
         if body is not None:
             return [body]
     if depth == 0 and whole is not None and not hot:
@@ -836,11 +852,39 @@ def _outlined(f: Blob, frame_shape: tuple[int, ...]) -> Blob:
     return replace(f, bx=x0, by=y0, bw=x1 - x0, bh=y1 - y0)
 
 
-def _body_of_face(s: _Search, f: Blob, m_per_px: float, delta: float, above_air: bool = False) -> Candidate | None:
+def _faint_body(s: _Search, face: Candidate, delta: float) -> Candidate | None:
+    """The body of a face that did not grow at half the threshold, searched lower (FAINT_BODY_K, and
+    above the noise), or None.
+
+    Clothing 1-2 K above the air over snow about as cold (a cold night, a thin coat, wind) leaves a
+    lying or sitting body only ~1 K above the ground: at half the threshold the face grows only by
+    its blur skirt. Lower, ground texture would join it too, so the body is grown only through
+    pixels clearly warmer than the air (a body's surface is, the ground and what lies on it need
+    not be) and kept only as an object's body: HOOD_GROW times the face at least, a sharp outline,
+    not too big for one person, scoring as well as the face alone.
+    """
+    f, m_per_px, _ = face
+    if m_per_px is None or s.ambient is None:
+        return None
+    level = max(FAINT_BODY_K, FAINT_BODY_NOISE * s.noise)
+    if level >= BODY_LEVEL * delta:
+        return None
+    body = _body_of_face(s, f, m_per_px, delta, above_air=True, level=level)
+    if body is None or body[0].area <= HOOD_GROW * f.area or body[0].edge < EDGE_SHARP[0] or _too_big(*body[:2]):
+        return None
+    short = min(s.frame.shape)
+    if _score(*body, short, s.ambient)[0] < _score(*face, short, s.ambient)[0]:
+        return None
+    return (_outlined(body[0], s.frame.shape), body[1], body[2])
+
+
+def _body_of_face(s: _Search, f: Blob, m_per_px: float, delta: float, above_air: bool = False,
+                  level: float | None = None) -> Candidate | None:
     """The pixels warmer than the background by BODY_LEVEL of the threshold that are connected to
     a face, within a body's reach of it: a body ends at its face, so its warmth, however low,
     is searched for there only (elsewhere that level would be ground texture and noise).
-    `above_air`: only pixels more than AIR_READING_K above the air (when it is known)."""
+    `above_air`: only pixels more than AIR_READING_K above the air (when it is known); `level`: the
+    warmth above the background searched at instead (K)."""
     h, w = s.frame.shape
     reach = max(2, round(BODY_REACH_M / m_per_px))
     u, v = min(w - 1, round(f.cx)), min(h - 1, round(f.cy))
@@ -848,7 +892,7 @@ def _body_of_face(s: _Search, f: Blob, m_per_px: float, delta: float, above_air:
     patch = _patch(s.frame, s.bg_work, s.scale, x0, y0, x1 - x0, y1 - y0)
     if patch is None:
         return None
-    low = BODY_LEVEL * delta
+    low = BODY_LEVEL * delta if level is None else level
     ox, oy = x0 - patch.x0, y0 - patch.y0
     warm = cv2.compare(cv2.subtract(patch.frame, patch.bg), low, cv2.CMP_GT)[oy : oy + y1 - y0, ox : ox + x1 - x0]  # type: ignore[call-overload]
     if above_air and s.ambient is not None:

@@ -460,3 +460,37 @@ def test_a_faces_body_is_not_grown_into_an_object_at_the_airs_temperature(monkey
     monkeypatch.setattr(det, "AIR_READING_K", -100.0)  # no floor at the air: the colder bin joins as well
     frame, meta, k = _head_and_shoulders([(0.0, 0.55, 0.5, 0.3, -14.1)])
     assert [d.bbox[3] > 0.9 * k for d in detect(frame, meta)] == [True]
+
+
+def _face_on_a_faint_body(body_c: float) -> tuple[np.ndarray, FrameMeta, float]:
+    """Straight down from 30 m on a -15 °C night, snow 0.2 K above the air: a face (31 °C) at one end
+    of a lying body 1.7 x 0.5 m at `body_c`. Returns the frame, its meta and px per metre."""
+    meta = nadir(30.0, ambient=-15.0)
+    k = 640 / (2 * 30.0 * math.tan(math.radians(22.5)))
+    u, v = 320.0, 256.0
+    body = (u, v, 0.85 * k, 0.25 * k, body_c)
+    face = (u + 0.75 * k, v, 0.1 * k, 31.0)
+    return discs(-13.8, [body, face]), meta, k
+
+
+def test_a_face_whose_body_is_only_a_kelvin_over_the_ground_is_found_with_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clothing 1.4 K above the air over snow 0.2 K above it (1.2 K over the ground, below half the
+    threshold): at half the threshold the face grows only by its blur skirt, so its body is searched
+    for lower (FAINT_BODY_K), through pixels clearly warmer than the air, and the person's box is the
+    whole body's; without that search only the face's small box is reported."""
+    frame, meta, k = _face_on_a_faint_body(-13.6)
+    dets = detect(frame, meta)
+    assert len(dets) == 1 and dets[0].bbox[2] >= 1.5 * k, (dets, k)
+    monkeypatch.setattr(det, "FAINT_BODY_K", 100.0)
+    assert [d.bbox[2] < 0.6 * k for d in detect(frame, meta)] == [True]
+
+
+def test_too_big_for_one_person_allows_a_pixel() -> None:
+    """A lying body seen diagonally at 0.16 m/px with its face at one end measures 2.45 m by moments
+    (its 1.9 m, the moments' ~15 % on a box-like shape, the face's blur): within a pixel of the
+    2.4 m a group starts at, so not split; a pixel and more beyond it is."""
+    m_per_px = 0.16
+    blob = _lying_blob(2.45, 0.4, m_per_px, -15.0, over_air=5.0, over_ground=6.0, edge=0.6)
+    assert not det._too_big(blob, m_per_px)
+    longer = _lying_blob(2.4 + 1.2 * m_per_px, 0.4, m_per_px, -15.0, over_air=5.0, over_ground=6.0, edge=0.6)
+    assert det._too_big(longer, m_per_px)
