@@ -45,7 +45,6 @@ from rules.desk.state import DeskState
 from rules.triage import ack_deadline, followup_delay
 from rules.weather import RegionConditions, RegionWeather, is_night
 
-
 _REPORT_HINTS = {name: hint.__name__ if isinstance(hint, type) else str(hint) for name, hint in typing.get_type_hints(Report).items()}
 _REPORT_CHOICES: dict[str, tuple[str, ...]] = {
     "source": ("tip", "detection"), "channel": (*CHANNELS, THERMAL_CHANNEL), "posture": POSTURES, "sex": SEXES, "age_group": AGE_GROUPS,
