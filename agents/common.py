@@ -8,7 +8,7 @@ import logging
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from faust.streams import _current_event
@@ -91,23 +91,43 @@ def stats(name: str) -> AgentStats:
     return STATS.setdefault(name, AgentStats())
 
 
+# A dead letter must fit in one broker message: the producer refuses a record over its request limit (Faust's
+# producer_max_request_size, 1 000 000 bytes) by raising, and an agent that cannot send a dead letter dies and meets
+# the same record again at its restart. The payload's JSON escaping can make it six times its bytes (a control
+# character is written \u0001, an undecodable byte becomes U+FFFD), so a payload is cut when the letter would be larger.
+MAX_DEAD_LETTER_BYTES = 512 * 1024
+MAX_DEAD_REASON_CHARS = 2000
+MAX_DEAD_KEY_CHARS = 1000
+DEAD_PAYLOAD_KEPT_CHARS = MAX_DEAD_LETTER_BYTES // 8  # at most 6 bytes each once escaped, with room for the rest
+
+
 def dead_letter(source_topic: str, raw: bytes | None, error: Exception, *, key: bytes | None = None, offset: int | None = None) -> DeadLetter:
-    """A dead letter carrying the reason and the original payload, with a stable id."""
+    """A dead letter carrying the reason and the original payload, with a stable id.
+
+    The payload is kept whole unless the letter would exceed MAX_DEAD_LETTER_BYTES: then its first
+    DEAD_PAYLOAD_KEPT_CHARS characters are kept and the reason says so (the id still derives from the whole payload).
+    """
     payload = (raw or b"").decode("utf-8", errors="replace")
     if isinstance(error, RecordError):
         reason, error_kind = error.reason, error.kind
     else:
         reason, error_kind = f"internal error: {type(error).__name__}: {error}", "internal_error"
+    if len(reason) > MAX_DEAD_REASON_CHARS:
+        reason = reason[:MAX_DEAD_REASON_CHARS] + "..."
     digest = hashlib.sha1(source_topic.encode() + b"\x1f" + (raw or b"")).hexdigest()[:16]
-    return DeadLetter(
+    letter = DeadLetter(
         topic=source_topic,
         reason=reason,
         payload=payload,
         error=error_kind,
-        key=key.decode("utf-8", errors="replace") if key else None,
+        key=key.decode("utf-8", errors="replace")[:MAX_DEAD_KEY_CHARS] if key else None,
         offset=offset,
         event_id=f"dl-{digest}",
     )
+    if len(payload) > DEAD_PAYLOAD_KEPT_CHARS and len(letter.to_json()) > MAX_DEAD_LETTER_BYTES:
+        cut = f" (payload cut to its first {DEAD_PAYLOAD_KEPT_CHARS} characters of {len(raw or b'')} bytes: too large for a dead letter)"
+        letter = replace(letter, payload=payload[:DEAD_PAYLOAD_KEPT_CHARS], reason=reason + cut)
+    return letter
 
 
 class Outbox:

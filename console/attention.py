@@ -46,10 +46,14 @@ class AttentionItem:
         return self.action is None
 
     def original(self) -> dict[str, Any] | None:
-        """The original payload as a JSON object, to prefill the correction form; None if unreadable."""
+        """The original payload as a JSON object, to prefill the correction form; None if unreadable.
+
+        A tip nested too deeply for the decoder is dead-lettered as such: reading it again here must not raise, or every
+        snapshot of the queue (and every later screen of it) fails on that one item.
+        """
         try:
             data = json.loads(self.letter.payload)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         return data if isinstance(data, dict) else None
 

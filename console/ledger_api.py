@@ -31,6 +31,7 @@ from console.state import Change
 from core.errors import PatrolError, RecordError
 from core.records import COLD_WAVE_LEVELS, DispatchEvent, maybe_time
 from core.settings import Settings
+from core.validate import EARLIEST_YEAR, LATEST_YEAR
 from geo.city import City
 from ledger.centres import LedgerCentres, deployment_cities
 from ledger.match import Case, likely, suggest
@@ -295,14 +296,22 @@ async def api_close_escalation(request: web.Request) -> web.StreamResponse:
     return json_response({"escalation_id": escalation_id, "status": "closed"})
 
 
+def _plausible_date(raw: str, name: str) -> date:
+    """A YYYY-MM-DD date in the years records may carry: 0001-01-01 or 9999-12-31 overflowed the report day's bounds (500)."""
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise api_error(400, f"invalid_{name}", f"{name} must be YYYY-MM-DD") from None
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise api_error(400, f"invalid_{name}", f"{name} must be a date in the years {EARLIEST_YEAR}..{LATEST_YEAR}")
+    return day
+
+
 def _query_date(request: web.Request, name: str, default: date) -> date:
     raw = request.query.get(name)
     if not raw:
         return default
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise api_error(400, f"invalid_{name}", f"{name} must be YYYY-MM-DD") from None
+    return _plausible_date(raw, name)
 
 
 async def api_sweep(request: web.Request) -> web.StreamResponse:
@@ -332,10 +341,7 @@ async def api_send_sweep(request: web.Request) -> web.StreamResponse:
         raise api_error(400, "invalid_rank", "rank must be a place's rank on the list (1, 2, ...)")
     if level is not None and level not in COLD_WAVE_LEVELS:
         raise api_error(400, "invalid_level", f"level must be one of {', '.join(COLD_WAVE_LEVELS)}")
-    try:
-        night = date.fromisoformat(str(body.get("date")))
-    except ValueError:
-        raise api_error(400, "invalid_date", "date must be YYYY-MM-DD") from None
+    night = _plausible_date(str(body.get("date")), "date")
     at = service.state.now_or_wall()
     centre = ledger.centre(body.get("centre"))
     if len(ledger.cities) > 1 and service.centres.of_team(team_id) != centre:

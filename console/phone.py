@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,6 +25,7 @@ from urllib.parse import quote
 from core import topics
 from core.errors import PatrolError, RecordError
 from core.records import FLAGS, TEAM_STATUSES, OperatorCommand, TaskAck, TeamStatus, parse_time
+from core.validate import finite
 from geo.centres import centre_for
 from geo.chinacoords import wgs84_to_bd09, wgs84_to_gcj02
 from geo.city import City, HelpPoint, load_city
@@ -95,12 +95,14 @@ def client_time_of(body: Mapping[str, Any], name: str = "at") -> datetime | None
 
 
 def _number(body: Mapping[str, Any], name: str) -> float | None:
+    """A finite number; an integer too large for a float (400 digits) is refused like NaN, not a 500 (OverflowError)."""
     value = body.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise PhoneInputError(400, f"invalid_{name}", f"{name} must be a number")
-    return float(value)
+    try:
+        return finite(value)
+    except (TypeError, ValueError):
+        raise PhoneInputError(400, f"invalid_{name}", f"{name} must be a number") from None
 
 
 class TeamPhones:
@@ -204,6 +206,9 @@ class TeamPhones:
             raise PhoneInputError(400, "unknown_status", f"status must be one of {', '.join(TEAM_STATUSES)}")
         lat, lon = _number(body, "lat"), _number(body, "lon")
         accuracy = _number(body, "accuracy_m")
+        if accuracy is not None and accuracy < 0:
+            # A negative radius, once the team's last fix, made every later fix an impossible jump (it adds to the distance).
+            raise PhoneInputError(400, "invalid_accuracy_m", "accuracy_m must be metres >= 0")
         at = client_time_of(body)
         last_status = getattr(current, "status", None)
         status = status or (last_status if last_status in TEAM_STATUSES else "available")

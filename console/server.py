@@ -51,8 +51,8 @@ BODY_TIMEOUT_S = 15.0
 PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal", object)  # type: ignore[arg-type]
 SSE_QUEUE_SIZE = 2000
 SSE_PING_S = 15.0
-_OUTCOME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-_NAME_RE = re.compile(r"^[^\x00-\x1f]{1,80}$")
+_OUTCOME_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")  # whole-string (fullmatch): `$` let "refused\n" through
+_NAME_RE = re.compile(r"[^\x00-\x1f]{1,80}")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 # Suggested outcome codes for the team page; any lower_snake code is accepted.
 OUTCOMES: tuple[str, ...] = (
@@ -201,6 +201,8 @@ async def read_body(request: web.Request, *, allow_empty: bool = False) -> dict[
         raw = await asyncio.wait_for(request.read(), BODY_TIMEOUT_S)
     except TimeoutError as exc:
         raise api_error(408, "request_timeout", f"body not received within {BODY_TIMEOUT_S:.0f}s") from exc
+    except web.RequestPayloadError as exc:  # a body that is not what its headers say (Content-Encoding: gzip, no gzip)
+        raise api_error(400, "bad_body", "the body could not be read as its Content-Encoding / Transfer-Encoding say") from exc
     if len(raw) > MAX_BODY_BYTES:
         raise api_error(413, "body_too_large", f"body over {MAX_BODY_BYTES} bytes")
     if not raw.strip():
@@ -227,7 +229,7 @@ def _optional_str(body: dict[str, Any], name: str, pattern: re.Pattern[str], hin
     value = body.get(name)
     if value is None:
         return None
-    if not isinstance(value, str) or not pattern.match(value):
+    if not isinstance(value, str) or not pattern.fullmatch(value):
         raise api_error(400, f"invalid_{name}", f"{name} must be {hint}")
     return value
 

@@ -505,7 +505,25 @@ def _read_tiff(p: Path, polarity: str | None) -> ThermalImage:
     return ThermalImage(centikelvin_to_c(raw), radiometric=True)
 
 
+def _npy_header(p: Path) -> None:
+    """Refuse a .npy whose header declares no frame, before numpy allocates what it declares: a 1 kB file saying
+    (200000, 200000) float64 raised MemoryError (298 GiB) and stopped `patrol detect`."""
+    try:
+        with p.open("rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            reader = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+            if reader is None:
+                raise FrameError(f"NPY format version {version} is not supported (want 1.0 or 2.0)")
+            shape, _fortran, dtype = reader(fh)
+    except (ValueError, EOFError) as exc:
+        raise FrameError(f"NPY could not be read: {exc}") from exc
+    if dtype.kind != "f":
+        raise FrameError(f"a .npy frame must hold float degrees Celsius, got dtype {dtype}")
+    _check_shape(tuple(shape))
+
+
 def _read_npy(p: Path) -> ThermalImage:
+    _npy_header(p)
     try:
         arr = np.load(p, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:

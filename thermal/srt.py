@@ -27,13 +27,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from core.errors import FrameError
+from core.validate import EARLIEST_YEAR, LATEST_YEAR, plausible_year
 
-_TIMING = re.compile(r"^(\d+):(\d\d):(\d\d)[,.](\d{1,3})\s*-->\s*(\d+):(\d\d):(\d\d)[,.](\d{1,3})$")
+# ASCII digits of bounded length: `\d` also takes other scripts' digits, and int() refuses a number over 4300 digits.
+_TIMING = re.compile(r"^([0-9]{1,6}):([0-9]{2}):([0-9]{2})[,.]([0-9]{1,3})\s*-->\s*([0-9]{1,6}):([0-9]{2}):([0-9]{2})[,.]([0-9]{1,3})$")
 _TAG = re.compile(r"<[^>]*>")
-_DATE = re.compile(r"(\d{4})[-.](\d\d)[-.](\d\d)\s+(\d\d):(\d\d):(\d\d)(?:[.,](\d{1,3}))?(?:[.,]\d+)?")
+_DATE = re.compile(r"([0-9]{4})[-.]([0-9]{2})[-.]([0-9]{2})\s+([0-9]{2}):([0-9]{2}):([0-9]{2})(?:[.,]([0-9]{1,3}))?(?:[.,][0-9]+)?")
+_INDEX = re.compile(r"[0-9]{1,9}")
 _BRACKET = re.compile(r"\[([^\]]*)\]")
 _PAIR = re.compile(r"([A-Za-z_]+)\s*:\s*([^\s\]]+)")
-_COUNT = re.compile(r"(?:FrameCnt|SrtCnt)\s*:\s*(\d+)")
+_COUNT = re.compile(r"(?:FrameCnt|SrtCnt)\s*:\s*([0-9]{1,9})")
 _HOME = re.compile(r"HOME\(\s*([-+0-9.]+)\s*,\s*([-+0-9.]+)\s*\)")
 _GPS = re.compile(r"GPS\(\s*([-+0-9.]+)\s*,\s*([-+0-9.]+)\s*(?:,\s*([-+0-9.]+)\s*)?\)")
 _BARO = re.compile(r"BAROMETER\s*:\s*([-+0-9.]+)")
@@ -95,9 +98,12 @@ def _clock(text: str, line: int, source: str) -> datetime | None:
         return None
     y, mo, d, h, mi, s, ms = found.groups()
     try:
-        return datetime(int(y), int(mo), int(d), int(h), int(mi), int(s), int((ms or "0").ljust(3, "0")) * 1000)
+        clock = datetime(int(y), int(mo), int(d), int(h), int(mi), int(s), int((ms or "0").ljust(3, "0")) * 1000)
     except ValueError as exc:
         raise TelemetryError(line, f"bad date {found.group(0)!r}: {exc}", source) from exc
+    if not plausible_year(clock):  # year 1 less the drone's UTC offset overflowed (a traceback, not the line)
+        raise TelemetryError(line, f"implausible date {found.group(0)!r} (expected a year {EARLIEST_YEAR}..{LATEST_YEAR})", source)
+    return clock
 
 
 def _values(lines: list[tuple[int, str]], source: str) -> tuple[dict[str, float], dict[str, int]]:
@@ -138,7 +144,7 @@ def _values(lines: list[tuple[int, str]], source: str) -> tuple[dict[str, float]
 
 def _block(rows: list[tuple[int, str]], source: str) -> Telemetry:
     first_line, head = rows[0]
-    if not head.strip().isdigit():
+    if not _INDEX.fullmatch(head.strip()):  # isdigit() took "²", which int() refuses
         raise TelemetryError(first_line, f"expected a subtitle number, got {head.strip()[:40]!r}", source)
     if len(rows) < 3:
         raise TelemetryError(first_line, "subtitle without timing or text", source)

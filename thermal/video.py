@@ -31,8 +31,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from core.errors import FrameError
+from core.errors import FrameError, RecordError
 from core.records import parse_time
+from core.validate import EARLIEST_YEAR, LATEST_YEAR, plausible_year
 from thermal.cameras import MAX_HEIGHT, MAX_WIDTH, FrameMeta
 from thermal.frames import ThermalImage, grey_image, parse_meta
 from thermal.srt import Telemetry, at_offset, parse_srt, to_utc
@@ -56,8 +57,10 @@ def read_sidecar(path: Path) -> dict[str, Any]:
     """A JSON object sidecar; FrameError names the file when it is not one."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise FrameError(f"sidecar {path.name} is not valid JSON: {exc}") from exc
+    except (ValueError, RecursionError) as exc:  # ValueError: bad JSON, not UTF-8, or a number literal over 4300 digits
+        raise FrameError(f"sidecar {path.name} is not valid JSON: {type(exc).__name__}: {str(exc)[:200]}") from exc
+    except OSError as exc:
+        raise FrameError(f"sidecar {path.name} cannot be read: {exc.strerror or exc}") from exc
     if not isinstance(raw, dict):
         raise FrameError(f"sidecar {path.name}: expected a JSON object")
     return raw
@@ -75,7 +78,14 @@ def frame_meta(sidecar: dict[str, Any], tel: Telemetry | None, offset_s: float, 
             raise FrameError(f"metadata: srt_utc_offset_h must be hours in -14..14, got {offset_h!r:.40}")
         d["captured_at"] = to_utc(tel.clock, float(offset_h)).isoformat()
     elif "captured_at" in d:
-        start = parse_time(d["captured_at"], "captured_at")
+        # A FrameError naming the field: a RecordError stopped `patrol detect` without naming the video, and a start in
+        # year 9999 overflowed once the frame's offset was added.
+        try:
+            start = parse_time(d["captured_at"], "captured_at")
+        except RecordError as exc:
+            raise FrameError(f"metadata: {exc.reason}") from exc
+        if not plausible_year(start):
+            raise FrameError(f"metadata: captured_at {start.isoformat()} is implausible (expected a year {EARLIEST_YEAR}..{LATEST_YEAR})")
         d["captured_at"] = (start + timedelta(seconds=offset_s)).isoformat()
     if tel is not None:
         if tel.has_fix:

@@ -12,11 +12,26 @@ about), `assessment` (category and priority), `dispatching` (which team),
 
 from __future__ import annotations
 
+import typing
 from datetime import datetime, timedelta
 from typing import Any
 
 from core.errors import RecordError
-from core.records import Report, TaskAck, TeamStatus, TeamTask, WeatherObservation, WeatherWarning
+from core.records import (
+    AGE_GROUPS,
+    CHANNELS,
+    FLAGS,
+    POSTURES,
+    SEXES,
+    THERMAL_CHANNEL,
+    Report,
+    TaskAck,
+    TeamStatus,
+    TeamTask,
+    WeatherObservation,
+    WeatherWarning,
+)
+from core.validate import is_finite_number
 from rules.context import Context
 from rules.desk import retention, timers
 from rules.desk.assessment import reassess
@@ -29,6 +44,52 @@ from rules.desk.model import Incident, Outputs, Team, fingerprint, stable_id
 from rules.desk.state import DeskState
 from rules.triage import ack_deadline, followup_delay
 from rules.weather import RegionConditions, RegionWeather, is_night
+
+_REPORT_HINTS = {name: hint.__name__ if isinstance(hint, type) else str(hint) for name, hint in typing.get_type_hints(Report).items()}
+_REPORT_CHOICES: dict[str, tuple[str, ...]] = {
+    "source": ("tip", "detection"), "channel": (*CHANNELS, THERMAL_CHANNEL), "posture": POSTURES, "sex": SEXES, "age_group": AGE_GROUPS,
+}
+MAX_REPORT_ID = 200
+
+
+def check_report(report: Report, max_persons: int) -> None:
+    """Refuse a report whose fields are not what the intake writes, before it touches any state.
+
+    `reports` is decoded as trusted (no per-field parsing: it is the desk's hottest input), but any producer can write
+    it. A channel 5 stayed in its incident's channels, and every later report of the incident then failed to sort
+    them; a report id 123 or a time without offset broke the writing of the desk's state (the agent died, and met the
+    record again at its restart); flags "abc" became the flags a, b and c.
+    """
+    for name, hint in _REPORT_HINTS.items():
+        value = getattr(report, name)
+        if value is None and "None" in hint:
+            continue
+        if hint.startswith("tuple"):
+            ok = isinstance(value, tuple) and all(isinstance(v, str) for v in value)
+        elif hint.startswith("float"):
+            ok = is_finite_number(value)
+        elif hint.startswith("int"):
+            ok = is_finite_number(value) and isinstance(value, int)
+        elif hint.startswith("str"):
+            ok = isinstance(value, str)
+        else:  # the time, decoded by from_dict
+            ok = isinstance(value, datetime) and value.utcoffset() is not None
+        if not ok:
+            raise RecordError(f"report {name}: expected {hint}, got {type(value).__name__} {value!r:.40}", kind="wrong_type")
+    for name, allowed in _REPORT_CHOICES.items():
+        if (value := getattr(report, name)) is not None and value not in allowed:
+            raise RecordError(f"report {name}: unknown {value!r:.40} (known: {', '.join(allowed)})", kind="wrong_type")
+    if not 0 < len(report.report_id) <= MAX_REPORT_ID or not report.report_id.isprintable():
+        raise RecordError(f"report report_id: 1..{MAX_REPORT_ID} printable characters", kind="wrong_type")
+    if unknown := [f for f in report.flags if f not in FLAGS]:
+        raise RecordError(f"report flags: unknown {', '.join(unknown)[:80]}", kind="wrong_type")
+    if not (-90 <= report.lat <= 90 and -180 <= report.lon <= 180):
+        raise RecordError(f"report lat/lon ({report.lat}, {report.lon}) are not coordinates", kind="wrong_type")
+    if report.persons is not None and not 1 <= report.persons <= max_persons:
+        raise RecordError(f"report persons: expected 1..{max_persons}, got {report.persons}", kind="wrong_type")
+    for name in ("still_s", "error_m", "accuracy_m"):
+        if (value := getattr(report, name)) is not None and value < 0:
+            raise RecordError(f"report {name}: expected >= 0, got {value}", kind="wrong_type")
 
 
 class Desk(DeskState):
@@ -87,6 +148,7 @@ class Desk(DeskState):
                               f"a report at most {policy.max_behind_h:g} h old is taken (a wrong date?)", kind="stale_time")
 
     def handle_report(self, report: Report) -> Outputs:
+        check_report(report, self.ctx.policy.max_persons)
         seen = self.seen.get(report.report_id)
         fp = fingerprint(report)
         if seen is not None:

@@ -211,3 +211,23 @@ def test_save_tables_writes_the_store_and_the_changelog_as_faust_would() -> None
     assert producer.sent == [("unit-save-state-changelog", faust_key, faust_value, 2), ("unit-save-state-changelog", tombstone_key, None, 2)]
     assert json.loads(faust_value) == {"n": 1}
     assert not asyncio.run(common.save_tables(app, event, (table, {"never": None}))), "nothing to write"
+
+
+def test_a_dead_letter_fits_in_a_broker_message_whatever_the_payload() -> None:
+    # The producer raises on a record over its 1 000 000-byte request limit; an agent that cannot send its dead letter
+    # dies and reads the same record at its restart. 200 kB of control bytes escaped to 1.2 MB, 999 kB of text plus the
+    # letter's own fields passed the limit, and a 900 kB time string came back whole in the reason as well.
+    cases = [
+        bytes([1]) * 200_000,
+        b'{"tip_id": "t", "text": "' + b"a" * 999_000 + b'"}',
+        b'{"tip_id": "t", "reported_at": "' + b"9" * 900_000 + b'"}',
+    ]
+    for raw in cases:
+        letter = common.dead_letter(names.TIPS, raw, RecordError("reported_at: not an ISO 8601 time: " + raw[-900_000:].decode("latin-1")),
+                                    key=b"k" * 500_000)
+        assert len(letter.to_json()) <= 1_000_000 - 10_000  # the producer's limit, with room for the key and headers
+        assert "payload cut to its first" in letter.reason and raw.decode("utf-8", "replace").startswith(letter.payload)
+        assert letter.event_id == common.dead_letter(names.TIPS, raw, RecordError("x")).event_id  # the id is the whole payload's
+    small = b'{"tip_id": "t", "text": "' + b"\x01" * 1000 + b'"}'
+    kept = common.dead_letter(names.TIPS, small, RecordError("text: x"))
+    assert kept.payload == small.decode() and kept.reason == "text: x"

@@ -77,3 +77,11 @@ def test_report_of_one_centre(state: Path, monkeypatch: pytest.MonkeyPatch, caps
     assert (state / "r" / "harbin-daily-2026-12-20-en.csv").read_text(encoding="utf-8-sig").count("incidents,total,1") == 1
     assert main(["report", "daily", "--date", "2026-12-20", "--centre", "nowhere"]) == 2
     assert "--centre: 'nowhere' is not a centre of PATROL_CITIES (harbin, qiqihar)" in capsys.readouterr().err
+
+
+def test_a_date_no_report_day_can_hold_is_refused_by_name(state: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # 0001-01-01 and 9999-12-31 are valid dates, but the report day's bounds (a day before, the next noon) overflowed: a traceback.
+    for argv in (["report", "daily", "--date", "0001-01-01"], ["sweep", "--date", "9999-12-31"]):
+        with pytest.raises(SystemExit) as stopped:
+            main(argv)
+        assert stopped.value.code == 2 and "--date" in capsys.readouterr().err

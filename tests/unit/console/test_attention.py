@@ -45,3 +45,15 @@ def test_decision_read_before_its_dead_letter_and_other_topics_counted() -> None
     malformed = DeadLetter(topic="tips", reason="malformed JSON", payload="not json {", error="malformed", event_id="dl-9").to_dict()
     q.apply_record(topics.DEAD_LETTERS, malformed)
     assert q.snapshot()["items"][0]["original"] is None and q.counts()["open"] == 1
+
+
+def test_a_dead_tip_nested_too_deeply_leaves_the_queue_readable() -> None:
+    # The intake dead-letters a tip nested 100 000 deep as malformed; decoding its payload again to prefill the form
+    # raised RecursionError: the item was stored, and every snapshot of the queue failed from then on (500 on /api/attention).
+    q = AttentionQueue()
+    deep = '{"tip_id": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    dead = DeadLetter(topic="tips", reason="malformed JSON: nested too deeply", payload=deep, error="malformed", offset=1, event_id="dl-00ff")
+    changes = q.apply_record(topics.DEAD_LETTERS, dead.to_dict())
+    assert changes and changes[0][1]["item"]["original"] is None
+    q.apply_record(topics.DEAD_LETTERS, letter(2))
+    assert [i["id"] for i in q.snapshot()["items"]] == ["dl-00ff", "dl-0002"]

@@ -47,3 +47,30 @@ def test_a_centres_sweep_list_is_for_tonight_in_its_own_citys_time_zone(tmp_path
             await ledger.stop()
 
     assert asyncio.run(main()) == {"harbin": "2026-12-21", "kashgar": "2026-12-20"}
+
+
+def test_a_date_no_report_day_can_hold_is_a_400(tmp_path: Path) -> None:
+    # 0001-01-01 and 9999-12-31 parse as dates, but the day's bounds overflowed while drawing the list or the report: a 500.
+    settings = replace(Settings(), cities="harbin", database_url=f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    token = add_token(tmp_path / "tokens.json", "supervisor", name="sup")
+    state = ConsoleState()
+    service = ConsoleService(state, ListPublisher(), TokenStore(tmp_path / "tokens.json"), DATA_DIR / "cities" / "harbin",
+                             centre_dirs=settings.centre_dirs)
+    ledger = ledger_screens(settings)
+    app = build_app(service)
+    ledger.add_routes(app)
+    auth = {"Authorization": f"Bearer {token}"}
+
+    async def main() -> list[tuple[int, str]]:
+        try:
+            async with TestClient(TestServer(app)) as client:
+                answers = []
+                for url in ("/api/ledger/sweep?date=0001-01-01", "/api/ledger/sweep?date=9999-12-31", "/api/ledger/report?date=0001-01-01",
+                            "/api/ledger/report?date=9999-12-31"):
+                    resp = await client.get(url, headers=auth)
+                    answers.append((resp.status, (await resp.json())["error"]))
+                return answers
+        finally:
+            await ledger.stop()
+
+    assert asyncio.run(main()) == [(400, "invalid_date")] * 4

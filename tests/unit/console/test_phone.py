@@ -199,3 +199,25 @@ def test_team_tasks_and_phone_config(tmp_path: Path) -> None:
         stream.close()
 
     _with_client(tmp_path, body)
+
+
+def test_a_phone_body_that_cannot_be_read_as_sent_is_a_400_never_a_500(tmp_path: Path) -> None:
+    # A 400-digit integer is valid JSON but no float: math.isfinite raised OverflowError (500). A body sent as gzip that is
+    # not gzip raised aiohttp's RequestPayloadError out of read_body (500). An outcome "refused\n" passed the lower_snake
+    # check (`$` matches before a final newline). A negative accuracy, once the team's last fix, made every later fix an
+    # impossible jump: the phone could never report its position again.
+    async def body(client: TestClient[Any, Any], pub: ListPublisher, tok: dict[str, str], phones: TeamPhones) -> None:
+        t1 = _auth(tok["t1"])
+        huge = "1" + "0" * 400
+        for raw, code in ((f'{{"lat": {huge}, "lon": 126.61, "at": "{NOW.isoformat()}"}}', "invalid_lat"),
+                          (f'{{"lat": 45.7721, "lon": 126.6141, "accuracy_m": {huge}, "at": "{NOW.isoformat()}"}}', "invalid_accuracy_m"),
+                          (f'{{"lat": 45.7721, "lon": 126.6141, "accuracy_m": -50, "at": "{NOW.isoformat()}"}}', "invalid_accuracy_m")):
+            resp = await client.post("/api/team/status", data=raw, headers={**t1, "Content-Type": "application/json"})
+            assert resp.status == 400 and (await resp.json())["error"] == code, raw
+        newline = await client.post("/api/team/acks", json={"event_id": "inc-1-r1", "status": "resolved", "outcome": "refused\n"}, headers=t1)
+        assert newline.status == 400 and (await newline.json())["error"] == "invalid_outcome"
+        gz = await client.post("/api/team/status", data=b"not gzip at all", headers={**t1, "Content-Encoding": "gzip"})
+        assert gz.status == 400 and (await gz.json())["error"] == "bad_body"  # (aiohttp then closes that connection)
+        assert pub.statuses == [] and pub.acks == []
+
+    _with_client(tmp_path, body)

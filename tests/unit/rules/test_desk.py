@@ -274,3 +274,27 @@ def test_a_report_from_long_ago_is_refused_and_jumps_no_queue(desk: Desk, report
     assert again.events == [], "a redelivery is still dropped, never refused"
     assert tonight.kind == "queued" and len(desk.incidents) == 2, "no incident of 2001 waits in the queue"
 
+
+
+def test_a_mistyped_report_is_refused_before_it_touches_the_desk(desk: Desk, report: Callable[..., Report]) -> None:
+    # `reports` is decoded without field checks; a producer writing it could poison the desk. A channel 5 joined its
+    # incident and every later report of it failed (the channels no longer sort); an id 123 or a time without offset
+    # broke the writing of the state (the agent died and met the record again at its restart); "abc" became 3 flags.
+    first = report(flags=("elderly",))
+    desk.handle_report(first)
+    good = first.to_dict()
+    hostile: list[dict[str, object]] = [
+        {"channel": 5}, {"report_id": 123}, {"report_id": None}, {"report_id": ""}, {"at": "2026-12-20T19:01:00"},
+        {"flags": "abc"}, {"flags": [1]}, {"flags": ["flying"]}, {"lat": "45.76"}, {"lat": float("nan")}, {"lon": 1e9},
+        {"persons": "x"}, {"persons": True}, {"persons": 10**6}, {"text": 5}, {"sex": 1}, {"posture": "floating"},
+        {"source": "rumour"}, {"still_s": -5.0}, {"accuracy_m": "x"}, {"district": None}, {"track_id": 5},
+    ]
+    before = json.dumps({k: v.to_dict() for k, v in desk.incidents.items()}, sort_keys=True)
+    desk.take_dirty()
+    for n, change in enumerate(hostile):
+        with pytest.raises(RecordError) as refused:
+            desk.handle_report(Report.from_dict({**good, "report_id": f"tip-x{n}", **change}))
+        assert refused.value.kind == "wrong_type", change
+    assert json.dumps({k: v.to_dict() for k, v in desk.incidents.items()}, sort_keys=True) == before and not desk.take_dirty()
+    out = desk.handle_report(report(at=EVENING + timedelta(minutes=5)))  # a good report of the same person still joins
+    assert [e.kind for e in out.events] == ["update"]

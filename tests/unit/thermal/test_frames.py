@@ -294,3 +294,21 @@ def test_png_image_data_that_inflates_past_the_image_is_refused_unread(first_fil
         frames.decode_image(png)
     if first_filter == b"\x09":  # the explanation of a refusal reads no more than the image holds either
         assert frames._why_undecodable(frames._png_header(png)) == "corrupt PNG (unknown row filter in the image data)"
+
+
+def test_a_npy_header_declaring_no_frame_is_refused_before_it_is_allocated(tmp_path: Path) -> None:
+    # A 1 kB .npy whose header says (200000, 200000) float64: numpy allocated 298 GiB first, MemoryError stopped `patrol detect`.
+    def npy(descr: str, shape: str) -> Path:
+        header = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}"
+        header = header.ljust(118) + "\n"
+        path = tmp_path / f"f{len(list(tmp_path.iterdir()))}.npy"
+        path.write_bytes(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + b"\0" * 1000)
+        return path
+
+    for descr, shape, why in (("<f8", "(200000, 200000)", "larger than"), ("<f4", "(64, 80, 3)", "single-channel"),
+                              ("<i8", "(64, 80)", "float degrees"), ("<f4", "(0, 80)", "empty")):
+        with pytest.raises(FrameError, match=why):
+            load_frame_file(npy(descr, shape))
+    with pytest.raises(FrameError, match="NPY could not be read"):
+        (tmp_path / "junk.npy").write_bytes(b"not numpy")
+        load_frame_file(tmp_path / "junk.npy")

@@ -141,3 +141,31 @@ def test_frame_meta_takes_srt_first_and_the_sidecar_for_the_rest() -> None:
     assert no_srt.captured_at == datetime(2025, 1, 1, 0, 0, 2, 500000, tzinfo=UTC)
     with pytest.raises(FrameError, match="hfov_deg or fx"):
         frame_meta({"camera_id": "x", "pitch_deg": -60.0, "yaw_deg": 0.0}, mini, 0.0, 640, 512)
+
+
+def test_hostile_numbers_and_dates_name_their_line() -> None:
+    # A superscript subtitle number ("²".isdigit() is true, int() refuses it), numbers over int()'s 4300 digits, and a drone
+    # clock in year 1 (less its UTC offset: out of datetime's range) escaped as ValueError/OverflowError: `patrol detect` died.
+    block = "1\n00:00:00,000 --> 00:00:01,000\nFrameCnt: 1\n2025-01-15 03:00:00.000\n[latitude: 45.7] [longitude: 126.6]\n"
+    hostile = {
+        "²": block.replace("1\n00:", "²\n00:", 1),
+        "long index": block.replace("1\n00:", "1" * 5000 + "\n00:", 1),
+        "long hours": block.replace("00:00:00,000 -->", "9" * 5000 + ":00:00,000 -->"),
+        "year 1": block.replace("2025-01-15", "0001-01-01"),
+    }
+    for name, text in hostile.items():
+        with pytest.raises(TelemetryError) as refused:
+            parse_srt(text, "DJI_0001.SRT")
+        assert refused.value.reason.startswith("DJI_0001.SRT:"), name
+    counted = parse_srt(block.replace("FrameCnt: 1", "FrameCnt: " + "9" * 5000), "DJI_0001.SRT")
+    assert counted[0].frame_count == 999_999_999  # a frame count is informational: its first digits
+
+
+def test_a_sidecar_start_time_that_cannot_be_used_is_a_frame_error() -> None:
+    # Without an SRT clock the sidecar's captured_at dates the frames: no offset or a number raised RecordError (which
+    # `patrol detect` does not catch per video: the run stopped without naming it), year 9999 overflowed with the offset.
+    sidecar = {"camera_id": "m3t-1", "hfov_deg": 40.0, "lat": 45.76, "lon": 126.63, "alt_m": 60.0, "yaw_deg": 0.0, "pitch_deg": -90.0}
+    for start in ("2026-01-01T00:00:00", 123, "9999-12-31T23:59:59+00:00"):
+        with pytest.raises(FrameError) as refused:
+            frame_meta({**sidecar, "captured_at": start}, None, 5.0, 640, 512)
+        assert "captured_at" in refused.value.reason

@@ -96,3 +96,17 @@ def test_bad_videos_are_named(tmp_path: Path) -> None:
     assert "badsrt.mp4: badsrt.SRT:5: lat:" in text
     with pytest.raises(FrameError, match="interval"):
         list(read_video(tmp_path / "DJI_0001.mp4", every_s=0))
+
+
+def test_a_sidecar_that_is_no_json_object_names_itself(tmp_path: Path) -> None:
+    # A number literal over 4300 digits (ValueError, not JSONDecodeError), JSON nested 100 000 deep (RecursionError) and a
+    # folder named like the sidecar (IsADirectoryError) left read_sidecar uncaught: `patrol detect` died with a traceback.
+    from thermal.video import read_sidecar
+
+    (tmp_path / "long.json").write_text('{"alt_m": ' + "1" * 5000 + "}")
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    (tmp_path / "dir.json").mkdir()
+    for name in ("long.json", "deep.json", "dir.json"):
+        with pytest.raises(FrameError) as refused:
+            read_sidecar(tmp_path / name)
+        assert name in refused.value.reason
