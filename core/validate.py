@@ -8,8 +8,9 @@ a float, year 9999); each caller words the refusal for its own reader.
 from __future__ import annotations
 
 import math
+import typing
 from datetime import datetime
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 # Event times outside these years are typing or clock errors (year 0, 9999),
 # and date arithmetic near datetime's limits would fail further down.
@@ -67,3 +68,35 @@ def whole(value: object, lo: int, hi: int) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
         return None
     return value
+
+
+def field_hints(record_type: type) -> dict[str, str]:
+    """A record class's fields and their declared types, as text (`str`, `float | None`, `tuple[str, ...]`)."""
+    return {name: hint.__name__ if isinstance(hint, type) else str(hint) for name, hint in typing.get_type_hints(record_type).items()}
+
+
+def mistyped_field(record: object, hints: dict[str, str]) -> tuple[str, str, Any] | None:
+    """The first field of a decoded record whose value is not of its declared type: (name, hint, value), or None.
+
+    A record decoded without per-field parsing (a trusted topic any producer can
+    write) keeps whatever JSON gave it; a revision "x", a channel 5 or flags "abc"
+    stored in state break every later record that meets them. Tuples hold strings
+    (dicts for `tuple[dict`), numbers are finite (ints whole), None only where the
+    type allows it; times and nested records are their decoder's to check.
+    """
+    for name, hint in hints.items():
+        value = getattr(record, name)
+        if value is None and "None" in hint:
+            continue
+        if hint.startswith("tuple"):
+            item = dict if hint.startswith("tuple[dict") else str
+            ok = isinstance(value, tuple) and all(isinstance(v, item) for v in value)
+        elif hint.startswith(("int", "float")):
+            ok = is_finite_number(value) and (hint.startswith("float") or isinstance(value, int))
+        elif hint.startswith("str"):
+            ok = isinstance(value, str)
+        else:
+            continue
+        if not ok:
+            return name, hint, value
+    return None

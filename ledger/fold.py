@@ -7,14 +7,13 @@ arrived: a replay or a redelivery after a crash leaves the same row.
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from core.errors import RecordError
 from core.records import COLD_WAVE_LEVELS, DispatchEvent, maybe_time
-from core.validate import is_finite_number
+from core.validate import field_hints, mistyped_field
 
 
 def utc_text(value: datetime) -> str:
@@ -42,26 +41,17 @@ def parse_dispatch(data: Any) -> DispatchEvent:
 def _check_types(event: DispatchEvent) -> None:
     """Every field of the type its record declares: a revision "x" or a list for an id, once stored, broke the
     sorting and folding of every later event of its incident, and the feeder with it."""
-    for name, hint in _HINTS.items():
-        value = getattr(event, name)
-        if value is None and "None" in hint:
-            continue
-        if hint.startswith("tuple"):
-            item = str if "tuple[str" in hint else dict
-            ok = isinstance(value, tuple) and all(isinstance(v, item) for v in value)
-        elif hint.startswith(("int", "float")):
-            ok = is_finite_number(value) and (hint.startswith("float") or isinstance(value, int))
-        elif hint.startswith("str"):
-            ok = isinstance(value, str) and (name not in ("event_id", "incident_id", "kind") or 0 < len(value) <= 200)
-        else:  # datetimes and help points: decoded by from_dict
-            continue
-        if not ok:
-            raise RecordError(f"{name}: expected {hint}, got {type(value).__name__} {value!r:.40}", kind="wrong_type")
+    if (wrong := mistyped_field(event, _HINTS)) is not None:
+        name, hint, value = wrong
+        raise RecordError(f"{name}: expected {hint}, got {type(value).__name__} {value!r:.40}", kind="wrong_type")
+    for name in ("event_id", "incident_id", "kind"):
+        if not 0 < len(getattr(event, name)) <= 200:
+            raise RecordError(f"{name}: expected 1..200 characters", kind="wrong_type")
     if event.revision < 1:
         raise RecordError(f"revision: expected 1 or more, got {event.revision}", kind="wrong_type")
 
 
-_HINTS = {name: hint.__name__ if isinstance(hint, type) else str(hint) for name, hint in typing.get_type_hints(DispatchEvent).items()}
+_HINTS = field_hints(DispatchEvent)
 
 
 def cold_wave_of(rules: Sequence[str]) -> str:

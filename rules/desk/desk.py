@@ -12,7 +12,6 @@ about), `assessment` (category and priority), `dispatching` (which team),
 
 from __future__ import annotations
 
-import typing
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,7 +30,7 @@ from core.records import (
     WeatherObservation,
     WeatherWarning,
 )
-from core.validate import is_finite_number
+from core.validate import field_hints, mistyped_field
 from rules.context import Context
 from rules.desk import retention, timers
 from rules.desk.assessment import reassess
@@ -45,7 +44,7 @@ from rules.desk.state import DeskState
 from rules.triage import ack_deadline, followup_delay
 from rules.weather import RegionConditions, RegionWeather, is_night
 
-_REPORT_HINTS = {name: hint.__name__ if isinstance(hint, type) else str(hint) for name, hint in typing.get_type_hints(Report).items()}
+_REPORT_HINTS = field_hints(Report)
 _REPORT_CHOICES: dict[str, tuple[str, ...]] = {
     "source": ("tip", "detection"), "channel": (*CHANNELS, THERMAL_CHANNEL), "posture": POSTURES, "sex": SEXES, "age_group": AGE_GROUPS,
 }
@@ -60,22 +59,11 @@ def check_report(report: Report, max_persons: int) -> None:
     them; a report id 123 or a time without offset broke the writing of the desk's state (the agent died, and met the
     record again at its restart); flags "abc" became the flags a, b and c.
     """
-    for name, hint in _REPORT_HINTS.items():
-        value = getattr(report, name)
-        if value is None and "None" in hint:
-            continue
-        if hint.startswith("tuple"):
-            ok = isinstance(value, tuple) and all(isinstance(v, str) for v in value)
-        elif hint.startswith("float"):
-            ok = is_finite_number(value)
-        elif hint.startswith("int"):
-            ok = is_finite_number(value) and isinstance(value, int)
-        elif hint.startswith("str"):
-            ok = isinstance(value, str)
-        else:  # the time, decoded by from_dict
-            ok = isinstance(value, datetime) and value.utcoffset() is not None
-        if not ok:
-            raise RecordError(f"report {name}: expected {hint}, got {type(value).__name__} {value!r:.40}", kind="wrong_type")
+    if (wrong := mistyped_field(report, _REPORT_HINTS)) is not None:
+        name, hint, value = wrong
+        raise RecordError(f"report {name}: expected {hint}, got {type(value).__name__} {value!r:.40}", kind="wrong_type")
+    if not isinstance(report.at, datetime) or report.at.utcoffset() is None:
+        raise RecordError(f"report at: expected a time with offset, got {report.at!r:.40}", kind="wrong_type")
     for name, allowed in _REPORT_CHOICES.items():
         if (value := getattr(report, name)) is not None and value not in allowed:
             raise RecordError(f"report {name}: unknown {value!r:.40} (known: {', '.join(allowed)})", kind="wrong_type")
