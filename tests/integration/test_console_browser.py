@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -24,23 +23,13 @@ from console.auth import add_token
 from console.server import ConsoleRunner
 from core import topics
 from core.records import ClockTick, Conditions, DispatchEvent, HelpPointRef, TeamStatus, Wire
-from core.settings import PROJECT_ROOT, Settings
+from core.settings import Settings
 from pipeline.broker import free_port
 from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
+from tests.integration.browser import chromium, keep_screenshots, require_chromium
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 CST = timezone(timedelta(hours=8))
 NOW = datetime(2026, 12, 20, 23, 40, tzinfo=CST)
 
@@ -99,9 +88,7 @@ async def read_acks(bootstrap: str, settings: Settings, expect: int) -> list[dic
 
 
 def test_console_page_live_in_chromium(broker: str, topic_prefix: str, tmp_path: Path) -> None:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")
-    from playwright.async_api import async_playwright
+    require_chromium()
 
     tokens_file = tmp_path / "tokens.json"
     op = add_token(tokens_file, "operator", name="值班调度员")
@@ -138,76 +125,64 @@ def test_console_page_live_in_chromium(broker: str, topic_prefix: str, tmp_path:
                 assert time.monotonic() < deadline
                 await asyncio.sleep(0.02)
 
-            async with async_playwright() as pw:
-                context = await pw.chromium.launch_persistent_context(
-                    str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
-                    viewport={"width": 1366, "height": 768}, locale="zh-CN", timezone_id="Asia/Shanghai",
-                )
-                try:
-                    page = context.pages[0] if context.pages else await context.new_page()
-                    external: list[str] = []
-                    page.on("request", lambda req: None if req.url.startswith(f"http://127.0.0.1:{port}/") else external.append(req.url))
-                    errors: list[str] = []
-                    page.on("pageerror", lambda exc: errors.append(str(exc)))
-                    await page.goto(f"http://127.0.0.1:{port}/#token={op}")
-                    await page.wait_for_selector('#incidents tr[data-incident="inc-7a1c"]', timeout=10000)
-                    await page.wait_for_selector('#map g.incident[data-incident="inc-7a1c"]', timeout=5000)
-                    await page.evaluate("window.__noReload = 42")
+            async with chromium(tmp_path / "chromium-profile", port, viewport={"width": 1366, "height": 768}) as browser:
+                page = browser.page
+                await page.goto(f"http://127.0.0.1:{port}/#token={op}")
+                await page.wait_for_selector('#incidents tr[data-incident="inc-7a1c"]', timeout=10000)
+                await page.wait_for_selector('#map g.incident[data-incident="inc-7a1c"]', timeout=5000)
+                await page.evaluate("window.__noReload = 42")
 
-                    # sorted by priority, then key area, then age; overdue deadlines in red
-                    order = await page.eval_on_selector_all("#incidents tbody tr", "rows => rows.map(r => r.dataset.incident)")
-                    assert order == ["inc-7a1c", "inc-9d44", "inc-2b9e", "inc-5c03", "inc-e812", "inc-41f0"]
-                    overdue = page.locator('#incidents tr[data-incident="inc-7a1c"] .overdue')
-                    assert await overdue.count() == 1
-                    color = await overdue.evaluate("e => getComputedStyle(e).backgroundColor")
-                    assert color == "rgb(198, 40, 40)"
-                    assert await page.locator("#queued li").filter(has_text="inc-5c03").count() == 1
-                    # The queue shows how long each task has waited, coloured by its escalation level; a fired unit timer is tagged.
-                    age = page.locator("#queued li", has_text="inc-5c03").locator(".age.esc-L1")
-                    assert (await age.text_content() or "").startswith("8:")
-                    assert await age.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(239, 108, 0)"
-                    timer = page.locator('#incidents tr[data-incident="inc-e812"] [data-timer]')
-                    assert await timer.count() == 1 and "60 min" in (await timer.get_attribute("title") or "")
-                    assert await page.locator('#incidents tr[data-incident="inc-2b9e"] [data-timer]').count() == 0
-                    assert await page.locator("#conditions .chip.level-orange").count() == 2
+                # sorted by priority, then key area, then age; overdue deadlines in red
+                order = await page.eval_on_selector_all("#incidents tbody tr", "rows => rows.map(r => r.dataset.incident)")
+                assert order == ["inc-7a1c", "inc-9d44", "inc-2b9e", "inc-5c03", "inc-e812", "inc-41f0"]
+                overdue = page.locator('#incidents tr[data-incident="inc-7a1c"] .overdue')
+                assert await overdue.count() == 1
+                color = await overdue.evaluate("e => getComputedStyle(e).backgroundColor")
+                assert color == "rgb(198, 40, 40)"
+                assert await page.locator("#queued li").filter(has_text="inc-5c03").count() == 1
+                # The queue shows how long each task has waited, coloured by its escalation level; a fired unit timer is tagged.
+                age = page.locator("#queued li", has_text="inc-5c03").locator(".age.esc-L1")
+                assert (await age.text_content() or "").startswith("8:")
+                assert await age.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(239, 108, 0)"
+                timer = page.locator('#incidents tr[data-incident="inc-e812"] [data-timer]')
+                assert await timer.count() == 1 and "60 min" in (await timer.get_attribute("title") or "")
+                assert await page.locator('#incidents tr[data-incident="inc-2b9e"] [data-timer]').count() == 0
+                assert await page.locator("#conditions .chip.level-orange").count() == 2
 
-                    # live: a new dispatch event shows up within a second, no reload
-                    live = make_event("inc-live", "P1", "medical", 45.7812, 126.617, "T-daowai-2", "park", 0,
-                                      {"text": "斯大林公园长椅上有人不动", "flags": ("unresponsive",)})
-                    sent = time.monotonic()
-                    await send_all(producer, settings, [(topics.DISPATCH, live)])
-                    await page.wait_for_selector('#incidents tr[data-incident="inc-live"]', timeout=5000)
-                    elapsed = time.monotonic() - sent
-                    assert elapsed < 1.5, f"incident appeared after {elapsed:.2f}s"
-                    assert await page.evaluate("window.__noReload") == 42
-                    await page.wait_for_selector('#map g.incident[data-incident="inc-live"]', timeout=2000)
-                    await page.screenshot(path=str(shots / "console.png"))
+                # live: a new dispatch event shows up within a second, no reload
+                live = make_event("inc-live", "P1", "medical", 45.7812, 126.617, "T-daowai-2", "park", 0,
+                                  {"text": "斯大林公园长椅上有人不动", "flags": ("unresponsive",)})
+                sent = time.monotonic()
+                await send_all(producer, settings, [(topics.DISPATCH, live)])
+                await page.wait_for_selector('#incidents tr[data-incident="inc-live"]', timeout=5000)
+                elapsed = time.monotonic() - sent
+                assert elapsed < 1.5, f"incident appeared after {elapsed:.2f}s"
+                assert await page.evaluate("window.__noReload") == 42
+                await page.wait_for_selector('#map g.incident[data-incident="inc-live"]', timeout=2000)
+                await page.screenshot(path=str(shots / "console.png"))
 
-                    # English labels
-                    await page.click("#lang")
-                    assert await page.text_content("header h1") == "Winter rescue dispatch"
-                    assert "medical" in (await page.text_content('#incidents tr[data-incident="inc-live"]') or "")
-                    await page.screenshot(path=str(shots / "console-en.png"))
+                # English labels
+                await page.click("#lang")
+                assert await page.text_content("header h1") == "Winter rescue dispatch"
+                assert "medical" in (await page.text_content('#incidents tr[data-incident="inc-live"]') or "")
+                await page.screenshot(path=str(shots / "console-en.png"))
 
-                    # reassign from the page goes to task-acks with the console's event time
-                    await page.click('#incidents tr[data-incident="inc-9d44"] button[data-action="reassign"]')
-                    await page.click("#confirm-ok")
-                    await page.wait_for_selector("#toast:not(.hidden)", timeout=5000)
-                    acks = await read_acks(broker, settings, expect=1)
-                    assert [(a["event_id"], a["status"], a["team_id"], a["by"], a["at"]) for a in acks] == [
-                        ("inc-9d44-r3", "reassign", "console", "值班调度员", NOW.isoformat())
-                    ]
+                # reassign from the page goes to task-acks with the console's event time
+                await page.click('#incidents tr[data-incident="inc-9d44"] button[data-action="reassign"]')
+                await page.click("#confirm-ok")
+                await page.wait_for_selector("#toast:not(.hidden)", timeout=5000)
+                acks = await read_acks(broker, settings, expect=1)
+                assert [(a["event_id"], a["status"], a["team_id"], a["by"], a["at"]) for a in acks] == [
+                    ("inc-9d44-r3", "reassign", "console", "值班调度员", NOW.isoformat())
+                ]
 
-                    # the team page on a phone-sized screen
-                    phone = await context.new_page()
-                    await phone.set_viewport_size({"width": 390, "height": 844})
-                    await phone.goto(f"http://127.0.0.1:{port}/team#token={crew}")
-                    await phone.wait_for_selector('.team-card[data-incident="inc-7a1c"]', timeout=10000)
-                    await phone.screenshot(path=str(shots / "team.png"), full_page=True)
-                    assert external == [], f"page loaded external resources: {external}"
-                    assert errors == [], f"page errors: {errors}"
-                finally:
-                    await context.close()
+                # the team page on a phone-sized screen
+                phone = await browser.new_page()
+                await phone.set_viewport_size({"width": 390, "height": 844})
+                await phone.goto(f"http://127.0.0.1:{port}/team#token={crew}")
+                await phone.wait_for_selector('.team-card[data-incident="inc-7a1c"]', timeout=10000)
+                await phone.screenshot(path=str(shots / "team.png"), full_page=True)
+                browser.assert_clean()
         finally:
             await producer.stop()
             await runner.stop()
@@ -216,13 +191,3 @@ def test_console_page_live_in_chromium(broker: str, topic_prefix: str, tmp_path:
     assert (shots / "console.png").stat().st_size > 10000
     keep_screenshots(shots, ("console.png", "console-en.png", "team.png"))
 
-
-def keep_screenshots(shots: Path, names: tuple[str, ...]) -> None:
-    """Copy a test's screenshots to out/screenshots/ (the README's pictures come from there)."""
-    out = PROJECT_ROOT / "out" / "screenshots"
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        for name in names:
-            shutil.copy(shots / name, out / name)
-    except OSError:
-        pass  # read-only checkout: the tmp copy is enough

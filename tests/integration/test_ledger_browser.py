@@ -18,7 +18,7 @@ from console.auth import add_token
 from core.settings import DATA_DIR, PROJECT_ROOT, Settings
 from ledger.policy import load_ledger_policy
 from ledger.store import Store
-from tests.integration.test_console_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.integration.browser import chromium, require_chromium
 from tests.integration.test_ledger_console import ledger_console, seed
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -36,9 +36,7 @@ async def until(read: Callable[[], Awaitable[Any]], want: Any, *, contains: bool
 
 
 def test_ledger_page_in_chromium(broker: str, topic_prefix: str, tmp_path: Path) -> None:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")
-    from playwright.async_api import async_playwright
+    require_chromium()
 
     url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     person_a, _ = seed(url)
@@ -50,62 +48,52 @@ def test_ledger_page_in_chromium(broker: str, topic_prefix: str, tmp_path: Path)
 
     async def main() -> None:
         async with ledger_console(broker, topic_prefix, tokens_file, url) as port:
-            async with async_playwright() as pw:
-                context = await pw.chromium.launch_persistent_context(
-                    str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
-                    viewport={"width": 1366, "height": 900}, locale="zh-CN", timezone_id="Asia/Shanghai",
-                )
+            async with chromium(tmp_path / "chromium-profile", port, viewport={"width": 1366, "height": 900}) as browser:
+                page = browser.page
+                await page.goto(f"http://127.0.0.1:{port}/ledger#token={sup}")
+                await page.wait_for_selector("#escalations tbody tr", timeout=30000)
+                assert person_a in await page.inner_text("#escalations")
+                await page.fill("#incident-id", "inc-new")
+                await page.click("#incident-form button")
+                await page.wait_for_selector("#incident .person button", timeout=30000)
+                assert f"likely: {person_a}" in await page.inner_text("#incident")
+                await page.click("#incident .person button")
+                await until(lambda: page.locator("#incident .person button").count(), 0)
+                await page.fill("#sweep-date", "2026-12-20")
+                await page.select_option("#sweep-level", "red")
+                await page.click("#sweep-form button")
+                await page.wait_for_selector("#sweep tbody tr", timeout=30000)
+                assert person_a in await page.inner_text("#sweep tbody tr:first-child")
+                await page.fill("#sweep tbody tr:first-child input", "T-daoli-1")
+                await page.click("#sweep tbody tr:first-child button")
+                await until(lambda: page.inner_text("#sweep tbody tr:first-child button"), "已派", contains=True)
+                await page.fill("#person-id", person_a)
+                await page.click("#file-form button")
+                await until(lambda: page.inner_text("#file"), "contacts", contains=True)
+                assert "张**" in await page.inner_text("#file") and "13812345678" not in await page.inner_text("#file")
+                await page.screenshot(path=str(shots / "ledger.png"), full_page=True)
+                # The feeder reads the night and tells the team; the team's phone shows the file on its task.
+                store = Store.open(url, load_ledger_policy(DATA_DIR / "ledger.toml"))
                 try:
-                    page = context.pages[0] if context.pages else await context.new_page()
-                    errors: list[str] = []
-                    page.on("pageerror", lambda exc: errors.append(str(exc)))
-                    await page.goto(f"http://127.0.0.1:{port}/ledger#token={sup}")
-                    await page.wait_for_selector("#escalations tbody tr", timeout=30000)
-                    assert person_a in await page.inner_text("#escalations")
-                    await page.fill("#incident-id", "inc-new")
-                    await page.click("#incident-form button")
-                    await page.wait_for_selector("#incident .person button", timeout=30000)
-                    assert f"likely: {person_a}" in await page.inner_text("#incident")
-                    await page.click("#incident .person button")
-                    await until(lambda: page.locator("#incident .person button").count(), 0)
-                    await page.fill("#sweep-date", "2026-12-20")
-                    await page.select_option("#sweep-level", "red")
-                    await page.click("#sweep-form button")
-                    await page.wait_for_selector("#sweep tbody tr", timeout=30000)
-                    assert person_a in await page.inner_text("#sweep tbody tr:first-child")
-                    await page.fill("#sweep tbody tr:first-child input", "T-daoli-1")
-                    await page.click("#sweep tbody tr:first-child button")
-                    await until(lambda: page.inner_text("#sweep tbody tr:first-child button"), "已派", contains=True)
-                    await page.fill("#person-id", person_a)
-                    await page.click("#file-form button")
-                    await until(lambda: page.inner_text("#file"), "contacts", contains=True)
-                    assert "张**" in await page.inner_text("#file") and "13812345678" not in await page.inner_text("#file")
-                    await page.screenshot(path=str(shots / "ledger.png"), full_page=True)
-                    # The feeder reads the night and tells the team; the team's phone shows the file on its task.
-                    store = Store.open(url, load_ledger_policy(DATA_DIR / "ledger.toml"))
-                    try:
-                        settings = replace(Settings(), broker=broker, topic_prefix=topic_prefix, database_url=url)
-                        await asyncio.wait_for(run_ledger(settings, broker, store, until_caught_up=True), 120)
-                    finally:
-                        store.close()
-                    phone = await context.new_page()
-                    phone.on("pageerror", lambda exc: errors.append(str(exc)))
-                    await phone.set_viewport_size({"width": 412, "height": 900})
-                    await phone.goto(f"http://127.0.0.1:{port}/team#token={crew}")
-                    await phone.wait_for_selector(f'#tasks .known[data-person="{person_a}"]', timeout=30000)
-                    known = await phone.inner_text("#tasks .known")
-                    assert "已建档" in known and "diabetic" in known and "13812345678" not in known and "张" not in known
-                    # The sweep the supervisor sent: accepted, then "found someone" with a note, through the outbox.
-                    await phone.wait_for_selector("#sweep-list article", timeout=30000)
-                    await phone.click('#sweep-list [data-sweep="accepted"]')
-                    await until(lambda: phone.inner_text("#sweep-list"), "已接受", contains=True)
-                    await phone.fill("#sweep-list input", "见到老人，送了热汤")
-                    await phone.click('#sweep-list [data-sweep="found"]')
-                    await until(lambda: phone.locator("#sweep-list article").count(), 0)
-                    await phone.screenshot(path=str(shots / "team-ledger.png"), full_page=True)
-                    assert errors == []
+                    settings = replace(Settings(), broker=broker, topic_prefix=topic_prefix, database_url=url)
+                    await asyncio.wait_for(run_ledger(settings, broker, store, until_caught_up=True), 120)
                 finally:
-                    await context.close()
+                    store.close()
+                phone = await browser.new_page()
+                await phone.set_viewport_size({"width": 412, "height": 900})
+                await phone.goto(f"http://127.0.0.1:{port}/team#token={crew}")
+                await phone.wait_for_selector(f'#tasks .known[data-person="{person_a}"]', timeout=30000)
+                known = await phone.inner_text("#tasks .known")
+                assert "已建档" in known and "diabetic" in known and "13812345678" not in known and "张" not in known
+                # The sweep the supervisor sent: accepted, then "found someone" with a note, through the outbox.
+                await phone.wait_for_selector("#sweep-list article", timeout=30000)
+                await phone.click('#sweep-list [data-sweep="accepted"]')
+                await until(lambda: phone.inner_text("#sweep-list"), "已接受", contains=True)
+                await phone.fill("#sweep-list input", "见到老人，送了热汤")
+                await phone.click('#sweep-list [data-sweep="found"]')
+                await until(lambda: phone.locator("#sweep-list article").count(), 0)
+                await phone.screenshot(path=str(shots / "team-ledger.png"), full_page=True)
+                browser.assert_clean()
 
     asyncio.run(main())
     store = Store.open(url, load_ledger_policy(DATA_DIR / "ledger.toml"))
