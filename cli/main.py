@@ -213,13 +213,13 @@ def _ledger(settings: Settings):  # type: ignore[no-untyped-def]
 def _date(text: str):  # type: ignore[no-untyped-def]
     from datetime import date
 
-    from core.validate import EARLIEST_YEAR, LATEST_YEAR
+    from core.validate import EARLIEST_YEAR, LATEST_YEAR, plausible_year
 
     try:
         day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from None
-    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:  # 0001-01-01 overflowed the report day's bounds (a traceback)
+    if not plausible_year(day):  # 0001-01-01 overflowed the report day's bounds (a traceback)
         raise argparse.ArgumentTypeError(f"expected a date in the years {EARLIEST_YEAR}..{LATEST_YEAR}, got {text!r}")
     return day
 

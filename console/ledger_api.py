@@ -31,7 +31,7 @@ from console.state import Change
 from core.errors import PatrolError, RecordError
 from core.records import COLD_WAVE_LEVELS, DispatchEvent, maybe_time
 from core.settings import Settings
-from core.validate import EARLIEST_YEAR, LATEST_YEAR
+from core.validate import EARLIEST_YEAR, LATEST_YEAR, plausible_year
 from geo.city import City
 from ledger.centres import LedgerCentres, deployment_cities
 from ledger.match import Case, likely, suggest
@@ -302,7 +302,7 @@ def _plausible_date(raw: str, name: str) -> date:
         day = date.fromisoformat(raw)
     except ValueError:
         raise api_error(400, f"invalid_{name}", f"{name} must be YYYY-MM-DD") from None
-    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+    if not plausible_year(day):
         raise api_error(400, f"invalid_{name}", f"{name} must be a date in the years {EARLIEST_YEAR}..{LATEST_YEAR}")
     return day
 

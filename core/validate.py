@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import typing
-from datetime import datetime
+from datetime import date
 from typing import Any, TypeGuard
 
 # Event times outside these years are typing or clock errors (year 0, 9999),
@@ -25,8 +25,8 @@ class NotFinite(ValueError):
         self.too_large = too_large
 
 
-def plausible_year(at: datetime) -> bool:
-    """Whether an event time falls in EARLIEST_YEAR..LATEST_YEAR."""
+def plausible_year(at: date) -> bool:
+    """Whether an event time (or a day) falls in EARLIEST_YEAR..LATEST_YEAR."""
     return EARLIEST_YEAR <= at.year <= LATEST_YEAR
 
 
