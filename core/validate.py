@@ -30,6 +30,11 @@ def plausible_year(at: date) -> bool:
     return EARLIEST_YEAR <= at.year <= LATEST_YEAR
 
 
+def on_earth(lat: float, lon: float) -> bool:
+    """Whether (lat, lon) are WGS-84 coordinates at all (not yet whether any city holds them)."""
+    return -90 <= lat <= 90 and -180 <= lon <= 180
+
+
 def is_number(value: object) -> TypeGuard[int | float]:
     """A JSON or TOML number: an int or a float, never a bool (True is an int in Python)."""
     return isinstance(value, int | float) and not isinstance(value, bool)

@@ -39,7 +39,7 @@ from core.records import (
     parse_time,
 )
 from core.textfold import fold
-from core.validate import EARLIEST_YEAR, LATEST_YEAR, NotFinite, finite, is_number, plausible_year, whole
+from core.validate import EARLIEST_YEAR, LATEST_YEAR, NotFinite, finite, is_number, on_earth, plausible_year, whole
 from rules.context import Context
 
 MAX_ID_LEN = 200
@@ -206,7 +206,7 @@ def _position(obj: dict[str, Any], ctx: Context) -> tuple[float, float]:
     lat, lon = _number(obj, "lat"), _number(obj, "lon")
     assert lat is not None and lon is not None
     swapped = " (lat and lon swapped?)" if ctx.index.in_service_area(lon, lat) else ""
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+    if not on_earth(lat, lon):
         raise RecordError(f"lat/lon ({lat}, {lon}) are not coordinates{swapped}", kind="out_of_area")
     if not ctx.index.in_service_area(lat, lon):
         raise RecordError(f"position ({lat:.5f}, {lon:.5f}) is outside the service area{swapped}", kind="out_of_area")
@@ -570,7 +570,7 @@ def parse_team_status(obj: dict[str, Any], ctx: Context) -> TeamStatus:
         raise RecordError(f"capabilities: unknown {', '.join(unknown)} (known: {', '.join(CAPABILITIES)})", kind="wrong_type")
     lat, lon = _number(obj, "lat"), _number(obj, "lon")
     assert lat is not None and lon is not None
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+    if not on_earth(lat, lon):
         raise RecordError(f"lat/lon ({lat}, {lon}) are not coordinates", kind="out_of_area")
     if lat == 0 and lon == 0:  # the team would be 10 000 km away, and a P1 could still be given to it
         raise RecordError("lat/lon is 0, 0 (a GNSS receiver without a fix)", kind="out_of_area")

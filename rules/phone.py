@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar
 
 from core.records import CATEGORIES
 from core.tomlconfig import TomlReader
+from core.validate import on_earth
 from geo.distance import haversine_m
 
 # A client id: what a phone generates for each action (a UUID, or any short token).
@@ -84,7 +85,7 @@ def check_fix(fix: Fix, last: Fix | None, now: datetime, policy: PhonePolicy) ->
     `now` is event time (the console's latest clock); `last` the team's latest
     accepted fix. A jump counts only the distance beyond both accuracy radii.
     """
-    if not (-90.0 <= fix.lat <= 90.0 and -180.0 <= fix.lon <= 180.0):
+    if not on_earth(fix.lat, fix.lon):
         return Refusal("invalid_position", f"({fix.lat}, {fix.lon}) are not WGS-84 coordinates")
     age = (now - fix.at).total_seconds()
     if age > policy.max_fix_age_s:

@@ -28,7 +28,16 @@ import numpy as np
 
 from core.errors import FrameError, RecordError
 from core.records import parse_time
-from core.validate import EARLIEST_YEAR, LATEST_YEAR, NotFinite, finite, is_finite_number, plausible_year, whole
+from core.validate import (
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    NotFinite,
+    finite,
+    is_finite_number,
+    on_earth,
+    plausible_year,
+    whole,
+)
 from thermal.cameras import MAX_HEIGHT, MAX_WIDTH, FrameMeta, check_homography
 
 MIN_K = 200.0
@@ -183,7 +192,7 @@ def _ground_points(raw: Any) -> tuple[tuple[float, float, float, float], ...]:
                 raise FrameError(f"metadata: ground_points[{i}] has a non-numeric value {x!r}")
             vals.append(float(x))
         u, v, lat, lon = vals
-        if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+        if not on_earth(lat, lon):
             raise FrameError(f"metadata: ground_points[{i}] lat/lon out of range")
         out.append((u, v, lat, lon))
     if len({(p[0], p[1]) for p in out}) < 4:

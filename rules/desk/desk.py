@@ -30,7 +30,7 @@ from core.records import (
     WeatherObservation,
     WeatherWarning,
 )
-from core.validate import field_hints, mistyped_field
+from core.validate import field_hints, mistyped_field, on_earth
 from rules.context import Context
 from rules.desk import retention, timers
 from rules.desk.assessment import reassess
@@ -71,7 +71,7 @@ def check_report(report: Report, max_persons: int) -> None:
         raise RecordError(f"report report_id: 1..{MAX_REPORT_ID} printable characters", kind="wrong_type")
     if unknown := [f for f in report.flags if f not in FLAGS]:
         raise RecordError(f"report flags: unknown {', '.join(unknown)[:80]}", kind="wrong_type")
-    if not (-90 <= report.lat <= 90 and -180 <= report.lon <= 180):
+    if not on_earth(report.lat, report.lon):
         raise RecordError(f"report lat/lon ({report.lat}, {report.lon}) are not coordinates", kind="wrong_type")
     if report.persons is not None and not 1 <= report.persons <= max_persons:
         raise RecordError(f"report persons: expected 1..{max_persons}, got {report.persons}", kind="wrong_type")
