@@ -32,13 +32,21 @@
    (measured: a restarted worker skipped its whole backlog and stalled).
    The patched fetch puts discarded records back: it seeks their partition
    to the first one, so they are read again once the partition is active.
+6. Faust's drain loop hands every record to the agents' queues through
+   `Service.wait_first`: four tasks created, raced and cancelled per record,
+   so that a hand-over blocked by a rebalance can be abandoned. Almost every
+   hand-over finishes without waiting, and the tasks were the worker's
+   largest fixed cost per record at a steady rate (measured: CPU per tip at
+   500 tips/s 1.77-1.96 ms before, 1.62-1.66 ms after, alternating runs).
+   The patched loop runs the hand-over's first step directly and races it
+   against the flow's suspension, as Faust does, only when it has to wait.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Coroutine, Generator, Iterable, Mapping
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
@@ -123,6 +131,7 @@ def patch_faust_for_tansu() -> None:
     _patch_recovery()
     _patch_commit()
     _patch_fetch()
+    _patch_drain()
     _patched = True
 
 
@@ -215,3 +224,84 @@ def _patch_fetch() -> None:
 
     consumer_cls._wait_next_records = _wait_next_records
 
+
+
+class _Resumed:
+    """The rest of a coroutine whose first step (run by hand) stopped at `waiting`; awaitable once, by a task."""
+
+    def __init__(self, coro: Coroutine[Any, Any, Any], waiting: Any) -> None:
+        self.coro, self.waiting = coro, waiting
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        waiting = self.waiting
+        while True:  # what `yield from` does, from the coroutine's second step on
+            try:
+                sent = yield waiting
+            except BaseException as exc:  # cancellation included: the coroutine gets to clean up
+                try:
+                    waiting = self.coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    waiting = self.coro.send(sent)
+                except StopIteration as stop:
+                    return stop.value
+
+
+async def hand_over(service: Any, coro: Coroutine[Any, Any, Any], abandon: asyncio.Event) -> None:
+    """Run `coro` to its end if it never waits; if it does, race the rest against `abandon` (Faust's `wait_first`)."""
+    try:
+        waiting = coro.send(None)
+    except StopIteration:
+        return
+    await service.wait_first(_Resumed(coro, waiting), abandon.wait())
+
+
+def _patch_drain() -> None:
+    """Hand each fetched record to the agents without tasks when nothing makes it wait (6. above).
+
+    The loop is Faust 0.15.3's `Consumer._drain_messages`, its hand-over aside.
+    """
+    from faust.transport import consumer as module
+
+    consumer_cls: Any = module.Consumer
+
+    async def _drain_messages(self: Any, fetcher: Any) -> None:
+        callback, getmany = self.callback, self.getmany
+        get_read_offset, set_read_offset = self._read_offset.__getitem__, self._read_offset.__setitem__
+        acks_enabled_for = self.app.topics.acks_enabled_for
+        since_yield = 0
+        try:
+            while not (self._stopped.is_set() or fetcher._stopped.is_set()):
+                self.diag.set_flag(module.CONSUMER_FETCHING)
+                records = getmany(timeout=1.0)
+                await self.sleep(0)  # getmany may return at once, again and again
+                if not self.should_stop:
+                    async for tp, message in records:
+                        since_yield += 1
+                        if since_yield > 100:
+                            await asyncio.sleep(0)
+                            since_yield = 0
+                        offset, read = message.offset, get_read_offset(tp)
+                        if read is None or offset >= read:
+                            if offset - (read or 0) > 1 and read and acks_enabled_for(message.topic):
+                                await self._add_gap(tp, read + 1, offset)
+                            if self._commit_every is not None and self._n_acked >= self._commit_every:
+                                self._n_acked = 0
+                                await self.commit()
+                            await hand_over(self, callback(message), self.suspend_flow)
+                            set_read_offset(tp, offset)
+                    self.diag.unset_flag(module.CONSUMER_FETCHING)
+        except (*self.consumer_stopped_errors, asyncio.CancelledError):
+            if self.transport.app.should_stop:
+                self.log.info("Consumer shutting down.")
+                return
+            raise
+        except Exception as exc:
+            self.log.exception("Drain messages raised: %r", exc)
+            raise
+        finally:
+            self.diag.unset_flag(module.CONSUMER_FETCHING)
+
+    consumer_cls._drain_messages = _drain_messages

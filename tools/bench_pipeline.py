@@ -246,7 +246,11 @@ async def _bench(settings: Settings, province: Province, tips: int, rate: float)
             # `max_ahead_min` past its latest tick); the deadlines that tick passes are drained before timing.
             await run.feeder.tick(START + timedelta(seconds=tips // len(province.centres)))
             stages["settle_s"] = await settle(run.worker.web_port)
-            latencies = await _latencies(producer, dispatch, tips_topic, province, tips, latency_tips(tips, rate), rate)
+            before = await scrape(run.worker.web_port)
+            started = time.perf_counter()
+            offered = latency_tips(tips, rate)
+            latencies = await _latencies(producer, dispatch, tips_topic, province, tips, offered, rate)
+            paced = stage_times(before, await scrape(run.worker.web_port), time.perf_counter() - started, offered)
         finally:
             await dispatch.stop()
             await producer.stop()
@@ -257,6 +261,7 @@ async def _bench(settings: Settings, province: Province, tips: int, rate: float)
         "latency_p50_ms": statistics.median(latencies),
         "latency_p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
         "stages": stages,
+        "paced": paced,
     }
 
 
@@ -322,5 +327,10 @@ def _report(results: dict[str, Any], rate: float) -> dict[str, Any]:
     print(
         f"worker CPU (throughput phase):              {stages['cpu_ms_per_tip']:.2f} ms per tip, "
         f"{stages['cpu_share'] * 100:.0f}% of one core (compare this across runs: load elsewhere stretches only the wall time)"
+    )
+    paced = results["paced"]
+    print(
+        f"worker at {rate:.0f} tips/s offered:          {paced['cpu_share'] * 100:.0f}% of one core, {paced['cpu_ms_per_tip']:.2f} ms CPU per tip, "
+        f"desk {paced['desk_batches']:.0f} batches, {paced['desk_batch_ms']:.1f} ms each; {paced['records_in']:.0f} records read by all agents"
     )
     return results
