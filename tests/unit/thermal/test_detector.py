@@ -174,10 +174,21 @@ def test_hooded_people_and_side_on_dogs_at_oblique_views() -> None:
     broadside to the camera is long and low (hooded recall was 13 of 36)."""
     rec, false = recall_and_false(range(600, 612), kind="drone", pitch_deg=-35.0, n_people=3, decoys=[],
                                   style=replace(Style(), skin_p=0.0))
-    assert rec >= 0.45 and false == 0
+    assert rec >= 0.7 and false == 0
     rec, false = recall_and_false(range(700, 712), kind="drone", pitch_deg=-35.0, n_people=0, decoys=["dog"] * 4,
                                   style=replace(Style(), dog_side_on=True))
-    assert false == 0
+    assert false <= 1, f"{false} of 48 side-on dogs taken for people"
+
+
+def test_faceless_sitters_a_little_larger_than_the_largest_dog_box_are_people() -> None:
+    """Hooded people sitting, seen from 45-90 deg: many fit the largest dog's box to within a tenth
+    (their ratio 1.0-1.1), which real dogs, smaller than the solid box, do not reach; at a ramp to
+    1.2 recall was 0.65. Dogs at the same views are still refused (2 of 48 taken at most)."""
+    rec, false = recall_and_false(range(800, 816), kind="drone", n_people=3, decoys=[],
+                                  style=replace(Style(), skin_p=0.0, postures=("sitting",)))
+    assert rec >= 0.75 and false == 0
+    _, false = recall_and_false(range(900, 912), kind="drone", n_people=0, decoys=["dog"] * 4)
+    assert false <= 2, f"{false} of 48 dogs taken for people"
 
 
 def test_steam_manhole_warmer_than_clothing_is_not_a_person() -> None:
@@ -390,17 +401,17 @@ def _shaped_blob(mask: np.ndarray) -> det.Blob:
 
 
 def test_a_rounded_blob_wider_than_any_dog_does_not_fit_one_by_its_moments_alone() -> None:
-    """Seen from above at 1 cm/px (a close fixed camera), a body 1.1 x 0.45 m with a rounded
+    """Seen from above at 1 cm/px (a close fixed camera), a body 1.1 x 0.42 m with a rounded
     outline: wider than the largest dog's 0.35 m. Its second moments (an ellipse's spread is 3/4 of
     a box's of the same width) nearly fit inside the dog's box silhouette; its widths, which a
     convex dog holding it would need to match in every direction, do not."""
     m_per_px = 0.01
     mask = np.zeros((140, 140), np.uint8)
-    cv2.ellipse(mask, (70, 70), (55, 22), 0, 0, 360, 1, -1)
+    cv2.ellipse(mask, (70, 70), (55, 21), 0, 0, 360, 1, -1)
     blob = _shaped_blob(mask.astype(bool))
     by_moments = det._dog_ratio(replace(blob, shape=None), m_per_px, 1.0)
     both = det._dog_ratio(blob, m_per_px, 1.0)
-    assert by_moments < 1.15 < both, (by_moments, both)
+    assert by_moments < det.DOG_FIT[1] < both, (by_moments, both)
     # a dog-sized one (1.0 x 0.3 m) still fits either way
     dog = np.zeros((140, 140), np.uint8)
     cv2.ellipse(dog, (70, 70), (50, 15), 0, 0, 360, 1, -1)
