@@ -286,6 +286,12 @@ def load_lexicon(path: Path | str) -> Lexicon:
     return parse_lexicon(parse_toml(text, str(path)), str(path), text)
 
 
+# What follows a number that is not a head count: more of the number, an age
+# ("七十岁的老人", "年过七旬的男子", "3岁的孩子"), a time, a temperature or a distance.
+_ZH_NOT_A_COUNT = r"[\d零〇一二两三四五六七八九十百几]|\s*(?:多|来|余|几)?(?:周岁|岁|旬|度|°|点|时|小时|分|秒|号|楼|层|米|公里|年|月|日|天|元|块)"
+_EN_NOT_A_COUNT = r"\d|[\s\-]*(?:years?|yrs?|y/?o|months?|weeks?|days?|hours?|hrs?|minutes?|mins?|degrees?|metres?|meters?|m|km)(?![a-z])"
+
+
 def _persons_pattern(zh: list[str], en: list[str]) -> re.Pattern[str] | None:
     """Counts followed by a person noun; a cue list in the data names the nouns."""
     if not zh and not en:
@@ -298,13 +304,13 @@ def _persons_pattern(zh: list[str], en: list[str]) -> re.Pattern[str] | None:
     if zh:
         nouns = "|".join(re.escape(normalize_text(n)) for n in sorted(zh, key=len, reverse=True))
         parts.append(
-            rf"(?<![\d零〇一二两三四五六七八九十几第])(?P<zn2>\d{{1,3}}|[一二两三四五六七八九十]{{1,3}})\s*(?:个|名|位)?"
+            rf"(?<![\d零〇一二两三四五六七八九十百几第])(?P<zn2>\d{{1,3}}|[一二两三四五六七八九十]{{1,3}})(?!{_ZH_NOT_A_COUNT})\s*(?:个|名|位)?"
             rf"(?:[^\s，。！？、；：,.!?;:的]{{1,6}}的)?(?:{nouns})"
         )
     if en:
         nouns = "|".join(re.escape(normalize_text(n)) for n in sorted(en, key=len, reverse=True))
         numbers = "|".join(re.escape(n) for n in sorted(_EN_NUMBERS, key=len, reverse=True))
-        parts.append(rf"(?<![a-z0-9])(?P<en>\d{{1,3}}|{numbers})\s+(?:[a-z'\-]+\s+)?(?:{nouns})(?![a-z])")
+        parts.append(rf"(?<![a-z0-9])(?P<en>\d{{1,3}}|{numbers})(?!{_EN_NOT_A_COUNT})\s+(?:[a-z'\-]+\s+)?(?:{nouns})(?![a-z])")
         parts.append(r"(?<![a-z])(?:a\s+family\s+of|family\s+of)\s+(?P<en2>\d{1,2}|" + numbers + r")(?![a-z0-9])")
         parts.append(r"(?<![a-z0-9])(?P<en3>\d{1,2}|" + numbers + r")\s+of\s+them(?![a-z])")
         parts.append(r"(?<![a-z])(?P<pair2>both\s+of\s+them|couple)(?![a-z])(?!\s+of)")

@@ -226,6 +226,16 @@ def test_stated_ages(text: str, expected: set[str]) -> None:
         ("十几个人", None),
         ("两个小时前看到一位老人", 1),
         ("没有两个人", None),
+        # an age, a time or a temperature before a person noun is no head count
+        ("3岁的孩子", None),
+        ("年过七旬的男子", None),
+        ("六七十岁的男子", None),
+        ("20多岁的男子", None),
+        ("两个20多岁的男子", 2),
+        ("两位七十多岁的老人", 2),
+        ("三天没吃饭的男子", None),
+        ("15 year-old boys", None),
+        ("3 hours ago two men", 2),
         ("", None),
     ],
 )
