@@ -39,13 +39,24 @@ _EN_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "
                "eleven": 11, "twelve": 12, "a couple of": 2, "couple of": 2, "a pair of": 2}
 _EN_DECADES = {"teens": 15, "twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60, "seventies": 70,
                "eighties": 80, "nineties": 90}
-_ZH_NUM = r"\d{1,3}|[零〇一二两三四五六七八九十几]{1,4}"
-# "七十多岁", "80岁", "十五六岁", "未满18周岁"; "80-year-old", "aged 80", "in his 70s", "under 18 years old".
+_ZH_NUM = r"\d{1,3}|[零〇一二两三四五六七八九十百几]{1,5}"
+# English ages in words: "seventeen", "sixty-five", "eighty".
+_EN_UNIT_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen",
+                  "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
+_EN_TENS_WORDS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_EN_WORD_NUM = (rf"(?:{'|'.join(_EN_TENS_WORDS)})(?:[\s\-]?(?:{'|'.join(_EN_UNIT_WORDS[:9])}))?"
+                rf"|{'|'.join(sorted(_EN_UNIT_WORDS, key=len, reverse=True))}")
+_EN_AGE_NUM = rf"\d{{1,3}}|{_EN_WORD_NUM}"
+# "七十多岁", "80岁", "70余岁", "十五六岁", "未满18周岁", "年过七旬", "年龄：70"; "80-year-old", "a sixty-five-year-old",
+# "aged 80", "age: 70", "80 years of age", "in his 70s", "under 18 years old".
 _AGE = re.compile(
-    rf"(?P<zpre>不到|未满|不满|不足|小于|低于|没满)?(?<!\d)(?P<znum>{_ZH_NUM})(?:多|来)?(?:周)?岁"
-    r"|(?<![a-z0-9])(?P<epre>under|below|younger than|less than)?\s*(?P<enum>\d{1,3})[\s\-]*(?:years?|yrs?)[\s\-]*old(?![a-z])"
+    rf"(?P<zpre>不到|未满|不满|不足|小于|低于|没满|年近|将近|接近)?(?<![\d零〇一二两三四五六七八九十百几])"
+    rf"(?:(?P<znum>{_ZH_NUM})(?:多|来|余)?(?:周)?岁|(?P<zxun>[一二三四五六七八九])旬)"
+    rf"|(?:年龄|年纪)\s*[:：]?\s*(?:约|大约|大概|在)?\s*(?P<zage>{_ZH_NUM})(?![\d零〇一二两三四五六七八九十百几])"
+    rf"|(?<![a-z0-9])(?P<epre>under|below|younger than|less than)?\s*(?P<enum>{_EN_AGE_NUM})[\s\-]*(?:years?|yrs?)[\s\-]*"
+    r"(?:old|of\s+age)(?![a-z])"
     r"|(?<![a-z0-9])(?P<enum2>\d{1,3})\s*(?:yo|y/o|y\.o\.)(?![a-z])"
-    r"|(?<![a-z])aged?\s+(?P<enum3>\d{1,3})(?![\d])"
+    rf"|(?<![a-z])aged?\s*[:=]?\s*(?:about\s+|around\s+|approx\.?\s+)?(?P<enum3>{_EN_AGE_NUM})(?![\da-z])"
     r"|(?<![a-z0-9])(?P<edec2>[1-9])0'?s(?![a-z0-9])"
     r"|(?<![a-z])in\s+(?:his|her|their)\s+(?:(?P<edec>\d)0'?s|(?P<eword>teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties))(?![a-z])"
 )
@@ -54,7 +65,7 @@ _AGE = re.compile(
 # Only text with a digit, 岁 or a decade word can state an age; only text
 # with a number word or a pair word can state a head count.
 _PERSONS_HINT = re.compile(r"[\d一二两三四五六七八九十俩对]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|couple|pair|both|family")
-_AGE_HINT = re.compile(r"岁|\d|ties|teens")
+_AGE_HINT = re.compile(r"岁|旬|年龄|年纪|\d|ties|teens|year|age")
 
 
 def normalize_text(text: str) -> str:
@@ -63,18 +74,43 @@ def normalize_text(text: str) -> str:
 
 
 def _zh_number(text: str) -> int | None:
-    """A small Chinese or Arabic number ("七十" 70, "十五六" 15, "六七十" 60); None if vague ("几十")."""
+    """A small Chinese or Arabic number ("七十" 70, "一百零二" 102, "十五六" 15, "六七十" 60); None if vague ("几十")."""
     if text.isdigit():
         return int(text)
     if not text or text[0] == "几":
         return None
+    hundreds = 0
+    if "百" in text:
+        before, _, text = text.partition("百")
+        digit = _ZH_DIGITS.get(before[:1]) if before else 1
+        if digit is None:
+            return None
+        hundreds = digit * 100
+        if text[:1] in ("零", "〇"):
+            text = text[1:]
+        elif text and "十" not in text and text[0] in _ZH_DIGITS:
+            return hundreds + _ZH_DIGITS[text[0]] * 10  # 一百二: 120
+        if not text or text[0] == "几":
+            return hundreds
     if "十" in text:
         before, _, after = text.partition("十")
         tens = _ZH_DIGITS.get(before[:1]) if before else 1
         if tens is None:
             return None
-        return tens * 10 + _ZH_DIGITS.get(after[:1], 0)
-    return _ZH_DIGITS.get(text[0])
+        return hundreds + tens * 10 + _ZH_DIGITS.get(after[:1], 0)
+    digit = _ZH_DIGITS.get(text[0])
+    return None if digit is None else hundreds + digit
+
+
+def _en_number(text: str) -> int:
+    """An English number of the ages regex: digits or words ("sixty-five" 65, "seventeen" 17)."""
+    if text.isdigit():
+        return int(text)
+    words = [w for w in re.split(r"[\s\-]+", text) if w]
+    value = 0
+    for word in words:
+        value += (_EN_TENS_WORDS.index(word) + 2) * 10 if word in _EN_TENS_WORDS else _EN_UNIT_WORDS.index(word) + 1
+    return value
 
 
 def _english_cue(cue: str) -> str:
@@ -214,15 +250,17 @@ class Lexicon:
         flags: set[str] = set()
         for match in _AGE.finditer(norm):
             groups = match.groupdict()
-            if groups["znum"] is not None:
-                age = _zh_number(groups["znum"])
+            if groups["znum"] is not None or groups["zage"] is not None:
+                age = _zh_number(groups["znum"] or groups["zage"])
+            elif groups["zxun"] is not None:
+                age = _ZH_DIGITS[groups["zxun"]] * 10  # 七旬: in the seventies
             elif groups["eword"] is not None:
                 age = _EN_DECADES[groups["eword"]]
             elif groups["edec"] is not None or groups["edec2"] is not None:
                 age = int(groups["edec"] or groups["edec2"]) * 10
             else:
                 digits = groups["enum"] or groups["enum2"] or groups["enum3"]
-                age = int(digits) if digits else None
+                age = _en_number(digits) if digits else None
             if age is None or age > 120 or self._negated(norm, match.start()):
                 continue
             if groups["zpre"] or groups["epre"]:
