@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from datetime import datetime
 from typing import Any
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
 
 from core.errors import RecordError
 from core.records import (
@@ -305,36 +309,33 @@ def _locate(obj: dict[str, Any], address: str | None, ctx: Context) -> tuple[flo
     raise RecordError("neither lat/lon nor address given", kind="missing_field")
 
 
-_MOBILE = re.compile(r"(?:\+?86|0086)?(1[3-9]\d{9})")
-_LANDLINE = re.compile(r"(?:\+?86|0086)?0?([1-9]\d{1,2})(\d{7,8})")
-_WECHAT = re.compile(r"(?:wechat|weixin|微信|wx)[:：]\s*([A-Za-z][-_A-Za-z0-9]{5,19})", re.IGNORECASE)
-_PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")
+_WECHAT = re.compile(r"(?:wechat|weixin|微信|wx)\s*(?:号|id)?\s*(?:[:：]\s*|\s|(?<=号))\s*([a-z][-_a-z0-9]{5,19})", re.IGNORECASE)
 
 
 def parse_contact(value: Any) -> tuple[str, str, str]:
     """A reporter contact as (normalized, masked, via): a Chinese mobile, a landline or a WeChat id.
 
-    Normalized forms are `tel:+8613812345678` and `wechat:abc_123`; the masked
-    form keeps only what an operator needs to see that a contact exists.
+    Numbers are read by libphonenumber in any written form (full-width digits,
+    spaces, dots or dashes, +86/0086, a label such as 电话：); normalized forms
+    are `tel:+8613812345678` and `wechat:abc_123`; the masked form keeps only
+    what an operator needs to see that a contact exists.
     """
     if not isinstance(value, str):
         raise RecordError(f"reporter_contact: expected a string, got {json_type(value)}", kind="wrong_type")
-    text = value.strip()
+    text = unicodedata.normalize("NFKC", value).strip()
     if len(text) > 64:
         raise RecordError("reporter_contact: longer than 64 characters", kind="wrong_type")
     wechat = _WECHAT.fullmatch(text)
     if wechat:
         handle = wechat.group(1)
         return f"wechat:{handle}", f"wechat:{handle[:2]}***", "wechat"
-    digits = _PHONE_SEPARATORS.sub("", text)
-    mobile = _MOBILE.fullmatch(digits)
-    if mobile:
-        number = mobile.group(1)
-        return f"tel:+86{number}", f"tel:+86{number[:3]}****{number[-4:]}", "sms"
-    landline = _LANDLINE.fullmatch(digits)
-    if landline and digits.lstrip("+").startswith(("0", "86")):
-        area, number = landline.groups()
-        return f"tel:+86{area}{number}", f"tel:+86{area}****{number[-2:]}", "call"
+    found = next(iter(phonenumbers.PhoneNumberMatcher(text, "CN", leniency=phonenumbers.Leniency.VALID)), None)
+    if found is not None and found.number.country_code == 86:
+        number = phonenumbers.national_significant_number(found.number)
+        if phonenumbers.number_type(found.number) in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE):
+            return f"tel:+86{number}", f"tel:+86{number[:3]}****{number[-4:]}", "sms"
+        area = phonenumbers.length_of_geographical_area_code(found.number) or 3
+        return f"tel:+86{number}", f"tel:+86{number[:area]}****{number[-2:]}", "call"
     raise RecordError(
         "reporter_contact: not a mobile (13812345678), landline (0451-12345678) or WeChat id (wechat:abc123)", kind="wrong_type"
     )

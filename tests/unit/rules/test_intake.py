@@ -373,7 +373,17 @@ def test_new_channels_are_read_with_their_chinese_names(ctx: Context, spelling: 
     [("13812345678", "tel:+8613812345678", "tel:+86138****5678", "sms"),
      ("+86 138-1234-5678", "tel:+8613812345678", "tel:+86138****5678", "sms"),
      ("0451-87654321", "tel:+8645187654321", "tel:+86451****21", "call"),
-     ("微信: wx_helper01", "wechat:wx_helper01", "wechat:wx***", "wechat")],
+     ("微信: wx_helper01", "wechat:wx_helper01", "wechat:wx***", "wechat"),
+     # written as reporters and forms write them: full width, dots, long dashes, a label, a name after it
+     ("１３８１２３４５６７８", "tel:+8613812345678", "tel:+86138****5678", "sms"),
+     ("138.1234.5678", "tel:+8613812345678", "tel:+86138****5678", "sms"),
+     ("138—1234—5678", "tel:+8613812345678", "tel:+86138****5678", "sms"),
+     ("电话：13812345678", "tel:+8613812345678", "tel:+86138****5678", "sms"),
+     ("13812345678 王先生", "tel:+8613812345678", "tel:+86138****5678", "sms"),
+     ("（０４５１）８７６５４３２１", "tel:+8645187654321", "tel:+86451****21", "call"),
+     ("+86 (0)451 8765 4321", "tel:+8645187654321", "tel:+86451****21", "call"),
+     ("010-65123456", "tel:+861065123456", "tel:+8610****56", "call"),
+     ("微信号：wx_helper01", "wechat:wx_helper01", "wechat:wx***", "wechat")],
 )
 def test_reporter_contact_is_normalized_and_masked_on_the_report(ctx: Context, given: str, normalized: str, masked: str, via: str) -> None:
     from rules.intake import parse_contact, tip_contact
@@ -387,7 +397,7 @@ def test_reporter_contact_is_normalized_and_masked_on_the_report(ctx: Context, g
     assert contact is not None and (contact.contact, contact.masked, contact.via) == (normalized, masked, via)
 
 
-@pytest.mark.parametrize("bad", ["12345", "call me", "1381234567", 13812345678, "wechat:1abc"])
+@pytest.mark.parametrize("bad", ["12345", "call me", "1381234567", 13812345678, "wechat:1abc", "10012345678", "82345678"])
 def test_a_bad_contact_is_refused_by_the_form_check_but_never_costs_the_tip(ctx: Context, bad: Any) -> None:
     from rules.intake import parse_contact
 
