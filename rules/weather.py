@@ -2,9 +2,10 @@
 
 Pure functions over a region's observation history. The cold-wave level
 follows the CMA signal thresholds: the daily minimum (lowest temperature in
-the 24 h ending now) compared with the daily minimum of the 24 h ending
-`within_h` hours earlier; the drop and the minimum reached decide the level,
-checked from the most severe down. An official warning in force can only
+the 24 h ending now) compared with the highest daily minimum of the days
+within `within_h` hours before (the 24 h ending 24 h earlier, 48 h
+earlier... up to `within_h`); the drop and the minimum reached decide the
+level, checked from the most severe down. An official warning in force can only
 raise the derived level.
 """
 
@@ -17,6 +18,9 @@ from zoneinfo import ZoneInfo
 
 from core.records import COLD_WAVE_LEVELS, from_iso
 from rules.policy import Policy
+
+# A drop is compared after rounding away float error (no thermometer reads a millionth of a degree).
+_DROP_DECIMALS = 6
 
 
 def wind_chill_c(temp_c: float, wind_ms: float) -> float:
@@ -75,15 +79,28 @@ class RegionWeather:
         temps = [t for (when, t, _) in self.observations if end - timedelta(hours=24) < when <= end]
         return min(temps) if temps else None
 
+    def earlier_min(self, at: datetime, within_h: float) -> float | None:
+        """The highest daily minimum of the days before `at` within `within_h` hours (24 h back, 48 h back... up to it).
+
+        A drop "within 48 h" counts whether it came over one day or two: yesterday's
+        minimum counts as well as the day before's.
+        """
+        lags = [24.0 * k for k in range(1, int(within_h // 24) + 1)]
+        if not lags or lags[-1] != within_h:
+            lags.append(float(within_h))
+        mins = [m for m in (self.daily_min(at - timedelta(hours=h)) for h in lags) if m is not None]
+        return max(mins) if mins else None
+
     def derived_level(self, at: datetime, policy: Policy) -> str:
         now_min = self.daily_min(at)
         if now_min is None:
             return "none"
         for lvl in policy.cold_wave_levels:
-            before = self.daily_min(at - timedelta(hours=lvl.within_h))
+            before = self.earlier_min(at, lvl.within_h)
             if before is None:
                 continue
-            if before - now_min >= lvl.drop_c and now_min <= lvl.min_at_or_below_c:
+            # Temperatures come in tenths of a degree: -13.9 - -23.9 is a drop of 10, not 9.999999999999998.
+            if round(before - now_min, _DROP_DECIMALS) >= lvl.drop_c and now_min <= lvl.min_at_or_below_c:
                 return lvl.name
         return "none"
 

@@ -63,6 +63,23 @@ def test_blue_needs_the_48h_window() -> None:
     assert weather.derived_level(T0, POLICY) == "blue"
 
 
+def test_blue_counts_a_drop_over_one_day_too() -> None:
+    # Drop 9 over 24 h, min <= 4: a drop of 8 or more within 48 h even with no record from two days back.
+    assert _history(9.5, 0.5).derived_level(T0, POLICY) == "blue"
+    # Two days back warm, yesterday colder, today colder again: the larger drop counts.
+    weather = _history(3.0, 0.0)
+    weather.add_observation(T0 - timedelta(hours=48), 9.0, 2.0, 72)
+    assert weather.derived_level(T0, POLICY) == "blue"
+
+
+@pytest.mark.parametrize(
+    ("yesterday", "today", "level"),
+    [(-15.9, -23.9, "blue"), (-13.9, -23.9, "yellow"), (-13.9, -25.9, "orange"), (-13.9, -29.9, "red")],
+)
+def test_a_drop_of_exactly_the_threshold_in_tenths_reaches_the_level(yesterday: float, today: float, level: str) -> None:
+    assert _history(yesterday, today).derived_level(T0, POLICY) == level
+
+
 def test_official_warning_raises_but_expires() -> None:
     weather = RegionWeather()
     weather.add_observation(T0, -3.0, 1.0, 72)
