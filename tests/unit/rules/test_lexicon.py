@@ -187,6 +187,36 @@ def test_exceptions_and_specific_cues(text: str, expected: set[str]) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        ("婦女被丈夫毆打", {"domestic_violence"}),  # traditional: 被丈夫殴打
+        ("被老公赶出来了", {"domestic_violence"}),
+        ("he was kicked out by his family", {"domestic_violence"}),
+        ("手机被人抢了", {"robbed"}),
+        ("錢被人偷了", {"robbed"}),
+        ("他不想進站", {"refuses"}),
+        ("不肯跟我们走", {"refuses"}),
+        ("he said leave me alone", {"refuses"}),
+        ("他不肯跟人说话", set()),
+        ("有人割腕了", {"injured", "mental"}),
+        ("he's hearing voices", {"mental"}),
+        ("he wants to jump off the bridge", {"mental"}),
+        ("she slipped on ice and broke her leg", {"injured"}),
+        ("he fell and hit his head", {"injured"}),
+        ("他说胸口疼", {"ill"}),
+        ("he isn't responding", {"unresponsive"}),
+        ("can't be woken", {"unresponsive"}),
+        ("没带任何证件", {"no_id"}),
+        ("腿脚不利索", {"immobile"}),
+        ("他喝了一斤白酒", {"intoxicated"}),
+        ("老板不给工资", {"migrant_worker"}),
+    ],
+)
+def test_other_ways_to_say_it(text: str, expected: set[str]) -> None:
+    assert set(LEXICON.flags_in(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         ("七十多岁的老人", {"elderly"}),
         ("他说他60岁了", {"elderly"}),
         ("an 80-year-old", {"elderly"}),
