@@ -14,6 +14,7 @@ import dataclasses
 import json
 import re
 import typing
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any, TypeVar
@@ -107,7 +108,9 @@ def parse_time(value: Any, field_name: str) -> datetime:
     if not isinstance(value, str):
         raise RecordError(f"{field_name}: expected an ISO 8601 string, got {type(value).__name__}")
     text = value.strip()
-    if text.endswith("Z"):
+    if not text.isascii():  # typed on a phone or a Chinese keyboard: full-width digits, colon, plus
+        text = unicodedata.normalize("NFKC", text)
+    if text.endswith(("Z", "z")):  # RFC 3339 allows either case
         text = text[:-1] + "+00:00"
     try:
         dt = from_iso(text)

@@ -6,7 +6,7 @@ import dataclasses
 import json
 from datetime import UTC, datetime
 
-from core.records import HelpPointRef, TeamTask, Wire, from_iso
+from core.records import HelpPointRef, TeamTask, Wire, from_iso, parse_time
 
 
 def test_every_record_is_a_frozen_dataclass_whose_attributes_are_its_fields() -> None:
@@ -29,3 +29,9 @@ def test_times_read_from_text_share_one_tzinfo_per_offset_and_keep_their_text() 
     a, b = from_iso("2026-12-20T19:00:00+08:00"), from_iso("2026-12-20T11:30:00.250000+08:00")
     assert a.tzinfo is b.tzinfo and a.isoformat() == "2026-12-20T19:00:00+08:00" and b.isoformat() == "2026-12-20T11:30:00.250000+08:00"
     assert from_iso("2026-12-20T11:00:00+00:00") == a and from_iso("2026-12-20T11:00:00+00:00").isoformat().endswith("+00:00")
+
+
+def test_a_time_typed_in_full_width_or_with_a_lower_case_z_is_read() -> None:
+    at = datetime(2026, 12, 20, 15, 10, tzinfo=UTC)
+    assert parse_time("２０２６-１２-２０T２３：１０：００＋０８：００", "reported_at") == at
+    assert parse_time("2026-12-20t15:10:00z", "reported_at") == at
