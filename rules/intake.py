@@ -555,11 +555,22 @@ def parse_weather(obj: dict[str, Any], ctx: Context) -> tuple[str, WeatherObserv
 
 
 def _snow(obj: dict[str, Any]) -> bool:
-    """Optional `snow`: true when snow falls or roads are icy (teams are slower)."""
-    value = obj.get("snow", False)
-    if not isinstance(value, bool):
-        raise RecordError(f"snow: expected true or false, got {json_type(value)}", kind="wrong_type")
-    return value
+    """Optional `snow`, `snowfall` or `road_ice`: true when snow falls or roads are icy (teams are slower).
+
+    The observation may name snowfall and road ice apart (DOMAIN: both slow teams);
+    `snowfall` may also be the amount in mm (more than 0 is snowing).
+    """
+    found = False
+    for name in ("snow", "snowfall", "road_ice"):
+        value = obj.get(name, False)
+        if name == "snowfall" and is_number(value) and not isinstance(value, bool):
+            if not 0 <= value < 1000:
+                raise RecordError(f"snowfall: expected true, false or mm 0..1000, got {value!r:.20}", kind="wrong_type")
+            value = value > 0
+        if not isinstance(value, bool):
+            raise RecordError(f"{name}: expected true or false, got {json_type(value)}", kind="wrong_type")
+        found = found or value
+    return found
 
 
 def parse_team_status(obj: dict[str, Any], ctx: Context) -> TeamStatus:

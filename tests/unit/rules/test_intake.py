@@ -350,6 +350,15 @@ def test_weather_snow_flag(ctx: Context) -> None:
         parse_weather({"observed_at": "2026-12-20T23:00:00+08:00", "temp_c": -15, "wind_ms": 3, "snow": "lots"}, ctx)
 
 
+@pytest.mark.parametrize(("field", "value", "snow"), [("road_ice", True, True), ("snowfall", True, True), ("snowfall", 2.5, True),
+                                                     ("snowfall", 0, False), ("road_ice", False, False)])
+def test_weather_snowfall_and_road_ice_slow_teams_like_snow(ctx: Context, field: str, value: object, snow: bool) -> None:
+    _, obs = parse_weather({"observed_at": "2026-12-20T23:00:00+08:00", "temp_c": -15, "wind_ms": 3, field: value}, ctx)
+    assert isinstance(obs, WeatherObservation) and obs.snow is snow
+    with pytest.raises(RecordError, match=field):
+        parse_weather({"observed_at": "2026-12-20T23:00:00+08:00", "temp_c": -15, "wind_ms": 3, field: "lots"}, ctx)
+
+
 def test_description_from_the_text(ctx: Context) -> None:
     adult = tip_report(parse_tip(tip(text="一名男子躺在地上，昏迷不醒"), ctx), ctx)
     assert (adult.sex, adult.age_group, adult.posture) == ("male", "adult", "lying")
