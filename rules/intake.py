@@ -54,6 +54,8 @@ _WHOLE = re.compile(r"[0-9]{1,6}")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _FLAG_SEPARATORS = re.compile(r"[,;、|]")
 _FLAG_JOINERS = re.compile(r"[\s\-]+")
+# Age groups that are flags too: a minor is escorted and reported to the police, the elderly raise a level.
+AGE_FLAGS = ("minor", "elderly")
 
 
 def json_type(value: object) -> str:
@@ -367,7 +369,8 @@ def parse_tip(obj: dict[str, Any], ctx: Context) -> Tip:
 
     Flags are the form's plus those the lexicon reads in the text; a form
     flag that is no flag name is read like text ("drunk" -> intoxicated),
-    else ignored. Without a form head count, the text's ("两个人") is used.
+    else ignored; the form's age group `minor` or `elderly` is that flag.
+    Without a form head count, the text's ("两个人") is used.
     """
     tip_id = _ident(obj, "tip_id")
     channel = _channel(obj, ctx)
@@ -379,6 +382,8 @@ def parse_tip(obj: dict[str, Any], ctx: Context) -> Tip:
     sex = _choice(obj, "sex", SEXES, "wrong_type") if obj.get("sex") is not None else None
     age_group = _choice(obj, "age_group", AGE_GROUPS, "wrong_type") if obj.get("age_group") is not None else None
     form_flags, unknown = _flag_list(obj)
+    if age_group in AGE_FLAGS:  # the form's "minor" or "elderly" is the call-taker's word for the flag
+        form_flags = (*form_flags, age_group)
     found = set(form_flags) | set(ctx.lexicon.flags_in(text))
     if unknown:  # one pass over all free words, each its own clause, bounded like the text
         words = "；".join(w.replace("_", " ") for w in unknown)[: ctx.policy.max_text_bytes]

@@ -368,6 +368,19 @@ def test_description_from_the_text(ctx: Context) -> None:
     assert (form.sex, form.posture) == ("male", "sitting")  # the form wins over the text
 
 
+@pytest.mark.parametrize(("age_group", "category", "priority"), [("minor", "escort_station", "P2"), ("elderly", "guidance", "P2"),
+                                                                 ("adult", "guidance", "P3")])
+def test_the_forms_age_group_is_the_minor_or_elderly_flag(ctx: Context, age_group: str, category: str, priority: str) -> None:
+    from rules.triage import assess
+    from rules.weather import RegionConditions
+
+    parsed = parse_tip(tip(text="桥下有人", age_group=age_group), ctx)
+    assert parsed.age_group == age_group
+    result = assess(parsed.flags, policy=ctx.policy, night=False, weather=RegionConditions())
+    assert (result.category, result.priority) == (category, priority)
+    assert ("police" in result.notify) is (age_group == "minor")  # a minor found alone is always reported
+
+
 @pytest.mark.parametrize(
     ("spelling", "channel"),
     [("城管", "city_management"), ("网格员", "grid_worker"), ("社区工作人员", "community"), ("12345", "hotline_12345"),
