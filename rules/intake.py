@@ -180,6 +180,19 @@ def _choice(obj: dict[str, Any], name: str, allowed: tuple[str, ...], kind: str)
     return norm
 
 
+def _form_value(obj: dict[str, Any], name: str, allowed: tuple[str, ...], ctx: Context) -> str | None:
+    """An optional description field of the form; other spellings ("男", "F", "老人") come from the lexicon's [form_values]."""
+    value = obj.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise RecordError(f"{name}: expected a string, got {json_type(value)}", kind="wrong_type")
+    found = ctx.lexicon.form_value(value, allowed)
+    if found is None:
+        raise RecordError(f"{name}: unknown {name} {value!r:.40} (known: {', '.join(allowed)})", kind="wrong_type")
+    return found
+
+
 def _channel(obj: dict[str, Any], ctx: Context) -> str:
     """The tip's channel; other spellings ("WeChat", "taxi", "外卖骑手") come from the lexicon's [channels]."""
     value = obj.get("channel")
@@ -379,8 +392,8 @@ def parse_tip(obj: dict[str, Any], ctx: Context) -> Tip:
     persons = _persons(obj, ctx)
     address = _bounded_text(obj, "address", ctx)
     lat, lon, accuracy = _locate(obj, address, ctx)
-    sex = _choice(obj, "sex", SEXES, "wrong_type") if obj.get("sex") is not None else None
-    age_group = _choice(obj, "age_group", AGE_GROUPS, "wrong_type") if obj.get("age_group") is not None else None
+    sex = _form_value(obj, "sex", SEXES, ctx)
+    age_group = _form_value(obj, "age_group", AGE_GROUPS, ctx)
     form_flags, unknown = _flag_list(obj)
     if age_group in AGE_FLAGS:  # the form's "minor" or "elderly" is the call-taker's word for the flag
         form_flags = (*form_flags, age_group)

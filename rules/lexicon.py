@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import ConfigError
-from core.records import CHANNELS, FLAGS
+from core.records import AGE_GROUPS, CHANNELS, FLAGS, SEXES
 from core.textfold import fold
 from core.tomlconfig import parse_toml, read_text
 
@@ -144,6 +144,7 @@ def _anchor(cue: str) -> str:
 
 
 DESCRIPTION_WORDS = ("male", "female", "lying", "sitting", "standing", "adult")
+FORM_VALUES = (*SEXES, *AGE_GROUPS)
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,8 @@ class Lexicon:
     except_cues: CueGroups = CueGroups()
     # Description cues (`[describe]`): male, female, lying, sitting, standing.
     describe_cues: CueGroups = CueGroups()
+    # Other spellings of a form's `sex` and `age_group` values (`[form_values]`: 男 -> male, 老人 -> elderly).
+    form_values: dict[str, str] = field(default_factory=dict)
 
     def _negated(self, norm: str, start: int) -> bool:
         return self.negation.search(norm[max(0, start - _NEGATION_WINDOW) : start]) is not None
@@ -304,6 +307,11 @@ class Lexicon:
             if value is not None and value > 0 and not self._negated(norm, match.start()):
                 counts.append(value)
         return max(counts) if counts else None
+
+    def form_value(self, value: str, allowed: tuple[str, ...]) -> str | None:
+        """The one of `allowed` a form's spelling names ("男" male, "F" female, "老人" elderly), or None."""
+        name = self.form_values.get(channel_key(value), channel_key(value))
+        return name if name in allowed else None
 
     def channel(self, name: str) -> str | None:
         """The channel a spelling names ("Taxi", "外卖骑手", "security guard"), or None."""
@@ -421,6 +429,16 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
             key = channel_key(spelling)
             if channel_map.setdefault(key, name) != name:
                 raise fail(name, f"spelling {spelling!r} already names channel {channel_map[key]!r}")
+    form_values = data.get("form_values", {})
+    if not isinstance(form_values, dict):
+        raise fail("form_values", "expected a table")
+    value_map: dict[str, str] = {}
+    for name, spellings in form_values.items():
+        if name not in FORM_VALUES:
+            raise fail(name, f"unknown form value {name!r} (known: {', '.join(FORM_VALUES)})")
+        for spelling in cue_list(name, spellings):
+            if value_map.setdefault(channel_key(spelling), name) != name:
+                raise fail(name, f"spelling {spelling!r} already names {value_map[channel_key(spelling)]!r}")
     return Lexicon(
         patterns=patterns,
         negation=negation,
@@ -432,6 +450,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         cues=CueGroups.of(all_cues),
         except_cues=CueGroups.of(except_cues),
         describe_cues=CueGroups.of(describe_cues),
+        form_values=value_map,
     )
 
 

@@ -368,6 +368,14 @@ def test_description_from_the_text(ctx: Context) -> None:
     assert (form.sex, form.posture) == ("male", "sitting")  # the form wins over the text
 
 
+@pytest.mark.parametrize(("given", "sex", "age_group"), [({"sex": "男", "age_group": "老人"}, "male", "elderly"),
+                                                        ({"sex": "F", "age_group": "儿童"}, "female", "minor"),
+                                                        ({"sex": "ＦＥＭＡＬＥ", "age_group": "成年人"}, "female", "adult")])
+def test_the_forms_sex_and_age_group_in_other_spellings(ctx: Context, given: dict[str, str], sex: str, age_group: str) -> None:
+    parsed = parse_tip(tip(text="桥下有人", **given), ctx)
+    assert (parsed.sex, parsed.age_group) == (sex, age_group)
+
+
 @pytest.mark.parametrize(("age_group", "category", "priority"), [("minor", "escort_station", "P2"), ("elderly", "guidance", "P2"),
                                                                  ("adult", "guidance", "P3")])
 def test_the_forms_age_group_is_the_minor_or_elderly_flag(ctx: Context, age_group: str, category: str, priority: str) -> None:

@@ -314,6 +314,10 @@ def test_lexicon_sections_are_validated() -> None:
         parse_lexicon({"flags": {}, "channels": {"driver": ["taxi"], "courier": ["Taxi"]}}, "lex.toml")
     with pytest.raises(ConfigError, match="whole number"):
         parse_lexicon({"flags": {}, "ages": {"minor_under": "18"}}, "lex.toml")
+    with pytest.raises(ConfigError, match="unknown form value"):
+        parse_lexicon({"flags": {}, "form_values": {"robot": ["r2"]}}, "lex.toml")
+    with pytest.raises(ConfigError, match="already names"):
+        parse_lexicon({"flags": {}, "form_values": {"male": ["m"], "female": ["M"]}}, "lex.toml")
     with pytest.raises(ConfigError, match="unknown key"):
         parse_lexicon({"flags": {}, "ages": {"adult_from": 18}}, "lex.toml")
     with pytest.raises(ConfigError, match="unknown flag"):
