@@ -51,6 +51,7 @@ OPERATOR_STATUSES = ("reassign", "resolved")
 _BOM = b"\xef\xbb\xbf"
 _NUMERIC = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _WHOLE = re.compile(r"[0-9]{1,6}")
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９\u3000", "0123456789 ")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _FLAG_SEPARATORS = re.compile(r"[,;、|]")
 _FLAG_JOINERS = re.compile(r"[\s\-]+")
@@ -259,8 +260,8 @@ def _persons(obj: dict[str, Any], ctx: Context) -> int | None:
     if value is None:
         return None
     limit = ctx.policy.max_persons
-    if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
-        value = int(value.strip())
+    if isinstance(value, str) and _WHOLE.fullmatch(value.translate(_FULL_WIDTH_DIGITS).strip()):
+        value = int(value.translate(_FULL_WIDTH_DIGITS).strip())  # "２" typed full width (not "²")
     persons = whole(value, 1, limit)
     if persons is None:
         raise RecordError(f"persons: expected a whole number 1..{limit}, got {json_type(value)} {value!r:.20}", kind="wrong_type")

@@ -368,6 +368,11 @@ def test_description_from_the_text(ctx: Context) -> None:
     assert (form.sex, form.posture) == ("male", "sitting")  # the form wins over the text
 
 
+def test_a_head_count_typed_full_width_is_read(ctx: Context) -> None:
+    assert parse_tip(tip(persons="２"), ctx).persons == 2
+    assert parse_tip(tip(persons=" １２ "), ctx).persons == 12
+
+
 @pytest.mark.parametrize(("given", "sex", "age_group"), [({"sex": "男", "age_group": "老人"}, "male", "elderly"),
                                                         ({"sex": "F", "age_group": "儿童"}, "female", "minor"),
                                                         ({"sex": "ＦＥＭＡＬＥ", "age_group": "成年人"}, "female", "adult")])
