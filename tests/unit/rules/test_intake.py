@@ -397,7 +397,9 @@ def test_the_forms_age_group_is_the_minor_or_elderly_flag(ctx: Context, age_grou
 @pytest.mark.parametrize(
     ("spelling", "channel"),
     [("城管", "city_management"), ("网格员", "grid_worker"), ("社区工作人员", "community"), ("12345", "hotline_12345"),
-     ("110转警", "transfer_110"), ("120", "transfer_120"), ("Grid Worker", "grid_worker"), ("居委会", "community")],
+     ("110转警", "transfer_110"), ("120", "transfer_120"), ("Grid Worker", "grid_worker"), ("居委会", "community"),
+     ("12349热线", "hotline"), ("微信公众号", "wechat"), ("滴滴司机", "driver"), ("外卖小哥", "courier"), ("夜间保安", "security"),
+     ("社会工作者", "volunteer"), ("120急救", "transfer_120")],
 )
 def test_new_channels_are_read_with_their_chinese_names(ctx: Context, spelling: str, channel: str) -> None:
     assert parse_tip(tip(channel=spelling), ctx).channel == channel
