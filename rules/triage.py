@@ -136,7 +136,9 @@ def followup_delay(cold_wave_level: str, policy: Policy) -> timedelta:
     return timedelta(hours=hours)
 
 
-NOT_RAISING = ("category:", "key_area:", "corroborated:", "no_demotion")
+# Rules an incident carries that do not make it more urgent: what it is, where, how sure, and where the person is
+# taken (`destination:` comes and goes with each assignment, so counted it ranked a fresh incident over an older one).
+NOT_RAISING = ("category:", "key_area:", "corroborated:", "no_demotion", "destination:")
 
 
 def raising_rules(rules: Iterable[str]) -> int:

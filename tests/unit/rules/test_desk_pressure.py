@@ -136,6 +136,19 @@ def test_queue_empties_in_priority_order(desk: Desk, report: Callable[..., Repor
     assert order == [p1.incident_id, p2.incident_id, p3.incident_id]
 
 
+def test_among_equal_priorities_the_key_area_and_the_oldest_report_go_first_whatever_was_reassessed(
+        desk: Desk, report: Callable[..., Report]) -> None:
+    """Where the person will be taken is no rule that raises: a queued incident a second report reassessed (its
+    destination rule dropped until it is assigned) still ranks by key area and age, not behind a newer one."""
+    older = desk.handle_report(report(at=EVENING)).events[0]  # in a key area
+    newer = desk.handle_report(report(at=EVENING + timedelta(minutes=1), east_m=2000)).events[0]
+    assert older.key_area and not newer.key_area and older.priority == newer.priority == "P3"
+    again = desk.handle_report(report(at=EVENING + timedelta(minutes=2), east_m=30, channel="courier")).events[0]
+    assert again.incident_id == older.incident_id and again.priority == "P3"
+    out = team(desk, "t", 1000, at=EVENING + timedelta(minutes=3))
+    assert [e.incident_id for e in out.events if e.kind == "dispatch"] == [older.incident_id]
+
+
 def test_p1_diverts_a_team_en_route_to_a_p3(desk: Desk, report: Callable[..., Report]) -> None:
     team(desk, "medic", 500, ("medical", "vehicle"))
     p3 = desk.handle_report(report(east_m=1500)).events[0]
