@@ -165,6 +165,8 @@ class Desk(DeskState):
             merged = f"; merged {', '.join(o.incident_id for o in group[1:])}" if len(group) > 1 else ""
             out.extend(self._emit(incident, "update", decision_at, reason=f"new report {report.report_id}" + (f"; {changed}" if changed else "") + merged,
                                   decisions=("merge",) if merged else ()))
+            if incident.team_id:  # a need the report added (a suspected mental disorder: police) gets its second unit
+                out.extend(self._staff_supports(incident, decision_at))
         self.touch("incidents", incident.incident_id)
         return out
 

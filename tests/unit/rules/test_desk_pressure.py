@@ -41,6 +41,16 @@ def test_no_free_support_unit_gives_a_partner_notice_and_never_holds_the_lead(de
     assert out.events[1].kind == "update" and "partner_notice:police" in out.events[1].rules and "police" in out.events[1].notify
 
 
+def test_a_later_report_of_a_mental_disorder_brings_the_police_support_unit(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "medic", 500, ("medical", "vehicle"))
+    team(desk, "police", 800, ("police", "social_work"))
+    first = desk.handle_report(report(flags=("injured",))).events
+    assert [e.kind for e in first] == ["dispatch"] and first[0].team_id == "medic"
+    out = desk.handle_report(report(at=EVENING + timedelta(minutes=2), east_m=20, channel="courier", flags=("injured", "mental")))
+    assert [e.kind for e in out.events] == ["update", "support"] and out.events[1].unit_team_id == "police"
+    assert [(t.kind, t.team_id) for t in out.tasks] == [("assign", "police")]
+
+
 def test_team_is_chosen_by_eta_not_distance(desk: Desk, report: Callable[..., Report]) -> None:
     team(desk, "walker", 800)  # 800 m x 1.4 on foot at 4 km/h: ~17 min
     team(desk, "driver", 2000, ("social_work", "vehicle"))  # 2.8 km at 25 km/h: ~6.7 min
