@@ -203,11 +203,8 @@ class Desk(DeskState):
             team.incident_id = None
             if incident is not None and incident.is_open and incident.team_id == team.team_id:
                 return self._reassign(incident, status.at, reason=f"team {team.team_id} went off duty", escalate=False)
-            if incident is not None:
-                for unit in incident.active_supports():
-                    if unit["team_id"] == team.team_id:
-                        unit["status"] = "released"
-                        self.touch("incidents", incident.incident_id)
+            if incident is not None and (units := [u for u in incident.active_supports() if u["team_id"] == team.team_id]):
+                return self._support_gone(incident, units, status.at, reason=f"support unit {team.team_id} went off duty")
         return self._drain_queue(status.at) if team.free else Outputs()
 
     def handle_ack(self, ack: TaskAck) -> Outputs:
@@ -515,6 +512,19 @@ class Desk(DeskState):
         if ack.status == "declined":
             return self._staff_supports(incident, at)
         return Outputs()
+
+    def _support_gone(self, incident: Incident, units: list[dict[str, Any]], at: datetime, *, reason: str) -> Outputs:
+        """Support units that left the incident (off duty): the console is told, and the need they met gets another
+        unit when one is free, else a partner notice."""
+        tasks = []
+        for unit in units:
+            unit["status"] = "released"
+            tasks.append(self.task(incident, unit["team_id"], "cancel", at, f"{unit['event_id']}-cancel", unit=unit, reason=reason))
+        out = self._emit(incident, "update", at, reason=reason)
+        out.tasks[:0] = tasks
+        if incident.is_open and incident.team_id:
+            out.extend(self._staff_supports(incident, at))
+        return out
 
     def _support_missed(self, incident: Incident, unit: dict[str, Any], now: datetime) -> Outputs:
         """A support unit that did not acknowledge: released, escalated, replaced or a partner notice."""

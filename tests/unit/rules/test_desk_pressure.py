@@ -51,6 +51,22 @@ def test_a_later_report_of_a_mental_disorder_brings_the_police_support_unit(desk
     assert [(t.kind, t.team_id) for t in out.tasks] == [("assign", "police")]
 
 
+def test_a_support_unit_going_off_duty_is_replaced(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "medic", 500, ("medical", "vehicle"))
+    team(desk, "police", 800, ("police",))
+    team(desk, "police-2", 1800, ("police",))
+    lead, support = desk.handle_report(report(flags=("mental",))).events
+    assert support.unit_team_id == "police"
+    out = team(desk, "police", 800, ("police",), at=EVENING + timedelta(minutes=2), status="off_duty")
+    assert [e.kind for e in out.events] == ["update", "support"] and out.events[1].unit_team_id == "police-2"
+    assert [(t.kind, t.team_id) for t in out.tasks] == [("cancel", "police"), ("assign", "police-2")]
+    assert desk.incidents[lead.incident_id].team_id == "medic"
+    # With nobody left to send, the need is a partner notice.
+    out = team(desk, "police-2", 1800, ("police",), at=EVENING + timedelta(minutes=3), status="off_duty")
+    assert [e.kind for e in out.events] == ["update", "update"] and "partner_notice:police" in out.events[1].rules
+    assert desk.incidents[lead.incident_id].active_supports() == []
+
+
 def test_team_is_chosen_by_eta_not_distance(desk: Desk, report: Callable[..., Report]) -> None:
     team(desk, "walker", 800)  # 800 m x 1.4 on foot at 4 km/h: ~17 min
     team(desk, "driver", 2000, ("social_work", "vehicle"))  # 2.8 km at 25 km/h: ~6.7 min
