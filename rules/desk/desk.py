@@ -161,11 +161,15 @@ class Desk(DeskState):
             self._reassess(incident, decision_at)
             out.extend(self._assign(incident, decision_at, kind="dispatch", reason="new incident"))
         else:
+            before = incident.priority, incident.category
             changed = self._reassess(incident, decision_at)
             merged = f"; merged {', '.join(o.incident_id for o in group[1:])}" if len(group) > 1 else ""
             out.extend(self._emit(incident, "update", decision_at, reason=f"new report {report.report_id}" + (f"; {changed}" if changed else "") + merged,
                                   decisions=("merge",) if merged else ()))
-            if incident.team_id:  # a need the report added (a suspected mental disorder: police) gets its second unit
+            if incident.status == "followup_due" and (timers.raised(before[0], incident.priority) or incident.category != before[1]):
+                # The person a team left outside is worse: the follow-up visit is now, not hours on.
+                out.extend(self._reopen(incident, decision_at, kind="dispatch", reason=f"new report {report.report_id} while a follow-up was due: {changed}"))
+            elif incident.team_id:  # a need the report added (a suspected mental disorder: police) gets its second unit
                 out.extend(self._staff_supports(incident, decision_at))
         self.touch("incidents", incident.incident_id)
         return out
@@ -271,13 +275,7 @@ class Desk(DeskState):
             elif timers.queue_overdue(incident, now, policy):
                 out.extend(self._escalate_queued(incident, now))
             elif timers.followup_due(incident, now):
-                self.touch("incidents", incident.incident_id)
-                incident.followup_at = None
-                incident.status = "queued"
-                incident.tried_teams = []
-                incident.escalation_level = 0
-                incident.queued_at = incident.queue_deadline = None
-                out.extend(self._assign(incident, now, kind="followup", reason="scheduled follow-up visit"))
+                out.extend(self._reopen(incident, now, kind="followup", reason="scheduled follow-up visit"))
             elif (timer := timers.unit_timer(incident, now, policy)) is not None:
                 out.extend(self._unit_timer(incident, timer, now))
             for unit in timers.support_overdue(incident, now):
@@ -634,6 +632,16 @@ class Desk(DeskState):
         else:
             incident.closed_at = at
         return out
+
+    def _reopen(self, incident: Incident, at: datetime, *, kind: str, reason: str) -> Outputs:
+        """A person left outside is visited again: a fresh task (any team, its own deadlines), or the queue."""
+        self.touch("incidents", incident.incident_id)
+        incident.followup_at = None
+        incident.status = "queued"
+        incident.tried_teams = []
+        incident.escalation_level = 0
+        incident.queued_at = incident.queue_deadline = None
+        return self._assign(incident, at, kind=kind, reason=reason)
 
     def _drain_queue(self, at: datetime) -> Outputs:
         """Offer queued tasks to free teams most urgent first; an urgent one may divert a team."""

@@ -322,6 +322,23 @@ def test_followup_only_when_the_person_stays_outside(desk: Desk, report: Callabl
     assert "followup" in done.events[0].rules and desk.incidents[other.incident_id].status == "followup_due"
 
 
+def test_a_person_left_outside_who_gets_worse_is_visited_now_not_at_the_follow_up(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "t", 300)
+    team(desk, "medic", 2000, ("medical", "vehicle"))
+    first = desk.handle_report(report(flags=("refuses",))).events[0]
+    desk.handle_ack(TaskAck(event_id=first.event_id, team_id="t", status="resolved", outcome="refused", at=EVENING + timedelta(minutes=10)))
+    assert desk.incidents[first.incident_id].status == "followup_due"
+    # Seen again as before: the visit stays where it was scheduled.
+    same = desk.handle_report(report(at=EVENING + timedelta(minutes=14), east_m=20, channel="courier")).events
+    assert [e.kind for e in same] == ["update"] and desk.incidents[first.incident_id].status == "followup_due"
+    # Now injured: a P1 does not wait twelve hours for the follow-up.
+    worse = desk.handle_report(report(at=EVENING + timedelta(minutes=15), east_m=20, channel="driver", flags=("refuses", "injured"))).events
+    assert [e.kind for e in worse] == ["update", "dispatch"]
+    assert worse[-1].incident_id == first.incident_id and worse[-1].priority == "P1" and worse[-1].team_id == "medic"
+    assert worse[-1].ack_deadline == EVENING + timedelta(minutes=20)
+    assert desk.incidents[first.incident_id].followup_at is None
+
+
 def test_snow_halves_team_speed(desk: Desk, report: Callable[..., Report]) -> None:
     from core.records import WeatherObservation
 
