@@ -355,7 +355,10 @@ class Desk(DeskState):
         self.wakes.mark(incident.incident_id)  # its deadlines may come forward (not every caller writes the incident)
         night = is_night(at, self.ctx.policy, self.ctx.city.timezone)
         conditions = self.region_conditions(incident.district, at)
+        category = incident.category
         changed = reassess(incident, self.ctx.policy, night, conditions)
+        if category and incident.category != category:
+            self._set_destination(incident, at)  # where the person is taken fits the new need (a hospital, not a help point)
         # A raised priority or a stricter cold-wave level brings deadlines forward: a queued task's from the start of
         # its wait, an unacknowledged one's from now; a milder one never pushes them back.
         if incident.status == "queued" and incident.waiting_since is not None:

@@ -310,6 +310,15 @@ def test_destination_fits_the_need(desk: Desk, report: Callable[..., Report]) ->
     assert guidance.destination is not None and guidance.destination.kind in ("help_point", "warm_up_site")
 
 
+def test_the_destination_follows_a_change_of_category(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "t", 300)
+    guidance = desk.handle_report(report()).events[0]
+    assert guidance.destination is not None and guidance.destination.kind in ("help_point", "warm_up_site")
+    injured = desk.handle_report(report(at=EVENING + timedelta(minutes=3), east_m=20, channel="courier", flags=("injured",))).events[0]
+    assert injured.incident_id == guidance.incident_id and injured.category == "medical"
+    assert injured.destination is not None and injured.destination.kind == "hospital" and "destination:medical" in injured.rules
+
+
 def test_followup_only_when_the_person_stays_outside(desk: Desk, report: Callable[..., Report]) -> None:
     team(desk, "t", 300)
     refuses = desk.handle_report(report(flags=("refuses",))).events[0]
