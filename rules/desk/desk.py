@@ -360,12 +360,17 @@ class Desk(DeskState):
         if category and incident.category != category:
             self._set_destination(incident, at)  # where the person is taken fits the new need (a hospital, not a help point)
         # A raised priority or a stricter cold-wave level brings deadlines forward: a queued task's from the start of
-        # its wait, an unacknowledged one's from now; a milder one never pushes them back.
+        # its wait, an unacknowledged one's from now, a follow-up visit's from the last visit; a milder one never
+        # pushes them back.
         if incident.status == "queued" and incident.waiting_since is not None:
             due = ack_deadline(incident.waiting_since, incident.priority, conditions.cold_wave_level, self.ctx.policy)
             incident.queue_deadline = timers.earlier(incident.queue_deadline, due)
         elif incident.status == "assigned" and not incident.acked and incident.priority:
             incident.ack_deadline = timers.earlier(incident.ack_deadline, self._deadline(incident, at))
+        elif incident.status == "followup_due" and incident.resolved_at is not None:
+            # A person left outside when orange or red sets in is visited 3 h after the last visit, not 12.
+            due = incident.resolved_at + followup_delay(conditions.cold_wave_level, self.ctx.policy)
+            incident.followup_at = timers.earlier(incident.followup_at, due)
         return changed
 
     def _deadline(self, incident: Incident, at: datetime) -> datetime:

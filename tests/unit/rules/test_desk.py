@@ -169,6 +169,17 @@ def test_refusal_schedules_followup_after_12h_or_3h_at_orange(desk: Desk, report
     assert len(follow) == 1
 
 
+def test_an_orange_warning_after_a_refusal_brings_the_follow_up_to_3h(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "near", 300)
+    first = desk.handle_report(report(flags=("refuses",))).events[0]
+    desk.handle_ack(TaskAck(event_id=first.event_id, team_id="near", status="resolved", outcome="refused", at=EVENING + timedelta(minutes=10)))
+    assert desk.incidents[first.incident_id].followup_at == EVENING + timedelta(hours=12, minutes=10)
+    desk.handle_weather("*", WeatherWarning(level="orange", issued_at=EVENING + timedelta(hours=1)))
+    assert desk.incidents[first.incident_id].followup_at == EVENING + timedelta(hours=3, minutes=10)
+    assert "followup" not in [e.kind for e in desk.handle_tick(EVENING + timedelta(hours=3, minutes=9)).events]  # night began: an update
+    assert [e.kind for e in desk.handle_tick(EVENING + timedelta(hours=3, minutes=10)).events] == ["followup"]
+
+
 def test_weather_change_reranks_open_incidents_and_publishes_conditions(desk: Desk, report: Callable[..., Report]) -> None:
     first = desk.handle_report(report()).events[0]  # queued, P3
     out = desk.handle_weather("*", WeatherObservation(observed_at=EVENING + timedelta(minutes=1), temp_c=-9.0, wind_ms=8.0))
