@@ -169,6 +169,9 @@ class Desk(DeskState):
             if incident.status == "followup_due" and (timers.raised(before[0], incident.priority) or incident.category != before[1]):
                 # The person a team left outside is worse: the follow-up visit is now, not hours on.
                 out.extend(self._reopen(incident, decision_at, kind="dispatch", reason=f"new report {report.report_id} while a follow-up was due: {changed}"))
+            elif incident.team_id and (unfit := self._unfit_lead(incident, decision_at)) is not None:
+                # the report changed what the lead must bring (now injured: medical): an able free team takes over
+                out.extend(self._reassign(incident, decision_at, reason=f"new report {report.report_id}: {unfit}", escalate=False))
             elif incident.team_id:  # a need the report added (a suspected mental disorder: police) gets its second unit
                 out.extend(self._staff_supports(incident, decision_at))
         self.touch("incidents", incident.incident_id)
@@ -518,6 +521,24 @@ class Desk(DeskState):
         if ack.status == "declined":
             return self._staff_supports(incident, at)
         return Outputs()
+
+    def _unfit_lead(self, incident: Incident, at: datetime) -> str | None:
+        """Why the lead team no longer fits the incident's needs, when an able free team could take over, else None.
+
+        A lead not yet on scene that lacks a need a later report added (a walking social worker sent to a person now
+        reported injured) is replaced; one on scene stays, and so does any lead when no able team is free: a unit on
+        its way is better than none.
+        """
+        lead = self.teams.get(incident.team_id or "")
+        if lead is None or incident.status not in ("assigned", "accepted"):
+            return None
+        lacking = [n for n in incident.needs if n not in lead.capabilities]
+        if not lacking:
+            return None
+        snow = self.region_conditions(incident.district, at).snow
+        if choose(incident.lat, incident.lon, incident.needs, self.teams.values(), incident.tried_teams, self.ctx.policy, snow) is None:
+            return None
+        return f"team {lead.team_id} lacks {', '.join(lacking)}"
 
     def _support_gone(self, incident: Incident, units: list[dict[str, Any]], at: datetime, *, reason: str) -> Outputs:
         """Support units that left the incident (off duty): the console is told, and the need they met gets another

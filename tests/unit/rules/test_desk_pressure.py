@@ -51,6 +51,32 @@ def test_a_later_report_of_a_mental_disorder_brings_the_police_support_unit(desk
     assert [(t.kind, t.team_id) for t in out.tasks] == [("assign", "police")]
 
 
+def test_a_lead_that_no_longer_fits_is_replaced_by_an_able_free_team(desk: Desk, report: Callable[..., Report]) -> None:
+    """A walking social worker sent to someone a later report says is injured: the medical team takes over."""
+    team(desk, "walker", 300)
+    team(desk, "medic", 3000, ("medical", "vehicle"))
+    first = desk.handle_report(report()).events[0]
+    assert first.kind == "dispatch" and first.team_id == "walker"
+    out = desk.handle_report(report(at=EVENING + timedelta(minutes=2), east_m=20, channel="courier", flags=("injured",)))
+    assert [e.kind for e in out.events] == ["update", "dispatch"] and out.events[1].team_id == "medic"
+    assert "lacks medical" in out.events[1].reason
+    assert [(t.kind, t.team_id) for t in out.tasks] == [("cancel", "walker"), ("assign", "medic")]
+    assert desk.teams["walker"].free and desk.incidents[first.incident_id].team_id == "medic"
+
+
+def test_a_lead_that_no_longer_fits_stays_on_scene_or_when_no_able_team_is_free(desk: Desk, report: Callable[..., Report]) -> None:
+    team(desk, "walker", 300)
+    first = desk.handle_report(report()).events[0]
+    out = desk.handle_report(report(at=EVENING + timedelta(minutes=2), east_m=20, channel="courier", flags=("injured",)))
+    assert [e.kind for e in out.events] == ["update"] and not out.tasks  # nobody able is free: the walker keeps going
+    assert desk.incidents[first.incident_id].team_id == "walker"
+    desk.handle_ack(TaskAck(event_id=first.event_id, team_id="walker", status="on_scene", at=EVENING + timedelta(minutes=5)))
+    team(desk, "medic", 3000, ("medical", "vehicle"), at=EVENING + timedelta(minutes=6))
+    out = desk.handle_report(report(at=EVENING + timedelta(minutes=7), east_m=10, channel="driver", flags=("injured",)))
+    assert "dispatch" not in [e.kind for e in out.events]  # the team on scene is not pulled away
+    assert desk.incidents[first.incident_id].team_id == "walker"
+
+
 def test_a_support_unit_going_off_duty_is_replaced(desk: Desk, report: Callable[..., Report]) -> None:
     team(desk, "medic", 500, ("medical", "vehicle"))
     team(desk, "police", 800, ("police",))
