@@ -92,7 +92,7 @@ def stats(name: str) -> AgentStats:
 
 
 # A dead letter must fit in one broker message: the producer refuses a record over its request limit (Faust's
-# producer_max_request_size, 1 000 000 bytes) by raising, and an agent that cannot send a dead letter dies and meets
+# producer_max_request_size, core.topics.MAX_MESSAGE_BYTES) by raising, and an agent that cannot send a dead letter dies and meets
 # the same record again at its restart. The payload's JSON escaping can make it six times its bytes (a control
 # character is written \u0001, an undecodable byte becomes U+FFFD), so a payload is cut when the letter would be larger.
 MAX_DEAD_LETTER_BYTES = 512 * 1024

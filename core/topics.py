@@ -22,6 +22,10 @@ OPERATOR_COMMANDS = "operator-commands"
 COMMAND_RESULTS = "command-results"
 TASK_HINTS = "task-hints"
 
+# The largest record producers send (Faust's producer_max_request_size; aiokafka refuses a little more):
+# a record over it cannot reach a topic at all.
+MAX_MESSAGE_BYTES = 1_000_000
+
 INPUTS: tuple[str, ...] = (TIPS, WEATHER, TEAM_STATUS, TASK_ACKS, OPERATOR_COMMANDS, CLOCK, THERMAL_FRAMES, DETECTIONS)
 OUTPUTS: tuple[str, ...] = (DISPATCH, TEAM_TASKS, DEAD_LETTERS, CONDITIONS, PARTNER_NOTICES, REPORTER_FEEDBACK, COMMAND_RESULTS)
 INTERNAL: tuple[str, ...] = (REPORTS, REPORTER_CONTACTS)

@@ -3,7 +3,8 @@
 Input files are JSON lines (one record per line, as producers send them).
 Lines are fed in event-time order under a simulated clock; a malformed line
 still goes to the workers and comes back as a dead letter, exactly like a bad
-message from a live producer, and the replay also names it on stderr.
+message from a live producer, and the replay also names it on stderr. A line
+too large for any message is refused up front, naming its file and line.
 """
 
 from __future__ import annotations
@@ -101,6 +102,10 @@ def load_jsonl(path: Path, topic: str, seq_start: int = 0, loaded: LoadedInputs 
             loaded.warnings.append(Warning_(str(path), number, f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
         except Exception as exc:
             loaded.warnings.append(Warning_(str(path), number, str(exc)))
+        if len(raw) + len((key or "").encode("utf-8")) > names.MAX_MESSAGE_BYTES:
+            # No producer could send it (the feeder died on MessageSizeTooLargeError, a traceback): refused before anything runs.
+            raise ConfigError(f"a record of {len(raw)} bytes, over the {names.MAX_MESSAGE_BYTES} bytes a message may hold; "
+                              "split or shorten it", path=str(path), line=number)
         pending.append((number, raw, key, at))
         if at is not None:
             last_at = at

@@ -58,3 +58,21 @@ def test_inputs_spanning_years_are_refused_naming_both_ends(tmp_path: Path) -> N
         run_replay(Settings(), tips=path, out=tmp_path / "out.jsonl")
     message = str(refused.value)
     assert f"{path}:1 at 2026-12-20T19:01:00+08:00" in message and f"{path}:2 at 2099-12-20T19:02:00+08:00" in message
+
+
+def test_a_line_too_large_for_a_message_is_refused_naming_its_line(tmp_path: Path) -> None:
+    """A 1.2 MB line ended `patrol replay` in a MessageSizeTooLargeError traceback from the feeder's producer."""
+    import pytest
+
+    from core.errors import ConfigError
+
+    path = tmp_path / "tips.jsonl"
+    giant = json.dumps({"tip_id": "g", "reported_at": "2026-12-20T19:02:00+08:00", "text": "a" * 1_200_000}).encode()
+    path.write_bytes(b"\n".join([_tip("t1", 1), giant, _tip("t3", 3)]))
+    with pytest.raises(ConfigError) as refused:
+        load_jsonl(path, names.TIPS)
+    assert str(refused.value).startswith(f"{path}:2: a record of {len(giant)} bytes, over the {names.MAX_MESSAGE_BYTES} bytes")
+    key_too = json.dumps({"tip_id": "k" * 600_000, "reported_at": "2026-12-20T19:02:00+08:00", "text": "a" * 500_000}).encode()
+    path.write_bytes(b"\n".join([_tip("t1", 1), key_too]))  # the line fits; with its key as well it does not
+    with pytest.raises(ConfigError, match=f"{path}:2: "):
+        load_jsonl(path, names.TIPS)
