@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from core import topics as names
-from core.errors import ConfigError
+from core.errors import ConfigError, RecordError
 from core.feed import FeedItem
 from core.records import EVENT_KINDS, TeamStatus, parse_time
 from core.settings import Settings
 from core.validate import EARLIEST_YEAR, LATEST_YEAR, plausible_year
 from rules.context import Context, Province, province_from_settings
+from rules.intake import parse_json
 from tools.harness import COLLECTED, pipeline_run, run_schedule
 
 TIME_FIELDS = {
@@ -148,10 +149,10 @@ def keyed_by_centre(items: list[FeedItem], province: Province) -> list[FeedItem]
     for item in items:
         if item.topic in names.DESK_INPUTS and item.topic != names.CLOCK:
             try:
-                obj = json.loads(item.value)
-            except ValueError:
+                obj = parse_json(item.value)  # as the workers read it: nesting 100000 deep raised RecursionError here
+            except RecordError:
                 obj = None
-            centre = province.route(obj, item.key) if isinstance(obj, dict) else None
+            centre = province.route(obj, item.key) if obj is not None else None
             item = replace(item, key=centre or item.key)
         out.append(item)
     return out

@@ -76,3 +76,18 @@ def test_a_line_too_large_for_a_message_is_refused_naming_its_line(tmp_path: Pat
     path.write_bytes(b"\n".join([_tip("t1", 1), key_too]))  # the line fits; with its key as well it does not
     with pytest.raises(ConfigError, match=f"{path}:2: "):
         load_jsonl(path, names.TIPS)
+
+
+def test_records_nested_too_deeply_are_keyed_as_they_are_with_several_centres(tmp_path: Path) -> None:
+    """An ack nested 100000 deep ended a two-city `patrol replay` in a RecursionError traceback while keying it by centre."""
+    from core.settings import Settings
+    from rules.context import province_from_settings
+    from tools.replay import keyed_by_centre
+
+    path = tmp_path / "acks.jsonl"
+    deep = b'{"a":' * 100_000 + b"1" + b"}" * 100_000
+    path.write_bytes(b"\n".join([b'{"event_id": "e1", "at": "2026-12-20T19:01:00+08:00"}', deep, b"\xef\xbb\xbf[1]"]))
+    loaded = load_jsonl(path, names.TASK_ACKS)
+    province = province_from_settings(Settings(cities="harbin,qiqihar"))
+    keyed = keyed_by_centre(loaded.items, province)
+    assert [item.value for item in keyed] == [item.value for item in loaded.items] and keyed[1].key is None
