@@ -85,7 +85,7 @@ def load_jsonl(path: Path, topic: str, seq_start: int = 0, loaded: LoadedInputs 
         at: datetime | None = None
         key: str | None = None
         try:
-            obj = json.loads(raw.decode("utf-8"))
+            obj = json.loads(raw.decode("utf-8-sig"))  # a byte-order mark, as the workers tolerate it (parse_json)
             if not isinstance(obj, dict):
                 raise ValueError("not a JSON object")
             for name in TIME_FIELDS.get(topic, ()):

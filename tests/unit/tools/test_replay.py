@@ -91,3 +91,13 @@ def test_records_nested_too_deeply_are_keyed_as_they_are_with_several_centres(tm
     province = province_from_settings(Settings(cities="harbin,qiqihar"))
     keyed = keyed_by_centre(loaded.items, province)
     assert [item.value for item in keyed] == [item.value for item in loaded.items] and keyed[1].key is None
+
+
+def test_a_byte_order_mark_is_read_as_the_workers_read_it(tmp_path: Path) -> None:
+    """A file saved with a BOM (Windows editors): its first line was warned about as malformed and fed at its
+    successor's time, though the workers accept it (parse_json tolerates a BOM)."""
+    path = tmp_path / "tips.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + _tip("t1", 1) + b"\n" + _tip("t2", 9) + b"\n")
+    loaded = load_jsonl(path, names.TIPS)
+    assert loaded.warnings == [] and [item.at.minute for item in loaded.items] == [1, 9] and loaded.items[0].key == "t1"
+    assert loaded.items[0].value == b"\xef\xbb\xbf" + _tip("t1", 1)  # fed as it is
