@@ -123,7 +123,11 @@ def read_video(path: Path, every_s: float = VIDEO_SAMPLE_S) -> Iterator[VideoFra
     srt_path = next((p for p in (path.with_suffix(".SRT"), path.with_suffix(".srt")) if p.exists()), None)
     telemetry: list[Telemetry] = []
     if srt_path is not None:
-        telemetry = parse_srt(srt_path.read_text(encoding="utf-8-sig", errors="replace"), srt_path.name)
+        try:
+            text = srt_path.read_text(encoding="utf-8-sig", errors="replace")
+        except OSError as exc:  # a folder named NAME.SRT stopped `patrol detect` with an IsADirectoryError traceback
+            raise FrameError(f"telemetry {srt_path.name} cannot be read: {exc.strerror or exc}") from exc
+        telemetry = parse_srt(text, srt_path.name)
     cap = cv2.VideoCapture(str(path))
     try:
         if not cap.isOpened():

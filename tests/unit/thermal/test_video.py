@@ -110,3 +110,12 @@ def test_a_sidecar_that_is_no_json_object_names_itself(tmp_path: Path) -> None:
         with pytest.raises(FrameError) as refused:
             read_sidecar(tmp_path / name)
         assert name in refused.value.reason
+
+
+def test_an_unreadable_srt_names_itself(tmp_path: Path) -> None:
+    """A folder named like the video's SRT stopped `patrol detect` with an IsADirectoryError traceback."""
+    (tmp_path / "a.mov").write_bytes(b"not a video")
+    (tmp_path / "a.json").write_text(json.dumps({"camera_id": "x", "hfov_deg": 40}))
+    (tmp_path / "a.SRT").mkdir()
+    with pytest.raises(FrameError, match=r"telemetry a\.SRT cannot be read"):
+        list(read_video(tmp_path / "a.mov"))
