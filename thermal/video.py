@@ -33,7 +33,7 @@ import numpy as np
 
 from core.errors import FrameError, RecordError
 from core.records import parse_time
-from core.validate import EARLIEST_YEAR, LATEST_YEAR, plausible_year
+from core.validate import EARLIEST_YEAR, LATEST_YEAR, is_finite_number, plausible_year
 from thermal.cameras import MAX_HEIGHT, MAX_WIDTH, FrameMeta
 from thermal.frames import ThermalImage, grey_image, parse_meta
 from thermal.srt import Telemetry, at_offset, parse_srt, to_utc
@@ -114,7 +114,7 @@ def read_video(path: Path, every_s: float = VIDEO_SAMPLE_S) -> Iterator[VideoFra
     FrameError when the video cannot be opened or its telemetry is malformed;
     a video without a sidecar cannot be placed on the map and is refused.
     """
-    if every_s <= 0:
+    if not is_finite_number(every_s) or every_s <= 0:  # NaN and infinity failed as a ValueError/OverflowError traceback
         raise FrameError(f"sampling interval must be > 0 s, got {every_s}")
     sidecar_path = path.with_suffix(".json")
     if not sidecar_path.exists():

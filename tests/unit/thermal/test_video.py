@@ -94,8 +94,9 @@ def test_bad_videos_are_named(tmp_path: Path) -> None:
     assert "broken.mp4: video" in text
     assert "nosidecar.mov: no flight sidecar" in text
     assert "badsrt.mp4: badsrt.SRT:5: lat:" in text
-    with pytest.raises(FrameError, match="interval"):
-        list(read_video(tmp_path / "DJI_0001.mp4", every_s=0))
+    for every_s in (0, float("nan"), float("inf")):  # `--every nan` and `--every inf` ended in a ValueError/OverflowError traceback
+        with pytest.raises(FrameError, match="interval"):
+            list(read_video(tmp_path / "DJI_0001.mp4", every_s=every_s))
 
 
 def test_a_sidecar_that_is_no_json_object_names_itself(tmp_path: Path) -> None:
