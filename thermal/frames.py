@@ -501,10 +501,41 @@ def decode_image(data: bytes, polarity: str | None = None) -> ThermalImage:
     raise FrameError("not a PNG or JPEG frame (unknown signature)")
 
 
+_TIFF_FIELD = {3: "H", 4: "I", 16: "Q"}  # SHORT, LONG, LONG8: the types an image size is written in
+
+
+def _tiff_size(data: bytes) -> tuple[int, int]:
+    """(height, width) of a TIFF's first image from its first directory, read before decoding: a 200-byte file
+    declaring 20000x20000 made cv2 allocate 800 MB before the size could be refused (60000x60000 raised cv2.error)."""
+    order = {b"II": "<", b"MM": ">"}.get(data[:2])
+    if order is None or len(data) < 16:
+        raise FrameError("not a TIFF file (bad signature)")
+    (version,) = struct.unpack(order + "H", data[2:4])
+    big = version == 43  # BigTIFF: 64-bit offsets and counts
+    if version not in (42, 43):
+        raise FrameError(f"not a TIFF file (version {version})")
+    head, entry, offset = (order + "Q", 20, struct.unpack(order + "Q", data[8:16])[0]) if big else \
+        (order + "H", 12, struct.unpack(order + "I", data[4:8])[0])
+    if offset + struct.calcsize(head) > len(data):
+        raise FrameError("truncated TIFF (no image directory)")
+    (count,) = struct.unpack_from(head, data, offset)
+    pos = offset + struct.calcsize(head)
+    size: dict[int, int] = {}
+    for i in range(min(count, (len(data) - pos) // entry)):
+        tag, kind = struct.unpack_from(order + "HH", data, pos + i * entry)
+        if tag in (256, 257) and kind in _TIFF_FIELD:  # ImageWidth, ImageLength: the value sits in the entry
+            size[tag] = struct.unpack_from(order + _TIFF_FIELD[kind], data, pos + i * entry + (12 if big else 8))[0]
+    if len(size) != 2:
+        raise FrameError("corrupt TIFF (no image width and length in its first directory)")
+    return size[257], size[256]
+
+
 def _read_tiff(p: Path, polarity: str | None) -> ThermalImage:
-    if p.stat().st_size == 0:
+    data = p.read_bytes()
+    if not data:
         raise FrameError("TIFF is empty (0 bytes)")
-    raw = cv2.imread(str(p), cv2.IMREAD_UNCHANGED)
+    _check_shape(_tiff_size(data))
+    raw = _imdecode(data)
     if raw is None:
         raise FrameError("TIFF could not be decoded (corrupt or truncated)")
     if raw.dtype == np.uint8:

@@ -312,3 +312,32 @@ def test_a_npy_header_declaring_no_frame_is_refused_before_it_is_allocated(tmp_p
     with pytest.raises(FrameError, match="NPY could not be read"):
         (tmp_path / "junk.npy").write_bytes(b"not numpy")
         load_frame_file(tmp_path / "junk.npy")
+
+
+def _tiff(order: str, width: int, height: int, big: bool = False) -> bytes:
+    """A TIFF whose first directory declares width x height 16-bit grey, and one tiny strip (the image data is missing)."""
+    tags = [(256, 4, width), (257, 4, height), (258, 3, 16), (259, 3, 1), (262, 3, 1), (273, 4, 0), (277, 3, 1), (278, 4, height), (279, 4, 16)]
+    if big:
+        head = (b"II" if order == "<" else b"MM") + struct.pack(order + "HHHQ", 43, 8, 0, 16)
+        entries = b"".join(struct.pack(order + "HHQ", t, 16 if k == 4 else k, 1) + struct.pack(order + ("Q" if k == 4 else "H6x"), v) for t, k, v in tags)
+        return head + struct.pack(order + "Q", len(tags)) + entries + struct.pack(order + "Q", 0)
+    head = (b"II" if order == "<" else b"MM") + struct.pack(order + "HI", 42, 8)
+    entries = b"".join(struct.pack(order + "HHI", t, k, 1) + struct.pack(order + ("I" if k == 4 else "H2x"), v) for t, k, v in tags)
+    return head + struct.pack(order + "H", len(tags)) + entries + struct.pack(order + "I", 0)
+
+
+def test_a_tiff_declaring_a_huge_image_is_refused_before_it_is_decoded(tmp_path: Path) -> None:
+    """A 130-byte TIFF declaring 20000x20000 made cv2 allocate 800 MB before it could be refused; 60000x60000 raised
+    cv2.error (CV_IO_MAX_IMAGE_PIXELS) and stopped `patrol detect` with a traceback."""
+    for n, (order, width, height, big) in enumerate((("<", 60000, 60000, False), (">", 20000, 20000, False), ("<", 60000, 60000, True),
+                                                     (">", 70000, 8, True))):
+        path = tmp_path / f"f{n}.tif"
+        path.write_bytes(_tiff(order, width, height, big))
+        with pytest.raises(FrameError, match=f"frame is {width}x{height}, larger than"):
+            load_frame_file(path)
+    path.write_bytes(_tiff("<", 80, 64)[:20])  # its directory cut short
+    with pytest.raises(FrameError, match="no image width and length"):
+        load_frame_file(path)
+    tif = tmp_path / "ok.tif"
+    cv2.imwrite(str(tif), ck() + np.arange(80, dtype=np.uint16))
+    assert load_frame_file(tif).shape == (64, 80)
