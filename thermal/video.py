@@ -56,7 +56,7 @@ class VideoFrame:
 def read_sidecar(path: Path) -> dict[str, Any]:
     """A JSON object sidecar; FrameError names the file when it is not one."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(path.read_text(encoding="utf-8-sig"))  # a byte-order mark (Windows tools) is tolerated, as in every hand-edited file
     except (ValueError, RecursionError) as exc:  # ValueError: bad JSON, not UTF-8, or a number literal over 4300 digits
         raise FrameError(f"sidecar {path.name} is not valid JSON: {type(exc).__name__}: {str(exc)[:200]}") from exc
     except OSError as exc:

@@ -120,3 +120,11 @@ def test_an_unreadable_srt_names_itself(tmp_path: Path) -> None:
     (tmp_path / "a.SRT").mkdir()
     with pytest.raises(FrameError, match=r"telemetry a\.SRT cannot be read"):
         list(read_video(tmp_path / "a.mov"))
+
+
+def test_a_sidecar_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    """A sidecar saved by a Windows tool with a BOM was refused as 'not valid JSON' and its frame or video lost."""
+    from thermal.video import read_sidecar
+
+    (tmp_path / "a.json").write_bytes(b"\xef\xbb\xbf" + json.dumps({"camera_id": "m3t-1", "hfov_deg": 40}).encode())
+    assert read_sidecar(tmp_path / "a.json") == {"camera_id": "m3t-1", "hfov_deg": 40}
