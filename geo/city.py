@@ -549,6 +549,10 @@ def _parse_json(text: str, path: Path) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise CityDataError(f"invalid JSON: {exc.msg} (column {exc.colno})", path=str(path), line=exc.lineno) from exc
+    except RecursionError as exc:  # this and the next stopped `patrol check` and every worker with a traceback
+        raise CityDataError("invalid JSON: nested too deeply", path=str(path)) from exc
+    except ValueError as exc:  # an integer literal of more than 4300 digits
+        raise CityDataError("invalid JSON: a number literal is too long", path=str(path)) from exc
 
 
 def _key_line(text: str, key: str | None) -> int | None:

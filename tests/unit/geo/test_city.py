@@ -282,3 +282,15 @@ def test_distance_outside_the_service_area(city: City) -> None:
     assert b.distance_m(*b.center) == 0.0 and b.distance_m(b.lat_max, b.lon_min) == 0.0
     assert b.distance_m(b.lat_max + 0.1, (b.lon_min + b.lon_max) / 2) == pytest.approx(11_120, rel=0.01)  # 0.1 degree north
     assert b.distance_m(48.8566, 2.3522) > 7_000_000  # Paris
+
+
+def test_json_too_deep_or_with_too_long_a_number_names_its_file(tmp_path: Path) -> None:
+    """Nesting 100000 deep (RecursionError) or an integer of 5000 digits (ValueError) in a city file stopped
+    `patrol check` and every worker with a traceback."""
+    folder = _copy(tmp_path)
+    for file_name, text, why in (("zones.geojson", "[" * 100_000 + "]" * 100_000, "nested too deeply"),
+                                 ("city.json", '{"name": ' + "1" * 5000 + "}", "a number literal is too long")):
+        original = (folder / file_name).read_text(encoding="utf-8")
+        (folder / file_name).write_text(text, encoding="utf-8")
+        _expect(folder, file_name, why)
+        (folder / file_name).write_text(original, encoding="utf-8")
