@@ -26,8 +26,9 @@ def read_text(path: Path, what: str, error: type[ConfigError] = ConfigError) -> 
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise error(f"{what} is not UTF-8: {exc.reason} at byte {exc.start}", path=str(path), line=line) from exc
+        start = exc.start + len(data) - len(exc.object)  # exc.start counts from after a byte-order mark: the line was one short
+        line = data[:start].count(b"\n") + 1
+        raise error(f"{what} is not UTF-8: {exc.reason} at byte {start}", path=str(path), line=line) from exc
 
 
 def parse_toml(text: str, source: str, error: type[ConfigError] = ConfigError) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from core.errors import ConfigError
@@ -26,3 +28,15 @@ def test_a_file_broken_at_its_end_names_the_last_line(text: str) -> None:
     with pytest.raises(ConfigError) as refused:
         parse_toml(text, "p.toml")
     assert refused.value.line == len(text.splitlines()) and str(refused.value).startswith(f"p.toml:{refused.value.line}: not valid TOML")
+
+
+def test_a_byte_that_is_not_utf8_is_named_at_its_line_after_a_byte_order_mark_too(tmp_path: Path) -> None:
+    """The decoder counts from after a BOM: a bad byte at the start of line 2 was reported on line 1, three bytes early."""
+    from core.tomlconfig import read_text
+
+    for bom in (b"", b"\xef\xbb\xbf"):
+        path = tmp_path / "p.toml"
+        path.write_bytes(bom + b"a = 1\n\xb9\xfe = 2\n")
+        with pytest.raises(ConfigError) as refused:
+            read_text(path, "policy file")
+        assert str(refused.value) == f"{path}:2: policy file is not UTF-8: invalid start byte at byte {len(bom) + 6}"
