@@ -23,6 +23,7 @@ from shapely.validation import explain_validity
 
 from core.errors import CityDataError
 from core.records import CAPABILITIES
+from core.tomlconfig import read_text
 from core.validate import is_finite_number
 from geo.distance import haversine_m
 from geo.partners import Partners, load_partners
@@ -536,12 +537,11 @@ def _read_meta(path: Path) -> tuple[Path, str, dict[str, Any]]:
 
 
 def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise CityDataError("file not found", path=str(path)) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CityDataError(f"cannot read: {exc}", path=str(path)) from exc
+    """A city file's text as every hand-edited file is read (`read_text`: a byte-order mark tolerated, a byte that is
+    not UTF-8 named with its line); a BOM was refused as invalid JSON, a bad byte named no line."""
+    if not path.exists():
+        raise CityDataError("file not found", path=str(path))
+    return read_text(path, "city file", CityDataError)
 
 
 def _parse_json(text: str, path: Path) -> Any:

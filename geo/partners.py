@@ -16,7 +16,7 @@ from typing import Any
 
 from core.errors import CityDataError
 from core.records import CATEGORIES, FLAGS, PARTNERS, PRIORITIES
-from core.tomlconfig import TomlReader, parse_toml
+from core.tomlconfig import TomlReader, parse_toml, read_text
 
 # Notice stages: a new incident for the partner, a change, the end of it.
 STAGES: tuple[str, ...] = ("new", "update", "end")
@@ -77,10 +77,7 @@ class Partners:
 
 def load_partners(path: Path, districts: set[str]) -> Partners:
     """Load and validate a partners file; raises CityDataError with file and line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CityDataError(f"cannot read partners file: {exc}", path=str(path)) from exc
+    text = read_text(path, "partners file", CityDataError)
     data = parse_toml(text, str(path), CityDataError)
     r = TomlReader(str(path), text, CityDataError)
     r.unknown_keys(data, [], _TOP_KEYS)

@@ -294,3 +294,18 @@ def test_json_too_deep_or_with_too_long_a_number_names_its_file(tmp_path: Path) 
         (folder / file_name).write_text(text, encoding="utf-8")
         _expect(folder, file_name, why)
         (folder / file_name).write_text(original, encoding="utf-8")
+
+
+def test_city_files_are_read_as_every_hand_edited_file(tmp_path: Path) -> None:
+    """A byte-order mark (Windows editors) made a city file 'invalid JSON' and the partners file 'not valid TOML';
+    a byte that is not UTF-8 was named without its line."""
+    folder = _copy(tmp_path)
+    for file_name in ("city.json", "districts.geojson", "partners.toml"):
+        (folder / file_name).write_bytes(b"\xef\xbb\xbf" + (folder / file_name).read_bytes())
+    assert load_city(folder) == load_city(HARBIN)
+    for file_name in ("teams.geojson", "partners.toml"):
+        path = folder / file_name
+        lines = path.read_bytes().split(b"\n")
+        path.write_bytes(b"\n".join([*lines[:2], b"# \xb9\xfe" + lines[2], *lines[3:]]))  # GBK bytes on line 3
+        _expect(folder, file_name, "not UTF-8", line=3)
+        path.write_bytes(b"\n".join(lines))
