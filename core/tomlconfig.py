@@ -97,6 +97,8 @@ class TomlReader:
             raise self.fail(keypath, f"expected {getattr(kind, '__name__', kind)}, got a boolean")
         if not isinstance(node, kind):
             raise self.fail(keypath, f"expected {getattr(kind, '__name__', kind)}, got {type(node).__name__}")
+        if kind is float and not is_finite_number(node):  # TOML writes nan and inf: a threshold nothing ever meets (or always)
+            raise self.fail(keypath, f"expected a finite number, got {node!r}")
         return node
 
     def number(self, data: Mapping[str, Any], keypath: Sequence[str | int], *, minimum: float = 0.0, maximum: float | None = None, default: Any = ...) -> float:

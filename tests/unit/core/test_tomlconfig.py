@@ -40,3 +40,16 @@ def test_a_byte_that_is_not_utf8_is_named_at_its_line_after_a_byte_order_mark_to
         with pytest.raises(ConfigError) as refused:
             read_text(path, "policy file")
         assert str(refused.value) == f"{path}:2: policy file is not UTF-8: invalid start byte at byte {len(bom) + 6}"
+
+
+def test_a_float_read_without_bounds_is_finite_too() -> None:
+    """`get(..., float)` (a wind-chill threshold, a cold wave's minimum, a level's follow-up hours) took nan and inf
+    silently: a threshold no reading ever meets."""
+    text = "[cold]\nwind_chill_c = nan\nmin_c = -inf\nok = -10\n"
+    data, r = parse_toml(text, "p.toml"), TomlReader("p.toml", text)
+    assert r.get(data, ["cold", "ok"], float) == -10.0
+    for key, line in (("wind_chill_c", 2), ("min_c", 3)):
+        with pytest.raises(ConfigError, match=rf"p\.toml:{line}: cold\.{key}: expected a finite number"):
+            r.get(data, ["cold", key], float)
+        with pytest.raises(ConfigError, match="expected a finite number"):
+            r.get(data, ["cold", key], float, None)
