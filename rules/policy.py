@@ -23,6 +23,10 @@ from geo.gazetteer import DEFAULT_MIN_SIMILARITY
 from rules.phone import PhonePolicy, parse_phone_policy
 
 NOTIFY_TARGETS = PARTNERS
+# The longest any duration of the policy may be: a year (as minutes and as hours). Longer is a typo, and 1e300
+# minutes overflowed every deadline computed from it (an OverflowError on every record the desk read).
+MAX_HOURS = 24.0 * 366
+MAX_MINUTES = 60.0 * MAX_HOURS
 
 
 @dataclass(frozen=True)
@@ -207,7 +211,7 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
     if not 0 < per_source < 1:
         raise r.fail(["correlation", "per_source_confidence"], "must be between 0 and 1")
     phone = parse_phone_policy(r, data, HELP_POINT_KINDS)
-    retention = r.number(data, ["state", "closed_retention_h"], minimum=1.0, default=24.0)
+    retention = r.number(data, ["state", "closed_retention_h"], minimum=1.0, maximum=MAX_HOURS, default=24.0)
     if retention < phone.max_offline_h:
         raise r.fail(["state", "closed_retention_h"], f"must be at least phone.max_offline_h ({phone.max_offline_h:g} h): "
                      "an action a phone queued offline must still find its closed task")
@@ -224,18 +228,18 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         severe_cold_wind_chill_c=r.get(data, ["modifiers", "severe_cold", "wind_chill_at_or_below_c"], float),
         severe_cold_raise=int(r.number(data, ["modifiers", "severe_cold", "raise"])),
         cold_wave_levels=levels,
-        cold_wave_history_h=r.number(data, ["cold_wave", "history_h"], minimum=24.0),
-        warning_valid_h=r.number(data, ["cold_wave", "warning_valid_h"], minimum=1.0),
+        cold_wave_history_h=r.number(data, ["cold_wave", "history_h"], minimum=24.0, maximum=MAX_HOURS),
+        warning_valid_h=r.number(data, ["cold_wave", "warning_valid_h"], minimum=1.0, maximum=MAX_HOURS),
         correlation_radius_m=r.number(data, ["correlation", "radius_m"]),
-        correlation_window_min=r.number(data, ["correlation", "window_min"]),
+        correlation_window_min=r.number(data, ["correlation", "window_min"], maximum=MAX_MINUTES),
         per_source_confidence=per_source,
         border_m=r.number(data, ["correlation", "border_m"]),
         ack_min=ack_min,
         escalate_to=escalate_to,
-        followup_after_h=r.number(data, ["deadlines", "followup_after_h"]),
-        clock_step_s=r.number(data, ["deadlines", "clock_step_s"], minimum=0.0, default=60.0),
-        max_ahead_min=r.number(data, ["deadlines", "max_ahead_min"], minimum=1.0, default=60.0),
-        max_behind_h=r.number(data, ["deadlines", "max_behind_h"], minimum=1.0, default=24.0),
+        followup_after_h=r.number(data, ["deadlines", "followup_after_h"], maximum=MAX_HOURS),
+        clock_step_s=r.number(data, ["deadlines", "clock_step_s"], minimum=0.0, maximum=60.0 * MAX_MINUTES, default=60.0),
+        max_ahead_min=r.number(data, ["deadlines", "max_ahead_min"], minimum=1.0, maximum=MAX_MINUTES, default=60.0),
+        max_behind_h=r.number(data, ["deadlines", "max_behind_h"], minimum=1.0, maximum=MAX_HOURS, default=24.0),
         help_point_kinds=r.names(data, ["dispatch", "help_point_kinds"], HELP_POINT_KINDS),
         followup_outcomes=tuple(r.get(data, ["dispatch", "followup_outcomes"], list)),
         max_text_bytes=int(r.number(data, ["intake", "max_text_bytes"], minimum=1)),
@@ -282,7 +286,7 @@ def _thermal(r: TomlReader, data: Data) -> ThermalRule:
         category=r.choice(data, ["thermal", "category"], CATEGORIES),
         priority=r.choice(data, ["thermal", "priority"], PRIORITIES),
         lying_still_priority=r.choice(data, ["thermal", "lying_still_priority"], PRIORITIES),
-        lying_still_min=r.number(data, ["thermal", "lying_still_min"]),
+        lying_still_min=r.number(data, ["thermal", "lying_still_min"], maximum=MAX_MINUTES),
         action=r.get(data, ["thermal", "action"], str, ""),
         action_zh=r.get(data, ["thermal", "action_zh"], str, ""),
     )
@@ -339,12 +343,12 @@ def _cold_wave_level(r: TomlReader, data: Data, name: str) -> ColdWaveLevel:
     return ColdWaveLevel(
         name=name,
         drop_c=r.number(data, [*base, "drop_c"]),
-        within_h=r.number(data, [*base, "within_h"], minimum=1.0),
+        within_h=r.number(data, [*base, "within_h"], minimum=1.0, maximum=MAX_HOURS),
         min_at_or_below_c=r.get(data, [*base, "min_at_or_below_c"], float),
         raise_by=int(r.number(data, [*base, "raise"])),
         floor=floor,
         deadline_factor=factor,
-        followup_after_h=r.get(data, [*base, "followup_after_h"], float, None),
+        followup_after_h=r.number(data, [*base, "followup_after_h"], maximum=MAX_HOURS) if "followup_after_h" in r.get(data, base, dict) else None,
     )
 
 
@@ -352,7 +356,7 @@ def _deadlines(r: TomlReader, data: Data) -> tuple[dict[str, float], tuple[str, 
     """Acknowledgement minutes per priority and the escalation chain."""
     ack_min: dict[str, float] = {}
     for prio in PRIORITIES:
-        ack_min[prio] = r.number(data, ["deadlines", "ack_min", prio], minimum=0.1)
+        ack_min[prio] = r.number(data, ["deadlines", "ack_min", prio], minimum=0.1, maximum=MAX_MINUTES)
     for extra in r.get(data, ["deadlines", "ack_min"], dict):
         if extra not in PRIORITIES:
             raise r.fail(["deadlines", "ack_min", extra], f"unknown priority {extra!r}")
@@ -382,13 +386,13 @@ def _dispatching(r: TomlReader, data: Data) -> Dispatching:
         enabled=r.get(data, [*div, "enabled"], bool),
         for_priorities=r.names(data, [*div, "for_priorities"], PRIORITIES),
         from_priorities=r.names(data, [*div, "from_priorities"], PRIORITIES),
-        max_extra_eta_min=r.number(data, [*div, "max_extra_eta_min"]),
+        max_extra_eta_min=r.number(data, [*div, "max_extra_eta_min"], maximum=MAX_MINUTES),
     )
     if set(diversion.for_priorities) & set(diversion.from_priorities):
         raise r.fail([*div, "from_priorities"], "a priority cannot both take and give up a team")
     timers = UnitTimers(
-        en_route_margin_min=r.number(data, [*base, "unit_timers", "en_route_margin_min"]),
-        on_scene_max_min=r.number(data, [*base, "unit_timers", "on_scene_max_min"], minimum=1.0),
+        en_route_margin_min=r.number(data, [*base, "unit_timers", "en_route_margin_min"], maximum=MAX_MINUTES),
+        on_scene_max_min=r.number(data, [*base, "unit_timers", "on_scene_max_min"], minimum=1.0, maximum=MAX_MINUTES),
     )
     destinations: dict[str, DestinationRule] = {}
     for category in r.get(data, [*base, "destinations"], dict):

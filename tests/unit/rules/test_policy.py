@@ -69,6 +69,12 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         ("closed_retention_h = 24", 'closed_retention_h = "long"', "state.closed_retention_h", "closed_retention_h"),
         ("team_area_margin_km = 20.0", "team_area_margin_km = -1", "intake.team_area_margin_km", "team_area_margin_km"),
         ("roster_teams_only = false", 'roster_teams_only = "yes"', "intake.roster_teams_only", "roster_teams_only"),
+        # Absurd durations: 1e300 minutes overflowed every deadline computed from them (an OverflowError per record);
+        # a cold-wave level's follow-up hours took any float, negative too.
+        ("P1 = 5,", "P1 = 1e300,", "deadlines.ack_min.P1: must be at most", "ack_min"),
+        ("followup_after_h = 3\n", "followup_after_h = -3\n", "cold_wave.levels.orange.followup_after_h: must be at least 0", "followup_after_h = -3"),
+        ("followup_after_h = 3\n", "followup_after_h = 1e9\n", "cold_wave.levels.orange.followup_after_h: must be at most", "followup_after_h = 1e9"),
+        ("lying_still_min = 10", "lying_still_min = 1e300", "thermal.lying_still_min: must be at most", "lying_still_min"),
     ],
 )
 def test_bad_policy_names_file_line_and_reason(tmp_path: Path, old: str, new: str, needle: str, line_text: str) -> None:
