@@ -371,6 +371,9 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
     def cue_list(key: str, cues: object) -> list[str]:
         if not isinstance(cues, list) or not all(isinstance(c, str) and c.strip() for c in cues):
             raise fail(key, "expected a list of non-empty strings")
+        for cue in cues:
+            if not _anchor(cue):  # "*" matched every English word, "~" the start of every Chinese text: the flag on every tip
+                raise fail(key, f"cue {cue!r} holds no word (only ~, *, spaces, - or ')")
         return [str(c) for c in cues]
 
     flags = data.get("flags")

@@ -361,3 +361,10 @@ def test_cue_index_finds_what_a_scan_of_every_anchor_finds() -> None:
         norm = normalize_text(text)
         for groups in (LEXICON.cues, LEXICON.except_cues, LEXICON.describe_cues):
             assert groups.spans(norm) == scan(groups, norm)
+
+
+@pytest.mark.parametrize("cue", ["*", "~", " ~ ", "-", "'*"])
+def test_a_cue_without_a_word_is_refused(cue: str) -> None:
+    """A cue "*" matched every English word and "~" the start of every Chinese text: the flag was set on every tip."""
+    with pytest.raises(ConfigError, match="holds no word"):
+        parse_lexicon({"flags": {"ill": ["sick", cue]}}, "lex.toml")
