@@ -363,9 +363,13 @@ def _persons_pattern(zh: list[str], en: list[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(parts))
 
 
+_TABLES = ("version", "flags", "except", "negations", "ages", "persons", "describe", "channels", "form_values")
+_NEGATION_KEYS = ("zh", "zh_fillers", "en", "en_fillers")
+
+
 def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str = "") -> Lexicon:
     def fail(key: str, reason: str) -> ConfigError:
-        line = next((i + 1 for i, ln in enumerate(text.splitlines()) if ln.strip().startswith(f"{key} ")), None)
+        line = next((i + 1 for i, ln in enumerate(text.splitlines()) if ln.strip().startswith((f"{key} ", f"{key}=", f"[{key}]"))), None)
         return ConfigError(f"{key}: {reason}", path=source, line=line)
 
     def cue_list(key: str, cues: object) -> list[str]:
@@ -376,6 +380,13 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
                 raise fail(key, f"cue {cue!r} holds no word (only ~, *, spaces, - or ')")
         return [str(c) for c in cues]
 
+    # A misspelt table ([negation], [channel]) was ignored whole: its words silently did nothing.
+    for table, known in ((data, _TABLES), (data.get("negations"), _NEGATION_KEYS), (data.get("persons"), ("zh", "en"))):
+        unknown = sorted(set(table) - set(known)) if isinstance(table, dict) else []
+        if unknown:
+            raise fail(unknown[0], f"unknown key (known: {', '.join(known)})")
+    if data.get("version", 1) != 1:
+        raise fail("version", f"unsupported lexicon version {data.get('version')!r:.20} (this build reads 1)")
     flags = data.get("flags")
     if not isinstance(flags, dict):
         raise fail("flags", "missing [flags] table")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from core.errors import ConfigError
@@ -368,3 +370,19 @@ def test_a_cue_without_a_word_is_refused(cue: str) -> None:
     """A cue "*" matched every English word and "~" the start of every Chinese text: the flag was set on every tip."""
     with pytest.raises(ConfigError, match="holds no word"):
         parse_lexicon({"flags": {"ill": ["sick", cue]}}, "lex.toml")
+
+
+def test_a_misspelt_table_or_key_is_refused_with_its_line(tmp_path: Path) -> None:
+    """[negation] (for [negations]) or zh_filler (for zh_fillers) were ignored whole: their words silently did nothing;
+    a lexicon of version 2 was read as version 1."""
+    original = (DATA_DIR / "lexicon.toml").read_text(encoding="utf-8")
+    for old, new, key in (("\n[negations]\n", "\n[negation]\n", "negation"), ("zh_fillers =", "zh_filler =", "zh_filler"),
+                          ("version = 1", "version = 2", "version")):
+        assert old in original
+        text = original.replace(old, new, 1)
+        path = tmp_path / "lexicon.toml"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(ConfigError) as refused:
+            load_lexicon(path)
+        assert str(refused.value).startswith(f"{path}:") and f"{key}: " in str(refused.value)
+        assert refused.value.line is not None and new.strip() in text.splitlines()[refused.value.line - 1]
