@@ -417,6 +417,8 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 120):
             raise fail(key, "expected a whole number of years 1..120")
         bounds[key] = value
+    if bounds["minor_under"] is not None and bounds["elderly_from"] is not None and bounds["elderly_from"] < bounds["minor_under"]:
+        raise fail("elderly_from", f"must be at least minor_under ({bounds['minor_under']}): an age would be both minor and elderly")
     unknown_ages = set(ages) - set(bounds)
     if unknown_ages:
         raise fail(sorted(unknown_ages)[0], "unknown key in [ages] (known: minor_under, elderly_from)")

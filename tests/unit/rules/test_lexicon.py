@@ -386,3 +386,10 @@ def test_a_misspelt_table_or_key_is_refused_with_its_line(tmp_path: Path) -> Non
             load_lexicon(path)
         assert str(refused.value).startswith(f"{path}:") and f"{key}: " in str(refused.value)
         assert refused.value.line is not None and new.strip() in text.splitlines()[refused.value.line - 1]
+
+
+def test_ages_that_make_a_person_both_minor_and_elderly_are_refused() -> None:
+    """elderly_from = 10 with minor_under = 18 was accepted: a 12-year-old was flagged minor and elderly."""
+    with pytest.raises(ConfigError, match="elderly_from: must be at least minor_under"):
+        parse_lexicon({"flags": {}, "ages": {"minor_under": 18, "elderly_from": 10}}, "lex.toml")
+    assert parse_lexicon({"flags": {}, "ages": {"minor_under": 18, "elderly_from": 18}}).elderly_from == 18
