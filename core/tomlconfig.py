@@ -114,19 +114,23 @@ class TomlReader:
     def share(self, data: Mapping[str, Any], keypath: Sequence[str | int], default: Any = ...) -> float:
         return self.number(data, keypath, minimum=0.0, maximum=1.0, default=default)
 
-    def count(self, data: Mapping[str, Any], keypath: Sequence[str | int], default: Any = ...) -> int:
+    def count(self, data: Mapping[str, Any], keypath: Sequence[str | int], default: Any = ..., *, maximum: int | None = None) -> int:
         value = self.get(data, keypath, int, default)
         if value < 0:
             raise self.fail(keypath, f"must not be negative, got {value}")
+        if maximum is not None and value > maximum:
+            raise self.fail(keypath, f"must be at most {maximum}, got {value}")
         return int(value)
 
-    def span(self, data: Mapping[str, Any], keypath: Sequence[str | int], default: Any = ...) -> tuple[float, float]:
+    def span(self, data: Mapping[str, Any], keypath: Sequence[str | int], default: Any = ..., *, maximum: float | None = None) -> tuple[float, float]:
         value = self.get(data, keypath, list, default)
         if len(value) != 2 or not all(is_finite_number(v) for v in value):
             raise self.fail(keypath, f"expected [low, high] numbers, got {value!r}")
         lo, hi = float(value[0]), float(value[1])
         if lo < 0 or hi < lo:
             raise self.fail(keypath, f"expected 0 <= low <= high, got [{lo:g}, {hi:g}]")
+        if maximum is not None and hi > maximum:
+            raise self.fail(keypath, f"must be at most {maximum:g}, got {hi:g}")
         return (lo, hi)
 
     def strings(self, data: Mapping[str, Any], keypath: Sequence[str | int], default: Any = ...) -> tuple[str, ...]:

@@ -13,15 +13,23 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.errors import ConfigError
 from core.records import CHANNELS, COLD_WAVE_LEVELS
 from core.settings import DATA_DIR
 from core.tomlconfig import TomlReader, parse_toml, read_text
-from core.validate import is_finite_number
+from core.validate import EARLIEST_YEAR, LATEST_YEAR, is_finite_number, plausible_year
 from geo.city import KEY_AREAS
 
 SCENARIO_DIR = DATA_DIR / "scenarios"
+# Bounds of a night's simulation: a duration in minutes at most a day, in hours (weather history, a warning's
+# time) at most two weeks, at most MAX_COUNT of anything. Beyond them a scenario is a typo: a date in year 1 or
+# 1e300 minutes overflowed a datetime (a traceback), a billion persons or tips an hour never finished.
+MAX_MINUTES = 24 * 60.0
+MAX_HOURS = 14 * 24.0
+MAX_COUNT = 10_000
+MAX_WIND_MS = 60.0
 
 # Kinds of person the population is drawn from: flags they carry and the
 # category the policy should give them (the first matching policy row).
@@ -221,13 +229,20 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
         drill_date = date.fromisoformat(r.get(data, ["date"], str))
     except ValueError:
         raise r.fail(["date"], f"expected YYYY-MM-DD, got {data['date']!r}") from None
+    if not plausible_year(drill_date):
+        raise r.fail(["date"], f"expected a date in the years {EARLIEST_YEAR}..{LATEST_YEAR}, got {drill_date.isoformat()}")
+    timezone = r.get(data, ["timezone"], str, "Asia/Shanghai")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise r.fail(["timezone"], f"unknown timezone {timezone!r:.60} (an IANA name such as Asia/Shanghai)") from None
     return Scenario(
         name=r.get(data, ["name"], str),
         description=r.get(data, ["description"], str, ""),
         date=drill_date,
         start=r.clock(data, ["start"]),
         end=r.clock(data, ["end"]),
-        timezone=r.get(data, ["timezone"], str, "Asia/Shanghai"),
+        timezone=timezone,
         weather=_weather(r, data),
         population=_population(r, data),
         reporting=_reporting(r, data),
@@ -252,14 +267,14 @@ def _weather(r: TomlReader, data: Mapping[str, Any]) -> WeatherSpec:
         point = WeatherPoint(
             h=float(r.get(data, ["weather", "points", i, "h"], float)),
             temp_c=float(r.get(data, ["weather", "points", i, "temp_c"], float)),
-            wind_ms=r.number(data, ["weather", "points", i, "wind_ms"]),
+            wind_ms=r.number(data, ["weather", "points", i, "wind_ms"], maximum=MAX_WIND_MS),
         )
         if points and point.h <= points[-1].h:
             raise r.fail(["weather", "points", i, "h"], f"hours must increase, {point.h:g} follows {points[-1].h:g}")
         if not -60.0 <= point.temp_c <= 45.0:
             raise r.fail(["weather", "points", i, "temp_c"], f"implausible temperature {point.temp_c:g} °C")
         points.append(point)
-    history_h = r.number(data, ["weather", "history_h"], default=48.0)
+    history_h = r.number(data, ["weather", "history_h"], maximum=MAX_HOURS, default=48.0)
     if points[0].h > -history_h:
         raise r.fail(["weather", "points"], f"the curve must start at or before h = -{history_h:g} (history_h)")
     warning: WarningSpec | None = None
@@ -268,14 +283,17 @@ def _weather(r: TomlReader, data: Mapping[str, Any]) -> WeatherSpec:
         level = r.get(data, ["weather", "warning", "level"], str)
         if level not in COLD_WAVE_LEVELS or level == "none":
             raise r.fail(["weather", "warning", "level"], f"unknown level {level!r} (allowed: {', '.join(COLD_WAVE_LEVELS[1:])})")
-        warning = WarningSpec(level=level, issued_h=float(r.get(data, ["weather", "warning", "issued_h"], float)),
+        issued_h = float(r.get(data, ["weather", "warning", "issued_h"], float))
+        if abs(issued_h) > MAX_HOURS:
+            raise r.fail(["weather", "warning", "issued_h"], f"must be within {MAX_HOURS:g} hours of the start, got {issued_h:g}")
+        warning = WarningSpec(level=level, issued_h=issued_h,
                               region=r.get(data, ["weather", "warning", "region"], str, None))
     return WeatherSpec(
         points=tuple(points),
         history_h=history_h,
         history_step_h=r.number(data, ["weather", "history_step_h"], minimum=0.25, default=3.0),
-        step_min=r.number(data, ["weather", "step_min"], minimum=1.0, default=30.0),
-        district_spread_c=r.number(data, ["weather", "district_spread_c"], default=0.5),
+        step_min=r.number(data, ["weather", "step_min"], minimum=1.0, maximum=MAX_MINUTES, default=30.0),
+        district_spread_c=r.number(data, ["weather", "district_spread_c"], maximum=20.0, default=0.5),
         warning=warning,
     )
 
@@ -285,7 +303,7 @@ def _population(r: TomlReader, data: Mapping[str, Any]) -> PopulationSpec:
     modifiers = ["elderly_share", "intoxicated_share", "lying_share", "moving_share", "at_place_share", "appear_until_h", "move_m",
                  "rush_share", "rush_h"]
     r.unknown_keys(data, ["population"], [*PROFILES, *modifiers])
-    counts = {name: r.count(data, ["population", name], 0) for name in PROFILES}
+    counts = {name: r.count(data, ["population", name], 0, maximum=MAX_COUNT) for name in PROFILES}
     if sum(counts.values()) == 0:
         raise r.fail(["population"], "no persons at all: give a count for at least one of " + ", ".join(PROFILES))
     return PopulationSpec(
@@ -295,10 +313,10 @@ def _population(r: TomlReader, data: Mapping[str, Any]) -> PopulationSpec:
         lying_share=r.share(data, ["population", "lying_share"], 0.3),
         moving_share=r.share(data, ["population", "moving_share"], 0.3),
         at_place_share=r.share(data, ["population", "at_place_share"], 0.5),
-        appear_until_h=r.number(data, ["population", "appear_until_h"], minimum=0.0, default=11.0),
+        appear_until_h=r.number(data, ["population", "appear_until_h"], minimum=0.0, maximum=MAX_HOURS, default=11.0),
         move_m=r.span(data, ["population", "move_m"], [80.0, 250.0]),
         rush_share=r.share(data, ["population", "rush_share"], 0.0),
-        rush_h=r.number(data, ["population", "rush_h"], minimum=0.25, default=2.0),
+        rush_h=r.number(data, ["population", "rush_h"], minimum=0.25, maximum=MAX_HOURS, default=2.0),
     )
 
 
@@ -311,11 +329,11 @@ def _reporting(r: TomlReader, data: Mapping[str, Any]) -> ReportingSpec:
     if "malformed" in data["reporting"]:
         r.get(data, ["reporting", "malformed"], dict)
         r.unknown_keys(data, ["reporting", "malformed"], MALFORMED_KINDS)
-        malformed = {k: r.count(data, ["reporting", "malformed", k], 0) for k in MALFORMED_KINDS}
+        malformed = {k: r.count(data, ["reporting", "malformed", k], 0, maximum=MAX_COUNT) for k in MALFORMED_KINDS}
     return ReportingSpec(
-        mean_delay_min=r.number(data, ["reporting", "mean_delay_min"], minimum=0.1, default=15.0),
-        duplicate_mean=r.number(data, ["reporting", "duplicate_mean"], default=1.0),
-        duplicate_window_min=r.number(data, ["reporting", "duplicate_window_min"], minimum=0.5, default=10.0),
+        mean_delay_min=r.number(data, ["reporting", "mean_delay_min"], minimum=0.1, maximum=MAX_MINUTES, default=15.0),
+        duplicate_mean=r.number(data, ["reporting", "duplicate_mean"], maximum=100.0, default=1.0),
+        duplicate_window_min=r.number(data, ["reporting", "duplicate_window_min"], minimum=0.5, maximum=MAX_MINUTES, default=10.0),
         english_share=r.share(data, ["reporting", "english_share"], 0.2),
         missing_flags_share=r.share(data, ["reporting", "missing_flags_share"], 0.4),
         misspelt_address_share=r.share(data, ["reporting", "misspelt_address_share"], 0.1),
@@ -332,8 +350,8 @@ def _channels(r: TomlReader, data: Mapping[str, Any]) -> dict[str, ChannelSpec]:
     for name in data["channels"]:
         r.unknown_keys(data, ["channels", name], ["rate_by_hour", "address_share", "position_noise_m"])
         rates = r.get(data, ["channels", name, "rate_by_hour"], list)
-        if len(rates) != 24 or not all(is_finite_number(v) and v >= 0 for v in rates):
-            raise r.fail(["channels", name, "rate_by_hour"], f"expected 24 non-negative numbers (local hours 0..23), got {len(rates)} values")
+        if len(rates) != 24 or not all(is_finite_number(v) and 0 <= v <= MAX_COUNT for v in rates):
+            raise r.fail(["channels", name, "rate_by_hour"], f"expected 24 numbers 0..{MAX_COUNT} (local hours 0..23), got {len(rates)} values")
         out[name] = ChannelSpec(
             name=name,
             rate_by_hour=tuple(float(v) for v in rates),
@@ -352,10 +370,10 @@ def _teams(r: TomlReader, data: Mapping[str, Any]) -> TeamSpec:
     return TeamSpec(
         speed_kmh=r.number(data, ["teams", "speed_kmh"], minimum=1.0),
         detour_factor=r.number(data, ["teams", "detour_factor"], minimum=1.0, default=1.3),
-        accept_delay_min=r.span(data, ["teams", "accept_delay_min"], [0.5, 3.0]),
-        on_scene_min=r.span(data, ["teams", "on_scene_min"], [5.0, 20.0]),
+        accept_delay_min=r.span(data, ["teams", "accept_delay_min"], [0.5, 3.0], maximum=MAX_MINUTES),
+        on_scene_min=r.span(data, ["teams", "on_scene_min"], [5.0, 20.0], maximum=MAX_MINUTES),
         ack_miss_probability=r.share(data, ["teams", "ack_miss_probability"], 0.1),
-        position_every_min=r.number(data, ["teams", "position_every_min"], minimum=0.5, default=5.0),
+        position_every_min=r.number(data, ["teams", "position_every_min"], minimum=0.5, maximum=MAX_MINUTES, default=5.0),
         not_found_radius_m=r.number(data, ["teams", "not_found_radius_m"], minimum=1.0, default=300.0),
     )
 
@@ -368,7 +386,7 @@ def _call_taker(r: TomlReader, data: Mapping[str, Any]) -> CallTakerSpec:
     default = CallTakerSpec()
     return CallTakerSpec(
         enabled=r.get(data, ["call_taker", "enabled"], bool, True),
-        callback_min=r.span(data, ["call_taker", "callback_min"], list(default.callback_min)),
+        callback_min=r.span(data, ["call_taker", "callback_min"], list(default.callback_min), maximum=MAX_MINUTES),
         fixable=tuple(r.strings(data, ["call_taker", "fixable"], list(default.fixable))),
         position_noise_m=r.number(data, ["call_taker", "position_noise_m"], default=default.position_noise_m),
     )
@@ -397,9 +415,9 @@ def _cameras(r: TomlReader, data: Mapping[str, Any]) -> CameraSpec:
             camera_id=r.get(data, [*key, "id"], str),
             zones=r.strings(data, [*key, "zones"], []),
             key_areas=_key_areas(r, data, [*key, "key_areas"], []),
-            count=r.count(data, [*key, "count"], 3),
-            interval_min=r.number(data, [*key, "interval_min"], minimum=5.0, default=60.0),
-            first_min=r.number(data, [*key, "first_min"], default=20.0),
+            count=r.count(data, [*key, "count"], 3, maximum=MAX_COUNT),
+            interval_min=r.number(data, [*key, "interval_min"], minimum=5.0, maximum=MAX_MINUTES, default=60.0),
+            first_min=r.number(data, [*key, "first_min"], maximum=MAX_MINUTES, default=20.0),
             alt_m=r.number(data, [*key, "alt_m"], minimum=10.0, maximum=500.0, default=60.0),
             hfov_deg=r.number(data, [*key, "hfov_deg"], minimum=5.0, maximum=120.0, default=50.0),
         )
@@ -413,8 +431,8 @@ def _cameras(r: TomlReader, data: Mapping[str, Any]) -> CameraSpec:
         fixed = FixedSpec(
             zones=r.strings(data, [*key, "zones"], []),
             key_areas=_key_areas(r, data, [*key, "key_areas"], ["underpass", "station"]),
-            count=r.count(data, [*key, "count"], 2),
-            interval_min=r.number(data, [*key, "interval_min"], minimum=1.0, default=15.0),
+            count=r.count(data, [*key, "count"], 2, maximum=MAX_COUNT),
+            interval_min=r.number(data, [*key, "interval_min"], minimum=1.0, maximum=MAX_MINUTES, default=15.0),
             height_m=r.number(data, [*key, "height_m"], minimum=2.0, default=8.0),
             hfov_deg=r.number(data, [*key, "hfov_deg"], minimum=5.0, maximum=120.0, default=56.0),
         )
@@ -422,7 +440,7 @@ def _cameras(r: TomlReader, data: Mapping[str, Any]) -> CameraSpec:
         mode=mode,
         width=int(r.number(data, ["cameras", "width"], minimum=32, maximum=1280, default=320)),
         height=int(r.number(data, ["cameras", "height"], minimum=24, maximum=1024, default=256)),
-        decoys_per_frame=r.number(data, ["cameras", "decoys_per_frame"], default=0.5),
+        decoys_per_frame=r.number(data, ["cameras", "decoys_per_frame"], maximum=100.0, default=0.5),
         drones=tuple(drones),
         fixed=fixed,
     )

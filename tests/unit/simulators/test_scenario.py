@@ -121,3 +121,37 @@ def test_call_taker_section_is_checked_and_optional() -> None:
     assert "call_taker.fixes" in str(err2.value)
     short = load_scenario("short")  # no [call_taker] table: the defaults
     assert short.call_taker.enabled and short.call_taker.callback_min == (3.0, 8.0)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "needle"),
+    [
+        # a date in year 1 or 1e300 minutes overflowed a datetime when the drill built its night: a traceback
+        ('date = "2025-01-14"', 'date = "0001-01-01"', "date: expected a date in the years"),
+        ("step_min = 30 ", "step_min = 1e300 ", "weather.step_min: must be at most"),
+        ("issued_h = 2.0", "issued_h = 1e300", "weather.warning.issued_h: must be within"),
+        ("first_min = 30", "first_min = 1e300", "first_min: must be at most"),
+        # a billion persons (or a count past any integer) never finished generating; nonsense weather was taken silently
+        ("unresponsive = 2", "unresponsive = 1000000000", "population.unresponsive: must be at most"),
+        ("appear_until_h = 11.0", "appear_until_h = 1e300", "population.appear_until_h: must be at most"),
+        ("decoys_per_frame = 0.5", "decoys_per_frame = 1e300", "cameras.decoys_per_frame: must be at most"),
+        ('timezone = "Asia/Shanghai"', 'timezone = "Mars/Olympus"', "timezone: unknown timezone"),
+        ("temp_c = -1.0,  wind_ms = 5.0 }", "temp_c = -1.0,  wind_ms = 1e300 }", "wind_ms: must be at most"),
+    ],
+)
+def test_absurd_values_are_refused_with_their_line(old: str, new: str, needle: str) -> None:
+    text = _default_text()
+    assert old in text
+    text = text.replace(old, new, 1)
+    with pytest.raises(ConfigError) as err:
+        parse_scenario(text, "my.toml")
+    assert needle in str(err.value) and err.value.line is not None
+    assert new.split("=")[0].strip("{ ") in text.splitlines()[err.value.line - 1]
+
+
+def test_rates_per_hour_are_bounded() -> None:
+    rates = "rate_by_hour = [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]"
+    text = _default_text()
+    assert rates in text
+    with pytest.raises(ConfigError, match=r"rate_by_hour: expected 24 numbers 0\.\.10000"):
+        parse_scenario(text.replace(rates, rates.replace("0.5]", "1e300]"), 1), "my.toml")
