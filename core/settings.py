@@ -7,6 +7,8 @@ printed settings.
 
 from __future__ import annotations
 
+import logging
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -83,6 +85,15 @@ class Settings:
             raise ConfigError("PATROL_PARTITIONS must be at least 1")
         if self.tick_seconds <= 0:
             raise ConfigError("PATROL_TICK_SECONDS must be positive")
+        if self.commit_interval <= 0:
+            raise ConfigError("PATROL_COMMIT_INTERVAL must be positive")
+        if self.replication < 1:
+            raise ConfigError("PATROL_REPLICATION must be at least 1")
+        for name, port in (("PATROL_WEB_PORT", self.web_port), ("PATROL_CONSOLE_PORT", self.console_port)):
+            if not 1 <= port <= 65535:
+                raise ConfigError(f"{name} must be a port 1..65535, not {port}")
+        if self.log_level.upper() not in logging.getLevelNamesMapping():
+            raise ConfigError(f"PATROL_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, not {self.log_level!r}")
         validate_kafka_security(self)
         _ = self.centre_dirs
 
@@ -137,18 +148,28 @@ def _to_text(value: object) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
 def _convert(name: str, raw: str, default: object) -> object:
     try:
         if isinstance(default, bool):
-            return raw.strip().lower() in ("1", "true", "yes", "on")
+            word = raw.strip().lower()
+            if word not in _TRUE + _FALSE:  # "maybe" (or a typo of "true") was read as false
+                raise ValueError(word)
+            return word in _TRUE
         if isinstance(default, int):
             return int(raw)
         if isinstance(default, float):
-            return float(raw)
+            number = float(raw)
+            if not math.isfinite(number):  # nan passed every `<= 0` check: a ticker sleeping nan seconds
+                raise ValueError(raw)
+            return number
         if isinstance(default, Path):
             return Path(raw)
     except ValueError as exc:
-        raise ConfigError(f"{name}={raw!r}: expected {type(default).__name__}") from exc
+        expected = {"bool": "true or false (1/0, yes/no, on/off)", "float": "a finite number"}.get(type(default).__name__, type(default).__name__)
+        raise ConfigError(f"{name}={raw!r}: expected {expected}") from exc
     return raw
 
 

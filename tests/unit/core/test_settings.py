@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import fields, replace
 from pathlib import Path
 
+import pytest
+
+from core.errors import ConfigError
 from core.settings import Settings
 
 
@@ -59,3 +62,29 @@ def test_cities_name_the_centres_in_order_and_a_bad_one_names_its_variable() -> 
         with pytest.raises(ConfigError, match="PATROL_CITIES") as err:
             Settings.from_env({"PATROL_CITIES": bad})
         assert said in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        # nan and inf passed every check (a ticker sleeping nan seconds); "maybe" read as false; ports and a
+        # replication factor no broker or socket takes, and a log level no logger knows, were taken silently
+        ({"PATROL_TICK_SECONDS": "nan"}, "PATROL_TICK_SECONDS='nan': expected a finite number"),
+        ({"PATROL_COMMIT_INTERVAL": "inf"}, "PATROL_COMMIT_INTERVAL='inf': expected a finite number"),
+        ({"PATROL_COMMIT_INTERVAL": "-1"}, "PATROL_COMMIT_INTERVAL must be positive"),
+        ({"PATROL_EXERCISE": "maybe"}, "PATROL_EXERCISE='maybe': expected true or false"),
+        ({"PATROL_REPLICATION": "0"}, "PATROL_REPLICATION must be at least 1"),
+        ({"PATROL_WEB_PORT": "70000"}, "PATROL_WEB_PORT must be a port 1..65535"),
+        ({"PATROL_CONSOLE_PORT": "-1"}, "PATROL_CONSOLE_PORT must be a port 1..65535"),
+        ({"PATROL_LOG_LEVEL": "LOUD"}, "PATROL_LOG_LEVEL must be one of"),
+    ],
+)
+def test_a_setting_that_cannot_work_names_its_variable(env: dict[str, str], needle: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env(env)
+    assert needle in str(refused.value)
+
+
+def test_booleans_and_log_levels_in_their_usual_spellings() -> None:
+    settings = Settings.from_env({"PATROL_EXERCISE": " Off ", "PATROL_ALLOW_DEMO_TOKENS": "YES", "PATROL_LOG_LEVEL": "info"})
+    assert settings.exercise is False and settings.allow_demo_tokens is True and settings.log_level == "info"
