@@ -53,6 +53,11 @@ class LedgerPolicy:
         return dict(self.gathering_weight).get(kind, 0.0)
 
 
+# The longest a number of days may be (a century): 10**30 days of retention overflowed `patrol ledger anonymize`'s
+# cutoff date in a traceback, as did such a sweep or refusal window.
+MAX_DAYS = 36_500
+
+
 def load_ledger_policy(path: Path) -> LedgerPolicy:
     text = read_text(Path(path), "the ledger policy")
     data = parse_toml(text, str(path))
@@ -68,7 +73,7 @@ def load_ledger_policy(path: Path) -> LedgerPolicy:
     ):
         r.get(data, [table], dict)
         r.unknown_keys(data, [table], keys)
-    days = r.count(data, ["retention", "days"])
+    days = r.count(data, ["retention", "days"], maximum=MAX_DAYS)
     if days < 1:
         raise r.fail(["retention", "days"], "must be at least 1")
     level_weight = r.get(data, ["sweep", "level_weight"], dict, {})
@@ -93,10 +98,10 @@ def load_ledger_policy(path: Path) -> LedgerPolicy:
         clothing_words=r.strings(data, ["matching", "clothing_words"], ()),
         colour_words=r.strings(data, ["matching", "colour_words"], ()),
         refusal_count=max(1, r.count(data, ["refusals", "count"])),
-        refusal_within_days=r.number(data, ["refusals", "within_days"], minimum=0.1),
+        refusal_within_days=r.number(data, ["refusals", "within_days"], minimum=0.1, maximum=MAX_DAYS),
         refusal_levels=r.names(data, ["refusals", "cold_wave_levels"], COLD_WAVE_LEVELS),
         refusal_outcomes=r.strings(data, ["refusals", "outcomes"]),
-        sweep_nights=max(1, r.count(data, ["sweep", "nights"])),
+        sweep_nights=max(1, r.count(data, ["sweep", "nights"], maximum=MAX_DAYS)),
         sweep_radius_m=r.number(data, ["sweep", "radius_m"], minimum=1.0),
         sweep_top=max(1, r.count(data, ["sweep", "top"])),
         level_weight=tuple((k, r.number(data, ["sweep", "level_weight", k], minimum=0.0)) for k in level_weight),

@@ -30,6 +30,10 @@ def test_the_shipped_policy_loads() -> None:
         ("min_score = 0.35", "min_score = 3", "matching.min_score: must be at most 1"),
         ("construction = 0.08", "construction = 0.08\nbus_stop = 0.1", "sweep.gathering_weight.bus_stop: unknown key"),
         ("station = 0.12", "station = -1", "sweep.gathering_weight.station: must be at least 0"),
+        # 10**30 days overflowed `patrol ledger anonymize`'s cutoff (and a sweep's or refusals' window) in a traceback
+        ("days = 180", "days = 1000000000000000000000000000000", "retention.days: must be at most 36500"),
+        ("nights = 7", "nights = 100000000", "sweep.nights: must be at most 36500"),
+        ("within_days = 7.0", "within_days = 1e300", "refusals.within_days: must be at most 36500"),
     ],
 )
 def test_a_bad_policy_names_file_line_and_key(tmp_path: Path, old: str, new: str, says: str) -> None:
