@@ -48,6 +48,7 @@ class TomlReader:
         self.path = path
         self.lines = text.splitlines()
         self.error = error
+        self.asked: set[tuple[str | int, ...]] = set()  # every key path read, found or defaulted (`unread`)
 
     def fail(self, keypath: Sequence[str | int], reason: str) -> ConfigError:
         dotted = ".".join(f"[{k}]" if isinstance(k, int) else k for k in keypath).replace(".[", "[")
@@ -81,6 +82,7 @@ class TomlReader:
         return start + 1 if self.lines else None
 
     def get(self, data: Mapping[str, Any], keypath: Sequence[str | int], kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        self.asked.add(tuple(keypath))
         node: Any = data
         for key in keypath:
             if isinstance(key, int):
@@ -146,6 +148,25 @@ class TomlReader:
             return time(int(hh), int(mm))
         except ValueError:
             raise self.fail(keypath, f"expected HH:MM, got {value!r}") from None
+
+    def unread(self, data: Mapping[str, Any]) -> list[tuple[str | int, ...]]:
+        """Key paths in `data` that no read asked for, in file order: misspelt or unknown keys, which would otherwise
+        leave their default in force without a word. A table read whole (nothing under it asked for by name) counts
+        as read, everything in it included; one whose keys were read one by one is checked key by key."""
+        under = {path[:i] for path in self.asked for i in range(1, len(path))}
+        found: list[tuple[str | int, ...]] = []
+
+        def walk(node: Any, path: tuple[str | int, ...]) -> None:
+            items = node.items() if isinstance(node, Mapping) else enumerate(node) if isinstance(node, list) else ()
+            for key, child in items:
+                here = (*path, key)
+                if here in under:
+                    walk(child, here)
+                elif here not in self.asked and isinstance(key, str):
+                    found.append(here)
+
+        walk(data, ())
+        return found
 
     def unknown_keys(self, data: Mapping[str, Any], keypath: Sequence[str | int], allowed: Sequence[str]) -> None:
         """Reject misspelt keys: an organizer's typo must not be silently ignored."""

@@ -216,7 +216,7 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         raise r.fail(["state", "closed_retention_h"], f"must be at least phone.max_offline_h ({phone.max_offline_h:g} h): "
                      "an action a phone queued offline must still find its closed task")
 
-    return Policy(
+    policy = Policy(
         version=version,
         categories=categories,
         thermal=thermal,
@@ -253,6 +253,9 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         team_area_margin_km=r.number(data, ["intake", "team_area_margin_km"], default=20.0),
         roster_teams_only=r.get(data, ["intake", "roster_teams_only"], bool, False),
     )
+    for path in r.unread(data):  # checked once everything was read: a typo must not leave a default in force silently
+        raise r.fail(path, "unknown key: no policy setting has this name (misspelt?)")
+    return policy
 
 
 Data = dict[str, Any]

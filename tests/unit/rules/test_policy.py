@@ -75,6 +75,12 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         ("followup_after_h = 3\n", "followup_after_h = -3\n", "cold_wave.levels.orange.followup_after_h: must be at least 0", "followup_after_h = -3"),
         ("followup_after_h = 3\n", "followup_after_h = 1e9\n", "cold_wave.levels.orange.followup_after_h: must be at most", "followup_after_h = 1e9"),
         ("lying_still_min = 10", "lying_still_min = 1e300", "thermal.lying_still_min: must be at most", "lying_still_min"),
+        # Misspelt keys and tables: the default stayed in force without a word
+        ("max_ahead_min = 60", "max_ahead_min = 60\nmax_ahed_min = 5", "deadlines.max_ahed_min: unknown key", "max_ahed_min"),
+        ('priority = "P2"\naction = "rescue', 'priority = "P2"\nprioirty = "P1"\naction = "rescue', "categories[2].prioirty: unknown key",
+         "prioirty"),
+        ("[flag_rules.mental]", "[flag_rules.mental]\nneeds_too = [\"vehicle\"]", "flag_rules.mental.needs_too: unknown key", "needs_too"),
+        ("[intake]", "[intakes]\nmax_persons = 3\n\n[intake]", "intakes: unknown key", "[intakes]"),
     ],
 )
 def test_bad_policy_names_file_line_and_reason(tmp_path: Path, old: str, new: str, needle: str, line_text: str) -> None:
