@@ -25,6 +25,20 @@ class NotFinite(ValueError):
         self.too_large = too_large
 
 
+MAX_ID_LEN = 200  # an identifier (tip, team, help point...) records may carry
+
+
+def id_problem(value: str) -> str | None:
+    """Why `value` (stripped) cannot be an identifier a record names (records bound them and refuse control characters), else None."""
+    if not value.strip():
+        return "empty"
+    if len(value) > MAX_ID_LEN:
+        return f"longer than {MAX_ID_LEN} characters ({len(value)})"
+    if not value.isprintable():
+        return "contains control or invalid characters"
+    return None
+
+
 def plausible_year(at: date) -> bool:
     """Whether an event time (or a day) falls in EARLIEST_YEAR..LATEST_YEAR."""
     return EARLIEST_YEAR <= at.year <= LATEST_YEAR

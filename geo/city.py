@@ -24,7 +24,7 @@ from shapely.validation import explain_validity
 from core.errors import CityDataError
 from core.records import CAPABILITIES
 from core.tomlconfig import read_text
-from core.validate import is_finite_number
+from core.validate import id_problem, is_finite_number
 from geo.distance import haversine_m
 from geo.partners import Partners, load_partners
 
@@ -270,6 +270,8 @@ class _Layer:
         seen: set[str] = set()
         for i, props, geometry in self:
             ident = _text(self, i, props, id_key)
+            if (problem := id_problem(ident)) is not None:  # records naming it would be refused
+                raise self.fail(i, ident[:40], f"{what} {problem}")
             if ident in seen:
                 raise self.fail(i, ident, f"duplicate {what} {ident!r}")
             seen.add(ident)

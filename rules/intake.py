@@ -43,10 +43,19 @@ from core.records import (
     parse_time,
 )
 from core.textfold import fold
-from core.validate import EARLIEST_YEAR, LATEST_YEAR, NotFinite, finite, is_number, on_earth, plausible_year, whole
+from core.validate import (
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    NotFinite,
+    finite,
+    id_problem,
+    is_number,
+    on_earth,
+    plausible_year,
+    whole,
+)
 from rules.context import Context
 
-MAX_ID_LEN = 200
 OPERATOR_STATUSES = ("reassign", "resolved")
 _BOM = b"\xef\xbb\xbf"
 _NUMERIC = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
@@ -145,10 +154,8 @@ def _ident(obj: dict[str, Any], name: str) -> str:
     value = value.strip()
     if not value:
         raise RecordError(f"{name}: empty", kind="missing_field")
-    if len(value) > MAX_ID_LEN:
-        raise RecordError(f"{name}: longer than {MAX_ID_LEN} characters ({len(value)})", kind="wrong_type")
-    if not value.isprintable():
-        raise RecordError(f"{name}: contains control or invalid characters", kind="wrong_type")
+    if (problem := id_problem(value)) is not None:
+        raise RecordError(f"{name}: {problem}", kind="wrong_type")
     return value
 
 

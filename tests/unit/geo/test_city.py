@@ -205,6 +205,14 @@ def test_duplicate_team_id(tmp_path: Path) -> None:
     _expect(folder, "teams.geojson", "duplicate team_id 'T-daoli-1'", line=3)
 
 
+@pytest.mark.parametrize(("team_id", "reason"), [("T-1\nx", "control"), ("T" * 201, "longer than 200")])
+def test_a_team_id_no_record_could_name_is_refused(tmp_path: Path, team_id: str, reason: str) -> None:
+    """Records bound ids at 200 characters and refuse control characters: such a team could never ack."""
+    folder = _copy(tmp_path)
+    _mutate(folder, "teams", 1, lambda f: f["properties"].update(team_id=team_id))
+    _expect(folder, "teams.geojson", f"team_id {'contains' if reason == 'control' else ''}".strip(), reason, line=3)
+
+
 def test_unknown_help_point_kind_and_bad_flag(tmp_path: Path) -> None:
     folder = _copy(tmp_path)
     _mutate(folder, "help_points", 0, lambda f: f["properties"].update(kind="shelter"))
