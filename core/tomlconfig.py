@@ -116,6 +116,14 @@ class TomlReader:
     def share(self, data: Mapping[str, Any], keypath: Sequence[str | int], default: Any = ...) -> float:
         return self.number(data, keypath, minimum=0.0, maximum=1.0, default=default)
 
+    def whole_number(self, data: Mapping[str, Any], keypath: Sequence[str | int], *, minimum: float = 0.0,
+                     maximum: float | None = None, default: Any = ...) -> int:
+        """A whole number (1 or 1.0), bounded like `number`: 2.5 levels or teams is a mistake, not 2."""
+        value = self.number(data, keypath, minimum=minimum, maximum=maximum, default=default)
+        if not value.is_integer():
+            raise self.fail(keypath, f"must be a whole number, got {value:g}")
+        return int(value)
+
     def count(self, data: Mapping[str, Any], keypath: Sequence[str | int], default: Any = ..., *, maximum: int | None = None) -> int:
         value = self.get(data, keypath, int, default)
         if value < 0:

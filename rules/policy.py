@@ -27,6 +27,7 @@ NOTIFY_TARGETS = PARTNERS
 # minutes overflowed every deadline computed from it (an OverflowError on every record the desk read).
 MAX_HOURS = 24.0 * 366
 MAX_MINUTES = 60.0 * MAX_HOURS
+MAX_RAISE = len(PRIORITIES) - 1  # a raise beyond P4 -> P1 changes nothing more
 
 
 @dataclass(frozen=True)
@@ -223,10 +224,10 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         flag_rules=flag_rules,
         night_start=r.clock(data, ["modifiers", "night", "start"]),
         night_end=r.clock(data, ["modifiers", "night", "end"]),
-        night_raise=int(r.number(data, ["modifiers", "night", "raise"])),
+        night_raise=r.whole_number(data, ["modifiers", "night", "raise"], maximum=MAX_RAISE),
         flag_modifiers=flag_modifiers,
         severe_cold_wind_chill_c=r.get(data, ["modifiers", "severe_cold", "wind_chill_at_or_below_c"], float),
-        severe_cold_raise=int(r.number(data, ["modifiers", "severe_cold", "raise"])),
+        severe_cold_raise=r.whole_number(data, ["modifiers", "severe_cold", "raise"], maximum=MAX_RAISE),
         cold_wave_levels=levels,
         cold_wave_history_h=r.number(data, ["cold_wave", "history_h"], minimum=24.0, maximum=MAX_HOURS),
         warning_valid_h=r.number(data, ["cold_wave", "warning_valid_h"], minimum=1.0, maximum=MAX_HOURS),
@@ -242,8 +243,8 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         max_behind_h=r.number(data, ["deadlines", "max_behind_h"], minimum=1.0, maximum=MAX_HOURS, default=24.0),
         help_point_kinds=r.names(data, ["dispatch", "help_point_kinds"], HELP_POINT_KINDS),
         followup_outcomes=tuple(r.get(data, ["dispatch", "followup_outcomes"], list)),
-        max_text_bytes=int(r.number(data, ["intake", "max_text_bytes"], minimum=1)),
-        max_persons=int(r.number(data, ["intake", "max_persons"], minimum=1)),
+        max_text_bytes=r.whole_number(data, ["intake", "max_text_bytes"], minimum=1),
+        max_persons=r.whole_number(data, ["intake", "max_persons"], minimum=1),
         address_min_similarity=r.number(data, ["intake", "address_min_similarity"], minimum=0.5, maximum=1.0,
                                         default=DEFAULT_MIN_SIMILARITY),
         dispatching=dispatching,
@@ -318,7 +319,7 @@ def _flag_modifiers(r: TomlReader, data: Data) -> tuple[FlagModifier, ...]:
             FlagModifier(
                 name=name,
                 flag=r.choice(data, ["modifiers", name, "flag"], FLAGS),
-                raise_by=int(r.number(data, ["modifiers", name, "raise"])),
+                raise_by=r.whole_number(data, ["modifiers", name, "raise"], maximum=MAX_RAISE),
             )
         )
     return tuple(flag_modifiers)
@@ -348,7 +349,7 @@ def _cold_wave_level(r: TomlReader, data: Data, name: str) -> ColdWaveLevel:
         drop_c=r.number(data, [*base, "drop_c"]),
         within_h=r.number(data, [*base, "within_h"], minimum=1.0, maximum=MAX_HOURS),
         min_at_or_below_c=r.get(data, [*base, "min_at_or_below_c"], float),
-        raise_by=int(r.number(data, [*base, "raise"])),
+        raise_by=r.whole_number(data, [*base, "raise"], maximum=MAX_RAISE),
         floor=floor,
         deadline_factor=factor,
         followup_after_h=r.number(data, [*base, "followup_after_h"], maximum=MAX_HOURS) if "followup_after_h" in r.get(data, base, dict) else None,
@@ -411,7 +412,7 @@ def _dispatching(r: TomlReader, data: Data) -> Dispatching:
         )
     return Dispatching(
         eta=eta,
-        candidates_shown=int(r.number(data, [*base, "candidates_shown"], maximum=10)),
+        candidates_shown=r.whole_number(data, [*base, "candidates_shown"], maximum=10),
         category_order=order,
         queue_escalates=r.get(data, [*base, "queue_escalates"], bool),
         queue_reminds_top=r.get(data, [*base, "queue_reminds_top"], bool),

@@ -75,6 +75,10 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         ("followup_after_h = 3\n", "followup_after_h = -3\n", "cold_wave.levels.orange.followup_after_h: must be at least 0", "followup_after_h = -3"),
         ("followup_after_h = 3\n", "followup_after_h = 1e9\n", "cold_wave.levels.orange.followup_after_h: must be at most", "followup_after_h = 1e9"),
         ("lying_still_min = 10", "lying_still_min = 1e300", "thermal.lying_still_min: must be at most", "lying_still_min"),
+        # Whole numbers: a raise of 2.5 levels was read as 2
+        ("raise = 1", "raise = 2.5", "modifiers.night.raise: must be a whole number", "raise = 2.5"),
+        ("raise = 1", "raise = 7", "modifiers.night.raise: must be at most 3", "raise = 7"),
+        ("max_persons = 50", "max_persons = 1.5", "intake.max_persons: must be a whole number", "max_persons"),
         # Misspelt keys and tables: the default stayed in force without a word
         ("max_ahead_min = 60", "max_ahead_min = 60\nmax_ahed_min = 5", "deadlines.max_ahed_min: unknown key", "max_ahed_min"),
         ('priority = "P2"\naction = "rescue', 'priority = "P2"\nprioirty = "P1"\naction = "rescue', "categories[2].prioirty: unknown key",
