@@ -39,7 +39,9 @@ _EN_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "
                "eleven": 11, "twelve": 12, "a couple of": 2, "couple of": 2, "a pair of": 2}
 _EN_DECADES = {"teens": 15, "twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60, "seventies": 70,
                "eighties": 80, "nineties": 90}
-_ZH_NUM = r"\d{1,3}|[零〇一二两三四五六七八九十百几]{1,5}"
+# The characters a Chinese number is written with; with \d, a lookaround's class (not part of a longer number)
+_ZH_NUM_WORDS = "零〇一二两三四五六七八九十百几"
+_ZH_NUM = rf"\d{{1,3}}|[{_ZH_NUM_WORDS}]{{1,5}}"
 # English ages in words: "seventeen", "sixty-five", "eighty".
 _EN_UNIT_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen",
                   "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
@@ -50,9 +52,9 @@ _EN_AGE_NUM = rf"\d{{1,3}}|{_EN_WORD_NUM}"
 # "七十多岁", "80岁", "70余岁", "十五六岁", "未满18周岁", "年过七旬", "年龄：70"; "80-year-old", "a sixty-five-year-old",
 # "aged 80", "age: 70", "80 years of age", "in his 70s", "under 18 years old".
 _AGE = re.compile(
-    rf"(?P<zpre>不到|未满|不满|不足|小于|低于|没满|年近|将近|接近)?(?<![\d零〇一二两三四五六七八九十百几])"
+    rf"(?P<zpre>不到|未满|不满|不足|小于|低于|没满|年近|将近|接近)?(?<![\d{_ZH_NUM_WORDS}])"
     rf"(?:(?P<znum>{_ZH_NUM})(?:多|来|余)?(?:周)?岁|(?P<zxun>[一二三四五六七八九])旬)"
-    rf"|(?:年龄|年纪)\s*[:：]?\s*(?:约|大约|大概|在)?\s*(?P<zage>{_ZH_NUM})(?![\d零〇一二两三四五六七八九十百几])"
+    rf"|(?:年龄|年纪)\s*[:：]?\s*(?:约|大约|大概|在)?\s*(?P<zage>{_ZH_NUM})(?![\d{_ZH_NUM_WORDS}])"
     rf"|(?<![a-z0-9])(?P<epre>under|below|younger than|less than)?\s*(?P<enum>{_EN_AGE_NUM})[\s\-]*(?:years?|yrs?)[\s\-]*"
     r"(?:old|of\s+age)(?![a-z])"
     r"|(?<![a-z0-9])(?P<enum2>\d{1,3})\s*(?:yo|y/o|y\.o\.)(?![a-z])"
@@ -334,7 +336,7 @@ def load_lexicon(path: Path | str) -> Lexicon:
 
 # What follows a number that is not a head count: more of the number, an age
 # ("七十岁的老人", "年过七旬的男子", "3岁的孩子"), a time, a temperature or a distance.
-_ZH_NOT_A_COUNT = r"[\d零〇一二两三四五六七八九十百几]|\s*(?:多|来|余|几)?(?:周岁|岁|旬|度|°|点|时|小时|分|秒|号|楼|层|米|公里|年|月|日|天|元|块)"
+_ZH_NOT_A_COUNT = rf"[\d{_ZH_NUM_WORDS}]|\s*(?:多|来|余|几)?(?:周岁|岁|旬|度|°|点|时|小时|分|秒|号|楼|层|米|公里|年|月|日|天|元|块)"
 _EN_NOT_A_COUNT = r"\d|[\s\-]*(?:years?|yrs?|y/?o|months?|weeks?|days?|hours?|hrs?|minutes?|mins?|degrees?|metres?|meters?|m|km)(?![a-z])"
 
 
@@ -350,7 +352,7 @@ def _persons_pattern(zh: list[str], en: list[str]) -> re.Pattern[str] | None:
     if zh:
         nouns = "|".join(re.escape(normalize_text(n)) for n in sorted(zh, key=len, reverse=True))
         parts.append(
-            rf"(?<![\d零〇一二两三四五六七八九十百几第])(?P<zn2>\d{{1,3}}|[一二两三四五六七八九十]{{1,3}})(?!{_ZH_NOT_A_COUNT})\s*(?:个|名|位)?"
+            rf"(?<![\d{_ZH_NUM_WORDS}第])(?P<zn2>\d{{1,3}}|[一二两三四五六七八九十]{{1,3}})(?!{_ZH_NOT_A_COUNT})\s*(?:个|名|位)?"
             rf"(?:[^\s，。！？、；：,.!?;:的]{{1,6}}的)?(?:{nouns})"
         )
     if en:
