@@ -267,8 +267,8 @@ def _persons(obj: dict[str, Any], ctx: Context) -> int | None:
     if value is None:
         return None
     limit = ctx.policy.max_persons
-    if isinstance(value, str) and _WHOLE.fullmatch(value.translate(_FULL_WIDTH_DIGITS).strip()):
-        value = int(value.translate(_FULL_WIDTH_DIGITS).strip())  # "２" typed full width (not "²")
+    if isinstance(value, str) and _WHOLE.fullmatch(digits := value.translate(_FULL_WIDTH_DIGITS).strip()):
+        value = int(digits)  # "２" typed full width (not "²")
     persons = whole(value, 1, limit)
     if persons is None:
         raise RecordError(f"persons: expected a whole number 1..{limit}, got {json_type(value)} {value!r:.20}", kind="wrong_type")
