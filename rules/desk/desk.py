@@ -231,6 +231,8 @@ class Desk(DeskState):
         if incident.status in ("resolved", "followup_due") and ack.team_id in incident.tried_teams and not operator:
             return Outputs()  # a late or repeated ack for a task already closed: nothing changes
         if not operator and ack.team_id != incident.team_id:
+            if ack.team_id in incident.tried_teams and incident.status != "followup_due":
+                return self._former_holder_ack(incident, ack, at)
             holder = f"team {incident.team_id!r}" if incident.team_id else f"no team (incident is {incident.status})"
             raise RecordError(f"team {ack.team_id!r} acknowledged a task that belongs to {holder}", kind="wrong_team")
         if not operator and ack.event_id != incident.task_event_id and ack.event_id in self.event_index:
@@ -501,6 +503,49 @@ class Desk(DeskState):
                 self.touch("teams", team.team_id)
             tasks.append(self.task(incident, unit["team_id"], "cancel", at, f"{unit['event_id']}-cancel", unit=unit, reason=why))
         return tasks
+
+    def _former_holder_ack(self, incident: Incident, ack: TaskAck, at: datetime) -> Outputs:
+        """An ack from a team that held this task before it went elsewhere (its deadline passed, it
+        declined, an operator moved it). A team that reached or helped the person did: that is
+        taken, and the team that holds the task now stands down. A late acceptance takes the task
+        back only while nobody holds it (queued) and the team holds nothing else; otherwise the
+        task stays where it is and the ack is refused as the wrong team's, for the dispatcher."""
+        who = ack.by or ack.team_id
+        team = self.teams.get(ack.team_id)
+        holder = incident.team_id
+        free_for_it = team is not None and team.incident_id in (None, incident.incident_id)
+        if ack.status == "resolved":
+            out = self._stand_down(incident, at, reason=f"resolved by {who}, who held it before")
+            incident.team_id = ack.team_id  # the resolving team, as the event names it
+            out.extend(self._resolve(incident, at, ack.outcome, who))
+            return out
+        if team is not None and free_for_it and (ack.status == "on_scene" or (ack.status == "accepted" and holder is None)):
+            out = self._stand_down(incident, at, reason=f"{who} {'is on scene' if ack.status == 'on_scene' else 'accepted it'}")
+            team.incident_id = incident.incident_id
+            team.status = "on_scene" if ack.status == "on_scene" else "en_route"  # it answered: no longer unresponsive
+            self.touch("teams", team.team_id)
+            incident.team_id = team.team_id
+            incident.acked = True
+            incident.ack_deadline = None
+            incident.queued_at = incident.queue_deadline = None
+            incident.status = ack.status
+            if ack.status == "on_scene":
+                incident.on_scene_at = at
+                incident.reached = True
+            out.extend(self._emit(incident, "update", at, reason=f"{ack.status} by {who} after its task went "
+                                  f"{'to ' + holder if holder else 'to the queue'}", task=True))
+            return out
+        now_with = f"team {holder!r}" if holder else f"no team (incident is {incident.status})"
+        raise RecordError(f"team {ack.team_id!r} acknowledged ({ack.status}) a task that went from it to {now_with}", kind="wrong_team")
+
+    def _stand_down(self, incident: Incident, at: datetime, *, reason: str) -> Outputs:
+        """The team holding the incident's task now is released and told (another team has it in hand)."""
+        out = Outputs()
+        if incident.team_id:
+            out.tasks.append(self.task(incident, incident.team_id, "cancel", at, f"{incident.task_event_id}-cancel", reason=reason))
+            self._release_team(incident)
+            incident.team_id = None
+        return out
 
     def _support_ack(self, incident: Incident, unit: dict[str, Any], ack: TaskAck, at: datetime) -> Outputs:
         if unit["status"] == "released" or ack.status not in ("accepted", "on_scene", "resolved", "declined"):
