@@ -155,6 +155,7 @@ class Desk(DeskState):
             relocate(incident, report)
         self.seen[report.report_id] = [fp, incident.incident_id]
         self.touch("seen", report.report_id)
+        flags = set(incident.flags)
         add_report(incident, report)
         self.grid.index(incident)
         if incident.status == "new":
@@ -163,6 +164,8 @@ class Desk(DeskState):
         else:
             before = incident.priority, incident.category
             changed = self._reassess(incident, decision_at)
+            if incident.category == before[1] and set(incident.flags) != flags:
+                self._set_destination(incident, decision_at)  # the same need, maybe another place: a child's centre for a minor
             merged = f"; merged {', '.join(o.incident_id for o in group[1:])}" if len(group) > 1 else ""
             out.extend(self._emit(incident, "update", decision_at, reason=f"new report {report.report_id}" + (f"; {changed}" if changed else "") + merged,
                                   decisions=("merge",) if merged else ()))

@@ -345,6 +345,19 @@ def test_the_destination_follows_a_change_of_category(desk: Desk, report: Callab
     assert injured.destination is not None and injured.destination.kind == "hospital" and "destination:medical" in injured.rules
 
 
+def test_the_destination_follows_a_flag_that_keeps_the_category(desk: Desk, report: Callable[..., Report]) -> None:
+    """A wheelchair user to the rescue station; a later report says it is a child: the same category, the
+    minors' centre."""
+    team(desk, "t", 300)
+    adult = desk.handle_report(report(east_m=3000, flags=("disabled",))).events[0]
+    assert adult.category == "escort_station" and adult.destination is not None and "destination:escort_station" in adult.rules
+    assert adult.destination.id != "hp-minors-center"
+    child = desk.handle_report(report(at=EVENING + timedelta(minutes=3), east_m=3020, channel="courier", flags=("disabled", "minor"))).events[0]
+    assert child.incident_id == adult.incident_id and child.category == "escort_station"
+    assert child.destination is not None and child.destination.id == "hp-minors-center" and "destination:minors" in child.rules
+    assert "destination:escort_station" not in child.rules
+
+
 def test_followup_only_when_the_person_stays_outside(desk: Desk, report: Callable[..., Report]) -> None:
     team(desk, "t", 300)
     refuses = desk.handle_report(report(flags=("refuses",))).events[0]
