@@ -510,9 +510,10 @@ class Desk(DeskState):
     def _former_holder_ack(self, incident: Incident, ack: TaskAck, at: datetime) -> Outputs:
         """An ack from a team that held this task before it went elsewhere (its deadline passed, it
         declined, an operator moved it). A team that reached or helped the person did: that is
-        taken, and the team that holds the task now stands down. A late acceptance takes the task
-        back only while nobody holds it (queued) and the team holds nothing else; otherwise the
-        task stays where it is and the ack is refused as the wrong team's, for the dispatcher."""
+        taken, and the team that holds the task now stands down (unless it is on scene too). A late
+        acceptance takes the task back only while nobody holds it (queued) and the team holds
+        nothing else; otherwise the task stays where it is and the ack is refused as the wrong
+        team's, for the dispatcher."""
         who = ack.by or ack.team_id
         team = self.teams.get(ack.team_id)
         holder = incident.team_id
@@ -522,10 +523,12 @@ class Desk(DeskState):
             incident.team_id = ack.team_id  # the resolving team, as the event names it
             out.extend(self._resolve(incident, at, ack.outcome, who))
             return out
-        if team is not None and free_for_it and (ack.status == "on_scene" or (ack.status == "accepted" and holder is None)):
+        reached_first = ack.status == "on_scene" and incident.status != "on_scene"  # else its holder is there already
+        if team is not None and free_for_it and (reached_first or (ack.status == "accepted" and holder is None)):
             out = self._stand_down(incident, at, reason=f"{who} {'is on scene' if ack.status == 'on_scene' else 'accepted it'}")
             team.incident_id = incident.incident_id
-            team.status = "on_scene" if ack.status == "on_scene" else "en_route"  # it answered: no longer unresponsive
+            if team.status == "unresponsive":  # set by the desk when it missed its deadline; it has answered now
+                team.status = "available"  # as after any status report: its task, not its status, keeps it busy
             self.touch("teams", team.team_id)
             incident.team_id = team.team_id
             incident.acked = True

@@ -311,33 +311,37 @@ def test_a_mistyped_report_is_refused_before_it_touches_the_desk(desk: Desk, rep
     assert [e.kind for e in out.events] == ["update"]
 
 
-def _missed(desk: Desk, report: Callable[..., Report]) -> tuple[str, str]:
-    """A P2 at night whose first team lets the deadline pass: (its first event id, the incident id)."""
+def _missed(desk: Desk, report: Callable[..., Report]) -> tuple[str, str, str]:
+    """A P2 at night whose first team lets the deadline pass: (the first team's task, the next team's, the incident)."""
     team(desk, "near", 300)
     team(desk, "next", 900)
     desk.handle_tick(NIGHT)
     first = desk.handle_report(report(at=NIGHT)).events[0]
     (esc,) = desk.handle_tick(NIGHT + timedelta(minutes=15)).events
     assert first.team_id == "near" and esc.team_id == "next"
-    return first.event_id, first.incident_id
+    return first.event_id, esc.event_id, first.incident_id
 
 
 def test_a_team_that_reaches_the_person_after_its_task_was_reassigned_is_taken_and_the_other_stands_down(
         desk: Desk, report: Callable[..., Report]) -> None:
-    old_task, incident_id = _missed(desk, report)
+    old_task, next_task, incident_id = _missed(desk, report)
     out = desk.handle_ack(TaskAck(event_id=old_task, team_id="near", status="on_scene", at=NIGHT + timedelta(minutes=17)))
     (event,) = out.events
     assert (event.kind, event.status, event.team_id) == ("update", "on_scene", "near") and "after its task went to next" in event.reason
     assert {(t.team_id, t.kind) for t in out.tasks} == {("next", "cancel"), ("near", "assign")}
-    assert desk.teams["next"].free and desk.teams["near"].status == "on_scene"
+    assert desk.teams["next"].free and desk.teams["near"].status == "available" and not desk.teams["near"].free
     assert desk.incidents[incident_id].ack_deadline is None
     assert desk.handle_tick(NIGHT + timedelta(minutes=45)).events == [], "no more escalations: the person is reached"
+    with pytest.raises(RecordError, match="went from it to team 'near'"):  # the other team arrives too: no ping-pong
+        desk.handle_ack(TaskAck(event_id=next_task, team_id="next", status="on_scene", at=NIGHT + timedelta(minutes=46)))
+    assert desk.incidents[incident_id].team_id == "near"
     done = desk.handle_ack(TaskAck(event_id=old_task, team_id="near", status="resolved", outcome="taken_to_station", at=NIGHT + timedelta(minutes=50)))
     assert (done.events[0].kind, done.events[0].team_id) == ("resolved", "near")
+    assert desk.teams["near"].free, "once the task is closed the team takes the next one"
 
 
 def test_a_late_resolution_by_a_former_holder_closes_the_incident(desk: Desk, report: Callable[..., Report]) -> None:
-    old_task, incident_id = _missed(desk, report)
+    old_task, _, incident_id = _missed(desk, report)
     out = desk.handle_ack(TaskAck(event_id=old_task, team_id="near", status="resolved", outcome="taken_to_station", at=NIGHT + timedelta(minutes=20)))
     (event,) = out.events
     assert (event.kind, event.team_id, event.outcome) == ("resolved", "near", "taken_to_station")
@@ -346,11 +350,11 @@ def test_a_late_resolution_by_a_former_holder_closes_the_incident(desk: Desk, re
 
 
 def test_a_late_acceptance_takes_a_queued_task_back_but_not_one_another_team_holds(desk: Desk, report: Callable[..., Report]) -> None:
-    old_task, incident_id = _missed(desk, report)
+    old_task, next_task, incident_id = _missed(desk, report)
     with pytest.raises(RecordError, match="went from it to team 'next'") as refused:
         desk.handle_ack(TaskAck(event_id=old_task, team_id="near", status="accepted", at=NIGHT + timedelta(minutes=16)))
     assert refused.value.kind == "wrong_team" and desk.incidents[incident_id].team_id == "next"
-    desk.handle_ack(TaskAck(event_id=desk.incidents[incident_id].task_event_id, team_id="next", status="declined", at=NIGHT + timedelta(minutes=17)))
+    desk.handle_ack(TaskAck(event_id=next_task, team_id="next", status="declined", at=NIGHT + timedelta(minutes=17)))
     assert desk.incidents[incident_id].status == "queued"
     out = desk.handle_ack(TaskAck(event_id=old_task, team_id="near", status="accepted", at=NIGHT + timedelta(minutes=18)))
     (event,) = out.events
