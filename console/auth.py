@@ -209,13 +209,17 @@ class FailureLimiter:
 
     Only failures count, and a token already verified is answered from the
     cache before the limiter is asked, so an outsider guessing cannot lock
-    out a phone that is already signed in.
+    out a phone that is already signed in. A check still running (`begin`
+    until `end`) counts as a failure until it is known not to be one: without
+    that, a burst of parallel guesses all passed `check` before the first had
+    failed, each cost a scrypt, and the limit did not hold.
     """
 
     max_failures: int = 10
     window_s: float = 60.0
     clock: Callable[[], float] = time.monotonic
     _failures: dict[str, deque[float]] = field(default_factory=dict)
+    _pending: dict[str, int] = field(default_factory=dict)
 
     def _recent(self, key: str) -> deque[float]:
         now = self.clock()
@@ -229,11 +233,30 @@ class FailureLimiter:
         return times
 
     def check(self, *keys: str) -> None:
-        """Raise TooManyAttempts when any key is over its limit."""
+        """Raise TooManyAttempts when any key is over its limit (failures in the window plus checks in flight)."""
         for key in keys:
             times = self._recent(key)
-            if len(times) >= self.max_failures:
-                raise TooManyAttempts(key.partition(":")[0], times[0] + self.window_s - self.clock())
+            if len(times) + self._pending.get(key, 0) >= self.max_failures:
+                # Over the limit only by checks in flight: those end within a KDF run or two.
+                retry = times[0] + self.window_s - self.clock() if len(times) >= self.max_failures else 1.0
+                raise TooManyAttempts(key.partition(":")[0], retry)
+
+    def begin(self, *keys: str) -> None:
+        """`check`, then count one check in flight for each key until `end`."""
+        self.check(*keys)
+        for key in keys:
+            self._pending[key] = self._pending.get(key, 0) + 1
+
+    def end(self, *keys: str, failed: bool) -> None:
+        """A check begun with `begin` is over; a failed one is remembered in the window."""
+        for key in keys:
+            left = self._pending.get(key, 0) - 1
+            if left > 0:
+                self._pending[key] = left
+            else:
+                self._pending.pop(key, None)
+        if failed:
+            self.fail(*keys)
 
     def fail(self, *keys: str) -> None:
         now = self.clock()
@@ -350,7 +373,7 @@ class TokenStore:
     async def authenticate_async(self, token: str, client: str) -> Principal | None:
         """Like `authenticate`, with the KDF off the event loop and failures limited per client and token id.
 
-        Raises TooManyAttempts when `client` or the token's id failed too often.
+        Raises TooManyAttempts when `client` or the token's id failed too often, counting its checks still running.
         """
         if not token:
             return None
@@ -359,14 +382,18 @@ class TokenStore:
             return cached
         parts = split_token(token)
         keys = (f"client:{client}", f"token id:{parts[0] if parts else '-'}")
-        self.limiter.check(*keys)
-        if self._kdf_pool is None or self._kdf_gate is None:
-            self._kdf_pool = ThreadPoolExecutor(max_workers=self._kdf_slots, thread_name_prefix="patrol-kdf")
-            self._kdf_gate = asyncio.Semaphore(self._kdf_slots)
-        async with self._kdf_gate:
-            principal = await asyncio.get_running_loop().run_in_executor(self._kdf_pool, self._principal, token)
+        self.limiter.begin(*keys)  # parallel guesses count while they wait for the KDF
+        checked, principal = False, None
+        try:
+            if self._kdf_pool is None or self._kdf_gate is None:
+                self._kdf_pool = ThreadPoolExecutor(max_workers=self._kdf_slots, thread_name_prefix="patrol-kdf")
+                self._kdf_gate = asyncio.Semaphore(self._kdf_slots)
+            async with self._kdf_gate:
+                principal = await asyncio.get_running_loop().run_in_executor(self._kdf_pool, self._principal, token)
+            checked = True
+        finally:
+            self.limiter.end(*keys, failed=checked and principal is None)  # a request cancelled while waiting is no failure
         if principal is None:
-            self.limiter.fail(*keys)
             return None
         self._remember(key, principal)
         return principal

@@ -292,6 +292,37 @@ def test_failed_attempts_are_limited_per_client_and_per_token_id(tmp_path: Path)
     asyncio.run(main())
 
 
+def test_parallel_guesses_are_limited_like_sequential_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # All of a burst passed `check` before the first had failed: 60 guesses at once cost 60 scrypt runs (16 MiB,
+    # tens of ms each, two at a time) and none was refused, however low the limit.
+    store, _, _ = _store_with(tmp_path, max_failures=3, window_s=600)
+    runs: list[str] = []
+    real = auth_module.verify_token
+
+    def counting(candidate: str, encoded: str) -> bool:
+        runs.append(candidate)
+        return real(candidate, encoded)
+
+    monkeypatch.setattr(auth_module, "verify_token", counting)
+
+    async def guess(i: int) -> str:
+        try:
+            return "ok" if await store.authenticate_async(f"op.guess{i}", "10.0.0.1") else "refused"
+        except TooManyAttempts:
+            return "limited"
+
+    async def main() -> list[str]:
+        return await asyncio.gather(*(guess(i) for i in range(60)))
+
+    answers = asyncio.run(main())
+    assert answers.count("refused") == 3 and answers.count("limited") == 57
+    assert len(runs) == 3
+    runs.clear()
+    with pytest.raises(TooManyAttempts):  # the three failures stay in the window
+        asyncio.run(store.authenticate_async("op.guess99", "10.0.0.1"))
+    assert not store.limiter._pending  # every check in flight was released
+
+
 def test_revoked_token_dies_even_when_the_file_keeps_its_old_mtime(tmp_path: Path) -> None:
     path = tmp_path / "tokens.json"
     keep = add_token(path, "operator", token_id="keep")
