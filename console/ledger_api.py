@@ -185,8 +185,12 @@ async def api_link(request: web.Request) -> web.StreamResponse:
     if new is not None:
         if not isinstance(new, dict):
             raise api_error(400, "invalid_new", "new must be an object")
+        identity = new.get("identity")
+        if identity is not None and not isinstance(identity, dict):
+            # dict() of a string or a list was a 500 (ValueError), or made a pair list into fields nobody wrote.
+            raise api_error(400, "invalid_new", "new.identity must be an object {name, phone, id_number}")
         try:
-            person = PersonInput(**{k: v for k, v in new.items() if k != "identity"}, identity=dict(new.get("identity") or {}))
+            person = PersonInput(**{k: v for k, v in new.items() if k != "identity"}, identity=dict(identity or {}))
         except TypeError as exc:
             raise api_error(400, "invalid_new", f"new: {exc}") from exc
         request_id = body.get("request_id")

@@ -16,7 +16,7 @@ from console.kafka_io import ListPublisher
 from console.ledger_api import ledger_screens
 from console.server import ConsoleService, build_app
 from console.state import ConsoleState
-from core.records import ClockTick
+from core.records import ClockTick, DispatchEvent
 from core.settings import DATA_DIR, Settings
 
 
@@ -74,3 +74,36 @@ def test_a_date_no_report_day_can_hold_is_a_400(tmp_path: Path) -> None:
             await ledger.stop()
 
     assert asyncio.run(main()) == [(400, "invalid_date")] * 4
+
+
+def test_an_identity_that_is_not_an_object_is_a_400(tmp_path: Path) -> None:
+    # `dict("ab")` raised ValueError (a 500); `dict(["ab"])` quietly made {"a": "b"} of a list.
+    settings = replace(Settings(), cities="harbin", database_url=f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    token = add_token(tmp_path / "tokens.json", "operator", name="op")
+    state = ConsoleState()
+    state.apply_dispatch(DispatchEvent(
+        event_id="inc-1-r1", kind="dispatch", incident_id="inc-1", revision=1, priority="P2", category="guidance", rules=(),
+        zone_id=None, key_area=None, lat=45.7735, lon=126.6165, sources=("h-1",), team_id="T-daoli-1", ack_deadline=None,
+        nearest_help_point=None, notify=(), at=datetime(2026, 12, 20, 23, 0, tzinfo=timezone(timedelta(hours=8))), status="assigned"))
+    service = ConsoleService(state, ListPublisher(), TokenStore(tmp_path / "tokens.json"), DATA_DIR / "cities" / "harbin",
+                             centre_dirs=settings.centre_dirs)
+    ledger = ledger_screens(settings)
+    app = build_app(service)
+    ledger.add_routes(app)
+
+    async def main() -> list[tuple[int, str]]:
+        try:
+            async with TestClient(TestServer(app)) as client:
+                answers = []
+                for identity in ("ab", ["ab"], 5):
+                    resp = await client.post("/api/ledger/incidents/inc-1/link", json={"new": {"identity": identity}},
+                                             headers={"Authorization": f"Bearer {token}"})
+                    answers.append((resp.status, (await resp.json())["error"]))
+                resp = await client.post("/api/ledger/incidents/inc-1/link", json={"new": {"identity": {"name": "王某"}}},
+                                         headers={"Authorization": f"Bearer {token}"})
+                answers.append((resp.status, "linked" if (await resp.json())["linked"] else "not linked"))
+                return answers
+        finally:
+            await ledger.stop()
+
+    assert asyncio.run(main()) == [(400, "invalid_new")] * 3 + [(201, "linked")]
