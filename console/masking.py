@@ -52,12 +52,17 @@ TEAM_FIELDS: tuple[str, ...] = (
 _CJK = r"[\u4e00-\u9fff]"
 _NOT_ALNUM_BEFORE = r"(?<![0-9A-Za-z])"
 _NOT_ALNUM_AFTER = r"(?![0-9A-Za-z])"
-# Chinese numerals as people write phone numbers (一三八…, 幺 for one, 两 for two).
-_CN_DIGITS = str.maketrans("零〇○一幺二两三四五六七八九", "00011223456789")
+# Chinese numerals as people write phone numbers (一三八…, 幺 for one, 两 for two), and the formal
+# (大写) numerals of cheques and forms (壹叁捌…, simplified and traditional), which read just as plainly.
+_CN_DIGITS = str.maketrans("零〇○一幺二两兩三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖", "000112223456789122334566789")
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _SURNAMES_ZH = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 _DATE = re.compile(r"(?:19|20)\d\d[-/.年]\d{1,2}[-/.月]\d{1,2}日?")
 _DECIMAL = re.compile(r"\d+\.\d+")
+_NUMBER = re.compile(r"\d[\d.]*\d|\d")
+# What people put between the groups of a number they dictate (folded text: full-width forms are ASCII here):
+# 138 1234 5678, 138-1234-5678, 138_1234_5678, 138*1234*5678, 138,1234,5678, 138、1234、5678, 138~1234~5678, 138—1234—5678.
+_DIGIT_SEP = r"\s()./_*~,、·—–-"
 
 
 @dataclass(frozen=True)
@@ -73,9 +78,9 @@ class Rule:
 
 
 def _not_a_number(text: str) -> bool:
-    """A digit run that is a date (and time), a decimal (a coordinate) or too short to identify anyone."""
+    """A digit run that is a date (and time), decimals only (a coordinate, a pair of them) or too short to identify anyone."""
     rest = _DATE.sub("", text)
-    return bool(_DECIMAL.fullmatch(text.strip())) or sum(c.isdigit() for c in rest) < 7
+    return all(_DECIMAL.fullmatch(n) for n in _NUMBER.findall(text)) or sum(c.isdigit() for c in rest) < 7
 
 
 # Applied to the folded text (full width -> ASCII, Chinese numerals -> digits); every match is hidden
@@ -100,7 +105,7 @@ RULES: tuple[Rule, ...] = (
     # Plates: 黑A12345, 黑 A·D1234, 黑a12345, 粤B-12345 (full width folded first).
     Rule("plate", re.compile("[" + _PROVINCES + r"]\s*[A-Za-z]\s*[·.\-\s]?\s*[A-Za-z0-9]{5,6}" + _NOT_ALNUM_AFTER)),
     # Any other run of 7+ digits with separators: a phone number written oddly, an account.
-    Rule("digit_run", re.compile(_NOT_ALNUM_BEFORE + r"\+?\d[\d\s()./-]{5,}\d(?!\d)"), keep=_not_a_number),
+    Rule("digit_run", re.compile(_NOT_ALNUM_BEFORE + r"\+?\d[\d" + _DIGIT_SEP + r"]{5,}\d(?!\d)"), keep=_not_a_number),
     # Names introduced by a cue word; the cue stays, the name goes.
     Rule(
         "name_cue_zh",
