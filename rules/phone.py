@@ -22,8 +22,9 @@ from core.tomlconfig import TomlReader
 from core.validate import on_earth
 from geo.distance import haversine_m
 
-# A client id: what a phone generates for each action (a UUID, or any short token).
-CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{7,99}$")
+# A client id: what a phone generates for each action (a UUID, or any short token). `\Z`, not `$`: `$` also matches
+# before a final newline, so "c0ffee00-0001\n" passed `match` and was written, to be stripped by the desk's reader.
+CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{7,99}\Z")
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,9 @@ def test_a_resent_ack_is_written_once(tmp_path: Path) -> None:
         assert stolen.status == 409 and (await stolen.json())["error"] == "client_id_conflict"
         bad = await client.post("/api/team/acks", json={**ack, "client_id": "x"}, headers=_auth(tok["t1"]))
         assert bad.status == 400 and (await bad.json())["error"] == "invalid_client_id"
+        for trailing in ("c0ffee00-0009\n", "c0ffee00-0009 "):  # `$` let a final newline through, to be written as part of the id
+            bad = await client.post("/api/team/acks", json={**ack, "client_id": trailing}, headers=_auth(tok["t1"]))
+            assert bad.status == 400 and (await bad.json())["error"] == "invalid_client_id"
         future = await client.post("/api/team/acks", json={**ack, "client_id": "c0ffee00-0002", "at": "2027-01-01T00:00:00+08:00",
                                                            "status": "on_scene"}, headers=_auth(tok["t1"]))
         assert future.status == 202 and (await future.json())["published"]["at"] == NOW.isoformat()
