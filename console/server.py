@@ -51,6 +51,10 @@ BODY_TIMEOUT_S = 15.0
 PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal", object)  # type: ignore[arg-type]
 SSE_QUEUE_SIZE = 2000
 SSE_PING_S = 15.0
+# Live streams one token may hold open; a new one closes its oldest (a phone back in coverage reconnects before the
+# server has noticed its old connection is dead). Every open stream renders every change, so unbounded, one token
+# (a lost phone's) could open thousands and stall the console for everyone.
+MAX_STREAMS_PER_TOKEN = 6
 _OUTCOME_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")  # whole-string (fullmatch): `$` let "refused\n" through
 _NAME_RE = re.compile(r"[^\x00-\x1f]{1,80}")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
@@ -101,29 +105,42 @@ def json_response(data: Any, status: int = 200) -> web.Response:
     return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, ensure_ascii=False))
 
 
+StreamQueue = asyncio.Queue[list[Change] | None]
+
+
 class Hub:
-    """Fans state changes out to live pages; a page that falls behind is dropped and reconnects."""
+    """Fans state changes out to live pages; a page that falls behind is dropped and reconnects.
 
-    def __init__(self) -> None:
-        self._queues: set[asyncio.Queue[list[Change] | None]] = set()
+    At most `per_owner` streams per owner (a token id): a new one closes the owner's oldest.
+    """
 
-    def subscribe(self) -> asyncio.Queue[list[Change] | None]:
-        queue: asyncio.Queue[list[Change] | None] = asyncio.Queue(maxsize=SSE_QUEUE_SIZE)
-        self._queues.add(queue)
+    def __init__(self, per_owner: int = MAX_STREAMS_PER_TOKEN) -> None:
+        self.per_owner = per_owner
+        self._queues: dict[StreamQueue, str] = {}  # queue -> owner, oldest first
+
+    def subscribe(self, owner: str = "") -> StreamQueue:
+        queue: StreamQueue = asyncio.Queue(maxsize=SSE_QUEUE_SIZE)
+        self._queues[queue] = owner
+        mine = [q for q, who in self._queues.items() if who == owner]
+        for oldest in mine[: max(0, len(mine) - self.per_owner)]:
+            self._close(oldest)
         return queue
 
-    def unsubscribe(self, queue: asyncio.Queue[list[Change] | None]) -> None:
-        self._queues.discard(queue)
+    def unsubscribe(self, queue: StreamQueue) -> None:
+        self._queues.pop(queue, None)
+
+    def _close(self, queue: StreamQueue) -> None:
+        self._queues.pop(queue, None)
+        with contextlib.suppress(asyncio.QueueEmpty):
+            queue.get_nowait()
+        queue.put_nowait(None)  # tells the stream to close
 
     def broadcast(self, changes: list[Change]) -> None:
         for queue in list(self._queues):
             try:
                 queue.put_nowait(changes)
             except asyncio.QueueFull:
-                self._queues.discard(queue)
-                with contextlib.suppress(asyncio.QueueEmpty):
-                    queue.get_nowait()
-                queue.put_nowait(None)  # tells the stream to close
+                self._close(queue)
 
     def close_all(self) -> None:
         for queue in list(self._queues):
@@ -294,21 +311,26 @@ async def api_state(request: web.Request) -> web.StreamResponse:
 async def api_stream(request: web.Request) -> web.StreamResponse:
     """Server-Sent Events: a `snapshot`, then `incident`/`team`/`conditions`/`now` changes as they happen."""
     service = request.app[SERVICE]
-    service.authorize(request, CONSOLE_ROLES)
+    principal = service.authorize(request, CONSOLE_ROLES)
 
     def render(changes: list[Change] | None) -> bytes:
         if changes is None:
             return _sse("snapshot", service.state.snapshot())
         return b"".join(_sse(name, data) for name, data in changes)
 
-    return await _live(request, service, render)
+    return await _live(request, service, render, principal.token_id)
 
 
-async def _live(request: web.Request, service: ConsoleService, render: Callable[[list[Change] | None], bytes]) -> web.StreamResponse:
-    """An event stream from the hub: `render(None)` first, then `render(changes)` per batch, pings between."""
+async def _live(
+    request: web.Request, service: ConsoleService, render: Callable[[list[Change] | None], bytes], owner: str
+) -> web.StreamResponse:
+    """An event stream from the hub: `render(None)` first, then `render(changes)` per batch, pings between.
+
+    `owner` is the token's id: its streams beyond `MAX_STREAMS_PER_TOKEN` close, oldest first.
+    """
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     await response.prepare(request)
-    queue = service.hub.subscribe()
+    queue = service.hub.subscribe(owner)
     try:
         await response.write(render(None))
         while True:
@@ -507,7 +529,7 @@ async def api_team_stream(request: web.Request) -> web.StreamResponse:
             out.append(_sse("tasks", payload))
         return b"".join(out)
 
-    return await _live(request, service, render)
+    return await _live(request, service, render, principal.token_id)
 
 
 async def team_service_worker(request: web.Request) -> web.StreamResponse:

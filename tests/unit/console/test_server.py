@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from console.auth import FailureLimiter, TokenStore, add_token
 from console.kafka_io import ListPublisher
-from console.server import MAX_BODY_BYTES, SERVICE, ConsoleService, app_runner, build_app
+from console.server import MAX_BODY_BYTES, MAX_STREAMS_PER_TOKEN, SERVICE, ConsoleService, app_runner, build_app
 from console.state import ConsoleState
 from core.records import TaskAck
 from core.settings import DATA_DIR
@@ -140,5 +140,34 @@ def test_a_half_sent_request_is_dropped(tmp_path: Path) -> None:
             writer.close()
         finally:
             await runner.cleanup()
+
+    asyncio.run(main())
+
+
+def test_one_token_holds_a_bounded_number_of_live_streams(tmp_path: Path) -> None:
+    # Every open stream renders every change: one token opening streams without end made each clock tick cost that many
+    # renders on the event loop. A new stream over the limit closes the same token's oldest; other tokens keep theirs.
+    path = tmp_path / "tokens.json"
+    tokens = {name: add_token(path, "operator", token_id=name) for name in ("op", "op2")}
+    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(path), CITY)
+
+    async def main() -> None:
+        async with TestClient(TestServer(build_app(service))) as client:
+            other = await client.get("/api/stream", headers={"Authorization": f"Bearer {tokens['op2']}"})
+            await other.content.readuntil(b"\n\n")
+            streams = []
+            for _ in range(MAX_STREAMS_PER_TOKEN + 3):
+                resp = await client.get("/api/stream", headers={"Authorization": f"Bearer {tokens['op']}"})
+                assert resp.status == 200
+                await resp.content.readuntil(b"\n\n")  # the snapshot
+                streams.append(resp)
+            for oldest in streams[:3]:  # closed by the server: the body ends
+                assert await asyncio.wait_for(oldest.content.read(), 2.0) == b""
+            assert len(service.hub) == MAX_STREAMS_PER_TOKEN + 1
+            service.ingest("clock", {"at": "2026-12-20T23:00:00+08:00"})
+            for live in (*streams[3:], other):  # the rest still get changes
+                assert b"event: now" in await asyncio.wait_for(live.content.readuntil(b"\n\n"), 2.0)
+            for resp in (*streams, other):
+                resp.close()
 
     asyncio.run(main())
