@@ -263,18 +263,26 @@ async def page_team(request: web.Request) -> web.StreamResponse:
 
 
 async def healthz(request: web.Request) -> web.StreamResponse:
-    """200 while the broker answers (503 otherwise), with the tokens file's reload error if any."""
+    """200 while the broker answers (503 otherwise); the details only for an operator's or supervisor's token.
+
+    Anyone (a container's health check, a load balancer) gets the status and `broker.reachable`. The broker's
+    address and error, the number of tokens and the tokens file's reload error (its path and line) tell an
+    outsider how the deployment is built, so they need a console token.
+    """
     service = request.app[SERVICE]
     state = service.state
     broker = service.publisher.broker_health()
-    body = {
+    principal = request.get(PRINCIPAL)
+    trusted = principal is not None and principal.role in CONSOLE_ROLES
+    body: dict[str, Any] = {
         "ok": bool(broker["reachable"]),
-        "broker": broker,
-        "tokens": {"count": len(service.tokens), "error": service.tokens.load_error},
+        "broker": broker if trusted else {"reachable": bool(broker["reachable"])},
         "now": state.now.isoformat() if state.now else None,
         "incidents": len(state.incidents),
         "streams": len(service.hub),
     }
+    if trusted:
+        body["tokens"] = {"count": len(service.tokens), "error": service.tokens.load_error}
     return json_response(body, status=200 if body["ok"] else 503)
 
 

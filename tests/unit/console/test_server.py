@@ -108,6 +108,10 @@ def test_healthz_and_actions_when_the_broker_is_down(tmp_path: Path) -> None:
         assert resp.status == 503
         data = await resp.json()
         assert data["ok"] is False and data["broker"]["reachable"] is False
+        # Without a console token: the status, not the deployment's layout (broker address, tokens file, its errors).
+        assert data["broker"] == {"reachable": False} and "tokens" not in data and "nowhere" not in await resp.text()
+        detailed = await (await client.get("/healthz", headers={"Authorization": f"Bearer {token}"})).json()
+        assert detailed["broker"]["bootstrap"] == "nowhere:9092" and detailed["tokens"] == {"count": 1, "error": None}
         service = client.server.app[SERVICE]
         service.state.apply_record("dispatch", {
             "event_id": "i-r1", "kind": "dispatch", "incident_id": "i", "revision": 1, "priority": "P2", "category": "guidance",
