@@ -219,16 +219,23 @@ def test_limiter_counts_failures_in_a_sliding_window() -> None:
     limiter.check("client:a")  # the window has passed
 
 
-def test_unknown_id_wrong_secret_and_malformed_cost_one_kdf_each(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store, token, _ = _store_with(tmp_path)
-    calls: list[str] = []
+@pytest.fixture
+def kdf_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The candidates the store ran the KDF for, in order (the real check still runs)."""
+    runs: list[str] = []
     real = auth_module.verify_token
 
     def counting(candidate: str, encoded: str) -> bool:
-        calls.append(candidate)
+        runs.append(candidate)
         return real(candidate, encoded)
 
     monkeypatch.setattr(auth_module, "verify_token", counting)
+    return runs
+
+
+def test_unknown_id_wrong_secret_and_malformed_cost_one_kdf_each(tmp_path: Path, kdf_runs: list[str]) -> None:
+    store, token, _ = _store_with(tmp_path)
+    calls = kdf_runs
     for guess in ("op.wrong-secret", "nobody.wrong-secret", "no-dot-at-all", token):
         calls.clear()
         store.authenticate(guess)
@@ -292,18 +299,11 @@ def test_failed_attempts_are_limited_per_client_and_per_token_id(tmp_path: Path)
     asyncio.run(main())
 
 
-def test_parallel_guesses_are_limited_like_sequential_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parallel_guesses_are_limited_like_sequential_ones(tmp_path: Path, kdf_runs: list[str]) -> None:
     # All of a burst passed `check` before the first had failed: 60 guesses at once cost 60 scrypt runs (16 MiB,
     # tens of ms each, two at a time) and none was refused, however low the limit.
     store, _, _ = _store_with(tmp_path, max_failures=3, window_s=600)
-    runs: list[str] = []
-    real = auth_module.verify_token
-
-    def counting(candidate: str, encoded: str) -> bool:
-        runs.append(candidate)
-        return real(candidate, encoded)
-
-    monkeypatch.setattr(auth_module, "verify_token", counting)
+    runs = kdf_runs
 
     async def guess(i: int) -> str:
         try:
