@@ -234,7 +234,7 @@ class Desk(DeskState):
         if incident.status in ("resolved", "followup_due") and ack.team_id in incident.tried_teams and not operator:
             return Outputs()  # a late or repeated ack for a task already closed: nothing changes
         if not operator and ack.team_id != incident.team_id:
-            if ack.team_id in incident.tried_teams and incident.status != "followup_due":
+            if ack.team_id in incident.tried_teams:  # open (closed ones returned above)
                 return self._former_holder_ack(incident, ack, at)
             holder = f"team {incident.team_id!r}" if incident.team_id else f"no team (incident is {incident.status})"
             raise RecordError(f"team {ack.team_id!r} acknowledged a task that belongs to {holder}", kind="wrong_team")
@@ -545,7 +545,7 @@ class Desk(DeskState):
         raise RecordError(f"team {ack.team_id!r} acknowledged ({ack.status}) a task that went from it to {now_with}", kind="wrong_team")
 
     def _stand_down(self, incident: Incident, at: datetime, *, reason: str) -> Outputs:
-        """The team holding the incident's task now is released and told (another team has it in hand)."""
+        """The team holding the incident's task now is released and told (the task goes to another team or the queue)."""
         out = Outputs()
         if incident.team_id:
             out.tasks.append(self.task(incident, incident.team_id, "cancel", at, f"{incident.task_event_id}-cancel", reason=reason))
@@ -678,15 +678,11 @@ class Desk(DeskState):
 
     def _reassign(self, incident: Incident, at: datetime, *, reason: str, escalate: bool) -> Outputs:
         previous = incident.team_id
-        self._release_team(incident)
+        out = self._stand_down(incident, at, reason=reason)
         if escalate and previous in self.teams:
             # A team that let a deadline pass is unreachable until it reports again.
             self.teams[previous].status = "unresponsive"
             self.touch("teams", previous)
-        out = Outputs()
-        if previous:
-            out.tasks.append(self.task(incident, previous, "cancel", at, f"{incident.task_event_id}-cancel", reason=reason))
-        incident.team_id = None
         kind = "dispatch"
         if escalate:
             incident.escalation_level += 1
