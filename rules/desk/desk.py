@@ -250,6 +250,7 @@ class Desk(DeskState):
                 return Outputs()
             incident.acked = True
             incident.status = "accepted"
+            incident.accepted_at = at
             return self._emit(incident, "update", at, reason=f"accepted by {who}")
         if ack.status == "on_scene":
             if incident.status == "on_scene":
@@ -428,7 +429,7 @@ class Desk(DeskState):
         incident.acked = False
         incident.eta_min = choice.eta_min
         incident.candidates = [[tid, eta] for tid, eta in choice.candidates]
-        incident.assigned_at = at
+        incident.assigned_at, incident.accepted_at = at, None
         incident.queued_at = incident.queue_deadline = None
         incident.ack_deadline = self._deadline(incident, at)
         self._set_destination(incident, at)
@@ -535,6 +536,7 @@ class Desk(DeskState):
             incident.ack_deadline = None
             incident.queued_at = incident.queue_deadline = None
             incident.status = ack.status
+            incident.accepted_at = at
             if ack.status == "on_scene":
                 incident.on_scene_at = at
                 incident.reached = True

@@ -14,8 +14,8 @@ from typing import Any
 from core.records import CommandResult, DispatchEvent, Report, TeamTask, from_iso
 
 # The incident's times, written as ISO strings.
-_TIMES = ("first_at", "last_at", "ack_deadline", "followup_at", "resolved_at", "assigned_at", "on_scene_at", "queued_at",
-          "queue_deadline", "waiting_since", "closed_at")
+_TIMES = ("first_at", "last_at", "ack_deadline", "followup_at", "resolved_at", "assigned_at", "accepted_at", "on_scene_at",
+          "queued_at", "queue_deadline", "waiting_since", "closed_at")
 OPEN_STATES = ("queued", "assigned", "accepted", "on_scene", "followup_due")
 ACTIVE_SUPPORT = ("assigned", "accepted", "on_scene")
 
@@ -72,6 +72,7 @@ class Incident:
     eta_min: float | None = None
     candidates: list[list[Any]] = field(default_factory=list)  # [[team_id, eta_min], ...]
     assigned_at: datetime | None = None
+    accepted_at: datetime | None = None  # the lead's acceptance of its task: en route from then (state written before: None)
     on_scene_at: datetime | None = None
     reached: bool = False  # a team has been on scene (from then on priority may fall)
     warned: list[str] = field(default_factory=list)  # unit timers already fired, "<event_id>:<timer>"

@@ -56,10 +56,12 @@ def queue_overdue(incident: Incident, now: datetime, policy: Policy) -> bool:
 
 def next_unit_timer(incident: Incident, policy: Policy) -> tuple[str, datetime] | None:
     """The unit timer the lead task may still fire, and when: `en_route` (accepted, not on scene) at ETA + margin
-    from the assignment, or `on_scene` at the limit without an outcome; once per task."""
+    from the acceptance (a team on its way since then; from the assignment for state written before acceptances
+    were kept), or `on_scene` at the limit without an outcome; once per task."""
     t = policy.dispatching.timers
-    if incident.status == "accepted" and incident.assigned_at is not None and incident.eta_min is not None:
-        timer, due = "en_route", incident.assigned_at + timedelta(minutes=incident.eta_min + t.en_route_margin_min)
+    en_route_since = incident.accepted_at or incident.assigned_at
+    if incident.status == "accepted" and en_route_since is not None and incident.eta_min is not None:
+        timer, due = "en_route", en_route_since + timedelta(minutes=incident.eta_min + t.en_route_margin_min)
     elif incident.status == "on_scene" and incident.on_scene_at is not None:
         timer, due = "on_scene", incident.on_scene_at + timedelta(minutes=t.on_scene_max_min)
     else:

@@ -254,6 +254,23 @@ def test_unit_timer_on_scene_without_outcome(desk: Desk, report: Callable[..., R
     assert [(t.kind, t.team_id) for t in out.tasks] == [("report", "t")]
 
 
+def test_unit_timer_en_route_counts_from_the_acceptance(desk: Desk, report: Callable[..., Report]) -> None:
+    """A team that accepts late (within its deadline) is on its way from then: ETA + margin after the acceptance,
+    not after the assignment, before the desk asks it to report."""
+    team(desk, "t", 300)
+    first = desk.handle_report(report()).events[0]
+    eta, margin = first.eta_min, desk.ctx.policy.dispatching.timers.en_route_margin_min
+    accepted = EVENING + timedelta(minutes=25)  # P3: 30 min to acknowledge
+    desk.handle_ack(TaskAck(event_id=first.event_id, team_id="t", status="accepted", at=accepted))
+    due = accepted + timedelta(minutes=eta + margin)
+    assert desk.handle_tick(due - timedelta(minutes=1)).events == []
+    out = desk.handle_tick(due + timedelta(minutes=1))
+    assert [e.kind for e in out.events] == ["unit_timer"] and "unit_timer:en_route" in out.events[0].rules
+    restored = Desk(desk.ctx, desk.centre)
+    restored.load_entries(desk.take_dirty())
+    assert restored.incidents[first.incident_id].accepted_at == accepted, "kept in the desk's state"
+
+
 def test_two_people_100m_apart_with_different_descriptions_stay_two(desk: Desk, report: Callable[..., Report]) -> None:
     a = desk.handle_report(report(sex="male", flags=("elderly",))).events[0]
     b = desk.handle_report(report(at=EVENING + timedelta(minutes=3), east_m=100, sex="female")).events[0]
