@@ -17,6 +17,8 @@ when, what). Database calls run on one worker thread, off the event loop.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
@@ -36,12 +38,17 @@ from geo.city import City
 from ledger.centres import LedgerCentres, deployment_cities
 from ledger.match import Case, likely, suggest
 from ledger.policy import load_ledger_policy
-from ledger.report import Report, to_csv, to_html
+from ledger.report import REPORT_STYLE, Report, to_csv, to_html
 from ledger.store import SWEEP_REPORTS, PersonInput, Store
 from ledger.sweep import SweepStop
 
 T = TypeVar("T")
 log = logging.getLogger("patrol.console.ledger")
+
+# The printable report (format=html) is styled by one inline <style>: the console's policy (style-src 'self') blocked
+# it and the report printed unstyled. Its own policy allows that text by hash, and nothing else: no script, no fetch.
+_STYLE_HASH = base64.b64encode(hashlib.sha256(REPORT_STYLE.encode("utf-8")).digest()).decode("ascii")
+REPORT_CSP = f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; frame-ancestors 'none'"
 
 
 class LedgerService:
@@ -426,7 +433,8 @@ async def api_report(request: web.Request) -> web.StreamResponse:
     if fmt == "csv":
         return web.Response(text=to_csv(report, lang), content_type="text/csv", charset="utf-8")
     if fmt == "html":
-        return web.Response(text=to_html(report, lang), content_type="text/html", charset="utf-8")
+        return web.Response(text=to_html(report, lang), content_type="text/html", charset="utf-8",
+                            headers={"Content-Security-Policy": REPORT_CSP})
     return json_response({"date": day.isoformat(), "rows": [list(r) for r in report.rows()]})
 
 

@@ -255,6 +255,10 @@ def _bars(counts: dict[str, int], labels: dict[str, str]) -> str:
     return "".join(parts)
 
 
+# The printable report's only style: a page that serves it names this text's hash in its Content-Security-Policy.
+REPORT_STYLE = "body{font-family:sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse}td,th{border:1px solid #999;padding:.2em .6em}@media print{body{margin:0}}"
+
+
 def to_html(report: Report, lang: str = "zh", title: str = "") -> str:
     """A printable page: tables and bar charts, no script, no external resource."""
     t = LABELS[lang]
@@ -280,5 +284,4 @@ def to_html(report: Report, lang: str = "zh", title: str = "") -> str:
         f"<h2>{t['times']}</h2><table><tr><th></th><th>{t['n']}</th><th>{t['p50']}</th><th>{t['p90']}</th></tr>{times}</table>",
     ]
     body += [f"<h2>{t[key]}</h2>{_bars(counts, t)}" for key, counts in sections]
-    style = "body{font-family:sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse}td,th{border:1px solid #999;padding:.2em .6em}@media print{body{margin:0}}"
-    return f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{html.escape(name)}</title><style>{style}</style></head><body>{"".join(body)}</body></html>'
+    return f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{html.escape(name)}</title><style>{REPORT_STYLE}</style></head><body>{"".join(body)}</body></html>'

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
+import re
 import shutil
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -107,3 +110,31 @@ def test_an_identity_that_is_not_an_object_is_a_400(tmp_path: Path) -> None:
             await ledger.stop()
 
     assert asyncio.run(main()) == [(400, "invalid_new")] * 3 + [(201, "linked")]
+
+
+def test_the_printable_report_s_policy_allows_its_own_style_and_nothing_else(tmp_path: Path) -> None:
+    # The console's policy (style-src 'self') blocked the report's inline <style>: it printed unstyled.
+    settings = replace(Settings(), cities="harbin", database_url=f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    token = add_token(tmp_path / "tokens.json", "supervisor", name="sup")
+    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(tmp_path / "tokens.json"), DATA_DIR / "cities" / "harbin",
+                             centre_dirs=settings.centre_dirs)
+    ledger = ledger_screens(settings)
+    app = build_app(service)
+    ledger.add_routes(app)
+
+    async def main() -> tuple[int, str, str]:
+        try:
+            async with TestClient(TestServer(app)) as client:
+                resp = await client.get("/api/ledger/report?date=2026-12-20&format=html&lang=en", headers={"Authorization": f"Bearer {token}"})
+                return resp.status, resp.headers["Content-Security-Policy"], await resp.text()
+        finally:
+            await ledger.stop()
+
+    status, policy, page = asyncio.run(main())
+    assert status == 200
+    style = re.search(r"<style>(.*?)</style>", page, re.S)
+    assert style is not None
+    digest = base64.b64encode(hashlib.sha256(style.group(1).encode("utf-8")).digest()).decode("ascii")
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives["style-src"] == f"'sha256-{digest}'" and directives["default-src"] == "'none'"
+    assert "script-src" not in directives and "unsafe" not in policy
