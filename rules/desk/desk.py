@@ -236,8 +236,7 @@ class Desk(DeskState):
         if not operator and ack.team_id != incident.team_id:
             if ack.team_id in incident.tried_teams:  # open (closed ones returned above)
                 return self._former_holder_ack(incident, ack, at)
-            holder = f"team {incident.team_id!r}" if incident.team_id else f"no team (incident is {incident.status})"
-            raise RecordError(f"team {ack.team_id!r} acknowledged a task that belongs to {holder}", kind="wrong_team")
+            raise RecordError(f"team {ack.team_id!r} acknowledged a task that belongs to {_held_by(incident)}", kind="wrong_team")
         if not operator and ack.event_id != incident.task_event_id and ack.event_id in self.event_index:
             if ack.status in ("accepted", "on_scene") and incident.status in ("accepted", "on_scene"):
                 return Outputs()  # an older task's ack for the same team: already known
@@ -543,8 +542,7 @@ class Desk(DeskState):
             out.extend(self._emit(incident, "update", at, reason=f"{ack.status} by {who} after its task went "
                                   f"{'to ' + holder if holder else 'to the queue'}", task=True))
             return out
-        now_with = f"team {holder!r}" if holder else f"no team (incident is {incident.status})"
-        raise RecordError(f"team {ack.team_id!r} acknowledged ({ack.status}) a task that went from it to {now_with}", kind="wrong_team")
+        raise RecordError(f"team {ack.team_id!r} acknowledged ({ack.status}) a task that went from it to {_held_by(incident)}", kind="wrong_team")
 
     def _stand_down(self, incident: Incident, at: datetime, *, reason: str) -> Outputs:
         """The team holding the incident's task now is released and told (the task goes to another team or the queue)."""
@@ -792,3 +790,8 @@ class Desk(DeskState):
         """A task of this centre's desk for a team's phone, with the help point nearest the incident."""
         return team_task(incident, team_id, kind, at, event_id, self.help_points.near(incident.lat, incident.lon),
                          centre=self.centre, unit=unit, reason=reason)
+
+
+def _held_by(incident: Incident) -> str:
+    """Who holds the incident's task, as a refused ack's reason names it."""
+    return f"team {incident.team_id!r}" if incident.team_id else f"no team (incident is {incident.status})"
