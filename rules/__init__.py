@@ -12,9 +12,10 @@ Layer 2, beside `thermal` (imports `core` and `geo`, never a broker). Its module
 - `phone`: the teams' phones: `PhonePolicy`, `check_fix` (stale, vague, impossible fixes), `ClientIds` (applied once).
 - `policy`: the dispatch policy (`data/policy.toml`), loaded and validated.
 - `triage`: category, priority, notifications and deadline of an incident.
+- `typos`: misspelt English cue words of a tip read as the cue (`TypoReader`).
 - `weather`: cold-wave level, wind chill and night, judged by the policy.
 
 Import the modules (`from rules.desk import Desk`); this package file imports nothing.
 """
 
-__all__ = ["context", "desk", "intake", "lexicon", "partners", "phone", "policy", "reporters", "triage", "weather", "wording"]
+__all__ = ["context", "desk", "intake", "lexicon", "partners", "phone", "policy", "reporters", "triage", "typos", "weather", "wording"]

@@ -24,6 +24,7 @@ from core.errors import ConfigError
 from core.records import AGE_GROUPS, CHANNELS, FLAGS, SEXES
 from core.textfold import fold
 from core.tomlconfig import parse_toml, read_text
+from rules.typos import TypoReader
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 # What a `~` in a cue may skip: a few characters of one clause (Chinese) or a
@@ -220,6 +221,13 @@ class Lexicon:
     describe_cues: CueGroups = CueGroups()
     # Other spellings of a form's `sex` and `age_group` values (`[form_values]`: 男 -> male, 老人 -> elderly).
     form_values: dict[str, str] = field(default_factory=dict)
+    # Misspelt English cue words read as the cue (`[typos]`; `rules.typos`).
+    typos: TypoReader | None = None
+
+    def _norm(self, text: str) -> str:
+        """The text as cues are matched in: folded, misspelt cue words read as the cue."""
+        norm = normalize_text(text)
+        return self.typos.correct(norm) if self.typos is not None else norm
 
     def _negated(self, norm: str, start: int) -> bool:
         return self.negation.search(norm[max(0, start - _NEGATION_WINDOW) : start]) is not None
@@ -228,7 +236,7 @@ class Lexicon:
         """The flags whose cues occur in `text`, unnegated, in canonical order."""
         if not text:
             return ()
-        norm = normalize_text(text)
+        norm = self._norm(text)
         found: set[str] = set()
         hits = self.cues.spans(norm)
         excluded = self.except_cues.spans(norm) if hits else {}
@@ -281,7 +289,7 @@ class Lexicon:
         both ways; adult when it names a grown-up ("一名男子") and no age flag contradicts it."""
         if not text or not self.describe_cues:
             return None, None, False
-        norm = normalize_text(text)
+        norm = self._norm(text)
         said = {word for word, spans in self.describe_cues.spans(norm).items()
                 if any(not self._negated(norm, start) for start, _ in spans)}
         sexes = said & {"male", "female"}
@@ -293,7 +301,7 @@ class Lexicon:
         """How many persons the text says the tip is about ("两个人", "一家三口", "3 people"); None if it does not say."""
         if not text or self.persons is None:
             return None
-        norm = normalize_text(text)
+        norm = self._norm(text)
         if not _PERSONS_HINT.search(norm):
             return None
         counts: list[int] = []
@@ -365,8 +373,9 @@ def _persons_pattern(zh: list[str], en: list[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(parts))
 
 
-_TABLES = ("version", "flags", "except", "negations", "ages", "persons", "describe", "channels", "form_values")
+_TABLES = ("version", "flags", "except", "negations", "ages", "persons", "describe", "channels", "form_values", "typos")
 _NEGATION_KEYS = ("zh", "zh_fillers", "en", "en_fillers")
+_TYPO_KEYS = ("min_letters", "two_edits_from")
 
 
 def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str = "") -> Lexicon:
@@ -383,7 +392,8 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         return [str(c) for c in cues]
 
     # A misspelt table ([negation], [channel]) was ignored whole: its words silently did nothing.
-    for table, known in ((data, _TABLES), (data.get("negations"), _NEGATION_KEYS), (data.get("persons"), ("zh", "en"))):
+    for table, known in ((data, _TABLES), (data.get("negations"), _NEGATION_KEYS), (data.get("persons"), ("zh", "en")),
+                         (data.get("typos"), _TYPO_KEYS)):
         unknown = sorted(set(table) - set(known)) if isinstance(table, dict) else []
         if unknown:
             raise fail(unknown[0], f"unknown key (known: {', '.join(known)})")
@@ -457,6 +467,22 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         for spelling in cue_list(name, spellings):
             if value_map.setdefault(channel_key(spelling), name) != name:
                 raise fail(name, f"spelling {spelling!r} already names {value_map[channel_key(spelling)]!r}")
+    typos = data.get("typos", {})
+    if not isinstance(typos, dict):
+        raise fail("typos", "expected a table")
+    limits: dict[str, int] = {}
+    for key, default in (("min_letters", 5), ("two_edits_from", 9)):
+        value = typos.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 40:
+            raise fail(key, "expected a whole number of letters 0..40 (min_letters 0: no typo is read)")
+        limits[key] = value
+    if limits["min_letters"] and limits["min_letters"] < 4:
+        raise fail("min_letters", "at least 4 (or 0 to read no typo): a one-letter slip in a shorter word is another word")
+    negations = data.get("negations", {})
+    groups = [*((f"flag {k}", v) for k, v in flags.items()), *((f"except {k}", v) for k, v in excepts.items()),
+              *((f"describe {k}", v) for k, v in describe.items()), ("persons", persons.get("en", [])),
+              *((f"negation {k}", negations.get(k, [])) for k in ("en", "en_fillers") if isinstance(negations, dict))]
+    english = [(group, normalize_text(c)) for group, cues in groups for c in cues if isinstance(c, str) and not _CJK.search(c)]
     return Lexicon(
         patterns=patterns,
         negation=negation,
@@ -469,6 +495,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         except_cues=CueGroups.of(except_cues),
         describe_cues=CueGroups.of(describe_cues),
         form_values=value_map,
+        typos=TypoReader.of(english, limits["min_letters"], limits["two_edits_from"]) if limits["min_letters"] else None,
     )
 
 

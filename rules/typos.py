@@ -1,0 +1,86 @@
+"""Misspelt English cue words in a tip, read as the cue ("unconcous" -> "unconscious").
+
+Call-takers, couriers and night guards type fast on small keyboards; a flag
+missed for one wrong letter sends the wrong help. A word of the tip is
+corrected only when no English dictionary knows it (pyspellchecker's word
+list, so "insured" stays insured and never reads "injured", "painted" never
+"fainted") and only toward the lexicon's own words: the one lexicon word
+within one edit (a transposition counts as one) for words shorter than
+`two_edits_from` letters, two edits from there, with the same first letter.
+A word as near two lexicon words is left as it is: a guess between two cues
+is not a reading, unless both are cues of the same flags ("unconcious" is
+listed beside "unconscious"). The limits are the lexicon's `[typos]` table.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
+
+_LATIN_WORD = re.compile(r"[a-z]+")
+
+
+@functools.cache
+def _english() -> frozenset[str]:
+    """The English dictionary's words, loaded once per process (about 0.3 s) when a tip first needs it."""
+    from spellchecker import SpellChecker
+
+    return frozenset(SpellChecker(language="en", distance=1).word_frequency.keys())
+
+
+@dataclass(frozen=True)
+class TypoReader:
+    """Corrects folded text's unknown English words toward a vocabulary (the lexicon's cue words)."""
+
+    vocabulary: dict[str, frozenset[str]]  # each word and the groups (flags, descriptions) whose cues hold it
+    min_letters: int = 5
+    two_edits_from: int = 9
+    _by_initial: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+    _seen: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    _word: re.Pattern[str] = field(default=re.compile(r"$^"), compare=False, repr=False)
+
+    @classmethod
+    def of(cls, cues: Iterable[tuple[str, str]], min_letters: int = 5, two_edits_from: int = 9) -> TypoReader:
+        """A reader for the English words of `cues`, (group, cue) pairs (folded; Chinese cues give none)."""
+        groups: dict[str, set[str]] = {}
+        for group, cue in cues:
+            for word in _LATIN_WORD.findall(cue):
+                if len(word) >= max(min_letters - 1, 1):
+                    groups.setdefault(word, set()).add(group)
+        words = {word: frozenset(owners) for word, owners in groups.items()}
+        by_initial: dict[str, list[str]] = {}
+        for word in sorted(words):
+            by_initial.setdefault(word[0], []).append(word)
+        pattern = re.compile(rf"(?<![a-z0-9'])[a-z]{{{max(min_letters, 1)},}}(?![a-z0-9'])")
+        return cls(words, min_letters, two_edits_from, {k: tuple(v) for k, v in by_initial.items()}, {}, pattern)
+
+    def correct(self, norm: str) -> str:
+        """`norm` (folded text) with each misspelt cue word replaced by the cue word it misspells."""
+        if self.min_letters <= 0 or not self.vocabulary:
+            return norm
+        return self._word.sub(lambda m: self.reading(m.group()), norm)
+
+    def reading(self, word: str) -> str:
+        """The lexicon word `word` misspells, else `word` itself."""
+        found = self._seen.get(word)
+        if found is None:
+            found = self._seen[word] = self._nearest(word)
+            if len(self._seen) > 50_000:  # names and addresses are endless: keep the cache bounded
+                self._seen.clear()
+        return found
+
+    def _nearest(self, word: str) -> str:
+        if word in self.vocabulary or word in _english():
+            return word
+        edits = 1 if len(word) < self.two_edits_from else 2
+        near = process.extract(word, self._by_initial.get(word[0], ()), scorer=DamerauLevenshtein.distance,
+                               score_cutoff=edits, limit=2)
+        if not near or (len(near) > 1 and near[1][1] == near[0][1]
+                        and self.vocabulary[str(near[1][0])] != self.vocabulary[str(near[0][0])]):
+            return word
+        return str(near[0][0])

@@ -1,0 +1,78 @@
+"""Misspelt English cue words read as the cue, and only those."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.errors import ConfigError
+from core.settings import DATA_DIR
+from rules.lexicon import load_lexicon, parse_lexicon
+from rules.typos import TypoReader
+
+LEXICON = load_lexicon(DATA_DIR / "lexicon.toml")
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("guy is bleding from the head", "injured"),  # a letter dropped
+        ("man collasped near the bus stop", "unresponsive"),  # two letters swapped
+        ("elderley woman on a bench", "elderly"),  # a letter added
+        ("homeless man in a wheelchar", "immobile"),
+        ("she is shivring and cant stand", "ill"),
+        ("a runawya by the station", "minor"),  # a swap in a `*` cue's stem ("runaway*")
+        ("uncosnciuos man in the snow", "unresponsive"),  # two edits in a long word
+    ],
+)
+def test_a_misspelt_cue_sets_its_flag(text: str, flag: str) -> None:
+    assert flag in LEXICON.flags_in(text)
+    assert LEXICON.typos is not None and flag not in parse_lexicon(_without_typos()).flags_in(text)  # the reading did it
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("he is insured and fine", "injured"),  # an English word one letter from a cue is that word
+        ("she painted the wall", "unresponsive"),  # not "fainted"
+        ("he is concious and talking", "unresponsive"),  # two edits in an 8-letter word: too far to read
+        ("zhang bleeding?", "ill"),  # a name is not read as a cue of another flag
+    ],
+)
+def test_words_are_not_bent_into_cues(text: str, flag: str) -> None:
+    assert flag not in LEXICON.flags_in(text)
+
+
+def test_a_negation_still_cancels_a_misspelt_cue() -> None:
+    assert "injured" not in LEXICON.flags_in("she is not injred")
+    assert "injured" in LEXICON.flags_in("she is badly injred")
+
+
+def test_descriptions_and_head_counts_read_typos_too() -> None:
+    assert LEXICON.persons_in("two peple under the bridge") == 2
+    assert LEXICON.description_in("a man sittting on the steps")[1] == "sitting"
+
+
+def test_a_word_as_near_two_cue_words_is_left_alone() -> None:
+    reader = TypoReader.of([("injured", "qwertyk"), ("ill", "qwertyl")])
+    assert reader.reading("qwertym") == "qwertym"
+    same = TypoReader.of([("ill", "qwertyk"), ("ill", "qwertyl")])  # two spellings of one flag's cue: either reads it
+    assert same.reading("qwertym") in ("qwertyk", "qwertyl")
+    assert TypoReader.of([("ill", "qwertyk")]).reading("qwertym") == "qwertyk"
+    assert TypoReader.of([("ill", "qwertyk")]).reading("awertyk") == "awertyk"  # another first letter: not read
+
+
+def test_the_limits_are_data() -> None:
+    off = parse_lexicon({**_without_typos(), "typos": {"min_letters": 0}})
+    assert "injured" not in off.flags_in("guy is bleding")
+    strict = parse_lexicon({**_without_typos(), "typos": {"min_letters": 5, "two_edits_from": 40}})
+    assert "unresponsive" not in strict.flags_in("uncosnciuos man")  # two edits now need 40 letters
+    for bad in ({"min_letters": 2}, {"min_letters": "5"}, {"two_edits_from": -1}, {"typo": 1}):
+        with pytest.raises(ConfigError, match=r"typo|min_letters|two_edits_from"):
+            parse_lexicon({"flags": {}, "typos": bad}, "lex.toml")
+
+
+def _without_typos() -> dict[str, object]:
+    from core.tomlconfig import parse_toml
+
+    data = parse_toml((DATA_DIR / "lexicon.toml").read_text(encoding="utf-8"), "lexicon.toml")
+    return {**data, "typos": {"min_letters": 0}}
