@@ -24,6 +24,8 @@ LEXICON = load_lexicon(DATA_DIR / "lexicon.toml")
         ("He was robbed and has no ID", {"robbed", "no_id"}),
         ("被丈夫打了，被赶出家门", {"domestic_violence"}),
         ("ＵＮＣＯＮＳＣＩＯＵＳ", {"unresponsive"}),  # full-width input
+        ("pregnant woman at the bus stop, in labour", {"ill"}),  # a birth outdoors in the cold is a medical case
+        ("孕妇在路边，羊水破了", {"ill"}),
         ("", set()),
     ],
 )
