@@ -154,10 +154,18 @@ def _form(body: dict[str, Any], request: web.Request) -> dict[str, Any]:
         tip["reported_at"] = request.app[SERVICE].state.now_or_wall().isoformat()
     if "reporter_contact" in tip:
         try:
-            parse_contact(tip["reporter_contact"])
+            parse_contact(tip["reporter_contact"], _area_code(tip, request))
         except RecordError as exc:
             raise api_error(400, "invalid_contact", exc.reason) from exc
     return tip
+
+
+def _area_code(tip: dict[str, Any], request: web.Request) -> str | None:
+    """The area code of the city the call belongs to, for a local number given without it (none when unplaced)."""
+    try:
+        return request.app[CALLS].context_for(tip)[1].city.area_code
+    except RecordError:
+        return None
 
 
 def _preview(tip: dict[str, Any], request: web.Request) -> dict[str, Any]:

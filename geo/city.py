@@ -154,6 +154,7 @@ class City:
     places: tuple[Place, ...]
     illustrative: bool = False
     partners: Partners | None = None  # from the optional `partners` file named in city.json
+    area_code: str | None = None  # the city's telephone area code (0451): local landlines are written without it
 
     def district(self, district_id: str) -> District | None:
         return next((d for d in self.districts if d.id == district_id), None)
@@ -210,6 +211,9 @@ def load_city(path: Path) -> City:
     if partners_file is not None and (not isinstance(partners_file, str) or not partners_file.strip()):
         raise fail("'partners' must name the partners file (TOML)", "partners")
     partners = load_partners(folder / partners_file, district_ids) if partners_file else None
+    area_code = meta.get("area_code")
+    if area_code is not None and (not isinstance(area_code, str) or not re.fullmatch(r"0[1-9]\d{1,2}", area_code)):
+        raise fail("'area_code' must be the city's telephone area code with its leading 0, such as \"0451\"", "area_code")
     return City(
         name=name,
         timezone=timezone,
@@ -221,6 +225,7 @@ def load_city(path: Path) -> City:
         places=places,
         illustrative=illustrative,
         partners=partners,
+        area_code=area_code,
     )
 
 

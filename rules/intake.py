@@ -335,13 +335,19 @@ def _locate(obj: dict[str, Any], address: str | None, ctx: Context) -> tuple[flo
 _WECHAT = re.compile(r"(?:wechat|weixin|微信|wx)\s*(?:号|id)?\s*(?:[:：]\s*|\s|(?<=号))\s*([a-z][-_a-z0-9]{5,19})", re.IGNORECASE)
 
 
-def parse_contact(value: Any) -> tuple[str, str, str]:
+_LOCAL_NUMBER = re.compile(r"[2-9]\d{6,7}")
+_NUMBER_SEPARATORS = re.compile(r"[\s\-.()（）—]")
+
+
+def parse_contact(value: Any, area_code: str | None = None) -> tuple[str, str, str]:
     """A reporter contact as (normalized, masked, via): a Chinese mobile, a landline or a WeChat id.
 
     Numbers are read by libphonenumber in any written form (full-width digits,
     spaces, dots or dashes, +86/0086, a label such as 电话：); normalized forms
     are `tel:+8613812345678` and `wechat:abc_123`; the masked form keeps only
-    what an operator needs to see that a contact exists.
+    what an operator needs to see that a contact exists. A local landline
+    written without its area code (`8765 4321`, as callers in the city give
+    it) is read in the city's `area_code` (city.json) when one is given.
     """
     if not isinstance(value, str):
         raise RecordError(f"reporter_contact: expected a string, got {json_type(value)}", kind="wrong_type")
@@ -353,6 +359,8 @@ def parse_contact(value: Any) -> tuple[str, str, str]:
         handle = wechat.group(1)
         return f"wechat:{handle}", f"wechat:{handle[:2]}***", "wechat"
     found = next(iter(phonenumbers.PhoneNumberMatcher(text, "CN", leniency=phonenumbers.Leniency.VALID)), None)
+    if found is None and area_code is not None and _LOCAL_NUMBER.fullmatch(digits := _NUMBER_SEPARATORS.sub("", text)):
+        found = next(iter(phonenumbers.PhoneNumberMatcher(area_code + digits, "CN", leniency=phonenumbers.Leniency.VALID)), None)
     if found is not None and found.number.country_code == 86:
         number = phonenumbers.national_significant_number(found.number)
         if phonenumbers.number_type(found.number) in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE):
@@ -364,13 +372,13 @@ def parse_contact(value: Any) -> tuple[str, str, str]:
     )
 
 
-def _reporter_contact(obj: dict[str, Any]) -> str | None:
+def _reporter_contact(obj: dict[str, Any], ctx: Context) -> str | None:
     """The tip's contact, normalized; a contact that cannot be read never costs the tip (it is dropped)."""
     value = obj.get("reporter_contact")
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
-        return parse_contact(value)[0]
+        return parse_contact(value, ctx.city.area_code)[0]
     except RecordError:
         return None
 
@@ -431,7 +439,7 @@ def parse_tip(obj: dict[str, Any], ctx: Context) -> Tip:
         sex=sex,
         age_group=age_group,
         posture=posture,
-        reporter_contact=_reporter_contact(obj),
+        reporter_contact=_reporter_contact(obj, ctx),
         corrects=_corrects(obj),
     )
 

@@ -236,6 +236,15 @@ def test_unknown_timezone(tmp_path: Path) -> None:
     assert error.line is not None and '"timezone"' in path.read_text(encoding="utf-8").splitlines()[error.line - 1]
 
 
+@pytest.mark.parametrize("code", ["451", "04510", "0451-", ""])
+def test_a_bad_area_code_is_refused_with_its_line(tmp_path: Path, code: str) -> None:
+    folder = _copy(tmp_path)
+    path = folder / "city.json"
+    path.write_text(path.read_text(encoding="utf-8").replace('"0451"', json.dumps(code)), encoding="utf-8")
+    error = _expect(folder, "city.json", "area_code")
+    assert error.line is not None and '"area_code"' in path.read_text(encoding="utf-8").splitlines()[error.line - 1]
+
+
 def test_missing_layer_file(tmp_path: Path) -> None:
     folder = _copy(tmp_path)
     (folder / "teams.geojson").unlink()

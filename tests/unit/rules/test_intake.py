@@ -434,7 +434,7 @@ def test_reporter_contact_is_normalized_and_masked_on_the_report(ctx: Context, g
     assert contact is not None and (contact.contact, contact.masked, contact.via) == (normalized, masked, via)
 
 
-@pytest.mark.parametrize("bad", ["12345", "call me", "1381234567", 13812345678, "wechat:1abc", "10012345678", "82345678"])
+@pytest.mark.parametrize("bad", ["12345", "call me", "1381234567", 13812345678, "wechat:1abc", "10012345678", "12345678"])
 def test_a_bad_contact_is_refused_by_the_form_check_but_never_costs_the_tip(ctx: Context, bad: Any) -> None:
     from rules.intake import parse_contact
 
@@ -513,3 +513,16 @@ def test_with_a_closed_roster_a_team_status_of_an_unknown_team_is_refused(ctx: C
         parse_team_status(body, closed)
     assert refused.value.kind == "unknown_team"
     assert parse_team_status({**body, "team_id": "T-daoli-2"}, closed).team_id == "T-daoli-2"
+
+
+@pytest.mark.parametrize("local", ["8765 4321", "8765-4321", "（8765）4321", "87654321"])
+def test_a_local_landline_without_its_area_code_is_read_in_the_city(ctx: Context, local: str) -> None:
+    from rules.intake import parse_contact
+
+    assert ctx.city.area_code == "0451"
+    with pytest.raises(RecordError):
+        parse_contact(local)  # no city: no area to read it in
+    assert parse_contact(local, "0451") == ("tel:+8645187654321", "tel:+86451****21", "call")
+    parsed = parse_tip(tip(reporter_contact=local), ctx)
+    assert parsed.reporter_contact == "tel:+8645187654321"
+    assert tip_report(parsed, ctx).reporter_contact == "tel:+86451****21"
