@@ -26,6 +26,8 @@ LEXICON = load_lexicon(DATA_DIR / "lexicon.toml")
         ("ＵＮＣＯＮＳＣＩＯＵＳ", {"unresponsive"}),  # full-width input
         ("pregnant woman at the bus stop, in labour", {"ill"}),  # a birth outdoors in the cold is a medical case
         ("孕妇在路边，羊水破了", {"ill"}),
+        ("老爷子搁道边躺着呢，咋招呼都不吱声", {"unresponsive", "elderly"}),  # northeastern speech
+        ("这人说话颠三倒四的", {"mental"}),
         ("", set()),
     ],
 )
@@ -343,6 +345,7 @@ def test_description_sex_and_posture_from_text() -> None:
     assert lex.description_in("A man lying on the ground in the park") == ("male", "lying", True)
     assert lex.description_in("一名女子在外面坐了很久") == ("female", "sitting", True)
     assert lex.description_in("地下通道里有一个人躺在地上") == (None, "lying", False)
+    assert lex.description_in("那人喝多了，躺雪堆里了")[1] == "lying"
     assert lex.description_in("没有人躺在地上") == (None, None, False)  # negated
     assert lex.description_in("一个老大爷躺在地上，在外面坐了很久") == ("male", None, False)  # both postures: says nothing
     assert lex.description_in("An elderly man near the station")[2] is False  # not "a man": elderly
