@@ -67,6 +67,19 @@ class IncidentGrid:
         return found
 
 
+def track_key(report: Report) -> str | None:
+    """The report's thermal track as the desk keeps it: scoped by its camera, None without a track.
+
+    Trackers number their tracks per camera (an edge device's track 7 and the
+    next camera's track 7 are two people, kilometres apart); keyed by track
+    alone, the second camera's person was absorbed into the first's incident
+    and nobody was sent. Ids are printable, so the separator cannot occur in them.
+    """
+    if not report.track_id:
+        return None
+    return f"{report.camera_id or ''}\x1f{report.track_id}"
+
+
 def report_uncertainty(report: Report) -> float:
     """How far the person may be from the report's point: phone accuracy, address extent or camera error."""
     return float(report.accuracy_m or 0.0) + float(report.error_m or 0.0)
@@ -156,9 +169,10 @@ def track_holder(report: Report, grid: IncidentGrid, incidents: dict[str, Incide
     matched afresh like any report; held by the closed incident, they were
     silently absorbed and nobody was sent.
     """
-    if not report.track_id or report.track_id not in grid.tracks:
+    key = track_key(report)
+    if key is None or key not in grid.tracks:
         return None
-    held = incidents.get(grid.tracks[report.track_id])
+    held = incidents.get(grid.tracks[key])
     return held if held is not None and can_match(held) else None
 
 
@@ -259,8 +273,8 @@ def add_report(incident: Incident, report: Report) -> None:
     incident.flags = sorted(set(incident.flags) | set(report.flags))
     incident.first_at = min(incident.first_at, report.at)
     incident.last_at = max(incident.last_at, report.at)
-    if report.track_id and report.track_id not in incident.track_ids:
-        incident.track_ids.append(report.track_id)
+    if (key := track_key(report)) is not None and key not in incident.track_ids:
+        incident.track_ids.append(key)
     if report.source == "tip":
         if not incident.has_tip or report_uncertainty(report) < incident.uncertainty_m:
             # A caller's position beats a camera's estimate of where a person lies, and

@@ -48,7 +48,7 @@ class Incident:
     flags: list[str] = field(default_factory=list)
     has_tip: bool = False
     still_s: float = 0.0
-    track_ids: list[str] = field(default_factory=list)
+    track_ids: list[str] = field(default_factory=list)  # thermal tracks fed, as `matching.track_key` (camera-scoped)
     text: str = ""
     persons: int | None = None
     revision: int = 0

@@ -103,6 +103,18 @@ def test_lying_still_ten_minutes_raises_thermal_incident(desk: Desk, report: Cal
     assert later.incident_id == first.incident_id and later.priority == "P2" and "lying_still" in later.rules
 
 
+def test_two_cameras_numbering_their_tracks_alike_are_two_people(desk: Desk, report: Callable[..., Report]) -> None:
+    """Edge devices number tracks per camera (7, 8...): camera B's track 7, 4 km off, is not camera A's person."""
+    team(desk, "a", 100)
+    team(desk, "b", 4000)
+    seen = {"source": "detection", "channel": "thermal", "posture": "lying", "track_id": "7"}
+    first = desk.handle_report(report(camera_id="cam-A", **seen)).events[0]
+    other = desk.handle_report(report(at=EVENING + timedelta(minutes=1), east_m=4000, camera_id="cam-B", **seen)).events[0]
+    assert other.kind == "dispatch" and other.incident_id != first.incident_id and other.team_id == "b"
+    again = desk.handle_report(report(at=EVENING + timedelta(minutes=2), east_m=600, camera_id="cam-A", **seen)).events[0]
+    assert again.kind == "update" and again.incident_id == first.incident_id  # camera A's track still follows its person
+
+
 def test_missed_deadline_escalates_and_reassigns_then_goes_to_leader(desk: Desk, report: Callable[..., Report]) -> None:
     team(desk, "near", 300)
     team(desk, "next", 900)
