@@ -45,6 +45,22 @@ class CentreTable:
         return self.table, {self.prefix + key: value for key, value in values.items()}
 
 
+_KEY_PREFIXES = ("cmd:", "ack:")
+
+
+def ack_key(client_id: str | None) -> str | None:
+    """Where an ack's client id is kept in the table it shares with commands (`cmd:<command_id>`).
+
+    A phone's client id may hold ':' (`console.phone`): an ack whose id was
+    `cmd:X` took command X's place, and the command was then dropped as a
+    repeat. Ids that begin like a prefix get `ack:` before them; the others
+    keep the bare key they were always stored under.
+    """
+    if client_id is None or not client_id.startswith(_KEY_PREFIXES):
+        return client_id
+    return f"ack:{client_id}"
+
+
 class AcksOnce:
     """Where acks enter the desk: a phone's action carrying a client id is applied once.
 
@@ -65,7 +81,7 @@ class AcksOnce:
 
     def handle(self, desk: Desk, raw: bytes) -> Outputs:
         ack = parse_ack(parse_json(raw))
-        return self._once(desk, ack.client_id, ack.at, lambda: desk.handle_ack(ack))
+        return self._once(desk, ack_key(ack.client_id), ack.at, lambda: desk.handle_ack(ack))
 
     def command(self, desk: Desk, raw: bytes) -> Outputs:
         """An operator's or a team's command: every one has an id, applied (and answered) once."""

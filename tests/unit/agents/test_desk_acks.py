@@ -98,3 +98,27 @@ def test_a_command_is_applied_once_by_its_id_and_survives_a_restart(ctx: Context
     assert len(applied) == 1
     with pytest.raises(RecordError):  # malformed: the agent dead-letters it
         once.command(desk, json.dumps({**payload, "command_id": "cmd-8", "kind": "teleport"}).encode())  # type: ignore[arg-type]
+
+
+def test_an_ack_whose_client_id_reads_like_a_command_key_does_not_swallow_that_command(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Acks and commands share one table of ids applied, commands as `cmd:<command_id>`; a phone's client id may hold ':'."""
+    table: dict[str, Any] = {}
+    desk = FakeDesk()
+    applied: list[Any] = []
+    monkeypatch.setattr("agents.desk.commands.handle", lambda _desk, command: applied.append(command) or Outputs())
+    once = AcksOnce(table, ctx)
+    once.handle(desk, raw("cmd:cmd-7"))  # type: ignore[arg-type]
+    payload = {"command_id": "cmd-7", "kind": "priority", "incident_id": "inc-1", "at": T0.isoformat(), "by": "alice",
+               "priority": "P1", "reason": "not moving"}
+    once.command(desk, json.dumps(payload).encode())  # type: ignore[arg-type]
+    assert len(desk.acks) == 1 and len(applied) == 1 and once.repeats == 0
+    once.handle(desk, raw("cmd:cmd-7"))  # type: ignore[arg-type]  # the ack's own resend is still dropped
+    assert len(desk.acks) == 1 and once.repeats == 1
+    save(once)
+    restarted = AcksOnce(table, ctx)
+    restarted.command(desk, json.dumps(payload).encode())  # type: ignore[arg-type]
+    restarted.handle(desk, raw("cmd:cmd-7"))  # type: ignore[arg-type]
+    restarted.handle(desk, raw("phone-0001-aaaa"))  # type: ignore[arg-type]  # a plain id keeps its bare key
+    assert len(applied) == 1 and len(desk.acks) == 2 and restarted.repeats == 2
+    save(restarted)
+    assert "phone-0001-aaaa" in table
