@@ -563,6 +563,10 @@ def parse_weather(obj: dict[str, Any], ctx: Context) -> tuple[str, WeatherObserv
         level = _choice(obj, "level", COLD_WAVE_LEVELS, "wrong_type")
         return region or CITY_WIDE, WeatherWarning(level=level, issued_at=_time(obj, "issued_at"), region=region)
     lat, lon = _number(obj, "lat", required=False), _number(obj, "lon", required=False)
+    if region is None and (lat is None) != (lon is None):
+        # Only a record with neither is the whole city's: a station's broken position must not set every district's weather.
+        raise RecordError(f"lat/lon: station position has {'lat' if lon is None else 'lon'} only (give both, a region, or neither "
+                          "for the whole city)", kind="missing_field")
     if region is None and lat is not None and lon is not None:
         _position(obj, ctx)
         region = ctx.index.locate(lat, lon).district

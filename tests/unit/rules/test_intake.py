@@ -106,6 +106,17 @@ def test_weather_region_by_name_by_station_or_city(ctx: Context) -> None:
             parse_weather(bad, ctx)
 
 
+def test_a_weather_station_with_half_a_position_is_refused_not_taken_for_the_whole_city(ctx: Context) -> None:
+    """A station's lat without its lon (or the reverse) is a broken position, not "neither": its -40 °C is not the city's."""
+    obs = {"observed_at": "2026-12-20T20:00:00+08:00", "temp_c": -40, "wind_ms": 20}
+    for half in ({"lat": 45.7735}, {"lon": 126.6165}, {"lat": 45.7735, "lon": None}):
+        with pytest.raises(RecordError) as refused:
+            parse_weather({**obs, **half}, ctx)
+        assert refused.value.kind == "missing_field" and "lat/lon" in refused.value.reason
+    region, _ = parse_weather({**obs, "lat": None, "lon": None}, ctx)  # neither, written as nulls: the whole city
+    assert region == "*"
+
+
 def test_team_status_and_acks(ctx: Context) -> None:
     status = parse_team_status({"team_id": "T1", "at": "2026-12-20T20:00:00+08:00", "status": "available", "lat": 45.76, "lon": 126.63,
                                 "capabilities": ["police", "medical"]}, ctx)
