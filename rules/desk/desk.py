@@ -30,7 +30,7 @@ from core.records import (
     WeatherObservation,
     WeatherWarning,
 )
-from core.validate import field_hints, mistyped_field, on_earth
+from core.validate import EARLIEST_YEAR, LATEST_YEAR, field_hints, mistyped_field, on_earth, plausible_year
 from rules.context import Context
 from rules.desk import retention, timers
 from rules.desk.assessment import reassess
@@ -64,6 +64,9 @@ def check_report(report: Report, max_persons: int) -> None:
         raise RecordError(f"report {name}: expected {hint}, got {type(value).__name__} {value!r:.40}", kind="wrong_type")
     if not isinstance(report.at, datetime) or report.at.utcoffset() is None:
         raise RecordError(f"report at: expected a time with offset, got {report.at!r:.40}", kind="wrong_type")
+    if not plausible_year(report.at):  # as intake's times: year 9999 overflowed the deadlines of a fresh desk
+        raise RecordError(f"report at: implausible time {report.at.isoformat()} (expected a year {EARLIEST_YEAR}..{LATEST_YEAR})",
+                          kind="wrong_type")
     for name, allowed in _REPORT_CHOICES.items():
         if (value := getattr(report, name)) is not None and value not in allowed:
             raise RecordError(f"report {name}: unknown {value!r:.40} (known: {', '.join(allowed)})", kind="wrong_type")

@@ -323,6 +323,21 @@ def test_a_mistyped_report_is_refused_before_it_touches_the_desk(desk: Desk, rep
     assert [e.kind for e in out.events] == ["update"]
 
 
+def test_a_report_dated_outside_the_plausible_years_is_refused_by_a_fresh_desk(desk: Desk, report: Callable[..., Report]) -> None:
+    # Intake keeps times in 2000..2099; a producer writing `reports` directly is not bounded by the clock on a fresh desk.
+    # Year 9999 or year 1 at +14:00 overflowed the deadline arithmetic after the report had been marked seen and the
+    # clock moved there: the agent dead-lettered it as an internal error, yet wrote that state (every report of tonight
+    # then refused as 8000 years stale), and the incident stayed `new`, never dispatched.
+    good = report().to_dict()
+    for at in ("9999-12-31T23:59:00+00:00", "0001-01-01T00:00:00+14:00", "1999-12-31T23:00:00+08:00"):
+        with pytest.raises(RecordError) as refused:
+            desk.handle_report(Report.from_dict({**good, "at": at}))
+        assert refused.value.kind == "wrong_type" and "year" in refused.value.reason
+    assert desk.now is None and not desk.incidents and not desk.seen and not desk.take_dirty()
+    team(desk, "a", 300)
+    assert desk.handle_report(report()).events[0].kind == "dispatch"
+
+
 def _missed(desk: Desk, report: Callable[..., Report]) -> tuple[str, str, str]:
     """A P2 at night whose first team lets the deadline pass: (the first team's task, the next team's, the incident)."""
     team(desk, "near", 300)
