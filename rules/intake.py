@@ -286,10 +286,16 @@ def _opt_str(obj: dict[str, Any], name: str) -> str | None:
 
 
 def _bounded_text(obj: dict[str, Any], name: str, ctx: Context) -> str | None:
-    """An optional string field of at most max_text_bytes of UTF-8."""
+    """An optional string field of at most max_text_bytes of UTF-8, without NUL characters.
+
+    A NUL (a C program's string end, sent along) means nothing in a call's
+    words, and no PostgreSQL text can hold one: the ledger's write of the
+    incident's text failed, and its feeder stopped. It is dropped; the tip is kept.
+    """
     value = _opt_str(obj, name)
     if value is None:
         return None
+    value = value.replace("\x00", "")
     try:
         size = len(value.encode("utf-8"))
     except UnicodeEncodeError as exc:

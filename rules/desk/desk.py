@@ -72,6 +72,8 @@ def check_report(report: Report, max_persons: int) -> None:
             raise RecordError(f"report {name}: unknown {value!r:.40} (known: {', '.join(allowed)})", kind="wrong_type")
     if not 0 < len(report.report_id) <= MAX_REPORT_ID or not report.report_id.isprintable():
         raise RecordError(f"report report_id: 1..{MAX_REPORT_ID} printable characters", kind="wrong_type")
+    if "\x00" in report.text:  # intake drops them; the ledger cannot store a text that holds one
+        raise RecordError("report text: holds a NUL character", kind="wrong_type")
     if unknown := [f for f in report.flags if f not in FLAGS]:
         raise RecordError(f"report flags: unknown {', '.join(unknown)[:80]}", kind="wrong_type")
     if not on_earth(report.lat, report.lon):

@@ -311,6 +311,7 @@ def test_a_mistyped_report_is_refused_before_it_touches_the_desk(desk: Desk, rep
         {"flags": "abc"}, {"flags": [1]}, {"flags": ["flying"]}, {"lat": "45.76"}, {"lat": float("nan")}, {"lon": 1e9},
         {"persons": "x"}, {"persons": True}, {"persons": 10**6}, {"text": 5}, {"sex": 1}, {"posture": "floating"},
         {"source": "rumour"}, {"still_s": -5.0}, {"accuracy_m": "x"}, {"district": None}, {"track_id": 5},
+        {"text": "lying\x00 down"},  # no PostgreSQL text holds a NUL: the ledger's write of the incident failed
     ]
     before = json.dumps({k: v.to_dict() for k, v in desk.incidents.items()}, sort_keys=True)
     desk.take_dirty()

@@ -39,6 +39,13 @@ def test_good_tip_gets_flags_from_text_and_form(ctx: Context) -> None:
     assert report.district and report.report_id == "t1" and report.source == "tip"
 
 
+def test_nul_characters_in_text_and_address_are_dropped_the_tip_kept(ctx: Context) -> None:
+    """A NUL (\\u0000) is valid JSON but no PostgreSQL text can hold one: the ledger feeder died on the incident's text."""
+    parsed = parse_tip(parse_json(raw_tip(text="老人躺在地上\u0000，叫不醒\u0000\u0000", lat=..., lon=..., address="哈尔滨站\u0000西出口")), ctx)
+    assert parsed.text == "老人躺在地上，叫不醒" and parsed.address == "哈尔滨站西出口"
+    assert set(parsed.flags) >= {"unresponsive", "elderly"}
+
+
 def test_address_resolves_through_the_gazetteer(ctx: Context) -> None:
     parsed = parse_tip(tip(lat=..., lon=..., address="哈尔滨站西出口附近"), ctx)
     place = ctx.gazetteer.resolve("哈尔滨站")
