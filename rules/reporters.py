@@ -75,7 +75,15 @@ class ReplyWriter:
         self.recent: OrderedDict[str, list[DispatchEvent]] = OrderedDict()
 
     def contact(self, record: ReporterContact, state: TipReplies) -> tuple[list[ReporterFeedback], TipReplies]:
-        """Remember a tip's contact; replies due for events already read about the tip go out now."""
+        """Remember a tip's contact; replies due for events already read about the tip go out now.
+
+        The first contact a tip id brought stays. Intake writes a contact before
+        the desk judges the tip's report, so a second tip reusing the id with
+        other content (refused by the desk as a `duplicate`) would otherwise
+        have its sender told how the first reporter's call ended.
+        """
+        if state.contact is not None and state.contact != record.contact:
+            return [], state
         state = TipReplies(contact=record.contact, via=record.via, sent=list(state.sent))
         out: list[ReporterFeedback] = []
         for ev in self.recent.pop(record.tip_id, []):

@@ -62,3 +62,18 @@ def test_an_event_read_before_the_contact_is_answered_when_the_contact_comes() -
     assert [f.stage for f in due] == ["on_the_way"] and due[0].event_id == "inc-abc-r1"
     again, _ = writer.contact(CONTACT, state)
     assert again == [], "remembered events are answered once"
+
+
+def test_a_second_tip_reusing_a_tip_id_does_not_take_over_the_first_reporters_replies() -> None:
+    # Intake writes a tip's contact before its report; a second tip with the same tip_id and other content is refused
+    # by the desk (`duplicate`), but its contact had already replaced the first reporter's: the outcome of the first
+    # report went to whoever sent the second.
+    writer = ReplyWriter(hotline="12349", exercise=False)
+    _, state = writer.contact(CONTACT, TipReplies())
+    other = dataclasses.replace(CONTACT, contact="tel:+8613900000000", masked="tel:+86139****0000")
+    due, state = writer.contact(other, state)
+    assert due == [] and state.contact == CONTACT.contact
+    end, _ = writer.handle(event(kind="resolved", status="resolved", reason="resolved by T-1: taken_to_hospital"), "tip-1", state)
+    assert end is not None and end.to == CONTACT.contact
+    _, again = writer.contact(CONTACT, state)  # a redelivery of the first tip's contact changes nothing
+    assert again == state
