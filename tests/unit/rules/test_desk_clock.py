@@ -61,3 +61,25 @@ def test_the_latest_tick_is_kept_in_the_state(desk: Desk, ctx: Context) -> None:
     assert restarted.tick == EVENING and restarted.now == EVENING + timedelta(minutes=20)
     with pytest.raises(RecordError):
         team(restarted, "b", 400, at=EVENING + timedelta(minutes=70))
+
+
+def test_a_record_stamped_ahead_of_the_tick_does_not_bring_other_deadlines_forward(desk: Desk, report: Callable[..., Report]) -> None:
+    """A team's status from a phone set an hour fast (admitted: within max_ahead_min) moved the desk's clock, and the next
+    tick judged every deadline by it: a task escalated and its team marked unresponsive up to an hour early."""
+    desk.handle_tick(EVENING)
+    team(desk, "a", 300)
+    out = desk.handle_report(report(at=EVENING))
+    deadline = desk.incidents[out.events[0].incident_id].ack_deadline
+    assert deadline is not None and deadline > EVENING + timedelta(minutes=2)
+    team(desk, "b", 900, at=EVENING + timedelta(minutes=59))  # an hour fast
+    assert desk.now == EVENING + timedelta(minutes=59)
+    quiet = desk.handle_tick(EVENING + timedelta(minutes=1))
+    assert not [e for e in quiet.events if e.escalate_to], "nothing was due at the clock's 19:01"
+    assert desk.teams["a"].status == "available" and desk.incidents[out.events[0].incident_id].team_id == "a"
+    tick = EVENING + timedelta(minutes=1)
+    escalated = []
+    while not escalated and tick <= deadline + timedelta(minutes=1):
+        tick += timedelta(minutes=1)
+        escalated = [e for e in desk.handle_tick(tick).events if e.escalate_to]
+    assert escalated, "the deadline still fires, on the tick that reaches it"
+    assert deadline - timedelta(minutes=1) <= tick <= deadline
