@@ -33,7 +33,7 @@ from console.masking import team_view
 from console.phone import PHONE_TOPICS, PhoneInputError, TeamPhones, client_id_of
 from console.state import Change, ConsoleState, IncidentView
 from core.errors import ConfigError, PatrolError
-from core.records import ACK_STATUSES, TaskAck, TeamStatus
+from core.records import ACK_STATUSES, OPERATOR_TEAM_ID, TaskAck, TeamStatus
 from core.settings import Settings
 from geo.city import city_map
 from pipeline.eventloop import use_event_loop
@@ -388,7 +388,7 @@ async def _operator_action(request: web.Request, status: str) -> web.StreamRespo
         raise api_error(409, "incident_closed", f"incident {view.latest.incident_id} is already {view.latest.status}")
     ack = TaskAck(
         event_id=view.latest.event_id,
-        team_id="console",
+        team_id=OPERATOR_TEAM_ID,
         status=status,
         at=service.state.now_or_wall(),
         outcome=outcome if status == "resolved" else None,

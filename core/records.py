@@ -317,6 +317,10 @@ class TeamStatus(Wire):
     client_id: str | None = None
 
 
+# The `team_id` operators' acks carry on `task-acks` (the console's): no team may take it.
+OPERATOR_TEAM_ID = "console"
+
+
 @dataclass(frozen=True)
 class TaskAck(Wire):
     """A team's or operator's answer to a task (topic `task-acks`).

@@ -25,6 +25,7 @@ from core.records import (
     COLD_WAVE_LEVELS,
     COMMAND_KINDS,
     FLAGS,
+    OPERATOR_TEAM_ID,
     POSTURES,
     PRIORITIES,
     SEXES,
@@ -637,6 +638,8 @@ def parse_team_status(obj: dict[str, Any], ctx: Context) -> TeamStatus:
         raise RecordError(f"lat/lon ({lat}, {lon}) is {outside_km:.0f} km outside {ctx.city.name}'s service area "
                           f"(at most {ctx.policy.team_area_margin_km:g} km is taken: intake.team_area_margin_km)", kind="out_of_area")
     team_id = _ident(obj, "team_id")
+    if team_id == OPERATOR_TEAM_ID:  # a team by that name would answer tasks with an operator's authority
+        raise RecordError(f"team_id: {team_id!r} is the operators' (the console's acks), not a team's", kind="unknown_team")
     if ctx.policy.roster_teams_only and not any(base.team_id == team_id for base in ctx.city.teams):
         raise RecordError(f"team_id: {team_id!r} is not on {ctx.city.name}'s roster (its teams layer; intake.roster_teams_only)",
                           kind="unknown_team")

@@ -20,6 +20,7 @@ from core.records import (
     AGE_GROUPS,
     CHANNELS,
     FLAGS,
+    OPERATOR_TEAM_ID,
     POSTURES,
     SEXES,
     THERMAL_CHANNEL,
@@ -235,7 +236,7 @@ class Desk(DeskState):
         unit = incident.support(ack.event_id)
         if unit is not None:
             return self._support_ack(incident, unit, ack, at)
-        operator = ack.status in ("reassign",) or ack.team_id == "console"
+        operator = ack.status in ("reassign",) or ack.team_id == OPERATOR_TEAM_ID
         if incident.status in ("resolved", "followup_due") and ack.team_id in incident.tried_teams and not operator:
             return Outputs()  # a late or repeated ack for a task already closed: nothing changes
         if not operator and ack.team_id != incident.team_id:
@@ -566,7 +567,7 @@ class Desk(DeskState):
     def _support_ack(self, incident: Incident, unit: dict[str, Any], ack: TaskAck, at: datetime) -> Outputs:
         if unit["status"] == "released" or ack.status not in ("accepted", "on_scene", "resolved", "declined"):
             return Outputs()
-        if ack.team_id not in (unit["team_id"], "console"):
+        if ack.team_id not in (unit["team_id"], OPERATOR_TEAM_ID):
             raise RecordError(f"team {ack.team_id!r} acknowledged a support task of team {unit['team_id']!r}", kind="wrong_team")
         self.touch("incidents", incident.incident_id)
         if ack.status in ("accepted", "on_scene"):

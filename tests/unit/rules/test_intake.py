@@ -544,3 +544,12 @@ def test_a_local_landline_without_its_area_code_is_read_in_the_city(ctx: Context
     parsed = parse_tip(tip(reporter_contact=local), ctx)
     assert parsed.reporter_contact == "tel:+8645187654321"
     assert tip_report(parsed, ctx).reporter_contact == "tel:+86451****21"
+
+
+def test_no_team_may_take_the_operators_id(ctx: Context, desk: Desk) -> None:
+    """A team status naming team "console" made a team whose acks the desk then took as an operator's."""
+    body = {"team_id": "console", "at": "2026-12-20T19:00:00+08:00", "status": "available", "lat": 45.76, "lon": 126.63,
+            "capabilities": ["medical"]}
+    with pytest.raises(RecordError, match="operators'") as refused:
+        desk.handle_team_status(parse_team_status(body, ctx))
+    assert refused.value.kind == "unknown_team" and desk.teams == {}
