@@ -34,6 +34,7 @@ from core.errors import RecordError
 from core.records import DeadLetter, DispatchEvent, TaskHint
 from core.settings import Settings
 from ledger.centres import LedgerCentres, deployment_cities
+from ledger.db import RowRefused
 from ledger.store import LEDGER_TOPICS, Store, apply_record
 from pipeline.kafka_compat import reader
 from pipeline.kafka_security import client_kwargs
@@ -139,12 +140,14 @@ async def run_ledger(settings: Settings, bootstrap: str, store: Store, stop: asy
                     short = by_full[tp.topic]
                     for record in records:
                         try:
-                            event = apply_record(store, short, record.value)
+                            with store.db.savepoint():  # a row the database refuses undoes only its own record's writes
+                                event = apply_record(store, short, record.value)
                             if event is not None:
                                 events.append((event, record))
-                        except RecordError as exc:
+                        except (RecordError, RowRefused) as exc:
                             counters.dead_letters += 1
-                            letters.append(dead_letter(short, record.value, exc, key=record.key, offset=record.offset))
+                            reason = exc if isinstance(exc, RecordError) else RecordError(f"the ledger database refused it: {exc}", kind="ledger_refused")
+                            letters.append(dead_letter(short, record.value, reason, key=record.key, offset=record.offset))
                         counters.tick()
                     store.set_offset(tp.topic, tp.partition, records[-1].offset + 1)
                     read += len(records)

@@ -21,6 +21,11 @@ class DatabaseError(PatrolError):
     """The ledger database cannot be opened, migrated or written."""
 
 
+class RowRefused(DatabaseError):
+    """The database refused one statement's values (a constraint, a number out of its column's range, a NUL in
+    PostgreSQL text): the record that brought them is at fault, not the database, which still works."""
+
+
 def sqlite_path(url: str) -> Path:
     """`sqlite:///relative/file` or `sqlite:////absolute/file` -> the file's path."""
     rest = url[len("sqlite://") :]
@@ -36,6 +41,8 @@ class Database:
         self.url = url
         self._depth = 0
         self._errors: tuple[type[BaseException], ...] = (sqlite3.Error,)
+        # sqlite3 binds an int past 64 bits with OverflowError, before any SQL runs
+        self._refusals: tuple[type[BaseException], ...] = (sqlite3.IntegrityError, sqlite3.DataError, OverflowError)
         if url.startswith("sqlite:"):
             self.dialect = "sqlite"
             path = sqlite_path(url)
@@ -54,6 +61,7 @@ class Database:
             from psycopg.rows import dict_row
 
             self._errors = (psycopg.Error,)
+            self._refusals = (psycopg.IntegrityError, psycopg.DataError, OverflowError)
             try:
                 self._pg = psycopg.connect(url, autocommit=True, row_factory=dict_row)
             except psycopg.Error as exc:
@@ -72,6 +80,8 @@ class Database:
             with self._pg.cursor() as cur:
                 cur.execute(self._sql(sql), tuple(params))
                 return int(cur.rowcount)
+        except self._refusals as exc:
+            raise RowRefused(f"{exc} in: {sql.strip()[:200]}") from exc
         except self._errors as exc:
             raise DatabaseError(f"{exc} in: {sql.strip()[:200]}") from exc
 
@@ -82,6 +92,8 @@ class Database:
             with self._pg.cursor() as cur:
                 cur.execute(self._sql(sql), tuple(params))
                 return [dict(row) for row in cur.fetchall()]
+        except self._refusals as exc:
+            raise RowRefused(f"{exc} in: {sql.strip()[:200]}") from exc
         except self._errors as exc:
             raise DatabaseError(f"{exc} in: {sql.strip()[:200]}") from exc
 
@@ -114,6 +126,29 @@ class Database:
                     yield self
         finally:
             self._depth = 0
+
+    @contextlib.contextmanager
+    def savepoint(self) -> Iterator[Database]:
+        """Inside a transaction: when the block raises, undo only what it wrote; the transaction goes on.
+
+        One record the database refuses must not cost its batch's others, nor
+        stop a feeder that would meet the same record again at its restart.
+        """
+        if not self._depth:
+            raise DatabaseError("a savepoint needs an open transaction")
+        name = f"patrol_sp{self._depth}"
+        self.execute(f"SAVEPOINT {name}")
+        self._depth += 1  # transactions opened inside join this one
+        try:
+            yield self
+        except BaseException:
+            self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            self.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        else:
+            self.execute(f"RELEASE SAVEPOINT {name}")
+        finally:
+            self._depth -= 1
 
     def lock_schema(self) -> None:
         """Inside a transaction: one migrator at a time (SQLite's BEGIN IMMEDIATE already is)."""

@@ -556,6 +556,19 @@ def _real(value: Any) -> float:
     return number
 
 
+_INT64 = 2**63 - 1
+
+
+def _unstorable(value: Any) -> str | None:
+    """Why no database row can hold a value of this record: a NUL in PostgreSQL text, an integer past 64 bits."""
+    if isinstance(value, str):
+        return "a NUL character (\\u0000) in a key or value" if "\x00" in value else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"a whole number past 64 bits ({len(str(abs(value)))} digits)" if abs(value) > _INT64 else None
+    items = [*value.keys(), *value.values()] if isinstance(value, dict) else value if isinstance(value, list) else []
+    return next((why for item in items if (why := _unstorable(item)) is not None), None)
+
+
 def apply_record(store: Store, topic: str, raw: bytes | None) -> DispatchEvent | None:
     """One record of a topic the ledger reads (unprefixed name), or a RecordError; a dispatch event is returned."""
     try:
@@ -570,6 +583,8 @@ def apply_record(store: Store, topic: str, raw: bytes | None) -> DispatchEvent |
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError as exc:
         raise RecordError("invalid Unicode (a lone surrogate escape)", kind="malformed") from exc
+    if (why := _unstorable(data)) is not None:  # caught here, not by the database when its incident is folded
+        raise RecordError(why, kind="malformed")
     if topic == names.DISPATCH:
         return store.apply_dispatch(data)
     if topic == names.REPORTS:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.settings import DATA_DIR
-from ledger.db import Database
+from ledger.db import Database, DatabaseError, RowRefused
 from ledger.migrations import LATEST, current_version, migrate
 from ledger.policy import load_ledger_policy
 from ledger.report import report_day
@@ -142,3 +142,29 @@ def test_sqlite_url_forms(tmp_path: Path) -> None:
     with Database(f"sqlite:///{tmp_path}/a/b.sqlite3") as db:
         migrate(db)
     assert (tmp_path / "a" / "b.sqlite3").exists()
+
+
+def test_a_row_the_database_refuses_undoes_only_its_own_record(ledger_url: str) -> None:
+    """The feeder applies each record in a savepoint: a refusal (RowRefused, not a dead database) costs that record
+    alone, and the batch's other rows commit with it."""
+    db = Database(ledger_url)
+    db.execute("CREATE TABLE t (k TEXT PRIMARY KEY, n BIGINT)")
+    with pytest.raises(DatabaseError, match="transaction"):
+        with db.savepoint():
+            pass
+    with db.transaction():
+        db.execute("INSERT INTO t VALUES ('a', 1)")
+        with pytest.raises(RowRefused):
+            with db.savepoint():
+                db.execute("INSERT INTO t VALUES ('b', 2)")
+                db.execute("INSERT INTO t VALUES ('a', 3)")  # the key is taken: a constraint
+        with pytest.raises(RowRefused):
+            with db.savepoint():
+                db.execute("INSERT INTO t VALUES ('c', ?)", (2**70,))
+        with pytest.raises(RowRefused):
+            with db.savepoint():
+                db.execute("INSERT INTO t VALUES (?, 5)", ("e\x00" if db.dialect == "postgresql" else "a",))
+        with db.savepoint():
+            db.execute("INSERT INTO t VALUES ('d', 4)")
+    assert db.query("SELECT k, n FROM t ORDER BY k") == [{"k": "a", "n": 1}, {"k": "d", "n": 4}]
+    db.close()

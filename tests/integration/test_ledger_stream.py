@@ -133,7 +133,11 @@ def ledger_process(tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
 
 
 INCIDENTS = 1500
-BAD = [b"not json", b'{"event_id": "half"}', b"[1, 2]"]
+# Well-formed events no database row can hold (a NUL in PostgreSQL text; a revision past 64 bits, which SQLite's driver
+# refuses): each once stopped the feeder, which met it again at every restart.
+_POISON = incident_story("inc-poison", T0)[0]
+BAD = [b"not json", b'{"event_id": "half"}', b"[1, 2]",
+       json.dumps({**_POISON, "text": "x\u0000"}).encode(), json.dumps({**_POISON, "event_id": "inc-poison-r9", "revision": 2**70}).encode()]
 
 
 def test_killing_the_ledger_mid_stream_loses_and_doubles_nothing(broker: str, ledger_url: str, tmp_path: Path, ledger_process: list) -> None:

@@ -24,6 +24,10 @@ from tests.unit.ledger.builders import T0, event, incident_story
         ("reports", b'{"report_id": "r1", "source": "tip", "channel": "hotline", "at": "2026-12-20T23:00:00+08:00", "lat": NaN, "lon": 126.6}'),
         ("reports", b'{"report_id": "r1", "source": "tip", "channel": "hotline", "at": "2026-12-20T23:00:00+08:00", "lat": 1' + b"0" * 400 + b', "lon": 1}'),
         ("conditions", b'{"region": "daoli", "at": "2026-12-20T23:00:00+08:00", "cold_wave_level": "red", "temp_c": 1' + b"0" * 400 + b"}"),
+        # PostgreSQL refused the NUL (DataError), SQLite the 2**70 (OverflowError), the second only when the incident was folded
+        ("dispatch", json.dumps({**event("inc-1", 1, "dispatch", T0), "text": "老人\u0000"}).encode()),
+        ("dispatch", json.dumps({**event("inc-1", 1, "dispatch", T0), "persons": 2**70}).encode()),
+        ("dispatch", json.dumps({**event("inc-1", 1, "dispatch", T0), "revision": 2**70}).encode()),
     ],
 )
 def test_a_hostile_record_is_a_record_error(tmp_path: Path, topic: str, raw: bytes) -> None:
@@ -87,3 +91,4 @@ def test_hints_asked_inside_a_batch_read_the_incident_as_folded_so_far(tmp_path:
         store.apply_dispatch(handed)
         store.task_hints([DispatchEvent.from_dict(handed)], lambda ev: ZoneInfo("Asia/Shanghai"))
         assert store.incident("inc-1")["team_id"] == "T2"  # type: ignore[index]
+
