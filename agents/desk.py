@@ -78,6 +78,7 @@ class AcksOnce:
         self.ids: ClientIds[None] | None = None
         self.changed: dict[str, str | None] = {}
         self.repeats = 0
+        self.writes = 0  # every change to `changed` counted (`Centres.apply`)
 
     def handle(self, desk: Desk, raw: bytes) -> Outputs:
         ack = parse_ack(parse_json(raw))
@@ -100,6 +101,7 @@ class AcksOnce:
         if client_id is not None:
             self.ids.add(client_id, at, None)
             self.changed[client_id] = at.isoformat()
+            self.writes += 1
             for old in self.ids.prune(desk.now or at):
                 self.changed[old] = None
         return out
@@ -124,6 +126,19 @@ def _handler(desk: Desk, ctx: Context, short: str, acks: AcksOnce) -> Callable[[
     raise RecordError(f"desk does not read topic {short!r}")
 
 
+def _tick_step(centre: str, at: datetime) -> Callable[[Centres], Outputs]:
+    return lambda centres: centres.desk(centre).handle_tick(at)
+
+
+def _record_step(centre: str, short: str, raw: bytes) -> Callable[[Centres], Outputs]:
+    """One desk input as a step on its centre (`Centres.apply`): re-applicable after a roll-back."""
+    def step(centres: Centres) -> Outputs:
+        desk = centres.desk(centre)
+        return _handler(desk, centres.province.centres[centre], short, centres.acks[centre])(raw)
+
+    return step
+
+
 def _key(event: Any) -> str | None:
     key = getattr(event.message, "key", None)
     return key.decode("utf-8", errors="replace") if isinstance(key, bytes) else key
@@ -137,6 +152,44 @@ class Centres:
         self.desks: dict[str, Desk] = {}
         self.acks: dict[str, AcksOnce] = {}
         self.stale = False
+        # The steps each centre's desk took since its state was last written: what a roll-back re-applies.
+        self.journal: dict[str, list[Callable[[Centres], object]]] = {}
+
+    def apply(self, centre: str, step: Callable[[Centres], Outputs]) -> Outputs:
+        """Take one step on a centre's desk; when it raises after changing that desk, undo the change.
+
+        A handler that raised half-way (an internal error, or a refusal after
+        a first change) left its change in memory, and the batch then saved it
+        with the others: a team busy without a task, an incident half moved.
+        The desk is then rebuilt from its table (the state last written) and
+        the batch's earlier steps are re-applied to it: the rules are
+        deterministic, so it ends exactly as it was before the failed step
+        (their outputs were kept already). A refusal before any change (most
+        dead letters) costs nothing.
+        """
+        desk = self.desk(centre)
+        touches, ack_writes = desk.touches, self.acks[centre].writes
+        try:
+            out = step(self)
+        except RecordError:
+            if desk.touches != touches or self.acks[centre].writes != ack_writes:
+                self.roll_back(centre)
+            raise
+        except Exception:
+            self.roll_back(centre)
+            raise
+        self.journal.setdefault(centre, []).append(step)
+        return out
+
+    def roll_back(self, centre: str) -> None:
+        self.desks.pop(centre, None)
+        self.acks.pop(centre, None)
+        for step in self.journal.get(centre, []):
+            step(self)
+
+    def written(self) -> None:
+        """The desks' state is in the tables: nothing to re-apply any more."""
+        self.journal.clear()
 
     def drop(self) -> None:
         """Forget every cached desk at the next batch: after a rebalance the table, not memory, is the truth.
@@ -147,6 +200,7 @@ class Centres:
         self.stale = True
 
     def begin_batch(self) -> None:
+        self.journal.clear()
         if self.stale:
             self.desks.clear()
             self.acks.clear()
@@ -257,6 +311,7 @@ def register(app: Any, topics: Any, province: Province) -> None:
                 written |= await save_tables(app, event, CentreTable(centres.table, centre).changes(dict(desk.take_dirty())),
                                              acks.table.changes(acks.take_changes()), flush=False)
         last.clear()
+        centres.written()
         if written:  # one wait for every centre's changelog writes, before the batch is acknowledged
             await app.producer.flush()
 
@@ -278,7 +333,7 @@ def register(app: Any, topics: Any, province: Province) -> None:
                         at = parse_tick(parse_json(raw)).at
                         outs = []
                         for centre in centres_on(partition, list(province.centres), partitions):
-                            outs.append(centres.desk(centre).handle_tick(at))
+                            outs.append(centres.apply(centre, _tick_step(centre, at)))
                             last[centre] = event
                     else:
                         earlier = _tried(event)  # a hop's key names the centre asked, not the record's: route by its fields
@@ -295,8 +350,7 @@ def register(app: Any, topics: Any, province: Province) -> None:
                             forwarded.append(await outbox.send_raw(short, centre.encode("utf-8"), raw))
                             counters.tick()
                             continue
-                        desk = centres.desk(centre)
-                        outs = [_handler(desk, province.centres[centre], short, centres.acks[centre])(raw)]
+                        outs = [centres.apply(centre, _record_step(centre, short, raw))]
                         last[centre] = event
                 except Exception as exc:
                     counters.dead_letters += 1

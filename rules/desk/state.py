@@ -30,6 +30,7 @@ class DeskState:
         self.weather: dict[str, RegionWeather] = {}
         self.published: dict[str, dict[str, Any]] = {}  # region -> last conditions sent
         self.dirty: set[tuple[str, str]] = set()  # (table, key) changed since last flush
+        self.touches = 0  # every touch counted: whether a handler that raised had changed anything
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -87,6 +88,7 @@ class DeskState:
 
     def touch(self, table: str, key: str) -> None:
         self.dirty.add((table, key))
+        self.touches += 1
 
     def advance(self, at: datetime) -> None:
         """Event time moves forward only."""

@@ -114,3 +114,59 @@ def test_a_forgotten_incident_leaves_the_table_and_a_rebuilt_desk_does_not_load_
     centres.begin_batch()
     rebuilt = centres.desk("harbin")
     assert rebuilt is not desk and rebuilt.incidents == {} and "T-daoli-1" in rebuilt.teams
+
+
+def _filled(province: Province) -> tuple[Centres, Any]:
+    """A batch under way on Harbin's desk: a team came on duty and a report gave it a task."""
+    from agents.desk import _record_step
+
+    at = datetime(2026, 12, 20, 19, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    centres = Centres(province, {}, {})
+    centres.begin_batch()
+    team = TeamStatus(team_id="a", at=at, status="available", lat=45.7600, lon=126.6330, capabilities=("social_work",))
+    centres.apply("harbin", _record_step("harbin", names.TEAM_STATUS, team.to_json()))
+    ctx = province.centres["harbin"]
+    where = ctx.index.locate(45.7600, 126.6300)
+    report = Report(report_id="tip-1", source="tip", channel="hotline", at=at, lat=45.7600, lon=126.6300, district=where.district or "",
+                    zone_id=where.zone_id, key_area=where.key_area, centre="harbin")
+    out = centres.apply("harbin", _record_step("harbin", names.REPORTS, report.to_json()))
+    assert out.events and out.events[0].team_id == "a"
+    return centres, centres.desk("harbin").to_dict()
+
+
+def test_a_step_that_raises_half_way_leaves_nothing_of_its_change(province: Province) -> None:
+    """A handler that raised after changing the desk left the change in memory, and the batch saved it with the others."""
+    centres, before = _filled(province)
+
+    def half_way(cs: Centres) -> Any:
+        desk = cs.desk("harbin")
+        desk.teams["a"].status, desk.teams["a"].incident_id = "off_duty", None  # the team freed of its task...
+        desk.touch("teams", "a")
+        raise RuntimeError("...and then a bug")
+
+    with pytest.raises(RuntimeError):
+        centres.apply("harbin", half_way)
+    after = centres.desk("harbin")
+    assert after.to_dict() == before and after.teams["a"].status == "available" and after.teams["a"].incident_id is not None
+    assert {key for key, _ in after.take_dirty()} >= {"teams|a"}, "the batch's earlier steps are written as they were"
+
+
+def test_a_refusal_after_a_change_is_rolled_back_and_one_before_any_change_costs_nothing(province: Province) -> None:
+    centres, before = _filled(province)
+    desk = centres.desk("harbin")
+
+    def refused_early(cs: Centres) -> Any:
+        raise RecordError("no such task", kind="unknown_task")
+
+    with pytest.raises(RecordError):
+        centres.apply("harbin", refused_early)
+    assert centres.desk("harbin") is desk, "nothing changed: the desk is not rebuilt"
+
+    def refused_late(cs: Centres) -> Any:
+        cs.desk("harbin").incidents.clear()
+        cs.desk("harbin").touch("meta", "now")
+        raise RecordError("refused after a change", kind="invalid")
+
+    with pytest.raises(RecordError):
+        centres.apply("harbin", refused_late)
+    assert centres.desk("harbin") is not desk and centres.desk("harbin").to_dict() == before
