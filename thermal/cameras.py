@@ -25,8 +25,17 @@ import numpy as np
 from core.errors import FrameError
 from geo.distance import LocalProjection
 
+# The detector works on frames up to MAX_WIDTH x MAX_HEIGHT (the common 640x512 thermal core); a larger
+# frame (a 1280x1024 core, a street camera's still) is reduced to fit by an integer factor before detection
+# (`thermal.detector.detect_image`, `thermal.video`). MAX_FRAME_SIDE bounds what is read at all: a decoder's memory.
 MAX_WIDTH = 640
 MAX_HEIGHT = 512
+MAX_FRAME_SIDE = 4096
+
+
+def reduction_factor(width: int, height: int) -> int:
+    """The smallest integer factor that brings a frame within MAX_WIDTH x MAX_HEIGHT (1: it fits)."""
+    return max(1, math.ceil(width / MAX_WIDTH), math.ceil(height / MAX_HEIGHT))
 MAX_SURVEY_RESIDUAL_M = 5.0  # more than 4 points that disagree by more than this are a survey error
 
 # Default pose uncertainty (1 sigma) of a consumer drone with GNSS and gimbal
@@ -318,7 +327,7 @@ def gsd_m(meta: FrameMeta, u: float, v: float, width: int | None = None, height:
 def check_homography(meta: FrameMeta) -> None:
     """Survey points that give no plane-to-plane mapping (collinear, one place) are refused."""
     try:
-        cam = HomographyCamera(meta, MAX_WIDTH, MAX_HEIGHT)
+        cam = HomographyCamera(meta, meta.width or MAX_WIDTH, meta.height or MAX_HEIGHT)
     except FrameError as exc:
         raise FrameError(f"metadata: {exc.reason}") from exc
     except (cv2.error, np.linalg.LinAlgError, ValueError) as exc:

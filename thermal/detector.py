@@ -84,6 +84,7 @@ from thermal.cameras import (
     HomographyCamera,
     check_meta_size,
     make_camera,
+    reduction_factor,
 )
 from thermal.frames import ThermalImage
 from thermal.grey import candidate_table, grey_posture, keep_best, load_model, person_px
@@ -1105,9 +1106,29 @@ def _reduced_meta(meta: FrameMeta, k: int, w: int, h: int) -> FrameMeta:
 
 def detect_image(img: ThermalImage, meta: FrameMeta | None, frame_name: str | None = None, *,
                  captured_at: datetime | None = None) -> list[Detection]:
-    """People in a decoded frame of either kind: radiometric (°C) or 8-bit (grey levels)."""
+    """People in a decoded frame of either kind: radiometric (°C) or 8-bit (grey levels).
+
+    A frame larger than the detector's MAX_WIDTH x MAX_HEIGHT (a 1280x1024 core, a street camera's
+    still) is reduced to fit by the smallest integer factor, averaging pixels (a coarser core sees
+    the same scene), with its camera model; the detections' boxes are given back in its own pixels.
+    """
     run = detect if img.radiometric else detect_grey
-    return run(img.pixels, meta, frame_name, captured_at=captured_at)
+    h, w = img.pixels.shape[:2]
+    k = reduction_factor(w, h)
+    if k == 1:
+        return run(img.pixels, meta, frame_name, captured_at=captured_at)
+    small = np.asarray(cv2.resize(img.pixels, (w // k, h // k), interpolation=cv2.INTER_AREA))
+    small_meta = _reduced_meta(meta, k, w // k, h // k) if meta is not None else None
+    found = run(small, small_meta, frame_name, captured_at=captured_at)
+    return [_enlarged(d, k, w, h) for d in found]
+
+
+def _enlarged(d: Detection, k: int, w: int, h: int) -> Detection:
+    """A detection of a frame reduced k times, in the frame's own pixels (its place on the ground is the same)."""
+    x, y, bw, bh = d.bbox
+    x0, y0 = min(w - 1, k * x), min(h - 1, k * y)
+    bbox = (x0, y0, min(k * bw, w - x0), min(k * bh, h - y0))
+    return replace(d, bbox=bbox, detection_id=detection_id(d.camera_id, d.captured_at.isoformat(), bbox))
 
 
 def _locate(cam: Camera, centre: tuple[float, float], bbox: tuple[int, int, int, int],

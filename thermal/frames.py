@@ -38,7 +38,7 @@ from core.validate import (
     plausible_year,
     whole,
 )
-from thermal.cameras import MAX_HEIGHT, MAX_WIDTH, FrameMeta, check_homography
+from thermal.cameras import MAX_FRAME_SIDE, FrameMeta, check_homography
 
 MIN_K = 200.0
 MAX_K = 400.0
@@ -132,8 +132,8 @@ def parse_meta(d: dict[str, Any]) -> FrameMeta:
                          f"(expected a year {EARLIEST_YEAR}..{LATEST_YEAR})")
     fields: dict[str, Any] = {
         "ambient_c": _num(d, "ambient_c", lo=-80.0, hi=60.0),
-        "width": _int(d, "width", MAX_WIDTH),
-        "height": _int(d, "height", MAX_HEIGHT),
+        "width": _int(d, "width", MAX_FRAME_SIDE),
+        "height": _int(d, "height", MAX_FRAME_SIDE),
         "hfov_deg": _num(d, "hfov_deg", lo=1.0, hi=170.0),
         "polarity": _polarity(d.get("polarity")),
     }
@@ -217,8 +217,8 @@ def _check_shape(shape: tuple[int, ...]) -> None:
     h, w = shape
     if h == 0 or w == 0:
         raise FrameError("frame is empty (0 pixels)")
-    if w > MAX_WIDTH or h > MAX_HEIGHT:
-        raise FrameError(f"frame is {w}x{h}, larger than {MAX_WIDTH}x{MAX_HEIGHT}")
+    if w > MAX_FRAME_SIDE or h > MAX_FRAME_SIDE:
+        raise FrameError(f"frame is {w}x{h}, larger than {MAX_FRAME_SIDE}x{MAX_FRAME_SIDE}")
     if w < 8 or h < 8:
         raise FrameError(f"frame is {w}x{h}, too small to be a thermal image")
 
