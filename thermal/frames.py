@@ -377,6 +377,11 @@ def _imdecode(data: bytes) -> np.ndarray | None:
 
 def decode_png(data: bytes) -> np.ndarray:
     """16-bit grayscale centi-kelvin PNG bytes -> float32 °C, validated."""
+    return centikelvin_to_c(_png16(data))
+
+
+def _png16(data: bytes) -> np.ndarray:
+    """16-bit grayscale PNG bytes -> their uint16 values, validated as a PNG."""
     info = _png_header(data)
     if info.depth != 16:
         raise FrameError(f"PNG is {info.depth}-bit; a radiometric frame must be 16-bit centi-kelvin")
@@ -387,7 +392,33 @@ def decode_png(data: bytes) -> np.ndarray:
     raw = _imdecode(data)
     if raw is None or raw.shape != (info.height, info.width):
         raise FrameError(_why_undecodable(info))
-    return centikelvin_to_c(raw)
+    return np.asarray(raw)
+
+
+COUNTS_GAIN_PERCENTILES = (0.5, 99.9)  # the gain control that reads sensor counts as an 8-bit frame
+COUNTS_MIN_SPREAD = 16  # counts between those percentiles: less is a blank or stuck readout
+
+
+def sixteen_bit_image(raw: np.ndarray, polarity: str | None, what: str) -> ThermalImage:
+    """A 16-bit frame: centi-kelvin when its values are temperatures, else raw sensor counts.
+
+    An uncalibrated core (a Boson's or Tau's 14-bit output saved as TIFF or
+    PNG) writes counts, 7 000-9 000 for a winter scene, which read as 70-90 K:
+    such a frame was refused whole. Counts rank warmth like an 8-bit frame's
+    grey levels, so it is read as one after gain control (white-hot unless
+    the sidecar says otherwise), and its detections carry no temperature.
+    """
+    try:
+        return ThermalImage(centikelvin_to_c(raw), radiometric=True)
+    except FrameError as exc:
+        if not exc.reason.startswith("pixel values"):  # stuck, saturated, empty: no scene in any unit
+            raise
+        implausible = exc.reason
+    lo, hi = (float(v) for v in np.percentile(raw, COUNTS_GAIN_PERCENTILES))
+    if hi - lo < COUNTS_MIN_SPREAD:
+        raise FrameError(f"{implausible}, and as sensor counts it spans only {hi - lo:.0f} levels: no scene")
+    grey = np.clip((raw.astype(np.float32) - lo) * np.float32(255.0 / (hi - lo)), 0.0, 255.0).astype(np.uint8)
+    return grey_image(grey, polarity or "white-hot", f"{what} (16-bit sensor counts)")
 
 
 def encode_png(frame_ck: np.ndarray) -> bytes:
@@ -481,7 +512,7 @@ def _decode_png_any(data: bytes, polarity: str | None) -> ThermalImage:
     """PNG bytes: 16-bit grey is radiometric (centi-kelvin), 8-bit is an AGC frame."""
     info = _png_header(data)
     if info.depth == 16:
-        return ThermalImage(decode_png(data), radiometric=True)
+        return sixteen_bit_image(_png16(data), polarity, "PNG")
     if info.depth != 8:
         raise FrameError(f"PNG is {info.depth}-bit; want 16-bit centi-kelvin or 8-bit grey")
     _check_shape((info.height, info.width))
@@ -542,7 +573,7 @@ def _read_tiff(p: Path, polarity: str | None) -> ThermalImage:
         return grey_image(raw, polarity, "TIFF")
     if raw.dtype != np.uint16:
         raise FrameError(f"TIFF is {raw.dtype}; want 16-bit centi-kelvin or 8-bit grey")
-    return ThermalImage(centikelvin_to_c(raw), radiometric=True)
+    return sixteen_bit_image(raw, polarity, "TIFF")
 
 
 def _npy_header(p: Path) -> None:

@@ -1,4 +1,4 @@
-"""Frames larger than the detector's 640x512 (1280x1024 cores, street cameras' stills) are read and reduced to fit."""
+"""Frames the detector once refused whole: larger than 640x512 (1280x1024 cores, street cameras' stills), 16-bit sensor counts."""
 
 from __future__ import annotations
 
@@ -66,3 +66,28 @@ def test_a_1280x1024_jpeg_runs_through_patrol_detect(tmp_path: Path) -> None:
 def test_a_frame_past_the_readable_size_is_still_refused() -> None:
     with pytest.raises(FrameError, match=f"larger than {MAX_FRAME_SIDE}x{MAX_FRAME_SIDE}"):
         decode_png(encode_png(np.full((8, MAX_FRAME_SIDE + 1), 27315, np.uint16)))
+
+
+def test_a_16_bit_frame_of_sensor_counts_is_read_like_an_8_bit_frame(tmp_path: Path) -> None:
+    """An uncalibrated core's counts (7 000-9 000 for a winter scene) read as 70-90 K: the whole frame was refused."""
+    from tools.bench_thermal import match
+
+    ck, meta_d, truth = generate_frame(3, kind="drone", n_people=3, decoys=[], alt_m=40.0)
+    counts = (ck.astype(np.int32) - 20_000).astype(np.uint16)  # 263 K reads 6 315 counts
+    ok, tif = cv2.imencode(".tif", counts)
+    assert ok
+    for suffix, data in ((".png", encode_png(counts)), (".tif", tif.tobytes())):
+        path = tmp_path / f"counts{suffix}"
+        path.write_bytes(data)
+        img = load_image_file(path)
+        assert not img.radiometric and img.polarity == "white-hot", suffix
+        found = detect_image(img, parse_meta(meta_d))
+        assert all(d.t_max_c is None for d in found), "counts are no degrees"
+        assert len(match([list(d.bbox) for d in found], [t["bbox"] for t in truth if not t.get("partial")])) >= 2, suffix
+    with pytest.raises(FrameError, match="plausible"):
+        decode_png(encode_png(counts))  # the radiometric reader itself stays strict
+    blank = np.full((64, 80), 7000, np.uint16)
+    blank[0, 0] = 7001
+    (tmp_path / "blank.png").write_bytes(encode_png(blank))
+    with pytest.raises(FrameError, match="no scene"):
+        load_image_file(tmp_path / "blank.png")
