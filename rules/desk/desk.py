@@ -117,7 +117,7 @@ class Desk(DeskState):
 
     def admit(self, at: datetime, name: str, *, report: bool = False) -> None:
         """Refuse an input stamped more than the policy's `max_ahead_min` ahead of the desk's clock,
-        and a report more than `max_behind_h` behind it.
+        and a report (or a new team's first status) more than `max_behind_h` behind it.
 
         Event time only moves forward: one record from next year would make every
         open deadline pass at once and put every new one out of the clock's reach.
@@ -139,7 +139,7 @@ class Desk(DeskState):
         if report and self.now - at > timedelta(hours=policy.max_behind_h):
             behind = (self.now - at).total_seconds() / 3600.0
             raise RecordError(f"{name}: {at.isoformat()} is {behind:.0f} h behind the desk's clock ({self.now.isoformat()}); "
-                              f"a report at most {policy.max_behind_h:g} h old is taken (a wrong date?)", kind="stale_time")
+                              f"at most {policy.max_behind_h:g} h old is taken (a wrong date?)", kind="stale_time")
 
     def handle_report(self, report: Report) -> Outputs:
         check_report(report, self.ctx.policy.max_persons)
@@ -201,8 +201,10 @@ class Desk(DeskState):
         return self._conditions_changed(self.now or at)
 
     def handle_team_status(self, status: TeamStatus) -> Outputs:
-        self.admit(status.at, "at")
         team = self.teams.get(status.team_id)
+        # A team's first status is held to a report's age: one from last week (a phone's stale outbox,
+        # a wrong date) put a team on duty that may be at home, and tonight's tasks went to it.
+        self.admit(status.at, "at", report=team is None)
         if team is not None and status.at < team.at:
             return Outputs()  # an older position: keep the newer one
         self.advance(status.at)

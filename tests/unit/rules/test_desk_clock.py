@@ -83,3 +83,14 @@ def test_a_record_stamped_ahead_of_the_tick_does_not_bring_other_deadlines_forwa
         escalated = [e for e in desk.handle_tick(tick).events if e.escalate_to]
     assert escalated, "the deadline still fires, on the tick that reaches it"
     assert deadline - timedelta(minutes=1) <= tick <= deadline
+
+
+def test_a_new_teams_first_status_from_days_ago_is_refused(desk: Desk) -> None:
+    """A status a week old (a phone's stale outbox, a wrong date) put a team on duty and tonight's tasks went to it."""
+    desk.handle_tick(EVENING)
+    with pytest.raises(RecordError) as refused:
+        team(desk, "old", 300, at=EVENING - timedelta(days=7))
+    assert refused.value.kind == "stale_time" and "old" not in desk.teams
+    team(desk, "a", 300, at=EVENING - timedelta(hours=2))  # within max_behind_h: taken
+    team(desk, "a", 300, at=EVENING - timedelta(days=7))  # a known team's older status is ignored, as before
+    assert desk.teams["a"].at == EVENING - timedelta(hours=2)
