@@ -13,6 +13,7 @@ live in `rules.desk.Desk`; this is only the glue.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +28,8 @@ from rules.context import Context, Province
 from rules.desk import Desk, Outputs, commands
 from rules.intake import parse_ack, parse_command, parse_json, parse_team_status, parse_tick, parse_weather
 from rules.phone import ClientIds
+
+log = logging.getLogger("patrol.desk")
 
 
 class CentreTable:
@@ -126,6 +129,17 @@ def _handler(desk: Desk, ctx: Context, short: str, acks: AcksOnce) -> Callable[[
     raise RecordError(f"desk does not read topic {short!r}")
 
 
+def _outputs(outs: list[Outputs]) -> list[tuple[str, str | None, Any]]:
+    """What the desk decided, as records for their topics, in order."""
+    records: list[tuple[str, str | None, Any]] = []
+    for out in outs:
+        records += [(names.DISPATCH, ev.incident_id, ev) for ev in out.events]
+        records += [(names.TEAM_TASKS, task.team_id, task) for task in out.tasks]
+        records += [(names.CONDITIONS, c["region"], Conditions(**c)) for c in out.conditions]
+        records += [(names.COMMAND_RESULTS, r.incident_id, r) for r in out.results]
+    return records
+
+
 def _tick_step(centre: str, at: datetime) -> Callable[[Centres], Outputs]:
     return lambda centres: centres.desk(centre).handle_tick(at)
 
@@ -182,10 +196,19 @@ class Centres:
         return out
 
     def roll_back(self, centre: str) -> None:
+        if self.stale:  # partitions were revoked: the table may no longer hold this centre; the next batch rebuilds
+            return
         self.desks.pop(centre, None)
         self.acks.pop(centre, None)
         for step in self.journal.get(centre, []):
-            step(self)
+            try:
+                step(self)
+            except Exception:  # deterministic rules met a different table: nothing of this batch's desk can be trusted
+                log.exception("re-applying the batch's inputs to %s failed; its desk is rebuilt next batch", centre)
+                self.desks.pop(centre, None)
+                self.acks.pop(centre, None)
+                self.stale = True
+                return
 
     def written(self) -> None:
         """The desks' state is in the tables: nothing to re-apply any more."""
@@ -332,9 +355,16 @@ def register(app: Any, topics: Any, province: Province) -> None:
                     if short == names.CLOCK:
                         at = parse_tick(parse_json(raw)).at
                         outs = []
+                        failed: Exception | None = None
                         for centre in centres_on(partition, list(province.centres), partitions):
-                            outs.append(centres.apply(centre, _tick_step(centre, at)))
-                            last[centre] = event
+                            try:
+                                outs.append(centres.apply(centre, _tick_step(centre, at)))
+                                last[centre] = event
+                            except Exception as exc:  # the other centres' ticks stand, and so do their outputs
+                                failed = failed or exc
+                        if failed is not None:
+                            records += _outputs(outs)
+                            raise failed
                     else:
                         earlier = _tried(event)  # a hop's key names the centre asked, not the record's: route by its fields
                         owner = centres.centre_of(short, raw, None if earlier else _key(event))
@@ -358,11 +388,7 @@ def register(app: Any, topics: Any, province: Province) -> None:
                     await outbox.dead(short, raw, exc, event)
                     counters.tick()
                     continue
-                for out in outs:
-                    records += [(names.DISPATCH, ev.incident_id, ev) for ev in out.events]
-                    records += [(names.TEAM_TASKS, task.team_id, task) for task in out.tasks]
-                    records += [(names.CONDITIONS, c["region"], Conditions(**c)) for c in out.conditions]
-                    records += [(names.COMMAND_RESULTS, r.incident_id, r) for r in out.results]
+                records += _outputs(outs)
                 counters.tick()
             await flush(records, forwarded, last)
             timer.done()

@@ -556,17 +556,27 @@ def _real(value: Any) -> float:
     return number
 
 
-_INT64 = 2**63 - 1
+_INT32 = 2**31 - 1  # the ledger's INTEGER columns (persons, revisions, counts) are 32-bit on PostgreSQL
 
 
 def _unstorable(value: Any) -> str | None:
-    """Why no database row can hold a value of this record: a NUL in PostgreSQL text, an integer past 64 bits."""
-    if isinstance(value, str):
-        return "a NUL character (\\u0000) in a key or value" if "\x00" in value else None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"a whole number past 64 bits ({len(str(abs(value)))} digits)" if abs(value) > _INT64 else None
-    items = [*value.keys(), *value.values()] if isinstance(value, dict) else value if isinstance(value, list) else []
-    return next((why for item in items if (why := _unstorable(item)) is not None), None)
+    """Why no database row can hold a value of this record: a NUL in PostgreSQL text, a whole number past an
+    INTEGER column's 32 bits (refused when its incident's row is folded, outside the record's own savepoint).
+    Walked with a list, not recursion: a record nested a few hundred deep must be refused, not crash the feeder."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return "a NUL character (\\u0000) in a key or value"
+        elif isinstance(item, int) and not isinstance(item, bool):
+            if abs(item) > _INT32:
+                return f"a whole number past 32 bits ({len(str(abs(item)))} digits)"
+        elif isinstance(item, dict):
+            stack += [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            stack += item
+    return None
 
 
 def apply_record(store: Store, topic: str, raw: bytes | None) -> DispatchEvent | None:

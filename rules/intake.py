@@ -342,8 +342,8 @@ def _locate(obj: dict[str, Any], address: str | None, ctx: Context) -> tuple[flo
 _WECHAT = re.compile(r"(?:wechat|weixin|微信|wx)\s*(?:号|id)?\s*(?:[:：]\s*|\s|(?<=号))\s*([a-z][-_a-z0-9]{5,19})", re.IGNORECASE)
 
 
-_LOCAL_NUMBER = re.compile(r"[2-9]\d{6,7}")
-_NUMBER_SEPARATORS = re.compile(r"[\s\-.()（）—]")
+# A local landline inside the contact's text (`电话：8765 4321`, `8765–4321`): 7 or 8 digits, the first 2-9.
+_LOCAL_NUMBER = re.compile(r"(?<![\d+])([2-9]\d{2,3})[\s\-.()（）—–·]*(\d{4})(?!\d)")
 
 
 def parse_contact(value: Any, area_code: str | None = None) -> tuple[str, str, str]:
@@ -366,8 +366,9 @@ def parse_contact(value: Any, area_code: str | None = None) -> tuple[str, str, s
         handle = wechat.group(1)
         return f"wechat:{handle}", f"wechat:{handle[:2]}***", "wechat"
     found = next(iter(phonenumbers.PhoneNumberMatcher(text, "CN", leniency=phonenumbers.Leniency.VALID)), None)
-    if found is None and area_code is not None and _LOCAL_NUMBER.fullmatch(digits := _NUMBER_SEPARATORS.sub("", text)):
-        found = next(iter(phonenumbers.PhoneNumberMatcher(area_code + digits, "CN", leniency=phonenumbers.Leniency.VALID)), None)
+    if found is None and area_code is not None and (local := _LOCAL_NUMBER.search(text)) is not None:
+        found = next(iter(phonenumbers.PhoneNumberMatcher(area_code + local[1] + local[2], "CN",
+                                                          leniency=phonenumbers.Leniency.VALID)), None)
     if found is not None and found.number.country_code == 86:
         number = phonenumbers.national_significant_number(found.number)
         if phonenumbers.number_type(found.number) in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE):

@@ -9,13 +9,16 @@ within one edit (a transposition counts as one) for words shorter than
 `two_edits_from` letters, two edits from there, with the same first letter.
 A word as near two lexicon words is left as it is: a guess between two cues
 is not a reading, unless both are cues of the same flags ("unconcious" is
-listed beside "unconscious"). The limits are the lexicon's `[typos]` table.
+listed beside "unconscious"). A word written wholly in pinyin syllables is a
+name or a place (Wang Feier, Liping, Baijia market), never a typo: "feier" is
+one letter from "fever". The limits are the lexicon's `[typos]` table.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -23,6 +26,29 @@ from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
 _LATIN_WORD = re.compile(r"[a-z]+")
+
+
+@functools.cache
+def _pinyin_syllables() -> frozenset[str]:
+    """Every toneless pinyin syllable (pypinyin's dictionary; ü written v), loaded once."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    out: set[str] = set()
+    for readings in pinyin_dict.values():
+        for reading in readings.split(","):
+            decomposed = unicodedata.normalize("NFD", reading)
+            for form in (decomposed.replace("u\u0308", "v"), decomposed):  # nü is written nv, or nu
+                out.add("".join(c for c in form if not unicodedata.combining(c)))
+    return frozenset(out)
+
+
+def is_pinyin(word: str) -> bool:
+    """Whether `word` splits wholly into pinyin syllables (a Chinese name or place written in Latin letters)."""
+    syllables = _pinyin_syllables()
+    can_end = [True] + [False] * len(word)  # can_end[i]: word[:i] splits into syllables
+    for i in range(1, len(word) + 1):
+        can_end[i] = any(can_end[j] and word[j:i] in syllables for j in range(max(0, i - 6), i))
+    return can_end[-1]
 
 
 @functools.cache
@@ -75,12 +101,15 @@ class TypoReader:
         return found
 
     def _nearest(self, word: str) -> str:
-        if word in self.vocabulary or word in _english():
+        if word in self.vocabulary or word in _english() or is_pinyin(word):
             return word
         edits = 1 if len(word) < self.two_edits_from else 2
         near = process.extract(word, self._by_initial.get(word[0], ()), scorer=DamerauLevenshtein.distance,
-                               score_cutoff=edits, limit=2)
-        if not near or (len(near) > 1 and near[1][1] == near[0][1]
-                        and self.vocabulary[str(near[1][0])] != self.vocabulary[str(near[0][0])]):
+                               score_cutoff=edits, limit=None)
+        if not near:
             return word
-        return str(near[0][0])
+        best = min(distance for _, distance, _ in near)
+        tied = sorted(str(w) for w, distance, _ in near if distance == best)
+        if len({self.vocabulary[w] for w in tied}) > 1:
+            return word  # as near the cues of two flags (or descriptions): no reading
+        return tied[0]

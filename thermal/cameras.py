@@ -30,7 +30,7 @@ from geo.distance import LocalProjection
 # (`thermal.detector.detect_image`, `thermal.video`). MAX_FRAME_SIDE bounds what is read at all: a decoder's memory.
 MAX_WIDTH = 640
 MAX_HEIGHT = 512
-MAX_FRAME_SIDE = 4096
+MAX_FRAME_SIDE = 2048  # 1280x1024 and 1920x1080 fit; a 4096x4096 PNG of 120 kB held the worker's loop for 0.6 s
 
 
 def reduction_factor(width: int, height: int) -> int:

@@ -1117,6 +1117,7 @@ def detect_image(img: ThermalImage, meta: FrameMeta | None, frame_name: str | No
     k = reduction_factor(w, h)
     if k == 1:
         return run(img.pixels, meta, frame_name, captured_at=captured_at)
+    check_meta_size(meta, img.pixels)  # its metadata must describe this frame: the reduced copy's is made to fit
     small = np.asarray(cv2.resize(img.pixels, (w // k, h // k), interpolation=cv2.INTER_AREA))
     small_meta = _reduced_meta(meta, k, w // k, h // k) if meta is not None else None
     found = run(small, small_meta, frame_name, captured_at=captured_at)

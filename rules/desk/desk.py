@@ -284,7 +284,8 @@ class Desk(DeskState):
         # Deadlines are judged on the clock topic's time, not on the latest record's: a record stamped
         # ahead of the tick (a phone an hour fast, a feed in the wrong time zone; up to max_ahead_min is
         # admitted) moves the clock for its own decision, and escalated every other task and marked its
-        # team unresponsive up to an hour early.
+        # team unresponsive up to an hour early. What a deadline sets off is still stamped at the desk's
+        # clock, which only moves forward: an incident's events never go back in time.
         due = self.tick or at
         policy = self.ctx.policy
         out = self._conditions_changed(now)  # first: a stricter level brings this tick's deadlines forward
@@ -292,15 +293,15 @@ class Desk(DeskState):
             if timers.ack_overdue(incident, due):
                 self.touch("incidents", incident.incident_id)
                 incident.escalation_cause = "ack_missed"
-                out.extend(self._reassign(incident, due, reason=f"ack deadline missed by {incident.team_id}", escalate=True))
+                out.extend(self._reassign(incident, now, reason=f"ack deadline missed by {incident.team_id}", escalate=True))
             elif timers.queue_overdue(incident, due, policy):
-                out.extend(self._escalate_queued(incident, due))
+                out.extend(self._escalate_queued(incident, now))
             elif timers.followup_due(incident, due):
-                out.extend(self._reopen(incident, due, kind="followup", reason="scheduled follow-up visit"))
+                out.extend(self._reopen(incident, now, kind="followup", reason="scheduled follow-up visit"))
             elif (timer := timers.unit_timer(incident, due, policy)) is not None:
-                out.extend(self._unit_timer(incident, timer, due))
+                out.extend(self._unit_timer(incident, timer, now))
             for unit in timers.support_overdue(incident, due):
-                out.extend(self._support_missed(incident, unit, due))
+                out.extend(self._support_missed(incident, unit, now))
         out.extend(self._drain_queue(now))
         self.forget_closed(now)
         return out

@@ -30,7 +30,7 @@ class DeskState:
         self.weather: dict[str, RegionWeather] = {}
         self.published: dict[str, dict[str, Any]] = {}  # region -> last conditions sent
         self.dirty: set[tuple[str, str]] = set()  # (table, key) changed since last flush
-        self.touches = 0  # every touch counted: whether a handler that raised had changed anything
+        self.touches = 0  # touches of anything but the clock: whether a handler that raised had changed anything
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,11 +48,13 @@ class DeskState:
         self.now = from_iso(data["now"]) if data.get("now") else None
         self.tick = from_iso(data["tick"]) if data.get("tick") else None
         self.incidents = {k: Incident.from_dict(v) for k, v in data.get("incidents", {}).items()}
-        self.seen = dict(data.get("seen", {}))
+        # copies, never the table's own lists and dicts: a change made in place (a report split off an
+        # incident) by an input that then failed would otherwise change the table too, past any roll-back
+        self.seen = {k: list(v) for k, v in data.get("seen", {}).items()}
         self.event_index = dict(data.get("event_index", {}))
         self.teams = {k: Team.from_dict(v) for k, v in data.get("teams", {}).items()}
         self.weather = {k: RegionWeather.from_dict(v) for k, v in data.get("weather", {}).items()}
-        self.published = dict(data.get("published", {}))
+        self.published = {k: dict(v) for k, v in data.get("published", {}).items()}
         self.loaded()
 
     def loaded(self) -> None:
@@ -65,7 +67,9 @@ class DeskState:
             return clock.isoformat() if clock else None
         source: dict[str, Any] = getattr(self, table)
         value: Any = source.get(key)
-        return value.to_dict() if hasattr(value, "to_dict") else value
+        if hasattr(value, "to_dict"):
+            return value.to_dict()
+        return list(value) if isinstance(value, list) else dict(value) if isinstance(value, dict) else value
 
     def load_entries(self, items: Iterable[tuple[str, Any]]) -> None:
         """Rebuild from `table|key -> value` entries (a Faust table's content)."""
@@ -88,7 +92,8 @@ class DeskState:
 
     def touch(self, table: str, key: str) -> None:
         self.dirty.add((table, key))
-        self.touches += 1
+        if table != "meta":  # the clock moved by a record later refused is kept, as it always was
+            self.touches += 1
 
     def advance(self, at: datetime) -> None:
         """Event time moves forward only."""

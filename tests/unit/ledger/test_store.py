@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -28,6 +29,8 @@ from tests.unit.ledger.builders import T0, event, incident_story
         ("dispatch", json.dumps({**event("inc-1", 1, "dispatch", T0), "text": "老人\u0000"}).encode()),
         ("dispatch", json.dumps({**event("inc-1", 1, "dispatch", T0), "persons": 2**70}).encode()),
         ("dispatch", json.dumps({**event("inc-1", 1, "dispatch", T0), "revision": 2**70}).encode()),
+        # past PostgreSQL's 32-bit INTEGER, refused only when the incident row was folded, outside the record's savepoint
+        ("dispatch", json.dumps({**event("inc-1", 1, "dispatch", T0), "persons": 3_000_000_000}).encode()),
     ],
 )
 def test_a_hostile_record_is_a_record_error(tmp_path: Path, topic: str, raw: bytes) -> None:
@@ -36,6 +39,17 @@ def test_a_hostile_record_is_a_record_error(tmp_path: Path, topic: str, raw: byt
     store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", load_ledger_policy(DATA_DIR / "ledger.toml"))
     with pytest.raises(RecordError):
         apply_record(store, topic, raw)
+
+
+def test_a_deeply_nested_field_is_taken_or_refused_never_a_crash(tmp_path: Path) -> None:
+    """Nested 500 deep, json reads it, and a recursive check for unstorable values raised RecursionError: the feeder stopped."""
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", load_ledger_policy(DATA_DIR / "ledger.toml"))
+    nested = b'{"region": "daoli", "at": "2026-12-20T23:00:00+08:00", "cold_wave_level": "red", "x": ' + b"[" * 500 + b"77777" + b"]" * 500 + b"}"
+    with contextlib.suppress(RecordError):
+        apply_record(store, "conditions", nested)
+    deep_nul = nested.replace(b"77777", b'"\\u0000"')
+    with pytest.raises(RecordError, match="NUL"):
+        apply_record(store, "conditions", deep_nul)
 
 
 @pytest.mark.parametrize(("field", "bad"), [("revision", "x"), ("revision", True), ("event_id", ["a"]), ("kind", {}), ("lat", "north"),

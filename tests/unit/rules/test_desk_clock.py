@@ -73,6 +73,8 @@ def test_a_record_stamped_ahead_of_the_tick_does_not_bring_other_deadlines_forwa
     assert deadline is not None and deadline > EVENING + timedelta(minutes=2)
     team(desk, "b", 900, at=EVENING + timedelta(minutes=59))  # an hour fast
     assert desk.now == EVENING + timedelta(minutes=59)
+    joined = desk.handle_report(report(at=EVENING + timedelta(minutes=2))).events  # a second caller: the same person
+    assert joined and joined[-1].incident_id == out.events[0].incident_id
     quiet = desk.handle_tick(EVENING + timedelta(minutes=1))
     assert not [e for e in quiet.events if e.escalate_to], "nothing was due at the clock's 19:01"
     assert desk.teams["a"].status == "available" and desk.incidents[out.events[0].incident_id].team_id == "a"
@@ -83,6 +85,7 @@ def test_a_record_stamped_ahead_of_the_tick_does_not_bring_other_deadlines_forwa
         escalated = [e for e in desk.handle_tick(tick).events if e.escalate_to]
     assert escalated, "the deadline still fires, on the tick that reaches it"
     assert deadline - timedelta(minutes=1) <= tick <= deadline
+    assert all(e.at >= joined[-1].at for e in escalated), "stamped at the desk's clock: an incident's events never go back in time"
 
 
 def test_a_new_teams_first_status_from_days_ago_is_refused(desk: Desk) -> None:

@@ -533,7 +533,7 @@ def test_with_a_closed_roster_a_team_status_of_an_unknown_team_is_refused(ctx: C
     assert parse_team_status({**body, "team_id": "T-daoli-2"}, closed).team_id == "T-daoli-2"
 
 
-@pytest.mark.parametrize("local", ["8765 4321", "8765-4321", "（8765）4321", "87654321"])
+@pytest.mark.parametrize("local", ["8765 4321", "8765-4321", "（8765）4321", "87654321", "电话：8765 4321", "8765–4321", "王先生 87654321"])
 def test_a_local_landline_without_its_area_code_is_read_in_the_city(ctx: Context, local: str) -> None:
     from rules.intake import parse_contact
 

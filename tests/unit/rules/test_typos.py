@@ -34,8 +34,12 @@ def test_a_misspelt_cue_sets_its_flag(text: str, flag: str) -> None:
     [
         ("he is insured and fine", "injured"),  # an English word one letter from a cue is that word
         ("she painted the wall", "unresponsive"),  # not "fainted"
-        ("he is concious and talking", "unresponsive"),  # two edits in an 8-letter word: too far to read
-        ("zhang bleeding?", "ill"),  # a name is not read as a cue of another flag
+        ("he is consious and talking", "unresponsive"),  # two edits from "unconscious" in a word under 9 letters: too far
+        ("caller Wang Feier at the gate", "ill"),  # pinyin names and places are never typos: "feier" is one letter from "fever"
+        ("Liping from the shop saw him", "immobile"),  # "limping"
+        ("a man by the Baijia market", "intoxicated"),  # "baijiu"
+        ("near the Mentai restaurant", "mental"),
+        ("he was stoled outside", "robbed"),  # as near "stolen" (robbed) as "stoned" (intoxicated): no reading
     ],
 )
 def test_words_are_not_bent_into_cues(text: str, flag: str) -> None:
@@ -52,12 +56,21 @@ def test_descriptions_and_head_counts_read_typos_too() -> None:
     assert LEXICON.description_in("a man sittting on the steps")[1] == "sitting"
 
 
+def test_pinyin_words_are_recognised() -> None:
+    from rules.typos import is_pinyin
+
+    assert all(is_pinyin(w) for w in ("feier", "liping", "baijia", "mentai", "shating", "liying", "zhongyangdajie", "nvren"))
+    assert not any(is_pinyin(w) for w in ("bleding", "collasped", "wheelchar", "elderley", "uncosnciuos", "shivring"))
+
+
 def test_a_word_as_near_two_cue_words_is_left_alone() -> None:
     reader = TypoReader.of([("injured", "qwertyk"), ("ill", "qwertyl")])
     assert reader.reading("qwertym") == "qwertym"
     same = TypoReader.of([("ill", "qwertyk"), ("ill", "qwertyl")])  # two spellings of one flag's cue: either reads it
     assert same.reading("qwertym") in ("qwertyk", "qwertyl")
     assert TypoReader.of([("ill", "qwertyk")]).reading("qwertym") == "qwertyk"
+    three = TypoReader.of([("ill", "qwertyk"), ("ill", "qwertyl"), ("injured", "qwertyn")])  # a third as near: no reading
+    assert three.reading("qwertym") == "qwertym"
     assert TypoReader.of([("ill", "qwertyk")]).reading("awertyk") == "awertyk"  # another first letter: not read
 
 

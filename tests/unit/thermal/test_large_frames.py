@@ -63,6 +63,15 @@ def test_a_1280x1024_jpeg_runs_through_patrol_detect(tmp_path: Path) -> None:
     assert all(r["t_max_c"] is None for r in big)
 
 
+def test_a_large_frame_whose_metadata_describes_another_size_is_refused() -> None:
+    """The reduced copy's metadata is made to fit it: a 1280x1024 frame said to be 640x512 (its ground points, its
+    principal point for another size) was taken, and its people placed at wrong ground positions."""
+    ck, meta_d, _ = generate_frame(3, kind="drone", n_people=3, decoys=[], alt_m=40.0)
+    big = ThermalImage(centikelvin_to_c(_twice(ck)), radiometric=True)
+    with pytest.raises(FrameError, match="metadata says 640x512"):
+        detect_image(big, parse_meta(meta_d))
+
+
 def test_a_frame_past_the_readable_size_is_still_refused() -> None:
     with pytest.raises(FrameError, match=f"larger than {MAX_FRAME_SIDE}x{MAX_FRAME_SIDE}"):
         decode_png(encode_png(np.full((8, MAX_FRAME_SIDE + 1), 27315, np.uint16)))
