@@ -4,7 +4,7 @@ Layer 2, beside `rules` (imports `core` and `geo`). Its modules:
 
 - `cameras`: camera models, pixels to ground positions (drones: pinhole and flat ground; fixed: homography).
 - `frames`: frames (16-bit radiometric, 8-bit grey) and their metadata decoded and validated at the door.
-- `scene`: the smooth background a warm thing stands out from, and the sensor noise.
+- `scene`: the smooth background a warm thing stands out from, the sensor noise, and a frame `reduced` k times.
 - `grey`: candidates and the learned person classifier of 8-bit frames.
 - `detector`: `detect`, `detect_grey`, `detect_image`: people found in a frame.
 - `srt`: DJI flight telemetry from a video's `.SRT` file.

@@ -31,11 +31,6 @@ from geo.distance import LocalProjection
 MAX_WIDTH = 640
 MAX_HEIGHT = 512
 MAX_FRAME_SIDE = 2048  # 1280x1024 and 1920x1080 fit; a 4096x4096 PNG of 120 kB held the worker's loop for 0.6 s
-
-
-def reduction_factor(width: int, height: int) -> int:
-    """The smallest integer factor that brings a frame within MAX_WIDTH x MAX_HEIGHT (1: it fits)."""
-    return max(1, math.ceil(width / MAX_WIDTH), math.ceil(height / MAX_HEIGHT))
 MAX_SURVEY_RESIDUAL_M = 5.0  # more than 4 points that disagree by more than this are a survey error
 
 # Default pose uncertainty (1 sigma) of a consumer drone with GNSS and gimbal
@@ -294,6 +289,11 @@ class HomographyCamera(Camera):
         s_pix = su / max(sin_dep, 1e-3)
         sigma = math.sqrt(self.meta.survey_sigma_m**2 + self.residual_m**2 + s_pix**2)
         return 2.0 * sigma
+
+
+def reduction_factor(width: int, height: int) -> int:
+    """The smallest integer factor that brings a frame within MAX_WIDTH x MAX_HEIGHT (1: it fits)."""
+    return max(1, math.ceil(width / MAX_WIDTH), math.ceil(height / MAX_HEIGHT))
 
 
 def make_camera(meta: FrameMeta, width: int | None = None, height: int | None = None) -> Camera:

@@ -88,7 +88,7 @@ from thermal.cameras import (
 )
 from thermal.frames import ThermalImage
 from thermal.grey import candidate_table, grey_posture, keep_best, load_model, person_px
-from thermal.scene import background, noise_sigma
+from thermal.scene import background, noise_sigma, reduced
 from thermal.tracking import iou
 
 HALF_RES_FACTOR = 0.8  # averaging 2x2 lowers a small blob's contrast; be a little more lenient
@@ -712,7 +712,7 @@ def candidates(frame_c: np.ndarray, cam: Camera | None, ambient: float | None = 
     """Warm blobs with their features and the camera scale at their centroid, largest first."""
     h, w = frame_c.shape
     scale = work_scale(frame_c, cam)
-    work = frame_c if scale == 1 else cv2.resize(frame_c, (w // scale, h // scale), interpolation=cv2.INTER_AREA)
+    work = reduced(frame_c, scale)
     bg_work = background(work)
     noise = noise_sigma(frame_c)
     delta = max(MIN_DELTA_C, NOISE_K * noise)
@@ -1070,7 +1070,7 @@ def detect_grey(grey: np.ndarray, meta: FrameMeta | None, frame_name: str | None
     k = _grey_reduction(cam, w, h)
     small_cam = cam
     if k > 1 and meta is not None:
-        grey = np.asarray(cv2.resize(grey, (w // k, h // k), interpolation=cv2.INTER_AREA))
+        grey = reduced(grey, k)
         small_cam = camera_for(_reduced_meta(meta, k, w // k, h // k), w // k, h // k)
     table = candidate_table(grey, small_cam)
     p = model.predict(table.rows)
@@ -1118,7 +1118,7 @@ def detect_image(img: ThermalImage, meta: FrameMeta | None, frame_name: str | No
     if k == 1:
         return run(img.pixels, meta, frame_name, captured_at=captured_at)
     check_meta_size(meta, img.pixels)  # its metadata must describe this frame: the reduced copy's is made to fit
-    small = np.asarray(cv2.resize(img.pixels, (w // k, h // k), interpolation=cv2.INTER_AREA))
+    small = reduced(img.pixels, k)
     small_meta = _reduced_meta(meta, k, w // k, h // k) if meta is not None else None
     found = run(small, small_meta, frame_name, captured_at=captured_at)
     return [_enlarged(d, k, w, h) for d in found]

@@ -1,4 +1,4 @@
-"""The smooth background a warm thing stands out from, and the sensor noise: shared by both detectors."""
+"""The smooth background a warm thing stands out from, the sensor noise, and frames reduced to fit: shared by both detectors."""
 
 from __future__ import annotations
 
@@ -10,6 +10,14 @@ import numpy as np
 CELL = 8  # background cell, pixels of the working copy (16 full-resolution pixels when halved)
 BG_KERNEL = 7  # opening size in cells: warm things up to ~7 cells are not background
 _BG_KERNEL = cv2.getStructuringElement(cv2.MORPH_RECT, (BG_KERNEL, BG_KERNEL))
+
+
+def reduced(frame: np.ndarray, k: int) -> np.ndarray:
+    """The frame k times smaller each way, pixels averaged (a coarser core sees the same scene); itself at k = 1."""
+    if k == 1:
+        return frame
+    h, w = frame.shape[:2]
+    return np.asarray(cv2.resize(frame, (w // k, h // k), interpolation=cv2.INTER_AREA))
 
 
 def background(frame_c: np.ndarray) -> np.ndarray:

@@ -36,6 +36,7 @@ from core.records import parse_time
 from core.validate import EARLIEST_YEAR, LATEST_YEAR, is_finite_number, plausible_year
 from thermal.cameras import FrameMeta, reduction_factor
 from thermal.frames import ThermalImage, grey_image, parse_meta
+from thermal.scene import reduced
 from thermal.srt import Telemetry, at_offset, parse_srt, to_utc
 
 VIDEO_SUFFIXES = (".mp4", ".mov")
@@ -102,10 +103,7 @@ def frame_meta(sidecar: dict[str, Any], tel: Telemetry | None, offset_s: float, 
 def _reduce(frame: np.ndarray) -> np.ndarray:
     """Shrink a frame larger than the detector accepts by the smallest integer factor that fits."""
     h, w = frame.shape[:2]
-    k = reduction_factor(w, h)
-    if k == 1:
-        return frame
-    return np.asarray(cv2.resize(frame, (w // k, h // k), interpolation=cv2.INTER_AREA))
+    return reduced(frame, reduction_factor(w, h))
 
 
 def read_video(path: Path, every_s: float = VIDEO_SAMPLE_S) -> Iterator[VideoFrame]:
