@@ -560,13 +560,19 @@ _INT32 = 2**31 - 1  # the ledger's INTEGER columns (persons, revisions, counts) 
 
 
 def _unstorable(value: Any) -> str | None:
-    """Why no database row can hold a value of this record: a NUL in PostgreSQL text, a whole number past an
-    INTEGER column's 32 bits (refused when its incident's row is folded, outside the record's own savepoint).
-    Walked with a list, not recursion: a record nested a few hundred deep must be refused, not crash the feeder."""
+    """Why no database row can hold a value of this record: a lone surrogate (\\ud800 decodes, no UTF-8 holds it),
+    a NUL in PostgreSQL text, a whole number past an INTEGER column's 32 bits (refused when its incident's row is
+    folded, outside the record's own savepoint). Walked with a list, not recursion: a record nested a few hundred
+    deep must be refused, not crash the feeder."""
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return "invalid Unicode (a lone surrogate escape)"
             if "\x00" in item:
                 return "a NUL character (\\u0000) in a key or value"
         elif isinstance(item, int) and not isinstance(item, bool):
@@ -589,10 +595,6 @@ def apply_record(store: Store, topic: str, raw: bytes | None) -> DispatchEvent |
         raise RecordError("not JSON: nested too deeply", kind="malformed") from exc
     if not isinstance(data, dict):
         raise RecordError("expected a JSON object", kind="malformed")
-    try:  # a lone \ud800 decodes, but no database row can hold it
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise RecordError("invalid Unicode (a lone surrogate escape)", kind="malformed") from exc
     if (why := _unstorable(data)) is not None:  # caught here, not by the database when its incident is folded
         raise RecordError(why, kind="malformed")
     if topic == names.DISPATCH:
