@@ -171,24 +171,26 @@ def test_blurred_face_of_a_far_person() -> None:
 
 def test_hooded_people_and_side_on_dogs_at_oblique_views() -> None:
     """A hooded person standing in an oblique view is taller than any dog's silhouette; a dog
-    broadside to the camera is long and low (hooded recall was 13 of 36)."""
+    broadside to the camera is long and low (hooded recall was 13 of 36, then 26, and 28 since the
+    outline's pixel of doubt goes to the person, for 3 side-on dogs taken in 48 instead of 1)."""
     rec, false = recall_and_false(range(600, 612), kind="drone", pitch_deg=-35.0, n_people=3, decoys=[],
                                   style=replace(Style(), skin_p=0.0))
-    assert rec >= 0.7 and false == 0
+    assert rec >= 0.75 and false == 0
     rec, false = recall_and_false(range(700, 712), kind="drone", pitch_deg=-35.0, n_people=0, decoys=["dog"] * 4,
                                   style=replace(Style(), dog_side_on=True))
-    assert false <= 1, f"{false} of 48 side-on dogs taken for people"
+    assert false <= 3, f"{false} of 48 side-on dogs taken for people"
 
 
 def test_faceless_sitters_a_little_larger_than_the_largest_dog_box_are_people() -> None:
     """Hooded people sitting, seen from 45-90 deg: many fit the largest dog's box to within a tenth
     (their ratio 1.0-1.1), which real dogs, smaller than the solid box, do not reach; at a ramp to
-    1.2 recall was 0.65. Dogs at the same views are still refused (2 of 48 taken at most)."""
+    1.2 recall was 0.65, and 0.76 while the outline's pixel of doubt went to the dog. Dogs at the
+    same views are still refused (3 of 48 taken at most; 2 with that pixel given to the dog)."""
     rec, false = recall_and_false(range(800, 816), kind="drone", n_people=3, decoys=[],
                                   style=replace(Style(), skin_p=0.0, postures=("sitting",)))
-    assert rec >= 0.75 and false == 0
+    assert rec >= 0.8 and false == 0
     _, false = recall_and_false(range(900, 912), kind="drone", n_people=0, decoys=["dog"] * 4)
-    assert false <= 2, f"{false} of 48 dogs taken for people"
+    assert false <= 3, f"{false} of 48 dogs taken for people"
 
 
 def test_steam_manhole_warmer_than_clothing_is_not_a_person() -> None:
@@ -416,6 +418,21 @@ def test_a_rounded_blob_wider_than_any_dog_does_not_fit_one_by_its_moments_alone
     dog = np.zeros((140, 140), np.uint8)
     cv2.ellipse(dog, (70, 70), (50, 15), 0, 0, 360, 1, -1)
     assert det._dog_ratio(_shaped_blob(dog.astype(bool)), m_per_px, 1.0) <= 1.0
+
+
+def test_a_faceless_top_a_pixel_wider_than_the_largest_dog_is_hardly_a_dog() -> None:
+    """From straight above at 0.1 m/px (80 m up), a hooded person's top measures 8 x 6 px on the
+    mask: about 0.6 x 0.4 m once the mask's blur excess is taken off, a pixel wider than the largest
+    dog (0.35 m). The outline's pixel of doubt goes to the person: given to the dog, such a top
+    fitted one (dog membership 0.66) and was refused with every faceless person at that scale
+    (faceless recall 0.78 -> 0.90 on the generator's no-face frames, for 20 -> 28 dogs taken in
+    640). A dog's top (0.9 x 0.3 m) still fits."""
+    yy, xx = np.mgrid[:40, :40]
+    top = (((yy - 19.5) / 3.0) ** 2 + ((xx - 19.5) / 4.0) ** 2) <= 1.0
+    assert 1.0 - det._ramp(det._dog_ratio(_shaped_blob(top), 0.1, 1.0), *det.DOG_FIT) <= 0.2
+    dog = np.zeros((40, 40), np.uint8)
+    cv2.ellipse(dog, (20, 20), (9, 3), 30, 0, 360, 1, -1)
+    assert det._dog_ratio(_shaped_blob(dog.astype(bool)), 0.05, 1.0) <= det.DOG_FIT[0]
 
 
 def test_an_upright_post_is_not_warm_as_a_bag_for_its_height_in_an_oblique_view() -> None:
