@@ -102,6 +102,16 @@ async def read_task_hints(settings: Settings, bootstrap: str, timeout_s: float =
         await consumer.stop()
 
 
+def _unfolded_letters(store: Store) -> list[DeadLetter]:
+    """A dead letter per incident whose row could not be folded from its stored events (its last row stays)."""
+    return [
+        dead_letter(names.DISPATCH, json.dumps({"incident_id": incident_id}, ensure_ascii=False).encode(),
+                    RecordError(f"the ledger could not fold incident {incident_id}'s row from its events: {why}", kind="ledger_refused"),
+                    key=incident_id.encode())
+        for incident_id, why in store.take_unfolded()
+    ]
+
+
 async def run_ledger(settings: Settings, bootstrap: str, store: Store, stop: asyncio.Event | None = None, *, until_caught_up: bool = False) -> int:
     """Feed the ledger until `stop` is set, forever, or (`until_caught_up`) until it has read all there is.
 
@@ -154,6 +164,8 @@ async def run_ledger(settings: Settings, bootstrap: str, store: Store, stop: asy
                 # The dead letters reach the broker before the positions past them commit
                 # (a crash in between re-sends them under the same ids).
                 hints = _hints(store, events, zone, letters)
+                store.settle()
+                letters.extend(_unfolded_letters(store))
                 for letter in letters:
                     await producer.send_and_wait(dead_letters, key=letter.event_id.encode(), value=letter.to_json())
                 for hint in hints:

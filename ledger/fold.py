@@ -32,9 +32,11 @@ def parse_dispatch(data: Any) -> DispatchEvent:
         event = DispatchEvent.from_dict(data)
     except (TypeError, ValueError) as exc:
         raise RecordError(f"dispatch event: {exc}", kind="invalid") from exc
-    if event.at.tzinfo is None:
-        raise RecordError("at: time has no UTC offset", kind="invalid")
     _check_types(event)
+    for name, value in vars(event).items():
+        # a naive time compares with no aware one: stored, it stopped every fold of its incident (a TypeError)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            raise RecordError(f"{name}: time has no UTC offset", kind="invalid")
     return event
 
 

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from core import topics as names
 from core.errors import RecordError
 from core.records import COLD_WAVE_LEVELS, DispatchEvent, TaskHint, maybe_time
-from ledger.db import Database
+from ledger.db import Database, RowRefused
 from ledger.fold import fold_incident, parse_dispatch, utc_text
 from ledger.hints import task_hint, task_teams
 from ledger.migrations import migrate
@@ -106,6 +106,7 @@ class Store:
         self.db = db
         self.policy = policy
         self._stale: set[str] | None = None  # inside `batch()`: incidents whose rows wait for its end
+        self._unfolded: list[tuple[str, str]] = []  # (incident id, why) of rows `settle` could not fold
 
     @classmethod
     def open(cls, url: str, policy: LedgerPolicy) -> Store:
@@ -161,11 +162,25 @@ class Store:
                 self._stale = None
 
     def settle(self) -> None:
-        """Fold the incidents this batch has changed so far (reads of incident rows need them)."""
+        """Fold the incidents this batch has changed so far (reads of incident rows need them).
+
+        Each incident folds in its own savepoint, after its records' savepoints have closed: one whose
+        row cannot be made or stored keeps its last row and waits in `take_unfolded` (the feeder
+        dead-letters it) instead of stopping the feeder, which would meet the same events at each restart.
+        """
         if self._stale:
             for incident_id in sorted(self._stale):
-                self.refresh_incident(incident_id)
+                try:
+                    with self.db.savepoint():
+                        self.refresh_incident(incident_id)
+                except (RowRefused, RecordError, TypeError, ValueError) as exc:
+                    self._unfolded.append((incident_id, f"{type(exc).__name__}: {exc}"))
             self._stale.clear()
+
+    def take_unfolded(self) -> list[tuple[str, str]]:
+        """The incidents whose rows `settle` could not fold since the last call, with why."""
+        out, self._unfolded = self._unfolded, []
+        return out
 
     def refresh_incident(self, incident_id: str) -> None:
         rows = self.db.query("SELECT payload FROM dispatch_events WHERE incident_id = ?", (incident_id,))

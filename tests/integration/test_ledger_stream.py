@@ -33,7 +33,7 @@ from ledger.report import report_day
 from ledger.store import Store
 from rules.context import Context
 from tests.integration.test_ledger_db import dump
-from tests.unit.ledger.builders import T0, incident_story
+from tests.unit.ledger.builders import T0, incident_story, store_as_legacy
 from tools.harness import create_topics
 from tools.replay import run_replay
 
@@ -137,7 +137,9 @@ INCIDENTS = 1500
 # refuses): each once stopped the feeder, which met it again at every restart.
 _POISON = incident_story("inc-poison", T0)[0]
 BAD = [b"not json", b'{"event_id": "half"}', b"[1, 2]",
-       json.dumps({**_POISON, "text": "x\u0000"}).encode(), json.dumps({**_POISON, "event_id": "inc-poison-r9", "revision": 2**70}).encode()]
+       json.dumps({**_POISON, "text": "x\u0000"}).encode(), json.dumps({**_POISON, "event_id": "inc-poison-r9", "revision": 2**70}).encode(),
+       # a time without its offset: stored, every later fold of its incident raised TypeError at the batch's end
+       json.dumps({**incident_story("inc-00000", T0)[0], "event_id": "inc-00000-r9", "revision": 9, "first_report_at": "2026-12-20T19:00:00"}).encode()]
 
 
 def test_killing_the_ledger_mid_stream_loses_and_doubles_nothing(broker: str, ledger_url: str, tmp_path: Path, ledger_process: list) -> None:
@@ -186,6 +188,31 @@ def test_killing_the_ledger_mid_stream_loses_and_doubles_nothing(broker: str, le
     letters = asyncio.run(_read_all(broker, settings.topic(names.DEAD_LETTERS)))
     assert sorted({letter["payload"] for letter in letters}) == sorted(raw.decode() for raw in BAD)
     assert len({letter["event_id"] for letter in letters}) == len(BAD)
+
+
+def test_an_incident_that_cannot_be_folded_is_dead_lettered_and_the_feeder_goes_on(broker: str, ledger_url: str) -> None:
+    """An event an older feeder stored without today's checks (a first report time without its offset) made every
+    fold of its incident fail at the batch's end, outside the records' savepoints: the feeder stopped, and met the
+    same incident again at each restart. Now that incident keeps its last row and is dead-lettered per batch."""
+    settings = replace(Settings.from_env({}), broker=broker, topic_prefix=f"lf{uuid.uuid4().hex[:6]}-")
+    create_topics(broker, settings)
+    old, new = incident_story("inc-old", T0), incident_story("inc-new", T0)
+    store = Store.open(ledger_url, POLICY)
+    store.apply_dispatch(old[0])
+    store_as_legacy(store.db, {**old[1], "first_report_at": "2026-12-20T19:00:00"})
+    store.close()
+    asyncio.run(_send(settings, [(names.DISPATCH, e) for e in [*old[2:], *new]]))
+    assert _feed_until_caught_up(settings, ledger_url) == len(old) - 2 + len(new)
+    store = Store.open(ledger_url, POLICY)
+    try:
+        assert store.incident("inc-new")["outcome"] == "taken_to_station"  # type: ignore[index]
+        assert store.incident("inc-old")["last_revision"] == 1  # type: ignore[index]
+        assert store.db.one("SELECT COUNT(*) AS n FROM dispatch_events WHERE incident_id = 'inc-old'")["n"] == len(old)  # type: ignore[index]
+    finally:
+        store.close()
+    letters = asyncio.run(_read_all(broker, settings.topic(names.DEAD_LETTERS)))
+    assert letters and {(json.loads(letter["payload"])["incident_id"], letter["error"]) for letter in letters} == {("inc-old", "ledger_refused")}
+    assert "first_report_at: time has no UTC offset" in letters[0]["reason"]
 
 
 async def _read_all(bootstrap: str, topic: str) -> list[dict]:

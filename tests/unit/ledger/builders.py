@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
 from core.records import DispatchEvent
+from ledger.db import Database
 
 T0 = datetime.fromisoformat("2026-12-20T19:00:00+08:00")
 BASE = (45.7700, 126.6200)
@@ -66,3 +68,11 @@ def incident_story(
         event(incident, rev + 2, "resolved", start + timedelta(minutes=40), team_id=None, status="resolved", reason=f"resolved by T1: {outcome}", **common)
     )
     return out
+
+
+def store_as_legacy(db: Database, data: dict[str, Any]) -> None:
+    """A dispatch event stored as an older feeder stored it, before today's checks (e.g. a time without its offset)."""
+    db.execute(
+        "INSERT INTO dispatch_events (event_id, incident_id, revision, kind, at, payload) VALUES (?, ?, ?, ?, ?, ?)",
+        (data["event_id"], data["incident_id"], data["revision"], data["kind"], str(data["at"]), json.dumps(data, default=str)),
+    )

@@ -14,7 +14,7 @@ from core.records import DispatchEvent
 from core.settings import DATA_DIR
 from ledger.policy import load_ledger_policy
 from ledger.store import Store, apply_record
-from tests.unit.ledger.builders import T0, event, incident_story
+from tests.unit.ledger.builders import T0, event, incident_story, store_as_legacy
 
 
 @pytest.mark.parametrize(
@@ -106,3 +106,31 @@ def test_hints_asked_inside_a_batch_read_the_incident_as_folded_so_far(tmp_path:
         store.task_hints([DispatchEvent.from_dict(handed)], lambda ev: ZoneInfo("Asia/Shanghai"))
         assert store.incident("inc-1")["team_id"] == "T2"  # type: ignore[index]
 
+
+
+def test_a_naive_time_in_a_dispatch_event_is_refused_before_it_is_stored(tmp_path: Path) -> None:
+    """A first report time without its offset was stored, then every fold of its incident compared it with aware times
+    (TypeError, outside the record's savepoint): the feeder stopped at each restart."""
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", load_ledger_policy(DATA_DIR / "ledger.toml"))
+    with store.batch():
+        apply_record(store, "dispatch", json.dumps(event("inc-1", 1, "dispatch", T0)).encode())
+        with pytest.raises(RecordError, match="first_report_at: time has no UTC offset"):
+            apply_record(store, "dispatch", json.dumps({**event("inc-1", 2, "update", T0), "first_report_at": "2026-12-20T19:00:00"}).encode())
+    assert store.incident("inc-1")["last_revision"] == 1  # type: ignore[index]
+
+
+def test_an_incident_whose_row_cannot_be_folded_keeps_its_last_row_and_stops_nothing(tmp_path: Path) -> None:
+    """Events stored before a check existed can make an incident's fold fail at a batch's end: that incident keeps its
+    last row and is handed back to be dead-lettered; the batch's other incidents fold and commit."""
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", load_ledger_policy(DATA_DIR / "ledger.toml"))
+    store.apply_dispatch(event("inc-old", 1, "dispatch", T0))
+    with store.batch():
+        store_as_legacy(store.db, {**event("inc-old", 2, "update", T0), "first_report_at": "2026-12-20T19:00:00"})
+        store.apply_dispatch(event("inc-old", 3, "update", T0))
+        store.apply_dispatch(event("inc-new", 1, "dispatch", T0))
+    unfolded = store.take_unfolded()
+    assert [incident for incident, _ in unfolded] == ["inc-old"] and "offset" in unfolded[0][1]
+    assert store.take_unfolded() == []
+    assert store.incident("inc-old")["last_revision"] == 1  # type: ignore[index]
+    assert store.incident("inc-new")["last_revision"] == 1  # type: ignore[index]
+    assert store.db.one("SELECT COUNT(*) AS n FROM dispatch_events")["n"] == 4  # type: ignore[index]
