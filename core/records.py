@@ -121,6 +121,29 @@ def parse_time(value: Any, field_name: str) -> datetime:
     return dt
 
 
+R = TypeVar("R", bound="Wire")
+
+
+def check_times(record: R) -> R:
+    """`record` if every time it holds has a UTC offset and a plausible year, else a RecordError naming the field.
+
+    `from_dict` takes times as they come, and any producer can write a topic: a reader that keeps a time without its
+    offset meets TypeError at every later comparison with it (each later record, each page), and year 1 or 9999
+    overflows once converted to another offset. Readers that keep what they decode check it here first.
+    """
+    from core.errors import RecordError
+    from core.validate import EARLIEST_YEAR, LATEST_YEAR, plausible_year
+
+    for name, value in vars(record).items():
+        if not isinstance(value, datetime):
+            continue
+        if value.utcoffset() is None:
+            raise RecordError(f"{name}: time has no UTC offset")
+        if not plausible_year(value):
+            raise RecordError(f"{name}: implausible time {value.isoformat()} (expected a year {EARLIEST_YEAR}..{LATEST_YEAR})")
+    return record
+
+
 def maybe_time(value: Any) -> datetime | None:
     """A lenient reader for times in already-written outputs: None if absent or bad."""
     if isinstance(value, datetime):

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.errors import RecordError
-from core.records import COLD_WAVE_LEVELS, DispatchEvent, maybe_time
+from core.records import COLD_WAVE_LEVELS, DispatchEvent, check_times, maybe_time
 from core.validate import field_hints, mistyped_field
 
 
@@ -33,11 +33,9 @@ def parse_dispatch(data: Any) -> DispatchEvent:
     except (TypeError, ValueError) as exc:
         raise RecordError(f"dispatch event: {exc}", kind="invalid") from exc
     _check_types(event)
-    for name, value in vars(event).items():
-        # a naive time compares with no aware one: stored, it stopped every fold of its incident (a TypeError)
-        if isinstance(value, datetime) and value.tzinfo is None:
-            raise RecordError(f"{name}: time has no UTC offset", kind="invalid")
-    return event
+    # A time without its offset, stored, stopped every fold of its incident (TypeError); year 1 at +08:00 stopped
+    # the feeder itself (OverflowError storing it as UTC), and year 9999 the sweep lists of its night.
+    return check_times(event)
 
 
 def _check_types(event: DispatchEvent) -> None:

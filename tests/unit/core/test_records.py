@@ -6,7 +6,10 @@ import dataclasses
 import json
 from datetime import UTC, datetime
 
-from core.records import HelpPointRef, TeamTask, Wire, from_iso, parse_time
+import pytest
+
+from core.errors import RecordError
+from core.records import ClockTick, HelpPointRef, TaskAck, TeamTask, Wire, check_times, from_iso, parse_time
 
 
 def test_every_record_is_a_frozen_dataclass_whose_attributes_are_its_fields() -> None:
@@ -35,3 +38,12 @@ def test_a_time_typed_in_full_width_or_with_a_lower_case_z_is_read() -> None:
     at = datetime(2026, 12, 20, 15, 10, tzinfo=UTC)
     assert parse_time("２０２６-１２-２０T２３：１０：００＋０８：００", "reported_at") == at
     assert parse_time("2026-12-20t15:10:00z", "reported_at") == at
+
+
+def test_check_times_refuses_a_time_without_offset_or_in_an_implausible_year_naming_the_field() -> None:
+    ack = TaskAck.from_dict({"event_id": "e", "team_id": "t", "status": "accepted", "at": "2026-12-20T19:00:00+08:00"})
+    assert check_times(ack) is ack
+    with pytest.raises(RecordError, match=r"^at: time has no UTC offset$"):
+        check_times(TaskAck.from_dict({"event_id": "e", "team_id": "t", "status": "accepted", "at": "2026-12-20"}))
+    with pytest.raises(RecordError, match=r"^at: implausible time 0001-01-01T00:00:00\+08:00 \(expected a year 2000..2099\)$"):
+        check_times(ClockTick.from_dict({"at": "0001-01-01T00:00:00+08:00"}))

@@ -119,6 +119,20 @@ def test_a_naive_time_in_a_dispatch_event_is_refused_before_it_is_stored(tmp_pat
     assert store.incident("inc-1")["last_revision"] == 1  # type: ignore[index]
 
 
+@pytest.mark.parametrize(("name", "value"), [("at", "0001-01-01T00:00:00+08:00"), ("first_report_at", "0001-01-01T00:00:00+08:00"),
+                                             ("at", "9999-12-31T23:59:59+00:00")])
+def test_a_dispatch_time_in_an_implausible_year_is_refused_before_it_is_stored(tmp_path: Path, name: str, value: str) -> None:
+    """Year 1 at +08:00 overflowed storing it in UTC (OverflowError, out of the feeder at each restart: its event `at`
+    when applied, its first report when the batch folded it); year 9999, stored, `patrol report campaign`."""
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", load_ledger_policy(DATA_DIR / "ledger.toml"))
+    with store.batch():
+        apply_record(store, "dispatch", json.dumps(event("inc-1", 1, "dispatch", T0)).encode())
+        with pytest.raises(RecordError, match=f"{name}: implausible time"):
+            apply_record(store, "dispatch", json.dumps({**event("inc-1", 2, "update", T0), name: value}).encode())
+    assert store.incident("inc-1")["last_revision"] == 1  # type: ignore[index]
+    assert store.span() == (T0, T0)
+
+
 def test_an_incident_whose_row_cannot_be_folded_keeps_its_last_row_and_stops_nothing(tmp_path: Path) -> None:
     """Events stored before a check existed can make an incident's fold fail at a batch's end: that incident keeps its
     last row and is handed back to be dead-lettered; the batch's other incidents fold and commit."""
