@@ -16,7 +16,8 @@ from datetime import UTC
 from typing import Any
 
 from core import topics
-from core.records import ConsoleAction, DeadLetter
+from core.errors import RecordError
+from core.records import ConsoleAction, DeadLetter, check_times
 
 # Reasons an operator can usually fix from the original text, as the intake names them.
 FIXABLE: dict[str, str] = {
@@ -88,8 +89,9 @@ class AttentionQueue:
             if topic == topics.DEAD_LETTERS:
                 return self.apply_dead_letter(DeadLetter.from_dict(data))
             if topic == topics.CONSOLE_ACTIONS:
-                return self.apply_action(ConsoleAction.from_dict(data))
-        except (TypeError, ValueError, KeyError):
+                # year 1 or 9999, kept, overflowed the sorting of decisions: every screen of the queue failed
+                return self.apply_action(check_times(ConsoleAction.from_dict(data)))
+        except (TypeError, ValueError, KeyError, RecordError):
             return []
         return []
 

@@ -57,3 +57,14 @@ def test_a_dead_tip_nested_too_deeply_leaves_the_queue_readable() -> None:
     assert changes and changes[0][1]["item"]["original"] is None
     q.apply_record(topics.DEAD_LETTERS, letter(2))
     assert [i["id"] for i in q.snapshot()["items"]] == ["dl-00ff", "dl-0002"]
+
+
+def test_a_decision_in_year_9999_is_not_kept() -> None:
+    """Kept, it overflowed the sorting of decisions in UTC: every screen of the queue failed (OverflowError)."""
+    q = AttentionQueue()
+    q.apply_record(topics.DEAD_LETTERS, letter(3))
+    assert q.apply_record(topics.CONSOLE_ACTIONS, {**action(3), "at": "9999-12-31T23:00:00-05:00"}) == []
+    assert q.apply_record(topics.CONSOLE_ACTIONS, {**action(3), "at": "2026-12-20T23:00:00"}) == []  # no offset either
+    assert q.snapshot()["open"] == 1
+    q.apply_record(topics.CONSOLE_ACTIONS, action(3))
+    assert q.snapshot()["resolved_items"][0]["action"]["at"] == AT.isoformat()

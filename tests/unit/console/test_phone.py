@@ -224,3 +224,24 @@ def test_a_phone_body_that_cannot_be_read_as_sent_is_a_400_never_a_500(tmp_path:
         assert pub.statuses == [] and pub.acks == []
 
     _with_client(tmp_path, body)
+
+
+def test_a_time_without_offset_or_in_year_9999_read_from_the_topics_is_not_kept(tmp_path: Path) -> None:
+    """A team's first fix or an applied ack with a time without its offset, kept, made every later position of that
+    team and every ack with a client id a 500 (TypeError comparing it with the phone's times); a fix of year 9999,
+    kept as the team's latest, refused every later one as out of order."""
+    async def body(client: TestClient[Any, Any], pub: ListPublisher, tok: dict[str, str], phones: TeamPhones) -> None:
+        naive = (NOW - timedelta(seconds=30)).replace(tzinfo=None).isoformat()
+        phones.fold("team-status", {"team_id": "T-daoli-2", "at": naive, "status": "available", "lat": 45.772, "lon": 126.614})
+        phones.fold("task-acks", {"event_id": "inc-0-r1", "team_id": "T-daoli-2", "status": "accepted", "at": naive, "client_id": "c0ffee00-0300"})
+        phones.fold("team-status", {"team_id": "T-daoli-1", "at": "9999-12-31T00:00:00+08:00", "status": "available", "lat": 45.772, "lon": 126.614})
+        position = {"lat": 45.7731, "lon": 126.6152, "accuracy_m": 8, "at": NOW.isoformat()}
+        for token in ("t2", "t1"):
+            fix = await client.post("/api/team/status", json=position, headers=_auth(tok[token]))
+            assert fix.status == 202, (token, await fix.text())
+        ack = await client.post("/api/team/acks", json={"event_id": "inc-1-r1", "status": "accepted", "client_id": "c0ffee00-0301"},
+                                headers=_auth(tok["t1"]))
+        assert ack.status == 202, await ack.text()
+        assert "c0ffee00-0300" not in phones.applied["ack"]
+
+    _with_client(tmp_path, body)

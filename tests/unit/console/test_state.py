@@ -226,3 +226,20 @@ def test_the_ledgers_task_hint_is_kept_per_team_and_incident_latest_first() -> N
     assert confirmed is not None and confirmed["linked"] is True
     assert state.apply_record(topics.TASK_HINTS, hint(2, "P-2")) == []  # the suggestion re-sent by a replaying feeder does not undo it
     assert state.apply_record(topics.TASK_HINTS, {"hint_id": "x"}) == [] and state.skipped == 1
+
+
+def test_a_time_without_offset_or_in_year_9999_is_skipped_before_the_view_keeps_it() -> None:
+    """Read first, a clock tick without offset became the console's now: every later record then raised TypeError
+    and was skipped (an empty console, phones answering 500). A first report without offset made /metrics fail,
+    and year 9999 at -05:00 every page of open incidents (OverflowError sorting them in UTC)."""
+    state = ConsoleState(city_teams())
+    assert state.apply_record(topics.CLOCK, {"at": "2026-12-20T22:30:00"}) == [] and state.now is None
+    naive = {**json.loads(event("naive").to_json()), "first_report_at": "2026-12-20"}
+    far = {**json.loads(event("far").to_json()), "at": "9999-12-31T23:59:59-05:00"}
+    status = {"team_id": "T-daoli-1", "at": "2026-12-20T22:31:00", "status": "on_scene", "lat": 45.77, "lon": 126.62}
+    for topic, record in ((topics.DISPATCH, naive), (topics.DISPATCH, far), (topics.TEAM_STATUS, status)):
+        assert state.apply_record(topic, record) == []
+    assert state.skipped == 4 and not state.incidents and state.teams["T-daoli-1"].at is None
+    assert state.apply_record(topics.DISPATCH, json.loads(event("aware").to_json()))
+    assert state.now == T0 + timedelta(minutes=1) and [v.latest.incident_id for v in state.open_incidents()] == ["aware"]
+    assert state.snapshot()["incidents"][0]["incident_id"] == "aware"
