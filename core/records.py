@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any, TypeVar
 
+from core.errors import RecordError
+from core.validate import EARLIEST_YEAR, LATEST_YEAR, plausible_year
+
 SCHEMA_VERSION = 1
 
 CHANNELS: tuple[str, ...] = (
@@ -103,8 +106,6 @@ def iso(dt: datetime | None) -> str | None:
 
 def parse_time(value: Any, field_name: str) -> datetime:
     """Parse an ISO 8601 timestamp that must carry a UTC offset."""
-    from core.errors import RecordError
-
     if not isinstance(value, str):
         raise RecordError(f"{field_name}: expected an ISO 8601 string, got {type(value).__name__}")
     text = value.strip()
@@ -131,9 +132,6 @@ def check_times(record: R) -> R:
     offset meets TypeError at every later comparison with it (each later record, each page), and year 1 or 9999
     overflows once converted to another offset. Readers that keep what they decode check it here first.
     """
-    from core.errors import RecordError
-    from core.validate import EARLIEST_YEAR, LATEST_YEAR, plausible_year
-
     for name, value in vars(record).items():
         if not isinstance(value, datetime):
             continue
