@@ -122,6 +122,10 @@ _CALIPER_UNIT = np.array([[math.cos(a) for a in CALIPER_DIRS], [math.sin(a) for 
 # ratio: a ramp to 1.2 refused faceless people up to a fifth larger than the box (no face: 0.82 -> 0.90
 # at seed 11, 0.79 -> 0.89 at 23), for one false dog in ~24 dogs more (tests/unit/thermal)
 DOG_FIT = (1.0, 1.1)
+# from nearly straight above (sin of the depression from DOG_TOP_VIEW_SIN[0], fully at [1]) a dog is a long
+# blob and a person a compact one: below DOG_TOP_ELONGATION[0] (spread ratio) a faceless blob is no dog
+DOG_TOP_VIEW_SIN = (0.9, 0.97)
+DOG_TOP_ELONGATION = (1.5, 1.8)
 # a face told by its place and contrast, not its degrees (top_face), used in mild scenes only:
 # where the warmest clothing (ambient + CLOTHING_MAX_K) comes within MILD_K of the face
 # membership's lower end (SKIN_MIN_C - 4), degrees no longer tell a face from clothing
@@ -371,6 +375,29 @@ def _dog_ratio(f: Blob, m_per_px: float, sin_dep: float) -> float:
     # this test only refuses, so a doubt should keep a person, not a dog
     caliper = (widths / (dog_widths / m_per_px + MEAS_EXCESS_PX)).max(axis=1)
     return min(max(r, float(c)) for r, c in zip(ratios, caliper, strict=True))
+
+
+def _elongation(f: Blob) -> float:
+    """Ratio of the blob's principal spreads (from its second moments): 1 for a disc, 3 for a 3:1 bar."""
+    half = (f.mu20 + f.mu02) / 2.0
+    common = math.sqrt(((f.mu20 - f.mu02) / 2.0) ** 2 + f.mu11**2)
+    return math.sqrt((half + common) / max(half - common, 1e-6))
+
+
+def _dog_shaped(f: Blob, sin_dep: float) -> float:
+    """Membership of a dog's shape, as far as the view can tell one.
+
+    Seen from nearly straight above, a standing dog is long and narrow (a body 0.6-1 m long and
+    0.25-0.35 m wide, its head beyond one end): its blob is at least 1.8 times as long as wide even
+    blurred (the generator's dogs from above: 3 in 200 below 1.5). A person seen from above is compact:
+    shoulders 0.45-0.5 m across a chest 0.25-0.3 m deep with the head between them, a hat or hood and no
+    face to see from there. So a compact faceless blob in a top view is not taken for a dog (it was,
+    and almost every person seen from above by an independently rendered drone was refused); a dog
+    curled up asleep is compact too, and passes. In oblique views a dog heading towards the camera
+    or broadside can look compact, so there the shape decides nothing.
+    """
+    top = _ramp(sin_dep, *DOG_TOP_VIEW_SIN)
+    return 1.0 - (1.0 - _ramp(_elongation(f), *DOG_TOP_ELONGATION)) * top
 
 
 def _caliper_widths(f: Blob) -> np.ndarray | None:
@@ -644,7 +671,8 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
             # to judge its warmth as clothing's
             warm = max(warm, min(sizes["lying"], _ramp(t_max - ambient, *BAG_OVER_AIR_K)))
         face_any = max(face, top_face(f, m_per_px, sin_dep, ambient))
-        dog = (1.0 - face_any) * (1.0 - _ramp(_dog_ratio(f, m_per_px, sin_dep), *DOG_FIT)) if face_any < 1.0 else 0.0
+        dog = (1.0 - face_any) * (1.0 - _ramp(_dog_ratio(f, m_per_px, sin_dep), *DOG_FIT)) * _dog_shaped(f, sin_dep) \
+            if face_any < 1.0 else 0.0
     else:
         major_px = f.major
         size = _band(major_px, 2.0, 3.0, 0.35 * short_side, 0.5 * short_side)

@@ -435,6 +435,21 @@ def test_a_faceless_top_a_pixel_wider_than_the_largest_dog_is_hardly_a_dog() -> 
     assert det._dog_ratio(_shaped_blob(dog.astype(bool)), 0.05, 1.0) <= det.DOG_FIT[0]
 
 
+def test_a_compact_faceless_blob_seen_from_above_is_no_dog_but_a_long_one_is() -> None:
+    """From straight above a standing dog is long and narrow and a person compact (shoulders, hat, no face to
+    see): independently rendered drone frames at nadir lost nearly every person to the dog rule. At 0.1 m/px a
+    person's top (6 x 4 px) is no dog; a dog's (9 x 3 px) still is, and the same compact blob seen obliquely
+    (a dog heading towards the camera looks compact) still may be."""
+    yy, xx = np.mgrid[:40, :40]
+    top = (((yy - 19.5) / 2.0) ** 2 + ((xx - 19.5) / 3.0) ** 2) <= 1.0
+    long = (((yy - 19.5) / 1.5) ** 2 + ((xx - 19.5) / 4.5) ** 2) <= 1.0
+    def dog(mask: np.ndarray, sin_dep: float) -> float:
+        return det._memberships(_shaped_blob(mask), 0.1, sin_dep, 512, -20.0)[0]["dog"]
+    assert dog(top, 1.0) == 0.0
+    assert dog(long, 1.0) >= 0.9
+    assert dog(top, 0.6) >= 0.9
+
+
 def test_an_upright_post_is_not_warm_as_a_bag_for_its_height_in_an_oblique_view() -> None:
     """Seen at 30 deg depression, something lying on the ground (a bag, up to 2.2 m long and 0.4 m
     high) spans at most 2.2 sin + 0.4 cos of the image's vertical: an upright post 0.26 m wide and
