@@ -36,7 +36,7 @@ import argparse
 import json
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -393,6 +393,17 @@ def sub_rays(cam: Camera, u0: int, u1: int, v0: int, v1: int, ss: int) -> Arr:
     return cam.rays(us, vs)
 
 
+def _windows(cam: Camera, prims: list[Prim], ss: int, D: Arr) -> Iterator[tuple[Prim, tuple[int, int, int, int], Arr]]:
+    """Each primitive with its (clipped, non-empty) sub-pixel box and the ray directions inside it."""
+    for p in prims:
+        bb = bbox_px(cam, p.corners(), ss)
+        assert bb is not None  # clipped boxes always exist
+        u0, u1, v0, v1 = bb
+        if u1 <= u0 or v1 <= v0:
+            continue
+        yield p, bb, D[v0:v1, u0:u1].reshape(-1, 3)
+
+
 def render(cam: Camera, sc: Scene, ss: int = SS) -> tuple[Arr, Arr]:
     Hs, Ws = H * ss, W * ss
     D = sub_rays(cam, 0, Ws, 0, Hs, ss)
@@ -410,13 +421,7 @@ def render(cam: Camera, sc: Scene, ss: int = SS) -> tuple[Arr, Arr]:
     eps = sc.ground_eps * (1 - 0.35 * (1 - cosg) ** 3)
     T[gnd] = eps * Tg + (1 - eps) * sc.sky(cosg)
     T[~gnd] = sc.sky(np.clip(dz[~gnd], 0, 1))
-    for p in sc.prims:
-        bb = bbox_px(cam, p.corners(), ss)
-        assert bb is not None  # clipped boxes always exist
-        u0, u1, v0, v1 = bb
-        if u1 <= u0 or v1 <= v0:
-            continue
-        d = D[v0:v1, u0:u1].reshape(-1, 3)
+    for p, (u0, u1, v0, v1), d in _windows(cam, sc.prims, ss, D):
         t, N, _, _ = p.intersect(cam.C, d)
         zs = Z[v0:v1, u0:u1].reshape(-1)
         m = t < zs
@@ -438,13 +443,7 @@ def render(cam: Camera, sc: Scene, ss: int = SS) -> tuple[Arr, Arr]:
     tau = np.exp(-np.where(fin, Z, 0.0) / sc.atm_L)
     T = np.where(fin, tau * T + (1 - tau) * sc.Ta, T)
     # translucent plumes (steam, exhaust): emission/absorption by path length through them
-    for p in sc.trans:
-        bb = bbox_px(cam, p.corners(), ss)
-        assert bb is not None  # clipped boxes always exist
-        u0, u1, v0, v1 = bb
-        if u1 <= u0 or v1 <= v0:
-            continue
-        d = D[v0:v1, u0:u1].reshape(-1, 3)
+    for p, (u0, u1, v0, v1), d in _windows(cam, sc.trans, ss, D):
         _, _, t2, t1 = p.intersect(cam.C, d)
         zs = Z[v0:v1, u0:u1].reshape(-1)
         a = np.maximum(t1, 0.0)
