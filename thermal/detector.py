@@ -122,6 +122,12 @@ _CALIPER_UNIT = np.array([[math.cos(a) for a in CALIPER_DIRS], [math.sin(a) for 
 # ratio: a ramp to 1.2 refused faceless people up to a fifth larger than the box (no face: 0.82 -> 0.90
 # at seed 11, 0.79 -> 0.89 at 23), for one false dog in ~24 dogs more (tests/unit/thermal)
 DOG_FIT = (1.0, 1.1)
+# a uniform warm quadrilateral is a slab (window, door, grille): hot_ratio below SLAB_HOT_RATIO[0] fully
+# (people 0.15-0.7, faceless ones from 0.19; windows 0.04-0.13), its outline within QUAD_TOL_PX of four
+# straight sides, judged on blobs at least SLAB_MIN_PX on each side
+SLAB_HOT_RATIO = (0.08, 0.14)
+QUAD_TOL_PX = 1.2
+SLAB_MIN_PX = 6
 # from nearly straight above (sin of the depression from DOG_TOP_VIEW_SIN[0], fully at [1]) a dog is a long
 # blob and a person a compact one: below DOG_TOP_ELONGATION[0] (spread ratio) a faceless blob is no dog
 DOG_TOP_VIEW_SIN = (0.9, 0.97)
@@ -400,17 +406,38 @@ def _dog_shaped(f: Blob, sin_dep: float) -> float:
     return 1.0 - (1.0 - _ramp(_elongation(f), *DOG_TOP_ELONGATION)) * top
 
 
-def _caliper_widths(f: Blob) -> np.ndarray | None:
-    """Widths (px, with the pixel footprint) of the blob's shape along CALIPER_DIRS, the angles
-    measured from the across direction (-up_y, up_x) towards the up direction; of its largest
-    connected part only (a bbox may hold pieces of other blobs). None without a shape."""
+def _main_outline(f: Blob) -> np.ndarray | None:
+    """The outline of the shape's largest connected part (a bbox may hold pieces of other blobs)."""
     if f.shape is None:
         return None
     contours, _ = cv2.findContours(np.ascontiguousarray(f.shape, np.uint8), cv2.RETR_EXTERNAL,
                                    cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
         return None
-    main = max(contours, key=lambda c: (cv2.contourArea(c), len(c)))  # its outline holds its hull
+    return max(contours, key=lambda c: (cv2.contourArea(c), len(c)))  # its outline holds its hull
+
+
+def _quadrilateral(f: Blob) -> float:
+    """1 when the blob's outline is a quadrilateral with straight sides (to QUAD_TOL_PX), else 0.
+
+    Windows, doors, grilles and plates are; people are not (a head narrower than the shoulders,
+    arms, a rounded back), nor a bag's rounded ends. Only judged where a side is SLAB_MIN_PX long:
+    on fewer pixels every blob is a small polygon."""
+    if min(f.bw, f.bh) < SLAB_MIN_PX:
+        return 0.0
+    main = _main_outline(f)
+    if main is None:
+        return 0.0
+    return 1.0 if len(cv2.approxPolyDP(cv2.convexHull(main), QUAD_TOL_PX, True)) <= 4 else 0.0
+
+
+def _caliper_widths(f: Blob) -> np.ndarray | None:
+    """Widths (px, with the pixel footprint) of the blob's shape along CALIPER_DIRS, the angles
+    measured from the across direction (-up_y, up_x) towards the up direction; of its largest
+    connected part only (a bbox may hold pieces of other blobs). None without a shape."""
+    main = _main_outline(f)
+    if main is None:
+        return None
     hull = main.reshape(-1, 2).astype(np.float64)
     ax, ay, ux, uy = -f.up_y, f.up_x, f.up_x, f.up_y
     dirs = np.array([[ax, ux], [ay, uy]]) @ _CALIPER_UNIT  # image components of each direction
@@ -688,6 +715,12 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
     uniform *= 1.0 - _ramp(f.major / max(f.minor, 1e-3), *BODY_ASPECT)
     # and a person without a face is uniform at clothing warmth; vents, manholes and windows are warmer
     uniform *= _ramp(contrast, *PLATE_EXCESS_K)
+    # but a straight-sided quadrilateral with no warmer part (no head, no face) is a window, a door or a
+    # grille whatever its length and warmth: seen at a grazing angle a facade's window is as long for its
+    # width as a standing body, and a double-glazed one no warmer than clothing (independently rendered
+    # street and drone frames: half the false people)
+    if f.hot_ratio < SLAB_HOT_RATIO[1]:
+        uniform = max(uniform, (1.0 - _ramp(f.hot_ratio, *SLAB_HOT_RATIO)) * _quadrilateral(f))
     return {"warm": warm, "skin": skin, "face": face, "size": size, "plate": plate, "uniform": uniform,
             "dog": dog}, posture
 

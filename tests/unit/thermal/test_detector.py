@@ -450,6 +450,29 @@ def test_a_compact_faceless_blob_seen_from_above_is_no_dog_but_a_long_one_is() -
     assert dog(top, 0.6) >= 0.9
 
 
+def test_a_uniform_straight_sided_window_is_a_slab_and_a_uniform_body_is_not() -> None:
+    """A facade's window seen at a grazing angle (a warm parallelogram 8 x 30 px, 5 K over the wall, no warmer
+    part) was as long for its width as a standing body and no warmer than clothing, so nothing refused it:
+    independently rendered frames showed a false person on every lit window. A faceless body of the same
+    size and uniformity (rounded, a head narrower than its shoulders) and a sleeping bag (an ellipse) are not
+    slabs; nor is the window when a warmer part stands out in it."""
+    window = np.zeros((40, 20), np.uint8)
+    cv2.fillConvexPoly(window, np.array([[4, 6], [12, 2], [12, 32], [4, 36]], np.int32), 1)
+    body = np.zeros((40, 20), np.uint8)
+    cv2.ellipse(body, (8, 22), (4, 13), 0, 0, 360, 1, -1)
+    cv2.circle(body, (8, 7), 3, 1, -1)
+    bag = np.zeros((40, 20), np.uint8)
+    cv2.ellipse(bag, (9, 19), (5, 15), 10, 0, 360, 1, -1)
+
+    def uniform(mask: np.ndarray, hot_ratio: float = 0.05) -> float:
+        blob = replace(_shaped_blob(mask.astype(bool)), hot_ratio=hot_ratio, contrast=5.0)
+        return det._memberships(blob, 0.05, 0.5, 512, -15.0)[0]["uniform"]
+
+    assert uniform(window) >= 0.99
+    assert uniform(body) == 0.0 and uniform(bag) == 0.0
+    assert uniform(window, hot_ratio=0.3) == 0.0
+
+
 def test_an_upright_post_is_not_warm_as_a_bag_for_its_height_in_an_oblique_view() -> None:
     """Seen at 30 deg depression, something lying on the ground (a bag, up to 2.2 m long and 0.4 m
     high) spans at most 2.2 sin + 0.4 cos of the image's vertical: an upright post 0.26 m wide and
