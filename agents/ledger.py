@@ -103,9 +103,10 @@ async def read_task_hints(settings: Settings, bootstrap: str, timeout_s: float =
 
 
 def _unfolded_letters(store: Store) -> list[DeadLetter]:
-    """A dead letter per incident whose row could not be folded from its stored events (its last row stays)."""
+    """A dead letter per incident whose row could not be folded from its stored events (its last row stays); the
+    payload's `unfolded` keeps its id apart from any record's."""
     return [
-        dead_letter(names.DISPATCH, json.dumps({"incident_id": incident_id}, ensure_ascii=False).encode(),
+        dead_letter(names.DISPATCH, json.dumps({"incident_id": incident_id, "unfolded": True}, ensure_ascii=False).encode(),
                     RecordError(f"the ledger could not fold incident {incident_id}'s row from its events: {why}", kind="ledger_refused"),
                     key=incident_id.encode())
         for incident_id, why in store.take_unfolded()
@@ -165,7 +166,9 @@ async def run_ledger(settings: Settings, bootstrap: str, store: Store, stop: asy
                 # (a crash in between re-sends them under the same ids).
                 hints = _hints(store, events, zone, letters)
                 store.settle()
-                letters.extend(_unfolded_letters(store))
+                unfolded = _unfolded_letters(store)
+                counters.dead_letters += len(unfolded)
+                letters.extend(unfolded)
                 for letter in letters:
                     await producer.send_and_wait(dead_letters, key=letter.event_id.encode(), value=letter.to_json())
                 for hint in hints:

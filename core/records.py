@@ -122,10 +122,10 @@ def parse_time(value: Any, field_name: str) -> datetime:
     return dt
 
 
-R = TypeVar("R", bound="Wire")
+W = TypeVar("W", bound="Wire")
 
 
-def check_times(record: R) -> R:
+def check_times(record: W) -> W:
     """`record` if every time it holds has a UTC offset and a plausible year, else a RecordError naming the field.
 
     `from_dict` takes times as they come, and any producer can write a topic: a reader that keeps a time without its
@@ -228,7 +228,6 @@ def _decode_plan(cls: type) -> tuple[tuple[str, int], ...]:
     return tuple(plan)
 
 
-W = TypeVar("W", bound="Wire")
 
 
 class Wire:

@@ -22,7 +22,28 @@ def utc_text(value: datetime) -> str:
 
 
 def parse_dispatch(data: Any) -> DispatchEvent:
-    """A dispatch event from its JSON, or a RecordError naming what is wrong."""
+    """A dispatch event from its JSON, admitted to the ledger, or a RecordError naming what is wrong."""
+    # A time without its offset, stored, stopped every fold of its incident (TypeError); year 1 at +08:00 stopped
+    # the feeder itself (OverflowError storing it as UTC), and year 9999 the sweep lists of its night.
+    return check_times(_decoded(data))
+
+
+def stored_dispatch(data: Any) -> DispatchEvent:
+    """An event already in the ledger, read back to fold its incident.
+
+    Only what the fold compares is checked (the offsets of `at` and `first_report_at`): an event an older
+    version stored, with a deadline without its offset, still folds as it did; one the fold cannot use is a
+    RecordError, and its incident keeps its last row (`Store.settle`).
+    """
+    event = _decoded(data)
+    for name in ("at", "first_report_at"):
+        value = getattr(event, name)
+        if value is not None and value.utcoffset() is None:
+            raise RecordError(f"{name}: time has no UTC offset", kind="invalid")
+    return event
+
+
+def _decoded(data: Any) -> DispatchEvent:
     if not isinstance(data, dict):
         raise RecordError("dispatch event: expected a JSON object", kind="malformed")
     for name in ("event_id", "incident_id", "kind", "revision", "at", "lat", "lon"):
@@ -33,9 +54,7 @@ def parse_dispatch(data: Any) -> DispatchEvent:
     except (TypeError, ValueError) as exc:
         raise RecordError(f"dispatch event: {exc}", kind="invalid") from exc
     _check_types(event)
-    # A time without its offset, stored, stopped every fold of its incident (TypeError); year 1 at +08:00 stopped
-    # the feeder itself (OverflowError storing it as UTC), and year 9999 the sweep lists of its night.
-    return check_times(event)
+    return event
 
 
 def _check_types(event: DispatchEvent) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import math
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -23,13 +24,15 @@ from core import topics as names
 from core.errors import RecordError
 from core.records import COLD_WAVE_LEVELS, DispatchEvent, TaskHint, maybe_time
 from ledger.db import Database, RowRefused
-from ledger.fold import fold_incident, parse_dispatch, utc_text
+from ledger.fold import fold_incident, parse_dispatch, stored_dispatch, utc_text
 from ledger.hints import task_hint, task_teams
 from ledger.migrations import migrate
 from ledger.policy import LedgerPolicy
 from ledger.profile import Contact, Profile, Sighting, social_work_due
 from ledger.report import Report, ReportScope, aggregate, day_of, in_city, report_day
 from ledger.sweep import Gathering, Seen, SweepStop, sweep_list
+
+log = logging.getLogger(__name__)
 
 INCIDENT_COLUMNS: tuple[str, ...] = (
     "incident_id", "first_report_at", "district", "zone_id", "key_area", "lat", "lon", "category", "priority",
@@ -173,7 +176,8 @@ class Store:
                 try:
                     with self.db.savepoint():
                         self.refresh_incident(incident_id)
-                except (RowRefused, RecordError, TypeError, ValueError) as exc:
+                except (RowRefused, RecordError, TypeError, ValueError, OverflowError) as exc:
+                    log.warning("incident %s keeps its last row: %s: %s", incident_id, type(exc).__name__, exc)
                     self._unfolded.append((incident_id, f"{type(exc).__name__}: {exc}"))
             self._stale.clear()
 
@@ -184,7 +188,7 @@ class Store:
 
     def refresh_incident(self, incident_id: str) -> None:
         rows = self.db.query("SELECT payload FROM dispatch_events WHERE incident_id = ?", (incident_id,))
-        folded = fold_incident([parse_dispatch(json.loads(r["payload"])) for r in rows])
+        folded = fold_incident([stored_dispatch(json.loads(r["payload"])) for r in rows])
         self.db.execute(*upsert("incidents", ("incident_id",), folded))
         for link in self.db.query("SELECT person_id FROM person_links WHERE incident_id = ?", (incident_id,)):
             self.check_refusals(link["person_id"])

@@ -386,6 +386,8 @@ def _dog_ratio(f: Blob, m_per_px: float, sin_dep: float) -> float:
 def _elongation(f: Blob) -> float:
     """Ratio of the blob's principal spreads (from its second moments): 1 for a disc, 3 for a 3:1 bar."""
     half = (f.mu20 + f.mu02) / 2.0
+    if half <= 1e-9:
+        return 1.0  # a single pixel
     common = math.sqrt(((f.mu20 - f.mu02) / 2.0) ** 2 + f.mu11**2)
     return math.sqrt((half + common) / max(half - common, 1e-6))
 

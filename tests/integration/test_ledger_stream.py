@@ -211,7 +211,7 @@ def test_an_incident_that_cannot_be_folded_is_dead_lettered_and_the_feeder_goes_
     finally:
         store.close()
     letters = asyncio.run(_read_all(broker, settings.topic(names.DEAD_LETTERS)))
-    assert letters and {(json.loads(letter["payload"])["incident_id"], letter["error"]) for letter in letters} == {("inc-old", "ledger_refused")}
+    assert letters and {(letter["payload"], letter["error"]) for letter in letters} == {('{"incident_id": "inc-old", "unfolded": true}', "ledger_refused")}
     assert "first_report_at: time has no UTC offset" in letters[0]["reason"]
 
 

@@ -44,3 +44,16 @@ def test_lag_per_partition() -> None:
     meter.batch(topics.DISPATCH, 0, 15, next_offset=25, highwater=25)
     meter.batch(topics.CLOCK, 0, 1, next_offset=1, highwater=None)
     assert list(meter.lags()) == [(topics.DISPATCH, 0, 0)]
+
+
+def test_an_escalation_the_view_refuses_for_its_time_is_not_counted() -> None:
+    """The view skips an event whose time has no offset or an implausible year; the metrics counted it anyway."""
+    def value() -> float:
+        return REGISTRY.get_sample_value("patrol_escalations_total", {"level": "2", "cause": "ack_deadline_missed"}) or 0.0
+
+    meter = ViewMeter()
+    before = value()
+    escalation = event("inc-n", 3, kind="escalation", escalation_level=2, reason="ack deadline missed by T-daoli-1").to_dict()
+    meter.record(topics.DISPATCH, {**escalation, "at": "2026-12-20T23:00:00"})
+    meter.record(topics.DISPATCH, {**escalation, "event_id": "inc-n-r9", "at": "9999-12-20T23:00:00+08:00"})
+    assert value() == before

@@ -107,7 +107,6 @@ def test_hints_asked_inside_a_batch_read_the_incident_as_folded_so_far(tmp_path:
         assert store.incident("inc-1")["team_id"] == "T2"  # type: ignore[index]
 
 
-
 def test_a_naive_time_in_a_dispatch_event_is_refused_before_it_is_stored(tmp_path: Path) -> None:
     """A first report time without its offset was stored, then every fold of its incident compared it with aware times
     (TypeError, outside the record's savepoint): the feeder stopped at each restart."""
@@ -148,3 +147,15 @@ def test_an_incident_whose_row_cannot_be_folded_keeps_its_last_row_and_stops_not
     assert store.incident("inc-old")["last_revision"] == 1  # type: ignore[index]
     assert store.incident("inc-new")["last_revision"] == 1  # type: ignore[index]
     assert store.db.one("SELECT COUNT(*) AS n FROM dispatch_events")["n"] == 4  # type: ignore[index]
+
+
+def test_an_event_stored_before_the_time_checks_still_folds_when_the_fold_does_not_use_its_time(tmp_path: Path) -> None:
+    """The admission check refuses a deadline without its offset, but an event an older version stored with one
+    still folds (the fold compares only `at` and `first_report_at`): its incident goes on updating."""
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", load_ledger_policy(DATA_DIR / "ledger.toml"))
+    store.apply_dispatch(event("inc-1", 1, "dispatch", T0))
+    with store.batch():
+        store_as_legacy(store.db, {**event("inc-1", 2, "update", T0), "ack_deadline": "2026-12-20T19:30:00"})
+        store.apply_dispatch(event("inc-1", 3, "update", T0, status="accepted"))
+    assert store.take_unfolded() == []
+    assert store.incident("inc-1")["last_revision"] == 3  # type: ignore[index]

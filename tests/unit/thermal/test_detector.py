@@ -438,16 +438,22 @@ def test_a_faceless_top_a_pixel_wider_than_the_largest_dog_is_hardly_a_dog() -> 
 def test_a_compact_faceless_blob_seen_from_above_is_no_dog_but_a_long_one_is() -> None:
     """From straight above a standing dog is long and narrow and a person compact (shoulders, hat, no face to
     see): independently rendered drone frames at nadir lost nearly every person to the dog rule. At 0.1 m/px a
-    person's top (6 x 4 px) is no dog; a dog's (9 x 3 px) still is, and the same compact blob seen obliquely
-    (a dog heading towards the camera looks compact) still may be."""
-    yy, xx = np.mgrid[:40, :40]
-    top = (((yy - 19.5) / 2.0) ** 2 + ((xx - 19.5) / 3.0) ** 2) <= 1.0
-    long = (((yy - 19.5) / 1.5) ** 2 + ((xx - 19.5) / 4.5) ** 2) <= 1.0
-    def dog(mask: np.ndarray, sin_dep: float) -> float:
-        return det._memberships(_shaped_blob(mask), 0.1, sin_dep, 512, -20.0)[0]["dog"]
-    assert dog(top, 1.0) == 0.0
-    assert dog(long, 1.0) >= 0.9
-    assert dog(top, 0.6) >= 0.9
+    person's top (6 x 4 px) is no dog in nearly every placement on the pixel grid (12 headings, 9 sub-pixel
+    offsets); a dog's (9 x 3 px) always is, and the same compact blob seen obliquely (a dog heading towards the
+    camera looks compact) still may be."""
+    def dogs(semi: tuple[float, float], mpp: float, sin_dep: float) -> np.ndarray:
+        out = []
+        for angle in range(0, 180, 15):
+            for dx in (0, 5, 10):
+                for dy in (0, 7, 13):
+                    mask = np.zeros((40, 40), np.uint8)
+                    cv2.ellipse(mask, (320 + dx, 320 + dy), (int(semi[0] * 16), int(semi[1] * 16)), angle, 0, 360, 1, -1, shift=4)
+                    out.append(det._memberships(_shaped_blob(mask.astype(bool)), mpp, sin_dep, 512, -20.0)[0]["dog"])
+        return np.array(out)
+
+    assert (dogs((3.0, 2.0), 0.1, 1.0) < 0.5).mean() >= 0.9
+    assert (dogs((4.5, 1.5), 0.1, 1.0) >= 0.9).all()
+    assert (dogs((3.0, 2.0), 0.1, 0.6) >= 0.9).mean() >= 0.9
 
 
 def test_a_uniform_straight_sided_window_is_a_slab_and_a_uniform_body_is_not() -> None:
