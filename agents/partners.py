@@ -13,9 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agents.common import Outbox, batches, save_tables, stats
+from agents.common import Outbox, batches, read_dispatch, save_tables, stats
 from core import topics as names
-from core.records import DispatchEvent
 from rules.context import Province
 from rules.partners import NoticeWriter, Thread
 
@@ -40,7 +39,7 @@ def register(app: Any, topics: Any, province: Province, *, exercise: bool) -> No
             for event in batch:
                 raw = event.value
                 try:
-                    ev = DispatchEvent.from_dict(json.loads(raw))
+                    ev = read_dispatch(json.loads(raw))
                     writer = writers.get(province.centre_of(ev) or "")
                     if writer is None:
                         counters.tick()

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from agents.common import Outbox, batches, save_tables, stats
+from agents.common import Outbox, batches, read_dispatch, save_tables, stats
 from core import topics as names
 from core.records import DispatchEvent, ReporterContact
 from rules.context import Province
@@ -63,7 +63,7 @@ def register(app: Any, topics: Any, province: Province, *, exercise: bool) -> No
                         due, states[contact.tip_id] = writer.contact(contact, _state(states, table, contact.tip_id))
                         records += [(names.REPORTER_FEEDBACK, contact.tip_id, feedback) for feedback in due]
                     else:
-                        ev = DispatchEvent.from_dict(data)
+                        ev = read_dispatch(data)
                         for tip_id in ev.sources:
                             feedback, states[tip_id] = writer.handle(ev, tip_id, _state(states, table, tip_id))
                             if feedback is not None:

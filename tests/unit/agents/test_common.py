@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from agents import common
 from agents.common import register_report_agent, stats
 from core import topics as names
@@ -231,3 +233,19 @@ def test_a_dead_letter_fits_in_a_broker_message_whatever_the_payload() -> None:
     small = b'{"tip_id": "t", "text": "' + b"\x01" * 1000 + b'"}'
     kept = common.dead_letter(names.TIPS, small, RecordError("text: x"))
     assert kept.payload == small.decode() and kept.reason == "text: x"
+
+
+def test_a_dispatch_event_read_downstream_must_carry_plausible_offset_times() -> None:
+    """The partner and reporter agents took a time without its offset as the server's local time (a CAP notice
+    `sent` hours off) and a year-9999 one overflowed later: both are dead-lettered now."""
+    from core.errors import RecordError
+    from core.records import DispatchEvent
+
+    good = DispatchEvent(event_id="inc-1-r1", kind="dispatch", incident_id="inc-1", revision=1, priority="P2",
+                         category="escort_station", rules=(), zone_id="Z1", key_area=None, lat=45.77, lon=126.62,
+                         sources=("tip-1",), team_id=None, ack_deadline=None, nearest_help_point=None, notify=(),
+                         at=datetime(2026, 12, 20, 23, 0, tzinfo=UTC)).to_dict()
+    assert common.read_dispatch(good).incident_id == "inc-1"
+    for bad in ("2026-12-20T23:00:00", "9999-12-20T23:00:00+00:00"):
+        with pytest.raises(RecordError, match="at: "):
+            common.read_dispatch({**good, "at": bad})
