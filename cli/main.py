@@ -65,19 +65,31 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_broker(args: argparse.Namespace) -> int:
-    from pipeline.broker import EmbeddedBroker
+    from pipeline.broker import BrokerError, EmbeddedBroker
+
+    broker = EmbeddedBroker(host=args.host, port=args.port)
+    stopping: list[int] = []
 
     def interrupted(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt  # so that `finally` stops the broker child on SIGTERM too
+        # Stop the child and let the waits return, rather than raise KeyboardInterrupt wherever the main thread is:
+        # raised inside kafka-python's readiness probe it could be swallowed, and the command then ran on.
+        stopping.append(signum)
+        broker.signal_child(signal.SIGTERM)
 
     signal.signal(signal.SIGTERM, interrupted)
-    broker = EmbeddedBroker(host=args.host, port=args.port)
+    signal.signal(signal.SIGINT, interrupted)
     try:
-        broker.start()
+        try:
+            broker.start()
+        except BrokerError:
+            if stopping:
+                return 0
+            raise
+        if stopping:
+            return 0
         print(f"embedded broker (Tansu, memory storage) on {broker.bootstrap}; Ctrl-C stops it", flush=True)
-        return broker.wait()
-    except KeyboardInterrupt:
-        return 0
+        code = broker.wait()
+        return 0 if stopping else code
     finally:
         broker.stop()
 

@@ -16,7 +16,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -51,14 +51,16 @@ def tansu_binary() -> str:
         raise BrokerError(f"no Tansu broker binary: {exc}") from exc
 
 
-def wait_until_ready(bootstrap: str, timeout_s: float = 20.0) -> None:
-    """Block until the broker answers a metadata request."""
+def wait_until_ready(bootstrap: str, timeout_s: float = 20.0, alive: Callable[[], bool] | None = None) -> None:
+    """Block until the broker answers a metadata request (or, with `alive`, until it says the broker died)."""
     from kafka import KafkaAdminClient
 
     deadline = time.monotonic() + timeout_s
     last: Exception | None = None
     host, _, port = bootstrap.split(",")[0].rpartition(":")
     while time.monotonic() < deadline:
+        if alive is not None and not alive():
+            raise BrokerError(f"broker at {bootstrap} exited before it answered")
         try:
             # The port first, quietly: a refused client connection is logged at ERROR by kafka-python.
             socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=1.0).close()
@@ -109,8 +111,9 @@ class EmbeddedBroker:
             cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, preexec_fn=_die_with_parent
         )
         self._log = stack
+        proc = self._proc
         try:
-            wait_until_ready(self.bootstrap, timeout_s)
+            wait_until_ready(self.bootstrap, timeout_s, alive=lambda: proc.poll() is None)
         except BrokerError:
             self.stop()
             raise BrokerError(f"embedded broker did not start (log: {log_file})") from None
@@ -131,6 +134,13 @@ class EmbeddedBroker:
         if self._log is not None:
             self._log.close()
             self._log = None
+
+    def signal_child(self, signum: int) -> None:
+        """Send the broker child a signal, from a signal handler too (no waiting, no locks)."""
+        proc = self._proc
+        if proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signum)
 
     def wait(self) -> int:
         """Block until the broker exits (foreground `patrol broker`)."""

@@ -55,6 +55,23 @@ def _start(port: int) -> tuple[subprocess.Popen[bytes], int]:
     return proc, children[0]
 
 
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_while_the_broker_starts_stops_the_command_and_its_child(how: signal.Signals) -> None:
+    """A signal that came while the command still probed its child for readiness raised KeyboardInterrupt inside
+    kafka-python, which could swallow it: the command then ran on (CI: SIGINT, no exit within 60 s)."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "broker", "--port", str(port)], cwd=str(PROJECT_ROOT),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not _children(proc.pid):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    tansu = _children(proc.pid)[0]
+    proc.send_signal(how)
+    assert proc.wait(30) == 0
+    assert _gone(tansu), f"Tansu {tansu} still running after {how.name} during start"
+
+
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
 def test_broker_child_stops_with_the_command(how: signal.Signals) -> None:
     port = free_port()
