@@ -24,18 +24,19 @@ def test_open_items_follow_the_view() -> None:
     assert now == state.now
 
 
-def test_escalations_counted_once_per_event_id() -> None:
-    def value() -> float:
-        return REGISTRY.get_sample_value("patrol_escalations_total", {"level": "2", "cause": "ack_deadline_missed"}) or 0.0
+def _missed_ack_escalations() -> float:
+    return REGISTRY.get_sample_value("patrol_escalations_total", {"level": "2", "cause": "ack_deadline_missed"}) or 0.0
 
+
+def test_escalations_counted_once_per_event_id() -> None:
     meter = ViewMeter()
-    before = value()
+    before = _missed_ack_escalations()
     escalation = event("inc-e", 3, kind="escalation", escalation_level=2, reason="ack deadline missed by T-daoli-1; team T-2 at 300 m").to_dict()
     for _ in range(3):  # redelivered
         meter.record(topics.DISPATCH, escalation)
     meter.record(topics.DISPATCH, event("inc-e", 4).to_dict())
     meter.record(topics.CLOCK, {"at": T0.isoformat()})
-    assert value() == before + 1
+    assert _missed_ack_escalations() == before + 1
 
 
 def test_lag_per_partition() -> None:
@@ -48,12 +49,9 @@ def test_lag_per_partition() -> None:
 
 def test_an_escalation_the_view_refuses_for_its_time_is_not_counted() -> None:
     """The view skips an event whose time has no offset or an implausible year; the metrics counted it anyway."""
-    def value() -> float:
-        return REGISTRY.get_sample_value("patrol_escalations_total", {"level": "2", "cause": "ack_deadline_missed"}) or 0.0
-
     meter = ViewMeter()
-    before = value()
+    before = _missed_ack_escalations()
     escalation = event("inc-n", 3, kind="escalation", escalation_level=2, reason="ack deadline missed by T-daoli-1").to_dict()
     meter.record(topics.DISPATCH, {**escalation, "at": "2026-12-20T23:00:00"})
     meter.record(topics.DISPATCH, {**escalation, "event_id": "inc-n-r9", "at": "9999-12-20T23:00:00+08:00"})
-    assert value() == before
+    assert _missed_ack_escalations() == before
