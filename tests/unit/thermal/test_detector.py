@@ -477,6 +477,14 @@ def test_a_uniform_straight_sided_window_is_a_slab_and_a_uniform_body_is_not() -
     assert uniform(window) >= 0.99
     assert uniform(body) == 0.0 and uniform(bag) == 0.0
     assert uniform(window, hot_ratio=0.3) == 0.0
+    # a thin diamond of a window (a receding facade at dusk): blur and the threshold blunt its sharp corners,
+    # so its outline has six sides to the straight-side tolerance, yet it fills its four-sided polygon
+    diamond = np.zeros((80, 40), np.float32)
+    cv2.fillConvexPoly(diamond, np.array([[20, 4], [30, 30], [20, 72], [10, 46]], np.int32), 1.0)
+    blunted = (cv2.GaussianBlur(diamond, (0, 0), 1.0) >= 0.5).astype(np.uint8)
+    hull = cv2.convexHull(det._main_outline(_shaped_blob(blunted.astype(bool))))
+    assert len(cv2.approxPolyDP(hull, det.QUAD_TOL_PX, True)) > 4
+    assert uniform(blunted) >= 0.99
 
 
 def test_an_upright_post_is_not_warm_as_a_bag_for_its_height_in_an_oblique_view() -> None:
