@@ -130,6 +130,14 @@ SLAB_HOT_RATIO = (0.08, 0.14)
 QUAD_TOL_PX = 1.2
 QUAD_FILL_MIN = 0.95
 SLAB_MIN_PX = 6
+# a lit facade's windows (_window_rows): WINDOW_ROW_MIN look-alikes (box sides within a factor WINDOW_ALIKE,
+# warmth too) whose centres lie within WINDOW_LINE_TOL of the box's short side of one line, at a pitch of one
+# to WINDOW_PITCH_MAX box extents that varies by at most WINDOW_PITCH_SPREAD
+WINDOW_ROW_MIN = 4
+WINDOW_ALIKE = 1.25
+WINDOW_LINE_TOL = 0.3
+WINDOW_PITCH_MAX = 4.0
+WINDOW_PITCH_SPREAD = 1.6
 # from nearly straight above (sin of the depression from DOG_TOP_VIEW_SIN[0], fully at [1]) a dog is a long
 # blob and a person a compact one: below DOG_TOP_ELONGATION[0] (spread ratio) a faceless blob is no dog
 DOG_TOP_VIEW_SIN = (0.9, 0.97)
@@ -1093,6 +1101,58 @@ def _checked(frame: np.ndarray) -> np.ndarray:
     return frame if frame.dtype == np.float32 else frame.astype(np.float32)
 
 
+def _alike(a: Blob, b: Blob) -> bool:
+    """Two blobs a facade could repeat: box sides within WINDOW_ALIKE of each other, the same warmth."""
+    lo, hi = 1.0 / WINDOW_ALIKE, WINDOW_ALIKE
+    return lo <= a.bw / b.bw <= hi and lo <= a.bh / b.bh <= hi and \
+        abs(a.contrast - b.contrast) <= (WINDOW_ALIKE - 1.0) * max(a.contrast, b.contrast)
+
+
+def _window_rows(blobs: list[Blob], anchors: list[int]) -> set[int]:
+    """Those of `anchors` (indices of blobs) that are faceless and one of WINDOW_ROW_MIN or more
+    look-alikes in a regular row.
+
+    A lit facade repeats its windows: the same size and warmth at an even pitch along a line,
+    rows of them (independently rendered oblique drone and dusk frames: a false person on each of
+    up to 17 windows, too thin or too unevenly warm for the slab test). People do not line up
+    like that at an even pitch with the same size and warmth, and one with a visible face is never
+    taken for a window. The pitch may grow along the row (perspective) by WINDOW_PITCH_SPREAD."""
+    faceless = [k for k, f in enumerate(blobs) if _skin(f.t_max) < 0.5]
+    out: set[int] = set()
+    for a in anchors:
+        fa = blobs[a]
+        if a in out or _skin(fa.t_max) >= 0.5:
+            continue
+        members = [a, *(b for b in faceless if b != a and _alike(fa, blobs[b]))]
+        if len(members) < WINDOW_ROW_MIN:
+            continue
+        offs = np.array([(blobs[c].cx - fa.cx, blobs[c].cy - fa.cy) for c in members])
+        dist = np.hypot(offs[:, 0], offs[:, 1])
+        tol = WINDOW_LINE_TOL * min(fa.bw, fa.bh)
+        for j in range(1, len(members)):
+            if dist[j] < 1e-6:
+                continue
+            dx, dy = offs[j] / dist[j]
+            on_line = np.abs(offs[:, 1] * dx - offs[:, 0] * dy) <= tol
+            if np.count_nonzero(on_line) < WINDOW_ROW_MIN:
+                continue
+            along = offs[on_line] @ np.array([dx, dy])
+            order = np.argsort(along)
+            gaps = np.diff(along[order])
+            size = abs(dx) * fa.bw + abs(dy) * fa.bh  # the box's extent along the line
+            # the run around the anchor (along 0) whose gaps are a facade's pitch
+            lo = hi = int(np.flatnonzero(order == 0)[0])  # the anchor is members[0]
+            while lo > 0 and size <= gaps[lo - 1] <= WINDOW_PITCH_MAX * size:
+                lo -= 1
+            while hi < len(gaps) and size <= gaps[hi] <= WINDOW_PITCH_MAX * size:
+                hi += 1
+            if hi - lo + 1 >= WINDOW_ROW_MIN and gaps[lo:hi].max() <= WINDOW_PITCH_SPREAD * gaps[lo:hi].min():
+                line = [c for c, keep in zip(members, on_line, strict=True) if keep]
+                out.update(line[i] for i in order[lo : hi + 1])
+                break
+    return out.intersection(anchors)
+
+
 def detect(frame_c: np.ndarray, meta: FrameMeta | None, frame_name: str | None = None, *,
            captured_at: datetime | None = None) -> list[Detection]:
     """People in one radiometric frame (float32 °C); lat/lon/error_m filled when the pose allows.
@@ -1109,9 +1169,10 @@ def detect(frame_c: np.ndarray, meta: FrameMeta | None, frame_name: str | None =
     short = min(h, w)
     scored = [(f, *_score(f, m_per_px, sin_dep, short, ambient))
               for f, m_per_px, sin_dep in candidates(frame_c, cam, ambient)]
-    for f, score, posture in sorted(scored, key=lambda c: -c[1]):  # the best first: a person is detected once
+    windows = _window_rows([f for f, _, _ in scored], [k for k, c in enumerate(scored) if c[1] >= SCORE_MIN])
+    for k, (f, score, posture) in sorted(enumerate(scored), key=lambda c: -c[1][1]):  # the best first: once
         bbox = (int(f.bx), int(f.by), int(f.bw), int(f.bh))
-        if score < SCORE_MIN or any(iou(bbox, d.bbox) >= SAME_PERSON_IOU for d in out):
+        if score < SCORE_MIN or k in windows or any(iou(bbox, d.bbox) >= SAME_PERSON_IOU for d in out):
             continue
         out.append(_detection(cam, camera_id, when, bbox, (f.cx, f.cy), posture, score, frame_name,
                               (round(f.t_max, 2), round(f.t_mean, 2))))

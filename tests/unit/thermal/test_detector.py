@@ -574,3 +574,33 @@ def test_too_big_for_one_person_allows_a_pixel() -> None:
     assert not det._too_big(blob, m_per_px)
     longer = _lying_blob(2.4 + 1.2 * m_per_px, 0.4, m_per_px, -15.0, over_air=5.0, over_ground=6.0, edge=0.6)
     assert det._too_big(longer, m_per_px)
+
+
+def _box_blob(x: float, y: float, w: int, h: int, contrast: float = 6.0, t_max: float = -9.0) -> det.Blob:
+    """A blob summarised by its box and warmth only (what the window-row test reads)."""
+    return replace(_shaped_blob(np.ones((h, w), bool)), cx=x + w / 2, cy=y + h / 2, bx=int(x), by=int(y), bw=w,
+                   bh=h, contrast=contrast, t_max=t_max)
+
+
+def test_a_row_of_look_alike_windows_is_refused_and_people_are_not() -> None:
+    """A lit facade seen obliquely repeats its windows: thin warm slits of one size and warmth at an even
+    pitch along a line, which the slab test cannot judge (under SLAB_MIN_PX wide). Independently rendered
+    frames showed a false person on each of up to 17 of them. The pitch may grow with perspective; people
+    of different sizes, an uneven row, fewer than WINDOW_ROW_MIN, or windows with a face among them are not
+    a facade (the one with the face is kept)."""
+    def rows(blobs: list[det.Blob]) -> set[int]:
+        return det._window_rows(blobs, list(range(len(blobs))))
+
+    row = [_box_blob(100 + 6 * k, 40 + 30 * k + k * k, 5, 22 + k // 2) for k in range(6)]
+    assert rows(row) == set(range(6))
+    assert det._window_rows(row, [1, 4]) == {1, 4}  # only the candidates asked about (those scored as people)
+    assert rows(row[:det.WINDOW_ROW_MIN - 1]) == set()
+    # a stranger off the line is not taken with them
+    assert rows([*row, _box_blob(160, 100, 5, 23)]) == set(range(6))
+    # people of different heights in a line, and an uneven row, are left alone
+    people = [_box_blob(100 + 6 * k, 40 + 30 * k, 5, h) for k, h in enumerate((14, 22, 17, 26, 12))]
+    assert rows(people) == set()
+    uneven = [_box_blob(100, 40 + y, 5, 22) for y in (0, 30, 60, 150, 175)]
+    assert rows(uneven) == set()
+    # one with a face (a person in the row) is never a window
+    assert rows([*row[:5], replace(row[5], t_max=30.0)]) == set(range(5))
