@@ -138,6 +138,8 @@ WINDOW_ALIKE = 1.25
 WINDOW_LINE_TOL = 0.3
 WINDOW_PITCH_MAX = 4.0
 WINDOW_PITCH_SPREAD = 1.6
+WINDOW_SKIP_MAX = 3  # a gap may span this many pitches (unlit windows between lit ones)
+WINDOW_PITCH_STEP = 1.2  # the pitch changes by at most this factor from one gap to the next
 # from nearly straight above (sin of the depression from DOG_TOP_VIEW_SIN[0], fully at [1]) a dog is a long
 # blob and a person a compact one: below DOG_TOP_ELONGATION[0] (spread ratio) a faceless blob is no dog
 DOG_TOP_VIEW_SIN = (0.9, 0.97)
@@ -1108,6 +1110,25 @@ def _alike(a: Blob, b: Blob) -> bool:
         abs(a.contrast - b.contrast) <= (WINDOW_ALIKE - 1.0) * max(a.contrast, b.contrast)
 
 
+def _even_pitch(gaps: np.ndarray, size: float) -> bool:
+    """Whether the gaps along a row are a facade's pitch: each one to WINDOW_SKIP_MAX pitches (an
+    unlit window between two lit ones doubles a gap), the pitch at most WINDOW_PITCH_MAX box extents,
+    changing from one gap to the next by at most WINDOW_PITCH_STEP (perspective) and along the row by
+    at most WINDOW_PITCH_SPREAD. Pitches are counted outwards from the shortest gap."""
+    start = int(np.argmin(gaps))
+    units = np.empty(len(gaps))
+    units[start] = gaps[start]
+    for order in (range(start + 1, len(gaps)), range(start - 1, -1, -1)):
+        prev = float(gaps[start])
+        for i in order:
+            steps = max(1.0, round(float(gaps[i]) / prev))
+            unit = float(gaps[i]) / steps
+            if steps > WINDOW_SKIP_MAX or not 1.0 / WINDOW_PITCH_STEP <= unit / prev <= WINDOW_PITCH_STEP:
+                return False
+            units[i] = prev = unit
+    return bool(units.max() <= WINDOW_PITCH_MAX * size and units.max() <= WINDOW_PITCH_SPREAD * units.min())
+
+
 def _window_rows(blobs: list[Blob], anchors: list[int]) -> set[int]:
     """Those of `anchors` (indices of blobs) that are faceless and one of WINDOW_ROW_MIN or more
     look-alikes in a regular row.
@@ -1116,7 +1137,8 @@ def _window_rows(blobs: list[Blob], anchors: list[int]) -> set[int]:
     rows of them (independently rendered oblique drone and dusk frames: a false person on each of
     up to 17 windows, too thin or too unevenly warm for the slab test). People do not line up
     like that at an even pitch with the same size and warmth, and one with a visible face is never
-    taken for a window. The pitch may grow along the row (perspective) by WINDOW_PITCH_SPREAD."""
+    taken for a window. The pitch may grow along the row (perspective), and unlit windows leave
+    gaps of two or three pitches (_even_pitch)."""
     faceless = [k for k, f in enumerate(blobs) if _skin(f.t_max) < 0.5]
     out: set[int] = set()
     for a in anchors:
@@ -1142,11 +1164,11 @@ def _window_rows(blobs: list[Blob], anchors: list[int]) -> set[int]:
             size = abs(dx) * fa.bw + abs(dy) * fa.bh  # the box's extent along the line
             # the run around the anchor (along 0) whose gaps are a facade's pitch
             lo = hi = int(np.flatnonzero(order == 0)[0])  # the anchor is members[0]
-            while lo > 0 and size <= gaps[lo - 1] <= WINDOW_PITCH_MAX * size:
+            while lo > 0 and size <= gaps[lo - 1] and _even_pitch(gaps[lo - 1 : hi], size):
                 lo -= 1
-            while hi < len(gaps) and size <= gaps[hi] <= WINDOW_PITCH_MAX * size:
+            while hi < len(gaps) and size <= gaps[hi] and _even_pitch(gaps[lo : hi + 1], size):
                 hi += 1
-            if hi - lo + 1 >= WINDOW_ROW_MIN and gaps[lo:hi].max() <= WINDOW_PITCH_SPREAD * gaps[lo:hi].min():
+            if hi - lo + 1 >= WINDOW_ROW_MIN:
                 line = [c for c, keep in zip(members, on_line, strict=True) if keep]
                 out.update(line[i] for i in order[lo : hi + 1])
                 break

@@ -600,7 +600,10 @@ def test_a_row_of_look_alike_windows_is_refused_and_people_are_not() -> None:
     # people of different heights in a line, and an uneven row, are left alone
     people = [_box_blob(100 + 6 * k, 40 + 30 * k, 5, h) for k, h in enumerate((14, 22, 17, 26, 12))]
     assert rows(people) == set()
-    uneven = [_box_blob(100, 40 + y, 5, 22) for y in (0, 30, 60, 150, 175)]
+    uneven = [_box_blob(100, 40 + y, 5, 22) for y in (0, 30, 75, 105, 155)]  # gaps of 1, 1.5, 1 and 1.7 pitches
     assert rows(uneven) == set()
+    # an unlit window between lit ones doubles a gap; the pitch still counts in whole steps
+    skipped = [_box_blob(100, 40 + y, 5, 22) for y in (0, 30, 90, 121, 152)]
+    assert rows(skipped) == set(range(5))
     # one with a face (a person in the row) is never a window
     assert rows([*row[:5], replace(row[5], t_max=30.0)]) == set(range(5))
