@@ -131,10 +131,11 @@ QUAD_TOL_PX = 1.2
 QUAD_FILL_MIN = 0.95
 SLAB_MIN_PX = 6
 # a lit facade's windows (_window_rows): WINDOW_ROW_MIN look-alikes (box sides within a factor WINDOW_ALIKE,
-# warmth too) whose centres lie within WINDOW_LINE_TOL of the box's short side of one line, at a pitch of one
+# warmth within WINDOW_WARMTH_ALIKE) whose centres lie within WINDOW_LINE_TOL of the box's short side of one line, at a pitch of one
 # to WINDOW_PITCH_MAX box extents that varies by at most WINDOW_PITCH_SPREAD
 WINDOW_ROW_MIN = 4
 WINDOW_ALIKE = 1.25
+WINDOW_WARMTH_ALIKE = 1.5
 WINDOW_LINE_TOL = 0.3
 WINDOW_PITCH_MAX = 4.0
 WINDOW_PITCH_SPREAD = 1.6
@@ -1104,10 +1105,11 @@ def _checked(frame: np.ndarray) -> np.ndarray:
 
 
 def _alike(a: Blob, b: Blob) -> bool:
-    """Two blobs a facade could repeat: box sides within WINDOW_ALIKE of each other, the same warmth."""
+    """Two blobs a facade could repeat: box sides within WINDOW_ALIKE of each other, and warmth within
+    WINDOW_WARMTH_ALIKE (rooms behind the windows are heated differently)."""
     lo, hi = 1.0 / WINDOW_ALIKE, WINDOW_ALIKE
     return lo <= a.bw / b.bw <= hi and lo <= a.bh / b.bh <= hi and \
-        abs(a.contrast - b.contrast) <= (WINDOW_ALIKE - 1.0) * max(a.contrast, b.contrast)
+        min(a.contrast, b.contrast) * WINDOW_WARMTH_ALIKE >= max(a.contrast, b.contrast)
 
 
 def _even_pitch(gaps: np.ndarray, size: float) -> bool:
