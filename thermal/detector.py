@@ -131,8 +131,8 @@ QUAD_TOL_PX = 1.2
 QUAD_FILL_MIN = 0.95
 SLAB_MIN_PX = 6
 # a lit facade's windows (_window_rows): WINDOW_ROW_MIN look-alikes (box sides within a factor WINDOW_ALIKE,
-# warmth within WINDOW_WARMTH_ALIKE) whose centres lie within WINDOW_LINE_TOL of the box's short side of one line, at a pitch of one
-# to WINDOW_PITCH_MAX box extents that varies by at most WINDOW_PITCH_SPREAD
+# warmth within WINDOW_WARMTH_ALIKE) whose centres lie within WINDOW_LINE_TOL of the box's short side of one
+# line, at a pitch of one to WINDOW_PITCH_MAX box extents that varies by at most WINDOW_PITCH_SPREAD
 WINDOW_ROW_MIN = 4
 WINDOW_ALIKE = 1.25
 WINDOW_WARMTH_ALIKE = 1.5
