@@ -5,6 +5,13 @@ full-width digits, curly apostrophes, traditional characters (哈爾濱站,
 沒反應, 受傷) and pinyin with tone marks (Zhōngyāng Dàjiē). The lexicon and
 the gazetteer fold both their cue words and the incoming text the same way,
 so a cue written once in simplified Chinese matches every spelling.
+
+Characters that show nothing are no part of a word either: format characters
+(zero-width space and joiners, soft hyphen, bidirectional controls, the
+byte-order mark, tag characters: Unicode category Cf) and combining marks left
+over after NFKC composition (variation selectors, a mark stacked on a Chinese
+character: Mn, Me) are dropped, so "昏\u200b迷", pasted from a chat app or
+sent on purpose, still reads 昏迷.
 """
 
 from __future__ import annotations
@@ -23,14 +30,29 @@ _TO_SIMPLIFIED = OpenCC("hk2s")
 _QUOTES: dict[int, str] = {ord(c): "'" for c in "\u2018\u2019\u02bc\u2032\uff07`\u00b4"}
 
 
+# Unicode categories of characters that are dropped before comparing (see the module's doc).
+_INVISIBLE = frozenset(("Cf", "Mn", "Me"))
+
+
+def drop_invisible(text: str) -> str:
+    """`text` without format characters and combining marks (ASCII text has none)."""
+    if text.isascii():
+        return text
+    return "".join(ch for ch in text if unicodedata.category(ch) not in _INVISIBLE)
+
+
 def to_simplified(text: str) -> str:
     """Simplified Chinese for any traditional text; other scripts pass through unchanged."""
     return text if text.isascii() else str(_TO_SIMPLIFIED.convert(text))
 
 
 def fold(text: str) -> str:
-    """NFKC (full width -> ASCII), case-folded, traditional -> simplified, ASCII apostrophes."""
-    return to_simplified(unicodedata.normalize("NFKC", text).casefold()).translate(_QUOTES)
+    """NFKC (full width -> ASCII), case-folded, invisible characters dropped, traditional -> simplified, ASCII apostrophes.
+
+    Marks are dropped after NFKC has composed the accented letters it can
+    (é, ō stay one letter) and after case folding (İ folds to i and a dot).
+    """
+    return to_simplified(drop_invisible(unicodedata.normalize("NFKC", text).casefold())).translate(_QUOTES)
 
 
 def strip_marks(text: str) -> str:

@@ -313,6 +313,26 @@ def test_traditional_and_width_fold_alike() -> None:
     assert normalize_text("哈爾濱火車站 ＡＢＣ１２ don’t") == "哈尔滨火车站 abc12 don't"
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("老人昏\u200b迷", {"unresponsive", "elderly"}),  # zero-width space, pasted from a chat app
+        ("叫不\u200d醒", {"unresponsive"}),  # zero-width joiner
+        ("He is uncon\u00adscious", {"unresponsive"}),  # soft hyphen
+        ("bleed\u2060ing on the head", {"injured"}),  # word joiner
+        ("流\u202e血", {"injured"}),  # right-to-left override
+        ("\ufeff喝\u200c醉了", {"intoxicated"}),  # byte-order mark, zero-width non-joiner
+        ("昏\ufe0f迷", {"unresponsive"}),  # variation selector
+        ("昏\u0301迷", {"unresponsive"}),  # a stray combining mark
+    ],
+)
+def test_invisible_characters_inside_a_cue_do_not_hide_it(text: str, expected: set[str]) -> None:
+    """Characters that show nothing (format characters, stray combining marks) are no gap in a word:
+    a zero-width space pasted into 昏迷 sent an unconscious person to the P3 queue."""
+    assert set(LEXICON.flags_in(text)) == expected
+    assert LEXICON.channel("HOT\u200bLINE") == "hotline"
+
+
 def test_lexicon_sections_are_validated() -> None:
     with pytest.raises(ConfigError, match="unknown channel"):
         parse_lexicon({"flags": {}, "channels": {"pigeon": ["bird"]}}, "lex.toml")
