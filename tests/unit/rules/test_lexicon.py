@@ -316,6 +316,46 @@ def test_traditional_and_width_fold_alike() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        # no breath, no pulse, no consciousness: the most urgent person there is (P1, medical)
+        ("他已经停止呼吸了", {"unresponsive"}),
+        ("呼吸停止，没有心跳", {"unresponsive"}),
+        ("人不喘气了", {"unresponsive"}),
+        ("摸不到脉搏", {"unresponsive"}),
+        ("人快不行了", {"unresponsive"}),
+        ("she's stopped breathing", {"unresponsive"}),
+        ("the man is no longer breathing", {"unresponsive"}),
+        ("he's barely breathing", {"unresponsive"}),
+        ("he isn't conscious", {"unresponsive"}),
+        ("he's not conscious", {"unresponsive"}),
+        ("semi-conscious on the bench", {"unresponsive"}),
+        ("drifting in and out of consciousness", {"unresponsive"}),
+        ("has no pulse", {"unresponsive"}),
+        ("I can't feel his pulse", {"unresponsive"}),
+        ("he won't respond", {"unresponsive"}),
+        # what a hypothermic person looks like
+        ("有个人快冻死了", {"ill"}),
+        ("冻得说不出话", {"ill"}),
+        ("冻晕了", {"ill"}),
+        ("脸色发青，身上冰凉", {"ill"}),
+        ("his face is turning blue", {"ill"}),
+        ("she is cold to the touch", {"ill"}),
+        # bleeding said another way
+        ("头上血流不止", {"injured"}),
+        ("流了很多血", {"injured"}),
+        # still what it was: the reporter's own cold, a person who breathes and is awake
+        ("我快冻死了，桥下有个人", set()),
+        ("他还有呼吸，意识清醒", set()),
+        ("he is conscious and talking", set()),
+    ],
+)
+def test_no_breath_no_pulse_and_hypothermia_are_read(text: str, expected: set[str]) -> None:
+    """A tip saying the person stopped breathing or is freezing to death was guidance, P3."""
+    assert set(LEXICON.flags_in(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         ("老人昏\u200b迷", {"unresponsive", "elderly"}),  # zero-width space, pasted from a chat app
         ("叫不\u200d醒", {"unresponsive"}),  # zero-width joiner
         ("He is uncon\u00adscious", {"unresponsive"}),  # soft hyphen
