@@ -190,12 +190,19 @@ def _choice(obj: dict[str, Any], name: str, allowed: tuple[str, ...], kind: str)
 
 
 def _form_value(obj: dict[str, Any], name: str, allowed: tuple[str, ...], ctx: Context) -> str | None:
-    """An optional description field of the form; other spellings ("男", "F", "老人") come from the lexicon's [form_values]."""
+    """An optional description field of the form; other spellings ("男", "F", "老人") come from the lexicon's [form_values].
+
+    A blank value (a dropdown nobody chose) or one that says it is not known
+    ("unknown", "不详": the lexicon's `unknown` spellings) is no value: the
+    tip is kept without it, never dead-lettered for it.
+    """
     value = obj.get(name)
     if value is None:
         return None
     if not isinstance(value, str):
         raise RecordError(f"{name}: expected a string, got {json_type(value)}", kind="wrong_type")
+    if ctx.lexicon.unstated(value):
+        return None
     found = ctx.lexicon.form_value(value, allowed)
     if found is None:
         raise RecordError(f"{name}: unknown {name} {value!r:.40} (known: {', '.join(allowed)})", kind="wrong_type")

@@ -147,7 +147,9 @@ def _anchor(cue: str) -> str:
 
 
 DESCRIPTION_WORDS = ("male", "female", "lying", "sitting", "standing", "adult")
-FORM_VALUES = (*SEXES, *AGE_GROUPS)
+# `[form_values] unknown`: spellings of "not stated" (不详, 未知), read as no value rather than refused.
+UNSTATED = "unknown"
+FORM_VALUES = (*SEXES, *AGE_GROUPS, UNSTATED)
 
 
 @dataclass(frozen=True)
@@ -322,6 +324,11 @@ class Lexicon:
         """The one of `allowed` a form's spelling names ("男" male, "F" female, "老人" elderly), or None."""
         name = self.form_values.get(channel_key(value), channel_key(value))
         return name if name in allowed else None
+
+    def unstated(self, value: str) -> bool:
+        """Whether a form's value states nothing: blank ("", "-") or a spelling of `unknown` ("不详", "N/A")."""
+        key = channel_key(value)
+        return not key or self.form_values.get(key, key) == UNSTATED
 
     def channel(self, name: str) -> str | None:
         """The channel a spelling names ("Taxi", "外卖骑手", "security guard"), or None."""

@@ -553,3 +553,13 @@ def test_no_team_may_take_the_operators_id(ctx: Context, desk: Desk) -> None:
     with pytest.raises(RecordError, match="operators'") as refused:
         desk.handle_team_status(parse_team_status(body, ctx))
     assert refused.value.kind == "unknown_team" and desk.teams == {}
+
+
+@pytest.mark.parametrize("given", [{"sex": ""}, {"sex": "  "}, {"age_group": ""}, {"sex": "unknown"}, {"sex": "不详"},
+                                   {"age_group": "未知"}, {"sex": "Unknown", "age_group": "不清楚"}])
+def test_a_form_left_blank_or_unknown_keeps_the_tip(ctx: Context, given: dict[str, str]) -> None:
+    """A web form sends "" for a dropdown nobody chose, and "unknown"/不详 when the caller could not tell:
+    the whole tip (an unconscious old man) was dead-lettered as wrong_type."""
+    parsed = parse_tip(tip(**given), ctx)
+    assert (parsed.sex, parsed.age_group) == (None, None)
+    assert {"unresponsive", "elderly"} <= set(parsed.flags)
