@@ -8,7 +8,9 @@ a float, year 9999); each caller words the refusal for its own reader.
 from __future__ import annotations
 
 import math
+import re
 import typing
+import unicodedata
 from datetime import date
 from typing import Any, TypeGuard
 
@@ -47,6 +49,44 @@ def plausible_year(at: date) -> bool:
 def on_earth(lat: float, lon: float) -> bool:
     """Whether (lat, lon) are WGS-84 coordinates at all (not yet whether any city holds them)."""
     return -90 <= lat <= 90 and -180 <= lon <= 180
+
+
+# A coordinate written as text: a hemisphere before or after (N, 北纬, E, 东经...), decimal degrees (a decimal
+# comma too) or degrees with minutes and seconds (45°46'24.6"N, 45° 46.41').
+_HEMISPHERES = {"n": ("lat", 1), "s": ("lat", -1), "e": ("lon", 1), "w": ("lon", -1),
+                "北纬": ("lat", 1), "南纬": ("lat", -1), "东经": ("lon", 1), "西经": ("lon", -1)}
+_HEMISPHERE = "|".join(sorted(_HEMISPHERES, key=len, reverse=True))
+_COORDINATE = re.compile(
+    rf"(?P<pre>{_HEMISPHERE})?\s*(?P<deg>\d{{1,3}}(?:[.,]\d+)?)\s*(?:°|度)?"
+    r"(?:\s*(?P<min>\d{1,2}(?:[.,]\d+)?)\s*['′分](?:\s*(?P<sec>\d{1,2}(?:[.,]\d+)?)\s*(?:\"|″|''|′′|秒)?)?)?"
+    rf"\s*(?P<post>{_HEMISPHERE})?",
+    re.IGNORECASE,
+)
+
+
+class NotACoordinate(ValueError):
+    """Text that is no latitude (or no longitude), with the reason."""
+
+
+def coordinate_text(value: str, axis: str) -> float:
+    """A latitude (`axis` "lat") or longitude ("lon") as phones and forms write one: "45.7735N", "N45.7735",
+    "北纬45.7735", a decimal comma ("45,7735"), full width, degrees with minutes and seconds (45°46'24.6"N).
+
+    S and W are negative; a hemisphere of the other axis ("126.6E" as a
+    latitude: swapped?) and minutes or seconds of 60 or more are refused
+    rather than guessed.
+    """
+    text = unicodedata.normalize("NFKC", value).strip()
+    found = _COORDINATE.fullmatch(text)
+    if found is None or (found["pre"] and found["post"]):
+        raise NotACoordinate(f"expected a number or a coordinate such as 45.7735N, got string {value!r:.40}")
+    axis_of, sign = _HEMISPHERES.get((found["pre"] or found["post"] or "").lower(), (axis, 1))
+    if axis_of != axis:
+        raise NotACoordinate(f"{value!r:.40} names a {'latitude' if axis_of == 'lat' else 'longitude'} (lat and lon swapped?)")
+    degrees, minutes, seconds = (float(p.replace(",", ".")) if p else 0.0 for p in (found["deg"], found["min"], found["sec"]))
+    if minutes >= 60 or seconds >= 60:
+        raise NotACoordinate(f"{value!r:.40} has minutes or seconds of 60 or more")
+    return sign * (degrees + minutes / 60 + seconds / 3600)
 
 
 def is_number(value: object) -> TypeGuard[int | float]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import CityDataError
+from core.validate import NotACoordinate, coordinate_text
 from geo.city import City, Place
 from geo.gazetteer import Gazetteer, normalize
 from geo.zones import CityIndex
@@ -120,10 +121,9 @@ def route(
     team = obj.get("team_id")
     if isinstance(team, str) and (found := centre_of_team(cities, team)) is not None:
         return found
-    lat, lon = obj.get("lat"), obj.get("lon")
-    if _number(lat) and _number(lon):
-        assert lat is not None and lon is not None
-        found = centre_for(indexes, float(lat), float(lon))
+    lat, lon = _coordinate(obj.get("lat"), "lat"), _coordinate(obj.get("lon"), "lon")
+    if lat is not None and lon is not None:
+        found = centre_for(indexes, lat, lon)
         if found is not None:
             return found
     region = obj.get("region")
@@ -137,5 +137,17 @@ def route(
     return next(iter(cities)) if len(cities) == 1 else None
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def _coordinate(value: Any, axis: str) -> float | None:
+    """A position's number as intake reads it: a number, a numeric string ("45.77") or a coordinate's text ("45.77N")."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, str):
+        return None
+    try:
+        return float(value.strip())
+    except ValueError:
+        pass
+    try:
+        return coordinate_text(value, axis)
+    except NotACoordinate:
+        return None

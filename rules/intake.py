@@ -47,7 +47,9 @@ from core.textfold import fold
 from core.validate import (
     EARLIEST_YEAR,
     LATEST_YEAR,
+    NotACoordinate,
     NotFinite,
+    coordinate_text,
     finite,
     id_problem,
     is_number,
@@ -177,6 +179,19 @@ def _number(obj: dict[str, Any], name: str, *, required: bool = True) -> float |
         raise RecordError(f"{name}: not a finite number" + (" (too large)" if exc.too_large else ""), kind="wrong_type") from exc
 
 
+def _coordinate(obj: dict[str, Any], name: str) -> float:
+    """A latitude or longitude: a number, or text as phones and forms write one (`core.validate.coordinate_text`)."""
+    value = obj.get(name)
+    if not isinstance(value, str) or _NUMERIC.fullmatch(value.strip()):
+        number = _number(obj, name)
+        assert number is not None
+        return number
+    try:
+        return coordinate_text(value, name)
+    except NotACoordinate as exc:
+        raise RecordError(f"{name}: {exc}", kind="wrong_type") from None
+
+
 def _choice(obj: dict[str, Any], name: str, allowed: tuple[str, ...], kind: str) -> str:
     value = obj.get(name)
     if value is None:
@@ -238,8 +253,7 @@ def _time(obj: dict[str, Any], name: str) -> datetime:
 
 
 def _position(obj: dict[str, Any], ctx: Context) -> tuple[float, float]:
-    lat, lon = _number(obj, "lat"), _number(obj, "lon")
-    assert lat is not None and lon is not None
+    lat, lon = _coordinate(obj, "lat"), _coordinate(obj, "lon")
     swapped = " (lat and lon swapped?)" if ctx.index.in_service_area(lon, lat) else ""
     if not on_earth(lat, lon):
         raise RecordError(f"lat/lon ({lat}, {lon}) are not coordinates{swapped}", kind="out_of_area")

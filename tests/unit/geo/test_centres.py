@@ -108,3 +108,13 @@ def test_an_address_goes_to_the_city_that_names_it_most_fully_not_the_first_that
     assert centre == "qiqihar" and place is not None and place.name == "齐齐哈尔市第一医院"
     assert province.route({"address": "哈尔滨市第一医院"}) == "harbin"
     assert province.route({"address": "救助站"}) == "harbin"  # both cities' own alias: nothing says which, the first
+
+
+@pytest.mark.parametrize(("lat", "lon"), [("47.3410", "123.9690"), ("47.3410N", "123.9690E"), ("47,3410", "123,9690"),
+                                          ("北纬47.3410", "东经123.9690")])
+def test_a_position_written_as_text_routes_like_the_number(province: Province, lat: str, lon: str) -> None:
+    """Intake reads "47.3410" and "47.3410N"; routing did not, so a Qiqihar tip went to the first city and was
+    refused there as outside its service area."""
+    assert province.route({"lat": lat, "lon": lon}) == "qiqihar"
+    centre, ctx = province.context_for({"tip_id": "t1", "lat": lat, "lon": lon})
+    assert centre == "qiqihar" and ctx.city is province.centres["qiqihar"].city

@@ -563,3 +563,24 @@ def test_a_form_left_blank_or_unknown_keeps_the_tip(ctx: Context, given: dict[st
     parsed = parse_tip(tip(**given), ctx)
     assert (parsed.sex, parsed.age_group) == (None, None)
     assert {"unresponsive", "elderly"} <= set(parsed.flags)
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon"),
+    [("45.7735N", "126.6165E"), ("N45.7735", "E126.6165"), ("45.7735 N", "126.6165 E"), ("45.7735°N", "126.6165°E"),
+     ("北纬45.7735", "东经126.6165"), ("45,7735", "126,6165"), ("４５，７７３５", "１２６．６１６５"),
+     ("45°46'24.6\"N", "126°36'59.4\"E"), ("45°46′24.6″", "126°36′59.4″"), ("45° 46.41'", "126° 36.99'")],
+)
+def test_coordinates_written_as_text_are_read(ctx: Context, lat: str, lon: str) -> None:
+    """A courier app's "45.7735N 126.6165E", a European phone's decimal comma, degrees and minutes:
+    the tip was dead-lettered (lat: expected a number) and, without an address, lost."""
+    parsed = parse_tip(tip(lat=lat, lon=lon), ctx)
+    assert parsed.lat == pytest.approx(45.7735, abs=1e-4) and parsed.lon == pytest.approx(126.6165, abs=1e-4)
+
+
+@pytest.mark.parametrize(("lat", "lon", "needle"), [("45.7735S", "126.6165E", "outside the service area"),
+                                                    ("126.6165E", "45.7735N", "lat: "), ("45,77,35", "126.6165", "lat: "),
+                                                    ("45°61'0\"N", "126.6165", "lat: "), ("NaN", "126.6165", "lat: ")])
+def test_coordinates_as_text_that_cannot_be_here_are_refused(ctx: Context, lat: str, lon: str, needle: str) -> None:
+    with pytest.raises(RecordError, match=needle):
+        parse_tip(tip(lat=lat, lon=lon), ctx)
