@@ -317,10 +317,11 @@ class TokenStore:
             return
         entries = _entries(self.path, _parse_file(self.path, raw))
         with self._lock:
+            # A verified token stays verified while its entry is unchanged; a deleted or edited entry drops it.
+            self._cache = {k: p for k, p in self._cache.items() if entries.get(p.token_id) == self._entries.get(p.token_id)}
             self._entries = entries
             self._signature = signature
             self._digest = digest
-            self._cache.clear()
             self.load_error = None
 
     def _maybe_reload(self) -> None:
@@ -397,6 +398,10 @@ class TokenStore:
             return None
         self._remember(key, principal)
         return principal
+
+    def is_current(self, token: str) -> bool:
+        """Whether a token verified before is still in the file, unchanged: an open stream re-checks it, without a KDF run."""
+        return self._cached(token)[1] is not None
 
     def demo_token_ids(self) -> list[str]:
         """Ids of entries that still hold a published demo token (`demo-X.winter-warmth-X`)."""

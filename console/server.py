@@ -334,8 +334,10 @@ async def _live(
 ) -> web.StreamResponse:
     """An event stream from the hub: `render(None)` first, then `render(changes)` per batch, pings between.
 
-    `owner` is the token's id: its streams beyond `MAX_STREAMS_PER_TOKEN` close, oldest first.
+    `owner` is the token's id: its streams beyond `MAX_STREAMS_PER_TOKEN` close, oldest first. The stream ends once
+    its token is revoked (checked at each batch and ping), else a lost phone kept receiving its team's tasks.
     """
+    token = request.headers.get("Authorization", "").partition(" ")[2].strip()
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     await response.prepare(request)
     queue = service.hub.subscribe(owner)
@@ -345,10 +347,12 @@ async def _live(
             try:
                 changes = await asyncio.wait_for(queue.get(), timeout=SSE_PING_S)
             except TimeoutError:
+                changes = []
+            if changes is None or not service.tokens.is_current(token):
+                break
+            if not changes:
                 await response.write(b": ping\n\n")
                 continue
-            if changes is None:
-                break
             await response.write(render(changes))
     except ConnectionResetError:
         pass  # the page went away (or the phone lost signal)

@@ -175,3 +175,29 @@ def test_one_token_holds_a_bounded_number_of_live_streams(tmp_path: Path) -> Non
                 resp.close()
 
     asyncio.run(main())
+
+
+def test_a_revoked_token_s_open_stream_ends(tmp_path: Path) -> None:
+    # "Revoked ones stop without a restart": a new request with a lost phone's token was refused, but the stream it had
+    # open went on sending the team's tasks (and the console's every change) for as long as the phone kept it open.
+    path = tmp_path / "tokens.json"
+    keep = add_token(path, "operator", token_id="keep")
+    kept_file = path.read_bytes()
+    lost = add_token(path, "team", team_id="T-daoli-1", token_id="lost")
+    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(path), CITY)
+
+    async def main() -> None:
+        async with TestClient(TestServer(build_app(service))) as client:
+            team = await client.get("/api/team/stream", headers={"Authorization": f"Bearer {lost}"})
+            console = await client.get("/api/stream", headers={"Authorization": f"Bearer {keep}"})
+            assert team.status == 200 and console.status == 200
+            await team.content.readuntil(b"\n\n")  # the task list
+            await console.content.readuntil(b"\n\n")  # the snapshot
+            path.write_bytes(kept_file)  # the supervisor deletes the lost phone's entry
+            service.ingest("clock", {"at": "2026-12-20T23:00:00+08:00"})
+            assert await asyncio.wait_for(team.content.read(), 2.0) == b""  # closed, nothing more sent
+            assert b"event: now" in await asyncio.wait_for(console.content.readuntil(b"\n\n"), 2.0)  # a kept token's goes on
+            assert (await client.get("/api/team/tasks", headers={"Authorization": f"Bearer {lost}"})).status == 401
+            console.close()
+
+    asyncio.run(main())
