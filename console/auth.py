@@ -77,6 +77,15 @@ def verify_token(token: str, encoded: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
+def _encodable(token: str) -> bool:
+    """False for a header aiohttp read from bytes that are not UTF-8 (lone surrogates): no token, not a 500 when hashed."""
+    try:
+        token.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def split_token(token: str) -> tuple[str, str] | None:
     """`<id>.<secret>` -> (id, secret); None when the token has no valid id part."""
     token_id, sep, secret = token.partition(".")
@@ -361,7 +370,7 @@ class TokenStore:
 
     def authenticate(self, token: str | None) -> Principal | None:
         """The principal of a valid token, else None (blocking; servers use `authenticate_async`)."""
-        if not token:
+        if not token or not _encodable(token):
             return None
         key, cached = self._cached(token)
         if cached is not None:
@@ -376,7 +385,7 @@ class TokenStore:
 
         Raises TooManyAttempts when `client` or the token's id failed too often, counting its checks still running.
         """
-        if not token:
+        if not token or not _encodable(token):
             return None
         key, cached = self._cached(token)
         if cached is not None:

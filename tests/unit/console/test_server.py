@@ -201,3 +201,27 @@ def test_a_revoked_token_s_open_stream_ends(tmp_path: Path) -> None:
             console.close()
 
     asyncio.run(main())
+
+
+def test_a_token_that_is_not_utf8_is_a_401_not_a_500(tmp_path: Path) -> None:
+    # aiohttp reads header bytes that are not UTF-8 as lone surrogates; hashing the token for the cache then raised
+    # UnicodeEncodeError: a logged 500 with a traceback for anyone, on any route (even /healthz), outside the guessing limit.
+    path = tmp_path / "tokens.json"
+    add_token(path, "operator", token_id="op")
+    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(path), CITY)
+    assert service.tokens.authenticate("op.\udcff\udcfe") is None
+
+    async def main() -> list[bytes]:
+        async with TestServer(build_app(service)) as server:
+            answers = []
+            for path_, token in ((b"/api/state", b"op.\xff\xfe"), (b"/healthz", b"\x80abc.x")):
+                reader, writer = await asyncio.open_connection(server.host, server.port)
+                writer.write(b"GET " + path_ + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer " + token + b"\r\n\r\n")
+                await writer.drain()
+                answers.append(await asyncio.wait_for(reader.read(), 5))
+                writer.close()
+            return answers
+
+    state, health = asyncio.run(main())
+    assert state.startswith(b"HTTP/1.1 401 ") and b'"error": "unauthorized"' in state
+    assert health.startswith(b"HTTP/1.1 200 ")  # anyone's health check, whatever the header says
