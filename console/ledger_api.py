@@ -203,6 +203,8 @@ async def api_link(request: web.Request) -> web.StreamResponse:
         request_id = body.get("request_id")
         if request_id is not None and not isinstance(request_id, str):
             raise api_error(400, "invalid_request_id", "request_id must be a string")
+        if request_id:  # the caller's own: another's request id (guessed, or reused) opened, linked and rewrote that file
+            request_id = f"{who.token_id}:{request_id}"
 
         def open_and_link(store: Store) -> tuple[str, bool]:
             if _case(store, service, incident_id) is None:

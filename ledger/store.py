@@ -242,7 +242,7 @@ class Store:
             self.db.execute(*upsert("persons", ("person_id",), row, update=False))
             if person.identity:
                 ident = {"person_id": person_id, **{k: person.identity.get(k) for k in ("name", "phone", "id_number")}}
-                self.db.execute(*upsert("person_identities", ("person_id",), ident))
+                self.db.execute(*upsert("person_identities", ("person_id",), ident, update=False))  # a resend rewrites nothing
         return person_id
 
     def person_exists(self, person_id: str) -> bool:

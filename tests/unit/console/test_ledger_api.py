@@ -138,3 +138,43 @@ def test_the_printable_report_s_policy_allows_its_own_style_and_nothing_else(tmp
     directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
     assert directives["style-src"] == f"'sha256-{digest}'" and directives["default-src"] == "'none'"
     assert "script-src" not in directives and "unsafe" not in policy
+
+
+def test_a_request_id_opens_a_file_once_for_its_own_caller_only(tmp_path: Path) -> None:
+    # The file's id was made of the request id alone: a team that sent another caller's request id (guessed, or a client
+    # counting "req-1" from one) had its incident linked to that stranger's file, and overwrote the file's identity.
+    settings = replace(Settings(), cities="harbin", database_url=f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    path = tmp_path / "tokens.json"
+    op, sup = add_token(path, "operator", name="op"), add_token(path, "supervisor", name="sup")
+    team = add_token(path, "team", team_id="T-daoli-2")
+    state = ConsoleState()
+    for incident, holder in (("inc-1", "T-daoli-1"), ("inc-2", "T-daoli-2")):
+        state.apply_dispatch(DispatchEvent(
+            event_id=f"{incident}-r1", kind="dispatch", incident_id=incident, revision=1, priority="P2", category="guidance", rules=(),
+            zone_id=None, key_area=None, lat=45.7735, lon=126.6165, sources=("h-1",), team_id=holder, ack_deadline=None,
+            nearest_help_point=None, notify=(), at=datetime(2026, 12, 20, 23, 0, tzinfo=timezone(timedelta(hours=8))), status="assigned"))
+    service = ConsoleService(state, ListPublisher(), TokenStore(path), DATA_DIR / "cities" / "harbin", centre_dirs=settings.centre_dirs)
+    ledger = ledger_screens(settings)
+    app = build_app(service)
+    ledger.add_routes(app)
+
+    async def main() -> tuple[dict[str, str], dict[str, str], dict[str, str], dict[str, object]]:
+        try:
+            async with TestClient(TestServer(app)) as client:
+                async def link(token: str, incident: str, name: str) -> dict[str, str]:
+                    body = {"new": {"sex": "male", "age_group": "elderly", "identity": {"name": name}}, "request_id": "req-1"}
+                    resp = await client.post(f"/api/ledger/incidents/{incident}/link", json=body, headers={"Authorization": f"Bearer {token}"})
+                    return {"status": str(resp.status), **(await resp.json())}
+
+                first = await link(op, "inc-1", "王大爷")
+                again = await link(op, "inc-1", "王大爷")  # the operator's own resend: the same file
+                other = await link(team, "inc-2", "李四")
+                file = await (await client.get(f"/api/ledger/persons/{first['person_id']}", headers={"Authorization": f"Bearer {sup}"})).json()
+                return first, again, other, file
+        finally:
+            await ledger.stop()
+
+    first, again, other, file = asyncio.run(main())
+    assert first["status"] == "201" and again["status"] == "200" and again["person_id"] == first["person_id"]
+    assert other["status"] == "201" and other["person_id"] != first["person_id"]
+    assert file["identity"]["name"] == "王**"  # not overwritten by the team's 李四
