@@ -20,6 +20,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -90,15 +91,39 @@ def api_error(status: int, code: str, message: str, headers: dict[str, str] | No
     return ApiError(status, code, message, headers)
 
 
-# Codes for errors aiohttp raises itself (routing, body size), so that every answer is JSON.
+# Codes for errors aiohttp raises itself (routing, body size, headers), so that every answer is JSON with a code a
+# client can act on; a status not listed gets its HTTP phrase in lower_snake (`http_code`), never a bare "error".
 _HTTP_CODES: dict[int, str] = {
     400: "bad_request",
+    403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    406: "not_acceptable",
     408: "request_timeout",
+    411: "length_required",
+    412: "precondition_failed",
     413: "body_too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
+    416: "range_not_satisfiable",
+    417: "expectation_failed",
+    431: "headers_too_large",
+    500: "internal_error",
+    501: "not_implemented",
+    503: "service_unavailable",
+    504: "gateway_timeout",
 }
+
+
+def http_code(status: int) -> str:
+    """The error code for an HTTP status: the table's, else the status's phrase ("Misdirected Request": misdirected_request)."""
+    if status in _HTTP_CODES:
+        return _HTTP_CODES[status]
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        return "client_error" if status < 500 else "server_error"
+    return re.sub(r"[^a-z0-9]+", "_", phrase.lower()).strip("_")
 
 
 def json_response(data: Any, status: int = 200) -> web.Response:
@@ -544,6 +569,19 @@ async def api_team_stream(request: web.Request) -> web.StreamResponse:
     return await _live(request, service, render, principal.token_id)
 
 
+async def static_file(request: web.Request) -> web.StreamResponse:
+    """A file of static/ (flat: no folders), else a JSON 404.
+
+    aiohttp's own static route answered a directory with a bare 403 and a missing file with an empty 404 that no
+    middleware sees (its FileResponse decides the status while it is sent).
+    """
+    name = request.match_info["name"]  # decoded: %2F is a slash here
+    path = STATIC_DIR / name
+    if "/" in name or "\\" in name or name.startswith(".") or not path.is_file():
+        raise api_error(404, "not_found", "no such file")
+    return web.FileResponse(path)
+
+
 async def team_service_worker(request: web.Request) -> web.StreamResponse:
     """The team page's service worker, served from the root so it may control /team."""
     response = web.FileResponse(STATIC_DIR / "team-sw.js", headers={"Cache-Control": "no-cache", "Content-Type": "text/javascript"})
@@ -581,7 +619,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         if exc.status < 400 or exc.content_type == "application/json":
             raise
         headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
-        raise api_error(exc.status, _HTTP_CODES.get(exc.status, "error"), exc.reason, headers) from None
+        raise api_error(exc.status, http_code(exc.status), exc.reason, headers) from None
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
         raise api_error(500, "internal_error", "internal error (logged by the console)") from None
@@ -634,7 +672,7 @@ def build_app(service: ConsoleService) -> web.Application:
     app.router.add_get("/api/team/tasks", api_team_tasks)
     app.router.add_post("/api/team/acks", api_team_ack)
     add_team_phone_routes(app)
-    app.router.add_static("/static/", STATIC_DIR, show_index=False)
+    app.router.add_get("/static/{name}", static_file)
     metrics.register(app, lambda: service.state)
 
     async def close_streams(app: web.Application) -> None:

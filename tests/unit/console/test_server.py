@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -34,13 +35,16 @@ class DownPublisher(ListPublisher):
 Body = Callable[[TestClient[Any, Any], str], Awaitable[None]]
 
 
-def _run(tmp_path: Path, body: Body, *, publisher: ListPublisher | None = None, city: Path = CITY, **limits: Any) -> None:
+def _run(
+    tmp_path: Path, body: Body, *, publisher: ListPublisher | None = None, city: Path = CITY,
+    app: Callable[[ConsoleService], web.Application] = build_app, **limits: Any,
+) -> None:
     path = tmp_path / "tokens.json"
     token = add_token(path, "operator", token_id="op")
     service = ConsoleService(ConsoleState(), publisher or ListPublisher(), TokenStore(path, limiter=FailureLimiter(**limits)), city)
 
     async def main() -> None:
-        async with TestClient(TestServer(build_app(service))) as client:
+        async with TestClient(TestServer(app(service))) as client:
             await body(client, token)
 
     asyncio.run(main())
@@ -78,6 +82,48 @@ def test_every_failure_answers_json(tmp_path: Path) -> None:
         assert resp.headers["Server"] == "patrol"  # no version banner
 
     _run(tmp_path, body)
+
+
+def test_aiohttp_s_own_refusals_have_a_meaningful_code(tmp_path: Path) -> None:
+    # `GET /static/` (a directory) answered 403 `{"error": "error"}`: the codes table knew no 403, nor 406, 411, 416, 431...
+    # and a missing static file an empty application/octet-stream 404 that no middleware saw.
+    refusals = [cls for cls in (*web.HTTPClientError.__subclasses__(), *web.HTTPServerError.__subclasses__()) if cls.status_code >= 400]
+    assert len(refusals) > 30
+
+    async def body(client: TestClient[Any, Any], token: str) -> None:
+        await _error(await client.get("/static/"), 404, "not_found")
+        await _error(await client.get("/static/no-such.js"), 404, "not_found")
+        for way_out in ("..%2Fserver.py", "x%2F..%2F..%2Fserver.py", "style.css%2F..%2F..%2Fserver.py"):  # never out of static/
+            await _error(await client.get(f"/static/{way_out}"), 404, "not_found")
+        assert (await client.get("/static/style.css")).status == 200
+        seen = set()
+        for cls in refusals:
+            resp = await client.get(f"/raise/{cls.__name__}")
+            assert resp.status == cls.status_code and resp.content_type == "application/json", cls
+            code = (await resp.json())["error"]
+            assert re.fullmatch(r"[a-z][a-z0-9_]+", code) and code not in ("error", "client_error", "server_error"), (cls, code)
+            seen.add(code)
+        assert len(seen) == len({cls.status_code for cls in refusals})  # one code per status
+        await _error(await client.get("/raise/HTTPForbidden"), 403, "forbidden")
+        await _error(await client.get("/raise/HTTPRequestHeaderFieldsTooLarge"), 431, "headers_too_large")
+        await _error(await client.get("/raise/HTTPRequestRangeNotSatisfiable"), 416, "range_not_satisfiable")
+
+    async def raise_(request: web.Request) -> web.StreamResponse:
+        cls = next(c for c in refusals if c.__name__ == request.match_info["name"])
+        if cls is web.HTTPMethodNotAllowed:
+            raise cls("GET", ["POST"])
+        if cls is web.HTTPUnavailableForLegalReasons:
+            raise cls("https://example.org/")
+        if cls is web.HTTPRequestEntityTooLarge:
+            raise cls(max_size=1, actual_size=2)
+        raise cls()
+
+    def app_with(service: ConsoleService) -> web.Application:
+        app = build_app(service)
+        app.router.add_get("/raise/{name}", raise_)
+        return app
+
+    _run(tmp_path, body, app=app_with)
 
 
 def test_an_unexpected_error_is_a_json_500_without_traceback(tmp_path: Path) -> None:
