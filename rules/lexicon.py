@@ -6,8 +6,10 @@ curly apostrophes: `core.textfold`). Chinese cues match anywhere in the
 text, English cues match whole words (a trailing `*` matches any ending, a
 `~` stands for a few words or characters in between). A negation right
 before a cue, with at most a few filler words ("not injured", "没有受伤",
-"没有明显外伤", "no sign of injury"), cancels it; a cue inside one of its
-flag's `[except]` phrases ("minor injuries", "大学生") does not count.
+"没有明显外伤", "no sign of injury"), cancels it, unless that negation lies
+inside one of the `[negations]` `zh_except`/`en_except` phrases ("not only
+drunk", "不光喝醉了"); a cue inside one of its flag's `[except]` phrases
+("minor injuries", "大学生") does not count.
 Stated ages set `minor` and `elderly` by the `[ages]` thresholds, and the
 lexicon also reads how many persons a tip is about and the spellings of
 channel names.
@@ -225,6 +227,8 @@ class Lexicon:
     form_values: dict[str, str] = field(default_factory=dict)
     # Misspelt English cue words read as the cue (`[typos]`; `rules.typos`).
     typos: TypoReader | None = None
+    # Phrases whose negation word negates nothing (`[negations]` zh_except/en_except: "not only", "不光").
+    negation_excepts: re.Pattern[str] | None = None
 
     def _norm(self, text: str) -> str:
         """The text as cues are matched in: folded, misspelt cue words read as the cue."""
@@ -232,7 +236,19 @@ class Lexicon:
         return self.typos.correct(norm) if self.typos is not None else norm
 
     def _negated(self, norm: str, start: int) -> bool:
-        return self.negation.search(norm[max(0, start - _NEGATION_WINDOW) : start]) is not None
+        """Whether a negation ends right before `start` (fillers allowed) that is not inside a `*_except` phrase."""
+        low = max(0, start - _NEGATION_WINDOW)
+        window = norm[low:start]
+        match = self.negation.search(window)
+        if match is None or self.negation_excepts is None:
+            return match is not None
+        excepted = [m.span() for m in self.negation_excepts.finditer(norm)]
+        while match is not None:
+            at = low + match.start()
+            if not any(s <= at < e for s, e in excepted):
+                return True
+            match = self.negation.search(window, match.start() + 1)
+        return False
 
     def flags_in(self, text: str) -> tuple[str, ...]:
         """The flags whose cues occur in `text`, unnegated, in canonical order."""
@@ -381,7 +397,7 @@ def _persons_pattern(zh: list[str], en: list[str]) -> re.Pattern[str] | None:
 
 
 _TABLES = ("version", "flags", "except", "negations", "ages", "persons", "describe", "channels", "form_values", "typos")
-_NEGATION_KEYS = ("zh", "zh_fillers", "en", "en_fillers")
+_NEGATION_KEYS = ("zh", "zh_fillers", "en", "en_fillers", "zh_except", "en_except")
 _TYPO_KEYS = ("min_letters", "two_edits_from")
 
 
@@ -427,6 +443,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         exceptions[flag] = _compile(cue_list(flag, cues))
         except_cues.extend(_cues(flag, cue_list(flag, cues)))
     negation = _negation(data.get("negations", {}), fail)
+    negation_excepts = _negation_excepts(data.get("negations", {}), fail)
     ages = data.get("ages", {})
     if not isinstance(ages, dict):
         raise fail("ages", "expected a table")
@@ -503,7 +520,40 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         describe_cues=CueGroups.of(describe_cues),
         form_values=value_map,
         typos=TypoReader.of(english, limits["min_letters"], limits["two_edits_from"]) if limits["min_letters"] else None,
+        negation_excepts=negation_excepts,
     )
+
+
+def _negation_excepts(negations: object, fail: Callable[[str, str], ConfigError]) -> re.Pattern[str] | None:
+    """One pattern for the phrases whose negation negates nothing ("not only", "不光"); None if there are none.
+
+    Each phrase must hold one of its language's negations (whole words in English): a phrase without one
+    could never excuse a negation and is a slip (a Chinese phrase under en_except, a misspelt negation).
+    """
+    if not isinstance(negations, dict):
+        return None
+    phrases: list[str] = []
+    for key, words_key, chinese in (("zh_except", "zh", True), ("en_except", "en", False)):
+        value = negations.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise fail(key, "expected a list of non-empty strings")
+        words = [normalize_text(w.strip()) for w in negations.get(words_key, []) if isinstance(w, str) and w.strip()]
+        for phrase in value:
+            folded = normalize_text(phrase.strip())
+            if bool(_CJK.search(folded)) != chinese:
+                raise fail(key, f"phrase {phrase!r} is not {'Chinese' if chinese else 'English'}")
+            if not _anchor(phrase):
+                raise fail(key, f"phrase {phrase!r} holds no word (only ~, *, spaces, - or ')")
+            if chinese:
+                held = any(w in folded for w in words)
+            else:
+                held = any(re.search(rf"(?<![a-z']){re.escape(w)}(?![a-z'])", folded) for w in words)
+            if not held:
+                raise fail(key, f"phrase {phrase!r} holds none of the [negations] {words_key} words: it would excuse nothing")
+            phrases.append(phrase)
+    if not phrases:
+        return None
+    return _compile(phrases)
 
 
 def _negation(negations: object, fail: Callable[[str, str], ConfigError]) -> re.Pattern[str]:

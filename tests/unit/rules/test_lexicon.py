@@ -458,3 +458,42 @@ def test_ages_that_make_a_person_both_minor_and_elderly_are_refused() -> None:
     with pytest.raises(ConfigError, match="elderly_from: must be at least minor_under"):
         parse_lexicon({"flags": {}, "ages": {"minor_under": 18, "elderly_from": 10}}, "lex.toml")
     assert parse_lexicon({"flags": {}, "ages": {"minor_under": 18, "elderly_from": 18}}).elderly_from == 18
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("He's not only drunk, he is bleeding", {"intoxicated", "injured"}),
+        ("not just drunk but injured", {"intoxicated", "injured"}),
+        ("she is not only injured, she is drunk", {"intoxicated", "injured"}),
+        ("not merely drunk, he is bleeding", {"intoxicated", "injured"}),
+        ("不光喝醉了还受伤了", {"intoxicated", "injured"}),
+        ("不仅喝醉了，还受伤了", {"intoxicated", "injured"}),
+        ("不只喝醉了，头上还有伤", {"intoxicated", "injured"}),
+        ("不仅是喝醉了，还受伤了", {"intoxicated", "injured"}),
+        # still negations
+        ("not drunk, not injured", set()),
+        ("not only not drunk", set()),
+        ("不仅没有受伤，也没喝醉", set()),
+    ],
+)
+def test_not_only_is_no_negation(text: str, expected: set[str]) -> None:
+    """"not only drunk" read "not" as a negation: a drunk, bleeding man lost intoxicated (one level of priority)."""
+    assert set(LEXICON.flags_in(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("negations", "reason"),
+    [
+        ({"en": ["not"], "en_except": ["only"]}, "holds none of the"),  # no negation: excuses nothing
+        ({"en": ["not"], "en_except": ["nothing only"]}, "holds none of the"),  # "not" only as part of a word
+        ({"zh": ["不"], "zh_except": ["仅仅"]}, "holds none of the"),
+        ({"en": ["not"], "en_except": ["不仅"]}, "is not English"),
+        ({"zh": ["不"], "zh_except": ["not only"]}, "is not Chinese"),
+        ({"en": ["not"], "en_except": "not only"}, "expected a list"),
+        ({"en": ["not"], "en_except": ["~"]}, "holds no word"),
+    ],
+)
+def test_negation_excepts_are_validated(negations: dict[str, object], reason: str) -> None:
+    with pytest.raises(ConfigError, match=reason):
+        parse_lexicon({"flags": {}, "negations": negations}, "lex.toml")
