@@ -497,3 +497,32 @@ def test_not_only_is_no_negation(text: str, expected: set[str]) -> None:
 def test_negation_excepts_are_validated(negations: dict[str, object], reason: str) -> None:
     with pytest.raises(ConfigError, match=reason):
         parse_lexicon({"flags": {}, "negations": negations}, "lex.toml")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "don't know if / not sure whether X": X is possible, and a team is told to check
+        ("不知道有没有受伤", {"injured"}),
+        ("不确定是不是喝醉了", {"intoxicated"}),
+        ("不知道他有没有受伤", {"injured"}),
+        ("不清楚有没有外伤", {"injured"}),
+        ("说不准是不是喝多了", {"intoxicated"}),
+        ("看不出有没有受伤", {"injured"}),
+        ("不知道有无外伤", {"injured"}),
+        ("i don't know if he is injured", {"injured"}),
+        ("not sure whether she is hurt", {"injured"}),
+        ("not sure if he's drunk", {"intoxicated"}),
+        ("no idea whether he is injured", {"injured"}),
+        # a plain negation still cancels, also next to an uncertainty
+        ("没有受伤", set()),
+        ("not injured", set()),
+        ("他没有受伤，不知道是不是喝醉了", {"intoxicated"}),
+        ("不知道他叫什么，没有受伤", set()),
+        ("not sure where he lives, not injured", set()),
+    ],
+)
+def test_uncertainty_sets_the_flag_in_both_languages(text: str, expected: set[str]) -> None:
+    """"不知道有没有受伤" read 没有 as a negation (no flag) while "i don't know if he is injured" set injured:
+    an uncertain injury is a possible injury, in either language."""
+    assert set(LEXICON.flags_in(text)) == expected
