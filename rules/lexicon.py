@@ -66,11 +66,27 @@ _AGE = re.compile(
     r"|(?<![a-z])in\s+(?:his|her|their)\s+(?:(?P<edec>\d)0'?s|(?P<eword>teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties))(?![a-z])"
 )
 
+# Ages said without 岁 (Chinese speech): "他六十多了", "快七十了", "得有80了", "七十好几了" (a number of years
+# followed by 了) count from elderly_from only: below it "都十二了" is as likely a time and "零下十五了" a
+# temperature. A number said of 他/她 or of how someone looks ("他才十五", "看着也就十五六", "他八十多，")
+# is any age. Either must end the clause (or be followed by 了 or a particle): "十一点多了", "二十多度了",
+# "六十多米", "七十多分钟", "八十多块钱", "二十多个人" go on with a unit; a number after 第, 零下, 负, a digit,
+# ":" or "." (a rank, a temperature, a clock time, a decimal) is none.
+_ZH_MORE = r"(?:多|来|好几|几|出头)?"
+_ZH_CLAUSE_END = r"(?=$|[\s，。！？、；：,.!?;:…~）)]|[吧啊呢呀吗还也都])"
+_ZH_NOT_AFTER = rf"(?<![\d{_ZH_NUM_WORDS}第负下\-+.:/])"
+_ZH_SAID_OF = "他|她|看着|看上去|看起来|看样子|瞅着"
+_ZH_ABOUT = "才|也就|就|顶多|最多|大概|大约|估计|好像|像|今年|得有|也有|少说也有|有|快|都|已经|差不多|将近|接近|起码|至少|也"
+_BARE_AGE = re.compile(
+    rf"(?P<bpre>快|将近|接近|不到)?{_ZH_NOT_AFTER}(?P<bnum>{_ZH_NUM}){_ZH_MORE}了{_ZH_CLAUSE_END}"
+    rf"|(?:{_ZH_SAID_OF})(?P<sabout>(?:{_ZH_ABOUT}){{0,3}}){_ZH_NOT_AFTER}(?P<snum>{_ZH_NUM}){_ZH_MORE}了?{_ZH_CLAUSE_END}"
+)
+_BELOW = re.compile("快|将近|接近|不到")
 
 # Only text with a digit, 岁 or a decade word can state an age; only text
 # with a number word or a pair word can state a head count.
 _PERSONS_HINT = re.compile(r"[\d一二两三四五六七八九十俩对]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|couple|pair|both|family")
-_AGE_HINT = re.compile(r"岁|旬|年龄|年纪|\d|ties|teens|year|age")
+_AGE_HINT = re.compile(r"岁|旬|年龄|年纪|十|百|\d|ties|teens|year|age")
 
 
 def normalize_text(text: str) -> str:
@@ -297,6 +313,17 @@ class Lexicon:
             if groups["zpre"] or groups["epre"]:
                 age -= 1  # "未满18岁", "under 18 years old": below the number
             if self.minor_under is not None and age < self.minor_under:
+                flags.add("minor")
+            if self.elderly_from is not None and age >= self.elderly_from:
+                flags.add("elderly")
+        for match in _BARE_AGE.finditer(norm):
+            said_of = match["snum"] is not None
+            age = _zh_number(match["snum"] if said_of else match["bnum"])
+            if age is None or age > 120 or self._negated(norm, match.start()):
+                continue
+            if _BELOW.search(match["sabout"] if said_of else match["bpre"] or ""):
+                age -= 1  # "快七十了": not yet seventy
+            if said_of and self.minor_under is not None and age < self.minor_under:
                 flags.add("minor")
             if self.elderly_from is not None and age >= self.elderly_from:
                 flags.add("elderly")

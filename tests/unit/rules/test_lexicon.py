@@ -526,3 +526,43 @@ def test_uncertainty_sets_the_flag_in_both_languages(text: str, expected: set[st
     """"不知道有没有受伤" read 没有 as a negation (no flag) while "i don't know if he is injured" set injured:
     an uncertain injury is a possible injury, in either language."""
     assert set(LEXICON.flags_in(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # an age said without 岁: "<number>(多/来/几)了" of 60 and over, or a number said of 他/她 or of how someone looks
+        ("他六十多了", {"elderly"}),
+        ("快七十了", {"elderly"}),
+        ("他得有80了", {"elderly"}),
+        ("看着有七十来岁", {"elderly"}),
+        ("老头儿八十多了", {"elderly"}),
+        ("一个男的，看着七十好几了，躺在地上", {"elderly"}),
+        ("他七十多了还在外面捡瓶子", {"elderly"}),
+        ("他八十多，腿脚不好", {"elderly", "immobile"}),
+        ("快六十了", set()),  # not yet 60
+        ("他才十五", {"minor"}),
+        ("看着也就十五六", {"minor"}),
+        ("孩子十二三", {"minor"}),
+        # times, temperatures, distances, counts, bus lines, money, house numbers: no age
+        ("晚上十一点多了", set()),
+        ("零下二十多度了", set()),
+        ("零下二十多了，他还在外面", set()),
+        ("六十多米", set()),
+        ("等了七十多分钟", set()),
+        ("18路车站", set()),
+        ("八十多块钱", set()),
+        ("3号楼", set()),
+        ("二十多个人", set()),
+        ("第六十中学", set()),
+        ("都十二了还没人来", set()),  # midnight, or twelve of something: no minor without a person
+        ("才十五", set()),  # fifteen of what? minutes, degrees indoors: no age without a person
+        ("他等了七十多分钟了", set()),
+        ("他说都11:30了", set()),
+        ("他还没到六十", set()),
+        ("不是七十多了", set()),  # negated
+    ],
+)
+def test_ages_said_without_sui(text: str, expected: set[str]) -> None:
+    """"他六十多了" (he's sixty-odd) set nothing: a P3 that is a P2 for an old man in the cold."""
+    assert set(LEXICON.flags_in(text)) == expected
