@@ -16,7 +16,9 @@ Every detection is one JSON line: Detection.to_dict() plus `frame`.
 `NAME.truth.json`, `labels.json`, sidecars and SRT files are inputs, not
 frames. A frame or video that cannot be used (corrupt, implausible, bad metadata
 or telemetry) does not stop the run: it is named on stderr as `NAME: reason`
-and counted; other files are named as skipped. A folder without a single readable frame is an
+and counted; other files are named as skipped. A video's sampled frame that cannot be used
+(altitude 0 before take-off, the gimbal above the horizon, a closed shutter) is named as
+`NAME.mp4#INDEX: reason` and the rest of the video is read. A folder without a single readable frame is an
 error (FrameError).
 """
 
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -35,7 +37,7 @@ from thermal.cameras import check_meta_size
 from thermal.detector import detect_image
 from thermal.frames import IMAGE_SUFFIXES, load_image_file, parse_meta
 from thermal.tracking import Tracker
-from thermal.video import VIDEO_SAMPLE_S, VIDEO_SUFFIXES, read_sidecar, read_video
+from thermal.video import VIDEO_SAMPLE_S, VIDEO_SUFFIXES, SkippedFrame, no_usable_frame, read_sidecar, read_video
 
 INPUT_SUFFIXES = (".json", ".srt")  # sidecars, labels and telemetry: read with their frame or video
 
@@ -63,13 +65,50 @@ def detect_file(path: Path) -> list[dict[str, object]]:
     return [_row(d, name) for d in detect_image(image, meta, name, captured_at=when)]
 
 
-def detect_video(path: Path, every_s: float = VIDEO_SAMPLE_S) -> Iterator[dict[str, object]]:
-    """Detections of a video's sampled frames, tracked across them; FrameError on a bad video."""
+def detect_video(path: Path, every_s: float = VIDEO_SAMPLE_S,
+                 on_skip: Callable[[SkippedFrame], None] | None = None) -> Iterator[dict[str, object]]:
+    """Detections of a video's sampled frames, tracked across them; FrameError on a bad video.
+
+    A frame that cannot be used (its pose, time or image refused) goes to `on_skip` and the
+    others are still read; without `on_skip` it refuses the video.
+    """
     tracker = Tracker()
-    for vf in read_video(path, every_s):
+    skipped: list[SkippedFrame] = []
+    used = False
+
+    def skip(frame: SkippedFrame) -> None:
+        skipped.append(frame)
+        if on_skip is not None:
+            on_skip(frame)
+
+    for vf in read_video(path, every_s, skip if on_skip is not None else None):
         frame = f"{path.stem}#{vf.index}"
-        for d in tracker.update(detect_image(vf.image, vf.meta, frame), vf.meta):
+        try:
+            found = detect_image(vf.image, vf.meta, frame)
+        except FrameError as exc:  # a pose that sees no ground: the gimbal tilted up for a moment
+            if on_skip is None:
+                raise
+            skip(SkippedFrame(vf.index, vf.offset_s, exc.reason))
+            continue
+        used = True
+        for d in tracker.update(found, vf.meta):
             yield _row(d, frame)
+    if not used and skipped:
+        raise no_usable_frame(skipped)
+
+
+SKIPPED_SHOWN = 10  # frame indices named per reason; the rest are counted
+
+
+def _name_skipped(path: Path, skipped: list[SkippedFrame], err: TextIO) -> None:
+    """One stderr line per reason a video's frames were skipped: `NAME.mp4#0, #10: reason`."""
+    by_reason: dict[str, list[int]] = {}
+    for frame in skipped:
+        by_reason.setdefault(frame.reason, []).append(frame.index)
+    for reason, indices in by_reason.items():
+        shown = ", #".join(str(i) for i in indices[:SKIPPED_SHOWN])
+        more = f" (and {len(indices) - SKIPPED_SHOWN} more)" if len(indices) > SKIPPED_SHOWN else ""
+        print(f"{path.name}#{shown}{more}: {reason}", file=err)
 
 
 def detect_dir(folder: Path, out: Path, *, err: TextIO | None = None, every_s: float = VIDEO_SAMPLE_S) -> int:
@@ -91,13 +130,16 @@ def detect_dir(folder: Path, out: Path, *, err: TextIO | None = None, every_s: f
                     print(f"{path.name}: skipped, not a frame or a video "
                           f"(want {', '.join(IMAGE_SUFFIXES + VIDEO_SUFFIXES)})", file=err)
                 continue
+            skipped: list[SkippedFrame] = []
             try:
-                rows = list(detect_video(path, every_s)) if suffix in VIDEO_SUFFIXES else detect_file(path)
+                rows = list(detect_video(path, every_s, skipped.append)) if suffix in VIDEO_SUFFIXES \
+                    else detect_file(path)
             except FrameError as exc:
                 bad += 1
                 print(f"{path.name}: {exc.reason}", file=err)
                 continue
             readable += 1
+            _name_skipped(path, skipped, err)
             for row in rows:
                 fh.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
     if not readable:

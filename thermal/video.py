@@ -22,7 +22,7 @@ from __future__ import annotations
 import base64
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from pathlib import Path
@@ -52,6 +52,22 @@ class VideoFrame:
     offset_s: float
     image: ThermalImage
     meta: FrameMeta
+
+
+@dataclass(frozen=True)
+class SkippedFrame:
+    """A sampled frame that cannot be used, and why: on the ground before take-off (altitude 0), the gimbal above the
+    horizon, no GNSS fix, a closed shutter. The rest of the flight still can."""
+
+    index: int
+    offset_s: float
+    reason: str
+
+
+def no_usable_frame(skipped: list[SkippedFrame]) -> FrameError:
+    """The error of a video none of whose sampled frames could be used: how many, and the first one's reason."""
+    first = skipped[0]
+    return FrameError(f"no sampled frame could be used ({len(skipped)} skipped; #{first.index}: {first.reason})")
 
 
 def read_sidecar(path: Path) -> dict[str, Any]:
@@ -106,11 +122,16 @@ def _reduce(frame: np.ndarray) -> np.ndarray:
     return reduced(frame, reduction_factor(w, h))
 
 
-def read_video(path: Path, every_s: float = VIDEO_SAMPLE_S) -> Iterator[VideoFrame]:
+def read_video(path: Path, every_s: float = VIDEO_SAMPLE_S,
+               on_skip: Callable[[SkippedFrame], None] | None = None) -> Iterator[VideoFrame]:
     """Sampled frames of a video with their metadata (SRT next to it, sidecar `NAME.json`).
 
     FrameError when the video cannot be opened or its telemetry is malformed;
     a video without a sidecar cannot be placed on the map and is refused.
+    A sampled frame whose metadata or image is refused is given to `on_skip`
+    and the video goes on (one frame at altitude 0 before take-off refused a
+    whole flight); without `on_skip` it refuses the video. FrameError too when
+    no sampled frame could be used.
     """
     if not is_finite_number(every_s) or every_s <= 0:  # NaN and infinity failed as a ValueError/OverflowError traceback
         raise FrameError(f"sampling interval must be > 0 s, got {every_s}")
@@ -135,8 +156,9 @@ def read_video(path: Path, every_s: float = VIDEO_SAMPLE_S) -> Iterator[VideoFra
             raise FrameError(f"video reports no frame rate ({fps})")
         step = max(1, round(every_s * fps))
         index = 0
-        read_any = False
-        polarity: str | None = None  # the sidecar's, else detected once on the first frame
+        read_any = used = False
+        skipped: list[SkippedFrame] = []
+        polarity: str | None = None  # the sidecar's, else detected once on the first usable frame
         while True:
             ok, frame = cap.read()
             if not ok:
@@ -146,13 +168,23 @@ def read_video(path: Path, every_s: float = VIDEO_SAMPLE_S) -> Iterator[VideoFra
                 offset = index / fps
                 small = _reduce(frame)
                 h, w = small.shape[:2]
-                meta = frame_meta(sidecar, at_offset(telemetry, offset), offset, w, h)
-                image = grey_image(small, meta.polarity or polarity, f"video frame {index}")
-                polarity = image.polarity
-                yield VideoFrame(index, offset, image, meta)
+                try:
+                    meta = frame_meta(sidecar, at_offset(telemetry, offset), offset, w, h)
+                    image = grey_image(small, meta.polarity or polarity, f"video frame {index}")
+                except FrameError as exc:
+                    if on_skip is None:
+                        raise
+                    skipped.append(SkippedFrame(index, offset, exc.reason))
+                    on_skip(skipped[-1])
+                else:
+                    polarity = image.polarity
+                    used = True
+                    yield VideoFrame(index, offset, image, meta)
             index += 1
         if not read_any:
             raise FrameError("video has no readable frame (corrupt or an unknown codec)")
+        if not used and skipped:
+            raise no_usable_frame(skipped)
     finally:
         cap.release()
 

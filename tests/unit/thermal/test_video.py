@@ -41,17 +41,20 @@ def srt_text(meta: dict[str, object], n: int) -> str:
     return "\n".join(blocks)
 
 
-def write_video(folder: Path, name: str = "DJI_0001") -> list[dict[str, object]]:
+def write_video(folder: Path, name: str = "DJI_0001", seconds: int = SECONDS,
+                blank: frozenset[int] = frozenset()) -> list[dict[str, object]]:
     ck, meta, truth = generate_frame(21, kind="drone", alt_m=35.0, pitch_deg=-90.0, n_people=2, decoys=[])
     frame_c = centikelvin_to_c(ck)
     writer = cv2.VideoWriter(str(folder / f"{name}.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), FPS, (640, 512))
     rng = np.random.default_rng(0)
-    for _ in range(FPS * SECONDS):
+    for i in range(FPS * seconds):
         noisy = frame_c + rng.normal(0, 0.05, frame_c.shape).astype(np.float32)
         grey = cv2.imdecode(np.frombuffer(to_8bit(noisy, "black-hot"), np.uint8), cv2.IMREAD_GRAYSCALE)
+        if i in blank:  # the shutter closed for a flat-field correction, or the core still warming up
+            grey = np.zeros_like(grey)
         writer.write(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR))
     writer.release()
-    (folder / f"{name}.SRT").write_text(srt_text(meta, FPS * SECONDS))
+    (folder / f"{name}.SRT").write_text(srt_text(meta, FPS * seconds))
     sidecar = {"camera_id": "m3t-1", "hfov_deg": meta["hfov_deg"], "polarity": "black-hot", "srt_utc_offset_h": 0}
     (folder / f"{name}.json").write_text(json.dumps(sidecar))
     return truth
@@ -128,3 +131,28 @@ def test_a_sidecar_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
 
     (tmp_path / "a.json").write_bytes(b"\xef\xbb\xbf" + json.dumps({"camera_id": "m3t-1", "hfov_deg": 40}).encode())
     assert read_sidecar(tmp_path / "a.json") == {"camera_id": "m3t-1", "hfov_deg": 40}
+
+
+def test_a_frame_that_cannot_be_placed_is_skipped_not_the_whole_flight(tmp_path: Path) -> None:
+    """Recording started on the ground (rel_alt 0), a closed shutter and the gimbal tilted up for a moment refused the
+    whole video: every detection of the flight was lost. Such frames are named and skipped; the others are read."""
+    write_video(tmp_path, seconds=4, blank=frozenset({10}))
+    srt = (tmp_path / "DJI_0001.SRT").read_text().split("\n\n")
+    srt = [b.replace("rel_alt: 35.000", "rel_alt: 0.000") if i < 5 else b for i, b in enumerate(srt)]
+    srt[20] = srt[20].replace("gb_pitch: -90.0", "gb_pitch: 30.0")
+    (tmp_path / "DJI_0001.SRT").write_text("\n\n".join(srt))
+    out, err = tmp_path / "out.jsonl", io.StringIO()
+    assert detect_dir(tmp_path, out, err=err, every_s=1.0) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert rows and {r["frame"] for r in rows} == {"DJI_0001#30"}
+    text = err.getvalue()
+    assert "DJI_0001.mp4#0: metadata: alt_m must be > 0" in text
+    assert "DJI_0001.mp4#10: video frame 10 has only 1 grey level" in text
+    assert "DJI_0001.mp4#20: metadata: pitch_deg=30 leaves no ground in view" in text
+    # a video none of whose sampled frames can be used is refused, with the first reason
+    (tmp_path / "DJI_0001.SRT").write_text(srt_text({"lat": 45.7, "lon": 126.6, "alt_m": 0.0, "yaw_deg": 0.0,
+                                                      "pitch_deg": -90.0}, FPS * 4))
+    err = io.StringIO()
+    with pytest.raises(FrameError, match="no readable frame or video"):
+        detect_dir(tmp_path, out, err=err, every_s=1.0)
+    assert "DJI_0001.mp4: no sampled frame could be used (4 skipped; #0: metadata: alt_m must be > 0" in err.getvalue()
