@@ -53,6 +53,11 @@ _RANGES = {"lat": (-90.0, 90.0), "lon": (-180.0, 180.0), "rel_alt": (-500.0, 10_
            "gb_roll": (-180.0, 180.0), "drone_yaw": (-360.0, 360.0), "focal_len": (0.0, 10_000.0)}
 
 
+# A subtitle still holds this long after it ends: DJI writes one per video frame, older models one a
+# second; a frame later than that has no telemetry of its own.
+TELEMETRY_STALE_S = 1.0
+
+
 class TelemetryError(FrameError):
     """An SRT file is malformed; the message names the line."""
 
@@ -190,13 +195,19 @@ def parse_srt(text: str, source: str = "SRT") -> list[Telemetry]:
 
 
 def at_offset(records: list[Telemetry], t_s: float) -> Telemetry | None:
-    """The subtitle shown at `t_s` seconds into the video (the last one started), None before the first."""
+    """The subtitle shown at `t_s` seconds into the video (the last one started), None before the first.
+
+    None too more than TELEMETRY_STALE_S after that subtitle ended: an SRT cut short or missing a
+    stretch gave every later frame the last position it held, wherever the drone had flown since.
+    """
     found = None
     for r in records:
         if r.start_s <= t_s + 1e-6:
             found = r
         else:
             break
+    if found is not None and t_s > found.end_s + TELEMETRY_STALE_S:
+        return None
     return found
 
 

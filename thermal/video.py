@@ -141,6 +141,7 @@ def read_video(path: Path, every_s: float = VIDEO_SAMPLE_S,
     sidecar = read_sidecar(sidecar_path)
     srt_path = next((p for p in (path.with_suffix(".SRT"), path.with_suffix(".srt")) if p.exists()), None)
     telemetry: list[Telemetry] = []
+    srt_name = srt_path.name if srt_path is not None else ""
     if srt_path is not None:
         try:
             text = srt_path.read_text(encoding="utf-8-sig", errors="replace")
@@ -169,7 +170,11 @@ def read_video(path: Path, every_s: float = VIDEO_SAMPLE_S,
                 small = _reduce(frame)
                 h, w = small.shape[:2]
                 try:
-                    meta = frame_meta(sidecar, at_offset(telemetry, offset), offset, w, h)
+                    tel = at_offset(telemetry, offset)
+                    if telemetry and tel is None:
+                        raise FrameError(f"no telemetry at {offset:.1f} s: {srt_name} covers "
+                                         f"{telemetry[0].start_s:.1f}-{telemetry[-1].end_s:.1f} s")
+                    meta = frame_meta(sidecar, tel, offset, w, h)
                     image = grey_image(small, meta.polarity or polarity, f"video frame {index}")
                 except FrameError as exc:
                     if on_skip is None:

@@ -104,7 +104,17 @@ def test_subtitle_at_a_video_offset() -> None:
     recs = parse_srt(M2EA)
     assert at_offset(recs, 0.5) is recs[0]
     assert at_offset(recs, 1.5) is recs[1]
-    assert at_offset(recs, 99.0) is recs[1]
+    assert at_offset(recs, 2.5) is recs[1]  # within a subtitle's length of the last one's end
+
+
+def test_no_subtitle_is_shown_past_the_telemetry() -> None:
+    """An SRT cut short (the card full, a copy interrupted) or with a stretch missing gave every later frame the last
+    position it held: a drone flying on at 10 m/s put the people it saw a kilometre behind, in another street."""
+    recs = parse_srt(M2EA)
+    assert at_offset(recs, 3.5) is None and at_offset(recs, 99.0) is None
+    gap = M2EA.replace("00:00:01,000 --> 00:00:02,000", "00:01:00,000 --> 00:01:01,000")
+    recs = parse_srt(gap)
+    assert at_offset(recs, 1.5) is recs[0] and at_offset(recs, 30.0) is None and at_offset(recs, 60.5) is recs[1]
 
 
 @pytest.mark.parametrize(("text", "line", "words"), [

@@ -17,7 +17,7 @@ from simulators.thermal.generator import generate_frame
 from simulators.thermal.handmade import to_8bit
 from thermal.frames import centikelvin_to_c
 from thermal.offline import detect_dir
-from thermal.video import read_video
+from thermal.video import SkippedFrame, read_video
 
 FPS = 10
 SECONDS = 3
@@ -156,3 +156,13 @@ def test_a_frame_that_cannot_be_placed_is_skipped_not_the_whole_flight(tmp_path:
     with pytest.raises(FrameError, match="no readable frame or video"):
         detect_dir(tmp_path, out, err=err, every_s=1.0)
     assert "DJI_0001.mp4: no sampled frame could be used (4 skipped; #0: metadata: alt_m must be > 0" in err.getvalue()
+
+
+def test_frames_past_the_end_of_the_telemetry_are_not_placed(tmp_path: Path) -> None:
+    """A video longer than its SRT (the file cut short) placed every later frame at the last subtitle's position."""
+    write_video(tmp_path)
+    srt = (tmp_path / "DJI_0001.SRT").read_text().split("\n\n")
+    (tmp_path / "DJI_0001.SRT").write_text("\n\n".join(srt[:5]))  # 0.0-0.5 s of a 3 s video
+    skipped: list[SkippedFrame] = []
+    assert [f.index for f in read_video(tmp_path / "DJI_0001.mp4", 1.0, skipped.append)] == [0, 10]
+    assert [(f.index, f.reason) for f in skipped] == [(20, "no telemetry at 2.0 s: DJI_0001.SRT covers 0.0-0.5 s")]
