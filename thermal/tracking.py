@@ -7,6 +7,8 @@ second drone pass over the same sleeper continues the track.
 
 `still_s` counts from the moment the person last moved more than the
 stillness radius from its anchor; a track not seen for `max_gap_s` is dropped.
+A detection dated before its track's last sighting (a camera clock reset to
+2000, a late retry) is reported on the track but does not rewrite it.
 The tracker is pure and deterministic, and its whole state round-trips through
 `to_dict`/`from_dict` so a Faust table can hold it.
 """
@@ -131,6 +133,12 @@ class Tracker:
                 self.tracks[tid] = {"camera_id": det.camera_id, "anchor_at": det.captured_at.isoformat(),
                                     "anchor_lat": det.lat, "anchor_lon": det.lon, "anchor_bbox": list(det.bbox)}
             tr = self.tracks[tid]
+            if found is not None and "last_at" in tr and det.captured_at < parse_time(tr["last_at"], "last_at"):
+                # Older than the track's last sighting (a camera clock reset to 2000, a late retry): it reports on the
+                # track but does not rewrite it, else one such frame expires the track or re-anchors it years back.
+                still = max(0.0, (det.captured_at - parse_time(tr["anchor_at"], "anchor_at")).total_seconds())
+                out.append(dataclasses.replace(det, track_id=tid, still_s=round(still, 1)))
+                continue
             if self._moved(tr, det):
                 tr.update(anchor_at=det.captured_at.isoformat(), anchor_lat=det.lat, anchor_lon=det.lon,
                           anchor_bbox=list(det.bbox))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -66,3 +67,20 @@ def test_expiry_and_state_round_trip() -> None:
     late = restored.update([det("c", 30)])[0]  # 25 min gap > 10 min: a new track
     assert late.track_id != first.track_id and late.still_s == 0.0
     assert restored.update([]) == []
+
+
+def test_a_frame_from_a_reset_clock_does_not_rewrite_a_sleepers_track() -> None:
+    """A camera whose clock battery died dates its frames 2000-01-01. One such frame set the sleeper's track back 25
+    years: the next true frame found it stale and began a new one (still_s 0: lying still 12 minutes never reached the
+    10 that raise a welfare check to P2), or, seen a few metres off, re-anchored it in 2000 (still_s 25 years)."""
+    lat0, lon0 = 45.76, 126.63
+    off = 3.0 / 111_000.0  # 3 m north: the same person for the drone tracker, but a move
+    for cam, here, there in (("f1", {}, {"bbox": (101, 100, 20, 40)}),
+                             ("d1", {"lat": lat0, "lon": lon0}, {"lat": lat0 + off, "lon": lon0})):
+        tr = Tracker()
+        tr.update([det("a", 0, cam=cam, **here)])
+        tr.update([det("b", 5, cam=cam, **here)])
+        reset = dataclasses.replace(det("r", 0, cam=cam, **there), captured_at=datetime(2000, 1, 1, tzinfo=UTC))
+        assert tr.update([reset])[0].still_s == 0.0
+        later = tr.update([det("c", 12, cam=cam, **here)])[0]
+        assert later.still_s == 720.0, cam
