@@ -17,6 +17,7 @@ from typing import Any
 
 from core.errors import RecordError
 from core.records import (
+    ACK_STATUSES,
     AGE_GROUPS,
     CHANNELS,
     FLAGS,
@@ -227,6 +228,10 @@ class Desk(DeskState):
 
     def handle_ack(self, ack: TaskAck) -> Outputs:
         self.admit(ack.at, "at")
+        if ack.status not in ACK_STATUSES and ack.team_id != OPERATOR_TEAM_ID:
+            # `reassign` is the console's: from a team it moved another team's task (to itself, when it was next)
+            raise RecordError(f"team {ack.team_id!r} sent {ack.status!r}, which is the operators' (team_id {OPERATOR_TEAM_ID!r}); "
+                              "a team declines its own task instead", kind="forbidden")
         incident_id = self.event_index.get(ack.event_id) or (ack.incident_id if ack.incident_id in self.incidents else None)
         if incident_id is None:
             raise RecordError(f"no task with event_id {ack.event_id!r}", kind="unknown_task")
@@ -238,7 +243,7 @@ class Desk(DeskState):
         unit = incident.support(ack.event_id)
         if unit is not None:
             return self._support_ack(incident, unit, ack, at)
-        operator = ack.status in ("reassign",) or ack.team_id == OPERATOR_TEAM_ID
+        operator = ack.team_id == OPERATOR_TEAM_ID
         if incident.status in ("resolved", "followup_due") and ack.team_id in incident.tried_teams and not operator:
             return Outputs()  # a late or repeated ack for a task already closed: nothing changes
         if not operator and ack.team_id != incident.team_id:

@@ -388,3 +388,19 @@ def test_a_late_acceptance_takes_a_queued_task_back_but_not_one_another_team_hol
     (event,) = out.events
     assert (event.status, event.team_id) == ("accepted", "near") and [(t.team_id, t.kind) for t in out.tasks] == [("near", "assign")]
     assert desk.incidents[incident_id].queue_deadline is None and desk.teams["near"].incident_id == incident_id
+
+
+def test_only_an_operator_may_reassign_a_task(desk: Desk, report: Callable[..., Report]) -> None:
+    """`reassign` is the console's: a team sending it took another team's task for itself (it was next nearest)."""
+    team(desk, "near", 300)
+    team(desk, "thief", 900)
+    first = desk.handle_report(report()).events[0]
+    for who in ("thief", "near"):  # another team's task, or its own (a team declines instead)
+        with pytest.raises(RecordError, match="operators'") as refused:
+            desk.handle_ack(TaskAck(event_id=first.event_id, team_id=who, status="reassign", at=EVENING + timedelta(minutes=1)))
+        assert refused.value.kind == "forbidden"
+    incident = desk.incidents[first.incident_id]
+    assert (incident.team_id, incident.status, incident.task_event_id) == ("near", "assigned", first.event_id)
+    assert desk.teams["thief"].free and desk.teams["near"].incident_id == first.incident_id
+    moved = desk.handle_ack(TaskAck(event_id=first.event_id, team_id="console", status="reassign", at=EVENING + timedelta(minutes=2), by="op1"))
+    assert moved.events[0].team_id == "thief", "the console still reassigns"
