@@ -255,6 +255,11 @@ class Desk(DeskState):
                 return Outputs()  # an older task's ack for the same team: already known
         if incident.status == "resolved" and ack.status != "resolved":
             return Outputs()
+        if operator and ack.status in ("accepted", "on_scene", "declined") and incident.team_id is None:
+            # An operator speaks for the team holding the task: with none (queued, a follow-up due) the incident was left
+            # accepted or on scene by nobody, out of the queue and never escalated.
+            raise RecordError(f"an operator's {ack.status!r} speaks for the team holding the task, and {_held_by(incident)} holds it",
+                              kind="wrong_team")
         self.touch("incidents", incident_id)
         who = ack.by or ack.team_id
         if ack.status == "accepted":

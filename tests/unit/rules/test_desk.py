@@ -404,3 +404,28 @@ def test_only_an_operator_may_reassign_a_task(desk: Desk, report: Callable[..., 
     assert desk.teams["thief"].free and desk.teams["near"].incident_id == first.incident_id
     moved = desk.handle_ack(TaskAck(event_id=first.event_id, team_id="console", status="reassign", at=EVENING + timedelta(minutes=2), by="op1"))
     assert moved.events[0].team_id == "thief", "the console still reassigns"
+
+
+def test_an_operators_acceptance_needs_a_team_holding_the_task(desk: Desk, report: Callable[..., Report]) -> None:
+    """The console accepting (or putting on scene) a queued task left an open incident with no team: out of the queue,
+    never escalated, never dispatched when a team freed up."""
+    queued = desk.handle_report(report()).events[0]
+    for status in ("accepted", "on_scene", "declined"):
+        with pytest.raises(RecordError, match="no team") as refused:
+            desk.handle_ack(TaskAck(event_id=queued.event_id, incident_id=queued.incident_id, team_id="console", status=status,
+                                    at=EVENING + timedelta(minutes=1), by="op1"))
+        assert refused.value.kind == "wrong_team"
+    incident = desk.incidents[queued.incident_id]
+    assert (incident.status, incident.team_id, incident.reached) == ("queued", None, False)
+    freed = team(desk, "late", 300, at=EVENING + timedelta(minutes=2))
+    assert [(e.kind, e.team_id) for e in freed.events] == [("dispatch", "late")]
+    accepted = desk.handle_ack(TaskAck(event_id=freed.events[0].event_id, team_id="console", status="accepted", at=EVENING + timedelta(minutes=3),
+                                       by="op1"))
+    assert accepted.events[0].status == "accepted" and desk.incidents[queued.incident_id].team_id == "late", "for the team holding it"
+    done = desk.handle_ack(TaskAck(event_id=freed.events[0].event_id, team_id="late", status="resolved", outcome="refused",
+                                   at=EVENING + timedelta(minutes=20)))
+    assert desk.incidents[queued.incident_id].status == "followup_due" and done.events[0].kind == "resolved"
+    with pytest.raises(RecordError, match="no team") as refused:  # a follow-up due is held by nobody either
+        desk.handle_ack(TaskAck(event_id=queued.event_id, incident_id=queued.incident_id, team_id="console", status="on_scene",
+                                at=EVENING + timedelta(minutes=21), by="op1"))
+    assert refused.value.kind == "wrong_team" and desk.incidents[queued.incident_id].status == "followup_due"
