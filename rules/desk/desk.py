@@ -51,6 +51,7 @@ _REPORT_CHOICES: dict[str, tuple[str, ...]] = {
     "source": ("tip", "detection"), "channel": (*CHANNELS, THERMAL_CHANNEL), "posture": POSTURES, "sex": SEXES, "age_group": AGE_GROUPS,
 }
 MAX_REPORT_ID = 200
+_OPERATOR_ACTIONS = ("reassign", "resolved")  # what the console's acks (team_id OPERATOR_TEAM_ID) do to an incident
 
 
 def check_report(report: Report, max_persons: int) -> None:
@@ -240,10 +241,13 @@ class Desk(DeskState):
         at = max(ack.at, self.now or ack.at)
         if incident.status == "merged":
             return Outputs()  # the task went with the merge: the team was released and told
-        unit = incident.support(ack.event_id)
-        if unit is not None:
-            return self._support_ack(incident, unit, ack, at)
         operator = ack.team_id == OPERATOR_TEAM_ID
+        unit = incident.support(ack.event_id)
+        # The console's reassign and resolve are about the incident (its lead task), whichever of its tasks they name:
+        # it names the latest event, a support unit's task right after dispatch, and they then did nothing at all, or
+        # released that unit alone.
+        if unit is not None and not (operator and ack.status in _OPERATOR_ACTIONS):
+            return self._support_ack(incident, unit, ack, at)
         if incident.status in ("resolved", "followup_due") and ack.team_id in incident.tried_teams and not operator:
             return Outputs()  # a late or repeated ack for a task already closed: nothing changes
         if not operator and ack.team_id != incident.team_id:

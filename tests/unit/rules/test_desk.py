@@ -429,3 +429,31 @@ def test_an_operators_acceptance_needs_a_team_holding_the_task(desk: Desk, repor
         desk.handle_ack(TaskAck(event_id=queued.event_id, incident_id=queued.incident_id, team_id="console", status="on_scene",
                                 at=EVENING + timedelta(minutes=21), by="op1"))
     assert refused.value.kind == "wrong_team" and desk.incidents[queued.incident_id].status == "followup_due"
+
+
+def test_an_operators_reassign_or_resolve_acts_on_the_incident_whichever_of_its_tasks_it_names(
+        desk: Desk, report: Callable[..., Report]) -> None:
+    """The console names the latest event's id: a support unit's task right after dispatch. Its reassign then did
+    nothing and its resolve released the support unit alone, silently; the incident stayed open with its lead."""
+    team(desk, "medic", 300, ("medical", "vehicle"))
+    team(desk, "police", 600, ("police",))
+    team(desk, "spare", 900, ("medical", "vehicle"))
+    lead, unit = desk.handle_report(report(flags=("mental",))).events
+    assert (lead.kind, unit.kind, unit.unit_team_id) == ("dispatch", "support", "police")
+    moved = desk.handle_ack(TaskAck(event_id=unit.event_id, incident_id=unit.incident_id, team_id="console", status="reassign",
+                                    at=EVENING + timedelta(minutes=1), by="op1"))
+    assert [(e.kind, e.team_id) for e in moved.events] == [("dispatch", "spare")] and ("medic", "cancel") in [(t.team_id, t.kind) for t in moved.tasks]
+    incident = desk.incidents[lead.incident_id]
+    assert incident.team_id == "spare" and [u["status"] for u in incident.supports] == ["assigned"], "the support unit stays"
+    closed = desk.handle_ack(TaskAck(event_id=unit.event_id, incident_id=unit.incident_id, team_id="console", status="resolved",
+                                     outcome="taken_to_hospital", at=EVENING + timedelta(minutes=2), by="op1"))
+    assert [(e.kind, e.outcome) for e in closed.events] == [("resolved", "taken_to_hospital")] and incident.status == "resolved"
+    assert {(t.team_id, t.kind) for t in closed.tasks} == {("police", "cancel")}
+    assert desk.teams["spare"].free and desk.teams["police"].free
+    # a support unit's own answers stay its own
+    team(desk, "medic2", 300, ("medical", "vehicle"), at=EVENING + timedelta(minutes=3))
+    team(desk, "police2", 600, ("police",), at=EVENING + timedelta(minutes=3))
+    lead2, unit2 = desk.handle_report(report(at=EVENING + timedelta(minutes=30), lat=45.80, lon=126.62, flags=("mental",))).events
+    desk.handle_ack(TaskAck(event_id=unit2.event_id, team_id=unit2.unit_team_id or "", status="resolved", outcome="taken_to_hospital",
+                            at=EVENING + timedelta(minutes=31)))
+    assert desk.incidents[lead2.incident_id].status == "assigned", "a support unit's resolve releases the unit only"
