@@ -178,6 +178,9 @@ def aggregate(
 ) -> Report:
     """Counts of a period from its rows: incidents and tips by first report time in [start, end).
 
+    An incident merged into another (`status` "merged") is not counted again: the survivor stands for the
+    person; only its escalations count.
+
     `links` are (person_id, first_report_at of the linked incident) for every
     link in the ledger up to `end`: a person is new in the period when their
     first linked incident falls in it, returning when they had one before.
@@ -186,7 +189,10 @@ def aggregate(
     def inside(at: str) -> bool:
         return start <= datetime.fromisoformat(at) < end
 
-    period_incidents = [i for i in incidents if inside(i["first_report_at"])]
+    in_period = [i for i in incidents if inside(i["first_report_at"])]
+    # An incident merged into another is the same person: the survivor carries its reports and its counts (the
+    # merged one stayed "still open", and counted twice in every section). Its missed deadlines still happened.
+    period_incidents = [i for i in in_period if i.get("status") != "merged"]
     tips = Counter(r["channel"] for r in reports if r["source"] == "tip" and inside(r["at"]))
     dispatch = [m for i in period_incidents if (m := _minutes(i["dispatched_at"], i["first_report_at"])) is not None]
     arrival = [m for i in period_incidents if (m := _minutes(i["on_scene_at"], i["first_report_at"])) is not None]
@@ -219,7 +225,7 @@ def aggregate(
         report_to_dispatch=(len(dispatch), percentile(dispatch, 50), percentile(dispatch, 90)),
         report_to_arrival=(len(arrival), percentile(arrival, 50), percentile(arrival, 90)),
         outcomes=dict(outcomes),
-        dispatch_escalations=sum(int(i["escalations"]) for i in period_incidents),
+        dispatch_escalations=sum(int(i["escalations"]) for i in in_period),
         social_work=social_work,
         cold_wave_days=cold_wave_days(conditions, start, end, policy, tz),
         persons_new=len(new),

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from core.settings import DATA_DIR
 from ledger.policy import load_ledger_policy
 from ledger.report import aggregate, cold_wave_days, day_of, percentile, report_day, to_csv, to_html
+from ledger.store import Store
+from tests.unit.ledger.builders import T0, event, incident_story
 
 POLICY = load_ledger_policy(DATA_DIR / "ledger.toml")
 TZ = ZoneInfo("Asia/Shanghai")
@@ -73,3 +76,20 @@ def test_cold_wave_days_carry_the_level_in_force_into_later_days() -> None:
         {"region": "b", "at": "2026-12-20T11:00:00+08:00", "cold_wave_level": "none"},
     ]
     assert cold_wave_days(rows, start, end, POLICY, TZ) == {"yellow": 3, "red": 1}
+
+
+def test_an_incident_merged_into_another_is_not_a_second_incident_nor_still_open(tmp_path: Path) -> None:
+    """Two tips about one man: the desk opens two incidents, dispatches to both, then a third report links them and
+    `inc-b` closes as merged into `inc-a`. The daily report counted two incidents (two in the district, two report
+    → dispatch samples) and one of them "still open", for one person taken to the station."""
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", POLICY)
+    for data in incident_story("inc-a", T0):
+        store.apply_dispatch(data)
+    store.apply_dispatch(event("inc-b", 1, "dispatch", T0 + timedelta(minutes=3), team_id="T9", status="assigned"))
+    store.apply_dispatch(event("inc-b", 2, "merged", T0 + timedelta(minutes=9), status="merged", merged_into="inc-a",
+                               first_report_at=T0 + timedelta(minutes=2)))
+    r = store.report("daily", *report_day(T0.date(), POLICY, TZ), TZ)
+    assert r.incidents == 1 and r.by_district == {"daoli": 1} and r.by_category == {"escort_station": 1}
+    assert r.outcomes.get("open", 0) == 0 and r.outcomes["station"] == 1
+    assert r.report_to_dispatch[0] == 1 and r.report_to_arrival[0] == 1
+    store.close()
