@@ -7,7 +7,7 @@ arrived: a replay or a redelivery after a crash leaves the same row.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -79,8 +79,13 @@ def cold_wave_of(rules: Sequence[str]) -> str:
     return max(known, key=COLD_WAVE_LEVELS.index) if known else "none"
 
 
-def fold_incident(events: Sequence[DispatchEvent]) -> dict[str, Any]:
-    """The incident row from all of its events (any order, duplicates allowed)."""
+def fold_incident(events: Sequence[DispatchEvent], nobody: Collection[str] = ()) -> dict[str, Any]:
+    """The incident row from all of its events (any order, duplicates allowed).
+
+    `nobody`: outcome codes that say the team met no one (the policy's `not_found` column). The outcome is the
+    last resolution's, except that a later one that met no one, or named no outcome (a follow-up visit to a
+    person who had moved on), does not undo one that did: the refusal and the supplies of that night stay.
+    """
     if not events:
         raise ValueError("an incident needs at least one event")
     ordered = sorted({e.event_id: e for e in events}.values(), key=lambda e: (e.revision, e.event_id))
@@ -109,7 +114,7 @@ def fold_incident(events: Sequence[DispatchEvent]) -> dict[str, Any]:
         "on_scene_at": utc_text(min(on_scene)) if on_scene else None,
         "resolved_at": utc_text(resolved[0].at) if resolved else None,
         "team_id": next((e.team_id for e in reversed(ordered) if e.team_id), None),
-        "outcome": resolved[-1].outcome_code() if resolved else None,
+        "outcome": _outcome([e.outcome_code() for e in resolved], nobody),
         "escalations": sum(1 for e in ordered if e.kind == "escalation"),
         "followups": sum(1 for e in ordered if e.kind == "followup"),
         "status": last.status,
@@ -117,3 +122,10 @@ def fold_incident(events: Sequence[DispatchEvent]) -> dict[str, Any]:
         "last_at": utc_text(last.at),
         "centre": next((e.centre for e in reversed(ordered) if e.centre), ""),  # its desk's; "" if no event names one
     }
+
+
+def _outcome(codes: Sequence[str | None], nobody: Collection[str]) -> str | None:
+    """The last resolution's code, or the last before it that met the person when it met no one (see `fold_incident`)."""
+    if not codes:
+        return None
+    return next((c for c in reversed(codes) if c is not None and c not in nobody), codes[-1])

@@ -188,7 +188,7 @@ class Store:
 
     def refresh_incident(self, incident_id: str) -> None:
         rows = self.db.query("SELECT payload FROM dispatch_events WHERE incident_id = ?", (incident_id,))
-        folded = fold_incident([stored_dispatch(json.loads(r["payload"])) for r in rows])
+        folded = fold_incident([stored_dispatch(json.loads(r["payload"])) for r in rows], dict(self.policy.outcomes).get("not_found", ()))
         self.db.execute(*upsert("incidents", ("incident_id",), folded))
         for link in self.db.query("SELECT person_id FROM person_links WHERE incident_id = ?", (incident_id,)):
             self.check_refusals(link["person_id"])

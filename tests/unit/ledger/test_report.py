@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from core.settings import DATA_DIR
 from ledger.policy import load_ledger_policy
 from ledger.report import aggregate, cold_wave_days, day_of, percentile, report_day, to_csv, to_html
-from ledger.store import Store
+from ledger.store import PersonInput, Store
 from tests.unit.ledger.builders import T0, event, incident_story
 
 POLICY = load_ledger_policy(DATA_DIR / "ledger.toml")
@@ -92,4 +92,43 @@ def test_an_incident_merged_into_another_is_not_a_second_incident_nor_still_open
     assert r.incidents == 1 and r.by_district == {"daoli": 1} and r.by_category == {"escort_station": 1}
     assert r.outcomes.get("open", 0) == 0 and r.outcomes["station"] == 1
     assert r.report_to_dispatch[0] == 1 and r.report_to_arrival[0] == 1
+    store.close()
+
+
+def test_a_follow_up_visit_that_finds_nobody_does_not_undo_what_the_team_did_that_night(tmp_path: Path) -> None:
+    """A man refused the station and took supplies (the desk schedules a follow-up visit); 12 h later the visit
+    finds nobody there. The ledger kept the last resolution's code: that night's report then showed one "not found"
+    and no refusal, no supplies; the place left the next sweep list (nobody "found" there) and the refusal no
+    longer counted towards his social-work referral."""
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", POLICY)
+    story = incident_story("inc-a", T0, outcome="refused_supplies_given", level="orange")
+    later = T0 + timedelta(hours=13)
+    common = {"rules": ("category:escort_station", "cold_wave:orange"), "first_report_at": T0}
+    story += [
+        event("inc-a", 5, "followup", later, team_id="T3", status="assigned", **common),
+        event("inc-a", 6, "update", later + timedelta(minutes=20), team_id="T3", status="on_scene", **common),
+        event("inc-a", 7, "resolved", later + timedelta(minutes=25), status="resolved", outcome="not_found", reason="resolved by T3: not_found", **common),
+    ]
+    for data in story:
+        store.apply_dispatch(data)
+    r = store.report("daily", *report_day(T0.date(), POLICY, TZ), TZ)
+    assert r.outcomes.get("refused") == 1 and r.outcomes.get("supplies") == 1 and r.outcomes.get("not_found", 0) == 0
+    assert [s.incident_id for s in store.seen_before(T0.date() + timedelta(days=1), TZ)] == ["inc-a"]
+    person = store.open_person(PersonInput(sex="male"), by="op", at=T0)
+    store.link("inc-a", person, by="op", at=T0)
+    assert store.person_file(person)["refusals"] == 1  # type: ignore[index]
+    store.close()
+
+
+def test_a_follow_up_visit_that_takes_the_person_in_is_the_incidents_outcome(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", POLICY)
+    story = incident_story("inc-a", T0, outcome="refused_supplies_given")
+    later = T0 + timedelta(hours=13)
+    story += [
+        event("inc-a", 5, "followup", later, team_id="T3", status="assigned", first_report_at=T0),
+        event("inc-a", 6, "resolved", later + timedelta(minutes=25), status="resolved", outcome="taken_to_station", first_report_at=T0),
+    ]
+    for data in story:
+        store.apply_dispatch(data)
+    assert store.incident("inc-a")["outcome"] == "taken_to_station"  # type: ignore[index]
     store.close()
