@@ -559,10 +559,16 @@ class Store:
         return due
 
     def _clear_incident_text(self, incident_id: str) -> None:
-        """The reporters' free text may describe the person: blank it in the events and the row."""
+        """The reporters' free text and the operators' reasons (`reason`: "assigned by 调度员: <anything typed>") may
+        describe the person: blank them in the events and the row. A resolution's outcome, which events written
+        before it had a field of its own carry only in the reason's tail, is kept in its field."""
         for r in self.db.query("SELECT event_id, payload FROM dispatch_events WHERE incident_id = ?", (incident_id,)):
             payload = json.loads(r["payload"])
+            if payload.get("reason") and not payload.get("outcome") and payload.get("kind") == "resolved":
+                with contextlib.suppress(RecordError):
+                    payload["outcome"] = stored_dispatch(payload).outcome_code()
             payload["text"] = ""
+            payload["reason"] = ""
             self.db.execute("UPDATE dispatch_events SET payload = ? WHERE event_id = ?", (json.dumps(payload, ensure_ascii=False, sort_keys=True), r["event_id"]))
         self.db.execute("UPDATE incidents SET text = '' WHERE incident_id = ?", (incident_id,))
 

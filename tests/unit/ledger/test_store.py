@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,7 @@ from core.errors import RecordError
 from core.records import DispatchEvent
 from core.settings import DATA_DIR
 from ledger.policy import load_ledger_policy
-from ledger.store import Store, apply_record
+from ledger.store import PersonInput, Store, apply_record
 from tests.unit.ledger.builders import T0, event, incident_story, store_as_legacy
 
 
@@ -159,3 +160,23 @@ def test_an_event_stored_before_the_time_checks_still_folds_when_the_fold_does_n
         store.apply_dispatch(event("inc-1", 3, "update", T0, status="accepted"))
     assert store.take_unfolded() == []
     assert store.incident("inc-1")["last_revision"] == 3  # type: ignore[index]
+
+
+def test_anonymizing_a_file_blanks_the_operators_free_text_in_its_incidents_events(tmp_path: Path) -> None:
+    """An operator raised the priority with a reason naming the man and his daughter's phone (the desk writes it
+    into the event's `reason`). Anonymization blanked the events' `text` only: the name and the number stayed in
+    `dispatch_events` for good, past the retention period. The outcome, read from the reason's tail for events
+    written before they carried it, must survive."""
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", load_ledger_policy(DATA_DIR / "ledger.toml"))
+    story = incident_story("inc-1", T0, text="老人张德贵", outcome="refused")
+    story[0]["reason"] = "assigned by 调度员: 张德贵 糖尿病，女儿电话13812345678"  # an operator's assign with its reason
+    for data in story:
+        store.apply_dispatch(data)
+    person = store.open_person(PersonInput(sex="male", identity={"name": "张德贵"}), by="op", at=T0)
+    store.link("inc-1", person, by="op", at=T0)
+    assert store.anonymize(T0 + timedelta(days=400)) == [person]
+    stored = " ".join(r["payload"] for r in store.db.query("SELECT payload FROM dispatch_events"))
+    assert "张德贵" not in stored and "13812345678" not in stored
+    store.apply_dispatch(event("inc-1", 20, "followup", T0 + timedelta(days=401), first_report_at=T0))  # refolds the row
+    assert store.incident("inc-1")["outcome"] == "refused"  # type: ignore[index]
+    store.close()
