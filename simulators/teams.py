@@ -26,10 +26,10 @@ from simulators.scenario import TeamSpec
 
 OUTCOMES: dict[str, str] = {
     "medical": "taken_to_hospital",
-    "escort_station": "escorted_to_station",
-    "rescue_first": "escorted_to_station",
+    "escort_station": "taken_to_station",
+    "rescue_first": "taken_to_station",
     "supplies_followup": "refused_supplies_given",
-    "basic_support": "escorted_to_station",
+    "basic_support": "taken_to_station",
     "guidance": "guided_to_help_point",
     "welfare_check": "guided_to_help_point",
 }
@@ -274,7 +274,7 @@ class Fleet:
         if person is None:
             return "not_found"
         if job.kind == "followup" and person.category == "supplies_followup":
-            return "escorted_to_station" if rng.uniform() < 0.4 else "refused_supplies_given"
+            return "taken_to_station" if rng.uniform() < 0.4 else "refused_supplies_given"
         if person.category == "welfare_check" and person.lying:
             return "taken_to_hospital"
         return OUTCOMES.get(person.category, "guided_to_help_point")

@@ -215,7 +215,7 @@ def test_teams_accept_travel_arrive_resolve_and_sometimes_miss(city: City, scena
     assert [a["status"] for a in acks] == ["accepted", "on_scene", "resolved"]
     assert all(i.at > now for i in later if i.topic in ("task-acks", "team-status"))
     assert acks[0]["at"] < event["ack_deadline"]
-    assert acks[2]["outcome"] in ("taken_to_hospital", "escorted_to_station", "refused_supplies_given", "guided_to_help_point", "not_found")
+    assert acks[2]["outcome"] in ("taken_to_hospital", "taken_to_station", "refused_supplies_given", "guided_to_help_point", "not_found")
     statuses = [json.loads(i.value)["status"] for i in later if i.topic == "team-status"]
     assert statuses[0] == "en_route" and statuses[-1] == "available" and "on_scene" in statuses
     # With certain misses, the team never acks; the reassigned event goes to the other team.
@@ -302,3 +302,16 @@ def test_an_evening_rush_brings_that_share_of_persons_early(city: City, scenario
     # The same persons, only earlier: flags and places do not change with the rush.
     assert sorted((p.person_id, p.flags, p.track[0][1:]) for p in calm.persons) == \
         sorted((p.person_id, p.flags, p.track[0][1:]) for p in rush.persons)
+
+
+def test_simulated_teams_report_outcomes_the_ledger_and_the_replies_know() -> None:
+    """The simulated teams sent `escorted_to_station`, a code neither the ledger's report columns nor the replies to
+    reporters know: a drill's 送站 landed under "other" and its reporters heard a bare "handled"."""
+    from ledger.policy import load_ledger_policy
+    from rules.reporters import OUTCOME_CLASSES
+    from simulators.teams import OUTCOMES, STAYING_OUTCOMES
+
+    policy = load_ledger_policy(PROJECT_ROOT / "data" / "ledger.toml")
+    for code in {*OUTCOMES.values(), *STAYING_OUTCOMES}:
+        assert policy.outcome_columns(code), code
+        assert code in OUTCOME_CLASSES, code
