@@ -464,9 +464,13 @@ def _hours(layer: _Layer, i: int, ident: str, value: Any) -> tuple[time, time] |
         return None
     try:
         start, end = str(value).split("-")
-        return _clock(start), _clock(end)
+        hours = _clock(start), _clock(end)
     except ValueError:
         raise layer.fail(i, ident, f"property 'hours' must be \"HH:MM-HH:MM\", got {value!r:.40}") from None
+    if hours[0] == hours[1]:  # "00:00-00:00" meant all day, and loaded as open at no minute of it: never a destination
+        raise layer.fail(i, ident, f"property 'hours' {value!r:.40} opens and closes at the same time: never open "
+                         "(a site open all day says \"open_24h\": true)")
+    return hours
 
 
 def _clock(text: str) -> time:

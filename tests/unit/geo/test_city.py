@@ -326,3 +326,12 @@ def test_city_files_are_read_as_every_hand_edited_file(tmp_path: Path) -> None:
         path.write_bytes(b"\n".join([*lines[:2], b"# \xb9\xfe" + lines[2], *lines[3:]]))  # GBK bytes on line 3
         _expect(folder, file_name, "not UTF-8", line=3)
         path.write_bytes(b"\n".join(lines))
+
+
+@pytest.mark.parametrize("hours", ["00:00-00:00", "08:00-08:00", "8:00-08:00"])
+def test_help_point_hours_that_open_and_close_at_once_are_refused(tmp_path: Path, hours: str) -> None:
+    # "00:00-00:00" (meant: all day) loaded as a site open at no minute of the day: destinations never chose it.
+    folder = _copy(tmp_path)
+    index = next(i for i, f in enumerate(_features(folder, "help_points")) if f["properties"].get("hours"))
+    _mutate(folder, "help_points", index, lambda f: f["properties"].update(hours=hours))
+    _expect(folder, "help_points.geojson", "hours", "never open", "open_24h", line=index + 2)
