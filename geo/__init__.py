@@ -2,6 +2,7 @@
 
 Layer 1 (imports only `core`). Its modules:
 
+- `addresskey`: the key addresses and place names are compared by (`address_key`), for the gazetteer and the loader.
 - `centres`: which dispatch centre (city) a record belongs to in a many-city deployment (`centre_for`, `route`).
 - `chinacoords`: WGS-84 to GCJ-02 and BD-09 for Chinese map apps (`wgs84_to_gcj02`, `wgs84_to_bd09`).
 - `city`: `load_city` reads and validates a city folder of GeoJSON layers into `City`; `city_map` gives
@@ -14,4 +15,4 @@ Layer 1 (imports only `core`). Its modules:
 Import the modules (`from geo.city import load_city`); this package file imports nothing.
 """
 
-__all__ = ["centres", "chinacoords", "city", "distance", "gazetteer", "partners", "zones"]
+__all__ = ["addresskey", "centres", "chinacoords", "city", "distance", "gazetteer", "partners", "zones"]

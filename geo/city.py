@@ -25,6 +25,7 @@ from core.errors import CityDataError
 from core.records import CAPABILITIES
 from core.tomlconfig import read_text
 from core.validate import id_problem, is_finite_number
+from geo.addresskey import address_key
 from geo.distance import haversine_m
 from geo.partners import Partners, load_partners
 
@@ -506,10 +507,18 @@ def _load_teams(path: Path, bbox: BBox, districts: set[str]) -> tuple[TeamBase, 
 def _load_places(path: Path, bbox: BBox) -> tuple[Place, ...]:
     layer = _Layer(path)
     out: list[Place] = []
+    owner: dict[str, str] = {}  # address key -> the place it names
     for i, name, props, geometry in layer.entries("name", "place name"):
         aliases = props.get("aliases", [])
         if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
             raise layer.fail(i, name, "property 'aliases' must be a list of non-empty strings")
+        for alias in (name, *aliases):  # a shared name went silently to the place sorting first (geo/gazetteer.py)
+            key = address_key(alias)
+            if not key:
+                raise layer.fail(i, name, f"alias {alias!r:.40} holds no letter or digit: no address can match it")
+            if owner.setdefault(key, name) != name:
+                raise layer.fail(i, name, f"{alias!r:.60} also names place {owner[key]!r}: an address saying it "
+                                 "would find only one of the two (give each place its own names)")
         lat, lon = _point(layer, i, name, geometry, bbox)
         extent = props.get("extent_m", 0.0)
         if isinstance(extent, bool) or not isinstance(extent, int | float) or not 0 <= extent <= 5000:

@@ -42,15 +42,12 @@ from pypinyin import Style, lazy_pinyin, pinyin
 from rapidfuzz.distance import OSA
 
 from core.textfold import fold, strip_marks
+from geo.addresskey import address_key as _key
+from geo.addresskey import fold_address as _fold
+from geo.addresskey import kept as _kept
 from geo.city import Place
 
-# English abbreviations people type in addresses, read as the full word.
-_ABBREVIATIONS = {
-    "st": "street", "str": "street", "rd": "road", "ave": "avenue", "av": "avenue", "sq": "square", "stn": "station",
-    "sta": "station", "univ": "university", "uni": "university", "hosp": "hospital", "mkt": "market", "rly": "railway",
-    "rwy": "railway", "blvd": "boulevard", "bldg": "building", "intl": "international",
-}
-_ABBREVIATION = re.compile(r"(?<![a-z0-9])(" + "|".join(sorted(_ABBREVIATIONS, key=len, reverse=True)) + r")(?![a-z0-9])")
+
 @lru_cache(maxsize=8192)
 def _readings(ch: str) -> frozenset[str]:
     """Every toneless Mandarin reading of a character (pypinyin's dictionary); none for anything else."""
@@ -84,10 +81,6 @@ _FUZZY_MAX_CHARS = 200
 _LATIN_WORD = re.compile(r"[a-z0-9]+")
 
 
-def _kept(ch: str) -> bool:
-    return unicodedata.category(ch)[0] in ("L", "N")
-
-
 def _is_latin(ch: str) -> bool:
     return ch.isascii() or unicodedata.category(ch)[0] == "N" or "LATIN" in unicodedata.name(ch, "")
 
@@ -96,20 +89,9 @@ def _is_cjk(ch: str) -> bool:
     return "\u3400" <= ch <= "\u9fff"
 
 
-def _fold(text: str) -> str:
-    """Folded text with tone marks dropped and abbreviations spelled out."""
-    folded = strip_marks(fold(text))
-    return _ABBREVIATION.sub(lambda m: _ABBREVIATIONS[m.group(1)], folded)
-
-
 def normalize(text: str) -> str:
     """Case-folded letters and digits only, tone marks dropped, traditional characters simplified."""
     return "".join(ch for ch in strip_marks(fold(text)) if _kept(ch))
-
-
-def _key(text: str) -> str:
-    """`normalize` with abbreviations spelled out: the key every comparison uses."""
-    return "".join(ch for ch in _fold(text) if _kept(ch))
 
 
 def _compact_with_boundaries(text: str) -> tuple[str, set[int]]:

@@ -335,3 +335,15 @@ def test_help_point_hours_that_open_and_close_at_once_are_refused(tmp_path: Path
     index = next(i for i, f in enumerate(_features(folder, "help_points")) if f["properties"].get("hours"))
     _mutate(folder, "help_points", index, lambda f: f["properties"].update(hours=hours))
     _expect(folder, "help_points.geojson", "hours", "never open", "open_24h", line=index + 2)
+
+
+@pytest.mark.parametrize("alias", ["Central Street", "central st", "中央大街", "CENTRAL  STREET"])
+def test_an_alias_that_names_two_places_is_refused(tmp_path: Path, alias: str) -> None:
+    # A name or alias written again on another place (as folded for matching: case, spacing, "St" for "Street")
+    # loaded silently: every address saying it went to whichever place sorted first, the other never resolved by it.
+    folder = _copy(tmp_path)
+    places = _features(folder, "gazetteer")
+    first = next(i for i, f in enumerate(places) if f["properties"]["name"] == "中央大街")
+    other = next(i for i, f in enumerate(places) if i > first and f["properties"]["aliases"])
+    _mutate(folder, "gazetteer", other, lambda f: f["properties"]["aliases"].append(alias))
+    _expect(folder, "gazetteer.geojson", repr(alias), "中央大街", line=other + 2)
