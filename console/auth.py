@@ -43,6 +43,7 @@ SCRYPT_P = 1
 _SALT_BYTES = 16
 _HASH_BYTES = 32
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_SCRYPT_MAXMEM = 128 * 1024 * 1024  # the most memory one check may take (`hashlib.scrypt`'s maxmem)
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class Principal:
 def hash_token(token: str, *, salt: bytes | None = None, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
     """Salted scrypt hash of a token, self-describing: `scrypt$n$r$p$salt$hash`."""
     salt = salt if salt is not None else secrets.token_bytes(_SALT_BYTES)
-    digest = hashlib.scrypt(token.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=_HASH_BYTES, maxmem=128 * 1024 * 1024)
+    digest = hashlib.scrypt(token.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=_HASH_BYTES, maxmem=_SCRYPT_MAXMEM)
     return f"scrypt${n}${r}${p}${salt.hex()}${digest.hex()}"
 
 
@@ -70,7 +71,7 @@ def verify_token(token: str, encoded: str) -> bool:
             return False
         expected = bytes.fromhex(hash_hex)
         actual = hashlib.scrypt(
-            token.encode("utf-8"), salt=bytes.fromhex(salt_hex), n=int(n), r=int(r), p=int(p), dklen=len(expected), maxmem=128 * 1024 * 1024
+            token.encode("utf-8"), salt=bytes.fromhex(salt_hex), n=int(n), r=int(r), p=int(p), dklen=len(expected), maxmem=_SCRYPT_MAXMEM
         )
     except (ValueError, TypeError):
         return False
@@ -94,24 +95,71 @@ def split_token(token: str) -> tuple[str, str] | None:
     return token_id, secret
 
 
-def _parse_file(path: Path, raw: bytes | None) -> dict[str, Any]:
-    """The tokens file's JSON (None: a missing file, no tokens); ConfigError with the line when broken."""
+def _parse_file(path: Path, raw: bytes | None) -> tuple[dict[str, Any], list[int] | None]:
+    """The tokens file's JSON (None: a missing file, no tokens) and the line of each entry (`_entry_lines`);
+    ConfigError with the line when broken. A byte-order mark is tolerated, as in every hand-edited file."""
     if raw is None:
-        return {"version": FILE_VERSION, "kdf": "scrypt", "tokens": []}
+        return {"version": FILE_VERSION, "kdf": "scrypt", "tokens": []}, None
     try:
-        data = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8-sig")
+        data = json.loads(text)
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"not UTF-8 text ({exc.reason})", path=str(path), line=raw[: exc.start].count(b"\n") + 1) from exc
+        start = exc.start + len(raw) - len(exc.object)  # counted from after a byte-order mark
+        raise ConfigError(f"not UTF-8 text ({exc.reason})", path=str(path), line=raw[:start].count(b"\n") + 1) from exc
     except json.JSONDecodeError as exc:
         raise ConfigError(f"not valid JSON: {exc.msg}", path=str(path), line=exc.lineno) from exc
     except RecursionError as exc:
         raise ConfigError("not valid JSON: nested too deeply", path=str(path)) from exc
     if not isinstance(data, dict) or not isinstance(data.get("tokens"), list):
         raise ConfigError('expected an object with a "tokens" list', path=str(path))
-    return data
+    return data, _entry_lines(text, len(data["tokens"]))
 
 
-def _read_file(path: Path) -> dict[str, Any]:
+def _entry_lines(text: str, count: int) -> list[int] | None:
+    """The line each entry of the "tokens" list starts on (None when the text cannot be walked so)."""
+    decoder = json.JSONDecoder()
+    found = re.search(r'"tokens"\s*:\s*\[', text)
+    if found is None:
+        return None
+    lines: list[int] = []
+    pos = found.end()
+    try:
+        while True:
+            pos = len(text) - len(text[pos:].lstrip())
+            if text[pos] == "]":
+                break
+            lines.append(text.count("\n", 0, pos) + 1)
+            pos = decoder.raw_decode(text, pos)[1]
+            pos = len(text) - len(text[pos:].lstrip())
+            if text[pos] == ",":
+                pos += 1
+    except (ValueError, IndexError):
+        return None
+    return lines if len(lines) == count else None
+
+
+def _hash_problem(encoded: str) -> str | None:
+    """Why `verify_token` could never accept a token against this hash (it says False, as for a wrong token)."""
+    parts = encoded.split("$")
+    if len(parts) != 6 or parts[0] != "scrypt":
+        return "must be a scrypt hash from hash_token (scrypt$n$r$p$salt$hash)"
+    _, n, r, p, salt_hex, hash_hex = parts
+    if not all(x.isdecimal() for x in (n, r, p)):
+        return "n, r and p must be whole numbers"
+    cost, block, lanes = int(n), int(r), int(p)
+    if cost < 2 or cost & (cost - 1) or block < 1 or lanes < 1:
+        return "n must be a power of two and r, p at least 1"
+    if 128 * block * (cost + lanes + 2) > _SCRYPT_MAXMEM:
+        return f"n and r ask more memory than a check may take ({_SCRYPT_MAXMEM // 2**20} MiB)"
+    try:
+        if not bytes.fromhex(salt_hex) or not bytes.fromhex(hash_hex):
+            return "salt and hash must not be empty"
+    except ValueError:
+        return "salt and hash must be hexadecimal (an even number of 0-9, a-f)"
+    return None
+
+
+def _read_file(path: Path) -> tuple[dict[str, Any], list[int] | None]:
     try:
         raw: bytes | None = path.read_bytes()
     except FileNotFoundError:
@@ -121,24 +169,26 @@ def _read_file(path: Path) -> dict[str, Any]:
     return _parse_file(path, raw)
 
 
-def _entries(path: Path, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Validate the entries; a bad entry names its index so an operator can fix the file."""
+def _entries(path: Path, parsed: tuple[dict[str, Any], list[int] | None]) -> dict[str, dict[str, Any]]:
+    """Validate the entries; a bad entry names its index and line so an operator can fix the file."""
+    data, lines = parsed
     out: dict[str, dict[str, Any]] = {}
     for i, entry in enumerate(data["tokens"]):
-        where = f"tokens[{i}]"
+        where, line = f"tokens[{i}]", lines[i] if lines is not None else None
         if not isinstance(entry, dict):
-            raise ConfigError(f"{where}: expected an object", path=str(path))
+            raise ConfigError(f"{where}: expected an object", path=str(path), line=line)
         token_id, role, hashed = entry.get("id"), entry.get("role"), entry.get("hash")
         if not isinstance(token_id, str) or not _ID_RE.match(token_id):
-            raise ConfigError(f"{where}: id must match {_ID_RE.pattern}", path=str(path))
+            raise ConfigError(f"{where}: id must match {_ID_RE.pattern}", path=str(path), line=line)
         if role not in ROLES:
-            raise ConfigError(f"{where}: role must be one of {', '.join(ROLES)}", path=str(path))
+            raise ConfigError(f"{where}: role must be one of {', '.join(ROLES)}", path=str(path), line=line)
         if role == "team" and not isinstance(entry.get("team_id"), str):
-            raise ConfigError(f"{where}: a team token needs team_id", path=str(path))
-        if not isinstance(hashed, str) or not hashed.startswith("scrypt$"):
-            raise ConfigError(f"{where}: hash must be a scrypt hash from hash_token", path=str(path))
+            raise ConfigError(f"{where}: a team token needs team_id", path=str(path), line=line)
+        # A hash no check can use loaded silently: its holder's every sign-in was refused as a wrong token.
+        if (problem := _hash_problem(hashed) if isinstance(hashed, str) else "must be a scrypt hash from hash_token") is not None:
+            raise ConfigError(f"{where}: hash {problem}", path=str(path), line=line)
         if token_id in out:
-            raise ConfigError(f"{where}: duplicate id {token_id!r}", path=str(path))
+            raise ConfigError(f"{where}: duplicate id {token_id!r}", path=str(path), line=line)
         out[token_id] = entry
     return out
 
@@ -155,8 +205,9 @@ def add_token(path: Path, role: str, team_id: str | None = None, name: str | Non
     if role != "team" and team_id:
         raise ConfigError("--team only applies to role team")
     path = Path(path)
-    data = _read_file(path)
-    existing = _entries(path, data)
+    parsed = _read_file(path)
+    existing = _entries(path, parsed)
+    data = parsed[0]
     token_id = token_id or secrets.token_hex(4)
     if not _ID_RE.match(token_id):
         raise ConfigError(f"token id must match {_ID_RE.pattern}")

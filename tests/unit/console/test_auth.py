@@ -381,3 +381,45 @@ def test_own_tokens_may_listen_anywhere(tmp_path: Path) -> None:
     path = tmp_path / "tokens.json"
     add_token(path, "operator", token_id="demo-operator")  # a demo-looking id with a real secret
     refuse_demo_tokens(TokenStore(path), "0.0.0.0", allowed=False)
+
+
+def _tokens_file(path: Path, hashes: list[str], *, bom: bool = False) -> None:
+    entries = [{"id": f"op-{i}", "role": "operator", "team_id": None, "name": "Op", "hash": h} for i, h in enumerate(hashes)]
+    text = '{\n  "version": 1,\n  "kdf": "scrypt",\n  "tokens": [\n' + ",\n".join("    " + json.dumps(e) for e in entries) + "\n  ]\n}\n"
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
+
+
+@pytest.mark.parametrize("damage", [
+    lambda h: h[:-1],                       # the last hex digit lost: an odd-length hash
+    lambda h: h.rsplit("$", 1)[0],          # the hash field cut off
+    lambda h: h.replace("$1024$", "$1000$", 1),  # n not a power of two
+    lambda h: h.replace("$1024$", "$1048576$", 1),  # more memory than any check may take (1 GiB)
+    lambda h: h.replace("$8$1$", "$8$x$", 1),
+    lambda h: h[:-4] + "zzzz",              # not hexadecimal
+])
+def test_a_hash_no_check_can_use_is_refused_with_its_line(tmp_path: Path, damage: Callable[[str], str]) -> None:
+    # Such a hash loaded silently: the console started and its holder's every sign-in was refused as a wrong token.
+    path = tmp_path / "tokens.json"
+    good = hash_token("op-0.secret-zero", n=2**10)
+    _tokens_file(path, [good, damage(hash_token("op-1.secret-one", n=2**10))])
+    with pytest.raises(ConfigError, match=r"tokens\[1\]: hash") as info:
+        TokenStore(path)
+    assert info.value.path == str(path) and info.value.line == 6
+
+
+def test_token_errors_name_the_entry_line(tmp_path: Path) -> None:
+    path = tmp_path / "tokens.json"
+    _tokens_file(path, [hash_token("op-0.s", n=2**10), "md5$whatever"])
+    with pytest.raises(ConfigError) as info:
+        TokenStore(path)
+    assert info.value.line == 6 and f"{path}:6: tokens[1]: hash" in str(info.value)
+
+
+def test_a_tokens_file_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    # Notepad's UTF-8 writes a BOM: the console refused to start ("Unexpected UTF-8 BOM"), as no other file does.
+    path = tmp_path / "tokens.json"
+    _tokens_file(path, [hash_token("op-0.secret-zero", n=2**10)], bom=True)
+    store = TokenStore(path)
+    assert store.authenticate("op-0.secret-zero") is not None
+    assert add_token(path, "operator", token_id="op-9")
+    assert TokenStore(path).authenticate("op-0.secret-zero") is not None
