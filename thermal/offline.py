@@ -37,7 +37,7 @@ from thermal.cameras import check_meta_size
 from thermal.detector import detect_image
 from thermal.frames import IMAGE_SUFFIXES, load_image_file, parse_meta
 from thermal.tracking import Tracker
-from thermal.video import VIDEO_SAMPLE_S, VIDEO_SUFFIXES, SkippedFrame, no_usable_frame, read_sidecar, read_video
+from thermal.video import VIDEO_SAMPLE_S, VIDEO_SUFFIXES, SkippedFrame, read_sidecar, read_video
 
 INPUT_SUFFIXES = (".json", ".srt")  # sidecars, labels and telemetry: read with their frame or video
 
@@ -93,8 +93,9 @@ def detect_video(path: Path, every_s: float = VIDEO_SAMPLE_S,
         used = True
         for d in tracker.update(found, vf.meta):
             yield _row(d, frame)
-    if not used and skipped:
-        raise no_usable_frame(skipped)
+    if not used and skipped:  # none of the sampled frames could be used: how many, and the first one's reason
+        first = skipped[0]
+        raise FrameError(f"no sampled frame could be used ({len(skipped)} skipped; #{first.index}: {first.reason})")
 
 
 SKIPPED_SHOWN = 10  # frame indices named per reason; the rest are counted

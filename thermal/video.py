@@ -64,12 +64,6 @@ class SkippedFrame:
     reason: str
 
 
-def no_usable_frame(skipped: list[SkippedFrame]) -> FrameError:
-    """The error of a video none of whose sampled frames could be used: how many, and the first one's reason."""
-    first = skipped[0]
-    return FrameError(f"no sampled frame could be used ({len(skipped)} skipped; #{first.index}: {first.reason})")
-
-
 def read_sidecar(path: Path) -> dict[str, Any]:
     """A JSON object sidecar; FrameError names the file when it is not one."""
     try:
@@ -130,8 +124,9 @@ def read_video(path: Path, every_s: float = VIDEO_SAMPLE_S,
     a video without a sidecar cannot be placed on the map and is refused.
     A sampled frame whose metadata or image is refused is given to `on_skip`
     and the video goes on (one frame at altitude 0 before take-off refused a
-    whole flight); without `on_skip` it refuses the video. FrameError too when
-    no sampled frame could be used.
+    whole flight); without `on_skip` it refuses the video. Whether any frame
+    was usable at all is the caller's to judge (`detect_video`: its detector
+    may refuse the frames this yields too).
     """
     if not is_finite_number(every_s) or every_s <= 0:  # NaN and infinity failed as a ValueError/OverflowError traceback
         raise FrameError(f"sampling interval must be > 0 s, got {every_s}")
@@ -157,8 +152,7 @@ def read_video(path: Path, every_s: float = VIDEO_SAMPLE_S,
             raise FrameError(f"video reports no frame rate ({fps})")
         step = max(1, round(every_s * fps))
         index = 0
-        read_any = used = False
-        skipped: list[SkippedFrame] = []
+        read_any = False
         polarity: str | None = None  # the sidecar's, else detected once on the first usable frame
         while True:
             ok, frame = cap.read()
@@ -179,17 +173,13 @@ def read_video(path: Path, every_s: float = VIDEO_SAMPLE_S,
                 except FrameError as exc:
                     if on_skip is None:
                         raise
-                    skipped.append(SkippedFrame(index, offset, exc.reason))
-                    on_skip(skipped[-1])
+                    on_skip(SkippedFrame(index, offset, exc.reason))
                 else:
                     polarity = image.polarity
-                    used = True
                     yield VideoFrame(index, offset, image, meta)
             index += 1
         if not read_any:
             raise FrameError("video has no readable frame (corrupt or an unknown codec)")
-        if not used and skipped:
-            raise no_usable_frame(skipped)
     finally:
         cap.release()
 
