@@ -91,6 +91,12 @@ def api_error(status: int, code: str, message: str, headers: dict[str, str] | No
     return ApiError(status, code, message, headers)
 
 
+def bearer_token(request: web.Request) -> str | None:
+    """The request's `Authorization: Bearer TOKEN`, stripped; None without one."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
 # Codes for errors aiohttp raises itself (routing, body size, headers), so that every answer is JSON with a code a
 # client can act on; a status not listed gets its HTTP phrase in lower_snake (`http_code`), never a bare "error".
 _HTTP_CODES: dict[int, str] = {
@@ -220,9 +226,7 @@ class ConsoleService:
 
     def authorize(self, request: web.Request, roles: tuple[str, ...]) -> Principal:
         """401 without a valid bearer token, 403 when its role may not call this."""
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        if bearer_token(request) is None:
             raise api_error(401, "unauthorized", "missing bearer token (Authorization: Bearer TOKEN)")
         principal: Principal | None = request.get(PRINCIPAL)  # checked by the bearer_auth middleware, off the event loop
         if principal is None:
@@ -362,7 +366,7 @@ async def _live(
     `owner` is the token's id: its streams beyond `MAX_STREAMS_PER_TOKEN` close, oldest first. The stream ends once
     its token is revoked (checked at each batch and ping), else a lost phone kept receiving its team's tasks.
     """
-    token = request.headers.get("Authorization", "").partition(" ")[2].strip()
+    token = bearer_token(request) or ""
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     await response.prepare(request)
     queue = service.hub.subscribe(owner)
@@ -628,10 +632,10 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
 @web.middleware
 async def bearer_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Check a bearer token before the handler runs: scrypt off the loop, failed attempts limited."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
+    token = bearer_token(request)
+    if token is not None:
         try:
-            request[PRINCIPAL] = await request.app[SERVICE].tokens.authenticate_async(token.strip(), request.remote or "-")
+            request[PRINCIPAL] = await request.app[SERVICE].tokens.authenticate_async(token, request.remote or "-")
         except TooManyAttempts as exc:
             retry = str(max(1, round(exc.retry_after_s)))
             raise api_error(429, "too_many_attempts", str(exc), {"Retry-After": retry}) from None
