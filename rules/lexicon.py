@@ -76,12 +76,13 @@ _ZH_MORE = r"(?:多|来|好几|几|出头)?"
 _ZH_CLAUSE_END = r"(?=$|[\s，。！？、；：,.!?;:…~）)]|[吧啊呢呀吗还也都])"
 _ZH_NOT_AFTER = rf"(?<![\d{_ZH_NUM_WORDS}第负下\-+.:/])"
 _ZH_SAID_OF = "他|她|看着|看上去|看起来|看样子|瞅着"
+_ZH_BELOW = "快|将近|接近|不到"  # not yet that age
 _ZH_ABOUT = "才|也就|就|顶多|最多|大概|大约|估计|好像|像|今年|得有|也有|少说也有|有|快|都|已经|差不多|将近|接近|起码|至少|也"
 _BARE_AGE = re.compile(
-    rf"(?P<bpre>快|将近|接近|不到)?{_ZH_NOT_AFTER}(?P<bnum>{_ZH_NUM}){_ZH_MORE}了{_ZH_CLAUSE_END}"
+    rf"(?P<bpre>{_ZH_BELOW})?{_ZH_NOT_AFTER}(?P<bnum>{_ZH_NUM}){_ZH_MORE}了{_ZH_CLAUSE_END}"
     rf"|(?:{_ZH_SAID_OF})(?P<sabout>(?:{_ZH_ABOUT}){{0,3}}){_ZH_NOT_AFTER}(?P<snum>{_ZH_NUM}){_ZH_MORE}了?{_ZH_CLAUSE_END}"
 )
-_BELOW = re.compile("快|将近|接近|不到")
+_BELOW = re.compile(_ZH_BELOW)
 
 # Only text with a digit, 岁 or a decade word can state an age; only text
 # with a number word or a pair word can state a head count.
