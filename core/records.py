@@ -132,7 +132,9 @@ def check_times(record: W) -> W:
     offset meets TypeError at every later comparison with it (each later record, each page), and year 1 or 9999
     overflows once converted to another offset. Readers that keep what they decode check it here first.
     """
-    for name, value in vars(record).items():
+    values = vars(record)
+    for name in _time_fields(type(record)):
+        value = values[name]
         if not isinstance(value, datetime):
             continue
         if value.utcoffset() is None:
@@ -196,6 +198,7 @@ _AS_IS, _DATETIME, _HELP_POINT, _TUPLE = range(4)
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 _DECODERS: dict[type, tuple[tuple[str, int], ...]] = {}
+_TIME_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _field_names(cls: type) -> tuple[str, ...]:
@@ -210,6 +213,14 @@ def _decoders(cls: type) -> tuple[tuple[str, int], ...]:
     if plan is None:
         plan = _DECODERS[cls] = _decode_plan(cls)
     return plan
+
+
+def _time_fields(cls: type) -> tuple[str, ...]:
+    """The fields of `cls` that hold a time (or None): the only ones `from_dict` makes a datetime of."""
+    fields = _TIME_FIELDS.get(cls)
+    if fields is None:
+        fields = _TIME_FIELDS[cls] = tuple(name for name, how in _decoders(cls) if how == _DATETIME)
+    return fields
 
 
 def _decode_plan(cls: type) -> tuple[tuple[str, int], ...]:
