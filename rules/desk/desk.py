@@ -257,6 +257,10 @@ class Desk(DeskState):
         if not operator and ack.event_id != incident.task_event_id and ack.event_id in self.event_index:
             if ack.status in ("accepted", "on_scene") and incident.status in ("accepted", "on_scene"):
                 return Outputs()  # an older task's ack for the same team: already known
+            if ack.status == "declined":
+                # The team holds a newer task of this incident (given again after it declined or let the older one pass):
+                # its decline of the older task, late or resent, says nothing about the task it holds now.
+                return Outputs()
         if incident.status == "resolved" and ack.status != "resolved":
             return Outputs()
         if operator and ack.status in ("accepted", "on_scene", "declined") and incident.team_id is None:

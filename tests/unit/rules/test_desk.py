@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from core.errors import RecordError
-from core.records import Report, TaskAck, WeatherObservation, WeatherWarning
+from core.records import OperatorCommand, Report, TaskAck, WeatherObservation, WeatherWarning
 from geo.distance import offset_latlon
-from rules.desk import Desk
+from rules.desk import Desk, commands
 from rules.desk.model import Incident
 from tests.unit.rules.deskkit import CENTRE, EVENING, NIGHT, TZ, team
 
@@ -457,3 +457,40 @@ def test_an_operators_reassign_or_resolve_acts_on_the_incident_whichever_of_its_
     desk.handle_ack(TaskAck(event_id=unit2.event_id, team_id=unit2.unit_team_id or "", status="resolved", outcome="taken_to_hospital",
                             at=EVENING + timedelta(minutes=31)))
     assert desk.incidents[lead2.incident_id].status == "assigned", "a support unit's resolve releases the unit only"
+
+
+def test_a_stale_decline_of_an_older_task_leaves_the_teams_new_task_alone(desk: Desk, report: Callable[..., Report]) -> None:
+    """A team declined task A, took the incident again as task B and accepted it; its decline of A arriving late (a
+    phone's resend, a redelivery) dropped B back to the queue, with nobody on the way to the person."""
+    team(desk, "near", 300)
+    first = desk.handle_report(report()).events[0]
+    decline_a = TaskAck(event_id=first.event_id, team_id="near", status="declined", at=EVENING + timedelta(minutes=1))
+    assert desk.handle_ack(decline_a).events[0].kind == "queued"
+    out = commands.handle(desk, OperatorCommand(command_id="cmd-1", kind="assign", incident_id=first.incident_id,
+                                                at=EVENING + timedelta(minutes=2), by="op1", team_id="near"))
+    task_b = out.events[0].event_id
+    assert task_b != first.event_id and out.events[0].team_id == "near"
+    desk.handle_ack(TaskAck(event_id=task_b, team_id="near", status="accepted", at=EVENING + timedelta(minutes=3)))
+    desk.take_dirty()
+    late = desk.handle_ack(TaskAck(event_id=first.event_id, team_id="near", status="declined", at=EVENING + timedelta(minutes=4)))
+    assert late.events == [] and late.tasks == []
+    incident = desk.incidents[first.incident_id]
+    assert (incident.status, incident.team_id, incident.task_event_id) == ("accepted", "near", task_b)
+    assert desk.teams["near"].incident_id == first.incident_id
+    assert [key for key, _ in desk.take_dirty()] == ["meta|now"], "nothing changed but the desk's clock"
+    # B itself is still the team's to decline
+    assert desk.handle_ack(TaskAck(event_id=task_b, team_id="near", status="declined", at=EVENING + timedelta(minutes=5))).events[0].kind == "queued"
+
+
+def test_a_stale_decline_after_a_former_holder_took_its_task_back_changes_nothing(desk: Desk, report: Callable[..., Report]) -> None:
+    """The same through the desk alone: the team let A's deadline pass, took the task back late (a new task B), and a
+    decline naming A then moved B away from the team that is on its way."""
+    old_task, next_task, incident_id = _missed(desk, report)
+    desk.handle_ack(TaskAck(event_id=next_task, team_id="next", status="declined", at=NIGHT + timedelta(minutes=16)))
+    back = desk.handle_ack(TaskAck(event_id=old_task, team_id="near", status="accepted", at=NIGHT + timedelta(minutes=17)))
+    task_b = back.events[0].event_id
+    assert desk.incidents[incident_id].task_event_id == task_b != old_task
+    late = desk.handle_ack(TaskAck(event_id=old_task, team_id="near", status="declined", at=NIGHT + timedelta(minutes=18)))
+    assert late.events == [] and late.tasks == []
+    assert (desk.incidents[incident_id].status, desk.incidents[incident_id].team_id) == ("accepted", "near")
+
