@@ -120,6 +120,7 @@ class TeamPhones:
         self.help_points: dict[tuple[str, str], HelpPoint] = {(centre, p.id): p for centre, c in cities.items() for p in c.help_points}
         self.actions: dict[str, tuple[str, str]] = {c.name: (c.action, c.action_zh) for c in policy.categories}
         self.actions.setdefault(policy.thermal.category, (policy.thermal.action, policy.thermal.action_zh))
+        self.outcomes = policy.outcomes  # the codes the team page (and the operators') offers, and the only ones taken
         self.caught_up = asyncio.Event()  # set once the ids written before start are known
         self._inflight: set[str] = set()
 

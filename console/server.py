@@ -36,6 +36,7 @@ from console.state import Change, ConsoleState, IncidentView
 from core.errors import ConfigError, PatrolError
 from core.records import ACK_STATUSES, OPERATOR_TEAM_ID, TaskAck, TeamStatus
 from core.settings import Settings
+from core.validate import OUTCOME_CODE
 from geo.city import city_map
 from pipeline.eventloop import use_event_loop
 from pipeline.topics_admin import ensure_topics
@@ -56,21 +57,8 @@ SSE_PING_S = 15.0
 # server has noticed its old connection is dead). Every open stream renders every change, so unbounded, one token
 # (a lost phone's) could open thousands and stall the console for everyone.
 MAX_STREAMS_PER_TOKEN = 6
-_OUTCOME_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")  # whole-string (fullmatch): `$` let "refused\n" through
 _NAME_RE = re.compile(r"[^\x00-\x1f]{1,80}")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
-# Suggested outcome codes for the team page; any lower_snake code is accepted.
-OUTCOMES: tuple[str, ...] = (
-    "taken_to_hospital",
-    "taken_to_station",
-    "guided_to_help_point",
-    "returned_home",
-    "supplies_given",
-    "refused_supplies_given",
-    "refused",
-    "not_found",
-    "false_alarm",
-)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -280,6 +268,15 @@ def _optional_str(body: dict[str, Any], name: str, pattern: re.Pattern[str], hin
     return value
 
 
+def _outcome(service: ConsoleService, body: dict[str, Any]) -> str | None:
+    """An action's optional outcome: one of the policy's codes (`dispatch.outcomes`), as the desk takes no other."""
+    outcomes = service.phones.outcomes
+    outcome = _optional_str(body, "outcome", OUTCOME_CODE, "a lower_snake_case code, e.g. " + ", ".join(outcomes[:3]))
+    if outcome is not None and outcome not in outcomes:
+        raise api_error(400, "unknown_outcome", f"outcome {outcome!r} is not one of the policy's codes: {', '.join(outcomes)}")
+    return outcome
+
+
 # ---------------------------------------------------------------------- pages
 
 
@@ -319,8 +316,9 @@ async def healthz(request: web.Request) -> web.StreamResponse:
 
 
 async def api_me(request: web.Request) -> web.StreamResponse:
-    principal = request.app[SERVICE].authorize(request, ("operator", "supervisor", "team"))
-    return json_response({"role": principal.role, "name": principal.name, "team_id": principal.team_id, "outcomes": list(OUTCOMES)})
+    service = request.app[SERVICE]
+    principal = service.authorize(request, ("operator", "supervisor", "team"))
+    return json_response({"role": principal.role, "name": principal.name, "team_id": principal.team_id, "outcomes": list(service.phones.outcomes)})
 
 
 async def api_city(request: web.Request) -> web.StreamResponse:
@@ -415,7 +413,7 @@ async def _operator_action(request: web.Request, status: str) -> web.StreamRespo
     service = request.app[SERVICE]
     principal = service.authorize(request, CONSOLE_ROLES)
     body = await read_body(request, allow_empty=True)
-    outcome = _optional_str(body, "outcome", _OUTCOME_RE, "a lower_snake_case code")
+    outcome = _outcome(service, body)
     view = _incident_or_404(service, request.match_info["incident_id"])
     if view.closed:
         raise api_error(409, "incident_closed", f"incident {view.latest.incident_id} is already {view.latest.status}")
@@ -474,7 +472,7 @@ async def api_team_ack(request: web.Request) -> web.StreamResponse:
         raise api_error(400, "invalid_event_id", "event_id must be a string")
     if status not in ACK_STATUSES:
         raise api_error(400, "unknown_status", f"status must be one of {', '.join(ACK_STATUSES)}")
-    outcome = _optional_str(body, "outcome", _OUTCOME_RE, "a lower_snake_case code, e.g. " + ", ".join(OUTCOMES[:3]))
+    outcome = _outcome(service, body)
     if status == "resolved" and outcome is None:
         raise api_error(400, "missing_field", "status resolved needs an outcome")
     view = service.state.incident_for_event(event_id) or service.state.incidents.get(event_id)

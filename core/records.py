@@ -20,7 +20,7 @@ from datetime import datetime, tzinfo
 from typing import Any, TypeVar
 
 from core.errors import RecordError
-from core.validate import EARLIEST_YEAR, LATEST_YEAR, plausible_year
+from core.validate import EARLIEST_YEAR, LATEST_YEAR, OUTCOME_CODE, plausible_year
 
 SCHEMA_VERSION = 1
 
@@ -556,7 +556,7 @@ class DispatchEvent(Wire):
         return match.group(1) if match else None
 
 
-_REASON_OUTCOME = re.compile(r":\s*([a-z][a-z0-9_]{0,63})$")
+_REASON_OUTCOME = re.compile(rf":\s*({OUTCOME_CODE.pattern})$")
 
 
 @dataclass(frozen=True)

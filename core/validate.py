@@ -28,6 +28,9 @@ class NotFinite(ValueError):
 
 
 MAX_ID_LEN = 200  # an identifier (tip, team, help point...) records may carry
+# An outcome code (taken_to_station, refused...): the policy's list holds these, the console refuses any other form.
+# Matched whole (fullmatch): `$` let "refused\n" through.
+OUTCOME_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
 def id_problem(value: str) -> str | None:

@@ -18,6 +18,7 @@ from typing import Any
 from core.errors import PolicyError
 from core.records import CAPABILITIES, CATEGORIES, COLD_WAVE_LEVELS, FLAGS, PARTNERS, PRIORITIES
 from core.tomlconfig import TomlReader, parse_toml, read_text
+from core.validate import OUTCOME_CODE
 from geo.city import HELP_POINT_KINDS
 from geo.gazetteer import DEFAULT_MIN_SIMILARITY
 from rules.phone import PhonePolicy, parse_phone_policy
@@ -157,7 +158,8 @@ class Policy:
     escalate_to: tuple[str, ...]
     followup_after_h: float
     help_point_kinds: tuple[str, ...]
-    followup_outcomes: tuple[str, ...]
+    outcomes: tuple[str, ...]  # every code a resolving ack may give; the desk refuses any other (unknown_outcome)
+    followup_outcomes: tuple[str, ...]  # those of `outcomes` that leave the person outside: a follow-up visit
     max_text_bytes: int
     max_persons: int
     dispatching: Dispatching
@@ -208,6 +210,7 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
     flag_modifiers, levels = _flag_modifiers(r, data), _cold_wave_levels(r, data)
     ack_min, escalate_to = _deadlines(r, data)
     dispatching = _dispatching(r, data)
+    outcomes = _outcomes(r, data)
     per_source = r.number(data, ["correlation", "per_source_confidence"])
     if not 0 < per_source < 1:
         raise r.fail(["correlation", "per_source_confidence"], "must be between 0 and 1")
@@ -242,7 +245,8 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         max_ahead_min=r.number(data, ["deadlines", "max_ahead_min"], minimum=1.0, maximum=MAX_MINUTES, default=60.0),
         max_behind_h=r.number(data, ["deadlines", "max_behind_h"], minimum=1.0, maximum=MAX_HOURS, default=24.0),
         help_point_kinds=r.names(data, ["dispatch", "help_point_kinds"], HELP_POINT_KINDS),
-        followup_outcomes=tuple(r.get(data, ["dispatch", "followup_outcomes"], list)),
+        outcomes=outcomes,
+        followup_outcomes=r.names(data, ["dispatch", "followup_outcomes"], outcomes),
         max_text_bytes=r.whole_number(data, ["intake", "max_text_bytes"], minimum=1),
         max_persons=r.whole_number(data, ["intake", "max_persons"], minimum=1),
         address_min_similarity=r.number(data, ["intake", "address_min_similarity"], minimum=0.5, maximum=1.0,
@@ -371,6 +375,21 @@ def _deadlines(r: TomlReader, data: Data) -> tuple[dict[str, float], tuple[str, 
 
 
 DESCRIPTION_FIELDS = ("sex", "age_group", "persons", "posture", "situation")
+
+
+def _outcomes(r: TomlReader, data: Data) -> tuple[str, ...]:
+    """`dispatch.outcomes`: the codes a team or operator may resolve with, each a lower_snake code, once."""
+    path = ["dispatch", "outcomes"]
+    codes: list[str] = []
+    for code in r.get(data, path, list):
+        if not isinstance(code, str) or not OUTCOME_CODE.fullmatch(code):
+            raise r.fail(path, f"{code!r:.40} is not a lower_snake outcome code (a-z, 0-9 and _, at most 64 characters)")
+        if code in codes:
+            raise r.fail(path, f"{code!r} listed twice")
+        codes.append(code)
+    if not codes:
+        raise r.fail(path, "needs at least one code (a team could resolve nothing)")
+    return tuple(codes)
 
 
 def _dispatching(r: TomlReader, data: Data) -> Dispatching:

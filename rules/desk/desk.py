@@ -228,6 +228,12 @@ class Desk(DeskState):
         return self._drain_queue(status.at) if team.free else Outputs()
 
     def handle_ack(self, ack: TaskAck) -> Outputs:
+        outcomes = self.ctx.policy.outcomes
+        if ack.outcome is not None and ack.outcome not in outcomes:
+            # A made-up code (`refused_supplies`) closed the incident and, being no follow-up outcome, the person left
+            # outside was never visited again: the ack is refused whole, before it touches anything.
+            raise RecordError(f"outcome {ack.outcome!r:.70} is not one of the policy's codes (dispatch.outcomes: {', '.join(outcomes)})",
+                              kind="unknown_outcome")
         self.admit(ack.at, "at")
         if ack.status not in ACK_STATUSES and ack.team_id != OPERATOR_TEAM_ID:
             # `reassign` is the console's: from a team it moved another team's task (to itself, when it was next)

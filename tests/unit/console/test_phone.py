@@ -245,3 +245,23 @@ def test_a_time_without_offset_or_in_year_9999_read_from_the_topics_is_not_kept(
         assert "c0ffee00-0300" not in phones.applied["ack"]
 
     _with_client(tmp_path, body)
+
+
+def test_the_phone_offers_the_policys_outcomes_and_refuses_any_other(tmp_path: Path) -> None:
+    """Any lower_snake code was written to `task-acks`: a made-up `refused_supplies` closed the incident with no follow-up."""
+    outcomes = load_policy(DATA_DIR / "policy.toml").outcomes
+
+    async def body(client: TestClient[Any, Any], pub: ListPublisher, tok: dict[str, str], phones: TeamPhones) -> None:
+        t1 = _auth(tok["t1"])
+        me = await (await client.get("/api/me", headers=t1)).json()
+        assert tuple(me["outcomes"]) == outcomes and "refused_supplies_given" in outcomes
+        made_up = await client.post("/api/team/acks", json={"event_id": "inc-1-r1", "status": "resolved", "outcome": "refused_supplies"}, headers=t1)
+        assert made_up.status == 400
+        refused = await made_up.json()
+        assert refused["error"] == "unknown_outcome" and "refused_supplies_given" in refused["message"]
+        assert pub.acks == []
+        listed = await client.post("/api/team/acks", json={"event_id": "inc-1-r1", "status": "resolved", "outcome": "refused_supplies_given"},
+                                   headers=t1)
+        assert listed.status == 202 and [a.outcome for a in pub.acks] == ["refused_supplies_given"]
+
+    _with_client(tmp_path, body)

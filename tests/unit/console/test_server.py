@@ -349,3 +349,20 @@ def test_requests_aiohttp_s_parser_refuses_are_a_plain_400_that_closes(tmp_path:
         assert publisher.acks == [] and publisher.statuses == []
 
     asyncio.run(main())
+
+
+def test_an_operator_resolves_with_a_code_the_policy_lists_or_none(tmp_path: Path) -> None:
+    async def body(client: TestClient[Any, Any], token: str) -> None:
+        auth = {"Authorization": f"Bearer {token}"}
+        client.server.app[SERVICE].state.apply_record("dispatch", {
+            "event_id": "i-r1", "kind": "dispatch", "incident_id": "i", "revision": 1, "priority": "P2", "category": "guidance",
+            "rules": [], "zone_id": None, "key_area": None, "lat": 45.77, "lon": 126.62, "sources": [], "team_id": "T-daoli-1",
+            "ack_deadline": None, "nearest_help_point": None, "notify": [], "at": "2026-12-20T22:30:00+08:00", "status": "assigned",
+        })
+        await _error(await client.post("/api/incidents/i/resolve", headers=auth, json={"outcome": "refused_supplies"}), 400, "unknown_outcome")
+        assert (await client.post("/api/incidents/i/resolve", headers=auth, json={"outcome": "false_alarm"})).status == 202
+        assert (await client.post("/api/incidents/i/resolve", headers=auth)).status == 202
+
+    publisher = ListPublisher()
+    _run(tmp_path, body, publisher=publisher)
+    assert [a.outcome for a in publisher.acks] == ["false_alarm", None]

@@ -494,3 +494,20 @@ def test_a_stale_decline_after_a_former_holder_took_its_task_back_changes_nothin
     assert late.events == [] and late.tasks == []
     assert (desk.incidents[incident_id].status, desk.incidents[incident_id].team_id) == ("accepted", "near")
 
+
+def test_an_outcome_the_policy_does_not_list_is_refused_and_closes_nothing(desk: Desk, report: Callable[..., Report]) -> None:
+    """A made-up code (`refused_supplies`, not `refused_supplies_given`) closed the incident with no follow-up visit:
+    the person left outside was never seen again."""
+    team(desk, "near", 300)
+    first = desk.handle_report(report(flags=("refuses",))).events[0]
+    desk.take_dirty()
+    for who, by in (("near", None), ("console", "op1")):
+        with pytest.raises(RecordError, match="refused_supplies") as refused:
+            desk.handle_ack(TaskAck(event_id=first.event_id, team_id=who, status="resolved", outcome="refused_supplies",
+                                    at=EVENING + timedelta(minutes=20), by=by))
+        assert refused.value.kind == "unknown_outcome" and "dispatch.outcomes" in refused.value.reason
+    incident = desk.incidents[first.incident_id]
+    assert (incident.status, incident.team_id, incident.outcome) == ("assigned", "near", None) and not desk.take_dirty()
+    done = desk.handle_ack(TaskAck(event_id=first.event_id, team_id="near", status="resolved", outcome="refused_supplies_given",
+                                   at=EVENING + timedelta(minutes=21)))
+    assert done.events[0].outcome == "refused_supplies_given" and incident.status == "followup_due"

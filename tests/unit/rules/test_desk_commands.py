@@ -70,7 +70,7 @@ def test_unknown_and_closed_incidents_are_refused(desk: Desk, report: Callable[.
     team(desk, "t", 300)
     first = desk.handle_report(report()).events[0]
     assert answer(commands.handle(desk, command("priority", "inc-nope", priority="P1", reason="x"))).error == "unknown_incident"
-    desk.handle_ack(TaskAck(event_id=first.event_id, team_id="t", status="resolved", outcome="declined_help", at=LATER))
+    desk.handle_ack(TaskAck(event_id=first.event_id, team_id="t", status="resolved", outcome="false_alarm", at=LATER))
     result = answer(commands.handle(desk, command("priority", first.incident_id, priority="P1", reason="x")))
     assert result.status == "rejected" and result.error == "closed"
 

@@ -183,7 +183,7 @@ def test_queue_empties_in_priority_order(desk: Desk, report: Callable[..., Repor
         at = EVENING + timedelta(minutes=3 + n)
         out = team(desk, "t", 0, ("medical", "social_work", "vehicle"), at=at)
         order.append(out.events[0].incident_id)
-        desk.handle_ack(TaskAck(event_id=out.events[0].event_id, team_id="t", status="resolved", outcome="escorted_to_station",
+        desk.handle_ack(TaskAck(event_id=out.events[0].event_id, team_id="t", status="resolved", outcome="taken_to_station",
                                 at=at + timedelta(seconds=30)))
     assert order == [p1.incident_id, p2.incident_id, p3.incident_id]
 

@@ -37,6 +37,9 @@ def test_shipped_policy_matches_domain_defaults() -> None:
     assert policy.flag_rules["mental"].support == ("police",) and "police" not in policy.flag_rules["mental"].needs
     assert d.destinations["medical"].emergency and d.destinations["escort_station"].serves == "minors"
     assert "taken_to_station" not in policy.followup_outcomes and "refused_supplies_given" in policy.followup_outcomes
+    assert policy.outcomes == ("taken_to_hospital", "taken_to_station", "returned_home", "guided_to_help_point", "supplies_given",
+                               "refused_supplies_given", "refused", "not_found", "false_alarm")
+    assert set(policy.followup_outcomes) <= set(policy.outcomes)
     assert policy.closed_retention_h == 24 and policy.team_area_margin_km == 20 and not policy.roster_teams_only
 
 
@@ -85,6 +88,15 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
          "prioirty"),
         ("[flag_rules.mental]", "[flag_rules.mental]\nneeds_too = [\"vehicle\"]", "flag_rules.mental.needs_too: unknown key", "needs_too"),
         ("[intake]", "[intakes]\nmax_persons = 3\n\n[intake]", "intakes: unknown key", "[intakes]"),
+        # Outcome codes: the desk refuses a code its policy does not list, so a follow-up outcome must be one of them
+        # (a misspelt one never scheduled a visit), and every code must be one a team can send.
+        ('followup_outcomes = ["refused", ', 'followup_outcomes = ["refused_supplies", ', "dispatch.followup_outcomes: unknown value 'refused_supplies'",
+         "followup_outcomes"),
+        ('outcomes = ["taken_to_hospital", ', 'outcomes = ["Taken to hospital", ', "dispatch.outcomes: 'Taken to hospital' is not a lower_snake",
+         "outcomes = ["),
+        ('outcomes = ["taken_to_hospital", ', 'outcomes = ["refused", ', "dispatch.outcomes: 'refused' listed twice", "outcomes = ["),
+        ('outcomes = ["taken_to_hospital", ', 'outcomes = [5, ', "dispatch.outcomes: 5 is not a lower_snake", "outcomes = ["),
+        ('outcomes = ["taken_to_hospital", ', 'outcomez = ["taken_to_hospital", ', "dispatch.outcomes: missing", "[dispatch]"),
     ],
 )
 def test_bad_policy_names_file_line_and_reason(tmp_path: Path, old: str, new: str, needle: str, line_text: str) -> None:
