@@ -31,6 +31,9 @@ from geo.partners import Partners, load_partners
 
 KEY_AREAS: tuple[str, ...] = ("underpass", "bridge", "station", "park", "market", "heating_vent", "construction")
 HELP_POINT_KINDS: tuple[str, ...] = ("help_point", "warm_up_site", "rescue_station", "hospital")
+# Groups a help point may be for first (its `serves`), as the policy's destinations name them: the group, not the
+# person's flag ("minors", not "minor"), or the place is never chosen for anyone.
+SERVED_GROUPS: tuple[str, ...] = ("minors",)
 LAYERS: tuple[str, ...] = ("districts", "zones", "help_points", "teams", "gazetteer")
 CITY_FILE = "city.json"
 # What a map of the city draws (`city_map`): these layers and this metadata of city.json.
@@ -441,6 +444,8 @@ def _load_help_points(path: Path, bbox: BBox, districts: set[str]) -> tuple[Help
         serves = props.get("serves", [])
         if not isinstance(serves, list) or not all(isinstance(x, str) and x for x in serves):
             raise layer.fail(i, ident, "property 'serves' must be a list of group names")
+        if unknown := [x for x in serves if x not in SERVED_GROUPS]:
+            raise layer.fail(i, ident, f"property 'serves': unknown group {unknown[0]!r} (known: {', '.join(SERVED_GROUPS)})")
         out.append(
             HelpPoint(
                 id=ident,

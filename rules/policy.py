@@ -19,7 +19,7 @@ from core.errors import PolicyError
 from core.records import CAPABILITIES, CATEGORIES, COLD_WAVE_LEVELS, FLAGS, PARTNERS, PRIORITIES
 from core.tomlconfig import TomlReader, parse_toml, read_text
 from core.validate import OUTCOME_CODE
-from geo.city import HELP_POINT_KINDS
+from geo.city import HELP_POINT_KINDS, SERVED_GROUPS
 from geo.gazetteer import DEFAULT_MIN_SIMILARITY
 from rules.phone import PhonePolicy, parse_phone_policy
 
@@ -94,8 +94,8 @@ class DestinationRule:
     category: str
     kinds: tuple[str, ...]
     emergency: bool = False
-    serves: str | None = None  # a place serving this group first (e.g. minors), if the city has one
-    serves_flag: str | None = None
+    serves: str | None = None  # a place serving this group first (one of geo.city.SERVED_GROUPS), if the city has one
+    serves_flag: str | None = None  # the person's flag that sends them there (minor for minors); given with `serves`
 
 
 @dataclass(frozen=True)
@@ -392,6 +392,19 @@ def _outcomes(r: TomlReader, data: Data) -> tuple[str, ...]:
     return tuple(codes)
 
 
+def _served_group(r: TomlReader, data: Data, path: list[str]) -> str | None:
+    """A destination's `serves`: a group the city's places are for (SERVED_GROUPS), given with its `serves_flag`."""
+    serves: str | None = r.get(data, [*path, "serves"], str, None)
+    if serves is None:
+        return None
+    if serves not in SERVED_GROUPS:
+        raise r.fail([*path, "serves"], f"unknown group {serves!r} (known: {', '.join(SERVED_GROUPS)}): a place's `serves` names the "
+                     "group (minors), `serves_flag` the person's flag (minor)")
+    if "serves_flag" not in r.get(data, path, dict):
+        raise r.fail([*path, "serves"], "needs serves_flag: the person's flag that sends them to a place serving this group")
+    return serves
+
+
 def _dispatching(r: TomlReader, data: Data) -> Dispatching:
     base = ["dispatch"]
     order = r.names(data, [*base, "category_order"], CATEGORIES)
@@ -426,7 +439,7 @@ def _dispatching(r: TomlReader, data: Data) -> Dispatching:
             category=category,
             kinds=r.names(data, [*path, "kinds"], HELP_POINT_KINDS),
             emergency=r.get(data, [*path, "emergency"], bool, False),
-            serves=r.get(data, [*path, "serves"], str, None),
+            serves=_served_group(r, data, path),
             serves_flag=r.choice(data, [*path, "serves_flag"], FLAGS, None) if "serves_flag" in r.get(data, path, dict) else None,
         )
     return Dispatching(

@@ -221,6 +221,13 @@ def test_unknown_help_point_kind_and_bad_flag(tmp_path: Path) -> None:
     _expect(folder, "help_points.geojson", "open_24h", line=2)
 
 
+def test_a_help_point_serving_a_group_nobody_looks_for_is_refused(tmp_path: Path) -> None:
+    """The policy's destinations look for "minors": a centre written as serving "minor" (the flag) was never chosen."""
+    folder = _copy(tmp_path)
+    _mutate(folder, "help_points", 0, lambda f: f["properties"].update(serves=["minor"]))
+    _expect(folder, "help_points.geojson", "unknown group 'minor' (known: minors)", line=2)
+
+
 def test_overlapping_districts(tmp_path: Path) -> None:
     folder = _copy(tmp_path)
     grown = [[[126.55, 45.70], [126.65, 45.70], [126.65, 45.80], [126.55, 45.80], [126.55, 45.70]]]

@@ -97,6 +97,10 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         ('outcomes = ["taken_to_hospital", ', 'outcomes = ["refused", ', "dispatch.outcomes: 'refused' listed twice", "outcomes = ["),
         ('outcomes = ["taken_to_hospital", ', 'outcomes = [5, ', "dispatch.outcomes: 5 is not a lower_snake", "outcomes = ["),
         ('outcomes = ["taken_to_hospital", ', 'outcomez = ["taken_to_hospital", ', "dispatch.outcomes: missing", "[dispatch]"),
+        # A destination's group is one the city's places serve: "minor" (the flag) never matched the minors' centre's
+        # "minors", and a child went to the general rescue station without a word.
+        ('serves = "minors" ', 'serves = "minor" ', "dispatch.destinations.escort_station.serves: unknown group 'minor'", 'serves = "minor"'),
+        ('serves_flag = "minor"\n', "", "dispatch.destinations.escort_station.serves: needs serves_flag", 'serves = "minors"'),
     ],
 )
 def test_bad_policy_names_file_line_and_reason(tmp_path: Path, old: str, new: str, needle: str, line_text: str) -> None:
