@@ -9,7 +9,9 @@ before a cue, with at most a few filler words ("not injured", "没有受伤",
 "没有明显外伤", "no sign of injury"), cancels it, unless that negation lies
 inside one of the `[negations]` `zh_except`/`en_except` phrases ("not only
 drunk", "不光喝醉了"); a cue inside one of its flag's `[except]` phrases
-("minor injuries", "大学生") does not count.
+("minor injuries", "大学生") does not count. Not seeing it (`zh_unseen`,
+`en_unseen`: "看不出受伤", "I can't see any injuries") cancels a cue too, but
+not a stated age: "真看不出来他都七十多了" says he is over seventy.
 Stated ages set `minor` and `elderly` by the `[ages]` thresholds, and the
 lexicon also reads how many persons a tip is about and the spellings of
 channel names.
@@ -246,17 +248,20 @@ class Lexicon:
     typos: TypoReader | None = None
     # Phrases whose negation word negates nothing (`[negations]` zh_except/en_except: "not only", "不光").
     negation_excepts: re.Pattern[str] | None = None
+    # The negations without `zh_unseen`/`en_unseen`, for stated ages (an age is said, not seen); None: `negation`.
+    age_negation: re.Pattern[str] | None = None
 
     def _norm(self, text: str) -> str:
         """The text as cues are matched in: folded, misspelt cue words read as the cue."""
         norm = normalize_text(text)
         return self.typos.correct(norm) if self.typos is not None else norm
 
-    def _negated(self, norm: str, start: int) -> bool:
+    def _negated(self, norm: str, start: int, negation: re.Pattern[str] | None = None) -> bool:
         """Whether a negation ends right before `start` (fillers allowed) that is not inside a `*_except` phrase."""
+        negation = negation or self.negation
         low = max(0, start - _NEGATION_WINDOW)
         window = norm[low:start]
-        match = self.negation.search(window)
+        match = negation.search(window)
         if match is None or self.negation_excepts is None:
             return match is not None
         excepted = [m.span() for m in self.negation_excepts.finditer(norm)]
@@ -264,7 +269,7 @@ class Lexicon:
             at = low + match.start()
             if not any(s <= at < e for s, e in excepted):
                 return True
-            match = self.negation.search(window, match.start() + 1)
+            match = negation.search(window, match.start() + 1)
         return False
 
     def flags_in(self, text: str) -> tuple[str, ...]:
@@ -309,7 +314,7 @@ class Lexicon:
             else:
                 digits = groups["enum"] or groups["enum2"] or groups["enum3"]
                 age = _en_number(digits) if digits else None
-            if age is None or age > 120 or self._negated(norm, match.start()):
+            if age is None or age > 120 or self._negated(norm, match.start(), self.age_negation):
                 continue
             if groups["zpre"] or groups["epre"]:
                 age -= 1  # "未满18岁", "under 18 years old": below the number
@@ -320,7 +325,7 @@ class Lexicon:
         for match in _BARE_AGE.finditer(norm):
             said_of = match["snum"] is not None
             age = _zh_number(match["snum"] if said_of else match["bnum"])
-            if age is None or age > 120 or self._negated(norm, match.start()):
+            if age is None or age > 120 or self._negated(norm, match.start(), self.age_negation):
                 continue
             if _BELOW.search(match["sabout"] if said_of else match["bpre"] or ""):
                 age -= 1  # "快七十了": not yet seventy
@@ -425,7 +430,7 @@ def _persons_pattern(zh: list[str], en: list[str]) -> re.Pattern[str] | None:
 
 
 _TABLES = ("version", "flags", "except", "negations", "ages", "persons", "describe", "channels", "form_values", "typos")
-_NEGATION_KEYS = ("zh", "zh_fillers", "en", "en_fillers", "zh_except", "en_except")
+_NEGATION_KEYS = ("zh", "zh_unseen", "zh_fillers", "en", "en_unseen", "en_fillers", "zh_except", "en_except")
 _TYPO_KEYS = ("min_letters", "two_edits_from")
 
 
@@ -471,6 +476,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         exceptions[flag] = _compile(cue_list(flag, cues))
         except_cues.extend(_cues(flag, cue_list(flag, cues)))
     negation = _negation(data.get("negations", {}), fail)
+    age_negation = _negation(data.get("negations", {}), fail, unseen=False)
     negation_excepts = _negation_excepts(data.get("negations", {}), fail)
     ages = data.get("ages", {})
     if not isinstance(ages, dict):
@@ -533,7 +539,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
     negations = data.get("negations", {})
     groups = [*((f"flag {k}", v) for k, v in flags.items()), *((f"except {k}", v) for k, v in excepts.items()),
               *((f"describe {k}", v) for k, v in describe.items()), ("persons", persons.get("en", [])),
-              *((f"negation {k}", negations.get(k, [])) for k in ("en", "en_fillers") if isinstance(negations, dict))]
+              *((f"negation {k}", negations.get(k, [])) for k in ("en", "en_unseen", "en_fillers") if isinstance(negations, dict))]
     english = [(group, normalize_text(c)) for group, cues in groups for c in cues if isinstance(c, str) and not _CJK.search(c)]
     return Lexicon(
         patterns=patterns,
@@ -549,14 +555,15 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         form_values=value_map,
         typos=TypoReader.of(english, limits["min_letters"], limits["two_edits_from"]) if limits["min_letters"] else None,
         negation_excepts=negation_excepts,
+        age_negation=age_negation,
     )
 
 
 def _negation_excepts(negations: object, fail: Callable[[str, str], ConfigError]) -> re.Pattern[str] | None:
     """One pattern for the phrases whose negation negates nothing ("not only", "不光"); None if there are none.
 
-    Each phrase must hold one of its language's negations (whole words in English): a phrase without one
-    could never excuse a negation and is a slip (a Chinese phrase under en_except, a misspelt negation).
+    Each phrase must hold one of its language's negations or unseen words (whole words in English): a phrase
+    without one could never excuse a negation and is a slip (a Chinese phrase under en_except, a misspelt negation).
     """
     if not isinstance(negations, dict):
         return None
@@ -565,7 +572,8 @@ def _negation_excepts(negations: object, fail: Callable[[str, str], ConfigError]
         value = negations.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise fail(key, "expected a list of non-empty strings")
-        words = [normalize_text(w.strip()) for w in negations.get(words_key, []) if isinstance(w, str) and w.strip()]
+        words = [normalize_text(w.strip()) for key_ in (words_key, f"{words_key}_unseen")
+                 for w in negations.get(key_, []) if isinstance(w, str) and w.strip()]
         for phrase in value:
             folded = normalize_text(phrase.strip())
             if bool(_CJK.search(folded)) != chinese:
@@ -584,8 +592,12 @@ def _negation_excepts(negations: object, fail: Callable[[str, str], ConfigError]
     return _compile(phrases)
 
 
-def _negation(negations: object, fail: Callable[[str, str], ConfigError]) -> re.Pattern[str]:
-    """One pattern that matches at the end of the text before a cue when that cue is negated."""
+def _negation(negations: object, fail: Callable[[str, str], ConfigError], unseen: bool = True) -> re.Pattern[str]:
+    """One pattern that matches at the end of the text before a cue when that cue is negated.
+
+    `zh_unseen`/`en_unseen` (not seeing it: "看不出", "can't see") are negations of what can be seen, and
+    count only with `unseen` (cues, not stated ages).
+    """
     if not isinstance(negations, dict):
         raise fail("negations", "expected a table")
 
@@ -595,7 +607,14 @@ def _negation(negations: object, fail: Callable[[str, str], ConfigError]) -> re.
             raise fail(key, "expected a list of non-empty strings")
         return sorted((normalize_text(v.strip()) for v in value), key=len, reverse=True)
 
+    for key, chinese in (("zh_unseen", True), ("en_unseen", False)):
+        for word in words(key):
+            if bool(_CJK.search(word)) != chinese:
+                raise fail(key, f"word {word!r} is not {'Chinese' if chinese else 'English'}")
     zh, zh_fill, en, en_fill = words("zh"), words("zh_fillers"), words("en"), words("en_fillers")
+    if unseen:
+        zh = sorted(zh + words("zh_unseen"), key=len, reverse=True)
+        en = sorted(en + words("en_unseen"), key=len, reverse=True)
     parts = []
     if zh:
         fill = f"(?:{'|'.join(re.escape(w) for w in zh_fill)}){{0,3}}" if zh_fill else ""

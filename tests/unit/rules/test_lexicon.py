@@ -566,3 +566,74 @@ def test_uncertainty_sets_the_flag_in_both_languages(text: str, expected: set[st
 def test_ages_said_without_sui(text: str, expected: set[str]) -> None:
     """"他六十多了" (he's sixty-odd) set nothing: a P3 that is a P2 for an old man in the cold."""
     assert set(LEXICON.flags_in(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "no sign of X": not seeing an injury says there is none
+        ("看不出受伤", set()),
+        ("看不出他受伤", set()),
+        ("看不出来受伤了", set()),
+        ("看不到受伤", set()),
+        ("看不到有血", set()),
+        ("看不见伤口", set()),
+        ("没看到他受伤", set()),
+        ("没看到他身上有伤", set()),
+        ("没看出受伤", set()),
+        ("没看出来他有明显外伤", set()),
+        ("没看见伤口", set()),
+        ("没发现他流血", set()),
+        ("未发现外伤", set()),
+        ("不像受伤了", set()),
+        ("不像是他受了伤", set()),
+        ("一个老大爷，看不出受伤，喝醉了", {"elderly", "intoxicated"}),
+        ("no visible injury", set()),
+        ("no visible injuries", set()),
+        ("doesn't look hurt", set()),
+        ("no sign of injury", set()),
+        ("I can't see any injuries", set()),
+        ("I cannot see any injury on him", set()),
+        ("couldn't see any blood", set()),
+        ("didn't see any blood", set()),
+        ("I don't see any wounds", set()),
+        # real positives stay positive
+        ("看不出来伤得多重", {"injured"}),  # can't tell HOW badly: he is hurt
+        ("看不出他伤得重不重", {"injured"}),
+        ("没看出来他伤得有多严重", {"injured"}),
+        ("不像伤得很重", {"injured"}),  # not badly hurt is hurt
+        ("没看到他，但有人说他受伤了", {"injured"}),
+        ("看不到他的脸，头在流血", {"injured"}),
+        ("看不出来是不是受伤了", {"injured"}),  # uncertainty: checked
+        ("看不出有没有受伤", {"injured"}),
+        ("不知道有没有受伤", {"injured"}),
+        ("看不到有没有受伤", {"injured"}),
+        ("看不清是不是在流血", {"injured"}),
+        ("can't see if injured", {"injured"}),
+        ("没看到他摔倒，腿受伤了", {"injured"}),
+        ("I can't see how badly he is hurt", {"injured"}),
+        ("I can't see him, someone says he is bleeding", {"injured"}),
+        ("didn't see him get hurt but he is bleeding", {"injured"}),
+        ("he can't stop bleeding", {"injured"}),
+        # an age is said, not seen: "you'd never tell he is over seventy" is over seventy
+        ("真看不出来他都七十多了", {"elderly"}),
+        ("看不出他有七十多岁", {"elderly"}),
+        ("不像七十多岁", set()),  # a plain negation of an age still cancels
+    ],
+)
+def test_no_sign_of_an_injury_is_no_injury(text: str, expected: set[str]) -> None:
+    """"看不出受伤" (no visible injury) set injured: 看不出/看不到/没看到/没发现 before a cue read as a
+    sighting, not as the negation it is, while "看不出来伤得多重" (can't tell how badly) is an injury."""
+    assert set(LEXICON.flags_in(text)) == expected
+
+
+def test_unseen_negations_are_validated() -> None:
+    """`zh_unseen`/`en_unseen` ("看不出", "can't see") are lists of words of their own language, like the negations."""
+    for negations, reason in (({"zh_unseen": "看不出"}, "expected a list"), ({"zh_unseen": ["can't see"]}, "is not Chinese"),
+                              ({"en_unseen": ["看不出"]}, "is not English")):
+        with pytest.raises(ConfigError, match=reason):
+            parse_lexicon({"flags": {}, "negations": negations}, "lex.toml")
+    lexicon = parse_lexicon({"flags": {"injured": ["受伤"]}, "negations": {"zh_unseen": ["看不出"]},
+                             "ages": {"elderly_from": 60}}, "lex.toml")
+    assert lexicon.flags_in("看不出受伤") == ()
+    assert lexicon.flags_in("看不出七十岁") == ("elderly",)
