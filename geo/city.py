@@ -458,15 +458,23 @@ def _load_help_points(path: Path, bbox: BBox, districts: set[str]) -> tuple[Help
                 open_24h=open_24h,
                 emergency=emergency,
                 serves=tuple(serves),
-                hours=_hours(layer, i, ident, props.get("hours")),
+                hours=_hours(layer, i, ident, props.get("hours"), open_24h),
             )
         )
     return tuple(out)
 
 
-def _hours(layer: _Layer, i: int, ident: str, value: Any) -> tuple[time, time] | None:
-    """`"HH:MM-HH:MM"` opening hours (None when absent)."""
+def _hours(layer: _Layer, i: int, ident: str, value: Any, open_24h: bool) -> tuple[time, time] | None:
+    """`"HH:MM-HH:MM"` opening hours (None when absent, which only a site open all day may be).
+
+    A site that is not `open_24h` and gives no hours would be open at no minute of the day, so never a
+    destination: a slip in the data (a dispatch centre would not read it as open all day, and guide a person in
+    the cold to a closed kiosk), refused with its line.
+    """
     if value is None:
+        if not open_24h:
+            raise layer.fail(i, ident, "property 'hours' missing while 'open_24h' is false: never open "
+                             "(give \"HH:MM-HH:MM\", or \"open_24h\": true for a site open all day)")
         return None
     try:
         start, end = str(value).split("-")

@@ -354,3 +354,22 @@ def test_an_alias_that_names_two_places_is_refused(tmp_path: Path, alias: str) -
     other = next(i for i, f in enumerate(places) if i > first and f["properties"]["aliases"])
     _mutate(folder, "gazetteer", other, lambda f: f["properties"]["aliases"].append(alias))
     _expect(folder, "gazetteer.geojson", repr(alias), "中央大街", line=other + 2)
+
+
+@pytest.mark.parametrize("folder", sorted(p.parent for p in (PROJECT_ROOT / "data" / "cities").glob("*/city.json")), ids=lambda p: p.name)
+def test_every_shipped_help_point_is_open_at_some_hour(folder: Path) -> None:
+    """Three Qiqihar help points (`open_24h: false`, no `hours`) were open at no minute of the day: never a destination."""
+    from datetime import time
+
+    city = load_city(folder)
+    for point in city.help_points:
+        assert any(point.open_at(time(h, m)) for h in range(24) for m in (0, 30)), point.id
+
+
+def test_a_help_point_neither_open_all_day_nor_with_hours_is_refused(tmp_path: Path) -> None:
+    # A dispatch centre sends people to a site that is open: one that says neither when it opens nor that it never
+    # closes is a slip in the data (and was read as never open, so never chosen), not a site open all day.
+    folder = _copy(tmp_path)
+    index = next(i for i, f in enumerate(_features(folder, "help_points")) if f["properties"].get("hours"))
+    _mutate(folder, "help_points", index, lambda f: f["properties"].pop("hours"))
+    _expect(folder, "help_points.geojson", "hours", "never open", "open_24h", line=index + 2)
