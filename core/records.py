@@ -16,7 +16,7 @@ import re
 import typing
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any, TypeVar
 
 from core.errors import RecordError
@@ -104,8 +104,15 @@ def iso(dt: datetime | None) -> str | None:
     return dt.isoformat()
 
 
+# ISO 8601's end of a day, `24:00`, `24:00:00`, `24:00:00.000` (or `2400`, `240000`): the start of the next day.
+_END_OF_DAY = re.compile(r"(?P<date>[^Tt ]+)[Tt ]24(?::00(?::00(?:[.,]0+)?)?|00(?:00(?:[.,]0+)?)?)?(?P<offset>[+-].*)?")
+
+
 def parse_time(value: Any, field_name: str) -> datetime:
-    """Parse an ISO 8601 timestamp that must carry a UTC offset."""
+    """Parse an ISO 8601 timestamp that must carry a UTC offset.
+
+    `T24:00:00` (ISO 8601's end of a day) is 00:00 of the next day; any other time past 23:59:59 is refused.
+    """
     if not isinstance(value, str):
         raise RecordError(f"{field_name}: expected an ISO 8601 string, got {type(value).__name__}")
     text = value.strip()
@@ -113,9 +120,13 @@ def parse_time(value: Any, field_name: str) -> datetime:
         text = unicodedata.normalize("NFKC", text)
     if text.endswith(("Z", "z")):  # RFC 3339 allows either case
         text = text[:-1] + "+00:00"
+    end_of_day = _END_OF_DAY.fullmatch(text)
     try:
-        dt = from_iso(text)
-    except ValueError as exc:
+        if end_of_day is None:
+            dt = from_iso(text)
+        else:
+            dt = from_iso(f"{end_of_day['date']}T00:00{end_of_day['offset'] or ''}") + timedelta(days=1)
+    except (ValueError, OverflowError) as exc:
         raise RecordError(f"{field_name}: not an ISO 8601 time: {value!r}") from exc
     if dt.tzinfo is None:
         raise RecordError(f"{field_name}: time {value!r} has no UTC offset")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -38,6 +38,32 @@ def test_a_time_typed_in_full_width_or_with_a_lower_case_z_is_read() -> None:
     at = datetime(2026, 12, 20, 15, 10, tzinfo=UTC)
     assert parse_time("２０２６-１２-２０T２３：１０：００＋０８：００", "reported_at") == at
     assert parse_time("2026-12-20t15:10:00z", "reported_at") == at
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-12-20T24:00:00+08:00", datetime(2026, 12, 21, 0, 0, tzinfo=timezone(timedelta(hours=8)))),
+        ("2026-12-20T24:00+08:00", datetime(2026, 12, 21, 0, 0, tzinfo=timezone(timedelta(hours=8)))),
+        ("2026-12-20T24:00:00.000Z", datetime(2026, 12, 21, 0, 0, tzinfo=UTC)),
+        ("2026-12-31t24:00:00z", datetime(2027, 1, 1, 0, 0, tzinfo=UTC)),  # the year's end is the next year's start
+        ("2028-02-28T24:00:00+08:00", datetime(2028, 2, 29, 0, 0, tzinfo=timezone(timedelta(hours=8)))),
+        ("20261220T240000+0800", datetime(2026, 12, 21, 0, 0, tzinfo=timezone(timedelta(hours=8)))),
+        ("２０２６-１２-２０T２４：００：００＋０８：００", datetime(2026, 12, 21, 0, 0, tzinfo=timezone(timedelta(hours=8)))),
+    ],
+)
+def test_the_end_of_a_day_is_the_start_of_the_next(text: str, expected: datetime) -> None:
+    """ISO 8601's end of day, T24:00:00 (written by some forms and scripts for "midnight"), was refused."""
+    at = parse_time(text, "reported_at")
+    assert at == expected and at.utcoffset() == expected.utcoffset()
+    assert at.isoformat() == expected.isoformat()
+
+
+@pytest.mark.parametrize("text", ["2026-12-20T24:00:01+08:00", "2026-12-20T24:30+08:00", "2026-12-20T24:00:00.5+08:00",
+                                  "2026-12-20T25:00:00+08:00", "2026-02-30T24:00:00+08:00", "2026-12-20T24:00:00"])
+def test_other_hours_past_23_are_still_refused(text: str) -> None:
+    with pytest.raises(RecordError, match=r"^reported_at: "):
+        parse_time(text, "reported_at")
 
 
 def test_check_times_refuses_a_time_without_offset_or_in_an_implausible_year_naming_the_field() -> None:

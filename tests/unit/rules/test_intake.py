@@ -86,6 +86,15 @@ def test_bad_tips_are_rejected_with_a_reason(ctx: Context, changes: dict[str, An
     assert info.value.kind == kind and needle in info.value.reason
 
 
+def test_a_tip_at_the_end_of_the_day_is_kept_as_the_next_midnight(ctx: Context) -> None:
+    """`T24:00:00` (ISO 8601's end of a day) dead-lettered the tip as `invalid`."""
+    parsed = parse_tip(tip(reported_at="2026-12-20T24:00:00+08:00"), ctx)
+    assert parsed.reported_at.isoformat() == "2026-12-21T00:00:00+08:00"
+    with pytest.raises(RecordError) as info:
+        parse_tip(tip(reported_at="2026-12-20T24:00:01+08:00"), ctx)
+    assert info.value.kind == "invalid" and info.value.reason.startswith("reported_at: not an ISO 8601 time")
+
+
 @pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b"\xff\xfe", b""])
 def test_malformed_payloads(raw: bytes) -> None:
     with pytest.raises(RecordError) as info:
