@@ -368,14 +368,18 @@ _LOCAL_NUMBER = re.compile(r"(?<![\d+])([2-9]\d{2,3})[\s\-.()（）—–·]*(\d
 
 
 def parse_contact(value: Any, area_code: str | None = None) -> tuple[str, str, str]:
-    """A reporter contact as (normalized, masked, via): a Chinese mobile, a landline or a WeChat id.
+    """A reporter contact as (normalized, masked, via): a mobile, a landline or a WeChat id.
 
     Numbers are read by libphonenumber in any written form (full-width digits,
     spaces, dots or dashes, +86/0086, a label such as 电话：); normalized forms
     are `tel:+8613812345678` and `wechat:abc_123`; the masked form keeps only
     what an operator needs to see that a contact exists. A local landline
     written without its area code (`8765 4321`, as callers in the city give
-    it) is read in the city's `area_code` (city.json) when one is given.
+    it) is read in the city's `area_code` (city.json) when one is given. A
+    valid number of another country (`+852 9123 4567`, `+7 912 345-67-89`) is
+    kept in E.164 (`tel:+85291234567`), masked to its first and last two
+    digits after the country code; only a number libphonenumber finds invalid
+    is refused.
     """
     if not isinstance(value, str):
         raise RecordError(f"reporter_contact: expected a string, got {json_type(value)}", kind="wrong_type")
@@ -390,14 +394,21 @@ def parse_contact(value: Any, area_code: str | None = None) -> tuple[str, str, s
     if found is None and area_code is not None and (local := _LOCAL_NUMBER.search(text)) is not None:
         found = next(iter(phonenumbers.PhoneNumberMatcher(area_code + local[1] + local[2], "CN",
                                                           leniency=phonenumbers.Leniency.VALID)), None)
-    if found is not None and found.number.country_code == 86:
+    if found is not None:
         number = phonenumbers.national_significant_number(found.number)
-        if phonenumbers.number_type(found.number) in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE):
-            return f"tel:+86{number}", f"tel:+86{number[:3]}****{number[-4:]}", "sms"
+        mobile = phonenumbers.number_type(found.number) in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
+        via = "sms" if mobile else "call"
+        if found.number.country_code != 86:
+            country = f"+{found.number.country_code}"
+            e164 = phonenumbers.format_number(found.number, phonenumbers.PhoneNumberFormat.E164)
+            return f"tel:{e164}", f"tel:{country}{number[:2]}****{number[-2:]}", via
+        if mobile:
+            return f"tel:+86{number}", f"tel:+86{number[:3]}****{number[-4:]}", via
         area = phonenumbers.length_of_geographical_area_code(found.number) or 3
-        return f"tel:+86{number}", f"tel:+86{number[:area]}****{number[-2:]}", "call"
+        return f"tel:+86{number}", f"tel:+86{number[:area]}****{number[-2:]}", via
     raise RecordError(
-        "reporter_contact: not a mobile (13812345678), landline (0451-12345678) or WeChat id (wechat:abc123)", kind="wrong_type"
+        "reporter_contact: not a mobile (13812345678), landline (0451-12345678), foreign number (+852 9123 4567) or WeChat id "
+        "(wechat:abc123)", kind="wrong_type"
     )
 
 

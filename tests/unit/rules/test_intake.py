@@ -447,7 +447,18 @@ def test_new_channels_are_read_with_their_chinese_names(ctx: Context, spelling: 
      ("（０４５１）８７６５４３２１", "tel:+8645187654321", "tel:+86451****21", "call"),
      ("+86 (0)451 8765 4321", "tel:+8645187654321", "tel:+86451****21", "call"),
      ("010-65123456", "tel:+861065123456", "tel:+8610****56", "call"),
-     ("微信号：wx_helper01", "wechat:wx_helper01", "wechat:wx***", "wechat")],
+     ("微信号：wx_helper01", "wechat:wx_helper01", "wechat:wx***", "wechat"),
+     # another country's valid number, kept in E.164 (a visitor's or a cross-border driver's: it was dropped silently,
+     # and no reply reached them), masked to two digits either side
+     ("+852 9123 4567", "tel:+85291234567", "tel:+85291****67", "sms"),  # Hong Kong mobile
+     ("00852 2123 4567", "tel:+85221234567", "tel:+85221****67", "call"),  # Hong Kong landline, dialled from China
+     ("+853 6612 3456", "tel:+85366123456", "tel:+85366****56", "sms"),  # Macau
+     ("+886 912 345 678", "tel:+886912345678", "tel:+88691****78", "sms"),  # Taiwan
+     ("+7 912 345-67-89", "tel:+79123456789", "tel:+791****89", "sms"),  # Russia, mobile
+     ("+7 (495) 123-45-67", "tel:+74951234567", "tel:+749****67", "call"),  # Moscow landline
+     ("电话：+44 7911 123456", "tel:+447911123456", "tel:+4479****56", "sms"),
+     ("+1 415 555 2671", "tel:+14155552671", "tel:+141****71", "sms"),  # US: mobile or fixed line
+     ("＋８２ １０-１２３４-５６７８", "tel:+821012345678", "tel:+8210****78", "sms")],
 )
 def test_reporter_contact_is_normalized_and_masked_on_the_report(ctx: Context, given: str, normalized: str, masked: str, via: str) -> None:
     from rules.intake import parse_contact, tip_contact
@@ -461,7 +472,8 @@ def test_reporter_contact_is_normalized_and_masked_on_the_report(ctx: Context, g
     assert contact is not None and (contact.contact, contact.masked, contact.via) == (normalized, masked, via)
 
 
-@pytest.mark.parametrize("bad", ["12345", "call me", "1381234567", 13812345678, "wechat:1abc", "10012345678", "12345678"])
+@pytest.mark.parametrize("bad", ["12345", "call me", "1381234567", 13812345678, "wechat:1abc", "10012345678", "12345678",
+                                 "+852 1234", "+7 000 000 00 00", "+1 555 0100", "+44 12"])
 def test_a_bad_contact_is_refused_by_the_form_check_but_never_costs_the_tip(ctx: Context, bad: Any) -> None:
     from rules.intake import parse_contact
 
