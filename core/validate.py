@@ -1,4 +1,4 @@
-"""Checks shared by every reader of outside data: numbers and plausible times.
+"""Checks shared by every reader of outside data: numbers, coordinates and plausible times.
 
 Records, frame metadata, the city's layers and hand-edited TOML refuse the
 same things (a boolean as a number, NaN, infinity, an integer too large for
@@ -90,6 +90,55 @@ def coordinate_text(value: str, axis: str) -> float:
     if minutes >= 60 or seconds >= 60:
         raise NotACoordinate(f"{value!r:.40} has minutes or seconds of 60 or more")
     return sign * (degrees + minutes / 60 + seconds / 3600)
+
+
+def json_type(value: object) -> str:
+    """The JSON name of a decoded value's type, for reasons a producer understands."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+# A number written as text, as web forms send one ("45.77", "-3", "4.5e1").
+NUMERIC_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def read_number(value: object) -> float | str:
+    """A record's number as a finite float (a numeric string such as "45.77" too), or the reason it is none."""
+    if isinstance(value, str) and NUMERIC_TEXT.fullmatch(value.strip()):
+        value = float(value.strip())
+    try:
+        return finite(value)
+    except TypeError:
+        return f"expected a number, got {json_type(value)} {value!r:.40}"
+    except NotFinite as exc:
+        return "not a finite number" + (" (too large)" if exc.too_large else "")
+
+
+def read_coordinate(value: object, axis: str) -> float | str:
+    """A position's latitude (`axis` "lat") or longitude ("lon") as a float, or the reason it is none.
+
+    A number, a numeric string ("45.77") or a coordinate's text as phones and
+    forms write one (`coordinate_text`: "45.77N", "北纬45.77"). Intake refuses
+    the record with the reason; routing to a centre reads the same and, with
+    no number, routes by the record's other fields.
+    """
+    if isinstance(value, str) and not NUMERIC_TEXT.fullmatch(value.strip()):
+        try:
+            return coordinate_text(value, axis)
+        except NotACoordinate as exc:
+            return str(exc)
+    return read_number(value)
 
 
 def is_number(value: object) -> TypeGuard[int | float]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import CityDataError
-from core.validate import NotACoordinate, coordinate_text
+from core.validate import read_coordinate
 from geo.city import City, Place
 from geo.gazetteer import Gazetteer, normalize
 from geo.zones import CityIndex
@@ -138,16 +138,6 @@ def route(
 
 
 def _coordinate(value: Any, axis: str) -> float | None:
-    """A position's number as intake reads it: a number, a numeric string ("45.77") or a coordinate's text ("45.77N")."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if not isinstance(value, str):
-        return None
-    try:
-        return float(value.strip())
-    except ValueError:
-        pass
-    try:
-        return coordinate_text(value, axis)
-    except NotACoordinate:
-        return None
+    """A position's number as intake reads it (`core.validate.read_coordinate`); None where intake refuses it."""
+    found = read_coordinate(value, axis)
+    return None if isinstance(found, str) else found

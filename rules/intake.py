@@ -47,21 +47,19 @@ from core.textfold import fold
 from core.validate import (
     EARLIEST_YEAR,
     LATEST_YEAR,
-    NotACoordinate,
-    NotFinite,
-    coordinate_text,
-    finite,
     id_problem,
     is_number,
+    json_type,
     on_earth,
     plausible_year,
+    read_coordinate,
+    read_number,
     whole,
 )
 from rules.context import Context
 
 OPERATOR_STATUSES = ("reassign", "resolved")
 _BOM = b"\xef\xbb\xbf"
-_NUMERIC = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _WHOLE = re.compile(r"[0-9]{1,6}")
 _FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９\u3000", "0123456789 ")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -69,23 +67,6 @@ _FLAG_SEPARATORS = re.compile(r"[,;、|]")
 _FLAG_JOINERS = re.compile(r"[\s\-]+")
 # Age groups that are flags too: a minor is escorted and reported to the police, the elderly raise a level.
 AGE_FLAGS = ("minor", "elderly")
-
-
-def json_type(value: object) -> str:
-    """The JSON name of a decoded value's type, for reasons a producer understands."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
 
 
 def parse_json(raw: bytes | str | None) -> dict[str, Any]:
@@ -169,27 +150,21 @@ def _number(obj: dict[str, Any], name: str, *, required: bool = True) -> float |
         if required:
             raise RecordError(f"{name}: missing", kind="missing_field")
         return None
-    if isinstance(value, str) and _NUMERIC.fullmatch(value.strip()):
-        value = float(value.strip())
-    try:
-        return finite(value)
-    except TypeError:
-        raise RecordError(f"{name}: expected a number, got {json_type(value)} {value!r:.40}", kind="wrong_type") from None
-    except NotFinite as exc:
-        raise RecordError(f"{name}: not a finite number" + (" (too large)" if exc.too_large else ""), kind="wrong_type") from exc
+    found = read_number(value)
+    if isinstance(found, str):
+        raise RecordError(f"{name}: {found}", kind="wrong_type")
+    return found
 
 
 def _coordinate(obj: dict[str, Any], name: str) -> float:
-    """A latitude or longitude: a number, or text as phones and forms write one (`core.validate.coordinate_text`)."""
+    """A latitude or longitude: a number, or text as phones and forms write one (`core.validate.read_coordinate`)."""
     value = obj.get(name)
-    if not isinstance(value, str) or _NUMERIC.fullmatch(value.strip()):
-        number = _number(obj, name)
-        assert number is not None
-        return number
-    try:
-        return coordinate_text(value, name)
-    except NotACoordinate as exc:
-        raise RecordError(f"{name}: {exc}", kind="wrong_type") from None
+    if value is None:
+        raise RecordError(f"{name}: missing", kind="missing_field")
+    found = read_coordinate(value, name)
+    if isinstance(found, str):
+        raise RecordError(f"{name}: {found}", kind="wrong_type")
+    return found
 
 
 def _choice(obj: dict[str, Any], name: str, allowed: tuple[str, ...], kind: str) -> str:

@@ -15,6 +15,8 @@ from core.validate import (
     is_finite_number,
     is_number,
     plausible_year,
+    read_coordinate,
+    read_number,
     whole,
 )
 
@@ -53,3 +55,32 @@ def test_plausible_years_are_the_bounds_inclusive() -> None:
     assert (EARLIEST_YEAR, LATEST_YEAR) == (2000, 2099)
     assert plausible_year(datetime(2000, 1, 1, tzinfo=UTC)) and plausible_year(datetime(2099, 12, 31, tzinfo=UTC))
     assert not plausible_year(datetime(1999, 12, 31, tzinfo=UTC)) and not plausible_year(datetime(2100, 1, 1, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(45.77, 45.77), (45, 45.0), ("45.77", 45.77), (" -3 ", -3.0), ("4.5e1", 45.0), (".5", 0.5),
+     (True, "expected a number, got boolean True"), ({"v": 1}, "expected a number, got object {'v': 1}"),
+     (None, "expected a number, got null None"), ("north", "expected a number, got string 'north'"),
+     ("1_0", "expected a number, got string '1_0'"), (math.nan, "not a finite number"), ("1e999", "not a finite number"),
+     pytest.param(10**400, "not a finite number (too large)", id="10**400")],
+)
+def test_read_number_gives_the_number_or_the_reason(value: object, expected: float | str) -> None:
+    assert read_number(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "axis", "expected"),
+    [(47.341, "lat", 47.341), ("47.341", "lat", 47.341), ("47.341N", "lat", 47.341), ("47,341", "lat", 47.341),
+     ("北纬47.341", "lat", 47.341), ("123.969E", "lon", 123.969), ("45°46'24.6\"S", "lat", -(45 + 46 / 60 + 24.6 / 3600)),
+     ("nan", "lat", "expected a number or a coordinate such as 45.7735N, got string 'nan'"),
+     ("126.6E", "lat", "'126.6E' names a longitude (lat and lon swapped?)"),
+     ("45°61'N", "lat", "\"45°61'N\" has minutes or seconds of 60 or more"),
+     (math.inf, "lon", "not a finite number"), pytest.param(10**400, "lat", "not a finite number (too large)", id="10**400"),
+     (False, "lat", "expected a number, got boolean False"), ([45.7], "lat", "expected a number, got array [45.7]")],
+)
+def test_read_coordinate_gives_the_number_or_the_reason(value: object, axis: str, expected: float | str) -> None:
+    """One reading of a position's number or text for intake (which refuses with the reason) and routing (which
+    routes by the record's other fields instead)."""
+    found = read_coordinate(value, axis)
+    assert found == pytest.approx(expected) if isinstance(expected, float) else found == expected

@@ -118,3 +118,12 @@ def test_a_position_written_as_text_routes_like_the_number(province: Province, l
     assert province.route({"lat": lat, "lon": lon}) == "qiqihar"
     centre, ctx = province.context_for({"tip_id": "t1", "lat": lat, "lon": lon})
     assert centre == "qiqihar" and ctx.city is province.centres["qiqihar"].city
+
+
+@pytest.mark.parametrize(("lat", "centre"), [(47.341, "qiqihar"), ("47.3410", "qiqihar"), ("47.3410N", "qiqihar"),
+                                             ("47,3410", "qiqihar"), ("nan", "harbin"), (float("nan"), "harbin"),
+                                             ("1e999", "harbin"), pytest.param(10**400, "harbin", id="10**400"), (True, "harbin"), ({"v": 1}, "harbin")])
+def test_routing_reads_a_position_exactly_as_intake_does(province: Province, lat: object, centre: str) -> None:
+    """A latitude intake refuses routes by the record's other fields (here Harbin's address); an integer too large
+    for a float raised OverflowError in routing, before intake could dead-letter the tip."""
+    assert province.route({"lat": lat, "lon": QIQIHAR[1], "address": "中央大街"}) == centre
