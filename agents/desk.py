@@ -301,14 +301,7 @@ def register(app: Any, topics: Any, province: Province) -> None:
     counters = stats("desk")
     partitions = topics.settings.partitions
     by_full_name = {topics.settings.topic(short): short for short in names.DESK_INPUTS}
-    source = app.topic(
-        *by_full_name,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=partitions,
-    )
+    source = topics.many(*names.DESK_INPUTS)
     centres = Centres(
         province,
         app.Table("desk-state", default=None, partitions=partitions, key_type=str),

@@ -6,6 +6,13 @@ from `polarity`, else detected). 8-bit frames give detections without
 temperatures.
 Trackers are kept per camera (per centre and camera with several cities) in a
 changelogged table, so how long a person has lain still survives a restart.
+
+The agent reads the `clock` topic too and keeps each partition's latest tick
+in a second changelogged table: a frame stamped more than the policy's
+`max_ahead_min` past it is dead-lettered `future_time` before it is detected
+or tracked (`thermal.tracking.Tracker.admit`; before the first tick nothing
+bounds a frame). A malformed tick is left to the desk, which dead-letters it
+(one dead letter for it, not two).
 """
 
 from __future__ import annotations
@@ -16,9 +23,10 @@ from typing import Any
 
 from agents.common import Outbox, save_tables, stats
 from core import topics as names
-from core.errors import FrameError
+from core.errors import FrameError, RecordError
+from core.records import parse_time
 from rules.context import Province
-from rules.intake import parse_json
+from rules.intake import parse_json, parse_tick
 from thermal.cameras import FrameMeta
 from thermal.detector import detect_image
 from thermal.frames import ThermalImage, decode_image, parse_meta
@@ -63,21 +71,41 @@ def register(app: Any, topics: Any, province: Province) -> None:
     outbox = Outbox(topics)
     counters = stats("thermal")
     trackers = app.Table("thermal-trackers", default=None, key_type=str)
+    # A partition's number: its latest tick (ISO time). Co-partitioned with the frames and ticks it is written from.
+    clocks = app.Table("thermal-clock", default=None, partitions=topics.settings.partitions, key_type=str)
+    max_ahead_min = province.first.policy.max_ahead_min
+    clock_topic = topics.settings.topic(names.CLOCK)
 
-    @app.agent(topics(names.THERMAL_FRAMES), name="thermal")
+    async def note_tick(event: Any, partition: str) -> None:
+        """Keep the partition's latest tick (ticks go to every partition; event time only moves forward)."""
+        try:
+            at = parse_tick(parse_json(event.value)).at
+        except RecordError:
+            return  # the desk dead-letters a malformed tick
+        saved = clocks.get(partition)
+        if saved is None or at > parse_time(saved, "tick"):
+            await save_tables(app, event, (clocks, {partition: at.isoformat()}))
+
+    @app.agent(topics.many(names.THERMAL_FRAMES, names.CLOCK), name="thermal")
     async def thermal(stream: Any) -> None:
         async for event in stream.events():
             raw = event.value
+            partition = str(event.message.partition)
+            source = names.CLOCK if event.message.topic == clock_topic else names.THERMAL_FRAMES
             try:
-                meta, image = frame_from_payload(raw)
-                found = detect_image(image, meta)
-                key = tracker_key(province, raw, meta.camera_id)
-                saved = trackers.get(key)
-                tracker = Tracker.from_dict(saved) if saved else Tracker()
-                tracked = tracker.update(found, meta)
-                await outbox.send_all([(names.DETECTIONS, meta.camera_id, d) for d in tracked])
-                await save_tables(app, event, (trackers, {key: tracker.to_dict()}))
+                if source == names.CLOCK:
+                    await note_tick(event, partition)
+                else:
+                    meta, image = frame_from_payload(raw)
+                    key = tracker_key(province, raw, meta.camera_id)
+                    saved = trackers.get(key)
+                    tracker = Tracker.from_dict(saved) if saved else Tracker()
+                    tick = clocks.get(partition)
+                    tracker.admit(meta.captured_at, None if tick is None else parse_time(tick, "tick"), max_ahead_min)
+                    tracked = tracker.update(detect_image(image, meta), meta)
+                    await outbox.send_all([(names.DETECTIONS, meta.camera_id, d) for d in tracked])
+                    await save_tables(app, event, (trackers, {key: tracker.to_dict()}))
             except Exception as exc:
                 counters.dead_letters += 1
-                await outbox.dead(names.THERMAL_FRAMES, raw, exc, event)
+                await outbox.dead(source, raw, exc, event)
             counters.tick()

@@ -155,6 +155,19 @@ def check_times(record: W) -> W:
     return record
 
 
+def check_not_ahead(at: datetime, clock: datetime, max_ahead_min: float, name: str, clock_name: str) -> None:
+    """Refuse (a RecordError of kind `future_time`) a time `at` more than `max_ahead_min` past `clock`, a reader's
+    event clock; `name` is the record's field and `clock_name` whose clock it is ("the desk's clock tick"), both in the reason.
+
+    Only ticks move event time far: one record dated next year (a wrong date, a camera whose clock jumped forward)
+    would otherwise move its reader's state there, and every correctly dated record after it would look old.
+    """
+    if at - clock > timedelta(minutes=max_ahead_min):
+        ahead = (at - clock).total_seconds() / 60.0
+        raise RecordError(f"{name}: {at.isoformat()} is {ahead:.0f} min ahead of {clock_name} ({clock.isoformat()}); "
+                          f"at most {max_ahead_min:g} min is taken (a wrong date or time zone?)", kind="future_time")
+
+
 def maybe_time(value: Any) -> datetime | None:
     """A lenient reader for times in already-written outputs: None if absent or bad."""
     if isinstance(value, datetime):

@@ -32,9 +32,16 @@ class Topics:
     settings: Settings
 
     def __call__(self, name: str) -> Any:
-        partitions = self.settings.partitions if name in names.SCALED else 1
+        return self.many(name)
+
+    def many(self, *shorts: str) -> Any:
+        """One topic object over several topics of one partition count (an agent that reads them as one stream)."""
+        counts = {self.settings.partitions if name in names.SCALED else 1 for name in shorts}
+        if len(counts) != 1:
+            raise ValueError(f"topics {', '.join(shorts)} have different partition counts")
+        partitions = counts.pop()
         return self.app.topic(
-            self.settings.topic(name),
+            *(self.settings.topic(name) for name in shorts),
             key_type=bytes,
             value_type=bytes,
             key_serializer="raw",

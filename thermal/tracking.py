@@ -9,6 +9,12 @@ second drone pass over the same sleeper continues the track.
 stillness radius from its anchor; a track not seen for `max_gap_s` is dropped.
 A detection dated before its track's last sighting (a camera clock reset to
 2000, a late retry) is reported on the track but does not rewrite it.
+A frame dated far ahead (a camera whose clock jumped to 2099) would do worse:
+it expired the camera's tracks and re-anchored them there, and every later,
+correctly dated frame was older than that sighting, so a sleeper's stillness
+never counted again. `Tracker.admit` bounds a frame by event time, as the desk
+bounds its records: more than the policy's `max_ahead_min` past the latest
+clock tick is refused (`future_time`) before it can move a track.
 The tracker is pure and deterministic, and its whole state round-trips through
 `to_dict`/`from_dict` so a Faust table can hold it.
 """
@@ -19,10 +25,10 @@ import dataclasses
 import hashlib
 import math
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from core.records import Detection, parse_time
+from core.records import Detection, check_not_ahead, parse_time
 from geo.distance import haversine_m
 from thermal.cameras import FrameMeta
 
@@ -68,6 +74,29 @@ class Tracker:
                 float(d.get("max_gap_s", MAX_GAP_S)))
         t.tracks = {k: dict(v) for k, v in d.get("tracks", {}).items()}
         return t
+
+    # ------------------------------------------------------------------ event time
+
+    def admit(self, at: datetime, tick: datetime | None, max_ahead_min: float) -> None:
+        """Refuse a frame taken at `at` more than `max_ahead_min` past `tick`, the latest clock tick its reader has seen
+        (a RecordError of kind `future_time` naming both times); call it before `update`, which it leaves untouched then.
+
+        Event time, never the wall clock, so a replayed or simulated night decides as a live one. Without a tick
+        (`tick` None: a reader that has not seen the clock yet) nothing bounds a frame, as nothing bounds a fresh
+        desk's first records: a camera's first frame has nothing else to be judged against, and bounding a frame by
+        the camera's own last one would refuse a true frame after a long gap (the next night's flight). Once there
+        is a tick, a track last seen further ahead of it than the bound (only a frame taken before the clock was
+        known can have set one) is forgotten, so the camera's correctly dated frames start it afresh rather than
+        being older than its last sighting for as long as the wrong date is ahead.
+        """
+        if tick is None:
+            return
+        bound = tick + timedelta(minutes=max_ahead_min)
+        for tid in sorted(self.tracks):
+            tr = self.tracks[tid]
+            if parse_time(tr.get("last_at", tr["anchor_at"]), "last_at") > bound:
+                del self.tracks[tid]
+        check_not_ahead(at, tick, max_ahead_min, "captured_at", "the thermal agent's clock tick")
 
     # ------------------------------------------------------------------ update
 

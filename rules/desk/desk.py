@@ -31,6 +31,7 @@ from core.records import (
     TeamTask,
     WeatherObservation,
     WeatherWarning,
+    check_not_ahead,
 )
 from core.validate import EARLIEST_YEAR, LATEST_YEAR, field_hints, mistyped_field, on_earth, plausible_year
 from rules.context import Context
@@ -133,11 +134,7 @@ class Desk(DeskState):
             return
         policy = self.ctx.policy
         clock = self.tick or self.now
-        if at - clock > timedelta(minutes=policy.max_ahead_min):
-            ahead = (at - clock).total_seconds() / 60.0
-            which = "clock tick" if self.tick else "clock"
-            raise RecordError(f"{name}: {at.isoformat()} is {ahead:.0f} min ahead of the desk's {which} ({clock.isoformat()}); "
-                              f"at most {policy.max_ahead_min:g} min is taken (a wrong date or time zone?)", kind="future_time")
+        check_not_ahead(at, clock, policy.max_ahead_min, name, "the desk's clock tick" if self.tick else "the desk's clock")
         if report and self.now - at > timedelta(hours=policy.max_behind_h):
             behind = (self.now - at).total_seconds() / 3600.0
             raise RecordError(f"{name}: {at.isoformat()} is {behind:.0f} h behind the desk's clock ({self.now.isoformat()}); "

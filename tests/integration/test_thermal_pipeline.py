@@ -44,8 +44,10 @@ def test_frames_become_welfare_checks_and_bad_frames_dead_letters(broker: str, t
     truncated["png_b64"] = truncated["png_b64"][: len(truncated["png_b64"]) // 2]
     no_pose = json.loads(good)
     del no_pose["alt_m"]
+    ahead = {**json.loads(good), "captured_at": AT.replace(year=2099).isoformat()}  # a camera whose clock jumped forward
     items = [FeedItem(at=AT, seq=n, topic=names.THERMAL_FRAMES, value=v, key="drone-t")
-             for n, v in enumerate([good, json.dumps(truncated).encode(), json.dumps(no_pose).encode(), b"not json"])]
+             for n, v in enumerate([good, json.dumps(truncated).encode(), json.dumps(no_pose).encode(), b"not json",
+                                    json.dumps(ahead).encode()])]
     outputs = asyncio.run(run(replace(Settings.from_env({}), broker=broker), tmp_path, items))
     events = [o for t, o in outputs if t == names.DISPATCH]
     dead = [o for t, o in outputs if t == names.DEAD_LETTERS]
@@ -54,8 +56,11 @@ def test_frames_become_welfare_checks_and_bad_frames_dead_letters(broker: str, t
     from geo.distance import haversine_m
 
     assert haversine_m(events[0]["lat"], events[0]["lon"], person["lat"], person["lon"]) < 5.0
-    assert len(dead) == 3 and {d["topic"] for d in dead} == {"thermal-frames"}
+    assert len(dead) == 4 and {d["topic"] for d in dead} == {"thermal-frames"}
     assert all(d["reason"] for d in dead)
+    future = [d for d in dead if d["error"] == "future_time"]  # refused against the ready tick, before the tracker
+    assert len(future) == 1 and "2099" in future[0]["reason"] and AT.isoformat() in future[0]["reason"], dead
+    assert json.loads(future[0]["payload"])["captured_at"] == ahead["captured_at"]
 
 
 def test_an_8bit_jpeg_frame_becomes_a_welfare_check(broker: str, tmp_path: Path) -> None:

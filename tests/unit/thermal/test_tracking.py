@@ -6,7 +6,11 @@ import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from core.errors import RecordError
 from core.records import Detection
+from rules.context import Context
 from thermal.tracking import Tracker
 
 T0 = datetime(2025, 1, 15, 2, 0, tzinfo=UTC)
@@ -84,3 +88,52 @@ def test_a_frame_from_a_reset_clock_does_not_rewrite_a_sleepers_track() -> None:
         assert tr.update([reset])[0].still_s == 0.0
         later = tr.update([det("c", 12, cam=cam, **here)])[0]
         assert later.still_s == 720.0, cam
+
+
+FAR = datetime(2099, 6, 1, 12, 0, tzinfo=UTC)  # a camera whose clock jumped forward
+
+
+def seen(tr: Tracker, d: Detection, tick: datetime | None, max_ahead_min: float) -> Detection:
+    """One frame as the thermal agent takes it: its time admitted against the latest tick, then tracked."""
+    tr.admit(d.captured_at, tick, max_ahead_min)
+    return tr.update([d])[0]
+
+
+def test_a_frame_from_a_clock_jumped_ahead_is_refused_and_the_sleepers_stillness_still_comes(ctx: Context) -> None:
+    """One frame dated 2099 re-anchored the camera's track there: every later, correctly dated frame was older than the
+    track's last sighting and ignored, and lying still never reached the 10 minutes that raise a welfare check to P2."""
+    policy = ctx.policy
+    lat0, lon0 = 45.76, 126.63
+    for cam, here in (("f1", {}), ("d1", {"lat": lat0, "lon": lon0})):
+        tr = Tracker()
+        seen(tr, det("a", 0, cam=cam, **here), T0, policy.max_ahead_min)
+        seen(tr, det("b", 5, cam=cam, **here), T0, policy.max_ahead_min)
+        future = dataclasses.replace(det("x", 6, cam=cam, **here), captured_at=FAR)
+        with pytest.raises(RecordError) as refused:
+            seen(tr, future, T0 + timedelta(minutes=5), policy.max_ahead_min)
+        reason = refused.value.reason
+        assert refused.value.kind == "future_time", cam
+        assert FAR.isoformat() in reason and (T0 + timedelta(minutes=5)).isoformat() in reason and "60 min" in reason, reason
+        later = seen(tr, det("c", 12, cam=cam, **here), T0 + timedelta(minutes=10), policy.max_ahead_min)
+        assert later.still_s == 720.0 and later.still_s >= policy.thermal.lying_still_min * 60, cam
+
+
+def test_a_frame_within_the_bound_is_taken_and_one_past_it_refused() -> None:
+    tr = Tracker()
+    tr.admit(T0 + timedelta(minutes=60), T0, 60.0)  # an hour fast: taken, as the desk takes it
+    with pytest.raises(RecordError, match="ahead of the thermal agent's clock tick"):
+        tr.admit(T0 + timedelta(minutes=61), T0, 60.0)
+
+
+def test_without_a_tick_nothing_bounds_a_frame_and_the_first_tick_forgets_the_tracks_it_set_ahead() -> None:
+    """No clock, no bound (as on a fresh desk); once a tick has come, a track last seen further ahead of it than the
+    bound (set by a frame taken before the clock was known) is forgotten: the camera's true frames start it afresh."""
+    tr = Tracker()
+    seen(tr, det("a", 0), None, 60.0)
+    seen(tr, dataclasses.replace(det("x", 1), captured_at=FAR), None, 60.0)
+    assert seen(tr, det("b", 5), None, 60.0).still_s == 0.0, "before the tick the 2099 frame holds the track (no clock)"
+    first = seen(tr, det("c", 6), T0 + timedelta(minutes=6), 60.0)
+    assert first.still_s == 0.0
+    later = seen(tr, det("d", 17), T0 + timedelta(minutes=16), 60.0)
+    assert later.track_id == first.track_id and later.still_s == 660.0
+    assert json.loads(json.dumps(tr.to_dict())) == tr.to_dict()
