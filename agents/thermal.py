@@ -70,9 +70,11 @@ def tracker_key(province: Province, raw: bytes, camera_id: str) -> str:
 def register(app: Any, topics: Any, province: Province) -> None:
     outbox = Outbox(topics)
     counters = stats("thermal")
-    trackers = app.Table("thermal-trackers", default=None, key_type=str)
-    # A partition's number: its latest tick (ISO time). Co-partitioned with the frames and ticks it is written from.
-    clocks = app.Table("thermal-clock", default=None, partitions=topics.settings.partitions, key_type=str)
+    # Both tables are co-partitioned with the frames and ticks they are written from (Faust's PartitionsMismatch
+    # on every write otherwise: with PATROL_PARTITIONS above 1 every frame was dead-lettered after its detections went out).
+    partitions = topics.settings.partitions
+    trackers = app.Table("thermal-trackers", default=None, partitions=partitions, key_type=str)
+    clocks = app.Table("thermal-clock", default=None, partitions=partitions, key_type=str)  # a partition's number: its latest tick
     max_ahead_min = province.first.policy.max_ahead_min
     clock_topic = topics.settings.topic(names.CLOCK)
 

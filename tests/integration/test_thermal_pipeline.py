@@ -9,6 +9,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from core import topics as names
 from core.feed import FeedItem
 from core.settings import Settings
@@ -37,7 +39,8 @@ async def run(settings: Settings, log_dir: Path, items: list[FeedItem], ready_at
         return await live.feeder.drain()
 
 
-def test_frames_become_welfare_checks_and_bad_frames_dead_letters(broker: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("partitions", [1, 2])  # 2: the tables co-partitioned with the frames (every frame was dead-lettered)
+def test_frames_become_welfare_checks_and_bad_frames_dead_letters(broker: str, tmp_path: Path, partitions: int) -> None:
     good, truth = frame_payload(5)
     assert truth and truth[0]["label"] == "person"
     truncated = json.loads(good)
@@ -48,7 +51,7 @@ def test_frames_become_welfare_checks_and_bad_frames_dead_letters(broker: str, t
     items = [FeedItem(at=AT, seq=n, topic=names.THERMAL_FRAMES, value=v, key="drone-t")
              for n, v in enumerate([good, json.dumps(truncated).encode(), json.dumps(no_pose).encode(), b"not json",
                                     json.dumps(ahead).encode()])]
-    outputs = asyncio.run(run(replace(Settings.from_env({}), broker=broker), tmp_path, items))
+    outputs = asyncio.run(run(replace(Settings.from_env({}), broker=broker, partitions=partitions), tmp_path, items))
     events = [o for t, o in outputs if t == names.DISPATCH]
     dead = [o for t, o in outputs if t == names.DEAD_LETTERS]
     assert events and events[0]["category"] == "welfare_check" and events[0]["channels"] == ["thermal"]
