@@ -278,9 +278,10 @@ def cmd_ledger(args: argparse.Namespace) -> int:
         elif args.action == "anonymize":
             as_of = datetime.combine(args.as_of, time(0), tzinfo=tz) if args.as_of else datetime.now(UTC)
             done = store.anonymize(as_of)
-            print(f"anonymized {len(done)} file(s) with no contact for {store.policy.retention_days} days before {as_of:%Y-%m-%d}")
-            for person_id in done:
+            print(f"anonymized {len(done.persons)} file(s) with no contact for {store.policy.retention_days} days before {as_of:%Y-%m-%d}")
+            for person_id in done.persons:
                 print(person_id)
+            print(f"blanked the free text of {len(done.incidents)} incident(s) and {done.sweep_notes} sweep note(s)")
         elif args.action == "escalations":
             for row in store.escalations():
                 print(f"{row['escalation_id']}  {row['person_id']}  {row['at']}  {row['reason']}")

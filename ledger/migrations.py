@@ -134,6 +134,14 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        7,
+        "incidents say when retention blanked their free text (NULL: not since their last event), so each is blanked once",
+        ("ALTER TABLE incidents ADD COLUMN text_cleared_at TEXT",),
+    ),
+)
+
 LATEST = MIGRATIONS[-1].version
 
 

@@ -102,6 +102,15 @@ class PersonInput:
                 raise RecordError(f"identity.{name}: name, phone or id_number, a short text", kind="invalid")
 
 
+@dataclass(frozen=True)
+class Anonymized:
+    """What one run of the retention rule (`Store.anonymize`) did."""
+
+    persons: list[str]  # the files anonymized
+    incidents: list[str]  # the incidents whose free text was blanked (events and row)
+    sweep_notes: int  # the teams' sweep-task notes blanked
+
+
 class Store:
     """The ledger on one database connection."""
 
@@ -189,6 +198,7 @@ class Store:
     def refresh_incident(self, incident_id: str) -> None:
         rows = self.db.query("SELECT payload FROM dispatch_events WHERE incident_id = ?", (incident_id,))
         folded = fold_incident([stored_dispatch(json.loads(r["payload"])) for r in rows], dict(self.policy.outcomes).get("not_found", ()))
+        folded["text_cleared_at"] = None  # a new event may bring new text: retention looks at the incident again
         self.db.execute(*upsert("incidents", ("incident_id",), folded))
         for link in self.db.query("SELECT person_id FROM person_links WHERE incident_id = ?", (incident_id,)):
             self.check_refusals(link["person_id"])
@@ -537,8 +547,10 @@ class Store:
 
     # ------------------------------------------------------------ retention
 
-    def anonymize(self, as_of: datetime) -> list[str]:
-        """Anonymize files with no contact (or creation) within the retention period; returns their ids."""
+    def anonymize(self, as_of: datetime) -> Anonymized:
+        """The retention rule at `as_of`: files with no contact (or creation) within the retention period are
+        anonymized, and free text goes from the incidents no live file holds (`_text_due`) and from the
+        teams' notes on sweep tasks done (or sent) before the same cutoff. Counts stay."""
         cutoff = utc_text(as_of - timedelta(days=self.policy.retention_days))
         rows = self.db.query(
             "SELECT p.person_id, p.created_at, MAX(i.first_report_at) AS last_seen FROM persons p "
@@ -554,11 +566,51 @@ class Store:
                     (utc_text(as_of), person_id),
                 )
                 self.db.execute("UPDATE person_notes SET text = '' WHERE person_id = ?", (person_id,))
-                for link in self.db.query("SELECT incident_id FROM person_links WHERE person_id = ?", (person_id,)):
-                    self._clear_incident_text(link["incident_id"])
-        return due
+            incidents = self._text_due(cutoff)
+            for incident_id in incidents:
+                self._clear_incident_text(incident_id, utc_text(as_of))
+            notes = self.db.execute("UPDATE sweep_tasks SET note = '' WHERE note <> '' AND COALESCE(done_at, sent_at) < ?", (cutoff,))
+        return Anonymized(persons=due, incidents=incidents, sweep_notes=notes)
 
-    def _clear_incident_text(self, incident_id: str) -> None:
+    def _text_due(self, cutoff: str) -> list[str]:
+        """The incidents whose free text goes now, of those not blanked since their last event: every one an
+        anonymized file holds, and one no file holds once its last event is older than `cutoff`; one held by
+        live files only stays with them. An incident the desk merged into another is the same person (the
+        survivor took its text): the files of either hold both."""
+        root = self._merge_roots()
+        held, anonymized = set(), set()  # merge groups a file holds; those an anonymized file holds
+        for r in self.db.query("SELECT l.incident_id, p.anonymized_at FROM person_links l JOIN persons p ON p.person_id = l.person_id"):
+            held.add(root(r["incident_id"]))
+            if r["anonymized_at"] is not None:
+                anonymized.add(root(r["incident_id"]))
+        rows = self.db.query("SELECT incident_id, last_at FROM incidents WHERE text_cleared_at IS NULL ORDER BY incident_id")
+        return [
+            r["incident_id"] for r in rows
+            if root(r["incident_id"]) in anonymized or (root(r["incident_id"]) not in held and r["last_at"] < cutoff)
+        ]  # fmt: skip
+
+    def _merge_roots(self) -> Callable[[str], str]:
+        """incident id -> the incident its merge group lives on in (itself when it was never merged)."""
+        into: dict[str, str] = {}
+        rows = self.db.query(
+            "SELECT e.incident_id, e.payload FROM dispatch_events e JOIN incidents i ON i.incident_id = e.incident_id "
+            "WHERE e.kind = 'merged' AND i.status = 'merged' ORDER BY e.incident_id, e.revision"
+        )
+        for r in rows:
+            survivor = json.loads(r["payload"]).get("merged_into")
+            if isinstance(survivor, str) and survivor and survivor != r["incident_id"]:
+                into[r["incident_id"]] = survivor  # the last merge of the incident wins
+
+        def root(incident_id: str) -> str:
+            seen = {incident_id}
+            while (survivor := into.get(incident_id)) is not None and survivor not in seen:  # a cycle ends the walk
+                seen.add(survivor)
+                incident_id = survivor
+            return incident_id
+
+        return root
+
+    def _clear_incident_text(self, incident_id: str, at: str) -> None:
         """The reporters' free text and the operators' reasons (`reason`: "assigned by 调度员: <anything typed>") may
         describe the person: blank them in the events and the row. A resolution's outcome, which events written
         before it had a field of its own carry only in the reason's tail, is kept in its field."""
@@ -570,7 +622,7 @@ class Store:
             payload["text"] = ""
             payload["reason"] = ""
             self.db.execute("UPDATE dispatch_events SET payload = ? WHERE event_id = ?", (json.dumps(payload, ensure_ascii=False, sort_keys=True), r["event_id"]))
-        self.db.execute("UPDATE incidents SET text = '' WHERE incident_id = ?", (incident_id,))
+        self.db.execute("UPDATE incidents SET text = '', text_cleared_at = ? WHERE incident_id = ?", (at, incident_id))
 
 
 def _real(value: Any) -> float:

@@ -131,8 +131,8 @@ def test_report_and_sweep_and_anonymize(ledger_url: str) -> None:
     assert (day2.persons_new, day2.persons_returning) == (0, 1)
     stops = store.sweep(date(2026, 12, 24), "red", TZ)
     assert len(stops) == 1 and stops[0].nights_seen == 4 and stops[0].persons == (pid,)
-    assert store.anonymize(T0 + timedelta(days=POLICY.retention_days - 1)) == []
-    assert store.anonymize(T0 + timedelta(days=POLICY.retention_days + 10)) == [pid]
+    assert store.anonymize(T0 + timedelta(days=POLICY.retention_days - 1)).persons == []
+    assert store.anonymize(T0 + timedelta(days=POLICY.retention_days + 10)).persons == [pid]
     file = store.person_file(pid)
     assert file is not None and file["anonymized_at"] and file["identity"]["name"] is None and file["health_notes"] == ""
     store.close()

@@ -46,7 +46,8 @@ def test_sweep_and_migrate_and_anonymize(state: Path, capsys: pytest.CaptureFixt
     assert main(["ledger", "anonymize", "--as-of", "2026-12-25"]) == 0
     assert "anonymized 0 file(s)" in capsys.readouterr().out
     assert main(["ledger", "anonymize", "--as-of", "2027-12-25"]) == 0
-    assert "anonymized 1 file(s)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "anonymized 1 file(s)" in out and "blanked the free text of 1 incident(s) and 0 sweep note(s)" in out
 
 
 def test_a_bad_ledger_policy_names_file_and_line(state: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

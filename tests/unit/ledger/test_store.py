@@ -174,7 +174,7 @@ def test_anonymizing_a_file_blanks_the_operators_free_text_in_its_incidents_even
         store.apply_dispatch(data)
     person = store.open_person(PersonInput(sex="male", identity={"name": "张德贵"}), by="op", at=T0)
     store.link("inc-1", person, by="op", at=T0)
-    assert store.anonymize(T0 + timedelta(days=400)) == [person]
+    assert store.anonymize(T0 + timedelta(days=400)).persons == [person]
     stored = " ".join(r["payload"] for r in store.db.query("SELECT payload FROM dispatch_events"))
     assert "张德贵" not in stored and "13812345678" not in stored
     store.apply_dispatch(event("inc-1", 20, "followup", T0 + timedelta(days=401), first_report_at=T0))  # refolds the row
