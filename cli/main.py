@@ -61,7 +61,27 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"city    {folder}: {city.name}; {len(city.districts)} districts, {len(city.zones)} zones, "
             f"{len(city.help_points)} help points, {len(city.teams)} teams, {len(city.places)} places"
         )
+    from ledger.policy import load_ledger_policy
+
+    ledger = load_ledger_policy(settings.ledger_policy_file)  # every `patrol ledger`, `report` and `sweep` refuses a bad one
+    print(f"ledger  {settings.ledger_policy_file}: retention {ledger.retention_days} days, report day from {ledger.day_starts:%H:%M}, "
+          f"sweeps of the last {ledger.sweep_nights} nights")
+    _check_tokens(settings)
     return 0
+
+
+def _check_tokens(settings: Settings) -> None:
+    """The tokens file as the console loads it at start: a bad entry or the published demo tokens on an address
+    beyond loopback stop it (ConfigError); no file is no tokens, every call refused, which the console accepts."""
+    from console.auth import TokenStore
+    from console.server import refuse_demo_tokens
+
+    tokens = TokenStore(settings.tokens_file)
+    if not settings.tokens_file.exists():
+        print(f"tokens  {settings.tokens_file}: no such file: no tokens, the console and team API refuse every call (`patrol token add`)")
+        return
+    refuse_demo_tokens(tokens, settings.console_host, settings.allow_demo_tokens)
+    print(f"tokens  {settings.tokens_file}: {len(tokens)} tokens")
 
 
 def cmd_broker(args: argparse.Namespace) -> int:
@@ -377,7 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     add("settings", cmd_settings, "print the settings read from the environment (secrets hidden)")
-    add("check", cmd_check, "validate the policy, lexicon and city files and exit")
+    add("check", cmd_check, "validate the policy, lexicon, city, ledger policy and tokens files and exit")
     p = add("broker", cmd_broker, "run the embedded Kafka-compatible broker (Tansu) in the foreground")
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=9092, help="port (default 9092)")

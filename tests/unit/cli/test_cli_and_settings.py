@@ -36,7 +36,55 @@ def test_check_reports_bad_policy_with_file_and_line(tmp_path: Path, monkeypatch
 
 def test_check_passes_on_shipped_files(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check"]) == 0
-    assert "Harbin" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Harbin" in out
+    assert f"ledger  {DATA_DIR / 'ledger.toml'}: retention 180 days" in out
+    assert f"tokens  {DATA_DIR / 'tokens.json'}: " in out
+
+
+def _line_of(path: Path, needle: str) -> int:
+    return next(i for i, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in text)
+
+
+def test_check_reports_a_bad_ledger_policy_with_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`patrol check` passed while every `patrol ledger`, `report` and `sweep` command refused the ledger policy."""
+    bad = tmp_path / "ledger.toml"
+    bad.write_text((DATA_DIR / "ledger.toml").read_text(encoding="utf-8").replace("days = 180", "days = 0"), encoding="utf-8")
+    monkeypatch.setenv("PATROL_LEDGER_POLICY", str(bad))
+    assert main(["check"]) == 2
+    assert f"{bad}:{_line_of(bad, 'days = 0')}: retention.days: must be at least 1" in capsys.readouterr().err
+    monkeypatch.setenv("PATROL_LEDGER_POLICY", str(tmp_path / "missing.toml"))  # no ledger command starts without it
+    assert main(["check"]) == 2
+    assert f"{tmp_path / 'missing.toml'}: cannot read the ledger policy" in capsys.readouterr().err
+
+
+def test_check_reports_a_bad_tokens_file_with_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`patrol check` passed while the console refused to start on the tokens file."""
+    bad = tmp_path / "tokens.json"
+    bad.write_text((DATA_DIR / "tokens.json").read_text(encoding="utf-8").replace('"role": "supervisor"', '"role": "admin"'), encoding="utf-8")
+    monkeypatch.setenv("PATROL_TOKENS", str(bad))
+    assert main(["check"]) == 2
+    line = _line_of(bad, '"role": "admin"')
+    assert f"{bad}:{line}: tokens[1]: role must be one of operator, supervisor, team" in capsys.readouterr().err
+    bad.write_text('{"tokens": [\n', encoding="utf-8")
+    assert main(["check"]) == 2
+    assert f"{bad}:2: not valid JSON" in capsys.readouterr().err
+
+
+def test_check_takes_a_missing_tokens_file_as_the_console_does_and_refuses_demo_tokens_where_it_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No tokens file is no tokens (the console starts and refuses every call): said, not an error. The published
+    demo tokens on an address beyond loopback stop the console at start: an error."""
+    monkeypatch.setenv("PATROL_TOKENS", str(tmp_path / "none.json"))
+    assert main(["check"]) == 0
+    assert f"tokens  {tmp_path / 'none.json'}: no such file" in capsys.readouterr().out
+    monkeypatch.delenv("PATROL_TOKENS")
+    monkeypatch.setenv("PATROL_CONSOLE_HOST", "0.0.0.0")
+    assert main(["check"]) == 2
+    assert f"{DATA_DIR / 'tokens.json'}: the console would listen on 0.0.0.0 with the published demo tokens" in capsys.readouterr().err
+    monkeypatch.setenv("PATROL_ALLOW_DEMO_TOKENS", "1")
+    assert main(["check"]) == 0
 
 
 def test_check_validates_every_city_of_the_deployment(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
