@@ -10,9 +10,9 @@ changelogged table, so how long a person has lain still survives a restart.
 The agent reads the `clock` topic too and keeps each partition's latest tick
 in a second changelogged table: a frame stamped more than the policy's
 `max_ahead_min` past it is dead-lettered `future_time` before it is detected
-or tracked (`thermal.tracking.Tracker.admit`; before the first tick nothing
-bounds a frame). A malformed tick is left to the desk, which dead-letters it
-(one dead letter for it, not two).
+or tracked (`thermal.tracking.Tracker.admit`; before the first tick the
+camera's latest frame, kept with its tracker, bounds the next). A malformed
+tick is left to the desk, which dead-letters it (one dead letter for it, not two).
 """
 
 from __future__ import annotations

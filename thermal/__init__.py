@@ -9,7 +9,7 @@ Layer 2, beside `rules` (imports `core` and `geo`). Its modules:
 - `detector`: `detect`, `detect_grey`, `detect_image`: people found in a frame.
 - `srt`: DJI flight telemetry from a video's `.SRT` file.
 - `video`: sampled video frames with their metadata (SRT and flight sidecar).
-- `tracking`: `Tracker`, follows people across frames to know how long each has stayed still (`Tracker.admit`: not a frame dated past the clock).
+- `tracking`: `Tracker`, follows people across frames to know how long each has stayed still (`Tracker.admit`: not a frame dated past the clock, or before a tick past the camera's latest frame).
 - `offline`: `patrol detect DIR`, the detector over a folder of frames and videos.
 
 Import the modules (`from thermal.detector import detect`); this package file imports nothing.

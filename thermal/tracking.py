@@ -14,7 +14,8 @@ it expired the camera's tracks and re-anchored them there, and every later,
 correctly dated frame was older than that sighting, so a sleeper's stillness
 never counted again. `Tracker.admit` bounds a frame by event time, as the desk
 bounds its records: more than the policy's `max_ahead_min` past the latest
-clock tick is refused (`future_time`) before it can move a track.
+clock tick, or, before any tick, past the camera's latest frame, is refused
+(`future_time`) before it can move a track.
 The tracker is pure and deterministic, and its whole state round-trips through
 `to_dict`/`from_dict` so a Faust table can hold it.
 """
@@ -60,43 +61,56 @@ class Tracker:
         self.still_radius_m = still_radius_m
         self.max_gap_s = max_gap_s
         self.tracks: dict[str, dict[str, Any]] = {}
+        self.latest_at: datetime | None = None  # the latest frame `admit` took: the bound before any clock tick
 
     # ------------------------------------------------------------------ state
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe state (for a Faust table)."""
         return {"match_radius_m": self.match_radius_m, "still_radius_m": self.still_radius_m,
-                "max_gap_s": self.max_gap_s, "tracks": {k: dict(v) for k, v in sorted(self.tracks.items())}}
+                "max_gap_s": self.max_gap_s, "tracks": {k: dict(v) for k, v in sorted(self.tracks.items())},
+                "latest_at": None if self.latest_at is None else self.latest_at.isoformat()}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Tracker:
+        """The tracker `to_dict` saved; a state saved before `latest_at` was kept takes its tracks' latest sighting."""
         t = cls(float(d.get("match_radius_m", MATCH_RADIUS_M)), float(d.get("still_radius_m", STILL_RADIUS_M)),
                 float(d.get("max_gap_s", MAX_GAP_S)))
         t.tracks = {k: dict(v) for k, v in d.get("tracks", {}).items()}
+        if "latest_at" in d:
+            t.latest_at = None if d["latest_at"] is None else parse_time(d["latest_at"], "latest_at")
+        elif t.tracks:
+            t.latest_at = max(_last_seen(tr) for tr in t.tracks.values())
         return t
 
     # ------------------------------------------------------------------ event time
 
     def admit(self, at: datetime, tick: datetime | None, max_ahead_min: float) -> None:
-        """Refuse a frame taken at `at` more than `max_ahead_min` past `tick`, the latest clock tick its reader has seen
-        (a RecordError of kind `future_time` naming both times); call it before `update`, which it leaves untouched then.
+        """Refuse a frame taken at `at` more than `max_ahead_min` past `tick`, the latest clock tick its reader has
+        seen, or, without a tick, past the latest frame this tracker took (a RecordError of kind `future_time` naming
+        both times); call it before `update`, which it leaves untouched then. A frame it takes becomes the latest.
 
-        Event time, never the wall clock, so a replayed or simulated night decides as a live one. Without a tick
-        (`tick` None: a reader that has not seen the clock yet) nothing bounds a frame, as nothing bounds a fresh
-        desk's first records: a camera's first frame has nothing else to be judged against, and bounding a frame by
-        the camera's own last one would refuse a true frame after a long gap (the next night's flight). Once there
-        is a tick, a track last seen further ahead of it than the bound (only a frame taken before the clock was
-        known can have set one) is forgotten, so the camera's correctly dated frames start it afresh rather than
-        being older than its last sighting for as long as the wrong date is ahead.
+        Event time, never the wall clock: the bound depends only on the frames and ticks read, in their order, so a
+        replayed or simulated night decides as a live one. Without a tick the camera's own frames are the clock, as
+        the desk's records are its clock until a tick comes: one frame dated 2099 would otherwise expire the camera's
+        tracks and hold them there. Only a camera's first frame is bound by nothing (nothing to judge it against).
+        A camera off for longer than the bound (the next flight) is refused until the clock confirms the time: once
+        there is a tick, the tick alone bounds a frame, and a track (or latest frame) further ahead of it than the
+        bound, which only a frame taken before the tick can have set, is forgotten, so the camera's correctly dated
+        frames start it afresh rather than being older than its last sighting for as long as the wrong date is ahead.
         """
-        if tick is None:
-            return
-        bound = tick + timedelta(minutes=max_ahead_min)
-        for tid in sorted(self.tracks):
-            tr = self.tracks[tid]
-            if parse_time(tr.get("last_at", tr["anchor_at"]), "last_at") > bound:
-                del self.tracks[tid]
-        check_not_ahead(at, tick, max_ahead_min, "captured_at", "the thermal agent's clock tick")
+        if tick is not None:
+            bound = tick + timedelta(minutes=max_ahead_min)
+            for tid in sorted(self.tracks):
+                if _last_seen(self.tracks[tid]) > bound:
+                    del self.tracks[tid]
+            if self.latest_at is not None and self.latest_at > bound:
+                self.latest_at = None
+            check_not_ahead(at, tick, max_ahead_min, "captured_at", "the thermal agent's clock tick")
+        elif self.latest_at is not None:
+            check_not_ahead(at, self.latest_at, max_ahead_min, "captured_at", "the camera's latest frame before any clock tick")
+        if self.latest_at is None or at > self.latest_at:
+            self.latest_at = at
 
     # ------------------------------------------------------------------ update
 
@@ -182,3 +196,8 @@ class Tracker:
             last = parse_time(self.tracks[tid]["last_at"], "last_at") if "last_at" in self.tracks[tid] else now
             if (now - last).total_seconds() > self.max_gap_s:
                 del self.tracks[tid]
+
+
+def _last_seen(tr: dict[str, Any]) -> datetime:
+    """When a track was last seen (its anchor when nothing has been seen since)."""
+    return parse_time(tr.get("last_at", tr["anchor_at"]), "last_at")

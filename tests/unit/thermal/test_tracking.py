@@ -125,15 +125,115 @@ def test_a_frame_within_the_bound_is_taken_and_one_past_it_refused() -> None:
         tr.admit(T0 + timedelta(minutes=61), T0, 60.0)
 
 
-def test_without_a_tick_nothing_bounds_a_frame_and_the_first_tick_forgets_the_tracks_it_set_ahead() -> None:
-    """No clock, no bound (as on a fresh desk); once a tick has come, a track last seen further ahead of it than the
-    bound (set by a frame taken before the clock was known) is forgotten: the camera's true frames start it afresh."""
+def test_before_any_tick_a_frame_far_past_the_cameras_latest_is_refused_and_the_sleepers_stillness_still_comes(
+        ctx: Context) -> None:
+    """Before the thermal agent had seen a tick, one frame dated 2099 was taken: it expired the camera's tracks and
+    re-anchored them there, and the sleeper's stillness never reached the 10 minutes that raise a welfare check to P2.
+    Without a tick the camera's latest frame bounds the next, as the desk's records bound each other until a tick."""
+    policy = ctx.policy
+    lat0, lon0 = 45.76, 126.63
+    for cam, here in (("f1", {}), ("d1", {"lat": lat0, "lon": lon0})):
+        tr = Tracker()
+        seen(tr, det("a", 0, cam=cam, **here), None, policy.max_ahead_min)
+        seen(tr, det("b", 5, cam=cam, **here), None, policy.max_ahead_min)
+        future = dataclasses.replace(det("x", 6, cam=cam, **here), captured_at=FAR)
+        with pytest.raises(RecordError) as refused:
+            seen(tr, future, None, policy.max_ahead_min)
+        reason = refused.value.reason
+        assert refused.value.kind == "future_time", cam
+        assert FAR.isoformat() in reason and (T0 + timedelta(minutes=5)).isoformat() in reason, reason
+        assert "the camera's latest frame before any clock tick" in reason and "60 min" in reason, reason
+        later = seen(tr, det("c", 12, cam=cam, **here), None, policy.max_ahead_min)
+        assert later.still_s == 720.0 and later.still_s >= policy.thermal.lying_still_min * 60, cam
+        ticked = seen(tr, det("d", 16, cam=cam, **here), T0 + timedelta(minutes=15), policy.max_ahead_min)
+        assert ticked.track_id == later.track_id and ticked.still_s == 960.0, "the clock coming later changes nothing"
+
+
+def test_before_any_tick_every_frame_taken_moves_the_cameras_bound_and_an_hour_past_it_is_taken() -> None:
+    """A frame without people is still the camera's latest (a street empty for 90 minutes, then a sleeper, is not
+    refused), an older frame (a late retry) does not pull the bound back, and the bound is the desk's: 60 min is taken."""
     tr = Tracker()
-    seen(tr, det("a", 0), None, 60.0)
-    seen(tr, dataclasses.replace(det("x", 1), captured_at=FAR), None, 60.0)
-    assert seen(tr, det("b", 5), None, 60.0).still_s == 0.0, "before the tick the 2099 frame holds the track (no clock)"
+    for minutes in range(0, 100, 10):
+        tr.admit(T0 + timedelta(minutes=minutes), None, 60.0)
+        assert tr.update([]) == []
+    assert seen(tr, det("a", 150), None, 60.0).still_s == 0.0  # an hour past the empty frame at 90
+    seen(tr, det("r", 5), None, 60.0)  # a late retry: taken, the bound stays at 150
+    with pytest.raises(RecordError, match="ahead of the camera's latest frame before any clock tick"):
+        tr.admit(T0 + timedelta(minutes=211), None, 60.0)
+    tr.admit(T0 + timedelta(minutes=210), None, 60.0)
+
+
+def test_a_camera_off_for_hours_before_any_tick_resumes_once_the_clock_confirms_the_time() -> None:
+    """The next flight, three hours on, cannot be told from a clock jumped ahead while the clock is unknown: it is
+    refused (a dead letter to replay). Once a tick confirms the time the tick alone bounds the camera: the same frame
+    is taken, the last flight's tracks expire and the sleeper's stillness counts from there."""
+    tr = Tracker()
+    old = seen(tr, det("a", 0), None, 60.0)
+    resumed = det("b", 180)
+    with pytest.raises(RecordError) as refused:
+        seen(tr, resumed, None, 60.0)
+    assert refused.value.kind == "future_time"
+    first = seen(tr, resumed, T0 + timedelta(minutes=179), 60.0)
+    assert first.track_id != old.track_id and first.still_s == 0.0
+    later = seen(tr, det("c", 192), T0 + timedelta(minutes=190), 60.0)
+    assert later.track_id == first.track_id and later.still_s == 720.0
+
+
+def test_a_cameras_first_frame_is_bound_by_nothing_and_the_first_tick_forgets_what_it_set_ahead() -> None:
+    """A camera's first frame has nothing to be judged against before a tick; once a tick has come, a track or latest
+    frame further ahead of it than the bound (set by a frame taken before the clock was known) is forgotten: the
+    camera's true frames start it afresh."""
+    tr = Tracker()
+    seen(tr, dataclasses.replace(det("x", 0), captured_at=FAR), None, 60.0)
+    assert seen(tr, det("a", 1), None, 60.0).still_s == 0.0, "before the tick the 2099 frame holds the track (no clock)"
     first = seen(tr, det("c", 6), T0 + timedelta(minutes=6), 60.0)
-    assert first.still_s == 0.0
+    assert first.still_s == 0.0 and tr.latest_at == first.captured_at
     later = seen(tr, det("d", 17), T0 + timedelta(minutes=16), 60.0)
     assert later.track_id == first.track_id and later.still_s == 660.0
     assert json.loads(json.dumps(tr.to_dict())) == tr.to_dict()
+
+
+def test_the_cameras_latest_frame_survives_a_restart_and_an_older_state_takes_its_tracks_last_sighting() -> None:
+    tr = Tracker()
+    seen(tr, det("a", 0), None, 60.0)
+    tr.admit(T0 + timedelta(minutes=30), None, 60.0)  # nobody in the last frame
+    restored = Tracker.from_dict(json.loads(json.dumps(tr.to_dict())))
+    assert restored.latest_at == T0 + timedelta(minutes=30)
+    restored.admit(T0 + timedelta(minutes=90), None, 60.0)  # an hour past the latest frame, 90 min past the sighting
+    older = {k: v for k, v in tr.to_dict().items() if k != "latest_at"}  # saved before the latest frame was kept
+    upgraded = Tracker.from_dict(older)
+    assert upgraded.latest_at == T0
+    with pytest.raises(RecordError, match="ahead of the camera's latest frame"):
+        upgraded.admit(FAR, None, 60.0)
+    assert Tracker.from_dict({}).latest_at is None
+
+
+def test_the_same_frames_and_ticks_decide_alike_straight_through_and_restored_frame_by_frame() -> None:
+    """Decisions depend on the frames and ticks and their order only, never the wall clock: a night tracked in one
+    tracker, and again as the agent does it (the tracker read from its saved state for every frame, saved only when
+    the frame is taken), gives the same detections, refusals and final state, byte for byte."""
+    lat0, lon0 = 45.76, 126.63
+    here = {"cam": "d1", "lat": lat0, "lon": lon0}
+    night: list[tuple[Detection, datetime | None]] = [
+        (det("a", 0, **here), None), (dataclasses.replace(det("x", 2, **here), captured_at=FAR), None),
+        (det("b", 4, **here), None), (det("c", 200, **here), None), (det("c", 200, **here), T0 + timedelta(minutes=199)),
+        (det("d", 205, **here), T0 + timedelta(minutes=200)), (det("e", 400, **here), T0 + timedelta(minutes=201)),
+        (det("f", 214, **here), T0 + timedelta(minutes=210)),
+    ]
+
+    def replay(restore: bool) -> str:
+        tr, saved, out = Tracker(), Tracker().to_dict(), []
+        for d, tick in night:
+            if restore:
+                tr = Tracker.from_dict(json.loads(json.dumps(saved)))
+            try:
+                out.append(seen(tr, d, tick, 60.0).to_dict())
+            except RecordError as exc:
+                out.append({"error": exc.kind, "reason": exc.reason})
+                continue
+            saved = tr.to_dict()
+        return json.dumps([out, tr.to_dict() if not restore else saved], sort_keys=True, default=str)
+
+    straight = replay(False)
+    assert straight == replay(True) == replay(False)
+    assert straight.count('"future_time"') == 3 and '"still_s": 840.0' in straight
