@@ -17,9 +17,12 @@ tick is left to the desk, which dead-letters it (one dead letter for it, not two
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
-from typing import Any
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from agents.common import Outbox, save_tables, stats
 from core import topics as names
@@ -33,6 +36,24 @@ from thermal.frames import ThermalImage, decode_image, parse_meta
 from thermal.tracking import Tracker
 
 IMAGE_FIELDS = ("png_b64", "jpeg_b64")
+T = TypeVar("T")
+
+
+class FrameThread:
+    """A thread of its own for a frame's decoding and detection (10-300 ms of CPU a frame).
+
+    Run on the event loop, a frame held every tip and ack of the worker (the
+    desk and intake agents share that loop) for as long as it took; on this
+    thread the loop keeps turning, since the GIL changes hands every few ms
+    and in OpenCV's and numpy's calls (`patrol bench thermal`: event loop lag).
+    One thread, awaited frame by frame: frames stay in order, as the tracker needs.
+    """
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="patrol-thermal")
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
 
 def frame_from_payload(raw: bytes) -> tuple[FrameMeta, ThermalImage]:
@@ -77,6 +98,7 @@ def register(app: Any, topics: Any, province: Province) -> None:
     clocks = app.Table("thermal-clock", default=None, partitions=partitions, key_type=str)  # a partition's number: its latest tick
     max_ahead_min = province.first.policy.max_ahead_min
     clock_topic = topics.settings.topic(names.CLOCK)
+    frame_thread = FrameThread()
 
     async def note_tick(event: Any, partition: str) -> None:
         """Keep the partition's latest tick (ticks go to every partition; event time only moves forward)."""
@@ -98,13 +120,13 @@ def register(app: Any, topics: Any, province: Province) -> None:
                 if source == names.CLOCK:
                     await note_tick(event, partition)
                 else:
-                    meta, image = frame_from_payload(raw)
+                    meta, image = await frame_thread.run(frame_from_payload, raw)
                     key = tracker_key(province, raw, meta.camera_id)
                     saved = trackers.get(key)
                     tracker = Tracker.from_dict(saved) if saved else Tracker()
                     tick = clocks.get(partition)
                     tracker.admit(meta.captured_at, None if tick is None else parse_time(tick, "tick"), max_ahead_min)
-                    tracked = tracker.update(detect_image(image, meta), meta)
+                    tracked = tracker.update(await frame_thread.run(detect_image, image, meta), meta)
                     await outbox.send_all([(names.DETECTIONS, meta.camera_id, d) for d in tracked])
                     await save_tables(app, event, (trackers, {key: tracker.to_dict()}))
             except Exception as exc:

@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from simulators.thermal.generator import DEFAULT_STYLE
-from tools.bench_thermal import FIELD_STYLES, STRESS_STYLES, _frames, format_thermal_bench, prf, style_frames
+from tools.bench_thermal import (
+    FIELD_STYLES,
+    STRESS_STYLES,
+    _frames,
+    as_8bit,
+    format_thermal_bench,
+    loop_lag,
+    prf,
+    style_frames,
+)
 
 
 def _result() -> dict[str, Any]:
@@ -20,6 +29,8 @@ def _result() -> dict[str, Any]:
         "grey_baseline_fps": 50.0, "independent_grey_detector": sc, "real": None,
         "field_styles": {name: sc for name in FIELD_STYLES}, "field_style_frames": 12,
         "stress_styles": {name: sc for name in STRESS_STYLES}, "stress_style_frames": 12,
+        "loop_lag_frames": 4, "loop_lag": {"on the loop": {"fps": 90.0, "p50": 11.0, "p99": 22.5, "max": 23.0},
+                                           "frame thread": {"fps": 95.0, "p50": 0.1, "p99": 1.25, "max": 2.0}},
     }
 
 
@@ -43,3 +54,18 @@ def test_the_stress_styles_cover_the_generators_style_options_and_generate_frame
 
 def test_each_style_is_scored_on_enough_frames_to_mean_something() -> None:
     assert style_frames(100) == 50 and style_frames(20) == 48 and style_frames(400) == 200
+
+
+def test_the_bench_prints_the_event_loops_lag_on_the_loop_and_on_the_frame_thread() -> None:
+    out = format_thermal_bench(_result())
+    assert "event loop lag while 4 8-bit generator frames are detected" in out
+    assert "on the loop      90.0 frames/s, lag p50 11.00 ms, p99 22.50 ms, max 23.00 ms" in out
+    assert "frame thread     95.0 frames/s, lag p50 0.10 ms, p99 1.25 ms, max 2.00 ms" in out
+
+
+def test_detecting_on_the_frame_thread_keeps_the_event_loop_turning() -> None:
+    lag = loop_lag(as_8bit(_frames(6, 5)))
+    assert set(lag) == {"on the loop", "frame thread"}
+    # on the loop a timer waits a whole frame's detection; on the thread, only the GIL's turns
+    assert lag["frame thread"]["max"] < lag["on the loop"]["max"]
+    assert lag["frame thread"]["fps"] > 0 and lag["on the loop"]["fps"] > 0
