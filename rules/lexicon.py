@@ -39,7 +39,7 @@ _WORD_SPLIT = re.compile(r"[\s\-]+")
 # How far before a cue a negation is looked for (characters of folded text).
 _NEGATION_WINDOW = 40
 
-_ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "仨": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _EN_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
                "eleven": 11, "twelve": 12, "a couple of": 2, "couple of": 2, "a pair of": 2}
 _EN_DECADES = {"teens": 15, "twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60, "seventies": 70,
@@ -88,7 +88,7 @@ _BELOW = re.compile(_ZH_BELOW)
 
 # Only text with a digit, 岁 or a decade word can state an age; only text
 # with a number word or a pair word can state a head count.
-_PERSONS_HINT = re.compile(r"[\d一二两三四五六七八九十俩对]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|couple|pair|both|family")
+_PERSONS_HINT = re.compile(r"[\d一二两三四五六七八九十俩仨对]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|couple|pair|both|family")
 _AGE_HINT = re.compile(r"岁|旬|年龄|年纪|十|百|\d|ties|teens|year|age")
 
 
@@ -409,14 +409,14 @@ def _persons_pattern(zh: list[str], en: list[str]) -> re.Pattern[str] | None:
     if not zh and not en:
         return None
     parts = [
-        # 一家三口; 母子俩, 老两口, 一对夫妻
+        # 一家三口; 母子俩, 老两口, 一对夫妻; 俩老头, 仨孩子 (spoken 俩 two, 仨 three, which take no 个)
         r"一家(?P<zn>[二两三四五六七八九十\d]{1,2})口",
-        r"(?P<pair>[母父]子俩|[母父]女俩|夫妻俩|夫妇俩|兄弟俩|姐妹俩|他们俩|她们俩|两口子|老两口|俩人|一对(?:老)?(?:夫妻|夫妇|母子|父子|母女|父女|情侣|老人))",
+        r"(?P<pair>[母父]子俩|[母父]女俩|夫妻俩|夫妇俩|兄弟俩|姐妹俩|他们俩|她们俩|他俩|她俩|哥俩|姐俩|爷俩|娘俩|爷儿俩|娘儿俩|两口子|老两口|俩人|一对(?:老)?(?:夫妻|夫妇|母子|父子|母女|父女|情侣|老人))",
     ]
     if zh:
         nouns = "|".join(re.escape(normalize_text(n)) for n in sorted(zh, key=len, reverse=True))
         parts.append(
-            rf"(?<![\d{_ZH_NUM_WORDS}第])(?P<zn2>\d{{1,3}}|[一二两三四五六七八九十]{{1,3}})(?!{_ZH_NOT_A_COUNT})\s*(?:个|名|位)?"
+            rf"(?<![\d{_ZH_NUM_WORDS}第])(?P<zn2>\d{{1,3}}|[一二两三四五六七八九十]{{1,3}}|[俩仨])(?!{_ZH_NOT_A_COUNT})\s*(?:个|名|位)?"
             rf"(?:[^\s，。！？、；：,.!?;:的]{{1,6}}的)?(?:{nouns})"
         )
     if en:

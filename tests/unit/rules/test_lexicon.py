@@ -292,6 +292,13 @@ def test_stated_ages(text: str, expected: set[str]) -> None:
         ("三天没吃饭的男子", None),
         ("15 year-old boys", None),
         ("3 hours ago two men", 2),
+        # spoken 俩 (two) and 仨 (three) take no 个; 俩 after a kinship word is a pair
+        ("俩老头在通道里睡", 2),
+        ("仨人在烤火", 3),
+        ("哥俩喝多了", 2),
+        ("娘儿俩在候车室", 2),
+        ("等了俩钟头了", None),
+        ("仨月没发工资", None),
         ("", None),
     ],
 )
