@@ -55,7 +55,9 @@ _EN_WORD_NUM = (rf"(?:{'|'.join(_EN_TENS_WORDS)})(?:[\s\-]?(?:{'|'.join(_EN_UNIT
                 rf"|{'|'.join(sorted(_EN_UNIT_WORDS, key=len, reverse=True))}")
 _EN_AGE_NUM = rf"\d{{1,3}}|{_EN_WORD_NUM}"
 # "七十多岁", "80岁", "70余岁", "十五六岁", "未满18周岁", "年过七旬", "年龄：70"; "80-year-old", "a sixty-five-year-old",
-# "aged 80", "age: 70", "80 years of age", "in his 70s", "under 18 years old".
+# "aged 80", "age: 70", "80 years of age", "in his 70s", "under 18 years old"; and as call notes put it, the number
+# right after the sex: "Male, 76,", "old man, 80ish,", "woman approx 80 yrs", "男，76，", "一名女子，七十多。" (the number ends
+# the note's item or is followed by years: "a man, 20 minutes ago" and "a woman 20 metres away" are no age).
 _AGE = re.compile(
     rf"(?P<zpre>不到|未满|不满|不足|小于|低于|没满|年近|将近|接近)?(?<![\d{_ZH_NUM_WORDS}])"
     rf"(?:(?P<znum>{_ZH_NUM})(?:多|来|余)?(?:周)?岁|(?P<zxun>[一二三四五六七八九])旬)"
@@ -66,6 +68,11 @@ _AGE = re.compile(
     rf"|(?<![a-z])aged?\s*[:=]?\s*(?:about\s+|around\s+|approx\.?\s+)?(?P<enum3>{_EN_AGE_NUM})(?![\da-z])"
     r"|(?<![a-z0-9])(?P<edec2>[1-9])0'?s(?![a-z0-9])"
     r"|(?<![a-z])in\s+(?:his|her|their)\s+(?:(?P<edec>\d)0'?s|(?P<eword>teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties))(?![a-z])"
+    r"|(?<![a-z])(?:male|female|man|woman|boy|girl|lady|guy|gent|fella|fellow)\s*[,(:/]?\s*"
+    r"(?:(?:about|around|approx\.?|approximately|maybe|roughly|prob|probably)\s+|~\s*)?(?P<enum4>\d{1,3})"
+    r"(?:\+|(?:-?ish)?(?:\s*(?:yrs?|years?)(?![a-z])|(?=\s*(?:$|[,.;:)!?]))))"
+    rf"|(?:(?<![\u4e00-\u9fff])|(?<=[名个位]))[男女](?:的|子|性)?\s*[，,:：]\s*(?:约莫|大约|大概|估计|约)?(?P<zsex>{_ZH_NUM})(?:多|来|余)?"
+    r"(?=\s*(?:$|[，,。；;:：）)]))"
 )
 
 # Ages said without 岁 (Chinese speech): "他六十多了", "快七十了", "得有80了", "七十好几了" (a number of years
@@ -303,8 +310,8 @@ class Lexicon:
         flags: set[str] = set()
         for match in _AGE.finditer(norm):
             groups = match.groupdict()
-            if groups["znum"] is not None or groups["zage"] is not None:
-                age = _zh_number(groups["znum"] or groups["zage"])
+            if groups["znum"] is not None or groups["zage"] is not None or groups["zsex"] is not None:
+                age = _zh_number(groups["znum"] or groups["zage"] or groups["zsex"])
             elif groups["zxun"] is not None:
                 age = _ZH_DIGITS[groups["zxun"]] * 10  # 七旬: in the seventies
             elif groups["eword"] is not None:
@@ -312,7 +319,7 @@ class Lexicon:
             elif groups["edec"] is not None or groups["edec2"] is not None:
                 age = int(groups["edec"] or groups["edec2"]) * 10
             else:
-                digits = groups["enum"] or groups["enum2"] or groups["enum3"]
+                digits = groups["enum"] or groups["enum2"] or groups["enum3"] or groups["enum4"]
                 age = _en_number(digits) if digits else None
             if age is None or age > 120 or self._negated(norm, match.start(), self.age_negation):
                 continue

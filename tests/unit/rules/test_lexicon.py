@@ -255,6 +255,18 @@ def test_other_ways_to_say_it(text: str, expected: set[str]) -> None:
         ("sixteen years old", {"minor"}),
         ("eighteen years old", set()),
         ("homeless for 3 years", set()),
+        # the number right after the sex, as call notes write it; a count of minutes or metres is none
+        ("Male, 76, lying on the sidewalk", {"elderly"}),
+        ("old fella, 80ish, on the bench", {"elderly"}),
+        ("woman approx 80 yrs at the bus shelter", {"elderly"}),
+        ("girl (14) alone at the gate", {"minor"}),
+        ("woman,65+ confused", {"elderly"}),
+        ("一名男子，65，躺着", {"elderly"}),
+        ("男，七十多。", {"elderly"}),
+        ("a man, 20 minutes ago", set()),
+        ("a woman 20 metres away", set()),
+        ("男，1米7", set()),
+        ("子女，3个", set()),
     ],
 )
 def test_stated_ages(text: str, expected: set[str]) -> None:
