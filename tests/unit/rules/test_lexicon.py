@@ -428,6 +428,14 @@ def test_description_sex_and_posture_from_text() -> None:
     assert lex.description_in("没有人躺在地上") == (None, None, False)  # negated
     assert lex.description_in("一个老大爷躺在地上，在外面坐了很久") == ("male", None, False)  # both postures: says nothing
     assert lex.description_in("An elderly man near the station")[2] is False  # not "a man": elderly
+    # the everyday words for a man or a woman, and crouching or fallen, say it too
+    assert lex.description_in("一个姑娘坐在长椅上哭")[:2] == ("female", "sitting")
+    assert lex.description_in("一个老大娘，腿脚不好")[0] == "female"
+    assert lex.description_in("Male, 76, on the sidewalk")[0] == "male"
+    assert lex.description_in("woman got off at the last stop")[0] == "female"
+    assert lex.description_in("仨孩子在网吧门口蹲着")[1] == "sitting"
+    assert lex.description_in("醉汉倒在路边雪堆里")[1] == "lying"
+    assert lex.description_in("a man and a woman on the bench")[0] is None  # both: says nothing
 
 
 def test_cue_index_finds_what_a_scan_of_every_anchor_finds() -> None:
