@@ -28,6 +28,13 @@ LEXICON = load_lexicon(DATA_DIR / "lexicon.toml")
         ("孕妇在路边，羊水破了", {"ill"}),
         ("老爷子搁道边躺着呢，咋招呼都不吱声", {"unresponsive", "elderly"}),  # northeastern speech
         ("这人说话颠三倒四的", {"mental"}),
+        # spoken passives: 让人/叫人/给人 ... 偷了; a picked pocket; but not "让人偷着看", "took out his wallet"
+        ("钱包让人给掏了", {"robbed"}),
+        ("手机叫人抢了", {"robbed"}),
+        ("钱被人骗光了", {"robbed"}),
+        ("they took his wallet", {"robbed"}),
+        ("让人偷着看了一眼", set()),
+        ("he took out his wallet to pay", set()),
         ("", set()),
     ],
 )
