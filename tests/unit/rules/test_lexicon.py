@@ -34,6 +34,13 @@ LEXICON = load_lexicon(DATA_DIR / "lexicon.toml")
         ("钱被人骗光了", {"robbed"}),
         ("they took his wallet", {"robbed"}),
         ("让人偷着看了一眼", set()),
+        # a parent or partner who hits, family who throw out; a phone call from them is none
+        ("说家里后爸老打她", {"domestic_violence"}),
+        ("老两口被儿子撵出来了", {"domestic_violence", "elderly"}),
+        ("says he ran off because his dad hits him", {"domestic_violence"}),
+        ("her husband threw her out tonight", {"domestic_violence"}),
+        ("后妈给她打电话", set()),
+        ("his dad was hit by a car", {"injured"}),
         ("he took out his wallet to pay", set()),
         ("", set()),
     ],
