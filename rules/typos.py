@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
-_LATIN_WORD = re.compile(r"[a-z]+")
+# A cue's words, a contraction whole: "doesn't" is one word (its pieces "doesn" and "t" made "doesnt", as
+# tips type it without the apostrophe, read as "doesn", which no cue or negation matches).
+_CUE_WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")
 
 
 @functools.cache
@@ -75,7 +77,7 @@ class TypoReader:
         """A reader for the English words of `cues`, (group, cue) pairs (folded; Chinese cues give none)."""
         groups: dict[str, set[str]] = {}
         for group, cue in cues:
-            for word in _LATIN_WORD.findall(cue):
+            for word in _CUE_WORD.findall(cue):
                 if len(word) >= max(min_letters - 1, 1):
                     groups.setdefault(word, set()).add(group)
         words = {word: frozenset(owners) for word, owners in groups.items()}

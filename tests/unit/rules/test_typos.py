@@ -51,6 +51,22 @@ def test_a_negation_still_cancels_a_misspelt_cue() -> None:
     assert "injured" in LEXICON.flags_in("she is badly injred")
 
 
+@pytest.mark.parametrize(
+    ("text", "flags"),
+    [
+        # a contraction typed without its apostrophe is the contraction, never its piece "doesn"/"didn"
+        ("he didnt respond when I shook him", {"unresponsive"}),
+        ("couldnt wake him", {"unresponsive"}),
+        ("she doesnt want help", {"refuses"}),
+        ("he wouldnt go with them", {"refuses"}),
+        ("doesnt look hurt", set()),
+        ("he didnt get hurt", set()),
+    ],
+)
+def test_contractions_without_apostrophe_keep_cues_and_negations(text: str, flags: set[str]) -> None:
+    assert set(LEXICON.flags_in(text)) == flags
+
+
 def test_descriptions_and_head_counts_read_typos_too() -> None:
     assert LEXICON.persons_in("two peple under the bridge") == 2
     assert LEXICON.description_in("a man sittting on the steps")[1] == "sitting"
