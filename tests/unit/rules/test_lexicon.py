@@ -34,6 +34,13 @@ LEXICON = load_lexicon(DATA_DIR / "lexicon.toml")
         ("钱被人骗光了", {"robbed"}),
         ("they took his wallet", {"robbed"}),
         ("让人偷着看了一眼", set()),
+        # cannot say where home is or who they are; the card missing said after it
+        ("问她家住哪也说不上来", {"no_id"}),
+        ("问她什么都答不上来", {"no_id"}),
+        ("在市场门口转向了找不着家", {"no_id"}),
+        ("手机钱包都没带，身份证也没有", {"no_id"}),
+        ("doesnt know her address", {"no_id"}),
+        ("I can't say where exactly, near the bridge", set()),
         # a parent or partner who hits, family who throw out; a phone call from them is none
         ("说家里后爸老打她", {"domestic_violence"}),
         ("老两口被儿子撵出来了", {"domestic_violence", "elderly"}),
