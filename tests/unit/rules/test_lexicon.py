@@ -34,6 +34,11 @@ LEXICON = load_lexicon(DATA_DIR / "lexicon.toml")
         ("钱被人骗光了", {"robbed"}),
         ("they took his wallet", {"robbed"}),
         ("让人偷着看了一眼", set()),
+        # a stated age before the noun is no "old man"; "old fella" is
+        ("a 30-year-old woman", set()),
+        ("a 25 yr old guy", set()),
+        ("an 80-year-old man", {"elderly"}),
+        ("old fella on the bench", {"elderly"}),
         # medical signs said the spoken way; a negated one, a phone not answering and "sixty-odd" are none
         ("嘴里一直叨咕，前言不搭后语", {"mental"}),
         ("那人好像精神有点问题", {"mental"}),
