@@ -34,6 +34,11 @@ LEXICON = load_lexicon(DATA_DIR / "lexicon.toml")
         ("钱被人骗光了", {"robbed"}),
         ("they took his wallet", {"robbed"}),
         ("让人偷着看了一眼", set()),
+        # a refusal said of a woman or the spoken way; a missing leg, but not a leg injury denied
+        ("说不用管她", {"refuses"}),
+        ("劝他去救助站他不乐意", {"refuses"}),
+        ("有个人没有腿，坐在滑板上", {"disabled"}),
+        ("腿上没有腿伤", set()),
         # a stated age before the noun is no "old man"; "old fella" is
         ("a 30-year-old woman", set()),
         ("a 25 yr old guy", set()),
