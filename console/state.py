@@ -187,7 +187,11 @@ class ConsoleState:
             return changes
         else:
             view.latest = ev
-        if ev.kind in TASK_KINDS and ev.team_id:
+        lead = next((a for a in ev.assignments if a.get("role") == "lead" and a.get("event_id")), None)
+        if lead is not None and ev.team_id and lead.get("team_id") == ev.team_id:
+            # The desk's own word: a team that took its task back got it in an `update`, not a task kind.
+            view.task_event_id, view.task_team_id = str(lead["event_id"]), ev.team_id
+        elif ev.kind in TASK_KINDS and ev.team_id:  # an event written before it listed its assignments
             view.task_event_id, view.task_team_id = ev.event_id, ev.team_id
         elif not ev.team_id:
             view.task_event_id, view.task_team_id = None, None

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from console.masking import TEAM_FIELDS, mask_text, team_view
 from console.state import ConsoleState
 from core import topics
-from core.records import ClockTick, Conditions, DispatchEvent, HelpPointRef, TaskHint, TeamStatus
+from core.records import ClockTick, Conditions, DispatchEvent, HelpPointRef, Report, TaskAck, TaskHint, TeamStatus
 from core.settings import DATA_DIR
 from geo.city import TeamBase, load_city
+from rules.desk import Desk
+from tests.unit.rules.deskkit import NIGHT, team
 
 CST = timezone(timedelta(hours=8))
 T0 = datetime(2026, 12, 20, 22, 30, tzinfo=CST)
@@ -243,3 +246,23 @@ def test_a_time_without_offset_or_in_year_9999_is_skipped_before_the_view_keeps_
     assert state.apply_record(topics.DISPATCH, json.loads(event("aware").to_json()))
     assert state.now == T0 + timedelta(minutes=1) and [v.latest.incident_id for v in state.open_incidents()] == ["aware"]
     assert state.snapshot()["incidents"][0]["incident_id"] == "aware"
+
+
+def test_a_team_that_took_its_task_back_holds_the_task_the_desk_gave_it(desk: Desk, report: Callable[..., Report]) -> None:
+    """A team let its deadline pass and then reached the person: the desk gives it the task again in an update (a new
+    task id, the lead's on the event's assignments). The console kept the escalation's id, the other team's task, as the
+    team's: its phone named that one, and the desk ignored the team's decline as an older task's."""
+    state = ConsoleState()
+    team(desk, "near", 300)
+    team(desk, "next", 900)
+    desk.handle_tick(NIGHT)
+    first = desk.handle_report(report(at=NIGHT)).events[0]
+    (escalation,) = desk.handle_tick(NIGHT + timedelta(minutes=15)).events
+    back = desk.handle_ack(TaskAck(event_id=first.event_id, team_id="near", status="on_scene", at=NIGHT + timedelta(minutes=17))).events
+    for ev in (first, escalation, *back):
+        state.apply_dispatch(ev)
+    view, incident = state.incidents[first.incident_id], desk.incidents[first.incident_id]
+    assert escalation.team_id == "next" and back[-1].kind == "update"
+    assert view.task_of("near") == incident.task_event_id == back[-1].event_id and view.task_of("next") is None
+    declined = desk.handle_ack(TaskAck(event_id=view.task_of("near") or "", team_id="near", status="declined", at=NIGHT + timedelta(minutes=20)))
+    assert declined.events and incident.team_id != "near", "the phone's decline, naming the task it shows, is taken"

@@ -1,4 +1,4 @@
-"""Desk fixtures shared by the desk's rule tests: a fresh desk and a report maker near the city centre."""
+"""Desk fixtures shared by the desk's rule tests and the console's (which feed its events to the view): a fresh desk and a report maker near the city centre."""
 
 from __future__ import annotations
 
