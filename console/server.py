@@ -484,6 +484,10 @@ async def api_team_ack(request: web.Request) -> web.StreamResponse:
         return json_response({"closed": True, "incident_id": view.latest.incident_id, "published": None})
     if task_event_id is None:
         raise api_error(403, "not_your_task", f"task {event_id!r} is not an open task of team {principal.team_id}")
+    if not view.names_task(event_id, task_event_id):
+        # Made for an earlier task (declined, let pass, finished) and sent late or again: written as one for the task the
+        # team holds now, a decline of A dropped B back to the queue and an accept of A accepted B.
+        raise api_error(409, "task_superseded", f"{event_id!r} is an earlier task; team {principal.team_id}'s task here is now {task_event_id!r}")
     with phone_errors():
         at = service.phones.ack_time(body, service.state.now_or_wall())
     ack = TaskAck(

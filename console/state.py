@@ -40,6 +40,8 @@ class IncidentView:
     task_event_id: str | None = None
     task_team_id: str | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
+    # Every event id of the incident seen, with its revision: which task a team's action was made for (`names_task`).
+    revisions: dict[str, int] = field(default_factory=dict)
 
     @property
     def closed(self) -> bool:
@@ -59,6 +61,20 @@ class IncidentView:
             if unit.get("team_id") == team_id and unit.get("role") == "support" and unit.get("status") in ACTIVE_UNIT:
                 return str(unit.get("event_id")) if unit.get("event_id") else None
         return None
+
+    def names_task(self, event_id: str, task_event_id: str) -> bool:
+        """Whether an action naming `event_id` was made for the team's task `task_event_id` (from `task_of`).
+
+        It was when it names that task, an event written after the task was
+        given (the phone saw it while holding the task) or the incident. An
+        event from before (the team's earlier task it declined or finished,
+        an event the console never saw) names an older task: a late or
+        replayed action for it must not act on the task the team holds now.
+        """
+        if event_id in (task_event_id, self.latest.incident_id):
+            return True
+        named, given = self.revisions.get(event_id), self.revisions.get(task_event_id)
+        return named is not None and given is not None and named >= given
 
     def ended_for(self, team_id: str) -> bool:
         """The incident is closed and the team had a unit in it: its late action changes nothing."""
@@ -181,12 +197,14 @@ class ConsoleState:
             self.incidents[ev.incident_id] = view
         elif ev.revision <= view.latest.revision:
             # An older revision arriving late: history only, the view stays.
+            view.revisions[ev.event_id] = ev.revision
             view.history.append(entry)
             view.history.sort(key=lambda h: h["revision"])
             del view.history[:-HISTORY_LIMIT]
             return changes
         else:
             view.latest = ev
+        view.revisions[ev.event_id] = ev.revision
         lead = next((a for a in ev.assignments if a.get("role") == "lead" and a.get("event_id")), None)
         if lead is not None and ev.team_id and lead.get("team_id") == ev.team_id:
             # The desk's own word: a team that took its task back got it in an `update`, not a task kind.

@@ -17,11 +17,13 @@ from console.kafka_io import ListPublisher
 from console.phone import TeamPhones, nav_links
 from console.server import ConsoleService, build_app
 from console.state import ConsoleState
-from core.records import DispatchEvent, HelpPointRef, TeamStatus
+from core.records import DispatchEvent, HelpPointRef, OperatorCommand, Report, TeamStatus
 from core.settings import DATA_DIR
 from geo.chinacoords import wgs84_to_bd09, wgs84_to_gcj02
 from geo.city import load_city
+from rules.desk import Desk, Outputs, commands
 from rules.policy import load_policy
+from tests.unit.rules.deskkit import EVENING, team
 
 CITY = DATA_DIR / "cities" / "harbin"
 CST = timezone(timedelta(hours=8))
@@ -79,11 +81,13 @@ def _event(incident: str, team: str | None) -> DispatchEvent:
 Run = Callable[[TestClient[Any, Any], ListPublisher, dict[str, str], TeamPhones], Awaitable[None]]
 
 
-def _with_client(tmp_path: Path, body: Run, caught_up: bool = True) -> None:
+def _with_client(tmp_path: Path, body: Run, caught_up: bool = True, state: ConsoleState | None = None) -> None:
+    """The console's app on `state` (default: inc-1 dispatched to T-daoli-1) with tokens t1 (T-daoli-1) and t2 (T-daoli-2)."""
     path = tmp_path / "tokens.json"
     tokens = {"t1": add_token(path, "team", team_id="T-daoli-1", name="daoli 1"), "t2": add_token(path, "team", team_id="T-daoli-2")}
-    state = ConsoleState()
-    state.apply_dispatch(_event("inc-1", "T-daoli-1"))
+    if state is None:
+        state = ConsoleState()
+        state.apply_dispatch(_event("inc-1", "T-daoli-1"))
     publisher = ListPublisher()
     phones = TeamPhones.from_files(DATA_DIR / "policy.toml", CITY)
     phones.fold("team-status", TeamStatus(team_id="T-daoli-1", at=NOW - timedelta(minutes=1), status="available",
@@ -265,3 +269,62 @@ def test_the_phone_offers_the_policys_outcomes_and_refuses_any_other(tmp_path: P
         assert listed.status == 202 and [a.outcome for a in pub.acks] == ["refused_supplies_given"]
 
     _with_client(tmp_path, body)
+
+
+def test_an_ack_made_for_an_older_task_of_the_team_never_acts_on_its_newer_task(
+        tmp_path: Path, desk: Desk, report: Callable[..., Report]) -> None:
+    """The console wrote every ack as one for the team's current task of the incident: a decline the phone made for task
+    A, arriving after the team was given the incident again as task B and accepted it, declined B (the desk, which ignores
+    a late decline of an older task, never saw A's id), and a late accept of A accepted B for the team."""
+    team_id = "T-daoli-1"
+    state = ConsoleState()
+
+    def apply(out: Outputs) -> Outputs:
+        for event in out.events:
+            state.apply_dispatch(event)
+        return out
+
+    team(desk, team_id, 300)
+    task_a = apply(desk.handle_report(report())).events[0]
+    incident_id = task_a.incident_id
+
+    async def body(client: TestClient[Any, Any], pub: ListPublisher, tok: dict[str, str], phones: TeamPhones) -> None:
+        async def ack(event_id: str, status: str, minutes: int) -> tuple[int, dict[str, Any]]:
+            """The phone's ack; what the console wrote goes to the desk, as the pipeline would take it."""
+            written = len(pub.acks)
+            at = EVENING + timedelta(minutes=minutes)
+            resp = await client.post("/api/team/acks", json={"event_id": event_id, "status": status, "at": at.isoformat()},
+                                     headers=_auth(tok["t1"]))
+            for record in pub.acks[written:]:
+                apply(desk.handle_ack(record))
+            return resp.status, await resp.json()
+
+        assert (await ack(task_a.event_id, "declined", 1))[0] == 202
+        assert state.incidents[incident_id].queued
+        task_b = apply(commands.handle(desk, OperatorCommand(command_id="cmd-1", kind="assign", incident_id=incident_id,
+                                                                at=EVENING + timedelta(minutes=2), by="op1", team_id=team_id))).events[0]
+        assert task_b.event_id != task_a.event_id and task_b.team_id == team_id
+
+        # B is assigned, not yet accepted: an accept made for A (a resend, a replay) does not accept B
+        status, answer = await ack(task_a.event_id, "accepted", 3)
+        assert (status, answer["error"]) == (409, "task_superseded") and task_b.event_id in answer["message"]
+        assert (desk.incidents[incident_id].status, desk.incidents[incident_id].acked) == ("assigned", False)
+
+        assert (await ack(task_b.event_id, "accepted", 4))[0] == 202
+        held = len(pub.acks)
+        status, answer = await ack(task_a.event_id, "declined", 5)  # the decline made for A, late
+        assert (status, answer["error"]) == (409, "task_superseded") and len(pub.acks) == held, "nothing written"
+        incident = desk.incidents[incident_id]
+        assert (incident.status, incident.team_id, incident.task_event_id) == ("accepted", team_id, task_b.event_id)
+
+        # an event of the incident written after B was given (the accept's update) still names B; B is the team's to decline
+        update = state.incidents[incident_id].latest
+        assert update.revision > task_b.revision
+        status, answer = await ack(update.event_id, "on_scene", 6)
+        assert status == 202 and answer["published"]["event_id"] == task_b.event_id
+        status, answer = await ack(task_b.event_id, "declined", 7)
+        assert status == 202 and desk.incidents[incident_id].status == "queued"
+        assert [(a.event_id, a.status) for a in pub.acks] == [(task_a.event_id, "declined"), (task_b.event_id, "accepted"),
+                                                              (task_b.event_id, "on_scene"), (task_b.event_id, "declined")]
+
+    _with_client(tmp_path, body, state=state)
