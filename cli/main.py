@@ -63,7 +63,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
     from ledger.policy import load_ledger_policy
 
-    ledger = load_ledger_policy(settings.ledger_policy_file)  # every `patrol ledger`, `report` and `sweep` refuses a bad one
+    # every `patrol ledger`, `report` and `sweep` refuses a bad one, or one naming an outcome code the policy does not list
+    ledger = load_ledger_policy(settings.ledger_policy_file, outcomes=ctx.policy.outcomes)
     print(f"ledger  {settings.ledger_policy_file}: retention {ledger.retention_days} days, report day from {ledger.day_starts:%H:%M}, "
           f"sweeps of the last {ledger.sweep_nights} nights")
     _check_tokens(settings)
@@ -237,8 +238,9 @@ def _ledger(settings: Settings):  # type: ignore[no-untyped-def]
     from geo.city import load_city
     from ledger.policy import load_ledger_policy
     from ledger.store import Store
+    from rules.policy import load_policy
 
-    policy = load_ledger_policy(settings.ledger_policy_file)
+    policy = load_ledger_policy(settings.ledger_policy_file, outcomes=load_policy(settings.policy_file).outcomes)
     return Store.open(settings.ledger_database, policy), load_city(next(iter(settings.centre_dirs.values()))).timezone
 
 

@@ -41,6 +41,7 @@ from ledger.policy import load_ledger_policy
 from ledger.report import REPORT_STYLE, Report, to_csv, to_html
 from ledger.store import SWEEP_REPORTS, PersonInput, Store
 from ledger.sweep import SweepStop
+from rules.policy import load_policy
 
 T = TypeVar("T")
 log = logging.getLogger("patrol.console.ledger")
@@ -64,7 +65,8 @@ class LedgerService:
 
     def _open(self) -> Store:
         if self._store is None:
-            self._store = Store.open(self.settings.ledger_database, load_ledger_policy(self.settings.ledger_policy_file))
+            policy = load_ledger_policy(self.settings.ledger_policy_file, outcomes=load_policy(self.settings.policy_file).outcomes)
+            self._store = Store.open(self.settings.ledger_database, policy)
             self.centres = LedgerCentres(self.cities, self._store.policy.sweep_radius_m)
         return self._store
 

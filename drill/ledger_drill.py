@@ -366,7 +366,7 @@ def run_ledger_drill(
     check_centres(settings, centres)
     rng = np.random.default_rng(seed)
     tz = next(iter(centres.values())).city.timezone
-    store = Store.open(database, load_ledger_policy(settings.ledger_policy_file))
+    store = Store.open(database, load_ledger_policy(settings.ledger_policy_file, outcomes=next(iter(centres.values())).policy.outcomes))
     towns = []
     for centre, ctx in centres.items():
         prefix = f"{centre}-" if len(centres) > 1 else ""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
+from typing import Any
 
 from core.records import COLD_WAVE_LEVELS, FLAGS
 from core.tomlconfig import TomlReader, parse_toml, read_text
@@ -58,7 +60,10 @@ class LedgerPolicy:
 MAX_DAYS = 36_500
 
 
-def load_ledger_policy(path: Path) -> LedgerPolicy:
+def load_ledger_policy(path: Path, *, outcomes: Collection[str]) -> LedgerPolicy:
+    """The ledger policy at `path`, checked. `outcomes` are the dispatch policy's codes (`dispatch.outcomes`), the only
+    ones a team or an operator can send: a report column or the refusals naming another code (one nothing sends, a
+    misspelt one) would count nothing, so it is refused with its line."""
     text = read_text(Path(path), "the ledger policy")
     data = parse_toml(text, str(path))
     r = TomlReader(str(path), text)
@@ -88,7 +93,7 @@ def load_ledger_policy(path: Path) -> LedgerPolicy:
     return LedgerPolicy(
         retention_days=days,
         day_starts=r.clock(data, ["report", "day_starts"]),
-        outcomes=tuple((c, r.strings(data, ["outcomes", c], ())) for c in OUTCOME_COLUMNS),
+        outcomes=tuple((c, _codes(r, data, ["outcomes", c], outcomes, ())) for c in OUTCOME_COLUMNS),
         match_radius_m=r.number(data, ["matching", "radius_m"], minimum=1.0),
         match_hour_window=r.number(data, ["matching", "hour_window"], minimum=0.5, maximum=12.0),
         match_min_score=r.share(data, ["matching", "min_score"]),
@@ -100,7 +105,7 @@ def load_ledger_policy(path: Path) -> LedgerPolicy:
         refusal_count=max(1, r.count(data, ["refusals", "count"])),
         refusal_within_days=r.number(data, ["refusals", "within_days"], minimum=0.1, maximum=MAX_DAYS),
         refusal_levels=r.names(data, ["refusals", "cold_wave_levels"], COLD_WAVE_LEVELS),
-        refusal_outcomes=r.strings(data, ["refusals", "outcomes"]),
+        refusal_outcomes=_codes(r, data, ["refusals", "outcomes"], outcomes),
         sweep_nights=max(1, r.count(data, ["sweep", "nights"], maximum=MAX_DAYS)),
         sweep_radius_m=r.number(data, ["sweep", "radius_m"], minimum=1.0),
         sweep_top=max(1, r.count(data, ["sweep", "top"])),
@@ -108,3 +113,13 @@ def load_ledger_policy(path: Path) -> LedgerPolicy:
         flag_weight=tuple((k, r.number(data, ["sweep", "flag_weight", k], minimum=0.0)) for k in flag_weight),
         gathering_weight=tuple((k, r.number(data, ["sweep", "gathering_weight", k], minimum=0.0)) for k in gathering_weight),
     )
+
+
+def _codes(r: TomlReader, data: Mapping[str, Any], keypath: Sequence[str], outcomes: Collection[str], default: Any = ...) -> tuple[str, ...]:
+    """A list of outcome codes, each one of the dispatch policy's."""
+    codes = r.strings(data, keypath, default)
+    for code in codes:
+        if code not in outcomes:
+            raise r.fail(keypath, f"{code!r} is not an outcome code of the dispatch policy (dispatch.outcomes: {', '.join(outcomes)}); "
+                                  "no team or operator can send it")
+    return codes

@@ -15,11 +15,11 @@ import pytest
 
 from agents.ledger import run_ledger
 from console.auth import add_token
-from core.settings import DATA_DIR, PROJECT_ROOT, Settings
-from ledger.policy import load_ledger_policy
+from core.settings import PROJECT_ROOT, Settings
 from ledger.store import Store
 from tests.integration.browser import chromium, require_chromium
 from tests.integration.test_ledger_console import ledger_console, seed
+from tests.policies import ledger_policy
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -73,7 +73,7 @@ def test_ledger_page_in_chromium(broker: str, topic_prefix: str, tmp_path: Path)
                 assert "张**" in await page.inner_text("#file") and "13812345678" not in await page.inner_text("#file")
                 await page.screenshot(path=str(shots / "ledger.png"), full_page=True)
                 # The feeder reads the night and tells the team; the team's phone shows the file on its task.
-                store = Store.open(url, load_ledger_policy(DATA_DIR / "ledger.toml"))
+                store = Store.open(url, ledger_policy())
                 try:
                     settings = replace(Settings(), broker=broker, topic_prefix=topic_prefix, database_url=url)
                     await asyncio.wait_for(run_ledger(settings, broker, store, until_caught_up=True), 120)
@@ -96,7 +96,7 @@ def test_ledger_page_in_chromium(broker: str, topic_prefix: str, tmp_path: Path)
                 browser.assert_clean()
 
     asyncio.run(main())
-    store = Store.open(url, load_ledger_policy(DATA_DIR / "ledger.toml"))
+    store = Store.open(url, ledger_policy())
     try:
         assert store.persons_of("inc-new") == [person_a]  # the click linked the incident
         # The list sent a place to a team, whose phone reported it swept.

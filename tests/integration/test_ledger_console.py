@@ -23,11 +23,11 @@ from console.auth import add_token
 from console.ledger_api import ledger_screens
 from console.server import ConsoleRunner
 from core import topics
-from core.settings import DATA_DIR, Settings
-from ledger.policy import load_ledger_policy
+from core.settings import Settings
 from ledger.store import PersonInput, Store
 from pipeline.broker import free_port
 from tests.integration.test_console_api import T0, auth, dispatch_event
+from tests.policies import ledger_policy
 from tests.unit.ledger.builders import incident_story
 
 pytestmark = pytest.mark.integration
@@ -36,7 +36,7 @@ PLACE = (45.7735, 126.6165)
 
 def seed(url: str) -> tuple[str, str]:
     """Three cold nights on which the same old man refused help at one place; another person elsewhere."""
-    store = Store.open(url, load_ledger_policy(DATA_DIR / "ledger.toml"))
+    store = Store.open(url, ledger_policy())
     a = store.open_person(
         PersonInput(sex="male", age_group="elderly", appearance="军大衣 灰胡子", languages="只说方言", health_notes="diabetic", helps="hot soup first", identity={"name": "张三丰", "phone": "13812345678"}),
         by="seed",
@@ -186,7 +186,7 @@ def test_the_teams_task_carries_the_likely_file_and_its_phone_works_a_sweep(brok
     tokens_file = tmp_path / "tokens.json"
     _, sup, t1, t2 = tokens(tokens_file)
     settings = replace(Settings(), broker=broker, topic_prefix=topic_prefix, database_url=ledger_url)
-    policy = load_ledger_policy(DATA_DIR / "ledger.toml")
+    policy = ledger_policy()
 
     async def feed(*, again: bool = False) -> None:
         store = Store.open(ledger_url, policy)
@@ -255,7 +255,7 @@ def test_the_teams_task_carries_the_likely_file_and_its_phone_works_a_sweep(brok
 def test_each_centre_has_its_own_sweep_list_and_sends_it_to_its_own_teams(broker: str, topic_prefix: str, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     seed(url)  # Harbin's nights, written before events named a centre: placed by position
-    store = Store.open(url, load_ledger_policy(DATA_DIR / "ledger.toml"))
+    store = Store.open(url, ledger_policy())
     for e in incident_story("past-q", T0 - timedelta(days=1), lat=47.3485, lon=123.9455):
         store.apply_dispatch({**e, "centre": "qiqihar"})
     for e in incident_story("past-moved", T0 - timedelta(days=1), lat=47.3440, lon=123.9500):

@@ -8,16 +8,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.settings import DATA_DIR
 from ledger.db import Database, DatabaseError, RowRefused
 from ledger.migrations import LATEST, current_version, migrate
-from ledger.policy import load_ledger_policy
 from ledger.report import report_day
 from ledger.store import PersonInput, Store, apply_record
+from tests.policies import ledger_policy
 from tests.unit.ledger.builders import T0, incident_story
 
 TZ = ZoneInfo("Asia/Shanghai")
-POLICY = load_ledger_policy(DATA_DIR / "ledger.toml")
+POLICY = ledger_policy()
 
 
 def dump(store: Store) -> dict[str, list[dict]]:

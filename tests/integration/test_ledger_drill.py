@@ -10,10 +10,10 @@ import pytest
 
 from core.settings import Settings
 from drill.ledger_drill import run_ledger_drill
-from ledger.policy import load_ledger_policy
 from ledger.store import Store
 from ledger.sweep import of_centre
 from rules.context import Context
+from tests.policies import ledger_policy
 
 pytestmark = pytest.mark.integration
 
@@ -53,7 +53,7 @@ def test_two_cities_one_ledger_each_city_gets_its_own_sweep_list_and_hints(broke
     assert result["sweep_coverage_of_places_with_history_by_night"] == [1.0]
     assert result["daily_reports_equal_truth"], result["daily_reports"]
     assert result["unmatched_incidents"] == 0
-    store = Store.open(database, load_ledger_policy(settings.ledger_policy_file))
+    store = Store.open(database, ledger_policy(settings.ledger_policy_file))
     try:
         centres = {r["centre"] for r in store.db.query("SELECT centre FROM incidents")}
         assert centres == {"harbin", "qiqihar"}, "every incident names its desk's centre"

@@ -13,14 +13,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.settings import DATA_DIR
-from ledger.policy import load_ledger_policy
 from ledger.report import report_day
 from ledger.store import PersonInput, Store, apply_record
+from tests.policies import ledger_policy
 from tests.unit.ledger.builders import T0, event, incident_story
 
 TZ = ZoneInfo("Asia/Shanghai")
-POLICY = load_ledger_policy(DATA_DIR / "ledger.toml")
+POLICY = ledger_policy()
 KEEP = timedelta(days=POLICY.retention_days)
 
 

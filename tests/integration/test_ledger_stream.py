@@ -28,16 +28,16 @@ from core import topics as names
 from core.records import EVENT_KINDS, DispatchEvent
 from core.settings import DATA_DIR, PROJECT_ROOT, Settings
 from ledger.fold import fold_incident
-from ledger.policy import load_ledger_policy
 from ledger.report import report_day
 from ledger.store import Store
 from rules.context import Context
 from tests.integration.test_ledger_db import dump
+from tests.policies import ledger_policy
 from tests.unit.ledger.builders import T0, incident_story, store_as_legacy
 from tools.harness import create_topics
 from tools.replay import run_replay
 
-POLICY = load_ledger_policy(DATA_DIR / "ledger.toml")
+POLICY = ledger_policy()
 TZ = ZoneInfo("Asia/Shanghai")
 SAMPLES = DATA_DIR / "samples" / "night"
 

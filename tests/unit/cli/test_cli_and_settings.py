@@ -58,6 +58,29 @@ def test_check_reports_a_bad_ledger_policy_with_file_and_line(tmp_path: Path, mo
     assert f"{tmp_path / 'missing.toml'}: cannot read the ledger policy" in capsys.readouterr().err
 
 
+def test_the_ledger_policy_names_only_the_policys_outcome_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """The ledger policy counted `family_found` and `persuaded`, codes nothing sends (the desk takes only the policy's
+    `dispatch.outcomes`): `patrol check` and the ledger's commands refuse such a code with its file, line and key."""
+    bad = tmp_path / "ledger.toml"
+    bad.write_text((DATA_DIR / "ledger.toml").read_text(encoding="utf-8").replace(
+        'persuaded = ["guided_to_help_point"]', 'persuaded = ["guided_to_help_point", "persuaded"]'), encoding="utf-8")
+    monkeypatch.setenv("PATROL_LEDGER_POLICY", str(bad))
+    monkeypatch.setenv("PATROL_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv("PATROL_DATABASE_URL", raising=False)
+    where = f"{bad}:{_line_of(bad, 'persuaded = [')}: outcomes.persuaded: 'persuaded' is not an outcome code of the dispatch policy"
+    for command in (["check"], ["ledger", "migrate"]):
+        assert main(command) == 2
+        assert where in capsys.readouterr().err, command
+    # and against the deployment's policy: one that drops a code the shipped ledger policy counts refuses it
+    monkeypatch.delenv("PATROL_LEDGER_POLICY")
+    policy = tmp_path / "policy.toml"
+    policy.write_text((DATA_DIR / "policy.toml").read_text(encoding="utf-8").replace('"not_found", "false_alarm"]', '"not_found"]'), encoding="utf-8")
+    monkeypatch.setenv("PATROL_POLICY", str(policy))
+    assert main(["check"]) == 2
+    assert "ledger.toml:" in (err := capsys.readouterr().err) and "outcomes.not_found: 'false_alarm' is not an outcome code" in err
+
+
 def test_check_reports_a_bad_tokens_file_with_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """`patrol check` passed while the console refused to start on the tokens file."""
     bad = tmp_path / "tokens.json"

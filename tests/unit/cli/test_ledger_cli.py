@@ -9,8 +9,8 @@ import pytest
 from cli.main import main
 from core.settings import DATA_DIR
 from ledger.migrations import LATEST
-from ledger.policy import load_ledger_policy
 from ledger.store import PersonInput, Store
+from tests.policies import ledger_policy
 from tests.unit.ledger.builders import T0, incident_story
 
 
@@ -18,7 +18,7 @@ from tests.unit.ledger.builders import T0, incident_story
 def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PATROL_STATE_DIR", str(tmp_path))
     monkeypatch.delenv("PATROL_DATABASE_URL", raising=False)
-    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", load_ledger_policy(DATA_DIR / "ledger.toml"))
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", ledger_policy())
     for e in incident_story("inc-1", T0, outcome="taken_to_hospital"):
         store.apply_dispatch(e)
     person = store.open_person(PersonInput(age_group="elderly"), by="op", at=T0)

@@ -10,8 +10,8 @@ from core.records import DispatchEvent
 from core.settings import DATA_DIR
 from geo.city import load_city
 from ledger.centres import LedgerCentres
-from ledger.policy import load_ledger_policy
 from ledger.store import PersonInput, Store
+from tests.policies import ledger_policy
 from tests.unit.ledger.builders import T0, incident_story
 
 QIQIHAR = (47.3485, 123.9455)
@@ -22,7 +22,7 @@ def _story(incident: str, lat: float, lon: float, centre: str) -> list[dict[str,
 
 
 def test_each_centres_list_has_its_own_incidents_wherever_they_moved_and_older_ones_by_position(tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", load_ledger_policy(DATA_DIR / "ledger.toml"))
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", ledger_policy())
     try:
         for e in [*_story("h-1", 45.7725, 126.6170, "harbin"), *_story("q-1", *QIQIHAR, "qiqihar"),
                   *_story("h-moved", *QIQIHAR, "harbin"),  # a Harbin incident now placed in Qiqihar: still Harbin's
@@ -49,7 +49,7 @@ def test_each_centres_list_has_its_own_incidents_wherever_they_moved_and_older_o
 
 
 def test_each_centres_report_counts_its_own_incidents_persons_tips_and_weather(tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", load_ledger_policy(DATA_DIR / "ledger.toml"))
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", ledger_policy())
     try:
         for e in [*_story("h-1", 45.7725, 126.6170, "harbin"), *_story("h-2", 45.7600, 126.6300, "harbin"),
                   *_story("q-1", *QIQIHAR, "qiqihar"), *_story("old-q", 47.3440, 123.9500, "")]:

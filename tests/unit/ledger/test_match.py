@@ -4,14 +4,13 @@ from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from core.settings import DATA_DIR
 from geo.distance import offset_latlon
 from ledger.match import Case, case_sex, hour_gap, likely, suggest
-from ledger.policy import load_ledger_policy
 from ledger.profile import Profile, Sighting
+from tests.policies import ledger_policy
 from tests.unit.ledger.builders import BASE, T0
 
-POLICY = load_ledger_policy(DATA_DIR / "ledger.toml")
+POLICY = ledger_policy()
 TZ = ZoneInfo("Asia/Shanghai")
 
 

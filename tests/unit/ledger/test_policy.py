@@ -7,12 +7,13 @@ import pytest
 from core.errors import ConfigError
 from core.settings import DATA_DIR
 from ledger.policy import load_ledger_policy
+from tests.policies import DISPATCH_OUTCOMES, ledger_policy
 
 SHIPPED = (DATA_DIR / "ledger.toml").read_text(encoding="utf-8")
 
 
 def test_the_shipped_policy_loads() -> None:
-    policy = load_ledger_policy(DATA_DIR / "ledger.toml")
+    policy = ledger_policy()
     assert policy.retention_days == 180 and policy.outcome_columns("refused_supplies_given") == ("refused", "supplies")
     assert policy.flag_factor(("elderly", "intoxicated")) == 1.5 and policy.level_factor("red") == 3.0
     assert policy.gathering_factor("station") == 0.12 and policy.gathering_factor("square") == 0.0
@@ -34,6 +35,13 @@ def test_the_shipped_policy_loads() -> None:
         ("days = 180", "days = 1000000000000000000000000000000", "retention.days: must be at most 36500"),
         ("nights = 7", "nights = 100000000", "sweep.nights: must be at most 36500"),
         ("within_days = 7.0", "within_days = 1e300", "refusals.within_days: must be at most 36500"),
+        # a code the desk refuses (not in dispatch.outcomes): no team can send it, so its column or refusals counted nothing
+        ('home = ["returned_home"]', 'home = ["returned_home", "family_found"]',
+         "outcomes.home: 'family_found' is not an outcome code of the dispatch policy (dispatch.outcomes: taken_to_hospital,"),
+        ('refused = ["refused", "refused_supplies_given"]', 'refused = ["refused", "refused_suplies_given"]',
+         "outcomes.refused: 'refused_suplies_given' is not an outcome code"),
+        ('outcomes = ["refused", "refused_supplies_given"]', 'outcomes = ["refused", "refused_supplies"]',
+         "refusals.outcomes: 'refused_supplies' is not an outcome code"),
     ],
 )
 def test_a_bad_policy_names_file_line_and_key(tmp_path: Path, old: str, new: str, says: str) -> None:
@@ -42,7 +50,7 @@ def test_a_bad_policy_names_file_line_and_key(tmp_path: Path, old: str, new: str
     text = SHIPPED.replace(old, new, 1)
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as err:
-        load_ledger_policy(path)
+        ledger_policy(path)
     message = str(err.value)
     assert says in message and message.startswith(f"{path}:")
     line = int(message.split(":")[1])
@@ -51,4 +59,14 @@ def test_a_bad_policy_names_file_line_and_key(tmp_path: Path, old: str, new: str
 
 def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read the ledger policy"):
-        load_ledger_policy(tmp_path / "nope.toml")
+        ledger_policy(tmp_path / "nope.toml")
+
+
+def test_outcome_codes_are_checked_against_the_dispatch_policy_given() -> None:
+    """The codes are the deployment's `dispatch.outcomes`, not a list of the ledger's own: a policy without
+    `false_alarm` refuses the shipped ledger policy that counts it under not_found."""
+    without = tuple(code for code in DISPATCH_OUTCOMES if code != "false_alarm")
+    with pytest.raises(ConfigError, match=r"outcomes.not_found: 'false_alarm' is not an outcome code") as err:
+        load_ledger_policy(DATA_DIR / "ledger.toml", outcomes=without)
+    assert err.value.line == next(i for i, text in enumerate(SHIPPED.splitlines(), 1) if text.startswith("not_found = "))
+    assert ledger_policy().outcome_columns("false_alarm") == ("not_found",)

@@ -2,12 +2,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core.settings import DATA_DIR
-from ledger.policy import load_ledger_policy
 from ledger.profile import Contact, social_work_due
+from tests.policies import ledger_policy
 from tests.unit.ledger.builders import T0
 
-POLICY = load_ledger_policy(DATA_DIR / "ledger.toml")
+POLICY = ledger_policy()
 
 
 def contact(n: int, days: float, outcome: str = "refused", level: str = "orange") -> Contact:

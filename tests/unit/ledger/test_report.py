@@ -4,13 +4,12 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from core.settings import DATA_DIR
-from ledger.policy import load_ledger_policy
 from ledger.report import aggregate, cold_wave_days, day_of, percentile, report_day, to_csv, to_html
 from ledger.store import PersonInput, Store
+from tests.policies import ledger_policy
 from tests.unit.ledger.builders import T0, event, incident_story
 
-POLICY = load_ledger_policy(DATA_DIR / "ledger.toml")
+POLICY = ledger_policy()
 TZ = ZoneInfo("Asia/Shanghai")
 START, END = report_day(date(2026, 12, 20), POLICY, TZ)
 

@@ -12,9 +12,8 @@ import pytest
 
 from core.errors import RecordError
 from core.records import DispatchEvent
-from core.settings import DATA_DIR
-from ledger.policy import load_ledger_policy
 from ledger.store import PersonInput, Store, apply_record
+from tests.policies import ledger_policy
 from tests.unit.ledger.builders import T0, event, incident_story, store_as_legacy
 
 
@@ -37,14 +36,14 @@ from tests.unit.ledger.builders import T0, event, incident_story, store_as_legac
 def test_a_hostile_record_is_a_record_error(tmp_path: Path, topic: str, raw: bytes) -> None:
     """Each of these raised RecursionError, UnicodeEncodeError, a database error or OverflowError: the feeder
     catches RecordError only, so it died, and read the same record again at its restart."""
-    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", load_ledger_policy(DATA_DIR / "ledger.toml"))
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", ledger_policy())
     with pytest.raises(RecordError):
         apply_record(store, topic, raw)
 
 
 def test_a_deeply_nested_field_is_taken_or_refused_never_a_crash(tmp_path: Path) -> None:
     """Nested 500 deep, json reads it, and a recursive check for unstorable values raised RecursionError: the feeder stopped."""
-    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", load_ledger_policy(DATA_DIR / "ledger.toml"))
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", ledger_policy())
     nested = b'{"region": "daoli", "at": "2026-12-20T23:00:00+08:00", "cold_wave_level": "red", "x": ' + b"[" * 500 + b"77777" + b"]" * 500 + b"}"
     with contextlib.suppress(RecordError):
         apply_record(store, "conditions", nested)
@@ -57,7 +56,7 @@ def test_a_deeply_nested_field_is_taken_or_refused_never_a_crash(tmp_path: Path)
                                            ("rules", "cold_wave:red"), ("flags", [1]), ("persons", 2.5), ("team_id", 7)])
 def test_a_mistyped_dispatch_event_is_refused_before_it_poisons_its_incident(tmp_path: Path, field: str, bad: object) -> None:
     """A revision "x" was stored, then every later event of its incident failed to sort: a TypeError each time."""
-    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", load_ledger_policy(DATA_DIR / "ledger.toml"))
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", ledger_policy())
     first = event("inc-1", 1, "dispatch", T0)
     with pytest.raises(RecordError, match=field):
         apply_record(store, "dispatch", json.dumps({**first, field: bad}).encode())
@@ -67,7 +66,7 @@ def test_a_mistyped_dispatch_event_is_refused_before_it_poisons_its_incident(tmp
 
 def test_a_batch_folds_each_incident_once_into_the_same_rows_as_event_by_event(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A night of missed acknowledgements gave an incident ~380 escalations: folding it per event made catching up quadratic."""
-    policy = load_ledger_policy(DATA_DIR / "ledger.toml")
+    policy = ledger_policy()
     events = [*incident_story("inc-a", T0, escalations=40), *incident_story("inc-b", T0, escalations=3)]
     one_by_one = Store.open(f"sqlite:///{tmp_path / 'one.sqlite3'}", policy)
     for e in events:
@@ -98,7 +97,7 @@ def test_a_batch_folds_each_incident_once_into_the_same_rows_as_event_by_event(t
 
 
 def test_hints_asked_inside_a_batch_read_the_incident_as_folded_so_far(tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", load_ledger_policy(DATA_DIR / "ledger.toml"))
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", ledger_policy())
     with store.batch():
         store.apply_dispatch(event("inc-1", 1, "dispatch", T0, team_id="T1", status="assigned"))
         assert store.incident("inc-1") is None  # folded at the batch's end
@@ -111,7 +110,7 @@ def test_hints_asked_inside_a_batch_read_the_incident_as_folded_so_far(tmp_path:
 def test_a_naive_time_in_a_dispatch_event_is_refused_before_it_is_stored(tmp_path: Path) -> None:
     """A first report time without its offset was stored, then every fold of its incident compared it with aware times
     (TypeError, outside the record's savepoint): the feeder stopped at each restart."""
-    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", load_ledger_policy(DATA_DIR / "ledger.toml"))
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", ledger_policy())
     with store.batch():
         apply_record(store, "dispatch", json.dumps(event("inc-1", 1, "dispatch", T0)).encode())
         with pytest.raises(RecordError, match="first_report_at: time has no UTC offset"):
@@ -124,7 +123,7 @@ def test_a_naive_time_in_a_dispatch_event_is_refused_before_it_is_stored(tmp_pat
 def test_a_dispatch_time_in_an_implausible_year_is_refused_before_it_is_stored(tmp_path: Path, name: str, value: str) -> None:
     """Year 1 at +08:00 overflowed storing it in UTC (OverflowError, out of the feeder at each restart: its event `at`
     when applied, its first report when the batch folded it); year 9999, stored, `patrol report campaign`."""
-    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", load_ledger_policy(DATA_DIR / "ledger.toml"))
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", ledger_policy())
     with store.batch():
         apply_record(store, "dispatch", json.dumps(event("inc-1", 1, "dispatch", T0)).encode())
         with pytest.raises(RecordError, match=f"{name}: implausible time"):
@@ -136,7 +135,7 @@ def test_a_dispatch_time_in_an_implausible_year_is_refused_before_it_is_stored(t
 def test_an_incident_whose_row_cannot_be_folded_keeps_its_last_row_and_stops_nothing(tmp_path: Path) -> None:
     """Events stored before a check existed can make an incident's fold fail at a batch's end: that incident keeps its
     last row and is handed back to be dead-lettered; the batch's other incidents fold and commit."""
-    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", load_ledger_policy(DATA_DIR / "ledger.toml"))
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", ledger_policy())
     store.apply_dispatch(event("inc-old", 1, "dispatch", T0))
     with store.batch():
         store_as_legacy(store.db, {**event("inc-old", 2, "update", T0), "first_report_at": "2026-12-20T19:00:00"})
@@ -153,7 +152,7 @@ def test_an_incident_whose_row_cannot_be_folded_keeps_its_last_row_and_stops_not
 def test_an_event_stored_before_the_time_checks_still_folds_when_the_fold_does_not_use_its_time(tmp_path: Path) -> None:
     """The admission check refuses a deadline without its offset, but an event an older version stored with one
     still folds (the fold compares only `at` and `first_report_at`): its incident goes on updating."""
-    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", load_ledger_policy(DATA_DIR / "ledger.toml"))
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", ledger_policy())
     store.apply_dispatch(event("inc-1", 1, "dispatch", T0))
     with store.batch():
         store_as_legacy(store.db, {**event("inc-1", 2, "update", T0), "ack_deadline": "2026-12-20T19:30:00"})
@@ -167,7 +166,7 @@ def test_anonymizing_a_file_blanks_the_operators_free_text_in_its_incidents_even
     into the event's `reason`). Anonymization blanked the events' `text` only: the name and the number stayed in
     `dispatch_events` for good, past the retention period. The outcome, read from the reason's tail for events
     written before they carried it, must survive."""
-    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", load_ledger_policy(DATA_DIR / "ledger.toml"))
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", ledger_policy())
     story = incident_story("inc-1", T0, text="老人张德贵", outcome="refused")
     story[0]["reason"] = "assigned by 调度员: 张德贵 糖尿病，女儿电话13812345678"  # an operator's assign with its reason
     for data in story:

@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 from core.settings import DATA_DIR
 from geo.city import KEY_AREAS, load_city
 from geo.distance import haversine_m, offset_latlon
-from ledger.policy import load_ledger_policy
 from ledger.report import day_of
 from ledger.sweep import Gathering, Seen, coverage, gathering_places, hour_span, of_centre, sweep_list
+from tests.policies import ledger_policy
 from tests.unit.ledger.builders import BASE, T0
 
-POLICY = load_ledger_policy(DATA_DIR / "ledger.toml")
+POLICY = ledger_policy()
 TZ = ZoneInfo("Asia/Shanghai")
 
 

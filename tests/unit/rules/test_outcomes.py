@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from core.settings import DATA_DIR
 from drill.ledger_drill import Someone, outcome
-from ledger.policy import load_ledger_policy
 from rules.policy import load_policy
 from rules.reporters import OUTCOME_CLASSES
 from simulators.teams import OUTCOMES, STAYING_OUTCOMES
+from tests.policies import ledger_policy
 
 POLICY = load_policy(DATA_DIR / "policy.toml")
 
@@ -22,7 +22,7 @@ def test_the_simulated_teams_and_the_ledger_drills_crews_send_only_listed_outcom
 def test_every_listed_outcome_has_words_for_the_reporter_and_a_column_in_the_reports() -> None:
     """A listed code without a reporter wording falls back to a bare "handled", and one without a ledger column lands
     under "other": the shipped list has neither."""
-    ledger = load_ledger_policy(DATA_DIR / "ledger.toml")
+    ledger = ledger_policy()
     for code in POLICY.outcomes:
         assert code in OUTCOME_CLASSES, code
         assert ledger.outcome_columns(code), code

@@ -127,13 +127,13 @@ def test_missing_file_is_a_policy_error(tmp_path: Path) -> None:
 def test_config_files_that_are_not_utf8_name_file_and_line(tmp_path: Path) -> None:
     """A policy, lexicon, ledger policy or scenario saved in GBK (or holding a stray byte) ended `patrol check` in a traceback."""
     from core.errors import ConfigError
-    from ledger.policy import load_ledger_policy
     from rules.lexicon import load_lexicon
     from simulators.scenario import load_scenario
+    from tests.policies import ledger_policy
 
     bad = tmp_path / "bad.toml"
     bad.write_bytes("version = 1\n# 政策\nname = \"".encode() + "寒潮".encode("gbk") + b"\"\n")
-    for load in (load_policy, load_lexicon, load_ledger_policy, load_scenario):
+    for load in (load_policy, load_lexicon, ledger_policy, load_scenario):
         with pytest.raises(ConfigError) as refused:
             load(bad)
         assert (refused.value.path, refused.value.line) == (str(bad), 3) and "not UTF-8" in str(refused.value)

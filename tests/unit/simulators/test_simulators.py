@@ -307,11 +307,11 @@ def test_an_evening_rush_brings_that_share_of_persons_early(city: City, scenario
 def test_simulated_teams_report_outcomes_the_ledger_and_the_replies_know() -> None:
     """The simulated teams sent `escorted_to_station`, a code neither the ledger's report columns nor the replies to
     reporters know: a drill's 送站 landed under "other" and its reporters heard a bare "handled"."""
-    from ledger.policy import load_ledger_policy
     from rules.reporters import OUTCOME_CLASSES
     from simulators.teams import OUTCOMES, STAYING_OUTCOMES
+    from tests.policies import ledger_policy
 
-    policy = load_ledger_policy(PROJECT_ROOT / "data" / "ledger.toml")
+    policy = ledger_policy()
     for code in {*OUTCOMES.values(), *STAYING_OUTCOMES}:
         assert policy.outcome_columns(code), code
         assert code in OUTCOME_CLASSES, code
