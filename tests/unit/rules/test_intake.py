@@ -605,3 +605,11 @@ def test_coordinates_written_as_text_are_read(ctx: Context, lat: str, lon: str) 
 def test_coordinates_as_text_that_cannot_be_here_are_refused(ctx: Context, lat: str, lon: str, needle: str) -> None:
     with pytest.raises(RecordError, match=needle):
         parse_tip(tip(lat=lat, lon=lon), ctx)
+
+
+def test_a_tip_saying_how_badly_someone_is_hurt_is_a_medical_task(ctx: Context, desk: Desk) -> None:
+    """"伤势不明" (injury unclear) set no flag: the person went to a help point as guidance, not to an emergency department."""
+    parsed = parse_tip(tip(text="环卫工说桥洞里有个男的，伤势不明，叫他还能答应"), ctx)
+    assert "injured" in parsed.flags
+    event = desk.handle_report(tip_report(parsed, ctx)).events[0]
+    assert event.category == "medical" and event.destination is not None and event.destination.kind == "hospital"

@@ -710,3 +710,26 @@ def test_unseen_negations_are_validated() -> None:
                              "ages": {"elderly_from": 60}}, "lex.toml")
     assert lexicon.flags_in("看不出受伤") == ()
     assert lexicon.flags_in("看不出七十岁") == ("elderly",)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # 伤势 (the injury's condition) is only said of someone hurt, however badly or unclearly
+        ("松花江大桥下面躺着一个人，伤势严重，赶紧来", {"injured"}),
+        ("环卫工发现一个老大爷倒在路边，伤势不明", {"injured", "elderly"}),
+        ("被车刮了一下，伤势不重，人还能说话", {"injured"}),
+        ("天太黑了看不出伤势，人一直在哼哼", {"injured"}),  # cannot make it out: checked
+        ("不清楚伤势怎么样，他不让碰", {"injured"}),
+        ("a man at the bus stop, 伤势不明", {"injured"}),
+        # none is seen, or the word is another
+        ("没有明显伤势，就是喝多了", {"intoxicated"}),
+        ("未见伤势，蹲在路口发抖", {"ill"}),
+        ("他很伤心，一直在哭", set()),
+        ("雪势很大，路边有人", set()),
+    ],
+)
+def test_the_condition_of_an_injury_is_an_injury(text: str, expected: set[str]) -> None:
+    """"伤势严重" / "伤势不明" (the injury serious / unclear) set no flag: a person reported badly hurt got no
+    medical category unless the text also said 受伤 or 流血."""
+    assert set(LEXICON.flags_in(text)) == expected
