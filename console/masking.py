@@ -41,6 +41,7 @@ TEAM_FIELDS: tuple[str, ...] = (
     "flags",
     "persons",
     "nearest_help_point",
+    "destination",
     "ack_deadline",
     "notify",
     "rules",

@@ -267,18 +267,25 @@ class TeamPhones:
         en, zh = self.actions.get(category, (action, ""))
         return {"en": action or en, "zh": zh or action or en}
 
-    def destination(self, category: str, lat: float, lon: float, nearest: Mapping[str, Any] | None, centre: str = "") -> dict[str, Any] | None:
-        """Where the team takes the person: the nearest help point of the category's kinds in the task's city, else the task's.
+    def destination(self, category: str, lat: float, lon: float, nearest: Mapping[str, Any] | None, centre: str = "",
+                    chosen: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+        """Where the team takes the person: the place the desk `chosen` for the task, else the nearest help point of
+        the category's kinds in the task's city, else the task's nearest.
 
-        The task's city is its `centre`; an event written before the desk
-        named it, by the city that holds the position (`geo.centres.centre_for`, as records are routed).
+        The desk's choice knows what the phone's kinds do not (an emergency
+        department, the minors' centre for a minor and never for an adult,
+        opening hours); the kinds serve only an event that names none. The
+        task's city is its `centre`; an event written before the desk named
+        it, by the city that holds the position (`geo.centres.centre_for`, as records are routed).
         """
         point: HelpPoint | None = None
         kinds = self.policy.destination_kinds.get(category)
         if centre not in self.indexes:
             centre = centre_for(self.indexes, lat, lon) or next(iter(self.indexes))
         index = self.indexes[centre]
-        if kinds:
+        if isinstance(chosen, Mapping):
+            point = self.help_points.get((centre, str(chosen.get("id"))))
+        if point is None and kinds:
             found = index.nearest_help_point(lat, lon, kinds)
             point = found[0] if found else None
         if point is None and nearest:
@@ -302,5 +309,6 @@ class TeamPhones:
         lat, lon = float(view["lat"]), float(view["lon"])
         view["action_text"] = self.action_text(category, str(view.get("action") or ""))
         view["target"] = nav_links(lat, lon, str(view.get("incident_id") or "target"))
-        view["destination"] = self.destination(category, lat, lon, view.get("nearest_help_point"), str(view.get("centre") or ""))
+        view["destination"] = self.destination(category, lat, lon, view.get("nearest_help_point"), str(view.get("centre") or ""),
+                                               view.get("destination"))
         return view

@@ -31,8 +31,9 @@ from geo.partners import Partners, load_partners
 
 KEY_AREAS: tuple[str, ...] = ("underpass", "bridge", "station", "park", "market", "heating_vent", "construction")
 HELP_POINT_KINDS: tuple[str, ...] = ("help_point", "warm_up_site", "rescue_station", "hospital")
-# Groups a help point may be for first (its `serves`), as the policy's destinations name them: the group, not the
-# person's flag ("minors", not "minor"), or the place is never chosen for anyone.
+# Groups a help point is for (its `serves`: it takes those groups only, as the minors' centre takes no adult), as the
+# policy's destinations name them: the group, not the person's flag ("minors", not "minor"), or the place is never
+# chosen for anyone.
 SERVED_GROUPS: tuple[str, ...] = ("minors",)
 LAYERS: tuple[str, ...] = ("districts", "zones", "help_points", "teams", "gazetteer")
 CITY_FILE = "city.json"
@@ -106,7 +107,7 @@ class HelpPoint:
     lon: float
     open_24h: bool
     emergency: bool = False  # a hospital with an emergency department
-    serves: tuple[str, ...] = ()  # groups it is for first, e.g. "minors"
+    serves: tuple[str, ...] = ()  # the only groups it takes, e.g. "minors"; empty: everyone
     hours: tuple[time, time] | None = None  # opening hours when not open_24h (may pass midnight)
 
     def open_at(self, local: time) -> bool:

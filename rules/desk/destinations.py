@@ -19,9 +19,12 @@ def destination(category: str, flags: Iterable[str], lat: float, lon: float, at:
     if rule is None:
         return None
     local = at.astimezone(tz).time()
-    fitting = [p for p in points if p.kind in rule.kinds and p.open_at(local) and (p.emergency or not rule.emergency)]
+    groups = person_groups(flags, policy)
+    # a place that serves a group (the minors' centre) takes that group only: an adult goes to the rescue station
+    fitting = [p for p in points if p.kind in rule.kinds and p.open_at(local) and (p.emergency or not rule.emergency)
+               and (not p.serves or groups.intersection(p.serves))]
     name = f"destination:{category}"
-    if rule.serves and rule.serves_flag in set(flags):
+    if rule.serves and rule.serves in groups:
         serving = [p for p in fitting if rule.serves in p.serves]
         if serving:
             fitting, name = serving, f"destination:{rule.serves}"
@@ -30,6 +33,12 @@ def destination(category: str, flags: Iterable[str], lat: float, lon: float, at:
     best, distance = _nearest(lat, lon, fitting)
     ref = HelpPointRef(id=best.id, name=best.name, distance_m=round(distance, 1), kind=best.kind)
     return ref, name
+
+
+def person_groups(flags: Iterable[str], policy: Policy) -> set[str]:
+    """The groups places serve that the person belongs to: each destination rule's `serves`, when the person has its flag."""
+    have = set(flags)
+    return {r.serves for r in policy.dispatching.destinations.values() if r.serves and r.serves_flag in have}
 
 
 def _nearest(lat: float, lon: float, points: list[HelpPoint]) -> tuple[HelpPoint, float]:

@@ -60,6 +60,18 @@ def test_task_view_has_both_languages_and_the_categorys_destination() -> None:
     assert guidance["action_text"]["zh"] == "劝导前往最近的求助点或救助站"
 
 
+def test_the_phone_shows_the_place_the_desk_chose_not_the_nearest_of_the_categorys_kinds() -> None:
+    """At the minors' centre's door an adult's escort task went, on the phone, to the nearest rescue station (the
+    centre), where the desk had named the general rescue station: the phone's kinds know no group or hours."""
+    at_centre = {"incident_id": "inc-3", "category": "escort_station", "lat": 45.742, "lon": 126.645, "action": "",
+                 "nearest_help_point": None}
+    chosen = {"id": "hp-rescue-city", "name": "哈尔滨市救助管理站", "distance_m": 3800.0, "kind": "rescue_station"}
+    view = PHONES.task_view({**at_centre, "destination": chosen})
+    assert view["destination"]["id"] == "hp-rescue-city" and view["destination"]["distance_m"] > 3000
+    # an event that names no destination (written before the desk named them) keeps the kinds' nearest
+    assert PHONES.task_view(dict(at_centre))["destination"]["id"] == "hp-minors-center"
+
+
 def test_a_help_point_id_both_cities_use_leads_to_the_tasks_own_city() -> None:
     phones = TeamPhones(load_policy(DATA_DIR / "policy.toml"), {name: load_city(DATA_DIR / "cities" / name) for name in ("harbin", "qiqihar")})
     nearest = {"id": "hp-warm-station", "name": "x", "distance_m": 1.0}  # each city has its own warm station under this id

@@ -67,3 +67,22 @@ def test_a_citys_minors_centre_serves_minors_and_every_minor_goes_there(folder: 
         for lat, lon in (box.center, (box.lat_min, box.lon_min), (box.lat_max, box.lon_max)):
             found = destination(category, (rule.serves_flag or "",), lat, lon, at, city.help_points, POLICY, city.timezone)
             assert found is not None and found[0].id in serving and found[1] == "destination:minors", (city.name, category, found)
+
+
+@pytest.mark.parametrize("folder", CITIES, ids=lambda p: p.name)
+def test_an_adult_is_never_taken_to_the_minors_centre_even_standing_at_its_door(folder: Path) -> None:
+    """A place serving a group takes that group only: a disabled adult found at the minors' centre's door was taken
+    there, as the nearest rescue station. From the centre's own position, every category that may end at a rescue
+    station sends an adult to another place, and a minor (basic_support names no group) may still go there."""
+    city = load_city(folder)
+    centres = [p for p in city.help_points if "minors" in p.serves]
+    assert centres, city.name
+    at = datetime(2026, 12, 20, 23, 0, tzinfo=city.timezone)
+    for centre in centres:
+        for category, rule in POLICY.dispatching.destinations.items():
+            if centre.kind not in rule.kinds:
+                continue
+            adult = destination(category, ("disabled",), centre.lat, centre.lon, at, city.help_points, POLICY, city.timezone)
+            assert adult is not None and adult[0].id not in {c.id for c in centres}, (city.name, category, adult)
+            minor = destination(category, ("minor",), centre.lat, centre.lon, at, city.help_points, POLICY, city.timezone)
+            assert minor is not None and minor[0].id == centre.id, (city.name, category, minor)
