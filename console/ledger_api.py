@@ -172,6 +172,14 @@ def _team_incident(service: ConsoleService, principal: Principal, incident_id: s
         raise api_error(403, "not_your_task", f"incident {incident_id!r} is not an open task of team {principal.team_id}")
 
 
+async def _team_file(service: ConsoleService, ledger: LedgerService, principal: Principal, person_id: str) -> None:
+    """A team writes only to a file linked to the incident of one of its own open tasks (403 before the file's existence
+    is looked at, so a team learns nothing of the files beyond its tasks)."""
+    own = sorted({v.latest.incident_id for v in service.state.team_tasks(principal.team_id or "")})
+    if not await ledger.call(lambda store: any(person_id in store.persons_of(incident_id) for incident_id in own)):
+        raise api_error(403, "not_your_task", f"file {person_id!r} is not linked to an open task of team {principal.team_id}")
+
+
 async def api_incident(request: web.Request) -> web.StreamResponse:
     """Operator/supervisor: files linked to an incident and the likely file for it."""
     service, ledger, who = _who(request, CONSOLE_ROLES)
@@ -266,11 +274,13 @@ async def api_person(request: web.Request) -> web.StreamResponse:
 
 
 async def api_note(request: web.Request) -> web.StreamResponse:
-    """Add a follow-up, referral, refusal or note to a file."""
-    _, ledger, who = _who(request, ("operator", "supervisor", "team"))
+    """Add a follow-up, referral, refusal or note to a file; a team only to a file linked to one of its open tasks."""
+    service, ledger, who = _who(request, ("operator", "supervisor", "team"))
     person_id = request.match_info["person_id"]
+    if who.role == "team":
+        await _team_file(service, ledger, who, person_id)
     body = await read_body(request)
-    at = request.app[SERVICE].state.now_or_wall()
+    at = service.state.now_or_wall()
 
     def note(store: Store) -> str:
         if not store.person_exists(person_id):

@@ -178,3 +178,44 @@ def test_a_request_id_opens_a_file_once_for_its_own_caller_only(tmp_path: Path) 
     assert first["status"] == "201" and again["status"] == "200" and again["person_id"] == first["person_id"]
     assert other["status"] == "201" and other["person_id"] != first["person_id"]
     assert file["identity"]["name"] == "王**"  # not overwritten by the team's 李四
+
+
+def test_a_team_writes_notes_only_in_a_file_linked_to_its_own_open_task(tmp_path: Path) -> None:
+    # Any team token added a note (a refusal, a referral) to any file it named, and a 404 against a 201 told it which
+    # files exist: a team writes to the file of the person on its own task, linked to that task's incident.
+    settings = replace(Settings(), cities="harbin", database_url=f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    path = tmp_path / "tokens.json"
+    op, t1, t2 = add_token(path, "operator", name="op"), add_token(path, "team", team_id="T-daoli-1"), add_token(path, "team", team_id="T-daoli-2")
+    state = ConsoleState()
+    for incident, holder in (("inc-1", "T-daoli-1"), ("inc-2", "T-daoli-2")):
+        state.apply_dispatch(DispatchEvent(
+            event_id=f"{incident}-r1", kind="dispatch", incident_id=incident, revision=1, priority="P2", category="guidance", rules=(),
+            zone_id=None, key_area=None, lat=45.7735, lon=126.6165, sources=("h-1",), team_id=holder, ack_deadline=None,
+            nearest_help_point=None, notify=(), at=datetime(2026, 12, 20, 23, 0, tzinfo=timezone(timedelta(hours=8))), status="assigned"))
+    service = ConsoleService(state, ListPublisher(), TokenStore(path), DATA_DIR / "cities" / "harbin", centre_dirs=settings.centre_dirs)
+    ledger = ledger_screens(settings)
+    app = build_app(service)
+    ledger.add_routes(app)
+    note = {"kind": "refusal", "text": "refused help"}
+
+    async def main() -> list[tuple[int, str]]:
+        try:
+            async with TestClient(TestServer(app)) as client:
+                async def post(token: str, url: str, body: object) -> tuple[int, str]:
+                    resp = await client.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
+                    data = await resp.json()
+                    return resp.status, str(data.get("error") or data.get("person_id") or ("written" if "note_id" in data else data))
+
+                _, person = await post(op, "/api/ledger/incidents/inc-1/link", {"new": {"sex": "male", "age_group": "elderly"}})
+                return [
+                    await post(t2, f"/api/ledger/persons/{person}/notes", note),  # another team's person
+                    await post(t2, "/api/ledger/persons/P-000000000000/notes", note),  # no such file: the same answer
+                    await post(t2, f"/api/ledger/persons/{person}/notes", "not even a body"),  # refused before the body is read
+                    await post(op, "/api/ledger/persons/P-000000000000/notes", note),
+                    await post(t1, f"/api/ledger/persons/{person}/notes", note),
+                    await post(op, f"/api/ledger/persons/{person}/notes", {**note, "kind": "followup"}),
+                ]
+        finally:
+            await ledger.stop()
+
+    assert asyncio.run(main()) == [(403, "not_your_task")] * 3 + [(400, "person_not_found"), (201, "written"), (201, "written")]
