@@ -36,6 +36,7 @@ from core.settings import Settings
 from core.validate import EARLIEST_YEAR, LATEST_YEAR, plausible_year
 from geo.city import City
 from ledger.centres import LedgerCentres, deployment_cities
+from ledger.db import RowRefused
 from ledger.match import Case, likely, suggest
 from ledger.policy import load_ledger_policy
 from ledger.report import REPORT_STYLE, Report, to_csv, to_html
@@ -101,6 +102,9 @@ class LedgerService:
             return await asyncio.get_running_loop().run_in_executor(self._pool, work)
         except RecordError as exc:
             raise api_error(400, exc.kind, exc.reason) from exc
+        except RowRefused as exc:  # the request's value, not the database: a retry gets the same answer
+            log.warning("ledger refused a value of a request: %s", exc)
+            raise api_error(400, "invalid", "a value the ledger cannot store (a NUL character, a number out of range)") from exc
         except PatrolError as exc:
             raise api_error(503, "ledger_unavailable", str(exc)) from exc
 

@@ -95,10 +95,10 @@ class PersonInput:
             raise RecordError(f"age_group: one of {', '.join(AGE_GROUPS)}", kind="invalid")
         for name in PROFILE_TEXT:
             value = getattr(self, name)
-            if not isinstance(value, str) or len(value) > 2000:
-                raise RecordError(f"{name}: a text of at most 2000 characters", kind="invalid")
+            if not isinstance(value, str) or len(value) > 2000 or "\x00" in value:
+                raise RecordError(f"{name}: a text of at most 2000 characters, without NUL", kind="invalid")
         for name, value in self.identity.items():
-            if name not in ("name", "phone", "id_number") or not isinstance(value, str) or len(value) > 100:
+            if name not in ("name", "phone", "id_number") or not isinstance(value, str) or len(value) > 100 or "\x00" in value:
                 raise RecordError(f"identity.{name}: name, phone or id_number, a short text", kind="invalid")
 
 
@@ -274,8 +274,8 @@ class Store:
     def add_note(self, person_id: str, kind: str, text: str, *, by: str, at: datetime, note_id: str | None = None) -> str:
         if kind not in NOTE_KINDS:
             raise RecordError(f"kind: one of {', '.join(NOTE_KINDS)}", kind="invalid")
-        if not isinstance(text, str) or not text.strip() or len(text) > 2000:
-            raise RecordError("text: 1 to 2000 characters", kind="invalid")
+        if not isinstance(text, str) or not text.strip() or len(text) > 2000 or "\x00" in text:
+            raise RecordError("text: 1 to 2000 characters, without NUL", kind="invalid")
         note_id = note_id or stable_id("N", person_id, kind, text, utc_text(at), by)
         self.db.execute(
             "INSERT INTO person_notes (note_id, person_id, at, by_whom, kind, text) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (note_id) DO NOTHING",
@@ -519,6 +519,7 @@ class Store:
         """
         if status not in SWEEP_REPORTS:
             raise RecordError(f"status must be one of {', '.join(SWEEP_REPORTS)}", kind="invalid_status")
+        _check_note(note)
         task = self.db.one("SELECT * FROM sweep_tasks WHERE task_id = ? AND team_id = ?", (task_id, team_id))
         if task is None:
             return None
@@ -533,6 +534,7 @@ class Store:
 
     def finish_sweep(self, task_id: str, team_id: str, note: str, *, at: datetime) -> bool:
         """The team swept the place (its own task only); the note says whom it met."""
+        _check_note(note)
         return self.db.execute(
             "UPDATE sweep_tasks SET status = 'done', note = ?, done_at = ? WHERE task_id = ? AND team_id = ? AND status IN ('open', 'accepted')",
             (note, utc_text(at), task_id, team_id),
@@ -623,6 +625,12 @@ class Store:
             payload["reason"] = ""
             self.db.execute("UPDATE dispatch_events SET payload = ? WHERE event_id = ?", (json.dumps(payload, ensure_ascii=False, sort_keys=True), r["event_id"]))
         self.db.execute("UPDATE incidents SET text = '', text_cleared_at = ? WHERE incident_id = ?", (at, incident_id))
+
+
+def _check_note(note: str) -> None:
+    """A team's sweep note: a NUL is no part of one, and no PostgreSQL text holds it (SQLite did: the two disagreed)."""
+    if "\x00" in note:
+        raise RecordError("note: a text without NUL (\\u0000)", kind="invalid_note")
 
 
 def _real(value: Any) -> float:

@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from console.auth import TokenStore, add_token
@@ -21,6 +22,8 @@ from console.server import ConsoleService, build_app
 from console.state import ConsoleState
 from core.records import ClockTick, DispatchEvent
 from core.settings import DATA_DIR, Settings
+from ledger.db import RowRefused
+from ledger.store import Store
 
 
 def test_a_centres_sweep_list_is_for_tonight_in_its_own_citys_time_zone(tmp_path: Path) -> None:
@@ -219,3 +222,48 @@ def test_a_team_writes_notes_only_in_a_file_linked_to_its_own_open_task(tmp_path
             await ledger.stop()
 
     assert asyncio.run(main()) == [(403, "not_your_task")] * 3 + [(400, "person_not_found"), (201, "written"), (201, "written")]
+
+
+def test_a_value_the_database_cannot_hold_is_the_callers_400_never_ledger_unavailable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # PostgreSQL holds no NUL in text: a note, a file's description or a team's sweep note with one was refused by the database
+    # (RowRefused), answered 503 ledger_unavailable, and a phone's outbox retried it without end; SQLite stored it.
+    settings = replace(Settings(), cities="harbin", database_url=f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    path = tmp_path / "tokens.json"
+    op, team = add_token(path, "operator", name="op"), add_token(path, "team", team_id="T-daoli-1")
+    state = ConsoleState()
+    state.apply_dispatch(DispatchEvent(
+        event_id="inc-1-r1", kind="dispatch", incident_id="inc-1", revision=1, priority="P2", category="guidance", rules=(),
+        zone_id=None, key_area=None, lat=45.7735, lon=126.6165, sources=("h-1",), team_id="T-daoli-1", ack_deadline=None,
+        nearest_help_point=None, notify=(), at=datetime(2026, 12, 20, 23, 0, tzinfo=timezone(timedelta(hours=8))), status="assigned"))
+    service = ConsoleService(state, ListPublisher(), TokenStore(path), DATA_DIR / "cities" / "harbin", centre_dirs=settings.centre_dirs)
+    ledger = ledger_screens(settings)
+    app = build_app(service)
+    ledger.add_routes(app)
+
+    async def main() -> list[tuple[int, str]]:
+        try:
+            async with TestClient(TestServer(app)) as client:
+                async def post(token: str, url: str, body: object) -> tuple[int, str]:
+                    resp = await client.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
+                    data = await resp.json()
+                    return resp.status, str(data.get("error") or data.get("person_id"))
+
+                answers = [
+                    await post(op, "/api/ledger/incidents/inc-1/link", {"new": {"appearance": "红\x00棉袄"}}),
+                    await post(op, "/api/ledger/incidents/inc-1/link", {"new": {"identity": {"name": "王\x00"}}}),
+                    await post(team, "/api/ledger/team/sweeps/report", {"task_id": "sw-1", "status": "found", "note": "\x00"}),
+                    await post(team, "/api/ledger/team/sweeps/sw-1/done", {"note": "met\x00him"}),
+                ]
+                _, person = await post(op, "/api/ledger/incidents/inc-1/link", {"new": {"appearance": "红棉袄"}})
+                answers.append(await post(op, f"/api/ledger/persons/{person}/notes", {"kind": "note", "text": "a\x00b"}))
+
+                def refused(*_args: object, **_kwargs: object) -> None:  # what PostgreSQL answers a value it cannot hold
+                    raise RowRefused("PostgreSQL text fields cannot contain NUL (0x00) bytes in: INSERT INTO person_notes ...")
+
+                monkeypatch.setattr(Store, "add_note", refused)
+                answers.append(await post(op, f"/api/ledger/persons/{person}/notes", {"kind": "note", "text": "ok"}))
+                return answers
+        finally:
+            await ledger.stop()
+
+    assert asyncio.run(main()) == [(400, "invalid")] * 2 + [(400, "invalid_note")] * 2 + [(400, "invalid")] * 2
