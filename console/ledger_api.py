@@ -106,7 +106,10 @@ class LedgerService:
             log.warning("ledger refused a value of a request: %s", exc)
             raise api_error(400, "invalid", "a value the ledger cannot store (a NUL character, a number out of range)") from exc
         except PatrolError as exc:
-            raise api_error(503, "ledger_unavailable", str(exc)) from exc
+            # Why (the database's address and user, its file's path, a statement, the policy file's line) is for the log:
+            # any token, a team's too, read it in the answer.
+            log.error("ledger unavailable: %s", exc)
+            raise api_error(503, "ledger_unavailable", "the ledger database cannot be reached now (logged by the console); try again") from exc
 
     # The console extension protocol (`console.server.Extension`): routes only, no topics of its own.
     read_topics: tuple[str, ...] = ()

@@ -267,3 +267,30 @@ def test_a_value_the_database_cannot_hold_is_the_callers_400_never_ledger_unavai
             await ledger.stop()
 
     assert asyncio.run(main()) == [(400, "invalid")] * 2 + [(400, "invalid_note")] * 2 + [(400, "invalid")] * 2
+
+
+def test_why_the_ledger_is_unavailable_is_logged_not_told_to_the_caller(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # The 503 carried the database error as it was: a SQLite file's path, PostgreSQL's host and user, to any token, a team's too.
+    hidden = tmp_path / "state-dir"
+    hidden.mkdir()  # a folder: no database opens there
+    settings = replace(Settings(), cities="harbin", database_url=f"sqlite:///{hidden}")
+    path = tmp_path / "tokens.json"
+    team = add_token(path, "team", team_id="T-daoli-1")
+    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(path), DATA_DIR / "cities" / "harbin", centre_dirs=settings.centre_dirs)
+    ledger = ledger_screens(settings)
+    app = build_app(service)
+    ledger.add_routes(app)
+
+    async def main() -> tuple[int, dict[str, str]]:
+        try:
+            async with TestClient(TestServer(app)) as client:
+                resp = await client.get("/api/ledger/team/sweeps", headers={"Authorization": f"Bearer {team}"})
+                return resp.status, await resp.json()
+        finally:
+            await ledger.stop()
+
+    with caplog.at_level("ERROR", logger="patrol.console.ledger"):
+        status, body = asyncio.run(main())
+    assert status == 503 and body["error"] == "ledger_unavailable"
+    assert "state-dir" not in body["message"] and "SQLite" not in body["message"]
+    assert any("state-dir" in r.getMessage() for r in caplog.records)  # the operator's log says why
