@@ -622,6 +622,17 @@ async function startTeam() {
   if (!startTeam.timer) startTeam.timer = setInterval(tickCountdowns, 1000);
 }
 
+/* Logging out leaves nothing of the team's tasks on the phone: the last task list and sweeps (what
+   helps the people: health and risk notes), who the team is and the service worker's copy of /api/me,
+   which let anyone open the tasks without signal by typing any token. Actions not yet sent stay
+   queued, and go out when the team signs in again. */
+async function forgetTeam() {
+  for (const name of ["tasks", "sweeps", "seen", "me"]) {
+    try { localStorage.removeItem(storeKey(name)); } catch (e) { /* ignore */ }
+  }
+  try { if (window.caches) await (await caches.open("patrol-team-v1")).delete("/api/me"); } catch (e) { /* ignore */ }
+}
+
 /* On the first visit the page loads before its service worker runs: once it does, fetch the
    city map and settings again through it so they are there without signal. */
 function warmCache() {
@@ -662,8 +673,9 @@ document.addEventListener("DOMContentLoaded", () => {
     if (sharing()) setSharing(false);
     else if (confirm(t("consent_q"))) setSharing(true);
   });
-  document.getElementById("logout").addEventListener("click", () => {
+  document.getElementById("logout").addEventListener("click", async () => {
     try { sessionStorage.removeItem(TEAM_TOKEN_KEY); } catch (e) { /* ignore */ }
+    await forgetTeam();
     location.reload();
   });
   document.getElementById("login-form").addEventListener("submit", (ev) => {

@@ -229,6 +229,20 @@ def test_team_phone_offline_geolocation_alert_and_links(broker: str, topic_prefi
                 assert (await page.text_content("#position-note") or "").startswith("Position sent")
                 await page.wait_for_function("document.getElementById('net').textContent === 'live'", timeout=20000)
                 await page.screenshot(path=str(shots / "team-en.png"), full_page=True)
+
+                # logging out leaves none of the team's tasks on the phone: the service worker kept /api/me and the page its
+                # last tasks, so without signal any token typed in opened them (what helps the person included)
+                await page.click("#logout")
+                await page.wait_for_selector("#login:not(.hidden)", timeout=10000)
+                kept = await page.evaluate("Object.keys(localStorage).filter((k) => /^patrol[.]team[.](tasks|sweeps|seen|me)[.]/.test(k))")
+                assert kept == []
+                assert await page.evaluate("caches.open('patrol-team-v1').then((c) => c.match('/api/me')).then((hit) => hit === undefined)")
+                await browser.context.set_offline(True)
+                await page.fill("#token", "anyone.at-all")
+                await page.click("#login-form button[type=submit]")
+                await page.wait_for_function("document.getElementById('login-error').textContent !== ''", timeout=10000)
+                assert await page.locator(card).count() == 0 and not await page.is_visible("#login.hidden")
+                await browser.context.set_offline(False)
                 browser.assert_clean()
         finally:
             await producer.stop()
