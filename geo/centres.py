@@ -15,7 +15,7 @@ from typing import Any
 from core.errors import CityDataError
 from core.validate import read_coordinate
 from geo.city import City, Place
-from geo.gazetteer import Gazetteer, normalize
+from geo.gazetteer import Gazetteer, normalize, pinyin_key
 from geo.zones import CityIndex
 
 # Ids that records carry without their centre: a team status routes by its
@@ -75,9 +75,12 @@ def centre_of_address(gazetteers: Mapping[str, Gazetteer], address: str) -> str 
 
 
 def named_length(place: Place, address: str) -> int:
-    """How much of an address names the place: its longest name or alias the address spells out (0: a typo's match)."""
+    """How much of an address names the place: its longest name or alias (or a Chinese one's pinyin) the address
+    spells out (0: a typo's match)."""
     text = normalize(address)
-    return max((len(key) for key in map(normalize, (place.name, *place.aliases)) if key and key in text), default=0)
+    names = (place.name, *place.aliases)
+    keys = (*map(normalize, names), *(sound for sound in map(pinyin_key, names) if sound is not None))
+    return max((len(key) for key in keys if key and key in text), default=0)
 
 
 def centre_of_team(cities: Mapping[str, City], team_id: str) -> str | None:

@@ -23,6 +23,13 @@ Station). A replacement that is no homophone is a different name, so
 哈尔滨工业大学; when a typo could mean two places (希大直街: 西 or 东?) the
 address stays unresolved.
 
+A Chinese name or alias is also known by its pinyin, syllables run together
+or spaced as the caller likes (红博广场: "Hongbo Guangchang",
+"hongboguangchang"; pypinyin's reading of the phrase, tone marks folded), as
+callers and foreign visitors spell a sign they read: only exactly, on word
+boundaries, after every name and alias the city lists (an alias always wins),
+and a pinyin two places share names neither.
+
 Two neighbouring characters typed in the wrong order (洪防纪念塔 for
 防洪纪念塔) keep every character of the name, so a transposition is forgiven
 too, scored by RapidFuzz's optimal-string-alignment similarity (one swap in
@@ -145,6 +152,17 @@ def _one_edit(typed: str, known: str) -> bool:
     return short[i:] == long[i + 1 :]
 
 
+def pinyin_key(name: str) -> str | None:
+    """A Chinese name's toneless pinyin, syllables run together (红博广场 -> hongboguangchang); None for any other name."""
+    key = _key(name)
+    if len(key) < 2 or not all(_is_cjk(ch) for ch in key):
+        return None
+    syllables = lazy_pinyin(key, style=Style.NORMAL, errors="ignore")
+    if len(syllables) != len(key) or not all(s.isascii() and s.isalpha() for s in syllables):
+        return None
+    return "".join(syllables)
+
+
 class Gazetteer:
     """Resolves free-text addresses to known places, deterministically."""
 
@@ -161,6 +179,13 @@ class Gazetteer:
                     words = tuple(_LATIN_WORD.findall(_fold(alias)))
                     if len(words) >= 2 and "".join(words) == key:
                         latin.append((words, place))
+        # Pinyin of the Chinese names: after every listed spelling, and none that two places share.
+        spelt: dict[str, set[Place]] = {}
+        for place in self.places:
+            for alias in (place.name, *place.aliases):
+                if (sound := pinyin_key(alias)) is not None and sound not in index:
+                    spelt.setdefault(sound, set()).add(place)
+        index.update((sound, owners.pop()) for sound, owners in spelt.items() if len(owners) == 1)
         self._index = index
         # Longest first, then by place name: the first contained alias wins.
         self._by_length = sorted(index.items(), key=lambda kv: (-len(kv[0]), kv[1].name, kv[0]))

@@ -127,3 +127,9 @@ def test_routing_reads_a_position_exactly_as_intake_does(province: Province, lat
     """A latitude intake refuses routes by the record's other fields (here Harbin's address); an integer too large
     for a float raised OverflowError in routing, before intake could dead-letter the tip."""
     assert province.route({"lat": lat, "lon": QIQIHAR[1], "address": "中央大街"}) == centre
+
+
+def test_an_address_in_pinyin_goes_to_the_city_whose_place_it_spells(province: Province) -> None:
+    assert province.route({"address": "Zhonghuan Guangchang"}) == "qiqihar"  # 中环广场: no alias spells it so
+    assert province.route({"address": "Hongbo Guang Chang"}) == "harbin"
+    assert province.route({"address": "Qiqihaer Shi Diyi Yiyuan"}) == "qiqihar"  # Harbin's finds its 市一院's pinyin in it

@@ -225,3 +225,28 @@ def test_a_swap_is_not_another_edit_or_an_ambiguous_one() -> None:
     twin = Place("江北头桥", (), "bridge", 45.76, 126.63)
     assert Gazetteer((north, twin)).resolve("江北桥头") is None  # one swap from either: unresolved
     assert Gazetteer((north,)).resolve("江北桥头") == north
+
+
+@pytest.mark.parametrize(
+    ("address", "name"),
+    [
+        ("Hongbo Guang Chang", "红博广场"),  # no listed alias spells it: the name's pinyin does
+        ("hongboguangchang", "红博广场"),
+        ("Fánghóngtǎ steps", "防洪纪念塔"),  # the short alias 防洪塔, tone marks folded
+        ("by Nanji Guoji market gate", "南极国际"),
+    ],
+)
+def test_a_chinese_name_is_known_by_its_pinyin(gazetteer: Gazetteer, address: str, name: str) -> None:
+    place = gazetteer.resolve(address)
+    assert place is not None, address
+    assert place.name == name
+
+
+def test_pinyin_matches_whole_words_and_a_pinyin_two_places_share_names_neither() -> None:
+    red = Place("红旗路", (), "street", 45.75, 126.62)
+    flood = Place("洪旗路", (), "street", 45.76, 126.63)  # hongqilu too
+    assert Gazetteer((red,)).resolve("Hongqi Lu") == red
+    assert Gazetteer((red,)).resolve("xhongqilu") is None
+    assert Gazetteer((red, flood)).resolve("Hongqi Lu") is None
+    listed = Place("红旗路", ("Hongqi Lu",), "street", 45.75, 126.62)
+    assert Gazetteer((listed, flood)).resolve("Hongqi Lu") == listed  # a listed alias wins over another's pinyin
