@@ -92,6 +92,68 @@ def coordinate_text(value: str, axis: str) -> float:
     return sign * (degrees + minutes / 60 + seconds / 3600)
 
 
+# A latitude and a longitude written in free text ("45.7612, 126.6310", "北纬45.7735 东经126.6170",
+# "N45°45'39.6\" E126°37'51.6\""): hemisphere words, and numbers with their degrees, minutes and seconds.
+_PAIR_TOKEN = re.compile(
+    r"(?P<hemi>北纬|南纬|东经|西经|(?<![a-z])[nsew](?![a-z]))"
+    r"|(?<![\d.])(?P<neg>-)?(?P<deg>\d{1,3}(?:\.(?P<frac>\d+))?)(?![\d])\s*(?:°|度)?"
+    r"(?:\s*(?P<min>\d{1,2}(?:\.\d+)?)\s*['′分](?:\s*(?P<sec>\d{1,2}(?:\.\d+)?)\s*(?:\"|″|''|′′|秒)?)?)?",
+)
+# The fewest decimals a bare number needs to be taken for a coordinate (45.76: about a kilometre).
+_PAIR_MIN_DECIMALS = 2
+
+
+def coordinates_in(text: str) -> tuple[float, float] | None:
+    """The latitude and longitude a text writes, as a caller reads them off a phone into an address, else None.
+
+    Exactly two coordinates: numbers with a hemisphere (N/S/E/W or 北纬/南纬/东经/西经, before or after),
+    with minutes (45°46', 45度46分), or decimal degrees with at least two decimals; other numbers (a
+    house number 12号, a temperature 零下30度 or -15 °C) are no coordinate. Without hemispheres the
+    latitude comes first. Two of one axis, or minutes or seconds of 60 or more, is None; a pair that
+    is no position on Earth (126.63, 45.76: swapped) is returned as written: whether a pair of plain
+    numbers is a position at all is the caller's to judge (in its service area?). A decimal comma is
+    not read here (the comma separates the two).
+    """
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    tokens = list(_PAIR_TOKEN.finditer(folded))
+    found: list[tuple[re.Match[str], str | None]] = []
+    used: set[int] = set()
+    for i, token in enumerate(tokens):
+        if token["deg"] is None:
+            continue
+        hemi = None
+        for j in (i - 1, i + 1):  # the hemisphere word just before, else just after
+            if 0 <= j < len(tokens) and j not in used and tokens[j]["hemi"] is not None and _adjacent(folded, tokens, min(i, j)):
+                hemi = tokens[j]["hemi"]
+                used.add(j)
+                break
+        if hemi or token["min"] or len(token["frac"] or "") >= _PAIR_MIN_DECIMALS:
+            found.append((token, hemi))
+    if len(found) != 2:
+        return None
+    named = [_HEMISPHERES[hemi][0] for _, hemi in found if hemi]
+    values: dict[str, float] = {}
+    for n, (token, hemi) in enumerate(found):
+        if hemi:
+            axis, sign = _HEMISPHERES[hemi]
+        elif named:  # the other number is the other axis
+            axis, sign = ("lon" if named[0] == "lat" else "lat"), 1
+        else:  # as written: latitude first
+            axis, sign = ("lat", "lon")[n], 1
+        minutes, seconds = (float(token[g]) if token[g] else 0.0 for g in ("min", "sec"))
+        if axis in values or minutes >= 60 or seconds >= 60:
+            return None
+        if token["neg"]:
+            sign = -sign
+        values[axis] = sign * (float(token["deg"]) + minutes / 60 + seconds / 3600)
+    return values["lat"], values["lon"]
+
+
+def _adjacent(text: str, tokens: list[re.Match[str]], i: int) -> bool:
+    """Whether tokens i and i + 1 are separated by nothing but spaces and colons."""
+    return not text[tokens[i].end() : tokens[i + 1].start()].strip(" :：")
+
+
 def json_type(value: object) -> str:
     """The JSON name of a decoded value's type, for reasons a producer understands."""
     if value is None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import CityDataError
-from core.validate import read_coordinate
+from core.validate import coordinates_in, read_coordinate
 from geo.city import City, Place
 from geo.gazetteer import Gazetteer, normalize, pinyin_key
 from geo.zones import CityIndex
@@ -109,7 +109,8 @@ def route(
     """The centre of one raw input record, or None when nothing names one.
 
     In order: an explicit `centre` field; a team (`team_id`); a position
-    (`lat`/`lon`); a region (`region`); an address; the record's key when it
+    (`lat`/`lon`); a region (`region`); an address (a position written in
+    it, else the places it names); the record's key when it
     names a centre; the only centre of a one-city deployment. An explicit
     centre that is not deployed gives None (the record is dead-lettered).
     A team answers to its own centre wherever it stands: a crew that drove a
@@ -133,8 +134,12 @@ def route(
     if isinstance(region, str) and (found := centre_of_region(cities, region)) is not None:
         return found
     address = obj.get("address")
-    if isinstance(address, str) and address.strip() and (found := centre_of_address(gazetteers, address)) is not None:
-        return found
+    if isinstance(address, str) and address.strip():
+        written = coordinates_in(address)  # a position written in the address, as intake reads it
+        if written is not None and (found := centre_for(indexes, *written)) is not None:
+            return found
+        if (found := centre_of_address(gazetteers, address)) is not None:
+            return found
     if key is not None and key in cities:
         return key
     return next(iter(cities)) if len(cities) == 1 else None

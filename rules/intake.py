@@ -47,6 +47,7 @@ from core.textfold import fold
 from core.validate import (
     EARLIEST_YEAR,
     LATEST_YEAR,
+    coordinates_in,
     id_problem,
     is_number,
     json_type,
@@ -303,7 +304,7 @@ def _bounded_text(obj: dict[str, Any], name: str, ctx: Context) -> str | None:
 
 
 def _locate(obj: dict[str, Any], address: str | None, ctx: Context) -> tuple[float, float, float | None]:
-    """Coordinates when given and usable, else the address through the gazetteer.
+    """Coordinates when given and usable, else the address: a position written in it, else the gazetteer.
 
     Coordinates win when both are given (a phone's fix is more precise than
     a landmark). Unusable coordinates (0/0 from a phone without a fix, out of
@@ -322,17 +323,31 @@ def _locate(obj: dict[str, Any], address: str | None, ctx: Context) -> tuple[flo
             if not has_address:
                 raise
             assert address is not None
-            place = ctx.gazetteer.resolve(address)
-            if place is None:
-                raise RecordError(f"{exc.reason}; address: unknown address {address!r:.80}", kind=exc.kind) from exc
-            return place.lat, place.lon, place.extent_m
+            try:
+                return _address_position(address, ctx)
+            except RecordError as why:
+                raise RecordError(f"{exc.reason}; {why.reason}", kind=exc.kind) from exc
     if has_address:
         assert address is not None
-        place = ctx.gazetteer.resolve(address)
-        if place is None:
-            raise RecordError(f"address: unknown address {address!r:.80}", kind="unknown_address")
-        return place.lat, place.lon, place.extent_m
+        return _address_position(address, ctx)
     raise RecordError("neither lat/lon nor address given", kind="missing_field")
+
+
+def _address_position(address: str, ctx: Context) -> tuple[float, float, float | None]:
+    """Where an address puts the tip: a latitude and longitude written in it (read off a phone: "45.7612,
+    126.6310", "北纬45.7735 东经126.6170") when inside the service area, else the place the gazetteer finds;
+    a written pair that is the service area's swapped is refused `out_of_area`, as in `lat`/`lon`."""
+    written = coordinates_in(address)
+    if written is not None and ctx.index.in_service_area(*written):
+        return written[0], written[1], None
+    place = ctx.gazetteer.resolve(address)
+    if place is not None:
+        return place.lat, place.lon, place.extent_m
+    if written is not None and ctx.index.in_service_area(written[1], written[0]):
+        raise RecordError(f"address: the position ({written[0]:.5f}, {written[1]:.5f}) it writes is outside the service area "
+                          "(lat and lon swapped?)", kind="out_of_area")
+    # Other numbers (a score, a pair of measurements) are no position the centre could use: an address it does not know.
+    raise RecordError(f"address: unknown address {address!r:.80}", kind="unknown_address")
 
 
 _WECHAT = re.compile(r"(?:wechat|weixin|微信|wx)\s*(?:号|id)?\s*(?:[:：]\s*|\s|(?<=号))\s*([a-z][-_a-z0-9]{5,19})", re.IGNORECASE)

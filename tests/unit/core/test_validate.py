@@ -11,6 +11,7 @@ from core.validate import (
     EARLIEST_YEAR,
     LATEST_YEAR,
     NotFinite,
+    coordinates_in,
     finite,
     is_finite_number,
     is_number,
@@ -84,3 +85,32 @@ def test_read_coordinate_gives_the_number_or_the_reason(value: object, axis: str
     routes by the record's other fields instead)."""
     found = read_coordinate(value, axis)
     assert found == pytest.approx(expected) if isinstance(expected, float) else found == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("45.7598, 126.6335", (45.7598, 126.6335)),
+        ("lat: 45.7612 lon: 126.6310", (45.7612, 126.631)),
+        ("纬度45.7612 经度126.6310", (45.7612, 126.631)),
+        ("N45.7612 E126.6310", (45.7612, 126.631)),
+        ("45.7612N, 126.6310E", (45.7612, 126.631)),
+        ("126.6310E 45.7612N", (45.7612, 126.631)),  # hemispheres, in either order
+        ("45°45'39.6\"N 126°37'51.6\"E", (45.761, 126.631)),
+        ("北纬45度45分39.6秒 东经126度37分51.6秒", (45.761, 126.631)),
+        ("４５．７６１２，１２６．６３１０", (45.7612, 126.631)),  # full width
+        ("S33.8688 E151.2093", (-33.8688, 151.2093)),
+        ("-33.8688, 151.2093", (-33.8688, 151.2093)),
+        ("126.6310, 45.7612", (126.631, 45.7612)),  # as written: the caller judges it (swapped)
+        ("尚志大街7号", None),  # a house number is no coordinate
+        ("红军街15号，3.5公里", None),
+        ("零下30度，45.76", None),  # a temperature, and one number alone
+        ("-15 °C, 30 °C", None),
+        ("N45.7612 N126.6310", None),  # two latitudes
+        ("45°75' 126.63", None),  # 75 minutes
+        ("45.7612, 126.6310, 47.3410", None),  # three numbers: which two?
+    ],
+)
+def test_coordinates_in_text_are_read_as_a_pair(text: str, expected: tuple[float, float] | None) -> None:
+    found = coordinates_in(text)
+    assert found == (None if expected is None else (pytest.approx(expected[0]), pytest.approx(expected[1])))

@@ -133,3 +133,10 @@ def test_an_address_in_pinyin_goes_to_the_city_whose_place_it_spells(province: P
     assert province.route({"address": "Zhonghuan Guangchang"}) == "qiqihar"  # 中环广场: no alias spells it so
     assert province.route({"address": "Hongbo Guang Chang"}) == "harbin"
     assert province.route({"address": "Qiqihaer Shi Diyi Yiyuan"}) == "qiqihar"  # Harbin's finds its 市一院's pinyin in it
+
+
+@pytest.mark.parametrize(("address", "centre"), [("47.3380,123.9480", "qiqihar"), ("北纬45.7612 东经126.6310", "harbin"),
+                                                 ("齐齐哈尔站 45.7612,126.6310", "harbin")])
+def test_an_address_that_writes_a_position_routes_by_it(province: Province, address: str, centre: str) -> None:
+    """Intake reads a position written in the address; routing read only the places it names (a Qiqihar pin went nowhere)."""
+    assert province.route({"address": address}) == centre

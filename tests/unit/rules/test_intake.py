@@ -613,3 +613,32 @@ def test_a_tip_saying_how_badly_someone_is_hurt_is_a_medical_task(ctx: Context, 
     assert "injured" in parsed.flags
     event = desk.handle_report(tip_report(parsed, ctx)).events[0]
     assert event.category == "medical" and event.destination is not None and event.destination.kind == "hospital"
+
+
+@pytest.mark.parametrize(
+    ("address", "lat", "lon"),
+    [
+        ("45.7598, 126.6335", 45.7598, 126.6335),  # a map app's copied pin
+        ("北纬45度46分 东经126度37分", 45 + 46 / 60, 126 + 37 / 60),
+        ("126.6310E 45.7612N", 45.7612, 126.631),  # the hemispheres say which is which
+        ("中央大街 GPS 45.7612,126.6310", 45.7612, 126.631),  # a written position beats a named street
+    ],
+)
+def test_a_position_written_in_the_address_puts_the_tip_there(ctx: Context, address: str, lat: float, lon: float) -> None:
+    """A caller reading coordinates off a phone gave them as the address: they were an unknown address."""
+    parsed = parse_tip(tip(lat=..., lon=..., address=address), ctx)
+    assert (parsed.lat, parsed.lon, parsed.accuracy_m) == (pytest.approx(lat), pytest.approx(lon), None)
+
+
+@pytest.mark.parametrize(
+    ("address", "kind", "needle"),
+    [
+        ("126.6310, 45.7612", "out_of_area", "(lat and lon swapped?)"),
+        ("39.9042, 116.4074", "unknown_address", "unknown address"),  # Beijing: no position the centre can use
+        ("P 0.500 R 0.333", "unknown_address", "unknown address"),  # numbers, no position
+    ],
+)
+def test_a_written_position_outside_the_area_is_refused_not_guessed(ctx: Context, address: str, kind: str, needle: str) -> None:
+    with pytest.raises(RecordError) as info:
+        parse_tip(tip(lat=..., lon=..., address=address), ctx)
+    assert info.value.kind == kind and needle in info.value.reason, info.value.reason
