@@ -258,12 +258,25 @@ class Desk(DeskState):
                 return self._former_holder_ack(incident, ack, at)
             raise RecordError(f"team {ack.team_id!r} acknowledged a task that belongs to {_held_by(incident)}", kind="wrong_team")
         if not operator and ack.event_id != incident.task_event_id and ack.event_id in self.event_index:
-            if ack.status in ("accepted", "on_scene") and incident.status in ("accepted", "on_scene"):
-                return Outputs()  # an older task's ack for the same team: already known
+            # The team holds a newer task of this incident (given again after it declined, let pass or finished the one
+            # the ack names). Written straight to task-acks (a replay, a simulator, a client besides the console's phone
+            # API, which refuses these 409 task_superseded), such an ack acted on the newer task.
             if ack.status == "declined":
-                # The team holds a newer task of this incident (given again after it declined or let the older one pass):
-                # its decline of the older task, late or resent, says nothing about the task it holds now.
+                # its decline of the older task, late or resent, says nothing about the task it holds now
                 return Outputs()
+            if incident.assigned_at is not None and ack.at < incident.assigned_at:
+                # Made before the newer task was given: it was about the older one (often a redelivery of an ack applied
+                # then, a follow-up visit's previous one), and where the team was then is not where it is now.
+                return Outputs()
+            if ack.status == "accepted":
+                if incident.status in ("accepted", "on_scene"):
+                    return Outputs()  # already known
+                # The team may never have seen the newer task (its place, need, destination): accepting the older one
+                # is no acknowledgement of it, and its deadline runs on.
+                raise RecordError(f"team {ack.team_id!r} accepted {ack.event_id!r}, an earlier task; its task here is now "
+                                  f"{incident.task_event_id!r}, not yet acknowledged", kind="task_superseded")
+            # on_scene or resolved made since the newer task was given: the team is with the person, whichever of its
+            # tasks it names (as a former holder's are taken): taken for the task it holds now.
         if incident.status == "resolved" and ack.status != "resolved":
             return Outputs()
         if operator and ack.status in ("accepted", "on_scene", "declined") and incident.team_id is None:
@@ -570,7 +583,7 @@ class Desk(DeskState):
             incident.ack_deadline = None
             incident.queued_at = incident.queue_deadline = None
             incident.status = ack.status
-            incident.accepted_at = at
+            incident.assigned_at = incident.accepted_at = at  # a new task: the team's acks made before it are its old task's
             if ack.status == "on_scene":
                 incident.on_scene_at = at
                 incident.reached = True
