@@ -11,6 +11,7 @@ raise the derived level.
 
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -145,13 +146,30 @@ class RegionConditions:
     snow: bool = False  # snowfall or road ice: teams are slower
 
 
+def observed(region: RegionWeather | None, city: RegionWeather | None) -> RegionWeather | None:
+    """The observations that apply to a region: its own and the whole city's (a record naming no region is every
+    region's), by time, the region's last among equal times; the latest snowfall / road-ice report of either.
+
+    A region's own station does not hide the city's records: one observation of a district tonight left the
+    city-wide history out of its daily minima (no cold wave there while the city had an orange one), and a
+    district's afternoon reading hid the city's colder, windier evening one (no severe cold).
+    """
+    if region is None or not region.observations:
+        return city if city is not None and city.observations else region
+    if city is None or not city.observations:
+        return region
+    merged = list(heapq.merge(city.observations, region.observations, key=lambda o: o[0]))
+    snows = [s for s in (region.snow, city.snow) if s is not None]  # the region's first: it wins a tie
+    return RegionWeather(observations=merged, snow=max(snows, key=lambda s: s[0]) if snows else None)
+
+
 def conditions(region: RegionWeather | None, city: RegionWeather | None, at: datetime, policy: Policy) -> RegionConditions:
-    """A region's conditions: its own observations, else the city-wide ones.
+    """A region's conditions: its own observations and the city-wide ones together (`observed`).
 
     Warnings for the region and for the whole city both count; the most
     severe of derived and warned levels wins.
     """
-    source = region if region is not None and region.observations else city
+    source = observed(region, city)
     derived = source.derived_level(at, policy) if source is not None else "none"
     warned = [w for w in (region.warning_level(at, policy) if region else None, city.warning_level(at, policy) if city else None) if w]
     level = max([derived, *warned], key=level_rank)

@@ -97,6 +97,23 @@ def test_region_falls_back_to_city_observations_and_flags_severe_cold() -> None:
     assert cond.temp_c == -8.0
 
 
+def test_a_regions_own_station_does_not_hide_the_citys_records() -> None:
+    # A record naming no region is every region's: the city's cold wave holds in a district whose station
+    # reported once tonight, and the city's newer, colder and windier reading is the district's latest.
+    city, daoli = RegionWeather(), RegionWeather()
+    city.add_observation(T0 - timedelta(hours=24), 12.0, 1.0, 72)
+    city.add_observation(T0, -3.0, 1.0, 72)
+    daoli.add_observation(T0 - timedelta(minutes=30), -2.0, 1.0, 72)
+    assert conditions(daoli, city, T0, POLICY).cold_wave_level == "orange"  # a drop of 15 to -3
+    city.add_observation(T0 + timedelta(hours=2), -20.0, 8.0, 72, snow=True)
+    later = conditions(daoli, city, T0 + timedelta(hours=3), POLICY)
+    assert (later.temp_c, later.severe_cold, later.snow) == (-20.0, True, True)
+    # The district's own reading is its latest when it is newer, and wins a tie.
+    daoli.add_observation(T0 + timedelta(hours=2), -1.0, 1.0, 72)
+    assert conditions(daoli, city, T0 + timedelta(hours=3), POLICY).temp_c == -1.0
+    assert not conditions(daoli, city, T0 + timedelta(hours=3), POLICY).snow
+
+
 def test_history_round_trips_through_dict() -> None:
     weather = _history(10.0, -2.0)
     weather.add_warning(T0, "red")
