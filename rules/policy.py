@@ -178,6 +178,13 @@ class Policy:
         """`clock_step_s` as a duration: every tick compares it with every queued deadline."""
         return timedelta(seconds=self.clock_step_s)
 
+    @cached_property
+    def idle_rules(self) -> frozenset[str]:
+        """Rule names an assessment records that raise nothing: a cold-wave level or a flag modifier with `raise = 0`
+        (blue by default; its floor, if any, is a rule of its own)."""
+        return frozenset([f"cold_wave:{lvl.name}" for lvl in self.cold_wave_levels if lvl.raise_by == 0]
+                         + [m.name for m in self.flag_modifiers if m.raise_by == 0])
+
     def level(self, name: str) -> ColdWaveLevel | None:
         for lvl in self.cold_wave_levels:
             if lvl.name == name:

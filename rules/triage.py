@@ -141,9 +141,14 @@ def followup_delay(cold_wave_level: str, policy: Policy) -> timedelta:
 NOT_RAISING = ("category:", "key_area:", "corroborated:", "no_demotion", "destination:")
 
 
-def raising_rules(rules: Iterable[str]) -> int:
-    """How many of an incident's rules made it more urgent (night, cold wave, flags...)."""
-    return sum(1 for r in rules if not r.startswith(NOT_RAISING))
+def raising_rules(rules: Iterable[str], policy: Policy) -> int:
+    """How many of an incident's rules made it more urgent (night, cold wave, flags...).
+
+    A modifier the policy gives no raise is named on the event but raises nothing: a blue cold wave counted
+    ranked a newer incident in a blue district over an older one elsewhere of the same priority.
+    """
+    idle = policy.idle_rules
+    return sum(1 for r in rules if not r.startswith(NOT_RAISING) and r not in idle)
 
 
 def rank_key(priority: str, category: str, rules: Iterable[str], key_area: str | None, first_report_at: datetime,
@@ -151,4 +156,4 @@ def rank_key(priority: str, category: str, rules: Iterable[str], key_area: str |
     """Order of a queue: priority, category severity, more raising rules, key areas, oldest first."""
     order = policy.dispatching.category_order
     severity = order.index(category) if category in order else len(order)
-    return (PRIORITIES.index(priority), severity, -raising_rules(rules), 0 if key_area else 1, first_report_at)
+    return (PRIORITIES.index(priority), severity, -raising_rules(rules, policy), 0 if key_area else 1, first_report_at)

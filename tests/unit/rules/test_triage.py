@@ -111,6 +111,19 @@ def test_key_area_and_corroboration_rank_but_do_not_raise() -> None:
     assert key("P2", None, t + timedelta(hours=1), rules=("night", "elderly")) < key("P2", "bridge", t, rules=("night",))  # type: ignore[operator]
 
 
+def test_a_blue_cold_wave_is_named_but_ranks_as_no_raise() -> None:
+    # Blue raises nothing: an incident in a blue district is no more urgent than an older one elsewhere (DOMAIN:
+    # order within a priority by the number of raising rules, then key area, then age of the first report).
+    t = datetime(2026, 12, 1, tzinfo=UTC)
+    blue = day([], weather=RegionConditions(cold_wave_level="blue"))
+    assert blue.priority == "P3" and "cold_wave:blue" in blue.rules  # type: ignore[attr-defined]
+    older = rank_key("P3", "guidance", ("category:guidance",), None, t, POLICY)
+    newer_blue = rank_key("P3", "guidance", blue.rules, None, t + timedelta(minutes=5), POLICY)  # type: ignore[attr-defined]
+    assert older < newer_blue
+    assert rank_key("P2", "guidance", ("category:guidance", "cold_wave:yellow", "night"), None, t + timedelta(minutes=5), POLICY) < rank_key(
+        "P2", "guidance", ("category:guidance", "elderly"), None, t, POLICY)  # a raising level still counts
+
+
 def test_deadlines_and_followups() -> None:
     t = datetime(2026, 12, 1, 23, 0, tzinfo=UTC)
     assert ack_deadline(t, "P1", "none", POLICY) == t + timedelta(minutes=5)
