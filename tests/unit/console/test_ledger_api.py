@@ -13,11 +13,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from console.auth import TokenStore, add_token
 from console.kafka_io import ListPublisher
-from console.ledger_api import ledger_screens
+from console.ledger_api import LedgerService, ledger_screens
 from console.server import ConsoleService, build_app
 from console.state import ConsoleState
 from core.records import ClockTick, DispatchEvent
@@ -143,23 +144,32 @@ def test_the_printable_report_s_policy_allows_its_own_style_and_nothing_else(tmp
     assert "script-src" not in directives and "unsafe" not in policy
 
 
-def test_a_request_id_opens_a_file_once_for_its_own_caller_only(tmp_path: Path) -> None:
-    # The file's id was made of the request id alone: a team that sent another caller's request id (guessed, or a client
-    # counting "req-1" from one) had its incident linked to that stranger's file, and overwrote the file's identity.
-    settings = replace(Settings(), cities="harbin", database_url=f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
-    path = tmp_path / "tokens.json"
-    op, sup = add_token(path, "operator", name="op"), add_token(path, "supervisor", name="sup")
-    team = add_token(path, "team", team_id="T-daoli-2")
+
+def _ledger_app(tmp_path: Path, holders: dict[str, str], database: Path | None = None) -> tuple[web.Application, LedgerService]:
+    """A console with the ledger's screens over tmp_path's tokens.json (add the tokens first), its state holding a
+    P2 guidance task for each incident of `holders` (incident id: team id), and a SQLite ledger (`database`)."""
+    settings = replace(Settings(), cities="harbin", database_url=f"sqlite:///{database or tmp_path / 'ledger.sqlite3'}")
     state = ConsoleState()
-    for incident, holder in (("inc-1", "T-daoli-1"), ("inc-2", "T-daoli-2")):
+    for incident, holder in holders.items():
         state.apply_dispatch(DispatchEvent(
             event_id=f"{incident}-r1", kind="dispatch", incident_id=incident, revision=1, priority="P2", category="guidance", rules=(),
             zone_id=None, key_area=None, lat=45.7735, lon=126.6165, sources=("h-1",), team_id=holder, ack_deadline=None,
             nearest_help_point=None, notify=(), at=datetime(2026, 12, 20, 23, 0, tzinfo=timezone(timedelta(hours=8))), status="assigned"))
-    service = ConsoleService(state, ListPublisher(), TokenStore(path), DATA_DIR / "cities" / "harbin", centre_dirs=settings.centre_dirs)
+    service = ConsoleService(state, ListPublisher(), TokenStore(tmp_path / "tokens.json"), DATA_DIR / "cities" / "harbin",
+                             centre_dirs=settings.centre_dirs)
     ledger = ledger_screens(settings)
     app = build_app(service)
     ledger.add_routes(app)
+    return app, ledger
+
+
+def test_a_request_id_opens_a_file_once_for_its_own_caller_only(tmp_path: Path) -> None:
+    # The file's id was made of the request id alone: a team that sent another caller's request id (guessed, or a client
+    # counting "req-1" from one) had its incident linked to that stranger's file, and overwrote the file's identity.
+    path = tmp_path / "tokens.json"
+    op, sup = add_token(path, "operator", name="op"), add_token(path, "supervisor", name="sup")
+    team = add_token(path, "team", team_id="T-daoli-2")
+    app, ledger = _ledger_app(tmp_path, {"inc-1": "T-daoli-1", "inc-2": "T-daoli-2"})
 
     async def main() -> tuple[dict[str, str], dict[str, str], dict[str, str], dict[str, object]]:
         try:
@@ -186,19 +196,9 @@ def test_a_request_id_opens_a_file_once_for_its_own_caller_only(tmp_path: Path) 
 def test_a_team_writes_notes_only_in_a_file_linked_to_its_own_open_task(tmp_path: Path) -> None:
     # Any team token added a note (a refusal, a referral) to any file it named, and a 404 against a 201 told it which
     # files exist: a team writes to the file of the person on its own task, linked to that task's incident.
-    settings = replace(Settings(), cities="harbin", database_url=f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
     path = tmp_path / "tokens.json"
     op, t1, t2 = add_token(path, "operator", name="op"), add_token(path, "team", team_id="T-daoli-1"), add_token(path, "team", team_id="T-daoli-2")
-    state = ConsoleState()
-    for incident, holder in (("inc-1", "T-daoli-1"), ("inc-2", "T-daoli-2")):
-        state.apply_dispatch(DispatchEvent(
-            event_id=f"{incident}-r1", kind="dispatch", incident_id=incident, revision=1, priority="P2", category="guidance", rules=(),
-            zone_id=None, key_area=None, lat=45.7735, lon=126.6165, sources=("h-1",), team_id=holder, ack_deadline=None,
-            nearest_help_point=None, notify=(), at=datetime(2026, 12, 20, 23, 0, tzinfo=timezone(timedelta(hours=8))), status="assigned"))
-    service = ConsoleService(state, ListPublisher(), TokenStore(path), DATA_DIR / "cities" / "harbin", centre_dirs=settings.centre_dirs)
-    ledger = ledger_screens(settings)
-    app = build_app(service)
-    ledger.add_routes(app)
+    app, ledger = _ledger_app(tmp_path, {"inc-1": "T-daoli-1", "inc-2": "T-daoli-2"})
     note = {"kind": "refusal", "text": "refused help"}
 
     async def main() -> list[tuple[int, str]]:
@@ -227,18 +227,9 @@ def test_a_team_writes_notes_only_in_a_file_linked_to_its_own_open_task(tmp_path
 def test_a_value_the_database_cannot_hold_is_the_callers_400_never_ledger_unavailable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # PostgreSQL holds no NUL in text: a note, a file's description or a team's sweep note with one was refused by the database
     # (RowRefused), answered 503 ledger_unavailable, and a phone's outbox retried it without end; SQLite stored it.
-    settings = replace(Settings(), cities="harbin", database_url=f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
     path = tmp_path / "tokens.json"
     op, team = add_token(path, "operator", name="op"), add_token(path, "team", team_id="T-daoli-1")
-    state = ConsoleState()
-    state.apply_dispatch(DispatchEvent(
-        event_id="inc-1-r1", kind="dispatch", incident_id="inc-1", revision=1, priority="P2", category="guidance", rules=(),
-        zone_id=None, key_area=None, lat=45.7735, lon=126.6165, sources=("h-1",), team_id="T-daoli-1", ack_deadline=None,
-        nearest_help_point=None, notify=(), at=datetime(2026, 12, 20, 23, 0, tzinfo=timezone(timedelta(hours=8))), status="assigned"))
-    service = ConsoleService(state, ListPublisher(), TokenStore(path), DATA_DIR / "cities" / "harbin", centre_dirs=settings.centre_dirs)
-    ledger = ledger_screens(settings)
-    app = build_app(service)
-    ledger.add_routes(app)
+    app, ledger = _ledger_app(tmp_path, {"inc-1": "T-daoli-1"})
 
     async def main() -> list[tuple[int, str]]:
         try:
@@ -273,13 +264,8 @@ def test_why_the_ledger_is_unavailable_is_logged_not_told_to_the_caller(tmp_path
     # The 503 carried the database error as it was: a SQLite file's path, PostgreSQL's host and user, to any token, a team's too.
     hidden = tmp_path / "state-dir"
     hidden.mkdir()  # a folder: no database opens there
-    settings = replace(Settings(), cities="harbin", database_url=f"sqlite:///{hidden}")
-    path = tmp_path / "tokens.json"
-    team = add_token(path, "team", team_id="T-daoli-1")
-    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(path), DATA_DIR / "cities" / "harbin", centre_dirs=settings.centre_dirs)
-    ledger = ledger_screens(settings)
-    app = build_app(service)
-    ledger.add_routes(app)
+    team = add_token(tmp_path / "tokens.json", "team", team_id="T-daoli-1")
+    app, ledger = _ledger_app(tmp_path, {}, database=hidden)
 
     async def main() -> tuple[int, dict[str, str]]:
         try:

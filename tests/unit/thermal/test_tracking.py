@@ -99,23 +99,34 @@ def seen(tr: Tracker, d: Detection, tick: datetime | None, max_ahead_min: float)
     return tr.update([d])[0]
 
 
-def test_a_frame_from_a_clock_jumped_ahead_is_refused_and_the_sleepers_stillness_still_comes(ctx: Context) -> None:
+@pytest.mark.parametrize("ticked", [True, False], ids=["after a tick", "before any tick"])
+def test_a_frame_from_a_clock_jumped_ahead_is_refused_and_the_sleepers_stillness_still_comes(ctx: Context, ticked: bool) -> None:
     """One frame dated 2099 re-anchored the camera's track there: every later, correctly dated frame was older than the
-    track's last sighting and ignored, and lying still never reached the 10 minutes that raise a welfare check to P2."""
+    track's last sighting and ignored, and lying still never reached the 10 minutes that raise a welfare check to P2.
+    After a tick the tick bounds a frame; before any, the camera's latest frame bounds the next, as the desk's records
+    bound each other until a tick (the agent had seen no tick yet: the 2099 frame was taken)."""
     policy = ctx.policy
     lat0, lon0 = 45.76, 126.63
+
+    def tick(minute: int) -> datetime | None:
+        return T0 + timedelta(minutes=minute) if ticked else None
+
+    bound_by = "the thermal agent's clock tick" if ticked else "the camera's latest frame before any clock tick"
     for cam, here in (("f1", {}), ("d1", {"lat": lat0, "lon": lon0})):
         tr = Tracker()
-        seen(tr, det("a", 0, cam=cam, **here), T0, policy.max_ahead_min)
-        seen(tr, det("b", 5, cam=cam, **here), T0, policy.max_ahead_min)
+        seen(tr, det("a", 0, cam=cam, **here), tick(0), policy.max_ahead_min)
+        seen(tr, det("b", 5, cam=cam, **here), tick(0), policy.max_ahead_min)
         future = dataclasses.replace(det("x", 6, cam=cam, **here), captured_at=FAR)
         with pytest.raises(RecordError) as refused:
-            seen(tr, future, T0 + timedelta(minutes=5), policy.max_ahead_min)
+            seen(tr, future, tick(5), policy.max_ahead_min)
         reason = refused.value.reason
         assert refused.value.kind == "future_time", cam
-        assert FAR.isoformat() in reason and (T0 + timedelta(minutes=5)).isoformat() in reason and "60 min" in reason, reason
-        later = seen(tr, det("c", 12, cam=cam, **here), T0 + timedelta(minutes=10), policy.max_ahead_min)
+        assert FAR.isoformat() in reason and (T0 + timedelta(minutes=5)).isoformat() in reason, reason
+        assert bound_by in reason and "60 min" in reason, reason
+        later = seen(tr, det("c", 12, cam=cam, **here), tick(10), policy.max_ahead_min)
         assert later.still_s == 720.0 and later.still_s >= policy.thermal.lying_still_min * 60, cam
+        clocked = seen(tr, det("d", 16, cam=cam, **here), T0 + timedelta(minutes=15), policy.max_ahead_min)
+        assert clocked.track_id == later.track_id and clocked.still_s == 960.0, "the clock coming (later) changes nothing"
 
 
 def test_a_frame_within_the_bound_is_taken_and_one_past_it_refused() -> None:
@@ -123,30 +134,6 @@ def test_a_frame_within_the_bound_is_taken_and_one_past_it_refused() -> None:
     tr.admit(T0 + timedelta(minutes=60), T0, 60.0)  # an hour fast: taken, as the desk takes it
     with pytest.raises(RecordError, match="ahead of the thermal agent's clock tick"):
         tr.admit(T0 + timedelta(minutes=61), T0, 60.0)
-
-
-def test_before_any_tick_a_frame_far_past_the_cameras_latest_is_refused_and_the_sleepers_stillness_still_comes(
-        ctx: Context) -> None:
-    """Before the thermal agent had seen a tick, one frame dated 2099 was taken: it expired the camera's tracks and
-    re-anchored them there, and the sleeper's stillness never reached the 10 minutes that raise a welfare check to P2.
-    Without a tick the camera's latest frame bounds the next, as the desk's records bound each other until a tick."""
-    policy = ctx.policy
-    lat0, lon0 = 45.76, 126.63
-    for cam, here in (("f1", {}), ("d1", {"lat": lat0, "lon": lon0})):
-        tr = Tracker()
-        seen(tr, det("a", 0, cam=cam, **here), None, policy.max_ahead_min)
-        seen(tr, det("b", 5, cam=cam, **here), None, policy.max_ahead_min)
-        future = dataclasses.replace(det("x", 6, cam=cam, **here), captured_at=FAR)
-        with pytest.raises(RecordError) as refused:
-            seen(tr, future, None, policy.max_ahead_min)
-        reason = refused.value.reason
-        assert refused.value.kind == "future_time", cam
-        assert FAR.isoformat() in reason and (T0 + timedelta(minutes=5)).isoformat() in reason, reason
-        assert "the camera's latest frame before any clock tick" in reason and "60 min" in reason, reason
-        later = seen(tr, det("c", 12, cam=cam, **here), None, policy.max_ahead_min)
-        assert later.still_s == 720.0 and later.still_s >= policy.thermal.lying_still_min * 60, cam
-        ticked = seen(tr, det("d", 16, cam=cam, **here), T0 + timedelta(minutes=15), policy.max_ahead_min)
-        assert ticked.track_id == later.track_id and ticked.still_s == 960.0, "the clock coming later changes nothing"
 
 
 def test_before_any_tick_every_frame_taken_moves_the_cameras_bound_and_an_hour_past_it_is_taken() -> None:
