@@ -277,6 +277,7 @@ def _score_centre(world: DrillWorld, ctx: Context, result: dict[str, Any], repor
         scores["phones"] = result["phones"]
     report.mkdir(parents=True, exist_ok=True)
     (report / "scores.json").write_text(json.dumps(scores, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    (report / "truth.json").write_text(json.dumps(truth, ensure_ascii=False, default=str), encoding="utf-8")
     with open(report / "events.jsonl", "w", encoding="utf-8") as fh:
         for event in outputs + dead:
             fh.write(json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n")

@@ -92,8 +92,13 @@ class _Sources:
                 return head
         return None
 
+    def known(self, source: str) -> bool:
+        """Whether the truth knows this report id (or its frame): then it says whom it concerns, maybe nobody."""
+        return source in self.reports or self.frame_of(source) is not None
+
     def persons_of(self, source: str, lat: float, lon: float) -> list[str]:
-        if self.reports.get(source):
+        if source in self.reports:
+            # The truth's word, also when it is nobody: a decoy detection named after its frame is not the frame's person.
             return self.reports[source]
         frame = self.frame_of(source)
         if frame is not None:
@@ -138,7 +143,8 @@ def score(truth: dict[str, Any], outputs: list[dict[str, Any]], dead_letters: li
     reached, arrived = people.reached, people.arrived
     false_incidents = [i["incident_id"] for i in incidents.values() if not i["person_id"]]
     limit = p1_limit or (lambda district, start, end: p1_ack_min)
-    wrong = _what_went_wrong(persons, people, incidents, events, p1_ack_min, limit, _dead_reasons(src, dead_letters))
+    night_end = maybe_time(truth.get("end")) or max((t for e in events if (t := maybe_time(e.get("at"))) is not None), default=None)
+    wrong = _what_went_wrong(persons, people, incidents, events, p1_ack_min, limit, _dead_reasons(src, dead_letters), night_end)
     return {
         **wrong,
         "false_matches": _false_matches(incidents, src),
@@ -146,9 +152,11 @@ def score(truth: dict[str, Any], outputs: list[dict[str, Any]], dead_letters: li
         "persons": len(persons),
         "persons_reported": len(people.reported),
         "persons_reached": len(reached),
+        "persons_reported_reached": len(set(reached) & reported_ids),
         "reach_share": _share(len(set(reached) & reported_ids), len(people.reported)),
         "reach_share_all": _share(len(reached), len(persons)),
         "persons_arrived": len(arrived),
+        "persons_reported_arrived": len(set(arrived) & reported_ids),
         "arrival_share": _share(len(set(arrived) & reported_ids), len(people.reported)),
         "camera_only_reached": sum(1 for pid in reached if persons[pid].get("found_by_camera_only")),
         "camera_only_persons": sum(1 for p in persons.values() if p.get("found_by_camera_only")),
@@ -201,6 +209,8 @@ def _incidents(events: list[dict[str, Any]], src: _Sources, truth: dict[str, Any
         if votes:
             top = max(votes.values())
             inc["person_id"] = sorted(p for p, n in votes.items() if n == top)[0]
+        elif inc["sources"] and all(src.known(s) for s in inc["sources"]):
+            inc["person_id"] = None  # every report is one the truth says concerns nobody: a false incident
         else:
             inc["person_id"] = _position_match(truth, lat, lon, maybe_time(first.get("at")))
             inc["by_position"] = inc["person_id"] is not None
@@ -357,7 +367,8 @@ def _dead_reasons(src: _Sources, dead_letters: list[dict[str, Any]]) -> dict[str
 
 
 def _what_went_wrong(persons: dict[str, dict[str, Any]], people: _People, incidents: dict[str, dict[str, Any]],
-                     events: list[dict[str, Any]], p1_ack_min: float, limit: P1Limit, dead: dict[str, list[str]]) -> dict[str, Any]:
+                     events: list[dict[str, Any]], p1_ack_min: float, limit: P1Limit, dead: dict[str, list[str]],
+                     night_end: datetime | None = None) -> dict[str, Any]:
     """The failures first: persons never reached and why, queue waits, duplicates, false merges, diversions, escalations."""
     by_person: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for inc in incidents.values():
@@ -382,14 +393,10 @@ def _what_went_wrong(persons: dict[str, dict[str, Any]], people: _People, incide
     p1_over: list[dict[str, Any]] = []
     for inc in incidents.values():
         evs = inc["events"]
-        queued_at = next((maybe_time(e.get("at")) for e in evs if e.get("kind") == "queued"), None)
-        if queued_at is not None:
-            served = next((maybe_time(e.get("at")) for e in evs if e.get("team_id") and maybe_time(e.get("at")) and
-                           maybe_time(e.get("at")) >= queued_at), None)  # type: ignore[operator]
-            end = served or maybe_time(evs[-1].get("at")) or queued_at
-            waits[str(inc["priority"])].append(round(_minutes(queued_at, end), 2))
+        for priority, minutes in _queue_waits(evs, night_end):
+            waits[priority].append(minutes)
         if inc["priority"] == "P1":
-            silences = _p1_silences(evs)
+            silences = _p1_silences(evs, night_end)
             p1_unattended.append(max((_minutes(a, b) for a, b in silences), default=0.0))
             district = str(inc["first"].get("district") or "")
             p1_over += [{"incident": inc["incident_id"], "from": a.isoformat(), "waited_min": round(_minutes(a, b), 2),
@@ -456,11 +463,41 @@ def _different(incidents: dict[str, dict[str, Any]], a: str, b: str) -> bool:
     return bool(pa and pb and pa != pb)
 
 
-def _p1_silences(events: list[dict[str, Any]]) -> list[tuple[datetime, datetime]]:
+def _waiting(event: dict[str, Any]) -> bool:
+    """The event leaves the incident in the queue: queued (a first dispatch, a diversion's victim), or an escalation
+    or follow-up visit that found no team."""
+    return not event.get("team_id") and (event.get("kind") == "queued" or event.get("status") == "queued")
+
+
+def _queue_waits(events: list[dict[str, Any]], night_end: datetime | None) -> list[tuple[str, float]]:
+    """Every wait of the incident in the queue (it may queue again: a diversion's victim, an escalation that found no
+    team), from the event that queued it to the first with a team, its closing (resolved, merged), or the night's end;
+    each under the priority it had when the wait ended."""
+    out: list[tuple[str, float]] = []
+    since: datetime | None = None
+    last: dict[str, Any] = {}
+    for e in events:
+        at = maybe_time(e.get("at"))
+        if at is None:
+            continue
+        if since is not None and (e.get("team_id") or e.get("kind") in ("resolved", "merged")):
+            out.append((str(e.get("priority")), round(_minutes(since, at), 2)))
+            since = None
+        if since is None and _waiting(e):
+            since = at
+        last = e
+    if since is not None:
+        end = max(night_end or since, since, maybe_time(last.get("at")) or since)
+        out.append((str(last.get("priority")), round(_minutes(since, end), 2)))
+    return out
+
+
+def _p1_silences(events: list[dict[str, Any]], night_end: datetime | None = None) -> list[tuple[datetime, datetime]]:
     """The spans a P1 waited without a team and without an escalation.
 
     Counted from when the incident was P1: a P3 queued at dusk waits by the
-    P3 deadline until the cold wave makes it a P1.
+    P3 deadline until the cold wave makes it a P1. A silence still open when
+    the events end lasts until the night's end.
     """
     spans: list[tuple[datetime, datetime]] = []
     silent: datetime | None = None  # since when nobody was sent and nobody told
@@ -474,11 +511,13 @@ def _p1_silences(events: list[dict[str, Any]]) -> list[tuple[datetime, datetime]
             if as_p1 is not None:
                 spans.append((as_p1, at))
             silent = as_p1 = None
-        if kind == "queued" or (kind == "escalation" and not e.get("team_id")):
+        if (kind == "escalation" and not e.get("team_id")) or (silent is None and _waiting(e)):
             silent = at
             as_p1 = at if e.get("priority") == "P1" else None
         elif silent is not None and as_p1 is None and e.get("priority") == "P1":
             as_p1 = at
+    if silent is not None and as_p1 is not None and night_end is not None and night_end > as_p1:
+        spans.append((as_p1, night_end))
     return spans
 
 
@@ -503,8 +542,8 @@ def format_scores(scores: dict[str, Any]) -> str:
     acc = scores["accounting"]
     rows: list[tuple[str, str]] = [
         ("persons (reported)", f"{scores['persons']} ({scores['persons_reported']})"),
-        ("reached (dispatch)", f"{scores['persons_reached']}  share {_pct(scores['reach_share'])}"),
-        ("arrived (on scene)", f"{scores['persons_arrived']}  share {_pct(scores['arrival_share'])}"),
+        ("reached (dispatch)", _of_reported(scores, "reached", "reach_share")),
+        ("arrived (on scene)", _of_reported(scores, "arrived", "arrival_share")),
         ("camera-only reached", f"{scores['camera_only_reached']} / {scores['camera_only_persons']}"),
         ("report -> dispatch min", f"p50 {_fmt(scores['to_dispatch_min']['p50'])}  p95 {_fmt(scores['to_dispatch_min']['p95'])}"),
         ("report -> arrival min", f"p50 {_fmt(scores['to_arrival_min']['p50'])}  p95 {_fmt(scores['to_arrival_min']['p95'])}"),
@@ -535,6 +574,13 @@ def format_scores(scores: dict[str, Any]) -> str:
     lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
     bar = "-" * max(len(line) for line in lines)
     return "\n".join([bar, *lines, bar])
+
+
+def _of_reported(scores: dict[str, Any], what: str, share: str) -> str:
+    """Reported persons reached (or arrived at) and their share; persons nobody reported, found by position, apart."""
+    mine = scores.get(f"persons_reported_{what}", scores[f"persons_{what}"])
+    extra = scores[f"persons_{what}"] - mine
+    return f"{mine}  share {_pct(scores[share])}" + (f"  (+{extra} nobody reported)" if extra else "")
 
 
 def _pct(value: float | None) -> str:
