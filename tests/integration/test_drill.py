@@ -10,6 +10,7 @@ from cli.main import main
 from core.settings import Settings
 from drill.runner import run_drill
 from rules.context import Context
+from tests.unit.drill.test_scoring_audit import assert_report_matches_audit
 
 
 def _decisions(folder: Path) -> list[dict]:
@@ -31,6 +32,7 @@ def test_short_drill_scores_and_repeats(broker: str, ctx: Context, tmp_path: Pat
     assert scores["accounting"]["lost"] == 0, scores["accounting"]["lost_items"]
     assert scores["persons"] > 5 and scores["persons_reached"] >= 1
     assert scores["accounting"]["dead_lettered"] >= 1  # the scenario's malformed tips
+    assert_report_matches_audit(first)  # every figure as an organizer computes it again from the report's files
     for key in ("unreached", "queue_wait_min", "p1_to_dispatch_min", "false_merges", "escalations_by_cause"):
         assert scores[key] == again[key], key
     html = (first / "index.html").read_text(encoding="utf-8")
