@@ -252,9 +252,16 @@ class Centres:
             if short in (names.TASK_ACKS, names.OPERATOR_COMMANDS) and centre is None:
                 # An operator's ack or command names no team of a city: the desk that holds the
                 # incident knows it (any centre this worker holds; one keyed elsewhere is then sent home).
+                # Its fields are checked first, as its desk would (the policy is every centre's): an id
+                # that is a list or an object was an internal error here (unhashable), not `wrong_type`.
+                if short == names.TASK_ACKS:
+                    ack = parse_ack(obj)
+                    event_id, incident_id = ack.event_id, ack.incident_id
+                else:
+                    event_id, incident_id = None, parse_command(obj, self.province.first).incident_id
                 for name in self.province.centres:
                     desk = self.desk(name)
-                    if obj.get("event_id") in desk.event_index or obj.get("incident_id") in desk.incidents:
+                    if event_id in desk.event_index or incident_id in desk.incidents:
                         return name
                 if (centre := self.province.route(obj, key)) is None:
                     return None  # keyed by something else (an incident id): another worker's desk may hold it

@@ -16,6 +16,8 @@ from core.records import Report, TaskAck, TeamStatus
 from core.settings import DATA_DIR
 from rules.context import Province, load_province
 
+AT = "2026-12-20T23:00:00+08:00"
+
 
 @pytest.fixture(scope="module")
 def province() -> Province:
@@ -42,7 +44,7 @@ def test_records_go_to_the_centre_that_names_holds_or_issued_them(province: Prov
     assert centre(names.TEAM_STATUS, {"team_id": "T-longsha-2", "lat": 0, "lon": 0}) == "qiqihar"
     # an operator's ack names no city's team: the desk that issued the task claims it
     centres.desk("qiqihar").event_index["inc-q-r1"] = "inc-q"
-    assert centre(names.TASK_ACKS, {"event_id": "inc-q-r1", "team_id": "console", "status": "reassign"}) == "qiqihar"
+    assert centre(names.TASK_ACKS, {"event_id": "inc-q-r1", "team_id": "console", "status": "reassign", "at": AT}) == "qiqihar"
     with pytest.raises(RecordError) as err:
         centre(names.WEATHER, {"temp_c": -20})  # two centres and nothing says which
     assert err.value.kind == "unknown_centre"
@@ -67,10 +69,11 @@ def test_a_dropped_centre_is_rebuilt_from_the_table_at_the_next_batch(province: 
 
 def test_an_ack_no_held_desk_knows_is_asked_of_the_next_centre_then_refused(province: Province) -> None:
     centres = Centres(province, {}, {})
-    ack = json.dumps({"event_id": "inc-far-r1", "incident_id": "inc-far", "team_id": "console", "status": "resolved"}).encode()
+    ack = json.dumps({"event_id": "inc-far-r1", "incident_id": "inc-far", "team_id": "console", "status": "resolved", "at": AT}).encode()
+    command = json.dumps({"command_id": "c1", "kind": "assign", "incident_id": "inc-far", "team_id": "T-1", "by": "op", "at": AT}).encode()
     # keyed by its incident (an older console): nobody here holds it, so it is not refused here
     assert centres.centre_of(names.TASK_ACKS, ack, "inc-far") is None
-    assert centres.centre_of(names.OPERATOR_COMMANDS, ack, "inc-far") is None
+    assert centres.centre_of(names.OPERATOR_COMMANDS, command, "inc-far") is None
     # a worker holding only Harbin's partition (0 of 4) asks Qiqihar's next, naming who has looked
     assert centres.next_hop(set(), {0}, 4) == ("qiqihar", b"harbin")
     # Qiqihar's worker (partition 2) has looked too: every centre asked, refused as before
@@ -81,9 +84,28 @@ def test_an_ack_no_held_desk_knows_is_asked_of_the_next_centre_then_refused(prov
     with pytest.raises(RecordError):
         centres.next_hop(set(), {0, 2}, 4)
     # a team's ack still goes to its team's centre, and a centre's key is the centre
-    team_ack = json.dumps({"event_id": "x-r1", "team_id": "T-longsha-2", "status": "accepted"}).encode()
+    team_ack = json.dumps({"event_id": "x-r1", "team_id": "T-longsha-2", "status": "accepted", "at": AT}).encode()
     assert centres.centre_of(names.TASK_ACKS, team_ack, None) == "qiqihar"
     assert centres.centre_of(names.TASK_ACKS, ack, "qiqihar") == "qiqihar"
+
+
+@pytest.mark.parametrize("short", [names.TASK_ACKS, names.OPERATOR_COMMANDS])
+@pytest.mark.parametrize("field", ["event_id", "incident_id"])
+@pytest.mark.parametrize("value", [["inc-q"], {"a": 1}])
+def test_an_ack_or_command_whose_id_is_a_list_or_object_is_refused_by_that_field(province: Province, short: str, field: str,
+                                                                                 value: Any) -> None:
+    """An operator's ack or command naming its task or incident by a list or an object was dead-lettered as an internal
+    error (TypeError: unhashable type, a traceback in the log) while its centre was looked up, not `wrong_type`."""
+    centres = Centres(province, {}, {})
+    centres.desk("qiqihar").event_index["inc-q-r1"] = "inc-q"
+    body: dict[str, Any] = {"event_id": "inc-q-r1", "team_id": "console", "status": "resolved", "at": AT} if short == names.TASK_ACKS \
+        else {"command_id": "c1", "kind": "assign", "incident_id": "inc-q", "team_id": "T-1", "by": "op", "at": AT}
+    if field == "event_id" and short == names.OPERATOR_COMMANDS:
+        field = "command_id"
+    body[field] = value
+    with pytest.raises(RecordError) as err:
+        centres.centre_of(short, json.dumps(body).encode(), None)
+    assert err.value.kind == "wrong_type" and err.value.reason.startswith(f"{field}: expected a non-empty string")
 
 
 def test_a_forgotten_incident_leaves_the_table_and_a_rebuilt_desk_does_not_load_it(province: Province) -> None:
