@@ -239,6 +239,20 @@ async def _replay(settings: Settings, items: list[FeedItem], until: datetime, ca
         return dedupe_outputs(await run.feeder.drain(), canonical), run.feeder.barriers
 
 
+def check_output(out: Path) -> None:
+    """Refuse an output file that cannot be written before anything runs (the replay ran to its end, then died on
+    `open` with a traceback); a file created to try it is removed again."""
+    existed = out.exists()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with open(out, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"cannot write the output file: {exc.strerror or exc}", path=str(out)) from exc
+    if not existed:
+        out.unlink()
+
+
 def run_replay(
     settings: Settings,
     *,
@@ -250,6 +264,7 @@ def run_replay(
     out: Path,
     tail: timedelta = timedelta(hours=2),
 ) -> ReplayResult:
+    check_output(out)
     loaded = LoadedInputs()
     # At equal event times: weather, then teams, acks, detections, then tips.
     files = ((weather, names.WEATHER), (teams, names.TEAM_STATUS), (acks, names.TASK_ACKS), (detections, names.DETECTIONS), (tips, names.TIPS))
@@ -273,8 +288,11 @@ def run_replay(
     until = max(i.at for i in items) + tail
     started = time.monotonic()
     outputs, barriers = asyncio.run(_replay(settings, items, until, canonical=len(province.centres) > 1))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", encoding="utf-8") as fh:
-        for obj in outputs:
-            fh.write(json.dumps(obj, ensure_ascii=False, sort_keys=True) + "\n")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with open(out, "w", encoding="utf-8") as fh:
+            for obj in outputs:
+                fh.write(json.dumps(obj, ensure_ascii=False, sort_keys=True) + "\n")
+    except OSError as exc:  # the disk filled up, the folder went away during the replay
+        raise ConfigError(f"cannot write the output file: {exc.strerror or exc}", path=str(out)) from exc
     return ReplayResult(outputs=outputs, wall_s=time.monotonic() - started, inputs=len(items), barriers=barriers, warnings=loaded.warnings)

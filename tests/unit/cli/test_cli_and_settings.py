@@ -129,6 +129,19 @@ def test_replay_names_an_unreadable_input_file(tmp_path: Path, capsys: pytest.Ca
     assert f"{binary}:1: no line has a usable event time" in capsys.readouterr().err
 
 
+def test_replay_refuses_an_output_it_cannot_write_before_it_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--out` naming a folder, or a path under a file, was opened only after the whole replay had run: a traceback."""
+    tips = tmp_path / "tips.jsonl"
+    tips.write_text('{"tip_id": "a", "channel": "hotline", "reported_at": "2026-12-20T19:00:00+08:00", "lat": 45.76, "lon": 126.63}\n',
+                    encoding="utf-8")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    for out in (tmp_path, blocker / "out.jsonl"):
+        assert main(["replay", "--tips", str(tips), "--out", str(out)]) == 2
+        assert capsys.readouterr().err.startswith(f"patrol: error: {out}: cannot write the output file")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "tips.jsonl"]
+
+
 def test_every_subcommand_has_help() -> None:
     parser = build_parser()
     text = parser.format_help()
