@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
 import weakref
@@ -15,7 +14,7 @@ from faust.streams import _current_event
 
 from core import topics as names
 from core.errors import RecordError
-from core.records import DeadLetter, DispatchEvent, Report, Wire, check_times
+from core.records import DeadLetter, DispatchEvent, Report, Wire, check_times, dead_letter_id
 from pipeline.metrics import CHANGELOG_SUFFIX, RECORDS_OUT, count_outputs
 
 log = logging.getLogger("patrol.agents")
@@ -120,7 +119,6 @@ def dead_letter(source_topic: str, raw: bytes | None, error: Exception, *, key: 
         reason, error_kind = f"internal error: {type(error).__name__}: {error}", "internal_error"
     if len(reason) > MAX_DEAD_REASON_CHARS:
         reason = reason[:MAX_DEAD_REASON_CHARS] + "..."
-    digest = hashlib.sha1(source_topic.encode() + b"\x1f" + (raw or b"")).hexdigest()[:16]
     letter = DeadLetter(
         topic=source_topic,
         reason=reason,
@@ -128,7 +126,7 @@ def dead_letter(source_topic: str, raw: bytes | None, error: Exception, *, key: 
         error=error_kind,
         key=key.decode("utf-8", errors="replace")[:MAX_DEAD_KEY_CHARS] if key else None,
         offset=offset,
-        event_id=f"dl-{digest}",
+        event_id=dead_letter_id(source_topic, raw),
     )
     if len(payload) > DEAD_PAYLOAD_KEPT_CHARS and len(letter.to_json()) > MAX_DEAD_LETTER_BYTES:
         cut = f" (payload cut to its first {DEAD_PAYLOAD_KEPT_CHARS} characters of {len(raw or b'')} bytes: too large for a dead letter)"

@@ -11,6 +11,7 @@ deserializer.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import re
 import typing
@@ -650,6 +651,12 @@ class DeadLetter(Wire):
     offset: int | None = None
     at: datetime | None = None
     event_id: str = ""
+
+
+def dead_letter_id(source_topic: str, raw: bytes | None) -> str:
+    """A dead letter's id: from its source topic and the raw payload, so a redelivery or a replay of the same
+    bytes gives the same id (and `patrol replay` finds the line a dead letter came from)."""
+    return "dl-" + hashlib.sha1(source_topic.encode() + b"\x1f" + (raw or b"")).hexdigest()[:16]
 
 
 CITY_WIDE = "*"  # the region of weather and conditions that name no district: the whole city

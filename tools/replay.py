@@ -3,7 +3,8 @@
 Input files are JSON lines (one record per line, as producers send them).
 Lines are fed in event-time order under a simulated clock; a malformed line
 still goes to the workers and comes back as a dead letter, exactly like a bad
-message from a live producer, and the replay also names it on stderr. A line
+message from a live producer, and the replay also names it on stderr (before the run when it cannot be read,
+after it with the dead letter's reason when the workers refused it). A line
 too large for any message is refused up front, naming its file and line.
 """
 
@@ -23,7 +24,7 @@ from typing import Any
 from core import topics as names
 from core.errors import ConfigError, RecordError
 from core.feed import FeedItem
-from core.records import EVENT_KINDS, TeamStatus, parse_time
+from core.records import EVENT_KINDS, TeamStatus, dead_letter_id, parse_time
 from core.settings import Settings
 from core.validate import EARLIEST_YEAR, LATEST_YEAR, plausible_year
 from rules.context import Context, Province, province_from_settings
@@ -39,6 +40,8 @@ TIME_FIELDS = {
     names.THERMAL_FRAMES: ("captured_at",),
 }
 KEY_FIELDS = {names.TIPS: "tip_id", names.TEAM_STATUS: "team_id", names.TASK_ACKS: "event_id", names.DETECTIONS: "camera_id"}
+# The reports a line becomes (their `source` and `report_id`): the desk's dead letters carry the report, not the line.
+REPORT_IDS = {names.TIPS: ("tip", "tip_id"), names.DETECTIONS: ("detection", "detection_id")}
 
 
 @dataclass
@@ -56,10 +59,40 @@ class LoadedInputs:
     items: list[FeedItem] = field(default_factory=list)
     warnings: list[Warning_] = field(default_factory=list)
     lines: dict[int, tuple[str, int]] = field(default_factory=dict)  # an item's seq -> its file and line
+    reports: dict[tuple[str, str], list[int]] = field(default_factory=dict)  # a report's (source, id) -> the seqs of its lines
 
     def where(self, item: FeedItem) -> str:
         path, line = self.lines.get(item.seq, ("?", 0))
         return f"{path}:{line}"
+
+    def dead_letter_lines(self, outputs: Sequence[Mapping[str, Any]]) -> list[str]:
+        """Each dead letter of a line of the input files, named by its file and line (those already warned about
+        before the run excepted): a line the workers refused (an unknown channel, a duplicate id) was counted in
+        the summary only, and nothing said which line it was.
+
+        A dead letter of an input topic is found by its id, which derives from the topic and the raw line
+        (`agents.common.dead_letter`); one of the desk's (`reports`) by the report's source and id.
+        """
+        warned = {(w.path, w.line) for w in self.warnings}
+        by_id: dict[str, list[int]] = {}
+        for item in self.items:
+            by_id.setdefault(dead_letter_id(item.topic, item.value), []).append(item.seq)
+        named = []
+        for letter in outputs:
+            if letter.get("kind") != "dead_letter":
+                continue
+            seqs = by_id.get(str(letter.get("event_id")), [])
+            if not seqs and letter.get("topic") == names.REPORTS:
+                try:
+                    report = json.loads(str(letter.get("payload")))
+                    seqs = self.reports.get((str(report.get("source")), str(report.get("report_id"))), [])
+                except (ValueError, AttributeError):
+                    seqs = []
+            places = [self.lines[seq] for seq in seqs if seq in self.lines]
+            if places and not any(place in warned for place in places):
+                where = ", ".join(f"{path}:{line}" for path, line in places)
+                named.append(f"{where}: dead letter ({letter.get('error')}): {letter.get('reason')}")
+        return named
 
 
 # A replay's simulated clock ticks every minute from its first record to its last: inputs spanning more
@@ -88,6 +121,8 @@ def load_jsonl(path: Path, topic: str, seq_start: int = 0, loaded: LoadedInputs 
             obj = json.loads(raw.decode("utf-8-sig"))  # a byte-order mark, as the workers tolerate it (parse_json)
             if not isinstance(obj, dict):
                 raise ValueError("not a JSON object")
+            if topic in REPORT_IDS and isinstance(rid := obj.get(REPORT_IDS[topic][1]), str | int):
+                loaded.reports.setdefault((REPORT_IDS[topic][0], str(rid).strip()), []).append(seq_start + number)
             for name in TIME_FIELDS.get(topic, ()):
                 if obj.get(name) is not None:
                     at = parse_time(obj[name], name)
@@ -295,4 +330,6 @@ def run_replay(
                 fh.write(json.dumps(obj, ensure_ascii=False, sort_keys=True) + "\n")
     except OSError as exc:  # the disk filled up, the folder went away during the replay
         raise ConfigError(f"cannot write the output file: {exc.strerror or exc}", path=str(out)) from exc
+    for named in loaded.dead_letter_lines(outputs):
+        print(named, file=sys.stderr)
     return ReplayResult(outputs=outputs, wall_s=time.monotonic() - started, inputs=len(items), barriers=barriers, warnings=loaded.warnings)

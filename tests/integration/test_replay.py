@@ -249,3 +249,52 @@ def test_two_centres_replay_side_by_side_byte_identical_and_never_share_an_incid
     assert "severe_cold" in qiqihar["rules"] and "severe_cold" not in harbin["rules"], "weather stays in its centre"
     assert any(e["kind"] == "resolved" for e in events_of(events, q_incident)), "the operator's ack reached Qiqihar's desk"
     assert not any(e["kind"] == "resolved" for e in events_of(events, harbin["incident_id"]))
+
+
+def test_hostile_lines_each_come_back_as_a_dead_letter_named_by_line_and_good_ones_flow(broker: str, tmp_path: Path,
+                                                                                        monkeypatch: pytest.MonkeyPatch,
+                                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """One file of what a hostile or broken producer writes, CRLF line endings and a byte-order mark, a blank line and a
+    trailing partial line: each bad line is one dead letter with its payload, named on stderr by its line; the good
+    tips around them are decided; a second run writes the same bytes (no duplicate dispatch)."""
+    monkeypatch.setenv("PATROL_BROKER", broker)
+
+    def line(body: Any) -> bytes:
+        return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+    lines = [
+        b"\xef\xbb\xbf" + line(tip("g1", 1, text="老人躺在地上")),          # 1: good, after a BOM
+        b"[1, 2, 3]",                                                        # 2: JSON, not an object
+        b'{"tip_id": "n1", "channel": "hotline", "reported_at": "2026-12-20T19:03:00+08:00", "lat": NaN, "lon": 126.63}',  # 3
+        line(tip("z1", 4, reported_at="2026-12-20T19:04:00")),              # 4: no UTC offset
+        line(tip("c1", 5, channel="fax")),                                   # 5: unknown channel
+        b"",                                                                 # 6: blank
+        line(tip("g1", 6, text="醉汉躺在地上")),                             # 7: g1 again, other content
+        line(tip("e1", 7, lat="1e999")),                                     # 8: a number too large for a float
+        line(tip("g2", 8, lat=45.7700, text="有人倒在路边")),               # 9: good
+        b'{"tip_id": "p1", "channel": "hot',                                 # 10: cut off, no newline after it
+    ]
+    tips = tmp_path / "tips.jsonl"
+    tips.write_bytes(b"\r\n".join(lines))
+    outs = []
+    for n in range(2):
+        out = tmp_path / f"out-{n}.jsonl"
+        assert main(["replay", "--tips", str(tips), "--out", str(out)]) == 0
+        outs.append(out.read_bytes())
+        err = capsys.readouterr().err
+        for number in (2, 3, 4, 5, 7, 8, 10):
+            assert f"{tips}:{number}" in err, (number, err)
+        for number in (1, 6, 9):
+            assert f"{tips}:{number}:" not in err, (number, err)
+    assert outs[0] == outs[1], "same input must give the same output, ids included"
+    records = [json.loads(row) for row in outs[0].decode("utf-8").splitlines()]
+    dead = [r for r in records if r["kind"] == "dead_letter"]
+    assert sorted((d["topic"], d["error"]) for d in dead) == sorted([
+        ("tips", "malformed"), ("tips", "wrong_type"), ("tips", "invalid"), ("tips", "unknown_channel"), ("reports", "duplicate"),
+        ("tips", "wrong_type"), ("tips", "malformed")])
+    sent = {raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8") for raw in lines}
+    assert all(d["reason"] and (d["topic"] == "reports" or d["payload"] in sent) for d in dead)
+    events = [r for r in records if r["kind"] not in ("dead_letter", "partner_notice", "reporter_feedback")]
+    assert {s for e in events for s in e["sources"]} == {"g1", "g2"}
+    assert len({e["event_id"] for e in events}) == len(events)
+    assert stable_id("inc", "g1") in {e["incident_id"] for e in events}

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from core import topics as names
+from rules.context import Context
 from tools.replay import load_jsonl
 
 
@@ -101,3 +102,26 @@ def test_a_byte_order_mark_is_read_as_the_workers_read_it(tmp_path: Path) -> Non
     loaded = load_jsonl(path, names.TIPS)
     assert loaded.warnings == [] and [item.at.minute for item in loaded.items] == [1, 9] and loaded.items[0].key == "t1"
     assert loaded.items[0].value == b"\xef\xbb\xbf" + _tip("t1", 1)  # fed as it is
+
+
+def test_each_dead_letter_of_a_line_is_named_by_its_file_and_line(tmp_path: Path, ctx: Context) -> None:
+    """A line the workers refused (an unknown channel, a tip id sent again with other content) was only counted in the
+    summary: nothing said which line of which file it was. A line warned about before the run is not named twice."""
+    from agents.common import dead_letter
+    from core.errors import RecordError
+    from rules.intake import parse_json, parse_tip, tip_report
+
+    fax = _tip("t2", 2).replace(b'"hotline"', b'"fax"')
+    again = _tip("t1", 4).replace("老人".encode(), "醉汉".encode())
+    path = tmp_path / "tips.jsonl"
+    path.write_bytes(b"\r\n".join([_tip("t1", 1), fax, b"[1, 2]", again, b""]))
+    loaded = load_jsonl(path, names.TIPS)
+    report = tip_report(parse_tip({**parse_json(again), "lat": 45.76, "lon": 126.63}, ctx), ctx, "harbin")
+    outputs = [dead_letter(names.TIPS, fax, RecordError("channel: unknown channel 'fax'", kind="unknown_channel")).to_dict(),
+               dead_letter(names.TIPS, b"[1, 2]", RecordError("expected a JSON object, got array", kind="malformed")).to_dict(),
+               dead_letter(names.REPORTS, report.to_json(), RecordError("duplicate report id 't1'", kind="duplicate")).to_dict(),
+               {"kind": "dispatch", "event_id": "inc-x-r1"}]
+    assert loaded.dead_letter_lines(outputs) == [
+        f"{path}:2: dead letter (unknown_channel): channel: unknown channel 'fax'",
+        f"{path}:1, {path}:4: dead letter (duplicate): duplicate report id 't1'",  # either line may be the one refused
+    ]
