@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import time
 import weakref
@@ -113,6 +114,8 @@ def dead_letter(source_topic: str, raw: bytes | None, error: Exception, *, key: 
     DEAD_PAYLOAD_KEPT_CHARS characters are kept and the reason says so (the id still derives from the whole payload).
     """
     payload = (raw or b"").decode("utf-8", errors="replace")
+    # bytes that are not UTF-8 lose their text to replacement characters: kept whole beside it
+    exact = base64.b64encode(raw).decode("ascii") if raw and "\ufffd" in payload and not _is_utf8(raw) else None
     if isinstance(error, RecordError):
         reason, error_kind = error.reason, error.kind
     else:
@@ -127,11 +130,21 @@ def dead_letter(source_topic: str, raw: bytes | None, error: Exception, *, key: 
         key=key.decode("utf-8", errors="replace")[:MAX_DEAD_KEY_CHARS] if key else None,
         offset=offset,
         event_id=dead_letter_id(source_topic, raw),
+        payload_b64=exact,
     )
     if len(payload) > DEAD_PAYLOAD_KEPT_CHARS and len(letter.to_json()) > MAX_DEAD_LETTER_BYTES:
         cut = f" (payload cut to its first {DEAD_PAYLOAD_KEPT_CHARS} characters of {len(raw or b'')} bytes: too large for a dead letter)"
-        letter = replace(letter, payload=payload[:DEAD_PAYLOAD_KEPT_CHARS], reason=reason + cut)
+        kept = base64.b64encode((raw or b"")[: DEAD_PAYLOAD_KEPT_CHARS // 2]).decode("ascii") if exact else None
+        letter = replace(letter, payload=payload[:DEAD_PAYLOAD_KEPT_CHARS], reason=reason + cut, payload_b64=kept)
     return letter
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 class Outbox:

@@ -640,7 +640,11 @@ class TaskHint(Wire):
 
 @dataclass(frozen=True)
 class DeadLetter(Wire):
-    """A record that could not be processed, with why and the original payload."""
+    """A record that could not be processed, with why and the original payload.
+
+    `payload` is the payload as text; a payload that is not UTF-8 (a GBK tip) is also kept byte for byte in
+    `payload_b64`, since its text has replacement characters where the bytes were.
+    """
 
     topic: str
     reason: str
@@ -651,6 +655,7 @@ class DeadLetter(Wire):
     offset: int | None = None
     at: datetime | None = None
     event_id: str = ""
+    payload_b64: str | None = None
 
 
 def dead_letter_id(source_topic: str, raw: bytes | None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
@@ -16,7 +17,7 @@ from agents import common
 from agents.common import register_report_agent, stats
 from core import topics as names
 from core.errors import RecordError
-from core.records import Report
+from core.records import DeadLetter, Report
 
 
 @dataclass
@@ -233,6 +234,21 @@ def test_a_dead_letter_fits_in_a_broker_message_whatever_the_payload() -> None:
     small = b'{"tip_id": "t", "text": "' + b"\x01" * 1000 + b'"}'
     kept = common.dead_letter(names.TIPS, small, RecordError("text: x"))
     assert kept.payload == small.decode() and kept.reason == "text: x"
+    # a huge payload that is not UTF-8 keeps its first bytes exactly, within the same limit
+    huge = "老人".encode("gbk") * 300_000
+    letter = common.dead_letter(names.TIPS, huge, RecordError("not JSON"))
+    assert len(letter.to_json()) <= 1_000_000 - 10_000 and letter.payload_b64 is not None
+    assert huge.startswith(base64.b64decode(letter.payload_b64)) and len(base64.b64decode(letter.payload_b64)) > 10_000
+
+
+def test_a_payload_that_is_not_utf8_is_kept_byte_for_byte() -> None:
+    # A GBK tip was kept only as text with replacement characters where its Chinese was: the bytes were lost.
+    raw = '{"tip_id": "t-1", "text": "桥洞下有位老人"}'.encode("gbk")
+    letter = common.dead_letter(names.TIPS, raw, RecordError("not UTF-8", kind="malformed"))
+    assert "\ufffd" in letter.payload and letter.payload_b64 is not None
+    assert base64.b64decode(letter.payload_b64) == raw and base64.b64decode(letter.payload_b64).decode("gbk").endswith("老人\"}")
+    utf8 = common.dead_letter(names.TIPS, '{"text": "老人\ufffd"}'.encode(), RecordError("x"))  # a replacement character typed
+    assert utf8.payload_b64 is None and DeadLetter.from_dict(json.loads(letter.to_json())) == letter
 
 
 def test_a_dispatch_event_read_downstream_must_carry_plausible_offset_times() -> None:
