@@ -76,7 +76,7 @@ class Province:
 
     def route(self, obj: Mapping[str, Any], key: str | None = None) -> str | None:
         """The centre of a raw record (`geo.centres.route`), or None."""
-        return route(obj, self._cities, self._indexes, self._gazetteers, key)
+        return route(obj, self._cities, self._indexes, self._gazetteers, key, self.first.policy.max_text_bytes)
 
     def centre_of(self, record: DispatchEvent | TeamTask) -> str | None:
         """The centre whose desk wrote a dispatch event or a task: the one it names.

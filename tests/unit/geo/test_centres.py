@@ -140,3 +140,15 @@ def test_an_address_in_pinyin_goes_to_the_city_whose_place_it_spells(province: P
 def test_an_address_that_writes_a_position_routes_by_it(province: Province, address: str, centre: str) -> None:
     """Intake reads a position written in the address; routing read only the places it names (a Qiqihar pin went nowhere)."""
     assert province.route({"address": address}) == centre
+
+
+def test_an_address_over_the_intakes_limit_is_not_matched_against_every_citys_places(province: Province) -> None:
+    # A megabyte address was matched against both gazetteers before intake refused it as too large: a second of CPU
+    # per record a hostile producer could send. Past the limit it names no centre (the record is dead-lettered).
+    limit = province.first.policy.max_text_bytes
+    near = "齐齐哈尔站"
+    fits = near + " " * (limit - len(near.encode()))
+    assert province.route({"address": fits}) == "qiqihar"
+    assert province.route({"address": fits + " "}) is None
+    assert province.route({"address": near + "北" * (limit // 3)}) is None  # 3 bytes a character: over the limit in bytes
+    assert province.route({"address": "齐齐哈尔站" + "x" * 2_000_000}) is None
