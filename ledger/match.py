@@ -15,8 +15,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from core.textfold import fold
 from geo.distance import haversine_m
 from ledger.policy import LedgerPolicy
 from ledger.profile import Profile
@@ -53,14 +55,21 @@ def hour_gap(a: float, b: float) -> float:
     return min(gap, 24 - gap)
 
 
+@lru_cache(maxsize=4096)
+def _fold(text: str) -> str:
+    """The text as words are compared in (`core.textfold.fold`): 軍大衣 is 军大衣, 大媽 is 大妈, ＲＥＤ is red, a
+    zero-width space inside a word is gone. Reports, files and the policy's words are all read this way."""
+    return fold(text)
+
+
 def _words(text: str) -> set[str]:
-    return {w for w in re.split(r"[\s,，。.;；、/]+", text.lower()) if w}
+    return {w for w in re.split(r"[\s,，。.;；、/]+", _fold(text)) if w}
 
 
 def _mentions(text: str, words: Sequence[str]) -> bool:
-    lowered = text.lower()
-    tokens = _words(lowered)
-    return any((w in tokens) if w.isascii() else (w in lowered) for w in words)
+    folded = _fold(text)
+    tokens = _words(folded)
+    return any((w in tokens) if w.isascii() else (w in folded) for w in map(_fold, words))
 
 
 def case_sex(case: Case, policy: LedgerPolicy) -> str:
@@ -90,8 +99,8 @@ def compatible(case: Case, profile: Profile, policy: LedgerPolicy) -> str | None
 
 def _colours(text: str, garment: str, policy: LedgerPolicy) -> set[str]:
     """Colours named right before a kind of clothing: 红围巾, 红色的围巾, red scarf."""
-    lowered = text.lower()
-    return {c for c in policy.colour_words if re.search(rf"{re.escape(c)}(色的?|色| )?{re.escape(garment)}", lowered)}
+    folded = _fold(text)
+    return {c for c in policy.colour_words if re.search(rf"{re.escape(_fold(c))}(色的?|色| )?{re.escape(_fold(garment))}", folded)}
 
 
 def score(case: Case, profile: Profile, policy: LedgerPolicy, tz: ZoneInfo) -> Suggestion | None:
@@ -109,7 +118,7 @@ def score(case: Case, profile: Profile, policy: LedgerPolicy, tz: ZoneInfo) -> S
     habit = min(1.0, len(fits) / 3)
     appearance = _words(profile.appearance)
     said = _words(case.text)
-    shared = sorted(w for w in appearance if len(w) > 1 and (w in said or (not w.isascii() and w in case.text)))
+    shared = sorted(w for w in appearance if len(w) > 1 and (w in said or (not w.isascii() and w in _fold(case.text))))
     total = 0.45 * place + 0.3 * time_fit + 0.15 * habit + 0.1 * min(1.0, len(shared) / 2)
     reasons = [f"{distance:.0f} m from a usual place", f"{gap:.1f} h from a usual hour", f"seen there {len(fits)} time(s)"]
     if shared:
