@@ -124,13 +124,6 @@ PAIRS: list[tuple[str, list[dict[str, Any]], dict[str, Any], str]] = [
 
 # Pairs the audit found wrong and left alone, with why (strict: fixing one flips the test).
 KNOWN_GAPS: dict[str, str] = {
-    "王奶奶 vs 老王": "the policy's sex words miss it",
-    "老奶奶": "the policy's sex words miss it",
-    "大姐": "the policy's sex words miss it",
-    "她": "the policy's sex words miss it",
-    "老爷爷 vs her file": "the policy's sex words miss it",
-    "小伙子 vs her file": "the policy's sex words miss it",
-    "老汉 vs her file": "the policy's sex words miss it",
     "two 张 at one bench, named": "suggestions never read names: identities stay apart from the profile",
     "stated 30 vs elderly file": "dispatch events carry no age group; a stated adult age sets no flag",
     "pinyin with an English coat": "clothing words are kinds of their own: coat is not 大衣, so an English report contradicts a Chinese file",
