@@ -11,7 +11,10 @@ models) as a subtitle next to the video. The layout differs by model:
   `2021-03-23 17:22:29,417,066` / `[iso : 110] ... [latitude : 22.67] [longtitude : 114.04] [altitude: 18.2]`
   (spaces before the colon, and DJI's own spelling "longtitude");
 - Phantom 3/4: `HOME(149.0251,-20.2532) 2017.08.05 14:11:51` / `GPS(149.0251,-20.2533,16) BAROMETER:1.9`
-  (longitude first; the third GPS number is the satellite count).
+  (longitude first; the third GPS number is the satellite count);
+- Phantom 4 Pro/RTK, Mavic Mini: one line `F/5.6, SS 400, ISO 100, EV 0, GPS (-58.85, -34.23, 15), ... H 85.80m,
+  ... F.PRY (2.7°, -7.0°, 110.1°), G.PRY (-24.4°, 0.0°, 110.4°)` (a space before the parenthesis, height above
+  take-off as `H`, the aircraft's and the gimbal's pitch, roll and yaw; no date).
 
 What a file lacks (gimbal angles on consumer models, the field of view
 everywhere) comes from the flight sidecar; see `thermal.video.frame_meta`.
@@ -37,8 +40,11 @@ _INDEX = re.compile(r"[0-9]{1,9}")
 _BRACKET = re.compile(r"\[([^\]]*)\]")
 _PAIR = re.compile(r"([A-Za-z_]+)\s*:\s*([^\s\]]+)")
 _COUNT = re.compile(r"(?:FrameCnt|SrtCnt)\s*:\s*([0-9]{1,9})")
-_HOME = re.compile(r"HOME\(\s*([-+0-9.]+)\s*,\s*([-+0-9.]+)\s*\)")
-_GPS = re.compile(r"GPS\(\s*([-+0-9.]+)\s*,\s*([-+0-9.]+)\s*(?:,\s*([-+0-9.]+)\s*)?\)")
+# GPS(lon, lat, satellites) on the Phantom 3/4 and Mavic Pro, `GPS (lon, lat, satellites)` with a space on the
+# Phantom 4 Pro/RTK and Mavic Mini; G.PRY/F.PRY (pitch, roll, yaw in degrees, "°" after each) of the gimbal and
+# the aircraft on the Phantom 4 Pro/RTK.
+_GPS = re.compile(r"\bGPS\s*\(([^)]*)\)")
+_PRY = re.compile(r"\b([GF])\.PRY\s*\(([^)]*)\)")
 _BARO = re.compile(r"BAROMETER\s*:\s*([-+0-9.]+)")
 _HEIGHT = re.compile(r"\bH\s+([-+0-9.]+)\s*m\b")
 # keys as DJI spells them -> our field
@@ -136,10 +142,23 @@ def _values(lines: list[tuple[int, str]], source: str) -> tuple[dict[str, float]
                     put(field, raw, n)
         gps = _GPS.search(text)
         if gps:  # Phantom: GPS(longitude, latitude, satellites)
-            put("lon", gps.group(1), n)
-            put("lat", gps.group(2), n)
-        elif "GPS(" in text:
+            parts = [p.strip() for p in gps.group(1).split(",")]
+            # a third number is the satellite count
+            if len(parts) not in (2, 3) or not all(parts[:2]) or not all(re.fullmatch(r"[0-9]{1,3}", x) for x in parts[2:]):
+                raise TelemetryError(n, "malformed GPS(longitude, latitude, satellites)", source)
+            put("lon", parts[0], n)
+            put("lat", parts[1], n)
+        elif re.search(r"\bGPS\s*\(", text):
             raise TelemetryError(n, "malformed GPS(longitude, latitude, satellites)", source)
+        for pry in _PRY.finditer(text):  # (pitch, roll, yaw)
+            angles = [a.strip().rstrip("°Â").strip() for a in pry.group(2).split(",")]
+            if len(angles) != 3:
+                raise TelemetryError(n, f"malformed {pry.group(1)}.PRY(pitch, roll, yaw)", source)
+            if pry.group(1) == "G":
+                for field, raw in zip(("gb_pitch", "gb_roll", "gb_yaw"), angles, strict=True):
+                    put(field, raw, n)
+            else:
+                put("drone_yaw", angles[2], n)
         for pattern in (_BARO, _HEIGHT):
             found = pattern.search(text)
             if found:

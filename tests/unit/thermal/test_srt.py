@@ -64,6 +64,30 @@ GPS(149.0254,-20.2535,16) BAROMETER:32.1
 ISO:100 Shutter:60 EV:0 Fnum:2.2
 """
 
+# Real files, first subtitles, from github.com/JuanIrache/DJI_SRT_Parser samples/ (p4_rtk.SRT, p4p_sample.SRT,
+# mavic_mini.SRT): one line, "GPS (longitude, latitude, satellites)" with a space, height as "H 85.80m", and on the
+# Phantom 4 RTK the gimbal's and the aircraft's (pitch, roll, yaw) in degrees as G.PRY and F.PRY.
+P4_RTK = """1
+00:00:00,000 --> 00:00:01,000
+F/5.6, SS 400, ISO 100, EV 0, GPS (-58.851745, -34.237922, 15), HOME (-58.847509, -34.232707, -57.98m), D 698.70m, H 85.80m, H.S 0.00m/s, V.S 0.00m/s, F.PRY (2.7°, -7.0°, 110.1°), G.PRY (-24.4°, 0.0°, 110.4°)
+
+2
+00:00:01,000 --> 00:00:02,000
+F/5.6, SS 400, ISO 100, EV 0, GPS (-58.851740, -34.237911, 15), HOME (-58.847509, -34.232707, -57.98m), D 697.41m, H 85.83m, H.S 2.88m/s, V.S 0.00m/s, F.PRY (3.0°, -19.9°, 110.3°), G.PRY (-24.4°, 0.0°, 110.5°)
+"""
+
+P4P = """1
+00:00:00,000 --> 00:00:01,000
+F/3.2, SS 160, ISO 100, EV 0, GPS (8.2090, 47.4692, 18), D 49.21m, H 45.60m, H.S 0.00m/s, V.S 0.00m/s
+
+
+"""
+
+MAVIC_MINI = """1
+00:00:00,000 --> 00:00:01,000
+F/2.8, SS 30.15, ISO 260, EV -1.7, GPS (-121.7458, 48.0771, 17), D 221.21m, H 200.70m, H.S n/a, V.S n/a
+"""
+
 
 def test_mavic3_thermal_gives_position_altitude_and_gimbal() -> None:
     recs = parse_srt(M3T)
@@ -100,6 +124,19 @@ def test_phantom_gps_is_longitude_first() -> None:
     assert recs[0].clock == datetime(2017, 8, 5, 14, 11, 51)
 
 
+def test_phantom4_pro_rtk_and_mavic_mini_one_line_layout() -> None:
+    """`GPS (` with a space was not read: the position was lost and the frame took the sidecar's, or none."""
+    first, second = parse_srt(P4_RTK)
+    assert (first.lat, first.lon, first.rel_alt) == (-34.237922, -58.851745, 85.8)
+    assert (first.gb_pitch, first.gb_roll, first.gb_yaw, first.drone_yaw) == (-24.4, 0.0, 110.4, 110.1)
+    assert (second.lat, second.lon, second.gb_yaw) == (-34.237911, -58.85174, 110.5)
+    assert first.clock is None  # no date on this layout: the sidecar's captured_at dates the frames
+    (p4p,) = parse_srt(P4P)
+    assert (p4p.lat, p4p.lon, p4p.rel_alt, p4p.gb_pitch) == (47.4692, 8.209, 45.6, None)
+    (mini,) = parse_srt(MAVIC_MINI)
+    assert (mini.lat, mini.lon, mini.rel_alt) == (48.0771, -121.7458, 200.7)
+
+
 def test_subtitle_at_a_video_offset() -> None:
     recs = parse_srt(M2EA)
     assert at_offset(recs, 0.5) is recs[0]
@@ -124,6 +161,9 @@ def test_no_subtitle_is_shown_past_the_telemetry() -> None:
     (M3T.replace("\n2\n", "\ntwo\n"), 7, "subtitle number"),
     (M2EA.replace("[longtitude : 7.180108]", ""), 5, "latitude without longitude"),
     (PHANTOM.replace("GPS(149.0253,-20.2534,16)", "GPS(149.0253;-20.2534)"), 4, "malformed GPS"),
+    (P4P.replace("GPS (8.2090, 47.4692, 18)", "GPS (8.2090 47.4692)"), 3, "malformed GPS"),
+    (P4_RTK.replace("G.PRY (-24.4°, 0.0°, 110.4°)", "G.PRY (-24.4°, 110.4°)"), 3, "malformed G.PRY"),
+    (P4_RTK.replace("G.PRY (-24.4°, 0.0°, 110.4°)", "G.PRY (-24.4°, 0.0°, 999.0°)"), 3, "gb_yaw=999.0 outside"),
     (M3T.replace("2024-01-18 21:14:03.412", "2024-13-18 21:14:03.412"), 4, "bad date"),
     ("", 1, "empty"),
 ])
