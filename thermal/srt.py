@@ -146,8 +146,9 @@ def _values(lines: list[tuple[int, str]], source: str) -> tuple[dict[str, float]
             # a third number is the satellite count
             if len(parts) not in (2, 3) or not all(parts[:2]) or not all(re.fullmatch(r"[0-9]{1,3}", x) for x in parts[2:]):
                 raise TelemetryError(n, "malformed GPS(longitude, latitude, satellites)", source)
-            put("lon", parts[0], n)
-            put("lat", parts[1], n)
+            for field, raw in (("lon", parts[0]), ("lat", parts[1])):
+                if raw.lower() != "n/a":  # GPS(N/A,N/A,3): no fix yet, no position
+                    put(field, raw, n)
         elif re.search(r"\bGPS\s*\(", text):
             raise TelemetryError(n, "malformed GPS(longitude, latitude, satellites)", source)
         for pry in _PRY.finditer(text):  # (pitch, roll, yaw)

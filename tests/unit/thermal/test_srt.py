@@ -137,6 +137,15 @@ def test_phantom4_pro_rtk_and_mavic_mini_one_line_layout() -> None:
     assert (mini.lat, mini.lon, mini.rel_alt) == (48.0771, -121.7458, 200.7)
 
 
+def test_phantom_without_a_fix_has_no_position() -> None:
+    """A Mavic Pro writes GPS(N/A,N/A,3) while it has no fix (JuanIrache/DJI_SRT_Parser samples/mavic_pro_buggy.SRT,
+    subtitle 15): the whole video was refused as malformed; that subtitle has no position, the others theirs."""
+    text = PHANTOM.replace("GPS(149.0254,-20.2535,16)", "GPS(N/A,N/A,3)")
+    first, second = parse_srt(text)
+    assert first.has_fix and (second.lat, second.lon, second.has_fix) == (None, None, False)
+    assert second.rel_alt == 32.1
+
+
 def test_subtitle_at_a_video_offset() -> None:
     recs = parse_srt(M2EA)
     assert at_offset(recs, 0.5) is recs[0]
@@ -162,6 +171,7 @@ def test_no_subtitle_is_shown_past_the_telemetry() -> None:
     (M2EA.replace("[longtitude : 7.180108]", ""), 5, "latitude without longitude"),
     (PHANTOM.replace("GPS(149.0253,-20.2534,16)", "GPS(149.0253;-20.2534)"), 4, "malformed GPS"),
     (P4P.replace("GPS (8.2090, 47.4692, 18)", "GPS (8.2090 47.4692)"), 3, "malformed GPS"),
+    (PHANTOM.replace("GPS(149.0254,-20.2535,16)", "GPS(N/A,-20.2535,16)"), 10, "latitude without longitude"),
     (P4_RTK.replace("G.PRY (-24.4°, 0.0°, 110.4°)", "G.PRY (-24.4°, 110.4°)"), 3, "malformed G.PRY"),
     (P4_RTK.replace("G.PRY (-24.4°, 0.0°, 110.4°)", "G.PRY (-24.4°, 0.0°, 999.0°)"), 3, "gb_yaw=999.0 outside"),
     (M3T.replace("2024-01-18 21:14:03.412", "2024-13-18 21:14:03.412"), 4, "bad date"),
