@@ -12,6 +12,8 @@ models) as a subtitle next to the video. The layout differs by model:
   (spaces before the colon, and DJI's own spelling "longtitude");
 - Phantom 3/4: `HOME(149.0251,-20.2532) 2017.08.05 14:11:51` / `GPS(149.0251,-20.2533,16) BAROMETER:1.9`
   (longitude first; the third GPS number is the satellite count);
+- Matrice 300: `2022.06.21 16:06:17` / `GPS(36.6146,-6.1120,0.0M) BAROMETER:0.3M` (latitude first, the third
+  number in metres with an `M`: DJI_SRT_Parser reads it so, and Cádiz lies at 36.6 N, 6.1 W);
 - Phantom 4 Pro/RTK, Mavic Mini: one line `F/5.6, SS 400, ISO 100, EV 0, GPS (-58.85, -34.23, 15), ... H 85.80m,
   ... F.PRY (2.7°, -7.0°, 110.1°), G.PRY (-24.4°, 0.0°, 110.4°)` (a space before the parenthesis, height above
   take-off as `H`, the aircraft's and the gimbal's pitch, roll and yaw; no date).
@@ -143,10 +145,13 @@ def _values(lines: list[tuple[int, str]], source: str) -> tuple[dict[str, float]
         gps = _GPS.search(text)
         if gps:  # Phantom: GPS(longitude, latitude, satellites)
             parts = [p.strip() for p in gps.group(1).split(",")]
-            # a third number is the satellite count
-            if len(parts) not in (2, 3) or not all(parts[:2]) or not all(re.fullmatch(r"[0-9]{1,3}", x) for x in parts[2:]):
+            # a third number is the satellite count; a Matrice 300 writes GPS(latitude, longitude, 0.0M), latitude first
+            lat_first = len(parts) == 3 and re.fullmatch(r"[-+]?[0-9.]{1,12}\s*M", parts[2]) is not None
+            if len(parts) not in (2, 3) or not all(parts[:2]) or not (
+                    lat_first or all(re.fullmatch(r"[0-9]{1,3}", x) for x in parts[2:])):
                 raise TelemetryError(n, "malformed GPS(longitude, latitude, satellites)", source)
-            for field, raw in (("lon", parts[0]), ("lat", parts[1])):
+            order = (("lat", parts[0]), ("lon", parts[1])) if lat_first else (("lon", parts[0]), ("lat", parts[1]))
+            for field, raw in order:
                 if raw.lower() != "n/a":  # GPS(N/A,N/A,3): no fix yet, no position
                     put(field, raw, n)
         elif re.search(r"\bGPS\s*\(", text):

@@ -88,6 +88,12 @@ MAVIC_MINI = """1
 F/2.8, SS 30.15, ISO 260, EV -1.7, GPS (-121.7458, 48.0771, 17), D 221.21m, H 200.70m, H.S n/a, V.S n/a
 """
 
+# Matrice 300 RTK (JuanIrache/DJI_SRT_Parser samples/matrice_300.srt, CRLF as written): latitude first when the third
+# number carries the unit M (the parser reads it so; the flight is at Cadiz, 36.6 N 6.1 W), height as BAROMETER:...M.
+M300 = ("1\r\n00:00:00,000 --> 00:00:01,000\r\n2022.06.21 16:06:17\r\nGPS(36.6146,-6.1120,0.0M) BAROMETER:0.3M\r\n\r\n"
+        "2\r\n00:00:01,000 --> 00:00:02,000\r\n2022.06.21 16:06:18\r\nGPS(36.6146,-6.1120,0.0M) BAROMETER:0.3M\r\n\r\n"
+        "60\r\n00:00:59,000 --> 00:00:60,000\r\n2022.06.21 16:07:16\r\nGPS(36.6153,-6.1130,0.0M) BAROMETER:83.8M\r\n")
+
 
 def test_mavic3_thermal_gives_position_altitude_and_gimbal() -> None:
     recs = parse_srt(M3T)
@@ -144,6 +150,14 @@ def test_phantom_without_a_fix_has_no_position() -> None:
     first, second = parse_srt(text)
     assert first.has_fix and (second.lat, second.lon, second.has_fix) == (None, None, False)
     assert second.rel_alt == 32.1
+
+
+def test_matrice_300_gps_is_latitude_first() -> None:
+    """GPS(36.6146,-6.1120,0.0M) was refused as malformed (the whole video); read longitude first it would be in Tanzania."""
+    first, _, last = parse_srt(M300)
+    assert (first.lat, first.lon, first.rel_alt) == (36.6146, -6.112, 0.3)
+    assert first.clock == datetime(2022, 6, 21, 16, 6, 17)
+    assert (last.lat, last.lon, last.rel_alt, last.end_s) == (36.6153, -6.113, 83.8, 60.0)  # DJI's "00:00:60,000"
 
 
 def test_subtitle_at_a_video_offset() -> None:
