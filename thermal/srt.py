@@ -11,7 +11,8 @@ models) as a subtitle next to the video. The layout differs by model:
   `2021-03-23 17:22:29,417,066` / `[iso : 110] ... [latitude : 22.67] [longtitude : 114.04] [altitude: 18.2]`
   (spaces before the colon, and DJI's own spelling "longtitude");
 - Phantom 3/4: `HOME(149.0251,-20.2532) 2017.08.05 14:11:51` / `GPS(149.0251,-20.2533,16) BAROMETER:1.9`
-  (longitude first; the third GPS number is the satellite count);
+  (longitude first; the third GPS number is the satellite count), on older firmware `2017.8.5 14:11:51` and
+  `GPS(149.0251,-20.2533,16) Hb:1.9 Hs:1.9`;
 - Matrice 300: `2022.06.21 16:06:17` / `GPS(36.6146,-6.1120,0.0M) BAROMETER:0.3M` (latitude first, the third
   number in metres with an `M`: DJI_SRT_Parser reads it so, and Cádiz lies at 36.6 N, 6.1 W);
 - Phantom 4 Pro/RTK, Mavic Mini: one line `F/5.6, SS 400, ISO 100, EV 0, GPS (-58.85, -34.23, 15), ... H 85.80m,
@@ -37,7 +38,7 @@ from core.validate import EARLIEST_YEAR, LATEST_YEAR, plausible_year
 # ASCII digits of bounded length: `\d` also takes other scripts' digits, and int() refuses a number over 4300 digits.
 _TIMING = re.compile(r"^([0-9]{1,6}):([0-9]{2}):([0-9]{2})[,.]([0-9]{1,3})\s*-->\s*([0-9]{1,6}):([0-9]{2}):([0-9]{2})[,.]([0-9]{1,3})$")
 _TAG = re.compile(r"<[^>]*>")
-_DATE = re.compile(r"([0-9]{4})[-.]([0-9]{2})[-.]([0-9]{2})\s+([0-9]{2}):([0-9]{2}):([0-9]{2})(?:[.,]([0-9]{1,3}))?(?:[.,][0-9]+)?")
+_DATE = re.compile(r"([0-9]{4})[-.]([0-9]{1,2})[-.]([0-9]{1,2})\s+([0-9]{2}):([0-9]{2}):([0-9]{2})(?:[.,]([0-9]{1,3}))?(?:[.,][0-9]+)?")
 _INDEX = re.compile(r"[0-9]{1,9}")
 _BRACKET = re.compile(r"\[([^\]]*)\]")
 _PAIR = re.compile(r"([A-Za-z_]+)\s*:\s*([^\s\]]+)")
@@ -47,7 +48,7 @@ _COUNT = re.compile(r"(?:FrameCnt|SrtCnt)\s*:\s*([0-9]{1,9})")
 # the aircraft on the Phantom 4 Pro/RTK.
 _GPS = re.compile(r"\bGPS\s*\(([^)]*)\)")
 _PRY = re.compile(r"\b([GF])\.PRY\s*\(([^)]*)\)")
-_BARO = re.compile(r"BAROMETER\s*:\s*([-+0-9.]+)")
+_BARO = re.compile(r"(?:BAROMETER|\bHb)\s*:\s*([-+0-9.]+)")  # Hb: the barometric height of older Phantom firmware
 _HEIGHT = re.compile(r"\bH\s+([-+0-9.]+)\s*m\b")
 # keys as DJI spells them -> our field
 _KEYS = {

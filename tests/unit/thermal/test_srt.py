@@ -160,6 +160,14 @@ def test_matrice_300_gps_is_latitude_first() -> None:
     assert (last.lat, last.lon, last.rel_alt, last.end_s) == (36.6153, -6.113, 83.8, 60.0)  # DJI's "00:00:60,000"
 
 
+def test_older_phantom_firmware_date_without_zeros_and_hb() -> None:
+    """JuanIrache/DJI_SRT_Parser samples/old_format.SRT: `2017.8.5` had no clock and `Hb:` no altitude."""
+    text = ("1\n00:00:01,000 --> 00:00:02,000\nHOME(149.0251,-20.2532) 2017.8.5 14:11:51\n"
+            "GPS(149.0251,-20.2533,16) Hb:1.9 Hs:1.9\nISO:100 TV:60 EV: 0 IR:F2.8\n")
+    (r,) = parse_srt(text)
+    assert (r.clock, r.lat, r.lon, r.rel_alt) == (datetime(2017, 8, 5, 14, 11, 51), -20.2533, 149.0251, 1.9)
+
+
 def test_subtitle_at_a_video_offset() -> None:
     recs = parse_srt(M2EA)
     assert at_offset(recs, 0.5) is recs[0]
