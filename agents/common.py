@@ -113,9 +113,10 @@ def dead_letter(source_topic: str, raw: bytes | None, error: Exception, *, key: 
     The payload is kept whole unless the letter would exceed MAX_DEAD_LETTER_BYTES: then its first
     DEAD_PAYLOAD_KEPT_CHARS characters are kept and the reason says so (the id still derives from the whole payload).
     """
-    payload = (raw or b"").decode("utf-8", errors="replace")
-    # bytes that are not UTF-8 lose their text to replacement characters: kept whole beside it
-    exact = base64.b64encode(raw).decode("ascii") if raw and "\ufffd" in payload and not _is_utf8(raw) else None
+    try:
+        payload, exact = (raw or b"").decode("utf-8"), None
+    except UnicodeDecodeError:  # bytes that are not UTF-8 lose their text to replacement characters: kept whole beside it
+        payload, exact = (raw or b"").decode("utf-8", errors="replace"), base64.b64encode(raw or b"").decode("ascii")
     if isinstance(error, RecordError):
         reason, error_kind = error.reason, error.kind
     else:
@@ -137,14 +138,6 @@ def dead_letter(source_topic: str, raw: bytes | None, error: Exception, *, key: 
         kept = base64.b64encode((raw or b"")[: DEAD_PAYLOAD_KEPT_CHARS // 2]).decode("ascii") if exact else None
         letter = replace(letter, payload=payload[:DEAD_PAYLOAD_KEPT_CHARS], reason=reason + cut, payload_b64=kept)
     return letter
-
-
-def _is_utf8(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 class Outbox:
