@@ -152,8 +152,12 @@ def _one_edit(typed: str, known: str) -> bool:
     return short[i:] == long[i + 1 :]
 
 
+@lru_cache(maxsize=4096)
 def pinyin_key(name: str) -> str | None:
-    """A Chinese name's toneless pinyin, syllables run together (红博广场 -> hongboguangchang); None for any other name."""
+    """A Chinese name's toneless pinyin, syllables run together (红博广场 -> hongboguangchang); None for any other name.
+
+    Remembered: routing asks it for a resolved place's names at every record with an address (`geo.centres.named_length`).
+    """
     key = _key(name)
     if len(key) < 2 or not all(_is_cjk(ch) for ch in key):
         return None
