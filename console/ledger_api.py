@@ -179,6 +179,16 @@ def _team_incident(service: ConsoleService, principal: Principal, incident_id: s
         raise api_error(403, "not_your_task", f"incident {incident_id!r} is not an open task of team {principal.team_id}")
 
 
+def _team_may_link(store: Store, service: ConsoleService, tz: ZoneInfo, incident_id: str, person_id: str) -> bool:
+    """A team confirms the file its phone was shown for the incident (already linked, or the ledger's suggestion), never
+    another: a file id seen elsewhere (another task, a colleague's phone) linked to its own task would open that
+    stranger's summary and notes to it. The answer is the same whether the file exists or not."""
+    if person_id in store.persons_of(incident_id):
+        return True
+    case = _case(store, service, incident_id)
+    return case is not None and any(s.person_id == person_id for s in suggest(case, store.profiles(), store.policy, tz))
+
+
 async def _team_file(service: ConsoleService, ledger: LedgerService, principal: Principal, person_id: str) -> None:
     """A team writes only to a file linked to the incident of one of its own open tasks (403 before the file's existence
     is looked at, so a team learns nothing of the files beyond its tasks)."""
@@ -235,6 +245,8 @@ async def api_link(request: web.Request) -> web.StreamResponse:
             raise api_error(400, "invalid_person_id", "person_id must be a string")
 
         def link_known(store: Store) -> bool:
+            if who.role == "team" and not _team_may_link(store, service, ledger.tz, incident_id, person_id):
+                raise api_error(403, "not_your_file", f"file {person_id!r} is not the file proposed for incident {incident_id!r}")
             if not store.person_exists(person_id):
                 raise RecordError(f"no file {person_id!r}", kind="person_not_found")
             if _case(store, service, incident_id) is None:

@@ -19,12 +19,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from console.auth import TokenStore, add_token
 from console.kafka_io import ListPublisher
 from console.ledger_api import LedgerService, ledger_screens
-from console.server import ConsoleService, build_app
+from console.server import SERVICE, ConsoleService, build_app
 from console.state import ConsoleState
 from core.records import ClockTick, DispatchEvent
 from core.settings import DATA_DIR, Settings
 from ledger.db import RowRefused
-from ledger.store import Store
+from ledger.store import PersonInput, Store
 
 
 def test_a_centres_sweep_list_is_for_tonight_in_its_own_citys_time_zone(tmp_path: Path) -> None:
@@ -222,6 +222,43 @@ def test_a_team_writes_notes_only_in_a_file_linked_to_its_own_open_task(tmp_path
             await ledger.stop()
 
     assert asyncio.run(main()) == [(403, "not_your_task")] * 3 + [(400, "person_not_found"), (201, "written"), (201, "written")]
+
+
+def test_a_team_links_its_task_only_to_the_file_it_was_shown(tmp_path: Path) -> None:
+    # A team linked its own task's incident to any file id it had seen (another task, a colleague's phone): the link
+    # then opened that stranger's summary (/api/ledger/team/helps) and notes to it. Now it confirms only the linked or
+    # suggested file, with one answer whether another id exists or not.
+    path = tmp_path / "tokens.json"
+    op, t2 = add_token(path, "operator", name="op"), add_token(path, "team", team_id="T-daoli-2")
+    app, ledger = _ledger_app(tmp_path, {"inc-1": "T-daoli-1", "inc-2": "T-daoli-2"})
+    at = datetime(2026, 12, 20, 23, 0, tzinfo=timezone(timedelta(hours=8)))
+
+    async def main() -> tuple[list[tuple[int, str]], list[str]]:
+        try:
+            async with TestClient(TestServer(app)) as client:
+                async def post(token: str, url: str, body: object) -> tuple[int, str]:
+                    resp = await client.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
+                    data = await resp.json()
+                    return resp.status, str(data.get("error") or data.get("person_id"))
+
+                seen_there = app[SERVICE].state.incidents["inc-1"].latest  # the ledger's record of inc-1 (read off the stream)
+                await ledger.call(lambda s: s.apply_dispatch(seen_there.to_dict()))
+                _, seen = await post(op, "/api/ledger/incidents/inc-1/link", {"new": {"sex": "male", "age_group": "elderly"}})
+                stranger = await ledger.call(lambda s: s.open_person(PersonInput(sex="female", age_group="adult"), by="op", at=at))
+                helps = await (await client.get("/api/ledger/team/helps?incident_id=inc-2", headers={"Authorization": f"Bearer {t2}"})).json()
+                answers = [
+                    await post(t2, "/api/ledger/incidents/inc-2/link", {"person_id": stranger}),  # a file nobody proposed
+                    await post(t2, "/api/ledger/incidents/inc-2/link", {"person_id": "P-000000000000"}),  # none: the same answer
+                    await post(t2, "/api/ledger/incidents/inc-2/link", {"person_id": seen}),  # the file its phone shows
+                    await post(t2, "/api/ledger/incidents/inc-2/link", {"person_id": seen}),  # a resend
+                ]
+                return answers, [p["person_id"] for p in helps["persons"]]
+        finally:
+            await ledger.stop()
+
+    answers, shown = asyncio.run(main())
+    assert answers[:2] == [(403, "not_your_file")] * 2
+    assert answers[2][0] == 201 and answers[3][0] == 200 and [answers[2][1]] == shown
 
 
 def test_a_value_the_database_cannot_hold_is_the_callers_400_never_ledger_unavailable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
