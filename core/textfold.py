@@ -41,6 +41,21 @@ def drop_invisible(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) not in _INVISIBLE)
 
 
+# Bidirectional embeddings, overrides and isolates (LRE RLE PDF LRO RLO, LRI RLI FSI PDI): in a tip's text they only
+# reorder how the rest displays ("Trojan Source"): an address or a phone number shown reversed on a console.
+_BIDI_CONTROLS = frozenset(map(chr, (*range(0x202A, 0x202F), *range(0x2066, 0x206A))))
+_KEPT_CONTROLS = frozenset("\t\n\r")
+
+
+def shown_text(text: str) -> str:
+    """`text` as it may be stored and shown: without NUL and other C0/C1 control characters (tab and line breaks stay)
+    and without bidirectional controls. Terminal escapes in a tip reached operators' logs and terminals, and a
+    right-to-left override made a console show an address or a number backwards; neither is part of anyone's words."""
+    if text.isprintable():
+        return text
+    return "".join(ch for ch in text if ch in _KEPT_CONTROLS or not (unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS))
+
+
 def to_simplified(text: str) -> str:
     """Simplified Chinese for any traditional text; other scripts pass through unchanged."""
     return text if text.isascii() else str(_TO_SIMPLIFIED.convert(text))

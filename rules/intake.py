@@ -43,7 +43,7 @@ from core.records import (
     WeatherWarning,
     parse_time,
 )
-from core.textfold import fold
+from core.textfold import fold, shown_text
 from core.validate import (
     EARLIEST_YEAR,
     LATEST_YEAR,
@@ -284,16 +284,17 @@ def _opt_str(obj: dict[str, Any], name: str) -> str | None:
 
 
 def _bounded_text(obj: dict[str, Any], name: str, ctx: Context) -> str | None:
-    """An optional string field of at most max_text_bytes of UTF-8, without NUL characters.
+    """An optional string field of at most max_text_bytes of UTF-8, without control characters (`shown_text`).
 
     A NUL (a C program's string end, sent along) means nothing in a call's
     words, and no PostgreSQL text can hold one: the ledger's write of the
-    incident's text failed, and its feeder stopped. It is dropped; the tip is kept.
+    incident's text failed, and its feeder stopped. It is dropped, as are
+    terminal escapes and bidirectional overrides; the tip is kept.
     """
     value = _opt_str(obj, name)
     if value is None:
         return None
-    value = value.replace("\x00", "")
+    value = shown_text(value)
     try:
         size = len(value.encode("utf-8"))
     except UnicodeEncodeError as exc:

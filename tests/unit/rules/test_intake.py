@@ -46,6 +46,15 @@ def test_nul_characters_in_text_and_address_are_dropped_the_tip_kept(ctx: Contex
     assert set(parsed.flags) >= {"unresponsive", "elderly"}
 
 
+def test_terminal_escapes_and_bidi_overrides_are_dropped_from_what_is_shown(ctx: Context) -> None:
+    """A right-to-left override showed the rest of a tip backwards on the console (an address, a call-back number), and
+    an escape sequence reached operators' terminals through the logs; line breaks and tabs are words' layout and stay."""
+    text = "老人躺在\u202e站车火\u202c地上\x1b[2J，叫不醒\n第二行\t完"
+    parsed = parse_tip(parse_json(raw_tip(text=text, lat=..., lon=..., address="\u2067哈尔滨站\u2069西出口\x07")), ctx)
+    assert parsed.text == "老人躺在站车火地上[2J，叫不醒\n第二行\t完" and parsed.address == "哈尔滨站西出口"
+    assert set(parsed.flags) >= {"unresponsive", "elderly"}
+
+
 def test_address_resolves_through_the_gazetteer(ctx: Context) -> None:
     parsed = parse_tip(tip(lat=..., lon=..., address="哈尔滨站西出口附近"), ctx)
     place = ctx.gazetteer.resolve("哈尔滨站")
