@@ -326,6 +326,42 @@ class FailureLimiter:
                 self._failures.pop(next(iter(self._failures)))
 
 
+class TooManyWrites(PatrolError):
+    """One token wrote faster than its budget (`WriteLimiter`)."""
+
+    def __init__(self, retry_after_s: float) -> None:
+        super().__init__(f"too many writes for this token; retry in {retry_after_s:.0f}s")
+        self.retry_after_s = retry_after_s
+
+
+@dataclass
+class WriteLimiter:
+    """A token bucket of writes per signed-in token: `rate` a second kept up, `burst` at once.
+
+    A valid token had no limit: a phone stuck in a retry loop, or a stolen
+    token, could send acks and statuses as fast as the console took them,
+    each a broker record every worker then reads. A phone's outbox sent after
+    a dead zone is a burst of a few dozen, well inside `burst`.
+    """
+
+    rate: float = 10.0
+    burst: int = 60
+    clock: Callable[[], float] = time.monotonic
+    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)  # key -> (tokens left, at)
+
+    def take(self, key: str) -> None:
+        """Spend one write of `key`'s budget, or raise TooManyWrites with the wait until one is back."""
+        now = self.clock()
+        left, at = self._buckets.get(key, (float(self.burst), now))
+        left = min(float(self.burst), left + (now - at) * self.rate)
+        if left < 1.0:
+            self._buckets[key] = (left, now)
+            raise TooManyWrites((1.0 - left) / self.rate)
+        self._buckets[key] = (left - 1.0, now)
+        if len(self._buckets) > 100_000:  # tokens are few; bound it anyway
+            self._buckets.pop(next(iter(self._buckets)))
+
+
 # Verified against when the token id is unknown, so that an unknown id costs
 # exactly what a wrong secret does and timing does not tell which ids exist.
 _DUMMY_HASH = hash_token("patrol-dummy.never-valid", salt=bytes(_SALT_BYTES))
@@ -339,9 +375,11 @@ class TokenStore:
     says why (file:line), for the log and the console's /healthz.
     """
 
-    def __init__(self, path: Path, *, limiter: FailureLimiter | None = None, kdf_slots: int = 2) -> None:
+    def __init__(self, path: Path, *, limiter: FailureLimiter | None = None, kdf_slots: int = 2,
+                 writes: WriteLimiter | None = None) -> None:
         self.path = Path(path)
         self.limiter = limiter or FailureLimiter()
+        self.writes = writes or WriteLimiter()
         self.load_error: str | None = None
         self._lock = threading.Lock()
         self._signature: tuple[int, ...] | None = None

@@ -18,6 +18,7 @@ import contextlib
 import ipaddress
 import json
 import logging
+import math
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from http import HTTPStatus
@@ -27,7 +28,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from console import metrics
-from console.auth import CONSOLE_ROLES, Principal, TokenStore, TooManyAttempts
+from console.auth import CONSOLE_ROLES, Principal, TokenStore, TooManyAttempts, TooManyWrites, WriteLimiter
 from console.centres import CentreKeys
 from console.kafka_io import READ_TOPICS, AckPublisher, KafkaAckPublisher, consume_view_topics
 from console.masking import team_view
@@ -641,6 +642,13 @@ async def bearer_auth(request: web.Request, handler: Handler) -> web.StreamRespo
         except TooManyAttempts as exc:
             retry = str(max(1, round(exc.retry_after_s)))
             raise api_error(429, "too_many_attempts", str(exc), {"Retry-After": retry}) from None
+        principal = request.get(PRINCIPAL)
+        if principal is not None and request.method not in ("GET", "HEAD", "OPTIONS"):
+            try:
+                request.app[SERVICE].tokens.writes.take(principal.token_id)
+            except TooManyWrites as exc:
+                retry = str(max(1, math.ceil(exc.retry_after_s)))
+                raise api_error(429, "too_many_writes", str(exc), {"Retry-After": retry}) from None
     return await handler(request)
 
 
@@ -751,7 +759,7 @@ class ConsoleRunner:
         province = province_from_settings(settings)
         phones = TeamPhones(province.first.policy, {centre: ctx.city for centre, ctx in province.centres.items()})
         teams = [team for ctx in province.centres.values() for team in ctx.city.teams]
-        self.service = ConsoleService(ConsoleState(teams), self.publisher, TokenStore(settings.tokens_file), next(iter(settings.centre_dirs.values())), phones,
+        self.service = ConsoleService(ConsoleState(teams), self.publisher, TokenStore(settings.tokens_file, writes=WriteLimiter(settings.console_write_rate, settings.console_write_burst)), next(iter(settings.centre_dirs.values())), phones,
                                       CentreKeys(province), settings.centre_dirs)
         self._runner: web.AppRunner | None = None
         self._consumer: asyncio.Task[None] | None = None

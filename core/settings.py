@@ -43,6 +43,8 @@ class Settings:
     console_port: int = field(default=8080, metadata=_meta("PATROL_CONSOLE_PORT", "console and team API port"))
     allow_demo_tokens: bool = field(default=False, metadata=_meta("PATROL_ALLOW_DEMO_TOKENS", "let the console listen beyond loopback with the published demo tokens (demos only)"))
     tokens_file: Path = field(default=DATA_DIR / "tokens.json", metadata=_meta("PATROL_TOKENS", "hashed access tokens for console and team API", secret=True))
+    console_write_rate: float = field(default=10.0, metadata=_meta("PATROL_CONSOLE_WRITE_RATE", "writes per second one token may keep up (acks, statuses, notes); more are 429 with Retry-After"))
+    console_write_burst: int = field(default=60, metadata=_meta("PATROL_CONSOLE_WRITE_BURST", "writes one token may send at once before PATROL_CONSOLE_WRITE_RATE applies (a phone's outbox after a dead zone)"))
     commit_interval: float = field(default=0.05, metadata=_meta("PATROL_COMMIT_INTERVAL", "seconds between offset commits (small: fewer redeliveries after a crash)"))
     tick_seconds: float = field(default=60.0, metadata=_meta("PATROL_TICK_SECONDS", "live clock ticker period"))
     exercise: bool = field(default=False, metadata=_meta("PATROL_EXERCISE", "mark partner notices (CAP status Exercise) and reporter messages as a drill; drills set it"))
@@ -85,6 +87,10 @@ class Settings:
             raise ConfigError("PATROL_PARTITIONS must be at least 1")
         if self.tick_seconds <= 0:
             raise ConfigError("PATROL_TICK_SECONDS must be positive")
+        if not (self.console_write_rate > 0 and math.isfinite(self.console_write_rate)):
+            raise ConfigError(f"PATROL_CONSOLE_WRITE_RATE must be a positive number of writes per second, not {self.console_write_rate}")
+        if self.console_write_burst < 1:
+            raise ConfigError(f"PATROL_CONSOLE_WRITE_BURST must be at least 1, not {self.console_write_burst}")
         if self.commit_interval <= 0:
             raise ConfigError("PATROL_COMMIT_INTERVAL must be positive")
         if self.replication < 1:

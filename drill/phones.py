@@ -28,6 +28,7 @@ from core.feed import FeedItem
 # What the gateway writes instead of the feeder.
 PHONE_TOPICS: tuple[str, ...] = (names.TASK_ACKS, names.TEAM_STATUS)
 RETRY_S = 0.1
+THROTTLE_MAX_S = 5.0  # the longest Retry-After waited at once
 RETRIES = 200  # a 503 (console catching up, broker busy) is retried for up to ~20 s, as a phone would
 
 
@@ -44,6 +45,7 @@ class PhoneGateway:
         self.seen = seen
         self.sent: Counter[str] = Counter()
         self.repeats = 0
+        self.throttled = 0  # 429 answers waited out (PATROL_CONSOLE_WRITE_RATE)
         self.refused: Counter[str] = Counter()
         self.examples: list[dict[str, Any]] = []  # the first refusals, to read in the report
         self._http: aiohttp.ClientSession | None = None
@@ -71,23 +73,29 @@ class PhoneGateway:
         token = self.tokens[record["team_id"]]
         path, body = request_for(item.topic, record)
         body["client_id"] = "drill-" + hashlib.sha1(item.value).hexdigest()[:24]
-        for _ in range(RETRIES):
+        attempts = 0
+        while attempts < RETRIES:
             async with self._http.post(path, json=body, headers={"Authorization": f"Bearer {token}"}) as resp:
                 answer = await resp.json()
                 if resp.status < 300:
                     self.sent[item.topic] += 1
                     self.repeats += 1 if answer.get("duplicate") else 0
                     return
+                if resp.status == 429:  # over the token's write budget: wait as told, as the phone's outbox does
+                    self.throttled += 1
+                    await asyncio.sleep(min(THROTTLE_MAX_S, float(resp.headers.get("Retry-After") or 1)))
+                    continue
                 if resp.status < 500:
                     self.refused[f"{item.topic}:{answer.get('error')}"] += 1
                     if len(self.examples) < 5:
                         self.examples.append({"team_id": record["team_id"], "request": body, "answer": answer})
                     return
+            attempts += 1
             await asyncio.sleep(RETRY_S)
         raise PatrolError(f"the console kept answering {resp.status} to {path}: {answer}")
 
     def summary(self) -> dict[str, Any]:
-        return {"sent": dict(self.sent), "repeats": self.repeats, "refused": dict(sorted(self.refused.items())), "refused_examples": self.examples}
+        return {"sent": dict(self.sent), "repeats": self.repeats, "throttled": self.throttled, "refused": dict(sorted(self.refused.items())), "refused_examples": self.examples}
 
 
 def request_for(topic: str, record: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:

@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from console.auth import FailureLimiter, TokenStore, add_token
+from console.auth import FailureLimiter, TokenStore, TooManyWrites, WriteLimiter, add_token
 from console.kafka_io import ListPublisher
 from console.server import MAX_BODY_BYTES, MAX_STREAMS_PER_TOKEN, SERVICE, ConsoleService, app_runner, build_app
 from console.state import ConsoleState
@@ -144,6 +145,49 @@ def test_guessing_is_limited_with_429(tmp_path: Path) -> None:
         assert int(resp.headers["Retry-After"]) >= 1
 
     _run(tmp_path, body, max_failures=3)
+
+
+def test_a_tokens_writes_beyond_its_budget_are_429_and_reads_go_on(tmp_path: Path) -> None:
+    # A valid token had no write limit: a phone in a retry loop, or a stolen token, sent acks and statuses as fast as the
+    # console took them, each a broker record. Past its burst a token waits (Retry-After); reads and other tokens do not.
+    path = tmp_path / "tokens.json"
+    token = add_token(path, "operator", token_id="op")
+    other = add_token(path, "operator", token_id="op2")
+    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(path, writes=WriteLimiter(rate=0.01, burst=3)), CITY)
+
+    async def main() -> None:
+        async with TestClient(TestServer(build_app(service))) as client:
+            def post(who: str) -> Any:
+                return client.post("/api/incidents/nowhere/resolve", headers={"Authorization": f"Bearer {who}"})
+
+            for _ in range(3):  # within the burst: the handler answers (no such incident)
+                assert (await post(token)).status == 404
+            resp = await post(token)
+            await _error(resp, 429, "too_many_writes")
+            assert int(resp.headers["Retry-After"]) >= 99  # one write back at 0.01 a second
+            assert (await client.get("/api/state", headers={"Authorization": f"Bearer {token}"})).status == 200
+            assert (await post(other)).status == 404
+
+    asyncio.run(main())
+
+
+def test_write_budget_refills_at_its_rate() -> None:
+    now = [0.0]
+    limiter = WriteLimiter(rate=2.0, burst=2, clock=lambda: now[0])
+    limiter.take("a")
+    limiter.take("a")
+    with pytest.raises(TooManyWrites) as caught:
+        limiter.take("a")
+    assert caught.value.retry_after_s == pytest.approx(0.5)
+    now[0] = 0.5
+    limiter.take("a")  # one write back after 1/rate
+    with pytest.raises(TooManyWrites):
+        limiter.take("a")
+    now[0] = 100.0
+    for _ in range(2):  # refilled to the burst, never beyond it
+        limiter.take("a")
+    with pytest.raises(TooManyWrites):
+        limiter.take("a")
 
 
 def test_healthz_and_actions_when_the_broker_is_down(tmp_path: Path) -> None:

@@ -77,6 +77,8 @@ def test_cities_name_the_centres_in_order_and_a_bad_one_names_its_variable() -> 
         ({"PATROL_WEB_PORT": "70000"}, "PATROL_WEB_PORT must be a port 1..65535"),
         ({"PATROL_CONSOLE_PORT": "-1"}, "PATROL_CONSOLE_PORT must be a port 1..65535"),
         ({"PATROL_LOG_LEVEL": "LOUD"}, "PATROL_LOG_LEVEL must be one of"),
+        ({"PATROL_CONSOLE_WRITE_RATE": "0"}, "PATROL_CONSOLE_WRITE_RATE must be a positive number"),
+        ({"PATROL_CONSOLE_WRITE_BURST": "0"}, "PATROL_CONSOLE_WRITE_BURST must be at least 1"),
     ],
 )
 def test_a_setting_that_cannot_work_names_its_variable(env: dict[str, str], needle: str) -> None:
