@@ -178,8 +178,10 @@ class ConsoleService:
     def __init__(
         self, state: ConsoleState, publisher: AckPublisher, tokens: TokenStore, city_dir: Path, phones: TeamPhones | None = None,
         centres: CentreKeys | None = None, centre_dirs: Mapping[str, Path] | None = None,
+        trusted_proxies: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network] = (),
     ) -> None:
         self.state = state
+        self.trusted_proxies = tuple(trusted_proxies)
         self.centres = centres or CentreKeys()
         self.publisher = publisher
         self.tokens = tokens
@@ -638,7 +640,8 @@ async def bearer_auth(request: web.Request, handler: Handler) -> web.StreamRespo
     token = bearer_token(request)
     if token is not None:
         try:
-            request[PRINCIPAL] = await request.app[SERVICE].tokens.authenticate_async(token, request.remote or "-")
+            service = request.app[SERVICE]
+            request[PRINCIPAL] = await service.tokens.authenticate_async(token, client_address(request, service.trusted_proxies))
         except TooManyAttempts as exc:
             retry = str(max(1, round(exc.retry_after_s)))
             raise api_error(429, "too_many_attempts", str(exc), {"Retry-After": retry}) from None
@@ -650,6 +653,35 @@ async def bearer_auth(request: web.Request, handler: Handler) -> web.StreamRespo
                 retry = str(max(1, math.ceil(exc.retry_after_s)))
                 raise api_error(429, "too_many_writes", str(exc), {"Retry-After": retry}) from None
     return await handler(request)
+
+
+def client_address(request: web.Request, trusted: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> str:
+    """The caller's address for the failed-attempt limit: the peer, or behind a trusted reverse proxy the last
+    X-Forwarded-For hop that is not itself a trusted proxy.
+
+    Behind a proxy every client had the proxy's address: one guesser's failures locked every phone and console out
+    of signing in. Hops are read from the right (the ones the trusted proxies appended); what an untrusted peer or a
+    client writes in the header is never believed.
+    """
+    peer = request.remote or "-"
+    if not trusted or not _within(peer, trusted):
+        return peer
+    hops = [h.strip() for v in request.headers.getall("X-Forwarded-For", ()) for h in v.split(",")]
+    for hop in reversed(hops):
+        if not _within(hop, trusted):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer  # garbage where an address should be: the proxy's own address, as without the header
+    return peer
+
+
+def _within(address: str, networks: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
 
 
 async def _hide_server(request: web.Request, response: web.StreamResponse) -> None:
@@ -760,7 +792,7 @@ class ConsoleRunner:
         phones = TeamPhones(province.first.policy, {centre: ctx.city for centre, ctx in province.centres.items()})
         teams = [team for ctx in province.centres.values() for team in ctx.city.teams]
         self.service = ConsoleService(ConsoleState(teams), self.publisher, TokenStore(settings.tokens_file, writes=WriteLimiter(settings.console_write_rate, settings.console_write_burst)), next(iter(settings.centre_dirs.values())), phones,
-                                      CentreKeys(province), settings.centre_dirs)
+                                      CentreKeys(province), settings.centre_dirs, settings.console_trusted_networks)
         self._runner: web.AppRunner | None = None
         self._consumer: asyncio.Task[None] | None = None
         self._phone_consumer: asyncio.Task[None] | None = None

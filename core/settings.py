@@ -7,6 +7,7 @@ printed settings.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import math
 import os
@@ -43,6 +44,7 @@ class Settings:
     console_port: int = field(default=8080, metadata=_meta("PATROL_CONSOLE_PORT", "console and team API port"))
     allow_demo_tokens: bool = field(default=False, metadata=_meta("PATROL_ALLOW_DEMO_TOKENS", "let the console listen beyond loopback with the published demo tokens (demos only)"))
     tokens_file: Path = field(default=DATA_DIR / "tokens.json", metadata=_meta("PATROL_TOKENS", "hashed access tokens for console and team API", secret=True))
+    console_trusted_proxies: str = field(default="", metadata=_meta("PATROL_CONSOLE_TRUSTED_PROXIES", "addresses or networks (comma-separated) of reverse proxies whose X-Forwarded-For names the client; empty: none"))
     console_write_rate: float = field(default=10.0, metadata=_meta("PATROL_CONSOLE_WRITE_RATE", "writes per second one token may keep up (acks, statuses, notes); more are 429 with Retry-After"))
     console_write_burst: int = field(default=60, metadata=_meta("PATROL_CONSOLE_WRITE_BURST", "writes one token may send at once before PATROL_CONSOLE_WRITE_RATE applies (a phone's outbox after a dead zone)"))
     commit_interval: float = field(default=0.05, metadata=_meta("PATROL_COMMIT_INTERVAL", "seconds between offset commits (small: fewer redeliveries after a crash)"))
@@ -91,6 +93,7 @@ class Settings:
             raise ConfigError(f"PATROL_CONSOLE_WRITE_RATE must be a positive number of writes per second, not {self.console_write_rate}")
         if self.console_write_burst < 1:
             raise ConfigError(f"PATROL_CONSOLE_WRITE_BURST must be at least 1, not {self.console_write_burst}")
+        _ = self.console_trusted_networks
         if self.commit_interval <= 0:
             raise ConfigError("PATROL_COMMIT_INTERVAL must be positive")
         if self.replication < 1:
@@ -102,6 +105,19 @@ class Settings:
             raise ConfigError(f"PATROL_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, not {self.log_level!r}")
         validate_kafka_security(self)
         _ = self.centre_dirs
+
+    @property
+    def console_trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """PATROL_CONSOLE_TRUSTED_PROXIES as networks (an address is a network of one)."""
+        out = []
+        for entry in (e.strip() for e in self.console_trusted_proxies.split(",")):
+            if not entry:
+                continue
+            try:
+                out.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                raise ConfigError(f"PATROL_CONSOLE_TRUSTED_PROXIES: {entry!r:.60} is no IP address or network (e.g. 10.0.0.5, 10.0.0.0/24)") from None
+        return tuple(out)
 
     @property
     def centre_dirs(self) -> dict[str, Path]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -11,11 +12,19 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 
 from console.auth import FailureLimiter, TokenStore, TooManyWrites, WriteLimiter, add_token
 from console.kafka_io import ListPublisher
-from console.server import MAX_BODY_BYTES, MAX_STREAMS_PER_TOKEN, SERVICE, ConsoleService, app_runner, build_app
+from console.server import (
+    MAX_BODY_BYTES,
+    MAX_STREAMS_PER_TOKEN,
+    SERVICE,
+    ConsoleService,
+    app_runner,
+    build_app,
+    client_address,
+)
 from console.state import ConsoleState
 from core.records import TaskAck
 from core.settings import DATA_DIR
@@ -188,6 +197,46 @@ def test_write_budget_refills_at_its_rate() -> None:
         limiter.take("a")
     with pytest.raises(TooManyWrites):
         limiter.take("a")
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_failed_attempt_limit(tmp_path: Path) -> None:
+    # Behind a reverse proxy every client had the proxy's address: one guesser's failures locked every phone and
+    # console out of signing in. The proxy (here the test client's 127.0.0.1) is trusted: X-Forwarded-For names them.
+    path = tmp_path / "tokens.json"
+    token = add_token(path, "operator", token_id="op")
+    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(path, limiter=FailureLimiter(max_failures=3)), CITY,
+                             trusted_proxies=[ipaddress.ip_network("127.0.0.1")])
+
+    async def main() -> None:
+        async with TestClient(TestServer(build_app(service))) as client:
+            def get(bearer: str, forwarded: str) -> Any:
+                return client.get("/api/state", headers={"Authorization": f"Bearer {bearer}", "X-Forwarded-For": forwarded})
+
+            for i in range(3):
+                await _error(await get(f"op{i}.guess", "203.0.113.9"), 401, "unauthorized")
+            await _error(await get("op9.guess", "203.0.113.9"), 429, "too_many_attempts")
+            # what the guesser writes in the header itself is not believed: the proxy appends the real address
+            await _error(await get("op8.guess", "198.51.100.7, 203.0.113.9"), 429, "too_many_attempts")
+            assert (await get(token, "198.51.100.7")).status == 200  # another client behind the same proxy
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "trusted", "client"),
+    [
+        ("10.0.0.5", "198.51.100.7", [], "10.0.0.5"),  # no proxy trusted: the header is anyone's
+        ("8.8.8.8", "198.51.100.7", ["10.0.0.0/24"], "8.8.8.8"),  # from an untrusted peer
+        ("10.0.0.5", "6.6.6.6, 198.51.100.7", ["10.0.0.5"], "198.51.100.7"),  # the client's own claim is left of it
+        ("10.0.0.5", "198.51.100.7, 10.0.0.9", ["10.0.0.0/24"], "198.51.100.7"),  # two trusted proxies
+        ("10.0.0.5", "not-an-address", ["10.0.0.5"], "10.0.0.5"),
+        ("10.0.0.5", "10.0.0.9", ["10.0.0.0/24"], "10.0.0.5"),  # only proxies: the peer
+        ("::1", "2001:db8::1", ["::1"], "2001:db8::1"),
+    ],
+)
+def test_client_address_reads_forwarded_hops_from_the_right(peer: str, forwarded: str, trusted: list[str], client: str) -> None:
+    request = make_mocked_request("GET", "/api/state", headers={"X-Forwarded-For": forwarded}).clone(remote=peer)
+    assert client_address(request, [ipaddress.ip_network(t) for t in trusted]) == client
 
 
 def test_healthz_and_actions_when_the_broker_is_down(tmp_path: Path) -> None:

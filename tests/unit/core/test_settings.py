@@ -79,6 +79,7 @@ def test_cities_name_the_centres_in_order_and_a_bad_one_names_its_variable() -> 
         ({"PATROL_LOG_LEVEL": "LOUD"}, "PATROL_LOG_LEVEL must be one of"),
         ({"PATROL_CONSOLE_WRITE_RATE": "0"}, "PATROL_CONSOLE_WRITE_RATE must be a positive number"),
         ({"PATROL_CONSOLE_WRITE_BURST": "0"}, "PATROL_CONSOLE_WRITE_BURST must be at least 1"),
+        ({"PATROL_CONSOLE_TRUSTED_PROXIES": "10.0.0.5, proxy.local"}, "PATROL_CONSOLE_TRUSTED_PROXIES: 'proxy.local' is no IP address"),
     ],
 )
 def test_a_setting_that_cannot_work_names_its_variable(env: dict[str, str], needle: str) -> None:
