@@ -73,10 +73,16 @@ class ApiError(web.HTTPException):
         super().__init__(text=body, content_type="application/json", headers=headers)
 
 
+MAX_ERROR_MESSAGE = 300  # characters of an error's message: it may quote the request
+
+
 def api_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.HTTPException:
-    """A JSON error response to raise; a 401 names the scheme it wants."""
+    """A JSON error response to raise; a 401 names the scheme it wants. The message is cut at MAX_ERROR_MESSAGE
+    characters: one quoting a value of the request (an id, a field list, a parser's complaint) echoed a 16 kB body."""
     if status == 401:
         headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="patrol"'}
+    if len(message) > MAX_ERROR_MESSAGE:
+        message = message[: MAX_ERROR_MESSAGE - 1] + "…"
     return ApiError(status, code, message, headers)
 
 

@@ -18,6 +18,7 @@ from console.auth import FailureLimiter, TokenStore, TooManyWrites, WriteLimiter
 from console.kafka_io import ListPublisher
 from console.server import (
     MAX_BODY_BYTES,
+    MAX_ERROR_MESSAGE,
     MAX_STREAMS_PER_TOKEN,
     SERVICE,
     ConsoleService,
@@ -76,6 +77,9 @@ def test_every_failure_answers_json(tmp_path: Path) -> None:
         await _error(await client.post("/api/incidents/x/resolve", headers=auth, data=deep), 400, "malformed_json")
         deep_obj = '{"a":' * 2500 + "1" + "}" * 2500  # under the size limit, over the parser's depth
         await _error(await client.post("/api/incidents/x/reassign", headers=auth, data=deep_obj), 400, "malformed_json")
+        # a message quoting the request is cut: a 5 kB incident id came back whole
+        long_field = await _error(await client.post("/api/incidents/" + "x" * 5000 + "/resolve", headers=auth), 404, "incident_not_found")
+        assert len(long_field["message"]) == MAX_ERROR_MESSAGE and long_field["message"].endswith("…")
         await _error(await client.get("/no/such/page"), 404, "not_found")
         await _error(await client.get("/api/nothing-here", headers=auth), 404, "not_found")
         resp = await client.delete("/api/state", headers=auth)
