@@ -125,3 +125,26 @@ def test_the_operators_acks_naming_the_older_task_act_as_before(desk: Desk, repo
     assert desk.incidents[incident_id].task_event_id == task_b
     done = desk.handle_ack(_ack(task_a, "resolved", 3, team_id=OPERATOR_TEAM_ID, outcome="taken_to_station"))
     assert (done.events[0].kind, desk.incidents[incident_id].status) == ("resolved", "resolved")
+
+
+def test_an_ack_naming_only_the_incident_acts_on_its_current_task_for_its_holder_only(
+        desk: Desk, report: Callable[..., Report]) -> None:
+    """A client that kept only the incident id (README, task-acks): an unknown event id with the incident's id is an ack
+    of the task the incident has now, under the same checks; neither known is `unknown_task`."""
+    team(desk, "near", 300)
+    team(desk, "far", 3000)
+    task = desk.handle_report(report()).events[0]
+    assert task.team_id == "near"
+
+    def named(team_id: str, incident_id: str | None) -> TaskAck:
+        return TaskAck(event_id="kept-by-a-client", incident_id=incident_id, team_id=team_id, status="accepted",
+                       at=EVENING + timedelta(minutes=1))
+
+    with pytest.raises(RecordError) as other:
+        desk.handle_ack(named("far", task.incident_id))
+    assert other.value.kind == "wrong_team"
+    with pytest.raises(RecordError) as nothing:
+        desk.handle_ack(named("near", "inc-nobody"))
+    assert nothing.value.kind == "unknown_task"
+    accepted = desk.handle_ack(named("near", task.incident_id))
+    assert (accepted.events[0].status, desk.incidents[task.incident_id].acked) == ("accepted", True)
