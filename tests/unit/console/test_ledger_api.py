@@ -8,9 +8,11 @@ import hashlib
 import json
 import re
 import shutil
+from collections.abc import Awaitable
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -163,6 +165,13 @@ def _ledger_app(tmp_path: Path, holders: dict[str, str], database: Path | None =
     return app, ledger
 
 
+async def _post(client: TestClient[Any, Any], token: str, url: str, body: object) -> tuple[int, str]:
+    """POST as `token`: (status, the error code or the file id answered)."""
+    resp = await client.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
+    data = await resp.json()
+    return resp.status, str(data.get("error") or data.get("person_id"))
+
+
 def test_a_request_id_opens_a_file_once_for_its_own_caller_only(tmp_path: Path) -> None:
     # The file's id was made of the request id alone: a team that sent another caller's request id (guessed, or a client
     # counting "req-1" from one) had its incident linked to that stranger's file, and overwrote the file's identity.
@@ -236,10 +245,8 @@ def test_a_team_links_its_task_only_to_the_file_it_was_shown(tmp_path: Path) -> 
     async def main() -> tuple[list[tuple[int, str]], list[str]]:
         try:
             async with TestClient(TestServer(app)) as client:
-                async def post(token: str, url: str, body: object) -> tuple[int, str]:
-                    resp = await client.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
-                    data = await resp.json()
-                    return resp.status, str(data.get("error") or data.get("person_id"))
+                def post(token: str, url: str, body: object) -> Awaitable[tuple[int, str]]:
+                    return _post(client, token, url, body)
 
                 seen_there = app[SERVICE].state.incidents["inc-1"].latest  # the ledger's record of inc-1 (read off the stream)
                 await ledger.call(lambda s: s.apply_dispatch(seen_there.to_dict()))
@@ -271,10 +278,8 @@ def test_a_value_the_database_cannot_hold_is_the_callers_400_never_ledger_unavai
     async def main() -> list[tuple[int, str]]:
         try:
             async with TestClient(TestServer(app)) as client:
-                async def post(token: str, url: str, body: object) -> tuple[int, str]:
-                    resp = await client.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
-                    data = await resp.json()
-                    return resp.status, str(data.get("error") or data.get("person_id"))
+                def post(token: str, url: str, body: object) -> Awaitable[tuple[int, str]]:
+                    return _post(client, token, url, body)
 
                 answers = [
                     await post(op, "/api/ledger/incidents/inc-1/link", {"new": {"appearance": "红\x00棉袄"}}),
