@@ -22,7 +22,7 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 
-from drill.scoring import confusion_rows, format_scores
+from drill.scoring import by_time, confusion_rows, format_scores
 from simulators.citymap import CityMap
 
 PRIORITY_COLORS = {"P1": "#d62728", "P2": "#ff7f0e", "P3": "#bcbd22", "P4": "#1f77b4"}
@@ -44,7 +44,7 @@ def _t(value: Any) -> datetime | None:
 def _incidents(outputs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """The first event of each incident (position, priority, time)."""
     first: dict[str, dict[str, Any]] = {}
-    for e in sorted(outputs, key=lambda e: str(e.get("at", ""))):
+    for e in sorted(outputs, key=by_time):
         iid = str(e.get("incident_id", ""))
         if iid and iid not in first:
             first[iid] = e

@@ -28,13 +28,21 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from core import topics as names
 from core.feed import FeedItem
 from core.records import CATEGORIES, PRIORITIES, maybe_time
 from geo.distance import haversine_m
+
+_EPOCH = datetime.min.replace(tzinfo=UTC)
+
+
+def by_time(record: dict[str, Any]) -> tuple[datetime, str]:
+    """An output's order: its `at` as an instant (times with different UTC offsets compare as the instants they are;
+    their strings do not), then its event id; a record without a readable time first."""
+    return maybe_time(record.get("at")) or _EPOCH, str(record.get("event_id", ""))
 
 # The P1 acknowledgement deadline (minutes) that held in a district over a span of time.
 P1Limit = Callable[[str, datetime, datetime], float]
@@ -132,7 +140,7 @@ def score(truth: dict[str, Any], outputs: list[dict[str, Any]], dead_letters: li
     """Every drill measure in one dict (plain JSON types; `samples` holds the raw lists)."""
     src = _Sources(truth)
     persons = {p["person_id"]: p for p in truth.get("persons") or []}
-    events = sorted((e for e in outputs if isinstance(e, dict)), key=lambda e: (str(e.get("at", "")), str(e.get("event_id", ""))))
+    events = sorted((e for e in outputs if isinstance(e, dict)), key=by_time)
     incidents, event_incident = _incidents(events, src, truth)
     on_scene = _arrivals(inputs, event_incident)
     people = _persons(persons, incidents, on_scene)
@@ -264,7 +272,7 @@ def _persons(persons: dict[str, dict[str, Any]], incidents: dict[str, dict[str, 
             by_person[inc["person_id"]].append(inc)
     people = _People(reported=[p for p in persons.values() if p.get("first_report_at")])
     for pid, p in sorted(persons.items()):
-        incs = sorted(by_person.get(pid, []), key=lambda i: str(i["first"].get("at", "")))
+        incs = sorted(by_person.get(pid, []), key=lambda i: by_time(i["first"]))
         first_report = maybe_time(p.get("first_report_at"))
         row: dict[str, Any] = {"person_id": pid, "category": p.get("category"), "incidents": [i["incident_id"] for i in incs],
                                "reached": False, "arrived": False}
@@ -378,7 +386,7 @@ def _what_went_wrong(persons: dict[str, dict[str, Any]], people: _People, incide
     unreached = []
     for pid in sorted(reported - set(people.reached)):
         incs = by_person.get(pid, [])
-        last = max((e for i in incs for e in i["events"]), key=lambda e: str(e.get("at", "")), default=None)
+        last = max((e for i in incs for e in i["events"]), key=by_time, default=None)
         if last:
             why = f"last event {last.get('kind')}: {last.get('reason')}"
         elif dead.get(pid):
@@ -414,7 +422,7 @@ def _what_went_wrong(persons: dict[str, dict[str, Any]], people: _People, incide
     failures = {u["person_id"] for u in unreached} | {r["person_id"] for r in people.rows if len(r["incidents"]) > 1}
     timelines = {pid: [{"at": e.get("at"), "incident": e.get("incident_id"), "kind": e.get("kind"), "priority": e.get("priority"),
                         "team": e.get("unit_team_id") or e.get("team_id"), "reason": e.get("reason")}
-                       for e in sorted((e for i in by_person.get(pid, []) for e in i["events"]), key=lambda e: str(e.get("at", "")))]
+                       for e in sorted((e for i in by_person.get(pid, []) for e in i["events"]), key=by_time)]
                  for pid in sorted(failures)}
     return {
         "unreached": unreached,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from core.feed import FeedItem
-from drill.scoring import format_scores, percentile, score
+from drill.scoring import by_time, format_scores, percentile, score
 
 TZ = timezone(timedelta(hours=8))
 T0 = datetime(2025, 1, 14, 20, 0, tzinfo=TZ)
@@ -215,3 +215,10 @@ def test_a_p1_wait_is_judged_by_the_deadline_of_its_district_and_time(case: Any)
     south = [dict(e, district="south") for e in extra]
     s2 = score(truth, [*outputs, *south], dead, inputs, [], p1_ack_min=2.5, p1_limit=limit)
     assert s2["p1_waits_over_deadline_items"] == [{"incident": "i8", "from": at(40).isoformat(), "waited_min": 4.0, "deadline_min": 2.5}]
+
+
+def test_outputs_are_ordered_by_instant_whatever_their_utc_offsets() -> None:
+    # Ordered by their time strings, 12:30Z (20:30 in Harbin) came before 20:00+08:00: a drill's outputs with mixed
+    # offsets (a replayed feed in UTC beside the desk's local times) were read out of order.
+    local, utc, none = {"at": "2025-01-14T20:00:00+08:00", "event_id": "b"}, {"at": "2025-01-14T12:30:00Z", "event_id": "a"}, {"event_id": "c"}
+    assert sorted([utc, local, none], key=by_time) == [none, local, utc]
