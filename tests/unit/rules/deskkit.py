@@ -16,7 +16,7 @@ CENTRE = (45.7600, 126.6300)
 
 
 def team(desk: Desk, team_id: str, east_m: float, caps: tuple[str, ...] = ("social_work",), at: datetime = EVENING,
-         status: str = "available") -> Outputs:
-    """A team's status `east_m` metres east of the centre."""
-    lat, lon = offset_latlon(*CENTRE, east_m, 0)
+         status: str = "available", north_m: float = 0.0) -> Outputs:
+    """A team's status `east_m` metres east (and `north_m` north) of the centre."""
+    lat, lon = offset_latlon(*CENTRE, east_m, north_m)
     return desk.handle_team_status(TeamStatus(team_id=team_id, at=at, status=status, lat=lat, lon=lon, capabilities=caps))
