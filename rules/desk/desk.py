@@ -436,7 +436,7 @@ class Desk(DeskState):
     def _assign(self, incident: Incident, at: datetime, *, kind: str, reason: str) -> Outputs:
         """Give the incident to the able free team with the lowest ETA, else divert one, else queue it."""
         snow = self.region_conditions(incident.district, at).snow
-        choice = choose(incident.lat, incident.lon, incident.needs, self.teams.values(), incident.tried_teams, self.ctx.policy, snow)
+        choice = choose(incident.lat, incident.lon, incident.needs, self.teams.values(), incident.excluded_teams(), self.ctx.policy, snow)
         self.touch("incidents", incident.incident_id)
         out = Outputs()
         decisions: tuple[str, ...] = ("eta", "snow") if snow else ("eta",)
@@ -472,6 +472,8 @@ class Desk(DeskState):
         self.touch("teams", team.team_id)
         incident.team_id = team.team_id
         incident.tried_teams.append(team.team_id)
+        if team.team_id in incident.diverted_teams:  # given it again: a decline or a missed deadline now counts
+            incident.diverted_teams.remove(team.team_id)
         incident.status = "assigned"
         incident.acked = False
         incident.eta_min = choice.eta_min
@@ -496,6 +498,8 @@ class Desk(DeskState):
         out = Outputs()
         out.tasks.append(self.task(victim, team.team_id, "cancel", at, f"{victim.task_event_id}-cancel", reason=f"diverted to {by.priority} {by.incident_id}"))
         team.incident_id = None
+        if team.team_id not in victim.diverted_teams:  # it failed nothing: free again, it may take this task back
+            victim.diverted_teams.append(team.team_id)
         victim.team_id = None
         victim.ack_deadline = None
         victim.status = "queued"
@@ -635,7 +639,7 @@ class Desk(DeskState):
         if not lacking:
             return None
         snow = self.region_conditions(incident.district, at).snow
-        if choose(incident.lat, incident.lon, incident.needs, self.teams.values(), incident.tried_teams, self.ctx.policy, snow) is None:
+        if choose(incident.lat, incident.lon, incident.needs, self.teams.values(), incident.excluded_teams(), self.ctx.policy, snow) is None:
             return None
         return f"team {lead.team_id} lacks {', '.join(lacking)}"
 
@@ -763,6 +767,7 @@ class Desk(DeskState):
         incident.followup_at = None
         incident.status = "queued"
         incident.tried_teams = []
+        incident.diverted_teams = []
         incident.escalation_level = 0
         incident.queued_at = incident.queue_deadline = None
         return self._assign(incident, at, kind=kind, reason=reason)
@@ -781,7 +786,7 @@ class Desk(DeskState):
             if not free and incident.priority not in divertible:
                 continue
             snow = self.region_conditions(incident.district, at).snow
-            choice = choose(incident.lat, incident.lon, incident.needs, self.teams.values(), incident.tried_teams, self.ctx.policy, snow)
+            choice = choose(incident.lat, incident.lon, incident.needs, self.teams.values(), incident.excluded_teams(), self.ctx.policy, snow)
             if choice is None and (incident.priority not in divertible
                                    or diversion(incident, self.teams.values(), self.incidents, self.ctx.policy, snow) is None):
                 continue

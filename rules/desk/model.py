@@ -65,6 +65,8 @@ class Incident:
     acked: bool = False
     escalation_level: int = 0
     tried_teams: list[str] = field(default_factory=list)
+    # teams taken off this task by a diversion: they failed nothing, so they may take it again (unlike the others tried)
+    diverted_teams: list[str] = field(default_factory=list)
     followup_at: datetime | None = None
     resolved_at: datetime | None = None
     outcome: str | None = None
@@ -129,6 +131,11 @@ class Incident:
     @property
     def independent_sources(self) -> int:
         return len(set(self.channels))
+
+    def excluded_teams(self) -> list[str]:
+        """The teams never offered this task again: those that held it and declined, let its deadline pass or were
+        moved off it by an operator; not a team a more urgent incident diverted (it may take the task back)."""
+        return [t for t in self.tried_teams if t not in self.diverted_teams]
 
     def support(self, event_id: str) -> dict[str, Any] | None:
         """The support assignment a task event id names, if any."""
