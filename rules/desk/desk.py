@@ -336,6 +336,8 @@ class Desk(DeskState):
                 out.extend(self._unit_timer(incident, timer, now))
             for unit in timers.support_overdue(incident, due):
                 out.extend(self._support_missed(incident, unit, now))
+            for unit, timer in timers.support_timers_due(incident, due, policy):
+                out.extend(self._unit_timer(incident, timer, now, unit=unit))
         out.extend(self._drain_queue(now))
         self.forget_closed(now)
         return out
@@ -615,6 +617,7 @@ class Desk(DeskState):
             if unit["status"] == ack.status or (unit["status"] == "on_scene" and ack.status == "accepted"):
                 return Outputs()
             unit["status"] = ack.status
+            unit[f"{ack.status}_at"] = at.isoformat()  # accepted_at, on_scene_at: its unit timers count from them
             return self._emit(incident, "update", at, reason=f"support {unit['team_id']} {ack.status.replace('_', ' ')}")
         unit["status"] = "released"
         team = self.teams.get(unit["team_id"])
@@ -690,18 +693,21 @@ class Desk(DeskState):
         return self._emit(incident, "escalation", now, reason=f"queued {waited:.0f} min: no free team with {needs}",
                           decisions=("queue_deadline",))
 
-    def _unit_timer(self, incident: Incident, timer: str, now: datetime) -> Outputs:
-        """Warn the console and ask the team to report."""
+    def _unit_timer(self, incident: Incident, timer: str, now: datetime, *, unit: dict[str, Any] | None = None) -> Outputs:
+        """Warn the console and ask the team to report: the lead, or the support `unit` (each unit has its own timers)."""
         self.touch("incidents", incident.incident_id)
-        incident.warned.append(f"{incident.task_event_id}:{timer}")
+        team_id, eta = (unit["team_id"], unit["eta_min"]) if unit else (incident.team_id, incident.eta_min)
+        incident.warned.append(f"{unit['event_id'] if unit else incident.task_event_id}:{timer}")
         limits = self.ctx.policy.dispatching.timers
+        who = f"support unit {team_id}" if unit else f"team {team_id}"
         if timer == "en_route":
-            reason = f"team {incident.team_id} en route past ETA {incident.eta_min or 0:.0f} + {limits.en_route_margin_min:.0f} min"
+            reason = f"{who} en route past ETA {eta or 0:.0f} + {limits.en_route_margin_min:.0f} min"
         else:
-            reason = f"team {incident.team_id} on scene {limits.on_scene_max_min:.0f} min without an outcome"
-        out = self._emit(incident, "unit_timer", now, reason=reason, decisions=(f"unit_timer:{timer}",))
-        if incident.team_id:
-            out.tasks.append(self.task(incident, incident.team_id, "report", now, f"{out.events[0].event_id}-report", reason=reason))
+            reason = f"{who} on scene {limits.on_scene_max_min:.0f} min without an outcome"
+        decisions = (f"unit_timer:{timer}", f"unit_timer_team:{team_id}") if unit else (f"unit_timer:{timer}",)
+        out = self._emit(incident, "unit_timer", now, reason=reason, decisions=decisions)
+        if team_id:
+            out.tasks.append(self.task(incident, team_id, "report", now, f"{out.events[0].event_id}-report", unit=unit, reason=reason))
         return out
 
     def _merge(self, survivor: Incident, other: Incident, at: datetime, report_id: str, *, why: str | None = None) -> Outputs:

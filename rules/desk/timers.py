@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 from core.records import PRIORITIES, from_iso
 from rules.desk.model import Incident
@@ -75,6 +76,30 @@ def unit_timer(incident: Incident, now: datetime, policy: Policy) -> str | None:
     return found[0] if found is not None and found[1] <= now else None
 
 
+def support_unit_timers(incident: Incident, policy: Policy) -> list[tuple[dict[str, Any], str, datetime]]:
+    """The unit timers support units may still fire, as the lead's (`next_unit_timer`): `en_route` at their own ETA +
+    margin from their acceptance (from their assignment for state written before support acceptances were kept),
+    `on_scene` at the limit while the incident has no outcome; once per unit task."""
+    t = policy.dispatching.timers
+    found: list[tuple[dict[str, Any], str, datetime]] = []
+    for unit in incident.supports:
+        since = unit.get("accepted_at") or unit.get("assigned_at")
+        if unit["status"] == "accepted" and since is not None and unit.get("eta_min") is not None:
+            timer, due = "en_route", from_iso(str(since)) + timedelta(minutes=float(unit["eta_min"]) + t.en_route_margin_min)
+        elif unit["status"] == "on_scene" and unit.get("on_scene_at") is not None:
+            timer, due = "on_scene", from_iso(str(unit["on_scene_at"])) + timedelta(minutes=t.on_scene_max_min)
+        else:
+            continue
+        if f"{unit['event_id']}:{timer}" not in incident.warned:
+            found.append((unit, timer, due))
+    return found
+
+
+def support_timers_due(incident: Incident, now: datetime, policy: Policy) -> list[tuple[dict[str, Any], str]]:
+    """Support units whose unit timer is past due, with the timer."""
+    return [(unit, timer) for unit, timer, due in support_unit_timers(incident, policy) if due <= now]
+
+
 def support_deadlines(incident: Incident) -> list[tuple[dict[str, object], datetime]]:
     """Support units assigned and not yet acknowledged, with their deadlines."""
     return [(s, from_iso(str(s["ack_deadline"]))) for s in incident.supports
@@ -106,6 +131,7 @@ def next_due(incident: Incident, policy: Policy) -> datetime | None:
         times.append(incident.followup_at)
     if (unit := next_unit_timer(incident, policy)) is not None:
         times.append(unit[1])
+    times += [due for _, _, due in support_unit_timers(incident, policy)]
     return min(times, default=None)
 
 

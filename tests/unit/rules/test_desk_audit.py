@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 
 from core.records import DispatchEvent, TaskAck, WeatherWarning
+from geo.distance import offset_latlon
 from rules.context import Context
 from rules.desk import Desk, Outputs
 from rules.intake import detection_report, parse_detection, parse_tip, parse_weather, tip_report
-from geo.distance import offset_latlon
 from tests.unit.rules.deskkit import team
 
 FILES = ("desk_audit.toml", "desk_audit2.toml")
@@ -196,7 +196,7 @@ def check_event(run: Run, at: datetime, last: DispatchEvent, expect: dict[str, A
     if "merged_into" in expect:
         assert last.merged_into == run.incident(expect["merged_into"])
     if "reason_has" in expect:
-        assert expect["reason_has"] in last.reason, last.reason
+        assert expect["reason_has"] in (last.reason or ""), last.reason
 
 
 @pytest.mark.parametrize("name", FILES)

@@ -27,7 +27,11 @@ def test_next_due_is_the_earliest_timer_and_counts_a_queued_deadline_a_clock_ste
                                    "ack_deadline": (EVENING + timedelta(minutes=3)).isoformat(), "assigned_at": EVENING.isoformat(), "eta_min": 4.0}])
     assert next_due(assigned, policy) == EVENING + timedelta(minutes=3)
     assigned.acked, assigned.supports[0]["status"] = True, "accepted"
-    assert next_due(assigned, policy) is None  # acknowledged, and not accepted either (no unit timer yet)
+    # the lead acknowledged, and not accepted either (no unit timer yet); the accepted support unit has its own
+    # en-route timer: ETA 4 + 10 min, from its assignment when its acceptance time is not known
+    assert next_due(assigned, policy) == EVENING + timedelta(minutes=14)
+    assigned.supports[0]["status"] = "released"
+    assert next_due(assigned, policy) is None
     closed = Incident("c", "daoli", None, None, *CENTRE, EVENING, EVENING, status="resolved", ack_deadline=EVENING)
     assert next_due(closed, policy) is None
 
