@@ -15,6 +15,11 @@ not a stated age: "真看不出来他都七十多了" says he is over seventy.
 Stated ages set `minor` and `elderly` by the `[ages]` thresholds, and the
 lexicon also reads how many persons a tip is about and the spellings of
 channel names.
+
+Speech and shorthand: the spoken 儿 (没气儿了), emoji and "can not" are folded
+in cues and text alike; 的 stands for a cue's inner 得 (冻的直哆嗦); spaces
+between Chinese characters part no word (叫 不醒); and a lone 男, 女 or 躺
+field of a note is its sex or posture.
 """
 
 from __future__ import annotations
@@ -71,8 +76,8 @@ _AGE = re.compile(
     r"|(?<![a-z])(?:male|female|man|woman|boy|girl|lady|guy|gent|fella|fellow)\s*[,(:/]?\s*"
     r"(?:(?:about|around|approx\.?|approximately|maybe|roughly|prob|probably)\s+|~\s*)?(?P<enum4>\d{1,3})"
     r"(?:\+|(?:-?ish)?(?:\s*(?:yrs?|years?)(?![a-z])|(?=\s*(?:$|[,.;:)!?]))))"
-    rf"|(?:(?<![\u4e00-\u9fff])|(?<=[名个位]))[男女](?:的|子|性)?\s*[，,:：]\s*(?:约莫|大约|大概|估计|约)?(?P<zsex>{_ZH_NUM})(?:多|来|余)?"
-    r"(?=\s*(?:$|[，,。；;:：）)]))"
+    rf"|(?:(?<![\u4e00-\u9fff])|(?<=[名个位]))[男女](?:的|子|性)?(?:\s*[，,:：]\s*|\s+)(?:约莫|大约|大概|估计|约)?(?P<zsex>{_ZH_NUM})"
+    r"(?:(?:多|来|余)?(?=\s*(?:$|[，,。；;:：）)]))|\+)"
 )
 
 # Ages said without 岁 (Chinese speech): "他六十多了", "快七十了", "得有80了", "七十好几了" (a number of years
@@ -81,7 +86,7 @@ _AGE = re.compile(
 # is any age. Either must end the clause (or be followed by 了 or a particle): "十一点多了", "二十多度了",
 # "六十多米", "七十多分钟", "八十多块钱", "二十多个人" go on with a unit; a number after 第, 零下, 负, a digit,
 # ":" or "." (a rank, a temperature, a clock time, a decimal) is none.
-_ZH_MORE = r"(?:多|来|好几|几|出头)?"
+_ZH_MORE = r"(?:多|来|好几|大几|几|出头)?"
 _ZH_CLAUSE_END = r"(?=$|[\s，。！？、；：,.!?;:…~）)]|[吧啊呢呀吗还也都])"
 _ZH_NOT_AFTER = rf"(?<![\d{_ZH_NUM_WORDS}第负下\-+.:/])"
 _ZH_SAID_OF = "他|她|看着|看上去|看起来|看样子|瞅着"
@@ -99,9 +104,25 @@ _PERSONS_HINT = re.compile(r"[\d一二两三四五六七八九十俩仨对]|one|
 _AGE_HINT = re.compile(r"岁|旬|年龄|年纪|十|百|\d|ties|teens|year|age")
 
 
+# The spoken 儿 suffix (erhua: 小孩儿, 没气儿了, 蹲那儿, 一块儿) is no part of the word; a 儿 that is a word's own
+# (儿子, 儿童, 女儿, 婴儿, 孤儿, 幼儿, 侄儿, 健儿) is kept.
+_ERHUA = re.compile(r"(?<=[\u3400-\u9fff])(?<![女婴孤幼胎托患侄健男宠育混])儿(?![子童女媳孙科时戏歌])")
+# Emoji and pictographs (🥶, 😭, ☹, 🆘) say no cue word and can sit inside one ("倒地😱不起").
+_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF]")
+# "can not" as one word, as the cues write it ("he can not stand up").
+_CAN_NOT = re.compile(r"(?<![a-z])can\s+not(?![a-z])")
+# Spaces between Chinese characters (speech-recognition transcripts, shorthand: "叫 不醒", "躺 不动") part no word.
+_ZH_SPACE = re.compile(r"(?<=[\u3400-\u9fff])[^\S\n]+(?=[\u3400-\u9fff])")
+
+
 def normalize_text(text: str) -> str:
-    """Fold width, case and script so every spelling of a cue matches alike."""
-    return fold(text)
+    """Fold width, case and script so every spelling of a cue matches alike; erhua 儿, emoji and "can not" folded too."""
+    folded = fold(text)
+    if "儿" in folded:
+        folded = _ERHUA.sub("", folded)
+    if not folded.isascii():
+        folded = _EMOJI.sub("", folded)
+    return _CAN_NOT.sub("cannot", folded) if "not" in folded else folded
 
 
 def _zh_number(text: str) -> int | None:
@@ -158,7 +179,10 @@ def _english_cue(cue: str) -> str:
 def _cue_pattern(cue: str) -> str:
     cue = normalize_text(cue.strip())
     if _CJK.search(cue):
-        return _GAP_ZH.join(re.escape(part.strip()) for part in cue.split("~"))
+        # 得 and 的 are written for each other (冻的直哆嗦, 喝的挺多: speech recognition and fast typing) where the
+        # cue goes on after 得; a cue that ends in 得 ("喝得") would read every 的 ("他喝的是水").
+        body = _GAP_ZH.join(re.escape(part.strip()) for part in cue.split("~"))
+        return body[:-1].replace("得", "[得的]") + body[-1:]
     return _english_cue(cue)
 
 
@@ -170,11 +194,16 @@ def _compile(cues: list[str]) -> re.Pattern[str]:
 def _anchor(cue: str) -> str:
     """A literal every match of the cue contains: the cheap test that skips its regex."""
     cue = normalize_text(cue.strip()).rstrip("*")
-    pieces = [p for p in re.split(r"[~\s\-']+", cue) if p]
+    pieces = [p for p in re.split(r"[~\s\-'得]+", cue) if p]
     return max(pieces, key=len) if pieces else ""
 
 
 DESCRIPTION_WORDS = ("male", "female", "lying", "sitting", "standing", "adult")
+# One character standing alone between separators, as call notes and couriers' shorthand write the person
+# ("男，约65岁", "东站北口 男 60+ 躺 不动", "120转：女，80余岁"): its sex or posture.
+_LONE_WORDS = {"男": "male", "女": "female", "躺": "lying", "坐": "sitting", "蹲": "sitting"}
+_SEPARATORS = r"\s，。,.;；:：、/|()（）!！?？"
+_LONE_WORD = re.compile(rf"(?:^|(?<=[{_SEPARATORS}]))([男女躺坐蹲])(?=$|[{_SEPARATORS}\d])")
 # `[form_values] unknown`: spellings of "not stated" (不详, 未知), read as no value rather than refused.
 UNSTATED = "unknown"
 FORM_VALUES = (*SEXES, *AGE_GROUPS, UNSTATED)
@@ -258,9 +287,12 @@ class Lexicon:
     # The negations without `zh_unseen`/`en_unseen`, for stated ages (an age is said, not seen); None: `negation`.
     age_negation: re.Pattern[str] | None = None
 
-    def _norm(self, text: str) -> str:
-        """The text as cues are matched in: folded, misspelt cue words read as the cue."""
+    def _norm(self, text: str, join: bool = True) -> str:
+        """The text as cues are matched in: folded, spaces between Chinese characters dropped (unless not `join`),
+        misspelt cue words read as the cue."""
         norm = normalize_text(text)
+        if join and not norm.isascii():
+            norm = _ZH_SPACE.sub("", norm)
         return self.typos.correct(norm) if self.typos is not None else norm
 
     def _negated(self, norm: str, start: int, negation: re.Pattern[str] | None = None) -> bool:
@@ -301,6 +333,8 @@ class Lexicon:
                 break
         if _AGE_HINT.search(norm):
             found.update(self._age_flags(norm))
+            if (spaced := self._norm(text, join=False)) != norm:
+                found.update(self._age_flags(spaced))  # shorthand's fields apart: "男 60+"
         return tuple(f for f in FLAGS if f in found)
 
     def _age_flags(self, norm: str) -> set[str]:
@@ -350,6 +384,7 @@ class Lexicon:
         norm = self._norm(text)
         said = {word for word, spans in self.describe_cues.spans(norm).items()
                 if any(not self._negated(norm, start) for start, _ in spans)}
+        said.update(_LONE_WORDS[m.group(1)] for m in _LONE_WORD.finditer(normalize_text(text)))
         sexes = said & {"male", "female"}
         postures = said & {"lying", "sitting", "standing"}
         adult = "adult" in said and not ({"minor", "elderly"} & set(self.flags_in(text)))
@@ -368,7 +403,7 @@ class Lexicon:
             if groups.get("pair") or groups.get("pair2"):
                 counts.append(2)
                 continue
-            raw = groups.get("zn") or groups.get("zn2") or groups.get("en") or groups.get("en2") or groups.get("en3")
+            raw = groups.get("zn") or groups.get("zn2") or groups.get("zn3") or groups.get("en") or groups.get("en2") or groups.get("en3")
             if raw is None:
                 continue
             value = _EN_NUMBERS.get(raw) if raw in _EN_NUMBERS else _zh_number(raw)
@@ -418,7 +453,7 @@ def _persons_pattern(zh: list[str], en: list[str]) -> re.Pattern[str] | None:
     parts = [
         # 一家三口; 母子俩, 老两口, 一对夫妻; 俩老头, 仨孩子 (spoken 俩 two, 仨 three, which take no 个)
         r"一家(?P<zn>[二两三四五六七八九十\d]{1,2})口",
-        r"(?P<pair>[母父]子俩|[母父]女俩|夫妻俩|夫妇俩|兄弟俩|姐妹俩|他们俩|她们俩|他俩|她俩|哥俩|姐俩|爷俩|娘俩|爷儿俩|娘儿俩|两口子|老两口|俩人|一对(?:老)?(?:夫妻|夫妇|母子|父子|母女|父女|情侣|老人))",
+        r"(?P<pair>[母父]子俩|[母父]女俩|夫妻俩|夫妇俩|兄弟俩|姐妹俩|他们俩|她们俩|他俩|她俩|哥俩|姐俩|爷俩|娘俩|爷儿俩|娘儿俩|两口子|老两口|俩人|一对(?:老)?(?:夫妻|夫妇|母子|父子|母女|父女|情侣|老人)|一男一女|一老一小|一大一小)",
     ]
     if zh:
         nouns = "|".join(re.escape(normalize_text(n)) for n in sorted(zh, key=len, reverse=True))
@@ -426,6 +461,8 @@ def _persons_pattern(zh: list[str], en: list[str]) -> re.Pattern[str] | None:
             rf"(?<![\d{_ZH_NUM_WORDS}第])(?P<zn2>\d{{1,3}}|[一二两三四五六七八九十]{{1,3}}|[俩仨])(?!{_ZH_NOT_A_COUNT})\s*(?:个|名|位)?"
             rf"(?:[^\s，。！？、；：,.!?;:的]{{1,6}}的)?(?:{nouns})"
         )
+        # shorthand: 醉汉x2, 老人×3
+        parts.append(rf"(?:{nouns})\s*[x×*]\s*(?P<zn3>[2-9]|[1-9]\d)(?![\d])")
     if en:
         nouns = "|".join(re.escape(normalize_text(n)) for n in sorted(en, key=len, reverse=True))
         numbers = "|".join(re.escape(n) for n in sorted(_EN_NUMBERS, key=len, reverse=True))
