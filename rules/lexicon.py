@@ -18,7 +18,8 @@ channel names.
 
 Speech and shorthand: the spoken 儿 (没气儿了), emoji and "can not" are folded
 in cues and text alike; 的 stands for a cue's inner 得 (冻的直哆嗦); spaces
-between Chinese characters part no word (叫 不醒); and a lone 男, 女 or 躺
+between Chinese characters part no word (叫 不醒); `[dialect]` words are read
+as the standard ones (Cantonese 唔醒, 冇); a lone 男, 女 or 躺
 field of a note is its sex or posture.
 """
 
@@ -286,11 +287,16 @@ class Lexicon:
     negation_excepts: re.Pattern[str] | None = None
     # The negations without `zh_unseen`/`en_unseen`, for stated ages (an age is said, not seen); None: `negation`.
     age_negation: re.Pattern[str] | None = None
+    # Dialect words read as their standard word (`[dialect]`: Cantonese 冇 -> 没有, 唔醒 -> 不醒, 喺 -> 在).
+    dialect: dict[str, str] = field(default_factory=dict)
+    dialect_pattern: re.Pattern[str] | None = None
 
     def _norm(self, text: str, join: bool = True) -> str:
-        """The text as cues are matched in: folded, spaces between Chinese characters dropped (unless not `join`),
-        misspelt cue words read as the cue."""
+        """The text as cues are matched in: folded, dialect words read as standard ones, spaces between Chinese
+        characters dropped (unless not `join`), misspelt cue words read as the cue."""
         norm = normalize_text(text)
+        if self.dialect_pattern is not None and not norm.isascii():
+            norm = self.dialect_pattern.sub(lambda m: self.dialect[m.group()], norm)
         if join and not norm.isascii():
             norm = _ZH_SPACE.sub("", norm)
         return self.typos.correct(norm) if self.typos is not None else norm
@@ -473,7 +479,7 @@ def _persons_pattern(zh: list[str], en: list[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(parts))
 
 
-_TABLES = ("version", "flags", "except", "negations", "ages", "persons", "describe", "channels", "form_values", "typos")
+_TABLES = ("version", "flags", "except", "negations", "ages", "persons", "describe", "channels", "form_values", "typos", "dialect")
 _NEGATION_KEYS = ("zh", "zh_unseen", "zh_fillers", "en", "en_unseen", "en_fillers", "zh_except", "en_except")
 _TYPO_KEYS = ("min_letters", "two_edits_from")
 
@@ -580,6 +586,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         limits[key] = value
     if limits["min_letters"] and limits["min_letters"] < 4:
         raise fail("min_letters", "at least 4 (or 0 to read no typo): a one-letter slip in a shorter word is another word")
+    dialect, dialect_pattern = _dialect(data.get("dialect", {}), fail)
     negations = data.get("negations", {})
     groups = [*((f"flag {k}", v) for k, v in flags.items()), *((f"except {k}", v) for k, v in excepts.items()),
               *((f"describe {k}", v) for k, v in describe.items()), ("persons", persons.get("en", [])),
@@ -600,7 +607,27 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         typos=TypoReader.of(english, limits["min_letters"], limits["two_edits_from"]) if limits["min_letters"] else None,
         negation_excepts=negation_excepts,
         age_negation=age_negation,
+        dialect=dialect,
+        dialect_pattern=dialect_pattern,
     )
+
+
+def _dialect(table: object, fail: Callable[[str, str], ConfigError]) -> tuple[dict[str, str], re.Pattern[str] | None]:
+    """`[dialect]`: words (folded) and the standard words they are read as, and one pattern, longest first."""
+    if not isinstance(table, dict):
+        raise fail("dialect", "expected a table of word = standard word")
+    words: dict[str, str] = {}
+    for word, standard in table.items():
+        if not isinstance(standard, str) or not standard.strip() or not word.strip():
+            raise fail(word, "expected a non-empty standard word")
+        if not _CJK.search(word):
+            raise fail(word, "a dialect word is Chinese (English is read by [typos])")
+        key = normalize_text(word.strip())
+        if words.setdefault(key, normalize_text(standard.strip())) != normalize_text(standard.strip()):
+            raise fail(word, f"already read as {words[key]!r}")
+    if not words:
+        return {}, None
+    return words, re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
 
 
 def _negation_excepts(negations: object, fail: Callable[[str, str], ConfigError]) -> re.Pattern[str] | None:
