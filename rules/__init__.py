@@ -4,6 +4,7 @@ Layer 2, beside `thermal` (imports `core` and `geo`, never a broker). Its module
 
 - `context`: `Context`, everything the rules read besides records (policy, lexicon, city index).
 - `desk`: the dispatch desk (subpackage): `Desk` coordinates, the rules are pure modules beside it.
+- `homophones`: Chinese cue words written with same-sounding characters read as the cue (`Homophones`).
 - `intake`: raw payloads to typed records (tips, detections, weather, team status, acks, ticks) or a `RecordError`.
 - `lexicon`: flags from free text, by a bilingual cue lexicon kept as data.
 - `partners`: partner notices, one OASIS CAP 1.2 alert per partner and change (`NoticeWriter`).
@@ -18,4 +19,4 @@ Layer 2, beside `thermal` (imports `core` and `geo`, never a broker). Its module
 Import the modules (`from rules.desk import Desk`); this package file imports nothing.
 """
 
-__all__ = ["context", "desk", "intake", "lexicon", "partners", "phone", "policy", "reporters", "triage", "typos", "weather", "wording"]
+__all__ = ["context", "desk", "homophones", "intake", "lexicon", "partners", "phone", "policy", "reporters", "triage", "typos", "weather", "wording"]

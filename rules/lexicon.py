@@ -19,7 +19,8 @@ channel names.
 Speech and shorthand: the spoken 儿 (没气儿了), emoji and "can not" are folded
 in cues and text alike; 的 stands for a cue's inner 得 (冻的直哆嗦); spaces
 between Chinese characters part no word (叫 不醒); `[dialect]` words are read
-as the standard ones (Cantonese 唔醒, 冇); a lone 男, 女 or 躺
+as the standard ones (Cantonese 唔醒, 冇); `[homophones]` reads a state cue
+under same-sounding characters (婚迷, `rules.homophones`); a lone 男, 女 or 躺
 field of a note is its sex or posture.
 """
 
@@ -34,6 +35,7 @@ from core.errors import ConfigError
 from core.records import AGE_GROUPS, CHANNELS, FLAGS, SEXES
 from core.textfold import fold
 from core.tomlconfig import parse_toml, read_text
+from rules.homophones import Homophones
 from rules.typos import TypoReader
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -290,6 +292,8 @@ class Lexicon:
     # Dialect words read as their standard word (`[dialect]`: Cantonese 冇 -> 没有, 唔醒 -> 不醒, 喺 -> 在).
     dialect: dict[str, str] = field(default_factory=dict)
     dialect_pattern: re.Pattern[str] | None = None
+    # Cues written with same-sounding characters (`[homophones]`; `rules.homophones`).
+    homophones: Homophones | None = None
 
     def _norm(self, text: str, join: bool = True) -> str:
         """The text as cues are matched in: folded, dialect words read as standard ones, spaces between Chinese
@@ -324,6 +328,9 @@ class Lexicon:
         norm = self._norm(text)
         found: set[str] = set()
         hits = self.cues.spans(norm)
+        if self.homophones is not None and not norm.isascii():
+            for flag, spans in self.homophones.spans(norm).items():
+                hits.setdefault(flag, []).extend(spans)
         excluded = self.except_cues.spans(norm) if hits else {}
         for flag, spans in hits.items():
             # Excepted and negated spans cancel every cue overlapping them:
@@ -479,9 +486,11 @@ def _persons_pattern(zh: list[str], en: list[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(parts))
 
 
-_TABLES = ("version", "flags", "except", "negations", "ages", "persons", "describe", "channels", "form_values", "typos", "dialect")
+_TABLES = ("version", "flags", "except", "negations", "ages", "persons", "describe", "channels", "form_values", "typos", "dialect",
+           "homophones")
 _NEGATION_KEYS = ("zh", "zh_unseen", "zh_fillers", "en", "en_unseen", "en_fillers", "zh_except", "en_except")
 _TYPO_KEYS = ("min_letters", "two_edits_from")
+_HOMOPHONE_KEYS = ("max_changed", "toneless_from", "flags")
 
 
 def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str = "") -> Lexicon:
@@ -499,7 +508,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
 
     # A misspelt table ([negation], [channel]) was ignored whole: its words silently did nothing.
     for table, known in ((data, _TABLES), (data.get("negations"), _NEGATION_KEYS), (data.get("persons"), ("zh", "en")),
-                         (data.get("typos"), _TYPO_KEYS)):
+                         (data.get("typos"), _TYPO_KEYS), (data.get("homophones"), _HOMOPHONE_KEYS)):
         unknown = sorted(set(table) - set(known)) if isinstance(table, dict) else []
         if unknown:
             raise fail(unknown[0], f"unknown key (known: {', '.join(known)})")
@@ -587,6 +596,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
     if limits["min_letters"] and limits["min_letters"] < 4:
         raise fail("min_letters", "at least 4 (or 0 to read no typo): a one-letter slip in a shorter word is another word")
     dialect, dialect_pattern = _dialect(data.get("dialect", {}), fail)
+    homophones = _homophones(data.get("homophones", {}), flags, fail)
     negations = data.get("negations", {})
     groups = [*((f"flag {k}", v) for k, v in flags.items()), *((f"except {k}", v) for k, v in excepts.items()),
               *((f"describe {k}", v) for k, v in describe.items()), ("persons", persons.get("en", [])),
@@ -609,6 +619,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         age_negation=age_negation,
         dialect=dialect,
         dialect_pattern=dialect_pattern,
+        homophones=homophones,
     )
 
 
@@ -628,6 +639,32 @@ def _dialect(table: object, fail: Callable[[str, str], ConfigError]) -> tuple[di
     if not words:
         return {}, None
     return words, re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
+
+
+def _homophones(table: object, flags: dict[str, object], fail: Callable[[str, str], ConfigError]) -> Homophones | None:
+    """`[homophones]`: which flags' Chinese cues are also read by sound, and how closely (`rules.homophones`)."""
+    if not isinstance(table, dict):
+        raise fail("homophones", "expected a table")
+    limits: dict[str, int] = {}
+    for key, default, low, high in (("max_changed", 1, 0, 2), ("toneless_from", 3, 2, 10)):
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise fail(key, f"expected a whole number {low}..{high}")
+        limits[key] = value
+    named = table.get("flags", [])
+    if not isinstance(named, list) or not all(isinstance(f, str) for f in named):
+        raise fail("flags", "expected a list of flag names")
+    for flag in named:
+        if flag not in FLAGS:
+            raise fail("flags", f"unknown flag {flag!r}")
+    if not named or not limits["max_changed"]:
+        return None
+    cues: list[tuple[str, str]] = []
+    for flag in named:
+        listed = flags.get(flag)
+        cues.extend((flag, normalize_text(c.strip())) for c in (listed if isinstance(listed, list) else [])
+                    if isinstance(c, str) and "~" not in c and _CJK.search(c))
+    return Homophones.of(cues, limits["max_changed"], limits["toneless_from"])
 
 
 def _negation_excepts(negations: object, fail: Callable[[str, str], ConfigError]) -> re.Pattern[str] | None:

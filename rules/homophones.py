@@ -1,0 +1,106 @@
+"""Chinese cue words written with a same-sounding character: speech recognition and pinyin keyboards.
+
+A hotline call transcribed by speech recognition, or a tip typed on a pinyin
+keyboard in the cold, often holds the right sounds under a wrong character:
+婚迷 for 昏迷, 喝最了 for 喝醉了, 留血 for 流血, 身份正 for 身份证, 叫不行 for 叫不醒.
+A span of the tip is read as a cue when it sounds like the cue (pypinyin's
+readings, every reading of a character) and differs from it in at most
+`max_changed` characters (the lexicon's `[homophones]` table). Only the cues of
+the flags that table names are read by sound (states such as unresponsive or
+intoxicated, not the nouns that set minor or elderly: 忙人 is no 盲人). Short
+cues must sound alike tone for tone and end a phrase (a 了, 着, 过 or a clause
+end after them), so that 有商店 never reads 有伤, and a particle (的, 了) is never
+a misheard character ("买了点喝的，" is no 喝得); cues of `toneless_from`
+characters or more may differ in tone (叫不行, jiào bù xíng, for 叫不醒, xǐng).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+# Particles sound like the cue's characters (的, 得, 地 are all de) but are no misheard word: "买了点喝的，" is a
+# drink, not 喝得 (a cue's inner 得 written 的 is read by the cue's own pattern).
+_PARTICLES = frozenset("的地得了着过吗呢吧啊呀么嘛")
+# What may follow a short cue read by sound: an aspect particle or the end of a clause.
+_PHRASE_END = re.compile(r"$|[了着过啦啊呀吧的\s，。！？、；：,.!?;:…~）)]")
+
+
+@functools.cache
+def _readings(char: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Every reading of a Chinese character, with tones (TONE3, "zui4") and without ("zui")."""
+    from pypinyin import Style, pinyin
+
+    toned = frozenset(r for r in pinyin(char, style=Style.TONE3, heteronym=True, neutral_tone_with_five=True)[0])
+    return toned, frozenset(r.rstrip("012345") for r in toned)
+
+
+@dataclass(frozen=True)
+class SoundCue:
+    flag: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Homophones:
+    """The lexicon's sound-read cues, indexed by the toneless readings of their first two characters."""
+
+    by_first: dict[str, tuple[SoundCue, ...]] = field(default_factory=dict)
+    max_changed: int = 1
+    toneless_from: int = 3
+
+    @classmethod
+    def of(cls, cues: Iterable[tuple[str, str]], max_changed: int = 1, toneless_from: int = 3) -> Homophones:
+        """Sound readers for (flag, folded cue) pairs: cues of two or more Chinese characters without `~`."""
+        index: dict[str, list[SoundCue]] = {}
+        for flag, cue in cues:
+            if len(cue) < 2 or not all(_HAN.match(c) for c in cue):
+                continue
+            for first in _readings(cue[0])[1]:
+                for second in _readings(cue[1])[1]:
+                    index.setdefault(f"{first} {second}", []).append(SoundCue(flag, cue))
+        return cls({k: tuple(v) for k, v in index.items()}, max_changed, toneless_from)
+
+    def spans(self, norm: str) -> dict[str, list[tuple[int, int]]]:
+        """Where a cue is written with same-sounding characters in `norm` (folded text), by flag.
+
+        A span written exactly as its cue is left to the cue's own pattern.
+        """
+        found: dict[str, list[tuple[int, int]]] = {}
+        if self.max_changed <= 0 or not self.by_first:
+            return found
+        for start in range(len(norm) - 1):
+            char, following = norm[start], norm[start + 1]
+            if not (_HAN.match(char) and _HAN.match(following)):
+                continue
+            candidates = {c for first in _readings(char)[1] for second in _readings(following)[1]
+                          for c in self.by_first.get(f"{first} {second}", ())}
+            for cue in candidates:
+                end = start + len(cue.text)
+                span = norm[start:end]
+                if len(span) < len(cue.text) or span == cue.text or self._changed(span, cue.text) is None:
+                    continue
+                if len(cue.text) < self.toneless_from and not _PHRASE_END.match(norm, end):
+                    continue
+                found.setdefault(cue.flag, []).append((start, end))
+        return found
+
+    def _changed(self, span: str, cue: str) -> int | None:
+        """How many characters of `span` differ from `cue` while sounding alike; None if it does not sound like it."""
+        toned = len(cue) < self.toneless_from
+        changed = 0
+        for a, b in zip(span, cue, strict=True):
+            if a == b:
+                continue
+            if not _HAN.match(a) or a in _PARTICLES or b in _PARTICLES:
+                return None
+            ra, rb = _readings(a), _readings(b)
+            if not (ra[0] & rb[0] if toned else ra[1] & rb[1]):
+                return None
+            changed += 1
+            if changed > self.max_changed:
+                return None
+        return changed
