@@ -21,7 +21,8 @@ in cues and text alike; 的 stands for a cue's inner 得 (冻的直哆嗦); spac
 between Chinese characters part no word (叫 不醒); `[dialect]` words are read
 as the standard ones (Cantonese 唔醒, 冇); `[homophones]` reads a state cue
 under same-sounding characters (婚迷, `rules.homophones`); a lone 男, 女 or 躺
-field of a note is its sex or posture.
+field of a note is its sex or posture; and `[past]` leaves out an earlier
+night's other person told before tonight's.
 """
 
 from __future__ import annotations
@@ -267,6 +268,20 @@ class CueGroups:
 
 
 @dataclass(frozen=True)
+class PastWords:
+    """`[past]`: when a tip tells of an earlier night (then), turns to tonight (now), and who each introduces."""
+
+    then: re.Pattern[str]
+    now: re.Pattern[str]
+    someone: re.Pattern[str]
+    new: re.Pattern[str]
+
+
+_CLAUSE_END = re.compile(r"[，。！？；,.!?;\n]")
+_PAST_KEYS = ("then", "now", "someone", "new")
+
+
+@dataclass(frozen=True)
 class Lexicon:
     patterns: dict[str, re.Pattern[str]]
     negation: re.Pattern[str]
@@ -294,6 +309,8 @@ class Lexicon:
     dialect_pattern: re.Pattern[str] | None = None
     # Cues written with same-sounding characters (`[homophones]`; `rules.homophones`).
     homophones: Homophones | None = None
+    # Words that part an earlier night's person from tonight's (`[past]`).
+    past: PastWords | None = None
 
     def _norm(self, text: str, join: bool = True) -> str:
         """The text as cues are matched in: folded, dialect words read as standard ones, spaces between Chinese
@@ -332,10 +349,11 @@ class Lexicon:
             for flag, spans in self.homophones.spans(norm).items():
                 hits.setdefault(flag, []).extend(spans)
         excluded = self.except_cues.spans(norm) if hits else {}
+        past = self._past(norm)
         for flag, spans in hits.items():
             # Excepted and negated spans cancel every cue overlapping them:
             # "不像是喝醉了" negates "喝醉" and so "醉了" too.
-            skip = list(excluded.get(flag, ()))
+            skip = list(excluded.get(flag, ())) + past
             for start, end in sorted(spans):
                 if any(s < end and start < e for s, e in skip):
                     continue
@@ -345,17 +363,38 @@ class Lexicon:
                 found.add(flag)
                 break
         if _AGE_HINT.search(norm):
-            found.update(self._age_flags(norm))
+            found.update(self._age_flags(norm, past))
             if (spaced := self._norm(text, join=False)) != norm:
-                found.update(self._age_flags(spaced))  # shorthand's fields apart: "男 60+"
+                found.update(self._age_flags(spaced, self._past(spaced)))  # shorthand's fields apart: "男 60+"
         return tuple(f for f in FLAGS if f in found)
 
-    def _age_flags(self, norm: str) -> set[str]:
-        """`minor` / `elderly` from ages stated in the text ("七十多岁", "a 12-year-old")."""
+    def _past(self, norm: str) -> list[tuple[int, int]]:
+        """The span of an earlier night's other person, told before tonight's (`[past]`): "昨晚这儿有个醉汉冻死了，
+        今天又看见一个大爷", "yesterday there was a drunk man here, tonight it's a lady". Its cues describe nobody
+        the team will meet. Only a past that introduces someone (有个, there was) and a present that introduces
+        someone new in its own clause (一个, it's a) part the two: "昨晚被老公打了，现在在车站" and "昨天有个大爷在这，
+        今天又来了" are one person, read whole."""
+        if self.past is None:
+            return []
+        then = self.past.then.search(norm)
+        if then is None:
+            return []
+        now = self.past.now.search(norm, then.end())
+        if now is None or self.past.someone.search(norm, then.start(), now.start()) is None:
+            return []
+        clause = _CLAUSE_END.search(norm, now.end())
+        if self.past.new.search(norm, now.end(), clause.start() if clause else len(norm)) is None:
+            return []
+        return [(then.start(), now.start())]
+
+    def _age_flags(self, norm: str, skip: list[tuple[int, int]] | None = None) -> set[str]:
+        """`minor` / `elderly` from ages stated in the text ("七十多岁", "a 12-year-old"), but not inside `skip`."""
         if self.minor_under is None and self.elderly_from is None:
             return set()
         flags: set[str] = set()
         for match in _AGE.finditer(norm):
+            if any(s <= match.start() < e for s, e in skip or ()):
+                continue
             groups = match.groupdict()
             if groups["znum"] is not None or groups["zage"] is not None or groups["zsex"] is not None:
                 age = _zh_number(groups["znum"] or groups["zage"] or groups["zsex"])
@@ -377,6 +416,8 @@ class Lexicon:
             if self.elderly_from is not None and age >= self.elderly_from:
                 flags.add("elderly")
         for match in _BARE_AGE.finditer(norm):
+            if any(s <= match.start() < e for s, e in skip or ()):
+                continue
             said_of = match["snum"] is not None
             age = _zh_number(match["snum"] if said_of else match["bnum"])
             if age is None or age > 120 or self._negated(norm, match.start(), self.age_negation):
@@ -395,8 +436,9 @@ class Lexicon:
         if not text or not self.describe_cues:
             return None, None, False
         norm = self._norm(text)
+        past = self._past(norm)
         said = {word for word, spans in self.describe_cues.spans(norm).items()
-                if any(not self._negated(norm, start) for start, _ in spans)}
+                if any(not self._negated(norm, start) and not any(s <= start < e for s, e in past) for start, _ in spans)}
         said.update(_LONE_WORDS[m.group(1)] for m in _LONE_WORD.finditer(normalize_text(text)))
         sexes = said & {"male", "female"}
         postures = said & {"lying", "sitting", "standing"}
@@ -487,7 +529,7 @@ def _persons_pattern(zh: list[str], en: list[str]) -> re.Pattern[str] | None:
 
 
 _TABLES = ("version", "flags", "except", "negations", "ages", "persons", "describe", "channels", "form_values", "typos", "dialect",
-           "homophones")
+           "homophones", "past")
 _NEGATION_KEYS = ("zh", "zh_unseen", "zh_fillers", "en", "en_unseen", "en_fillers", "zh_except", "en_except")
 _TYPO_KEYS = ("min_letters", "two_edits_from")
 _HOMOPHONE_KEYS = ("max_changed", "toneless_from", "flags")
@@ -508,7 +550,8 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
 
     # A misspelt table ([negation], [channel]) was ignored whole: its words silently did nothing.
     for table, known in ((data, _TABLES), (data.get("negations"), _NEGATION_KEYS), (data.get("persons"), ("zh", "en")),
-                         (data.get("typos"), _TYPO_KEYS), (data.get("homophones"), _HOMOPHONE_KEYS)):
+                         (data.get("typos"), _TYPO_KEYS), (data.get("homophones"), _HOMOPHONE_KEYS),
+                         (data.get("past"), _PAST_KEYS)):
         unknown = sorted(set(table) - set(known)) if isinstance(table, dict) else []
         if unknown:
             raise fail(unknown[0], f"unknown key (known: {', '.join(known)})")
@@ -620,7 +663,26 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         dialect=dialect,
         dialect_pattern=dialect_pattern,
         homophones=homophones,
+        past=_past_words(data.get("past", {}), fail),
     )
+
+
+def _past_words(table: object, fail: Callable[[str, str], ConfigError]) -> PastWords | None:
+    """`[past]`: four lists of words (Chinese matched anywhere, English as whole words); none at all: no past is read."""
+    if not isinstance(table, dict):
+        raise fail("past", "expected a table")
+    if not table:
+        return None
+    patterns: dict[str, re.Pattern[str]] = {}
+    for key in _PAST_KEYS:
+        words = table.get(key)
+        if not isinstance(words, list) or not words or not all(isinstance(w, str) and w.strip() for w in words):
+            raise fail(key, "expected a non-empty list of non-empty strings")
+        for word in words:
+            if "~" in word or "*" in word:
+                raise fail(key, f"word {word!r}: a [past] word is plain (no ~ or *)")
+        patterns[key] = _compile(words)
+    return PastWords(patterns["then"], patterns["now"], patterns["someone"], patterns["new"])
 
 
 def _dialect(table: object, fail: Callable[[str, str], ConfigError]) -> tuple[dict[str, str], re.Pattern[str] | None]:
