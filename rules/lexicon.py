@@ -105,6 +105,10 @@ _BELOW = re.compile(_ZH_BELOW)
 # Only text with a digit, 岁 or a decade word can state an age; only text
 # with a number word or a pair word can state a head count.
 _PERSONS_HINT = re.compile(r"[\d一二两三四五六七八九十俩仨对]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|couple|pair|both|family")
+# What joins two counted groups of people into one report of both: 一个大爷和一个小孩, 两个老人带着一个孩子, 一个老人、一个
+# 小孩, 一个大爷，旁边还有一个大爷, two men and three kids. Anything else between two counts (a comma alone, a clause)
+# leaves them apart: 两个人，一个男的一个女的 is two.
+_PERSONS_AND = re.compile(r"[\s,，]*(?:(?:旁边|身边|边上|另外)?(?:和|跟|与|同|及|以及|还有|带着|带|领着|抱着)|and|with|plus|&)\s*|\s*、\s*")
 _AGE_HINT = re.compile(r"岁|旬|年龄|年纪|十|百|\d|ties|teens|year|age")
 
 
@@ -452,18 +456,24 @@ class Lexicon:
         norm = self._norm(text)
         if not _PERSONS_HINT.search(norm):
             return None
-        counts: list[int] = []
+        counts: list[int] = []  # one per group of counts joined by "and" (一个大爷和一个小孩: 1 + 1)
+        last_end: int | None = None
         for match in self.persons.finditer(norm):
             groups = match.groupdict()
             if groups.get("pair") or groups.get("pair2"):
-                counts.append(2)
-                continue
-            raw = groups.get("zn") or groups.get("zn2") or groups.get("zn3") or groups.get("en") or groups.get("en2") or groups.get("en3")
-            if raw is None:
-                continue
-            value = _EN_NUMBERS.get(raw) if raw in _EN_NUMBERS else _zh_number(raw)
-            if value is not None and value > 0 and not self._negated(norm, match.start()):
+                value: int | None = 2
+            else:
+                raw = groups.get("zn") or groups.get("zn2") or groups.get("zn3") or groups.get("en") or groups.get("en2") or groups.get("en3")
+                if raw is None:
+                    continue
+                value = _EN_NUMBERS.get(raw) if raw in _EN_NUMBERS else _zh_number(raw)
+                if value is None or value <= 0 or self._negated(norm, match.start()):
+                    continue
+            if counts and last_end is not None and _PERSONS_AND.fullmatch(norm[last_end:match.start()]):
+                counts[-1] += value
+            else:
                 counts.append(value)
+            last_end = match.end()
         return max(counts) if counts else None
 
     def form_value(self, value: str, allowed: tuple[str, ...]) -> str | None:

@@ -357,6 +357,14 @@ def test_stated_ages(text: str, expected: set[str]) -> None:
         ("娘儿俩在候车室", 2),
         ("等了俩钟头了", None),
         ("仨月没发工资", None),
+        # counts joined by "and" are one report of both (the largest count alone said 1 for an old man and a child)
+        ("一个老大爷和一个小孩在公交站", 2),
+        ("一个老大爷带着一个小孩", 2),
+        ("两个老人和一个小孩", 3),
+        ("一个老人、一个小孩", 2),
+        ("一个大爷，旁边还有一个大爷", 2),
+        ("two men and three kids", 5),
+        ("两个人，一个男的一个女的", 2),  # the same two, told apart
         ("", None),
     ],
 )
