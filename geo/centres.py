@@ -106,6 +106,8 @@ def route(
     gazetteers: Mapping[str, Gazetteer],
     key: str | None = None,
     max_address_bytes: int | None = None,
+    *,
+    by_team: bool = True,
 ) -> str | None:
     """The centre of one raw input record, or None when nothing names one.
 
@@ -119,13 +121,17 @@ def route(
     that gives it tasks. An address over `max_address_bytes` of UTF-8 (the
     intake's limit, which refuses it as too large) is not read: matching a
     megabyte against every city's places cost a second of CPU per record.
+    `by_team=False` for a report of a person (a tip, a detection): it is
+    placed by where the person is, and a `team_id` it carries is ignored (a
+    partner's courier id, or a hostile producer's, sent a Harbin tip to
+    another city's desk, which dead-lettered it as outside its service area).
     """
     explicit = obj.get("centre")
     if explicit is not None:
         return explicit if isinstance(explicit, str) and explicit in cities else None
     if len(cities) == 1:
         return next(iter(cities))  # one city: its own rules refuse what lies outside it
-    team = obj.get("team_id")
+    team = obj.get("team_id") if by_team else None
     if isinstance(team, str) and (found := centre_of_team(cities, team)) is not None:
         return found
     lat, lon = _coordinate(obj.get("lat"), "lat"), _coordinate(obj.get("lon"), "lon")

@@ -74,9 +74,9 @@ class Province:
     def _gazetteers(self) -> dict[str, Gazetteer]:
         return {c: ctx.gazetteer for c, ctx in self.centres.items()}
 
-    def route(self, obj: Mapping[str, Any], key: str | None = None) -> str | None:
-        """The centre of a raw record (`geo.centres.route`), or None."""
-        return route(obj, self._cities, self._indexes, self._gazetteers, key, self.first.policy.max_text_bytes)
+    def route(self, obj: Mapping[str, Any], key: str | None = None, *, by_team: bool = True) -> str | None:
+        """The centre of a raw record (`geo.centres.route`), or None; `by_team=False` ignores a `team_id` (reports)."""
+        return route(obj, self._cities, self._indexes, self._gazetteers, key, self.first.policy.max_text_bytes, by_team=by_team)
 
     def centre_of(self, record: DispatchEvent | TeamTask) -> str | None:
         """The centre whose desk wrote a dispatch event or a task: the one it names.
@@ -90,13 +90,14 @@ class Province:
         return self.route({"lat": record.lat, "lon": record.lon})
 
     def context_for(self, obj: Mapping[str, Any], key: str | None = None) -> tuple[str, Context]:
-        """The centre of a raw record and its context.
+        """The centre of a raw report (a tip, a detection) and its context.
 
-        A record no centre holds is read against the first city, which
+        A report is placed by the person's position, never by a `team_id` it
+        carries (`route(by_team=False)`). A record no centre holds is read against the first city, which
         refuses it exactly as a one-city deployment does (outside the
         service area, unknown address); an unknown explicit `centre` is refused.
         """
-        centre = self.route(obj, key)
+        centre = self.route(obj, key, by_team=False)
         if centre is not None:
             return centre, self.centres[centre]
         if obj.get("centre") is not None:

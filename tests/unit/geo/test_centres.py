@@ -152,3 +152,15 @@ def test_an_address_over_the_intakes_limit_is_not_matched_against_every_citys_pl
     assert province.route({"address": fits + " "}) is None
     assert province.route({"address": near + "北" * (limit // 3)}) is None  # 3 bytes a character: over the limit in bytes
     assert province.route({"address": "齐齐哈尔站" + "x" * 2_000_000}) is None
+
+
+def test_a_tip_or_detection_naming_a_team_goes_to_the_city_that_holds_its_position(province: Province) -> None:
+    """A report is placed by where the person is: a `team_id` on a tip (a partner app's own courier id, or a hostile
+    producer) routed it to that team's city, which dead-lettered it as outside its service area though Harbin holds it."""
+    tip = {"tip_id": "t-team", "channel": "hotline", "reported_at": "2026-12-20T23:00:00+08:00",
+           "lat": HARBIN[0], "lon": HARBIN[1], "text": "有人躺在路边", "team_id": "T-longsha-1"}
+    centre, ctx = province.context_for(tip)
+    assert centre == "harbin" and ctx.index.in_service_area(*HARBIN)
+    assert province.context_for({"team_id": "T-longsha-1", "address": "中央大街"})[0] == "harbin"
+    # team records still answer to their team's centre wherever they stand
+    assert province.route({"team_id": "T-longsha-1", "lat": HARBIN[0], "lon": HARBIN[1]}) == "qiqihar"
