@@ -54,6 +54,7 @@ BODY_TIMEOUT_S = 15.0
 PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal", object)  # type: ignore[arg-type]
 SSE_QUEUE_SIZE = 2000
 SSE_PING_S = 15.0
+SSE_WRITE_TIMEOUT_S = 30.0  # a live stream whose client reads nothing for this long is closed
 # Live streams one token may hold open; a new one closes its oldest (a phone back in coverage reconnects before the
 # server has noticed its old connection is dead). Every open stream renders every change, so unbounded, one token
 # (a lost phone's) could open thousands and stall the console for everyone.
@@ -377,8 +378,14 @@ async def _live(
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     await response.prepare(request)
     queue = service.hub.subscribe(owner)
+
+    async def send(data: bytes) -> None:
+        # A client that reads nothing (its socket buffers full) held the write, and with it the stream, forever: the
+        # hub's "close your oldest" waited in a queue nobody read, so one token held any number of such connections.
+        await asyncio.wait_for(response.write(data), SSE_WRITE_TIMEOUT_S)
+
     try:
-        await response.write(render(None))
+        await send(render(None))
         while True:
             try:
                 changes = await asyncio.wait_for(queue.get(), timeout=SSE_PING_S)
@@ -387,11 +394,15 @@ async def _live(
             if changes is None or not service.tokens.is_current(token):
                 break
             if not changes:
-                await response.write(b": ping\n\n")
+                await send(b": ping\n\n")
                 continue
-            await response.write(render(changes))
+            await send(render(changes))
     except ConnectionResetError:
         pass  # the page went away (or the phone lost signal)
+    except TimeoutError:
+        log.info("closing a live stream of %s that read nothing for %.0f s", owner, SSE_WRITE_TIMEOUT_S)
+        if request.transport is not None:
+            request.transport.abort()  # what it did not read is dropped; the page reconnects and gets a fresh snapshot
     finally:
         service.hub.unsubscribe(queue)
     return response

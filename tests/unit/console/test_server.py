@@ -463,3 +463,46 @@ def test_an_operator_resolves_with_a_code_the_policy_lists_or_none(tmp_path: Pat
     publisher = ListPublisher()
     _run(tmp_path, body, publisher=publisher)
     assert [a.outcome for a in publisher.acks] == ["false_alarm", None]
+
+
+def test_a_stream_that_is_never_read_is_ended_and_does_not_escape_the_per_token_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A client that opens /api/stream and never reads: once the socket buffers filled, the stream's write waited forever.
+    # The hub's "close your oldest" (a None in its queue) was never read by a stream stuck in a write, so a token could
+    # hold any number of such connections, each with its unsent snapshot and changes in memory.
+    import socket
+
+    import console.server as server_module
+
+    monkeypatch.setattr(server_module, "SSE_WRITE_TIMEOUT_S", 0.5)
+    path = tmp_path / "tokens.json"
+    token = add_token(path, "operator", token_id="op")
+    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(path), CITY)
+
+    async def main() -> None:
+        runner = app_runner(service)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        try:
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.connect(("127.0.0.1", port))
+            sock.sendall(f"GET /api/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n".encode())
+            await asyncio.sleep(0.2)
+            for _ in range(40):  # ~40 MB of changes the client never reads: the server's writes block
+                service.hub.broadcast([("incident", {"text": "x" * 1_000_000})])
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(1.5)  # past the write timeout
+            assert len(service.hub) == 0  # the stuck stream is gone, not only from the hub's count
+            sock.setblocking(False)
+            reader, writer = await asyncio.open_connection(sock=sock)
+            started = time.monotonic()
+            while await asyncio.wait_for(reader.read(1 << 20), 10):  # what was buffered, then EOF: the server closed it
+                pass
+            assert time.monotonic() - started < 10
+            writer.close()
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(main())
