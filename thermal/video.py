@@ -97,7 +97,11 @@ def frame_meta(sidecar: dict[str, Any], tel: Telemetry | None, offset_s: float, 
             raise FrameError(f"metadata: {exc.reason}") from exc
         if not plausible_year(start):
             raise FrameError(f"metadata: captured_at {start.isoformat()} is implausible (expected a year {EARLIEST_YEAR}..{LATEST_YEAR})")
-        d["captured_at"] = (start + timedelta(seconds=offset_s)).isoformat()
+        try:
+            d["captured_at"] = (start + timedelta(seconds=offset_s)).isoformat()
+        except (OverflowError, ValueError):  # a container that lies about its frame rate (1e-10 fps): centuries a frame
+            raise FrameError(f"metadata: a frame {offset_s:.3g} s after captured_at is past any date "
+                             "(the video's frame rate is implausible)") from None
     if tel is not None:
         if tel.has_fix:
             d["lat"], d["lon"] = tel.lat, tel.lon

@@ -251,3 +251,13 @@ def test_a_sidecar_start_time_that_cannot_be_used_is_a_frame_error() -> None:
         with pytest.raises(FrameError) as refused:
             frame_meta({**sidecar, "captured_at": start}, None, 5.0, 640, 512)
         assert "captured_at" in refused.value.reason
+
+
+@pytest.mark.parametrize("offset_s", [3e11, 1e20])
+def test_a_frame_offset_past_any_date_is_a_frame_error(offset_s: float) -> None:
+    # A video whose container lies about its frame rate (1e-10 fps) puts its second frame centuries after the sidecar's
+    # start: adding the offset overflowed (OverflowError), a traceback that stopped `patrol detect` instead of a skipped frame.
+    sidecar = {"camera_id": "mini-1", "hfov_deg": 40.0, "pitch_deg": -60.0, "yaw_deg": 30.0, "lat": 48.1, "lon": 11.5, "alt_m": 40,
+               "captured_at": "2025-01-01T00:00:00Z"}
+    with pytest.raises(FrameError, match="frame rate"):
+        frame_meta(sidecar, None, offset_s, 640, 512)
