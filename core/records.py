@@ -17,7 +17,7 @@ import re
 import typing
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
 
 from core.errors import RecordError
@@ -91,11 +91,31 @@ AGE_GROUPS: tuple[str, ...] = ("minor", "adult", "elderly")
 _ZONES: dict[tzinfo | None, tzinfo | None] = {}
 
 
+def _zone_of(found: tzinfo | None) -> tzinfo | None:
+    """The zone a time read with offset `found` is kept in: itself, or UTC for an offset in seconds ("+05:30:17",
+    "+08:00:00.5"), which Python reads but RFC 3339, the pages' `new Date` and most consumers cannot: written back as
+    given, every output naming that time carried it."""
+    offset = found.utcoffset(None) if found is not None else None
+    if offset is not None and offset % timedelta(minutes=1):
+        return UTC
+    return found
+
+
 def from_iso(text: str) -> datetime:
-    """`datetime.fromisoformat`, on the shared tzinfo object of its offset."""
+    """`datetime.fromisoformat`, on the shared tzinfo object of its offset (UTC for an offset with seconds)."""
     dt = datetime.fromisoformat(text)
-    zone = _ZONES.setdefault(dt.tzinfo, dt.tzinfo)  # timezone objects are equal by offset
-    return dt if zone is dt.tzinfo else dt.replace(tzinfo=zone)
+    try:
+        zone = _ZONES[dt.tzinfo]  # timezone objects are equal by offset
+    except KeyError:
+        zone = _ZONES.setdefault(dt.tzinfo, _zone_of(dt.tzinfo))
+    if zone is dt.tzinfo:
+        return dt
+    if zone == dt.tzinfo:
+        return dt.replace(tzinfo=zone)
+    try:
+        return dt.astimezone(zone)
+    except OverflowError:  # year 1 or 9999 moved out of range by its seconds offset: a ValueError, as fromisoformat's own
+        raise ValueError(f"time {text!r:.40} is out of range in UTC") from None
 
 
 def iso(dt: datetime | None) -> str | None:

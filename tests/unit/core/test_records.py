@@ -73,3 +73,15 @@ def test_check_times_refuses_a_time_without_offset_or_in_an_implausible_year_nam
         check_times(TaskAck.from_dict({"event_id": "e", "team_id": "t", "status": "accepted", "at": "2026-12-20"}))
     with pytest.raises(RecordError, match=r"^at: implausible time 0001-01-01T00:00:00\+08:00 \(expected a year 2000..2099\)$"):
         check_times(ClockTick.from_dict({"at": "0001-01-01T00:00:00+08:00"}))
+
+
+@pytest.mark.parametrize("text", ["2026-12-20T23:00:00+05:30:17", "2026-12-20T23:00:00+08:00:00.5", "2026-12-20T23:00:00-00:00:01"])
+def test_an_offset_with_seconds_is_read_as_its_instant_in_utc(text: str) -> None:
+    # Python reads "+05:30:17" as an offset and wrote it back as given: every output naming that time (a report's `at`, an
+    # incident's first report) carried a time that RFC 3339, the pages' `new Date` and most consumers cannot read.
+    at = parse_time(text, "reported_at")
+    assert at == datetime.fromisoformat(text) and at.utcoffset() == timedelta(0)
+    assert at.isoformat().endswith("+00:00")
+    assert from_iso(text) == at and from_iso(text).isoformat() == at.isoformat()
+    # whole-minute offsets keep their text
+    assert parse_time("2026-12-20T23:00:00+05:45", "at").isoformat() == "2026-12-20T23:00:00+05:45"
