@@ -11,6 +11,7 @@ import ipaddress
 import logging
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -85,6 +86,12 @@ class Settings:
             raise ConfigError(f"PATROL_GUARANTEE must be at_least_once or exactly_once, not {self.guarantee!r}")
         if self.event_loop not in ("uvloop", "asyncio"):
             raise ConfigError(f"PATROL_EVENT_LOOP must be uvloop or asyncio, not {self.event_loop!r}")
+        for name, value, empty_ok in (("PATROL_TOPIC_PREFIX", self.topic_prefix, True), ("PATROL_APP_ID", self.app_id, False)):
+            # Kafka's topic names (and Faust's changelog topics, named after the app id): these characters, at most 249
+            # in all. Anything else was refused later, by the broker, with a traceback.
+            if not _KAFKA_NAME.fullmatch(value) or value in (".", "..") or (not value and not empty_ok):
+                raise ConfigError(f"{name}={value!r:.60}: only letters, digits, '.', '_' and '-', at most {MAX_NAME_PART} characters "
+                                  "(it names Kafka topics)")
         if self.partitions < 1:
             raise ConfigError("PATROL_PARTITIONS must be at least 1")
         if self.tick_seconds <= 0:
@@ -161,6 +168,10 @@ class Settings:
     def ledger_database(self) -> str:
         """The ledger's database URL: PATROL_DATABASE_URL, or the embedded SQLite file under the state dir."""
         return self.database_url or f"sqlite:///{self.state_dir / 'ledger.sqlite3'}"
+
+
+MAX_NAME_PART = 100  # of a topic prefix or app id: the longest topic built on them stays under Kafka's 249 characters
+_KAFKA_NAME = re.compile(rf"[A-Za-z0-9._-]{{0,{MAX_NAME_PART}}}")
 
 
 def _to_text(value: object) -> str:

@@ -80,6 +80,11 @@ def test_cities_name_the_centres_in_order_and_a_bad_one_names_its_variable() -> 
         ({"PATROL_CONSOLE_WRITE_RATE": "0"}, "PATROL_CONSOLE_WRITE_RATE must be a positive number"),
         ({"PATROL_CONSOLE_WRITE_BURST": "0"}, "PATROL_CONSOLE_WRITE_BURST must be at least 1"),
         ({"PATROL_CONSOLE_TRUSTED_PROXIES": "10.0.0.5, proxy.local"}, "PATROL_CONSOLE_TRUSTED_PROXIES: 'proxy.local' is no IP address"),
+        # a topic or group name Kafka refuses (a space, a slash, 300 characters) failed later, at the broker, with its traceback
+        ({"PATROL_TOPIC_PREFIX": "night 1/"}, "PATROL_TOPIC_PREFIX='night 1/': only letters, digits, '.', '_' and '-'"),
+        ({"PATROL_TOPIC_PREFIX": "p" * 101}, "PATROL_TOPIC_PREFIX="),
+        ({"PATROL_APP_ID": "patrol desk"}, "PATROL_APP_ID='patrol desk': only letters, digits, '.', '_' and '-'"),
+        ({"PATROL_APP_ID": "."}, "PATROL_APP_ID='.'"),
     ],
 )
 def test_a_setting_that_cannot_work_names_its_variable(env: dict[str, str], needle: str) -> None:
