@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from core import topics
 from core.errors import PatrolError, RecordError
-from core.records import FLAGS, TEAM_STATUSES, OperatorCommand, TaskAck, TeamStatus, check_times, parse_time
+from core.records import FLAGS, TEAM_STATUSES, OperatorCommand, TaskAck, TeamStatus, check_fields, check_times, parse_time
 from core.validate import finite
 from geo.centres import centre_for
 from geo.chinacoords import wgs84_to_bd09, wgs84_to_gcj02
@@ -138,16 +138,16 @@ class TeamPhones:
             # Times are checked before they are kept (`check_times`): one without its offset, kept as a team's last fix
             # or an applied id's time, made every later position of that team, or every action with a client id, a 500.
             if topic == topics.TASK_ACKS:
-                ack = check_times(TaskAck.from_dict(data))
+                ack = check_times(check_fields(TaskAck.from_dict(data)))
                 if ack.client_id:
                     self.applied["ack"].add(ack.client_id, ack.at, ack.to_dict())
             elif topic == topics.TEAM_STATUS:
-                status = check_times(TeamStatus.from_dict(data))
+                status = check_times(check_fields(TeamStatus.from_dict(data)))
                 self.note_fix(status)
                 if status.client_id:
                     self.applied["status"].add(status.client_id, status.at, status.to_dict())
             elif topic == topics.OPERATOR_COMMANDS:
-                command = check_times(OperatorCommand.from_dict(data))
+                command = check_times(check_fields(OperatorCommand.from_dict(data)))
                 self.applied["command"].add(command.command_id, command.at, command.to_dict())
         except (TypeError, ValueError, KeyError, AttributeError, RecordError) as exc:
             log.warning("phone view skips a malformed %s record: %s", topic, exc)

@@ -17,7 +17,7 @@ from typing import Any
 
 from core import topics
 from core.errors import RecordError
-from core.records import CITY_WIDE, PRIORITIES, ClockTick, Conditions, DispatchEvent, TaskHint, TeamStatus, check_times
+from core.records import CITY_WIDE, PRIORITIES, ClockTick, Conditions, DispatchEvent, TaskHint, TeamStatus, check_fields, check_times
 from geo.city import TeamBase
 
 log = logging.getLogger(__name__)
@@ -169,15 +169,15 @@ class ConsoleState:
             # Times are checked before anything is kept (`check_times`): one without its offset, first read, became
             # the console's now and every later record was skipped; year 9999 failed every page of open incidents.
             if topic == topics.DISPATCH:
-                return self.apply_dispatch(check_times(DispatchEvent.from_dict(data)))
+                return self.apply_dispatch(check_times(check_fields(DispatchEvent.from_dict(data))))
             if topic == topics.TEAM_STATUS:
-                return self.apply_team_status(check_times(TeamStatus.from_dict(data)))
+                return self.apply_team_status(check_times(check_fields(TeamStatus.from_dict(data))))
             if topic == topics.CONDITIONS:
-                return self.apply_conditions(check_times(Conditions.from_dict(data)))
+                return self.apply_conditions(check_times(check_fields(Conditions.from_dict(data))))
             if topic == topics.CLOCK:
-                return self.apply_clock(check_times(ClockTick.from_dict(data)))
+                return self.apply_clock(check_times(check_fields(ClockTick.from_dict(data))))
             if topic == topics.TASK_HINTS:
-                return self.apply_hint(check_times(TaskHint.from_dict(data)))
+                return self.apply_hint(check_times(check_fields(TaskHint.from_dict(data))))
         except (TypeError, ValueError, KeyError, AttributeError, RecordError) as exc:
             self.skipped += 1
             log.warning("skipping malformed record on %s: %s", topic, exc)

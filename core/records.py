@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
 
 from core.errors import RecordError
-from core.validate import EARLIEST_YEAR, LATEST_YEAR, OUTCOME_CODE, plausible_year
+from core.validate import EARLIEST_YEAR, LATEST_YEAR, OUTCOME_CODE, field_hints, mistyped_field, on_earth, plausible_year
 
 SCHEMA_VERSION = 1
 
@@ -173,6 +173,39 @@ def check_times(record: W) -> W:
             raise RecordError(f"{name}: time has no UTC offset")
         if not plausible_year(value):
             raise RecordError(f"{name}: implausible time {value.isoformat()} (expected a year {EARLIEST_YEAR}..{LATEST_YEAR})")
+    return record
+
+
+_HINTS: dict[type, dict[str, str]] = {}
+
+
+def _hints(cls: type) -> dict[str, str]:
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = field_hints(cls)
+    return hints
+
+
+def check_fields(record: W) -> W:
+    """`record` if every field holds the type its class declares (`core.validate.mistyped_field`), nested help points
+    too, and a position is on the earth; else a RecordError naming the field.
+
+    `from_dict` takes values as they come, and any producer can write a topic: one dispatch event with a latitude
+    NaN or "abc", an incident id null or a priority 5, kept by the console, made every operator's `/api/state` (and
+    the snapshot each live page opens with) a 500 or JSON no browser reads, and its team's task list a 500, at
+    every restart (the console reads its topics from the beginning). Readers that keep what they decode check it
+    here first, with `check_times`.
+    """
+    if (wrong := mistyped_field(record, _hints(type(record)))) is not None:
+        name, hint, value = wrong
+        raise RecordError(f"{name}: expected {hint}, got {type(value).__name__} {value!r:.40}", kind="wrong_type")
+    values = vars(record)
+    for name, value in values.items():
+        if isinstance(value, Wire) and (wrong := mistyped_field(value, _hints(type(value)))) is not None:
+            raise RecordError(f"{name}.{wrong[0]}: expected {wrong[1]}, got {type(wrong[2]).__name__} {wrong[2]!r:.40}", kind="wrong_type")
+    lat, lon = values.get("lat"), values.get("lon")
+    if lat is not None and lon is not None and not on_earth(lat, lon):
+        raise RecordError(f"lat/lon ({lat}, {lon}) are not coordinates", kind="wrong_type")
     return record
 
 

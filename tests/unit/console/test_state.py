@@ -248,6 +248,27 @@ def test_a_time_without_offset_or_in_year_9999_is_skipped_before_the_view_keeps_
     assert state.snapshot()["incidents"][0]["incident_id"] == "aware"
 
 
+def test_a_record_whose_fields_are_not_their_declared_types_is_skipped_before_the_view_keeps_it() -> None:
+    """One dispatch event with a latitude NaN or "abc", a null incident id or a priority 5, kept, made /api/state a 500
+    or JSON no browser reads (NaN), the team's task list a 500 and /metrics a 500, for every page at every restart."""
+    state = ConsoleState(city_teams())
+    good = json.loads(event("good").to_json())
+    bad = [{**good, "event_id": f"bad-{i}-r1", "incident_id": f"bad-{i}", **over} for i, over in enumerate((
+        {"lat": float("nan")}, {"lon": float("inf")}, {"lat": "abc"}, {"lat": 1e308}, {"lat": None}, {"incident_id": None},
+        {"incident_id": 5}, {"priority": 5}, {"priority": ["P1"]}, {"revision": "1"}, {"sources": "abc"}, {"persons": float("nan")},
+        {"eta_min": float("nan")}, {"assignments": [5]}, {"assignments": "x"}, {"nearest_help_point": {"id": 1, "name": "x", "distance_m": 1.0}},
+        {"team_id": ["T-daoli-1"]},
+    ))]
+    for record in bad:
+        assert state.apply_record(topics.DISPATCH, record) == [], record
+    status = {"team_id": "T-daoli-1", "at": "2026-12-20T22:31:00+08:00", "status": "on_scene", "lat": float("nan"), "lon": 126.62}
+    assert state.apply_record(topics.TEAM_STATUS, status) == []
+    assert state.skipped == len(bad) + 1 and not state.incidents and state.teams["T-daoli-1"].at is None
+    assert state.apply_record(topics.DISPATCH, good)
+    assert [v.latest.incident_id for v in state.open_incidents()] == ["good"]
+    json.dumps(state.snapshot(), allow_nan=False)
+
+
 def test_a_team_that_took_its_task_back_holds_the_task_the_desk_gave_it(desk: Desk, report: Callable[..., Report]) -> None:
     """A team let its deadline pass and then reached the person: the desk gives it the task again in an update (a new
     task id, the lead's on the event's assignments). The console kept the escalation's id, the other team's task, as the
