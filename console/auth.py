@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ConfigError, PatrolError
+from core.records import OPERATOR_TEAM_ID
+from core.validate import id_problem
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +161,25 @@ def _hash_problem(encoded: str) -> str | None:
     return None
 
 
+MAX_TOKEN_NAME = 80  # a token's name: the `by` of its holder's acks and commands, shown on every page
+
+
+def _entry_problem(role: object, team_id: object, name: object) -> str | None:
+    """Why a token's name or team id cannot go on the records its holder's writes become, else None.
+
+    Taken as they were, a name with a line break or over 200 characters (the `by` of every ack and command) or a team
+    id `console` (the operators' acks) made each write a record the desk dead-letters after the console answered 202.
+    """
+    if name is not None and (not isinstance(name, str) or not 0 < len(name.strip()) <= MAX_TOKEN_NAME or not name.isprintable()):
+        return f"name must be printable text of 1..{MAX_TOKEN_NAME} characters"
+    if role == "team":
+        if not isinstance(team_id, str) or (problem := id_problem(team_id.strip())) is not None or team_id != team_id.strip():
+            return "team_id must be a team's id: printable, no surrounding spaces, at most 200 characters"
+        if team_id == OPERATOR_TEAM_ID:
+            return f"team_id {OPERATOR_TEAM_ID!r} is the operators' (their acks carry it), not a team's"
+    return None
+
+
 def _read_file(path: Path) -> tuple[dict[str, Any], list[int] | None]:
     try:
         raw: bytes | None = path.read_bytes()
@@ -184,6 +205,8 @@ def _entries(path: Path, parsed: tuple[dict[str, Any], list[int] | None]) -> dic
             raise ConfigError(f"{where}: role must be one of {', '.join(ROLES)}", path=str(path), line=line)
         if role == "team" and not isinstance(entry.get("team_id"), str):
             raise ConfigError(f"{where}: a team token needs team_id", path=str(path), line=line)
+        if (problem := _entry_problem(role, entry.get("team_id"), entry.get("name"))) is not None:
+            raise ConfigError(f"{where}: {problem}", path=str(path), line=line)
         # A hash no check can use loaded silently: its holder's every sign-in was refused as a wrong token.
         if (problem := _hash_problem(hashed) if isinstance(hashed, str) else "must be a scrypt hash from hash_token") is not None:
             raise ConfigError(f"{where}: hash {problem}", path=str(path), line=line)
@@ -204,6 +227,8 @@ def add_token(path: Path, role: str, team_id: str | None = None, name: str | Non
         raise ConfigError("a team token needs --team TEAM_ID")
     if role != "team" and team_id:
         raise ConfigError("--team only applies to role team")
+    if (problem := _entry_problem(role, team_id, name)) is not None:
+        raise ConfigError(problem)
     path = Path(path)
     parsed = _read_file(path)
     existing = _entries(path, parsed)

@@ -423,3 +423,24 @@ def test_a_tokens_file_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> Non
     assert store.authenticate("op-0.secret-zero") is not None
     assert add_token(path, "operator", token_id="op-9")
     assert TokenStore(path).authenticate("op-0.secret-zero") is not None
+
+
+@pytest.mark.parametrize(("entry", "said"), [
+    # Loaded silently, each made every write of its holder a record the desk dead-letters after the console answered 202:
+    # the name is the ack's and command's `by`, the team id the ack's `team_id` (and `console` is the operators' own).
+    ({"role": "operator", "name": "Wang\nLi"}, "name must be printable text of 1..80 characters"),
+    ({"role": "operator", "name": "W" * 81}, "name must be printable text of 1..80 characters"),
+    ({"role": "operator", "name": 5}, "name must be printable text of 1..80 characters"),
+    ({"role": "team", "team_id": "console"}, "team_id 'console' is the operators'"),
+    ({"role": "team", "team_id": "T-\x07"}, "team_id must be"),
+    ({"role": "team", "team_id": " "}, "team_id must be"),
+])
+def test_a_token_entry_whose_name_or_team_no_record_can_carry_is_refused_naming_its_line(tmp_path: Path, entry: dict[str, Any], said: str) -> None:
+    path = tmp_path / "tokens.json"
+    path.write_text(json.dumps({"tokens": [{"id": "x1", "hash": hash_token("x1.s", n=2**10), **entry}]}, indent=2), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"tokens\[0\]: ") as info:
+        TokenStore(path)
+    assert said in str(info.value) and info.value.line == 3  # the entry's own line
+    with pytest.raises(ConfigError, match="name must be|team_id"):
+        add_token(tmp_path / "new.json", entry["role"], team_id=entry.get("team_id"), name=entry.get("name"))  # type: ignore[arg-type]
+    assert not (tmp_path / "new.json").exists()
