@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import math
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -244,6 +245,29 @@ def _ledger(settings: Settings):  # type: ignore[no-untyped-def]
     return Store.open(settings.ledger_database, policy), load_city(next(iter(settings.centre_dirs.values()))).timezone
 
 
+def _number(lo: float, hi: float, *, whole: bool = False, above: bool = False) -> Callable[[str], float]:
+    """An argparse type: a finite number in lo..hi (`above`: strictly more than lo), a whole one for `whole`.
+
+    `type=float` took nan, inf and 1e300 (a traceback once made a time span of), `type=int` a negative seed (numpy's
+    traceback), 0 nights or a negative tail (runs that quietly did nothing).
+    """
+    def read(text: str) -> float:
+        try:
+            value = int(text) if whole else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'a whole number' if whole else 'a number'}, got {text!r:.40}") from None
+        if not math.isfinite(value) or value < lo or value > hi or (above and value == lo):
+            low = f"more than {lo:g}" if above else f"at least {lo:g}"
+            raise argparse.ArgumentTypeError(f"expected {low} and at most {hi:g}, got {text!r:.40}")
+        return value
+
+    read.__name__ = "whole number" if whole else "number"
+    return read
+
+
+SEED = _number(0, 2**32 - 1, whole=True)  # numpy's seeds
+
+
 def _date(text: str):  # type: ignore[no-untyped-def]
     from datetime import date
 
@@ -402,7 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("check", cmd_check, "validate the policy, lexicon, city, ledger policy and tokens files and exit")
     p = add("broker", cmd_broker, "run the embedded Kafka-compatible broker (Tansu) in the foreground")
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=9092, help="port (default 9092)")
+    p.add_argument("--port", type=_number(1, 65535, whole=True), default=9092, help="port (default 9092)")
     add("worker", cmd_worker, "run a pipeline worker (Faust agents) against PATROL_BROKER")
     add("clock", cmd_clock, "publish live wall-clock ticks to the clock topic every PATROL_TICK_SECONDS")
     p = add("replay", cmd_replay, "feed recorded JSON-lines files through the real pipeline under a simulated clock")
@@ -411,16 +435,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--teams", type=Path, help="team-status records (JSON lines); default: every team of the city at its base")
     p.add_argument("--acks", type=Path, help="task-acks records (JSON lines)")
     p.add_argument("--detections", type=Path, help="thermal detections from edge devices (JSON lines)")
-    p.add_argument("--tail-hours", type=float, default=2.0, help="simulated hours to keep the clock running after the last record (deadlines, follow-ups); default 2")
+    p.add_argument("--tail-hours", type=_number(0, 168), default=2.0, help="simulated hours to keep the clock running after the last record (deadlines, follow-ups); default 2")
     p.add_argument("--out", type=Path, required=True, help="where to write every output event (JSON lines)")
     p = add("detect", cmd_detect, "run the thermal detector on a folder of frames (.png/.tif 16-bit centi-kelvin or 8-bit, .jpg 8-bit, .npy float °C) and videos (.mp4/.mov with NAME.SRT and NAME.json)")
     p.add_argument("folder", type=Path, help="folder of frames, each with an optional NAME.json metadata sidecar, and videos")
-    p.add_argument("--every", type=float, default=1.0, help="video: seconds of video between sampled frames (default 1)")
+    p.add_argument("--every", type=_number(0, 3600, above=True), default=1.0, help="video: seconds of video between sampled frames (default 1)")
     p.add_argument("--out", type=Path, required=True, help="detections, one JSON object per line")
     p = add("drill", cmd_drill, "run a simulated winter night through the real pipeline and score it")
     p.add_argument("--scenario", default="default", help="scenario name (data/scenarios/NAME.toml) or path to a scenario file")
-    p.add_argument("--seed", type=int, default=7, help="random seed (same seed, same decisions)")
-    p.add_argument("--speed", type=float, default=0.0, help="simulated seconds per wall second (0: as fast as the pipeline goes)")
+    p.add_argument("--seed", type=SEED, default=7, help="random seed (same seed, same decisions)")
+    p.add_argument("--speed", type=_number(0, 1e6), default=0.0, help="simulated seconds per wall second (0: as fast as the pipeline goes)")
     p.add_argument("--report", type=Path, default=Path("out/drill"), help="folder for the scores JSON and the HTML report")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--phones", action="store_true", help="teams ack and report positions through a console's team API, as phones do")
@@ -435,8 +459,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("ledger", cmd_ledger, "the person ledger: feed it from the stream, migrate its schema, anonymize old files")
     p.add_argument("action", choices=["run", "migrate", "anonymize", "escalations", "drill"], help="run: consume dispatch/reports/conditions into the database and send each team's task what the ledger knows (task-hints); migrate: apply schema migrations; anonymize: apply the retention rule; escalations: list open social-work escalations; drill: the multi-night ledger drill, scored")
     p.add_argument("--once", action="store_true", help="run: stop once everything on the topics now has been read")
-    p.add_argument("--nights", type=int, default=3, help="drill: nights to run (default 3)")
-    p.add_argument("--seed", type=int, default=7, help="drill: random seed")
+    p.add_argument("--nights", type=_number(1, 366, whole=True), default=3, help="drill: nights to run (default 3)")
+    p.add_argument("--seed", type=SEED, default=7, help="drill: random seed")
     p.add_argument("--report", type=Path, default=Path("out/ledger-drill"), help="drill: folder for scores.json and the daily reports")
     p.add_argument("--database", help="drill: database URL (default: a fresh SQLite file in the report folder)")
     p.add_argument("--cities", default="", help="drill: several cities at once, one dispatch centre each, one ledger (e.g. harbin,qiqihar; default PATROL_CITIES)")
@@ -457,12 +481,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p = add("bench", cmd_bench, "benchmarks: pipeline throughput/latency or thermal detection quality/speed")
     p.add_argument("what", choices=["pipeline", "thermal"])
-    p.add_argument("--tips", type=int, default=3000, help="pipeline: tips to push (one second of event time apart; at most the policy's max_ahead_min × 60)")
-    p.add_argument("--rate", type=float, default=500.0, help="pipeline: offered rate for the latency run (tips/s)")
+    p.add_argument("--tips", type=_number(1, 10**6, whole=True), default=3000, help="pipeline: tips to push (one second of event time apart; at most the policy's max_ahead_min × 60)")
+    p.add_argument("--rate", type=_number(0, 10**6, above=True), default=500.0, help="pipeline: offered rate for the latency run (tips/s)")
     p.add_argument("--no-profile", action="store_true", help="pipeline: skip the profiled worker run")
     p.add_argument("--cities", default="harbin,qiqihar", help="pipeline: runs with the first city alone, then with the first two (default harbin,qiqihar)")
-    p.add_argument("--frames", type=int, default=200, help="thermal: frames to generate")
-    p.add_argument("--seed", type=int, default=11, help="thermal: generator seed")
+    p.add_argument("--frames", type=_number(1, 10**6, whole=True), default=200, help="thermal: frames to generate")
+    p.add_argument("--seed", type=SEED, default=11, help="thermal: generator seed")
     p.add_argument("--real", type=Path, help="thermal: also score a folder of labelled real frames (frames, NAME.json sidecars, labels.json)")
     return parser
 

@@ -147,3 +147,31 @@ def test_every_subcommand_has_help() -> None:
     text = parser.format_help()
     for command in ("drill", "replay", "detect", "console", "broker", "worker", "clock", "bench", "check", "settings", "token"):
         assert command in text
+
+
+@pytest.mark.parametrize(("argv", "option"), [
+    # Each ran on, with a traceback (NaN or 1e300 hours as a timedelta, a negative seed in numpy), or quietly did nothing
+    # (0 nights, a negative tail) or ran a night at a speed no clock has.
+    (["replay", "--tips", "t.jsonl", "--out", "o.jsonl", "--tail-hours", "nan"], "--tail-hours"),
+    (["replay", "--tips", "t.jsonl", "--out", "o.jsonl", "--tail-hours", "1e300"], "--tail-hours"),
+    (["replay", "--tips", "t.jsonl", "--out", "o.jsonl", "--tail-hours", "-5"], "--tail-hours"),
+    (["detect", "frames", "--out", "o.jsonl", "--every", "inf"], "--every"),
+    (["detect", "frames", "--out", "o.jsonl", "--every", "0"], "--every"),
+    (["drill", "--speed", "nan"], "--speed"),
+    (["drill", "--speed", "-1"], "--speed"),
+    (["drill", "--seed", "-1"], "--seed"),
+    (["drill", "--seed", "99999999999999999999"], "--seed"),
+    (["ledger", "drill", "--nights", "-1"], "--nights"),
+    (["ledger", "drill", "--nights", "0"], "--nights"),
+    (["ledger", "drill", "--seed", "-3"], "--seed"),
+    (["broker", "--port", "70000"], "--port"),
+    (["bench", "pipeline", "--rate", "nan"], "--rate"),
+    (["bench", "pipeline", "--tips", "0"], "--tips"),
+    (["bench", "thermal", "--frames", "-2"], "--frames"),
+])
+def test_a_number_option_out_of_range_is_a_usage_error_naming_it(argv: list[str], option: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {option}" in err and "Traceback" not in err
