@@ -30,6 +30,7 @@ from geo.centres import centre_for
 from geo.chinacoords import wgs84_to_bd09, wgs84_to_gcj02
 from geo.city import City, HelpPoint, load_city
 from geo.zones import CityIndex
+from rules.intake import team_position_problem
 from rules.phone import CLIENT_ID_RE, ClientIds, Fix, PhonePolicy, action_time, check_fix
 from rules.policy import Policy, load_policy
 
@@ -115,6 +116,9 @@ class TeamPhones:
         self.applied: dict[str, ClientIds[dict[str, Any]]] = {kind: ClientIds(keep) for kind in KINDS}
         self.fixes: dict[str, Fix] = {}
         self.bases = {t.team_id: t for c in cities.values() for t in c.teams}
+        self.cities = dict(cities)
+        self.home = {t.team_id: c for c in cities.values() for t in c.teams}  # the city whose roster lists a team
+        self.team_area_margin_km = policy.team_area_margin_km
         self.indexes = {centre: CityIndex(c) for centre, c in cities.items()}
         # Help point ids are each city's own: two cities may both have an `hp-rescue-city`.
         self.help_points: dict[tuple[str, str], HelpPoint] = {(centre, p.id): p for centre, c in cities.items() for p in c.help_points}
@@ -143,7 +147,8 @@ class TeamPhones:
                     self.applied["ack"].add(ack.client_id, ack.at, ack.to_dict())
             elif topic == topics.TEAM_STATUS:
                 status = check_times(check_fields(TeamStatus.from_dict(data)))
-                self.note_fix(status)
+                if self.area_problem(status.team_id, status.lat, status.lon) is None:  # one the desk refused is no fix to judge by
+                    self.note_fix(status)
                 if status.client_id:
                     self.applied["status"].add(status.client_id, status.at, status.to_dict())
             elif topic == topics.OPERATOR_COMMANDS:
@@ -222,6 +227,8 @@ class TeamPhones:
             refusal = check_fix(fix, self.fixes.get(team_id), now, self.policy)
             if refusal is not None:
                 raise PhoneInputError(422, refusal.code, refusal.message)
+            if (problem := self.area_problem(team_id, lat, lon)) is not None:
+                raise PhoneInputError(422, "out_of_area", problem)
         else:
             if body.get("status") is None:
                 raise PhoneInputError(400, "missing_field", "send a status, a position (lat, lon, at), or both")
@@ -249,6 +256,14 @@ class TeamPhones:
             accuracy_m=accuracy,
             client_id=client_id_of(body),
         )
+
+    def area_problem(self, team_id: str, lat: float, lon: float) -> str | None:
+        """Why the desk would refuse this position of the team (`rules.intake.team_position_problem`: 0, 0, or more than
+        `intake.team_area_margin_km` outside its city), else None. A team on no roster is judged by the nearest city, as the
+        desk routes it by its position."""
+        cities = [self.home[team_id]] if team_id in self.home else list(self.cities.values())
+        problems = [team_position_problem(lat, lon, city, self.team_area_margin_km) for city in cities]
+        return None if any(p is None for p in problems) else problems[0]
 
     def config(self) -> dict[str, Any]:
         """What the page needs to know from the policy."""

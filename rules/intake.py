@@ -57,6 +57,7 @@ from core.validate import (
     read_number,
     whole,
 )
+from geo.city import City
 from rules.context import Context
 
 OPERATOR_STATUSES = ("reassign", "resolved")
@@ -642,6 +643,22 @@ def _snow(obj: dict[str, Any]) -> bool:
     return found
 
 
+def team_position_problem(lat: float, lon: float, city: City, margin_km: float) -> str | None:
+    """Why a team's position is refused (`out_of_area`), else None: the desk's rule, which the console's team API
+    applies first (a fix it wrote and the desk refused stayed the phone's latest fix)."""
+    if not on_earth(lat, lon):
+        return f"lat/lon ({lat}, {lon}) are not coordinates"
+    if lat == 0 and lon == 0:  # the team would be 10 000 km away, and a P1 could still be given to it
+        return "lat/lon is 0, 0 (a GNSS receiver without a fix)"
+    outside_km = city.bbox.distance_m(lat, lon) / 1000.0
+    if outside_km > margin_km:
+        # A forged or broken fix: on another continent the team is never chosen, but it counts as on duty and
+        # an operator may still assign it; a position just outside (a hospital past the edge) is still taken.
+        return (f"lat/lon ({lat}, {lon}) is {outside_km:.0f} km outside {city.name}'s service area "
+                f"(at most {margin_km:g} km is taken: intake.team_area_margin_km)")
+    return None
+
+
 def parse_team_status(obj: dict[str, Any], ctx: Context) -> TeamStatus:
     caps = obj.get("capabilities")
     if caps is not None and (not isinstance(caps, list) or not all(isinstance(c, str) for c in caps)):
@@ -651,16 +668,8 @@ def parse_team_status(obj: dict[str, Any], ctx: Context) -> TeamStatus:
         raise RecordError(f"capabilities: unknown {', '.join(unknown)} (known: {', '.join(CAPABILITIES)})", kind="wrong_type")
     lat, lon = _number(obj, "lat"), _number(obj, "lon")
     assert lat is not None and lon is not None
-    if not on_earth(lat, lon):
-        raise RecordError(f"lat/lon ({lat}, {lon}) are not coordinates", kind="out_of_area")
-    if lat == 0 and lon == 0:  # the team would be 10 000 km away, and a P1 could still be given to it
-        raise RecordError("lat/lon is 0, 0 (a GNSS receiver without a fix)", kind="out_of_area")
-    outside_km = ctx.city.bbox.distance_m(lat, lon) / 1000.0
-    if outside_km > ctx.policy.team_area_margin_km:
-        # A forged or broken fix: on another continent the team is never chosen, but it counts as on duty and
-        # an operator may still assign it; a position just outside (a hospital past the edge) is still taken.
-        raise RecordError(f"lat/lon ({lat}, {lon}) is {outside_km:.0f} km outside {ctx.city.name}'s service area "
-                          f"(at most {ctx.policy.team_area_margin_km:g} km is taken: intake.team_area_margin_km)", kind="out_of_area")
+    if (problem := team_position_problem(lat, lon, ctx.city, ctx.policy.team_area_margin_km)) is not None:
+        raise RecordError(problem, kind="out_of_area")
     team_id = _ident(obj, "team_id")
     if team_id == OPERATOR_TEAM_ID:  # a team by that name would answer tasks with an operator's authority
         raise RecordError(f"team_id: {team_id!r} is the operators' (the console's acks), not a team's", kind="unknown_team")

@@ -340,3 +340,23 @@ def test_an_ack_made_for_an_older_task_of_the_team_never_acts_on_its_newer_task(
                                                               (task_b.event_id, "on_scene"), (task_b.event_id, "declined")]
 
     _with_client(tmp_path, body, state=state)
+
+
+def test_a_first_fix_the_desk_would_refuse_as_out_of_area_is_refused_and_does_not_become_the_teams_position(tmp_path: Path) -> None:
+    """A team with no fix yet sent 0, 0 (a receiver without a fix) or a point 1 000 km away: the console answered 202 and
+    wrote it, the desk dead-lettered it `out_of_area`, and the console kept it as the team's latest fix, so every real fix
+    after it was an `impossible_jump` for a day and every status change (sent at that position) was dead-lettered too."""
+    async def body(client: TestClient[Any, Any], pub: ListPublisher, tok: dict[str, str], phones: TeamPhones) -> None:
+        for lat, lon in ((0.0, 0.0), (39.9, 116.4)):
+            resp = await client.post("/api/team/status", json={"lat": lat, "lon": lon, "at": NOW.isoformat(), "accuracy_m": 10},
+                                     headers=_auth(tok["t2"]))
+            assert resp.status == 422 and (await resp.json())["error"] == "out_of_area", await resp.text()
+        assert pub.statuses == [] and "T-daoli-2" not in phones.fixes
+        ok = await client.post("/api/team/status", json={"lat": 45.76, "lon": 126.63, "at": NOW.isoformat(), "accuracy_m": 10},
+                               headers=_auth(tok["t2"]))
+        assert ok.status == 202 and [s.lat for s in pub.statuses] == [45.76]
+        # one written before this check (on the topic at the console's start) is not taken as the team's latest fix
+        phones.fold("team-status", TeamStatus(team_id="T-daoli-3", at=NOW, status="available", lat=0.0, lon=0.0).to_dict())
+        assert "T-daoli-3" not in phones.fixes
+
+    _with_client(tmp_path, body)
