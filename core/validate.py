@@ -33,6 +33,9 @@ MAX_ID_LEN = 200  # an identifier (tip, team, help point...) records may carry
 OUTCOME_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
+MAX_LABEL_CHARS = 80  # a short text shown as is on records (a team's name): the console's and the desk's limit
+
+
 def id_problem(value: str) -> str | None:
     """Why `value` (stripped) cannot be an identifier a record names (records bound them and refuse control characters), else None."""
     if not value.strip():

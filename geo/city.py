@@ -22,9 +22,9 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.validation import explain_validity
 
 from core.errors import CityDataError
-from core.records import CAPABILITIES
+from core.records import CAPABILITIES, OPERATOR_TEAM_ID
 from core.tomlconfig import read_text
-from core.validate import id_problem, is_finite_number
+from core.validate import MAX_LABEL_CHARS, id_problem, is_finite_number
 from geo.addresskey import address_key
 from geo.distance import haversine_m
 from geo.partners import Partners, load_partners
@@ -504,10 +504,15 @@ def _load_teams(path: Path, bbox: BBox, districts: set[str]) -> tuple[TeamBase, 
         if unknown:
             raise layer.fail(i, ident, f"unknown capability {', '.join(map(repr, unknown))} (known: {', '.join(CAPABILITIES)})")
         lat, lon = _point(layer, i, ident, geometry, bbox)
+        if ident == OPERATOR_TEAM_ID:  # the desk refuses a status of that id: it is the operators' acks'
+            raise layer.fail(i, ident, f"team_id {OPERATOR_TEAM_ID!r} is the operators' (their acks carry it), not a team's")
+        name = _text(layer, i, props, "name")
+        if len(name) > MAX_LABEL_CHARS or not name.isprintable():  # every status carries it: the desk refuses any other
+            raise layer.fail(i, ident, f"property 'name' must be printable text of at most {MAX_LABEL_CHARS} characters")
         out.append(
             TeamBase(
                 team_id=ident,
-                name=_text(layer, i, props, "name"),
+                name=name,
                 name_en=_text(layer, i, props, "name_en"),
                 district=_district_ref(layer, i, props, districts),
                 capabilities=tuple(c for c in CAPABILITIES if c in caps),

@@ -47,6 +47,7 @@ from core.textfold import fold, shown_text
 from core.validate import (
     EARLIEST_YEAR,
     LATEST_YEAR,
+    MAX_LABEL_CHARS,
     coordinates_in,
     id_problem,
     is_number,
@@ -703,7 +704,7 @@ def parse_ack(obj: dict[str, Any]) -> TaskAck:
 
 
 MAX_REASON_CHARS = 200
-MAX_NAME_CHARS = 80  # a team's display name (the console's own limit)
+MAX_NAME_CHARS = MAX_LABEL_CHARS  # a team's display name (the console's own limit; a city's teams layer is held to it)
 MAX_OUTCOME_CHARS = 64  # an outcome code (the console's own limit)
 
 

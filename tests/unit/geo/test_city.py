@@ -373,3 +373,16 @@ def test_a_help_point_neither_open_all_day_nor_with_hours_is_refused(tmp_path: P
     index = next(i for i, f in enumerate(_features(folder, "help_points")) if f["properties"].get("hours"))
     _mutate(folder, "help_points", index, lambda f: f["properties"].pop("hours"))
     _expect(folder, "help_points.geojson", "hours", "never open", "open_24h", line=index + 2)
+
+
+@pytest.mark.parametrize(("change", "said"), [
+    # Loaded, each made every status of that team (the drill's, a phone's through the console) a record the desk
+    # dead-letters: a name over 80 characters or with a line break, and the operators' own id `console`.
+    ({"name": "道里区" * 30}, "property 'name' must be printable text of at most 80 characters"),
+    ({"name": "道里\n医疗车组"}, "property 'name' must be printable text of at most 80 characters"),
+    ({"team_id": "console"}, "team_id 'console' is the operators'"),
+])
+def test_a_team_whose_name_or_id_no_status_can_carry_is_refused(tmp_path: Path, change: dict[str, str], said: str) -> None:
+    folder = _copy(tmp_path)
+    _mutate(folder, "teams", 2, lambda f: f["properties"].update(change))
+    _expect(folder, "teams.geojson", said, line=4)
