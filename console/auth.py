@@ -173,7 +173,7 @@ def _entry_problem(role: object, team_id: object, name: object) -> str | None:
     if name is not None and (not isinstance(name, str) or not 0 < len(name.strip()) <= MAX_TOKEN_NAME or not name.isprintable()):
         return f"name must be printable text of 1..{MAX_TOKEN_NAME} characters"
     if role == "team":
-        if not isinstance(team_id, str) or (problem := id_problem(team_id.strip())) is not None or team_id != team_id.strip():
+        if not isinstance(team_id, str) or id_problem(team_id.strip()) is not None or team_id != team_id.strip():
             return "team_id must be a team's id: printable, no surrounding spaces, at most 200 characters"
         if team_id == OPERATOR_TEAM_ID:
             return f"team_id {OPERATOR_TEAM_ID!r} is the operators' (their acks carry it), not a team's"

@@ -24,7 +24,16 @@ from urllib.parse import quote
 
 from core import topics
 from core.errors import PatrolError, RecordError
-from core.records import FLAGS, TEAM_STATUSES, OperatorCommand, TaskAck, TeamStatus, check_fields, check_times, parse_time
+from core.records import (
+    FLAGS,
+    TEAM_STATUSES,
+    OperatorCommand,
+    TaskAck,
+    TeamStatus,
+    check_fields,
+    check_times,
+    parse_time,
+)
 from core.validate import finite
 from geo.centres import centre_for
 from geo.chinacoords import wgs84_to_bd09, wgs84_to_gcj02

@@ -17,7 +17,17 @@ from typing import Any
 
 from core import topics
 from core.errors import RecordError
-from core.records import CITY_WIDE, PRIORITIES, ClockTick, Conditions, DispatchEvent, TaskHint, TeamStatus, check_fields, check_times
+from core.records import (
+    CITY_WIDE,
+    PRIORITIES,
+    ClockTick,
+    Conditions,
+    DispatchEvent,
+    TaskHint,
+    TeamStatus,
+    check_fields,
+    check_times,
+)
 from geo.city import TeamBase
 
 log = logging.getLogger(__name__)

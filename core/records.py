@@ -21,7 +21,15 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
 
 from core.errors import RecordError
-from core.validate import EARLIEST_YEAR, LATEST_YEAR, OUTCOME_CODE, field_hints, mistyped_field, on_earth, plausible_year
+from core.validate import (
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    OUTCOME_CODE,
+    field_hints,
+    mistyped_field,
+    on_earth,
+    plausible_year,
+)
 
 SCHEMA_VERSION = 1
 

@@ -441,6 +441,6 @@ def test_a_token_entry_whose_name_or_team_no_record_can_carry_is_refused_naming_
     with pytest.raises(ConfigError, match=r"tokens\[0\]: ") as info:
         TokenStore(path)
     assert said in str(info.value) and info.value.line == 3  # the entry's own line
-    with pytest.raises(ConfigError, match="name must be|team_id"):
+    with pytest.raises(ConfigError, match=r"name must be|team_id"):
         add_token(tmp_path / "new.json", entry["role"], team_id=entry.get("team_id"), name=entry.get("name"))  # type: ignore[arg-type]
     assert not (tmp_path / "new.json").exists()
