@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime, timedelta
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +25,7 @@ from console.outbox import KafkaOutbox, Outbox, OutboxScreens
 from console.server import SERVICE, api_error, json_response, read_body
 from core import topics
 from core.errors import RecordError
-from core.records import CHANNELS, FLAGS, ConsoleAction
+from core.records import CHANNELS, FLAGS, ConsoleAction, check_not_ahead
 from core.settings import Settings
 from geo.centres import named_length
 from geo.gazetteer import normalize
@@ -168,10 +169,23 @@ def _area_code(tip: dict[str, Any], request: web.Request) -> str | None:
         return None
 
 
+def _admit(at: datetime, now: datetime | None, ctx: Context) -> None:
+    """Refuse a call dated as the desk would refuse its report (`Desk.admit`): more than the policy's `max_ahead_min`
+    ahead of the console's event time (`future_time`) or `max_behind_h` behind it (`stale_time`). Answered 202 with a
+    preview, a slip of the form's date was dead-lettered by the desk: a call taken that no team was sent to."""
+    if now is None:  # nothing read yet: the desk judges alone
+        return
+    check_not_ahead(at, now, ctx.policy.max_ahead_min, "reported_at", "the console's clock")
+    if now - at > timedelta(hours=ctx.policy.max_behind_h):
+        raise RecordError(f"reported_at: {at.isoformat()} is {(now - at).total_seconds() / 3600:.0f} h behind the console's clock "
+                          f"({now.isoformat()}); at most {ctx.policy.max_behind_h:g} h old is taken (a wrong date?)", kind="stale_time")
+
+
 def _preview(tip: dict[str, Any], request: web.Request) -> dict[str, Any]:
     try:
         centre, ctx = request.app[CALLS].context_for(tip)
         parsed = parse_tip(tip, ctx)
+        _admit(parsed.reported_at, request.app[SERVICE].state.now, ctx)
     except RecordError as exc:
         raise api_error(400, exc.kind, exc.reason) from exc
     report = tip_report(parsed, ctx)

@@ -169,3 +169,18 @@ def test_with_two_cities_the_gazetteer_lists_first_the_place_the_typed_text_name
             assert places[0]["name"] == first, places
 
     run(province.first, tokens, body, province)
+
+
+def test_a_call_dated_beyond_what_the_desk_takes_is_refused_before_it_is_written(ctx: Context, tokens: tuple[Path, dict[str, str]]) -> None:
+    """A call typed with tomorrow's date or last week's (a slip on the form) was answered 202 with a preview, then
+    dead-lettered by the desk `future_time`/`stale_time`: the operator saw a call taken that no team was sent to."""
+    async def body(client: TestClient[Any, Any], outbox: ListOutbox, desk: CallDesk, tok: dict[str, str]) -> None:
+        for at, code in ((T0 + timedelta(hours=2), "future_time"), (T0 - timedelta(hours=30), "stale_time")):
+            for path in ("/api/calls/preview", "/api/calls", "/api/attention/dl-00ab/resubmit"):
+                r = await client.post(path, json={**CALL, "reported_at": at.isoformat()}, headers=auth(tok["op"]))
+                assert (r.status, (await r.json())["error"]) == (400, code), path
+        assert outbox.records == [] and desk.queue.counts()["open"] == 1
+        ok = await client.post("/api/calls", json={**CALL, "reported_at": (T0 - timedelta(minutes=20)).isoformat()}, headers=auth(tok["op"]))
+        assert ok.status == 202 and len(outbox.records) == 1
+
+    run(ctx, tokens, body)
