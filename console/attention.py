@@ -87,7 +87,8 @@ class AttentionQueue:
             return []
         try:
             if topic == topics.DEAD_LETTERS:
-                return self.apply_dead_letter(DeadLetter.from_dict(data))
+                # an offset "x" beside the others' numbers, kept, failed the sorting of every snapshot of the queue
+                return self.apply_dead_letter(check_times(check_fields(DeadLetter.from_dict(data))))
             if topic == topics.CONSOLE_ACTIONS:
                 # year 1 or 9999, kept, overflowed the sorting of decisions: every screen of the queue failed
                 return self.apply_action(check_times(check_fields(ConsoleAction.from_dict(data))))

@@ -68,3 +68,15 @@ def test_a_decision_in_year_9999_is_not_kept() -> None:
     assert q.snapshot()["open"] == 1
     q.apply_record(topics.CONSOLE_ACTIONS, action(3))
     assert q.snapshot()["resolved_items"][0]["action"]["at"] == AT.isoformat()
+
+
+def test_a_dead_letter_whose_fields_are_not_their_types_is_not_queued() -> None:
+    # Kept, an offset "x" beside the others' numbers failed the sorting of every snapshot (GET /api/attention a 500
+    # for every operator, at every restart); a payload that is a number failed the item's `original`; a time without
+    # offset its decision's sorting.
+    q = AttentionQueue()
+    q.apply_record(topics.DEAD_LETTERS, letter(1))
+    for n, over in enumerate(({"offset": "x"}, {"payload": 5}, {"event_id": 7}, {"reason": None}, {"at": "2026-12-20T15:00:00"}), start=2):
+        assert q.apply_record(topics.DEAD_LETTERS, {**letter(n), **over}) == [], over
+    assert q.counts()["open"] == 1
+    assert [i["id"] for i in q.snapshot()["items"]] == ["dl-0001"]
