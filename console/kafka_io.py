@@ -176,6 +176,11 @@ class ListPublisher:
         return {"reachable": True, "bootstrap": "memory"}
 
 
+def _no_constant(name: str) -> Any:
+    """NaN, Infinity and -Infinity are no JSON: Python reads them, and kept they went out in answers no browser parses."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def fold_one(name: str, value: bytes | None, on_record: Callable[[str, Any], None], *, meter: bool = True, where: str = "") -> bool:
     """Decode one record and hand it to the view; False when it was skipped.
 
@@ -184,7 +189,7 @@ def fold_one(name: str, value: bytes | None, on_record: Callable[[str, Any], Non
     RecursionError here and ended the console).
     """
     try:
-        data = json.loads(value) if value is not None else None
+        data = json.loads(value, parse_constant=_no_constant) if value is not None else None
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         log.warning("skipping non-JSON record %s: %s", where, exc)
         return False

@@ -27,3 +27,14 @@ def test_no_record_stops_the_reader() -> None:
     assert not fold_one(topics.DISPATCH, b"\xff", on_record)
     assert fold_one(topics.CLOCK, b'{"at": "2026-12-20T23:00:00+08:00", "source": "ticker"}', on_record)
     assert folded == [topics.CLOCK] and state.now is not None
+
+
+def test_a_record_holding_nan_or_infinity_is_skipped() -> None:
+    """Python reads NaN and Infinity as JSON; a record holding one (a desk answer on `command-results`, a partner notice)
+    was kept as is and went out in `/api/commands`, `/api/attention` and the live stream as text no browser parses."""
+    folded: list[Any] = []
+    for raw in (b'{"command_id": "c-1", "status": "applied", "eta": NaN}', b'{"command_id": "c-2", "x": [Infinity]}',
+                b'{"command_id": "c-3", "x": -Infinity}'):
+        assert not fold_one(topics.COMMAND_RESULTS, raw, lambda name, data: folded.append(data))
+    assert folded == []
+    assert fold_one(topics.COMMAND_RESULTS, b'{"command_id": "c-4", "note": "NaN"}', lambda name, data: folded.append(data))
