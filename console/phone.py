@@ -128,6 +128,7 @@ class TeamPhones:
         self.cities = dict(cities)
         self.home = {t.team_id: c for c in cities.values() for t in c.teams}  # the city whose roster lists a team
         self.team_area_margin_km = policy.team_area_margin_km
+        self.roster_teams_only = policy.roster_teams_only  # the desk refuses a status of a team no city lists
         self.indexes = {centre: CityIndex(c) for centre, c in cities.items()}
         # Help point ids are each city's own: two cities may both have an `hp-rescue-city`.
         self.help_points: dict[tuple[str, str], HelpPoint] = {(centre, p.id): p for centre, c in cities.items() for p in c.help_points}
@@ -218,6 +219,9 @@ class TeamPhones:
         None. A fix keeps its own time; a status change alone keeps the last
         position and is never older than the team's latest record.
         """
+        if self.roster_teams_only and team_id not in self.bases:  # the desk would dead-letter every status it sends
+            raise PhoneInputError(403, "unknown_team", f"team {team_id} is on no city's roster (its teams layer), which this "
+                                  "deployment requires (intake.roster_teams_only)")
         status = body.get("status")
         if status is not None and status not in TEAM_STATUSES:
             raise PhoneInputError(400, "unknown_status", f"status must be one of {', '.join(TEAM_STATUSES)}")

@@ -360,3 +360,18 @@ def test_a_first_fix_the_desk_would_refuse_as_out_of_area_is_refused_and_does_no
         assert "T-daoli-3" not in phones.fixes
 
     _with_client(tmp_path, body)
+
+
+def test_with_a_closed_roster_a_team_the_city_does_not_list_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    """`intake.roster_teams_only`: the desk dead-letters every status of a team its city does not list. A token for such a
+    team (a volunteer group added to the tokens, not to the city's teams layer) was answered 202 at every position."""
+    async def body(client: TestClient[Any, Any], pub: ListPublisher, tok: dict[str, str], phones: TeamPhones) -> None:
+        phones.roster_teams_only = True
+        stranger = add_token(tmp_path / "tokens.json", "team", team_id="V-volunteers-9")
+        fix = {"lat": 45.76, "lon": 126.63, "at": NOW.isoformat(), "accuracy_m": 10}
+        resp = await client.post("/api/team/status", json=fix, headers=_auth(stranger))
+        assert resp.status == 403 and (await resp.json())["error"] == "unknown_team", await resp.text()
+        assert pub.statuses == []
+        assert (await client.post("/api/team/status", json=fix, headers=_auth(tok["t2"]))).status == 202  # on the roster
+
+    _with_client(tmp_path, body)
