@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
