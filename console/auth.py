@@ -30,6 +30,7 @@ from typing import Any
 
 from core.errors import ConfigError, PatrolError
 from core.records import OPERATOR_TEAM_ID
+from core.tomlconfig import read_file
 from core.validate import id_problem
 
 log = logging.getLogger(__name__)
@@ -180,14 +181,19 @@ def _entry_problem(role: object, team_id: object, name: object) -> str | None:
     return None
 
 
-def _read_file(path: Path) -> tuple[dict[str, Any], list[int] | None]:
+def _read_raw(path: Path) -> bytes | None:
+    """The tokens file's bytes, None when there is none (no tokens); a folder, a device or a pipe is a ConfigError."""
     try:
-        raw: bytes | None = path.read_bytes()
+        path.stat()
     except FileNotFoundError:
-        raw = None
+        return None
     except OSError as exc:
         raise ConfigError(f"cannot read tokens file: {exc}", path=str(path)) from exc
-    return _parse_file(path, raw)
+    return read_file(path, "tokens file")
+
+
+def _read_file(path: Path) -> tuple[dict[str, Any], list[int] | None]:
+    return _parse_file(path, _read_raw(path))
 
 
 def _entries(path: Path, parsed: tuple[dict[str, Any], list[int] | None]) -> dict[str, dict[str, Any]]:
@@ -427,12 +433,7 @@ class TokenStore:
     def reload(self) -> None:
         """Read the file (missing file: no tokens, every call is refused); ConfigError when it is broken."""
         signature = self._stat()
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            raw = None
-        except OSError as exc:
-            raise ConfigError(f"cannot read tokens file: {exc}", path=str(self.path)) from exc
+        raw = _read_raw(self.path)
         digest = None if raw is None else hashlib.sha256(raw).digest()
         if digest == self._digest and self._signature is not None:
             self._signature = signature  # touched, or the good file put back: same content

@@ -7,6 +7,7 @@ reported where it is, not as a stack trace halfway through a night.
 from __future__ import annotations
 
 import re
+import stat
 import tomllib
 from collections.abc import Mapping, Sequence
 from datetime import time
@@ -17,12 +18,22 @@ from core.errors import ConfigError
 from core.validate import is_finite_number
 
 
-def read_text(path: Path, what: str, error: type[ConfigError] = ConfigError) -> str:
-    """A hand-edited file's text: UTF-8 (a byte-order mark is tolerated); an unreadable or undecodable file names its line."""
+def read_file(path: Path, what: str, error: type[ConfigError] = ConfigError) -> bytes:
+    """The bytes of a regular file; anything else (a folder, a device such as /dev/zero, a pipe) is an `error` naming it.
+
+    A setting or an option naming /dev/zero read without end (a MemoryError traceback), a FIFO waited forever.
+    """
     try:
-        data = path.read_bytes()
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise error(f"cannot read {what}: not a regular file (a folder, a device or a pipe)", path=str(path))
+        return path.read_bytes()
     except OSError as exc:
         raise error(f"cannot read {what}: {exc.strerror or exc}", path=str(path)) from exc
+
+
+def read_text(path: Path, what: str, error: type[ConfigError] = ConfigError) -> str:
+    """A hand-edited file's text: UTF-8 (a byte-order mark is tolerated); an unreadable or undecodable file names its line."""
+    data = read_file(path, what, error)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -26,6 +26,7 @@ from core.errors import ConfigError, RecordError
 from core.feed import FeedItem
 from core.records import EVENT_KINDS, TeamStatus, dead_letter_id, parse_time
 from core.settings import Settings
+from core.tomlconfig import read_file
 from core.validate import EARLIEST_YEAR, LATEST_YEAR, plausible_year
 from rules.context import Context, Province, province_from_settings
 from rules.intake import parse_json
@@ -103,10 +104,7 @@ MAX_SPAN = timedelta(days=7)
 def load_jsonl(path: Path, topic: str, seq_start: int = 0, loaded: LoadedInputs | None = None) -> LoadedInputs:
     """Read one input file; unreadable files raise ConfigError naming the file."""
     loaded = loaded or LoadedInputs()
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read input file: {exc.strerror}", path=str(path)) from exc
+    data = read_file(path, "input file")  # a device (/dev/zero) or a pipe is refused, not read without end
     last_at: datetime | None = None
     pending: list[tuple[int, bytes, str | None, datetime | None]] = []
     # Lines are split as bytes: each is fed as the raw message it would be on the topic, so a line

@@ -175,3 +175,23 @@ def test_a_number_option_out_of_range_is_a_usage_error_naming_it(argv: list[str]
     assert exited.value.code == 2
     err = capsys.readouterr().err
     assert f"argument {option}" in err and "Traceback" not in err
+
+
+def test_a_file_setting_or_input_that_is_a_device_or_a_pipe_is_refused_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """PATROL_POLICY=/dev/zero or `--tips /dev/zero` read without end (MemoryError, a traceback); a FIFO waited forever."""
+    import os
+
+    fifo = tmp_path / "tips.fifo"
+    os.mkfifo(fifo)
+    for name in ("PATROL_POLICY", "PATROL_LEXICON", "PATROL_LEDGER_POLICY", "PATROL_TOKENS"):
+        for device in ("/dev/zero", str(fifo)):
+            monkeypatch.setenv(name, device)
+            assert main(["check"]) == 2, name
+            err = capsys.readouterr().err
+            assert f"{device}: cannot read" in err and "not a regular file" in err, (name, err)
+            monkeypatch.delenv(name)
+    for device in ("/dev/zero", str(fifo)):
+        assert main(["replay", "--tips", device, "--out", str(tmp_path / "o.jsonl")]) == 2
+        err = capsys.readouterr().err
+        assert f"{device}: cannot read input file: not a regular file" in err, err
