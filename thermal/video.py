@@ -66,6 +66,8 @@ class SkippedFrame:
 
 def read_sidecar(path: Path) -> dict[str, Any]:
     """A JSON object sidecar; FrameError names the file when it is not one."""
+    if path.exists() and not path.is_file() and not path.is_dir():  # a pipe or a device: read, it waited forever
+        raise FrameError(f"sidecar {path.name} cannot be read: not a regular file (a device or a pipe)")
     try:
         raw = json.loads(path.read_text(encoding="utf-8-sig"))  # a byte-order mark (Windows tools) is tolerated, as in every hand-edited file
     except (ValueError, RecursionError) as exc:  # ValueError: bad JSON, not UTF-8, or a number literal over 4300 digits
@@ -142,6 +144,8 @@ def read_video(path: Path, every_s: float = VIDEO_SAMPLE_S,
     telemetry: list[Telemetry] = []
     srt_name = srt_path.name if srt_path is not None else ""
     if srt_path is not None:
+        if not srt_path.is_file() and not srt_path.is_dir():  # a pipe or a device: read, it waited forever
+            raise FrameError(f"telemetry {srt_path.name} cannot be read: not a regular file (a device or a pipe)")
         try:
             text = srt_path.read_text(encoding="utf-8-sig", errors="replace")
         except OSError as exc:  # a folder named NAME.SRT stopped `patrol detect` with an IsADirectoryError traceback

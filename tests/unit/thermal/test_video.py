@@ -166,3 +166,19 @@ def test_frames_past_the_end_of_the_telemetry_are_not_placed(tmp_path: Path) -> 
     skipped: list[SkippedFrame] = []
     assert [f.index for f in read_video(tmp_path / "DJI_0001.mp4", 1.0, skipped.append)] == [0, 10]
     assert [(f.index, f.reason) for f in skipped] == [(20, "no telemetry at 2.0 s: DJI_0001.SRT covers 0.0-0.5 s")]
+
+
+def test_a_sidecar_or_srt_that_is_a_pipe_is_refused_not_waited_on(tmp_path: Path) -> None:
+    """A FIFO named like a frame's sidecar or a video's SRT (or a device) was opened and read: `patrol detect` waited forever."""
+    import os
+
+    from thermal.video import read_sidecar
+
+    os.mkfifo(tmp_path / "a.json")
+    with pytest.raises(FrameError, match=r"a\.json.*not a regular file"):
+        read_sidecar(tmp_path / "a.json")
+    (tmp_path / "b.mov").write_bytes(b"not a video")
+    (tmp_path / "b.json").write_text(json.dumps({"camera_id": "x", "hfov_deg": 40}))
+    os.mkfifo(tmp_path / "b.SRT")
+    with pytest.raises(FrameError, match=r"telemetry b\.SRT cannot be read: not a regular file"):
+        list(read_video(tmp_path / "b.mov"))
