@@ -45,7 +45,7 @@ SCRYPT_R = 8
 SCRYPT_P = 1
 _SALT_BYTES = 16
 _HASH_BYTES = 32
-_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")  # \Z: `$` let a final newline through
 _SCRYPT_MAXMEM = 128 * 1024 * 1024  # the most memory one check may take (`hashlib.scrypt`'s maxmem)
 
 

@@ -444,3 +444,13 @@ def test_a_token_entry_whose_name_or_team_no_record_can_carry_is_refused_naming_
     with pytest.raises(ConfigError, match=r"name must be|team_id"):
         add_token(tmp_path / "new.json", entry["role"], team_id=entry.get("team_id"), name=entry.get("name"))  # type: ignore[arg-type]
     assert not (tmp_path / "new.json").exists()
+
+
+def test_a_token_id_with_a_trailing_line_break_is_refused(tmp_path: Path) -> None:
+    # `$` matched before a final newline: an id "op\n" loaded (and `patrol token add` wrote one) that no header can carry.
+    path = tmp_path / "tokens.json"
+    path.write_text(json.dumps({"tokens": [{"id": "op\n", "role": "operator", "hash": hash_token("op.s", n=2**10)}]}), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"tokens\[0\]: id must match"):
+        TokenStore(path)
+    with pytest.raises(ConfigError, match="token id must match"):
+        add_token(tmp_path / "new.json", "operator", token_id="op\n")
