@@ -9,9 +9,10 @@ another reporter said.
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from core.records import DispatchEvent, ReporterContact, ReporterFeedback
@@ -36,6 +37,11 @@ HANDLED = ("handled", "已处理完毕", "handled")
 # Tips named by recent events whose contact was not read yet (contacts and
 # events arrive on two topics): replayed when the contact comes.
 RECENT_TIPS = 10_000
+# Replies one contact gets in a window of event time. Anyone may leave a contact on a tip: a flood of tips naming a
+# stranger's number had the hotline text it twice a tip without end. Kept in memory (a restart forgets the counts).
+MAX_REPLIES_PER_CONTACT = 20
+CONTACT_WINDOW = timedelta(hours=24)
+CONTACTS_KEPT = 100_000
 
 
 @dataclass
@@ -73,6 +79,8 @@ class ReplyWriter:
         self.hotline_of: Callable[[DispatchEvent], str] = hotline if callable(hotline) else (lambda _ev: hotline)
         self.exercise = exercise
         self.recent: OrderedDict[str, list[DispatchEvent]] = OrderedDict()
+        self.replied: OrderedDict[str, deque[datetime]] = OrderedDict()  # contact -> times of its replies in the window
+        self.suppressed = 0  # replies not sent: their contact had its share of the window
 
     def contact(self, record: ReporterContact, state: TipReplies) -> tuple[list[ReporterFeedback], TipReplies]:
         """Remember a tip's contact; replies due for events already read about the tip go out now.
@@ -103,6 +111,9 @@ class ReplyWriter:
         key = f"{ev.incident_id}:{stage}"
         if key in state.sent or (stage == ON_THE_WAY and f"{ev.incident_id}:{ENDED}" in state.sent):
             return None, state
+        if not self._may_reply(state.contact, ev.at):  # marked as sent: the next event of the tip does not try again
+            self.suppressed += 1
+            return None, TipReplies(contact=state.contact, via=state.via, sent=[*state.sent, key])
         outcome_class, zh, en = self._words(ev, stage)
         feedback = ReporterFeedback(
             feedback_id=f"fb-{tip_id}-{ev.incident_id}-{stage}",
@@ -119,6 +130,19 @@ class ReplyWriter:
             exercise=self.exercise,
         )
         return feedback, TipReplies(contact=state.contact, via=state.via, sent=[*state.sent, key])
+
+    def _may_reply(self, contact: str, at: datetime) -> bool:
+        """Whether `contact` may get one more reply at `at` (MAX_REPLIES_PER_CONTACT in CONTACT_WINDOW); counts it if so."""
+        times = self.replied.setdefault(contact, deque())
+        self.replied.move_to_end(contact)
+        while times and times[0] <= at - CONTACT_WINDOW:
+            times.popleft()
+        while len(self.replied) > CONTACTS_KEPT:
+            self.replied.popitem(last=False)
+        if len(times) >= MAX_REPLIES_PER_CONTACT:
+            return False
+        times.append(at)
+        return True
 
     def _remember(self, tip_id: str, ev: DispatchEvent) -> None:
         """Keep a tip's reply-worthy events (bounded) in case its contact is read after them."""

@@ -77,3 +77,31 @@ def test_a_second_tip_reusing_a_tip_id_does_not_take_over_the_first_reporters_re
     assert end is not None and end.to == CONTACT.contact
     _, again = writer.contact(CONTACT, state)  # a redelivery of the first tip's contact changes nothing
     assert again == state
+
+
+def test_one_contact_gets_a_bounded_number_of_replies_a_day() -> None:
+    """Anyone may leave a contact on a tip: a flood of tips naming one stranger's number (each its own incident) had the
+    hotline text that number two messages a tip, without end. A contact gets at most MAX_REPLIES_PER_CONTACT replies in
+    CONTACT_WINDOW of event time; the rest are not sent (counted), other contacts are not affected."""
+    from datetime import timedelta
+
+    from rules.reporters import CONTACT_WINDOW, MAX_REPLIES_PER_CONTACT
+
+    writer = ReplyWriter(hotline="12349", exercise=False)
+    sent = []
+    for n in range(MAX_REPLIES_PER_CONTACT + 15):
+        tip = f"tip-{n}"
+        _, state = writer.contact(dataclasses.replace(CONTACT, tip_id=tip), TipReplies())
+        feedback, state = writer.handle(event(incident_id=f"inc-{n}", event_id=f"inc-{n}-r1", sources=(tip,), at=AT + timedelta(minutes=n)),
+                                        tip, state)
+        sent.append(feedback)
+        again, _ = writer.handle(event(incident_id=f"inc-{n}", event_id=f"inc-{n}-r2", kind="update", sources=(tip,),
+                                       at=AT + timedelta(minutes=n, seconds=30)), tip, state)
+        assert again is None  # a suppressed stage is not tried again by the next event
+    assert sum(f is not None for f in sent) == MAX_REPLIES_PER_CONTACT and writer.suppressed == 15
+    other = dataclasses.replace(CONTACT, tip_id="tip-x", contact="tel:+8613900000000")
+    _, state = writer.contact(other, TipReplies())
+    assert writer.handle(event(incident_id="inc-x", sources=("tip-x",), at=AT + timedelta(hours=1)), "tip-x", state)[0] is not None
+    later = AT + CONTACT_WINDOW + timedelta(hours=1)  # a day on, the first contact is answered again
+    _, state = writer.contact(dataclasses.replace(CONTACT, tip_id="tip-late"), TipReplies())
+    assert writer.handle(event(incident_id="inc-late", sources=("tip-late",), at=later), "tip-late", state)[0] is not None
