@@ -248,8 +248,8 @@ class TeamPhones:
             last = self.fixes.get(team_id)
             if last is not None:
                 lat, lon, accuracy = last.lat, last.lon, last.accuracy_m
-            elif getattr(current, "lat", None) is not None:
-                lat, lon = current.lat, current.lon
+            elif getattr(current, "lat", None) is not None and self.area_problem(team_id, current.lat, current.lon) is None:
+                lat, lon = current.lat, current.lon  # the console's view, unless the desk refused that position (0, 0)
             else:
                 raise PhoneInputError(409, "no_position", "no position known for the team yet: share the position first")
             at = action_time(at, now, self.policy)

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from console.auth import TokenStore, add_token
 from console.kafka_io import ListPublisher
-from console.phone import TeamPhones, nav_links
+from console.phone import PhoneInputError, TeamPhones, nav_links
 from console.server import ConsoleService, build_app
 from console.state import ConsoleState
 from core.records import DispatchEvent, HelpPointRef, OperatorCommand, Report, TeamStatus
@@ -355,6 +356,12 @@ def test_a_first_fix_the_desk_would_refuse_as_out_of_area_is_refused_and_does_no
         ok = await client.post("/api/team/status", json={"lat": 45.76, "lon": 126.63, "at": NOW.isoformat(), "accuracy_m": 10},
                                headers=_auth(tok["t2"]))
         assert ok.status == 202 and [s.lat for s in pub.statuses] == [45.76]
+        # a status change alone is sent at the team's last position: never at one the desk refused (the console's view)
+        class Seen:
+            status, lat, lon = "available", 0.0, 0.0
+        with pytest.raises(PhoneInputError) as refused:
+            phones.team_status("T-daoli-3", {"status": "break"}, Seen(), NOW)
+        assert refused.value.code == "no_position"
         # one written before this check (on the topic at the console's start) is not taken as the team's latest fix
         phones.fold("team-status", TeamStatus(team_id="T-daoli-3", at=NOW, status="available", lat=0.0, lon=0.0).to_dict())
         assert "T-daoli-3" not in phones.fixes
