@@ -461,14 +461,13 @@ class Lexicon:
         for match in self.persons.finditer(norm):
             groups = match.groupdict()
             if groups.get("pair") or groups.get("pair2"):
-                value: int | None = 2
+                value = 2
             else:
                 raw = groups.get("zn") or groups.get("zn2") or groups.get("zn3") or groups.get("en") or groups.get("en2") or groups.get("en3")
-                if raw is None:
+                said = None if raw is None else _EN_NUMBERS.get(raw) if raw in _EN_NUMBERS else _zh_number(raw)
+                if said is None or said <= 0 or self._negated(norm, match.start()):
                     continue
-                value = _EN_NUMBERS.get(raw) if raw in _EN_NUMBERS else _zh_number(raw)
-                if value is None or value <= 0 or self._negated(norm, match.start()):
-                    continue
+                value = said
             if counts and last_end is not None and _PERSONS_AND.fullmatch(norm[last_end:match.start()]):
                 counts[-1] += value
             else:
