@@ -227,7 +227,10 @@ def test_team_phone_offline_geolocation_alert_and_links(broker: str, topic_prefi
                 assert await page.text_content(f"{card} .action-text") == "escort to a medical institution; notify health"
                 assert await page.text_content("#share") == "Stop sharing"
                 assert (await page.text_content("#position-note") or "").startswith("Position sent")
-                await page.wait_for_function("document.getElementById('net').textContent === 'live'", timeout=20000)
+                async def live() -> bool:  # polled here: the page's CSP forbids wait_for_function's string predicates (eval)
+                    return await page.text_content("#net") == "live"
+
+                await wait_until(live, "the page live again", timeout_s=20.0)
                 await page.screenshot(path=str(shots / "team-en.png"), full_page=True)
 
                 # logging out leaves none of the team's tasks on the phone: the service worker kept /api/me and the page its
@@ -240,7 +243,10 @@ def test_team_phone_offline_geolocation_alert_and_links(broker: str, topic_prefi
                 await browser.context.set_offline(True)
                 await page.fill("#token", "anyone.at-all")
                 await page.click("#login-form button[type=submit]")
-                await page.wait_for_function("document.getElementById('login-error').textContent !== ''", timeout=10000)
+                async def refused() -> bool:
+                    return bool(await page.text_content("#login-error"))
+
+                await wait_until(refused, "a sign-in error", timeout_s=10.0)
                 assert await page.locator(card).count() == 0 and not await page.is_visible("#login.hidden")
                 await browser.context.set_offline(False)
                 browser.assert_clean()
