@@ -184,14 +184,12 @@ def check_times(record: W) -> W:
     return record
 
 
-_HINTS: dict[type, dict[str, str]] = {}
-
-
-def _hints(cls: type) -> dict[str, str]:
-    hints = _HINTS.get(cls)
-    if hints is None:
-        hints = _HINTS[cls] = field_hints(cls)
-    return hints
+def check_types(record: object, label: str = "") -> None:
+    """A RecordError (`wrong_type`) naming the first field of `record` whose value is not the type its class declares
+    (`core.validate.mistyped_field`); `label` goes before the field's name in the reason."""
+    if (wrong := mistyped_field(record, field_hints(type(record)))) is not None:
+        name, hint, value = wrong
+        raise RecordError(f"{label}{name}: expected {hint}, got {type(value).__name__} {value!r:.40}", kind="wrong_type")
 
 
 def check_fields(record: W) -> W:
@@ -204,13 +202,11 @@ def check_fields(record: W) -> W:
     every restart (the console reads its topics from the beginning). Readers that keep what they decode check it
     here first, with `check_times`.
     """
-    if (wrong := mistyped_field(record, _hints(type(record)))) is not None:
-        name, hint, value = wrong
-        raise RecordError(f"{name}: expected {hint}, got {type(value).__name__} {value!r:.40}", kind="wrong_type")
+    check_types(record)
     values = vars(record)
     for name, value in values.items():
-        if isinstance(value, Wire) and (wrong := mistyped_field(value, _hints(type(value)))) is not None:
-            raise RecordError(f"{name}.{wrong[0]}: expected {wrong[1]}, got {type(wrong[2]).__name__} {wrong[2]!r:.40}", kind="wrong_type")
+        if isinstance(value, Wire):
+            check_types(value, f"{name}.")
     lat, lon = values.get("lat"), values.get("lon")
     if lat is not None and lon is not None and not on_earth(lat, lon):
         raise RecordError(f"lat/lon ({lat}, {lon}) are not coordinates", kind="wrong_type")

@@ -246,9 +246,17 @@ def whole(value: object, lo: int, hi: int) -> int | None:
     return value
 
 
+_FIELD_HINTS: dict[type, dict[str, str]] = {}
+
+
 def field_hints(record_type: type) -> dict[str, str]:
-    """A record class's fields and their declared types, as text (`str`, `float | None`, `tuple[str, ...]`)."""
-    return {name: hint.__name__ if isinstance(hint, type) else str(hint) for name, hint in typing.get_type_hints(record_type).items()}
+    """A record class's fields and their declared types, as text (`str`, `float | None`, `tuple[str, ...]`); read once
+    per class (callers only read the dict)."""
+    hints = _FIELD_HINTS.get(record_type)
+    if hints is None:
+        hints = _FIELD_HINTS[record_type] = {name: hint.__name__ if isinstance(hint, type) else str(hint)
+                                             for name, hint in typing.get_type_hints(record_type).items()}
+    return hints
 
 
 def mistyped_field(record: object, hints: dict[str, str]) -> tuple[str, str, Any] | None:

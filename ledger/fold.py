@@ -12,8 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.errors import RecordError
-from core.records import COLD_WAVE_LEVELS, DispatchEvent, check_times, maybe_time
-from core.validate import field_hints, mistyped_field
+from core.records import COLD_WAVE_LEVELS, DispatchEvent, check_times, check_types, maybe_time
 
 
 def utc_text(value: datetime) -> str:
@@ -60,17 +59,12 @@ def _decoded(data: Any) -> DispatchEvent:
 def _check_types(event: DispatchEvent) -> None:
     """Every field of the type its record declares: a revision "x" or a list for an id, once stored, broke the
     sorting and folding of every later event of its incident, and the feeder with it."""
-    if (wrong := mistyped_field(event, _HINTS)) is not None:
-        name, hint, value = wrong
-        raise RecordError(f"{name}: expected {hint}, got {type(value).__name__} {value!r:.40}", kind="wrong_type")
+    check_types(event)
     for name in ("event_id", "incident_id", "kind"):
         if not 0 < len(getattr(event, name)) <= 200:
             raise RecordError(f"{name}: expected 1..200 characters", kind="wrong_type")
     if event.revision < 1:
         raise RecordError(f"revision: expected 1 or more, got {event.revision}", kind="wrong_type")
-
-
-_HINTS = field_hints(DispatchEvent)
 
 
 def cold_wave_of(rules: Sequence[str]) -> str:

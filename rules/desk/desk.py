@@ -32,8 +32,9 @@ from core.records import (
     WeatherObservation,
     WeatherWarning,
     check_not_ahead,
+    check_types,
 )
-from core.validate import EARLIEST_YEAR, LATEST_YEAR, field_hints, mistyped_field, on_earth, plausible_year
+from core.validate import EARLIEST_YEAR, LATEST_YEAR, on_earth, plausible_year
 from rules.context import Context
 from rules.desk import retention, timers
 from rules.desk.assessment import reassess
@@ -47,7 +48,6 @@ from rules.desk.state import DeskState
 from rules.triage import ack_deadline, followup_delay
 from rules.weather import RegionConditions, RegionWeather, is_night
 
-_REPORT_HINTS = field_hints(Report)
 _REPORT_CHOICES: dict[str, tuple[str, ...]] = {
     "source": ("tip", "detection"), "channel": (*CHANNELS, THERMAL_CHANNEL), "posture": POSTURES, "sex": SEXES, "age_group": AGE_GROUPS,
 }
@@ -63,9 +63,7 @@ def check_report(report: Report, max_persons: int) -> None:
     them; a report id 123 or a time without offset broke the writing of the desk's state (the agent died, and met the
     record again at its restart); flags "abc" became the flags a, b and c.
     """
-    if (wrong := mistyped_field(report, _REPORT_HINTS)) is not None:
-        name, hint, value = wrong
-        raise RecordError(f"report {name}: expected {hint}, got {type(value).__name__} {value!r:.40}", kind="wrong_type")
+    check_types(report, "report ")
     if not isinstance(report.at, datetime) or report.at.utcoffset() is None:
         raise RecordError(f"report at: expected a time with offset, got {report.at!r:.40}", kind="wrong_type")
     if not plausible_year(report.at):  # as intake's times: year 9999 overflowed the deadlines of a fresh desk
