@@ -15,7 +15,7 @@ from faust.streams import _current_event
 
 from core import topics as names
 from core.errors import RecordError
-from core.records import DeadLetter, DispatchEvent, Report, Wire, check_fields, check_times, dead_letter_id
+from core.records import DeadLetter, DispatchEvent, Report, Wire, dead_letter_id, decoded
 from pipeline.metrics import CHANGELOG_SUFFIX, RECORDS_OUT, count_outputs
 
 log = logging.getLogger("patrol.agents")
@@ -104,7 +104,7 @@ DEAD_PAYLOAD_KEPT_CHARS = MAX_DEAD_LETTER_BYTES // 8  # at most 6 bytes each onc
 def read_dispatch(data: Any) -> DispatchEvent:
     """A dispatch event as a downstream agent reads it: times without their offset or outside the plausible years are
     a RecordError (dead-lettered), not a partner notice `sent` at the server's local time or a reply dated 9999."""
-    return check_times(check_fields(DispatchEvent.from_dict(data)))
+    return decoded(DispatchEvent, data)
 
 
 def dead_letter(source_topic: str, raw: bytes | None, error: Exception, *, key: bytes | None = None, offset: int | None = None) -> DeadLetter:

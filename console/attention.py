@@ -17,7 +17,7 @@ from typing import Any
 
 from core import topics
 from core.errors import RecordError
-from core.records import ConsoleAction, DeadLetter, check_fields, check_times
+from core.records import ConsoleAction, DeadLetter, decoded
 
 # Reasons an operator can usually fix from the original text, as the intake names them.
 FIXABLE: dict[str, str] = {
@@ -88,10 +88,10 @@ class AttentionQueue:
         try:
             if topic == topics.DEAD_LETTERS:
                 # an offset "x" beside the others' numbers, kept, failed the sorting of every snapshot of the queue
-                return self.apply_dead_letter(check_times(check_fields(DeadLetter.from_dict(data))))
+                return self.apply_dead_letter(decoded(DeadLetter, data))
             if topic == topics.CONSOLE_ACTIONS:
                 # year 1 or 9999, kept, overflowed the sorting of decisions: every screen of the queue failed
-                return self.apply_action(check_times(check_fields(ConsoleAction.from_dict(data))))
+                return self.apply_action(decoded(ConsoleAction, data))
         except (TypeError, ValueError, KeyError, RecordError):
             return []
         return []

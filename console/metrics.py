@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry
 
 from console.state import ConsoleState
 from core import topics
-from core.records import DispatchEvent, check_fields, check_times
+from core.records import DispatchEvent, decoded
 from pipeline.metrics import (
     CHARSET,
     CONTENT_TYPE,
@@ -50,7 +50,7 @@ class ViewMeter:
         if not isinstance(event_id, str) or event_id in self._escalations:
             return
         try:
-            event = check_times(check_fields(DispatchEvent.from_dict(data)))
+            event = decoded(DispatchEvent, data)
         except Exception:  # a malformed record, or one whose times the view refuses: the view skips it too
             return
         self._escalations.add(event_id)

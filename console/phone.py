@@ -30,8 +30,7 @@ from core.records import (
     OperatorCommand,
     TaskAck,
     TeamStatus,
-    check_fields,
-    check_times,
+    decoded,
     parse_time,
 )
 from core.validate import finite
@@ -152,17 +151,17 @@ class TeamPhones:
             # Times are checked before they are kept (`check_times`): one without its offset, kept as a team's last fix
             # or an applied id's time, made every later position of that team, or every action with a client id, a 500.
             if topic == topics.TASK_ACKS:
-                ack = check_times(check_fields(TaskAck.from_dict(data)))
+                ack = decoded(TaskAck, data)
                 if ack.client_id:
                     self.applied["ack"].add(ack.client_id, ack.at, ack.to_dict())
             elif topic == topics.TEAM_STATUS:
-                status = check_times(check_fields(TeamStatus.from_dict(data)))
+                status = decoded(TeamStatus, data)
                 if self.area_problem(status.team_id, status.lat, status.lon) is None:  # one the desk refused is no fix to judge by
                     self.note_fix(status)
                 if status.client_id:
                     self.applied["status"].add(status.client_id, status.at, status.to_dict())
             elif topic == topics.OPERATOR_COMMANDS:
-                command = check_times(check_fields(OperatorCommand.from_dict(data)))
+                command = decoded(OperatorCommand, data)
                 self.applied["command"].add(command.command_id, command.at, command.to_dict())
         except (TypeError, ValueError, KeyError, AttributeError, RecordError) as exc:
             log.warning("phone view skips a malformed %s record: %s", topic, exc)

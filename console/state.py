@@ -25,8 +25,7 @@ from core.records import (
     DispatchEvent,
     TaskHint,
     TeamStatus,
-    check_fields,
-    check_times,
+    decoded,
 )
 from geo.city import TeamBase
 
@@ -179,15 +178,15 @@ class ConsoleState:
             # Times are checked before anything is kept (`check_times`): one without its offset, first read, became
             # the console's now and every later record was skipped; year 9999 failed every page of open incidents.
             if topic == topics.DISPATCH:
-                return self.apply_dispatch(check_times(check_fields(DispatchEvent.from_dict(data))))
+                return self.apply_dispatch(decoded(DispatchEvent, data))
             if topic == topics.TEAM_STATUS:
-                return self.apply_team_status(check_times(check_fields(TeamStatus.from_dict(data))))
+                return self.apply_team_status(decoded(TeamStatus, data))
             if topic == topics.CONDITIONS:
-                return self.apply_conditions(check_times(check_fields(Conditions.from_dict(data))))
+                return self.apply_conditions(decoded(Conditions, data))
             if topic == topics.CLOCK:
-                return self.apply_clock(check_times(check_fields(ClockTick.from_dict(data))))
+                return self.apply_clock(decoded(ClockTick, data))
             if topic == topics.TASK_HINTS:
-                return self.apply_hint(check_times(check_fields(TaskHint.from_dict(data))))
+                return self.apply_hint(decoded(TaskHint, data))
         except (TypeError, ValueError, KeyError, AttributeError, RecordError) as exc:
             self.skipped += 1
             log.warning("skipping malformed record on %s: %s", topic, exc)

@@ -213,6 +213,12 @@ def check_fields(record: W) -> W:
     return record
 
 
+def decoded(cls: type[W], data: Any) -> W:
+    """A record of `cls` from its JSON as a reader that keeps it takes it: its fields' types (`check_fields`), then its
+    times (`check_times`), checked."""
+    return check_times(check_fields(cls.from_dict(data)))
+
+
 def check_not_ahead(at: datetime, clock: datetime, max_ahead_min: float, name: str, clock_name: str) -> None:
     """Refuse (a RecordError of kind `future_time`) a time `at` more than `max_ahead_min` past `clock`, a reader's
     event clock; `name` is the record's field and `clock_name` whose clock it is ("the desk's clock tick"), both in the reason.
