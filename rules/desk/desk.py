@@ -12,6 +12,7 @@ about), `assessment` (category and priority), `dispatching` (which team),
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -139,6 +140,21 @@ class Desk(DeskState):
                               f"at most {policy.max_behind_h:g} h old is taken (a wrong date?)", kind="stale_time")
 
     def handle_report(self, report: Report) -> Outputs:
+        return self._then_offer_freed(lambda: self._handle_report(report))
+
+    def handle_ack(self, ack: TaskAck) -> Outputs:
+        return self._then_offer_freed(lambda: self._handle_ack(ack))
+
+    def _then_offer_freed(self, handle: Callable[[], Outputs]) -> Outputs:
+        """Handle one input; a team it freed (an outcome, a merge, a handover, a decline's reassignment) takes the most
+        urgent queued task at once, as a team coming on duty does, not at the next clock tick (a P1 waited for it)."""
+        before = {t.team_id for t in self.teams.values() if t.free}
+        out = handle()
+        if self.now is not None and any(t.free and t.team_id not in before for t in self.teams.values()):
+            out.extend(self._drain_queue(self.now))
+        return out
+
+    def _handle_report(self, report: Report) -> Outputs:
         check_report(report, self.ctx.policy.max_persons)
         seen = self.seen.get(report.report_id)
         fp = fingerprint(report)
@@ -161,7 +177,9 @@ class Desk(DeskState):
         flags = set(incident.flags)
         add_report(incident, report)
         self.grid.index(incident)
-        if incident.status == "new":
+        if incident.status == "resolved":  # made before the outcome, delivered after: kept with the person, nobody sent
+            out.extend(self._emit(incident, "update", decision_at, reason=f"new report {report.report_id}, made before the outcome"))
+        elif incident.status == "new":
             self._reassess(incident, decision_at)
             out.extend(self._assign(incident, decision_at, kind="dispatch", reason="new incident"))
         else:
@@ -222,7 +240,7 @@ class Desk(DeskState):
                 return self._support_gone(incident, units, status.at, reason=f"support unit {team.team_id} went off duty")
         return self._drain_queue(status.at) if team.free else Outputs()
 
-    def handle_ack(self, ack: TaskAck) -> Outputs:
+    def _handle_ack(self, ack: TaskAck) -> Outputs:
         outcomes = self.ctx.policy.outcomes
         if ack.outcome is not None and ack.outcome not in outcomes:
             # A made-up code (`refused_supplies`) closed the incident and, being no follow-up outcome, the person left
@@ -296,9 +314,8 @@ class Desk(DeskState):
                 return Outputs()
             incident.acked = True
             incident.status = "on_scene"
-            incident.on_scene_at = at
-            incident.reached = True
-            return self._emit(incident, "update", at, reason=f"{who} on scene")
+            changed = self._reach(incident, at)
+            return self._emit(incident, "update", at, reason=f"{who} on scene" + (f"; {changed}" if changed else ""))
         if ack.status == "declined":
             return self._reassign(incident, at, reason=f"declined by {who}", escalate=False)
         if ack.status == "reassign":
@@ -412,9 +429,14 @@ class Desk(DeskState):
         night = is_night(at, self.ctx.policy, self.ctx.city.timezone)
         conditions = self.region_conditions(incident.district, at)
         category = incident.category
+        chosen = [r for r in incident.rules if r.startswith("destination:")]
         changed = reassess(incident, self.ctx.policy, night, conditions)
         if category and incident.category != category:
             self._set_destination(incident, at)  # where the person is taken fits the new need (a hospital, not a help point)
+        else:
+            # The same need, the same place: the rule that chose it stays named on the events (a reassessment rebuilt
+            # the rules without it, so every event after a change of weather or night lost `destination:<kind>`).
+            incident.rules += chosen
         # A raised priority or a stricter cold-wave level brings deadlines forward: a queued task's from the start of
         # its wait, an unacknowledged one's from now, a follow-up visit's from the last visit; a milder one never
         # pushes them back.
@@ -588,13 +610,18 @@ class Desk(DeskState):
             incident.queued_at = incident.queue_deadline = None
             incident.status = ack.status
             incident.assigned_at = incident.accepted_at = at  # a new task: the team's acks made before it are its old task's
-            if ack.status == "on_scene":
-                incident.on_scene_at = at
-                incident.reached = True
+            changed = self._reach(incident, at) if ack.status == "on_scene" else ""
             out.extend(self._emit(incident, "update", at, reason=f"{ack.status} by {who} after its task went "
-                                  f"{'to ' + holder if holder else 'to the queue'}", task=True))
+                                  f"{'to ' + holder if holder else 'to the queue'}" + (f"; {changed}" if changed else ""), task=True))
             return out
         raise RecordError(f"team {ack.team_id!r} acknowledged ({ack.status}) a task that went from it to {_held_by(incident)}", kind="wrong_team")
+
+    def _reach(self, incident: Incident, at: datetime) -> str:
+        """A team is with the person: the hold on their priority ends, so it is reassessed now (milder weather since the
+        report lowers it), not at the next change of weather or night, which may never come that night."""
+        incident.on_scene_at = at
+        incident.reached = True
+        return self._reassess(incident, at)
 
     def _stand_down(self, incident: Incident, at: datetime, *, reason: str) -> Outputs:
         """The team holding the incident's task now is released and told (the task goes to another team or the queue)."""
@@ -808,10 +835,14 @@ class Desk(DeskState):
         if changed_regions:
             for incident in sorted(self.incidents.values(), key=lambda i: i.incident_id):
                 if incident.is_open and incident.district in changed_regions:
-                    before = incident.priority
+                    before, stored = incident.priority, incident.to_dict()
                     self._reassess(incident, at)
-                    if incident.priority != before:
+                    if incident.to_dict() != stored:
+                        # Any change is written, not only a new priority: a rule (`no_demotion`, a level that raises
+                        # nothing) or a deadline brought forward that only memory held was lost at a restart, and the
+                        # restarted desk decided otherwise than the live one.
                         self.touch("incidents", incident.incident_id)
+                    if incident.priority != before:
                         out.extend(self._emit(incident, "update", at, reason=f"conditions changed: priority {before}->{incident.priority}"))
         return out
 

@@ -154,9 +154,18 @@ def incidents_conflict(a: Incident, b: Incident, fields: Iterable[str]) -> bool:
     return any(_disagree(name, value(a, name), value(b, name)) for name in fields)
 
 
-def can_match(incident: Incident) -> bool:
-    """Only an incident still open (or being opened) takes reports: a closed one's person was seen to."""
-    return incident.is_open or incident.status == "new"
+def can_match(incident: Incident, report: Report | None = None) -> bool:
+    """Only an incident still open (or being opened) takes reports: a closed one's person was seen to.
+
+    A report made before the incident was resolved and delivered after (a
+    late feed, a redelivery after a crash) is about the person as they were
+    then: it joins the resolved incident. Taken afresh, it sent a team to a
+    person already at the station.
+    """
+    if incident.is_open or incident.status == "new":
+        return True
+    return (report is not None and incident.status == "resolved" and incident.resolved_at is not None
+            and report.at <= incident.resolved_at)
 
 
 def track_holder(report: Report, grid: IncidentGrid, incidents: dict[str, Incident]) -> Incident | None:
@@ -173,7 +182,7 @@ def track_holder(report: Report, grid: IncidentGrid, incidents: dict[str, Incide
     if key is None or key not in grid.tracks:
         return None
     held = incidents.get(grid.tracks[key])
-    return held if held is not None and can_match(held) else None
+    return held if held is not None and can_match(held, report) else None
 
 
 def matches(report: Report, grid: IncidentGrid, incidents: dict[str, Incident], policy: Policy) -> list[Incident]:
@@ -193,7 +202,7 @@ def matches(report: Report, grid: IncidentGrid, incidents: dict[str, Incident], 
     fields = policy.dispatching.describe
     for incident_id in grid.nearby(report.lat, report.lon):
         incident = incidents[incident_id]
-        if not can_match(incident):
+        if not can_match(incident, report):
             continue
         reach = policy.correlation_radius_m + min(policy.dispatching.max_uncertainty_m, spread + incident.uncertainty_m)
         if surely_farther(report.lat, incident.lat, reach):  # most of the grid's neighbours, cheaper than the times
@@ -268,6 +277,7 @@ def relocate(incident: Incident, report: Report) -> None:
 
 def add_report(incident: Incident, report: Report) -> None:
     """Fold one report into its incident: sources, flags, times, position, description."""
+    latest = report.at >= incident.last_at
     incident.reports.append(report.report_id)
     incident.channels.append(report.channel)
     incident.flags = sorted(set(incident.flags) | set(report.flags))
@@ -276,10 +286,14 @@ def add_report(incident: Incident, report: Report) -> None:
     if (key := track_key(report)) is not None and key not in incident.track_ids:
         incident.track_ids.append(key)
     if report.source == "tip":
-        if not incident.has_tip or report_uncertainty(report) < incident.uncertainty_m:
+        spread = report_uncertainty(report)
+        if not incident.has_tip or spread < incident.uncertainty_m or (latest and spread == incident.uncertainty_m):
             # A caller's position beats a camera's estimate of where a person lies, and
             # the most precise call places the incident (a police officer's fix, not a
             # hotline caller's 240 m one), so it stops matching reports of people further off.
+            # Of calls as precise, the latest places it: a person walking along a street is
+            # where they were seen last (reports match pairwise, 150 m and 20 min from the one
+            # before), not where the first caller saw them half an hour ago.
             relocate(incident, report)
         incident.has_tip = True
         incident.text = report.text or incident.text

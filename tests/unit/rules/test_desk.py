@@ -76,7 +76,9 @@ def test_corroboration_merges_within_150m_and_20min(desk: Desk, report: Callable
     assert merged.kind == "update" and merged.incident_id == first.incident_id
     assert merged.sources == ("tip-1", "tip-2") and merged.confidence > first.confidence
     assert "corroborated:2" in merged.rules and merged.priority == first.priority
-    far_lat, far_lon = offset_latlon(*CENTRE, 200, 0)
+    # 300 m: beyond 150 m of both reports (200 m was within 150 m of the second one, the latest sighting, which now
+    # places the incident: desk_audit3's person walking along a street)
+    far_lat, far_lon = offset_latlon(*CENTRE, 300, 0)
     other = desk.handle_report(report(at=EVENING + timedelta(minutes=16), lat=far_lat, lon=far_lon)).events[0]
     assert other.incident_id != first.incident_id
     late = desk.handle_report(report(at=EVENING + timedelta(minutes=60))).events[0]
