@@ -216,7 +216,8 @@ def handle(desk: Desk, command: OperatorCommand) -> Outputs:
     """The desk's input for `operator-commands`: event time moves on, then the command is run."""
     desk.admit(command.at, "at")
     desk.advance(command.at)
-    return run(desk, command, max(command.at, desk.now or command.at))
+    at = max(command.at, desk.now or command.at)
+    return desk.then_offer_freed(lambda: run(desk, command, at))
 
 
 def run(desk: Desk, command: OperatorCommand, at: datetime) -> Outputs:

@@ -140,14 +140,15 @@ class Desk(DeskState):
                               f"at most {policy.max_behind_h:g} h old is taken (a wrong date?)", kind="stale_time")
 
     def handle_report(self, report: Report) -> Outputs:
-        return self._then_offer_freed(lambda: self._handle_report(report))
+        return self.then_offer_freed(lambda: self._handle_report(report))
 
     def handle_ack(self, ack: TaskAck) -> Outputs:
-        return self._then_offer_freed(lambda: self._handle_ack(ack))
+        return self.then_offer_freed(lambda: self._handle_ack(ack))
 
-    def _then_offer_freed(self, handle: Callable[[], Outputs]) -> Outputs:
-        """Handle one input; a team it freed (an outcome, a merge, a handover, a decline's reassignment) takes the most
-        urgent queued task at once, as a team coming on duty does, not at the next clock tick (a P1 waited for it)."""
+    def then_offer_freed(self, handle: Callable[[], Outputs]) -> Outputs:
+        """Handle one input; a team it freed (an outcome, a merge, a handover, a decline's reassignment, an operator's
+        merge or reassignment) takes the most urgent queued task at once, as a team coming on duty does, not at the
+        next clock tick (a P1 waited for it)."""
         before = {t.team_id for t in self.teams.values() if t.free}
         out = handle()
         if self.now is not None and any(t.free and t.team_id not in before for t in self.teams.values()):

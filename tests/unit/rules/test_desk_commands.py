@@ -105,6 +105,21 @@ def test_operator_merges_two_incidents_and_the_other_team_is_released(desk: Desk
     assert answer(commands.handle(desk, command("merge", one.incident_id, 3, other_incident_id=one.incident_id))).error == "same_incident"
 
 
+def test_a_team_an_operator_frees_takes_the_queued_task_at_once(desk: Desk, report: Callable[..., Report]) -> None:
+    # Both teams busy, a third person waits in the queue; the operator's merge frees team b, which takes that person's
+    # task with the command, not at the next clock tick.
+    team(desk, "a", 100)
+    team(desk, "b", 4000)
+    one = desk.handle_report(report()).events[0]
+    two = desk.handle_report(report(east_m=3000)).events[0]
+    waiting = desk.handle_report(report(east_m=-3000, flags=("elderly",))).events[0]
+    assert waiting.team_id is None and desk.incidents[waiting.incident_id].status == "queued"
+    out = commands.handle(desk, command("merge", one.incident_id, other_incident_id=two.incident_id))
+    assert answer(out).status == "applied"
+    assert [(t.team_id, t.kind, t.incident_id) for t in out.tasks if t.kind == "assign"] == [("b", "assign", waiting.incident_id)]
+    assert desk.teams["b"].incident_id == waiting.incident_id and desk.incidents[waiting.incident_id].status == "assigned"
+
+
 def test_operator_splits_a_wrongly_merged_report_into_its_own_dispatched_incident(desk: Desk, report: Callable[..., Report]) -> None:
     team(desk, "a", 100)
     team(desk, "b", 900)
