@@ -11,6 +11,7 @@ import csv
 import html
 import io
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -233,13 +234,27 @@ def aggregate(
     )
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def csv_cell(value: str) -> str:
+    """A cell a spreadsheet shows as text: one starting with = + - @, a tab or a CR (a channel or district as a
+    record on `reports` named it) is prefixed with ', else Excel and WPS run it as a formula; a number stays one."""
+    if value.startswith(FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def to_csv(report: Report, lang: str = "zh") -> str:
+    """The report as CSV for the superior department: RFC 4180 line ends (a CR inside a cell is quoted, not a new
+    row) and every cell through `csv_cell`."""
     labels = LABELS[lang]
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([labels["section"], labels["key"], labels["value"]])
     for section, key, value in report.rows():
-        writer.writerow([labels.get(section, section), labels.get(key, key), value])
+        writer.writerow([csv_cell(labels.get(section, section)), csv_cell(labels.get(key, key)), csv_cell(value)])
     return buf.getvalue()
 
 
