@@ -506,3 +506,19 @@ def test_a_stream_that_is_never_read_is_ended_and_does_not_escape_the_per_token_
             await runner.cleanup()
 
     asyncio.run(main())
+
+
+def test_a_body_naming_a_field_twice_is_refused(tmp_path: Path) -> None:
+    """`{"outcome": "false_alarm", "outcome": "taken_to_hospital"}`: Python keeps the last, a proxy or WAF in front
+    (and many JSON readers) the first, so what was checked and what is written could differ. 400, nothing written."""
+    publisher = ListPublisher()
+
+    async def body(client: TestClient[Any, Any], token: str) -> None:
+        auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        for raw in ('{"outcome": "false_alarm", "outcome": "false_alarm"}', '{"a": {"b": 1, "b": 2}}'):
+            resp = await client.post("/api/incidents/x/resolve", headers=auth, data=raw)
+            data = await _error(resp, 400, "duplicate_key")
+            assert "'outcome'" in data["message"] or "'b'" in data["message"]
+        assert publisher.acks == []
+
+    _run(tmp_path, body, publisher=publisher)
