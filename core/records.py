@@ -81,6 +81,8 @@ CATEGORIES: tuple[str, ...] = (
     "welfare_check",
 )
 PRIORITIES: tuple[str, ...] = ("P1", "P2", "P3", "P4")
+# Why the desk escalated (DispatchEvent.escalation_cause): an acknowledgement missed, a support unit's missed, queued too long.
+ESCALATION_CAUSES: tuple[str, ...] = ("ack_missed", "support_ack_missed", "queued")
 EVENT_KINDS: tuple[str, ...] = ("dispatch", "update", "queued", "escalation", "followup", "resolved", "support", "merged", "unit_timer")
 TEAM_STATUSES: tuple[str, ...] = ("available", "en_route", "on_scene", "break", "off_duty")
 ACK_STATUSES: tuple[str, ...] = ("accepted", "on_scene", "resolved", "declined")

@@ -19,7 +19,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
-from core.records import PRIORITIES, DeadLetter, DispatchEvent, Wire
+from core.records import ESCALATION_CAUSES, PRIORITIES, DeadLetter, DispatchEvent, Wire
 
 # Prometheus' text format 0.0.4; aiohttp wants the charset apart from the type.
 CONTENT_TYPE = "text/plain; version=0.0.4"
@@ -36,6 +36,33 @@ DESK_BATCH_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
 
+# Label values taken from records (an escalation's level and cause, as any producer of `dispatch` wrote them) are
+# bounded: past this many distinct values per label, a new one counts as "other". One time series per record made a
+# scrape megabytes long and a Prometheus without memory.
+MAX_LABEL_VALUES = 32
+OTHER_LABEL = "other"
+
+
+class BoundedLabel:
+    """A label's `known` values always pass, then the first MAX_LABEL_VALUES others; later new ones are OTHER_LABEL
+    (so a flood of made-up values cannot push out the ones the desk writes)."""
+
+    def __init__(self, known: Iterable[str] = (), limit: int = MAX_LABEL_VALUES) -> None:
+        self.known = frozenset(known)
+        self.limit = limit
+        self._seen: set[str] = set()
+
+    def __call__(self, value: str) -> str:
+        if value in self.known or value in self._seen:
+            return value
+        if len(self._seen) >= self.limit:
+            return OTHER_LABEL
+        self._seen.add(value)
+        return value
+
+
+_LEVEL_LABEL = BoundedLabel(known=(str(n) for n in range(10)))
+_CAUSE_LABEL = BoundedLabel(known=ESCALATION_CAUSES)
 _CAUSE_WORD = re.compile(r"[a-z]+")
 _CAUSE_CUT = re.compile(r"\b(?:by|from|of|to|at)\b.*$")
 
@@ -54,7 +81,8 @@ def escalation_cause(reason: str) -> str:
 def count_escalation(event: DispatchEvent) -> None:
     if event.kind == "escalation":
         # The desk names the cause (ack_missed, queued, support_ack_missed); older events only say it in the reason.
-        ESCALATIONS.labels(str(event.escalation_level), event.escalation_cause or escalation_cause(event.reason or "")).inc()
+        cause = event.escalation_cause or escalation_cause(event.reason or "")
+        ESCALATIONS.labels(_LEVEL_LABEL(str(event.escalation_level)), _CAUSE_LABEL(cause)).inc()
 
 
 def count_outputs(records: Iterable[tuple[str, str | None, Wire]]) -> None:
@@ -93,12 +121,14 @@ def queue_families(items: Iterable[OpenItem], now: datetime | None) -> list[Metr
     counts = {p: [0, 0] for p in PRIORITIES}
     oldest: dict[tuple[str, bool], datetime] = {}
     for item in items:
-        row = counts.setdefault(item.priority or "none", [0, 0])
+        # a priority no policy has (a record's own) is "other": one label value per record otherwise
+        priority = "none" if not item.priority else item.priority if item.priority in PRIORITIES else OTHER_LABEL
+        row = counts.setdefault(priority, [0, 0])
         row[0] += 1
-        keys = [(item.priority or "none", False)]
+        keys = [(priority, False)]
         if item.queued:
             row[1] += 1
-            keys.append((item.priority or "none", True))
+            keys.append((priority, True))
         for key in keys:
             if key not in oldest or item.since < oldest[key]:
                 oldest[key] = item.since

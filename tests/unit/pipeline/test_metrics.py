@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from prometheus_client import REGISTRY, CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from core.records import DeadLetter
+from pipeline import metrics
 from pipeline.metrics import (
     ClockCollector,
     LagCollector,
     OpenItem,
     QueueCollector,
+    MAX_LABEL_VALUES,
+    count_escalation,
     count_outputs,
     escalation_cause,
     exposition,
     short_topic,
 )
+
+from tests.unit.console.test_state import event
 
 NOW = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)
 
@@ -78,3 +84,25 @@ def test_dead_letters_counted_by_topic_and_reason() -> None:
     letter = DeadLetter(topic="weather", reason="temp_c: not a number", payload="{}", error="wrong_type")
     count_outputs([("dead-letters", None, letter), ("dead-letters", None, letter)])
     assert value() == before + 2
+
+
+def test_label_values_a_record_chooses_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The console counts escalations and open incidents from `dispatch` as any producer wrote it: a priority, cause
+    or level per record made a new time series each (a scrape of megabytes, a Prometheus out of memory)."""
+    items = [OpenItem(f"P{n}x", False, NOW) for n in range(500)] + [OpenItem("P1", False, NOW)]
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(QueueCollector(lambda: (items, NOW)))
+    got = samples(registry)
+    priorities = {dict(labels)["priority"] for name, labels in got if name == "patrol_open_incidents"}
+    assert priorities == {"P1", "P2", "P3", "P4", "other"}
+    assert got[("patrol_open_incidents", (("priority", "other"),))] == 500
+    monkeypatch.setattr(metrics, "_LEVEL_LABEL", metrics.BoundedLabel(metrics._LEVEL_LABEL.known))  # not the other tests' values
+    monkeypatch.setattr(metrics, "_CAUSE_LABEL", metrics.BoundedLabel(metrics._CAUSE_LABEL.known))
+    for n in range(500):
+        count_escalation(event(f"i{n}", kind="escalation", escalation_level=n, escalation_cause=f"cause{n}"))
+    causes = {dict(labels)["cause"] for name, labels in samples(REGISTRY) if name == "patrol_escalations_total"}
+    levels = {dict(labels)["level"] for name, labels in samples(REGISTRY) if name == "patrol_escalations_total"}
+    assert len(causes) <= MAX_LABEL_VALUES + 4 and "other" in causes
+    assert len(levels) <= MAX_LABEL_VALUES + 11 and "other" in levels
+    count_escalation(event("i-real", kind="escalation", escalation_level=1, escalation_cause="ack_missed"))
+    assert samples(REGISTRY)[("patrol_escalations_total", (("cause", "ack_missed"), ("level", "1")))] >= 1, "the desk's own still counted"
