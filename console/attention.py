@@ -31,6 +31,12 @@ FIXABLE: dict[str, str] = {
     "too_large": "the text is too long: shorten it",
 }
 ACTIONS: tuple[str, ...] = ("resubmitted", "dismissed")
+# What the queue answers (`/api/attention`, fetched again by every operator page at each new dead letter): the oldest
+# MAX_ATTENTION_ITEMS open items, each payload cut to MAX_SHOWN_PAYLOAD_CHARS (the console's body limit: no correction
+# can carry more). Anyone who can send a tip can fill `dead-letters` with letters of up to 512 kB; answered whole,
+# the screen where a real caller's failed tip is corrected stopped loading. The counts tell every item.
+MAX_ATTENTION_ITEMS = 100
+MAX_SHOWN_PAYLOAD_CHARS = 16 * 1024
 
 Change = tuple[str, dict[str, Any]]
 
@@ -52,6 +58,8 @@ class AttentionItem:
         A tip nested too deeply for the decoder is dead-lettered as such: reading it again here must not raise, or every
         snapshot of the queue (and every later screen of it) fails on that one item.
         """
+        if len(self.letter.payload) > MAX_SHOWN_PAYLOAD_CHARS:
+            return None  # too long to correct in the form; its text is shown cut
         try:
             data = json.loads(self.letter.payload)
         except (ValueError, RecursionError):
@@ -64,7 +72,8 @@ class AttentionItem:
             "error": self.letter.error,
             "reason": self.letter.reason,
             "hint": FIXABLE.get(self.letter.error, "check the original text"),
-            "payload": self.letter.payload,
+            "payload": self.letter.payload[:MAX_SHOWN_PAYLOAD_CHARS],
+            "payload_cut": len(self.letter.payload) > MAX_SHOWN_PAYLOAD_CHARS,
             "original": self.original(),
             "at": self.letter.at.isoformat() if self.letter.at else None,
             "offset": self.letter.offset,
@@ -123,10 +132,10 @@ class AttentionQueue:
         return {"open": opened, "resolved": len(self.items) - opened, "other_dead_letters": self.other_dead_letters}
 
     def snapshot(self) -> dict[str, Any]:
-        """Open items oldest first, then the latest decisions."""
+        """The oldest MAX_ATTENTION_ITEMS open items, then the latest decisions; the counts name them all."""
         opened = sorted((i for i in self.items.values() if i.open), key=lambda i: (i.letter.offset or 0, i.letter.event_id))
         done = sorted((i for i in self.items.values() if i.action is not None), key=lambda i: (_decided_at(i), i.letter.event_id), reverse=True)
-        return {**self.counts(), "items": [i.to_dict() for i in opened], "resolved_items": [i.to_dict() for i in done[:50]]}
+        return {**self.counts(), "items": [i.to_dict() for i in opened[:MAX_ATTENTION_ITEMS]], "resolved_items": [i.to_dict() for i in done[:50]]}
 
     def get(self, letter_id: str) -> AttentionItem | None:
         return self.items.get(letter_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from console.attention import AttentionQueue
+from console.attention import MAX_ATTENTION_ITEMS, MAX_SHOWN_PAYLOAD_CHARS, AttentionQueue
 from core import topics
 from core.records import ConsoleAction, DeadLetter
 
@@ -80,3 +80,22 @@ def test_a_dead_letter_whose_fields_are_not_their_types_is_not_queued() -> None:
         assert q.apply_record(topics.DEAD_LETTERS, {**letter(n), **over}) == [], over
     assert q.counts()["open"] == 1
     assert [i["id"] for i in q.snapshot()["items"]] == ["dl-0001"]
+
+
+def test_a_flood_of_unreadable_tips_keeps_the_queue_s_answer_bounded() -> None:
+    """Anyone who can send a tip can fill `dead-letters` (up to 512 kB a letter): the queue answered every open item
+    with its payload twice (text and parsed), and every operator page fetched it again at each new dead letter, so
+    the screen where a real caller's failed tip is corrected never loaded. The oldest MAX_ATTENTION_ITEMS are
+    answered, each payload cut to what a correction can carry; the counts still tell every one."""
+    q = AttentionQueue()
+    big = json.dumps({"tip_id": "t", "address": "x", "text": "冷" * 200_000}, ensure_ascii=False)
+    for n in range(MAX_ATTENTION_ITEMS + 50):
+        q.apply_record(topics.DEAD_LETTERS, {**letter(n), "payload": big if n % 2 else letter(n)["payload"]})
+    snap = q.snapshot()
+    assert snap["open"] == MAX_ATTENTION_ITEMS + 50 and len(snap["items"]) == MAX_ATTENTION_ITEMS
+    assert [i["offset"] for i in snap["items"]] == list(range(MAX_ATTENTION_ITEMS)), "the oldest first"
+    assert len(json.dumps(snap, ensure_ascii=False)) < MAX_ATTENTION_ITEMS * (MAX_SHOWN_PAYLOAD_CHARS * 2 + 2000)
+    cut, whole = snap["items"][1], snap["items"][0]
+    assert cut["payload_cut"] and len(cut["payload"]) == MAX_SHOWN_PAYLOAD_CHARS and cut["original"] is None
+    assert not whole["payload_cut"] and whole["original"] == {"tip_id": "t0", "address": "x"}
+    assert q.get(cut["id"]) is not None and len(q.get(cut["id"]).letter.payload) == len(big), "the letter itself is kept whole"  # type: ignore[union-attr]
