@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import os
@@ -294,6 +295,23 @@ class TooManyAttempts(PatrolError):
         self.retry_after_s = retry_after_s
 
 
+IPV6_CLIENT_PREFIX = 64  # one IPv6 subscriber's network: its addresses are one client for the failed-attempt limit
+
+
+def client_key(address: str) -> str:
+    """Whom failed attempts are counted against: an IPv4 address (an IPv4-mapped IPv6 one too), an IPv6 address's
+    /64. One subscriber holds a whole /64; per address, a guesser changing address at each try was never limited."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, IPV6_CLIENT_PREFIX), strict=False))
+    return str(ip)
+
+
 @dataclass
 class FailureLimiter:
     """Failed attempts per key (client address, token id) in a sliding window.
@@ -506,7 +524,7 @@ class TokenStore:
         if cached is not None:
             return cached
         parts = split_token(token)
-        keys = (f"client:{client}", f"token id:{parts[0] if parts else '-'}")
+        keys = (f"client:{client_key(client)}", f"token id:{parts[0] if parts else '-'}")
         self.limiter.begin(*keys)  # parallel guesses count while they wait for the KDF
         checked, principal = False, None
         try:

@@ -454,3 +454,23 @@ def test_a_token_id_with_a_trailing_line_break_is_refused(tmp_path: Path) -> Non
         TokenStore(path)
     with pytest.raises(ConfigError, match="token id must match"):
         add_token(tmp_path / "new.json", "operator", token_id="op\n")
+
+
+def test_an_ipv6_guesser_is_one_client_across_its_network(tmp_path: Path) -> None:
+    """One IPv6 subscriber holds a /64 (2^64 addresses): counted per address, a guesser that changed address and token
+    id at each try was never limited, and each try cost a scrypt run on the console's few KDF slots."""
+    store, token, _ = _store_with(tmp_path, max_failures=3, window_s=600)
+
+    async def main() -> None:
+        for i in range(3):
+            assert await store.authenticate_async(f"g{i}.bad", f"2001:db8:1:2::{i + 1:x}") is None
+        with pytest.raises(TooManyAttempts, match="client"):
+            await store.authenticate_async("g9.bad", "2001:db8:1:2:ffff:ffff:ffff:ffff")
+        assert await store.authenticate_async(token, "2001:db8:1:3::1") is not None  # the next /64 is someone else
+        for i in range(3):  # IPv4 is still per address, and an IPv4-mapped address is that IPv4 address
+            assert await store.authenticate_async(f"h{i}.bad", "::ffff:10.0.9.1") is None
+        with pytest.raises(TooManyAttempts, match="client"):
+            await store.authenticate_async("h9.bad", "10.0.9.1")
+        assert await store.authenticate_async(token, "10.0.9.2") is not None
+
+    asyncio.run(main())
