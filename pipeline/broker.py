@@ -13,12 +13,14 @@ import ctypes
 import os
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 
 from core.errors import BrokerError
 
@@ -76,6 +78,26 @@ def wait_until_ready(bootstrap: str, timeout_s: float = 20.0, alive: Callable[[]
     raise BrokerError(f"broker at {bootstrap} did not answer within {timeout_s:.0f}s: {last}")
 
 
+def open_log(path: Path) -> BinaryIO:
+    """The broker's log, opened to append: never through a symbolic link, and only a regular file of this user.
+
+    By default the log is `patrol-tansu-PORT.log` in the shared temporary folder, a name anyone can guess: another
+    user's link there (to `~/.bashrc`, `~/.ssh/authorized_keys`) had the broker append its log to that file, and a
+    file made there first by someone else let them read the log."""
+    try:
+        # O_NONBLOCK: a pipe planted there is refused at once instead of waiting for a reader
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, 0o600)
+    except OSError as exc:
+        link = " (a symbolic link is refused)" if path.is_symlink() else ""
+        raise BrokerError(f"cannot open the broker's log {path}: {exc.strerror or exc}{link}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+        os.close(fd)
+        raise BrokerError(f"the broker's log {path} is not a regular file of this user; remove it or choose another port")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "ab")
+
+
 class EmbeddedBroker:
     """A Tansu subprocess on loopback; use as a context manager."""
 
@@ -94,7 +116,7 @@ class EmbeddedBroker:
         binary = tansu_binary()
         log_file = self.log_path or Path(tempfile.gettempdir()) / f"patrol-tansu-{self.port}.log"
         stack = contextlib.ExitStack()
-        out = stack.enter_context(open(log_file, "ab"))
+        out = stack.enter_context(open_log(log_file))
         env = {k: v for k, v in os.environ.items() if k not in ("LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE")}
         env.setdefault("RUST_LOG", "warn")
         cmd = [
