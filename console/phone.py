@@ -171,6 +171,16 @@ class TeamPhones:
         if last is None or status.at >= last.at:
             self.fixes[status.team_id] = Fix(status.lat, status.lon, status.at, status.accuracy_m)
 
+    def last_fix(self, team_id: str, now: datetime) -> Fix | None:
+        """The team's latest fix to judge a new one by; one dated more than `phone.max_clock_skew_s` ahead of the
+        console's clock is forgotten. The desk refuses such a record (`future_time`); kept, it made every real fix of
+        the team `out_of_order` and dated its status changes as far ahead, so the team could not report at all."""
+        last = self.fixes.get(team_id)
+        if last is not None and (last.at - now).total_seconds() > self.policy.max_clock_skew_s:
+            del self.fixes[team_id]
+            return None
+        return last
+
     # ------------------------------------------------------------- once
 
     def repeat(self, kind: str, client_id: str | None, team_id: str) -> dict[str, Any] | None:
@@ -236,7 +246,7 @@ class TeamPhones:
             if lat is None or lon is None or at is None:
                 raise PhoneInputError(400, "missing_field", "a position needs lat, lon and at (the fix's own time)")
             fix = Fix(lat, lon, at, accuracy)
-            refusal = check_fix(fix, self.fixes.get(team_id), now, self.policy)
+            refusal = check_fix(fix, self.last_fix(team_id, now), now, self.policy)
             if refusal is not None:
                 raise PhoneInputError(422, refusal.code, refusal.message)
             if (problem := self.area_problem(team_id, lat, lon)) is not None:
@@ -244,7 +254,7 @@ class TeamPhones:
         else:
             if body.get("status") is None:
                 raise PhoneInputError(400, "missing_field", "send a status, a position (lat, lon, at), or both")
-            last = self.fixes.get(team_id)
+            last = self.last_fix(team_id, now)
             if last is not None:
                 lat, lon, accuracy = last.lat, last.lon, last.accuracy_m
             elif getattr(current, "lat", None) is not None and self.area_problem(team_id, current.lat, current.lon) is None:

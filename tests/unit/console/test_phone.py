@@ -382,3 +382,27 @@ def test_with_a_closed_roster_a_team_the_city_does_not_list_is_refused_before_an
         assert (await client.post("/api/team/status", json=fix, headers=_auth(tok["t2"]))).status == 202  # on the roster
 
     _with_client(tmp_path, body)
+
+
+def test_a_team_s_fix_dated_far_ahead_does_not_lock_its_phone_out(tmp_path: Path) -> None:
+    """One record on `team-status` dated 2099 (a receiver whose clock jumped, or anyone who can write the topic) for a
+    real team: the desk dead-letters it `future_time`, but the console kept it as the team's latest fix. Every real
+    fix after it was `out_of_order`, and a status change alone was dated 2099 and dead-lettered too: the team could
+    neither report where it was nor come back on duty while the record stayed on the topic."""
+    async def body(client: TestClient[Any, Any], pub: ListPublisher, tok: dict[str, str], phones: TeamPhones) -> None:
+        far = datetime(2099, 1, 1, tzinfo=CST)
+        phones.fold("team-status", TeamStatus(team_id="T-daoli-2", at=far, status="off_duty", lat=45.76, lon=126.63).to_dict())
+        change = await client.post("/api/team/status", json={"status": "available"}, headers=_auth(tok["t2"]))
+        assert (await change.json())["error"] == "no_position" and pub.statuses == [], "never sent at 2099"
+        fix = await client.post("/api/team/status", json={"lat": 45.761, "lon": 126.631, "at": NOW.isoformat(), "accuracy_m": 10},
+                                headers=_auth(tok["t2"]))
+        assert fix.status == 202, await fix.text()
+        phones.fold("team-status", pub.statuses[-1].to_dict())  # as the console reads it back from the topic
+        assert phones.fixes["T-daoli-2"].at == NOW
+        change = await client.post("/api/team/status", json={"status": "available"}, headers=_auth(tok["t2"]))
+        assert change.status == 202 and pub.statuses[-1].at == NOW and pub.statuses[-1].status == "available"
+        jump = await client.post("/api/team/status", json={"lat": 45.99, "lon": 126.99, "at": (NOW + timedelta(seconds=5)).isoformat()},
+                                 headers=_auth(tok["t2"]))
+        assert (await jump.json())["error"] == "impossible_jump", "the real fix is judged by again"
+
+    _with_client(tmp_path, body)
