@@ -20,6 +20,7 @@ import asyncio
 import base64
 import hashlib
 import logging
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -471,11 +472,20 @@ async def api_report(request: web.Request) -> web.StreamResponse:
     return json_response({"date": day.isoformat(), "rows": [list(r) for r in report.rows()]})
 
 
+MAX_AUDIT_ROWS = 5000  # the most reads one answer of `/api/ledger/audit` holds (`?limit=`, default AUDIT_ROWS)
+AUDIT_ROWS = 500
+
+
 async def api_audit(request: web.Request) -> web.StreamResponse:
-    """Supervisor: who read which file when."""
+    """Supervisor: who read which file when: the newest `limit` reads, oldest first, `more` when older ones exist."""
     _, ledger, _principal = _who(request, ("supervisor",))
     person_id = request.query.get("person_id") or None
-    return json_response({"reads": await ledger.call(lambda s: s.audit_log(person_id))})
+    raw = request.query.get("limit", str(AUDIT_ROWS))
+    if not re.fullmatch(r"[0-9]{1,6}", raw) or not 1 <= int(raw) <= MAX_AUDIT_ROWS:
+        raise api_error(400, "invalid_limit", f"limit must be a whole number 1..{MAX_AUDIT_ROWS}")
+    limit = int(raw)
+    rows, more = await ledger.call(lambda s: s.audit_page(person_id, limit=limit))
+    return json_response({"reads": rows, "more": more})
 
 
 async def page_ledger(request: web.Request) -> web.StreamResponse:

@@ -410,6 +410,13 @@ class Store:
             return self.db.query("SELECT * FROM read_audit ORDER BY at, audit_id")
         return self.db.query("SELECT * FROM read_audit WHERE person_id = ? ORDER BY at, audit_id", (person_id,))
 
+    def audit_page(self, person_id: str | None = None, *, limit: int) -> tuple[list[dict[str, Any]], bool]:
+        """The newest `limit` reads (of one file, or all), oldest first, and whether older ones were left out: the
+        audit gains a row per file of every summary opened, and answered whole it grew without bound."""
+        where, params = ("WHERE person_id = ? ", [person_id]) if person_id is not None else ("", [])
+        rows = self.db.query(f"SELECT * FROM read_audit {where}ORDER BY at DESC, audit_id DESC LIMIT ?", (*params, limit + 1))
+        return rows[:limit][::-1], len(rows) > limit
+
     # ------------------------------------------------------------ reports and sweeps
 
     def report(self, kind: str, start: datetime, end: datetime, tz: ZoneInfo, scope: ReportScope | None = None) -> Report:

@@ -322,3 +322,32 @@ def test_why_the_ledger_is_unavailable_is_logged_not_told_to_the_caller(tmp_path
     assert status == 503 and body["error"] == "ledger_unavailable"
     assert "state-dir" not in body["message"] and "SQLite" not in body["message"]
     assert any("state-dir" in r.getMessage() for r in caplog.records)  # the operator's log says why
+
+
+def test_the_read_audit_is_answered_a_page_at_a_time(tmp_path: Path) -> None:
+    settings = replace(Settings(), cities="harbin", database_url=f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    token = add_token(tmp_path / "tokens.json", "supervisor", name="sup")
+    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(tmp_path / "tokens.json"), DATA_DIR / "cities" / "harbin",
+                             centre_dirs=settings.centre_dirs)
+    ledger = ledger_screens(settings)
+    app = build_app(service)
+    ledger.add_routes(app)
+    auth = {"Authorization": f"Bearer {token}"}
+    t0 = datetime(2026, 12, 20, 12, 0, tzinfo=timezone.utc)
+
+    async def main() -> None:
+        try:
+            async with TestClient(TestServer(app)) as client:
+                await ledger.call(lambda s: [s.log_read(who="op", role="operator", person_id="P-a", what=f"r{n}", at=t0 + timedelta(minutes=n))
+                                             for n in range(600)])
+                page = await (await client.get("/api/ledger/audit", headers=auth)).json()
+                assert len(page["reads"]) == 500 and page["more"] and page["reads"][-1]["what"] == "r599"
+                page = await (await client.get("/api/ledger/audit?person_id=P-a&limit=3", headers=auth)).json()
+                assert [r["what"] for r in page["reads"]] == ["r597", "r598", "r599"]
+                for bad in ("0", "5001", "x", "²", "-1"):
+                    resp = await client.get(f"/api/ledger/audit?limit={bad}", headers=auth)
+                    assert (resp.status, (await resp.json())["error"]) == (400, "invalid_limit"), bad
+        finally:
+            await ledger.stop()
+
+    asyncio.run(main())

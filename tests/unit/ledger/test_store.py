@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -179,3 +179,18 @@ def test_anonymizing_a_file_blanks_the_operators_free_text_in_its_incidents_even
     store.apply_dispatch(event("inc-1", 20, "followup", T0 + timedelta(days=401), first_report_at=T0))  # refolds the row
     assert store.incident("inc-1")["outcome"] == "refused"  # type: ignore[index]
     store.close()
+
+
+def test_the_read_audit_answers_its_latest_rows_only(tmp_path: Path) -> None:
+    """Every summary an operator opens logs a read per suggested file: over a season the audit holds hundreds of
+    thousands of rows, and `/api/ledger/audit` answered them all in one body. The newest `limit` come, oldest first."""
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", ledger_policy())
+    t0 = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)
+    for n in range(30):
+        store.log_read(who="op", role="operator", person_id="P-a" if n % 2 else "P-b", what=f"read {n}", at=t0 + timedelta(minutes=n))
+    rows, more = store.audit_page(limit=5)
+    assert [r["what"] for r in rows] == [f"read {n}" for n in range(25, 30)] and more
+    rows, more = store.audit_page("P-a", limit=5)
+    assert [r["what"] for r in rows] == [f"read {n}" for n in (21, 23, 25, 27, 29)] and more
+    rows, more = store.audit_page("P-a", limit=100)
+    assert len(rows) == 15 and not more
