@@ -21,6 +21,7 @@ import logging
 import math
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from datetime import timedelta
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Protocol
@@ -825,7 +826,7 @@ class ConsoleRunner:
         province = province_from_settings(settings)
         phones = TeamPhones(province.first.policy, {centre: ctx.city for centre, ctx in province.centres.items()})
         teams = [team for ctx in province.centres.values() for team in ctx.city.teams]
-        self.service = ConsoleService(ConsoleState(teams), self.publisher, TokenStore(settings.tokens_file, writes=WriteLimiter(settings.console_write_rate, settings.console_write_burst)), next(iter(settings.centre_dirs.values())), phones,
+        self.service = ConsoleService(ConsoleState(teams, timedelta(minutes=province.first.policy.max_ahead_min)), self.publisher, TokenStore(settings.tokens_file, writes=WriteLimiter(settings.console_write_rate, settings.console_write_burst)), next(iter(settings.centre_dirs.values())), phones,
                                       CentreKeys(province), settings.centre_dirs, settings.console_trusted_networks)
         self._runner: web.AppRunner | None = None
         self._consumer: asyncio.Task[None] | None = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core import topics
@@ -142,7 +142,10 @@ def sort_key(view: IncidentView) -> tuple[int, int, datetime, str]:
 class ConsoleState:
     """Incidents, teams, conditions and event-time now, folded from the topics."""
 
-    def __init__(self, city_teams: Iterable[TeamBase] = ()) -> None:
+    def __init__(self, city_teams: Iterable[TeamBase] = (), max_ahead: timedelta = timedelta(minutes=60)) -> None:
+        """`max_ahead`: the desk's `max_ahead_min`; a team's record dated further past the console's clock is not kept
+        against the team's later ones (`apply_team_status`)."""
+        self.max_ahead = max_ahead
         self.incidents: dict[str, IncidentView] = {}
         self.event_index: dict[str, str] = {}
         self.teams: dict[str, TeamView] = {}
@@ -248,7 +251,9 @@ class ConsoleState:
 
     def apply_team_status(self, status: TeamStatus) -> list[Change]:
         team = self.teams.get(status.team_id) or TeamView(team_id=status.team_id)
-        if team.at is not None and status.at < team.at:
+        # A kept record dated beyond max_ahead of the clock (2099: the desk refused it) yields to the team's real ones:
+        # kept, every later status was older than it and the team stood frozen on the map all night.
+        if team.at is not None and status.at < team.at and not (self.now is not None and team.at - self.now > self.max_ahead):
             return []
         team.status, team.lat, team.lon, team.at = status.status, status.lat, status.lon, status.at
         if status.capabilities:

@@ -287,3 +287,25 @@ def test_a_team_that_took_its_task_back_holds_the_task_the_desk_gave_it(desk: De
     assert view.task_of("near") == incident.task_event_id == back[-1].event_id and view.task_of("next") is None
     declined = desk.handle_ack(TaskAck(event_id=view.task_of("near") or "", team_id="near", status="declined", at=NIGHT + timedelta(minutes=20)))
     assert declined.events and incident.team_id != "near", "the phone's decline, naming the task it shows, is taken"
+
+
+def test_a_team_status_dated_far_ahead_does_not_freeze_the_team_on_the_operators_map() -> None:
+    """A record on `team-status` dated 2099 (the desk refuses it, `future_time`) was the team's view for good: every
+    real status after it was older, so operators saw the team off duty at a stale spot while it reported all night."""
+    state = ConsoleState()
+    state.apply_clock(ClockTick(at=T0))
+    state.apply_record(topics.TEAM_STATUS, TeamStatus(team_id="T-daoli-1", at=datetime(2099, 1, 1, tzinfo=CST), status="off_duty",
+                                                      lat=45.70, lon=126.60).to_dict())
+    state.apply_record(topics.TEAM_STATUS, TeamStatus(team_id="T-daoli-1", at=T0 + timedelta(minutes=1), status="available",
+                                                      lat=45.77, lon=126.62).to_dict())
+    team = state.teams["T-daoli-1"]
+    assert (team.status, team.lat, team.at) == ("available", 45.77, T0 + timedelta(minutes=1))
+    # an older status than the team's believable latest is still ignored
+    state.apply_record(topics.TEAM_STATUS, TeamStatus(team_id="T-daoli-1", at=T0, status="break", lat=45.7, lon=126.6).to_dict())
+    assert state.teams["T-daoli-1"].status == "available"
+    # within max_ahead of the console's clock a status stands (clock ticks lag)
+    state.apply_record(topics.TEAM_STATUS, TeamStatus(team_id="T-daoli-2", at=T0 + timedelta(minutes=30), status="on_scene",
+                                                      lat=45.77, lon=126.62).to_dict())
+    state.apply_record(topics.TEAM_STATUS, TeamStatus(team_id="T-daoli-2", at=T0 + timedelta(minutes=2), status="available",
+                                                      lat=45.77, lon=126.62).to_dict())
+    assert state.teams["T-daoli-2"].status == "on_scene"
