@@ -393,7 +393,10 @@ async def _live(
     its token is revoked (checked at each batch and ping), else a lost phone kept receiving its team's tasks.
     """
     token = bearer_token(request) or ""
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    # no-store: the stream carries incidents' text and places (no-cache let a cache keep them); hardened here, as it is
+    # sent before the middleware that hardens every other answer sees it
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    _harden(request, response)
     await response.prepare(request)
     queue = service.hub.subscribe(owner)
 

@@ -522,3 +522,17 @@ def test_a_body_naming_a_field_twice_is_refused(tmp_path: Path) -> None:
         assert publisher.acks == []
 
     _run(tmp_path, body, publisher=publisher)
+
+
+def test_a_live_stream_of_private_data_is_never_stored(tmp_path: Path) -> None:
+    """The operator's stream opens with every open incident (text, places) and the team's with its tasks: it said
+    `Cache-Control: no-cache` (which lets a cache store it) and, sent before the hardening middleware saw it, carried
+    none of the headers every other answer has."""
+    async def body(client: TestClient[Any, Any], token: str) -> None:
+        resp = await client.get("/api/stream", headers={"Authorization": f"Bearer {token}"})
+        assert resp.status == 200
+        assert resp.headers["Cache-Control"] == "no-store"
+        assert resp.headers["X-Content-Type-Options"] == "nosniff" and "Content-Security-Policy" in resp.headers
+        resp.close()
+
+    _run(tmp_path, body)
