@@ -10,7 +10,7 @@ import re
 import shutil
 from collections.abc import Awaitable
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -333,7 +333,7 @@ def test_the_read_audit_is_answered_a_page_at_a_time(tmp_path: Path) -> None:
     app = build_app(service)
     ledger.add_routes(app)
     auth = {"Authorization": f"Bearer {token}"}
-    t0 = datetime(2026, 12, 20, 12, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)
 
     async def main() -> None:
         try:

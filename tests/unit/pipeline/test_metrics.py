@@ -11,18 +11,17 @@ from prometheus_client.parser import text_string_to_metric_families
 from core.records import DeadLetter
 from pipeline import metrics
 from pipeline.metrics import (
+    MAX_LABEL_VALUES,
     ClockCollector,
     LagCollector,
     OpenItem,
     QueueCollector,
-    MAX_LABEL_VALUES,
     count_escalation,
     count_outputs,
     escalation_cause,
     exposition,
     short_topic,
 )
-
 from tests.unit.console.test_state import event
 
 NOW = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)
