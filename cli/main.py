@@ -365,7 +365,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         sys.stdout.write(to_csv(report, args.lang))
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"{name}-{args.lang}.csv").write_text(to_csv(report, args.lang), encoding="utf-8-sig")
+    (args.out / f"{name}-{args.lang}.csv").write_text(to_csv(report, args.lang), encoding="utf-8-sig", newline="")
     (args.out / f"{name}-{args.lang}.html").write_text(to_html(report, args.lang), encoding="utf-8")
     print(f"wrote {args.out / name}-{args.lang}.csv and .html")
     return 0

@@ -402,7 +402,7 @@ def run_ledger_drill(
                 out.mkdir(parents=True, exist_ok=True)
                 report = store.report("daily", *report_day(tonight, store.policy, tz), tz)
                 (out / f"daily-{tonight}-zh.html").write_text(to_html(report, "zh"), encoding="utf-8")
-                (out / f"daily-{tonight}-zh.csv").write_text(to_csv(report, "zh"), encoding="utf-8-sig")
+                (out / f"daily-{tonight}-zh.csv").write_text(to_csv(report, "zh"), encoding="utf-8-sig", newline="")
         result = scores.to_dict()
         result["social_work_escalations"] = len(store.escalations(None))
         result["nights"], result["seed"] = nights, seed
