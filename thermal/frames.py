@@ -561,8 +561,24 @@ def _tiff_size(data: bytes) -> tuple[int, int]:
     return size[257], size[256]
 
 
+# The largest file read whole: a frame (a 4096x4096 16-bit TIFF is 32 MiB uncompressed), a JSON sidecar, a flight's
+# SRT (an hour at 30 subtitles a second is about 30 MiB). Read without a bound, a file of gigabytes in the input folder
+# was a MemoryError traceback, or the kernel's OOM killer, where it should be one file refused by name.
+MAX_FRAME_FILE_BYTES = 128 * 1024 * 1024
+MAX_SIDECAR_BYTES = 16 * 1024 * 1024
+MAX_SRT_BYTES = 256 * 1024 * 1024
+
+
+def read_bounded(p: Path, what: str, limit: int) -> bytes:
+    """The bytes of `p`, refused (FrameError naming it) when larger than `limit`, before anything is read."""
+    size = p.stat().st_size
+    if size > limit:
+        raise FrameError(f"{what} {p.name} is {size} bytes, over the {limit // (1024 * 1024)} MiB a {what} may have")
+    return p.read_bytes()
+
+
 def _read_tiff(p: Path, polarity: str | None) -> ThermalImage:
-    data = p.read_bytes()
+    data = read_bounded(p, "frame", MAX_FRAME_FILE_BYTES)
     if not data:
         raise FrameError("TIFF is empty (0 bytes)")
     _check_shape(_tiff_size(data))
@@ -617,7 +633,7 @@ def load_image_file(path: Path | str, polarity: str | None = None) -> ThermalIma
             return _read_tiff(p, polarity)
         if suffix == ".npy":
             return _read_npy(p)
-        data = p.read_bytes()
+        data = read_bounded(p, "frame", MAX_FRAME_FILE_BYTES)
         if suffix == ".png" and not data.startswith(PNG_SIGNATURE) and data:
             raise FrameError("not a PNG file (bad signature)")
         if suffix != ".png" and not data.startswith(JPEG_SOI) and data:

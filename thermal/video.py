@@ -35,7 +35,7 @@ from core.errors import FrameError, RecordError
 from core.records import parse_time
 from core.validate import EARLIEST_YEAR, LATEST_YEAR, is_finite_number, plausible_year
 from thermal.cameras import FrameMeta, reduction_factor
-from thermal.frames import ThermalImage, grey_image, parse_meta
+from thermal.frames import MAX_SIDECAR_BYTES, MAX_SRT_BYTES, ThermalImage, grey_image, parse_meta, read_bounded
 from thermal.scene import reduced
 from thermal.srt import Telemetry, at_offset, parse_srt, to_utc
 
@@ -69,7 +69,8 @@ def read_sidecar(path: Path) -> dict[str, Any]:
     if path.exists() and not path.is_file() and not path.is_dir():  # a pipe or a device: read, it waited forever
         raise FrameError(f"sidecar {path.name} cannot be read: not a regular file (a device or a pipe)")
     try:
-        raw = json.loads(path.read_text(encoding="utf-8-sig"))  # a byte-order mark (Windows tools) is tolerated, as in every hand-edited file
+        # a byte-order mark (Windows tools) is tolerated, as in every hand-edited file
+        raw = json.loads(read_bounded(path, "sidecar", MAX_SIDECAR_BYTES).decode("utf-8-sig"))
     except (ValueError, RecursionError) as exc:  # ValueError: bad JSON, not UTF-8, or a number literal over 4300 digits
         raise FrameError(f"sidecar {path.name} is not valid JSON: {type(exc).__name__}: {str(exc)[:200]}") from exc
     except OSError as exc:
@@ -147,7 +148,7 @@ def read_video(path: Path, every_s: float = VIDEO_SAMPLE_S,
         if not srt_path.is_file() and not srt_path.is_dir():  # a pipe or a device: read, it waited forever
             raise FrameError(f"telemetry {srt_path.name} cannot be read: not a regular file (a device or a pipe)")
         try:
-            text = srt_path.read_text(encoding="utf-8-sig", errors="replace")
+            text = read_bounded(srt_path, "telemetry", MAX_SRT_BYTES).decode("utf-8-sig", errors="replace")
         except OSError as exc:  # a folder named NAME.SRT stopped `patrol detect` with an IsADirectoryError traceback
             raise FrameError(f"telemetry {srt_path.name} cannot be read: {exc.strerror or exc}") from exc
         telemetry = parse_srt(text, srt_path.name)

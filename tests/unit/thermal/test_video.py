@@ -182,3 +182,30 @@ def test_a_sidecar_or_srt_that_is_a_pipe_is_refused_not_waited_on(tmp_path: Path
     os.mkfifo(tmp_path / "b.SRT")
     with pytest.raises(FrameError, match=r"telemetry b\.SRT cannot be read: not a regular file"):
         list(read_video(tmp_path / "b.mov"))
+
+
+def test_a_frame_sidecar_or_srt_of_gigabytes_is_refused_by_its_size_before_it_is_read(tmp_path: Path) -> None:
+    """Every frame, sidecar and SRT was read whole: a file of gigabytes dropped in the input folder (a wrong export, a
+    disk image named .SRT) was a MemoryError traceback or the OOM killer. Each is refused by name from its size
+    (sparse files here: nothing is written to disk or read)."""
+    import os
+
+    from thermal.frames import MAX_FRAME_FILE_BYTES, MAX_SIDECAR_BYTES, MAX_SRT_BYTES, load_image_file
+    from thermal.video import read_sidecar
+
+    def sparse(path: Path, size: int) -> Path:
+        with path.open("wb") as fh:
+            fh.truncate(size)
+        return path
+
+    for name in ("huge.png", "huge.tif", "huge.jpg"):
+        with pytest.raises(FrameError, match=rf"frame {name} is {MAX_FRAME_FILE_BYTES + 1} bytes"):
+            load_image_file(sparse(tmp_path / name, MAX_FRAME_FILE_BYTES + 1))
+    with pytest.raises(FrameError, match=r"sidecar big\.json is \d+ bytes, over the 16 MiB"):
+        read_sidecar(sparse(tmp_path / "big.json", MAX_SIDECAR_BYTES + 1))
+    (tmp_path / "b.mov").write_bytes(b"not a video")
+    (tmp_path / "b.json").write_text(json.dumps({"camera_id": "x", "hfov_deg": 40}))
+    sparse(tmp_path / "b.SRT", MAX_SRT_BYTES + 1)
+    with pytest.raises(FrameError, match=r"telemetry b\.SRT is \d+ bytes"):
+        list(read_video(tmp_path / "b.mov"))
+    assert os.stat(tmp_path / "b.SRT").st_blocks == 0
