@@ -149,6 +149,10 @@ DOG_TOP_ELONGATION = (1.5, 1.8)
 # where the warmest clothing (ambient + CLOTHING_MAX_K) comes within MILD_K of the face
 # membership's lower end (SKIN_MIN_C - 4), degrees no longer tell a face from clothing
 MILD_K = 6.0
+# cold_skin: a face-sized spot this far above the air (K) is skin, partly from [0], fully from [1]: fur is at
+# most CLOTHING_MAX_K above the air and a dog's head (eyes, muzzle) shows up to DOG_HEAD_K more
+DOG_HEAD_K = 8.0
+COLD_SKIN_OVER_AIR_K = (CLOTHING_MAX_K + DOG_HEAD_K - 2.0, CLOTHING_MAX_K + DOG_HEAD_K)
 TOP_FACE_COS = (0.4, 0.55)  # cos(depression): a view oblique enough for a body to have a top
 TOP_FACE_EXCESS_K = (1.5, 2.5)  # the spot above the blob's own clothing
 TOP_FACE_UPRIGHT = (1.8, 2.2)  # extent along the vertical / width: a standing person at cos >= 0.55 is >= ~1.9
@@ -239,6 +243,14 @@ def face_fraction(m_per_px: float) -> float:
     return 1.0 - math.exp(-r * r / (2.0 * var))
 
 
+def _face_sized(f: Blob, m_per_px: float) -> float:
+    """Membership of the hottest spot's size in a blurred face's (1 up to 1.5 times its half-maximum area,
+    0 from 3 times): a larger warm spot is resolved, no face mixed into its surroundings."""
+    r = FACE_RADIUS_M / max(m_per_px, 1e-6)
+    face_area_px = math.pi * (r * r + (1.18 * PSF_SIGMA_PX) ** 2)  # a blurred face's half-maximum area
+    return 1.0 - _ramp(f.spot_px / face_area_px, 1.5, 3.0)
+
+
 def spot_temperature(f: Blob, m_per_px: float, ambient: float | None) -> float:
     """Lower bound of the hottest spot's own temperature, as if it were a face blurred into its blob.
 
@@ -249,9 +261,7 @@ def spot_temperature(f: Blob, m_per_px: float, ambient: float | None) -> float:
     skin. A hot spot much larger than a blurred face is resolved: no unmixing.
     """
     frac = max(face_fraction(m_per_px), FACE_FRAC_MIN)
-    r = FACE_RADIUS_M / max(m_per_px, 1e-6)
-    face_area_px = math.pi * (r * r + (1.18 * PSF_SIGMA_PX) ** 2)  # a blurred face's half-maximum area
-    frac += (1.0 - frac) * _ramp(f.spot_px / face_area_px, 1.5, 3.0)
+    frac += (1.0 - frac) * (1.0 - _face_sized(f, m_per_px))
     base = max(f.level, (f.bg if ambient is None else ambient) + CLOTHING_MAX_K)
     if f.t_max <= base:
         return f.t_max
@@ -279,9 +289,7 @@ def top_face(f: Blob, m_per_px: float, sin_dep: float, ambient: float | None) ->
     view = min(mild, _ramp(c, *TOP_FACE_COS))
     if view <= 0.0:
         return 0.0
-    r = FACE_RADIUS_M / max(m_per_px, 1e-6)
-    face_area_px = math.pi * (r * r + (1.18 * PSF_SIGMA_PX) ** 2)  # a blurred face's half-maximum area
-    small = 1.0 - _ramp(f.spot_px / face_area_px, 1.5, 3.0)
+    small = _face_sized(f, m_per_px)
     warmer = _ramp(f.t_max - f.level, *TOP_FACE_EXCESS_K)
     ux, uy = f.up_x, f.up_y
     up_ext = extent_along(f, ux, uy)
@@ -290,6 +298,21 @@ def top_face(f: Blob, m_per_px: float, sin_dep: float, ambient: float | None) ->
     wide = _ramp(_metres(across, m_per_px), DOG_BOX_M[1], DOG_BOX_M[1] + TOP_FACE_WIDER_M)
     top = _ramp(((f.spot_cx - f.cx) * ux + (f.spot_cy - f.cy) * uy) / (0.5 * up_ext), *TOP_FACE_PLACE)
     return min(view, small, warmer, upright, wide, top)
+
+
+def cold_skin(f: Blob, m_per_px: float, ambient: float | None) -> float:
+    """Membership of exposed skin told relative to the air, not by its degrees (0..1).
+
+    A face in hard frost (wind, wet skin, an emissivity that reflects a cold sky, blur) can read
+    5-20 °C, below the skin threshold, yet stand 20-30 K above the air, where nothing else on a
+    person or an animal reaches: clothing and fur are at most CLOTHING_MAX_K above it, and a dog's
+    head (eyes, muzzle) at most DOG_HEAD_K over its fur (COLD_SKIN_OVER_AIR_K). A spot that warm
+    and no bigger than a blurred face is skin; a larger one is a vent, a manhole or a window
+    (_plate), and a lamp or an engine is hotter than skin (SKIN_MAX_C).
+    """
+    if ambient is None:
+        return 0.0
+    return min(_face_sized(f, m_per_px), _ramp(f.t_max - ambient, *COLD_SKIN_OVER_AIR_K))
 
 
 def _up_direction(cam: Camera, u: float, v: float) -> tuple[float, float]:
@@ -706,7 +729,7 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
     vertical = f.vertical
     face = skin
     if m_per_px is not None:
-        face = _skin(spot_temperature(f, m_per_px, ambient))
+        face = max(_skin(spot_temperature(f, m_per_px, ambient)), cold_skin(f, m_per_px, ambient))
         major_m, minor_m = _metres(f.major, m_per_px), _metres(f.minor, m_per_px)
         sizes = _posture_sizes(major_m, minor_m, sin_dep, vertical, SIZE_TOL_PX * m_per_px,
                                _metres(extent_along(f, f.up_x, f.up_y), m_per_px))

@@ -607,3 +607,25 @@ def test_a_row_of_look_alike_windows_is_refused_and_people_are_not() -> None:
     assert rows(skipped) == set(range(5))
     # one with a face (a person in the row) is never a window
     assert rows([*row[:5], replace(row[5], t_max=30.0)]) == set(range(5))
+
+
+def test_a_face_far_warmer_than_clothing_or_fur_is_skin_below_the_skin_threshold() -> None:
+    """A face in hard frost reads cold (5-20 °C through wind, wet skin and a cold sky's reflection),
+    below the skin threshold, yet stands 20-30 K above the air (independently rendered frames: faces at
+    2-16 °C at -15 to -27 °C), where no clothing or fur reaches and a dog's head (eyes, muzzle, up to
+    DOG_HEAD_K over its fur) does not either. Such a spot, no bigger than a blurred face, is skin: its
+    dog-shaped blob (a hood and shoulders seen from above) is no dog. A dog's head 16 K above the air,
+    or a warm patch as warm but larger than a face (a vent), is no face."""
+    mask = np.zeros((40, 40), np.uint8)
+    cv2.ellipse(mask, (20, 20), (4, 1), 30, 0, 360, 1, -1)
+    blob = _shaped_blob(mask.astype(bool))
+    ambient = -20.0
+
+    def memberships(t_max: float, spot_px: int) -> dict[str, float]:
+        return det._memberships(replace(blob, t_max=t_max, spot_px=spot_px), 0.1, 1.0, 512, ambient)[0]
+
+    assert det._skin(ambient + 25.0) == 0.0  # no face by its degrees
+    cold_face = memberships(ambient + 25.0, 6)
+    assert cold_face["face"] == 1.0 and cold_face["dog"] == 0.0, cold_face
+    assert memberships(ambient + 16.0, 6)["dog"] >= 0.9  # a dog's head over warm fur
+    assert memberships(ambient + 25.0, 40)["face"] < 0.5  # a spot larger than a face: no skin
