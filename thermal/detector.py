@@ -42,6 +42,8 @@ Pipeline (about 1-2 ms for 640x512 on one core):
    - a face a few pixels wide is blurred below skin temperature: its
      temperature is unmixed with the share of it the hottest pixel can hold at
      this ground sample distance (and the optics blur) before it counts;
+   - a face in hard frost can read 5-20 °C yet stand 20-30 K above the air, where no clothing,
+     fur or dog's head reaches: a face-sized spot that warm is skin whatever its degrees (cold_skin);
    - dogs are at most ~1.15 m long (with the head), 0.35 m wide and 0.75 m high,
      fur only a few degrees above ambient, no skin-temperature spot: a blob
      without a face whose silhouette fits inside such a dog's, seen at this
