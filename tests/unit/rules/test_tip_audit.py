@@ -1,4 +1,4 @@
-"""Audits of tip reading, as a held-out scorer reads tips: `tip_audit.toml` and `tip_audit2.toml`.
+"""Audits of tip reading, as a held-out scorer reads tips: `tip_audit.toml`, `tip_audit2.toml` and `tip_audit3.toml`.
 
 Each case is a tip written by hand (hotline callers, couriers, sanitation
 workers, drivers, night guards; Chinese simplified and traditional, Dongbei
@@ -15,6 +15,7 @@ persons already gone, past mentions, weather words and non-native English.
 from __future__ import annotations
 
 import tomllib
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ import pytest
 from rules.context import Context
 from rules.intake import parse_tip
 
-AUDITS = ("tip_audit", "tip_audit2")
+AUDITS = ("tip_audit", "tip_audit2", "tip_audit3")
 
 
 def _cases(audit: str) -> list[dict[str, Any]]:
@@ -36,7 +37,7 @@ CENTRE = {"lat": 45.7735, "lon": 126.6165}
 
 
 def _params() -> list[Any]:
-    # The first audit's ids stay tip000..tip098; the second's are audit2-tip000...
+    # The first audit's ids stay tip000..tip098; the others' are audit2-tip000..., audit3-tip000...
     return [pytest.param(case, id=f"{'' if audit == AUDITS[0] else audit.removeprefix('tip_') + '-'}tip{n:03d}")
             for audit in AUDITS for n, case in enumerate(CASES[audit])]
 
@@ -47,8 +48,9 @@ def test_audit_holds_enough_tips(audit: str) -> None:
     assert len({c["text"] for c in CASES[audit]}) == len(CASES[audit]), "each tip once"
 
 
-def test_audits_do_not_repeat_each_other() -> None:
-    first, second = ({c["text"] for c in CASES[a]} for a in AUDITS)
+@pytest.mark.parametrize("pair", list(combinations(AUDITS, 2)), ids="-".join)
+def test_audits_do_not_repeat_each_other(pair: tuple[str, str]) -> None:
+    first, second = ({c["text"] for c in CASES[a]} for a in pair)
     assert not first & second
 
 
