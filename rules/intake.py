@@ -446,12 +446,13 @@ def parse_tip(obj: dict[str, Any], ctx: Context) -> Tip:
     form_flags, unknown = _flag_list(obj)
     if age_group in AGE_FLAGS:  # the form's "minor" or "elderly" is the call-taker's word for the flag
         form_flags = (*form_flags, age_group)
-    found = set(form_flags) | set(ctx.lexicon.flags_in(text))
+    year = reported_at.year  # a birth year ("1949年出生") is an age only against the tip's
+    found = set(form_flags) | set(ctx.lexicon.flags_in(text, year))
     if unknown:  # one pass over all free words, each its own clause, bounded like the text
         words = "；".join(w.replace("_", " ") for w in unknown)[: ctx.policy.max_text_bytes]
         found.update(ctx.lexicon.flags_in(words))
     flags = tuple(f for f in FLAGS if f in found)
-    said_sex, posture, adult = ctx.lexicon.description_in(text)
+    said_sex, posture, adult = ctx.lexicon.description_in(text, year)
     sex = sex or said_sex
     if age_group is None and adult and not {"minor", "elderly"} & set(form_flags):
         age_group = "adult"

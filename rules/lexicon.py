@@ -37,6 +37,7 @@ from core.records import AGE_GROUPS, CHANNELS, FLAGS, SEXES
 from core.textfold import fold
 from core.tomlconfig import parse_toml, read_text
 from rules.homophones import Homophones
+from rules.pinyin_text import PinyinReader
 from rules.typos import TypoReader
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -70,13 +71,15 @@ _EN_AGE_NUM = rf"\d{{1,3}}|{_EN_WORD_NUM}"
 _AGE = re.compile(
     rf"(?P<zpre>不到|未满|不满|不足|小于|低于|没满|年近|将近|接近)?(?<![\d{_ZH_NUM_WORDS}])"
     rf"(?:(?P<znum>{_ZH_NUM})(?:多|来|余)?(?:周)?岁|(?P<zxun>[一二三四五六七八九])旬)"
+    # an age said without 岁 before the person it describes: "五十出头的大哥", "六十多的老头", "三十来的女的"
+    rf"|(?<![\d{_ZH_NUM_WORDS}第])(?P<zpers>{_ZH_NUM})(?:多|来|出头|好几|大几)的(?=大哥|大姐|大叔|大爷|大妈|大娘|男|女|老|小伙|汉子|妇女|阿姨|人)"
     rf"|(?:年龄|年纪)\s*[:：]?\s*(?:约|大约|大概|在)?\s*(?P<zage>{_ZH_NUM})(?![\d{_ZH_NUM_WORDS}])"
     rf"|(?<![a-z0-9])(?P<epre>under|below|younger than|less than)?\s*(?P<enum>{_EN_AGE_NUM})[\s\-]*(?:years?|yrs?)[\s\-]*"
     r"(?:old|of\s+age)(?![a-z])"
     r"|(?<![a-z0-9])(?P<enum2>\d{1,3})\s*(?:yo|y/o|y\.o\.)(?![a-z])"
     rf"|(?<![a-z])aged?\s*[:=]?\s*(?:about\s+|around\s+|approx\.?\s+)?(?P<enum3>{_EN_AGE_NUM})(?![\da-z])"
     r"|(?<![a-z0-9])(?P<edec2>[1-9])0'?s(?![a-z0-9])"
-    r"|(?<![a-z])in\s+(?:his|her|their)\s+(?:(?P<edec>\d)0'?s|(?P<eword>teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties))(?![a-z])"
+    r"|(?<![a-z])in\s+(?:his|her|their)\s+(?:(?:early|mid|late)[\s\-]*)?(?:(?P<edec>\d)0'?s|(?P<eword>teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties))(?![a-z])"
     r"|(?<![a-z])(?:male|female|man|woman|boy|girl|lady|guy|gent|fella|fellow)\s*[,(:/]?\s*"
     r"(?:(?:about|around|approx\.?|approximately|maybe|roughly|prob|probably)\s+|~\s*)?(?P<enum4>\d{1,3})"
     r"(?:\+|(?:-?ish)?(?:\s*(?:yrs?|years?)(?![a-z])|(?=\s*(?:$|[,.;:)!?]))))"
@@ -101,6 +104,10 @@ _BARE_AGE = re.compile(
     rf"|(?:{_ZH_SAID_OF})(?P<sabout>(?:{_ZH_ABOUT}){{0,3}}){_ZH_NOT_AFTER}(?P<snum>{_ZH_NUM}){_ZH_MORE}了?{_ZH_CLAUSE_END}"
 )
 _BELOW = re.compile(_ZH_BELOW)
+# A birth decade said as a generation ("80后", "95后", "10后": born from 1980, 1995, 2010, over ten or five years) or a
+# year of birth ("1949年出生", "1949年生人", "born in 1949"): an age only against the year the tip was made.
+_GENERATION = re.compile(r"(?<![\d.\-:/])(?P<gen>[0-9][05])后(?![面边头来天期续半方])")
+_BIRTH_YEAR = re.compile(r"(?<!\d)(?P<born>19\d\d|20\d\d)\s*年?\s*(?:出生|生人|生的|年生)|(?<![a-z])born\s+(?:in\s+)?(?P<born2>19\d\d|20\d\d)(?!\d)")
 
 # Only text with a digit, 岁 or a decade word can state an age; only text
 # with a number word or a pair word can state a head count.
@@ -109,6 +116,11 @@ _PERSONS_HINT = re.compile(r"[\d一二两三四五六七八九十俩仨对]|one|
 # 小孩, 一个大爷，旁边还有一个大爷, two men and three kids. Anything else between two counts (a comma alone, a clause)
 # leaves them apart: 两个人，一个男的一个女的 is two.
 _PERSONS_AND = re.compile(r"[\s,，]*(?:(?:旁边|身边|边上|另外)?(?:和|跟|与|同|及|以及|还有|带着|带|领着|抱着)|and|with|plus|&)\s*|\s*、\s*")
+# A child carried, led or pushed by the person ("抱着孩子的妇女", "领着个小孩", "a woman with a baby"): two persons.
+_WITH_CHILD = re.compile(r"(?:抱着|背着|领着|牵着|带着|推着)(?:一个|个)?(?:孩子|小孩|婴儿|娃|宝宝|小朋友)"
+                         r"|(?<![a-z])(?:with|carrying|holding)\s+(?:a|an|her|his|their)\s+(?:baby|infant|toddler|child|kid|newborn)(?![a-z])")
+# One person per item of a note's list: "1 guy drunk af, 1 lady w/ a bleeding hand".
+_LISTED_ONE = re.compile(r"(?<![a-z0-9.])1\s+(?:old\s+)?(?:guy|man|male|woman|female|lady|kid|child|boy|girl|person|dude|teen|granny)(?![a-z])")
 _AGE_HINT = re.compile(r"岁|旬|年龄|年纪|十|百|\d|ties|teens|year|age")
 
 
@@ -281,7 +293,26 @@ class PastWords:
     new: re.Pattern[str]
 
 
+@dataclass(frozen=True)
+class ReporterWords:
+    """`[reporter]`: a first-person word that opens a clause (`self_word`) and the words that bring in someone else."""
+
+    self_word: re.Pattern[str]
+    other: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class SeemingWords:
+    """`[seeming]`: what the person seemed at first (`seemed`) until the reporter looked closer (`but`)."""
+
+    seemed: re.Pattern[str]
+    but: re.Pattern[str]
+
+
 _CLAUSE_END = re.compile(r"[，。！？；,.!?;\n]")
+_CLAUSES = re.compile(r"[^，。！？；,.!?;\n]+")
+# The word before an English "or"/"nor" that ends the text before a cue: "not drunk or hurt" negates "hurt" too.
+_OR_BEFORE = re.compile(r"(?<![a-z'])[a-z']+\s+n?or\s+$")
 _PAST_KEYS = ("then", "now", "someone", "new")
 
 
@@ -315,6 +346,14 @@ class Lexicon:
     homophones: Homophones | None = None
     # Words that part an earlier night's person from tonight's (`[past]`).
     past: PastWords | None = None
+    # Signs a flag reads only when none of its `unless` flags explains them (`[signs]`: slurred speech is ill unless drunk).
+    sign_cues: CueGroups = CueGroups()
+    sign_unless: dict[str, frozenset[str]] = field(default_factory=dict)
+    # The reporter speaking of themselves (`[reporter]`), and what the person only seemed (`[seeming]`).
+    reporter: ReporterWords | None = None
+    seeming: SeemingWords | None = None
+    # The lexicon's Chinese words typed in pinyin ("jiao bu xing" reads 叫不醒; `rules.pinyin_text`).
+    pinyin: PinyinReader | None = None
 
     def _norm(self, text: str, join: bool = True) -> str:
         """The text as cues are matched in: folded, dialect words read as standard ones, spaces between Chinese
@@ -322,6 +361,8 @@ class Lexicon:
         norm = normalize_text(text)
         if self.dialect_pattern is not None and not norm.isascii():
             norm = self.dialect_pattern.sub(lambda m: self.dialect[m.group()], norm)
+        if self.pinyin is not None:
+            norm = self.pinyin.read(norm)
         if join and not norm.isascii():
             norm = _ZH_SPACE.sub("", norm)
         return self.typos.correct(norm) if self.typos is not None else norm
@@ -332,6 +373,8 @@ class Lexicon:
         low = max(0, start - _NEGATION_WINDOW)
         window = norm[low:start]
         match = negation.search(window)
+        if match is None and (listed := _OR_BEFORE.search(window)) is not None:
+            return self._negated(norm, low + listed.start(), negation)  # "not drunk or hurt": the list shares the negation
         if match is None or self.negation_excepts is None:
             return match is not None
         excepted = [m.span() for m in self.negation_excepts.finditer(norm)]
@@ -342,35 +385,79 @@ class Lexicon:
             match = negation.search(window, match.start() + 1)
         return False
 
-    def flags_in(self, text: str) -> tuple[str, ...]:
-        """The flags whose cues occur in `text`, unnegated, in canonical order."""
+    def flags_in(self, text: str, year: int | None = None) -> tuple[str, ...]:
+        """The flags whose cues occur in `text`, unnegated, in canonical order; `year` (the tip's) reads birth years."""
         if not text:
             return ()
         norm = self._norm(text)
-        found: set[str] = set()
         hits = self.cues.spans(norm)
         if self.homophones is not None and not norm.isascii():
             for flag, spans in self.homophones.spans(norm).items():
                 hits.setdefault(flag, []).extend(spans)
+        unsaid = self._past(norm) + self._seeming(norm)
+        own = self._own(norm)
+        found = self._read(norm, hits, unsaid, own)
+        if _AGE_HINT.search(norm):
+            found.update(f for f in self._age_flags(norm, unsaid + [(s, e) for s, e, _ in own], year) if f in FLAGS)
+            if (spaced := self._norm(text, join=False)) != norm:  # shorthand's fields apart: "男 60+"
+                skip = self._past(spaced) + self._seeming(spaced) + [(s, e) for s, e, _ in self._own(spaced)]
+                found.update(f for f in self._age_flags(spaced, skip, year) if f in FLAGS)
+        if self.sign_cues:
+            signs = {flag: spans for flag, spans in self.sign_cues.spans(norm).items() if not self.sign_unless.get(flag, set()) & found}
+            found |= self._read(norm, signs, unsaid, own)
+        return tuple(f for f in FLAGS if f in found)
+
+    def _own(self, norm: str) -> list[tuple[int, int, bool]]:
+        """What the reporter says of themselves (`[reporter]`: "我刚下班喝了点酒", "我腿脚不好追不上他"): from a first-person
+        word that opens a clause to the first word that brings in someone else, and whether it ran to the clause's end."""
+        spans: list[tuple[int, int, bool]] = []
+        if self.reporter is not None:
+            for clause in _CLAUSES.finditer(norm):
+                own = self.reporter.self_word.match(norm, clause.start())
+                if own is not None:
+                    other = self.reporter.other.search(norm, own.end(), clause.end())
+                    spans.append((own.start(), other.start() if other else clause.end(), other is None))
+        return spans
+
+    def _seeming(self, norm: str) -> list[tuple[int, int]]:
+        """What the person only seemed at first (`[seeming]`: "看着像躺着不动，走近一看是在睡觉")."""
+        spans: list[tuple[int, int]] = []
+        if self.seeming is not None:
+            for seemed in self.seeming.seemed.finditer(norm):
+                but = self.seeming.but.search(norm, seemed.end())
+                if but is not None and len(_CLAUSE_END.findall(norm, seemed.end(), but.start())) <= 1:
+                    spans.append((seemed.start(), but.start()))
+        return spans
+
+    @staticmethod
+    def _of_reporter(norm: str, start: int, end: int, own: list[tuple[int, int, bool]]) -> bool:
+        """Whether the cue at start..end is the reporter's own: inside a first-person stretch that runs to its clause's end,
+        or that the other person enters only some words later ("我腿脚不好追不上他"; but "我叫不醒他", "I can't wake him" are his)."""
+        for s, e, whole in own:
+            if s <= start and end <= e:
+                gap = norm[end:e].strip()
+                if whole or len(_CJK.findall(gap)) >= 2 or len(gap.split()) >= 2:
+                    return True
+        return False
+
+    def _read(self, norm: str, hits: dict[str, list[tuple[int, int]]], unsaid: list[tuple[int, int]],
+              own: list[tuple[int, int, bool]]) -> set[str]:
+        """The flags of `hits` (cue spans by flag) that are neither excepted, negated, `unsaid` nor the reporter's `own`."""
+        found: set[str] = set()
         excluded = self.except_cues.spans(norm) if hits else {}
-        past = self._past(norm)
         for flag, spans in hits.items():
             # Excepted and negated spans cancel every cue overlapping them:
             # "不像是喝醉了" negates "喝醉" and so "醉了" too.
-            skip = list(excluded.get(flag, ())) + past
+            skip = list(excluded.get(flag, ())) + unsaid
             for start, end in sorted(spans):
-                if any(s < end and start < e for s, e in skip):
+                if any(s < end and start < e for s, e in skip) or self._of_reporter(norm, start, end, own):
                     continue
                 if self._negated(norm, start):
                     skip.append((start, end))
                     continue
                 found.add(flag)
                 break
-        if _AGE_HINT.search(norm):
-            found.update(self._age_flags(norm, past))
-            if (spaced := self._norm(text, join=False)) != norm:
-                found.update(self._age_flags(spaced, self._past(spaced)))  # shorthand's fields apart: "男 60+"
-        return tuple(f for f in FLAGS if f in found)
+        return found
 
     def _past(self, norm: str) -> list[tuple[int, int]]:
         """The span of an earlier night's other person, told before tonight's (`[past]`): "昨晚这儿有个醉汉冻死了，
@@ -383,25 +470,50 @@ class Lexicon:
         then = self.past.then.search(norm)
         if then is None:
             return []
-        now = self.past.now.search(norm, then.end())
-        if now is None or self.past.someone.search(norm, then.start(), now.start()) is None:
-            return []
-        clause = _CLAUSE_END.search(norm, now.end())
-        if self.past.new.search(norm, now.end(), clause.start() if clause else len(norm)) is None:
-            return []
-        return [(then.start(), now.start())]
+        for now in self.past.now.finditer(norm, then.end()):
+            if self.past.someone.search(norm, then.start(), now.start()) is None:
+                return []
+            clause = _CLAUSE_END.search(norm, now.end())
+            # "昨天那个醉汉今天没看见，今天是个大姐": the first 今天 still speaks of the earlier one.
+            if self.past.new.search(norm, now.end(), clause.start() if clause else len(norm)) is not None:
+                return [(then.start(), now.start())]
+        return []
 
-    def _age_flags(self, norm: str, skip: list[tuple[int, int]] | None = None) -> set[str]:
-        """`minor` / `elderly` from ages stated in the text ("七十多岁", "a 12-year-old"), but not inside `skip`."""
+    def _group_of(self, low: int, high: int) -> str | None:
+        """The one age group every age from `low` to `high` falls in (minor, adult, elderly), or None."""
+        groups = {"minor" if self.minor_under is not None and age < self.minor_under
+                  else "elderly" if self.elderly_from is not None and age >= self.elderly_from else "adult" for age in (low, high)}
+        return next(iter(groups)) if len(groups) == 1 else None
+
+    def _born(self, norm: str, skip: list[tuple[int, int]], year: int) -> set[str]:
+        """Age groups from a birth decade ("80后") or a birth year ("1949年出生") against `year`, the tip's."""
+        found: set[str] = set()
+        for match in _GENERATION.finditer(norm):
+            if any(s <= match.start() < e for s, e in skip):
+                continue
+            n = int(match["gen"])
+            first = 2000 + n if 2000 + n <= year else 1900 + n
+            width = 10 if n % 10 == 0 else 5
+            found.add(self._group_of(year - first - width, year - first) or "")
+        for match in _BIRTH_YEAR.finditer(norm):
+            born = int(match["born"] or match["born2"])
+            if born <= year and not any(s <= match.start() < e for s, e in skip):
+                found.add(self._group_of(year - born - 1, year - born) or "")
+        found.discard("")
+        return found
+
+    def _age_flags(self, norm: str, skip: list[tuple[int, int]] | None = None, year: int | None = None) -> set[str]:
+        """`minor` / `elderly` (and `adult`, which is no flag) from ages stated in the text ("七十多岁", "a 12-year-old",
+        "三十来岁", "80后" and a birth year against `year`), but not inside `skip`."""
         if self.minor_under is None and self.elderly_from is None:
             return set()
-        flags: set[str] = set()
+        flags: set[str] = self._born(norm, skip or [], year) if year is not None else set()
         for match in _AGE.finditer(norm):
             if any(s <= match.start() < e for s, e in skip or ()):
                 continue
             groups = match.groupdict()
-            if groups["znum"] is not None or groups["zage"] is not None or groups["zsex"] is not None:
-                age = _zh_number(groups["znum"] or groups["zage"] or groups["zsex"])
+            if groups["znum"] is not None or groups["zage"] is not None or groups["zsex"] is not None or groups["zpers"] is not None:
+                age = _zh_number(groups["znum"] or groups["zage"] or groups["zsex"] or groups["zpers"])
             elif groups["zxun"] is not None:
                 age = _ZH_DIGITS[groups["zxun"]] * 10  # 七旬: in the seventies
             elif groups["eword"] is not None:
@@ -419,6 +531,8 @@ class Lexicon:
                 flags.add("minor")
             if self.elderly_from is not None and age >= self.elderly_from:
                 flags.add("elderly")
+            if age >= (self.minor_under or 0) and age < (self.elderly_from or 121):
+                flags.add("adult")
         for match in _BARE_AGE.finditer(norm):
             if any(s <= match.start() < e for s, e in skip or ()):
                 continue
@@ -434,19 +548,25 @@ class Lexicon:
                 flags.add("elderly")
         return flags
 
-    def description_in(self, text: str) -> tuple[str | None, str | None, bool]:
+    def description_in(self, text: str, year: int | None = None) -> tuple[str | None, str | None, bool]:
         """(sex, posture, adult) the text states unambiguously: sex and posture None when it says nothing or
-        both ways; adult when it names a grown-up ("一名男子") and no age flag contradicts it."""
+        both ways; adult when it names a grown-up ("一名男子") or a grown-up's age ("三十来岁", "40s", "80后" against
+        `year`) and no age flag contradicts it. What the reporter says of themselves describes nobody."""
         if not text or not self.describe_cues:
             return None, None, False
         norm = self._norm(text)
-        past = self._past(norm)
+        # What the person seemed is still how they looked ("看着像躺着不动" is lying).
+        unsaid = self._past(norm)
+        own = self._own(norm)
         said = {word for word, spans in self.describe_cues.spans(norm).items()
-                if any(not self._negated(norm, start) and not any(s <= start < e for s, e in past) for start, _ in spans)}
+                if any(not self._negated(norm, start) and not any(s <= start < e for s, e in unsaid)
+                       and not self._of_reporter(norm, start, end, own) for start, end in spans)}
         said.update(_LONE_WORDS[m.group(1)] for m in _LONE_WORD.finditer(normalize_text(text)))
+        if _AGE_HINT.search(norm) and "adult" in self._age_flags(norm, unsaid + [(s, e) for s, e, _ in own], year):
+            said.add("adult")
         sexes = said & {"male", "female"}
         postures = said & {"lying", "sitting", "standing"}
-        adult = "adult" in said and not ({"minor", "elderly"} & set(self.flags_in(text)))
+        adult = "adult" in said and not ({"minor", "elderly"} & set(self.flags_in(text, year)))
         return (next(iter(sexes)) if len(sexes) == 1 else None, next(iter(postures)) if len(postures) == 1 else None, adult)
 
     def persons_in(self, text: str) -> int | None:
@@ -454,8 +574,9 @@ class Lexicon:
         if not text or self.persons is None:
             return None
         norm = self._norm(text)
+        with_child = _WITH_CHILD.search(norm) is not None
         if not _PERSONS_HINT.search(norm):
-            return None
+            return 2 if with_child else None
         counts: list[int] = []  # one per group of counts joined by "and" (一个大爷和一个小孩: 1 + 1)
         last_end: int | None = None
         for match in self.persons.finditer(norm):
@@ -473,6 +594,12 @@ class Lexicon:
             else:
                 counts.append(value)
             last_end = match.end()
+        if not counts or max(counts) == 1:
+            # No count says more than one: a child carried or led is a second person, and a note that lists its people
+            # one by one ("1 guy drunk, 1 lady bleeding") counts its items.
+            listed = len(_LISTED_ONE.findall(norm))
+            if listed >= 2 or with_child:
+                return max(listed, 2)
         return max(counts) if counts else None
 
     def form_value(self, value: str, allowed: tuple[str, ...]) -> str | None:
@@ -538,7 +665,7 @@ def _persons_pattern(zh: list[str], en: list[str]) -> re.Pattern[str] | None:
 
 
 _TABLES = ("version", "flags", "except", "negations", "ages", "persons", "describe", "channels", "form_values", "typos", "dialect",
-           "homophones", "past")
+           "homophones", "past", "signs", "reporter", "seeming")
 _NEGATION_KEYS = ("zh", "zh_unseen", "zh_fillers", "en", "en_unseen", "en_fillers", "zh_except", "en_except")
 _TYPO_KEYS = ("min_letters", "two_edits_from")
 _HOMOPHONE_KEYS = ("max_changed", "toneless_from", "flags")
@@ -560,7 +687,8 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
     # A misspelt table ([negation], [channel]) was ignored whole: its words silently did nothing.
     for table, known in ((data, _TABLES), (data.get("negations"), _NEGATION_KEYS), (data.get("persons"), ("zh", "en")),
                          (data.get("typos"), _TYPO_KEYS), (data.get("homophones"), _HOMOPHONE_KEYS),
-                         (data.get("past"), _PAST_KEYS)):
+                         (data.get("past"), _PAST_KEYS), (data.get("reporter"), ("self", "other")),
+                         (data.get("seeming"), ("seemed", "but"))):
         unknown = sorted(set(table) - set(known)) if isinstance(table, dict) else []
         if unknown:
             raise fail(unknown[0], f"unknown key (known: {', '.join(known)})")
@@ -648,6 +776,9 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
     if limits["min_letters"] and limits["min_letters"] < 4:
         raise fail("min_letters", "at least 4 (or 0 to read no typo): a one-letter slip in a shorter word is another word")
     dialect, dialect_pattern = _dialect(data.get("dialect", {}), fail)
+    sign_cues, sign_unless = _signs(data.get("signs", {}), cue_list, fail)
+    reporter_words = _word_lists(data.get("reporter", {}), ("self", "other"), fail)
+    seeming_words = _word_lists(data.get("seeming", {}), ("seemed", "but"), fail)
     homophones = _homophones(data.get("homophones", {}), flags, fail)
     negations = data.get("negations", {})
     groups = [*((f"flag {k}", v) for k, v in flags.items()), *((f"except {k}", v) for k, v in excepts.items()),
@@ -673,7 +804,67 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         dialect_pattern=dialect_pattern,
         homophones=homophones,
         past=_past_words(data.get("past", {}), fail),
+        sign_cues=CueGroups.of(sign_cues),
+        sign_unless=sign_unless,
+        reporter=ReporterWords(re.compile(rf"\s*(?:{reporter_words[0].pattern})"), reporter_words[1]) if reporter_words else None,
+        seeming=SeemingWords(*seeming_words) if seeming_words else None,
+        pinyin=PinyinReader.of(_plain_words(data)),
     )
+
+
+def _plain_words(data: dict[str, object]) -> list[str]:
+    """The lexicon's words that pinyin may stand for: cues of flags and signs, descriptions, counted persons, negations."""
+    def strings(table: object) -> list[str]:
+        values = table.values() if isinstance(table, dict) else [table]
+        found: list[str] = []
+        for value in values:
+            if isinstance(value, list):
+                found.extend(normalize_text(v) for v in value if isinstance(v, str) and "~" not in v)
+            elif isinstance(value, dict):
+                found.extend(strings(value.get("cues", [])))
+        return found
+
+    negations = data.get("negations", {})
+    persons = data.get("persons", {})
+    return [*strings(data.get("flags", {})), *strings(data.get("signs", {})), *strings(data.get("describe", {})),
+            *strings(persons.get("zh", []) if isinstance(persons, dict) else []),
+            *strings(negations.get("zh", []) if isinstance(negations, dict) else [])]
+
+
+def _signs(table: object, cue_list: Callable[[str, object], list[str]],
+           fail: Callable[[str, str], ConfigError]) -> tuple[list[Cue], dict[str, frozenset[str]]]:
+    """`[signs]`: per flag, `cues` that read it and the flags (`unless`) that explain those cues instead."""
+    if not isinstance(table, dict):
+        raise fail("signs", "expected a table")
+    cues: list[Cue] = []
+    unless: dict[str, frozenset[str]] = {}
+    for flag, sign in table.items():
+        if flag not in FLAGS:
+            raise fail(flag, f"unknown flag {flag!r}")
+        if not isinstance(sign, dict) or set(sign) != {"unless", "cues"}:
+            raise fail(flag, "expected a table with `unless` (flags) and `cues`")
+        others = sign["unless"]
+        if not isinstance(others, list) or not others or not all(isinstance(o, str) and o in FLAGS and o != flag for o in others):
+            raise fail(flag, "unless: expected a non-empty list of other flags")
+        unless[flag] = frozenset(others)
+        cues.extend(_cues(flag, cue_list(flag, sign["cues"])))
+    return cues, unless
+
+
+def _word_lists(table: object, keys: tuple[str, str],
+                fail: Callable[[str, str], ConfigError]) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
+    """Two lists of plain words (Chinese matched anywhere, English as whole words), or None for an empty table."""
+    if not isinstance(table, dict):
+        raise fail(keys[0], "expected a table")
+    if not table:
+        return None
+    patterns: list[re.Pattern[str]] = []
+    for key in keys:
+        words = table.get(key)
+        if not isinstance(words, list) or not words or not all(isinstance(w, str) and w.strip() and "~" not in w and "*" not in w for w in words):
+            raise fail(key, "expected a non-empty list of plain words (no ~ or *)")
+        patterns.append(_compile(words))
+    return patterns[0], patterns[1]
 
 
 def _past_words(table: object, fail: Callable[[str, str], ConfigError]) -> PastWords | None:
