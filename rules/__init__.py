@@ -10,6 +10,7 @@ Layer 2, beside `thermal` (imports `core` and `geo`, never a broker). Its module
 - `partners`: partner notices, one OASIS CAP 1.2 alert per partner and change (`NoticeWriter`).
 - `reporters`: replies to reporters who left a contact (`ReplyWriter`).
 - `wording`: plain words for categories and flags, in Chinese and English.
+- `pinyin_text`: tips typed in pinyin, whole or in part, read as the lexicon's Chinese words (`PinyinReader`).
 - `phone`: the teams' phones: `PhonePolicy`, `check_fix` (stale, vague, impossible fixes), `ClientIds` (applied once).
 - `policy`: the dispatch policy (`data/policy.toml`), loaded and validated.
 - `triage`: category, priority, notifications and deadline of an incident.
@@ -19,4 +20,4 @@ Layer 2, beside `thermal` (imports `core` and `geo`, never a broker). Its module
 Import the modules (`from rules.desk import Desk`); this package file imports nothing.
 """
 
-__all__ = ["context", "desk", "homophones", "intake", "lexicon", "partners", "phone", "policy", "reporters", "triage", "typos", "weather", "wording"]
+__all__ = ["context", "desk", "homophones", "intake", "lexicon", "partners", "phone", "pinyin_text", "policy", "reporters", "triage", "typos", "weather", "wording"]

@@ -299,6 +299,7 @@ class ReporterWords:
 
     self_word: re.Pattern[str]
     other: re.Pattern[str]
+    anywhere: re.Pattern[str]  # a self word anywhere: most tips hold none, and skip the clauses
 
 
 @dataclass(frozen=True)
@@ -309,6 +310,8 @@ class SeemingWords:
     but: re.Pattern[str]
 
 
+# The key a sign's cues are matched under, beside the flags' own cues in one pass (`[signs]`).
+SIGN = "sign:"
 _CLAUSE_END = re.compile(r"[，。！？；,.!?;\n]")
 _CLAUSES = re.compile(r"[^，。！？；,.!?;\n]+")
 # The word before an English "or"/"nor" that ends the text before a cue: "not drunk or hurt" negates "hurt" too.
@@ -346,8 +349,8 @@ class Lexicon:
     homophones: Homophones | None = None
     # Words that part an earlier night's person from tonight's (`[past]`).
     past: PastWords | None = None
-    # Signs a flag reads only when none of its `unless` flags explains them (`[signs]`: slurred speech is ill unless drunk).
-    sign_cues: CueGroups = CueGroups()
+    # Signs a flag reads only when none of its `unless` flags explains them (`[signs]`: slurred speech is ill unless drunk):
+    # matched with `cues` under the flag's name after SIGN, by flag.
     sign_unless: dict[str, frozenset[str]] = field(default_factory=dict)
     # The reporter speaking of themselves (`[reporter]`), and what the person only seemed (`[seeming]`).
     reporter: ReporterWords | None = None
@@ -391,6 +394,7 @@ class Lexicon:
             return ()
         norm = self._norm(text)
         hits = self.cues.spans(norm)
+        signs = {flag[len(SIGN):]: hits.pop(flag) for flag in [f for f in hits if f.startswith(SIGN)]}
         if self.homophones is not None and not norm.isascii():
             for flag, spans in self.homophones.spans(norm).items():
                 hits.setdefault(flag, []).extend(spans)
@@ -402,16 +406,15 @@ class Lexicon:
             if (spaced := self._norm(text, join=False)) != norm:  # shorthand's fields apart: "男 60+"
                 skip = self._past(spaced) + self._seeming(spaced) + [(s, e) for s, e, _ in self._own(spaced)]
                 found.update(f for f in self._age_flags(spaced, skip, year) if f in FLAGS)
-        if self.sign_cues:
-            signs = {flag: spans for flag, spans in self.sign_cues.spans(norm).items() if not self.sign_unless.get(flag, set()) & found}
-            found |= self._read(norm, signs, unsaid, own)
+        if signs:
+            found |= self._read(norm, {f: spans for f, spans in signs.items() if not self.sign_unless[f] & found}, unsaid, own)
         return tuple(f for f in FLAGS if f in found)
 
     def _own(self, norm: str) -> list[tuple[int, int, bool]]:
         """What the reporter says of themselves (`[reporter]`: "我刚下班喝了点酒", "我腿脚不好追不上他"): from a first-person
         word that opens a clause to the first word that brings in someone else, and whether it ran to the clause's end."""
         spans: list[tuple[int, int, bool]] = []
-        if self.reporter is not None:
+        if self.reporter is not None and self.reporter.anywhere.search(norm) is not None:
             for clause in _CLAUSES.finditer(norm):
                 own = self.reporter.self_word.match(norm, clause.start())
                 if own is not None:
@@ -793,7 +796,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         elderly_from=bounds["elderly_from"],
         persons=persons_pattern,
         channels=channel_map,
-        cues=CueGroups.of(all_cues),
+        cues=CueGroups.of(all_cues + sign_cues),
         except_cues=CueGroups.of(except_cues),
         describe_cues=CueGroups.of(describe_cues),
         form_values=value_map,
@@ -804,9 +807,9 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         dialect_pattern=dialect_pattern,
         homophones=homophones,
         past=_past_words(data.get("past", {}), fail),
-        sign_cues=CueGroups.of(sign_cues),
         sign_unless=sign_unless,
-        reporter=ReporterWords(re.compile(rf"\s*(?:{reporter_words[0].pattern})"), reporter_words[1]) if reporter_words else None,
+        reporter=ReporterWords(re.compile(rf"\s*(?:{reporter_words[0].pattern})"), reporter_words[1], reporter_words[0])
+        if reporter_words else None,
         seeming=SeemingWords(*seeming_words) if seeming_words else None,
         pinyin=PinyinReader.of(_plain_words(data)),
     )
@@ -847,7 +850,7 @@ def _signs(table: object, cue_list: Callable[[str, object], list[str]],
         if not isinstance(others, list) or not others or not all(isinstance(o, str) and o in FLAGS and o != flag for o in others):
             raise fail(flag, "unless: expected a non-empty list of other flags")
         unless[flag] = frozenset(others)
-        cues.extend(_cues(flag, cue_list(flag, sign["cues"])))
+        cues.extend(_cues(SIGN + flag, cue_list(flag, sign["cues"])))
     return cues, unless
 
 

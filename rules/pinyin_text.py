@@ -97,8 +97,11 @@ class PinyinReader:
         if not self.words or not _LATIN.search(norm):
             return norm
         latin = _LATIN.findall(norm)
-        if sum(_segment(w) is not None for w in latin) < _PINYIN_SHARE * len(latin):
-            return norm
+        allowed, misses = (1 - _PINYIN_SHARE) * len(latin), 0
+        for word in latin:  # English gives itself away within its first few words
+            misses += _segment(word) is None
+            if misses > allowed:
+                return norm
         units: list[_Syllable] = []
         breaks: set[int] = set()  # a unit index that starts after a break (punctuation, a non-pinyin word)
         for token in _TOKEN.finditer(norm):
