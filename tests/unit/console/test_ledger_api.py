@@ -120,13 +120,8 @@ def test_an_identity_that_is_not_an_object_is_a_400(tmp_path: Path) -> None:
 
 def test_the_printable_report_s_policy_allows_its_own_style_and_nothing_else(tmp_path: Path) -> None:
     # The console's policy (style-src 'self') blocked the report's inline <style>: it printed unstyled.
-    settings = replace(Settings(), cities="harbin", database_url=f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
     token = add_token(tmp_path / "tokens.json", "supervisor", name="sup")
-    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(tmp_path / "tokens.json"), DATA_DIR / "cities" / "harbin",
-                             centre_dirs=settings.centre_dirs)
-    ledger = ledger_screens(settings)
-    app = build_app(service)
-    ledger.add_routes(app)
+    app, ledger = _ledger_app(tmp_path, {})
 
     async def main() -> tuple[int, str, str]:
         try:
@@ -325,13 +320,8 @@ def test_why_the_ledger_is_unavailable_is_logged_not_told_to_the_caller(tmp_path
 
 
 def test_the_read_audit_is_answered_a_page_at_a_time(tmp_path: Path) -> None:
-    settings = replace(Settings(), cities="harbin", database_url=f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
     token = add_token(tmp_path / "tokens.json", "supervisor", name="sup")
-    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(tmp_path / "tokens.json"), DATA_DIR / "cities" / "harbin",
-                             centre_dirs=settings.centre_dirs)
-    ledger = ledger_screens(settings)
-    app = build_app(service)
-    ledger.add_routes(app)
+    app, ledger = _ledger_app(tmp_path, {})
     auth = {"Authorization": f"Bearer {token}"}
     t0 = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)
 
