@@ -1,4 +1,4 @@
-"""Audits of tip reading, as a held-out scorer reads tips: `tip_audit.toml`, `tip_audit2.toml` and `tip_audit3.toml`.
+"""Audits of tip reading, as a held-out scorer reads tips: `tip_audit.toml` to `tip_audit4.toml`.
 
 Each case is a tip written by hand (hotline callers, couriers, sanitation
 workers, drivers, night guards; Chinese simplified and traditional, Dongbei
@@ -9,7 +9,8 @@ its address names and its reporter contact. The whole tip goes through
 `rules.intake.parse_tip`, as the intake agent reads it. The second audit, by
 another hand, leans on hotline speech-recognition transcripts, spoken ages,
 kinship words, shorthand, mixed scripts, Cantonese, negations, several persons,
-persons already gone, past mentions, weather words and non-native English.
+persons already gone, past mentions, weather words and non-native English. A
+case may name its `city` (Qiqihar's places; Harbin when absent).
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from typing import Any
 
 import pytest
 
-from rules.context import Context
+from core.settings import DATA_DIR
+from rules.context import Context, load_context
 from rules.intake import parse_tip
 
-AUDITS = ("tip_audit", "tip_audit2", "tip_audit3")
+AUDITS = ("tip_audit", "tip_audit2", "tip_audit3", "tip_audit4")
 
 
 def _cases(audit: str) -> list[dict[str, Any]]:
@@ -34,6 +36,17 @@ def _cases(audit: str) -> list[dict[str, Any]]:
 
 CASES: dict[str, list[dict[str, Any]]] = {audit: _cases(audit) for audit in AUDITS}
 CENTRE = {"lat": 45.7735, "lon": 126.6165}
+_CITIES: dict[str, Context] = {}
+
+
+def _context_of(case: dict[str, Any], ctx: Context) -> Context:
+    """The shipped context of the case's `city` (Harbin's, the fixture, when it names none), loaded once."""
+    city = case.get("city")
+    if city is None:
+        return ctx
+    if city not in _CITIES:
+        _CITIES[city] = load_context(DATA_DIR / "policy.toml", DATA_DIR / "lexicon.toml", DATA_DIR / "cities" / city)
+    return _CITIES[city]
 
 
 def _params() -> list[Any]:
@@ -56,6 +69,7 @@ def test_audits_do_not_repeat_each_other(pair: tuple[str, str]) -> None:
 
 @pytest.mark.parametrize("case", _params())
 def test_tip_is_read_as_the_domain_says(case: dict[str, Any], ctx: Context) -> None:
+    ctx = _context_of(case, ctx)
     tip: dict[str, Any] = {"tip_id": "audit", "channel": case["channel"], "text": case["text"],
                            "reported_at": case.get("reported_at", "2026-12-20T23:10:00+08:00")}
     tip.update({"address": case["address"]} if "address" in case else CENTRE)
