@@ -22,7 +22,11 @@ between Chinese characters part no word (叫 不醒); `[dialect]` words are read
 as the standard ones (Cantonese 唔醒, 冇); `[homophones]` reads a state cue
 under same-sounding characters (婚迷, `rules.homophones`); a lone 男, 女 or 躺
 field of a note is its sex or posture; and `[past]` leaves out an earlier
-night's other person told before tonight's.
+night's other person told before tonight's. `[unsaid]` leaves out a hypothetical
+(要是喝了酒睡过去, "if he falls asleep"), a person already gone (but who they
+were) and what a correction takes back (一个男的，不对，是个女的); `[kin]` what
+is said of a relative (说她爸喝了酒打她); a partner form's fields answered no
+are read as negations (外伤:否, injuries=no).
 """
 
 from __future__ import annotations
@@ -77,7 +81,12 @@ _AGE = re.compile(
     rf"|(?<![a-z0-9])(?P<epre>under|below|younger than|less than)?\s*(?P<enum>{_EN_AGE_NUM})[\s\-]*(?:years?|yrs?)[\s\-]*"
     r"(?:old|of\s+age)(?![a-z])"
     r"|(?<![a-z0-9])(?P<enum2>\d{1,3})\s*(?:yo|y/o|y\.o\.)(?![a-z])"
-    rf"|(?<![a-z])aged?\s*[:=]?\s*(?:about\s+|around\s+|approx\.?\s+)?(?P<enum3>{_EN_AGE_NUM})(?![\da-z])"
+    rf"|(?<![a-z])aged?\s*[:=]?\s*(?:about\s+|around\s+|approx\.?\s+|~\s*)?(?P<enum3>{_EN_AGE_NUM})(?![\da-z])"
+    # an age bounded or said loosely of the person: "no older than 13", "he's like 14", "maybe 15 at most", "maybe 16 or 17?"
+    r"|(?<![a-z])no[t]?\s+older\s+than\s+(?P<enum5>\d{1,2})(?![\da-z])"
+    r"|(?<![a-z])(?:he's|she's|he\s+is|she\s+is)\s+(?:like|about|around|maybe|only|just|barely|probably)\s+(?P<enum6>\d{1,2})(?:-?ish)?"
+    r"(?=\s*(?:$|[,.;:!?)]|or\s|at\s+most|tops))"
+    r"|(?<![a-z])(?:maybe|about|around|like|probably)\s+(?P<enum7>\d{1,2})\s+(?:at\s+most|tops|or\s+\d{1,2}(?=\s*(?:$|[,.;:!?)])))"
     r"|(?<![a-z0-9])(?P<edec2>[1-9])0'?s(?![a-z0-9])"
     r"|(?<![a-z])in\s+(?:his|her|their)\s+(?:(?:early|mid|late)[\s\-]*)?(?:(?P<edec>\d)0'?s|(?P<eword>teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties))(?![a-z])"
     r"|(?<![a-z])(?:male|female|man|woman|boy|girl|lady|guy|gent|fella|fellow)\s*[,(:/]?\s*"
@@ -185,6 +194,17 @@ def _en_number(text: str) -> int:
     return value
 
 
+def _ageless(partial: list[tuple[int, int, frozenset[str]]]) -> list[tuple[int, int]]:
+    """The `partial` spans where no stated age is read: those that keep neither age flag (a relative's age is not the person's)."""
+    return [(s, e) for s, e, keep in partial if not keep & {"minor", "elderly"}]
+
+
+def _filler(clause: str) -> bool:
+    """Whether a clause is only a filler ("well", "呃", "那个"): a correction reaches past it to the clause it corrects."""
+    said = clause.strip()
+    return len(said) <= 2 if _CJK.search(said) else len(said.split()) <= 1
+
+
 def _english_cue(cue: str) -> str:
     wildcard = cue.endswith("*")
     segments = [s.strip() for s in cue.rstrip("*").split("~")]
@@ -222,7 +242,7 @@ DESCRIPTION_WORDS = ("male", "female", "lying", "sitting", "standing", "adult")
 # One character standing alone between separators, as call notes and couriers' shorthand write the person
 # ("男，约65岁", "东站北口 男 60+ 躺 不动", "120转：女，80余岁"): its sex or posture.
 _LONE_WORDS = {"男": "male", "女": "female", "躺": "lying", "坐": "sitting", "蹲": "sitting"}
-_SEPARATORS = r"\s，。,.;；:：、/|()（）!！?？"
+_SEPARATORS = r"\s，。,.;；:：=、/|()（）!！?？"
 _LONE_WORD = re.compile(rf"(?:^|(?<=[{_SEPARATORS}]))([男女躺坐蹲])(?=$|[{_SEPARATORS}\d])")
 # `[form_values] unknown`: spellings of "not stated" (不详, 未知), read as no value rather than refused.
 UNSTATED = "unknown"
@@ -310,13 +330,55 @@ class SeemingWords:
     but: re.Pattern[str]
 
 
+@dataclass(frozen=True)
+class UnsaidWords:
+    """`[unsaid]`: words after which the text speaks of no one the team will meet: a hypothetical (`conditional`, to its
+    clause's end), a person already gone (`gone`, from its sentence's start to its clause's end) and what the reporter
+    corrects (`corrected`, opening a clause: the clause before it)."""
+
+    conditional: re.Pattern[str]
+    gone: re.Pattern[str]
+    corrected: re.Pattern[str]
+    who: frozenset[str] = frozenset()  # the flags a person gone still has: who they were, not their state
+
+
+@dataclass(frozen=True)
+class KinWords:
+    """`[kin]`: the person's relatives (`words`: 她爸, her husband), whose own state ("她爸喝了酒") is not the person's, up
+    to the next word for the person (`until`) or the clause's end; the `keep` flags are read there all the same (what the
+    relative does to the person: "她爸喝了酒打她" is domestic violence)."""
+
+    words: re.Pattern[str]
+    until: re.Pattern[str]
+    keep: frozenset[str]
+
+
 # The key a sign's cues are matched under, beside the flags' own cues in one pass (`[signs]`).
 SIGN = "sign:"
 _CLAUSE_END = re.compile(r"[，。！？；,.!?;\n]")
 _CLAUSES = re.compile(r"[^，。！？；,.!?;\n]+")
+_SENTENCE_END = re.compile(r"[。！？.!?;；\n]")
+# An English "if" that asks or compares rather than supposes ("as if he's drunk", "see if he's hurt").
+_NOT_IF = re.compile(r"(?<![a-z])(?:as|even|see|check|ask|asked|wonder|know|tell|sure)\s+$")
+# A partner form's field and its value (`[form_values]`): "外伤:否", "是否愿意入站：否", "injuries=no", "sex: M", "人数=2".
+_FORM_NO = re.compile(r"(?P<key>[\u4e00-\u9fff]{1,8}|(?<![a-z])[a-z]+(?: [a-z]+)?)\s*[:=]\s*(?P<val>否|无|没有|不是|no|none|nil|false)(?![a-z\u4e00-\u9fff])")
+_FORM_SEX = re.compile(r"(?<![a-z])(?:sex|gender)\s*[:=]\s*(?P<val>[a-z]+)(?![a-z])")
+_FORM_COUNT = re.compile(r"(?:人数|persons|people|count)\s*[:=]\s*(?P<n>\d{1,2})(?!\d)")
 # The word before an English "or"/"nor" that ends the text before a cue: "not drunk or hurt" negates "hurt" too.
 _OR_BEFORE = re.compile(r"(?<![a-z'])[a-z']+\s+n?or\s+$")
 _PAST_KEYS = ("then", "now", "someone", "new")
+_UNSAID_KEYS = ("conditional", "gone", "corrected")
+
+
+def _words_and_flags(table: object, keys: tuple[str, ...], flags_key: str, fail: Callable[[str, str], ConfigError],
+                     ) -> tuple[tuple[re.Pattern[str], ...] | None, frozenset[str]]:
+    """A table of plain word lists (`_word_lists`) beside one list of flag names (`flags_key`, optional)."""
+    if not isinstance(table, dict):
+        raise fail(keys[0], "expected a table")
+    flags = table.get(flags_key, [])
+    if not isinstance(flags, list) or not all(isinstance(f, str) and f in FLAGS for f in flags):
+        raise fail(flags_key, "expected a list of flags")
+    return _word_lists({k: v for k, v in table.items() if k != flags_key}, keys, fail), frozenset(flags)
 
 
 @dataclass(frozen=True)
@@ -355,6 +417,9 @@ class Lexicon:
     # The reporter speaking of themselves (`[reporter]`), and what the person only seemed (`[seeming]`).
     reporter: ReporterWords | None = None
     seeming: SeemingWords | None = None
+    # Hypotheticals, persons already gone and what the reporter corrects (`[unsaid]`); relatives' own states (`[kin]`).
+    unsaid: UnsaidWords | None = None
+    kin: KinWords | None = None
     # The lexicon's Chinese words typed in pinyin ("jiao bu xing" reads 叫不醒; `rules.pinyin_text`).
     pinyin: PinyinReader | None = None
 
@@ -366,9 +431,28 @@ class Lexicon:
             norm = self.dialect_pattern.sub(lambda m: self.dialect[m.group()], norm)
         if self.pinyin is not None:
             norm = self.pinyin.read(norm)
+        if ":" in norm or "=" in norm:  # before spaces go: "状态:躺地 意识:无" has two fields
+            norm = self._form_fields(norm)
         if join and not norm.isascii():
             norm = _ZH_SPACE.sub("", norm)
         return self.typos.correct(norm) if self.typos is not None else norm
+
+    def _form_fields(self, norm: str) -> str:
+        """A partner form's fields said as the words cues read: a field answered no as its negation ("外伤:否" reads 没有外伤,
+        "是否愿意入站:否" 不愿意入站, "injuries=no" no injuries), its sex as the word ("sex: M" reads male) and its head count
+        as a count ("人数=2" reads 2人)."""
+        def no(match: re.Match[str]) -> str:
+            key = match["key"]
+            if not _CJK.search(key):
+                return f"no {key}"
+            return f"不{key[2:]}" if key.startswith("是否") else f"没有{key}"
+
+        def sex(match: re.Match[str]) -> str:
+            value = self.form_values.get(channel_key(match["val"]), match["val"])
+            return value if value in SEXES else match.group()
+
+        norm = _FORM_SEX.sub(sex, _FORM_NO.sub(no, norm))
+        return _FORM_COUNT.sub(lambda m: f"{m['n']}人", norm)
 
     def _negated(self, norm: str, start: int, negation: re.Pattern[str] | None = None) -> bool:
         """Whether a negation ends right before `start` (fillers allowed) that is not inside a `*_except` phrase."""
@@ -398,16 +482,18 @@ class Lexicon:
         if self.homophones is not None and not norm.isascii():
             for flag, spans in self.homophones.spans(norm).items():
                 hits.setdefault(flag, []).extend(spans)
-        unsaid = self._past(norm) + self._seeming(norm)
+        unsaid = self._past(norm) + self._seeming(norm) + self._unsaid(norm)
         own = self._own(norm)
-        found = self._read(norm, hits, unsaid, own)
+        partial = self._kin(norm) + self._gone(norm)
+        found = self._read(norm, hits, unsaid, own, partial)
         if _AGE_HINT.search(norm):
-            found.update(f for f in self._age_flags(norm, unsaid + [(s, e) for s, e, _ in own], year) if f in FLAGS)
+            found.update(f for f in self._age_flags(norm, unsaid + _ageless(partial) + [(s, e) for s, e, _ in own], year) if f in FLAGS)
             if (spaced := self._norm(text, join=False)) != norm:  # shorthand's fields apart: "男 60+"
-                skip = self._past(spaced) + self._seeming(spaced) + [(s, e) for s, e, _ in self._own(spaced)]
+                skip = (self._past(spaced) + self._seeming(spaced) + self._unsaid(spaced)
+                        + _ageless(self._kin(spaced) + self._gone(spaced)) + [(s, e) for s, e, _ in self._own(spaced)])
                 found.update(f for f in self._age_flags(spaced, skip, year) if f in FLAGS)
         if signs:
-            found |= self._read(norm, {f: spans for f, spans in signs.items() if not self.sign_unless[f] & found}, unsaid, own)
+            found |= self._read(norm, {f: spans for f, spans in signs.items() if not self.sign_unless[f] & found}, unsaid, own, partial)
         return tuple(f for f in FLAGS if f in found)
 
     def _own(self, norm: str) -> list[tuple[int, int, bool]]:
@@ -432,6 +518,62 @@ class Lexicon:
                     spans.append((seemed.start(), but.start()))
         return spans
 
+    def _unsaid(self, norm: str) -> list[tuple[int, int]]:
+        """What speaks of no one the team will meet (`[unsaid]`): a hypothetical to its clause's end ("要是喝了酒睡过去就
+        麻烦了", "if he falls asleep he won't wake up"; not an "if" of not knowing whether: "not sure if he's drunk" is a
+        possible drunk), and the clause a correction takes back ("一个男的，不对，是个女的"; past a filler: "he's bleeding,
+        well, actually no")."""
+        words = self.unsaid
+        if words is None:
+            return []
+        spans: list[tuple[int, int]] = []
+        excepted = ([m.span() for m in self.negation_excepts.finditer(norm)]
+                    if self.negation_excepts is not None and words.conditional.search(norm) is not None else [])
+        for match in words.conditional.finditer(norm):
+            if any(s <= match.start() < e for s, e in excepted) or _NOT_IF.search(norm, 0, match.start()):
+                continue
+            end = _CLAUSE_END.search(norm, match.end())
+            spans.append((match.start(), end.start() if end else len(norm)))
+        for match in words.corrected.finditer(norm):
+            ends = [m.start() for m in _CLAUSE_END.finditer(norm, 0, match.start())]
+            if not ends or norm[ends[-1] + 1:match.start()].strip():
+                continue  # not opening a clause ("他不对劲"), or nothing before it to correct
+            stop = ends.pop()  # the end of the clause before the correction
+            while True:
+                start = ends[-1] + 1 if ends else 0
+                if not ends or not _filler(norm[start:stop]):
+                    break
+                stop = ends.pop()
+            spans.append((start, match.end()))
+        return spans
+
+    def _gone(self, norm: str) -> list[tuple[int, int, frozenset[str]]]:
+        """A person already gone (`[unsaid] gone`), from the sentence's start to the clause's end, with the flags still
+        read there: who they were (`who`: "刚才报的那个大爷，他家里人已经来接走了" is elderly, nothing worse), unless someone
+        new follows ("120已经把那个昏迷的拉走了，还剩一个老太太": the old woman alone)."""
+        spans: list[tuple[int, int, frozenset[str]]] = []
+        if self.unsaid is not None:
+            for match in self.unsaid.gone.finditer(norm):
+                start = max((m.end() for m in _SENTENCE_END.finditer(norm, 0, match.start())), default=0)
+                end = _CLAUSE_END.search(norm, match.end())
+                stop = end.start() if end else len(norm)
+                new = self.past is not None and self.past.new.search(norm, stop) is not None
+                spans.append((start, stop, frozenset() if new else self.unsaid.who))
+        return spans
+
+    def _kin(self, norm: str) -> list[tuple[int, int, frozenset[str]]]:
+        """What is said of the person's relatives (`[kin]`): from the relative's word to the next word for the person in
+        its clause ("说她爸喝了酒打她": the drink is her father's), with the flags `keep` still reads there; with no word for
+        the person after it, the relative may be the one the tip is about ("his dad was hit by a car"), and only the
+        word itself is not the person's ("跟家里男人打架" names no man on the street)."""
+        spans: list[tuple[int, int, frozenset[str]]] = []
+        if self.kin is not None:
+            for match in self.kin.words.finditer(norm):
+                end = _CLAUSE_END.search(norm, match.end())
+                person = self.kin.until.search(norm, match.end(), end.start() if end else len(norm))
+                spans.append((match.start(), person.start() if person else match.end(), self.kin.keep))
+        return spans
+
     @staticmethod
     def _of_reporter(norm: str, start: int, end: int, own: list[tuple[int, int, bool]]) -> bool:
         """Whether the cue at start..end is the reporter's own: inside a first-person stretch that runs to its clause's end,
@@ -444,14 +586,16 @@ class Lexicon:
         return False
 
     def _read(self, norm: str, hits: dict[str, list[tuple[int, int]]], unsaid: list[tuple[int, int]],
-              own: list[tuple[int, int, bool]]) -> set[str]:
-        """The flags of `hits` (cue spans by flag) that are neither excepted, negated, `unsaid` nor the reporter's `own`."""
+              own: list[tuple[int, int, bool]], partial: list[tuple[int, int, frozenset[str]]]) -> set[str]:
+        """The flags of `hits` (cue spans by flag) that are neither excepted, negated, `unsaid`, the reporter's `own` nor
+        inside a `partial` span (a relative's, a person gone) that does not keep them."""
         found: set[str] = set()
         excluded = self.except_cues.spans(norm) if hits else {}
         for flag, spans in hits.items():
             # Excepted and negated spans cancel every cue overlapping them:
             # "不像是喝醉了" negates "喝醉" and so "醉了" too.
             skip = list(excluded.get(flag, ())) + unsaid
+            skip += [(s, e) for s, e, keep in partial if flag not in keep]
             for start, end in sorted(spans):
                 if any(s < end and start < e for s, e in skip) or self._of_reporter(norm, start, end, own):
                     continue
@@ -524,7 +668,8 @@ class Lexicon:
             elif groups["edec"] is not None or groups["edec2"] is not None:
                 age = int(groups["edec"] or groups["edec2"]) * 10
             else:
-                digits = groups["enum"] or groups["enum2"] or groups["enum3"] or groups["enum4"]
+                digits = (groups["enum"] or groups["enum2"] or groups["enum3"] or groups["enum4"] or groups["enum5"] or groups["enum6"]
+                          or groups["enum7"])
                 age = _en_number(digits) if digits else None
             if age is None or age > 120 or self._negated(norm, match.start(), self.age_negation):
                 continue
@@ -559,17 +704,26 @@ class Lexicon:
             return None, None, False
         norm = self._norm(text)
         # What the person seemed is still how they looked ("看着像躺着不动" is lying).
-        unsaid = self._past(norm)
+        kept = self._past(norm) + [(s, e) for s, e, _ in self._kin(norm)]
         own = self._own(norm)
-        said = {word for word, spans in self.describe_cues.spans(norm).items()
-                if any(not self._negated(norm, start) and not any(s <= start < e for s, e in unsaid)
-                       and not self._of_reporter(norm, start, end, own) for start, end in spans)}
-        said.update(_LONE_WORDS[m.group(1)] for m in _LONE_WORD.finditer(normalize_text(text)))
-        if _AGE_HINT.search(norm) and "adult" in self._age_flags(norm, unsaid + [(s, e) for s, e, _ in own], year):
-            said.add("adult")
-        sexes = said & {"male", "female"}
-        postures = said & {"lying", "sitting", "standing"}
-        adult = "adult" in said and not ({"minor", "elderly"} & set(self.flags_in(text, year)))
+        lone = {_LONE_WORDS[m.group(1)] for m in _LONE_WORD.finditer(normalize_text(text))}
+
+        def said_outside(unsaid: list[tuple[int, int]]) -> set[str]:
+            said = {word for word, spans in self.describe_cues.spans(norm).items()
+                    if any(not self._negated(norm, start) and not any(s <= start < e and (s, e) != (start, end) for s, e in unsaid)
+                           and not self._of_reporter(norm, start, end, own) for start, end in spans)} | lone
+            if _AGE_HINT.search(norm) and "adult" in self._age_flags(norm, unsaid + [(s, e) for s, e, _ in own], year):
+                said.add("adult")
+            return said
+
+        # A relative's word that is itself a description says who the person is: "beaten by her husband" is a woman.
+        # A hypothetical, a person gone or a correction (`[unsaid]`) takes back what it says of the person only where the
+        # rest says otherwise: "一个男的，不对，是个女的" is a woman, "he's about 30, wait, no, maybe 15" still a male.
+        said = said_outside(kept + self._unsaid(norm) + [(s, e) for s, e, _ in self._gone(norm)])
+        whole = said_outside(kept)
+        sexes = (said & {"male", "female"}) or (whole & {"male", "female"})
+        postures = (said & {"lying", "sitting", "standing"}) or (whole & {"lying", "sitting", "standing"})
+        adult = ("adult" in said or "adult" in whole) and not ({"minor", "elderly"} & set(self.flags_in(text, year)))
         return (next(iter(sexes)) if len(sexes) == 1 else None, next(iter(postures)) if len(postures) == 1 else None, adult)
 
     def persons_in(self, text: str) -> int | None:
@@ -586,8 +740,10 @@ class Lexicon:
             groups = match.groupdict()
             if groups.get("pair") or groups.get("pair2"):
                 value = 2
+            elif groups.get("en4"):
+                value = 1  # "and a lass": one more
             else:
-                raw = groups.get("zn") or groups.get("zn2") or groups.get("zn3") or groups.get("en") or groups.get("en2") or groups.get("en3")
+                raw = groups.get("zn") or groups.get("zn2") or groups.get("zn3") or groups.get("zn4") or groups.get("en") or groups.get("en2") or groups.get("en3")
                 said = None if raw is None else _EN_NUMBERS.get(raw) if raw in _EN_NUMBERS else _zh_number(raw)
                 if said is None or said <= 0 or self._negated(norm, match.start()):
                     continue
@@ -640,13 +796,14 @@ _ZH_NOT_A_COUNT = rf"[\d{_ZH_NUM_WORDS}]|\s*(?:多|来|余|几)?(?:周岁|岁|�
 _EN_NOT_A_COUNT = r"\d|[\s\-]*(?:years?|yrs?|y/?o|months?|weeks?|days?|hours?|hrs?|minutes?|mins?|degrees?|metres?|meters?|m|km)(?![a-z])"
 
 
-def _persons_pattern(zh: list[str], en: list[str]) -> re.Pattern[str] | None:
+def _persons_pattern(zh: list[str], en: list[str], en_one: list[str] | None = None) -> re.Pattern[str] | None:
     """Counts followed by a person noun; a cue list in the data names the nouns."""
     if not zh and not en:
         return None
     parts = [
         # 一家三口; 母子俩, 老两口, 一对夫妻; 俩老头, 仨孩子 (spoken 俩 two, 仨 three, which take no 个)
         r"一家(?P<zn>[二两三四五六七八九十\d]{1,2})口",
+        r"(?:哥|姐|兄弟|姐妹|爷|娘|母子|父子|母女|父女)(?P<zn4>仨)",
         r"(?P<pair>[母父]子俩|[母父]女俩|夫妻俩|夫妇俩|兄弟俩|姐妹俩|他们俩|她们俩|他俩|她俩|哥俩|姐俩|爷俩|娘俩|爷儿俩|娘儿俩|两口子|老两口|俩人|一对(?:老)?(?:夫妻|夫妇|母子|父子|母女|父女|情侣|老人)|一男一女|一老一小|一大一小)",
     ]
     if zh:
@@ -664,11 +821,15 @@ def _persons_pattern(zh: list[str], en: list[str]) -> re.Pattern[str] | None:
         parts.append(r"(?<![a-z])(?:a\s+family\s+of|family\s+of)\s+(?P<en2>\d{1,2}|" + numbers + r")(?![a-z0-9])")
         parts.append(r"(?<![a-z0-9])(?P<en3>\d{1,2}|" + numbers + r")\s+of\s+them(?![a-z])")
         parts.append(r"(?<![a-z])(?P<pair2>both\s+of\s+them|couple)(?![a-z])(?!\s+of)")
+    if en_one:
+        # one more person joined to a counted group: "two blokes and a lass" is three
+        nouns = "|".join(re.escape(normalize_text(n)) for n in sorted(en_one, key=len, reverse=True))
+        parts.append(rf"(?<=and\s)(?P<en4>a|an|one)\s+(?:[a-z'\-]+\s+)?(?:{nouns})(?![a-z])")
     return re.compile("|".join(parts))
 
 
 _TABLES = ("version", "flags", "except", "negations", "ages", "persons", "describe", "channels", "form_values", "typos", "dialect",
-           "homophones", "past", "signs", "reporter", "seeming")
+           "homophones", "past", "signs", "reporter", "seeming", "unsaid", "kin")
 _NEGATION_KEYS = ("zh", "zh_unseen", "zh_fillers", "en", "en_unseen", "en_fillers", "zh_except", "en_except")
 _TYPO_KEYS = ("min_letters", "two_edits_from")
 _HOMOPHONE_KEYS = ("max_changed", "toneless_from", "flags")
@@ -688,10 +849,11 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         return [str(c) for c in cues]
 
     # A misspelt table ([negation], [channel]) was ignored whole: its words silently did nothing.
-    for table, known in ((data, _TABLES), (data.get("negations"), _NEGATION_KEYS), (data.get("persons"), ("zh", "en")),
+    for table, known in ((data, _TABLES), (data.get("negations"), _NEGATION_KEYS), (data.get("persons"), ("zh", "en", "en_one")),
                          (data.get("typos"), _TYPO_KEYS), (data.get("homophones"), _HOMOPHONE_KEYS),
                          (data.get("past"), _PAST_KEYS), (data.get("reporter"), ("self", "other")),
-                         (data.get("seeming"), ("seemed", "but"))):
+                         (data.get("seeming"), ("seemed", "but")), (data.get("unsaid"), (*_UNSAID_KEYS, "who")),
+                         (data.get("kin"), ("words", "until", "keep"))):
         unknown = sorted(set(table) - set(known)) if isinstance(table, dict) else []
         if unknown:
             raise fail(unknown[0], f"unknown key (known: {', '.join(known)})")
@@ -737,7 +899,8 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
     persons = data.get("persons", {})
     if not isinstance(persons, dict):
         raise fail("persons", "expected a table")
-    persons_pattern = _persons_pattern(cue_list("zh", persons.get("zh", [])), cue_list("en", persons.get("en", [])))
+    persons_pattern = _persons_pattern(cue_list("zh", persons.get("zh", [])), cue_list("en", persons.get("en", [])),
+                                       cue_list("en_one", persons.get("en_one", [])))
     describe = data.get("describe", {})
     if not isinstance(describe, dict):
         raise fail("describe", "expected a table")
@@ -782,6 +945,8 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
     sign_cues, sign_unless = _signs(data.get("signs", {}), cue_list, fail)
     reporter_words = _word_lists(data.get("reporter", {}), ("self", "other"), fail)
     seeming_words = _word_lists(data.get("seeming", {}), ("seemed", "but"), fail)
+    unsaid_words, unsaid_who = _words_and_flags(data.get("unsaid", {}), _UNSAID_KEYS, "who", fail)
+    kin_words, kin_keep = _words_and_flags(data.get("kin", {}), ("words", "until"), "keep", fail)
     homophones = _homophones(data.get("homophones", {}), flags, fail)
     negations = data.get("negations", {})
     groups = [*((f"flag {k}", v) for k, v in flags.items()), *((f"except {k}", v) for k, v in excepts.items()),
@@ -811,6 +976,8 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         reporter=ReporterWords(re.compile(rf"\s*(?:{reporter_words[0].pattern})"), reporter_words[1], reporter_words[0])
         if reporter_words else None,
         seeming=SeemingWords(*seeming_words) if seeming_words else None,
+        unsaid=UnsaidWords(unsaid_words[0], unsaid_words[1], unsaid_words[2], unsaid_who) if unsaid_words else None,
+        kin=KinWords(kin_words[0], kin_words[1], kin_keep) if kin_words else None,
         pinyin=PinyinReader.of(_plain_words(data)),
     )
 
@@ -854,9 +1021,9 @@ def _signs(table: object, cue_list: Callable[[str, object], list[str]],
     return cues, unless
 
 
-def _word_lists(table: object, keys: tuple[str, str],
-                fail: Callable[[str, str], ConfigError]) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
-    """Two lists of plain words (Chinese matched anywhere, English as whole words), or None for an empty table."""
+def _word_lists(table: object, keys: tuple[str, ...],
+                fail: Callable[[str, str], ConfigError]) -> tuple[re.Pattern[str], ...] | None:
+    """Lists of plain words, one pattern per key (Chinese matched anywhere, English as whole words), or None for an empty table."""
     if not isinstance(table, dict):
         raise fail(keys[0], "expected a table")
     if not table:
@@ -867,7 +1034,7 @@ def _word_lists(table: object, keys: tuple[str, str],
         if not isinstance(words, list) or not words or not all(isinstance(w, str) and w.strip() and "~" not in w and "*" not in w for w in words):
             raise fail(key, "expected a non-empty list of plain words (no ~ or *)")
         patterns.append(_compile(words))
-    return patterns[0], patterns[1]
+    return tuple(patterns)
 
 
 def _past_words(table: object, fail: Callable[[str, str], ConfigError]) -> PastWords | None:

@@ -741,3 +741,73 @@ def test_the_condition_of_an_injury_is_an_injury(text: str, expected: set[str]) 
     """"伤势严重" / "伤势不明" (the injury serious / unclear) set no flag: a person reported badly hurt got no
     medical category unless the text also said 受伤 or 流血."""
     assert set(LEXICON.flags_in(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A hypothetical or a warning states nothing yet; an "if" of not knowing whether is a possible state.
+        ("要是喝了酒睡过去就麻烦了，现在人还醒着", set()),
+        ("if he falls asleep out there he won't wake up, he's nodding off", set()),
+        ("not sure if he's drunk, he's swaying", {"intoxicated"}),
+        ("looks as if he's drunk", {"intoxicated"}),
+        ("我怕他一会儿冻伤了，现在还行", set()),
+        # A person gone is not there; who they were stays when no one new follows.
+        ("120已经把那个昏迷的拉走了，还剩一个老太太在那坐着哭", {"elderly"}),
+        ("刚才说的那个醉汉已经自己走了，不用来了", set()),
+        ("刚才那个大爷已经送救助站了", {"elderly"}),
+        ("the old lady got a taxi home. but there's still a fella lying by the bins who won't wake up", {"unresponsive"}),
+        # A correction that opens a clause takes back the clause before it (past a filler); 不对劲 is no correction.
+        ("喝多了，不对不对，他说他没喝酒，是低血糖", {"ill"}),
+        ("he's bleeding, well, actually no, it's just red paint", set()),
+        ("他看着不对劲，一直发抖", {"ill"}),
+        # A relative's own state is not the person's; what the relative does to the person is.
+        ("说她爸喝了酒打她，她就跑出来了", {"domestic_violence"}),
+        ("his dad was hit by a car", {"injured"}),
+        # A partner form's fields: answered no, answered yes.
+        ("饮酒:否 外伤:否 意识:清醒 是否愿意入站:否", {"refuses"}),
+        ("状态:躺地 意识:无 身份证:无 饮酒:是", {"unresponsive", "no_id", "intoxicated"}),
+        ("sex=F; injuries=no; intoxicated: none", set()),
+        # A question is no denial.
+        ("路边躺着个人，是不是喝多了？", {"intoxicated"}),
+        ("也没喝酒，就是冷", set()),
+    ],
+)
+def test_what_is_not_said_of_the_person_there_now(text: str, expected: set[str]) -> None:
+    assert set(LEXICON.flags_in(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "sex", "posture", "adult"),
+    [
+        ("看见一个男的，不对，是个女的，坐在台阶上", "female", "sitting", False),
+        ("He's about 30, wait, no, younger, maybe 15 at most", "male", None, False),
+        ("跟家里男人打架跑出来的", None, None, False),
+        ("beaten by her husband", "female", None, False),
+        ("his girlfriend is still there, she's drunk", "female", None, False),
+        ("性别=男 年龄:50左右", "male", None, True),
+        ("sex: F | age: ~45", "female", None, True),
+    ],
+)
+def test_descriptions_after_corrections_relatives_and_forms(text: str, sex: str | None, posture: str | None, adult: bool) -> None:
+    assert LEXICON.description_in(text) == (sex, posture, adult)
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [("two blokes and a lass, all wasted", 3), ("哥仨都是工地上的", 3), ("【线索】人数：2 类型：醉酒", 2), ("a man and a woman", None)],
+)
+def test_more_head_counts(text: str, count: int | None) -> None:
+    assert LEXICON.persons_in(text) == count
+
+
+@pytest.mark.parametrize(
+    ("table", "reason"),
+    [({"unsaid": {"conditional": ["if"], "gone": ["gone now"], "corrected": ["不对"], "who": ["old"]}}, "who"),
+     ({"kin": {"words": ["她爸"], "until": ["她"], "keep": "domestic_violence"}}, "keep"),
+     ({"kin": {"words": ["她爸"]}}, "until"),
+     ({"unsaid": {"conditional": ["if"], "gone": ["gone now"], "corrected": ["不对"], "later": ["x"]}}, "unknown key")],
+)
+def test_unsaid_and_kin_tables_are_validated(table: dict[str, object], reason: str) -> None:
+    with pytest.raises(ConfigError, match=reason):
+        parse_lexicon({"flags": {"injured": ["hurt"]}, **table})
