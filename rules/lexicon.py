@@ -340,6 +340,12 @@ class UnsaidWords:
     gone: re.Pattern[str]
     corrected: re.Pattern[str]
     who: frozenset[str] = frozenset()  # the flags a person gone still has: who they were, not their state
+    # The words of each list as written (folded), by key: a text holding none of a list's skips its regex (most tips).
+    hints: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def may(self, key: str, norm: str) -> bool:
+        """Whether `norm` may hold a word of list `key` (a substring test, far cheaper than the list's regex)."""
+        return any(word in norm for word in self.hints.get(key, ("",)))
 
 
 @dataclass(frozen=True)
@@ -351,6 +357,7 @@ class KinWords:
     words: re.Pattern[str]
     until: re.Pattern[str]
     keep: frozenset[str]
+    hint: tuple[str, ...] = ("",)  # the relatives' words as written (folded): a text with none skips the regex
 
 
 # The key a sign's cues are matched under, beside the flags' own cues in one pass (`[signs]`).
@@ -368,6 +375,12 @@ _FORM_COUNT = re.compile(r"(?:人数|persons|people|count)\s*[:=]\s*(?P<n>\d{1,2
 _OR_BEFORE = re.compile(r"(?<![a-z'])[a-z']+\s+n?or\s+$")
 _PAST_KEYS = ("then", "now", "someone", "new")
 _UNSAID_KEYS = ("conditional", "gone", "corrected")
+
+
+def _hint(table: object, key: str) -> tuple[str, ...]:
+    """The words of a validated word list, folded as texts are: what a text must hold for the list's regex to match."""
+    words = table.get(key, []) if isinstance(table, dict) else []
+    return tuple(normalize_text(w).strip() for w in words) or ("",)
 
 
 def _words_and_flags(table: object, keys: tuple[str, ...], flags_key: str, fail: Callable[[str, str], ConfigError],
@@ -527,14 +540,15 @@ class Lexicon:
         if words is None:
             return []
         spans: list[tuple[int, int]] = []
+        conditional = words.may("conditional", norm)
         excepted = ([m.span() for m in self.negation_excepts.finditer(norm)]
-                    if self.negation_excepts is not None and words.conditional.search(norm) is not None else [])
-        for match in words.conditional.finditer(norm):
+                    if conditional and self.negation_excepts is not None and words.conditional.search(norm) is not None else [])
+        for match in words.conditional.finditer(norm) if conditional else ():
             if any(s <= match.start() < e for s, e in excepted) or _NOT_IF.search(norm, 0, match.start()):
                 continue
             end = _CLAUSE_END.search(norm, match.end())
             spans.append((match.start(), end.start() if end else len(norm)))
-        for match in words.corrected.finditer(norm):
+        for match in words.corrected.finditer(norm) if words.may("corrected", norm) else ():
             ends = [m.start() for m in _CLAUSE_END.finditer(norm, 0, match.start())]
             if not ends or norm[ends[-1] + 1:match.start()].strip():
                 continue  # not opening a clause ("他不对劲"), or nothing before it to correct
@@ -552,7 +566,7 @@ class Lexicon:
         read there: who they were (`who`: "刚才报的那个大爷，他家里人已经来接走了" is elderly, nothing worse), unless someone
         new follows ("120已经把那个昏迷的拉走了，还剩一个老太太": the old woman alone)."""
         spans: list[tuple[int, int, frozenset[str]]] = []
-        if self.unsaid is not None:
+        if self.unsaid is not None and self.unsaid.may("gone", norm):
             for match in self.unsaid.gone.finditer(norm):
                 start = max((m.end() for m in _SENTENCE_END.finditer(norm, 0, match.start())), default=0)
                 end = _CLAUSE_END.search(norm, match.end())
@@ -567,7 +581,7 @@ class Lexicon:
         the person after it, the relative may be the one the tip is about ("his dad was hit by a car"), and only the
         word itself is not the person's ("跟家里男人打架" names no man on the street)."""
         spans: list[tuple[int, int, frozenset[str]]] = []
-        if self.kin is not None:
+        if self.kin is not None and any(word in norm for word in self.kin.hint):
             for match in self.kin.words.finditer(norm):
                 end = _CLAUSE_END.search(norm, match.end())
                 person = self.kin.until.search(norm, match.end(), end.start() if end else len(norm))
@@ -708,8 +722,10 @@ class Lexicon:
         own = self._own(norm)
         lone = {_LONE_WORDS[m.group(1)] for m in _LONE_WORD.finditer(normalize_text(text))}
 
+        described = self.describe_cues.spans(norm)
+
         def said_outside(unsaid: list[tuple[int, int]]) -> set[str]:
-            said = {word for word, spans in self.describe_cues.spans(norm).items()
+            said = {word for word, spans in described.items()
                     if any(not self._negated(norm, start) and not any(s <= start < e and (s, e) != (start, end) for s, e in unsaid)
                            and not self._of_reporter(norm, start, end, own) for start, end in spans)} | lone
             if _AGE_HINT.search(norm) and "adult" in self._age_flags(norm, unsaid + [(s, e) for s, e, _ in own], year):
@@ -719,8 +735,9 @@ class Lexicon:
         # A relative's word that is itself a description says who the person is: "beaten by her husband" is a woman.
         # A hypothetical, a person gone or a correction (`[unsaid]`) takes back what it says of the person only where the
         # rest says otherwise: "一个男的，不对，是个女的" is a woman, "he's about 30, wait, no, maybe 15" still a male.
-        said = said_outside(kept + self._unsaid(norm) + [(s, e) for s, e, _ in self._gone(norm)])
-        whole = said_outside(kept)
+        taken_back = self._unsaid(norm) + [(s, e) for s, e, _ in self._gone(norm)]
+        said = said_outside(kept + taken_back)
+        whole = said_outside(kept) if taken_back else said
         sexes = (said & {"male", "female"}) or (whole & {"male", "female"})
         postures = (said & {"lying", "sitting", "standing"}) or (whole & {"lying", "sitting", "standing"})
         adult = ("adult" in said or "adult" in whole) and not ({"minor", "elderly"} & set(self.flags_in(text, year)))
@@ -976,8 +993,9 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         reporter=ReporterWords(re.compile(rf"\s*(?:{reporter_words[0].pattern})"), reporter_words[1], reporter_words[0])
         if reporter_words else None,
         seeming=SeemingWords(*seeming_words) if seeming_words else None,
-        unsaid=UnsaidWords(unsaid_words[0], unsaid_words[1], unsaid_words[2], unsaid_who) if unsaid_words else None,
-        kin=KinWords(kin_words[0], kin_words[1], kin_keep) if kin_words else None,
+        unsaid=UnsaidWords(unsaid_words[0], unsaid_words[1], unsaid_words[2], unsaid_who,
+                           {key: _hint(data["unsaid"], key) for key in _UNSAID_KEYS}) if unsaid_words else None,
+        kin=KinWords(kin_words[0], kin_words[1], kin_keep, _hint(data["kin"], "words")) if kin_words else None,
         pinyin=PinyinReader.of(_plain_words(data)),
     )
 
