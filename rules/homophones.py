@@ -51,6 +51,10 @@ class Homophones:
     by_first: dict[str, tuple[SoundCue, ...]] = field(default_factory=dict)
     max_changed: int = 1
     toneless_from: int = 3
+    # Per character of the tips, the cues it may begin by the toneless reading of their second character (empty
+    # for most): a text is scanned by looking each character up here, and the readings of the next one are asked
+    # only after a hit.
+    _leading: dict[str, dict[str, frozenset[SoundCue]]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, cues: Iterable[tuple[str, str]], max_changed: int = 1, toneless_from: int = 3) -> Homophones:
@@ -73,12 +77,13 @@ class Homophones:
         if self.max_changed <= 0 or not self.by_first:
             return found
         for start in range(len(norm) - 1):
-            char, following = norm[start], norm[start + 1]
-            if not (_HAN.match(char) and _HAN.match(following)):
+            begun = self._leading.get(norm[start])
+            if begun is None:
+                begun = self._begun_by(norm[start])
+            following = norm[start + 1]
+            if not begun or not _HAN.match(following):
                 continue
-            candidates = {c for first in _readings(char)[1] for second in _readings(following)[1]
-                          for c in self.by_first.get(f"{first} {second}", ())}
-            for cue in candidates:
+            for cue in frozenset().union(*(begun.get(second, ()) for second in _readings(following)[1])):
                 end = start + len(cue.text)
                 span = norm[start:end]
                 if len(span) < len(cue.text) or span == cue.text or self._changed(span, cue.text) is None:
@@ -87,6 +92,27 @@ class Homophones:
                     continue
                 found.setdefault(cue.flag, []).append((start, end))
         return found
+
+    def _begun_by(self, char: str) -> dict[str, frozenset[SoundCue]]:
+        """The cues whose first character sounds like `char` (none if it is not Chinese), by the toneless readings
+        of their second character; kept for the next text."""
+        if len(self._leading) > 50_000:  # every character that may begin a text is a key: keep it bounded
+            self._leading.clear()
+        begun: dict[str, set[SoundCue]] = {}
+        for first in _readings(char)[1] if _HAN.match(char) else ():
+            for second, cues in self._by_reading.get(first, {}).items():
+                begun.setdefault(second, set()).update(cues)
+        found = self._leading[char] = {second: frozenset(cues) for second, cues in begun.items()}
+        return found
+
+    @functools.cached_property
+    def _by_reading(self) -> dict[str, dict[str, tuple[SoundCue, ...]]]:
+        """`by_first` as first reading -> second reading -> cues."""
+        index: dict[str, dict[str, tuple[SoundCue, ...]]] = {}
+        for key, cues in self.by_first.items():
+            first, _, second = key.partition(" ")
+            index.setdefault(first, {})[second] = cues
+        return index
 
     def _changed(self, span: str, cue: str) -> int | None:
         """How many characters of `span` differ from `cue` while sounding alike; None if it does not sound like it."""
