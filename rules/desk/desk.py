@@ -98,12 +98,17 @@ class Desk(DeskState):
         self.grid = self._new_grid()
         self.wakes = timers.Wakes()
         self.help_points = HelpPoints(ctx.index, ctx.policy.help_point_kinds)
+        # Each region's conditions at one time, kept until the time or the weather changes: a tick's queue asks for
+        # the same few regions once per queued incident.
+        self._conditions_at: datetime | None = None
+        self._conditions: dict[str, RegionConditions] = {}
 
     def _new_grid(self) -> IncidentGrid:
         policy = self.ctx.policy
         return IncidentGrid(policy.correlation_radius_m + policy.dispatching.max_uncertainty_m)
 
     def loaded(self) -> None:
+        self._conditions.clear()
         self.grid = self._new_grid()
         self.wakes = timers.Wakes()
         for incident in self.incidents.values():
@@ -205,6 +210,7 @@ class Desk(DeskState):
     def handle_weather(self, region: str, record: WeatherObservation | WeatherWarning) -> Outputs:
         self.admit(record.issued_at if isinstance(record, WeatherWarning) else record.observed_at,
                    "issued_at" if isinstance(record, WeatherWarning) else "observed_at")
+        self._conditions.clear()  # the region's (and, for a city-wide record, every region's) conditions change
         history = self.weather.setdefault(region, RegionWeather())
         if isinstance(record, WeatherWarning):
             history.add_warning(record.issued_at, record.level)
@@ -423,7 +429,13 @@ class Desk(DeskState):
         return incident
 
     def region_conditions(self, region: str, at: datetime) -> RegionConditions:
-        return region_conditions(self.weather, region, at, self.ctx)
+        if at != self._conditions_at:
+            self._conditions.clear()
+            self._conditions_at = at
+        found = self._conditions.get(region)
+        if found is None:
+            found = self._conditions[region] = region_conditions(self.weather, region, at, self.ctx)
+        return found
 
     def _reassess(self, incident: Incident, at: datetime) -> str:
         self.wakes.mark(incident.incident_id)  # its deadlines may come forward (not every caller writes the incident)
