@@ -89,3 +89,34 @@ def test_sound_reading_is_data() -> None:
 def test_speech_tables_are_validated(table: dict[str, object]) -> None:
     with pytest.raises(ConfigError):
         parse_lexicon({"flags": {}, **table}, "lex.toml")
+
+
+def test_sound_index_offers_what_every_pair_of_readings_offers() -> None:
+    """`Homophones.spans` looks each character up in an index of the cues it may begin: at every position of a cue
+    written under same-sounding characters, the index offers exactly the cues that every pair of the two characters'
+    readings names in `by_first`, so no sound-alike is skipped (and none is found that the readings do not give)."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    from rules.homophones import _HAN, _readings
+
+    sounds = LEX.homophones
+    assert sounds is not None
+    cues = sorted({cue.text for found in sounds.by_first.values() for cue in found})
+    by_reading: dict[str, list[str]] = {}  # a few characters of each reading the cues' characters have
+    wanted = {reading for cue in cues for char in cue for reading in _readings(char)[1]}
+    for code in sorted(pinyin_dict):
+        if "\u4e00" <= chr(code) <= "\u9fff":
+            for reading in _readings(chr(code))[1] & wanted:
+                if len(by_reading.setdefault(reading, [])) < 3:
+                    by_reading[reading].append(chr(code))
+    texts = [cue[:i] + alike + cue[i + 1:] for cue in cues for i, char in enumerate(cue)
+             for reading in sorted(_readings(char)[1]) for alike in by_reading.get(reading, [])]
+    assert len(texts) > len(cues)
+    for text in ["，".join(cues), *texts]:
+        for start in range(len(text) - 1):
+            char, following = text[start], text[start + 1]
+            scanned = {cue for first in _readings(char)[1] for second in _readings(following)[1]
+                       for cue in sounds.by_first.get(f"{first} {second}", ())} if _HAN.match(char) and _HAN.match(following) else set()
+            begun = sounds._begun_by(char)
+            indexed = set().union(*(begun.get(second, ()) for second in _readings(following)[1])) if _HAN.match(following) else set()
+            assert indexed == scanned, (text, start)
