@@ -31,6 +31,7 @@ are read as negations (外伤:否, injuries=no).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -128,6 +129,12 @@ _PERSONS_AND = re.compile(r"[\s,，]*(?:(?:旁边|身边|边上|另外)?(?:和|�
 # A child carried, led or pushed by the person ("抱着孩子的妇女", "领着个小孩", "a woman with a baby"): two persons.
 _WITH_CHILD = re.compile(r"(?:抱着|背着|领着|牵着|带着|推着)(?:一个|个)?(?:孩子|小孩|婴儿|娃|宝宝|小朋友)"
                          r"|(?<![a-z])(?:with|carrying|holding)\s+(?:a|an|her|his|their)\s+(?:baby|infant|toddler|child|kid|newborn)(?![a-z])")
+# One person said as one (一个男的, 有个大爷): several of them, each said in some state, are several persons
+# ("一个男的躺在地上，一个女的坐在旁边" is two; "一个大爷躺着，一个小伙子扶着他" one: the helper is in no state).
+_ZH_ONE_PERSON = re.compile(r"[一有]个(?:男的|女的|男子|女子|男人|女人|男孩|女孩|老头儿?|老太太?|老大爷|大爷|大妈|大娘|大叔|大姐|"
+                            r"阿姨|老人|老汉|小孩|孩子|小伙子?|姑娘|年轻人|醉汉|流浪汉)")
+# What says nothing of a person's state though the lexicon reads it as a flag: who they are, not how they are.
+_WHO_FLAGS = frozenset({"elderly", "minor"})
 # One person per item of a note's list: "1 guy drunk af, 1 lady w/ a bleeding hand".
 _LISTED_ONE = re.compile(r"(?<![a-z0-9.])1\s+(?:old\s+)?(?:guy|man|male|woman|female|lady|kid|child|boy|girl|person|dude|teen|granny)(?![a-z])")
 _AGE_HINT = re.compile(r"岁|旬|年龄|年纪|十|百|\d|ties|teens|year|age")
@@ -773,10 +780,25 @@ class Lexicon:
         if not counts or max(counts) == 1:
             # No count says more than one: a child carried or led is a second person, and a note that lists its people
             # one by one ("1 guy drunk, 1 lady bleeding") counts its items.
-            listed = len(_LISTED_ONE.findall(norm))
+            listed = max(len(_LISTED_ONE.findall(norm)), self._ones_in_a_state(norm))
             if listed >= 2 or with_child:
                 return max(listed, 2)
         return max(counts) if counts else None
+
+    def _ones_in_a_state(self, norm: str) -> int:
+        """How many persons said one by one (一个男的…，一个女的…) the text gives, when each is said in some state (a flag
+        other than their age, or a posture) before the next; 0 when fewer than two or one of them is in none. Rare, so
+        each part is read again on its own."""
+        # An earlier night's person, a hypothetical one and one already gone are no one the team will meet.
+        gone = self._past(norm) + self._unsaid(norm) + [(s, e) for s, e, _ in self._gone(norm)]
+        starts = [m.start() for m in _ZH_ONE_PERSON.finditer(norm) if not any(s <= m.start() < e for s, e in gone)]
+        if len(starts) < 2:
+            return 0
+        for start, end in itertools.pairwise([*starts, len(norm)]):
+            part = norm[start:end]
+            if not set(self.flags_in(part)) - _WHO_FLAGS and self.description_in(part)[1] is None:
+                return 0
+        return len(starts)
 
     def form_value(self, value: str, allowed: tuple[str, ...]) -> str | None:
         """The one of `allowed` a form's spelling names ("男" male, "F" female, "老人" elderly), or None."""

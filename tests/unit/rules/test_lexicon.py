@@ -811,3 +811,19 @@ def test_more_head_counts(text: str, count: int | None) -> None:
 def test_unsaid_and_kin_tables_are_validated(table: dict[str, object], reason: str) -> None:
     with pytest.raises(ConfigError, match=reason):
         parse_lexicon({"flags": {"injured": ["hurt"]}, **table})
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("一个男的躺在地上，一个女的坐在旁边", 2),  # each said in a state: two
+        ("一个老太太坐在台阶上，一个大爷在旁边站着", 2),
+        ("有个大爷昏迷了，一个小伙子也喝多了", 2),
+        ("一个大爷躺着，一个小伙子扶着他", 1),  # the helper is in no state
+        ("一个男的躺地上，旁边一个女的在打电话报警", 1),  # nor is the caller
+        ("有个大爷躺着，一个大妈在边上哭", 1),  # 大妈 says her age, not her state
+        ("昨天晚上这儿有个醉汉冻死了，今天又看见一个大爷在这坐着", 1),  # an earlier night's man
+    ],
+)
+def test_persons_said_one_by_one_count_when_each_is_in_a_state(text: str, count: int) -> None:
+    assert LEXICON.persons_in(text) == count
