@@ -183,6 +183,17 @@ BODY_LEVEL = 0.5  # a face's body is searched for at this share of the warmth th
 # body can stand ~1 K above the ground, below half the threshold (1.25 K)
 FAINT_BODY_K = 0.6
 FAINT_BODY_NOISE = 4.0
+# the edge of an object hiding part of a blob (_occluding_edge)
+OCCLUDED_BASE = 0.6  # the blob's last row along the cut spans this share of its width
+OCCLUDED_DEPTH_PX = 4  # rows each side of the cut line that are compared
+OCCLUDED_DEPTH_MIN_PX = 4  # the blob reaches at least this far from the line
+OCCLUDED_GAP_PX = 2  # beside the blob, skip its blur
+OCCLUDED_FLAT = 0.5  # across each side's rows the warmth changes by at most this share of the step
+OCCLUDED_STEP_SIGMA = (4.0, 6.0)  # the occluder's step over its standard error
+OCCLUDED_STEP_K = (0.2, 0.4)  # and in kelvin (a row's fixed-pattern offset is up to ~0.1 K)
+# an unheated object (a parked car, a bin, a snowbank, a garden wall) stays within a couple of K of the
+# ground at night; a larger step is a heated facade, whose lit windows end on its edges
+OCCLUDED_STEP_MAX_K = (2.0, 3.0)
 # a faceless warm spot may be the warm end of a body whose rest is below the threshold (a sleeping
 # bag's hood end, the head and shoulders of a coat on frozen ground): the body it ends is searched
 # for like a face's (_body_of_hood) when the spot is no longer than a head and shoulders or a hood end
@@ -582,6 +593,9 @@ class Blob:
     shape: np.ndarray | None = field(default=None, compare=False, repr=False)
     up_x: float = 0.0  # image direction of the vertical at the blob (set once a camera is known)
     up_y: float = -1.0
+    cut: float = 0.0  # membership of an occluding edge along one side (see _occluding_edge)
+    # the warm mask (0/255, the bbox's pixels from bx, by) the occluding edge is judged on
+    warm: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -691,8 +705,81 @@ def _features(frame_c: np.ndarray, bg_work: np.ndarray, scale: int, delta: float
         hot_ratio=(t_max - core) / contrast, hot_px=int(np.count_nonzero(vals >= bg + 0.75 * contrast)),
         spot_px=round(mo["m00"]), spot_cx=x + mo["m10"] / spot_n, spot_cy=y + mo["m01"] / spot_n, over_px=over_px,
         over_min_px=over_min_px, area=int(vals.size), bx=x + tx, by=y + ty, bw=tw, bh=th, edge=edge,
-        shape=shape_m[ty : ty + th, tx : tx + tw],
+        shape=shape_m[ty : ty + th, tx : tx + tw], warm=m[ty : ty + th, tx : tx + tw],
     )
+
+
+def _side_step(frame: np.ndarray, mask: np.ndarray, gap: int) -> tuple[float, float]:
+    """Step (in noise sigmas) across the line of the mask's last row, beside the blob on both sides
+    and under it, when it is one consistent step: frame and mask oriented so the side is the bottom."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    if rows.size < OCCLUDED_DEPTH_MIN_PX or cols.size < 2:
+        return 0.0, 0.0  # a strip along the line, not the rest of a body cut across
+    r1, c0, c1 = int(rows[-1]), int(cols[0]), int(cols[-1])
+    width = c1 - c0 + 1
+    if np.count_nonzero(mask[r1]) < OCCLUDED_BASE * width:
+        return 0.0, 0.0  # the blob does not end along this side with its full width: no cut
+    d = max(2, min(OCCLUDED_DEPTH_PX, (int(rows[-1] - rows[0]) + 1) // 2))
+    reach = max(3, width // 2)
+    h, w = frame.shape
+    if r1 - d - 1 < 0 or r1 + gap + d >= h or c0 - gap - reach < 0 or c1 + gap + reach >= w:
+        return 0.0, 0.0
+    above = slice(r1 - d, r1)
+    below = slice(r1 + gap, r1 + gap + d)
+    left = slice(c0 - gap - reach, c0 - gap + 1)
+    right = slice(c1 + gap, c1 + gap + reach + 1)
+    # paired by line across the cut: a column's (or row's) fixed-pattern offset cancels
+    diff_l = frame[below, left].mean(axis=0) - frame[above, left].mean(axis=0)
+    diff_r = frame[below, right].mean(axis=0) - frame[above, right].mean(axis=0)
+    step_l, step_r = float(diff_l.mean()), float(diff_r.mean())
+    under = float(frame[below, c0 : c1 + 1].mean())
+    occl = (float(frame[below, left].mean()) + float(frame[below, right].mean())) / 2.0
+    if step_l * step_r <= 0 or abs(step_l - step_r) > 0.5 * max(abs(step_l), abs(step_r)) or \
+            abs(under - occl) > 0.5 * min(abs(step_l), abs(step_r)):
+        return 0.0, 0.0
+    sigma = math.sqrt((float(diff_l.var()) / diff_l.size + float(diff_r.var()) / diff_r.size) / 2.0) + 0.01
+    step = min(abs(step_l), abs(step_r))
+    # an edge, not a slope (the halo of steam round a vent, warm ground): each side of the line is flat
+    sides = np.hstack([frame[r1 - d : r1 + gap + d, left], frame[r1 - d : r1 + gap + d, right]]).mean(axis=1)
+    if max(abs(float(sides[d - 1] - sides[0])), abs(float(sides[-1] - sides[-d]))) > OCCLUDED_FLAT * step:
+        return 0.0, 0.0
+    return step / sigma, step
+
+
+def _occluding_edge(frame_c: np.ndarray, m: np.ndarray, x: int, y: int) -> float:
+    """Membership of an occluder's edge along one side of the blob (a parked car, a wall, a bin).
+
+    Whatever hides part of a body is wider than the body, and its surface, at its own temperature,
+    meets the ground along a line: beside the blob, on both sides of it, the ground changes by the
+    same step across the line the blob ends on, and the region beyond that line is one surface
+    under the blob and beside it. A dog (or any blob standing on open ground) has ground all round.
+    Such a blob is only the visible part of something larger: its fitting a dog says nothing, nor
+    its having no warmer part (the head may be behind the occluder), so both refusals are lifted
+    by this membership. The step must exceed its standard error (OCCLUDED_STEP_SIGMA) and 0.2-0.4 K
+    (OCCLUDED_STEP_K) and stay below a heated wall's (OCCLUDED_STEP_MAX_K), and the blob's last row
+    must span OCCLUDED_BASE of its width.
+    """
+    h, w = m.shape
+    pad = max(h, w) + 4
+    y0, y1 = max(0, y - pad), min(frame_c.shape[0], y + h + pad)
+    x0, x1 = max(0, x - pad), min(frame_c.shape[1], x + w + pad)
+    # a step that runs the whole frame along its row or column is the sensor's (a row's or column's
+    # fixed-pattern offset) or a road's edge, not an object's that hides a body: lines are taken
+    # relative to their median across the frame (of every 4th pixel: a line's level, cheaply)
+    rows = np.median(frame_c[y0:y1, ::4], axis=1)
+    cols = np.median(frame_c[::4, x0:x1], axis=0)
+    frame = frame_c[y0:y1, x0:x1]
+    mask = np.zeros(frame.shape, bool)
+    mask[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = m > 0
+    by_row = frame - rows[:, None]
+    by_col = (frame - cols[None, :]).T
+    best = 0.0
+    for fr, mk in ((by_row, mask), (by_row[::-1], mask[::-1]), (by_col, mask.T), (by_col[::-1], mask.T[::-1])):
+        t, step = _side_step(fr, mk, OCCLUDED_GAP_PX)
+        best = max(best, _ramp(t, *OCCLUDED_STEP_SIGMA) * _ramp(step, *OCCLUDED_STEP_K) *
+                   (1.0 - _ramp(step, *OCCLUDED_STEP_MAX_K)))
+    return best
 
 
 def _edge_sharpness(patch: _Patch, size_m: np.ndarray, x: int, y: int, step: float) -> float:
@@ -749,7 +836,7 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
             warm = max(warm, min(sizes["lying"], _ramp(t_max - ambient, *BAG_OVER_AIR_K)))
         face_any = max(face, top_face(f, m_per_px, sin_dep, ambient))
         dog = (1.0 - face_any) * (1.0 - _ramp(_dog_ratio(f, m_per_px, sin_dep), *DOG_FIT)) * _dog_shaped(f, sin_dep) \
-            if face_any < 1.0 else 0.0
+            * (1.0 - f.cut) if face_any < 1.0 else 0.0
     else:
         major_px = f.major
         size = _band(major_px, 2.0, 3.0, 0.35 * short_side, 0.5 * short_side)
@@ -765,12 +852,16 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
     uniform *= 1.0 - _ramp(f.major / max(f.minor, 1e-3), *BODY_ASPECT)
     # and a person without a face is uniform at clothing warmth; vents, manholes and windows are warmer
     uniform *= _ramp(contrast, *PLATE_EXCESS_K)
+    # a blob an occluder cuts may owe its uniformity to the hidden rest of the body, its head among
+    # it (see _occluding_edge)
+    uniform *= 1.0 - f.cut
     # but a straight-sided quadrilateral with no warmer part (no head, no face) is a window, a door or a
     # grille whatever its length and warmth: seen at a grazing angle a facade's window is as long for its
     # width as a standing body, and a double-glazed one no warmer than clothing (independently rendered
     # street and drone frames: half the false people)
     if f.hot_ratio < SLAB_HOT_RATIO[1]:
-        uniform = max(uniform, (1.0 - _ramp(f.hot_ratio, *SLAB_HOT_RATIO)) * _quadrilateral(f))
+        # (unless an occluder cut it: then one straight side is the occluder's, not the object's)
+        uniform = max(uniform, (1.0 - _ramp(f.hot_ratio, *SLAB_HOT_RATIO)) * _quadrilateral(f) * (1.0 - f.cut))
     return {"warm": warm, "skin": skin, "face": face, "size": size, "plate": plate, "uniform": uniform,
             "dog": dog}, posture
 
@@ -1202,6 +1293,24 @@ def _window_rows(blobs: list[Blob], anchors: list[int]) -> set[int]:
     return out.intersection(anchors)
 
 
+def _scored_seen_whole(frame_c: np.ndarray, f: Blob, m_per_px: float | None, sin_dep: float, short: int,
+                       ambient: float | None) -> tuple[Blob, float, str]:
+    """The blob's score and posture; a blob refused as a dog or a uniform plate is scored again once
+    it is known whether an occluder cuts it (_occluding_edge: judged only then, as it costs a few
+    medians of the frame's lines)."""
+    score, posture = _score(f, m_per_px, sin_dep, short, ambient)
+    if score >= SCORE_MIN or m_per_px is None or f.warm is None:
+        return f, score, posture
+    m, _ = _memberships(f, m_per_px, sin_dep, short, ambient)
+    if m.get("dog", 0.0) <= 0.0 and m.get("uniform", 0.0) <= 0.0:
+        return f, score, posture
+    cut = _occluding_edge(frame_c, f.warm, f.bx, f.by)
+    if cut <= 0.0:
+        return f, score, posture
+    f = replace(f, cut=cut)
+    return f, *_score(f, m_per_px, sin_dep, short, ambient)
+
+
 def detect(frame_c: np.ndarray, meta: FrameMeta | None, frame_name: str | None = None, *,
            captured_at: datetime | None = None) -> list[Detection]:
     """People in one radiometric frame (float32 °C); lat/lon/error_m filled when the pose allows.
@@ -1216,7 +1325,7 @@ def detect(frame_c: np.ndarray, meta: FrameMeta | None, frame_name: str | None =
     camera_id, when = _frame_ids(meta, frame_name, captured_at)
     out: list[Detection] = []
     short = min(h, w)
-    scored = [(f, *_score(f, m_per_px, sin_dep, short, ambient))
+    scored = [_scored_seen_whole(frame_c, f, m_per_px, sin_dep, short, ambient)
               for f, m_per_px, sin_dep in candidates(frame_c, cam, ambient)]
     windows = _window_rows([f for f, _, _ in scored], [k for k, c in enumerate(scored) if c[1] >= SCORE_MIN])
     for k, (f, score, posture) in sorted(enumerate(scored), key=lambda c: -c[1][1]):  # the best first: once

@@ -629,3 +629,36 @@ def test_a_face_far_warmer_than_clothing_or_fur_is_skin_below_the_skin_threshold
     assert cold_face["face"] == 1.0 and cold_face["dog"] == 0.0, cold_face
     assert memberships(ambient + 16.0, 6)["dog"] >= 0.9  # a dog's head over warm fur
     assert memberships(ambient + 25.0, 40)["face"] < 0.5  # a spot larger than a face: no skin
+
+
+def test_a_blob_ending_on_an_occluders_edge_is_cut_but_one_on_open_ground_or_a_long_line_is_not() -> None:
+    """A warm remnant whose bottom meets a cold object wider than it (one step across the line,
+    beside it on both sides and under it) is cut, and so loses the dog and uniform-plate refusals;
+    the same blob on open ground is not cut, nor one on a step that runs the whole frame (a road's
+    edge, a row's fixed-pattern offset), nor a strip lying along a step (a window on a facade's edge)."""
+    rng = np.random.default_rng(3)
+
+    def scene(occluder: float, line: float = 0.0, height: int = 8) -> tuple[np.ndarray, np.ndarray]:
+        frame = -10.0 + rng.normal(0.0, 0.05, (60, 200))
+        frame[30:, :] += line  # a step across the whole frame
+        frame[30:45, 10:50] += occluder  # the occluder, wider than the blob, below it
+        frame[30 - height : 30, 26:34] = 0.0  # the remnant ends on the occluder's edge
+        return frame.astype(np.float32), np.full((height, 8), 255, np.uint8)
+
+    assert det._occluding_edge(*scene(0.8), 26, 22) == pytest.approx(1.0)
+    assert det._occluding_edge(*scene(-0.8), 26, 22) == pytest.approx(1.0)  # a warmer object too
+    assert det._occluding_edge(*scene(0.0), 26, 22) == 0.0
+    assert det._occluding_edge(*scene(0.0, line=0.8), 26, 22) == 0.0
+    assert det._occluding_edge(*scene(0.8, height=3), 26, 27) == 0.0
+    assert det._occluding_edge(*scene(5.0), 26, 22) == 0.0  # a heated wall's step, not a cold object's
+
+    # the membership lifts the dog rule: the same faceless blob scores higher once cut
+    f = det.Blob(bg=-10.0, t_max=0.0, t_mean=-1.0, contrast=10.0, level=-1.0, cx=30.0, cy=26.0, major=9.0,
+                 minor=6.0, mu20=4.0, mu02=2.0, mu11=0.0, vertical=False, hot_ratio=0.3, hot_px=4, spot_px=3,
+                 spot_cx=30.0, spot_cy=26.0, over_px=0, over_min_px=0.0, area=40, bx=26, by=22, bw=8, bh=6)
+    whole, _ = det._memberships(f, 0.08, 0.6, 512, -12.0)
+    cut, _ = det._memberships(replace(f, cut=1.0), 0.08, 0.6, 512, -12.0)
+    assert whole["dog"] > 0.5 and cut["dog"] == 0.0
+    plain, _ = det._memberships(replace(f, hot_ratio=0.05), 0.08, 0.6, 512, -12.0)
+    plain_cut, _ = det._memberships(replace(f, hot_ratio=0.05, cut=1.0), 0.08, 0.6, 512, -12.0)
+    assert plain["uniform"] == pytest.approx(1.0) and plain_cut["uniform"] == 0.0  # no head seen: it may be hidden
