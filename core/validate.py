@@ -259,6 +259,34 @@ def field_hints(record_type: type) -> dict[str, str]:
     return hints
 
 
+# What mistyped_field checks of a field, by its declared type: a plan per hints dict, made once. The check runs on
+# every record a reader takes, and matching each hint's text at each call cost as much as the checks themselves.
+_STR, _TUPLE_STR, _TUPLE_DICT, _INT, _FLOAT = range(5)
+_PLANS: dict[int, tuple[dict[str, str], tuple[tuple[str, str, int, bool], ...]]] = {}
+
+
+def _plan(hints: dict[str, str]) -> tuple[tuple[str, str, int, bool], ...]:
+    """(name, hint, kind, None allowed) for each field of `hints` that mistyped_field checks, in their order."""
+    cached = _PLANS.get(id(hints))
+    if cached is not None and cached[0] is hints:
+        return cached[1]
+    plan: list[tuple[str, str, int, bool]] = []
+    for name, hint in hints.items():
+        if hint.startswith("tuple"):
+            kind = _TUPLE_DICT if hint.startswith("tuple[dict") else _TUPLE_STR
+        elif hint.startswith("int"):
+            kind = _INT
+        elif hint.startswith("float"):
+            kind = _FLOAT
+        elif hint.startswith("str"):
+            kind = _STR
+        else:
+            continue
+        plan.append((name, hint, kind, "None" in hint))
+    _PLANS[id(hints)] = (hints, tuple(plan))  # the dict is kept with its plan, so its id is never another's
+    return tuple(plan)
+
+
 def mistyped_field(record: object, hints: dict[str, str]) -> tuple[str, str, Any] | None:
     """The first field of a decoded record whose value is not of its declared type: (name, hint, value), or None.
 
@@ -268,19 +296,17 @@ def mistyped_field(record: object, hints: dict[str, str]) -> tuple[str, str, Any
     (dicts for `tuple[dict`), numbers are finite (ints whole), None only where the
     type allows it; times and nested records are their decoder's to check.
     """
-    for name, hint in hints.items():
+    for name, hint, kind, nullable in _plan(hints):
         value = getattr(record, name)
-        if value is None and "None" in hint:
+        if value is None and nullable:
             continue
-        if hint.startswith("tuple"):
-            item = dict if hint.startswith("tuple[dict") else str
-            ok = isinstance(value, tuple) and all(isinstance(v, item) for v in value)
-        elif hint.startswith(("int", "float")):
-            ok = is_finite_number(value) and (hint.startswith("float") or isinstance(value, int))
-        elif hint.startswith("str"):
+        if kind == _STR:
             ok = isinstance(value, str)
+        elif kind == _TUPLE_STR or kind == _TUPLE_DICT:
+            item = dict if kind == _TUPLE_DICT else str
+            ok = isinstance(value, tuple) and all(isinstance(v, item) for v in value)
         else:
-            continue
+            ok = is_finite_number(value) and (kind == _FLOAT or isinstance(value, int))
         if not ok:
             return name, hint, value
     return None

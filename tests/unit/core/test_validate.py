@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -12,9 +14,11 @@ from core.validate import (
     LATEST_YEAR,
     NotFinite,
     coordinates_in,
+    field_hints,
     finite,
     is_finite_number,
     is_number,
+    mistyped_field,
     plausible_year,
     read_coordinate,
     read_number,
@@ -114,3 +118,45 @@ def test_read_coordinate_gives_the_number_or_the_reason(value: object, axis: str
 def test_coordinates_in_text_are_read_as_a_pair(text: str, expected: tuple[float, float] | None) -> None:
     found = coordinates_in(text)
     assert found == (None if expected is None else (pytest.approx(expected[0]), pytest.approx(expected[1])))
+
+
+@dataclass
+class _Typed:
+    name: str
+    note: str | None
+    flags: tuple[str, ...]
+    rows: tuple[dict[str, Any], ...]
+    count: int
+    share: float | None
+    at: datetime | None  # a time is its decoder's to check
+
+
+@pytest.mark.parametrize(
+    ("change", "wrong"),
+    [
+        ({}, None),
+        ({"note": None, "share": None, "at": "not checked here"}, None),
+        ({"name": 5}, "name"),
+        ({"name": None}, "name"),  # None only where the type allows it
+        ({"flags": ("a", 1)}, "flags"),
+        ({"flags": ["a"]}, "flags"),
+        ({"rows": ("a",)}, "rows"),
+        ({"count": 2.5}, "count"),
+        ({"count": True}, "count"),  # a bool is no number
+        ({"share": float("nan")}, "share"),
+        ({"share": "0.5"}, "share"),
+        ({"name": 5, "count": "x"}, "name"),  # the first in field order
+    ],
+)
+def test_mistyped_field_names_the_first_field_not_of_its_type(change: dict[str, Any], wrong: str | None) -> None:
+    values: dict[str, Any] = {"name": "n", "note": "x", "flags": ("a",), "rows": ({},), "count": 3, "share": 0.5, "at": None}
+    record = _Typed(**(values | change))
+    hints = field_hints(_Typed)
+    for _ in range(2):  # the second call reads the plan made by the first
+        found = mistyped_field(record, hints)
+        assert (found[0] if found else None) == wrong
+    if wrong is not None:
+        assert found == (wrong, hints[wrong], getattr(record, wrong))
+    # a hints dict of its own gets its own plan: a field left out is not checked
+    if len(change) == 1:
+        assert mistyped_field(record, {k: v for k, v in hints.items() if k != wrong}) is None
