@@ -789,9 +789,12 @@ class Lexicon:
         """How many persons said one by one (一个男的…，一个女的…) the text gives, when each is said in some state (a flag
         other than their age, or a posture) before the next; 0 when fewer than two or one of them is in none. Rare, so
         each part is read again on its own."""
+        starts = [m.start() for m in _ZH_ONE_PERSON.finditer(norm)]
+        if len(starts) < 2:  # most texts: the spans below are not worked out for them
+            return 0
         # An earlier night's person, a hypothetical one and one already gone are no one the team will meet.
         gone = self._past(norm) + self._unsaid(norm) + [(s, e) for s, e, _ in self._gone(norm)]
-        starts = [m.start() for m in _ZH_ONE_PERSON.finditer(norm) if not any(s <= m.start() < e for s, e in gone)]
+        starts = [start for start in starts if not any(s <= start < e for s, e in gone)]
         if len(starts) < 2:
             return 0
         for start, end in itertools.pairwise([*starts, len(norm)]):
