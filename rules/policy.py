@@ -118,9 +118,12 @@ class Dispatching:
 
 @dataclass(frozen=True)
 class FlagModifier:
+    """A flag that raises the priority, unless the person's category already answers for it (`covered_by`)."""
+
     name: str
     flag: str
     raise_by: int
+    covered_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -331,6 +334,7 @@ def _flag_modifiers(r: TomlReader, data: Data) -> tuple[FlagModifier, ...]:
                 name=name,
                 flag=r.choice(data, ["modifiers", name, "flag"], FLAGS),
                 raise_by=r.whole_number(data, ["modifiers", name, "raise"], maximum=MAX_RAISE),
+                covered_by=r.names(data, ["modifiers", name, "covered_by"], CATEGORIES, []),
             )
         )
     return tuple(flag_modifiers)

@@ -98,7 +98,7 @@ def assess(
         rules.append("severe_cold")
         raise_by += policy.severe_cold_raise
     for modifier in policy.flag_modifiers:
-        if modifier.flag in flag_set:
+        if modifier.flag in flag_set and category not in modifier.covered_by:
             rules.append(modifier.name)
             raise_by += modifier.raise_by
     priority = raise_priority(priority, raise_by)

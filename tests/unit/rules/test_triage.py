@@ -70,6 +70,14 @@ def test_modifiers_raise_one_level_each_and_cap_at_p1() -> None:
     assert capped.priority == "P1" and "night" in capped.rules
 
 
+def test_elderly_raises_only_where_the_category_does_not_cover_the_person() -> None:
+    for flags in (["elderly", "minor"], ["elderly", "disabled"], ["elderly", "immobile"]):
+        covered = day(flags)
+        assert (covered.category, covered.priority) == ("escort_station", "P2"), flags  # type: ignore[attr-defined]
+        assert "elderly" not in covered.rules  # type: ignore[attr-defined]
+    assert day(["elderly", "no_id"]).priority == "P1"  # type: ignore[attr-defined]  # rescue_first does not cover age
+
+
 def test_cold_wave_levels() -> None:
     yellow = day([], weather=RegionConditions(cold_wave_level="yellow"))
     assert yellow.priority == "P2" and "cold_wave:yellow" in yellow.rules  # type: ignore[attr-defined]
