@@ -631,10 +631,14 @@ class Desk(DeskState):
 
     def _reach(self, incident: Incident, at: datetime) -> str:
         """A team is with the person: the hold on their priority ends, so it is reassessed now (milder weather since the
-        report lowers it), not at the next change of weather or night, which may never come that night."""
+        report lowers it), not at the next change of weather or night, which may never come that night. Where the
+        person is taken is chosen again too: it must be open now, when they leave with the team (a kiosk chosen at
+        20:50 has closed by the time the team is there at 21:05)."""
         incident.on_scene_at = at
         incident.reached = True
-        return self._reassess(incident, at)
+        changed = self._reassess(incident, at)
+        self._set_destination(incident, at)
+        return changed
 
     def _stand_down(self, incident: Incident, at: datetime, *, reason: str) -> Outputs:
         """The team holding the incident's task now is released and told (the task goes to another team or the queue)."""
