@@ -70,12 +70,20 @@ def test_modifiers_raise_one_level_each_and_cap_at_p1() -> None:
     assert capped.priority == "P1" and "night" in capped.rules
 
 
-def test_elderly_raises_only_where_the_category_does_not_cover_the_person() -> None:
+def test_elderly_raises_in_every_category_unless_the_policy_lists_it_covered() -> None:
     for flags in (["elderly", "minor"], ["elderly", "disabled"], ["elderly", "immobile"]):
-        covered = day(flags)
-        assert (covered.category, covered.priority) == ("escort_station", "P2"), flags  # type: ignore[attr-defined]
-        assert "elderly" not in covered.rules  # type: ignore[attr-defined]
-    assert day(["elderly", "no_id"]).priority == "P1"  # type: ignore[attr-defined]  # rescue_first does not cover age
+        raised = day(flags)
+        assert (raised.category, raised.priority) == ("escort_station", "P1"), flags  # type: ignore[attr-defined]
+        assert "elderly" in raised.rules  # type: ignore[attr-defined]
+    from rules.policy import parse_policy
+
+    text = (DATA_DIR / "policy.toml").read_text(encoding="utf-8")
+    assert "covered_by = []" in text
+    policy = parse_policy(text.replace("covered_by = []", 'covered_by = ["escort_station"]'))
+    covered = assess(["elderly", "immobile"], policy=policy, night=False, weather=CALM)
+    assert (covered.category, covered.priority) == ("escort_station", "P2") and "elderly" not in covered.rules
+    not_covered = assess(["elderly", "no_id"], policy=policy, night=False, weather=CALM)
+    assert not_covered.priority == "P1" and "elderly" in not_covered.rules  # rescue_first does not cover age
 
 
 def test_cold_wave_levels() -> None:
