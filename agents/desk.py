@@ -141,7 +141,7 @@ def _outputs(outs: list[Outputs]) -> list[tuple[str, str | None, Any]]:
 
 
 def _tick_step(centre: str, at: datetime) -> Callable[[Centres], Outputs]:
-    return lambda centres: centres.desk(centre).handle_tick(at)
+    return lambda centres: centres.desk(centre).clock_tick(at)
 
 
 def _record_step(centre: str, short: str, raw: bytes) -> Callable[[Centres], Outputs]:

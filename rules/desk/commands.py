@@ -213,7 +213,12 @@ ACTIONS: dict[str, Callable[[Desk, Incident, OperatorCommand, datetime], Outputs
 
 
 def handle(desk: Desk, command: OperatorCommand) -> Outputs:
-    """The desk's input for `operator-commands`: event time moves on, then the command is run."""
+    """The desk's input for `operator-commands`: event time moves on (a held tick the command confirms first), then the
+    command is run."""
+    return desk.clocked(command.at, lambda: _handle(desk, command))
+
+
+def _handle(desk: Desk, command: OperatorCommand) -> Outputs:
     desk.admit(command.at, "at")
     desk.advance(command.at)
     at = max(command.at, desk.now or command.at)

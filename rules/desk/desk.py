@@ -144,11 +144,52 @@ class Desk(DeskState):
             raise RecordError(f"{name}: {at.isoformat()} is {behind:.0f} h behind the desk's clock ({self.now.isoformat()}); "
                               f"at most {policy.max_behind_h:g} h old is taken (a wrong date?)", kind="stale_time")
 
+    def clock_tick(self, at: datetime) -> Outputs:
+        """A tick read from the clock topic: `handle_tick`, unless it is too far ahead of the desk's clock to be taken on
+        its word.
+
+        Any producer can write the clock topic. One tick dated 2099 (a forged record, a host whose clock jumped, a
+        drill's simulated clock sent to the live topic) made every deadline pass at once (every task escalated and
+        reassigned, every team unresponsive, closed incidents forgotten) and left the desk in 2099: every report of
+        tonight was then refused as stale, for good. A tick more than the policy's `max_ahead_min` past the desk's clock
+        is held instead (the latest such one), and taken when a record dated within `max_ahead_min` of it arrives (after
+        the live clock was stopped a while, the first team's position or report dated near it brings the desk there);
+        a tick within reach of the clock lets go of the held one.
+        """
+        clock = self.tick or self.now
+        if clock is not None and at - clock > timedelta(minutes=self.ctx.policy.max_ahead_min):
+            self.ahead = at
+            self.touch("meta", "ahead")
+            return Outputs()
+        if self.ahead is not None:
+            self.ahead = None
+            self.touch("meta", "ahead")
+        return self.handle_tick(at)
+
+    def _confirm_ahead(self, at: object) -> Outputs:
+        """The held tick's outputs, when a record dated `at` confirms it (see `clock_tick`); else nothing."""
+        ahead, clock = self.ahead, self.tick or self.now
+        if ahead is None or clock is None or not isinstance(at, datetime) or at.utcoffset() is None:
+            return Outputs()
+        reach = timedelta(minutes=self.ctx.policy.max_ahead_min)
+        if at - clock <= reach or abs(at - ahead) > reach:
+            return Outputs()  # admitted as it is, or far from the held tick too
+        self.ahead = None
+        self.touch("meta", "ahead")
+        self.touches += 1  # a change: should the record then be refused, the agent rolls back to the tick held
+        return self.handle_tick(ahead)
+
+    def clocked(self, at: object, handle: Callable[[], Outputs]) -> Outputs:
+        """Handle a record dated `at`, after the held tick it confirms, if any (their outputs in that order)."""
+        out = self._confirm_ahead(at)
+        out.extend(handle())
+        return out
+
     def handle_report(self, report: Report) -> Outputs:
-        return self.then_offer_freed(lambda: self._handle_report(report))
+        return self.clocked(report.at, lambda: self.then_offer_freed(lambda: self._handle_report(report)))
 
     def handle_ack(self, ack: TaskAck) -> Outputs:
-        return self.then_offer_freed(lambda: self._handle_ack(ack))
+        return self.clocked(ack.at, lambda: self.then_offer_freed(lambda: self._handle_ack(ack)))
 
     def then_offer_freed(self, handle: Callable[[], Outputs]) -> Outputs:
         """Handle one input; a team it freed (an outcome, a merge, a handover, a decline's reassignment, an operator's
@@ -208,6 +249,10 @@ class Desk(DeskState):
         return out
 
     def handle_weather(self, region: str, record: WeatherObservation | WeatherWarning) -> Outputs:
+        at = record.issued_at if isinstance(record, WeatherWarning) else record.observed_at
+        return self.clocked(at, lambda: self._handle_weather(region, record))
+
+    def _handle_weather(self, region: str, record: WeatherObservation | WeatherWarning) -> Outputs:
         self.admit(record.issued_at if isinstance(record, WeatherWarning) else record.observed_at,
                    "issued_at" if isinstance(record, WeatherWarning) else "observed_at")
         self._conditions.clear()  # the region's (and, for a city-wide record, every region's) conditions change
@@ -223,6 +268,9 @@ class Desk(DeskState):
         return self._conditions_changed(self.now or at)
 
     def handle_team_status(self, status: TeamStatus) -> Outputs:
+        return self.clocked(status.at, lambda: self._handle_team_status(status))
+
+    def _handle_team_status(self, status: TeamStatus) -> Outputs:
         team = self.teams.get(status.team_id)
         # A team's first status is held to a report's age: one from last week (a phone's stale outbox,
         # a wrong date) put a team on duty that may be at home, and tonight's tasks went to it.
