@@ -43,7 +43,7 @@ from rules.desk.conditions import changed_views, region_conditions
 from rules.desk.destinations import destination
 from rules.desk.dispatching import Choice, choose, diversion, queue_order
 from rules.desk.events import HelpPoints, dispatch_event, team_task
-from rules.desk.matching import IncidentGrid, absorb, add_report, matches, mergeable, relocate
+from rules.desk.matching import MAX_LISTED_REPORTS, IncidentGrid, absorb, add_report, matches, mergeable, relocate
 from rules.desk.model import Incident, Outputs, Team, fingerprint, stable_id
 from rules.desk.state import DeskState
 from rules.triage import ack_deadline, followup_delay
@@ -436,6 +436,10 @@ class Desk(DeskState):
             kept = self._survivor_reports(incident)
             for report_id in incident.reports:  # absorbed ones too (a copy of any of them is now refused as stale)
                 if report_id not in kept and self.seen.pop(report_id, None) is not None:
+                    self.touch("seen", report_id)
+            if len(incident.reports) >= MAX_LISTED_REPORTS:  # it may have taken reports it does not list: theirs too
+                for report_id in [r for r, (_, of) in self.seen.items() if of == incident.incident_id and r not in kept]:
+                    del self.seen[report_id]
                     self.touch("seen", report_id)
             for revision in range(1, incident.revision + 1):  # event ids are <incident>-r<revision>
                 event_id = f"{incident.incident_id}-r{revision}"
