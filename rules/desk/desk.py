@@ -56,7 +56,7 @@ MAX_REPORT_ID = 200
 _OPERATOR_ACTIONS = ("reassign", "resolved")  # what the console's acks (team_id OPERATOR_TEAM_ID) do to an incident
 
 
-def check_report(report: Report, max_persons: int) -> None:
+def check_report(report: Report, max_persons: int, max_text_bytes: int) -> None:
     """Refuse a report whose fields are not what the intake writes, before it touches any state.
 
     `reports` is decoded as trusted (no per-field parsing: it is the desk's hottest input), but any producer can write
@@ -77,6 +77,17 @@ def check_report(report: Report, max_persons: int) -> None:
         raise RecordError(f"report report_id: 1..{MAX_REPORT_ID} printable characters", kind="wrong_type")
     if "\x00" in report.text:  # intake drops them; the ledger cannot store a text that holds one
         raise RecordError("report text: holds a NUL character", kind="wrong_type")
+    for name in ("text", "address"):
+        # Intake's bound (the policy's max_text_bytes). A report of 1 MB of text, which the broker takes, made a dispatch
+        # event larger than any producer sends: the desk agent died on it at every restart.
+        if (value := getattr(report, name)) is None:
+            continue
+        try:
+            size = len(value.encode("utf-8"))
+        except UnicodeEncodeError as exc:  # a lone surrogate (a `\ud800` escape): no output can carry it
+            raise RecordError(f"report {name}: invalid Unicode (lone surrogate at character {exc.start})", kind="malformed") from exc
+        if size > max_text_bytes:
+            raise RecordError(f"report {name}: over {max_text_bytes} bytes ({size})", kind="too_large")
     if unknown := [f for f in report.flags if f not in FLAGS]:
         raise RecordError(f"report flags: unknown {', '.join(unknown)[:80]}", kind="wrong_type")
     if not on_earth(report.lat, report.lon):
@@ -202,7 +213,7 @@ class Desk(DeskState):
         return out
 
     def _handle_report(self, report: Report) -> Outputs:
-        check_report(report, self.ctx.policy.max_persons)
+        check_report(report, self.ctx.policy.max_persons, self.ctx.policy.max_text_bytes)
         seen = self.seen.get(report.report_id)
         fp = fingerprint(report)
         if seen is not None:

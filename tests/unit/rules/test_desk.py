@@ -11,6 +11,7 @@ import pytest
 from core.errors import RecordError
 from core.records import OperatorCommand, Report, TaskAck, WeatherObservation, WeatherWarning
 from geo.distance import offset_latlon
+from rules.context import Context
 from rules.desk import Desk, commands
 from rules.desk.model import Incident
 from tests.unit.rules.deskkit import CENTRE, EVENING, NIGHT, TZ, team
@@ -324,6 +325,28 @@ def test_a_mistyped_report_is_refused_before_it_touches_the_desk(desk: Desk, rep
     assert json.dumps({k: v.to_dict() for k, v in desk.incidents.items()}, sort_keys=True) == before and not desk.take_dirty()
     out = desk.handle_report(report(at=EVENING + timedelta(minutes=5)))  # a good report of the same person still joins
     assert [e.kind for e in out.events] == ["update"]
+
+
+def test_a_report_whose_text_no_event_could_carry_is_refused_before_it_touches_the_desk(
+        desk: Desk, report: Callable[..., Report], ctx: Context) -> None:
+    """A report written to `reports` with 1 MB of text (the broker takes it; intake bounds a tip's to max_text_bytes) made
+    a dispatch event over the 1 MB a producer sends: the desk agent died on it at every restart. A lone surrogate (a
+    `\\ud800` escape) failed as an internal error."""
+    from core.topics import MAX_MESSAGE_BYTES
+
+    team(desk, "a", 300)
+    good = report().to_dict()
+    hostile: list[dict[str, object]] = [
+        {"text": "x" * (MAX_MESSAGE_BYTES - 500)}, {"text": "躺" * (ctx.policy.max_text_bytes // 3 + 1)},
+        {"address": "y" * (ctx.policy.max_text_bytes + 1)}, {"text": "lying \ud800 down"}, {"address": "\udfff"},
+    ]
+    for n, change in enumerate(hostile):
+        with pytest.raises(RecordError) as refused:
+            desk.handle_report(Report.from_dict({**good, "report_id": f"tip-x{n}", **change}))
+        assert refused.value.kind in ("too_large", "malformed"), change
+    assert not desk.incidents and not desk.seen
+    out = desk.handle_report(Report.from_dict({**good, "text": "躺" * (ctx.policy.max_text_bytes // 3)}))
+    assert out.events and len(out.events[0].to_json()) < MAX_MESSAGE_BYTES
 
 
 def test_a_report_dated_outside_the_plausible_years_is_refused_by_a_fresh_desk(desk: Desk, report: Callable[..., Report]) -> None:
