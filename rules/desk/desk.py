@@ -53,6 +53,7 @@ _REPORT_CHOICES: dict[str, tuple[str, ...]] = {
     "source": ("tip", "detection"), "channel": (*CHANNELS, THERMAL_CHANNEL), "posture": POSTURES, "sex": SEXES, "age_group": AGE_GROUPS,
 }
 MAX_REPORT_ID = 200
+_REPORT_IDS = ("district", "zone_id", "key_area", "camera_id", "track_id", "reporter_contact", "centre")
 _OPERATOR_ACTIONS = ("reassign", "resolved")  # what the console's acks (team_id OPERATOR_TEAM_ID) do to an incident
 
 
@@ -75,6 +76,9 @@ def check_report(report: Report, max_persons: int, max_text_bytes: int) -> None:
             raise RecordError(f"report {name}: unknown {value!r:.40} (known: {', '.join(allowed)})", kind="wrong_type")
     if not 0 < len(report.report_id) <= MAX_REPORT_ID or not report.report_id.isprintable():
         raise RecordError(f"report report_id: 1..{MAX_REPORT_ID} printable characters", kind="wrong_type")
+    for name in _REPORT_IDS:  # ids the incident keeps (a camera's track in its state): bounded as intake bounds them
+        if (value := getattr(report, name)) is not None and (len(value) > MAX_REPORT_ID or not value.isprintable()):
+            raise RecordError(f"report {name}: at most {MAX_REPORT_ID} printable characters", kind="wrong_type")
     if "\x00" in report.text:  # intake drops them; the ledger cannot store a text that holds one
         raise RecordError("report text: holds a NUL character", kind="wrong_type")
     for name in ("text", "address"):

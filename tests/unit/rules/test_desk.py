@@ -331,7 +331,7 @@ def test_a_report_whose_text_no_event_could_carry_is_refused_before_it_touches_t
         desk: Desk, report: Callable[..., Report], ctx: Context) -> None:
     """A report written to `reports` with 1 MB of text (the broker takes it; intake bounds a tip's to max_text_bytes) made
     a dispatch event over the 1 MB a producer sends: the desk agent died on it at every restart. A lone surrogate (a
-    `\\ud800` escape) failed as an internal error."""
+    `\\ud800` escape) failed as an internal error; a camera id of 900 kB was kept in the incident's state (its track's key)."""
     from core.topics import MAX_MESSAGE_BYTES
 
     team(desk, "a", 300)
@@ -339,11 +339,12 @@ def test_a_report_whose_text_no_event_could_carry_is_refused_before_it_touches_t
     hostile: list[dict[str, object]] = [
         {"text": "x" * (MAX_MESSAGE_BYTES - 500)}, {"text": "躺" * (ctx.policy.max_text_bytes // 3 + 1)},
         {"address": "y" * (ctx.policy.max_text_bytes + 1)}, {"text": "lying \ud800 down"}, {"address": "\udfff"},
+        {"camera_id": "c" * 900_000, "track_id": "t1", "source": "detection", "channel": "thermal"}, {"track_id": "t" * 201}, {"zone_id": "z\n"},
     ]
     for n, change in enumerate(hostile):
         with pytest.raises(RecordError) as refused:
             desk.handle_report(Report.from_dict({**good, "report_id": f"tip-x{n}", **change}))
-        assert refused.value.kind in ("too_large", "malformed"), change
+        assert refused.value.kind in ("too_large", "malformed", "wrong_type"), change
     assert not desk.incidents and not desk.seen
     out = desk.handle_report(Report.from_dict({**good, "text": "躺" * (ctx.policy.max_text_bytes // 3)}))
     assert out.events and len(out.events[0].to_json()) < MAX_MESSAGE_BYTES
