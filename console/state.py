@@ -27,6 +27,7 @@ from core.records import (
     TeamStatus,
     decoded,
 )
+from core.textfold import lookalike_key
 from geo.city import TeamBase
 
 log = logging.getLogger(__name__)
@@ -155,8 +156,10 @@ class ConsoleState:
         # What the person ledger told each team about the person on its task: (team, incident) -> the latest hint.
         self.hints: dict[tuple[str, str], TaskHint] = {}
         self.skipped = 0
+        self.roster: dict[str, str] = {}  # each roster team's id by how it looks (`core.textfold.lookalike_key`)
         for base in city_teams:
             self._seed_team(base)
+            self.roster[lookalike_key(base.team_id)] = base.team_id
 
     # ------------------------------------------------------------------ input
 
@@ -251,6 +254,12 @@ class ConsoleState:
         return {k: v for k, v in hint.to_dict().items() if k not in ("kind", "hint_id", "team_id", "incident_id")}
 
     def apply_team_status(self, status: TeamStatus) -> list[Change]:
+        if (twin := self.roster.get(lookalike_key(status.team_id))) is not None and twin != status.team_id:
+            # Written like a roster team ("Т-daoli-1", Cyrillic Т): the desk refuses it, and on the map it stood beside the
+            # real team under the same name.
+            self.skipped += 1
+            log.warning("skipping team-status of %r, written like the roster's %r", status.team_id, twin)
+            return []
         changes = self._confirm_ahead(status.at)
         team = self.teams.get(status.team_id) or TeamView(team_id=status.team_id)
         # A kept record dated beyond max_ahead of the clock (2099: the desk refused it) yields to the team's real ones:

@@ -43,7 +43,7 @@ from core.records import (
     WeatherWarning,
     parse_time,
 )
-from core.textfold import fold, shown_text
+from core.textfold import fold, lookalike_key, shown_text
 from core.validate import (
     EARLIEST_YEAR,
     LATEST_YEAR,
@@ -661,6 +661,12 @@ def team_position_problem(lat: float, lon: float, city: City, margin_km: float) 
     return None
 
 
+def roster_lookalike(team_id: str, city: City) -> str | None:
+    """The roster team of `city` whose id `team_id` is drawn like without being it (`core.textfold.lookalike_key`), else None."""
+    key = lookalike_key(team_id)
+    return next((base.team_id for base in city.teams if base.team_id != team_id and lookalike_key(base.team_id) == key), None)
+
+
 def parse_team_status(obj: dict[str, Any], ctx: Context) -> TeamStatus:
     caps = obj.get("capabilities")
     if caps is not None and (not isinstance(caps, list) or not all(isinstance(c, str) for c in caps)):
@@ -675,9 +681,15 @@ def parse_team_status(obj: dict[str, Any], ctx: Context) -> TeamStatus:
     team_id = _ident(obj, "team_id")
     if team_id == OPERATOR_TEAM_ID:  # a team by that name would answer tasks with an operator's authority
         raise RecordError(f"team_id: {team_id!r} is the operators' (the console's acks), not a team's", kind="unknown_team")
-    if ctx.policy.roster_teams_only and not any(base.team_id == team_id for base in ctx.city.teams):
-        raise RecordError(f"team_id: {team_id!r} is not on {ctx.city.name}'s roster (its teams layer; intake.roster_teams_only)",
-                          kind="unknown_team")
+    if not any(base.team_id == team_id for base in ctx.city.teams):
+        if ctx.policy.roster_teams_only:
+            raise RecordError(f"team_id: {team_id!r} is not on {ctx.city.name}'s roster (its teams layer; intake.roster_teams_only)",
+                              kind="unknown_team")
+        if (twin := roster_lookalike(team_id, ctx.city)) is not None:
+            # "Т-daoli-1" with a Cyrillic Т: a second team operators and the desk's candidates list show as the roster's
+            # own, which tasks could go to and which an operator would assign believing it the real one.
+            raise RecordError(f"team_id: {team_id!r} is not on {ctx.city.name}'s roster but is written like its team {twin!r} "
+                              "(letters of another script, or digits, drawn alike)", kind="unknown_team")
     return TeamStatus(
         team_id=team_id,
         at=_time(obj, "at"),

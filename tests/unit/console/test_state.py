@@ -328,3 +328,16 @@ def test_one_clock_tick_dated_far_ahead_does_not_move_the_console_s_now() -> Non
                                                                 status="available", lat=45.77, lon=126.62).to_dict())
     assert ("now", {"now": later.isoformat()}) in changes and state.now == later
     assert state.teams["T-daoli-1"].at == later + timedelta(seconds=30)
+
+
+def test_a_team_written_like_a_roster_team_does_not_stand_beside_it_on_the_map() -> None:
+    """A team-status of "Т-daoli-1" (a Cyrillic Т; the desk refuses it) showed a second T-daoli-1 on the operators' map."""
+    state = ConsoleState(city_teams())
+    assert "T-daoli-1" in state.teams
+    for twin in ("Т-daoli-1", "T-dao1i-1", "t-daoli-1"):
+        assert state.apply_record(topics.TEAM_STATUS, TeamStatus(team_id=twin, at=T0, status="available", lat=45.77,
+                                                                 lon=126.62).to_dict()) == []
+        assert twin not in state.teams
+    state.apply_record(topics.TEAM_STATUS, TeamStatus(team_id="T-daoli-1", at=T0, status="en_route", lat=45.77, lon=126.62).to_dict())
+    state.apply_record(topics.TEAM_STATUS, TeamStatus(team_id="V-volunteers", at=T0, status="available", lat=45.77, lon=126.62).to_dict())
+    assert state.teams["T-daoli-1"].status == "en_route" and "V-volunteers" in state.teams
