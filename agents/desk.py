@@ -114,10 +114,23 @@ class AcksOnce:
         return changes
 
 
+def read_report(raw: bytes) -> Report:
+    """A record of `reports` as the desk takes it (decoded as trusted; `rules.desk.check_report` checks its fields); one
+    that cannot be a report at all (a field missing, a time that is no time, no object) is a RecordError naming why,
+    not an internal error logged with its traceback."""
+    try:
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise TypeError(f"expected a JSON object, got {type(data).__name__}")
+        return Report.from_dict(data)
+    except (TypeError, ValueError, AttributeError, RecursionError) as exc:
+        raise RecordError(f"report: {str(exc)[:200]}", kind="malformed") from exc
+
+
 def _handler(desk: Desk, ctx: Context, short: str, acks: AcksOnce) -> Callable[[bytes], Outputs]:
     """The pure function that handles one raw record of topic `short`."""
     if short == names.REPORTS:
-        return lambda raw: desk.handle_report(Report.from_dict(json.loads(raw)))
+        return lambda raw: desk.handle_report(read_report(raw))
     if short == names.WEATHER:
         return lambda raw: desk.handle_weather(*parse_weather(parse_json(raw), ctx))
     if short == names.TEAM_STATUS:
@@ -245,7 +258,18 @@ class Centres:
         holds and that names no centre (`next_hop` says where to ask next).
         """
         if short == names.REPORTS:
-            centre: str | None = json.loads(raw).get("centre") or next(iter(self.province.centres))
+            # Read as the desk reads it (`Report.from_dict(json.loads(...))`), but a value that is no object, or a centre
+            # that is no text, is refused by name: `[]` or `{"centre": []}` were internal errors, a traceback logged each.
+            try:
+                data = json.loads(raw)
+            except (ValueError, RecursionError) as exc:
+                raise RecordError(f"report: not a JSON object ({type(exc).__name__})", kind="malformed") from exc
+            if not isinstance(data, dict):
+                raise RecordError("report: expected a JSON object", kind="malformed")
+            named = data.get("centre")
+            if named is not None and not isinstance(named, str):
+                raise RecordError("report centre: expected a string", kind="wrong_type")
+            centre: str | None = named or next(iter(self.province.centres))
         else:
             obj = parse_json(raw)
             centre = obj.get("centre") if isinstance(obj.get("centre"), str) else None
