@@ -100,6 +100,12 @@ class AcksOnce:
         if client_id is not None and client_id in self.ids:
             self.repeats += 1
             return Outputs()
+        if client_id is not None and desk.now is not None and at < desk.now - self.keep:
+            # Its id, had it been applied, is forgotten by now: a copy sent again days later (a replay into the live
+            # topics, a producer re-sending its log) merged, assigned or resolved a second time.
+            raise RecordError(f"at: {at.isoformat()} is more than {self.keep.total_seconds() / 3600:g} h behind the desk's clock "
+                              f"({desk.now.isoformat()}), longer than the ids applied are kept: it may have been applied already",
+                              kind="stale_time")
         out = apply()
         if client_id is not None:
             self.ids.add(client_id, at, None)
