@@ -156,10 +156,11 @@ class ConsoleState:
         # What the person ledger told each team about the person on its task: (team, incident) -> the latest hint.
         self.hints: dict[tuple[str, str], TaskHint] = {}
         self.skipped = 0
-        self.roster: dict[str, str] = {}  # each roster team's id by how it looks (`core.textfold.lookalike_key`)
+        self.roster: dict[str, str] = {}  # each roster team's id by how its id and names look (`core.textfold.lookalike_key`)
         for base in city_teams:
             self._seed_team(base)
-            self.roster[lookalike_key(base.team_id)] = base.team_id
+            for shown in (base.team_id, base.name, base.name_en):
+                self.roster.setdefault(lookalike_key(shown), base.team_id)
 
     # ------------------------------------------------------------------ input
 
@@ -254,7 +255,8 @@ class ConsoleState:
         return {k: v for k, v in hint.to_dict().items() if k not in ("kind", "hint_id", "team_id", "incident_id")}
 
     def apply_team_status(self, status: TeamStatus) -> list[Change]:
-        if (twin := self.roster.get(lookalike_key(status.team_id))) is not None and twin != status.team_id:
+        twin = self.roster.get(lookalike_key(status.team_id)) or (self.roster.get(lookalike_key(status.name)) if status.name else None)
+        if twin is not None and twin != status.team_id:
             # Written like a roster team ("Т-daoli-1", Cyrillic Т): the desk refuses it, and on the map it stood beside the
             # real team under the same name.
             self.skipped += 1

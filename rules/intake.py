@@ -661,10 +661,12 @@ def team_position_problem(lat: float, lon: float, city: City, margin_km: float) 
     return None
 
 
-def roster_lookalike(team_id: str, city: City) -> str | None:
-    """The roster team of `city` whose id `team_id` is drawn like without being it (`core.textfold.lookalike_key`), else None."""
-    key = lookalike_key(team_id)
-    return next((base.team_id for base in city.teams if base.team_id != team_id and lookalike_key(base.team_id) == key), None)
+def roster_lookalike(team_id: str, city: City, name: str | None = None) -> str | None:
+    """The roster team of `city` that a team off the roster, `team_id` named `name`, would pass for: its id or its name
+    drawn like the roster team's id or name (`core.textfold.lookalike_key`); else None."""
+    keys = {lookalike_key(team_id), *((lookalike_key(name),) if name else ())}
+    return next((base.team_id for base in city.teams if base.team_id != team_id
+                 and keys & {lookalike_key(base.team_id), lookalike_key(base.name), lookalike_key(base.name_en)}), None)
 
 
 def parse_team_status(obj: dict[str, Any], ctx: Context) -> TeamStatus:
@@ -685,11 +687,11 @@ def parse_team_status(obj: dict[str, Any], ctx: Context) -> TeamStatus:
         if ctx.policy.roster_teams_only:
             raise RecordError(f"team_id: {team_id!r} is not on {ctx.city.name}'s roster (its teams layer; intake.roster_teams_only)",
                               kind="unknown_team")
-        if (twin := roster_lookalike(team_id, ctx.city)) is not None:
-            # "Т-daoli-1" with a Cyrillic Т: a second team operators and the desk's candidates list show as the roster's
-            # own, which tasks could go to and which an operator would assign believing it the real one.
-            raise RecordError(f"team_id: {team_id!r} is not on {ctx.city.name}'s roster but is written like its team {twin!r} "
-                              "(letters of another script, or digits, drawn alike)", kind="unknown_team")
+        if (twin := roster_lookalike(team_id, ctx.city, _label(obj, "name", MAX_NAME_CHARS))) is not None:
+            # "Т-daoli-1" with a Cyrillic Т, or a new id named 道里区救助巡查一队: a second team operators and the desk's
+            # candidates list show as the roster's own, which tasks could go to and an operator would assign believing it real.
+            raise RecordError(f"team_id: {team_id!r} is not on {ctx.city.name}'s roster but its id or name is written like its team "
+                              f"{twin!r}'s (letters of another script, or digits, drawn alike)", kind="unknown_team")
     return TeamStatus(
         team_id=team_id,
         at=_time(obj, "at"),

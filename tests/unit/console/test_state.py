@@ -338,6 +338,10 @@ def test_a_team_written_like_a_roster_team_does_not_stand_beside_it_on_the_map()
         assert state.apply_record(topics.TEAM_STATUS, TeamStatus(team_id=twin, at=T0, status="available", lat=45.77,
                                                                  lon=126.62).to_dict()) == []
         assert twin not in state.teams
-    state.apply_record(topics.TEAM_STATUS, TeamStatus(team_id="T-daoli-1", at=T0, status="en_route", lat=45.77, lon=126.62).to_dict())
+    state.apply_record(topics.TEAM_STATUS, TeamStatus(team_id="V-2", at=T0, status="available", lat=45.77, lon=126.62,
+                                                      name="道里区救助巡查一队").to_dict())  # a new id under the roster team's name
+    assert "V-2" not in state.teams
+    state.apply_record(topics.TEAM_STATUS, TeamStatus(team_id="T-daoli-1", at=T0, status="en_route", lat=45.77, lon=126.62,
+                                                      name="道里区救助巡查一队").to_dict())
     state.apply_record(topics.TEAM_STATUS, TeamStatus(team_id="V-volunteers", at=T0, status="available", lat=45.77, lon=126.62).to_dict())
     assert state.teams["T-daoli-1"].status == "en_route" and "V-volunteers" in state.teams

@@ -579,6 +579,11 @@ def test_a_team_written_like_a_roster_team_is_refused_even_with_an_open_roster(c
             parse_team_status(body, ctx)
     assert parse_team_status({**body, "team_id": "T-daoli-2"}, ctx).team_id == "T-daoli-2"
     assert parse_team_status({**body, "team_id": "T-daoli-9"}, ctx).team_id == "T-daoli-9", "a new team of its own name is taken"
+    for name in ("道里区医疗救助车组", "Daoli medical unit", "T-daoli-2"):  # a new id, shown under the roster team's name
+        with pytest.raises(RecordError, match="T-daoli-2"):
+            parse_team_status({**body, "team_id": "V-1", "name": name}, ctx)
+    assert parse_team_status({**body, "team_id": "V-1", "name": "志愿者车队"}, ctx).name == "志愿者车队"
+    assert parse_team_status({**body, "team_id": "T-daoli-2", "name": "道里区医疗救助车组"}, ctx).team_id == "T-daoli-2"
 
 
 @pytest.mark.parametrize("local", ["8765 4321", "8765-4321", "（8765）4321", "87654321", "电话：8765 4321", "8765–4321", "王先生 87654321"])
