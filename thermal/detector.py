@@ -194,6 +194,8 @@ OCCLUDED_STEP_K = (0.2, 0.4)  # and in kelvin (a row's fixed-pattern offset is u
 # an unheated object (a parked car, a bin, a snowbank, a garden wall) stays within a couple of K of the
 # ground at night; a larger step is a heated facade, whose lit windows end on its edges
 OCCLUDED_STEP_MAX_K = (2.0, 3.0)
+OCCLUDED_HIDDEN = 0.6  # an occluder hides at most this share of a body that still shows its face
+OCCLUDED_LONGER = tuple(1.0 / (1.0 - OCCLUDED_HIDDEN * k / 3) for k in range(1, 4))  # lengths tried
 # a faceless warm spot may be the warm end of a body whose rest is below the threshold (a sleeping
 # bag's hood end, the head and shoulders of a coat on frozen ground): the body it ends is searched
 # for like a face's (_body_of_hood) when the spot is no longer than a head and shoulders or a hood end
@@ -712,14 +714,19 @@ def _features(frame_c: np.ndarray, bg_work: np.ndarray, scale: int, delta: float
 def _side_step(frame: np.ndarray, mask: np.ndarray, gap: int) -> tuple[float, float]:
     """Step (in noise sigmas) across the line of the mask's last row, beside the blob on both sides
     and under it, when it is one consistent step: frame and mask oriented so the side is the bottom."""
-    rows = np.flatnonzero(mask.any(axis=1))
+    counts = np.count_nonzero(mask, axis=1)
+    rows = np.flatnonzero(counts)
     cols = np.flatnonzero(mask.any(axis=0))
+    if rows.size and counts[rows[-1]] == 1 and rows.size > 1:
+        rows = rows[:-1]  # a single pixel past the line is the threshold's noise, not the blob's end
     if rows.size < OCCLUDED_DEPTH_MIN_PX or cols.size < 2:
         return 0.0, 0.0  # a strip along the line, not the rest of a body cut across
     r1, c0, c1 = int(rows[-1]), int(cols[0]), int(cols[-1])
     width = c1 - c0 + 1
-    if np.count_nonzero(mask[r1]) < OCCLUDED_BASE * width:
-        return 0.0, 0.0  # the blob does not end along this side with its full width: no cut
+    if counts[r1] < OCCLUDED_BASE * int(counts.max()):
+        # the blob does not end along this side with its full cross-section (a body lying aslant,
+        # cut by a line, ends with the span of each of its lines; a tapering end with less): no cut
+        return 0.0, 0.0
     d = max(2, min(OCCLUDED_DEPTH_PX, (int(rows[-1] - rows[0]) + 1) // 2))
     reach = max(3, width // 2)
     h, w = frame.shape
@@ -823,6 +830,13 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
         sizes = _posture_sizes(major_m, minor_m, sin_dep, vertical, SIZE_TOL_PX * m_per_px,
                                _metres(extent_along(f, f.up_x, f.up_y), m_per_px))
         size, posture = max((m, p) for p, m in sizes.items())
+        if f.cut > 0.0 and face > 0.0:
+            # a face over an occluder's edge (a head and shoulders above a car or a wall): the blob is
+            # the visible part of a body whose length the occluder hides, up to OCCLUDED_HIDDEN of it
+            hidden = max((m, p) for k in OCCLUDED_LONGER for p, m in
+                         _posture_sizes(major_m * k, minor_m, sin_dep, vertical, SIZE_TOL_PX * m_per_px).items())
+            if face * f.cut * hidden[0] > size:
+                size, posture = face * f.cut * hidden[0], hidden[1]
         plate = _plate(f, m_per_px, skin)
         # no face and a silhouette that some dog could make (any heading): a dog, or a hooded
         # person we cannot tell from one
@@ -1302,7 +1316,7 @@ def _scored_seen_whole(frame_c: np.ndarray, f: Blob, m_per_px: float | None, sin
     if score >= SCORE_MIN or m_per_px is None or f.warm is None:
         return f, score, posture
     m, _ = _memberships(f, m_per_px, sin_dep, short, ambient)
-    if m.get("dog", 0.0) <= 0.0 and m.get("uniform", 0.0) <= 0.0:
+    if m.get("dog", 0.0) <= 0.0 and m.get("uniform", 0.0) <= 0.0 and (m.get("face", 0.0) <= 0.0 or m["size"] >= 1.0):
         return f, score, posture
     cut = _occluding_edge(frame_c, f.warm, f.bx, f.by)
     if cut <= 0.0:
