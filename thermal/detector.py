@@ -201,6 +201,9 @@ OCCLUDED_LONGER = tuple(1.0 / (1.0 - OCCLUDED_HIDDEN * k / 3) for k in range(1, 
 # for like a face's (_body_of_hood) when the spot is no longer than a head and shoulders or a hood end
 HOOD_MAX_M = 0.9
 HOOD_GROW = 2.5  # and kept at this many times the spot's area at least (a hood is ~1/6 of a bag)
+# a face's spot with part of its clothing: the rest of the body adds this share of the spot at least (a
+# face tens of K over the threshold grows by a fraction of a pixel of blur round it at half the threshold)
+FACE_GROW = 1.5
 GREY_LEARNED_PERSON_PX = 8.0  # 8-bit frames: the classifier learned people about this many pixels wide
 LEVEL_SPLITS = 2  # a blob too big for one person and without faces is re-thresholded this many times at most
 LEVEL_STEP = 0.5  # each time higher by half its clothing contrast (at least the base threshold)
@@ -1054,7 +1057,8 @@ def _body_of_hood(s: _Search, spot: Candidate, delta: float) -> Candidate | None
                  or _plate(f, m_per_px, _skin(f.t_max)) > 0.0):
         return None  # neither clothing nor a face (its membership 1): a vent, a manhole, an engine part
     body = _body_of_face(s, f, m_per_px, delta, above_air=face)
-    if body is None or body[0].area <= HOOD_GROW * f.area or body[0].edge < EDGE_SHARP[0] or _too_big(*body[:2]):
+    if body is None or body[0].area <= (FACE_GROW if face else HOOD_GROW) * f.area or body[0].edge < EDGE_SHARP[0] \
+            or _too_big(*body[:2]):
         return None
     if _score(*body, short, ambient)[0] < _score(*spot, short, ambient)[0]:
         return None

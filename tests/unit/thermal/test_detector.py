@@ -710,3 +710,14 @@ def test_a_face_over_an_occluders_edge_is_a_person_shorter_than_a_body() -> None
     faceless = replace(f, t_max=0.0, contrast=10.0, spot_px=20, over_px=0, over_min_px=0.0)
     assert det._memberships(replace(faceless, cut=1.0), *args)[0]["size"] == det._memberships(faceless, *args)[0]["size"]
 
+
+def test_a_face_with_part_of_its_clothing_grows_into_a_body_less_than_a_hood_would(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A face and its shoulders whose curled-up body (0.8 m, 1 K over the ground) adds less than
+    HOOD_GROW times the spot: the spot already holds part of the clothing, and a face tens of K over
+    the threshold grows by no more than a fraction of a pixel of blur at half the threshold, so the
+    body counts from FACE_GROW times the spot; at the hood's factor only the spot is reported."""
+    frame, meta, k = _head_and_shoulders([(-0.4, 0.0, 0.4, 0.22, -13.5)])
+    assert [d.bbox[2] >= 0.8 * k for d in detect(frame, meta)] == [True]
+    monkeypatch.setattr(det, "FACE_GROW", det.HOOD_GROW)
+    assert [d.bbox[2] < 0.7 * k for d in detect(frame, meta)] == [True]
