@@ -184,7 +184,7 @@ BODY_LEVEL = 0.5  # a face's body is searched for at this share of the warmth th
 FAINT_BODY_K = 0.6
 FAINT_BODY_NOISE = 4.0
 # the edge of an object hiding part of a blob (_occluding_edge)
-OCCLUDED_BASE = 0.6  # the blob's last row along the cut spans this share of its width
+OCCLUDED_BASE = 0.6  # the blob's last row along the cut spans this share of its widest row
 OCCLUDED_DEPTH_PX = 4  # rows each side of the cut line that are compared
 OCCLUDED_DEPTH_MIN_PX = 4  # the blob reaches at least this far from the line
 OCCLUDED_GAP_PX = 2  # beside the blob, skip its blur
@@ -768,7 +768,8 @@ def _occluding_edge(frame_c: np.ndarray, m: np.ndarray, x: int, y: int) -> float
     its having no warmer part (the head may be behind the occluder), so both refusals are lifted
     by this membership. The step must exceed its standard error (OCCLUDED_STEP_SIGMA) and 0.2-0.4 K
     (OCCLUDED_STEP_K) and stay below a heated wall's (OCCLUDED_STEP_MAX_K), and the blob's last row
-    must span OCCLUDED_BASE of its width.
+    must span OCCLUDED_BASE of its widest row (a body lying aslant and cut ends with the span of each of
+    its rows; a pixel of noise past the line is no row).
     """
     h, w = m.shape
     pad = max(h, w) + 4
@@ -1040,7 +1041,9 @@ def _body_of_hood(s: _Search, spot: Candidate, delta: float) -> Candidate | None
       so what is no warmer than the air (a bin, a car, a snowbank in front of the person, over
       snow colder than the air) is not its body;
     - the body covers HOOD_GROW times the spot at least (a lower contour of the same object, its
-      blur skirt, adds far less; a hood end is about a sixth of a bag);
+      blur skirt, adds far less; a hood end is about a sixth of a bag), or FACE_GROW times a face's
+      spot (it holds part of the clothing already, and a face tens of K over the threshold grows by
+      a fraction of a pixel of blur at half the threshold);
     - it ends at an outline sharper than warm ground's (EDGE_SHARP: ground warmed from below or
       by the day fades over metres), and is not too big for one person;
     - it scores better as a person than the spot alone.
