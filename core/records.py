@@ -637,6 +637,9 @@ class DispatchEvent(Wire):
     schema: int = SCHEMA_VERSION
     centre: str = ""  # the dispatch centre whose desk decided it; "" in events written before centres were named
     outcome: str | None = None  # a `resolved` event's outcome code (taken_to_station, refused, ...); None when none was given
+    # the sources whose report, as the desk took it, left a reporter contact: the reply agent answers only those (a
+    # contact that came with a tip refused as a duplicate of one taken without a contact hears nothing)
+    contact_sources: tuple[str, ...] = ()
 
     def outcome_code(self) -> str | None:
         """The outcome code of a `resolved` event: its field, else (events written before it) the reason's tail, "resolved by team-3: refused"."""

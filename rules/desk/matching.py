@@ -263,6 +263,8 @@ def absorb(survivor: Incident, other: Incident) -> None:
     """The survivor keeps both histories and sources (up to MAX_LISTED_REPORTS listed); the other closes as merged."""
     listed = set(survivor.reports)
     survivor.reports += [r for r in other.reports if r not in listed][: max(0, MAX_LISTED_REPORTS - len(survivor.reports))]
+    kept = set(survivor.reports) - set(survivor.contact_reports)
+    survivor.contact_reports += [r for r in other.contact_reports if r in kept]
     survivor.channels = _channels_within(survivor.channels + other.channels)
     survivor.flags = sorted(set(survivor.flags) | set(other.flags))
     survivor.first_at = min(survivor.first_at, other.first_at)
@@ -299,6 +301,8 @@ def add_report(incident: Incident, report: Report) -> None:
     if len(incident.reports) < MAX_LISTED_REPORTS:
         incident.reports.append(report.report_id)
         incident.channels.append(report.channel)
+        if report.reporter_contact:
+            incident.contact_reports.append(report.report_id)
     elif report.channel not in incident.channels:  # an independent source still counts
         incident.channels.append(report.channel)
     incident.flags = sorted(set(incident.flags) | set(report.flags))

@@ -48,6 +48,9 @@ class Incident:
     flags: list[str] = field(default_factory=list)
     has_tip: bool = False
     still_s: float = 0.0
+    # listed reports whose reporter left a contact: only these reporters are replied to (a later tip reusing an id the
+    # desk took without a contact, refused as a duplicate, had its sender told how that call ended)
+    contact_reports: list[str] = field(default_factory=list)
     track_ids: list[str] = field(default_factory=list)  # thermal tracks fed, as `matching.track_key` (camera-scoped)
     text: str = ""
     persons: int | None = None

@@ -220,6 +220,27 @@ def test_duplicates_processed_once_or_rejected(desk: Desk, report: Callable[...,
         desk.handle_report(Report(**{**r.__dict__, "text": "changed"}))
 
 
+def test_events_name_the_sources_taken_with_a_reporter_contact(desk: Desk, report: Callable[..., Report]) -> None:
+    # Replies go only to those: a tip refused as a duplicate of one taken without a contact must not inherit its replies.
+    team(desk, "near", 300)
+    silent = report()
+    first = desk.handle_report(silent).events[0]
+    assert first.sources == (silent.report_id,) and first.contact_sources == ()
+    with pytest.raises(RecordError, match="duplicate"):
+        desk.handle_report(Report(**{**silent.__dict__, "reporter_contact": "tel:+86139****0000"}))
+    caller = report(at=EVENING + timedelta(minutes=1), reporter_contact="tel:+86138****5678")
+    (update,) = desk.handle_report(caller).events
+    assert update.sources == (silent.report_id, caller.report_id) and update.contact_sources == (caller.report_id,)
+    other = desk.handle_report(report(at=EVENING + timedelta(minutes=2), east_m=5000, reporter_contact="tel:+86137****1111"))
+    far = other.events[0]
+    assert far.incident_id != update.incident_id and far.contact_sources == far.sources
+    merged = commands.handle(desk, OperatorCommand(command_id="c-merge", kind="merge", incident_id=update.incident_id,
+                                                   other_incident_id=far.incident_id, at=EVENING + timedelta(minutes=3),
+                                                   by="op-1"))
+    survivor = [e for e in merged.events if e.incident_id == update.incident_id][-1]
+    assert set(survivor.contact_sources) == {caller.report_id, *far.sources} and silent.report_id not in survivor.contact_sources
+
+
 def test_operator_reassign_and_resolve(desk: Desk, report: Callable[..., Report]) -> None:
     team(desk, "near", 300)
     team(desk, "next", 900)
