@@ -93,6 +93,9 @@ COLD_WAVE_LEVELS: tuple[str, ...] = ("none", "blue", "yellow", "orange", "red")
 POSTURES: tuple[str, ...] = ("standing", "sitting", "lying", "unknown")
 SEXES: tuple[str, ...] = ("male", "female")
 AGE_GROUPS: tuple[str, ...] = ("minor", "adult", "elderly")
+# Whether a minor was said to be alone or with a parent or other grown-up (None: not said). "alone" wins over
+# "accompanied" on an incident: the mandatory report (强制报告) is waived only for a minor said to be with an adult.
+COMPANY: tuple[str, ...] = ("alone", "accompanied")
 
 
 # One tzinfo object per UTC offset for every time read from text. `fromisoformat` makes a new one per call, and
@@ -394,6 +397,7 @@ class Tip(Wire):
     sex: str | None = None
     age_group: str | None = None
     posture: str | None = None  # from the text: lying, sitting, standing
+    company: str | None = None  # a minor's company from the text (COMPANY): alone, accompanied, None when not said
     reporter_contact: str | None = None  # normalized (tel:+86..., wechat:...); leaves intake only on `reporter-contacts`
     corrects: str | None = None  # the dead letter an operator corrected into this tip
 
@@ -562,6 +566,7 @@ class Report(Wire):
     accuracy_m: float | None = None
     sex: str | None = None
     age_group: str | None = None
+    company: str | None = None  # a minor's company (COMPANY), None when not said
     reporter_contact: str | None = None  # masked (tel:+86138****5678): operators may see that one exists
     centre: str = ""  # the dispatch centre (city folder) that holds the position; the topic's key
 

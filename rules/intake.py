@@ -473,6 +473,7 @@ def parse_tip(obj: dict[str, Any], ctx: Context) -> Tip:
         sex=sex,
         age_group=age_group,
         posture=posture,
+        company=ctx.lexicon.company_in(text) if "minor" in flags else None,
         reporter_contact=_reporter_contact(obj, ctx),
         corrects=_corrects(obj),
     )
@@ -521,6 +522,7 @@ def tip_report(tip: Tip, ctx: Context, centre: str = "") -> Report:
         sex=tip.sex,
         age_group=tip.age_group,
         posture=tip.posture,
+        company=tip.company,
         reporter_contact=parse_contact(tip.reporter_contact.removeprefix("tel:"))[1] if tip.reporter_contact else None,
         centre=centre,
     )

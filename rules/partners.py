@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from core.records import DispatchEvent, PartnerNotice
 from geo.partners import Partner, Partners
+from rules.triage import waived_flags
 from rules.wording import category_words, flag_words
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
@@ -173,7 +174,8 @@ class NoticeWriter:
         team = self._team(ev, zh)
         _add(info, "headline", f"{ev.priority} {category} · {team}")
         _add(info, "description", self._description(ev, zh, team))
-        ask = partner.ask(ev.flags, ev.category)
+        waived = waived_flags(ev.rules)  # a minor with a parent is not asked of the police as a mandatory report
+        ask = partner.ask(tuple(f for f in ev.flags if f not in waived), ev.category)
         if msg_type == "Cancel":
             _add(info, "instruction", "本事件已结束，无需继续处置，感谢协助。" if zh else "This incident is over; no further action is needed. Thank you.")
         else:

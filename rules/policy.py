@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import PolicyError
-from core.records import CAPABILITIES, CATEGORIES, COLD_WAVE_LEVELS, FLAGS, PARTNERS, PRIORITIES
+from core.records import CAPABILITIES, CATEGORIES, COLD_WAVE_LEVELS, COMPANY, FLAGS, PARTNERS, PRIORITIES
 from core.tomlconfig import TomlReader, parse_toml, read_text
 from core.validate import OUTCOME_CODE
 from geo.city import HELP_POINT_KINDS, SERVED_GROUPS
@@ -59,6 +59,8 @@ class FlagRule:
     notify: tuple[str, ...]
     needs: tuple[str, ...]
     support: tuple[str, ...] = ()
+    # the person's company (COMPANY) that waives this flag's notices: a minor with a parent is no mandatory report
+    waived_when: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -319,6 +321,7 @@ def _flag_rules(r: TomlReader, data: Data) -> dict[str, FlagRule]:
             notify=r.names(data, ["flag_rules", flag, "notify"], NOTIFY_TARGETS, []),
             needs=r.names(data, ["flag_rules", flag, "needs"], CAPABILITIES, []),
             support=r.names(data, ["flag_rules", flag, "support"], CAPABILITIES, []),
+            waived_when=r.names(data, ["flag_rules", flag, "waived_when"], COMPANY, []),
         )
     return flag_rules
 

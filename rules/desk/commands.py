@@ -148,7 +148,7 @@ def split(desk: Desk, incident: Incident, command: OperatorCommand, at: datetime
         lat=incident.lat, lon=incident.lon, first_at=incident.first_at, last_at=at,
         reports=[command.report_id], channels=[channel] if channel else [],
         flags=sorted(command.add_flags) if command.add_flags else list(incident.flags),
-        has_tip=incident.has_tip, persons=command.persons,
+        has_tip=incident.has_tip, persons=command.persons, company=incident.company,
     )
     desk.incidents[fresh.incident_id] = fresh
     desk.grid.index(fresh)

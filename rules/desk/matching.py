@@ -259,6 +259,13 @@ def _channels_within(channels: list[str]) -> list[str]:
     return head + [c for c in dict.fromkeys(channels[MAX_LISTED_REPORTS:]) if c not in head]
 
 
+def joined_company(ours: str | None, theirs: str | None) -> str | None:
+    """A minor's company over two reports: alone if either says so (a parent who left, or a caller unsure), else
+    accompanied if either says so. When in doubt the mandatory report stands: a missed child costs more."""
+    said = {ours, theirs}
+    return "alone" if "alone" in said else "accompanied" if "accompanied" in said else None
+
+
 def absorb(survivor: Incident, other: Incident) -> None:
     """The survivor keeps both histories and sources (up to MAX_LISTED_REPORTS listed); the other closes as merged."""
     listed = set(survivor.reports)
@@ -275,6 +282,7 @@ def absorb(survivor: Incident, other: Incident) -> None:
     survivor.text = survivor.text or other.text
     survivor.still_s = max(survivor.still_s, other.still_s)
     survivor.reached = survivor.reached or other.reached
+    survivor.company = joined_company(survivor.company, other.company)
     for name in ("persons", "sex", "age_group", "posture"):
         if getattr(survivor, name) is None:
             setattr(survivor, name, getattr(other, name))
@@ -306,6 +314,7 @@ def add_report(incident: Incident, report: Report) -> None:
     elif report.channel not in incident.channels:  # an independent source still counts
         incident.channels.append(report.channel)
     incident.flags = sorted(set(incident.flags) | set(report.flags))
+    incident.company = joined_company(incident.company, report.company)
     incident.first_at = min(incident.first_at, report.at)
     incident.last_at = max(incident.last_at, report.at)
     if (key := track_key(report)) is not None and key not in incident.track_ids and len(incident.track_ids) < MAX_LISTED_REPORTS:

@@ -96,6 +96,7 @@ class Incident:
     sex: str | None = None
     age_group: str | None = None
     posture: str | None = None
+    company: str | None = None  # a minor's company: "alone" once any report says so, else "accompanied" if one did
     uncertainty_m: float = 0.0
     # an operator's priority, kept over every reassessment: {priority, by, reason}
     override: dict[str, str] | None = None
