@@ -51,8 +51,9 @@ CHANNELS: tuple[str, ...] = (
     "transfer_120",
 )
 THERMAL_CHANNEL = "thermal"
-# Who gets a notice when `notify` names them (police 110, health 120, 城管).
-PARTNERS: tuple[str, ...] = ("health", "police", "city_management")
+# Who gets a notice when `notify` names them (police 110, health 120, 城管), and the mental-health referral
+# platform, which gets a referral after the night (policy `[referrals]`).
+PARTNERS: tuple[str, ...] = ("health", "police", "city_management", "mental_health")
 
 FLAGS: tuple[str, ...] = (
     "unresponsive",
@@ -83,7 +84,8 @@ CATEGORIES: tuple[str, ...] = (
 PRIORITIES: tuple[str, ...] = ("P1", "P2", "P3", "P4")
 # Why the desk escalated (DispatchEvent.escalation_cause): an acknowledgement missed, a support unit's missed, queued too long.
 ESCALATION_CAUSES: tuple[str, ...] = ("ack_missed", "support_ack_missed", "queued")
-EVENT_KINDS: tuple[str, ...] = ("dispatch", "update", "queued", "escalation", "followup", "resolved", "support", "merged", "unit_timer")
+EVENT_KINDS: tuple[str, ...] = ("dispatch", "update", "queued", "escalation", "followup", "resolved", "support", "merged", "unit_timer",
+                                "referral")
 TEAM_STATUSES: tuple[str, ...] = ("available", "en_route", "on_scene", "break", "off_duty")
 ACK_STATUSES: tuple[str, ...] = ("accepted", "on_scene", "resolved", "declined")
 # What operators (all) and teams on scene (`assess` only) may ask the desk on `operator-commands`.
@@ -645,6 +647,7 @@ class DispatchEvent(Wire):
     # the sources whose report, as the desk took it, left a reporter contact: the reply agent answers only those (a
     # contact that came with a tip refused as a duplicate of one taken without a contact hears nothing)
     contact_sources: tuple[str, ...] = ()
+    resolved_at: datetime | None = None  # a `referral` event's: when the person was met and the incident resolved
 
     def outcome_code(self) -> str | None:
         """The outcome code of a `resolved` event: its field, else (events written before it) the reason's tail, "resolved by team-3: refused"."""

@@ -47,6 +47,7 @@ from rules.desk.events import HelpPoints, dispatch_event, team_task
 from rules.desk.matching import MAX_LISTED_REPORTS, IncidentGrid, absorb, add_report, matches, mergeable, relocate
 from rules.desk.model import Incident, Outputs, Team, fingerprint, stable_id
 from rules.desk.state import DeskState
+from rules import referrals
 from rules.triage import ack_deadline, followup_delay
 from rules.weather import RegionConditions, RegionWeather, is_night
 
@@ -427,7 +428,24 @@ class Desk(DeskState):
             for unit, timer in timers.support_timers_due(incident, due, policy):
                 out.extend(self._unit_timer(incident, timer, now, unit=unit))
         out.extend(self._drain_queue(now))
+        out.extend(self._referrals(due, now))
         self.forget_closed(now)
+        return out
+
+    def _referrals(self, due: datetime, now: datetime) -> Outputs:
+        """Referrals after the night (`rules.referrals`): one `referral` event per incident and rule once its time
+        came, in incident id order; the incident remembers it, so a replayed tick refers no one twice."""
+        out = Outputs()
+        if not self.ctx.policy.referrals:
+            return out
+        tz = self.ctx.city.timezone
+        for incident_id in sorted(i for i, inc in self.incidents.items() if inc.resolved_at is not None and inc.status != "merged"):
+            incident = self.incidents[incident_id]
+            for rule in referrals.due(incident.flags, incident.outcome, incident.resolved_at, incident.referred, due,
+                                      self.ctx.policy, tz):
+                incident.referred.append(rule.flag)
+                out.extend(self._emit(incident, "referral", now, reason=f"referral after the night: {rule.flag} to {rule.partner}",
+                                      decisions=(f"{referrals.RULE_PREFIX}{rule.partner}",)))
         return out
 
     def note_tick(self, at: datetime) -> None:

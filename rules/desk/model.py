@@ -96,6 +96,7 @@ class Incident:
     sex: str | None = None
     age_group: str | None = None
     posture: str | None = None
+    referred: list[str] = field(default_factory=list)  # the flags a referral after the night was sent for (`rules.referrals`)
     company: str | None = None  # a minor's company: "alone" once any report says so, else "accompanied" if one did
     uncertainty_m: float = 0.0
     # an operator's priority, kept over every reassessment: {priority, by, reason}
