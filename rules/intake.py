@@ -587,14 +587,26 @@ def detection_report(det: Detection, ctx: Context, centre: str = "") -> Report:
     )
 
 
+def _region(name: str, ctx: Context) -> str:
+    """The id of the district a weather record's `region` names: its id or its Chinese or English name, with or without
+    the 区/District suffix, in any case or script (`geo.city.City.districts_named`); a name two districts fit is refused."""
+    found = ctx.city.districts_named(name)
+    if len(found) > 1:
+        raise RecordError(f"region: {name!r:.40} fits several districts ({', '.join(d.id for d in found)}): name one by its id",
+                          kind="ambiguous_region")
+    if not found:
+        known = ", ".join(f"{d.id} ({d.name})" for d in ctx.city.districts)
+        raise RecordError(f"region: unknown region {name!r:.40} (known: {known})", kind="unknown_region")
+    return found[0].id
+
+
 def parse_weather(obj: dict[str, Any], ctx: Context) -> tuple[str, WeatherObservation | WeatherWarning]:
     """A weather record and the region it applies to (`CITY_WIDE` for the whole city)."""
     region = obj.get("region")
     if region is not None and (not isinstance(region, str) or not region.strip()):
         raise RecordError("region: expected a non-empty string", kind="wrong_type")
-    known = {d.id for d in ctx.city.districts}
-    if isinstance(region, str) and region not in known:
-        raise RecordError(f"region: unknown region {region!r:.40} (known: {', '.join(sorted(known))})", kind="unknown_region")
+    if isinstance(region, str):
+        region = _region(region, ctx)
     if "level" in obj or "issued_at" in obj:
         level = _choice(obj, "level", COLD_WAVE_LEVELS, "wrong_type")
         return region or CITY_WIDE, WeatherWarning(level=level, issued_at=_time(obj, "issued_at"), region=region)
