@@ -37,6 +37,7 @@ from core.records import (
     check_types,
 )
 from core.validate import EARLIEST_YEAR, LATEST_YEAR, on_earth, plausible_year
+from rules import referrals
 from rules.context import Context
 from rules.desk import retention, timers
 from rules.desk.assessment import reassess
@@ -47,7 +48,6 @@ from rules.desk.events import HelpPoints, dispatch_event, team_task
 from rules.desk.matching import MAX_LISTED_REPORTS, IncidentGrid, absorb, add_report, matches, mergeable, relocate
 from rules.desk.model import Incident, Outputs, Team, fingerprint, stable_id
 from rules.desk.state import DeskState
-from rules import referrals
 from rules.triage import ack_deadline, followup_delay
 from rules.weather import RegionConditions, RegionWeather, is_night
 

@@ -8,8 +8,8 @@ import pytest
 
 from core.errors import RecordError
 from core.settings import DATA_DIR
-from geo.city import District
 from geo.centres import centre_of_region
+from geo.city import District
 from rules.context import Context, Province, load_province
 from rules.intake import parse_weather
 
