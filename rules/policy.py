@@ -190,6 +190,8 @@ class Policy:
     team_area_margin_km: float = 20.0  # a team position further than this outside the service area is refused
     referrals: tuple[ReferralRule, ...] = ()  # `[referrals.<flag>]`: referrals sent after the night
     roster_teams_only: bool = False  # True: a team status of a team the city's teams layer does not list is refused
+    reply_keep_after_end_h: float = 36.0  # a reporter's contact is forgotten this long after the tip's incidents ended
+    reply_keep_unanswered_h: float = 168.0  # ... and in any case this long after the tip's contact or last event
 
     @cached_property
     def clock_step(self) -> timedelta:
@@ -249,6 +251,7 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
     if referrals and retention < 24.0:
         raise r.fail(["state", "closed_retention_h"], "must be at least 24 h with [referrals]: a resolved incident is kept "
                      "until its referral goes at the end of the night, up to 24 h later")
+    keep_after_end, keep_unanswered = _replies(r, data)
     policy = Policy(
         version=version,
         categories=categories,
@@ -287,6 +290,8 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         team_area_margin_km=r.number(data, ["intake", "team_area_margin_km"], default=20.0),
         roster_teams_only=r.get(data, ["intake", "roster_teams_only"], bool, False),
         referrals=referrals,
+        reply_keep_after_end_h=keep_after_end,
+        reply_keep_unanswered_h=keep_unanswered,
     )
     for path in r.unread(data):  # checked once everything was read: a typo must not leave a default in force silently
         raise r.fail(path, "unknown key: no policy setting has this name (misspelt?)")
@@ -294,6 +299,26 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
 
 
 Data = dict[str, Any]
+
+
+def _replies(r: TomlReader, data: Data) -> tuple[float, float]:
+    """`[replies]`: how long the reply agent keeps a reporter's contact (`rules.reporters`).
+
+    `keep_after_end_h` is also the agent's stale horizon: a contact or event older than that behind the latest dispatch
+    event is dropped. It must reach past what the desk still takes (`deadlines.max_behind_h` behind its clock, plus a
+    report up to `max_ahead_min` ahead of it), else a reply due to a late report would be dropped as stale.
+    """
+    behind = r.number(data, ["deadlines", "max_behind_h"], minimum=1.0, maximum=MAX_HOURS, default=24.0)
+    ahead = r.number(data, ["deadlines", "max_ahead_min"], minimum=1.0, maximum=MAX_MINUTES, default=60.0)
+    after_end = r.number(data, ["replies", "keep_after_end_h"], minimum=1.0, maximum=MAX_HOURS, default=36.0)
+    if after_end < behind + ahead / 60:
+        raise r.fail(["replies", "keep_after_end_h"], f"must be at least deadlines.max_behind_h + max_ahead_min "
+                     f"({behind + ahead / 60:g} h): a contact or event older than this is dropped as stale, and the desk "
+                     "still takes a report that old")
+    unanswered = r.number(data, ["replies", "keep_unanswered_h"], minimum=1.0, maximum=MAX_HOURS, default=168.0)
+    if unanswered <= after_end:
+        raise r.fail(["replies", "keep_unanswered_h"], f"must be more than replies.keep_after_end_h ({after_end:g} h)")
+    return after_end, unanswered
 
 
 def _categories(r: TomlReader, data: Data) -> tuple[CategoryRule, ...]:

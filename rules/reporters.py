@@ -5,13 +5,22 @@ replay or a redelivered event never texts a reporter twice (ids come from
 tip, incident and stage). Messages are short, bilingual and in plain words;
 they say what happened to the report, never who the person was or anything
 another reporter said.
+
+Retention, in event time (the latest dispatch event read, `ReplyWriter.clock`;
+a contact never moves it: intake writes contacts before the desk checks the
+tip's time). A tip's entry is forgotten (`ReplyWriter.expired`) once every
+incident that named it ended (resolved or merged) `keep_after_end` ago, or in
+any case `keep_unanswered` after its contact or its last event, but never
+while a redelivery of its contact would still be taken: a contact or event
+more than `keep_after_end` behind the clock is dropped as stale, so a forgotten
+entry is never rebuilt and no reporter is texted twice.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,6 +51,9 @@ RECENT_TIPS = 10_000
 MAX_REPLIES_PER_CONTACT = 20
 CONTACT_WINDOW = timedelta(hours=24)
 CONTACTS_KEPT = 100_000
+KEEP_AFTER_END = timedelta(hours=36)  # defaults of data/policy.toml [replies]
+KEEP_UNANSWERED = timedelta(hours=168)
+CLOSING_KINDS = ("resolved", "merged")
 
 
 @dataclass
@@ -51,15 +63,50 @@ class TipReplies:
     contact: str | None = None
     via: str | None = None
     sent: list[str] = field(default_factory=list)  # "incident_id:stage"
+    read_at: datetime | None = None  # the contact's time (None in state written before retention: set on a sweep)
+    last_at: datetime | None = None  # the latest event naming the tip
+    open: list[str] = field(default_factory=list)  # incidents naming the tip, not yet resolved or merged
+    closed: list[str] = field(default_factory=list)  # incidents naming the tip that were resolved or merged
+    ended_at: datetime | None = None  # when the last open one closed
 
     def to_dict(self) -> dict[str, Any]:
-        return {"contact": self.contact, "via": self.via, "sent": list(self.sent)}
+        return {"contact": self.contact, "via": self.via, "sent": list(self.sent), "read_at": _iso(self.read_at),
+                "last_at": _iso(self.last_at), "open": list(self.open), "closed": list(self.closed),
+                "ended_at": _iso(self.ended_at)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> TipReplies:
         if not data:
             return cls()
-        return cls(contact=data.get("contact"), via=data.get("via"), sent=list(data.get("sent") or []))
+        return cls(contact=data.get("contact"), via=data.get("via"), sent=list(data.get("sent") or []),
+                   read_at=_time(data.get("read_at")), last_at=_time(data.get("last_at")), open=list(data.get("open") or []),
+                   closed=list(data.get("closed") or []), ended_at=_time(data.get("ended_at")))
+
+    def saw(self, ev: DispatchEvent) -> TipReplies:
+        """The state after reading `ev`, which names this tip among the sources taken with its contact: which incidents
+        are open, and since when none is."""
+        incident, closed, opened = ev.incident_id, list(self.closed), list(self.open)
+        if ev.kind in CLOSING_KINDS:
+            if incident in opened or incident not in closed:
+                opened = [i for i in opened if i != incident]
+                closed.append(incident)
+        elif incident not in closed and incident not in opened:
+            opened.append(incident)
+        ended = self.ended_at
+        if opened:
+            ended = None
+        elif closed and (ended is None or ev.at > ended) and ev.kind in CLOSING_KINDS:
+            ended = ev.at
+        last = ev.at if self.last_at is None or ev.at > self.last_at else self.last_at
+        return replace(self, open=opened, closed=closed, ended_at=ended, last_at=last)
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
+def _time(text: Any) -> datetime | None:
+    return datetime.fromisoformat(text) if isinstance(text, str) else None
 
 
 def stage_of(ev: DispatchEvent) -> str | None:
@@ -74,13 +121,47 @@ def stage_of(ev: DispatchEvent) -> str | None:
 class ReplyWriter:
     """Messages for the reporters named by a dispatch event's sources."""
 
-    def __init__(self, *, hotline: str | Callable[[DispatchEvent], str], exercise: bool) -> None:
-        """`hotline`: the number a reply names, or the number for an event (each city's own, in a many-city deployment)."""
+    def __init__(self, *, hotline: str | Callable[[DispatchEvent], str], exercise: bool,
+                 keep_after_end: timedelta = KEEP_AFTER_END, keep_unanswered: timedelta = KEEP_UNANSWERED) -> None:
+        """`hotline`: the number a reply names, or the number for an event (each city's own, in a many-city deployment).
+        `keep_after_end`, `keep_unanswered`: the policy's `[replies]` periods (see the module's docstring)."""
         self.hotline_of: Callable[[DispatchEvent], str] = hotline if callable(hotline) else (lambda _ev: hotline)
         self.exercise = exercise
+        self.keep_after_end, self.keep_unanswered = keep_after_end, keep_unanswered
+        self.clock: datetime | None = None  # the latest dispatch event read (kept in the agent's table)
         self.recent: OrderedDict[str, list[DispatchEvent]] = OrderedDict()
         self.replied: OrderedDict[str, deque[datetime]] = OrderedDict()  # contact -> times of its replies in the window
         self.suppressed = 0  # replies not sent: their contact had its share of the window
+        self.stale = 0  # contacts and events dropped: more than keep_after_end behind the clock
+
+    def is_stale(self, at: datetime) -> bool:
+        """Whether a record dated `at` is too far behind the clock to be taken (a redelivery of a forgotten tip's)."""
+        return self.clock is not None and at < self.clock - self.keep_after_end
+
+    def advance(self, at: datetime) -> None:
+        """Move the clock to a dispatch event's time (never back); events remembered for a contact that are now stale go."""
+        if self.clock is not None and at <= self.clock:
+            return
+        self.clock = at
+        while self.recent:
+            tip_id, events = next(iter(self.recent.items()))
+            if not self.is_stale(max(e.at for e in events)):
+                break
+            del self.recent[tip_id]
+
+    def expired(self, state: TipReplies) -> bool:
+        """Whether a tip's entry is forgotten at the clock: every incident naming it ended `keep_after_end` ago, or its
+        contact and last event are `keep_unanswered` old; and in either case a redelivery of its contact would be stale
+        (else it would rebuild the entry, and redelivered events would text the reporter again)."""
+        now, read = self.clock, state.read_at
+        if now is None or read is None:
+            return False
+        if now - read <= self.keep_after_end and state.sent:
+            return False
+        latest = max(read, state.last_at) if state.last_at is not None else read
+        if now - latest >= self.keep_unanswered:
+            return True
+        return not state.open and state.ended_at is not None and now - state.ended_at >= self.keep_after_end
 
     def contact(self, record: ReporterContact, state: TipReplies) -> tuple[list[ReporterFeedback], TipReplies]:
         """Remember a tip's contact; replies due for events already read about the tip go out now.
@@ -92,7 +173,11 @@ class ReplyWriter:
         """
         if state.contact is not None and state.contact != record.contact:
             return [], state
-        state = TipReplies(contact=record.contact, via=record.via, sent=list(state.sent))
+        if self.is_stale(record.at):  # a redelivery of a forgotten tip's contact: its replies were sent, or never due
+            self.stale += 1
+            return [], state
+        if state.contact is None:
+            state = TipReplies(contact=record.contact, via=record.via, sent=list(state.sent), read_at=record.at)
         out: list[ReporterFeedback] = []
         for ev in self.recent.pop(record.tip_id, []):
             feedback, state = self.handle(ev, record.tip_id, state)
@@ -102,18 +187,28 @@ class ReplyWriter:
 
     def handle(self, ev: DispatchEvent, tip_id: str, state: TipReplies) -> tuple[ReporterFeedback | None, TipReplies]:
         """The reply this event calls for to the reporter of `tip_id`, if any, and the state after it."""
-        stage = stage_of(ev)
-        if stage is None or tip_id not in ev.contact_sources:  # the desk took this tip without a contact
+        if self.is_stale(ev.at):
+            self.stale += 1
             return None, state
-        if state.contact is None or state.via is None:
+        self.advance(ev.at)
+        stage = stage_of(ev)
+        if tip_id not in ev.contact_sources:  # the desk took this tip without a contact
+            return None, state
+        if stage is None and ev.kind not in CLOSING_KINDS:
+            return None, state
+        contact, via = state.contact, state.via
+        if contact is None or via is None:
             self._remember(tip_id, ev)
+            return None, state
+        state = state.saw(ev)
+        if stage is None:
             return None, state
         key = f"{ev.incident_id}:{stage}"
         if key in state.sent or (stage == ON_THE_WAY and f"{ev.incident_id}:{ENDED}" in state.sent):
             return None, state
-        if not self._may_reply(state.contact, ev.at):  # marked as sent: the next event of the tip does not try again
+        if not self._may_reply(contact, ev.at):  # marked as sent: the next event of the tip does not try again
             self.suppressed += 1
-            return None, TipReplies(contact=state.contact, via=state.via, sent=[*state.sent, key])
+            return None, replace(state, sent=[*state.sent, key])
         outcome_class, zh, en = self._words(ev, stage)
         feedback = ReporterFeedback(
             feedback_id=f"fb-{tip_id}-{ev.incident_id}-{stage}",
@@ -124,12 +219,12 @@ class ReplyWriter:
             outcome_class=outcome_class,
             message_zh=zh,
             message_en=en,
-            via=state.via,
-            to=state.contact,
+            via=via,
+            to=contact,
             at=ev.at,
             exercise=self.exercise,
         )
-        return feedback, TipReplies(contact=state.contact, via=state.via, sent=[*state.sent, key])
+        return feedback, replace(state, sent=[*state.sent, key])
 
     def _may_reply(self, contact: str, at: datetime) -> bool:
         """Whether `contact` may get one more reply at `at` (MAX_REPLIES_PER_CONTACT in CONTACT_WINDOW); counts it if so."""
@@ -149,7 +244,7 @@ class ReplyWriter:
         events = self.recent.setdefault(tip_id, [])
         self.recent.move_to_end(tip_id)
         events.append(ev)
-        del events[:-4]
+        del events[:-6]
         while len(self.recent) > RECENT_TIPS:
             self.recent.popitem(last=False)
 

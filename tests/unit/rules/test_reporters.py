@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -127,3 +127,116 @@ def test_a_tip_the_desk_took_without_a_contact_is_not_answered_to_a_contact_sent
     assert due == [], "nor when the contact is read after the events"
     answered, _ = writer.handle(event(3, kind="resolved", status="resolved"), "tip-1", state)
     assert answered is not None and answered.to == CONTACT.contact
+
+
+# --------------------------------------------------------------------------- retention (data/policy.toml [replies])
+
+H = timedelta(hours=1)
+
+
+def _answered(writer: ReplyWriter) -> TipReplies:
+    """tip-1's contact at AT, a team on the way at AT+10 min, resolved at AT+1 h: both replies sent."""
+    _, state = writer.contact(CONTACT, TipReplies())
+    first, state = writer.handle(event(at=AT + timedelta(minutes=10)), "tip-1", state)
+    end, state = writer.handle(event(2, kind="resolved", status="resolved", outcome="taken_to_station", at=AT + H), "tip-1", state)
+    assert first is not None and end is not None
+    return state
+
+
+def test_a_tip_is_forgotten_keep_after_end_after_its_incident_ended_in_event_time() -> None:
+    writer = ReplyWriter(hotline="12349", exercise=False)  # 36 h and 168 h, as data/policy.toml
+    state = _answered(writer)
+    assert state.read_at == AT and state.ended_at == AT + H and state.open == [] and state.closed == ["inc-abc"]
+    assert TipReplies.from_dict(state.to_dict()) == state
+    writer.advance(AT + H + timedelta(hours=35, minutes=59))
+    assert not writer.expired(state)
+    writer.advance(AT + H + timedelta(hours=36))
+    assert writer.expired(state)
+
+
+def test_a_redelivered_event_or_contact_after_forgetting_texts_no_one() -> None:
+    writer = ReplyWriter(hotline="12349", exercise=False)
+    state = _answered(writer)
+    writer.advance(AT + timedelta(hours=40))  # another incident's event moves the clock on
+    assert writer.expired(state)
+    forgotten = TipReplies()  # deleted from the table
+    due, forgotten = writer.contact(CONTACT, forgotten)
+    assert due == [] and forgotten.contact is None, "a redelivered contact does not rebuild the entry"
+    for ev in (event(at=AT + timedelta(minutes=10)), event(2, kind="resolved", status="resolved", at=AT + H)):
+        again, _ = writer.handle(ev, "tip-1", forgotten)
+        assert again is None
+    assert writer.stale == 3 and not writer.recent, "stale events are not kept for a contact either"
+    # a restarted agent reads its clock back from the table first: the same records are stale again
+    restarted = ReplyWriter(hotline="12349", exercise=False)
+    restarted.clock = writer.clock
+    due, _ = restarted.contact(CONTACT, TipReplies())
+    assert due == []
+
+
+def test_an_entry_waits_while_a_redelivery_of_its_contact_would_still_be_taken() -> None:
+    writer = ReplyWriter(hotline="12349", exercise=False)
+    state = TipReplies(contact="tel:+8613812345678", via="sms", sent=["inc-abc:ended"], read_at=AT,
+                       closed=["inc-abc"], ended_at=AT - timedelta(hours=48))
+    writer.advance(AT + timedelta(hours=36))
+    assert not writer.expired(state), "a contact 36 h old is not stale yet: forgotten, it would be taken again"
+    writer.advance(AT + timedelta(hours=36, seconds=1))
+    assert writer.expired(state)
+
+
+def test_a_tip_never_dispatched_is_forgotten_keep_unanswered_after_its_contact() -> None:
+    writer = ReplyWriter(hotline="12349", exercise=False)
+    _, state = writer.contact(CONTACT, TipReplies())
+    writer.advance(AT + timedelta(hours=167))
+    assert not writer.expired(state)
+    writer.advance(AT + timedelta(hours=168))
+    assert writer.expired(state)
+
+
+def test_an_open_incident_keeps_the_tip_until_keep_unanswered_after_its_last_event() -> None:
+    writer = ReplyWriter(hotline="12349", exercise=False)
+    _, state = writer.contact(CONTACT, TipReplies())
+    _, state = writer.handle(event(at=AT + timedelta(hours=100)), "tip-1", state)  # still open
+    writer.advance(AT + timedelta(hours=170))
+    assert state.open == ["inc-abc"] and not writer.expired(state)
+    writer.advance(AT + timedelta(hours=268))
+    assert writer.expired(state)
+
+
+def test_a_merged_incident_does_not_end_the_tip_while_the_survivor_is_open() -> None:
+    writer = ReplyWriter(hotline="12349", exercise=False)
+    _, state = writer.contact(CONTACT, TipReplies())
+    _, state = writer.handle(event(at=AT + timedelta(minutes=5)), "tip-1", state)
+    survivor = {"incident_id": "inc-b", "event_id": "inc-b-r3", "sources": ("tip-9", "tip-1"), "contact_sources": ("tip-9", "tip-1")}
+    _, state = writer.handle(event(3, kind="update", at=AT + timedelta(minutes=30), **survivor), "tip-1", state)
+    _, state = writer.handle(event(2, kind="merged", status="merged", team_id=None, at=AT + timedelta(minutes=30)), "tip-1", state)
+    assert state.open == ["inc-b"] and state.ended_at is None
+    writer.advance(AT + timedelta(hours=60))
+    assert not writer.expired(state)
+    end, state = writer.handle(event(4, kind="resolved", status="resolved", outcome="refused", at=AT + timedelta(hours=61),
+                                     **survivor), "tip-1", state)
+    assert end is not None and end.incident_id == "inc-b", "the survivor's outcome still reaches the reporter"
+    assert state.ended_at == AT + timedelta(hours=61)
+    writer.advance(AT + timedelta(hours=97))
+    assert writer.expired(state)
+
+
+def test_a_contact_dated_ahead_does_not_move_the_clock() -> None:
+    # intake writes a contact before the desk checks the tip's time: one dated 2099 must not make every reply stale
+    writer = ReplyWriter(hotline="12349", exercise=False)
+    writer.advance(AT)
+    far = dataclasses.replace(CONTACT, tip_id="tip-2", at=datetime(2099, 1, 1, tzinfo=TZ))
+    writer.contact(far, TipReplies())
+    assert writer.clock == AT
+    _, state = writer.contact(CONTACT, TipReplies())
+    first, _ = writer.handle(event(at=AT + timedelta(minutes=1)), "tip-1", state)
+    assert first is not None
+
+
+def test_events_remembered_for_a_contact_go_once_they_are_stale() -> None:
+    writer = ReplyWriter(hotline="12349", exercise=False)
+    writer.handle(event(at=AT), "tip-1", TipReplies())
+    assert list(writer.recent) == ["tip-1"]
+    writer.advance(AT + timedelta(hours=36))
+    assert list(writer.recent) == ["tip-1"]
+    writer.advance(AT + timedelta(hours=36, seconds=1))
+    assert not writer.recent
