@@ -41,6 +41,7 @@ def test_shipped_policy_matches_domain_defaults() -> None:
                                "refused_supplies_given", "refused", "not_found", "false_alarm")
     assert set(policy.followup_outcomes) <= set(policy.outcomes)
     assert policy.closed_retention_h == 24 and policy.team_area_margin_km == 20 and not policy.roster_teams_only
+    assert (policy.reply_keep_after_end_h, policy.reply_keep_unanswered_h) == (36, 168)
 
 
 def _broken(tmp_path: Path, old: str, new: str) -> Path:
@@ -71,6 +72,13 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         ('describe = ["sex"', 'describe = ["hair"', "correlation.describe", "describe"),
         ("closed_retention_h = 24", "closed_retention_h = 6", "state.closed_retention_h", "closed_retention_h"),
         ("closed_retention_h = 24", 'closed_retention_h = "long"', "state.closed_retention_h", "closed_retention_h"),
+        # The reply agent's retention: its stale horizon must reach past what the desk still takes, and a tip never
+        # dispatched is kept longer than one whose incident ended.
+        ("keep_after_end_h = 36", "keep_after_end_h = 24", "replies.keep_after_end_h: must be at least", "keep_after_end_h"),
+        ("keep_after_end_h = 36", 'keep_after_end_h = "long"', "replies.keep_after_end_h", "keep_after_end_h"),
+        ("keep_unanswered_h = 168", "keep_unanswered_h = 36", "replies.keep_unanswered_h: must be more than", "keep_unanswered_h"),
+        ("keep_unanswered_h = 168", "keep_unanswered_h = 1e9", "replies.keep_unanswered_h: must be at most", "keep_unanswered_h"),
+        ("keep_unanswered_h = 168", "keep_unanswered = 168", "replies.keep_unanswered: unknown key", "keep_unanswered"),
         ("team_area_margin_km = 20.0", "team_area_margin_km = -1", "intake.team_area_margin_km", "team_area_margin_km"),
         ("roster_teams_only = false", 'roster_teams_only = "yes"', "intake.roster_teams_only", "roster_teams_only"),
         # Absurd durations: 1e300 minutes overflowed every deadline computed from them (an OverflowError per record);
