@@ -240,7 +240,8 @@ class ReplyWriter:
         return True
 
     def _remember(self, tip_id: str, ev: DispatchEvent) -> None:
-        """Keep a tip's reply-worthy events (bounded) in case its contact is read after them."""
+        """Keep a tip's reply-worthy and closing events (the last 6; the last RECENT_TIPS tips; dropped once stale) in case
+        its contact is read after them."""
         events = self.recent.setdefault(tip_id, [])
         self.recent.move_to_end(tip_id)
         events.append(ev)
