@@ -407,6 +407,7 @@ _R = TypeVar("_R")
 # How many readings of texts a lexicon keeps (`_per_text`); a tip's text makes about ten, its parts (`_ones_in_a_state`)
 # a few more. The memo is emptied when full.
 _MEMO_SIZE = 256
+_MISSING = object()
 
 
 def _per_text(method: Callable[Concatenate[Lexicon, _P], _R]) -> Callable[Concatenate[Lexicon, _P], _R]:
@@ -420,8 +421,9 @@ def _per_text(method: Callable[Concatenate[Lexicon, _P], _R]) -> Callable[Concat
     def once(self: Lexicon, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         key = (name, *args, *kwargs.items())
         memo = self._memo
-        if key in memo:
-            return cast(_R, memo[key])
+        found = memo.get(key, _MISSING)  # one lookup: another thread may empty the memo in between
+        if found is not _MISSING:
+            return cast(_R, found)
         if len(memo) >= _MEMO_SIZE:
             memo.clear()
         value = memo[key] = method(self, *args, **kwargs)
