@@ -405,7 +405,7 @@ def _words_and_flags(table: object, keys: tuple[str, ...], flags_key: str, fail:
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 # How many readings of texts a lexicon keeps (`_per_text`); a tip's text makes about ten, its parts (`_ones_in_a_state`)
-# a few more. The memo is emptied when full.
+# a few more. The memo is emptied when full, and by intake before each tip (`Lexicon.new_tip`).
 _MEMO_SIZE = 256
 _MISSING = object()
 
@@ -424,9 +424,10 @@ def _per_text(method: Callable[Concatenate[Lexicon, _P], _R]) -> Callable[Concat
         found = memo.get(key, _MISSING)  # one lookup: another thread may empty the memo in between
         if found is not _MISSING:
             return cast(_R, found)
-        if len(memo) >= _MEMO_SIZE:
+        value = method(self, *args, **kwargs)
+        if len(memo) >= _MEMO_SIZE:  # after the work: readings it asked for meanwhile filled the memo too
             memo.clear()
-        value = memo[key] = method(self, *args, **kwargs)
+        memo[key] = value
         return value
 
     once.__name__, once.__doc__ = name, method.__doc__
@@ -476,6 +477,11 @@ class Lexicon:
     pinyin: PinyinReader | None = None
     # The latest texts' readings (`_per_text`), by the reading's name and its arguments.
     _memo: dict[tuple[object, ...], object] = field(default_factory=dict, compare=False, repr=False)
+
+    def new_tip(self) -> None:
+        """Forget the readings kept for earlier texts (`_per_text`): they serve one tip's flags, description and head
+        count, and a text read again (a redelivery, the pipeline bench's one text) costs what any other text costs."""
+        self._memo.clear()
 
     @_per_text
     def _folded(self, text: str) -> str:
@@ -532,6 +538,7 @@ class Lexicon:
             match = negation.search(window, match.start() + 1)
         return False
 
+    @_per_text
     def flags_in(self, text: str, year: int | None = None) -> tuple[str, ...]:
         """The flags whose cues occur in `text`, unnegated, in canonical order; `year` (the tip's) reads birth years."""
         if not text:
