@@ -100,6 +100,12 @@ class AcksOnce:
         if client_id is not None and client_id in self.ids:
             self.repeats += 1
             return Outputs()
+        if client_id is not None and desk.now is not None and at < desk.now - self.keep:
+            # Its id, had it been applied, is forgotten by now: a copy sent again days later (a replay into the live
+            # topics, a producer re-sending its log) merged, assigned or resolved a second time.
+            raise RecordError(f"at: {at.isoformat()} is more than {self.keep.total_seconds() / 3600:g} h behind the desk's clock "
+                              f"({desk.now.isoformat()}), longer than the ids applied are kept: it may have been applied already",
+                              kind="stale_time")
         out = apply()
         if client_id is not None:
             self.ids.add(client_id, at, None)
@@ -114,10 +120,23 @@ class AcksOnce:
         return changes
 
 
+def read_report(raw: bytes) -> Report:
+    """A record of `reports` as the desk takes it (decoded as trusted; `rules.desk.check_report` checks its fields); one
+    that cannot be a report at all (a field missing, a time that is no time, no object) is a RecordError naming why,
+    not an internal error logged with its traceback."""
+    try:
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise TypeError(f"expected a JSON object, got {type(data).__name__}")
+        return Report.from_dict(data)
+    except (TypeError, ValueError, AttributeError, RecursionError) as exc:
+        raise RecordError(f"report: {str(exc)[:200]}", kind="malformed") from exc
+
+
 def _handler(desk: Desk, ctx: Context, short: str, acks: AcksOnce) -> Callable[[bytes], Outputs]:
     """The pure function that handles one raw record of topic `short`."""
     if short == names.REPORTS:
-        return lambda raw: desk.handle_report(Report.from_dict(json.loads(raw)))
+        return lambda raw: desk.handle_report(read_report(raw))
     if short == names.WEATHER:
         return lambda raw: desk.handle_weather(*parse_weather(parse_json(raw), ctx))
     if short == names.TEAM_STATUS:
@@ -141,7 +160,7 @@ def _outputs(outs: list[Outputs]) -> list[tuple[str, str | None, Any]]:
 
 
 def _tick_step(centre: str, at: datetime) -> Callable[[Centres], Outputs]:
-    return lambda centres: centres.desk(centre).handle_tick(at)
+    return lambda centres: centres.desk(centre).clock_tick(at)
 
 
 def _record_step(centre: str, short: str, raw: bytes) -> Callable[[Centres], Outputs]:
@@ -245,7 +264,18 @@ class Centres:
         holds and that names no centre (`next_hop` says where to ask next).
         """
         if short == names.REPORTS:
-            centre: str | None = json.loads(raw).get("centre") or next(iter(self.province.centres))
+            # Read as the desk reads it (`Report.from_dict(json.loads(...))`), but a value that is no object, or a centre
+            # that is no text, is refused by name: `[]` or `{"centre": []}` were internal errors, a traceback logged each.
+            try:
+                data = json.loads(raw)
+            except (ValueError, RecursionError) as exc:
+                raise RecordError(f"report: not a JSON object ({type(exc).__name__})", kind="malformed") from exc
+            if not isinstance(data, dict):
+                raise RecordError("report: expected a JSON object", kind="malformed")
+            named = data.get("centre")
+            if named is not None and not isinstance(named, str):
+                raise RecordError("report centre: expected a string", kind="wrong_type")
+            centre: str | None = named or next(iter(self.province.centres))
         else:
             obj = parse_json(raw)
             centre = obj.get("centre") if isinstance(obj.get("centre"), str) else None

@@ -27,6 +27,7 @@ from core.records import (
     TeamStatus,
     decoded,
 )
+from core.textfold import lookalike_key
 from geo.city import TeamBase
 
 log = logging.getLogger(__name__)
@@ -151,11 +152,15 @@ class ConsoleState:
         self.teams: dict[str, TeamView] = {}
         self.conditions: dict[tuple[str, str], Conditions] = {}  # by centre and region: each city has its own city-wide weather
         self.now: datetime | None = None
+        self.ahead: datetime | None = None  # a clock tick too far past `now` to be taken on its word (`apply_clock`)
         # What the person ledger told each team about the person on its task: (team, incident) -> the latest hint.
         self.hints: dict[tuple[str, str], TaskHint] = {}
         self.skipped = 0
+        self.roster: dict[str, str] = {}  # each roster team's id by how its id and names look (`core.textfold.lookalike_key`)
         for base in city_teams:
             self._seed_team(base)
+            for shown in (base.team_id, base.name, base.name_en):
+                self.roster.setdefault(lookalike_key(shown), base.team_id)
 
     # ------------------------------------------------------------------ input
 
@@ -250,11 +255,19 @@ class ConsoleState:
         return {k: v for k, v in hint.to_dict().items() if k not in ("kind", "hint_id", "team_id", "incident_id")}
 
     def apply_team_status(self, status: TeamStatus) -> list[Change]:
+        twin = self.roster.get(lookalike_key(status.team_id)) or (self.roster.get(lookalike_key(status.name)) if status.name else None)
+        if twin is not None and twin != status.team_id:
+            # Written like a roster team ("Т-daoli-1", Cyrillic Т): the desk refuses it, and on the map it stood beside the
+            # real team under the same name.
+            self.skipped += 1
+            log.warning("skipping team-status of %r, written like the roster's %r", status.team_id, twin)
+            return []
+        changes = self._confirm_ahead(status.at)
         team = self.teams.get(status.team_id) or TeamView(team_id=status.team_id)
         # A kept record dated beyond max_ahead of the clock (2099: the desk refused it) yields to the team's real ones:
         # kept, every later status was older than it and the team stood frozen on the map all night.
         if team.at is not None and status.at < team.at and not (self.now is not None and team.at - self.now > self.max_ahead):
-            return []
+            return changes
         team.status, team.lat, team.lon, team.at = status.status, status.lat, status.lon, status.at
         if status.capabilities:
             team.capabilities = tuple(status.capabilities)
@@ -263,7 +276,7 @@ class ConsoleState:
         if status.district:
             team.district = status.district
         self.teams[status.team_id] = team
-        return [("team", self.team_dict(status.team_id))]
+        return [*changes, ("team", self.team_dict(status.team_id))]
 
     def apply_conditions(self, cond: Conditions) -> list[Change]:
         key = (cond.centre, cond.region)
@@ -282,7 +295,25 @@ class ConsoleState:
         return max(wide, key=lambda c: c.at, default=None)
 
     def apply_clock(self, tick: ClockTick) -> list[Change]:
+        """Event time from the clock topic, as the desk takes it (`rules.desk.Desk.clock_tick`): a tick more than
+        `max_ahead` past now is held until a team's status or a decision dated near it comes.
+
+        One tick dated 2099 moved the console's now there for good: every call it took was stamped 2099 and refused by
+        the desk as future_time, every phone's fix was stale and every ack dated 2099.
+        """
+        if self.now is not None and tick.at - self.now > self.max_ahead:
+            self.ahead = tick.at
+            return []
+        self.ahead = None
         return self._advance(tick.at)
+
+    def _confirm_ahead(self, at: datetime) -> list[Change]:
+        """Now moved to the held tick, when a record dated `at` (near it, and itself too far past now) confirms it."""
+        ahead = self.ahead
+        if ahead is None or self.now is None or at - self.now <= self.max_ahead or abs(at - ahead) > self.max_ahead:
+            return []
+        self.ahead = None
+        return self._advance(ahead)
 
     def _advance(self, at: datetime) -> list[Change]:
         """Event-time now only moves forward."""

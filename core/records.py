@@ -51,8 +51,9 @@ CHANNELS: tuple[str, ...] = (
     "transfer_120",
 )
 THERMAL_CHANNEL = "thermal"
-# Who gets a notice when `notify` names them (police 110, health 120, 城管).
-PARTNERS: tuple[str, ...] = ("health", "police", "city_management")
+# Who gets a notice when `notify` names them (police 110, health 120, 城管), and the mental-health referral
+# platform, which gets a referral after the night (policy `[referrals]`).
+PARTNERS: tuple[str, ...] = ("health", "police", "city_management", "mental_health")
 
 FLAGS: tuple[str, ...] = (
     "unresponsive",
@@ -83,7 +84,8 @@ CATEGORIES: tuple[str, ...] = (
 PRIORITIES: tuple[str, ...] = ("P1", "P2", "P3", "P4")
 # Why the desk escalated (DispatchEvent.escalation_cause): an acknowledgement missed, a support unit's missed, queued too long.
 ESCALATION_CAUSES: tuple[str, ...] = ("ack_missed", "support_ack_missed", "queued")
-EVENT_KINDS: tuple[str, ...] = ("dispatch", "update", "queued", "escalation", "followup", "resolved", "support", "merged", "unit_timer")
+EVENT_KINDS: tuple[str, ...] = ("dispatch", "update", "queued", "escalation", "followup", "resolved", "support", "merged", "unit_timer",
+                                "referral")
 TEAM_STATUSES: tuple[str, ...] = ("available", "en_route", "on_scene", "break", "off_duty")
 ACK_STATUSES: tuple[str, ...] = ("accepted", "on_scene", "resolved", "declined")
 # What operators (all) and teams on scene (`assess` only) may ask the desk on `operator-commands`.
@@ -93,6 +95,9 @@ COLD_WAVE_LEVELS: tuple[str, ...] = ("none", "blue", "yellow", "orange", "red")
 POSTURES: tuple[str, ...] = ("standing", "sitting", "lying", "unknown")
 SEXES: tuple[str, ...] = ("male", "female")
 AGE_GROUPS: tuple[str, ...] = ("minor", "adult", "elderly")
+# Whether a minor was said to be alone or with a parent or other grown-up (None: not said). "alone" wins over
+# "accompanied" on an incident: the mandatory report (强制报告) is waived only for a minor said to be with an adult.
+COMPANY: tuple[str, ...] = ("alone", "accompanied")
 
 
 # One tzinfo object per UTC offset for every time read from text. `fromisoformat` makes a new one per call, and
@@ -394,6 +399,7 @@ class Tip(Wire):
     sex: str | None = None
     age_group: str | None = None
     posture: str | None = None  # from the text: lying, sitting, standing
+    company: str | None = None  # a minor's company from the text (COMPANY): alone, accompanied, None when not said
     reporter_contact: str | None = None  # normalized (tel:+86..., wechat:...); leaves intake only on `reporter-contacts`
     corrects: str | None = None  # the dead letter an operator corrected into this tip
 
@@ -562,6 +568,7 @@ class Report(Wire):
     accuracy_m: float | None = None
     sex: str | None = None
     age_group: str | None = None
+    company: str | None = None  # a minor's company (COMPANY), None when not said
     reporter_contact: str | None = None  # masked (tel:+86138****5678): operators may see that one exists
     centre: str = ""  # the dispatch centre (city folder) that holds the position; the topic's key
 
@@ -637,6 +644,10 @@ class DispatchEvent(Wire):
     schema: int = SCHEMA_VERSION
     centre: str = ""  # the dispatch centre whose desk decided it; "" in events written before centres were named
     outcome: str | None = None  # a `resolved` event's outcome code (taken_to_station, refused, ...); None when none was given
+    # the sources whose report, as the desk took it, left a reporter contact: the reply agent answers only those (a
+    # contact that came with a tip refused as a duplicate of one taken without a contact hears nothing)
+    contact_sources: tuple[str, ...] = ()
+    resolved_at: datetime | None = None  # a `referral` event's: when the person was met and the incident resolved
 
     def outcome_code(self) -> str | None:
         """The outcome code of a `resolved` event: its field, else (events written before it) the reason's tail, "resolved by team-3: refused"."""

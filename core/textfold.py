@@ -76,3 +76,22 @@ def strip_marks(text: str) -> str:
         return text
     decomposed = unicodedata.normalize("NFD", text)
     return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+
+
+# Letters of other scripts drawn like Latin letters (Cyrillic, Greek, after case folding), digits drawn like letters
+# and the dashes: a team id written with them ("Т-daoli-1" with a Cyrillic Т, "T-dao1i-1") shows on a map or a
+# phone exactly like a roster team's.
+_LOOKALIKES = str.maketrans({
+    **dict.fromkeys("аα", "a"), **dict.fromkeys("вβ", "b"), **dict.fromkeys("сϲ", "c"), "ԁ": "d", **dict.fromkeys("еёεэ", "e"),
+    **dict.fromkeys("һн", "h"), **dict.fromkeys("іїιı1|ӏl", "l"), "ј": "j", **dict.fromkeys("кκ", "k"), "м": "m",
+    **dict.fromkeys("пη", "n"), **dict.fromkeys("оο0σ", "o"), **dict.fromkeys("рρ", "p"), "ԛ": "q", "ѕ": "s",
+    **dict.fromkeys("тτ", "t"), **dict.fromkeys("υμ", "u"), "ν": "v", **dict.fromkeys("ԝω", "w"), **dict.fromkeys("хχ", "x"),
+    **dict.fromkeys("уүγ", "y"), "i": "l", "з": "3",
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d", "-"),
+})
+
+
+def lookalike_key(text: str) -> str:
+    """`text` as it looks: NFKC, invisible characters dropped, case-folded, letters and digits drawn alike made one
+    (`_LOOKALIKES`). Two ids with the same key and different text are told apart by nobody reading them."""
+    return drop_invisible(unicodedata.normalize("NFKC", text)).casefold().translate(_LOOKALIKES)

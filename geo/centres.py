@@ -92,11 +92,14 @@ def centre_of_team(cities: Mapping[str, City], team_id: str) -> str | None:
 
 
 def centre_of_region(cities: Mapping[str, City], region: str) -> str | None:
-    """The centre with a district of that id."""
+    """The centre with a district of that id, else the only one with a district of that name (`City.districts_named`:
+    "道里区", "Daoli", "daoli district"); None when no city's district fits, or several cities' do (the desk that gets
+    it by another rule refuses a name it cannot place)."""
     for centre, city in cities.items():
         if city.district(region) is not None:
             return centre
-    return None
+    named = [centre for centre, city in cities.items() if city.districts_named(region)]
+    return named[0] if len(named) == 1 else None
 
 
 def route(

@@ -82,6 +82,26 @@ class District:
     polygon: Area
 
 
+# A remark in a district's English name ("Songbei District (north bank)") is no part of what a feed writes.
+_REMARK = re.compile(r"[(（][^()（）]*[)）]")
+# What a district's name may be written with or without ("道里区", "Daoli District").
+DISTRICT_SUFFIXES: tuple[str, ...] = ("district", "区")
+
+
+def district_keys(district: District) -> frozenset[str]:
+    """Every spelling of a district a weather feed or a router may use, as address keys: its id, its Chinese and
+    English names (without a remark in parentheses), each with and without the 区/District suffix."""
+    keys: set[str] = set()
+    for name in (district.id, district.name, district.name_en, _REMARK.sub(" ", district.name_en)):
+        key = address_key(name)
+        keys.add(key)
+        for suffix in DISTRICT_SUFFIXES:
+            if key.endswith(suffix) and len(key) > len(suffix):
+                keys.add(key[: -len(suffix)])
+    keys.discard("")
+    return frozenset(keys)
+
+
 @dataclass(frozen=True)
 class Zone:
     """A patrol zone; `key_area` names the kind of key area, None if ordinary."""
@@ -163,6 +183,15 @@ class City:
 
     def district(self, district_id: str) -> District | None:
         return next((d for d in self.districts if d.id == district_id), None)
+
+    def districts_named(self, name: str) -> tuple[District, ...]:
+        """The districts a region name may mean: the one whose id it is, else every district whose id, Chinese or
+        English name it spells (`district_keys`: case, width, traditional characters, the 区/District suffix and a
+        parenthesis do not matter). More than one: the name is ambiguous, and the caller refuses it."""
+        if (exact := self.district(name)) is not None:
+            return (exact,)
+        key = address_key(name)
+        return tuple(d for d in self.districts if key and key in district_keys(d))
 
     def zone(self, zone_id: str) -> Zone | None:
         return next((z for z in self.zones if z.id == zone_id), None)

@@ -8,6 +8,7 @@ Layer 2, beside `thermal` (imports `core` and `geo`, never a broker). Its module
 - `intake`: raw payloads to typed records (tips, detections, weather, team status, acks, ticks) or a `RecordError`.
 - `lexicon`: flags from free text, by a bilingual cue lexicon kept as data.
 - `partners`: partner notices, one OASIS CAP 1.2 alert per partner and change (`NoticeWriter`).
+- `referrals`: referrals after the night (a person met with a suspected mental disorder): when each is `due`.
 - `reporters`: replies to reporters who left a contact (`ReplyWriter`).
 - `wording`: plain words for categories and flags, in Chinese and English.
 - `pinyin_text`: tips typed in pinyin, whole or in part, read as the lexicon's Chinese words (`PinyinReader`).
@@ -20,4 +21,4 @@ Layer 2, beside `thermal` (imports `core` and `geo`, never a broker). Its module
 Import the modules (`from rules.desk import Desk`); this package file imports nothing.
 """
 
-__all__ = ["context", "desk", "homophones", "intake", "lexicon", "partners", "phone", "pinyin_text", "policy", "reporters", "triage", "typos", "weather", "wording"]
+__all__ = ["context", "desk", "homophones", "intake", "lexicon", "partners", "phone", "pinyin_text", "policy", "referrals", "reporters", "triage", "typos", "weather", "wording"]

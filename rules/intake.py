@@ -43,7 +43,7 @@ from core.records import (
     WeatherWarning,
     parse_time,
 )
-from core.textfold import fold, shown_text
+from core.textfold import fold, lookalike_key, shown_text
 from core.validate import (
     EARLIEST_YEAR,
     LATEST_YEAR,
@@ -474,6 +474,7 @@ def parse_tip(obj: dict[str, Any], ctx: Context) -> Tip:
         sex=sex,
         age_group=age_group,
         posture=posture,
+        company=ctx.lexicon.company_in(text) if "minor" in flags else None,
         reporter_contact=_reporter_contact(obj, ctx),
         corrects=_corrects(obj),
     )
@@ -522,6 +523,7 @@ def tip_report(tip: Tip, ctx: Context, centre: str = "") -> Report:
         sex=tip.sex,
         age_group=tip.age_group,
         posture=tip.posture,
+        company=tip.company,
         reporter_contact=parse_contact(tip.reporter_contact.removeprefix("tel:"))[1] if tip.reporter_contact else None,
         centre=centre,
     )
@@ -586,14 +588,26 @@ def detection_report(det: Detection, ctx: Context, centre: str = "") -> Report:
     )
 
 
+def _region(name: str, ctx: Context) -> str:
+    """The id of the district a weather record's `region` names: its id or its Chinese or English name, with or without
+    the 区/District suffix, in any case or script (`geo.city.City.districts_named`); a name two districts fit is refused."""
+    found = ctx.city.districts_named(name)
+    if len(found) > 1:
+        raise RecordError(f"region: {name!r:.40} fits several districts ({', '.join(d.id for d in found)}): name one by its id",
+                          kind="ambiguous_region")
+    if not found:
+        known = ", ".join(f"{d.id} ({d.name})" for d in ctx.city.districts)
+        raise RecordError(f"region: unknown region {name!r:.40} (known: {known})", kind="unknown_region")
+    return found[0].id
+
+
 def parse_weather(obj: dict[str, Any], ctx: Context) -> tuple[str, WeatherObservation | WeatherWarning]:
     """A weather record and the region it applies to (`CITY_WIDE` for the whole city)."""
     region = obj.get("region")
     if region is not None and (not isinstance(region, str) or not region.strip()):
         raise RecordError("region: expected a non-empty string", kind="wrong_type")
-    known = {d.id for d in ctx.city.districts}
-    if isinstance(region, str) and region not in known:
-        raise RecordError(f"region: unknown region {region!r:.40} (known: {', '.join(sorted(known))})", kind="unknown_region")
+    if isinstance(region, str):
+        region = _region(region, ctx)
     if "level" in obj or "issued_at" in obj:
         level = _choice(obj, "level", COLD_WAVE_LEVELS, "wrong_type")
         return region or CITY_WIDE, WeatherWarning(level=level, issued_at=_time(obj, "issued_at"), region=region)
@@ -662,6 +676,14 @@ def team_position_problem(lat: float, lon: float, city: City, margin_km: float) 
     return None
 
 
+def roster_lookalike(team_id: str, city: City, name: str | None = None) -> str | None:
+    """The roster team of `city` that a team off the roster, `team_id` named `name`, would pass for: its id or its name
+    drawn like the roster team's id or name (`core.textfold.lookalike_key`); else None."""
+    keys = {lookalike_key(team_id), *((lookalike_key(name),) if name else ())}
+    return next((base.team_id for base in city.teams if base.team_id != team_id
+                 and keys & {lookalike_key(base.team_id), lookalike_key(base.name), lookalike_key(base.name_en)}), None)
+
+
 def parse_team_status(obj: dict[str, Any], ctx: Context) -> TeamStatus:
     caps = obj.get("capabilities")
     if caps is not None and (not isinstance(caps, list) or not all(isinstance(c, str) for c in caps)):
@@ -676,9 +698,15 @@ def parse_team_status(obj: dict[str, Any], ctx: Context) -> TeamStatus:
     team_id = _ident(obj, "team_id")
     if team_id == OPERATOR_TEAM_ID:  # a team by that name would answer tasks with an operator's authority
         raise RecordError(f"team_id: {team_id!r} is the operators' (the console's acks), not a team's", kind="unknown_team")
-    if ctx.policy.roster_teams_only and not any(base.team_id == team_id for base in ctx.city.teams):
-        raise RecordError(f"team_id: {team_id!r} is not on {ctx.city.name}'s roster (its teams layer; intake.roster_teams_only)",
-                          kind="unknown_team")
+    if not any(base.team_id == team_id for base in ctx.city.teams):
+        if ctx.policy.roster_teams_only:
+            raise RecordError(f"team_id: {team_id!r} is not on {ctx.city.name}'s roster (its teams layer; intake.roster_teams_only)",
+                              kind="unknown_team")
+        if (twin := roster_lookalike(team_id, ctx.city, _label(obj, "name", MAX_NAME_CHARS))) is not None:
+            # "Т-daoli-1" with a Cyrillic Т, or a new id named 道里区救助巡查一队: a second team operators and the desk's
+            # candidates list show as the roster's own, which tasks could go to and an operator would assign believing it real.
+            raise RecordError(f"team_id: {team_id!r} is not on {ctx.city.name}'s roster but its id or name is written like its team "
+                              f"{twin!r}'s (letters of another script, or digits, drawn alike)", kind="unknown_team")
     return TeamStatus(
         team_id=team_id,
         at=_time(obj, "at"),

@@ -475,6 +475,7 @@ class Lexicon:
     kin: KinWords | None = None
     # The lexicon's Chinese words typed in pinyin ("jiao bu xing" reads 叫不醒; `rules.pinyin_text`).
     pinyin: PinyinReader | None = None
+    company: tuple[re.Pattern[str], ...] | None = None  # `[company]`: words saying a minor is alone, or with a grown-up
     # The latest texts' readings (`_per_text`), by the reading's name and its arguments.
     _memo: dict[tuple[object, ...], object] = field(default_factory=dict, compare=False, repr=False)
 
@@ -803,6 +804,17 @@ class Lexicon:
         adult = ("adult" in said or "adult" in whole) and not ({"minor", "elderly"} & set(self.flags_in(text, year)))
         return (next(iter(sexes)) if len(sexes) == 1 else None, next(iter(postures)) if len(postures) == 1 else None, adult)
 
+    def company_in(self, text: str) -> str | None:
+        """Whether the text says a minor is alone or with a parent or other grown-up (`[company]`), None if it says
+        neither. Alone wins when both are said ("妈妈走了，孩子一个人"): the mandatory report is the safe side."""
+        if not text or self.company is None:
+            return None
+        norm = self._norm(text)
+        alone, accompanied = self.company
+        if alone.search(norm):
+            return "alone"
+        return "accompanied" if accompanied.search(norm) else None
+
     def persons_in(self, text: str) -> int | None:
         """How many persons the text says the tip is about ("两个人", "一家三口", "3 people"); None if it does not say."""
         if not text or self.persons is None:
@@ -924,7 +936,7 @@ def _persons_pattern(zh: list[str], en: list[str], en_one: list[str] | None = No
 
 
 _TABLES = ("version", "flags", "except", "negations", "ages", "persons", "describe", "channels", "form_values", "typos", "dialect",
-           "homophones", "past", "signs", "reporter", "seeming", "unsaid", "kin")
+           "homophones", "past", "signs", "reporter", "seeming", "unsaid", "kin", "company")
 _NEGATION_KEYS = ("zh", "zh_unseen", "zh_fillers", "en", "en_unseen", "en_fillers", "zh_except", "en_except")
 _TYPO_KEYS = ("min_letters", "two_edits_from")
 _HOMOPHONE_KEYS = ("max_changed", "toneless_from", "flags")
@@ -948,7 +960,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
                          (data.get("typos"), _TYPO_KEYS), (data.get("homophones"), _HOMOPHONE_KEYS),
                          (data.get("past"), _PAST_KEYS), (data.get("reporter"), ("self", "other")),
                          (data.get("seeming"), ("seemed", "but")), (data.get("unsaid"), (*_UNSAID_KEYS, "who")),
-                         (data.get("kin"), ("words", "until", "keep"))):
+                         (data.get("kin"), ("words", "until", "keep")), (data.get("company"), ("alone", "accompanied"))):
         unknown = sorted(set(table) - set(known)) if isinstance(table, dict) else []
         if unknown:
             raise fail(unknown[0], f"unknown key (known: {', '.join(known)})")
@@ -1075,6 +1087,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
                            {key: _hint(data["unsaid"], key) for key in _UNSAID_KEYS}) if unsaid_words else None,
         kin=KinWords(kin_words[0], kin_words[1], kin_keep, _hint(data["kin"], "words")) if kin_words else None,
         pinyin=PinyinReader.of(_plain_words(data)),
+        company=_word_lists(data.get("company", {}), ("alone", "accompanied"), fail),
     )
 
 

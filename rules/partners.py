@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo
 
 from core.records import DispatchEvent, PartnerNotice
 from geo.partners import Partner, Partners
+from rules.referrals import referral_partners
+from rules.triage import waived_flags
 from rules.wording import category_words, flag_words
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
@@ -78,6 +80,8 @@ class NoticeWriter:
 
     def handle(self, ev: DispatchEvent, threads: Mapping[str, Thread]) -> tuple[list[PartnerNotice], dict[str, Thread]]:
         """The notices this event calls for and the threads after it (partner id -> thread)."""
+        if ev.kind == "referral":  # a referral after the night: its own notice, no thread of the incident's notices
+            return [n for p in referral_partners(ev.rules) if (n := self.referral(ev, p)) is not None], dict(threads)
         out: list[PartnerNotice] = []
         after = dict(threads)
         is_over = ended(ev)
@@ -103,6 +107,20 @@ class NoticeWriter:
                 out.append(self._notice(ev, partner, "Cancel", thread.references))
         return out, after
 
+    def referral(self, ev: DispatchEvent, partner_id: str) -> PartnerNotice | None:
+        """The one referral of `ev`'s incident to `partner_id` (a `referral` event, `rules.referrals`): an Alert whose
+        id comes from the incident, so every resend is the same message. None when the city has no such partner."""
+        partner = self.partners.get(partner_id)
+        if partner is None:
+            return None
+        identifier = f"patrol-referral-{ev.incident_id}-{partner.id}"
+        status = "Exercise" if self.exercise else "Actual"
+        address = partner.address_for(ev.district)
+        cap = self.alert_xml(ev, partner, identifier=identifier, status=status, msg_type="Alert", address=address,
+                             references=(), referral=True)
+        return PartnerNotice(notice_id=identifier, partner=partner.id, incident_id=ev.incident_id, event_id=ev.event_id,
+                             msg_type="Alert", status=status, address=address, cap=cap, at=ev.at)
+
     # ------------------------------------------------------------- the alert
 
     def _reference(self, notice: PartnerNotice) -> str:
@@ -126,9 +144,10 @@ class NoticeWriter:
         )
 
     def alert_xml(
-        self, ev: DispatchEvent, partner: Partner, *, identifier: str, status: str, msg_type: str, address: str, references: tuple[str, ...]
+        self, ev: DispatchEvent, partner: Partner, *, identifier: str, status: str, msg_type: str, address: str, references: tuple[str, ...],
+        referral: bool = False,
     ) -> str:
-        """The CAP 1.2 `alert` document (elements in the schema's order)."""
+        """The CAP 1.2 `alert` document (elements in the schema's order); `referral`: the referral after the night."""
         sent = sent_time(ev.at, self.tz)
         alert = ET.Element(f"{{{CAP_NS}}}alert")
         _add(alert, "identifier", identifier)
@@ -148,21 +167,23 @@ class NoticeWriter:
             _add(alert, "references", " ".join(references))
         _add(alert, "incidents", ev.incident_id)
         for language in ("zh-CN", "en-US"):
-            self._info(alert, ev, partner, language, msg_type, sent)
+            self._info(alert, ev, partner, language, msg_type, sent, referral=referral)
         return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(alert, encoding="unicode")
 
-    def _info(self, alert: ET.Element, ev: DispatchEvent, partner: Partner, language: str, msg_type: str, sent: str) -> None:
+    def _info(self, alert: ET.Element, ev: DispatchEvent, partner: Partner, language: str, msg_type: str, sent: str,
+              *, referral: bool = False) -> None:
         zh = language == "zh-CN"
         pick = 0 if zh else 1
         info = _add(alert, "info")
         _add(info, "language", language)
         _add(info, "category", "Rescue")
-        if ev.category == "medical":
+        if ev.category == "medical" or referral:
             _add(info, "category", "Health")
         category = category_words(ev.category)[pick]
-        _add(info, "event", ("寒冬街头救助：" if zh else "Winter street rescue: ") + category)
+        what = ("转介：" if zh else "referral: ") + category if referral else category
+        _add(info, "event", ("寒冬街头救助：" if zh else "Winter street rescue: ") + what)
         _add(info, "responseType", "AllClear" if msg_type == "Cancel" else "Execute")
-        _add(info, "urgency", "Past" if msg_type == "Cancel" else URGENCY.get(ev.priority, "Unknown"))
+        _add(info, "urgency", "Past" if msg_type == "Cancel" else "Expected" if referral else URGENCY.get(ev.priority, "Unknown"))
         _add(info, "severity", SEVERITY.get(ev.priority, "Unknown"))
         _add(info, "certainty", "Observed" if any(c != "thermal" for c in ev.channels) or not ev.channels else "Likely")
         _add(info, "audience", partner.name if zh else partner.name_en)
@@ -171,9 +192,14 @@ class NoticeWriter:
         _add(info, "effective", sent)
         _add(info, "senderName", self.partners.sender_name if zh else self.partners.sender_name_en)
         team = self._team(ev, zh)
-        _add(info, "headline", f"{ev.priority} {category} · {team}")
-        _add(info, "description", self._description(ev, zh, team))
-        ask = partner.ask(ev.flags, ev.category)
+        if referral:
+            _add(info, "headline", ("转介 " if zh else "Referral ") + f"{ev.incident_id} · {category}")
+            _add(info, "description", self._referral_description(ev, zh))
+        else:
+            _add(info, "headline", f"{ev.priority} {category} · {team}")
+            _add(info, "description", self._description(ev, zh, team))
+        waived = waived_flags(ev.rules)  # a minor with a parent is not asked of the police as a mandatory report
+        ask = partner.ask(tuple(f for f in ev.flags if f not in waived), ev.category)
         if msg_type == "Cancel":
             _add(info, "instruction", "本事件已结束，无需继续处置，感谢协助。" if zh else "This incident is over; no further action is needed. Thank you.")
         else:
@@ -201,6 +227,23 @@ class NoticeWriter:
         if zh:
             return f"优先级 {ev.priority}；情况：{flags}；人数：{persons}；{team}；最近救助点：{point}；事件 {ev.incident_id}。"
         return f"Priority {ev.priority}; situation: {flags}; persons: {persons}; {team}; nearest help point: {point}; incident {ev.incident_id}."
+
+    def _referral_description(self, ev: DispatchEvent, zh: bool) -> str:
+        """What the referral needs: the incident, where and when the person was met, the outcome, where they went,
+        the flags and head count; never free text or the reporter's contact."""
+        met = sent_time(ev.resolved_at, self.tz) if ev.resolved_at else ("未知" if zh else "unknown")
+        first = sent_time(ev.first_report_at, self.tz) if ev.first_report_at else ("未知" if zh else "unknown")
+        where = self._area_desc(ev, zh)
+        flags = flag_words(ev.flags)[0 if zh else 1]
+        went = ev.destination.name if ev.destination else ("无" if zh else "none")
+        persons = ev.persons if ev.persons is not None else ("未知" if zh else "unknown")
+        team = self.team_name(ev.team_id) if ev.team_id else None
+        by = f"{team} ({ev.team_id})" if team else (ev.team_id or "-")
+        if zh:
+            return (f"事件 {ev.incident_id}；首次报告 {first}；{met} 在 {where}（{ev.lat:.5f},{ev.lon:.5f}）由 {by} 处置；"
+                    f"处置结果：{ev.outcome_code() or '未知'}；去向：{went}；情况：{flags}；人数：{persons}。")
+        return (f"Incident {ev.incident_id}; first reported {first}; met {met} at {where} ({ev.lat:.5f},{ev.lon:.5f}) by {by}; "
+                f"outcome: {ev.outcome_code() or 'unknown'}; destination: {went}; situation: {flags}; persons: {persons}.")
 
     @staticmethod
     def _area_desc(ev: DispatchEvent, zh: bool) -> str:

@@ -24,6 +24,9 @@ _VOWEL = re.compile(r"[aeiouv]")
 # At least this share of a text's Latin words must be whole pinyin for any of them to be read as pinyin.
 _PINYIN_SHARE = 0.7
 _LONGEST_SYLLABLE = 6
+# A Latin word longer than this is no pinyin (a whole sentence typed without a space is about 40 letters): the
+# segmentation copies its best split at every letter, and a tip of 10 000 "a"s held the intake for seconds.
+MAX_PINYIN_LETTERS = 64
 
 
 @functools.cache
@@ -52,7 +55,10 @@ def _reading(char: str) -> str:
 
 @functools.cache
 def _segment(word: str) -> tuple[str, ...] | None:
-    """A Latin word as the fewest pinyin syllables ("laotaitai" -> lao tai tai), or None if it is no pinyin."""
+    """A Latin word as the fewest pinyin syllables ("laotaitai" -> lao tai tai), or None if it is no pinyin (or longer
+    than MAX_PINYIN_LETTERS)."""
+    if len(word) > MAX_PINYIN_LETTERS:
+        return None
     syllables = _syllables()
     best: list[tuple[str, ...] | None] = [None] * (len(word) + 1)
     best[0] = ()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import PolicyError
-from core.records import CAPABILITIES, CATEGORIES, COLD_WAVE_LEVELS, FLAGS, PARTNERS, PRIORITIES
+from core.records import CAPABILITIES, CATEGORIES, COLD_WAVE_LEVELS, COMPANY, FLAGS, PARTNERS, PRIORITIES
 from core.tomlconfig import TomlReader, parse_toml, read_text
 from core.validate import OUTCOME_CODE
 from geo.city import HELP_POINT_KINDS, SERVED_GROUPS
@@ -59,6 +59,20 @@ class FlagRule:
     notify: tuple[str, ...]
     needs: tuple[str, ...]
     support: tuple[str, ...] = ()
+    # the person's company (COMPANY) that waives this flag's notices: a minor with a parent is no mandatory report
+    waived_when: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReferralRule:
+    """A referral after the night (DOMAIN: a suspected mental disorder goes to the mental-health referral platform):
+    an incident with `flag` resolved with one of `outcomes` (the person was met) is sent once to `partner` at the
+    next `send_at` local time (the night's end by default)."""
+
+    flag: str
+    partner: str
+    send_at: time
+    outcomes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -118,9 +132,12 @@ class Dispatching:
 
 @dataclass(frozen=True)
 class FlagModifier:
+    """A flag that raises the priority, unless the person's category already answers for it (`covered_by`)."""
+
     name: str
     flag: str
     raise_by: int
+    covered_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -171,6 +188,7 @@ class Policy:
     phone: PhonePolicy = field(default_factory=PhonePolicy)
     closed_retention_h: float = 24.0  # a closed incident is forgotten this long after it closed (event time)
     team_area_margin_km: float = 20.0  # a team position further than this outside the service area is refused
+    referrals: tuple[ReferralRule, ...] = ()  # `[referrals.<flag>]`: referrals sent after the night
     roster_teams_only: bool = False  # True: a team status of a team the city's teams layer does not list is refused
 
     @cached_property
@@ -227,6 +245,10 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         raise r.fail(["state", "closed_retention_h"], f"must be at least phone.max_offline_h ({phone.max_offline_h:g} h): "
                      "an action a phone queued offline must still find its closed task")
 
+    referrals = _referrals(r, data, outcomes)
+    if referrals and retention < 24.0:
+        raise r.fail(["state", "closed_retention_h"], "must be at least 24 h with [referrals]: a resolved incident is kept "
+                     "until its referral goes at the end of the night, up to 24 h later")
     policy = Policy(
         version=version,
         categories=categories,
@@ -264,6 +286,7 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         closed_retention_h=retention,
         team_area_margin_km=r.number(data, ["intake", "team_area_margin_km"], default=20.0),
         roster_teams_only=r.get(data, ["intake", "roster_teams_only"], bool, False),
+        referrals=referrals,
     )
     for path in r.unread(data):  # checked once everything was read: a typo must not leave a default in force silently
         raise r.fail(path, "unknown key: no policy setting has this name (misspelt?)")
@@ -307,6 +330,23 @@ def _thermal(r: TomlReader, data: Data) -> ThermalRule:
     )
 
 
+def _referrals(r: TomlReader, data: Data, outcomes: tuple[str, ...]) -> tuple[ReferralRule, ...]:
+    """`[referrals.<flag>]`: partner, send_at ("night_end": the night modifier's end, or a local HH:MM), outcomes."""
+    rules: list[ReferralRule] = []
+    for flag in r.get(data, ["referrals"], dict, {}):
+        path: list[str | int] = ["referrals", flag]
+        if flag not in FLAGS:
+            raise r.fail(path, f"unknown flag {flag!r}")
+        when = r.get(data, [*path, "send_at"], str, "night_end")
+        rules.append(ReferralRule(
+            flag=flag,
+            partner=r.choice(data, [*path, "partner"], PARTNERS),
+            send_at=r.clock(data, ["modifiers", "night", "end"]) if when == "night_end" else r.clock(data, [*path, "send_at"]),
+            outcomes=r.names(data, [*path, "outcomes"], outcomes),
+        ))
+    return tuple(rules)
+
+
 def _flag_rules(r: TomlReader, data: Data) -> dict[str, FlagRule]:
     flag_rules: dict[str, FlagRule] = {}
     for flag in r.get(data, ["flag_rules"], dict, {}):
@@ -316,6 +356,7 @@ def _flag_rules(r: TomlReader, data: Data) -> dict[str, FlagRule]:
             notify=r.names(data, ["flag_rules", flag, "notify"], NOTIFY_TARGETS, []),
             needs=r.names(data, ["flag_rules", flag, "needs"], CAPABILITIES, []),
             support=r.names(data, ["flag_rules", flag, "support"], CAPABILITIES, []),
+            waived_when=r.names(data, ["flag_rules", flag, "waived_when"], COMPANY, []),
         )
     return flag_rules
 
@@ -331,6 +372,7 @@ def _flag_modifiers(r: TomlReader, data: Data) -> tuple[FlagModifier, ...]:
                 name=name,
                 flag=r.choice(data, ["modifiers", name, "flag"], FLAGS),
                 raise_by=r.whole_number(data, ["modifiers", name, "raise"], maximum=MAX_RAISE),
+                covered_by=r.names(data, ["modifiers", name, "covered_by"], CATEGORIES, []),
             )
         )
     return tuple(flag_modifiers)

@@ -103,7 +103,7 @@ class ReplyWriter:
     def handle(self, ev: DispatchEvent, tip_id: str, state: TipReplies) -> tuple[ReporterFeedback | None, TipReplies]:
         """The reply this event calls for to the reporter of `tip_id`, if any, and the state after it."""
         stage = stage_of(ev)
-        if stage is None:
+        if stage is None or tip_id not in ev.contact_sources:  # the desk took this tip without a contact
             return None, state
         if state.contact is None or state.via is None:
             self._remember(tip_id, ev)

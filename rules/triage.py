@@ -27,6 +27,14 @@ class Assessment:
     support: tuple[str, ...] = ()
 
 
+WAIVED = "waived:"  # rule prefix: a flag whose partner notices the person's company waived
+
+
+def waived_flags(rules: Iterable[str]) -> frozenset[str]:
+    """The flags an event's rules say were waived: a partner's ask is not chosen by them."""
+    return frozenset(r[len(WAIVED):] for r in rules if r.startswith(WAIVED))
+
+
 def raise_priority(priority: str, levels: int) -> str:
     """Raise by `levels` (P3 -> P2 for 1), never above P1."""
     return PRIORITIES[max(0, PRIORITIES.index(priority) - levels)]
@@ -51,13 +59,15 @@ def assess(
     lying_still_min: float = 0.0,
     key_area: str | None = None,
     sources: int = 1,
+    company: str | None = None,
 ) -> Assessment:
     """Decide what the person needs and how urgent it is.
 
     A thermal-only incident is a welfare check; with any tip the first
     category whose flags match decides. Modifiers then raise one level each
     (capped at P1), the cold-wave floor lifts P3/P4, and a person lying still
-    long enough is at least the thermal rule's lying-still priority.
+    long enough is at least the thermal rule's lying-still priority. A flag rule waived by the person's
+    company (a minor with a parent: `waived_when`) adds no notice and is named `waived:<flag>`.
     """
     flag_set = canonical_flags(flags)
     rules: list[str] = []
@@ -84,7 +94,10 @@ def assess(
         if extra is not None:
             needs.update(extra.needs)
             support.update(extra.support)
-            notify.update(extra.notify)
+            if company is not None and company in extra.waived_when:
+                rules.append(f"{WAIVED}{flag}")
+            else:
+                notify.update(extra.notify)
 
     raise_by = 0
     if night and policy.night_raise:
@@ -98,7 +111,7 @@ def assess(
         rules.append("severe_cold")
         raise_by += policy.severe_cold_raise
     for modifier in policy.flag_modifiers:
-        if modifier.flag in flag_set:
+        if modifier.flag in flag_set and category not in modifier.covered_by:
             rules.append(modifier.name)
             raise_by += modifier.raise_by
     priority = raise_priority(priority, raise_by)
@@ -138,7 +151,7 @@ def followup_delay(cold_wave_level: str, policy: Policy) -> timedelta:
 
 # Rules an incident carries that do not make it more urgent: what it is, where, how sure, and where the person is
 # taken (`destination:` comes and goes with each assignment, so counted it ranked a fresh incident over an older one).
-NOT_RAISING = ("category:", "key_area:", "corroborated:", "no_demotion", "destination:")
+NOT_RAISING = ("category:", "key_area:", "corroborated:", "no_demotion", "destination:", WAIVED)
 
 
 def raising_rules(rules: Iterable[str], policy: Policy) -> int:

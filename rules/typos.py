@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
+from rules.pinyin_text import MAX_PINYIN_LETTERS
+
 # A cue's words, a contraction whole: "doesn't" is one word (its pieces "doesn" and "t" made "doesnt", as
 # tips type it without the apostrophe, read as "doesn", which no cue or negation matches).
 _CUE_WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")
@@ -45,7 +47,10 @@ def _pinyin_syllables() -> frozenset[str]:
 
 
 def is_pinyin(word: str) -> bool:
-    """Whether `word` splits wholly into pinyin syllables (a Chinese name or place written in Latin letters)."""
+    """Whether `word` splits wholly into pinyin syllables (a Chinese name or place written in Latin letters); a word
+    longer than `rules.pinyin_text.MAX_PINYIN_LETTERS` is not."""
+    if len(word) > MAX_PINYIN_LETTERS:
+        return False
     syllables = _pinyin_syllables()
     can_end = [True] + [False] * len(word)  # can_end[i]: word[:i] splits into syllables
     for i in range(1, len(word) + 1):

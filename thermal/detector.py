@@ -184,7 +184,7 @@ BODY_LEVEL = 0.5  # a face's body is searched for at this share of the warmth th
 FAINT_BODY_K = 0.6
 FAINT_BODY_NOISE = 4.0
 # the edge of an object hiding part of a blob (_occluding_edge)
-OCCLUDED_BASE = 0.6  # the blob's last row along the cut spans this share of its width
+OCCLUDED_BASE = 0.6  # the blob's last row along the cut spans this share of its widest row
 OCCLUDED_DEPTH_PX = 4  # rows each side of the cut line that are compared
 OCCLUDED_DEPTH_MIN_PX = 4  # the blob reaches at least this far from the line
 OCCLUDED_GAP_PX = 2  # beside the blob, skip its blur
@@ -194,11 +194,16 @@ OCCLUDED_STEP_K = (0.2, 0.4)  # and in kelvin (a row's fixed-pattern offset is u
 # an unheated object (a parked car, a bin, a snowbank, a garden wall) stays within a couple of K of the
 # ground at night; a larger step is a heated facade, whose lit windows end on its edges
 OCCLUDED_STEP_MAX_K = (2.0, 3.0)
+OCCLUDED_HIDDEN = 0.6  # an occluder hides at most this share of a body that still shows its face
+OCCLUDED_LONGER = tuple(1.0 / (1.0 - OCCLUDED_HIDDEN * k / 3) for k in range(1, 4))  # lengths tried
 # a faceless warm spot may be the warm end of a body whose rest is below the threshold (a sleeping
 # bag's hood end, the head and shoulders of a coat on frozen ground): the body it ends is searched
 # for like a face's (_body_of_hood) when the spot is no longer than a head and shoulders or a hood end
 HOOD_MAX_M = 0.9
 HOOD_GROW = 2.5  # and kept at this many times the spot's area at least (a hood is ~1/6 of a bag)
+# a face's spot with part of its clothing: the rest of the body adds this share of the spot at least (a
+# face tens of K over the threshold grows by a fraction of a pixel of blur round it at half the threshold)
+FACE_GROW = 1.5
 GREY_LEARNED_PERSON_PX = 8.0  # 8-bit frames: the classifier learned people about this many pixels wide
 LEVEL_SPLITS = 2  # a blob too big for one person and without faces is re-thresholded this many times at most
 LEVEL_STEP = 0.5  # each time higher by half its clothing contrast (at least the base threshold)
@@ -712,14 +717,19 @@ def _features(frame_c: np.ndarray, bg_work: np.ndarray, scale: int, delta: float
 def _side_step(frame: np.ndarray, mask: np.ndarray, gap: int) -> tuple[float, float]:
     """Step (in noise sigmas) across the line of the mask's last row, beside the blob on both sides
     and under it, when it is one consistent step: frame and mask oriented so the side is the bottom."""
-    rows = np.flatnonzero(mask.any(axis=1))
+    counts = np.count_nonzero(mask, axis=1)
+    rows = np.flatnonzero(counts)
     cols = np.flatnonzero(mask.any(axis=0))
+    if rows.size and counts[rows[-1]] == 1 and rows.size > 1:
+        rows = rows[:-1]  # a single pixel past the line is the threshold's noise, not the blob's end
     if rows.size < OCCLUDED_DEPTH_MIN_PX or cols.size < 2:
         return 0.0, 0.0  # a strip along the line, not the rest of a body cut across
     r1, c0, c1 = int(rows[-1]), int(cols[0]), int(cols[-1])
     width = c1 - c0 + 1
-    if np.count_nonzero(mask[r1]) < OCCLUDED_BASE * width:
-        return 0.0, 0.0  # the blob does not end along this side with its full width: no cut
+    if counts[r1] < OCCLUDED_BASE * int(counts.max()):
+        # the blob does not end along this side with its full cross-section (a body lying aslant,
+        # cut by a line, ends with the span of each of its lines; a tapering end with less): no cut
+        return 0.0, 0.0
     d = max(2, min(OCCLUDED_DEPTH_PX, (int(rows[-1] - rows[0]) + 1) // 2))
     reach = max(3, width // 2)
     h, w = frame.shape
@@ -758,7 +768,8 @@ def _occluding_edge(frame_c: np.ndarray, m: np.ndarray, x: int, y: int) -> float
     its having no warmer part (the head may be behind the occluder), so both refusals are lifted
     by this membership. The step must exceed its standard error (OCCLUDED_STEP_SIGMA) and 0.2-0.4 K
     (OCCLUDED_STEP_K) and stay below a heated wall's (OCCLUDED_STEP_MAX_K), and the blob's last row
-    must span OCCLUDED_BASE of its width.
+    must span OCCLUDED_BASE of its widest row (a body lying aslant and cut ends with the span of each of
+    its rows; a pixel of noise past the line is no row).
     """
     h, w = m.shape
     pad = max(h, w) + 4
@@ -823,6 +834,13 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
         sizes = _posture_sizes(major_m, minor_m, sin_dep, vertical, SIZE_TOL_PX * m_per_px,
                                _metres(extent_along(f, f.up_x, f.up_y), m_per_px))
         size, posture = max((m, p) for p, m in sizes.items())
+        if f.cut > 0.0 and face > 0.0:
+            # a face over an occluder's edge (a head and shoulders above a car or a wall): the blob is
+            # the visible part of a body whose length the occluder hides, up to OCCLUDED_HIDDEN of it
+            hidden = max((m, p) for k in OCCLUDED_LONGER for p, m in
+                         _posture_sizes(major_m * k, minor_m, sin_dep, vertical, SIZE_TOL_PX * m_per_px).items())
+            if face * f.cut * hidden[0] > size:
+                size, posture = face * f.cut * hidden[0], hidden[1]
         plate = _plate(f, m_per_px, skin)
         # no face and a silhouette that some dog could make (any heading): a dog, or a hooded
         # person we cannot tell from one
@@ -1023,7 +1041,9 @@ def _body_of_hood(s: _Search, spot: Candidate, delta: float) -> Candidate | None
       so what is no warmer than the air (a bin, a car, a snowbank in front of the person, over
       snow colder than the air) is not its body;
     - the body covers HOOD_GROW times the spot at least (a lower contour of the same object, its
-      blur skirt, adds far less; a hood end is about a sixth of a bag);
+      blur skirt, adds far less; a hood end is about a sixth of a bag), or FACE_GROW times a face's
+      spot (it holds part of the clothing already, and a face tens of K over the threshold grows by
+      a fraction of a pixel of blur at half the threshold);
     - it ends at an outline sharper than warm ground's (EDGE_SHARP: ground warmed from below or
       by the day fades over metres), and is not too big for one person;
     - it scores better as a person than the spot alone.
@@ -1040,7 +1060,8 @@ def _body_of_hood(s: _Search, spot: Candidate, delta: float) -> Candidate | None
                  or _plate(f, m_per_px, _skin(f.t_max)) > 0.0):
         return None  # neither clothing nor a face (its membership 1): a vent, a manhole, an engine part
     body = _body_of_face(s, f, m_per_px, delta, above_air=face)
-    if body is None or body[0].area <= HOOD_GROW * f.area or body[0].edge < EDGE_SHARP[0] or _too_big(*body[:2]):
+    if body is None or body[0].area <= (FACE_GROW if face else HOOD_GROW) * f.area or body[0].edge < EDGE_SHARP[0] \
+            or _too_big(*body[:2]):
         return None
     if _score(*body, short, ambient)[0] < _score(*spot, short, ambient)[0]:
         return None
@@ -1302,7 +1323,7 @@ def _scored_seen_whole(frame_c: np.ndarray, f: Blob, m_per_px: float | None, sin
     if score >= SCORE_MIN or m_per_px is None or f.warm is None:
         return f, score, posture
     m, _ = _memberships(f, m_per_px, sin_dep, short, ambient)
-    if m.get("dog", 0.0) <= 0.0 and m.get("uniform", 0.0) <= 0.0:
+    if m.get("dog", 0.0) <= 0.0 and m.get("uniform", 0.0) <= 0.0 and (m.get("face", 0.0) <= 0.0 or m["size"] >= 1.0):
         return f, score, posture
     cut = _occluding_edge(frame_c, f.warm, f.bx, f.by)
     if cut <= 0.0:

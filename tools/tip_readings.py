@@ -10,7 +10,8 @@ The texts: every `text` in `data/scenarios` and `data/samples` (JSON lines that 
 samples hold broken records on purpose), in the tip audits (`tests/unit/rules/tip_audit*.toml` but the newest,
 which the change is written for, unless `--all-audits`) and the simulators' drafts (`simulators.reporters.TextMaker`
 over every person with up to two of its cue flags, either language, with and without a place). Each is read as
-intake reads a tip (one time, one position), and its flags, head count, sex, posture and age group are kept.
+intake reads a tip (one time, one position), and its flags, head count, sex, posture, age group and a minor's
+company (alone, accompanied) are kept.
 `diff` prints each changed reading and the counts; `--bench` also times the lexicon's reading of all texts.
 """
 
@@ -32,7 +33,7 @@ from core.settings import DATA_DIR
 from rules.context import load_context
 from rules.intake import parse_tip
 
-FIELDS = ("flags", "persons", "sex", "posture", "age_group")
+FIELDS = ("flags", "persons", "sex", "posture", "age_group", "company")
 AUDIT_DIR = Path(__file__).resolve().parent.parent / "tests" / "unit" / "rules"
 
 
@@ -97,13 +98,14 @@ def dump(out: Path, all_audits: bool) -> None:
         bounded = text.encode("utf-8")[: ctx.policy.max_text_bytes].decode("utf-8", errors="ignore")
         tip = parse_tip({"tip_id": "t", "channel": "hotline", "text": bounded, "reported_at": "2026-12-20T23:10:00+08:00",
                          "lat": 45.7735, "lon": 126.6165}, ctx)
-        readings[text] = [list(tip.flags), tip.persons, tip.sex, tip.posture, tip.age_group]
+        readings[text] = [list(tip.flags), tip.persons, tip.sex, tip.posture, tip.age_group, tip.company]
     out.write_text(json.dumps(readings, ensure_ascii=False, indent=0), encoding="utf-8")
     print(f"{len(readings)} texts read into {out}")
 
 
 def diff(before: Path, after: Path, bench: bool) -> None:
-    a, b = (json.loads(p.read_text(encoding="utf-8")) for p in (before, after))
+    # A dump written before a field was read lacks it: read as None (not said).
+    a, b = ({t: r + [None] * (len(FIELDS) - len(r)) for t, r in json.loads(p.read_text(encoding="utf-8")).items()} for p in (before, after))
     changed = dict.fromkeys(FIELDS, 0)
     rows = 0
     for text in sorted(a.keys() & b.keys()):

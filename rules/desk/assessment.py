@@ -25,6 +25,7 @@ def reassess(incident: Incident, policy: Policy, night: bool, weather: RegionCon
         lying_still_min=incident.still_s / 60.0,
         key_area=incident.key_area,
         sources=incident.independent_sources,
+        company=incident.company,
     )
     priority = result.priority
     rules = list(result.rules)

@@ -148,7 +148,7 @@ def split(desk: Desk, incident: Incident, command: OperatorCommand, at: datetime
         lat=incident.lat, lon=incident.lon, first_at=incident.first_at, last_at=at,
         reports=[command.report_id], channels=[channel] if channel else [],
         flags=sorted(command.add_flags) if command.add_flags else list(incident.flags),
-        has_tip=incident.has_tip, persons=command.persons,
+        has_tip=incident.has_tip, persons=command.persons, company=incident.company,
     )
     desk.incidents[fresh.incident_id] = fresh
     desk.grid.index(fresh)
@@ -213,7 +213,12 @@ ACTIONS: dict[str, Callable[[Desk, Incident, OperatorCommand, datetime], Outputs
 
 
 def handle(desk: Desk, command: OperatorCommand) -> Outputs:
-    """The desk's input for `operator-commands`: event time moves on, then the command is run."""
+    """The desk's input for `operator-commands`: event time moves on (a held tick the command confirms first), then the
+    command is run."""
+    return desk.clocked(command.at, lambda: _handle(desk, command))
+
+
+def _handle(desk: Desk, command: OperatorCommand) -> Outputs:
     desk.admit(command.at, "at")
     desk.advance(command.at)
     at = max(command.at, desk.now or command.at)

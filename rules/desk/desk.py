@@ -21,6 +21,7 @@ from core.records import (
     ACK_STATUSES,
     AGE_GROUPS,
     CHANNELS,
+    COMPANY,
     FLAGS,
     OPERATOR_TEAM_ID,
     POSTURES,
@@ -36,6 +37,7 @@ from core.records import (
     check_types,
 )
 from core.validate import EARLIEST_YEAR, LATEST_YEAR, on_earth, plausible_year
+from rules import referrals
 from rules.context import Context
 from rules.desk import retention, timers
 from rules.desk.assessment import reassess
@@ -43,7 +45,7 @@ from rules.desk.conditions import changed_views, region_conditions
 from rules.desk.destinations import destination
 from rules.desk.dispatching import Choice, choose, diversion, queue_order
 from rules.desk.events import HelpPoints, dispatch_event, team_task
-from rules.desk.matching import IncidentGrid, absorb, add_report, matches, mergeable, relocate
+from rules.desk.matching import MAX_LISTED_REPORTS, IncidentGrid, absorb, add_report, matches, mergeable, relocate
 from rules.desk.model import Incident, Outputs, Team, fingerprint, stable_id
 from rules.desk.state import DeskState
 from rules.triage import ack_deadline, followup_delay
@@ -53,10 +55,11 @@ _REPORT_CHOICES: dict[str, tuple[str, ...]] = {
     "source": ("tip", "detection"), "channel": (*CHANNELS, THERMAL_CHANNEL), "posture": POSTURES, "sex": SEXES, "age_group": AGE_GROUPS,
 }
 MAX_REPORT_ID = 200
+_REPORT_IDS = ("district", "zone_id", "key_area", "camera_id", "track_id", "reporter_contact", "centre")
 _OPERATOR_ACTIONS = ("reassign", "resolved")  # what the console's acks (team_id OPERATOR_TEAM_ID) do to an incident
 
 
-def check_report(report: Report, max_persons: int) -> None:
+def check_report(report: Report, max_persons: int, max_text_bytes: int) -> None:
     """Refuse a report whose fields are not what the intake writes, before it touches any state.
 
     `reports` is decoded as trusted (no per-field parsing: it is the desk's hottest input), but any producer can write
@@ -75,10 +78,26 @@ def check_report(report: Report, max_persons: int) -> None:
             raise RecordError(f"report {name}: unknown {value!r:.40} (known: {', '.join(allowed)})", kind="wrong_type")
     if not 0 < len(report.report_id) <= MAX_REPORT_ID or not report.report_id.isprintable():
         raise RecordError(f"report report_id: 1..{MAX_REPORT_ID} printable characters", kind="wrong_type")
+    for name in _REPORT_IDS:  # ids the incident keeps (a camera's track in its state): bounded as intake bounds them
+        if (value := getattr(report, name)) is not None and (len(value) > MAX_REPORT_ID or not value.isprintable()):
+            raise RecordError(f"report {name}: at most {MAX_REPORT_ID} printable characters", kind="wrong_type")
     if "\x00" in report.text:  # intake drops them; the ledger cannot store a text that holds one
         raise RecordError("report text: holds a NUL character", kind="wrong_type")
+    for name in ("text", "address"):
+        # Intake's bound (the policy's max_text_bytes). A report of 1 MB of text, which the broker takes, made a dispatch
+        # event larger than any producer sends: the desk agent died on it at every restart.
+        if (value := getattr(report, name)) is None:
+            continue
+        try:
+            size = len(value.encode("utf-8"))
+        except UnicodeEncodeError as exc:  # a lone surrogate (a `\ud800` escape): no output can carry it
+            raise RecordError(f"report {name}: invalid Unicode (lone surrogate at character {exc.start})", kind="malformed") from exc
+        if size > max_text_bytes:
+            raise RecordError(f"report {name}: over {max_text_bytes} bytes ({size})", kind="too_large")
     if unknown := [f for f in report.flags if f not in FLAGS]:
         raise RecordError(f"report flags: unknown {', '.join(unknown)[:80]}", kind="wrong_type")
+    if report.company is not None and report.company not in COMPANY:
+        raise RecordError(f"report company: expected one of {', '.join(COMPANY)}, got {report.company!r:.20}", kind="wrong_type")
     if not on_earth(report.lat, report.lon):
         raise RecordError(f"report lat/lon ({report.lat}, {report.lon}) are not coordinates", kind="wrong_type")
     if report.persons is not None and not 1 <= report.persons <= max_persons:
@@ -144,11 +163,52 @@ class Desk(DeskState):
             raise RecordError(f"{name}: {at.isoformat()} is {behind:.0f} h behind the desk's clock ({self.now.isoformat()}); "
                               f"at most {policy.max_behind_h:g} h old is taken (a wrong date?)", kind="stale_time")
 
+    def clock_tick(self, at: datetime) -> Outputs:
+        """A tick read from the clock topic: `handle_tick`, unless it is too far ahead of the desk's clock to be taken on
+        its word.
+
+        Any producer can write the clock topic. One tick dated 2099 (a forged record, a host whose clock jumped, a
+        drill's simulated clock sent to the live topic) made every deadline pass at once (every task escalated and
+        reassigned, every team unresponsive, closed incidents forgotten) and left the desk in 2099: every report of
+        tonight was then refused as stale, for good. A tick more than the policy's `max_ahead_min` past the desk's clock
+        is held instead (the latest such one), and taken when a record dated within `max_ahead_min` of it arrives (after
+        the live clock was stopped a while, the first team's position or report dated near it brings the desk there);
+        a tick within reach of the clock lets go of the held one.
+        """
+        clock = self.tick or self.now
+        if clock is not None and at - clock > timedelta(minutes=self.ctx.policy.max_ahead_min):
+            self.ahead = at
+            self.touch("meta", "ahead")
+            return Outputs()
+        if self.ahead is not None:
+            self.ahead = None
+            self.touch("meta", "ahead")
+        return self.handle_tick(at)
+
+    def _confirm_ahead(self, at: object) -> Outputs:
+        """The held tick's outputs, when a record dated `at` confirms it (see `clock_tick`); else nothing."""
+        ahead, clock = self.ahead, self.tick or self.now
+        if ahead is None or clock is None or not isinstance(at, datetime) or at.utcoffset() is None:
+            return Outputs()
+        reach = timedelta(minutes=self.ctx.policy.max_ahead_min)
+        if at - clock <= reach or abs(at - ahead) > reach:
+            return Outputs()  # admitted as it is, or far from the held tick too
+        self.ahead = None
+        self.touch("meta", "ahead")
+        self.touches += 1  # a change: should the record then be refused, the agent rolls back to the tick held
+        return self.handle_tick(ahead)
+
+    def clocked(self, at: object, handle: Callable[[], Outputs]) -> Outputs:
+        """Handle a record dated `at`, after the held tick it confirms, if any (their outputs in that order)."""
+        out = self._confirm_ahead(at)
+        out.extend(handle())
+        return out
+
     def handle_report(self, report: Report) -> Outputs:
-        return self.then_offer_freed(lambda: self._handle_report(report))
+        return self.clocked(report.at, lambda: self.then_offer_freed(lambda: self._handle_report(report)))
 
     def handle_ack(self, ack: TaskAck) -> Outputs:
-        return self.then_offer_freed(lambda: self._handle_ack(ack))
+        return self.clocked(ack.at, lambda: self.then_offer_freed(lambda: self._handle_ack(ack)))
 
     def then_offer_freed(self, handle: Callable[[], Outputs]) -> Outputs:
         """Handle one input; a team it freed (an outcome, a merge, a handover, a decline's reassignment, an operator's
@@ -161,7 +221,7 @@ class Desk(DeskState):
         return out
 
     def _handle_report(self, report: Report) -> Outputs:
-        check_report(report, self.ctx.policy.max_persons)
+        check_report(report, self.ctx.policy.max_persons, self.ctx.policy.max_text_bytes)
         seen = self.seen.get(report.report_id)
         fp = fingerprint(report)
         if seen is not None:
@@ -208,6 +268,10 @@ class Desk(DeskState):
         return out
 
     def handle_weather(self, region: str, record: WeatherObservation | WeatherWarning) -> Outputs:
+        at = record.issued_at if isinstance(record, WeatherWarning) else record.observed_at
+        return self.clocked(at, lambda: self._handle_weather(region, record))
+
+    def _handle_weather(self, region: str, record: WeatherObservation | WeatherWarning) -> Outputs:
         self.admit(record.issued_at if isinstance(record, WeatherWarning) else record.observed_at,
                    "issued_at" if isinstance(record, WeatherWarning) else "observed_at")
         self._conditions.clear()  # the region's (and, for a city-wide record, every region's) conditions change
@@ -223,6 +287,9 @@ class Desk(DeskState):
         return self._conditions_changed(self.now or at)
 
     def handle_team_status(self, status: TeamStatus) -> Outputs:
+        return self.clocked(status.at, lambda: self._handle_team_status(status))
+
+    def _handle_team_status(self, status: TeamStatus) -> Outputs:
         team = self.teams.get(status.team_id)
         # A team's first status is held to a report's age: one from last week (a phone's stale outbox,
         # a wrong date) put a team on duty that may be at home, and tonight's tasks went to it.
@@ -361,7 +428,24 @@ class Desk(DeskState):
             for unit, timer in timers.support_timers_due(incident, due, policy):
                 out.extend(self._unit_timer(incident, timer, now, unit=unit))
         out.extend(self._drain_queue(now))
+        out.extend(self._referrals(due, now))
         self.forget_closed(now)
+        return out
+
+    def _referrals(self, due: datetime, now: datetime) -> Outputs:
+        """Referrals after the night (`rules.referrals`): one `referral` event per incident and rule once its time
+        came, in incident id order; the incident remembers it, so a replayed tick refers no one twice."""
+        out = Outputs()
+        if not self.ctx.policy.referrals:
+            return out
+        tz = self.ctx.city.timezone
+        for incident_id in sorted(i for i, inc in self.incidents.items() if inc.resolved_at is not None and inc.status != "merged"):
+            incident = self.incidents[incident_id]
+            for rule in referrals.due(incident.flags, incident.outcome, incident.resolved_at, incident.referred, due,
+                                      self.ctx.policy, tz):
+                incident.referred.append(rule.flag)
+                out.extend(self._emit(incident, "referral", now, reason=f"referral after the night: {rule.flag} to {rule.partner}",
+                                      decisions=(f"{referrals.RULE_PREFIX}{rule.partner}",)))
         return out
 
     def note_tick(self, at: datetime) -> None:
@@ -388,6 +472,10 @@ class Desk(DeskState):
             kept = self._survivor_reports(incident)
             for report_id in incident.reports:  # absorbed ones too (a copy of any of them is now refused as stale)
                 if report_id not in kept and self.seen.pop(report_id, None) is not None:
+                    self.touch("seen", report_id)
+            if len(incident.reports) >= MAX_LISTED_REPORTS:  # it may have taken reports it does not list: theirs too
+                for report_id in [r for r, (_, of) in self.seen.items() if of == incident.incident_id and r not in kept]:
+                    del self.seen[report_id]
                     self.touch("seen", report_id)
             for revision in range(1, incident.revision + 1):  # event ids are <incident>-r<revision>
                 event_id = f"{incident.incident_id}-r{revision}"
@@ -631,10 +719,14 @@ class Desk(DeskState):
 
     def _reach(self, incident: Incident, at: datetime) -> str:
         """A team is with the person: the hold on their priority ends, so it is reassessed now (milder weather since the
-        report lowers it), not at the next change of weather or night, which may never come that night."""
+        report lowers it), not at the next change of weather or night, which may never come that night. Where the
+        person is taken is chosen again too: it must be open now, when they leave with the team (a kiosk chosen at
+        20:50 has closed by the time the team is there at 21:05)."""
         incident.on_scene_at = at
         incident.reached = True
-        return self._reassess(incident, at)
+        changed = self._reassess(incident, at)
+        self._set_destination(incident, at)
+        return changed
 
     def _stand_down(self, incident: Incident, at: datetime, *, reason: str) -> Outputs:
         """The team holding the incident's task now is released and told (the task goes to another team or the queue)."""

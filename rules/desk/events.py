@@ -60,6 +60,7 @@ def dispatch_event(incident: Incident, event_id: str, kind: str, at: datetime, *
         lat=round(incident.lat, 6),
         lon=round(incident.lon, 6),
         sources=tuple(incident.reports),
+        contact_sources=tuple(incident.contact_reports),
         team_id=incident.team_id,
         ack_deadline=(from_iso(unit["ack_deadline"]) if unit["ack_deadline"] else None) if unit
         else incident.ack_deadline if incident.status == "assigned" else None,
@@ -73,7 +74,8 @@ def dispatch_event(incident: Incident, event_id: str, kind: str, at: datetime, *
         escalation_level=incident.escalation_level,
         escalate_to=escalate_to,
         reason=reason,
-        outcome=incident.outcome if kind == "resolved" else None,
+        outcome=incident.outcome if kind in ("resolved", "referral") else None,
+        resolved_at=incident.resolved_at if kind == "referral" else None,
         first_report_at=incident.first_at,
         status=incident.status,
         action=incident.action,

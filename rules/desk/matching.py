@@ -243,18 +243,46 @@ def mergeable(found: list[Incident], policy: Policy, report: Report | None = Non
     return group
 
 
+# The most report ids (and thermal tracks) one incident lists. Every dispatch event names its incident's reports
+# (`sources`) and the desk's state holds them: a flood of tips at one spot (5 000 with ids of 200 characters) made each
+# event over 1 MB, which no producer sends (the desk agent died on it at every restart), after making the desk's work
+# per report grow with the reports before it. A report past the limit is still folded in (flags, head count, text,
+# position) and still deduplicated (`Desk.seen`), but not listed; its channel is listed when it is a new one.
+MAX_LISTED_REPORTS = 200
+
+
+def _channels_within(channels: list[str]) -> list[str]:
+    """A channel list as an incident at MAX_LISTED_REPORTS keeps it: one per listed report, then each other one once."""
+    if len(channels) <= MAX_LISTED_REPORTS:
+        return channels
+    head = channels[:MAX_LISTED_REPORTS]
+    return head + [c for c in dict.fromkeys(channels[MAX_LISTED_REPORTS:]) if c not in head]
+
+
+def joined_company(ours: str | None, theirs: str | None) -> str | None:
+    """A minor's company over two reports: alone if either says so (a parent who left, or a caller unsure), else
+    accompanied if either says so. When in doubt the mandatory report stands: a missed child costs more."""
+    said = {ours, theirs}
+    return "alone" if "alone" in said else "accompanied" if "accompanied" in said else None
+
+
 def absorb(survivor: Incident, other: Incident) -> None:
-    """The survivor keeps both histories and sources; the other closes as merged."""
-    survivor.reports += [r for r in other.reports if r not in survivor.reports]
-    survivor.channels += other.channels
+    """The survivor keeps both histories and sources (up to MAX_LISTED_REPORTS listed); the other closes as merged."""
+    listed = set(survivor.reports)
+    survivor.reports += [r for r in other.reports if r not in listed][: max(0, MAX_LISTED_REPORTS - len(survivor.reports))]
+    kept = set(survivor.reports) - set(survivor.contact_reports)
+    survivor.contact_reports += [r for r in other.contact_reports if r in kept]
+    survivor.channels = _channels_within(survivor.channels + other.channels)
     survivor.flags = sorted(set(survivor.flags) | set(other.flags))
     survivor.first_at = min(survivor.first_at, other.first_at)
     survivor.last_at = max(survivor.last_at, other.last_at)
-    survivor.track_ids += [t for t in other.track_ids if t not in survivor.track_ids]
+    tracks = set(survivor.track_ids)
+    survivor.track_ids += [t for t in other.track_ids if t not in tracks][: max(0, MAX_LISTED_REPORTS - len(survivor.track_ids))]
     survivor.has_tip = survivor.has_tip or other.has_tip
     survivor.text = survivor.text or other.text
     survivor.still_s = max(survivor.still_s, other.still_s)
     survivor.reached = survivor.reached or other.reached
+    survivor.company = joined_company(survivor.company, other.company)
     for name in ("persons", "sex", "age_group", "posture"):
         if getattr(survivor, name) is None:
             setattr(survivor, name, getattr(other, name))
@@ -278,12 +306,18 @@ def relocate(incident: Incident, report: Report) -> None:
 def add_report(incident: Incident, report: Report) -> None:
     """Fold one report into its incident: sources, flags, times, position, description."""
     latest = report.at >= incident.last_at
-    incident.reports.append(report.report_id)
-    incident.channels.append(report.channel)
+    if len(incident.reports) < MAX_LISTED_REPORTS:
+        incident.reports.append(report.report_id)
+        incident.channels.append(report.channel)
+        if report.reporter_contact:
+            incident.contact_reports.append(report.report_id)
+    elif report.channel not in incident.channels:  # an independent source still counts
+        incident.channels.append(report.channel)
     incident.flags = sorted(set(incident.flags) | set(report.flags))
+    incident.company = joined_company(incident.company, report.company)
     incident.first_at = min(incident.first_at, report.at)
     incident.last_at = max(incident.last_at, report.at)
-    if (key := track_key(report)) is not None and key not in incident.track_ids:
+    if (key := track_key(report)) is not None and key not in incident.track_ids and len(incident.track_ids) < MAX_LISTED_REPORTS:
         incident.track_ids.append(key)
     if report.source == "tip":
         spread = report_uncertainty(report)

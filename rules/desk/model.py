@@ -48,6 +48,9 @@ class Incident:
     flags: list[str] = field(default_factory=list)
     has_tip: bool = False
     still_s: float = 0.0
+    # listed reports whose reporter left a contact: only these reporters are replied to (a later tip reusing an id the
+    # desk took without a contact, refused as a duplicate, had its sender told how that call ended)
+    contact_reports: list[str] = field(default_factory=list)
     track_ids: list[str] = field(default_factory=list)  # thermal tracks fed, as `matching.track_key` (camera-scoped)
     text: str = ""
     persons: int | None = None
@@ -93,6 +96,8 @@ class Incident:
     sex: str | None = None
     age_group: str | None = None
     posture: str | None = None
+    referred: list[str] = field(default_factory=list)  # the flags a referral after the night was sent for (`rules.referrals`)
+    company: str | None = None  # a minor's company: "alone" once any report says so, else "accompanied" if one did
     uncertainty_m: float = 0.0
     # an operator's priority, kept over every reassessment: {priority, by, reason}
     override: dict[str, str] | None = None

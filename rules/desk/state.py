@@ -23,6 +23,9 @@ class DeskState:
     def __init__(self) -> None:
         self.now: datetime | None = None
         self.tick: datetime | None = None  # the latest clock tick: inputs are admitted against it once there is one
+        # The latest tick that came too far ahead of the desk's clock to be taken on its word (`Desk.clock_tick`),
+        # held until a record dated near it confirms it.
+        self.ahead: datetime | None = None
         self.incidents: dict[str, Incident] = {}
         self.seen: dict[str, list[str]] = {}  # report_id -> [fingerprint, incident_id]
         self.event_index: dict[str, str] = {}  # task event_id -> incident_id
@@ -36,6 +39,7 @@ class DeskState:
         return {
             "now": self.now.isoformat() if self.now else None,
             "tick": self.tick.isoformat() if self.tick else None,
+            "ahead": self.ahead.isoformat() if self.ahead else None,
             "incidents": {k: v.to_dict() for k, v in self.incidents.items()},
             "seen": self.seen,
             "event_index": self.event_index,
@@ -47,6 +51,7 @@ class DeskState:
     def load(self, data: dict[str, Any]) -> None:
         self.now = from_iso(data["now"]) if data.get("now") else None
         self.tick = from_iso(data["tick"]) if data.get("tick") else None
+        self.ahead = from_iso(data["ahead"]) if data.get("ahead") else None
         self.incidents = {k: Incident.from_dict(v) for k, v in data.get("incidents", {}).items()}
         # copies, never the table's own lists and dicts: a change made in place (a report split off an
         # incident) by an input that then failed would otherwise change the table too, past any roll-back
@@ -63,7 +68,7 @@ class DeskState:
     def entry(self, table: str, key: str) -> Any:
         """The current value of one state entry (None once it is gone)."""
         if table == "meta":
-            clock = self.tick if key == "tick" else self.now
+            clock = self.tick if key == "tick" else self.ahead if key == "ahead" else self.now
             return clock.isoformat() if clock else None
         source: dict[str, Any] = getattr(self, table)
         value: Any = source.get(key)
@@ -79,7 +84,7 @@ class DeskState:
             if value is None:
                 continue
             if table == "meta":
-                data["tick" if key == "tick" else "now"] = value
+                data[key if key in ("tick", "ahead") else "now"] = value
             elif table in data:
                 data[table][key] = value
         self.load(data)

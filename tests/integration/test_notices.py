@@ -42,6 +42,8 @@ def test_replay_writes_cap_notices_for_every_partner_named_and_replies_to_report
         {"team_id": "med", "at": at(0), "status": "available", "lat": 45.7610, "lon": 126.6310, "capabilities": ["medical", "vehicle", "police"]},
         {"team_id": "soc", "at": at(0), "status": "available", "lat": 45.7890, "lon": 126.6110, "capabilities": ["social_work"]},
         {"team_id": "soc2", "at": at(0), "status": "available", "lat": 45.7510, "lon": 126.6410, "capabilities": ["social_work"]},
+        # the next morning: the replay's clock runs past the night's end (06:00), when referrals go
+        {"team_id": "soc2", "at": at(11 * 60 + 2), "status": "off_duty", "lat": 45.7510, "lon": 126.6410, "capabilities": ["social_work"]},
     ]
     mental = _stable_id("inc", "n-mental")
     acks = [{"event_id": f"{mental}-r1", "team_id": "med", "status": "accepted", "at": at(3)},
@@ -79,3 +81,9 @@ def test_replay_writes_cap_notices_for_every_partner_named_and_replies_to_report
     assert all(r["to"] == "tel:+8613812345678" and "13812345678" not in r["message_zh"] + r["message_en"] for r in replies)
     # The contact itself travels masked with the incident's report, never in clear on dispatch events.
     assert all("13812345678" not in json.dumps(e.get("reporter_contact")) for e in events)
+
+    # The person met with a suspected mental disorder is referred once, at the night's end; nobody else is.
+    referrals = [n for n in notices if n["partner"] == "mental_health"]
+    assert [(n["incident_id"], n["msg_type"], n["at"]) for n in referrals] == [(mental, "Alert", "2026-12-21T06:00:00+08:00")]
+    assert referrals[0]["notice_id"] == f"patrol-referral-{mental}-mental_health"
+    assert "taken_to_hospital" in referrals[0]["cap"] and "胡言乱语" not in referrals[0]["cap"]

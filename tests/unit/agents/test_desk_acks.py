@@ -122,3 +122,28 @@ def test_an_ack_whose_client_id_reads_like_a_command_key_does_not_swallow_that_c
     assert len(applied) == 1 and len(desk.acks) == 2 and restarted.repeats == 2
     save(restarted)
     assert "phone-0001-aaaa" in table
+
+
+def test_an_action_older_than_its_id_is_remembered_is_refused_not_applied_again(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Command and ack ids are kept 2 x max_offline_h of event time; a copy of a command sent again days later (a replay
+    into the live topics) found its id forgotten and was applied a second time (a merge, an assignment, a priority)."""
+    table: dict[str, Any] = {}
+    desk = FakeDesk()
+    applied: list[Any] = []
+    monkeypatch.setattr("agents.desk.commands.handle", lambda _desk, command: applied.append(command) or Outputs())
+    payload = {"command_id": "cmd-7", "kind": "priority", "incident_id": "inc-1", "at": T0.isoformat(), "by": "alice",
+               "priority": "P1", "reason": "not moving"}
+    once = AcksOnce(table, ctx)
+    once.command(desk, json.dumps(payload).encode())  # type: ignore[arg-type]
+    once.handle(desk, raw("phone-0001-aaaa"))  # type: ignore[arg-type]
+    later = T0 + 2 * once.keep
+    once.handle(desk, raw("phone-0009-zzzz", at=later))  # type: ignore[arg-type]  # days on: the old ids are forgotten
+    save(once)
+    assert "cmd:cmd-7" not in table
+    for replayed in (lambda: once.command(desk, json.dumps(payload).encode()), lambda: once.handle(desk, raw("phone-0001-aaaa"))):
+        with pytest.raises(RecordError) as refused:
+            replayed()  # type: ignore[arg-type]
+        assert refused.value.kind == "stale_time"
+    assert len(applied) == 1 and len(desk.acks) == 2
+    once.handle(desk, raw(None))  # type: ignore[arg-type]  # an ack without an id: the desk's own rules decide, as before
+    assert len(desk.acks) == 3

@@ -216,3 +216,49 @@ def test_a_refusal_that_only_moved_the_clock_and_a_failure_after_a_revocation_re
     with pytest.raises(RuntimeError):
         centres.apply("harbin", broken)
     assert centres.desks.get("harbin") is desk, "left for the next batch, which rebuilds every desk from the recovered table"
+
+
+def test_a_record_refused_after_it_confirmed_a_held_tick_leaves_the_tick_held(province: Province) -> None:
+    """A tick far ahead is held until a record dated near it comes; a record that brings the desk there and is then
+    refused (an ack for no task) is dead-lettered, and the desk goes back to the tick held: nothing of the tick's
+    deadlines is kept without being sent."""
+    from agents.desk import _record_step, _tick_step
+
+    centres, filled = _filled(province)
+    before = json.loads(json.dumps({k: v for k, v in filled.items() if k != "ahead"}))  # a copy: the dicts are the desk's own
+    later = datetime(2026, 12, 20, 22, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert centres.apply("harbin", _tick_step("harbin", later)).events == []
+    assert centres.desk("harbin").ahead == later and centres.desk("harbin").now < later
+    ack = TaskAck(event_id="no-such-task", team_id="a", status="accepted", at=later)
+    with pytest.raises(RecordError) as refused:
+        centres.apply("harbin", _record_step("harbin", names.TASK_ACKS, ack.to_json()))
+    assert refused.value.kind == "unknown_task"
+    desk = centres.desk("harbin")
+    assert desk.ahead == later and desk.tick != later
+    assert json.loads(json.dumps({k: v for k, v in desk.to_dict().items() if k != "ahead"})) == before
+    status = TeamStatus(team_id="a", at=later, status="available", lat=45.7600, lon=126.6330, capabilities=("social_work",))
+    out = centres.apply("harbin", _record_step("harbin", names.TEAM_STATUS, status.to_json()))
+    assert centres.desk("harbin").tick == later and any(e.escalate_to for e in out.events), "the tick's deadlines, then the status"
+
+
+@pytest.mark.parametrize("raw", [b"[]", b"5", b"{\"centre\": []}", b"{\"centre\": {\"a\": 1}}", b"[" * 100_000, b"{bad"])
+def test_a_report_that_is_no_object_or_names_no_centre_as_text_is_refused_by_name(province: Province, raw: bytes) -> None:
+    """`[]` or `{"centre": []}` on `reports` failed in routing (AttributeError, unhashable list): an internal error, a
+    traceback in the worker's log for each such record."""
+    with pytest.raises(RecordError) as refused:
+        Centres(province, {}, {}).centre_of(names.REPORTS, raw, None)
+    assert refused.value.kind in ("malformed", "wrong_type")
+
+
+@pytest.mark.parametrize("change", [{"at": "yesterday"}, {"lat": None, "report_id": None, "extra": 1}, {"at": 5}])
+def test_a_report_that_cannot_be_one_is_refused_by_name_not_as_an_internal_error(province: Province, change: dict[str, Any]) -> None:
+    from agents.desk import _record_step
+
+    good = Report(report_id="tip-1", source="tip", channel="hotline", at=datetime(2026, 12, 20, 19, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
+                  lat=45.76, lon=126.63, district="nangang", centre="harbin").to_dict()
+    bad = {k: v for k, v in {**good, **change}.items() if v is not None}
+    centres = Centres(province, {}, {})
+    centres.begin_batch()
+    with pytest.raises(RecordError) as refused:
+        centres.apply("harbin", _record_step("harbin", names.REPORTS, json.dumps(bad).encode()))
+    assert refused.value.kind in ("malformed", "wrong_type")

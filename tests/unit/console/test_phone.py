@@ -15,10 +15,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from console.auth import TokenStore, add_token
 from console.kafka_io import ListPublisher
+from console.masking import team_view
 from console.phone import PhoneInputError, TeamPhones, nav_links
 from console.server import ConsoleService, build_app
 from console.state import ConsoleState
-from core.records import DispatchEvent, HelpPointRef, OperatorCommand, Report, TeamStatus
+from core.records import DispatchEvent, HelpPointRef, OperatorCommand, Report, TaskAck, TeamStatus
 from core.settings import DATA_DIR
 from geo.chinacoords import wgs84_to_bd09, wgs84_to_gcj02
 from geo.city import load_city
@@ -406,3 +407,27 @@ def test_a_team_s_fix_dated_far_ahead_does_not_lock_its_phone_out(tmp_path: Path
         assert (await jump.json())["error"] == "impossible_jump", "the real fix is judged by again"
 
     _with_client(tmp_path, body)
+
+
+def test_the_destination_chosen_again_on_scene_reaches_the_teams_phone(desk: Desk, report: Callable[..., Report]) -> None:
+    """The kiosk (08:00-21:00) chosen at 20:50 has closed when the team is on scene at 21:05: the desk chooses again
+    (`Desk._reach`), and the task on the team's phone, built from the incident's latest event, names the new place."""
+    team_id = "T-daoli-1"
+    state = ConsoleState()
+    at = datetime(2026, 12, 20, 20, 50, tzinfo=CST)
+    team(desk, team_id, 300, at=at - timedelta(minutes=10))
+
+    def phone_destination() -> str:
+        (view,) = state.team_tasks(team_id)
+        (task,) = [PHONES.task_view(team_view(view.latest.to_dict(), view.task_of(team_id)))]
+        return str(task["destination"]["id"])
+
+    first = desk.handle_report(report(at=at, lat=45.7600, lon=126.64289)).events[0]
+    state.apply_dispatch(first)
+    assert first.destination is not None and first.destination.id == "hp-lottery-hongjun"
+    assert phone_destination() == "hp-lottery-hongjun"
+    for minutes, status in ((2, "accepted"), (15, "on_scene")):
+        for event in desk.handle_ack(TaskAck(event_id=first.event_id, team_id=team_id, status=status,
+                                             at=at + timedelta(minutes=minutes))).events:
+            state.apply_dispatch(event)
+    assert phone_destination() == "hp-bank-qiulin"

@@ -309,3 +309,39 @@ def test_a_team_status_dated_far_ahead_does_not_freeze_the_team_on_the_operators
     state.apply_record(topics.TEAM_STATUS, TeamStatus(team_id="T-daoli-2", at=T0 + timedelta(minutes=2), status="available",
                                                       lat=45.77, lon=126.62).to_dict())
     assert state.teams["T-daoli-2"].status == "on_scene"
+
+
+def test_one_clock_tick_dated_far_ahead_does_not_move_the_console_s_now() -> None:
+    """A tick dated 2099 moved the console's now there for good: calls were stamped 2099 (the desk refused them as
+    future_time), every phone's fix was stale. It is held until a record dated near it comes, as the desk holds it."""
+    state = ConsoleState()
+    state.apply_clock(ClockTick(at=T0))
+    assert state.apply_record(topics.CLOCK, ClockTick(at=datetime(2099, 1, 1, tzinfo=CST)).to_dict()) == []
+    assert state.now == T0 and state.now_or_wall() == T0
+    state.apply_clock(ClockTick(at=T0 + timedelta(minutes=1)))
+    assert state.now == T0 + timedelta(minutes=1) and state.ahead is None
+    # the live clock stopped for three hours: its tick is held, and the first team status near it brings now there
+    later = T0 + timedelta(hours=3)
+    state.apply_clock(ClockTick(at=later))
+    assert state.now == T0 + timedelta(minutes=1)
+    changes = state.apply_record(topics.TEAM_STATUS, TeamStatus(team_id="T-daoli-1", at=later + timedelta(seconds=30),
+                                                                status="available", lat=45.77, lon=126.62).to_dict())
+    assert ("now", {"now": later.isoformat()}) in changes and state.now == later
+    assert state.teams["T-daoli-1"].at == later + timedelta(seconds=30)
+
+
+def test_a_team_written_like_a_roster_team_does_not_stand_beside_it_on_the_map() -> None:
+    """A team-status of "Т-daoli-1" (a Cyrillic Т; the desk refuses it) showed a second T-daoli-1 on the operators' map."""
+    state = ConsoleState(city_teams())
+    assert "T-daoli-1" in state.teams
+    for twin in ("Т-daoli-1", "T-dao1i-1", "t-daoli-1"):
+        assert state.apply_record(topics.TEAM_STATUS, TeamStatus(team_id=twin, at=T0, status="available", lat=45.77,
+                                                                 lon=126.62).to_dict()) == []
+        assert twin not in state.teams
+    state.apply_record(topics.TEAM_STATUS, TeamStatus(team_id="V-2", at=T0, status="available", lat=45.77, lon=126.62,
+                                                      name="道里区救助巡查一队").to_dict())  # a new id under the roster team's name
+    assert "V-2" not in state.teams
+    state.apply_record(topics.TEAM_STATUS, TeamStatus(team_id="T-daoli-1", at=T0, status="en_route", lat=45.77, lon=126.62,
+                                                      name="道里区救助巡查一队").to_dict())
+    state.apply_record(topics.TEAM_STATUS, TeamStatus(team_id="V-volunteers", at=T0, status="available", lat=45.77, lon=126.62).to_dict())
+    assert state.teams["T-daoli-1"].status == "en_route" and "V-volunteers" in state.teams

@@ -11,6 +11,7 @@ import pytest
 from core.errors import RecordError
 from core.records import OperatorCommand, Report, TaskAck, WeatherObservation, WeatherWarning
 from geo.distance import offset_latlon
+from rules.context import Context
 from rules.desk import Desk, commands
 from rules.desk.model import Incident
 from tests.unit.rules.deskkit import CENTRE, EVENING, NIGHT, TZ, team
@@ -219,6 +220,27 @@ def test_duplicates_processed_once_or_rejected(desk: Desk, report: Callable[...,
         desk.handle_report(Report(**{**r.__dict__, "text": "changed"}))
 
 
+def test_events_name_the_sources_taken_with_a_reporter_contact(desk: Desk, report: Callable[..., Report]) -> None:
+    # Replies go only to those: a tip refused as a duplicate of one taken without a contact must not inherit its replies.
+    team(desk, "near", 300)
+    silent = report()
+    first = desk.handle_report(silent).events[0]
+    assert first.sources == (silent.report_id,) and first.contact_sources == ()
+    with pytest.raises(RecordError, match="duplicate"):
+        desk.handle_report(Report(**{**silent.__dict__, "reporter_contact": "tel:+86139****0000"}))
+    caller = report(at=EVENING + timedelta(minutes=1), reporter_contact="tel:+86138****5678")
+    (update,) = desk.handle_report(caller).events
+    assert update.sources == (silent.report_id, caller.report_id) and update.contact_sources == (caller.report_id,)
+    other = desk.handle_report(report(at=EVENING + timedelta(minutes=2), east_m=5000, reporter_contact="tel:+86137****1111"))
+    far = other.events[0]
+    assert far.incident_id != update.incident_id and far.contact_sources == far.sources
+    merged = commands.handle(desk, OperatorCommand(command_id="c-merge", kind="merge", incident_id=update.incident_id,
+                                                   other_incident_id=far.incident_id, at=EVENING + timedelta(minutes=3),
+                                                   by="op-1"))
+    survivor = [e for e in merged.events if e.incident_id == update.incident_id][-1]
+    assert set(survivor.contact_sources) == {caller.report_id, *far.sources} and silent.report_id not in survivor.contact_sources
+
+
 def test_operator_reassign_and_resolve(desk: Desk, report: Callable[..., Report]) -> None:
     team(desk, "near", 300)
     team(desk, "next", 900)
@@ -324,6 +346,29 @@ def test_a_mistyped_report_is_refused_before_it_touches_the_desk(desk: Desk, rep
     assert json.dumps({k: v.to_dict() for k, v in desk.incidents.items()}, sort_keys=True) == before and not desk.take_dirty()
     out = desk.handle_report(report(at=EVENING + timedelta(minutes=5)))  # a good report of the same person still joins
     assert [e.kind for e in out.events] == ["update"]
+
+
+def test_a_report_whose_text_no_event_could_carry_is_refused_before_it_touches_the_desk(
+        desk: Desk, report: Callable[..., Report], ctx: Context) -> None:
+    """A report written to `reports` with 1 MB of text (the broker takes it; intake bounds a tip's to max_text_bytes) made
+    a dispatch event over the 1 MB a producer sends: the desk agent died on it at every restart. A lone surrogate (a
+    `\\ud800` escape) failed as an internal error; a camera id of 900 kB was kept in the incident's state (its track's key)."""
+    from core.topics import MAX_MESSAGE_BYTES
+
+    team(desk, "a", 300)
+    good = report().to_dict()
+    hostile: list[dict[str, object]] = [
+        {"text": "x" * (MAX_MESSAGE_BYTES - 500)}, {"text": "躺" * (ctx.policy.max_text_bytes // 3 + 1)},
+        {"address": "y" * (ctx.policy.max_text_bytes + 1)}, {"text": "lying \ud800 down"}, {"address": "\udfff"},
+        {"camera_id": "c" * 900_000, "track_id": "t1", "source": "detection", "channel": "thermal"}, {"track_id": "t" * 201}, {"zone_id": "z\n"},
+    ]
+    for n, change in enumerate(hostile):
+        with pytest.raises(RecordError) as refused:
+            desk.handle_report(Report.from_dict({**good, "report_id": f"tip-x{n}", **change}))
+        assert refused.value.kind in ("too_large", "malformed", "wrong_type"), change
+    assert not desk.incidents and not desk.seen
+    out = desk.handle_report(Report.from_dict({**good, "text": "躺" * (ctx.policy.max_text_bytes // 3)}))
+    assert out.events and len(out.events[0].to_json()) < MAX_MESSAGE_BYTES
 
 
 def test_a_report_dated_outside_the_plausible_years_is_refused_by_a_fresh_desk(desk: Desk, report: Callable[..., Report]) -> None:

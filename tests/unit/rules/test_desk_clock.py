@@ -11,7 +11,7 @@ from core.errors import RecordError
 from core.records import Report
 from rules.context import Context
 from rules.desk import Desk
-from tests.unit.rules.deskkit import EVENING, TZ, team
+from tests.unit.rules.deskkit import EVENING, TZ, team, team_status
 
 FAR = datetime(2099, 6, 1, 12, 0, tzinfo=TZ)
 
@@ -97,3 +97,39 @@ def test_a_new_teams_first_status_from_days_ago_is_refused(desk: Desk) -> None:
     team(desk, "a", 300, at=EVENING - timedelta(hours=2))  # within max_behind_h: taken
     team(desk, "a", 300, at=EVENING - timedelta(days=7))  # a known team's older status is ignored, as before
     assert desk.teams["a"].at == EVENING - timedelta(hours=2)
+
+
+def test_one_clock_tick_dated_far_ahead_neither_escalates_everything_nor_locks_tonight_out(desk: Desk, report: Callable[..., Report]) -> None:
+    """A tick dated 2099 on the clock topic (forged, or a host whose clock jumped) made every deadline pass at once and
+    left the desk there: every report of tonight was refused as stale, for good. It is held, not taken on its word."""
+    desk.handle_tick(EVENING)
+    team(desk, "a", 300)
+    first = desk.handle_report(report(at=EVENING)).events[0]
+    held = desk.clock_tick(FAR)
+    assert not held.events and not held.tasks, "nothing escalated at the forged tick"
+    assert desk.now == EVENING and desk.tick == EVENING and desk.ahead == FAR
+    assert desk.incidents[first.incident_id].team_id == "a" and desk.teams["a"].status == "available"
+    desk.clock_tick(EVENING + timedelta(minutes=1))  # the live clock goes on, and lets go of the held tick
+    assert desk.ahead is None and desk.tick == EVENING + timedelta(minutes=1)
+    out = desk.handle_report(report(at=EVENING + timedelta(minutes=2), east_m=3000))
+    assert out.events and out.events[0].incident_id != first.incident_id, "tonight's next caller is taken"
+    restarted = Desk(desk.ctx, "harbin")
+    desk.clock_tick(FAR)
+    restarted.load_entries(desk.take_dirty())
+    assert restarted.ahead == FAR, "the held tick is kept in the state"
+
+
+def test_a_tick_far_ahead_after_the_clock_stopped_is_taken_with_the_first_record_dated_near_it(
+        desk: Desk, report: Callable[..., Report]) -> None:
+    """The live clock stopped for three hours: its next tick is held, and the first record of the new time brings the
+    desk there, the tick's deadlines first, then the record (nothing of it is refused as future_time)."""
+    desk.handle_tick(EVENING)
+    team(desk, "a", 300)
+    first = desk.handle_report(report(at=EVENING)).events[0]
+    later = EVENING + timedelta(hours=3)
+    assert not desk.clock_tick(later).events and desk.now == EVENING
+    out = desk.handle_team_status(team_status("b", 900, at=later + timedelta(seconds=20)))
+    assert desk.tick == later and desk.ahead is None and "b" in desk.teams
+    assert any(e.incident_id == first.incident_id and e.escalate_to for e in out.events), "the held tick's deadlines fired"
+    assert desk.handle_report(report(at=later + timedelta(minutes=1), east_m=3000)).events
+

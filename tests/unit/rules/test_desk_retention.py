@@ -136,3 +136,34 @@ def test_a_desk_of_many_closed_incidents_stays_small(desk: Desk, report: Callabl
         at += timedelta(minutes=30)
         desk.handle_tick(at)
     assert len(desk.incidents) <= 24 * 2 + 2 and len(desk.seen) == len(desk.incidents) == len(desk.event_index)
+
+
+def test_a_flood_of_reports_at_one_spot_keeps_each_event_within_a_message(desk: Desk, report: Callable[..., Report]) -> None:
+    """5 000 tips with 200-character ids at one spot made each dispatch event name every one of them: over 1 MB, which
+    no producer sends (the desk agent died on it at every restart), after each report cost more than the one before.
+    An incident lists MAX_LISTED_REPORTS; the others are still folded in, deduplicated and forgotten with it."""
+    from core.topics import MAX_MESSAGE_BYTES
+    from rules.desk.matching import MAX_LISTED_REPORTS
+
+    team(desk, "near", 300)
+    flood = [report(at=EVENING + timedelta(seconds=n), report_id=f"{n:04d}" + "x" * 196) for n in range(MAX_LISTED_REPORTS + 40)]
+    events = [e for tip in flood for e in desk.handle_report(tip).events]
+    incident = desk.incidents[events[0].incident_id]
+    assert len(desk.incidents) == 1 and len(incident.reports) == MAX_LISTED_REPORTS
+    assert all(len(e.sources) <= MAX_LISTED_REPORTS for e in events)
+    assert max(len(e.to_json()) for e in events) < MAX_MESSAGE_BYTES // 4
+    assert incident.to_dict()["reports"] == [r.report_id for r in flood[:MAX_LISTED_REPORTS]]
+    # a report past the limit still counts: a new channel, a new flag
+    last = report(at=EVENING + timedelta(minutes=5), channel="police", flags=("unresponsive",))
+    out = desk.handle_report(last)
+    assert out.events and "unresponsive" in incident.flags and incident.priority == "P1" and "police" in incident.channels
+    assert incident.independent_sources == 2
+    assert desk.handle_report(last).events == [], "a redelivered unlisted report is deduplicated"
+    assert desk.handle_report(flood[-1]).events == []
+    event_id = incident.task_event_id
+    assert event_id is not None and incident.team_id is not None
+    at = EVENING + timedelta(minutes=30)
+    desk.handle_ack(TaskAck(event_id=event_id, team_id=incident.team_id, status="resolved", outcome="taken_to_hospital", at=at))
+    desk.handle_tick(at + DAY + timedelta(minutes=1))
+    assert incident.incident_id not in desk.incidents
+    assert not desk.seen, "the reports it did not list are forgotten with it"

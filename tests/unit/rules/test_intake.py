@@ -563,6 +563,29 @@ def test_with_a_closed_roster_a_team_status_of_an_unknown_team_is_refused(ctx: C
     assert parse_team_status({**body, "team_id": "T-daoli-2"}, closed).team_id == "T-daoli-2"
 
 
+@pytest.mark.parametrize("twin", ["Т-daoli-2", "T-dao1i-2", "T‐daoli‐2", "t-daoli-2", "T-daoⅼi-2", "T-da\u200boli-2", "T-dаoli-2"])
+def test_a_team_written_like_a_roster_team_is_refused_even_with_an_open_roster(ctx: Context, twin: str) -> None:
+    """A team id drawn like the roster's T-daoli-2 (a Cyrillic Т or а, a digit 1 for l, other dashes, another case, a
+    zero-width space) came on duty beside the real one: the same name on the operators' map and in the desk's
+    candidates, tasks given to it and an operator assigning it as the real team."""
+    body = {"team_id": twin, "at": "2026-12-20T19:00:00+08:00", "status": "available", "lat": 45.76, "lon": 126.63,
+            "capabilities": ["medical"]}
+    if twin.isprintable():
+        with pytest.raises(RecordError, match="T-daoli-2") as refused:
+            parse_team_status(body, ctx)
+        assert refused.value.kind == "unknown_team"
+    else:
+        with pytest.raises(RecordError):  # an invisible character: no id at all
+            parse_team_status(body, ctx)
+    assert parse_team_status({**body, "team_id": "T-daoli-2"}, ctx).team_id == "T-daoli-2"
+    assert parse_team_status({**body, "team_id": "T-daoli-9"}, ctx).team_id == "T-daoli-9", "a new team of its own name is taken"
+    for name in ("道里区医疗救助车组", "Daoli medical unit", "T-daoli-2"):  # a new id, shown under the roster team's name
+        with pytest.raises(RecordError, match="T-daoli-2"):
+            parse_team_status({**body, "team_id": "V-1", "name": name}, ctx)
+    assert parse_team_status({**body, "team_id": "V-1", "name": "志愿者车队"}, ctx).name == "志愿者车队"
+    assert parse_team_status({**body, "team_id": "T-daoli-2", "name": "道里区医疗救助车组"}, ctx).team_id == "T-daoli-2"
+
+
 @pytest.mark.parametrize("local", ["8765 4321", "8765-4321", "（8765）4321", "87654321", "电话：8765 4321", "8765–4321", "王先生 87654321"])
 def test_a_local_landline_without_its_area_code_is_read_in_the_city(ctx: Context, local: str) -> None:
     from rules.intake import parse_contact

@@ -166,5 +166,5 @@ def test_city_names_its_partners_file(tmp_path: Path, ctx: Context) -> None:
     with pytest.raises(CityDataError) as err:
         load_city(tmp_path)
     assert "partners.toml" in str(err.value) and err.value.line == 2
-    assert ctx.city.partners is not None and set(ctx.city.partners.partners) == {"police", "health", "city_management"}
+    assert ctx.city.partners is not None and set(ctx.city.partners.partners) == {"police", "health", "city_management", "mental_health"}
     assert dataclasses.replace(ctx.city, partners=None).partners is None

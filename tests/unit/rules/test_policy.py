@@ -59,6 +59,7 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         ("P1 = 5,", "P1 = -5,", "deadlines.ack_min.P1", "ack_min"),
         ('start = "22:00"', 'start = "late"', "modifiers.night.start", 'start = "late"'),
         ('flag = "elderly"', 'flag = "old"', "modifiers.elderly.flag", 'flag = "old"'),
+        ('covered_by = []', 'covered_by = ["escort"]', "modifiers.elderly.covered_by", "covered_by"),
         ("version = 1", "version = ", "not valid TOML", "version"),
         ("road_factor = 1.4", "road_factor = 0.5", "dispatch.eta.road_factor", "road_factor"),
         ('for_priorities = ["P1"]', 'for_priorities = ["P9"]', "dispatch.diversion.for_priorities", "for_priorities"),

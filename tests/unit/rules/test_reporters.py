@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.records import ReporterContact
+from core.records import DispatchEvent, ReporterContact
 from rules.reporters import ReplyWriter, TipReplies
-from tests.unit.rules.test_partners import event
+from tests.unit.rules.test_partners import event as partner_event
 
 TZ = ZoneInfo("Asia/Shanghai")
 AT = datetime(2026, 12, 20, 23, 5, tzinfo=TZ)
+
+
+def event(revision: int = 1, **kw: Any) -> DispatchEvent:
+    """A dispatch event whose sources (tip-1 unless named) the desk took with a reporter contact."""
+    return partner_event(revision, **{"contact_sources": kw.get("sources", ("tip-1",)), **kw})
+
+
 CONTACT = ReporterContact(tip_id="tip-1", contact="tel:+8613812345678", masked="tel:+86138****5678", via="sms", at=AT)
 
 
@@ -105,3 +113,17 @@ def test_one_contact_gets_a_bounded_number_of_replies_a_day() -> None:
     later = AT + CONTACT_WINDOW + timedelta(hours=1)  # a day on, the first contact is answered again
     _, state = writer.contact(dataclasses.replace(CONTACT, tip_id="tip-late"), TipReplies())
     assert writer.handle(event(incident_id="inc-late", sources=("tip-late",), at=later), "tip-late", state)[0] is not None
+
+
+def test_a_tip_the_desk_took_without_a_contact_is_not_answered_to_a_contact_sent_later_under_its_id() -> None:
+    # The first tip left no contact and was taken; a second tip reusing its id with a contact is refused by the desk as
+    # a duplicate, but intake had written the second tip's contact: its sender was told how the first call ended.
+    writer = ReplyWriter(hotline="12349", exercise=False)
+    _, state = writer.contact(CONTACT, TipReplies())
+    for ev in (event(contact_sources=()), event(2, kind="resolved", status="resolved", contact_sources=("tip-2",))):
+        reply, state = writer.handle(ev, "tip-1", state)
+        assert reply is None
+    due, _ = writer.contact(CONTACT, state)
+    assert due == [], "nor when the contact is read after the events"
+    answered, _ = writer.handle(event(3, kind="resolved", status="resolved"), "tip-1", state)
+    assert answered is not None and answered.to == CONTACT.contact

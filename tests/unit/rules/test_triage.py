@@ -70,6 +70,22 @@ def test_modifiers_raise_one_level_each_and_cap_at_p1() -> None:
     assert capped.priority == "P1" and "night" in capped.rules
 
 
+def test_elderly_raises_in_every_category_unless_the_policy_lists_it_covered() -> None:
+    for flags in (["elderly", "minor"], ["elderly", "disabled"], ["elderly", "immobile"]):
+        raised = day(flags)
+        assert (raised.category, raised.priority) == ("escort_station", "P1"), flags  # type: ignore[attr-defined]
+        assert "elderly" in raised.rules  # type: ignore[attr-defined]
+    from rules.policy import parse_policy
+
+    text = (DATA_DIR / "policy.toml").read_text(encoding="utf-8")
+    assert "covered_by = []" in text
+    policy = parse_policy(text.replace("covered_by = []", 'covered_by = ["escort_station"]'))
+    covered = assess(["elderly", "immobile"], policy=policy, night=False, weather=CALM)
+    assert (covered.category, covered.priority) == ("escort_station", "P2") and "elderly" not in covered.rules
+    not_covered = assess(["elderly", "no_id"], policy=policy, night=False, weather=CALM)
+    assert not_covered.priority == "P1" and "elderly" in not_covered.rules  # rescue_first does not cover age
+
+
 def test_cold_wave_levels() -> None:
     yellow = day([], weather=RegionConditions(cold_wave_level="yellow"))
     assert yellow.priority == "P2" and "cold_wave:yellow" in yellow.rules  # type: ignore[attr-defined]

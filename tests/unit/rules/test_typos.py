@@ -79,6 +79,20 @@ def test_pinyin_words_are_recognised() -> None:
     assert not any(is_pinyin(w) for w in ("bleding", "collasped", "wheelchar", "elderley", "uncosnciuos", "shivring"))
 
 
+def test_a_word_of_thousands_of_letters_is_no_pinyin_and_is_read_in_linear_time() -> None:
+    """A tip of 10 000 "a"s (each "a" a syllable) held the intake agent's loop for seconds: the pinyin segmentation copied
+    its best split, thousands of syllables long, at every letter. A word past MAX_PINYIN_LETTERS is no pinyin."""
+    from rules.pinyin_text import MAX_PINYIN_LETTERS, _segment
+    from rules.typos import is_pinyin
+
+    assert _segment("a" * 10_000) is None and not is_pinyin("a" * 10_000)
+    assert not is_pinyin("a" * (MAX_PINYIN_LETTERS + 1)) and is_pinyin("a" * MAX_PINYIN_LETTERS)
+    sentence = "youyigelaotoutangzaizhongyangdajiemenkoujiaobuxing"  # a whole tip typed without a space: still read
+    assert len(sentence) <= MAX_PINYIN_LETTERS and _segment(sentence) is not None
+    assert "unresponsive" in LEXICON.flags_in(sentence)
+    assert LEXICON.flags_in("a" * 10_000) == LEXICON.flags_in("a")
+
+
 def test_a_word_as_near_two_cue_words_is_left_alone() -> None:
     reader = TypoReader.of([("injured", "qwertyk"), ("ill", "qwertyl")])
     assert reader.reading("qwertym") == "qwertym"
