@@ -447,6 +447,7 @@ def parse_tip(obj: dict[str, Any], ctx: Context) -> Tip:
     if age_group in AGE_FLAGS:  # the form's "minor" or "elderly" is the call-taker's word for the flag
         form_flags = (*form_flags, age_group)
     year = reported_at.year  # a birth year ("1949年出生") is an age only against the tip's
+    ctx.lexicon.new_tip()
     found = set(form_flags) | set(ctx.lexicon.flags_in(text, year))
     if unknown:  # one pass over all free words, each its own clause, bounded like the text
         words = "；".join(w.replace("_", " ") for w in unknown)[: ctx.policy.max_text_bytes]

@@ -36,6 +36,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar, cast
 
 from core.errors import ConfigError
 from core.records import AGE_GROUPS, CHANNELS, FLAGS, SEXES
@@ -401,6 +402,38 @@ def _words_and_flags(table: object, keys: tuple[str, ...], flags_key: str, fail:
     return _word_lists({k: v for k, v in table.items() if k != flags_key}, keys, fail), frozenset(flags)
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+# How many readings of texts a lexicon keeps (`_per_text`); a tip's text makes about ten, its parts (`_ones_in_a_state`)
+# a few more. The memo is emptied when full, and by intake before each tip (`Lexicon.new_tip`).
+_MEMO_SIZE = 256
+_MISSING = object()
+
+
+def _per_text(method: Callable[Concatenate[Lexicon, _P], _R]) -> Callable[Concatenate[Lexicon, _P], _R]:
+    """A pure reading of one text by a lexicon, worked out once however many of the lexicon's readings ask for it: a tip's
+    flags, description and head count each folded the text and found its unsaid, own, kin and gone spans anew.
+
+    The value is shared: callers combine it into new lists and never change it.
+    """
+    name = method.__name__
+
+    def once(self: Lexicon, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        key = (name, *args, *kwargs.items())
+        memo = self._memo
+        found = memo.get(key, _MISSING)  # one lookup: another thread may empty the memo in between
+        if found is not _MISSING:
+            return cast(_R, found)
+        value = method(self, *args, **kwargs)
+        if len(memo) >= _MEMO_SIZE:  # after the work: readings it asked for meanwhile filled the memo too
+            memo.clear()
+        memo[key] = value
+        return value
+
+    once.__name__, once.__doc__ = name, method.__doc__
+    return once
+
+
 @dataclass(frozen=True)
 class Lexicon:
     patterns: dict[str, re.Pattern[str]]
@@ -443,11 +476,24 @@ class Lexicon:
     # The lexicon's Chinese words typed in pinyin ("jiao bu xing" reads 叫不醒; `rules.pinyin_text`).
     pinyin: PinyinReader | None = None
     company: tuple[re.Pattern[str], ...] | None = None  # `[company]`: words saying a minor is alone, or with a grown-up
+    # The latest texts' readings (`_per_text`), by the reading's name and its arguments.
+    _memo: dict[tuple[object, ...], object] = field(default_factory=dict, compare=False, repr=False)
 
+    def new_tip(self) -> None:
+        """Forget the readings kept for earlier texts (`_per_text`): they serve one tip's flags, description and head
+        count, and a text read again (a redelivery, the pipeline bench's one text) costs what any other text costs."""
+        self._memo.clear()
+
+    @_per_text
+    def _folded(self, text: str) -> str:
+        """`normalize_text(text)`, once per text."""
+        return normalize_text(text)
+
+    @_per_text
     def _norm(self, text: str, join: bool = True) -> str:
         """The text as cues are matched in: folded, dialect words read as standard ones, spaces between Chinese
         characters dropped (unless not `join`), misspelt cue words read as the cue."""
-        norm = normalize_text(text)
+        norm = self._folded(text)
         if self.dialect_pattern is not None and not norm.isascii():
             norm = self.dialect_pattern.sub(lambda m: self.dialect[m.group()], norm)
         if self.pinyin is not None:
@@ -493,6 +539,7 @@ class Lexicon:
             match = negation.search(window, match.start() + 1)
         return False
 
+    @_per_text
     def flags_in(self, text: str, year: int | None = None) -> tuple[str, ...]:
         """The flags whose cues occur in `text`, unnegated, in canonical order; `year` (the tip's) reads birth years."""
         if not text:
@@ -517,6 +564,7 @@ class Lexicon:
             found |= self._read(norm, {f: spans for f, spans in signs.items() if not self.sign_unless[f] & found}, unsaid, own, partial)
         return tuple(f for f in FLAGS if f in found)
 
+    @_per_text
     def _own(self, norm: str) -> list[tuple[int, int, bool]]:
         """What the reporter says of themselves (`[reporter]`: "我刚下班喝了点酒", "我腿脚不好追不上他"): from a first-person
         word that opens a clause to the first word that brings in someone else, and whether it ran to the clause's end."""
@@ -529,6 +577,7 @@ class Lexicon:
                     spans.append((own.start(), other.start() if other else clause.end(), other is None))
         return spans
 
+    @_per_text
     def _seeming(self, norm: str) -> list[tuple[int, int]]:
         """What the person only seemed at first (`[seeming]`: "看着像躺着不动，走近一看是在睡觉")."""
         spans: list[tuple[int, int]] = []
@@ -539,6 +588,7 @@ class Lexicon:
                     spans.append((seemed.start(), but.start()))
         return spans
 
+    @_per_text
     def _unsaid(self, norm: str) -> list[tuple[int, int]]:
         """What speaks of no one the team will meet (`[unsaid]`): a hypothetical to its clause's end ("要是喝了酒睡过去就
         麻烦了", "if he falls asleep he won't wake up"; not an "if" of not knowing whether: "not sure if he's drunk" is a
@@ -569,6 +619,7 @@ class Lexicon:
             spans.append((start, match.end()))
         return spans
 
+    @_per_text
     def _gone(self, norm: str) -> list[tuple[int, int, frozenset[str]]]:
         """A person already gone (`[unsaid] gone`), from the sentence's start to the clause's end, with the flags still
         read there: who they were (`who`: "刚才报的那个大爷，他家里人已经来接走了" is elderly, nothing worse), unless someone
@@ -583,6 +634,7 @@ class Lexicon:
                 spans.append((start, stop, frozenset() if new else self.unsaid.who))
         return spans
 
+    @_per_text
     def _kin(self, norm: str) -> list[tuple[int, int, frozenset[str]]]:
         """What is said of the person's relatives (`[kin]`): from the relative's word to the next word for the person in
         its clause ("说她爸喝了酒打她": the drink is her father's), with the flags `keep` still reads there; with no word for
@@ -628,6 +680,7 @@ class Lexicon:
                 break
         return found
 
+    @_per_text
     def _past(self, norm: str) -> list[tuple[int, int]]:
         """The span of an earlier night's other person, told before tonight's (`[past]`): "昨晚这儿有个醉汉冻死了，
         今天又看见一个大爷", "yesterday there was a drunk man here, tonight it's a lady". Its cues describe nobody
@@ -728,7 +781,7 @@ class Lexicon:
         # What the person seemed is still how they looked ("看着像躺着不动" is lying).
         kept = self._past(norm) + [(s, e) for s, e, _ in self._kin(norm)]
         own = self._own(norm)
-        lone = {_LONE_WORDS[m.group(1)] for m in _LONE_WORD.finditer(normalize_text(text))}
+        lone = {_LONE_WORDS[m.group(1)] for m in _LONE_WORD.finditer(self._folded(text))}
 
         described = self.describe_cues.spans(norm)
 

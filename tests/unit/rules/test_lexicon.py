@@ -827,3 +827,40 @@ def test_unsaid_and_kin_tables_are_validated(table: dict[str, object], reason: s
 )
 def test_persons_said_one_by_one_count_when_each_is_in_a_state(text: str, count: int) -> None:
     assert LEXICON.persons_in(text) == count
+
+
+def test_readings_from_the_per_text_memo_are_the_readings_of_a_fresh_one() -> None:
+    """A text's folding and spans are worked out once per text and shared by its flags, description and head count
+    (`rules.lexicon._per_text`): read with the memo emptied before every reading, right after, or again after hundreds
+    of other texts have filled and emptied it, each text reads alike; the memo never outgrows its bound."""
+    from rules.lexicon import _MEMO_SIZE
+
+    texts = [
+        "东站北口 男 60+ 躺 不动",  # the spaced reading (join=False) differs from the joined one
+        "说她爸喝了酒打她，她就跑出来了",  # kin
+        "看见一个男的，不对，是个女的，坐在台阶上",  # a correction
+        "我刚下班喝了点酒，路上看见一个小女孩自己在哭",  # the reporter's own
+        "昨晚这儿有个醉汉冻死了，今天又看见一个大爷躺着",  # an earlier night
+        "刚才报的那个大爷，他家里人已经来接走了",  # gone
+        "一个男的喝醉了，一个女的在流血",  # persons one by one: parts read apart
+        "you ge lao tou tang zai di shang, jiao bu xing",  # pinyin
+        "Two men, one drunk, one about 70, lying by the bridge",
+    ]
+
+    def read(text: str, cold: bool) -> tuple[object, ...]:
+        out = []
+        for reading in (lambda: LEXICON.flags_in(text, 2026), lambda: LEXICON.description_in(text, 2026),
+                        lambda: LEXICON.persons_in(text)):
+            if cold:
+                LEXICON._memo.clear()
+            out.append(reading())
+        return tuple(out)
+
+    cold = [read(text, cold=True) for text in texts]
+    assert cold[0][0] == ("elderly", "immobile") and cold[2][1][:2] == ("female", "sitting") and cold[6][2] == 2
+    assert [read(text, cold=False) for text in texts] == cold
+    assert [read(text, cold=False) for text in texts] == cold  # from the memo
+    for n in range(300):
+        LEXICON.flags_in(f"第{n}个人躺在桥下 {n} years old")
+        assert len(LEXICON._memo) <= _MEMO_SIZE
+    assert [read(text, cold=False) for text in reversed(texts)] == cold[::-1]
