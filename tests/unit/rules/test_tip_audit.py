@@ -1,4 +1,4 @@
-"""Audits of tip reading, as a held-out scorer reads tips: `tip_audit.toml` to `tip_audit4.toml`.
+"""Audits of tip reading, as a held-out scorer reads tips: `tip_audit.toml` to `tip_audit5.toml`.
 
 Each case is a tip written by hand (hotline callers, couriers, sanitation
 workers, drivers, night guards; Chinese simplified and traditional, Dongbei
@@ -10,7 +10,8 @@ its address names and its reporter contact. The whole tip goes through
 another hand, leans on hotline speech-recognition transcripts, spoken ages,
 kinship words, shorthand, mixed scripts, Cantonese, negations, several persons,
 persons already gone, past mentions, weather words and non-native English. A
-case may name its `city` (Qiqihar's places; Harbin when absent).
+case may name its `city` (Qiqihar's places; Harbin when absent), and its `company`
+(a minor's: "alone", "accompanied", or "none" for nothing said).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from core.settings import DATA_DIR
 from rules.context import Context, load_context
 from rules.intake import parse_tip
 
-AUDITS = ("tip_audit", "tip_audit2", "tip_audit3", "tip_audit4")
+AUDITS = ("tip_audit", "tip_audit2", "tip_audit3", "tip_audit4", "tip_audit5")
 
 
 def _cases(audit: str) -> list[dict[str, Any]]:
@@ -80,6 +81,8 @@ def test_tip_is_read_as_the_domain_says(case: dict[str, Any], ctx: Context) -> N
     for key in ("persons", "sex", "posture", "age_group"):
         if key in case:
             assert getattr(parsed, key) == case[key], key
+    if "company" in case:
+        assert parsed.company == (None if case["company"] == "none" else case["company"]), "company"
     if "place" in case:
         place = ctx.gazetteer.resolve(case["place"])
         assert place is not None and (parsed.lat, parsed.lon) == (place.lat, place.lon)
