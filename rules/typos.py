@@ -43,7 +43,9 @@ def _pinyin_syllables() -> frozenset[str]:
             decomposed = unicodedata.normalize("NFD", reading)
             for form in (decomposed.replace("u\u0308", "v"), decomposed):  # nü is written nv, or nu
                 out.add("".join(c for c in form if not unicodedata.combining(c)))
-    return frozenset(out)
+    # The interjections' readings without a vowel (嗯 ng, 呣 m, 哼 hng) are in no name or place, and "ng" made any English
+    # word ending in "-ing" pinyin ("shakeing" read as sha-ke-i-ng, so never as the cue "shaking").
+    return frozenset(s for s in out if any(v in s for v in "aeiouv"))
 
 
 def is_pinyin(word: str) -> bool:
