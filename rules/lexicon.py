@@ -70,6 +70,9 @@ _EN_TENS_WORDS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eig
 _EN_WORD_NUM = (rf"(?:{'|'.join(_EN_TENS_WORDS)})(?:[\s\-]?(?:{'|'.join(_EN_UNIT_WORDS[:9])}))?"
                 rf"|{'|'.join(sorted(_EN_UNIT_WORDS, key=len, reverse=True))}")
 _EN_AGE_NUM = rf"\d{{1,3}}|{_EN_WORD_NUM}"
+# What a number with one of these after it counts is no age: "about 20 metres away", "maybe 10 minutes ago".
+_EN_UNITS = (r"(?:m|km|metres?|meters?|yards?|yds?|feet|foot|ft|miles?|blocks?|steps?|min|mins|minutes?|secs?|seconds?|hours?|hrs?|"
+             r"days?|nights?|weeks?|months?|degrees?|deg|c|people|persons|of|or|to|-)")
 # "七十多岁", "80岁", "70余岁", "十五六岁", "未满18周岁", "年过七旬", "年龄：70"; "80-year-old", "a sixty-five-year-old",
 # "aged 80", "age: 70", "80 years of age", "in his 70s", "under 18 years old"; and as call notes put it, the number
 # right after the sex: "Male, 76,", "old man, 80ish,", "woman approx 80 yrs", "男，76，", "一名女子，七十多。" (the number ends
@@ -94,6 +97,10 @@ _AGE = re.compile(
     r"|(?<![a-z])(?:male|female|man|woman|boy|girl|lady|guy|gent|fella|fellow)\s*[,(:/]?\s*"
     r"(?:(?:about|around|approx\.?|approximately|maybe|roughly|prob|probably)\s+|~\s*)?(?P<enum4>\d{1,3})"
     r"(?:\+|(?:-?ish)?(?:\s*(?:yrs?|years?)(?![a-z])|(?=\s*(?:$|[,.;:)!?]))))"
+    # hedged ("about", "around") and followed by what the person does: "lady about 70 fell on the ice" (a unit after the
+    # number is a distance, a time or a count: "a man about 20 metres away", "a guy about 10 minutes ago")
+    r"|(?<![a-z])(?:man|woman|boy|girl|lady|guy|gent|fella|fellow)\s+(?:about|around|approx\.?|approximately|roughly|maybe)\s+"
+    rf"(?P<enum8>\d{{1,3}})(?=\s+(?!{_EN_UNITS}(?![a-z]))[a-z])"
     rf"|(?:(?<![\u4e00-\u9fff])|(?<=[名个位]))[男女](?:的|子|性)?(?:\s*[，,:：]\s*|\s+)(?:约莫|大约|大概|估计|约)?(?P<zsex>{_ZH_NUM})"
     r"(?:(?:多|来|余)?(?=\s*(?:$|[，,。；;:：）)]))|\+)"
 )
@@ -128,7 +135,12 @@ _PERSONS_HINT = re.compile(r"[\d一二两三四五六七八九十俩仨对]|one|
 # leaves them apart: 两个人，一个男的一个女的 is two.
 _PERSONS_AND = re.compile(r"[\s,，]*(?:(?:旁边|身边|边上|另外)?(?:和|跟|与|同|及|以及|还有|带着|带|领着|抱着)|and|with|plus|&)\s*|\s*、\s*")
 # A child carried, led or pushed by the person ("抱着孩子的妇女", "领着个小孩", "a woman with a baby"): two persons.
-_WITH_CHILD = re.compile(r"(?:抱着|背着|领着|牵着|带着|推着)(?:一个|个)?(?:孩子|小孩|婴儿|娃|宝宝|小朋友)"
+_WITH_CHILD = re.compile(r"(?:抱着|背着|领着|牵着|带着|推着)(?:一个|个)?小?(?:孩子|小孩|婴儿|娃|宝宝|小朋友|孙子|孙女|外孙|婴儿车|童车)"
+                         # a child with its parent or grandparent: "小孩跟着他爸", "他妈抱着" (the child said before)
+                         r"|(?:孩子|小孩|娃|男孩|女孩)跟着(?:他|她)?(?:爸|妈|爷爷|奶奶|姥姥|姥爷|家长)"
+                         r"|(?:孩子|小孩|娃|宝宝|婴儿)[^。！？.!?]{0,8}(?:他|她)(?:妈|爸|奶奶|爷爷|姥姥)(?:抱着|背着)"
+                         r"|(?<![a-z])(?:mom|mum|mother|dad|father|grandpa|grandma)\s+and\s+(?:her|his|their)\s+"
+                         r"(?:\d{1,2}\s*(?:yo|y/o|year old|yr old)|baby|infant|toddler|child|kid|son|daughter|little one)(?![a-z])"
                          r"|(?<![a-z])(?:with|carrying|holding)\s+(?:a|an|her|his|their)\s+(?:baby|infant|toddler|child|kid|newborn)(?![a-z])")
 # One person said as one (一个男的, 有个大爷): several of them, each said in some state, are several persons
 # ("一个男的躺在地上，一个女的坐在旁边" is two; "一个大爷躺着，一个小伙子扶着他" one: the helper is in no state).
@@ -744,7 +756,7 @@ class Lexicon:
                 age = int(groups["edec"] or groups["edec2"]) * 10
             else:
                 digits = (groups["enum"] or groups["enum2"] or groups["enum3"] or groups["enum4"] or groups["enum5"] or groups["enum6"]
-                          or groups["enum7"])
+                          or groups["enum7"] or groups["enum8"])
                 age = _en_number(digits) if digits else None
             if age is None or age > 120 or self._negated(norm, match.start(), self.age_negation):
                 continue
@@ -931,7 +943,7 @@ def _persons_pattern(zh: list[str], en: list[str], en_one: list[str] | None = No
     if en_one:
         # one more person joined to a counted group: "two blokes and a lass" is three
         nouns = "|".join(re.escape(normalize_text(n)) for n in sorted(en_one, key=len, reverse=True))
-        parts.append(rf"(?<=and\s)(?P<en4>a|an|one)\s+(?:[a-z'\-]+\s+)?(?:{nouns})(?![a-z])")
+        parts.append(rf"(?<=and\s)(?P<en4>a|an|one|their|his|her)\s+(?:[a-z'\-]+\s+)?(?:{nouns})(?![a-z])")
     return re.compile("|".join(parts))
 
 
