@@ -864,3 +864,19 @@ def test_readings_from_the_per_text_memo_are_the_readings_of_a_fresh_one() -> No
         LEXICON.flags_in(f"第{n}个人躺在桥下 {n} years old")
         assert len(LEXICON._memo) <= _MEMO_SIZE
     assert [read(text, cold=False) for text in reversed(texts)] == cold[::-1]
+
+
+@pytest.mark.parametrize(("text", "persons"), [
+    ("爷爷领着孙女在长椅上坐着", 2), ("小孩跟着他爸在地下通道里过夜", 2), ("小孩发高烧，他妈抱着在路边", 2),
+    ("a mom and her 5 yo outside the mall", 2), ("two kids and their grandpa in the underpass", 3),
+])
+def test_a_child_with_its_grown_up_is_counted(text: str, persons: int) -> None:
+    assert LEXICON.persons_in(text) == persons
+
+
+@pytest.mark.parametrize(("text", "flags"), [
+    ("lady about 70 fell on the ice", {"elderly"}), ("a boy maybe 12 crying at the gate", {"minor"}),
+    ("a man about 20 metres away is lying there", set()), ("a guy about 10 minutes ago fell over", set()),
+])
+def test_a_hedged_english_age_before_what_the_person_does(text: str, flags: set[str]) -> None:
+    assert set(LEXICON.flags_in(text)) & {"elderly", "minor"} == flags

@@ -79,6 +79,15 @@ def test_pinyin_words_are_recognised() -> None:
     assert not any(is_pinyin(w) for w in ("bleding", "collasped", "wheelchar", "elderley", "uncosnciuos", "shivring"))
 
 
+def test_an_ing_word_is_no_pinyin_of_interjections() -> None:
+    from rules.typos import is_pinyin
+
+    # "ng" (嗯) is in no name or place: "shakeing" was sha-ke-i-ng and so never read as shaking (audit 5)
+    assert not any(is_pinyin(w) for w in ("shakeing", "bleeing", "hng", "ng"))
+    assert is_pinyin("wangying") and is_pinyin("zheng")
+    assert "ill" in LEXICON.flags_in("the boy is shakeing on the ground")
+
+
 def test_a_word_of_thousands_of_letters_is_no_pinyin_and_is_read_in_linear_time() -> None:
     """A tip of 10 000 "a"s (each "a" a syllable) held the intake agent's loop for seconds: the pinyin segmentation copied
     its best split, thousands of syllables long, at every letter. A word past MAX_PINYIN_LETTERS is no pinyin."""
