@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from core.records import DispatchEvent, ReporterContact, ReporterFeedback
+from core.records import DispatchEvent, ReporterContact, ReporterFeedback, from_iso, iso
 
 ON_THE_WAY, ENDED = "on_the_way", "ended"
 ACTIVE_STATUSES: frozenset[str] = frozenset({"assigned", "accepted", "en_route", "on_scene", "open"})
@@ -70,9 +70,9 @@ class TipReplies:
     ended_at: datetime | None = None  # when the last open one closed
 
     def to_dict(self) -> dict[str, Any]:
-        return {"contact": self.contact, "via": self.via, "sent": list(self.sent), "read_at": _iso(self.read_at),
-                "last_at": _iso(self.last_at), "open": list(self.open), "closed": list(self.closed),
-                "ended_at": _iso(self.ended_at)}
+        return {"contact": self.contact, "via": self.via, "sent": list(self.sent), "read_at": iso(self.read_at),
+                "last_at": iso(self.last_at), "open": list(self.open), "closed": list(self.closed),
+                "ended_at": iso(self.ended_at)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> TipReplies:
@@ -101,12 +101,8 @@ class TipReplies:
         return replace(self, open=opened, closed=closed, ended_at=ended, last_at=last)
 
 
-def _iso(at: datetime | None) -> str | None:
-    return at.isoformat() if at is not None else None
-
-
 def _time(text: Any) -> datetime | None:
-    return datetime.fromisoformat(text) if isinstance(text, str) else None
+    return from_iso(text) if isinstance(text, str) else None
 
 
 def stage_of(ev: DispatchEvent) -> str | None:

@@ -53,6 +53,7 @@ from rules.weather import RegionConditions, RegionWeather, is_night
 
 _REPORT_CHOICES: dict[str, tuple[str, ...]] = {
     "source": ("tip", "detection"), "channel": (*CHANNELS, THERMAL_CHANNEL), "posture": POSTURES, "sex": SEXES, "age_group": AGE_GROUPS,
+    "company": COMPANY,
 }
 MAX_REPORT_ID = 200
 _REPORT_IDS = ("district", "zone_id", "key_area", "camera_id", "track_id", "reporter_contact", "centre")
@@ -96,8 +97,6 @@ def check_report(report: Report, max_persons: int, max_text_bytes: int) -> None:
             raise RecordError(f"report {name}: over {max_text_bytes} bytes ({size})", kind="too_large")
     if unknown := [f for f in report.flags if f not in FLAGS]:
         raise RecordError(f"report flags: unknown {', '.join(unknown)[:80]}", kind="wrong_type")
-    if report.company is not None and report.company not in COMPANY:
-        raise RecordError(f"report company: expected one of {', '.join(COMPANY)}, got {report.company!r:.20}", kind="wrong_type")
     if not on_earth(report.lat, report.lon):
         raise RecordError(f"report lat/lon ({report.lat}, {report.lon}) are not coordinates", kind="wrong_type")
     if report.persons is not None and not 1 <= report.persons <= max_persons:

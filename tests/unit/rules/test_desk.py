@@ -333,7 +333,7 @@ def test_a_mistyped_report_is_refused_before_it_touches_the_desk(desk: Desk, rep
     hostile: list[dict[str, object]] = [
         {"channel": 5}, {"report_id": 123}, {"report_id": None}, {"report_id": ""}, {"at": "2026-12-20T19:01:00"},
         {"flags": "abc"}, {"flags": [1]}, {"flags": ["flying"]}, {"lat": "45.76"}, {"lat": float("nan")}, {"lon": 1e9},
-        {"persons": "x"}, {"persons": True}, {"persons": 10**6}, {"text": 5}, {"sex": 1}, {"posture": "floating"},
+        {"persons": "x"}, {"persons": True}, {"persons": 10**6}, {"text": 5}, {"sex": 1}, {"posture": "floating"}, {"company": "alone-ish"}, {"company": 3},
         {"source": "rumour"}, {"still_s": -5.0}, {"accuracy_m": "x"}, {"district": None}, {"track_id": 5},
         {"text": "lying\x00 down"},  # no PostgreSQL text holds a NUL: the ledger's write of the incident failed
     ]
