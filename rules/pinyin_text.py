@@ -46,6 +46,12 @@ def _syllables() -> frozenset[str]:
 
 
 @functools.cache
+def name_syllables() -> frozenset[str]:
+    """The syllables as names and places are written in Latin letters: ü as v (keyboards) or u (passports: "Nu")."""
+    return _syllables() | {s.replace("v", "u") for s in _syllables()}
+
+
+@functools.cache
 def _reading(char: str) -> str:
     """A Chinese character's most common reading, toneless."""
     from pypinyin import Style, lazy_pinyin

@@ -18,34 +18,17 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
-from rules.pinyin_text import MAX_PINYIN_LETTERS
+from rules.pinyin_text import MAX_PINYIN_LETTERS, name_syllables
 
 # A cue's words, a contraction whole: "doesn't" is one word (its pieces "doesn" and "t" made "doesnt", as
 # tips type it without the apostrophe, read as "doesn", which no cue or negation matches).
 _CUE_WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")
-
-
-@functools.cache
-def _pinyin_syllables() -> frozenset[str]:
-    """Every toneless pinyin syllable (pypinyin's dictionary; ü written v), loaded once."""
-    from pypinyin.pinyin_dict import pinyin_dict
-
-    out: set[str] = set()
-    for readings in pinyin_dict.values():
-        for reading in readings.split(","):
-            decomposed = unicodedata.normalize("NFD", reading)
-            for form in (decomposed.replace("u\u0308", "v"), decomposed):  # nü is written nv, or nu
-                out.add("".join(c for c in form if not unicodedata.combining(c)))
-    # The interjections' readings without a vowel (嗯 ng, 呣 m, 哼 hng) are in no name or place, and "ng" made any English
-    # word ending in "-ing" pinyin ("shakeing" read as sha-ke-i-ng, so never as the cue "shaking").
-    return frozenset(s for s in out if any(v in s for v in "aeiouv"))
 
 
 def is_pinyin(word: str) -> bool:
@@ -53,7 +36,7 @@ def is_pinyin(word: str) -> bool:
     longer than `rules.pinyin_text.MAX_PINYIN_LETTERS` is not."""
     if len(word) > MAX_PINYIN_LETTERS:
         return False
-    syllables = _pinyin_syllables()
+    syllables = name_syllables()  # with a vowel: "ng" (嗯) made any "-ing" word pinyin ("shakeing")
     can_end = [True] + [False] * len(word)  # can_end[i]: word[:i] splits into syllables
     for i in range(1, len(word) + 1):
         can_end[i] = any(can_end[j] and word[j:i] in syllables for j in range(max(0, i - 6), i))
