@@ -89,9 +89,9 @@ _AGE = re.compile(
     rf"|(?<![a-z])aged?\s*[:=]?\s*(?:about\s+|around\s+|approx\.?\s+|~\s*)?(?P<enum3>{_EN_AGE_NUM})(?![\da-z])"
     # an age bounded or said loosely of the person: "no older than 13", "he's like 14", "maybe 15 at most", "maybe 16 or 17?"
     r"|(?<![a-z])no[t]?\s+older\s+than\s+(?P<enum5>\d{1,2})(?![\da-z])"
-    r"|(?<![a-z])(?:he's|she's|he\s+is|she\s+is)\s+(?:like|about|around|maybe|only|just|barely|probably)\s+(?P<enum6>\d{1,2})(?:-?ish)?"
+    r"|(?<![a-z])(?:he's|she's|he\s+is|she\s+is)\s+(?:(?:like|about|around|maybe|only|just|barely|probably)\s+)?(?P<enum6>\d{1,2})(?:-?ish)?"
     r"(?=\s*(?:$|[,.;:!?)]|or\s|at\s+most|tops))"
-    r"|(?<![a-z])(?:maybe|about|around|like|probably)\s+(?P<enum7>\d{1,2})\s+(?:at\s+most|tops|or\s+\d{1,2}(?=\s*(?:$|[,.;:!?)])))"
+    r"|(?<![a-z])(?:maybe|about|around|like|probably)\s+(?P<enum7>\d{1,2})\s+(?:at\s+most|tops|(?:or|and)\s+\d{1,2}(?=\s*(?:$|[,.;:!?)])))"
     r"|(?<![a-z0-9])(?P<edec2>[1-9])0'?s(?![a-z0-9])"
     r"|(?<![a-z])in\s+(?:his|her|their)\s+(?:(?:early|mid|late)[\s\-]*)?(?:(?P<edec>\d)0'?s|(?P<eword>teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties))(?![a-z])"
     r"|(?<![a-z])(?:male|female|man|woman|boy|girl|lady|guy|gent|fella|fellow)\s*[,(:/]?\s*"
@@ -120,6 +120,8 @@ _ZH_ABOUT = "才|也就|就|顶多|最多|大概|大约|估计|好像|像|今年
 _BARE_AGE = re.compile(
     rf"(?P<bpre>{_ZH_BELOW})?{_ZH_NOT_AFTER}(?P<bnum>{_ZH_NUM}){_ZH_MORE}了{_ZH_CLAUSE_END}"
     rf"|(?:{_ZH_SAID_OF})(?P<sabout>(?:{_ZH_ABOUT}){{0,3}}){_ZH_NOT_AFTER}(?P<snum>{_ZH_NUM}){_ZH_MORE}了?{_ZH_CLAUSE_END}"
+    # how old someone looks, said with 的样子 ("都是十六七的样子"; "三点的样子", "十米的样子" have a unit before 的)
+    rf"|{_ZH_NOT_AFTER}(?P<lnum>{_ZH_NUM}){_ZH_MORE}(?:岁)?的样子"
 )
 _BELOW = re.compile(_ZH_BELOW)
 # A birth decade said as a generation ("80后", "95后", "10后": born from 1980, 1995, 2010, over ten or five years) or a
@@ -128,8 +130,9 @@ _GENERATION = re.compile(r"(?<![\d.\-:/])(?P<gen>[0-9][05])后(?![面边头来�
 _BIRTH_YEAR = re.compile(r"(?<!\d)(?P<born>19\d\d|20\d\d)\s*年?\s*(?:出生|生人|生的|年生)|(?<![a-z])born\s+(?:in\s+)?(?P<born2>19\d\d|20\d\d)(?!\d)")
 
 # Only text with a digit, 岁 or a decade word can state an age; only text
-# with a number word or a pair word can state a head count.
-_PERSONS_HINT = re.compile(r"[\d一二两三四五六七八九十俩仨对]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|couple|pair|both|family")
+# with a number word, a pair word or a list of persons ("a man and a woman") can state a head count.
+_PERSONS_HINT = re.compile(r"[\d一二两三四五六七八九十俩仨对]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|couple|pair|both|family"
+                           r"|and an? |, an? ")
 # What joins two counted groups of people into one report of both: 一个大爷和一个小孩, 两个老人带着一个孩子, 一个老人、一个
 # 小孩, 一个大爷，旁边还有一个大爷, two men and three kids. Anything else between two counts (a comma alone, a clause)
 # leaves them apart: 两个人，一个男的一个女的 is two.
@@ -145,10 +148,14 @@ _WITH_CHILD = re.compile(r"(?:抱着|背着|领着|牵着|带着|推着)(?:一�
 # One person said as one (一个男的, 有个大爷): several of them, each said in some state, are several persons
 # ("一个男的躺在地上，一个女的坐在旁边" is two; "一个大爷躺着，一个小伙子扶着他" one: the helper is in no state).
 _ZH_ONE_PERSON = re.compile(r"[一有]个(?:男的|女的|男子|女子|男人|女人|男孩|女孩|老头儿?|老太太?|老大爷|大爷|大妈|大娘|大叔|大姐|"
-                            r"阿姨|老人|老汉|小孩|孩子|小伙子?|姑娘|年轻人|醉汉|流浪汉)")
+                            r"阿姨|老人|老汉|小孩|孩子|小伙子?|姑娘|年轻人|醉汉|流浪汉)"
+                            # and in English, "one guy lying by the door, another guy sitting next to him" (one and another
+                            # only: "a woman …, a runaway teen" is as often one person said twice)
+                            r"|(?<![a-z])(?:one|another)\s+(?:guy|man|woman|lady|kid|boy|girl|person|dude|bloke|fella|teen)(?![a-z])")
 # What says nothing of a person's state though the lexicon reads it as a flag: who they are, not how they are.
 _WHO_FLAGS = frozenset({"elderly", "minor"})
 # One person per item of a note's list: "1 guy drunk af, 1 lady w/ a bleeding hand".
+_LIST_COMMA = re.compile(r"\s*,\s*")
 _LISTED_ONE = re.compile(r"(?<![a-z0-9.])1\s+(?:old\s+)?(?:guy|man|male|woman|female|lady|kid|child|boy|girl|person|dude|teen|granny)(?![a-z])")
 _AGE_HINT = re.compile(r"岁|旬|年龄|年纪|十|百|\d|ties|teens|year|age")
 
@@ -158,6 +165,9 @@ _AGE_HINT = re.compile(r"岁|旬|年龄|年纪|十|百|\d|ties|teens|year|age")
 _ERHUA = re.compile(r"(?<=[\u3400-\u9fff])(?<![女婴孤幼胎托患侄健男宠育混])儿(?![子童女媳孙科时戏歌])")
 # Emoji and pictographs (🥶, 😭, ☹, 🆘) say no cue word and can sit inside one ("倒地😱不起").
 _EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF]")
+# Traditional text writes the aspect 着 as 著 after a verb (坐著, 躺著, 抱著): read as 着 there, and nowhere else
+# (著名, 显著 keep theirs).
+_ASPECT_ZHE = re.compile(r"(?<=[坐躺趴蹲站靠倚跪睡卧抱背领牵带推拿拄扶看瞅跟陪等冻哭])著")
 # "can not" as one word, as the cues write it ("he can not stand up").
 _CAN_NOT = re.compile(r"(?<![a-z])can\s+not(?![a-z])")
 # Spaces between Chinese characters (speech-recognition transcripts, shorthand: "叫 不醒", "躺 不动") part no word.
@@ -171,6 +181,8 @@ def normalize_text(text: str) -> str:
         folded = _ERHUA.sub("", folded)
     if not folded.isascii():
         folded = _EMOJI.sub("", folded)
+        if "著" in folded:
+            folded = _ASPECT_ZHE.sub("着", folded)
     return _CAN_NOT.sub("cannot", folded) if "not" in folded else folded
 
 
@@ -771,11 +783,11 @@ class Lexicon:
         for match in _BARE_AGE.finditer(norm):
             if any(s <= match.start() < e for s, e in skip or ()):
                 continue
-            said_of = match["snum"] is not None
-            age = _zh_number(match["snum"] if said_of else match["bnum"])
+            said_of = match["snum"] is not None or match["lnum"] is not None
+            age = _zh_number(match["snum"] or match["lnum"] if said_of else match["bnum"])
             if age is None or age > 120 or self._negated(norm, match.start(), self.age_negation):
                 continue
-            if _BELOW.search(match["sabout"] if said_of else match["bpre"] or ""):
+            if _BELOW.search(match["sabout"] or "" if said_of else match["bpre"] or ""):
                 age -= 1  # "快七十了": not yet seventy
             if said_of and self.minor_under is not None and age < self.minor_under:
                 flags.add("minor")
@@ -808,7 +820,9 @@ class Lexicon:
         # A relative's word that is itself a description says who the person is: "beaten by her husband" is a woman.
         # A hypothetical, a person gone or a correction (`[unsaid]`) takes back what it says of the person only where the
         # rest says otherwise: "一个男的，不对，是个女的" is a woman, "he's about 30, wait, no, maybe 15" still a male.
-        taken_back = self._unsaid(norm) + [(s, e) for s, e, _ in self._gone(norm)]
+        # So does a first impression or an earlier report (`[seeming]`): "刚才说是个大爷，走近一看是个大妈" is a woman, while
+        # "看着像躺着不动，走近一看是在睡觉" still lies.
+        taken_back = self._unsaid(norm) + [(s, e) for s, e, _ in self._gone(norm)] + self._seeming(norm)
         said = said_outside(kept + taken_back)
         whole = said_outside(kept) if taken_back else said
         sexes = (said & {"male", "female"}) or (whole & {"male", "female"})
@@ -837,23 +851,34 @@ class Lexicon:
             return 2 if with_child else None
         counts: list[int] = []  # one per group of counts joined by "and" (一个大爷和一个小孩: 1 + 1)
         last_end: int | None = None
+        in_list = False
+        lone: set[int] = set()  # groups that are one listed person joined to nothing ("a runaway teen, a migrant worker")
         for match in self.persons.finditer(norm):
             groups = match.groupdict()
-            if groups.get("pair") or groups.get("pair2"):
+            if groups.get("pair") or groups.get("pair2") or groups.get("pair3"):
                 value = 2
-            elif groups.get("en4"):
+            elif groups.get("en4") or groups.get("en6"):
                 value = 1  # "and a lass": one more
+            elif groups.get("zm"):
+                value = (_zh_number(groups["zm"]) or 0) + (_zh_number(groups["zf"]) or 0)
             else:
-                raw = groups.get("zn") or groups.get("zn2") or groups.get("zn3") or groups.get("zn4") or groups.get("en") or groups.get("en2") or groups.get("en3")
+                raw = (groups.get("zn") or groups.get("zn2") or groups.get("zn3") or groups.get("zn4") or groups.get("en") or groups.get("en2")
+                       or groups.get("en3") or groups.get("en5"))
                 said = None if raw is None else _EN_NUMBERS.get(raw) if raw in _EN_NUMBERS else _zh_number(raw)
                 if said is None or said <= 0 or self._negated(norm, match.start()):
                     continue
                 value = said
-            if counts and last_end is not None and _PERSONS_AND.fullmatch(norm[last_end:match.start()]):
+            between = norm[last_end:match.start()] if last_end is not None else ""
+            if counts and last_end is not None and (_PERSONS_AND.fullmatch(between) or (in_list and _LIST_COMMA.fullmatch(between))):
                 counts[-1] += value
+                lone.discard(len(counts) - 1)
             else:
+                if groups.get("en4") or groups.get("en6"):
+                    lone.add(len(counts))
                 counts.append(value)
             last_end = match.end()
+            in_list = bool(groups.get("en6"))  # "a man, a woman and a boy": the comma lists the next one too
+        counts = [count for n, count in enumerate(counts) if n not in lone]
         if not counts or max(counts) == 1:
             # No count says more than one: a child carried or led is a second person, and a note that lists its people
             # one by one ("1 guy drunk, 1 lady bleeding") counts its items.
@@ -923,7 +948,9 @@ def _persons_pattern(zh: list[str], en: list[str], en_one: list[str] | None = No
         # 一家三口; 母子俩, 老两口, 一对夫妻; 俩老头, 仨孩子 (spoken 俩 two, 仨 three, which take no 个)
         r"一家(?P<zn>[二两三四五六七八九十\d]{1,2})口",
         r"(?:哥|姐|兄弟|姐妹|爷|娘|母子|父子|母女|父女)(?P<zn4>仨)",
-        r"(?P<pair>[母父]子俩|[母父]女俩|夫妻俩|夫妇俩|兄弟俩|姐妹俩|他们俩|她们俩|他俩|她俩|哥俩|姐俩|爷俩|娘俩|爷儿俩|娘儿俩|两口子|老两口|俩人|一对(?:老)?(?:夫妻|夫妇|母子|父子|母女|父女|情侣|老人)|一男一女|一老一小|一大一小)",
+        # 一男两女, 两男一女: the men and the women counted together
+        rf"(?<![\d{_ZH_NUM_WORDS}第])(?P<zm>[一二两三四五六七八九十俩仨])男(?P<zf>[一二两三四五六七八九十俩仨])女",
+        r"(?P<pair>[母父]子俩|[母父]女俩|夫妻俩|[兄姐][妹弟]俩|[爷奶姥]孙俩|祖孙俩|夫妇俩|兄弟俩|姐妹俩|他们俩|她们俩|他俩|她俩|哥俩|姐俩|爷俩|娘俩|爷儿俩|娘儿俩|两口子|老两口|俩人|一对(?:老)?(?:夫妻|夫妇|母子|父子|母女|父女|情侣|老人)|一男一女|一老一小|一大一小)",
     ]
     if zh:
         nouns = "|".join(re.escape(normalize_text(n)) for n in sorted(zh, key=len, reverse=True))
@@ -936,7 +963,11 @@ def _persons_pattern(zh: list[str], en: list[str], en_one: list[str] | None = No
     if en:
         nouns = "|".join(re.escape(normalize_text(n)) for n in sorted(en, key=len, reverse=True))
         numbers = "|".join(re.escape(n) for n in sorted(_EN_NUMBERS, key=len, reverse=True))
+        # a count said as a range, read as its least: "three or four teenagers" are at least three (as 两三个人 is two)
+        parts.append(rf"(?<![a-z0-9])(?P<en5>\d{{1,3}}|{numbers})\s+(?:or|to)\s+(?:\d{{1,3}}|{numbers})\s+(?:[a-z'\-]+\s+)?(?:{nouns})(?![a-z])")
         parts.append(rf"(?<![a-z0-9])(?P<en>\d{{1,3}}|{numbers})(?!{_EN_NOT_A_COUNT})\s+(?:[a-z'\-]+\s+)?(?:{nouns})(?![a-z])")
+        # "a couple of drunk dudes" is two people (not "a couple of minutes": a person noun follows)
+        parts.append(rf"(?<![a-z])(?P<pair3>couple)\s+of\s+(?:[a-z'\-]+\s+)?(?:{nouns})(?![a-z])")
         parts.append(r"(?<![a-z])(?:a\s+family\s+of|family\s+of)\s+(?P<en2>\d{1,2}|" + numbers + r")(?![a-z0-9])")
         parts.append(r"(?<![a-z0-9])(?P<en3>\d{1,2}|" + numbers + r")\s+of\s+them(?![a-z])")
         parts.append(r"(?<![a-z])(?P<pair2>both\s+of\s+them|couple)(?![a-z])(?!\s+of)")
@@ -944,6 +975,9 @@ def _persons_pattern(zh: list[str], en: list[str], en_one: list[str] | None = No
         # one more person joined to a counted group: "two blokes and a lass" is three
         nouns = "|".join(re.escape(normalize_text(n)) for n in sorted(en_one, key=len, reverse=True))
         parts.append(rf"(?<=and\s)(?P<en4>a|an|one|their|his|her)\s+(?:[a-z'\-]+\s+)?(?:{nouns})(?![a-z])")
+        # one person listed before "and" or a comma: "an old man and a young woman", "a man, a woman and a small boy",
+        # "a mother and two little kids" (counted only when joined to the next item; alone it is one)
+        parts.append(rf"(?<![a-z])(?P<en6>a|an|one)\s+(?:[a-z'\-]+\s+){{0,2}}?(?:{nouns})(?=\s*,\s*(?:a|an)\s|\s+and\s)")
     return re.compile("|".join(parts))
 
 
@@ -1104,7 +1138,8 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
 
 
 def _plain_words(data: dict[str, object]) -> list[str]:
-    """The lexicon's words that pinyin may stand for: cues of flags and signs, descriptions, counted persons, negations."""
+    """The lexicon's words that pinyin may stand for: cues of flags and signs, descriptions, counted persons, negations,
+    a minor's company ("xiao hai yi ge ren" is 小孩一个人)."""
     def strings(table: object) -> list[str]:
         values = table.values() if isinstance(table, dict) else [table]
         found: list[str] = []
@@ -1119,7 +1154,7 @@ def _plain_words(data: dict[str, object]) -> list[str]:
     persons = data.get("persons", {})
     return [*strings(data.get("flags", {})), *strings(data.get("signs", {})), *strings(data.get("describe", {})),
             *strings(persons.get("zh", []) if isinstance(persons, dict) else []),
-            *strings(negations.get("zh", []) if isinstance(negations, dict) else [])]
+            *strings(negations.get("zh", []) if isinstance(negations, dict) else []), *strings(data.get("company", {}))]
 
 
 def _signs(table: object, cue_list: Callable[[str, object], list[str]],

@@ -61,21 +61,27 @@ class TypoReader:
     _by_initial: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
     _seen: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     _word: re.Pattern[str] = field(default=re.compile(r"$^"), compare=False, repr=False)
+    # Words that are a whole cue on their own ("drunk"; not "drink", which only "too much to drink" holds).
+    _whole: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     @classmethod
     def of(cls, cues: Iterable[tuple[str, str]], min_letters: int = 5, two_edits_from: int = 9) -> TypoReader:
         """A reader for the English words of `cues`, (group, cue) pairs (folded; Chinese cues give none)."""
         groups: dict[str, set[str]] = {}
+        whole: set[str] = set()
         for group, cue in cues:
-            for word in _CUE_WORD.findall(cue):
+            cue_words = _CUE_WORD.findall(cue)
+            for word in cue_words:
                 if len(word) >= max(min_letters - 1, 1):
                     groups.setdefault(word, set()).add(group)
+            if len(cue_words) == 1 and cue.rstrip("*") == cue_words[0]:
+                whole.add(cue_words[0])
         words = {word: frozenset(owners) for word, owners in groups.items()}
         by_initial: dict[str, list[str]] = {}
         for word in sorted(words):
             by_initial.setdefault(word[0], []).append(word)
         pattern = re.compile(rf"(?<![a-z0-9'])[a-z]{{{max(min_letters, 1)},}}(?![a-z0-9'])")
-        return cls(words, min_letters, two_edits_from, {k: tuple(v) for k, v in by_initial.items()}, {}, pattern)
+        return cls(words, min_letters, two_edits_from, {k: tuple(v) for k, v in by_initial.items()}, {}, pattern, frozenset(whole))
 
     def correct(self, norm: str) -> str:
         """`norm` (folded text) with each misspelt cue word replaced by the cue word it misspells."""
@@ -104,4 +110,5 @@ class TypoReader:
         tied = sorted(str(w) for w, distance, _ in near if distance == best)
         if len({self.vocabulary[w] for w in tied}) > 1:
             return word  # as near the cues of two flags (or descriptions): no reading
-        return tied[0]
+        # Of words as near and of one flag, one that is a cue by itself: "drnk" is drunk, not drink or drank.
+        return next((w for w in tied if w in self._whole), tied[0])

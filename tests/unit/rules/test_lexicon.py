@@ -795,7 +795,14 @@ def test_descriptions_after_corrections_relatives_and_forms(text: str, sex: str 
 
 @pytest.mark.parametrize(
     ("text", "count"),
-    [("two blokes and a lass, all wasted", 3), ("哥仨都是工地上的", 3), ("【线索】人数：2 类型：醉酒", 2), ("a man and a woman", None)],
+    [("two blokes and a lass, all wasted", 3), ("哥仨都是工地上的", 3), ("【线索】人数：2 类型：醉酒", 2),
+     # persons listed one by one are counted when joined (session 21); one said alone, or said twice, is no count
+     ("a man and a woman", 2), ("an old man and a young woman sitting together", 2), ("a man, a woman and a small boy", 3),
+     ("a mother and two little kids", 3), ("A teenager by the road, a runaway teen, a migrant worker.", None),
+     ("a drunk man lying on the bench and an old woman next to him", None),
+     ("three or four teenagers under the bridge", 3), ("a couple of drunk dudes", 2), ("a couple of minutes ago a man fell", None),
+     ("一男两女在江边坐着", 3), ("兄妹俩在车站", 2), ("爷孙俩在超市门口", 2),
+     ("one guy lying by the door, another guy sitting next to him, both drunk", 2)],
 )
 def test_more_head_counts(text: str, count: int | None) -> None:
     assert LEXICON.persons_in(text) == count
@@ -880,3 +887,34 @@ def test_a_child_with_its_grown_up_is_counted(text: str, persons: int) -> None:
 ])
 def test_a_hedged_english_age_before_what_the_person_does(text: str, flags: set[str]) -> None:
     assert set(LEXICON.flags_in(text)) & {"elderly", "minor"} == flags
+
+
+@pytest.mark.parametrize(
+    ("text", "flags"),
+    [
+        # short English typos (four letters), and of words as near, the one that is a cue by itself
+        ("drnk guy lying in the snow", ("intoxicated",)), ("hrut bad, blod on her face", ("injured",)),
+        # how old someone looks said with 的样子; a time or a distance so said is no age
+        ("姐妹俩都是十六七的样子", ("minor",)), ("三点的样子看见的", ()), ("走了二十米的样子", ()),
+        # an earlier report or first guess corrected by what someone says it is
+        ("开始以为喝醉了，他家属说是癫痫犯了", ("ill",)), ("第一个电话说男的喝醉了，第二个电话说他是头上流血了，不是喝醉", ("injured",)),
+        # families read as holding a child
+        ("一家三口在火车站外面", ("minor",)), ("爷孙俩在超市门口", ("minor",)),
+    ],
+)
+def test_session21_flags(text: str, flags: tuple[str, ...]) -> None:
+    assert LEXICON.flags_in(text) == flags
+
+
+@pytest.mark.parametrize(
+    ("text", "sex", "posture", "adult"),
+    [
+        ("車站門口有個小朋友一個人坐著", None, "sitting", False),  # traditional 著 after a verb is 着
+        ("他很著名", None, None, False),
+        ("刚才打过电话说是个大爷，现在走近看了，不是大爷，是个大妈", "female", None, False),
+        ("not a runaway, she's 19", "female", None, True), ("he's 2 blocks away", "male", None, False),
+        ("老娘们儿让她家老爷们儿给削了", "female", None, False), ("man face down in the snow", "male", "lying", False),
+    ],
+)
+def test_session21_descriptions(text: str, sex: str | None, posture: str | None, adult: bool) -> None:
+    assert LEXICON.description_in(text) == (sex, posture, adult)
