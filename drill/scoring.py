@@ -119,13 +119,37 @@ class _Sources:
         return []
 
 
+def where_then(person: dict[str, Any], at: datetime | None) -> tuple[float, float] | None:
+    """Where a truth person was at `at` (along their track), None when not there then: not yet appeared, or gone
+    (taken away by a team) at or before `at`. Without a time, where they first appeared."""
+    if at is None:
+        return float(person["lat"]), float(person["lon"])
+    appears, gone = maybe_time(person.get("appears_at")), maybe_time(person.get("gone_at"))
+    if (appears is not None and appears > at) or (gone is not None and gone <= at):
+        return None
+    track = [(t, float(la), float(lo)) for x, la, lo in person.get("track") or () if (t := maybe_time(x)) is not None]
+    if not track:
+        return float(person["lat"]), float(person["lon"])
+    for (t0, la0, lo0), (t1, la1, lo1) in zip(track, track[1:], strict=False):
+        if t0 <= at < t1:
+            f = (at - t0) / (t1 - t0)
+            return la0 + (la1 - la0) * f, lo0 + (lo1 - lo0) * f
+    return (track[0][1], track[0][2]) if at < track[0][0] else (track[-1][1], track[-1][2])
+
+
 def _position_match(truth: dict[str, Any], lat: float, lon: float, at: datetime | None) -> str | None:
+    """The person nearest the incident who was there when it opened (within POSITION_MATCH_M), where they were then.
+
+    A person a team took away hours before is not whom a camera saw there
+    later: given to them, a decoy detection at a camera site counted as their
+    duplicate (and "reached" them again) instead of as the false incident it is.
+    """
     best: tuple[float, str] | None = None
     for p in truth.get("persons") or []:
-        appears = maybe_time(p.get("appears_at"))
-        if at is not None and appears is not None and appears > at:
+        spot = where_then(p, at)
+        if spot is None:
             continue
-        d = haversine_m(lat, lon, float(p["lat"]), float(p["lon"]))
+        d = haversine_m(lat, lon, spot[0], spot[1])
         if d <= POSITION_MATCH_M and (best is None or d < best[0]):
             best = (d, p["person_id"])
     return best[1] if best else None

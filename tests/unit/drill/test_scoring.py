@@ -222,3 +222,29 @@ def test_outputs_are_ordered_by_instant_whatever_their_utc_offsets() -> None:
     # offsets (a replayed feed in UTC beside the desk's local times) were read out of order.
     local, utc, none = {"at": "2025-01-14T20:00:00+08:00", "event_id": "b"}, {"at": "2025-01-14T12:30:00Z", "event_id": "a"}, {"event_id": "c"}
     assert sorted([utc, local, none], key=by_time) == [none, local, utc]
+
+
+def test_position_match_only_to_a_person_still_there(case: Any) -> None:
+    """An unnamed detection at the spot a person was taken away from hours before is a false incident, not their
+    duplicate (nor their reach): the decoy detections at camera sites."""
+    truth, outputs, dead, inputs = case
+    c = next(p for p in truth["persons"] if p["person_id"] == "C")
+    c["gone_at"] = at(30).isoformat()
+    later = [*outputs, event("i6:d", "dispatch", "i6", 40, ["det-unknown"], "welfare_check", lat=45.7701)]
+    s = score(truth, later, dead, inputs, [])
+    assert s["incidents_by_position"] == 0 and s["false_incidents"] == 1
+    assert s["persons_reached"] == 3  # C is not reached through a detection made after they left
+    before = [*outputs, event("i6:d", "dispatch", "i6", 20, ["det-unknown"], "welfare_check", lat=45.7701)]
+    assert score(truth, before, dead, inputs, [])["incidents_by_position"] == 1
+
+
+def test_position_match_where_the_person_was_then(case: Any) -> None:
+    """A person who walked away is matched where they were when the incident opened, not where they first sat."""
+    truth, outputs, dead, inputs = case
+    c = next(p for p in truth["persons"] if p["person_id"] == "C")
+    c["track"] = [[at(-30).isoformat(), 45.77, 126.6], [at(0).isoformat(), 45.77, 126.6], [at(10).isoformat(), 45.775, 126.6]]
+    moved = [*outputs, event("i6:d", "dispatch", "i6", 40, ["det-unknown"], "welfare_check", lat=45.7749)]
+    s = score(truth, moved, dead, inputs, [])
+    assert s["incidents_by_position"] == 1 and next(r for r in s["per_person"] if r["person_id"] == "C")["incidents"] == ["i4", "i6"]
+    left = [*outputs, event("i6:d", "dispatch", "i6", 40, ["det-unknown"], "welfare_check", lat=45.7701)]
+    assert score(truth, left, dead, inputs, [])["false_incidents"] == 1

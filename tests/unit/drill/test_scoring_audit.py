@@ -45,6 +45,22 @@ def _pct(values: list[float], q: float) -> float | None:
     return round(float(np.percentile(values, q)), 2) if values else None
 
 
+def _there(p: dict[str, Any], when: datetime) -> tuple[float, float] | None:
+    """Where person p stood at `when` (the last track point at or before it, linear between points), None when not
+    there: not yet appeared, or taken away at or before `when`."""
+    if _t(p["appears_at"]) > when or (p.get("gone_at") and _t(p["gone_at"]) <= when):
+        return None
+    points = [(_t(x), la, lo) for x, la, lo in p.get("track") or []] or [(_t(p["appears_at"]), p["lat"], p["lon"])]
+    before = [q for q in points if q[0] <= when] or points[:1]
+    after = [q for q in points if q[0] > when]
+    (t0, la0, lo0) = before[-1]
+    if not after:
+        return la0, lo0
+    t1, la1, lo1 = after[0]
+    f = (when - t0) / (t1 - t0)
+    return la0 + (la1 - la0) * f, lo0 + (lo1 - lo0) * f
+
+
 def audit(truth: dict[str, Any], events: list[dict[str, Any]], acks: list[dict[str, Any]] | None) -> dict[str, Any]:
     """The drill's figures from their definitions (README, Drill scenarios and figures)."""
     reports = {rid: r.get("person_ids") or [] for rid, r in truth["reports"].items()}
@@ -72,8 +88,9 @@ def audit(truth: dict[str, Any], events: list[dict[str, Any]], acks: list[dict[s
         if not unknown:
             return None, False  # the truth says these reports concern nobody
         first = evs[0]
-        near = [(haversine_m(first["lat"], first["lon"], p["lat"], p["lon"]), pid) for pid, p in persons.items()
-                if _t(p["appears_at"]) <= _t(first["at"])]
+        when = _t(first["at"])
+        near = [(haversine_m(first["lat"], first["lon"], *spot), pid) for pid, p in persons.items()
+                if (spot := _there(p, when)) is not None]
         near = [n for n in near if n[0] <= 150.0]
         return (min(near)[1], True) if near else (None, False)
 
