@@ -162,8 +162,16 @@ class TextMaker:
             parts.insert(0, ELDERLY_EN[0] if english else ELDERLY_ZH[0])
         return sep.join(parts) or (PLAIN[1][0] if english else PLAIN[0][0])
 
+    def _fitting(self, options: tuple[str, ...], lying: bool) -> tuple[str, ...]:
+        """The cues a caller who sees this person can say: someone lying on the ground is not "sitting in the cold"
+        nor "in a wheelchair" (said both ways, the reader rightly keeps no posture). All of them when none fits."""
+        if not lying:
+            return options
+        return tuple(o for o in options if self.lexicon.description_in(o)[1] in (None, "lying")) or options
+
     def _draft(self, person: Person, english: bool, rng: np.random.Generator, place_name: str | None) -> str:
         def pick(options: tuple[str, ...]) -> str:
+            options = self._fitting(options, person.lying)
             return options[int(rng.integers(len(options)))]
 
         cue_flags = [f for f in person.flags if f != "elderly"]

@@ -125,6 +125,21 @@ def test_tip_texts_carry_exactly_the_persons_flags(night: tuple[DrillWorld, list
     assert languages["zh"] > 0 and languages["en"] > 0
 
 
+def test_a_lying_persons_tips_say_lying_and_nothing_else(night: tuple[DrillWorld, list[FeedItem]]) -> None:
+    """A caller who sees someone lying on the ground does not add "sitting in the cold" (or "in a wheelchair"):
+    said both ways, the reader keeps no posture, and a posture that could tell two persons apart is lost."""
+    world, items = night
+    lexicon = load_lexicon(ROOT / "data" / "lexicon.toml")
+    truth = world.truth()
+    lying = {p["person_id"] for p in truth["persons"] if p["lying"]}
+    read = Counter()
+    for tip in _tips(items):
+        pids = truth["reports"][tip["tip_id"]]["person_ids"]
+        if pids and pids[0] in lying:
+            read[lexicon.description_in(tip["text"], 2025)[1]] += 1
+    assert read["lying"] > 10 and set(read) == {"lying"}, read
+
+
 def test_duplicates_noise_and_addresses(night: tuple[DrillWorld, list[FeedItem]]) -> None:
     world, items = night
     truth = world.truth()
