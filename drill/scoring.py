@@ -29,6 +29,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Any
 
 from core import topics as names
@@ -130,7 +131,7 @@ def where_then(person: dict[str, Any], at: datetime | None) -> tuple[float, floa
     track = [(t, float(la), float(lo)) for x, la, lo in person.get("track") or () if (t := maybe_time(x)) is not None]
     if not track:
         return float(person["lat"]), float(person["lon"])
-    for (t0, la0, lo0), (t1, la1, lo1) in zip(track, track[1:], strict=False):
+    for (t0, la0, lo0), (t1, la1, lo1) in pairwise(track):
         if t0 <= at < t1:
             f = (at - t0) / (t1 - t0)
             return la0 + (la1 - la0) * f, lo0 + (lo1 - lo0) * f
