@@ -325,3 +325,14 @@ def test_every_wait_in_the_queue_counts_to_a_team_or_the_nights_end() -> None:
     waits = _score(truth, events, acks)["queue_wait_min"]
     # G: 60 -> 70, then again 80 -> 95 after its team was diverted; H: 200 -> 08:00, escalated once and never served
     assert waits == {"P1": {"p50": 400.0, "p95": 400.0, "max": 400.0, "n": 1}, "P3": {"p50": 12.5, "p95": 14.75, "max": 15.0, "n": 2}}
+
+
+def test_a_detection_where_a_person_was_taken_away_from_is_false_in_both_counts() -> None:
+    """D is taken away at 100; an unnamed detection at D's spot at 200 is a decoy: a false incident, not D's second."""
+    truth, events, acks = night()
+    next(p for p in truth["persons"] if p["person_id"] == "D")["gone_at"] = at(100).isoformat()
+    events = [*events, _ev("iL", 1, "dispatch", 200, ["det-0c1d2e"], "welfare_check", "P3", "T11", 45.72)]
+    s = _score(truth, events, acks)
+    mine = audit(truth, events, acks)
+    assert (mine["false_incidents"], mine["duplicates"]) == (3, 1) and figures(s) == mine
+    assert next(r for r in s["per_person"] if r["person_id"] == "D")["incidents"] == ["iD"]
