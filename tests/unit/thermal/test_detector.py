@@ -487,6 +487,26 @@ def test_a_uniform_straight_sided_window_is_a_slab_and_a_uniform_body_is_not() -
     assert uniform(blunted) >= 0.99
 
 
+def test_flat_warmth_with_a_soft_outline_is_warm_ground_and_a_bag_is_not() -> None:
+    """Straight down from 30 m at -15 °C: heat from a buried pipe or duct warms the snow above it evenly
+    (+7 K) over an oval 1.6 x 0.5 m, fading over ~0.25 m all round (heat spreading through the snow), with
+    no warmer part: its length and width fit a lying body, its outline is no quadrilateral, and it was taken
+    for one (independently rendered clutter frames: warm pipes). Its outline falls a few times slower than
+    an object's (_edge_sharpness below EDGE_SHARP), so it is warm ground. A sleeping bag as long, as flat
+    and as warm, but with an object's edge, is still found."""
+    meta = nadir(30.0, ambient=-15.0)
+    k = 640 / (2 * 30.0 * math.tan(math.radians(22.5)))  # px per metre
+    outside = np.full((512, 640), 255, np.uint8)
+    cv2.ellipse(outside, (320, 256), (round(0.8 * k), round(0.25 * k)), 20, 0, 360, 0, -1)
+    beyond_m = cv2.distanceTransform(outside, cv2.DIST_L2, 5) / k  # metres outside the oval
+    ground = discs(-15.0, []) + 7.0 * np.exp(-0.5 * (beyond_m / 0.25) ** 2).astype(np.float32)
+    blob = max((f for f, _, _ in det.candidates(ground, det.camera_for(meta, 640, 512), -15.0)), key=lambda c: c.area)
+    assert blob.edge < det.EDGE_SHARP[0] and blob.hot_ratio < det.SLAB_HOT_RATIO[0] and det._quadrilateral(blob) == 0.0
+    assert detect(ground, meta) == []
+    bag = discs(-15.0, [(320, 256, 0.85 * k, 0.35 * k, -11.0)])
+    assert len(detect(bag, meta)) == 1
+
+
 def test_an_upright_post_is_not_warm_as_a_bag_for_its_height_in_an_oblique_view() -> None:
     """Seen at 30 deg depression, something lying on the ground (a bag, up to 2.2 m long and 0.4 m
     high) spans at most 2.2 sin + 0.4 cos of the image's vertical: an upright post 0.26 m wide and
