@@ -882,8 +882,8 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
         # warmth that fades slowly at its outline, whatever its shape, is warm ground, not a body on it: the
         # heat of a buried pipe or a vent spreads through the snow over tens of centimetres, where an
         # object's edge is blurred only by the optics (see _edge_sharpness, EDGE_SHARP); a sleeping bag is as
-        # flat but has an object's edge
-        slab = max(_quadrilateral(f), 1.0 - _ramp(f.edge, *EDGE_SHARP) if f.area >= 12 else 0.0)
+        # flat but has an object's edge (an edge of 0 was not measured: too few pixels, no clothing step)
+        slab = max(_quadrilateral(f), 1.0 - _ramp(f.edge, *EDGE_SHARP) if f.area >= 12 and f.edge > 0.0 else 0.0)
         uniform = max(uniform, (1.0 - _ramp(f.hot_ratio, *SLAB_HOT_RATIO)) * slab * (1.0 - f.cut))
     return {"warm": warm, "skin": skin, "face": face, "size": size, "plate": plate, "uniform": uniform,
             "dog": dog}, posture
