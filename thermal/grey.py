@@ -203,7 +203,7 @@ def candidate_table(grey: np.ndarray, cam: Camera | None) -> CandidateTable:
     scene = _Scene(grey, top, bg, rel, e_map, sd_map, median, spread, thr)
     parts: list[CandidateTable] = []
     room = MAX_GREY_CANDIDATES
-    within: np.ndarray | None = None
+    within: _Region | None = None
     for k, step in enumerate(THRESHOLD_STEPS):
         reserve = SPLIT_RESERVE if k == 0 else 0
         found, within = _components(scene, thr * step, within, room - reserve, reserve > 0)
@@ -231,19 +231,23 @@ class _Scene:
 _NO_CANDIDATES = CandidateTable(np.zeros((0, 4), np.int64), np.zeros((0, 2)), np.zeros((0, _OWN_WIDTH)))
 
 
-def _components(sc: _Scene, level: float, within: np.ndarray | None,
-                room: int, reserved: bool = False) -> tuple[CandidateTable, np.ndarray | None]:
-    """Connected blobs of `top > level` (only inside the `within` mask, when given) that could be
-    a person, the `room` most contrasted of them measured all at once, and the mask of blobs
+_Region = tuple[tuple[int, int, int, int], np.ndarray]  # a frame rectangle (x, y, w, h) and a 0/255 mask of it
+
+
+def _components(sc: _Scene, level: float, within: _Region | None,
+                room: int, reserved: bool = False) -> tuple[CandidateTable, _Region | None]:
+    """Connected blobs of `top > level` (only inside the `within` region, when given) that could be
+    a person, the `room` most contrasted of them measured all at once, and the region of blobs
     bigger than one person (to search again at a higher level: only there, so each blob is
     measured once per level it splits at; None when there is no room left for their parts)."""
     h, w = sc.grey.shape
-    wx, wy, ww, wh = cv2.boundingRect(within) if within is not None else (0, 0, w, h)
+    (wx, wy, ww, wh), inside = within if within is not None else ((0, 0, w, h), None)
     mask = cv2.compare(sc.top[wy:wy + wh, wx:wx + ww], level, cv2.CMP_GT)  # type: ignore[call-overload]
-    if within is not None:  # only the region of the blobs to split: labelling costs by the pixel
-        mask = cv2.bitwise_and(mask, within[wy:wy + wh, wx:wx + ww])
-    n, labels, pts, lab, stats, centroids = _label(mask)
-    if n <= 1:
+    if inside is not None:  # only the region of the blobs to split: labelling costs by the pixel
+        mask = cv2.bitwise_and(mask, inside)
+    _, _, pts, lab, stats, centroids = _label(mask, MIN_AREA_PX)
+    n = len(stats)
+    if not n:
         return _NO_CANDIDATES, None
     area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
     bw, bh = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
@@ -252,15 +256,16 @@ def _components(sc: _Scene, level: float, within: np.ndarray | None,
     centroids += (wx, wy)
     e = grid_at(sc.e_map, w, h, centroids[:, 0], centroids[:, 1])
     side = np.maximum(bw, bh)
-    ok = (area >= MIN_AREA_PX) & (e > 0) & (side <= MAX_PERSON_WIDTHS * np.maximum(e, 2.0))
-    ok[0] = False
+    e2 = np.maximum(e, 2.0)
+    ok = (e > 0) & (side <= MAX_PERSON_WIDTHS * e2)
     n_ok = int(np.count_nonzero(ok))
-    big = _split_mask(sc, labels, stats, (wx, wy), area, side, e) if n_ok < room or reserved else None
+    big = _region(pts, (side > SPLIT_PERSON_WIDTHS * e2)[lab], (wx, wy)) if n_ok < room or reserved else None
     if not n_ok:
         return _NO_CANDIDATES, big
     keep = ok[lab]
     pts, lab = pts[keep], lab[keep]
-    tv = sc.top[pts[:, 1] + wy, pts[:, 0] + wx].astype(np.float64)
+    xs, ys = pts[:, 0].astype(np.int64) + wx, pts[:, 1].astype(np.int64) + wy
+    tv = sc.top[ys, xs].astype(np.float64)
     peak = np.zeros(n)
     np.maximum.at(peak, lab, tv)
     idx = np.nonzero(ok)[0]
@@ -269,8 +274,7 @@ def _components(sc: _Scene, level: float, within: np.ndarray | None,
         chosen = np.zeros(n, bool)
         chosen[idx] = True
         keep = chosen[lab]
-        pts, lab, tv = pts[keep], lab[keep], tv[keep]
-    xs, ys = pts[:, 0].astype(np.int64) + wx, pts[:, 1].astype(np.int64) + wy
+        xs, ys, lab, tv = xs[keep], ys[keep], lab[keep], tv[keep]
     gmax = np.zeros(n)
     np.maximum.at(gmax, lab, sc.grey[ys, xs].astype(np.float64))
     total = np.bincount(lab, weights=tv, minlength=n)
@@ -289,65 +293,77 @@ def _components(sc: _Scene, level: float, within: np.ndarray | None,
     pk = peak[idx]
     core = np.where(low_n[idx] > 0, low_sum[idx] / np.maximum(low_n[idx], 1), pk)
     ei = e[idx]
-    cu = np.clip(np.rint(centroids[idx, 0]).astype(np.int64), 0, w - 1)
-    cv = np.clip(np.rint(centroids[idx, 1]).astype(np.int64), 0, h - 1)
+    centres = centroids[idx]
+    cu = np.minimum(np.maximum(np.rint(centres[:, 0]).astype(np.int64), 0), w - 1)
+    cv = np.minimum(np.maximum(np.rint(centres[:, 1]).astype(np.int64), 0), h - 1)
+    bwi, bhi = bw[idx], bh[idx]
+    rows = np.empty((len(idx), _OWN_WIDTH))
     cols = {
-        "person_px": ei, "sin_dep": grid_at(sc.sd_map, w, h, centroids[idx, 0], centroids[idx, 1]),
-        "width": bw[idx] / ei, "height": bh[idx] / ei, "area": a / (ei * ei), "major": major / ei,
-        "minor": minor / ei, "fill": a / (bw[idx] * bh[idx]), "aspect": major / minor, "peak": pk / sc.spread,
+        "person_px": ei, "sin_dep": grid_at(sc.sd_map, w, h, centres[:, 0], centres[:, 1]),
+        "width": bwi / ei, "height": bhi / ei, "area": a / (ei * ei), "major": major / ei,
+        "minor": minor / ei, "fill": a / (bwi * bhi), "aspect": major / minor, "peak": pk / sc.spread,
         "mean": total[idx] / a / sc.spread, "integral": total[idx] / sc.spread / (ei * ei),
         "peak_thr": pk / sc.thr, "level": gmax[idx] / 255.0,
         "ground": (sc.bg[cv, cu] - sc.median) / sc.spread, "core": (pk - core) / np.maximum(pk, 1e-6),
-        "spread": np.full(len(idx), sc.spread / 255.0), "median": np.full(len(idx), sc.median / 255.0),
+        "spread": sc.spread / 255.0, "median": sc.median / 255.0,
     }
-    rows = np.column_stack([*(cols[name] for name in SHAPE_NAMES), _patches(sc, centroids[idx], ei, pk)])
+    for k, name in enumerate(SHAPE_NAMES):
+        rows[:, k] = cols[name]
+    rows[:, len(SHAPE_NAMES):] = _patches(sc, centres, ei, pk)
     # boxes padded by BOX_PAD_PX, all at once
     x, y = stats[idx, 0], stats[idx, 1]
     x0, y0 = np.maximum(x - BOX_PAD_PX, 0), np.maximum(y - BOX_PAD_PX, 0)
-    boxes = np.column_stack([x0, y0, np.minimum(x + bw[idx] + BOX_PAD_PX, w) - x0,
-                             np.minimum(y + bh[idx] + BOX_PAD_PX, h) - y0]).astype(np.int64)
-    return CandidateTable(boxes, centroids[idx], rows), big
+    boxes = np.column_stack([x0, y0, np.minimum(x + bwi + BOX_PAD_PX, w) - x0,
+                             np.minimum(y + bhi + BOX_PAD_PX, h) - y0]).astype(np.int64)
+    return CandidateTable(boxes, centres, rows), big
 
 
-def _label(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """What cv2.connectedComponentsWithStats gives (count, labels, stats, centroids; label 0, the
-    background, with zero area and centroid), plus the mask's pixels (x, y; row order) and their
-    labels. The statistics come from bincounts over those pixels: OpenCV's cost 5x the labelling
-    itself on a frame of JPEG noise, more than the bare baseline's whole detection."""
+def _label(mask: np.ndarray, min_area: int = 1) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                         np.ndarray]:
+    """The labelling of cv2.connectedComponentsWithStats (count with the background, labels) and,
+    for the blobs of at least `min_area` pixels only, in label order, their stats and centroids,
+    their pixels (x, y; row order) and each pixel's index into those blobs. The statistics come from
+    bincounts over the pixels: OpenCV's cost 5x the labelling itself on a frame of JPEG noise,
+    more than the bare baseline's whole detection, and most of those blobs are a pixel or two."""
     n, labels = cv2.connectedComponents(mask, connectivity=8)
     found = cv2.findNonZero(mask)  # (x, y) in row order, like np.nonzero, a few times faster
     pts = np.zeros((0, 2), np.int32) if found is None else found.reshape(-1, 2)
     lab = labels[pts[:, 1], pts[:, 0]]
+    area = np.bincount(lab, minlength=n)  # the background (0) holds no pixel of the mask
+    ids = np.flatnonzero(area >= max(min_area, 1))
+    m = len(ids)
+    if m < n - 1:  # small blobs dropped: the others renumbered in order
+        index = np.full(n, -1, np.int64)
+        index[ids] = np.arange(m)
+        lab = index[lab]
+        keep = lab >= 0
+        pts, lab = pts[keep], lab[keep]
+    else:
+        lab = lab.astype(np.int64) - 1
     x, y = pts[:, 0], pts[:, 1]
-    area = np.bincount(lab, minlength=n)
-    lo = np.full((2, n), max(mask.shape), np.int32)
-    hi = np.zeros((2, n), np.int32)
+    lo = np.full((2, m), max(mask.shape), np.int32)
+    hi = np.zeros((2, m), np.int32)
     for k, c in enumerate((x, y)):
         np.minimum.at(lo[k], lab, c)
         np.maximum.at(hi[k], lab, c)
-    stats = np.column_stack([lo[0], lo[1], hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, area]).astype(np.int32)
-    stats[0, :] = 0
-    count = np.maximum(area, 1)
-    centroids = np.column_stack([np.bincount(lab, x, n) / count, np.bincount(lab, y, n) / count])
+    count = area[ids]
+    stats = np.column_stack([lo[0], lo[1], hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, count]).astype(np.int32)
+    centroids = np.column_stack([np.bincount(lab, x, m) / count, np.bincount(lab, y, m) / count]).reshape(m, 2)
     return n, labels, pts, lab, stats, centroids
 
 
-def _split_mask(sc: _Scene, labels: np.ndarray, stats: np.ndarray, origin: tuple[int, int], area: np.ndarray,
-                side: np.ndarray, e: np.ndarray) -> np.ndarray | None:
-    """The frame mask of the blobs bigger than a person (a warm road or field at the base level may
-    hold people that stand out only above it), or None: painted blob by blob inside its box, a
-    few blobs rather than the whole frame's labels."""
-    split = (area >= MIN_AREA_PX) & (side > SPLIT_PERSON_WIDTHS * np.maximum(e, 2.0))
-    split[0] = False
-    if not split.any():
+def _region(pts: np.ndarray, sel: np.ndarray, origin: tuple[int, int]) -> _Region | None:
+    """The rectangle and mask of the pixels `pts[sel]` (window pixels from `origin`), or None when
+    there are none: the blobs bigger than a person (a warm road or field at the base level may hold
+    people that stand out only above it), painted from their pixel lists."""
+    if not sel.any():
         return None
-    wx, wy = origin
-    big = np.zeros(sc.grey.shape, np.uint8)
-    for i in np.nonzero(split)[0].tolist():
-        x, y, bw_i, bh_i = (int(v) for v in stats[i, :4])
-        box = (slice(y, y + bh_i), slice(x, x + bw_i))
-        big[box] |= cv2.compare(labels[y - wy : y - wy + bh_i, x - wx : x - wx + bw_i], i, cv2.CMP_EQ)  # type: ignore[call-overload]
-    return big
+    xs, ys = pts[sel, 0], pts[sel, 1]
+    x0, y0 = int(xs.min()), int(ys.min())
+    rect = (origin[0] + x0, origin[1] + y0, int(xs.max()) - x0 + 1, int(ys.max()) - y0 + 1)
+    mask = np.zeros((rect[3], rect[2]), np.uint8)
+    mask[ys - y0, xs - x0] = 255
+    return rect, mask
 
 
 def _patches(sc: _Scene, centres: np.ndarray, e: np.ndarray, peak: np.ndarray) -> np.ndarray:
@@ -424,18 +440,21 @@ class TreeModel:
     @functools.cached_property
     def _stacked(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
         """All trees padded into (trees, nodes) arrays, and the deepest path: predict walks every
-        tree at once, one level per step, instead of tree after tree."""
+        tree at once, one level per step, instead of tree after tree. Nodes are renumbered so that
+        a node's left child sits just before its right one, and a leaf (or padding) leads to itself
+        (its threshold NaN, which no value is at or below): a step is then `right - (x <= t)`.
+        Arrays: feature (0 at leaves), threshold, leaf value (0 inside), right child."""
         m = max(len(f) for f, _, _, _ in self.trees)
         shape = (len(self.trees), m)
-        feat, thr = np.full(shape, -1, np.int64), np.zeros(shape)
-        left, right = np.zeros(shape, np.int64), np.zeros(shape, np.int64)
-        for k, (f, t, lft, r) in enumerate(self.trees):
-            n = len(f)
-            feat[k, :n], thr[k, :n], left[k, :n], right[k, :n] = f, t, lft, r
-        leaf = feat < 0  # a leaf (or padding) leads to itself: a row that reaches it stays
-        own = np.broadcast_to(np.arange(m), shape)
-        left, right = np.where(leaf, own, left), np.where(leaf, own, right)
-        return feat, thr, left, right, _max_depth(self.trees)
+        feat, thr = np.zeros(shape, np.int64), np.full(shape, np.nan)
+        value, right = np.zeros(shape), np.broadcast_to(np.arange(m), shape).copy()
+        for k, tree in enumerate(self.trees):
+            for old, new, kid in _renumbered(tree[0], tree[2], tree[3]):
+                if kid < 0:
+                    value[k, new] = tree[1][old]
+                else:
+                    feat[k, new], thr[k, new], right[k, new] = tree[0][old], tree[1][old], kid
+        return feat, thr, value, right, _max_depth(self.trees)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Probability of a person per row of `x` (columns in `features` order). With a cascade
@@ -443,36 +462,48 @@ class TreeModel:
         trees stop there: most candidates are plainly not people, and this keeps the stage cheap."""
         if len(x) == 0:
             return np.zeros(0)
-        feat, thr, left, right, depth = self._stacked
+        feat, thr, value, right, depth = self._stacked
         first = self.cascade[0] if self.cascade else len(feat)
-        arrays = (feat[:first], thr[:first], left[:first], right[:first])
-        score = self.init + self.rate * _walk(*arrays, depth, x)
+        score = self.init + self.rate * _walk(feat[:first], thr[:first], value[:first], right[:first], depth, x)
         if first < len(feat):
             go_on = score >= self.cascade[1]  # type: ignore[index]
             if go_on.any():
-                rest = (feat[first:], thr[first:], left[first:], right[first:])
+                rest = (feat[first:], thr[first:], value[first:], right[first:])
                 score[go_on] += self.rate * _walk(*rest, depth, x[go_on])
         return np.asarray(1.0 / (1.0 + np.exp(-np.clip(score, -50.0, 50.0))))
 
 
-def _walk(feat: np.ndarray, thr: np.ndarray, left: np.ndarray, right: np.ndarray, depth: int,
+def _renumbered(feat: np.ndarray, left: np.ndarray, right: np.ndarray) -> list[tuple[int, int, int]]:
+    """A tree's nodes in breadth-first order, siblings side by side: (old index, new index, new
+    index of the right child or -1 for a leaf)."""
+    order, out = [0], []
+    for new, old in enumerate(order):  # the list grows as it is read
+        if feat[old] < 0:
+            out.append((old, new, -1))
+        else:
+            order.extend((int(left[old]), int(right[old])))
+            out.append((old, new, len(order) - 1))
+    return out
+
+
+def _walk(feat: np.ndarray, thr: np.ndarray, value: np.ndarray, right: np.ndarray, depth: int,
           x: np.ndarray) -> np.ndarray:
     """Sum over trees of each row's leaf value: every tree at once, one level per step.
 
-    Nodes are addressed as flat indices into the (trees, nodes) arrays and leaves lead to
-    themselves (see TreeModel._stacked), so each step is four flat takes: no 2-D indexing.
+    Nodes are addressed as flat indices into the (trees, nodes) arrays, siblings side by side and
+    leaves leading to themselves (see TreeModel._stacked), so each step is four flat takes, a
+    comparison and a subtraction: no 2-D indexing, no branch.
     """
     n_trees, m = feat.shape
     base = (np.arange(n_trees, dtype=np.int64) * m)[:, None]
     ff, tf = feat.ravel(), thr.ravel()
-    lf, rf = (left + base).ravel(), (right + base).ravel()
+    rf = (right + base).ravel()
     xf = np.ascontiguousarray(x, np.float64).ravel()
     row = (np.arange(len(x), dtype=np.int64) * x.shape[1])[None, :]
     node = np.repeat(base, len(x), axis=1)
     for _ in range(depth):
-        go_left = xf.take(row + np.maximum(ff.take(node), 0)) <= tf.take(node)
-        node = np.where(go_left, lf.take(node), rf.take(node))
-    return np.asarray(tf.take(node).sum(axis=0))
+        node = rf.take(node) - (xf.take(row + ff.take(node)) <= tf.take(node))
+    return np.asarray(value.ravel().take(node).sum(axis=0))
 
 
 def _max_depth(trees: tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], ...]) -> int:

@@ -21,17 +21,20 @@ def test_labels_and_statistics_match_opencv_with_stats() -> None:
     rng = np.random.default_rng(4)
     mask = np.where(rng.random((97, 131)) < 0.35, 255, 0).astype(np.uint8)
     mask[:, 0] = 255  # a blob touching the border
-    n, labels, pts, lab, stats, centroids = _label(mask)
     n_cv, labels_cv, stats_cv, centroids_cv = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    assert n == n_cv and np.array_equal(labels, labels_cv)
-    assert np.array_equal(stats[1:], stats_cv[1:]) and np.array_equal(centroids[1:], centroids_cv[1:])
-    assert stats[0, cv2.CC_STAT_AREA] == 0  # the background is no blob
-    assert np.array_equal(labels[pts[:, 1], pts[:, 0]], lab) and len(lab) == np.count_nonzero(mask)
+    for min_area in (1, 3):  # every blob, and only those of at least 3 pixels (the rest are dropped)
+        n, labels, pts, lab, stats, centroids = _label(mask, min_area)
+        big = np.flatnonzero(stats_cv[:, cv2.CC_STAT_AREA] >= min_area)[1:]  # label 0 is the background
+        assert n == n_cv and np.array_equal(labels, labels_cv)
+        assert np.array_equal(stats, stats_cv[big]) and np.array_equal(centroids, centroids_cv[big])
+        assert np.array_equal(big[lab], labels[pts[:, 1], pts[:, 0]])  # each pixel's blob, in label order
+        assert len(lab) == np.count_nonzero(np.isin(labels_cv, big))
+    assert len(big) < n_cv - 1  # some blobs were smaller than 3 pixels
 
 
 def test_an_empty_mask_has_no_blobs() -> None:
-    n, _, pts, lab, _, _ = _label(np.zeros((16, 16), np.uint8))
-    assert n == 1 and len(pts) == len(lab) == 0
+    n, _, pts, lab, stats, _ = _label(np.zeros((16, 16), np.uint8))
+    assert n == 1 and len(pts) == len(lab) == len(stats) == 0
 
 
 def test_background_of_8bit_levels_in_float_is_the_float_opening() -> None:
