@@ -391,20 +391,38 @@ def context_features(boxes: np.ndarray, centres: np.ndarray, e: np.ndarray) -> n
     its box holds (a group or warm ground that splits at higher levels), how many boxes hold its
     centre (a part of such a blob), how many others lie within NEAR_PERSON_WIDTHS expected widths
     outside it (texture: roofs, fields, vehicles' parts) and the log count of the frame's candidates
-    (clutter). A blob alone looks alike in a busy and a quiet scene; these tell them apart."""
-    box = np.asarray(boxes, np.float32)  # float32 and counts, not sums: a cluttered frame has a million pairs
-    x0, y0 = box[:, 0:1], box[:, 1:2]
+    (clutter). A blob alone looks alike in a busy and a quiet scene; these tell them apart.
+
+    Only pairs within reach of each other across the frame's width are compared (`_pairs_within`):
+    a cluttered frame has hundreds of candidates, and most pairs of them are far apart."""
+    box = np.asarray(boxes, np.float32)  # float32: the same sums and comparisons for every pair
+    x0, y0 = box[:, 0], box[:, 1]
+    x1, y1 = x0 + box[:, 2], y0 + box[:, 3]
     cx, cy = np.asarray(centres[:, 0], np.float32), np.asarray(centres[:, 1], np.float32)
-    holds = (x0 <= cx) & (cx <= x0 + box[:, 2:3]) & (y0 <= cy) & (cy <= y0 + box[:, 3:4])  # [i, j]: i holds j's centre
-    np.fill_diagonal(holds, False)
-    dx, dy = cx[:, None] - cx, cy[:, None] - cy  # squared distances: no root for hundreds squared pairs
-    r = (np.float32(NEAR_PERSON_WIDTHS) * np.maximum(e, 1.0).astype(np.float32))[:, None]
-    near = dx * dx + dy * dy < r * r
-    near &= ~(holds | holds.T)
-    np.fill_diagonal(near, False)
-    crowd = np.full(len(box), np.log1p(len(box)))
-    return np.column_stack([np.count_nonzero(holds, axis=1), np.count_nonzero(holds, axis=0),
-                            np.count_nonzero(near, axis=1), crowd]).astype(np.float64)
+    r = np.float32(NEAR_PERSON_WIDTHS) * np.maximum(e, 1.0).astype(np.float32)
+    i, j = _pairs_within(cx, np.minimum(x0, cx - r), np.maximum(x1, cx + r))
+    holds = (x0[i] <= cx[j]) & (cx[j] <= x1[i]) & (y0[i] <= cy[j]) & (cy[j] <= y1[i])  # i holds j's centre
+    held = (x0[j] <= cx[i]) & (cx[i] <= x1[j]) & (y0[j] <= cy[i]) & (cy[i] <= y1[j])  # j holds i's centre
+    dx, dy = cx[i] - cx[j], cy[i] - cy[j]  # squared distances: no root
+    near = (dx * dx + dy * dy < r[i] * r[i]) & ~(holds | held)
+    n = len(box)
+    crowd = np.full(n, np.log1p(n))
+    return np.column_stack([np.bincount(i[holds], minlength=n), np.bincount(j[holds], minlength=n),
+                            np.bincount(i[near], minlength=n), crowd]).astype(np.float64)
+
+
+def _pairs_within(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (i, j), i != j, with x[j] within [lo[i] - 1, hi[i] + 1] (a pixel's margin for
+    rounding), as two index arrays: the pairs a per-candidate reach can join, without the others."""
+    order = np.argsort(x, kind="stable")
+    sx = x[order]
+    start = np.searchsorted(sx, lo - 1, "left")
+    count = np.searchsorted(sx, hi + 1, "right") - start
+    i = np.repeat(np.arange(len(x)), count)
+    k = np.arange(len(i)) - np.repeat(np.cumsum(count) - count - start, count)  # start[i] + rank within i's run
+    j = order[k]
+    keep = i != j
+    return i[keep], j[keep]
 
 
 @dataclass(frozen=True)

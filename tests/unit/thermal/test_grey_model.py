@@ -6,7 +6,9 @@ import numpy as np
 
 from thermal.grey import (
     CONTEXT_NAMES,
+    context_features,
     FEATURE_NAMES,
+    NEAR_PERSON_WIDTHS,
     PATCH,
     SHAPE_NAMES,
     TreeModel,
@@ -110,3 +112,32 @@ def test_context_counts_blobs_held_holding_and_near() -> None:
     held = [i for i, c in enumerate(cands) if c.cx < 120 and i != group]
     assert held and all(ctx["held"][i] >= 1 for i in held)
     assert np.allclose(ctx["crowd"], np.log1p(len(cands)))
+
+
+def _context_all_pairs(boxes: np.ndarray, centres: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """context_features over every pair of candidates (n x n), as it was computed before pairs were
+    limited to those within reach: what the limited form must equal."""
+    box = np.asarray(boxes, np.float32)
+    x0, y0 = box[:, 0:1], box[:, 1:2]
+    cx, cy = np.asarray(centres[:, 0], np.float32), np.asarray(centres[:, 1], np.float32)
+    holds = (x0 <= cx) & (cx <= x0 + box[:, 2:3]) & (y0 <= cy) & (cy <= y0 + box[:, 3:4])
+    np.fill_diagonal(holds, False)
+    dx, dy = cx[:, None] - cx, cy[:, None] - cy
+    r = (np.float32(NEAR_PERSON_WIDTHS) * np.maximum(e, 1.0).astype(np.float32))[:, None]
+    near = (dx * dx + dy * dy < r * r) & ~(holds | holds.T)
+    np.fill_diagonal(near, False)
+    return np.column_stack([np.count_nonzero(holds, axis=1), np.count_nonzero(holds, axis=0),
+                            np.count_nonzero(near, axis=1), np.full(len(box), np.log1p(len(box)))])
+
+
+def test_context_within_reach_equals_context_over_all_pairs() -> None:
+    rng = np.random.default_rng(8)
+    for n in (0, 1, 2, 40, 700):
+        xy = rng.integers(0, 600, (n, 2))
+        wh = rng.integers(1, 60, (n, 2))
+        boxes = np.column_stack([xy, wh]).astype(np.int64)
+        centres = xy + rng.random((n, 2)) * wh
+        centres[::5] = np.floor(centres[::5])  # centres on pixel corners: some exactly on box edges
+        centres[1::7] = boxes[1::7, :2] + boxes[1::7, 2:]  # ... and on far edges
+        e = rng.choice([0.0, 0.5, 4.0, 8.0, 25.0], n)
+        assert np.array_equal(context_features(boxes, centres, e), _context_all_pairs(boxes, centres, e))
