@@ -466,12 +466,13 @@ class TreeModel:
         shape = (len(self.trees), m)
         feat, thr = np.zeros(shape, np.int64), np.full(shape, np.nan)
         value, right = np.zeros(shape), np.broadcast_to(np.arange(m), shape).copy()
-        for k, tree in enumerate(self.trees):
-            for old, new, kid in _renumbered(tree[0], tree[2], tree[3]):
-                if kid < 0:
-                    value[k, new] = tree[1][old]
-                else:
-                    feat[k, new], thr[k, new], right[k, new] = tree[0][old], tree[1][old], kid
+        for k, (f, t, lft, r) in enumerate(self.trees):
+            old, new, kid = (np.array(c, np.int64).reshape(-1) for c in zip(*_renumbered(f.tolist(), lft.tolist(),
+                                                                                           r.tolist()), strict=True))
+            leaf = kid < 0
+            value[k, new[leaf]] = t[old[leaf]]
+            inner, at = old[~leaf], new[~leaf]
+            feat[k, at], thr[k, at], right[k, at] = f[inner], t[inner], kid[~leaf]
         return feat, thr, value, right, _max_depth(self.trees)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -491,7 +492,7 @@ class TreeModel:
         return np.asarray(1.0 / (1.0 + np.exp(-np.clip(score, -50.0, 50.0))))
 
 
-def _renumbered(feat: np.ndarray, left: np.ndarray, right: np.ndarray) -> list[tuple[int, int, int]]:
+def _renumbered(feat: list[int], left: list[int], right: list[int]) -> list[tuple[int, int, int]]:
     """A tree's nodes in breadth-first order, siblings side by side: (old index, new index, new
     index of the right child or -1 for a leaf)."""
     order, out = [0], []
@@ -499,7 +500,7 @@ def _renumbered(feat: np.ndarray, left: np.ndarray, right: np.ndarray) -> list[t
         if feat[old] < 0:
             out.append((old, new, -1))
         else:
-            order.extend((int(left[old]), int(right[old])))
+            order.extend((left[old], right[old]))
             out.append((old, new, len(order) - 1))
     return out
 
