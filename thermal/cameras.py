@@ -16,14 +16,18 @@ the feet and not behind them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 import cv2
 import numpy as np
 
 from core.errors import FrameError
 from geo.distance import LocalProjection
+
+_Num = TypeVar("_Num", float, np.ndarray)  # a pixel's coordinate, or many pixels' at once
 
 # The detector works on frames up to MAX_WIDTH x MAX_HEIGHT (the common 640x512 thermal core); a larger
 # frame (a 1280x1024 core, a street camera's still) is reduced to fit by an integer factor before detection
@@ -151,6 +155,18 @@ class Camera:
         sv = float(np.hypot(j[0, 1], j[1, 1]))
         return su, min(1.0, su / max(sv, 1e-9))
 
+    def scales_at(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """scale_at at many pixels at once: (metres per pixel, sin of depression) arrays, NaN where
+        the pixel looks at or above the horizon."""
+        out = np.full((2, len(u)), np.nan)
+        for k, (a, b) in enumerate(zip(np.asarray(u, np.float64).tolist(), np.asarray(v, np.float64).tolist(),
+                                       strict=True)):
+            try:
+                out[:, k] = self.scale_at(a, b)
+            except FrameError:
+                continue
+        return out[0], out[1]
+
     def error_m(self, u: float, v: float) -> float:
         """Estimated radius (about 2 sigma) of the position error at a pixel."""
         raise NotImplementedError
@@ -173,12 +189,17 @@ class DroneCamera(Camera):
 
     def ray(self, u: float, v: float) -> tuple[float, float, float]:
         """Unit direction (east, north, up) of pixel (u, v)'s ray (plain floats: called per blob)."""
+        return self._ray(u, v, math.sqrt)
+
+    def _ray(self, u: _Num, v: _Num, sqrt: Callable[[_Num], _Num]) -> tuple[_Num, _Num, _Num]:
+        """ray for plain floats (math.sqrt) or arrays of pixels (np.sqrt): the same operations in the
+        same order, so a pixel's ray is the same to the last bit either way."""
         a, b = (u - self.cx) / self.fx, (v - self.cy) / self.fy
         r = self._r
         x = r[0] * a + r[1] * b + r[2]
         y = r[3] * a + r[4] * b + r[5]
         z = r[6] * a + r[7] * b + r[8]
-        n = math.sqrt(x * x + y * y + z * z)
+        n = sqrt(x * x + y * y + z * z)
         return (x / n, y / n, z / n)
 
     def pixel_to_xy(self, u: float, v: float, height_m: float = 0.0) -> tuple[float, float]:
@@ -207,11 +228,21 @@ class DroneCamera(Camera):
         d = self.ray(u, v)
         if d[2] > -math.sin(math.radians(MIN_DEPRESSION_DEG)):
             raise BeyondHorizonError(u, v)
+        return self._scale(d), -d[2]
+
+    def _scale(self, d: tuple[_Num, _Num, _Num]) -> _Num:
+        """Metres per pixel across the line of sight along ray d, corrected for off-axis angle."""
         rng = self.alt / -d[2]
-        # metres per pixel across the line of sight, corrected for off-axis angle
         r = self._r
         cos_off = r[2] * d[0] + r[5] * d[1] + r[8] * d[2]
-        return rng / self.fx * cos_off, -d[2]
+        return rng / self.fx * cos_off  # type: ignore[no-any-return]
+
+    def scales_at(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        d = self._ray(np.asarray(u, np.float64), np.asarray(v, np.float64), np.sqrt)
+        above = d[2] > -math.sin(math.radians(MIN_DEPRESSION_DEG))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = self._scale(d)
+        return np.where(above, np.nan, scale), np.where(above, np.nan, -d[2])
 
     def error_m(self, u: float, v: float) -> float:
         """GNSS, altitude and attitude errors propagated to the ground, plus one pixel."""

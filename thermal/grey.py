@@ -146,21 +146,32 @@ def person_px_map(cam: Camera | None, w: int, h: int) -> tuple[np.ndarray, np.nd
     `grid_at` only where there are candidates. 0 width above the horizon."""
     if cam is None:
         return np.full((GRID, GRID), DEFAULT_PERSON_PX), np.ones((GRID, GRID))
-    us, vs = np.linspace(0, w - 1, GRID), np.linspace(0, h - 1, GRID)
-    e = np.zeros((GRID, GRID))
-    sd = np.zeros((GRID, GRID))
-    for j, v in enumerate(vs):
-        for i, u in enumerate(us):
-            e[j, i], sd[j, i] = person_px(cam, float(u), float(v))
-    return e, sd
+    us, vs = np.meshgrid(np.linspace(0, w - 1, GRID), np.linspace(0, h - 1, GRID))
+    m_per_px, sin_dep = cam.scales_at(us.ravel(), vs.ravel())
+    below = ~np.isnan(m_per_px)  # as person_px, pixel by pixel
+    e = np.where(below, PERSON_WIDTH_M / np.maximum(np.where(below, m_per_px, 1.0), 1e-6), 0.0)
+    return e.reshape(GRID, GRID), np.where(below, sin_dep, 0.0).reshape(GRID, GRID)
 
 
 def grid_at(grid: np.ndarray, w: int, h: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Bilinear reading of a person_px_map lattice at pixels (u, v)."""
-    gu = np.clip(np.asarray(u, np.float64) * (GRID - 1) / max(w - 1, 1), 0, GRID - 1)
-    gv = np.clip(np.asarray(v, np.float64) * (GRID - 1) / max(h - 1, 1), 0, GRID - 1)
+    return _grid_read(grid, _grid_weights(w, h, u, v))
+
+
+_GridWeights = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _grid_weights(w: int, h: int, u: np.ndarray, v: np.ndarray) -> _GridWeights:
+    """Where pixels (u, v) fall among the lattice's cells (column, row, fractions): several
+    lattices of the same frame are read at the same pixels with one computation of these."""
+    gu = np.minimum(np.maximum(np.asarray(u, np.float64) * (GRID - 1) / max(w - 1, 1), 0), GRID - 1)
+    gv = np.minimum(np.maximum(np.asarray(v, np.float64) * (GRID - 1) / max(h - 1, 1), 0), GRID - 1)
     i0, j0 = np.minimum(gu.astype(np.int64), GRID - 2), np.minimum(gv.astype(np.int64), GRID - 2)
-    fu, fv = gu - i0, gv - j0
+    return i0, j0, gu - i0, gv - j0
+
+
+def _grid_read(grid: np.ndarray, weights: _GridWeights) -> np.ndarray:
+    i0, j0, fu, fv = weights
     top = grid[j0, i0] * (1 - fu) + grid[j0, i0 + 1] * fu
     bottom = grid[j0 + 1, i0] * (1 - fu) + grid[j0 + 1, i0 + 1] * fu
     return np.asarray(top * (1 - fv) + bottom * fv)
@@ -199,7 +210,7 @@ def candidate_table(grey: np.ndarray, cam: Camera | None) -> CandidateTable:
     bg = local_background(grey, e_centre or DEFAULT_PERSON_PX)
     top = cv2.subtract(grey, bg)
     median, spread, thr = _scene(grey)
-    rel = cv2.blur(np.subtract(grey, bg, dtype=np.float32), (3, 3))
+    rel = cv2.blur(top if top.dtype == np.float32 else np.subtract(grey, bg, dtype=np.float32), (3, 3))
     scene = _Scene(grey, top, bg, rel, e_map, sd_map, median, spread, thr)
     parts: list[CandidateTable] = []
     room = MAX_GREY_CANDIDATES
@@ -254,7 +265,8 @@ def _components(sc: _Scene, level: float, within: _Region | None,
     stats[:, 0] += wx
     stats[:, 1] += wy
     centroids += (wx, wy)
-    e = grid_at(sc.e_map, w, h, centroids[:, 0], centroids[:, 1])
+    at = _grid_weights(w, h, centroids[:, 0], centroids[:, 1])
+    e = _grid_read(sc.e_map, at)
     side = np.maximum(bw, bh)
     e2 = np.maximum(e, 2.0)
     ok = (e > 0) & (side <= MAX_PERSON_WIDTHS * e2)
@@ -299,7 +311,7 @@ def _components(sc: _Scene, level: float, within: _Region | None,
     bwi, bhi = bw[idx], bh[idx]
     rows = np.empty((len(idx), _OWN_WIDTH))
     cols = {
-        "person_px": ei, "sin_dep": grid_at(sc.sd_map, w, h, centres[:, 0], centres[:, 1]),
+        "person_px": ei, "sin_dep": _grid_read(sc.sd_map, at)[idx],
         "width": bwi / ei, "height": bhi / ei, "area": a / (ei * ei), "major": major / ei,
         "minor": minor / ei, "fill": a / (bwi * bhi), "aspect": major / minor, "peak": pk / sc.spread,
         "mean": total[idx] / a / sc.spread, "integral": total[idx] / sc.spread / (ei * ei),

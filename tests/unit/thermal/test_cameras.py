@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from core.errors import FrameError
@@ -114,3 +115,23 @@ def test_error_grows_with_range() -> None:
     cam = make_camera(drone(pitch=-45.0))
     assert cam.error_m(320, 500) < cam.error_m(320, 100)
     assert 0.5 < cam.error_m(320, 256) < 10.0
+
+
+def test_scales_at_many_pixels_equal_scale_at_pixel_by_pixel() -> None:
+    # an oblique drone with sky in the top rows (vectorised), and a fixed camera (pixel by pixel)
+    truth = DroneCamera(drone(yaw=200.0, pitch=-35.0, alt=8.0), 640, 512)
+    proj = LocalProjection(LAT, LON)
+    pts = [[u, v, *proj.to_latlon(*truth.pixel_to_xy(u, v))] for u, v in ((50, 300), (590, 300), (50, 500),
+                                                                           (590, 500), (320, 400))]
+    u = np.array([0.0, 106.5, 320.0, 639.0, 13.25, 600.0])
+    v = np.array([0.0, 85.25, 256.0, 511.0, 400.0, 140.0])
+    for cam in (truth, DroneCamera(drone(pitch=-90.0), 640, 512), make_camera(fixed_meta(pts))):
+        scale, sin_dep = cam.scales_at(u, v)
+        for k in range(len(u)):
+            try:
+                expected = cam.scale_at(float(u[k]), float(v[k]))
+            except FrameError:
+                assert np.isnan(scale[k]) and np.isnan(sin_dep[k])
+                continue
+            assert (scale[k], sin_dep[k]) == expected  # to the last bit
+    assert np.isnan(truth.scales_at(u, v)[0][0])  # the sky corner

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from thermal.cameras import make_camera
+from thermal.frames import parse_meta
 from thermal.grey import (
     CONTEXT_NAMES,
     context_features,
     FEATURE_NAMES,
+    GRID,
     NEAR_PERSON_WIDTHS,
     PATCH,
     SHAPE_NAMES,
@@ -16,6 +19,8 @@ from thermal.grey import (
     grey_candidates,
     grid_at,
     load_model,
+    person_px,
+    person_px_map,
 )
 
 Tree = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -141,3 +146,15 @@ def test_context_within_reach_equals_context_over_all_pairs() -> None:
         centres[1::7] = boxes[1::7, :2] + boxes[1::7, 2:]  # ... and on far edges
         e = rng.choice([0.0, 0.5, 4.0, 8.0, 25.0], n)
         assert np.array_equal(context_features(boxes, centres, e), _context_all_pairs(boxes, centres, e))
+
+
+def test_person_px_map_is_person_px_at_each_lattice_point() -> None:
+    meta = parse_meta({"camera_id": "d1", "kind": "drone", "captured_at": "2025-01-15T02:00:00+08:00",
+                       "lat": 45.75, "lon": 126.64, "alt_m": 30.0, "yaw_deg": 20.0, "pitch_deg": -10.0,
+                       "hfov_deg": 40.0, "width": 640, "height": 512})  # the top rows look at the sky
+    cam = make_camera(meta)
+    e, sd = person_px_map(cam, 640, 512)
+    us, vs = np.linspace(0, 639, GRID), np.linspace(0, 511, GRID)
+    expected = [[person_px(cam, float(u), float(v)) for u in us] for v in vs]
+    assert np.array_equal(np.stack([e, sd], axis=-1), np.array(expected))
+    assert e[0, 0] == 0.0 < e[-1, -1]  # above the horizon: no person size
