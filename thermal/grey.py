@@ -265,8 +265,8 @@ def _components(sc: _Scene, level: float, within: _Region | None,
     stats[:, 0] += wx
     stats[:, 1] += wy
     centroids += (wx, wy)
-    at = _grid_weights(w, h, centroids[:, 0], centroids[:, 1])
-    e = _grid_read(sc.e_map, at)
+    cell = _grid_weights(w, h, centroids[:, 0], centroids[:, 1])
+    e = _grid_read(sc.e_map, cell)
     side = np.maximum(bw, bh)
     e2 = np.maximum(e, 2.0)
     ok = (e > 0) & (side <= MAX_PERSON_WIDTHS * e2)
@@ -277,7 +277,8 @@ def _components(sc: _Scene, level: float, within: _Region | None,
     keep = ok[lab]
     pts, lab = pts[keep], lab[keep]
     xs, ys = pts[:, 0].astype(np.int64) + wx, pts[:, 1].astype(np.int64) + wy
-    tv = sc.top[ys, xs].astype(np.float64)
+    flat = ys * w + xs  # flat pixel indices: a take is cheaper than 2-D fancy indexing
+    tv = sc.top.ravel().take(flat).astype(np.float64)
     peak = np.zeros(n)
     np.maximum.at(peak, lab, tv)
     idx = np.nonzero(ok)[0]
@@ -286,9 +287,9 @@ def _components(sc: _Scene, level: float, within: _Region | None,
         chosen = np.zeros(n, bool)
         chosen[idx] = True
         keep = chosen[lab]
-        xs, ys, lab, tv = xs[keep], ys[keep], lab[keep], tv[keep]
+        xs, ys, flat, lab, tv = xs[keep], ys[keep], flat[keep], lab[keep], tv[keep]
     gmax = np.zeros(n)
-    np.maximum.at(gmax, lab, sc.grey[ys, xs].astype(np.float64))
+    np.maximum.at(gmax, lab, sc.grey.ravel().take(flat).astype(np.float64))
     total = np.bincount(lab, weights=tv, minlength=n)
     fx, fy = xs.astype(np.float64), ys.astype(np.float64)
     sx, sy = np.bincount(lab, fx, n), np.bincount(lab, fy, n)
@@ -311,7 +312,7 @@ def _components(sc: _Scene, level: float, within: _Region | None,
     bwi, bhi = bw[idx], bh[idx]
     rows = np.empty((len(idx), _OWN_WIDTH))
     cols = {
-        "person_px": ei, "sin_dep": _grid_read(sc.sd_map, at)[idx],
+        "person_px": ei, "sin_dep": _grid_read(sc.sd_map, cell)[idx],
         "width": bwi / ei, "height": bhi / ei, "area": a / (ei * ei), "major": major / ei,
         "minor": minor / ei, "fill": a / (bwi * bhi), "aspect": major / minor, "peak": pk / sc.spread,
         "mean": total[idx] / a / sc.spread, "integral": total[idx] / sc.spread / (ei * ei),
@@ -340,7 +341,7 @@ def _label(mask: np.ndarray, min_area: int = 1) -> tuple[int, np.ndarray, np.nda
     n, labels = cv2.connectedComponents(mask, connectivity=8)
     found = cv2.findNonZero(mask)  # (x, y) in row order, like np.nonzero, a few times faster
     pts = np.zeros((0, 2), np.int32) if found is None else found.reshape(-1, 2)
-    lab = labels[pts[:, 1], pts[:, 0]]
+    lab = labels.ravel().take(pts[:, 1].astype(np.int64) * mask.shape[1] + pts[:, 0])
     area = np.bincount(lab, minlength=n)  # the background (0) holds no pixel of the mask
     ids = np.flatnonzero(area >= max(min_area, 1))
     m = len(ids)
@@ -384,9 +385,9 @@ def _patches(sc: _Scene, centres: np.ndarray, e: np.ndarray, peak: np.ndarray) -
     widths, divided by the candidate's peak, so a person looks alike at any altitude and gain."""
     h, w = sc.rel.shape
     step = e[:, None] * _OFFSETS[None, :]
-    us = np.clip(np.rint(centres[:, 0:1] + step), 0, w - 1).astype(np.int64)
-    vs = np.clip(np.rint(centres[:, 1:2] + step), 0, h - 1).astype(np.int64)
-    vals = sc.rel[vs[:, :, None], us[:, None, :]]  # (n, rows, cols)
+    us = np.minimum(np.maximum(np.rint(centres[:, 0:1] + step), 0), w - 1).astype(np.int64)
+    vs = np.minimum(np.maximum(np.rint(centres[:, 1:2] + step), 0), h - 1).astype(np.int64)
+    vals = sc.rel.ravel().take(vs[:, :, None] * w + us[:, None, :])  # (n, rows, cols)
     return np.asarray(vals.reshape(len(e), -1) / np.maximum(peak, 1.0)[:, None], np.float64)
 
 
@@ -468,12 +469,12 @@ class TreeModel:
                           for f, t, lft, r in self.trees]}
 
     @functools.cached_property
-    def _stacked(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    def _stacked(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         """All trees padded into (trees, nodes) arrays, and the deepest path: predict walks every
         tree at once, one level per step, instead of tree after tree. Nodes are renumbered so that
         a node's left child sits just before its right one, and a leaf (or padding) leads to itself
         (its threshold NaN, which no value is at or below): a step is then `right - (x <= t)`.
-        Arrays: feature (0 at leaves), threshold, leaf value (0 inside), right child."""
+        Arrays: right child << _FEATURE_BITS | feature (0 at leaves), threshold, leaf value (0 inside)."""
         m = max(len(f) for f, _, _, _ in self.trees)
         shape = (len(self.trees), m)
         feat, thr = np.zeros(shape, np.int64), np.full(shape, np.nan)
@@ -485,7 +486,9 @@ class TreeModel:
             value[k, new[leaf]] = t[old[leaf]]
             inner, at = old[~leaf], new[~leaf]
             feat[k, at], thr[k, at], right[k, at] = f[inner], t[inner], kid[~leaf]
-        return feat, thr, value, right, _max_depth(self.trees)
+        if len(self.features) > 1 << _FEATURE_BITS:
+            raise FrameError(f"grey person model: {len(self.features)} features, at most {1 << _FEATURE_BITS}")
+        return (right << _FEATURE_BITS) | feat, thr, value, _max_depth(self.trees)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Probability of a person per row of `x` (columns in `features` order). With a cascade
@@ -493,15 +496,17 @@ class TreeModel:
         trees stop there: most candidates are plainly not people, and this keeps the stage cheap."""
         if len(x) == 0:
             return np.zeros(0)
-        feat, thr, value, right, depth = self._stacked
-        first = self.cascade[0] if self.cascade else len(feat)
-        score = self.init + self.rate * _walk(feat[:first], thr[:first], value[:first], right[:first], depth, x)
-        if first < len(feat):
+        node, thr, value, depth = self._stacked
+        first = self.cascade[0] if self.cascade else len(node)
+        score = self.init + self.rate * _walk(node[:first], thr[:first], value[:first], depth, x)
+        if first < len(node):
             go_on = score >= self.cascade[1]  # type: ignore[index]
             if go_on.any():
-                rest = (feat[first:], thr[first:], value[first:], right[first:])
-                score[go_on] += self.rate * _walk(*rest, depth, x[go_on])
+                score[go_on] += self.rate * _walk(node[first:], thr[first:], value[first:], depth, x[go_on])
         return np.asarray(1.0 / (1.0 + np.exp(-np.clip(score, -50.0, 50.0))))
+
+
+_FEATURE_BITS = 16  # a node's feature in the low bits of its packed entry, its right child above
 
 
 def _renumbered(feat: list[int], left: list[int], right: list[int]) -> list[tuple[int, int, int]]:
@@ -517,24 +522,28 @@ def _renumbered(feat: list[int], left: list[int], right: list[int]) -> list[tupl
     return out
 
 
-def _walk(feat: np.ndarray, thr: np.ndarray, value: np.ndarray, right: np.ndarray, depth: int,
-          x: np.ndarray) -> np.ndarray:
+def _walk(node: np.ndarray, thr: np.ndarray, value: np.ndarray, depth: int, x: np.ndarray) -> np.ndarray:
     """Sum over trees of each row's leaf value: every tree at once, one level per step.
 
     Nodes are addressed as flat indices into the (trees, nodes) arrays, siblings side by side and
-    leaves leading to themselves (see TreeModel._stacked), so each step is four flat takes, a
-    comparison and a subtraction: no 2-D indexing, no branch.
+    leaves leading to themselves (see TreeModel._stacked), so each step is three flat takes (the
+    packed right child and feature, the row's value, the threshold), a comparison and a
+    subtraction: no 2-D indexing, no branch. Every row starts at the roots: the first step reads
+    the roots' features as columns. Indices are in range by construction: takes clip, not check.
     """
-    n_trees, m = feat.shape
+    n_trees, m = node.shape
     base = (np.arange(n_trees, dtype=np.int64) * m)[:, None]
-    ff, tf = feat.ravel(), thr.ravel()
-    rf = (right + base).ravel()
+    packed = (node + (base << _FEATURE_BITS)).ravel()  # right children as flat indices
+    low = (1 << _FEATURE_BITS) - 1
+    tf = thr.ravel()
     xf = np.ascontiguousarray(x, np.float64).ravel()
     row = (np.arange(len(x), dtype=np.int64) * x.shape[1])[None, :]
-    node = np.repeat(base, len(x), axis=1)
-    for _ in range(depth):
-        node = rf.take(node) - (xf.take(row + ff.take(node)) <= tf.take(node))
-    return np.asarray(value.ravel().take(node).sum(axis=0))
+    root = packed[base[:, 0]]
+    at = (root >> _FEATURE_BITS)[:, None] - (xf.reshape(x.shape)[:, root & low].T <= thr[:, :1])
+    for _ in range(depth - 1):
+        p = packed.take(at, mode="clip")
+        at = (p >> _FEATURE_BITS) - (xf.take(row + (p & low), mode="clip") <= tf.take(at, mode="clip"))
+    return np.asarray(value.ravel().take(at, mode="clip").sum(axis=0))
 
 
 def _max_depth(trees: tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], ...]) -> int:
