@@ -8,13 +8,13 @@ from thermal.cameras import make_camera
 from thermal.frames import parse_meta
 from thermal.grey import (
     CONTEXT_NAMES,
-    context_features,
     FEATURE_NAMES,
     GRID,
     NEAR_PERSON_WIDTHS,
     PATCH,
     SHAPE_NAMES,
     TreeModel,
+    context_features,
     feature_matrix,
     grey_candidates,
     grid_at,
