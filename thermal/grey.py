@@ -413,7 +413,8 @@ def context_features(boxes: np.ndarray, centres: np.ndarray, e: np.ndarray) -> n
     x1, y1 = x0 + box[:, 2], y0 + box[:, 3]
     cx, cy = np.asarray(centres[:, 0], np.float32), np.asarray(centres[:, 1], np.float32)
     r = np.float32(NEAR_PERSON_WIDTHS) * np.maximum(e, 1.0).astype(np.float32)
-    i, j = _pairs_within(cx, np.minimum(x0, cx - r), np.maximum(x1, cx + r))
+    i, j = _pairs_within((cx, np.minimum(x0, cx - r), np.maximum(x1, cx + r)),
+                         (cy, np.minimum(y0, cy - r), np.maximum(y1, cy + r)))
     holds = (x0[i] <= cx[j]) & (cx[j] <= x1[i]) & (y0[i] <= cy[j]) & (cy[j] <= y1[i])  # i holds j's centre
     held = (x0[j] <= cx[i]) & (cx[i] <= x1[j]) & (y0[j] <= cy[i]) & (cy[i] <= y1[j])  # j holds i's centre
     dx, dy = cx[i] - cx[j], cy[i] - cy[j]  # squared distances: no root
@@ -424,17 +425,22 @@ def context_features(boxes: np.ndarray, centres: np.ndarray, e: np.ndarray) -> n
                             np.bincount(i[near], minlength=n), crowd]).astype(np.float64)
 
 
-def _pairs_within(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every pair (i, j), i != j, with x[j] within [lo[i] - 1, hi[i] + 1] (a pixel's margin for
-    rounding), as two index arrays: the pairs a per-candidate reach can join, without the others."""
+_Reach = tuple[np.ndarray, np.ndarray, np.ndarray]  # positions along one axis, and each one's reach (low, high)
+
+
+def _pairs_within(across: _Reach, down: _Reach) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (i, j), i != j, with j's position within i's reach (low, high; a pixel's margin
+    for rounding) across and down the frame, as two index arrays: the pairs a per-candidate reach
+    can join, without the others. Found across the frame by sorting, then kept if also down it."""
+    x, lo, hi = across
     order = np.argsort(x, kind="stable")
-    sx = x[order]
-    start = np.searchsorted(sx, lo - 1, "left")
-    count = np.searchsorted(sx, hi + 1, "right") - start
+    start = np.searchsorted(x[order], lo - 1, "left")
+    count = np.searchsorted(x[order], hi + 1, "right") - start
     i = np.repeat(np.arange(len(x)), count)
-    k = np.arange(len(i)) - np.repeat(np.cumsum(count) - count - start, count)  # start[i] + rank within i's run
-    j = order[k]
-    keep = i != j
+    j = order[np.arange(len(i)) - np.repeat(np.cumsum(count) - count - start, count)]  # start[i] + rank in i's run
+    y, ylo, yhi = down
+    yj = y[j]
+    keep = (i != j) & (yj >= (ylo - 1)[i]) & (yj <= (yhi + 1)[i])
     return i[keep], j[keep]
 
 
@@ -539,7 +545,7 @@ def _walk(node: np.ndarray, thr: np.ndarray, value: np.ndarray, depth: int, x: n
     xf = np.ascontiguousarray(x, np.float64).ravel()
     row = (np.arange(len(x), dtype=np.int64) * x.shape[1])[None, :]
     root = packed[base[:, 0]]
-    at = (root >> _FEATURE_BITS)[:, None] - (xf.reshape(x.shape)[:, root & low].T <= thr[:, :1])
+    at = (root >> _FEATURE_BITS)[:, None] - (xf.reshape(x.shape).take(root & low, axis=1).T <= thr[:, :1])
     for _ in range(depth - 1):
         p = packed.take(at, mode="clip")
         at = (p >> _FEATURE_BITS) - (xf.take(row + (p & low), mode="clip") <= tf.take(at, mode="clip"))
