@@ -235,7 +235,7 @@ class DroneCamera(Camera):
         rng = self.alt / -d[2]
         r = self._r
         cos_off = r[2] * d[0] + r[5] * d[1] + r[8] * d[2]
-        return rng / self.fx * cos_off  # type: ignore[no-any-return]
+        return rng / self.fx * cos_off
 
     def scales_at(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         d = self._ray(np.asarray(u, np.float64), np.asarray(v, np.float64), np.sqrt)
