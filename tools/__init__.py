@@ -10,6 +10,7 @@ Layer 6 (imports `simulators` and below). Its modules:
 - `bench_rules`: `python -m tools.bench_rules`, CPU per tip of the pure rules on the tip path (no broker), with a digest of every output.
 - `bench_thermal`: `patrol bench thermal`, the detector against an OpenCV baseline.
 - `profile_thermal`: `python -m tools.profile_thermal`, where the 8-bit detector's time goes (cProfile).
+- `thermal_dump`: `python tools/thermal_dump.py dump|compare`, every detection of the thermal bench's frames (and real ones), dumped and compared field by field: a speed change must change none.
 - `real_frames`: `iter_real`, labelled real frames on disk (a labels.json file), for the benchmark and training.
 - `tip_readings`: every tip text the project holds, read, and two readings diffed (what a change to tip reading changes).
 - `train_thermal`: `train`, the 8-bit person classifier trained on HIT-UAV (train split), validated on its val split.
@@ -17,4 +18,5 @@ Layer 6 (imports `simulators` and below). Its modules:
 Import the modules (`from tools.harness import pipeline_run`); this package file imports nothing.
 """
 
-__all__ = ["bench_desk_state", "bench_pipeline", "bench_rules", "bench_thermal", "harness", "profile_thermal", "real_frames", "replay", "tip_readings", "train_thermal"]
+__all__ = ["bench_desk_state", "bench_pipeline", "bench_rules", "bench_thermal", "harness", "profile_thermal", "real_frames", "replay", "thermal_dump", "tip_readings",
+           "train_thermal"]
