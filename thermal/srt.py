@@ -27,8 +27,10 @@ skipped: a wrong position would put a person in the wrong street.
 
 from __future__ import annotations
 
-import itertools
+import bisect
+import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -37,17 +39,19 @@ from core.validate import EARLIEST_YEAR, LATEST_YEAR, plausible_year
 
 # ASCII digits of bounded length: `\d` also takes other scripts' digits, and int() refuses a number over 4300 digits.
 _TIMING = re.compile(r"^([0-9]{1,6}):([0-9]{2}):([0-9]{2})[,.]([0-9]{1,3})\s*-->\s*([0-9]{1,6}):([0-9]{2}):([0-9]{2})[,.]([0-9]{1,3})$")
-_TAG = re.compile(r"<[^>]*>")
+# Bounded repeats in every pattern that looks for a closing character: `[^)]*` scanned to the line's end from each
+# `GPS(` of a line without one, 10 000 of them (40 kB) held the parser 4.6 s, 40 000 of them 77 s.
+_TAG = re.compile(r"<[^<>]{0,200}>")
 _DATE = re.compile(r"([0-9]{4})[-.]([0-9]{1,2})[-.]([0-9]{1,2})\s+([0-9]{2}):([0-9]{2}):([0-9]{2})(?:[.,]([0-9]{1,3}))?(?:[.,][0-9]+)?")
 _INDEX = re.compile(r"[0-9]{1,9}")
-_BRACKET = re.compile(r"\[([^\]]*)\]")
-_PAIR = re.compile(r"([A-Za-z_]+)\s*:\s*([^\s\]]+)")
+_BRACKET = re.compile(r"\[([^\[\]]{0,200})\]")
+_PAIR = re.compile(r"(?<![A-Za-z_])([A-Za-z_]+)\s*:\s*([^\s\]]+)")
 _COUNT = re.compile(r"(?:FrameCnt|SrtCnt)\s*:\s*([0-9]{1,9})")
 # GPS(lon, lat, satellites) on the Phantom 3/4 and Mavic Pro, `GPS (lon, lat, satellites)` with a space on the
 # Phantom 4 Pro/RTK and Mavic Mini; G.PRY/F.PRY (pitch, roll, yaw in degrees, "°" after each) of the gimbal and
 # the aircraft on the Phantom 4 Pro/RTK.
-_GPS = re.compile(r"\bGPS\s*\(([^)]*)\)")
-_PRY = re.compile(r"\b([GF])\.PRY\s*\(([^)]*)\)")
+_GPS = re.compile(r"\bGPS\s*\(([^()]{0,100})\)")
+_PRY = re.compile(r"\b([GF])\.PRY\s*\(([^()]{0,100})\)")
 _BARO = re.compile(r"(?:BAROMETER|\bHb)\s*:\s*([-+0-9.]+)")  # Hb: the barometric height of older Phantom firmware
 _HEIGHT = re.compile(r"\bH\s+([-+0-9.]+)\s*m\b")
 # keys as DJI spells them -> our field
@@ -61,6 +65,12 @@ _RANGES = {"lat": (-90.0, 90.0), "lon": (-180.0, 180.0), "rel_alt": (-500.0, 10_
            "abs_alt": (-500.0, 10_000.0), "gb_yaw": (-360.0, 360.0), "gb_pitch": (-180.0, 180.0),
            "gb_roll": (-180.0, 180.0), "drone_yaw": (-360.0, 360.0), "focal_len": (0.0, 10_000.0)}
 
+
+# What a DJI SRT holds at most: its lines (tags included) are a few hundred characters, and an hour of
+# video at 60 frames a second is 216 000 subtitles. A 10 MB line cost the parser seconds, a million subtitles of an SRT
+# within MAX_SRT_BYTES 35 s and 880 MB; each is refused by its line.
+MAX_LINE_CHARS = 4096
+MAX_SUBTITLES = 400_000
 
 # A subtitle still holds this long after it ends: DJI writes one per video frame, older models one a
 # second; a frame later than that has no telemetry of its own.
@@ -198,25 +208,36 @@ def _block(rows: list[tuple[int, str]], source: str) -> Telemetry:
                      **values)
 
 
-def parse_srt(text: str, source: str = "SRT") -> list[Telemetry]:
-    """All subtitles of a DJI SRT file, in file order; TelemetryError names the line of the first bad one."""
-    text = text.lstrip("\ufeff")
-    blocks: list[list[tuple[int, str]]] = []
+def _blocks(text: str, source: str) -> Iterator[list[tuple[int, str]]]:
+    """The non-blank lines of each subtitle with their numbers, read a line at a time (no list of every line)."""
     current: list[tuple[int, str]] = []
-    for n, line in enumerate(text.splitlines(), start=1):
+    for n, line in enumerate(io.StringIO(text, newline=None), start=1):  # \n, \r\n and \r end a line
+        line = line.rstrip("\n")
+        if len(line) > MAX_LINE_CHARS:
+            raise TelemetryError(n, f"line of {len(line)} characters (a DJI subtitle line has at most "
+                                    f"{MAX_LINE_CHARS})", source)
         if line.strip():
             current.append((n, line.rstrip()))
         elif current:
-            blocks.append(current)
+            yield current
             current = []
     if current:
-        blocks.append(current)
-    if not blocks:
+        yield current
+
+
+def parse_srt(text: str, source: str = "SRT") -> list[Telemetry]:
+    """All subtitles of a DJI SRT file, in file order; TelemetryError names the line of the first bad one."""
+    out: list[Telemetry] = []
+    for block in _blocks(text.lstrip("\ufeff"), source):
+        if len(out) == MAX_SUBTITLES:
+            raise TelemetryError(block[0][0], f"more than {MAX_SUBTITLES} subtitles (an hour of video at 60 frames "
+                                              "a second has 216 000)", source)
+        cur = _block(block, source)
+        if out and cur.start_s < out[-1].start_s:
+            raise TelemetryError(cur.line, f"subtitle {cur.index} starts before subtitle {out[-1].index}", source)
+        out.append(cur)
+    if not out:
         raise TelemetryError(1, "no subtitles (empty file)", source)
-    out = [_block(b, source) for b in blocks]
-    for prev, cur in itertools.pairwise(out):
-        if cur.start_s < prev.start_s:
-            raise TelemetryError(cur.line, f"subtitle {cur.index} starts before subtitle {prev.index}", source)
     return out
 
 
@@ -226,12 +247,8 @@ def at_offset(records: list[Telemetry], t_s: float) -> Telemetry | None:
     None too more than TELEMETRY_STALE_S after that subtitle ended: an SRT cut short or missing a
     stretch gave every later frame the last position it held, wherever the drone had flown since.
     """
-    found = None
-    for r in records:
-        if r.start_s <= t_s + 1e-6:
-            found = r
-        else:
-            break
+    i = bisect.bisect_right(records, t_s + 1e-6, key=lambda r: r.start_s)  # subtitles are sorted by start
+    found = records[i - 1] if i else None
     if found is not None and t_s > found.end_s + TELEMETRY_STALE_S:
         return None
     return found

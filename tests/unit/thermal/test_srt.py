@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
 
 from core.errors import FrameError
-from thermal.srt import TelemetryError, at_offset, parse_srt
+from thermal import srt
+from thermal.srt import Telemetry, TelemetryError, at_offset, parse_srt
 from thermal.video import frame_meta
 
 M3T = """1
@@ -239,8 +241,10 @@ def test_hostile_numbers_and_dates_name_their_line() -> None:
         with pytest.raises(TelemetryError) as refused:
             parse_srt(text, "DJI_0001.SRT")
         assert refused.value.reason.startswith("DJI_0001.SRT:"), name
-    counted = parse_srt(block.replace("FrameCnt: 1", "FrameCnt: " + "9" * 5000), "DJI_0001.SRT")
+    counted = parse_srt(block.replace("FrameCnt: 1", "FrameCnt: " + "9" * 4000), "DJI_0001.SRT")
     assert counted[0].frame_count == 999_999_999  # a frame count is informational: its first digits
+    with pytest.raises(TelemetryError, match=r"DJI_0001.SRT:3: line of 5010 characters"):  # no DJI line is that long
+        parse_srt(block.replace("FrameCnt: 1", "FrameCnt: " + "9" * 5000), "DJI_0001.SRT")
 
 
 def test_a_sidecar_start_time_that_cannot_be_used_is_a_frame_error() -> None:
@@ -261,3 +265,40 @@ def test_a_frame_offset_past_any_date_is_a_frame_error(offset_s: float) -> None:
                "captured_at": "2025-01-01T00:00:00Z"}
     with pytest.raises(FrameError, match="frame rate"):
         frame_meta(sidecar, None, offset_s, 640, 512)
+
+
+def test_a_line_no_drone_writes_is_refused_by_its_number_and_no_line_costs_its_length_squared() -> None:
+    # `[^)]*` scanned to the line's end from each `GPS(` of a line without a closing parenthesis: 10 000 of them (40 kB)
+    # held the parser 4.6 s, 40 000 of them 77 s, and a 10 MB line seconds more; `[`, `<` and `G.PRY(` the same.
+    block = "1\n00:00:00,000 --> 00:00:01,000\n{}\n[latitude: 45.7] [longitude: 126.6] [rel_alt: 60]\n"
+    with pytest.raises(TelemetryError, match=r"^DJI_0001.SRT:3: line of 10000001 characters"):
+        parse_srt(block.format("[" + "a" * 10_000_000), "DJI_0001.SRT")
+    started = time.perf_counter()
+    for unit in ("GPS(", "[", "<", "G.PRY(", "[a1", "H 9"):  # as many as a line may hold, two hundred lines of each
+        text = "".join(block.format(unit * (srt.MAX_LINE_CHARS // len(unit))).replace("1\n", f"{i}\n", 1)
+                       for i in range(1, 201))
+        try:
+            parse_srt(text, "DJI_0001.SRT")
+        except TelemetryError as exc:
+            assert exc.line == 3, unit  # refused by its first block, not after the others were read
+    assert time.perf_counter() - started < 10.0  # each was minutes of CPU before
+
+
+def test_an_srt_of_more_subtitles_than_any_flight_is_refused_by_the_line_past_the_limit(monkeypatch) -> None:
+    # A million subtitles (40 MB, within MAX_SRT_BYTES) took 35 s and 880 MB; 256 MiB of them, the OOM killer.
+    monkeypatch.setattr(srt, "MAX_SUBTITLES", 3)
+    text = "".join(f"{i}\n00:00:0{i},000 --> 00:00:0{i},500\n[latitude: 45.7] [longitude: 126.6]\n\n" for i in range(1, 6))
+    assert len(parse_srt(text.split("4\n")[0], "DJI_0001.SRT")) == 3
+    with pytest.raises(TelemetryError, match=r"^DJI_0001.SRT:13: more than 3 subtitles"):
+        parse_srt(text, "DJI_0001.SRT")
+
+
+def test_the_subtitle_at_a_moment_is_found_without_reading_every_subtitle_before_it() -> None:
+    # at_offset read the subtitles from the first at every sampled frame: an hour's SRT at 30 Hz and a frame a second
+    # was 200 million steps, and an SRT whose subtitles all start at 0 made every frame read all of them.
+    recs = [Telemetry(index=i, start_s=0.0 if i < 100_000 else 1.0, end_s=2.0, line=i) for i in range(100_001)]
+    started = time.perf_counter()
+    found = [at_offset(recs, 0.5) for _ in range(2_000)]
+    assert time.perf_counter() - started < 1.0  # 4 s before
+    assert found[0] is recs[99_999]  # the last one started
+    assert at_offset(recs, 1.0) is recs[100_000] and at_offset(recs, -0.1) is None and at_offset(recs, 3.1) is None
