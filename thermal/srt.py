@@ -44,6 +44,8 @@ _TIMING = re.compile(r"^([0-9]{1,6}):([0-9]{2}):([0-9]{2})[,.]([0-9]{1,3})\s*-->
 _TAG = re.compile(r"<[^<>]{0,200}>")
 _DATE = re.compile(r"([0-9]{4})[-.]([0-9]{1,2})[-.]([0-9]{1,2})\s+([0-9]{2}):([0-9]{2}):([0-9]{2})(?:[.,]([0-9]{1,3}))?(?:[.,][0-9]+)?")
 _INDEX = re.compile(r"[0-9]{1,9}")
+# A number as DJI writes one, ASCII digits only: float() also reads "4_7" as 47 and "４７" (full width) as 47.
+_NUMBER = re.compile(r"[-+]?(?:[0-9]{1,20}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})")
 _BRACKET = re.compile(r"\[([^\[\]]{0,200})\]")
 _PAIR = re.compile(r"(?<![A-Za-z_])([A-Za-z_]+)\s*:\s*([^\s\]]+)")
 _COUNT = re.compile(r"(?:FrameCnt|SrtCnt)\s*:\s*([0-9]{1,9})")
@@ -137,10 +139,13 @@ def _values(lines: list[tuple[int, str]], source: str) -> tuple[dict[str, float]
     where: dict[str, int] = {}
 
     def put(field: str, raw: str, line: int) -> None:
-        try:
-            value = float(raw.rstrip(","))
-        except ValueError:
-            raise TelemetryError(line, f"{field}: {raw!r} is not a number", source) from None
+        text = raw.rstrip(",")
+        if text.lower() in ("nan", "inf", "+inf", "-inf", "infinity"):
+            value = float(text)  # refused by the range below, which names it
+        elif _NUMBER.fullmatch(text):
+            value = float(text)
+        else:
+            raise TelemetryError(line, f"{field}: {raw[:40]!r} is not a number", source)
         lo, hi = _RANGES[field]
         if not lo <= value <= hi:
             raise TelemetryError(line, f"{field}={value} outside [{lo:g}, {hi:g}]", source)

@@ -302,3 +302,13 @@ def test_the_subtitle_at_a_moment_is_found_without_reading_every_subtitle_before
     assert time.perf_counter() - started < 1.0  # 4 s before
     assert found[0] is recs[99_999]  # the last one started
     assert at_offset(recs, 1.0) is recs[100_000] and at_offset(recs, -0.1) is None and at_offset(recs, 3.1) is None
+
+
+def test_a_number_python_reads_but_no_drone_writes_is_refused_by_its_line() -> None:
+    # float() reads "4_5.7" as 45.7 and full-width or Arabic-Indic digits as ASCII ones: a garbled value placed the frame.
+    block = "1\n00:00:00,000 --> 00:00:01,000\n[latitude: {}] [longitude: 126.6] [rel_alt: 60]\n"
+    for raw in ("4_5.7", "４５.７", "٤٥.٧", "0x2d", "45.7e0"):
+        with pytest.raises(TelemetryError, match=r"^DJI_0001.SRT:3: lat: .* is not a number"):
+            parse_srt(block.format(raw), "DJI_0001.SRT")
+    for raw, value in (("45.7", 45.7), ("-45.", -45.0), ("+.5", 0.5), ("45,", 45.0)):
+        assert parse_srt(block.format(raw), "DJI_0001.SRT")[0].lat == value
