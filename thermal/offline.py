@@ -5,7 +5,8 @@ grey), `NAME.jpg` / `NAME.jpeg` (8-bit grey), `NAME.npy` (float °C), each with
 an optional sidecar `NAME.json` (metadata). 8-bit frames are white-hot or
 black-hot (sidecar `polarity`, else detected) and give detections without
 temperatures (null). Without a sidecar the outputs are in pixels only
-(lat/lon null, camera_id = NAME, time = the file's modification time).
+(lat/lon null, camera_id = NAME, time = the file's modification time, the epoch when that is
+no plausible date).
 
 Videos: `NAME.mp4` / `NAME.mov` with the flight sidecar `NAME.json` and the
 DJI telemetry `NAME.SRT` (see thermal/video.py), sampled every `every_s`
@@ -33,6 +34,7 @@ from typing import TextIO
 
 from core.errors import FrameError
 from core.records import Detection
+from core.validate import plausible_year
 from thermal.cameras import check_meta_size
 from thermal.detector import detect_image
 from thermal.frames import IMAGE_SUFFIXES, load_image_file, parse_meta
@@ -54,6 +56,17 @@ def _row(d: Detection, frame: str) -> dict[str, object]:
     return row
 
 
+def file_time(path: Path) -> datetime | None:
+    """A frame file's modification time, the time of its detections without a sidecar; None (the detector's
+    epoch: no time) when it is no plausible date. A copy stamped year 2446 dated its detections so, and a
+    timestamp past year 9999 (btrfs keeps 64-bit seconds) was a ValueError that stopped the run."""
+    try:
+        when = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return when if plausible_year(when) else None
+
+
 def detect_file(path: Path) -> list[dict[str, object]]:
     """Detections of one frame file as JSON-ready dicts; FrameError on a bad frame or sidecar."""
     name = path.stem
@@ -61,8 +74,7 @@ def detect_file(path: Path) -> list[dict[str, object]]:
     meta = parse_meta(read_sidecar(sidecar)) if sidecar.exists() else None
     image = load_image_file(path, meta.polarity if meta else None)
     check_meta_size(meta, image.pixels)
-    when = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-    return [_row(d, name) for d in detect_image(image, meta, name, captured_at=when)]
+    return [_row(d, name) for d in detect_image(image, meta, name, captured_at=file_time(path))]
 
 
 def detect_video(path: Path, every_s: float = VIDEO_SAMPLE_S,

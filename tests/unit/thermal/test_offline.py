@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -45,3 +46,18 @@ def test_detect_dir_with_sidecars_bad_files_and_pixel_only(tmp_path: Path) -> No
     out2 = tmp_path / "out2.jsonl"
     detect_dir(tmp_path, out2, err=io.StringIO())
     assert out2.read_text() == out.read_text()
+
+
+def test_a_frame_file_stamped_in_no_plausible_year_gives_detections_without_a_time(tmp_path: Path) -> None:
+    # Without a sidecar a frame's time is its file's: a copy stamped year 2446 dated its detections so.
+    ck, _, _ = generate_frame(12, kind="drone", n_people=3, decoys=[], alt_m=30.0)
+    for name, stamp in (("late", 15_032_385_535), ("now", 1_796_000_000)):  # 2446-05-10, 2026-11-30
+        np.save(tmp_path / f"{name}.npy", centikelvin_to_c(ck))
+        os.utime(tmp_path / f"{name}.npy", (stamp, stamp))
+    out = tmp_path / "out.jsonl"
+    assert detect_dir(tmp_path, out, err=io.StringIO()) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    times: dict[str, set[str]] = {}
+    for r in rows:
+        times.setdefault(r["frame"], set()).add(r["captured_at"][:10])
+    assert times == {"late": {"1970-01-01"}, "now": {"2026-11-30"}}
