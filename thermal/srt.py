@@ -213,6 +213,14 @@ def _block(rows: list[tuple[int, str]], source: str) -> Telemetry:
                      **values)
 
 
+def decode_srt(data: bytes) -> str:
+    """An SRT file's text: UTF-8 as DJI writes it, UTF-16 when a byte-order mark says so (an editor on Windows
+    saving as "Unicode": read as UTF-8 it was refused at line 1 as `'\\ufffd\\ufffd1\\x00'`, naming no cause)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    return data.decode("utf-8-sig", errors="replace")
+
+
 def _blocks(text: str, source: str) -> Iterator[list[tuple[int, str]]]:
     """The non-blank lines of each subtitle with their numbers, read a line at a time (no list of every line)."""
     current: list[tuple[int, str]] = []

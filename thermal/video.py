@@ -37,7 +37,7 @@ from core.validate import EARLIEST_YEAR, LATEST_YEAR, is_finite_number, plausibl
 from thermal.cameras import FrameMeta, reduction_factor
 from thermal.frames import MAX_SIDECAR_BYTES, MAX_SRT_BYTES, ThermalImage, grey_image, parse_meta, read_bounded
 from thermal.scene import reduced
-from thermal.srt import Telemetry, at_offset, parse_srt, to_utc
+from thermal.srt import Telemetry, at_offset, decode_srt, parse_srt, to_utc
 
 VIDEO_SUFFIXES = (".mp4", ".mov")
 VIDEO_SAMPLE_S = 1.0
@@ -148,7 +148,7 @@ def read_video(path: Path, every_s: float = VIDEO_SAMPLE_S,
         if not srt_path.is_file() and not srt_path.is_dir():  # a pipe or a device: read, it waited forever
             raise FrameError(f"telemetry {srt_path.name} cannot be read: not a regular file (a device or a pipe)")
         try:
-            text = read_bounded(srt_path, "telemetry", MAX_SRT_BYTES).decode("utf-8-sig", errors="replace")
+            text = decode_srt(read_bounded(srt_path, "telemetry", MAX_SRT_BYTES))
         except OSError as exc:  # a folder named NAME.SRT stopped `patrol detect` with an IsADirectoryError traceback
             raise FrameError(f"telemetry {srt_path.name} cannot be read: {exc.strerror or exc}") from exc
         telemetry = parse_srt(text, srt_path.name)

@@ -9,7 +9,7 @@ import pytest
 
 from core.errors import FrameError
 from thermal import srt
-from thermal.srt import Telemetry, TelemetryError, at_offset, parse_srt
+from thermal.srt import Telemetry, TelemetryError, at_offset, decode_srt, parse_srt
 from thermal.video import frame_meta
 
 M3T = """1
@@ -312,3 +312,12 @@ def test_a_number_python_reads_but_no_drone_writes_is_refused_by_its_line() -> N
             parse_srt(block.format(raw), "DJI_0001.SRT")
     for raw, value in (("45.7", 45.7), ("-45.", -45.0), ("+.5", 0.5), ("45,", 45.0)):
         assert parse_srt(block.format(raw), "DJI_0001.SRT")[0].lat == value
+
+
+def test_an_srt_saved_as_utf16_with_its_byte_order_mark_is_read() -> None:
+    # Read as UTF-8 it was refused at line 1 with "expected a subtitle number, got '\ufffd\ufffd1\x00'".
+    for encoding in ("utf-16", "utf-16-be", "utf-8-sig", "utf-8"):
+        data = M3T.replace("\n", "\r\n").encode(encoding)
+        if encoding == "utf-16-be":
+            data = b"\xfe\xff" + data
+        assert parse_srt(decode_srt(data)) == parse_srt(M3T), encoding
