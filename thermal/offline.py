@@ -45,8 +45,11 @@ INPUT_SUFFIXES = (".json", ".srt")  # sidecars, labels and telemetry: read with 
 
 
 def input_files(folder: Path) -> list[Path]:
-    """Frame and video files of a folder (and unknown files, to be named), sorted by name."""
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() not in INPUT_SUFFIXES
+    """Frame and video files of a folder (and unknown files, to be named), sorted by name.
+
+    Pipes, devices and broken links are listed too, to be named: left out, a `frame.png` that was a
+    dangling link was skipped without a word."""
+    return sorted(p for p in folder.iterdir() if not p.is_dir() and p.suffix.lower() not in INPUT_SUFFIXES
                   and not p.name.startswith("."))
 
 
@@ -142,6 +145,10 @@ def detect_dir(folder: Path, out: Path, *, err: TextIO | None = None, every_s: f
                 if path.resolve() != out.resolve():
                     print(f"{path.name}: skipped, not a frame or a video "
                           f"(want {', '.join(IMAGE_SUFFIXES + VIDEO_SUFFIXES)})", file=err)
+                continue
+            if not path.is_file():  # read, a pipe waits for a writer forever
+                bad += 1
+                print(f"{path.name}: cannot be read: not a regular file (a pipe, a device or a broken link)", file=err)
                 continue
             skipped: list[SkippedFrame] = []
             try:

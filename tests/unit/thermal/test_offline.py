@@ -61,3 +61,14 @@ def test_a_frame_file_stamped_in_no_plausible_year_gives_detections_without_a_ti
     for r in rows:
         times.setdefault(r["frame"], set()).add(r["captured_at"][:10])
     assert times == {"late": {"1970-01-01"}, "now": {"2026-11-30"}}
+
+
+def test_a_frame_that_is_a_pipe_or_a_broken_link_is_named_not_passed_over(tmp_path: Path) -> None:
+    # Both were left out of the folder's listing: the run said nothing of them and exited 0.
+    write_dataset(tmp_path, 1, seed=11, kind="drone", n_people=1, decoys=[], alt_m=30.0)
+    os.mkfifo(tmp_path / "pipe.png")
+    (tmp_path / "gone.jpg").symlink_to(tmp_path / "nowhere.jpg")
+    err = io.StringIO()
+    assert detect_dir(tmp_path, tmp_path / "out.jsonl", err=err) == 2
+    for name in ("pipe.png", "gone.jpg"):
+        assert f"{name}: cannot be read: not a regular file" in err.getvalue()
