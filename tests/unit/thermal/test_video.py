@@ -209,3 +209,12 @@ def test_a_frame_sidecar_or_srt_of_gigabytes_is_refused_by_its_size_before_it_is
     with pytest.raises(FrameError, match=r"telemetry b\.SRT is \d+ bytes"):
         list(read_video(tmp_path / "b.mov"))
     assert os.stat(tmp_path / "b.SRT").st_blocks == 0
+
+
+def test_a_video_whose_frames_are_larger_than_any_camera_s_is_refused_by_its_header(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checked before a frame is decoded: the decoder allocates each declared frame whole before it is shrunk."""
+    write_video(tmp_path, seconds=1)
+    monkeypatch.setattr("thermal.video.MAX_VIDEO_SIDE", 600)  # the test's video is 640x512
+    with pytest.raises(FrameError, match="640x512, not within 1-600"):
+        list(read_video(tmp_path / "DJI_0001.mp4"))
