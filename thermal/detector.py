@@ -174,6 +174,11 @@ AIR_READING_K = 1.0
 # an insulated sleeper's surface above the air (see _memberships): 1.5-5 K, so warm enough in full from 1.5 K
 BAG_OVER_AIR_K = (AIR_READING_K, 1.5)
 EDGE_SHARP = (0.15, 0.3)  # outline slope / contrast per px: warm ground at or below 0.15, an object above 0.3
+# a halo (_halo): an outline fully as soft as steam's below HALO_EDGE[0], an object's from [1] (people at the
+# default optics blur 0.29-1.7, at a 2 px blur ~0.2; steam round drill vents and manholes 0.08-0.13),
+# judged on blobs at least HALO_MIN_PX across (a smaller one's outline is all blur)
+HALO_EDGE = (0.1, 0.15)
+HALO_MIN_PX = 6.0
 SAME_PERSON_IOU = 0.5  # two candidates' boxes overlapping this much are one person (a face and its body)
 LONE_FACE_M = 0.45  # a warm spot no longer than this (a head) that unmixes to skin is a face
 BODY_REACH_M = 2.0  # a face's body lies within this distance of it (standing, sitting or lying)
@@ -886,7 +891,22 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
         slab = max(_quadrilateral(f), 1.0 - _ramp(f.edge, *EDGE_SHARP) if f.area >= 12 and f.edge > 0.0 else 0.0)
         uniform = max(uniform, (1.0 - _ramp(f.hot_ratio, *SLAB_HOT_RATIO)) * slab * (1.0 - f.cut))
     return {"warm": warm, "skin": skin, "face": face, "size": size, "plate": plate, "uniform": uniform,
-            "dog": dog}, posture
+            "dog": dog, "halo": _halo(f, m_per_px, face)}, posture
+
+
+def _halo(f: Blob, m_per_px: float | None, face: float) -> float:
+    """Membership of a warm halo round a heat source, not a body: steam round a vent or a manhole fades
+    over a metre or more, while anything solid, a body or a blanket, ends at an edge blurred only by the
+    optics (see _edge_sharpness); and inside it the vent or manhole is far warmer than the halo
+    (PLATE_EXCESS_K over the blob's level), where on a faceless body nothing is more than a clothing
+    ramp or a hood end warmer than the rest. A face keeps the blob (a weakly warm body's outline can
+    measure soft), unless its spot is too large for any face (_face_sized 0: a warm plate). An outline
+    not measured (edge 0: too few pixels, no contrast) says nothing. Fixed street cameras' steam
+    halos were 4 of the 6 false people of the drill at seed 11."""
+    if m_per_px is None or f.minor < HALO_MIN_PX or f.edge <= 0.0:
+        return 0.0
+    not_face = 1.0 - face if _face_sized(f, m_per_px) > 0.0 else 1.0
+    return (1.0 - _ramp(f.edge, *HALO_EDGE)) * _ramp(f.t_max - f.level, *PLATE_EXCESS_K) * not_face
 
 
 def _plate(f: Blob, m_per_px: float, skin: float) -> float:
@@ -908,7 +928,7 @@ def _score(f: Blob, m_per_px: float | None, sin_dep: float, short_side: int,
         return 0.0, posture
     temp_like = 0.75 + 0.25 * m["face"]  # no visible skin (hood, sleeping bag): still a candidate, on size alone
     score = m["warm"] * m["size"] * temp_like * (1.0 - 0.9 * m["plate"]) * (1.0 - 0.85 * m["uniform"]) * \
-        (1.0 - 0.7 * m["dog"])
+        (1.0 - 0.7 * m["dog"]) * (1.0 - 0.9 * m["halo"])
     return float(min(1.0, max(0.0, score))), posture
 
 

@@ -741,3 +741,36 @@ def test_a_face_with_part_of_its_clothing_grows_into_a_body_less_than_a_hood_wou
     assert [d.bbox[2] >= 0.8 * k for d in detect(frame, meta)] == [True]
     monkeypatch.setattr(det, "FACE_GROW", det.HOOD_GROW)
     assert [d.bbox[2] < 0.7 * k for d in detect(frame, meta)] == [True]
+
+
+def test_a_vents_steam_halo_is_no_body_but_the_same_warmth_with_a_sharp_outline_is() -> None:
+    """A 14 °C vent (0.5 x 0.3 m) in a 1.4 x 0.9 m steam halo 4 K over the ground, at -2 °C: person-sized,
+    warm and not uniform, as the drill's false people at fixed cameras were. Steam fades over its own
+    size (the generator blurs a halo by a sixth of its width), a body ends at the optics' blur: the soft
+    outline is refused (_halo), the same warmth ending sharply is still kept."""
+    meta = nadir(30.0, ambient=-2.0)  # ~0.039 m/px
+    core = discs(-2.0, [(322, 257, 7.0, 4.0, 14.0)])
+    outer = np.zeros((512, 640), np.float32)
+    cv2.ellipse(outer, (320, 256), (18, 12), 0, 0, 360, 1.0, -1)
+    outside_core = (core < 0.0).astype(np.float32)
+    steam = core + 4.0 * cv2.GaussianBlur(outer, (0, 0), 36 / 6) * outside_core
+    assert detect(steam, meta) == []
+    sharp = core + 4.0 * outer * outside_core
+    assert len(detect(sharp, meta)) == 1
+
+
+def test_a_halo_needs_a_core_far_warmer_than_itself_and_no_face() -> None:
+    """A soft outline alone refuses nothing: a sleeping bag or a face over cold clothing can measure
+    soft; it is a halo round a vent only with a core PLATE_EXCESS_K warmer than the blob's level and no
+    face, or a warm spot too large for any face."""
+    vent = det.Blob(bg=-5.0, t_max=10.0, t_mean=-2.0, contrast=15.0, level=-2.5, cx=30.0, cy=26.0, major=36.0,
+                    minor=21.0, mu20=80.0, mu02=28.0, mu11=0.0, vertical=False, hot_ratio=0.6, hot_px=60, spot_px=90,
+                    spot_cx=30.0, spot_cy=26.0, over_px=0, over_min_px=0.0, area=500, bx=12, by=16, bw=36, bh=21,
+                    edge=0.08)
+    mpp = 0.05
+    assert det._halo(vent, mpp, 0.0) == 1.0
+    assert det._halo(replace(vent, edge=0.4), mpp, 0.0) == 0.0  # an object's outline
+    assert det._halo(replace(vent, t_max=0.0), mpp, 0.0) == 0.0  # no core: a bag or cold clothing
+    face_spot = replace(vent, spot_px=10)
+    assert det._halo(face_spot, mpp, 1.0) == 0.0  # a face-sized skin spot keeps the blob
+    assert det._halo(vent, mpp, 1.0) == 1.0  # a skin-warm spot five faces large is a plate
