@@ -174,9 +174,9 @@ AIR_READING_K = 1.0
 # an insulated sleeper's surface above the air (see _memberships): 1.5-5 K, so warm enough in full from 1.5 K
 BAG_OVER_AIR_K = (AIR_READING_K, 1.5)
 EDGE_SHARP = (0.15, 0.3)  # outline slope / contrast per px: warm ground at or below 0.15, an object above 0.3
-# a halo (_halo): an outline fully as soft as steam's below HALO_EDGE[0], an object's from [1] (people at the
-# default optics blur 0.29-1.7, at a 2 px blur ~0.2; steam round drill vents and manholes 0.08-0.13),
-# judged on blobs at least HALO_MIN_PX across (a smaller one's outline is all blur)
+# a halo (_halo): an outline fully as soft as steam's below HALO_EDGE[0], an object's from [1] (people on the
+# bench's generator frames from 0.29, though weakly warm bags and cold clothing can measure 0.06-0.08; steam
+# round the drill's vents and manholes 0.08-0.13), judged on blobs at least HALO_MIN_PX across
 HALO_EDGE = (0.1, 0.15)
 HALO_MIN_PX = 6.0
 SAME_PERSON_IOU = 0.5  # two candidates' boxes overlapping this much are one person (a face and its body)
