@@ -120,14 +120,23 @@ class AcksOnce:
         return changes
 
 
-def read_report(raw: bytes) -> Report:
-    """A record of `reports` as the desk takes it (decoded as trusted; `rules.desk.check_report` checks its fields); one
-    that cannot be a report at all (a field missing, a time that is no time, no object) is a RecordError naming why,
-    not an internal error logged with its traceback."""
+def report_object(raw: bytes) -> dict[str, Any]:
+    """A record of `reports` decoded, as the desk reads it (`json.loads`), once for routing and reading: a value that is
+    no JSON object is refused by name (`[]` was an internal error, a traceback logged each)."""
     try:
         data = json.loads(raw)
-        if not isinstance(data, dict):
-            raise TypeError(f"expected a JSON object, got {type(data).__name__}")
+    except (ValueError, RecursionError) as exc:
+        raise RecordError(f"report: not a JSON object ({type(exc).__name__})", kind="malformed") from exc
+    if not isinstance(data, dict):
+        raise RecordError("report: expected a JSON object", kind="malformed")
+    return data
+
+
+def read_report(data: dict[str, Any]) -> Report:
+    """A decoded record of `reports` as the desk takes it (trusted; `rules.desk.check_report` checks its fields); one
+    that cannot be a report at all (a field missing, a time that is no time) is a RecordError naming why, not an
+    internal error logged with its traceback. `data` is only read: a step re-applied after a roll-back reads it again."""
+    try:
         return Report.from_dict(data)
     except (TypeError, ValueError, AttributeError, RecursionError) as exc:
         raise RecordError(f"report: {str(exc)[:200]}", kind="malformed") from exc
@@ -136,7 +145,7 @@ def read_report(raw: bytes) -> Report:
 def _handler(desk: Desk, ctx: Context, short: str, acks: AcksOnce) -> Callable[[bytes], Outputs]:
     """The pure function that handles one raw record of topic `short`."""
     if short == names.REPORTS:
-        return lambda raw: desk.handle_report(read_report(raw))
+        return lambda raw: desk.handle_report(read_report(report_object(raw)))
     if short == names.WEATHER:
         return lambda raw: desk.handle_weather(*parse_weather(parse_json(raw), ctx))
     if short == names.TEAM_STATUS:
@@ -163,10 +172,13 @@ def _tick_step(centre: str, at: datetime) -> Callable[[Centres], Outputs]:
     return lambda centres: centres.desk(centre).clock_tick(at)
 
 
-def _record_step(centre: str, short: str, raw: bytes) -> Callable[[Centres], Outputs]:
-    """One desk input as a step on its centre (`Centres.apply`): re-applicable after a roll-back."""
+def _record_step(centre: str, short: str, raw: bytes, report: dict[str, Any] | None = None) -> Callable[[Centres], Outputs]:
+    """One desk input as a step on its centre (`Centres.apply`): re-applicable after a roll-back. `report`: a report's
+    object as routing decoded it (`report_object`), read from there rather than decoded again."""
     def step(centres: Centres) -> Outputs:
         desk = centres.desk(centre)
+        if report is not None:
+            return desk.handle_report(read_report(report))
         return _handler(desk, centres.province.centres[centre], short, centres.acks[centre])(raw)
 
     return step
@@ -264,39 +276,38 @@ class Centres:
         holds and that names no centre (`next_hop` says where to ask next).
         """
         if short == names.REPORTS:
-            # Read as the desk reads it (`Report.from_dict(json.loads(...))`), but a value that is no object, or a centre
-            # that is no text, is refused by name: `[]` or `{"centre": []}` were internal errors, a traceback logged each.
-            try:
-                data = json.loads(raw)
-            except (ValueError, RecursionError) as exc:
-                raise RecordError(f"report: not a JSON object ({type(exc).__name__})", kind="malformed") from exc
-            if not isinstance(data, dict):
-                raise RecordError("report: expected a JSON object", kind="malformed")
-            named = data.get("centre")
-            if named is not None and not isinstance(named, str):
-                raise RecordError("report centre: expected a string", kind="wrong_type")
-            centre: str | None = named or next(iter(self.province.centres))
-        else:
-            obj = parse_json(raw)
-            centre = obj.get("centre") if isinstance(obj.get("centre"), str) else None
-            if short in (names.TASK_ACKS, names.OPERATOR_COMMANDS) and centre is None:
-                # An operator's ack or command names no team of a city: the desk that holds the
-                # incident knows it (any centre this worker holds; one keyed elsewhere is then sent home).
-                # Its fields are checked first, as its desk would (the policy is every centre's): an id
-                # that is a list or an object was an internal error here (unhashable), not `wrong_type`.
-                if short == names.TASK_ACKS:
-                    ack = parse_ack(obj)
-                    event_id, incident_id = ack.event_id, ack.incident_id
-                else:
-                    event_id, incident_id = None, parse_command(obj, self.province.first).incident_id
-                for name in self.province.centres:
-                    desk = self.desk(name)
-                    if event_id in desk.event_index or incident_id in desk.incidents:
-                        return name
-                if (centre := self.province.route(obj, key)) is None:
-                    return None  # keyed by something else (an incident id): another worker's desk may hold it
-            centre = centre or self.province.route(obj, key)
+            return self.report_centre(report_object(raw))
+        obj = parse_json(raw)
+        centre = obj.get("centre") if isinstance(obj.get("centre"), str) else None
+        if short in (names.TASK_ACKS, names.OPERATOR_COMMANDS) and centre is None:
+            # An operator's ack or command names no team of a city: the desk that holds the
+            # incident knows it (any centre this worker holds; one keyed elsewhere is then sent home).
+            # Its fields are checked first, as its desk would (the policy is every centre's): an id
+            # that is a list or an object was an internal error here (unhashable), not `wrong_type`.
+            if short == names.TASK_ACKS:
+                ack = parse_ack(obj)
+                event_id, incident_id = ack.event_id, ack.incident_id
+            else:
+                event_id, incident_id = None, parse_command(obj, self.province.first).incident_id
+            for name in self.province.centres:
+                desk = self.desk(name)
+                if event_id in desk.event_index or incident_id in desk.incidents:
+                    return name
+            if (centre := self.province.route(obj, key)) is None:
+                return None  # keyed by something else (an incident id): another worker's desk may hold it
+        centre = centre or self.province.route(obj, key)
         if centre is None or centre not in self.province.centres:
+            raise _unknown_centre(self.province)
+        return centre
+
+    def report_centre(self, data: dict[str, Any]) -> str:
+        """The centre a decoded report (`report_object`) names, else the first; a centre that is no text, or no
+        deployed centre, is refused by name (`{"centre": []}` was an internal error)."""
+        named = data.get("centre")
+        if named is not None and not isinstance(named, str):
+            raise RecordError("report centre: expected a string", kind="wrong_type")
+        centre = named or next(iter(self.province.centres))
+        if centre not in self.province.centres:
             raise _unknown_centre(self.province)
         return centre
 
@@ -397,7 +408,9 @@ def register(app: Any, topics: Any, province: Province) -> None:
                             raise failed
                     else:
                         earlier = _tried(event)  # a hop's key names the centre asked, not the record's: route by its fields
-                        owner = centres.centre_of(short, raw, None if earlier else _key(event))
+                        report = report_object(raw) if short == names.REPORTS else None  # decoded once, read twice
+                        owner = (centres.report_centre(report) if report is not None
+                                 else centres.centre_of(short, raw, None if earlier else _key(event)))
                         if owner is None:  # no desk here holds its incident: ask the next centre's worker
                             held = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == event.message.topic}
                             hop, tried = centres.next_hop(earlier, held | {partition}, partitions)
@@ -410,7 +423,7 @@ def register(app: Any, topics: Any, province: Province) -> None:
                             forwarded.append(await outbox.send_raw(short, centre.encode("utf-8"), raw))
                             counters.tick()
                             continue
-                        outs = [centres.apply(centre, _record_step(centre, short, raw))]
+                        outs = [centres.apply(centre, _record_step(centre, short, raw, report))]
                         last[centre] = event
                 except Exception as exc:
                     counters.dead_letters += 1
