@@ -10,10 +10,9 @@ partner list per city).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from agents.common import Outbox, batches, read_dispatch, save_tables, stats
+from agents.common import Outbox, batches, dispatch_of, save_tables, stats
 from core import topics as names
 from rules.context import Province
 from rules.partners import NoticeWriter, Thread
@@ -39,7 +38,7 @@ def register(app: Any, topics: Any, province: Province, *, exercise: bool) -> No
             for event in batch:
                 raw = event.value
                 try:
-                    ev = read_dispatch(json.loads(raw))
+                    ev = dispatch_of(raw)
                     writer = writers.get(province.centre_of(ev) or "")
                     if writer is None:
                         counters.tick()

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from agents.common import Outbox, batches, forget_on_revoke, read_dispatch, save_tables, stats
+from agents.common import Outbox, batches, dispatch_of, forget_on_revoke, save_tables, stats
 from core import topics as names
 from core.records import DispatchEvent, ReporterContact
 from rules.context import Province
@@ -92,13 +92,12 @@ def register(app: Any, topics: Any, province: Province, *, exercise: bool) -> No
                 short = by_full_name.get(event.message.topic, event.message.topic)
                 raw = event.value
                 try:
-                    data = json.loads(raw)
                     if short == names.REPORTER_CONTACTS:
-                        contact = ReporterContact.from_dict(data)
+                        contact = ReporterContact.from_dict(json.loads(raw))
                         due, states[contact.tip_id] = writer.contact(contact, _state(states, table, contact.tip_id))
                         records += [(names.REPORTER_FEEDBACK, contact.tip_id, feedback) for feedback in due]
                     else:
-                        ev = read_dispatch(data)
+                        ev = dispatch_of(raw)
                         for tip_id in ev.sources:
                             feedback, states[tip_id] = writer.handle(ev, tip_id, _state(states, table, tip_id))
                             if feedback is not None:

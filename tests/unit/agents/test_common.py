@@ -265,3 +265,24 @@ def test_a_dispatch_event_read_downstream_must_carry_plausible_offset_times() ->
     for bad in ("2026-12-20T23:00:00", "9999-12-20T23:00:00+00:00"):
         with pytest.raises(RecordError, match="at: "):
             common.read_dispatch({**good, "at": bad})
+
+
+def test_the_worker_s_readers_of_dispatch_share_one_reading_of_each_record_and_refuse_a_bad_one_each() -> None:
+    """Partner notices and replies read the same events: `dispatch_of` decodes and checks a record once for both (the
+    same, unchanged event), and a record that fails is kept by neither and fails again for the second reader."""
+    from core.records import DispatchEvent
+
+    event = DispatchEvent(event_id="inc-2-r1", kind="dispatch", incident_id="inc-2", revision=1, priority="P2",
+                          category="guidance", rules=(), zone_id="Z1", key_area=None, lat=45.77, lon=126.62,
+                          sources=("tip-2",), team_id=None, ack_deadline=None, nearest_help_point=None, notify=(),
+                          at=datetime(2026, 12, 20, 23, 0, tzinfo=UTC))
+    raw = event.to_json()
+    first = common.dispatch_of(raw)
+    assert first == event == common.read_dispatch(json.loads(raw))
+    assert common.dispatch_of(bytes(bytearray(raw))) is first  # another consumer's copy of the same bytes
+    bad = json.dumps({**event.to_dict(), "at": "2026-12-20T23:00:00"}).encode()
+    for _reader in ("partners", "reporters"):
+        with pytest.raises(RecordError, match="at: "):
+            common.dispatch_of(bad)
+    with pytest.raises(json.JSONDecodeError):
+        common.dispatch_of(b"{not json")
