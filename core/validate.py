@@ -304,7 +304,14 @@ def mistyped_field(record: object, hints: dict[str, str]) -> tuple[str, str, Any
             ok = isinstance(value, str)
         elif kind == _TUPLE_STR or kind == _TUPLE_DICT:
             item = dict if kind == _TUPLE_DICT else str
-            ok = isinstance(value, tuple) and all(isinstance(v, item) for v in value)
+            ok = isinstance(value, tuple) and (not value or all(isinstance(v, item) for v in value))
+        elif type(value) is float:  # most numbers: finite() without its calls (a float is a number and fits a float)
+            ok = kind == _FLOAT and math.isfinite(value)
+        elif type(value) is int:  # an int is whole and finite unless too large for a float, as finite() finds
+            try:
+                ok = math.isfinite(float(value))
+            except OverflowError:
+                ok = False
         else:
             ok = is_finite_number(value) and (kind == _FLOAT or isinstance(value, int))
         if not ok:

@@ -145,6 +145,11 @@ class _Typed:
         ({"count": True}, "count"),  # a bool is no number
         ({"share": float("nan")}, "share"),
         ({"share": "0.5"}, "share"),
+        ({"share": 2, "count": -7}, None),  # an int is a float's number too
+        ({"count": 10**400}, "count"),  # too large for a float: no finite number
+        ({"share": -(10**400)}, "share"),
+        ({"share": float("inf")}, "share"),
+        ({"flags": (), "rows": ()}, None),
         ({"name": 5, "count": "x"}, "name"),  # the first in field order
     ],
 )
