@@ -256,9 +256,16 @@ def test_a_report_that_cannot_be_one_is_refused_by_name_not_as_an_internal_error
 
     good = Report(report_id="tip-1", source="tip", channel="hotline", at=datetime(2026, 12, 20, 19, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
                   lat=45.76, lon=126.63, district="nangang", centre="harbin").to_dict()
+    from agents.desk import report_object
+
     bad = {k: v for k, v in {**good, **change}.items() if v is not None}
+    raw = json.dumps(bad).encode()
     centres = Centres(province, {}, {})
     centres.begin_batch()
-    with pytest.raises(RecordError) as refused:
-        centres.apply("harbin", _record_step("harbin", names.REPORTS, json.dumps(bad).encode()))
-    assert refused.value.kind in ("malformed", "wrong_type")
+    reasons = []
+    for step in (_record_step("harbin", names.REPORTS, raw), _record_step("harbin", names.REPORTS, raw, report_object(raw))):
+        with pytest.raises(RecordError) as refused:  # read from its bytes, or from the object routing decoded (the agent)
+            centres.apply("harbin", step)
+        assert refused.value.kind in ("malformed", "wrong_type")
+        reasons.append(refused.value.reason)
+    assert reasons[0] == reasons[1]
