@@ -292,15 +292,6 @@ def _cues(flag: str, cues: list[str]) -> list[Cue]:
     return [Cue(flag, _anchor(c), re.compile(_cue_pattern(c))) for c in cues]
 
 
-def text_prefixes(norm: str) -> frozenset[str]:
-    """Every substring of one or two characters of `norm`, and "" (the prefix of an empty anchor): a cue's anchor can
-    occur in the text only if its first two characters are one of them (`CueGroups.by_prefix`)."""
-    found = {norm[i : i + 2] for i in range(len(norm))}
-    found.update(norm)
-    found.add("")
-    return frozenset(found)
-
-
 @dataclass(frozen=True)
 class CueGroups:
     """Cues grouped by anchor, the anchors indexed by their first two characters.
@@ -328,11 +319,11 @@ class CueGroups:
     def __bool__(self) -> bool:
         return bool(self.groups)
 
-    def spans(self, norm: str, prefixes: frozenset[str] | None = None) -> dict[str, list[tuple[int, int]]]:
-        """Where each flag's (or description word's) cues match in the folded text; `prefixes`: `text_prefixes(norm)`,
-        when the caller has them already (a lexicon's cues, exceptions and descriptions share one text's)."""
-        if prefixes is None:
-            prefixes = text_prefixes(norm)
+    def spans(self, norm: str) -> dict[str, list[tuple[int, int]]]:
+        """Where each flag's (or description word's) cues match in the folded text."""
+        # Every substring of one or two characters (and "", the prefix of an empty anchor):
+        # an anchor can occur only if its prefix is one of them.
+        prefixes = {norm[i : i + 2] for i in range(len(norm))} | set(norm) | {""}
         candidates = sorted(i for prefix in prefixes & self.by_prefix.keys() for i in self.by_prefix[prefix])
         spans: dict[str, list[tuple[int, int]]] = {}
         for i in candidates:
@@ -573,17 +564,12 @@ class Lexicon:
         return False
 
     @_per_text
-    def _prefixes(self, norm: str) -> frozenset[str]:
-        """`text_prefixes(norm)`, once per text: the cues, their exceptions and the description words each looked them up."""
-        return text_prefixes(norm)
-
-    @_per_text
     def flags_in(self, text: str, year: int | None = None) -> tuple[str, ...]:
         """The flags whose cues occur in `text`, unnegated, in canonical order; `year` (the tip's) reads birth years."""
         if not text:
             return ()
         norm = self._norm(text)
-        hits = self.cues.spans(norm, self._prefixes(norm))
+        hits = self.cues.spans(norm)
         signs = {flag[len(SIGN):]: hits.pop(flag) for flag in [f for f in hits if f.startswith(SIGN)]}
         if self.homophones is not None and not norm.isascii():
             for flag, spans in self.homophones.spans(norm).items():
@@ -702,7 +688,7 @@ class Lexicon:
         """The flags of `hits` (cue spans by flag) that are neither excepted, negated, `unsaid`, the reporter's `own` nor
         inside a `partial` span (a relative's, a person gone) that does not keep them."""
         found: set[str] = set()
-        excluded = self.except_cues.spans(norm, self._prefixes(norm)) if hits else {}
+        excluded = self.except_cues.spans(norm) if hits else {}
         for flag, spans in hits.items():
             # Excepted and negated spans cancel every cue overlapping them:
             # "不像是喝醉了" negates "喝醉" and so "醉了" too.
@@ -821,7 +807,7 @@ class Lexicon:
         own = self._own(norm)
         lone = {_LONE_WORDS[m.group(1)] for m in _LONE_WORD.finditer(self._folded(text))}
 
-        described = self.describe_cues.spans(norm, self._prefixes(norm))
+        described = self.describe_cues.spans(norm)
 
         def said_outside(unsaid: list[tuple[int, int]]) -> set[str]:
             said = {word for word, spans in described.items()
