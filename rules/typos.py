@@ -45,7 +45,7 @@ def is_pinyin(word: str) -> bool:
 
 @functools.cache
 def _english() -> frozenset[str]:
-    """The English dictionary's words, loaded once per process (about 0.3 s) when a tip first needs it."""
+    """The English dictionary's words, loaded once per process (about 0.3 s), when the first lexicon is built."""
     from spellchecker import SpellChecker
 
     return frozenset(SpellChecker(language="en", distance=1).word_frequency.keys())
@@ -81,6 +81,8 @@ class TypoReader:
         for word in sorted(words):
             by_initial.setdefault(word[0], []).append(word)
         pattern = re.compile(rf"(?<![a-z0-9'])[a-z]{{{max(min_letters, 1)},}}(?![a-z0-9'])")
+        if words:
+            _english()  # loaded with the lexicon, at startup: at the first misspelt tip of a live night it held the loop
         return cls(words, min_letters, two_edits_from, {k: tuple(v) for k, v in by_initial.items()}, {}, pattern, frozenset(whole))
 
     def correct(self, norm: str) -> str:

@@ -128,3 +128,12 @@ def _without_typos() -> dict[str, object]:
 
     data = parse_toml((DATA_DIR / "lexicon.toml").read_text(encoding="utf-8"), "lexicon.toml")
     return {**data, "typos": {"min_letters": 0}}
+
+
+def test_the_english_dictionary_is_loaded_with_the_reader_not_at_the_first_misspelt_tip() -> None:
+    """Loading it takes a few tenths of a second: at startup, not on the event loop in the middle of a night."""
+    from rules import typos
+
+    typos._english.cache_clear()
+    TypoReader.of([("drunk", "drunk")])
+    assert typos._english.cache_info().currsize == 1
