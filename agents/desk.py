@@ -143,9 +143,8 @@ def read_report(data: dict[str, Any]) -> Report:
 
 
 def _handler(desk: Desk, ctx: Context, short: str, acks: AcksOnce) -> Callable[[bytes], Outputs]:
-    """The pure function that handles one raw record of topic `short`."""
-    if short == names.REPORTS:
-        return lambda raw: desk.handle_report(read_report(report_object(raw)))
+    """The pure function that handles one raw record of topic `short` (reports: `_record_step`, which may hold the
+    object routing decoded)."""
     if short == names.WEATHER:
         return lambda raw: desk.handle_weather(*parse_weather(parse_json(raw), ctx))
     if short == names.TEAM_STATUS:
@@ -177,8 +176,8 @@ def _record_step(centre: str, short: str, raw: bytes, report: dict[str, Any] | N
     object as routing decoded it (`report_object`), read from there rather than decoded again."""
     def step(centres: Centres) -> Outputs:
         desk = centres.desk(centre)
-        if report is not None:
-            return desk.handle_report(read_report(report))
+        if short == names.REPORTS:
+            return desk.handle_report(read_report(report if report is not None else report_object(raw)))
         return _handler(desk, centres.province.centres[centre], short, centres.acks[centre])(raw)
 
     return step
