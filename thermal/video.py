@@ -34,12 +34,10 @@ import numpy as np
 from core.errors import FrameError, RecordError
 from core.records import parse_time
 from core.validate import EARLIEST_YEAR, LATEST_YEAR, is_finite_number, plausible_year
-from thermal.cameras import FrameMeta, reduction_factor
+from thermal.cameras import MAX_FRAME_SIDE, FrameMeta, reduction_factor
 from thermal.frames import MAX_SIDECAR_BYTES, MAX_SRT_BYTES, ThermalImage, grey_image, parse_meta, read_bounded
 from thermal.scene import reduced
 from thermal.srt import Telemetry, at_offset, decode_srt, parse_srt, to_utc
-
-MAX_VIDEO_SIDE = 4096  # a thermal core is 640x512 or 1280x1024; a 4K recording of the screen still fits
 
 VIDEO_SUFFIXES = (".mp4", ".mov")
 VIDEO_SAMPLE_S = 1.0
@@ -159,9 +157,9 @@ def read_video(path: Path, every_s: float = VIDEO_SAMPLE_S,
         if not cap.isOpened():
             raise FrameError("video could not be opened (corrupt, truncated or an unknown codec)")
         width, height = cap.get(cv2.CAP_PROP_FRAME_WIDTH), cap.get(cv2.CAP_PROP_FRAME_HEIGHT)
-        if not (0 < width <= MAX_VIDEO_SIDE and 0 < height <= MAX_VIDEO_SIDE):
+        if not (0 < width <= MAX_FRAME_SIDE and 0 < height <= MAX_FRAME_SIDE):
             # the decoder allocates a declared 16384x16384 frame (0.8 GB) before it is shrunk: refuse it by its header
-            raise FrameError(f"video frames are {width:.0f}x{height:.0f}, not within 1-{MAX_VIDEO_SIDE} a side")
+            raise FrameError(f"video frames are {width:.0f}x{height:.0f}, not within 1-{MAX_FRAME_SIDE} a side")
         fps = cap.get(cv2.CAP_PROP_FPS)
         if not math.isfinite(fps) or fps <= 0:
             raise FrameError(f"video reports no frame rate ({fps})")

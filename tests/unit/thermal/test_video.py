@@ -215,6 +215,6 @@ def test_a_video_whose_frames_are_larger_than_any_camera_s_is_refused_by_its_hea
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Checked before a frame is decoded: the decoder allocates each declared frame whole before it is shrunk."""
     write_video(tmp_path, seconds=1)
-    monkeypatch.setattr("thermal.video.MAX_VIDEO_SIDE", 600)  # the test's video is 640x512
+    monkeypatch.setattr("thermal.video.MAX_FRAME_SIDE", 600)  # the test's video is 640x512
     with pytest.raises(FrameError, match="640x512, not within 1-600"):
         list(read_video(tmp_path / "DJI_0001.mp4"))
