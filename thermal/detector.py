@@ -178,6 +178,7 @@ EDGE_SHARP = (0.15, 0.3)  # outline slope / contrast per px: warm ground at or b
 # bench's generator frames from 0.29, though weakly warm bags and cold clothing can measure 0.06-0.08; steam
 # round the drill's vents and manholes 0.08-0.13), judged on blobs at least HALO_MIN_PX across
 HALO_EDGE = (0.1, 0.15)
+FLATNESS_MIN_PX = 12  # a blob's warmth is judged flat (uniform, warm ground) only from this many pixels
 HALO_MIN_PX = 6.0
 SAME_PERSON_IOU = 0.5  # two candidates' boxes overlapping this much are one person (a face and its body)
 LONE_FACE_M = 0.45  # a warm spot no longer than this (a head) that unmixes to skin is a face
@@ -871,7 +872,7 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
         dog = 0.0
     # uniform blob: vent/manhole/window (face-over-clothing gives hot_ratio >~0.3); but a hooded
     # person or a sleeping bag is uniform too, and no plate is as long for its width as a body
-    uniform = 1.0 - _ramp(f.hot_ratio, 0.08, 0.2) if f.area >= 12 else 0.0
+    uniform = 1.0 - _ramp(f.hot_ratio, 0.08, 0.2) if f.area >= FLATNESS_MIN_PX else 0.0
     uniform *= 1.0 - _ramp(f.major / max(f.minor, 1e-3), *BODY_ASPECT)
     # and a person without a face is uniform at clothing warmth; vents, manholes and windows are warmer
     uniform *= _ramp(contrast, *PLATE_EXCESS_K)
@@ -888,7 +889,8 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
         # heat of a buried pipe or a vent spreads through the snow over tens of centimetres, where an
         # object's edge is blurred only by the optics (see _edge_sharpness, EDGE_SHARP); a sleeping bag is as
         # flat but has an object's edge (an edge of 0 was not measured: too few pixels, no clothing step)
-        slab = max(_quadrilateral(f), 1.0 - _ramp(f.edge, *EDGE_SHARP) if f.area >= 12 and f.edge > 0.0 else 0.0)
+        slab = max(_quadrilateral(f), 1.0 - _ramp(f.edge, *EDGE_SHARP) if f.area >= FLATNESS_MIN_PX and f.edge > 0.0
+                   else 0.0)
         uniform = max(uniform, (1.0 - _ramp(f.hot_ratio, *SLAB_HOT_RATIO)) * slab * (1.0 - f.cut))
     return {"warm": warm, "skin": skin, "face": face, "size": size, "plate": plate, "uniform": uniform,
             "dog": dog, "halo": _halo(f, m_per_px, face)}, posture
