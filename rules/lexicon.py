@@ -102,7 +102,9 @@ _AGE = re.compile(
     r"|(?<![a-z])(?:man|woman|boy|girl|lady|guy|gent|fella|fellow)\s+(?:about|around|approx\.?|approximately|roughly|maybe)\s+"
     rf"(?P<enum8>\d{{1,3}})(?=\s+(?!{_EN_UNITS}(?![a-z]))[a-z])"
     rf"|(?:(?<![\u4e00-\u9fff])|(?<=[名个位]))[男女](?:的|子|性)?(?:\s*[，,:：]\s*|\s+)(?:约莫|大约|大概|估计|约)?(?P<zsex>{_ZH_NUM})"
-    r"(?:(?:多|来|余)?(?=\s*(?:$|[，,。；;:：）)]))|\+)"
+    r"(?:(?:多|来|余)?(?=\s*(?:$|[，,。；;:：）)]))|\+"
+    # or the note's next field after a space ("男 约50 躺 叫不醒"), not a unit ("男的 20 分钟前", "20 米")
+    r"|(?:多|来|余)?(?=\s+(?!(?:多|来|余)?\s*(?:周岁|岁|度|°|点|时|小时|分|秒|号|楼|层|米|公里|年|月|日|天|元|块|个|名|位|路|斤|公斤|[a-z]))))"
 )
 
 # Ages said without 岁 (Chinese speech): "他六十多了", "快七十了", "得有80了", "七十好几了" (a number of years
@@ -152,6 +154,8 @@ _ZH_ONE_PERSON = re.compile(r"[一有]个(?:男的|女的|男子|女子|男人|�
                             # and in English, "one guy lying by the door, another guy sitting next to him" (one and another
                             # only: "a woman …, a runaway teen" is as often one person said twice)
                             r"|(?<![a-z])(?:one|another)\s+(?:guy|man|woman|lady|kid|boy|girl|person|dude|bloke|fella|teen)(?![a-z])")
+# "一个人" as an item of its own in a minor's tip ("小孩，一个人，在哭"): on its own, where "有一个人躺着" is "a person".
+_ALONE_ITEM = re.compile(r"(?:^|(?<=[\s,.;:，。；：]))一个人(?=$|[\s,.;:!?，。；：！？])")
 # What says nothing of a person's state though the lexicon reads it as a flag: who they are, not how they are.
 _WHO_FLAGS = frozenset({"elderly", "minor"})
 # One person per item of a note's list: "1 guy drunk af, 1 lady w/ a bleeding hand".
@@ -392,6 +396,16 @@ class KinWords:
     hint: tuple[str, ...] = ("",)  # the relatives' words as written (folded): a text with none skips the regex
 
 
+@dataclass(frozen=True)
+class AnimalWords:
+    """`[animals]`: animals (`words`: 狗, a cat) whose state ("有只狗冻得直哆嗦") is no person's, up to the first person named
+    (`persons`, or a word for a man, a woman, an old person or a child)."""
+
+    words: re.Pattern[str]
+    persons: re.Pattern[str]
+    hint: tuple[str, ...] = ("",)  # the animals' words as written (folded): a text with none skips the regex
+
+
 # The key a sign's cues are matched under, beside the flags' own cues in one pass (`[signs]`).
 SIGN = "sign:"
 _CLAUSE_END = re.compile(r"[，。！？；,.!?;\n]")
@@ -500,6 +514,7 @@ class Lexicon:
     # The lexicon's Chinese words typed in pinyin ("jiao bu xing" reads 叫不醒; `rules.pinyin_text`).
     pinyin: PinyinReader | None = None
     company: tuple[re.Pattern[str], ...] | None = None  # `[company]`: words saying a minor is alone, or with a grown-up
+    animals: AnimalWords | None = None  # `[animals]`: a tip about an animal, not a person
     # The latest texts' readings (`_per_text`), by the reading's name and its arguments.
     _memo: dict[tuple[object, ...], object] = field(default_factory=dict, compare=False, repr=False)
 
@@ -574,19 +589,27 @@ class Lexicon:
         if self.homophones is not None and not norm.isascii():
             for flag, spans in self.homophones.spans(norm).items():
                 hits.setdefault(flag, []).extend(spans)
-        unsaid = self._past(norm) + self._seeming(norm) + self._unsaid(norm)
+        unsaid = self._past(norm) + self._seeming(norm) + self._unsaid(norm) + self._animal(norm)
         own = self._own(norm)
         partial = self._kin(norm) + self._gone(norm)
         found = self._read(norm, hits, unsaid, own, partial)
         if _AGE_HINT.search(norm):
             found.update(f for f in self._age_flags(norm, unsaid + _ageless(partial) + [(s, e) for s, e, _ in own], year) if f in FLAGS)
-            if (spaced := self._norm(text, join=False)) != norm:  # shorthand's fields apart: "男 60+"
-                skip = (self._past(spaced) + self._seeming(spaced) + self._unsaid(spaced)
-                        + _ageless(self._kin(spaced) + self._gone(spaced)) + [(s, e) for s, e, _ in self._own(spaced)])
-                found.update(f for f in self._age_flags(spaced, skip, year) if f in FLAGS)
+            found.update(f for f in self._spaced_ages(text, year) if f in FLAGS)
         if signs:
             found |= self._read(norm, {f: spans for f, spans in signs.items() if not self.sign_unless[f] & found}, unsaid, own, partial)
         return tuple(f for f in FLAGS if f in found)
+
+    @_per_text
+    def _spaced_ages(self, text: str, year: int | None) -> set[str]:
+        """The ages (`_age_flags`, with adult) a shorthand note states in fields kept apart by spaces ("男 60+", "男 约50 躺"),
+        which the joined text runs together; none when the text has no such spaces."""
+        spaced = self._norm(text, join=False)
+        if spaced == self._norm(text):
+            return set()
+        skip = (self._past(spaced) + self._seeming(spaced) + self._unsaid(spaced) + self._animal(spaced)
+                + _ageless(self._kin(spaced) + self._gone(spaced)) + [(s, e) for s, e, _ in self._own(spaced)])
+        return self._age_flags(spaced, skip, year)
 
     @_per_text
     def _own(self, norm: str) -> list[tuple[int, int, bool]]:
@@ -671,6 +694,24 @@ class Lexicon:
                 person = self.kin.until.search(norm, match.end(), end.start() if end else len(norm))
                 spans.append((match.start(), person.start() if person else match.end(), self.kin.keep))
         return spans
+
+    @_per_text
+    def _animal(self, norm: str) -> list[tuple[int, int]]:
+        """What is said of an animal (`[animals]`: "路边躺着一只猫，一动不动了", "a dog lying in the snow, not moving"): from the
+        first animal word, when no person is named before it, to the first person named after it (a `persons` word not
+        negated: "没有人" names nobody), or the text's end. A person's dog ("大爷带着狗") leaves the tip the person's."""
+        if self.animals is None or not any(word in norm for word in self.animals.hint):
+            return []
+        animal = self.animals.words.search(norm)
+        if animal is None:
+            return []
+        named = [start for start, _ in itertools.chain.from_iterable(
+            spans for word, spans in self.describe_cues.spans(norm).items() if word in SEXES)]
+        named += [start for flag, spans in self.cues.spans(norm).items() if flag in _WHO_FLAGS for start, _ in spans]
+        named += [m.start() for m in self.animals.persons.finditer(norm) if not self._negated(norm, m.start())]
+        if any(start < animal.start() for start in named):
+            return []
+        return [(animal.start(), min((start for start in named if start >= animal.end()), default=len(norm)))]
 
     @staticmethod
     def _of_reporter(norm: str, start: int, end: int, own: list[tuple[int, int, bool]]) -> bool:
@@ -803,7 +844,7 @@ class Lexicon:
             return None, None, False
         norm = self._norm(text)
         # What the person seemed is still how they looked ("看着像躺着不动" is lying).
-        kept = self._past(norm) + [(s, e) for s, e, _ in self._kin(norm)]
+        kept = self._past(norm) + [(s, e) for s, e, _ in self._kin(norm)] + self._animal(norm)
         own = self._own(norm)
         lone = {_LONE_WORDS[m.group(1)] for m in _LONE_WORD.finditer(self._folded(text))}
 
@@ -813,7 +854,8 @@ class Lexicon:
             said = {word for word, spans in described.items()
                     if any(not self._negated(norm, start) and not any(s <= start < e and (s, e) != (start, end) for s, e in unsaid)
                            and not self._of_reporter(norm, start, end, own) for start, end in spans)} | lone
-            if _AGE_HINT.search(norm) and "adult" in self._age_flags(norm, unsaid + [(s, e) for s, e, _ in own], year):
+            if _AGE_HINT.search(norm) and ("adult" in self._age_flags(norm, unsaid + [(s, e) for s, e, _ in own], year)
+                                           or "adult" in self._spaced_ages(text, year)):
                 said.add("adult")
             return said
 
@@ -837,7 +879,7 @@ class Lexicon:
             return None
         norm = self._norm(text)
         alone, accompanied = self.company
-        if alone.search(norm):
+        if alone.search(norm) or _ALONE_ITEM.search(norm):
             return "alone"
         return "accompanied" if accompanied.search(norm) else None
 
@@ -982,7 +1024,7 @@ def _persons_pattern(zh: list[str], en: list[str], en_one: list[str] | None = No
 
 
 _TABLES = ("version", "flags", "except", "negations", "ages", "persons", "describe", "channels", "form_values", "typos", "dialect",
-           "homophones", "past", "signs", "reporter", "seeming", "unsaid", "kin", "company")
+           "homophones", "past", "signs", "reporter", "seeming", "unsaid", "kin", "company", "animals")
 _NEGATION_KEYS = ("zh", "zh_unseen", "zh_fillers", "en", "en_unseen", "en_fillers", "zh_except", "en_except")
 _TYPO_KEYS = ("min_letters", "two_edits_from")
 _HOMOPHONE_KEYS = ("max_changed", "toneless_from", "flags")
@@ -1006,7 +1048,8 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
                          (data.get("typos"), _TYPO_KEYS), (data.get("homophones"), _HOMOPHONE_KEYS),
                          (data.get("past"), _PAST_KEYS), (data.get("reporter"), ("self", "other")),
                          (data.get("seeming"), ("seemed", "but")), (data.get("unsaid"), (*_UNSAID_KEYS, "who")),
-                         (data.get("kin"), ("words", "until", "keep")), (data.get("company"), ("alone", "accompanied"))):
+                         (data.get("kin"), ("words", "until", "keep")), (data.get("company"), ("alone", "accompanied")),
+                         (data.get("animals"), ("words", "persons"))):
         unknown = sorted(set(table) - set(known)) if isinstance(table, dict) else []
         if unknown:
             raise fail(unknown[0], f"unknown key (known: {', '.join(known)})")
@@ -1100,6 +1143,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
     seeming_words = _word_lists(data.get("seeming", {}), ("seemed", "but"), fail)
     unsaid_words, unsaid_who = _words_and_flags(data.get("unsaid", {}), _UNSAID_KEYS, "who", fail)
     kin_words, kin_keep = _words_and_flags(data.get("kin", {}), ("words", "until"), "keep", fail)
+    animal_words = _word_lists(data.get("animals", {}), ("words", "persons"), fail)
     homophones = _homophones(data.get("homophones", {}), flags, fail)
     negations = data.get("negations", {})
     groups = [*((f"flag {k}", v) for k, v in flags.items()), *((f"except {k}", v) for k, v in excepts.items()),
@@ -1134,6 +1178,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         kin=KinWords(kin_words[0], kin_words[1], kin_keep, _hint(data["kin"], "words")) if kin_words else None,
         pinyin=PinyinReader.of(_plain_words(data)),
         company=_word_lists(data.get("company", {}), ("alone", "accompanied"), fail),
+        animals=AnimalWords(animal_words[0], animal_words[1], _hint(data["animals"], "words")) if animal_words else None,
     )
 
 

@@ -918,3 +918,40 @@ def test_session21_flags(text: str, flags: tuple[str, ...]) -> None:
 )
 def test_session21_descriptions(text: str, sex: str | None, posture: str | None, adult: bool) -> None:
     assert LEXICON.description_in(text) == (sex, posture, adult)
+
+
+@pytest.mark.parametrize(
+    ("text", "flags"),
+    [
+        # an animal's state is no person's, up to the first person named after it; a person's dog leaves it the person's
+        ("桥洞里有只狗冻得直哆嗦，没有人", ()), ("a dog lying in the snow, not moving", ()),
+        ("有只狗在叫，旁边一个大爷躺着叫不醒", ("unresponsive", "elderly")),
+        ("大爷带着条狗，冻得直哆嗦", ("ill", "elderly")),
+        ("a cat by the door and a man bleeding from the head", ("injured",)),
+        # the reporter's help names the person (我给老太太买了豆浆); the person's own 我 after a relative (打我)
+        ("我给老太太买了杯豆浆", ("elderly",)), ("我刚下班喝了点酒", ()),
+        ("她说老公喝了酒就打我", ("domestic_violence",)),
+        # a lone 一个人 item in a child's note is no flag by itself; moving a little is moving
+        ("she's not moving much", ()), ("she's not moving", ("unresponsive",)),
+    ],
+)
+def test_session22_flags(text: str, flags: tuple[str, ...]) -> None:
+    assert LEXICON.flags_in(text) == flags
+
+
+@pytest.mark.parametrize(
+    ("text", "company"),
+    [("半夜两点，小孩，一个人，在哭", "alone"), ("小孩和一个人在路边", None), ("有一个人抱着孩子", "accompanied"),
+     ("有个孩子，旁边有一个人在打电话", None)],
+)
+def test_a_lone_one_person_item_says_a_child_is_alone(text: str, company: str | None) -> None:
+    assert LEXICON.company_in(text) == company
+
+
+@pytest.mark.parametrize(
+    ("text", "adult"),
+    # a note's age field followed by its next field after a space; a unit after the space is no age
+    [("环卫 东大直街 男 约50 躺 叫不醒", True), ("男 20 分钟前 躺着", False), ("女 30 米外 坐着", False)],
+)
+def test_a_spaced_note_states_an_age_before_its_next_field(text: str, adult: bool) -> None:
+    assert LEXICON.description_in(text)[2] is adult
