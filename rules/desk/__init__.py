@@ -2,7 +2,7 @@
 
 `Desk` coordinates; the rules are pure functions in the modules beside it.
 The package offers `Desk`, its records `Incident`, `Team` and `Outputs`, and
-the id helpers `stable_id` and `fingerprint`. Its modules:
+the id helpers `stable_id`, `incident_id_of` and `fingerprint`. Its modules:
 
 - `desk`: `Desk`, the coordinator that feeds each input through the rules.
 - `model`: the state records (`Incident`, `Team`) and what one input produced (`Outputs`).
@@ -19,6 +19,6 @@ the id helpers `stable_id` and `fingerprint`. Its modules:
 """
 
 from rules.desk.desk import Desk
-from rules.desk.model import Incident, Outputs, Team, fingerprint, stable_id
+from rules.desk.model import Incident, Outputs, Team, fingerprint, incident_id_of, stable_id
 
-__all__ = ["Desk", "Incident", "Outputs", "Team", "fingerprint", "stable_id"]
+__all__ = ["Desk", "Incident", "Outputs", "Team", "fingerprint", "incident_id_of", "stable_id"]

@@ -18,7 +18,7 @@ from core.errors import RecordError
 from core.records import PRIORITIES, CommandResult, OperatorCommand
 from rules.desk.desk import Desk
 from rules.desk.dispatching import Choice, eta_min
-from rules.desk.model import Incident, Outputs, Team, stable_id
+from rules.desk.model import Incident, Outputs, Team, incident_id_of
 
 
 class Refused(RecordError):
@@ -143,7 +143,7 @@ def split(desk: Desk, incident: Incident, command: OperatorCommand, at: datetime
     channel = incident.channels.pop(index) if aligned else (incident.channels[-1] if incident.channels else "")
     incident.reports.remove(command.report_id)
     fresh = Incident(
-        incident_id=stable_id("inc", command.report_id, command.command_id),
+        incident_id=incident_id_of(desk.centre, command.report_id, command.command_id),
         district=incident.district, zone_id=incident.zone_id, key_area=incident.key_area,
         lat=incident.lat, lon=incident.lon, first_at=incident.first_at, last_at=at,
         reports=[command.report_id], channels=[channel] if channel else [],

@@ -46,7 +46,7 @@ from rules.desk.destinations import destination
 from rules.desk.dispatching import Choice, choose, diversion, queue_order
 from rules.desk.events import HelpPoints, dispatch_event, team_task
 from rules.desk.matching import MAX_LISTED_REPORTS, IncidentGrid, absorb, add_report, matches, mergeable, relocate
-from rules.desk.model import Incident, Outputs, Team, fingerprint, stable_id
+from rules.desk.model import Incident, Outputs, Team, fingerprint, incident_id_of
 from rules.desk.state import DeskState
 from rules.triage import ack_deadline, followup_delay
 from rules.weather import RegionConditions, RegionWeather, is_night
@@ -503,7 +503,7 @@ class Desk(DeskState):
         the new incident (by place and hour), before it is assessed.
         """
         incident = Incident(
-            incident_id=stable_id("inc", report.report_id),
+            incident_id=incident_id_of(self.centre, report.report_id),
             district=report.district,
             zone_id=report.zone_id,
             key_area=report.key_area,

@@ -26,6 +26,16 @@ def stable_id(prefix: str, *parts: str) -> str:
     return f"{prefix}-{digest}"
 
 
+def incident_id_of(centre: str, *parts: str) -> str:
+    """The id of the incident a centre's desk opens for `parts` (a report's id; a split's report and command ids).
+
+    Ids of reports come from each city's producers (a hotline's `12345-0001`), so two cities' tips can share one: an
+    id of the report alone gave both centres' incidents one id and the same event ids, and the console, the ledger and
+    the partner notices kept one of the two (the other city's team could not even accept its task).
+    """
+    return stable_id("inc", centre, *parts)
+
+
 def fingerprint(report: Report) -> str:
     """The content of a report, to tell a redelivery from a clashing id."""
     return hashlib.sha1(report.to_json()).hexdigest()[:16]

@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 from cli.main import main
-from rules.desk.model import stable_id as _stable_id
+from rules.desk import incident_id_of
 from rules.partners import CAP_NS
 from tests.capschema import cap_errors
 
@@ -45,7 +45,7 @@ def test_replay_writes_cap_notices_for_every_partner_named_and_replies_to_report
         # the next morning: the replay's clock runs past the night's end (06:00), when referrals go
         {"team_id": "soc2", "at": at(11 * 60 + 2), "status": "off_duty", "lat": 45.7510, "lon": 126.6410, "capabilities": ["social_work"]},
     ]
-    mental = _stable_id("inc", "n-mental")
+    mental = incident_id_of("harbin", "n-mental")
     acks = [{"event_id": f"{mental}-r1", "team_id": "med", "status": "accepted", "at": at(3)},
             {"event_id": f"{mental}-r1", "team_id": "med", "status": "resolved", "outcome": "taken_to_hospital", "at": at(30)}]
     out = tmp_path / "out.jsonl"
@@ -61,7 +61,7 @@ def test_replay_writes_cap_notices_for_every_partner_named_and_replies_to_report
     # Every incident that names a partner has a schema-valid CAP notice for each partner named.
     named = {(e["incident_id"], p) for e in events if e["kind"] != "resolved" for p in e["notify"]}
     assert (mental, "health") in named and (mental, "police") in named
-    assert (_stable_id("inc", "n-minor"), "police") in named, "a minor found alone is always reported to the police"
+    assert (incident_id_of("harbin", "n-minor"), "police") in named, "a minor found alone is always reported to the police"
     wanted = {(i, p) for i, p in named if p != "health" or any(
         e["incident_id"] == i and e["priority"] in ("P1", "P2") for e in events)}
     assert wanted <= {(n["incident_id"], n["partner"]) for n in notices}

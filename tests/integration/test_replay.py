@@ -15,7 +15,7 @@ import pytest
 from cli.main import main
 from core.settings import DATA_DIR, Settings
 from rules.context import Context
-from rules.desk import stable_id
+from rules.desk import incident_id_of
 from tools.replay import run_replay
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -96,7 +96,7 @@ def test_sample_night_is_deterministic_and_dead_letters_every_bad_record(broker:
 def test_dispatch_escalation_reassignment_and_followup(replay: Replay) -> None:
     teams = [team("med", 45.7610, 126.6310, ["medical", "vehicle"]), team("soc-near", 45.7605, 126.6305, ["social_work"]),
              team("soc-far", 45.7800, 126.6600, ["social_work"])]
-    refuse_id = stable_id("inc", "t-refuse")
+    refuse_id = incident_id_of("harbin", "t-refuse")
     # soc-near is busy with t-lost when t-refuse comes in, so soc-far takes it.
     acks = [{"event_id": f"{refuse_id}-r1", "team_id": "soc-far", "status": "accepted", "at": (EVENING + timedelta(minutes=32)).isoformat()},
             {"event_id": f"{refuse_id}-r1", "team_id": "soc-far", "status": "resolved", "outcome": "refused_supplies_given",
@@ -112,7 +112,7 @@ def test_dispatch_escalation_reassignment_and_followup(replay: Replay) -> None:
         acks=acks,
         tail_h=13,
     )
-    med = events_of(out, stable_id("inc", "t-med"))
+    med = events_of(out, incident_id_of("harbin", "t-med"))
     assert med[0]["kind"] == "dispatch" and med[0]["team_id"] == "med" and med[0]["priority"] == "P1"
     assert med[0]["category"] == "medical" and "health" in med[0]["notify"] and "elderly" in med[0]["rules"]
     assert med[1]["kind"] == "update" and med[1]["sources"] == ["t-med", "t-corr"] and "corroborated:2" in med[1]["rules"]
@@ -122,7 +122,7 @@ def test_dispatch_escalation_reassignment_and_followup(replay: Replay) -> None:
     assert esc[0]["escalate_to"] == "duty_supervisor" and esc[0]["at"].startswith("2026-12-20T19:05")
     assert esc[0]["team_id"] is None and esc[0]["status"] == "queued"
     # t-lost: soc-near misses (19:40, nobody free), soc-far takes it when free (19:50) and misses too -> leader.
-    lost = events_of(out, stable_id("inc", "t-lost"))
+    lost = events_of(out, incident_id_of("harbin", "t-lost"))
     assert [e["kind"] for e in lost][:4] == ["dispatch", "escalation", "dispatch", "escalation"]
     assert lost[0]["team_id"] == "soc-near" and lost[1]["at"].startswith("2026-12-20T19:40") and lost[1]["team_id"] is None
     assert lost[2]["team_id"] == "soc-far" and lost[2]["at"].startswith("2026-12-20T19:50")
@@ -141,7 +141,7 @@ def test_thermal_detection_and_tip_become_one_incident(replay: Replay) -> None:
     still = {**det, "detection_id": "cam1-f2-d0", "captured_at": (EVENING + timedelta(minutes=11)).isoformat(), "still_s": 600}
     out = replay([tip("t-thermal", 4, text="someone lying on the ground")], teams=[team("soc", 45.77, 126.64, ["social_work"])],
                  detections=[det, still, {"detection_id": "bad"}])
-    incident = stable_id("inc", "cam1-f1-d0")
+    incident = incident_id_of("harbin", "cam1-f1-d0")
     evs = events_of(out, incident)
     assert evs[0]["category"] == "welfare_check" and evs[0]["priority"] == "P3"
     merged = evs[-1]
@@ -165,7 +165,7 @@ def p1_answered_in_time(events: list[dict[str, Any]], reported_min: float, deadl
 def test_all_teams_busy_p1_escalates_within_its_deadline(replay: Replay) -> None:
     teams = [busy("med", 45.7610, 126.6310, ["medical", "vehicle"]), busy("soc", 45.7700, 126.6400, ["social_work"])]
     out = replay([tip("t-down", 1, text="a man lies unconscious", flags=["unresponsive"])], teams=teams, tail_h=1)
-    events = events_of(out, stable_id("inc", "t-down"))
+    events = events_of(out, incident_id_of("harbin", "t-down"))
     assert events[0]["kind"] == "queued" and events[0]["priority"] == "P1" and events[0]["queued_since"]
     answer = p1_answered_in_time(events, 1)
     assert answer["kind"] == "escalation" and answer["escalate_to"] == "duty_supervisor" and answer["escalation_cause"] == "queued"
@@ -177,7 +177,7 @@ def test_only_doubly_skilled_team_busy_mental_case_gets_lead_and_support(replay:
     teams = [busy("med-police", 45.7610, 126.6310, ["medical", "police", "vehicle"]),
              team("med", 45.7700, 126.6400, ["medical", "vehicle"]), team("police", 45.7650, 126.6200, ["police", "social_work"])]
     out = replay([tip("t-mental", 2, text="someone confused and shouting", flags=["mental"])], teams=teams, tail_h=1)
-    events = events_of(out, stable_id("inc", "t-mental"))
+    events = events_of(out, incident_id_of("harbin", "t-mental"))
     answer = p1_answered_in_time(events, 2)
     assert answer["kind"] == "dispatch" and answer["team_id"] == "med" and answer["eta_min"] > 0
     support = next(e for e in events if e["kind"] == "support")
@@ -218,7 +218,7 @@ def test_two_centres_replay_side_by_side_byte_identical_and_never_share_an_incid
         {"centre": "qiqihar", "observed_at": (EVENING - timedelta(minutes=5)).isoformat(), "temp_c": -25.0, "wind_ms": 8.0},
         {"observed_at": (EVENING - timedelta(minutes=5)).isoformat(), "temp_c": -2.0, "wind_ms": 1.0, "lat": 45.76, "lon": 126.63},
     ]
-    q_incident = stable_id("inc", "q1")
+    q_incident = incident_id_of("qiqihar", "q1")
     acks = [  # an operator closes the Qiqihar incident: no city's team is named, the desk that issued the task claims it
         {"event_id": f"{q_incident}-r1", "team_id": "console", "status": "resolved", "incident_id": q_incident, "by": "op",
          "at": (EVENING + timedelta(minutes=20)).isoformat()},
@@ -297,4 +297,4 @@ def test_hostile_lines_each_come_back_as_a_dead_letter_named_by_line_and_good_on
     events = [r for r in records if r["kind"] not in ("dead_letter", "partner_notice", "reporter_feedback")]
     assert {s for e in events for s in e["sources"]} == {"g1", "g2"}
     assert len({e["event_id"] for e in events}) == len(events)
-    assert stable_id("inc", "g1") in {e["incident_id"] for e in events}
+    assert incident_id_of("harbin", "g1") in {e["incident_id"] for e in events}

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from agents.desk import Centres, CentreTable
+from console.state import ConsoleState
 from core import topics as names
 from core.errors import RecordError
 from core.records import Report, TaskAck, TeamStatus
@@ -269,3 +270,29 @@ def test_a_report_that_cannot_be_one_is_refused_by_name_not_as_an_internal_error
         assert refused.value.kind in ("malformed", "wrong_type")
         reasons.append(refused.value.reason)
     assert reasons[0] == reasons[1]
+
+
+def test_two_cities_tips_sharing_an_id_open_two_incidents_the_console_shows_and_each_team_holds(province: Province) -> None:
+    """Each city's hotline numbers its own tips (`12345-0001`): an incident's id made of the report's id alone gave both
+    centres' incidents one id and the same event ids; the console kept the first city's and dropped the other's events
+    as repeats, so Qiqihar's person was on no operator's screen and its team's phone could not accept its task."""
+    centres = Centres(province, {}, {})
+    state = ConsoleState([team for ctx in province.centres.values() for team in ctx.city.teams])
+    at = datetime(2026, 12, 20, 23, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    held: dict[str, str] = {}
+    for centre in ("harbin", "qiqihar"):
+        base = province.centres[centre].city.teams[0]
+        desk = centres.desk(centre)
+        desk.handle_team_status(TeamStatus(team_id=base.team_id, at=at, status="available", lat=base.lat, lon=base.lon,
+                                           capabilities=base.capabilities))
+        where = province.centres[centre].index.locate(base.lat, base.lon)
+        events = desk.handle_report(Report(report_id="12345-0001", source="tip", channel="hotline", at=at, lat=base.lat, lon=base.lon,
+                                           district=where.district or "", zone_id=where.zone_id, key_area=where.key_area, flags=(),
+                                           centre=centre)).events
+        for event in events:
+            state.apply_record(names.DISPATCH, event.to_dict())
+        held[base.team_id] = events[0].incident_id
+    assert len(set(held.values())) == 2
+    assert sorted(view.latest.centre for view in state.incidents.values()) == ["harbin", "qiqihar"]
+    for team_id, incident_id in held.items():  # each city's team holds its own city's task
+        assert [view.latest.incident_id for view in state.team_tasks(team_id)] == [incident_id]
