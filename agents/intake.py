@@ -21,7 +21,7 @@ def register(app: Any, topics: Any, province: Province) -> None:
         obj = parse_json(raw)
         centre, ctx = province.context_for(obj)  # the city that holds it reads it
         tip = parse_tip(obj, ctx)
-        contact = tip_contact(tip)
+        contact = tip_contact(tip, centre)
         report = tip_report(tip, ctx, centre)
         return report, [] if contact is None else [(names.REPORTER_CONTACTS, contact.tip_id, contact)]
 

@@ -2,7 +2,7 @@
 
 Thin: `rules.reporters.ReplyWriter` decides. The contact comes from the
 intake (`reporter-contacts`, written before the tip's report) and is kept
-per tip in a changelogged table with the replies already sent, so a
+per tip (under its centre: `reply_key`) in a changelogged table with the replies already sent, so a
 redelivered event never messages a reporter twice. The two topics are read
 in one stream but not in a guaranteed order: an event read before its tip's
 contact is remembered (in memory, bounded) and answered when the contact
@@ -20,25 +20,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from agents.common import Outbox, batches, dispatch_of, forget_on_revoke, save_tables, stats
+from agents.common import Outbox, Output, batches, dispatch_of, forget_on_revoke, save_tables, stats
 from core import topics as names
 from core.records import DispatchEvent, ReporterContact
 from rules.context import Province
-from rules.reporters import ReplyWriter, TipReplies
+from rules.reporters import ReplyWriter, TipReplies, reply_key
 
 DEFAULT_HOTLINE = "12349"
 CLOCK_KEY = "\x00clock"  # the writer's clock; tip ids refuse control characters
 SWEEP_EVERY = timedelta(minutes=10)
 
 
-def _state(states: dict[str, TipReplies], table: Any, tip_id: str) -> TipReplies:
-    """A tip's replies as this batch left them, else as the table has them."""
-    if tip_id not in states:
-        states[tip_id] = TipReplies.from_dict(table.get(tip_id))
-    return states[tip_id]
+def _state(states: dict[str, TipReplies], table: Any, key: str) -> TipReplies:
+    """A tip's replies (under its `reply_key`) as this batch left them, else as the table has them."""
+    if key not in states:
+        states[key] = TipReplies.from_dict(table.get(key))
+    return states[key]
 
 
 def sweep(writer: ReplyWriter, entries: Any) -> dict[str, dict[str, Any] | None]:
@@ -55,6 +56,29 @@ def sweep(writer: ReplyWriter, entries: Any) -> dict[str, dict[str, Any] | None]
         elif writer.expired(state):
             changes[tip_id] = None
     return changes
+
+
+def take(writer: ReplyWriter, province: Province, short: str, raw: bytes, states: dict[str, TipReplies], table: Any) -> list[Output]:
+    """The replies one record of `reporter-contacts` or `dispatch` calls for; `states` gains the tips' replies it changed,
+    each under its `reply_key` (the tip's centre: a contact naming none, written before centres, is the first city's)."""
+    first = next(iter(province.centres))
+    if short == names.REPORTER_CONTACTS:
+        contact = ReporterContact.from_dict(json.loads(raw))
+        if contact.centre not in province.centres:
+            contact = replace(contact, centre=first)
+        key = reply_key(contact.centre, contact.tip_id)
+        due, states[key] = writer.contact(contact, _state(states, table, key))
+        return [(names.REPORTER_FEEDBACK, contact.tip_id, feedback) for feedback in due]
+    ev = dispatch_of(raw)
+    if (centre := province.centre_of(ev) or first) != ev.centre:
+        ev = replace(ev, centre=centre)
+    out: list[Output] = []
+    for tip_id in ev.sources:
+        key = reply_key(centre, tip_id)
+        feedback, states[key] = writer.handle(ev, tip_id, _state(states, table, key))
+        if feedback is not None:
+            out.append((names.REPORTER_FEEDBACK, tip_id, feedback))
+    return out
 
 
 def hotlines(province: Province) -> Callable[[DispatchEvent], str]:
@@ -92,16 +116,7 @@ def register(app: Any, topics: Any, province: Province, *, exercise: bool) -> No
                 short = by_full_name.get(event.message.topic, event.message.topic)
                 raw = event.value
                 try:
-                    if short == names.REPORTER_CONTACTS:
-                        contact = ReporterContact.from_dict(json.loads(raw))
-                        due, states[contact.tip_id] = writer.contact(contact, _state(states, table, contact.tip_id))
-                        records += [(names.REPORTER_FEEDBACK, contact.tip_id, feedback) for feedback in due]
-                    else:
-                        ev = dispatch_of(raw)
-                        for tip_id in ev.sources:
-                            feedback, states[tip_id] = writer.handle(ev, tip_id, _state(states, table, tip_id))
-                            if feedback is not None:
-                                records.append((names.REPORTER_FEEDBACK, tip_id, feedback))
+                    records += take(writer, province, short, raw, states, table)
                 except Exception as exc:  # never let one record stop the agent
                     counters.dead_letters += 1
                     records.append(outbox.dead_letter_record(short, raw, exc, event))

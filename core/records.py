@@ -582,6 +582,7 @@ class ReporterContact(Wire):
     masked: str
     via: str  # sms or wechat
     at: datetime
+    centre: str = ""  # the dispatch centre that holds the tip (tip ids are each city's own); "" before centres were named
 
 
 # --------------------------------------------------------------------------- outputs

@@ -480,12 +480,12 @@ def parse_tip(obj: dict[str, Any], ctx: Context) -> Tip:
     )
 
 
-def tip_contact(tip: Tip) -> ReporterContact | None:
-    """The record that lets replies reach the reporter; None when the tip left no contact."""
+def tip_contact(tip: Tip, centre: str = "") -> ReporterContact | None:
+    """The record that lets replies reach the reporter of a tip `centre` holds; None when the tip left no contact."""
     if tip.reporter_contact is None:
         return None
     contact, masked, via = parse_contact(tip.reporter_contact.removeprefix("tel:"))
-    return ReporterContact(tip_id=tip.tip_id, contact=contact, masked=masked, via=via, at=tip.reported_at)
+    return ReporterContact(tip_id=tip.tip_id, contact=contact, masked=masked, via=via, at=tip.reported_at, centre=centre)
 
 
 def _placed(ctx: Context, report_id: str, source: str, channel: str, at: datetime, lat: float, lon: float, **details: Any) -> Report:

@@ -114,6 +114,13 @@ def stage_of(ev: DispatchEvent) -> str | None:
     return None
 
 
+def reply_key(centre: str, tip_id: str) -> str:
+    """Where a tip's contact and replies are kept: under its dispatch centre, as each city's producers number their own
+    tips (`12345-0001` in two cities). Keyed by the tip id alone, the second city's reporter was never answered and the
+    first was told how the other city's call ended: another person's outcome."""
+    return f"{centre}/{tip_id}"
+
+
 class ReplyWriter:
     """Messages for the reporters named by a dispatch event's sources."""
 
@@ -175,7 +182,7 @@ class ReplyWriter:
         if state.contact is None:
             state = TipReplies(contact=record.contact, via=record.via, sent=list(state.sent), read_at=record.at)
         out: list[ReporterFeedback] = []
-        for ev in self.recent.pop(record.tip_id, []):
+        for ev in self.recent.pop(reply_key(record.centre, record.tip_id), []):
             feedback, state = self.handle(ev, record.tip_id, state)
             if feedback is not None:
                 out.append(feedback)
@@ -194,7 +201,7 @@ class ReplyWriter:
             return None, state
         contact, via = state.contact, state.via
         if contact is None or via is None:
-            self._remember(tip_id, ev)
+            self._remember(reply_key(ev.centre, tip_id), ev)
             return None, state
         state = state.saw(ev)
         if stage is None:
@@ -235,11 +242,11 @@ class ReplyWriter:
         times.append(at)
         return True
 
-    def _remember(self, tip_id: str, ev: DispatchEvent) -> None:
+    def _remember(self, key: str, ev: DispatchEvent) -> None:
         """Keep a tip's reply-worthy and closing events (the last 6; the last RECENT_TIPS tips; dropped once stale) in case
-        its contact is read after them."""
-        events = self.recent.setdefault(tip_id, [])
-        self.recent.move_to_end(tip_id)
+        its contact is read after them; `key` is the tip's `reply_key`."""
+        events = self.recent.setdefault(key, [])
+        self.recent.move_to_end(key)
         events.append(ev)
         del events[:-6]
         while len(self.recent) > RECENT_TIPS:

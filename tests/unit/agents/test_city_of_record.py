@@ -6,13 +6,18 @@ import json
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-from agents.reporters import hotlines
+from agents.reporters import hotlines, take
 from agents.thermal import tracker_key
+from core import topics as names
+from core.records import ReporterContact
 from core.settings import DATA_DIR
 from ledger.centres import LedgerCentres
 from rules.context import Province, load_province
+from rules.reporters import ReplyWriter, TipReplies
 from tests.unit.console.test_state import event
+from tests.unit.rules.test_partners import event as partner_event
 
 
 def _province(tmp_path: Path, qiqihar_hotline: str | None = None) -> Province:
@@ -56,3 +61,28 @@ def test_the_ledger_feeder_reads_hints_in_the_time_zone_of_the_events_centre(tmp
     assert str(zone(replace(event("inc-q"), lat=47.3485, lon=123.9455))) == "Asia/Tokyo"  # older event: by position
     assert str(zone(event("inc-h"))) == "Asia/Shanghai"
     assert str(zone(replace(event("inc-x"), lat=30.0, lon=100.0))) == "Asia/Shanghai"  # no city holds it: the first city's
+
+
+def test_two_cities_tips_sharing_an_id_each_answer_their_own_reporter(tmp_path: Path) -> None:
+    """Tip ids are each city's own (`12345-0001` from two hotlines). Kept under the tip id alone, the second city's
+    contact was dropped (the first contact of an id stays) and its incident's replies went to the first city's
+    reporter: one caller told how another person's call ended, the other told nothing. An event read before its
+    contact is answered when the contact comes, still to its own city's reporter."""
+    province = _province(tmp_path)
+    writer = ReplyWriter(hotline=hotlines(province), exercise=False)
+    table: dict[str, Any] = {}
+    states: dict[str, TipReplies] = {}
+    phones = {"harbin": "tel:+8613812345678", "qiqihar": "tel:+8613912345679"}
+    at = partner_event().at
+    events = {"harbin": partner_event(1, incident_id="inc-h", event_id="inc-h-r1", sources=("12345-0001",), contact_sources=("12345-0001",), centre="harbin"),
+              "qiqihar": partner_event(1, incident_id="inc-q", event_id="inc-q-r1", sources=("12345-0001",), contact_sources=("12345-0001",),
+                                       centre="qiqihar", lat=47.3485, lon=123.9455)}
+
+    def contact(centre: str) -> bytes:
+        return ReporterContact(tip_id="12345-0001", contact=phones[centre], masked="tel:+86138****", via="sms", at=at, centre=centre).to_json()
+
+    sent = take(writer, province, names.REPORTER_CONTACTS, contact("harbin"), states, table)
+    sent += take(writer, province, names.DISPATCH, events["harbin"].to_json(), states, table)
+    sent += take(writer, province, names.DISPATCH, events["qiqihar"].to_json(), states, table)  # before its contact
+    sent += take(writer, province, names.REPORTER_CONTACTS, contact("qiqihar"), states, table)
+    assert sorted((f.incident_id, f.to) for _, _, f in sent) == [("inc-h", phones["harbin"]), ("inc-q", phones["qiqihar"])]
