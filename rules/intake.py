@@ -70,6 +70,9 @@ _FLAG_SEPARATORS = re.compile(r"[,;、|]")
 _FLAG_JOINERS = re.compile(r"[\s\-]+")
 # Age groups that are flags too: a minor is escorted and reported to the police, the elderly raise a level.
 AGE_FLAGS = ("minor", "elderly")
+# Items of a flags list (a form's ticks and free words, a command's flags): the lexicon has 14 flags and a form a few
+# free words; more is no call-taker's form.
+MAX_FLAG_ITEMS = 100
 
 
 def parse_json(raw: bytes | str | None) -> dict[str, Any]:
@@ -253,6 +256,8 @@ def _flag_list(obj: dict[str, Any], name: str = "flags") -> tuple[tuple[str, ...
         value = [v for v in _FLAG_SEPARATORS.split(fold(value)) if v.strip()]
     if not isinstance(value, list):
         raise RecordError(f"{name}: expected a list of strings, got {json_type(value)}", kind="wrong_type")
+    if len(value) > MAX_FLAG_ITEMS:  # each is folded: 120 000 of them (a 1 MB record) held the event loop for a second
+        raise RecordError(f"{name}: at most {MAX_FLAG_ITEMS} items, got {len(value)}", kind="wrong_type")
     bad = next((i for i, v in enumerate(value) if not isinstance(v, str)), None)
     if bad is not None:
         raise RecordError(f"{name}: expected a list of strings, item {bad} is {json_type(value[bad])}", kind="wrong_type")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from core.errors import RecordError
-from core.records import WeatherObservation
+from core.records import FLAGS, WeatherObservation
 from rules.context import Context
 from rules.desk import Desk
 from rules.intake import (
@@ -674,3 +674,22 @@ def test_a_written_position_outside_the_area_is_refused_not_guessed(ctx: Context
     with pytest.raises(RecordError) as info:
         parse_tip(tip(lat=..., lon=..., address=address), ctx)
     assert info.value.kind == kind and needle in info.value.reason, info.value.reason
+
+
+def test_a_flags_list_longer_than_any_form_is_refused_by_its_count_before_each_item_is_read(ctx: Context) -> None:
+    """Each flag item is folded and matched: a tip or a command with 120 000 items (a 1 MB record any producer may write)
+    held the intake's or the desk's event loop for about a second a record. A list over MAX_FLAG_ITEMS is refused by
+    its count; a form's ordinary list (every flag, and free words) is read as before."""
+    from rules.intake import MAX_FLAG_ITEMS, parse_command
+
+    for flags in (["minor"] * 120_000, ",".join(["minor"] * 120_000)):
+        with pytest.raises(RecordError) as err:
+            parse_tip(tip(flags=flags), ctx)
+        assert err.value.kind == "wrong_type" and err.value.reason == f"flags: at most {MAX_FLAG_ITEMS} items, got 120000"
+    command = {"command_id": "c1", "kind": "assess", "incident_id": "inc-1", "by": "op", "at": GOOD["reported_at"]}
+    with pytest.raises(RecordError) as err:
+        parse_command({**command, "add_flags": ["minor"] * 120_000}, ctx)
+    assert err.value.reason == f"add_flags: at most {MAX_FLAG_ITEMS} items, got 120000"
+    assert parse_command({**command, "add_flags": ["minor"] * MAX_FLAG_ITEMS}, ctx).add_flags == ("minor",)
+    many = [*FLAGS, *(f"word{i}" for i in range(MAX_FLAG_ITEMS - len(FLAGS)))]
+    assert parse_tip(tip(flags=many), ctx).flags == FLAGS
