@@ -395,7 +395,12 @@ async def _live(
     token = bearer_token(request) or ""
     # no-store: the stream carries incidents' text and places (no-cache let a cache keep them); hardened here, as it is
     # sent before the middleware that hardens every other answer sees it
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    headers = {"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    if request.method == "HEAD":
+        # The headers only. aiohttp sends what a stream writes even to a HEAD: the events followed the headers where the
+        # client (or a reverse proxy's pooled connection) reads the next answer, and the stream held the connection.
+        return web.Response(headers=headers)
+    response = web.StreamResponse(headers=headers)
     _harden(request, response)
     await response.prepare(request)
     queue = service.hub.subscribe(owner)

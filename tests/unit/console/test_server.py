@@ -524,6 +524,25 @@ def test_a_body_naming_a_field_twice_is_refused(tmp_path: Path) -> None:
     _run(tmp_path, body, publisher=publisher)
 
 
+def test_a_head_of_a_live_stream_answers_its_headers_only_and_the_connection_serves_the_next_request(tmp_path: Path) -> None:
+    """aiohttp sends what a stream writes even to a HEAD: the snapshot (every open incident) followed the headers where
+    the client, or a reverse proxy reusing the connection, reads the next answer, and the stream held the connection,
+    so a request sent after it on the connection was never answered."""
+    async def body(client: TestClient[Any, Any], token: str) -> None:
+        server = client.server
+        reader, writer = await asyncio.open_connection(server.host, server.port)
+        writer.write(f"HEAD /api/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n"
+                     "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        data = await asyncio.wait_for(reader.read(), 5)  # the server closes after the second answer
+        writer.close()
+        head, _, rest = data.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200") and b"text/event-stream" in head and b"no-store" in head
+        assert rest.startswith(b"HTTP/1.1 "), rest[:80]  # the next answer comes right after the headers: no events
+        assert b"event:" not in data and data.count(b"HTTP/1.1 ") == 2
+
+    _run(tmp_path, body)
+
+
 def test_a_live_stream_of_private_data_is_never_stored(tmp_path: Path) -> None:
     """The operator's stream opens with every open incident (text, places) and the team's with its tasks: it said
     `Cache-Control: no-cache` (which lets a cache store it) and, sent before the hardening middleware saw it, carried
