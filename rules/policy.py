@@ -29,6 +29,12 @@ NOTIFY_TARGETS = PARTNERS
 MAX_HOURS = 24.0 * 366
 MAX_MINUTES = 60.0 * MAX_HOURS
 MAX_RAISE = len(PRIORITIES) - 1  # a raise beyond P4 -> P1 changes nothing more
+# Distances of the correlation (radius, border, uncertainties): a radius of a kilometre is already a district; 1e9 m
+# made every report of the city one incident.
+MAX_CORRELATION_M = 5000.0
+# A tip's text and address: each dispatch event carries one of each, and an event over the broker's message limit
+# (core.topics.MAX_MESSAGE_BYTES, 1 MB) is one the desk cannot send: its agent died on it at every restart.
+MAX_TEXT_BYTES = 65536
 
 
 @dataclass(frozen=True)
@@ -234,6 +240,10 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         raise r.fail(["version"], f"unsupported policy version {version} (this build reads 1)")
     # Validated in file order, so the first mistake reported is the first one met.
     categories, thermal, flag_rules = _categories(r, data), _thermal(r, data), _flag_rules(r, data)
+    night_start, night_end = r.clock(data, ["modifiers", "night", "start"]), r.clock(data, ["modifiers", "night", "end"])
+    if night_start == night_end:
+        raise r.fail(["modifiers", "night", "end"], f"the same time as start ({night_start:%H:%M}): no hour would be night "
+                     "(set raise = 0 to turn the night modifier off)")
     flag_modifiers, levels = _flag_modifiers(r, data), _cold_wave_levels(r, data)
     ack_min, escalate_to = _deadlines(r, data)
     dispatching = _dispatching(r, data)
@@ -257,8 +267,8 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         categories=categories,
         thermal=thermal,
         flag_rules=flag_rules,
-        night_start=r.clock(data, ["modifiers", "night", "start"]),
-        night_end=r.clock(data, ["modifiers", "night", "end"]),
+        night_start=night_start,
+        night_end=night_end,
         night_raise=r.whole_number(data, ["modifiers", "night", "raise"], maximum=MAX_RAISE),
         flag_modifiers=flag_modifiers,
         severe_cold_wind_chill_c=r.get(data, ["modifiers", "severe_cold", "wind_chill_at_or_below_c"], float),
@@ -266,10 +276,10 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         cold_wave_levels=levels,
         cold_wave_history_h=r.number(data, ["cold_wave", "history_h"], minimum=24.0, maximum=MAX_HOURS),
         warning_valid_h=r.number(data, ["cold_wave", "warning_valid_h"], minimum=1.0, maximum=MAX_HOURS),
-        correlation_radius_m=r.number(data, ["correlation", "radius_m"]),
-        correlation_window_min=r.number(data, ["correlation", "window_min"], maximum=MAX_MINUTES),
+        correlation_radius_m=r.number(data, ["correlation", "radius_m"], minimum=1.0, maximum=MAX_CORRELATION_M),
+        correlation_window_min=r.number(data, ["correlation", "window_min"], minimum=1.0, maximum=MAX_MINUTES),
         per_source_confidence=per_source,
-        border_m=r.number(data, ["correlation", "border_m"]),
+        border_m=r.number(data, ["correlation", "border_m"], maximum=MAX_CORRELATION_M),
         ack_min=ack_min,
         escalate_to=escalate_to,
         followup_after_h=r.number(data, ["deadlines", "followup_after_h"], maximum=MAX_HOURS),
@@ -279,7 +289,7 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         help_point_kinds=r.names(data, ["dispatch", "help_point_kinds"], HELP_POINT_KINDS),
         outcomes=outcomes,
         followup_outcomes=r.names(data, ["dispatch", "followup_outcomes"], outcomes),
-        max_text_bytes=r.whole_number(data, ["intake", "max_text_bytes"], minimum=1),
+        max_text_bytes=r.whole_number(data, ["intake", "max_text_bytes"], minimum=1, maximum=MAX_TEXT_BYTES),
         max_persons=r.whole_number(data, ["intake", "max_persons"], minimum=1),
         address_min_similarity=r.number(data, ["intake", "address_min_similarity"], minimum=0.5, maximum=1.0,
                                         default=DEFAULT_MIN_SIMILARITY),
@@ -328,6 +338,9 @@ def _categories(r: TomlReader, data: Data) -> tuple[CategoryRule, ...]:
         name = r.choice(data, ["categories", i, "name"], CATEGORIES)
         if any(c.name == name for c in categories):
             raise r.fail(["categories", i, "name"], f"category {name!r} listed twice")
+        if categories and not categories[-1].flags:  # the first row that matches decides: no tip reaches this one
+            raise r.fail(["categories", i - 1, "flags"], f"category {categories[-1].name!r} has no flags, so it takes every "
+                         f"tip and {name!r} after it is never chosen: only the last category may have no flags")
         categories.append(
             CategoryRule(
                 name=name,
@@ -526,7 +539,7 @@ def _dispatching(r: TomlReader, data: Data) -> Dispatching:
         timers=timers,
         never_demote_unattended=r.get(data, [*base, "never_demote_unattended"], bool),
         destinations=destinations,
-        max_uncertainty_m=r.number(data, ["correlation", "max_uncertainty_m"]),
-        link_max_uncertainty_m=r.number(data, ["correlation", "link_max_uncertainty_m"]),
+        max_uncertainty_m=r.number(data, ["correlation", "max_uncertainty_m"], maximum=MAX_CORRELATION_M),
+        link_max_uncertainty_m=r.number(data, ["correlation", "link_max_uncertainty_m"], maximum=MAX_CORRELATION_M),
         describe=r.names(data, ["correlation", "describe"], DESCRIPTION_FIELDS),
     )

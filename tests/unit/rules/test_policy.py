@@ -110,6 +110,18 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         # "minors", and a child went to the general rescue station without a word.
         ('serves = "minors" ', 'serves = "minor" ', "dispatch.destinations.escort_station.serves: unknown group 'minor'", 'serves = "minor"'),
         ('serves_flag = "minor"\n', "", "dispatch.destinations.escort_station.serves: needs serves_flag", 'serves = "minors"'),
+        # Accepted before, each silently changed every night's decisions: a category with no flags before the last took
+        # every tip (every person "medical"); a radius of 1e9 m made the whole city one incident, 0 m or 0 minutes never
+        # joined two callers; a night from 22:00 to 22:00 never raised anything; a text bound of 2 MB let a tip make a
+        # dispatch event no broker takes (the desk agent died on it at every restart).
+        ('flags = ["unresponsive", "injured", "ill", "mental"]', "flags = []", "categories[0].flags: category 'medical' has no flags",
+         "flags = []"),
+        ("radius_m = 150.0", "radius_m = 1e9", "correlation.radius_m: must be at most 5000", "radius_m = 1e9"),
+        ("radius_m = 150.0", "radius_m = 0", "correlation.radius_m: must be at least 1", "radius_m = 0"),
+        ("window_min = 20", "window_min = 0", "correlation.window_min: must be at least 1", "window_min = 0"),
+        ("max_uncertainty_m = 250.0", "max_uncertainty_m = 1e12", "correlation.max_uncertainty_m: must be at most", "max_uncertainty_m"),
+        ('end = "06:00"', 'end = "22:00"', "modifiers.night.end: the same time as start (22:00)", 'end = "22:00"'),
+        ("max_text_bytes = 10000", "max_text_bytes = 2000000", "intake.max_text_bytes: must be at most 65536", "max_text_bytes"),
     ],
 )
 def test_bad_policy_names_file_line_and_reason(tmp_path: Path, old: str, new: str, needle: str, line_text: str) -> None:
