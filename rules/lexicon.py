@@ -1035,12 +1035,15 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         line = next((i + 1 for i, ln in enumerate(text.splitlines()) if ln.strip().startswith((f"{key} ", f"{key}=", f"[{key}]"))), None)
         return ConfigError(f"{key}: {reason}", path=source, line=line)
 
-    def cue_list(key: str, cues: object) -> list[str]:
+    def cue_list(key: str, cues: object, *, in_text: bool = True) -> list[str]:
+        """Cues looked for in a tip's text (`in_text`), or spellings of a whole value (a channel, a form value: "?")."""
         if not isinstance(cues, list) or not all(isinstance(c, str) and c.strip() for c in cues):
             raise fail(key, "expected a list of non-empty strings")
         for cue in cues:
             if not _anchor(cue):  # "*" matched every English word, "~" the start of every Chinese text: the flag on every tip
                 raise fail(key, f"cue {cue!r} holds no word (only ~, *, spaces, - or ')")
+            if in_text and not any(ch.isalnum() for ch in cue):  # "，" or "." matched nearly every tip: the flag on all of them
+                raise fail(key, f"cue {cue!r} holds no letter or digit (only punctuation): it would match nearly every tip")
         return [str(c) for c in cues]
 
     # A misspelt table ([negation], [channel]) was ignored whole: its words silently did nothing.
@@ -1112,7 +1115,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
     for name, spellings in channels.items():
         if name not in CHANNELS:
             raise fail(name, f"unknown channel {name!r} (known: {', '.join(CHANNELS)})")
-        for spelling in cue_list(name, spellings):
+        for spelling in cue_list(name, spellings, in_text=False):
             key = channel_key(spelling)
             if channel_map.setdefault(key, name) != name:
                 raise fail(name, f"spelling {spelling!r} already names channel {channel_map[key]!r}")
@@ -1123,7 +1126,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
     for name, spellings in form_values.items():
         if name not in FORM_VALUES:
             raise fail(name, f"unknown form value {name!r} (known: {', '.join(FORM_VALUES)})")
-        for spelling in cue_list(name, spellings):
+        for spelling in cue_list(name, spellings, in_text=False):
             if value_map.setdefault(channel_key(spelling), name) != name:
                 raise fail(name, f"spelling {spelling!r} already names {value_map[channel_key(spelling)]!r}")
     typos = data.get("typos", {})

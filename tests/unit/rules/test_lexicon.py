@@ -518,6 +518,15 @@ def test_a_cue_without_a_word_is_refused(cue: str) -> None:
         parse_lexicon({"flags": {"ill": ["sick", cue]}}, "lex.toml")
 
 
+@pytest.mark.parametrize("cue", ["，", ".", "(.*)+", "~，~", "！！"])
+def test_a_cue_of_punctuation_only_is_refused_and_spellings_of_a_whole_value_may_be(cue: str) -> None:
+    """A flag's cue "，" was taken: every tip with a comma was unresponsive (P1, medical). A cue looked for in a tip's text
+    needs a letter or digit; a spelling of a whole form value ("?" for unknown) is no cue and is still taken."""
+    with pytest.raises(ConfigError, match="holds no letter or digit"):
+        parse_lexicon({"flags": {"unresponsive": ["昏迷", cue]}}, "lex.toml")
+    assert parse_lexicon({"flags": {"unresponsive": ["昏迷"]}, "form_values": {"unknown": ["?", cue]}}, "lex.toml").unstated(cue)
+
+
 def test_a_misspelt_table_or_key_is_refused_with_its_line(tmp_path: Path) -> None:
     """[negation] (for [negations]) or zh_filler (for zh_fillers) were ignored whole: their words silently did nothing;
     a lexicon of version 2 was read as version 1."""
