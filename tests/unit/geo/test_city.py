@@ -213,6 +213,27 @@ def test_a_team_id_no_record_could_name_is_refused(tmp_path: Path, team_id: str,
     _expect(folder, "teams.geojson", f"team_id {'contains' if reason == 'control' else ''}".strip(), reason, line=3)
 
 
+@pytest.mark.parametrize("layer", ["districts", "zones", "help_points", "teams"])
+@pytest.mark.parametrize(("key", "value"), [("name", "站" * 200_000), ("name_en", "Central \u202eetis pu-mraw"), ("name_en", "Central\nsite")])
+def test_a_name_shown_as_written_is_printable_and_short(tmp_path: Path, layer: str, key: str, value: str) -> None:
+    """Names were any text: a help point named with 200 000 characters rode twice in every dispatch event naming it
+    (nearest help point and destination), 1.2 MB, an event no broker takes (the desk agent died on each); a
+    right-to-left override turned a name around on every operator's screen."""
+    folder = _copy(tmp_path)
+    _mutate(folder, layer, 1, lambda f: f["properties"].update({key: value}))
+    _expect(folder, LAYER_FILES[layer], f"property {key!r} must be printable text of at most 80 characters", line=3)
+
+
+def test_two_districts_written_alike_are_refused(tmp_path: Path) -> None:
+    """Two districts both named 道里区 (or one's English name another's id): a weather record naming either was refused
+    as ambiguous, every time, and the map showed two of one name."""
+    folder = _copy(tmp_path)
+    _mutate(folder, "districts", 1, lambda f: f["properties"].update(name="道里区"))
+    _expect(folder, "districts.geojson", "written like district 'daoli'", line=3)
+    _mutate(folder, "districts", 1, lambda f: f["properties"].update(name="南岗区", name_en="DAOLI"))
+    _expect(folder, "districts.geojson", "written like district 'daoli'", line=3)
+
+
 def test_unknown_help_point_kind_and_bad_flag(tmp_path: Path) -> None:
     folder = _copy(tmp_path)
     _mutate(folder, "help_points", 0, lambda f: f["properties"].update(kind="shelter"))
