@@ -15,8 +15,13 @@ sends it home.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from core.errors import RecordError
 from core.records import DispatchEvent
 from rules.context import Province
+from rules.intake import parse_team_status
 
 
 class CentreKeys:
@@ -33,6 +38,24 @@ class CentreKeys:
     def of_team(self, team_id: str) -> str:
         """The centre whose city lists the team."""
         return self._route({"team_id": team_id}) or team_id
+
+    def status_refusal(self, obj: Mapping[str, Any]) -> str | None:
+        """Why the desk refuses a `team-status` record (its own parser, against the city of the team's centre), else None.
+
+        The console showed every status on the operators' map, also those the desk refused: a vehicle tracker's fix
+        at 0, 0 with `off_duty`, a status no desk knows, a position in another province. Operators saw the team gone
+        or off duty while the desk, which kept its last good status, still gave it tasks.
+        """
+        if self.province is None:
+            return None
+        centre = self.province.route(obj)
+        if centre is None or centre not in self.province.centres:
+            return "no dispatch centre holds it"
+        try:
+            parse_team_status(dict(obj), self.province.centres[centre])
+        except RecordError as exc:
+            return exc.reason
+        return None
 
     def _route(self, obj: dict[str, object]) -> str | None:
         return None if self.province is None else self.province.route(obj)

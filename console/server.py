@@ -834,8 +834,10 @@ class ConsoleRunner:
         province = province_from_settings(settings)
         phones = TeamPhones(province.first.policy, {centre: ctx.city for centre, ctx in province.centres.items()})
         teams = [team for ctx in province.centres.values() for team in ctx.city.teams]
-        self.service = ConsoleService(ConsoleState(teams, timedelta(minutes=province.first.policy.max_ahead_min)), self.publisher, TokenStore(settings.tokens_file, writes=WriteLimiter(settings.console_write_rate, settings.console_write_burst)), next(iter(settings.centre_dirs.values())), phones,
-                                      CentreKeys(province), settings.centre_dirs, settings.console_trusted_networks)
+        keys = CentreKeys(province)
+        state = ConsoleState(teams, timedelta(minutes=province.first.policy.max_ahead_min), status_refusal=keys.status_refusal)
+        self.service = ConsoleService(state, self.publisher, TokenStore(settings.tokens_file, writes=WriteLimiter(settings.console_write_rate, settings.console_write_burst)), next(iter(settings.centre_dirs.values())), phones,
+                                      keys, settings.centre_dirs, settings.console_trusted_networks)
         self._runner: web.AppRunner | None = None
         self._consumer: asyncio.Task[None] | None = None
         self._phone_consumer: asyncio.Task[None] | None = None

@@ -10,7 +10,7 @@ changed nothing (duplicate event id, older revision, repeated status).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -143,10 +143,13 @@ def sort_key(view: IncidentView) -> tuple[int, int, datetime, str]:
 class ConsoleState:
     """Incidents, teams, conditions and event-time now, folded from the topics."""
 
-    def __init__(self, city_teams: Iterable[TeamBase] = (), max_ahead: timedelta = timedelta(minutes=60)) -> None:
+    def __init__(self, city_teams: Iterable[TeamBase] = (), max_ahead: timedelta = timedelta(minutes=60),
+                 status_refusal: Callable[[Mapping[str, Any]], str | None] | None = None) -> None:
         """`max_ahead`: the desk's `max_ahead_min`; a team's record dated further past the console's clock is not kept
-        against the team's later ones (`apply_team_status`)."""
+        against the team's later ones (`apply_team_status`). `status_refusal`: why the desk refuses a `team-status`
+        record (`console.centres.CentreKeys.status_refusal`); such a record is not shown."""
         self.max_ahead = max_ahead
+        self.status_refusal = status_refusal
         self.incidents: dict[str, IncidentView] = {}
         self.event_index: dict[str, str] = {}
         self.teams: dict[str, TeamView] = {}
@@ -188,7 +191,12 @@ class ConsoleState:
             if topic == topics.DISPATCH:
                 return self.apply_dispatch(decoded(DispatchEvent, data))
             if topic == topics.TEAM_STATUS:
-                return self.apply_team_status(decoded(TeamStatus, data))
+                status = decoded(TeamStatus, data)
+                if self.status_refusal is not None and (why := self.status_refusal(data)) is not None:
+                    self.skipped += 1
+                    log.warning("skipping team-status of %r the desk refuses: %s", status.team_id, why)
+                    return []
+                return self.apply_team_status(status)
             if topic == topics.CONDITIONS:
                 return self.apply_conditions(decoded(Conditions, data))
             if topic == topics.CLOCK:

@@ -117,3 +117,23 @@ def test_calls_are_read_and_places_found_in_every_city(province: Province, tmp_p
             assert (await resp.json())["preview"]["district"] == "longsha"
 
     asyncio.run(main())
+
+
+def test_the_operators_map_shows_a_team_status_only_as_the_desk_takes_it(province: Province) -> None:
+    """Every `team-status` record reached the map, also those the desk refused: a tracker's fix at 0, 0 with off_duty,
+    a status no desk knows, a fix in Beijing with capabilities the team lacks. Operators saw the team gone or off duty
+    while the desk, keeping its last good status, still gave it tasks. Each is skipped; the next good one is shown."""
+    teams = [team for ctx in province.centres.values() for team in ctx.city.teams]
+    state = ConsoleState(teams, status_refusal=CentreKeys(province).status_refusal)
+    good = {"team_id": "T-daoli-1", "at": "2026-12-20T23:00:00+08:00", "status": "available", "lat": 45.772, "lon": 126.614}
+    assert state.apply_record("team-status", good)
+    for change in ({"at": "2026-12-20T23:01:00+08:00", "status": "off_duty", "lat": 0.0, "lon": 0.0},
+                   {"at": "2026-12-20T23:02:00+08:00", "status": "partying"},
+                   {"at": "2026-12-20T23:03:00+08:00", "lat": 39.9, "lon": 116.4, "capabilities": ["medical", "police"]}):
+        assert state.apply_record("team-status", {**good, **change}) == []
+        team = state.teams["T-daoli-1"]
+        assert (team.status, team.lat, team.lon, team.capabilities) == ("available", 45.772, 126.614, ("social_work",))
+    assert state.skipped == 3
+    qiqihar = province.centres["qiqihar"].city.teams[0]  # another city's team is judged against its own city
+    later = {"team_id": qiqihar.team_id, "at": "2026-12-20T23:04:00+08:00", "status": "en_route", "lat": qiqihar.lat, "lon": qiqihar.lon}
+    assert state.apply_record("team-status", later) and state.teams[qiqihar.team_id].status == "en_route"
