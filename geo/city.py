@@ -623,9 +623,44 @@ def _read(path: Path) -> str:
     return read_text(path, "city file", CityDataError)
 
 
+class _DuplicateKey(ValueError):
+    """A JSON object naming a key twice."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise _DuplicateKey(next(key for i, key in enumerate(keys) if key in keys[:i]))
+    return dict(pairs)
+
+
+_JSON_TOKEN = re.compile(r'("(?:[^"\\]|\\.)*")(\s*:)?|[{}\[\]]')
+
+
+def _duplicate_line(text: str) -> int | None:
+    """The line where an object of a JSON text first names a key it already has."""
+    objects: list[set[str] | None] = []  # a set of keys per open object, None per open list
+    for token in _JSON_TOKEN.finditer(text):
+        if token.group(1) is not None:
+            if token.group(2) and objects and (keys := objects[-1]) is not None:
+                key = json.loads(token.group(1))
+                if key in keys:
+                    return text.count("\n", 0, token.start()) + 1
+                keys.add(key)
+        elif token.group() in "{[":
+            objects.append(set() if token.group() == "{" else None)
+        elif objects:
+            objects.pop()
+    return None
+
+
 def _parse_json(text: str, path: Path) -> Any:
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        # Python keeps the last value, a reader of the file the first: the edit meant may not be the one in force
+        raise CityDataError(f"invalid JSON: an object names {exc.args[0]!r} twice (only one value can be meant)",
+                            path=str(path), line=_duplicate_line(text)) from exc
     except json.JSONDecodeError as exc:
         raise CityDataError(f"invalid JSON: {exc.msg} (column {exc.colno})", path=str(path), line=exc.lineno) from exc
     except RecursionError as exc:  # this and the next stopped `patrol check` and every worker with a traceback

@@ -407,3 +407,20 @@ def test_a_team_whose_name_or_id_no_status_can_carry_is_refused(tmp_path: Path, 
     folder = _copy(tmp_path)
     _mutate(folder, "teams", 2, lambda f: f["properties"].update(change))
     _expect(folder, "teams.geojson", said, line=4)
+
+
+def test_a_key_named_twice_in_one_object_is_refused_with_its_line(tmp_path: Path) -> None:
+    """Python kept a repeated key's last value, a person reading the file the first: a team listed
+    `"capabilities": ["medical"], ..., "capabilities": ["social_work"]` was dispatched as a social-work team, and a
+    second `timezone` line moved the whole city's night. The same key in different objects is fine."""
+    folder = _copy(tmp_path)
+    teams = folder / "teams.geojson"
+    lines = teams.read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3].replace('"capabilities": [', '"capabilities": ["medical"], "capabilities": [', 1)
+    teams.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _expect(folder, "teams.geojson", "an object names 'capabilities' twice", line=4)
+    folder = _copy(tmp_path / "again")
+    meta = folder / "city.json"
+    meta.write_text(meta.read_text(encoding="utf-8").replace('"area_code": "0451",', '"area_code": "0451",\n  "timezone": "Europe/London",'),
+                    encoding="utf-8")
+    _expect(folder, "city.json", "an object names 'timezone' twice", line=8)
