@@ -117,8 +117,9 @@ def stage_of(ev: DispatchEvent) -> str | None:
 def reply_key(centre: str, tip_id: str) -> str:
     """Where a tip's contact and replies are kept: under its dispatch centre, as each city's producers number their own
     tips (`12345-0001` in two cities). Keyed by the tip id alone, the second city's reporter was never answered and the
-    first was told how the other city's call ended: another person's outcome."""
-    return f"{centre}/{tip_id}"
+    first was told how the other city's call ended: another person's outcome. No centre (records written before
+    centres were named): the tip id alone."""
+    return f"{centre}/{tip_id}" if centre else tip_id
 
 
 class ReplyWriter:
