@@ -32,7 +32,7 @@ from typing import Any
 from core.errors import ConfigError, PatrolError
 from core.records import OPERATOR_TEAM_ID
 from core.tomlconfig import read_file
-from core.validate import id_problem
+from core.validate import DuplicateKey, duplicate_key_line, id_problem, unique_keys
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,9 @@ def _parse_file(path: Path, raw: bytes | None) -> tuple[dict[str, Any], list[int
         return {"version": FILE_VERSION, "kdf": "scrypt", "tokens": []}, None
     try:
         text = raw.decode("utf-8-sig")
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=unique_keys)
+    except DuplicateKey as exc:  # `"role": "team", ..., "role": "supervisor"` loaded a supervisor's token: the last won
+        raise ConfigError(f"not valid JSON: {exc} (only one value can be meant)", path=str(path), line=duplicate_key_line(text)) from exc
     except UnicodeDecodeError as exc:
         start = exc.start + len(raw) - len(exc.object)  # counted from after a byte-order mark
         raise ConfigError(f"not UTF-8 text ({exc.reason})", path=str(path), line=raw[:start].count(b"\n") + 1) from exc

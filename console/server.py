@@ -38,7 +38,7 @@ from console.state import Change, ConsoleState, IncidentView
 from core.errors import ConfigError, PatrolError
 from core.records import ACK_STATUSES, OPERATOR_TEAM_ID, TaskAck, TeamStatus
 from core.settings import Settings
-from core.validate import OUTCOME_CODE
+from core.validate import OUTCOME_CODE, DuplicateKey, unique_keys
 from geo.city import city_map
 from pipeline.eventloop import use_event_loop
 from pipeline.topics_admin import ensure_topics
@@ -238,21 +238,6 @@ class ConsoleService:
 SERVICE: web.AppKey[ConsoleService] = web.AppKey("service", ConsoleService)
 
 
-class DuplicateKey(ValueError):
-    """A JSON object naming a key twice."""
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object whose keys are each named once. Python keeps a repeated key's last value, a proxy or WAF in
-    front of the console (and many JSON readers) its first: what one side checked could differ from what is written."""
-    seen: set[str] = set()
-    for key, _ in pairs:
-        if key in seen:
-            raise DuplicateKey(f"the body names {key!r} more than once")
-        seen.add(key)
-    return dict(pairs)
-
-
 async def read_body(request: web.Request, *, allow_empty: bool = False) -> dict[str, Any]:
     """The request's JSON object, or a 4xx naming what is wrong with it."""
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
@@ -270,9 +255,9 @@ async def read_body(request: web.Request, *, allow_empty: bool = False) -> dict[
             return {}
         raise api_error(400, "malformed_json", "empty body; expected a JSON object")
     try:
-        data = json.loads(raw, object_pairs_hook=_unique_keys)
-    except DuplicateKey as exc:
-        raise api_error(400, "duplicate_key", str(exc)) from exc
+        data = json.loads(raw, object_pairs_hook=unique_keys)
+    except DuplicateKey as exc:  # a proxy or WAF in front (and many JSON readers) takes the first value, Python the last
+        raise api_error(400, "duplicate_key", f"the body names {exc.key!r} more than once") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise api_error(400, "malformed_json", f"body is not valid JSON: {exc}") from exc
     except RecursionError as exc:

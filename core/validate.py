@@ -7,6 +7,7 @@ a float, year 9999); each caller words the refusal for its own reader.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import typing
@@ -17,6 +18,46 @@ from typing import Any, TypeGuard
 # Event times outside these years are typing or clock errors (year 0, 9999),
 # and date arithmetic near datetime's limits would fail further down.
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
+
+
+class DuplicateKey(ValueError):
+    """A JSON object naming `key` twice."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"an object names {key!r} twice")
+        self.key = key
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """`json.loads(object_pairs_hook=...)`: an object whose keys are each named once, else DuplicateKey. Python keeps a
+    repeated key's last value, a person reading the file (or a proxy reading a body) the first: what one side checked
+    could differ from what the other uses."""
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise DuplicateKey(key)
+        seen.add(key)
+    return dict(pairs)
+
+
+_JSON_TOKEN = re.compile(r'("(?:[^"\\]|\\.)*")(\s*:)?|[{}\[\]]')
+
+
+def duplicate_key_line(text: str) -> int | None:
+    """The line where an object of a JSON text first names a key it already has (for the error of a hand-edited file)."""
+    objects: list[set[str] | None] = []  # a set of keys per open object, None per open list
+    for token in _JSON_TOKEN.finditer(text):
+        if token.group(1) is not None:
+            if token.group(2) and objects and (keys := objects[-1]) is not None:
+                key = json.loads(token.group(1))
+                if key in keys:
+                    return text.count("\n", 0, token.start()) + 1
+                keys.add(key)
+        elif token.group() in "{[":
+            objects.append(set() if token.group() == "{" else None)
+        elif objects:
+            objects.pop()
+    return None
 
 
 class NotFinite(ValueError):

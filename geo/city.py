@@ -24,7 +24,7 @@ from shapely.validation import explain_validity
 from core.errors import CityDataError
 from core.records import CAPABILITIES, OPERATOR_TEAM_ID
 from core.tomlconfig import read_text
-from core.validate import MAX_LABEL_CHARS, id_problem, is_finite_number
+from core.validate import MAX_LABEL_CHARS, DuplicateKey, duplicate_key_line, id_problem, is_finite_number, unique_keys
 from geo.addresskey import address_key
 from geo.distance import haversine_m
 from geo.partners import Partners, load_partners
@@ -623,44 +623,11 @@ def _read(path: Path) -> str:
     return read_text(path, "city file", CityDataError)
 
 
-class _DuplicateKey(ValueError):
-    """A JSON object naming a key twice."""
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    if len(set(keys)) != len(keys):
-        raise _DuplicateKey(next(key for i, key in enumerate(keys) if key in keys[:i]))
-    return dict(pairs)
-
-
-_JSON_TOKEN = re.compile(r'("(?:[^"\\]|\\.)*")(\s*:)?|[{}\[\]]')
-
-
-def _duplicate_line(text: str) -> int | None:
-    """The line where an object of a JSON text first names a key it already has."""
-    objects: list[set[str] | None] = []  # a set of keys per open object, None per open list
-    for token in _JSON_TOKEN.finditer(text):
-        if token.group(1) is not None:
-            if token.group(2) and objects and (keys := objects[-1]) is not None:
-                key = json.loads(token.group(1))
-                if key in keys:
-                    return text.count("\n", 0, token.start()) + 1
-                keys.add(key)
-        elif token.group() in "{[":
-            objects.append(set() if token.group() == "{" else None)
-        elif objects:
-            objects.pop()
-    return None
-
-
 def _parse_json(text: str, path: Path) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys)
-    except _DuplicateKey as exc:
-        # Python keeps the last value, a reader of the file the first: the edit meant may not be the one in force
-        raise CityDataError(f"invalid JSON: an object names {exc.args[0]!r} twice (only one value can be meant)",
-                            path=str(path), line=_duplicate_line(text)) from exc
+        return json.loads(text, object_pairs_hook=unique_keys)
+    except DuplicateKey as exc:  # the last value was used, the first read: the edit meant may not be the one in force
+        raise CityDataError(f"invalid JSON: {exc} (only one value can be meant)", path=str(path), line=duplicate_key_line(text)) from exc
     except json.JSONDecodeError as exc:
         raise CityDataError(f"invalid JSON: {exc.msg} (column {exc.colno})", path=str(path), line=exc.lineno) from exc
     except RecursionError as exc:  # this and the next stopped `patrol check` and every worker with a traceback

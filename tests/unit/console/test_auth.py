@@ -415,6 +415,19 @@ def test_token_errors_name_the_entry_line(tmp_path: Path) -> None:
     assert info.value.line == 6 and f"{path}:6: tokens[1]: hash" in str(info.value)
 
 
+def test_a_token_entry_naming_a_key_twice_is_refused_with_its_line(tmp_path: Path) -> None:
+    """`{"role": "team", "team_id": "T-daoli-1", ..., "role": "supervisor"}`, an entry edited by hand: Python kept the last
+    role and loaded a supervisor's token (every person file readable) that the file's reader took for a team's."""
+    path = tmp_path / "tokens.json"
+    entry = {"id": "t1", "role": "team", "team_id": "T-daoli-1", "hash": hash_token("t1.s", n=2**10)}
+    text = json.dumps({"tokens": [entry]}, indent=2).replace('"role": "team",', '"role": "team",\n      "role": "supervisor",')
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        TokenStore(path)
+    assert "names 'role' twice" in str(info.value) and info.value.line == 6
+    assert '"role": "supervisor"' in text.splitlines()[5]
+
+
 def test_a_tokens_file_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
     # Notepad's UTF-8 writes a BOM: the console refused to start ("Unexpected UTF-8 BOM"), as no other file does.
     path = tmp_path / "tokens.json"
