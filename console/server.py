@@ -60,7 +60,6 @@ SSE_WRITE_TIMEOUT_S = 30.0  # a live stream whose client reads nothing for this 
 # server has noticed its old connection is dead). Every open stream renders every change, so unbounded, one token
 # (a lost phone's) could open thousands and stall the console for everyone.
 MAX_STREAMS_PER_TOKEN = 6
-_NAME_RE = re.compile(r"[^\x00-\x1f]{1,80}")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
