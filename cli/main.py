@@ -226,7 +226,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         settings = replace(_settings(), cities=args.cities)
         settings.validate()
-        run_pipeline_bench(settings, province_from_settings(settings), tips=args.tips, rate=args.rate, profile=not args.no_profile)
+        run_pipeline_bench(settings, province_from_settings(settings), tips=args.tips, rate=args.rate, low_rate=args.low_rate,
+                           profile=not args.no_profile)
         return 0
     from tools.bench_thermal import format_thermal_bench, run_thermal_bench
 
@@ -483,6 +484,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("what", choices=["pipeline", "thermal"])
     p.add_argument("--tips", type=_number(1, 10**6, whole=True), default=3000, help="pipeline: tips to push (one second of event time apart; at most the policy's max_ahead_min × 60)")
     p.add_argument("--rate", type=_number(0, 10**6, above=True), default=500.0, help="pipeline: offered rate for the latency run (tips/s)")
+    p.add_argument("--low-rate", type=_number(0, 10**6, above=True), default=50.0,
+                   help="pipeline: the low offered rate after the latency run (tips/s): each hop's cost without a queue")
     p.add_argument("--no-profile", action="store_true", help="pipeline: skip the profiled worker run")
     p.add_argument("--cities", default="harbin,qiqihar", help="pipeline: runs with the first city alone, then with the first two (default harbin,qiqihar)")
     p.add_argument("--frames", type=_number(1, 10**6, whole=True), default=200, help="thermal: frames to generate")

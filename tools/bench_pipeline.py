@@ -4,7 +4,10 @@ On the same broker (one `pipeline_run`), one after the other:
 1. baseline: a raw aiokafka consume-and-produce passthrough (messages/s),
    while the run's worker idles;
 2. the whole tips-to-dispatch pipeline on a real worker process (tips/s);
-3. tip-to-dispatch latency p50/p99 at an offered rate (default 500 tips/s);
+3. tip-to-dispatch latency p50/p99 at an offered rate (default 500 tips/s),
+   then at a low rate (default 50 tips/s: the hops' own cost without a
+   queue), each split into its hops by the records' broker timestamps
+   (`hop_split`);
 4. where the time goes: the desk's share from the worker's own metrics in
    the throughput phase, then a second, profiled worker (cProfile over all
    its threads, CPU time, `pipeline/profiling.py`) on the same tips, summed
@@ -24,7 +27,7 @@ import statistics
 import tempfile
 import time
 import urllib.request
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,11 +40,11 @@ from core import topics as names
 from core.errors import ConfigError
 from core.settings import Settings
 from pipeline.eventloop import use_event_loop
-from pipeline.kafka_compat import FETCH_MAX_WAIT_MS
+from pipeline.kafka_compat import FETCH_MAX_WAIT_MS, reader
 from pipeline.kafka_security import client_kwargs
 from pipeline.profiling import IDLE, summary
 from rules.context import Province
-from tools.harness import pipeline_run
+from tools.harness import PipelineRun, pipeline_run
 
 START = datetime(2026, 12, 20, 19, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -107,12 +110,21 @@ async def _throughput(producer: AIOKafkaProducer, dispatch: AIOKafkaConsumer, ti
     return tips / (time.perf_counter() - started)
 
 
+@dataclass
+class Paced:
+    """One paced run: tip-to-dispatch latencies (ms, sorted) and, per tip, the times its hops are read from."""
+
+    latencies: list[float]
+    sent_ms: dict[str, float]  # wall clock when the bench sent the tip
+    dispatched_ms: dict[str, tuple[float, float]]  # the first dispatch event's broker timestamp, and when the bench read it
+
+
 async def _latencies(
     producer: AIOKafkaProducer, dispatch: AIOKafkaConsumer, tips_topic: str, province: Province, first: int, count: int, rate: float
-) -> list[float]:
-    """Tip-to-dispatch latencies (ms, sorted) of `count` tips offered at `rate` tips/s."""
+) -> Paced:
+    """Tip-to-dispatch latencies of `count` tips offered at `rate` tips/s, with what `hop_split` needs."""
     sent_at: dict[str, float] = {}
-    latencies: list[float] = []
+    run = Paced([], {}, {})
 
     async def send_paced() -> None:
         interval = 1.0 / rate
@@ -122,21 +134,71 @@ async def _latencies(
             if delay > 0:
                 await asyncio.sleep(delay)
             sent_at[f"bench-{n}"] = time.perf_counter()
+            run.sent_ms[f"bench-{n}"] = time.time() * 1000
             await producer.send(tips_topic, bench_tip(n, province))
 
     sender = asyncio.create_task(send_paced())
-    while len(latencies) < count:
+    while len(run.latencies) < count:
         batch = await dispatch.getmany(timeout_ms=30_000)
         if not batch:
             raise TimeoutError("latency run stalled")
-        now = time.perf_counter()
+        now, wall = time.perf_counter(), time.time() * 1000
         for records in batch.values():
             for msg in records:
                 for source in json.loads(msg.value).get("sources", []):
                     if source in sent_at:  # the first event that carries the tip
-                        latencies.append((now - sent_at.pop(source)) * 1000)
+                        run.latencies.append((now - sent_at.pop(source)) * 1000)
+                        run.dispatched_ms[source] = (float(msg.timestamp), wall)
     await sender
-    return sorted(latencies)
+    run.latencies.sort()
+    return run
+
+
+def percentile(ordered: list[float], share: float) -> float:
+    """The value `share` of the way up a sorted list (the bench's p99: index int(n * 0.99), at most the last)."""
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+HOPS = ("tip -> report", "report -> dispatch", "dispatch -> bench")
+
+
+def hop_split(run: Paced, reported_ms: dict[str, float]) -> dict[str, tuple[float, float]]:
+    """p50 and p99 (ms) of each hop of a tip: bench to intake's report, report to the desk's dispatch event, that
+    event to the bench's reader.
+
+    A record's broker timestamp is its producer's clock when it was sent (CreateTime), here the worker's, on the
+    bench's own host clock: tip -> report is the tip's produce, the intake's fetch, queue and work up to its send;
+    report -> dispatch the same for the desk; dispatch -> bench the last produce and fetch. Tips without a report
+    or dispatch event seen are left out.
+    """
+    hops: list[list[float]] = [[], [], []]
+    for tip, sent in run.sent_ms.items():
+        if tip not in reported_ms or tip not in run.dispatched_ms:
+            continue
+        reported, (dispatched, seen) = reported_ms[tip], run.dispatched_ms[tip]
+        for hop, ms in zip(hops, (reported - sent, dispatched - reported, seen - dispatched), strict=True):
+            hop.append(ms)
+    return {name: (percentile(sorted(ms), 0.5), percentile(sorted(ms), 0.99)) for name, ms in zip(HOPS, hops, strict=True) if ms}
+
+
+async def reported_at(run: PipelineRun, tips: set[str], quiet_ms: int = 2000) -> dict[str, float]:
+    """The broker timestamp of each of `tips`' first report (a report's id is its tip's), read from the start."""
+    found: dict[str, float] = {}
+    consumer = reader(run.settings, run.bootstrap, run.settings.topic(names.REPORTS))
+    await consumer.start()
+    try:
+        while len(found) < len(tips):
+            batch = await consumer.getmany(timeout_ms=quiet_ms)
+            if not batch:
+                break
+            for records in batch.values():
+                for msg in records:
+                    report_id = json.loads(msg.value).get("report_id")
+                    if report_id in tips and report_id not in found:
+                        found[report_id] = float(msg.timestamp)
+    finally:
+        await consumer.stop()
+    return found
 
 
 async def scrape(web_port: int) -> dict[str, float]:
@@ -222,7 +284,7 @@ def format_profile(path: Path, tips: int) -> str:
     return "\n".join(lines)
 
 
-async def _bench(settings: Settings, province: Province, tips: int, rate: float) -> dict[str, Any]:
+async def _bench(settings: Settings, province: Province, tips: int, rate: float, low_rate: float) -> dict[str, Any]:
     """The baseline, then the pipeline, on one run's broker (the worker idles during the baseline)."""
     async with pipeline_run(settings, "bench", ready_at=START) as run:
         bootstrap = run.bootstrap
@@ -235,22 +297,31 @@ async def _bench(settings: Settings, province: Province, tips: int, rate: float)
             **security,
         )
         await dispatch.start()
+        tips_topic = run.settings.topic(names.TIPS)
+
+        async def paced(first: int, count: int, at: float) -> tuple[Paced, dict[str, float]]:
+            """`count` tips from the `first`-th at `at` tips/s once the worker has read its backlog; its CPU figures."""
+            # The clock moves on to the run's first tip (the desk takes records at most the policy's `max_ahead_min`
+            # past its latest tick); the deadlines that tick passes are drained before timing.
+            await run.feeder.tick(START + timedelta(seconds=first // len(province.centres)))
+            settled = await settle(run.worker.web_port)
+            before = await scrape(run.worker.web_port)
+            started = time.perf_counter()
+            timed = await _latencies(producer, dispatch, tips_topic, province, first, count, at)
+            stages = stage_times(before, await scrape(run.worker.web_port), time.perf_counter() - started, count)
+            return timed, stages | {"settle_s": settled}
+
         try:
             await dispatch.getmany(timeout_ms=200)  # position at the end before sending
-            tips_topic = run.settings.topic(names.TIPS)
             before = await scrape(run.worker.web_port)
             started = time.perf_counter()
             throughput = await _throughput(producer, dispatch, tips_topic, province, tips)
             stages = stage_times(before, await scrape(run.worker.web_port), time.perf_counter() - started, tips)
-            # The clock moves on to the latency run's first tip (the desk takes records at most the policy's
-            # `max_ahead_min` past its latest tick); the deadlines that tick passes are drained before timing.
-            await run.feeder.tick(START + timedelta(seconds=tips // len(province.centres)))
-            stages["settle_s"] = await settle(run.worker.web_port)
-            before = await scrape(run.worker.web_port)
-            started = time.perf_counter()
             offered = latency_tips(tips, rate)
-            latencies = await _latencies(producer, dispatch, tips_topic, province, tips, offered, rate)
-            paced = stage_times(before, await scrape(run.worker.web_port), time.perf_counter() - started, offered)
+            loaded, paced_stages = await paced(tips, offered, rate)
+            low, _ = await paced(tips + offered, low_tips(tips, low_rate), low_rate)
+            stages["settle_s"] = paced_stages["settle_s"]
+            reported = await reported_at(run, set(loaded.sent_ms) | set(low.sent_ms))
         finally:
             await dispatch.stop()
             await producer.stop()
@@ -258,11 +329,21 @@ async def _bench(settings: Settings, province: Province, tips: int, rate: float)
         "passthrough_msgs_per_s": baseline,
         "pipeline_tips_per_s": throughput,
         "offered_rate": rate,
-        "latency_p50_ms": statistics.median(latencies),
-        "latency_p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        "latency_p50_ms": statistics.median(loaded.latencies),
+        "latency_p99_ms": percentile(loaded.latencies, 0.99),
+        "hops": hop_split(loaded, reported),
+        "low_rate": low_rate,
+        "low_p50_ms": statistics.median(low.latencies),
+        "low_p99_ms": percentile(low.latencies, 0.99),
+        "low_hops": hop_split(low, reported),
         "stages": stages,
-        "paced": paced,
+        "paced": paced_stages,
     }
+
+
+def low_tips(tips: int, rate: float) -> int:
+    """Tips of the low-rate run: two seconds at its rate, at least 20, at most as many as the throughput run's."""
+    return min(tips, max(20, int(rate * 2)))
 
 
 def latency_tips(tips: int, rate: float) -> int:
@@ -283,7 +364,9 @@ def check_event_span(tips: int, max_ahead_min: float) -> None:
                           f"max_ahead_min ({max_ahead_min:g}) past the clock tick; use --tips up to {int(max_ahead_min * 60)}")
 
 
-def run_pipeline_bench(settings: Settings, province: Province, *, tips: int = 3000, rate: float = 500.0, profile: bool = True) -> dict[str, Any]:
+def run_pipeline_bench(
+    settings: Settings, province: Province, *, tips: int = 3000, rate: float = 500.0, low_rate: float = 50.0, profile: bool = True
+) -> dict[str, Any]:
     """The bench with the first centre alone, then (when the province has two or more) with the first two."""
     check_event_span(tips, province.first.policy.max_ahead_min)
     settings = replace(settings, log_level="WARNING")
@@ -294,7 +377,7 @@ def run_pipeline_bench(settings: Settings, province: Province, *, tips: int = 30
     for count, centres in runs.items():
         part = Province({c: province.centres[c] for c in centres})
         print(f"== {count} centre{'s' if count > 1 else ''} ({', '.join(centres)})")
-        results[f"centres_{count}"] = _report(asyncio.run(_bench(replace(settings, cities=",".join(centres)), part, tips, rate)), rate)
+        results[f"centres_{count}"] = _report(asyncio.run(_bench(replace(settings, cities=",".join(centres)), part, tips, rate, low_rate)), rate)
     profile_path = Path(tempfile.mkdtemp(prefix="patrol-profile-")) / "worker.prof"
     if profile:
         first = Province({names_[0]: province.first})
@@ -319,6 +402,9 @@ def _report(results: dict[str, Any], rate: float) -> dict[str, Any]:
         f"latency at {rate:.0f} tips/s offered:          p50 {results['latency_p50_ms']:.1f} ms, "
         f"p99 {results['latency_p99_ms']:.1f} ms (after the worker read its backlog: {results['stages']['settle_s']:.1f} s)"
     )
+    print(f"  hops, p50/p99 ms (broker timestamps): {format_hops(results['hops'])}")
+    print(f"latency at {results['low_rate']:.0f} tips/s offered:           p50 {results['low_p50_ms']:.1f} ms, p99 {results['low_p99_ms']:.1f} ms")
+    print(f"  hops, p50/p99 ms (broker timestamps): {format_hops(results['low_hops'])}")
     stages = results["stages"]
     print(
         f"desk (worker metrics, throughput phase):    {stages['desk_share'] * 100:5.1f}% of the wall time in "
@@ -334,3 +420,7 @@ def _report(results: dict[str, Any], rate: float) -> dict[str, Any]:
         f"desk {paced['desk_batches']:.0f} batches, {paced['desk_batch_ms']:.1f} ms each; {paced['records_in']:.0f} records read by all agents"
     )
     return results
+
+
+def format_hops(hops: dict[str, tuple[float, float]]) -> str:
+    return "; ".join(f"{name} {p50:.0f}/{p99:.0f}" for name, (p50, p99) in hops.items())

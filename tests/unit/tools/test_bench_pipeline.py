@@ -10,7 +10,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from core.errors import ConfigError
-from tools.bench_pipeline import check_event_span, latency_tips, settle, stage_times
+from tools.bench_pipeline import (
+    HOPS,
+    Paced,
+    check_event_span,
+    format_hops,
+    hop_split,
+    latency_tips,
+    low_tips,
+    percentile,
+    settle,
+    stage_times,
+)
 
 
 def _metrics_server(lags: list[int]) -> tuple[ThreadingHTTPServer, list[int]]:
@@ -87,3 +98,30 @@ def test_a_run_longer_than_the_desks_bound_past_the_clock_tick_is_refused_before
     assert latency_tips(3000, 500.0) == 2000 and latency_tips(1000, 500.0) == 1000
     with pytest.raises(ConfigError, match="max_ahead_min"):
         check_event_span(4000, 60.0)  # the burst: 67 min of event time
+
+
+def test_hop_split_takes_each_tip_apart_by_its_records_timestamps() -> None:
+    # 100 tips: tip n sent at 1000 n ms, its report 5 + n % 10 ms later, its dispatch event 20 ms after the report
+    # (tip 99's 300 ms: the tail), read by the bench 3 ms after that.
+    run = Paced([], {}, {})
+    reported: dict[str, float] = {}
+    for n in range(100):
+        tip, sent = f"bench-{n}", 1000.0 * n
+        run.sent_ms[tip] = sent
+        reported[tip] = sent + 5 + n % 10
+        desk = 300.0 if n == 99 else 20.0
+        run.dispatched_ms[tip] = (reported[tip] + desk, reported[tip] + desk + 3)
+    run.sent_ms["bench-lost"] = 0.0  # never reported: left out, not a zero
+    hops = hop_split(run, reported)
+    assert list(hops) == list(HOPS)
+    assert hops["tip -> report"] == (10.0, 14.0)  # the 50th and 99th of 5..14, ten of each
+    assert hops["report -> dispatch"] == (20.0, 300.0)
+    assert hops["dispatch -> bench"] == (3.0, 3.0)
+    assert format_hops(hops) == "tip -> report 10/14; report -> dispatch 20/300; dispatch -> bench 3/3"
+
+
+def test_percentile_is_the_benchs_index_and_the_low_run_is_two_seconds_within_the_burst() -> None:
+    ordered = [float(v) for v in range(1, 201)]
+    assert percentile(ordered, 0.99) == 199.0 and percentile(ordered, 0.5) == 101.0
+    assert percentile([7.0], 0.99) == 7.0
+    assert low_tips(3000, 50.0) == 100 and low_tips(3000, 1.0) == 20 and low_tips(30, 500.0) == 30
