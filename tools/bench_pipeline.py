@@ -176,9 +176,14 @@ def hop_split(run: Paced, reported_ms: dict[str, float]) -> dict[str, tuple[floa
         if tip not in reported_ms or tip not in run.dispatched_ms:
             continue
         reported, (dispatched, seen) = reported_ms[tip], run.dispatched_ms[tip]
-        for hop, ms in zip(hops, (reported - sent, dispatched - reported, seen - dispatched), strict=True):
-            hop.append(ms)
-    return {name: (percentile(sorted(ms), 0.5), percentile(sorted(ms), 0.99)) for name, ms in zip(HOPS, hops, strict=True) if ms}
+        for hop, took in zip(hops, (reported - sent, dispatched - reported, seen - dispatched), strict=True):
+            hop.append(took)
+    split: dict[str, tuple[float, float]] = {}
+    for name, ms in zip(HOPS, hops, strict=True):
+        if ms:
+            ms.sort()
+            split[name] = (percentile(ms, 0.5), percentile(ms, 0.99))
+    return split
 
 
 async def reported_at(run: PipelineRun, tips: set[str], quiet_ms: int = 2000) -> dict[str, float]:
