@@ -57,7 +57,9 @@ _NEGATION_WINDOW = 40
 
 _ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "仨": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _EN_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-               "eleven": 11, "twelve": 12, "a couple of": 2, "couple of": 2, "a pair of": 2}
+               "eleven": 11, "twelve": 12, "a couple of": 2, "couple of": 2, "a pair of": 2,
+               # Russian, as Harbin's visitors write a count ("два мужика", "трое детей")
+               "два": 2, "две": 2, "двое": 2, "три": 3, "трое": 3, "четыре": 4, "четверо": 4}
 _EN_DECADES = {"teens": 15, "twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60, "seventies": 70,
                "eighties": 80, "nineties": 90}
 # The characters a Chinese number is written with; with \d, a lookaround's class (not part of a longer number)
@@ -134,7 +136,7 @@ _BIRTH_YEAR = re.compile(r"(?<!\d)(?P<born>19\d\d|20\d\d)\s*年?\s*(?:出生|生
 # Only text with a digit, 岁 or a decade word can state an age; only text
 # with a number word, a pair word or a list of persons ("a man and a woman") can state a head count.
 _PERSONS_HINT = re.compile(r"[\d一二两三四五六七八九十俩仨对]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|couple|pair|both|family"
-                           r"|and an? |, an? ")
+                           r"|and an? |, an? |and (?:their|his|her) |два|две|двое|три|трое|четыр|четвер")
 # What joins two counted groups of people into one report of both: 一个大爷和一个小孩, 两个老人带着一个孩子, 一个老人、一个
 # 小孩, 一个大爷，旁边还有一个大爷, two men and three kids. Anything else between two counts (a comma alone, a clause)
 # leaves them apart: 两个人，一个男的一个女的 is two.
@@ -146,7 +148,9 @@ _WITH_CHILD = re.compile(r"(?:抱着|背着|领着|牵着|带着|推着)(?:一�
                          r"|(?:孩子|小孩|娃|宝宝|婴儿)[^。！？.!?]{0,8}(?:他|她)(?:妈|爸|奶奶|爷爷|姥姥)(?:抱着|背着)"
                          r"|(?<![a-z])(?:mom|mum|mother|dad|father|grandpa|grandma)\s+and\s+(?:her|his|their)\s+"
                          r"(?:\d{1,2}\s*(?:yo|y/o|year old|yr old)|baby|infant|toddler|child|kid|son|daughter|little one)(?![a-z])"
-                         r"|(?<![a-z])(?:with|carrying|holding)\s+(?:a|an|her|his|their)\s+(?:baby|infant|toddler|child|kid|newborn)(?![a-z])")
+                         r"|(?<![a-z])(?:with|carrying|holding)\s+(?:a|an|her|his|their)\s+(?:baby|infant|toddler|child|kid|newborn)(?![a-z])"
+                         # Russian "женщина с ребёнком" (a woman with a child)
+                         r"|(?<![а-яё])со?\s+(?:ребён|ребен|малыш|сыном|дочк)")
 # One person said as one (一个男的, 有个大爷): several of them, each said in some state, are several persons
 # ("一个男的躺在地上，一个女的坐在旁边" is two; "一个大爷躺着，一个小伙子扶着他" one: the helper is in no state).
 _ZH_ONE_PERSON = re.compile(r"[一有]个(?:男的|女的|男子|女子|男人|女人|男孩|女孩|老头儿?|老太太?|老大爷|大爷|大妈|大娘|大叔|大姐|"
@@ -356,6 +360,10 @@ class ReporterWords:
     self_word: re.Pattern[str]
     other: re.Pattern[str]
     anywhere: re.Pattern[str]  # a self word anywhere: most tips hold none, and skip the clauses
+    # Who passed the tip on (`relayed`: 我妈, my neighbour) and a word of their telling it (`told`: 说, told), optional.
+    relayed: re.Pattern[str] | None = None
+    told: re.Pattern[str] | None = None
+    relayed_hint: tuple[str, ...] = ("",)  # the relayers' words as written (folded): a text with none skips the regex
 
 
 @dataclass(frozen=True)
@@ -411,8 +419,10 @@ SIGN = "sign:"
 _CLAUSE_END = re.compile(r"[，。！？；,.!?;\n]")
 _CLAUSES = re.compile(r"[^，。！？；,.!?;\n]+")
 _SENTENCE_END = re.compile(r"[。！？.!?;；\n]")
+# A pronoun right before "一个": "她一个人" is she alone, no one new.
+_PRONOUN_BEFORE = re.compile(r"[他她]\s*$")
 # An English "if" that asks or compares rather than supposes ("as if he's drunk", "see if he's hurt").
-_NOT_IF = re.compile(r"(?<![a-z])(?:as|even|see|check|ask|asked|wonder|know|tell|sure)\s+$")
+_NOT_IF = re.compile(r"(?<![a-z])(?:as|even|see|check|ask|asked|wonder|know|tell|sure|idk|dunno|unsure)\s+$")
 # A partner form's field and its value (`[form_values]`): "外伤:否", "是否愿意入站：否", "injuries=no", "sex: M", "人数=2".
 _FORM_NO = re.compile(r"(?P<key>[\u4e00-\u9fff]{1,8}|(?<![a-z])[a-z]+(?: [a-z]+)?)\s*[:=]\s*(?P<val>否|无|没有|不是|no|none|nil|false)(?![a-z\u4e00-\u9fff])")
 _FORM_SEX = re.compile(r"(?<![a-z])(?:sex|gender)\s*[:=]\s*(?P<val>[a-z]+)(?![a-z])")
@@ -622,6 +632,28 @@ class Lexicon:
                 if own is not None:
                     other = self.reporter.other.search(norm, own.end(), clause.end())
                     spans.append((own.start(), other.start() if other else clause.end(), other is None))
+        return spans + self._relayed(norm)
+
+    def _relayed(self, norm: str) -> list[tuple[int, int, bool]]:
+        """Who passed the tip on (`[reporter] relayed`, `told`: "我妈打电话让我报的，她说她们小区门口有个大爷…", "my
+        neighbour's son told her he saw a man"): from the relayer's word, when they tell it in the same sentence, to the
+        first word that brings in the person (`[past] someone`/`new`); nothing there is the person's."""
+        words = self.reporter
+        if (words is None or words.relayed is None or words.told is None or self.past is None
+                or not any(word in norm for word in words.relayed_hint)):
+            return []
+        spans: list[tuple[int, int, bool]] = []
+        for relayed in words.relayed.finditer(norm):
+            sentence = _SENTENCE_END.search(norm, relayed.end())
+            stop = sentence.start() if sentence else len(norm)
+            told = words.told.search(norm, relayed.end(), stop)
+            if told is None:
+                continue
+            # a person brought in: not "她一个人" (she alone), which is the relayer's own word for herself
+            person = [m.start() for words_of in (self.past.someone, self.past.new) for m in words_of.finditer(norm, told.end(), stop)
+                      if not _PRONOUN_BEFORE.search(norm, 0, m.start())]
+            if person:
+                spans.append((relayed.start(), min(person), True))
         return spans
 
     @_per_text
@@ -834,6 +866,8 @@ class Lexicon:
                 flags.add("minor")
             if self.elderly_from is not None and age >= self.elderly_from:
                 flags.add("elderly")
+            if said_of and (self.minor_under or 0) <= age < (self.elderly_from or 121):
+                flags.add("adult")  # "他今年二十三": a grown-up's age said of the person
         return flags
 
     def description_in(self, text: str, year: int | None = None) -> tuple[str | None, str | None, bool]:
@@ -1049,7 +1083,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
     # A misspelt table ([negation], [channel]) was ignored whole: its words silently did nothing.
     for table, known in ((data, _TABLES), (data.get("negations"), _NEGATION_KEYS), (data.get("persons"), ("zh", "en", "en_one")),
                          (data.get("typos"), _TYPO_KEYS), (data.get("homophones"), _HOMOPHONE_KEYS),
-                         (data.get("past"), _PAST_KEYS), (data.get("reporter"), ("self", "other")),
+                         (data.get("past"), _PAST_KEYS), (data.get("reporter"), ("self", "other", "relayed", "told")),
                          (data.get("seeming"), ("seemed", "but")), (data.get("unsaid"), (*_UNSAID_KEYS, "who")),
                          (data.get("kin"), ("words", "until", "keep")), (data.get("company"), ("alone", "accompanied")),
                          (data.get("animals"), ("words", "persons"))):
@@ -1143,6 +1177,9 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
     dialect, dialect_pattern = _dialect(data.get("dialect", {}), fail)
     sign_cues, sign_unless = _signs(data.get("signs", {}), cue_list, fail)
     reporter_words = _word_lists(data.get("reporter", {}), ("self", "other"), fail)
+    reporter = data.get("reporter")
+    relay_words = (_word_lists({k: reporter.get(k) for k in ("relayed", "told")}, ("relayed", "told"), fail)
+                   if isinstance(reporter, dict) and ("relayed" in reporter or "told" in reporter) else None)
     seeming_words = _word_lists(data.get("seeming", {}), ("seemed", "but"), fail)
     unsaid_words, unsaid_who = _words_and_flags(data.get("unsaid", {}), _UNSAID_KEYS, "who", fail)
     kin_words, kin_keep = _words_and_flags(data.get("kin", {}), ("words", "until"), "keep", fail)
@@ -1173,7 +1210,9 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         homophones=homophones,
         past=_past_words(data.get("past", {}), fail),
         sign_unless=sign_unless,
-        reporter=ReporterWords(re.compile(rf"\s*(?:{reporter_words[0].pattern})"), reporter_words[1], reporter_words[0])
+        reporter=ReporterWords(re.compile(rf"\s*(?:{reporter_words[0].pattern})"), reporter_words[1], reporter_words[0],
+                               relay_words[0] if relay_words else None, relay_words[1] if relay_words else None,
+                               _hint(reporter, "relayed"))
         if reporter_words else None,
         seeming=SeemingWords(*seeming_words) if seeming_words else None,
         unsaid=UnsaidWords(unsaid_words[0], unsaid_words[1], unsaid_words[2], unsaid_who,
