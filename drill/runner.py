@@ -120,6 +120,11 @@ class _Owners:
                 self.of_incident[incident] = centre_for(self.indexes, float(event["lat"]), float(event["lon"])) or next(iter(self.worlds))
         return self.of_incident.get(incident, next(iter(self.worlds)))
 
+    def of_camera(self, detection: dict[str, Any]) -> str:
+        """The world whose camera took a detection (its camera ids are the world's, prefixed in a many-city drill)."""
+        camera = str(detection.get("camera_id") or "")
+        return next((c for c, w in self.worlds.items() if w.owns_camera(camera)), next(iter(self.worlds)))
+
     def of_dead(self, letter: dict[str, Any]) -> str:
         key = str(letter.get("key") or "")
         return next((c for c, w in self.worlds.items() if w.owns_report(key)), next(iter(self.worlds)))
@@ -129,7 +134,7 @@ async def _night(worlds: dict[str, DrillWorld], centres: Mapping[str, Context], 
                  phones: Phones | None = None) -> dict[str, dict[str, Any]]:
     """The night of every centre's world through one pipeline; results by centre."""
     results: dict[str, dict[str, Any]] = {
-        c: {"inputs": [], "outputs": [], "dead": [], "latencies": []} for c in worlds
+        c: {"inputs": [], "outputs": [], "dead": [], "latencies": [], "detections": []} for c in worlds
     }
     multi = len(worlds) > 1
     owners = _Owners(worlds, centres)
@@ -137,7 +142,8 @@ async def _night(worlds: dict[str, DrillWorld], centres: Mapping[str, Context], 
     incidents: set[str] = set()
     start, end = min(w.start for w in worlds.values()), max(w.end for w in worlds.values())
     async with (
-        pipeline_run(settings, "drill", ready_at=start - STEP, log_dir=log_dir, external=PHONE_TOPICS if phones else ()) as run,
+        pipeline_run(settings, "drill", ready_at=start - STEP, log_dir=log_dir, external=PHONE_TOPICS if phones else (),
+                     collect=(names.DETECTIONS,)) as run,
         contextlib.AsyncExitStack() as stack,
     ):
         feeder = run.feeder
@@ -167,6 +173,8 @@ async def _night(worlds: dict[str, DrillWorld], centres: Mapping[str, Context], 
                     fresh_dead[owners.of_dead(obj)].append(obj)
                 elif topic == names.DISPATCH:
                     fresh[owners.centre(obj)].append(obj)
+                elif topic == names.DETECTIONS:  # the thermal agent's (and the world's own): the scorer's key to the frames
+                    results[owners.of_camera(obj)]["detections"].append(obj)
             for centre, letters in fresh_dead.items():
                 results[centre]["dead"] += letters
             arrived = time.perf_counter()
@@ -270,7 +278,7 @@ def _score_centre(world: DrillWorld, ctx: Context, result: dict[str, Any], repor
     dead = _dedupe(result["dead"])
     truth = world.truth()
     scores = score(truth, outputs, dead, result["inputs"], result["latencies"], p1_ack_min=_p1_limit_min(ctx),
-                   p1_limit=_p1_limit(ctx, truth))
+                   p1_limit=_p1_limit(ctx, truth), detections=result["detections"])
     scores["wall_clock_s"] = wall
     scores["scenario"], scores["seed"] = world.scenario.name if hasattr(world.scenario, "name") else scenario, seed
     if result["phones"] is not None:
@@ -281,4 +289,7 @@ def _score_centre(world: DrillWorld, ctx: Context, result: dict[str, Any], repor
     with open(report / "events.jsonl", "w", encoding="utf-8") as fh:
         for event in outputs + dead:
             fh.write(json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n")
+    with open(report / "detections.jsonl", "w", encoding="utf-8") as fh:  # whom each detection saw, for an organizer's check
+        for det in result["detections"]:
+            fh.write(json.dumps(det, ensure_ascii=False, sort_keys=True) + "\n")
     return scores, write_report(report, scores, truth, outputs, ctx.city)

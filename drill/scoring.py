@@ -3,9 +3,13 @@
 Incidents are mapped to persons through the dispatch events' `sources` (the
 report ids merged into the incident): a tip id, a detection id, or a
 detection id that starts with a thermal frame's id (the detector names its
-detections after the frame, e.g. `frame-7-00012-d0`). An incident whose
-sources name nobody is matched by position (nearest person present within
-`POSITION_MATCH_M`) and counted as such.
+detections after the frame, e.g. `frame-7-00012-d0`). The thermal agent's
+detections (ids hashed from camera, time and box) are read back from the
+`detections` topic: each is put in its frame (same camera, same instant) and
+its box paired with the persons the frame drew (`thermal.tracking.pair_boxes`),
+so it concerns that person, or nobody (a decoy). Only an incident whose
+sources the truth does not know is matched by position (nearest person
+present within `POSITION_MATCH_M`) and counted as such.
 
 Accounting rule (no event lost): every *event* input — a tip, a detection
 record or a thermal frame — must be accounted for:
@@ -36,6 +40,7 @@ from core import topics as names
 from core.feed import FeedItem
 from core.records import CATEGORIES, PRIORITIES, maybe_time
 from geo.distance import haversine_m
+from thermal.tracking import HIT_IOU_MIN, centre_inside, pair_boxes
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
@@ -87,10 +92,12 @@ def _input_id(item: FeedItem) -> tuple[str | None, str]:
 class _Sources:
     """Which persons a report id concerns, exact or through its frame's id."""
 
-    def __init__(self, truth: dict[str, Any]) -> None:
+    def __init__(self, truth: dict[str, Any], detections: Iterable[dict[str, Any]] = ()) -> None:
         self.reports: dict[str, list[str]] = {rid: list(r.get("person_ids") or []) for rid, r in (truth.get("reports") or {}).items()}
         self.frames: dict[str, list[str]] = {fid: list(f.get("person_ids") or []) for fid, f in (truth.get("frames") or {}).items()}
         self.persons = {p["person_id"]: p for p in truth.get("persons") or []}
+        for did, pids in detection_persons(truth, detections).items():
+            self.reports.setdefault(did, pids)
 
     def frame_of(self, source: str) -> str | None:
         if source in self.frames:
@@ -118,6 +125,42 @@ class _Sources:
             return [min(pids, key=lambda p: haversine_m(lat, lon, self.persons[p]["lat"], self.persons[p]["lon"])
                         if p in self.persons else math.inf)]
         return []
+
+
+def detection_persons(truth: dict[str, Any], detections: Iterable[dict[str, Any]]) -> dict[str, list[str]]:
+    """Detection id -> the person its box shows in the frame it came from (same camera, same instant), or nobody.
+
+    Boxes pair one-to-one, best overlap first; a box left over whose centre
+    lies on a drawn person is that person too (a body split in two blobs).
+    A detection of no known frame is left out (the scorer does not know it).
+    Without this, a detection was given by position to whoever stood nearest
+    when its incident opened: a decoy's incident a person later joined was
+    false, and a person's detection was the nearest other person's.
+    """
+    drawn: dict[tuple[str, datetime], list[dict[str, Any]]] = {}
+    for r in (truth.get("reports") or {}).values():
+        if r.get("kind") == "frame" and (at := maybe_time(r.get("at"))) is not None:
+            drawn[(str(r.get("camera_id")), at)] = [t for t in r.get("truth") or () if t.get("person_id")]
+    shots: dict[tuple[str, datetime], list[dict[str, Any]]] = defaultdict(list)
+    for d in detections:
+        at = maybe_time(d.get("captured_at"))
+        bbox = d.get("bbox")
+        if at is not None and d.get("detection_id") and isinstance(bbox, list | tuple) and len(bbox) == 4:
+            shots[(str(d.get("camera_id")), at)].append(d)
+    out: dict[str, list[str]] = {}
+    for key, dets in shots.items():
+        if key not in drawn:
+            continue
+        people = drawn[key]
+        boxes = [[int(v) for v in d["bbox"]] for d in dets]
+        truths = [[int(v) for v in t["bbox"]] for t in people]
+        paired = dict(pair_boxes(boxes, truths, HIT_IOU_MIN, centre_in=True))
+        for i, d in enumerate(dets):
+            j = paired.get(i)
+            if j is None:
+                j = next((k for k, t in enumerate(truths) if centre_inside(boxes[i], t)), None)
+            out[str(d["detection_id"])] = [str(people[j]["person_id"])] if j is not None else []
+    return out
 
 
 def where_then(person: dict[str, Any], at: datetime | None) -> tuple[float, float] | None:
@@ -161,9 +204,11 @@ def _rank(priority: str | None) -> int | None:
 
 
 def score(truth: dict[str, Any], outputs: list[dict[str, Any]], dead_letters: list[dict[str, Any]], inputs: list[FeedItem],
-          wall_latencies_ms: list[float], p1_ack_min: float = 5.0, p1_limit: P1Limit | None = None) -> dict[str, Any]:
-    """Every drill measure in one dict (plain JSON types; `samples` holds the raw lists)."""
-    src = _Sources(truth)
+          wall_latencies_ms: list[float], p1_ack_min: float = 5.0, p1_limit: P1Limit | None = None,
+          detections: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
+    """Every drill measure in one dict (plain JSON types; `samples` holds the raw lists); `detections` are the
+    records the thermal agent published, to tell whom each detection saw."""
+    src = _Sources(truth, detections)
     persons = {p["person_id"]: p for p in truth.get("persons") or []}
     events = sorted((e for e in outputs if isinstance(e, dict)), key=by_time)
     incidents, event_incident = _incidents(events, src, truth)

@@ -203,6 +203,10 @@ class DrillWorld:
         """Whether a tip, detection or frame id is one this world handed out."""
         return report_id in self._report_meta
 
+    def owns_camera(self, camera_id: str) -> bool:
+        """Whether a camera id is one of this world's sites."""
+        return any(s.camera_id == camera_id for s in self.sites)
+
     # ------------------------------------------------------------------ teams
 
     def observe(self, events: list[dict[str, Any]], now: datetime) -> None:

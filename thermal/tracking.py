@@ -48,6 +48,33 @@ def iou(a: Sequence[int], b: Sequence[int]) -> float:
     return inter / union if union > 0 else 0.0
 
 
+# A detection box that overlaps a labelled person's box this much is that person (the thermal bench's hits, the drill's score).
+HIT_IOU_MIN = 0.3
+
+
+def centre_inside(p: Sequence[int], t: Sequence[int]) -> bool:
+    """Whether box p's centre lies in box t (both x, y, w, h)."""
+    u, v = p[0] + p[2] / 2.0, p[1] + p[3] / 2.0
+    return bool(t[0] <= u <= t[0] + t[2] and t[1] <= v <= t[1] + t[3])
+
+
+def pair_boxes(preds: Sequence[Sequence[int]], truths: Sequence[Sequence[int]], iou_min: float, *,
+               centre_in: bool = False) -> list[tuple[int, int]]:
+    """Greedy one-to-one pairs (pred index, truth index), best overlap first: IoU at least `iou_min`, or with
+    `centre_in` the pred's centre inside the truth's box (a small blob labelled loosely)."""
+    pairs = sorted(((iou(p, t), i, j) for i, p in enumerate(preds) for j, t in enumerate(truths)), reverse=True)
+    used_p: set[int] = set()
+    used_t: set[int] = set()
+    out = []
+    for v, i, j in pairs:
+        if i in used_p or j in used_t or (v < iou_min and not (centre_in and centre_inside(preds[i], truths[j]))):
+            continue
+        used_p.add(i)
+        used_t.add(j)
+        out.append((i, j))
+    return out
+
+
 def _centre(b: list[int]) -> tuple[float, float]:
     return (b[0] + b[2] / 2.0, b[1] + b[3] / 2.0)
 

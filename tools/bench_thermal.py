@@ -30,10 +30,10 @@ from simulators.thermal.handmade import independent_set, to_8bit
 from thermal.cameras import FrameMeta
 from thermal.detector import baseline_detect, detect_image
 from thermal.frames import POLARITIES, ThermalImage, centikelvin_to_c, decode_image, parse_meta
-from thermal.tracking import iou
+from thermal.tracking import HIT_IOU_MIN, pair_boxes
 from tools.real_frames import iter_real
 
-IOU_MIN = 0.3
+IOU_MIN = HIT_IOU_MIN
 # the field's styles the default family under-represents (issue 15), each scored on its own
 FIELD_STYLES: dict[str, dict[str, Any]] = {
     "sitting, drone": {"kind": "drone", "style": replace(DEFAULT_STYLE, postures=("sitting",))},
@@ -58,39 +58,13 @@ STRESS_STYLES: dict[str, dict[str, Any]] = {
 
 def match(preds: list[list[int]], truths: list[list[int]]) -> list[tuple[int, int]]:
     """Greedy one-to-one matching by IoU (highest first), pairs above IOU_MIN."""
-    pairs = sorted(((iou(p, t), i, j) for i, p in enumerate(preds) for j, t in enumerate(truths)), reverse=True)
-    used_p: set[int] = set()
-    used_t: set[int] = set()
-    out = []
-    for v, i, j in pairs:
-        if v < IOU_MIN:
-            break
-        if i in used_p or j in used_t:
-            continue
-        used_p.add(i)
-        used_t.add(j)
-        out.append((i, j))
-    return out
+    return pair_boxes(preds, truths, IOU_MIN)
 
 
 def match_real(preds: list[Any], truths: list[Any]) -> list[tuple[int, int]]:
     """Greedy one-to-one matching for hand-labelled frames: IoU >= IOU_MIN, or the detection's
     centre inside the label's box (people label a small blob loosely), best overlap first."""
-    def centre_in(p: Any, t: Any) -> bool:
-        u, v = p[0] + p[2] / 2.0, p[1] + p[3] / 2.0
-        return bool(t[0] <= u <= t[0] + t[2] and t[1] <= v <= t[1] + t[3])
-
-    pairs = sorted(((iou(p, t), i, j) for i, p in enumerate(preds) for j, t in enumerate(truths)), reverse=True)
-    used_p: set[int] = set()
-    used_t: set[int] = set()
-    out = []
-    for v, i, j in pairs:
-        if i in used_p or j in used_t or (v < IOU_MIN and not centre_in(preds[i], truths[j])):
-            continue
-        used_p.add(i)
-        used_t.add(j)
-        out.append((i, j))
-    return out
+    return pair_boxes(preds, truths, IOU_MIN, centre_in=True)
 
 
 def prf(tp: int, fp: int, fn: int) -> dict[str, float]:

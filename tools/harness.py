@@ -139,7 +139,8 @@ class PipelineRun:
 
 @contextlib.asynccontextmanager
 async def pipeline_run(
-    settings: Settings, name: str, *, ready_at: datetime, log_dir: Path | None = None, external: Iterable[str] = ()
+    settings: Settings, name: str, *, ready_at: datetime, log_dir: Path | None = None, external: Iterable[str] = (),
+    collect: Iterable[str] = (),
 ) -> AsyncIterator[PipelineRun]:
     """Broker, isolated settings, topics, one worker process and a ready feeder; all stopped on exit.
 
@@ -148,7 +149,8 @@ async def pipeline_run(
     run gets its own topics, consumer group and state (`isolated_settings`).
     State and the worker's log go under `log_dir` (a new temporary folder by
     default). The feeder has seen the worker commit a first tick at `ready_at`;
-    `external` names input topics someone else writes too (see `Feeder`).
+    `external` names input topics someone else writes too (see `Feeder`);
+    `collect`, topics drained besides the outputs (a drill's detections).
     """
     log_dir = log_dir or Path(tempfile.mkdtemp(prefix=f"patrol-{name}-"))
     with broker_for(settings.broker) as bootstrap:
@@ -160,7 +162,7 @@ async def pipeline_run(
         worker = WorkerProcess(run_settings, bootstrap, log_dir / "worker.log")
         worker.start()
         try:
-            async with Feeder(run_settings, bootstrap, [worker], external=external) as feeder:
+            async with Feeder(run_settings, bootstrap, [worker], external=external, collect=collect) as feeder:
                 await feeder.wait_ready(ready_at)
                 yield PipelineRun(run_settings, bootstrap, log_dir, worker, feeder)
         finally:
@@ -170,7 +172,8 @@ async def pipeline_run(
 class Feeder:
     """Sends timed inputs to the workers in lock-step and collects outputs."""
 
-    def __init__(self, settings: Settings, bootstrap: str, workers: list[WorkerProcess] | None = None, external: Iterable[str] = ()) -> None:
+    def __init__(self, settings: Settings, bootstrap: str, workers: list[WorkerProcess] | None = None, external: Iterable[str] = (),
+                 collect: Iterable[str] = ()) -> None:
         self.settings = settings
         self.bootstrap = bootstrap
         self.workers = workers or []
@@ -190,6 +193,7 @@ class Feeder:
             # The desk re-sends a record that reached another partition than its centre's: read those ends too.
             written_by_others += tuple(t for t in names.DESK_INPUTS if t != names.CLOCK)
         self._internal = {settings.topic(t) for t in written_by_others}
+        self._collected = tuple(dict.fromkeys((*COLLECTED, *collect)))
 
     async def __aenter__(self) -> Feeder:
         security = client_kwargs(self.settings)
@@ -207,7 +211,7 @@ class Feeder:
                 await self._probe._client.force_metadata_update()
                 parts = self._probe.partitions_for_topic(full) or {0}
             self._tps += [TopicPartition(full, p) for p in sorted(parts)]
-        self._outputs = reader(self.settings, self.bootstrap, *(self.settings.topic(t) for t in COLLECTED))
+        self._outputs = reader(self.settings, self.bootstrap, *(self.settings.topic(t) for t in self._collected))
         await self._outputs.start()
         return self
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ import pytest
 
 from core.feed import FeedItem
 from drill.runner import _p1_limit
-from drill.scoring import format_scores, score
+from drill.scoring import detection_persons, format_scores, score
 from geo.distance import haversine_m
 from rules.context import Context
 
@@ -61,9 +62,11 @@ def _there(p: dict[str, Any], when: datetime) -> tuple[float, float] | None:
     return la0 + (la1 - la0) * f, lo0 + (lo1 - lo0) * f
 
 
-def audit(truth: dict[str, Any], events: list[dict[str, Any]], acks: list[dict[str, Any]] | None) -> dict[str, Any]:
-    """The drill's figures from their definitions (README, Drill scenarios and figures)."""
-    reports = {rid: r.get("person_ids") or [] for rid, r in truth["reports"].items()}
+def audit(truth: dict[str, Any], events: list[dict[str, Any]], acks: list[dict[str, Any]] | None,
+          detections: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
+    """The drill's figures from their definitions (README, Drill scenarios and figures); the thermal agent's
+    detections join the truth's reports as whom their boxes show in their frames (`detection_persons`)."""
+    reports = {**detection_persons(truth, detections), **{rid: r.get("person_ids") or [] for rid, r in truth["reports"].items()}}
     persons = {p["person_id"]: p for p in truth["persons"]}
     outs = sorted((e for e in events if e.get("kind") != "dead_letter"), key=lambda e: _t(e["at"]))
     dead = [e for e in events if e.get("kind") == "dead_letter"]
@@ -252,13 +255,14 @@ def night() -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]
     return truth, events, acks
 
 
-def _score(truth: dict[str, Any], events: list[dict[str, Any]], acks: list[dict[str, Any]], ctx: Context | None = None) -> dict[str, Any]:
+def _score(truth: dict[str, Any], events: list[dict[str, Any]], acks: list[dict[str, Any]], ctx: Context | None = None,
+           detections: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
     outputs = [e for e in events if e.get("kind") != "dead_letter"]
     dead = [e for e in events if e.get("kind") == "dead_letter"]
     inputs = [FeedItem(at=_t(a["at"]), seq=k, topic="task-acks", value=json.dumps(a).encode(), key="T")
               for k, a in enumerate(acks)]
     limit = _p1_limit(ctx, truth) if ctx is not None else None
-    return score(truth, outputs, dead, inputs, [], p1_ack_min=2.5, p1_limit=limit)
+    return score(truth, outputs, dead, inputs, [], p1_ack_min=2.5, p1_limit=limit, detections=detections)
 
 
 def test_the_hand_built_night_has_the_written_answers() -> None:
@@ -311,7 +315,9 @@ def assert_report_matches_audit(base: Path) -> None:
     truth = json.loads((base / "truth.json").read_text(encoding="utf-8"))
     events = [json.loads(line) for line in (base / "events.jsonl").read_text(encoding="utf-8").splitlines() if line]
     s = json.loads((base / "scores.json").read_text(encoding="utf-8"))
-    mine, theirs = audit(truth, events, None), figures(s)
+    found = base / "detections.jsonl"
+    detections = [json.loads(line) for line in found.read_text(encoding="utf-8").splitlines() if line] if found.exists() else []
+    mine, theirs = audit(truth, events, None, detections), figures(s)
     mine.pop("arrived"), theirs.pop("arrived")  # the acks are inputs, not in the report's files
     # A malformed tip cut before its id is matched by its raw bytes, an input: the files show a lower bound.
     assert mine.pop("malformed_dead") <= theirs.pop("malformed_dead") <= len(truth.get("malformed") or [])
@@ -336,3 +342,37 @@ def test_a_detection_where_a_person_was_taken_away_from_is_false_in_both_counts(
     mine = audit(truth, events, acks)
     assert (mine["false_incidents"], mine["duplicates"]) == (3, 1) and figures(s) == mine
     assert next(r for r in s["per_person"] if r["person_id"] == "D")["incidents"] == ["iD"]
+
+
+def _frame(fid: str, minutes: float, drawn: list[tuple[str, list[int]]]) -> dict[str, Any]:
+    return {"kind": "frame", "at": at(minutes).isoformat(), "camera_id": "fixed-1", "frame_id": fid,
+            "truth": [{"bbox": box, "person_id": pid} for pid, box in drawn], "person_ids": [pid for pid, _ in drawn]}
+
+
+def _det(did: str, minutes: float, box: list[int]) -> dict[str, Any]:
+    return {"detection_id": did, "camera_id": "fixed-1", "captured_at": at(minutes).isoformat(), "bbox": box}
+
+
+def test_a_detection_is_whom_its_box_shows_in_its_frame() -> None:
+    """Seed 53's fixed camera: a decoy opens iY at 390, M lies down there at 395 and the 400 frame's detection of M
+    joins iY (the team found M); N sits 2 m from M and that frame's second detection opens iN. By position iY was
+    false (nobody there at 390) and iN went to M, the nearer; by their boxes iY is M's and iN is N's."""
+    truth, events, acks = night()
+    truth["persons"] += [{**_person("M", "welfare_check", 45.78, 400, "P3"), "appears_at": at(395).isoformat()},
+                         _person("N", "welfare_check", 45.78002, 400, "P3")]
+    truth["reports"] |= {"f8": _frame("f8", 390, []), "f9": _frame("f9", 400, [("M", [100, 80, 10, 30]), ("N", [60, 90, 12, 20])])}
+    truth["frames"] |= {"f8": {"person_ids": []}, "f9": {"person_ids": ["M", "N"]}}
+    dets = [_det("d-decoy", 390, [150, 40, 6, 6]), _det("d-m", 400, [101, 82, 9, 27]), _det("d-n", 400, [62, 91, 10, 18]),
+            _det("d-m-legs", 400, [102, 100, 6, 9])]  # a body split in two blobs: still M
+    events = [*events, _ev("iY", 1, "dispatch", 390, ["d-decoy"], "welfare_check", "P3", "T11", 45.78),
+              _ev("iY", 2, "update", 400, ["d-decoy", "d-m"], "welfare_check", "P3", "T11", 45.78),
+              _ev("iN", 1, "dispatch", 400, ["d-n"], "welfare_check", "P3", "T12", 45.78002),
+              _ev("iL", 1, "dispatch", 401, ["d-m-legs"], "welfare_check", "P3", "T13", 45.78)]
+    blind = _score(truth, events, acks)
+    s = _score(truth, events, acks, detections=dets)
+    rows = {r["person_id"]: r["incidents"] for r in s["per_person"]}
+    assert (rows["M"], rows["N"]) == (["iY", "iL"], ["iN"])
+    assert s["incidents_by_position"] == blind["incidents_by_position"] - 3
+    # Blind, N (there since dusk) took the decoy's incident, the one M's detection joined, as a second of their own.
+    assert {r["person_id"]: r["incidents"] for r in blind["per_person"]}["N"] == ["iY", "iN"]
+    assert figures(s) == audit(truth, events, acks, dets)
