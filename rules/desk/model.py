@@ -62,6 +62,7 @@ class Incident:
     # desk took without a contact, refused as a duplicate, had its sender told how that call ended)
     contact_reports: list[str] = field(default_factory=list)
     track_ids: list[str] = field(default_factory=list)  # thermal tracks fed, as `matching.track_key` (camera-scoped)
+    shots: list[str] = field(default_factory=list)  # the frames its detections came from, as `matching.shot_key`
     text: str = ""
     persons: int | None = None
     revision: int = 0

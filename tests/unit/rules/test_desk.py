@@ -118,6 +118,27 @@ def test_two_cameras_numbering_their_tracks_alike_are_two_people(desk: Desk, rep
     assert again.kind == "update" and again.incident_id == first.incident_id  # camera A's track still follows its person
 
 
+def test_two_blobs_of_one_frame_are_two_people(desk: Desk, report: Callable[..., Report]) -> None:
+    """Seed 41: a standing man and an old man sitting 2 m from him in one underpass camera's frame. One incident for
+    both sent one team, which guided the first away; the second waited for the next frame. Each blob is a person."""
+    team(desk, "a", 100)
+    team(desk, "b", 300)
+    seen = {"source": "detection", "channel": "thermal", "camera_id": "cam-1"}
+    standing = desk.handle_report(report(posture="standing", track_id="t1", **seen)).events[0]
+    sitting = desk.handle_report(report(east_m=2, posture="sitting", track_id="t2", **seen)).events[0]
+    assert sitting.kind == "dispatch" and sitting.incident_id != standing.incident_id
+    assert {standing.team_id, sitting.team_id} == {"a", "b"}
+    # The next frame (the tracker lost them: new tracks) joins each blob to the nearest incident again.
+    later = EVENING + timedelta(minutes=20)
+    again = desk.handle_report(report(at=later, east_m=2, posture="sitting", track_id="t3", **seen)).events[0]
+    assert again.kind == "update" and again.incident_id == sitting.incident_id
+    other = desk.handle_report(report(at=later, posture="standing", track_id="t4", **seen)).events[0]
+    assert other.kind == "update" and other.incident_id == standing.incident_id
+    # A tip about the spot is still one of them (a caller names no frame).
+    tip = desk.handle_report(report(at=later, east_m=1)).events[0]
+    assert tip.incident_id in (standing.incident_id, sitting.incident_id) and tip.kind == "update"
+
+
 def test_missed_deadline_escalates_and_reassigns_then_goes_to_leader(desk: Desk, report: Callable[..., Report]) -> None:
     team(desk, "near", 300)
     team(desk, "next", 900)
