@@ -189,6 +189,13 @@ def assess(desk: Desk, incident: Incident, command: OperatorCommand, at: datetim
     """
     if command.by_team is not None and not on_incident(incident, command.by_team):
         raise Refused(f"team {command.by_team} has no task on {incident.incident_id}", kind="not_your_incident")
+    if command.by_team is not None and (given := incident.given_at(command.by_team)) is not None and command.at < given:
+        # As an ack made before the newer task was given: an assessment queued offline while the team held an earlier
+        # task of this incident (moved away since, then back) is about the person as they were then; it must not
+        # rewrite the task the team holds now.
+        raise Refused(f"team {command.by_team}'s assessment was made at {command.at.isoformat()}, before it was given its task "
+                      f"here now ({incident.task_event_id if incident.team_id == command.by_team else 'support'}, "
+                      f"{given.isoformat()})", kind="task_superseded")
     flags = (set(incident.flags) | set(command.add_flags)) - set(command.remove_flags)
     said = [*(f"+{f}" for f in command.add_flags if f not in incident.flags), *(f"-{f}" for f in command.remove_flags if f in incident.flags)]
     if command.persons is not None and command.persons != incident.persons:

@@ -160,6 +160,16 @@ class Incident:
     def active_supports(self) -> list[dict[str, Any]]:
         return [s for s in self.supports if s["status"] in ACTIVE_SUPPORT]
 
+    def given_at(self, team_id: str) -> datetime | None:
+        """When the team was given the task it holds here now (lead or active support), or None if it holds none.
+
+        Whatever the team said before then was about an earlier task of the incident: the desk's checks of a
+        superseded task (acks, on-scene assessments) compare with this."""
+        if self.team_id == team_id:
+            return self.assigned_at
+        unit = next((u for u in self.active_supports() if u["team_id"] == team_id), None)
+        return from_iso(unit["assigned_at"]) if unit is not None and unit.get("assigned_at") else None
+
     def assignments(self) -> list[dict[str, Any]]:
         """Every unit on the incident, lead first, as events show them."""
         units: list[dict[str, Any]] = []

@@ -202,3 +202,32 @@ def test_a_command_is_stored_so_a_restart_does_not_reissue_its_event_ids(desk: D
     # The next decision on the incident gets the next id, on the restarted desk as on the live one.
     ack = TaskAck(event_id=applied.events[0].event_id, team_id="far", status="accepted", at=LATER)
     assert [e.to_dict() for e in restarted.handle_ack(ack).events] == [e.to_dict() for e in desk.handle_ack(ack).events]
+
+
+def test_a_teams_assessment_made_before_it_was_given_the_task_again_changes_nothing(desk: Desk, report: Callable[..., Report]) -> None:
+    """As an ack made before a newer task was given: the team's offline assessment of its earlier task (the person it
+    found then) arrived after the incident was moved away and back, and rewrote what the newer task is about."""
+    team(desk, "a", 300)
+    team(desk, "b", 900)
+    first = desk.handle_report(report()).events[0]
+    assert first.team_id == "a"
+    made = LATER  # on the phone, queued offline while "a" held the first task
+    moved = commands.handle(desk, OperatorCommand(command_id="m1", kind="assign", incident_id=first.incident_id, at=LATER + timedelta(minutes=1),
+                                                  by="alice", team_id="b"))
+    assert moved.events[0].team_id == "b"
+    back = commands.handle(desk, OperatorCommand(command_id="m2", kind="assign", incident_id=first.incident_id, at=LATER + timedelta(minutes=3),
+                                                 by="alice", team_id="a"))
+    assert back.events[0].team_id == "a"
+    stale = OperatorCommand(command_id="late", kind="assess", incident_id=first.incident_id, at=made, by="a-phone", by_team="a",
+                            add_flags=("unresponsive",), persons=3)
+    desk.take_dirty()
+    out = commands.handle(desk, stale)
+    result = answer(out)
+    assert (result.status, result.error) == ("rejected", "task_superseded") and "before" in result.reason
+    assert out.events == [] and "unresponsive" not in desk.incidents[first.incident_id].flags
+    assert desk.incidents[first.incident_id].persons != 3
+    # The same assessment made since the task came back is the team's word on it.
+    fresh = OperatorCommand(command_id="now", kind="assess", incident_id=first.incident_id, at=LATER + timedelta(minutes=4), by="a-phone",
+                            by_team="a", add_flags=("unresponsive",))
+    assert answer(commands.handle(desk, fresh)).status == "applied"
+    assert "unresponsive" in desk.incidents[first.incident_id].flags
