@@ -58,7 +58,7 @@ from core.validate import (
     read_number,
     whole,
 )
-from geo.city import City
+from geo.city import City, TeamBase
 from rules.context import Context
 
 OPERATOR_STATUSES = ("reassign", "resolved")
@@ -606,6 +606,10 @@ def _region(name: str, ctx: Context) -> str:
     return found[0].id
 
 
+_WARNING_FIELDS = ("level", "issued_at")
+_OBSERVATION_FIELDS = ("observed_at", "temp_c", "wind_ms", "snow", "snowfall", "road_ice", "lat", "lon", "station_id")
+
+
 def parse_weather(obj: dict[str, Any], ctx: Context) -> tuple[str, WeatherObservation | WeatherWarning]:
     """A weather record and the region it applies to (`CITY_WIDE` for the whole city)."""
     region = obj.get("region")
@@ -613,7 +617,13 @@ def parse_weather(obj: dict[str, Any], ctx: Context) -> tuple[str, WeatherObserv
         raise RecordError("region: expected a non-empty string", kind="wrong_type")
     if isinstance(region, str):
         region = _region(region, ctx)
-    if "level" in obj or "issued_at" in obj:
+    warned, observed = [f for f in _WARNING_FIELDS if f in obj], [f for f in _OBSERVATION_FIELDS if f in obj]
+    if warned and observed:
+        # Read as a warning, its reading (-31 °C, wind, snow) was dropped without a word; read as a reading, the
+        # warning would be. Which was meant is the sender's to say.
+        raise RecordError(f"{', '.join(warned)} (a warning) and {', '.join(observed)} (an observation) in one record: send "
+                          "them as two records", kind="malformed")
+    if warned:
         level = _choice(obj, "level", COLD_WAVE_LEVELS, "wrong_type")
         return region or CITY_WIDE, WeatherWarning(level=level, issued_at=_time(obj, "issued_at"), region=region)
     lat, lon = _number(obj, "lat", required=False), _number(obj, "lon", required=False)
@@ -689,6 +699,18 @@ def roster_lookalike(team_id: str, city: City, name: str | None = None) -> str |
                  and keys & {lookalike_key(base.team_id), lookalike_key(base.name), lookalike_key(base.name_en)}), None)
 
 
+def roster_capabilities(claimed: list[str] | tuple[str, ...] | None, base: TeamBase | None) -> tuple[str, ...]:
+    """What a team can do: for a roster team (`base`, the city's teams layer) the roster is the authority, so a status
+    may take capabilities away for the night (no car tonight) but never add one (a phone claiming a medic sent a social
+    worker on foot to the unconscious), and one that says nothing has the roster's; a team off the open roster (a
+    volunteer group, a police car lent for the night) has nothing to be checked against and keeps its claim."""
+    if base is None:
+        return tuple(c for c in CAPABILITIES if c in (claimed or ()))
+    if claimed is None:
+        return base.capabilities
+    return tuple(c for c in base.capabilities if c in claimed)
+
+
 def parse_team_status(obj: dict[str, Any], ctx: Context) -> TeamStatus:
     caps = obj.get("capabilities")
     if caps is not None and (not isinstance(caps, list) or not all(isinstance(c, str) for c in caps)):
@@ -703,7 +725,8 @@ def parse_team_status(obj: dict[str, Any], ctx: Context) -> TeamStatus:
     team_id = _ident(obj, "team_id")
     if team_id == OPERATOR_TEAM_ID:  # a team by that name would answer tasks with an operator's authority
         raise RecordError(f"team_id: {team_id!r} is the operators' (the console's acks), not a team's", kind="unknown_team")
-    if not any(base.team_id == team_id for base in ctx.city.teams):
+    base = next((b for b in ctx.city.teams if b.team_id == team_id), None)
+    if base is None:
         if ctx.policy.roster_teams_only:
             raise RecordError(f"team_id: {team_id!r} is not on {ctx.city.name}'s roster (its teams layer; intake.roster_teams_only)",
                               kind="unknown_team")
@@ -718,7 +741,7 @@ def parse_team_status(obj: dict[str, Any], ctx: Context) -> TeamStatus:
         status=_choice(obj, "status", TEAM_STATUSES, "wrong_type"),
         lat=lat,
         lon=lon,
-        capabilities=tuple(c for c in CAPABILITIES if c in (caps or [])),
+        capabilities=roster_capabilities(caps, base),
         name=_label(obj, "name", MAX_NAME_CHARS),
         district=_opt_ident(obj, "district"),
     )

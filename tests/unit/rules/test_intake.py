@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from core.errors import RecordError
-from core.records import FLAGS, WeatherObservation
+from core.records import FLAGS, WeatherObservation, WeatherWarning, from_iso
 from rules.context import Context
 from rules.desk import Desk
 from rules.intake import (
@@ -695,3 +695,45 @@ def test_a_flags_list_longer_than_any_form_is_refused_by_its_count_before_each_i
     assert parse_command({**command, "add_flags": ["minor"] * MAX_FLAG_ITEMS}, ctx).add_flags == ("minor",)
     many = [*FLAGS, *(f"word{i}" for i in range(MAX_FLAG_ITEMS - len(FLAGS)))]
     assert parse_tip(tip(flags=many), ctx).flags == FLAGS
+
+
+def test_the_roster_says_what_a_roster_team_can_do(ctx: Context, desk: Desk) -> None:
+    """A status of T-daoli-1 (social work on foot in the city's teams layer) claiming a medic and a vehicle was taken: the
+    desk sent it to the unconscious and counted its ETA at car speed. A roster team may say it lacks something tonight,
+    never that it has more than the roster gives it; a status saying nothing has the roster's; a team off the (open)
+    roster has nothing to be checked against and keeps its claim."""
+    body = {"team_id": "T-daoli-1", "at": "2026-12-20T19:00:00+08:00", "status": "available", "lat": 45.76, "lon": 126.63}
+    assert parse_team_status({**body, "capabilities": ["medical", "vehicle", "social_work"]}, ctx).capabilities == ("social_work",)
+    assert parse_team_status(body, ctx).capabilities == ("social_work",)
+    medic = {**body, "team_id": "T-daoli-2"}  # medical and vehicle on the roster
+    assert parse_team_status({**medic, "capabilities": ["medical"]}, ctx).capabilities == ("medical",)  # no car tonight
+    assert parse_team_status({**medic, "capabilities": ["medical", "police"]}, ctx).capabilities == ("medical",)
+    assert parse_team_status(medic, ctx).capabilities == ("medical", "vehicle")
+    volunteers = {**body, "team_id": "V-ambulance-lent", "capabilities": ["medical", "vehicle"]}
+    assert parse_team_status(volunteers, ctx).capabilities == ("medical", "vehicle")
+    desk.handle_team_status(parse_team_status({**body, "capabilities": ["medical", "vehicle", "social_work"]}, ctx))
+    assert desk.teams["T-daoli-1"].capabilities == ["social_work"]
+
+
+@pytest.mark.parametrize("observation", [
+    {"observed_at": "2026-12-20T20:00:00+08:00", "temp_c": -31, "wind_ms": 9},
+    {"temp_c": -31},
+    {"wind_ms": 9},
+    {"observed_at": "2026-12-20T20:00:00+08:00"},
+    {"snowfall": 12},
+    {"road_ice": True},
+])
+def test_a_weather_record_that_is_both_a_warning_and_an_observation_is_refused_not_halved(
+        ctx: Context, observation: dict[str, Any]) -> None:
+    """A record with `level` and `issued_at` was read as a warning and its reading (-31 °C, wind, snow) silently dropped:
+    no severe cold, no slower teams. Which half was meant is the sender's to say: it is dead-lettered, naming both."""
+    warning = {"region": "daoli", "level": "orange", "issued_at": "2026-12-20T20:00:00+08:00"}
+    with pytest.raises(RecordError) as refused:
+        parse_weather({**warning, **observation}, ctx)
+    assert refused.value.kind == "malformed"
+    assert "level" in refused.value.reason and next(iter(observation)) in refused.value.reason
+    for half in ({"level": "orange"}, {"issued_at": "2026-12-20T20:00:00+08:00"}):  # a warning's field on a reading
+        with pytest.raises(RecordError) as refused:
+            parse_weather({"observed_at": "2026-12-20T20:00:00+08:00", "temp_c": -31, "wind_ms": 9, **half}, ctx)
+        assert refused.value.kind == "malformed"
+    assert parse_weather(warning, ctx)[1] == WeatherWarning(level="orange", issued_at=from_iso(warning["issued_at"]), region="daoli")
