@@ -424,7 +424,23 @@ def _cold_wave_levels(r: TomlReader, data: Data) -> tuple[ColdWaveLevel, ...]:
             raise r.fail(["cold_wave", "levels", name], f"unknown cold-wave level {name!r}")
         levels.append(_cold_wave_level(r, data, name))
     levels.sort(key=lambda lvl: COLD_WAVE_LEVELS.index(lvl.name), reverse=True)
+    for severe, milder in zip(levels, levels[1:], strict=False):
+        _no_looser(r, severe, milder)
     return tuple(levels)
+
+
+def _no_looser(r: TomlReader, severe: ColdWaveLevel, milder: ColdWaveLevel) -> None:
+    """A more severe level asks at least what the milder one does (a drop as large, within as short a time, down to a
+    minimum as low): levels are checked from red down, so a red looser than orange made every orange night red."""
+    checks = (("drop_c", severe.drop_c < milder.drop_c, severe.drop_c, milder.drop_c, "°C"),
+              ("within_h", severe.within_h > milder.within_h, severe.within_h, milder.within_h, "h"),
+              ("min_at_or_below_c", severe.min_at_or_below_c > milder.min_at_or_below_c, severe.min_at_or_below_c,
+               milder.min_at_or_below_c, "°C"))
+    for key, looser, value, other, unit in checks:
+        if looser:
+            raise r.fail(["cold_wave", "levels", severe.name, key],
+                         f"{value:g} {unit} is looser than {milder.name}'s {other:g} {unit}: a more severe cold-wave level must "
+                         "ask at least as much as a milder one (CMA: a larger drop, within no longer, to a minimum no higher)")
 
 
 def _cold_wave_level(r: TomlReader, data: Data, name: str) -> ColdWaveLevel:

@@ -122,6 +122,12 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         ("max_uncertainty_m = 250.0", "max_uncertainty_m = 1e12", "correlation.max_uncertainty_m: must be at most", "max_uncertainty_m"),
         ('end = "06:00"', 'end = "22:00"', "modifiers.night.end: the same time as start (22:00)", 'end = "22:00"'),
         ("max_text_bytes = 10000", "max_text_bytes = 2000000", "intake.max_text_bytes: must be at most 65536", "max_text_bytes"),
+        # Cold-wave levels looser than a lower one: checked from red down, a red at a 6 °C drop turned every blue night
+        # red (orange's floor and halved deadlines); an orange at a 5 °C minimum or a yellow over 72 h likewise.
+        ("drop_c = 16.0", "drop_c = 6.0", "cold_wave.levels.red.drop_c: 6 °C is looser than orange's 12 °C", "drop_c = 6.0"),
+        ("min_at_or_below_c = 0.0", "min_at_or_below_c = 5.0", "cold_wave.levels.orange.min_at_or_below_c: 5 °C is looser than "
+         "yellow's 4 °C", "min_at_or_below_c = 5.0"),
+        ("within_h = 24", "within_h = 72", "cold_wave.levels.yellow.within_h: 72 h is looser than blue's 48 h", "within_h = 72"),
     ],
 )
 def test_bad_policy_names_file_line_and_reason(tmp_path: Path, old: str, new: str, needle: str, line_text: str) -> None:
