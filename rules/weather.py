@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from core.records import COLD_WAVE_LEVELS, from_iso
+from core.records import COLD_WAVE_LEVELS, WeatherObservation, from_iso
 from rules.policy import Policy
 
 # A drop is compared after rounding away float error (no thermometer reads a millionth of a degree).
@@ -45,6 +45,13 @@ def is_night(at: datetime, policy: Policy, tz: ZoneInfo) -> bool:
     return local >= start or local < end
 
 
+def station_key(obs: WeatherObservation) -> str:
+    """Which station a reading is from: its `station_id`, else its position, else "" (a feed naming neither is one source)."""
+    if obs.station_id:
+        return obs.station_id
+    return f"{obs.lat:.5f},{obs.lon:.5f}" if obs.lat is not None and obs.lon is not None else ""
+
+
 def level_rank(level: str) -> int:
     return COLD_WAVE_LEVELS.index(level) if level in COLD_WAVE_LEVELS else 0
 
@@ -53,14 +60,15 @@ def level_rank(level: str) -> int:
 class RegionWeather:
     """Observation history and warnings of one region (or of the whole city)."""
 
-    observations: list[tuple[datetime, float, float]] = field(default_factory=list)  # (at, temp_c, wind_ms), by time
+    observations: list[tuple[datetime, float, float, str]] = field(default_factory=list)  # (at, temp_c, wind_ms, station), by time
     warning: tuple[datetime, str] | None = None  # (issued_at, level)
     snow: tuple[datetime, bool] | None = None  # the latest observation's snowfall / road ice, and when
 
-    def add_observation(self, at: datetime, temp_c: float, wind_ms: float, history_h: float, snow: bool = False) -> None:
+    def add_observation(self, at: datetime, temp_c: float, wind_ms: float, history_h: float, snow: bool = False,
+                        station: str = "") -> None:
         if self.snow is None or at >= self.snow[0]:
             self.snow = (at, snow)
-        entry = (at, temp_c, wind_ms)
+        entry = (at, temp_c, wind_ms, station)
         if entry in self.observations:
             return
         self.observations.append(entry)
@@ -72,13 +80,25 @@ class RegionWeather:
         if self.warning is None or issued_at >= self.warning[0]:
             self.warning = (issued_at, level)
 
-    def latest(self, at: datetime) -> tuple[datetime, float, float] | None:
+    def latest(self, at: datetime) -> tuple[datetime, float, float, str] | None:
         past = [o for o in self.observations if o[0] <= at]
         return past[-1] if past else None
 
     def daily_min(self, end: datetime) -> float | None:
-        temps = [t for (when, t, _) in self.observations if end - timedelta(hours=24) < when <= end]
-        return min(temps) if temps else None
+        """The region's minimum of the 24 h ending at `end`: the lower median of its stations' minima.
+
+        One station's failing sensor (-45 °C among neighbours at -15) turned the region red: of three or more stations
+        one cannot set the level, and of an even number the colder middle one counts; one or two stations are all
+        that is known (the colder: nothing outvotes it). Records naming no station are one source.
+        """
+        per_station: dict[str, float] = {}
+        for when, temp, _, station in self.observations:
+            if end - timedelta(hours=24) < when <= end:
+                per_station[station] = min(temp, per_station.get(station, temp))
+        if not per_station:
+            return None
+        minima = sorted(per_station.values())
+        return minima[(len(minima) - 1) // 2]
 
     def earlier_min(self, at: datetime, within_h: float) -> float | None:
         """The highest daily minimum of the days before `at` within `within_h` hours (24 h back, 48 h back... up to it).
@@ -115,7 +135,7 @@ class RegionWeather:
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "observations": [[o[0].isoformat(), o[1], o[2]] for o in self.observations],
+            "observations": [[o[0].isoformat(), o[1], o[2], o[3]] for o in self.observations],
             "warning": [self.warning[0].isoformat(), self.warning[1]] if self.warning else None,
             "snow": [self.snow[0].isoformat(), self.snow[1]] if self.snow else None,
         }
@@ -127,7 +147,8 @@ class RegionWeather:
         snow = data.get("snow")
         assert isinstance(obs, list)
         return cls(
-            observations=[(from_iso(a), float(t), float(w)) for a, t, w in obs],
+            # state written before stations were told apart has three fields: one source
+            observations=[(from_iso(o[0]), float(o[1]), float(o[2]), str(o[3]) if len(o) > 3 else "") for o in obs],
             warning=(from_iso(warning[0]), str(warning[1])) if isinstance(warning, list) else None,
             snow=(from_iso(snow[0]), bool(snow[1])) if isinstance(snow, list) else None,
         )
@@ -178,7 +199,7 @@ def conditions(region: RegionWeather | None, city: RegionWeather | None, at: dat
     result = RegionConditions(cold_wave_level=level, warning_level=max(warned, key=level_rank) if warned else None, snow=snow)
     if latest is None:
         return result
-    _, temp, wind = latest
+    _, temp, wind, _ = latest
     chill = wind_chill_c(temp, wind)
     return replace(
         result,

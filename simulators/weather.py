@@ -89,7 +89,7 @@ class WeatherBook:
         self.regions: dict[str, RegionWeather] = {}
         self.city = RegionWeather()
         for obs in sorted(observations, key=lambda o: o.at):
-            self.regions.setdefault(obs.region, RegionWeather()).observations.append((obs.at, obs.temp_c, obs.wind_ms))
+            self.regions.setdefault(obs.region, RegionWeather()).observations.append((obs.at, obs.temp_c, obs.wind_ms, ""))
         self.warnings = sorted(warnings, key=lambda w: w.at)
 
     def at(self, region: str, when: datetime) -> RegionConditions:

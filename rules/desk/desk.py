@@ -49,7 +49,7 @@ from rules.desk.matching import MAX_LISTED_REPORTS, IncidentGrid, absorb, add_re
 from rules.desk.model import Incident, Outputs, Team, fingerprint, incident_id_of
 from rules.desk.state import DeskState
 from rules.triage import ack_deadline, followup_delay
-from rules.weather import RegionConditions, RegionWeather, is_night
+from rules.weather import RegionConditions, RegionWeather, is_night, station_key
 
 _REPORT_CHOICES: dict[str, tuple[str, ...]] = {
     "source": ("tip", "detection"), "channel": (*CHANNELS, THERMAL_CHANNEL), "posture": POSTURES, "sex": SEXES, "age_group": AGE_GROUPS,
@@ -279,7 +279,8 @@ class Desk(DeskState):
             history.add_warning(record.issued_at, record.level)
             at = record.issued_at
         else:
-            history.add_observation(record.observed_at, record.temp_c, record.wind_ms, self.ctx.policy.cold_wave_history_h, record.snow)
+            history.add_observation(record.observed_at, record.temp_c, record.wind_ms, self.ctx.policy.cold_wave_history_h, record.snow,
+                                    station_key(record))
             at = record.observed_at
         self.touch("weather", region)
         self.advance(at)

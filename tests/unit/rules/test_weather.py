@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from core.settings import DATA_DIR
+from rules.context import Context
+from rules.desk import Desk
+from rules.intake import parse_weather
 from rules.policy import load_policy
 from rules.weather import RegionWeather, conditions, is_night, wind_chill_c
 
@@ -119,3 +123,38 @@ def test_history_round_trips_through_dict() -> None:
     weather.add_warning(T0, "red")
     again = RegionWeather.from_dict(weather.to_dict())
     assert again.observations == weather.observations and again.warning == weather.warning
+
+
+
+def _stations(ctx: Context, readings: dict[str, tuple[float, float]], where: dict[str, Any]) -> Desk:
+    """A desk that read each station's reading yesterday evening and tonight (°C) through intake, as the weather topic
+    brings them, with the clock ticking between."""
+    desk = Desk(ctx, "harbin")
+    for day, when in enumerate((T0 - timedelta(hours=24), T0)):
+        if day:
+            for step in range(1, 25):
+                desk.handle_tick(T0 - timedelta(hours=24) + timedelta(hours=step))
+        for station, temps in readings.items():
+            body = {"observed_at": when.isoformat(), "temp_c": temps[day], "wind_ms": 1.0, "station_id": station, **where}
+            desk.handle_weather(*parse_weather(body, ctx))
+    return desk
+
+
+@pytest.mark.parametrize("where", [{}, {"region": "daoli"}, {"lat": 45.7735, "lon": 126.6165}], ids=["city", "district", "position"])
+def test_one_stations_outlier_does_not_set_the_level_of_the_region_its_neighbours_share(ctx: Context, where: dict[str, Any]) -> None:
+    """One of three stations reading -45 °C while the others read -15 (a failing sensor) made the region red (a drop of 40
+    from yesterday's -5): orange's floor and halved deadlines over the whole city for one reading. The region's daily
+    minimum is the lower median of its stations' minima: one station of three or more cannot set it, two of four can,
+    and with one or two stations the colder counts (nothing to outvote it: when unsure, the colder)."""
+    trio = {"s1": (-5.0, -15.0), "s2": (-5.0, -15.5), "s3": (-5.0, -45.0)}
+    assert ctx.index.locate(45.7735, 126.6165).district == "daoli"
+    assert _stations(ctx, trio, where).region_conditions("daoli", T0).cold_wave_level == "yellow"  # a drop of 10, not 40
+    # A second station as cold: two of four, the colder middle one is -44
+    assert _stations(ctx, {**trio, "s4": (-5.0, -44.0)}, where).region_conditions("daoli", T0).cold_wave_level == "red"
+
+
+def test_a_lone_stations_reading_is_the_regions(ctx: Context) -> None:
+    assert _stations(ctx, {"s1": (-5.0, -45.0)}, {"region": "daoli"}).region_conditions("daoli", T0).cold_wave_level == "red"
+    pair = _stations(ctx, {"s1": (-5.0, -45.0), "s2": (-5.0, -15.0)}, {"region": "daoli"})
+    assert pair.region_conditions("daoli", T0).cold_wave_level == "red"  # two stations: the colder, nothing outvotes it
+    assert pair.region_conditions("nangang", T0).cold_wave_level == "none"  # another district's stations are not its
