@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from functools import cached_property
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -424,7 +425,7 @@ def _cold_wave_levels(r: TomlReader, data: Data) -> tuple[ColdWaveLevel, ...]:
             raise r.fail(["cold_wave", "levels", name], f"unknown cold-wave level {name!r}")
         levels.append(_cold_wave_level(r, data, name))
     levels.sort(key=lambda lvl: COLD_WAVE_LEVELS.index(lvl.name), reverse=True)
-    for severe, milder in zip(levels, levels[1:], strict=False):
+    for severe, milder in pairwise(levels):
         _no_looser(r, severe, milder)
     return tuple(levels)
 
