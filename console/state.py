@@ -29,6 +29,7 @@ from core.records import (
 )
 from core.textfold import lookalike_key
 from geo.city import TeamBase
+from rules.intake import roster_capabilities
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,9 @@ class ConsoleState:
         self.hints: dict[tuple[str, str], TaskHint] = {}
         self.skipped = 0
         self.roster: dict[str, str] = {}  # each roster team's id by how its id and names look (`core.textfold.lookalike_key`)
+        self.bases: dict[str, TeamBase] = {}  # the roster: what each of its teams can do (`rules.intake.roster_capabilities`)
         for base in city_teams:
+            self.bases[base.team_id] = base
             self._seed_team(base)
             for shown in (base.team_id, base.name, base.name_en):
                 self.roster.setdefault(lookalike_key(shown), base.team_id)
@@ -277,8 +280,9 @@ class ConsoleState:
         if team.at is not None and status.at < team.at and not (self.now is not None and team.at - self.now > self.max_ahead):
             return changes
         team.status, team.lat, team.lon, team.at = status.status, status.lat, status.lon, status.at
-        if status.capabilities:
-            team.capabilities = tuple(status.capabilities)
+        # The desk's reading: a roster team has at most its roster's capabilities (a forged claim is not shown either).
+        if caps := roster_capabilities(status.capabilities or None, self.bases.get(status.team_id)):
+            team.capabilities = caps
         if status.name and not team.name:
             team.name = status.name
         if status.district:

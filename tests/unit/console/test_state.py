@@ -345,3 +345,16 @@ def test_a_team_written_like_a_roster_team_does_not_stand_beside_it_on_the_map()
                                                       name="道里区救助巡查一队").to_dict())
     state.apply_record(topics.TEAM_STATUS, TeamStatus(team_id="V-volunteers", at=T0, status="available", lat=45.77, lon=126.62).to_dict())
     assert state.teams["T-daoli-1"].status == "en_route" and "V-volunteers" in state.teams
+
+
+def test_a_roster_teams_claim_beyond_its_roster_is_not_shown() -> None:
+    """The desk reads a roster team's capabilities from the roster (`rules.intake.roster_capabilities`); the console showed
+    the claim, and operators assigned the social worker on foot to the unconscious as a medic with a car."""
+    state = ConsoleState(city_teams())
+    state.apply_team_status(TeamStatus(team_id="T-daoli-1", at=T0, status="available", lat=45.771, lon=126.615,
+                                       capabilities=("medical", "social_work", "vehicle")))
+    assert state.teams["T-daoli-1"].capabilities == ("social_work",)
+    state.apply_team_status(TeamStatus(team_id="T-daoli-2", at=T0, status="available", lat=45.771, lon=126.615, capabilities=("medical",)))
+    assert state.teams["T-daoli-2"].capabilities == ("medical",)  # no car tonight: shown as the desk takes it
+    state.apply_team_status(TeamStatus(team_id="V-lent", at=T0, status="available", lat=45.771, lon=126.615, capabilities=("medical",)))
+    assert state.teams["V-lent"].capabilities == ("medical",)  # off the open roster: its claim
