@@ -607,7 +607,7 @@ def _region(name: str, ctx: Context) -> str:
 
 
 _WARNING_FIELDS = ("level", "issued_at")
-_OBSERVATION_FIELDS = ("observed_at", "temp_c", "wind_ms", "snow", "snowfall", "road_ice", "lat", "lon", "station_id")
+_OBSERVATION_FIELDS = ("observed_at", "temp_c", "wind_ms", "snow", "snowfall", "road_ice")  # lat/lon: either kind's place
 
 
 def parse_weather(obj: dict[str, Any], ctx: Context) -> tuple[str, WeatherObservation | WeatherWarning]:
@@ -623,9 +623,6 @@ def parse_weather(obj: dict[str, Any], ctx: Context) -> tuple[str, WeatherObserv
         # warning would be. Which was meant is the sender's to say.
         raise RecordError(f"{', '.join(warned)} (a warning) and {', '.join(observed)} (an observation) in one record: send "
                           "them as two records", kind="malformed")
-    if warned:
-        level = _choice(obj, "level", COLD_WAVE_LEVELS, "wrong_type")
-        return region or CITY_WIDE, WeatherWarning(level=level, issued_at=_time(obj, "issued_at"), region=region)
     lat, lon = _number(obj, "lat", required=False), _number(obj, "lon", required=False)
     if region is None and (lat is None) != (lon is None):
         # Only a record with neither is the whole city's: a station's broken position must not set every district's weather.
@@ -635,7 +632,10 @@ def parse_weather(obj: dict[str, Any], ctx: Context) -> tuple[str, WeatherObserv
         _position(obj, ctx)
         region = ctx.index.locate(lat, lon).district
         if region is None:
-            raise RecordError(f"station ({lat}, {lon}) is in no district", kind="out_of_area")
+            raise RecordError(f"position ({lat}, {lon}) is in no district", kind="out_of_area")
+    if warned:
+        level = _choice(obj, "level", COLD_WAVE_LEVELS, "wrong_type")
+        return region or CITY_WIDE, WeatherWarning(level=level, issued_at=_time(obj, "issued_at"), region=region)
     temp = _number(obj, "temp_c")
     wind = _number(obj, "wind_ms")
     assert temp is not None and wind is not None

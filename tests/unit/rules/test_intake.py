@@ -737,3 +737,17 @@ def test_a_weather_record_that_is_both_a_warning_and_an_observation_is_refused_n
             parse_weather({"observed_at": "2026-12-20T20:00:00+08:00", "temp_c": -31, "wind_ms": 9, **half}, ctx)
         assert refused.value.kind == "malformed"
     assert parse_weather(warning, ctx)[1] == WeatherWarning(level="orange", issued_at=from_iso(warning["issued_at"]), region="daoli")
+
+
+def test_a_warning_given_by_position_applies_to_the_district_that_contains_it(ctx: Context) -> None:
+    """DOMAIN.md: a weather record names its region, or gives its station's lat/lon (the region that contains it), or
+    neither (the whole city). A warning is a weather record: its position places it, it is not an observation's field."""
+    lat, lon = 45.7735, 126.6165
+    district = ctx.index.locate(lat, lon).district
+    assert district is not None
+    region, warning = parse_weather({"level": "red", "issued_at": "2026-12-20T20:00:00+08:00", "lat": lat, "lon": lon}, ctx)
+    assert region == district
+    assert warning == WeatherWarning(level="red", issued_at=from_iso("2026-12-20T20:00:00+08:00"), region=district)
+    with pytest.raises(RecordError) as refused:
+        parse_weather({"level": "red", "issued_at": "2026-12-20T20:00:00+08:00", "lat": 10.0, "lon": 10.0}, ctx)
+    assert refused.value.kind in {"out_of_area", "wrong_type", "malformed"}
