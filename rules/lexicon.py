@@ -36,7 +36,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar, cast
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from core.errors import ConfigError
 from core.records import AGE_GROUPS, CHANNELS, FLAGS, SEXES
@@ -101,6 +101,9 @@ _AGE = re.compile(
     r"(?:\+|(?:-?ish)?(?:\s*(?:yrs?|years?)(?![a-z])|(?=\s*(?:$|[,.;:)!?]))))"
     # hedged ("about", "around") and followed by what the person does: "lady about 70 fell on the ice" (a unit after the
     # number is a distance, a time or a count: "a man about 20 metres away", "a guy about 10 minutes ago")
+    # an English work order's one-letter sex field with the age after it: "M ~60, ETOH", "F 75," (the letter opens the
+    # note or follows a field's punctuation, so "200 m, 30 people" is no age)
+    r"|(?:^|(?<=[:,;/|(]\s)|(?<=[:,;/|(]))[mf]\s*[,/]?\s*(?:~\s*)?(?P<enum9>\d{1,3})(?=\s*(?:$|[,.;:)!?]))"
     r"|(?<![a-z])(?:man|woman|boy|girl|lady|guy|gent|fella|fellow)\s+(?:about|around|approx\.?|approximately|roughly|maybe)\s+"
     rf"(?P<enum8>\d{{1,3}})(?=\s+(?!{_EN_UNITS}(?![a-z]))[a-z])"
     rf"|(?:(?<![\u4e00-\u9fff])|(?<=[名个位]))[男女](?:的|子|性)?(?:\s*[，,:：]\s*|\s+)(?:约莫|大约|大概|估计|约)?(?P<zsex>{_ZH_NUM})"
@@ -284,6 +287,9 @@ DESCRIPTION_WORDS = ("male", "female", "lying", "sitting", "standing", "adult")
 _LONE_WORDS = {"男": "male", "女": "female", "躺": "lying", "坐": "sitting", "蹲": "sitting"}
 _SEPARATORS = r"\s，。,.;；:：=、/|()（）!！?？"
 _LONE_WORD = re.compile(rf"(?:^|(?<=[{_SEPARATORS}]))([男女躺坐蹲])(?=$|[{_SEPARATORS}\d])")
+# An English work order's one-letter sex field ("M ~60, ETOH", "Subj: F, 30s"): the letter opens the note or follows a
+# field's punctuation, and a comma, a slash, "~" or the age follows it ("200 m, then" and "I'm" are none).
+_LONE_LATIN = re.compile(r"(?:^|(?<=[:,;/|(]\s)|(?<=[:,;/|(]))([mf])(?=\s*[,/~]|\s+\d)")
 # `[form_values] unknown`: spellings of "not stated" (不详, 未知), read as no value rather than refused.
 UNSTATED = "unknown"
 FORM_VALUES = (*SEXES, *AGE_GROUPS, UNSTATED)
@@ -364,6 +370,9 @@ class ReporterWords:
     relayed: re.Pattern[str] | None = None
     told: re.Pattern[str] | None = None
     relayed_hint: tuple[str, ...] = ("",)  # the relayers' words as written (folded): a text with none skips the regex
+    # Any word for someone else (`third`, the persons and sexes described, `[persons]`, `[past] someone`/`new`): a tip
+    # with none is the caller's own call for help, and what they say of themselves is the person's ("我冻得不行了").
+    others: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -626,7 +635,8 @@ class Lexicon:
         """What the reporter says of themselves (`[reporter]`: "我刚下班喝了点酒", "我腿脚不好追不上他"): from a first-person
         word that opens a clause to the first word that brings in someone else, and whether it ran to the clause's end."""
         spans: list[tuple[int, int, bool]] = []
-        if self.reporter is not None and self.reporter.anywhere.search(norm) is not None:
+        if (self.reporter is not None and self.reporter.anywhere.search(norm) is not None
+                and (self.reporter.others is None or self.reporter.others.search(norm) is not None)):
             for clause in _CLAUSES.finditer(norm):
                 own = self.reporter.self_word.match(norm, clause.start())
                 if own is not None:
@@ -841,7 +851,7 @@ class Lexicon:
                 age = int(groups["edec"] or groups["edec2"]) * 10
             else:
                 digits = (groups["enum"] or groups["enum2"] or groups["enum3"] or groups["enum4"] or groups["enum5"] or groups["enum6"]
-                          or groups["enum7"] or groups["enum8"])
+                          or groups["enum7"] or groups["enum8"] or groups["enum9"])
                 age = _en_number(digits) if digits else None
             if age is None or age > 120 or self._negated(norm, match.start(), self.age_negation):
                 continue
@@ -880,7 +890,9 @@ class Lexicon:
         # What the person seemed is still how they looked ("看着像躺着不动" is lying).
         kept = self._past(norm) + [(s, e) for s, e, _ in self._kin(norm)] + self._animal(norm)
         own = self._own(norm)
-        lone = {_LONE_WORDS[m.group(1)] for m in _LONE_WORD.finditer(self._folded(text))}
+        folded = self._folded(text)
+        lone = ({_LONE_WORDS[m.group(1)] for m in _LONE_WORD.finditer(folded)}
+                | {"male" if m.group(1) == "m" else "female" for m in _LONE_LATIN.finditer(folded)})
 
         described = self.describe_cues.spans(norm)
 
@@ -1083,7 +1095,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
     # A misspelt table ([negation], [channel]) was ignored whole: its words silently did nothing.
     for table, known in ((data, _TABLES), (data.get("negations"), _NEGATION_KEYS), (data.get("persons"), ("zh", "en", "en_one")),
                          (data.get("typos"), _TYPO_KEYS), (data.get("homophones"), _HOMOPHONE_KEYS),
-                         (data.get("past"), _PAST_KEYS), (data.get("reporter"), ("self", "other", "relayed", "told")),
+                         (data.get("past"), _PAST_KEYS), (data.get("reporter"), ("self", "other", "third", "relayed", "told")),
                          (data.get("seeming"), ("seemed", "but")), (data.get("unsaid"), (*_UNSAID_KEYS, "who")),
                          (data.get("kin"), ("words", "until", "keep")), (data.get("company"), ("alone", "accompanied")),
                          (data.get("animals"), ("words", "persons"))):
@@ -1212,7 +1224,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         sign_unless=sign_unless,
         reporter=ReporterWords(re.compile(rf"\s*(?:{reporter_words[0].pattern})"), reporter_words[1], reporter_words[0],
                                relay_words[0] if relay_words else None, relay_words[1] if relay_words else None,
-                               _hint(reporter, "relayed"))
+                               _hint(reporter, "relayed"), _others(data, fail))
         if reporter_words else None,
         seeming=SeemingWords(*seeming_words) if seeming_words else None,
         unsaid=UnsaidWords(unsaid_words[0], unsaid_words[1], unsaid_words[2], unsaid_who,
@@ -1278,6 +1290,22 @@ def _word_lists(table: object, keys: tuple[str, ...],
             raise fail(key, "expected a non-empty list of plain words (no ~ or *)")
         patterns.append(_compile(words))
     return tuple(patterns)
+
+
+def _others(data: dict[str, Any], fail: Callable[[str, str], ConfigError]) -> re.Pattern[str] | None:
+    """Every word that names someone other than the caller: `[reporter] third` (pronouns), the sexes `[describe]` reads,
+    `[persons]` and `[past] someone`/`new`; None without `third` (then the reporter is never read as the person)."""
+    reporter, describe, persons, past = (data.get(k, {}) for k in ("reporter", "describe", "persons", "past"))
+    third = reporter.get("third") if isinstance(reporter, dict) else None
+    if third is None:
+        return None
+    if not isinstance(third, list) or not all(isinstance(w, str) and w.strip() and "~" not in w and "*" not in w for w in third):
+        raise fail("third", "expected a list of plain words (no ~ or *)")
+    words = [*third, *(w for table, keys in ((describe, ("male", "female")), (persons, ("zh", "en", "en_one")),
+                                            (past, ("someone", "new")))
+                       if isinstance(table, dict) for key in keys for w in table.get(key, []) if isinstance(w, str) and w.strip()
+                       and "~" not in w and "*" not in w)]
+    return _compile(words)
 
 
 def _past_words(table: object, fail: Callable[[str, str], ConfigError]) -> PastWords | None:

@@ -938,7 +938,9 @@ def test_session21_descriptions(text: str, sex: str | None, posture: str | None,
         ("大爷带着条狗，冻得直哆嗦", ("ill", "elderly")),
         ("a cat by the door and a man bleeding from the head", ("injured",)),
         # the reporter's help names the person (我给老太太买了豆浆); the person's own 我 after a relative (打我)
-        ("我给老太太买了杯豆浆", ("elderly",)), ("我刚下班喝了点酒", ()),
+        ("我给老太太买了杯豆浆", ("elderly",)), ("我刚下班喝了点酒，路边有个人躺着", ()),
+        # a tip naming nobody but the caller is the caller's own call for help (audit 9): their state is the person's
+        ("我刚下班喝了点酒", ("intoxicated",)),
         ("她说老公喝了酒就打我", ("domestic_violence",)),
         # a lone 一个人 item in a child's note is no flag by itself; moving a little is moving
         ("she's not moving much", ()), ("she's not moving", ("unresponsive",)),
