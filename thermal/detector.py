@@ -132,6 +132,13 @@ SLAB_HOT_RATIO = (0.08, 0.14)
 QUAD_TOL_PX = 1.2
 QUAD_FILL_MIN = 0.95
 SLAB_MIN_PX = 6
+# a uniform warm strip of even width is a slab too (_strip): across its length, its width at the
+# STRIP_QUANTILES percentiles (the narrow fifth against the widest tenth) within STRIP_EVEN of each other, at
+# least STRIP_LONG times as long as wide, judged from STRIP_MIN_WIDTH_PX across (a head's narrowing must show)
+STRIP_QUANTILES = (20.0, 90.0)
+STRIP_EVEN = (0.7, 0.8)
+STRIP_LONG = (2.6, 3.0)
+STRIP_MIN_WIDTH_PX = 3
 # a lit facade's windows (_window_rows): WINDOW_ROW_MIN look-alikes (box sides within a factor WINDOW_ALIKE,
 # warmth within WINDOW_WARMTH_ALIKE) whose centres lie within WINDOW_LINE_TOL of the box's short side of one
 # line, at a pitch of one to WINDOW_PITCH_MAX box extents that varies by at most WINDOW_PITCH_SPREAD
@@ -501,6 +508,38 @@ def _quadrilateral(f: Blob) -> float:
         return 1.0
     area = cv2.contourArea(hull)
     return 1.0 if area > 0 and area >= QUAD_FILL_MIN * cv2.contourArea(cv2.approxPolyN(hull, 4)) else 0.0
+
+
+def _strip(f: Blob) -> float:
+    """Membership of a strip of even width: a lit window or a door on a facade seen at a grazing angle, a
+    pipe's warm line, as wide over most of its length as at its widest. A body is not: a standing or lying
+    person narrows to the head (0.2 m against shoulders of 0.45-0.6 m, an eighth of the length or more)
+    and to the feet, a sitting one is short, a sleeping bag tapers to the feet and rounds at the hood.
+    Measured on the shape's largest connected part, across its principal axis in slices a pixel thick: the
+    STRIP_QUANTILES[0] percentile of the widths against the STRIP_QUANTILES[1] one (blur and a facade's
+    slant round a window's ends over a pixel or two only). Too thin a blob (a head's narrowing under a
+    pixel) is not judged."""
+    if f.shape is None:
+        return 0.0
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(np.ascontiguousarray(f.shape, np.uint8), connectivity=8)
+    if n < 2:
+        return 0.0
+    main = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    ys, xs = np.nonzero(labels == main)
+    x, y = xs - xs.mean(), ys - ys.mean()
+    theta = 0.5 * math.atan2(2.0 * float((x * y).mean()), float((x * x).mean() - (y * y).mean()))
+    along = x * math.cos(theta) + y * math.sin(theta)
+    across = -x * math.sin(theta) + y * math.cos(theta)
+    slices = (along - along.min()).astype(np.int64)
+    lo = np.full(int(slices.max()) + 1, np.inf)
+    hi = np.full(int(slices.max()) + 1, -np.inf)
+    np.minimum.at(lo, slices, across)
+    np.maximum.at(hi, slices, across)
+    widths = (hi - lo + 1.0)[np.isfinite(lo)]
+    narrow, wide = np.percentile(widths, STRIP_QUANTILES)
+    if wide < STRIP_MIN_WIDTH_PX:
+        return 0.0
+    return _ramp(float(narrow / wide), *STRIP_EVEN) * _ramp(widths.size / float(wide), *STRIP_LONG)
 
 
 def _caliper_widths(f: Blob) -> np.ndarray | None:
@@ -888,8 +927,10 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
         # warmth that fades slowly at its outline, whatever its shape, is warm ground, not a body on it: the
         # heat of a buried pipe or a vent spreads through the snow over tens of centimetres, where an
         # object's edge is blurred only by the optics (see _edge_sharpness, EDGE_SHARP); a sleeping bag is as
-        # flat but has an object's edge (an edge of 0 was not measured: too few pixels, no clothing step)
-        slab = max(_quadrilateral(f), 1.0 - _ramp(f.edge, *EDGE_SHARP) if f.area >= FLATNESS_MIN_PX and f.edge > 0.0
+        # flat but has an object's edge (an edge of 0 was not measured: too few pixels, no clothing step). A strip as
+        # wide along its length as at its widest is a window, a door or a pipe too thin for the quadrilateral test
+        # (_strip): a body narrows to its head and feet
+        slab = max(_quadrilateral(f), _strip(f), 1.0 - _ramp(f.edge, *EDGE_SHARP) if f.area >= FLATNESS_MIN_PX and f.edge > 0.0
                    else 0.0)
         uniform = max(uniform, (1.0 - _ramp(f.hot_ratio, *SLAB_HOT_RATIO)) * slab * (1.0 - f.cut))
     return {"warm": warm, "skin": skin, "face": face, "size": size, "plate": plate, "uniform": uniform,
