@@ -112,6 +112,13 @@ def _mutate(folder: Path, layer: str, index: int, change: Callable[[dict[str, An
     _write(folder, layer, features)
 
 
+def _edit_line(path: Path, index: int, old: str, new: str) -> None:
+    """Replace `old` by `new` once in the file's line `index` (0-based): a hand edit, keeping every other line."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[index] = lines[index].replace(old, new, 1)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def _expect(folder: Path, file_name: str, *fragments: str, line: int | None = None) -> CityDataError:
     with pytest.raises(CityDataError) as info:
         load_city(folder)
@@ -127,10 +134,7 @@ def _expect(folder: Path, file_name: str, *fragments: str, line: int | None = No
 
 def test_json_syntax_error_names_file_and_line(tmp_path: Path) -> None:
     folder = _copy(tmp_path)
-    path = folder / "zones.geojson"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    lines[4] = lines[4].replace('"key_area":', '"key_area"', 1)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _edit_line(folder / "zones.geojson", 4, '"key_area":', '"key_area"')
     _expect(folder, "zones.geojson", "invalid JSON", line=5)
 
 
@@ -414,10 +418,7 @@ def test_a_key_named_twice_in_one_object_is_refused_with_its_line(tmp_path: Path
     `"capabilities": ["medical"], ..., "capabilities": ["social_work"]` was dispatched as a social-work team, and a
     second `timezone` line moved the whole city's night. The same key in different objects is fine."""
     folder = _copy(tmp_path)
-    teams = folder / "teams.geojson"
-    lines = teams.read_text(encoding="utf-8").splitlines()
-    lines[3] = lines[3].replace('"capabilities": [', '"capabilities": ["medical"], "capabilities": [', 1)
-    teams.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _edit_line(folder / "teams.geojson", 3, '"capabilities": [', '"capabilities": ["medical"], "capabilities": [')
     _expect(folder, "teams.geojson", "an object names 'capabilities' twice", line=4)
     folder = _copy(tmp_path / "again")
     meta = folder / "city.json"
