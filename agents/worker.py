@@ -1,4 +1,4 @@
-"""The worker's app: the bare Faust app from `pipeline.app` with every agent registered."""
+"""The worker's app: the bare Faust app from `pipeline.app` with the agents of its stages (`PATROL_STAGES`) registered."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from rules.context import Province
 
 
 def build_worker_app(settings: Settings, province: Province, bootstrap: str) -> faust.App:
-    """One app with the intake, detections, thermal, desk, partner-notice, reporter-reply and health agents.
+    """One app with the agents of the settings' stages, and the health and metrics pages in every worker.
+
+    `intake`: the intake, detections and thermal agents; `desk`; `notify`: partner notices and reporter replies.
+    Stages talk only through topics, so each runs alone as well as beside the others.
 
     Intake, detections and the desk route each record to its dispatch centre;
     partner notices go to the partners of the incident's centre, and a
@@ -19,12 +22,16 @@ def build_worker_app(settings: Settings, province: Province, bootstrap: str) -> 
     are kept per centre and camera.
     """
     app, topics = create_app(settings, bootstrap)
-    intake.register(app, topics, province)
-    detections.register(app, topics, province)
-    thermal.register(app, topics, province)
-    desk.register(app, topics, province)
-    partners.register(app, topics, province, exercise=settings.exercise)
-    reporters.register(app, topics, province, exercise=settings.exercise)
+    stages = settings.stage_set
+    if "intake" in stages:
+        intake.register(app, topics, province)
+        detections.register(app, topics, province)
+        thermal.register(app, topics, province)
+    if "desk" in stages:
+        desk.register(app, topics, province)
+    if "notify" in stages:
+        partners.register(app, topics, province, exercise=settings.exercise)
+        reporters.register(app, topics, province, exercise=settings.exercise)
     health.register(app)
     metrics.register(app, settings.topic_prefix)
     return app

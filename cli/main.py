@@ -126,6 +126,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from pipeline.topics_admin import ensure_topics
 
     settings = _settings()
+    if args.stages is not None:
+        settings = replace(settings, stages=args.stages)
+        settings.validate()  # an unknown stage stops the worker here, exit 2
     use_event_loop(settings)
     if not settings.broker:
         raise PatrolError("patrol worker needs PATROL_BROKER (start one with `patrol broker`)")
@@ -428,7 +431,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("broker", cmd_broker, "run the embedded Kafka-compatible broker (Tansu) in the foreground")
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=_number(1, 65535, whole=True), default=9092, help="port (default 9092)")
-    add("worker", cmd_worker, "run a pipeline worker (Faust agents) against PATROL_BROKER")
+    p = add("worker", cmd_worker, "run a pipeline worker (Faust agents) against PATROL_BROKER")
+    p.add_argument("--stages", help="the stages to run, comma-separated, of intake, desk, notify (overrides PATROL_STAGES; default every stage); "
+                   "a subset consumes in a consumer group of its own")
     add("clock", cmd_clock, "publish live wall-clock ticks to the clock topic every PATROL_TICK_SECONDS")
     p = add("replay", cmd_replay, "feed recorded JSON-lines files through the real pipeline under a simulated clock")
     p.add_argument("--tips", type=Path, required=True, help="tips, one JSON object per line")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from core.errors import ConfigError
+from core.topics import STAGES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
@@ -34,7 +35,9 @@ class Settings:
     policy_file: Path = field(default=DATA_DIR / "policy.toml", metadata=_meta("PATROL_POLICY", "policy file (TOML)"))
     lexicon_file: Path = field(default=DATA_DIR / "lexicon.toml", metadata=_meta("PATROL_LEXICON", "bilingual flag lexicon (TOML)"))
     topic_prefix: str = field(default="", metadata=_meta("PATROL_TOPIC_PREFIX", "prefix for every topic name (isolates tenants and tests)"))
-    app_id: str = field(default="patrol", metadata=_meta("PATROL_APP_ID", "Faust application id (consumer group)"))
+    app_id: str = field(default="patrol", metadata=_meta("PATROL_APP_ID", "Faust application id (consumer group of a worker running every stage; names the tables' changelogs)"))
+    stages: str = field(default=",".join(STAGES), metadata=_meta("PATROL_STAGES", f"the worker's stages, comma-separated, of {', '.join(STAGES)}; "
+                                                                  "a subset consumes in a group of its own, PATROL_APP_ID-STAGE-..."))
     partitions: int = field(default=1, metadata=_meta("PATROL_PARTITIONS", "partitions of the scaled topics and, exactly, of the desk's inputs (workers share the dispatch centres up to this)"))
     replication: int = field(default=1, metadata=_meta("PATROL_REPLICATION", "replication factor of created topics"))
     guarantee: str = field(default="at_least_once", metadata=_meta("PATROL_GUARANTEE", "at_least_once or exactly_once (real Kafka only)"))
@@ -92,6 +95,7 @@ class Settings:
             if not _KAFKA_NAME.fullmatch(value) or value in (".", "..") or (not value and not empty_ok):
                 raise ConfigError(f"{name}={value!r:.60}: only letters, digits, '.', '_' and '-', at most {MAX_NAME_PART} characters "
                                   "(it names Kafka topics)")
+        _ = self.stage_set
         if self.partitions < 1:
             raise ConfigError("PATROL_PARTITIONS must be at least 1")
         if self.tick_seconds <= 0:
@@ -144,6 +148,28 @@ class Settings:
         if not out:
             raise ConfigError("PATROL_CITIES names no city")
         return out
+
+    @property
+    def stage_set(self) -> tuple[str, ...]:
+        """PATROL_STAGES in the pipeline's order, each once: which agents this worker registers."""
+        named = {s.strip().lower() for s in self.stages.split(",") if s.strip()}
+        unknown = sorted(named - set(STAGES))
+        if unknown or not named:
+            raise ConfigError(f"PATROL_STAGES={self.stages!r:.60}: " + (f"unknown stage {', '.join(unknown)}; " if unknown else "no stage; ")
+                              + f"expected some of {', '.join(STAGES)}, comma-separated")
+        return tuple(s for s in STAGES if s in named)
+
+    @property
+    def group_id(self) -> str:
+        """The consumer group (Faust app id) of this worker's stage set.
+
+        Every stage: PATROL_APP_ID, as before stages could be split, so a running
+        deployment keeps its committed offsets. A subset: a group of its own
+        (`patrol-desk-notify`), so workers of different stage sets never take each
+        other's partitions, and workers of the same set share them.
+        """
+        chosen = self.stage_set
+        return self.app_id if chosen == STAGES else "-".join((self.app_id, *chosen))
 
     def describe(self) -> dict[str, str]:
         """Settings for display, secrets hidden."""

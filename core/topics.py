@@ -39,3 +39,13 @@ ALL: tuple[str, ...] = INPUTS + INTERNAL + OUTPUTS + CONSOLE + LEDGER
 # centre (one centre, one partition); clock ticks go to every partition.
 DESK_INPUTS: tuple[str, ...] = (REPORTS, WEATHER, TEAM_STATUS, TASK_ACKS, OPERATOR_COMMANDS, CLOCK)
 SCALED: tuple[str, ...] = (TIPS, DETECTIONS, THERMAL_FRAMES, *DESK_INPUTS)
+
+# The worker's stages (`PATROL_STAGES`) and the topics each one's agents read: intake (tips, detections, thermal frames
+# and, for the thermal trackers, the clock), the desk, and the notices (partner notices, replies to reporters).
+# A worker running some stages consumes these in a group of its own (`Settings.group_id`).
+STAGE_INPUTS: dict[str, tuple[str, ...]] = {
+    "intake": (TIPS, DETECTIONS, THERMAL_FRAMES, CLOCK),
+    "desk": DESK_INPUTS,
+    "notify": (DISPATCH, REPORTER_CONTACTS),
+}
+STAGES: tuple[str, ...] = tuple(STAGE_INPUTS)

@@ -85,11 +85,27 @@ def settle_heap() -> int:
     return gc.get_freeze_count()
 
 
+def state_table(state_id: str) -> type[faust.Table]:
+    """Faust's table, its changelog named after PATROL_APP_ID rather than the app id (the stage set's group).
+
+    A table belongs to one stage (the desk's incidents, the thermal trackers, the notices' threads), so a worker
+    that runs only that stage recovers the very changelog a worker running every stage wrote: a deployment can
+    split its stages, or join them again, without losing state.
+    """
+
+    class StateTable(faust.Table):  # type: ignore[misc]
+        def _changelog_topic_name(self) -> str:
+            return f"{state_id}-{self.name}-changelog"
+
+    return StateTable
+
+
 def create_app(settings: Settings, bootstrap: str) -> tuple[faust.App, Topics]:
     """Build the bare app; `agents.worker.build_worker_app` registers the agents on it."""
     patch_faust_for_tansu()
     app = faust.App(
-        settings.app_id,
+        settings.group_id,
+        Table=state_table(settings.app_id),
         broker=broker_urls(bootstrap),
         broker_credentials=faust_credentials(settings),
         store="memory://",

@@ -169,6 +169,11 @@ async def pipeline_run(
             worker.stop()
 
 
+def stage_groups(workers: Iterable[Settings]) -> dict[str, frozenset[str]]:
+    """The workers' consumer groups and the topics (short names) each reads: one group per stage set."""
+    return {w.group_id: frozenset(t for stage in w.stage_set for t in names.STAGE_INPUTS[stage]) for w in workers}
+
+
 class Feeder:
     """Sends timed inputs to the workers in lock-step and collects outputs."""
 
@@ -183,6 +188,8 @@ class Feeder:
         self._producer: AIOKafkaProducer | None = None
         self._probe: AIOKafkaConsumer | None = None
         self._group: AIOKafkaConsumer | None = None
+        self._groups: dict[str, AIOKafkaConsumer] = {}  # the workers' consumer groups, one per stage set
+        self._watched: list[tuple[str, TopicPartition]] = []  # (group, partition) pairs the barrier waits on
         self._outputs: AIOKafkaConsumer | None = None
         self._tps: list[TopicPartition] = []
         self._written: dict[TopicPartition, int] = {}
@@ -201,8 +208,11 @@ class Feeder:
         await self._producer.start()
         self._probe = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False, fetch_max_wait_ms=FETCH_MAX_WAIT_MS, **security)
         await self._probe.start()
-        self._group = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=self.settings.app_id, enable_auto_commit=False, **security)
-        await self._group.start()
+        stage_sets = stage_groups([w.settings for w in self.workers] or [self.settings])
+        for group in stage_sets:
+            self._groups[group] = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=group, enable_auto_commit=False, **security)
+            await self._groups[group].start()
+        self._group = next(iter(self._groups.values()))
         self._tps = []
         for short in CONSUMED:
             full = self.settings.topic(short)
@@ -210,13 +220,15 @@ class Feeder:
             if not parts:
                 await self._probe._client.force_metadata_update()
                 parts = self._probe.partitions_for_topic(full) or {0}
-            self._tps += [TopicPartition(full, p) for p in sorted(parts)]
+            tps = [TopicPartition(full, p) for p in sorted(parts)]
+            self._tps += tps
+            self._watched += [(group, tp) for group, shorts in stage_sets.items() if short in shorts for tp in tps]
         self._outputs = reader(self.settings, self.bootstrap, *(self.settings.topic(t) for t in self._collected))
         await self._outputs.start()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        for client in (self._producer, self._probe, self._group, self._outputs):
+        for client in (self._producer, self._probe, *self._groups.values(), self._outputs):
             if client is not None:
                 with contextlib.suppress(Exception):
                     await client.stop()
@@ -276,10 +288,12 @@ class Feeder:
         return ends
 
     async def _committed(self) -> dict[TopicPartition, int]:
-        assert self._group is not None
-        group = self._group
-        offsets = await asyncio.gather(*(group.committed(tp) for tp in self._tps))
-        return {tp: offset or 0 for tp, offset in zip(self._tps, offsets, strict=True)}
+        """Each partition's committed offset, the least over the groups that read it (a topic no group reads: its end)."""
+        offsets = await asyncio.gather(*(self._groups[group].committed(tp) for group, tp in self._watched))
+        least: dict[TopicPartition, int] = {}
+        for (_, tp), offset in zip(self._watched, offsets, strict=True):
+            least[tp] = min(least.get(tp, offset or 0), offset or 0)
+        return {tp: least.get(tp, sys.maxsize) for tp in self._tps}
 
     async def barrier(self, timeout_s: float = 120.0) -> None:
         """Wait until the workers have processed and committed everything sent."""

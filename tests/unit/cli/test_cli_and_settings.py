@@ -195,3 +195,13 @@ def test_a_file_setting_or_input_that_is_a_device_or_a_pipe_is_refused_naming_it
         assert main(["replay", "--tips", device, "--out", str(tmp_path / "o.jsonl")]) == 2
         err = capsys.readouterr().err
         assert f"{device}: cannot read input file: not a regular file" in err, err
+
+
+@pytest.mark.parametrize("argv, env", [(["worker", "--stages", "intake,deks"], {}), (["worker"], {"PATROL_STAGES": "deks"})])
+def test_a_worker_with_an_unknown_stage_stops_before_it_connects(argv: list[str], env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PATROL_BROKER", "127.0.0.1:1")  # nothing listens: the refusal must come first
+    assert main(argv) == 2
+    assert "unknown stage deks" in capsys.readouterr().err

@@ -96,3 +96,25 @@ def test_a_setting_that_cannot_work_names_its_variable(env: dict[str, str], need
 def test_booleans_and_log_levels_in_their_usual_spellings() -> None:
     settings = Settings.from_env({"PATROL_EXERCISE": " Off ", "PATROL_ALLOW_DEMO_TOKENS": "YES", "PATROL_LOG_LEVEL": "info"})
     assert settings.exercise is False and settings.allow_demo_tokens is True and settings.log_level == "info"
+
+
+def test_stages_default_to_every_stage_in_the_app_ids_own_group() -> None:
+    settings = Settings()
+    assert settings.stage_set == ("intake", "desk", "notify")
+    assert settings.group_id == "patrol"  # a running deployment keeps its consumer group and offsets
+    assert Settings.from_env({"PATROL_STAGES": "notify, desk,intake"}).group_id == "patrol"
+
+
+def test_a_stage_subset_has_a_group_of_its_own_whatever_the_spelling() -> None:
+    split = Settings.from_env({"PATROL_STAGES": "notify,DESK,desk", "PATROL_APP_ID": "p1"})
+    assert split.stage_set == ("desk", "notify")
+    assert split.group_id == "p1-desk-notify"
+    assert Settings.from_env({"PATROL_STAGES": "desk,notify", "PATROL_APP_ID": "p1"}).group_id == split.group_id
+    assert Settings.from_env({"PATROL_STAGES": "intake", "PATROL_APP_ID": "p1"}).group_id == "p1-intake"
+
+
+@pytest.mark.parametrize("value", ["intake,dispatch", "ingest", " , "])
+def test_an_unknown_or_empty_stage_list_is_refused_naming_the_variable(value: str) -> None:
+    with pytest.raises(ConfigError, match="PATROL_STAGES") as caught:
+        replace(Settings(), stages=value).validate()
+    assert "intake, desk, notify" in str(caught.value)
