@@ -13,7 +13,10 @@ On the same broker (one `pipeline_run`), one after the other:
    its threads, CPU time, `pipeline/profiling.py`) on the same tips, summed
    by library.
 Phases 1-3 run twice: with one dispatch centre, then with two (tips
-alternate between the cities; one worker holds both centres' desks).
+alternate between the cities; one worker holds both centres' desks). With
+`--split` each runs again on the worker split by stage into two processes
+(`PATROL_STAGES` intake, and desk,notify), printed beside the one worker's
+figures: the worker's metrics are then summed over both processes.
 The ratio pipeline/passthrough is what to watch: absolute figures drift on a
 shared machine, the ratio much less. The profile slows the worker, so it runs
 apart from the measured phases.
@@ -206,21 +209,25 @@ async def reported_at(run: PipelineRun, tips: set[str], quiet_ms: int = 2000) ->
     return found
 
 
-async def scrape(web_port: int) -> dict[str, float]:
-    """The worker's own metrics (`/metrics`), each summed over its labels."""
+SPLIT = ("intake", "desk,notify")  # `--split`: the stage sets of the two worker processes
 
-    def get() -> str:
-        with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/metrics", timeout=10) as response:
+
+async def scrape(*web_ports: int) -> dict[str, float]:
+    """The workers' own metrics (`/metrics`), each summed over its labels and over the worker processes."""
+
+    def get(port: int) -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
             return str(response.read().decode("utf-8"))
 
     out: dict[str, float] = {}
-    for family in text_string_to_metric_families(await asyncio.to_thread(get)):
-        for sample in family.samples:
-            out[sample.name] = out.get(sample.name, 0.0) + sample.value
+    for text in await asyncio.gather(*(asyncio.to_thread(get, port) for port in web_ports)):
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                out[sample.name] = out.get(sample.name, 0.0) + sample.value
     return out
 
 
-async def settle(web_port: int, timeout_s: float = 120.0) -> float:
+async def settle(*web_ports: int, timeout_s: float = 120.0) -> float:
     """Wait until the worker has read everything on the broker (`patrol_consumer_lag` 0 on two
     scrapes in a row), so that the latency run measures the offered rate, not the drain of the
     throughput phase's burst (its downstream agents still had thousands of records to read: the
@@ -228,7 +235,7 @@ async def settle(web_port: int, timeout_s: float = 120.0) -> float:
     started = time.perf_counter()
     quiet = 0
     while quiet < 2 and time.perf_counter() - started < timeout_s:
-        lag = (await scrape(web_port)).get("patrol_consumer_lag", 0.0)
+        lag = (await scrape(*web_ports)).get("patrol_consumer_lag", 0.0)
         quiet = quiet + 1 if lag == 0 else 0
         await asyncio.sleep(0.25)
     return time.perf_counter() - started
@@ -289,10 +296,12 @@ def format_profile(path: Path, tips: int) -> str:
     return "\n".join(lines)
 
 
-async def _bench(settings: Settings, province: Province, tips: int, rate: float, low_rate: float) -> dict[str, Any]:
-    """The baseline, then the pipeline, on one run's broker (the worker idles during the baseline)."""
-    async with pipeline_run(settings, "bench", ready_at=START) as run:
+async def _bench(settings: Settings, province: Province, tips: int, rate: float, low_rate: float, stage_sets: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The baseline, then the pipeline, on one run's broker (the workers idle during the baseline); `stage_sets`:
+    one worker process per stage set, else one worker running every stage."""
+    async with pipeline_run(settings, "bench", ready_at=START, stage_sets=stage_sets) as run:
         bootstrap = run.bootstrap
+        ports = [w.web_port for w in run.workers]
         baseline = await passthrough(bootstrap, run.settings, max(tips, 5000))
         security = client_kwargs(run.settings)
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=1, **security)
@@ -309,19 +318,19 @@ async def _bench(settings: Settings, province: Province, tips: int, rate: float,
             # The clock moves on to the run's first tip (the desk takes records at most the policy's `max_ahead_min`
             # past its latest tick); the deadlines that tick passes are drained before timing.
             await run.feeder.tick(START + timedelta(seconds=first // len(province.centres)))
-            settled = await settle(run.worker.web_port)
-            before = await scrape(run.worker.web_port)
+            settled = await settle(*ports)
+            before = await scrape(*ports)
             started = time.perf_counter()
             timed = await _latencies(producer, dispatch, tips_topic, province, first, count, at)
-            stages = stage_times(before, await scrape(run.worker.web_port), time.perf_counter() - started, count)
+            stages = stage_times(before, await scrape(*ports), time.perf_counter() - started, count)
             return timed, stages | {"settle_s": settled}
 
         try:
             await dispatch.getmany(timeout_ms=200)  # position at the end before sending
-            before = await scrape(run.worker.web_port)
+            before = await scrape(*ports)
             started = time.perf_counter()
             throughput = await _throughput(producer, dispatch, tips_topic, province, tips)
-            stages = stage_times(before, await scrape(run.worker.web_port), time.perf_counter() - started, tips)
+            stages = stage_times(before, await scrape(*ports), time.perf_counter() - started, tips)
             offered = latency_tips(tips, rate)
             loaded, paced_stages = await paced(tips, offered, rate)
             low, _ = await paced(tips + offered, low_tips(tips, low_rate), low_rate)
@@ -370,9 +379,11 @@ def check_event_span(tips: int, max_ahead_min: float) -> None:
 
 
 def run_pipeline_bench(
-    settings: Settings, province: Province, *, tips: int = 3000, rate: float = 500.0, low_rate: float = 50.0, profile: bool = True
+    settings: Settings, province: Province, *, tips: int = 3000, rate: float = 500.0, low_rate: float = 50.0, profile: bool = True,
+    split: bool = False,
 ) -> dict[str, Any]:
-    """The bench with the first centre alone, then (when the province has two or more) with the first two."""
+    """The bench with the first centre alone, then (when the province has two or more) with the first two; `split`:
+    each also on the worker split by stage into two processes (`SPLIT`), right after the one worker's run."""
     check_event_span(tips, province.first.policy.max_ahead_min)
     settings = replace(settings, log_level="WARNING")
     print(f"event loop of the worker and the passthrough: {use_event_loop(settings)} (PATROL_EVENT_LOOP)")
@@ -381,8 +392,16 @@ def run_pipeline_bench(
     results: dict[str, Any] = {}
     for count, centres in runs.items():
         part = Province({c: province.centres[c] for c in centres})
-        print(f"== {count} centre{'s' if count > 1 else ''} ({', '.join(centres)})")
-        results[f"centres_{count}"] = _report(asyncio.run(_bench(replace(settings, cities=",".join(centres)), part, tips, rate, low_rate)), rate)
+        layouts = {"": ()} | ({"_split": SPLIT} if split else {})
+        for suffix, stage_sets in layouts.items():
+            layout = f"split by stage into two workers: {' | '.join(stage_sets)}" if stage_sets else "one worker, every stage"
+            print(f"== {count} centre{'s' if count > 1 else ''} ({', '.join(centres)}); {layout}")
+            run = _bench(replace(settings, cities=",".join(centres)), part, tips, rate, low_rate, stage_sets)
+            results[f"centres_{count}{suffix}"] = _report(asyncio.run(run), rate)
+        if split:
+            one, two = results[f"centres_{count}"], results[f"centres_{count}_split"]
+            print(f"split / one worker at {rate:.0f} tips/s: p50 {two['latency_p50_ms'] / one['latency_p50_ms']:.2f}, "
+                  f"p99 {two['latency_p99_ms'] / one['latency_p99_ms']:.2f}; throughput {two['pipeline_tips_per_s'] / one['pipeline_tips_per_s']:.2f}")
     profile_path = Path(tempfile.mkdtemp(prefix="patrol-profile-")) / "worker.prof"
     if profile:
         first = Province({names_[0]: province.first})
@@ -416,12 +435,12 @@ def _report(results: dict[str, Any], rate: float) -> dict[str, Any]:
         f"{stages['desk_batches']:.0f} batches, {stages['desk_batch_ms']:.1f} ms per batch, {stages['records_in']:.0f} records read"
     )
     print(
-        f"worker CPU (throughput phase):              {stages['cpu_ms_per_tip']:.2f} ms per tip, "
+        f"worker CPU (throughput phase, all workers): {stages['cpu_ms_per_tip']:.2f} ms per tip, "
         f"{stages['cpu_share'] * 100:.0f}% of one core (compare this across runs: load elsewhere stretches only the wall time)"
     )
     paced = results["paced"]
     print(
-        f"worker at {rate:.0f} tips/s offered:          {paced['cpu_share'] * 100:.0f}% of one core, {paced['cpu_ms_per_tip']:.2f} ms CPU per tip, "
+        f"workers at {rate:.0f} tips/s offered:         {paced['cpu_share'] * 100:.0f}% of one core, {paced['cpu_ms_per_tip']:.2f} ms CPU per tip, "
         f"desk {paced['desk_batches']:.0f} batches, {paced['desk_batch_ms']:.1f} ms each; {paced['records_in']:.0f} records read by all agents"
     )
     return results

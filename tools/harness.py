@@ -133,16 +133,18 @@ class PipelineRun:
     settings: Settings
     bootstrap: str
     log_dir: Path
-    worker: WorkerProcess
+    worker: WorkerProcess  # the first of `workers`
     feeder: Feeder
+    workers: tuple[WorkerProcess, ...] = ()  # one per stage set
 
 
 @contextlib.asynccontextmanager
 async def pipeline_run(
     settings: Settings, name: str, *, ready_at: datetime, log_dir: Path | None = None, external: Iterable[str] = (),
-    collect: Iterable[str] = (),
+    collect: Iterable[str] = (), stage_sets: tuple[str, ...] = (),
 ) -> AsyncIterator[PipelineRun]:
-    """Broker, isolated settings, topics, one worker process and a ready feeder; all stopped on exit.
+    """Broker, isolated settings, topics, one worker process (or one per stage set, `PATROL_STAGES` values) and a
+    ready feeder; all stopped on exit.
 
     The one run setup of replay, bench and drill. With no `PATROL_BROKER` a
     fresh embedded broker serves this run alone; on a configured broker the
@@ -159,14 +161,19 @@ async def pipeline_run(
         else:
             run_settings = replace(settings, state_dir=log_dir / "state")
         create_topics(bootstrap, run_settings)
-        worker = WorkerProcess(run_settings, bootstrap, log_dir / "worker.log")
-        worker.start()
+        workers = [WorkerProcess(run_settings, bootstrap, log_dir / "worker.log")] if not stage_sets else [
+            WorkerProcess(replace(run_settings, stages=stages), bootstrap, log_dir / f"worker-{stages.replace(',', '-')}.log")
+            for stages in stage_sets
+        ]
+        for worker in workers:
+            worker.start()
         try:
-            async with Feeder(run_settings, bootstrap, [worker], external=external, collect=collect) as feeder:
+            async with Feeder(run_settings, bootstrap, workers, external=external, collect=collect) as feeder:
                 await feeder.wait_ready(ready_at)
-                yield PipelineRun(run_settings, bootstrap, log_dir, worker, feeder)
+                yield PipelineRun(run_settings, bootstrap, log_dir, workers[0], feeder, tuple(workers))
         finally:
-            worker.stop()
+            for worker in workers:
+                worker.stop()
 
 
 def stage_groups(workers: Iterable[Settings]) -> dict[str, frozenset[str]]:
