@@ -73,3 +73,45 @@ def test_intake_and_desk_in_two_workers_decide_as_one_worker(broker: str, tmp_pa
     create_topics(broker, one)
     alone = asyncio.run(scenario(one, broker, tmp_path / "one", ("intake,desk,notify",)))
     assert decisions(outputs) == decisions(alone) and len(decisions(alone)) >= PEOPLE
+
+
+Outputs = list[tuple[str, dict[str, Any]]]
+
+
+async def switch(settings: Settings, broker: str, log_dir: Path) -> tuple[Outputs, Outputs]:
+    """Phase a on one worker running every stage; it stops, and phase b goes to the split workers; every output
+    record read before the switch, and every one read after it (all again, from the topics' start)."""
+    one = WorkerProcess(settings, broker, log_dir / "worker-all.log")
+    split = [WorkerProcess(replace(settings, stages=s), broker, log_dir / f"worker-{s}.log") for s in ("intake", "desk,notify")]
+    one.start()
+    try:
+        async with Feeder(settings, broker, [one]) as feeder:
+            await first_reports(feeder)
+            before = await feeder.drain()
+        one.stop()
+        for worker in split:
+            worker.start()
+        async with Feeder(settings, broker, split) as feeder:
+            await feeder.barrier()  # the new groups have read the history from the start
+            for i in range(PEOPLE):
+                await feeder.send(tip("b", i))
+            await feeder.barrier()
+            return before, await feeder.drain()
+    finally:
+        for worker in (one, *split):
+            worker.stop()
+
+
+def test_a_deployment_split_after_a_night_began_keeps_the_desks_state(broker: str, tmp_path: Path) -> None:
+    """The split workers' desk recovers the one worker's changelog, so the history its new groups read again from
+    the start is redelivery: phase b joins phase a's incidents, no event is written twice, no dead letter."""
+    base = replace(Settings.from_env({}), broker=broker, log_level="INFO")
+    settings = isolated_settings(base, f"switch{uuid.uuid4().hex[:6]}", tmp_path / "state")
+    create_topics(broker, settings)
+    before, after = asyncio.run(switch(settings, broker, tmp_path))
+    outputs = before + after
+    Ledger.of([e for topic, e in outputs if topic == names.DISPATCH]).assert_complete("ab")
+    assert not [e for topic, e in outputs if topic == names.DEAD_LETTERS]
+    # `after` is the dispatch topic from its start: a desk that lost its state decided phase a again.
+    written = [e["event_id"] for topic, e in after if topic == names.DISPATCH]
+    assert len(written) == len(set(written)), "events written again after the switch: the desk's state was lost"
