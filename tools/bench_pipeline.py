@@ -209,7 +209,13 @@ async def reported_at(run: PipelineRun, tips: set[str], quiet_ms: int = 2000) ->
     return found
 
 
-SPLIT = ("intake", "desk,notify")  # `--split`: the stage sets of the two worker processes
+def stage_layout(text: str) -> tuple[str, ...]:
+    """`--split`'s worker processes: stage sets separated by `/` (`intake,notify/desk`), each stage in exactly one."""
+    sets = tuple(",".join(replace(Settings(), stages=part).stage_set) for part in text.split("/"))
+    named = [stage for part in sets for stage in part.split(",")]
+    if len(sets) < 2 or sorted(named) != sorted(names.STAGES):
+        raise ConfigError(f"--split {text!r}: two or more stage sets separated by '/', each of {', '.join(names.STAGES)} in exactly one")
+    return sets
 
 
 async def scrape(*web_ports: int) -> dict[str, float]:
@@ -380,10 +386,10 @@ def check_event_span(tips: int, max_ahead_min: float) -> None:
 
 def run_pipeline_bench(
     settings: Settings, province: Province, *, tips: int = 3000, rate: float = 500.0, low_rate: float = 50.0, profile: bool = True,
-    split: bool = False,
+    split: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The bench with the first centre alone, then (when the province has two or more) with the first two; `split`:
-    each also on the worker split by stage into two processes (`SPLIT`), right after the one worker's run."""
+    each also on one worker process per stage set (`stage_layout`), right after the one worker's run."""
     check_event_span(tips, province.first.policy.max_ahead_min)
     settings = replace(settings, log_level="WARNING")
     print(f"event loop of the worker and the passthrough: {use_event_loop(settings)} (PATROL_EVENT_LOOP)")
@@ -392,9 +398,9 @@ def run_pipeline_bench(
     results: dict[str, Any] = {}
     for count, centres in runs.items():
         part = Province({c: province.centres[c] for c in centres})
-        layouts = {"": ()} | ({"_split": SPLIT} if split else {})
+        layouts = {"": ()} | ({"_split": split} if split else {})
         for suffix, stage_sets in layouts.items():
-            layout = f"split by stage into two workers: {' | '.join(stage_sets)}" if stage_sets else "one worker, every stage"
+            layout = f"split by stage into {len(stage_sets)} workers: {' | '.join(stage_sets)}" if stage_sets else "one worker, every stage"
             print(f"== {count} centre{'s' if count > 1 else ''} ({', '.join(centres)}); {layout}")
             run = _bench(replace(settings, cities=",".join(centres)), part, tips, rate, low_rate, stage_sets)
             results[f"centres_{count}{suffix}"] = _report(asyncio.run(run), rate)

@@ -19,7 +19,9 @@ from tools.bench_pipeline import (
     latency_tips,
     low_tips,
     percentile,
+    scrape,
     settle,
+    stage_layout,
     stage_times,
 )
 
@@ -125,3 +127,21 @@ def test_percentile_is_the_benchs_index_and_the_low_run_is_two_seconds_within_th
     assert percentile(ordered, 0.99) == 199.0 and percentile(ordered, 0.5) == 101.0
     assert percentile([7.0], 0.99) == 7.0
     assert low_tips(3000, 50.0) == 100 and low_tips(3000, 1.0) == 20 and low_tips(30, 500.0) == 30
+
+
+def test_settle_and_scrape_take_every_worker_process(page: Page) -> None:
+    """A split worker: the lag and the metrics are summed over its processes, so one behind keeps the bench waiting."""
+    quiet, _ = page([0])
+    behind, served = page([5, 5, 0])
+    assert asyncio.run(scrape(quiet, behind))["patrol_consumer_lag"] == 5
+    asyncio.run(settle(quiet, behind, timeout_s=30.0))
+    assert served[-3:] == [5, 0, 0]
+
+
+def test_the_split_layout_names_each_stage_once() -> None:
+    assert stage_layout("intake/desk,notify") == ("intake", "desk,notify")
+    assert stage_layout("notify,intake/desk") == ("intake,notify", "desk")
+    assert stage_layout("intake/desk/notify") == ("intake", "desk", "notify")
+    for bad in ("intake/desk", "intake,desk/desk,notify", "intake,desk,notify", "intake/dsk,notify"):
+        with pytest.raises(ConfigError):
+            stage_layout(bad)
