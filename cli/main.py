@@ -492,9 +492,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--low-rate", type=_number(0, 10**6, above=True), default=50.0,
                    help="pipeline: the low offered rate after the latency run (tips/s): each hop's cost without a queue")
     p.add_argument("--no-profile", action="store_true", help="pipeline: skip the profiled worker run")
-    p.add_argument("--split", nargs="?", const="intake/desk,notify", metavar="SETS",
-                   help="pipeline: each run again with the worker split by stage, one process per stage set (default intake/desk,notify; "
-                   "e.g. intake,notify/desk), printed beside the one worker's figures")
+    p.add_argument("--split", nargs="?", const="intake,notify/desk", metavar="SETS",
+                   help="pipeline: each run again with the worker split by stage, one process per stage set separated by '/' "
+                   "(default intake,notify/desk: the desk alone; e.g. intake/desk,notify), printed beside the one worker's figures")
     p.add_argument("--cities", default="harbin,qiqihar", help="pipeline: runs with the first city alone, then with the first two (default harbin,qiqihar)")
     p.add_argument("--frames", type=_number(1, 10**6, whole=True), default=200, help="thermal: frames to generate")
     p.add_argument("--seed", type=SEED, default=11, help="thermal: generator seed")

@@ -14,9 +14,9 @@ On the same broker (one `pipeline_run`), one after the other:
    by library.
 Phases 1-3 run twice: with one dispatch centre, then with two (tips
 alternate between the cities; one worker holds both centres' desks). With
-`--split` each runs again on the worker split by stage into two processes
-(`PATROL_STAGES` intake, and desk,notify), printed beside the one worker's
-figures: the worker's metrics are then summed over both processes.
+`--split` each runs again on the worker split by stage, one process per
+stage set (`stage_layout`; the CLI's default puts the desk alone), printed
+beside the one worker's figures, the metrics summed over the processes.
 The ratio pipeline/passthrough is what to watch: absolute figures drift on a
 shared machine, the ratio much less. The profile slows the worker, so it runs
 apart from the measured phases.
