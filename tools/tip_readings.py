@@ -84,7 +84,8 @@ def texts(all_audits: bool = False) -> list[str]:
         for path in sorted(folder.rglob("*")):
             if path.is_file():
                 _file_texts(path, found)
-    audits = sorted(AUDIT_DIR.glob("tip_audit*.toml"))
+    # Numbered as written (tip_audit9 before tip_audit10), so the newest is the last.
+    audits = sorted(AUDIT_DIR.glob("tip_audit*.toml"), key=lambda p: int(p.stem.removeprefix("tip_audit") or 1))
     for path in audits if all_audits else audits[:-1]:
         _file_texts(path, found)
     found |= _drafts()
