@@ -22,6 +22,8 @@ from rules.policy import Policy
 
 # A drop is compared after rounding away float error (no thermometer reads a millionth of a degree).
 _DROP_DECIMALS = 6
+# A station's latest reading speaks for the air now only this long (stations report hourly or more often).
+LATEST_WINDOW_H = 3.0
 
 
 def wind_chill_c(temp_c: float, wind_ms: float) -> float:
@@ -81,8 +83,20 @@ class RegionWeather:
             self.warning = (issued_at, level)
 
     def latest(self, at: datetime) -> tuple[datetime, float, float, str] | None:
-        past = [o for o in self.observations if o[0] <= at]
-        return past[-1] if past else None
+        """The region's reading now: of each station's latest within `LATEST_WINDOW_H`, the lower median by wind chill.
+
+        The single latest reading of any station let one failing sensor (-45 °C with wind) raise every report a level;
+        as for the daily minimum, one station of three or more cannot set it, and of one or two the colder counts.
+        """
+        per_station: dict[str, tuple[datetime, float, float, str]] = {}
+        for obs in self.observations:  # by time: a station's later reading replaces its earlier one
+            if at - timedelta(hours=LATEST_WINDOW_H) < obs[0] <= at:
+                per_station[obs[3]] = obs
+        if not per_station:
+            past = [o for o in self.observations if o[0] <= at]
+            return past[-1] if past else None
+        readings = sorted(per_station.values(), key=lambda o: wind_chill_c(o[1], o[2]))
+        return readings[(len(readings) - 1) // 2]
 
     def daily_min(self, end: datetime) -> float | None:
         """The region's minimum of the 24 h ending at `end`: the lower median of its stations' minima.

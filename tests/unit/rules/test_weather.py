@@ -158,3 +158,23 @@ def test_a_lone_stations_reading_is_the_regions(ctx: Context) -> None:
     pair = _stations(ctx, {"s1": (-5.0, -45.0), "s2": (-5.0, -15.0)}, {"region": "daoli"})
     assert pair.region_conditions("daoli", T0).cold_wave_level == "red"  # two stations: the colder, nothing outvotes it
     assert pair.region_conditions("nangang", T0).cold_wave_level == "none"  # another district's stations are not its
+
+
+def test_one_stations_outlier_does_not_set_severe_cold() -> None:
+    """A failing station's -45 °C with wind, read last, raised every report a level: severe cold takes the lower median
+    of the stations' latest wind chills (within a few hours), as the daily minimum does; one or two stations: the colder."""
+    region = RegionWeather()
+    region.add_observation(T0 - timedelta(minutes=20), -5.0, 1.0, 72, station="s1")
+    region.add_observation(T0 - timedelta(minutes=10), -6.0, 1.0, 72, station="s2")
+    assert conditions(region, None, T0, POLICY).temp_c == -6.0  # two stations: the colder
+    region.add_observation(T0, -45.0, 8.0, 72, station="s3")
+    cond = conditions(region, None, T0, POLICY)
+    assert (cond.severe_cold, cond.temp_c, cond.wind_ms) == (False, -6.0, 1.0)
+    # A second station as cold and windy: two of four, the colder middle one counts
+    region.add_observation(T0, -20.0, 8.0, 72, station="s4")
+    assert conditions(region, None, T0, POLICY).severe_cold
+    # A station silent for hours no longer votes: s1 and s2 alone are the region now, and s1's newer reading is its own
+    later = T0 + timedelta(hours=12)
+    region.add_observation(later, -4.0, 1.0, 72, station="s1")
+    region.add_observation(later, -3.0, 1.0, 72, station="s2")
+    assert conditions(region, None, later, POLICY).temp_c == -4.0
