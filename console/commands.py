@@ -157,7 +157,7 @@ async def api_team_assessment(request: web.Request) -> web.StreamResponse:
     with phone_errors():
         at = service.phones.ack_time(body, service.state.now_or_wall())
     payload = _payload(body, principal, view.latest.incident_id, at.isoformat())
-    payload.update(kind="assess", by_team=principal.team_id)
+    payload.update(kind="assess", by_team=principal.team_id, event_id=event_id)  # the desk checks it names the task held now
     return await _send(request, payload, principal.team_id, _client_id(body), view)
 
 

@@ -492,6 +492,7 @@ class OperatorCommand(Wire):
     add_flags: tuple[str, ...] = ()
     remove_flags: tuple[str, ...] = ()
     persons: int | None = None
+    event_id: str | None = None  # assess from a team's phone: the task it was made for (None: checked by time only)
 
 
 @dataclass(frozen=True)

@@ -812,6 +812,7 @@ def parse_command(obj: dict[str, Any], ctx: Context) -> OperatorCommand:
         add_flags=_strict_flags(obj, "add_flags"),
         remove_flags=_strict_flags(obj, "remove_flags"),
         persons=_persons(obj, ctx),
+        event_id=_opt_ident(obj, "event_id"),
     )
     needed = {"assign": "team_id", "support": "team_id", "merge": "other_incident_id", "split": "report_id", "priority": "priority"}.get(kind)
     if needed is not None and getattr(command, needed) is None:

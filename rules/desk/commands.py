@@ -189,6 +189,12 @@ def assess(desk: Desk, incident: Incident, command: OperatorCommand, at: datetim
     """
     if command.by_team is not None and not on_incident(incident, command.by_team):
         raise Refused(f"team {command.by_team} has no task on {incident.incident_id}", kind="not_your_incident")
+    if (command.by_team is not None and command.event_id is not None and command.event_id in desk.event_index
+            and command.event_id != (held := incident.task_event_of(command.by_team))):
+        # As an ack naming an older task: the phone made it for a task the team no longer holds here (moved away and
+        # back, or a support unit's earlier task), whenever it was made; the time check below is for records without it.
+        raise Refused(f"team {command.by_team}'s assessment names task {command.event_id!r}; its task here now is {held!r}",
+                      kind="task_superseded")
     if command.by_team is not None and (given := incident.given_at(command.by_team)) is not None and command.at < given:
         # As an ack made before the newer task was given: an assessment queued offline while the team held an earlier
         # task of this incident (moved away since, then back) is about the person as they were then; it must not

@@ -170,6 +170,13 @@ class Incident:
         unit = next((u for u in self.active_supports() if u["team_id"] == team_id), None)
         return from_iso(unit["assigned_at"]) if unit is not None and unit.get("assigned_at") else None
 
+    def task_event_of(self, team_id: str) -> str | None:
+        """The event id of the task the team holds here now (lead or active support), or None if it holds none."""
+        if self.team_id == team_id:
+            return self.task_event_id
+        unit = next((u for u in self.active_supports() if u["team_id"] == team_id), None)
+        return str(unit["event_id"]) if unit is not None and unit.get("event_id") else None
+
     def assignments(self) -> list[dict[str, Any]]:
         """Every unit on the incident, lead first, as events show them."""
         units: list[dict[str, Any]] = []

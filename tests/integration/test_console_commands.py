@@ -133,6 +133,8 @@ def test_operators_command_the_desk_and_teams_correct_the_assessment(broker: str
                 assert again.status == 200 and (await again.json())["duplicate"] is True
                 await wait_for(lambda: "phone-assess-0001" in desk.answers)
                 assert desk.answers["phone-assess-0001"]["status"] == "applied"
+                sent = await read_topic(broker, settings, topics.OPERATOR_COMMANDS, expect=1)
+                assert [c["event_id"] for c in sent if c["command_id"] == "phone-assess-0001"] == [task], "the desk checks the task named"
                 latest = state.incidents[a].latest
                 assert {"minor", "no_id"} <= set(latest.flags) and latest.persons == 2 and "team_assessment" in latest.rules
                 assert "T-daowai-3" in (latest.reason or "")

@@ -231,3 +231,25 @@ def test_a_teams_assessment_made_before_it_was_given_the_task_again_changes_noth
                             by_team="a", add_flags=("unresponsive",))
     assert answer(commands.handle(desk, fresh)).status == "applied"
     assert "unresponsive" in desk.incidents[first.incident_id].flags
+
+
+def test_a_teams_assessment_naming_a_task_it_no_longer_holds_changes_nothing(desk: Desk, report: Callable[..., Report], ctx: Context) -> None:
+    """The phone sends the task's event id with the assessment: one made for the team's earlier task of the incident is
+    refused whatever its time (a phone's clock may be behind or ahead); one naming the task held now, or naming none
+    (older records: the time check), is applied."""
+    team(desk, "a", 300)
+    team(desk, "b", 900)
+    first = desk.handle_report(report()).events[0]
+    commands.handle(desk, OperatorCommand(command_id="m1", kind="assign", incident_id=first.incident_id, at=LATER, by="alice", team_id="b"))
+    back = commands.handle(desk, OperatorCommand(command_id="m2", kind="assign", incident_id=first.incident_id,
+                                                 at=LATER + timedelta(minutes=1), by="alice", team_id="a"))
+    now = back.events[0]
+    assert now.team_id == "a" and now.event_id != first.event_id
+    body = {"command_id": "old", "kind": "assess", "incident_id": first.incident_id, "at": (LATER + timedelta(minutes=5)).isoformat(),
+            "by": "a-phone", "by_team": "a", "add_flags": ["unresponsive"], "event_id": first.event_id}
+    result = answer(commands.handle(desk, parse_command(body, ctx)))
+    assert (result.status, result.error) == ("rejected", "task_superseded") and first.event_id in result.reason
+    assert "unresponsive" not in desk.incidents[first.incident_id].flags
+    assert answer(commands.handle(desk, parse_command({**body, "command_id": "cur", "event_id": now.event_id}, ctx))).status == "applied"
+    no_id = {k: v for k, v in body.items() if k != "event_id"}
+    assert answer(commands.handle(desk, parse_command({**no_id, "command_id": "none", "add_flags": ["injured"]}, ctx))).status == "applied"
