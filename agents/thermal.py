@@ -32,7 +32,7 @@ from rules.context import Province
 from rules.intake import parse_json, parse_tick
 from thermal.cameras import FrameMeta
 from thermal.detector import detect_image
-from thermal.frames import ThermalImage, decode_image, parse_meta
+from thermal.frames import ThermalImage, decode_image, frame_name, parse_meta
 from thermal.tracking import Tracker
 
 IMAGE_FIELDS = ("png_b64", "jpeg_b64")
@@ -56,8 +56,8 @@ class FrameThread:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
 
-def frame_from_payload(raw: bytes) -> tuple[FrameMeta, ThermalImage]:
-    """Metadata and decoded image of one frame record."""
+def frame_from_payload(raw: bytes) -> tuple[FrameMeta, ThermalImage, str]:
+    """Metadata, decoded image and name (`thermal.frames.frame_name`) of one frame record."""
     obj = parse_json(raw)
     given = [k for k in IMAGE_FIELDS if obj.get(k) is not None]
     if len(given) != 1:
@@ -71,7 +71,7 @@ def frame_from_payload(raw: bytes) -> tuple[FrameMeta, ThermalImage]:
     except (binascii.Error, ValueError) as exc:
         raise FrameError(f"{field}: not base64: {exc}", kind="malformed") from exc
     meta = parse_meta(obj)
-    return meta, decode_image(data, meta.polarity)
+    return meta, decode_image(data, meta.polarity), frame_name(obj, meta)
 
 
 def tracker_key(province: Province, raw: bytes, camera_id: str) -> str:
@@ -120,13 +120,13 @@ def register(app: Any, topics: Any, province: Province) -> None:
                 if source == names.CLOCK:
                     await note_tick(event, partition)
                 else:
-                    meta, image = await frame_thread.run(frame_from_payload, raw)
+                    meta, image, name = await frame_thread.run(frame_from_payload, raw)
                     key = tracker_key(province, raw, meta.camera_id)
                     saved = trackers.get(key)
                     tracker = Tracker.from_dict(saved) if saved else Tracker()
                     tick = clocks.get(partition)
                     tracker.admit(meta.captured_at, None if tick is None else parse_time(tick, "tick"), max_ahead_min)
-                    tracked = tracker.update(await frame_thread.run(detect_image, image, meta), meta)
+                    tracked = tracker.update(await frame_thread.run(detect_image, image, meta, name), meta)
                     await outbox.send_all([(names.DETECTIONS, meta.camera_id, d) for d in tracked])
                     await save_tables(app, event, (trackers, {key: tracker.to_dict()}))
             except Exception as exc:

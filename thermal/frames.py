@@ -167,6 +167,19 @@ def parse_meta(d: dict[str, Any]) -> FrameMeta:
     return meta
 
 
+def frame_name(d: dict[str, Any], meta: FrameMeta) -> str:
+    """The frame a detection came from: the record's own `frame_id`, else `<camera_id>@<captured_at iso>`.
+
+    Detections of the thermal-frames topic had an empty `frame`: nothing led back from an alert to the image it saw.
+    """
+    given = d.get("frame_id")
+    if given is None or given == "":
+        return f"{meta.camera_id}@{meta.captured_at.isoformat()}"
+    if not isinstance(given, str) or len(given) > MAX_ID_CHARS or not given.isprintable() or not given.strip():
+        raise FrameError(f"metadata: frame_id must be 1-{MAX_ID_CHARS} printable characters")
+    return given
+
+
 def _polarity(raw: Any) -> str | None:
     """`white-hot` / `black-hot` for 8-bit frames; absent means detect it from the image."""
     if raw is None:
