@@ -47,6 +47,9 @@ from rules.pinyin_text import PinyinReader
 from rules.typos import TypoReader
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_HANGUL = "\uac00-\ud7a3"
+# How many syllables of a Korean verb's stem may lie between a cue and a negation after it ("술에 취" + "하지 않").
+_KO_STEM_SYLLABLES = 2
 # What a `~` in a cue may skip: a few characters of one clause (Chinese) or a
 # few words (English), never across punctuation.
 _GAP_ZH = r"[^\s，。！？、；：,.!?;:]{0,4}?"
@@ -515,6 +518,8 @@ class Lexicon:
     negation_excepts: re.Pattern[str] | None = None
     # The negations without `zh_unseen`/`en_unseen`, for stated ages (an age is said, not seen); None: `negation`.
     age_negation: re.Pattern[str] | None = None
+    # Negations after a cue (`[negations]` ko_after: Korean "다치지 않았어요"), matched at the cue's end; None: none.
+    negation_after: re.Pattern[str] | None = None
     # Dialect words read as their standard word (`[dialect]`: Cantonese 冇 -> 没有, 唔醒 -> 不醒, 喺 -> 在).
     dialect: dict[str, str] = field(default_factory=dict)
     dialect_pattern: re.Pattern[str] | None = None
@@ -781,7 +786,7 @@ class Lexicon:
             for start, end in sorted(spans):
                 if any(s < end and start < e for s, e in skip) or self._of_reporter(norm, start, end, own):
                     continue
-                if self._negated(norm, start):
+                if self._negated(norm, start) or (self.negation_after is not None and self.negation_after.match(norm, end)):
                     skip.append((start, end))
                     continue
                 found.add(flag)
@@ -1074,7 +1079,7 @@ def _persons_pattern(zh: list[str], en: list[str], en_one: list[str] | None = No
 
 _TABLES = ("version", "flags", "except", "negations", "ages", "persons", "describe", "channels", "form_values", "typos", "dialect",
            "homophones", "past", "signs", "reporter", "seeming", "unsaid", "kin", "company", "animals")
-_NEGATION_KEYS = ("zh", "zh_unseen", "zh_fillers", "en", "en_unseen", "en_fillers", "zh_except", "en_except")
+_NEGATION_KEYS = ("zh", "zh_unseen", "zh_fillers", "en", "en_unseen", "en_fillers", "zh_except", "en_except", "ko", "ko_after")
 _TYPO_KEYS = ("min_letters", "two_edits_from")
 _HOMOPHONE_KEYS = ("max_changed", "toneless_from", "flags")
 
@@ -1130,6 +1135,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
     negation = _negation(data.get("negations", {}), fail)
     age_negation = _negation(data.get("negations", {}), fail, unseen=False)
     negation_excepts = _negation_excepts(data.get("negations", {}), fail)
+    negation_after = _negation_after(data.get("negations", {}), fail)
     ages = data.get("ages", {})
     if not isinstance(ages, dict):
         raise fail("ages", "expected a table")
@@ -1220,6 +1226,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         typos=TypoReader.of(english, limits["min_letters"], limits["two_edits_from"]) if limits["min_letters"] else None,
         negation_excepts=negation_excepts,
         age_negation=age_negation,
+        negation_after=negation_after,
         dialect=dialect,
         dialect_pattern=dialect_pattern,
         homophones=homophones,
@@ -1421,6 +1428,9 @@ def _negation(negations: object, fail: Callable[[str, str], ConfigError], unseen
             raise fail(key, "expected a list of non-empty strings")
         return sorted((normalize_text(v.strip()) for v in value), key=len, reverse=True)
 
+    for word in words("ko"):
+        if not re.fullmatch(f"[{_HANGUL}]+", word):
+            raise fail("ko", f"word {word!r} is not a Korean word")
     for key, chinese in (("zh_unseen", True), ("en_unseen", False)):
         for word in words(key):
             if bool(_CJK.search(word)) != chinese:
@@ -1437,4 +1447,25 @@ def _negation(negations: object, fail: Callable[[str, str], ConfigError], unseen
         neg = "|".join(re.escape(n).replace("'", "'?") for n in en)
         fill = rf"(?:\s+(?:{'|'.join(re.escape(w) for w in en_fill)}))*" if en_fill else ""
         parts.append(rf"(?<![a-z'])(?:{neg}){fill}(?:\s+[a-z']+)?\s+$")
+    if ko := words("ko"):
+        # Korean 안/못 before a verb are words of their own: 편안 (at ease) holds no 안
+        parts.append(rf"(?<![{_HANGUL}])(?:{'|'.join(re.escape(n) for n in ko)})\s*$")
     return re.compile("|".join(parts) or r"(?!x)x")
+
+
+def _negation_after(negations: object, fail: Callable[[str, str], ConfigError]) -> re.Pattern[str] | None:
+    """Korean negates after the verb (`ko_after`: 다치지 않았어요, 움직이지 못해요): matched at a cue's end, past up to
+    `_KO_STEM_SYLLABLES` syllables of the stem the cue stops short of (술에 취 + 하지 않았어요). None: no such words."""
+    if not isinstance(negations, dict):
+        return None
+    value = negations.get("ko_after", [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise fail("ko_after", "expected a list of non-empty strings")
+    words = sorted((normalize_text(v.strip()) for v in value), key=len, reverse=True)
+    for word in words:
+        if not re.fullmatch(rf"[{_HANGUL}][{_HANGUL} ]*", word):
+            raise fail("ko_after", f"word {word!r} is not Korean")
+    if not words:
+        return None
+    alts = "|".join(re.escape(w).replace(r"\ ", r"\s*") for w in words)
+    return re.compile(rf"[{_HANGUL}]{{0,{_KO_STEM_SYLLABLES}}}\s*(?:{alts})")
