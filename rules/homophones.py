@@ -38,10 +38,28 @@ def _readings(char: str) -> tuple[frozenset[str], frozenset[str]]:
     return toned, frozenset(r.rstrip("012345") for r in toned)
 
 
+@functools.cache
+def _common(char: str) -> tuple[str, str]:
+    """A tip's character as it is usually said (pypinyin's first reading, with tone and without): a transcript writes
+    the sound it heard with a character that usually says it, so a rare reading (平 as bìng, 喝 as yè) is no match."""
+    from pypinyin import Style, pinyin
+
+    toned = pinyin(char, style=Style.TONE3, neutral_tone_with_five=True)[0][0]
+    return toned, toned.rstrip("012345")
+
+
+def _said(cue: str) -> tuple[str, ...]:
+    """A cue's characters as the cue word says them (pypinyin's reading of the phrase, with tones): 喝 in 喝迷糊了 is hē."""
+    from pypinyin import Style, pinyin
+
+    return tuple(r[0] for r in pinyin(cue, style=Style.TONE3, neutral_tone_with_five=True))
+
+
 @dataclass(frozen=True)
 class SoundCue:
     flag: str
     text: str
+    said: tuple[str, ...]  # each character's reading in the cue word (`_said`), with tones
 
 
 @dataclass(frozen=True)
@@ -65,7 +83,7 @@ class Homophones:
                 continue
             for first in _readings(cue[0])[1]:
                 for second in _readings(cue[1])[1]:
-                    index.setdefault(f"{first} {second}", []).append(SoundCue(flag, cue))
+                    index.setdefault(f"{first} {second}", []).append(SoundCue(flag, cue, _said(cue)))
         return cls({k: tuple(v) for k, v in index.items()}, max_changed, toneless_from)
 
     def spans(self, norm: str) -> dict[str, list[tuple[int, int]]]:
@@ -86,7 +104,7 @@ class Homophones:
             for cue in frozenset().union(*(begun.get(second, ()) for second in _readings(following)[1])):
                 end = start + len(cue.text)
                 span = norm[start:end]
-                if len(span) < len(cue.text) or span == cue.text or self._changed(span, cue.text) is None:
+                if len(span) < len(cue.text) or span == cue.text or self._changed(span, cue) is None:
                     continue
                 if len(cue.text) < self.toneless_from and not _PHRASE_END.match(norm, end):
                     continue
@@ -114,17 +132,18 @@ class Homophones:
             index.setdefault(first, {})[second] = cues
         return index
 
-    def _changed(self, span: str, cue: str) -> int | None:
-        """How many characters of `span` differ from `cue` while sounding alike; None if it does not sound like it."""
-        toned = len(cue) < self.toneless_from
+    def _changed(self, span: str, cue: SoundCue) -> int | None:
+        """How many characters of `span` differ from `cue` while sounding alike (the span's characters as usually said,
+        the cue's as the cue word says them); None if it does not sound like it."""
+        toned = len(cue.text) < self.toneless_from
         changed = 0
-        for a, b in zip(span, cue, strict=True):
+        for a, b, said in zip(span, cue.text, cue.said, strict=True):
             if a == b:
                 continue
             if not _HAN.match(a) or a in _PARTICLES or b in _PARTICLES:
                 return None
-            ra, rb = _readings(a), _readings(b)
-            if not (ra[0] & rb[0] if toned else ra[1] & rb[1]):
+            heard = _common(a)
+            if heard[0] != said if toned else heard[1] != said.rstrip("012345"):
                 return None
             changed += 1
             if changed > self.max_changed:

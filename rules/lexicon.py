@@ -94,7 +94,9 @@ _AGE = re.compile(
     rf"|(?<![a-z])aged?\s*[:=]?\s*(?:about\s+|around\s+|approx\.?\s+|~\s*)?(?P<enum3>{_EN_AGE_NUM})(?![\da-z])"
     # an age bounded or said loosely of the person: "no older than 13", "he's like 14", "maybe 15 at most", "maybe 16 or 17?"
     r"|(?<![a-z])no[t]?\s+older\s+than\s+(?P<enum5>\d{1,2})(?![\da-z])"
-    r"|(?<![a-z])(?:he's|she's|he\s+is|she\s+is)\s+(?:(?:like|about|around|maybe|only|just|barely|probably)\s+)?(?P<enum6>\d{1,2})(?:-?ish)?"
+    # and of a group that holds the person, as a teenager says it of friends ("we're all 16", "they're both 15")
+    r"|(?<![a-z])(?:he's|she's|he\s+is|she\s+is|(?:we're|we\s+are|they're|they\s+are)(?:\s+(?:all|both))?)"
+    r"\s+(?:(?:like|about|around|maybe|only|just|barely|probably)\s+)?(?P<enum6>\d{1,2})(?:-?ish)?"
     r"(?=\s*(?:$|[,.;:!?)]|or\s|at\s+most|tops))"
     r"|(?<![a-z])(?:maybe|about|around|like|probably)\s+(?P<enum7>\d{1,2})\s+(?:at\s+most|tops|(?:or|and)\s+\d{1,2}(?=\s*(?:$|[,.;:!?)])))"
     r"|(?<![a-z0-9])(?P<edec2>[1-9])0'?s(?![a-z0-9])"
@@ -124,7 +126,8 @@ _AGE = re.compile(
 _ZH_MORE = r"(?:多|来|好几|大几|几|出头)?"
 _ZH_CLAUSE_END = r"(?=$|[\s，。！？、；：,.!?;:…~）)]|[吧啊呢呀吗还也都])"
 _ZH_NOT_AFTER = rf"(?<![\d{_ZH_NUM_WORDS}第负下\-+.:/])"
-_ZH_SAID_OF = "他|她|看着|看上去|看起来|看样子|瞅着"
+# 们 (我们, 他们): of a group that holds the person, as a teenager says it of friends ("我们才十七")
+_ZH_SAID_OF = "们|他|她|看着|看上去|看起来|看样子|瞅着"
 _ZH_BELOW = "快|将近|接近|不到"  # not yet that age
 _ZH_ABOUT = "才|也就|就|顶多|最多|大概|大约|估计|好像|像|今年|得有|也有|少说也有|有|快|都|已经|差不多|将近|接近|起码|至少|也"
 _BARE_AGE = re.compile(
