@@ -633,6 +633,10 @@ def test_uncertainty_sets_the_flag_in_both_languages(text: str, expected: set[st
         ("快六十了", set()),  # not yet 60
         ("他才十五", {"minor"}),
         ("看着也就十五六", {"minor"}),
+        # a group's age, as a teenager says it of friends: the reporter's 我们 holds the person
+        ("他喝多了吐了，我们才十七", {"intoxicated", "ill", "minor"}),
+        ("he won't wake up, we're all 16, please help", {"unresponsive", "minor"}),
+        ("we're 2 streets away, he won't wake up", {"unresponsive"}),
         ("孩子十二三", {"minor"}),
         # times, temperatures, distances, counts, bus lines, money, house numbers: no age
         ("晚上十一点多了", set()),

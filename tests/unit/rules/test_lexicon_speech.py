@@ -27,6 +27,10 @@ LEX = load_lexicon(DATA_DIR / "lexicon.toml")
     ("狗在笼子里", set()),
     ("一个流浪汉抽出一根烟", set()),
     ("给他买了点吃的喝的，", set()),
+    # a character heard by its usual reading, a cue's by its reading in the cue: 平 (píng, rarely bìng) is no 病,
+    # 爷 (yé) no 喝 (hē, rarely yè), while 最 (zuì) for 醉 still is
+    ("有个大叔在广场上躺平了", set()),
+    ("有个老爷爷迷糊了", {"elderly"}),
     # 的 for 得 where the cue goes on after it, never a bare 喝的
     ("冻的直哆嗦", {"ill"}),
     ("不要紧，他喝的是水", set()),
