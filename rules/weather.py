@@ -15,10 +15,13 @@ import heapq
 import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from core.records import COLD_WAVE_LEVELS, WeatherObservation, from_iso
 from rules.policy import Policy
+
+T = TypeVar("T")
 
 # A drop is compared after rounding away float error (no thermometer reads a millionth of a degree).
 _DROP_DECIMALS = 6
@@ -52,6 +55,11 @@ def station_key(obs: WeatherObservation) -> str:
     if obs.station_id:
         return obs.station_id
     return f"{obs.lat:.5f},{obs.lon:.5f}" if obs.lat is not None and obs.lon is not None else ""
+
+
+def lower_median(values: list[T]) -> T:
+    """The lower middle of values already sorted: of three or more stations one cannot decide; of one or two, the first."""
+    return values[(len(values) - 1) // 2]
 
 
 def level_rank(level: str) -> int:
@@ -95,8 +103,7 @@ class RegionWeather:
         if not per_station:
             past = [o for o in self.observations if o[0] <= at]
             return past[-1] if past else None
-        readings = sorted(per_station.values(), key=lambda o: wind_chill_c(o[1], o[2]))
-        return readings[(len(readings) - 1) // 2]
+        return lower_median(sorted(per_station.values(), key=lambda o: wind_chill_c(o[1], o[2])))
 
     def daily_min(self, end: datetime) -> float | None:
         """The region's minimum of the 24 h ending at `end`: the lower median of its stations' minima.
@@ -111,8 +118,7 @@ class RegionWeather:
                 per_station[station] = min(temp, per_station.get(station, temp))
         if not per_station:
             return None
-        minima = sorted(per_station.values())
-        return minima[(len(minima) - 1) // 2]
+        return lower_median(sorted(per_station.values()))
 
     def earlier_min(self, at: datetime, within_h: float) -> float | None:
         """The highest daily minimum of the days before `at` within `within_h` hours (24 h back, 48 h back... up to it).

@@ -160,6 +160,10 @@ class Incident:
     def active_supports(self) -> list[dict[str, Any]]:
         return [s for s in self.supports if s["status"] in ACTIVE_SUPPORT]
 
+    def active_support_of(self, team_id: str) -> dict[str, Any] | None:
+        """The team's active support unit here, if it holds one."""
+        return next((u for u in self.active_supports() if u["team_id"] == team_id), None)
+
     def given_at(self, team_id: str) -> datetime | None:
         """When the team was given the task it holds here now (lead or active support), or None if it holds none.
 
@@ -167,14 +171,14 @@ class Incident:
         superseded task (acks, on-scene assessments) compare with this."""
         if self.team_id == team_id:
             return self.assigned_at
-        unit = next((u for u in self.active_supports() if u["team_id"] == team_id), None)
+        unit = self.active_support_of(team_id)
         return from_iso(unit["assigned_at"]) if unit is not None and unit.get("assigned_at") else None
 
     def task_event_of(self, team_id: str) -> str | None:
         """The event id of the task the team holds here now (lead or active support), or None if it holds none."""
         if self.team_id == team_id:
             return self.task_event_id
-        unit = next((u for u in self.active_supports() if u["team_id"] == team_id), None)
+        unit = self.active_support_of(team_id)
         return str(unit["event_id"]) if unit is not None and unit.get("event_id") else None
 
     def assignments(self) -> list[dict[str, Any]]:
