@@ -27,14 +27,33 @@ def ssl_context(settings: Settings) -> ssl.SSLContext:
             context.load_cert_chain(
                 settings.kafka_ssl_certfile,
                 settings.kafka_ssl_keyfile or None,
-                password=settings.kafka_ssl_key_password or None,
+                password=settings.kafka_ssl_key_password or _no_key_password,
             )
-        except (OSError, ssl.SSLError) as exc:
-            raise ConfigError(
-                f"PATROL_KAFKA_SSL_CERTFILE={settings.kafka_ssl_certfile!r} / PATROL_KAFKA_SSL_KEYFILE={settings.kafka_ssl_keyfile!r}: "
-                f"cannot load the client certificate and key: {exc}"
-            ) from exc
+        except ConfigError:
+            raise
+        except ssl.SSLError as exc:
+            # OpenSSL says only "PEM lib" (no reason) for a key its password does not decrypt
+            wrong = settings.kafka_ssl_key_password and (exc.reason is None or exc.reason in _WRONG_PASSWORD)
+            raise _unloadable(settings, exc, " (a wrong PATROL_KAFKA_SSL_KEY_PASSWORD?)" if wrong else "") from exc
+        except OSError as exc:
+            raise _unloadable(settings, exc) from exc
     return context
+
+
+_WRONG_PASSWORD = ("PEM_LIB", "BAD_DECRYPT", "BAD_PASSWORD_READ")
+
+
+def _no_key_password() -> str:
+    """Asked only for an encrypted key: without this OpenSSL prompted on the terminal ("Enter PEM pass phrase:")
+    and a worker started from a shell waited for an answer; without a terminal it failed with `[Errno 22]`."""
+    raise ConfigError("PATROL_KAFKA_SSL_KEYFILE is an encrypted key: set PATROL_KAFKA_SSL_KEY_PASSWORD (or give an unencrypted key, mode 0600)")
+
+
+def _unloadable(settings: Settings, exc: Exception, hint: str = "") -> ConfigError:
+    return ConfigError(
+        f"PATROL_KAFKA_SSL_CERTFILE={settings.kafka_ssl_certfile!r} / PATROL_KAFKA_SSL_KEYFILE={settings.kafka_ssl_keyfile!r}: "
+        f"cannot load the client certificate and key: {exc}{hint}"
+    )
 
 
 def client_kwargs(settings: Settings) -> dict[str, Any]:

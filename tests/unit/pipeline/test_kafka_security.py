@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import ssl
 import subprocess
+import sys
 from pathlib import Path
 
 import faust
@@ -131,3 +133,23 @@ def test_settings_command_hides_secrets_and_refuses_bad_values(monkeypatch: pyte
     monkeypatch.setenv("PATROL_KAFKA_SASL_MECHANISM", "MD5")
     assert main(["settings"]) == 2
     assert "PATROL_KAFKA_SASL_MECHANISM" in capsys.readouterr().err
+
+
+def test_an_encrypted_client_key_without_its_password_is_a_clear_error_never_a_prompt(pki: dict[str, Path], tmp_path: Path) -> None:
+    """OpenSSL asked for the pass phrase on the terminal ("Enter PEM pass phrase:"): a worker started from a shell
+    waited for it, one without a terminal failed with `[Errno 22] Invalid argument`. A wrong password said `PEM lib`."""
+    subprocess.run(["openssl", "pkey", "-in", str(pki["key"]), "-out", str(tmp_path / "locked.key"), "-aes256", "-passout", "pass:hunter2"],
+                   check=True, capture_output=True)
+    env = {**BROKER, "PATROL_KAFKA_SECURITY_PROTOCOL": "SSL", "PATROL_KAFKA_SSL_CERTFILE": str(pki["cert"]),
+           "PATROL_KAFKA_SSL_KEYFILE": str(tmp_path / "locked.key")}
+    script = ("import sys; from core.settings import Settings; from pipeline.kafka_security import client_kwargs\n"
+              "try: client_kwargs(Settings.from_env())\nexcept Exception as e: print(e)")
+    # a pipe standing for a terminal: OpenSSL's prompt read the line typed into it
+    done = subprocess.run([sys.executable, "-c", script], input="hunter2\n", capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **env, "PYTHONPATH": str(Path(__file__).resolve().parents[3])})
+    assert "pass phrase" not in done.stdout + done.stderr
+    assert "encrypted" in done.stdout and "PATROL_KAFKA_SSL_KEY_PASSWORD" in done.stdout
+    with pytest.raises(ConfigError, match="PATROL_KAFKA_SSL_KEY_PASSWORD") as err:
+        client_kwargs(Settings.from_env({**env, "PATROL_KAFKA_SSL_KEY_PASSWORD": "wrong"}))
+    assert "wrong" not in str(err.value).replace("a wrong PATROL_KAFKA_SSL_KEY_PASSWORD", ""), "the password itself is never shown"
+    assert isinstance(client_kwargs(Settings.from_env({**env, "PATROL_KAFKA_SSL_KEY_PASSWORD": "hunter2"}))["ssl_context"], ssl.SSLContext)
