@@ -9,7 +9,9 @@ ISO 8601, DOUBLE PRECISION, BIGINT).
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
+import urllib.parse
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,8 +32,31 @@ def sqlite_path(url: str) -> Path:
     """`sqlite:///relative/file` or `sqlite:////absolute/file` -> the file's path."""
     rest = url[len("sqlite://") :]
     if not rest.startswith("/"):
-        raise DatabaseError(f"PATROL_DATABASE_URL: expected sqlite:///FILE, got {url!r}")
+        raise DatabaseError(f"PATROL_DATABASE_URL: expected sqlite:///FILE, got {redacted(url, url)!r}")
     return Path(rest[1:])
+
+
+def url_secrets(url: str) -> set[str]:
+    """The passwords a database URL holds (its userinfo's, a `password=` query parameter's), as written and decoded."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        found = {parts.password or ""} | {v for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True) if k.lower() == "password"}
+    except ValueError:  # no URL urllib can split (a bracket left open): every character after the scheme may be secret
+        found = {url.split("://", 1)[-1]}
+    for raw in re.findall(r"(?i)password=([^&]*)", url):
+        found.add(raw)
+    return {text for secret in found if secret for text in (secret, urllib.parse.unquote(secret))}
+
+
+def redacted(text: str, url: str) -> str:
+    """An error's text without the URL's passwords: libpq quotes the value it cannot read
+    (`invalid percent-encoded token: "s3cr%zzet"`), and the console and `patrol ledger` log or print it."""
+    for secret in sorted(url_secrets(url), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,30}(?=://)")
 
 
 class Database:
@@ -65,9 +90,12 @@ class Database:
             try:
                 self._pg = psycopg.connect(url, autocommit=True, row_factory=dict_row)
             except psycopg.Error as exc:
-                raise DatabaseError(f"cannot connect to PostgreSQL: {exc}") from exc
+                raise DatabaseError(f"cannot connect to PostgreSQL: {redacted(str(exc), url)}") from None  # the cause quotes it too
         else:
-            raise DatabaseError(f"PATROL_DATABASE_URL: unknown scheme in {url.split(':', 1)[0]!r} (use sqlite:/// or postgresql://)")
+            # a value without `scheme://` (a password pasted alone) was printed whole as its "scheme"
+            scheme = _SCHEME.match(url)
+            raise DatabaseError(f"PATROL_DATABASE_URL: unknown scheme {scheme.group(0)!r} (use sqlite:/// or postgresql://)" if scheme else
+                                "PATROL_DATABASE_URL: no scheme:// (use sqlite:///FILE or postgresql://USER@HOST/DB)")
 
     def _sql(self, sql: str) -> str:
         return sql if self.dialect == "sqlite" else sql.replace("%", "%%").replace("?", "%s")

@@ -194,3 +194,22 @@ def test_the_read_audit_answers_its_latest_rows_only(tmp_path: Path) -> None:
     assert [r["what"] for r in rows] == [f"read {n}" for n in (21, 23, 25, 27, 29)] and more
     rows, more = store.audit_page("P-a", limit=100)
     assert len(rows) == 15 and not more
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://patrol:s3cr%zzet@127.0.0.1:1/ledger",  # libpq: invalid percent-encoded token: "s3cr%zzet"
+        "postgresql://patrol:s3cr%zzet@127.0.0.1:1/ledger?sslmode=require",
+        "postgresql://patrol@127.0.0.1:1/ledger?password=s3cr%zzet",
+        "s3cr%zzet",  # the password pasted alone was printed whole as the URL's "scheme"
+    ],
+)
+def test_a_database_url_s_password_never_reaches_the_error_the_console_logs(url: str) -> None:
+    from ledger.db import Database, DatabaseError
+
+    with pytest.raises(DatabaseError) as err:
+        Database(url)
+    shown = str(err.value)
+    assert "PATROL_DATABASE_URL" in shown or "cannot connect to PostgreSQL" in shown
+    assert "s3cr" not in shown and err.value.__cause__ is None, "no chained error quotes it either"
