@@ -114,7 +114,9 @@ def route(
 ) -> str | None:
     """The centre of one raw input record, or None when nothing names one.
 
-    In order: an explicit `centre` field; a team (`team_id`); a position
+    In order: an explicit `centre` field (for a report of a person, after
+    its position, and after its address when the named centre does not know
+    it); a team (`team_id`); a position
     (`lat`/`lon`); a region (`region`); an address (a position written in
     it, else the places it names); the record's key when it
     names a centre; the only centre of a one-city deployment. An explicit
@@ -131,30 +133,50 @@ def route(
     """
     explicit = obj.get("centre")
     if explicit is not None:
-        return explicit if isinstance(explicit, str) and explicit in cities else None
+        if not (isinstance(explicit, str) and explicit in cities):
+            return None
+        if by_team or len(cities) == 1:
+            return explicit
+        # A report of a person: a position (given, or written in the address) decides where the person is; an address
+        # goes to the centre it names when that centre knows it, else to another that does. Named "harbin", a tip at a
+        # position in Qiqihar, or at 齐齐哈尔站 (a place Harbin does not know), was dead-lettered, not sent to Qiqihar.
+        own = {explicit: gazetteers[explicit]}
+        return (_centre_of_position(obj, indexes) or _centre_named_by_address(obj, indexes, own, max_address_bytes)
+                or _centre_named_by_address(obj, indexes, gazetteers, max_address_bytes) or explicit)
     if len(cities) == 1:
         return next(iter(cities))  # one city: its own rules refuse what lies outside it
     team = obj.get("team_id") if by_team else None
     if isinstance(team, str) and (found := centre_of_team(cities, team)) is not None:
         return found
-    lat, lon = _coordinate(obj.get("lat"), "lat"), _coordinate(obj.get("lon"), "lon")
-    if lat is not None and lon is not None:
-        found = centre_for(indexes, lat, lon)
-        if found is not None:
-            return found
+    if (found := _centre_of_position(obj, indexes)) is not None:
+        return found
     region = obj.get("region")
     if isinstance(region, str) and (found := centre_of_region(cities, region)) is not None:
         return found
-    address = obj.get("address")
-    if isinstance(address, str) and address.strip() and _within(address, max_address_bytes):
-        written = coordinates_in(address)  # a position written in the address, as intake reads it
-        if written is not None and (found := centre_for(indexes, *written)) is not None:
-            return found
-        if (found := centre_of_address(gazetteers, address)) is not None:
-            return found
+    if (found := _centre_named_by_address(obj, indexes, gazetteers, max_address_bytes)) is not None:
+        return found
     if key is not None and key in cities:
         return key
     return next(iter(cities)) if len(cities) == 1 else None
+
+
+def _centre_of_position(obj: Mapping[str, Any], indexes: Mapping[str, CityIndex]) -> str | None:
+    """The centre holding a record's `lat`/`lon` (read as intake reads them), or None."""
+    lat, lon = _coordinate(obj.get("lat"), "lat"), _coordinate(obj.get("lon"), "lon")
+    return centre_for(indexes, lat, lon) if lat is not None and lon is not None else None
+
+
+def _centre_named_by_address(obj: Mapping[str, Any], indexes: Mapping[str, CityIndex], gazetteers: Mapping[str, Gazetteer],
+                             max_address_bytes: int | None) -> str | None:
+    """The centre of a record's `address`: a position written in it, else the gazetteer naming it most fully (ties to
+    the first of `gazetteers`); None for no address, one over `max_address_bytes`, or one no centre knows."""
+    address = obj.get("address")
+    if not (isinstance(address, str) and address.strip() and _within(address, max_address_bytes)):
+        return None
+    written = coordinates_in(address)  # a position written in the address, as intake reads it
+    if written is not None and (found := centre_for(indexes, *written)) is not None:
+        return found
+    return centre_of_address(gazetteers, address)
 
 
 def _within(text: str, max_bytes: int | None) -> bool:

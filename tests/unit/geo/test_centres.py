@@ -12,6 +12,7 @@ from core.errors import CityDataError, RecordError
 from core.settings import DATA_DIR
 from geo.centres import centre_for
 from rules.context import Province, load_province
+from rules.intake import parse_tip, tip_report
 
 HARBIN = (45.7600, 126.6300)
 QIQIHAR = (47.3410, 123.9690)
@@ -164,3 +165,26 @@ def test_a_tip_or_detection_naming_a_team_goes_to_the_city_that_holds_its_positi
     assert province.context_for({"team_id": "T-longsha-1", "address": "中央大街"})[0] == "harbin"
     # team records still answer to their team's centre wherever they stand
     assert province.route({"team_id": "T-longsha-1", "lat": HARBIN[0], "lon": HARBIN[1]}) == "qiqihar"
+
+
+def test_a_report_naming_one_centre_but_placed_in_another_goes_where_the_person_is(province: Province) -> None:
+    """A tip's `centre` (a call-taker's form left on the last city, a partner's default) against its position: the
+    named desk dead-lettered it `out_of_area` (or `unknown_address` for 齐齐哈尔站) while the other desk holds the spot.
+    The position decides; an address goes to the named centre when it knows the place, else to the one that does."""
+    tip = {"tip_id": "t-1", "channel": "hotline", "reported_at": "2026-12-20T23:00:00+08:00", "text": "有人躺在地上"}
+    for named, where, expected in (("harbin", {"lat": QIQIHAR[0], "lon": QIQIHAR[1]}, "qiqihar"),
+                                   ("qiqihar", {"lat": HARBIN[0], "lon": HARBIN[1]}, "harbin"),
+                                   ("harbin", {"address": "齐齐哈尔站"}, "qiqihar"),
+                                   ("qiqihar", {"address": "中央大街"}, "harbin"),
+                                   ("qiqihar", {"address": f"{HARBIN[0]}, {HARBIN[1]}"}, "harbin")):
+        centre, ctx = province.context_for({**tip, "centre": named, **where})
+        assert centre == expected, (named, where)
+        report = tip_report(parse_tip({**tip, **where}, ctx), ctx, centre)
+        assert report.centre == expected and report.district, (named, where)
+    # an address both cities know stays with the centre the record names (市第一医院: each city has one)
+    assert province.context_for({**tip, "centre": "qiqihar", "address": "市第一医院"})[0] == "qiqihar"
+    assert province.context_for({**tip, "centre": "harbin", "address": "市第一医院"})[0] == "harbin"
+    # not a report: a status or a weather record naming its centre is still that centre's
+    assert province.route({"centre": "qiqihar", "lat": HARBIN[0], "lon": HARBIN[1], "temp_c": -20}) == "qiqihar"
+    with pytest.raises(RecordError):  # a centre not deployed is still refused, wherever the report lies
+        province.context_for({**tip, "centre": "atlantis", "lat": QIQIHAR[0], "lon": QIQIHAR[1]})
