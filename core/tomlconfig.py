@@ -31,6 +31,27 @@ def read_file(path: Path, what: str, error: type[ConfigError] = ConfigError) -> 
         raise error(f"cannot read {what}: {exc.strerror or exc}", path=str(path)) from exc
 
 
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # little- and big-endian byte-order marks
+
+
+def is_utf16(data: bytes) -> bool:
+    """Whether a file says by its byte-order mark that it is UTF-16: what Windows editors save as "Unicode", and
+    PowerShell 5's `>` and `Out-File` write."""
+    return data.startswith(UTF16_BOMS)
+
+
+def as_utf8(data: bytes, what: str, path: Path, error: type[ConfigError] = ConfigError) -> bytes:
+    """A file's bytes as UTF-8: as they are, or re-encoded from UTF-16 when its byte-order mark says so (lines keep
+    their numbers); UTF-16 that does not decode names the line of the first bad unit."""
+    if not is_utf16(data):
+        return data
+    try:
+        return data.decode("utf-16").encode("utf-8", "surrogatepass")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].decode("utf-16", errors="replace").count("\n") + 1
+        raise error(f"{what} is UTF-16 (by its byte-order mark) but does not decode: {exc.reason}", path=str(path), line=line) from exc
+
+
 def read_text(path: Path, what: str, error: type[ConfigError] = ConfigError) -> str:
     """A hand-edited file's text: UTF-8 (a byte-order mark is tolerated); an unreadable or undecodable file names its line."""
     data = read_file(path, what, error)

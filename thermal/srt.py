@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from core.errors import FrameError
+from core.tomlconfig import is_utf16
 from core.validate import EARLIEST_YEAR, LATEST_YEAR, plausible_year
 
 # ASCII digits of bounded length: `\d` also takes other scripts' digits, and int() refuses a number over 4300 digits.
@@ -216,7 +217,7 @@ def _block(rows: list[tuple[int, str]], source: str) -> Telemetry:
 def decode_srt(data: bytes) -> str:
     """An SRT file's text: UTF-8 as DJI writes it, UTF-16 when a byte-order mark says so (an editor on Windows
     saving as "Unicode": read as UTF-8 it was refused at line 1 as `'\\ufffd\\ufffd1\\x00'`, naming no cause)."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if is_utf16(data):
         return data.decode("utf-16", errors="replace")
     return data.decode("utf-8-sig", errors="replace")
 

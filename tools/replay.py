@@ -26,7 +26,7 @@ from core.errors import ConfigError, RecordError
 from core.feed import FeedItem
 from core.records import EVENT_KINDS, TeamStatus, dead_letter_id, parse_time
 from core.settings import Settings
-from core.tomlconfig import read_file
+from core.tomlconfig import as_utf8, read_file
 from core.validate import EARLIEST_YEAR, LATEST_YEAR, plausible_year
 from rules.context import Context, Province, province_from_settings
 from rules.intake import parse_json
@@ -105,6 +105,9 @@ def load_jsonl(path: Path, topic: str, seq_start: int = 0, loaded: LoadedInputs 
     """Read one input file; unreadable files raise ConfigError naming the file."""
     loaded = loaded or LoadedInputs()
     data = read_file(path, "input file")  # a device (/dev/zero) or a pipe is refused, not read without end
+    # PowerShell's `>` writes UTF-16: split as UTF-8 its lines were NUL-strewn, each warned about as bad JSON and fed
+    # as a dead letter, and the run stopped with "no line has a usable event time" at line 1, naming no cause.
+    data = as_utf8(data, "input file", path)
     last_at: datetime | None = None
     pending: list[tuple[int, bytes, str | None, datetime | None]] = []
     # Lines are split as bytes: each is fed as the raw message it would be on the topic, so a line
