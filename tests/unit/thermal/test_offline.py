@@ -8,7 +8,9 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from cli.main import main
 from simulators.thermal.generator import generate_frame, write_dataset
 from thermal.frames import centikelvin_to_c
 from thermal.offline import detect_dir
@@ -72,3 +74,13 @@ def test_a_frame_that_is_a_pipe_or_a_broken_link_is_named_not_passed_over(tmp_pa
     assert detect_dir(tmp_path, tmp_path / "out.jsonl", err=err) == 2
     for name in ("pipe.png", "gone.jpg"):
         assert f"{name}: cannot be read: not a regular file" in err.getvalue()
+
+
+def test_an_output_that_cannot_be_written_is_named_not_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`patrol detect FOLDER --out DIR` (or a path in no folder) died with IsADirectoryError's traceback."""
+    write_dataset(tmp_path / "frames", 1, seed=11, kind="drone", n_people=1, decoys=[], alt_m=30.0)
+    (tmp_path / "outdir").mkdir()
+    for out in (tmp_path / "outdir", tmp_path / "no" / "such" / "folder.jsonl"):
+        assert main(["detect", str(tmp_path / "frames"), "--out", str(out)]) == 2
+        said = capsys.readouterr().err
+        assert said.startswith(f"patrol: error: {out}: cannot write the detections:") and "Traceback" not in said
