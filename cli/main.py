@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from core.errors import ConfigError, PatrolError
 from core.settings import Settings
+from core.tomlconfig import output_dir
 
 if TYPE_CHECKING:
     from ledger.centres import LedgerCentres
@@ -194,6 +195,7 @@ def cmd_drill(args: argparse.Namespace) -> int:
         settings = replace(settings, cities=args.cities)
         settings.validate()
     province = province_from_settings(settings)
+    output_dir(args.report, "drill report folder")  # before the night runs, not after it
     phones = None
     if args.phones:
         from cli.phones import console_phones
@@ -312,7 +314,7 @@ def cmd_ledger(args: argparse.Namespace) -> int:
         if args.cities:
             settings = replace(settings, cities=args.cities)
             settings.validate()
-        args.report.mkdir(parents=True, exist_ok=True)
+        output_dir(args.report, "ledger drill report folder")
         database = args.database
         if database is None:
             (args.report / "ledger.sqlite3").unlink(missing_ok=True)
@@ -368,7 +370,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.out is None:
         sys.stdout.write(to_csv(report, args.lang))
         return 0
-    args.out.mkdir(parents=True, exist_ok=True)
+    output_dir(args.out, "report folder")
     (args.out / f"{name}-{args.lang}.csv").write_text(to_csv(report, args.lang), encoding="utf-8-sig", newline="")
     (args.out / f"{name}-{args.lang}.html").write_text(to_html(report, args.lang), encoding="utf-8")
     print(f"wrote {args.out / name}-{args.lang}.csv and .html")

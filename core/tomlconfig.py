@@ -6,6 +6,7 @@ reported where it is, not as a stack trace halfway through a night.
 
 from __future__ import annotations
 
+import os
 import re
 import stat
 import tomllib
@@ -29,6 +30,22 @@ def read_file(path: Path, what: str, error: type[ConfigError] = ConfigError) -> 
         return path.read_bytes()
     except OSError as exc:
         raise error(f"cannot read {what}: {exc.strerror or exc}", path=str(path)) from exc
+
+
+def output_dir(path: Path, what: str, error: type[ConfigError] = ConfigError) -> Path:
+    """A folder to write into, made now: a path that is a file (or under one) is an `error` naming it before any work.
+
+    `patrol drill --report FILE` ran the whole night, then died making the folder with a traceback; its scores lost.
+    """
+    if path.exists() and not path.is_dir():
+        raise error(f"the {what} is a file, not a folder", path=str(path))
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise error(f"cannot make the {what}: {exc.strerror or exc}", path=str(path)) from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise error(f"cannot write into the {what}: permission denied", path=str(path))
+    return path
 
 
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # little- and big-endian byte-order marks

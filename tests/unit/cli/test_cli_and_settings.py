@@ -142,6 +142,37 @@ def test_replay_refuses_an_output_it_cannot_write_before_it_runs(tmp_path: Path,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "tips.jsonl"]
 
 
+@pytest.mark.parametrize(
+    ("argv", "what"),
+    [
+        (["drill", "--scenario", "short", "--quiet", "--report"], "drill report folder"),
+        (["ledger", "drill", "--nights", "1", "--report"], "ledger drill report folder"),
+        (["report", "daily", "--date", "2026-12-20", "--out"], "report folder"),
+    ],
+)
+def test_a_report_folder_that_is_a_file_is_refused_by_name_before_anything_runs(argv: list[str], what: str, tmp_path: Path,
+                                                                                monkeypatch: pytest.MonkeyPatch,
+                                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """`patrol drill --report FILE` ran the whole night, then died making the folder (FileExistsError's traceback, the
+    scores lost); `patrol report --out FILE` and `patrol ledger drill --report FILE` the same."""
+    import drill.ledger_drill
+    import drill.runner
+
+    def ran(*args: object, **kwargs: object) -> int:
+        raise AssertionError("ran before its report folder was checked")
+
+    monkeypatch.setattr(drill.runner, "run_drill", ran)
+    monkeypatch.setattr(drill.ledger_drill, "run_ledger_drill", ran)
+    monkeypatch.setenv("PATROL_STATE_DIR", str(tmp_path / "state"))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    for folder, why in ((blocker, "is a file, not a folder"), (blocker / "under", "cannot make")):
+        assert main([*argv, str(folder)]) == 2
+        said = capsys.readouterr().err
+        assert said.startswith(f"patrol: error: {folder}: ") and what in said and why in said, said
+    assert blocker.read_text(encoding="utf-8") == "x"
+
+
 def test_every_subcommand_has_help() -> None:
     parser = build_parser()
     text = parser.format_help()
