@@ -278,6 +278,8 @@ class Centres:
             return self.report_centre(report_object(raw))
         obj = parse_json(raw)
         centre = obj.get("centre") if isinstance(obj.get("centre"), str) else None
+        if centre is not None and short in (names.TEAM_STATUS, names.TASK_ACKS):
+            centre = self.province.route(obj, key) or centre  # a roster team's record goes to its own centre (`geo.centres.route`)
         if short in (names.TASK_ACKS, names.OPERATOR_COMMANDS) and centre is None:
             # An operator's ack or command names no team of a city: the desk that holds the
             # incident knows it (any centre this worker holds; one keyed elsewhere is then sent home).

@@ -114,9 +114,10 @@ def route(
 ) -> str | None:
     """The centre of one raw input record, or None when nothing names one.
 
-    In order: an explicit `centre` field (for a report of a person, after
+    In order: a roster team's own centre (`team_id`, unless `by_team` is
+    False); an explicit `centre` field (for a report of a person, after
     its position, and after its address when the named centre does not know
-    it); a team (`team_id`); a position
+    it); a position
     (`lat`/`lon`); a region (`region`); an address (a position written in
     it, else the places it names); the record's key when it
     names a centre; the only centre of a one-city deployment. An explicit
@@ -135,6 +136,12 @@ def route(
     if explicit is not None:
         if not (isinstance(explicit, str) and explicit in cities):
             return None
+        team = obj.get("team_id") if by_team else None
+        if isinstance(team, str) and (home := centre_of_team(cities, team)) is not None:
+            # A roster team answers to its own centre whatever centre its record names: a Harbin team's status
+            # naming "qiqihar" put a second T-daoli-1, available, on Qiqihar's desk (an open roster takes any id),
+            # which gave it tasks its phone's own desk never knew of.
+            return home
         if by_team or len(cities) == 1:
             return explicit
         # A report of a person: a position (given, or written in the address) decides where the person is; an address

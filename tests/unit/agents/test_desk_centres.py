@@ -296,3 +296,20 @@ def test_two_cities_tips_sharing_an_id_open_two_incidents_the_console_shows_and_
     assert sorted(view.latest.centre for view in state.incidents.values()) == ["harbin", "qiqihar"]
     for team_id, incident_id in held.items():  # each city's team holds its own city's task
         assert [view.latest.incident_id for view in state.team_tasks(team_id)] == [incident_id]
+
+
+def test_a_roster_team_s_status_or_ack_naming_another_centre_goes_to_the_team_s_own_desk(province: Province) -> None:
+    """With the default open roster, a Harbin team's status naming `"centre": "qiqihar"` (a phone set up for the wrong
+    city, or a forged record) put a second T-daoli-1, available, on Qiqihar's desk, which gave it tasks; the console's
+    map moved the team to Qiqihar while Harbin's desk kept it at home."""
+    centres = Centres(province, {}, {})
+    status = {"team_id": "T-daoli-1", "centre": "qiqihar", "at": AT, "status": "available", "lat": 47.3410, "lon": 123.9690}
+    assert centres.centre_of(names.TEAM_STATUS, json.dumps(status).encode(), "qiqihar") == "harbin"
+    ack = {"event_id": "inc-h-r1", "team_id": "T-daoli-1", "centre": "qiqihar", "status": "accepted", "at": AT}
+    assert centres.centre_of(names.TASK_ACKS, json.dumps(ack).encode(), "qiqihar") == "harbin"
+    assert province.route(status) == "harbin"  # the console's map folds it as the desk does (`CentreKeys.status_refusal`)
+    # an id no city lists keeps the centre it names; an operator's ack ("console") too; a centre not deployed is refused
+    assert centres.centre_of(names.TEAM_STATUS, json.dumps({**status, "team_id": "T-new-9"}).encode(), None) == "qiqihar"
+    assert centres.centre_of(names.TASK_ACKS, json.dumps({**ack, "team_id": "console"}).encode(), None) == "qiqihar"
+    with pytest.raises(RecordError):
+        centres.centre_of(names.TEAM_STATUS, json.dumps({**status, "centre": "atlantis"}).encode(), None)
