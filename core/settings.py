@@ -69,6 +69,11 @@ class Settings:
     database_url: str = field(default="", metadata=_meta("PATROL_DATABASE_URL", "ledger database: postgresql://user:pass@host/db, or empty for SQLite at PATROL_STATE_DIR/ledger.sqlite3", secret=True))
     ledger_policy_file: Path = field(default=DATA_DIR / "ledger.toml", metadata=_meta("PATROL_LEDGER_POLICY", "ledger policy: retention, matching, refusals, sweeps (TOML)"))
 
+    def __post_init__(self) -> None:
+        # A city folder's name is its centre's id: `PATROL_CITY=.` (started inside the folder) named a centre "", an
+        # empty key on every desk input and in every incident id.
+        object.__setattr__(self, "city_dir", named_folder(self.city_dir))
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build settings from the environment; a bad value names its variable."""
@@ -139,7 +144,7 @@ class Settings:
         for entry in (e.strip() for e in self.cities.split(",")):
             if not entry:
                 continue
-            path = Path(entry) if ("/" in entry or entry.startswith(".")) else DATA_DIR / "cities" / entry
+            path = named_folder(Path(entry)) if ("/" in entry or entry.startswith(".")) else DATA_DIR / "cities" / entry
             if not path.is_dir():
                 raise ConfigError(f"PATROL_CITIES: {entry!r} is not a city folder ({path})")
             if path.name in out:
@@ -194,6 +199,12 @@ class Settings:
     def ledger_database(self) -> str:
         """The ledger's database URL: PATROL_DATABASE_URL, or the embedded SQLite file under the state dir."""
         return self.database_url or f"sqlite:///{self.state_dir / 'ledger.sqlite3'}"
+
+
+def named_folder(path: Path) -> Path:
+    """A folder written so that its name is empty or `..` (`.`, `./`, `city/..`), made absolute (links not followed) so
+    that it has its own name; any other path as written."""
+    return Path(os.path.abspath(path)) if path.name in ("", "..") else path
 
 
 MAX_NAME_PART = 100  # of a topic prefix or app id: the longest topic built on them stays under Kafka's 249 characters

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import ConfigError
-from core.settings import Settings
+from core.settings import DATA_DIR, Settings
 
 
 def test_to_env_round_trips_every_setting() -> None:
@@ -118,3 +118,15 @@ def test_an_unknown_or_empty_stage_list_is_refused_naming_the_variable(value: st
     with pytest.raises(ConfigError, match="PATROL_STAGES") as caught:
         replace(Settings(), stages=value).validate()
     assert "intake, desk, notify" in str(caught.value)
+
+
+@pytest.mark.parametrize(("name", "value"), [("PATROL_CITY", "."), ("PATROL_CITIES", "."), ("PATROL_CITIES", "./"),
+                                             ("PATROL_CITY", "../harbin/.")])
+def test_a_city_folder_written_as_dot_is_the_centre_of_its_own_name(name: str, value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Started inside the city folder with `PATROL_CITY=.`, the centre's id (the folder's name) was "": an empty key on
+    every desk input, an empty centre in every incident id and report."""
+    monkeypatch.chdir(DATA_DIR / "cities" / "harbin")
+    settings = Settings.from_env({name: value})
+    assert list(settings.centre_dirs) == ["harbin"]
+    assert next(iter(settings.centre_dirs.values())).resolve() == (DATA_DIR / "cities" / "harbin").resolve()
+    assert Settings.from_env(settings.to_env()) == settings
