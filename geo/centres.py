@@ -115,9 +115,9 @@ def route(
     """The centre of one raw input record, or None when nothing names one.
 
     In order: a roster team's own centre (`team_id`, unless `by_team` is
-    False); an explicit `centre` field (for a report of a person, after
-    its position, and after its address when the named centre does not know
-    it); a position
+    False); an explicit `centre` field (for a report of a person, only
+    when that centre's service area holds its position, or, without one, its
+    gazetteer knows its address); a position
     (`lat`/`lon`); a region (`region`); an address (a position written in
     it, else the places it names); the record's key when it
     names a centre; the only centre of a one-city deployment. An explicit
@@ -144,11 +144,15 @@ def route(
             return home
         if by_team or len(cities) == 1:
             return explicit
-        # A report of a person: a position (given, or written in the address) decides where the person is; an address
-        # goes to the centre it names when that centre knows it, else to another that does. Named "harbin", a tip at a
-        # position in Qiqihar, or at 齐齐哈尔站 (a place Harbin does not know), was dead-lettered, not sent to Qiqihar.
+        # A report of a person stays with the centre it names where that centre can place it: its position in the
+        # centre's service area (a report from across a border joins that centre's incident), else its address known
+        # to the centre. Else where it lies: named "harbin", a tip at a position in Qiqihar, or at 齐齐哈尔站 (a place
+        # Harbin does not know), was dead-lettered out_of_area or unknown_address, not sent to Qiqihar's desk.
+        position = _position(obj)
+        if position is not None:
+            return explicit if indexes[explicit].in_service_area(*position) else centre_for(indexes, *position) or explicit
         own = {explicit: gazetteers[explicit]}
-        return (_centre_of_position(obj, indexes) or _centre_named_by_address(obj, indexes, own, max_address_bytes)
+        return (_centre_named_by_address(obj, indexes, own, max_address_bytes)
                 or _centre_named_by_address(obj, indexes, gazetteers, max_address_bytes) or explicit)
     if len(cities) == 1:
         return next(iter(cities))  # one city: its own rules refuse what lies outside it
@@ -167,10 +171,16 @@ def route(
     return next(iter(cities)) if len(cities) == 1 else None
 
 
-def _centre_of_position(obj: Mapping[str, Any], indexes: Mapping[str, CityIndex]) -> str | None:
-    """The centre holding a record's `lat`/`lon` (read as intake reads them), or None."""
+def _position(obj: Mapping[str, Any]) -> tuple[float, float] | None:
+    """A record's `lat`/`lon` as intake reads them, or None."""
     lat, lon = _coordinate(obj.get("lat"), "lat"), _coordinate(obj.get("lon"), "lon")
-    return centre_for(indexes, lat, lon) if lat is not None and lon is not None else None
+    return (lat, lon) if lat is not None and lon is not None else None
+
+
+def _centre_of_position(obj: Mapping[str, Any], indexes: Mapping[str, CityIndex]) -> str | None:
+    """The centre holding a record's position, or None."""
+    position = _position(obj)
+    return centre_for(indexes, *position) if position is not None else None
 
 
 def _centre_named_by_address(obj: Mapping[str, Any], indexes: Mapping[str, CityIndex], gazetteers: Mapping[str, Gazetteer],
