@@ -170,7 +170,8 @@ def test_a_tip_or_detection_naming_a_team_goes_to_the_city_that_holds_its_positi
 def test_a_report_naming_one_centre_but_placed_in_another_goes_where_the_person_is(province: Province) -> None:
     """A tip's `centre` (a call-taker's form left on the last city, a partner's default) against its position: the
     named desk dead-lettered it `out_of_area` (or `unknown_address` for 齐齐哈尔站) while the other desk holds the spot.
-    The position decides; an address goes to the named centre when it knows the place, else to the one that does."""
+    The named centre keeps what it can place (its service area holds the position, its gazetteer knows the address);
+    the rest goes where it lies."""
     tip = {"tip_id": "t-1", "channel": "hotline", "reported_at": "2026-12-20T23:00:00+08:00", "text": "有人躺在地上"}
     for named, where, expected in (("harbin", {"lat": QIQIHAR[0], "lon": QIQIHAR[1]}, "qiqihar"),
                                    ("qiqihar", {"lat": HARBIN[0], "lon": HARBIN[1]}, "harbin"),
