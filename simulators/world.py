@@ -279,20 +279,15 @@ class DrillWorld:
     # ------------------------------------------------------------------ truth
 
     def _expected(self, person: Person, at: datetime) -> tuple[str, str, str]:
-        """(base, most urgent, least urgent) acceptable priority of the person's first report.
-
-        A person only a camera sees is judged by what a camera can see: a warm body, lying or not, not that they are
-        old or drunk (a detection carries no flags; raised for them, seed 71's old woman seen at a camera counted as
-        an under-priority the desk could not have avoided)."""
+        """(base, most urgent, least urgent) acceptable priority of the person's first report."""
         has_tip = person.profile != "thermal_only"
-        flags = person.flags if has_tip else ()
         results = []
         for dt in (0, 10):
             when = at + timedelta(minutes=dt)
             cond = self.weather.at(person.district, when)
             night = is_night(when, self.policy, self.tz)
             for lying in ({0.0, 10.0} if (person.lying and not has_tip) else {0.0}):
-                a = assess(flags, policy=self.policy, night=night, weather=cond, has_tip=has_tip,
+                a = assess(person.flags, policy=self.policy, night=night, weather=cond, has_tip=has_tip,
                            lying_still_min=lying, key_area=person.key_area)
                 results.append(a)
         base = results[0].base_priority
