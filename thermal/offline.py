@@ -138,7 +138,11 @@ def detect_dir(folder: Path, out: Path, *, err: TextIO | None = None, every_s: f
         raise FrameError(f"{folder}: not a directory")
     bad = readable = 0
     out = Path(out)
-    with out.open("w", encoding="utf-8") as fh:
+    try:
+        fh = out.open("w", encoding="utf-8")
+    except OSError as exc:  # --out naming a folder or a path in none was a traceback
+        raise FrameError(f"{out}: cannot write the detections: {exc.strerror or exc}") from exc
+    with fh:
         for path in input_files(folder):
             suffix = path.suffix.lower()
             if suffix not in VIDEO_SUFFIXES + IMAGE_SUFFIXES:
@@ -160,8 +164,10 @@ def detect_dir(folder: Path, out: Path, *, err: TextIO | None = None, every_s: f
                 continue
             readable += 1
             _name_skipped(path, skipped, err)
-            for row in rows:
-                fh.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
+            try:
+                fh.writelines(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n" for row in rows)
+            except OSError as exc:  # the disk filled up
+                raise FrameError(f"{out}: cannot write the detections: {exc.strerror or exc}") from exc
     if not readable:
         raise FrameError(f"{folder}: no readable frame or video ({bad} file(s) could not be used)")
     return bad
