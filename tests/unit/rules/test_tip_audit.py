@@ -1,4 +1,4 @@
-"""Audits of tip reading, as a held-out scorer reads tips: `tip_audit.toml` to `tip_audit11.toml` and `tip_audit13.toml`.
+"""Audits of tip reading, as a held-out scorer reads tips: `tip_audit.toml` to `tip_audit13.toml`.
 
 Each case is a tip written by hand (hotline callers, couriers, sanitation
 workers, drivers, night guards; Chinese simplified and traditional, Dongbei
@@ -28,7 +28,7 @@ from rules.context import Context, load_context
 from rules.intake import parse_tip
 
 AUDITS = ("tip_audit", "tip_audit2", "tip_audit3", "tip_audit4", "tip_audit5", "tip_audit6", "tip_audit7",
-          "tip_audit8", "tip_audit9", "tip_audit10", "tip_audit11",
+          "tip_audit8", "tip_audit9", "tip_audit10", "tip_audit11", "tip_audit12",
           "tip_audit13")
 
 
