@@ -87,6 +87,8 @@ _AGE = re.compile(
     rf"(?:(?P<znum>{_ZH_NUM})(?:多|来|余)?(?:周)?岁|(?P<zxun>[一二三四五六七八九])旬)"
     # an age said without 岁 before the person it describes: "五十出头的大哥", "六十多的老头", "三十来的女的"
     rf"|(?<![\d{_ZH_NUM_WORDS}第])(?P<zpers>{_ZH_NUM})(?:多|来|出头|好几|大几)的(?=大哥|大姐|大叔|大爷|大妈|大娘|男|女|老|小伙|汉子|妇女|阿姨|人)"
+    # a written age without 岁 ("年近七十的阿姨", "年过六十"; with 岁 or 旬 the alternatives above read it)
+    rf"|(?P<zyr>年近|年过|年逾|年届|年满|年已)(?P<zyrnum>{_ZH_NUM})(?![\d{_ZH_NUM_WORDS}])(?!(?:多|来|余)?(?:周)?岁|旬)"
     rf"|(?:年龄|年纪)\s*[:：]?\s*(?:约|大约|大概|在)?\s*(?P<zage>{_ZH_NUM})(?![\d{_ZH_NUM_WORDS}])"
     rf"|(?<![a-z0-9])(?P<epre>under|below|younger than|less than)?\s*(?P<enum>{_EN_AGE_NUM})[\s\-]*(?:years?|yrs?)[\s\-]*"
     r"(?:old|of\s+age)(?![a-z])"
@@ -97,7 +99,7 @@ _AGE = re.compile(
     # and of a group that holds the person, as a teenager says it of friends ("we're all 16", "they're both 15")
     r"|(?<![a-z])(?:he's|she's|he\s+is|she\s+is|(?:we're|we\s+are|they're|they\s+are)(?:\s+(?:all|both))?)"
     r"\s+(?:(?:like|about|around|maybe|only|just|barely|probably)\s+)?(?P<enum6>\d{1,2})(?:-?ish)?"
-    r"(?=\s*(?:$|[,.;:!?)]|or\s|at\s+most|tops))"
+    r"(?=\s*(?:$|[,.;:!?)]|or\s|at\s+most|tops|(?:and|&)\s+\d{1,2}\s*(?:$|[,.;:!?)])))"
     r"|(?<![a-z])(?:maybe|about|around|like|probably)\s+(?P<enum7>\d{1,2})\s+(?:at\s+most|tops|(?:or|and)\s+\d{1,2}(?=\s*(?:$|[,.;:!?)])))"
     r"|(?<![a-z0-9])(?P<edec2>[1-9])0'?s(?![a-z0-9])"
     r"|(?<![a-z])in\s+(?:his|her|their)\s+(?:(?:early|mid|late)[\s\-]*)?(?:(?P<edec>\d)0'?s|(?P<eword>teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties))(?![a-z])"
@@ -143,9 +145,10 @@ _GENERATION = re.compile(r"(?<![\d.\-:/])(?P<gen>[0-9][05])后(?![面边头来�
 _BIRTH_YEAR = re.compile(r"(?<!\d)(?P<born>19\d\d|20\d\d)\s*年?\s*(?:出生|生人|生的|年生)|(?<![a-z])born\s+(?:in\s+)?(?P<born2>19\d\d|20\d\d)(?!\d)")
 
 # Only text with a digit, 岁 or a decade word can state an age; only text
-# with a number word, a pair word or a list of persons ("a man and a woman") can state a head count.
+# with a number word, a pair word, a list of persons ("a man and a woman") or the caller and a relative ("我和我弟")
+# can state a head count.
 _PERSONS_HINT = re.compile(r"[\d一二两三四五六七八九十俩仨对]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|couple|pair|both|family"
-                           r"|and an? |, an? |and (?:their|his|her) |два|две|двое|три|трое|четыр|четвер")
+                           r"|and an? |, an? |and (?:their|his|her) |me and my|我和我|два|две|двое|три|трое|четыр|четвер")
 # What joins two counted groups of people into one report of both: 一个大爷和一个小孩, 两个老人带着一个孩子, 一个老人、一个
 # 小孩, 一个大爷，旁边还有一个大爷, two men and three kids. Anything else between two counts (a comma alone, a clause)
 # leaves them apart: 两个人，一个男的一个女的 is two.
@@ -156,6 +159,8 @@ _WITH_CHILD = re.compile(r"(?:抱着|背着|领着|牵着|带着|推着)(?:一�
                          # a child with its parent or grandparent: "小孩跟着他爸", "他妈抱着" (the child said before)
                          r"|(?:孩子|小孩|娃|男孩|女孩)跟着(?:他|她)?(?:爸|妈|爷爷|奶奶|姥姥|姥爷|家长)"
                          r"|(?:孩子|小孩|娃|宝宝|婴儿)[^。！？.!?]{0,8}(?:他|她)(?:妈|爸|奶奶|爷爷|姥姥)(?:抱着|背着)"
+                         # a parent named with their child (我姐和她闺女, 大哥跟他儿子)
+                         r"|(?:和|跟|同)(?:她|他)的?(?:闺女|女儿|儿子|孩子|小孩|孙子|孙女)"
                          r"|(?<![a-z])(?:mom|mum|mother|dad|father|grandpa|grandma)\s+and\s+(?:her|his|their)\s+"
                          r"(?:\d{1,2}\s*(?:yo|y/o|year old|yr old)|baby|infant|toddler|child|kid|son|daughter|little one)(?![a-z])"
                          r"|(?<![a-z])(?:with|carrying|holding)\s+(?:a|an|her|his|their)\s+(?:baby|infant|toddler|child|kid|newborn)(?![a-z])"
@@ -188,6 +193,8 @@ _EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF]")
 _ASPECT_ZHE = re.compile(r"(?<=[坐躺趴蹲站靠倚跪睡卧抱背领牵带推拿拄扶看瞅跟陪等冻哭])著")
 # "can not" as one word, as the cues write it ("he can not stand up").
 _CAN_NOT = re.compile(r"(?<![a-z])can\s+not(?![a-z])")
+# A run of tildes is a chat message's separator ("男～～大概12岁～～一个人在KTV门口"), not one tilde's "about".
+_TILDES = re.compile(r"[~〜～]{2,}")
 # Spaces between Chinese characters (speech-recognition transcripts, shorthand: "叫 不醒", "躺 不动") part no word.
 _ZH_SPACE = re.compile(r"(?<=[\u3400-\u9fff])[^\S\n]+(?=[\u3400-\u9fff])")
 
@@ -201,6 +208,8 @@ def normalize_text(text: str) -> str:
         folded = _EMOJI.sub("", folded)
         if "著" in folded:
             folded = _ASPECT_ZHE.sub("着", folded)
+    if "~~" in folded or "〜" in folded:
+        folded = _TILDES.sub(",", folded)
     return _CAN_NOT.sub("cannot", folded) if "not" in folded else folded
 
 
@@ -436,6 +445,10 @@ _CLAUSE_END = re.compile(r"[，。！？；,.!?;\n]")
 _CLAUSES = re.compile(r"[^，。！？；,.!?;\n]+")
 _SENTENCE_END = re.compile(r"[。！？.!?;；\n]")
 # A pronoun right before "一个": "她一个人" is she alone, no one new.
+# A pronoun names the person whatever comes before it: "nobody with him" negates the company, not his sex.
+_PRONOUNS = frozenset({"he", "him", "his", "she", "her", "他", "她"})
+# A relative named as the caller's own (我爸, 俺妈, "my dad").
+_CALLERS_KIN = re.compile(r"我|俺|my\s")
 _PRONOUN_BEFORE = re.compile(r"[他她]\s*$")
 # An English "if" that asks or compares rather than supposes ("as if he's drunk", "see if he's hurt").
 _NOT_IF = re.compile(r"(?<![a-z])(?:as|even|see|check|ask|asked|wonder|know|tell|sure|idk|dunno|unsure)\s+$")
@@ -737,14 +750,22 @@ class Lexicon:
         """What is said of the person's relatives (`[kin]`): from the relative's word to the next word for the person in
         its clause ("说她爸喝了酒打她": the drink is her father's), with the flags `keep` still reads there; with no word for
         the person after it, the relative may be the one the tip is about ("his dad was hit by a car"), and only the
-        word itself is not the person's ("跟家里男人打架" names no man on the street)."""
+        word itself is not the person's ("跟家里男人打架" names no man on the street), unless it is the caller's own relative
+        named before anyone else ("我爸喝多了"): that is whom the caller reports (not in "老太太说我儿子叫啥来着")."""
         spans: list[tuple[int, int, frozenset[str]]] = []
         if self.kin is not None and any(word in norm for word in self.kin.hint):
             for match in self.kin.words.finditer(norm):
                 end = _CLAUSE_END.search(norm, match.end())
                 person = self.kin.until.search(norm, match.end(), end.start() if end else len(norm))
+                if person is None and _CALLERS_KIN.match(match.group()) and not self._named_before(norm, match.start()):
+                    continue
                 spans.append((match.start(), person.start() if person else match.end(), self.kin.keep))
         return spans
+
+    def _named_before(self, norm: str, at: int) -> bool:
+        """Whether the text names someone other than the caller (`[reporter]`'s `others`) before `at`."""
+        others = self.reporter.others if self.reporter is not None else None
+        return others is not None and others.search(norm, 0, at) is not None
 
     @_per_text
     def _animal(self, norm: str) -> list[tuple[int, int]]:
@@ -850,8 +871,9 @@ class Lexicon:
             if any(s <= match.start() < e for s, e in skip or ()):
                 continue
             groups = match.groupdict()
-            if groups["znum"] is not None or groups["zage"] is not None or groups["zsex"] is not None or groups["zpers"] is not None:
-                age = _zh_number(groups["znum"] or groups["zage"] or groups["zsex"] or groups["zpers"])
+            if (groups["znum"] is not None or groups["zage"] is not None or groups["zsex"] is not None or groups["zpers"] is not None
+                    or groups["zyrnum"] is not None):
+                age = _zh_number(groups["znum"] or groups["zage"] or groups["zsex"] or groups["zpers"] or groups["zyrnum"])
             elif groups["zxun"] is not None:
                 age = _ZH_DIGITS[groups["zxun"]] * 10  # 七旬: in the seventies
             elif groups["eword"] is not None:
@@ -864,7 +886,7 @@ class Lexicon:
                 age = _en_number(digits) if digits else None
             if age is None or age > 120 or self._negated(norm, match.start(), self.age_negation):
                 continue
-            if groups["zpre"] or groups["epre"]:
+            if groups["zpre"] or groups["epre"] or groups["zyr"] == "年近":
                 age -= 1  # "未满18岁", "under 18 years old": below the number
             if self.minor_under is not None and age < self.minor_under:
                 flags.add("minor")
@@ -907,14 +929,16 @@ class Lexicon:
 
         def said_outside(unsaid: list[tuple[int, int]]) -> set[str]:
             said = {word for word, spans in described.items()
-                    if any(not self._negated(norm, start) and not any(s <= start < e and (s, e) != (start, end) for s, e in unsaid)
+                    if any((norm[start:end].strip() in _PRONOUNS or not self._negated(norm, start))
+                           and not any(s <= start < e and ((s, e) != (start, end) or _CALLERS_KIN.match(norm, start)) for s, e in unsaid)
                            and not self._of_reporter(norm, start, end, own) for start, end in spans)} | lone
             if _AGE_HINT.search(norm) and ("adult" in self._age_flags(norm, unsaid + [(s, e) for s, e, _ in own], year)
                                            or "adult" in self._spaced_ages(text, year)):
                 said.add("adult")
             return said
 
-        # A relative's word that is itself a description says who the person is: "beaten by her husband" is a woman.
+        # A relative's word that is itself a description says who the person is: "beaten by her husband" is a woman (but the
+        # caller's own relative is theirs: "老太太说我儿子叫啥来着" is no man).
         # A hypothetical, a person gone or a correction (`[unsaid]`) takes back what it says of the person only where the
         # rest says otherwise: "一个男的，不对，是个女的" is a woman, "he's about 30, wait, no, maybe 15" still a male.
         # So does a first impression or an earlier report (`[seeming]`): "刚才说是个大爷，走近一看是个大妈" is a woman, while
@@ -952,7 +976,13 @@ class Lexicon:
         lone: set[int] = set()  # groups that are one listed person joined to nothing ("a runaway teen, a migrant worker")
         for match in self.persons.finditer(norm):
             groups = match.groupdict()
-            if groups.get("pair") or groups.get("pair2") or groups.get("pair3"):
+            if groups.get("selfpair"):
+                others = self.reporter.others if self.reporter is not None else None
+                rest = norm[:match.start()] + " " + norm[match.end():]
+                if others is None or others.search(rest) is not None:
+                    continue  # "我们俩路过看见一个大爷": the callers are not the persons
+                value = 2
+            elif groups.get("pair") or groups.get("pair2") or groups.get("pair3"):
                 value = 2
             elif groups.get("en4") or groups.get("en6"):
                 value = 1  # "and a lass": one more
@@ -1049,6 +1079,10 @@ def _persons_pattern(zh: list[str], en: list[str], en_one: list[str] | None = No
         r"(?:哥|姐|兄弟|姐妹|爷|娘|母子|父子|母女|父女)(?P<zn4>仨)",
         # 一男两女, 两男一女: the men and the women counted together
         rf"(?<![\d{_ZH_NUM_WORDS}第])(?P<zm>[一二两三四五六七八九十俩仨])男(?P<zf>[一二两三四五六七八九十俩仨])女",
+        # the caller and one other, when the tip names nobody else (我和我弟…我们俩都冻得直发抖, "me and my brother are stuck")
+        r"(?P<selfpair>我们俩|咱们俩|我俩|咱俩|我们两个|咱们两个|我和我(?:弟弟?|哥哥?|姐姐?|妹妹?|妈妈?|爸爸?|儿子|女儿|老公|老婆|媳妇|老伴|对象|朋友|同学)"
+        r"|(?<![a-z])(?:me\s+and\s+my|my\s+(?:[a-z]+)\s+and\s+(?:me|i))(?![a-z])(?:\s+(?:little\s+|big\s+|younger\s+|older\s+)?"
+        r"(?:brother|sister|mom|mum|mother|dad|father|son|daughter|wife|husband|friend|grandma|grandpa|boyfriend|girlfriend)(?![a-z]))?)",
         r"(?P<pair>[母父]子俩|[母父]女俩|夫妻俩|[兄姐][妹弟]俩|[爷奶姥]孙俩|祖孙俩|夫妇俩|兄弟俩|姐妹俩|他们俩|她们俩|他俩|她俩|哥俩|姐俩|爷俩|娘俩|爷儿俩|娘儿俩|两口子|老两口|俩人|一对(?:老)?(?:夫妻|夫妇|母子|父子|母女|父女|情侣|老人)|一男一女|一老一小|一大一小)",
     ]
     if zh:

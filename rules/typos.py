@@ -11,7 +11,9 @@ A word as near two lexicon words is left as it is: a guess between two cues
 is not a reading, unless both are cues of the same flags ("unconcious" is
 listed beside "unconscious"). A word written wholly in pinyin syllables is a
 name or a place (Wang Feier, Liping, Baijia market), never a typo: "feier" is
-one letter from "fever". The limits are the lexicon's `[typos]` table.
+one letter from "fever". A cue word speech-to-text split in two ("in toxicated", "frost bite", "un conscious") is
+read joined: only toward a whole cue word (or a `*` cue's stem) of `_MIN_JOINED` letters or more. The limits are the
+lexicon's `[typos]` table.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ from rules.pinyin_text import MAX_PINYIN_LETTERS, name_syllables
 # A cue's words, a contraction whole: "doesn't" is one word (its pieces "doesn" and "t" made "doesnt", as
 # tips type it without the apostrophe, read as "doesn", which no cue or negation matches).
 _CUE_WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")
+# Two words a space or hyphen apart, as speech-to-text splits one ("in toxicated"); the second may be followed by more.
+_SPLIT_PAIR = re.compile(r"(?<![a-z0-9'])([a-z]+)[ \-]([a-z]+)(?![a-z0-9'])")
+# A joined word shorter than this is too likely two real words ("a wake", "in to").
+_MIN_JOINED = 7
 
 
 def is_pinyin(word: str) -> bool:
@@ -63,12 +69,17 @@ class TypoReader:
     _word: re.Pattern[str] = field(default=re.compile(r"$^"), compare=False, repr=False)
     # Words that are a whole cue on their own ("drunk"; not "drink", which only "too much to drink" holds).
     _whole: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    # Whole cue words and `*` stems of _MIN_JOINED letters or more, and their heads a split leaves as a first word.
+    _joinable: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    _stems: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    _heads: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     @classmethod
     def of(cls, cues: Iterable[tuple[str, str]], min_letters: int = 5, two_edits_from: int = 9) -> TypoReader:
         """A reader for the English words of `cues`, (group, cue) pairs (folded; Chinese cues give none)."""
         groups: dict[str, set[str]] = {}
         whole: set[str] = set()
+        stems: set[str] = set()
         for group, cue in cues:
             cue_words = _CUE_WORD.findall(cue)
             for word in cue_words:
@@ -76,6 +87,8 @@ class TypoReader:
                     groups.setdefault(word, set()).add(group)
             if len(cue_words) == 1 and cue.rstrip("*") == cue_words[0]:
                 whole.add(cue_words[0])
+                if cue.endswith("*"):
+                    stems.add(cue_words[0])
         words = {word: frozenset(owners) for word, owners in groups.items()}
         by_initial: dict[str, list[str]] = {}
         for word in sorted(words):
@@ -83,13 +96,33 @@ class TypoReader:
         pattern = re.compile(rf"(?<![a-z0-9'])[a-z]{{{max(min_letters, 1)},}}(?![a-z0-9'])")
         if words:
             _english()  # loaded with the lexicon, at startup: at the first misspelt tip of a live night it held the loop
-        return cls(words, min_letters, two_edits_from, {k: tuple(v) for k, v in by_initial.items()}, {}, pattern, frozenset(whole))
+        joinable = frozenset(w for w in whole if len(w) >= _MIN_JOINED)
+        heads = frozenset(w[:i] for w in joinable for i in range(2, len(w) - 1))
+        return cls(words, min_letters, two_edits_from, {k: tuple(v) for k, v in by_initial.items()}, {}, pattern, frozenset(whole),
+                   joinable - stems, joinable & stems, heads)
 
     def correct(self, norm: str) -> str:
         """`norm` (folded text) with each misspelt cue word replaced by the cue word it misspells."""
         if self.min_letters <= 0 or not self.vocabulary:
             return norm
+        if self._heads and (" " in norm or "-" in norm):
+            norm = self._joined(norm)
         return self._word.sub(lambda m: self.reading(m.group()), norm)
+
+    def _joined(self, norm: str) -> str:
+        """`norm` with each cue word speech-to-text split in two written whole ("in toxicated" -> "intoxicated")."""
+        out: list[str] = []
+        at = 0
+        pos = 0
+        while (match := _SPLIT_PAIR.search(norm, pos)) is not None:
+            head, tail = match.group(1), match.group(2)
+            joined = head + tail
+            if head in self._heads and (joined in self._joinable or any(joined.startswith(s) for s in self._stems)):
+                out.append(norm[at:match.start()] + joined)
+                at = pos = match.end()
+            else:
+                pos = match.start(2)  # the second word may start the next pair ("is in toxicated")
+        return "".join(out) + norm[at:] if out else norm
 
     def reading(self, word: str) -> str:
         """The lexicon word `word` misspells, else `word` itself."""
