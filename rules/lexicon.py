@@ -444,11 +444,11 @@ SIGN = "sign:"
 _CLAUSE_END = re.compile(r"[，。！？；,.!?;\n]")
 _CLAUSES = re.compile(r"[^，。！？；,.!?;\n]+")
 _SENTENCE_END = re.compile(r"[。！？.!?;；\n]")
-# A pronoun right before "一个": "她一个人" is she alone, no one new.
 # A pronoun names the person whatever comes before it: "nobody with him" negates the company, not his sex.
 _PRONOUNS = frozenset({"he", "him", "his", "she", "her", "他", "她"})
 # A relative named as the caller's own (我爸, 俺妈, "my dad").
 _CALLERS_KIN = re.compile(r"我|俺|my\s")
+# A pronoun right before "一个": "她一个人" is she alone, no one new.
 _PRONOUN_BEFORE = re.compile(r"[他她]\s*$")
 # An English "if" that asks or compares rather than supposes ("as if he's drunk", "see if he's hurt").
 _NOT_IF = re.compile(r"(?<![a-z])(?:as|even|see|check|ask|asked|wonder|know|tell|sure|idk|dunno|unsure)\s+$")

@@ -31,8 +31,9 @@ from rules.pinyin_text import MAX_PINYIN_LETTERS, name_syllables
 # A cue's words, a contraction whole: "doesn't" is one word (its pieces "doesn" and "t" made "doesnt", as
 # tips type it without the apostrophe, read as "doesn", which no cue or negation matches).
 _CUE_WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")
-# Two words a space or hyphen apart, as speech-to-text splits one ("in toxicated"); the second may be followed by more.
-_SPLIT_PAIR = re.compile(r"(?<![a-z0-9'])([a-z]+)[ \-]([a-z]+)(?![a-z0-9'])")
+# Two words a space apart, as speech-to-text splits one ("in toxicated"); a hyphen is the writer's (the cues list
+# "non-responsive", and "alcohol-free" is no drink).
+_SPLIT_PAIR = re.compile(r"(?<![a-z0-9'\-])([a-z]+) ([a-z]+)(?![a-z0-9'\-])")
 # A joined word shorter than this is too likely two real words ("a wake", "in to").
 _MIN_JOINED = 7
 
@@ -105,7 +106,7 @@ class TypoReader:
         """`norm` (folded text) with each misspelt cue word replaced by the cue word it misspells."""
         if self.min_letters <= 0 or not self.vocabulary:
             return norm
-        if self._heads and (" " in norm or "-" in norm):
+        if self._heads and " " in norm:
             norm = self._joined(norm)
         return self._word.sub(lambda m: self.reading(m.group()), norm)
 
