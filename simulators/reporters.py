@@ -157,21 +157,25 @@ class TextMaker:
                 return text
         # A bare list of cues: the lexicon reads each one.
         sep = ", " if english else "，"
-        parts = [CUES[f][1 if english else 0][0] for f in person.flags if f in CUES]
+        parts = [self._fitting(CUES[f][1 if english else 0], person)[0] for f in person.flags if f in CUES]
         if "elderly" in want:
             parts.insert(0, ELDERLY_EN[0] if english else ELDERLY_ZH[0])
         return sep.join(parts) or (PLAIN[1][0] if english else PLAIN[0][0])
 
-    def _fitting(self, options: tuple[str, ...], lying: bool) -> tuple[str, ...]:
+    def _fitting(self, options: tuple[str, ...], person: Person) -> tuple[str, ...]:
         """The cues a caller who sees this person can say: someone lying on the ground is not "sitting in the cold"
-        nor "in a wheelchair" (said both ways, the reader rightly keeps no posture). All of them when none fits."""
-        if not lying:
-            return options
-        return tuple(o for o in options if self.lexicon.description_in(o)[1] in (None, "lying")) or options
+        nor "in a wheelchair" (said both ways, the reader rightly keeps no posture), and a man is not "beaten by her
+        husband" nor a woman "talking to himself" (seed 71: a man's tips said "her", the desk rightly read two people
+        and opened a second incident). All of them when none fits."""
+        def fits(option: str) -> bool:
+            sex, posture, _ = self.lexicon.description_in(option)
+            return sex in (None, person.sex) and (not person.lying or posture in (None, "lying"))
+
+        return tuple(o for o in options if fits(o)) or options
 
     def _draft(self, person: Person, english: bool, rng: np.random.Generator, place_name: str | None) -> str:
         def pick(options: tuple[str, ...]) -> str:
-            options = self._fitting(options, person.lying)
+            options = self._fitting(options, person)
             return options[int(rng.integers(len(options)))]
 
         cue_flags = [f for f in person.flags if f != "elderly"]

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 
 from core.feed import FeedItem
@@ -18,6 +19,7 @@ from geo.distance import haversine_m
 from rules.lexicon import load_lexicon
 from rules.policy import load_policy
 from rules.weather import RegionWeather
+from simulators.reporters import TextMaker
 from simulators.scenario import Scenario, load_scenario
 from simulators.world import DrillWorld
 
@@ -330,3 +332,24 @@ def test_simulated_teams_report_outcomes_the_ledger_and_the_replies_know() -> No
     for code in {*OUTCOMES.values(), *STAYING_OUTCOMES}:
         assert policy.outcome_columns(code), code
         assert code in OUTCOME_CLASSES, code
+
+
+def test_a_persons_tips_never_state_another_sex(night: tuple[DrillWorld, list[FeedItem]]) -> None:
+    """A man's tips do not say he was "beaten by her husband", nor a woman's that she "keeps talking to himself":
+    the desk rightly keeps two reports of different sexes apart, so the night's one person got two incidents."""
+    world, _ = night
+    lexicon = load_lexicon(ROOT / "data" / "lexicon.toml")
+    maker = TextMaker(lexicon)
+    rng = np.random.default_rng(3)
+    base = next(p for p in world.persons if p.profile != "thermal_only")
+    stated: Counter[tuple[str, str | None]] = Counter()
+    for n in range(60):
+        # Ids whose fixed sex is male and female alike, with the two sex-worded cues' flags.
+        person = replace(base, person_id=f"person-x-{n:03d}", flags=("domestic_violence", "mental"), lying=False)
+        for english in (True, False):
+            text = maker.compose(person, english, rng, None)
+            said = lexicon.description_in(text)[0]
+            stated[(person.sex, said)] += 1
+    assert stated[("male", "male")] + stated[("female", "female")] > 0, stated
+    assert stated[("male", "female")] == 0 and stated[("female", "male")] == 0, stated
+
