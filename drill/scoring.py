@@ -355,7 +355,8 @@ def _persons(persons: dict[str, dict[str, Any]], incidents: dict[str, dict[str, 
             people.reached.append(pid)
             row["reached"] = True
             if first_report is not None:
-                row["to_dispatch_min"] = round(_minutes(first_report, min(dispatch_times)), 2)
+                # A team already sent there (to a camera's detection) when the first call came: no wait, not a negative one.
+                row["to_dispatch_min"] = round(max(0.0, _minutes(first_report, min(dispatch_times))), 2)
                 people.to_dispatch.append(row["to_dispatch_min"])
         arrivals = [on_scene[i["incident_id"]] for i in incs if i["incident_id"] in on_scene]
         if arrivals:
@@ -370,16 +371,35 @@ def _persons(persons: dict[str, dict[str, Any]], incidents: dict[str, dict[str, 
     return people
 
 
+def decision(inc: dict[str, Any], first_report: datetime | None) -> tuple[Any, Any]:
+    """The category and priority a person is judged by: their incident's at its first dispatch; or, when that dispatch
+    came before the person's first report, the first the desk gave once it had that report.
+
+    A team sent to a camera's detection (often a decoy) before the person was
+    there or reported was rightly sent to a `welfare_check`; judged by that
+    dispatch, seed 97's minor and drunk man without ID, whose tips joined it
+    (escort_station P2, rescue_first P1 from their first tip), counted as a wrong
+    category and an under-priority.
+    """
+    dispatched = maybe_time(inc["dispatch"].get("at")) if inc["dispatch"] is not None else None
+    if first_report is None or dispatched is None or dispatched >= first_report:
+        return inc["category"], inc["priority"]
+    later = next((e for e in inc["events"] if e.get("category") and (t := maybe_time(e.get("at"))) is not None and t >= first_report),
+                 None)
+    return (later.get("category"), later.get("priority")) if later is not None else (inc["category"], inc["priority"])
+
+
 def _judge(people: _People, person: dict[str, Any], incs: list[dict[str, Any]], row: dict[str, Any]) -> None:
     """Category and priority of the person's main incident against the truth."""
     main = next((i for i in incs if i["dispatch"] is not None), incs[0])
-    predicted = str(main["category"])
+    category, priority = decision(main, maybe_time(person.get("first_report_at")))
+    predicted = str(category)
     truth_cat = str(person.get("category"))
     people.confusion.setdefault(truth_cat, {})
     people.confusion[truth_cat][predicted] = people.confusion[truth_cat].get(predicted, 0) + 1
     people.cat_total += 1
     people.cat_right += predicted == truth_cat
-    got = _rank(main["priority"])
+    got = _rank(priority)
     hi, lo = _rank(person.get("expected_priority")), _rank(person.get("expected_priority_min") or person.get("expected_priority"))
     if got is not None and hi is not None and lo is not None:
         people.prio["total"] += 1
@@ -389,7 +409,7 @@ def _judge(people: _People, person: dict[str, Any], incs: list[dict[str, Any]], 
             people.prio["under"] += 1
         else:
             people.prio["correct"] += 1
-    row["predicted_category"], row["predicted_priority"] = predicted, main["priority"]
+    row["predicted_category"], row["predicted_priority"] = predicted, priority
 
 
 def _accounting(truth: dict[str, Any], incidents: dict[str, dict[str, Any]], src: _Sources, dead_letters: list[dict[str, Any]],

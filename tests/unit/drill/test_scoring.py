@@ -248,3 +248,29 @@ def test_position_match_where_the_person_was_then(case: Any) -> None:
     assert s["incidents_by_position"] == 1 and next(r for r in s["per_person"] if r["person_id"] == "C")["incidents"] == ["i4", "i6"]
     left = [*outputs, event("i6:d", "dispatch", "i6", 40, ["det-unknown"], "welfare_check", lat=45.7701)]
     assert score(truth, left, dead, inputs, [])["false_incidents"] == 1
+
+
+def test_a_person_whose_tip_joined_a_team_already_sent_is_judged_by_the_tip() -> None:
+    """A team sent to a camera's detection (here a decoy) before the person was reported: the person is judged by the
+    category and priority the desk gave once it had their first tip, and waited nothing (not minus 7 min)."""
+    truth = {
+        "persons": [person("E", "escort_station", 45.75, ["t1"], 7, prio="P2")],
+        "reports": {"t1": {"person_ids": ["E"]}, "decoy": {"person_ids": []}},
+        "frames": {},
+    }
+    outputs = [
+        event("i1:d", "dispatch", "i1", 0, ["decoy"], "welfare_check", "P3"),
+        event("i1:u", "update", "i1", 7, ["decoy", "t1"], "escort_station", "P2"),
+        event("i1:v", "update", "i1", 9, ["decoy", "t1"], "escort_station", "P1"),
+    ]
+    s = score(truth, outputs, [], [tip_item(1, "t1", 7)], [])
+    assert s["confusion"]["escort_station"] == {"escort_station": 1} and s["category_accuracy"] == 1.0
+    assert s["priority"]["correct"] == 1 and s["priority"]["under"] == 0
+    assert s["samples"]["to_dispatch_min"] == [0.0]
+    # Dispatched after the first report, the dispatch still decides.
+    late = [event("i1:q", "queued", "i1", 7, ["t1"], "guidance", "P3", team=None),
+            event("i1:d", "dispatch", "i1", 12, ["t1"], "escort_station", "P1")]
+    s = score(truth, late, [], [tip_item(1, "t1", 7)], [])
+    assert s["confusion"]["escort_station"] == {"escort_station": 1} and s["priority"]["over"] == 1
+    assert s["samples"]["to_dispatch_min"] == [5.0]
+

@@ -105,16 +105,27 @@ def audit(truth: dict[str, Any], events: list[dict[str, Any]], acks: list[dict[s
     first_dispatch = {iid: next((e for e in evs if e["kind"] == "dispatch" and e.get("team_id")), None) for iid, evs in by_inc.items()}
     reported = {pid for pid, p in persons.items() if p.get("first_report_at")}
     reached = {pid for pid, iids in incs_of.items() if any(first_dispatch[i] for i in iids)}
-    to_dispatch = {pid: (min(_t(first_dispatch[i]["at"]) for i in incs_of[pid] if first_dispatch[i])
-                         - _t(persons[pid]["first_report_at"])).total_seconds() / 60
+    # A team already sent when the first report came (to a camera's detection there) waited nothing.
+    to_dispatch = {pid: max(0.0, (min(_t(first_dispatch[i]["at"]) for i in incs_of[pid] if first_dispatch[i])
+                                  - _t(persons[pid]["first_report_at"])).total_seconds() / 60)
                    for pid in reached if persons[pid].get("first_report_at")}
+
+    def judged_by(pid: str, main: str) -> dict[str, Any]:
+        """The first dispatch; when it came before the person's first report, the first event from that report on."""
+        first = first_dispatch[main] or by_inc[main][0]
+        report = persons[pid].get("first_report_at")
+        if first_dispatch[main] is None or report is None or _t(first["at"]) >= _t(report):
+            return first
+        return next((e for e in by_inc[main] if _t(e["at"]) >= _t(report)), first)
+
+    judged_of: dict[str, dict[str, Any]] = {}
     cat = Counter[str]()
     prio = Counter[str]()
     order = ["P1", "P2", "P3", "P4"]
     for pid, iids in incs_of.items():
         iids = sorted(iids, key=lambda i: _t(by_inc[i][0]["at"]))
         main = next((i for i in iids if first_dispatch[i]), iids[0])
-        judged = first_dispatch[main] or by_inc[main][0]
+        judged = judged_of[pid] = judged_by(pid, main)
         cat["total"] += 1
         cat["right"] += judged["category"] == persons[pid]["category"]
         got, hi, lo = (order.index(x) for x in (judged["priority"], persons[pid]["expected_priority"], persons[pid]["expected_priority_min"]))
@@ -122,9 +133,7 @@ def audit(truth: dict[str, Any], events: list[dict[str, Any]], acks: list[dict[s
         prio["over" if got < hi else "under" if got > lo else "correct"] += 1
     p1_to_dispatch = []
     for pid in to_dispatch:
-        iids = sorted(incs_of[pid], key=lambda i: _t(by_inc[i][0]["at"]))
-        main = next(i for i in iids if first_dispatch[i])
-        if first_dispatch[main]["priority"] == "P1":
+        if judged_of[pid]["priority"] == "P1":
             p1_to_dispatch.append(to_dispatch[pid])
     # Queue waits: every stay in the queue, to a team, the incident's close or the night's end.
     waits: dict[str, list[float]] = defaultdict(list)
