@@ -394,7 +394,8 @@ def _judge(people: _People, person: dict[str, Any], incs: list[dict[str, Any]], 
     main = next((i for i in incs if i["dispatch"] is not None), incs[0])
     category, priority = decision(main, maybe_time(person.get("first_report_at")))
     predicted = str(category)
-    truth_cat = str(person.get("category"))
+    # What the desk could know: a person only a camera saw is a welfare check, whatever they need (truth `category`).
+    truth_cat = str(person.get("expected_category") or person.get("category"))
     people.confusion.setdefault(truth_cat, {})
     people.confusion[truth_cat][predicted] = people.confusion[truth_cat].get(predicted, 0) + 1
     people.cat_total += 1

@@ -278,23 +278,29 @@ class DrillWorld:
 
     # ------------------------------------------------------------------ truth
 
-    def _expected(self, person: Person, at: datetime) -> tuple[str, str, str]:
-        """(base, most urgent, least urgent) acceptable priority of the person's first report."""
-        has_tip = person.profile != "thermal_only"
+    def _expected(self, person: Person, at: datetime, has_tip: bool = True) -> tuple[str, str, str, str]:
+        """(category, base, most urgent, least urgent) acceptable priority of the person's first report.
+
+        A person only a camera sees (a thermal-only person, or one whose every tip was suppressed) is judged by what a
+        camera can see: a warm body, lying or not, not that they are old or drunk, nor a minor (a detection carries
+        no flags; raised for them, seed 71's old woman seen at a camera counted as an under-priority, and seed 41's
+        minor, reported by no one before a team took her away, as a wrong category the desk could not have avoided)."""
+        has_tip = has_tip and person.profile != "thermal_only"
+        flags = person.flags if has_tip else ()
         results = []
         for dt in (0, 10):
             when = at + timedelta(minutes=dt)
             cond = self.weather.at(person.district, when)
             night = is_night(when, self.policy, self.tz)
             for lying in ({0.0, 10.0} if (person.lying and not has_tip) else {0.0}):
-                a = assess(person.flags, policy=self.policy, night=night, weather=cond, has_tip=has_tip,
+                a = assess(flags, policy=self.policy, night=night, weather=cond, has_tip=has_tip,
                            lying_still_min=lying, key_area=person.key_area)
                 results.append(a)
         base = results[0].base_priority
         if person.lying and not has_tip:
             base = self.policy.thermal.lying_still_priority
         ranks = [PRIORITIES.index(a.priority) for a in results]
-        return base, PRIORITIES[min(ranks)], PRIORITIES[max(ranks)]
+        return results[0].category, base, PRIORITIES[min(ranks)], PRIORITIES[max(ranks)]
 
     def truth(self) -> dict[str, Any]:
         """Ground truth of everything handed out so far (call it after the run)."""
@@ -307,11 +313,12 @@ class DrillWorld:
             rids = sorted(by_person.get(p.person_id, []))
             times = [datetime.fromisoformat(str(self._report_meta[r]["at"])) for r in rids if r in self._report_meta]
             first = min(times) if times else None
-            base, urgent, lenient = self._expected(p, first or p.appears_at)
-            lat, lon = p.position(p.appears_at)
             tip_ids = [r for r in rids if self._report_meta.get(r, {}).get("kind") == "tip"]
+            expected, base, urgent, lenient = self._expected(p, first or p.appears_at, has_tip=bool(tip_ids) or not rids)
+            lat, lon = p.position(p.appears_at)
             persons.append({
                 "person_id": p.person_id, "profile": p.profile, "category": p.category, "flags": list(p.flags),
+                "expected_category": expected,
                 "base_priority": base, "expected_priority": urgent, "expected_priority_min": lenient,
                 "lat": lat, "lon": lon, "district": p.district, "zone_id": p.zone_id, "key_area": p.key_area,
                 "place": p.place.name if p.place else None, "appears_at": p.appears_at.isoformat(),

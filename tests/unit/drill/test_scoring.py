@@ -274,3 +274,13 @@ def test_a_person_whose_tip_joined_a_team_already_sent_is_judged_by_the_tip() ->
     assert s["confusion"]["escort_station"] == {"escort_station": 1} and s["priority"]["over"] == 1
     assert s["samples"]["to_dispatch_min"] == [5.0]
 
+
+def test_a_person_only_a_camera_saw_is_judged_as_a_welfare_check(case: Any) -> None:
+    """A minor taken away before anyone called, seen by a camera only: the desk could only send a welfare check,
+    and the truth's `expected_category` says so (its `category` is still what she needed)."""
+    truth, outputs, dead, inputs = case
+    truth = {**truth, "persons": [dict(p, category="escort_station", expected_category="welfare_check") if p["person_id"] == "D" else p
+                                  for p in truth["persons"]]}
+    s = score(truth, outputs, dead, inputs, [])
+    assert s["confusion"]["welfare_check"] == {"welfare_check": 1} and "escort_station" not in s["confusion"]
+    assert s["category_accuracy"] == 0.75  # B's wrong category only, as in the plain case

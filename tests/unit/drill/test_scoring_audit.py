@@ -127,7 +127,7 @@ def audit(truth: dict[str, Any], events: list[dict[str, Any]], acks: list[dict[s
         main = next((i for i in iids if first_dispatch[i]), iids[0])
         judged = judged_of[pid] = judged_by(pid, main)
         cat["total"] += 1
-        cat["right"] += judged["category"] == persons[pid]["category"]
+        cat["right"] += judged["category"] == (persons[pid].get("expected_category") or persons[pid]["category"])
         got, hi, lo = (order.index(x) for x in (judged["priority"], persons[pid]["expected_priority"], persons[pid]["expected_priority_min"]))
         prio["total"] += 1
         prio["over" if got < hi else "under" if got > lo else "correct"] += 1

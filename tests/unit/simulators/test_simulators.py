@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from core.feed import FeedItem
-from core.records import CATEGORIES, CHANNELS
+from core.records import CATEGORIES, CHANNELS, PRIORITIES
 from core.settings import PROJECT_ROOT
 from geo.city import City, load_city
 from geo.distance import haversine_m
@@ -353,3 +353,20 @@ def test_a_persons_tips_never_state_another_sex(night: tuple[DrillWorld, list[Fe
     assert stated[("male", "male")] + stated[("female", "female")] > 0, stated
     assert stated[("male", "female")] == 0 and stated[("female", "male")] == 0, stated
 
+
+def test_a_person_only_a_camera_sees_is_expected_at_what_a_camera_can_see(night: tuple[DrillWorld, list[FeedItem]]) -> None:
+    """A detection carries no flags: an old or drunk person nobody reports is expected at a welfare check's priority,
+    while a caller who says "old" raises it (at dusk, before night and the cold wave, nothing caps the raise)."""
+    world, _ = night
+    dusk = world.start + timedelta(minutes=5)
+    seen = next(p for p in world.persons if p.profile == "thermal_only")
+    told = next(p for p in world.persons if p.profile == "guidance")
+    for flags in (("elderly",), ("intoxicated",), ("elderly", "intoxicated")):
+        assert world._expected(replace(seen, flags=flags, lying=False), dusk) == world._expected(replace(seen, flags=(), lying=False), dusk)
+        plain, raised = world._expected(replace(told, flags=()), dusk), world._expected(replace(told, flags=flags), dusk)
+        assert PRIORITIES.index(raised[2]) < PRIORITIES.index(plain[2]), (flags, plain, raised)
+    # A minor whose every tip was suppressed (taken away before anyone called) is, to the desk, a welfare check.
+    minor = next(p for p in world.persons if p.profile == "minor")
+    assert world._expected(minor, dusk)[0] == "escort_station"
+    assert world._expected(minor, dusk, has_tip=False) == world._expected(replace(minor, flags=()), dusk, has_tip=False)
+    assert world._expected(minor, dusk, has_tip=False)[0] == "welfare_check"
