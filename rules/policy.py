@@ -359,7 +359,8 @@ def _categories(r: TomlReader, data: Data) -> tuple[CategoryRule, ...]:
 
 
 def _thermal(r: TomlReader, data: Data) -> ThermalRule:
-    return ThermalRule(
+    """The thermal-only rule; a person lying still is no less urgent than one who moves."""
+    rule = ThermalRule(
         category=r.choice(data, ["thermal", "category"], CATEGORIES),
         priority=r.choice(data, ["thermal", "priority"], PRIORITIES),
         lying_still_priority=r.choice(data, ["thermal", "lying_still_priority"], PRIORITIES),
@@ -367,6 +368,10 @@ def _thermal(r: TomlReader, data: Data) -> ThermalRule:
         action=r.get(data, ["thermal", "action"], str, ""),
         action_zh=r.get(data, ["thermal", "action_zh"], str, ""),
     )
+    if PRIORITIES.index(rule.lying_still_priority) > PRIORITIES.index(rule.priority):
+        raise r.fail(["thermal", "lying_still_priority"], f"{rule.lying_still_priority} is less urgent than priority "
+                     f"{rule.priority}: a person lying still must not wait longer than one who moves")
+    return rule
 
 
 def _referrals(r: TomlReader, data: Data, outcomes: tuple[str, ...]) -> tuple[ReferralRule, ...]:
@@ -418,15 +423,21 @@ def _flag_modifiers(r: TomlReader, data: Data) -> tuple[FlagModifier, ...]:
 
 
 def _cold_wave_levels(r: TomlReader, data: Data) -> tuple[ColdWaveLevel, ...]:
-    """Cold-wave levels, most severe first."""
+    """Cold-wave levels, most severe first; each asks and does at least what a milder one does."""
     levels: list[ColdWaveLevel] = []
     for name in r.get(data, ["cold_wave", "levels"], dict):
         if name not in COLD_WAVE_LEVELS or name == "none":
             raise r.fail(["cold_wave", "levels", name], f"unknown cold-wave level {name!r}")
         levels.append(_cold_wave_level(r, data, name))
     levels.sort(key=lambda lvl: COLD_WAVE_LEVELS.index(lvl.name), reverse=True)
+    followup_h = r.number(data, ["deadlines", "followup_after_h"], maximum=MAX_HOURS)
     for severe, milder in pairwise(levels):
         _no_looser(r, severe, milder)
+        _no_weaker(r, data, severe, milder, followup_h)
+    if levels and (levels[-1].followup_after_h or 0.0) > followup_h:
+        raise r.fail(["cold_wave", "levels", levels[-1].name, "followup_after_h"],
+                     f"{levels[-1].followup_after_h:g} h is later than deadlines.followup_after_h ({followup_h:g} h): a cold "
+                     "wave must not put off a follow-up visit")
     return tuple(levels)
 
 
@@ -442,6 +453,28 @@ def _no_looser(r: TomlReader, severe: ColdWaveLevel, milder: ColdWaveLevel) -> N
             raise r.fail(["cold_wave", "levels", severe.name, key],
                          f"{value:g} {unit} is looser than {milder.name}'s {other:g} {unit}: a more severe cold-wave level must "
                          "ask at least as much as a milder one (CMA: a larger drop, within no longer, to a minimum no higher)")
+
+
+def _no_weaker(r: TomlReader, data: Data, severe: ColdWaveLevel, milder: ColdWaveLevel, followup_h: float) -> None:
+    """A more severe level does at least what the milder one does: raises as many levels, lifts to a floor as urgent,
+    shortens deadlines and follow-up visits as much. An orange raising less than yellow, or red's deadlines longer than
+    orange's, made the worse night the laxer one."""
+    rank = PRIORITIES.index
+    floors = (rank(severe.floor) if severe.floor else len(PRIORITIES), rank(milder.floor) if milder.floor else len(PRIORITIES))
+    follow = (severe.followup_after_h if severe.followup_after_h is not None else followup_h,
+              milder.followup_after_h if milder.followup_after_h is not None else followup_h)
+    checks = (("raise", severe.raise_by < milder.raise_by, f"raises {severe.raise_by} level(s), fewer than {milder.name}'s "
+               f"{milder.raise_by}"),
+              ("floor", floors[0] > floors[1], f"floor {severe.floor or 'none'} is lower than {milder.name}'s {milder.floor}"),
+              ("deadline_factor", severe.deadline_factor > milder.deadline_factor, f"{severe.deadline_factor:g} gives "
+               f"longer acknowledgement deadlines than {milder.name}'s {milder.deadline_factor:g}"),
+              ("followup_after_h", follow[0] > follow[1], f"a follow-up after {follow[0]:g} h is later than {milder.name}'s "
+               f"{follow[1]:g} h"))
+    for key, weaker, what in checks:
+        if weaker:
+            table = ["cold_wave", "levels", severe.name]
+            raise r.fail([*table, key] if key in r.get(data, table, dict) else table,
+                         f"{what}: a more severe cold-wave level must do at least what a milder one does")
 
 
 def _cold_wave_level(r: TomlReader, data: Data, name: str) -> ColdWaveLevel:
@@ -469,6 +502,10 @@ def _deadlines(r: TomlReader, data: Data) -> tuple[dict[str, float], tuple[str, 
     ack_min: dict[str, float] = {}
     for prio in PRIORITIES:
         ack_min[prio] = r.number(data, ["deadlines", "ack_min", prio], minimum=0.1, maximum=MAX_MINUTES)
+    for urgent, less in pairwise(PRIORITIES):  # a P2 acknowledged later than a P3 would be no priority at all
+        if ack_min[urgent] > ack_min[less]:
+            raise r.fail(["deadlines", "ack_min", urgent], f"{urgent} = {ack_min[urgent]:g} min is longer than {less} = "
+                         f"{ack_min[less]:g} min: a more urgent priority must be acknowledged no later")
     for extra in r.get(data, ["deadlines", "ack_min"], dict):
         if extra not in PRIORITIES:
             raise r.fail(["deadlines", "ack_min", extra], f"unknown priority {extra!r}")

@@ -128,6 +128,26 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         ("min_at_or_below_c = 0.0", "min_at_or_below_c = 5.0", "cold_wave.levels.orange.min_at_or_below_c: 5 °C is looser than "
          "yellow's 4 °C", "min_at_or_below_c = 5.0"),
         ("within_h = 24", "within_h = 72", "cold_wave.levels.yellow.within_h: 72 h is looser than blue's 48 h", "within_h = 72"),
+        # Their effects too: a more severe level raising fewer levels, lifting to a lower floor (or none), giving longer
+        # deadlines or a later follow-up than a milder one made the worse night the laxer one.
+        ("raise = 1\nfloor = \"P2\"          #", "raise = 0\nfloor = \"P2\"          #", "cold_wave.levels.orange.raise: raises 0 "
+         "level(s), fewer than yellow's 1", "raise = 0"),
+        ('raise = 1\nfloor = "P2"\ndeadline_factor', 'raise = 1\nfloor = "P3"\ndeadline_factor', "cold_wave.levels.red.floor: "
+         "floor P3 is lower than orange's P2", 'floor = "P3"'),
+        ('raise = 1\nfloor = "P2"\ndeadline_factor', 'raise = 1\ndeadline_factor', "cold_wave.levels.red: floor none is lower than "
+         "orange's P2", "[cold_wave.levels.red]"),
+        ('floor = "P2"\ndeadline_factor = 0.5', 'floor = "P2"\ndeadline_factor = 0.8', "cold_wave.levels.red.deadline_factor: 0.8 gives "
+         "longer acknowledgement deadlines than orange's 0.5", "deadline_factor = 0.8"),
+        ('deadline_factor = 0.5\nfollowup_after_h = 3\n\n[cold_wave]', 'deadline_factor = 0.5\nfollowup_after_h = 6\n\n[cold_wave]',
+         "cold_wave.levels.red.followup_after_h: a follow-up after 6 h is later than orange's 3 h", "followup_after_h = 6"),
+        ('deadline_factor = 0.5\nfollowup_after_h = 3\n\n[cold_wave]', 'deadline_factor = 0.5\n\n[cold_wave]',
+         "cold_wave.levels.red: a follow-up after 12 h is later than orange's 3 h", "[cold_wave.levels.red]"),
+        ("raise = 0             #", "raise = 0\nfollowup_after_h = 24 #", "cold_wave.levels.blue.followup_after_h: 24 h is later than "
+         "deadlines.followup_after_h (12 h)", "followup_after_h = 24"),
+        # Other ordered tables: acknowledgement deadlines P1 <= P2 <= P3 <= P4; a body lying still no less urgent.
+        ("P2 = 15,", "P2 = 45,", "deadlines.ack_min.P2: P2 = 45 min is longer than P3 = 30 min", "ack_min"),
+        ('lying_still_priority = "P2"', 'lying_still_priority = "P4"', "thermal.lying_still_priority: P4 is less urgent than priority "
+         "P3", "lying_still_priority"),
     ],
 )
 def test_bad_policy_names_file_line_and_reason(tmp_path: Path, old: str, new: str, needle: str, line_text: str) -> None:
