@@ -819,7 +819,8 @@ class ConsoleRunner:
         phones = TeamPhones(province.first.policy, {centre: ctx.city for centre, ctx in province.centres.items()})
         teams = [team for ctx in province.centres.values() for team in ctx.city.teams]
         keys = CentreKeys(province)
-        state = ConsoleState(teams, timedelta(minutes=province.first.policy.max_ahead_min), status_refusal=keys.status_refusal)
+        state = ConsoleState(teams, timedelta(minutes=province.first.policy.max_ahead_min), status_refusal=keys.status_refusal,
+                             unrostered=province.first.policy.unrostered_capabilities)
         self.service = ConsoleService(state, self.publisher, TokenStore(settings.tokens_file, writes=WriteLimiter(settings.console_write_rate, settings.console_write_burst)), next(iter(settings.centre_dirs.values())), phones,
                                       keys, settings.centre_dirs, settings.console_trusted_networks)
         self._runner: web.AppRunner | None = None

@@ -18,6 +18,7 @@ from typing import Any
 from core import topics
 from core.errors import RecordError
 from core.records import (
+    CAPABILITIES,
     CITY_WIDE,
     PRIORITIES,
     ClockTick,
@@ -145,12 +146,14 @@ class ConsoleState:
     """Incidents, teams, conditions and event-time now, folded from the topics."""
 
     def __init__(self, city_teams: Iterable[TeamBase] = (), max_ahead: timedelta = timedelta(minutes=60),
-                 status_refusal: Callable[[Mapping[str, Any]], str | None] | None = None) -> None:
+                 status_refusal: Callable[[Mapping[str, Any]], str | None] | None = None,
+                 unrostered: tuple[str, ...] = CAPABILITIES) -> None:
         """`max_ahead`: the desk's `max_ahead_min`; a team's record dated further past the console's clock is not kept
         against the team's later ones (`apply_team_status`). `status_refusal`: why the desk refuses a `team-status`
         record (`console.centres.CentreKeys.status_refusal`); such a record is not shown."""
         self.max_ahead = max_ahead
         self.status_refusal = status_refusal
+        self.unrostered = unrostered  # the policy's intake.unrostered_capabilities: what a team off the roster may claim
         self.incidents: dict[str, IncidentView] = {}
         self.event_index: dict[str, str] = {}
         self.teams: dict[str, TeamView] = {}
@@ -281,7 +284,7 @@ class ConsoleState:
             return changes
         team.status, team.lat, team.lon, team.at = status.status, status.lat, status.lon, status.at
         # The desk's reading: a roster team has at most its roster's capabilities (a forged claim is not shown either).
-        if caps := roster_capabilities(status.capabilities or None, self.bases.get(status.team_id)):
+        if caps := roster_capabilities(status.capabilities or None, self.bases.get(status.team_id), self.unrostered):
             team.capabilities = caps
         if status.name and not team.name:
             team.name = status.name

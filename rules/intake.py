@@ -699,13 +699,16 @@ def roster_lookalike(team_id: str, city: City, name: str | None = None) -> str |
                  and keys & {lookalike_key(base.team_id), lookalike_key(base.name), lookalike_key(base.name_en)}), None)
 
 
-def roster_capabilities(claimed: list[str] | tuple[str, ...] | None, base: TeamBase | None) -> tuple[str, ...]:
+def roster_capabilities(claimed: list[str] | tuple[str, ...] | None, base: TeamBase | None,
+                        unrostered: tuple[str, ...] = CAPABILITIES) -> tuple[str, ...]:
     """What a team can do: for a roster team (`base`, the city's teams layer) the roster is the authority, so a status
     may take capabilities away for the night (no car tonight) but never add one (a phone claiming a medic sent a social
     worker on foot to the unconscious), and one that says nothing has the roster's; a team off the open roster (a
-    volunteer group, a police car lent for the night) has nothing to be checked against and keeps its claim."""
+    volunteer group, a car lent for the night) has nothing to be checked against, so it keeps only those of its claims
+    the policy takes on anyone's word (`intake.unrostered_capabilities`): a forged id claiming `medical` is no medic
+    sent to a P1 in place of the real one."""
     if base is None:
-        return tuple(c for c in CAPABILITIES if c in (claimed or ()))
+        return tuple(c for c in CAPABILITIES if c in (claimed or ()) and c in unrostered)
     if claimed is None:
         return base.capabilities
     return tuple(c for c in base.capabilities if c in claimed)
@@ -741,7 +744,7 @@ def parse_team_status(obj: dict[str, Any], ctx: Context) -> TeamStatus:
         status=_choice(obj, "status", TEAM_STATUSES, "wrong_type"),
         lat=lat,
         lon=lon,
-        capabilities=roster_capabilities(caps, base),
+        capabilities=roster_capabilities(caps, base, ctx.policy.unrostered_capabilities),
         name=_label(obj, "name", MAX_NAME_CHARS),
         district=_opt_ident(obj, "district"),
     )
