@@ -8,7 +8,7 @@ arrived: a replay or a redelivery after a crash leaves the same row.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.errors import RecordError
@@ -20,11 +20,18 @@ def utc_text(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def parse_dispatch(data: Any) -> DispatchEvent:
+def parse_dispatch(data: Any, max_ahead_min: float = 60.0) -> DispatchEvent:
     """A dispatch event from its JSON, admitted to the ledger, or a RecordError naming what is wrong."""
     # A time without its offset, stored, stopped every fold of its incident (TypeError); year 1 at +08:00 stopped
     # the feeder itself (OverflowError storing it as UTC), and year 9999 the sweep lists of its night.
-    return check_times(_decoded(data))
+    event = check_times(_decoded(data))
+    # The desk takes a report at most max_ahead_min past its clock, which stamps the event: a first report later than
+    # that is no desk's, and as the person's contact it was "the latest" and set the hours they tend to be seen.
+    if event.first_report_at is not None and event.first_report_at - event.at > timedelta(minutes=max_ahead_min):
+        ahead = (event.first_report_at - event.at).total_seconds() / 60.0
+        raise RecordError(f"first_report_at: {event.first_report_at.isoformat()} is {ahead:.0f} min after the event's at "
+                          f"({event.at.isoformat()}); at most {max_ahead_min:g} min is taken (times.max_ahead_min)", kind="future_time")
+    return event
 
 
 def stored_dispatch(data: Any) -> DispatchEvent:

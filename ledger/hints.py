@@ -11,7 +11,7 @@ phone or ID number, no history beyond counts.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.records import DispatchEvent, TaskHint
@@ -60,6 +60,10 @@ def task_hint(
     file has its own id, so it never counts as a resend of the likely one.
     """
     score: float | None = None
+    # Known at the hint's time (up to max_ahead past it, as the desk takes a report): a sighting dated later is no
+    # habit yet, and one dated next year made the team's "usually 10:00-11:00".
+    known = (at or ev.at) + timedelta(minutes=policy.max_ahead_min)
+    linked, profiles = [p.as_of(known) for p in linked], [p.as_of(known) for p in profiles]
     if linked:
         profile = linked[0]
     else:

@@ -38,6 +38,9 @@ class LedgerPolicy:
     level_weight: tuple[tuple[str, float], ...] = ()
     flag_weight: tuple[tuple[str, float], ...] = ()
     gathering_weight: tuple[tuple[str, float], ...] = ()
+    # the desk's `deadlines.max_ahead_min`: how far past the event naming it a first report may be, and how far past a
+    # hint's time a sighting may be and still count for "where and when the person tends to be"
+    max_ahead_min: float = 60.0
 
     def outcome_columns(self, outcome: str | None) -> tuple[str, ...]:
         """The report columns an outcome code counts in (none for an unknown code)."""
@@ -67,7 +70,9 @@ def load_ledger_policy(path: Path, *, outcomes: Collection[str]) -> LedgerPolicy
     text = read_text(Path(path), "the ledger policy")
     data = parse_toml(text, str(path))
     r = TomlReader(str(path), text)
-    r.unknown_keys(data, [], ("retention", "report", "outcomes", "matching", "refusals", "sweep"))
+    r.unknown_keys(data, [], ("retention", "report", "outcomes", "matching", "refusals", "sweep", "times"))
+    if "times" in data:
+        r.unknown_keys(data, ["times"], ("max_ahead_min",))
     for table, keys in (
         ("retention", ("days",)),
         ("report", ("day_starts",)),
@@ -112,6 +117,7 @@ def load_ledger_policy(path: Path, *, outcomes: Collection[str]) -> LedgerPolicy
         level_weight=tuple((k, r.number(data, ["sweep", "level_weight", k], minimum=0.0)) for k in level_weight),
         flag_weight=tuple((k, r.number(data, ["sweep", "flag_weight", k], minimum=0.0)) for k in flag_weight),
         gathering_weight=tuple((k, r.number(data, ["sweep", "gathering_weight", k], minimum=0.0)) for k in gathering_weight),
+        max_ahead_min=r.number(data, ["times", "max_ahead_min"], minimum=1.0, maximum=MAX_DAYS * 1440.0, default=60.0),
     )
 
 

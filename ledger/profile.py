@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -61,6 +61,11 @@ class Profile:
     flags: tuple[str, ...] = ()
     risk_notes: str = ""
     needs: str = ""
+
+    def as_of(self, latest: datetime) -> Profile:
+        """The file as known at `latest`: sightings after it are not "where and when the person tends to be" (one
+        contact dated next year set a team's usual hours), and a replay gives the same hint."""
+        return replace(self, sightings=tuple(s for s in self.sightings if s.at <= latest))
 
     def helps_notes(self) -> list[str]:
         """Short notes a team reads before it arrives (no identity, no history beyond counts)."""

@@ -141,7 +141,7 @@ class Store:
 
     def apply_dispatch(self, data: Any) -> DispatchEvent:
         """One dispatch event: stored once by event id, then its incident row recomputed; returns the event."""
-        event = parse_dispatch(data)
+        event = parse_dispatch(data, self.policy.max_ahead_min)
         payload = json.dumps(data, ensure_ascii=False, sort_keys=True)
         row = {"event_id": event.event_id, "incident_id": event.incident_id, "revision": event.revision, "kind": event.kind, "at": utc_text(event.at), "payload": payload}
         with self.db.transaction():

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from core.records import DispatchEvent
 from geo.distance import offset_latlon
 from ledger.hints import task_hint, task_teams
+from ledger.profile import Sighting
 from tests.unit.ledger.builders import BASE, T0, event
 from tests.unit.ledger.test_match import POLICY, TZ, profile
 
@@ -47,3 +49,18 @@ def test_a_linked_file_wins_and_nobody_known_means_no_hint() -> None:
     assert task_hint(dispatch(), "T1", [], [profile("P-far", east_m=900)], POLICY, TZ) is None
     # Two files fit about as well: the ledger does not guess.
     assert task_hint(dispatch(), "T1", [], [profile("P-1"), profile("P-2", east_m=10)], POLICY, TZ) is None
+
+
+def test_a_sighting_dated_past_the_hint_is_no_habit_yet() -> None:
+    """One contact of the file dated next year at 10:00 (a forged or mis-dated event the ledger stored) was counted in
+    "where and when the person tends to be": the team read "usually 10:00-20:00", met 4 times. A hint knows the file as
+    of its own time, up to the policy's max_ahead_min past it (a report the desk took that far ahead)."""
+    lat, lon = offset_latlon(BASE[0], BASE[1], 0.0, 0.0)
+    usual = profile("P-1")
+    skewed = replace(usual, sightings=(*usual.sightings, Sighting(lat, lon, T0 + timedelta(days=365, hours=-9))))
+    for linked in ([skewed], []):
+        hint = task_hint(dispatch(), "T1", linked, [skewed], POLICY, TZ)
+        assert hint is not None and hint.usual.endswith("19:00-20:00 (met 3 time(s)) / 常在此处30米内出现，19:00-20:00")
+    soon = replace(usual, sightings=(*usual.sightings, Sighting(lat, lon, T0 + timedelta(minutes=60))))  # within max_ahead
+    hint = task_hint(dispatch(), "T1", [soon], [soon], POLICY, TZ)
+    assert hint is not None and "(met 4 time(s))" in hint.usual

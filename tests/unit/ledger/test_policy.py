@@ -14,6 +14,7 @@ SHIPPED = (DATA_DIR / "ledger.toml").read_text(encoding="utf-8")
 
 def test_the_shipped_policy_loads() -> None:
     policy = ledger_policy()
+    assert policy.max_ahead_min == 60
     assert policy.retention_days == 180 and policy.outcome_columns("refused_supplies_given") == ("refused", "supplies")
     assert policy.flag_factor(("elderly", "intoxicated")) == 1.5 and policy.level_factor("red") == 3.0
     assert policy.gathering_factor("station") == 0.12 and policy.gathering_factor("square") == 0.0
@@ -23,6 +24,8 @@ def test_the_shipped_policy_loads() -> None:
     ("old", "new", "says"),
     [
         ("days = 180", "days = 0", "retention.days: must be at least 1"),
+        ("max_ahead_min = 60", "max_ahead_min = 0", "times.max_ahead_min: must be at least 1"),
+        ("max_ahead_min = 60", "max_ahead_min = 60\nmax_behind_h = 24", "times.max_behind_h: unknown key"),
         ("days = 180", 'days = "long"', "retention.days: expected int"),
         ('day_starts = "12:00"', 'day_starts = "noon"', "report.day_starts: expected HH:MM"),
         ("radius_m = 250.0", "radius_m = 250.0\nradius_km = 1", "matching.radius_km: unknown key"),

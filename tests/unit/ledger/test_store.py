@@ -132,6 +132,21 @@ def test_a_dispatch_time_in_an_implausible_year_is_refused_before_it_is_stored(t
     assert store.span() == (T0, T0)
 
 
+def test_a_first_report_dated_past_its_event_is_refused_before_it_is_stored(tmp_path: Path) -> None:
+    """An event whose first report was dated next year (no desk writes one: it takes a report at most max_ahead_min past
+    its clock, which stamps the event) was stored: the person's latest contact showed 2027, and the campaign report's
+    span ran to it. Refused `future_time` naming the field; a report up to max_ahead_min ahead is still taken."""
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", ledger_policy())
+    with store.batch():
+        apply_record(store, "dispatch", json.dumps(event("inc-1", 1, "dispatch", T0)).encode())
+        ahead = {**event("inc-2", 1, "dispatch", T0), "first_report_at": (T0 + timedelta(days=365)).isoformat()}
+        with pytest.raises(RecordError, match=r"first_report_at: 2027-12-20T19:00:00\+08:00 is 525600 min after") as refused:
+            apply_record(store, "dispatch", json.dumps(ahead).encode())
+        assert refused.value.kind == "future_time"
+        apply_record(store, "dispatch", json.dumps({**ahead, "first_report_at": (T0 + timedelta(minutes=60)).isoformat()}).encode())
+    assert store.span() == (T0, T0 + timedelta(minutes=60))
+
+
 def test_an_incident_whose_row_cannot_be_folded_keeps_its_last_row_and_stops_nothing(tmp_path: Path) -> None:
     """Events stored before a check existed can make an incident's fold fail at a batch's end: that incident keeps its
     last row and is handed back to be dead-lettered; the batch's other incidents fold and commit."""
