@@ -148,7 +148,7 @@ def read_video(path: Path, every_s: float = VIDEO_SAMPLE_S,
         if not srt_path.is_file() and not srt_path.is_dir():  # a pipe or a device: read, it waited forever
             raise FrameError(f"telemetry {srt_path.name} cannot be read: not a regular file (a device or a pipe)")
         try:
-            text = decode_srt(read_bounded(srt_path, "telemetry", MAX_SRT_BYTES))
+            text = decode_srt(read_bounded(srt_path, "telemetry", MAX_SRT_BYTES), srt_path.name)
         except OSError as exc:  # a folder named NAME.SRT stopped `patrol detect` with an IsADirectoryError traceback
             raise FrameError(f"telemetry {srt_path.name} cannot be read: {exc.strerror or exc}") from exc
         telemetry = parse_srt(text, srt_path.name)

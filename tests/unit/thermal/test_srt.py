@@ -321,3 +321,22 @@ def test_an_srt_saved_as_utf16_with_its_byte_order_mark_is_read() -> None:
         if encoding == "utf-16-be":
             data = b"\xfe\xff" + data
         assert parse_srt(decode_srt(data)) == parse_srt(M3T), encoding
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-8-sig", "utf-8"])
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+@pytest.mark.parametrize("padding", ["", "\x00", "\x00" * 512])
+def test_an_srt_in_utf16_without_a_byte_order_mark_or_padded_with_nuls_is_read(encoding: str, newline: str, padding: str) -> None:
+    """UTF-16 with no byte-order mark (a telemetry tool's export) was decoded as UTF-8: "1\x00" was refused at line 1
+    as no subtitle number, naming no cause; a NUL padding the end (a card's last block) was refused as a subtitle."""
+    data = (M3T.replace("\n", newline) + padding).encode(encoding)
+    assert parse_srt(decode_srt(data, "DJI_0001.SRT"), "DJI_0001.SRT") == parse_srt(M3T)
+
+
+def test_a_nul_inside_an_srt_names_its_line_and_why() -> None:
+    """A NUL inside the text (a damaged file) in a line that holds no value was skipped without a word, and one after
+    a subtitle number was refused as no number: both name the file, the line and the cause."""
+    with pytest.raises(TelemetryError, match=r"^DJI_0001.SRT:7: NUL character inside the text"):
+        decode_srt(M3T.replace("2\n00:00:00,033", "2\x00\n00:00:00,033").encode(), "DJI_0001.SRT")
+    with pytest.raises(TelemetryError, match=r"^DJI_0001.SRT:4: NUL character inside the text"):
+        decode_srt(M3T.replace("2024-01-18 21:14:03.412", "2024-01-18\x0021:14:03.412").encode(), "DJI_0001.SRT")
