@@ -143,9 +143,9 @@ def test_the_english_dictionary_is_loaded_with_the_reader_not_at_the_first_missp
                                                    ("cne", "cane", "immobile"), ("il", "ill", "ill")])
 def test_a_word_of_three_letters_or_fewer_is_never_read_as_a_cue(word: str, cue: str, flag: str) -> None:
     """Short typos are left as written, by choice (`[typos] min_letters` = 4, refused below): one edit from a 2-3
-    letter word reaches a cue from about one non-word in ten. Read with min_letters 2, 198 of the 16 415 two- and
-    three-letter non-words set a flag in "a man by the ___ gate" ("def" deaf, "bly" boy, "lc" loc); the few true
-    typos it would catch ("il", "cld") are not worth a disabled or minor flag from "def not" or "bly st"."""
+    letter word reaches a cue word from about one non-word in ten. Read with min_letters 2, 197 of the 16 415 two- and
+    three-letter non-words set a flag in "a man by the ___ gate" ("def" deaf, "bly" boy, "lc" loc;
+    tools/short_typos.py); the few true typos it would catch ("il", "cld") are not worth a disabled or minor flag."""
     assert LEXICON.typos is not None
     eager = TypoReader.of([(g, w) for w, groups in LEXICON.typos.vocabulary.items() for g in groups], min_letters=2)
     assert eager.reading(word) == cue  # one edit away: what a reader of short words would make of it
