@@ -198,7 +198,7 @@ class Policy:
     referrals: tuple[ReferralRule, ...] = ()  # `[referrals.<flag>]`: referrals sent after the night
     roster_teams_only: bool = False  # True: a team status of a team the city's teams layer does not list is refused
     # what a team off the open roster may claim (rules.intake.roster_capabilities); the rest of its claim is dropped
-    unrostered_capabilities: tuple[str, ...] = ("social_work", "vehicle")
+    unrostered_capabilities: tuple[str, ...] = CAPABILITIES
     reply_keep_after_end_h: float = 36.0  # a reporter's contact is forgotten this long after the tip's incidents ended
     reply_keep_unanswered_h: float = 168.0  # ... and in any case this long after the tip's contact or last event
 
@@ -302,7 +302,7 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         closed_retention_h=retention,
         team_area_margin_km=r.number(data, ["intake", "team_area_margin_km"], default=20.0),
         roster_teams_only=r.get(data, ["intake", "roster_teams_only"], bool, False),
-        unrostered_capabilities=r.names(data, ["intake", "unrostered_capabilities"], CAPABILITIES, ["social_work", "vehicle"]),
+        unrostered_capabilities=r.names(data, ["intake", "unrostered_capabilities"], CAPABILITIES, list(CAPABILITIES)),
         referrals=referrals,
         reply_keep_after_end_h=keep_after_end,
         reply_keep_unanswered_h=keep_unanswered,

@@ -146,8 +146,8 @@ def test_a_weather_station_with_half_a_position_is_refused_not_taken_for_the_who
 
 def test_team_status_and_acks(ctx: Context) -> None:
     status = parse_team_status({"team_id": "T1", "at": "2026-12-20T20:00:00+08:00", "status": "available", "lat": 45.76, "lon": 126.63,
-                                "capabilities": ["vehicle", "social_work"]}, ctx)
-    assert status.capabilities == ("social_work", "vehicle")
+                                "capabilities": ["police", "medical"]}, ctx)
+    assert status.capabilities == ("medical", "police")
     with pytest.raises(RecordError, match="unknown"):
         parse_team_status({"team_id": "T1", "at": "2026-12-20T20:00:00+08:00", "status": "available", "lat": 45.76, "lon": 126.63,
                            "capabilities": ["flying"]}, ctx)
@@ -701,7 +701,7 @@ def test_the_roster_says_what_a_roster_team_can_do(ctx: Context, desk: Desk) -> 
     """A status of T-daoli-1 (social work on foot in the city's teams layer) claiming a medic and a vehicle was taken: the
     desk sent it to the unconscious and counted its ETA at car speed. A roster team may say it lacks something tonight,
     never that it has more than the roster gives it; a status saying nothing has the roster's; a team off the (open)
-    roster has nothing to be checked against and keeps only what the policy takes on anyone's word."""
+    roster has nothing to be checked against and keeps what the policy takes on anyone's word (everything by default)."""
     body = {"team_id": "T-daoli-1", "at": "2026-12-20T19:00:00+08:00", "status": "available", "lat": 45.76, "lon": 126.63}
     assert parse_team_status({**body, "capabilities": ["medical", "vehicle", "social_work"]}, ctx).capabilities == ("social_work",)
     assert parse_team_status(body, ctx).capabilities == ("social_work",)
@@ -713,19 +713,23 @@ def test_the_roster_says_what_a_roster_team_can_do(ctx: Context, desk: Desk) -> 
     assert desk.teams["T-daoli-1"].capabilities == ["social_work"]
 
 
-def test_a_team_off_the_open_roster_claims_only_what_the_policy_allows(ctx: Context, desk: Desk) -> None:
-    """A status of an id no city lists, claiming `medical` and `police`, was taken at its word with the roster open: the
-    desk sent it to the unconscious as their medic (a forged phone, or a volunteer with a first-aid kit). Off the roster
-    a team keeps only `intake.unrostered_capabilities` (social work and a vehicle by default); a centre that lends
-    ambulances for the night lists them in its teams layer or in that setting."""
+def test_a_team_off_the_open_roster_claims_only_what_the_policy_allows(ctx: Context) -> None:
+    """A status of an id no city lists, claiming `medical` and `police`, is taken at its word with the roster open (replays
+    and lent ambulances need it): the desk sends it to the unconscious as their medic. A centre that fears a forged
+    phone lists less in `intake.unrostered_capabilities`: the rest of the claim is dropped and no forged medic is sent."""
     body = {"team_id": "V-ambulance-lent", "at": "2026-12-20T23:05:00+08:00", "status": "available", "lat": 45.76, "lon": 126.63,
             "capabilities": ["medical", "police", "vehicle", "social_work"]}
-    assert parse_team_status(body, ctx).capabilities == ("social_work", "vehicle")
-    lending = replace(ctx, policy=replace(ctx.policy, unrostered_capabilities=("medical", "vehicle")))
-    assert parse_team_status(body, lending).capabilities == ("medical", "vehicle")
-    desk.handle_team_status(parse_team_status(body, ctx))
+    tip_text = "桥洞里有个老人躺着，叫不醒"
+    assert parse_team_status(body, ctx).capabilities == ("medical", "police", "social_work", "vehicle")
+    trusting = Desk(ctx, "harbin")
+    trusting.handle_team_status(parse_team_status(body, ctx))
+    assert trusting.handle_report(tip_report(parse_tip(tip(text=tip_text), ctx), ctx)).events[0].team_id == "V-ambulance-lent"
+    wary = replace(ctx, policy=replace(ctx.policy, unrostered_capabilities=("social_work", "vehicle")))
+    assert parse_team_status(body, wary).capabilities == ("social_work", "vehicle")
+    desk = Desk(wary, "harbin")
+    desk.handle_team_status(parse_team_status(body, wary))
     assert desk.teams["V-ambulance-lent"].capabilities == ["social_work", "vehicle"]
-    event = desk.handle_report(tip_report(parse_tip(tip(text="桥洞里有个老人躺着，叫不醒"), ctx), ctx)).events[0]
+    event = desk.handle_report(tip_report(parse_tip(tip(text=tip_text), wary), wary)).events[0]
     assert event.category == "medical" and event.team_id != "V-ambulance-lent"
 
 

@@ -41,7 +41,7 @@ def test_shipped_policy_matches_domain_defaults() -> None:
                                "refused_supplies_given", "refused", "not_found", "false_alarm")
     assert set(policy.followup_outcomes) <= set(policy.outcomes)
     assert policy.closed_retention_h == 24 and policy.team_area_margin_km == 20 and not policy.roster_teams_only
-    assert policy.unrostered_capabilities == ("social_work", "vehicle")
+    assert policy.unrostered_capabilities == ("medical", "police", "social_work", "vehicle")
     assert (policy.reply_keep_after_end_h, policy.reply_keep_unanswered_h) == (36, 168)
 
 
@@ -82,7 +82,7 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         ("keep_unanswered_h = 168", "keep_unanswered = 168", "replies.keep_unanswered: unknown key", "keep_unanswered"),
         ("team_area_margin_km = 20.0", "team_area_margin_km = -1", "intake.team_area_margin_km", "team_area_margin_km"),
         ("roster_teams_only = false", 'roster_teams_only = "yes"', "intake.roster_teams_only", "roster_teams_only"),
-        ('unrostered_capabilities = ["social_work"', 'unrostered_capabilities = ["medic"', "intake.unrostered_capabilities: unknown "
+        ('unrostered_capabilities = ["medical"', 'unrostered_capabilities = ["medic"', "intake.unrostered_capabilities: unknown "
          "value 'medic'", "unrostered_capabilities"),
         # Absurd durations: 1e300 minutes overflowed every deadline computed from them (an OverflowError per record);
         # a cold-wave level's follow-up hours took any float, negative too.
