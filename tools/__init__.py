@@ -13,6 +13,7 @@ Layer 6 (imports `simulators` and below). Its modules:
 - `thermal_dump`: `python tools/thermal_dump.py dump|compare`, every detection of the thermal bench's frames (and real ones), dumped and compared field by field: a speed change must change none.
 - `real_frames`: `iter_real`, labelled real frames on disk (a labels.json file), for the benchmark and training.
 - `tip_readings`: every tip text the project holds, read, and two readings diffed (what a change to tip reading changes).
+- `short_typos`: `python tools/short_typos.py`, what reading English typos of two and three letters would set (why `[typos] min_letters` stays at 4).
 - `train_thermal`: `train`, the 8-bit person classifier trained on HIT-UAV (train split), validated on its val split.
 
 Import the modules (`from tools.harness import pipeline_run`); this package file imports nothing.
