@@ -139,6 +139,13 @@ STRIP_QUANTILES = (20.0, 90.0)
 STRIP_EVEN = (0.7, 0.8)
 STRIP_LONG = (2.6, 3.0)
 STRIP_MIN_WIDTH_PX = 3
+# parallel bars (see _bars): a blob whose warmest parts are two or more thin bars side by side, each
+# running its length, is a facade's paired windows or a grille seen from above
+BAR_MIN_PX = 3  # a bar has at least this many pixels
+BAR_LONG = (2.5, 3.0)  # a bar's length over its width
+BAR_SPAN = (0.4, 0.6)  # the stretch two bars share over the longer one's length
+BAR_RUN = (0.55, 0.65)  # the longer bar's length over the blob's extent along it (a body's legs: about half)
+BAR_PARALLEL_COS = 0.94  # bars within ~20 degrees of each other
 # a lit facade's windows (_window_rows): WINDOW_ROW_MIN look-alikes (box sides within a factor WINDOW_ALIKE,
 # warmth within WINDOW_WARMTH_ALIKE) whose centres lie within WINDOW_LINE_TOL of the box's short side of one
 # line, at a pitch of one to WINDOW_PITCH_MAX box extents that varies by at most WINDOW_PITCH_SPREAD
@@ -542,6 +549,44 @@ def _strip(f: Blob) -> float:
     return _ramp(float(narrow / wide), *STRIP_EVEN) * _ramp(widths.size / float(wide), *STRIP_LONG)
 
 
+def _bars(f: Blob) -> float:
+    """Membership of parallel bars: a facade's paired windows (a frame or a mullion between two panes) or a
+    grille seen from above, whose warmest parts (above 75 % of the contrast) are two thin bars (BAR_LONG)
+    side by side over most of their length (BAR_SPAN) and running the blob's length (BAR_RUN; blur and the
+    wall round a window add a fringe), a cooler stripe between them. Blur merges the bars into one faceless
+    blob of a lying body's size and warmth (independently rendered nadir frames, dev seed 6: 5 of 20 false
+    people). A body's warmest part is its head or trunk, one piece; its legs may be warmer than a thick coat
+    and make two bars, but over about half of its length, and two people side by side are no thin bars."""
+    if f.hot is None or f.shape is None or f.hot_px < 2 * BAR_MIN_PX:
+        return 0.0
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(np.ascontiguousarray(f.hot, np.uint8), connectivity=8)
+    parts = sorted(range(1, n), key=lambda i: -stats[i, cv2.CC_STAT_AREA])[:2]
+    if len(parts) < 2 or stats[parts[1], cv2.CC_STAT_AREA] < BAR_MIN_PX:
+        return 0.0
+    bars = []
+    for i in parts:
+        ys, xs = np.nonzero(labels == i)
+        x, y = xs - xs.mean(), ys - ys.mean()
+        theta = 0.5 * math.atan2(2.0 * float((x * y).mean()), float((x * x).mean() - (y * y).mean()))
+        c, s = math.cos(theta), math.sin(theta)
+        width = float(np.ptp(-x * s + y * c)) + 1.0
+        bars.append((c, s, xs * c + ys * s, width))
+    (c0, s0, a0, w0), (c1, s1, _, w1) = bars
+    if abs(c0 * c1 + s0 * s1) < BAR_PARALLEL_COS:
+        return 0.0
+    # both measured along the first bar's axis: side by side, the shorter over the same stretch as the longer
+    ys1, xs1 = np.nonzero(labels == parts[1])
+    a1 = xs1 * c0 + ys1 * s0
+    l0, l1 = float(np.ptp(a0)) + 1.0, float(np.ptp(a1)) + 1.0
+    shared = min(float(a0.max()), float(a1.max())) - max(float(a0.min()), float(a1.min())) + 1.0
+    # and they run the blob's length: a body's legs, which thin trousers can leave warmer than a coat, are
+    # about half of it (the trunk and head beyond them)
+    sy, sx = np.nonzero(f.shape)
+    length = float(np.ptp(sx * c0 + sy * s0)) + 1.0
+    return min(_ramp(l0 / w0, *BAR_LONG), _ramp(l1 / w1, *BAR_LONG), _ramp(shared / max(l0, l1), *BAR_SPAN),
+               _ramp(max(l0, l1) / length, *BAR_RUN))
+
+
 def _caliper_widths(f: Blob) -> np.ndarray | None:
     """Widths (px, with the pixel footprint) of the blob's shape along CALIPER_DIRS, the angles
     measured from the across direction (-up_y, up_x) towards the up direction; of its largest
@@ -646,6 +691,8 @@ class Blob:
     cut: float = 0.0  # membership of an occluding edge along one side (see _occluding_edge)
     # the warm mask (0/255, the bbox's pixels from bx, by) the occluding edge is judged on
     warm: np.ndarray | None = field(default=None, compare=False, repr=False)
+    # the pixels above 75 % of the contrast (0/1, aligned with `shape`): the blob's warmest parts (see _bars)
+    hot: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -749,13 +796,15 @@ def _features(frame_c: np.ndarray, bg_work: np.ndarray, scale: int, delta: float
     spot_n = max(mo["m00"], 1e-9)  # empty only for a frame with non-finite values
     tx, ty, tw, th = cv2.boundingRect(m)
     edge = _edge_sharpness(patch, size_m, x, y, level - bg)
+    hot = (roi >= bg + 0.75 * contrast) & sel
     return Blob(
         bg=bg, t_max=t_max, t_mean=t_mean, contrast=contrast, level=level, cx=x + cx, cy=y + cy,
         major=major, minor=minor, mu20=mu20, mu02=mu02, mu11=mu11, vertical=vertical,
-        hot_ratio=(t_max - core) / contrast, hot_px=int(np.count_nonzero(vals >= bg + 0.75 * contrast)),
+        hot_ratio=(t_max - core) / contrast, hot_px=int(np.count_nonzero(hot)),
         spot_px=round(mo["m00"]), spot_cx=x + mo["m10"] / spot_n, spot_cy=y + mo["m01"] / spot_n, over_px=over_px,
         over_min_px=over_min_px, area=int(vals.size), bx=x + tx, by=y + ty, bw=tw, bh=th, edge=edge,
         shape=shape_m[ty : ty + th, tx : tx + tw], warm=m[ty : ty + th, tx : tx + tw],
+        hot=hot[ty : ty + th, tx : tx + tw],
     )
 
 
@@ -933,6 +982,9 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
         slab = max(_quadrilateral(f), _strip(f), 1.0 - _ramp(f.edge, *EDGE_SHARP) if f.area >= FLATNESS_MIN_PX and f.edge > 0.0
                    else 0.0)
         uniform = max(uniform, (1.0 - _ramp(f.hot_ratio, *SLAB_HOT_RATIO)) * slab * (1.0 - f.cut))
+    # faceless warmth in parallel bars each as long as the blob (a facade's paired windows seen from above)
+    # is no body, however warm its parts are over each other
+    uniform = max(uniform, _bars(f) * (1.0 - face) * (1.0 - f.cut))
     return {"warm": warm, "skin": skin, "face": face, "size": size, "plate": plate, "uniform": uniform,
             "dog": dog, "halo": _halo(f, m_per_px, face)}, posture
 
@@ -1416,7 +1468,8 @@ def detect(frame_c: np.ndarray, meta: FrameMeta | None, frame_name: str | None =
     short = min(h, w)
     scored = [_scored_seen_whole(frame_c, f, m_per_px, sin_dep, short, ambient)
               for f, m_per_px, sin_dep in candidates(frame_c, cam, ambient)]
-    windows = _window_rows([f for f, _, _ in scored], [k for k, c in enumerate(scored) if c[1] >= SCORE_MIN])
+    # a row is searched from every candidate, refused or not (a refused window is still one of its row)
+    windows = _window_rows([f for f, _, _ in scored], list(range(len(scored))))
     for k, (f, score, posture) in sorted(enumerate(scored), key=lambda c: -c[1][1]):  # the best first: once
         bbox = (int(f.bx), int(f.by), int(f.bw), int(f.bh))
         if score < SCORE_MIN or k in windows or any(iou(bbox, d.bbox) >= SAME_PERSON_IOU for d in out):

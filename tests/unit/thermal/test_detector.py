@@ -814,3 +814,50 @@ def test_a_halo_needs_a_core_far_warmer_than_itself_and_no_face() -> None:
     face_spot = replace(vent, spot_px=10)
     assert det._halo(face_spot, mpp, 1.0) == 0.0  # a face-sized skin spot keeps the blob
     assert det._halo(vent, mpp, 1.0) == 1.0  # a skin-warm spot five faces large is a plate
+
+
+def _rects(ambient: float, rects: list[tuple[float, float, float, float, float, float]], angle_deg: float) -> np.ndarray:
+    """Snow at ambient - 1 with filled rectangles (centre u, v px, length, width px along and across the
+    direction angle_deg, their own offset across it px, °C), optics blur and sensor noise, as discs() paints."""
+    ss = 8
+    img = np.full((512, 640), ambient - 1.0, np.float32)
+    a = math.radians(angle_deg)
+    along, across = np.array([math.cos(a), math.sin(a)]), np.array([-math.sin(a), math.cos(a)])
+    for u, v, length, width, off, temp in rects:
+        c = np.array([u, v]) + off * across
+        pts = [c + sa * length / 2 * along + sb * width / 2 * across for sa, sb in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
+        m = np.zeros((512 * ss, 640 * ss), np.float32)
+        cv2.fillPoly(m, [np.round(np.array(pts) * ss).astype(np.int32)], 1.0)
+        cover = cv2.resize(m, (640, 512), interpolation=cv2.INTER_AREA)
+        img = img * (1 - cover) + temp * cover
+    img = cv2.GaussianBlur(img, (0, 0), 0.9)
+    return (img + np.random.default_rng(0).normal(0, 0.06, img.shape)).astype(np.float32)
+
+
+def test_paired_windows_seen_from_above_are_bars_and_a_body_with_warm_legs_is_not(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Straight down from 60 m (0.08 m/px) at -15 °C: a facade's double window, two panes 1.3 x 0.22 m side by
+    side with a 0.16 m frame between them, on a wall 3 K over the snow, the panes 8 K over it. Blur merges
+    them into one faceless blob of a lying body's size and warmth, and it was taken for one (independently
+    rendered nadir frames: a fifth of the false people). Its warmest parts are two thin bars side by side,
+    each running the blob's length (_bars): a window, not a body. A faceless lying body whose legs (thin
+    trousers) are warmer than its coat has two such bars too, but only over half its length: still found."""
+    meta = nadir(60.0, ambient=-15.0)
+    k = 640 / (2 * 60.0 * math.tan(math.radians(22.5)))  # px per metre
+    wall = (320, 256, 1.9 * k, 0.9 * k, 0.0, -13.0)
+    panes = [(320, 256, 1.3 * k, 0.22 * k, s * 0.19 * k, -8.0) for s in (-1, 1)]
+    window = _rects(-15.0, [wall, *panes], 30.0)
+    blob = max((f for f, _, _ in det.candidates(window, det.camera_for(meta, 640, 512), -15.0)), key=lambda c: c.area)
+    assert det._bars(blob) == 1.0
+    assert detect(window, meta) == []
+    # a body 1.8 x 0.5 m: a coat 4 K over the air on the trunk and head, two legs 0.8 x 0.16 m 9 K over it
+    trunk = (320 - 0.35 * k * math.cos(math.radians(30)), 256 - 0.35 * k * math.sin(math.radians(30)), 1.0 * k,
+             0.5 * k, 0.0, -11.0)
+    legs = [(320 + 0.45 * k * math.cos(math.radians(30)), 256 + 0.45 * k * math.sin(math.radians(30)), 0.8 * k,
+             0.16 * k, s * 0.17 * k, -6.0) for s in (-1, 1)]
+    body = _rects(-15.0, [trunk, *legs], 30.0)
+    bblob = max((f for f, _, _ in det.candidates(body, det.camera_for(meta, 640, 512), -15.0)), key=lambda c: c.area)
+    assert det._bars(bblob) == 0.0
+    assert len(detect(body, meta)) == 1
+    monkeypatch.setattr(det, "_bars", lambda f: 0.0)
+    assert len(detect(window, meta)) == 1  # taken for a lying person without the test
