@@ -984,7 +984,8 @@ def _memberships(f: Blob, m_per_px: float | None, sin_dep: float, short_side: in
         uniform = max(uniform, (1.0 - _ramp(f.hot_ratio, *SLAB_HOT_RATIO)) * slab * (1.0 - f.cut))
     # faceless warmth in parallel bars each as long as the blob (a facade's paired windows seen from above)
     # is no body, however warm its parts are over each other
-    uniform = max(uniform, _bars(f) * (1.0 - face) * (1.0 - f.cut))
+    if face < 1.0:
+        uniform = max(uniform, _bars(f) * (1.0 - face) * (1.0 - f.cut))
     return {"warm": warm, "skin": skin, "face": face, "size": size, "plate": plate, "uniform": uniform,
             "dog": dog, "halo": _halo(f, m_per_px, face)}, posture
 
