@@ -64,6 +64,7 @@ def _file_texts(path: Path, found: set[str]) -> None:
 
 def _drafts() -> set[str]:
     """The simulators' drafted tip texts for every person with up to two cue flags (seeded: the same every run)."""
+    from simulators.people import Person
     from simulators.reporters import CUES, TextMaker
 
     maker, rng, found = TextMaker(), np.random.default_rng(7), set()
@@ -73,6 +74,7 @@ def _drafts() -> set[str]:
                 itertools.combinations(flags, size), ("adult", "minor"), (False, True), ("p1", "p2", "p3"), (False, True),
                 (None, "中央大街")):
             person = SimpleNamespace(flags=combo, person_id=pid, profile=profile, key_area=None, lying=lying)
+            person.sex = Person.sex.fget(person)  # type: ignore[attr-defined]  # the simulator's own rule, by id
             for _ in range(3):
                 found.add(maker._draft(person, english, rng, place))  # type: ignore[arg-type]
     return found
