@@ -195,6 +195,10 @@ _ASPECT_ZHE = re.compile(r"(?<=[坐躺趴蹲站靠倚跪睡卧抱背领牵带推
 _CAN_NOT = re.compile(r"(?<![a-z])can\s+not(?![a-z])")
 # A run of tildes is a chat message's separator ("男～～大概12岁～～一个人在KTV门口"), not one tilde's "about".
 _TILDES = re.compile(r"[~〜～]{2,}")
+# A pasted chat's sender and time at a message's head ("张姐 02:13:", "王阿姨 23:47", "Mike 01:05:"): the sender is no
+# person the tip is about (王阿姨 is no woman in 王阿姨 23:47: 有个男的…), so the header is read as a message break.
+_SENDER = re.compile(r"(?:^|(?<=[\n.。!！?？]))[^\S\n]*(?:[\u3400-\u9fff]{1,5}|[a-z][a-z'-]*(?: [a-z][a-z'-]*)?)[^\S\n]*"
+                     r"(?<![\d:])[0-2]?\d:[0-5]\d(?::[0-5]\d)?(?!\d)[^\S\n]*(?:[:：](?!\d)|(?=\n))")
 # Spaces between Chinese characters (speech-recognition transcripts, shorthand: "叫 不醒", "躺 不动") part no word.
 _ZH_SPACE = re.compile(r"(?<=[\u3400-\u9fff])[^\S\n]+(?=[\u3400-\u9fff])")
 
@@ -208,6 +212,8 @@ def normalize_text(text: str) -> str:
         folded = _EMOJI.sub("", folded)
         if "著" in folded:
             folded = _ASPECT_ZHE.sub("着", folded)
+    if ":" in folded:
+        folded = _SENDER.sub("\n", folded)
     if "~~" in folded or "〜" in folded:
         folded = _TILDES.sub(",", folded)
     return _CAN_NOT.sub("cannot", folded) if "not" in folded else folded
