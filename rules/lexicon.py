@@ -163,7 +163,8 @@ _WITH_CHILD = re.compile(r"(?:抱着|背着|领着|牵着|带着|推着)(?:一�
                          r"|(?:和|跟|同)(?:她|他)的?(?:闺女|女儿|儿子|孩子|小孩|孙子|孙女)"
                          r"|(?<![a-z])(?:mom|mum|mother|dad|father|grandpa|grandma)\s+and\s+(?:her|his|their)\s+"
                          r"(?:\d{1,2}\s*(?:yo|y/o|year old|yr old)|baby|infant|toddler|child|kid|son|daughter|little one)(?![a-z])"
-                         r"|(?<![a-z])(?:with|carrying|holding)\s+(?:a|an|her|his|their)\s+(?:baby|infant|toddler|child|kid|newborn)(?![a-z])"
+                         r"|(?<![a-z])(?:with|carrying|holding)\s+(?:a|an|her|his|their)\s+(?:baby|infant|toddler|child|kid|newborn"
+                         r"|(?:little|small|young)\s+(?:boy|girl|son|daughter|one|kid|child))(?![a-z])"
                          # Russian "женщина с ребёнком" (a woman with a child)
                          r"|(?<![а-яё])со?\s+(?:ребён|ребен|малыш|сыном|дочк)")
 # One person said as one (一个男的, 有个大爷): several of them, each said in some state, are several persons
@@ -180,6 +181,12 @@ _WHO_FLAGS = frozenset({"elderly", "minor"})
 # One person per item of a note's list: "1 guy drunk af, 1 lady w/ a bleeding hand".
 _LIST_COMMA = re.compile(r"\s*,\s*")
 _LISTED_ONE = re.compile(r"(?<![a-z0-9.])1\s+(?:old\s+)?(?:guy|man|male|woman|female|lady|kid|child|boy|girl|person|dude|teen|granny)(?![a-z])")
+# A numbered list's item marker ("1. ", "2、", "3)"), after a break or at the start; never a decimal ("1.5公里").
+_ITEM = re.compile(r"(?:^|(?<=[\s:;,。!！?？]))([1-9])\s*[.、)）](?!\d)\s*")
+# An item that brings in a person of its own: one said with 一个/有个 (_ZH_ONE_PERSON), a note's sex field first
+# ("男，约50岁"), or an English person named first ("man lying…", "a woman…"); "the same boy", "她说…" bring in no one.
+_ITEM_PERSON = re.compile(r"^\s*(?:[男女](?:[,，\s]|$)|(?:an?\s+|one\s+)?(?:old\s+|young\s+|elderly\s+|teenage\s+)?"
+                          r"(?:man|woman|guy|lady|boy|girl|kid|teen|teenager|person|male|female)(?![a-z]))")
 _AGE_HINT = re.compile(r"岁|旬|年龄|年纪|十|百|\d|ties|teens|year|age")
 
 
@@ -973,6 +980,9 @@ class Lexicon:
         if not text or self.persons is None:
             return None
         norm = self._norm(text)
+        listed_items = self._items_persons(norm)
+        if listed_items >= 2:
+            return listed_items
         with_child = _WITH_CHILD.search(norm) is not None
         if not _PERSONS_HINT.search(norm):
             return 2 if with_child else None
@@ -1021,6 +1031,26 @@ class Lexicon:
             if listed >= 2 or with_child:
                 return max(listed, 2)
         return max(counts) if counts else None
+
+    def _items_persons(self, norm: str) -> int:
+        """The persons of a numbered list of sightings ("1. 一个大爷躺着；2. 一个女的坐着；3. 两个男的"): each item's own
+        count, or one for an item that brings in a person; 0 unless the items run 1, 2, … Items telling one person bit by
+        bit ("1. 一个老太太… 2. 她说…") sum to one, which says nothing."""
+        if not _ITEM.search(norm):
+            return 0
+        marks = [m for m in _ITEM.finditer(norm)]
+        run: list[re.Match[str]] = []
+        for m in marks:
+            if int(m.group(1)) == len(run) + 1:
+                run.append(m)
+        if len(run) < 2:
+            return 0
+        total = 0
+        for m, end in zip(run, [*(r.start() for r in run[1:]), len(norm)], strict=True):
+            item = norm[m.end():end]
+            counted = self.persons_in(item)
+            total += counted if counted is not None else bool(_ZH_ONE_PERSON.search(item) or _ITEM_PERSON.search(item))
+        return total
 
     def _ones_in_a_state(self, norm: str) -> int:
         """How many persons said one by one (一个男的…，一个女的…) the text gives, when each is said in some state (a flag
