@@ -153,12 +153,13 @@ _PERSONS_HINT = re.compile(r"[\d一二两三四五六七八九十俩仨对]|one|
 # 小孩, 一个大爷，旁边还有一个大爷, two men and three kids. Anything else between two counts (a comma alone, a clause)
 # leaves them apart: 两个人，一个男的一个女的 is two.
 _PERSONS_AND = re.compile(r"[\s,，]*(?:(?:旁边|身边|边上|另外)?(?:和|跟|与|同|及|以及|还有|带着|带|领着|抱着)|and|with|plus|&)\s*|\s*、\s*")
-# A child carried, led or pushed by the person ("抱着孩子的妇女", "领着个小孩", "a woman with a baby"): two persons.
+# A child carried, led or pushed by the person ("抱着孩子的妇女", "领着个小孩", "带着个三岁的孩子", "a woman with a baby"):
+# two persons, and the child accompanied.
 _CARRIERS = ("抱着", "背着", "领着", "牵着", "带着")
-_WITH_CHILD = re.compile(r"(?:抱着|背着|领着|牵着|带着|推着)(?:一个|个)?小?(?:孩子|小孩|婴儿|娃|宝宝|小朋友|孙子|孙女|外孙|婴儿车|童车)"
+_WITH_CHILD = re.compile(r"(?:抱着|背着|领着|牵着|带着|推着)(?:一个|个)?(?:[^\s，。！？、；：,.!?;:的]{1,5}的)?小?(?:孩子|小孩|婴儿|娃|宝宝|小朋友|孙子|孙女|外孙|婴儿车|童车)"
                          # a child with its parent or grandparent: "小孩跟着他爸", "他妈抱着" (the child said before)
                          r"|(?:孩子|小孩|娃|男孩|女孩)跟着(?:他|她)?(?:爸|妈|爷爷|奶奶|姥姥|姥爷|家长)"
-                         r"|(?:孩子|小孩|娃|宝宝|婴儿)[^。！？.!?]{0,8}(?:他|她)(?:妈|爸|奶奶|爷爷|姥姥)(?:抱着|背着)"
+                         r"|(?:孩子|小孩|娃|宝宝|婴儿)[^。！？.!?]{0,8}(?:他|她)?(?:妈妈?|爸爸?|奶奶|爷爷|姥姥)(?:抱着|背着)"
                          # a parent named with their child (我姐和她闺女, 大哥跟他儿子)
                          r"|(?:和|跟|同)(?:她|他)的?(?:闺女|女儿|儿子|孩子|小孩|孙子|孙女)"
                          r"|(?<![a-z])(?:mom|mum|mother|dad|father|grandpa|grandma)\s+and\s+(?:her|his|their)\s+"
@@ -966,14 +967,15 @@ class Lexicon:
 
     def company_in(self, text: str) -> str | None:
         """Whether the text says a minor is alone or with a parent or other grown-up (`[company]`), None if it says
-        neither. Alone wins when both are said ("妈妈走了，孩子一个人"): the mandatory report is the safe side."""
+        neither. Alone wins when both are said ("妈妈走了，孩子一个人"): the mandatory report is the safe side. A child
+        carried or led (`_WITH_CHILD`, which counts the grown-up) is with them."""
         if not text or self.company is None:
             return None
         norm = self._norm(text)
         alone, accompanied = self.company
         if alone.search(norm) or _ALONE_ITEM.search(norm):
             return "alone"
-        return "accompanied" if accompanied.search(norm) else None
+        return "accompanied" if accompanied.search(norm) or _WITH_CHILD.search(norm) else None
 
     def persons_in(self, text: str) -> int | None:
         """How many persons the text says the tip is about ("两个人", "一家三口", "3 people"); None if it does not say."""
