@@ -387,6 +387,9 @@ class PastWords:
     now: re.Pattern[str]
     someone: re.Pattern[str]
     new: re.Pattern[str]
+    # Tonight's earlier moment (刚才还, "earlier") before `now`, and the flags a later state supersedes there.
+    earlier: re.Pattern[str] | None = None
+    changes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -646,7 +649,7 @@ class Lexicon:
                 hits.setdefault(flag, []).extend(spans)
         unsaid = self._past(norm) + self._seeming(norm) + self._unsaid(norm) + self._animal(norm)
         own = self._own(norm)
-        partial = self._kin(norm) + self._gone(norm)
+        partial = self._kin(norm) + self._gone(norm) + self._earlier(norm)
         found = self._read(norm, hits, unsaid, own, partial)
         if _AGE_HINT.search(norm):
             found.update(f for f in self._age_flags(norm, unsaid + _ageless(partial) + [(s, e) for s, e, _ in own], year) if f in FLAGS)
@@ -852,6 +855,23 @@ class Lexicon:
                 return [(then.start(), now.start())]
         return []
 
+    @_per_text
+    def _earlier(self, norm: str) -> list[tuple[int, int, frozenset[str]]]:
+        """Tonight's earlier moment of the same person (`[past] earlier`, to the next `now` word in its sentence), with the
+        flags still read there: all but `changes`, the states a later one supersedes. "刚才他还说不去救助站，现在同意跟我们走了"
+        is no refusal and "earlier he was walking around fine, now … sitting" sits, while "he was drunk earlier, now he's not
+        responding" is still drunk and 刚才还在发抖，现在不抖了 still the cold's shivering."""
+        past = self.past
+        if past is None or past.earlier is None:
+            return []
+        spans: list[tuple[int, int, frozenset[str]]] = []
+        for match in past.earlier.finditer(norm):
+            end = _SENTENCE_END.search(norm, match.end())
+            now = past.now.search(norm, match.end(), end.start() if end else len(norm))
+            if now is not None:
+                spans.append((match.start(), now.start(), frozenset(FLAGS) - past.changes))
+        return spans
+
     def _group_of(self, low: int, high: int) -> str | None:
         """The one age group every age from `low` to `high` falls in (minor, adult, elderly), or None."""
         groups = {"minor" if self.minor_under is not None and age < self.minor_under
@@ -962,6 +982,9 @@ class Lexicon:
         whole = said_outside(kept) if taken_back else said
         sexes = (said & {"male", "female"}) or (whole & {"male", "female"})
         postures = (said & {"lying", "sitting", "standing"}) or (whole & {"lying", "sitting", "standing"})
+        if earlier := [(s, e) for s, e, _ in self._earlier(norm)]:
+            # A posture is a state a later one supersedes: what the person does now, when the text says it.
+            postures = (said_outside(kept + taken_back + earlier) & {"lying", "sitting", "standing"}) or postures
         adult = ("adult" in said or "adult" in whole) and not ({"minor", "elderly"} & set(self.flags_in(text, year)))
         return (next(iter(sexes)) if len(sexes) == 1 else None, next(iter(postures)) if len(postures) == 1 else None, adult)
 
@@ -1178,7 +1201,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
     # A misspelt table ([negation], [channel]) was ignored whole: its words silently did nothing.
     for table, known in ((data, _TABLES), (data.get("negations"), _NEGATION_KEYS), (data.get("persons"), ("zh", "en", "en_one")),
                          (data.get("typos"), _TYPO_KEYS), (data.get("homophones"), _HOMOPHONE_KEYS),
-                         (data.get("past"), _PAST_KEYS), (data.get("reporter"), ("self", "other", "third", "relayed", "told")),
+                         (data.get("past"), (*_PAST_KEYS, "earlier", "changes")), (data.get("reporter"), ("self", "other", "third", "relayed", "told")),
                          (data.get("seeming"), ("seemed", "but")), (data.get("unsaid"), (*_UNSAID_KEYS, "who")),
                          (data.get("kin"), ("words", "until", "keep")), (data.get("company"), ("alone", "accompanied")),
                          (data.get("animals"), ("words", "persons"))):
@@ -1408,7 +1431,14 @@ def _past_words(table: object, fail: Callable[[str, str], ConfigError]) -> PastW
             if "~" in word or "*" in word:
                 raise fail(key, f"word {word!r}: a [past] word is plain (no ~ or *)")
         patterns[key] = _compile(words)
-    return PastWords(patterns["then"], patterns["now"], patterns["someone"], patterns["new"])
+    earlier = table.get("earlier", [])
+    changes = table.get("changes", [])
+    if not isinstance(earlier, list) or not all(isinstance(w, str) and w.strip() and "~" not in w and "*" not in w for w in earlier):
+        raise fail("earlier", "expected a list of plain, non-empty strings")
+    if not isinstance(changes, list) or not all(isinstance(f, str) and f in FLAGS for f in changes):
+        raise fail("changes", f"expected a list of flags (known: {', '.join(FLAGS)})")
+    return PastWords(patterns["then"], patterns["now"], patterns["someone"], patterns["new"],
+                     _compile(earlier) if earlier else None, frozenset(changes))
 
 
 def _dialect(table: object, fail: Callable[[str, str], ConfigError]) -> tuple[dict[str, str], re.Pattern[str] | None]:
