@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.settings import DATA_DIR
 from core.errors import ConfigError
+from core.settings import DATA_DIR
 from rules.lexicon import load_lexicon, parse_lexicon
 
 LEXICON = load_lexicon(DATA_DIR / "lexicon.toml")
