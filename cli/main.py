@@ -79,7 +79,7 @@ def _check_tokens(settings: Settings) -> None:
     from console.auth import TokenStore
     from console.server import refuse_demo_tokens
 
-    tokens = TokenStore(settings.tokens_file)
+    tokens = TokenStore(settings.tokens_file, centres=list(settings.centre_dirs))
     if not settings.tokens_file.exists():
         print(f"tokens  {settings.tokens_file}: no such file: no tokens, the console and team API refuse every call (`patrol token add`)")
         return
@@ -219,7 +219,8 @@ def cmd_token(args: argparse.Namespace) -> int:
     from console.auth import add_token
 
     settings = _settings()
-    token = add_token(settings.tokens_file, role=args.role, team_id=args.team, name=args.name)
+    token = add_token(settings.tokens_file, role=args.role, team_id=args.team, name=args.name, centres=args.centre,
+                      known=list(settings.centre_dirs))
     print(token)
     return 0
 
@@ -464,6 +465,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("role", choices=["operator", "supervisor", "team"])
     p.add_argument("--team", help="team id (role team)")
     p.add_argument("--name", help="who holds the token")
+    p.add_argument("--centre", action="append", metavar="ID",
+                   help="operator/supervisor: a dispatch centre (PATROL_CITIES) the token may see and command; repeat for several (none: every centre)")
     p = add("ledger", cmd_ledger, "the person ledger: feed it from the stream, migrate its schema, anonymize old files")
     p.add_argument("action", choices=["run", "migrate", "anonymize", "escalations", "drill"], help="run: consume dispatch/reports/conditions into the database and send each team's task what the ledger knows (task-hints); migrate: apply schema migrations; anonymize: apply the retention rule; escalations: list open social-work escalations; drill: the multi-night ledger drill, scored")
     p.add_argument("--once", action="store_true", help="run: stop once everything on the topics now has been read")

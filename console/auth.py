@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -52,12 +52,17 @@ _SCRYPT_MAXMEM = 128 * 1024 * 1024  # the most memory one check may take (`hashl
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: role, display name and, for a team, its team id."""
+    """Who is calling: role, display name, for a team its team id, and the dispatch centres it may see (None: every one)."""
 
     token_id: str
     role: str
     name: str
     team_id: str | None = None
+    centres: frozenset[str] | None = None
+
+    def covers(self, centre: str) -> bool:
+        """Whether this token may read and command what belongs to `centre` (a token without `centres`: all)."""
+        return self.centres is None or centre in self.centres
 
 
 def hash_token(token: str, *, salt: bytes | None = None, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
@@ -184,6 +189,19 @@ def _entry_problem(role: object, team_id: object, name: object) -> str | None:
     return None
 
 
+def _centres_problem(role: object, centres: object, known: Collection[str] | None) -> str | None:
+    """Why a token's `centres` cannot scope it, else None. Absent is every centre (token files from before keep working)."""
+    if centres is None:
+        return None
+    if role not in CONSOLE_ROLES:
+        return "centres only applies to operator and supervisor tokens (a team token is bound to its team)"
+    if not isinstance(centres, list) or not centres or not all(isinstance(c, str) for c in centres):
+        return "centres must be a non-empty list of centre ids"
+    if known is not None and (unknown := [c for c in centres if c not in known]):
+        return f"centres: unknown centre {unknown[0]!r:.40} (this deployment: {', '.join(known)})"
+    return None
+
+
 def _read_raw(path: Path) -> bytes | None:
     """The tokens file's bytes, None when there is none (no tokens); a folder, a device or a pipe is a ConfigError."""
     try:
@@ -199,8 +217,10 @@ def _read_file(path: Path) -> tuple[dict[str, Any], list[int] | None]:
     return _parse_file(path, _read_raw(path))
 
 
-def _entries(path: Path, parsed: tuple[dict[str, Any], list[int] | None]) -> dict[str, dict[str, Any]]:
-    """Validate the entries; a bad entry names its index and line so an operator can fix the file."""
+def _entries(path: Path, parsed: tuple[dict[str, Any], list[int] | None], known: Collection[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Validate the entries; a bad entry names its index and line so an operator can fix the file.
+
+    `known`: the deployment's centres (PATROL_CITIES); a token scoped to another is refused (None: not checked)."""
     data, lines = parsed
     out: dict[str, dict[str, Any]] = {}
     for i, entry in enumerate(data["tokens"]):
@@ -216,6 +236,8 @@ def _entries(path: Path, parsed: tuple[dict[str, Any], list[int] | None]) -> dic
             raise ConfigError(f"{where}: a team token needs team_id", path=str(path), line=line)
         if (problem := _entry_problem(role, entry.get("team_id"), entry.get("name"))) is not None:
             raise ConfigError(f"{where}: {problem}", path=str(path), line=line)
+        if (problem := _centres_problem(role, entry.get("centres"), known)) is not None:
+            raise ConfigError(f"{where}: {problem}", path=str(path), line=line)
         # A hash no check can use loaded silently: its holder's every sign-in was refused as a wrong token.
         if (problem := _hash_problem(hashed) if isinstance(hashed, str) else "must be a scrypt hash from hash_token") is not None:
             raise ConfigError(f"{where}: hash {problem}", path=str(path), line=line)
@@ -225,10 +247,12 @@ def _entries(path: Path, parsed: tuple[dict[str, Any], list[int] | None]) -> dic
     return out
 
 
-def add_token(path: Path, role: str, team_id: str | None = None, name: str | None = None, *, token_id: str | None = None, secret: str | None = None) -> str:
+def add_token(path: Path, role: str, team_id: str | None = None, name: str | None = None, *, token_id: str | None = None, secret: str | None = None,
+              centres: list[str] | None = None, known: Collection[str] | None = None) -> str:
     """Create a token, store its hash in the file and return the plaintext (shown once).
 
-    The file is rewritten atomically and created with mode 0600.
+    `centres` scopes an operator's or supervisor's token to those dispatch centres (None: every one), checked against
+    `known` (the deployment's). The file is rewritten atomically and created with mode 0600.
     """
     if role not in ROLES:
         raise ConfigError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
@@ -236,11 +260,11 @@ def add_token(path: Path, role: str, team_id: str | None = None, name: str | Non
         raise ConfigError("a team token needs --team TEAM_ID")
     if role != "team" and team_id:
         raise ConfigError("--team only applies to role team")
-    if (problem := _entry_problem(role, team_id, name)) is not None:
+    if (problem := _entry_problem(role, team_id, name) or _centres_problem(role, centres, known)) is not None:
         raise ConfigError(problem)
     path = Path(path)
     parsed = _read_file(path)
-    existing = _entries(path, parsed)
+    existing = _entries(path, parsed, known)
     data = parsed[0]
     token_id = token_id or secrets.token_hex(4)
     if not _ID_RE.match(token_id):
@@ -257,6 +281,7 @@ def add_token(path: Path, role: str, team_id: str | None = None, name: str | Non
             "name": name or (team_id if role == "team" else role),
             "hash": hash_token(token),
             "created_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+            **({"centres": list(dict.fromkeys(centres))} if centres else {}),
         }
     )
     data.setdefault("version", FILE_VERSION)
@@ -427,8 +452,10 @@ class TokenStore:
     """
 
     def __init__(self, path: Path, *, limiter: FailureLimiter | None = None, kdf_slots: int = 2,
-                 writes: WriteLimiter | None = None) -> None:
+                 writes: WriteLimiter | None = None, centres: Collection[str] | None = None) -> None:
+        """`centres`: the deployment's dispatch centres, which a token's `centres` must name (None: not checked)."""
         self.path = Path(path)
+        self.centres = tuple(centres) if centres is not None else None
         self.limiter = limiter or FailureLimiter()
         self.writes = writes or WriteLimiter()
         self.load_error: str | None = None
@@ -459,7 +486,7 @@ class TokenStore:
             self._signature = signature  # touched, or the good file put back: same content
             self.load_error = None
             return
-        entries = _entries(self.path, _parse_file(self.path, raw))
+        entries = _entries(self.path, _parse_file(self.path, raw), self.centres)
         with self._lock:
             # A verified token stays verified while its entry is unchanged; a deleted or edited entry drops it.
             self._cache = {k: p for k, p in self._cache.items() if entries.get(p.token_id) == self._entries.get(p.token_id)}
@@ -491,6 +518,7 @@ class TokenStore:
             role=str(entry["role"]),
             name=str(entry.get("name") or entry["id"]),
             team_id=entry.get("team_id") if entry["role"] == "team" else None,
+            centres=frozenset(entry["centres"]) if entry.get("centres") is not None else None,
         )
 
     def _cached(self, token: str) -> tuple[bytes, Principal | None]:

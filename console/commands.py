@@ -133,6 +133,7 @@ async def api_command(request: web.Request) -> web.StreamResponse:
     view = service.state.incidents.get(incident_id)
     if view is None:
         raise api_error(404, "incident_not_found", f"no incident {incident_id!r}")
+    service.guard(principal, view)
     if view.closed:
         raise api_error(409, "incident_closed", f"incident {incident_id} is already {view.latest.status}")
     payload = _payload(body, principal, incident_id, service.state.now_or_wall().isoformat())
@@ -163,9 +164,13 @@ async def api_team_assessment(request: web.Request) -> web.StreamResponse:
 
 async def api_answers(request: web.Request) -> web.StreamResponse:
     """Operator: the desk's latest answers (newest first), optionally for one incident."""
-    request.app[SERVICE].authorize(request, CONSOLE_ROLES)
+    service = request.app[SERVICE]
+    principal = service.authorize(request, CONSOLE_ROLES)
     incident_id = request.query.get("incident_id")
     found = [a for a in reversed(request.app[COMMANDS].answers.values()) if incident_id in (None, a.get("incident_id"))]
+    if principal.centres is not None:  # a token scoped to some centres: only their incidents' answers
+        keep = service.scope(principal).incident
+        found = [a for a in found if (view := service.state.incidents.get(str(a.get("incident_id")))) is not None and keep(view)]
     return json_response({"answers": found[:100]})
 
 

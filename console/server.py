@@ -34,7 +34,7 @@ from console.centres import CentreKeys
 from console.kafka_io import READ_TOPICS, AckPublisher, KafkaAckPublisher, consume_view_topics
 from console.masking import team_view
 from console.phone import PHONE_TOPICS, PhoneInputError, TeamPhones, client_id_of
-from console.state import Change, ConsoleState, IncidentView
+from console.state import Change, ConsoleState, IncidentView, Scope
 from core.errors import ConfigError, PatrolError
 from core.records import ACK_STATUSES, OPERATOR_TEAM_ID, TaskAck, TeamStatus
 from core.settings import Settings
@@ -233,6 +233,46 @@ class ConsoleService:
             raise api_error(403, "forbidden", f"role {principal.role} may not call this")
         return principal
 
+    # A token scoped to some centres (`centres` in the tokens file) reads and commands only what belongs to them.
+
+    def guard(self, principal: Principal, view: IncidentView) -> None:
+        """403 `other_centre` when the incident belongs to a centre the token does not cover."""
+        centre = self.centres.of_incident(view.latest)
+        if not principal.covers(centre):
+            raise api_error(403, "other_centre", f"incident {view.latest.incident_id} belongs to centre {centre!r:.40}; "
+                                                 f"this token covers {', '.join(sorted(principal.centres or ()))}")
+
+    def guard_centre(self, principal: Principal, centre: str) -> None:
+        """403 `other_centre` when a centre named in a request is not the token's."""
+        if not principal.covers(centre):
+            raise api_error(403, "other_centre", f"this token does not cover centre {centre!r:.40}")
+
+    def scope(self, principal: Principal) -> Scope:
+        """What of the view this token may see: everything, or its centres' incidents, teams and weather."""
+        if principal.centres is None:
+            return Scope()
+        return Scope(incident=lambda v: principal.covers(self.centres.of_incident(v.latest)),
+                     team=lambda t: principal.covers(self.centres.of_team(t)),
+                     conditions=lambda c: not c or principal.covers(c))
+
+    def visible(self, principal: Principal, changes: list[Change]) -> list[Change]:
+        """The live changes this token may see (an incident, team or weather of another centre is left out)."""
+        if principal.centres is None:
+            return changes
+        scope = self.scope(principal)
+        kept = []
+        for name, data in changes:
+            if name == "incident":
+                view = self.state.incidents.get(str(data.get("incident_id")))
+                if view is None or not scope.incident(view):
+                    continue
+            elif name == "team" and not scope.team(str(data.get("team_id"))):
+                continue
+            elif name == "conditions" and not scope.conditions(str(data.get("centre") or "")):
+                continue
+            kept.append((name, data))
+        return kept
+
 
 SERVICE: web.AppKey[ConsoleService] = web.AppKey("service", ConsoleService)
 
@@ -351,8 +391,8 @@ async def api_city(request: web.Request) -> web.StreamResponse:
 
 async def api_state(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE]
-    service.authorize(request, CONSOLE_ROLES)
-    return json_response(service.state.snapshot())
+    principal = service.authorize(request, CONSOLE_ROLES)
+    return json_response(service.state.snapshot(service.scope(principal)))
 
 
 async def api_stream(request: web.Request) -> web.StreamResponse:
@@ -362,8 +402,8 @@ async def api_stream(request: web.Request) -> web.StreamResponse:
 
     def render(changes: list[Change] | None) -> bytes:
         if changes is None:
-            return _sse("snapshot", service.state.snapshot())
-        return b"".join(_sse(name, data) for name, data in changes)
+            return _sse("snapshot", service.state.snapshot(service.scope(principal)))
+        return b"".join(_sse(name, data) for name, data in service.visible(principal, changes))
 
     return await _live(request, service, render, principal.token_id)
 
@@ -445,6 +485,7 @@ async def _operator_action(request: web.Request, status: str) -> web.StreamRespo
     body = await read_body(request, allow_empty=True)
     outcome = _outcome(service, body)
     view = _incident_or_404(service, request.match_info["incident_id"])
+    service.guard(principal, view)
     if view.closed:
         raise api_error(409, "incident_closed", f"incident {view.latest.incident_id} is already {view.latest.status}")
     ack = TaskAck(
@@ -821,7 +862,8 @@ class ConsoleRunner:
         keys = CentreKeys(province)
         state = ConsoleState(teams, timedelta(minutes=province.first.policy.max_ahead_min), status_refusal=keys.status_refusal,
                              unrostered=province.first.policy.unrostered_capabilities)
-        self.service = ConsoleService(state, self.publisher, TokenStore(settings.tokens_file, writes=WriteLimiter(settings.console_write_rate, settings.console_write_burst)), next(iter(settings.centre_dirs.values())), phones,
+        self.service = ConsoleService(state, self.publisher, TokenStore(settings.tokens_file, writes=WriteLimiter(settings.console_write_rate, settings.console_write_burst),
+                                                                           centres=list(settings.centre_dirs)), next(iter(settings.centre_dirs.values())), phones,
                                       keys, settings.centre_dirs, settings.console_trusted_networks)
         self._runner: web.AppRunner | None = None
         self._consumer: asyncio.Task[None] | None = None

@@ -44,6 +44,19 @@ CLOSED_LIMIT = 50
 Change = tuple[str, dict[str, Any]]
 
 
+def _everything(_: Any) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one reader of the view may see (a token scoped to some dispatch centres): by incident, team id, weather's centre."""
+
+    incident: Callable[[IncidentView], bool] = _everything
+    team: Callable[[str], bool] = _everything
+    conditions: Callable[[str], bool] = _everything
+
+
 @dataclass
 class IncidentView:
     """The latest revision of one incident plus what the console derives from its history."""
@@ -356,25 +369,28 @@ class ConsoleState:
     def team_dict(self, team_id: str) -> dict[str, Any]:
         return self.teams[team_id].to_dict(self.team_incident(team_id))
 
-    def open_incidents(self) -> list[IncidentView]:
-        return sorted((v for v in self.incidents.values() if not v.closed), key=sort_key)
+    def open_incidents(self, scope: Scope | None = None) -> list[IncidentView]:
+        keep = (scope or Scope()).incident
+        return sorted((v for v in self.incidents.values() if not v.closed and keep(v)), key=sort_key)
 
-    def closed_incidents(self) -> list[IncidentView]:
-        closed = [v for v in self.incidents.values() if v.closed]
+    def closed_incidents(self, scope: Scope | None = None) -> list[IncidentView]:
+        keep = (scope or Scope()).incident
+        closed = [v for v in self.incidents.values() if v.closed and keep(v)]
         closed.sort(key=lambda v: (v.latest.at.astimezone(UTC), v.latest.incident_id), reverse=True)
         return closed[:CLOSED_LIMIT]
 
     def queued(self) -> list[IncidentView]:
         return [v for v in self.open_incidents() if v.queued]
 
-    def snapshot(self) -> dict[str, Any]:
-        """Everything a page needs on connect."""
+    def snapshot(self, scope: Scope | None = None) -> dict[str, Any]:
+        """Everything a page needs on connect (of its token's centres, `scope`)."""
+        scope = scope or Scope()
         return {
             "now": self.now.isoformat() if self.now else None,
-            "incidents": [v.to_dict() for v in self.open_incidents()],
-            "closed": [v.to_dict() for v in self.closed_incidents()],
-            "teams": [self.team_dict(t) for t in sorted(self.teams)],
-            "conditions": [c.to_dict() for _, c in sorted(self.conditions.items())],
+            "incidents": [v.to_dict() for v in self.open_incidents(scope)],
+            "closed": [v.to_dict() for v in self.closed_incidents(scope)],
+            "teams": [self.team_dict(t) for t in sorted(self.teams) if scope.team(t)],
+            "conditions": [c.to_dict() for (centre, _), c in sorted(self.conditions.items()) if scope.conditions(centre)],
         }
 
     def incident_for_event(self, event_id: str) -> IncidentView | None:

@@ -1,0 +1,101 @@
+"""Operator and supervisor tokens scoped to dispatch centres: the tokens file, and what the console lets them read and do."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from console.auth import TokenStore, add_token
+from console.centres import CentreKeys
+from console.kafka_io import ListPublisher
+from console.server import ConsoleService, build_app
+from console.state import ConsoleState
+from core.errors import ConfigError
+from core.settings import DATA_DIR
+from rules.context import Province, load_province
+from tests.unit.console.test_state import event
+
+CENTRES = ("harbin", "qiqihar")
+
+
+@pytest.fixture(scope="module")
+def province() -> Province:
+    return load_province(DATA_DIR / "policy.toml", DATA_DIR / "lexicon.toml", {name: DATA_DIR / "cities" / name for name in CENTRES})
+
+
+def test_a_token_without_centres_covers_every_centre_and_one_with_centres_only_those(tmp_path: Path) -> None:
+    path = tmp_path / "tokens.json"
+    every = add_token(path, "operator", token_id="all")
+    harbin = add_token(path, "supervisor", token_id="hrb", centres=["harbin"], known=CENTRES)
+    store = TokenStore(path, centres=CENTRES)
+    everyone, scoped = store.authenticate(every), store.authenticate(harbin)
+    assert everyone is not None and everyone.centres is None and everyone.covers("qiqihar")
+    assert scoped is not None and scoped.centres == frozenset({"harbin"})
+    assert scoped.covers("harbin") and not scoped.covers("qiqihar")
+    assert json.loads(path.read_text())["tokens"][1]["centres"] == ["harbin"]
+    assert "centres" not in json.loads(path.read_text())["tokens"][0]  # a file from before reads the same
+
+
+@pytest.mark.parametrize(("role", "centres", "why"), [
+    ("operator", ["harbin", "mudanjiang"], "unknown centre 'mudanjiang'"),
+    ("operator", [], "non-empty list"),
+    ("supervisor", "harbin", "non-empty list"),
+    ("team", ["harbin"], "bound to its team"),
+])
+def test_a_token_s_centres_are_checked_when_added_and_when_loaded(tmp_path: Path, role: str, centres: Any, why: str) -> None:
+    path = tmp_path / "tokens.json"
+    with pytest.raises(ConfigError, match=why):
+        add_token(path, role, team_id="T-daoli-1" if role == "team" else None, centres=centres, known=CENTRES)
+    # the same entry written by hand: refused at load with its index and line
+    add_token(path, "operator", token_id="op")
+    data = json.loads(path.read_text())
+    data["tokens"].append({**data["tokens"][0], "id": "bad", "role": role, "team_id": "T-daoli-1", "centres": centres})
+    path.write_text('{\n  "tokens": [\n' + ",\n".join(json.dumps(t) for t in data["tokens"]) + "\n  ]\n}\n")
+    with pytest.raises(ConfigError, match=why) as raised:
+        TokenStore(path, centres=CENTRES)
+    assert raised.value.line == 4 and "tokens[1]" in str(raised.value)
+
+
+def test_a_scoped_token_sees_and_commands_only_its_centres_incidents_and_teams(tmp_path: Path, province: Province) -> None:
+    path = tmp_path / "tokens.json"
+    harbin = add_token(path, "operator", token_id="hrb", centres=["harbin"], known=CENTRES)
+    every = add_token(path, "operator", token_id="all")
+    teams = [team for ctx in province.centres.values() for team in ctx.city.teams]
+    state = ConsoleState(teams)
+    state.apply_dispatch(event("inc-h"))
+    state.apply_dispatch(replace(event("inc-q"), lat=47.3485, lon=123.9455))
+    publisher = ListPublisher()
+    service = ConsoleService(state, publisher, TokenStore(path, centres=CENTRES), DATA_DIR / "cities" / "harbin",
+                             centres=CentreKeys(province))
+
+    async def main() -> None:
+        async with TestClient(TestServer(build_app(service))) as client:
+            as_harbin = {"Authorization": f"Bearer {harbin}"}
+            snap = await (await client.get("/api/state", headers=as_harbin)).json()
+            assert [i["incident_id"] for i in snap["incidents"]] == ["inc-h"]
+            assert {t["team_id"] for t in snap["teams"]} == {t.team_id for t in province.centres["harbin"].city.teams}
+            everything = await (await client.get("/api/state", headers={"Authorization": f"Bearer {every}"})).json()
+            assert {i["incident_id"] for i in everything["incidents"]} == {"inc-h", "inc-q"}
+            refused = await client.post("/api/incidents/inc-q/resolve", headers=as_harbin)
+            assert refused.status == 403
+            answer = await refused.json()
+            assert answer["error"] == "other_centre" and "qiqihar" in answer["message"]
+            assert (await client.post("/api/incidents/inc-h/resolve", headers=as_harbin)).status == 202
+
+    asyncio.run(main())
+    assert [a.incident_id for a in publisher.acks] == ["inc-h"]
+    # the live stream: another centre's incident and team changes are left out, the clock is not
+    scoped = service.tokens.authenticate(harbin)
+    assert scoped is not None
+    changes = [*state.apply_dispatch(replace(event("inc-q", 2), lat=47.3485, lon=123.9455, team_id="T-longsha-2")),
+               *state.apply_dispatch(replace(event("inc-h", 2), team_id="T-daoli-1"))]
+    shown = service.visible(scoped, changes)
+    assert {d["incident_id"] for n, d in shown if n == "incident"} == {"inc-h"}
+    assert {d["team_id"] for n, d in shown if n == "team"} == {"T-daoli-1"}
+    assert {d["incident_id"] for n, d in changes if n == "incident"} == {"inc-h", "inc-q"}
