@@ -141,6 +141,12 @@ def _who(request: web.Request, roles: tuple[str, ...]) -> tuple[ConsoleService, 
     return service, request.app[LEDGER], service.authorize(request, roles)
 
 
+def _guard_incident(service: ConsoleService, who: Principal, incident_id: str) -> None:
+    """403 when an operator's token scoped to some centres names another centre's incident (`ConsoleService.guard`)."""
+    if (view := service.state.incidents.get(incident_id)) is not None:
+        service.guard(who, view)
+
+
 def _case(store: Store, service: ConsoleService, incident_id: str) -> Case | None:
     """What the incident says about the person: the ledger's row, else the console's live view."""
     row = store.incident(incident_id)
@@ -202,6 +208,7 @@ async def api_incident(request: web.Request) -> web.StreamResponse:
     """Operator/supervisor: files linked to an incident and the likely file for it."""
     service, ledger, who = _who(request, CONSOLE_ROLES)
     incident_id = request.match_info["incident_id"]
+    _guard_incident(service, who, incident_id)
     return json_response(await ledger.call(_incident_view, service, ledger.tz, incident_id, who))
 
 
@@ -211,6 +218,7 @@ async def api_link(request: web.Request) -> web.StreamResponse:
     incident_id = request.match_info["incident_id"]
     if who.role == "team":
         _team_incident(service, who, incident_id)
+    _guard_incident(service, who, incident_id)
     body = await read_body(request)
     at = service.state.now_or_wall()
     person_id = body.get("person_id")
@@ -361,8 +369,9 @@ def _query_date(request: web.Request, name: str, default: date) -> date:
 
 async def api_sweep(request: web.Request) -> web.StreamResponse:
     """Operator/supervisor: a centre's sweep list (主动排查) for `date`, by default tonight in its city's time zone."""
-    service, ledger, _principal = _who(request, CONSOLE_ROLES)
-    centre = ledger.centre(request.query.get("centre"))
+    service, ledger, who = _who(request, CONSOLE_ROLES)
+    centre = ledger.centre(request.query.get("centre") or (min(who.centres) if who.centres else None))
+    service.guard_centre(who, centre)
     tonight = _query_date(request, "date", service.state.now_or_wall().astimezone(ledger.cities[centre].timezone).date())
     level = request.query.get("level")
     if level is not None and level not in COLD_WAVE_LEVELS:
@@ -388,7 +397,8 @@ async def api_send_sweep(request: web.Request) -> web.StreamResponse:
         raise api_error(400, "invalid_level", f"level must be one of {', '.join(COLD_WAVE_LEVELS)}")
     night = _plausible_date(str(body.get("date")), "date")
     at = service.state.now_or_wall()
-    centre = ledger.centre(body.get("centre"))
+    centre = ledger.centre(body.get("centre") or (min(who.centres) if who.centres else None))
+    service.guard_centre(who, centre)
     if len(ledger.cities) > 1 and service.centres.of_team(team_id) != centre:
         raise api_error(400, "invalid_team_id", f"team {team_id} is not a team of {centre}")
 
@@ -455,8 +465,12 @@ async def api_team_sweep_done(request: web.Request) -> web.StreamResponse:
 async def api_report(request: web.Request) -> web.StreamResponse:
     """Operator/supervisor: the daily report of `date` as JSON rows, CSV or printable HTML; one centre's with `centre`
     (its incidents, persons, tips and weather, the day in its city's time zone), else the whole deployment's."""
-    service, ledger, _principal = _who(request, CONSOLE_ROLES)
+    service, ledger, who = _who(request, CONSOLE_ROLES)
     centre = ledger.centre(request.query["centre"]) if request.query.get("centre") else None
+    if centre is None and who.centres is not None:
+        raise api_error(403, "other_centre", "this token covers some centres only: name one (`centre`)")
+    if centre is not None:
+        service.guard_centre(who, centre)
     tz = ledger.cities[centre].timezone if centre else ledger.tz
     day = _query_date(request, "date", service.state.now_or_wall().astimezone(tz).date())
     lang = request.query.get("lang", "zh")

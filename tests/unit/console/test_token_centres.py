@@ -99,3 +99,24 @@ def test_a_scoped_token_sees_and_commands_only_its_centres_incidents_and_teams(t
     assert {d["incident_id"] for n, d in shown if n == "incident"} == {"inc-h"}
     assert {d["team_id"] for n, d in shown if n == "team"} == {"T-daoli-1"}
     assert {d["incident_id"] for n, d in changes if n == "incident"} == {"inc-h", "inc-q"}
+
+
+def test_a_team_token_cannot_act_on_another_centre_s_incident(tmp_path: Path, province: Province) -> None:
+    path = tmp_path / "tokens.json"
+    daoli = add_token(path, "team", team_id="T-daoli-1")
+    state = ConsoleState([team for ctx in province.centres.values() for team in ctx.city.teams])
+    state.apply_dispatch(replace(event("inc-q"), lat=47.3485, lon=123.9455, team_id="T-longsha-2"))
+    publisher = ListPublisher()
+    service = ConsoleService(state, publisher, TokenStore(path, centres=CENTRES), DATA_DIR / "cities" / "harbin",
+                             centres=CentreKeys(province))
+
+    async def main() -> None:
+        async with TestClient(TestServer(build_app(service))) as client:
+            auth = {"Authorization": f"Bearer {daoli}"}
+            refused = await client.post("/api/team/acks", headers=auth, json={"event_id": "inc-q-r1", "status": "accepted"})
+            assert refused.status == 403 and (await refused.json())["error"] == "not_your_task"
+            assert (await (await client.get("/api/team/tasks", headers=auth)).json())["tasks"] == []
+            assert (await client.post("/api/incidents/inc-q/resolve", headers=auth)).status == 403  # not an operator's route
+
+    asyncio.run(main())
+    assert publisher.acks == []
