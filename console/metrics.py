@@ -9,13 +9,13 @@ the folded view (`console/state.py`) when the page is scraped.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from console.state import ConsoleState
+from console.state import FORGET_EVERY, RETENTION, ConsoleState
 from core import topics
 from core.records import DispatchEvent, decoded
 from pipeline.metrics import (
@@ -31,11 +31,18 @@ from pipeline.metrics import (
 
 
 class ViewMeter:
-    """What the console's view reader consumed: counts, lag per partition, escalations (once per event id)."""
+    """What the console's view reader consumed: counts, lag per partition, escalations (once per event id).
 
-    def __init__(self) -> None:
+    An escalation's id is kept `retention` of event time past the latest escalation seen (a redelivery comes within
+    seconds, a replay from the start comes in order): kept for the process's life, the set grew all winter.
+    """
+
+    def __init__(self, retention: timedelta = RETENTION) -> None:
         self.lag: dict[tuple[str, int], int] = {}
-        self._escalations: set[str] = set()
+        self.retention = retention
+        self._escalations: dict[str, datetime] = {}  # event id -> its event time
+        self._latest: datetime | None = None
+        self._forget_at: datetime | None = None
 
     def batch(self, topic: str, partition: int, count: int, next_offset: int, highwater: int | None) -> None:
         """`count` records of `topic` (unprefixed) read, the next to read is `next_offset`."""
@@ -53,8 +60,18 @@ class ViewMeter:
             event = decoded(DispatchEvent, data)
         except Exception:  # a malformed record, or one whose times the view refuses: the view skips it too
             return
-        self._escalations.add(event_id)
+        self._escalations[event_id] = event.at
         count_escalation(event)
+        if self._latest is None or event.at > self._latest:
+            self._latest = event.at
+        if self._forget_at is None or self._latest >= self._forget_at:
+            horizon = self._latest - self.retention
+            self._escalations = {k: at for k, at in self._escalations.items() if at >= horizon}
+            self._forget_at = self._latest + FORGET_EVERY
+
+    def __len__(self) -> int:
+        """Escalation ids held (bounded by the escalations of `retention`)."""
+        return len(self._escalations)
 
     def lags(self) -> Iterable[tuple[str, int, int]]:
         return [(topic, partition, lag) for (topic, partition), lag in self.lag.items()]

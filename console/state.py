@@ -40,6 +40,10 @@ CLOSED_STATUSES: frozenset[str] = frozenset({"resolved", "followup_due", "merged
 ACTIVE_UNIT: frozenset[str] = frozenset({"assigned", "accepted", "on_scene"})
 HISTORY_LIMIT = 30
 CLOSED_LIMIT = 50
+# How long, in event time, a closed incident (its event ids, its hints) stays in memory after its last event. The page
+# shows the latest CLOSED_LIMIT closed ones; kept for the process's life, a console up for a winter grew without bound.
+RETENTION = timedelta(hours=6)
+FORGET_EVERY = timedelta(minutes=10)  # how often (event time) the view looks for closed incidents past RETENTION
 
 Change = tuple[str, dict[str, Any]]
 
@@ -160,11 +164,14 @@ class ConsoleState:
 
     def __init__(self, city_teams: Iterable[TeamBase] = (), max_ahead: timedelta = timedelta(minutes=60),
                  status_refusal: Callable[[Mapping[str, Any]], str | None] | None = None,
-                 unrostered: tuple[str, ...] = CAPABILITIES) -> None:
+                 unrostered: tuple[str, ...] = CAPABILITIES, retention: timedelta = RETENTION) -> None:
         """`max_ahead`: the desk's `max_ahead_min`; a team's record dated further past the console's clock is not kept
         against the team's later ones (`apply_team_status`). `status_refusal`: why the desk refuses a `team-status`
-        record (`console.centres.CentreKeys.status_refusal`); such a record is not shown."""
+        record (`console.centres.CentreKeys.status_refusal`); such a record is not shown. `retention`: how long a closed
+        incident is kept after its last event (`forget_closed`)."""
         self.max_ahead = max_ahead
+        self.retention = retention
+        self._forget_at: datetime | None = None
         self.status_refusal = status_refusal
         self.unrostered = unrostered  # the policy's intake.unrostered_capabilities: what a team off the roster may claim
         self.incidents: dict[str, IncidentView] = {}
@@ -347,8 +354,28 @@ class ConsoleState:
         """Event-time now only moves forward."""
         if self.now is None or at > self.now:
             self.now = at
+            if self._forget_at is None or at >= self._forget_at:
+                self.forget_closed(at)
+                self._forget_at = at + FORGET_EVERY
             return [("now", {"now": at.isoformat()})]
         return []
+
+    def forget_closed(self, now: datetime) -> int:
+        """Forget incidents closed with no event for `retention` before `now` (their event ids and hints too); how many.
+
+        Open incidents are never forgotten, however old. A duplicate of a forgotten incident's event would fold it again
+        (closed, it goes at the next sweep); the desk, not the console, is the record of what happened.
+        """
+        horizon = now - self.retention
+        old = [i for i, v in self.incidents.items() if v.closed and v.latest.at < horizon]
+        for incident_id in old:
+            view = self.incidents.pop(incident_id)
+            for event_id in (*view.revisions, view.latest.event_id):
+                self.event_index.pop(event_id, None)
+        if old:
+            gone = set(old)
+            self.hints = {k: h for k, h in self.hints.items() if k[1] not in gone}
+        return len(old)
 
     # ----------------------------------------------------------------- output
 

@@ -1,0 +1,52 @@
+"""The console's memory over a long run: closed incidents and counted escalation ids are forgotten after a window of
+event time, open incidents never, and no escalation is counted twice or lost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from prometheus_client import REGISTRY
+
+from console.metrics import ViewMeter
+from console.state import RETENTION, ConsoleState
+from core import topics
+from tests.unit.console.test_state import T0, event
+
+NIGHTS = 20
+PER_HOUR = 12  # incidents an hour, every one escalated once and resolved within the hour
+
+
+def _escalations() -> float:
+    return REGISTRY.get_sample_value("patrol_escalations_total", {"level": "2", "cause": "ack_deadline_missed"}) or 0.0
+
+
+def test_a_long_run_keeps_memory_bounded_without_losing_a_count_or_an_open_incident() -> None:
+    state, meter = ConsoleState(), ViewMeter()
+    before = _escalations()
+    reason = "ack deadline missed by T-daoli-1; team T-2 at 300 m"
+    state.apply_dispatch(event("still-open", first_report_at=T0))  # never closed: stays all along
+    peak_incidents = peak_events = peak_ids = 0
+    hours = NIGHTS * 24
+    for n in range(hours * PER_HOUR):
+        at = T0 + timedelta(minutes=5 * n)
+        inc = f"inc-{n}"
+        records = [event(inc, 1, at=at, first_report_at=at),
+                   event(inc, 2, kind="escalation", escalation_level=2, reason=reason, at=at + timedelta(minutes=1)),
+                   event(inc, 3, kind="resolved", status="resolved", at=at + timedelta(minutes=2))]
+        for ev in records:
+            state.apply_dispatch(ev)
+            meter.record(topics.DISPATCH, ev.to_dict())
+        meter.record(topics.DISPATCH, records[1].to_dict())  # redelivered at once: not counted again
+        peak_incidents = max(peak_incidents, len(state.incidents))
+        peak_events = max(peak_events, len(state.event_index))
+        peak_ids = max(peak_ids, len(meter))
+    total = hours * PER_HOUR
+    assert _escalations() == before + total  # every escalation once
+    window = (RETENTION + timedelta(minutes=20)) // timedelta(minutes=5)  # incidents closed within the window, and a sweep's lag
+    assert peak_incidents <= window + 1 < total // 50
+    assert peak_events <= 3 * (window + 1)
+    assert peak_ids <= window
+    assert "still-open" in state.incidents and not state.incidents["still-open"].closed
+    assert [v.latest.incident_id for v in state.open_incidents()] == ["still-open"]
+    assert len(state.closed_incidents()) == 50  # the page's closed list is as full as before
+    assert state.incident_for_event(f"inc-{total - 1}-r2") is not None  # recent events still find their incident
