@@ -65,6 +65,7 @@ async def read_all(broker: str, settings: Settings, topic: str, settle_s: float 
 def test_acks_commands_and_statuses_reach_the_partition_of_their_centre(broker: str, tmp_path: Path) -> None:
     settings, worker, op, _ = with_worker(broker, tmp_path, "赵调度", cities="harbin,qiqihar", partitions=PARTITIONS)
     team_tokens = {team: add_token(settings.tokens_file, "team", team_id=team) for team, *_ in TEAMS}
+    harbin_op = auth(add_token(settings.tokens_file, "operator", name="哈尔滨调度", centres=["harbin"], known=["harbin", "qiqihar"]))
     port = settings.console_port
     home = {centre: home_partition(centre, PARTITIONS) for centre in ("harbin", "qiqihar")}
     assert home["harbin"] != home["qiqihar"]
@@ -85,6 +86,14 @@ def test_acks_commands_and_statuses_reach_the_partition_of_their_centre(broker: 
 
                 q = await call(47.3470, 123.9480)
                 h = await call(45.7725, 126.6170)
+                # An operator of Harbin's centre sees Harbin's incidents and teams only, and cannot command Qiqihar's.
+                seen = await (await http.get("/api/state", headers=harbin_op)).json()
+                assert h in {i["incident_id"] for i in seen["incidents"]} and q not in {i["incident_id"] for i in seen["incidents"]}
+                assert "T-daoli-1" in {t["team_id"] for t in seen["teams"]} and "T-longsha-2" not in {t["team_id"] for t in seen["teams"]}
+                for path, body in ((f"/api/incidents/{q}/resolve", {"outcome": "taken_to_station"}),
+                                   (f"/api/incidents/{q}/commands", {"kind": "priority", "priority": "p1", "reason": "老人 elderly"})):
+                    refused = await http.post(path, json=body, headers=harbin_op)
+                    assert refused.status == 403 and (await refused.json())["error"] == "other_centre", await refused.text()
                 lead = state.incidents[q].latest.team_id
                 assert lead in ("T-longsha-1", "T-longsha-2"), "Qiqihar's desk sends its own teams"
                 task = state.incidents[q].task_of(lead)
