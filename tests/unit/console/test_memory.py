@@ -41,6 +41,7 @@ def test_a_long_run_keeps_memory_bounded_without_losing_a_count_or_an_open_incid
         peak_events = max(peak_events, len(state.event_index))
         peak_ids = max(peak_ids, len(meter))
     total = hours * PER_HOUR
+    print(f"{total} incidents over {NIGHTS} days: at most {peak_incidents} incidents, {peak_events} event ids, {peak_ids} escalation ids held")
     assert _escalations() == before + total  # every escalation once
     window = (RETENTION + timedelta(minutes=20)) // timedelta(minutes=5)  # incidents closed within the window, and a sweep's lag
     assert peak_incidents <= window + 1 < total // 50
