@@ -381,6 +381,8 @@ async def api_city(request: web.Request) -> web.StreamResponse:
     if principal.team_id is not None:
         own = service.centres.of_team(principal.team_id)
         centre = own if own in service.centre_dirs else None
+    elif centre is None and principal.centres is not None:  # a token scoped to some centres opens on its own first city
+        centre = next((c for c in service.centre_dirs if principal.covers(c)), None)
     if centre is not None and centre not in service.centre_dirs:
         raise api_error(404, "unknown_centre", f"no city {centre!r:.40} in this deployment ({', '.join(service.centre_dirs)})")
     return json_response(service.city(centre))

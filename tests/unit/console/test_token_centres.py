@@ -66,13 +66,14 @@ def test_a_scoped_token_sees_and_commands_only_its_centres_incidents_and_teams(t
     path = tmp_path / "tokens.json"
     harbin = add_token(path, "operator", token_id="hrb", centres=["harbin"], known=CENTRES)
     every = add_token(path, "operator", token_id="all")
+    qiqihar = add_token(path, "operator", token_id="qqhr", centres=["qiqihar"], known=CENTRES)
     teams = [team for ctx in province.centres.values() for team in ctx.city.teams]
     state = ConsoleState(teams)
     state.apply_dispatch(event("inc-h"))
     state.apply_dispatch(replace(event("inc-q"), lat=47.3485, lon=123.9455))
     publisher = ListPublisher()
     service = ConsoleService(state, publisher, TokenStore(path, centres=CENTRES), DATA_DIR / "cities" / "harbin",
-                             centres=CentreKeys(province))
+                             centres=CentreKeys(province), centre_dirs={name: DATA_DIR / "cities" / name for name in CENTRES})
 
     async def main() -> None:
         async with TestClient(TestServer(build_app(service))) as client:
@@ -82,6 +83,9 @@ def test_a_scoped_token_sees_and_commands_only_its_centres_incidents_and_teams(t
             assert {t["team_id"] for t in snap["teams"]} == {t.team_id for t in province.centres["harbin"].city.teams}
             everything = await (await client.get("/api/state", headers={"Authorization": f"Bearer {every}"})).json()
             assert {i["incident_id"] for i in everything["incidents"]} == {"inc-h", "inc-q"}
+            as_qiqihar = {"Authorization": f"Bearer {qiqihar}"}
+            assert (await (await client.get("/api/city", headers=as_qiqihar)).json())["centre"] == "qiqihar"  # its own map first
+            assert [i["incident_id"] for i in (await (await client.get("/api/state", headers=as_qiqihar)).json())["incidents"]] == ["inc-q"]
             refused = await client.post("/api/incidents/inc-q/resolve", headers=as_harbin)
             assert refused.status == 403
             answer = await refused.json()
