@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
+
+from pypinyin import Style, lazy_pinyin
 
 from core.textfold import fold, strip_marks
 
@@ -35,3 +38,23 @@ def fold_address(text: str) -> str:
 def address_key(text: str) -> str:
     """Folded letters and digits only, abbreviations spelled out: the key every address comparison uses."""
     return "".join(ch for ch in fold_address(text) if kept(ch))
+
+
+def is_cjk(ch: str) -> bool:
+    """Whether a character is a CJK ideograph (each one a word of its own in an address)."""
+    return "\u3400" <= ch <= "\u9fff"
+
+
+@lru_cache(maxsize=4096)
+def pinyin_key(name: str) -> str | None:
+    """A Chinese name's toneless pinyin, syllables run together (红博广场 -> hongboguangchang); None for any other name.
+
+    Remembered: routing asks it for a resolved place's names at every record with an address (`geo.centres.named_length`).
+    """
+    key = address_key(name)
+    if len(key) < 2 or not all(is_cjk(ch) for ch in key):
+        return None
+    syllables = lazy_pinyin(key, style=Style.NORMAL, errors="ignore")
+    if len(syllables) != len(key) or not all(s.isascii() and s.isalpha() for s in syllables):
+        return None
+    return "".join(syllables)

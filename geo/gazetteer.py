@@ -51,14 +51,16 @@ from rapidfuzz.distance import OSA
 from core.textfold import fold, strip_marks
 from geo.addresskey import address_key as _key
 from geo.addresskey import fold_address as _fold
+from geo.addresskey import is_cjk, pinyin_key
 from geo.addresskey import kept as _kept
 from geo.city import Place
+from geo.prefectures import other_cities
 
 
 @lru_cache(maxsize=8192)
 def _readings(ch: str) -> frozenset[str]:
     """Every toneless Mandarin reading of a character (pypinyin's dictionary); none for anything else."""
-    if not _is_cjk(ch):
+    if not is_cjk(ch):
         return frozenset()
     return frozenset(r for r in pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")[0] if r.isascii() and r.isalpha())
 
@@ -66,7 +68,7 @@ def _readings(ch: str) -> frozenset[str]:
 @lru_cache(maxsize=8192)
 def _reading(ch: str) -> str | None:
     """A character's usual reading: the syllable a caller types for it."""
-    found = lazy_pinyin(ch, style=Style.NORMAL, errors="ignore") if _is_cjk(ch) else []
+    found = lazy_pinyin(ch, style=Style.NORMAL, errors="ignore") if is_cjk(ch) else []
     return found[0] if found and found[0].isascii() and found[0].isalpha() else None
 
 
@@ -90,10 +92,6 @@ _LATIN_WORD = re.compile(r"[a-z0-9]+")
 
 def _is_latin(ch: str) -> bool:
     return ch.isascii() or unicodedata.category(ch)[0] == "N" or "LATIN" in unicodedata.name(ch, "")
-
-
-def _is_cjk(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff"
 
 
 def normalize(text: str) -> str:
@@ -152,27 +150,15 @@ def _one_edit(typed: str, known: str) -> bool:
     return short[i:] == long[i + 1 :]
 
 
-@lru_cache(maxsize=4096)
-def pinyin_key(name: str) -> str | None:
-    """A Chinese name's toneless pinyin, syllables run together (红博广场 -> hongboguangchang); None for any other name.
-
-    Remembered: routing asks it for a resolved place's names at every record with an address (`geo.centres.named_length`).
-    """
-    key = _key(name)
-    if len(key) < 2 or not all(_is_cjk(ch) for ch in key):
-        return None
-    syllables = lazy_pinyin(key, style=Style.NORMAL, errors="ignore")
-    if len(syllables) != len(key) or not all(s.isascii() and s.isalpha() for s in syllables):
-        return None
-    return "".join(syllables)
-
-
 class Gazetteer:
     """Resolves free-text addresses to known places, deterministically."""
 
-    def __init__(self, places: Iterable[Place], min_similarity: float = DEFAULT_MIN_SIMILARITY) -> None:
+    def __init__(self, places: Iterable[Place], min_similarity: float = DEFAULT_MIN_SIMILARITY, area_code: str | None = None) -> None:
         self.places = tuple(places)
         self.min_similarity = min_similarity
+        # Another city's name just before a name we know says the place is that city's (齐齐哈尔市第一医院).
+        self._other_cities = other_cities(area_code, (alias for place in self.places for alias in (place.name, *place.aliases)))
+        self._other_lengths = sorted({len(name) for name in self._other_cities}, reverse=True)
         index: dict[str, Place] = {}
         latin: list[tuple[tuple[str, ...], Place]] = []
         for place in sorted(self.places, key=lambda p: p.name):
@@ -196,14 +182,14 @@ class Gazetteer:
         # One wildcard position per Chinese alias key: "哈尔?站" -> 哈尔滨站 (position 2).
         wild: dict[str, list[tuple[int, str, Place]]] = {}
         for key, place in self._by_length:
-            if len(key) >= 3 and all(_is_cjk(ch) for ch in key):
+            if len(key) >= 3 and all(is_cjk(ch) for ch in key):
                 for i in range(len(key)):
                     wild.setdefault(key[:i] + "?" + key[i + 1 :], []).append((i, key, place))
         self._wild = wild
         # Chinese alias keys by their characters in sorted order: a transposition keeps them.
         anagrams: dict[str, list[tuple[str, Place]]] = {}
         for key, place in self._by_length:
-            if len(key) >= 3 and all(_is_cjk(ch) for ch in key):
+            if len(key) >= 3 and all(is_cjk(ch) for ch in key):
                 anagrams.setdefault("".join(sorted(key)), []).append((key, place))
         self._anagrams = anagrams
         self._anagram_lengths = sorted({len(k) for k in anagrams}, reverse=True)
@@ -220,58 +206,65 @@ class Gazetteer:
             return exact
         best: tuple[str, Place] | None = None
         for key, place in self._by_length:
-            if len(key) <= len(text) and self._contains(text, bounds, key):
+            if len(key) <= len(text) and self._contains(text, bounds, key, self._qualified_elsewhere):
                 if place.kind != STREET_KIND:
                     best = (key, place)
                     break
                 if best is None:  # a street is long: a landmark named along with it is more precise
                     best = (key, place)
         longer = len(best[0]) + 1 if best is not None else 0
-        typo = self._resolve_typo(text, longer)
+        typo = self._resolve_typo(text, bounds, longer)
         if typo is None:
             typo = self._resolve_latin_typo(address, longer)
         if typo is None:
-            typo = self._resolve_swap(text, longer)
+            typo = self._resolve_swap(text, bounds, longer)
         if typo is not None and not (typo.kind == STREET_KIND and best is not None and best[1].kind != STREET_KIND):
             return typo
         return best[1] if best is not None else None
 
     @staticmethod
-    def _contains(text: str, bounds: set[int], key: str) -> bool:
+    def _contains(text: str, bounds: set[int], key: str, elsewhere: Callable[[str, set[int], int], bool]) -> bool:
+        """Whether `key` is in `text` on word boundaries, and not where `elsewhere` says another city's name qualifies it."""
         start = text.find(key)
         while start != -1:
             end = start + len(key)
-            if start in bounds and end in bounds:
+            if start in bounds and end in bounds and not elsewhere(text, bounds, start):
                 return True
             start = text.find(key, start + 1)
         return False
 
-    @staticmethod
-    def _longest_unique(text: str, lengths: list[int], min_length: int,
+    def _qualified_elsewhere(self, text: str, bounds: set[int], start: int) -> bool:
+        """Whether the word before `start` is another city's name ("齐齐哈尔" in 齐齐哈尔市第一医院, "qiqihar" in
+        "Qiqihar No. 1 Hospital"): the name that follows is that city's place, never ours."""
+        return any(start - length in bounds and text[start - length : start] in self._other_cities
+                   for length in self._other_lengths if length <= start)
+
+    def _longest_unique(self, text: str, bounds: set[int], lengths: list[int], min_length: int,
                         places_in: Callable[[str], Iterable[Place]]) -> Place | None:
         """The place found by `places_in` in the longest windows of `text` (lengths longest first, at least
-        `min_length`); two different places at that length make it ambiguous: None."""
+        `min_length`) that no other city's name qualifies; two different places at that length make it ambiguous: None."""
         text = text[:_FUZZY_MAX_CHARS]
+        starts = [start for start in range(len(text)) if not self._qualified_elsewhere(text, bounds, start)]
         for length in lengths:
             if length < min_length:
                 break
-            found = {place for start in range(len(text) - length + 1) for place in places_in(text[start : start + length])}
+            found = {place for start in starts if start + length <= len(text) for place in places_in(text[start : start + length])}
             if found:
                 return found.pop() if len(found) == 1 else None
         return None
 
-    def _resolve_typo(self, text: str, min_length: int) -> Place | None:
+    def _resolve_typo(self, text: str, bounds: set[int], min_length: int) -> Place | None:
         """The longest Chinese alias (of at least `min_length`) found with one character replaced by a homophone."""
 
         def places_in(window: str) -> Iterable[Place]:
-            if not all(_is_cjk(ch) for ch in window):
+            if not all(is_cjk(ch) for ch in window):
                 return
             for i in range(len(window)):
                 for pos, key, place in self._wild.get(window[:i] + "?" + window[i + 1 :], ()):
                     if pos == i and _homophones(window[pos], key[pos]):
                         yield place
 
-        return self._longest_unique(text, self._wild_lengths, min_length, places_in)
+        return self._longest_unique(text, bounds, self._wild_lengths, min_length, places_in)
 
     def _resolve_latin_typo(self, address: str, min_length: int) -> Place | None:
         """The longest multi-word Latin alias found with one word off by one letter ("Harbn Railway Station")."""
@@ -294,7 +287,7 @@ class Gazetteer:
                     break
         return found.pop() if len(found) == 1 else None
 
-    def _resolve_swap(self, text: str, min_length: int) -> Place | None:
+    def _resolve_swap(self, text: str, bounds: set[int], min_length: int) -> Place | None:
         """The longest Chinese alias (of at least `min_length`) found with two neighbouring characters swapped.
 
         Only a single adjacent transposition counts (optimal string
@@ -307,4 +300,4 @@ class Gazetteer:
                 if window != key and OSA.distance(window, key) == 1 and OSA.normalized_similarity(window, key) >= self.min_similarity:
                     yield place
 
-        return self._longest_unique(text, self._anagram_lengths, min_length, places_in)
+        return self._longest_unique(text, bounds, self._anagram_lengths, min_length, places_in)

@@ -34,7 +34,7 @@ class Context:
 
     @cached_property
     def gazetteer(self) -> Gazetteer:
-        return Gazetteer(self.city.places, self.policy.address_min_similarity)
+        return Gazetteer(self.city.places, self.policy.address_min_similarity, self.city.area_code)
 
 
 def load_context(policy: Path, lexicon: Path, city: Path) -> Context:

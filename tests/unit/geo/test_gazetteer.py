@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from core.settings import PROJECT_ROOT
@@ -250,3 +252,45 @@ def test_pinyin_matches_whole_words_and_a_pinyin_two_places_share_names_neither(
     assert Gazetteer((red, flood)).resolve("Hongqi Lu") is None
     listed = Place("红旗路", ("Hongqi Lu",), "street", 45.75, 126.62)
     assert Gazetteer((listed, flood)).resolve("Hongqi Lu") == listed  # a listed alias wins over another's pinyin
+
+
+QIQIHAR = PROJECT_ROOT / "data" / "cities" / "qiqihar"
+
+
+@pytest.mark.parametrize("address", ["齐齐哈尔市第一医院", "齐齐哈尔 市一院", "Qiqihar No. 1 Hospital", "qiqihaer shi diyi yiyuan",
+                                     "大庆市第一医院", "Daqing, No. 1 Hospital"])
+def test_a_name_qualified_by_another_city_is_that_city_s_place_never_ours(gazetteer: Gazetteer, address: str) -> None:
+    """Harbin's 市第一医院 was found inside "齐齐哈尔市第一医院" and the tip placed at Harbin's hospital, 250 km
+    away. Another prefecture-level city's name (libphonenumber's list: Chinese, English, pinyin) just before it
+    says whose place it is; with its area code or without, the gazetteer does not take it."""
+    city = load_city(HARBIN)
+    assert gazetteer.resolve(address) is None
+    assert Gazetteer(city.places, area_code=city.area_code).resolve(address) is None
+
+
+@pytest.mark.parametrize("address", ["哈尔滨市第一医院", "哈尔滨 市一院", "Harbin No. 1 Hospital", "haerbin shi diyi yiyuan",
+                                     "市第一医院", "哈尔滨市第一医院门口"])
+def test_a_name_qualified_by_the_city_s_own_name_is_still_ours(gazetteer: Gazetteer, address: str) -> None:
+    place = gazetteer.resolve(address)
+    assert place is not None and place.name == "哈尔滨市第一医院"
+
+
+def test_a_typo_match_is_not_taken_behind_another_city_s_name_either() -> None:
+    """With the exact 市一院 refused behind "哈尔滨", Qiqihar's gazetteer fell through to a one-character typo of its
+    附一院 (市 is also read fu) and placed a Harbin hospital at Qiqihar's medical university."""
+    city = load_city(QIQIHAR)
+    gazetteer = Gazetteer(city.places, area_code=city.area_code)
+    assert gazetteer.resolve("哈尔滨 市一院") is None
+    found = gazetteer.resolve("齐齐哈尔 市一院")
+    assert found is not None and found.name == "齐齐哈尔市第一医院"
+
+
+@pytest.mark.parametrize("folder", [HARBIN, QIQIHAR])
+def test_every_shipped_name_still_finds_its_place(folder: Path) -> None:
+    """No name a city lists starts with a city name taken for another city's (哈尔滨站 keeps 哈尔滨 Harbin's)."""
+    city = load_city(folder)
+    gazetteer = Gazetteer(city.places, area_code=city.area_code)
+    for place in city.places:
+        for alias in (place.name, *place.aliases):
+            assert gazetteer.resolve(alias) == place, alias
+            assert gazetteer.resolve(f"{alias}附近") == place, alias
