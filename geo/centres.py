@@ -14,8 +14,8 @@ from typing import Any
 
 from core.errors import CityDataError
 from core.validate import coordinates_in, read_coordinate
-from geo.city import City, Place
 from geo.addresskey import pinyin_key
+from geo.city import City, Place
 from geo.gazetteer import Gazetteer, normalize
 from geo.zones import CityIndex
 
