@@ -67,12 +67,15 @@ def centre_of_address(gazetteers: Mapping[str, Gazetteer], address: str) -> str 
     """The centre whose gazetteer names an address most fully; a tie (or only typos) to the first in the deployment's order.
 
     A gazetteer also resolves an address that merely contains one of its
-    aliases: Harbin's finds its 市第一医院 inside "齐齐哈尔市第一医院", which
-    Qiqihar's knows by its whole name. The longest name or alias of the
-    resolved place that the address spells out decides.
+    aliases (Harbin's 松花江公路大桥 inside 嫩江公路大桥): the longest name or
+    alias of the resolved place that the address spells out decides. None
+    resolving it, the first centre whose own city the address names.
     """
     found = [(named_length(place, address), centre) for centre, gazetteer in gazetteers.items() if (place := gazetteer.resolve(address)) is not None]
-    return max(found, key=lambda nc: nc[0])[1] if found else None  # max keeps the first of equals
+    if found:
+        return max(found, key=lambda nc: nc[0])[1]  # max keeps the first of equals
+    # A place none knows in a city the address names ("Qiqihar No. 1 Hospital"): that city's desk calls back.
+    return next((centre for centre, gazetteer in gazetteers.items() if gazetteer.names_its_city(address)), None)
 
 
 def named_length(place: Place, address: str) -> int:

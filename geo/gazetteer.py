@@ -54,7 +54,7 @@ from geo.addresskey import fold_address as _fold
 from geo.addresskey import is_cjk, pinyin_key
 from geo.addresskey import kept as _kept
 from geo.city import Place
-from geo.prefectures import other_cities
+from geo.prefectures import other_cities, own_city
 
 
 @lru_cache(maxsize=8192)
@@ -157,7 +157,8 @@ class Gazetteer:
         self.places = tuple(places)
         self.min_similarity = min_similarity
         # Another city's name just before a name we know says the place is that city's (齐齐哈尔市第一医院).
-        self._other_cities = other_cities(area_code, (alias for place in self.places for alias in (place.name, *place.aliases)))
+        self._own_city = own_city(area_code, (alias for place in self.places for alias in (place.name, *place.aliases)))
+        self._other_cities = other_cities(self._own_city)
         self._other_lengths = sorted({len(name) for name in self._other_cities}, reverse=True)
         index: dict[str, Place] = {}
         latin: list[tuple[tuple[str, ...], Place]] = []
@@ -221,6 +222,12 @@ class Gazetteer:
         if typo is not None and not (typo.kind == STREET_KIND and best is not None and best[1].kind != STREET_KIND):
             return typo
         return best[1] if best is not None else None
+
+    def names_its_city(self, address: str) -> bool:
+        """Whether an address names this gazetteer's own city ("Qiqihar No. 1 Hospital" in Qiqihar), even at a place
+        it does not know: routing sends it to this city's desk, whose operators can call back."""
+        text, bounds = _compact_with_boundaries(address)
+        return any(self._contains(text, bounds, name, lambda *_: False) for name in self._own_city)
 
     @staticmethod
     def _contains(text: str, bounds: set[int], key: str, elsewhere: Callable[[str, set[int], int], bool]) -> bool:

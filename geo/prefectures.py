@@ -52,22 +52,26 @@ def _by_area_code() -> dict[str, frozenset[str]]:
 
 
 @lru_cache(maxsize=64)
-def _foreign(area_code: str | None, own_names: frozenset[str]) -> frozenset[str]:
+def _own(area_code: str | None, own_names: frozenset[str]) -> frozenset[str]:
     by_code = _by_area_code()
-    every = frozenset().union(*by_code.values())
     if area_code is not None:
-        return every - by_code.get(area_code.removeprefix("0"), frozenset())
+        return by_code.get(area_code.removeprefix("0"), frozenset())
     # No area code: a city name that starts one of the city's own Chinese place names (哈尔滨站), or is the first
     # word of a Latin one (Harbin First Hospital), is the city's own; so is its pinyin. Streets named after other
     # cities (中山路) make those cities' names its own too: an area code says better.
+    every = frozenset().union(*by_code.values())
     chinese = [address_key(name) for name in own_names if pinyin_key(name) is not None]
     words = {found[0] for name in own_names if (found := _WORD.findall(fold_address(name)))}
     own = {name for name in every if name in words or any(key.startswith(name) for key in chinese)}
-    own.update([sound for name in own if (sound := pinyin_key(name)) is not None])
-    return every - own
+    return frozenset(own | {sound for name in own if (sound := pinyin_key(name)) is not None})
 
 
-def other_cities(area_code: str | None, own_names: Iterable[str]) -> frozenset[str]:
-    """The address keys of every prefecture-level city's names but this city's own: those of its `area_code`
-    ("0451": 哈尔滨, 哈尔滨市, Harbin, haerbin), else those its places' names (`own_names`) begin with."""
-    return _foreign(area_code, frozenset(own_names))
+def own_city(area_code: str | None, own_names: Iterable[str]) -> frozenset[str]:
+    """The address keys of the city's own names: those of its `area_code` ("0451": 哈尔滨, 哈尔滨市, Harbin,
+    haerbin), else the city names its places' names (`own_names`) begin with."""
+    return _own(area_code, frozenset(own_names))
+
+
+def other_cities(own: frozenset[str]) -> frozenset[str]:
+    """The address keys of every prefecture-level city's names but the `own` ones."""
+    return frozenset().union(*_by_area_code().values()) - own

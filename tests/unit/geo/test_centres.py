@@ -195,3 +195,27 @@ def test_a_report_naming_one_centre_but_placed_in_another_goes_where_the_person_
     assert province.route({"centre": "qiqihar", "lat": HARBIN[0], "lon": HARBIN[1], "temp_c": -20}) == "qiqihar"
     with pytest.raises(RecordError):  # a centre not deployed is still refused, wherever the report lies
         province.context_for({**tip, "centre": "atlantis", "lat": QIQIHAR[0], "lon": QIQIHAR[1]})
+
+
+@pytest.mark.parametrize("address", ["齐齐哈尔市第一医院", "齐齐哈尔 市一院", "Qiqihar No. 1 Hospital", "qiqihaer shi diyi yiyuan"])
+def test_a_place_qualified_by_another_city_s_name_goes_to_that_city_even_when_the_tip_names_ours(
+        province: Province, address: str) -> None:
+    """Named "harbin", a tip at 齐齐哈尔市第一医院 stayed on Harbin's desk, placed at Harbin's 市第一医院 (an alias the
+    address contains). Another city's name before it is no Harbin place; the city it names takes the tip, and a
+    place that city does not list by that spelling ("Qiqihar No. 1 Hospital") still goes to its desk."""
+    tip = {"tip_id": "t-1", "channel": "hotline", "reported_at": "2026-12-20T23:00:00+08:00", "text": "有人躺在地上"}
+    assert province.route({"address": address}) == "qiqihar"
+    centre, ctx = province.context_for({**tip, "centre": "harbin", "address": address})
+    assert centre == "qiqihar"
+    place = ctx.gazetteer.resolve(address)
+    assert place is None or place.name == "齐齐哈尔市第一医院"
+
+
+def test_our_own_hospital_by_its_full_name_still_stays_with_us(province: Province) -> None:
+    tip = {"tip_id": "t-1", "channel": "hotline", "reported_at": "2026-12-20T23:00:00+08:00", "text": "有人躺在地上"}
+    for address in ("哈尔滨市第一医院", "哈尔滨 市一院", "Harbin No. 1 Hospital"):
+        assert province.route({"address": address}) == "harbin"
+        for named in ("harbin", "qiqihar"):
+            centre, ctx = province.context_for({**tip, "centre": named, "address": address})
+            report = tip_report(parse_tip({**tip, "address": address}, ctx), ctx, centre)
+            assert centre == "harbin" and report.centre == "harbin", (address, named)

@@ -769,3 +769,18 @@ def test_a_warning_given_by_position_applies_to_the_district_that_contains_it(ct
     with pytest.raises(RecordError) as refused:
         parse_weather({"level": "red", "issued_at": "2026-12-20T20:00:00+08:00", "lat": 10.0, "lon": 10.0}, ctx)
     assert refused.value.kind in {"out_of_area", "wrong_type", "malformed"}
+
+
+def test_a_one_city_deployment_does_not_place_a_tip_at_its_namesake_of_another_city_s_place(ctx: Context) -> None:
+    """A Harbin-only deployment put "齐齐哈尔市第一医院" at its own 市第一医院. Named after another city, the place is
+    not ours: without coordinates the tip is an unknown address (an operator calls back); with them it stays where
+    they say."""
+    for address in ("齐齐哈尔市第一医院", "Qiqihar No. 1 Hospital"):
+        with pytest.raises(RecordError) as info:
+            parse_tip(tip(lat=..., lon=..., address=address), ctx)
+        assert info.value.kind == "unknown_address", address
+        placed = parse_tip(tip(address=address), ctx)
+        assert (placed.lat, placed.lon) == (GOOD["lat"], GOOD["lon"])
+    own = parse_tip(tip(lat=..., lon=..., address="哈尔滨市第一医院"), ctx)
+    place = ctx.gazetteer.resolve("市第一医院")
+    assert place is not None and (own.lat, own.lon) == (place.lat, place.lon)
