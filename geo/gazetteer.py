@@ -214,11 +214,13 @@ class Gazetteer:
                 if best is None:  # a street is long: a landmark named along with it is more precise
                     best = (key, place)
         longer = len(best[0]) + 1 if best is not None else 0
-        typo = self._resolve_typo(text, bounds, longer)
+        fuzzy = text[:_FUZZY_MAX_CHARS]
+        starts = [start for start in range(len(fuzzy)) if not self._qualified_elsewhere(fuzzy, bounds, start)]
+        typo = self._resolve_typo(fuzzy, starts, longer)
         if typo is None:
             typo = self._resolve_latin_typo(address, longer)
         if typo is None:
-            typo = self._resolve_swap(text, bounds, longer)
+            typo = self._resolve_swap(fuzzy, starts, longer)
         if typo is not None and not (typo.kind == STREET_KIND and best is not None and best[1].kind != STREET_KIND):
             return typo
         return best[1] if best is not None else None
@@ -246,12 +248,12 @@ class Gazetteer:
         return any(start - length in bounds and text[start - length : start] in self._other_cities
                    for length in self._other_lengths if length <= start)
 
-    def _longest_unique(self, text: str, bounds: set[int], lengths: list[int], min_length: int,
+    @staticmethod
+    def _longest_unique(text: str, starts: list[int], lengths: list[int], min_length: int,
                         places_in: Callable[[str], Iterable[Place]]) -> Place | None:
         """The place found by `places_in` in the longest windows of `text` (lengths longest first, at least
-        `min_length`) that no other city's name qualifies; two different places at that length make it ambiguous: None."""
-        text = text[:_FUZZY_MAX_CHARS]
-        starts = [start for start in range(len(text)) if not self._qualified_elsewhere(text, bounds, start)]
+        `min_length`) beginning at `starts`, the places no other city's name qualifies (found once by `resolve` for
+        both fuzzy readings); two different places at that length make it ambiguous: None."""
         for length in lengths:
             if length < min_length:
                 break
@@ -260,7 +262,7 @@ class Gazetteer:
                 return found.pop() if len(found) == 1 else None
         return None
 
-    def _resolve_typo(self, text: str, bounds: set[int], min_length: int) -> Place | None:
+    def _resolve_typo(self, text: str, starts: list[int], min_length: int) -> Place | None:
         """The longest Chinese alias (of at least `min_length`) found with one character replaced by a homophone."""
 
         def places_in(window: str) -> Iterable[Place]:
@@ -271,7 +273,7 @@ class Gazetteer:
                     if pos == i and _homophones(window[pos], key[pos]):
                         yield place
 
-        return self._longest_unique(text, bounds, self._wild_lengths, min_length, places_in)
+        return self._longest_unique(text, starts, self._wild_lengths, min_length, places_in)
 
     def _resolve_latin_typo(self, address: str, min_length: int) -> Place | None:
         """The longest multi-word Latin alias found with one word off by one letter ("Harbn Railway Station")."""
@@ -294,7 +296,7 @@ class Gazetteer:
                     break
         return found.pop() if len(found) == 1 else None
 
-    def _resolve_swap(self, text: str, bounds: set[int], min_length: int) -> Place | None:
+    def _resolve_swap(self, text: str, starts: list[int], min_length: int) -> Place | None:
         """The longest Chinese alias (of at least `min_length`) found with two neighbouring characters swapped.
 
         Only a single adjacent transposition counts (optimal string
@@ -307,4 +309,4 @@ class Gazetteer:
                 if window != key and OSA.distance(window, key) == 1 and OSA.normalized_similarity(window, key) >= self.min_similarity:
                     yield place
 
-        return self._longest_unique(text, bounds, self._anagram_lengths, min_length, places_in)
+        return self._longest_unique(text, starts, self._anagram_lengths, min_length, places_in)
