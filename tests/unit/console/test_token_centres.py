@@ -12,12 +12,15 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from console.auth import TokenStore, add_token
+from console.calls import CallDesk
 from console.centres import CentreKeys
 from console.kafka_io import ListPublisher
+from console.ledger_api import ledger_screens
+from console.outbox import ListOutbox
 from console.server import ConsoleService, build_app
 from console.state import ConsoleState
 from core.errors import ConfigError
-from core.settings import DATA_DIR
+from core.settings import DATA_DIR, Settings
 from rules.context import Province, load_province
 from tests.unit.console.test_state import event
 
@@ -124,3 +127,70 @@ def test_a_team_token_cannot_act_on_another_centre_s_incident(tmp_path: Path, pr
 
     asyncio.run(main())
     assert publisher.acks == []
+
+
+def _scoped_tokens(path: Path) -> tuple[str, str]:
+    """A Harbin-only and a Qiqihar-only operator token in `path`."""
+    return (add_token(path, "operator", token_id="hrb", centres=["harbin"], known=CENTRES),
+            add_token(path, "operator", token_id="qqhr", centres=["qiqihar"], known=CENTRES))
+
+
+def test_a_scoped_token_cannot_read_or_link_another_centre_s_incident_the_console_has_forgotten(tmp_path: Path) -> None:
+    # The guard looked the incident up in the console's memory only: a Harbin incident closed more than 6 h ago (or
+    # any incident after a console restart) is in the ledger alone, and a Qiqihar operator read its linked files and
+    # the suggestions, and linked it to a file. The ledger's row names its centre.
+    harbin, qiqihar = _scoped_tokens(tmp_path / "tokens.json")
+    settings = replace(Settings(), cities="harbin,qiqihar", database_url=f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(tmp_path / "tokens.json", centres=CENTRES),
+                             DATA_DIR / "cities" / "harbin", centre_dirs=settings.centre_dirs)
+    ledger = ledger_screens(settings)
+    app = build_app(service)
+    ledger.add_routes(app)
+    old = json.loads(replace(event("harbin:old"), centre="harbin").to_json())
+
+    async def main() -> list[tuple[str, int, str]]:
+        try:
+            await ledger.call(lambda store: store.apply_dispatch(old))
+            async with TestClient(TestServer(app)) as client:
+                answers = []
+                for who, token in (("qiqihar", qiqihar), ("harbin", harbin)):
+                    auth = {"Authorization": f"Bearer {token}"}
+                    read = await client.get("/api/ledger/incidents/harbin:old", headers=auth)
+                    link = await client.post("/api/ledger/incidents/harbin:old/link", headers=auth,
+                                             json={"new": {"sex": "male", "age_group": "elderly"}})
+                    answers += [(who, read.status, (await read.json()).get("error", "")),
+                                (who, link.status, (await link.json()).get("error", ""))]
+                linked = await ledger.call(lambda store: store.persons_of("harbin:old"))
+                answers.append(("links", len(linked), ""))
+                return answers
+        finally:
+            await ledger.stop()
+
+    assert asyncio.run(main()) == [("qiqihar", 403, "other_centre"), ("qiqihar", 403, "other_centre"),
+                                   ("harbin", 200, ""), ("harbin", 201, ""), ("links", 1, "")]
+
+
+def test_a_scoped_token_takes_calls_for_its_own_centres_only(tmp_path: Path, province: Province) -> None:
+    # The call form was not scoped: a Qiqihar operator wrote tips for Harbin's desk (the tip taken under their name, a
+    # team of another centre sent), and its preview read Harbin's weather.
+    harbin, qiqihar = _scoped_tokens(tmp_path / "tokens.json")
+    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(tmp_path / "tokens.json", centres=CENTRES),
+                             DATA_DIR / "cities" / "harbin", centres=CentreKeys(province))
+    outbox = ListOutbox()
+    desk = CallDesk(ctx=province.first, outbox=outbox, province=province)
+    app = build_app(service)
+    desk.add_routes(app)
+    in_harbin = {"channel": "hotline", "text": "有人躺在路边", "lat": 45.7735, "lon": 126.6165}
+
+    async def main() -> list[tuple[str, str, int, str]]:
+        async with TestClient(TestServer(app)) as client:
+            answers = []
+            for who, token in (("qiqihar", qiqihar), ("harbin", harbin)):
+                for url in ("/api/calls/preview", "/api/calls"):
+                    resp = await client.post(url, json=in_harbin, headers={"Authorization": f"Bearer {token}"})
+                    answers.append((who, url, resp.status, (await resp.json()).get("error", "")))
+            return answers
+
+    assert asyncio.run(main()) == [("qiqihar", "/api/calls/preview", 403, "other_centre"), ("qiqihar", "/api/calls", 403, "other_centre"),
+                                   ("harbin", "/api/calls/preview", 200, ""), ("harbin", "/api/calls", 202, "")]
+    assert [topic for topic, _, _ in outbox.records] == ["tips"]
