@@ -185,13 +185,17 @@ def _admit(at: datetime, now: datetime | None, ctx: Context) -> None:
                           f"({now.isoformat()}); at most {ctx.policy.max_behind_h:g} h old is taken (a wrong date?)", kind="stale_time")
 
 
-def _preview(tip: dict[str, Any], request: web.Request) -> dict[str, Any]:
+def _preview(tip: dict[str, Any], request: web.Request, principal: Principal) -> dict[str, Any]:
+    """The policy's answer for a call, as the desk of the city that holds it will give it; 403 `other_centre` for a
+    token scoped to other centres (it would write a tip, under its name, for a desk it does not serve)."""
     try:
         centre, ctx = request.app[CALLS].context_for(tip)
         parsed = parse_tip(tip, ctx)
         _admit(parsed.reported_at, request.app[SERVICE].state.now, ctx)
     except RecordError as exc:
         raise api_error(400, exc.kind, exc.reason) from exc
+    if centre:
+        request.app[SERVICE].guard_centre(principal, centre)
     report = tip_report(parsed, ctx)
     seen = request.app[SERVICE].state.conditions_in(centre, report.district)
     weather = RegionConditions(
@@ -220,14 +224,14 @@ def _preview(tip: dict[str, Any], request: web.Request) -> dict[str, Any]:
 
 async def api_preview(request: web.Request) -> web.StreamResponse:
     """What the policy will give this call, before anything is sent."""
-    _operator(request)
+    principal = _operator(request)
     tip = _form(await read_body(request), request)
     tip["tip_id"] = "preview"
-    return json_response({"preview": _preview(tip, request)})
+    return json_response({"preview": _preview(tip, request, principal)})
 
 
 async def _publish_tip(request: web.Request, tip: dict[str, Any], principal: Principal) -> dict[str, Any]:
-    preview = _preview(tip, request)  # refuses (400) what the intake would dead-letter
+    preview = _preview(tip, request, principal)  # refuses (400) what the intake would dead-letter
     tip["taken_by"] = principal.name
     try:
         await request.app[CALLS].outbox.publish(topics.TIPS, tip["tip_id"], json.dumps(tip, ensure_ascii=False).encode("utf-8"))

@@ -42,7 +42,7 @@ from ledger.match import Case, likely, suggest
 from ledger.policy import load_ledger_policy
 from ledger.report import REPORT_STYLE, Report, to_csv, to_html
 from ledger.store import SWEEP_REPORTS, PersonInput, Store
-from ledger.sweep import SweepStop
+from ledger.sweep import SweepStop, owner
 from rules.policy import load_policy
 
 T = TypeVar("T")
@@ -141,10 +141,26 @@ def _who(request: web.Request, roles: tuple[str, ...]) -> tuple[ConsoleService, 
     return service, request.app[LEDGER], service.authorize(request, roles)
 
 
-def _guard_incident(service: ConsoleService, who: Principal, incident_id: str) -> None:
-    """403 when an operator's token scoped to some centres names another centre's incident (`ConsoleService.guard`)."""
+async def _guard_incident(service: ConsoleService, ledger: LedgerService, who: Principal, incident_id: str) -> None:
+    """403 when an operator's token scoped to some centres names another centre's incident (`ConsoleService.guard`).
+
+    An incident the console no longer holds (closed 6 h ago, or before a restart) is judged by the ledger's row: its
+    desk's centre, else where it lay (`ledger.sweep.owner`), as the sweep list and reports place it."""
     if (view := service.state.incidents.get(incident_id)) is not None:
         service.guard(who, view)
+        return
+    if who.centres is None:
+        return
+
+    def centre_of(store: Store) -> str | None:
+        row = store.incident(incident_id)
+        assert ledger.centres is not None  # opened with the store
+        return None if row is None else owner(row["centre"], float(row["lat"]), float(row["lon"]), ledger.centres.locate)
+
+    centre = await ledger.call(centre_of)
+    if centre is not None and not who.covers(centre):
+        raise api_error(403, "other_centre", f"incident {incident_id!r:.60} belongs to centre {centre!r:.40}; "
+                                             f"this token covers {', '.join(sorted(who.centres))}")
 
 
 def _case(store: Store, service: ConsoleService, incident_id: str) -> Case | None:
@@ -208,7 +224,7 @@ async def api_incident(request: web.Request) -> web.StreamResponse:
     """Operator/supervisor: files linked to an incident and the likely file for it."""
     service, ledger, who = _who(request, CONSOLE_ROLES)
     incident_id = request.match_info["incident_id"]
-    _guard_incident(service, who, incident_id)
+    await _guard_incident(service, ledger, who, incident_id)
     return json_response(await ledger.call(_incident_view, service, ledger.tz, incident_id, who))
 
 
@@ -218,7 +234,7 @@ async def api_link(request: web.Request) -> web.StreamResponse:
     incident_id = request.match_info["incident_id"]
     if who.role == "team":
         _team_incident(service, who, incident_id)
-    _guard_incident(service, who, incident_id)
+    await _guard_incident(service, ledger, who, incident_id)
     body = await read_body(request)
     at = service.state.now_or_wall()
     person_id = body.get("person_id")
