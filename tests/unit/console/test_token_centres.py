@@ -20,6 +20,7 @@ from console.outbox import ListOutbox
 from console.server import ConsoleService, build_app
 from console.state import ConsoleState
 from core.errors import ConfigError
+from core.records import DeadLetter
 from core.settings import DATA_DIR, Settings
 from rules.context import Province, load_province
 from tests.unit.console.test_state import event
@@ -194,3 +195,61 @@ def test_a_scoped_token_takes_calls_for_its_own_centres_only(tmp_path: Path, pro
     assert asyncio.run(main()) == [("qiqihar", "/api/calls/preview", 403, "other_centre"), ("qiqihar", "/api/calls", 403, "other_centre"),
                                    ("harbin", "/api/calls/preview", 200, ""), ("harbin", "/api/calls", 202, "")]
     assert [topic for topic, _, _ in outbox.records] == ["tips"]
+
+
+def test_a_scoped_token_s_live_stream_leaves_out_another_centre_s_partner_notices_and_command_answers(tmp_path: Path, province: Province) -> None:
+    # `visible` filtered incidents, teams and weather; the extensions' `notice` (partner, address) and `command` (the
+    # desk's answer, its reason) events about another centre's incident reached the stream unfiltered.
+    harbin, _ = _scoped_tokens(tmp_path / "tokens.json")
+    state = ConsoleState([team for ctx in province.centres.values() for team in ctx.city.teams])
+    state.apply_dispatch(event("inc-h"))
+    state.apply_dispatch(replace(event("inc-q"), lat=47.3485, lon=123.9455))
+    service = ConsoleService(state, ListPublisher(), TokenStore(tmp_path / "tokens.json", centres=CENTRES),
+                             DATA_DIR / "cities" / "harbin", centres=CentreKeys(province))
+    scoped = service.tokens.authenticate(harbin)
+    assert scoped is not None
+    changes = [("notice", {"notice_id": f"n-{i}", "incident_id": i, "partner": "police", "address": "某路"}) for i in ("inc-q", "inc-h", "inc-x")]
+    changes += [("command", {"command_id": f"c-{i}", "incident_id": i, "status": "rejected"}) for i in ("inc-q", "inc-h")]
+    changes.append(("attention", {"open": 1, "resolved": 0, "other_dead_letters": 0}))
+    shown = [(name, data.get("incident_id")) for name, data in service.visible(scoped, changes)]
+    assert shown == [("notice", "inc-h"), ("command", "inc-h"), ("attention", None)]
+
+
+def letter_at(n: int, **tip: Any) -> dict[str, Any]:
+    """A dead letter of `tips` whose original payload is `tip`."""
+    return DeadLetter(topic="tips", reason="r", payload=json.dumps({"tip_id": f"t{n}", **tip}), error="invalid", offset=n,
+                      event_id=f"dl-{n}").to_dict()
+
+
+def test_a_scoped_token_s_needs_attention_queue_holds_its_centres_tips_and_those_no_city_holds(tmp_path: Path, province: Province) -> None:
+    # The queue answered every centre's failed tips (the callers' text and contacts) to every operator, and a Qiqihar
+    # operator could dismiss a Harbin caller's tip. A tip is placed as the intake places it (`Province.route`); one no
+    # city holds (no position, an unknown address) stays in every queue, else nobody could correct it.
+    harbin, qiqihar = _scoped_tokens(tmp_path / "tokens.json")
+    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(tmp_path / "tokens.json", centres=CENTRES),
+                             DATA_DIR / "cities" / "harbin", centres=CentreKeys(province))
+    outbox = ListOutbox()
+    desk = CallDesk(ctx=province.first, outbox=outbox, province=province)
+    app = build_app(service)
+    desk.add_routes(app)
+    changes = [*desk.ingest("dead-letters", letter_at(1, lat=45.7735, lon=126.6165, reported_at="yesterday")),
+               *desk.ingest("dead-letters", letter_at(2, lat=47.3485, lon=123.9455, reported_at="yesterday")),
+               *desk.ingest("dead-letters", letter_at(3, address="月球背面"))]
+    scoped = service.tokens.authenticate(harbin)
+    assert scoped is not None
+    assert [data["item"]["id"] for _, data in service.visible(scoped, changes) if "item" in data] == ["dl-1", "dl-3"]
+
+    async def main() -> tuple[dict[str, Any], dict[str, Any], int, int]:
+        async with TestClient(TestServer(app)) as client:
+            as_harbin, as_qiqihar = ({"Authorization": f"Bearer {t}"} for t in (harbin, qiqihar))
+            mine = await (await client.get("/api/attention", headers=as_harbin)).json()
+            theirs = await (await client.get("/api/attention", headers=as_qiqihar)).json()
+            refused = await client.post("/api/attention/dl-2/dismiss", json={"reason": "test"}, headers=as_harbin)
+            taken = await client.post("/api/attention/dl-2/dismiss", json={"reason": "test"}, headers=as_qiqihar)
+            return mine, theirs, refused.status, taken.status
+
+    mine, theirs, refused, taken = asyncio.run(main())
+    assert [i["id"] for i in mine["items"]] == ["dl-1", "dl-3"] and mine["open"] == 2
+    assert [i["id"] for i in theirs["items"]] == ["dl-2", "dl-3"]
+    assert (refused, taken) == (403, 202)
+    assert [key for topic, key, _ in outbox.records] == ["dl-2"]
