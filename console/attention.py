@@ -11,6 +11,7 @@ what is still open.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -47,6 +48,8 @@ class AttentionItem:
 
     letter: DeadLetter
     action: ConsoleAction | None = None
+    centre: str | None = None  # the city the tip was for, as the intake places it; None: no city holds it
+
 
     @property
     def open(self) -> bool:
@@ -79,13 +82,17 @@ class AttentionItem:
             "offset": self.letter.offset,
             "open": self.open,
             "action": self.action.to_dict() if self.action else None,
+            "centre": self.centre,
         }
 
 
 class AttentionQueue:
     """Dead tips in, operators' decisions in; the open ones first, oldest first."""
 
-    def __init__(self) -> None:
+    def __init__(self, locate: Callable[[Mapping[str, Any]], str | None] | None = None) -> None:
+        """`locate`: the dispatch centre of a tip's payload (`rules.context.Province.route`), read once per item, so a
+        token scoped to some centres sees their callers' failed tips only (None: one city, every item is its own)."""
+        self.locate = locate
         self.items: dict[str, AttentionItem] = {}
         self.early: dict[str, ConsoleAction] = {}  # a decision read before its dead letter (two topics)
         self.other_dead_letters = 0
@@ -112,6 +119,8 @@ class AttentionQueue:
         if not letter.event_id or letter.event_id in self.items:
             return []  # a redelivered dead letter (same id)
         item = AttentionItem(letter, self.early.pop(letter.event_id, None))
+        original = item.original()
+        item.centre = self.locate(original) if self.locate is not None and original is not None else None
         self.items[letter.event_id] = item
         return [("attention", {**self.counts(), "item": item.to_dict()})]
 
@@ -127,15 +136,18 @@ class AttentionQueue:
         item.action = action
         return [("attention", {**self.counts(), "item": item.to_dict()})]
 
-    def counts(self) -> dict[str, int]:
-        opened = sum(1 for i in self.items.values() if i.open)
-        return {"open": opened, "resolved": len(self.items) - opened, "other_dead_letters": self.other_dead_letters}
+    def counts(self, keep: Callable[[AttentionItem], bool] = lambda _item: True) -> dict[str, int]:
+        """Open and decided items (those `keep` lets a reader see), and dead letters of other topics."""
+        kept = [i for i in self.items.values() if keep(i)]
+        opened = sum(1 for i in kept if i.open)
+        return {"open": opened, "resolved": len(kept) - opened, "other_dead_letters": self.other_dead_letters}
 
-    def snapshot(self) -> dict[str, Any]:
-        """The oldest MAX_ATTENTION_ITEMS open items, then the latest decisions; the counts name them all."""
-        opened = sorted((i for i in self.items.values() if i.open), key=lambda i: (i.letter.offset or 0, i.letter.event_id))
-        done = sorted((i for i in self.items.values() if i.action is not None), key=lambda i: (_decided_at(i), i.letter.event_id), reverse=True)
-        return {**self.counts(), "items": [i.to_dict() for i in opened[:MAX_ATTENTION_ITEMS]], "resolved_items": [i.to_dict() for i in done[:50]]}
+    def snapshot(self, keep: Callable[[AttentionItem], bool] = lambda _item: True) -> dict[str, Any]:
+        """The oldest MAX_ATTENTION_ITEMS open items, then the latest decisions; the counts name them all (of `keep`)."""
+        opened = sorted((i for i in self.items.values() if i.open and keep(i)), key=lambda i: (i.letter.offset or 0, i.letter.event_id))
+        done = sorted((i for i in self.items.values() if i.action is not None and keep(i)), key=lambda i: (_decided_at(i), i.letter.event_id),
+                      reverse=True)
+        return {**self.counts(keep), "items": [i.to_dict() for i in opened[:MAX_ATTENTION_ITEMS]], "resolved_items": [i.to_dict() for i in done[:50]]}
 
     def get(self, letter_id: str) -> AttentionItem | None:
         return self.items.get(letter_id)

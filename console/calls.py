@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
-from console.attention import AttentionQueue, Change
+from console.attention import AttentionItem, AttentionQueue, Change
 from console.auth import CONSOLE_ROLES, Principal
 from console.outbox import KafkaOutbox, Outbox, OutboxScreens
 from console.server import SERVICE, api_error, json_response, read_body
@@ -59,6 +60,11 @@ class CallDesk(OutboxScreens):
             self.notices.setdefault(data["incident_id"], {})[str(data.get("notice_id"))] = summary
             return [("notice", summary)]
         return self.queue.apply_record(topic, data)
+
+    def __post_init__(self) -> None:
+        if self.province is not None and self.queue.locate is None:
+            province = self.province
+            self.queue.locate = lambda tip: province.route(tip, by_team=False)  # as the intake places a tip
 
     def add_routes(self, app: web.Application) -> None:
         register(app, self)
@@ -141,9 +147,14 @@ async def api_notices(request: web.Request) -> web.StreamResponse:
     return json_response({"notices": sorted(found.values(), key=lambda n: (str(n["at"]), str(n["notice_id"])))})
 
 
+def _sees(principal: Principal) -> Callable[[AttentionItem], bool]:
+    """Which failed tips a token may see and decide: its centres', and those no city holds (else nobody corrects them)."""
+    return lambda item: item.centre is None or principal.covers(item.centre)
+
+
 async def api_attention(request: web.Request) -> web.StreamResponse:
-    _operator(request)
-    return json_response(request.app[CALLS].queue.snapshot())
+    principal = _operator(request)
+    return json_response(request.app[CALLS].queue.snapshot(_sees(principal)))
 
 
 # ------------------------------------------------------------------ forms
@@ -249,11 +260,13 @@ async def api_call(request: web.Request) -> web.StreamResponse:
     return json_response({"tip_id": tip["tip_id"], "preview": preview}, status=202)
 
 
-def _open_item(request: web.Request) -> str:
+def _open_item(request: web.Request, principal: Principal) -> str:
     letter_id = request.match_info["letter_id"]
     item = request.app[CALLS].queue.get(letter_id)
     if item is None:
         raise api_error(404, "not_found", f"no dead letter {letter_id!r} in the queue")
+    if item.centre is not None:
+        request.app[SERVICE].guard_centre(principal, item.centre)
     if not item.open:
         assert item.action is not None
         raise api_error(409, "already_done", f"{letter_id} was already {item.action.action} by {item.action.by}")
@@ -272,7 +285,7 @@ async def api_resubmit(request: web.Request) -> web.StreamResponse:
     """A corrected dead letter back in as a tip that names it (`corrects`); the item is resolved."""
     principal = _operator(request)
     body = await read_body(request)
-    letter_id = _open_item(request)
+    letter_id = _open_item(request, principal)
     tip = _form(body, request)
     tip["tip_id"] = f"{letter_id}-fix"
     tip["corrects"] = letter_id
@@ -287,7 +300,7 @@ async def api_dismiss(request: web.Request) -> web.StreamResponse:
     """A dead letter nobody can act on (a test message, a duplicate), closed with the operator's reason."""
     principal = _operator(request)
     body = await read_body(request)
-    letter_id = _open_item(request)
+    letter_id = _open_item(request, principal)
     reason = body.get("reason")
     if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON or not reason.isprintable():
         raise api_error(400, "invalid_reason", f"reason: a short text (1..{MAX_REASON} characters) is required")

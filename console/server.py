@@ -270,6 +270,13 @@ class ConsoleService:
                 continue
             elif name == "conditions" and not scope.conditions(str(data.get("centre") or "")):
                 continue
+            elif "incident_id" in data and name not in ("incident", "team"):
+                # an extension's change about one incident (a partner notice, the desk's answer to a command)
+                view = self.state.incidents.get(str(data["incident_id"]))
+                if view is None or not scope.incident(view):
+                    continue
+            elif isinstance(item := data.get("item"), dict) and item.get("centre") and not principal.covers(str(item["centre"])):
+                data = {k: v for k, v in data.items() if k != "item"}  # a failed tip of another centre: the counts only
             kept.append((name, data))
         return kept
 
