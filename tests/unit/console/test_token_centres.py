@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from console.auth import TokenStore, add_token
 from console.calls import CallDesk
 from console.centres import CentreKeys
+from console.commands import CommandDesk
 from console.kafka_io import ListPublisher
 from console.ledger_api import ledger_screens
 from console.outbox import ListOutbox
@@ -253,3 +254,33 @@ def test_a_scoped_token_s_needs_attention_queue_holds_its_centres_tips_and_those
     assert [i["id"] for i in theirs["items"]] == ["dl-2", "dl-3"]
     assert (refused, taken) == (403, 202)
     assert [key for topic, key, _ in outbox.records] == ["dl-2"]
+
+
+def test_a_scoped_token_reads_no_answer_about_another_centre_s_incident_and_merges_none_of_them(tmp_path: Path, province: Province) -> None:
+    # `/api/commands` filtered the answers by centre but `/api/commands/{id}` answered any command by its id (a client
+    # id is often a counter); a merge named another centre's incident in its body, which the guard did not look at.
+    harbin, _ = _scoped_tokens(tmp_path / "tokens.json")
+    state = ConsoleState([team for ctx in province.centres.values() for team in ctx.city.teams])
+    state.apply_dispatch(event("inc-h"))
+    state.apply_dispatch(replace(event("inc-q"), lat=47.3485, lon=123.9455))
+    service = ConsoleService(state, ListPublisher(), TokenStore(tmp_path / "tokens.json", centres=CENTRES),
+                             DATA_DIR / "cities" / "harbin", centres=CentreKeys(province))
+    outbox = ListOutbox()
+    desk = CommandDesk(ctx=province.first, outbox=outbox)
+    for incident in ("inc-q", "inc-h"):
+        desk.ingest("command-results", {"command_id": f"c-{incident}", "incident_id": incident, "status": "rejected", "reason": "secret"})
+    app = build_app(service)
+    desk.add_routes(app)
+
+    async def main() -> tuple[dict[str, Any], dict[str, Any], int, str]:
+        async with TestClient(TestServer(app)) as client:
+            auth = {"Authorization": f"Bearer {harbin}"}
+            theirs = await (await client.get("/api/commands/c-inc-q", headers=auth)).json()
+            mine = await (await client.get("/api/commands/c-inc-h", headers=auth)).json()
+            merge = await client.post("/api/incidents/inc-h/commands", headers=auth, json={"kind": "merge", "other_incident_id": "inc-q"})
+            return theirs, mine, merge.status, (await merge.json()).get("error", "")
+
+    theirs, mine, status, error = asyncio.run(main())
+    assert theirs == {"command_id": "c-inc-q", "status": "pending"}
+    assert mine["reason"] == "secret"
+    assert (status, error) == (403, "other_centre") and outbox.records == []
