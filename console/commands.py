@@ -21,7 +21,7 @@ from console.attention import Change
 from console.auth import CONSOLE_ROLES, Principal
 from console.outbox import KafkaOutbox, Outbox, OutboxScreens
 from console.phone import client_id_of
-from console.server import SERVICE, api_error, json_response, phone_errors, read_body
+from console.server import SERVICE, ConsoleService, api_error, json_response, phone_errors, read_body
 from console.state import IncidentView
 from core import topics
 from core.errors import RecordError
@@ -136,6 +136,8 @@ async def api_command(request: web.Request) -> web.StreamResponse:
     service.guard(principal, view)
     if view.closed:
         raise api_error(409, "incident_closed", f"incident {incident_id} is already {view.latest.status}")
+    if isinstance(other_id := body.get("other_incident_id"), str) and (other := service.state.incidents.get(other_id)) is not None:
+        service.guard(principal, other)  # a merge names a second incident: it must be the token's too
     payload = _payload(body, principal, incident_id, service.state.now_or_wall().isoformat())
     return await _send(request, payload, principal.name, _client_id(body), view)
 
@@ -169,16 +171,24 @@ async def api_answers(request: web.Request) -> web.StreamResponse:
     incident_id = request.query.get("incident_id")
     found = [a for a in reversed(request.app[COMMANDS].answers.values()) if incident_id in (None, a.get("incident_id"))]
     if principal.centres is not None:  # a token scoped to some centres: only their incidents' answers
-        keep = service.scope(principal).incident
-        found = [a for a in found if (view := service.state.incidents.get(str(a.get("incident_id")))) is not None and keep(view)]
+        found = [a for a in found if _in_scope(service, principal, a)]
     return json_response({"answers": found[:100]})
+
+
+def _in_scope(service: ConsoleService, principal: Principal, answer: dict[str, Any]) -> bool:
+    """Whether the desk's answer is about an incident the token may see (one the console no longer holds: no)."""
+    view = service.state.incidents.get(str(answer.get("incident_id")))
+    return view is not None and service.scope(principal).incident(view)
 
 
 async def api_answer(request: web.Request) -> web.StreamResponse:
     """Operator, or the team that sent it: the desk's answer to one command, or `pending` until it comes."""
-    principal = request.app[SERVICE].authorize(request, (*CONSOLE_ROLES, "team"))
+    service = request.app[SERVICE]
+    principal = service.authorize(request, (*CONSOLE_ROLES, "team"))
     command_id = request.match_info["command_id"]
     found = request.app[COMMANDS].answers.get(command_id)
     if found is not None and principal.role == "team" and found.get("by_team") != principal.team_id:
         found = None  # another team's or an operator's command: a team sees only its own
+    if found is not None and principal.centres is not None and not _in_scope(service, principal, found):
+        found = None  # a token scoped to some centres: answers about their incidents only, as `/api/commands` lists them
     return json_response(found or {"command_id": command_id, "status": "pending"})
