@@ -137,6 +137,15 @@ def test_call_taker_section_is_checked_and_optional() -> None:
         ("decoys_per_frame = 0.5", "decoys_per_frame = 1e300", "cameras.decoys_per_frame: must be at most"),
         ('timezone = "Asia/Shanghai"', 'timezone = "Mars/Olympus"', "timezone: unknown timezone"),
         ("temp_c = -1.0,  wind_ms = 5.0 }", "temp_c = -1.0,  wind_ms = 1e300 }", "wind_ms: must be at most"),
+        # taken, these stopped `patrol drill` with a traceback while it built the night (OverflowError drawing a
+        # position 1e308 m off, a walk of 1e308 m; a fixed camera 1e8 m up made frames the detector's reader refuses),
+        # or drew a night no team could live (teams at 1e308 km/h, "not found" anywhere in the province)
+        ("position_noise_m = 120", "position_noise_m = 1e308", "channels.hotline.position_noise_m: must be at most"),
+        ("move_m = [80, 250]", "move_m = [1e308, 1e308]", "population.move_m: must be at most"),
+        ("height_m = 8", "height_m = 100000000", "cameras.fixed.height_m: must be at most"),
+        ("speed_kmh = 25", "speed_kmh = 1e308", "teams.speed_kmh: must be at most"),
+        ("detour_factor = 1.3", "detour_factor = 1e308", "teams.detour_factor: must be at most"),
+        ("not_found_radius_m = 300", "not_found_radius_m = 1e308", "teams.not_found_radius_m: must be at most"),
     ],
 )
 def test_absurd_values_are_refused_with_their_line(old: str, new: str, needle: str) -> None:
