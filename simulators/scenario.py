@@ -30,6 +30,12 @@ MAX_MINUTES = 24 * 60.0
 MAX_HOURS = 14 * 24.0
 MAX_COUNT = 10_000
 MAX_WIND_MS = 60.0
+# Bounds of a drawn night: a distance past MAX_DISTANCE_M (noise, a walk, a search radius) leaves any city; taken, a
+# noise of 1e308 m stopped `patrol drill` with an OverflowError traceback while it drew positions.
+MAX_DISTANCE_M = 50_000.0
+MAX_SPEED_KMH = 200.0
+MAX_DETOUR = 5.0
+MAX_MAST_M = 500.0  # a fixed camera's height; the thermal reader refuses frames from 10 km up
 
 # Kinds of person the population is drawn from: flags they carry and the
 # category the policy should give them (the first matching policy row).
@@ -314,7 +320,7 @@ def _population(r: TomlReader, data: Mapping[str, Any]) -> PopulationSpec:
         moving_share=r.share(data, ["population", "moving_share"], 0.3),
         at_place_share=r.share(data, ["population", "at_place_share"], 0.5),
         appear_until_h=r.number(data, ["population", "appear_until_h"], minimum=0.0, maximum=MAX_HOURS, default=11.0),
-        move_m=r.span(data, ["population", "move_m"], [80.0, 250.0]),
+        move_m=r.span(data, ["population", "move_m"], [80.0, 250.0], maximum=MAX_DISTANCE_M),
         rush_share=r.share(data, ["population", "rush_share"], 0.0),
         rush_h=r.number(data, ["population", "rush_h"], minimum=0.25, maximum=MAX_HOURS, default=2.0),
     )
@@ -356,7 +362,7 @@ def _channels(r: TomlReader, data: Mapping[str, Any]) -> dict[str, ChannelSpec]:
             name=name,
             rate_by_hour=tuple(float(v) for v in rates),
             address_share=r.share(data, ["channels", name, "address_share"], 0.2),
-            position_noise_m=r.number(data, ["channels", name, "position_noise_m"], default=40.0),
+            position_noise_m=r.number(data, ["channels", name, "position_noise_m"], maximum=MAX_DISTANCE_M, default=40.0),
         )
     if not out:
         raise r.fail(["channels"], "no reporting channel defined")
@@ -368,13 +374,13 @@ def _teams(r: TomlReader, data: Mapping[str, Any]) -> TeamSpec:
     r.unknown_keys(data, ["teams"], ["speed_kmh", "detour_factor", "accept_delay_min", "on_scene_min",
                                      "ack_miss_probability", "position_every_min", "not_found_radius_m"])
     return TeamSpec(
-        speed_kmh=r.number(data, ["teams", "speed_kmh"], minimum=1.0),
-        detour_factor=r.number(data, ["teams", "detour_factor"], minimum=1.0, default=1.3),
+        speed_kmh=r.number(data, ["teams", "speed_kmh"], minimum=1.0, maximum=MAX_SPEED_KMH),
+        detour_factor=r.number(data, ["teams", "detour_factor"], minimum=1.0, maximum=MAX_DETOUR, default=1.3),
         accept_delay_min=r.span(data, ["teams", "accept_delay_min"], [0.5, 3.0], maximum=MAX_MINUTES),
         on_scene_min=r.span(data, ["teams", "on_scene_min"], [5.0, 20.0], maximum=MAX_MINUTES),
         ack_miss_probability=r.share(data, ["teams", "ack_miss_probability"], 0.1),
         position_every_min=r.number(data, ["teams", "position_every_min"], minimum=0.5, maximum=MAX_MINUTES, default=5.0),
-        not_found_radius_m=r.number(data, ["teams", "not_found_radius_m"], minimum=1.0, default=300.0),
+        not_found_radius_m=r.number(data, ["teams", "not_found_radius_m"], minimum=1.0, maximum=MAX_DISTANCE_M, default=300.0),
     )
 
 
@@ -388,7 +394,7 @@ def _call_taker(r: TomlReader, data: Mapping[str, Any]) -> CallTakerSpec:
         enabled=r.get(data, ["call_taker", "enabled"], bool, True),
         callback_min=r.span(data, ["call_taker", "callback_min"], list(default.callback_min), maximum=MAX_MINUTES),
         fixable=tuple(r.strings(data, ["call_taker", "fixable"], list(default.fixable))),
-        position_noise_m=r.number(data, ["call_taker", "position_noise_m"], default=default.position_noise_m),
+        position_noise_m=r.number(data, ["call_taker", "position_noise_m"], maximum=MAX_DISTANCE_M, default=default.position_noise_m),
     )
 
 
@@ -433,7 +439,7 @@ def _cameras(r: TomlReader, data: Mapping[str, Any]) -> CameraSpec:
             key_areas=_key_areas(r, data, [*key, "key_areas"], ["underpass", "station"]),
             count=r.count(data, [*key, "count"], 2, maximum=MAX_COUNT),
             interval_min=r.number(data, [*key, "interval_min"], minimum=1.0, maximum=MAX_MINUTES, default=15.0),
-            height_m=r.number(data, [*key, "height_m"], minimum=2.0, default=8.0),
+            height_m=r.number(data, [*key, "height_m"], minimum=2.0, maximum=MAX_MAST_M, default=8.0),
             hfov_deg=r.number(data, [*key, "hfov_deg"], minimum=5.0, maximum=120.0, default=56.0),
         )
     return CameraSpec(
