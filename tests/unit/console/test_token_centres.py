@@ -23,8 +23,9 @@ from console.state import ConsoleState
 from core.errors import ConfigError
 from core.records import DeadLetter
 from core.settings import DATA_DIR, Settings
+from ledger.store import PersonInput
 from rules.context import Province, load_province
-from tests.unit.console.test_state import event
+from tests.unit.console.test_state import T0, event
 
 CENTRES = ("harbin", "qiqihar")
 
@@ -284,3 +285,47 @@ def test_a_scoped_token_reads_no_answer_about_another_centre_s_incident_and_merg
     assert theirs == {"command_id": "c-inc-q", "status": "pending"}
     assert mine["reason"] == "secret"
     assert (status, error) == (403, "other_centre") and outbox.records == []
+
+
+def test_a_scoped_supervisor_reads_notes_and_escalates_only_the_files_of_its_centres_incidents(tmp_path: Path) -> None:
+    # A person's file (identity, health notes, every contact) was read, annotated and its social-work escalation closed
+    # by any supervisor's token, a Qiqihar one's for a person only Harbin's teams ever met; the escalation list named
+    # every centre's files. A file belongs to the centres of the incidents it is linked to.
+    path = tmp_path / "tokens.json"
+    harbin = add_token(path, "supervisor", token_id="hrb", centres=["harbin"], known=CENTRES)
+    qiqihar = add_token(path, "supervisor", token_id="qqhr", centres=["qiqihar"], known=CENTRES)
+    settings = replace(Settings(), cities="harbin,qiqihar", database_url=f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(path, centres=CENTRES), DATA_DIR / "cities" / "harbin",
+                             centre_dirs=settings.centre_dirs)
+    ledger = ledger_screens(settings)
+    app = build_app(service)
+    ledger.add_routes(app)
+    seen = json.loads(replace(event("harbin:old"), centre="harbin").to_json())
+
+    def file_in_harbin(store: Any) -> str:
+        store.apply_dispatch(seen)
+        person = store.open_person(PersonInput(sex="male", age_group="elderly"), by="op", at=T0)
+        store.link("harbin:old", person, by="op", at=T0)
+        store.db.execute("INSERT INTO ledger_escalations (escalation_id, person_id, at, reason, status) VALUES ('SW-1', ?, ?, 'r', 'open')",
+                         (person, T0.isoformat()))
+        return str(person)
+
+    async def main() -> list[tuple[str, object]]:
+        try:
+            person = await ledger.call(file_in_harbin)
+            async with TestClient(TestServer(app)) as client:
+                answers: list[tuple[str, object]] = []
+                for who, token in (("qiqihar", qiqihar), ("harbin", harbin)):
+                    auth = {"Authorization": f"Bearer {token}"}
+                    answers.append((who, (await client.get(f"/api/ledger/persons/{person}", headers=auth)).status))
+                    answers.append((who, (await client.post(f"/api/ledger/persons/{person}/notes", headers=auth,
+                                                            json={"kind": "note", "text": "x"})).status))
+                    listed = (await (await client.get("/api/ledger/escalations", headers=auth)).json())["escalations"]
+                    answers.append((who, [e["escalation_id"] for e in listed]))
+                    answers.append((who, (await client.post("/api/ledger/escalations/SW-1/close", headers=auth)).status))
+                return answers
+        finally:
+            await ledger.stop()
+
+    assert asyncio.run(main()) == [("qiqihar", 403), ("qiqihar", 403), ("qiqihar", []), ("qiqihar", 403),
+                                   ("harbin", 200), ("harbin", 201), ("harbin", ["SW-1"]), ("harbin", 200)]
