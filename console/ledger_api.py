@@ -163,6 +163,22 @@ async def _guard_incident(service: ConsoleService, ledger: LedgerService, who: P
                                              f"this token covers {', '.join(sorted(who.centres))}")
 
 
+def _may_read_file(store: Store, ledger: LedgerService, who: Principal, person_id: str) -> bool:
+    """Whether a token may read or write a person's file: one scoped to some centres, a file linked to one of their
+    incidents (placed as `_guard_incident` places them), or to none (nothing places it); every other token, any file."""
+    if who.centres is None:
+        return True
+    assert ledger.centres is not None  # opened with the store
+    centres = {owner(c, lat, lon, ledger.centres.locate) for c, lat, lon in store.places_of(person_id)} - {None}
+    return not centres or not centres.isdisjoint(who.centres)
+
+
+def _file_of_centre(store: Store, ledger: LedgerService, who: Principal, person_id: str) -> None:
+    """403 `other_centre` for a file of another centre's incidents (on the database thread)."""
+    if not _may_read_file(store, ledger, who, person_id):
+        raise api_error(403, "other_centre", f"file {person_id!r:.60} is of incidents of centres this token does not cover")
+
+
 def _case(store: Store, service: ConsoleService, incident_id: str) -> Case | None:
     """What the incident says about the person: the ledger's row, else the console's live view."""
     row = store.incident(incident_id)
@@ -306,6 +322,7 @@ async def api_person(request: web.Request) -> web.StreamResponse:
     person_id = request.match_info["person_id"]
 
     def read(store: Store) -> dict[str, Any] | None:
+        _file_of_centre(store, ledger, who, person_id)
         file = store.person_file(person_id)
         if file is not None:
             store.log_read(who=who.name, role=who.role, person_id=person_id, what="file", at=datetime.now(UTC))
@@ -327,6 +344,7 @@ async def api_note(request: web.Request) -> web.StreamResponse:
     at = service.state.now_or_wall()
 
     def note(store: Store) -> str:
+        _file_of_centre(store, ledger, who, person_id)
         if not store.person_exists(person_id):
             raise RecordError(f"no file {person_id!r}", kind="person_not_found")
         return store.add_note(person_id, str(body.get("kind", "")), body.get("text"), by=who.name, at=at)  # type: ignore[arg-type]
@@ -352,15 +370,27 @@ async def api_team_helps(request: web.Request) -> web.StreamResponse:
 
 async def api_escalations(request: web.Request) -> web.StreamResponse:
     """Supervisor: files escalated for a social-work plan (repeated refusals in a cold wave)."""
-    _, ledger, _principal = _who(request, ("supervisor",))
+    _, ledger, who = _who(request, ("supervisor",))
     status = request.query.get("status", "open")
-    return json_response({"escalations": await ledger.call(lambda s: s.escalations(None if status == "all" else status))})
+
+    def listed(store: Store) -> list[dict[str, Any]]:
+        rows = store.escalations(None if status == "all" else status)
+        return [r for r in rows if _may_read_file(store, ledger, who, str(r["person_id"]))]
+
+    return json_response({"escalations": await ledger.call(listed)})
 
 
 async def api_close_escalation(request: web.Request) -> web.StreamResponse:
-    _, ledger, _principal = _who(request, ("supervisor",))
+    _, ledger, who = _who(request, ("supervisor",))
     escalation_id = request.match_info["escalation_id"]
-    if not await ledger.call(lambda s: s.close_escalation(escalation_id)):
+
+    def close(store: Store) -> bool:
+        row = next((r for r in store.escalations(None) if r["escalation_id"] == escalation_id), None)
+        if row is not None:
+            _file_of_centre(store, ledger, who, str(row["person_id"]))
+        return store.close_escalation(escalation_id)
+
+    if not await ledger.call(close):
         raise api_error(404, "escalation_not_found", f"no escalation {escalation_id!r}")
     return json_response({"escalation_id": escalation_id, "status": "closed"})
 

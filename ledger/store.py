@@ -373,6 +373,12 @@ class Store:
             "escalations": self.db.query("SELECT * FROM ledger_escalations WHERE person_id = ? ORDER BY at", (person_id,)),
         }
 
+    def places_of(self, person_id: str) -> list[tuple[str, float, float]]:
+        """The centre (its desk's, '' before events named one) and position of each incident linked to a file."""
+        rows = self.db.query("SELECT i.centre, i.lat, i.lon FROM person_links l JOIN incidents i ON i.incident_id = l.incident_id "
+                             "WHERE l.person_id = ? ORDER BY i.incident_id", (person_id,))
+        return [(str(r["centre"] or ""), float(r["lat"]), float(r["lon"])) for r in rows]
+
     def persons_of(self, incident_id: str) -> list[str]:
         return [r["person_id"] for r in self.db.query("SELECT person_id FROM person_links WHERE incident_id = ? ORDER BY person_id", (incident_id,))]
 
