@@ -329,3 +329,23 @@ def test_a_scoped_supervisor_reads_notes_and_escalates_only_the_files_of_its_cen
 
     assert asyncio.run(main()) == [("qiqihar", 403), ("qiqihar", 403), ("qiqihar", []), ("qiqihar", 403),
                                    ("harbin", 200), ("harbin", 201), ("harbin", ["SW-1"]), ("harbin", 200)]
+
+
+def test_a_scoped_token_reads_no_partner_notices_of_an_incident_the_console_no_longer_shows(tmp_path: Path, province: Province) -> None:
+    # The notices of an incident the console has forgotten (closed 6 h ago) were answered to any token: the guard needs
+    # the incident's view, and a notice names no centre.
+    harbin, qiqihar = _scoped_tokens(tmp_path / "tokens.json")
+    every = add_token(tmp_path / "tokens.json", "operator", token_id="all")
+    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(tmp_path / "tokens.json", centres=CENTRES),
+                             DATA_DIR / "cities" / "harbin", centres=CentreKeys(province))
+    desk = CallDesk(ctx=province.first, outbox=ListOutbox(), province=province)
+    desk.ingest("partner-notices", {"notice_id": "n-1", "partner": "police", "incident_id": "harbin:gone", "address": "某路", "at": "x"})
+    app = build_app(service)
+    desk.add_routes(app)
+
+    async def main() -> list[int]:
+        async with TestClient(TestServer(app)) as client:
+            return [len((await (await client.get("/api/incidents/harbin:gone/notices", headers={"Authorization": f"Bearer {t}"})).json())["notices"])
+                    for t in (qiqihar, harbin, every)]
+
+    assert asyncio.run(main()) == [0, 0, 1]
