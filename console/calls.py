@@ -139,10 +139,11 @@ async def api_gazetteer(request: web.Request) -> web.StreamResponse:
 async def api_notices(request: web.Request) -> web.StreamResponse:
     """The partner notices sent about one incident (the CAP documents stay on `partner-notices`)."""
     service = request.app[SERVICE]
+    principal = _operator(request)
     if (view := service.state.incidents.get(request.match_info["incident_id"])) is not None:
-        service.guard(_operator(request), view)  # a token scoped to some centres: their incidents' notices only
-    else:
-        _operator(request)
+        service.guard(principal, view)  # a token scoped to some centres: their incidents' notices only
+    elif principal.centres is not None:
+        return json_response({"notices": []})  # an incident no longer shown: a notice names no centre to judge it by
     found = request.app[CALLS].notices.get(request.match_info["incident_id"], {})
     return json_response({"notices": sorted(found.values(), key=lambda n: (str(n["at"]), str(n["notice_id"])))})
 
