@@ -48,8 +48,8 @@ class AttentionItem:
 
     letter: DeadLetter
     action: ConsoleAction | None = None
-    centre: str | None = None  # the city the tip was for, as the intake places it; None: no city holds it
-
+    centre: str | None = None  # the city the tip was for, as the intake places it (`AttentionQueue.centre_of`)
+    placed: bool = False
 
     @property
     def open(self) -> bool:
@@ -82,7 +82,6 @@ class AttentionItem:
             "offset": self.letter.offset,
             "open": self.open,
             "action": self.action.to_dict() if self.action else None,
-            "centre": self.centre,
         }
 
 
@@ -90,8 +89,8 @@ class AttentionQueue:
     """Dead tips in, operators' decisions in; the open ones first, oldest first."""
 
     def __init__(self, locate: Callable[[Mapping[str, Any]], str | None] | None = None) -> None:
-        """`locate`: the dispatch centre of a tip's payload (`rules.context.Province.route`), read once per item, so a
-        token scoped to some centres sees their callers' failed tips only (None: one city, every item is its own)."""
+        """`locate`: the dispatch centre of a tip's payload (`rules.context.Province.route`), so a token scoped to some
+        centres sees their callers' failed tips only (None: one city, every item is its own)."""
         self.locate = locate
         self.items: dict[str, AttentionItem] = {}
         self.early: dict[str, ConsoleAction] = {}  # a decision read before its dead letter (two topics)
@@ -119,8 +118,6 @@ class AttentionQueue:
         if not letter.event_id or letter.event_id in self.items:
             return []  # a redelivered dead letter (same id)
         item = AttentionItem(letter, self.early.pop(letter.event_id, None))
-        original = item.original()
-        item.centre = self.locate(original) if self.locate is not None and original is not None else None
         self.items[letter.event_id] = item
         return [("attention", {**self.counts(), "item": item.to_dict()})]
 
@@ -151,6 +148,16 @@ class AttentionQueue:
 
     def get(self, letter_id: str) -> AttentionItem | None:
         return self.items.get(letter_id)
+
+    def centre_of(self, item: AttentionItem) -> str | None:
+        """The centre whose city holds the failed tip (None: none does, or one city), placed once and only when a
+        token scoped to some centres asks: placing an address costs up to 0.1 s, and a restarted console reads every
+        dead letter again."""
+        if not item.placed:
+            original = item.original()
+            item.centre = self.locate(original) if self.locate is not None and original is not None else None
+            item.placed = True
+        return item.centre
 
 
 def _decided_at(item: AttentionItem) -> str:

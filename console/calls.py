@@ -148,14 +148,17 @@ async def api_notices(request: web.Request) -> web.StreamResponse:
     return json_response({"notices": sorted(found.values(), key=lambda n: (str(n["at"]), str(n["notice_id"])))})
 
 
-def _sees(principal: Principal) -> Callable[[AttentionItem], bool]:
+def _sees(queue: AttentionQueue, principal: Principal) -> Callable[[AttentionItem], bool]:
     """Which failed tips a token may see and decide: its centres', and those no city holds (else nobody corrects them)."""
-    return lambda item: item.centre is None or principal.covers(item.centre)
+    if principal.centres is None:
+        return lambda _item: True
+    return lambda item: (centre := queue.centre_of(item)) is None or principal.covers(centre)
 
 
 async def api_attention(request: web.Request) -> web.StreamResponse:
     principal = _operator(request)
-    return json_response(request.app[CALLS].queue.snapshot(_sees(principal)))
+    queue = request.app[CALLS].queue
+    return json_response(queue.snapshot(_sees(queue, principal)))
 
 
 # ------------------------------------------------------------------ forms
@@ -266,8 +269,8 @@ def _open_item(request: web.Request, principal: Principal) -> str:
     item = request.app[CALLS].queue.get(letter_id)
     if item is None:
         raise api_error(404, "not_found", f"no dead letter {letter_id!r} in the queue")
-    if item.centre is not None:
-        request.app[SERVICE].guard_centre(principal, item.centre)
+    if principal.centres is not None and (centre := request.app[CALLS].queue.centre_of(item)) is not None:
+        request.app[SERVICE].guard_centre(principal, centre)
     if not item.open:
         assert item.action is not None
         raise api_error(409, "already_done", f"{letter_id} was already {item.action.action} by {item.action.by}")

@@ -275,8 +275,10 @@ class ConsoleService:
                 view = self.state.incidents.get(str(data["incident_id"]))
                 if view is None or not scope.incident(view):
                     continue
-            elif isinstance(item := data.get("item"), dict) and item.get("centre") and not principal.covers(str(item["centre"])):
-                data = {k: v for k, v in data.items() if k != "item"}  # a failed tip of another centre: the counts only
+            elif "item" in data:
+                # an extension's item of no incident (a failed tip of the needs-attention queue, whose centre is placed
+                # only when asked): the counts only; the page reloads the queue, answered for this token
+                data = {k: v for k, v in data.items() if k != "item"}
             kept.append((name, data))
         return kept
 
