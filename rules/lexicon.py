@@ -42,6 +42,7 @@ from core.errors import ConfigError
 from core.records import AGE_GROUPS, CHANNELS, FLAGS, SEXES
 from core.textfold import fold
 from core.tomlconfig import parse_toml, read_text
+from rules.dialogue import Dialogue
 from rules.homophones import Homophones
 from rules.pinyin_text import PinyinReader
 from rules.typos import TypoReader
@@ -84,7 +85,7 @@ _EN_UNITS = (r"(?:m|km|metres?|meters?|yards?|yds?|feet|foot|ft|miles?|blocks?|s
 # the note's item or is followed by years: "a man, 20 minutes ago" and "a woman 20 metres away" are no age).
 _AGE = re.compile(
     rf"(?P<zpre>不到|未满|不满|不足|小于|低于|没满|年近|将近|接近)?(?<![\d{_ZH_NUM_WORDS}])"
-    rf"(?:(?P<znum>{_ZH_NUM})(?:多|来|余)?(?:周)?岁|(?P<zxun>[一二三四五六七八九])旬)"
+    rf"(?:(?P<znum>{_ZH_NUM})(?:多|来|余)?(?:周)?[岁歳]|(?P<zxun>[一二三四五六七八九])旬)"
     # an age said without 岁 before the person it describes: "五十出头的大哥", "六十多的老头", "三十来的女的"
     rf"|(?<![\d{_ZH_NUM_WORDS}第])(?P<zpers>{_ZH_NUM})(?:多|来|出头|好几|大几)的(?=大哥|大姐|大叔|大爷|大妈|大娘|男|女|老|小伙|汉子|妇女|阿姨|人)"
     # a written age without 岁 ("年近七十的阿姨", "年过六十"; with 岁 or 旬 the alternatives above read it)
@@ -111,6 +112,9 @@ _AGE = re.compile(
     # an English work order's one-letter sex field with the age after it: "M ~60, ETOH", "F 75," (the letter opens the
     # note or follows a field's punctuation, so "200 m, 30 people" is no age)
     r"|(?:^|(?<=[:,;/|(]\s)|(?<=[:,;/|(]))[mf]\s*[,/]?\s*(?:~\s*)?(?P<enum9>\d{1,3})(?=\s*(?:$|[,.;:)!?]))"
+    # Russian, as Harbin's visitors write a person's age after the person: "Мужчина, около 70 лет", "бабушка лет 80", "ему 75"
+    r"|(?<![а-яё])(?:мужчина|женщина|мужик|старик|старушка|бабушка|дедушка|парень|девушка|мальчик|девочка|ребёнок|ребенок|"
+    r"подросток|ему|ей)\s*,?\s*(?:(?:около|примерно|где-то|лет)\s*)?(?P<enum10>\d{1,3})(?:\s*(?:лет|года|год))?(?![\dа-яё])"
     r"|(?<![a-z])(?:man|woman|boy|girl|lady|guy|gent|fella|fellow)\s+(?:about|around|approx\.?|approximately|roughly|maybe)\s+"
     rf"(?P<enum8>\d{{1,3}})(?=\s+(?!{_EN_UNITS}(?![a-z]))[a-z])"
     rf"|(?:(?<![\u4e00-\u9fff])|(?<=[名个位]))[男女](?:的|子|性)?(?:\s*[，,:：]\s*|\s+)(?:约莫|大约|大概|估计|约)?(?P<zsex>{_ZH_NUM})"
@@ -573,6 +577,7 @@ class Lexicon:
     pinyin: PinyinReader | None = None
     company: tuple[re.Pattern[str], ...] | None = None  # `[company]`: words saying a minor is alone, or with a grown-up
     animals: AnimalWords | None = None  # `[animals]`: a tip about an animal, not a person
+    dialogue: Dialogue | None = None  # `[dialogue]`: a Q&A transcript read as what its answers say (`rules.dialogue`)
     # The latest texts' readings (`_per_text`), by the reading's name and its arguments.
     _memo: dict[tuple[object, ...], object] = field(default_factory=dict, compare=False, repr=False)
 
@@ -583,8 +588,9 @@ class Lexicon:
 
     @_per_text
     def _folded(self, text: str) -> str:
-        """`normalize_text(text)`, once per text."""
-        return normalize_text(text)
+        """`normalize_text(text)`, once per text; a Q&A transcript's questions said as their answers' statements."""
+        folded = normalize_text(text)
+        return self.dialogue.read(folded) if self.dialogue is not None and ":" in folded else folded
 
     @_per_text
     def _norm(self, text: str, join: bool = True) -> str:
@@ -916,7 +922,7 @@ class Lexicon:
                 age = int(groups["edec"] or groups["edec2"]) * 10
             else:
                 digits = (groups["enum"] or groups["enum2"] or groups["enum3"] or groups["enum4"] or groups["enum5"] or groups["enum6"]
-                          or groups["enum7"] or groups["enum8"] or groups["enum9"])
+                          or groups["enum7"] or groups["enum8"] or groups["enum9"] or groups["enum10"])
                 age = _en_number(digits) if digits else None
             if age is None or age > 120 or self._negated(norm, match.start(), self.age_negation):
                 continue
@@ -1176,7 +1182,7 @@ def _persons_pattern(zh: list[str], en: list[str], en_one: list[str] | None = No
 
 
 _TABLES = ("version", "flags", "except", "negations", "ages", "persons", "describe", "channels", "form_values", "typos", "dialect",
-           "homophones", "past", "signs", "reporter", "seeming", "unsaid", "kin", "company", "animals")
+           "homophones", "past", "signs", "reporter", "seeming", "unsaid", "kin", "company", "animals", "dialogue")
 _NEGATION_KEYS = ("zh", "zh_unseen", "zh_fillers", "en", "en_unseen", "en_fillers", "zh_except", "en_except", "ko", "ko_after")
 _TYPO_KEYS = ("min_letters", "two_edits_from")
 _HOMOPHONE_KEYS = ("max_changed", "toneless_from", "flags")
@@ -1341,7 +1347,26 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         pinyin=PinyinReader.of(_plain_words(data)),
         company=_word_lists(data.get("company", {}), ("alone", "accompanied"), fail),
         animals=AnimalWords(animal_words[0], animal_words[1], _hint(data["animals"], "words")) if animal_words else None,
+        dialogue=_dialogue(data.get("dialogue", {}), fail),
     )
+
+
+_DIALOGUE_KEYS = ("asker", "answerer", "yes", "no")
+
+
+def _dialogue(table: object, fail: Callable[[str, str], ConfigError]) -> Dialogue | None:
+    """`[dialogue]`: the labels of a Q&A transcript's turns and the answers that say yes or no; None without the table."""
+    if not table:
+        return None
+    if not isinstance(table, dict) or set(table) != set(_DIALOGUE_KEYS):
+        raise fail("dialogue", f"expected a table of exactly {', '.join(_DIALOGUE_KEYS)}")
+    lists: list[list[str]] = []
+    for key in _DIALOGUE_KEYS:
+        value = table[key]
+        if not isinstance(value, list) or not value or not all(isinstance(w, str) and w.strip() for w in value):
+            raise fail(key, "expected a non-empty list of non-empty strings")
+        lists.append([normalize_text(w.strip()) for w in value])
+    return Dialogue.of(*lists)
 
 
 def _plain_words(data: dict[str, object]) -> list[str]:
