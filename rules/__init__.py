@@ -4,6 +4,7 @@ Layer 2, beside `thermal` (imports `core` and `geo`, never a broker). Its module
 
 - `context`: `Context`, everything the rules read besides records (policy, lexicon, city index).
 - `desk`: the dispatch desk (subpackage): `Desk` coordinates, the rules are pure modules beside it.
+- `dialogue`: a hotline's question-and-answer transcript read as what its answers say (`Dialogue`).
 - `homophones`: Chinese cue words written with same-sounding characters read as the cue (`Homophones`).
 - `intake`: raw payloads to typed records (tips, detections, weather, team status, acks, ticks) or a `RecordError`.
 - `lexicon`: flags from free text, by a bilingual cue lexicon kept as data.
@@ -21,4 +22,4 @@ Layer 2, beside `thermal` (imports `core` and `geo`, never a broker). Its module
 Import the modules (`from rules.desk import Desk`); this package file imports nothing.
 """
 
-__all__ = ["context", "desk", "homophones", "intake", "lexicon", "partners", "phone", "pinyin_text", "policy", "referrals", "reporters", "triage", "typos", "weather", "wording"]
+__all__ = ["context", "desk", "dialogue", "homophones", "intake", "lexicon", "partners", "phone", "pinyin_text", "policy", "referrals", "reporters", "triage", "typos", "weather", "wording"]
