@@ -344,10 +344,12 @@ def add_report(incident: Incident, report: Report) -> None:
         incident.shots = [*incident.shots, shot][-MAX_LISTED_REPORTS:]  # the latest frames: the ones a next blob can share
     if report.source == "tip":
         spread = report_uncertainty(report)
-        if not incident.has_tip or spread < incident.uncertainty_m or (latest and spread == incident.uncertainty_m):
-            # A caller's position beats a camera's estimate of where a person lies, and
-            # the most precise call places the incident (a police officer's fix, not a
-            # hotline caller's 240 m one), so it stops matching reports of people further off.
+        if len(incident.reports) == 1 or spread < incident.uncertainty_m or (latest and spread == incident.uncertainty_m):
+            # The most precise report places the incident (a police officer's fix, not a
+            # hotline caller's 240 m one; a fixed camera's 1 m spot, not a street's 300 m),
+            # so it stops matching reports of people further off. A call that moved a camera's
+            # precise spot to a street's middle (seed 149) pulled in a caller's phone fix
+            # about another person 340 m from the camera, and that person was never sent a team.
             # Of calls as precise, the latest places it: a person walking along a street is
             # where they were seen last (reports match pairwise, 150 m and 20 min from the one
             # before), not where the first caller saw them half an hour ago.
