@@ -284,3 +284,29 @@ def test_a_person_only_a_camera_saw_is_judged_as_a_welfare_check(case: Any) -> N
     s = score(truth, outputs, dead, inputs, [])
     assert s["confusion"]["welfare_check"] == {"welfare_check": 1} and "escort_station" not in s["confusion"]
     assert s["category_accuracy"] == 0.75  # B's wrong category only, as in the plain case
+
+
+def test_an_incident_whose_reports_tie_is_the_person_its_first_report_was_about() -> None:
+    """Seed 149: a camera's detection of a sitting man opened an incident and its team was sent; a caller's tip about
+    a refusing man 146 m off joined it (one report each). The team was sent for the man the camera saw; given to the
+    other by his id, the camera's man counted as never reached and the caller's man, whose own later tip opened a
+    second incident, as a duplicate."""
+    truth = {
+        "persons": [person("Z", "welfare_check", 45.75, ["dz"], 0, prio="P1", camera_only=True),
+                    person("A", "supplies_followup", 45.7513, ["ta", "ta2"], 6, prio="P1")],
+        "reports": {"dz": {"person_ids": ["Z"]}, "ta": {"person_ids": ["A"]}, "ta2": {"person_ids": ["A"]}},
+        "frames": {},
+    }
+    outputs = [
+        event("i1:d", "dispatch", "i1", 0, ["dz"], "welfare_check", "P1"),
+        event("i1:u", "update", "i1", 6, ["dz", "ta"], "supplies_followup", "P1"),
+        event("i2:d", "dispatch", "i2", 8, ["ta2"], "supplies_followup", "P1", lat=45.7513),
+    ]
+    s = score(truth, outputs, [], [tip_item(1, "ta", 6), tip_item(2, "ta2", 8)], [])
+    assert [(r["person_id"], r["incidents"]) for r in s["per_person"]] == [("A", ["i2"]), ("Z", ["i1"])]
+    assert s["persons_reported_reached"] == 2 and s["camera_only_reached"] == 1 and s["duplicate_incidents"] == 0
+    assert s["false_matches"] == [{"incident": "i1", "person": "Z", "reports": [{"report": "ta", "person": "A"}]}]
+    # A tip more for the caller's man outvotes the camera: the incident is his, as before.
+    outputs.append(event("i1:v", "update", "i1", 7, ["dz", "ta", "ta2"], "supplies_followup", "P1"))
+    s = score(truth, outputs[:2] + outputs[3:], [], [tip_item(1, "ta", 6), tip_item(2, "ta2", 7)], [])
+    assert [(r["person_id"], r["incidents"]) for r in s["per_person"]] == [("A", ["i1"]), ("Z", [])]
