@@ -280,13 +280,16 @@ def _incidents(events: list[dict[str, Any]], src: _Sources, truth: dict[str, Any
     for inc in incidents.values():
         first = inc["first"]
         lat, lon = float(first.get("lat", 0.0)), float(first.get("lon", 0.0))
-        votes: Counter[str] = Counter()
+        votes: Counter[str] = Counter()  # in the order the persons first appear among the sources
         for s in inc["sources"]:
             votes.update(src.persons_of(s, lat, lon))
         inc["by_position"] = False
         if votes:
+            # Most reports decide; of persons with as many, the one the incident's first report was about: its team
+            # was sent for them (seed 149: given by id to a caller's man whose tip joined a camera's incident, the
+            # man the camera saw and the team met counted as never reached, and the caller's man as a duplicate).
             top = max(votes.values())
-            inc["person_id"] = sorted(p for p, n in votes.items() if n == top)[0]
+            inc["person_id"] = next(p for p, n in votes.items() if n == top)
         elif inc["sources"] and all(src.known(s) for s in inc["sources"]):
             inc["person_id"] = None  # every report is one the truth says concerns nobody: a false incident
         else:
