@@ -43,6 +43,7 @@ from core.records import AGE_GROUPS, CHANNELS, FLAGS, SEXES
 from core.textfold import fold
 from core.tomlconfig import parse_toml, read_text
 from rules.dialogue import Dialogue
+from rules.body_temperature import BodyTemperature
 from rules.homophones import Homophones
 from rules.pinyin_text import PinyinReader
 from rules.typos import TypoReader
@@ -578,6 +579,8 @@ class Lexicon:
     company: tuple[re.Pattern[str], ...] | None = None  # `[company]`: words saying a minor is alone, or with a grown-up
     animals: AnimalWords | None = None  # `[animals]`: a tip about an animal, not a person
     dialogue: Dialogue | None = None  # `[dialogue]`: a Q&A transcript read as what its answers say (`rules.dialogue`)
+    # A person's temperature said as a number, outside the normal range (`[body_temperature]`: 体温34度, "body temp 34").
+    body_temperature: BodyTemperature | None = None
     # The latest texts' readings (`_per_text`), by the reading's name and its arguments.
     _memo: dict[tuple[object, ...], object] = field(default_factory=dict, compare=False, repr=False)
 
@@ -653,6 +656,8 @@ class Lexicon:
         if self.homophones is not None and not norm.isascii():
             for flag, spans in self.homophones.spans(norm).items():
                 hits.setdefault(flag, []).extend(spans)
+        if self.body_temperature is not None and (measured := self.body_temperature.spans(norm, _zh_number)):
+            hits.setdefault(self.body_temperature.flag, []).extend(measured)
         unsaid = self._past(norm) + self._seeming(norm) + self._unsaid(norm) + self._animal(norm)
         own = self._own(norm)
         partial = self._kin(norm) + self._gone(norm) + self._earlier(norm)
@@ -1182,7 +1187,8 @@ def _persons_pattern(zh: list[str], en: list[str], en_one: list[str] | None = No
 
 
 _TABLES = ("version", "flags", "except", "negations", "ages", "persons", "describe", "channels", "form_values", "typos", "dialect",
-           "homophones", "past", "signs", "reporter", "seeming", "unsaid", "kin", "company", "animals", "dialogue")
+           "homophones", "past", "signs", "reporter", "seeming", "unsaid", "kin", "company", "animals", "dialogue",
+           "body_temperature")
 _NEGATION_KEYS = ("zh", "zh_unseen", "zh_fillers", "en", "en_unseen", "en_fillers", "zh_except", "en_except", "ko", "ko_after")
 _TYPO_KEYS = ("min_letters", "two_edits_from")
 _HOMOPHONE_KEYS = ("max_changed", "toneless_from", "flags")
@@ -1348,6 +1354,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         company=_word_lists(data.get("company", {}), ("alone", "accompanied"), fail),
         animals=AnimalWords(animal_words[0], animal_words[1], _hint(data["animals"], "words")) if animal_words else None,
         dialogue=_dialogue(data.get("dialogue", {}), fail),
+        body_temperature=_body_temperature(data.get("body_temperature"), fail),
     )
 
 
@@ -1508,6 +1515,41 @@ def _homophones(table: object, flags: dict[str, object], fail: Callable[[str, st
         cues.extend((flag, normalize_text(c.strip())) for c in (listed if isinstance(listed, list) else [])
                     if isinstance(c, str) and "~" not in c and _CJK.search(c))
     return Homophones.of(cues, limits["max_changed"], limits["toneless_from"])
+
+
+_BODY_TEMPERATURE_KEYS = ("words", "hypothermia_below", "fever_from", "plausible", "flag")
+
+
+def _body_temperature(table: object, fail: Callable[[str, str], ConfigError]) -> BodyTemperature | None:
+    """`[body_temperature]`: the words for a person's measured temperature and the bounds of the normal range
+    (`rules.body_temperature`); None without the table."""
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise fail("body_temperature", "expected a table")
+    unknown = sorted(set(table) - set(_BODY_TEMPERATURE_KEYS))
+    if unknown:
+        raise fail(unknown[0], f"unknown key (known: {', '.join(_BODY_TEMPERATURE_KEYS)})")
+    words = table.get("words")
+    if not isinstance(words, list) or not words or not all(isinstance(w, str) and w.strip() for w in words):
+        raise fail("words", "expected a list of non-empty strings")
+    bounds: dict[str, float] = {}
+    for key in ("hypothermia_below", "fever_from"):
+        value = table.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 25 <= value <= 45:
+            raise fail(key, "expected degrees Celsius 25..45")
+        bounds[key] = float(value)
+    if bounds["fever_from"] <= bounds["hypothermia_below"]:
+        raise fail("fever_from", "must be above hypothermia_below: every temperature would be a state")
+    plausible = table.get("plausible", [20, 45])
+    if (not isinstance(plausible, list) or len(plausible) != 2 or any(isinstance(v, bool) or not isinstance(v, int | float) for v in plausible)
+            or not plausible[0] < bounds["hypothermia_below"] < bounds["fever_from"] <= plausible[1]):
+        raise fail("plausible", "expected [low, high] degrees around hypothermia_below and fever_from")
+    flag = table.get("flag", "ill")
+    if flag not in FLAGS:
+        raise fail("flag", f"unknown flag {flag!r}")
+    return BodyTemperature.of([normalize_text(w.strip()) for w in words], bounds["hypothermia_below"], bounds["fever_from"],
+                              (float(plausible[0]), float(plausible[1])), str(flag))
 
 
 def _negation_excepts(negations: object, fail: Callable[[str, str], ConfigError]) -> re.Pattern[str] | None:
