@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import re
 import sys
 import time
 import tomllib
@@ -86,8 +87,9 @@ def texts(all_audits: bool = False) -> list[str]:
         for path in sorted(folder.rglob("*")):
             if path.is_file():
                 _file_texts(path, found)
-    # Numbered as written (tip_audit9 before tip_audit10), so the newest is the last.
-    audits = sorted(AUDIT_DIR.glob("tip_audit*.toml"), key=lambda p: int(p.stem.removeprefix("tip_audit") or 1))
+    # Numbered as written by their trailing number (tip_audit9 before tip_audit10 before tip_audit_followups16), so the
+    # newest is the last.
+    audits = sorted(AUDIT_DIR.glob("tip_audit*.toml"), key=lambda p: int(re.sub(r"^\D*", "", p.stem) or 1))
     for path in audits if all_audits else audits[:-1]:
         _file_texts(path, found)
     found |= _drafts()
