@@ -11,7 +11,10 @@ intoxicated, not the nouns that set minor or elderly: 忙人 is no 盲人). Shor
 cues must sound alike tone for tone and end a phrase (a 了, 着, 过 or a clause
 end after them), so that 有商店 never reads 有伤, and a particle (的, 了) is never
 a misheard character ("买了点喝的，" is no 喝得); cues of `toneless_from`
-characters or more may differ in tone (叫不行, jiào bù xíng, for 叫不醒, xǐng).
+characters or more may differ in tone (叫不行, jiào bù xíng, for 叫不醒, xǐng), and so may the short cues the lexicon
+names `toneless` (发少了 for 发烧了, 晕到了 for 晕倒了, 喝夺了 for 喝多了: a pinyin keyboard picks the first candidate
+whatever its tone), unless the tip's first character ends a word with the one before it (头发少了 is hair; pypinyin's
+phrase dictionary).
 """
 
 from __future__ import annotations
@@ -55,11 +58,19 @@ def _said(cue: str) -> tuple[str, ...]:
     return tuple(r[0] for r in pinyin(cue, style=Style.TONE3, neutral_tone_with_five=True))
 
 
+def _is_word(pair: str) -> bool:
+    """Whether two characters are a word of pypinyin's phrase dictionary (头发, 出发)."""
+    from pypinyin.constants import PHRASES_DICT
+
+    return pair in PHRASES_DICT
+
+
 @dataclass(frozen=True)
 class SoundCue:
     flag: str
     text: str
     said: tuple[str, ...]  # each character's reading in the cue word (`_said`), with tones
+    toned: bool = True  # its characters must sound alike tone for tone
 
 
 @dataclass(frozen=True)
@@ -75,15 +86,19 @@ class Homophones:
     _leading: dict[str, dict[str, frozenset[SoundCue]]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def of(cls, cues: Iterable[tuple[str, str]], max_changed: int = 1, toneless_from: int = 3) -> Homophones:
-        """Sound readers for (flag, folded cue) pairs: cues of two or more Chinese characters without `~`."""
+    def of(cls, cues: Iterable[tuple[str, str]], max_changed: int = 1, toneless_from: int = 3,
+           toneless: Iterable[str] = ()) -> Homophones:
+        """Sound readers for (flag, folded cue) pairs: cues of two or more Chinese characters without `~`; the short
+        cues in `toneless` may differ in tone."""
         index: dict[str, list[SoundCue]] = {}
+        untoned = frozenset(toneless)
         for flag, cue in cues:
             if len(cue) < 2 or not all(_HAN.match(c) for c in cue):
                 continue
+            sound = SoundCue(flag, cue, _said(cue), len(cue) < toneless_from and cue not in untoned)
             for first in _readings(cue[0])[1]:
                 for second in _readings(cue[1])[1]:
-                    index.setdefault(f"{first} {second}", []).append(SoundCue(flag, cue, _said(cue)))
+                    index.setdefault(f"{first} {second}", []).append(sound)
         return cls({k: tuple(v) for k, v in index.items()}, max_changed, toneless_from)
 
     def spans(self, norm: str) -> dict[str, list[tuple[int, int]]]:
@@ -108,6 +123,8 @@ class Homophones:
                     continue
                 if len(cue.text) < self.toneless_from and not _PHRASE_END.match(norm, end):
                     continue
+                if not cue.toned and len(cue.text) < self.toneless_from and start and _is_word(norm[start - 1:start + 1]):
+                    continue  # 头发少了: 发 is hair's, not a fever's
                 found.setdefault(cue.flag, []).append((start, end))
         return found
 
@@ -135,7 +152,7 @@ class Homophones:
     def _changed(self, span: str, cue: SoundCue) -> int | None:
         """How many characters of `span` differ from `cue` while sounding alike (the span's characters as usually said,
         the cue's as the cue word says them); None if it does not sound like it."""
-        toned = len(cue.text) < self.toneless_from
+        toned = cue.toned
         changed = 0
         for a, b, said in zip(span, cue.text, cue.said, strict=True):
             if a == b:

@@ -1191,7 +1191,7 @@ _TABLES = ("version", "flags", "except", "negations", "ages", "persons", "descri
            "body_temperature")
 _NEGATION_KEYS = ("zh", "zh_unseen", "zh_fillers", "en", "en_unseen", "en_fillers", "zh_except", "en_except", "ko", "ko_after")
 _TYPO_KEYS = ("min_letters", "two_edits_from")
-_HOMOPHONE_KEYS = ("max_changed", "toneless_from", "flags")
+_HOMOPHONE_KEYS = ("max_changed", "toneless_from", "flags", "toneless")
 
 
 def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str = "") -> Lexicon:
@@ -1507,6 +1507,13 @@ def _homophones(table: object, flags: dict[str, object], fail: Callable[[str, st
     for flag in named:
         if flag not in FLAGS:
             raise fail("flags", f"unknown flag {flag!r}")
+    toneless = table.get("toneless", [])
+    if not isinstance(toneless, list) or not all(isinstance(c, str) for c in toneless):
+        raise fail("toneless", "expected a list of cue words")
+    listed_cues = {normalize_text(c.strip()) for flag in named for c in (flags.get(flag) or []) if isinstance(c, str)}
+    for cue in toneless:
+        if normalize_text(cue.strip()) not in listed_cues:
+            raise fail("toneless", f"{cue!r} is no cue of the flags read by sound")
     if not named or not limits["max_changed"]:
         return None
     cues: list[tuple[str, str]] = []
@@ -1514,7 +1521,7 @@ def _homophones(table: object, flags: dict[str, object], fail: Callable[[str, st
         listed = flags.get(flag)
         cues.extend((flag, normalize_text(c.strip())) for c in (listed if isinstance(listed, list) else [])
                     if isinstance(c, str) and "~" not in c and _CJK.search(c))
-    return Homophones.of(cues, limits["max_changed"], limits["toneless_from"])
+    return Homophones.of(cues, limits["max_changed"], limits["toneless_from"], [normalize_text(c.strip()) for c in toneless])
 
 
 _BODY_TEMPERATURE_KEYS = ("words", "hypothermia_below", "fever_from", "plausible", "flag")
