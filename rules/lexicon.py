@@ -395,6 +395,8 @@ class PastWords:
     # Tonight's earlier moment (刚才还, "earlier") before `now`, and the flags a later state supersedes there.
     earlier: re.Pattern[str] | None = None
     changes: frozenset[str] = frozenset()
+    # Words right after `now` saying the earlier state goes on (现在还…, "still"): no earlier moment then.
+    still: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -481,6 +483,8 @@ _FORM_COUNT = re.compile(r"(?:人数|persons|people|count)\s*[:=]\s*(?P<n>\d{1,2
 # The word before an English "or"/"nor" that ends the text before a cue: "not drunk or hurt" negates "hurt" too.
 _OR_BEFORE = re.compile(r"(?<![a-z'])[a-z']+\s+n?or\s+$")
 _PAST_KEYS = ("then", "now", "someone", "new")
+_STILL_GAP = re.compile(r"[\s,，]*(?:[他她]|he's|she's|he is|she is|he|she|they're|they)?\s*")  # 现在他还…, "now he's still"
+_EARLIER_AFTER = re.compile(r"[^\S\n]*[,，;；]")  # an `earlier` word that ends its clause
 _UNSAID_KEYS = ("conditional", "gone", "corrected")
 
 
@@ -879,9 +883,21 @@ class Lexicon:
         for match in past.earlier.finditer(norm):
             end = _SENTENCE_END.search(norm, match.end())
             now = past.now.search(norm, match.end(), end.start() if end else len(norm))
-            if now is not None:
-                spans.append((match.start(), now.start(), frozenset(FLAGS) - past.changes))
+            if now is None or self._goes_on(norm, now.end()):
+                continue
+            start = match.start()
+            if _EARLIER_AFTER.match(norm, match.end()):
+                # "He refused help earlier, now …": the word ends its clause, which it dates whole
+                start = max((m.end() for m in _CLAUSE_END.finditer(norm, 0, match.start())), default=0)
+            spans.append((start, now.start(), frozenset(FLAGS) - past.changes))
         return spans
+
+    def _goes_on(self, norm: str, at: int) -> bool:
+        """Whether the `now` word ending at `at` says the earlier state goes on ("刚才说不去，现在还在那坐着", "now he's
+        still sitting there": the refusal holds)."""
+        still = self.past.still if self.past is not None else None
+        gap = _STILL_GAP.match(norm, at)
+        return still is not None and still.match(norm, gap.end() if gap else at) is not None
 
     def _group_of(self, low: int, high: int) -> str | None:
         """The one age group every age from `low` to `high` falls in (minor, adult, elderly), or None."""
@@ -1213,7 +1229,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
     # A misspelt table ([negation], [channel]) was ignored whole: its words silently did nothing.
     for table, known in ((data, _TABLES), (data.get("negations"), _NEGATION_KEYS), (data.get("persons"), ("zh", "en", "en_one")),
                          (data.get("typos"), _TYPO_KEYS), (data.get("homophones"), _HOMOPHONE_KEYS),
-                         (data.get("past"), (*_PAST_KEYS, "earlier", "changes")), (data.get("reporter"), ("self", "other", "third", "relayed", "told")),
+                         (data.get("past"), (*_PAST_KEYS, "earlier", "changes", "still")), (data.get("reporter"), ("self", "other", "third", "relayed", "told")),
                          (data.get("seeming"), ("seemed", "but")), (data.get("unsaid"), (*_UNSAID_KEYS, "who")),
                          (data.get("kin"), ("words", "until", "keep")), (data.get("company"), ("alone", "accompanied")),
                          (data.get("animals"), ("words", "persons"))):
@@ -1465,12 +1481,14 @@ def _past_words(table: object, fail: Callable[[str, str], ConfigError]) -> PastW
         patterns[key] = _compile(words)
     earlier = table.get("earlier", [])
     changes = table.get("changes", [])
-    if not isinstance(earlier, list) or not all(isinstance(w, str) and w.strip() and "~" not in w and "*" not in w for w in earlier):
-        raise fail("earlier", "expected a list of plain, non-empty strings")
+    still = table.get("still", [])
+    for key, words in (("earlier", earlier), ("still", still)):
+        if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() and "~" not in w and "*" not in w for w in words):
+            raise fail(key, "expected a list of plain, non-empty strings")
     if not isinstance(changes, list) or not all(isinstance(f, str) and f in FLAGS for f in changes):
         raise fail("changes", f"expected a list of flags (known: {', '.join(FLAGS)})")
     return PastWords(patterns["then"], patterns["now"], patterns["someone"], patterns["new"],
-                     _compile(earlier) if earlier else None, frozenset(changes))
+                     _compile(earlier) if earlier else None, frozenset(changes), _compile(still) if still else None)
 
 
 def _dialect(table: object, fail: Callable[[str, str], ConfigError]) -> tuple[dict[str, str], re.Pattern[str] | None]:
