@@ -413,6 +413,8 @@ class ReporterWords:
     # Any word for someone else (`third`, the persons and sexes described, `[persons]`, `[past] someone`/`new`): a tip
     # with none is the caller's own call for help, and what they say of themselves is the person's ("我冻得不行了").
     others: re.Pattern[str] | None = None
+    # A call or message the reporter received (`called`: 打电话给我, "rang me"): whoever the clause names before it relays.
+    called: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -707,17 +709,21 @@ class Lexicon:
                 or not any(word in norm for word in words.relayed_hint)):
             return []
         spans: list[tuple[int, int, bool]] = []
-        for relayed in words.relayed.finditer(norm):
-            sentence = _SENTENCE_END.search(norm, relayed.end())
+        # a stranger who called the reporter ("一位大哥打电话给我说，他…看到一个女的", "a lady rang me to say …"): from the
+        # clause's start, which names them
+        callers = [(max((m.end() for m in _CLAUSE_END.finditer(norm, 0, call.start())), default=0), call.end())
+                   for call in (words.called.finditer(norm) if words.called is not None else ())]
+        for start, relayed_end in [*((m.start(), m.end()) for m in words.relayed.finditer(norm)), *callers]:
+            sentence = _SENTENCE_END.search(norm, relayed_end)
             stop = sentence.start() if sentence else len(norm)
-            told = words.told.search(norm, relayed.end(), stop)
+            told = words.told.search(norm, relayed_end, stop)
             if told is None:
                 continue
             # a person brought in: not "她一个人" (she alone), which is the relayer's own word for herself
             person = [m.start() for words_of in (self.past.someone, self.past.new) for m in words_of.finditer(norm, told.end(), stop)
                       if not _PRONOUN_BEFORE.search(norm, 0, m.start())]
             if person:
-                spans.append((relayed.start(), min(person), True))
+                spans.append((start, min(person), True))
         return spans
 
     @_per_text
@@ -1229,7 +1235,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
     # A misspelt table ([negation], [channel]) was ignored whole: its words silently did nothing.
     for table, known in ((data, _TABLES), (data.get("negations"), _NEGATION_KEYS), (data.get("persons"), ("zh", "en", "en_one")),
                          (data.get("typos"), _TYPO_KEYS), (data.get("homophones"), _HOMOPHONE_KEYS),
-                         (data.get("past"), (*_PAST_KEYS, "earlier", "changes", "still")), (data.get("reporter"), ("self", "other", "third", "relayed", "told")),
+                         (data.get("past"), (*_PAST_KEYS, "earlier", "changes", "still")), (data.get("reporter"), ("self", "other", "third", "relayed", "told", "called")),
                          (data.get("seeming"), ("seemed", "but")), (data.get("unsaid"), (*_UNSAID_KEYS, "who")),
                          (data.get("kin"), ("words", "until", "keep")), (data.get("company"), ("alone", "accompanied")),
                          (data.get("animals"), ("words", "persons"))):
@@ -1360,7 +1366,8 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         sign_unless=sign_unless,
         reporter=ReporterWords(re.compile(rf"\s*(?:{reporter_words[0].pattern})"), reporter_words[1], reporter_words[0],
                                relay_words[0] if relay_words else None, relay_words[1] if relay_words else None,
-                               _hint(reporter, "relayed"), _others(data, fail))
+                               (*_hint(reporter, "relayed"), *_hint(reporter, "called")), _others(data, fail),
+                               _called(reporter, fail))
         if reporter_words else None,
         seeming=SeemingWords(*seeming_words) if seeming_words else None,
         unsaid=UnsaidWords(unsaid_words[0], unsaid_words[1], unsaid_words[2], unsaid_who,
@@ -1448,6 +1455,14 @@ def _word_lists(table: object, keys: tuple[str, ...],
     return tuple(patterns)
 
 
+def _called(reporter: object, fail: Callable[[str, str], ConfigError]) -> re.Pattern[str] | None:
+    """`[reporter] called`: the words of a call or message the reporter received; None when not listed."""
+    if not isinstance(reporter, dict) or "called" not in reporter:
+        return None
+    patterns = _word_lists({"called": reporter["called"]}, ("called",), fail)
+    return patterns[0] if patterns else None
+
+
 def _others(data: dict[str, Any], fail: Callable[[str, str], ConfigError]) -> re.Pattern[str] | None:
     """Every word that names someone other than the caller: `[reporter] third` (pronouns), the sexes `[describe]` reads,
     `[persons]` and `[past] someone`/`new`; None without `third` (then the reporter is never read as the person)."""
@@ -1528,7 +1543,8 @@ def _homophones(table: object, flags: dict[str, object], fail: Callable[[str, st
     toneless = table.get("toneless", [])
     if not isinstance(toneless, list) or not all(isinstance(c, str) for c in toneless):
         raise fail("toneless", "expected a list of cue words")
-    listed_cues = {normalize_text(c.strip()) for flag in named for c in (flags.get(flag) or []) if isinstance(c, str)}
+    listed_cues = {normalize_text(c.strip()) for flag in named
+                   for c in (cues if isinstance(cues := flags.get(flag), list) else []) if isinstance(c, str)}
     for cue in toneless:
         if normalize_text(cue.strip()) not in listed_cues:
             raise fail("toneless", f"{cue!r} is no cue of the flags read by sound")
