@@ -1543,8 +1543,10 @@ def _homophones(table: object, flags: dict[str, object], fail: Callable[[str, st
     toneless = table.get("toneless", [])
     if not isinstance(toneless, list) or not all(isinstance(c, str) for c in toneless):
         raise fail("toneless", "expected a list of cue words")
-    listed_cues = {normalize_text(c.strip()) for flag in named
-                   for c in (words if isinstance(words := flags.get(flag), list) else []) if isinstance(c, str)}
+    listed_cues: set[str] = set()
+    for flag in named:
+        words = flags.get(flag)
+        listed_cues.update(normalize_text(c.strip()) for c in (words if isinstance(words, list) else []) if isinstance(c, str))
     for cue in toneless:
         if normalize_text(cue.strip()) not in listed_cues:
             raise fail("toneless", f"{cue!r} is no cue of the flags read by sound")
