@@ -153,7 +153,7 @@ _BIRTH_YEAR = re.compile(r"(?<!\d)(?P<born>19\d\d|20\d\d)\s*年?\s*(?:出生|生
 # with a number word, a pair word, a list of persons ("a man and a woman") or the caller and a relative ("我和我弟")
 # can state a head count.
 _PERSONS_HINT = re.compile(r"[\d一二两三四五六七八九十俩仨对]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|couple|pair|both|family"
-                           r"|and an? |, an? |and (?:their|his|her) |me and my|我和我|два|две|двое|три|трое|четыр|четвер")
+                           r"|and an? |, an? |and (?:their|his|her) |me and my|我和我|我跟我|我同我|два|две|двое|три|трое|четыр|четвер")
 # What joins two counted groups of people into one report of both: 一个大爷和一个小孩, 两个老人带着一个孩子, 一个老人、一个
 # 小孩, 一个大爷，旁边还有一个大爷, two men and three kids. Anything else between two counts (a comma alone, a clause)
 # leaves them apart: 两个人，一个男的一个女的 is two.
@@ -1013,7 +1013,7 @@ class Lexicon:
         taken_back = self._unsaid(norm) + [(s, e) for s, e, _ in self._gone(norm)] + self._seeming(norm)
         said = said_outside(kept + taken_back)
         whole = said_outside(kept) if taken_back else said
-        sexes = (said & {"male", "female"}) or (whole & {"male", "female"})
+        sexes = set() if self._with_caller(norm) else (said & {"male", "female"}) or (whole & {"male", "female"})
         postures = (said & {"lying", "sitting", "standing"}) or (whole & {"lying", "sitting", "standing"})
         if earlier := [(s, e) for s, e, _ in self._earlier(norm)]:
             # A posture is a state a later one supersedes: what the person does now, when the text says it.
@@ -1051,9 +1051,7 @@ class Lexicon:
         for match in self.persons.finditer(norm):
             groups = match.groupdict()
             if groups.get("selfpair"):
-                others = self.reporter.others if self.reporter is not None else None
-                rest = norm[:match.start()] + " " + norm[match.end():]
-                if others is None or others.search(rest) is not None:
+                if not self._pair_alone(norm, match):
                     continue  # "我们俩路过看见一个大爷": the callers are not the persons
                 value = 2
             elif groups.get("pair") or groups.get("pair2") or groups.get("pair3"):
@@ -1089,6 +1087,26 @@ class Lexicon:
             if listed >= 2 or with_child:
                 return max(listed, 2)
         return max(counts) if counts else None
+
+    def _pair_alone(self, norm: str, pair: re.Match[str]) -> bool:
+        """Whether the caller's pair (`_SELF_PAIR`: 我和我妈, "me and my dad") is all the tip is about: it names nobody
+        else, the pair's other said again (我妈, 她, "she", "my mum") being no one else ("我跟我妈在火车站外面，我妈摔倒了")."""
+        others = self.reporter.others if self.reporter is not None else None
+        if others is None:
+            return False
+        rest = norm[:pair.start()] + " " + norm[pair.end():]
+        kin = pair.groupdict().get("kin") or (f"my {pair['enkin']}" if pair.groupdict().get("enkin") else None)
+        if kin:
+            rest = _PAIR_AGAIN.sub(" ", rest.replace(kin, " "))
+        return others.search(rest) is None
+
+    @_per_text
+    def _with_caller(self, norm: str) -> bool:
+        """Whether the persons are the caller and one relative or friend (我和我妈迷路了, "me and my mum are stuck"): the
+        caller's sex is unsaid, so the pair's is."""
+        if "我" not in norm and "me" not in norm and " i " not in f" {norm} ":
+            return False
+        return any(m["kin"] or m["enkin"] for m in _SELF_PAIR_ALONE.finditer(norm) if self._pair_alone(norm, m))
 
     def _items_persons(self, norm: str) -> int:
         """The persons of a numbered list of sightings ("1. 一个大爷躺着；2. 一个女的坐着；3. 两个男的"): each item's own
@@ -1163,6 +1181,15 @@ _ZH_NOT_A_COUNT = rf"[\d{_ZH_NUM_WORDS}]|\s*(?:多|来|余|几)?(?:周岁|岁|�
 _EN_NOT_A_COUNT = r"\d|[\s\-]*(?:years?|yrs?|y/?o|months?|weeks?|days?|hours?|hrs?|minutes?|mins?|degrees?|metres?|meters?|m|km)(?![a-z])"
 
 
+# The caller and one other (我们俩, 我和我妈, 我跟我弟, "me and my mum"), with the other's word as `kin` when said.
+_SELF_PAIR = (r"我们俩|咱们俩|我俩|咱俩|我们两个|咱们两个|我[和跟同](?P<kin>我(?:弟弟?|哥哥?|姐姐?|妹妹?|妈妈?|爸爸?|儿子|女儿|老公|老婆|媳妇|老伴|对象|朋友|同学))"
+              r"|(?<![a-z])(?:me\s+and\s+my|my\s+(?:[a-z]+)\s+and\s+(?:me|i))(?![a-z])(?:\s+(?:little\s+|big\s+|younger\s+|older\s+)?"
+              r"(?P<enkin>brother|sister|mom|mum|mother|dad|father|son|daughter|wife|husband|friend|grandma|grandpa|boyfriend|girlfriend)(?![a-z]))?")
+_SELF_PAIR_ALONE = re.compile(_SELF_PAIR)
+# The pair's other said again (她, "he", "my mum"): no one else.
+_PAIR_AGAIN = re.compile(r"[他她]|(?<![a-z])(?:he|she|him|her|his|he's|she's)(?![a-z'])")
+
+
 def _persons_pattern(zh: list[str], en: list[str], en_one: list[str] | None = None) -> re.Pattern[str] | None:
     """Counts followed by a person noun; a cue list in the data names the nouns."""
     if not zh and not en:
@@ -1174,9 +1201,7 @@ def _persons_pattern(zh: list[str], en: list[str], en_one: list[str] | None = No
         # 一男两女, 两男一女: the men and the women counted together
         rf"(?<![\d{_ZH_NUM_WORDS}第])(?P<zm>[一二两三四五六七八九十俩仨])男(?P<zf>[一二两三四五六七八九十俩仨])女",
         # the caller and one other, when the tip names nobody else (我和我弟…我们俩都冻得直发抖, "me and my brother are stuck")
-        r"(?P<selfpair>我们俩|咱们俩|我俩|咱俩|我们两个|咱们两个|我和我(?:弟弟?|哥哥?|姐姐?|妹妹?|妈妈?|爸爸?|儿子|女儿|老公|老婆|媳妇|老伴|对象|朋友|同学)"
-        r"|(?<![a-z])(?:me\s+and\s+my|my\s+(?:[a-z]+)\s+and\s+(?:me|i))(?![a-z])(?:\s+(?:little\s+|big\s+|younger\s+|older\s+)?"
-        r"(?:brother|sister|mom|mum|mother|dad|father|son|daughter|wife|husband|friend|grandma|grandpa|boyfriend|girlfriend)(?![a-z]))?)",
+        rf"(?P<selfpair>{_SELF_PAIR})",
         r"(?P<pair>[母父]子俩|[母父]女俩|夫妻俩|[兄姐][妹弟]俩|[爷奶姥]孙俩|祖孙俩|夫妇俩|兄弟俩|姐妹俩|他们俩|她们俩|他俩|她俩|哥俩|姐俩|爷俩|娘俩|爷儿俩|娘儿俩|两口子|老两口|俩人|一对(?:老)?(?:夫妻|夫妇|母子|父子|母女|父女|情侣|老人)|一男一女|一老一小|一大一小)",
     ]
     if zh:
