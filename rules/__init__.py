@@ -2,6 +2,7 @@
 
 Layer 2, beside `thermal` (imports `core` and `geo`, never a broker). Its modules:
 
+- `body_temperature`: a person's temperature said as a number, hypothermia or fever by the lexicon's bounds (`BodyTemperature`).
 - `context`: `Context`, everything the rules read besides records (policy, lexicon, city index).
 - `desk`: the dispatch desk (subpackage): `Desk` coordinates, the rules are pure modules beside it.
 - `dialogue`: a hotline's question-and-answer transcript read as what its answers say (`Dialogue`).
@@ -22,4 +23,4 @@ Layer 2, beside `thermal` (imports `core` and `geo`, never a broker). Its module
 Import the modules (`from rules.desk import Desk`); this package file imports nothing.
 """
 
-__all__ = ["context", "desk", "dialogue", "homophones", "intake", "lexicon", "partners", "phone", "pinyin_text", "policy", "referrals", "reporters", "triage", "typos", "weather", "wording"]
+__all__ = ["body_temperature", "context", "desk", "dialogue", "homophones", "intake", "lexicon", "partners", "phone", "pinyin_text", "policy", "referrals", "reporters", "triage", "typos", "weather", "wording"]
