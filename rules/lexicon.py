@@ -42,8 +42,8 @@ from core.errors import ConfigError
 from core.records import AGE_GROUPS, CHANNELS, FLAGS, SEXES
 from core.textfold import fold
 from core.tomlconfig import parse_toml, read_text
-from rules.dialogue import Dialogue
 from rules.body_temperature import BodyTemperature
+from rules.dialogue import Dialogue
 from rules.homophones import Homophones
 from rules.pinyin_text import PinyinReader
 from rules.typos import TypoReader
@@ -415,6 +415,8 @@ class ReporterWords:
     others: re.Pattern[str] | None = None
     # A call or message the reporter received (`called`: 打电话给我, "rang me"): whoever the clause names before it relays.
     called: re.Pattern[str] | None = None
+    # The caller parted from the one named with them (`parted`: 走散了, "got separated"): that one alone is the person.
+    parted: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -1094,6 +1096,9 @@ class Lexicon:
         others = self.reporter.others if self.reporter is not None else None
         if others is None:
             return False
+        parted = self.reporter.parted if self.reporter is not None else None
+        if parted is not None and parted.search(norm, pair.end()):
+            return False  # "我和我老公走散了，他喝了酒": the caller is looking for the one named, who is the person
         rest = norm[:pair.start()] + " " + norm[pair.end():]
         kin = pair.groupdict().get("kin") or (f"my {pair['enkin']}" if pair.groupdict().get("enkin") else None)
         if kin:
@@ -1260,7 +1265,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
     # A misspelt table ([negation], [channel]) was ignored whole: its words silently did nothing.
     for table, known in ((data, _TABLES), (data.get("negations"), _NEGATION_KEYS), (data.get("persons"), ("zh", "en", "en_one")),
                          (data.get("typos"), _TYPO_KEYS), (data.get("homophones"), _HOMOPHONE_KEYS),
-                         (data.get("past"), (*_PAST_KEYS, "earlier", "changes", "still")), (data.get("reporter"), ("self", "other", "third", "relayed", "told", "called")),
+                         (data.get("past"), (*_PAST_KEYS, "earlier", "changes", "still")), (data.get("reporter"), ("self", "other", "third", "relayed", "told", "called", "parted")),
                          (data.get("seeming"), ("seemed", "but")), (data.get("unsaid"), (*_UNSAID_KEYS, "who")),
                          (data.get("kin"), ("words", "until", "keep")), (data.get("company"), ("alone", "accompanied")),
                          (data.get("animals"), ("words", "persons"))):
@@ -1392,7 +1397,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         reporter=ReporterWords(re.compile(rf"\s*(?:{reporter_words[0].pattern})"), reporter_words[1], reporter_words[0],
                                relay_words[0] if relay_words else None, relay_words[1] if relay_words else None,
                                (*_hint(reporter, "relayed"), *_hint(reporter, "called")), _others(data, fail),
-                               _called(reporter, fail))
+                               _optional_words(reporter, "called", fail), _optional_words(reporter, "parted", fail))
         if reporter_words else None,
         seeming=SeemingWords(*seeming_words) if seeming_words else None,
         unsaid=UnsaidWords(unsaid_words[0], unsaid_words[1], unsaid_words[2], unsaid_who,
@@ -1480,11 +1485,11 @@ def _word_lists(table: object, keys: tuple[str, ...],
     return tuple(patterns)
 
 
-def _called(reporter: object, fail: Callable[[str, str], ConfigError]) -> re.Pattern[str] | None:
-    """`[reporter] called`: the words of a call or message the reporter received; None when not listed."""
-    if not isinstance(reporter, dict) or "called" not in reporter:
+def _optional_words(reporter: object, key: str, fail: Callable[[str, str], ConfigError]) -> re.Pattern[str] | None:
+    """An optional word list of `[reporter]` (`called`, `parted`); None when not listed."""
+    if not isinstance(reporter, dict) or key not in reporter:
         return None
-    patterns = _word_lists({"called": reporter["called"]}, ("called",), fail)
+    patterns = _word_lists({key: reporter[key]}, (key,), fail)
     return patterns[0] if patterns else None
 
 
