@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import ConfigError, PatrolError
+from core.files import output_dir
 from core.settings import Settings
-from core.tomlconfig import output_dir
 
 if TYPE_CHECKING:
     from ledger.centres import LedgerCentres

@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ConfigError, PatrolError
+from core.files import read_file
 from core.records import OPERATOR_TEAM_ID
-from core.tomlconfig import read_file
 from core.validate import DuplicateKey, duplicate_key_line, id_problem, unique_keys
 
 log = logging.getLogger(__name__)

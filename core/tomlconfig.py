@@ -6,9 +6,7 @@ reported where it is, not as a stack trace halfway through a night.
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 import tomllib
 from collections.abc import Mapping, Sequence
 from datetime import time
@@ -16,57 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ConfigError
+from core.files import read_file
 from core.validate import is_finite_number
-
-
-def read_file(path: Path, what: str, error: type[ConfigError] = ConfigError) -> bytes:
-    """The bytes of a regular file; anything else (a folder, a device such as /dev/zero, a pipe) is an `error` naming it.
-
-    A setting or an option naming /dev/zero read without end (a MemoryError traceback), a FIFO waited forever.
-    """
-    try:
-        if not stat.S_ISREG(path.stat().st_mode):
-            raise error(f"cannot read {what}: not a regular file (a folder, a device or a pipe)", path=str(path))
-        return path.read_bytes()
-    except OSError as exc:
-        raise error(f"cannot read {what}: {exc.strerror or exc}", path=str(path)) from exc
-
-
-def output_dir(path: Path, what: str, error: type[ConfigError] = ConfigError) -> Path:
-    """A folder to write into, made now: a path that is a file (or under one) is an `error` naming it before any work.
-
-    `patrol drill --report FILE` ran the whole night, then died making the folder with a traceback; its scores lost.
-    """
-    if path.exists() and not path.is_dir():
-        raise error(f"the {what} is a file, not a folder", path=str(path))
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise error(f"cannot make the {what}: {exc.strerror or exc}", path=str(path)) from exc
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise error(f"cannot write into the {what}: permission denied", path=str(path))
-    return path
-
-
-UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # little- and big-endian byte-order marks
-
-
-def is_utf16(data: bytes) -> bool:
-    """Whether a file says by its byte-order mark that it is UTF-16: what Windows editors save as "Unicode", and
-    PowerShell 5's `>` and `Out-File` write."""
-    return data.startswith(UTF16_BOMS)
-
-
-def as_utf8(data: bytes, what: str, path: Path, error: type[ConfigError] = ConfigError) -> bytes:
-    """A file's bytes as UTF-8: as they are, or re-encoded from UTF-16 when its byte-order mark says so (lines keep
-    their numbers); UTF-16 that does not decode names the line of the first bad unit."""
-    if not is_utf16(data):
-        return data
-    try:
-        return data.decode("utf-16").encode("utf-8", "surrogatepass")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].decode("utf-16", errors="replace").count("\n") + 1
-        raise error(f"{what} is UTF-16 (by its byte-order mark) but does not decode: {exc.reason}", path=str(path), line=line) from exc
 
 
 def read_text(path: Path, what: str, error: type[ConfigError] = ConfigError) -> str:

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from core.errors import FrameError
-from core.tomlconfig import is_utf16
+from core.files import is_utf16
 from core.validate import EARLIEST_YEAR, LATEST_YEAR, plausible_year
 
 # ASCII digits of bounded length: `\d` also takes other scripts' digits, and int() refuses a number over 4300 digits.

@@ -24,9 +24,9 @@ from typing import Any
 from core import topics as names
 from core.errors import ConfigError, RecordError
 from core.feed import FeedItem
+from core.files import as_utf8, read_file
 from core.records import EVENT_KINDS, TeamStatus, dead_letter_id, parse_time
 from core.settings import Settings
-from core.tomlconfig import as_utf8, read_file
 from core.validate import EARLIEST_YEAR, LATEST_YEAR, plausible_year
 from rules.context import Context, Province, province_from_settings
 from rules.intake import parse_json
