@@ -45,19 +45,35 @@ def output_dir(path: Path, what: str, error: type[ConfigError] = ConfigError) ->
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # little- and big-endian byte-order marks
 
 
-def is_utf16(data: bytes) -> bool:
-    """Whether a file says by its byte-order mark that it is UTF-16: what Windows editors save as "Unicode", and
-    PowerShell 5's `>` and `Out-File` write."""
-    return data.startswith(UTF16_BOMS)
+def utf16_encoding(data: bytes) -> str | None:
+    """The codec that reads `data` when it is UTF-16, else None (UTF-8 or anything else).
+
+    "utf-16" when a byte-order mark says so (what Windows editors save as "Unicode", and PowerShell 5's `>` and
+    `Out-File` write); "utf-16-le"/"utf-16-be" when its first bytes are ASCII text with no mark (a telemetry tool's
+    export: every other byte NUL, which UTF-8 text never has). One rule for every reader: SRT files and replays.
+    """
+    if data.startswith(UTF16_BOMS):
+        return "utf-16"
+    head = data[:4096]
+    if len(head) < 8:
+        return None
+    odd, even = head[1::2], head[0::2]
+    if odd.count(0) >= 0.9 * len(odd) and even.count(0) <= 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) >= 0.9 * len(even) and odd.count(0) <= 0.1 * len(odd):
+        return "utf-16-be"
+    return None
 
 
 def as_utf8(data: bytes, what: str, path: Path, error: type[ConfigError] = ConfigError) -> bytes:
-    """A file's bytes as UTF-8: as they are, or re-encoded from UTF-16 when its byte-order mark says so (lines keep
-    their numbers); UTF-16 that does not decode names the line of the first bad unit."""
-    if not is_utf16(data):
+    """A file's bytes as UTF-8: as they are, or re-encoded from UTF-16 (`utf16_encoding`; lines keep their numbers);
+    UTF-16 that does not decode names the line of the first bad unit."""
+    encoding = utf16_encoding(data)
+    if encoding is None:
         return data
     try:
-        return data.decode("utf-16").encode("utf-8", "surrogatepass")
+        return data.decode(encoding).encode("utf-8", "surrogatepass")
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].decode("utf-16", errors="replace").count("\n") + 1
-        raise error(f"{what} is UTF-16 (by its byte-order mark) but does not decode: {exc.reason}", path=str(path), line=line) from exc
+        line = data[:exc.start].decode(encoding, errors="replace").count("\n") + 1
+        how = "by its byte-order mark" if encoding == "utf-16" else "by its NUL high bytes"
+        raise error(f"{what} is UTF-16 ({how}) but does not decode: {exc.reason}", path=str(path), line=line) from exc

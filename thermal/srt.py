@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from core.errors import FrameError
-from core.files import is_utf16
+from core.files import utf16_encoding
 from core.validate import EARLIEST_YEAR, LATEST_YEAR, plausible_year
 
 # ASCII digits of bounded length: `\d` also takes other scripts' digits, and int() refuses a number over 4300 digits.
@@ -214,30 +214,13 @@ def _block(rows: list[tuple[int, str]], source: str) -> Telemetry:
                      **values)
 
 
-def _utf16_without_bom(data: bytes) -> str | None:
-    """"utf-16-le"/"utf-16-be" when the file's first bytes are ASCII text in UTF-16 with no byte-order mark (a telemetry
-    tool's export: every other byte NUL), else None. A DJI subtitle is ASCII, so its high bytes are all NUL."""
-    head = data[:4096]
-    odd, even = head[1::2], head[0::2]
-    if len(head) < 8:
-        return None
-    if odd.count(0) >= 0.9 * len(odd) and even.count(0) <= 0.1 * len(even):
-        return "utf-16-le"
-    if even.count(0) >= 0.9 * len(even) and odd.count(0) <= 0.1 * len(odd):
-        return "utf-16-be"
-    return None
-
-
 def decode_srt(data: bytes, source: str = "SRT") -> str:
     """An SRT file's text: UTF-8 as DJI writes it (a byte-order mark or CRLF changes nothing), UTF-16 with or without
     a byte-order mark (a Windows editor's "Unicode"; read as UTF-8 it was refused at line 1 as `'1\\x00'`, naming no
     cause). NULs padding the file's end (a card's last block) are dropped; a NUL inside the text is a TelemetryError
     naming its line (a damaged file: a NUL in a line that is no value was skipped without a word)."""
     data = data.rstrip(b"\x00")  # the end's padding; put back below the NUL high byte of UTF-16-LE's last character
-    if is_utf16(data):
-        encoding = "utf-16"
-    else:
-        encoding = _utf16_without_bom(data) or "utf-8-sig"
+    encoding = utf16_encoding(data) or "utf-8-sig"
     if encoding.startswith("utf-16") and len(data) % 2:
         data += b"\x00"
     # A byte that is no text becomes U+FFFD: in a value the line is refused as no number, elsewhere it changes nothing.
