@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from console.state import FORGET_EVERY, RETENTION, ConsoleState
+from console.state import RETENTION, ConsoleState, Forgetting
 from core import topics
 from core.records import DispatchEvent, decoded
 from pipeline.metrics import (
@@ -39,10 +39,9 @@ class ViewMeter:
 
     def __init__(self, retention: timedelta = RETENTION) -> None:
         self.lag: dict[tuple[str, int], int] = {}
-        self.retention = retention
+        self.forgetting = Forgetting(retention)
         self._escalations: dict[str, datetime] = {}  # event id -> its event time
         self._latest: datetime | None = None
-        self._forget_at: datetime | None = None
 
     def batch(self, topic: str, partition: int, count: int, next_offset: int, highwater: int | None) -> None:
         """`count` records of `topic` (unprefixed) read, the next to read is `next_offset`."""
@@ -64,10 +63,8 @@ class ViewMeter:
         count_escalation(event)
         if self._latest is None or event.at > self._latest:
             self._latest = event.at
-        if self._forget_at is None or self._latest >= self._forget_at:
-            horizon = self._latest - self.retention
+        if (horizon := self.forgetting.due(self._latest)) is not None:
             self._escalations = {k: at for k, at in self._escalations.items() if at >= horizon}
-            self._forget_at = self._latest + FORGET_EVERY
 
     def __len__(self) -> int:
         """Escalation ids held (bounded by the escalations of `retention`)."""

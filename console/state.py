@@ -159,6 +159,27 @@ def sort_key(view: IncidentView) -> tuple[int, int, datetime, str]:
     return (priority_rank(ev.priority), 0 if ev.key_area else 1, first.astimezone(UTC), ev.incident_id)
 
 
+
+@dataclass
+class Forgetting:
+    """When to drop what is older than `retention` of event time, looked for at most once per `every`.
+
+    The view and the metrics' escalation ids both grew all winter when kept for the process's life; event time (not
+    the wall clock) so that a replay forgets as the night did.
+    """
+
+    retention: timedelta = RETENTION
+    every: timedelta = FORGET_EVERY
+    _next: datetime | None = field(default=None, repr=False)
+
+    def due(self, at: datetime) -> datetime | None:
+        """The horizon (`at - retention`) to forget before, when a look is due at event time `at`; else None."""
+        if self._next is not None and at < self._next:
+            return None
+        self._next = at + self.every
+        return at - self.retention
+
+
 class ConsoleState:
     """Incidents, teams, conditions and event-time now, folded from the topics."""
 
@@ -170,8 +191,7 @@ class ConsoleState:
         record (`console.centres.CentreKeys.status_refusal`); such a record is not shown. `retention`: how long a closed
         incident is kept after its last event (`forget_closed`)."""
         self.max_ahead = max_ahead
-        self.retention = retention
-        self._forget_at: datetime | None = None
+        self.forgetting = Forgetting(retention)
         self.status_refusal = status_refusal
         self.unrostered = unrostered  # the policy's intake.unrostered_capabilities: what a team off the roster may claim
         self.incidents: dict[str, IncidentView] = {}
@@ -354,9 +374,8 @@ class ConsoleState:
         """Event-time now only moves forward."""
         if self.now is None or at > self.now:
             self.now = at
-            if self._forget_at is None or at >= self._forget_at:
+            if self.forgetting.due(at) is not None:
                 self.forget_closed(at)
-                self._forget_at = at + FORGET_EVERY
             return [("now", {"now": at.isoformat()})]
         return []
 
@@ -366,7 +385,7 @@ class ConsoleState:
         Open incidents are never forgotten, however old. A duplicate of a forgotten incident's event would fold it again
         (closed, it goes at the next sweep); the desk, not the console, is the record of what happened.
         """
-        horizon = now - self.retention
+        horizon = now - self.forgetting.retention
         old = [i for i, v in self.incidents.items() if v.closed and v.latest.at < horizon]
         for incident_id in old:
             view = self.incidents.pop(incident_id)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from prometheus_client import REGISTRY
 
 from console.metrics import ViewMeter
-from console.state import RETENTION, ConsoleState
+from console.state import RETENTION, ConsoleState, Forgetting
 from core import topics
 from tests.unit.console.test_state import T0, event
 
@@ -51,3 +51,13 @@ def test_a_long_run_keeps_memory_bounded_without_losing_a_count_or_an_open_incid
     assert [v.latest.incident_id for v in state.open_incidents()] == ["still-open"]
     assert len(state.closed_incidents()) == 50  # the page's closed list is as full as before
     assert state.incident_for_event(f"inc-{total - 1}-r2") is not None  # recent events still find their incident
+
+
+def test_forgetting_looks_once_per_interval_of_event_time_and_names_the_horizon() -> None:
+    """The one timer of the view and the metrics: due at the first record, then not before `every` has passed."""
+    forgetting = Forgetting(retention=timedelta(hours=6), every=timedelta(minutes=10))
+    assert forgetting.due(T0) == T0 - timedelta(hours=6)
+    assert forgetting.due(T0 + timedelta(minutes=9)) is None
+    assert forgetting.due(T0 - timedelta(hours=1)) is None  # an older record moves nothing
+    assert forgetting.due(T0 + timedelta(minutes=10)) == T0 + timedelta(minutes=10) - timedelta(hours=6)
+    assert forgetting.due(T0 + timedelta(minutes=15)) is None
