@@ -618,6 +618,11 @@ class Lexicon:
             norm = _ZH_SPACE.sub("", norm)
         return self.typos.correct(norm) if self.typos is not None else norm
 
+    @property
+    def _others(self) -> re.Pattern[str] | None:
+        """`[reporter]`'s words for someone other than the caller; None without them (or without `[reporter]`)."""
+        return self.reporter.others if self.reporter is not None else None
+
     def _form_fields(self, norm: str) -> str:
         """A partner form's fields said as the words cues read: a field answered no as its negation ("外伤:否" reads 没有外伤,
         "是否愿意入站:否" 不愿意入站, "injuries=no" no injuries), its sex as the word ("sex: M" reads male) and its head count
@@ -694,7 +699,7 @@ class Lexicon:
         word that opens a clause to the first word that brings in someone else, and whether it ran to the clause's end."""
         spans: list[tuple[int, int, bool]] = []
         if (self.reporter is not None and self.reporter.anywhere.search(norm) is not None
-                and (self.reporter.others is None or self.reporter.others.search(norm) is not None)):
+                and (self._others is None or self._others.search(norm) is not None)):
             for clause in _CLAUSES.finditer(norm):
                 own = self.reporter.self_word.match(norm, clause.start())
                 if own is not None:
@@ -804,8 +809,7 @@ class Lexicon:
 
     def _named_before(self, norm: str, at: int) -> bool:
         """Whether the text names someone other than the caller (`[reporter]`'s `others`) before `at`."""
-        others = self.reporter.others if self.reporter is not None else None
-        return others is not None and others.search(norm, 0, at) is not None
+        return self._others is not None and self._others.search(norm, 0, at) is not None
 
     @_per_text
     def _animal(self, norm: str) -> list[tuple[int, int]]:
@@ -1093,10 +1097,10 @@ class Lexicon:
     def _pair_alone(self, norm: str, pair: re.Match[str]) -> bool:
         """Whether the caller's pair (`_SELF_PAIR`: 我和我妈, "me and my dad") is all the tip is about: it names nobody
         else, the pair's other said again (我妈, 她, "she", "my mum") being no one else ("我跟我妈在火车站外面，我妈摔倒了")."""
-        others = self.reporter.others if self.reporter is not None else None
-        if others is None:
+        others = self._others
+        if others is None or self.reporter is None:
             return False
-        parted = self.reporter.parted if self.reporter is not None else None
+        parted = self.reporter.parted
         if parted is not None and parted.search(norm, pair.end()):
             return False  # "我和我老公走散了，他喝了酒": the caller is looking for the one named, who is the person
         rest = norm[:pair.start()] + " " + norm[pair.end():]
