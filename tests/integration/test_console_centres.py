@@ -84,6 +84,23 @@ def test_acks_commands_and_statuses_reach_the_partition_of_their_centre(broker: 
                     await wait_for(lambda: any(tip_id in v.latest.sources and v.latest.team_id for v in state.incidents.values()))
                     return str(next(v.latest.incident_id for v in state.incidents.values() if tip_id in v.latest.sources))
 
+                # A call placed in Qiqihar goes to Qiqihar's desk: an operator of Harbin's centre does not file it.
+                refused = await http.post("/api/calls", json={"channel": "hotline", "text": "有人在路边躺着", "lat": 47.3470, "lon": 123.9480},
+                                          headers=harbin_op)
+                assert refused.status == 403 and (await refused.json())["error"] == "other_centre", await refused.text()
+                # A tip the intake cannot read, placed in Qiqihar: in the whole deployment's queue, not in Harbin's.
+                fax = {"tip_id": "fax-q", "channel": "fax", "text": "有人", "lat": 47.347, "lon": 123.948, "reported_at": NOW.isoformat()}
+                await producer.send_and_wait(settings.topic(topics.TIPS), json.dumps(fax).encode(), key=b"fax-q")
+
+                async def queued(headers: dict[str, str]) -> set[str]:
+                    items = (await (await http.get("/api/attention", headers=headers)).json())["items"]
+                    return {i["original"]["tip_id"] for i in items if i["original"]}
+
+                deadline = time.monotonic() + 30
+                while "fax-q" not in await queued(auth(op)):
+                    assert time.monotonic() < deadline, await queued(auth(op))
+                    await asyncio.sleep(0.2)
+                assert "fax-q" not in await queued(harbin_op)
                 q = await call(47.3470, 123.9480)
                 h = await call(45.7725, 126.6170)
                 # An operator of Harbin's centre sees Harbin's incidents and teams only, and cannot command Qiqihar's.
