@@ -294,3 +294,62 @@ def test_every_shipped_name_still_finds_its_place(folder: Path) -> None:
         for alias in (place.name, *place.aliases):
             assert gazetteer.resolve(alias) == place, alias
             assert gazetteer.resolve(f"{alias}附近") == place, alias
+
+
+def _served(folder: Path) -> Gazetteer:
+    city = load_city(folder)
+    return Gazetteer(city.places, area_code=city.area_code)
+
+
+@pytest.mark.parametrize(("folder", "address"), [
+    (HARBIN, "齐齐哈而市第一医院"), (HARBIN, "齐齐哈而 市一院"), (QIQIHAR, "大庆试第一医院"), (QIQIHAR, "牡丹江是第一医院"),
+    (QIQIHAR, "哈爾濱市第一医院"), (QIQIHAR, "哈尔宾市第一医院"), (QIQIHAR, "哈尔宾第一医院"),
+])
+def test_a_misspelt_other_city_name_still_says_whose_place_it_is(folder: Path, address: str) -> None:
+    """Input methods type 齐齐哈而 for 齐齐哈尔 and 试 or 是 for 市: the city is still named, and the hospital is
+    that city's, not ours (pypinyin's toneless reading; OpenCC folds 哈爾濱)."""
+    assert _served(folder).resolve(address) is None
+    assert Gazetteer(load_city(folder).places).resolve(address) is None
+
+
+@pytest.mark.parametrize(("folder", "address", "name"), [
+    (QIQIHAR, "齐齐哈而市第一医院", "齐齐哈尔市第一医院"), (HARBIN, "哈尔宾市第一医院", "哈尔滨市第一医院"),
+    (HARBIN, "大清早在市第一医院门口", "哈尔滨市第一医院"), (HARBIN, "是第一医院", "哈尔滨市第一医院"),
+])
+def test_a_word_that_only_sounds_like_another_city_does_not_block(folder: Path, address: str, name: str) -> None:
+    """The city's own name misspelt is still its own, and a word that merely sounds like a city's name (大清,
+    daqing) is no city unless 市, 区 or 县 (or its homophone) follows it."""
+    place = _served(folder).resolve(address)
+    assert place is not None and place.name == name
+
+
+@pytest.mark.parametrize(("folder", "address"), [
+    (HARBIN, "肇东市第一医院"), (HARBIN, "安达市第一医院"), (HARBIN, "龙沙区 市一院"),
+    (QIQIHAR, "双城区第一医院"), (QIQIHAR, "哈尔滨市道里区第一医院"), (QIQIHAR, "肇东市第一医院"),
+])
+def test_another_city_s_district_or_county_says_whose_place_it_is(folder: Path, address: str) -> None:
+    """肇东市 and 安达市 are county-level cities of Suihua, 双城区 is Harbin's and 龙沙区 Qiqihar's: a hospital
+    named after them is theirs (data/divisions.toml), not the 市第一医院 or 第一医院 of the city we serve."""
+    assert _served(folder).resolve(address) is None
+
+
+@pytest.mark.parametrize(("folder", "address", "name"), [
+    (HARBIN, "哈尔滨市双城区 市一院", "哈尔滨市第一医院"), (QIQIHAR, "龙沙区第一医院", "齐齐哈尔市第一医院"),
+])
+def test_the_city_s_own_district_does_not_block(folder: Path, address: str, name: str) -> None:
+    place = _served(folder).resolve(address)
+    assert place is not None and place.name == name
+
+
+@pytest.mark.parametrize(("folder", "address"), [
+    (HARBIN, "Qiqihar Yida Yiyaun"), (HARBIN, "Daqing Shi Yida Yiyaun"), (QIQIHAR, "Harbin Zhanqian Dajei"),
+])
+def test_a_latin_typo_behind_another_city_s_name_is_not_ours(folder: Path, address: str) -> None:
+    """"Qiqihar Yida Yiyaun" fell through to the one-letter Latin typo of Harbin's Yida Yiyuan, which did not look
+    at the city named before it."""
+    assert _served(folder).resolve(address) is None
+
+
+def test_a_latin_typo_behind_the_city_s_own_name_is_still_ours() -> None:
+    place = _served(QIQIHAR).resolve("Qiqihar Zhanqian Dajei")
+    assert place is not None and place.name == _served(QIQIHAR).resolve("站前大街").name  # type: ignore[union-attr]
