@@ -45,6 +45,13 @@ def is_cjk(ch: str) -> bool:
     return "\u3400" <= ch <= "\u9fff"
 
 
+@lru_cache(maxsize=8192)
+def char_reading(ch: str) -> str | None:
+    """A character's usual toneless reading: the syllable a pinyin input method types for it; None for anything else."""
+    found = lazy_pinyin(ch, style=Style.NORMAL, errors="ignore") if is_cjk(ch) else []
+    return found[0] if found and found[0].isascii() and found[0].isalpha() else None
+
+
 @lru_cache(maxsize=4096)
 def pinyin_key(name: str) -> str | None:
     """A Chinese name's toneless pinyin, syllables run together (红博广场 -> hongboguangchang); None for any other name.

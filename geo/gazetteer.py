@@ -45,16 +45,16 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
-from pypinyin import Style, lazy_pinyin, pinyin
+from pypinyin import Style, pinyin
 from rapidfuzz.distance import OSA
 
 from core.textfold import fold, strip_marks
 from geo.addresskey import address_key as _key
 from geo.addresskey import fold_address as _fold
-from geo.addresskey import is_cjk, pinyin_key
+from geo.addresskey import char_reading, is_cjk, pinyin_key
 from geo.addresskey import kept as _kept
 from geo.city import Place
-from geo.prefectures import other_cities, own_city
+from geo.prefectures import other_cities, other_sounds, own_city
 
 
 @lru_cache(maxsize=8192)
@@ -65,17 +65,10 @@ def _readings(ch: str) -> frozenset[str]:
     return frozenset(r for r in pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore")[0] if r.isascii() and r.isalpha())
 
 
-@lru_cache(maxsize=8192)
-def _reading(ch: str) -> str | None:
-    """A character's usual reading: the syllable a caller types for it."""
-    found = lazy_pinyin(ch, style=Style.NORMAL, errors="ignore") if is_cjk(ch) else []
-    return found[0] if found and found[0].isascii() and found[0].isalpha() else None
-
-
 def _homophones(typed: str, meant: str) -> bool:
     """Whether a pinyin input method could have typed `typed` for `meant`: the syllable
     typed for `meant` (its usual reading) is one of `typed`'s readings (哈 ha -> 蛤 ha/ge)."""
-    sound = _reading(meant)
+    sound = char_reading(meant)
     return typed != meant and sound is not None and sound in _readings(typed)
 
 
@@ -88,6 +81,13 @@ STREET_KIND = "street"
 # Fuzzy matching only looks at the start of very long addresses.
 _FUZZY_MAX_CHARS = 200
 _LATIN_WORD = re.compile(r"[a-z0-9]+")
+# What follows a city's or a county's name (齐齐哈尔市, 龙沙区, 宾县): a place name may begin with it (市一院), and a
+# name heard only by its sound must be followed by it unless it is three characters or longer (齐齐哈而第一医院).
+_DIVISION_SUFFIXES = frozenset("市区县")
+# The same said in pinyin or English between a city's name and a place ("Daqing Shi Yida Yiyuan").
+_LATIN_SUFFIXES = frozenset({"shi", "qu", "xian", "city", "district", "county"})
+# A name heard by its sound is at least this long, unless a suffix follows it (大庆试: 3; 大清 alone is a dynasty).
+_MIN_SOUND_CHARS = 3
 
 
 def _is_latin(ch: str) -> bool:
@@ -160,6 +160,8 @@ class Gazetteer:
         self._own_city = own_city(area_code, (alias for place in self.places for alias in (place.name, *place.aliases)))
         self._other_cities = other_cities(self._own_city)
         self._other_lengths = sorted({len(name) for name in self._other_cities}, reverse=True)
+        self._other_sounds = other_sounds(self._own_city)
+        self._sound_lengths = sorted({len(name) for name in self._other_cities if is_cjk(name[0])}, reverse=True)
         index: dict[str, Place] = {}
         latin: list[tuple[tuple[str, ...], Place]] = []
         for place in sorted(self.places, key=lambda p: p.name):
@@ -243,10 +245,35 @@ class Gazetteer:
         return False
 
     def _qualified_elsewhere(self, text: str, bounds: set[int], start: int) -> bool:
-        """Whether the word before `start` is another city's name ("齐齐哈尔" in 齐齐哈尔市第一医院, "qiqihar" in
-        "Qiqihar No. 1 Hospital"): the name that follows is that city's place, never ours."""
-        return any(start - length in bounds and text[start - length : start] in self._other_cities
-                   for length in self._other_lengths if length <= start)
+        """Whether the word before `start` is another city's or county's name ("齐齐哈尔" in 齐齐哈尔市第一医院,
+        "qiqihar" in "Qiqihar No. 1 Hospital", 肇东市 in 肇东市第一医院 whose 市 begins our 市第一医院), or sounds
+        like one (齐齐哈而市, 大庆试): the name that follows is that city's place, never ours."""
+        ends = (start, start + 1) if text[start : start + 1] in _DIVISION_SUFFIXES else (start,)
+        if any(end - length in bounds and text[end - length : end] in self._other_cities
+               for end in ends for length in self._other_lengths if 0 <= end - length < start):
+            return True
+        return start > 0 and is_cjk(text[start - 1]) and self._sounds_like_another_city(text, start, ends)
+
+    def _sounds_like_another_city(self, text: str, start: int, ends: tuple[int, ...]) -> bool:
+        """Whether the Chinese characters before `start` (with the suffix at `start`, if any) read like another city's
+        name; three characters at least, or followed by 市, 区 or 县, so an ordinary word is not taken for one."""
+        for end in ends:
+            for length in self._sound_lengths:
+                begin = end - length
+                if not 0 <= begin < start or (length < _MIN_SOUND_CHARS and len(ends) == 1) or not all(map(is_cjk, text[begin:end])):
+                    continue
+                readings = [char_reading(ch) for ch in text[begin:end]]
+                if None not in readings and "".join(r for r in readings if r is not None) in self._other_sounds:
+                    return True
+        return False
+
+    def _latin_qualified(self, words: list[str], start: int) -> bool:
+        """Whether the words before `start` name another city ("qiqihar", "daqing shi"): a Latin typo there is that
+        city's place, as an exact name is."""
+        before = words[max(0, start - 4) : start]
+        if before and before[-1] in _LATIN_SUFFIXES:
+            before = before[:-1]
+        return any("".join(before[-n:]) in self._other_cities for n in range(1, min(3, len(before)) + 1))
 
     @staticmethod
     def _longest_unique(text: str, starts: list[int], lengths: list[int], min_length: int,
@@ -290,7 +317,7 @@ class Gazetteer:
             for start in range(len(words) - k + 1):
                 window = words[start : start + k]
                 misses = [i for i in range(k) if window[i] != alias[i]]
-                if len(misses) == 1 and _one_edit(window[misses[0]], alias[misses[0]]):
+                if len(misses) == 1 and _one_edit(window[misses[0]], alias[misses[0]]) and not self._latin_qualified(words, start):
                     found.add(place)
                     found_length = length
                     break
