@@ -50,8 +50,8 @@ from rapidfuzz.distance import OSA
 
 from core.textfold import fold, strip_marks
 from geo.addresskey import address_key as _key
-from geo.addresskey import fold_address as _fold
 from geo.addresskey import char_reading, is_cjk, pinyin_key
+from geo.addresskey import fold_address as _fold
 from geo.addresskey import kept as _kept
 from geo.city import Place
 from geo.prefectures import other_cities, other_sounds, own_city
@@ -125,6 +125,26 @@ def _compact_with_boundaries(text: str) -> tuple[str, set[int]]:
     return "".join(out), bounds
 
 
+def _sounded_starts(text: str, sounds: frozenset[str], prefixes: frozenset[str]) -> frozenset[int]:
+    """Where a name may start that follows Chinese characters reading as one of `sounds` (another city's name typed
+    by a pinyin input method: 齐齐哈而市, 大庆试), or that begins with the 市, 区 or 县 such a name ends in. A run of
+    fewer than three characters counts only before 市, 区 or 县, so an ordinary word (大清) is not taken for a city.
+    `prefixes` (of the sounds) cut each run short."""
+    starts: set[int] = set()
+    for begin in range(len(text)):
+        sound = ""
+        for end in range(begin + 1, len(text) + 1):
+            syllable = char_reading(text[end - 1])
+            if syllable is None or (sound := sound + syllable) not in prefixes:
+                break
+            if sound in sounds:
+                if end - begin >= _MIN_SOUND_CHARS or text[end : end + 1] in _DIVISION_SUFFIXES:
+                    starts.add(end)
+                if text[end - 1] in _DIVISION_SUFFIXES and end - 1 > begin:
+                    starts.add(end - 1)
+    return frozenset(starts)
+
+
 def _one_edit(typed: str, known: str) -> bool:
     """Whether `typed` is `known` with one wrong, missing, extra or swapped letter.
 
@@ -161,7 +181,7 @@ class Gazetteer:
         self._other_cities = other_cities(self._own_city)
         self._other_lengths = sorted({len(name) for name in self._other_cities}, reverse=True)
         self._other_sounds = other_sounds(self._own_city)
-        self._sound_lengths = sorted({len(name) for name in self._other_cities if is_cjk(name[0])}, reverse=True)
+        self._sound_prefixes = frozenset(sound[:i] for sound in self._other_sounds for i in range(1, len(sound) + 1))
         index: dict[str, Place] = {}
         latin: list[tuple[tuple[str, ...], Place]] = []
         for place in sorted(self.places, key=lambda p: p.name):
@@ -208,8 +228,13 @@ class Gazetteer:
         if exact is not None:
             return exact
         best: tuple[str, Place] | None = None
+        sounded = _sounded_starts(text, self._other_sounds, self._sound_prefixes)  # once: asked at every start
+
+        def elsewhere(text: str, bounds: set[int], start: int) -> bool:
+            return start in sounded or self._qualified_elsewhere(text, bounds, start)
+
         for key, place in self._by_length:
-            if len(key) <= len(text) and self._contains(text, bounds, key, self._qualified_elsewhere):
+            if len(key) <= len(text) and self._contains(text, bounds, key, elsewhere):
                 if place.kind != STREET_KIND:
                     best = (key, place)
                     break
@@ -217,7 +242,7 @@ class Gazetteer:
                     best = (key, place)
         longer = len(best[0]) + 1 if best is not None else 0
         fuzzy = text[:_FUZZY_MAX_CHARS]
-        starts = [start for start in range(len(fuzzy)) if not self._qualified_elsewhere(fuzzy, bounds, start)]
+        starts = [start for start in range(len(fuzzy)) if not elsewhere(fuzzy, bounds, start)]
         typo = self._resolve_typo(fuzzy, starts, longer)
         if typo is None:
             typo = self._resolve_latin_typo(address, longer)
@@ -246,26 +271,15 @@ class Gazetteer:
 
     def _qualified_elsewhere(self, text: str, bounds: set[int], start: int) -> bool:
         """Whether the word before `start` is another city's or county's name ("齐齐哈尔" in 齐齐哈尔市第一医院,
-        "qiqihar" in "Qiqihar No. 1 Hospital", 肇东市 in 肇东市第一医院 whose 市 begins our 市第一医院), or sounds
-        like one (齐齐哈而市, 大庆试): the name that follows is that city's place, never ours."""
-        ends = (start, start + 1) if text[start : start + 1] in _DIVISION_SUFFIXES else (start,)
-        if any(end - length in bounds and text[end - length : end] in self._other_cities
-               for end in ends for length in self._other_lengths if 0 <= end - length < start):
+        "qiqihar" in "Qiqihar No. 1 Hospital", 肇东市 in 肇东市第一医院 whose 市 begins our 市第一医院): the
+        name that follows is that city's place, never ours. (`resolve` also asks `_sounded_starts`, for a name that
+        only sounds like one: 齐齐哈而市, 大庆试.)"""
+        if any(start - length in bounds and text[start - length : start] in self._other_cities
+               for length in self._other_lengths if length <= start):
             return True
-        return start > 0 and is_cjk(text[start - 1]) and self._sounds_like_another_city(text, start, ends)
-
-    def _sounds_like_another_city(self, text: str, start: int, ends: tuple[int, ...]) -> bool:
-        """Whether the Chinese characters before `start` (with the suffix at `start`, if any) read like another city's
-        name; three characters at least, or followed by 市, 区 or 县, so an ordinary word is not taken for one."""
-        for end in ends:
-            for length in self._sound_lengths:
-                begin = end - length
-                if not 0 <= begin < start or (length < _MIN_SOUND_CHARS and len(ends) == 1) or not all(map(is_cjk, text[begin:end])):
-                    continue
-                readings = [char_reading(ch) for ch in text[begin:end]]
-                if None not in readings and "".join(r for r in readings if r is not None) in self._other_sounds:
-                    return True
-        return False
+        end = start + 1  # 肇东市 before 市第一医院: a county's name ends in the 市 a place's name begins with
+        return text[start:end] in _DIVISION_SUFFIXES and any(
+            end - length in bounds and text[end - length : end] in self._other_cities for length in self._other_lengths if 1 < length <= end)
 
     def _latin_qualified(self, words: list[str], start: int) -> bool:
         """Whether the words before `start` name another city ("qiqihar", "daqing shi"): a Latin typo there is that
