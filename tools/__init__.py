@@ -9,7 +9,7 @@ Layer 6 (imports `simulators` and below). Its modules:
 - `bench_desk_state`: `python -m tools.bench_desk_state`, the desk's state size and tick time over a long winter, with and without forgetting closed incidents.
 - `bench_fetch`: `python -m tools.bench_fetch`, CPU of one aiokafka fetch request's encoding and its empty answer's decoding, by partitions fetched.
 - `bench_rules`: `python -m tools.bench_rules`, CPU per tip of the pure rules on the tip path (no broker), with a digest of every output.
-- `bench_resolve`: `python -m tools.bench_resolve`, CPU per address of the gazetteer's `resolve` on a city's own names (new text each run).
+- `bench_resolve`: `python -m tools.bench_resolve`, CPU per address of the gazetteer's resolve on a city's own names (new text each run).
 - `bench_thermal`: `patrol bench thermal`, the detector against an OpenCV baseline.
 - `profile_thermal`: `python -m tools.profile_thermal`, where the 8-bit detector's time goes (cProfile).
 - `thermal_dump`: `python tools/thermal_dump.py dump|compare`, every detection of the thermal bench's frames (and real ones), dumped and compared field by field: a speed change must change none.
