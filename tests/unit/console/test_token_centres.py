@@ -138,6 +138,16 @@ def _scoped_tokens(path: Path) -> tuple[str, str]:
             add_token(path, "operator", token_id="qqhr", centres=["qiqihar"], known=CENTRES))
 
 
+def _harbin_and_qiqihar_incidents(tmp_path: Path, province: Province) -> tuple[str, ConsoleService]:
+    """A Harbin-only operator token and a console showing one incident in each city (`inc-h`, `inc-q`)."""
+    harbin, _ = _scoped_tokens(tmp_path / "tokens.json")
+    state = ConsoleState([team for ctx in province.centres.values() for team in ctx.city.teams])
+    state.apply_dispatch(event("inc-h"))
+    state.apply_dispatch(replace(event("inc-q"), lat=47.3485, lon=123.9455))
+    return harbin, ConsoleService(state, ListPublisher(), TokenStore(tmp_path / "tokens.json", centres=CENTRES),
+                                  DATA_DIR / "cities" / "harbin", centres=CentreKeys(province))
+
+
 def test_a_scoped_token_cannot_read_or_link_another_centre_s_incident_the_console_has_forgotten(tmp_path: Path) -> None:
     # The guard looked the incident up in the console's memory only: a Harbin incident closed more than 6 h ago (or
     # any incident after a console restart) is in the ledger alone, and a Qiqihar operator read its linked files and
@@ -202,12 +212,7 @@ def test_a_scoped_token_takes_calls_for_its_own_centres_only(tmp_path: Path, pro
 def test_a_scoped_token_s_live_stream_leaves_out_another_centre_s_partner_notices_and_command_answers(tmp_path: Path, province: Province) -> None:
     # `visible` filtered incidents, teams and weather; the extensions' `notice` (partner, address) and `command` (the
     # desk's answer, its reason) events about another centre's incident reached the stream unfiltered.
-    harbin, _ = _scoped_tokens(tmp_path / "tokens.json")
-    state = ConsoleState([team for ctx in province.centres.values() for team in ctx.city.teams])
-    state.apply_dispatch(event("inc-h"))
-    state.apply_dispatch(replace(event("inc-q"), lat=47.3485, lon=123.9455))
-    service = ConsoleService(state, ListPublisher(), TokenStore(tmp_path / "tokens.json", centres=CENTRES),
-                             DATA_DIR / "cities" / "harbin", centres=CentreKeys(province))
+    harbin, service = _harbin_and_qiqihar_incidents(tmp_path, province)
     scoped = service.tokens.authenticate(harbin)
     assert scoped is not None
     changes = [("notice", {"notice_id": f"n-{i}", "incident_id": i, "partner": "police", "address": "某路"}) for i in ("inc-q", "inc-h", "inc-x")]
@@ -261,12 +266,7 @@ def test_a_scoped_token_s_needs_attention_queue_holds_its_centres_tips_and_those
 def test_a_scoped_token_reads_no_answer_about_another_centre_s_incident_and_merges_none_of_them(tmp_path: Path, province: Province) -> None:
     # `/api/commands` filtered the answers by centre but `/api/commands/{id}` answered any command by its id (a client
     # id is often a counter); a merge named another centre's incident in its body, which the guard did not look at.
-    harbin, _ = _scoped_tokens(tmp_path / "tokens.json")
-    state = ConsoleState([team for ctx in province.centres.values() for team in ctx.city.teams])
-    state.apply_dispatch(event("inc-h"))
-    state.apply_dispatch(replace(event("inc-q"), lat=47.3485, lon=123.9455))
-    service = ConsoleService(state, ListPublisher(), TokenStore(tmp_path / "tokens.json", centres=CENTRES),
-                             DATA_DIR / "cities" / "harbin", centres=CentreKeys(province))
+    harbin, service = _harbin_and_qiqihar_incidents(tmp_path, province)
     outbox = ListOutbox()
     desk = CommandDesk(ctx=province.first, outbox=outbox)
     for incident in ("inc-q", "inc-h"):
