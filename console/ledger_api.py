@@ -537,14 +537,26 @@ AUDIT_ROWS = 500
 
 
 async def api_audit(request: web.Request) -> web.StreamResponse:
-    """Supervisor: who read which file when: the newest `limit` reads, oldest first, `more` when older ones exist."""
-    _, ledger, _principal = _who(request, ("supervisor",))
+    """Supervisor: who read which file when: the newest `limit` reads, oldest first, `more` when older ones exist. A
+    token scoped to some centres sees the reads of their files only (`_may_read_file`): which files another centre's
+    staff opened, and how often, is that centre's business; of the page, the other centres' rows are left out."""
+    _, ledger, who = _who(request, ("supervisor",))
     person_id = request.query.get("person_id") or None
     raw = request.query.get("limit", str(AUDIT_ROWS))
     if not re.fullmatch(r"[0-9]{1,6}", raw) or not 1 <= int(raw) <= MAX_AUDIT_ROWS:
         raise api_error(400, "invalid_limit", f"limit must be a whole number 1..{MAX_AUDIT_ROWS}")
     limit = int(raw)
-    rows, more = await ledger.call(lambda s: s.audit_page(person_id, limit=limit))
+
+    def page(store: Store) -> tuple[list[dict[str, Any]], bool]:
+        if person_id is not None:
+            _file_of_centre(store, ledger, who, person_id)
+        rows, more = store.audit_page(person_id, limit=limit)
+        if who.centres is not None and person_id is None:
+            allowed = {p for p in {str(r["person_id"]) for r in rows} if _may_read_file(store, ledger, who, p)}
+            rows = [r for r in rows if str(r["person_id"]) in allowed]
+        return rows, more
+
+    rows, more = await ledger.call(page)
     return json_response({"reads": rows, "more": more})
 
 

@@ -291,7 +291,8 @@ def test_a_scoped_token_reads_no_answer_about_another_centre_s_incident_and_merg
 def test_a_scoped_supervisor_reads_notes_and_escalates_only_the_files_of_its_centres_incidents(tmp_path: Path) -> None:
     # A person's file (identity, health notes, every contact) was read, annotated and its social-work escalation closed
     # by any supervisor's token, a Qiqihar one's for a person only Harbin's teams ever met; the escalation list named
-    # every centre's files. A file belongs to the centres of the incidents it is linked to.
+    # every centre's files, and the read audit (who opened which file) every centre's reads. A file belongs to the
+    # centres of the incidents it is linked to.
     path = tmp_path / "tokens.json"
     harbin = add_token(path, "supervisor", token_id="hrb", centres=["harbin"], known=CENTRES)
     qiqihar = add_token(path, "supervisor", token_id="qqhr", centres=["qiqihar"], known=CENTRES)
@@ -324,12 +325,19 @@ def test_a_scoped_supervisor_reads_notes_and_escalates_only_the_files_of_its_cen
                     listed = (await (await client.get("/api/ledger/escalations", headers=auth)).json())["escalations"]
                     answers.append((who, [e["escalation_id"] for e in listed]))
                     answers.append((who, (await client.post("/api/ledger/escalations/SW-1/close", headers=auth)).status))
+                for who, token in (("qiqihar", qiqihar), ("harbin", harbin)):
+                    # Who read the file (Harbin's supervisor, above): the audit of another centre's file is not theirs
+                    auth = {"Authorization": f"Bearer {token}"}
+                    reads = (await (await client.get("/api/ledger/audit", headers=auth)).json())["reads"]
+                    answers.append((who, sorted({r["person_id"] == person for r in reads})))
+                    answers.append((who, (await client.get(f"/api/ledger/audit?person_id={person}", headers=auth)).status))
                 return answers
         finally:
             await ledger.stop()
 
     assert asyncio.run(main()) == [("qiqihar", 403), ("qiqihar", 403), ("qiqihar", []), ("qiqihar", 403),
-                                   ("harbin", 200), ("harbin", 201), ("harbin", ["SW-1"]), ("harbin", 200)]
+                                   ("harbin", 200), ("harbin", 201), ("harbin", ["SW-1"]), ("harbin", 200),
+                                   ("qiqihar", []), ("qiqihar", 403), ("harbin", [True]), ("harbin", 200)]
 
 
 def test_a_scoped_token_reads_no_partner_notices_of_an_incident_the_console_no_longer_shows(tmp_path: Path, province: Province) -> None:
