@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from console.auth import TokenStore, add_token
@@ -138,6 +139,18 @@ def _scoped_tokens(path: Path) -> tuple[str, str]:
             add_token(path, "operator", token_id="qqhr", centres=["qiqihar"], known=CENTRES))
 
 
+def _call_desk(tmp_path: Path, province: Province) -> tuple[str, str, ConsoleService, CallDesk, ListOutbox, web.Application]:
+    """A Harbin-only and a Qiqihar-only operator token, and a two-city console with its call desk (calls, queue)."""
+    harbin, qiqihar = _scoped_tokens(tmp_path / "tokens.json")
+    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(tmp_path / "tokens.json", centres=CENTRES),
+                             DATA_DIR / "cities" / "harbin", centres=CentreKeys(province))
+    outbox = ListOutbox()
+    desk = CallDesk(ctx=province.first, outbox=outbox, province=province)
+    app = build_app(service)
+    desk.add_routes(app)
+    return harbin, qiqihar, service, desk, outbox, app
+
+
 def _harbin_and_qiqihar_incidents(tmp_path: Path, province: Province) -> tuple[str, ConsoleService]:
     """A Harbin-only operator token and a console showing one incident in each city (`inc-h`, `inc-q`)."""
     harbin, _ = _scoped_tokens(tmp_path / "tokens.json")
@@ -186,13 +199,7 @@ def test_a_scoped_token_cannot_read_or_link_another_centre_s_incident_the_consol
 def test_a_scoped_token_takes_calls_for_its_own_centres_only(tmp_path: Path, province: Province) -> None:
     # The call form was not scoped: a Qiqihar operator wrote tips for Harbin's desk (the tip taken under their name, a
     # team of another centre sent), and its preview read Harbin's weather.
-    harbin, qiqihar = _scoped_tokens(tmp_path / "tokens.json")
-    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(tmp_path / "tokens.json", centres=CENTRES),
-                             DATA_DIR / "cities" / "harbin", centres=CentreKeys(province))
-    outbox = ListOutbox()
-    desk = CallDesk(ctx=province.first, outbox=outbox, province=province)
-    app = build_app(service)
-    desk.add_routes(app)
+    harbin, qiqihar, _, _, outbox, app = _call_desk(tmp_path, province)
     in_harbin = {"channel": "hotline", "text": "有人躺在路边", "lat": 45.7735, "lon": 126.6165}
 
     async def main() -> list[tuple[str, str, int, str]]:
@@ -232,13 +239,7 @@ def test_a_scoped_token_s_needs_attention_queue_holds_its_centres_tips_and_those
     # The queue answered every centre's failed tips (the callers' text and contacts) to every operator, and a Qiqihar
     # operator could dismiss a Harbin caller's tip. A tip is placed as the intake places it (`Province.route`); one no
     # city holds (no position, an unknown address) stays in every queue, else nobody could correct it.
-    harbin, qiqihar = _scoped_tokens(tmp_path / "tokens.json")
-    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(tmp_path / "tokens.json", centres=CENTRES),
-                             DATA_DIR / "cities" / "harbin", centres=CentreKeys(province))
-    outbox = ListOutbox()
-    desk = CallDesk(ctx=province.first, outbox=outbox, province=province)
-    app = build_app(service)
-    desk.add_routes(app)
+    harbin, qiqihar, service, desk, outbox, app = _call_desk(tmp_path, province)
     changes = [*desk.ingest("dead-letters", letter_at(1, lat=45.7735, lon=126.6165, reported_at="yesterday")),
                *desk.ingest("dead-letters", letter_at(2, lat=47.3485, lon=123.9455, reported_at="yesterday")),
                *desk.ingest("dead-letters", letter_at(3, address="月球背面"))]
