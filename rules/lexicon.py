@@ -1577,21 +1577,20 @@ def _homophones(table: object, flags: dict[str, object], fail: Callable[[str, st
     toneless = table.get("toneless", [])
     if not isinstance(toneless, list) or not all(isinstance(c, str) for c in toneless):
         raise fail("toneless", "expected a list of cue words")
-    listed_cues: set[str] = set()
+    # Every cue of the flags read by sound, as written and folded (the `toneless` ones must be among them).
+    listed: list[tuple[str, str, str]] = []
     for flag in named:
         words = flags.get(flag)
-        listed_cues.update(normalize_text(c.strip()) for c in (words if isinstance(words, list) else []) if isinstance(c, str))
-    for cue in toneless:
-        if normalize_text(cue.strip()) not in listed_cues:
+        listed.extend((flag, c, normalize_text(c.strip())) for c in (words if isinstance(words, list) else []) if isinstance(c, str))
+    untoned = [normalize_text(c.strip()) for c in toneless]
+    known = {folded for _, _, folded in listed}
+    for cue, folded in zip(toneless, untoned, strict=True):
+        if folded not in known:
             raise fail("toneless", f"{cue!r} is no cue of the flags read by sound")
     if not named or not limits["max_changed"]:
         return None
-    cues: list[tuple[str, str]] = []
-    for flag in named:
-        listed = flags.get(flag)
-        cues.extend((flag, normalize_text(c.strip())) for c in (listed if isinstance(listed, list) else [])
-                    if isinstance(c, str) and "~" not in c and _CJK.search(c))
-    return Homophones.of(cues, limits["max_changed"], limits["toneless_from"], [normalize_text(c.strip()) for c in toneless])
+    cues = [(flag, folded) for flag, written, folded in listed if "~" not in written and _CJK.search(written)]
+    return Homophones.of(cues, limits["max_changed"], limits["toneless_from"], untoned)
 
 
 _BODY_TEMPERATURE_KEYS = ("words", "hypothermia_below", "fever_from", "plausible", "flag")
