@@ -488,7 +488,10 @@ _FORM_COUNT = re.compile(r"(?:人数|persons|people|count)\s*[:=]\s*(?P<n>\d{1,2
 _OR_BEFORE = re.compile(r"(?<![a-z'])[a-z']+\s+n?or\s+$")
 _PAST_KEYS = ("then", "now", "someone", "new")
 _STILL_GAP = re.compile(r"[\s,，]*(?:[他她]|he's|she's|he is|she is|he|she|they're|they)?\s*")  # 现在他还…, "now he's still"
-_EARLIER_AFTER = re.compile(r"[^\S\n]*[,，;；]")  # an `earlier` word that ends its clause
+# An `earlier` word that ends its clause ("refused earlier, now", "earlier and now", "at first but now").
+_EARLIER_AFTER = re.compile(r"[^\S\n]*(?:[,，;；]|(?:and|but|yet)(?![a-z]))")
+# A `now` word that ends its clause, said after the state it dates (叫不醒了现在, "he's not responding now").
+_NOW_AFTER = re.compile(r"[^\S\n]*(?:了|啊|呀|吧)?[^\S\n]*(?:[，。！？；,.!?;\n]|$)")
 _UNSAID_KEYS = ("conditional", "gone", "corrected")
 
 
@@ -901,7 +904,11 @@ class Lexicon:
             if _EARLIER_AFTER.match(norm, match.end()):
                 # "He refused help earlier, now …": the word ends its clause, which it dates whole
                 start = max((m.end() for m in _CLAUSE_END.finditer(norm, 0, match.start())), default=0)
-            spans.append((start, now.start(), frozenset(FLAGS) - past.changes))
+            stop = now.start()
+            if _NOW_AFTER.match(norm, now.end()):
+                # "刚才还不让管，叫不醒了现在": the now word closes the later state's clause, which it dates whole
+                stop = max((m.end() for m in _CLAUSE_END.finditer(norm, match.end(), now.start())), default=stop)
+            spans.append((start, stop, frozenset(FLAGS) - past.changes))
         return spans
 
     def _goes_on(self, norm: str, at: int) -> bool:
