@@ -4,8 +4,10 @@ A call-taker's transcript asks about a state and the caller answers yes or no: "
 he is not hurt, "Q: is he breathing? A: no" that he is not breathing. The question's own words are no state (asking
 about drink says nothing of drink), so each question is replaced by the statement its answer makes of it: a no
 negates it (没有受伤, "he is not breathing"), a yes affirms it, an answer that repeats the question's verb with a
-negation (愿不愿意去？不愿意) is a no, and any other answer (叫不醒, "年轻人，二十来岁") is read alone. The text is read
-so only when it holds both an asker's and an answerer's label; a question nobody answers is dropped.
+negation (愿不愿意去？不愿意) is a no, and any other answer (叫不醒, "年轻人，二十来岁") is read alone. A hedged answer
+(好像是, 应该有, 好像没有了, "I think so", a bare "probably") is its yes or no, as a hedged tip is read (the team checks),
+while one that does not know (不知道, 没看清, "not sure") says nothing of the question. The text is read so only when
+it holds both an asker's and an answerer's label; a question nobody answers is dropped.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ _ZH_SUBJECT = re.compile(r"^(?:他|她|人|那人|对方|这人|那个人)")
 _EN_AUX = ("is", "are", "was", "were", "has", "have", "had", "does", "do", "did", "can", "could", "will", "would")
 _EN_INVERTED = re.compile(rf"^(?P<aux>{'|'.join(_EN_AUX)})\s+(?P<subj>(?:the|that|this|your)\s+[a-z]+|[a-z]+)(?P<rest>(?:\s.*)?)$")
 _EN_ANY = re.compile(r"^any\s+")
+_ANSWER_END = re.compile(r"[.。!！?？,，;；\s]*$|[.。!！?？,，;；]")
 
 
 @dataclass(frozen=True)
@@ -37,9 +40,11 @@ class Dialogue:
     labels: re.Pattern[str]  # any label with its colon, `asker` group set for the asker's
     yes: re.Pattern[str]
     no: re.Pattern[str]
+    hedged: re.Pattern[str] | None = None  # a hedge opening an answer (好像, "probably"), with the space after it
 
     @classmethod
-    def of(cls, asker: list[str], answerer: list[str], yes: list[str], no: list[str]) -> Dialogue:
+    def of(cls, asker: list[str], answerer: list[str], yes: list[str], no: list[str],
+           hedged: list[str] | None = None) -> Dialogue:
         def words(listed: list[str]) -> str:
             return "|".join(re.escape(w) for w in sorted(listed, key=len, reverse=True))
 
@@ -47,7 +52,8 @@ class Dialogue:
         labels = re.compile(rf"{head}(?:(?P<asker>{words(asker)})|(?P<answerer>{words(answerer)}))\s*:\s*")
         # An answer word ends the answer or its clause; Chinese ones may take a particle (没有了, 是的, 对啊).
         end = r"(?:了|啊|呀|的|吧)?(?=$|[\s.。!！?？,，;；])"
-        return cls(labels, re.compile(rf"^(?:{words(yes)}){end}"), re.compile(rf"^(?:{words(no)}){end}"))
+        hedge = re.compile(rf"^(?:{words(hedged)})(?![a-z])[^\S\n]*") if hedged else None
+        return cls(labels, re.compile(rf"^(?:{words(yes)}){end}"), re.compile(rf"^(?:{words(no)}){end}"), hedge)
 
     def read(self, text: str) -> str:
         """`text` (folded) with each answered question said as its answer's statement; unchanged without both labels."""
@@ -69,10 +75,14 @@ class Dialogue:
         """The statement an answer makes of its question, then the rest of the answer."""
         zh = bool(_CJK.search(question))
         body = _body(question, zh)
-        if (no := self.no.match(answer)) is not None:
-            return f"{_negated(body, zh)}\n{answer[no.end():]}"
-        if (yes := self.yes.match(answer)) is not None:
-            return f"{_affirmed(body, zh)}\n{answer[yes.end():]}"
+        hedge = self.hedged.match(answer) if self.hedged is not None else None
+        for said in (answer, answer[hedge.end():]) if hedge is not None else (answer,):
+            if (no := self.no.match(said)) is not None:
+                return f"{_negated(body, zh)}\n{said[no.end():]}"
+            if (yes := self.yes.match(said)) is not None:
+                return f"{_affirmed(body, zh)}\n{said[yes.end():]}"
+        if hedge is not None and _ANSWER_END.match(answer, hedge.end()):
+            return f"{_affirmed(body, zh)}\n{answer[hedge.end():]}"  # a hedge alone ("probably"): a hedged yes
         verb = _ZH_SUBJECT.sub("", body)[:1]
         if zh and verb and re.match(rf"[不没]有?{re.escape(verb)}", answer):
             return f"{_negated(body, zh)}\n{answer}"  # the verb echoed with a negation: 愿不愿意去？不愿意

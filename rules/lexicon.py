@@ -1423,16 +1423,17 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
 
 
 _DIALOGUE_KEYS = ("asker", "answerer", "yes", "no")
+_DIALOGUE_OPTIONAL = ("hedged",)
 
 
 def _dialogue(table: object, fail: Callable[[str, str], ConfigError]) -> Dialogue | None:
     """`[dialogue]`: the labels of a Q&A transcript's turns and the answers that say yes or no; None without the table."""
     if not table:
         return None
-    if not isinstance(table, dict) or set(table) != set(_DIALOGUE_KEYS):
-        raise fail("dialogue", f"expected a table of exactly {', '.join(_DIALOGUE_KEYS)}")
+    if not isinstance(table, dict) or not set(_DIALOGUE_KEYS) <= set(table) <= {*_DIALOGUE_KEYS, *_DIALOGUE_OPTIONAL}:
+        raise fail("dialogue", f"expected a table of {', '.join(_DIALOGUE_KEYS)} (and optionally {', '.join(_DIALOGUE_OPTIONAL)})")
     lists: list[list[str]] = []
-    for key in _DIALOGUE_KEYS:
+    for key in (k for k in (*_DIALOGUE_KEYS, *_DIALOGUE_OPTIONAL) if k in table):
         value = table[key]
         if not isinstance(value, list) or not value or not all(isinstance(w, str) and w.strip() for w in value):
             raise fail(key, "expected a non-empty list of non-empty strings")
