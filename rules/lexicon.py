@@ -417,6 +417,8 @@ class ReporterWords:
     called: re.Pattern[str] | None = None
     # The caller parted from the one named with them (`parted`: 走散了, "got separated"): that one alone is the person.
     parted: re.Pattern[str] | None = None
+    # The caller and the one named with them in it together (`together`: 迷路, 被困, 我俩, "stuck", "we"): both are persons.
+    together: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -1110,11 +1112,27 @@ class Lexicon:
         parted = self.reporter.parted
         if parted is not None and parted.search(norm, pair.end()):
             return False  # "我和我老公走散了，他喝了酒": the caller is looking for the one named, who is the person
+        if self._relative_alone(norm, pair):
+            return False  # "我跟我妈出来的，我妈摔倒了": the caller beside her reports, she is the person
         rest = norm[:pair.start()] + " " + norm[pair.end():]
         kin = pair.groupdict().get("kin") or (f"my {pair['enkin']}" if pair.groupdict().get("enkin") else None)
         if kin:
-            rest = _PAIR_AGAIN.sub(" ", rest.replace(kin, " "))
+            rest = _SELF_PAIR_ALONE.sub(" ", _PAIR_AGAIN.sub(" ", rest.replace(kin, " ")))  # 我俩, "we two": the pair again
         return others.search(rest) is None
+
+    def _relative_alone(self, norm: str, pair: re.Match[str]) -> bool:
+        """Whether only the relative named with the caller is in trouble: said again after the pair's clause (我妈摔倒了,
+        "she fell", "he's drunk") while nothing says the two are in it together (`[reporter] together`: 迷路, 被困, 我俩,
+        "stuck", "we"), so that a passer-by's report of one fallen woman there matches it."""
+        together = self.reporter.together if self.reporter is not None else None
+        kin = pair.groupdict().get("kin") or pair.groupdict().get("enkin")
+        if together is None or not kin or together.search(norm, pair.end()) is not None:
+            return False
+        clause = _CLAUSE_END.search(norm, pair.end())
+        if clause is None:
+            return False
+        again = re.compile(rf"{re.escape(kin.removeprefix('我'))}|(?<![a-z]){re.escape(kin)}(?![a-z])|{_PAIR_AGAIN.pattern}")
+        return again.search(norm, clause.end()) is not None
 
     @_per_text
     def _with_caller(self, norm: str) -> bool:
@@ -1218,7 +1236,7 @@ def _persons_pattern(zh: list[str], en: list[str], en_one: list[str] | None = No
         rf"(?<![\d{_ZH_NUM_WORDS}第])(?P<zm>[一二两三四五六七八九十俩仨])男(?P<zf>[一二两三四五六七八九十俩仨])女",
         # the caller and one other, when the tip names nobody else (我和我弟…我们俩都冻得直发抖, "me and my brother are stuck")
         rf"(?P<selfpair>{_SELF_PAIR})",
-        r"(?P<pair>[母父]子俩|[母父]女俩|夫妻俩|[兄姐][妹弟]俩|[爷奶姥]孙俩|祖孙俩|夫妇俩|兄弟俩|姐妹俩|他们俩|她们俩|他俩|她俩|哥俩|姐俩|爷俩|娘俩|爷儿俩|娘儿俩|两口子|老两口|俩人|一对(?:老)?(?:夫妻|夫妇|母子|父子|母女|父女|情侣|老人)|一男一女|一老一小|一大一小)",
+        r"(?P<pair>[母父]子俩|[母父]女俩|夫妻俩|[兄姐][妹弟]俩|[爷奶姥]孙俩|祖孙俩|夫妇俩|兄弟俩|姐妹俩|他们俩|她们俩|[他她]们(?:两个|二人)|他俩|她俩|哥俩|姐俩|爷俩|娘俩|爷儿俩|娘儿俩|两口子|老两口|俩人|一对(?:老)?(?:夫妻|夫妇|母子|父子|母女|父女|情侣|老人)|一男一女|一老一小|一大一小)",
     ]
     if zh:
         nouns = "|".join(re.escape(normalize_text(n)) for n in sorted(zh, key=len, reverse=True))
@@ -1276,7 +1294,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
     # A misspelt table ([negation], [channel]) was ignored whole: its words silently did nothing.
     for table, known in ((data, _TABLES), (data.get("negations"), _NEGATION_KEYS), (data.get("persons"), ("zh", "en", "en_one")),
                          (data.get("typos"), _TYPO_KEYS), (data.get("homophones"), _HOMOPHONE_KEYS),
-                         (data.get("past"), (*_PAST_KEYS, "earlier", "changes", "still")), (data.get("reporter"), ("self", "other", "third", "relayed", "told", "called", "parted")),
+                         (data.get("past"), (*_PAST_KEYS, "earlier", "changes", "still")), (data.get("reporter"), ("self", "other", "third", "relayed", "told", "called", "parted", "together")),
                          (data.get("seeming"), ("seemed", "but")), (data.get("unsaid"), (*_UNSAID_KEYS, "who")),
                          (data.get("kin"), ("words", "until", "keep")), (data.get("company"), ("alone", "accompanied")),
                          (data.get("animals"), ("words", "persons"))):
@@ -1408,7 +1426,8 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         reporter=ReporterWords(re.compile(rf"\s*(?:{reporter_words[0].pattern})"), reporter_words[1], reporter_words[0],
                                relay_words[0] if relay_words else None, relay_words[1] if relay_words else None,
                                (*_hint(reporter, "relayed"), *_hint(reporter, "called")), _others(data, fail),
-                               _optional_words(reporter, "called", fail), _optional_words(reporter, "parted", fail))
+                               _optional_words(reporter, "called", fail), _optional_words(reporter, "parted", fail),
+                               _optional_words(reporter, "together", fail))
         if reporter_words else None,
         seeming=SeemingWords(*seeming_words) if seeming_words else None,
         unsaid=UnsaidWords(unsaid_words[0], unsaid_words[1], unsaid_words[2], unsaid_who,
