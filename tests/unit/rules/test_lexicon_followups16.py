@@ -97,8 +97,12 @@ def test_a_stranger_who_called_the_reporter_is_no_person(text: str, sex: str | N
 @pytest.mark.parametrize(
     ("text", "persons", "sex"),
     [
-        ("我跟我妈在火车站外面，我妈摔倒了起不来", 2, None),
-        ("me and my dad are outside the station, he's drunk", 2, None),
+        ("我和我妈迷路了，我妈冻得直哆嗦", 2, None),
+        ("me and my dad are stuck outside the station, he's drunk", 2, None),
+        ("我跟我妈在这，我俩都冻得直哆嗦", 2, None),
+        # amended in session 25: the relative said again as the one in trouble, nothing shared, is the person alone
+        ("我跟我妈在火车站外面，我妈摔倒了起不来", None, "female"),
+        ("me and my dad are outside the station, he's drunk", None, "male"),
         # the caller's relative alone is the person, and their sex (audit 12)
         ("我爸喝多了，躺在火车站外面", None, "male"),
         # the pair passing by: the old man is the person, one (一个大爷)
