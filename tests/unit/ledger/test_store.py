@@ -228,3 +228,21 @@ def test_a_database_url_s_password_never_reaches_the_error_the_console_logs(url:
     shown = str(err.value)
     assert "PATROL_DATABASE_URL" in shown or "cannot connect to PostgreSQL" in shown
     assert "s3cr" not in shown and err.value.__cause__ is None, "no chained error quotes it either"
+
+
+def _tip_report(report_id: str, centre: str, channel: str, minute: int, **extra: object) -> bytes:
+    at = (T0 + timedelta(minutes=minute)).isoformat()
+    return json.dumps({"report_id": report_id, "source": "tip", "channel": channel, "at": at, "lat": 45.7, "lon": 126.6,
+                       "district": "daoli", "centre": centre, **extra}).encode()
+
+
+def test_two_centres_tips_with_one_id_are_two_reports_and_a_resend_with_other_content_rewrites_none(tmp_path: Path) -> None:
+    """Reports were keyed by their id alone, last write winning: Qiqihar's tip `t-1` replaced Harbin's `t-1` (each desk
+    took its own; the campaign report lost one), and a resend of `t-1` with other content (the desk refuses it as a
+    `duplicate` and keeps the first) rewrote the ledger's row. Keyed by centre and id, the first write kept."""
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", ledger_policy())
+    apply_record(store, "reports", _tip_report("t-1", "harbin", "hotline", 0))
+    apply_record(store, "reports", _tip_report("t-1", "qiqihar", "12345", 5))
+    apply_record(store, "reports", _tip_report("t-1", "harbin", "volunteer", 9))
+    report = store.report("daily", T0 - timedelta(hours=1), T0 + timedelta(hours=1), ZoneInfo("Asia/Shanghai"))
+    assert report.tips_by_channel == {"hotline": 1, "12345": 1}
