@@ -142,6 +142,24 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    Migration(
+        8,
+        "reports name their dispatch centre: two centres' tips with one id (each desk took its own) are two rows",
+        (
+            """CREATE TABLE reports_by_centre (
+                centre TEXT NOT NULL, report_id TEXT NOT NULL, source TEXT NOT NULL, channel TEXT NOT NULL, at TEXT NOT NULL,
+                district TEXT NOT NULL, lat DOUBLE PRECISION NOT NULL, lon DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (centre, report_id))""",
+            "INSERT INTO reports_by_centre (centre, report_id, source, channel, at, district, lat, lon) "
+            "SELECT '', report_id, source, channel, at, district, lat, lon FROM reports",
+            "DROP TABLE reports",
+            "ALTER TABLE reports_by_centre RENAME TO reports",
+            "CREATE INDEX reports_at ON reports (at)",
+        ),
+    ),
+)
+
 LATEST = MIGRATIONS[-1].version
 
 

@@ -207,6 +207,7 @@ class Store:
         try:
             at = maybe_time(data["at"])
             row = {
+                "centre": str(data.get("centre") or ""),
                 "report_id": str(data["report_id"]),
                 "source": str(data["source"]),
                 "channel": str(data["channel"]),
@@ -219,7 +220,9 @@ class Store:
             raise RecordError(f"report: {type(exc).__name__}: {exc}", kind="invalid") from exc
         if row["at"] is None:
             raise RecordError("at: not an ISO 8601 time with offset", kind="invalid")
-        self.db.execute(*upsert("reports", ("report_id",), row))
+        # A report is its centre's (two desks each take their own `t-1`) and immutable by id: the desk refuses a resend
+        # with other content as a `duplicate` and keeps the first, and so does the ledger.
+        self.db.execute(*upsert("reports", ("centre", "report_id"), row, update=False))
 
     def apply_conditions(self, data: Any) -> None:
         try:
