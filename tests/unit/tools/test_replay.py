@@ -138,3 +138,27 @@ def test_a_file_saved_as_utf16_is_read_by_its_byte_order_mark_and_fed_as_utf8(tm
         assert loaded.warnings == [] and [item.value for item in loaded.items] == [_tip("t1", 1), _tip("t2", 9)], encoding
         assert [item.at.minute for item in loaded.items] == [1, 9] and loaded.lines[2] == (str(path), 2)
     # its broken UTF-16 and the detection itself: tests/unit/core/test_files.py
+
+
+def test_a_file_with_carriage_returns_alone_between_its_lines_is_read_line_by_line(tmp_path: Path) -> None:
+    """Lines ended by CR alone (an old Mac or a spreadsheet's export) were one line: JSON's "Extra data", and the run
+    stopped with "no line has a usable event time" at line 1. A raw CR cannot be inside a JSON line (it is escaped)."""
+    path = tmp_path / "tips.jsonl"
+    path.write_bytes(_tip("t1", 1) + b"\r" + _tip("t2", 2) + b"\r")
+    loaded = load_jsonl(path, names.TIPS)
+    assert [item.value for item in loaded.items] == [_tip("t1", 1), _tip("t2", 2)] and loaded.warnings == []
+    assert [loaded.lines[item.seq][1] for item in loaded.items] == [1, 2]
+
+
+def test_a_file_whose_lines_have_no_usable_time_says_why_for_its_first_line(tmp_path: Path) -> None:
+    """"no line has a usable event time" named line 1 and no cause: a `reported_at` of 1e308, a list, a line JSON
+    cannot read. The first line's own reason is given."""
+    import pytest
+
+    from core.errors import ConfigError
+
+    path = tmp_path / "tips.jsonl"
+    path.write_bytes(_tip("t1", 1).replace(b'"2026-12-20T19:01:00+08:00"', b"1e308") + b"\n" + b'{"tip_id": "t2"\n')
+    with pytest.raises(ConfigError) as refused:
+        load_jsonl(path, names.TIPS)
+    assert str(refused.value).startswith(f"{path}:1: no line has a usable event time (line 1: reported_at")
