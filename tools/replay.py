@@ -112,7 +112,8 @@ def load_jsonl(path: Path, topic: str, seq_start: int = 0, loaded: LoadedInputs 
     pending: list[tuple[int, bytes, str | None, datetime | None]] = []
     # Lines are split as bytes: each is fed as the raw message it would be on the topic, so a line
     # that is not UTF-8 becomes a dead letter like any producer's bad message.
-    for number, line in enumerate(data.split(b"\n"), start=1):
+    # splitlines: LF, CRLF and a CR alone (an old Mac's or a spreadsheet's export); a raw CR is never inside a JSON line.
+    for number, line in enumerate(data.splitlines(), start=1):
         raw = line.strip()
         if not raw or raw.startswith(b"//"):
             continue
@@ -151,7 +152,8 @@ def load_jsonl(path: Path, topic: str, seq_start: int = 0, loaded: LoadedInputs 
     for number, raw, key, at in pending:
         when = at or last_at or fallback
         if when is None:
-            raise ConfigError("no line has a usable event time", path=str(path), line=number)
+            why = next((f" (line {w.line}: {w.reason})" for w in loaded.warnings if w.path == str(path) and w.line == number), "")
+            raise ConfigError(f"no line has a usable event time{why}", path=str(path), line=number)
         if at is not None:
             last_at = at
         loaded.items.append(FeedItem(at=when, seq=seq_start + number, topic=topic, value=raw, key=key))
