@@ -130,3 +130,15 @@ def test_a_city_folder_written_as_dot_is_the_centre_of_its_own_name(name: str, v
     assert list(settings.centre_dirs) == ["harbin"]
     assert next(iter(settings.centre_dirs.values())).resolve() == (DATA_DIR / "cities" / "harbin").resolve()
     assert Settings.from_env(settings.to_env()) == settings
+
+
+def test_the_settings_repr_shows_no_secret() -> None:
+    """The dataclass's own repr printed the SASL password, the key's password and the database URL's password in
+    clear: a log line or a traceback naming the settings (`%r`, pytest's locals, a debugger) showed them. Secret
+    settings read `***` there, as in `patrol settings`; equality and `to_env` still use the real values."""
+    secrets = {"kafka_sasl_password": 'p "a s s" \\ 密码', "kafka_ssl_key_password": "k3y-pw", "database_url": "postgresql://u:db-pw@h/db"}
+    settings = Settings(broker="kafka:9092", kafka_security_protocol="SASL_PLAINTEXT", kafka_sasl_username="patrol", **secrets)
+    shown = repr(settings) + str(settings)
+    assert not any(part in shown for part in ("a s s", "k3y-pw", "db-pw", "密码")), shown
+    assert "kafka_sasl_password='***'" in shown and "kafka_sasl_username='patrol'" in shown
+    assert Settings.from_env(settings.to_env()) == settings
