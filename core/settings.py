@@ -176,6 +176,12 @@ class Settings:
         chosen = self.stage_set
         return self.app_id if chosen == STAGES else "-".join((self.app_id, *chosen))
 
+    def __repr__(self) -> str:
+        """The dataclass's repr with secret settings as `***`: it printed passwords into any log line or traceback
+        naming the settings."""
+        shown = ", ".join(f"{f.name}={'***' if f.metadata['secret'] else getattr(self, f.name)!r}" for f in fields(self))
+        return f"{type(self).__name__}({shown})"
+
     def describe(self) -> dict[str, str]:
         """Settings for display, secrets hidden."""
         out: dict[str, str] = {}
