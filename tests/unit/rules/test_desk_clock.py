@@ -133,3 +133,33 @@ def test_a_tick_far_ahead_after_the_clock_stopped_is_taken_with_the_first_record
     assert any(e.incident_id == first.incident_id and e.escalate_to for e in out.events), "the held tick's deadlines fired"
     assert desk.handle_report(report(at=later + timedelta(minutes=1), east_m=3000)).events
 
+
+
+def test_a_flood_of_ticks_bringing_nothing_new_is_not_walked_again_and_deadlines_still_fire(
+        desk: Desk, report: Callable[..., Report], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any producer can write the clock topic. Every tick walked the desk whole (deadlines, queue, referrals, weather,
+    retention): with 400 open incidents 2.5 ms a tick, so 2 000 ticks repeating one time (or going back, or a
+    microsecond apart) held the desk 4-5 s. A tick under a second after the last one taken, with nothing changed since,
+    changes nothing and is passed over; a record in between, or a tick a second on, is taken in full."""
+    desk.handle_tick(EVENING)
+    team(desk, "a", 300)
+    first = desk.handle_report(report(at=EVENING)).events[0]
+    deadline = desk.incidents[first.incident_id].ack_deadline
+    assert deadline is not None
+    walks = []
+    real = desk.handle_tick
+    monkeypatch.setattr(desk, "handle_tick", lambda at: walks.append(at) or real(at))
+    settled = EVENING + timedelta(minutes=1)
+    desk.clock_tick(settled)
+    for n in range(2000):
+        desk.clock_tick(settled - timedelta(minutes=n % 3) + timedelta(microseconds=n % 7))
+    assert walks == [settled]
+    team(desk, "b", 900, at=settled)  # a change: the next tick is walked
+    desk.clock_tick(settled)
+    assert len(walks) == 2
+    escalated = []
+    tick = settled
+    while not escalated and tick <= deadline + timedelta(minutes=1):
+        tick += timedelta(seconds=1)
+        escalated = [e for e in desk.clock_tick(tick).events if e.escalate_to]
+    assert escalated and tick <= deadline + timedelta(seconds=1), "each tick a second on is walked: the deadline fires"
