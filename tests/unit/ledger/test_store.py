@@ -246,3 +246,18 @@ def test_two_centres_tips_with_one_id_are_two_reports_and_a_resend_with_other_co
     apply_record(store, "reports", _tip_report("t-1", "harbin", "volunteer", 9))
     report = store.report("daily", T0 - timedelta(hours=1), T0 + timedelta(hours=1), ZoneInfo("Asia/Shanghai"))
     assert report.tips_by_channel == {"hotline": 1, "12345": 1}
+
+
+@pytest.mark.parametrize(("field", "bad"), [("channel", {"a": 1}), ("channel", 5), ("channel", "\u202eenilton"), ("channel", "h" * 300_000),
+                                            ("report_id", 5), ("report_id", "t\n1"), ("source", "made-up"), ("district", ["daoli"])])
+def test_a_report_field_no_desk_takes_is_refused_before_the_campaign_report_counts_it(tmp_path: Path, field: str, bad: object) -> None:
+    """Any producer can write `reports`: the desk dead-letters a channel 5 or an id with a newline, but the ledger
+    stored `str()` of whatever came (`{'a': 1}`, 300 kB, a right-to-left override turning the name round) and the
+    daily report for the superior department counted it as a tip of that channel."""
+    store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", ledger_policy())
+    good = json.loads(_tip_report("t-1", "harbin", "hotline", 0))
+    with pytest.raises(RecordError, match=field):
+        apply_record(store, "reports", json.dumps({**good, field: bad}).encode())
+    apply_record(store, "reports", json.dumps({**good, "district": ""}).encode())  # a report outside every district
+    report = store.report("daily", T0 - timedelta(hours=1), T0 + timedelta(hours=1), ZoneInfo("Asia/Shanghai"))
+    assert report.tips_by_channel == {"hotline": 1}
