@@ -51,6 +51,9 @@ CHANNELS: tuple[str, ...] = (
     "transfer_120",
 )
 THERMAL_CHANNEL = "thermal"
+# What a report on `reports` may name: the desk refuses any other (and the ledger does not count it).
+REPORT_SOURCES: tuple[str, ...] = ("tip", "detection")
+REPORT_CHANNELS: tuple[str, ...] = (*CHANNELS, THERMAL_CHANNEL)
 # Who gets a notice when `notify` names them (police 110, health 120, 城管), and the mental-health referral
 # platform, which gets a referral after the night (policy `[referrals]`).
 PARTNERS: tuple[str, ...] = ("health", "police", "city_management", "mental_health")

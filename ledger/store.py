@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 
 from core import topics as names
 from core.errors import RecordError
-from core.records import COLD_WAVE_LEVELS, DispatchEvent, TaskHint, maybe_time
+from core.records import COLD_WAVE_LEVELS, REPORT_CHANNELS, REPORT_SOURCES, DispatchEvent, TaskHint, maybe_time
+from core.validate import id_problem
 from ledger.db import Database, RowRefused
 from ledger.fold import fold_incident, parse_dispatch, stored_dispatch, utc_text
 from ledger.hints import task_hint, task_teams
@@ -204,6 +205,7 @@ class Store:
             self.check_refusals(link["person_id"])
 
     def apply_report(self, data: Any) -> None:
+        _check_report_names(data)
         try:
             at = maybe_time(data["at"])
             row = {
@@ -647,6 +649,21 @@ def _check_note(note: str) -> None:
     """A team's sweep note: a NUL is no part of one, and no PostgreSQL text holds it (SQLite did: the two disagreed)."""
     if "\x00" in note:
         raise RecordError("note: a text without NUL (\\u0000)", kind="invalid_note")
+
+
+def _check_report_names(data: dict[str, Any]) -> None:
+    """A report's source, channel and ids as the desk takes them: any producer can write `reports`, and the ledger
+    stored `str()` of whatever came (a channel `{'a': 1}`, 300 kB, a right-to-left override), counted as a tip of
+    that channel in the report for the superior department."""
+    for name, allowed in (("source", REPORT_SOURCES), ("channel", REPORT_CHANNELS)):
+        if data.get(name) not in allowed:
+            raise RecordError(f"report {name}: {data.get(name)!r:.40} is not one of {', '.join(allowed)}", kind="invalid")
+    for name in ("report_id", "district", "centre"):
+        value = data.get(name)
+        if name != "report_id" and value in (None, ""):
+            continue  # a report outside every district; one written before reports named their centre
+        if not isinstance(value, str) or (why := id_problem(value)) is not None:
+            raise RecordError(f"report {name}: {why if isinstance(value, str) else 'not a text'}", kind="invalid")
 
 
 def _real(value: Any) -> float:

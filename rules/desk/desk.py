@@ -20,13 +20,13 @@ from core.errors import RecordError
 from core.records import (
     ACK_STATUSES,
     AGE_GROUPS,
-    CHANNELS,
     COMPANY,
     FLAGS,
     OPERATOR_TEAM_ID,
     POSTURES,
+    REPORT_CHANNELS,
+    REPORT_SOURCES,
     SEXES,
-    THERMAL_CHANNEL,
     Report,
     TaskAck,
     TeamStatus,
@@ -52,7 +52,7 @@ from rules.triage import ack_deadline, followup_delay
 from rules.weather import RegionConditions, RegionWeather, is_night, station_key
 
 _REPORT_CHOICES: dict[str, tuple[str, ...]] = {
-    "source": ("tip", "detection"), "channel": (*CHANNELS, THERMAL_CHANNEL), "posture": POSTURES, "sex": SEXES, "age_group": AGE_GROUPS,
+    "source": REPORT_SOURCES, "channel": REPORT_CHANNELS, "posture": POSTURES, "sex": SEXES, "age_group": AGE_GROUPS,
     "company": COMPANY,
 }
 MAX_REPORT_ID = 200

@@ -140,9 +140,9 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_written_as_text(tmp_p
     """A report on `reports` names its own channel and district (the ledger stores them as sent): a cell starting
     with = + - @ (or a tab or CR) opened in Excel or WPS ran as a formula in the superior department's sheet."""
     store = Store.open(f"sqlite:///{tmp_path / 'l.db'}", POLICY)
-    store.apply_report({"report_id": "r1", "source": "tip", "channel": '=HYPERLINK("http://x","y")', "at": "2026-12-20T11:00:00+00:00",
-                        "district": "daoli", "lat": 45.7, "lon": 126.6})
     r = store.report("daily", START, END, TZ)
+    # the ledger now refuses a channel no desk takes (test_store.py); the CSV still guards every cell
+    r.tips_by_channel = {'=HYPERLINK("http://x","y")': 1}
     r.by_district = {cell: 1 for cell in ("+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "daoli")}
     r.report_to_dispatch = (1, -3.5, 2.0)
     cells = {(row[0], row[1]): row[2] for row in csv.reader(io.StringIO(to_csv(r, "en"), newline=""))}

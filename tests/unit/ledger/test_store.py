@@ -242,10 +242,10 @@ def test_two_centres_tips_with_one_id_are_two_reports_and_a_resend_with_other_co
     `duplicate` and keeps the first) rewrote the ledger's row. Keyed by centre and id, the first write kept."""
     store = Store.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}", ledger_policy())
     apply_record(store, "reports", _tip_report("t-1", "harbin", "hotline", 0))
-    apply_record(store, "reports", _tip_report("t-1", "qiqihar", "12345", 5))
+    apply_record(store, "reports", _tip_report("t-1", "qiqihar", "hotline_12345", 5))
     apply_record(store, "reports", _tip_report("t-1", "harbin", "volunteer", 9))
     report = store.report("daily", T0 - timedelta(hours=1), T0 + timedelta(hours=1), ZoneInfo("Asia/Shanghai"))
-    assert report.tips_by_channel == {"hotline": 1, "12345": 1}
+    assert report.tips_by_channel == {"hotline": 1, "hotline_12345": 1}
 
 
 @pytest.mark.parametrize(("field", "bad"), [("channel", {"a": 1}), ("channel", 5), ("channel", "\u202eenilton"), ("channel", "h" * 300_000),
