@@ -191,7 +191,7 @@ class Desk(DeskState):
         settled = self._settled
         if settled is not None and settled[1:] == (self.now, self.touches) and at < settled[0] + MIN_TICK_GAP:
             # Nothing changed since the last tick walked, and this one is no later than a second after it: a tick
-            # repeated, going back or a microsecond on (a flood on the clock topic held the desk 2.5 ms a tick with
+            # repeated, going back or a microsecond on (a flood on the clock topic held the desk 2.5-5 ms a tick with
             # 400 open incidents). A deadline in that second fires at the next tick walked.
             return Outputs()
         out = self.handle_tick(at)

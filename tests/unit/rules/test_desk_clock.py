@@ -138,8 +138,8 @@ def test_a_tick_far_ahead_after_the_clock_stopped_is_taken_with_the_first_record
 def test_a_flood_of_ticks_bringing_nothing_new_is_not_walked_again_and_deadlines_still_fire(
         desk: Desk, report: Callable[..., Report], monkeypatch: pytest.MonkeyPatch) -> None:
     """Any producer can write the clock topic. Every tick walked the desk whole (deadlines, queue, referrals, weather,
-    retention): with 400 open incidents 2.5 ms a tick, so 2 000 ticks repeating one time (or going back, or a
-    microsecond apart) held the desk 4-5 s. A tick under a second after the last one taken, with nothing changed since,
+    retention): with 400 open incidents 2.5-5 ms a tick, so 2 000 ticks repeating one time (or going back, or a
+    microsecond apart) held the desk 4-11 s. A tick under a second after the last one taken, with nothing changed since,
     changes nothing and is passed over; a record in between, or a tick a second on, is taken in full."""
     desk.handle_tick(EVENING)
     team(desk, "a", 300)
