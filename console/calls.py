@@ -117,11 +117,13 @@ async def api_options(request: web.Request) -> web.StreamResponse:
 
 
 async def api_gazetteer(request: web.Request) -> web.StreamResponse:
-    """Places whose name or alias contains the typed text, in every city of the deployment; each gazetteer's own answer
-    first, the one the text names most fully ahead (the city a call for it goes to, `geo.centres.centre_of_address`)."""
-    _operator(request)
+    """Places whose name or alias contains the typed text, in every city of the deployment the token covers; each
+    gazetteer's own answer first, the one the text names most fully ahead (the city a call for it goes to,
+    `geo.centres.centre_of_address`). A token scoped to some centres is offered their places only: another centre's
+    place is a call it may not take (403 `other_centre`)."""
+    principal = _operator(request)
     desk = request.app[CALLS]
-    contexts = [desk.ctx] if desk.province is None else list(desk.province.centres.values())
+    contexts = [desk.ctx] if desk.province is None else [ctx for c, ctx in desk.province.centres.items() if principal.covers(c)]
     query = request.query.get("q", "").strip()[:80]
     if not query:
         return json_response({"places": []})

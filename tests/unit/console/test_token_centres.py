@@ -359,3 +359,22 @@ def test_a_scoped_token_reads_no_partner_notices_of_an_incident_the_console_no_l
                     for t in (qiqihar, harbin, every)]
 
     assert asyncio.run(main()) == [0, 0, 1]
+
+
+def test_a_scoped_token_s_place_suggestions_are_of_its_centres_cities_only(tmp_path: Path, province: Province) -> None:
+    # `/api/gazetteer` suggested every city's places to a token scoped to one centre: a Harbin operator typing 齐齐哈尔
+    # was offered Qiqihar's places, and a call placed there is refused to them (403 other_centre).
+    harbin, qiqihar, _, _, _, app = _call_desk(tmp_path, province)
+    every = add_token(tmp_path / "tokens.json", "operator", token_id="all")
+    centre_of = {place.name: centre for centre, ctx in province.centres.items() for place in ctx.city.places}
+
+    async def main() -> list[set[str]]:
+        async with TestClient(TestServer(app)) as client:
+            found = []
+            for token in (harbin, qiqihar, every):
+                places = [(await (await client.get(f"/api/gazetteer?q={q}", headers={"Authorization": f"Bearer {token}"})).json())["places"]
+                          for q in ("齐齐哈尔", "哈尔滨", "站")]
+                found.append({centre_of[p["name"]] for answer in places for p in answer})
+            return found
+
+    assert asyncio.run(main()) == [{"harbin"}, {"qiqihar"}, {"harbin", "qiqihar"}]
