@@ -132,6 +132,9 @@ def json_response(data: Any, status: int = 200) -> web.Response:
     return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, ensure_ascii=False))
 
 
+# The view's own changes (`console.state`); any other name is an extension's (a notice, a command's answer, the queue).
+VIEW_CHANGES: frozenset[str] = frozenset({"incident", "team", "conditions", "now"})
+
 StreamQueue = asyncio.Queue[list[Change] | None]
 
 
@@ -275,10 +278,11 @@ class ConsoleService:
                 view = self.state.incidents.get(str(data["incident_id"]))
                 if view is None or not scope.incident(view):
                     continue
-            elif "item" in data:
-                # an extension's item of no incident (a failed tip of the needs-attention queue, whose centre is placed
-                # only when asked): the counts only; the page reloads the queue, answered for this token
-                data = {k: v for k, v in data.items() if k != "item"}
+            elif name not in VIEW_CHANGES:
+                # an extension's change of no incident (the needs-attention queue's: a failed tip, whose centre is placed
+                # only when asked, and counts of every centre's tips): its name only; the page reloads the queue, answered
+                # and counted for this token
+                data = {}
             kept.append((name, data))
         return kept
 

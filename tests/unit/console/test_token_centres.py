@@ -227,6 +227,11 @@ def test_a_scoped_token_s_live_stream_leaves_out_another_centre_s_partner_notice
     changes.append(("attention", {"open": 1, "resolved": 0, "other_dead_letters": 0}))
     shown = [(name, data.get("incident_id")) for name, data in service.visible(scoped, changes)]
     assert shown == [("notice", "inc-h"), ("command", "inc-h"), ("attention", None)]
+    # The queue's counts are every centre's: the scoped page hears that it changed and reloads its own (`/api/attention`).
+    assert service.visible(scoped, changes)[-1] == ("attention", {})
+    assert service.visible(replace(scoped, centres=None), changes)[-1] == changes[-1]
+    now = [("now", {"now": T0.isoformat()})]
+    assert service.visible(scoped, now) == now
 
 
 def letter_at(n: int, **tip: Any) -> dict[str, Any]:
