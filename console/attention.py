@@ -88,10 +88,7 @@ class AttentionItem:
 class AttentionQueue:
     """Dead tips in, operators' decisions in; the open ones first, oldest first."""
 
-    def __init__(self, locate: Callable[[Mapping[str, Any]], str | None] | None = None) -> None:
-        """`locate`: the dispatch centre of a tip's payload (`rules.context.Province.route`), so a token scoped to some
-        centres sees their callers' failed tips only (None: one city, every item is its own)."""
-        self.locate = locate
+    def __init__(self) -> None:
         self.items: dict[str, AttentionItem] = {}
         self.early: dict[str, ConsoleAction] = {}  # a decision read before its dead letter (two topics)
         self.other_dead_letters = 0
@@ -149,13 +146,14 @@ class AttentionQueue:
     def get(self, letter_id: str) -> AttentionItem | None:
         return self.items.get(letter_id)
 
-    def centre_of(self, item: AttentionItem) -> str | None:
-        """The centre whose city holds the failed tip (None: none does, or one city), placed once and only when a
-        token scoped to some centres asks: placing an address costs up to 0.1 s, and a restarted console reads every
-        dead letter again."""
+    @staticmethod
+    def centre_of(item: AttentionItem, locate: Callable[[Mapping[str, Any]], str | None]) -> str | None:
+        """The centre whose city holds the failed tip (`locate`: the centre of a tip's payload, as the intake places
+        it; None: none does), placed once and only when a token scoped to some centres asks: placing an address costs
+        up to 0.1 s, and a restarted console reads every dead letter again."""
         if not item.placed:
             original = item.original()
-            item.centre = self.locate(original) if self.locate is not None and original is not None else None
+            item.centre = locate(original) if original is not None else None
             item.placed = True
         return item.centre
 

@@ -61,17 +61,19 @@ class CallDesk(OutboxScreens):
             return [("notice", summary)]
         return self.queue.apply_record(topic, data)
 
-    def __post_init__(self) -> None:
-        if self.province is not None and self.queue.locate is None:
-            province = self.province
-            self.queue.locate = lambda tip: province.route(tip, by_team=False)  # as the intake places a tip
-
     def add_routes(self, app: web.Application) -> None:
         register(app, self)
 
     def context_for(self, tip: dict[str, Any]) -> tuple[str, Context]:
         """The centre and context of the city a call belongs to (`Province.context_for`, as the intake routes it)."""
         return ("", self.ctx) if self.province is None else self.province.context_for(tip)
+
+    def centre_of(self, item: AttentionItem) -> str | None:
+        """The centre of a failed tip, as the intake places it (`Province.route`); None with one city or when none holds it."""
+        province = self.province
+        if province is None:
+            return None
+        return self.queue.centre_of(item, lambda tip: province.route(tip, by_team=False))
 
 
 
@@ -150,17 +152,17 @@ async def api_notices(request: web.Request) -> web.StreamResponse:
     return json_response({"notices": sorted(found.values(), key=lambda n: (str(n["at"]), str(n["notice_id"])))})
 
 
-def _sees(queue: AttentionQueue, principal: Principal) -> Callable[[AttentionItem], bool]:
+def _sees(desk: CallDesk, principal: Principal) -> Callable[[AttentionItem], bool]:
     """Which failed tips a token may see and decide: its centres', and those no city holds (else nobody corrects them)."""
     if principal.centres is None:
         return lambda _item: True
-    return lambda item: (centre := queue.centre_of(item)) is None or principal.covers(centre)
+    return lambda item: (centre := desk.centre_of(item)) is None or principal.covers(centre)
 
 
 async def api_attention(request: web.Request) -> web.StreamResponse:
     principal = _operator(request)
-    queue = request.app[CALLS].queue
-    return json_response(queue.snapshot(_sees(queue, principal)))
+    desk = request.app[CALLS]
+    return json_response(desk.queue.snapshot(_sees(desk, principal)))
 
 
 # ------------------------------------------------------------------ forms
@@ -271,7 +273,7 @@ def _open_item(request: web.Request, principal: Principal) -> str:
     item = request.app[CALLS].queue.get(letter_id)
     if item is None:
         raise api_error(404, "not_found", f"no dead letter {letter_id!r} in the queue")
-    if principal.centres is not None and (centre := request.app[CALLS].queue.centre_of(item)) is not None:
+    if principal.centres is not None and (centre := request.app[CALLS].centre_of(item)) is not None:
         request.app[SERVICE].guard_centre(principal, centre)
     if not item.open:
         assert item.action is not None
