@@ -24,10 +24,12 @@ from console.attention import AttentionItem, AttentionQueue, Change
 from console.auth import CONSOLE_ROLES, Principal
 from console.outbox import KafkaOutbox, Outbox, OutboxScreens
 from console.server import SERVICE, api_error, json_response, read_body
+from console.state import Forgetting
 from core import topics
 from core.errors import RecordError
-from core.records import CHANNELS, FLAGS, ConsoleAction, check_not_ahead
+from core.records import CHANNELS, FLAGS, ConsoleAction, check_not_ahead, parse_time
 from core.settings import Settings
+from core.validate import plausible_year
 from geo.centres import named_length
 from geo.gazetteer import normalize
 from rules.context import Context, Province, province_from_settings
@@ -41,6 +43,58 @@ MAX_REASON = 200
 MAX_SUGGESTIONS = 8
 
 
+NOTICE_FIELDS: tuple[str, ...] = ("notice_id", "partner", "incident_id", "event_id", "msg_type", "status", "address", "at")
+
+
+@dataclass
+class Notices:
+    """The partner notices sent about each incident, as summaries, forgotten `retention` of event time after the
+    incident's last notice or dispatch event (`console.state.Forgetting`, as the view forgets closed incidents): kept
+    for the process's life, a winter's notices grew without bound. The CAP documents stay on `partner-notices`."""
+
+    forgetting: Forgetting = field(default_factory=Forgetting)
+    by_incident: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # incident -> notice id -> summary
+    heard: dict[str, datetime] = field(default_factory=dict)  # incident -> event time of its last notice or event
+    now: datetime | None = None
+
+    def apply_record(self, topic: str, data: Any) -> list[Change]:
+        """A notice's summary, kept and sent to live pages; a dispatch event keeps its incident's notices."""
+        if not isinstance(data, dict) or not isinstance(incident_id := data.get("incident_id"), str):
+            return []
+        at = _event_time(data.get("at"))
+        if at is not None and (self.now is None or at > self.now):
+            self.now = at
+            if (horizon := self.forgetting.due(at)) is not None:
+                self.forget(horizon)
+        if topic == topics.PARTNER_NOTICES:
+            summary = {k: data.get(k) for k in NOTICE_FIELDS}
+            self.by_incident.setdefault(incident_id, {})[str(data.get("notice_id"))] = summary
+        elif incident_id not in self.by_incident:
+            return []
+        if (stamp := at or self.now) is not None:  # a notice of no readable time is dated by the latest one seen
+            self.heard[incident_id] = max(stamp, self.heard.get(incident_id, stamp))
+        return [("notice", summary)] if topic == topics.PARTNER_NOTICES else []
+
+    def forget(self, horizon: datetime) -> None:
+        """Drop the notices of incidents last heard of before `horizon` (or never dated)."""
+        for incident_id in [i for i in self.by_incident if self.heard.get(i, horizon) <= horizon]:
+            del self.by_incident[incident_id]
+            self.heard.pop(incident_id, None)
+
+    def of(self, incident_id: str) -> list[dict[str, Any]]:
+        """One incident's notices, oldest first."""
+        return sorted(self.by_incident.get(incident_id, {}).values(), key=lambda n: (str(n["at"]), str(n["notice_id"])))
+
+
+def _event_time(value: Any) -> datetime | None:
+    """A record's time with its offset and a plausible year, else None (a notice is summarised however it is dated)."""
+    try:
+        at = parse_time(value, "at")
+    except RecordError:
+        return None
+    return at if plausible_year(at) else None
+
+
 @dataclass
 class CallDesk(OutboxScreens):
     """Policy context, the attention queue and where records go: a console extension (`server.Extension`)."""
@@ -52,13 +106,11 @@ class CallDesk(OutboxScreens):
     read_topics: tuple[str, ...] = (topics.DEAD_LETTERS, topics.CONSOLE_ACTIONS, topics.PARTNER_NOTICES)
     write_topics: tuple[str, ...] = (topics.TIPS, topics.CONSOLE_ACTIONS)
 
-    notices: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # incident -> notice id -> summary
+    notices: Notices = field(default_factory=Notices)  # `dispatch` comes with the view's topics (`ConsoleRunner._ingest`)
 
     def ingest(self, topic: str, data: Any) -> list[Change]:
-        if topic == topics.PARTNER_NOTICES and isinstance(data, dict) and isinstance(data.get("incident_id"), str):
-            summary = {k: data.get(k) for k in ("notice_id", "partner", "incident_id", "event_id", "msg_type", "status", "address", "at")}
-            self.notices.setdefault(data["incident_id"], {})[str(data.get("notice_id"))] = summary
-            return [("notice", summary)]
+        if topic in (topics.PARTNER_NOTICES, topics.DISPATCH):
+            return self.notices.apply_record(topic, data)
         return self.queue.apply_record(topic, data)
 
     def add_routes(self, app: web.Application) -> None:
@@ -148,8 +200,7 @@ async def api_notices(request: web.Request) -> web.StreamResponse:
         service.guard(principal, view)  # a token scoped to some centres: their incidents' notices only
     elif principal.centres is not None:
         return json_response({"notices": []})  # an incident no longer shown: a notice names no centre to judge it by
-    found = request.app[CALLS].notices.get(request.match_info["incident_id"], {})
-    return json_response({"notices": sorted(found.values(), key=lambda n: (str(n["at"]), str(n["notice_id"])))})
+    return json_response({"notices": request.app[CALLS].notices.of(request.match_info["incident_id"])})
 
 
 def _sees(desk: CallDesk, principal: Principal) -> Callable[[AttentionItem], bool]:

@@ -7,9 +7,13 @@ from datetime import timedelta
 
 from prometheus_client import REGISTRY
 
+from console.calls import CallDesk
 from console.metrics import ViewMeter
+from console.outbox import ListOutbox
 from console.state import RETENTION, ConsoleState, Forgetting
 from core import topics
+from core.settings import DATA_DIR
+from rules.context import load_context
 from tests.unit.console.test_state import T0, event
 
 NIGHTS = 20
@@ -61,3 +65,28 @@ def test_forgetting_looks_once_per_interval_of_event_time_and_names_the_horizon(
     assert forgetting.due(T0 - timedelta(hours=1)) is None  # an older record moves nothing
     assert forgetting.due(T0 + timedelta(minutes=10)) == T0 + timedelta(minutes=10) - timedelta(hours=6)
     assert forgetting.due(T0 + timedelta(minutes=15)) is None
+
+
+def test_partner_notice_summaries_are_forgotten_by_event_time_unless_their_incident_is_still_heard_of() -> None:
+    # The call desk kept every notice's summary (partner, address) for the process's life: a winter's notices grew
+    # without bound. An incident's notices go `retention` of event time after its last notice or dispatch event.
+    desk = CallDesk(ctx=load_context(DATA_DIR / "policy.toml", DATA_DIR / "lexicon.toml", DATA_DIR / "cities" / "harbin"), outbox=ListOutbox())
+    desk.ingest(topics.PARTNER_NOTICES, {"notice_id": "n-open", "partner": "police", "incident_id": "still-open", "at": T0.isoformat()})
+    peak = 0
+    hours = NIGHTS * 24
+    for n in range(hours * PER_HOUR):
+        at = T0 + timedelta(minutes=5 * n)
+        for partner in ("police", "health"):
+            changes = desk.ingest(topics.PARTNER_NOTICES, {"notice_id": f"n-{n}-{partner}", "partner": partner, "incident_id": f"inc-{n}",
+                                                           "address": "某路", "at": at.isoformat()})
+            assert [name for name, _ in changes] == ["notice"]  # still sent to the live pages
+        if n % PER_HOUR == 0:  # the open incident is still heard of (the desk's follow-ups): its notice stays
+            desk.ingest(topics.DISPATCH, event("still-open", n + 2, at=at).to_dict())
+        peak = max(peak, len(desk.notices.by_incident))
+    window = (RETENTION + timedelta(minutes=20)) // timedelta(minutes=5)
+    print(f"{hours * PER_HOUR} incidents' notices over {NIGHTS} days: at most {peak} incidents' notices held")
+    assert peak <= window + 2 < hours * PER_HOUR // 50
+    assert [n["notice_id"] for n in desk.notices.of("still-open")] == ["n-open"]
+    last = f"inc-{hours * PER_HOUR - 1}"
+    assert sorted(n["notice_id"] for n in desk.notices.of(last)) == [f"n-{hours * PER_HOUR - 1}-health", f"n-{hours * PER_HOUR - 1}-police"]
+    assert desk.notices.of("inc-0") == []
