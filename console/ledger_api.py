@@ -537,9 +537,10 @@ AUDIT_ROWS = 500
 
 
 async def api_audit(request: web.Request) -> web.StreamResponse:
-    """Supervisor: who read which file when: the newest `limit` reads, oldest first, `more` when older ones exist. A
-    token scoped to some centres sees the reads of their files only (`_may_read_file`): which files another centre's
-    staff opened, and how often, is that centre's business; of the page, the other centres' rows are left out."""
+    """Supervisor: who read which file when: the newest `limit` reads (older than the read `before`), oldest first,
+    `more` when older ones exist and `next`, the `before` of the next page. A token scoped to some centres sees the
+    reads of their files only (`_may_read_file`): which files another centre's staff opened, and how often, is that
+    centre's business; they are left out while the page is filled, so it still holds `limit` rows when more exist."""
     _, ledger, who = _who(request, ("supervisor",))
     person_id = request.query.get("person_id") or None
     raw = request.query.get("limit", str(AUDIT_ROWS))
@@ -547,17 +548,26 @@ async def api_audit(request: web.Request) -> web.StreamResponse:
         raise api_error(400, "invalid_limit", f"limit must be a whole number 1..{MAX_AUDIT_ROWS}")
     limit = int(raw)
 
+    before = request.query.get("before") or None
+
     def page(store: Store) -> tuple[list[dict[str, Any]], bool]:
         if person_id is not None:
             _file_of_centre(store, ledger, who, person_id)
-        rows, more = store.audit_page(person_id, limit=limit)
-        if who.centres is not None and person_id is None:
-            allowed = {p for p in {str(r["person_id"]) for r in rows} if _may_read_file(store, ledger, who, p)}
-            rows = [r for r in rows if str(r["person_id"]) in allowed]
-        return rows, more
+        allowed: dict[str, bool] = {}  # by file, judged once a page
+
+        def keep(row: dict[str, Any]) -> bool:
+            person = str(row["person_id"])
+            if person not in allowed:
+                allowed[person] = _may_read_file(store, ledger, who, person)
+            return allowed[person]
+
+        try:
+            return store.audit_page(person_id, limit=limit, before=before, keep=keep if who.centres is not None and person_id is None else None)
+        except KeyError:
+            raise api_error(400, "invalid_before", f"no read {before!r:.60} in the audit to page from") from None
 
     rows, more = await ledger.call(page)
-    return json_response({"reads": rows, "more": more})
+    return json_response({"reads": rows, "more": more, "next": rows[0]["audit_id"] if more else None})
 
 
 async def page_ledger(request: web.Request) -> web.StreamResponse:

@@ -421,12 +421,33 @@ class Store:
             return self.db.query("SELECT * FROM read_audit ORDER BY at, audit_id")
         return self.db.query("SELECT * FROM read_audit WHERE person_id = ? ORDER BY at, audit_id", (person_id,))
 
-    def audit_page(self, person_id: str | None = None, *, limit: int) -> tuple[list[dict[str, Any]], bool]:
-        """The newest `limit` reads (of one file, or all), oldest first, and whether older ones were left out: the
-        audit gains a row per file of every summary opened, and answered whole it grew without bound."""
-        where, params = ("WHERE person_id = ? ", [person_id]) if person_id is not None else ("", [])
-        rows = self.db.query(f"SELECT * FROM read_audit {where}ORDER BY at DESC, audit_id DESC LIMIT ?", (*params, limit + 1))
-        return rows[:limit][::-1], len(rows) > limit
+    def audit_page(self, person_id: str | None = None, *, limit: int, before: str | None = None,
+                   keep: Callable[[dict[str, Any]], bool] | None = None) -> tuple[list[dict[str, Any]], bool]:
+        """The newest `limit` reads (of one file, or all) older than the read `before` (an audit id: the oldest of the
+        previous page), oldest first, and whether older ones were left out: the audit gains a row per file of every
+        summary opened, and answered whole it grew without bound. `keep` (a reader's scope) is applied while the page
+        is filled, so a page holds `limit` rows whenever that many older ones are kept; a KeyError for an unknown
+        `before`."""
+        cursor: tuple[str, str] | None = None
+        if before is not None:
+            row = self.db.query("SELECT at, audit_id FROM read_audit WHERE audit_id = ?", (before,))
+            if not row:
+                raise KeyError(before)
+            cursor = (str(row[0]["at"]), str(row[0]["audit_id"]))
+        kept: list[dict[str, Any]] = []
+        while len(kept) <= limit:
+            where = ["person_id = ?"] if person_id is not None else []
+            params: list[Any] = [person_id] if person_id is not None else []
+            if cursor is not None:
+                where.append("(at < ? OR (at = ? AND audit_id < ?))")
+                params += [cursor[0], cursor[0], cursor[1]]
+            clause = f"WHERE {' AND '.join(where)} " if where else ""
+            rows = self.db.query(f"SELECT * FROM read_audit {clause}ORDER BY at DESC, audit_id DESC LIMIT ?", (*params, limit + 1))
+            kept += [r for r in rows if keep is None or keep(r)]
+            if len(rows) <= limit:
+                break
+            cursor = (str(rows[-1]["at"]), str(rows[-1]["audit_id"]))
+        return kept[:limit][::-1], len(kept) > limit
 
     # ------------------------------------------------------------ reports and sweeps
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -383,3 +384,52 @@ def test_a_scoped_token_s_place_suggestions_are_of_its_centres_cities_only(tmp_p
             return found
 
     assert asyncio.run(main()) == [{"harbin"}, {"qiqihar"}, {"harbin", "qiqihar"}]
+
+
+def test_a_scoped_supervisor_s_read_audit_pages_hold_limit_rows_of_its_centres_and_a_cursor_walks_them_all(tmp_path: Path) -> None:
+    # The scope was applied to the page after it was cut: with the newest reads of another centre's files, a Qiqihar
+    # supervisor's page of 5 came empty while `more` said older reads existed, and no page could reach them.
+    path = tmp_path / "tokens.json"
+    qiqihar = add_token(path, "supervisor", token_id="qqhr", centres=["qiqihar"], known=CENTRES)
+    every = add_token(path, "supervisor", token_id="all")
+    settings = replace(Settings(), cities="harbin,qiqihar", database_url=f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(path, centres=CENTRES), DATA_DIR / "cities" / "harbin",
+                             centre_dirs=settings.centre_dirs)
+    ledger = ledger_screens(settings)
+    app = build_app(service)
+    ledger.add_routes(app)
+    incidents = (replace(event("harbin:h"), centre="harbin"), replace(event("qiqihar:q"), centre="qiqihar", lat=47.3485, lon=123.9455))
+
+    def reads(store: Any) -> None:
+        for n, (ev, file_of) in enumerate((ev, store.open_person(PersonInput(sex="male", age_group="elderly"), by="op", at=T0))
+                                          for ev in incidents):
+            store.apply_dispatch(json.loads(ev.to_json()))
+            store.link(ev.incident_id, file_of, by="op", at=T0)
+            for k in range(10):  # Qiqihar's file read first, Harbin's ten reads are the newest
+                store.log_read(who="op", role="operator", person_id=file_of, what=f"{ev.centre} {k}", at=T0 + timedelta(minutes=20 * (1 - n) + k))
+
+    async def pages(client: TestClient[Any, Any], token: str) -> list[tuple[list[str], bool]]:
+        out: list[tuple[list[str], bool]] = []
+        url = "/api/ledger/audit?limit=4"
+        while True:
+            page = await (await client.get(url, headers={"Authorization": f"Bearer {token}"})).json()
+            out.append(([r["what"] for r in page["reads"] if r["what"].split()[0] in CENTRES], page["more"]))
+            if not page["more"]:
+                return out
+            url = f"/api/ledger/audit?limit=4&before={page['next']}"
+
+    async def main() -> tuple[list[tuple[list[str], bool]], list[tuple[list[str], bool]], int]:
+        try:
+            await ledger.call(reads)
+            async with TestClient(TestServer(app)) as client:
+                bad = await client.get("/api/ledger/audit?before=nothing-such", headers={"Authorization": f"Bearer {every}"})
+                return await pages(client, qiqihar), await pages(client, every), bad.status
+        finally:
+            await ledger.stop()
+
+    mine, everyone, bad = asyncio.run(main())
+    assert mine == [(["qiqihar 6", "qiqihar 7", "qiqihar 8", "qiqihar 9"], True), (["qiqihar 2", "qiqihar 3", "qiqihar 4", "qiqihar 5"], True),
+                    (["qiqihar 0", "qiqihar 1"], False)]
+    walked = [w for page, _ in reversed(everyone) for w in page]
+    assert walked == [f"qiqihar {k}" for k in range(10)] + [f"harbin {k}" for k in range(10)]
+    assert all(len(page) == 4 for page, more in everyone if more) and bad == 400

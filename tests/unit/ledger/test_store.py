@@ -209,6 +209,15 @@ def test_the_read_audit_answers_its_latest_rows_only(tmp_path: Path) -> None:
     assert [r["what"] for r in rows] == [f"read {n}" for n in (21, 23, 25, 27, 29)] and more
     rows, more = store.audit_page("P-a", limit=100)
     assert len(rows) == 15 and not more
+    # a reader's scope fills the page before it is cut, and the oldest row of a page is where the next one starts
+    rows, more = store.audit_page(limit=5, keep=lambda r: r["person_id"] == "P-b")
+    assert [r["what"] for r in rows] == [f"read {n}" for n in (20, 22, 24, 26, 28)] and more
+    rows, more = store.audit_page(limit=5, keep=lambda r: r["person_id"] == "P-b", before=rows[0]["audit_id"])
+    assert [r["what"] for r in rows] == [f"read {n}" for n in (10, 12, 14, 16, 18)] and more
+    rows, more = store.audit_page("P-a", limit=100, before=rows[0]["audit_id"])
+    assert [r["what"] for r in rows] == [f"read {n}" for n in (1, 3, 5, 7, 9)] and not more
+    with pytest.raises(KeyError):
+        store.audit_page(limit=5, before="no-such-read")
 
 
 @pytest.mark.parametrize(
