@@ -24,7 +24,7 @@ function node(tag, attrs, ...children) {
     if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
     else if (v !== null && v !== undefined) e.setAttribute(k, v);
   }
-  for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(shownText(c)));
   return e;
 }
 
@@ -100,7 +100,7 @@ function openForm(letter) {
   document.getElementById("call-title").textContent = letter ? bi("更正并重新提交", "Correct and resubmit") : bi("新来电", "New call");
   if (letter) {
     original.classList.remove("hidden");
-    original.textContent = letter.reason + "\n" + letter.payload;
+    original.textContent = shownText(letter.reason + "\n" + letter.payload);
     const o = letter.original || {};
     if (typeof o.address === "string") document.getElementById("call-address").value = o.address;
     if (typeof o.text === "string") document.getElementById("call-text").value = o.text;

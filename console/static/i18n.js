@@ -163,16 +163,25 @@ function takeToken(storageKey) {
   try { return sessionStorage.getItem(storageKey) || ""; } catch (e) { return ""; }
 }
 
+/* Bidirectional controls and invisible format characters in someone's text (a failed tip, a file's notes) are shown
+   as their code point, "⟨U+202E⟩": an unclosed right-to-left override showed the rest of the line backwards, fields
+   beside it included, and a zero-width one hid a difference. Each element is an isolate too (style.css). */
+const INVISIBLE = /[\u061C\u180E\u200B\u200E\u200F\u2028-\u202E\u2060-\u2064\u2066-\u206F\uFEFF]/g;
+
+function shownText(value) {
+  return String(value).replace(INVISIBLE, (ch) => "⟨U+" + ch.codePointAt(0).toString(16).toUpperCase().padStart(4, "0") + "⟩");
+}
+
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
   if (attrs) for (const [k, v] of Object.entries(attrs)) {
     if (v === null || v === undefined || v === false) continue;
     if (k === "class") node.className = v;
-    else if (k === "text") node.textContent = v;
+    else if (k === "text") node.textContent = shownText(v);
     else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
     else node.setAttribute(k, v === true ? "" : v);
   }
-  for (const c of children) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : String(c));
+  for (const c of children) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : shownText(c));
   return node;
 }
 

@@ -27,7 +27,7 @@ function showLedgerLogin(message) {
   document.getElementById("login-error").textContent = message || "";
 }
 
-function cell(text) { const td = document.createElement("td"); td.textContent = text == null ? "" : String(text); return td; }
+function cell(text) { const td = document.createElement("td"); td.textContent = text == null ? "" : shownText(text); return td; }
 
 function fillTable(id, rows) {
   const body = document.querySelector(`#${id} tbody`);
@@ -54,10 +54,10 @@ function personLine(p, incidentId) {
   const div = document.createElement("div");
   div.className = "person";
   const head = document.createElement("b");
-  head.textContent = `${p.person_id} · ${p.sex} · ${p.age_group} · ${p.appearance || ""}` + (p.score != null ? ` · ${p.score}` : "");
+  head.textContent = shownText(`${p.person_id} · ${p.sex} · ${p.age_group} · ${p.appearance || ""}` + (p.score != null ? ` · ${p.score}` : ""));
   div.append(head);
   const ul = document.createElement("ul");
-  for (const note of [...(p.what_helps || []), ...(p.reasons || [])]) { const li = document.createElement("li"); li.textContent = note; ul.append(li); }
+  for (const note of [...(p.what_helps || []), ...(p.reasons || [])]) { const li = document.createElement("li"); li.textContent = shownText(note); ul.append(li); }
   div.append(ul);
   if (incidentId) {
     const link = document.createElement("button");
@@ -155,7 +155,7 @@ async function readFile(ev) {
   ev.preventDefault();
   const out = document.getElementById("file");
   try {
-    out.textContent = JSON.stringify(await call(`/api/ledger/persons/${encodeURIComponent(document.getElementById("person-id").value.trim())}`), null, 1);
+    out.textContent = shownText(JSON.stringify(await call(`/api/ledger/persons/${encodeURIComponent(document.getElementById("person-id").value.trim())}`), null, 1));
   } catch (err) { out.textContent = String(err.message || err); }
 }
 
