@@ -18,7 +18,7 @@ from console.calls import CallDesk
 from console.centres import CentreKeys
 from console.commands import CommandDesk
 from console.kafka_io import ListPublisher
-from console.ledger_api import ledger_screens
+from console.ledger_api import LedgerService, ledger_screens
 from console.outbox import ListOutbox
 from console.server import ConsoleService, build_app
 from console.state import ConsoleState
@@ -162,17 +162,23 @@ def _harbin_and_qiqihar_incidents(tmp_path: Path, province: Province) -> tuple[s
                                   DATA_DIR / "cities" / "harbin", centres=CentreKeys(province))
 
 
-def test_a_scoped_token_cannot_read_or_link_another_centre_s_incident_the_console_has_forgotten(tmp_path: Path) -> None:
-    # The guard looked the incident up in the console's memory only: a Harbin incident closed more than 6 h ago (or
-    # any incident after a console restart) is in the ledger alone, and a Qiqihar operator read its linked files and
-    # the suggestions, and linked it to a file. The ledger's row names its centre.
-    harbin, qiqihar = _scoped_tokens(tmp_path / "tokens.json")
+def _ledger_console(tmp_path: Path) -> tuple[LedgerService, web.Application]:
+    """A two-city console (tokens in `tmp_path/tokens.json`) with the ledger's screens on a SQLite file."""
     settings = replace(Settings(), cities="harbin,qiqihar", database_url=f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
     service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(tmp_path / "tokens.json", centres=CENTRES),
                              DATA_DIR / "cities" / "harbin", centre_dirs=settings.centre_dirs)
     ledger = ledger_screens(settings)
     app = build_app(service)
     ledger.add_routes(app)
+    return ledger, app
+
+
+def test_a_scoped_token_cannot_read_or_link_another_centre_s_incident_the_console_has_forgotten(tmp_path: Path) -> None:
+    # The guard looked the incident up in the console's memory only: a Harbin incident closed more than 6 h ago (or
+    # any incident after a console restart) is in the ledger alone, and a Qiqihar operator read its linked files and
+    # the suggestions, and linked it to a file. The ledger's row names its centre.
+    harbin, qiqihar = _scoped_tokens(tmp_path / "tokens.json")
+    ledger, app = _ledger_console(tmp_path)
     old = json.loads(replace(event("harbin:old"), centre="harbin").to_json())
 
     async def main() -> list[tuple[str, int, str]]:
@@ -303,12 +309,7 @@ def test_a_scoped_supervisor_reads_notes_and_escalates_only_the_files_of_its_cen
     path = tmp_path / "tokens.json"
     harbin = add_token(path, "supervisor", token_id="hrb", centres=["harbin"], known=CENTRES)
     qiqihar = add_token(path, "supervisor", token_id="qqhr", centres=["qiqihar"], known=CENTRES)
-    settings = replace(Settings(), cities="harbin,qiqihar", database_url=f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
-    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(path, centres=CENTRES), DATA_DIR / "cities" / "harbin",
-                             centre_dirs=settings.centre_dirs)
-    ledger = ledger_screens(settings)
-    app = build_app(service)
-    ledger.add_routes(app)
+    ledger, app = _ledger_console(tmp_path)
     seen = json.loads(replace(event("harbin:old"), centre="harbin").to_json())
 
     def file_in_harbin(store: Any) -> str:
@@ -392,12 +393,7 @@ def test_a_scoped_supervisor_s_read_audit_pages_hold_limit_rows_of_its_centres_a
     path = tmp_path / "tokens.json"
     qiqihar = add_token(path, "supervisor", token_id="qqhr", centres=["qiqihar"], known=CENTRES)
     every = add_token(path, "supervisor", token_id="all")
-    settings = replace(Settings(), cities="harbin,qiqihar", database_url=f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
-    service = ConsoleService(ConsoleState(), ListPublisher(), TokenStore(path, centres=CENTRES), DATA_DIR / "cities" / "harbin",
-                             centre_dirs=settings.centre_dirs)
-    ledger = ledger_screens(settings)
-    app = build_app(service)
-    ledger.add_routes(app)
+    ledger, app = _ledger_console(tmp_path)
     incidents = (replace(event("harbin:h"), centre="harbin"), replace(event("qiqihar:q"), centre="qiqihar", lat=47.3485, lon=123.9455))
 
     def reads(store: Any) -> None:
