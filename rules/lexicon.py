@@ -70,6 +70,9 @@ _EN_DECADES = {"teens": 15, "twenties": 20, "thirties": 30, "forties": 40, "fift
 # The characters a Chinese number is written with; with \d, a lookaround's class (not part of a longer number)
 _ZH_NUM_WORDS = "零〇一二两三四五六七八九十百几"
 _ZH_NUM = rf"\d{{1,3}}|[{_ZH_NUM_WORDS}]{{1,5}}"
+# The classical words for an age (半百 fifty, 而立 thirty, 花甲 sixty, 古稀 seventy, 耄耋 eighty and more): "年过半百" is over fifty.
+_ZH_CLASSICAL_AGES = {"而立": 30, "不惑": 40, "半百": 50, "知天命": 50, "花甲": 60, "耳顺": 60, "古稀": 70, "耄耋": 80, "期颐": 100}
+_ZH_CLASSICAL = "|".join(_ZH_CLASSICAL_AGES)
 # English ages in words: "seventeen", "sixty-five", "eighty".
 _EN_UNIT_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen",
                   "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
@@ -90,7 +93,9 @@ _AGE = re.compile(
     # an age said without 岁 before the person it describes: "五十出头的大哥", "六十多的老头", "三十来的女的"
     rf"|(?<![\d{_ZH_NUM_WORDS}第])(?P<zpers>{_ZH_NUM})(?:多|来|出头|好几|大几)的(?=大哥|大姐|大叔|大爷|大妈|大娘|男|女|老|小伙|汉子|妇女|阿姨|人)"
     # a written age without 岁 ("年近七十的阿姨", "年过六十"; with 岁 or 旬 the alternatives above read it)
-    rf"|(?P<zyr>年近|年过|年逾|年届|年满|年已)(?P<zyrnum>{_ZH_NUM})(?![\d{_ZH_NUM_WORDS}])(?!(?:多|来|余)?(?:周)?岁|旬)"
+    rf"|(?P<zyr>年近|年过|年逾|年届|年满|年已)(?P<zyrnum>{_ZH_NUM}|{_ZH_CLASSICAL})(?![\d{_ZH_NUM_WORDS}])(?!(?:多|来|余)?(?:周)?岁|旬)"
+    # a classical age word said as the person's years ("半百之年的男子", "花甲之年"; after 年过 the alternative above reads it)
+    rf"|(?P<zcls>{_ZH_CLASSICAL})之年"
     rf"|(?:年龄|年纪)\s*[:：]?\s*(?:约|大约|大概|在)?\s*(?P<zage>{_ZH_NUM})(?![\d{_ZH_NUM_WORDS}])"
     rf"|(?<![a-z0-9])(?P<epre>under|below|younger than|less than)?\s*(?P<enum>{_EN_AGE_NUM})[\s\-]*(?:years?|yrs?)[\s\-]*"
     r"(?:old|of\s+age)(?![a-z])"
@@ -193,7 +198,7 @@ _ITEM = re.compile(r"(?:^|(?<=[\s:;,。!！?？]))([1-9])\s*[.、)）](?!\d)\s*"
 # ("男，约50岁"), or an English person named first ("man lying…", "a woman…"); "the same boy", "她说…" bring in no one.
 _ITEM_PERSON = re.compile(r"^\s*(?:[男女](?:[,，\s]|$)|(?:an?\s+|one\s+)?(?:old\s+|young\s+|elderly\s+|teenage\s+)?"
                           r"(?:man|woman|guy|lady|boy|girl|kid|teen|teenager|person|male|female)(?![a-z]))")
-_AGE_HINT = re.compile(r"岁|旬|年龄|年纪|十|百|\d|ties|teens|year|age")
+_AGE_HINT = re.compile(rf"岁|旬|年龄|年纪|十|百|\d|ties|teens|year|age|{_ZH_CLASSICAL}")
 
 
 # The spoken 儿 suffix (erhua: 小孩儿, 没气儿了, 蹲那儿, 一块儿) is no part of the word; a 儿 that is a word's own
@@ -953,7 +958,9 @@ class Lexicon:
             if any(s <= match.start() < e for s, e in skip or ()):
                 continue
             groups = match.groupdict()
-            if (groups["znum"] is not None or groups["zage"] is not None or groups["zsex"] is not None or groups["zpers"] is not None
+            if (classical := groups["zcls"] or groups["zyrnum"]) in _ZH_CLASSICAL_AGES:
+                age = _ZH_CLASSICAL_AGES[classical]
+            elif (groups["znum"] is not None or groups["zage"] is not None or groups["zsex"] is not None or groups["zpers"] is not None
                     or groups["zyrnum"] is not None):
                 age = _zh_number(groups["znum"] or groups["zage"] or groups["zsex"] or groups["zpers"] or groups["zyrnum"])
             elif groups["zxun"] is not None:
