@@ -959,7 +959,7 @@ class Lexicon:
                 continue
             groups = match.groupdict()
             if (classical := groups["zcls"] or groups["zyrnum"]) in _ZH_CLASSICAL_AGES:
-                age = _ZH_CLASSICAL_AGES[classical]
+                age: int | None = _ZH_CLASSICAL_AGES[classical]
             elif (groups["znum"] is not None or groups["zage"] is not None or groups["zsex"] is not None or groups["zpers"] is not None
                     or groups["zyrnum"] is not None):
                 age = _zh_number(groups["znum"] or groups["zage"] or groups["zsex"] or groups["zpers"] or groups["zyrnum"])
