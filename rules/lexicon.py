@@ -1247,9 +1247,10 @@ def _persons_pattern(zh: list[str], en: list[str], en_one: list[str] | None = No
     ]
     if zh:
         nouns = "|".join(re.escape(normalize_text(n)) for n in sorted(zh, key=len, reverse=True))
+        # a rank or a school year is no count: 第三个人, 初二学生, 两个高三学生 are one and two
         parts.append(
-            rf"(?<![\d{_ZH_NUM_WORDS}第])(?P<zn2>\d{{1,3}}|[一二两三四五六七八九十]{{1,3}}|[俩仨])(?!{_ZH_NOT_A_COUNT})\s*(?:个|名|位)?"
-            rf"(?:[^\s，。！？、；：,.!?;:的]{{1,6}}的)?(?:{nouns})"
+            rf"(?<![\d{_ZH_NUM_WORDS}第初高])(?P<zn2>\d{{1,3}}|[一二两三四五六七八九十]{{1,3}}|[俩仨])(?!{_ZH_NOT_A_COUNT})\s*(?:个|名|位)?"
+            rf"(?:[^\s，。！？、；：,.!?;:的]{{1,6}}的)?(?:[初高][一二三])?(?:{nouns})"
         )
         # shorthand: 醉汉x2, 老人×3
         parts.append(rf"(?:{nouns})\s*[x×*]\s*(?P<zn3>[2-9]|[1-9]\d)(?![\d])")

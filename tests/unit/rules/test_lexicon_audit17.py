@@ -1,6 +1,6 @@
 """The readings audit 17 added and the words beside them that must not read: drug slang (溜冰 is skating unless its own
 words or kit say meth; "OD'd" only after the person, as "odd" is a word), classical ages (年过半百, 花甲之年), retirees,
-sign language (not in 骑手语音), a driver's passenger who is someone else, and a minor's company said with a comma."""
+sign language (not in 骑手语音), school years that are no count, a driver's passenger who is someone else, and a minor's company said with a comma."""
 
 from __future__ import annotations
 
@@ -45,6 +45,13 @@ LEXICON = load_lexicon(DATA_DIR / "lexicon.toml")
         # a son who put her out, in English
         ("says her son kicked her out", {"domestic_violence"}),
         ("her husband threw her out", {"domestic_violence"}),
+        # a drug user said as one, injecting, tripping; a trip on the ice and a sign-language teacher are nothing
+        ("junkie passed out", {"intoxicated", "unresponsive"}),
+        ("addict shooting up in the stairwell", {"intoxicated"}),
+        ("needle still in his arm", {"intoxicated"}),
+        ("he's tripping", {"intoxicated"}),
+        ("he tripped on the ice", set()),
+        ("手语老师", set()),
     ],
 )
 def test_audit17_cues(text: str, flags: set[str]) -> None:
@@ -83,3 +90,17 @@ def test_a_drivers_passenger_is_someone_else() -> None:
 )
 def test_a_minors_company(text: str, company: str) -> None:
     assert LEXICON.company_in(text) == company
+
+
+@pytest.mark.parametrize(
+    ("text", "persons"),
+    [
+        # a school year is no count (初二学生 was two, 两个高三学生 three), while the pupils are still counted
+        ("初二学生在网吧", None),
+        ("两个高三学生在网吧", 2),
+        ("三个初一学生", 3),
+        ("两个小年轻在闻胶水", 2),
+    ],
+)
+def test_school_years_are_no_count(text: str, persons: int | None) -> None:
+    assert LEXICON.persons_in(text) == persons
