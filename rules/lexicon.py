@@ -96,6 +96,8 @@ _AGE = re.compile(
     rf"|(?P<zyr>年近|年过|年逾|年届|年满|年已)(?P<zyrnum>{_ZH_NUM}|{_ZH_CLASSICAL})(?![\d{_ZH_NUM_WORDS}])(?!(?:多|来|余)?(?:周)?岁|旬)"
     # a classical age word said as the person's years ("半百之年的男子", "花甲之年"; after 年过 the alternative above reads it)
     rf"|(?P<zcls>{_ZH_CLASSICAL})之年"
+    # the number said with its classical word ("三十而立的小伙子", "四十不惑", "七十古稀"): the number is the age
+    rf"|(?<![\d{_ZH_NUM_WORDS}])(?P<zncls>{_ZH_NUM})(?={_ZH_CLASSICAL})"
     rf"|(?:年龄|年纪)\s*[:：]?\s*(?:约|大约|大概|在)?\s*(?P<zage>{_ZH_NUM})(?![\d{_ZH_NUM_WORDS}])"
     rf"|(?<![a-z0-9])(?P<epre>under|below|younger than|less than)?\s*(?P<enum>{_EN_AGE_NUM})[\s\-]*(?:years?|yrs?)[\s\-]*"
     r"(?:old|of\s+age)(?![a-z])"
@@ -961,8 +963,9 @@ class Lexicon:
             if (classical := groups["zcls"] or groups["zyrnum"]) in _ZH_CLASSICAL_AGES:
                 age: int | None = _ZH_CLASSICAL_AGES[classical]
             elif (groups["znum"] is not None or groups["zage"] is not None or groups["zsex"] is not None or groups["zpers"] is not None
-                    or groups["zyrnum"] is not None):
-                age = _zh_number(groups["znum"] or groups["zage"] or groups["zsex"] or groups["zpers"] or groups["zyrnum"])
+                    or groups["zyrnum"] is not None or groups["zncls"] is not None):
+                age = _zh_number(groups["znum"] or groups["zage"] or groups["zsex"] or groups["zpers"] or groups["zyrnum"]
+                                 or groups["zncls"])
             elif groups["zxun"] is not None:
                 age = _ZH_DIGITS[groups["zxun"]] * 10  # 七旬: in the seventies
             elif groups["eword"] is not None:
@@ -1218,7 +1221,7 @@ def load_lexicon(path: Path | str) -> Lexicon:
 
 # What follows a number that is not a head count: more of the number, an age
 # ("七十岁的老人", "年过七旬的男子", "3岁的孩子"), a time, a temperature or a distance.
-_ZH_NOT_A_COUNT = rf"[\d{_ZH_NUM_WORDS}]|\s*(?:多|来|余|几)?(?:周岁|岁|旬|度|°|点|时|小时|分|秒|号|楼|层|米|公里|年|月|日|天|元|块)"
+_ZH_NOT_A_COUNT = rf"[\d{_ZH_NUM_WORDS}]|\s*(?:多|来|余|几)?(?:周岁|岁|旬|度|°|点|时|小时|分|秒|号|楼|层|米|公里|年|月|日|天|元|块)|{_ZH_CLASSICAL}"
 _EN_NOT_A_COUNT = r"\d|[\s\-]*(?:years?|yrs?|y/?o|months?|weeks?|days?|hours?|hrs?|minutes?|mins?|degrees?|metres?|meters?|m|km)(?![a-z])"
 
 

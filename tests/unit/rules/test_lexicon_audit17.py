@@ -67,6 +67,9 @@ def test_audit17_cues(text: str, flags: set[str]) -> None:
         ("年过花甲的女人", {"elderly"}, False),
         ("古稀之年的女人", {"elderly"}, False),
         ("年逾古稀的女人", {"elderly"}, False),
+        # the number before the classical word is the age ("三十而立", "四十不惑", "七十古稀"), never a head count
+        ("三十而立的女人", set(), True),
+        ("七十古稀的女人", {"elderly"}, False),
     ],
 )
 def test_classical_ages(text: str, flags: set[str], adult: bool) -> None:
@@ -100,7 +103,11 @@ def test_a_minors_company(text: str, company: str) -> None:
         ("两个高三学生在网吧", 2),
         ("三个初一学生", 3),
         ("两个小年轻在闻胶水", 2),
+        # a number before a classical age word is the age: 三十而立的小伙子 was thirty persons
+        ("三十而立的小伙子躺在路边", None),
+        ("四十不惑的大哥蹲在桥下", None),
+        ("来了三十个人", 30),
     ],
 )
-def test_school_years_are_no_count(text: str, persons: int | None) -> None:
+def test_school_years_and_classical_ages_are_no_count(text: str, persons: int | None) -> None:
     assert LEXICON.persons_in(text) == persons
