@@ -894,6 +894,16 @@ class Lexicon:
                 return [(then.start(), now.start())]
         return []
 
+    def _then_same(self, norm: str) -> list[tuple[int, int, frozenset[str]]]:
+        """An earlier night of the same person, to the `now` word after it (`[past]` then, when it parts no one there), read
+        as tonight's earlier moment: "昨天他还说不去救助站，今天叫不醒了" is no refusal and "昨晚躺在这，今早已经坐起来了"
+        sits, while "昨晚被老公打了，现在在车站" is still beaten."""
+        past = self.past
+        if past is None or self._past(norm) or (then := past.then.search(norm)) is None:
+            return []
+        now = past.now.search(norm, then.end())
+        return [] if now is None or self._goes_on(norm, now.end()) else [(then.start(), now.start(), frozenset(FLAGS) - past.changes)]
+
     @_per_text
     def _earlier(self, norm: str) -> list[tuple[int, int, frozenset[str]]]:
         """Tonight's earlier moment of the same person (`[past] earlier`, to the next `now` word in its sentence), with the
@@ -918,7 +928,7 @@ class Lexicon:
                 # "刚才还不让管，叫不醒了现在": the now word closes the later state's clause, which it dates whole
                 stop = max((m.end() for m in _CLAUSE_END.finditer(norm, match.end(), now.start())), default=stop)
             spans.append((start, stop, frozenset(FLAGS) - past.changes))
-        return spans
+        return spans + self._then_same(norm)
 
     def _goes_on(self, norm: str, at: int) -> bool:
         """Whether the `now` word ending at `at` says the earlier state goes on ("刚才说不去，现在还在那坐着", "now he's
@@ -1267,7 +1277,7 @@ def _persons_pattern(zh: list[str], en: list[str], en_one: list[str] | None = No
         parts.append(rf"(?<![a-z])(?P<pair3>couple)\s+of\s+(?:[a-z'\-]+\s+)?(?:{nouns})(?![a-z])")
         parts.append(r"(?<![a-z])(?:a\s+family\s+of|family\s+of)\s+(?P<en2>\d{1,2}|" + numbers + r")(?![a-z0-9])")
         parts.append(r"(?<![a-z0-9])(?P<en3>\d{1,2}|" + numbers + r")\s+of\s+them(?![a-z])")
-        parts.append(r"(?<![a-z])(?P<pair2>both\s+of\s+them|couple)(?![a-z])(?!\s+of)")
+        parts.append(r"(?<![a-z])(?P<pair2>both\s+of\s+them|couple|(?:they're|they\s+are)\s+both)(?![a-z])(?!\s+of)")
     if en_one:
         # one more person joined to a counted group: "two blokes and a lass" is three
         nouns = "|".join(re.escape(normalize_text(n)) for n in sorted(en_one, key=len, reverse=True))
