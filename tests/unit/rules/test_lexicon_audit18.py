@@ -43,6 +43,14 @@ def test_an_earlier_night_of_the_same_person_yields_to_now(text: str, flags: set
         ("他老公拿菜刀切菜", set()),
         ("a man ran from the police", set()),
         ("她男人喝多了", {"intoxicated"}),
+        ("她老公喝多了打她", {"domestic_violence"}),
+        ("她老公打了她一顿", {"domestic_violence"}),
+        # 打 that phones, works, hails a car, asks or plays is no blow (these read domestic violence before)
+        ("我爸拿着手机打他电话，他没接", set()),
+        ("她老公打工还没回来", {"migrant_worker"}),
+        ("她老公打车走了", set()),
+        ("老公打了120", set()),
+        ("她丈夫打听了一圈也没找到她", set()),
     ],
 )
 def test_domestic_violence_as_callers_say_it(text: str, flags: set[str]) -> None:
