@@ -22,7 +22,16 @@ from core.settings import DATA_DIR
 from rules.context import Province, load_province
 from rules.intake import parse_tip, tip_report
 
-CASES: list[dict[str, Any]] = tomllib.loads((Path(__file__).parent / "where_audit.toml").read_text(encoding="utf-8"))["case"]
+
+
+def _cases(name: str) -> list[dict[str, Any]]:
+    return list(tomllib.loads((Path(__file__).parent / name).read_text(encoding="utf-8"))["case"])
+
+
+CASES = _cases("where_audit.toml")
+# Where audit 2 (session 25): landmarks with a direction, stops, compounds, crossings said several ways,
+# Qiqihar's places, the other city's place sent to this one, coordinates as phones share them, vague places.
+CASES2 = _cases("where_audit2.toml")
 
 
 @pytest.fixture(scope="module")
@@ -31,16 +40,20 @@ def province() -> Province:
                          {name: DATA_DIR / "cities" / name for name in ("harbin", "qiqihar")})
 
 
-def test_audit_holds_enough_locations() -> None:
-    assert len(CASES) >= 60
-    written = [(c.get("address"), c.get("lat"), c.get("lon")) for c in CASES]
+@pytest.mark.parametrize(("cases", "least"), [(CASES, 60), (CASES2, 50)])
+def test_audit_holds_enough_locations(cases: list[dict[str, Any]], least: int) -> None:
+    assert len(cases) >= least
+    written = [(c.get("address"), c.get("lat"), c.get("lon"), c.get("sent_to")) for c in cases]
     assert len(set(written)) == len(written), "each location once"
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, id=f"where{n:03d}") for n, c in enumerate(CASES)])
+@pytest.mark.parametrize("case", [pytest.param(c, id=f"where{n:03d}") for n, c in enumerate(CASES)]
+                         + [pytest.param(c, id=f"where2_{n:03d}") for n, c in enumerate(CASES2)])
 def test_tip_is_put_where_the_domain_says(case: dict[str, Any], province: Province) -> None:
     tip: dict[str, Any] = {"tip_id": "audit", "channel": "hotline", "reported_at": "2026-12-20T23:10:00+08:00", "text": "有人在外面"}
     tip.update({k: case[k] for k in ("address", "lat", "lon") if k in case})
+    if "sent_to" in case:
+        tip["centre"] = case["sent_to"]
     if "error" in case:
         with pytest.raises(RecordError) as info:
             parse_tip(tip, province.context_for(tip)[1])
