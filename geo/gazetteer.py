@@ -145,12 +145,18 @@ def _sounded_starts(text: str, sounds: frozenset[str], prefixes: frozenset[str])
     return frozenset(starts)
 
 
-def _one_edit(typed: str, known: str) -> bool:
+# A wrong letter in a four-letter word ("Harbin Eest Station") is forgiven only when the alias's other words, typed
+# exactly, hold at least this many letters: alone or beside a short word it is too likely another name
+# ("Laodong Lane" is no "Laodong Lake").
+_SHORT_WORD_CONTEXT = 8
+
+
+def _one_edit(typed: str, known: str, wrong_letter_from: int = 5) -> bool:
     """Whether `typed` is `known` with one wrong, missing, extra or swapped letter.
 
-    Short words must match exactly (a swap is allowed from four letters, any
-    other edit from five), and the first letter must be right unless it was
-    swapped with the second.
+    Short words must match exactly (a swap is allowed from four letters, a
+    wrong letter from `wrong_letter_from`, a missing or extra one from five),
+    and the first letter must be right unless it was swapped with the second.
     """
     if typed == known:
         return True
@@ -160,7 +166,7 @@ def _one_edit(typed: str, known: str) -> bool:
         diffs = [i for i in range(len(known)) if typed[i] != known[i]]
         if len(diffs) == 2 and diffs[1] == diffs[0] + 1 and typed[diffs[0]] == known[diffs[1]] and typed[diffs[1]] == known[diffs[0]]:
             return True
-        return len(diffs) == 1 and len(known) >= 5 and not (typed[diffs[0]].isdigit() or known[diffs[0]].isdigit())
+        return len(diffs) == 1 and len(known) >= wrong_letter_from and not (typed[diffs[0]].isdigit() or known[diffs[0]].isdigit())
     if len(known) < 5 or abs(len(typed) - len(known)) != 1:
         return False
     short, long = (typed, known) if len(typed) < len(known) else (known, typed)
@@ -331,7 +337,11 @@ class Gazetteer:
             for start in range(len(words) - k + 1):
                 window = words[start : start + k]
                 misses = [i for i in range(k) if window[i] != alias[i]]
-                if len(misses) == 1 and _one_edit(window[misses[0]], alias[misses[0]]) and not self._latin_qualified(words, start):
+                if len(misses) != 1:
+                    continue
+                miss = alias[misses[0]]
+                wrong_letter_from = 4 if length - len(miss) >= _SHORT_WORD_CONTEXT else 5
+                if _one_edit(window[misses[0]], miss, wrong_letter_from) and not self._latin_qualified(words, start):
                     found.add(place)
                     found_length = length
                     break
