@@ -176,6 +176,16 @@ def _one_edit(typed: str, known: str, wrong_letter_from: int = 5) -> bool:
     return short[i:] == long[i + 1 :]
 
 
+def _edges(text: str, key: str) -> frozenset[int]:
+    """Where each occurrence of `key` in `text` begins and ends."""
+    edges: set[int] = set()
+    start = text.find(key)
+    while start != -1:
+        edges.update((start, start + len(key)))
+        start = text.find(key, start + 1)
+    return frozenset(edges)
+
+
 class Gazetteer:
     """Resolves free-text addresses to known places, deterministically."""
 
@@ -253,7 +263,7 @@ class Gazetteer:
         if typo is None:
             typo = self._resolve_latin_typo(address, longer)
         if typo is None:
-            typo = self._resolve_swap(fuzzy, starts, longer)
+            typo = self._resolve_swap(fuzzy, starts, longer, _edges(fuzzy, best[0]) if best is not None else frozenset())
         if typo is not None and not (typo.kind == STREET_KIND and best is not None and best[1].kind != STREET_KIND):
             return typo
         return best[1] if best is not None else None
@@ -297,14 +307,14 @@ class Gazetteer:
 
     @staticmethod
     def _longest_unique(text: str, starts: list[int], lengths: list[int], min_length: int,
-                        places_in: Callable[[str], Iterable[Place]]) -> Place | None:
+                        places_in: Callable[[str, int], Iterable[Place]]) -> Place | None:
         """The place found by `places_in` in the longest windows of `text` (lengths longest first, at least
         `min_length`) beginning at `starts`, the places no other city's name qualifies (found once by `resolve` for
         both fuzzy readings); two different places at that length make it ambiguous: None."""
         for length in lengths:
             if length < min_length:
                 break
-            found = {place for start in starts if start + length <= len(text) for place in places_in(text[start : start + length])}
+            found = {place for start in starts if start + length <= len(text) for place in places_in(text[start : start + length], start)}
             if found:
                 return found.pop() if len(found) == 1 else None
         return None
@@ -312,7 +322,7 @@ class Gazetteer:
     def _resolve_typo(self, text: str, starts: list[int], min_length: int) -> Place | None:
         """The longest Chinese alias (of at least `min_length`) found with one character replaced by a homophone."""
 
-        def places_in(window: str) -> Iterable[Place]:
+        def places_in(window: str, _start: int) -> Iterable[Place]:
             if not all(is_cjk(ch) for ch in window):
                 return
             for i in range(len(window)):
@@ -347,17 +357,21 @@ class Gazetteer:
                     break
         return found.pop() if len(found) == 1 else None
 
-    def _resolve_swap(self, text: str, starts: list[int], min_length: int) -> Place | None:
+    def _resolve_swap(self, text: str, starts: list[int], min_length: int, edges: frozenset[int]) -> Place | None:
         """The longest Chinese alias (of at least `min_length`) found with two neighbouring characters swapped.
 
         Only a single adjacent transposition counts (optimal string
         alignment distance 1 between anagrams), at a similarity of at least
-        `min_similarity`.
+        `min_similarity`, and never across `edges`, where a name written
+        exactly begins or ends: 哈尔滨站东侧 is east of 哈尔滨站, not 哈尔滨东站
+        with 站 and 东 swapped.
         """
 
-        def places_in(window: str) -> Iterable[Place]:
+        def places_in(window: str, start: int) -> Iterable[Place]:
             for key, place in self._anagrams.get("".join(sorted(window)), ()):
                 if window != key and OSA.distance(window, key) == 1 and OSA.normalized_similarity(window, key) >= self.min_similarity:
-                    yield place
+                    swapped = next(i for i in range(len(key)) if window[i] != key[i])
+                    if start + swapped + 1 not in edges:
+                        yield place
 
         return self._longest_unique(text, starts, self._anagram_lengths, min_length, places_in)

@@ -219,6 +219,22 @@ def test_a_swap_needs_the_policy_similarity() -> None:
     assert Gazetteer((short,)).resolve("阳太岛") is None  # 0.67: a swap in three characters is another name
 
 
+@pytest.mark.parametrize(
+    ("address", "name"),
+    [
+        ("哈尔滨站东侧", "哈尔滨站"),  # east of the station, not 哈尔滨东站 (3 km off) with 站 and 东 swapped
+        ("哈尔滨站东边的天桥底下", "哈尔滨站"),
+        ("齐齐哈尔站南边", "齐齐哈尔站"),  # not 齐齐哈尔南站, 4 km south
+        ("齐齐哈尔站南侧停车场", "齐齐哈尔站"),
+    ],
+)
+def test_a_direction_after_an_exact_name_is_no_swap(address: str, name: str) -> None:
+    places = load_city(HARBIN).places + load_city(HARBIN.parent / "qiqihar").places
+    stations = [p for p in places if p.kind == "station"]
+    place = Gazetteer(stations).resolve(address)
+    assert place is not None and place.name == name, address
+
+
 def test_a_swap_is_not_another_edit_or_an_ambiguous_one() -> None:
     tower = Place("防洪纪念塔", (), "landmark", 45.7792, 126.6178)
     assert Gazetteer((tower,)).resolve("洪纪防念塔") is None  # a character moved two places is no neighbour swap
