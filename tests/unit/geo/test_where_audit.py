@@ -23,7 +23,6 @@ from rules.context import Province, load_province
 from rules.intake import parse_tip, tip_report
 
 
-
 def _cases(name: str) -> list[dict[str, Any]]:
     return list(tomllib.loads((Path(__file__).parent / name).read_text(encoding="utf-8"))["case"])
 
