@@ -263,6 +263,29 @@ def score(truth: dict[str, Any], outputs: list[dict[str, Any]], dead_letters: li
     }
 
 
+def team_met(truth: dict[str, Any]) -> dict[str, list[str]]:
+    """Incident id -> the persons its teams met on scene (the truth's `team_jobs`), in job order."""
+    met: dict[str, list[str]] = defaultdict(list)
+    for job in truth.get("team_jobs") or []:
+        if job.get("person_id") and job.get("incident_id"):
+            met[str(job["incident_id"])].append(str(job["person_id"]))
+    return met
+
+
+def owner(votes: Counter[str], met: Sequence[str]) -> str:
+    """Whom an incident concerns: most reports decide; of persons with as many, one a team met there, else the one the
+    first report was about (`votes` counts in the order the persons first appear among the sources).
+
+    Seed 149: given by id to a caller's man whose tip joined a camera's incident, the man the camera saw and the
+    team met counted as never reached. Seed 241: a hotline tip about a woman in a wheelchair 225 m off joined a
+    camera's incident of a standing man; its team met her and took her to the station, yet given to the camera's
+    first report she counted as never reached and his own later incident as a duplicate.
+    """
+    top = max(votes.values())
+    tied = [p for p, n in votes.items() if n == top]
+    return next((p for p in met if p in tied), tied[0])
+
+
 def _incidents(events: list[dict[str, Any]], src: _Sources, truth: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """Incidents rebuilt from their events, each with the person it concerns; and event id -> incident id."""
     incidents: dict[str, dict[str, Any]] = {}
@@ -277,6 +300,7 @@ def _incidents(events: list[dict[str, Any]], src: _Sources, truth: dict[str, Any
                 inc["sources"].append(str(s))
         if inc["dispatch"] is None and e.get("kind") == "dispatch" and e.get("team_id"):
             inc["dispatch"] = e
+    met = team_met(truth)
     for inc in incidents.values():
         first = inc["first"]
         lat, lon = float(first.get("lat", 0.0)), float(first.get("lon", 0.0))
@@ -285,11 +309,7 @@ def _incidents(events: list[dict[str, Any]], src: _Sources, truth: dict[str, Any
             votes.update(src.persons_of(s, lat, lon))
         inc["by_position"] = False
         if votes:
-            # Most reports decide; of persons with as many, the one the incident's first report was about: its team
-            # was sent for them (seed 149: given by id to a caller's man whose tip joined a camera's incident, the
-            # man the camera saw and the team met counted as never reached, and the caller's man as a duplicate).
-            top = max(votes.values())
-            inc["person_id"] = next(p for p, n in votes.items() if n == top)
+            inc["person_id"] = owner(votes, met.get(inc["incident_id"], []))
         elif inc["sources"] and all(src.known(s) for s in inc["sources"]):
             inc["person_id"] = None  # every report is one the truth says concerns nobody: a false incident
         else:

@@ -310,3 +310,34 @@ def test_an_incident_whose_reports_tie_is_the_person_its_first_report_was_about(
     outputs.append(event("i1:v", "update", "i1", 7, ["dz", "ta", "ta2"], "supplies_followup", "P1"))
     s = score(truth, outputs[:2] + outputs[3:], [], [tip_item(1, "ta", 6), tip_item(2, "ta2", 7)], [])
     assert [(r["person_id"], r["incidents"]) for r in s["per_person"]] == [("A", ["i1"]), ("Z", [])]
+
+
+def test_an_incident_whose_reports_tie_is_the_person_its_team_met() -> None:
+    """Seed 241: a camera's detection of a standing man opened an incident; a hotline tip (240 m accuracy) about a
+    woman in a wheelchair 225 m off joined it, one report each. Its team met her and took her to the station (the
+    truth's `team_jobs`); given to the camera's first report, she counted as never reached and the man's own
+    incident at the next frame as his duplicate. The man's report in her incident is still a false match."""
+    truth = {
+        "persons": [person("Z", "welfare_check", 45.75, ["dz", "dz2"], 0, prio="P3", camera_only=True),
+                    person("W", "escort_station", 45.752, ["tw"], 18, prio="P2")],
+        "reports": {"dz": {"person_ids": ["Z"]}, "dz2": {"person_ids": ["Z"]}, "tw": {"person_ids": ["W"]}},
+        "frames": {},
+        "team_jobs": [{"incident_id": "i1", "person_id": None}, {"incident_id": "i1", "person_id": "W"},
+                      {"incident_id": "i2", "person_id": "Z"}],
+    }
+    outputs = [
+        event("i1:d", "dispatch", "i1", 0, ["dz"], "welfare_check", "P3"),
+        event("i1:u", "update", "i1", 18, ["dz", "tw"], "escort_station", "P2"),
+        event("i2:d", "dispatch", "i2", 60, ["dz2"], "welfare_check", "P3"),
+    ]
+    s = score(truth, outputs, [], [tip_item(1, "tw", 18)], [])
+    assert [(r["person_id"], r["incidents"]) for r in s["per_person"]] == [("W", ["i1"]), ("Z", ["i2"])]
+    assert s["persons_reported_reached"] == 2 and s["unreached"] == [] and s["duplicate_incidents"] == 0
+    assert s["false_matches"] == [{"incident": "i1", "person": "W", "reports": [{"report": "dz", "person": "Z"}]}]
+    # No team met either of them there (sent to nobody, or not yet on scene): the first report's person, as before.
+    s = score({**truth, "team_jobs": []}, outputs, [], [tip_item(1, "tw", 18)], [])
+    assert [(r["person_id"], r["incidents"]) for r in s["per_person"]] == [("W", []), ("Z", ["i1", "i2"])]
+    # More reports still decide over whom the team met.
+    outputs[1] = event("i1:u", "update", "i1", 18, ["dz", "dz2", "tw"], "escort_station", "P2")
+    s = score(truth, outputs[:2], [], [tip_item(1, "tw", 18)], [])
+    assert [(r["person_id"], r["incidents"]) for r in s["per_person"]] == [("W", []), ("Z", ["i1"])]

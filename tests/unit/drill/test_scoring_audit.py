@@ -74,8 +74,13 @@ def audit(truth: dict[str, Any], events: list[dict[str, Any]], acks: list[dict[s
     for e in outs:
         by_inc[e["incident_id"]].append(e)
 
+    met: dict[str, list[str]] = defaultdict(list)  # whom each incident's teams met on scene, in job order
+    for job in truth.get("team_jobs") or []:
+        if job.get("person_id") and job.get("incident_id"):
+            met[job["incident_id"]].append(job["person_id"])
+
     def whom(evs: list[dict[str, Any]]) -> tuple[str | None, bool]:
-        sources = {s for e in evs for s in e["sources"]}
+        sources = list(dict.fromkeys(s for e in evs for s in e["sources"]))
         votes: Counter[str] = Counter()
         unknown = False
         for s in sources:
@@ -86,8 +91,9 @@ def audit(truth: dict[str, Any], events: list[dict[str, Any]], acks: list[dict[s
             else:
                 unknown = True
         if votes:
-            top = max(votes.values())
-            return min(p for p, n in votes.items() if n == top), False
+            # Of persons with as many reports, one a team met there, else the first report's.
+            tied = [p for p, n in votes.items() if n == max(votes.values())]
+            return next((p for p in met[evs[0]["incident_id"]] if p in tied), tied[0]), False
         if not unknown:
             return None, False  # the truth says these reports concern nobody
         first = evs[0]
