@@ -28,7 +28,7 @@ from core.feed import FeedItem
 from core.settings import Settings
 from drill.phones import PHONE_TOPICS, PhoneGateway
 from drill.report import write_report
-from drill.scoring import P1Limit, format_scores, score
+from drill.scoring import P1Limit, detection_persons, format_scores, score
 from geo.centres import centre_for
 from rules.context import Context
 from simulators.scenario import load_scenario
@@ -168,13 +168,18 @@ async def _night(worlds: dict[str, DrillWorld], centres: Mapping[str, Context], 
             await feeder.barrier()
             fresh: dict[str, list[dict[str, Any]]] = {c: [] for c in worlds}
             fresh_dead: dict[str, list[dict[str, Any]]] = {c: [] for c in worlds}
+            seen: dict[str, list[dict[str, Any]]] = {c: [] for c in worlds}
             for topic, obj in await feeder.drain():
                 if topic == names.DEAD_LETTERS:
                     fresh_dead[owners.of_dead(obj)].append(obj)
                 elif topic == names.DISPATCH:
                     fresh[owners.centre(obj)].append(obj)
                 elif topic == names.DETECTIONS:  # the thermal agent's (and the world's own): the scorer's key to the frames
-                    results[owners.of_camera(obj)]["detections"].append(obj)
+                    seen[owners.of_camera(obj)].append(obj)
+            for centre, detections in seen.items():
+                results[centre]["detections"] += detections
+                if detections:  # whom each saw, before the teams sent to them look
+                    worlds[centre].name_reports(detection_persons({"reports": worlds[centre].frames_shown()}, detections))
             for centre, letters in fresh_dead.items():
                 results[centre]["dead"] += letters
             arrived = time.perf_counter()

@@ -117,6 +117,7 @@ class DrillWorld:
         self._horizon = self.start - timedelta(days=10)  # every input up to here has been handed out
         self._emitted: list[FeedItem] = []
         self._report_persons: dict[str, list[str]] = {}
+        self._named: dict[str, list[str]] = {}  # report ids handed out by others (the thermal agent's detections)
         self._report_meta: dict[str, dict[str, Any]] = {}
         self._suppressed: list[str] = []
         self._cancelled: set[int] = set()
@@ -207,6 +208,20 @@ class DrillWorld:
         """Whether a camera id is one of this world's sites."""
         return any(s.camera_id == camera_id for s in self.sites)
 
+    def frames_shown(self) -> dict[str, dict[str, Any]]:
+        """Every thermal frame handed out so far, by id: its camera, instant and the persons drawn with their boxes."""
+        return {rid: meta for rid, meta in self._report_meta.items() if meta.get("kind") == "frame"}
+
+    def name_reports(self, persons: dict[str, list[str]]) -> None:
+        """Whom reports this world did not hand out concern (the thermal agent's detections, paired with the frame's
+        persons by the drill): a team sent to one looks for that person first, as for a tip's.
+
+        Without it a team sent to a detection met the nearest person there (seed 211: at an underpass camera, a
+        sitting man 0.1 m nearer than the lying old man the detection saw; he lay there 20 min more)."""
+        for rid, pids in persons.items():
+            if rid not in self._report_persons:
+                self._named[rid] = list(pids)  # not in the truth's reports: the scorer pairs them again
+
     # ------------------------------------------------------------------ teams
 
     def observe(self, events: list[dict[str, Any]], now: datetime) -> None:
@@ -219,9 +234,10 @@ class DrillWorld:
         floor = max(now, self._horizon)
         fresh = [e for e in events if str(e.get("event_id", "")) not in self._seen_events]
         fresh.sort(key=lambda e: (str(e.get("at", "")), str(e.get("event_id", ""))))
+        named = {**self._named, **self._report_persons}
         for event in fresh:
             self._seen_events.add(str(event.get("event_id", "")))
-            reactions, cancel = self.fleet.react(event, now, floor, self.persons, self._report_persons)
+            reactions, cancel = self.fleet.react(event, now, floor, self.persons, named)
             for token in cancel:
                 self._cancelled.add(token)
                 for job in self.fleet.jobs:

@@ -370,3 +370,32 @@ def test_a_person_only_a_camera_sees_is_expected_at_what_a_camera_can_see(night:
     assert world._expected(minor, dusk)[0] == "escort_station"
     assert world._expected(minor, dusk, has_tip=False) == world._expected(replace(minor, flags=()), dusk, has_tip=False)
     assert world._expected(minor, dusk, has_tip=False)[0] == "welfare_check"
+
+
+def test_a_team_sent_to_a_detection_looks_for_the_person_it_saw(city: City, scenario: Scenario) -> None:
+    """Seed 211: the thermal agent's detection of a lying old man at an underpass camera (its id a hash the world
+    never handed out) sent a team, which met a sitting man 0.1 m nearer the dispatch point; the old man lay there
+    20 min more. Told whom the detection saw (`name_reports`, the drill's pairing of its box with the frame), the
+    team looks for him first, as for a tip's person; a detection it is not told of still meets the nearest."""
+    def met(named: str | None) -> str | None:
+        """Whom the team sent to the detection meets, told that the detection `named` saw the far person."""
+        world = DrillWorld(replace(scenario, teams=replace(scenario.teams, ack_miss_probability=0.0)), city, seed=3)
+        now = world.start + timedelta(hours=2)
+        world.inputs_until(now)
+        near, far = [p for p in world.persons if p.present(now)][:2]
+        lat, lon = near.position(now)
+        far.track = [(far.appears_at, lat + 0.0005, lon)]  # 56 m north of the one the team is sent to
+        if named is not None:
+            world.name_reports({named: [far.person_id]})
+        event = {"event_id": "inc-1:dispatch:1", "kind": "dispatch", "incident_id": "inc-1", "team_id": world.map.teams[0].team_id,
+                 "at": now.isoformat(), "ack_deadline": (now + timedelta(minutes=15)).isoformat(), "lat": lat, "lon": lon,
+                 "category": "welfare_check", "priority": "P2", "sources": ["5011f272e0bef4ce"]}
+        world.observe([event], now)
+        world.inputs_until(world.end)
+        job = world.truth()["team_jobs"][0]
+        assert job["outcome"] != "not_found"
+        return "far" if job["person_id"] == far.person_id else "near" if job["person_id"] == near.person_id else job["person_id"]
+
+    assert met(None) == "near"
+    assert met("5011f272e0bef4ce") == "far"
+    assert met("another-detection") == "near"
