@@ -148,7 +148,7 @@ def test_every_unreadable_tip_is_resubmitted_or_dismissed_and_calls_become_incid
                 await wait_for(lambda: any(tip_id in v.latest.sources for v in state.incidents.values()))
                 incident = next(v.latest for v in state.incidents.values() if tip_id in v.latest.sources)
                 assert incident.category == "medical" and incident.priority == "P1"
-                await wait_for(lambda: {"health", "police"} <= {n["partner"] for n in calls.notices.get(incident.incident_id, {}).values()})  # type: ignore[attr-defined]
+                await wait_for(lambda: {"health", "police"} <= {n["partner"] for n in calls.notices.of(incident.incident_id)})  # type: ignore[attr-defined]
                 notices = (await (await http.get(f"/api/incidents/{incident.incident_id}/notices", headers=auth(op))).json())["notices"]
                 assert {n["msg_type"] for n in notices} == {"Alert"}
                 suggestions = (await (await http.get("/api/gazetteer?q=中央", headers=auth(op))).json())["places"]
