@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
 from core.errors import RecordError
 from rules.context import Context
 from rules.desk import Outputs
-from tests.unit.rules.deskkit import Run, check
+from tests.unit.rules.deskkit import Run
 
 HERE = Path(__file__).parent
 CASES: list[dict[str, Any]] = tomllib.loads((HERE / "desk_audit3.toml").read_text(encoding="utf-8"))["case"]
@@ -39,13 +41,20 @@ def _lines(out: Outputs) -> list[str]:
     return [json.dumps(r, sort_keys=True, default=str, ensure_ascii=False) for r in records]
 
 
-def _state(run: Run) -> str:
-    return json.dumps(run.desk.to_dict(), sort_keys=True, default=str)
+class Night(Protocol):
+    """What feeds a case: one centre's `Run`, or several centres' (test_desk_audit4.py's `Centres`)."""
+
+    def record(self, step: dict[str, Any]) -> Any: ...
+    def deliver(self, record: Any) -> Outputs: ...
+    def restart(self) -> None: ...
+    def state(self) -> str: ...
+    def check(self, at: datetime, out: Outputs, expect: dict[str, Any]) -> None: ...
 
 
-def night(ctx: Context, case: dict[str, Any], *, restart_each: bool = False, expect: bool = True) -> tuple[list[str], str]:
-    """Feed the case once, checking its expectations; every output line, and the desk's state at the end."""
-    run = Run(ctx)
+def night(ctx: Context, case: dict[str, Any], *, restart_each: bool = False, expect: bool = True,
+          make: Callable[[], Night] | None = None) -> tuple[list[str], str]:
+    """Feed the case once, checking its expectations; every output line, and the desks' state at the end."""
+    run: Night = make() if make is not None else Run(ctx)
     lines: list[str] = []
     for step in case["step"]:
         record = run.record(step)
@@ -63,13 +72,14 @@ def night(ctx: Context, case: dict[str, Any], *, restart_each: bool = False, exp
             run.restart()
         lines += _lines(out)
         if expect and "expect" in step:
-            check(run, record.at, out, step["expect"])
-    return lines, _state(run)
+            run.check(record.at, out, step["expect"])
+    return lines, run.state()
 
 
-def night_twice_delivered(ctx: Context, case: dict[str, Any], *, restart_between: bool) -> tuple[list[str], str]:
+def night_twice_delivered(ctx: Context, case: dict[str, Any], *, restart_between: bool,
+                          make: Callable[[], Night] | None = None) -> tuple[list[str], str]:
     """Every record delivered twice in a row (a restart between when asked); what was sent, and the state at the end."""
-    run = Run(ctx)
+    run: Night = make() if make is not None else Run(ctx)
     lines: list[str] = []
     for step in case["step"]:
         record = run.record(step)
@@ -84,7 +94,7 @@ def night_twice_delivered(ctx: Context, case: dict[str, Any], *, restart_between
             except RecordError:
                 if refused is None and not delivery and "repeat" not in step:
                     raise
-    return lines, _state(run)
+    return lines, run.state()
 
 
 def _by_id(lines: list[str]) -> list[str]:
