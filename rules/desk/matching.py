@@ -342,23 +342,23 @@ def add_report(incident: Incident, report: Report) -> None:
         incident.track_ids.append(key)
     if (shot := shot_key(report)) is not None and shot not in incident.shots:
         incident.shots = [*incident.shots, shot][-MAX_LISTED_REPORTS:]  # the latest frames: the ones a next blob can share
+    spread = report_uncertainty(report)
+    if len(incident.reports) == 1 or spread < incident.uncertainty_m or (latest and spread == incident.uncertainty_m):
+        # The most precise report places the incident (a police officer's fix, not a
+        # hotline caller's 240 m one; a fixed camera's 1 m spot, not a street's 300 m),
+        # so it stops matching reports of people further off. A call that moved a camera's
+        # precise spot to a street's middle (seed 149) pulled in a caller's phone fix
+        # about another person 340 m from the camera, and that person was never sent a team.
+        # Of calls as precise, the latest places it: a person walking along a street is
+        # where they were seen last (reports match pairwise, 150 m and 20 min from the one
+        # before), not where the first caller saw them half an hour ago. A camera's track is a
+        # report like any other: a camera-only person walking off was looked for where the
+        # first frame saw them, 200 m back (desk_audit4's camera-person-walks-one-incident).
+        relocate(incident, report)
     if report.source == "tip":
-        spread = report_uncertainty(report)
-        if len(incident.reports) == 1 or spread < incident.uncertainty_m or (latest and spread == incident.uncertainty_m):
-            # The most precise report places the incident (a police officer's fix, not a
-            # hotline caller's 240 m one; a fixed camera's 1 m spot, not a street's 300 m),
-            # so it stops matching reports of people further off. A call that moved a camera's
-            # precise spot to a street's middle (seed 149) pulled in a caller's phone fix
-            # about another person 340 m from the camera, and that person was never sent a team.
-            # Of calls as precise, the latest places it: a person walking along a street is
-            # where they were seen last (reports match pairwise, 150 m and 20 min from the one
-            # before), not where the first caller saw them half an hour ago.
-            relocate(incident, report)
         incident.has_tip = True
         incident.text = report.text or incident.text
         incident.persons = report.persons or incident.persons
-    elif len(incident.reports) == 1:
-        incident.uncertainty_m = report_uncertainty(report)
     if report.posture == "lying":
         incident.still_s = max(incident.still_s, report.still_s)
     incident.sex = incident.sex or report.sex

@@ -12,7 +12,8 @@ import pytest
 from core.records import DispatchEvent, Report, TaskAck
 from rules.context import Context
 from rules.desk import Desk, Outputs
-from tests.unit.rules.deskkit import EVENING, NIGHT, team
+from geo.distance import offset_latlon
+from tests.unit.rules.deskkit import CENTRE, EVENING, NIGHT, team
 
 
 def test_mental_case_takes_a_medical_lead_and_a_police_support_unit(desk: Desk, report: Callable[..., Report]) -> None:
@@ -317,6 +318,23 @@ def test_the_most_precise_call_places_the_incident(desk: Desk, report: Callable[
     assert precise.lon > vague.lon  # moved to the precise fix
     other = desk.handle_report(report(at=EVENING + timedelta(minutes=6), east_m=-320, accuracy_m=100)).events[0]
     assert other.incident_id != vague.incident_id
+
+
+def test_a_camera_only_person_is_looked_for_where_the_camera_saw_them_last(desk: Desk, report: Callable[..., Report]) -> None:
+    """One track walking 100 m east every 5 min: the incident follows it, so the team's ETA is from the last frame;
+    a vaguer frame (a drone's 30 m) does not pull it off a fixed camera's 5 m spot."""
+    def frame(minutes: int, east_m: float, error_m: float = 5.0) -> Report:
+        return report(at=EVENING + timedelta(minutes=minutes), east_m=east_m, source="detection", channel="thermal",
+                      error_m=error_m, posture="standing", camera_id="cam-1", track_id="trk-1")
+    first = desk.handle_report(frame(0, 0)).events[0]
+    desk.handle_report(frame(5, 100))
+    last = desk.handle_report(frame(10, 200)).events[-1]
+    assert last.incident_id == first.incident_id and len(desk.incidents) == 1
+    assert (last.lat, last.lon) == pytest.approx(offset_latlon(*CENTRE, 200, 0))
+    desk.handle_report(frame(12, 230, error_m=30.0))
+    assert (desk.incidents[first.incident_id].lat, desk.incidents[first.incident_id].lon) == pytest.approx(offset_latlon(*CENTRE, 200, 0))
+    out = team(desk, "t1", 500, at=EVENING + timedelta(minutes=13))
+    assert out.events[-1].team_id == "t1" and out.events[-1].eta_min == pytest.approx(300 * 0.021, abs=0.01)
 
 
 def test_position_uncertainty_widens_the_match(desk: Desk, report: Callable[..., Report]) -> None:
