@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 
 from core.records import DispatchEvent, Report, TaskAck
+from geo.distance import offset_latlon
 from rules.context import Context
 from rules.desk import Desk, Outputs
-from geo.distance import offset_latlon
 from tests.unit.rules.deskkit import CENTRE, EVENING, NIGHT, team
 
 
