@@ -106,7 +106,10 @@ _AGE = re.compile(
     # an age bounded or said loosely of the person: "no older than 13", "he's like 14", "maybe 15 at most", "maybe 16 or 17?"
     r"|(?<![a-z])no[t]?\s+older\s+than\s+(?P<enum5>\d{1,2})(?![\da-z])"
     # and of a group that holds the person, as a teenager says it of friends ("we're all 16", "they're both 15")
-    r"|(?<![a-z])(?:he's|she's|he\s+is|she\s+is|(?:we're|we\s+are|they're|they\s+are)(?:\s+(?:all|both))?)"
+    # and of a kin said as the caller's, his or hers ("my dad is 78", "her son's 12")
+    r"|(?<![a-z])(?:he's|she's|he\s+is|she\s+is|(?:we're|we\s+are|they're|they\s+are)(?:\s+(?:all|both))?"
+    r"|(?:my|his|her|our)\s+(?:dad|father|mom|mum|mother|grandpa|grandad|granddad|grandma|grandmother|grandfather|granny|"
+    r"husband|wife|son|daughter|brother|sister|uncle|aunt|nan)(?:'s|\s+is))"
     r"\s+(?:(?:like|about|around|maybe|only|just|barely|probably)\s+)?(?P<enum6>\d{1,2})(?:-?ish)?"
     r"(?=\s*(?:$|[,.;:!?)]|or\s|at\s+most|tops|(?:and|&)\s+\d{1,2}\s*(?:$|[,.;:!?)])))"
     r"|(?<![a-z])(?:maybe|about|around|like|probably)\s+(?P<enum7>\d{1,2})\s+(?:at\s+most|tops|(?:or|and)\s+\d{1,2}(?=\s*(?:$|[,.;:!?)])))"
@@ -145,7 +148,8 @@ _ZH_SAID_OF = "们|他|她|看着|看上去|看起来|看样子|瞅着"
 _ZH_BELOW = "快|将近|接近|不到"  # not yet that age
 _ZH_ABOUT = "才|也就|就|顶多|最多|大概|大约|估计|好像|像|今年|得有|也有|少说也有|有|快|都|已经|差不多|将近|接近|起码|至少|也"
 _BARE_AGE = re.compile(
-    rf"(?P<bpre>{_ZH_BELOW})?{_ZH_NOT_AFTER}(?P<bnum>{_ZH_NUM}){_ZH_MORE}了{_ZH_CLAUSE_END}"
+    # (a transcript runs on after 了 with no comma: "我妈八十多了在家冻得不行"; a unit comes before 了, never after it)
+    rf"(?P<bpre>{_ZH_BELOW})?{_ZH_NOT_AFTER}(?P<bnum>{_ZH_NUM}){_ZH_MORE}了"
     rf"|(?:{_ZH_SAID_OF})(?P<sabout>(?:{_ZH_ABOUT}){{0,3}}){_ZH_NOT_AFTER}(?P<snum>{_ZH_NUM}){_ZH_MORE}了?{_ZH_CLAUSE_END}"
     # how old someone looks, said with 的样子 ("都是十六七的样子"; "三点的样子", "十米的样子" have a unit before 的)
     rf"|{_ZH_NOT_AFTER}(?P<lnum>{_ZH_NUM}){_ZH_MORE}(?:岁)?的样子"
