@@ -288,6 +288,8 @@ def _preview(tip: dict[str, Any], request: web.Request, principal: Principal) ->
         "zone_id": report.zone_id,
         "key_area": report.key_area,
         "channel": report.channel,
+        "accuracy_m": report.accuracy_m,
+        "uncertainty_assumed": report.uncertainty_assumed,  # the policy's figure for a position stated without one
         "reporter_contact": report.reporter_contact,
     }
 

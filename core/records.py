@@ -575,6 +575,8 @@ class Report(Wire):
     company: str | None = None  # a minor's company (COMPANY), None when not said
     reporter_contact: str | None = None  # masked (tel:+86138****5678): operators may see that one exists
     centre: str = ""  # the dispatch centre (city folder) that holds the position; the topic's key
+    # accuracy_m (error_m for a detection) is the policy's assumed uncertainty for the channel: the source stated none
+    uncertainty_assumed: bool = False
 
 
 @dataclass(frozen=True)

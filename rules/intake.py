@@ -510,8 +510,20 @@ def _placed(ctx: Context, report_id: str, source: str, channel: str, at: datetim
     )
 
 
+def _uncertainty(stated: float | None, channel: str, ctx: Context) -> tuple[float, bool]:
+    """The report's position uncertainty: the stated one, else the policy's assumed one for the channel, marked so.
+
+    A missing accuracy is not an exact position (a hotline's carrier fix is often hundreds of metres off): read as
+    0 m it placed the incident over a camera's spot and kept the same person's next report out of reach.
+    """
+    if stated is not None:
+        return stated, False
+    return ctx.policy.assumed_uncertainty(channel), True
+
+
 def tip_report(tip: Tip, ctx: Context, centre: str = "") -> Report:
     """The tip as a report of `centre`, the dispatch centre that holds it (built once, not copied to set it)."""
+    accuracy, assumed = _uncertainty(tip.accuracy_m, tip.channel, ctx)
     return _placed(
         ctx,
         tip.tip_id,
@@ -524,13 +536,14 @@ def tip_report(tip: Tip, ctx: Context, centre: str = "") -> Report:
         text=tip.text,
         address=tip.address,
         persons=tip.persons,
-        accuracy_m=tip.accuracy_m,
         sex=tip.sex,
         age_group=tip.age_group,
         posture=tip.posture,
         company=tip.company,
         reporter_contact=parse_contact(tip.reporter_contact.removeprefix("tel:"))[1] if tip.reporter_contact else None,
         centre=centre,
+        accuracy_m=accuracy,
+        uncertainty_assumed=assumed,
     )
 
 
@@ -575,6 +588,7 @@ def parse_detection(obj: dict[str, Any], ctx: Context) -> Detection:
 def detection_report(det: Detection, ctx: Context, centre: str = "") -> Report:
     """The detection as a report of `centre`, the dispatch centre that holds it."""
     assert det.lat is not None and det.lon is not None
+    error_m, assumed = _uncertainty(det.error_m, THERMAL_CHANNEL, ctx)
     return _placed(
         ctx,
         det.detection_id,
@@ -588,7 +602,8 @@ def detection_report(det: Detection, ctx: Context, centre: str = "") -> Report:
         posture=det.posture,
         still_s=det.still_s,
         score=det.score,
-        error_m=det.error_m,
+        error_m=error_m,
+        uncertainty_assumed=assumed,
         centre=centre,
     )
 

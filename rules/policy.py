@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import PolicyError
-from core.records import CAPABILITIES, CATEGORIES, COLD_WAVE_LEVELS, COMPANY, FLAGS, PARTNERS, PRIORITIES
+from core.records import CAPABILITIES, CATEGORIES, COLD_WAVE_LEVELS, COMPANY, FLAGS, PARTNERS, PRIORITIES, REPORT_CHANNELS
 from core.tomlconfig import TomlReader, parse_toml, read_text
 from core.validate import OUTCOME_CODE
 from geo.city import HELP_POINT_KINDS, SERVED_GROUPS
@@ -201,6 +201,14 @@ class Policy:
     unrostered_capabilities: tuple[str, ...] = CAPABILITIES
     reply_keep_after_end_h: float = 36.0  # a reporter's contact is forgotten this long after the tip's incidents ended
     reply_keep_unanswered_h: float = 168.0  # ... and in any case this long after the tip's contact or last event
+    # `[correlation.assumed_uncertainty_m]`: the uncertainty a report that states none is taken to have, per channel
+    # (`default` for the others); empty: 0 m, as measured (a policy read before the table existed)
+    assumed_uncertainty_m: Mapping[str, float] = field(default_factory=dict)
+
+    def assumed_uncertainty(self, channel: str) -> float:
+        """How far a report of `channel` that states no accuracy (no `accuracy_m` or `error_m`) may be from its point."""
+        table = self.assumed_uncertainty_m
+        return table.get(channel, table.get("default", 0.0))
 
     @cached_property
     def clock_step(self) -> timedelta:
@@ -306,6 +314,7 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         referrals=referrals,
         reply_keep_after_end_h=keep_after_end,
         reply_keep_unanswered_h=keep_unanswered,
+        assumed_uncertainty_m=_assumed_uncertainty(r, data),
     )
     for path in r.unread(data):  # checked once everything was read: a typo must not leave a default in force silently
         raise r.fail(path, "unknown key: no policy setting has this name (misspelt?)")
@@ -313,6 +322,20 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
 
 
 Data = dict[str, Any]
+
+
+def _assumed_uncertainty(r: TomlReader, data: Data) -> dict[str, float]:
+    """`[correlation.assumed_uncertainty_m]`: metres a report without a stated accuracy is taken to be off, by channel.
+
+    Read as 0 m, a hotline caller's carrier position (often hundreds of metres off) outranked every camera when
+    placing an incident and matched only within the bare radius: the same person opened a second incident. `default`
+    is required (every channel gets a value); the other keys must be report channels.
+    """
+    path = ["correlation", "assumed_uncertainty_m"]
+    table = r.get(data, path, dict)
+    r.unknown_keys(data, path, ["default", *REPORT_CHANNELS])
+    return {name: r.number(data, [*path, name], maximum=MAX_CORRELATION_M)
+            for name in ("default", *(c for c in REPORT_CHANNELS if c in table))}
 
 
 def _replies(r: TomlReader, data: Data) -> tuple[float, float]:
