@@ -123,6 +123,15 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         ("radius_m = 150.0", "radius_m = 0", "correlation.radius_m: must be at least 1", "radius_m = 0"),
         ("window_min = 20", "window_min = 0", "correlation.window_min: must be at least 1", "window_min = 0"),
         ("max_uncertainty_m = 250.0", "max_uncertainty_m = 1e12", "correlation.max_uncertainty_m: must be at most", "max_uncertainty_m"),
+        # A missing accuracy is an assumed one, per channel: a negative figure shrank the reach, a misspelt channel
+        # left the default in force without a word, and no `default` would read every other channel's as exact.
+        ("hotline = 250.0 ", "hotline = -5.0 ", "correlation.assumed_uncertainty_m.hotline: must be at least 0", "hotline = -5.0"),
+        ("hotline = 250.0 ", "hotlne = 250.0 ", "correlation.assumed_uncertainty_m.hotlne: unknown key", "hotlne = 250.0"),
+        ("default = 100.0 ", "phone = 100.0 ", "correlation.assumed_uncertainty_m.phone: unknown key", "phone = 100.0"),
+        ("[correlation.assumed_uncertainty_m]\ndefault = 100.0", "[correlation.assumed_uncertainty_m]\n",
+         "correlation.assumed_uncertainty_m.default: missing",
+         "[correlation.assumed_uncertainty_m]"),
+        ("thermal = 50.0 ", 'thermal = "50 m" ', "correlation.assumed_uncertainty_m.thermal: expected float", 'thermal = "50 m"'),
         ('end = "06:00"', 'end = "22:00"', "modifiers.night.end: the same time as start (22:00)", 'end = "22:00"'),
         ("max_text_bytes = 10000", "max_text_bytes = 2000000", "intake.max_text_bytes: must be at most 65536", "max_text_bytes"),
         # Cold-wave levels looser than a lower one: checked from red down, a red at a 6 °C drop turned every blue night
