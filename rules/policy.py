@@ -17,7 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import PolicyError
-from core.records import CAPABILITIES, CATEGORIES, COLD_WAVE_LEVELS, COMPANY, FLAGS, PARTNERS, PRIORITIES, REPORT_CHANNELS
+from core.records import (
+    CAPABILITIES,
+    CATEGORIES,
+    COLD_WAVE_LEVELS,
+    COMPANY,
+    FLAGS,
+    PARTNERS,
+    PRIORITIES,
+    REPORT_CHANNELS,
+)
 from core.tomlconfig import TomlReader, parse_toml, read_text
 from core.validate import OUTCOME_CODE
 from geo.city import HELP_POINT_KINDS, SERVED_GROUPS
