@@ -1237,8 +1237,9 @@ def load_lexicon(path: Path | str) -> Lexicon:
 
 
 # What follows a number that is not a head count: more of the number, an age
-# ("七十岁的老人", "年过七旬的男子", "3岁的孩子"), a time, a temperature or a distance.
-_ZH_NOT_A_COUNT = rf"[\d{_ZH_NUM_WORDS}]|\s*(?:多|来|余|几)?(?:周岁|岁|旬|度|°|点|时|小时|分|秒|号|楼|层|米|公里|年|月|日|天|元|块)|{_ZH_CLASSICAL}"
+# ("七十岁的老人", "年过七旬的男子", "3岁的孩子"), a time, a temperature, a distance or a generation's
+# birth decade ("10后的孩子").
+_ZH_NOT_A_COUNT = rf"[\d{_ZH_NUM_WORDS}]|\s*(?:多|来|余|几)?(?:周岁|岁|旬|度|°|点|时|小时|分|秒|号|楼|层|米|公里|年|月|日|天|元|块)|后|{_ZH_CLASSICAL}"
 _EN_NOT_A_COUNT = r"\d|[\s\-]*(?:years?|yrs?|y/?o|months?|weeks?|days?|hours?|hrs?|minutes?|mins?|degrees?|metres?|meters?|m|km)(?![a-z])"
 
 
