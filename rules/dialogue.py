@@ -4,8 +4,9 @@ A call-taker's transcript asks about a state and the caller answers yes or no: "
 he is not hurt, "Q: is he breathing? A: no" that he is not breathing. The question's own words are no state (asking
 about drink says nothing of drink), so each question is replaced by the statement its answer makes of it: a no
 negates it (没有受伤, "he is not breathing"), a yes affirms it, an answer that repeats the question's verb with a
-negation (愿不愿意去？不愿意) is a no, and any other answer (叫不醒, "年轻人，二十来岁") is read alone. A hedged answer
-(好像是, 应该有, 好像没有了, "I think so", a bare "probably") is its yes or no, as a hedged tip is read (the team checks),
+negation (愿不愿意去？不愿意) is a no, one that restates it (喝酒了吗？应该是喝了) a yes, and any other answer
+(叫不醒, "年轻人，二十来岁") is read alone. A hedged answer (好像是, 应该有, 好像没有了, "I think so", a bare
+"probably") is its yes or no, as a hedged tip is read (the team checks),
 while one that does not know (不知道, 没看清, "not sure") says nothing of the question. The text is read so only when
 it holds both an asker's and an answerer's label; a question nobody answers is dropped.
 """
@@ -86,6 +87,11 @@ class Dialogue:
         verb = _ZH_SUBJECT.sub("", body)[:1]
         if zh and verb and re.match(rf"[不没]有?{re.escape(verb)}", answer):
             return f"{_negated(body, zh)}\n{answer}"  # the verb echoed with a negation: 愿不愿意去？不愿意
+        said = answer[hedge.end():] if hedge is not None else answer
+        if zh and verb and not _ZH_HEAD.match(verb) and re.match(rf"是?{re.escape(verb)}", said):
+            # the verb restated, hedged or not (喝酒了吗？应该是喝了, 喝了), is a yes; an auxiliary (有, 是, 能) is
+            # answered by the yes words, so 有没有受伤？好像有人陪着 stays read alone
+            return f"{_affirmed(body, zh)}\n{said}"
         return answer
 
 
