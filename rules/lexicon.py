@@ -602,6 +602,7 @@ class Lexicon:
     # The lexicon's Chinese words typed in pinyin ("jiao bu xing" reads 叫不醒; `rules.pinyin_text`).
     pinyin: PinyinReader | None = None
     company: tuple[re.Pattern[str], ...] | None = None  # `[company]`: words saying a minor is alone, or with a grown-up
+    closing: tuple[re.Pattern[str], ...] | None = None  # `[closing]`: a place closing, and the not-leaving that is no refusal
     animals: AnimalWords | None = None  # `[animals]`: a tip about an animal, not a person
     dialogue: Dialogue | None = None  # `[dialogue]`: a Q&A transcript read as what its answers say (`rules.dialogue`)
     # A person's temperature said as a number, outside the normal range (`[body_temperature]`: 体温34度, "body temp 34").
@@ -683,6 +684,9 @@ class Lexicon:
         norm = self._norm(text)
         hits = self.cues.spans(norm)
         signs = {flag[len(SIGN):]: hits.pop(flag) for flag in [f for f in hits if f.startswith(SIGN)]}
+        if "refuses" in hits and self.closing is not None and self.closing[0].search(norm):
+            # Not leaving a shop or a station that closes ("the store is closing, he won't leave") turns no help down.
+            hits["refuses"] = [(s, e) for s, e in hits["refuses"] if not self.closing[1].fullmatch(norm, s, e)]
         if self.homophones is not None and not norm.isascii():
             for flag, spans in self.homophones.spans(norm).items():
                 hits.setdefault(flag, []).extend(spans)
@@ -1298,7 +1302,7 @@ def _persons_pattern(zh: list[str], en: list[str], en_one: list[str] | None = No
 
 _TABLES = ("version", "flags", "except", "negations", "ages", "persons", "describe", "channels", "form_values", "typos", "dialect",
            "homophones", "past", "signs", "reporter", "seeming", "unsaid", "kin", "company", "animals", "dialogue",
-           "body_temperature")
+           "body_temperature", "closing")
 _NEGATION_KEYS = ("zh", "zh_unseen", "zh_fillers", "en", "en_unseen", "en_fillers", "zh_except", "en_except", "ko", "ko_after")
 _TYPO_KEYS = ("min_letters", "two_edits_from")
 _HOMOPHONE_KEYS = ("max_changed", "toneless_from", "flags", "toneless")
@@ -1326,7 +1330,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
                          (data.get("past"), (*_PAST_KEYS, "earlier", "changes", "still")), (data.get("reporter"), ("self", "other", "third", "relayed", "told", "called", "parted", "together")),
                          (data.get("seeming"), ("seemed", "but")), (data.get("unsaid"), (*_UNSAID_KEYS, "who")),
                          (data.get("kin"), ("words", "until", "keep")), (data.get("company"), ("alone", "accompanied")),
-                         (data.get("animals"), ("words", "persons"))):
+                         (data.get("animals"), ("words", "persons")), (data.get("closing"), ("words", "leaving"))):
         unknown = sorted(set(table) - set(known)) if isinstance(table, dict) else []
         if unknown:
             raise fail(unknown[0], f"unknown key (known: {', '.join(known)})")
@@ -1464,6 +1468,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         kin=KinWords(kin_words[0], kin_words[1], kin_keep, _hint(data["kin"], "words")) if kin_words else None,
         pinyin=PinyinReader.of(_plain_words(data)),
         company=_word_lists(data.get("company", {}), ("alone", "accompanied"), fail),
+        closing=_word_lists(data.get("closing", {}), ("words", "leaving"), fail),
         animals=AnimalWords(animal_words[0], animal_words[1], _hint(data["animals"], "words")) if animal_words else None,
         dialogue=_dialogue(data.get("dialogue", {}), fail),
         body_temperature=_body_temperature(data.get("body_temperature"), fail),
