@@ -1157,12 +1157,17 @@ class Lexicon:
         "stuck", "we"), so that a passer-by's report of one fallen woman there matches it."""
         together = self.reporter.together if self.reporter is not None else None
         kin = pair.groupdict().get("kin") or pair.groupdict().get("enkin")
-        if together is None or not kin or together.search(norm, pair.end()) is not None:
+        if together is None or not kin:
             return False
         clause = _CLAUSE_END.search(norm, pair.end())
         if clause is None:
             return False
         again = re.compile(rf"{re.escape(kin.removeprefix('我'))}|(?<![a-z]){re.escape(kin)}(?![a-z])|{_PAIR_AGAIN.pattern}")
+        for shared in together.finditer(norm, pair.end()):
+            # A later clause opened by the relative is the relative's own (我跟我女儿在公园，她冻得直哆嗦: she is cold).
+            opens = max((m.end() for m in _CLAUSE_END.finditer(norm, clause.start(), shared.start())), default=pair.end())
+            if shared.start() < clause.end() or not again.match(norm[opens:shared.start()].lstrip()):
+                return False
         return again.search(norm, clause.end()) is not None
 
     @_per_text
