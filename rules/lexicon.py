@@ -327,8 +327,8 @@ def _anchor(cue: str) -> str:
     return max(pieces, key=len) if pieces else ""
 
 
-# "fallen" is no posture of its own: a fall says lying only where no posture is said (`description_in`).
-DESCRIPTION_WORDS = ("male", "female", "lying", "sitting", "standing", "adult", "fallen")
+# "fallen" is no posture of its own: a fall says lying only where no posture and no getting up ("risen") is said.
+DESCRIPTION_WORDS = ("male", "female", "lying", "sitting", "standing", "adult", "fallen", "risen")
 # One character standing alone between separators, as call notes and couriers' shorthand write the person
 # ("男，约65岁", "东站北口 男 60+ 躺 不动", "120转：女，80余岁"): its sex or posture.
 _LONE_WORDS = {"男": "male", "女": "female", "躺": "lying", "坐": "sitting", "蹲": "sitting"}
@@ -1062,7 +1062,7 @@ class Lexicon:
         if earlier := [(s, e) for s, e, _ in self._earlier(norm)]:
             # A posture is a state a later one supersedes: what the person does now, when the text says it.
             postures = (said_outside(kept + taken_back + earlier) & {"lying", "sitting", "standing"}) or postures
-        if not postures and ("fallen" in said or "fallen" in whole):
+        if not postures and "fallen" in said | whole and "risen" not in said | whole:
             postures = {"lying"}  # a fall with no posture said leaves the person down
         adult = ("adult" in said or "adult" in whole) and not ({"minor", "elderly"} & set(self.flags_in(text, year)))
         return (next(iter(sexes)) if len(sexes) == 1 else None, next(iter(postures)) if len(postures) == 1 else None, adult)
