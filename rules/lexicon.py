@@ -1062,7 +1062,13 @@ class Lexicon:
         if earlier := [(s, e) for s, e, _ in self._earlier(norm)]:
             # A posture is a state a later one supersedes: what the person does now, when the text says it.
             postures = (said_outside(kept + taken_back + earlier) & {"lying", "sitting", "standing"}) or postures
-        if not postures and "fallen" in said | whole and "risen" not in said | whole:
+        heard = said | whole
+        if nights := [(s, e) for s, e, _ in self._then_same(norm)]:
+            # An earlier night's posture or fall is none of tonight's: "他昨晚躺在这，今天没看见" says no posture,
+            # "我妈昨天摔倒了，现在走丢了" no fall (tonight's earlier moment still stands when nothing later supersedes it).
+            heard = said_outside(kept + nights)
+            postures &= heard
+        if not postures and "fallen" in heard and "risen" not in said | whole:
             postures = {"lying"}  # a fall with no posture said leaves the person down
         adult = ("adult" in said or "adult" in whole) and not ({"minor", "elderly"} & set(self.flags_in(text, year)))
         return (next(iter(sexes)) if len(sexes) == 1 else None, next(iter(postures)) if len(postures) == 1 else None, adult)

@@ -28,6 +28,11 @@ LEXICON = load_lexicon(DATA_DIR / "lexicon.toml")
         # a wheelchair user sits; said beside lying, both ways: none
         ("wheelchair user by the bus stop", "sitting"),
         ("collapsed and won't wake, in a wheelchair", None),
+        # an earlier night's fall or posture is none of tonight's (both read lying before); tonight's earlier fall stands
+        ("我妈昨天摔倒了，现在走丢了", None),
+        ("他昨晚躺在这，今天没看见", None),
+        ("他昨晚喝多了，今天躺在路边", "lying"),
+        ("刚才他摔倒了，现在叫不醒", "lying"),
     ],
 )
 def test_a_fall_is_lying_until_the_person_is_up(text: str, posture: str | None) -> None:
