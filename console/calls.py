@@ -56,12 +56,15 @@ class Notices:
     by_incident: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # incident -> notice id -> summary
     heard: dict[str, datetime] = field(default_factory=dict)  # incident -> event time of its last notice or event
     now: datetime | None = None
+    max_ahead: timedelta = timedelta(minutes=60)  # the desk's `max_ahead_min`, as `ConsoleState.max_ahead`
 
     def apply_record(self, topic: str, data: Any) -> list[Change]:
         """A notice's summary, kept and sent to live pages; a dispatch event keeps its incident's notices."""
         if not isinstance(data, dict) or not isinstance(incident_id := data.get("incident_id"), str):
             return []
         at = _event_time(data.get("at"))
+        if at is not None and self.now is not None and at - self.now > self.max_ahead:
+            at = None  # one record dated 2099 moved now there for good and forgot every notice: dated by the latest seen
         if at is not None and (self.now is None or at > self.now):
             self.now = at
             if (horizon := self.forgetting.due(at)) is not None:
@@ -107,6 +110,9 @@ class CallDesk(OutboxScreens):
     write_topics: tuple[str, ...] = (topics.TIPS, topics.CONSOLE_ACTIONS)
 
     notices: Notices = field(default_factory=Notices)  # `dispatch` comes with the view's topics (`ConsoleRunner._ingest`)
+
+    def __post_init__(self) -> None:
+        self.notices.max_ahead = timedelta(minutes=self.ctx.policy.max_ahead_min)
 
     def ingest(self, topic: str, data: Any) -> list[Change]:
         if topic in (topics.PARTNER_NOTICES, topics.DISPATCH):

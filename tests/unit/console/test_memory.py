@@ -90,3 +90,20 @@ def test_partner_notice_summaries_are_forgotten_by_event_time_unless_their_incid
     last = f"inc-{hours * PER_HOUR - 1}"
     assert sorted(n["notice_id"] for n in desk.notices.of(last)) == [f"n-{hours * PER_HOUR - 1}-health", f"n-{hours * PER_HOUR - 1}-police"]
     assert desk.notices.of("inc-0") == []
+
+
+def test_a_notice_dated_far_ahead_forgets_no_notice_and_moves_no_clock() -> None:
+    # Notices kept their own event-time now with no guard: one notice dated 2099 moved it there and the next sweep forgot
+    # every incident's notices. A record further than the desk's max_ahead_min past now is dated by the latest seen.
+    desk = CallDesk(ctx=load_context(DATA_DIR / "policy.toml", DATA_DIR / "lexicon.toml", DATA_DIR / "cities" / "harbin"), outbox=ListOutbox())
+    assert desk.notices.max_ahead == timedelta(minutes=desk.ctx.policy.max_ahead_min)
+    desk.ingest(topics.PARTNER_NOTICES, {"notice_id": "n-1", "partner": "police", "incident_id": "inc-1", "at": T0.isoformat()})
+    far = T0 + timedelta(days=365 * 70)
+    changes = desk.ingest(topics.PARTNER_NOTICES, {"notice_id": "n-2", "partner": "health", "incident_id": "inc-2", "at": far.isoformat()})
+    assert [name for name, _ in changes] == ["notice"]  # still shown
+    assert desk.notices.now == T0
+    soon = T0 + timedelta(minutes=desk.ctx.policy.max_ahead_min - 1)
+    desk.ingest(topics.PARTNER_NOTICES, {"notice_id": "n-3", "partner": "police", "incident_id": "inc-3", "at": soon.isoformat()})
+    assert desk.notices.now == soon  # a record within max_ahead still moves it
+    assert [n["notice_id"] for n in desk.notices.of("inc-1")] == ["n-1"]
+    assert [n["notice_id"] for n in desk.notices.of("inc-2")] == ["n-2"]
