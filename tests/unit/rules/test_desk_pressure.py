@@ -173,6 +173,25 @@ def test_a_stricter_cold_wave_level_brings_a_queued_deadline_forward(desk: Desk,
     assert [e.kind for e in desk.handle_tick(NIGHT + timedelta(minutes=2)).events if e.kind == "escalation"] == ["escalation"]
 
 
+def test_a_warning_that_makes_a_queued_task_overdue_escalates_it_at_once(ctx: Context, report: Callable[..., Report]) -> None:
+    """No silent queue: orange makes a P3 queued 10 min a P2 whose 7.5 min (from its wait) have passed; the warning's
+    own step escalates it (desk_audit5's cw5-red-in-daoli-only), not the next tick, and that tick does not again.
+    Yellow's P2 waits 15 min from the queue: not due at +10, nothing escalates."""
+    from core.records import WeatherWarning
+
+    steps = {}
+    for level in ("orange", "yellow"):
+        desk = Desk(ctx, "harbin")
+        desk.handle_tick(EVENING)
+        assert desk.handle_report(report(at=EVENING)).events[0].kind == "queued"
+        desk.handle_tick(EVENING + timedelta(minutes=10))
+        out = desk.handle_weather("*", WeatherWarning(issued_at=EVENING + timedelta(minutes=10), level=level))
+        steps[level] = ([(e.kind, e.priority, e.escalate_to) for e in out.events],
+                        [e.kind for e in desk.handle_tick(EVENING + timedelta(minutes=11)).events])
+    assert steps["orange"] == ([("update", "P2", None), ("escalation", "P2", "duty_supervisor")], [])
+    assert steps["yellow"] == ([("update", "P2", None)], [])
+
+
 def test_queue_empties_in_priority_order(desk: Desk, report: Callable[..., Report]) -> None:
     team(desk, "t", 0, ("medical", "social_work", "vehicle"), status="on_scene")
     p3 = desk.handle_report(report(at=EVENING, east_m=0)).events[0]
