@@ -263,6 +263,7 @@ class Desk(DeskState):
             out.extend(self._assign(incident, decision_at, kind="dispatch", reason="new incident"))
         else:
             before = incident.priority, incident.category
+            waiting = {incident.incident_id: incident.queue_deadline} if incident.status == "queued" else {}
             changed = self._reassess(incident, decision_at)
             if incident.category == before[1] and set(incident.flags) != flags:
                 self._set_destination(incident, decision_at)  # the same need, maybe another place: a child's centre for a minor
@@ -277,6 +278,8 @@ class Desk(DeskState):
                 out.extend(self._reassign(incident, decision_at, reason=f"new report {report.report_id}: {unfit}", escalate=False))
             elif incident.team_id:  # a need the report added (a suspected mental disorder: police) gets its second unit
                 out.extend(self._staff_supports(incident, decision_at))
+            else:
+                out.extend(self._escalate_brought_forward(waiting, decision_at))
         self.touch("incidents", incident.incident_id)
         return out
 
@@ -298,7 +301,10 @@ class Desk(DeskState):
             at = record.observed_at
         self.touch("weather", region)
         self.advance(at)
-        return self._conditions_changed(self.now or at)
+        before = {i.incident_id: i.queue_deadline for i in self.incidents.values() if i.status == "queued"}
+        out = self._conditions_changed(self.now or at)
+        out.extend(self._escalate_brought_forward(before, self.now or at))
+        return out
 
     def handle_team_status(self, status: TeamStatus) -> Outputs:
         return self.clocked(status.at, lambda: self._handle_team_status(status))
@@ -824,6 +830,22 @@ class Desk(DeskState):
                 team.incident_id = None
             self.touch("teams", team.team_id)
         return [self.task(incident, unit["team_id"], "cancel", at, f"{unit['event_id']}-cancel", unit=unit, reason="ack deadline missed")]
+
+    def _escalate_brought_forward(self, before: dict[str, datetime | None], now: datetime) -> Outputs:
+        """No silent queue between ticks: a queued task whose deadline this record brought forward into the past (a
+        stricter cold-wave level, a report that raises the priority: the new wait counts from the start of the old)
+        escalates in the record's own step, as the tick before would have had it known, not on the next tick (a clock
+        step after the deadline, or in a replay with sparse ticks much later). `before`: the queued incidents'
+        deadlines before the record. Judged at the latest tick, as ticks judge: a record stamped ahead of the clock
+        escalates nobody early."""
+        due = self.tick or now
+        policy = self.ctx.policy
+        moved = [self.incidents[i] for i in before if i in self.incidents]
+        overdue = [i for i in moved if i.queue_deadline != before[i.incident_id] and timers.queue_overdue(i, due, policy)]
+        out = Outputs()
+        for incident in sorted(overdue, key=lambda i: (i.queue_deadline or due, i.incident_id)):
+            out.extend(self._escalate_queued(incident, now))
+        return out
 
     def _escalate_queued(self, incident: Incident, now: datetime) -> Outputs:
         """No silent queue: a task nobody could take goes up the chain at its deadline."""

@@ -153,10 +153,11 @@ def test_a_queued_task_whose_priority_rises_escalates_by_its_new_deadline(desk: 
     queued = desk.handle_report(report()).events[0]  # guidance in the evening: P3, 30 min to escalate
     assert queued.kind == "queued" and queued.priority == "P3"
     raised = desk.handle_report(report(at=EVENING + timedelta(minutes=10), east_m=20, flags=("refuses", "elderly", "intoxicated"))).events
-    assert raised[-1].priority == "P1" and raised[-1].incident_id == queued.incident_id
-    # A P1 waits 5 min, not a P3's 30: queued 10 min ago, it goes up the chain on the next tick.
-    escalated = desk.handle_tick(EVENING + timedelta(minutes=10)).events
-    assert [(e.kind, e.escalation_cause) for e in escalated] == [("escalation", "queued")]
+    # A P1 waits 5 min, not a P3's 30: queued 10 min ago, it goes up the chain at once, in the report's own step
+    # (it waited for the next tick before: `_escalate_overdue`), and the tick escalates it no further.
+    assert [(e.kind, e.priority, e.escalation_cause) for e in raised] == [("update", "P1", None), ("escalation", "P1", "queued")]
+    assert raised[-1].incident_id == queued.incident_id
+    assert desk.handle_tick(EVENING + timedelta(minutes=10)).events == []
     assert desk.handle_tick(EVENING + timedelta(minutes=14)).events == []  # the next wait: 5 min from the escalation
     assert [e.kind for e in desk.handle_tick(EVENING + timedelta(minutes=15)).events] == ["escalation"]
 
