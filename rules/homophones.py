@@ -93,8 +93,8 @@ class Homophones:
         index: dict[str, list[SoundCue]] = {}
         untoned = frozenset(toneless)
         for flag, cue in cues:
-            if len(cue) < 2 or not all(_HAN.match(c) for c in cue):
-                continue
+            if len(cue.rstrip("".join(_PARTICLES))) < 2 or not all(_HAN.match(c) for c in cue):
+                continue  # one character and a particle (疯了) is one syllable's sound: 刮风了 is no 疯了
             sound = SoundCue(flag, cue, _said(cue), len(cue) < toneless_from and cue not in untoned)
             for first in _readings(cue[0])[1]:
                 for second in _readings(cue[1])[1]:
@@ -107,6 +107,21 @@ class Homophones:
         A span written exactly as its cue is left to the cue's own pattern.
         """
         found: dict[str, list[tuple[int, int]]] = {}
+        for cue, start, end in self._heard(norm):
+            found.setdefault(cue.flag, []).append((start, end))
+        return found
+
+    def written(self, norm: str) -> str:
+        """`norm` with each span that sounds like a word written as that word (流狼汉 -> 流浪汉): for words that every
+        later reading (sex, head count, someone else) must see, not a flag's cue alone."""
+        out = list(norm)
+        for cue, start, end in self._heard(norm):
+            out[start:end] = cue.text
+        return "".join(out)
+
+    def _heard(self, norm: str) -> list[tuple[SoundCue, int, int]]:
+        """Each cue heard under other characters in `norm`, with its span."""
+        found: list[tuple[SoundCue, int, int]] = []
         if self.max_changed <= 0 or not self.by_first:
             return found
         for start in range(len(norm) - 1):
@@ -125,7 +140,7 @@ class Homophones:
                     continue
                 if not cue.toned and len(cue.text) < self.toneless_from and start and _is_word(norm[start - 1:start + 1]):
                     continue  # 头发少了: 发 is hair's, not a fever's
-                found.setdefault(cue.flag, []).append((start, end))
+                found.append((cue, start, end))
         return found
 
     def _begun_by(self, char: str) -> dict[str, frozenset[SoundCue]]:
@@ -160,7 +175,9 @@ class Homophones:
             if not _HAN.match(a) or a in _PARTICLES or b in _PARTICLES:
                 return None
             heard = _common(a)
-            if heard[0] != said if toned else heard[1] != said.rstrip("012345"):
+            # Tone-free, the cue's character as said in the cue or as usually said: 血 in 流血 is xiě and usually xuè, so
+            # 流学了 is 流血了; 喝 is also yè, but 爷迷糊了 is no 喝迷糊了.
+            if heard[0] != said if toned else heard[1] not in (said.rstrip("012345"), _common(b)[1]):
                 return None
             changed += 1
             if changed > self.max_changed:

@@ -588,6 +588,8 @@ class Lexicon:
     dialect_pattern: re.Pattern[str] | None = None
     # Cues written with same-sounding characters (`[homophones]`; `rules.homophones`).
     homophones: Homophones | None = None
+    # Words for a person written in place where heard under other characters (`[homophones] words`: 流狼汉).
+    sounded: Homophones | None = None
     # Words that part an earlier night's person from tonight's (`[past]`).
     past: PastWords | None = None
     # Signs a flag reads only when none of its `unless` flags explains them (`[signs]`: slurred speech is ill unless drunk):
@@ -630,6 +632,8 @@ class Lexicon:
             norm = self.dialect_pattern.sub(lambda m: self.dialect[m.group()], norm)
         if self.pinyin is not None:
             norm = self.pinyin.read(norm)
+        if self.sounded is not None and not norm.isascii():
+            norm = self.sounded.written(norm)
         if ":" in norm or "=" in norm:  # before spaces go: "状态:躺地 意识:无" has two fields
             norm = self._form_fields(norm)
         if join and not norm.isascii():
@@ -1316,7 +1320,7 @@ _TABLES = ("version", "flags", "except", "negations", "ages", "persons", "descri
            "body_temperature", "closing")
 _NEGATION_KEYS = ("zh", "zh_unseen", "zh_fillers", "en", "en_unseen", "en_fillers", "zh_except", "en_except", "ko", "ko_after")
 _TYPO_KEYS = ("min_letters", "two_edits_from")
-_HOMOPHONE_KEYS = ("max_changed", "toneless_from", "flags", "toneless")
+_HOMOPHONE_KEYS = ("max_changed", "toneless_from", "flags", "toneless", "words")
 
 
 def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str = "") -> Lexicon:
@@ -1441,6 +1445,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
     kin_words, kin_keep = _words_and_flags(data.get("kin", {}), ("words", "until"), "keep", fail)
     animal_words = _word_lists(data.get("animals", {}), ("words", "persons"), fail)
     homophones = _homophones(data.get("homophones", {}), flags, fail)
+    sounded = _sounded_words(data.get("homophones", {}), fail)
     negations = data.get("negations", {})
     groups = [*((f"flag {k}", v) for k, v in flags.items()), *((f"except {k}", v) for k, v in excepts.items()),
               *((f"describe {k}", v) for k, v in describe.items()), ("persons", persons.get("en", [])),
@@ -1464,7 +1469,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         negation_after=negation_after,
         dialect=dialect,
         dialect_pattern=dialect_pattern,
-        homophones=homophones,
+        homophones=homophones, sounded=sounded,
         past=_past_words(data.get("past", {}), fail),
         sign_unless=sign_unless,
         reporter=ReporterWords(re.compile(rf"\s*(?:{reporter_words[0].pattern})"), reporter_words[1], reporter_words[0],
@@ -1630,8 +1635,8 @@ def _dialect(table: object, fail: Callable[[str, str], ConfigError]) -> tuple[di
     return words, re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
 
 
-def _homophones(table: object, flags: dict[str, object], fail: Callable[[str, str], ConfigError]) -> Homophones | None:
-    """`[homophones]`: which flags' Chinese cues are also read by sound, and how closely (`rules.homophones`)."""
+def _homophone_limits(table: object, fail: Callable[[str, str], ConfigError]) -> dict[str, int]:
+    """`[homophones]` `max_changed` and `toneless_from`, checked."""
     if not isinstance(table, dict):
         raise fail("homophones", "expected a table")
     limits: dict[str, int] = {}
@@ -1640,6 +1645,26 @@ def _homophones(table: object, flags: dict[str, object], fail: Callable[[str, st
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise fail(key, f"expected a whole number {low}..{high}")
         limits[key] = value
+    return limits
+
+
+def _sounded_words(table: object, fail: Callable[[str, str], ConfigError]) -> Homophones | None:
+    """`[homophones] words`: words for a person written in place wherever heard under other characters (流狼汉); only
+    words of `toneless_from` characters or more, which are read tone-free."""
+    limits = _homophone_limits(table, fail)
+    words = table.get("words", []) if isinstance(table, dict) else []
+    if not isinstance(words, list) or not all(isinstance(w, str) and len(w) >= limits["toneless_from"] and _CJK.search(w)
+                                              for w in words):
+        raise fail("words", f"expected a list of Chinese words of {limits['toneless_from']} characters or more")
+    if not words or not limits["max_changed"]:
+        return None
+    return Homophones.of([("word", normalize_text(w)) for w in words], limits["max_changed"], limits["toneless_from"])
+
+
+def _homophones(table: object, flags: dict[str, object], fail: Callable[[str, str], ConfigError]) -> Homophones | None:
+    """`[homophones]`: which flags' Chinese cues are also read by sound, and how closely (`rules.homophones`)."""
+    limits = _homophone_limits(table, fail)
+    assert isinstance(table, dict)
     named = table.get("flags", [])
     if not isinstance(named, list) or not all(isinstance(f, str) for f in named):
         raise fail("flags", "expected a list of flag names")

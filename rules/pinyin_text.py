@@ -5,7 +5,8 @@ syllables (typed in Latin letters, with the Chinese characters around them read 
 exactly like one of the lexicon's Chinese words of two syllables or more, and at least one of those syllables was
 typed in letters, the word is written in its place; the rest of the reading goes on as for any Chinese tip. Only a
 text whose Latin words are mostly whole pinyin is read so ("a man in a hut" has "hut"; "lying" and "old" are no
-pinyin), and a reading that two of the lexicon's words share is left as typed.
+pinyin), and a reading that two of the lexicon's words share is left as typed. Tone marks, as a phone's pinyin keyboard
+offers them ("lǎo dà yé hūn mí le"), are dropped first.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ _LATIN = re.compile(r"[a-z]+")
 # A Latin word, a Chinese character, a run of spaces, or anything else (which parts words: punctuation, digits).
 _TOKEN = re.compile(r"[a-z]+|[\u3400-\u9fff]|[^\S\n]+|.", re.S)
 _VOWEL = re.compile(r"[aeiouv]")
+# A pinyin vowel with its tone mark, as phones offer it (ā á ǎ à … ǖ ǘ ǚ ǜ ü).
+_TONED = re.compile(r"[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]")
 # At least this share of a text's Latin words must be whole pinyin for any of them to be read as pinyin.
 _PINYIN_SHARE = 0.7
 _LONGEST_SYLLABLE = 6
@@ -109,8 +112,15 @@ class PinyinReader:
         return cls(found, max((len(k) for k in found), default=0))
 
     def read(self, norm: str) -> str:
-        """`norm` with its pinyin-typed words written in Chinese characters; unchanged when it holds none."""
-        if not self.words or not _LATIN.search(norm):
+        """`norm` with its pinyin-typed words written in Chinese characters; unchanged when it holds none. Pinyin
+        typed with its tone marks ("lǎo dà yé hūn mí le") is read without them."""
+        if not self.words:
+            return norm
+        if _TONED.search(norm):
+            toneless = _TONED.sub(lambda m: _toneless(m.group()), norm)
+            if len(toneless) == len(norm):
+                norm = toneless
+        if not _LATIN.search(norm):
             return norm
         latin = _LATIN.findall(norm)
         allowed, misses = (1 - _PINYIN_SHARE) * len(latin), 0

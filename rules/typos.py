@@ -9,7 +9,9 @@ within one edit (a transposition counts as one) for words shorter than
 `two_edits_from` letters, two edits from there, with the same first letter.
 A word as near two lexicon words is left as it is: a guess between two cues
 is not a reading, unless both are cues of the same flags ("unconcious" is
-listed beside "unconscious"). A word written wholly in pinyin syllables is a
+listed beside "unconscious") or only one holds the typo's letters in order
+(a letter left out: "brokn" is broken, not broke). A letter held down
+("unconsciousssss", "drunkkk") is read once or twice, as a word knows it. A word written wholly in pinyin syllables is a
 name or a place (Wang Feier, Liping, Baijia market), never a typo: "feier" is
 one letter from "fever". A cue word speech-to-text split in two ("in toxicated", "frost bite", "un conscious") is
 read joined: only toward a whole cue word (or a `*` cue's stem) of `_MIN_JOINED` letters or more. The limits are the
@@ -36,6 +38,16 @@ _CUE_WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")
 _SPLIT_PAIR = re.compile(r"(?<![a-z0-9'\-])([a-z]+) ([a-z]+)(?![a-z0-9'\-])")
 # A joined word shorter than this is too likely two real words ("a wake", "in to").
 _MIN_JOINED = 7
+
+
+# A letter typed three times or more in a row: no English word holds one ("sooo", "helppp").
+_DRAWN_OUT = re.compile(r"([a-z])\1{2,}")
+
+
+def _holds_in_order(longer: str, typed: str) -> bool:
+    """Whether `typed` is `longer` with letters left out ("brokn" in "broken")."""
+    letters = iter(longer)
+    return len(longer) > len(typed) and all(c in letters for c in typed)
 
 
 def is_pinyin(word: str) -> bool:
@@ -137,6 +149,9 @@ class TypoReader:
     def _nearest(self, word: str) -> str:
         if word in self.vocabulary or word in _english() or is_pinyin(word):
             return word
+        if _DRAWN_OUT.search(word):  # "unconsciousssss", "drunkkk": a letter held down, as a shout is typed
+            once, twice = _DRAWN_OUT.sub(r"\1", word), _DRAWN_OUT.sub(r"\1\1", word)
+            return next((w for w in (twice, once) if w in self.vocabulary or w in _english()), None) or self._nearest(once)
         edits = 1 if len(word) < self.two_edits_from else 2
         near = process.extract(word, self._by_initial.get(word[0], ()), scorer=DamerauLevenshtein.distance,
                                score_cutoff=edits, limit=None)
@@ -145,6 +160,9 @@ class TypoReader:
         best = min(distance for _, distance, _ in near)
         tied = sorted(str(w) for w, distance, _ in near if distance == best)
         if len({self.vocabulary[w] for w in tied}) > 1:
-            return word  # as near the cues of two flags (or descriptions): no reading
+            # A letter left out is the commonest slip: of words as near, the only one that holds the typo's letters in
+            # order is meant ("brokn" is broken, not broke); otherwise a guess between two cues is no reading.
+            dropped = [w for w in tied if _holds_in_order(w, word)]
+            return dropped[0] if len(dropped) == 1 else word
         # Of words as near and of one flag, one that is a cue by itself: "drnk" is drunk, not drink or drank.
         return next((w for w in tied if w in self._whole), tied[0])
