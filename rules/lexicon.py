@@ -1635,8 +1635,8 @@ def _dialect(table: object, fail: Callable[[str, str], ConfigError]) -> tuple[di
     return words, re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
 
 
-def _homophone_limits(table: object, fail: Callable[[str, str], ConfigError]) -> dict[str, int]:
-    """`[homophones]` `max_changed` and `toneless_from`, checked."""
+def _homophone_limits(table: object, fail: Callable[[str, str], ConfigError]) -> tuple[dict[str, object], dict[str, int]]:
+    """`[homophones]` as a table, with its `max_changed` and `toneless_from` checked."""
     if not isinstance(table, dict):
         raise fail("homophones", "expected a table")
     limits: dict[str, int] = {}
@@ -1645,14 +1645,14 @@ def _homophone_limits(table: object, fail: Callable[[str, str], ConfigError]) ->
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise fail(key, f"expected a whole number {low}..{high}")
         limits[key] = value
-    return limits
+    return table, limits
 
 
 def _sounded_words(table: object, fail: Callable[[str, str], ConfigError]) -> Homophones | None:
     """`[homophones] words`: words for a person written in place wherever heard under other characters (流狼汉); only
     words of `toneless_from` characters or more, which are read tone-free."""
-    limits = _homophone_limits(table, fail)
-    words = table.get("words", []) if isinstance(table, dict) else []
+    table, limits = _homophone_limits(table, fail)
+    words = table.get("words", [])
     if not isinstance(words, list) or not all(isinstance(w, str) and len(w) >= limits["toneless_from"] and _CJK.search(w)
                                               for w in words):
         raise fail("words", f"expected a list of Chinese words of {limits['toneless_from']} characters or more")
@@ -1663,8 +1663,7 @@ def _sounded_words(table: object, fail: Callable[[str, str], ConfigError]) -> Ho
 
 def _homophones(table: object, flags: dict[str, object], fail: Callable[[str, str], ConfigError]) -> Homophones | None:
     """`[homophones]`: which flags' Chinese cues are also read by sound, and how closely (`rules.homophones`)."""
-    limits = _homophone_limits(table, fail)
-    assert isinstance(table, dict)
+    table, limits = _homophone_limits(table, fail)
     named = table.get("flags", [])
     if not isinstance(named, list) or not all(isinstance(f, str) for f in named):
         raise fail("flags", "expected a list of flag names")

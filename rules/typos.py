@@ -38,11 +38,8 @@ _CUE_WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")
 _SPLIT_PAIR = re.compile(r"(?<![a-z0-9'\-])([a-z]+) ([a-z]+)(?![a-z0-9'\-])")
 # A joined word shorter than this is too likely two real words ("a wake", "in to").
 _MIN_JOINED = 7
-
-
 # A letter typed three times or more in a row: no English word holds one ("sooo", "helppp").
 _DRAWN_OUT = re.compile(r"([a-z])\1{2,}")
-
 
 def _holds_in_order(longer: str, typed: str) -> bool:
     """Whether `typed` is `longer` with letters left out ("brokn" in "broken")."""
