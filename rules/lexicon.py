@@ -94,6 +94,8 @@ _AGE = re.compile(
     rf"|(?<![\d{_ZH_NUM_WORDS}第])(?P<zpers>{_ZH_NUM})(?:多|来|出头|好几|大几)的(?=大哥|大姐|大叔|大爷|大妈|大娘|男|女|老|小伙|汉子|妇女|阿姨|人)"
     # a written age without 岁 ("年近七十的阿姨", "年过六十"; with 岁 or 旬 the alternatives above read it)
     rf"|(?P<zyr>年近|年过|年逾|年届|年满|年已)(?P<zyrnum>{_ZH_NUM}|{_ZH_CLASSICAL})(?![\d{_ZH_NUM_WORDS}])(?!(?:多|来|余)?(?:周)?岁|旬)"
+    # nearing an age, said 奔 (奔七十的人, 奔七了, 奔六; the bare tens digit is the decade): just below it
+    rf"|奔(?P<zben>[二三四五六七八九]十|[2-9]0|[三四五六七八九])(?=的|了|岁|啦|$|[，,。；;\s])"
     # a classical age word said as the person's years ("半百之年的男子", "花甲之年"; after 年过 the alternative above reads it)
     rf"|(?P<zcls>{_ZH_CLASSICAL})之年"
     # the number said with its classical word ("三十而立的小伙子", "四十不惑", "七十古稀"): the number is the age
@@ -107,13 +109,18 @@ _AGE = re.compile(
     r"|(?<![a-z])no[t]?\s+older\s+than\s+(?P<enum5>\d{1,2})(?![\da-z])"
     # and of a group that holds the person, as a teenager says it of friends ("we're all 16", "they're both 15")
     # and of a kin said as the caller's, his or hers ("my dad is 78", "her son's 12")
-    r"|(?<![a-z])(?:he's|she's|he\s+is|she\s+is|(?:we're|we\s+are|they're|they\s+are)(?:\s+(?:all|both))?"
+    r"|(?<![a-z])(?:he's|she's|he\s+is|she\s+is|i'm|i\s+am|(?:we're|we\s+are|they're|they\s+are)(?:\s+(?:all|both))?"
     r"|(?:my|his|her|our)\s+(?:dad|father|mom|mum|mother|grandpa|grandad|granddad|grandma|grandmother|grandfather|granny|"
     r"husband|wife|son|daughter|brother|sister|uncle|aunt|nan)(?:'s|\s+is))"
     r"\s+(?:(?:like|about|around|maybe|only|just|barely|probably)\s+)?(?P<enum6>\d{1,2})(?:-?ish)?"
     r"(?=\s*(?:$|[,.;:!?)]|or\s|at\s+most|tops|(?:and|&)\s+\d{1,2}\s*(?:$|[,.;:!?)])))"
     r"|(?<![a-z])(?:maybe|about|around|like|probably)\s+(?P<enum7>\d{1,2})\s+(?:at\s+most|tops|(?:or|and)\s+\d{1,2}(?=\s*(?:$|[,.;:!?)])))"
     r"|(?<![a-z0-9])(?P<edec2>[1-9])0'?s(?![a-z0-9])"
+    # a decade said loosely of the person, without "in his": "maybe late fifties", "early 40s", "mid-seventies"
+    r"|(?<![a-z])(?:early|mid|late)[\s\-]*(?:(?P<edec3>[1-9])0'?s|(?P<eword2>teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties))(?![a-z])"
+    # how old the person looks: "woman looks about 50,", "he looks like 70", "looking maybe 16-ish"
+    r"|(?<![a-z])(?:looks?|looking|seems?)\s+(?:(?:about|around|like|maybe|roughly|approx\.?|approximately)\s+)?(?P<enum11>\d{1,2})(?:-?ish)?"
+    r"(?=\s*(?:$|[,.;:!?)]|or\s|years?\b|yrs?\b))"
     r"|(?<![a-z])in\s+(?:his|her|their)\s+(?:(?:early|mid|late)[\s\-]*)?(?:(?P<edec>\d)0'?s|(?P<eword>teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties))(?![a-z])"
     r"|(?<![a-z])(?:male|female|man|woman|boy|girl|lady|guy|gent|fella|fellow)\s*[,(:/]?\s*"
     r"(?:(?:about|around|approx\.?|approximately|maybe|roughly|prob|probably)\s+|~\s*)?(?P<enum4>\d{1,3})"
@@ -204,7 +211,9 @@ _ITEM = re.compile(r"(?:^|(?<=[\s:;,。!！?？]))([1-9])\s*[.、)）](?!\d)\s*"
 # ("男，约50岁"), or an English person named first ("man lying…", "a woman…"); "the same boy", "她说…" bring in no one.
 _ITEM_PERSON = re.compile(r"^\s*(?:[男女](?:[,，\s]|$)|(?:an?\s+|one\s+)?(?:old\s+|young\s+|elderly\s+|teenage\s+)?"
                           r"(?:man|woman|guy|lady|boy|girl|kid|teen|teenager|person|male|female)(?![a-z]))")
-_AGE_HINT = re.compile(rf"岁|旬|年龄|年纪|十|百|\d|ties|teens|year|age|{_ZH_CLASSICAL}")
+# What a count word (俩, 两个, 一个) counts when it is no person: time, money, times (坐了俩钟头, 等了两个小时, 一个晚上).
+_COUNTED_THING = re.compile(r"个?(?:钟头|小时|钟|分钟|天|宿|晚上|晚|礼拜|星期|月|年|块|回|次|遍|点)")
+_AGE_HINT = re.compile(rf"岁|旬|奔|年龄|年纪|十|百|\d|ties|teens|year|age|{_ZH_CLASSICAL}")
 
 
 # The spoken 儿 suffix (erhua: 小孩儿, 没气儿了, 蹲那儿, 一块儿) is no part of the word; a 儿 that is a word's own
@@ -439,6 +448,8 @@ class SeemingWords:
 
     seemed: re.Pattern[str]
     but: re.Pattern[str]
+    # `denied`: words that take a flag back when said after every cue of it (先说喝多了…后来说他不喝酒, "not drunk after all").
+    denied: tuple[tuple[str, re.Pattern[str]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -702,6 +713,8 @@ class Lexicon:
         found = self._read(norm, hits, unsaid, own, partial)
         if _AGE_HINT.search(norm):
             found.update(f for f in self._age_flags(norm, unsaid + _ageless(partial) + [(s, e) for s, e, _ in own], year) if f in FLAGS)
+            if own and "minor" in self._age_flags(norm, unsaid + _ageless(partial), year):
+                found.add("minor")  # a child calling ("我今年九岁，我找不到我妈妈了"): its own age, a minor out there too
             found.update(f for f in self._spaced_ages(text, year) if f in FLAGS)
         if signs:
             found |= self._read(norm, {f: spans for f, spans in signs.items() if not self.sign_unless[f] & found}, unsaid, own, partial)
@@ -724,7 +737,7 @@ class Lexicon:
         word that opens a clause to the first word that brings in someone else, and whether it ran to the clause's end."""
         spans: list[tuple[int, int, bool]] = []
         if (self.reporter is not None and self.reporter.anywhere.search(norm) is not None
-                and (self._others is None or self._others.search(norm) is not None)):
+                and (self._others is None or self._names_other(norm))):
             for clause in _CLAUSES.finditer(norm):
                 own = self.reporter.self_word.match(norm, clause.start())
                 if own is not None:
@@ -832,6 +845,11 @@ class Lexicon:
                 spans.append((match.start(), person.start() if person else match.end(), self.kin.keep))
         return spans
 
+    def _names_other(self, norm: str) -> bool:
+        """Whether the text names someone other than the caller: a count of time or things is no one ("坐了俩钟头",
+        "等了两个小时": the caller alone is still the person)."""
+        return self._others is not None and any(not _COUNTED_THING.match(norm, m.end()) for m in self._others.finditer(norm))
+
     def _named_before(self, norm: str, at: int) -> bool:
         """Whether the text names someone other than the caller (`[reporter]`'s `others`) before `at`."""
         return self._others is not None and self._others.search(norm, 0, at) is not None
@@ -876,15 +894,30 @@ class Lexicon:
             # "不像是喝醉了" negates "喝醉" and so "醉了" too.
             skip = list(excluded.get(flag, ())) + unsaid
             skip += [(s, e) for s, e, keep in partial if flag not in keep]
+            denial = self._denial(norm, flag, unsaid + spans)
+            read = -1
             for start, end in sorted(spans):
                 if any(s < end and start < e for s, e in skip) or self._of_reporter(norm, start, end, own):
                     continue
                 if self._negated(norm, start) or (self.negation_after is not None and self.negation_after.match(norm, end)):
                     skip.append((start, end))
+                    denial = max(denial, start) if denial is not None else None
                     continue
+                read = start
+                if denial is None:
+                    break
+            if read >= 0 and (denial is None or read > denial):
                 found.add(flag)
-                break
         return found
+
+    def _denial(self, norm: str, flag: str, skip: list[tuple[int, int]]) -> int | None:
+        """Where the tip last denies `flag` in so many words (`[seeming] denied`: 后来说他不喝酒, "not drunk"), outside what
+        is `unsaid` and the flag's own cues (喝没喝酒 holds 没喝酒), or -1 (a negated cue of it also denies it: 没有酒味);
+        None for a flag the table does not list. A later denial takes back the cues said before it: the last word wins."""
+        for denied, words in self.seeming.denied if self.seeming is not None else ():
+            if denied == flag:
+                return max((m.start() for m in words.finditer(norm) if not any(s <= m.start() < e for s, e in skip)), default=-1)
+        return None
 
     @_per_text
     def _past(self, norm: str) -> list[tuple[int, int]]:
@@ -989,15 +1022,18 @@ class Lexicon:
                     or groups["zyrnum"] is not None or groups["zncls"] is not None):
                 age = _zh_number(groups["znum"] or groups["zage"] or groups["zsex"] or groups["zpers"] or groups["zyrnum"]
                                  or groups["zncls"])
+            elif groups["zben"] is not None:
+                ben = _zh_number(groups["zben"]) or 0
+                age = (ben * 10 if ben < 10 else ben) - 1  # 奔七十, 奔七: nearing seventy
             elif groups["zxun"] is not None:
                 age = _ZH_DIGITS[groups["zxun"]] * 10  # 七旬: in the seventies
-            elif groups["eword"] is not None:
-                age = _EN_DECADES[groups["eword"]]
-            elif groups["edec"] is not None or groups["edec2"] is not None:
-                age = int(groups["edec"] or groups["edec2"]) * 10
+            elif groups["eword"] is not None or groups["eword2"] is not None:
+                age = _EN_DECADES[groups["eword"] or groups["eword2"]]
+            elif groups["edec"] is not None or groups["edec2"] is not None or groups["edec3"] is not None:
+                age = int(groups["edec"] or groups["edec2"] or groups["edec3"]) * 10
             else:
                 digits = (groups["enum"] or groups["enum2"] or groups["enum3"] or groups["enum4"] or groups["enum5"] or groups["enum6"]
-                          or groups["enum7"] or groups["enum8"] or groups["enum9"] or groups["enum10"])
+                          or groups["enum7"] or groups["enum8"] or groups["enum9"] or groups["enum10"] or groups["enum11"])
                 age = _en_number(digits) if digits else None
             if age is None or age > 120 or self._negated(norm, match.start(), self.age_negation):
                 continue
@@ -1343,7 +1379,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
     for table, known in ((data, _TABLES), (data.get("negations"), _NEGATION_KEYS), (data.get("persons"), ("zh", "en", "en_one")),
                          (data.get("typos"), _TYPO_KEYS), (data.get("homophones"), _HOMOPHONE_KEYS),
                          (data.get("past"), (*_PAST_KEYS, "earlier", "changes", "still")), (data.get("reporter"), ("self", "other", "third", "relayed", "told", "called", "parted", "together")),
-                         (data.get("seeming"), ("seemed", "but")), (data.get("unsaid"), (*_UNSAID_KEYS, "who")),
+                         (data.get("seeming"), ("seemed", "but", "denied")), (data.get("unsaid"), (*_UNSAID_KEYS, "who")),
                          (data.get("kin"), ("words", "until", "keep")), (data.get("company"), ("alone", "accompanied")),
                          (data.get("animals"), ("words", "persons")), (data.get("closing"), ("words", "leaving"))):
         unknown = sorted(set(table) - set(known)) if isinstance(table, dict) else []
@@ -1478,7 +1514,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
                                _optional_words(reporter, "called", fail), _optional_words(reporter, "parted", fail),
                                _optional_words(reporter, "together", fail))
         if reporter_words else None,
-        seeming=SeemingWords(*seeming_words) if seeming_words else None,
+        seeming=SeemingWords(*seeming_words, denied=_denied(data["seeming"].get("denied", {}), flags, fail)) if seeming_words else None,
         unsaid=UnsaidWords(unsaid_words[0], unsaid_words[1], unsaid_words[2], unsaid_who,
                            {key: _hint(data["unsaid"], key) for key in _UNSAID_KEYS}) if unsaid_words else None,
         kin=KinWords(kin_words[0], kin_words[1], kin_keep, _hint(data["kin"], "words")) if kin_words else None,
@@ -1564,6 +1600,14 @@ def _word_lists(table: object, keys: tuple[str, ...],
             raise fail(key, "expected a non-empty list of plain words (no ~ or *)")
         patterns.append(_compile(words))
     return tuple(patterns)
+
+
+def _denied(table: object, flags: dict[str, object],
+            fail: Callable[[str, str], ConfigError]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """`[seeming] denied`: per flag, the plain words that deny it (不喝酒, "doesn't drink")."""
+    if not isinstance(table, dict) or not all(isinstance(k, str) and k in flags for k in table):
+        raise fail("denied", "expected a table of flag names")
+    return tuple((flag, pattern) for flag in table for pattern in _word_lists({flag: table[flag]}, (flag,), fail) or ())
 
 
 def _optional_words(reporter: object, key: str, fail: Callable[[str, str], ConfigError]) -> re.Pattern[str] | None:
