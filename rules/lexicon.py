@@ -116,8 +116,8 @@ _AGE = re.compile(
     r"(?=\s*(?:$|[,.;:!?)]|or\s|at\s+most|tops|(?:and|&)\s+\d{1,2}\s*(?:$|[,.;:!?)])))"
     r"|(?<![a-z])(?:maybe|about|around|like|probably)\s+(?P<enum7>\d{1,2})\s+(?:at\s+most|tops|(?:or|and)\s+\d{1,2}(?=\s*(?:$|[,.;:!?)])))"
     r"|(?<![a-z0-9])(?P<edec2>[1-9])0'?s(?![a-z0-9])"
-    # a decade said loosely of the person, without "in his": "maybe late fifties", "early 40s", "mid-seventies"
-    r"|(?<![a-z])(?:early|mid|late)[\s\-]*(?:(?P<edec3>[1-9])0'?s|(?P<eword2>teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties))(?![a-z])"
+    # a decade said loosely of the person, hedged or as a note's item, without "in his": "maybe late fifties", ", early 40s"
+    r"|(?:(?<=,\s)|(?<=,)|(?<![a-z])(?:maybe|about|around|probably|prob|roughly|possibly|perhaps)\s+)(?:early|mid|late)[\s\-]*(?:(?P<edec3>[1-9])0'?s|(?P<eword2>teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties))(?![a-z])"
     # how old the person looks: "woman looks about 50,", "he looks like 70", "looking maybe 16-ish"
     r"|(?<![a-z])(?:looks?|looking|seems?)\s+(?:(?:about|around|like|maybe|roughly|approx\.?|approximately)\s+)?(?P<enum11>\d{1,2})(?:-?ish)?"
     r"(?=\s*(?:$|[,.;:!?)]|or\s|years?\b|yrs?\b))"
@@ -501,6 +501,8 @@ _SENTENCE_END = re.compile(r"[。！？.!?;；\n]")
 _PRONOUNS = frozenset({"he", "him", "his", "she", "her", "他", "她"})
 # A relative named as the caller's own (我爸, 俺妈, "my dad").
 _CALLERS_KIN = re.compile(r"我|俺|my\s")
+# The caller's word right before a relative's ("my dad", "我的妈妈").
+_CALLERS_KIN_BEFORE = re.compile(r"(?:我的?|俺的?|my\s+)$")
 # A pronoun right before "一个": "她一个人" is she alone, no one new.
 _PRONOUN_BEFORE = re.compile(r"[他她]\s*$")
 # An English "if" that asks or compares rather than supposes ("as if he's drunk", "see if he's hurt").
@@ -713,8 +715,8 @@ class Lexicon:
         found = self._read(norm, hits, unsaid, own, partial)
         if _AGE_HINT.search(norm):
             found.update(f for f in self._age_flags(norm, unsaid + _ageless(partial) + [(s, e) for s, e, _ in own], year) if f in FLAGS)
-            if own and "minor" in self._age_flags(norm, unsaid + _ageless(partial), year):
-                found.add("minor")  # a child calling ("我今年九岁，我找不到我妈妈了"): its own age, a minor out there too
+            if own and not self._names_other(norm, kin=False) and "minor" in self._age_flags(norm, unsaid + _ageless(partial), year):
+                found.add("minor")  # a child calling of itself and its own kin ("我今年九岁，我找不到我妈妈了"): its own age
             found.update(f for f in self._spaced_ages(text, year) if f in FLAGS)
         if signs:
             found |= self._read(norm, {f: spans for f, spans in signs.items() if not self.sign_unless[f] & found}, unsaid, own, partial)
@@ -845,10 +847,12 @@ class Lexicon:
                 spans.append((match.start(), person.start() if person else match.end(), self.kin.keep))
         return spans
 
-    def _names_other(self, norm: str) -> bool:
-        """Whether the text names someone other than the caller: a count of time or things is no one ("坐了俩钟头",
-        "等了两个小时": the caller alone is still the person)."""
-        return self._others is not None and any(not _COUNTED_THING.match(norm, m.end()) for m in self._others.finditer(norm))
+    def _names_other(self, norm: str, kin: bool = True) -> bool:
+        """Whether the text names someone other than the caller (without `kin`, other than the caller's own relatives: 我妈,
+        "my dad"): a count of time or things is no one ("坐了俩钟头", "等了两个小时": the caller alone is still the person)."""
+        return self._others is not None and any(
+            not _COUNTED_THING.match(norm, m.end()) and (kin or not (_CALLERS_KIN.match(m.group()) or _CALLERS_KIN_BEFORE.search(norm, 0, m.start())))
+            for m in self._others.finditer(norm))
 
     def _named_before(self, norm: str, at: int) -> bool:
         """Whether the text names someone other than the caller (`[reporter]`'s `others`) before `at`."""
