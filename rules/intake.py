@@ -456,7 +456,7 @@ def parse_tip(obj: dict[str, Any], ctx: Context) -> Tip:
     found = set(form_flags) | set(ctx.lexicon.flags_in(text, year))
     if unknown:  # one pass over all free words, each its own clause, bounded like the text
         words = "；".join(w.replace("_", " ") for w in unknown)[: ctx.policy.max_text_bytes]
-        found.update(ctx.lexicon.flags_in(words))
+        found.update(ctx.lexicon.flags_in(words, denials=False))
     flags = tuple(f for f in FLAGS if f in found)
     said_sex, posture, adult = ctx.lexicon.description_in(text, year)
     sex = sex or said_sex

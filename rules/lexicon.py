@@ -694,8 +694,9 @@ class Lexicon:
         return False
 
     @_per_text
-    def flags_in(self, text: str, year: int | None = None) -> tuple[str, ...]:
-        """The flags whose cues occur in `text`, unnegated, in canonical order; `year` (the tip's) reads birth years."""
+    def flags_in(self, text: str, year: int | None = None, denials: bool = True) -> tuple[str, ...]:
+        """The flags whose cues occur in `text`, unnegated, in canonical order; `year` (the tip's) reads birth years. Without
+        `denials`, a later denial takes nothing back (a form's free words, each its own item: "not drunk", "drunk driver")."""
         if not text:
             return ()
         norm = self._norm(text)
@@ -712,14 +713,15 @@ class Lexicon:
         unsaid = self._past(norm) + self._seeming(norm) + self._unsaid(norm) + self._animal(norm)
         own = self._own(norm)
         partial = self._kin(norm) + self._gone(norm) + self._earlier(norm)
-        found = self._read(norm, hits, unsaid, own, partial)
+        found = self._read(norm, hits, unsaid, own, partial, denials)
         if _AGE_HINT.search(norm):
             found.update(f for f in self._age_flags(norm, unsaid + _ageless(partial) + [(s, e) for s, e, _ in own], year) if f in FLAGS)
             if own and not self._names_other(norm, kin=False) and "minor" in self._age_flags(norm, unsaid + _ageless(partial), year):
                 found.add("minor")  # a child calling of itself and its own kin ("我今年九岁，我找不到我妈妈了"): its own age
             found.update(f for f in self._spaced_ages(text, year) if f in FLAGS)
         if signs:
-            found |= self._read(norm, {f: spans for f, spans in signs.items() if not self.sign_unless[f] & found}, unsaid, own, partial)
+            found |= self._read(norm, {f: spans for f, spans in signs.items() if not self.sign_unless[f] & found}, unsaid, own, partial,
+                                denials)
         return tuple(f for f in FLAGS if f in found)
 
     @_per_text
@@ -888,9 +890,9 @@ class Lexicon:
         return False
 
     def _read(self, norm: str, hits: dict[str, list[tuple[int, int]]], unsaid: list[tuple[int, int]],
-              own: list[tuple[int, int, bool]], partial: list[tuple[int, int, frozenset[str]]]) -> set[str]:
+              own: list[tuple[int, int, bool]], partial: list[tuple[int, int, frozenset[str]]], denials: bool = True) -> set[str]:
         """The flags of `hits` (cue spans by flag) that are neither excepted, negated, `unsaid`, the reporter's `own` nor
-        inside a `partial` span (a relative's, a person gone) that does not keep them."""
+        inside a `partial` span (a relative's, a person gone) that does not keep them, nor denied after (with `denials`)."""
         found: set[str] = set()
         excluded = self.except_cues.spans(norm) if hits else {}
         for flag, spans in hits.items():
@@ -898,7 +900,7 @@ class Lexicon:
             # "不像是喝醉了" negates "喝醉" and so "醉了" too.
             skip = list(excluded.get(flag, ())) + unsaid
             skip += [(s, e) for s, e, keep in partial if flag not in keep]
-            denial = self._denial(norm, flag, unsaid + spans)
+            denial = self._denial(norm, flag, unsaid + spans) if denials else None
             read = -1
             for start, end in sorted(spans):
                 if any(s < end and start < e for s, e in skip) or self._of_reporter(norm, start, end, own):
@@ -1480,7 +1482,8 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
     reporter = data.get("reporter")
     relay_words = (_word_lists({k: reporter.get(k) for k in ("relayed", "told")}, ("relayed", "told"), fail)
                    if isinstance(reporter, dict) and ("relayed" in reporter or "told" in reporter) else None)
-    seeming_words = _word_lists(data.get("seeming", {}), ("seemed", "but"), fail)
+    seeming = data.get("seeming", {})
+    seeming_words = _word_lists(seeming, ("seemed", "but"), fail)
     unsaid_words, unsaid_who = _words_and_flags(data.get("unsaid", {}), _UNSAID_KEYS, "who", fail)
     kin_words, kin_keep = _words_and_flags(data.get("kin", {}), ("words", "until"), "keep", fail)
     animal_words = _word_lists(data.get("animals", {}), ("words", "persons"), fail)
@@ -1518,7 +1521,8 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
                                _optional_words(reporter, "called", fail), _optional_words(reporter, "parted", fail),
                                _optional_words(reporter, "together", fail))
         if reporter_words else None,
-        seeming=SeemingWords(*seeming_words, denied=_denied(data["seeming"].get("denied", {}), flags, fail)) if seeming_words else None,
+        seeming=SeemingWords(seeming_words[0], seeming_words[1], _denied(seeming.get("denied", {}) if isinstance(seeming, dict) else {},
+                                                                            flags, fail)) if seeming_words else None,
         unsaid=UnsaidWords(unsaid_words[0], unsaid_words[1], unsaid_words[2], unsaid_who,
                            {key: _hint(data["unsaid"], key) for key in _UNSAID_KEYS}) if unsaid_words else None,
         kin=KinWords(kin_words[0], kin_words[1], kin_keep, _hint(data["kin"], "words")) if kin_words else None,
