@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,55 @@ def test_rates_per_hour_are_bounded() -> None:
     assert rates in text
     with pytest.raises(ConfigError, match=r"rate_by_hour: expected 24 numbers 0\.\.10000"):
         parse_scenario(text.replace(rates, rates.replace("0.5]", "1e300]"), 1), "my.toml")
+
+
+# Tenth attack audit (session 26): scenarios a drill organizer gets wrong stop before the night, by line or key.
+
+
+def test_a_night_when_no_channel_ever_reports_is_refused_by_its_line() -> None:
+    # every rate 0 stopped `patrol drill` with a ZeroDivisionError traceback while it planned the tips
+    text = re.sub(r"rate_by_hour = \[[^\]]*\]", "rate_by_hour = [" + ", ".join(["0"] * 24) + "]", _default_text())
+    with pytest.raises(ConfigError, match=r"channels: every channel's rate_by_hour is 0") as err:
+        parse_scenario(text, "my.toml")
+    assert err.value.line is not None and text.splitlines()[err.value.line - 1].startswith("[channels.")
+
+
+def test_a_night_ending_when_it_starts_is_refused_not_stretched_to_a_day() -> None:
+    # end = start was read as the next day's start: "a night of 0 minutes" ran for 24 hours
+    text = _default_text().replace('end = "08:00"', 'end = "18:00"', 1)
+    with pytest.raises(ConfigError, match=r"end: the same time as start") as err:
+        parse_scenario(text, "my.toml")
+    assert err.value.line is not None and text.splitlines()[err.value.line - 1].startswith("end =")
+
+
+@pytest.mark.parametrize(
+    ("drone_id", "needle"),
+    [
+        ('""', "empty"),
+        ('"drone\\u202e-1"', "control or invalid characters"),
+        ('"' + "d" * 201 + '"', "longer than 200"),
+        ('"drone-1"', "drone-1' is also cameras.drones[0]'s"),
+    ],
+)
+def test_a_drone_id_no_detection_could_carry_or_one_given_twice_is_refused_by_its_line(drone_id: str, needle: str) -> None:
+    # taken, every detection of such a drone was dead-lettered by the desk (empty, control characters, too long),
+    # or two drones' frames made one camera's tracks (the same id twice)
+    text = _default_text() + f'\n[[cameras.drones]]\nid = {drone_id}\nkey_areas = ["park"]\n'
+    assert 'id = "drone-1"' in _default_text()
+    with pytest.raises(ConfigError) as err:
+        parse_scenario(text, "my.toml")
+    assert needle in str(err.value) and "cameras.drones[" in str(err.value)
+    assert err.value.line is not None and text.splitlines()[err.value.line - 1].startswith("id =")
+
+
+def test_a_warning_for_a_region_the_city_lacks_is_refused_before_the_night_is_drawn() -> None:
+    # taken, the drill sent a warning every desk refused and scored the night against it: no warning at all
+    from geo.city import load_city
+    from simulators.world import DrillWorld
+
+    text = _default_text().replace("issued_h = 2.0", 'issued_h = 2.0\nregion = "daoli-typo"', 1)
+    city = load_city(PROJECT_ROOT / "data" / "cities" / "harbin")
+    with pytest.raises(ConfigError, match=r"weather\.warning\.region: unknown region 'daoli-typo' in this city \(known: .*daoli"):
+        DrillWorld(parse_scenario(text, "my.toml"), city, seed=1)
+    named = DrillWorld(parse_scenario(text.replace("daoli-typo", "daoli"), "my.toml"), city, seed=1)
+    assert [w.region for w in named.warnings] == ["daoli"]
