@@ -19,7 +19,7 @@ from core.errors import ConfigError
 from core.records import CHANNELS, COLD_WAVE_LEVELS
 from core.settings import DATA_DIR
 from core.tomlconfig import TomlReader, parse_toml, read_text
-from core.validate import EARLIEST_YEAR, LATEST_YEAR, is_finite_number, plausible_year
+from core.validate import EARLIEST_YEAR, LATEST_YEAR, id_problem, is_finite_number, plausible_year
 from geo.city import KEY_AREAS
 
 SCENARIO_DIR = DATA_DIR / "scenarios"
@@ -242,12 +242,15 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise r.fail(["timezone"], f"unknown timezone {timezone!r:.60} (an IANA name such as Asia/Shanghai)") from None
+    start, end = r.clock(data, ["start"]), r.clock(data, ["end"])
+    if end == start:  # an end at or before the start is the next morning's; this one stretched "no night" to 24 h
+        raise r.fail(["end"], f"the same time as start ({start:%H:%M}): give the morning's end of the night")
     return Scenario(
         name=r.get(data, ["name"], str),
         description=r.get(data, ["description"], str, ""),
         date=drill_date,
-        start=r.clock(data, ["start"]),
-        end=r.clock(data, ["end"]),
+        start=start,
+        end=end,
         timezone=timezone,
         weather=_weather(r, data),
         population=_population(r, data),
@@ -366,6 +369,9 @@ def _channels(r: TomlReader, data: Mapping[str, Any]) -> dict[str, ChannelSpec]:
         )
     if not out:
         raise r.fail(["channels"], "no reporting channel defined")
+    if not any(rate > 0 for spec in out.values() for rate in spec.rate_by_hour):
+        # nobody would ever report: planning the tips divided by the night's highest rate, 0
+        raise r.fail(["channels", next(iter(out))], "every channel's rate_by_hour is 0: nobody would ever report")
     return out
 
 
@@ -429,6 +435,12 @@ def _cameras(r: TomlReader, data: Mapping[str, Any]) -> CameraSpec:
         )
         if not drone.zones and not drone.key_areas:
             raise r.fail(key, "give `zones` (zone ids) or `key_areas` (kinds) for the route")
+        # the id rides on every detection: the desk refuses one no record may carry, and one id for two drones
+        # made their frames one camera's tracks
+        if problem := id_problem(drone.camera_id):
+            raise r.fail([*key, "id"], f"camera id {drone.camera_id[:40]!r}: {problem}")
+        if (twin := next((j for j, other in enumerate(drones) if other.camera_id == drone.camera_id), None)) is not None:
+            raise r.fail([*key, "id"], f"camera id {drone.camera_id!r} is also cameras.drones[{twin}]'s")
         drones.append(drone)
     fixed: FixedSpec | None = None
     if "fixed" in data["cameras"]:

@@ -73,6 +73,11 @@ class DrillWorld:
             end += timedelta(days=1)
         self.end = end
         rng = np.random.default_rng([seed, 1])
+        warning = scenario.weather.warning
+        if warning is not None and warning.region is not None and warning.region not in self.map.districts:
+            # every desk refuses it (unknown_region) and the truth never applies it: a night scored without its warning
+            raise ConfigError(f"weather.warning.region: unknown region {warning.region!r:.60} in this city "
+                              f"(known: {', '.join(self.map.districts)})", path=scenario.source or None)
         # Weather by district.
         self.observations, self.warnings = simulate_weather(scenario.weather, self.map.districts, self.start, self.end,
                                                             np.random.default_rng([seed, 2]))

@@ -173,7 +173,7 @@ def test_rates_per_hour_are_bounded() -> None:
 def test_a_night_when_no_channel_ever_reports_is_refused_by_its_line() -> None:
     # every rate 0 stopped `patrol drill` with a ZeroDivisionError traceback while it planned the tips
     text = re.sub(r"rate_by_hour = \[[^\]]*\]", "rate_by_hour = [" + ", ".join(["0"] * 24) + "]", _default_text())
-    with pytest.raises(ConfigError, match=r"channels: every channel's rate_by_hour is 0") as err:
+    with pytest.raises(ConfigError, match=r"channels\.hotline: every channel's rate_by_hour is 0") as err:
         parse_scenario(text, "my.toml")
     assert err.value.line is not None and text.splitlines()[err.value.line - 1].startswith("[channels.")
 
