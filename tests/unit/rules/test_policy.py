@@ -133,6 +133,18 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
          "[correlation.assumed_uncertainty_m]"),
         ("thermal = 50.0 ", 'thermal = "50 m" ', "correlation.assumed_uncertainty_m.thermal: expected float", 'thermal = "50 m"'),
         ('end = "06:00"', 'end = "22:00"', "modifiers.night.end: the same time as start (22:00)", 'end = "22:00"'),
+        # Tenth attack audit (session 26): a clock step longer than the shortest acknowledgement deadline (P1 at
+        # orange, 2.5 min) escalated every queued task at its first tick, up to the leader on duty at the second; a
+        # severe-cold threshold above 10 °C (where wind chill is defined) raised every incident all winter, one below
+        # any air temperature never; no help-point kind sent every task without its nearest help point.
+        ("clock_step_s = 60", "clock_step_s = 3600", "deadlines.clock_step_s: 3600 s is longer than the shortest "
+         "acknowledgement deadline (P1 at orange: 150 s)", "clock_step_s = 3600"),
+        ("wind_chill_at_or_below_c = -10.0", "wind_chill_at_or_below_c = 500",
+         "modifiers.severe_cold.wind_chill_at_or_below_c: must be at most 10", "wind_chill_at_or_below_c = 500"),
+        ("wind_chill_at_or_below_c = -10.0", "wind_chill_at_or_below_c = -500",
+         "modifiers.severe_cold.wind_chill_at_or_below_c: must be at least -80", "wind_chill_at_or_below_c = -500"),
+        ('help_point_kinds = ["help_point", "warm_up_site", "rescue_station", "hospital"]', "help_point_kinds = []",
+         "dispatch.help_point_kinds: needs at least one kind", "help_point_kinds = []"),
         ("max_text_bytes = 10000", "max_text_bytes = 2000000", "intake.max_text_bytes: must be at most 65536", "max_text_bytes"),
         # Cold-wave levels looser than a lower one: checked from red down, a red at a 6 °C drop turned every blue night
         # red (orange's floor and halved deadlines); an orange at a 5 °C minimum or a yellow over 72 h likewise.
