@@ -45,6 +45,11 @@ MAX_CORRELATION_M = 5000.0
 # A tip's text and address: each dispatch event carries one of each, and an event over the broker's message limit
 # (core.topics.MAX_MESSAGE_BYTES, 1 MB) is one the desk cannot send: its agent died on it at every restart.
 MAX_TEXT_BYTES = 65536
+# Wind chill is defined at or below WIND_CHILL_MAX_C (above it the air temperature stands); no air is colder than
+# MIN_AIR_TEMP_C (a weather record below it is refused). A severe-cold threshold outside these raised every
+# incident all winter, or none ever.
+WIND_CHILL_MAX_C = 10.0
+MIN_AIR_TEMP_C = -80.0
 
 
 @dataclass(frozen=True)
@@ -291,7 +296,8 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         night_end=night_end,
         night_raise=r.whole_number(data, ["modifiers", "night", "raise"], maximum=MAX_RAISE),
         flag_modifiers=flag_modifiers,
-        severe_cold_wind_chill_c=r.get(data, ["modifiers", "severe_cold", "wind_chill_at_or_below_c"], float),
+        severe_cold_wind_chill_c=r.number(data, ["modifiers", "severe_cold", "wind_chill_at_or_below_c"], minimum=MIN_AIR_TEMP_C,
+                                          maximum=WIND_CHILL_MAX_C),
         severe_cold_raise=r.whole_number(data, ["modifiers", "severe_cold", "raise"], maximum=MAX_RAISE),
         cold_wave_levels=levels,
         cold_wave_history_h=r.number(data, ["cold_wave", "history_h"], minimum=24.0, maximum=MAX_HOURS),
@@ -303,10 +309,10 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         ack_min=ack_min,
         escalate_to=escalate_to,
         followup_after_h=r.number(data, ["deadlines", "followup_after_h"], maximum=MAX_HOURS),
-        clock_step_s=r.number(data, ["deadlines", "clock_step_s"], minimum=0.0, maximum=60.0 * MAX_MINUTES, default=60.0),
+        clock_step_s=_clock_step_s(r, data, ack_min, levels),
         max_ahead_min=r.number(data, ["deadlines", "max_ahead_min"], minimum=1.0, maximum=MAX_MINUTES, default=60.0),
         max_behind_h=r.number(data, ["deadlines", "max_behind_h"], minimum=1.0, maximum=MAX_HOURS, default=24.0),
-        help_point_kinds=r.names(data, ["dispatch", "help_point_kinds"], HELP_POINT_KINDS),
+        help_point_kinds=_help_point_kinds(r, data),
         outcomes=outcomes,
         followup_outcomes=r.names(data, ["dispatch", "followup_outcomes"], outcomes),
         max_text_bytes=r.whole_number(data, ["intake", "max_text_bytes"], minimum=1, maximum=MAX_TEXT_BYTES),
@@ -632,3 +638,28 @@ def _dispatching(r: TomlReader, data: Data) -> Dispatching:
         link_max_uncertainty_m=r.number(data, ["correlation", "link_max_uncertainty_m"], maximum=MAX_CORRELATION_M),
         describe=r.names(data, ["correlation", "describe"], DESCRIPTION_FIELDS),
     )
+
+
+def _clock_step_s(r: TomlReader, data: Data, ack_min: Mapping[str, float], levels: tuple[ColdWaveLevel, ...]) -> float:
+    """The clock's period, at most the shortest acknowledgement deadline.
+
+    A queued task escalates one step before its deadline (`timers.due_by_next_tick`): a step of an hour sent every
+    queued task to the duty supervisor at its first tick and to the leader on duty at the second.
+    """
+    step = r.number(data, ["deadlines", "clock_step_s"], minimum=0.0, maximum=60.0 * MAX_MINUTES, default=60.0)
+    urgent = min(PRIORITIES, key=lambda p: ack_min[p])
+    factor, level = min(((lv.deadline_factor, lv.name) for lv in levels), default=(1.0, ""))
+    shortest_s = ack_min[urgent] * 60.0 * min(factor, 1.0)
+    if step > shortest_s:
+        at = f" at {level}" if factor < 1.0 else ""
+        raise r.fail(["deadlines", "clock_step_s"], f"{step:g} s is longer than the shortest acknowledgement deadline "
+                     f"({urgent}{at}: {shortest_s:g} s): every queued task would escalate at its first tick")
+    return step
+
+
+def _help_point_kinds(r: TomlReader, data: Data) -> tuple[str, ...]:
+    """Kinds a task's nearest help point is drawn from; none left every task without one, without a word."""
+    kinds = r.names(data, ["dispatch", "help_point_kinds"], HELP_POINT_KINDS)
+    if not kinds:
+        raise r.fail(["dispatch", "help_point_kinds"], f"needs at least one kind (known: {', '.join(HELP_POINT_KINDS)})")
+    return kinds

@@ -19,7 +19,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from core.records import COLD_WAVE_LEVELS, WeatherObservation, from_iso
-from rules.policy import Policy
+from rules.policy import WIND_CHILL_MAX_C, Policy
 
 T = TypeVar("T")
 
@@ -36,7 +36,7 @@ def wind_chill_c(temp_c: float, wind_ms: float) -> float:
     temperature itself is returned.
     """
     v = wind_ms * 3.6
-    if temp_c > 10.0 or v < 4.8:
+    if temp_c > WIND_CHILL_MAX_C or v < 4.8:
         return temp_c
     p: float = v**0.16  # float ** float is typed Any
     return 13.12 + 0.6215 * temp_c - 11.37 * p + 0.3965 * temp_c * p
