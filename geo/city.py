@@ -237,7 +237,7 @@ def load_city(path: Path) -> City:
 
     districts = _load_districts(files["districts"], bbox)
     district_ids = {d.id for d in districts}
-    zones = _load_zones(files["zones"], bbox, district_ids)
+    zones = _load_zones(files["zones"], bbox, districts)
     help_points = _load_help_points(files["help_points"], bbox, district_ids)
     teams = _load_teams(files["teams"], bbox, district_ids)
     places = _load_places(files["gazetteer"], bbox)
@@ -447,8 +447,9 @@ def _load_districts(path: Path, bbox: BBox) -> tuple[District, ...]:
     return tuple(out)
 
 
-def _load_zones(path: Path, bbox: BBox, districts: set[str]) -> tuple[Zone, ...]:
+def _load_zones(path: Path, bbox: BBox, districts: tuple[District, ...]) -> tuple[Zone, ...]:
     layer = _Layer(path)
+    by_id = {d.id: d for d in districts}
     out: list[Zone] = []
     for i, ident, props, geometry in layer.entries("id", "zone id"):
         if "key_area" not in props:
@@ -463,12 +464,29 @@ def _load_zones(path: Path, bbox: BBox, districts: set[str]) -> tuple[Zone, ...]
                 id=ident,
                 name=_label(layer, i, props, "name"),
                 name_en=_label(layer, i, props, "name_en"),
-                district=_district_ref(layer, i, props, districts),
+                district=_district_ref(layer, i, props, set(by_id)),
                 key_area=key_area,
                 polygon=polygon,
             )
         )
+        _check_zone_district(layer, i, out[-1], by_id)
     return tuple(out)
+
+
+def _check_zone_district(layer: _Layer, i: int, zone: Zone, districts: Mapping[str, District]) -> None:
+    """Refuse a zone lying mostly outside the district it names.
+
+    Tips in it are placed by geometry (the district holding them) while the drill's truth, the map and the zone's
+    readers take its `district`: the two disagreed without a word. A zone straddling a border (a bridge) names the
+    district holding most of it.
+    """
+    shares = {d.id: zone.polygon.intersection(d.polygon).area / zone.polygon.area for d in districts.values()}
+    if shares[zone.district] >= 0.5:
+        return
+    most = max(shares, key=lambda d: (shares[d], d))
+    where = f"{round(100 * shares[most])} % in {most}" if shares[most] > 0 else "the rest in no district"
+    raise layer.fail(i, zone.id, f"lies mostly outside its district {zone.district!r} "
+                     f"({round(100 * shares[zone.district])} % in it; {where})")
 
 
 def _load_help_points(path: Path, bbox: BBox, districts: set[str]) -> tuple[HelpPoint, ...]:
