@@ -145,6 +145,11 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
          "modifiers.severe_cold.wind_chill_at_or_below_c: must be at least -80", "wind_chill_at_or_below_c = -500"),
         ('help_point_kinds = ["help_point", "warm_up_site", "rescue_station", "hospital"]', "help_point_kinds = []",
          "dispatch.help_point_kinds: needs at least one kind", "help_point_kinds = []"),
+        # a road factor of 1e308 made every ETA infinite: events carried `Infinity`, which no JSON reader takes; a team
+        # on foot at 1e308 km/h arrived everywhere at once and was everyone's nearest
+        ("road_factor = 1.4", "road_factor = 1e308", "dispatch.eta.road_factor: must be at most 5", "road_factor = 1e308"),
+        ("foot_kmh = 4.0", "foot_kmh = 1e308", "dispatch.eta.foot_kmh: must be at most 200", "foot_kmh = 1e308"),
+        ("vehicle_kmh = 25.0", "vehicle_kmh = 1e308", "dispatch.eta.vehicle_kmh: must be at most 200", "vehicle_kmh = 1e308"),
         ("max_text_bytes = 10000", "max_text_bytes = 2000000", "intake.max_text_bytes: must be at most 65536", "max_text_bytes"),
         # Cold-wave levels looser than a lower one: checked from red down, a red at a 6 °C drop turned every blue night
         # red (orange's floor and halved deadlines); an orange at a 5 °C minimum or a yellow over 72 h likewise.
