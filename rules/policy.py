@@ -49,6 +49,11 @@ MAX_TEXT_BYTES = 65536
 # MIN_AIR_TEMP_C (a weather record below it is refused). A severe-cold threshold outside these raised every
 # incident all winter, or none ever.
 WIND_CHILL_MAX_C = 10.0
+# Travel: no road is more than MAX_ROAD_FACTOR times the straight line, no team faster than MAX_SPEED_KMH. A road
+# factor of 1e308 made every ETA infinite (events carrying `Infinity`, which no JSON reader takes). The drill's
+# scenarios are held to the same bounds.
+MAX_ROAD_FACTOR = 5.0
+MAX_SPEED_KMH = 200.0
 MIN_AIR_TEMP_C = -80.0
 
 
@@ -594,9 +599,9 @@ def _dispatching(r: TomlReader, data: Data) -> Dispatching:
         missing = ", ".join(c for c in CATEGORIES if c not in order) or "none"
         raise r.fail([*base, "category_order"], f"must list every category once (missing: {missing})")
     eta = EtaRule(
-        road_factor=r.number(data, [*base, "eta", "road_factor"], minimum=1.0),
-        vehicle_kmh=r.number(data, [*base, "eta", "vehicle_kmh"], minimum=1.0),
-        foot_kmh=r.number(data, [*base, "eta", "foot_kmh"], minimum=0.5),
+        road_factor=r.number(data, [*base, "eta", "road_factor"], minimum=1.0, maximum=MAX_ROAD_FACTOR),
+        vehicle_kmh=r.number(data, [*base, "eta", "vehicle_kmh"], minimum=1.0, maximum=MAX_SPEED_KMH),
+        foot_kmh=r.number(data, [*base, "eta", "foot_kmh"], minimum=0.5, maximum=MAX_SPEED_KMH),
         snow_factor=r.number(data, [*base, "eta", "snow_factor"], minimum=0.05, maximum=1.0),
     )
     div = [*base, "diversion"]

@@ -21,6 +21,7 @@ from core.settings import DATA_DIR
 from core.tomlconfig import TomlReader, parse_toml, read_text
 from core.validate import EARLIEST_YEAR, LATEST_YEAR, id_problem, is_finite_number, plausible_year
 from geo.city import KEY_AREAS
+from rules.policy import MAX_ROAD_FACTOR, MAX_SPEED_KMH
 
 SCENARIO_DIR = DATA_DIR / "scenarios"
 # Bounds of a night's simulation: a duration in minutes at most a day, in hours (weather history, a warning's
@@ -33,8 +34,6 @@ MAX_WIND_MS = 60.0
 # Bounds of a drawn night: a distance past MAX_DISTANCE_M (noise, a walk, a search radius) leaves any city; taken, a
 # noise of 1e308 m stopped `patrol drill` with an OverflowError traceback while it drew positions.
 MAX_DISTANCE_M = 50_000.0
-MAX_SPEED_KMH = 200.0
-MAX_DETOUR = 5.0
 MAX_MAST_M = 500.0  # a fixed camera's height; the thermal reader refuses frames from 10 km up
 
 # Kinds of person the population is drawn from: flags they carry and the
@@ -381,7 +380,7 @@ def _teams(r: TomlReader, data: Mapping[str, Any]) -> TeamSpec:
                                      "ack_miss_probability", "position_every_min", "not_found_radius_m"])
     return TeamSpec(
         speed_kmh=r.number(data, ["teams", "speed_kmh"], minimum=1.0, maximum=MAX_SPEED_KMH),
-        detour_factor=r.number(data, ["teams", "detour_factor"], minimum=1.0, maximum=MAX_DETOUR, default=1.3),
+        detour_factor=r.number(data, ["teams", "detour_factor"], minimum=1.0, maximum=MAX_ROAD_FACTOR, default=1.3),
         accept_delay_min=r.span(data, ["teams", "accept_delay_min"], [0.5, 3.0], maximum=MAX_MINUTES),
         on_scene_min=r.span(data, ["teams", "on_scene_min"], [5.0, 20.0], maximum=MAX_MINUTES),
         ack_miss_probability=r.share(data, ["teams", "ack_miss_probability"], 0.1),

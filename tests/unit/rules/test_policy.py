@@ -147,6 +147,8 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
          "dispatch.help_point_kinds: needs at least one kind", "help_point_kinds = []"),
         # a road factor of 1e308 made every ETA infinite: events carried `Infinity`, which no JSON reader takes; a team
         # on foot at 1e308 km/h arrived everywhere at once and was everyone's nearest
+        ('[dispatch.destinations.medical]\nkinds = ["hospital"]', "[dispatch.destinations.medical]\nkinds = []",
+         "dispatch.destinations.medical.kinds: needs at least one kind", "kinds = []"),
         ("road_factor = 1.4", "road_factor = 1e308", "dispatch.eta.road_factor: must be at most 5", "road_factor = 1e308"),
         ("foot_kmh = 4.0", "foot_kmh = 1e308", "dispatch.eta.foot_kmh: must be at most 200", "foot_kmh = 1e308"),
         ("vehicle_kmh = 25.0", "vehicle_kmh = 1e308", "dispatch.eta.vehicle_kmh: must be at most 200", "vehicle_kmh = 1e308"),
