@@ -317,7 +317,7 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         clock_step_s=_clock_step_s(r, data, ack_min, levels),
         max_ahead_min=r.number(data, ["deadlines", "max_ahead_min"], minimum=1.0, maximum=MAX_MINUTES, default=60.0),
         max_behind_h=r.number(data, ["deadlines", "max_behind_h"], minimum=1.0, maximum=MAX_HOURS, default=24.0),
-        help_point_kinds=_help_point_kinds(r, data),
+        help_point_kinds=_help_point_kinds(r, data, ["dispatch", "help_point_kinds"], "every task would go without its nearest help point"),
         outcomes=outcomes,
         followup_outcomes=r.names(data, ["dispatch", "followup_outcomes"], outcomes),
         max_text_bytes=r.whole_number(data, ["intake", "max_text_bytes"], minimum=1, maximum=MAX_TEXT_BYTES),
@@ -624,7 +624,7 @@ def _dispatching(r: TomlReader, data: Data) -> Dispatching:
         path = [*base, "destinations", category]
         destinations[category] = DestinationRule(
             category=category,
-            kinds=r.names(data, [*path, "kinds"], HELP_POINT_KINDS),
+            kinds=_help_point_kinds(r, data, [*path, "kinds"], "remove the section to name no destination"),
             emergency=r.get(data, [*path, "emergency"], bool, False),
             serves=_served_group(r, data, path),
             serves_flag=r.choice(data, [*path, "serves_flag"], FLAGS, None) if "serves_flag" in r.get(data, path, dict) else None,
@@ -662,9 +662,9 @@ def _clock_step_s(r: TomlReader, data: Data, ack_min: Mapping[str, float], level
     return step
 
 
-def _help_point_kinds(r: TomlReader, data: Data) -> tuple[str, ...]:
-    """Kinds a task's nearest help point is drawn from; none left every task without one, without a word."""
-    kinds = r.names(data, ["dispatch", "help_point_kinds"], HELP_POINT_KINDS)
+def _help_point_kinds(r: TomlReader, data: Data, keypath: list[str | int], why: str) -> tuple[str, ...]:
+    """Kinds of help point a task is sent to: an empty list named no place at all, without a word."""
+    kinds = r.names(data, keypath, HELP_POINT_KINDS)
     if not kinds:
-        raise r.fail(["dispatch", "help_point_kinds"], f"needs at least one kind (known: {', '.join(HELP_POINT_KINDS)})")
+        raise r.fail(keypath, f"needs at least one kind (known: {', '.join(HELP_POINT_KINDS)}): {why}")
     return kinds
