@@ -217,3 +217,12 @@ def test_a_warning_for_a_region_the_city_lacks_is_refused_before_the_night_is_dr
         DrillWorld(parse_scenario(text, "my.toml"), city, seed=1)
     named = DrillWorld(parse_scenario(text.replace("daoli-typo", "daoli"), "my.toml"), city, seed=1)
     assert [w.region for w in named.warnings] == ["daoli"]
+
+
+def test_a_population_past_the_count_limit_in_total_is_refused_by_its_line() -> None:
+    # 10 000 of each of five kinds (50 000 persons) were taken, kind by kind: drawing the night took 202 s, before
+    # the pipeline saw one of its 115 180 tips; the whole scenario allowed 140 000 persons
+    text = re.sub(r"^(unresponsive|injured|ill|mental|minor) = \d+", lambda m: m.group(1) + " = 10000", _default_text(), flags=re.M)
+    with pytest.raises(ConfigError, match=r"population: 5\d{4} persons in all: at most 10000") as err:
+        parse_scenario(text, "my.toml")
+    assert err.value.line is not None and text.splitlines()[err.value.line - 1].startswith("[population]")
