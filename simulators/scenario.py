@@ -314,6 +314,8 @@ def _population(r: TomlReader, data: Mapping[str, Any]) -> PopulationSpec:
     counts = {name: r.count(data, ["population", name], 0, maximum=MAX_COUNT) for name in PROFILES}
     if sum(counts.values()) == 0:
         raise r.fail(["population"], "no persons at all: give a count for at least one of " + ", ".join(PROFILES))
+    if (total := sum(counts.values())) > MAX_COUNT:  # each kind's count alone allowed 140 000: hours of drawing
+        raise r.fail(["population"], f"{total} persons in all: at most {MAX_COUNT}")
     return PopulationSpec(
         counts=counts,
         elderly_share=r.share(data, ["population", "elderly_share"], 0.2),
