@@ -44,3 +44,18 @@ def test_report_files_written_and_referenced(tmp_path: Path) -> None:
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
     assert "category accuracy" in page and "Category confusion" in page
     assert "seed 2" in page
+
+
+def test_a_scenario_or_team_name_matplotlib_would_read_as_tex_is_drawn_as_written(tmp_path: Path) -> None:
+    # Tenth attack audit (session 26): a scenario named "Night $\foo{$" ran the whole night, then lost its report to
+    # matplotlib's mathtext (ValueError: Unknown symbol) while the map's title was drawn
+    city = load_city(ROOT / "data" / "cities" / "harbin")
+    scenario = load_scenario("short")
+    scenario = replace(scenario, name="Night $\\foo{$ 1", cameras=replace(scenario.cameras, mode="detections"))
+    world = DrillWorld(scenario, city, seed=2)
+    inputs = world.inputs_until(world.end)
+    truth = world.truth()
+    truth["teams"] = {"T-$\\bar{$": next(iter(truth["teams"].values()))}
+    index = write_report(tmp_path / "report", score(truth, [], [], inputs, [5.0]), truth, [], city)
+    assert "Night $\\foo{$ 1" in index.read_text(encoding="utf-8")
+    assert (tmp_path / "report" / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
