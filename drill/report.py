@@ -235,9 +235,12 @@ def write_report(folder: Path, scores: dict[str, Any], truth: dict[str, Any], ou
     """Write index.html and its PNGs into `folder`; return the HTML path."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    draw_map(folder / "map.png", truth, outputs, city)
-    draw_timeline(folder / "timeline.png", truth, outputs)
-    draw_latency(folder / "latency.png", scores)
+    # names come from files (a scenario's, a team's, a region's): drawn as written, never as TeX. A "$\foo{$" lost the
+    # report of a whole night to mathtext's ValueError
+    with plt.rc_context({"text.parse_math": False}):
+        draw_map(folder / "map.png", truth, outputs, city)
+        draw_timeline(folder / "timeline.png", truth, outputs)
+        draw_latency(folder / "latency.png", scores)
     headline = format_scores(scores)
     persons_rows = [["person", "category", "reached", "arrived", "to dispatch (min)", "to arrival (min)", "predicted", "priority"]]
     for row in scores.get("per_person") or []:
