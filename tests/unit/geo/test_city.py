@@ -435,3 +435,31 @@ def test_a_key_named_twice_in_one_object_is_refused_with_its_line(tmp_path: Path
     meta.write_text(meta.read_text(encoding="utf-8").replace('"area_code": "0451",', '"area_code": "0451",\n  "timezone": "Europe/London",'),
                     encoding="utf-8")
     _expect(folder, "city.json", "an object names 'timezone' twice", line=8)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "needle"),
+    [
+        # an ask rides in every notice to the partner: 600 000 characters made notices no broker takes (1 MB)
+        ('asks.default = { zh = "请协助核查现场情况。"', 'asks.default = { zh = "' + "请" * 600_000 + '"',
+         "partners.police.asks.default.zh: printable text of at most 1000 characters"),
+        ('asks.default = { zh = "请协助核查现场情况。"', 'asks.default = { zh = "请\\u202e协助"',
+         "partners.police.asks.default.zh: printable text of at most 1000 characters"),
+        # a name is shown as written on notices and the console, as a city's names are (at most 80, printable)
+        ('name = "公安 110 指挥中心"', 'name = "公安\\u202e110"', "partners.police.name: printable text of at most 80 characters"),
+        ('name = "公安 110 指挥中心"', 'name = "' + "公" * 600_000 + '"', "partners.police.name: printable text of at most 80"),
+        # an address is an identifier a notice carries: bounded and printable like every id
+        ('address = "110-harbin"', 'address = "110-\\u202eharbin"', "partners.police.address: contains control or invalid characters"),
+        ('address = "110-harbin"', 'address = "' + "a" * 100_000 + '"', "partners.police.address: longer than 200 characters"),
+    ],
+)
+def test_a_partner_text_no_notice_could_carry_or_show_is_refused_with_its_line(tmp_path: Path, old: str, new: str,
+                                                                             needle: str) -> None:
+    # Tenth attack audit (session 26)
+    folder = _copy(tmp_path)
+    path = folder / "partners.toml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    error = _expect(folder, "partners.toml", needle)
+    assert error.line is not None and new.split(" = ")[0] in path.read_text(encoding="utf-8").splitlines()[error.line - 1]
