@@ -17,11 +17,15 @@ from typing import Any
 from core.errors import CityDataError
 from core.records import CATEGORIES, FLAGS, PARTNERS, PRIORITIES
 from core.tomlconfig import TomlReader, parse_toml, read_text
+from core.validate import MAX_LABEL_CHARS, id_problem
 
 # Notice stages: a new incident for the partner, a change, the end of it.
 STAGES: tuple[str, ...] = ("new", "update", "end")
 _PARTNER_KEYS = ("name", "name_en", "address", "stages", "min_priority", "asks", "districts")
 _TOP_KEYS = ("version", "sender", "sender_name", "sender_name_en", "contact", "partners")
+# An ask rides in every notice to its partner: a sentence or two. 600 000 characters made notices over the 1 MB a
+# message may hold (core.topics.MAX_MESSAGE_BYTES), which the notify agent cannot send.
+MAX_ASK_CHARS = 1000
 
 
 @dataclass(frozen=True)
@@ -98,16 +102,22 @@ def load_partners(path: Path, districts: set[str]) -> Partners:
     )
 
 
-def _text(r: TomlReader, data: Mapping[str, Any], keypath: list[str | int]) -> str:
+def _text(r: TomlReader, data: Mapping[str, Any], keypath: list[str | int], limit: int = MAX_LABEL_CHARS) -> str:
+    """Text shown as written on notices and screens: printable (no right-to-left override) and short, as a city's names."""
     value = r.get(data, keypath, str)
     if not value.strip():
         raise r.fail(keypath, "must not be empty")
+    if len(value) > limit or not value.isprintable():
+        raise r.fail(keypath, f"must be printable text of at most {limit} characters")
     return str(value.strip())
 
 
 def _token(r: TomlReader, data: Mapping[str, Any], keypath: list[str | int]) -> str:
     """An identifier CAP puts in a space- or comma-separated list (sender, addresses)."""
-    value = _text(r, data, keypath)
+    raw = r.get(data, keypath, str)
+    if problem := id_problem(raw):
+        raise r.fail(keypath, problem)
+    value = _text(r, data, keypath, limit=len(raw))
     if any(c.isspace() or c in ",<&" for c in value):
         raise r.fail(keypath, f"{value!r}: no spaces, commas, '<' or '&' (CAP lists are space-separated)")
     return value
@@ -123,7 +133,8 @@ def _partner(r: TomlReader, data: Mapping[str, Any], partner_id: str, districts:
         if key != "default" and key not in FLAGS and key not in CATEGORIES:
             raise r.fail([*base, "asks", key], "ask for an unknown flag or category (or 'default')")
         r.unknown_keys(data, [*base, "asks", key], ("zh", "en"))
-        asks[key] = Ask(zh=_text(r, data, [*base, "asks", key, "zh"]), en=_text(r, data, [*base, "asks", key, "en"]))
+        asks[key] = Ask(zh=_text(r, data, [*base, "asks", key, "zh"], MAX_ASK_CHARS),
+                        en=_text(r, data, [*base, "asks", key, "en"], MAX_ASK_CHARS))
     if "default" not in asks:
         raise r.fail([*base, "asks"], "missing the 'default' ask")
     local: dict[str, str] = {}

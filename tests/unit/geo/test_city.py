@@ -442,12 +442,12 @@ def test_a_key_named_twice_in_one_object_is_refused_with_its_line(tmp_path: Path
     [
         # an ask rides in every notice to the partner: 600 000 characters made notices no broker takes (1 MB)
         ('asks.default = { zh = "请协助核查现场情况。"', 'asks.default = { zh = "' + "请" * 600_000 + '"',
-         "partners.police.asks.default.zh: printable text of at most 1000 characters"),
+         "partners.police.asks.default.zh: must be printable text of at most 1000 characters"),
         ('asks.default = { zh = "请协助核查现场情况。"', 'asks.default = { zh = "请\\u202e协助"',
-         "partners.police.asks.default.zh: printable text of at most 1000 characters"),
+         "partners.police.asks.default.zh: must be printable text of at most 1000 characters"),
         # a name is shown as written on notices and the console, as a city's names are (at most 80, printable)
-        ('name = "公安 110 指挥中心"', 'name = "公安\\u202e110"', "partners.police.name: printable text of at most 80 characters"),
-        ('name = "公安 110 指挥中心"', 'name = "' + "公" * 600_000 + '"', "partners.police.name: printable text of at most 80"),
+        ('name = "公安 110 指挥中心"', 'name = "公安\\u202e110"', "partners.police.name: must be printable text of at most 80 characters"),
+        ('name = "公安 110 指挥中心"', 'name = "' + "公" * 600_000 + '"', "partners.police.name: must be printable text of at most 80"),
         # an address is an identifier a notice carries: bounded and printable like every id
         ('address = "110-harbin"', 'address = "110-\\u202eharbin"', "partners.police.address: contains control or invalid characters"),
         ('address = "110-harbin"', 'address = "' + "a" * 100_000 + '"', "partners.police.address: longer than 200 characters"),
