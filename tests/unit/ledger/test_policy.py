@@ -45,6 +45,14 @@ def test_the_shipped_policy_loads() -> None:
          "outcomes.refused: 'refused_suplies_given' is not an outcome code"),
         ('outcomes = ["refused", "refused_supplies_given"]', 'outcomes = ["refused", "refused_supplies"]',
          "refusals.outcomes: 'refused_supplies' is not an outcome code"),
+        # Tenth attack audit (session 26): a matching radius of 1e12 m put any sighting of the city into any file; a
+        # sweep radius the same made tonight's list one stop; a level weight of 1e308 made risks infinite; a word of
+        # punctuation alone ("，") read every tip with a comma as a man's
+        ("radius_m = 250.0", "radius_m = 1e12", "matching.radius_m: must be at most 5000"),
+        ("radius_m = 200.0", "radius_m = 1e12", "sweep.radius_m: must be at most 5000"),
+        ("red = 3.0", "red = 1e308", "sweep.level_weight.red: must be at most 100"),
+        ('male_words = ["男"', 'male_words = ["，", "男"', "matching.male_words: '，' holds no letter or digit"),
+        ('colour_words = ["红"', 'colour_words = ["-", "红"', "matching.colour_words: '-' holds no letter or digit"),
     ],
 )
 def test_a_bad_policy_names_file_line_and_key(tmp_path: Path, old: str, new: str, says: str) -> None:
