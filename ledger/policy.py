@@ -61,6 +61,10 @@ class LedgerPolicy:
 # The longest a number of days may be (a century): 10**30 days of retention overflowed `patrol ledger anonymize`'s
 # cutoff date in a traceback, as did such a sweep or refusal window.
 MAX_DAYS = 36_500
+# A radius past MAX_RADIUS_M (a sighting to a file, a sweep's stop) is a district or a city: 1e12 m put any sighting
+# into any file. A sweep weight past MAX_WEIGHT outweighs everything else; 1e308 made every risk infinite.
+MAX_RADIUS_M = 5000.0
+MAX_WEIGHT = 100.0
 
 
 def load_ledger_policy(path: Path, *, outcomes: Collection[str]) -> LedgerPolicy:
@@ -99,24 +103,24 @@ def load_ledger_policy(path: Path, *, outcomes: Collection[str]) -> LedgerPolicy
         retention_days=days,
         day_starts=r.clock(data, ["report", "day_starts"]),
         outcomes=tuple((c, _codes(r, data, ["outcomes", c], outcomes, ())) for c in OUTCOME_COLUMNS),
-        match_radius_m=r.number(data, ["matching", "radius_m"], minimum=1.0),
+        match_radius_m=r.number(data, ["matching", "radius_m"], minimum=1.0, maximum=MAX_RADIUS_M),
         match_hour_window=r.number(data, ["matching", "hour_window"], minimum=0.5, maximum=12.0),
         match_min_score=r.share(data, ["matching", "min_score"]),
         match_margin=r.share(data, ["matching", "margin"]),
-        male_words=r.strings(data, ["matching", "male_words"], ()),
-        female_words=r.strings(data, ["matching", "female_words"], ()),
-        clothing_words=r.strings(data, ["matching", "clothing_words"], ()),
-        colour_words=r.strings(data, ["matching", "colour_words"], ()),
+        male_words=_words(r, data, ["matching", "male_words"]),
+        female_words=_words(r, data, ["matching", "female_words"]),
+        clothing_words=_words(r, data, ["matching", "clothing_words"]),
+        colour_words=_words(r, data, ["matching", "colour_words"]),
         refusal_count=max(1, r.count(data, ["refusals", "count"])),
         refusal_within_days=r.number(data, ["refusals", "within_days"], minimum=0.1, maximum=MAX_DAYS),
         refusal_levels=r.names(data, ["refusals", "cold_wave_levels"], COLD_WAVE_LEVELS),
         refusal_outcomes=_codes(r, data, ["refusals", "outcomes"], outcomes),
         sweep_nights=max(1, r.count(data, ["sweep", "nights"], maximum=MAX_DAYS)),
-        sweep_radius_m=r.number(data, ["sweep", "radius_m"], minimum=1.0),
+        sweep_radius_m=r.number(data, ["sweep", "radius_m"], minimum=1.0, maximum=MAX_RADIUS_M),
         sweep_top=max(1, r.count(data, ["sweep", "top"])),
-        level_weight=tuple((k, r.number(data, ["sweep", "level_weight", k], minimum=0.0)) for k in level_weight),
-        flag_weight=tuple((k, r.number(data, ["sweep", "flag_weight", k], minimum=0.0)) for k in flag_weight),
-        gathering_weight=tuple((k, r.number(data, ["sweep", "gathering_weight", k], minimum=0.0)) for k in gathering_weight),
+        level_weight=tuple((k, r.number(data, ["sweep", "level_weight", k], maximum=MAX_WEIGHT)) for k in level_weight),
+        flag_weight=tuple((k, r.number(data, ["sweep", "flag_weight", k], maximum=MAX_WEIGHT)) for k in flag_weight),
+        gathering_weight=tuple((k, r.number(data, ["sweep", "gathering_weight", k], maximum=MAX_WEIGHT)) for k in gathering_weight),
         max_ahead_min=r.number(data, ["times", "max_ahead_min"], minimum=1.0, maximum=MAX_DAYS * 1440.0, default=60.0),
     )
 
@@ -129,3 +133,13 @@ def _codes(r: TomlReader, data: Mapping[str, Any], keypath: Sequence[str], outco
             raise r.fail(keypath, f"{code!r} is not an outcome code of the dispatch policy (dispatch.outcomes: {', '.join(outcomes)}); "
                                   "no team or operator can send it")
     return codes
+
+
+def _words(r: TomlReader, data: Mapping[str, Any], keypath: Sequence[str]) -> tuple[str, ...]:
+    """Words looked for in a sighting's text: each holds a letter or digit. "，" was found in every tip with a comma
+    (every such tip a man's, and no woman's file could take it)."""
+    words = r.strings(data, keypath, ())
+    for word in words:
+        if not any(ch.isalnum() for ch in word):
+            raise r.fail(keypath, f"{word!r} holds no letter or digit (only punctuation): it would be found in nearly every tip")
+    return words
