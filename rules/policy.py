@@ -45,6 +45,8 @@ MAX_CORRELATION_M = 5000.0
 # A tip's text and address: each dispatch event carries one of each, and an event over the broker's message limit
 # (core.topics.MAX_MESSAGE_BYTES, 1 MB) is one the desk cannot send: its agent died on it at every restart.
 MAX_TEXT_BYTES = 65536
+# A tip's head count at one spot; 10^12 let one form claim a trillion persons on every event of its incident.
+MAX_PERSONS_LIMIT = 1000
 # Wind chill is defined at or below WIND_CHILL_MAX_C (above it the air temperature stands); no air is colder than
 # MIN_AIR_TEMP_C (a weather record below it is refused). A severe-cold threshold outside these raised every
 # incident all winter, or none ever.
@@ -321,7 +323,7 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         outcomes=outcomes,
         followup_outcomes=r.names(data, ["dispatch", "followup_outcomes"], outcomes),
         max_text_bytes=r.whole_number(data, ["intake", "max_text_bytes"], minimum=1, maximum=MAX_TEXT_BYTES),
-        max_persons=r.whole_number(data, ["intake", "max_persons"], minimum=1),
+        max_persons=r.whole_number(data, ["intake", "max_persons"], minimum=1, maximum=MAX_PERSONS_LIMIT),
         address_min_similarity=r.number(data, ["intake", "address_min_similarity"], minimum=0.5, maximum=1.0,
                                         default=DEFAULT_MIN_SIMILARITY),
         dispatching=dispatching,

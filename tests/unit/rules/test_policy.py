@@ -152,8 +152,8 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
         ("road_factor = 1.4", "road_factor = 1e308", "dispatch.eta.road_factor: must be at most 5", "road_factor = 1e308"),
         ("foot_kmh = 4.0", "foot_kmh = 1e308", "dispatch.eta.foot_kmh: must be at most 200", "foot_kmh = 1e308"),
         ("vehicle_kmh = 25.0", "vehicle_kmh = 1e308", "dispatch.eta.vehicle_kmh: must be at most 200", "vehicle_kmh = 1e308"),
-        # a head-count limit of 10^12 let one tip claim a billion persons (the desk's cold-wave surge and the drill's
-        # scoring count them); a centre's largest plausible group at one spot is far below 1000
+        # a head-count limit of 10^12 let one tip's form claim a trillion persons at one spot, carried on its report and
+        # every dispatch event; a group a patrol team meets at one spot is far below 1000
         ("max_persons = 50", "max_persons = 1000000000000", "intake.max_persons: must be at most 1000", "max_persons ="),
         ("max_text_bytes = 10000", "max_text_bytes = 2000000", "intake.max_text_bytes: must be at most 65536", "max_text_bytes"),
         # Cold-wave levels looser than a lower one: checked from red down, a red at a 6 °C drop turned every blue night
