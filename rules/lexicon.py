@@ -946,6 +946,7 @@ class Lexicon:
                 return [(then.start(), now.start())]
         return []
 
+    @_per_text
     def _then_same(self, norm: str) -> list[tuple[int, int, frozenset[str]]]:
         """An earlier night of the same person, to the `now` word after it (`[past]` then, when it parts no one there), read
         as tonight's earlier moment: "昨天他还说不去救助站，今天叫不醒了" is no refusal and "昨晚躺在这，今早已经坐起来了"
