@@ -80,10 +80,9 @@ class Homophones:
     by_first: dict[str, tuple[SoundCue, ...]] = field(default_factory=dict)
     max_changed: int = 1
     toneless_from: int = 3
-    # Per character of the tips, the cues it may begin by the toneless reading of their second character (empty
-    # for most): a text is scanned by looking each character up here, and the readings of the next one are asked
-    # only after a hit.
-    _leading: dict[str, dict[str, frozenset[SoundCue]]] = field(default_factory=dict, compare=False, repr=False)
+    # Per pair of characters of the tips, the cues they may begin (empty for most): a text is scanned by looking
+    # each position's pair up here (`_begun_at`).
+    _pairs: dict[str, frozenset[SoundCue]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, cues: Iterable[tuple[str, str]], max_changed: int = 1, toneless_from: int = 3,
@@ -124,14 +123,13 @@ class Homophones:
         found: list[tuple[SoundCue, int, int]] = []
         if self.max_changed <= 0 or not self.by_first:
             return found
+        pairs = self._pairs
         for start in range(len(norm) - 1):
-            begun = self._leading.get(norm[start])
+            pair = norm[start:start + 2]
+            begun = pairs.get(pair)
             if begun is None:
-                begun = self._begun_by(norm[start])
-            following = norm[start + 1]
-            if not begun or not _HAN.match(following):
-                continue
-            for cue in frozenset().union(*(begun.get(second, ()) for second in _readings(following)[1])):
+                begun = self._begun_at(pair)
+            for cue in begun:
                 end = start + len(cue.text)
                 span = norm[start:end]
                 if len(span) < len(cue.text) or span == cue.text or self._changed(span, cue) is None:
@@ -143,16 +141,19 @@ class Homophones:
                 found.append((cue, start, end))
         return found
 
-    def _begun_by(self, char: str) -> dict[str, frozenset[SoundCue]]:
-        """The cues whose first character sounds like `char` (none if it is not Chinese), by the toneless readings
-        of their second character; kept for the next text."""
-        if len(self._leading) > 50_000:  # every character that may begin a text is a key: keep it bounded
-            self._leading.clear()
-        begun: dict[str, set[SoundCue]] = {}
-        for first in _readings(char)[1] if _HAN.match(char) else ():
-            for second, cues in self._by_reading.get(first, {}).items():
-                begun.setdefault(second, set()).update(cues)
-        found = self._leading[char] = {second: frozenset(cues) for second, cues in begun.items()}
+    def _begun_at(self, pair: str) -> frozenset[SoundCue]:
+        """The cues whose first character sounds like the pair's first and whose second has the toneless reading of one
+        of the second's (none unless both are Chinese); kept for the next text."""
+        cues: set[SoundCue] = set()
+        if _HAN.match(pair[0]) and _HAN.match(pair[1]):
+            seconds = _readings(pair[1])[1]
+            for first in _readings(pair[0])[1]:
+                by_second = self._by_reading.get(first, {})
+                for second in seconds:
+                    cues.update(by_second.get(second, ()))
+        if len(self._pairs) > 50_000:  # every pair of characters a text holds is a key: keep it bounded
+            self._pairs.clear()
+        found = self._pairs[pair] = frozenset(cues)
         return found
 
     @functools.cached_property

@@ -96,7 +96,7 @@ def test_speech_tables_are_validated(table: dict[str, object]) -> None:
 
 
 def test_sound_index_offers_what_every_pair_of_readings_offers() -> None:
-    """`Homophones.spans` looks each character up in an index of the cues it may begin: at every position of a cue
+    """`Homophones.spans` looks each pair of characters up in an index of the cues it may begin: at every position of a cue
     written under same-sounding characters, the index offers exactly the cues that every pair of the two characters'
     readings names in `by_first`, so no sound-alike is skipped (and none is found that the readings do not give)."""
     from pypinyin.pinyin_dict import pinyin_dict
@@ -121,6 +121,5 @@ def test_sound_index_offers_what_every_pair_of_readings_offers() -> None:
             char, following = text[start], text[start + 1]
             scanned = {cue for first in _readings(char)[1] for second in _readings(following)[1]
                        for cue in sounds.by_first.get(f"{first} {second}", ())} if _HAN.match(char) and _HAN.match(following) else set()
-            begun = sounds._begun_by(char)
-            indexed = set().union(*(begun.get(second, ()) for second in _readings(following)[1])) if _HAN.match(following) else set()
+            indexed = sounds._begun_at(char + following)
             assert indexed == scanned, (text, start)
