@@ -71,6 +71,7 @@ class SoundCue:
     text: str
     said: tuple[str, ...]  # each character's reading in the cue word (`_said`), with tones
     toned: bool = True  # its characters must sound alike tone for tone
+    rank: int = 0  # its place in the lexicon: cues heard at one place come in this order in every process
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class Homophones:
     toneless_from: int = 3
     # Per pair of characters of the tips, the cues they may begin (empty for most): a text is scanned by looking
     # each position's pair up here (`_begun_at`).
-    _pairs: dict[str, frozenset[SoundCue]] = field(default_factory=dict, compare=False, repr=False)
+    _pairs: dict[str, tuple[SoundCue, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, cues: Iterable[tuple[str, str]], max_changed: int = 1, toneless_from: int = 3,
@@ -91,10 +92,10 @@ class Homophones:
         cues in `toneless` may differ in tone."""
         index: dict[str, list[SoundCue]] = {}
         untoned = frozenset(toneless)
-        for flag, cue in cues:
+        for rank, (flag, cue) in enumerate(cues):
             if len(cue.rstrip("".join(_PARTICLES))) < 2 or not all(_HAN.match(c) for c in cue):
                 continue  # one character and a particle (疯了) is one syllable's sound: 刮风了 is no 疯了
-            sound = SoundCue(flag, cue, _said(cue), len(cue) < toneless_from and cue not in untoned)
+            sound = SoundCue(flag, cue, _said(cue), len(cue) < toneless_from and cue not in untoned, rank)
             for first in _readings(cue[0])[1]:
                 for second in _readings(cue[1])[1]:
                     index.setdefault(f"{first} {second}", []).append(sound)
@@ -114,7 +115,11 @@ class Homophones:
         """`norm` with each span that sounds like a word written as that word (流狼汉 -> 流浪汉): for words that every
         later reading (sex, head count, someone else) must see, not a flag's cue alone."""
         out = list(norm)
+        written_at: set[int] = set()
         for cue, start, end in self._heard(norm):
+            if start in written_at:
+                continue  # two words heard at one place: the one listed first in the lexicon is written
+            written_at.add(start)
             out[start:end] = cue.text
         return "".join(out)
 
@@ -141,9 +146,10 @@ class Homophones:
                 found.append((cue, start, end))
         return found
 
-    def _begun_at(self, pair: str) -> frozenset[SoundCue]:
+    def _begun_at(self, pair: str) -> tuple[SoundCue, ...]:
         """The cues whose first character sounds like the pair's first and whose second has the toneless reading of one
-        of the second's (none unless both are Chinese); kept for the next text."""
+        of the second's (none unless both are Chinese), in the lexicon's order (a set's order follows the string hashes,
+        seeded afresh in each process: a replay could read otherwise than the live worker); kept for the next text."""
         cues: set[SoundCue] = set()
         if _HAN.match(pair[0]) and _HAN.match(pair[1]):
             seconds = _readings(pair[1])[1]
@@ -153,7 +159,7 @@ class Homophones:
                     cues.update(by_second.get(second, ()))
         if len(self._pairs) > 50_000:  # every pair of characters a text holds is a key: keep it bounded
             self._pairs.clear()
-        found = self._pairs[pair] = frozenset(cues)
+        found = self._pairs[pair] = tuple(sorted(cues, key=lambda c: c.rank))
         return found
 
     @functools.cached_property
