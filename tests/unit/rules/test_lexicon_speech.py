@@ -122,4 +122,5 @@ def test_sound_index_offers_what_every_pair_of_readings_offers() -> None:
             scanned = {cue for first in _readings(char)[1] for second in _readings(following)[1]
                        for cue in sounds.by_first.get(f"{first} {second}", ())} if _HAN.match(char) and _HAN.match(following) else set()
             indexed = sounds._begun_at(char + following)
-            assert indexed == scanned, (text, start)
+            assert set(indexed) == scanned, (text, start)
+            assert [cue.rank for cue in indexed] == sorted(cue.rank for cue in indexed), (text, start)  # the lexicon's order
