@@ -113,7 +113,9 @@ _AGE = re.compile(
     r"|(?:my|his|her|our)\s+(?:dad|father|mom|mum|mother|grandpa|grandad|granddad|grandma|grandmother|grandfather|granny|"
     r"husband|wife|son|daughter|brother|sister|uncle|aunt|nan)(?:'s|\s+is))"
     r"\s+(?:(?:like|about|around|maybe|only|just|barely|probably)\s+)?(?P<enum6>\d{1,2})(?:-?ish)?"
-    r"(?=\s*(?:$|[,.;:!?)]|or\s|at\s+most|tops|(?:and|&)\s+\d{1,2}\s*(?:$|[,.;:!?)])))"
+    # or run on into the next clause ("I'm 17 and my dad kicked me out", "he's 80 but can't walk"): said of the person,
+    # the number is the age (a bus, a clock or a count has no such subject: "took the 17 and got off")
+    r"(?=\s*(?:$|[,.;:!?)]|or\s|at\s+most|tops|(?:and|&)\s+\d{1,2}\s*(?:$|[,.;:!?)])|(?:and|but)\s+[a-z]))"
     r"|(?<![a-z])(?:maybe|about|around|like|probably)\s+(?P<enum7>\d{1,2})\s+(?:at\s+most|tops|(?:or|and)\s+\d{1,2}(?=\s*(?:$|[,.;:!?)])))"
     r"|(?<![a-z0-9])(?P<edec2>[1-9])0'?s(?![a-z0-9])"
     # a decade said loosely of the person, hedged or as a note's item, without "in his": "maybe late fifties", ", early 40s"
