@@ -452,6 +452,8 @@ class SeemingWords:
     but: re.Pattern[str]
     # `denied`: words that take a flag back when said after every cue of it (先说喝多了…后来说他不喝酒, "not drunk after all").
     denied: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    # `parts`: per flag, the body parts a denial may be told of (腿没受伤): such a denial takes back no cue said elsewhere.
+    parts: tuple[tuple[str, re.Pattern[str]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -909,7 +911,7 @@ class Lexicon:
                     continue
                 if self._negated(norm, start) or (self.negation_after is not None and self.negation_after.match(norm, end)):
                     skip.append((start, end))
-                    denial = max(denial, start) if denial is not None else None
+                    denial = max(denial, start) if denial is not None and not self._of_part(norm, flag, start) else denial
                     continue
                 read = start
                 if denial is None:
@@ -924,8 +926,16 @@ class Lexicon:
         None for a flag the table does not list. A later denial takes back the cues said before it: the last word wins."""
         for denied, words in self.seeming.denied if self.seeming is not None else ():
             if denied == flag:
-                return max((m.start() for m in words.finditer(norm) if not any(s <= m.start() < e for s, e in skip)), default=-1)
+                return max((m.start() for m in words.finditer(norm)
+                            if not any(s <= m.start() < e for s, e in skip) and not self._of_part(norm, flag, m.start())), default=-1)
         return None
+
+    def _of_part(self, norm: str, flag: str, at: int) -> bool:
+        """Whether the denial at `at` is told of one body part (`[seeming] parts`, in its clause before it: 腿没受伤, "his
+        legs are not hurt"): a wound said elsewhere still stands."""
+        start = max((m.end() for m in _CLAUSE_END.finditer(norm, 0, at)), default=0)
+        return any(part == flag and words.search(norm, start, at) is not None
+                   for part, words in (self.seeming.parts if self.seeming is not None else ()))
 
     @_per_text
     def _past(self, norm: str) -> list[tuple[int, int]]:
@@ -1388,7 +1398,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
     for table, known in ((data, _TABLES), (data.get("negations"), _NEGATION_KEYS), (data.get("persons"), ("zh", "en", "en_one")),
                          (data.get("typos"), _TYPO_KEYS), (data.get("homophones"), _HOMOPHONE_KEYS),
                          (data.get("past"), (*_PAST_KEYS, "earlier", "changes", "still")), (data.get("reporter"), ("self", "other", "third", "relayed", "told", "called", "parted", "together")),
-                         (data.get("seeming"), ("seemed", "but", "denied")), (data.get("unsaid"), (*_UNSAID_KEYS, "who")),
+                         (data.get("seeming"), ("seemed", "but", "denied", "parts")), (data.get("unsaid"), (*_UNSAID_KEYS, "who")),
                          (data.get("kin"), ("words", "until", "keep")), (data.get("company"), ("alone", "accompanied")),
                          (data.get("animals"), ("words", "persons")), (data.get("closing"), ("words", "leaving"))):
         unknown = sorted(set(table) - set(known)) if isinstance(table, dict) else []
@@ -1524,8 +1534,9 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
                                _optional_words(reporter, "called", fail), _optional_words(reporter, "parted", fail),
                                _optional_words(reporter, "together", fail))
         if reporter_words else None,
-        seeming=SeemingWords(seeming_words[0], seeming_words[1], _denied(seeming.get("denied", {}) if isinstance(seeming, dict) else {},
-                                                                            flags, fail)) if seeming_words else None,
+        seeming=SeemingWords(seeming_words[0], seeming_words[1],
+                             *(_denied(seeming.get(key, {}) if isinstance(seeming, dict) else {}, flags, fail, key)
+                               for key in ("denied", "parts"))) if seeming_words else None,
         unsaid=UnsaidWords(unsaid_words[0], unsaid_words[1], unsaid_words[2], unsaid_who,
                            {key: _hint(data["unsaid"], key) for key in _UNSAID_KEYS}) if unsaid_words else None,
         kin=KinWords(kin_words[0], kin_words[1], kin_keep, _hint(data["kin"], "words")) if kin_words else None,
@@ -1613,11 +1624,11 @@ def _word_lists(table: object, keys: tuple[str, ...],
     return tuple(patterns)
 
 
-def _denied(table: object, flags: dict[str, object],
-            fail: Callable[[str, str], ConfigError]) -> tuple[tuple[str, re.Pattern[str]], ...]:
-    """`[seeming] denied`: per flag, the plain words that deny it (不喝酒, "doesn't drink")."""
+def _denied(table: object, flags: dict[str, object], fail: Callable[[str, str], ConfigError],
+            key: str = "denied") -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """`[seeming] denied` or `parts`: per flag, plain words (不喝酒, "doesn't drink"; 腿, "legs")."""
     if not isinstance(table, dict) or not all(isinstance(k, str) and k in flags for k in table):
-        raise fail("denied", "expected a table of flag names")
+        raise fail(key, "expected a table of flag names")
     return tuple((flag, pattern) for flag in table for pattern in _word_lists({flag: table[flag]}, (flag,), fail) or ())
 
 
