@@ -14,7 +14,8 @@ a misheard character ("买了点喝的，" is no 喝得); cues of `toneless_from
 characters or more may differ in tone (叫不行, jiào bù xíng, for 叫不醒, xǐng), and so may the short cues the lexicon
 names `toneless` (发少了 for 发烧了, 晕到了 for 晕倒了, 喝夺了 for 喝多了: a pinyin keyboard picks the first candidate
 whatever its tone), unless the tip's first character ends a word with the one before it (头发少了 is hair; pypinyin's
-phrase dictionary).
+phrase dictionary), and unless the character it changes is a complement the lexicon names after the cue's own verb
+(`complements`: 受上了 and 冻上了 are a verb and its 上, while 收伤了 is 受伤了).
 """
 
 from __future__ import annotations
@@ -81,15 +82,17 @@ class Homophones:
     by_first: dict[str, tuple[SoundCue, ...]] = field(default_factory=dict)
     max_changed: int = 1
     toneless_from: int = 3
+    # Verb complements (上, 下, 起): a tone-free reading that changes the cue's later character into one is the verb's phrase.
+    complements: frozenset[str] = frozenset()
     # Per pair of characters of the tips, the cues they may begin (empty for most): a text is scanned by looking
     # each position's pair up here (`_begun_at`).
     _pairs: dict[str, tuple[SoundCue, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, cues: Iterable[tuple[str, str]], max_changed: int = 1, toneless_from: int = 3,
-           toneless: Iterable[str] = ()) -> Homophones:
+           toneless: Iterable[str] = (), complements: Iterable[str] = ()) -> Homophones:
         """Sound readers for (flag, folded cue) pairs: cues of two or more Chinese characters without `~`; the short
-        cues in `toneless` may differ in tone."""
+        cues in `toneless` may differ in tone, but not into one of `complements` after their first character."""
         index: dict[str, list[SoundCue]] = {}
         untoned = frozenset(toneless)
         for rank, (flag, cue) in enumerate(cues):
@@ -99,7 +102,7 @@ class Homophones:
             for first in _readings(cue[0])[1]:
                 for second in _readings(cue[1])[1]:
                     index.setdefault(f"{first} {second}", []).append(sound)
-        return cls({k: tuple(v) for k, v in index.items()}, max_changed, toneless_from)
+        return cls({k: tuple(v) for k, v in index.items()}, max_changed, toneless_from, frozenset(complements))
 
     def spans(self, norm: str) -> dict[str, list[tuple[int, int]]]:
         """Where a cue is written with same-sounding characters in `norm` (folded text), by flag.
@@ -143,6 +146,8 @@ class Homophones:
                     continue
                 if not cue.toned and len(cue.text) < self.toneless_from and start and _is_word(norm[start - 1:start + 1]):
                     continue  # 头发少了: 发 is hair's, not a fever's
+                if not cue.toned and any(a != b and a in self.complements for a, b in zip(span[1:], cue.text[1:], strict=True)):
+                    continue  # 受上了: 受 with its complement, not 受伤
                 found.append((cue, start, end))
         return found
 

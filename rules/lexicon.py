@@ -1375,7 +1375,7 @@ _TABLES = ("version", "flags", "except", "negations", "ages", "persons", "descri
            "body_temperature", "closing")
 _NEGATION_KEYS = ("zh", "zh_unseen", "zh_fillers", "en", "en_unseen", "en_fillers", "zh_except", "en_except", "ko", "ko_after")
 _TYPO_KEYS = ("min_letters", "two_edits_from")
-_HOMOPHONE_KEYS = ("max_changed", "toneless_from", "flags", "toneless", "words")
+_HOMOPHONE_KEYS = ("max_changed", "toneless_from", "flags", "toneless", "words", "complements")
 
 
 def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str = "") -> Lexicon:
@@ -1749,10 +1749,13 @@ def _homophones(table: object, flags: dict[str, object], fail: Callable[[str, st
     for cue, folded in zip(toneless, untoned, strict=True):
         if folded not in known:
             raise fail("toneless", f"{cue!r} is no cue of the flags read by sound")
+    complements = table.get("complements", [])
+    if not isinstance(complements, list) or not all(isinstance(c, str) and len(c) == 1 and _CJK.match(c) for c in complements):
+        raise fail("complements", "expected a list of single Chinese characters")
     if not named or not limits["max_changed"]:
         return None
     cues = [(flag, folded) for flag, written, folded in listed if "~" not in written and _CJK.search(written)]
-    return Homophones.of(cues, limits["max_changed"], limits["toneless_from"], untoned)
+    return Homophones.of(cues, limits["max_changed"], limits["toneless_from"], untoned, complements)
 
 
 _BODY_TEMPERATURE_KEYS = ("words", "hypothermia_below", "fever_from", "plausible", "flag")
