@@ -31,6 +31,8 @@ CASES = _cases("where_audit.toml")
 # Where audit 2 (session 25): landmarks with a direction, stops, compounds, crossings said several ways,
 # Qiqihar's places, the other city's place sent to this one, coordinates as phones share them, vague places.
 CASES2 = _cases("where_audit2.toml")
+# Where follow-ups (session 26): the metro's 博物馆站, 工大, and the longer names that hold the short alias.
+CASES3 = _cases("where_audit_followups19.toml")
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +41,7 @@ def province() -> Province:
                          {name: DATA_DIR / "cities" / name for name in ("harbin", "qiqihar")})
 
 
-@pytest.mark.parametrize(("cases", "least"), [(CASES, 60), (CASES2, 50)])
+@pytest.mark.parametrize(("cases", "least"), [(CASES, 60), (CASES2, 50), (CASES3, 10)])
 def test_audit_holds_enough_locations(cases: list[dict[str, Any]], least: int) -> None:
     assert len(cases) >= least
     written = [(c.get("address"), c.get("lat"), c.get("lon"), c.get("sent_to")) for c in cases]
@@ -47,7 +49,8 @@ def test_audit_holds_enough_locations(cases: list[dict[str, Any]], least: int) -
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=f"where{n:03d}") for n, c in enumerate(CASES)]
-                         + [pytest.param(c, id=f"where2_{n:03d}") for n, c in enumerate(CASES2)])
+                         + [pytest.param(c, id=f"where2_{n:03d}") for n, c in enumerate(CASES2)]
+                         + [pytest.param(c, id=f"where3_{n:03d}") for n, c in enumerate(CASES3)])
 def test_tip_is_put_where_the_domain_says(case: dict[str, Any], province: Province) -> None:
     tip: dict[str, Any] = {"tip_id": "audit", "channel": "hotline", "reported_at": "2026-12-20T23:10:00+08:00", "text": "有人在外面"}
     tip.update({k: case[k] for k in ("address", "lat", "lon") if k in case})
