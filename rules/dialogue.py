@@ -22,6 +22,8 @@ _QUESTION_END = re.compile(r"[\s?？。.!！,，]*$")
 _ZH_PARTICLE = re.compile(r"(?:吗|呢|吧|啊|呀|么|没)+$")
 # A-not-A questions collapse to the verb asked about: 有没有 -> 有, 愿不愿意 -> 愿意, 是不是 -> 是, 喝没喝 -> 喝.
 _A_NOT_A = re.compile(r"([\u3400-\u9fff])[不没]\1")
+# Asked with 没 (喝没喝酒), the question is of a deed done: its yes is said done (喝了酒), as a caller says it.
+_DONE_ASKED = re.compile(r"([\u3400-\u9fff])没\1")
 # The verb a Chinese statement negates, with its negation: the leftmost one in the question.
 _ZH_HEADS = {"愿意": "不愿意", "知道": "不知道", "记得": "不记得", "认识": "不认识", "有": "没有", "是": "不是", "能": "不能",
              "会": "不会", "肯": "不肯", "要": "不要", "在": "不在"}
@@ -31,6 +33,10 @@ _ZH_SUBJECT = re.compile(r"^(?:他|她|人|那人|对方|这人|那个人)")
 _EN_AUX = ("is", "are", "was", "were", "has", "have", "had", "does", "do", "did", "can", "could", "will", "would")
 _EN_INVERTED = re.compile(rf"^(?P<aux>{'|'.join(_EN_AUX)})\s+(?P<subj>(?:the|that|this|your)\s+[a-z]+|[a-z]+)(?P<rest>(?:\s.*)?)$")
 _EN_ANY = re.compile(r"^any\s+")
+# An A-not-A question in its own clause, and what follows it to the sentence's end: a caller asking and answering
+# in one text ("他有没有受伤？没受伤，就是冷"), without the labels of a transcript.
+_ASKED = re.compile(r"(?P<q>[^,，。！？?!.;；\n]*?([\u3400-\u9fff])[不没]\2[^,，。！？?!.;；\n]*?\?+)[^\S\n]*(?P<a>[^。！？?!.\n]+)")
+_NEGATED_ECHO = re.compile(r"[不没]有?([\u3400-\u9fff]{2})")
 _ANSWER_END = re.compile(r"[.。!！?？,，;；\s]*$|[.。!！?？,，;；]")
 
 
@@ -72,26 +78,40 @@ class Dialogue:
             question = None
         return "\n".join(p for p in parts if p.strip())
 
+    def read_asked(self, text: str) -> str:
+        """`text` (folded) with each A-not-A question that the next words answer yes or no (有没有受伤？没有, 喝没喝酒？喝了)
+        said as the answer's statement, as a transcript's is; a question left unanswered stays as written (a possible
+        state, which the team checks)."""
+        def answered(match: re.Match[str]) -> str:
+            said = self._answered(match["q"], match["a"].strip())
+            return match.group() if said == match["a"].strip() else f"{said}"
+        return _ASKED.sub(answered, text) if "?" in text else text
+
     def _answered(self, question: str, answer: str) -> str:
         """The statement an answer makes of its question, then the rest of the answer."""
         zh = bool(_CJK.search(question))
-        body = _body(question, zh)
+        body, done = _body(question, zh), _body(question, zh, done=True)
+        asked = _A_NOT_A.search(question) if zh else None
+        # an A-not-A question denied keeps its own negation (那个男的喝没喝酒 -> 那个男的没喝酒, 冷不冷 -> 不冷)
+        denied = _A_NOT_A.sub(lambda m: m.group()[1:], _body(question, zh, asked=False)) if asked else _negated(body, zh)
         hedge = self.hedged.match(answer) if self.hedged is not None else None
         for said in (answer, answer[hedge.end():]) if hedge is not None else (answer,):
             if (no := self.no.match(said)) is not None:
-                return f"{_negated(body, zh)}\n{said[no.end():]}"
+                return f"{denied}\n{said[no.end():]}"
             if (yes := self.yes.match(said)) is not None:
-                return f"{_affirmed(body, zh)}\n{said[yes.end():]}"
+                return f"{_affirmed(done, zh)}\n{said[yes.end():]}"
         if hedge is not None and _ANSWER_END.match(answer, hedge.end()):
-            return f"{_affirmed(body, zh)}\n{answer[hedge.end():]}"  # a hedge alone ("probably"): a hedged yes
-        verb = _ZH_SUBJECT.sub("", body)[:1]
+            return f"{_affirmed(done, zh)}\n{answer[hedge.end():]}"  # a hedge alone ("probably"): a hedged yes
+        verb = asked[1] if asked else _ZH_SUBJECT.sub("", body)[:1]
         if zh and verb and re.match(rf"[不没]有?{re.escape(verb)}", answer):
-            return f"{_negated(body, zh)}\n{answer}"  # the verb echoed with a negation: 愿不愿意去？不愿意
+            return f"{denied}\n{answer}"  # the verb echoed with a negation: 愿不愿意去？不愿意
+        if zh and (echo := _NEGATED_ECHO.match(answer)) is not None and echo[1] in body:
+            return f"{denied}\n{answer}"  # its word echoed with a negation: 有没有受伤？没受伤
         said = answer[hedge.end():] if hedge is not None else answer
         if zh and verb and not _ZH_HEAD.match(verb) and re.match(rf"是?{re.escape(verb)}", said):
             # the verb restated, hedged or not (喝酒了吗？应该是喝了, 喝了), is a yes; an auxiliary (有, 是, 能) is
             # answered by the yes words, so 有没有受伤？好像有人陪着 stays read alone
-            return f"{_affirmed(body, zh)}\n{said}"
+            return f"{_affirmed(done, zh)}\n{said}"
         return answer
 
 
@@ -101,11 +121,15 @@ def _last_question(said: str) -> str:
     return sentences[-1] if sentences else said
 
 
-def _body(question: str, zh: bool) -> str:
-    """The question without its mark and particles, an A-not-A question as its verb."""
+def _body(question: str, zh: bool, done: bool = False, asked: bool = True) -> str:
+    """The question without its mark and particles, an A-not-A question as its verb (`done`: a 没 one as done, 喝了酒;
+    not `asked`: as asked)."""
     body = _QUESTION_END.sub("", question)
     if zh:
-        return _A_NOT_A.sub(r"\1", _ZH_PARTICLE.sub("", body))
+        body = _ZH_PARTICLE.sub("", body)
+        if done:
+            body = _DONE_ASKED.sub(lambda m: m.group() if m[1] in _ZH_HEADS else f"{m[1]}了", body)
+        return _A_NOT_A.sub(r"\1", body) if asked else body
     return body
 
 

@@ -108,7 +108,7 @@ _AGE = re.compile(
     # an age bounded or said loosely of the person: "no older than 13", "he's like 14", "maybe 15 at most", "maybe 16 or 17?"
     r"|(?<![a-z])no[t]?\s+older\s+than\s+(?P<enum5>\d{1,2})(?![\da-z])"
     # and of a group that holds the person, as a teenager says it of friends ("we're all 16", "they're both 15")
-    # and of a kin said as the caller's, his or hers ("my dad is 78", "her son's 12")
+    # and of a kin said as the caller's, his or hers ("my dad is 78", "her son's 12", "her son is 12 and he ran away")
     r"|(?<![a-z])(?:he's|she's|he\s+is|she\s+is|i'm|i\s+am|(?:we're|we\s+are|they're|they\s+are)(?:\s+(?:all|both))?"
     r"|(?:my|his|her|our)\s+(?:dad|father|mom|mum|mother|grandpa|grandad|granddad|grandma|grandmother|grandfather|granny|"
     r"husband|wife|son|daughter|brother|sister|uncle|aunt|nan)(?:'s|\s+is))"
@@ -292,6 +292,11 @@ def _en_number(text: str) -> int:
     for word in words:
         value += (_EN_TENS_WORDS.index(word) + 2) * 10 if word in _EN_TENS_WORDS else _EN_UNIT_WORDS.index(word) + 1
     return value
+
+
+# A subject pronoun opening the next clause joined by and/but names the relative again, not the person it acts on.
+_KIN_AGAIN = re.compile(r"(?<![a-z])(?:and|but)\s+$")
+_SUBJECTS = frozenset({"he", "she", "they"})
 
 
 def _ageless(partial: list[tuple[int, int, frozenset[str]]]) -> list[tuple[int, int]]:
@@ -636,9 +641,12 @@ class Lexicon:
 
     @_per_text
     def _folded(self, text: str) -> str:
-        """`normalize_text(text)`, once per text; a Q&A transcript's questions said as their answers' statements."""
+        """`normalize_text(text)`, once per text; a Q&A transcript's questions, and an A-not-A question the text answers,
+        said as their answers' statements."""
         folded = normalize_text(text)
-        return self.dialogue.read(folded) if self.dialogue is not None and ":" in folded else folded
+        if self.dialogue is None:
+            return folded
+        return self.dialogue.read_asked(self.dialogue.read(folded) if ":" in folded else folded)
 
     @_per_text
     def _norm(self, text: str, join: bool = True) -> str:
@@ -794,7 +802,7 @@ class Lexicon:
     def _unsaid(self, norm: str) -> list[tuple[int, int]]:
         """What speaks of no one the team will meet (`[unsaid]`): a hypothetical to its clause's end ("要是喝了酒睡过去就
         麻烦了", "if he falls asleep he won't wake up"; not an "if" of not knowing whether: "not sure if he's drunk" is a
-        possible drunk), and the clause a correction takes back ("一个男的，不对，是个女的"; past a filler: "he's bleeding,
+        possible drunk), the clause a correction takes back ("一个男的，不对，是个女的"; past a filler: "he's bleeding,
         well, actually no")."""
         words = self.unsaid
         if words is None:
@@ -847,10 +855,16 @@ class Lexicon:
         if self.kin is not None and any(word in norm for word in self.kin.hint):
             for match in self.kin.words.finditer(norm):
                 end = _CLAUSE_END.search(norm, match.end())
-                person = self.kin.until.search(norm, match.end(), end.start() if end else len(norm))
+                stop = end.start() if end else len(norm)
+                person = self.kin.until.search(norm, match.end(), stop)
+                while person is not None and _KIN_AGAIN.search(norm, 0, person.start()) and person.group() in _SUBJECTS:
+                    person = self.kin.until.search(norm, person.end(), stop)  # "her son is 12 and he ran away": he is the son
                 if person is None and _CALLERS_KIN.match(match.group()) and not self._named_before(norm, match.start()):
                     continue
-                spans.append((match.start(), person.start() if person else match.end(), self.kin.keep))
+                # with no word for the person after it the relative may be the person, and the age said of it theirs
+                # ("her son is 12 and he ran away"); a relative who acts on the person keeps its own age
+                spans.append((match.start(), person.start(), self.kin.keep) if person else
+                             (match.start(), match.end(), self.kin.keep | {"minor", "elderly"}))
         return spans
 
     def _names_other(self, norm: str, kin: bool = True) -> bool:
