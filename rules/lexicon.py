@@ -344,7 +344,10 @@ def _anchor(cue: str) -> str:
 
 
 # "fallen" is no posture of its own: a fall says lying only where no posture and no getting up ("risen") is said.
-DESCRIPTION_WORDS = ("male", "female", "lying", "sitting", "standing", "adult", "fallen", "risen")
+# "still" is no posture either: said in a sentence with a lying word, it is the person lying still (`_lying_still`).
+DESCRIPTION_WORDS = ("male", "female", "lying", "sitting", "standing", "adult", "fallen", "risen", "still")
+# Lying still is both a sign of the critically ill and the person who does not get up: read either, it is read both.
+_LYING_STILL = frozenset({"unresponsive", "immobile"})
 # One character standing alone between separators, as call notes and couriers' shorthand write the person
 # ("男，约65岁", "东站北口 男 60+ 躺 不动", "120转：女，80余岁"): its sex or posture.
 _LONE_WORDS = {"男": "male", "女": "female", "躺": "lying", "坐": "sitting", "蹲": "sitting"}
@@ -734,7 +737,20 @@ class Lexicon:
         if signs:
             found |= self._read(norm, {f: spans for f, spans in signs.items() if not self.sign_unless[f] & found}, unsaid, own, partial,
                                 denials)
+        if found & _LYING_STILL and not _LYING_STILL <= found and self._lying_still(norm):
+            found |= _LYING_STILL
         return tuple(f for f in FLAGS if f in found)
+
+    def _lying_still(self, norm: str) -> bool:
+        """Whether a sentence says the person lies and does not move (`[describe]` lying and still: 躺着，一动不动,
+        躺在雪地里一动不动, "lying there not moving"); read only where the text already reads one of the two flags, so
+        what seemed, was or is an animal's (看着像躺着不动，走近一看是在睡觉) stays unread."""
+        described = self.describe_cues.spans(norm)
+        if not described.get("lying") or not described.get("still"):
+            return False
+        sentence = {start: len(_SENTENCE_END.findall(norm, 0, start)) for start, _ in described["lying"]}
+        return any(len(_SENTENCE_END.findall(norm, 0, start)) in sentence.values()
+                   for start, _ in described["still"] if not self._negated(norm, start))
 
     @_per_text
     def _spaced_ages(self, text: str, year: int | None) -> set[str]:

@@ -144,7 +144,8 @@ def test_unknown_flag_in_lexicon_is_rejected() -> None:
         # disabled / immobile
         ("瘸子，腿有残疾", {"disabled"}),
         ("拄着拐杖", {"immobile"}),
-        ("躺着不动，起不来", {"immobile"}),
+        ("躺着不动，起不来", {"immobile", "unresponsive"}),  # lying still is both (session 26, tip_audit_followups19)
+        ("起不来，坐着不动", {"immobile"}),  # sitting still is no sign of its own
         ("can't get up", {"immobile"}),
         ("坐轮椅的残疾人", {"disabled", "immobile"}),
         # no_id

@@ -36,7 +36,7 @@ LEXICON = load_lexicon(DATA_DIR / "lexicon.toml")
         # undressing for someone else is no paradoxical undressing
         ("他把衣服脱了给孩子盖上", {"minor"}),
         # not stirring, and a manhole called into with no answer
-        ("路边躺着一个人，也不动弹", {"unresponsive"}),
+        ("路边躺着一个人，也不动弹", {"unresponsive", "immobile"}),  # lying still is both (session 26)
         ("往井下喊没人应", {"unresponsive"}),
     ],
 )
