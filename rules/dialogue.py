@@ -8,7 +8,9 @@ negation (愿不愿意去？不愿意) is a no, one that restates it (喝酒了�
 (叫不醒, "年轻人，二十来岁") is read alone. A hedged answer (好像是, 应该有, 好像没有了, "I think so", a bare
 "probably") is its yes or no, as a hedged tip is read (the team checks),
 while one that does not know (不知道, 没看清, "not sure") says nothing of the question. The text is read so only when
-it holds both an asker's and an answerer's label; a question nobody answers is dropped.
+it holds both an asker's and an answerer's label; a question nobody answers is dropped. Without labels, a Chinese
+A-not-A question answered yes or no right after it (有没有受伤？没受伤) is read so too (`read_asked`); unanswered, it stays
+as written, a possible state the team checks.
 """
 
 from __future__ import annotations
