@@ -631,6 +631,9 @@ class Lexicon:
     company: tuple[re.Pattern[str], ...] | None = None  # `[company]`: words saying a minor is alone, or with a grown-up
     closing: tuple[re.Pattern[str], ...] | None = None  # `[closing]`: a place closing, and the not-leaving that is no refusal
     animals: AnimalWords | None = None  # `[animals]`: a tip about an animal, not a person
+    # `[names]`: a cue that begins a shop's, a bar's or a street's name (老醉鬼烧烤, "Drunken Dragon bar"): Chinese venue
+    # words right after it, English ones after at most two more words; None for no table.
+    names: tuple[re.Pattern[str], re.Pattern[str]] | None = None
     dialogue: Dialogue | None = None  # `[dialogue]`: a Q&A transcript read as what its answers say (`rules.dialogue`)
     # A person's temperature said as a number, outside the normal range (`[body_temperature]`: 体温34度, "body temp 34").
     body_temperature: BodyTemperature | None = None
@@ -725,7 +728,7 @@ class Lexicon:
                 hits.setdefault(flag, []).extend(spans)
         if self.body_temperature is not None and (measured := self.body_temperature.spans(norm, _zh_number)):
             hits.setdefault(self.body_temperature.flag, []).extend(measured)
-        unsaid = self._past(norm) + self._seeming(norm) + self._unsaid(norm) + self._animal(norm)
+        unsaid = self._past(norm) + self._seeming(norm) + self._unsaid(norm) + self._animal(norm) + self._named(norm)
         own = self._own(norm)
         partial = self._kin(norm) + self._gone(norm) + self._earlier(norm)
         found = self._read(norm, hits, unsaid, own, partial, denials)
@@ -911,6 +914,16 @@ class Lexicon:
         if any(start < animal.start() for start in named):
             return []
         return [(animal.start(), min((start for start in named if start >= animal.end()), default=len(norm)))]
+
+    @_per_text
+    def _named(self, norm: str) -> list[tuple[int, int]]:
+        """Cues that begin a name (`[names]`), from the cue to the venue word: 老醉鬼烧烤 is no drunk, 躺平咖啡 nobody lying,
+        "the Sick Kids hospital" nobody ill. Read only in a text that holds a venue word."""
+        if self.names is None or not any(pattern.search(norm) for pattern in self.names):
+            return []
+        zh, en = self.names
+        return [(start, after.end()) for spans in (*self.cues.spans(norm).values(), *self.describe_cues.spans(norm).values())
+                for start, end in spans if (after := zh.match(norm, end) or en.match(norm, end)) is not None]
 
     @staticmethod
     def _of_reporter(norm: str, start: int, end: int, own: list[tuple[int, int, bool]]) -> bool:
@@ -1119,7 +1132,7 @@ class Lexicon:
             return None, None, False
         norm = self._norm(text)
         # What the person seemed is still how they looked ("看着像躺着不动" is lying).
-        kept = self._past(norm) + [(s, e) for s, e, _ in self._kin(norm)] + self._animal(norm)
+        kept = self._past(norm) + [(s, e) for s, e, _ in self._kin(norm)] + self._animal(norm) + self._named(norm)
         own = self._own(norm)
         folded = self._folded(text)
         lone = ({_LONE_WORDS[m.group(1)] for m in _LONE_WORD.finditer(folded)}
@@ -1402,7 +1415,7 @@ def _persons_pattern(zh: list[str], en: list[str], en_one: list[str] | None = No
 
 _TABLES = ("version", "flags", "except", "negations", "ages", "persons", "describe", "channels", "form_values", "typos", "dialect",
            "homophones", "past", "signs", "reporter", "seeming", "unsaid", "kin", "company", "animals", "dialogue",
-           "body_temperature", "closing")
+           "body_temperature", "closing", "names")
 _NEGATION_KEYS = ("zh", "zh_unseen", "zh_fillers", "en", "en_unseen", "en_fillers", "zh_except", "en_except", "ko", "ko_after")
 _TYPO_KEYS = ("min_letters", "two_edits_from")
 _HOMOPHONE_KEYS = ("max_changed", "toneless_from", "flags", "toneless", "words", "complements")
@@ -1430,7 +1443,8 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
                          (data.get("past"), (*_PAST_KEYS, "earlier", "changes", "still")), (data.get("reporter"), ("self", "other", "third", "relayed", "told", "called", "parted", "together")),
                          (data.get("seeming"), ("seemed", "but", "denied", "parts")), (data.get("unsaid"), (*_UNSAID_KEYS, "who")),
                          (data.get("kin"), ("words", "until", "keep")), (data.get("company"), ("alone", "accompanied")),
-                         (data.get("animals"), ("words", "persons")), (data.get("closing"), ("words", "leaving"))):
+                         (data.get("animals"), ("words", "persons")), (data.get("closing"), ("words", "leaving")),
+                         (data.get("names"), ("zh", "en", "en_between_not"))):
         unknown = sorted(set(table) - set(known)) if isinstance(table, dict) else []
         if unknown:
             raise fail(unknown[0], f"unknown key (known: {', '.join(known)})")
@@ -1573,10 +1587,24 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
         pinyin=PinyinReader.of(_plain_words(data)),
         company=_word_lists(data.get("company", {}), ("alone", "accompanied"), fail),
         closing=_word_lists(data.get("closing", {}), ("words", "leaving"), fail),
+        names=_names(data.get("names", {}), fail),
         animals=AnimalWords(animal_words[0], animal_words[1], _hint(data["animals"], "words")) if animal_words else None,
         dialogue=_dialogue(data.get("dialogue", {}), fail),
         body_temperature=_body_temperature(data.get("body_temperature"), fail),
     )
+
+
+def _names(table: object, fail: Callable[[str, str], ConfigError]) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
+    """`[names]`: Chinese venue words matched right where a cue ends; English ones after the cue and at most two more words,
+    none of them `en_between_not` ("drunk guy at the bar" is a drunk at a bar, "Drunken Dragon bar" a name)."""
+    lists = _word_lists(table, ("zh", "en", "en_between_not"), fail)
+    if lists is None:
+        return None
+    words = cast(dict[str, list[str]], table)
+    zh = "|".join(re.escape(w) for w in sorted(words["zh"], key=len, reverse=True))
+    en = "|".join(re.escape(w) for w in sorted(words["en"], key=len, reverse=True))
+    between = "|".join(re.escape(w) for w in sorted(words["en_between_not"], key=len, reverse=True))
+    return re.compile(f"(?:{zh})"), re.compile(rf"(?:[^\S\n]+(?!(?:{between})\b)[a-z'-]+){{0,2}}[^\S\n]+(?:{en})\b")
 
 
 _DIALOGUE_KEYS = ("asker", "answerer", "yes", "no")
