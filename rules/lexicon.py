@@ -180,7 +180,9 @@ _PERSONS_HINT = re.compile(r"[\d一二两三四五六七八九十俩仨对]|one|
 _PERSONS_AND = re.compile(r"[\s,，]*(?:(?:旁边|身边|边上|另外)?(?:和|跟|与|同|及|以及|还有|带着|带|领着|抱着)|and|with|plus|&)\s*|\s*、\s*")
 # A child carried, led or pushed by the person ("抱着孩子的妇女", "领着个小孩", "带着个三岁的孩子", "a woman with a baby"):
 # two persons, and the child accompanied.
-_CARRIERS = ("抱着", "背着", "领着", "牵着", "带着")
+# Children counted right after a grown-up's carrying verb or "with her/his/their" ("带着两个孩子", "a woman … with her two
+# kids"): the grown-up is one more.
+_CARRIED = re.compile(r"(?:抱着|背着|领着|牵着|带着|\bwith (?:her|his|their) )$")
 _WITH_CHILD = re.compile(r"(?:抱着|背着|领着|牵着|带着|推着)(?:一个|个)?(?:[^\s，。！？、；：,.!?;:的]{1,5}的)?小?(?:孩子|小孩|婴儿|娃|宝宝|小朋友|孙子|孙女|外孙|婴儿车|童车)"
                          # a child with its parent or grandparent: "小孩跟着他爸", "他妈抱着" (the child said before)
                          r"|(?:孩子|小孩|娃|男孩|女孩)跟着(?:他|她)?(?:爸|妈|爷爷|奶奶|姥姥|姥爷|家长)"
@@ -1222,7 +1224,7 @@ class Lexicon:
                     continue
                 # Children counted right after a grown-up's carrying or leading verb, nobody counted before
                 # ("有个妇女带着两个孩子"): the grown-up is one more.
-                value = said + (not counts and norm[max(0, match.start() - 2):match.start()] in _CARRIERS)
+                value = said + (not counts and _CARRIED.search(norm, max(0, match.start() - 16), match.start()) is not None)
             between = norm[last_end:match.start()] if last_end is not None else ""
             if counts and last_end is not None and (_PERSONS_AND.fullmatch(between) or (in_list and _LIST_COMMA.fullmatch(between))):
                 counts[-1] += value
