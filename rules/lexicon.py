@@ -508,6 +508,8 @@ class AnimalWords:
 
 # The key a sign's cues are matched under, beside the flags' own cues in one pass (`[signs]`).
 SIGN = "sign:"
+# How far before a venue word (`[names]`) a name's cue may begin: a cue and two more English words.
+_NAME_REACH = 40
 _CLAUSE_END = re.compile(r"[，。！？；,.!?;\n]")
 _CLAUSES = re.compile(r"[^，。！？；,.!?;\n]+")
 _SENTENCE_END = re.compile(r"[。！？.!?;；\n]")
@@ -635,7 +637,7 @@ class Lexicon:
     animals: AnimalWords | None = None  # `[animals]`: a tip about an animal, not a person
     # `[names]`: a cue that begins a shop's, a bar's or a street's name (老醉鬼烧烤, "Drunken Dragon bar"): Chinese venue
     # words right after it, English ones after at most two more words; None for no table.
-    names: tuple[re.Pattern[str], re.Pattern[str]] | None = None
+    names: tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]] | None = None
     dialogue: Dialogue | None = None  # `[dialogue]`: a Q&A transcript read as what its answers say (`rules.dialogue`)
     # A person's temperature said as a number, outside the normal range (`[body_temperature]`: 体温34度, "body temp 34").
     body_temperature: BodyTemperature | None = None
@@ -921,11 +923,17 @@ class Lexicon:
     def _named(self, norm: str) -> list[tuple[int, int]]:
         """Cues that begin a name (`[names]`), from the cue to the venue word: 老醉鬼烧烤 is no drunk, 躺平咖啡 nobody lying,
         "the Sick Kids hospital" nobody ill. Read only in a text that holds a venue word."""
-        if self.names is None or not any(pattern.search(norm) for pattern in self.names):
+        if self.names is None or self.names[2].search(norm) is None:
             return []
-        zh, en = self.names
-        return [(start, after.end()) for spans in (*self.cues.spans(norm).values(), *self.describe_cues.spans(norm).values())
-                for start, end in spans if (after := zh.match(norm, end) or en.match(norm, end)) is not None]
+        zh, en, venues = self.names
+        named: list[tuple[int, int]] = []
+        for venue in venues.finditer(norm):
+            # only the few words before a venue word can begin its name: their cues are looked for there alone
+            low = max(0, venue.start() - _NAME_REACH)
+            part = norm[low:venue.end()]
+            named += [(low + start, low + after.end()) for spans in (*self.cues.spans(part).values(), *self.describe_cues.spans(part).values())
+                      for start, end in spans if (after := zh.match(part, end) or en.match(part, end)) is not None]
+        return named
 
     @staticmethod
     def _of_reporter(norm: str, start: int, end: int, own: list[tuple[int, int, bool]]) -> bool:
@@ -1596,7 +1604,7 @@ def parse_lexicon(data: dict[str, object], source: str = "<lexicon>", text: str 
     )
 
 
-def _names(table: object, fail: Callable[[str, str], ConfigError]) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
+def _names(table: object, fail: Callable[[str, str], ConfigError]) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]] | None:
     """`[names]`: Chinese venue words matched right where a cue ends; English ones after the cue and at most two more words,
     none of them `en_between_not` ("drunk guy at the bar" is a drunk at a bar, "Drunken Dragon bar" a name)."""
     lists = _word_lists(table, ("zh", "en", "en_between_not"), fail)
@@ -1606,7 +1614,9 @@ def _names(table: object, fail: Callable[[str, str], ConfigError]) -> tuple[re.P
     zh = "|".join(re.escape(w) for w in sorted(words["zh"], key=len, reverse=True))
     en = "|".join(re.escape(w) for w in sorted(words["en"], key=len, reverse=True))
     between = "|".join(re.escape(w) for w in sorted(words["en_between_not"], key=len, reverse=True))
-    return re.compile(f"(?:{zh})"), re.compile(rf"(?:[^\S\n]+(?!(?:{between})\b)[a-z'-]+){{0,2}}[^\S\n]+(?:{en})\b")
+    # the third pattern, any venue word, tells cheaply whether a text can hold a name at all
+    return (re.compile(f"(?:{zh})"), re.compile(rf"(?:[^\S\n]+(?!(?:{between})\b)[a-z'-]+){{0,2}}[^\S\n]+(?:{en})\b"),
+            re.compile(rf"{zh}|\b(?:{en})\b"))
 
 
 _DIALOGUE_KEYS = ("asker", "answerer", "yes", "no")
