@@ -508,8 +508,6 @@ class AnimalWords:
 
 # The key a sign's cues are matched under, beside the flags' own cues in one pass (`[signs]`).
 SIGN = "sign:"
-# How far before a venue word (`[names]`) a name's cue may begin: a cue and two more English words.
-_NAME_REACH = 40
 _CLAUSE_END = re.compile(r"[，。！？；,.!?;\n]")
 _CLAUSES = re.compile(r"[^，。！？；,.!?;\n]+")
 _SENTENCE_END = re.compile(r"[。！？.!?;；\n]")
@@ -732,7 +730,7 @@ class Lexicon:
                 hits.setdefault(flag, []).extend(spans)
         if self.body_temperature is not None and (measured := self.body_temperature.spans(norm, _zh_number)):
             hits.setdefault(self.body_temperature.flag, []).extend(measured)
-        unsaid = self._past(norm) + self._seeming(norm) + self._unsaid(norm) + self._animal(norm) + self._named(norm)
+        unsaid = self._past(norm) + self._seeming(norm) + self._unsaid(norm) + self._animal(norm) + self._named(norm, hits)
         own = self._own(norm)
         partial = self._kin(norm) + self._gone(norm) + self._earlier(norm)
         found = self._read(norm, hits, unsaid, own, partial, denials)
@@ -919,21 +917,14 @@ class Lexicon:
             return []
         return [(animal.start(), min((start for start in named if start >= animal.end()), default=len(norm)))]
 
-    @_per_text
-    def _named(self, norm: str) -> list[tuple[int, int]]:
-        """Cues that begin a name (`[names]`), from the cue to the venue word: 老醉鬼烧烤 is no drunk, 躺平咖啡 nobody lying,
-        "the Sick Kids hospital" nobody ill. Read only in a text that holds a venue word."""
-        if self.names is None or self.names[2].search(norm) is None:
+    def _named(self, norm: str, found: dict[str, list[tuple[int, int]]]) -> list[tuple[int, int]]:
+        """Of the cues `found`, those that begin a name (`[names]`), from the cue to the venue word: 老醉鬼烧烤 is no drunk,
+        躺平咖啡 nobody lying, "the Sick Kids hospital" nobody ill. Looked for only in a text that holds a venue word."""
+        if self.names is None or not found or self.names[2].search(norm) is None:
             return []
-        zh, en, venues = self.names
-        named: list[tuple[int, int]] = []
-        for venue in venues.finditer(norm):
-            # only the few words before a venue word can begin its name: their cues are looked for there alone
-            low = max(0, venue.start() - _NAME_REACH)
-            part = norm[low:venue.end()]
-            named += [(low + start, low + after.end()) for spans in (*self.cues.spans(part).values(), *self.describe_cues.spans(part).values())
-                      for start, end in spans if (after := zh.match(part, end) or en.match(part, end)) is not None]
-        return named
+        zh, en, _ = self.names
+        return [(start, after.end()) for spans in found.values() for start, end in spans
+                if (after := zh.match(norm, end) or en.match(norm, end)) is not None]
 
     @staticmethod
     def _of_reporter(norm: str, start: int, end: int, own: list[tuple[int, int, bool]]) -> bool:
@@ -1142,13 +1133,12 @@ class Lexicon:
             return None, None, False
         norm = self._norm(text)
         # What the person seemed is still how they looked ("看着像躺着不动" is lying).
-        kept = self._past(norm) + [(s, e) for s, e, _ in self._kin(norm)] + self._animal(norm) + self._named(norm)
+        described = self.describe_cues.spans(norm)
+        kept = self._past(norm) + [(s, e) for s, e, _ in self._kin(norm)] + self._animal(norm) + self._named(norm, described)
         own = self._own(norm)
         folded = self._folded(text)
         lone = ({_LONE_WORDS[m.group(1)] for m in _LONE_WORD.finditer(folded)}
                 | {"male" if m.group(1) == "m" else "female" for m in _LONE_LATIN.finditer(folded)})
-
-        described = self.describe_cues.spans(norm)
 
         def said_outside(unsaid: list[tuple[int, int]]) -> set[str]:
             said = {word for word, spans in described.items()
