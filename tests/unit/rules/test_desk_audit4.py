@@ -1,4 +1,5 @@
-"""The fourth desk audit: whole nights across two dispatch centres (`desk_audit4.toml`).
+"""The fourth desk audit: whole nights across two dispatch centres (`desk_audit4.toml`), and the fifth's nights
+(`desk_audit5.toml`, on Harbin's desk alone).
 
 Each case runs as audit 3's do (`test_desk_audit3.night`: its expectations,
 twice on fresh desks, a restart after every step, every record delivered
@@ -32,7 +33,9 @@ HERE = Path(__file__).parent
 CASES: list[dict[str, Any]] = tomllib.loads((HERE / "desk_audit4.toml").read_text(encoding="utf-8"))["case"]
 EARLIER = [c["id"] for name in ("desk_audit.toml", "desk_audit2.toml", "desk_audit3.toml", "decision_audit.toml")
            for c in tomllib.loads((HERE / name).read_text(encoding="utf-8"))["case"]]
-PARAMS = [pytest.param(c, id=c["id"]) for c in CASES]
+# Audit 5's nights (`test_desk_audit5.py` checks their themes) run here too, on the same desks and checks.
+NIGHTS = CASES + tomllib.loads((HERE / "desk_audit5.toml").read_text(encoding="utf-8"))["case"]
+PARAMS = [pytest.param(c, id=c["id"]) for c in NIGHTS]
 
 
 @pytest.fixture(scope="module")
