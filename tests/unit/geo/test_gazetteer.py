@@ -161,8 +161,7 @@ def test_one_typo_is_forgiven(gazetteer: Gazetteer, address: str, name: str) -> 
     "address",
     [
         "哈尔滨西站", "哈尔滨南站", "哈尔滨北站",  # real stations we do not know: never the East Station
-        "哈尔滨工程大学", "哈尔滨医科大学",  # different universities, not HIT or the station (哈尔滨理工大学, which
-        # holds HIT's alias 工大, is a place of its own: tests/unit/geo/where_audit_followups19.toml)
+        "哈尔滨工程大学", "哈尔滨理工大学", "哈尔滨医科大学",  # different universities, not HIT or the station
         "南京路", "和平街", "中山街", "西十二道街", "道里区", "哈尔滨市", "博物馆",
         "Harbin West Station", "Harbin Engineering University", "Heping Street", "heidi's shop", "Stalin",
         "Stalin Pork", "Jihong Qiau",  # a wrong letter in a four-letter word beside a short one: too likely another name
