@@ -31,7 +31,7 @@ CASES = _cases("where_audit.toml")
 # Where audit 2 (session 25): landmarks with a direction, stops, compounds, crossings said several ways,
 # Qiqihar's places, the other city's place sent to this one, coordinates as phones share them, vague places.
 CASES2 = _cases("where_audit2.toml")
-# Where follow-ups (session 26): the metro's 博物馆站, 工大, and the longer names that hold the short alias.
+# Where follow-ups (session 26): the metro's 博物馆站 and HIT's names (工大 and 哈尔滨理工大学 were taken out at the merge).
 CASES3 = _cases("where_audit_followups19.toml")
 
 
