@@ -742,20 +742,23 @@ class Lexicon:
         if signs:
             found |= self._read(norm, {f: spans for f, spans in signs.items() if not self.sign_unless[f] & found}, unsaid, own, partial,
                                 denials)
-        if found & _LYING_STILL and not _LYING_STILL <= found and self._lying_still(norm):
-            found |= _LYING_STILL
+        if found & _LYING_STILL and not _LYING_STILL <= found and (still := self._lying_still(norm)) is not None:
+            # the other of the two, unless the tip takes it back after (躺着不动，后来醒了: awake, no longer unresponsive)
+            found |= {f for f in _LYING_STILL if not denials or (denied := self._denial(norm, f, [])) is None or denied < still}
         return tuple(f for f in FLAGS if f in found)
 
-    def _lying_still(self, norm: str) -> bool:
-        """Whether a sentence says the person lies and does not move (`[describe]` lying and still: 躺着，一动不动,
-        躺在雪地里一动不动, "lying there not moving"); read only where the text already reads one of the two flags, so
-        what seemed, was or is an animal's (看着像躺着不动，走近一看是在睡觉) stays unread."""
+    def _lying_still(self, norm: str) -> int | None:
+        """Where a sentence says the person lies and does not move (`[describe]` lying and still: 躺着，一动不动,
+        躺在雪地里一动不动, "lying there not moving"): the last such `still` cue's start, else None; read only where the
+        text already reads one of the two flags, so what seemed, was or is an animal's (看着像躺着不动，走近一看是在睡觉)
+        stays unread."""
         described = self.describe_cues.spans(norm)
         if not described.get("lying") or not described.get("still"):
-            return False
+            return None
         sentence = {start: len(_SENTENCE_END.findall(norm, 0, start)) for start, _ in described["lying"]}
-        return any(len(_SENTENCE_END.findall(norm, 0, start)) in sentence.values()
-                   for start, _ in described["still"] if not self._negated(norm, start))
+        return max((start for start, _ in described["still"]
+                    if len(_SENTENCE_END.findall(norm, 0, start)) in sentence.values() and not self._negated(norm, start)),
+                   default=None)
 
     @_per_text
     def _spaced_ages(self, text: str, year: int | None) -> set[str]:

@@ -93,3 +93,15 @@ def test_new_lexicon_keys_are_checked(section: str, change: dict[str, Any], matc
     data = {**DATA, section: {**DATA[section], **change}}
     with pytest.raises(ConfigError, match=match):
         parse_lexicon(data)
+
+
+@pytest.mark.parametrize(("text", "flags"), [
+    # lying still reads both flags, but a later "awake" takes unresponsive back: the lying-still rule, applied after the
+    # denials, had added it again (躺着不动，后来醒了 read unresponsive)
+    ("他躺着一动不动，后来醒了", {"immobile"}),
+    ("躺着一动不动，现在醒过来了", {"immobile"}),
+    ("他躺着一动不动", {"immobile", "unresponsive"}),
+    ("醒了一会儿又躺着一动不动", {"immobile", "unresponsive"}),  # the denial before the still cue takes nothing back
+])
+def test_a_later_waking_takes_back_what_lying_still_adds(text: str, flags: set[str]) -> None:
+    assert set(LEXICON.flags_in(text)) & {"immobile", "unresponsive"} == flags
