@@ -60,6 +60,7 @@ from core.validate import (
 )
 from geo.city import City, TeamBase
 from rules.context import Context
+from rules.policy import MIN_AIR_TEMP_C
 
 OPERATOR_STATUSES = ("reassign", "resolved")
 _BOM = b"\xef\xbb\xbf"
@@ -654,7 +655,7 @@ def parse_weather(obj: dict[str, Any], ctx: Context) -> tuple[str, WeatherObserv
     temp = _number(obj, "temp_c")
     wind = _number(obj, "wind_ms")
     assert temp is not None and wind is not None
-    if not -80 <= temp <= 60:
+    if not MIN_AIR_TEMP_C <= temp <= 60:  # the policy's severe-cold threshold is held to the same floor
         raise RecordError(f"temp_c: implausible temperature {temp}", kind="wrong_type")
     if not 0 <= wind <= 100:
         raise RecordError(f"wind_ms: implausible wind speed {wind}", kind="wrong_type")

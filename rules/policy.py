@@ -51,12 +51,12 @@ MAX_PERSONS_LIMIT = 1000
 # MIN_AIR_TEMP_C (a weather record below it is refused). A severe-cold threshold outside these raised every
 # incident all winter, or none ever.
 WIND_CHILL_MAX_C = 10.0
+MIN_AIR_TEMP_C = -80.0
 # Travel: no road is more than MAX_ROAD_FACTOR times the straight line, no team faster than MAX_SPEED_KMH. A road
 # factor of 1e308 made every ETA infinite (events carrying `Infinity`, which no JSON reader takes). The drill's
 # scenarios are held to the same bounds.
 MAX_ROAD_FACTOR = 5.0
 MAX_SPEED_KMH = 200.0
-MIN_AIR_TEMP_C = -80.0
 
 
 @dataclass(frozen=True)
